@@ -1,0 +1,41 @@
+"""What every CLI command shares: loading settings and the database with one clear line on failure."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+
+from config import Settings, SettingsError, load_settings
+from models.db import SchemaOutOfDate, make_engine, make_sessionmaker, require_current_schema
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def settings(**overrides) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        fail(f"配置错误 {exc}")
+
+
+def database(settings_: Settings, *, check_schema: bool = True):
+    """(engine, session factory) for the configured database; refuses an out-of-date schema."""
+    engine = make_engine(settings_.database_url)
+    if check_schema:
+        try:
+            require_current_schema(engine)
+        except SchemaOutOfDate as exc:
+            fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - any driver error means "cannot reach the database"
+            fail(f"无法连接数据库 {engine.url.render_as_string(hide_password=True)}：{exc}")
+    return engine, make_sessionmaker(engine)
+
+
+def echo(message: str = "") -> None:
+    typer.echo(message)
+    sys.stdout.flush()

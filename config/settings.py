@@ -1,0 +1,161 @@
+"""One typed settings object, read from ZHIBU_* environment variables and an optional .env file.
+
+The variable names are a public interface: deployers and tests set them. Nested values use "__",
+so ZHIBU_DINGTALK__CLIENT_ID fills settings.dingtalk.client_id.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "ZHIBU_"
+# Only good enough for the demo and the tests; refused anywhere else.
+DEFAULT_SECRET_KEY = "zhibu-demo-secret-key-change-me"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed. The message is one line that names the variable."""
+
+
+class DingTalkSettings(BaseModel):
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    robot_code: str = ""
+    corp_id: str = ""
+    agent_id: str = ""
+    openapi_endpoint: str = "https://api.dingtalk.com"
+    oapi_endpoint: str = "https://oapi.dingtalk.com"
+
+    @property
+    def enabled(self) -> bool:
+        # A platform is on when its credentials are set.
+        return bool(self.client_id and self.client_secret.get_secret_value())
+
+    @field_validator("openapi_endpoint", "oapi_endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _check_http_url(value)
+
+
+class WeComSettings(BaseModel):
+    corp_id: str = ""
+    agent_id: str = ""
+    secret: SecretStr = SecretStr("")
+    token: SecretStr = SecretStr("")
+    encoding_aes_key: SecretStr = SecretStr("")
+    api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    oauth_base: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.corp_id and self.secret.get_secret_value())
+
+    @field_validator("api_base", "oauth_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _check_http_url(value)
+
+    @field_validator("api_base")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # wechatpy joins relative endpoints onto this base.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("encoding_aes_key")
+    @classmethod
+    def _aes_key_length(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if raw and len(raw) != 43:
+            raise ValueError("EncodingAESKey must be 43 characters, as the WeCom admin console shows it")
+        return value
+
+
+def _check_http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/") if not value.endswith("/cgi-bin/") else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite:///./zhibu.db"
+    timezone: str = "Asia/Shanghai"
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    # Demo mode is set by `zhibu demo` and the tests; it allows the default secret key.
+    demo: bool = False
+    log_level: str = "INFO"
+
+    dingtalk: DingTalkSettings = Field(default_factory=DingTalkSettings)
+    wecom: WeComSettings = Field(default_factory=WeComSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return _check_http_url(value)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_production_secret(self) -> None:
+        """Outside demo mode the signing key must be set and must not be the published default."""
+        key = self.secret_key.get_secret_value()
+        if self.demo:
+            return
+        if not key or key == DEFAULT_SECRET_KEY:
+            raise SettingsError(
+                "ZHIBU_SECRET_KEY: 未设置或仍为默认值。请设置一个足够长的随机字符串"
+                "（例如 python -c 'import secrets; print(secrets.token_urlsafe(32))'）。"
+            )
+        if len(key) < 16:
+            raise SettingsError("ZHIBU_SECRET_KEY: 太短，至少需要 16 个字符。")
+
+    def masked(self) -> dict:
+        """The effective configuration with every secret masked, for `zhibu check`."""
+        return self.model_dump(mode="json")  # SecretStr dumps as '**********'
+
+
+def _env_name(loc: tuple) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings, turning a validation error into one clear line that names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SettingsError(f"{_env_name(first['loc'])}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,15 @@
+"""SQLAlchemy models. Importing this package registers every table on Base.metadata."""
+
+from models import org  # noqa: F401
+from models.base import Base, TimestampMixin, UTCDateTime, utcnow
+from models.db import make_engine, make_sessionmaker, unit_of_work
+
+__all__ = [
+    "Base",
+    "TimestampMixin",
+    "UTCDateTime",
+    "make_engine",
+    "make_sessionmaker",
+    "unit_of_work",
+    "utcnow",
+]

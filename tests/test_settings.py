@@ -1,0 +1,35 @@
+import pytest
+
+from config import DEFAULT_SECRET_KEY, SettingsError, load_settings
+
+
+def test_defaults_and_nested_env(monkeypatch):
+    monkeypatch.setenv("ZHIBU_DINGTALK__CLIENT_ID", "ding-app")
+    monkeypatch.setenv("ZHIBU_DINGTALK__CLIENT_SECRET", "s3cret-value")
+    monkeypatch.setenv("ZHIBU_WECOM__API_BASE", "http://127.0.0.1:9/cgi-bin")
+    s = load_settings(_env_file=None)
+    assert s.database_url == "sqlite:///./zhibu.db"
+    assert s.timezone == "Asia/Shanghai"
+    assert s.dingtalk.enabled and not s.wecom.enabled
+    assert s.wecom.api_base == "http://127.0.0.1:9/cgi-bin/"
+    assert "s3cret-value" not in repr(s) and "s3cret-value" not in str(s.masked())
+
+
+def test_malformed_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv("ZHIBU_WECOM__OAUTH_BASE", "ftp://nowhere")
+    with pytest.raises(SettingsError, match=r"^ZHIBU_WECOM__OAUTH_BASE: "):
+        load_settings(_env_file=None)
+    monkeypatch.delenv("ZHIBU_WECOM__OAUTH_BASE")
+    monkeypatch.setenv("ZHIBU_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SettingsError, match=r"^ZHIBU_TIMEZONE: "):
+        load_settings(_env_file=None)
+
+
+def test_secret_key_refused_outside_demo(monkeypatch):
+    s = load_settings(_env_file=None)
+    assert s.secret_key.get_secret_value() == DEFAULT_SECRET_KEY
+    with pytest.raises(SettingsError, match="ZHIBU_SECRET_KEY"):
+        s.require_production_secret()
+    load_settings(_env_file=None, demo=True).require_production_secret()
+    monkeypatch.setenv("ZHIBU_SECRET_KEY", "x" * 40)
+    load_settings(_env_file=None).require_production_secret()

@@ -1,0 +1,62 @@
+"""What a handler sees: the event, the session of its one transaction, who is asking, and now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.events import IncomingEvent
+from bot.core.messages import OutgoingMessage
+from models.org import Person, Role, RoleAssignment
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """The few settings handlers need, passed down from the composition root."""
+
+    tz: ZoneInfo
+    public_base_url: str
+    secret_key: str
+
+
+@dataclass
+class HandlerContext:
+    session: Session
+    event: IncomingEvent
+    now: datetime  # aware UTC; injected so tests can move time
+    config: CoreConfig
+    person: Person | None  # None when the chat account is not bound to anyone
+    roles: list[RoleAssignment] = field(default_factory=list)
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.config.tz)
+
+    def has_role(self, role: Role, unit_id: int | None = None) -> bool:
+        return any(r.role == role and (unit_id is None or r.org_unit_id == unit_id) for r in self.roles)
+
+    def reply(self, message: OutgoingMessage) -> None:
+        """Answer in the conversation the event came from (an outbox row, sent after commit)."""
+        outbox.enqueue_reply(
+            self.session,
+            self.event.conversation if hasattr(self.event, "conversation") else None,
+            self.event.sender,
+            message,
+            dedup_key=f"reply:{self.event.event_id}:{self._next_reply()}",
+            now=self.now,
+        )
+
+    def send(self, person_ids: Iterable[int], message: OutgoingMessage, *, dedup_key: str) -> int:
+        """Send to people by their chat accounts; `dedup_key` makes a repeat a no-op per person."""
+        return outbox.enqueue_to_people(self.session, person_ids, message, dedup_key=dedup_key, now=self.now)
+
+    _replies: int = 0
+
+    def _next_reply(self) -> int:
+        self._replies += 1
+        return self._replies

@@ -1,0 +1,116 @@
+"""Routing: each handlers/ module owns a Router and registers its chat commands, card actions and forms.
+
+Commands match the way people type in Chinese chat: full-width letters and punctuation, an @mention
+of the bot in groups, extra spaces. The longest matching command word wins, so "本月会议" beats "会议".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.core.context import HandlerContext
+
+CommandHandler = Callable[["HandlerContext", str], None]
+ActionHandler = Callable[["HandlerContext", dict[str, str]], None]
+FormHandler = Callable[["HandlerContext", dict[str, Any]], None]
+Audience = Callable[["HandlerContext"], bool]
+
+_MENTION = re.compile(r"@\S+")
+_EDGE_PUNCT = " \t\r\n,.;:!?、，。；：！？~～"
+
+
+def normalize(text: str) -> str:
+    """Fold full-width forms (NFKC), drop @mentions, collapse white space, trim punctuation at the ends."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _MENTION.sub(" ", text)
+    text = " ".join(text.split())
+    return text.strip(_EDGE_PUNCT)
+
+
+def everyone(_ctx: HandlerContext) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]
+    handler: CommandHandler
+    help: str
+    audience: Audience = everyone
+
+
+class Router:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: list[Command] = []
+        self.actions: dict[str, ActionHandler] = {}
+        self.forms: dict[str, FormHandler] = {}
+
+    def command(self, *words: str, help: str = "", audience: Audience = everyone):
+        """Register a chat command. The handler gets (ctx, args): the text after the command word.
+
+        `help` (or the handler's docstring's first line) is shown by 帮助 to people for whom
+        `audience(ctx)` is true; the handler still checks roles itself before acting.
+        """
+
+        def decorator(fn: CommandHandler) -> CommandHandler:
+            text = help or (fn.__doc__ or "").strip().splitlines()[0]
+            self.commands.append(Command(tuple(normalize(w).lower() for w in words), fn, text, audience))
+            return fn
+
+        return decorator
+
+    def action(self, name: str):
+        """Register a card button action; Button(action=name, params=...) calls it back with params."""
+
+        def decorator(fn: ActionHandler) -> ActionHandler:
+            if name in self.actions:
+                raise ValueError(f"action {name!r} registered twice in {self.name}")
+            self.actions[name] = fn
+            return fn
+
+        return decorator
+
+    def form(self, name: str):
+        def decorator(fn: FormHandler) -> FormHandler:
+            self.forms[name] = fn
+            return fn
+
+        return decorator
+
+
+class Routes:
+    """All routers of the app, merged. Built once by the composition root."""
+
+    def __init__(self, routers: Iterable[Router]) -> None:
+        self.routers = list(routers)
+        self.commands = [c for r in self.routers for c in r.commands]
+        self.actions: dict[str, ActionHandler] = {}
+        self.forms: dict[str, FormHandler] = {}
+        for r in self.routers:
+            for name, fn in r.actions.items():
+                if name in self.actions:
+                    raise ValueError(f"action {name!r} registered by two routers")
+                self.actions[name] = fn
+            self.forms.update(r.forms)
+
+    def match(self, text: str) -> tuple[Command, str] | None:
+        """The command the text starts with (longest word first) and the rest as its arguments."""
+        text = normalize(text)
+        folded = text.lower()  # ASCII commands match in any case; Chinese is unaffected
+        best: tuple[Command, str, int] | None = None
+        for command in self.commands:
+            for word in command.words:
+                if (
+                    folded == word
+                    or folded.startswith(word + " ")
+                    or (folded.startswith(word) and not word.isascii())
+                ):
+                    if best is None or len(word) > best[2]:
+                        best = (command, text[len(word) :].strip(_EDGE_PUNCT), len(word))
+        return (best[0], best[1]) if best else None

@@ -1,0 +1,609 @@
+"""The JSON API under /api/v1, for integrations, the tests and the later web console.
+
+Wiring: the app factory calls ``app.include_router(build_api_router(session_factory))``; the router
+already carries the ``/api/v1`` prefix. Its own OpenAPI document and Swagger UI live at
+``/api/v1/openapi.json`` and ``/api/v1/docs`` (whatever the app does with its own /docs), with a
+bearer security scheme.
+
+Rules every endpoint follows:
+- Authentication: ``Authorization: Bearer zbt_…`` (tokens from ``zhibu api-token create``). A missing,
+  unknown or revoked token gets 401 with ``WWW-Authenticate: Bearer``.
+- Scope: a token sees only its subtree of the organisation. Anything outside it answers **404**, exactly
+  as if it did not exist, so a token cannot probe which ids exist elsewhere.
+- One database transaction per request (the ``session`` dependency), committed when the request
+  succeeds and rolled back otherwise. Query helpers never commit. The only write is the token's
+  last_used_at (at most once a minute).
+- Lists are paginated with ``limit`` (1…MAX_LIMIT, default DEFAULT_LIMIT) and ``offset`` and answer
+  ``{"items": [...], "total": n, "limit": l, "offset": o}``. Unknown query parameters are refused
+  with 400 rather than silently ignored, so a typo cannot return a wider result than intended.
+- Invalid values get FastAPI's 422 with the offending field in ``detail``.
+
+Later features add endpoints with ``add_feature_routes`` style code of their own: they can build a
+sub-router with the dependencies exported here (see ``ApiDeps``).
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from models.api_token import ApiToken, authenticate
+from models.base import utcnow
+from models.org import (
+    BRANCH_CATEGORY_LABELS,
+    MEMBER_STATUS_LABELS,
+    PLATFORM_LABELS,
+    ROLE_LABELS,
+    ROLES_BY_UNIT_KIND,
+    UNIT_KIND_LABELS,
+    BranchCategory,
+    MemberStatus,
+    OrgUnit,
+    Person,
+    Platform,
+    Role,
+    RoleAssignment,
+    UnitKind,
+)
+
+PREFIX = "/api/v1"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+# Beyond this an OFFSET only overflows the database's integer, never finds rows.
+MAX_OFFSET = 2**31 - 1
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    description="A token from `zhibu api-token create`, sent as `Authorization: Bearer zbt_…`.",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Response shapes (they are the OpenAPI document too)
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="How many items match, over all pages.")
+    limit: int
+    offset: int
+
+
+class UnitRef(BaseModel):
+    id: int
+    name: str
+    kind: UnitKind
+
+
+class UnitCounts(BaseModel):
+    members: int = Field(description="Active people whose branch is this unit or below it.")
+    probationary: int = Field(description="Of those, 预备党员.")
+    children: int = Field(description="Direct child units.")
+
+
+class UnitOut(BaseModel):
+    id: int
+    name: str
+    kind: UnitKind
+    kind_label: str
+    category: BranchCategory | None
+    category_label: str | None
+    parent_id: int | None
+    path: str = Field(description="Materialised path of ids from the root, e.g. /1/4/17/.")
+    active: bool
+    counts: UnitCounts
+
+
+class UnitNode(UnitOut):
+    children: list["UnitNode"] = Field(default_factory=list)
+
+
+class RoleOut(BaseModel):
+    role: Role
+    label: str
+    unit: UnitRef | None = Field(
+        description="The unit the role is held in; null for 组织部 over the whole tree."
+    )
+
+
+class ChatAccountOut(BaseModel):
+    platform: Platform
+    platform_label: str
+    corp_id: str
+    account_id: str
+
+
+class PersonOut(BaseModel):
+    id: int
+    name: str
+    branch: UnitRef | None
+    group: UnitRef | None
+    status: MemberStatus
+    status_label: str
+    active: bool
+    is_mobile: bool
+    roles: list[RoleOut] = Field(description="Only roles held inside the token's scope.")
+    chat_accounts: list[ChatAccountOut]
+
+
+class PersonRef(BaseModel):
+    id: int
+    name: str
+
+
+class RoleAssignmentOut(BaseModel):
+    id: int
+    person: PersonRef
+    role: Role
+    label: str
+    unit: UnitRef | None
+
+
+class RoleCatalogEntry(BaseModel):
+    role: Role
+    label: str
+    unit_kinds: list[UnitKind] = Field(description="The kinds of unit in which this role can be held.")
+
+
+class TokenInfo(BaseModel):
+    id: int
+    name: str
+    scope: UnitRef | None = Field(description="The root of what this token sees; null for everything.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Request context
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token and the subtree it may see (scope_path None = everything)."""
+
+    token_id: int
+    token_name: str
+    scope_unit_id: int | None
+    scope_path: str | None
+
+    def unit_clause(self, path_column=OrgUnit.path) -> ColumnElement[bool]:
+        return true() if self.scope_path is None else path_column.startswith(self.scope_path)
+
+    def sees_path(self, path: str | None) -> bool:
+        if self.scope_path is None:
+            return True
+        return path is not None and path.startswith(self.scope_path)
+
+
+def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
+    challenge = 'Bearer realm="zhibu"' + (f', error="{error}"' if error else "")
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
+
+
+def _not_found(what: str, ident: int) -> HTTPException:
+    # The same words whether the row does not exist or lies outside the token's scope.
+    return HTTPException(status_code=404, detail=f"{what} {ident} not found")
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    """The dependencies a feature's own API endpoints reuse (one session per request, the caller)."""
+
+    session: Callable[..., Iterator[Session]]
+    principal: Callable[..., Principal]
+
+
+def make_deps(session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> ApiDeps:
+    def get_session() -> Iterator[Session]:
+        with session_factory() as session, session.begin():
+            yield session
+
+    def get_principal(
+        session: Annotated[Session, Depends(get_session)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> Principal:
+        if credentials is None:
+            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+        token: ApiToken | None = authenticate(session, credentials.credentials, now=clock())
+        if token is None:
+            raise _unauthorized("invalid or revoked token", error="invalid_token")
+        unit = token.scope_unit
+        return Principal(
+            token_id=token.id,
+            token_name=token.name,
+            scope_unit_id=unit.id if unit else None,
+            scope_path=unit.path if unit else None,
+        )
+
+    return ApiDeps(session=get_session, principal=get_principal)
+
+
+def _reject_unknown_query_params(request: Request) -> None:
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {p.alias for p in _all_query_params(dependant)}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise HTTPException(
+            status_code=400,
+            detail=f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(sorted(known)) or 'none'}",
+        )
+
+
+def _all_query_params(dependant) -> list:
+    params = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        params.extend(_all_query_params(sub))
+    return params
+
+
+# ---------------------------------------------------------------------------------------------
+# Query helpers (never commit)
+
+
+def _unit_in_scope(session: Session, principal: Principal, unit_id: int) -> OrgUnit:
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None or not principal.sees_path(unit.path):
+        raise _not_found("unit", unit_id)
+    return unit
+
+
+def _unit_counts(session: Session, units: list[OrgUnit]) -> dict[int, UnitCounts]:
+    """Member counts over each unit's subtree, from one grouped query per branch, summed up the paths."""
+    if not units:
+        return {}
+    prefixes = {u.path for u in units}
+    Branch = OrgUnit
+    per_branch = session.execute(
+        select(Branch.path, Person.status, func.count(Person.id))
+        .join(Person, Person.branch_id == Branch.id)
+        .where(Person.active.is_(True), or_(*(Branch.path.startswith(p) for p in _minimal(prefixes))))
+        .group_by(Branch.path, Person.status)
+    ).all()
+    members: dict[str, int] = defaultdict(int)
+    probationary: dict[str, int] = defaultdict(int)
+    for path, status, n in per_branch:
+        # Every ancestor prefix of a branch's path is a unit whose subtree contains it.
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/" + "/".join(parts[:depth]) + "/"
+            members[prefix] += n
+            if status == MemberStatus.PROBATIONARY:
+                probationary[prefix] += n
+    children = dict(
+        session.execute(
+            select(OrgUnit.parent_id, func.count(OrgUnit.id))
+            .where(OrgUnit.parent_id.in_([u.id for u in units]))
+            .group_by(OrgUnit.parent_id)
+        ).all()
+    )
+    return {
+        u.id: UnitCounts(
+            members=members.get(u.path, 0),
+            probationary=probationary.get(u.path, 0),
+            children=children.get(u.id, 0),
+        )
+        for u in units
+    }
+
+
+def _minimal(prefixes: set[str]) -> list[str]:
+    """Drop prefixes already covered by a shorter one, to keep the OR short."""
+    kept: list[str] = []
+    for p in sorted(prefixes, key=len):
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return kept
+
+
+def _unit_out(unit: OrgUnit, counts: UnitCounts) -> UnitOut:
+    return UnitOut(
+        id=unit.id,
+        name=unit.name,
+        kind=unit.kind,
+        kind_label=UNIT_KIND_LABELS[unit.kind],
+        category=unit.category,
+        category_label=BRANCH_CATEGORY_LABELS[unit.category] if unit.category else None,
+        parent_id=unit.parent_id,
+        path=unit.path,
+        active=unit.active,
+        counts=counts,
+    )
+
+
+def _unit_ref(unit: OrgUnit | None) -> UnitRef | None:
+    return UnitRef(id=unit.id, name=unit.name, kind=unit.kind) if unit else None
+
+
+def _person_scope_clause(principal: Principal) -> ColumnElement[bool]:
+    """People whose branch is in scope, or who hold a role in scope (committee staff have no branch)."""
+    if principal.scope_path is None:
+        return true()
+    in_branch = Person.branch.has(principal.unit_clause())
+    holds_role = Person.roles.any(RoleAssignment.org_unit.has(principal.unit_clause()))
+    return or_(in_branch, holds_role)
+
+
+def _person_out(person: Person, principal: Principal) -> PersonOut:
+    roles = [
+        RoleOut(role=r.role, label=ROLE_LABELS[r.role], unit=_unit_ref(r.org_unit))
+        for r in sorted(person.roles, key=lambda r: r.id)
+        if (r.org_unit is None and principal.scope_path is None)
+        or (r.org_unit is not None and principal.sees_path(r.org_unit.path))
+    ]
+    accounts = [
+        ChatAccountOut(
+            platform=a.platform,
+            platform_label=PLATFORM_LABELS[a.platform],
+            corp_id=a.corp_id,
+            account_id=a.account_id,
+        )
+        for a in sorted(person.chat_accounts, key=lambda a: a.id)
+    ]
+    return PersonOut(
+        id=person.id,
+        name=person.name,
+        branch=_unit_ref(person.branch),
+        group=_unit_ref(person.group),
+        status=person.status,
+        status_label=MEMBER_STATUS_LABELS[person.status],
+        active=person.active,
+        is_mobile=person.is_mobile,
+        roles=roles,
+        chat_accounts=accounts,
+    )
+
+
+_PERSON_LOAD = (
+    selectinload(Person.branch),
+    selectinload(Person.group),
+    selectinload(Person.roles).selectinload(RoleAssignment.org_unit),
+    selectinload(Person.chat_accounts),
+)
+
+
+def _page(session: Session, stmt, order_by, limit: int, offset: int) -> tuple[list, int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(*order_by).limit(limit).offset(offset)).unique())
+    return rows, total
+
+
+# ---------------------------------------------------------------------------------------------
+# The router
+
+
+def build_api_router(
+    session_factory: sessionmaker[Session], *, clock: Callable[[], datetime] = utcnow
+) -> APIRouter:
+    """An APIRouter with every /api/v1 endpoint, bound to this session factory (and clock, for tests)."""
+    deps = make_deps(session_factory, clock)
+    SessionDep = Annotated[Session, Depends(deps.session)]
+    PrincipalDep = Annotated[Principal, Depends(deps.principal)]
+    Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1…{MAX_LIMIT}.")]
+    Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+
+    router = APIRouter(
+        prefix=PREFIX,
+        dependencies=[Depends(_reject_unknown_query_params)],
+        responses={
+            400: {"description": "Unknown query parameter"},
+            401: {"description": "Missing, invalid or revoked bearer token"},
+        },
+    )
+
+    @router.get("/me", response_model=TokenInfo, tags=["tokens"], summary="The calling token and its scope")
+    def me(session: SessionDep, principal: PrincipalDep) -> TokenInfo:
+        unit = session.get(OrgUnit, principal.scope_unit_id) if principal.scope_unit_id else None
+        return TokenInfo(id=principal.token_id, name=principal.token_name, scope=_unit_ref(unit))
+
+    @router.get(
+        "/units",
+        response_model=Page[UnitOut],
+        tags=["organisation"],
+        summary="Units of the organisation in scope (flat, ordered by id)",
+    )
+    def list_units(
+        session: SessionDep,
+        principal: PrincipalDep,
+        kind: Annotated[UnitKind | None, Query(description="Only units of this kind.")] = None,
+        parent_id: Annotated[int | None, Query(description="Only the direct children of this unit.")] = None,
+        active: Annotated[
+            bool | None, Query(description="Only active (true) or inactive (false) units.")
+        ] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> Page[UnitOut]:
+        stmt = select(OrgUnit).where(principal.unit_clause())
+        if kind is not None:
+            stmt = stmt.where(OrgUnit.kind == kind)
+        if parent_id is not None:
+            _unit_in_scope(session, principal, parent_id)
+            stmt = stmt.where(OrgUnit.parent_id == parent_id)
+        if active is not None:
+            stmt = stmt.where(OrgUnit.active.is_(active))
+        units, total = _page(session, stmt, [OrgUnit.id], limit, offset)
+        counts = _unit_counts(session, units)
+        return Page(
+            items=[_unit_out(u, counts[u.id]) for u in units], total=total, limit=limit, offset=offset
+        )
+
+    @router.get(
+        "/units/{unit_id}",
+        response_model=UnitOut,
+        responses={404: {"description": "Unknown or out of scope"}},
+        tags=["organisation"],
+        summary="One unit",
+    )
+    def get_unit(unit_id: int, session: SessionDep, principal: PrincipalDep) -> UnitOut:
+        unit = _unit_in_scope(session, principal, unit_id)
+        return _unit_out(unit, _unit_counts(session, [unit])[unit.id])
+
+    @router.get(
+        "/org/tree",
+        response_model=list[UnitNode],
+        tags=["organisation"],
+        summary="The organisation tree in scope, nested (one root for a scoped token)",
+    )
+    def org_tree(
+        session: SessionDep,
+        principal: PrincipalDep,
+        include_inactive: Annotated[bool, Query(description="Include inactive units.")] = False,
+    ) -> list[UnitNode]:
+        stmt = select(OrgUnit).where(principal.unit_clause()).order_by(OrgUnit.id)
+        units = list(session.scalars(stmt))
+        if not include_inactive:
+            inactive_paths = [u.path for u in units if not u.active]
+            units = [u for u in units if not any(u.path.startswith(p) for p in inactive_paths)]
+        counts = _unit_counts(session, units)
+        nodes = {u.id: UnitNode(**_unit_out(u, counts[u.id]).model_dump()) for u in units}
+        roots: list[UnitNode] = []
+        for u in units:
+            parent = nodes.get(u.parent_id) if u.parent_id is not None else None
+            (parent.children if parent else roots).append(nodes[u.id])
+        return roots
+
+    @router.get("/people", response_model=Page[PersonOut], tags=["people"], summary="People in scope")
+    def list_people(
+        session: SessionDep,
+        principal: PrincipalDep,
+        branch_id: Annotated[int | None, Query(description="Only members of this branch.")] = None,
+        unit_id: Annotated[
+            int | None, Query(description="Only members of branches at or below this unit.")
+        ] = None,
+        status: Annotated[
+            MemberStatus | None, Query(description="正式 (full) or 预备 (probationary).")
+        ] = None,
+        name: Annotated[str | None, Query(min_length=1, max_length=50, description="Name contains.")] = None,
+        include_inactive: Annotated[bool, Query(description="Include people no longer active.")] = False,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> Page[PersonOut]:
+        stmt = select(Person).where(_person_scope_clause(principal))
+        if branch_id is not None:
+            branch = _unit_in_scope(session, principal, branch_id)
+            if branch.kind != UnitKind.BRANCH:
+                raise HTTPException(
+                    status_code=422, detail=f"unit {branch_id} is a {branch.kind.value}, not a branch"
+                )
+            stmt = stmt.where(Person.branch_id == branch_id)
+        if unit_id is not None:
+            unit = _unit_in_scope(session, principal, unit_id)
+            stmt = stmt.where(Person.branch.has(OrgUnit.path.startswith(unit.path)))
+        if status is not None:
+            stmt = stmt.where(Person.status == status)
+        if name is not None:
+            stmt = stmt.where(Person.name.contains(name, autoescape=True))
+        if not include_inactive:
+            stmt = stmt.where(Person.active.is_(True))
+        people, total = _page(session, stmt.options(*_PERSON_LOAD), [Person.id], limit, offset)
+        return Page(
+            items=[_person_out(p, principal) for p in people], total=total, limit=limit, offset=offset
+        )
+
+    @router.get(
+        "/people/{person_id}",
+        response_model=PersonOut,
+        responses={404: {"description": "Unknown or out of scope"}},
+        tags=["people"],
+        summary="One person",
+    )
+    def get_person(person_id: int, session: SessionDep, principal: PrincipalDep) -> PersonOut:
+        person = session.scalars(
+            select(Person)
+            .where(Person.id == person_id, _person_scope_clause(principal))
+            .options(*_PERSON_LOAD)
+        ).first()
+        if person is None:
+            raise _not_found("person", person_id)
+        return _person_out(person, principal)
+
+    @router.get(
+        "/roles", response_model=list[RoleCatalogEntry], tags=["roles"], summary="The roles a unit can hold"
+    )
+    def role_catalog(principal: PrincipalDep) -> list[RoleCatalogEntry]:
+        return [
+            RoleCatalogEntry(
+                role=role,
+                label=ROLE_LABELS[role],
+                unit_kinds=[k for k in UnitKind if role in ROLES_BY_UNIT_KIND[k]],
+            )
+            for role in Role
+        ]
+
+    @router.get(
+        "/role-assignments",
+        response_model=Page[RoleAssignmentOut],
+        tags=["roles"],
+        summary="Who holds which role where, in scope",
+    )
+    def list_role_assignments(
+        session: SessionDep,
+        principal: PrincipalDep,
+        unit_id: Annotated[int | None, Query(description="Only roles held in this unit.")] = None,
+        role: Annotated[Role | None, Query(description="Only this role.")] = None,
+        person_id: Annotated[int | None, Query(description="Only this person's roles.")] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> Page[RoleAssignmentOut]:
+        if principal.scope_path is None:
+            in_scope: ColumnElement[bool] = true()
+        else:
+            in_scope = RoleAssignment.org_unit.has(principal.unit_clause())
+        stmt = select(RoleAssignment).where(in_scope)
+        if unit_id is not None:
+            _unit_in_scope(session, principal, unit_id)
+            stmt = stmt.where(RoleAssignment.org_unit_id == unit_id)
+        if role is not None:
+            stmt = stmt.where(RoleAssignment.role == role)
+        if person_id is not None:
+            stmt = stmt.where(RoleAssignment.person_id == person_id)
+        stmt = stmt.options(selectinload(RoleAssignment.person), selectinload(RoleAssignment.org_unit))
+        rows, total = _page(session, stmt, [RoleAssignment.id], limit, offset)
+        items = [
+            RoleAssignmentOut(
+                id=r.id,
+                person=PersonRef(id=r.person.id, name=r.person.name),
+                role=r.role,
+                label=ROLE_LABELS[r.role],
+                unit=_unit_ref(r.org_unit),
+            )
+            for r in rows
+        ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    _add_docs_routes(router)
+    return router
+
+
+def _add_docs_routes(router: APIRouter) -> None:
+    schema: dict[str, Any] = {}
+
+    @router.get("/openapi.json", include_in_schema=False)
+    def openapi_json() -> JSONResponse:
+        if not schema:
+            schema.update(
+                get_openapi(
+                    title="zhibu 支部助手 API",
+                    version="1",
+                    description=__doc__,
+                    routes=router.routes,
+                )
+            )
+        return JSONResponse(schema)
+
+    @router.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=f"{PREFIX}/openapi.json", title="zhibu API")

@@ -58,11 +58,20 @@ class ApiToken(TimestampMixin, Base):
 class ScopeError(ValueError):
     """A --scope value that names no unit, or more than one. The CLI turns it into Chinese text."""
 
-    def __init__(self, reason: str, scope: str, candidates: list[OrgUnit] | None = None) -> None:
+    def __init__(self, reason: str, scope: str, candidates: list[ScopeCandidate] | None = None) -> None:
         super().__init__(f"{reason}: {scope}")
         self.reason = reason  # "syntax" | "unknown" | "ambiguous"
         self.scope = scope
         self.candidates = candidates or []
+
+
+@dataclass(frozen=True)
+class ScopeCandidate:
+    """One of several units a name matched; plain values, usable after the session has closed."""
+
+    id: int
+    name: str
+    parent_name: str | None
 
 
 @dataclass
@@ -97,7 +106,8 @@ def resolve_scope(session: Session, scope: str) -> OrgUnit | None:
     if not matches:
         raise ScopeError("unknown", scope)
     if len(matches) > 1:
-        raise ScopeError("ambiguous", scope, matches)
+        candidates = [ScopeCandidate(u.id, u.name, u.parent.name if u.parent else None) for u in matches]
+        raise ScopeError("ambiguous", scope, candidates)
     return matches[0]
 
 

@@ -65,7 +65,7 @@ def _scope_error_text(exc: ScopeError) -> str:
     if exc.reason == "unknown":
         return TEXT["scope_unknown"].format(scope=exc.scope)
     names = "、".join(
-        f"{u.parent.name + '/' if u.parent else ''}{u.name}（编号 {u.id}）" for u in exc.candidates
+        f"{c.parent_name + '/' if c.parent_name else ''}{c.name}（编号 {c.id}）" for c in exc.candidates
     )
     return TEXT["scope_ambiguous"].format(scope=exc.scope, names=names)
 

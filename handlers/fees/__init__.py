@@ -1,0 +1,1 @@
+"""党费: fee days, amounts owed, payments and their confirmation, reminders and arrears."""

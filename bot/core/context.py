@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.events import IncomingEvent
 from bot.core.messages import OutgoingMessage
+from bot.core.router import Routes
 from models.org import Person, Role, RoleAssignment
 
 
@@ -55,7 +56,9 @@ class HandlerContext:
         """Send to people by their chat accounts; `dedup_key` makes a repeat a no-op per person."""
         return outbox.enqueue_to_people(self.session, person_ids, message, dedup_key=dedup_key, now=self.now)
 
-    _replies: int = 0
+    # All routes of the app, for 帮助 (which lists what this person may do).
+    routes: Routes | None = field(default=None, repr=False)
+    _replies: int = field(default=0, init=False, repr=False)
 
     def _next_reply(self) -> int:
         self._replies += 1

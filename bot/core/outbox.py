@@ -1,18 +1,83 @@
 """The outbox: outgoing messages are rows written in the business transaction; a relay sends them.
 
-TO BE IMPLEMENTED by the chat-core work (see issue 4); the signatures below are the contract that
-handlers and scheduler jobs already call.
+Handlers and scheduler jobs call enqueue_to_people / enqueue_reply (through HandlerContext or
+directly). Nothing here talks to a platform: the relay (bot.core.relay) does, after commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.core import texts
 from bot.core.events import Account, Conversation
-from bot.core.messages import OutgoingMessage
+from bot.core.messages import OutgoingMessage, to_payload
+from models.org import ChatAccount, Person, Platform, person_by_account
+from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
+
+# Which platform reaches a person who has accounts on both. The composition root narrows it to
+# the platforms that are configured (set_platform_preference), so nobody is queued on a platform
+# without a sender.
+_preference: tuple[Platform, ...] = (Platform.DINGTALK, Platform.WECOM)
+
+# Rows per INSERT: keeps SQLite under its bound-parameter limit.
+_CHUNK = 500
+
+
+def set_platform_preference(platforms: Sequence[Platform | str]) -> None:
+    global _preference
+    _preference = tuple(Platform(p) for p in platforms)
+
+
+def platform_preference() -> tuple[Platform, ...]:
+    return _preference
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def person_recipient(person_id: int) -> str:
+    return f"p:{person_id}"
+
+
+def conversation_recipient(conversation: Conversation) -> str:
+    return f"c:{conversation.platform}:{conversation.corp_id}:{conversation.conversation_id}"
+
+
+def choose_account(accounts: Iterable[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """The (platform, corp_id, account_id) a person is reached on: the first preferred platform."""
+    by_platform: dict[str, tuple[str, str, str]] = {}
+    for acc in sorted(accounts):  # deterministic when a person has two corps on one platform
+        by_platform.setdefault(str(acc[0]), acc)
+    for platform in _preference:
+        if platform.value in by_platform:
+            return by_platform[platform.value]
+    return None
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new = 0
+    for start in range(0, len(rows), _CHUNK):
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows[start : start + _CHUNK])
+            .on_conflict_do_nothing(index_elements=["dedup_key", "recipient"])
+            .returning(OutboxMessage.id)
+        )
+        new += len(session.execute(stmt).all())
+    return new
 
 
 def enqueue_to_people(
@@ -29,7 +94,61 @@ def enqueue_to_people(
     One row per recipient, unique on (dedup_key, recipient): queuing the same key again adds nothing.
     A person with no chat account gets a failed ledger row ("未绑定") so the secretary can see it.
     """
-    raise NotImplementedError
+    ids = sorted(set(person_ids))
+    if not ids:
+        return 0
+    payload = to_payload(message)
+    digest = content_hash(payload)
+    people: dict[int, int | None] = {}
+    accounts: dict[int, list[tuple[str, str, str]]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for pid, branch_id in session.execute(
+            select(Person.id, Person.branch_id).where(Person.id.in_(chunk))
+        ):
+            people[pid] = branch_id
+        for pid, platform, corp, account in session.execute(
+            select(
+                ChatAccount.person_id, ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id
+            ).where(ChatAccount.person_id.in_(chunk))
+        ):
+            accounts.setdefault(pid, []).append((str(platform), corp, account))
+    due = not_before or now
+    rows = []
+    for pid in ids:
+        if pid not in people:
+            continue  # deleted meanwhile: nobody to tell
+        row = {
+            "dedup_key": dedup_key,
+            "recipient": person_recipient(pid),
+            "person_id": pid,
+            "branch_id": people[pid],
+            "payload": payload,
+            "content_hash": digest,
+            "target_kind": TargetKind.USER,
+            "next_attempt_at": due,
+            "created_at": now,
+            "attempts": 0,
+            "reason": None,
+        }
+        chosen = choose_account(accounts.get(pid, []))
+        if chosen is None:
+            row |= {
+                "status": DeliveryStatus.FAILED,
+                "reason": texts.REASON_NO_PLATFORM if accounts.get(pid) else texts.REASON_UNBOUND,
+                "platform": "",
+                "corp_id": "",
+                "target": "",
+            }
+        else:
+            row |= {
+                "status": DeliveryStatus.QUEUED,
+                "platform": chosen[0],
+                "corp_id": chosen[1],
+                "target": chosen[2],
+            }
+        rows.append(row)
+    return _insert(session, rows)
 
 
 def enqueue_reply(
@@ -42,4 +161,33 @@ def enqueue_reply(
     now: datetime,
 ) -> None:
     """Queue an answer into the conversation an event came from (the group, or the 1:1 chat)."""
-    raise NotImplementedError
+    payload = to_payload(message)
+    if conversation is not None and conversation.is_group:
+        target_kind, target = TargetKind.GROUP, conversation.conversation_id
+        recipient = conversation_recipient(conversation)
+        person = None
+    else:
+        target_kind, target = TargetKind.USER, sender.account_id
+        recipient = f"c:{sender.platform}:{sender.corp_id}:{sender.account_id}"
+        person = person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
+    _insert(
+        session,
+        [
+            {
+                "dedup_key": dedup_key,
+                "recipient": recipient,
+                "platform": str(sender.platform),
+                "corp_id": sender.corp_id,
+                "target_kind": target_kind,
+                "target": target,
+                "person_id": person.id if person else None,
+                "branch_id": person.branch_id if person else None,
+                "payload": payload,
+                "content_hash": content_hash(payload),
+                "status": DeliveryStatus.QUEUED,
+                "next_attempt_at": now,
+                "created_at": now,
+                "attempts": 0,
+            }
+        ],
+    )

@@ -36,12 +36,28 @@ def everyone(_ctx: HandlerContext) -> bool:
     return True
 
 
+def bound(ctx: HandlerContext) -> bool:
+    """People the roster knows (their chat account is bound)."""
+    return ctx.person is not None
+
+
+def any_role(*roles) -> Audience:
+    """An audience predicate: people holding any of `roles` (models.org.Role) on any unit."""
+
+    def predicate(ctx: HandlerContext) -> bool:
+        return any(ctx.has_role(role) for role in roles)
+
+    return predicate
+
+
 @dataclass(frozen=True)
 class Command:
     words: tuple[str, ...]
     handler: CommandHandler
     help: str
     audience: Audience = everyone
+    # Public commands also answer people whose chat account is not bound (帮助, 我的).
+    public: bool = False
 
 
 class Router:
@@ -51,7 +67,7 @@ class Router:
         self.actions: dict[str, ActionHandler] = {}
         self.forms: dict[str, FormHandler] = {}
 
-    def command(self, *words: str, help: str = "", audience: Audience = everyone):
+    def command(self, *words: str, help: str = "", audience: Audience = everyone, public: bool = False):
         """Register a chat command. The handler gets (ctx, args): the text after the command word.
 
         `help` (or the handler's docstring's first line) is shown by 帮助 to people for whom
@@ -60,7 +76,9 @@ class Router:
 
         def decorator(fn: CommandHandler) -> CommandHandler:
             text = help or (fn.__doc__ or "").strip().splitlines()[0]
-            self.commands.append(Command(tuple(normalize(w).lower() for w in words), fn, text, audience))
+            self.commands.append(
+                Command(tuple(normalize(w).lower() for w in words), fn, text, audience, public)
+            )
             return fn
 
         return decorator

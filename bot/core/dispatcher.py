@@ -1,0 +1,167 @@
+"""The dispatcher: one incoming event → dedup row, one transaction, handler, outbox rows, commit.
+
+Both transports (the DingTalk stream, the WeCom callback) call `dispatch` from a worker thread and
+acknowledge only after it returns, i.e. after commit: "commit, then ACK, then send". Nothing a
+person sends can make it raise; a failing handler is rolled back and the person gets an apology.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+import anyio.to_thread
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import metrics, texts
+from bot.core.context import CoreConfig, HandlerContext
+from bot.core.events import CardActionPressed, FormSubmitted, IncomingEvent, TextReceived
+from bot.core.messages import Text
+from bot.core.router import Routes
+from models.base import utcnow
+from models.inbox import InboundEvent
+from models.org import PLATFORM_LABELS, Platform, person_by_account, roles_of
+from models.outbox import CardRef
+
+logger = logging.getLogger(__name__)
+
+Fallback = Callable[[HandlerContext, str], None]
+
+
+class Outcome(enum.StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    UNBOUND = "unbound"
+    FAILED = "failed"  # the handler raised; rolled back, apology queued
+
+
+def _default_fallback(ctx: HandlerContext, _text: str) -> None:
+    ctx.reply(Text(texts.FALLBACK))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        routes: Routes,
+        config: CoreConfig,
+        *,
+        fallback: Fallback | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.routes = routes
+        self.config = config
+        self.fallback = fallback or _default_fallback
+        self.clock = clock
+        self.on_committed = on_committed
+
+    async def dispatch_async(self, event: IncomingEvent) -> Outcome:
+        """For the event loop: run the sync handler in a worker thread."""
+        return await anyio.to_thread.run_sync(self.dispatch, event)
+
+    def dispatch(self, event: IncomingEvent) -> Outcome:
+        platform = str(event.sender.platform)
+        started = time.perf_counter()
+        now = self.clock()
+        try:
+            outcome = self._run(event, now)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            logger.exception("handler failed for %s event %s (ref %s)", platform, event.event_id, ref)
+            outcome = self._apologise(event, now, ref)
+        metrics.EVENTS.labels(platform, outcome.value).inc()
+        metrics.DISPATCH_SECONDS.labels(platform).observe(time.perf_counter() - started)
+        if outcome != Outcome.DUPLICATE and self.on_committed is not None:
+            self.on_committed()
+        return outcome
+
+    @staticmethod
+    def _claim_event(session: Session, platform: str, event_id: str, outcome: Outcome, now: datetime) -> bool:
+        # First statement of the transaction. Another delivery of the same event in flight waits
+        # here on the unique key and then sees it taken.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = (
+            insert(InboundEvent)
+            .values(platform=platform, event_id=event_id, outcome=outcome.value, received_at=now)
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(InboundEvent.id)
+        )
+        return session.execute(stmt).first() is not None
+
+    def _run(self, event: IncomingEvent, now: datetime) -> Outcome:
+        sender = event.sender
+        with self.session_factory() as session, session.begin():
+            if not self._claim_event(session, str(sender.platform), event.event_id, Outcome.HANDLED, now):
+                logger.info("duplicate %s event %s ignored", sender.platform, event.event_id)
+                return Outcome.DUPLICATE
+            person = person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
+            roles = roles_of(session, person.id) if person is not None else []
+            ctx = HandlerContext(session, event, now, self.config, person, roles, routes=self.routes)
+            if isinstance(event, CardActionPressed) and event.response_code and event.card_id:
+                self._renew_card_code(session, event)
+            if isinstance(event, TextReceived):
+                found = self.routes.match(event.text)
+                if person is None and not (found and found[0].public):
+                    ctx.reply(Text(self.unbound_text(sender.platform)))
+                    return Outcome.UNBOUND
+                if found is None:
+                    self.fallback(ctx, event.text)
+                else:
+                    command, args = found
+                    command.handler(ctx, args)
+            elif person is None:
+                ctx.reply(Text(self.unbound_text(sender.platform)))
+                return Outcome.UNBOUND
+            elif isinstance(event, CardActionPressed):
+                handler = self.routes.actions.get(event.action)
+                if handler is None:
+                    ctx.reply(Text(texts.UNKNOWN_ACTION))
+                else:
+                    handler(ctx, dict(event.params))
+            elif isinstance(event, FormSubmitted):
+                form = self.routes.forms.get(event.form)
+                if form is None:
+                    ctx.reply(Text(texts.UNKNOWN_FORM))
+                else:
+                    form(ctx, dict(event.data))
+            return Outcome.HANDLED
+
+    @staticmethod
+    def unbound_text(platform: Platform | str) -> str:
+        return texts.UNBOUND.format(platform=PLATFORM_LABELS.get(Platform(platform), str(platform)))
+
+    @staticmethod
+    def _renew_card_code(session: Session, event: CardActionPressed) -> None:
+        """WeCom's response_code is single use and each press brings a new one; keep the newest."""
+        ref = session.scalars(
+            select(CardRef).where(
+                CardRef.platform == str(event.sender.platform),
+                CardRef.corp_id == event.sender.corp_id,
+                CardRef.target == event.sender.account_id,
+                CardRef.card_id == event.card_id,
+            )
+        ).first()
+        if ref is not None:
+            ref.response_code = event.response_code
+
+    def _apologise(self, event: IncomingEvent, now: datetime, ref: str) -> Outcome:
+        try:
+            with self.session_factory() as session, session.begin():
+                # Mark the event handled: a re-delivery would fail the same way and apologise twice.
+                if not self._claim_event(
+                    session, str(event.sender.platform), event.event_id, Outcome.FAILED, now
+                ):
+                    return Outcome.DUPLICATE
+                ctx = HandlerContext(session, event, now, self.config, None, [])
+                ctx.reply(Text(texts.HANDLER_FAILED.format(ref=ref)))
+        except Exception:
+            logger.exception("could not even queue the apology for event %s", event.event_id)
+        return Outcome.FAILED

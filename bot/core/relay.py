@@ -1,0 +1,458 @@
+"""The outbox relay: claims due rows, batches identical content, keeps to rate limits, records results.
+
+Claiming: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED`, so several relays share the work; on
+SQLite one statement `UPDATE … WHERE id IN (SELECT … LIMIT n)`, atomic under SQLite's single
+writer. A claimed row is `sending` with a lease; if its relay dies the lease runs out and another
+claim picks it up, so a crash loses nothing (at worst the one in-flight call is repeated).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import metrics, texts
+from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, PlatformSender
+from bot.core.errors import PermanentPlatformError, TransientPlatformError
+from bot.core.messages import Card, CardUpdate, from_payload
+from bot.core.ratelimit import Clock, Limiter, SystemClock
+from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    claim_limit: int = 1000
+    lease_seconds: float = 300.0
+    poll_seconds: float = 1.0
+    backoff_base_seconds: float = 5.0
+    backoff_cap_seconds: float = 900.0
+    max_attempts: int = 8
+    # Stretch every rate window by this share, so clock skew with the server never tips us over.
+    rate_margin: float = 0.02
+
+
+@dataclass
+class CycleResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    deferred: int = 0
+
+
+def _claimed(row: OutboxMessage, card: CardHandle | None) -> Delivery:
+    return Delivery(
+        row_id=row.id,
+        platform=row.platform,
+        corp_id=row.corp_id,
+        target_kind=row.target_kind,
+        target=row.target,
+        message=from_payload(row.payload),
+        attempts=row.attempts,
+        card=card,
+    )
+
+
+class Relay:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        senders: Iterable[PlatformSender],
+        *,
+        clock: Clock | None = None,
+        config: RelayConfig | None = None,
+        name: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.senders = {s.platform: s for s in senders}
+        self.stop_event = threading.Event()
+        self.clock = clock or SystemClock(self.stop_event)
+        self.config = config or RelayConfig()
+        self.name = name or f"relay-{uuid.uuid4().hex[:8]}"
+        self.rng = rng or random.Random()
+        self._wakeup = threading.Event()
+        self._api_limiters: dict[tuple[str, str], Limiter] = {}
+        self._member_limiters: dict[tuple[str, str, str], Limiter] = {}
+        self._thread: threading.Thread | None = None
+        self.last_cycle_at: datetime | None = None
+
+    # ---- running -------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows were committed: skip the poll wait."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_forever(self) -> None:
+        logger.info("relay %s started", self.name)
+        while not self.stop_event.is_set():
+            try:
+                result = self.run_once()
+            except Exception:
+                logger.exception("relay cycle failed; retrying")
+                result = CycleResult()
+            if result.claimed == 0 and not self.stop_event.is_set():
+                self._wakeup.wait(self.config.poll_seconds)
+                self._wakeup.clear()
+        logger.info("relay %s stopped", self.name)
+
+    # ---- one cycle -----------------------------------------------------------------------
+
+    def run_once(self) -> CycleResult:
+        """Claim due rows and send them; returns what happened (tests call this directly)."""
+        now = self.clock.now()
+        self.last_cycle_at = now
+        token, deliveries = self._claim(now)
+        result = CycleResult(claimed=len(deliveries))
+        if not deliveries:
+            return result
+        batches = self._plan(deliveries)
+        try:
+            for batch in batches:
+                if self.stop_event.is_set():
+                    break
+                self._send_batch(token, batch, result)
+        finally:
+            # Whatever was claimed but not sent (shutdown, an unexpected error) goes back to the queue now
+            # instead of waiting for its lease to run out.
+            self._release(token)
+        return result
+
+    def drain(self, max_cycles: int = 10_000) -> CycleResult:
+        """Run cycles until nothing is due now, advancing an injected clock to deferred rows' times."""
+        total = CycleResult()
+        for _ in range(max_cycles):
+            r = self.run_once()
+            for f in ("claimed", "sent", "failed", "retried", "deferred"):
+                setattr(total, f, getattr(total, f) + getattr(r, f))
+            if r.claimed == 0:
+                break
+        return total
+
+    def _claim(self, now: datetime) -> tuple[str, list[Delivery]]:
+        token = f"{self.name}:{uuid.uuid4().hex[:12]}"
+        lease = now + timedelta(seconds=self.config.lease_seconds)
+        due = or_(
+            and_(OutboxMessage.status == DeliveryStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == DeliveryStatus.SENDING, OutboxMessage.lease_until < now),
+        )
+        platforms = list(self.senders)
+        with self.session_factory() as session, session.begin():
+            pick = (
+                select(OutboxMessage.id)
+                .where(due, OutboxMessage.platform.in_(platforms))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(self.config.claim_limit)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                ids = list(session.scalars(pick.with_for_update(skip_locked=True)))
+                if not ids:
+                    return token, []
+                where = OutboxMessage.id.in_(ids)
+            else:
+                where = OutboxMessage.id.in_(pick.scalar_subquery())
+            session.execute(
+                update(OutboxMessage)
+                .where(where)
+                .values(status=DeliveryStatus.SENDING, lease_until=lease, claimed_by=token)
+                .execution_options(synchronize_session=False)
+            )
+        with self.session_factory() as session:
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.claimed_by == token, OutboxMessage.status == DeliveryStatus.SENDING)
+                    .order_by(OutboxMessage.id)
+                )
+            )
+        return token, [_claimed(row, None) for row in rows]
+
+    def _with_cards(self, batch: Batch) -> None:
+        """Attach to each CardUpdate the card sent earlier under its key (looked up at send time,
+        so a card sent earlier in the same cycle is found)."""
+        card_key = batch.message.card_key
+        with self.session_factory() as session:
+            refs = {
+                ref.target: CardHandle(ref.card_id, ref.response_code)
+                for ref in session.scalars(
+                    select(CardRef).where(
+                        CardRef.platform == batch.platform,
+                        CardRef.corp_id == batch.corp_id,
+                        CardRef.target.in_(batch.targets),
+                        CardRef.card_key == card_key,
+                    )
+                )
+            }
+        batch.deliveries = [replace(d, card=refs.get(d.target)) for d in batch.deliveries]
+
+    def _plan(self, deliveries: list[Delivery]) -> list[Batch]:
+        groups: dict[tuple, list[Delivery]] = defaultdict(list)
+        order: list[tuple] = []
+        for d in deliveries:
+            key = (d.platform, d.corp_id, d.target_kind, repr(d.message))
+            if key not in groups:
+                order.append(key)
+            groups[key].append(d)
+        batches = []
+        for key in order:
+            items = groups[key]
+            first = items[0]
+            sender = self.senders[first.platform]
+            size = max(1, sender.max_recipients(first.message, first.target_kind))
+            api = sender.api_for(first.message, first.target_kind)
+            for start in range(0, len(items), size):
+                batches.append(
+                    Batch(
+                        first.platform,
+                        first.corp_id,
+                        first.target_kind,
+                        first.message,
+                        items[start : start + size],
+                        api,
+                    )
+                )
+        return batches
+
+    # ---- rate limits ---------------------------------------------------------------------
+
+    def _api_limiter(self, sender: PlatformSender, api: str) -> Limiter:
+        key = (sender.platform, api)
+        if key not in self._api_limiters:
+            self._api_limiters[key] = Limiter(sender.api_limits.get(api, ()), self.config.rate_margin)
+        return self._api_limiters[key]
+
+    def _member_limiters_for(self, sender: PlatformSender, batch: Batch) -> dict[str, Limiter]:
+        """Per-recipient windows, seeded from the ledger so a restart does not forget recent sends."""
+        if not sender.member_limits or batch.target_kind != TargetKind.USER:
+            return {}
+        horizon = max(limit.seconds for limit in sender.member_limits)
+        unseen = [
+            t for t in batch.targets if (sender.platform, batch.corp_id, t) not in self._member_limiters
+        ]
+        if unseen:
+            since = self.clock.now() - timedelta(seconds=horizon * (1 + self.config.rate_margin))
+            history: dict[str, list[datetime]] = defaultdict(list)
+            with self.session_factory() as session:
+                for target, sent_at in session.execute(
+                    select(OutboxMessage.target, OutboxMessage.sent_at).where(
+                        OutboxMessage.platform == sender.platform,
+                        OutboxMessage.corp_id == batch.corp_id,
+                        OutboxMessage.target.in_(unseen),
+                        OutboxMessage.status == DeliveryStatus.SENT,
+                        OutboxMessage.sent_at > since,
+                    )
+                ):
+                    history[target].append(sent_at)
+            for target in unseen:
+                limiter = Limiter(sender.member_limits, self.config.rate_margin)
+                limiter.seed(history.get(target, []))
+                self._member_limiters[(sender.platform, batch.corp_id, target)] = limiter
+        return {t: self._member_limiters[(sender.platform, batch.corp_id, t)] for t in batch.targets}
+
+    # ---- sending -------------------------------------------------------------------------
+
+    def _send_batch(self, token: str, batch: Batch, result: CycleResult) -> None:
+        sender = self.senders[batch.platform]
+        now = self.clock.now()
+        members = self._member_limiters_for(sender, batch)
+        if members:
+            ready, deferred = [], {}
+            for d in batch.deliveries:
+                wait = members[d.target].wait_time(now)
+                if wait > 0:
+                    deferred[d.row_id] = now + timedelta(seconds=wait)
+                else:
+                    ready.append(d)
+            if deferred:
+                self._defer(token, deferred)
+                result.deferred += len(deferred)
+                metrics.OUTBOX_DEFERRED.labels(batch.platform).inc(len(deferred))
+            if not ready:
+                return
+            batch.deliveries = ready
+        limiter = self._api_limiter(sender, batch.api)
+        while (wait := limiter.wait_time(self.clock.now())) > 0:
+            if self.stop_event.is_set():
+                return
+            self.clock.sleep(wait)
+        now = self.clock.now()
+        limiter.record(now)
+        for d in batch.deliveries:
+            if d.target in members:
+                members[d.target].record(now)
+        if isinstance(batch.message, CardUpdate):
+            self._with_cards(batch)
+            missing = [d for d in batch.deliveries if d.card is None]
+            if missing:
+                self._record(
+                    token,
+                    BatchOutcome(failed={d.row_id: texts.REASON_CARD_NOT_FOUND for d in missing}),
+                    batch,
+                    now,
+                )
+                result.failed += len(missing)
+                batch.deliveries = [d for d in batch.deliveries if d.card is not None]
+                if not batch.deliveries:
+                    return
+        try:
+            outcome = sender.send(batch)
+        except TransientPlatformError as exc:
+            logger.warning("send to %s failed, will retry: %s", batch.platform, exc)
+            outcome = BatchOutcome(retry={d.row_id: str(exc) for d in batch.deliveries})
+        except PermanentPlatformError as exc:
+            logger.warning("send to %s refused: %s", batch.platform, exc)
+            outcome = BatchOutcome(failed={d.row_id: exc.reason for d in batch.deliveries})
+        except Exception as exc:  # an adapter bug must not wedge the queue: retry with backoff
+            logger.exception("unexpected error sending to %s", batch.platform)
+            outcome = BatchOutcome(retry={d.row_id: f"{type(exc).__name__}: {exc}" for d in batch.deliveries})
+        counts = self._record(token, outcome, batch, self.clock.now())
+        result.sent += counts[0]
+        result.failed += counts[1]
+        result.retried += counts[2]
+
+    def _backoff(self, attempts: int) -> float:
+        delay = min(self.config.backoff_cap_seconds, self.config.backoff_base_seconds * 2 ** (attempts - 1))
+        return delay * (0.8 + 0.4 * self.rng.random())
+
+    def _record(self, token: str, outcome: BatchOutcome, batch: Batch, now: datetime) -> tuple[int, int, int]:
+        by_id = {d.row_id: d for d in batch.deliveries}
+        sent = failed = retried = 0
+        mine = OutboxMessage.claimed_by == token
+        with self.session_factory() as session, session.begin():
+            if outcome.sent:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(outcome.sent), mine)
+                    .values(status=DeliveryStatus.SENT, sent_at=now, lease_until=None, last_error=None)
+                    .execution_options(synchronize_session=False)
+                )
+                sent = len(outcome.sent)
+            for row_id, reason in outcome.failed.items():
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, mine)
+                    .values(
+                        status=DeliveryStatus.FAILED,
+                        reason=reason[:200],
+                        attempts=OutboxMessage.attempts + 1,
+                        lease_until=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                failed += 1
+            for row_id, error in outcome.retry.items():
+                attempts = by_id[row_id].attempts + 1 if row_id in by_id else 1
+                values: dict = {"attempts": attempts, "last_error": error[:2000], "lease_until": None}
+                if attempts >= self.config.max_attempts:
+                    values |= {
+                        "status": DeliveryStatus.FAILED,
+                        "reason": texts.REASON_GAVE_UP.format(error=error)[:200],
+                    }
+                    failed += 1
+                else:
+                    values |= {
+                        "status": DeliveryStatus.QUEUED,
+                        "next_attempt_at": now + timedelta(seconds=self._backoff(attempts)),
+                    }
+                    retried += 1
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, mine)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+            for row_id, handle in outcome.cards.items():
+                d = by_id.get(row_id)
+                if d is None:
+                    continue
+                card_key = getattr(d.message, "card_key", "")
+                if card_key:
+                    self._save_card(session, d, card_key, handle)
+        metrics.OUTBOX_SENT.labels(batch.platform).inc(sent)
+        metrics.OUTBOX_FAILED.labels(batch.platform).inc(failed)
+        metrics.OUTBOX_RETRIED.labels(batch.platform).inc(retried)
+        return sent, failed, retried
+
+    @staticmethod
+    def _save_card(session: Session, d: Delivery, card_key: str, handle: CardHandle) -> None:
+        ref = session.scalars(
+            select(CardRef).where(
+                CardRef.platform == d.platform,
+                CardRef.corp_id == d.corp_id,
+                CardRef.target == d.target,
+                CardRef.card_key == card_key,
+            )
+        ).first()
+        if ref is None:
+            session.add(
+                CardRef(
+                    platform=d.platform,
+                    corp_id=d.corp_id,
+                    target=d.target,
+                    card_key=card_key,
+                    card_id=handle.card_id,
+                    response_code=handle.response_code,
+                )
+            )
+        else:
+            if isinstance(d.message, Card):
+                ref.card_id = handle.card_id
+            ref.response_code = handle.response_code
+
+    def _defer(self, token: str, until: dict[int, datetime]) -> None:
+        with self.session_factory() as session, session.begin():
+            for row_id, moment in until.items():
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == token)
+                    .values(status=DeliveryStatus.QUEUED, next_attempt_at=moment, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+
+    def _release(self, token: str) -> None:
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.claimed_by == token, OutboxMessage.status == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.QUEUED, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def backlog(session: Session, now: datetime) -> int:
+    """Rows due now and not yet sent: the health check's and the metrics' backlog."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]),
+                OutboxMessage.next_attempt_at <= now,
+            )
+        )
+        or 0
+    )
+
+
+RelayFactory = Callable[[], Relay]

@@ -1,0 +1,109 @@
+"""Who the bot cannot reach: a branch's members whose messages fail (unknown account, not bound)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core.context import HandlerContext
+from bot.core.messages import Markdown, Text
+from bot.core.router import Router, any_role
+from models.org import ChatAccount, OrgUnit, Person, Role, UnitKind
+from models.outbox import DeliveryStatus, OutboxMessage
+
+router = Router("delivery")
+
+SECRETARY_ROLES = (Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER, Role.CONTACT)
+
+# The Chinese this module says, in one place.
+NO_BRANCH_ROLE = "只有党支部书记、副书记、组织委员或支部联系人可以查看本支部的未送达名单。"
+ALL_REACHABLE = "{branch}：全体党员都能收到消息。"
+TITLE = "未送达名单"
+HEADER = "{branch}有 {n} 名党员收不到机器人的消息："
+ROW = "- {name}：{reason}{when}"
+FOOTER = "请核对他们的钉钉/企业微信账号，并请组织部在党员名册中更正。"
+REASON_NO_ACCOUNT = "未绑定钉钉或企业微信账号"
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    person_id: int
+    name: str
+    reason: str
+    failed_at: datetime | None  # None: never tried (no account at all)
+
+
+def unreachable_members(session: Session, branch_id: int) -> list[Unreachable]:
+    """Active members of the branch with no chat account, or whose latest message failed for good."""
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Person).where(Person.branch_id == branch_id, Person.active.is_(True)).order_by(Person.id)
+        )
+    }
+    if not people:
+        return []
+    with_account = set(
+        session.scalars(select(ChatAccount.person_id).where(ChatAccount.person_id.in_(people)).distinct())
+    )
+    latest = (
+        select(OutboxMessage.person_id, func.max(OutboxMessage.id).label("last_id"))
+        .where(
+            OutboxMessage.person_id.in_(people),
+            OutboxMessage.status.in_([DeliveryStatus.SENT, DeliveryStatus.FAILED]),
+        )
+        .group_by(OutboxMessage.person_id)
+        .subquery()
+    )
+    failed = {
+        row.person_id: row
+        for row in session.scalars(
+            select(OutboxMessage)
+            .join(latest, OutboxMessage.id == latest.c.last_id)
+            .where(OutboxMessage.status == DeliveryStatus.FAILED)
+        )
+    }
+    result = []
+    for pid, person in people.items():
+        if pid not in with_account:
+            result.append(Unreachable(pid, person.name, REASON_NO_ACCOUNT, None))
+        elif pid in failed:
+            row = failed[pid]
+            result.append(Unreachable(pid, person.name, row.reason or "", row.created_at))
+    return result
+
+
+def _branches_of(ctx: HandlerContext) -> list[OrgUnit]:
+    units = []
+    for r in ctx.roles:
+        if r.role in SECRETARY_ROLES and r.org_unit_id:
+            unit = ctx.session.get(OrgUnit, r.org_unit_id)
+            if unit is not None and unit.kind == UnitKind.BRANCH and unit not in units:
+                units.append(unit)
+    return units
+
+
+@router.command(
+    "未送达名单", "无法送达", "未送达", help="查看本支部收不到消息的党员", audience=any_role(*SECRETARY_ROLES)
+)
+def show_unreachable(ctx: HandlerContext, _args: str) -> None:
+    branches = _branches_of(ctx)
+    if not branches:
+        ctx.reply(Text(NO_BRANCH_ROLE))
+        return
+    for branch in branches:
+        items = unreachable_members(ctx.session, branch.id)
+        if not items:
+            ctx.reply(Text(ALL_REACHABLE.format(branch=branch.name)))
+            continue
+        lines = [HEADER.format(branch=branch.name, n=len(items))]
+        for item in items:
+            when = ""
+            if item.failed_at is not None:
+                when = f"（{item.failed_at.astimezone(ctx.config.tz):%m-%d %H:%M}）"
+            lines.append(ROW.format(name=item.name, reason=item.reason, when=when))
+        lines.append(FOOTER)
+        ctx.reply(Markdown(TITLE, "\n".join(lines)))

@@ -1,0 +1,94 @@
+"""The outbox and delivery ledger: one row per (dedup_key, recipient).
+
+Rows are written in the business transaction (so a rolled-back handler sends nothing) and sent by
+the relay after commit. The same row is the ledger a secretary reads: queued, sending, sent, or
+failed with a Chinese reason (unknown account, outside the app's visible range, not bound).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a relay until lease_until; reclaimed if the relay dies
+    SENT = "sent"
+    FAILED = "failed"  # permanent: `reason` says why, in Chinese
+
+
+DELIVERY_STATUS_LABELS = {
+    DeliveryStatus.QUEUED: "待发送",
+    DeliveryStatus.SENDING: "发送中",
+    DeliveryStatus.SENT: "已送达",
+    DeliveryStatus.FAILED: "发送失败",
+}
+
+
+class TargetKind(enum.StrEnum):
+    USER = "user"  # a 1:1 chat with one account
+    GROUP = "group"  # a group chat (DingTalk openConversationId)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=16)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("dedup_key", "recipient"),
+        # The relay's claim query: due rows in order.
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        Index("ix_outbox_message_branch_status", "branch_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    # Who, independent of platform: "p:<person id>" or "c:<platform>:<corp>:<conversation>".
+    recipient: Mapped[str] = mapped_column(String(200))
+    # Empty when the person has no chat account (the row is then failed from the start).
+    platform: Mapped[str] = mapped_column(String(16), default="")
+    corp_id: Mapped[str] = mapped_column(String(64), default="")
+    target_kind: Mapped[TargetKind] = mapped_column(_enum(TargetKind), default=TargetKind.USER)
+    target: Mapped[str] = mapped_column(String(128), default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Rows with equal content_hash carry identical payloads, so the relay can batch their recipients.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus), default=DeliveryStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(200))  # Chinese, for the ledger
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CardRef(Base):
+    """Where a card sent under `card_key` lives on the platform, so a CardUpdate can change it in place.
+
+    DingTalk updates by outTrackId; WeCom by a single-use response_code, which a button press renews.
+    """
+
+    __tablename__ = "card_ref"
+    __table_args__ = (UniqueConstraint("platform", "corp_id", "target", "card_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    corp_id: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128))
+    card_key: Mapped[str] = mapped_column(String(200))
+    card_id: Mapped[str] = mapped_column(String(128))  # DingTalk outTrackId / WeCom task_id
+    response_code: Mapped[str | None] = mapped_column(String(256))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

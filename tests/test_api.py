@@ -33,6 +33,7 @@ from models.org import (
     UnitKind,
     set_path,
 )
+from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -400,10 +401,106 @@ def test_openapi_document_has_the_bearer_scheme(client):
         "scheme": "bearer",
         "description": doc["components"]["securitySchemes"]["bearerAuth"]["description"],
     }
-    assert {"/api/v1/people", "/api/v1/units", "/api/v1/org/tree", "/api/v1/role-assignments"} <= set(
-        doc["paths"]
-    )
+    assert {
+        "/api/v1/people",
+        "/api/v1/units",
+        "/api/v1/org/tree",
+        "/api/v1/role-assignments",
+        "/api/v1/deliveries",
+    } <= set(doc["paths"])
     assert doc["paths"]["/api/v1/people"]["get"]["security"] == [{"bearerAuth": []}]
     assert "/api/v1/docs" not in doc["paths"]
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and "/api/v1/openapi.json" in docs.text
+
+
+# --- delivery ledger --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ledger(session, org) -> dict[str, int]:
+    rows = {
+        "zhang_sent": ("p:张三", org.people["张三"], org.b1, DeliveryStatus.SENT, None),
+        "li_failed": ("p:李四", org.people["李四"], org.b1, DeliveryStatus.FAILED, "未绑定"),
+        "wang_queued": ("p:王五", org.people["王五"], org.b2, DeliveryStatus.QUEUED, None),
+        "zhao_failed": ("p:赵六", org.people["赵六"], org.b3, DeliveryStatus.FAILED, "不在应用可见范围"),
+        "group_sent": ("c:dingtalk:ding-corp:cid1", None, None, DeliveryStatus.SENT, None),
+    }
+    ids = {}
+    for minute, (key, (recipient, person_id, branch_id, status, reason)) in enumerate(rows.items()):
+        row = OutboxMessage(
+            dedup_key="meeting:1:notice",
+            recipient=recipient,
+            platform="dingtalk" if person_id != org.people["李四"] else "",
+            corp_id="ding-corp",
+            target_kind=TargetKind.GROUP if person_id is None else TargetKind.USER,
+            target=recipient,
+            person_id=person_id,
+            branch_id=branch_id,
+            payload={"kind": "text", "text": "会议通知"},
+            content_hash="h1",
+            status=status,
+            reason=reason,
+            next_attempt_at=T0,
+            created_at=T0 + timedelta(minutes=minute),
+        )
+        session.add(row)
+        session.flush()
+        ids[key] = row.id
+    session.commit()
+    return ids
+
+
+def test_ledger_all_scope_newest_first(client, org, ledger, make_token):
+    r = client.get("/api/v1/deliveries", headers=auth(make_token(None)))
+    assert r.status_code == 200
+    page = r.json()
+    assert page["total"] == 5
+    assert [d["id"] for d in page["items"]] == sorted(ledger.values(), reverse=True)
+    li = next(d for d in page["items"] if d["id"] == ledger["li_failed"])
+    assert (li["status"], li["status_label"], li["reason"]) == ("failed", "发送失败", "未绑定")
+    assert li["person"] == {"id": org.people["李四"], "name": "李四"}
+    assert li["branch"]["id"] == org.b1 and li["platform"] == ""
+    assert "payload" not in li
+
+
+def test_ledger_respects_scope_and_filters(client, org, ledger, make_token):
+    branch = make_token(org.b1)
+    page = client.get("/api/v1/deliveries", headers=auth(branch)).json()
+    assert sorted(d["id"] for d in page["items"]) == sorted([ledger["zhang_sent"], ledger["li_failed"]])
+    failed = client.get("/api/v1/deliveries", params={"status": "failed"}, headers=auth(branch)).json()
+    assert [d["id"] for d in failed["items"]] == [ledger["li_failed"]]
+    assert (
+        client.get("/api/v1/deliveries", params={"branch_id": org.b3}, headers=auth(branch)).status_code
+        == 404
+    )
+
+    committee = make_token(org.c1)
+    page = client.get("/api/v1/deliveries", params={"unit_id": org.gb}, headers=auth(committee)).json()
+    assert [d["id"] for d in page["items"]] == [ledger["wang_queued"]]
+    page = client.get("/api/v1/deliveries", params={"status": "failed"}, headers=auth(committee)).json()
+    # 赵六's failure is in the other committee; the group message belongs to no branch.
+    assert [d["id"] for d in page["items"]] == [ledger["li_failed"]]
+
+    everything = make_token(None)
+    window = {
+        "created_from": (T0 + timedelta(minutes=1)).isoformat(),
+        "created_before": (T0 + timedelta(minutes=3)).isoformat(),
+    }
+    page = client.get("/api/v1/deliveries", params=window, headers=auth(everything)).json()
+    assert sorted(d["id"] for d in page["items"]) == sorted([ledger["li_failed"], ledger["wang_queued"]])
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "lost"}, "status"),
+        ({"created_from": "2026-03-02T09:00:00"}, "created_from"),  # no zone: ambiguous, refused
+        ({"created_before": "yesterday"}, "created_before"),
+        ({"limit": MAX_LIMIT + 1}, "limit"),
+    ],
+)
+def test_ledger_bad_parameters(client, org, ledger, make_token, params, field):
+    r = client.get("/api/v1/deliveries", params=params, headers=auth(make_token(None)))
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["detail"]] == [["query", field]]

@@ -33,7 +33,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -55,6 +55,7 @@ from models.org import (
     RoleAssignment,
     UnitKind,
 )
+from models.outbox import DELIVERY_STATUS_LABELS, DeliveryStatus, OutboxMessage, TargetKind
 
 PREFIX = "/api/v1"
 DEFAULT_LIMIT = 50
@@ -156,6 +157,24 @@ class RoleCatalogEntry(BaseModel):
     role: Role
     label: str
     unit_kinds: list[UnitKind] = Field(description="The kinds of unit in which this role can be held.")
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    dedup_key: str = Field(description="What was sent: the business key shared by every recipient of it.")
+    recipient: str
+    person: PersonRef | None
+    branch: UnitRef | None = Field(description="The recipient's branch when the message was queued.")
+    platform: str = Field(description="dingtalk, wecom, or empty when the person has no chat account.")
+    target_kind: TargetKind
+    target: str
+    status: DeliveryStatus
+    status_label: str
+    reason: str | None = Field(description="Why a failed delivery failed, in Chinese (e.g. 未绑定).")
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
 
 
 class TokenInfo(BaseModel):
@@ -579,6 +598,93 @@ def build_api_router(
                 role=r.role,
                 label=ROLE_LABELS[r.role],
                 unit=_unit_ref(r.org_unit),
+            )
+            for r in rows
+        ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @router.get(
+        "/deliveries",
+        response_model=Page[DeliveryOut],
+        tags=["deliveries"],
+        summary="The delivery ledger: one row per message and recipient, newest first",
+    )
+    def list_deliveries(
+        session: SessionDep,
+        principal: PrincipalDep,
+        branch_id: Annotated[int | None, Query(description="Only recipients in this branch.")] = None,
+        unit_id: Annotated[
+            int | None, Query(description="Only recipients in branches at or below this unit.")
+        ] = None,
+        status: Annotated[
+            DeliveryStatus | None, Query(description="queued, sending, sent or failed.")
+        ] = None,
+        person_id: Annotated[int | None, Query(description="Only this person's deliveries.")] = None,
+        dedup_key: Annotated[
+            str | None, Query(min_length=1, max_length=200, description="Only this message.")
+        ] = None,
+        created_from: Annotated[
+            AwareDatetime | None, Query(description="Queued at or after (with zone).")
+        ] = None,
+        created_before: Annotated[
+            AwareDatetime | None, Query(description="Queued before (with zone).")
+        ] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> Page[DeliveryOut]:
+        stmt = select(OutboxMessage)
+        if principal.scope_path is not None:
+            # Rows with no branch (group chats, people outside any branch) belong to no subtree.
+            scoped_branch_ids = select(OrgUnit.id).where(principal.unit_clause())
+            stmt = stmt.where(OutboxMessage.branch_id.in_(scoped_branch_ids))
+        if branch_id is not None:
+            _unit_in_scope(session, principal, branch_id)
+            stmt = stmt.where(OutboxMessage.branch_id == branch_id)
+        if unit_id is not None:
+            unit = _unit_in_scope(session, principal, unit_id)
+            stmt = stmt.where(
+                OutboxMessage.branch_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path)))
+            )
+        if status is not None:
+            stmt = stmt.where(OutboxMessage.status == status)
+        if person_id is not None:
+            stmt = stmt.where(OutboxMessage.person_id == person_id)
+        if dedup_key is not None:
+            stmt = stmt.where(OutboxMessage.dedup_key == dedup_key)
+        if created_from is not None:
+            stmt = stmt.where(OutboxMessage.created_at >= created_from)
+        if created_before is not None:
+            stmt = stmt.where(OutboxMessage.created_at < created_before)
+        rows, total = _page(session, stmt, [OutboxMessage.id.desc()], limit, offset)
+        people = {
+            p.id: p
+            for p in session.scalars(
+                select(Person).where(Person.id.in_({r.person_id for r in rows if r.person_id}))
+            )
+        }
+        units = {
+            u.id: u
+            for u in session.scalars(
+                select(OrgUnit).where(OrgUnit.id.in_({r.branch_id for r in rows if r.branch_id}))
+            )
+        }
+        items = [
+            DeliveryOut(
+                id=r.id,
+                dedup_key=r.dedup_key,
+                recipient=r.recipient,
+                person=PersonRef(id=r.person_id, name=people[r.person_id].name) if r.person_id else None,
+                branch=_unit_ref(units.get(r.branch_id)) if r.branch_id else None,
+                platform=r.platform,
+                target_kind=r.target_kind,
+                target=r.target,
+                status=r.status,
+                status_label=DELIVERY_STATUS_LABELS[r.status],
+                reason=r.reason,
+                attempts=r.attempts,
+                created_at=r.created_at,
+                next_attempt_at=r.next_attempt_at,
+                sent_at=r.sent_at,
             )
             for r in rows
         ]

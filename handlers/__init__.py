@@ -10,6 +10,7 @@ def all_routers() -> list[Router]:
     from handlers import delivery, help
 
     routers = [help.router, delivery.router]
+    routers.append(__import__("handlers.meetings.chat", fromlist=["router"]).router)
     return routers
 
 

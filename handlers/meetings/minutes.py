@@ -1,0 +1,222 @@
+"""会议记录: due within N working days (holiday-aware), recorded from the H5 form, reminded when missing.
+
+A meeting without minutes does not count as held (held_meeting_kinds is what the scoring reads).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import chinese_calendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.messages import Button, Card, Text
+from handlers.meetings import strings
+from handlers.meetings.meetings import get_managed_meeting, month_bounds_utc
+from handlers.meetings.plans import people_with_roles
+from handlers.meetings.signin import attendance_sheet
+from handlers.meetings.types import MeetingsConfig, Refused, local_day
+from models.meetings import (
+    LeaveRequest,
+    LeaveStatus,
+    MakeupStatus,
+    MakeupTask,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    MeetingType,
+    Minutes,
+)
+from models.org import Person
+
+log = logging.getLogger(__name__)
+
+
+def is_workday(day: date) -> bool:
+    """The State Council calendar with its 调休 days; outside the package's years, Monday to Friday."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        log.warning("chinese_calendar has no data for %s; counting weekdays only", day.year)
+        return day.weekday() < 5
+
+
+def add_workdays(day: date, n: int) -> date:
+    """The n-th working day after `day` (a meeting on 9-30 with n=3 → 10-10 in 2026, after 国庆)."""
+    while n > 0:
+        day += timedelta(days=1)
+        if is_workday(day):
+            n -= 1
+    return day
+
+
+def minutes_due_on(meeting: Meeting, cfg: MeetingsConfig) -> date:
+    return add_workdays(local_day(meeting.starts_at, cfg), cfg.minutes_workdays)
+
+
+@dataclass(frozen=True)
+class MinutesInput:
+    chair: str
+    recorder: str
+    topics: str
+    decisions: str = ""
+
+
+def record_minutes(
+    session: Session,
+    actor: Person | None,
+    meeting_id: int,
+    data: MinutesInput,
+    *,
+    now: datetime,
+    cfg: MeetingsConfig,
+) -> Minutes:
+    """Save (or correct) the minutes. Attendance and absentees come from sign-in, not from the form."""
+    meeting = get_managed_meeting(session, actor, meeting_id, cfg)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Refused(strings.MEETING_CANCELLED)
+    if now < meeting.starts_at:
+        raise Refused(strings.MINUTES_BEFORE_START)
+    fields = {
+        "chair": (data.chair, strings.FIELD_CHAIR, 50),
+        "recorder": (data.recorder, strings.FIELD_RECORDER, 50),
+    }
+    clean = {}
+    for key, (value, label, limit) in fields.items():
+        value = (value or "").strip()
+        if not value:
+            raise Refused(strings.EMPTY_FIELD.format(field=label))
+        if len(value) > limit:
+            raise Refused(strings.TOO_LONG.format(field=label, limit=limit))
+        clean[key] = value
+    topics = (data.topics or "").strip()
+    if not topics:
+        raise Refused(strings.EMPTY_FIELD.format(field=strings.FIELD_CONTENT))
+    if len(topics) > 10000 or len(data.decisions or "") > 10000:
+        raise Refused(strings.TOO_LONG.format(field=strings.FIELD_CONTENT, limit=10000))
+    sheet = attendance_sheet(session, meeting)
+    tasks = list(session.scalars(select(MakeupTask).where(MakeupTask.meeting_id == meeting.id)))
+
+    reasons = {
+        lr.person_id: lr.reason
+        for lr in session.scalars(
+            select(LeaveRequest).where(
+                LeaveRequest.meeting_id == meeting.id, LeaveRequest.status == LeaveStatus.APPROVED
+            )
+        )
+    }
+    absentees = [
+        {"person_id": p.id, "name": p.name, "reason": reasons.get(p.id, strings.ATTENDANCE_LEAVE)}
+        for p in sheet.leave
+    ] + [{"person_id": p.id, "name": p.name, "reason": strings.ABSENT_NO_REASON} for p in sheet.missing]
+    minutes = meeting.minutes
+    if minutes is None:
+        minutes = Minutes(meeting_id=meeting.id, due_on=minutes_due_on(meeting, cfg), submitted_at=now)
+        session.add(minutes)
+    minutes.chair, minutes.recorder = clean["chair"], clean["recorder"]
+    minutes.topics, minutes.decisions = topics, (data.decisions or "").strip()
+    minutes.absentees = absentees
+    minutes.expected_count, minutes.present_count = sheet.expected, len(sheet.present)
+    minutes.submitted_at, minutes.submitted_by_id = now, actor.id
+    session.flush()
+    # Members with open 补学 for this meeting now have the material they are to study.
+    holders = [
+        t.person_id
+        for t in tasks
+        if t.status in (MakeupStatus.OPEN, MakeupStatus.RETURNED, MakeupStatus.REPORTED)
+    ]
+    if holders:
+        outbox.enqueue_to_people(
+            session,
+            holders,
+            Text(f"{strings.MAKEUP_TITLE.format(title=meeting.title)}\n{strings.MAKEUP_MINUTES}：{topics}"),
+            dedup_key=f"meeting:{meeting.id}:minutes-to-makeup",
+            now=now,
+        )
+    return minutes
+
+
+def meetings_missing_minutes(
+    session: Session, *, now: datetime, branch_id: int | None = None
+) -> list[Meeting]:
+    stmt = (
+        select(Meeting)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at <= now, Minutes.id.is_(None))
+        .order_by(Meeting.branch_id, Meeting.starts_at)
+    )
+    if branch_id is not None:
+        stmt = stmt.where(Meeting.branch_id == branch_id)
+    return list(session.scalars(stmt))
+
+
+def remind_missing_minutes(
+    session: Session, *, now: datetime, cfg: MeetingsConfig, public_base_url: str = ""
+) -> int:
+    """One 待办 per branch per day listing meetings without minutes whose due day has come."""
+    today = local_day(now, cfg)
+    by_branch: dict[int, list[tuple[Meeting, date]]] = {}
+    for meeting in meetings_missing_minutes(session, now=now):
+        due = minutes_due_on(meeting, cfg)
+        if due <= today:
+            by_branch.setdefault(meeting.branch_id, []).append((meeting, due))
+    sent = 0
+    for branch_id, items in by_branch.items():
+        lines = "\n".join(
+            strings.MINUTES_LINE.format(
+                title=m.title, when=strings.fmt_when(m.starts_at, cfg.tz), due=strings.fmt_day(due)
+            )
+            for m, due in items
+        )
+        buttons = ()
+        if public_base_url:
+            first = items[0][0]
+            buttons = (
+                Button(
+                    strings.MINUTES_BUTTON,
+                    url=f"{public_base_url.rstrip('/')}/h5/meetings/{first.id}/minutes",
+                ),
+            )
+        sent += outbox.enqueue_to_people(
+            session,
+            people_with_roles(session, branch_id, cfg.manager_roles),
+            Card(
+                title=strings.MINUTES_REMINDER_TITLE,
+                text=strings.MINUTES_REMINDER_TEXT.format(days=cfg.minutes_workdays, items=lines),
+                buttons=buttons,
+            ),
+            dedup_key=f"minutes:{branch_id}:remind:{today:%Y%m%d}",
+            now=now,
+        )
+    return sent
+
+
+def held_meeting_kinds(
+    session: Session, start: date, end: date, cfg: MeetingsConfig, *, branch_ids: list[int] | None = None
+) -> list[tuple[int, MeetingType, int | None, datetime, bool]]:
+    """(branch, type, group, start, minutes on time) of each held meeting-type record in [start, end).
+
+    Held means: not cancelled and minutes recorded. One row per type (an event counting as several).
+    """
+    lo, _ = month_bounds_utc(start, cfg)
+    hi, _ = month_bounds_utc(end, cfg)
+    stmt = (
+        select(
+            Meeting.branch_id,
+            MeetingKind.type,
+            Meeting.group_id,
+            Meeting.starts_at,
+            Minutes.submitted_at,
+            Minutes.due_on,
+        )
+        .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
+        .join(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+    )
+    if branch_ids is not None:
+        stmt = stmt.where(Meeting.branch_id.in_(branch_ids))
+    return [(b, t, g, s, local_day(sub, cfg) <= due) for b, t, g, s, sub, due in session.execute(stmt)]

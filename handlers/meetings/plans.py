@@ -1,0 +1,321 @@
+"""Monthly plans (宿松县's closed loop): submit next month's plan, the committee reviews it, approved
+items become scheduled meetings; secretaries who have not submitted are reminded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.messages import Button, Card, CardUpdate, Text
+from handlers.meetings import strings
+from handlers.meetings.meetings import _clean, create_meeting, validate_types
+from handlers.meetings.types import (
+    MeetingsConfig,
+    Refused,
+    check_group,
+    local_day,
+    managed_branch,
+    types_label,
+)
+from models.meetings import MeetingType, MonthlyPlan, PlanItem, PlanStatus
+from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
+
+ACTION_APPROVE = "plans.approve"
+ACTION_RETURN = "plans.return"
+
+
+@dataclass(frozen=True)
+class PlanItemInput:
+    types: Sequence[MeetingType | str]
+    starts_at: datetime
+    place: str
+    topic: str
+    group_id: int | None = None
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def plan_month_for(now: datetime, cfg: MeetingsConfig) -> date:
+    """The month a plan written today is for: next month."""
+    return next_month(local_day(now, cfg))
+
+
+def plan_deadline(month: date, cfg: MeetingsConfig) -> datetime:
+    """23:59:59 local on the deadline day of the month before `month` (inclusive, rule G21)."""
+    prev = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    return datetime.combine(prev.replace(day=cfg.plan_deadline_day), time(23, 59, 59), tzinfo=cfg.tz)
+
+
+def plan_on_time(plan: MonthlyPlan, cfg: MeetingsConfig) -> bool:
+    return plan.submitted_at is not None and plan.submitted_at <= plan_deadline(plan.month, cfg)
+
+
+def people_with_roles(session: Session, unit_id: int, roles: frozenset[Role]) -> list[int]:
+    return sorted(
+        set(
+            session.scalars(
+                select(RoleAssignment.person_id).where(
+                    RoleAssignment.org_unit_id == unit_id, RoleAssignment.role.in_(roles)
+                )
+            )
+        )
+    )
+
+
+def get_plan(session: Session, branch_id: int, month: date) -> MonthlyPlan | None:
+    return session.scalars(
+        select(MonthlyPlan).where(MonthlyPlan.branch_id == branch_id, MonthlyPlan.month == month)
+    ).first()
+
+
+def save_plan(
+    session: Session,
+    actor: Person | None,
+    *,
+    month: date,
+    items: Sequence[PlanItemInput],
+    now: datetime,
+    cfg: MeetingsConfig,
+    submit: bool = True,
+) -> MonthlyPlan:
+    """Replace the branch's plan for `month` with `items` and (by default) submit it for review."""
+    branch = managed_branch(session, actor, cfg)
+    month = month.replace(day=1)
+    if month <= local_day(now, cfg).replace(day=1):
+        raise Refused(strings.PLAN_MONTH_PASSED.format(month=strings.fmt_month(month)))
+    plan = get_plan(session, branch.id, month)
+    if plan is not None and plan.status == PlanStatus.APPROVED:
+        raise Refused(strings.PLAN_ALREADY_APPROVED.format(month=strings.fmt_month(month)))
+    if not items:
+        raise Refused(strings.PLAN_EMPTY)
+    checked = []
+    for item in items:
+        types = validate_types(item.types)
+        day = local_day(item.starts_at, cfg)
+        if day.replace(day=1) != month:
+            raise Refused(
+                strings.PLAN_ITEM_OUTSIDE.format(day=strings.fmt_day(day), month=strings.fmt_month(month))
+            )
+        check_group(session, branch.id, item.group_id)
+        if MeetingType.GROUP_MEETING in types and item.group_id is None:
+            raise Refused(strings.GROUP_REQUIRED)
+        checked.append(
+            PlanItem(
+                types=[t.value for t in types],
+                starts_at=item.starts_at,
+                place=_clean(item.place, "place", strings.FIELD_PLACE),
+                topic=_clean(item.topic, "topic", strings.FIELD_TOPIC),
+                group_id=item.group_id,
+            )
+        )
+    if plan is None:
+        plan = MonthlyPlan(branch_id=branch.id, month=month, status=PlanStatus.DRAFT)
+        session.add(plan)
+    plan.items = checked
+    plan.status = PlanStatus.DRAFT
+    session.flush()
+    if submit:
+        submit_plan(session, plan, actor, now=now, cfg=cfg)
+    return plan
+
+
+def submit_plan(
+    session: Session, plan: MonthlyPlan, actor: Person, *, now: datetime, cfg: MeetingsConfig
+) -> int:
+    if not plan.items:
+        raise Refused(strings.PLAN_EMPTY)
+    plan.status = PlanStatus.SUBMITTED
+    plan.revision += 1
+    plan.submitted_at = now
+    plan.submitted_by_id = actor.id
+    plan.return_reason = None
+    session.flush()
+    branch = session.get(OrgUnit, plan.branch_id)
+    committee = committee_of(session, branch)
+    if committee is None:
+        return 0
+    reviewers = people_with_roles(session, committee.id, cfg.plan_reviewer_roles)
+    return outbox.enqueue_to_people(
+        session, reviewers, review_card(plan, branch, cfg), dedup_key=_review_key(plan), now=now
+    )
+
+
+def _review_key(plan: MonthlyPlan) -> str:
+    return f"plan:{plan.id}:r{plan.revision}"
+
+
+def review_card(plan: MonthlyPlan, branch: OrgUnit, cfg: MeetingsConfig) -> Card:
+    lines = "\n".join(
+        strings.PLAN_LINE.format(
+            when=strings.fmt_when(i.starts_at, cfg.tz),
+            types=types_label(i.types),
+            place=i.place,
+            topic=i.topic,
+        )
+        for i in plan.items
+    )
+    month = strings.fmt_month(plan.month)
+    text = strings.PLAN_REVIEW_TEXT.format(
+        branch=branch.name, month=month, revision=plan.revision, count=len(plan.items), items=lines
+    )
+    if not plan_on_time(plan, cfg):
+        text += strings.PLAN_LATE_NOTE.format(day=cfg.plan_deadline_day)
+    params = {"plan": str(plan.id), "revision": str(plan.revision)}
+    return Card(
+        title=strings.PLAN_REVIEW_TITLE.format(branch=branch.name, month=month),
+        text=text,
+        buttons=(
+            Button(strings.PLAN_APPROVE, action=ACTION_APPROVE, params=params),
+            Button(strings.PLAN_RETURN, action=ACTION_RETURN, params=params),
+        ),
+        card_key=_review_key(plan),
+    )
+
+
+def review_plan(
+    session: Session,
+    actor: Person | None,
+    plan_id: int,
+    *,
+    approve: bool,
+    now: datetime,
+    cfg: MeetingsConfig,
+    reason: str = "",
+) -> MonthlyPlan:
+    """备案 (meetings are scheduled and announced) or 退回 with a reason; the secretary is told."""
+    plan = session.get(MonthlyPlan, plan_id)
+    if plan is None:
+        raise Refused(strings.PLAN_NOT_SUBMITTED)
+    branch = session.get(OrgUnit, plan.branch_id)
+    committee = committee_of(session, branch)
+    if actor is None:
+        raise Refused(strings.NOT_BOUND)
+    if committee is None or not set(
+        session.scalars(
+            select(RoleAssignment.role).where(
+                RoleAssignment.person_id == actor.id, RoleAssignment.org_unit_id == committee.id
+            )
+        )
+    ) & set(cfg.plan_reviewer_roles):
+        raise Refused(
+            strings.NO_REVIEW_ROLE.format(
+                roles="或".join(strings.role_label(r) for r in cfg.plan_reviewer_roles)
+            )
+        )
+    if plan.status != PlanStatus.SUBMITTED:
+        raise Refused(strings.PLAN_NOT_SUBMITTED)
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise Refused(strings.PLAN_RETURN_REASON)
+    month = strings.fmt_month(plan.month)
+    plan.reviewed_at = now
+    plan.reviewed_by_id = actor.id
+    secretaries = people_with_roles(session, branch.id, cfg.manager_roles)
+    if approve:
+        plan.status = PlanStatus.APPROVED
+        for item in plan.items:
+            if item.meeting_id is None:
+                meeting = create_meeting(
+                    session,
+                    branch_id=branch.id,
+                    types=item.types,
+                    starts_at=item.starts_at,
+                    place=item.place,
+                    topic=item.topic,
+                    group_id=item.group_id,
+                    created_by_id=plan.submitted_by_id,
+                    now=now,
+                    cfg=cfg,
+                )
+                item.meeting_id = meeting.id
+        told = Text(strings.PLAN_APPROVED_TEXT.format(month=month, count=len(plan.items)))
+        decision = strings.PLAN_APPROVE
+    else:
+        plan.status = PlanStatus.RETURNED
+        plan.return_reason = reason[:500]
+        told = Text(strings.PLAN_RETURNED_TEXT.format(month=month, reason=plan.return_reason))
+        decision = strings.PLAN_RETURN
+    session.flush()
+    outbox.enqueue_to_people(
+        session, secretaries, told, dedup_key=f"plan:{plan.id}:r{plan.revision}:decided", now=now
+    )
+    reviewers = people_with_roles(session, committee.id, cfg.plan_reviewer_roles)
+    title = strings.PLAN_REVIEWED_CARD.format(decision=decision, branch=branch.name, month=month)
+    outbox.enqueue_to_people(
+        session,
+        reviewers,
+        CardUpdate(card_key=_review_key(plan), title=title, text=title, status_label=title),
+        dedup_key=f"plan:{plan.id}:r{plan.revision}:card",
+        now=now,
+    )
+    return plan
+
+
+def branches_without_plan(session: Session, month: date, *, committee_id: int | None = None) -> list[OrgUnit]:
+    """Active branches with no submitted or approved plan for `month` (one query)."""
+    done = select(MonthlyPlan.branch_id).where(
+        MonthlyPlan.month == month, MonthlyPlan.status.in_([PlanStatus.SUBMITTED, PlanStatus.APPROVED])
+    )
+    stmt = select(OrgUnit).where(
+        OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True), OrgUnit.id.not_in(done)
+    )
+    if committee_id is not None:
+        stmt = stmt.where(OrgUnit.path.like(f"%/{committee_id}/%"))
+    return list(session.scalars(stmt.order_by(OrgUnit.path)))
+
+
+def remind_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig) -> int:
+    """To each branch's secretary whose plan for next month is not in (the scheduler runs it on the 20th and 24th)."""
+    month = plan_month_for(now, cfg)
+    today = local_day(now, cfg)
+    sent = 0
+    for branch in branches_without_plan(session, month):
+        sent += outbox.enqueue_to_people(
+            session,
+            people_with_roles(session, branch.id, cfg.manager_roles),
+            Card(
+                title=strings.PLAN_REMINDER_TITLE,
+                text=strings.PLAN_REMINDER_TEXT.format(
+                    branch=branch.name, month=strings.fmt_month(month), day=cfg.plan_deadline_day
+                ),
+            ),
+            dedup_key=f"plan:{branch.id}:{month:%Y-%m}:remind:{today:%d}",
+            now=now,
+        )
+    return sent
+
+
+def report_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig) -> int:
+    """After the deadline: one list per committee to its reviewers (the scheduler runs it on the 26th)."""
+    month = plan_month_for(now, cfg)
+    missing = branches_without_plan(session, month)
+    by_committee: dict[int, list[OrgUnit]] = {}
+    for branch in missing:
+        committee = committee_of(session, branch)
+        if committee is not None:
+            by_committee.setdefault(committee.id, []).append(branch)
+    sent = 0
+    for committee_id, branches in by_committee.items():
+        sent += outbox.enqueue_to_people(
+            session,
+            people_with_roles(session, committee_id, cfg.plan_reviewer_roles),
+            Card(
+                title=strings.PLAN_OVERDUE_TITLE,
+                text=strings.PLAN_OVERDUE_TEXT.format(
+                    day=cfg.plan_deadline_day,
+                    month=strings.fmt_month(month),
+                    branches="\n".join(f"- {b.name}" for b in branches),
+                ),
+            ),
+            dedup_key=f"plan:committee:{committee_id}:{month:%Y-%m}:overdue",
+            now=now,
+        )
+    return sent

@@ -1,0 +1,380 @@
+"""QR sign-in: signed tokens bound to one meeting and a time, the sign-in use case, 代签, the live
+attendance list, and closing the window (absent / on leave).
+
+Tokens are HMAC-SHA256 over "purpose.meeting.expiry" with a key derived from the settings' secret key
+(stdlib hmac + compare_digest). A library such as itsdangerous would add a dependency for ten lines,
+and its timestamp check reads the real clock, while we need an injected `now` for tests and a payload
+short enough to keep the QR code sparse and easy to scan from a projector.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.messages import Text
+from handlers.meetings import strings
+from handlers.meetings.meetings import get_managed_meeting, invitee_ids, signin_window
+from handlers.meetings.types import MeetingsConfig, Refused
+from models.meetings import (
+    Attendance,
+    AttendanceMethod,
+    AttendanceStatus,
+    Invitee,
+    LeaveRequest,
+    LeaveStatus,
+    Meeting,
+    MeetingStatus,
+    SigninAttempt,
+    SigninOutcome,
+)
+from models.org import Person
+
+SIGNIN = "signin"
+PROJECTOR = "projector"
+H5_PREFIX = "/h5/meetings"
+
+
+def _key(secret: str, purpose: str) -> bytes:
+    # A separate key per purpose: a projector link can never be replayed as a sign-in token.
+    return hmac.new(secret.encode(), f"zhibu.meetings.{purpose}".encode(), hashlib.sha256).digest()
+
+
+def _sig(secret: str, purpose: str, meeting_id: int, exp: int) -> str:
+    mac = hmac.new(_key(secret, purpose), f"{meeting_id}.{exp}".encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def make_token(secret: str, meeting_id: int, expires_at: datetime, purpose: str = SIGNIN) -> str:
+    exp = int(expires_at.timestamp())
+    return f"{meeting_id}.{exp}.{_sig(secret, purpose, meeting_id, exp)}"
+
+
+def check_token(
+    secret: str, token: str, meeting_id: int, now: datetime, *, grace: timedelta, purpose: str = SIGNIN
+) -> SigninOutcome:
+    """OK, or FORGED (malformed / bad signature), OTHER_MEETING (signed for another one), EXPIRED."""
+    try:
+        mid_s, exp_s, sig = (token or "").split(".")
+        mid, exp = int(mid_s), int(exp_s)
+    except ValueError:
+        return SigninOutcome.FORGED
+    if not hmac.compare_digest(sig, _sig(secret, purpose, mid, exp)):
+        return SigninOutcome.FORGED
+    if mid != meeting_id:
+        return SigninOutcome.OTHER_MEETING
+    if now > datetime.fromtimestamp(exp, UTC) + grace:
+        return SigninOutcome.EXPIRED
+    return SigninOutcome.OK
+
+
+def chat_token(secret: str, meeting: Meeting, cfg: MeetingsConfig) -> str:
+    """The code sent in chat stays valid for the whole window: it is shown, not refreshed."""
+    return make_token(secret, meeting.id, signin_window(meeting, cfg)[1])
+
+
+def projector_token(secret: str, meeting: Meeting, now: datetime, cfg: MeetingsConfig) -> str:
+    return make_token(secret, meeting.id, now + timedelta(seconds=cfg.qr_refresh_seconds))
+
+
+def signin_url(base_url: str, meeting_id: int, token: str) -> str:
+    return f"{base_url.rstrip('/')}{H5_PREFIX}/{meeting_id}/signin?t={quote(token)}"
+
+
+def qr_image_url(base_url: str, meeting_id: int, token: str) -> str:
+    return f"{base_url.rstrip('/')}{H5_PREFIX}/{meeting_id}/qr.png?t={quote(token)}"
+
+
+def projector_url(base_url: str, secret: str, meeting: Meeting, cfg: MeetingsConfig) -> str:
+    key = make_token(secret, meeting.id, signin_window(meeting, cfg)[1], PROJECTOR)
+    return f"{base_url.rstrip('/')}{H5_PREFIX}/{meeting.id}/projector?k={quote(key)}"
+
+
+@dataclass(frozen=True)
+class SigninResult:
+    outcome: SigninOutcome
+    meeting: Meeting | None
+    person: Person | None
+    at: datetime | None = None  # when the (existing) attendance was recorded
+
+    @property
+    def signed_in(self) -> bool:
+        return self.outcome in (SigninOutcome.OK, SigninOutcome.LATE)
+
+
+def _insert_ignore(session: Session, table, values: dict, key: list[str]):
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(table.c.id)
+    return session.execute(stmt).scalar()
+
+
+def sign_in(
+    session: Session,
+    *,
+    meeting_id: int,
+    token: str,
+    person: Person | None,
+    now: datetime,
+    cfg: MeetingsConfig,
+    secret: str,
+) -> SigninResult:
+    """Record a scan. `person` comes from the platform's login-free identity, never from the QR or a form.
+
+    Every attempt is logged; only a first, valid, in-window scan by an invitee writes attendance, and
+    the unique (meeting, person) key makes concurrent or repeated scans add nothing.
+    """
+    outcome = check_token(secret, token, meeting_id, now, grace=timedelta(seconds=cfg.qr_grace_seconds))
+    meeting = session.get(Meeting, meeting_id) if outcome != SigninOutcome.FORGED else None
+    at = None
+    if outcome == SigninOutcome.OK and meeting is None:
+        outcome = SigninOutcome.FORGED
+    if outcome == SigninOutcome.OK:
+        opens, closes = signin_window(meeting, cfg)
+        if person is None:
+            outcome = SigninOutcome.NOT_MEMBER
+        elif meeting.status == MeetingStatus.CANCELLED:
+            outcome = SigninOutcome.CANCELLED
+        elif now < opens:
+            outcome = SigninOutcome.NOT_OPEN
+        elif now > closes or meeting.closed_at is not None:
+            outcome = SigninOutcome.CLOSED
+        elif (
+            session.scalar(
+                select(Invitee.id).where(Invitee.meeting_id == meeting.id, Invitee.person_id == person.id)
+            )
+            is None
+        ):
+            outcome = SigninOutcome.NOT_EXPECTED
+        else:
+            late = now > meeting.starts_at + cfg.late_after
+            new_id = _insert_ignore(
+                session,
+                Attendance.__table__,
+                {
+                    "meeting_id": meeting.id,
+                    "person_id": person.id,
+                    "status": (AttendanceStatus.LATE if late else AttendanceStatus.PRESENT).value,
+                    "method": AttendanceMethod.QR.value,
+                    "at": now,
+                },
+                ["meeting_id", "person_id"],
+            )
+            if new_id is None:
+                outcome = SigninOutcome.ALREADY
+                at = session.scalar(
+                    select(Attendance.at).where(
+                        Attendance.meeting_id == meeting.id, Attendance.person_id == person.id
+                    )
+                )
+            else:
+                outcome = SigninOutcome.LATE if late else SigninOutcome.OK
+                at = now
+                outbox.enqueue_to_people(
+                    session,
+                    [person.id],
+                    Text(
+                        strings.SIGNIN_CONFIRM.format(
+                            title=meeting.title,
+                            when=strings.fmt_when(now, cfg.tz),
+                            late=strings.SIGNIN_CONFIRM_LATE if late else "",
+                        )
+                    ),
+                    dedup_key=f"meeting:{meeting.id}:signin:{person.id}",
+                    now=now,
+                )
+    session.add(
+        SigninAttempt(
+            meeting_id=meeting.id if meeting is not None else None,
+            person_id=person.id if person is not None else None,
+            outcome=outcome,
+            at=now,
+        )
+    )
+    session.flush()
+    return SigninResult(outcome, meeting, person, at)
+
+
+def outcome_page(result: SigninResult, cfg: MeetingsConfig) -> tuple[str, str]:
+    """(title, message) of the page a member sees after scanning."""
+    title, template = strings.SIGNIN_PAGE[result.outcome]
+    m = result.meeting
+    values = {
+        "name": result.person.name if result.person else "",
+        "title": m.title if m else "",
+        "start": strings.fmt_when(m.starts_at, cfg.tz) if m else "",
+        "at": strings.fmt_when(result.at, cfg.tz) if result.at else "",
+        "opens": strings.fmt_when(signin_window(m, cfg)[0], cfg.tz) if m else "",
+        "closes": strings.fmt_when(signin_window(m, cfg)[1], cfg.tz) if m else "",
+    }
+    return title, template.format(**values)
+
+
+def proxy_sign_in(
+    session: Session,
+    actor: Person | None,
+    meeting_id: int,
+    *,
+    name: str,
+    reason: str,
+    now: datetime,
+    cfg: MeetingsConfig,
+) -> str:
+    """代签: the secretary marks an invitee present by hand, with a reason; recorded as such."""
+    meeting = get_managed_meeting(session, actor, meeting_id, cfg)
+    name, reason = (name or "").strip(), (reason or "").strip()
+    if not name:
+        raise Refused(strings.PROXY_USAGE)
+    if not reason:
+        raise Refused(strings.PROXY_REASON_REQUIRED)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Refused(strings.MEETING_CANCELLED)
+    people = session.scalars(
+        select(Person)
+        .join(Invitee, Invitee.person_id == Person.id)
+        .where(Invitee.meeting_id == meeting.id, Person.name == name)
+    ).all()
+    if not people:
+        raise Refused(strings.PROXY_NO_PERSON.format(name=name))
+    if len(people) > 1:
+        raise Refused(strings.PROXY_AMBIGUOUS.format(name=name))
+    person = people[0]
+    existing = session.scalars(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.person_id == person.id)
+    ).first()
+    if existing is not None:
+        return strings.PROXY_ALREADY.format(name=name, status=strings.ATTENDANCE_LABELS[existing.status])
+    session.add(
+        Attendance(
+            meeting_id=meeting.id,
+            person_id=person.id,
+            status=AttendanceStatus.PRESENT,
+            method=AttendanceMethod.PROXY,
+            at=now,
+            reason=reason[:500],
+            marked_by_id=actor.id,
+        )
+    )
+    session.flush()
+    return strings.PROXY_DONE.format(name=name, reason=reason)
+
+
+@dataclass
+class AttendanceSheet:
+    meeting: Meeting
+    present: list[tuple[Person, Attendance]]
+    leave: list[Person]  # approved leave, not signed in
+    missing: list[Person]  # no record yet (or marked absent)
+
+    @property
+    def expected(self) -> int:
+        return len(self.present) + len(self.leave) + len(self.missing)
+
+
+def attendance_sheet(session: Session, meeting: Meeting) -> AttendanceSheet:
+    """Who is in, on leave and missing (three queries, however many members)."""
+    people = session.scalars(
+        select(Person)
+        .join(Invitee, Invitee.person_id == Person.id)
+        .where(Invitee.meeting_id == meeting.id)
+        .order_by(Person.id)
+    ).all()
+    rows = {
+        a.person_id: a for a in session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
+    }
+    on_leave = set(
+        session.scalars(
+            select(LeaveRequest.person_id).where(
+                LeaveRequest.meeting_id == meeting.id, LeaveRequest.status == LeaveStatus.APPROVED
+            )
+        )
+    )
+    sheet = AttendanceSheet(meeting, [], [], [])
+    for p in people:
+        a = rows.get(p.id)
+        if a is not None and a.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
+            sheet.present.append((p, a))
+        elif p.id in on_leave:
+            sheet.leave.append(p)
+        else:
+            sheet.missing.append(p)
+    return sheet
+
+
+def attendance_text(sheet: AttendanceSheet) -> str:
+    late = sum(1 for _, a in sheet.present if a.status == AttendanceStatus.LATE)
+    proxy = sum(1 for _, a in sheet.present if a.method == AttendanceMethod.PROXY)
+    lines = [
+        strings.ATTENDANCE_TEXT.format(
+            expected=sheet.expected,
+            present=len(sheet.present),
+            late=late,
+            proxy=proxy,
+            leave=len(sheet.leave),
+            missing=len(sheet.missing),
+        )
+    ]
+    if sheet.missing:
+        lines.append(f"{strings.ATTENDANCE_MISSING}：" + "、".join(p.name for p in sheet.missing))
+    if sheet.leave:
+        lines.append(f"{strings.ATTENDANCE_LEAVE}：" + "、".join(p.name for p in sheet.leave))
+    return "\n\n".join(lines)
+
+
+def close_windows(session: Session, *, now: datetime, cfg: MeetingsConfig) -> list[int]:
+    """Meetings whose window has closed: invitees with no record become 缺席, or 请假 where leave was
+    approved, and each gets a 补学 task. Idempotent: a closed meeting is skipped, rows are unique.
+    """
+    from handlers.meetings.makeup import create_makeup_tasks
+
+    due = session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.closed_at.is_(None),
+            Meeting.starts_at <= now - cfg.signin_closes_after,
+        )
+        .order_by(Meeting.starts_at)
+    ).all()
+    closed = []
+    for meeting in due:
+        recorded = set(
+            session.scalars(select(Attendance.person_id).where(Attendance.meeting_id == meeting.id))
+        )
+        approved = set(
+            session.scalars(
+                select(LeaveRequest.person_id).where(
+                    LeaveRequest.meeting_id == meeting.id, LeaveRequest.status == LeaveStatus.APPROVED
+                )
+            )
+        )
+        _, closes = signin_window(meeting, cfg)
+        missed: dict[int, AttendanceStatus] = {}
+        for pid in invitee_ids(session, meeting.id):
+            if pid in recorded:
+                continue
+            status = AttendanceStatus.LEAVE if pid in approved else AttendanceStatus.ABSENT
+            missed[pid] = status
+            session.add(
+                Attendance(
+                    meeting_id=meeting.id,
+                    person_id=pid,
+                    status=status,
+                    method=AttendanceMethod.AUTO,
+                    at=closes,
+                )
+            )
+        meeting.closed_at = now
+        session.flush()
+        create_makeup_tasks(session, meeting, missed, now=now, cfg=cfg)
+        closed.append(meeting.id)
+    return closed

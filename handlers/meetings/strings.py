@@ -1,0 +1,286 @@
+"""Every Chinese text of the meetings feature, in one place to review and change."""
+
+from __future__ import annotations
+
+from models.meetings import (
+    AttendanceMethod,
+    AttendanceStatus,
+    LeaveStatus,
+    MakeupStatus,
+    MeetingType,
+    PlanStatus,
+    SigninOutcome,
+)
+from models.org import ROLE_LABELS, Role
+
+TYPE_LABELS = {
+    MeetingType.PARTY_CONGRESS: "支部党员大会",
+    MeetingType.BRANCH_COMMITTEE: "支委会",
+    MeetingType.GROUP_MEETING: "党小组会",
+    MeetingType.PARTY_LECTURE: "党课",
+    MeetingType.THEME_DAY: "主题党日",
+    MeetingType.ORG_LIFE: "组织生活会",
+    MeetingType.DEMOCRATIC_REVIEW: "民主评议党员",
+}
+TYPE_ALIASES = {
+    MeetingType.PARTY_CONGRESS: ("党员大会", "支部大会"),
+    MeetingType.BRANCH_COMMITTEE: ("支部委员会会议", "支部委员会"),
+    MeetingType.GROUP_MEETING: ("小组会",),
+    MeetingType.DEMOCRATIC_REVIEW: ("民主评议",),
+}
+PLAN_STATUS_LABELS = {
+    PlanStatus.DRAFT: "未提交",
+    PlanStatus.SUBMITTED: "待审核",
+    PlanStatus.APPROVED: "已备案",
+    PlanStatus.RETURNED: "已退回",
+}
+ATTENDANCE_LABELS = {
+    AttendanceStatus.PRESENT: "出席",
+    AttendanceStatus.LATE: "迟到",
+    AttendanceStatus.LEAVE: "请假",
+    AttendanceStatus.ABSENT: "缺席",
+}
+METHOD_LABELS = {AttendanceMethod.QR: "扫码", AttendanceMethod.PROXY: "代签", AttendanceMethod.AUTO: "自动"}
+LEAVE_STATUS_LABELS = {
+    LeaveStatus.PENDING: "待审批",
+    LeaveStatus.APPROVED: "已批准",
+    LeaveStatus.REJECTED: "未批准",
+}
+MAKEUP_STATUS_LABELS = {
+    MakeupStatus.OPEN: "待补学",
+    MakeupStatus.REPORTED: "待确认",
+    MakeupStatus.CONFIRMED: "已完成",
+    MakeupStatus.RETURNED: "已退回",
+}
+
+
+def role_label(role: Role) -> str:
+    return ROLE_LABELS[role]
+
+
+# Refusals and bad input
+NOT_BOUND = "没有找到您的党员信息：您的账号还没有和党员名册关联，请联系支部书记或组织部。"
+NO_BRANCH = "您不属于任何党支部，无法办理此事。"
+NO_ROLE = "只有本支部的{roles}可以办理此事，您的请求没有执行。"
+NO_REVIEW_ROLE = "只有上级党委的{roles}可以审核支部的月度计划，您的请求没有执行。"
+OTHER_BRANCH = "这不是您所在支部的会议，不能操作。"
+UNKNOWN_TYPE = "不认识的会议类型「{text}」。可选：{known}。"
+GROUP_REQUIRED = "党小组会需要指定党小组。"
+BAD_GROUP = "所选党小组不属于本支部。"
+NO_MEETING = "没有找到这次会议。"
+NO_CURRENT_MEETING = "现在没有可以签到的会议（签到时间为会前{before}分钟至会后{after}分钟）。"
+MEETING_CANCELLED = "这次会议已经取消。"
+BAD_TIME = "时间格式不对，请写成「2026-05-08 09:00」这样的形式。"
+TIME_IN_PAST = "会议时间不能早于现在。"
+EMPTY_FIELD = "请填写{field}。"
+TOO_LONG = "{field}太长了（最多{limit}字）。"
+NO_TYPES = "请至少选择一种会议类型。"
+
+# Plans
+PLAN_MONTH_PASSED = "{month}的计划已经不能再修改。"
+PLAN_ALREADY_APPROVED = "{month}的计划已经备案，不能再修改；如需调整，请直接调整会议时间。"
+PLAN_EMPTY = "计划里还没有任何活动，请先添加。"
+PLAN_NOT_SUBMITTED = "这份计划不是待审核状态，无需审核。"
+PLAN_ITEM_OUTSIDE = "活动日期（{day}）不在计划月份（{month}）内。"
+PLAN_RETURN_REASON = "退回时请写明原因。"
+PLAN_REVIEW_TITLE = "月度计划待审核：{branch} {month}"
+PLAN_REVIEW_TEXT = "{branch}提交了{month}组织生活计划（第{revision}次提交），共{count}项：\n\n{items}"
+PLAN_LINE = "- {when} {types}｜{place}｜{topic}"
+PLAN_APPROVE = "备案"
+PLAN_RETURN = "退回"
+PLAN_APPROVED_TEXT = "{month}组织生活计划已备案，{count}次会议已安排并通知到相关党员。"
+PLAN_RETURNED_TEXT = "{month}组织生活计划被退回，原因：{reason}。请修改后重新提交。"
+PLAN_SUBMITTED_REPLY = "{month}计划已提交，等待上级党委审核。"
+PLAN_LATE_NOTE = "（已超过{day}日的报送期限）"
+PLAN_REVIEWED_CARD = "已{decision}：{branch} {month}"
+PLAN_REMINDER_TITLE = "请报送下月组织生活计划"
+PLAN_REMINDER_TEXT = "{branch}尚未提交{month}的组织生活计划，请于{day}日前提交。"
+PLAN_OVERDUE_TITLE = "未按时报送月度计划的支部"
+PLAN_OVERDUE_TEXT = "截至{day}日，以下支部未提交{month}组织生活计划：\n\n{branches}"
+PLAN_FORM_BUTTON = "填写计划"
+PLAN_STATUS_LINE = "{month}计划：{status}"
+
+# Meetings
+NOTICE_TITLE = "会议通知：{title}"
+NOTICE_TEXT = "请准时参加。如不能参加，请在会前点「请假」并写明原因。"
+MOVED_TITLE = "会议时间/地点调整：{title}"
+MOVED_TEXT = "会议安排有调整，请以本通知为准。"
+CANCELLED_TITLE = "会议取消：{title}"
+CANCELLED_TEXT = "本次会议已取消。原因：{reason}"
+REMINDER_TITLE = "会议提醒：{title}"
+REMINDER_TEXT = "会议将于{when}开始，请准时参加，到场后扫码签到。"
+FIELD_TIME = "时间"
+FIELD_PLACE = "地点"
+FIELD_TOPIC = "议题"
+FIELD_TYPES = "类型"
+BUTTON_LEAVE = "请假"
+BUTTON_DETAIL = "详情"
+BUTTON_SIGNIN_CODE = "签到码"
+MEETING_CREATED_REPLY = "已安排会议「{title}」，通知已发给{count}名党员。"
+MEETING_MOVED_REPLY = "已调整会议「{title}」，调整通知已发给{count}名党员。"
+MEETING_CANCELLED_REPLY = "已取消会议「{title}」，取消通知已发给{count}名党员。"
+MONTH_MEETINGS_TITLE = "{branch} {month}会议"
+MONTH_MEETINGS_EMPTY = "{month}还没有安排会议。"
+MONTH_MEETING_LINE = "- {when} {title}（{types}）｜{state}"
+STATE_UPCOMING = "未开始"
+STATE_OPEN = "签到中"
+STATE_CANCELLED = "已取消"
+STATE_HELD = "已召开，出席{present}/{expected}"
+STATE_NO_MINUTES = "待记录，出席{present}/{expected}"
+DETAIL_TITLE = "{title}"
+DETAIL_MY_STATUS = "我的状态"
+MY_STATUS_NONE = "未签到"
+
+# Sign-in
+SIGNIN_CODE_TITLE = "签到码：{title}"
+SIGNIN_CODE_TEXT = "请党员用钉钉或企业微信扫描二维码签到。签到时间：{opens}至{closes}。投屏请打开「投屏签到」链接，二维码每{refresh}秒自动刷新。"
+SIGNIN_PROJECTOR_BUTTON = "投屏签到"
+SIGNIN_CONFIRM = "您已签到：{title}（{when}）{late}"
+SIGNIN_CONFIRM_LATE = "，记为迟到"
+SIGNIN_PAGE = {
+    SigninOutcome.OK: ("签到成功", "{name}，您已签到：{title}。"),
+    SigninOutcome.LATE: (
+        "签到成功（迟到）",
+        "{name}，您已签到：{title}。会议已于{start}开始，本次记为迟到。",
+    ),
+    SigninOutcome.ALREADY: ("您已签到", "{name}，您已于{at}签到，无需重复签到。"),
+    SigninOutcome.NOT_EXPECTED: (
+        "无需签到",
+        "{name}，您不在本次会议的应到人员名单中。如有疑问，请联系支部书记。",
+    ),
+    SigninOutcome.NOT_MEMBER: ("无法签到", "没有找到您的党员信息，请联系支部书记核对名册。"),
+    SigninOutcome.NOT_OPEN: ("签到尚未开始", "签到将于{opens}开始，请稍后再扫码。"),
+    SigninOutcome.CLOSED: ("签到已结束", "本次会议签到已于{closes}结束。如确实到会，请联系支部书记代签。"),
+    SigninOutcome.CANCELLED: ("会议已取消", "本次会议已取消，无需签到。"),
+    SigninOutcome.EXPIRED: ("二维码已过期", "二维码已过期，请扫描屏幕上最新的二维码。"),
+    SigninOutcome.FORGED: ("二维码无效", "这个二维码无法识别，请扫描会场展示的签到码。"),
+    SigninOutcome.OTHER_MEETING: ("二维码无效", "这个二维码不属于本次会议，请扫描会场展示的签到码。"),
+}
+SIGNIN_NEED_APP = ("请在钉钉或企业微信中打开", "请使用钉钉或企业微信扫描会场的签到码，以便确认您的身份。")
+SIGNIN_IDENTITY_FAILED = ("身份确认失败", "无法确认您的身份，请关闭页面后重新扫码。")
+SIGNIN_WAITING = "正在确认身份…"
+PROJECTOR_HINT = "请使用钉钉或企业微信扫码签到"
+PROJECTOR_COUNT = "已签到 {present} / 应到 {expected}"
+PROXY_REASON_REQUIRED = "代签需要写明原因，例如：代签 张三 手机没电"
+PROXY_USAGE = "用法：代签 姓名 原因"
+PROXY_NO_PERSON = "本次会议的应到人员中没有「{name}」。"
+PROXY_AMBIGUOUS = "应到人员中有多位「{name}」，请联系管理员。"
+PROXY_DONE = "已为{name}代签（原因：{reason}）。"
+PROXY_ALREADY = "{name}已有记录：{status}，未重复登记。"
+ATTENDANCE_TITLE = "签到情况：{title}"
+ATTENDANCE_TEXT = "应到{expected}人，已签到{present}人（其中迟到{late}人、代签{proxy}人），请假{leave}人，未签到{missing}人。"
+ATTENDANCE_MISSING = "未签到"
+ATTENDANCE_LEAVE = "请假"
+ATTENDANCE_PRESENT = "已签到"
+
+# Leave
+LEAVE_USAGE = "请假请写明原因，例如：请假 出差在外"
+LEAVE_NO_MEETING = "您近期没有需要参加的会议，无需请假。"
+LEAVE_AFTER_START = "会议已于{start}开始，不能再请假。如有特殊情况，请直接联系支部书记。"
+LEAVE_NOT_EXPECTED = "您不在这次会议的应到人员中，无需请假。"
+LEAVE_DUPLICATE = "您已为这次会议请过假（{status}），每次会议只能请一次假。"
+LEAVE_ALREADY_SIGNED = "您已签到，无需请假。"
+LEAVE_SUBMITTED = "请假申请已提交（{title}，{when}），等待书记审批。"
+LEAVE_CARD_TITLE = "请假审批：{name}"
+LEAVE_CARD_TEXT = "{name}申请不参加「{title}」（{when}）。"
+LEAVE_REASON = "原因"
+LEAVE_APPROVE = "批准"
+LEAVE_REJECT = "不批准"
+LEAVE_DECIDED_TITLE = "请假{decision}：{name}"
+LEAVE_DECIDED_STATUS = "已{decision}"
+LEAVE_NOT_PENDING = "这条请假申请已经处理过了（{status}）。"
+LEAVE_APPROVED_TO_MEMBER = "您的请假申请已批准（{title}）。会后请按时完成补学。"
+LEAVE_REJECTED_TO_MEMBER = "您的请假申请未批准（{title}），请按时参加会议。{note}"
+LEAVE_FORM_HINT = "请回复「请假 原因」，例如：请假 出差在外"
+
+# Make-up study
+MAKEUP_TITLE = "补学任务：{title}"
+MAKEUP_TEXT = "您{origin}「{title}」（{when}），请在{due}前完成补学，完成后回复「补学完成 学习心得」。"
+MAKEUP_ORIGIN_LEAVE = "请假未参加"
+MAKEUP_ORIGIN_ABSENCE = "未参加"
+MAKEUP_MATERIAL = "学习内容"
+MAKEUP_MINUTES = "会议记录"
+MAKEUP_NONE_OPEN = "您目前没有待完成的补学任务。"
+MAKEUP_NOTE_REQUIRED = "请简要写明补学内容或心得，例如：补学完成 已学习会议传达的文件精神"
+MAKEUP_REPORTED = "已提交补学情况（{title}），等待书记确认。"
+MAKEUP_CONFIRM_TITLE = "补学确认：{name}"
+MAKEUP_CONFIRM_TEXT = "{name}报告已完成「{title}」的补学：{note}"
+MAKEUP_CONFIRM = "确认"
+MAKEUP_RETURN = "退回"
+MAKEUP_CONFIRMED_TO_MEMBER = "您的补学（{title}）已确认完成。"
+MAKEUP_RETURNED_TO_MEMBER = "您的补学（{title}）被退回：{reason}。请补充后再次回复「补学完成 心得」。"
+MAKEUP_RETURN_REASON_DEFAULT = "内容不够具体"
+MAKEUP_NOT_REPORTED = "这项补学还没有提交，或已经处理过了（{status}）。"
+MAKEUP_DECIDED_STATUS = "已{decision}"
+MAKEUP_REMINDER_TITLE = "补学提醒"
+MAKEUP_DUE_TEXT = "您的补学「{title}」将于{due}到期，请尽快完成。"
+MAKEUP_OVERDUE_TEXT = "您的补学「{title}」已于{due}逾期，请尽快完成并回复「补学完成 心得」。"
+MY_MAKEUP_TITLE = "我的补学"
+MY_MAKEUP_LINE = "- {title}（{when}）｜截止{due}｜{status}"
+
+# Minutes
+MINUTES_SAVED = "会议记录已保存：{title}。"
+MINUTES_EXISTS = "这次会议已有记录，已更新。"
+MINUTES_BEFORE_START = "会议还没有开始，不能填写会议记录。"
+MINUTES_REMINDER_TITLE = "待办：补填会议记录"
+MINUTES_REMINDER_TEXT = (
+    "以下会议还没有会议记录（应于会后{days}个工作日内完成），没有记录的会议不计为已召开：\n\n{items}"
+)
+MINUTES_LINE = "- {title}（{when}），截止{due}"
+MINUTES_BUTTON = "填写记录"
+
+# Help
+HELP_MONTH = "本月会议：查看本支部本月的会议和状态"
+HELP_MEETINGS = "会议：查看本支部近期会议"
+HELP_CODE = "签到码：取得当前会议的签到二维码"
+HELP_PROXY = "代签 姓名 原因：为到会但无法扫码的党员代签"
+HELP_ATTENDANCE = "签到情况：查看当前会议的实时签到名单"
+HELP_LEAVE = "请假 原因：为下一次会议请假"
+HELP_MAKEUP_DONE = "补学完成 心得：报告补学已完成"
+HELP_MY_MAKEUP = "我的补学：查看自己的补学任务"
+HELP_PLAN = "月度计划：查看或填写下月组织生活计划"
+HELP_NEW_MEETING = "安排会议：打开会议表单安排一次会议"
+NEW_MEETING_TITLE = "安排会议"
+NEW_MEETING_TEXT = "点击下方按钮填写会议类型、时间、地点和议题。"
+NEW_MEETING_BUTTON = "打开会议表单"
+PLAN_CARD_TITLE = "{month}组织生活计划"
+PLAN_CARD_TEXT = "状态：{status}。{extra}"
+PLAN_CARD_DEADLINE = "请于{day}日前提交。"
+
+# Web forms
+FORM_SAVED = "已保存"
+FORM_ERROR = "提交失败"
+NEED_LOGIN = "请在钉钉或企业微信中打开此页面。"
+
+WEEKDAYS = "一二三四五六日"
+
+
+def fmt_when(moment, tz) -> str:
+    """「5月8日（周五）09:00」 in the configured zone."""
+    local = moment.astimezone(tz)
+    return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+def fmt_day(day) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def fmt_month(month) -> str:
+    return f"{month.year}年{month.month}月"
+
+
+ABSENT_NO_REASON = "无故缺席"
+FIELD_CHAIR = "主持人"
+FIELD_RECORDER = "记录人"
+FIELD_CONTENT = "会议内容"
+FIELD_DECISIONS = "决定事项"
+CANCEL_REASON = "取消原因"
+
+LEAVE_BUTTON_HINT = "请回复「请假 #{id} 原因」为「{title}」请假，例如：请假 #{id} 出差在外"
+PLAN_RETURN_HINT = "请回复「退回计划 #{id} 原因」，写明退回原因。"
+PLAN_RETURN_USAGE = "用法：退回计划 #计划编号 原因"
+NO_SIGNIN_MEETING = "近期没有需要签到的会议。"
+DETAIL_NOT_YOURS = "您不在这次会议的人员名单中，无法查看。"
+MEETINGS_NEXT = "下月"
+SIGNIN_LINK = "签到链接"
+HELP_PLAN_RETURN = "退回计划 #编号 原因：退回支部的月度计划（上级党委组织委员）"

@@ -1,0 +1,233 @@
+"""Meeting types, their required frequency, who is expected, and every tunable number of the feature.
+
+Defaults follow 《中国共产党支部工作条例（试行）》 and the county practice in domain.md §1, §4, §7;
+each is a field of MeetingsConfig so an organisation can change it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers.meetings import strings
+from models.meetings import MeetingType
+from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind
+
+
+class Period(enum.StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class Audience(enum.StrEnum):
+    ALL = "all"  # every member of the branch
+    COMMITTEE = "committee"  # the 支委 (BRANCH_COMMITTEE_ROLES on the branch)
+    GROUP = "group"  # the members of one 党小组
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    period: Period
+    audience: Audience
+    # 支委会 is required only where the branch has a 支委会 (≥ 7 正式党员, 条例 第六章).
+    needs_committee: bool = False
+    per_group: bool = False
+
+
+DEFAULT_TYPE_RULES: dict[MeetingType, TypeRule] = {
+    MeetingType.PARTY_CONGRESS: TypeRule(Period.QUARTER, Audience.ALL),
+    MeetingType.BRANCH_COMMITTEE: TypeRule(Period.MONTH, Audience.COMMITTEE, needs_committee=True),
+    MeetingType.GROUP_MEETING: TypeRule(Period.MONTH, Audience.GROUP, per_group=True),
+    MeetingType.PARTY_LECTURE: TypeRule(Period.QUARTER, Audience.ALL),
+    MeetingType.THEME_DAY: TypeRule(Period.MONTH, Audience.ALL),
+    MeetingType.ORG_LIFE: TypeRule(Period.YEAR, Audience.ALL),
+    MeetingType.DEMOCRATIC_REVIEW: TypeRule(Period.YEAR, Audience.ALL),
+}
+
+
+@dataclass(frozen=True)
+class MeetingsConfig:
+    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    type_rules: dict[MeetingType, TypeRule] = field(default_factory=lambda: dict(DEFAULT_TYPE_RULES))
+    # Roles on the branch that may schedule meetings, issue codes, mark 代签, record minutes, confirm 补学.
+    manager_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY})
+    # Roles on the branch that approve leave (domain rule D11: the 书记, configurable).
+    leave_approver_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY})
+    # Roles on the committee above that review monthly plans (宿松县: the 组织委员).
+    plan_reviewer_roles: frozenset[Role] = frozenset({Role.ORGANIZATION_MEMBER})
+    plan_deadline_day: int = 25  # inclusive, 23:59 local (rule G21)
+    plan_reminder_days: tuple[int, ...] = (20, 24)
+    plan_overdue_report_day: int = 26
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))
+    signin_opens_before: timedelta = timedelta(minutes=30)
+    signin_closes_after: timedelta = timedelta(minutes=30)
+    late_after: timedelta = timedelta(minutes=10)  # a scan later than start + this is 迟到
+    qr_refresh_seconds: int = 30
+    qr_grace_seconds: int = 15  # a code scanned just as the projector changes it still works
+    makeup_days: int = 7
+    minutes_workdays: int = 3
+    committee_threshold: int = 7  # 正式党员 at which a branch has a 支委会 (条例 第六章)
+
+
+DEFAULT_CONFIG = MeetingsConfig()
+
+
+class Refused(Exception):
+    """A request the person may not make, or a bad value. The message is Chinese and shown as is.
+
+    Raised before anything is written, so a refusal changes nothing.
+    """
+
+
+def type_label(t: MeetingType | str) -> str:
+    return strings.TYPE_LABELS[MeetingType(t)]
+
+
+def types_label(types: Iterable[MeetingType | str]) -> str:
+    return "、".join(type_label(t) for t in types)
+
+
+def parse_type(text: str) -> MeetingType:
+    text = text.strip()
+    for t, label in strings.TYPE_LABELS.items():
+        if text in (label, t.value) or text in strings.TYPE_ALIASES.get(t, ()):
+            return t
+    raise Refused(strings.UNKNOWN_TYPE.format(text=text, known="、".join(strings.TYPE_LABELS.values())))
+
+
+def period_bounds(period: Period, day: date) -> tuple[date, date]:
+    """[first day, first day of the next period) of the calendar month / quarter / year holding `day`."""
+    if period == Period.MONTH:
+        start = day.replace(day=1)
+    elif period == Period.QUARTER:
+        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    else:
+        start = date(day.year, 1, 1)
+    months = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}[period]
+    m = start.month - 1 + months
+    return start, date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def local_day(moment: datetime, cfg: MeetingsConfig) -> date:
+    return moment.astimezone(cfg.tz).date()
+
+
+def roles_on(session: Session, person_id: int, unit_id: int) -> set[Role]:
+    return set(
+        session.scalars(
+            select(RoleAssignment.role).where(
+                RoleAssignment.person_id == person_id, RoleAssignment.org_unit_id == unit_id
+            )
+        )
+    )
+
+
+def require_role(session: Session, actor: Person | None, unit_id: int, roles: frozenset[Role]) -> None:
+    """Refuse unless `actor` holds one of `roles` on exactly this unit (never on a neighbour's)."""
+    if actor is None:
+        raise Refused(strings.NOT_BOUND)
+    if not roles_on(session, actor.id, unit_id) & roles:
+        raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
+
+
+def managed_branch(session: Session, actor: Person | None, cfg: MeetingsConfig) -> OrgUnit:
+    """The branch `actor` manages meetings for (their own, where they hold a manager role)."""
+    if actor is None:
+        raise Refused(strings.NOT_BOUND)
+    if actor.branch_id is None:
+        raise Refused(strings.NO_BRANCH)
+    require_role(session, actor, actor.branch_id, cfg.manager_roles)
+    return session.get(OrgUnit, actor.branch_id)
+
+
+def has_committee(session: Session, branch_id: int, cfg: MeetingsConfig) -> bool:
+    """A branch has a 支委会 when it has enough 正式党员 or anyone holds a committee role other than 书记."""
+    from models.org import MemberStatus
+
+    full = session.scalars(
+        select(Person.id).where(
+            Person.branch_id == branch_id, Person.active.is_(True), Person.status == MemberStatus.FULL
+        )
+    ).all()
+    if len(full) >= cfg.committee_threshold:
+        return True
+    others = BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
+    return (
+        session.scalar(
+            select(RoleAssignment.id)
+            .where(RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(others))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def expected_person_ids(
+    session: Session,
+    branch_id: int,
+    types: Iterable[MeetingType],
+    cfg: MeetingsConfig,
+    group_id: int | None = None,
+) -> list[int]:
+    """Who is expected at an event of these types: the union of each type's audience.
+
+    Members exempt from organisational life (illness, maternity, old age; domain §4 rule 50) and
+    inactive people are left out: they are kept informed by a contact person instead.
+    """
+    active = (
+        Person.active.is_(True),
+        Person.attendance_exempt_reason.is_(None),
+    )
+    ids: set[int] = set()
+    for t in types:
+        audience = cfg.type_rules.get(t, TypeRule(Period.MONTH, Audience.ALL)).audience
+        if audience == Audience.ALL:
+            stmt = select(Person.id).where(Person.branch_id == branch_id, *active)
+        elif audience == Audience.COMMITTEE:
+            stmt = (
+                select(Person.id)
+                .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+                .where(
+                    RoleAssignment.org_unit_id == branch_id,
+                    RoleAssignment.role.in_(BRANCH_COMMITTEE_ROLES),
+                    *active,
+                )
+            )
+        else:
+            if group_id is None:
+                raise Refused(strings.GROUP_REQUIRED)
+            stmt = select(Person.id).where(
+                Person.branch_id == branch_id, Person.group_id == group_id, *active
+            )
+        ids.update(session.scalars(stmt))
+    return sorted(ids)
+
+
+def check_group(session: Session, branch_id: int, group_id: int | None) -> None:
+    if group_id is None:
+        return
+    group = session.get(OrgUnit, group_id)
+    if group is None or group.kind != UnitKind.GROUP or group.parent_id != branch_id:
+        raise Refused(strings.BAD_GROUP)
+
+
+_config = DEFAULT_CONFIG
+
+
+def configure(cfg: MeetingsConfig) -> None:
+    """Set the organisation's meeting rules (the composition root calls this once at start-up)."""
+    global _config
+    _config = cfg
+
+
+def get_config(tz: ZoneInfo | None = None) -> MeetingsConfig:
+    from dataclasses import replace
+
+    return replace(_config, tz=tz) if tz is not None and tz != _config.tz else _config

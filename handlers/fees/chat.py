@@ -1,0 +1,291 @@
+"""党费 in chat: 已交, 党费, 党费确认 (with its card), 党费名单, and the card buttons.
+
+Every refusal is a FeeError raised before any change; the handler answers it in Chinese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.context import HandlerContext
+from bot.core.messages import Button, Card, CardUpdate, Markdown, Text
+from bot.core.router import Router, any_role, bound
+from handlers.fees import service, strings
+from handlers.fees.jobs import PAID_ACTION
+from handlers.fees.months import MonthError, parse_months
+from handlers.fees.service import FeeError, fee_message_key, local_month
+from models.fees import PAYMENT_METHOD_LABELS, FeePayment
+from models.org import OrgUnit, Person, Role, RoleAssignment
+
+router = Router("fees")
+
+CONFIRM_ACTION = "fees.confirm"
+CONFIRM_ALL_ACTION = "fees.confirm_all"
+MAX_CARD_BUTTONS = 10  # one per pending payment on the card; the rest via 全部确认
+
+collector = any_role(Role.FEE_COLLECTOR, Role.SECRETARY)
+
+
+def _refusing(fn: Callable) -> Callable:
+    """Answer a FeeError in Chinese; nothing was changed (FeeError is raised before any write)."""
+
+    def wrapper(ctx: HandlerContext, arg):
+        try:
+            fn(ctx, arg)
+        except (FeeError, MonthError) as exc:
+            ctx.reply(Text(str(exc)))
+
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def _local_day(ctx: HandlerContext) -> date:
+    return ctx.local_now.date()
+
+
+# --- the collector's card ------------------------------------------------------------------------
+
+
+def card_key(branch_id: int) -> str:
+    return f"fee-pending:{branch_id}"
+
+
+def pending_card_parts(session: Session, branch: OrgUnit) -> tuple[str, str, tuple[Button, ...]]:
+    pending = service.pending_payments(session, branch.id)
+    title = strings.PENDING_TITLE.format(branch=branch.name)
+    if not pending:
+        return title, strings.PENDING_EMPTY.format(branch=branch.name), ()
+    payers = {
+        p.id: p.name
+        for p in session.scalars(
+            select(Person).where(
+                Person.id.in_({pay.paid_by_person_id for pay, _ in pending if pay.paid_by_person_id})
+            )
+        )
+    }
+    lines, buttons = [], []
+    for pay, person in pending:
+        how = PAYMENT_METHOD_LABELS[pay.method]
+        payer = pay.paid_by_name or payers.get(pay.paid_by_person_id or 0)
+        if payer:
+            how += strings.PENDING_PROXY.format(payer=payer)
+        lines.append(
+            strings.PENDING_LINE.format(
+                name=person.name, month=strings.ym(pay.month), amount=strings.yuan(pay.amount), how=how
+            )
+        )
+        if len(buttons) < MAX_CARD_BUTTONS:
+            buttons.append(
+                Button(
+                    label=strings.BUTTON_CONFIRM_ONE.format(name=f"{person.name}{pay.month.month}月"),
+                    action=CONFIRM_ACTION,
+                    params={"payment_id": str(pay.id)},
+                )
+            )
+    if len(pending) > MAX_CARD_BUTTONS:
+        lines.append(strings.PENDING_MORE.format(n=len(pending) - MAX_CARD_BUTTONS))
+    buttons.append(
+        Button(
+            label=strings.BUTTON_CONFIRM_ALL, action=CONFIRM_ALL_ACTION, params={"branch_id": str(branch.id)}
+        )
+    )
+    return title, "\n".join(lines), tuple(buttons)
+
+
+def collectors_of(session: Session, branch_id: int) -> list[int]:
+    """Who confirms for a branch: its 党费收缴员, or the 书记 when it has none."""
+    rows = session.execute(
+        select(RoleAssignment.person_id, RoleAssignment.role).where(
+            RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(service.COLLECTING_ROLES)
+        )
+    ).all()
+    collectors = sorted({pid for pid, role in rows if role == Role.FEE_COLLECTOR})
+    return collectors or sorted({pid for pid, _ in rows})
+
+
+def notify_collectors(ctx: HandlerContext, branch: OrgUnit, *, exclude: int | None = None) -> None:
+    """Give each collector today's pending card, or update the one they already have."""
+    title, text, buttons = pending_card_parts(ctx.session, branch)
+    day = _local_day(ctx).isoformat()
+    for pid in collectors_of(ctx.session, branch.id):
+        if pid == exclude:
+            continue
+        new = ctx.send(
+            [pid],
+            Card(title=title, text=text, buttons=buttons, card_key=card_key(branch.id)),
+            dedup_key=f"fee-pending:{branch.id}:{day}",
+        )
+        if not new:
+            ctx.send(
+                [pid],
+                CardUpdate(card_key=card_key(branch.id), title=title, text=text, buttons=buttons),
+                dedup_key=f"fee-pending:{branch.id}:update:{ctx.event.event_id}",
+            )
+
+
+# --- member commands -----------------------------------------------------------------------------
+
+
+def _report(ctx: HandlerContext, months: list[date]) -> None:
+    person = ctx.person
+    changed = service.report_paid(ctx.session, person, months, ctx.now)
+    names = "、".join(strings.ym(m) for m in months)
+    if not changed:
+        ctx.reply(Text(strings.REPORTED_NOTHING.format(months=names)))
+        return
+    total = sum((p.amount for p in changed), start=changed[0].amount * 0)
+    ctx.reply(
+        Text(
+            strings.REPORTED_OK.format(
+                months="、".join(strings.ym(p.month) for p in changed), amount=strings.yuan(total)
+            )
+        )
+    )
+    branch = ctx.session.get(OrgUnit, person.branch_id)
+    notify_collectors(ctx, branch, exclude=person.id)
+
+
+@router.command("已交", "已缴", "交了", help=strings.HELP_PAID, audience=bound)
+@_refusing
+def paid(ctx: HandlerContext, args: str) -> None:
+    months = parse_months(args, local_month(ctx.now)) or [local_month(ctx.now)]
+    _report(ctx, months)
+
+
+@router.action(PAID_ACTION)
+@_refusing
+def paid_button(ctx: HandlerContext, params: dict[str, str]) -> None:
+    try:
+        month = date.fromisoformat(params.get("month", "")).replace(day=1)
+    except ValueError:
+        month = local_month(ctx.now)
+    _report(ctx, [month])
+
+
+@router.command("党费", "我的党费", help=strings.HELP_STATUS, audience=bound)
+@_refusing
+def my_fees(ctx: HandlerContext, _args: str) -> None:
+    if ctx.person is None:
+        raise FeeError(strings.NOT_BOUND)
+    st = service.member_status(ctx.session, ctx.person, ctx.now)
+    unpaid = "、".join(
+        f"{m.month}月" if m.year == ctx.local_now.year else strings.ym(m) for m in st.unpaid_months
+    )
+    ctx.reply(
+        Markdown(
+            strings.STATUS_TITLE,
+            strings.STATUS_LINES.format(
+                fee_day=strings.md_w(st.fee_day.day)
+                + (f"（{st.fee_day.reason}）" if st.fee_day.moved else ""),
+                monthly=strings.yuan(st.monthly),
+                this_month=st.this_month,
+                unpaid=unpaid or strings.STATUS_NONE_UNPAID,
+                due=strings.yuan(st.total_due),
+            ),
+        )
+    )
+
+
+# --- collector commands and buttons --------------------------------------------------------------
+
+
+def _collecting_branches(ctx: HandlerContext) -> list[OrgUnit]:
+    if ctx.person is None:
+        raise FeeError(strings.NOT_BOUND)
+    ids = service.collecting_branch_ids(ctx.session, ctx.person.id)
+    if not ids:
+        raise FeeError(strings.NO_BRANCH_ROLE)
+    return list(ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.name)))
+
+
+@router.command("党费确认", "确认党费", help=strings.HELP_CONFIRM, audience=collector)
+@_refusing
+def confirm_card(ctx: HandlerContext, _args: str) -> None:
+    for branch in _collecting_branches(ctx):
+        title, text, buttons = pending_card_parts(ctx.session, branch)
+        ctx.reply(Card(title=title, text=text, buttons=buttons, card_key=card_key(branch.id)))
+
+
+def _after_confirm(ctx: HandlerContext, branch_id: int, payments: list[FeePayment]) -> None:
+    # The member hears of it under the day's fee key: never a second fee message the same day.
+    by = ctx.person.name
+    key = fee_message_key(_local_day(ctx))
+    for p in payments:
+        outbox.enqueue_to_people(
+            ctx.session,
+            [p.person_id],
+            Text(
+                strings.CONFIRMED_NOTICE.format(
+                    month=strings.ym(p.month), amount=strings.yuan(p.amount), by=by
+                )
+            ),
+            dedup_key=key,
+            now=ctx.now,
+        )
+    branch = ctx.session.get(OrgUnit, branch_id)
+    title, text, buttons = pending_card_parts(ctx.session, branch)
+    ctx.send(
+        collectors_of(ctx.session, branch_id),
+        CardUpdate(card_key=card_key(branch_id), title=title, text=text, buttons=buttons),
+        dedup_key=f"fee-pending:{branch_id}:update:{ctx.event.event_id}",
+    )
+
+
+def _int(params: dict[str, str], name: str) -> int:
+    try:
+        return int(params.get(name, ""))
+    except ValueError:
+        raise FeeError(strings.PAYMENT_NOT_FOUND) from None
+
+
+@router.action(CONFIRM_ACTION)
+@_refusing
+def confirm_one(ctx: HandlerContext, params: dict[str, str]) -> None:
+    payment = service.confirm_payment(ctx.session, ctx.person, _int(params, "payment_id"), ctx.now)
+    person = ctx.session.get(Person, payment.person_id)
+    ctx.reply(
+        Text(
+            strings.CONFIRMED_ONE.format(
+                name=person.name, month=strings.ym(payment.month), amount=strings.yuan(payment.amount)
+            )
+        )
+    )
+    _after_confirm(ctx, payment.branch_id, [payment])
+
+
+@router.action(CONFIRM_ALL_ACTION)
+@_refusing
+def confirm_everyone(ctx: HandlerContext, params: dict[str, str]) -> None:
+    branch_id = _int(params, "branch_id")
+    done = service.confirm_all(ctx.session, ctx.person, branch_id, ctx.now)
+    ctx.reply(Text(strings.CONFIRMED_ALL.format(n=len(done)) if done else strings.CONFIRMED_NONE))
+    if done:
+        _after_confirm(ctx, branch_id, done)
+
+
+@router.command("党费名单", "未交党费", "党费未交", help=strings.HELP_LIST, audience=collector)
+@_refusing
+def unpaid_list(ctx: HandlerContext, _args: str) -> None:
+    month = local_month(ctx.now)
+    for branch in _collecting_branches(ctx):
+        unpaid = service.unpaid_members(ctx.session, [branch.id], month)
+        pending = len(service.pending_payments(ctx.session, branch.id))
+        fd = service.fee_day_for(ctx.session, branch, month)
+        if not unpaid:
+            ctx.reply(Text(strings.UNPAID_EMPTY.format(branch=branch.name, month=strings.ym(month))))
+            continue
+        lines = [strings.UNPAID_LINE.format(name=m.name, amount=strings.yuan(m.amount)) for m in unpaid]
+        lines.append(
+            strings.UNPAID_FOOTER.format(n=len(unpaid), pending=pending, fee_day=strings.md_w(fd.day))
+        )
+        ctx.reply(
+            Markdown(
+                strings.UNPAID_TITLE.format(branch=branch.name, month=strings.ym(month)), "\n".join(lines)
+            )
+        )

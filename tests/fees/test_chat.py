@@ -1,0 +1,161 @@
+"""The chat side: handlers driven through a real HandlerContext and Session, read back from the outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from itertools import count
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.core.context import CoreConfig, HandlerContext
+from bot.core.events import Account, CardActionPressed, Conversation, TextReceived
+from bot.core.router import Routes
+from handlers.fees import chat
+from models.fees import FeePayment, PaymentStatus
+from models.org import ChatAccount, Platform, roles_of
+from models.outbox import OutboxMessage
+from tests.fees.conftest import CORP, NOW
+
+CONFIG = CoreConfig(
+    tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://127.0.0.1:8000", secret_key="k" * 32
+)
+ROUTES = Routes([chat.router])
+_ids = count(1)
+
+
+def _account(session, person):
+    acc = session.scalar(select(ChatAccount).where(ChatAccount.person_id == person.id))
+    return Account(Platform.DINGTALK, CORP, acc.account_id)
+
+
+def _ctx(session, person, event):
+    return HandlerContext(session, event, NOW, CONFIG, person, roles_of(session, person.id))
+
+
+def say(session, person, text):
+    acc = _account(session, person)
+    event = TextReceived(
+        f"m{next(_ids)}", acc, person.name, Conversation(Platform.DINGTALK, CORP, acc.account_id), text, NOW
+    )
+    command, args = ROUTES.match(text)
+    command.handler(_ctx(session, person, event), args)
+    session.commit()
+
+
+def press(session, person, action, params):
+    acc = _account(session, person)
+    event = CardActionPressed(
+        f"c{next(_ids)}",
+        acc,
+        person.name,
+        Conversation(Platform.DINGTALK, CORP, acc.account_id),
+        action,
+        params,
+    )
+    ROUTES.actions[action](_ctx(session, person, event), params)
+    session.commit()
+
+
+def replies(session, person):
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.dedup_key.startswith("reply:"), OutboxMessage.person_id == person.id)
+        .order_by(OutboxMessage.id)
+    )
+    return [r.payload for r in rows]
+
+
+def sent_to(session, person):
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == f"p:{person.id}").order_by(OutboxMessage.id)
+    )
+    return [r.payload for r in rows]
+
+
+def test_paid_reports_and_the_collector_gets_then_updates_one_card(session, org):
+    say(session, org.alice, "已交")
+    [p] = session.scalars(select(FeePayment)).all()
+    assert (p.person_id, p.month, p.status) == (org.alice.id, date(2026, 11, 1), PaymentStatus.REPORTED)
+    assert "已记录" in replies(session, org.alice)[-1]["text"]
+    [card] = sent_to(session, org.collector)
+    assert card["kind"] == "card" and card["card_key"] == f"fee-pending:{org.branch.id}"
+    assert "张三" in card["text"]
+    assert [b["action"] for b in card["buttons"]] == ["fees.confirm", "fees.confirm_all"]
+    assert sent_to(session, org.secretary) == []  # the branch has a collector: the secretary is spared
+
+    press(session, org.bob, "fees.paid", {"month": "2026-11-01"})  # the reminder card's button
+    card, update = sent_to(session, org.collector)
+    assert update["kind"] == "card_update" and "李四" in update["text"] and "张三" in update["text"]
+
+    say(session, org.alice, "已交 11月 12月")
+    assert session.scalar(select(FeePayment).where(FeePayment.month == date(2026, 12, 1))).amount == Decimal(
+        "40.00"
+    )
+    assert "2026年12月" in replies(session, org.alice)[-1]["text"]
+
+
+def test_bad_month_and_window_get_a_chinese_answer_and_change_nothing(session, org):
+    say(session, org.alice, "已交 13月")
+    say(session, org.alice, "已交 下个月吧")
+    say(session, org.alice, "已交 2026年1月")
+    texts = [r["text"] for r in replies(session, org.alice)]
+    assert "没看懂月份" in texts[0] and "没看懂月份" in texts[1] and "补交" in texts[2]
+    assert session.scalars(select(FeePayment)).all() == []
+
+
+def test_confirm_card_and_role_checks(session, org):
+    say(session, org.alice, "已交")
+    say(session, org.collector, "已交")
+    [pay_alice] = session.scalars(select(FeePayment).where(FeePayment.person_id == org.alice.id)).all()
+    [pay_own] = session.scalars(select(FeePayment).where(FeePayment.person_id == org.collector.id)).all()
+
+    say(session, org.alice, "党费确认")  # a member is not a collector
+    assert "不是任何支部" in replies(session, org.alice)[-1]["text"]
+
+    say(session, org.collector, "党费确认")
+    card = replies(session, org.collector)[-1]
+    assert card["kind"] == "card" and "张三" in card["text"] and "李收缴" in card["text"]
+
+    press(session, org.collector, "fees.confirm", {"payment_id": str(pay_own.id)})
+    assert "不能确认自己" in replies(session, org.collector)[-1]["text"]
+    press(session, org.other_collector, "fees.confirm", {"payment_id": str(pay_alice.id)})
+    assert "只有本支部" in replies(session, org.other_collector)[-1]["text"]
+    press(session, org.alice, "fees.confirm_all", {"branch_id": str(org.branch.id)})
+    press(session, org.collector, "fees.confirm", {"payment_id": "not-a-number"})
+    session.refresh(pay_alice)
+    session.refresh(pay_own)
+    assert pay_alice.status == pay_own.status == PaymentStatus.REPORTED
+
+    press(session, org.collector, "fees.confirm_all", {"branch_id": str(org.branch.id)})
+    session.refresh(pay_alice)
+    session.refresh(pay_own)
+    assert (
+        pay_alice.status == PaymentStatus.CONFIRMED and pay_alice.confirmed_by_person_id == org.collector.id
+    )
+    assert pay_own.status == PaymentStatus.REPORTED  # their own waits for the secretary
+    assert "已确认 1 笔" in replies(session, org.collector)[-1]["text"]
+    assert "已由李收缴确认" in sent_to(session, org.alice)[-1]["text"]
+
+    press(session, org.secretary, "fees.confirm", {"payment_id": str(pay_own.id)})
+    session.refresh(pay_own)
+    assert pay_own.status == PaymentStatus.CONFIRMED and pay_own.confirmed_by_person_id == org.secretary.id
+
+
+def test_status_and_unpaid_list(session, org):
+    say(session, org.alice, "党费")
+    status = replies(session, org.alice)[-1]
+    assert "11月6日（周五）" in status["text"] and "40.00 元" in status["text"]
+
+    say(session, org.bob, "已交")
+    say(session, org.bob, "党费名单")
+    assert (
+        "只有" in replies(session, org.bob)[-1]["text"]
+        or "不是任何支部" in replies(session, org.bob)[-1]["text"]
+    )
+    say(session, org.secretary, "党费名单")
+    listing = replies(session, org.secretary)[-1]["text"]
+    assert "张三" in listing and "赵六" in listing and "李四" not in listing  # bob reported: not unpaid
+    assert "吴七" not in listing  # other branch
+    assert "共 4 人未交，待确认 1 人" in listing

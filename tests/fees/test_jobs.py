@@ -1,0 +1,187 @@
+"""Reminders (only the unpaid, never twice a day) and arrears notices (3 and 6 months, ended by paying)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, func, select
+
+from bot.core import outbox
+from bot.core.messages import Text
+from handlers.fees import jobs, service
+from handlers.fees.service import arrears_counts, fee_message_key
+from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
+from models.outbox import OutboxMessage
+from tests.fees.conftest import FEE_DAY, NOW, add_person
+
+EARLY = datetime(2026, 11, 5, 16, 5, tzinfo=UTC)  # 00:05 on the fee day, Shanghai
+
+
+def _rows(session, key_prefix="fee:"):
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith(key_prefix))))
+
+
+def _pay(session, person, month, status=PaymentStatus.CONFIRMED):
+    session.add(
+        FeePayment(
+            person_id=person.id,
+            branch_id=person.branch_id,
+            month=month,
+            amount=Decimal("1"),
+            paid_at=NOW,
+            method=PaymentMethod.COLLECTOR,
+            status=status,
+        )
+    )
+
+
+def test_reminders_go_only_to_the_unpaid_on_the_fee_day(session, org):
+    nov = date(2026, 11, 1)
+    _pay(session, org.alice, nov)
+    _pay(session, org.bob, nov, PaymentStatus.REPORTED)
+    _pay(session, org.collector, nov, PaymentStatus.REJECTED)  # rejected: still unpaid
+    session.add(FeeExemption(person_id=org.secretary.id, from_month=date(2026, 1, 1), amount=Decimal("0")))
+    left = add_person(session, "离开的人", org.branch)
+    left.active = False
+    session.commit()
+
+    assert jobs.fee_day_reminders(session, date(2026, 11, 5), EARLY) == 0  # not the fee day
+    queued = jobs.fee_day_reminders(session, FEE_DAY, EARLY)
+    session.commit()
+    rows = _rows(session)
+    got = {r.person_id for r in rows}
+    assert got == {org.collector.id, org.probationary.id, org.other_collector.id, org.other_member.id}
+    assert queued == 4
+    by_person = {r.person_id: r for r in rows}
+    card = by_person[org.probationary.id].payload
+    assert card["kind"] == "card" and "10.00 元" in card["text"]
+    assert card["buttons"][0]["action"] == "fees.paid" and card["buttons"][0]["params"] == {
+        "month": "2026-11-01"
+    }
+    # held until 09:00 Shanghai (01:00 UTC), though the job ran at 00:05
+    assert by_person[org.collector.id].next_attempt_at == datetime(2026, 11, 6, 1, 0, tzinfo=UTC)
+
+    # a second run (restart, catch-up) queues nothing
+    assert jobs.fee_day_reminders(session, FEE_DAY, EARLY) == 0
+    session.commit()
+    assert len(_rows(session)) == 4
+
+
+def test_never_a_second_fee_message_the_same_day(session, org):
+    outbox.enqueue_to_people(
+        session, [org.alice.id], Text("请交党费"), dedup_key=fee_message_key(FEE_DAY), now=EARLY
+    )
+    session.commit()
+    jobs.fee_day_reminders(session, FEE_DAY, EARLY)
+    session.commit()
+    alice_rows = [r for r in _rows(session) if r.person_id == org.alice.id]
+    assert len(alice_rows) == 1 and alice_rows[0].payload["kind"] == "text"
+    assert len(_rows(session)) == 7  # everyone else in both branches, once
+
+
+def test_day_before_reminder_and_custom_time(session, org):
+    session.add(FeePolicy(org_unit_id=org.branch.id, remind_day_before=True, reminder_time="17:30"))
+    session.commit()
+    eve = date(2026, 11, 5)
+    assert jobs.fee_day_reminders(session, eve, EARLY) == 5  # the first branch only
+    session.commit()
+    rows = _rows(session)
+    assert {r.branch_id for r in rows} == {org.branch.id}
+    assert "明天" in rows[0].payload["text"]
+    assert rows[0].next_attempt_at == datetime(2026, 11, 5, 9, 30, tzinfo=UTC)
+    # on the day itself they get the day's reminder (a different day, so a different key)
+    jobs.fee_day_reminders(session, FEE_DAY, EARLY)
+    session.commit()
+    assert len([r for r in _rows(session) if r.person_id == org.alice.id]) == 2
+
+
+def _track_from(session, org, month):
+    session.add(FeePolicy(org_unit_id=org.committee.id, tracking_start=month))
+    session.commit()
+
+
+def test_arrears_counts_at_three_and_six_and_end_after_paying(session, org):
+    _track_from(session, org, date(2026, 5, 1))
+    oct_ = date(2026, 10, 1)
+    counts = arrears_counts(session, oct_)
+    assert counts[org.alice.id].months == 6 and counts[org.alice.id].first_month == date(2026, 5, 1)
+    assert counts[org.probationary.id].months == 2  # owes from September
+    assert org.org_member.id not in counts  # no branch: not a member anyone collects from
+    assert arrears_counts(session, date(2026, 7, 1))[org.alice.id].months == 3
+
+    _pay(session, org.alice, date(2026, 8, 1), PaymentStatus.REPORTED)  # a report stops the run too
+    _pay(session, org.bob, oct_)
+    session.add(
+        FeeExemption(person_id=org.secretary.id, from_month=date(2026, 9, 1), to_month=date(2026, 9, 1))
+    )
+    session.commit()
+    counts = arrears_counts(session, oct_)
+    assert counts[org.alice.id].months == 2
+    assert org.bob.id not in counts
+    assert counts[org.secretary.id].months == 1  # September was 免交
+    assert set(arrears_counts(session, oct_, org.other_branch)) == {
+        org.other_collector.id,
+        org.other_member.id,
+    }
+
+
+def test_arrears_counts_take_a_fixed_number_of_queries(session, org, engine):
+    _track_from(session, org, date(2026, 5, 1))
+
+    def queries():
+        statements = []
+        listener = lambda *a: statements.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            arrears_counts(session, date(2026, 10, 1))
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = queries()
+    for i in range(40):
+        p = add_person(session, f"新党员{i}", org.branch)
+        _pay(session, p, date(2026, 9, 1))
+    session.commit()
+    assert queries() == few
+
+
+def test_arrears_notices_to_the_secretary_at_three_and_the_committee_at_six(session, org):
+    _track_from(session, org, date(2026, 5, 1))
+    _pay(session, org.bob, date(2026, 8, 1))  # Sep–Oct: two months, not yet told
+    _pay(session, org.collector, date(2026, 7, 1))  # Aug–Oct: three
+    session.commit()
+    now = datetime(2026, 11, 1, 1, tzinfo=UTC)
+    assert jobs.fee_arrears_notices(session, date(2026, 11, 1), now) > 0
+    session.commit()
+    [to_secretary] = [
+        r
+        for r in _rows(session, "fee-arrears:")
+        if r.person_id == org.secretary.id and r.branch_id == org.branch.id
+    ]
+    text = to_secretary.payload["text"]
+    assert "李收缴：连续 3 个月" in text and "张三：连续 6 个月" in text and "李四" not in text
+    severe = _rows(session, "fee-arrears-6:")
+    assert {r.person_id for r in severe if "第一党支部" in r.payload["text"]} == {
+        org.secretary.id,
+        org.org_member.id,
+    }
+    committee_text = severe[0].payload["text"]
+    assert "张三" in committee_text and "李收缴" not in committee_text
+    assert (
+        "党章第九条" in committee_text
+        and "系统不作任何认定" in committee_text
+        and "支部大会" in committee_text
+    )
+    # rerun: nothing new
+    assert jobs.fee_arrears_notices(session, date(2026, 11, 1), now) == 0
+
+    # alice pays October: her run ends, next month's notices leave her out
+    service.record_payment(session, org.collector, org.alice, date(2026, 11, 1), now)
+    session.commit()
+    jobs.fee_arrears_notices(session, date(2026, 12, 1), datetime(2026, 12, 1, 1, tzinfo=UTC))
+    session.commit()
+    december = [r for r in _rows(session, "fee-arrears") if "2026-11-01" in r.dedup_key]
+    assert december and all("张三" not in r.payload["text"] for r in december)
+    assert session.scalar(select(func.count()).select_from(FeePayment)) == 3

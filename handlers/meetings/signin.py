@@ -138,6 +138,9 @@ def sign_in(
     at = None
     if outcome == SigninOutcome.OK and meeting is None:
         outcome = SigninOutcome.FORGED
+    if outcome == SigninOutcome.EXPIRED and meeting is not None and now > signin_window(meeting, cfg)[1]:
+        # The chat code expires with the window: "签到已结束" tells the member more than "过期".
+        outcome = SigninOutcome.CLOSED
     if outcome == SigninOutcome.OK:
         opens, closes = signin_window(meeting, cfg)
         if person is None:

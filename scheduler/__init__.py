@@ -1,0 +1,1 @@
+"""APScheduler wiring and the job registry (see scheduler.runner and scheduler.jobs)."""

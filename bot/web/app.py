@@ -1,0 +1,81 @@
+"""The FastAPI app factory: WeCom callback, health, metrics and the JSON API, over one session factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.relay import backlog
+from models.base import utcnow
+
+logger = logging.getLogger(__name__)
+
+BACKLOG = Gauge("zhibu_outbox_backlog", "Outbox rows due and not yet sent (at the last scrape)")
+STREAM_CONNECTED = Gauge("zhibu_dingtalk_stream_connected", "1 when the DingTalk stream is connected")
+
+
+def create_app(
+    session_factory: sessionmaker[Session],
+    *,
+    platforms=None,  # bot.platforms.wiring.Platforms
+    relay=None,  # bot.core.relay.Relay running in this process, if any
+    clock: Callable[[], datetime] = utcnow,
+    title: str = "zhibu 支部助手",
+) -> FastAPI:
+    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.session_factory = session_factory
+    app.state.platforms = platforms
+    app.state.identities = platforms.identities if platforms is not None else {}
+
+    if platforms is not None and platforms.wecom_router is not None:
+        app.include_router(platforms.wecom_router)
+
+    from bot.web.api import build_api_router
+
+    app.include_router(build_api_router(session_factory, clock=clock))
+
+    def _stream_state() -> str:
+        stream = getattr(platforms, "stream", None)
+        if stream is None:
+            return "off"
+        return "connected" if stream.connected else "disconnected"
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        report: dict = {}
+        healthy = True
+        try:
+            with session_factory() as session:
+                session.execute(text("SELECT 1"))
+                report["relay_backlog"] = backlog(session, clock())
+            report["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any driver error means unhealthy
+            logger.warning("health check: database unreachable: %s", exc)
+            report["database"] = "unreachable"
+            healthy = False
+        report["stream"] = _stream_state()
+        if report["stream"] == "disconnected":
+            healthy = False
+        if relay is not None:
+            report["relay_last_cycle"] = relay.last_cycle_at.isoformat() if relay.last_cycle_at else None
+        report["status"] = "ok" if healthy else "unhealthy"
+        return JSONResponse(report, status_code=200 if healthy else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics():
+        try:
+            with session_factory() as session:
+                BACKLOG.set(backlog(session, clock()))
+        except Exception:  # noqa: BLE001 - metrics must answer even when the database does not
+            logger.warning("metrics: could not count the backlog")
+        STREAM_CONNECTED.set(1 if _stream_state() == "connected" else 0)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,87 @@
+"""Run the sandbox: in the foreground (`python -m sandbox`, `zhibu sandbox`) or in a background thread (tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from sandbox.app import create_app
+from sandbox.state import Sandbox
+
+
+def read_fixture(path: str | Path | None) -> dict | None:
+    if not path:
+        return None
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _config(app, log_level: str) -> uvicorn.Config:
+    # ws_ping_interval: the real gateway keeps idle connections alive; the SDK answers pings automatically.
+    return uvicorn.Config(app, log_level=log_level, ws="websockets-sansio", lifespan="off", access_log=False)
+
+
+def serve_forever(
+    host: str = "127.0.0.1", port: int = 18080, fixture: dict | None = None, log_level: str = "info"
+):
+    sock = bind(host, port)
+    sb = Sandbox(fixture, base_url=f"http://{host}:{sock.getsockname()[1]}")
+    server = uvicorn.Server(_config(create_app(sb), log_level))
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+class BackgroundServer:
+    """The sandbox on its own thread and event loop; `url` is known before start() returns."""
+
+    def __init__(self, fixture: dict | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sock = bind(host, port)
+        self.url = f"http://{host}:{self.sock.getsockname()[1]}"
+        self.sandbox = Sandbox(fixture, base_url=self.url)
+        self.server = uvicorn.Server(_config(create_app(self.sandbox), "warning"))
+        self.server.install_signal_handlers = lambda: None  # not the main thread
+        self.thread = threading.Thread(target=self._run, name="zhibu-sandbox", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self.server.serve(sockets=[self.sock]))
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.thread.start()
+        import httpx
+
+        deadline = timeout
+        step = 0.02
+        while deadline > 0:
+            if self.server.started:
+                try:
+                    if (
+                        httpx.get(self.url + "/_sandbox/health", timeout=2, trust_env=False).status_code
+                        == 200
+                    ):
+                        return
+                except httpx.HTTPError:
+                    pass
+            if not self.thread.is_alive():
+                break
+            threading.Event().wait(step)
+            deadline -= step
+        raise RuntimeError(f"sandbox did not start on {self.url}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        # Open stream sockets would otherwise hold shutdown until their close handshake times out.
+        self.server.force_exit = True
+        self.thread.join(timeout)
+        self.sock.close()

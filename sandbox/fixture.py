@@ -83,8 +83,9 @@ class WeComCorp(_Model):
     corp_id: str = Field(min_length=1)
     agent_id: str = Field(min_length=1)
     secret: str = Field(min_length=1)
-    token: str = Field(min_length=1)
-    encoding_aes_key: str = Field(min_length=43, max_length=43)
+    # Only callbacks need these; a fixture that only exercises sending may leave the demo's values.
+    token: str = Field(default=demo.WECOM_TOKEN, min_length=1)
+    encoding_aes_key: str = Field(default=demo.WECOM_ENCODING_AES_KEY, min_length=43, max_length=43)
     callback_url: str = ""
     users: list[WeComUser] = Field(default_factory=list)
     departments: list[dict] = Field(

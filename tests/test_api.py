@@ -16,11 +16,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text
 
-from bot.web.api import MAX_LIMIT, build_api_router
+from bot.web.api import (
+    MAX_LIMIT,
+    LimitQuery,
+    OffsetQuery,
+    Page,
+    PrincipalDep,
+    SessionDep,
+    build_api_router,
+    paginate,
+    unit_in_scope,
+)
 from models.api_token import ApiToken, hash_token, issue_token, revoke
 from models.org import (
     ChatAccount,
@@ -504,3 +514,43 @@ def test_ledger_bad_parameters(client, org, ledger, make_token, params, field):
     r = client.get("/api/v1/deliveries", params=params, headers=auth(make_token(None)))
     assert r.status_code == 422
     assert [e["loc"] for e in r.json()["detail"]] == [["query", field]]
+
+
+# --- a later feature's endpoints --------------------------------------------------------------
+
+
+# What a feature writes: its own router over the shared session, caller and pagination. This module
+# uses `from __future__ import annotations`, as feature modules may.
+branches_api = APIRouter()
+
+
+@branches_api.get("/feature/branches", response_model=Page[str])
+def branch_names(
+    session: SessionDep,
+    principal: PrincipalDep,
+    under: int | None = None,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+) -> Page[str]:
+    stmt = select(OrgUnit).where(OrgUnit.kind == UnitKind.BRANCH, principal.unit_clause())
+    if under is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(unit_in_scope(session, principal, under).path))
+    units, total = paginate(session, stmt, [OrgUnit.id], limit, offset)
+    return Page(items=[u.name for u in units], total=total, limit=limit, offset=offset)
+
+
+def test_feature_routes_share_auth_scope_and_checks(session_factory, org, make_token):
+    app = FastAPI()
+    app.include_router(build_api_router(session_factory, features=[branches_api]))
+    client = TestClient(app)
+    assert client.get("/api/v1/feature/branches").status_code == 401
+    token = make_token(org.c1)
+    r = client.get("/api/v1/feature/branches", headers=auth(token)).json()
+    assert r["items"] == ["东街社区党支部", "机关第一党支部"] and r["total"] == 2
+    assert (
+        client.get("/api/v1/feature/branches", params={"under": org.c2}, headers=auth(token)).status_code
+        == 404
+    )
+    assert client.get("/api/v1/feature/branches", params={"limit": 0}, headers=auth(token)).status_code == 422
+    assert client.get("/api/v1/feature/branches", params={"undr": 1}, headers=auth(token)).status_code == 400
+    assert "/api/v1/feature/branches" in client.get("/api/v1/openapi.json").json()["paths"]

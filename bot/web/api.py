@@ -18,12 +18,17 @@ Rules every endpoint follows:
   with 400 rather than silently ignored, so a typo cannot return a wider result than intended.
 - Invalid values get FastAPI's 422 with the offending field in ``detail``.
 
-Later features add endpoints with ``add_feature_routes`` style code of their own: they can build a
-sub-router with the dependencies exported here (see ``ApiDeps``).
+Later features add their own endpoints without touching this file: a feature module builds a plain
+``APIRouter`` (paths relative to /api/v1, e.g. ``/meetings``) whose endpoints declare ``SessionDep`` and
+``PrincipalDep`` from here, restrict their queries with ``principal.unit_clause()`` /
+``unit_in_scope()``, paginate with ``LimitQuery`` / ``OffsetQuery`` / ``paginate()`` and answer
+``Page[...]``. The app factory passes it in ``build_api_router(session_factory, features=[router])``;
+authentication, the per-request transaction, the unknown-parameter check and the OpenAPI document
+then cover it automatically.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -62,6 +67,9 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 # Beyond this an OFFSET only overflows the database's integer, never finds rows.
 MAX_OFFSET = 2**31 - 1
+
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1…{MAX_LIMIT}.")]
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -210,42 +218,55 @@ def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
 
 
-def _not_found(what: str, ident: int) -> HTTPException:
+def not_found(what: str, ident: int) -> HTTPException:
     # The same words whether the row does not exist or lies outside the token's scope.
     return HTTPException(status_code=404, detail=f"{what} {ident} not found")
 
 
 @dataclass(frozen=True)
-class ApiDeps:
-    """The dependencies a feature's own API endpoints reuse (one session per request, the caller)."""
+class ApiContext:
+    """What build_api_router binds to each request: where sessions come from, and the clock."""
 
-    session: Callable[..., Iterator[Session]]
-    principal: Callable[..., Principal]
+    session_factory: sessionmaker[Session]
+    clock: Callable[[], datetime]
 
 
-def make_deps(session_factory: sessionmaker[Session], clock: Callable[[], datetime] = utcnow) -> ApiDeps:
-    def get_session() -> Iterator[Session]:
-        with session_factory() as session, session.begin():
-            yield session
+def _context(request: Request) -> ApiContext:
+    context = getattr(request.state, "zhibu_api", None)
+    if context is None:
+        raise RuntimeError("API route reached without build_api_router's binding; include it through there")
+    return context
 
-    def get_principal(
-        session: Annotated[Session, Depends(get_session)],
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-    ) -> Principal:
-        if credentials is None:
-            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
-        token: ApiToken | None = authenticate(session, credentials.credentials, now=clock())
-        if token is None:
-            raise _unauthorized("invalid or revoked token", error="invalid_token")
-        unit = token.scope_unit
-        return Principal(
-            token_id=token.id,
-            token_name=token.name,
-            scope_unit_id=unit.id if unit else None,
-            scope_path=unit.path if unit else None,
-        )
 
-    return ApiDeps(session=get_session, principal=get_principal)
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the endpoint returns, rolled back when it raises."""
+    with _context(request).session_factory() as session, session.begin():
+        yield session
+
+
+def get_principal(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    token: ApiToken | None = authenticate(session, credentials.credentials, now=_context(request).clock())
+    if token is None:
+        raise _unauthorized("invalid or revoked token", error="invalid_token")
+    unit = token.scope_unit
+    return Principal(
+        token_id=token.id,
+        token_name=token.name,
+        scope_unit_id=unit.id if unit else None,
+        scope_path=unit.path if unit else None,
+    )
+
+
+# What every endpoint (ours and the features') declares. Module-level, so that modules written with
+# `from __future__ import annotations` resolve them too.
+SessionDep = Annotated[Session, Depends(get_session)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def _reject_unknown_query_params(request: Request) -> None:
@@ -273,10 +294,10 @@ def _all_query_params(dependant) -> list:
 # Query helpers (never commit)
 
 
-def _unit_in_scope(session: Session, principal: Principal, unit_id: int) -> OrgUnit:
+def unit_in_scope(session: Session, principal: Principal, unit_id: int) -> OrgUnit:
     unit = session.get(OrgUnit, unit_id)
     if unit is None or not principal.sees_path(unit.path):
-        raise _not_found("unit", unit_id)
+        raise not_found("unit", unit_id)
     return unit
 
 
@@ -394,7 +415,8 @@ _PERSON_LOAD = (
 )
 
 
-def _page(session: Session, stmt, order_by, limit: int, offset: int) -> tuple[list, int]:
+def paginate(session: Session, stmt, order_by, limit: int, offset: int) -> tuple[list, int]:
+    """One page of `stmt` in a stable order, and how many rows match in all."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = list(session.scalars(stmt.order_by(*order_by).limit(limit).offset(offset)).unique())
     return rows, total
@@ -405,18 +427,25 @@ def _page(session: Session, stmt, order_by, limit: int, offset: int) -> tuple[li
 
 
 def build_api_router(
-    session_factory: sessionmaker[Session], *, clock: Callable[[], datetime] = utcnow
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    features: Iterable[APIRouter] = (),
 ) -> APIRouter:
-    """An APIRouter with every /api/v1 endpoint, bound to this session factory (and clock, for tests)."""
-    deps = make_deps(session_factory, clock)
-    SessionDep = Annotated[Session, Depends(deps.session)]
-    PrincipalDep = Annotated[Principal, Depends(deps.principal)]
-    Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1…{MAX_LIMIT}.")]
-    Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+    """An APIRouter with every /api/v1 endpoint, bound to this session factory (and clock, for tests).
+
+    `features` are the later features' own endpoint sets (see the module docstring).
+    """
+    context = ApiContext(session_factory=session_factory, clock=clock)
+
+    def bind(request: Request) -> None:
+        # Router-level dependencies run before the endpoint's own, so get_session and
+        # get_principal find this.
+        request.state.zhibu_api = context
 
     router = APIRouter(
         prefix=PREFIX,
-        dependencies=[Depends(_reject_unknown_query_params)],
+        dependencies=[Depends(bind), Depends(_reject_unknown_query_params)],
         responses={
             400: {"description": "Unknown query parameter"},
             401: {"description": "Missing, invalid or revoked bearer token"},
@@ -442,18 +471,18 @@ def build_api_router(
         active: Annotated[
             bool | None, Query(description="Only active (true) or inactive (false) units.")
         ] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
+        limit: LimitQuery = DEFAULT_LIMIT,
+        offset: OffsetQuery = 0,
     ) -> Page[UnitOut]:
         stmt = select(OrgUnit).where(principal.unit_clause())
         if kind is not None:
             stmt = stmt.where(OrgUnit.kind == kind)
         if parent_id is not None:
-            _unit_in_scope(session, principal, parent_id)
+            unit_in_scope(session, principal, parent_id)
             stmt = stmt.where(OrgUnit.parent_id == parent_id)
         if active is not None:
             stmt = stmt.where(OrgUnit.active.is_(active))
-        units, total = _page(session, stmt, [OrgUnit.id], limit, offset)
+        units, total = paginate(session, stmt, [OrgUnit.id], limit, offset)
         counts = _unit_counts(session, units)
         return Page(
             items=[_unit_out(u, counts[u.id]) for u in units], total=total, limit=limit, offset=offset
@@ -467,7 +496,7 @@ def build_api_router(
         summary="One unit",
     )
     def get_unit(unit_id: int, session: SessionDep, principal: PrincipalDep) -> UnitOut:
-        unit = _unit_in_scope(session, principal, unit_id)
+        unit = unit_in_scope(session, principal, unit_id)
         return _unit_out(unit, _unit_counts(session, [unit])[unit.id])
 
     @router.get(
@@ -507,19 +536,19 @@ def build_api_router(
         ] = None,
         name: Annotated[str | None, Query(min_length=1, max_length=50, description="Name contains.")] = None,
         include_inactive: Annotated[bool, Query(description="Include people no longer active.")] = False,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
+        limit: LimitQuery = DEFAULT_LIMIT,
+        offset: OffsetQuery = 0,
     ) -> Page[PersonOut]:
         stmt = select(Person).where(_person_scope_clause(principal))
         if branch_id is not None:
-            branch = _unit_in_scope(session, principal, branch_id)
+            branch = unit_in_scope(session, principal, branch_id)
             if branch.kind != UnitKind.BRANCH:
                 raise HTTPException(
                     status_code=422, detail=f"unit {branch_id} is a {branch.kind.value}, not a branch"
                 )
             stmt = stmt.where(Person.branch_id == branch_id)
         if unit_id is not None:
-            unit = _unit_in_scope(session, principal, unit_id)
+            unit = unit_in_scope(session, principal, unit_id)
             stmt = stmt.where(Person.branch.has(OrgUnit.path.startswith(unit.path)))
         if status is not None:
             stmt = stmt.where(Person.status == status)
@@ -527,7 +556,7 @@ def build_api_router(
             stmt = stmt.where(Person.name.contains(name, autoescape=True))
         if not include_inactive:
             stmt = stmt.where(Person.active.is_(True))
-        people, total = _page(session, stmt.options(*_PERSON_LOAD), [Person.id], limit, offset)
+        people, total = paginate(session, stmt.options(*_PERSON_LOAD), [Person.id], limit, offset)
         return Page(
             items=[_person_out(p, principal) for p in people], total=total, limit=limit, offset=offset
         )
@@ -546,7 +575,7 @@ def build_api_router(
             .options(*_PERSON_LOAD)
         ).first()
         if person is None:
-            raise _not_found("person", person_id)
+            raise not_found("person", person_id)
         return _person_out(person, principal)
 
     @router.get(
@@ -574,8 +603,8 @@ def build_api_router(
         unit_id: Annotated[int | None, Query(description="Only roles held in this unit.")] = None,
         role: Annotated[Role | None, Query(description="Only this role.")] = None,
         person_id: Annotated[int | None, Query(description="Only this person's roles.")] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
+        limit: LimitQuery = DEFAULT_LIMIT,
+        offset: OffsetQuery = 0,
     ) -> Page[RoleAssignmentOut]:
         if principal.scope_path is None:
             in_scope: ColumnElement[bool] = true()
@@ -583,14 +612,14 @@ def build_api_router(
             in_scope = RoleAssignment.org_unit.has(principal.unit_clause())
         stmt = select(RoleAssignment).where(in_scope)
         if unit_id is not None:
-            _unit_in_scope(session, principal, unit_id)
+            unit_in_scope(session, principal, unit_id)
             stmt = stmt.where(RoleAssignment.org_unit_id == unit_id)
         if role is not None:
             stmt = stmt.where(RoleAssignment.role == role)
         if person_id is not None:
             stmt = stmt.where(RoleAssignment.person_id == person_id)
         stmt = stmt.options(selectinload(RoleAssignment.person), selectinload(RoleAssignment.org_unit))
-        rows, total = _page(session, stmt, [RoleAssignment.id], limit, offset)
+        rows, total = paginate(session, stmt, [RoleAssignment.id], limit, offset)
         items = [
             RoleAssignmentOut(
                 id=r.id,
@@ -629,8 +658,8 @@ def build_api_router(
         created_before: Annotated[
             AwareDatetime | None, Query(description="Queued before (with zone).")
         ] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        offset: Offset = 0,
+        limit: LimitQuery = DEFAULT_LIMIT,
+        offset: OffsetQuery = 0,
     ) -> Page[DeliveryOut]:
         stmt = select(OutboxMessage)
         if principal.scope_path is not None:
@@ -638,10 +667,10 @@ def build_api_router(
             scoped_branch_ids = select(OrgUnit.id).where(principal.unit_clause())
             stmt = stmt.where(OutboxMessage.branch_id.in_(scoped_branch_ids))
         if branch_id is not None:
-            _unit_in_scope(session, principal, branch_id)
+            unit_in_scope(session, principal, branch_id)
             stmt = stmt.where(OutboxMessage.branch_id == branch_id)
         if unit_id is not None:
-            unit = _unit_in_scope(session, principal, unit_id)
+            unit = unit_in_scope(session, principal, unit_id)
             stmt = stmt.where(
                 OutboxMessage.branch_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path)))
             )
@@ -655,7 +684,7 @@ def build_api_router(
             stmt = stmt.where(OutboxMessage.created_at >= created_from)
         if created_before is not None:
             stmt = stmt.where(OutboxMessage.created_at < created_before)
-        rows, total = _page(session, stmt, [OutboxMessage.id.desc()], limit, offset)
+        rows, total = paginate(session, stmt, [OutboxMessage.id.desc()], limit, offset)
         people = {
             p.id: p
             for p in session.scalars(
@@ -690,6 +719,8 @@ def build_api_router(
         ]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
+    for feature in features:
+        router.include_router(feature)
     _add_docs_routes(router)
     return router
 

@@ -22,7 +22,8 @@ from models.org import (
     UnitKind,
 )
 
-_KIND_ORDER = [UnitKind.COMMITTEE, UnitKind.GENERAL_BRANCH, UnitKind.BRANCH, UnitKind.GROUP]
+# Own branch first, then outward; 组织部 over the whole tree last.
+_KIND_ORDER = [UnitKind.BRANCH, UnitKind.GROUP, UnitKind.GENERAL_BRANCH, UnitKind.COMMITTEE]
 _ROLE_ORDER = list(Role)
 
 
@@ -109,7 +110,7 @@ def _role_words(person: Person, paths, defaults: dict[UnitKind, UnitPath]) -> li
     keyed = []
     for ra in person.roles:
         if ra.org_unit_id is None:
-            keyed.append(((-1, _ROLE_ORDER.index(ra.role)), "组织部"))
+            keyed.append(((len(_KIND_ORDER), _ROLE_ORDER.index(ra.role)), "组织部"))
             continue
         kind, path = paths[ra.org_unit_id]
         if ra.role == Role.ORG_STAFF:

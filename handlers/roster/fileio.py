@@ -162,8 +162,8 @@ def _write_xlsx(path: Path, rows: list[dict[str, object]], *, notes: bool) -> No
         dv.add(f"{columns[header]}2:{columns[header]}{last}")
         ws.add_data_validation(dv)
     for header in (T.PHONE, T.DINGTALK, T.WECOM):
-        for r in range(len(rows) + 2, min(last, 2000) + 1):
-            ws[f"{columns[header]}{r}"].number_format = "@"
+        # What people type into these columns later stays text too.
+        ws.column_dimensions[columns[header]].number_format = "@"
     if notes:
         ns = wb.create_sheet(T.SHEET_NOTES)
         ns.append(["列名", "是否必填", "说明", "可填写的值"])

@@ -110,6 +110,7 @@ class ImportPlan:
     matches: dict[int, int] = field(default_factory=dict)
     units: dict[UnitPath, UnitKind] = field(default_factory=dict)
     categories: dict[UnitPath, BranchCategory] = field(default_factory=dict)
+    identities: list[tuple[int, str | None, dict[Platform, str]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -448,6 +449,8 @@ def _parse_row(raw: RawRow, plan: ImportPlan, today: date) -> RosterRow | None:
             err(T.ROLES, needs[1], value=token.text)
 
     plan.errors.extend(errors)
+    # Duplicates are checked across every row, including rows with other errors.
+    plan.identities.append((n, phone, dict(accounts)))
     if errors:
         return None
     return RosterRow(
@@ -484,33 +487,27 @@ def _check_across_rows(plan: ImportPlan) -> None:
     seen_account: dict[tuple[Platform, str], int] = {}
     unit_kind_row: dict[UnitPath, tuple[UnitKind, int]] = {}
     category_row: dict[UnitPath, tuple[BranchCategory, int]] = {}
-    for row in plan.rows:
-        if row.phone:
-            if row.phone in seen_phone:
+    for number, phone, accounts in plan.identities:
+        if phone:
+            if phone in seen_phone:
                 plan.errors.append(
                     Issue(
-                        row.number,
-                        T.PHONE,
-                        T.E["duplicate_phone"].format(value=row.phone, other=seen_phone[row.phone]),
+                        number, T.PHONE, T.E["duplicate_phone"].format(value=phone, other=seen_phone[phone])
                     )
                 )
             else:
-                seen_phone[row.phone] = row.number
-        for platform, account in row.accounts.items():
+                seen_phone[phone] = number
+        for platform, account in accounts.items():
             key = (platform, account)
             column = T.DINGTALK if platform == Platform.DINGTALK else T.WECOM
             if key in seen_account:
-                plan.errors.append(
-                    Issue(
-                        row.number,
-                        column,
-                        T.E["duplicate_userid"].format(
-                            platform=PLATFORM_LABELS[platform], value=account, other=seen_account[key]
-                        ),
-                    )
+                message = T.E["duplicate_userid"].format(
+                    platform=PLATFORM_LABELS[platform], value=account, other=seen_account[key]
                 )
+                plan.errors.append(Issue(number, column, message))
             else:
-                seen_account[key] = row.number
+                seen_account[key] = number
+    for row in plan.rows:
         for kind, path in row.unit_paths().items():
             if path in unit_kind_row and unit_kind_row[path][0] != kind:
                 other_kind, other = unit_kind_row[path]

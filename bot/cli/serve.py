@@ -1,20 +1,380 @@
-"""zhibu serve / demo: the running service. Filled by the chat-core work."""
+"""zhibu serve / demo / run-job: the running service, wired from settings (the composition root)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli.common import fail
+from bot.cli.common import database, echo, fail, settings
+from bot.core import outbox
+from bot.core.context import CoreConfig
+from bot.core.dispatcher import Dispatcher
+from bot.core.relay import Relay
+from bot.core.router import Routes
+from bot.platforms.wiring import build_platforms
+from bot.web.app import create_app
+from config import Settings, SettingsError, demo
+from models.org import ROLE_LABELS, ChatAccount, OrgUnit, Person, Platform, RoleAssignment, UnitKind
+
+logger = logging.getLogger("zhibu")
+
+ROLES = ("web", "stream", "relay", "scheduler")
+
+TEXT = {
+    "bad_role": "未知角色「{role}」，可选：all、web、stream、relay、scheduler。",
+    "no_job": "没有名为「{name}」的定时任务。已有：{names}",
+    "job": {
+        "ran": "任务 {name}（周期 {period}）已运行。",
+        "already": "任务 {name} 的周期 {period} 之前已经运行过，这次没有重复运行。",
+        "failed": "任务 {name}（周期 {period}）运行失败，详情见日志；该周期仍可重新运行。",
+    },
+    "serving": "zhibu 已启动：{roles}。网页与回调地址 http://{host}:{port}/ （按 Ctrl+C 停止）",
+    "stopped": "zhibu 已停止。",
+    "demo_ready": (
+        "\n演示已就绪！\n"
+        "  聊天页面（在这里扮演任何一位党员、书记、观察员或领导）：{chat}\n"
+        "  模拟的钉钉 / 企业微信服务器：{sandbox}\n"
+        "  机器人：{bot}   数据库：{db}\n"
+        "按 Ctrl+C 结束演示。"
+    ),
+    "demo_seed": "已生成演示组织：{people} 名人员、{accounts} 个聊天账号。",
+}
 
 
-def serve() -> None:
-    """运行服务（网页、钉钉连接、消息发送、定时任务）。"""
-    fail("`zhibu serve` 还未实现：它由“聊天核心”任务提供。")
+def _core_config(s: Settings) -> CoreConfig:
+    return CoreConfig(tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value())
 
 
-def demo() -> None:
-    """在本机启动演示：模拟钉钉/企业微信服务器 + 机器人 + 演示组织。"""
-    fail("`zhibu demo` 还未实现：它由“聊天核心”任务提供。")
+def _routes(extra_routers=()):
+    from handlers import all_routers, fallback
+
+    return Routes([*extra_routers, *all_routers()]), fallback()
+
+
+class Service:
+    """The service's parts, started in one process for the roles asked for."""
+
+    def __init__(
+        self,
+        s: Settings,
+        session_factory: sessionmaker[Session],
+        roles: set[str],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        relay_clock=None,
+        extra_routers=(),
+    ) -> None:
+        self.settings = s
+        self.session_factory = session_factory
+        self.roles = roles
+        self.host, self.port = host, port
+        routes, fallback = _routes(extra_routers)
+        self.relay: Relay | None = None
+        self.dispatcher = Dispatcher(
+            session_factory, routes, _core_config(s), fallback=fallback, on_committed=self._wake_relay
+        )
+        self.platforms = build_platforms(s, self.dispatcher, stream="stream" in roles)
+        # Reach people on the platforms that are configured, DingTalk first.
+        enabled = [p for p in (Platform.DINGTALK, Platform.WECOM) if p.value in self.platforms.enabled]
+        outbox.set_platform_preference(enabled or [Platform.DINGTALK, Platform.WECOM])
+        if "relay" in roles:
+            self.relay = Relay(session_factory, self.platforms.senders, clock=relay_clock)
+        self.scheduler = None
+        if "scheduler" in roles:
+            from scheduler.jobs import all_jobs
+            from scheduler.runner import Scheduler
+
+            self.scheduler = Scheduler(session_factory, all_jobs(), s.tz, on_ran=self._wake_relay)
+        self.app = (
+            create_app(session_factory, platforms=self.platforms, relay=self.relay)
+            if "web" in roles
+            else None
+        )
+        self.server: uvicorn.Server | None = None
+        self._web_thread: threading.Thread | None = None
+
+    def _wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    def start_background(self) -> None:
+        """Everything but the web server (which `run` keeps in the foreground)."""
+        if self.platforms.stream is not None:
+            self.platforms.stream.start()
+        if self.relay is not None:
+            self.relay.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def start_web_thread(self, sock: socket.socket | None = None) -> None:
+        """The web server on a thread (tests and the demo)."""
+        assert self.app is not None
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="off")
+        )
+        self.server.install_signal_handlers = lambda: None
+        sockets = [sock] if sock is not None else None
+        self._web_thread = threading.Thread(
+            target=lambda: asyncio.run(self.server.serve(sockets=sockets)), name="zhibu-web", daemon=True
+        )
+        self._web_thread.start()
+        while not self.server.started and self._web_thread.is_alive():
+            threading.Event().wait(0.02)
+
+    def stop(self) -> None:
+        # Order matters: stop taking events, then let the relay put unsent rows back, then the rest.
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.platforms.stream is not None:
+            self.platforms.stream.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.relay is not None:
+            self.relay.stop()
+        if self._web_thread is not None:
+            self._web_thread.join(10)
+        self.platforms.close()
+
+    def run(self) -> None:
+        """Foreground until SIGTERM/SIGINT; nothing in flight is lost (the relay releases its claims)."""
+        self.start_background()
+        try:
+            if self.app is not None:
+                self.server = uvicorn.Server(
+                    uvicorn.Config(self.app, host=self.host, port=self.port, log_level="info", lifespan="off")
+                )
+                self.server.run()  # installs its own SIGTERM/SIGINT handlers and returns on them
+            else:
+                stop = threading.Event()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, lambda *_: stop.set())
+                stop.wait()
+        finally:
+            self.stop()
+
+
+def _parse_roles(role: str) -> set[str]:
+    if role == "all":
+        return set(ROLES)
+    roles = {r.strip() for r in role.split(",") if r.strip()}
+    unknown = roles - set(ROLES)
+    if unknown or not roles:
+        fail(TEXT["bad_role"].format(role=",".join(sorted(unknown)) or role))
+    return roles
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def serve(
+    role: str = typer.Option(
+        "all",
+        "--role",
+        help="运行哪些部分：all（默认，全部在一个进程）或 web、stream、relay、scheduler（可用逗号组合）。",
+    ),
+    host: str = typer.Option("0.0.0.0", "--host", help="网页服务监听的地址。"),
+    port: int = typer.Option(8000, "--port", help="网页服务监听的端口。"),
+) -> None:
+    """运行服务（网页与企业微信回调、钉钉连接、消息发送、定时任务）。"""
+    s = settings()
+    try:
+        s.require_production_secret()
+    except SettingsError as exc:
+        fail(str(exc))
+    _configure_logging(s.log_level)
+    roles = _parse_roles(role)
+    _, session_factory = database(s)  # refuses an out-of-date schema
+    service = Service(s, session_factory, roles, host=host, port=port)
+    echo(TEXT["serving"].format(roles="、".join(sorted(roles)), host=host, port=port))
+    service.run()
+    echo(TEXT["stopped"])
+
+
+def run_job_cmd(
+    name: str = typer.Argument(..., help="任务名称。"),
+    period: str = typer.Option(
+        "", "--period", help="要运行的周期（如 2026-08）；默认是最近一次应运行的周期。"
+    ),
+) -> None:
+    """立即运行一个定时任务（同一周期不会重复运行）。"""
+    from scheduler.jobs import all_jobs
+    from scheduler.runner import latest_fire, run_job
+
+    s = settings()
+    _configure_logging(s.log_level)
+    jobs = {j.name: j for j in all_jobs()}
+    spec = jobs.get(name)
+    if spec is None:
+        fail(TEXT["no_job"].format(name=name, names="、".join(sorted(jobs)) or "（无）"))
+    _, session_factory = database(s)
+    now = datetime.now(UTC)
+    if not period:
+        from datetime import timedelta
+
+        fire = latest_fire(spec, s.tz, now, within=timedelta(days=400))
+        period = spec.period(fire or now.astimezone(s.tz))
+    result = run_job(session_factory, spec, now=now, period=period, trigger="manual")
+    echo(TEXT["job"][result.value].format(name=name, period=period))
+    if result.value == "failed":
+        raise typer.Exit(1)
+
+
+# ---- demo ------------------------------------------------------------------------------
+
+
+def sandbox_fixture(session: Session, *, callback_url: str) -> dict:
+    """The sandbox's corps and members, built from the roster's chat accounts (what the bot will see)."""
+    people = {p.id: p for p in session.scalars(select(Person))}
+    units = {u.id: u for u in session.scalars(select(OrgUnit))}
+    label: dict[int, str] = {}
+    for r in session.scalars(select(RoleAssignment).order_by(RoleAssignment.id)):
+        unit = units.get(r.org_unit_id) if r.org_unit_id else None
+        label.setdefault(r.person_id, f"{unit.name if unit else ''}{ROLE_LABELS[r.role]}")
+    ding_users, wecom_users = [], []
+    members_by_branch: dict[int, list[str]] = {}
+    for acc in session.scalars(select(ChatAccount).order_by(ChatAccount.id)):
+        person = people[acc.person_id]
+        role = label.get(person.id, "党员")
+        if acc.platform == Platform.DINGTALK:
+            ding_users.append({"userid": acc.account_id, "name": person.name, "role": role, "dept": [1]})
+            if person.branch_id:
+                members_by_branch.setdefault(person.branch_id, []).append(acc.account_id)
+        else:
+            wecom_users.append(
+                {"userid": acc.account_id, "name": person.name, "role": role, "department": [1]}
+            )
+    groups = [
+        {"openConversationId": f"cidBranch{bid:04d}==", "title": units[bid].name, "members": members}
+        for bid, members in sorted(members_by_branch.items())
+        if bid in units and units[bid].kind == UnitKind.BRANCH
+    ]
+    return {
+        "dingtalk": {
+            "corp_id": demo.DINGTALK_CORP_ID,
+            "app": {
+                "client_id": demo.DINGTALK_CLIENT_ID,
+                "client_secret": demo.DINGTALK_CLIENT_SECRET,
+                "robot_code": demo.DINGTALK_ROBOT_CODE,
+                "agent_id": demo.DINGTALK_AGENT_ID,
+            },
+            "users": ding_users,
+            "groups": groups,
+        },
+        "wecom": {
+            "corp_id": demo.WECOM_CORP_ID,
+            "agent_id": demo.WECOM_AGENT_ID,
+            "secret": demo.WECOM_SECRET,
+            "token": demo.WECOM_TOKEN,
+            "encoding_aes_key": demo.WECOM_ENCODING_AES_KEY,
+            "callback_url": callback_url,
+            "users": wecom_users,
+        },
+    }
+
+
+def demo_settings(database_url: str, sandbox_url: str, public_base_url: str) -> Settings:
+    """Both platforms pointed at the sandbox, with config/demo.py's identities."""
+    return Settings(
+        demo=True,
+        database_url=database_url,
+        public_base_url=public_base_url,
+        dingtalk={
+            "client_id": demo.DINGTALK_CLIENT_ID,
+            "client_secret": demo.DINGTALK_CLIENT_SECRET,
+            "robot_code": demo.DINGTALK_ROBOT_CODE,
+            "corp_id": demo.DINGTALK_CORP_ID,
+            "agent_id": demo.DINGTALK_AGENT_ID,
+            "openapi_endpoint": sandbox_url,
+            "oapi_endpoint": sandbox_url,
+        },
+        wecom={
+            "corp_id": demo.WECOM_CORP_ID,
+            "agent_id": demo.WECOM_AGENT_ID,
+            "secret": demo.WECOM_SECRET,
+            "token": demo.WECOM_TOKEN,
+            "encoding_aes_key": demo.WECOM_ENCODING_AES_KEY,
+            "api_base": sandbox_url + "/cgi-bin/",
+            "oauth_base": sandbox_url + "/connect/oauth2/authorize",
+        },
+    )
+
+
+def _free_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def demo_cmd(
+    data_dir: Path = typer.Option(
+        Path("demo-data"), "--data-dir", help="演示数据库所在目录（每次启动都会重建）。"
+    ),
+    port: int = typer.Option(8000, "--port", help="机器人的端口（0 = 任选空闲端口）。"),
+    sandbox_port: int = typer.Option(18080, "--sandbox-port", help="模拟平台的端口（0 = 任选空闲端口）。"),
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址。"),
+) -> None:
+    """在本机启动演示：模拟钉钉/企业微信服务器 + 机器人 + 演示组织，并打印聊天页面的地址。"""
+    from models.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+    from models.seed import seed
+    from sandbox.testing import running_sandbox
+
+    _configure_logging("WARNING")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db_file = data_dir / "zhibu-demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    database_url = f"sqlite:///{db_file.resolve()}"
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    session_factory = make_sessionmaker(engine)
+    with unit_of_work(session_factory) as session:
+        result = seed(
+            session,
+            "demo",
+            dingtalk_corp_id=demo.DINGTALK_CORP_ID,
+            wecom_corp_id=demo.WECOM_CORP_ID,
+            seed=2026,
+            months=0,
+            today=datetime.now(UTC).date(),
+        )
+    echo(TEXT["demo_seed"].format(people=result.rows["person"], accounts=result.rows["chat_account"]))
+    bot_sock = _free_socket(host, port)
+    bot_url = f"http://{host}:{bot_sock.getsockname()[1]}"
+    with running_sandbox(port=sandbox_port, host=host) as sb:
+        with session_factory() as session:
+            sb.load_fixture(sandbox_fixture(session, callback_url=bot_url + "/wecom/callback"))
+        s = demo_settings(database_url, sb.url, bot_url)
+        service = Service(s, session_factory, set(ROLES), host=host, port=bot_sock.getsockname()[1])
+        service.start_web_thread(bot_sock)
+        service.start_background()
+        if service.platforms.stream is not None:
+            service.platforms.stream.wait_connected(10)
+        echo(TEXT["demo_ready"].format(chat=sb.url + "/", sandbox=sb.url, bot=bot_url, db=db_file))
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            stop.wait()
+        finally:
+            service.stop()
+    echo(TEXT["stopped"])
 
 
 def register(root: typer.Typer) -> None:
     root.command("serve")(serve)
-    root.command("demo")(demo)
+    root.command("demo")(demo_cmd)
+    root.command("run-job")(run_job_cmd)

@@ -75,7 +75,8 @@ class Router:
         """
 
         def decorator(fn: CommandHandler) -> CommandHandler:
-            text = help or (fn.__doc__ or "").strip().splitlines()[0]
+            # No help and no docstring: a hidden command, left out of 帮助.
+            text = help or next(iter((fn.__doc__ or "").strip().splitlines()), "")
             self.commands.append(
                 Command(tuple(normalize(w).lower() for w in words), fn, text, audience, public)
             )

@@ -284,3 +284,34 @@ DETAIL_NOT_YOURS = "您不在这次会议的人员名单中，无法查看。"
 MEETINGS_NEXT = "下月"
 SIGNIN_LINK = "签到链接"
 HELP_PLAN_RETURN = "退回计划 #编号 原因：退回支部的月度计划（上级党委组织委员）"
+
+# Labels of the H5 pages (bot/web/templates/meetings)
+H5 = {
+    "signin_title": "会议签到",
+    "identify_title": "确认身份",
+    "projector_scan": "请使用钉钉或企业微信扫码签到",
+    "projector_refresh": "二维码每{n}秒自动刷新",
+    "plan_title": "月度组织生活计划",
+    "plan_add": "添加一项活动",
+    "plan_remove": "删除",
+    "plan_submit": "提交审核",
+    "plan_status": "当前状态",
+    "plan_returned": "退回原因",
+    "meeting_title": "安排会议",
+    "meeting_submit": "安排并通知党员",
+    "minutes_title": "会议记录",
+    "minutes_submit": "保存会议记录",
+    "field_types": "会议类型（可多选，一次活动可计为多种会议）",
+    "field_time": "时间",
+    "field_place": "地点",
+    "field_topic": "议题",
+    "field_title": "会议名称（可不填）",
+    "field_group": "党小组（党小组会必选）",
+    "field_none": "无",
+    "field_chair": "主持人",
+    "field_recorder": "记录人",
+    "field_attendance": "到会情况（根据签到自动生成）",
+    "field_content": "会议内容、讨论情况",
+    "field_decisions": "决定事项及表决情况",
+    "working": "正在提交…",
+}

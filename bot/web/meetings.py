@@ -1,0 +1,441 @@
+"""H5 pages of the meetings feature: QR sign-in, the projector page, the QR image, and the plan,
+meeting and minutes forms. All under /h5/meetings.
+
+Wiring (the app factory)::
+
+    from bot.web.meetings import build_meetings_router
+    app.include_router(build_meetings_router(session_factory, app.state.identities, core_config))
+
+- ``session_factory``: the app's sessionmaker; each request is one transaction (commit on success).
+- ``identities``: platform name ("dingtalk" / "wecom") → the adapter's identity object, with
+  ``corp_id``, ``user_for_code(code) -> account id`` (raises bot.core.errors.IdentityError) and, for
+  WeCom, ``authorize_url(redirect_uri, state)``. A platform that is not configured is simply absent.
+- ``core``: bot.core.context.CoreConfig (tz, public_base_url, secret_key).
+- ``cfg``: handlers.meetings.types.MeetingsConfig (default: the configured one).
+- ``dingtalk_jsapi_url``: the JSAPI script the sign-in page loads inside DingTalk (the sandbox's
+  /_sandbox/dd-shim.js in the demo and the tests).
+- ``clock``: injectable "now" for tests.
+
+Identity never comes from the QR or a form field: a page gets a platform auth code (DingTalk
+requestAuthCode; WeCom OAuth2 snsapi_base redirect), POSTs it to /h5/meetings/session, and the
+server exchanges it with the platform and sets a signed, HttpOnly session cookie (person id + expiry)
+that later requests present. Errors for machines are 4xx with a reason; people see Chinese pages.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import qrcode
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.context import CoreConfig
+from bot.core.errors import IdentityError
+from handlers.meetings import signin as signin_uc
+from handlers.meetings import strings
+from handlers.meetings.meetings import get_managed_meeting, schedule_meeting, signin_window
+from handlers.meetings.minutes import MinutesInput, record_minutes
+from handlers.meetings.plans import PlanItemInput, get_plan, plan_month_for, save_plan
+from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch
+from models.base import utcnow
+from models.db import unit_of_work
+from models.meetings import Attendance, AttendanceStatus, Invitee, Meeting, MeetingType
+from models.org import OrgUnit, Person, Platform, UnitKind, person_by_account
+
+logger = logging.getLogger(__name__)
+
+PREFIX = signin_uc.H5_PREFIX
+COOKIE = "zhibu_h5"
+SESSION_PURPOSE = "h5session"
+SESSION_TTL = timedelta(hours=12)
+DINGTALK_JSAPI = "https://g.alicdn.com/dingding/dingtalk-jsapi/3.0.25/dingtalk.open.js"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+def platform_of(user_agent: str) -> str:
+    """Which client opened the page: DingTalk's UA says "DingTalk", WeCom's says "wxwork"."""
+    ua = (user_agent or "").lower()
+    if "wxwork" in ua:
+        return "wecom"
+    if "dingtalk" in ua:
+        return "dingtalk"
+    return ""
+
+
+def qr_png(data: str) -> bytes:
+    img = qrcode.make(data, box_size=10, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def build_meetings_router(
+    session_factory: sessionmaker[Session],
+    identities: Mapping[str, Any],
+    core: CoreConfig,
+    *,
+    cfg: MeetingsConfig | None = None,
+    dingtalk_jsapi_url: str = DINGTALK_JSAPI,
+    clock: Callable[[], datetime] = utcnow,
+) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    secret = core.secret_key
+    secure_cookie = core.public_base_url.startswith("https://")
+
+    def config() -> MeetingsConfig:
+        return cfg or get_config(core.tz)
+
+    # ---- identity
+
+    def session_person(request: Request, session: Session) -> Person | None:
+        token = request.cookies.get(COOKIE, "")
+        try:
+            pid = int(token.split(".")[0])
+        except ValueError:
+            return None
+        outcome = signin_uc.check_token(
+            secret, token, pid, clock(), grace=timedelta(0), purpose=SESSION_PURPOSE
+        )
+        if outcome != signin_uc.SigninOutcome.OK:
+            return None
+        return session.get(Person, pid)
+
+    def page(request: Request, name: str, **context) -> HTMLResponse:
+        ident = identities.get("dingtalk")
+        base = {
+            "request": request,
+            "prefix": PREFIX,
+            "platform": platform_of(request.headers.get("user-agent", "")),
+            "dingtalk_jsapi_url": dingtalk_jsapi_url,
+            "dingtalk_corp_id": getattr(ident, "corp_id", ""),
+            "s": strings,
+        }
+        return TEMPLATES.TemplateResponse(request, f"meetings/{name}", {**base, **context})
+
+    def message_page(request: Request, title: str, text: str, status: int = 200, ok: bool = False):
+        resp = page(request, "message.html", title=title, text=text, ok=ok)
+        resp.status_code = status
+        return resp
+
+    @router.post("/session")
+    def open_session(payload: dict = Body(...)):
+        """Exchange a platform auth code for our session cookie."""
+        platform, code = str(payload.get("platform", "")), str(payload.get("code", ""))
+        ident = identities.get(platform)
+        if ident is None or not code:
+            return JSONResponse({"error": "unknown platform or missing code"}, status_code=400)
+        try:
+            account = ident.user_for_code(code)
+        except IdentityError as exc:
+            logger.info("H5 identity exchange refused on %s: %s", platform, exc)
+            title, text = strings.SIGNIN_IDENTITY_FAILED
+            return JSONResponse({"error": "identity", "title": title, "message": text}, status_code=401)
+        with unit_of_work(session_factory) as session:
+            person = person_by_account(session, Platform(platform), ident.corp_id, account)
+            if person is None:
+                title, text = strings.SIGNIN_PAGE[signin_uc.SigninOutcome.NOT_MEMBER]
+                return JSONResponse({"error": "not_member", "title": title, "message": text}, status_code=403)
+            token = signin_uc.make_token(secret, person.id, clock() + SESSION_TTL, SESSION_PURPOSE)
+            resp = JSONResponse({"ok": True, "name": person.name})
+        resp.set_cookie(
+            COOKIE,
+            token,
+            max_age=int(SESSION_TTL.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookie,
+        )
+        return resp
+
+    @router.get("/auth/wecom")
+    def wecom_authorize(next: str = ""):
+        """Send the browser through WeCom's OAuth page; it comes back to `next` with ?code=."""
+        ident = identities.get("wecom")
+        if ident is None or not next.startswith(PREFIX + "/"):
+            return JSONResponse({"error": "wecom not configured or bad next"}, status_code=400)
+        return RedirectResponse(
+            ident.authorize_url(core.public_base_url.rstrip("/") + next, "zhibu"), status_code=302
+        )
+
+    # ---- sign-in
+
+    @router.get("/{meeting_id}/signin")
+    def signin_page(request: Request, meeting_id: int, t: str = ""):
+        with unit_of_work(session_factory) as session:
+            meeting = session.get(Meeting, meeting_id)
+            title = meeting.title if meeting else ""
+        return page(request, "signin.html", meeting_id=meeting_id, token=t, meeting_title=title)
+
+    @router.post("/{meeting_id}/signin")
+    def signin_post(request: Request, meeting_id: int, payload: dict = Body(...)):
+        now = clock()
+        c = config()
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return JSONResponse({"error": "need_identity"}, status_code=401)
+            result = signin_uc.sign_in(
+                session,
+                meeting_id=meeting_id,
+                token=str(payload.get("t", "")),
+                person=person,
+                now=now,
+                cfg=c,
+                secret=secret,
+            )
+            title, text = signin_uc.outcome_page(result, c)
+        return {"outcome": result.outcome.value, "ok": result.signed_in, "title": title, "message": text}
+
+    @router.get("/{meeting_id}/qr.png")
+    def qr_image(meeting_id: int, t: str = ""):
+        # Only ever draws a sign-in link for a token we signed for this meeting: not an open QR generator.
+        outcome = signin_uc.check_token(secret, t, meeting_id, clock(), grace=timedelta(days=3650))
+        if outcome != signin_uc.SigninOutcome.OK:
+            return JSONResponse({"error": f"bad token: {outcome.value}"}, status_code=404)
+        png = qr_png(signin_uc.signin_url(core.public_base_url, meeting_id, t))
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    def _projector_ok(meeting_id: int, k: str) -> bool:
+        return (
+            signin_uc.check_token(
+                secret, k, meeting_id, clock(), grace=timedelta(0), purpose=signin_uc.PROJECTOR
+            )
+            == signin_uc.SigninOutcome.OK
+        )
+
+    @router.get("/{meeting_id}/projector")
+    def projector(request: Request, meeting_id: int, k: str = ""):
+        if not _projector_ok(meeting_id, k):
+            title, text = strings.SIGNIN_PAGE[signin_uc.SigninOutcome.EXPIRED]
+            return message_page(request, title, text, status=403)
+        c = config()
+        with unit_of_work(session_factory) as session:
+            meeting = session.get(Meeting, meeting_id)
+            opens, closes = signin_window(meeting, c)
+            info = {
+                "meeting_title": meeting.title,
+                "when": strings.fmt_when(meeting.starts_at, c.tz),
+                "place": meeting.place,
+            }
+        return page(
+            request, "projector.html", meeting_id=meeting_id, key=k, refresh=c.qr_refresh_seconds, **info
+        )
+
+    @router.get("/{meeting_id}/projector/state")
+    def projector_state(meeting_id: int, k: str = ""):
+        if not _projector_ok(meeting_id, k):
+            return JSONResponse({"error": "projector link expired or invalid"}, status_code=403)
+        now, c = clock(), config()
+        with unit_of_work(session_factory) as session:
+            meeting = session.get(Meeting, meeting_id)
+            token = signin_uc.projector_token(secret, meeting, now, c)
+            expected = session.scalar(
+                select(func.count()).select_from(Invitee).where(Invitee.meeting_id == meeting_id)
+            )
+            present = session.scalar(
+                select(func.count())
+                .select_from(Attendance)
+                .where(
+                    Attendance.meeting_id == meeting_id,
+                    Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.LATE]),
+                )
+            )
+        return {
+            "token": token,
+            "qr": f"{PREFIX}/{meeting_id}/qr.png?t={quote(token)}",
+            "url": signin_uc.signin_url(core.public_base_url, meeting_id, token),
+            "present": present,
+            "expected": expected,
+            "count_text": strings.PROJECTOR_COUNT.format(present=present, expected=expected),
+            "refresh": c.qr_refresh_seconds,
+        }
+
+    # ---- forms (secretary)
+
+    def form_page(request: Request, name: str, build: Callable[[Session, Person], dict]):
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return page(request, "identify.html")
+            try:
+                context = build(session, person)
+            except Refused as exc:
+                return message_page(request, strings.FORM_ERROR, str(exc), status=403)
+        return page(request, name, **context)
+
+    def form_post(request: Request, action: Callable[[Session, Person], str]):
+        try:
+            # A refusal leaves the block by raising, so the unit of work rolls back.
+            with unit_of_work(session_factory) as session:
+                person = session_person(request, session)
+                if person is None:
+                    return JSONResponse({"error": strings.NEED_LOGIN}, status_code=401)
+                message = action(session, person)
+        except Refused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return {"ok": True, "message": message}
+
+    def _groups(session: Session, branch_id: int) -> list[OrgUnit]:
+        return list(
+            session.scalars(
+                select(OrgUnit)
+                .where(OrgUnit.parent_id == branch_id, OrgUnit.kind == UnitKind.GROUP)
+                .order_by(OrgUnit.id)
+            )
+        )
+
+    def _types():
+        return [(t.value, strings.TYPE_LABELS[t]) for t in MeetingType]
+
+    def _local(value: str) -> datetime:
+        try:
+            return datetime.fromisoformat(str(value)).replace(tzinfo=config().tz)
+        except ValueError:
+            raise Refused(strings.BAD_TIME) from None
+
+    def _group_id(value) -> int | None:
+        try:
+            return int(value) if value not in (None, "", "0") else None
+        except (TypeError, ValueError):
+            raise Refused(strings.BAD_GROUP) from None
+
+    @router.get("/plan")
+    def plan_form(request: Request, month: str = ""):
+        def build(session: Session, person: Person) -> dict:
+            c = config()
+            branch = managed_branch(session, person, c)
+            target = plan_month_for(clock(), c)
+            plan = get_plan(session, branch.id, target)
+            items = [
+                {
+                    "types": list(i.types),
+                    "starts_at": i.starts_at.astimezone(c.tz).strftime("%Y-%m-%dT%H:%M"),
+                    "place": i.place,
+                    "topic": i.topic,
+                    "group_id": i.group_id or "",
+                }
+                for i in (plan.items if plan else [])
+            ]
+            return {
+                "branch": branch.name,
+                "month": f"{target:%Y-%m}",
+                "month_label": strings.fmt_month(target),
+                "status": strings.PLAN_STATUS_LABELS[plan.status]
+                if plan
+                else strings.PLAN_STATUS_LABELS["draft"],
+                "return_reason": plan.return_reason if plan else "",
+                "items": items,
+                "types": _types(),
+                "groups": [(g.id, g.name) for g in _groups(session, branch.id)],
+            }
+
+        return form_page(request, "plan.html", build)
+
+    @router.post("/plan")
+    def plan_submit(request: Request, payload: dict = Body(...)):
+        def action(session: Session, person: Person) -> str:
+            c = config()
+            try:
+                year, mon = (int(x) for x in str(payload.get("month", "")).split("-"))
+                month = datetime(year, mon, 1).date()
+            except ValueError:
+                raise Refused(strings.BAD_TIME) from None
+            rows = payload.get("items") or []
+            if not isinstance(rows, list):
+                raise Refused(strings.PLAN_EMPTY)
+            items = [
+                PlanItemInput(
+                    types=list(r.get("types") or []),
+                    starts_at=_local(r.get("starts_at", "")),
+                    place=str(r.get("place", "")),
+                    topic=str(r.get("topic", "")),
+                    group_id=_group_id(r.get("group_id")),
+                )
+                for r in rows
+                if isinstance(r, dict)
+            ]
+            plan = save_plan(session, person, month=month, items=items, now=clock(), cfg=c)
+            return strings.PLAN_SUBMITTED_REPLY.format(month=strings.fmt_month(plan.month))
+
+        return form_post(request, action)
+
+    @router.get("/new")
+    def meeting_form(request: Request):
+        def build(session: Session, person: Person) -> dict:
+            branch = managed_branch(session, person, config())
+            return {
+                "branch": branch.name,
+                "types": _types(),
+                "groups": [(g.id, g.name) for g in _groups(session, branch.id)],
+            }
+
+        return form_page(request, "meeting_form.html", build)
+
+    @router.post("/new")
+    def meeting_submit(request: Request, payload: dict = Body(...)):
+        def action(session: Session, person: Person) -> str:
+            m = schedule_meeting(
+                session,
+                person,
+                types=list(payload.get("types") or []),
+                starts_at=_local(payload.get("starts_at", "")),
+                place=str(payload.get("place", "")),
+                topic=str(payload.get("topic", "")),
+                title=str(payload.get("title", "")),
+                group_id=_group_id(payload.get("group_id")),
+                now=clock(),
+                cfg=config(),
+            )
+            count = session.scalar(
+                select(func.count()).select_from(Invitee).where(Invitee.meeting_id == m.id)
+            )
+            return strings.MEETING_CREATED_REPLY.format(title=m.title, count=count)
+
+        return form_post(request, action)
+
+    @router.get("/{meeting_id}/minutes")
+    def minutes_form(request: Request, meeting_id: int):
+        def build(session: Session, person: Person) -> dict:
+            c = config()
+            meeting = get_managed_meeting(session, person, meeting_id, c)
+            sheet = signin_uc.attendance_sheet(session, meeting)
+            existing = meeting.minutes
+            return {
+                "meeting_id": meeting.id,
+                "meeting_title": meeting.title,
+                "when": strings.fmt_when(meeting.starts_at, c.tz),
+                "place": meeting.place,
+                "attendance": signin_uc.attendance_text(sheet),
+                "chair": existing.chair if existing else person.name,
+                "recorder": existing.recorder if existing else "",
+                "topics": existing.topics if existing else meeting.topic,
+                "decisions": existing.decisions if existing else "",
+            }
+
+        return form_page(request, "minutes.html", build)
+
+    @router.post("/{meeting_id}/minutes")
+    def minutes_submit(request: Request, meeting_id: int, payload: dict = Body(...)):
+        def action(session: Session, person: Person) -> str:
+            data = MinutesInput(
+                chair=str(payload.get("chair", "")),
+                recorder=str(payload.get("recorder", "")),
+                topics=str(payload.get("topics", "")),
+                decisions=str(payload.get("decisions", "")),
+            )
+            saved = record_minutes(session, person, meeting_id, data, now=clock(), cfg=config())
+            return strings.MINUTES_SAVED.format(title=saved.meeting.title)
+
+        return form_post(request, action)
+
+    return router

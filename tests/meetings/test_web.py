@@ -1,0 +1,211 @@
+"""The H5 pages over HTTP (FastAPI TestClient) with a fake identity exchange: sign-in, QR, projector, forms."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import BytesIO
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import zxingcpp
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import func, select
+
+from bot.core.context import CoreConfig
+from bot.core.errors import IdentityError
+from bot.web.meetings import build_meetings_router
+from handlers.meetings import meetings as meetings_uc
+from handlers.meetings import signin as signin_uc
+from models.meetings import Attendance, Meeting, MonthlyPlan, PlanStatus, SigninAttempt
+from tests.meetings.conftest import CFG, CORP, NOW, SECRET
+
+BASE = "http://testserver"
+CORE = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET)
+START = NOW + timedelta(days=1)
+
+
+class FakeIdentity:
+    """Codes are single use, like the platforms' (the code → account map is the test's 'platform')."""
+
+    def __init__(self):
+        self.corp_id = CORP
+        self.codes: dict[str, str] = {}
+
+    def issue(self, account: str) -> str:
+        code = f"code-{len(self.codes)}-{account}"
+        self.codes[code] = account
+        return code
+
+    def user_for_code(self, code: str) -> str:
+        if code not in self.codes:
+            raise IdentityError("unknown or used code")
+        return self.codes.pop(code)
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def web(session_factory, org):
+    ident, clock = FakeIdentity(), Clock(START - timedelta(minutes=5))
+    app = FastAPI()
+    app.include_router(
+        build_meetings_router(session_factory, {"dingtalk": ident}, CORE, cfg=CFG, clock=clock)
+    )
+    return TestClient(app), ident, clock
+
+
+def login(client, ident, account):
+    return client.post("/h5/meetings/session", json={"platform": "dingtalk", "code": ident.issue(account)})
+
+
+@pytest.fixture
+def meeting(session, org):
+    m = meetings_uc.schedule_meeting(
+        session,
+        org.secretary,
+        types=["党员大会"],
+        starts_at=START,
+        place="会议室",
+        topic="学习",
+        now=NOW,
+        cfg=CFG,
+    )
+    session.commit()
+    return m
+
+
+def decode(png: bytes) -> str:
+    results = zxingcpp.read_barcodes(Image.open(BytesIO(png)))
+    assert len(results) == 1
+    return results[0].text
+
+
+def test_qr_decodes_to_a_link_that_signs_the_member_in(web, session, org, meeting):
+    client, ident, clock = web
+    token = signin_uc.chat_token(SECRET, meeting, CFG)
+    png = client.get(f"/h5/meetings/{meeting.id}/qr.png", params={"t": token})
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    link = decode(png.content)
+    assert link == f"{BASE}/h5/meetings/{meeting.id}/signin?t={token}"
+    parts = urlsplit(link)
+    page = client.get(parts.path + "?" + parts.query, headers={"user-agent": "Mozilla/5.0 DingTalk/7.0"})
+    assert page.status_code == 200 and "requestAuthCode" in page.text and "dingtalk.open.js" in page.text
+    t = parse_qs(parts.query)["t"][0]
+    # No session yet: the page must identify first. A person id in the body is ignored.
+    assert client.post(parts.path, json={"t": t, "person_id": org.alice.id}).status_code == 401
+    assert login(client, ident, "zhangli").json() == {"ok": True, "name": "张丽"}
+    r = client.post(parts.path, json={"t": t, "person_id": org.bob.id}).json()
+    assert r["outcome"] == "ok" and "张丽" in r["message"]
+    again = client.post(parts.path, json={"t": t}).json()
+    assert again["outcome"] == "already" and again["title"] == "您已签到"
+    with session.begin():
+        rows = session.execute(select(Attendance.person_id)).scalars().all()
+    assert rows == [org.alice.id]
+
+
+def test_refusals_over_http_change_nothing(web, session, org, meeting):
+    client, ident, clock = web
+    path = f"/h5/meetings/{meeting.id}/signin"
+    # An unknown code, and an account bound to nobody, get no session.
+    assert (
+        client.post("/h5/meetings/session", json={"platform": "dingtalk", "code": "forged"}).status_code
+        == 401
+    )
+    assert login(client, ident, "nobody-here").status_code == 403
+    assert client.post("/h5/meetings/session", json={"platform": "wecom", "code": "x"}).status_code == 400
+    assert login(client, ident, "zhengq").status_code == 200  # the other branch's member
+    other = client.post(path, json={"t": signin_uc.chat_token(SECRET, meeting, CFG)}).json()
+    assert other["outcome"] == "not_expected"
+    login(client, ident, "zhangli")
+    assert client.post(path, json={"t": "1.2.forged"}).json()["outcome"] == "forged"
+    stale = signin_uc.make_token(SECRET, meeting.id, clock.now - timedelta(minutes=5))
+    assert client.post(path, json={"t": stale}).json()["outcome"] == "expired"
+    clock.now = START + timedelta(hours=1)
+    assert (
+        client.post(path, json={"t": signin_uc.chat_token(SECRET, meeting, CFG)}).json()["outcome"]
+        == "closed"
+    )
+    # A tampered cookie is no identity at all.
+    client.cookies.set("zhibu_h5", f"{org.secretary.id}.9999999999.AAAA")
+    assert client.post(path, json={"t": "x"}).status_code == 401
+    # The QR endpoint draws only tokens we signed for that meeting.
+    assert client.get(f"/h5/meetings/{meeting.id}/qr.png", params={"t": "1.2.3"}).status_code == 404
+    with session.begin():
+        assert session.scalar(select(func.count()).select_from(Attendance)) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(SigninAttempt)) == 4
+        )  # not expected, forged, expired, closed
+
+
+def test_projector_refreshes_tokens_and_counts(web, session, org, meeting):
+    client, ident, clock = web
+    url = signin_uc.projector_url(BASE, SECRET, meeting, CFG)
+    parts = urlsplit(url)
+    assert client.get(parts.path + "?" + parts.query).status_code == 200
+    assert client.get(parts.path, params={"k": "1.2.3"}).status_code == 403
+    key = parse_qs(parts.query)["k"][0]
+    state = client.get(f"/h5/meetings/{meeting.id}/projector/state", params={"k": key}).json()
+    assert state["present"] == 0 and state["expected"] == 6
+    assert decode(client.get(state["qr"]).content) == state["url"]
+    login(client, ident, "chengang")
+    clock.now += timedelta(seconds=40)  # within refresh + grace
+    assert (
+        client.post(f"/h5/meetings/{meeting.id}/signin", json={"t": state["token"]}).json()["outcome"] == "ok"
+    )
+    clock.now += timedelta(seconds=10)  # 50 s: that code is stale now; the projector has a new one
+    assert (
+        client.post(f"/h5/meetings/{meeting.id}/signin", json={"t": state["token"]}).json()["outcome"]
+        == "expired"
+    )
+    state2 = client.get(f"/h5/meetings/{meeting.id}/projector/state", params={"k": key}).json()
+    assert state2["token"] != state["token"] and state2["present"] == 1
+
+
+def test_forms_for_the_secretary_only(web, session, org):
+    client, ident, clock = web
+    clock.now = NOW  # 2026-05-18: the plan is for June
+    assert "确认身份" in client.get("/h5/meetings/plan").text  # no session → identify page
+    login(client, ident, "zhangli")
+    assert client.get("/h5/meetings/plan").status_code == 403
+    item = {
+        "types": ["theme_day", "party_lecture"],
+        "starts_at": "2026-06-05T09:00",
+        "place": "活动室",
+        "topic": "学习",
+    }
+    refused = client.post("/h5/meetings/plan", json={"month": "2026-06", "items": [item]})
+    assert refused.status_code == 400 and "只有本支部" in refused.json()["error"]
+    login(client, ident, "wangsj")
+    page = client.get("/h5/meetings/plan")
+    assert page.status_code == 200 and "2026年6月" in page.text and "第一党小组" in page.text
+    bad = client.post(
+        "/h5/meetings/plan", json={"month": "2026-06", "items": [{**item, "starts_at": "明天"}]}
+    )
+    assert bad.status_code == 400 and "时间格式" in bad.json()["error"]
+    ok = client.post("/h5/meetings/plan", json={"month": "2026-06", "items": [item]})
+    assert ok.status_code == 200, ok.text
+    with session.begin():
+        plan = session.scalars(select(MonthlyPlan)).one()
+        assert plan.status == PlanStatus.SUBMITTED and plan.items[0].types == ["theme_day", "party_lecture"]
+    made = client.post("/h5/meetings/new", json={"types": ["branch_committee"], "starts_at": "2026-05-20T15:00",
+                                                  "place": "办公室", "topic": "研究工作"})  # fmt: skip
+    assert made.status_code == 200 and "3名党员" in made.json()["message"]
+    with session.begin():
+        m = session.scalars(select(Meeting)).one()
+    clock.now = m.starts_at + timedelta(hours=2)
+    assert "确认身份" in client.get(f"/h5/meetings/{m.id}/minutes").text  # the 12-hour session has lapsed
+    login(client, ident, "wangsj")
+    assert "到会情况" in client.get(f"/h5/meetings/{m.id}/minutes").text
+    saved = client.post(
+        f"/h5/meetings/{m.id}/minutes", json={"chair": "王书记", "recorder": "赵委员", "topics": "研究"}
+    )
+    assert saved.status_code == 200 and "已保存" in saved.json()["message"]

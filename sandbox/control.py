@@ -88,8 +88,10 @@ async def clock(request: Request):
     sb = sb_of(request)
     body = await read_body(request)
     seconds = body.get("advance", body.get("seconds", 0))
-    if not isinstance(seconds, int | float):
-        return bad_request("advance must be a number of seconds")
+    if not isinstance(seconds, int | float) or seconds < 0:
+        return bad_request(
+            "advance must be a non-negative number of seconds: the sandbox's time only moves forward"
+        )
     sb.clock.move(float(seconds))
     return {"now": sb.clock.now(), "offset": sb.clock.offset}
 
@@ -474,8 +476,16 @@ async def directory(request: Request):
     return out
 
 
-def _media_urls(urls: list[str]) -> list[str]:
-    return [f"/_sandbox/media/{u[6:]}" if u.startswith("media:") else u for u in urls if u]
+def _media_urls(sb: Sandbox, urls: list[str]) -> list[str]:
+    """Media ids (WeCom image messages, DingTalk photoURL given as an uploaded media id) become sandbox URLs."""
+    out = []
+    for u in urls:
+        media_id = u[6:] if u.startswith("media:") else u if u in sb.media else None
+        if media_id is not None:
+            out.append(f"/_sandbox/media/{media_id}")
+        elif u:
+            out.append(u)
+    return out
 
 
 def _card_view(sb: Sandbox, card_id: str, userid: str) -> dict | None:
@@ -488,7 +498,7 @@ def _card_view(sb: Sandbox, card_id: str, userid: str) -> dict | None:
         view = normalise.wecom_template_card(card.params)
         view["replaced_name"] = card.replaced_name
     view["card_id"] = card.id
-    view["images"] = _media_urls(view["images"])
+    view["images"] = _media_urls(sb, view["images"])
     return view
 
 
@@ -522,7 +532,9 @@ async def chat(request: Request):
         if out["msgtype"] == "card_update":
             continue
         item = {k: out[k] for k in ("seq", "time", "api", "msgtype", "title", "text", "buttons", "card_id")}
-        item.update(dir="out", markdown=out.get("markdown", False), images=_media_urls(out.get("images", [])))
+        item.update(
+            dir="out", markdown=out.get("markdown", False), images=_media_urls(sb, out.get("images", []))
+        )
         if out.get("card_id"):
             view = _card_view(sb, out["card_id"], userid)
             if view:

@@ -178,9 +178,9 @@ async def message_send(request: Request):
     msgid = secrets.token_urlsafe(24)
     answer = {"errcode": 0, "errmsg": "ok", **extra, "unlicenseduser": "", "msgid": msgid}
     card_id = None
-    if interactive:
-        sb.task_ids.add(card["task_id"])
-        card_id = card["task_id"]
+    if isinstance(card, dict):
+        # Notice cards need no task_id; the sandbox still keeps them (under an id of its own) to draw them.
+        card_id = card.get("task_id") or f"sandbox-card-{sb.next_seq()}"
         now = sb.clock.now()
         sb.cards[card_id] = Card(
             id=card_id,
@@ -193,6 +193,8 @@ async def message_send(request: Request):
             created_at=now,
             updated_at=now,
         )
+    if interactive:
+        sb.task_ids.add(card_id)
         code = secrets.token_urlsafe(24)
         sb.response_codes[code] = {"task_id": card_id, "expires_at": now + RESPONSE_CODE_TTL, "used": False}
         answer["response_code"] = code

@@ -24,6 +24,9 @@
 
   function safeUrl(u) {
     u = String(u || "").trim();
+    // DingTalk links wrapped so that the client opens them in-app: unwrap to the page itself.
+    var m = u.match(/^dingtalk:\/\/dingtalkclient\/page\/link\?(.*)$/i);
+    if (m) { u = new URLSearchParams(m[1]).get("url") || ""; }
     return /^(https?:\/\/|\/)/i.test(u) ? u : "";
   }
 

@@ -12,13 +12,15 @@ import threading
 import time
 import types
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import dingtalk_stream
 import dingtalk_stream.card_replier
 import dingtalk_stream.chatbot
 import dingtalk_stream.stream
 import pytest
-from wechatpy.enterprise import WeChatClient
+from wechatpy.enterprise import WeChatClient, WeChatCrypto, parse_message
 
 from config import demo
 from sandbox.testing import RunningSandbox, running_sandbox
@@ -153,3 +155,79 @@ def wecom_client(sb: RunningSandbox, secret: str = demo.WECOM_SECRET) -> WeChatC
     client = SandboxWeComClient(demo.WECOM_CORP_ID, secret)
     client.oauth.OAUTH_BASE_URL = sb.wecom_oauth_base
     return client
+
+
+# ---------------------------------------------------------------- a WeCom app stub
+
+
+class StubBot:
+    """A minimal WeCom app: wechatpy decrypts, answers with an encrypted passive reply; can be made slow."""
+
+    def __init__(self):
+        self.crypto = WeChatCrypto(demo.WECOM_TOKEN, demo.WECOM_ENCODING_AES_KEY, demo.WECOM_CORP_ID)
+        self.messages = []
+        self.delays: list[float] = []
+        self.pages: list[str] = []
+        bot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _q(self):
+                return {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+
+            def do_GET(self):
+                q = self._q()
+                if "echostr" not in q:  # one of the app's H5 pages
+                    bot.pages.append(self.path)
+                    self._answer("<!doctype html><meta charset='utf-8'><h1>已打开</h1>".encode())
+                    return
+                plain = bot.crypto.check_signature(
+                    q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"]
+                )
+                self._answer(plain.encode() if isinstance(plain, str) else plain)
+
+            def do_POST(self):
+                q = self._q()
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                delay = bot.delays.pop(0) if bot.delays else 0
+                xml = bot.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
+                msg = parse_message(xml)
+                bot.messages.append(msg)
+                if delay:
+                    time.sleep(delay)
+                if msg.type == "text":
+                    reply = (f"<xml><ToUserName><![CDATA[{msg.source}]]></ToUserName><FromUserName><![CDATA[{demo.WECOM_CORP_ID}]]></FromUserName>"
+                             f"<CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[收到：{msg.content}]]></Content></xml>")  # fmt: skip
+                else:
+                    reply = "<xml><MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[已处理]]></ReplaceName></Button></xml>"
+                self._answer(bot.crypto.encrypt_message(reply, q["nonce"], q["timestamp"]).encode())
+
+            def _answer(self, data: bytes):
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the sandbox gave up waiting
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/wecom/callback"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stub_bot(sandbox: RunningSandbox) -> Iterator[StubBot]:
+    """A WeCom app (wechatpy's crypto) registered as the fixture's callback URL."""
+    bot = StubBot()
+    fixture = sandbox.fixture()
+    fixture["wecom"]["callback_url"] = bot.url
+    sandbox.load_fixture(fixture)
+    yield bot
+    bot.close()

@@ -176,3 +176,50 @@ def test_dd_shim_gives_a_page_the_code_of_the_person_played(sandbox, page):
         page.locator("#out", has_text="fail:").wait_for()
     finally:
         h5.close()
+
+
+def test_chat_page_on_wecom_with_cards_and_oauth_links(sandbox, stub_bot, page):
+    from urllib.parse import parse_qs, quote, urlsplit
+
+    from tests.sandbox.conftest import wecom_client
+
+    page.goto(sandbox.url + "/?platform=wecom")
+    page.click('[data-user="lisi"]')
+    page.fill("#composer-input", "请假")
+    page.press("#composer-input", "Enter")
+    page.locator(".row.out .bubble", has_text="收到：请假").wait_for()  # the app's encrypted passive reply
+    assert stub_bot.messages[0].source == "lisi" and stub_bot.messages[0].content == "请假"
+
+    client = wecom_client(sandbox)
+    card = {"card_type": "button_interaction", "main_title": {"title": "补学任务", "desc": "请在本周内完成"},
+            "task_id": "makeup-9", "button_list": [{"text": "已完成", "style": 1, "key": "done:9"}]}  # fmt: skip
+    client.message.send(
+        demo.WECOM_AGENT_ID, ["lisi"], msg={"msgtype": "template_card", "template_card": card}
+    )
+    authorize = (f"{sandbox.wecom_oauth_base}?appid={demo.WECOM_CORP_ID}&redirect_uri={quote(stub_bot.url.replace('/wecom/callback', '/h5/form'))}"
+                 "&response_type=code&scope=snsapi_base&state=f1#wechat_redirect")  # fmt: skip
+    client.message.send_text_card(
+        demo.WECOM_AGENT_ID, ["lisi"], "观察评价表", "请填写本次会议的评价", authorize, "填写"
+    )
+
+    shown = page.locator(".card", has_text="补学任务")
+    shown.wait_for()
+    shown.get_by_role("button", name="已完成").click()
+    shown.locator(".card-done", has_text="已处理").wait_for()  # the app answered update_button
+    event = stub_bot.messages[-1]._data
+    assert (
+        event["Event"] == "template_card_event"
+        and event["EventKey"] == "done:9"
+        and event["TaskId"] == "makeup-9"
+    )
+
+    with page.expect_popup() as popup_info:
+        page.get_by_role("link", name="填写").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    target = urlsplit(popup.url)
+    assert target.path == "/h5/form" and parse_qs(target.query)["state"] == ["f1"]
+    code = parse_qs(target.query)["code"][0]
+    assert (
+        client.get("auth/getuserinfo", params={"code": code})["userid"] == "lisi"
+    )  # the person being played

@@ -3,14 +3,11 @@ side: the sandbox's own WeCom crypto interoperating with wechatpy's WeChatCrypto
 
 from __future__ import annotations
 
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from wechatpy.enterprise import WeChatCrypto, parse_message
+from wechatpy.enterprise import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 
 from config import demo
@@ -178,73 +175,6 @@ def test_the_sandbox_decrypts_what_wechatpy_encrypted():
 
 
 # ---------------------------------------------------------------- callbacks to a bot
-
-
-class StubBot:
-    """A minimal WeCom app: wechatpy decrypts, answers with an encrypted passive reply; can be made slow."""
-
-    def __init__(self):
-        self.crypto = WeChatCrypto(demo.WECOM_TOKEN, demo.WECOM_ENCODING_AES_KEY, demo.WECOM_CORP_ID)
-        self.messages = []
-        self.delays: list[float] = []
-        bot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _q(self):
-                return {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-
-            def do_GET(self):
-                q = self._q()
-                plain = bot.crypto.check_signature(
-                    q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"]
-                )
-                self._answer(plain.encode() if isinstance(plain, str) else plain)
-
-            def do_POST(self):
-                q = self._q()
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                delay = bot.delays.pop(0) if bot.delays else 0
-                xml = bot.crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
-                msg = parse_message(xml)
-                bot.messages.append(msg)
-                if delay:
-                    time.sleep(delay)
-                if msg.type == "text":
-                    reply = (f"<xml><ToUserName><![CDATA[{msg.source}]]></ToUserName><FromUserName><![CDATA[{demo.WECOM_CORP_ID}]]></FromUserName>"
-                             f"<CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[收到：{msg.content}]]></Content></xml>")  # fmt: skip
-                else:
-                    reply = "<xml><MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[已处理]]></ReplaceName></Button></xml>"
-                self._answer(bot.crypto.encrypt_message(reply, q["nonce"], q["timestamp"]).encode())
-
-            def _answer(self, data: bytes):
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the sandbox gave up waiting
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/wecom/callback"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def stub_bot(sandbox):
-    bot = StubBot()
-    fixture = sandbox.fixture()
-    fixture["wecom"]["callback_url"] = bot.url
-    sandbox.load_fixture(fixture)
-    yield bot
-    bot.close()
 
 
 def test_url_verification_handshake(sandbox, stub_bot):

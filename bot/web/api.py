@@ -742,5 +742,7 @@ def _add_docs_routes(router: APIRouter) -> None:
         return JSONResponse(schema)
 
     @router.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=f"{PREFIX}/openapi.json", title="zhibu API")
+    def docs(request: Request) -> HTMLResponse:
+        # root_path keeps the link right when a proxy serves zhibu under a sub-path.
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(openapi_url=f"{root}{PREFIX}/openapi.json", title="zhibu API")

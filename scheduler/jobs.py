@@ -8,6 +8,7 @@ from bot.core.jobs import JobSpec
 
 # Feature modules that define JOBS = [JobSpec(...)]: add one line per feature.
 JOB_MODULES: list[str] = []
+JOB_MODULES.append("handlers.meetings.jobs")
 
 
 def all_jobs() -> list[JobSpec]:

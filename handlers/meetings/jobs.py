@@ -1,7 +1,7 @@
 """Scheduled jobs of the meetings feature: thin wrappers the scheduler registry calls with a session and now.
 
 Each is idempotent (dedup keys on every message, unique rows, a closed-at mark), so a repeat run,
-a catch-up after downtime or a second scheduler adds nothing. Suggested triggers are in JOBS.
+a catch-up after downtime or a second scheduler adds nothing. The registry (scheduler/jobs.py) reads JOBS.
 """
 
 from __future__ import annotations
@@ -10,47 +10,52 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.core.jobs import JobSpec, daily, minutely
 from handlers.meetings import makeup, minutes, plans, signin
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.types import get_config
 
 
-def meeting_reminders(session: Session, now: datetime) -> int:
-    """The day-before and two-hours-before reminders (run every few minutes)."""
-    return meetings_uc.send_reminders(session, now=now, cfg=get_config())
+def meeting_reminders(session: Session, now: datetime, _period: str = "") -> None:
+    """The day-before and two-hours-before reminders."""
+    meetings_uc.send_reminders(session, now=now, cfg=get_config())
 
 
-def close_signin_windows(session: Session, now: datetime) -> int:
-    """Mark absentees / leave and create 补学 tasks once a window has closed (run every few minutes)."""
-    return len(signin.close_windows(session, now=now, cfg=get_config()))
+def close_signin_windows(session: Session, now: datetime, _period: str = "") -> None:
+    """Mark absentees / leave and create 补学 tasks once a window has closed."""
+    signin.close_windows(session, now=now, cfg=get_config())
 
 
-def plan_reminders(session: Session, now: datetime) -> int:
-    """Remind secretaries whose next-month plan is not in (cron: the 20th and 24th, 09:00)."""
-    return plans.remind_missing_plans(session, now=now, cfg=get_config())
+def plan_reminders(session: Session, now: datetime, _period: str = "") -> None:
+    """Remind secretaries whose next-month plan is not in."""
+    plans.remind_missing_plans(session, now=now, cfg=get_config())
 
 
-def plan_overdue_report(session: Session, now: datetime) -> int:
-    """The committee's 组织委员 gets the list of branches without a plan (cron: the 26th, 09:00)."""
-    return plans.report_missing_plans(session, now=now, cfg=get_config())
+def plan_overdue_report(session: Session, now: datetime, _period: str = "") -> None:
+    """The committee's 组织委员 gets the list of branches without a plan."""
+    plans.report_missing_plans(session, now=now, cfg=get_config())
 
 
-def makeup_reminders(session: Session, now: datetime) -> int:
-    """Due-tomorrow and overdue 补学 (cron: daily 09:00)."""
-    return makeup.remind_makeup(session, now=now, cfg=get_config())
+def makeup_reminders(session: Session, now: datetime, _period: str = "") -> None:
+    """Due-tomorrow and overdue 补学."""
+    makeup.remind_makeup(session, now=now, cfg=get_config())
 
 
-def minutes_reminders(session: Session, now: datetime) -> int:
-    """待办 for meetings whose minutes are due or late (cron: daily 09:00)."""
-    return minutes.remind_missing_minutes(session, now=now, cfg=get_config())
+def minutes_reminders(session: Session, now: datetime, _period: str = "") -> None:
+    """待办 for meetings whose minutes are due or late."""
+    minutes.remind_missing_minutes(session, now=now, cfg=get_config())
 
 
-# name → (function, suggested APScheduler trigger arguments, in the configured zone)
-JOBS = {
-    "meetings.reminders": (meeting_reminders, {"trigger": "interval", "minutes": 5}),
-    "meetings.close_windows": (close_signin_windows, {"trigger": "interval", "minutes": 5}),
-    "meetings.plan_reminders": (plan_reminders, {"trigger": "cron", "day": "20,24", "hour": 9}),
-    "meetings.plan_overdue": (plan_overdue_report, {"trigger": "cron", "day": 26, "hour": 9}),
-    "meetings.makeup_reminders": (makeup_reminders, {"trigger": "cron", "hour": 9}),
-    "meetings.minutes_reminders": (minutes_reminders, {"trigger": "cron", "hour": 9, "minute": 5}),
-}
+_cfg = get_config()
+_plan_days = ",".join(str(d) for d in _cfg.plan_reminder_days)
+JOBS = [
+    JobSpec("meetings.reminders", "*/5 * * * *", meeting_reminders, minutely, description="会议提醒（前一天、前两小时）"),
+    JobSpec("meetings.close_windows", "*/5 * * * *", close_signin_windows, minutely, description="签到结束：标记缺席、请假，生成补学"),
+    JobSpec("meetings.plan_reminders", f"0 9 {_plan_days} * *", plan_reminders, daily, description="提醒报送下月计划"),
+    JobSpec(
+        "meetings.plan_overdue", f"0 9 {_cfg.plan_overdue_report_day} * *", plan_overdue_report, daily,
+        description="未报送计划的支部名单",
+    ),
+    JobSpec("meetings.makeup_reminders", "0 9 * * *", makeup_reminders, daily, description="补学到期、逾期提醒"),
+    JobSpec("meetings.minutes_reminders", "5 9 * * *", minutes_reminders, daily, description="会议记录待办"),
+]  # fmt: skip

@@ -168,3 +168,18 @@ def test_minutes_recorded_from_signin_and_reminders(session, org):
     assert all(h[4] for h in held)  # on time
     assert session.scalar(select(func.count()).select_from(Minutes)) == 1
     assert minutes_uc.remind_missing_minutes(session, now=datetime(2026, 10, 11, 1, tzinfo=UTC), cfg=CFG) == 0
+
+
+def test_registered_jobs_run_idempotently(session, org):
+    from handlers.meetings.jobs import JOBS
+    from scheduler.jobs import all_jobs
+
+    assert {j.name for j in JOBS} <= {j.name for j in all_jobs()}
+    m = _meeting(session, org)
+    later = START + timedelta(hours=1)
+    for _ in range(2):
+        for job in JOBS:
+            job.function(session, later, "p")
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(MakeupTask)) == 6
+    assert session.get(type(m), m.id).closed_at is not None

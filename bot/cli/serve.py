@@ -146,19 +146,22 @@ class Service:
             self._web_thread.join(10)
         self.platforms.close()
 
-    def run(self) -> None:
+    def run(self, on_ready=None) -> None:
         """Foreground until SIGTERM/SIGINT; nothing in flight is lost (the relay releases its claims)."""
-        self.start_background()
+        stop = threading.Event()
+        # Handlers first: a SIGTERM that arrives while the parts start must still stop them cleanly.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
         try:
-            if self.app is not None:
+            self.start_background()
+            if on_ready is not None:
+                on_ready()
+            if self.app is not None and not stop.is_set():
                 self.server = uvicorn.Server(
                     uvicorn.Config(self.app, host=self.host, port=self.port, log_level="info", lifespan="off")
                 )
                 self.server.run()  # installs its own SIGTERM/SIGINT handlers and returns on them
             else:
-                stop = threading.Event()
-                for sig in (signal.SIGTERM, signal.SIGINT):
-                    signal.signal(sig, lambda *_: stop.set())
                 stop.wait()
         finally:
             self.stop()
@@ -197,8 +200,9 @@ def serve(
     roles = _parse_roles(role)
     _, session_factory = database(s)  # refuses an out-of-date schema
     service = Service(s, session_factory, roles, host=host, port=port)
-    echo(TEXT["serving"].format(roles="、".join(sorted(roles)), host=host, port=port))
-    service.run()
+    service.run(
+        on_ready=lambda: echo(TEXT["serving"].format(roles="、".join(sorted(roles)), host=host, port=port))
+    )
     echo(TEXT["stopped"])
 
 

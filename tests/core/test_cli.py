@@ -1,0 +1,77 @@
+"""zhibu serve / run-job from the command line: start-up refusals, graceful SIGTERM, one run per period."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from models.db import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(database_url: str, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIBU_")}
+    env |= {"ZHIBU_DATABASE_URL": database_url, **extra}
+    return env
+
+
+def test_serve_refuses_the_default_secret_key(database_url, monkeypatch):
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+    monkeypatch.delenv("ZHIBU_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--role", "relay"])
+    assert result.exit_code != 0 and "ZHIBU_SECRET_KEY" in result.output
+
+
+def test_serve_refuses_an_out_of_date_schema(database_url, monkeypatch):
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+    monkeypatch.setenv("ZHIBU_SECRET_KEY", "a-long-enough-production-secret")
+    result = CliRunner().invoke(app, ["serve", "--role", "relay"])
+    assert result.exit_code != 0 and "zhibu db upgrade" in result.output
+
+
+def test_unknown_role_and_unknown_job_get_a_clear_answer(database_url, monkeypatch):
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+    monkeypatch.setenv("ZHIBU_SECRET_KEY", "a-long-enough-production-secret")
+    upgrade(database_url)
+    result = CliRunner().invoke(app, ["serve", "--role", "worker"])
+    assert result.exit_code != 0 and "未知角色" in result.output
+    result = CliRunner().invoke(app, ["run-job", "no_such_job"])
+    assert result.exit_code != 0 and "没有名为" in result.output
+
+
+def test_sigterm_stops_the_relay_and_scheduler_roles_cleanly(database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("one database is enough to check process signals")
+    upgrade(database_url)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--role", "relay,scheduler"],
+        cwd=ROOT,
+        env=_env(database_url, ZHIBU_SECRET_KEY="a-long-enough-production-secret"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        line = ""
+        while time.monotonic() < deadline and "已启动" not in line:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+        assert "已启动" in line, line
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        assert "已停止" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()

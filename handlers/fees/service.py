@@ -33,6 +33,7 @@ from models.fees import (
     PaymentStatus,
 )
 from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind
+from models.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +284,18 @@ class Owed:
     not_started: bool = False
 
 
+FEE_COLUMNS = (
+    Person.id,
+    Person.name,
+    Person.branch_id,
+    Person.status,
+    Person.joined_on,
+    Person.fee_category,
+    Person.fee_base,
+    Person.fee_fixed_amount,
+)
+
+
 def owed(person: Person, month: date, policy: Policy, exemptions: Iterable[FeeExemption] = ()) -> Owed:
     start = liability_start(person.status, person.joined_on)
     if start is not None and month < start:
@@ -510,7 +523,12 @@ class UnpaidMember:
 
 
 def unpaid_members(
-    session: Session, branch_ids: Iterable[int], month: date, book: PolicyBook | None = None
+    session: Session,
+    branch_ids: Iterable[int],
+    month: date,
+    book: PolicyBook | None = None,
+    *,
+    not_messaged_under: str | None = None,
 ) -> list[UnpaidMember]:
     """Active members of the branches who owe for `month` and have no reported/confirmed payment.
 
@@ -526,14 +544,26 @@ def unpaid_members(
         FeePayment.month == month,
         FeePayment.status.in_(COUNTS_AS_PAID),
     )
-    people: list[Person] = []
+    extra = []
+    if not_messaged_under is not None:
+        # Already told today (this job ran before, or another fee message went out): skip them
+        # here, so a rerun costs one query instead of re-offering every row to the outbox.
+        extra.append(
+            ~exists().where(
+                OutboxMessage.dedup_key == not_messaged_under, OutboxMessage.person_id == Person.id
+            )
+        )
+    # Plain rows, not ORM objects: a city's fee day selects tens of thousands. owed() reads the
+    # same attribute names from either.
+    people = []
     for start in range(0, len(branch_ids), 1000):
         stmt = (
-            select(Person)
+            select(*FEE_COLUMNS)
             .where(Person.branch_id.in_(branch_ids[start : start + 1000]), Person.active.is_(True), ~paid)
+            .where(*extra)
             .order_by(Person.branch_id, Person.name, Person.id)
         )
-        people.extend(session.scalars(stmt))
+        people.extend(session.execute(stmt))
     paths = {
         u.id: u.ancestor_ids()
         for start in range(0, len(branch_ids), 1000)
@@ -724,7 +754,9 @@ def reminder_batches(session: Session, local_day: date) -> list[ReminderBatch]:
     batches = []
     for (month, day, tomorrow, at), branch_ids in chosen.items():
         by_amount: dict[Decimal | None, list[int]] = defaultdict(list)
-        for m in unpaid_members(session, branch_ids, month, book):
+        for m in unpaid_members(
+            session, branch_ids, month, book, not_messaged_under=fee_message_key(local_day)
+        ):
             by_amount[m.amount].append(m.person_id)
         for amount, ids in by_amount.items():
             batches.append(ReminderBatch(month, day, tomorrow, at, amount, ids))

@@ -210,6 +210,14 @@ async def push_card_action(sb: Sandbox, body: dict, *, wait: float) -> tuple[dic
         return {"delivered": False, "reason": f"unknown DingTalk user {userid!r}"}, 400
     params = body.get("params") or {}
     action_id = body.get("actionId") or body.get("action_id") or "button"
+    label = body.get("label") or next(
+        (
+            b["text"]
+            for b in normalise.dingtalk_card(card.template, card.params)["buttons"]
+            if b["action_id"] == action_id
+        ),
+        "",
+    )
     data = dingtalk.build_card_callback(sb, card, userid, action_id, params)
     record = {
         "platform": "dingtalk",
@@ -219,7 +227,7 @@ async def push_card_action(sb: Sandbox, body: dict, *, wait: float) -> tuple[dic
         "card_id": card.id,
         "action_id": action_id,
         "params": params,
-        "text": body.get("label") or "",
+        "text": label,
         "ack": None,
     }
 
@@ -347,19 +355,23 @@ async def dd_shim(request: Request):
 # ---------------------------------------------------------------- WeCom control
 
 
-async def deliver_wecom(sb: Sandbox, body: dict) -> tuple[dict, int]:
+def prepare_wecom(sb: Sandbox, body: dict) -> tuple[dict | None, dict | None]:
+    """Check a member's WeCom message and build it: (delivery, None) or (None, {"error", "status"})."""
     corp = sb.fixture.wecom
     if corp is None:
-        return {"error": "fixture has no WeCom corp"}, 409
+        return None, {"error": "fixture has no WeCom corp", "status": 409}
     userid = body.get("user") or body.get("from") or ""
     user = sb.fixture.wecom_user(userid)
     if user is None:
-        return {"error": f"unknown WeCom user {userid!r}"}, 400
+        return None, {"error": f"unknown WeCom user {userid!r}", "status": 400}
     if not user.in_range:
-        return {"error": f"{userid} is outside the app's visible range and cannot message it"}, 400
+        return None, {
+            "error": f"{userid} is outside the app's visible range and cannot message it",
+            "status": 400,
+        }
     callback_url = body.get("callback_url") or corp.callback_url
     if not callback_url:
-        return {"error": "no callback_url in the request or the fixture"}, 400
+        return None, {"error": "no callback_url in the request or the fixture", "status": 400}
     kind = body.get("type", "text")
     card = None
     record: dict = {"platform": "wecom", "from": userid, "conversation": None}
@@ -370,39 +382,64 @@ async def deliver_wecom(sb: Sandbox, body: dict) -> tuple[dict, int]:
     elif kind == "template_card_event":
         card = sb.cards.get(body.get("task_id") or "")
         if card is None or card.platform != "wecom":
-            return {"error": "unknown task_id"}, 404
+            return None, {"error": "unknown task_id", "status": 404}
+        key = str(body.get("event_key", ""))
+        # Every click carries a fresh ResponseCode (single use, 72 h) for update_template_card.
         code = secrets.token_urlsafe(24)
         sb.response_codes[code] = {
             "task_id": card.id,
             "expires_at": sb.clock.now() + RESPONSE_CODE_TTL,
             "used": False,
         }
-        key = str(body.get("event_key", ""))
         xml = wecom.card_event_xml(sb, userid, card, key, code, body.get("selected_items"))
-        record.update(kind="template_card_event", card_id=card.id, event_key=key, response_code=code,
-                      text=body.get("label") or "")  # fmt: skip
-    elif kind == "event":
-        xml = wecom.event_xml(
-            sb, userid, str(body.get("event", "enter_agent")), str(body.get("event_key", ""))
+        label = body.get("label") or next(
+            (b.get("text", "") for b in card.params.get("button_list") or [] if b.get("key") == key), key
         )
-        record.update(kind="event", event=body.get("event", "enter_agent"))
+        record.update(
+            kind="template_card_event", card_id=card.id, event_key=key, response_code=code, text=label
+        )
+    elif kind == "event":
+        event = str(body.get("event", "enter_agent"))
+        xml = wecom.event_xml(sb, userid, event, str(body.get("event_key", "")))
+        record.update(kind="event", event=event)
     else:
-        return {"error": "type must be text, template_card_event or event"}, 400
-    sb.record_in(record)
+        return None, {"error": "type must be text, template_card_event or event", "status": 400}
+    return {"xml": xml, "record": record, "card": card, "userid": userid, "callback_url": callback_url,
+            "timeout": body.get("timeout"), "retries": body.get("retries")}, None  # fmt: skip
+
+
+async def send_wecom(sb: Sandbox, delivery: dict) -> dict:
+    record = sb.record_in(delivery["record"])
     result = await wecom.post_callback(
         sb,
-        xml,
-        userid=userid,
-        callback_url=callback_url,
-        timeout=body.get("timeout"),
-        retries=body.get("retries"),
-        card=card,
+        delivery["xml"],
+        userid=delivery["userid"],
+        callback_url=delivery["callback_url"],
+        timeout=delivery["timeout"],
+        retries=delivery["retries"],
+        card=delivery["card"],
     )
     record["result"] = {k: v for k, v in result.items() if k != "reply"}
-    result["plaintext"] = xml
+    if not result["delivered"]:
+        record["reason"] = "；".join(result["errors"]) or "机器人没有应答"
+    result["plaintext"] = delivery["xml"]
     if "response_code" in record:
         result["response_code"] = record["response_code"]
-    return result, 200
+    return result
+
+
+def send_wecom_later(sb: Sandbox, delivery: dict) -> None:
+    """The chat page answers at once; the callback and WeCom's retries run on and show up when polled."""
+    task = asyncio.create_task(send_wecom(sb, delivery))
+    sb.background.add(task)
+    task.add_done_callback(sb.background.discard)
+
+
+async def deliver_wecom(sb: Sandbox, body: dict) -> tuple[dict, int]:
+    delivery, error = prepare_wecom(sb, body)
+    if error is not None:
+        return {"error": error["error"]}, error["status"]
+    return await send_wecom(sb, delivery), 200
 
 
 @router.post("/_sandbox/wecom/deliver")
@@ -544,6 +581,19 @@ async def chat(request: Request):
     return {"items": items, "now": sb.clock.now()}
 
 
+def _chat_reason(reason: str) -> str:
+    """The chat page's words for why a message could not go out."""
+    if reason.startswith("no_connection"):
+        return "机器人当前没有连接（钉钉 Stream 未在线）"
+    if "visible range" in reason:
+        return "此人不在应用的可见范围内，不能给机器人发消息"
+    if "callback_url" in reason:
+        return "企业微信没有配置回调地址，消息无处投递"
+    if reason.startswith("not_at_bot"):
+        return "群消息需要 @机器人 才会推送给机器人"
+    return reason
+
+
 @router.post("/_sandbox/chat/send")
 async def chat_send(request: Request):
     sb = sb_of(request)
@@ -552,20 +602,17 @@ async def chat_send(request: Request):
     if not text:
         return bad_request("请输入消息内容")
     if body.get("platform") == "wecom":
-        # Answer at once; the callback (and WeCom's retries) run in the background and show up when polled.
-        task = asyncio.create_task(
-            deliver_wecom(sb, {"user": body.get("user"), "type": "text", "text": text})
-        )
-        sb.background.add(task)
-        task.add_done_callback(sb.background.discard)
+        delivery, error = prepare_wecom(sb, {"user": body.get("user"), "type": "text", "text": text})
+        if error is not None:
+            return JSONResponse({"ok": False, "reason": _chat_reason(error["error"])}, status_code=409)
+        send_wecom_later(sb, delivery)
         return {"ok": True}
     payload = {"from": body.get("user"), "conversation": body.get("conversation") or "single", "text": text,
                "at_bot": True}  # fmt: skip
     result, status = await push_bot_message(sb, base_url(sb, request), payload, wait=0)
     if not result.get("delivered"):
         reason = result.get("reason") or ""
-        message = "机器人当前没有连接（钉钉 Stream 未在线）" if reason == "no_connection" else reason
-        return JSONResponse({"ok": False, "reason": message}, status_code=409)
+        return JSONResponse({"ok": False, "reason": _chat_reason(reason)}, status_code=409)
     return {"ok": True, "messageId": result.get("messageId")}
 
 
@@ -586,17 +633,17 @@ async def chat_press(request: Request):
             return bad_request("这张卡片已经处理过了", 409)
         spec = {"user": userid, "type": "template_card_event", "task_id": card_id, "event_key": button.get("key", ""),
                 "label": button.get("text", "")}  # fmt: skip
-        task = asyncio.create_task(deliver_wecom(sb, spec))
-        sb.background.add(task)
-        task.add_done_callback(sb.background.discard)
+        delivery, error = prepare_wecom(sb, spec)
+        if error is not None:
+            return JSONResponse({"ok": False, "reason": _chat_reason(error["error"])}, status_code=409)
+        send_wecom_later(sb, delivery)
         return {"ok": True}
     spec = {"outTrackId": card_id, "userId": userid, "actionId": button.get("action_id") or "button",
             "params": button.get("params") or {}, "label": button.get("text", "")}  # fmt: skip
     result, status = await push_card_action(sb, spec, wait=0)
     if not result.get("delivered"):
         reason = result.get("reason") or ""
-        message = "机器人当前没有连接（钉钉 Stream 未在线）" if reason == "no_connection" else reason
-        return JSONResponse({"ok": False, "reason": message}, status_code=409)
+        return JSONResponse({"ok": False, "reason": _chat_reason(reason)}, status_code=409)
     return {"ok": True}
 
 

@@ -291,9 +291,19 @@ async def push_event(sb: Sandbox, event_type: str, data: dict, *, wait: float) -
     for _ in range(1 + int(sb.config["event_retries"])):
         attempts += 1
         result = await push_frame(sb, "EVENT", "*", data, wait=per_try, extra_headers=extra, message_id=mid)
-        if result.get("ack") is not None or mid in sb.acks:
-            result["ack"] = result.get("ack") or sb.acks[mid]
+        if not result["delivered"]:
             break
+        ack = result.get("ack") or sb.acks.get(mid)
+        later = (
+            isinstance(ack, dict)
+            and isinstance(ack.get("data"), dict)
+            and ack["data"].get("status") == "LATER"
+        )
+        if ack is not None and not later:
+            result["ack"] = ack
+            break
+        # The protocol's {"status": "LATER"} asks for a re-push, as a missing ACK does.
+        sb.acks.pop(mid, None)
         if attempts <= int(sb.config["event_retries"]):
             sb.counters["event_repushes"] += 1
     result["attempts"] = attempts

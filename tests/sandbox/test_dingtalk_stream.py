@@ -226,3 +226,21 @@ def test_create_and_deliver_in_a_group_and_put_card_data(sandbox, stream_client_
     replier.put_card_data(card_id, {"title": "支部大会通知（已改期）"})
     assert sandbox.card(card_id)["params"]["title"] == "支部大会通知（已改期）"
     assert sandbox.outbox(platform="dingtalk")[-1]["api"] == "card/update"
+
+
+def test_an_event_answered_later_is_pushed_again(sandbox, stream_client_factory):
+    answers = iter([{"status": "LATER"}, {"status": "SUCCESS"}])
+
+    class Later(dingtalk_stream.EventHandler):
+        async def raw_process(self, event_message):
+            ack = await super().raw_process(event_message)
+            ack.data = next(answers)  # the documented {"status": …} ACK shape
+            return ack
+
+        async def process(self, event):
+            return AckMessage.STATUS_OK, "OK"
+
+    stream_client_factory({ChatbotMessage.TOPIC: EchoBot()}, event_handler=Later())
+    wait_connected(sandbox)
+    result = sandbox.push_event("chat_update_title", {"chatId": "c1"}, wait=2)
+    assert result["attempts"] == 2 and result["ack"]["data"] == {"status": "SUCCESS"}

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
+from bot.core.jobs import JobSpec, daily, monthly
 from bot.core.messages import Button, Card
 from handlers.fees import strings
 from handlers.fees.feeday import add_months, month_start
@@ -140,3 +141,22 @@ def fee_arrears_notices(session: Session, period: date, now: datetime) -> int:
                 session, recipients, card, dedup_key=f"fee-arrears-6:{branch_id}:{month.isoformat()}", now=now
             )
     return queued
+
+
+# --- the scheduler's view (scheduler/jobs.py reads JOBS) ------------------------------------------
+
+
+def run_fee_day_reminders(session: Session, now: datetime, period: str) -> None:
+    """Daily at 00:05 local; the period is that local date ("2026-11-06")."""
+    fee_day_reminders(session, date.fromisoformat(period), now)
+
+
+def run_fee_arrears_notices(session: Session, now: datetime, period: str) -> None:
+    """On the 1st; the period is that month ("2026-11"), the notices are about the month before."""
+    fee_arrears_notices(session, date.fromisoformat(period + "-01"), now)
+
+
+JOBS = [
+    JobSpec("fees.reminders", "5 0 * * *", run_fee_day_reminders, daily, description="党费交纳日提醒（未交的党员）"),
+    JobSpec("fees.arrears", "30 9 1 * *", run_fee_arrears_notices, monthly, description="连续未交党费：3个月告知书记，6个月告知党委"),
+]  # fmt: skip

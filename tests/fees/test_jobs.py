@@ -185,3 +185,20 @@ def test_arrears_notices_to_the_secretary_at_three_and_the_committee_at_six(sess
     december = [r for r in _rows(session, "fee-arrears") if "2026-11-01" in r.dedup_key]
     assert december and all("张三" not in r.payload["text"] for r in december)
     assert session.scalar(select(func.count()).select_from(FeePayment)) == 3
+
+
+def test_scheduled_through_the_registry_once_per_period(session, session_factory, org):
+    from zoneinfo import ZoneInfo
+
+    from scheduler.jobs import all_jobs
+    from scheduler.runner import RunResult, run_due
+
+    specs = {j.name: j for j in all_jobs()}
+    tz = ZoneInfo("Asia/Shanghai")
+    at = datetime(2026, 11, 5, 16, 10, tzinfo=UTC)  # 00:10 on the fee day
+    assert run_due(session_factory, specs["fees.reminders"], tz, at, trigger="schedule") == RunResult.RAN
+    assert run_due(session_factory, specs["fees.reminders"], tz, at, trigger="catch-up") == RunResult.ALREADY
+    session.expire_all()
+    assert len(_rows(session)) == 7  # everyone in both branches who owes
+    first = datetime(2026, 12, 1, 2, tzinfo=UTC)  # 10:00 on Dec 1st
+    assert run_due(session_factory, specs["fees.arrears"], tz, first, trigger="schedule") == RunResult.RAN

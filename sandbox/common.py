@@ -84,8 +84,8 @@ def errcode_response(fam: str, errcode: int, errmsg: str | None) -> JSONResponse
 
 def rate_limited(fam: str) -> JSONResponse:
     if fam == DINGTALK_NEW:
-        return ding_error(403, "Forbidden.AccessDenied.QpsLimitForApi", DEFAULT_ERRMSG[90018] + " (90018)")
-    return oapi_error(90018, DEFAULT_ERRMSG[90018])
+        return ding_error(403, "Forbidden.AccessDenied.QpsLimitForApi", DEFAULT_ERRMSG[90002] + " (90002)")
+    return oapi_error(90002, DEFAULT_ERRMSG[90002])
 
 
 async def gate(sb: Sandbox, request: Request, call_next):

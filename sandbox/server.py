@@ -6,8 +6,10 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from sandbox.app import create_app
@@ -59,25 +61,14 @@ class BackgroundServer:
 
     def start(self, timeout: float = 10.0) -> None:
         self.thread.start()
-        import httpx
-
-        deadline = timeout
-        step = 0.02
-        while deadline > 0:
-            if self.server.started:
-                try:
-                    if (
-                        httpx.get(self.url + "/_sandbox/health", timeout=2, trust_env=False).status_code
-                        == 200
-                    ):
-                        return
-                except httpx.HTTPError:
-                    pass
-            if not self.thread.is_alive():
-                break
-            threading.Event().wait(step)
-            deadline -= step
-        raise RuntimeError(f"sandbox did not start on {self.url}")
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"sandbox did not start on {self.url}")
+            time.sleep(0.005)
+        # The socket was listening before the thread started; one round trip proves the app answers.
+        with httpx.Client(trust_env=False, timeout=timeout) as client:
+            client.get(self.url + "/_sandbox/health").raise_for_status()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True

@@ -119,6 +119,17 @@ def test_dingtalk_qps_limit_per_api(sandbox):
     assert counters["calls"][f"POST {BATCH}"] == 4
     sandbox.move_clock(1.5)
     assert batch_send(sandbox, token, ["lisi"]).status_code == 200
+    # oapi answers the same limit in its own shape: HTTP 200 with an errcode.
+    sandbox.configure(dingtalk_qps_per_api={"/topapi/v2/user/get": 1})
+    otoken = oapi_token(sandbox)
+    answers = [
+        httpx.post(
+            f"{sandbox.url}/topapi/v2/user/get", params={"access_token": otoken}, json={"userid": "lisi"}
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [a.json()["errcode"] for a in answers] == [0, 90002]
 
 
 def test_h5_auth_codes_are_single_use_and_expire(sandbox):

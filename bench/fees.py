@@ -262,6 +262,15 @@ def main() -> None:
         print(f"second run of the job: {again} new rows in {rerun_s:.2f} s")
 
         with factory() as s:
+            t = time.perf_counter()
+            counts = service.arrears_counts(s, MONTH)
+            arrears_s = time.perf_counter() - t
+        at3 = sum(1 for a in counts.values() if a.months >= 3)
+        print(
+            f"arrears_counts for the whole organisation ({len(counts):,} members in a run, {at3:,} at 3+): {arrears_s:.2f} s"
+        )
+
+        with factory() as s:
             by_platform = Counter(
                 dict(
                     s.execute(

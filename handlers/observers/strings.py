@@ -1,0 +1,209 @@
+"""Every Chinese text of the observers feature, in one place."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from models.observers import Outcome, RectificationStatus
+
+OUTCOME_LABELS = {
+    Outcome.PASS: "合格",
+    Outcome.REMIND: "现场提醒",
+    Outcome.STOP: "叫停",
+    Outcome.CORRECT: "责令纠正",
+    Outcome.REOPEN: "责令重开",
+}
+
+RECT_STATUS_LABELS = {
+    RectificationStatus.OPEN: "待整改",
+    RectificationStatus.REPORTED: "待观察员确认",
+    RectificationStatus.CLOSED: "已销号",
+    RectificationStatus.REOPENED: "退回重改",
+}
+
+WEEKDAYS = "一二三四五六日"
+
+
+def fmt_when(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+def fmt_day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# Presets
+PRESET_TAIHU = "党内组织生活观察质量评价表"
+PRESET_HUBIN = "党建观察员打分表（四比一争）"
+ITEM_PREP = "会前准备"
+ITEM_PROCEDURE = "程序规范"
+ITEM_ATTENDANCE = "到会情况"
+ITEM_CONTENT = "内容质量"
+ITEM_RECORD = "记录规范"
+ITEM_FOLLOWUP = "议定事项落实/整改"
+ITEM_STUDY = "比学习"
+ITEM_DISCIPLINE = "比纪律"
+ITEM_DEDICATION = "比奉献"
+ITEM_EFFECT = "比效果"
+ITEM_MODEL = "争创模范机关"
+PERIOD_HALF_YEAR = "半年"
+PERIOD_MONTH = "月"
+
+# Refusals (shown as is; nothing was written)
+NOT_BOUND = "您的聊天账号还没有绑定到花名册中的党员，请联系支部书记或组织部。"
+NO_BRANCH = "没有找到这个党支部。"
+NO_PERSON = "没有找到这位观察员。"
+OWN_BRANCH = "{name}是{branch}的党员，按“领域交叉、异地观察”的要求，观察员不能观察本人所在的支部。"
+ALREADY_ASSIGNED = "{name}已经是{branch}的观察员。"
+NOT_A_BRANCH = "{unit}不是党支部，观察员只能联系党支部。"
+NOT_ASSIGNED = "您不是{branch}的观察员，不能填写这个支部的评价表。"
+NO_MEETING = "没有找到这次会议。"
+MEETING_CANCELLED = "这次会议已取消。"
+NOT_HELD_YET = "会议还没有召开，会后才能填写评价表。"
+FORM_CLOSED = "评价表已截止：会后 {days} 天内可以填写和修改（截至{deadline}）。"
+SCORE_MISSING = "“{label}”还没有打分。"
+SCORE_NOT_NUMBER = "“{label}”的得分要填整数（0–{max}）。"
+SCORE_OUT_OF_RANGE = "“{label}”的得分 {score} 超出范围，应为 0–{max} 分。"
+COMMENT_TOO_LONG = "“{label}”的说明太长了（最多 {limit} 字）。"
+BAD_OUTCOME = "请选择观察结论：合格、现场提醒、叫停、责令纠正或责令重开。"
+DEADLINE_REQUIRED = "责令纠正要填写整改期限。"
+BAD_DEADLINE = "整改期限要在今天之后、{max_days} 天以内（例如 {example}）。"
+ISSUES_REQUIRED = "责令纠正要列出整改事项，每行一条。"
+TOO_MANY_ISSUES = "整改事项最多 {limit} 条。"
+ERRORS_HEAD = "评价表没有保存，请修改以下问题：\n"
+NO_RECT = "没有找到编号为 {id} 的整改事项。"
+RECT_NOT_YOURS = "这条整改事项不是您负责的。"
+RECT_WRONG_STATE = "这条整改事项现在是“{state}”，不能这样操作。"
+RECT_NOTE_REQUIRED = "请说明整改情况，例如：整改完成 #{id} 已补齐会议记录签名"
+RECT_REASON_REQUIRED = "请说明退回的原因，例如：退回整改 #{id} 会议记录仍缺主持人签名"
+NOT_OBSERVER = "您还没有联系的支部。观察员分工由组织部在花名册的“观察员分工”表中维护。"
+NO_ROLE_STATS = "只有观察员和党委组织委员、组织部可以查看观察统计。"
+
+# Notice card (to observers)
+NOTICE_TITLE = "观察提示：{branch}{title}"
+NOTICE_TEXT = "您联系的支部安排了组织生活。如要列席，请点“我要列席”，支部书记会收到通知；会后请点“填写评价”。"
+FIELD_BRANCH = "支部"
+FIELD_TIME = "时间"
+FIELD_PLACE = "地点"
+FIELD_TOPIC = "议题"
+BUTTON_ATTEND = "我要列席"
+BUTTON_EVALUATE = "填写评价"
+ATTEND_REPLY = "已告知{branch}书记：您将列席 {when} 的“{title}”。"
+ATTEND_ALREADY = "您已报名列席这次会议，支部书记已知道。"
+ATTEND_TOO_LATE = "这次会议已经结束，不能再报名列席；如已到场观察，请直接填写评价。"
+ATTEND_TO_SECRETARY = "观察员{name}将列席 {when} 的“{title}”，请做好准备。"
+
+# Result of a submitted form (to the branch and the committee)
+RESULT_TITLE = "观察评价结果：{branch}{title}"
+RESULT_TITLE_EDITED = "观察评价结果（已修改）：{branch}{title}"
+RESULT_STOP_TITLE = "【叫停】{branch}{title}"
+RESULT_TEXT = "观察员{observer}：{total}/{max_total} 分，等次 {grade}，结论：{outcome}。\n\n{comment}"
+RESULT_CORRECT = "\n\n请在 {deadline} 前完成整改：\n{items}\n\n每项整改好后发送：整改完成 #编号 整改说明"
+RESULT_REOPEN = "\n\n本次会议不计入已召开，请在 {deadline} 前重新召开。"
+RESULT_STOP = "\n\n观察员当场叫停了本次会议，已同时报告党委。"
+FORM_SAVED = "评价表已保存：{total}/{max_total} 分，等次 {grade}，结论：{outcome}。会后 {days} 天内可以修改。"
+
+# Rectification lifecycle
+RECT_LINE = "#{id} {text}（{status}，期限 {due}）"
+RECT_REPORTED_REPLY = "已报告整改完成，等待观察员确认：#{id} {text}"
+RECT_REVIEW_TITLE = "整改确认：{branch}"
+RECT_REVIEW_TEXT = "#{id} {text}\n\n支部的整改说明：{note}"
+BUTTON_CONFIRM = "确认销号"
+BUTTON_REOPEN = "退回"
+RECT_CONFIRMED_REPLY = "已确认销号：#{id} {text}"
+RECT_CONFIRMED_TO_SECRETARY = "观察员已确认整改销号：#{id} {text}"
+RECT_REOPEN_PROMPT = "请发送：退回整改 #{id} 原因"
+RECT_REOPENED_REPLY = "已退回支部重新整改：#{id} {text}"
+RECT_REOPENED_TO_SECRETARY = (
+    "观察员退回了整改事项 #{id} {text}\n原因：{reason}\n整改好后请再发送：整改完成 #{id} 整改说明"
+)
+RECT_LIST_TITLE = "整改事项"
+RECT_LIST_EMPTY = "没有未销号的整改事项。"
+RECT_DUE_TITLE = "整改明天到期"
+RECT_DUE_TEXT = "以下整改事项明天到期：\n{items}\n\n整改好后发送：整改完成 #编号 整改说明"
+RECT_OVERDUE_TITLE = "整改逾期：{branch}"
+RECT_OVERDUE_TEXT = "以下整改事项已逾期：\n{items}"
+REOPEN_OVERDUE_TITLE = "未按要求重新召开：{branch}"
+REOPEN_OVERDUE_TEXT = "{when}的“{title}”被责令重开，期限 {deadline} 已过，仍未重新召开。"
+
+# 我的支部
+MY_BRANCHES_TITLE = "我联系的支部"
+MY_BRANCH_LINE = "**{branch}**　本{period}已观察 {done}/{required} 次"
+MY_MEETING_LINE = "- {when}　{title}　{place}"
+MY_NO_MEETINGS = "- 近期没有安排会议"
+
+# Coverage
+COVERAGE_TITLE = "观察提醒：{branch}"
+COVERAGE_TEXT = "按要求每{period}至少观察 {required} 次，本期（截至{end}）{branch}还没有观察记录。{meetings}"
+COVERAGE_MEETINGS = "\n\n近期会议：\n{lines}"
+COVERAGE_NO_MEETINGS = "\n\n该支部近期还没有安排会议，可以联系支部书记。"
+
+# 观察统计
+STATS_TITLE = "观察统计（{year}年）"
+STATS_LINE = (
+    "**{name}**：联系支部 {branches} 个，列席 {attended} 次，"
+    "提交评价 {forms} 份（按时 {on_time} 份），提出整改 {raised} 条（已销号 {closed} 条），"
+    "覆盖 {covered}/{periods}，建议等次：{rating}"
+)
+STATS_EMPTY = "还没有观察员记录。"
+STATS_EXPORT = "导出 Excel"
+RATING_EXCELLENT = "优秀"
+RATING_COMPETENT = "称职"
+RATING_WEAK = "基本称职"
+
+# Export (.xlsx)
+EXPORT_SHEET = "观察员年度统计"
+EXPORT_FORMS_SHEET = "评价表明细"
+EXPORT_HEADERS = (
+    "观察员",
+    "手机号",
+    "联系支部",
+    "列席次数",
+    "提交评价表",
+    "按时提交",
+    "提出整改",
+    "已销号",
+    "应观察支部期次",
+    "已覆盖期次",
+    "建议等次",
+)
+EXPORT_FORM_HEADERS = (
+    "观察员",
+    "支部",
+    "会议",
+    "会议时间",
+    "得分",
+    "满分",
+    "等次",
+    "结论",
+    "提交时间",
+    "按时",
+)
+YES = "是"
+NO = "否"
+
+# H5
+H5_TITLE = "观察质量评价表"
+H5_ITEM = "评价项目"
+H5_SCORE = "得分（0–{max}）"
+H5_ITEM_COMMENT = "说明"
+H5_COMMENT = "总体评价"
+H5_OUTCOME = "观察结论"
+H5_DEADLINE = "整改期限"
+H5_ISSUES = "整改事项（每行一条）"
+H5_SUBMIT = "提交评价"
+H5_WORKING = "正在提交…"
+H5_EDITING = "您已提交过这份评价表，可以修改到 {deadline}。"
+H5_DEADLINE_NOTE = "会后 {days} 天内可以填写和修改（截至 {deadline}）。"
+H5_PHOTOS = "照片请在聊天中发送给支部书记存档（本表暂不支持上传照片）。"
+H5_REFUSED = "不能填写评价表"
+H5_NEED_LOGIN = "请在钉钉或企业微信中打开这个页面。"
+H5_EXPORT_DENIED = "只有党委组织委员和组织部可以导出观察统计。"
+
+# Help
+HELP_MY_BRANCHES = "我的支部：观察员查看联系的支部和近期会议"
+HELP_STATS = "观察统计：观察员的列席、评价、整改记录"
+HELP_RECT_DONE = "整改完成 #编号 说明：报告观察员提出的整改已完成"
+HELP_RECT_LIST = "整改：查看未销号的整改事项"

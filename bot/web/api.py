@@ -614,7 +614,7 @@ def build_api_router(
         if principal.scope_path is None:
             in_scope: ColumnElement[bool] = true()
         else:
-            in_scope = RoleAssignment.org_unit.has(principal.unit_clause())
+            in_scope = RoleAssignment.org_unit_id.in_(select(OrgUnit.id).where(principal.unit_clause()))
         stmt = select(RoleAssignment).where(in_scope)
         if unit_id is not None:
             unit_in_scope(session, principal, unit_id)

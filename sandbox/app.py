@@ -6,6 +6,8 @@ installed `websockets` library.
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import FastAPI, Request
 
 from sandbox import control, dingtalk, wecom
@@ -15,7 +17,16 @@ from sandbox.state import Sandbox
 
 def create_app(sandbox: Sandbox | None = None) -> FastAPI:
     sb = sandbox or Sandbox()
-    app = FastAPI(title="zhibu sandbox", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json",
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        if sb.http is not None:
+            await sb.http.aclose()
+            sb.http = None
+
+    app = FastAPI(
+        lifespan=lifespan,title="zhibu sandbox", docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json",
                   redoc_url=None)  # fmt: skip
     app.state.sandbox = sb
 

@@ -108,6 +108,7 @@ class Sandbox:
         self.connections: dict[str, Any] = {}  # connectionId -> dingtalk.StreamConnection
         self.connection_log: list[dict] = []
         self._seq = 0
+        self.http = None  # httpx.AsyncClient for callbacks to the app, made on the server's loop
         self.reset()
 
     # ---- lifecycle

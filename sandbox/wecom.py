@@ -487,6 +487,13 @@ def event_xml(sb: Sandbox, userid: str, event: str, event_key: str = "") -> str:
     )
 
 
+def callback_client(sb: Sandbox) -> httpx.AsyncClient:
+    """The HTTP client WeCom's side uses to reach the app (created on the server's loop, closed at shutdown)."""
+    if sb.http is None:
+        sb.http = httpx.AsyncClient(trust_env=False, timeout=float(sb.config["wecom_callback_timeout"]))
+    return sb.http
+
+
 def _signed_query(sb: Sandbox, encrypted: str) -> dict:
     timestamp = str(int(sb.clock.now()))
     nonce = secrets.token_hex(8)
@@ -519,29 +526,34 @@ async def post_callback(
     )
     query = _signed_query(sb, encrypted)
     result: dict = {"delivered": False, "attempts": 0, "status": None, "reply": None, "errors": []}
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
-        for _ in range(1 + retries):
-            result["attempts"] += 1
-            sb.counters["wecom_callback_attempts"] += 1
-            started = time.monotonic()
-            try:
-                resp = await client.post(
-                    callback_url, params=query, content=body.encode(), headers={"Content-Type": "text/xml"}
-                )
-            except httpx.TimeoutException:
-                result["errors"].append(f"timeout after {timeout:g}s")
-                continue
-            except httpx.HTTPError as exc:
-                result["errors"].append(f"{type(exc).__name__}: {exc}")
-                continue
-            result["status"] = resp.status_code
-            result["elapsed"] = round(time.monotonic() - started, 3)
-            if resp.status_code >= 300:
-                result["errors"].append(f"HTTP {resp.status_code}")
-                continue
-            result["delivered"] = True
-            result["reply"] = _open_reply(sb, resp.text, userid=userid, card=card)
-            break
+    # One pooled client per sandbox: building one per callback costs more than the callback itself.
+    client = callback_client(sb)
+    for _ in range(1 + retries):
+        result["attempts"] += 1
+        sb.counters["wecom_callback_attempts"] += 1
+        started = time.monotonic()
+        try:
+            resp = await client.post(
+                callback_url,
+                params=query,
+                content=body.encode(),
+                headers={"Content-Type": "text/xml"},
+                timeout=timeout,
+            )
+        except httpx.TimeoutException:
+            result["errors"].append(f"timeout after {timeout:g}s")
+            continue
+        except httpx.HTTPError as exc:
+            result["errors"].append(f"{type(exc).__name__}: {exc}")
+            continue
+        result["status"] = resp.status_code
+        result["elapsed"] = round(time.monotonic() - started, 3)
+        if resp.status_code >= 300:
+            result["errors"].append(f"HTTP {resp.status_code}")
+            continue
+        result["delivered"] = True
+        result["reply"] = _open_reply(sb, resp.text, userid=userid, card=card)
+        break
     if not result["delivered"]:
         sb.counters["wecom_callback_failures"] += 1
     return result
@@ -608,8 +620,7 @@ async def verify_url(sb: Sandbox, callback_url: str, timeout: float | None = Non
     query = {**_signed_query(sb, encrypted), "echostr": encrypted}
     timeout = float(sb.config["wecom_callback_timeout"] if timeout is None else timeout)
     try:
-        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
-            resp = await client.get(callback_url, params=query)
+        resp = await callback_client(sb).get(callback_url, params=query, timeout=timeout)
     except httpx.HTTPError as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "expected": echo}
     # WeCom wants exactly the plaintext: no quotes, BOM or newline.

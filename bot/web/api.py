@@ -9,7 +9,11 @@ Rules every endpoint follows:
 - Authentication: ``Authorization: Bearer zbt_…`` (tokens from ``zhibu api-token create``). A missing,
   unknown or revoked token gets 401 with ``WWW-Authenticate: Bearer``.
 - Scope: a token sees only its subtree of the organisation. Anything outside it answers **404**, exactly
-  as if it did not exist, so a token cannot probe which ids exist elsewhere.
+  as if it did not exist, so a token cannot probe which ids exist elsewhere. People are in scope when
+  their branch is, or when they hold a role on a unit in scope (committee staff, observers); such a
+  person's own branch is still named in their record, but their roles elsewhere are left out.
+  Delivery-ledger rows are in scope by the recipient's branch; rows with no branch (group chats)
+  only for whole-organisation tokens.
 - One database transaction per request (the ``session`` dependency), committed when the request
   succeeds and rolled back otherwise. Query helpers never commit. The only write is the token's
   last_used_at (at most once a minute).

@@ -291,6 +291,9 @@ def test_committee_sees_the_observer_it_appointed(client, org, make_token):
     assert names(people) == ["张三", "赵六"]
     zhang = people["items"][0]
     assert [(r["role"], r["unit"]["id"]) for r in zhang["roles"]] == [("observer", org.c2)]
+    # The observer's own branch is named, though the branch itself stays out of reach.
+    assert zhang["branch"]["id"] == org.b1
+    assert client.get(f"/api/v1/units/{org.b1}", headers=auth(token)).status_code == 404
 
 
 # --- organisation -----------------------------------------------------------------------------

@@ -68,15 +68,30 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # One small statement, many parameter sets: the drivers batch them (psycopg pipelines, SQLite
+    # executemany). Rows already queued are left out first, so the count is of new rows; a row a
+    # concurrent transaction queues meanwhile is skipped by ON CONFLICT.
+    stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key", "recipient"])
     new = 0
     for start in range(0, len(rows), _CHUNK):
-        stmt = (
-            insert(OutboxMessage)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedup_key", "recipient"])
-            .returning(OutboxMessage.id)
-        )
-        new += len(session.execute(stmt).all())
+        chunk = rows[start : start + _CHUNK]
+        by_key: dict[str, list[str]] = {}
+        for row in chunk:
+            by_key.setdefault(row["dedup_key"], []).append(row["recipient"])
+        existing = set()
+        for key, recipients in by_key.items():
+            existing |= {
+                (key, r)
+                for r in session.scalars(
+                    select(OutboxMessage.recipient).where(
+                        OutboxMessage.dedup_key == key, OutboxMessage.recipient.in_(recipients)
+                    )
+                )
+            }
+        fresh = [row for row in chunk if (row["dedup_key"], row["recipient"]) not in existing]
+        if fresh:
+            session.connection().execute(stmt, fresh)
+        new += len(fresh)
     return new
 
 

@@ -73,12 +73,19 @@ def _ts(moment: datetime) -> float:
 
 
 class SlidingWindow:
-    """At most `limit.count` events in any `limit.seconds` (stretched by `margin` for clock skew)."""
+    """At most `limit.count` events in any `limit.seconds` (stretched by `margin` for clock skew).
+
+    A call in flight counts until it is answered, and then from the moment it was answered: the
+    server saw it somewhere in between, so whatever the network's latency, the server never sees
+    more than `count` in a window.
+    """
 
     def __init__(self, limit: RateLimit, margin: float = 0.02) -> None:
         self.count = limit.count
         self.seconds = limit.seconds * (1 + margin)
         self.events: deque[float] = deque()
+        self.inflight = 0
+        self._lock = threading.Lock()
 
     def _trim(self, now: float) -> None:
         while self.events and self.events[0] <= now - self.seconds:
@@ -86,13 +93,36 @@ class SlidingWindow:
 
     def wait_time(self, now: float) -> float:
         """Seconds until one more event fits (0 = now)."""
-        self._trim(now)
-        if len(self.events) < self.count:
-            return 0.0
-        return self.events[len(self.events) - self.count] + self.seconds - now
+        with self._lock:
+            self._trim(now)
+            used = len(self.events) + self.inflight
+            if used < self.count:
+                return 0.0
+            if self.inflight >= self.count:
+                return INFLIGHT_POLL_SECONDS  # only an answer frees a slot
+            return max(self.events[used - self.count] + self.seconds - now, 1e-6)
+
+    def begin(self) -> None:
+        with self._lock:
+            self.inflight += 1
+
+    def end(self, now: float) -> None:
+        with self._lock:
+            self.inflight -= 1
+            self._record(now)
 
     def record(self, now: float) -> None:
+        with self._lock:
+            self._record(now)
+
+    def _record(self, now: float) -> None:
+        # Answers from several threads may be noted slightly out of order; keep the deque sorted.
+        if self.events and now < self.events[-1]:
+            now = self.events[-1]
         self.events.append(now)
+
+
+INFLIGHT_POLL_SECONDS = 0.005
 
 
 class Limiter:
@@ -104,6 +134,15 @@ class Limiter:
     def wait_time(self, now: datetime) -> float:
         t = _ts(now)
         return max((w.wait_time(t) for w in self.windows), default=0.0)
+
+    def begin(self) -> None:
+        for w in self.windows:
+            w.begin()
+
+    def end(self, now: datetime) -> None:
+        t = _ts(now)
+        for w in self.windows:
+            w.end(t)
 
     def record(self, now: datetime) -> None:
         t = _ts(now)

@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -40,6 +41,8 @@ class RelayConfig:
     max_attempts: int = 8
     # Stretch every rate window by this share, so clock skew with the server never tips us over.
     rate_margin: float = 0.02
+    # Platform calls in flight at once (each still inside every rate window).
+    concurrency: int = 4
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Relay:
         self._api_limiters: dict[tuple[str, str], Limiter] = {}
         self._member_limiters: dict[tuple[str, str, str], Limiter] = {}
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
         self.last_cycle_at: datetime | None = None
 
     # ---- running -------------------------------------------------------------------------
@@ -129,10 +133,7 @@ class Relay:
             return result
         batches = self._plan(deliveries)
         try:
-            for batch in batches:
-                if self.stop_event.is_set():
-                    break
-                self._send_batch(token, batch, result)
+            self._send_all(token, batches, result)
         finally:
             # Whatever was claimed but not sent (shutdown, an unexpected error) goes back to the queue now
             # instead of waiting for its lease to run out.
@@ -221,16 +222,23 @@ class Relay:
             sender = self.senders[first.platform]
             size = max(1, sender.max_recipients(first.message, first.target_kind))
             api = sender.api_for(first.message, first.target_kind)
-            for start in range(0, len(items), size):
+            # Identical content queued under two keys for one person must be two calls, not one
+            # call naming them twice (the platform would deliver it once).
+            chunks: list[tuple[list[Delivery], set[str]]] = []
+            open_from = 0  # chunks before this one are full
+            for d in items:
+                for chunk, targets in chunks[open_from:]:
+                    if len(chunk) < size and d.target not in targets:
+                        chunk.append(d)
+                        targets.add(d.target)
+                        break
+                else:
+                    chunks.append(([d], {d.target}))
+                while open_from < len(chunks) and len(chunks[open_from][0]) >= size:
+                    open_from += 1
+            for chunk, _targets in chunks:
                 batches.append(
-                    Batch(
-                        first.platform,
-                        first.corp_id,
-                        first.target_kind,
-                        first.message,
-                        items[start : start + size],
-                        api,
-                    )
+                    Batch(first.platform, first.corp_id, first.target_kind, first.message, chunk, api)
                 )
         return batches
 
@@ -272,7 +280,38 @@ class Relay:
 
     # ---- sending -------------------------------------------------------------------------
 
-    def _send_batch(self, token: str, batch: Batch, result: CycleResult) -> None:
+    def _send_all(self, token: str, batches: list[Batch], result: CycleResult) -> None:
+        """Send the batches, up to `concurrency` calls in flight: with a platform's latency a strictly
+        sequential relay could not reach the rate the limits allow."""
+        if self.config.concurrency <= 1:
+            for batch in batches:
+                if self.stop_event.is_set():
+                    return
+                slots = self._prepare(token, batch, result)
+                if slots is not None:
+                    self._deliver(token, batch, slots, result)
+            return
+        gate = threading.BoundedSemaphore(self.config.concurrency)
+        with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix=self.name) as pool:
+            for batch in batches:
+                if self.stop_event.is_set():
+                    break
+                gate.acquire()
+                slots = self._prepare(token, batch, result)
+                if slots is None:
+                    gate.release()
+                    continue
+
+                def work(batch=batch, slots=slots):
+                    try:
+                        self._deliver(token, batch, slots, result)
+                    finally:
+                        gate.release()
+
+                pool.submit(work)
+
+    def _prepare(self, token: str, batch: Batch, result: CycleResult) -> list[Limiter] | None:
+        """Defer recipients over their own limit, then wait for the API's window; None = nothing to send."""
         sender = self.senders[batch.platform]
         now = self.clock.now()
         members = self._member_limiters_for(sender, batch)
@@ -286,50 +325,58 @@ class Relay:
                     ready.append(d)
             if deferred:
                 self._defer(token, deferred)
-                result.deferred += len(deferred)
+                with self._lock:
+                    result.deferred += len(deferred)
                 metrics.OUTBOX_DEFERRED.labels(batch.platform).inc(len(deferred))
             if not ready:
-                return
+                return None
             batch.deliveries = ready
         limiter = self._api_limiter(sender, batch.api)
         while (wait := limiter.wait_time(self.clock.now())) > 0:
             if self.stop_event.is_set():
-                return
+                return None
             self.clock.sleep(wait)
-        now = self.clock.now()
-        limiter.record(now)
-        for d in batch.deliveries:
-            if d.target in members:
-                members[d.target].record(now)
+        slots = [limiter] + [members[d.target] for d in batch.deliveries if d.target in members]
+        for slot in slots:
+            slot.begin()
+        return slots
+
+    def _deliver(self, token: str, batch: Batch, slots: list[Limiter], result: CycleResult) -> None:
+        sender = self.senders[batch.platform]
+        try:
+            outcome = self._call(sender, token, batch)
+        finally:
+            done = self.clock.now()
+            for slot in slots:
+                slot.end(done)
+        counts = self._record(token, outcome, batch, self.clock.now())
+        with self._lock:
+            result.sent += counts[0]
+            result.failed += counts[1]
+            result.retried += counts[2]
+
+    def _call(self, sender: PlatformSender, token: str, batch: Batch) -> BatchOutcome:
         if isinstance(batch.message, CardUpdate):
             self._with_cards(batch)
-            missing = [d for d in batch.deliveries if d.card is None]
+            missing = {d.row_id: texts.REASON_CARD_NOT_FOUND for d in batch.deliveries if d.card is None}
             if missing:
-                self._record(
-                    token,
-                    BatchOutcome(failed={d.row_id: texts.REASON_CARD_NOT_FOUND for d in missing}),
-                    batch,
-                    now,
-                )
-                result.failed += len(missing)
-                batch.deliveries = [d for d in batch.deliveries if d.card is not None]
-                if not batch.deliveries:
-                    return
+                present = [d for d in batch.deliveries if d.card is not None]
+                if not present:
+                    return BatchOutcome(failed=missing)
+                outcome = self._call(sender, token, Batch(**{**batch.__dict__, "deliveries": present}))
+                outcome.failed.update(missing)
+                return outcome
         try:
-            outcome = sender.send(batch)
+            return sender.send(batch)
         except TransientPlatformError as exc:
             logger.warning("send to %s failed, will retry: %s", batch.platform, exc)
-            outcome = BatchOutcome(retry={d.row_id: str(exc) for d in batch.deliveries})
+            return BatchOutcome(retry={d.row_id: str(exc) for d in batch.deliveries})
         except PermanentPlatformError as exc:
             logger.warning("send to %s refused: %s", batch.platform, exc)
-            outcome = BatchOutcome(failed={d.row_id: exc.reason for d in batch.deliveries})
+            return BatchOutcome(failed={d.row_id: exc.reason for d in batch.deliveries})
         except Exception as exc:  # an adapter bug must not wedge the queue: retry with backoff
             logger.exception("unexpected error sending to %s", batch.platform)
-            outcome = BatchOutcome(retry={d.row_id: f"{type(exc).__name__}: {exc}" for d in batch.deliveries})
-        counts = self._record(token, outcome, batch, self.clock.now())
-        result.sent += counts[0]
-        result.failed += counts[1]
-        result.retried += counts[2]
+            return BatchOutcome(retry={d.row_id: f"{type(exc).__name__}: {exc}" for d in batch.deliveries})
 
     def _backoff(self, attempts: int) -> float:
         delay = min(self.config.backoff_cap_seconds, self.config.backoff_base_seconds * 2 ** (attempts - 1))

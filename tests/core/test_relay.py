@@ -28,6 +28,7 @@ def _enqueue(session_factory, ids, message=Text("通知"), key="k1", **kw):
 
 
 def _relay(session_factory, *senders, clock=None, **cfg):
+    cfg.setdefault("concurrency", 1)  # deterministic call order for these assertions
     return Relay(session_factory, senders, clock=clock or ManualClock(T0), config=RelayConfig(**cfg))
 
 
@@ -278,4 +279,50 @@ def test_two_relays_on_postgresql_send_each_row_once(session_factory, session, d
     for t in threads:
         t.join()
     assert len(sent) == 3 * 301 and len(set(sent)) == len(sent)
+    assert {r.status for r in _rows(session)} == {DeliveryStatus.SENT}
+
+
+def test_identical_content_twice_to_one_person_is_two_calls(session_factory, session):
+    org = make_org(session_factory)
+    ding = FakeSender("dingtalk", batch_size=20)
+    _enqueue(session_factory, [org.secretary_id, org.member_ids[0]], Text("同样的话"), key="a")
+    _enqueue(session_factory, [org.secretary_id], Text("同样的话"), key="b")
+    _relay(session_factory, ding, FakeSender("wecom")).drain()
+    assert sorted(len(b.deliveries) for b in ding.calls) == [1, 2]
+    assert sorted(ding.sent_targets()) == ["member0", "wangshuji", "wangshuji"]
+
+
+def test_a_window_counts_calls_in_flight_until_they_are_answered():
+    from bot.core.ratelimit import SlidingWindow
+
+    window = SlidingWindow(RateLimit(2, 1.0), margin=0)
+    window.begin()
+    window.begin()
+    assert window.wait_time(10.0) > 0  # two unanswered calls fill the window whatever the clock says
+    window.end(10.5)  # answered half a second later: the server may have counted it as late as 10.5
+    assert abs(window.wait_time(10.6) - 0.9) < 1e-9  # one in flight, one answered at 10.5
+    window.end(10.7)
+    assert abs(window.wait_time(11.0) - 0.5) < 1e-9  # the 10.5 answer leaves the window at 11.5
+    assert window.wait_time(11.6) == 0
+
+
+def test_concurrent_sending_delivers_everything_once(session_factory, session):
+    org = make_org(session_factory, members=200)
+    lock = threading.Lock()
+    seen: list[str] = []
+
+    class Slow(FakeSender):
+        def send(self, batch):
+            import time
+
+            time.sleep(0.01)
+            with lock:
+                seen.extend(batch.targets)
+            return super().send(batch)
+
+    _enqueue(session_factory, [org.secretary_id, *org.member_ids], Text("并发"))
+    result = _relay(
+        session_factory, Slow("dingtalk", batch_size=5), Slow("wecom", batch_size=5), concurrency=6
+    ).drain()
+    assert result.sent == 201 and len(seen) == 201 and len(set(seen)) == 201
     assert {r.status for r in _rows(session)} == {DeliveryStatus.SENT}

@@ -1,0 +1,191 @@
+"""Relay benchmark: 10,000 recipients of a digest-like message through the sandbox at the real limits.
+
+Reports the elapsed time against the minimum the platform limits allow (DingTalk: 20 users per
+batchSend, 20 calls per second per API; WeCom: 1,000 users per message/send) and the sandbox's
+rate-limit counters (throttled calls, silently dropped WeCom messages), which must stay at zero.
+
+    .venv/bin/python bench/relay.py                       # SQLite
+    .venv/bin/python bench/relay.py --database postgresql  # PostgreSQL at 127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from bot.cli.serve import demo_settings  # noqa: E402
+from bot.core import outbox  # noqa: E402
+from bot.core.messages import Button, Card  # noqa: E402
+from bot.core.relay import Relay  # noqa: E402
+from bot.platforms.wiring import build_platforms  # noqa: E402
+from config import demo  # noqa: E402
+from models.base import Base  # noqa: E402
+from models.db import make_engine, make_sessionmaker  # noqa: E402
+from models.org import ChatAccount, OrgUnit, Person, Platform, UnitKind  # noqa: E402
+from models.outbox import DeliveryStatus, OutboxMessage  # noqa: E402
+from sandbox.testing import running_sandbox  # noqa: E402
+
+PG_BASE = os.environ.get("ZHIBU_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def scratch_database(kind: str):
+    """A fresh empty database: a temporary SQLite file or a throw-away PostgreSQL schema."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{tmp}/bench.db"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_BASE else "?"
+    try:
+        yield f"{PG_BASE}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def seed_people(session_factory, n: int, platform: Platform) -> list[int]:
+    corp = demo.DINGTALK_CORP_ID if platform == Platform.DINGTALK else demo.WECOM_CORP_ID
+    with session_factory() as s, s.begin():
+        branch = OrgUnit(kind=UnitKind.BRANCH, name=f"压测支部-{platform}", path="/")
+        s.add(branch)
+        s.flush()
+        s.execute(insert(Person), [{"name": f"党员{i}", "branch_id": branch.id} for i in range(n)])
+        ids = list(s.scalars(select(Person.id).where(Person.branch_id == branch.id).order_by(Person.id)))
+        s.execute(
+            insert(ChatAccount),
+            [{"person_id": pid, "platform": platform, "corp_id": corp, "account_id": f"u{pid}"} for pid in ids],
+        )
+    return ids
+
+
+def fixture_for(ids: list[int], platform: Platform) -> dict:
+    settings = demo_settings("sqlite://", "http://x", "http://x")
+    users = [{"userid": f"u{pid}", "name": f"党员{pid}"} for pid in ids]
+    if platform == Platform.DINGTALK:
+        return {
+            "dingtalk": {
+                "corp_id": demo.DINGTALK_CORP_ID,
+                "app": {
+                    "client_id": settings.dingtalk.client_id,
+                    "client_secret": demo.DINGTALK_CLIENT_SECRET,
+                    "robot_code": demo.DINGTALK_ROBOT_CODE,
+                },
+                "users": users,
+            }
+        }
+    return {
+        "wecom": {
+            "corp_id": demo.WECOM_CORP_ID,
+            "agent_id": demo.WECOM_AGENT_ID,
+            "secret": demo.WECOM_SECRET,
+            "token": demo.WECOM_TOKEN,
+            "encoding_aes_key": demo.WECOM_ENCODING_AES_KEY,
+            "users": users,
+        }
+    }
+
+
+def minimum_seconds(recipients: int, platform: Platform, qps: int) -> float:
+    """The least time the limits allow: calls beyond the first window's burst wait a second per `qps`."""
+    if platform == Platform.DINGTALK:
+        calls = math.ceil(recipients / 20)
+        return max(0, math.ceil(calls / qps) - 1)
+    return 0.0  # 10 message/send calls sit far below WeCom's company-wide API limit
+
+
+def run(kind: str, platform: Platform, recipients: int, qps: int) -> dict:
+    with scratch_database(kind) as url:
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        session_factory = make_sessionmaker(engine)
+        ids = seed_people(session_factory, recipients, platform)
+        with running_sandbox(fixture_for(ids, platform)) as sb:
+            sb.configure(dingtalk_qps=qps, wecom_per_member_per_minute=30, wecom_per_member_per_hour=1000)
+            settings = demo_settings(url, sb.url, "http://127.0.0.1:8000")
+            only = {"dingtalk": settings.dingtalk} if platform == Platform.DINGTALK else {"wecom": settings.wecom}
+            settings = settings.model_copy(
+                update={"dingtalk": type(settings.dingtalk)(), "wecom": type(settings.wecom)()} | only
+            )
+            platforms = build_platforms(settings, None, stream=False)
+            now = datetime.now(UTC)
+            digest = Card(
+                "三月党建月报",
+                "本月会议 3/4 次，出勤率 92%，党费交纳率 97%。点击查看全部排名和未完成事项。",
+                fields=(("排名", "第 3 名"), ("待办", "2 项")),
+                buttons=(Button("查看详情", url="/digest/2026-03"),),
+            )
+            with session_factory() as s, s.begin():
+                outbox.enqueue_to_people(s, ids, digest, dedup_key="digest:2026-03", now=now)
+            relay = Relay(session_factory, platforms.senders)
+            started = time.perf_counter()
+            while True:
+                result = relay.run_once()
+                if result.claimed == 0:
+                    with session_factory() as s:
+                        left = s.scalar(
+                            select(OutboxMessage.id).where(
+                                OutboxMessage.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
+                            )
+                        )
+                    if left is None:
+                        break
+                    time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            counters = sb.counters()
+            delivered = sum(len(m["to"]) for m in sb.outbox())
+            platforms.close()
+        engine.dispose()
+    minimum = minimum_seconds(recipients, platform, qps)
+    return {
+        "database": kind,
+        "platform": platform.value,
+        "recipients": recipients,
+        "delivered": delivered,
+        "elapsed": elapsed,
+        "minimum": minimum,
+        "rate_share": (minimum / elapsed) if minimum else None,
+        "throttled": counters["rate_limited_total"],
+        "dropped": counters["wecom_dropped_total"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--qps", type=int, default=20, help="DingTalk per-API QPS the sandbox enforces")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    print(f"relay benchmark: {args.recipients} recipients of one digest card, DingTalk {args.qps} QPS per API")
+    for kind in kinds:
+        for platform in (Platform.DINGTALK, Platform.WECOM):
+            r = run(kind, platform, args.recipients, args.qps)
+            share = f"{r['rate_share'] * 100:.1f}% of the allowed rate" if r["rate_share"] else "limit not binding"
+            print(
+                f"  {r['database']:<10} {r['platform']:<8} delivered {r['delivered']:>6}/{r['recipients']}"
+                f"  in {r['elapsed']:6.2f} s (minimum {r['minimum']:.0f} s; {share})"
+                f"  throttled={r['throttled']} dropped={r['dropped']}"
+            )
+
+
+if __name__ == "__main__":
+    main()

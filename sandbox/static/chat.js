@@ -164,7 +164,13 @@
       (state.platform === "wecom" ? "企业微信" : "钉钉") + " · " + esc(p.userid) + "</div></div>" +
       '<select id="conversation" aria-label="会话">' + options + "</select>";
     $("conversation").value = state.conversation;
-    $("conversation").onchange = function (e) { state.conversation = e.target.value; state.lastRender = ""; syncUrl(); poll(); };
+    $("conversation").onchange = function (e) {
+      state.conversation = e.target.value;
+      state.lastRender = "";
+      refreshComposer();
+      syncUrl();
+      poll();
+    };
   }
 
   function selectPlatform(p) {
@@ -244,8 +250,29 @@
     return html + "</div>";
   }
 
+  var LINK_CARDS = ["textcard", "news", "link", "actionCard", "action_card", "oa", "feedCard"];
+
+  function renderLinkCard(item) {
+    // Messages whose buttons open pages (textcard, actionCard, link …) look like cards, as in the clients.
+    var html = '<div class="card">';
+    if (item.title) { html += '<div class="card-title">' + esc(item.title) + "</div>"; }
+    if (item.text) {
+      html += '<div class="card-body">' + (item.markdown ? markdown(item.text) : inline(item.text).replace(/\n/g, "<br>")) + "</div>";
+    }
+    var shown = item.markdown ? [] : (item.images || []);
+    shown.forEach(function (u) { if (safeUrl(u)) { html += '<div class="card-body"><img alt="" src="' + esc(u) + '"></div>'; } });
+    var links = (item.buttons || []).filter(function (b) { return b.url; });
+    if (links.length) {
+      html += '<div class="card-actions">' + links.map(function (b) {
+        return '<a class="btn" target="_blank" rel="noopener" href="' + esc(openUrl(b.url)) + '">' + esc(b.text || "打开") + "</a>";
+      }).join("") + "</div>";
+    }
+    return html + "</div>";
+  }
+
   function renderOut(item) {
     if (item.card) { return renderCard(item); }
+    if (LINK_CARDS.indexOf(item.msgtype) >= 0) { return renderLinkCard(item); }
     var html;
     if (item.markdown || item.msgtype === "markdown") {
       html = '<div class="bubble md">' + (item.title && item.msgtype !== "markdown" ? "<h4>" + esc(item.title) + "</h4>" : "") + markdown(item.text) + "</div>";

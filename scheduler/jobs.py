@@ -9,6 +9,7 @@ from bot.core.jobs import JobSpec
 # Feature modules that define JOBS = [JobSpec(...)]: add one line per feature.
 JOB_MODULES: list[str] = []
 JOB_MODULES.append("handlers.meetings.jobs")
+JOB_MODULES.append("handlers.monthly.jobs")
 JOB_MODULES.append("handlers.fees.jobs")
 
 

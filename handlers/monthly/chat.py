@@ -1,0 +1,188 @@
+"""Chat: 本月积分 / 排名 for secretaries and committee leaders, and the 已阅 / 已约谈 buttons of the notices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select, update
+
+from bot.core.context import HandlerContext
+from bot.core.messages import Card, CardUpdate, Text
+from bot.core.router import Router, any_role
+from handlers.monthly import strings
+from handlers.monthly.config import get_config
+from handlers.monthly.digest import can_view, viewable_units
+from handlers.monthly.ladder import ACK_ACTION
+from handlers.monthly.scoring import load_units
+from models.monthly import AckKind, Escalation, Ladder, MonthlyScore
+from models.org import OrgUnit, Role, UnitKind
+
+router = Router("monthly")
+
+leaders = any_role(Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER, Role.ORG_STAFF)
+ACK_LABELS = {AckKind.READ: strings.ACK_READ, AckKind.INTERVIEWED: strings.ACK_INTERVIEWED}
+
+
+def _my_unit(ctx: HandlerContext) -> int | None:
+    """The unit a person's score question is about: their branch as its secretary, else their committee."""
+    direct, over, everything = viewable_units(ctx.session, ctx.person.id, get_config())
+    if ctx.person.branch_id in direct:
+        return ctx.person.branch_id
+    for uid in sorted(direct | over):
+        unit = ctx.session.get(OrgUnit, uid)
+        if unit is not None and unit.kind == UnitKind.COMMITTEE:
+            return uid
+    return next(iter(sorted(direct)), None)
+
+
+def _latest(ctx: HandlerContext, unit_id: int) -> MonthlyScore | None:
+    latest = ctx.session.scalar(select(func.max(MonthlyScore.month)).where(MonthlyScore.unit_id == unit_id))
+    if latest is None:
+        return None
+    return ctx.session.scalar(
+        select(MonthlyScore).where(MonthlyScore.unit_id == unit_id, MonthlyScore.month == latest)
+    )
+
+
+@router.command("本月积分", "积分", "月积分", help=strings.CMD_SCORE_HELP, audience=leaders)
+def my_score(ctx: HandlerContext, _args: str) -> None:
+    if ctx.person is None:
+        ctx.reply(Text(strings.NOT_BOUND))
+        return
+    unit_id = _my_unit(ctx)
+    if unit_id is None:
+        ctx.reply(Text(strings.NO_SCOPE))
+        return
+    row = _latest(ctx, unit_id)
+    unit = ctx.session.get(OrgUnit, unit_id)
+    if row is None:
+        ctx.reply(Text(strings.NOTHING_YET))
+        return
+    exp = row.explanation or {}
+    lines = [f"{strings.group_label(row.peer_group)}第{row.rank}名（共{row.group_size}个）"]
+    if row.lagging:
+        lines.append(
+            strings.DIGEST_LAGGING.format(reasons=strings.lag_reasons(exp.get("lagging", []))).lstrip("，")
+        )
+    if "formula" in exp:
+        lines.append(strings.explain(row.score, exp))
+    missing = strings.missing_text(exp.get("missing", []))
+    if missing:
+        lines.append("未完成：\n" + "\n".join(f"- {m}" for m in missing))
+    ctx.reply(
+        Card(
+            title=strings.SCORE_TITLE.format(unit=unit.name, month=strings.fmt_month(row.month)),
+            text=f"**得分 {row.score:g}**\n\n" + "\n\n".join(lines),
+        )
+    )
+
+
+@router.command("排名", "积分排名", help=strings.CMD_RANK_HELP, audience=leaders)
+def ranking(ctx: HandlerContext, _args: str) -> None:
+    if ctx.person is None:
+        ctx.reply(Text(strings.NOT_BOUND))
+        return
+    unit_id = _my_unit(ctx)
+    row = _latest(ctx, unit_id) if unit_id else None
+    if row is None:
+        ctx.reply(Text(strings.NOTHING_YET if unit_id else strings.NO_SCOPE))
+        return
+    units = load_units(ctx.session)
+    peers = ctx.session.execute(
+        select(MonthlyScore.unit_id, MonthlyScore.rank, MonthlyScore.score, MonthlyScore.lagging)
+        .where(MonthlyScore.month == row.month, MonthlyScore.peer_group == row.peer_group)
+        .order_by(MonthlyScore.rank, MonthlyScore.unit_id)
+    ).all()
+    cfg = get_config()
+    # Only peers this person may see by name; the others are counted, not named.
+    visible = [p for p in peers if can_view(ctx.session, ctx.person.id, p[0], cfg, units)]
+    lines = [
+        strings.RANK_LINE.format(rank=r, name=units[u].name if u in units else u, score=s,
+                                 lag=strings.RANK_LAG if lag else "")
+        for u, r, s, lag in visible[:30]
+    ]  # fmt: skip
+    lines.append(f"（同类共{len(peers)}个）")
+    ctx.reply(
+        Card(
+            title=strings.RANK_TITLE.format(
+                group=strings.group_label(row.peer_group), month=strings.fmt_month(row.month)
+            ),
+            text="\n".join(lines),
+        )
+    )
+
+
+def _targets(ctx: HandlerContext, params: dict[str, str]) -> list[Escalation]:
+    if "id" in params:
+        try:
+            esc = ctx.session.get(Escalation, int(params["id"]))
+        except ValueError:
+            return []
+        return [esc] if esc is not None else []
+    try:
+        ladder = Ladder(params.get("ladder", ""))
+        branch_id = int(params.get("branch", ""))
+        year, month = (int(p) for p in params.get("month", "").split("-"))
+    except ValueError:
+        return []
+    return list(
+        ctx.session.scalars(
+            select(Escalation).where(
+                Escalation.ladder == ladder,
+                Escalation.unit_id == branch_id,
+                Escalation.month == date(year, month, 1),
+            )
+        )
+    )
+
+
+def _addressed(ctx: HandlerContext, esc: Escalation) -> bool:
+    detail = esc.detail or {}
+    if ctx.person.id in (detail.get("to") or []) or ctx.person.id in (detail.get("cc") or []):
+        return True
+    # Member notices go to the branch secretary and the committee officers named by the rung.
+    unit = ctx.session.get(OrgUnit, esc.unit_id)
+    return unit is not None and can_view(
+        ctx.session, ctx.person.id, unit.id, get_config(), load_units(ctx.session)
+    )
+
+
+@router.action(ACK_ACTION)
+def acknowledge(ctx: HandlerContext, params: dict[str, str]) -> None:
+    """已阅 / 已约谈 on a notice: recorded once, with who and when."""
+    if ctx.person is None:
+        ctx.reply(Text(strings.NOT_BOUND))
+        return
+    try:
+        kind = AckKind(params.get("kind", ""))
+    except ValueError:
+        ctx.reply(Text(strings.ACK_MISSING))
+        return
+    targets = _targets(ctx, params)
+    if not targets:
+        ctx.reply(Text(strings.ACK_MISSING))
+        return
+    if not _addressed(ctx, targets[0]):
+        ctx.reply(Text(strings.ACK_NOT_YOURS))
+        return
+    done = [e for e in targets if e.acknowledged_at is not None]
+    if done and len(done) == len(targets):
+        first = done[0]
+        who = ctx.session.get(type(ctx.person), first.acknowledged_by_id)
+        ctx.reply(
+            Text(strings.ACK_ALREADY.format(who=who.name if who else "", kind=ACK_LABELS[first.ack_kind]))
+        )
+        return
+    ids = [e.id for e in targets if e.acknowledged_at is None]
+    ctx.session.execute(
+        update(Escalation)
+        .where(Escalation.id.in_(ids), Escalation.acknowledged_at.is_(None))
+        .values(acknowledged_at=ctx.now, acknowledged_by_id=ctx.person.id, ack_kind=kind),
+        execution_options={"synchronize_session": False},
+    )
+    when = ctx.local_now.strftime("%m月%d日 %H:%M")
+    text = strings.ACK_DONE.format(who=ctx.person.name, when=when, kind=ACK_LABELS[kind])
+    key = f"esc:{targets[0].id}" if "id" in params else (
+        f"esc-member:{params.get('ladder')}:{params.get('branch')}:{params.get('month')}"
+    )  # fmt: skip
+    ctx.reply(CardUpdate(card_key=key, title=text, text=text, status_label=ACK_LABELS[kind]))

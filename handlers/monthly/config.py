@@ -1,0 +1,124 @@
+"""Every tunable number of 月积分, with the defaults of domain.md §6 (rules I26–I27, E14).
+
+The composition root may call configure() once; tests pass a MonthlyConfig explicitly.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from models.org import Role
+
+
+class QuarterMode(enum.StrEnum):
+    END = "end"  # quarterly/yearly obligations are counted in the period's last month (default)
+    SPREAD = "spread"  # a third of the quarterly obligation per month (yearly: counted in December)
+
+
+class LagKind(enum.StrEnum):
+    BOTTOM_N = "bottom_n"
+    BOTTOM_PCT = "bottom_pct"
+    BELOW = "below"
+    HALT = "halt"  # any 叫停 / 责令重开 in the month
+
+
+@dataclass(frozen=True)
+class LagRule:
+    kind: LagKind
+    value: float = 1  # N, X (percent) or the threshold; unused for HALT
+
+
+@dataclass(frozen=True)
+class Rung:
+    """From `streak` months in a row: notify `roles` on the unit's committee (and 组织部 when `copy_org_staff`)."""
+
+    streak: int
+    roles: tuple[Role, ...]
+    copy_org_staff: bool = False
+    to_branch_secretary: bool = False  # member ladders: the member's branch secretary
+
+
+@dataclass(frozen=True)
+class LadderPreset:
+    rungs: tuple[Rung, ...]
+    # Member ladders notify only when the count reaches a step exactly (1, 3, 5, 6), so a member
+    # four months behind does not get the 3-month notice again; unit ladders notify every month.
+    exact_steps: bool = False
+
+
+SUSONG_COMMITTEE = LadderPreset(
+    (
+        Rung(1, (Role.ORGANIZATION_MEMBER,)),
+        Rung(2, (Role.DEPUTY_SECRETARY,)),
+        Rung(3, (Role.SECRETARY,), copy_org_staff=True),
+    )
+)
+BRANCH_LADDER = LadderPreset((Rung(1, (Role.ORGANIZATION_MEMBER,)),))
+# domain.md E14: remind at 1 month; 谈话提醒 + report to the superior at 3; escalate at 5; 6 = 脱党 candidate.
+MEMBER_LADDER = LadderPreset(
+    (
+        Rung(1, (), to_branch_secretary=True),
+        Rung(3, (Role.ORGANIZATION_MEMBER,), to_branch_secretary=True),
+        Rung(5, (Role.ORGANIZATION_MEMBER, Role.DEPUTY_SECRETARY), to_branch_secretary=True),
+        Rung(6, (Role.ORGANIZATION_MEMBER, Role.DEPUTY_SECRETARY), to_branch_secretary=True),
+    ),
+    exact_steps=True,
+)
+
+
+@dataclass(frozen=True)
+class MonthlyConfig:
+    # score = 100 × (completion × w + quality × w + rectification × w) − penalties
+    weight_completion: float = 0.5
+    weight_quality: float = 0.3
+    weight_rectification: float = 0.2
+    # The parts of 完成率; an item with no data this month (no meetings, no 补学 due) drops out
+    # and the others are re-weighted.
+    completion_items: dict[str, float] = field(
+        default_factory=lambda: {
+            "meetings": 0.5,
+            "plan": 0.1,
+            "minutes": 0.1,
+            "attendance": 0.1,
+            "makeup": 0.1,
+            "fees": 0.1,
+        }
+    )
+    quarter_mode: QuarterMode = QuarterMode.END
+    # 质量 without observer data this month. None = use 完成率 as the proxy (domain.md's option);
+    # a number (e.g. 1.0) = that constant for every such branch.
+    quality_when_missing: float | None = None
+    penalties: dict[str, float] = field(default_factory=lambda: {"stop": 5.0, "reopen": 5.0})
+    lag_rules: tuple[LagRule, ...] = (LagRule(LagKind.BOTTOM_N, 1),)
+    # Committees: the mean of their branches' scores, optionally weighted by member count.
+    weight_by_members: bool = False
+    # "连续" months: a month without a score breaks the streak (False: it is skipped).
+    gap_breaks_streak: bool = True
+    streak_lookback_months: int = 12
+    committee_ladder: LadderPreset = SUSONG_COMMITTEE
+    branch_ladder: LadderPreset = BRANCH_LADDER
+    member_ladder: LadderPreset = MEMBER_LADDER
+    member_lookback_months: int = 6
+    # Schedules (crontab in the configured zone).
+    digest_cron: str = "0 9 1 * *"
+    todo_cron: str = "30 8 * * 1"
+    todo_plan_days: int = 7  # list the plan when its deadline is this close (or passed)
+    branch_manager_roles: frozenset[Role] = frozenset({Role.SECRETARY})
+    committee_leader_roles: frozenset[Role] = frozenset(
+        {Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER}
+    )
+    chart_max_bars: int = 30
+
+
+DEFAULT = MonthlyConfig()
+_config = DEFAULT
+
+
+def configure(cfg: MonthlyConfig) -> None:
+    global _config
+    _config = cfg
+
+
+def get_config() -> MonthlyConfig:
+    return _config

@@ -1,0 +1,383 @@
+"""The monthly digest: one card per person (branch secretary, committee leaders, 组织部 staff), with a
+chart image and a link to the same view on the web, built from the stored scores of the month.
+
+Everything is read for the whole organisation in a constant number of statements; the same
+builders serve the chat card and the web page, so both say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.messages import Button, Card
+from handlers.meetings.meetings import month_bounds_utc
+from handlers.meetings.signin import make_token
+from handlers.meetings.types import MeetingsConfig
+from handlers.monthly import chart, strings
+from handlers.monthly.config import MonthlyConfig
+from handlers.monthly.recipients import RoleBook
+from handlers.monthly.scoring import Unit, load_units, nearest_committee
+from models.meetings import (
+    Attendance,
+    AttendanceStatus,
+    MakeupStatus,
+    MakeupTask,
+    Meeting,
+    MeetingStatus,
+    MeetingType,
+)
+from models.monthly import MonthlyScore
+from models.org import Person, Role, UnitKind
+
+H5_PREFIX = "/h5/monthly"
+ALL = 0  # the "unit" of the whole-organisation view (组织部 staff over the whole tree)
+CHART_TTL = timedelta(days=120)
+
+
+def chart_purpose(month: date) -> str:
+    return f"monthly-chart:{month:%Y-%m}"
+
+
+def chart_url(base_url: str, secret: str, unit_id: int, month: date, now: datetime) -> str:
+    token = make_token(secret, unit_id, now + CHART_TTL, chart_purpose(month))
+    return f"{base_url.rstrip('/')}{H5_PREFIX}/{unit_id}/{month:%Y-%m}/chart.png?t={quote(token)}"
+
+
+def view_url(base_url: str, unit_id: int, month: date) -> str:
+    return f"{base_url.rstrip('/')}{H5_PREFIX}/{unit_id}/{month:%Y-%m}"
+
+
+@dataclass
+class Row:
+    unit_id: int
+    score: float
+    rank: int
+    group_size: int
+    lagging: bool
+    peer_group: str
+    explanation: dict
+
+
+@dataclass
+class MonthData:
+    month: date
+    units: dict[int, Unit]
+    rows: dict[int, Row]
+    branches_of: dict[int, list[int]] = field(default_factory=dict)  # committee → branches
+    absent: dict[int, list[str]] = field(default_factory=dict)  # branch → names
+    makeup_open: dict[int, int] = field(default_factory=dict)
+
+    def committees_under(self, scope: int) -> list[int]:
+        ids = [c for c in self.branches_of if c in self.rows]
+        if scope == ALL:
+            return ids
+        return [c for c in ids if scope in self.units[c].ancestors()]
+
+
+def load(session: Session, month: date, cfg: MeetingsConfig, *, with_details: bool = True) -> MonthData:
+    units = load_units(session)
+    rows = {
+        uid: Row(uid, score, rank, size, bool(lag), group, exp or {})
+        for uid, score, rank, size, lag, group, exp in session.execute(
+            select(
+                MonthlyScore.unit_id,
+                MonthlyScore.score,
+                MonthlyScore.rank,
+                MonthlyScore.group_size,
+                MonthlyScore.lagging,
+                MonthlyScore.peer_group,
+                MonthlyScore.explanation,
+            ).where(MonthlyScore.month == month)
+        )
+    }
+    data = MonthData(month, units, rows)
+    branches_of: dict[int, list[int]] = defaultdict(list)
+    for uid in rows:
+        u = units.get(uid)
+        if u is not None and u.kind == UnitKind.BRANCH:
+            c = nearest_committee(u, units)
+            if c is not None:
+                branches_of[c].append(uid)
+    data.branches_of = dict(branches_of)
+    if with_details:
+        lo, hi = month_bounds_utc(month, cfg)
+        absent: dict[int, set[str]] = defaultdict(set)
+        for branch_id, name in session.execute(
+            select(Meeting.branch_id, Person.name)
+            .join(Attendance, Attendance.meeting_id == Meeting.id)
+            .join(Person, Person.id == Attendance.person_id)
+            .where(
+                Meeting.status == MeetingStatus.SCHEDULED,
+                Meeting.starts_at >= lo,
+                Meeting.starts_at < hi,
+                Attendance.status == AttendanceStatus.ABSENT,
+            )
+        ):
+            absent[branch_id].add(name)
+        data.absent = {b: sorted(v) for b, v in absent.items()}
+        open_states = [MakeupStatus.OPEN, MakeupStatus.REPORTED, MakeupStatus.RETURNED]
+        counts: dict[int, int] = defaultdict(int)
+        for (branch_id,) in session.execute(
+            select(Meeting.branch_id)
+            .join(MakeupTask, MakeupTask.meeting_id == Meeting.id)
+            .where(MakeupTask.status.in_(open_states), Meeting.starts_at < hi)
+        ):
+            counts[branch_id] += 1
+        data.makeup_open = dict(counts)
+    return data
+
+
+# --- the texts ------------------------------------------------------------------------------------
+
+
+def _lag(row: Row) -> str:
+    if not row.lagging:
+        return ""
+    return strings.DIGEST_LAGGING.format(reasons=strings.lag_reasons(row.explanation.get("lagging", [])))
+
+
+def branch_text(data: MonthData, branch_id: int) -> str:
+    row = data.rows[branch_id]
+    exp = row.explanation
+    meetings = [
+        f"{strings.TYPE_LABELS[MeetingType(m['type'])]} {m['held']}/{m['required']:g}"
+        for m in exp.get("meetings", [])
+    ]
+    att = exp.get("attendance", {})
+    attendance = (
+        strings.DIGEST_ATTENDANCE.format(
+            present=att["present"], total=att["total"], rate=strings.pct(att["present"] / att["total"])
+        )
+        if att.get("total")
+        else strings.DIGEST_NO_ATTENDANCE
+    )
+    names = data.absent.get(branch_id, [])
+    obs = exp.get("observers")
+    rect = exp.get("rectifications", {})
+    return (
+        strings.DIGEST_BRANCH.format(
+            score=row.score,
+            group=strings.group_label(row.peer_group),
+            rank=row.rank,
+            size=row.group_size,
+            lag=_lag(row),
+            meetings="，".join(meetings) or strings.DIGEST_NO_MEETINGS,
+            attendance=attendance,
+            absent=strings.DIGEST_ABSENT.format(names="、".join(names)) if names else "",
+            makeup=strings.DIGEST_MAKEUP.format(
+                open=data.makeup_open.get(branch_id, 0), done=exp.get("makeup", {}).get("confirmed", 0)
+            ),
+            fees=strings.DIGEST_FEES.format(**exp.get("fees", {"members": 0, "unpaid": 0})),
+            observers=(
+                strings.DIGEST_OBS.format(
+                    n=obs["observations"],
+                    quality=strings.pct(obs["quality"]),
+                    grades="、".join(obs["grades"]) or "—",
+                )
+                if obs and obs.get("observations")
+                else strings.DIGEST_OBS_NONE
+            ),
+            rect=strings.DIGEST_RECT.format(
+                due=rect.get("due", 0), ok=rect.get("closed_on_time", 0), open=(obs or {}).get("rect_open", 0)
+            ),
+        )
+        + "\n\n"
+        + strings.explain(row.score, exp)
+    )
+
+
+def committee_text(data: MonthData, committee_id: int) -> str:
+    row = data.rows[committee_id]
+    branches = sorted((data.rows[b] for b in data.branches_of.get(committee_id, [])), key=lambda r: -r.score)
+    name = lambda r: data.units[r.unit_id].name  # noqa: E731
+    laggards = [f"{name(r)}（{r.score:g}分）" for r in branches if r.lagging]
+    top = [f"{name(r)} {r.score:g}" for r in branches[:5]]
+    missing = strings.missing_text(row.explanation.get("missing", []))
+    return strings.DIGEST_COMMITTEE.format(
+        score=row.score,
+        rank=row.rank,
+        size=row.group_size,
+        lag=_lag(row),
+        n=len(branches),
+        mean=round(sum(r.score for r in branches) / len(branches), 1) if branches else 0,
+        lagging=len(laggards),
+        laggards="、".join(laggards) or strings.DIGEST_NONE,
+        top="、".join(top) or strings.DIGEST_NONE,
+        missing="；".join(missing) or strings.DIGEST_NONE,
+    )
+
+
+def org_text(data: MonthData, scope: int) -> str:
+    rows = sorted((data.rows[c] for c in data.committees_under(scope)), key=lambda r: -r.score)
+    name = lambda r: data.units[r.unit_id].name  # noqa: E731
+    return strings.DIGEST_ORG.format(
+        n=len(rows),
+        mean=round(sum(r.score for r in rows) / len(rows), 1) if rows else 0,
+        lagging=sum(r.lagging for r in rows),
+        laggards="、".join(name(r) for r in rows if r.lagging) or strings.DIGEST_NONE,
+        ranking="\n".join(
+            strings.RANK_LINE.format(
+                rank=r.rank, name=name(r), score=r.score, lag=strings.RANK_LAG if r.lagging else ""
+            )
+            for r in rows
+        ),
+    )
+
+
+def unit_name(data: MonthData, unit_id: int) -> str:
+    return data.units[unit_id].name if unit_id in data.units else "全部党委"
+
+
+def text_for(data: MonthData, unit_id: int) -> str:
+    if unit_id != ALL and data.units.get(unit_id) and data.units[unit_id].kind == UnitKind.BRANCH:
+        return branch_text(data, unit_id)
+    if unit_id in data.branches_of and unit_id in data.rows:
+        return committee_text(data, unit_id)
+    return org_text(data, unit_id)
+
+
+def chart_for(data: MonthData, unit_id: int, max_bars: int = 30) -> bytes:
+    label = strings.fmt_month(data.month)
+    if unit_id != ALL and data.units.get(unit_id) and data.units[unit_id].kind == UnitKind.BRANCH:
+        return chart.branch_chart(data.units[unit_id].name, label, data.rows[unit_id].explanation)
+    if unit_id in data.branches_of and unit_id in data.rows:
+        ids = data.branches_of[unit_id]
+    else:
+        ids = data.committees_under(unit_id)
+    rows = [(data.units[i].name, data.rows[i].score, data.rows[i].lagging) for i in ids]
+    return chart.units_chart(unit_name(data, unit_id), label, rows, max_bars)
+
+
+def available(data: MonthData, unit_id: int) -> bool:
+    if unit_id == ALL:
+        return bool(data.branches_of)
+    u = data.units.get(unit_id)
+    if u is None:
+        return False
+    if u.kind == UnitKind.BRANCH or unit_id in data.branches_of:
+        return unit_id in data.rows
+    return bool(data.committees_under(unit_id))
+
+
+# --- who sees what ----------------------------------------------------------------------------------
+
+
+def viewable_units(session: Session, person_id: int, mcfg: MonthlyConfig) -> tuple[set[int], set[int], bool]:
+    """(units the person leads directly, units whose subtree they oversee, whole tree?)."""
+    from models.org import RoleAssignment
+
+    direct, over, everything = set(), set(), False
+    for unit_id, role in session.execute(
+        select(RoleAssignment.org_unit_id, RoleAssignment.role).where(RoleAssignment.person_id == person_id)
+    ):
+        role = Role(role)
+        if role == Role.ORG_STAFF:
+            if unit_id is None:
+                everything = True
+            else:
+                over.add(unit_id)
+        elif role in mcfg.committee_leader_roles or role in mcfg.branch_manager_roles:
+            direct.add(unit_id)
+    return direct, over, everything
+
+
+def can_view(
+    session: Session, person_id: int, unit_id: int, mcfg: MonthlyConfig, units: dict[int, Unit]
+) -> bool:
+    """A branch secretary sees their branch only; committee leaders their committee and its branches;
+    组织部 staff everything under their unit (or the whole tree)."""
+    direct, over, everything = viewable_units(session, person_id, mcfg)
+    if everything:
+        return True
+    if unit_id == ALL:
+        return False
+    u = units.get(unit_id)
+    if u is None:
+        return False
+    if unit_id in direct or unit_id in over:
+        return True
+    leads_above = {a for a in u.ancestors()[:-1] if units.get(a) and units[a].kind == UnitKind.COMMITTEE}
+    return bool(leads_above & direct) or bool(set(u.ancestors()) & over)
+
+
+# --- sending ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Addressed:
+    unit_id: int
+    people: list[int]
+
+
+def addressees(data: MonthData, book: RoleBook, mcfg: MonthlyConfig) -> list[Addressed]:
+    out = []
+    for uid, u in data.units.items():
+        if u.kind == UnitKind.BRANCH and uid in data.rows:
+            people = book.on(uid, mcfg.branch_manager_roles)
+        elif uid in data.branches_of and uid in data.rows:
+            people = book.on(uid, mcfg.committee_leader_roles)
+        else:
+            continue
+        if people:
+            out.append(Addressed(uid, people))
+    global_staff = book.on(None, (Role.ORG_STAFF,))
+    if global_staff:
+        out.append(Addressed(ALL, global_staff))
+    for (unit_id, role), people in book.by_unit.items():
+        if role == Role.ORG_STAFF and unit_id is not None and unit_id in data.units:
+            out.append(Addressed(unit_id, sorted(people)))
+    return out
+
+
+def card_for(data: MonthData, unit_id: int, *, base_url: str, secret: str, now: datetime) -> Card:
+    title = strings.DIGEST_TITLE.format(month=strings.fmt_month(data.month), unit=unit_name(data, unit_id))
+    return Card(
+        title=title,
+        text=text_for(data, unit_id),
+        buttons=(Button(strings.DIGEST_VIEW, url=view_url(base_url, unit_id, data.month)),)
+        if base_url
+        else (),
+        image_url=chart_url(base_url, secret, unit_id, data.month, now) if base_url else "",
+        card_key=f"digest:{unit_id}:{data.month:%Y-%m}",
+    )
+
+
+def send_digests(
+    session: Session,
+    month: date,
+    *,
+    now: datetime,
+    mcfg: MonthlyConfig,
+    cfg: MeetingsConfig,
+    base_url: str,
+    secret: str,
+    book: RoleBook | None = None,
+    send: bool = True,
+) -> int:
+    """Queue every digest card of `month` (dedup key per unit and month: a rerun sends nothing new).
+
+    With send=False the cards are only built (the benchmark times that) and nothing is queued.
+    """
+    data = load(session, month, cfg)
+    book = book or RoleBook(
+        session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles}
+    )
+    queued = 0
+    for a in addressees(data, book, mcfg):
+        if not available(data, a.unit_id):
+            continue
+        card = card_for(data, a.unit_id, base_url=base_url, secret=secret, now=now)
+        if send:
+            queued += outbox.enqueue_to_people(
+                session, a.people, card, dedup_key=f"monthly:digest:{a.unit_id}:{month:%Y-%m}", now=now
+            )
+        else:
+            queued += len(a.people)
+    return queued

@@ -1,0 +1,67 @@
+"""Observer quality, rectifications and 叫停/责令重开 per branch for a month, from the observers feature.
+
+Reads handlers.observers.service's bulk figures (observer_scores, rectification_timeliness,
+severe_outcomes: one statement each, every branch at once). When that feature is not installed,
+every branch has "no data": quality falls back as configured (MonthlyConfig.quality_when_missing),
+rectification counts as 1.0 (nothing due) and there are no penalties — the same for every branch,
+so the ranking is decided by the other items.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class ObserverSummary:
+    quality: float | None = None
+    observations: int = 0
+    stops: int = 0
+    reopens: int = 0
+    rect_due: int = 0
+    rect_closed_on_time: int = 0
+    rect_open: int = 0
+    grades: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _service():
+    try:
+        return importlib.import_module("handlers.observers.service")
+    except ImportError:
+        return None
+
+
+def month_summary(session: Session, month: date, tz: ZoneInfo) -> dict[int, ObserverSummary]:
+    service = _service()
+    needed = ("observer_scores", "rectification_timeliness", "severe_outcomes")
+    if service is None or not all(hasattr(service, n) for n in needed):
+        return {}
+    from handlers.observers.forms import get_config
+
+    cfg = get_config(tz)
+    scores = service.observer_scores(session, month, cfg)
+    rects = service.rectification_timeliness(session, month, cfg)
+    severe = service.severe_outcomes(session, month, cfg)
+    out = {}
+    for b in set(scores) | set(rects) | set(severe):
+        sc, rc, sv = scores.get(b), rects.get(b), severe.get(b)
+        out[b] = ObserverSummary(
+            quality=sc.average_percent / 100 if sc else None,
+            observations=sc.forms if sc else 0,
+            stops=sv.stops if sv else 0,
+            reopens=sv.reopens if sv else 0,
+            rect_due=rc.due if rc else 0,
+            rect_closed_on_time=rc.closed_on_time if rc else 0,
+            rect_open=rc.open_overdue if rc else 0,
+            grades=[sc.lowest_grade] if sc else [],
+        )
+    return out

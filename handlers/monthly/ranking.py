@@ -1,0 +1,151 @@
+"""Ranking within peer groups, the 落后 rules, and storing scores (a recompute reports what changed)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from handlers.monthly.config import LagKind, LagRule
+from handlers.monthly.scoring import MonthScores, UnitScore
+from models.monthly import MonthlyScore
+
+
+def rank_group(items: list[UnitScore], rules: tuple[LagRule, ...]) -> None:
+    """Competition ranking (equal scores share a rank) and the 落后 flags of one peer group."""
+    ordered = sorted(items, key=lambda s: (-s.score, s.unit_id))
+    size = len(ordered)
+    best = ordered[0].score if ordered else 0.0
+    for s in ordered:
+        s.rank = 1 + sum(1 for o in ordered if o.score > s.score)
+        s.group_size = size
+        s.lag_reasons = []
+    scores_low_first = sorted(s.score for s in ordered)
+    for rule in rules:
+        if rule.kind in (LagKind.BOTTOM_N, LagKind.BOTTOM_PCT):
+            k = int(rule.value) if rule.kind == LagKind.BOTTOM_N else math.ceil(size * rule.value / 100)
+            # Bottom N needs someone above it; when the whole group ties nobody is behind anyone.
+            if k <= 0 or size <= k:
+                continue
+            cutoff = scores_low_first[k - 1]
+            for s in ordered:
+                if s.score <= cutoff and s.score < best:
+                    s.lag_reasons.append(f"{rule.kind.value}:{rule.value:g}")
+        elif rule.kind == LagKind.BELOW:
+            for s in ordered:
+                if s.score < rule.value:
+                    s.lag_reasons.append(f"below:{rule.value:g}")
+        elif rule.kind == LagKind.HALT:
+            for s in ordered:
+                if s.halted:
+                    s.lag_reasons.append("halt")
+    for s in ordered:
+        s.lagging = bool(s.lag_reasons)
+
+
+def rank(scores: MonthScores, rules: tuple[LagRule, ...]) -> MonthScores:
+    groups: dict[str, list[UnitScore]] = defaultdict(list)
+    for s in scores.branches.values():
+        groups[s.peer_group].append(s)
+    for items in groups.values():
+        rank_group(items, rules)
+    rank_group(list(scores.committees.values()), rules)
+    for s in scores.all():
+        s.explanation["rank"] = {"rank": s.rank, "of": s.group_size, "group": s.peer_group}
+        s.explanation["lagging"] = s.lag_reasons
+    return scores
+
+
+@dataclass(frozen=True)
+class Change:
+    unit_id: int
+    name: str
+    old_score: float
+    new_score: float
+    old_rank: int
+    new_rank: int
+    old_lagging: bool
+    new_lagging: bool
+    changed_items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    inserted: int
+    updated: int
+    unchanged: int
+    changes: list[Change]
+
+
+def _changed_items(old: dict, new: dict) -> tuple[str, ...]:
+    keys = ("completion", "quality", "rectification")
+    out = [k for k in keys if old.get(k) != new.get(k)]
+    old_items, new_items = old.get("items") or {}, new.get("items") or {}
+    out += [k for k in new_items if old_items.get(k) != new_items.get(k)]
+    if old.get("penalties") != new.get("penalties"):
+        out.append("penalties")
+    return tuple(out)
+
+
+def store(session: Session, scores: MonthScores, now: datetime) -> StoreResult:
+    """Upsert every score of the month: one read, one bulk insert, one bulk update."""
+    existing = {
+        r.unit_id: r
+        for r in session.execute(
+            select(
+                MonthlyScore.id,
+                MonthlyScore.unit_id,
+                MonthlyScore.score,
+                MonthlyScore.rank,
+                MonthlyScore.lagging,
+                MonthlyScore.explanation,
+                MonthlyScore.revision,
+            ).where(MonthlyScore.month == scores.month)
+        )
+    }
+    new_rows, updates, changes = [], [], []
+    unchanged = 0
+    for s in scores.all():
+        values = {
+            "score": s.score,
+            "rank": s.rank,
+            "group_size": s.group_size,
+            "lagging": s.lagging,
+            "explanation": s.explanation,
+            "peer_group": s.peer_group,
+            "computed_at": now,
+        }
+        old = existing.get(s.unit_id)
+        if old is None:
+            new_rows.append({"unit_id": s.unit_id, "month": scores.month, "unit_kind": s.kind, "revision": 1,
+                             "created_at": now, "updated_at": now, **values})  # fmt: skip
+            continue
+        if (
+            old.score == s.score
+            and old.rank == s.rank
+            and old.lagging == s.lagging
+            and old.explanation == s.explanation
+        ):
+            unchanged += 1
+            continue
+        updates.append({"id": old.id, "revision": old.revision + 1, "updated_at": now, **values})
+        changes.append(
+            Change(s.unit_id, s.name, old.score, s.score, old.rank, s.rank, old.lagging, s.lagging,
+                   _changed_items(old.explanation or {}, s.explanation))
+        )  # fmt: skip
+    if new_rows:
+        session.execute(insert(MonthlyScore), new_rows)
+    if updates:
+        session.execute(update(MonthlyScore), updates)
+    return StoreResult(len(new_rows), len(updates), unchanged, changes)
+
+
+def stored(session: Session, month: date, unit_ids: list[int] | None = None) -> dict[int, MonthlyScore]:
+    stmt = select(MonthlyScore).where(MonthlyScore.month == month)
+    if unit_ids is not None:
+        stmt = stmt.where(MonthlyScore.unit_id.in_(unit_ids))
+    return {r.unit_id: r for r in session.scalars(stmt)}

@@ -1,0 +1,78 @@
+"""One month's run: compute, rank and store the scores, climb the ladders, send the digests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from handlers.fees.feeday import add_months
+from handlers.meetings.types import MeetingsConfig
+from handlers.meetings.types import get_config as meetings_config
+from handlers.monthly import digest, ladder, ranking, scoring
+from handlers.monthly.config import MonthlyConfig, get_config
+from handlers.monthly.recipients import RoleBook
+from models.org import Role
+
+
+@dataclass
+class MonthRun:
+    month: date
+    stored: ranking.StoreResult
+    scores: scoring.MonthScores
+    units: ladder.LadderReport
+    members: ladder.LadderReport
+    digests: int
+
+
+def parse_period(period: str) -> date:
+    """ "2026-10" → 2026-10-01; raises ValueError with a Chinese message otherwise."""
+    try:
+        year, month = (int(p) for p in period.strip().split("-")[:2])
+        return date(year, month, 1)
+    except (ValueError, TypeError):
+        raise ValueError(f"月份格式应为 2026-10，收到的是“{period}”。") from None
+
+
+def previous_month(day: date) -> date:
+    return add_months(day.replace(day=1), -1)
+
+
+def compute_and_store(
+    session: Session, month: date, *, now: datetime, mcfg: MonthlyConfig | None = None,
+    cfg: MeetingsConfig | None = None,
+) -> tuple[scoring.MonthScores, ranking.StoreResult]:  # fmt: skip
+    mcfg = mcfg or get_config()
+    cfg = cfg or meetings_config()
+    scores = scoring.compute_month(session, month, now=now, mcfg=mcfg, meetings_cfg=cfg)
+    ranking.rank(scores, mcfg.lag_rules)
+    return scores, ranking.store(session, scores, now)
+
+
+def run_month(
+    session: Session,
+    month: date,
+    *,
+    now: datetime,
+    send: bool,
+    base_url: str = "",
+    secret: str = "",
+    mcfg: MonthlyConfig | None = None,
+    cfg: MeetingsConfig | None = None,
+) -> MonthRun:
+    """Recompute `month`; with send, also queue the ladder notices and the digests (each at most once)."""
+    mcfg = mcfg or get_config()
+    cfg = cfg or meetings_config()
+    scores, stored = compute_and_store(session, month, now=now, mcfg=mcfg, cfg=cfg)
+    book = RoleBook(session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles,
+                              *(r for p in (mcfg.committee_ladder, mcfg.branch_ladder, mcfg.member_ladder)
+                                for rung in p.rungs for r in rung.roles)})  # fmt: skip
+    units = ladder.run_unit_ladders(session, scores, now=now, mcfg=mcfg, book=book, send=send)
+    members = ladder.run_member_ladders(session, scores, now=now, mcfg=mcfg, cfg=cfg, book=book, send=send)
+    sent = 0
+    if send:
+        sent = digest.send_digests(
+            session, month, now=now, mcfg=mcfg, cfg=cfg, base_url=base_url, secret=secret, book=book
+        )
+    return MonthRun(month, stored, scores, units, members, sent)

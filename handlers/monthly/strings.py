@@ -1,0 +1,210 @@
+"""All Chinese text of 月积分 (scores, ladders, digests, 待办), in one place."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from handlers.meetings.strings import TYPE_LABELS
+from models.meetings import MeetingType
+from models.org import BRANCH_CATEGORY_LABELS
+
+ITEM_LABELS = {
+    "meetings": "会议完成",
+    "plan": "计划按时报送",
+    "minutes": "记录按时",
+    "attendance": "出勤率",
+    "makeup": "补学完成",
+    "fees": "党费交纳",
+    "quality": "观察质量",
+    "rectification": "整改按期",
+}
+QUALITY_SOURCE = {
+    "observers": "观察员评分",
+    "proxy_completion": "本月无观察记录，按完成率计",
+    "constant": "本月无观察记录，按默认值计",
+}
+PENALTY_LABELS = {"stop": "叫停", "reopen": "责令重开"}
+COMMITTEE_GROUP_LABEL = "党委"
+LADDER_LABELS = {
+    "committee": "党委落后约谈",
+    "branch": "支部落后提醒",
+    "member_absence": "连续未参加组织生活",
+    "member_fees": "连续未交党费",
+}
+RUNG_TEXT = {
+    "committee": {1: "当月落后，约谈组织委员", 2: "连续两个月落后，约谈党委副书记",
+                  3: "连续三个月以上落后，约谈主要负责人，并在季度调度会上作剖析发言"},
+    "branch": {1: "支部当月落后，请党委组织委员督促整改"},
+    "member": {1: "提醒", 3: "谈话提醒，并报告上级党组织", 5: "提请上级党组织关注，考虑进一步处理",
+               6: "已连续六个月，列为支部大会讨论的对象（是否按自行脱党处理由支部大会决定）"},
+}  # fmt: skip
+LAG_REASON = {
+    "bottom_n": "同类排名倒数第{v}名以内",
+    "bottom_pct": "同类排名后{v}%",
+    "below": "得分低于{v}分",
+    "halt": "本月有叫停或责令重开",
+}
+ACK_READ = "已阅"
+ACK_INTERVIEWED = "已约谈"
+ACK_DONE = "已记录：{who}于{when}确认“{kind}”。"
+ACK_ALREADY = "这条通知已由{who}确认过（{kind}），无需重复确认。"
+ACK_NOT_YOURS = "这条通知不是发给您的，无法确认。"
+ACK_MISSING = "没有找到这条通知，可能已被撤回。"
+NOT_BOUND = "您的账号还没有绑定党员信息，请联系支部书记。"
+NO_SCORE = "还没有{unit}的月积分（最近一次计算是{month}）。"
+NO_SCOPE = "月积分只对支部书记、党委书记、副书记、组织委员和组织部工作人员开放。"
+NOTHING_YET = "还没有计算过月积分。"
+
+
+def fmt_month(month: date) -> str:
+    return f"{month.year}年{month.month}月"
+
+
+def group_label(group: str) -> str:
+    if group == "committee":
+        return COMMITTEE_GROUP_LABEL
+    try:
+        from models.org import BranchCategory
+
+        return BRANCH_CATEGORY_LABELS[BranchCategory(group)]
+    except ValueError:
+        return group
+
+
+def pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.0f}%"
+
+
+def lag_reasons(reasons: list[str]) -> str:
+    out = []
+    for r in reasons:
+        kind, _, v = r.partition(":")
+        out.append(LAG_REASON.get(kind, kind).format(v=v))
+    return "；".join(out)
+
+
+def missing_text(items: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for m in items:
+        k = m["key"]
+        if k == "meeting":
+            out.append(f"{TYPE_LABELS[MeetingType(m['type'])]}：已开{m['held']}次，应开{m['required']:g}次")
+        elif k == "plan":
+            out.append("月度计划未按时报送")
+        elif k == "minutes_late":
+            out.append(f"会议记录逾期{m['count']}次")
+        elif k == "unpaid":
+            out.append(f"{m['count']}人未交党费")
+        elif k == "makeup_open":
+            out.append(f"{m['count']}项补学未完成")
+        elif k == "rect_open":
+            out.append(f"{m['count']}项整改未按期完成")
+        elif k == "stop":
+            out.append(f"被叫停{m['count']}次")
+        elif k == "reopen":
+            out.append(f"被责令重开{m['count']}次")
+        elif k == "branches_missing_meeting":
+            out.append(f"{m['count']}个支部未完成{TYPE_LABELS[MeetingType(m['type'])]}")
+        elif k == "branches_plan":
+            out.append(f"{m['count']}个支部计划未按时报送")
+    return out
+
+
+def explain(score: float, exp: dict[str, Any]) -> str:
+    """The markdown lines that say how a branch's score was reached."""
+    f = exp.get("formula", {})
+    lines = [
+        f"**得分 {score:g}** = 100 ×（{f.get('completion', 0):g}×完成率 {pct(exp.get('completion'))}"
+        f" + {f.get('quality', 0):g}×质量 {pct(exp.get('quality'))}"
+        f" + {f.get('rectification', 0):g}×整改 {pct(exp.get('rectification'))}）"
+        + "".join(
+            f" − {p['points']:g}（{PENALTY_LABELS[p['key']]}{p['count']}次）"
+            for p in exp.get("penalties", [])
+        )
+    ]
+    items = exp.get("items", {})
+    weights = exp.get("item_weights", {})
+    parts = [f"{ITEM_LABELS[k]} {pct(v)}" + (f"（权重{weights[k]:.0%}）" if k in weights else "（本月无此项）")
+             for k, v in items.items()]  # fmt: skip
+    lines.append("完成率构成：" + "，".join(parts))
+    lines.append("质量：" + QUALITY_SOURCE.get(exp.get("quality_source", ""), ""))
+    return "\n\n".join(lines)
+
+
+# --- ladders -------------------------------------------------------------------------------------
+
+ESC_TITLE = "【月积分】{unit}：{ladder}"
+ESC_TEXT = (
+    "**规则**：{rule}（{reason}）\n\n**月份**：{months}\n\n**单位**：{unit}，{month}得分 {score:g}，"
+    "在{group}中排第{rank}名（共{size}个）\n\n**未完成事项**：\n{missing}\n\n请按规定约谈并记录，处理后点击下方按钮。"
+)
+ESC_CC = "（抄送组织部）"
+ESC_END_TITLE = "【月积分】{unit}：已赶上"
+ESC_END_TEXT = "{unit}{month}已不再落后（得分 {score:g}），此前的{ladder}（{months}）到此结束。"
+MEMBER_TITLE = "【月积分】{branch}：{ladder}（{month}）"
+MEMBER_LINE = "- {name}：连续{n}个月，{step}"
+MEMBER_TEXT = "以下党员需要关注（只提示，处理由支部和上级党组织决定）：\n\n{lines}\n\n处理后请点击下方按钮。"
+NONE_MISSING = "- （各项均已完成，按排名规则列为落后）"
+
+# --- digests -------------------------------------------------------------------------------------
+
+DIGEST_TITLE = "【{month}月度通报】{unit}"
+DIGEST_VIEW = "查看详情"
+DIGEST_BRANCH = (
+    "**得分 {score:g}**，{group}类支部第{rank}名（共{size}个）{lag}\n\n"
+    "**会议**：{meetings}\n\n**出勤**：{attendance}{absent}\n\n**补学**：{makeup}\n\n**党费**：{fees}\n\n"
+    "**观察**：{observers}\n\n**整改**：{rect}"
+)
+DIGEST_LAGGING = "，**列为落后**：{reasons}"
+DIGEST_ABSENT = "；缺席：{names}"
+DIGEST_NO_MEETINGS = "本月没有应开会议"
+DIGEST_ATTENDANCE = "{present}/{total}人次（{rate}）"
+DIGEST_NO_ATTENDANCE = "本月没有签到记录"
+DIGEST_MAKEUP = "未完成{open}项，已确认{done}项"
+DIGEST_FEES = "{members}人中{unpaid}人未交"
+DIGEST_OBS_NONE = "本月没有观察记录"
+DIGEST_OBS = "{n}次观察，评分{quality}，等级：{grades}"
+DIGEST_RECT = "到期{due}项，按期完成{ok}项；未关闭{open}项"
+DIGEST_COMMITTEE = (
+    "**党委得分 {score:g}**，第{rank}名（共{size}个党委）{lag}\n\n"
+    "**支部**：{n}个，平均{mean:g}分，落后{lagging}个\n\n**落后支部**：{laggards}\n\n"
+    "**前五名**：{top}\n\n**主要问题**：{missing}"
+)
+DIGEST_NONE = "无"
+DIGEST_ORG = (
+    "**党委**：{n}个，平均{mean:g}分，落后{lagging}个\n\n**落后党委**：{laggards}\n\n**排名**：\n{ranking}"
+)
+CHART_BRANCH_TITLE = "{unit} {month}各项完成情况"
+CHART_UNITS_TITLE = "{unit} {month}得分排名"
+CHART_SCORE = "得分"
+CHART_PERCENT = "完成率（%）"
+
+# --- weekly 待办 ----------------------------------------------------------------------------------
+
+TODO_TITLE = "【本周待办】{branch}"
+TODO_PLAN = "{month}计划未报送（截止{deadline}）"
+TODO_PLAN_LATE = "{month}计划已逾期未报送（截止{deadline}）"
+TODO_MINUTES = "{n}次会议待填记录（最早 {first}）"
+TODO_LEAVE = "{n}条请假待审批"
+TODO_MAKEUP = "{n}项补学待确认"
+TODO_FEES = "{n}笔党费待确认"
+TODO_RECT = "{n}项整改待完成（最早截止 {first}）"
+
+# --- chat ----------------------------------------------------------------------------------------
+
+CMD_SCORE_HELP = "查看本支部（或本党委）最近一个月的积分和扣分原因"
+CMD_RANK_HELP = "查看最近一个月的积分排名"
+SCORE_TITLE = "{unit} {month}月积分"
+RANK_TITLE = "{group} {month}积分排名"
+RANK_LINE = "{rank}. {name} {score:g}{lag}"
+RANK_LAG = "（落后）"
+
+# --- web -----------------------------------------------------------------------------------------
+
+WEB_TITLE = "月度通报"
+WEB_FORBIDDEN = "您没有查看该单位月度通报的权限。"
+WEB_BAD_MONTH = "月份格式应为 2026-10。"
+WEB_NOT_FOUND = "该月还没有这个单位的积分。"
+NO_CJK_FONT = "找不到中文字体，图表无法显示中文。请安装 fonts-wqy-zenhei（Debian/Ubuntu：apt-get install fonts-wqy-zenhei）。"
+TODO_BUTTON = "打开会议管理"

@@ -1,0 +1,123 @@
+"""Scores on crafted months: a compliant branch, one missing its quarterly 党员大会, one with a 叫停."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from handlers.monthly import service
+from handlers.monthly.config import LagKind, LagRule, MonthlyConfig, QuarterMode
+from handlers.monthly.observers_bridge import ObserverSummary
+from handlers.monthly.strings import explain, missing_text
+from models.meetings import MeetingType
+from models.monthly import MonthlyScore
+from tests.monthly.conftest import CFG, QUARTER, comply, run_at
+
+SEP = date(2026, 9, 1)  # a quarter's last month: 党员大会 and 党课 are due
+AUG = date(2026, 8, 1)
+
+
+def _september(session, county, observers):
+    comply(session, county, county.b1, SEP, QUARTER)
+    comply(session, county, county.b2, SEP, (MeetingType.THEME_DAY, MeetingType.PARTY_LECTURE))
+    comply(session, county, county.b3, SEP, QUARTER)
+    comply(session, county, county.b4, SEP, QUARTER)
+    observers[county.b3.id] = ObserverSummary(quality=0.6, observations=1, stops=1, grades=["C"])
+    session.commit()
+
+
+def test_crafted_september(session, county, observers):
+    _september(session, county, observers)
+    scores, stored = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    session.commit()
+    b = scores.branches
+    assert b[county.b1.id].score == 100.0
+    assert b[county.b4.id].score == 100.0
+    # Missing its 党员大会: meetings 2 of 3, everything else done; quality follows completion (no observer).
+    exp2 = b[county.b2.id].explanation
+    assert exp2["items"]["meetings"] == pytest.approx(2 / 3, abs=1e-4)
+    assert exp2["quality_source"] == "proxy_completion"
+    completion = (0.5 * 2 / 3 + 0.4) / 0.9
+    assert b[county.b2.id].score == round(100 * (0.8 * completion + 0.2), 1)
+    assert {"key": "meeting", "type": "party_congress", "held": 0, "required": 1.0} in exp2["missing"]
+    assert "支部党员大会：已开0次，应开1次" in missing_text(exp2["missing"])
+    # 叫停: observer quality 60 and a 5-point penalty.
+    exp3 = b[county.b3.id].explanation
+    assert b[county.b3.id].score == pytest.approx(100 * (0.5 + 0.3 * 0.6 + 0.2) - 5)
+    assert exp3["penalties"] == [{"key": "stop", "count": 1, "points": 5.0}]
+    assert exp3["quality_source"] == "observers"
+    assert "叫停1次" in explain(b[county.b3.id].score, exp3)
+    # Ranking inside peer groups (community / rural), bottom 1 lags; committees roll up.
+    assert (b[county.b2.id].rank, b[county.b2.id].lagging) == (2, True)
+    assert (b[county.b1.id].rank, b[county.b1.id].lagging) == (1, False)
+    assert b[county.b3.id].lagging and not b[county.b4.id].lagging
+    c = scores.committees
+    assert c[county.c1.id].score == round((100 + b[county.b2.id].score) / 2, 1)
+    assert c[county.c2.id].score == round((100 + b[county.b3.id].score) / 2, 1)
+    assert c[county.c2.id].lagging and not c[county.c1.id].lagging  # 91.5 < 92.6
+    assert county.county.id not in c  # the county has no branches of its own
+    assert stored.inserted == 6
+    rows = session.query(MonthlyScore).filter_by(month=SEP).all()
+    assert {r.unit_id: r.score for r in rows}[county.b2.id] == b[county.b2.id].score
+    assert all(r.explanation["rank"]["of"] == 2 for r in rows)
+
+
+def test_quarterly_obligation_only_at_quarter_end(session, county, observers):
+    comply(session, county, county.b2, AUG, (MeetingType.THEME_DAY,))
+    session.commit()
+    scores, _ = service.compute_and_store(session, AUG, now=run_at(AUG), mcfg=MonthlyConfig(), cfg=CFG)
+    assert scores.branches[county.b2.id].score == 100.0
+    assert [m["type"] for m in scores.branches[county.b2.id].explanation["meetings"]] == ["theme_day"]
+    # Spread mode: a third of the quarter's 党员大会 is due in August too.
+    spread = MonthlyConfig(quarter_mode=QuarterMode.SPREAD)
+    scores, _ = service.compute_and_store(session, AUG, now=run_at(AUG), mcfg=spread, cfg=CFG)
+    types = {m["type"]: m for m in scores.branches[county.b2.id].explanation["meetings"]}
+    assert types["party_congress"]["required"] == pytest.approx(1 / 3, abs=1e-3)
+    assert scores.branches[county.b2.id].score < 100
+
+
+def test_minutes_not_yet_due_count_as_held(session, county, observers):
+    # A meeting on the 30th: on the 1st its minutes are not due yet, so it is not "missing".
+    comply(session, county, county.b1, SEP, (MeetingType.THEME_DAY,), day=30)
+    from models.meetings import Minutes
+
+    session.query(Minutes).delete()
+    session.commit()
+    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    exp = scores.branches[county.b1.id].explanation
+    assert {m["type"]: m["held"] for m in exp["meetings"]}["theme_day"] == 1
+    assert exp["minutes"]["due"] == 0
+
+
+def test_recompute_shows_the_difference(session, county, observers):
+    _september(session, county, observers)
+    _, first = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    session.commit()
+    _, again = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    assert (again.inserted, again.updated, again.changes) == (0, 0, [])
+    # The 党员大会 is recorded late (minutes after their deadline): b2 catches up, minus late minutes.
+    comply(
+        session, county, county.b2, SEP, (MeetingType.PARTY_CONGRESS,), minutes_late=True, day=12, plan=False
+    )
+    session.commit()
+    _, later = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    session.commit()
+    change = next(c for c in later.changes if c.unit_id == county.b2.id)
+    assert change.new_score > change.old_score
+    assert {"meetings", "minutes"} <= set(change.changed_items)
+    assert change.old_lagging and change.old_rank == 2
+    row = session.query(MonthlyScore).filter_by(unit_id=county.b2.id, month=SEP).one()
+    assert row.revision == 2 and row.score == change.new_score
+
+
+def test_lagging_rules(session, county, observers):
+    _september(session, county, observers)
+    halt_only = MonthlyConfig(lag_rules=(LagRule(LagKind.HALT),))
+    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=halt_only, cfg=CFG)
+    lagging = {u for u, s in scores.branches.items() if s.lagging}
+    assert lagging == {county.b3.id}
+    assert scores.branches[county.b3.id].lag_reasons == ["halt"]
+    below = MonthlyConfig(lag_rules=(LagRule(LagKind.BELOW, 84),))
+    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=below, cfg=CFG)
+    assert {u for u, s in scores.branches.items() if s.lagging} == {county.b3.id}  # 83 < 84 ≤ 85.2

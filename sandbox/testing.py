@@ -11,6 +11,7 @@ with running_sandbox() as sb:                 # a free port on 127.0.0.1, its ow
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,6 +143,26 @@ class SandboxClient:
     def outbox(self, platform: str | None = None, since: int | None = None) -> list[dict]:
         params = {k: v for k, v in {"platform": platform, "since": since}.items() if v is not None}
         return self._call("GET", "/_sandbox/outbox", params=params)
+
+    def wait_for_outbox(
+        self,
+        platform: str | None = None,
+        *,
+        since: int | None = None,
+        count: int = 1,
+        where=None,
+        timeout: float = 10.0,
+    ) -> list[dict]:
+        """Poll until at least `count` sent messages (optionally those for which where(entry) is true) exist,
+        for senders that deliver from another thread; returns them. Raises TimeoutError with what was seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [e for e in self.outbox(platform, since) if where is None or where(e)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"expected {count} message(s) in the sandbox outbox, found {len(found)}")
+            time.sleep(0.02)
 
     def inbound(self, platform: str | None = None, since: int | None = None) -> list[dict]:
         params = {k: v for k, v in {"platform": platform, "since": since}.items() if v is not None}

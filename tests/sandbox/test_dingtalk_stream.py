@@ -66,7 +66,7 @@ def test_bot_message_reaches_the_sdk_and_the_reply_reaches_the_outbox(sandbox, s
     assert msg.sender_staff_id == "zhangsan" and msg.sender_nick == "张三"
     assert msg.conversation_type == "1" and msg.text.content == "你好"
     assert msg.robot_code == demo.DINGTALK_ROBOT_CODE
-    out = wait_for(lambda: sandbox.outbox(platform="dingtalk"), what="reply")
+    out = sandbox.wait_for_outbox("dingtalk", where=lambda e: e["api"] == "sendBySession")
     assert out[0]["api"] == "sendBySession" and out[0]["to"] == ["zhangsan"]
     assert out[0]["text"] == "收到：你好"
     assert out[0]["raw"]["body"]["at"] == {"atUserIds": ["zhangsan"]}

@@ -260,6 +260,11 @@ def test_faults_are_always_finite(sandbox):
         assert exc.value.status == 400
 
 
+def test_wait_for_outbox_times_out_with_what_it_saw(sandbox):
+    with pytest.raises(TimeoutError, match="found 0"):
+        sandbox.wait_for_outbox("wecom", timeout=0.1)
+
+
 def test_reset_forgets_observations(sandbox):
     token = ding_token(sandbox)
     batch_send(sandbox, token, ["lisi"])

@@ -21,6 +21,13 @@ router = APIRouter()
 STATIC = Path(__file__).parent / "static"
 
 
+def _seconds(value, default: float) -> float | None:
+    """A wait/timeout from a request body: a non-negative number, or None when it is not one."""
+    if value is None:
+        return float(default)
+    return float(value) if isinstance(value, int | float) and value >= 0 else None
+
+
 def _since(request: Request) -> int:
     try:
         return int(request.query_params.get("since", "0"))
@@ -69,8 +76,10 @@ async def set_config(request: Request):
     if unknown:
         return bad_request(f"unknown settings: {', '.join(unknown)}; known: {', '.join(sb.config)}")
     for key, value in body.items():
-        if type(sb.config[key]) is dict and not isinstance(value, dict):
-            return bad_request(f"{key} must be an object")
+        if type(sb.config[key]) is dict and not (
+            isinstance(value, dict) and all(isinstance(v, int | float) and v >= 0 for v in value.values())
+        ):
+            return bad_request(f"{key} must be an object of non-negative numbers")
         if type(sb.config[key]) in (int, float) and (not isinstance(value, int | float) or value < 0):
             return bad_request(f"{key} must be a non-negative number")
     sb.config.update(body)
@@ -203,6 +212,8 @@ async def push_card_action(sb: Sandbox, body: dict, *, wait: float) -> tuple[dic
     card = sb.cards.get(body.get("outTrackId") or body.get("card_id") or "")
     if card is None or card.platform != "dingtalk":
         return {"delivered": False, "reason": "unknown outTrackId", "ack": None}, 404
+    if not card.delivered:
+        return {"delivered": False, "reason": "the card was created but never delivered"}, 409
     if card.callback_type != "STREAM":
         return {"delivered": False, "reason": "card was created with callbackType HTTP, not STREAM"}, 409
     userid = body.get("userId") or body.get("user") or ""
@@ -252,7 +263,9 @@ async def dingtalk_push(request: Request):
     if sb.fixture.dingtalk is None:
         return bad_request("fixture has no DingTalk corp", 409)
     body = await read_body(request)
-    wait = float(body.get("wait", sb.config["ack_timeout"]))
+    wait = _seconds(body.get("wait"), sb.config["ack_timeout"])
+    if wait is None:
+        return bad_request("wait must be a non-negative number of seconds")
     kind = body.get("kind", "bot_message")
     if kind == "bot_message":
         result, status = await push_bot_message(sb, base_url(sb, request), body, wait=wait)
@@ -284,13 +297,14 @@ async def dingtalk_system(request: Request):
         if topic == "ping"
         else {"reason": "connection is expired"}
     )
+    wait, grace = _seconds(body.get("wait"), sb.config["ack_timeout"]), _seconds(body.get("grace"), 10)
+    if wait is None or grace is None:
+        return bad_request("wait and grace must be non-negative numbers of seconds")
     conn = dingtalk.pick_connection(sb, "SYSTEM", topic)
-    result = await dingtalk.push_frame(
-        sb, "SYSTEM", topic, data, wait=float(body.get("wait", sb.config["ack_timeout"]))
-    )
+    result = await dingtalk.push_frame(sb, "SYSTEM", topic, data, wait=wait)
     if topic == "disconnect" and conn is not None:
         # The real gateway closes the socket itself about 10 s later if the client has not.
-        asyncio.get_running_loop().call_later(float(body.get("grace", 10)), _close_later, conn)
+        asyncio.get_running_loop().call_later(grace, _close_later, conn)
     return JSONResponse(result, status_code=200 if result["delivered"] else 409)
 
 
@@ -308,7 +322,9 @@ async def _safe_close(conn, code: int) -> None:
 async def dingtalk_drop(request: Request):
     sb = sb_of(request)
     body = await read_body(request)
-    code = int(body.get("code", 1011))
+    code = body.get("code", 1011)
+    if not isinstance(code, int) or not (1000 <= code <= 4999):
+        return bad_request("code must be a WebSocket close code (1000-4999)")
     conns = [c for c in sb.connections.values() if c.open]
     for conn in conns:
         conn.open = False
@@ -372,6 +388,11 @@ def prepare_wecom(sb: Sandbox, body: dict) -> tuple[dict | None, dict | None]:
     callback_url = body.get("callback_url") or corp.callback_url
     if not callback_url:
         return None, {"error": "no callback_url in the request or the fixture", "status": 400}
+    timeout, retries = body.get("timeout"), body.get("retries")
+    if timeout is not None and _seconds(timeout, 0) is None:
+        return None, {"error": "timeout must be a non-negative number of seconds", "status": 400}
+    if retries is not None and not (isinstance(retries, int) and 0 <= retries <= 10):
+        return None, {"error": "retries must be an integer from 0 to 10", "status": 400}
     kind = body.get("type", "text")
     card = None
     record: dict = {"platform": "wecom", "from": userid, "conversation": None}
@@ -405,7 +426,7 @@ def prepare_wecom(sb: Sandbox, body: dict) -> tuple[dict | None, dict | None]:
     else:
         return None, {"error": "type must be text, template_card_event or event", "status": 400}
     return {"xml": xml, "record": record, "card": card, "userid": userid, "callback_url": callback_url,
-            "timeout": body.get("timeout"), "retries": body.get("retries")}, None  # fmt: skip
+            "timeout": timeout, "retries": retries}, None  # fmt: skip
 
 
 async def send_wecom(sb: Sandbox, delivery: dict) -> dict:

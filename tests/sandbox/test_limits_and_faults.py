@@ -283,3 +283,25 @@ def test_fixture_replacement(sandbox):
     with pytest.raises(SandboxError) as exc:
         sandbox.load_fixture({"wecom": {"corp_id": "x"}})
     assert exc.value.status == 422
+
+
+def test_control_api_refuses_bad_input_with_a_reason(sandbox):
+    bad = [
+        ("/_sandbox/dingtalk/push", {"kind": "bot_message", "from": "zhangsan", "text": "x", "wait": "soon"}),
+        ("/_sandbox/dingtalk/push", {"kind": "nope"}),
+        ("/_sandbox/dingtalk/drop", {"code": 99}),
+        (
+            "/_sandbox/wecom/deliver",
+            {"user": "lisi", "text": "x", "callback_url": "http://127.0.0.1:9/", "retries": -1},
+        ),
+        ("/_sandbox/wecom/deliver", {"user": "ghost", "text": "x"}),
+        ("/_sandbox/config", {"dingtalk_qps_per_api": {"/x": "fast"}}),
+        ("/_sandbox/config", {"no_such_setting": 1}),
+        ("/_sandbox/clock", {"advance": -5}),
+    ]
+    before = sandbox.counters()
+    for path, body in bad:
+        resp = httpx.post(sandbox.url + path, json=body)
+        assert resp.status_code == 400, (path, body, resp.text)
+        assert resp.json()["error"]
+    assert sandbox.counters() == before and sandbox.inbound() == []

@@ -180,6 +180,7 @@ def test_round_trip_template_filled_import_export_import_changes_nothing(cli_db,
     assert result.exit_code == 0, result.output
     assert "已跳过 1 行示例" in result.output
     assert "新增人员 11 人" in result.output
+    assert "新建组织 9 个、更新 0 个" in result.output
     with factory() as s:
         first = dump(s)
         check_filled_content(s)

@@ -765,11 +765,7 @@ def _apply_units(session: Session, plan: ImportPlan, result: ImportResult) -> di
                 units[path] = unit
                 new.append((unit, parent))
                 result.units_created += 1
-            elif category is not None and unit.category != category:
-                unit.category = category
-                result.units_updated += 1
-            if not unit.active:
-                unit.active = True
+            elif _assign(unit, active=True) | (category is not None and _assign(unit, category=category)):
                 result.units_updated += 1
         if new:
             session.flush()

@@ -29,6 +29,8 @@ class Scale:
             raise ValueError("a scale needs at least one committee and one branch per committee")
         if self.members < 3 * self.branches:
             raise ValueError("a scale needs at least 3 members per branch (条例: 3 名正式党员)")
+        if self.members > 50 * self.branches:
+            raise ValueError("a scale allows at most 50 members per branch on average")
 
 
 SCALES: dict[str, Scale] = {

@@ -238,7 +238,8 @@ def _sizes(rng: random.Random, categories: list[C], total: int) -> list[int]:
     """Members per branch: lognormal around the category's mean, scaled to exactly `total`, each ≥ 3."""
     raw = [_MEAN_SIZE[c] * rng.lognormvariate(0, 0.4) for c in categories]
     factor = total / sum(raw)
-    sizes = [max(3, round(r * factor)) for r in raw]
+    # A few branches above 50 are realistic (the import warns); a 130-member one is not.
+    sizes = [min(70, max(3, round(r * factor))) for r in raw]
     diff = total - sum(sizes)
     n = len(sizes)
     while diff:

@@ -12,6 +12,7 @@ def all_routers() -> list[Router]:
     routers = [help.router, delivery.router]
     routers.append(__import__("handlers.meetings.chat", fromlist=["router"]).router)
     routers.append(__import__("handlers.fees.chat", fromlist=["router"]).router)
+    routers.append(__import__("handlers.observers.chat", fromlist=["router"]).router)
     routers.append(__import__("handlers.monthly.chat", fromlist=["router"]).router)
     return routers
 

@@ -11,6 +11,7 @@ JOB_MODULES: list[str] = []
 JOB_MODULES.append("handlers.meetings.jobs")
 JOB_MODULES.append("handlers.monthly.jobs")
 JOB_MODULES.append("handlers.fees.jobs")
+JOB_MODULES.append("handlers.observers.jobs")
 
 
 def all_jobs() -> list[JobSpec]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -42,7 +42,7 @@ from models.observers import (
     Rectification,
     RectificationStatus,
 )
-from models.org import OrgUnit, Person, UnitKind, committee_of
+from models.org import OrgUnit, Person, Role, UnitKind, committee_of, roles_of, subtree_filter
 from models.outbox import OutboxMessage
 
 ACTION_ATTEND = "observers.attend"
@@ -468,7 +468,7 @@ def _sync_rectifications(session: Session, obs: Observation, data: FormInput) ->
     session.expire(obs, ["rectifications"])
 
 
-def _rect_lines(rects: Iterable[Rectification]) -> str:
+def rect_lines(rects: Iterable[Rectification]) -> str:
     return "\n".join(
         strings.RECT_LINE.format(
             id=r.id, text=r.text, status=strings.RECT_STATUS_LABELS[r.status], due=strings.fmt_day(r.due_on)
@@ -498,7 +498,7 @@ def _notify_result(
     ).rstrip()
     if obs.outcome == Outcome.CORRECT:
         text += strings.RESULT_CORRECT.format(
-            deadline=strings.fmt_day(obs.correct_by), items=_rect_lines(obs.rectifications)
+            deadline=strings.fmt_day(obs.correct_by), items=rect_lines(obs.rectifications)
         )
     elif obs.outcome == Outcome.REOPEN:
         text += strings.RESULT_REOPEN.format(deadline=strings.fmt_day(obs.reopen_by))
@@ -674,7 +674,7 @@ def remind_rectifications(session: Session, *, now: datetime, cfg: ObserversConf
             sent += outbox.enqueue_to_people(
                 session,
                 secretaries,
-                Text(strings.RECT_DUE_TITLE + "\n" + strings.RECT_DUE_TEXT.format(items=_rect_lines(due))),
+                Text(strings.RECT_DUE_TITLE + "\n" + strings.RECT_DUE_TEXT.format(items=rect_lines(due))),
                 dedup_key=f"observers:rect_due:{branch_id}:{today:%Y%m%d}",
                 now=now,
             )
@@ -686,7 +686,7 @@ def remind_rectifications(session: Session, *, now: datetime, cfg: ObserversConf
                 Text(
                     strings.RECT_OVERDUE_TITLE.format(branch=branch.name)
                     + "\n"
-                    + strings.RECT_OVERDUE_TEXT.format(items=_rect_lines([r]))
+                    + strings.RECT_OVERDUE_TEXT.format(items=rect_lines([r]))
                 ),
                 dedup_key=f"observers:rect_overdue:{r.id}:{r.reopen_count}:w{week}",
                 now=now,
@@ -1055,3 +1055,66 @@ def severe_outcomes(
     for b, outcome, n in session.execute(stmt):
         acc[b][0 if outcome == Outcome.STOP else 1] += n
     return {b: SevereOutcomes(*v) for b, v in acc.items()}
+
+
+# ---- who sees whose record
+
+ADMIN_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER, Role.ORG_STAFF})
+
+
+def stats_scope(session: Session, person: Person | None) -> tuple[list[int], bool]:
+    """(observer ids, is_admin): a committee's leaders and 组织部 see the observers of their subtree's
+    branches; an observer sees their own record; anyone else is refused."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND)
+    admin_units: list[OrgUnit | None] = []
+    for ra in roles_of(session, person.id):
+        if ra.role not in ADMIN_ROLES:
+            continue
+        if ra.org_unit_id is None:
+            admin_units.append(None)
+        else:
+            unit = session.get(OrgUnit, ra.org_unit_id)
+            if unit.kind == UnitKind.COMMITTEE:
+                admin_units.append(unit)
+    if admin_units:
+        stmt = select(ObserverAssignment.observer_id).distinct()
+        if None not in admin_units:
+            clauses = [subtree_filter(u) for u in admin_units]
+            stmt = stmt.join(OrgUnit, OrgUnit.id == ObserverAssignment.branch_id).where(or_(*clauses))
+        return sorted(set(session.scalars(stmt))), True
+    if session.scalar(select(func.count()).where(ObserverAssignment.observer_id == person.id)):
+        return [person.id], False
+    raise Refused(strings.NO_ROLE_STATS)
+
+
+def form_rows(session: Session, year: int, cfg: ObserversConfig, observer_ids: list[int]) -> list[dict]:
+    """Every form of the year by these observers, for the export's detail sheet."""
+    lo, hi = day_start_utc(date(year, 1, 1), cfg), day_start_utc(date(year + 1, 1, 1), cfg)
+    rows = session.execute(
+        select(Observation, Person.name, OrgUnit.name, Meeting.title)
+        .join(Person, Person.id == Observation.observer_id)
+        .join(OrgUnit, OrgUnit.id == Observation.branch_id)
+        .join(Meeting, Meeting.id == Observation.meeting_id)
+        .where(
+            Observation.observer_id.in_(observer_ids),
+            Observation.meeting_starts_at >= lo,
+            Observation.meeting_starts_at < hi,
+        )
+        .order_by(Observation.meeting_starts_at, Observation.id)
+    ).all()
+    return [
+        {
+            "observer": name,
+            "branch": branch,
+            "meeting": title,
+            "when": o.meeting_starts_at.astimezone(cfg.tz).replace(tzinfo=None),
+            "total": o.total,
+            "max_total": o.max_total,
+            "grade": o.grade,
+            "outcome": strings.OUTCOME_LABELS[o.outcome],
+            "submitted": o.submitted_at.astimezone(cfg.tz).replace(tzinfo=None),
+            "on_time": o.on_time,
+        }
+        for o, name, branch, title in rows
+    ]

@@ -1,0 +1,220 @@
+"""H5 pages of the observers feature: the 观察质量评价表 opened from the notice card, and the yearly
+record as .xlsx. All under /h5/observers.
+
+Wiring (the app factory), like the meetings pages::
+
+    from bot.web.observers import build_observers_router
+    app.include_router(build_observers_router(session_factory, app.state.identities, core_config))
+
+Identity works exactly as on the meetings pages, and shares their session: the page gets a platform
+auth code (DingTalk requestAuthCode; WeCom OAuth2 snsapi_base), POSTs it to /h5/observers/session,
+and the server exchanges it with the platform and sets the same signed, HttpOnly cookie the meetings
+pages use (bot.web.meetings.COOKIE), so a member identified on either is known on both. Identity
+never comes from the URL or a form field.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.context import CoreConfig
+from bot.core.errors import IdentityError
+from bot.web.meetings import COOKIE, DINGTALK_JSAPI, SESSION_PURPOSE, SESSION_TTL, TEMPLATES, platform_of
+from handlers.meetings import signin as signin_uc
+from handlers.meetings import strings as meeting_strings
+from handlers.observers import service, strings
+from handlers.observers.export import export_xlsx
+from handlers.observers.forms import ObserversConfig, Refused, get_config
+from models.base import utcnow
+from models.db import unit_of_work
+from models.org import Person, Platform, person_by_account
+
+logger = logging.getLogger(__name__)
+
+PREFIX = service.H5_PREFIX
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def build_observers_router(
+    session_factory: sessionmaker[Session],
+    identities: Mapping[str, Any],
+    core: CoreConfig,
+    *,
+    cfg: ObserversConfig | None = None,
+    dingtalk_jsapi_url: str = DINGTALK_JSAPI,
+    clock: Callable[[], datetime] = utcnow,
+) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    secret = core.secret_key
+    secure_cookie = core.public_base_url.startswith("https://")
+
+    def config() -> ObserversConfig:
+        return cfg or get_config(core.tz)
+
+    # ---- identity (the meetings pages' cookie and token helpers)
+
+    def session_person(request: Request, session: Session) -> Person | None:
+        token = request.cookies.get(COOKIE, "")
+        try:
+            pid = int(token.split(".")[0])
+        except ValueError:
+            return None
+        outcome = signin_uc.check_token(
+            secret, token, pid, clock(), grace=timedelta(0), purpose=SESSION_PURPOSE
+        )
+        if outcome != signin_uc.SigninOutcome.OK:
+            return None
+        return session.get(Person, pid)
+
+    def page(request: Request, name: str, **context) -> HTMLResponse:
+        ident = identities.get("dingtalk")
+        base = {
+            "request": request,
+            "prefix": PREFIX,
+            "platform": platform_of(request.headers.get("user-agent", "")),
+            "dingtalk_jsapi_url": dingtalk_jsapi_url,
+            "dingtalk_corp_id": getattr(ident, "corp_id", ""),
+            "s": meeting_strings,
+            "o": strings,
+        }
+        return TEMPLATES.TemplateResponse(request, name, {**base, **context})
+
+    def message_page(request: Request, title: str, text: str, status: int = 200) -> HTMLResponse:
+        resp = page(request, "meetings/message.html", title=title, text=text, ok=False)
+        resp.status_code = status
+        return resp
+
+    @router.post("/session")
+    def open_session(payload: dict = Body(...)):
+        """Exchange a platform auth code for the shared H5 session cookie."""
+        platform, code = str(payload.get("platform", "")), str(payload.get("code", ""))
+        ident = identities.get(platform)
+        if ident is None or not code:
+            return JSONResponse({"error": "unknown platform or missing code"}, status_code=400)
+        try:
+            account = ident.user_for_code(code)
+        except IdentityError as exc:
+            logger.info("H5 identity exchange refused on %s: %s", platform, exc)
+            title, text = meeting_strings.SIGNIN_IDENTITY_FAILED
+            return JSONResponse({"error": "identity", "title": title, "message": text}, status_code=401)
+        with unit_of_work(session_factory) as session:
+            person = person_by_account(session, Platform(platform), ident.corp_id, account)
+            if person is None:
+                title, text = meeting_strings.SIGNIN_PAGE[signin_uc.SigninOutcome.NOT_MEMBER]
+                return JSONResponse({"error": "not_member", "title": title, "message": text}, status_code=403)
+            token = signin_uc.make_token(secret, person.id, clock() + SESSION_TTL, SESSION_PURPOSE)
+            resp = JSONResponse({"ok": True, "name": person.name})
+        resp.set_cookie(
+            COOKIE,
+            token,
+            max_age=int(SESSION_TTL.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookie,
+        )
+        return resp
+
+    @router.get("/auth/wecom")
+    def wecom_authorize(next: str = ""):
+        ident = identities.get("wecom")
+        if ident is None or not next.startswith(PREFIX + "/"):
+            return JSONResponse({"error": "wecom not configured or bad next"}, status_code=400)
+        return RedirectResponse(
+            ident.authorize_url(core.public_base_url.rstrip("/") + next, "zhibu"), status_code=302
+        )
+
+    # ---- the evaluation form
+
+    def _values(ctx: service.FormContext) -> dict[str, str]:
+        obs = ctx.existing
+        if obs is None:
+            return {}
+        values = {"comment": obs.comment, "outcome": obs.outcome.value}
+        for item in obs.items:
+            values[f"score_{item['key']}"] = str(item["score"])
+            values[f"comment_{item['key']}"] = item.get("comment", "")
+        if obs.correct_by:
+            values["correct_by"] = obs.correct_by.isoformat()
+        values["issues"] = "\n".join(r.text for r in obs.rectifications)
+        return values
+
+    @router.get("/{meeting_id}/form")
+    def form_page(request: Request, meeting_id: int):
+        c = config()
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return page(request, "meetings/identify.html")
+            try:
+                ctx = service.open_form(session, person, meeting_id, now=clock(), cfg=c)
+            except Refused as exc:
+                return message_page(request, strings.H5_REFUSED, str(exc), status=403)
+            deadline = strings.fmt_day(ctx.deadline)
+            context = {
+                "meeting_id": meeting_id,
+                "branch": ctx.branch.name,
+                "meeting_title": ctx.meeting.title,
+                "when": strings.fmt_when(ctx.meeting.starts_at, c.tz),
+                "place": ctx.meeting.place,
+                "form_name": c.form.name,
+                "items": c.form.items,
+                "outcomes": [(o.value, label) for o, label in strings.OUTCOME_LABELS.items()],
+                "values": _values(ctx),
+                "note": (strings.H5_EDITING if ctx.existing else strings.H5_DEADLINE_NOTE).format(
+                    days=c.submit_days, deadline=deadline
+                ),
+            }
+        return page(request, "observers/form.html", **context)
+
+    @router.post("/{meeting_id}/form")
+    def form_submit(request: Request, meeting_id: int, payload: dict = Body(...)):
+        c = config()
+        try:
+            # A refusal leaves the block by raising, so the unit of work rolls back: nothing is saved.
+            with unit_of_work(session_factory) as session:
+                person = session_person(request, session)
+                if person is None:
+                    return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
+                obs = service.submit_observation(session, person, meeting_id, payload, now=clock(), cfg=c)
+                message = strings.FORM_SAVED.format(
+                    total=obs.total,
+                    max_total=obs.max_total,
+                    grade=obs.grade,
+                    outcome=strings.OUTCOME_LABELS[obs.outcome],
+                    days=c.submit_days,
+                )
+        except Refused as exc:
+            return JSONResponse({"error": str(exc), "fields": list(exc.fields)}, status_code=400)
+        return {"ok": True, "message": message}
+
+    # ---- the yearly record
+
+    @router.get("/export.xlsx")
+    def export(request: Request, year: int | None = None):
+        c = config()
+        now = clock()
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return page(request, "meetings/identify.html")
+            try:
+                ids, admin = service.stats_scope(session, person)
+            except Refused as exc:
+                return message_page(request, strings.H5_REFUSED, str(exc), status=403)
+            if not admin:
+                return message_page(request, strings.H5_REFUSED, strings.H5_EXPORT_DENIED, status=403)
+            year = year or now.astimezone(c.tz).year
+            data = export_xlsx(session, year, now=now, cfg=c, observer_ids=ids)
+        filename = f"observers-{year}.xlsx"
+        return Response(
+            data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+    return router

@@ -1,0 +1,183 @@
+"""Chat commands and card actions of the observers feature. Thin: parse, call a use case, answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from sqlalchemy import func, select
+
+from bot.core.context import HandlerContext
+from bot.core.messages import Button, Markdown, Text
+from bot.core.router import Router
+from handlers.observers import service, strings
+from handlers.observers.forms import ObserversConfig, Refused, get_config
+from models.observers import ObserverAssignment
+
+router = Router("observers")
+
+_REF = re.compile(r"^#?\s*(\d+)\s*(.*)$", re.S)
+
+
+def cfg_of(ctx: HandlerContext) -> ObserversConfig:
+    return get_config(ctx.config.tz)
+
+
+def _is_observer(ctx: HandlerContext) -> bool:
+    if ctx.person is None:
+        return False
+    return bool(
+        ctx.session.scalar(
+            select(func.count()).where(
+                ObserverAssignment.observer_id == ctx.person.id, ObserverAssignment.active.is_(True)
+            )
+        )
+    )
+
+
+def _is_manager(ctx: HandlerContext) -> bool:
+    return any(r.role in cfg_of(ctx).manager_roles for r in ctx.roles)
+
+
+def _observer_or_admin(ctx: HandlerContext) -> bool:
+    return _is_observer(ctx) or any(r.role in service.ADMIN_ROLES for r in ctx.roles)
+
+
+def _refusals(fn: Callable) -> Callable:
+    """A refusal becomes the Chinese reply; nothing was written before it was raised."""
+
+    @wraps(fn)
+    def wrapper(ctx: HandlerContext, arg) -> None:
+        try:
+            fn(ctx, arg)
+        except Refused as exc:
+            ctx.reply(Text(str(exc)))
+
+    return wrapper
+
+
+def _ref(args: str, usage: str) -> tuple[int, str]:
+    m = _REF.match(args.strip())
+    if not m:
+        raise Refused(usage)
+    return int(m.group(1)), m.group(2).strip()
+
+
+def _param(params: dict[str, str], key: str, missing: str) -> int:
+    try:
+        return int(params.get(key, ""))
+    except ValueError:
+        raise Refused(missing) from None
+
+
+@router.command("我的支部", help=strings.HELP_MY_BRANCHES, audience=_is_observer)
+@_refusals
+def my_branches(ctx: HandlerContext, _args: str) -> None:
+    cfg = cfg_of(ctx)
+    parts = []
+    for b in service.my_branches(ctx.session, ctx.person, now=ctx.now, cfg=cfg):
+        head = strings.MY_BRANCH_LINE.format(
+            branch=b.branch.name, period=service.period_label(cfg), done=b.observed, required=b.required
+        )
+        lines = [
+            strings.MY_MEETING_LINE.format(
+                when=strings.fmt_when(m.starts_at, cfg.tz), title=m.title, place=m.place
+            )
+            for m in b.meetings
+        ] or [strings.MY_NO_MEETINGS]
+        parts.append(head + "\n\n" + "\n".join(lines))
+    ctx.reply(Markdown(title=strings.MY_BRANCHES_TITLE, text="\n\n".join(parts)))
+
+
+@router.command("观察统计", help=strings.HELP_STATS, audience=_observer_or_admin)
+@_refusals
+def stats(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    year = int(args) if args.strip().isdigit() and len(args.strip()) == 4 else ctx.local_now.year
+    ids, admin = service.stats_scope(ctx.session, ctx.person)
+    records = service.observer_records(ctx.session, year, now=ctx.now, cfg=cfg, observer_ids=ids)
+    lines = [
+        strings.STATS_LINE.format(
+            name=r.name,
+            branches=len(r.branches),
+            attended=r.attended,
+            forms=r.forms,
+            on_time=r.forms_on_time,
+            raised=r.issues_raised,
+            closed=r.issues_closed,
+            covered=r.periods_covered,
+            periods=r.periods,
+            rating=r.rating,
+        )
+        for r in records
+    ]
+    text = "\n\n".join(lines) or strings.STATS_EMPTY
+    title = strings.STATS_TITLE.format(year=year)
+    if admin:
+        url = f"{ctx.config.public_base_url.rstrip('/')}{service.H5_PREFIX}/export.xlsx?year={year}"
+        from bot.core.messages import Card
+
+        ctx.reply(Card(title=title, text=text, buttons=(Button(strings.STATS_EXPORT, url=url),)))
+    else:
+        ctx.reply(Markdown(title=title, text=text))
+
+
+@router.action(service.ACTION_ATTEND)
+@_refusals
+def attend(ctx: HandlerContext, params: dict[str, str]) -> None:
+    meeting_id = _param(params, "meeting", strings.NO_MEETING)
+    ctx.reply(Text(service.attend(ctx.session, ctx.person, meeting_id, now=ctx.now, cfg=cfg_of(ctx))))
+
+
+# Rectification
+
+
+@router.command(
+    "整改", help=strings.HELP_RECT_LIST, audience=lambda ctx: _is_manager(ctx) or _is_observer(ctx)
+)
+@_refusals
+def rect_list(ctx: HandlerContext, _args: str) -> None:
+    rects = service.open_rectifications(ctx.session, ctx.person, cfg=cfg_of(ctx))
+    text = service.rect_lines(rects) if rects else strings.RECT_LIST_EMPTY
+    ctx.reply(Markdown(title=strings.RECT_LIST_TITLE, text=text))
+
+
+@router.command("整改完成", help=strings.HELP_RECT_DONE, audience=_is_manager)
+@_refusals
+def rect_done(ctx: HandlerContext, args: str) -> None:
+    rect_id, note = _ref(args, strings.RECT_NOTE_REQUIRED.format(id="编号"))
+    rect = service.report_fixed(ctx.session, ctx.person, rect_id, note, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.RECT_REPORTED_REPLY.format(id=rect.id, text=rect.text)))
+
+
+@router.command("确认整改")
+@_refusals
+def rect_confirm_text(ctx: HandlerContext, args: str) -> None:
+    rect_id, _ = _ref(args, strings.NO_RECT.format(id="?"))
+    rect = service.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.RECT_CONFIRMED_REPLY.format(id=rect.id, text=rect.text)))
+
+
+@router.command("退回整改")
+@_refusals
+def rect_reopen_text(ctx: HandlerContext, args: str) -> None:
+    rect_id, reason = _ref(args, strings.RECT_REASON_REQUIRED.format(id="编号"))
+    rect = service.reopen_rect(ctx.session, ctx.person, rect_id, reason, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.RECT_REOPENED_REPLY.format(id=rect.id, text=rect.text)))
+
+
+@router.action(service.ACTION_RECT_CONFIRM)
+@_refusals
+def rect_confirm(ctx: HandlerContext, params: dict[str, str]) -> None:
+    rect_id = _param(params, "rect", strings.NO_RECT.format(id="?"))
+    rect = service.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.RECT_CONFIRMED_REPLY.format(id=rect.id, text=rect.text)))
+
+
+@router.action(service.ACTION_RECT_REOPEN)
+@_refusals
+def rect_reopen(ctx: HandlerContext, params: dict[str, str]) -> None:
+    ctx.reply(
+        Text(strings.RECT_REOPEN_PROMPT.format(id=_param(params, "rect", strings.NO_RECT.format(id="?"))))
+    )

@@ -77,7 +77,10 @@ def pending_card_parts(session: Session, branch: OrgUnit) -> tuple[str, str, tup
             how += strings.PENDING_PROXY.format(payer=payer)
         lines.append(
             strings.PENDING_LINE.format(
-                name=person.name, month=strings.ym(pay.month), amount=strings.yuan(pay.amount), how=how
+                name=person.name,
+                month=strings.ym(pay.month),
+                amount=strings.yuan(pay.amount or None),
+                how=how,
             )
         )
         if len(buttons) < MAX_CARD_BUTTONS:

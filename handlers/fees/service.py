@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COLLECTING_ROLES = (Role.FEE_COLLECTOR, Role.SECRETARY)
 COUNTS_AS_PAID = (PaymentStatus.REPORTED, PaymentStatus.CONFIRMED)
+VOLUNTARY_EXTRA_FLAG = Decimal("1000")
 
 
 class FeeError(Exception):
@@ -446,6 +447,11 @@ def record_payment(
     existing.status = PaymentStatus.REPORTED if own else PaymentStatus.CONFIRMED
     existing.confirmed_by_person_id = None if own or actor is None else actor.id
     existing.confirmed_at = None if own else now
+    # 第十一条: a voluntary one-off extra of 1000 元 or more goes entirely to the Centre; flag it.
+    extra = amount - (due.amount or Decimal("0"))
+    existing.note = (
+        strings.VOLUNTARY_EXTRA.format(extra=strings.yuan(extra)) if extra >= VOLUNTARY_EXTRA_FLAG else ""
+    )
     session.flush()
     return existing
 

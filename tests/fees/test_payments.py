@@ -149,3 +149,10 @@ def test_member_status(session, org):
     # tracked since Jan 2025, so the six-month 补交 window May–Nov minus October's payment
     assert status.unpaid_months == [date(2026, m, 1) for m in (5, 6, 7, 8, 9, 11)]
     assert status.total_due == Decimal("240.00")
+
+
+def test_a_voluntary_extra_of_1000_or_more_is_flagged(session, org):
+    big = service.record_payment(session, org.collector, org.alice, NOV, NOW, amount=Decimal("1040.00"))
+    assert big.note == "自愿多交 1000.00 元（一次性 1000 元以上，按规定全部上缴中央）"
+    small = service.record_payment(session, org.collector, org.bob, NOV, NOW, amount=Decimal("1059.99"))
+    assert small.note == ""  # 999.99 over the 60.00 owed

@@ -214,7 +214,12 @@ def _on_client_frame(sb: Sandbox, conn: StreamConnection, raw: str) -> None:
         fut.set_result(ack)
     hook = sb.ack_hooks.pop(mid, None)
     if hook is not None:
-        hook(ack)
+        try:
+            hook(ack)
+        except Exception as exc:  # noqa: BLE001 - a malformed ACK must not take the connection down
+            sb.frames.append(
+                {"dir": "in", "connectionId": conn.id, "messageId": mid, "hook_error": repr(exc)}
+            )
 
 
 def pick_connection(sb: Sandbox, kind: str, topic: str) -> StreamConnection | None:
@@ -400,11 +405,13 @@ def apply_card_ack(sb: Sandbox, card: Card, userid: str, ack: dict) -> None:
             response = json.loads(response)
     if not isinstance(response, dict):
         return
-    card_data = (response.get("cardData") or {}).get("cardParamMap")
+    card_data = response.get("cardData")
+    card_data = card_data.get("cardParamMap") if isinstance(card_data, dict) else None
     if isinstance(card_data, dict):
         card.params.update(card_data)
         card.updated_at = sb.clock.now()
-    for uid, private in (response.get("privateData") or {}).items():
+    private_data = response.get("privateData")
+    for uid, private in private_data.items() if isinstance(private_data, dict) else []:
         if isinstance(private, dict) and isinstance(private.get("cardParamMap"), dict):
             card.private.setdefault(uid, {}).update(private["cardParamMap"])
             card.updated_at = sb.clock.now()

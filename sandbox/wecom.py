@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sandbox import normalise
 from sandbox.common import read_body, sb_of, wecom_error
 from sandbox.state import AUTH_CODE_TTL, RESPONSE_CODE_TTL, Card, Sandbox, stable_id
-from sandbox.wecom_crypto import WeComCipher, WeComCryptoError, cdata, xml_fields
+from sandbox.wecom_crypto import WeComCipher, cdata, xml_fields
 
 router = APIRouter()
 
@@ -566,9 +566,19 @@ def _open_reply(sb: Sandbox, text: str, *, userid: str, card: Card | None) -> di
     try:
         plaintext = _cipher(sb).open_reply(stripped)
         fields = xml_fields(plaintext)
-    except (WeComCryptoError, Exception) as exc:  # noqa: BLE001 - any bad reply is reported, never raised
+    except Exception as exc:  # noqa: BLE001 - any bad reply is reported to the caller, never raised
         sb.counters["wecom_reply_errors"] += 1
         return {"error": str(exc), "raw": stripped[:2000]}
+    try:
+        _apply_reply(sb, fields, plaintext, userid=userid, card=card)
+    except (AttributeError, TypeError, KeyError) as exc:
+        sb.counters["wecom_reply_errors"] += 1
+        return {"xml": plaintext, "fields": fields, "error": f"unexpected reply shape: {exc}"}
+    return {"xml": plaintext, "fields": fields}
+
+
+def _apply_reply(sb: Sandbox, fields: dict, plaintext: str, *, userid: str, card: Card | None) -> None:
+    """What a passive reply does: a message to the member, or a relabelled card button."""
     msgtype = fields.get("MsgType", "")
     if msgtype == "update_button" and card is not None:
         name = (
@@ -610,7 +620,6 @@ def _open_reply(sb: Sandbox, text: str, *, userid: str, card: Card | None) -> di
                 "raw": {"path": "(passive reply)", "body": plaintext},
             }
         )
-    return {"xml": plaintext, "fields": fields}
 
 
 async def verify_url(sb: Sandbox, callback_url: str, timeout: float | None = None) -> dict:

@@ -168,6 +168,7 @@ class StubBot:
         self.messages = []
         self.delays: list[float] = []
         self.pages: list[str] = []
+        self.reply_override: bytes | None = None
         bot = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -202,6 +203,9 @@ class StubBot:
                              f"<CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[收到：{msg.content}]]></Content></xml>")  # fmt: skip
                 else:
                     reply = "<xml><MsgType><![CDATA[update_button]]></MsgType><Button><ReplaceName><![CDATA[已处理]]></ReplaceName></Button></xml>"
+                if bot.reply_override is not None:
+                    self._answer(bot.reply_override)
+                    return
                 self._answer(bot.crypto.encrypt_message(reply, q["nonce"], q["timestamp"]).encode())
 
             def _answer(self, data: bytes):

@@ -244,3 +244,21 @@ def test_an_event_answered_later_is_pushed_again(sandbox, stream_client_factory)
     wait_connected(sandbox)
     result = sandbox.push_event("chat_update_title", {"chatId": "c1"}, wait=2)
     assert result["attempts"] == 2 and result["ack"]["data"] == {"status": "SUCCESS"}
+
+
+def test_a_malformed_card_ack_does_not_break_the_connection(sandbox, stream_client_factory):
+    class OddAck(dingtalk_stream.CallbackHandler):
+        async def process(self, callback):
+            return AckMessage.STATUS_OK, {"cardData": "not an object", "privateData": ["nor", "this"]}
+
+    bot = EchoBot()
+    runner = stream_client_factory(
+        {ChatbotMessage.TOPIC: bot, dingtalk_stream.Card_Callback_Router_Topic: OddAck()}
+    )
+    wait_connected(sandbox)
+    incoming = dingtalk_stream.chatbot.reply_specified_single_chat("wangwu", "王五")
+    card_id = CardReplier(runner.client, incoming).create_and_send_card("t", {"title": "通知"})
+    assert sandbox.push_card_action(card_id, "wangwu")["ack"]["code"] == 200
+    assert sandbox.card(card_id)["params"] == {"title": "通知"}
+    sandbox.push_dingtalk_message("wangwu", "还连着吗")
+    assert bot.received[-1].text.content == "还连着吗"

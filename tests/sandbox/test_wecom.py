@@ -222,3 +222,16 @@ def test_an_unreachable_callback_is_tried_four_times(sandbox):
     result = sandbox.deliver_wecom("zhaoliu", "有人吗", callback_url="http://127.0.0.1:9/none", timeout=0.3)
     assert result["delivered"] is False and result["attempts"] == 4
     assert sandbox.counters()["wecom_callback_failures"] == 1
+
+
+def test_a_badly_signed_passive_reply_is_reported(sandbox, stub_bot):
+    stub_bot.reply_override = (
+        b"<xml><Encrypt><![CDATA[abcd]]></Encrypt><MsgSignature><![CDATA[forged]]></MsgSignature>"
+        b"<TimeStamp>1</TimeStamp><Nonce><![CDATA[n]]></Nonce></xml>"
+    )
+    result = sandbox.deliver_wecom("wangwu", "你好")
+    assert result["delivered"] and "signature" in result["reply"]["error"]
+    assert sandbox.counters()["wecom_reply_errors"] == 1
+    assert sandbox.outbox() == []  # nothing the member would see
+    stub_bot.reply_override = b"success"  # WeCom's "no reply"
+    assert sandbox.deliver_wecom("wangwu", "再试")["reply"] is None

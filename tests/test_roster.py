@@ -423,3 +423,39 @@ def test_export_writes_roles_in_the_notation_the_import_reads(session, tmp_path)
     assert rows["黄建华"][T.COMMITTEE] == "" and rows["黄建华"][T.ROLES] == "组织部"
     assert rows["王建国"][T.DINGTALK] == "wangjianguo01" and rows["刘桂兰"][T.WECOM] == ""
     assert structure_warnings(session, set()) == []
+
+
+def test_a_unit_cannot_change_kind_and_unreadable_files_are_named(cli_db, tmp_path):
+    env, factory = cli_db
+    path = tmp_path / "r.csv"
+    write_roster(path, people(3))
+    assert cli(env, "import", str(path)).exit_code == 0
+    # 东风村党支部 exists as a 党支部; here it is used as a 党总支, and in another row as both.
+    write_roster(
+        path,
+        people(1, start=10, **{T.GENERAL_BRANCH: "东风村党支部", T.BRANCH: "第一党支部"})
+        + people(1, start=11, **{T.BRANCH: "河口村党支部", T.GROUP: "一组"})
+        + people(1, start=12, **{T.GENERAL_BRANCH: "河口村党支部", T.BRANCH: "第二党支部"}),
+    )
+    result = cli(env, "import", str(path))
+    assert result.exit_code == 1
+    assert (
+        "第2行「党总支」：「城关镇党委/东风村党支部」在系统中是党支部，这里却作为党总支填写。"
+        in result.output
+    )
+    assert (
+        "第4行「党总支」：「城关镇党委/河口村党支部」在第3行是党支部，这里却作为党总支填写。" in result.output
+    )
+    with factory() as s:
+        assert counts(s)["person"] == 3
+
+    old = tmp_path / "旧版.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    result = cli(env, "import", str(old))
+    assert result.exit_code != 0 and "另存为 .xlsx" in result.output
+    result = cli(env, "import", str(tmp_path / "没有.xlsx"))
+    assert result.exit_code != 0 and "找不到文件" in result.output
+    broken = tmp_path / "坏.xlsx"
+    broken.write_bytes(b"not a zip")
+    result = cli(env, "import", str(broken))
+    assert result.exit_code != 0 and "无法读取文件" in result.output

@@ -681,4 +681,8 @@ async def open_link(request: Request):
         resp.set_cookie("sandbox_user", user, samesite="lax")
         if platform in ("dingtalk", "wecom"):
             resp.set_cookie(f"sandbox_{platform}_user", user, samesite="lax")
+    if platform in ("dingtalk", "wecom"):
+        # An ordinary browser's User-Agent names neither client; a page in demo mode may read this instead
+        # (cookies ignore the port, so the bot's pages on 127.0.0.1 see it too).
+        resp.set_cookie("sandbox_platform", platform, samesite="lax")
     return resp

@@ -195,6 +195,7 @@
     state.lastRender = "";
     document.cookie = "sandbox_user=" + encodeURIComponent(uid) + "; path=/; SameSite=Lax";
     document.cookie = "sandbox_" + state.platform + "_user=" + encodeURIComponent(uid) + "; path=/; SameSite=Lax";
+    document.cookie = "sandbox_platform=" + state.platform + "; path=/; SameSite=Lax";
     renderPeople();
     renderHead();
     refreshComposer();

@@ -75,5 +75,6 @@ def test_open_link_remembers_who_is_browsing(sandbox):
                      params={"platform": "wecom", "user": "zhaoliu", "url": "http://127.0.0.1:9/h5"})  # fmt: skip
     assert resp.status_code == 302 and resp.headers["location"] == "http://127.0.0.1:9/h5"
     assert resp.cookies["sandbox_wecom_user"] == "zhaoliu" and resp.cookies["sandbox_user"] == "zhaoliu"
+    assert resp.cookies["sandbox_platform"] == "wecom"
     bad = httpx.get(f"{sandbox.url}/_sandbox/open", params={"url": "javascript:alert(1)"})
     assert bad.status_code == 400

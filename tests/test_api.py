@@ -319,6 +319,10 @@ def test_units_filters(client, org, make_token):
     token = make_token(None)
     r = client.get("/api/v1/units", params={"kind": "branch"}, headers=auth(token)).json()
     assert sorted(u["id"] for u in r["items"]) == sorted([org.b1, org.b2, org.b3])
+    # Counts stay right for a page whose units sit under different committees.
+    assert {u["id"]: u["counts"]["members"] for u in r["items"]} == {org.b1: 2, org.b2: 1, org.b3: 1}
+    r = client.get("/api/v1/units", params={"parent_id": org.gb}, headers=auth(make_token(org.gb))).json()
+    assert [(u["id"], u["counts"]["members"]) for u in r["items"]] == [(org.b2, 1)]
     r = client.get("/api/v1/units", params={"parent_id": org.c1}, headers=auth(token)).json()
     assert [u["id"] for u in r["items"]] == [org.b1, org.gb]
     one = client.get(f"/api/v1/units/{org.b2}", headers=auth(token)).json()

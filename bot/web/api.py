@@ -31,6 +31,7 @@ authentication, the per-request transaction, the unknown-parameter check and the
 then cover it automatically.
 """
 
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -309,14 +310,18 @@ def _unit_counts(session: Session, units: list[OrgUnit]) -> dict[int, UnitCounts
     """Member counts over each unit's subtree, from one grouped query per branch, summed up the paths."""
     if not units:
         return {}
-    prefixes = {u.path for u in units}
-    Branch = OrgUnit
-    per_branch = session.execute(
-        select(Branch.path, Person.status, func.count(Person.id))
-        .join(Person, Person.branch_id == Branch.id)
-        .where(Person.active.is_(True), or_(*(Branch.path.startswith(p) for p in _minimal(prefixes))))
-        .group_by(Branch.path, Person.status)
-    ).all()
+    # One LIKE on the units' common ancestor: an OR of many prefixes costs far more than counting a
+    # whole county's branches (SQLite: 200 prefixes ~1 s, the whole county ~50 ms).
+    common = _common_ancestor_path([u.path for u in units])
+    stmt = (
+        select(OrgUnit.path, Person.status, func.count(Person.id))
+        .join(Person, Person.branch_id == OrgUnit.id)
+        .where(Person.active.is_(True))
+        .group_by(OrgUnit.path, Person.status)
+    )
+    if common != "/":
+        stmt = stmt.where(OrgUnit.path.startswith(common))
+    per_branch = session.execute(stmt).all()
     members: dict[str, int] = defaultdict(int)
     probationary: dict[str, int] = defaultdict(int)
     for path, status, n in per_branch:
@@ -344,13 +349,10 @@ def _unit_counts(session: Session, units: list[OrgUnit]) -> dict[int, UnitCounts
     }
 
 
-def _minimal(prefixes: set[str]) -> list[str]:
-    """Drop prefixes already covered by a shorter one, to keep the OR short."""
-    kept: list[str] = []
-    for p in sorted(prefixes, key=len):
-        if not any(p.startswith(k) for k in kept):
-            kept.append(p)
-    return kept
+def _common_ancestor_path(paths: list[str]) -> str:
+    """The deepest path every one of `paths` lies under ("/3/17/" and "/3/18/" give "/3/")."""
+    prefix = os.path.commonprefix(paths)
+    return prefix[: prefix.rfind("/") + 1] or "/"
 
 
 def _unit_out(unit: OrgUnit, counts: UnitCounts) -> UnitOut:

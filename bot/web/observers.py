@@ -4,7 +4,9 @@ record as .xlsx. All under /h5/observers.
 Wiring (the app factory), like the meetings pages::
 
     from bot.web.observers import build_observers_router
-    app.include_router(build_observers_router(session_factory, app.state.identities, core_config))
+    app.include_router(build_observers_router(session_factory, app.state.identities, clock=clock))
+
+``core`` (tz, public URL, secret key) defaults to the settings'; tests pass their own.
 
 Identity works exactly as on the meetings pages, and shares their session: the page gets a platform
 auth code (DingTalk requestAuthCode; WeCom OAuth2 snsapi_base), POSTs it to /h5/observers/session,
@@ -45,12 +47,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def build_observers_router(
     session_factory: sessionmaker[Session],
     identities: Mapping[str, Any],
-    core: CoreConfig,
+    core: CoreConfig | None = None,
     *,
     cfg: ObserversConfig | None = None,
     dingtalk_jsapi_url: str = DINGTALK_JSAPI,
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
+    if core is None:  # the app factory: tz, public URL and secret key from the settings
+        from config.settings import get_settings
+
+        s = get_settings()
+        core = CoreConfig(
+            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
+        )
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     secret = core.secret_key
     secure_cookie = core.public_base_url.startswith("https://")

@@ -40,6 +40,9 @@ def create_app(
     from bot.web.api import build_api_router
 
     app.include_router(build_api_router(session_factory, clock=clock))
+    from bot.web.monthly import build_monthly_router
+
+    app.include_router(build_monthly_router(session_factory, app.state.identities, clock=clock))
     from bot.web.observers import build_observers_router
 
     app.include_router(build_observers_router(session_factory, app.state.identities, clock=clock))

@@ -102,7 +102,7 @@ class MonthlyConfig:
     member_lookback_months: int = 6
     # Schedules (crontab in the configured zone).
     digest_cron: str = "0 9 1 * *"
-    todo_cron: str = "30 8 * * 1"
+    todo_cron: str = "30 8 * * mon"  # a name: APScheduler 3 counts weekdays from Monday = 0
     todo_plan_days: int = 7  # list the plan when its deadline is this close (or passed)
     branch_manager_roles: frozenset[Role] = frozenset({Role.SECRETARY})
     committee_leader_roles: frozenset[Role] = frozenset(

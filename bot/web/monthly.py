@@ -1,0 +1,188 @@
+"""The monthly digest on the web: /h5/monthly/{unit}/{YYYY-MM} (the page) and …/chart.png (the image).
+
+Wiring (the app factory)::
+
+    from bot.web.monthly import build_monthly_router
+    app.include_router(build_monthly_router(session_factory, app.state.identities, core_config))
+
+(create_app includes it with core_config=None: tz, public URL and secret key come from the settings.)
+
+The page uses the same login-free identity as the meetings pages (a platform auth code exchanged
+for the signed session cookie, shared by both), and shows only what the person's roles allow: a
+branch secretary their own branch, committee leaders their committee and its branches, 组织部 staff
+everything under their unit. The chart is fetched by the chat platform without a cookie, so its URL
+carries a signed token for that unit and month (handlers.monthly.digest.chart_url).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.context import CoreConfig
+from bot.core.errors import IdentityError
+from bot.web.meetings import COOKIE, DINGTALK_JSAPI, SESSION_PURPOSE, SESSION_TTL, TEMPLATES, platform_of
+from handlers.meetings import signin as tokens
+from handlers.meetings import strings as h5_strings
+from handlers.meetings.types import get_config as meetings_config
+from handlers.monthly import digest, strings
+from handlers.monthly.chart import NoCJKFont
+from handlers.monthly.config import MonthlyConfig, get_config
+from handlers.monthly.service import parse_period
+from models.base import utcnow
+from models.db import unit_of_work
+from models.org import Person, Platform, person_by_account
+
+logger = logging.getLogger(__name__)
+
+PREFIX = digest.H5_PREFIX
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def markdown_html(text: str) -> str:
+    """The digest's small markdown (paragraphs, **bold**, "- " lists) as HTML, escaped first."""
+    out = []
+    for block in text.split("\n\n"):
+        lines = [_BOLD.sub(r"<b>\1</b>", html.escape(line)) for line in block.split("\n")]
+        if all(line.startswith("- ") for line in lines):
+            out.append("<ul>" + "".join(f"<li>{line[2:]}</li>" for line in lines) + "</ul>")
+        else:
+            out.append("<p>" + "<br>".join(lines) + "</p>")
+    return "\n".join(out)
+
+
+def build_monthly_router(
+    session_factory: sessionmaker[Session],
+    identities: Mapping[str, Any],
+    core: CoreConfig | None = None,
+    *,
+    mcfg: MonthlyConfig | None = None,
+    dingtalk_jsapi_url: str = DINGTALK_JSAPI,
+    clock: Callable[[], datetime] = utcnow,
+) -> APIRouter:
+    if core is None:  # the app factory: tz, public URL and secret key from the settings
+        from config.settings import get_settings
+
+        s = get_settings()
+        core = CoreConfig(
+            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
+        )
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    secret = core.secret_key
+
+    def cfg() -> MonthlyConfig:
+        return mcfg or get_config()
+
+    def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+        ident = identities.get("dingtalk")
+        base = {
+            "request": request,
+            "prefix": PREFIX,
+            "platform": platform_of(request.headers.get("user-agent", "")),
+            "dingtalk_jsapi_url": dingtalk_jsapi_url,
+            "dingtalk_corp_id": getattr(ident, "corp_id", ""),
+            "s": h5_strings,
+        }
+        resp = TEMPLATES.TemplateResponse(request, name, {**base, **context})
+        resp.status_code = status
+        return resp
+
+    def message(request: Request, text: str, status: int) -> HTMLResponse:
+        return page(request, "meetings/message.html", status, title=strings.WEB_TITLE, text=text, ok=False)
+
+    def session_person(request: Request, session: Session) -> Person | None:
+        token = request.cookies.get(COOKIE, "")
+        try:
+            pid = int(token.split(".")[0])
+        except ValueError:
+            return None
+        outcome = tokens.check_token(secret, token, pid, clock(), grace=timedelta(0), purpose=SESSION_PURPOSE)
+        return session.get(Person, pid) if outcome == tokens.SigninOutcome.OK else None
+
+    @router.post("/session")
+    def open_session(payload: dict = Body(...)):
+        """The same exchange as the meetings pages: a platform auth code for the shared session cookie."""
+        platform, code = str(payload.get("platform", "")), str(payload.get("code", ""))
+        ident = identities.get(platform)
+        if ident is None or not code:
+            return JSONResponse({"error": "unknown platform or missing code"}, status_code=400)
+        try:
+            account = ident.user_for_code(code)
+        except IdentityError as exc:
+            logger.info("monthly page identity exchange refused on %s: %s", platform, exc)
+            title, text = h5_strings.SIGNIN_IDENTITY_FAILED
+            return JSONResponse({"error": "identity", "title": title, "message": text}, status_code=401)
+        with unit_of_work(session_factory) as session:
+            person = person_by_account(session, Platform(platform), ident.corp_id, account)
+            if person is None:
+                return JSONResponse({"error": "not_member", "title": strings.WEB_TITLE,
+                                     "message": strings.NOT_BOUND}, status_code=403)  # fmt: skip
+            token = tokens.make_token(secret, person.id, clock() + SESSION_TTL, SESSION_PURPOSE)
+            resp = JSONResponse({"ok": True, "name": person.name})
+        resp.set_cookie(COOKIE, token, max_age=int(SESSION_TTL.total_seconds()), httponly=True, samesite="lax",
+                        secure=core.public_base_url.startswith("https://"), path="/")  # fmt: skip
+        return resp
+
+    @router.get("/auth/wecom")
+    def wecom_authorize(next: str = ""):
+        ident = identities.get("wecom")
+        if ident is None or not next.startswith(PREFIX + "/"):
+            return JSONResponse({"error": "wecom not configured or bad next"}, status_code=400)
+        return RedirectResponse(
+            ident.authorize_url(core.public_base_url.rstrip("/") + next, "zhibu"), status_code=302
+        )
+
+    @router.get("/{unit_id}/{month}/chart.png")
+    def chart_png(unit_id: int, month: str, t: str = ""):
+        try:
+            m = parse_period(month)
+        except ValueError:
+            return JSONResponse({"error": "bad month, expected YYYY-MM"}, status_code=400)
+        outcome = tokens.check_token(
+            secret, t, unit_id, clock(), grace=timedelta(0), purpose=digest.chart_purpose(m)
+        )
+        if outcome != tokens.SigninOutcome.OK:
+            return JSONResponse({"error": "bad or expired token"}, status_code=403)
+        with session_factory() as session:
+            data = digest.load(session, m, meetings_config(core.tz), with_details=False)
+            if not digest.available(data, unit_id):
+                return JSONResponse({"error": "no scores for this unit and month"}, status_code=404)
+            try:
+                png = digest.chart_for(data, unit_id, cfg().chart_max_bars)
+            except NoCJKFont as exc:
+                logger.error("monthly chart: %s", exc)
+                return JSONResponse({"error": str(exc)}, status_code=503)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    @router.get("/{unit_id}/{month}")
+    def view(request: Request, unit_id: int, month: str):
+        try:
+            m = parse_period(month)
+        except ValueError:
+            return message(request, strings.WEB_BAD_MONTH, 400)
+        with session_factory() as session:
+            person = session_person(request, session)
+            if person is None:
+                return page(request, "meetings/identify.html")
+            data = digest.load(session, m, meetings_config(core.tz))
+            if not digest.can_view(session, person.id, unit_id, cfg(), data.units):
+                return message(request, strings.WEB_FORBIDDEN, 403)
+            if not digest.available(data, unit_id):
+                return message(request, strings.WEB_NOT_FOUND, 404)
+            title = strings.DIGEST_TITLE.format(
+                month=strings.fmt_month(m), unit=digest.unit_name(data, unit_id)
+            )
+            body = markdown_html(digest.text_for(data, unit_id))
+            chart = digest.chart_url("", secret, unit_id, m, clock())  # same host: a relative URL
+            viewer = person.name
+        return page(request, "monthly/view.html", title=title, body=body, chart=chart, viewer=viewer)
+
+    return router

@@ -1,0 +1,192 @@
+"""The digest per role (a secretary never sees another branch), the web view and its chart, and Chinese in the PNG."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from matplotlib import font_manager
+from PIL import Image
+
+from bot.core.context import CoreConfig
+from bot.web.meetings import COOKIE, SESSION_PURPOSE
+from bot.web.monthly import build_monthly_router
+from handlers.meetings.signin import make_token
+from handlers.monthly import chart, service
+from handlers.monthly.config import MonthlyConfig
+from handlers.monthly.observers_bridge import ObserverSummary
+from models.meetings import MeetingType
+from tests.monthly.conftest import BASE, CFG, QUARTER, SECRET, comply, outbox, run_at
+
+SEP = date(2026, 9, 1)
+
+
+@pytest.fixture
+def september(session, county, observers):
+    comply(session, county, county.b1, SEP, QUARTER)
+    comply(
+        session,
+        county,
+        county.b2,
+        SEP,
+        (MeetingType.THEME_DAY, MeetingType.PARTY_LECTURE),
+        absent=("党员2乙",),
+    )
+    comply(session, county, county.b3, SEP, QUARTER)
+    comply(session, county, county.b4, SEP, QUARTER)
+    observers[county.b3.id] = ObserverSummary(quality=0.6, observations=1, stops=1, grades=["C"])
+    session.commit()
+    service.run_month(session, SEP, now=run_at(SEP), send=True, base_url=BASE, secret=SECRET,
+                      mcfg=MonthlyConfig(), cfg=CFG)  # fmt: skip
+    session.commit()
+    return county
+
+
+def _cards(session, county, key):
+    """person name → card payload, for the digests."""
+    by_id = {p.id: p.name for p in county.people.values()}
+    return {
+        by_id[m.person_id]: m.payload
+        for m in outbox(session, "monthly:digest:")
+        if m.person_id in by_id and key(m)
+    }
+
+
+def test_digest_per_role(session, september):
+    county = september
+    digests = outbox(session, "monthly:digest:")
+    per_person: dict[int, list] = {}
+    for m in digests:
+        per_person.setdefault(m.person_id, []).append(m)
+    assert all(len(v) == 1 for v in per_person.values())  # one card per person
+    names = {p.id: p.name for p in county.people.values()}
+    got = {names[pid]: v[0].payload for pid, v in per_person.items()}
+    assert set(got) == {"书记1", "书记2", "书记3", "书记4", "党委书记1", "党委副书记1", "组织委员1",
+                        "党委书记2", "党委副书记2", "组织委员2", "组织部小刘"}  # fmt: skip
+    b2 = got["书记2"]
+    assert b2["title"] == "【2026年9月月度通报】东门社区党支部"
+    assert "党员2乙" in b2["text"] and "支部党员大会 0/1" in b2["text"] and "列为落后" in b2["text"]
+    assert b2["image_url"].startswith(f"{BASE}/h5/monthly/{county.b2.id}/2026-09/chart.png?t=")
+    assert b2["buttons"][0]["url"] == f"{BASE}/h5/monthly/{county.b2.id}/2026-09"
+    # A secretary's card is about their branch only.
+    for other in ("城关社区", "河西村", "河东村"):
+        assert other not in b2["text"] + b2["title"]
+    assert "党员2乙" not in got["书记1"]["text"]
+    assert "叫停1次" in got["书记3"]["text"] and "1次观察" in got["书记3"]["text"]
+    # Committee leaders: their branches' ranking, laggards and totals, nothing of the other committee.
+    c1 = got["组织委员1"]
+    assert "东门社区党支部（82.2分）" in c1["text"] and "城关社区党支部 100" in c1["text"]
+    assert "河西村" not in c1["text"]
+    assert got["党委书记1"]["text"] == c1["text"]
+    # 组织部: all committees.
+    org = got["组织部小刘"]
+    assert (
+        "城关镇党委" in org["text"]
+        and "河西乡党委" in org["text"]
+        and "落后党委**：城关镇党委" in org["text"]
+    )
+
+
+def test_digest_is_sent_once(session, september):
+    before = len(outbox(session))
+    service.run_month(session, SEP, now=run_at(SEP) + timedelta(hours=1), send=True, base_url=BASE, secret=SECRET,
+                      mcfg=MonthlyConfig(), cfg=CFG)  # fmt: skip
+    session.commit()
+    assert len(outbox(session)) == before
+
+
+def _client(session_factory, now) -> TestClient:
+    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET)
+    app = FastAPI()
+    app.include_router(build_monthly_router(session_factory, {}, core, clock=lambda: now))
+    return TestClient(app)
+
+
+def _login(client: TestClient, person, now):
+    client.cookies.set(COOKIE, make_token(SECRET, person.id, now + timedelta(hours=1), SESSION_PURPOSE))
+
+
+def test_web_view_is_scoped_by_role(session_factory, session, september):
+    county = september
+    now = run_at(SEP) + timedelta(days=1)
+    client = _client(session_factory, now)
+    # Without a session: the identify page (login-free: a platform auth code), no data.
+    r = client.get(f"/h5/monthly/{county.b1.id}/2026-09")
+    assert r.status_code == 200 and "城关社区" not in r.text
+    _login(client, county.people["sec1"], now)
+    r = client.get(f"/h5/monthly/{county.b1.id}/2026-09")
+    assert r.status_code == 200 and "城关社区党支部" in r.text and "chart.png?t=" in r.text
+    for unit in (county.b2, county.b3, county.c1):
+        assert client.get(f"/h5/monthly/{unit.id}/2026-09").status_code == 403
+    assert client.get("/h5/monthly/0/2026-09").status_code == 403
+    assert client.get(f"/h5/monthly/{county.b1.id}/2026-13").status_code == 400
+    _login(client, county.people["c1org"], now)
+    assert client.get(f"/h5/monthly/{county.b2.id}/2026-09").status_code == 200
+    assert client.get(f"/h5/monthly/{county.c1.id}/2026-09").status_code == 200
+    assert client.get(f"/h5/monthly/{county.b3.id}/2026-09").status_code == 403
+    _login(client, county.people["staff"], now)
+    r = client.get("/h5/monthly/0/2026-09")
+    assert r.status_code == 200 and "河西乡党委" in r.text
+
+
+def test_chart_url_needs_its_token(session_factory, session, september):
+    county = september
+    now = run_at(SEP) + timedelta(days=1)
+    client = _client(session_factory, now)
+    (msg,) = outbox(session, f"monthly:digest:{county.b2.id}:")
+    parts = urlsplit(msg.payload["image_url"])
+    r = client.get(f"{parts.path}?{parts.query}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(r.content)).size[0] > 300
+    # The token is for this unit and month only.
+    assert (
+        client.get(
+            parts.path.replace(f"/{county.b2.id}/", f"/{county.b1.id}/") + "?" + parts.query
+        ).status_code
+        == 403
+    )
+    assert client.get(parts.path.replace("2026-09", "2026-08") + "?" + parts.query).status_code == 403
+    assert client.get(parts.path + "?t=forged").status_code == 403
+
+
+def _ink(png: bytes) -> int:
+    img = Image.open(io.BytesIO(png)).convert("L")
+    return sum(1 for v in img.getdata() if v < 128)
+
+
+def test_chart_renders_chinese():
+    assert chart.cjk_font_path().endswith((".ttc", ".ttf", ".otf"))
+
+    def render(label: str, font=None) -> bytes:
+        return chart.bars_png("", [label], [0], xlabel="", font=font)
+
+    # With the CJK font each character is its own glyph: two different labels give different images,
+    # and a label leaves ink where an empty one leaves none.
+    assert render("党支部") != render("组织会")
+    assert _ink(render("党支部")) > _ink(render("")) + 50
+    # The fallback (DejaVu has no Chinese) draws the same empty box for every character: the same
+    # two labels then render identically. This is what the CJK font prevents.
+    fallback = font_manager.FontProperties(fname=font_manager.findfont("DejaVu Sans"))
+    with pytest.warns(UserWarning, match="Glyph"):
+        assert render("党支部", fallback) == render("组织会", fallback)
+    # A whole chart with Chinese labels renders through the same font.
+    png = chart.branch_chart("城关社区党支部", "2026年9月", {"items": {"meetings": 1.0}, "quality": 1.0,
+                                                          "rectification": 1.0})  # fmt: skip
+    assert Image.open(io.BytesIO(png)).format == "PNG"
+
+
+def test_no_cjk_font_is_a_clear_error(monkeypatch):
+    chart.cjk_font_path.cache_clear()
+    monkeypatch.setattr(chart.font_manager.fontManager, "ttflist", [])
+    monkeypatch.setattr(chart, "CJK_FAMILIES", ())
+    monkeypatch.setattr(chart.subprocess, "run", lambda *a, **k: type("R", (), {"stdout": ""})())
+    try:
+        with pytest.raises(chart.NoCJKFont, match="fonts-wqy-zenhei"):
+            chart.cjk_font_path()
+    finally:
+        chart.cjk_font_path.cache_clear()

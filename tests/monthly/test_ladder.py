@@ -1,0 +1,147 @@
+"""The escalation ladders over four months and their end, member flags, and the 已阅 / 已约谈 buttons."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.core.context import CoreConfig
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Account, CardActionPressed, Conversation
+from bot.core.router import Routes
+from handlers.monthly import service
+from handlers.monthly.chat import router
+from handlers.monthly.config import MonthlyConfig
+from handlers.monthly.ladder import ACK_ACTION
+from models.meetings import MeetingType
+from models.monthly import AckKind, Escalation, Ladder
+from models.org import Platform
+from tests.monthly.conftest import BASE, CFG, CORP, QUARTER, SECRET, comply, outbox, run_at
+
+MONTHS = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+
+
+def _month(session, county, month, *, b3_lags: bool):
+    types = QUARTER if month.month in (3, 6, 9, 12) else (MeetingType.THEME_DAY,)
+    for b in (county.b1, county.b2, county.b4) + (() if b3_lags else (county.b3,)):
+        comply(session, county, b, month, types)
+    session.commit()
+
+
+def _run(session, month):
+    result = service.run_month(
+        session,
+        month,
+        now=run_at(month),
+        send=True,
+        base_url=BASE,
+        secret=SECRET,
+        mcfg=MonthlyConfig(),
+        cfg=CFG,
+    )
+    session.commit()
+    return result
+
+
+def _who(session, prefix) -> set[str]:
+    ids = {m.person_id for m in outbox(session, prefix)}
+    from models.org import Person
+
+    return {p.name for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def test_committee_ladder_climbs_and_ends(session, county, observers):
+    c2 = county.c2.id
+    seen: dict[int, set[str]] = {}
+    for i, month in enumerate(MONTHS[:3], start=1):
+        _month(session, county, month, b3_lags=True)
+        _run(session, month)
+        seen[i] = _who(session, f"monthly:esc:committee:{c2}:{i}:{month:%Y-%m}")
+    assert seen[1] == {"组织委员2"}
+    assert seen[2] == {"党委副书记2"}
+    assert seen[3] == {"党委书记2", "组织部小刘"}  # 主要负责人, copied to 组织部
+    # The third notice names the rule, the months and what is missing.
+    (third,) = outbox(session, f"monthly:esc:committee:{c2}:3:2026-09")[:1]
+    text = third.payload["text"]
+    assert "约谈主要负责人" in text and "2026年7月、2026年8月、2026年9月" in text
+    assert "1个支部未完成主题党日" in text and "（抄送组织部）" in text
+    assert [b["label"] for b in third.payload["buttons"]] == ["已阅", "已约谈"]
+    # The branch ladder told the committee's 组织委员 about 河西村 every month; c1 was never lagging.
+    assert _who(session, f"monthly:esc:branch:{county.b3.id}:1:2026-08") == {"组织委员2"}
+    assert not outbox(session, f"monthly:esc:committee:{county.c1.id}:")
+    # Rerunning a month (restart, a second run) sends nothing new and adds no notice.
+    before = (len(outbox(session)), session.query(Escalation).count())
+    _run(session, MONTHS[2])
+    assert (len(outbox(session)), session.query(Escalation).count()) == before
+    # October: 河西村 catches up, everyone ties at 100, nobody lags: the escalation ends, once.
+    _month(session, county, MONTHS[3], b3_lags=False)
+    result = _run(session, MONTHS[3])
+    assert result.units.ended == 2  # the committee and the branch
+    assert not outbox(session, f"monthly:esc:committee:{c2}:" + "3:2026-10")
+    ended = outbox(session, f"monthly:esc-end:committee:{c2}:2026-10")
+    assert {m.person_id for m in ended} == {county.people[k].id for k in ("c2org", "c2dep", "c2sec", "staff")}
+    assert "已不再落后" in ended[0].payload["text"] and "到此结束" in ended[0].payload["text"]
+    rows = session.scalars(select(Escalation).where(Escalation.ladder == Ladder.COMMITTEE)).all()
+    assert [r.rung for r in rows] == [1, 2, 3] and all(r.ended_month == MONTHS[3] for r in rows)
+    _run(session, MONTHS[3])
+    assert len(outbox(session, f"monthly:esc-end:committee:{c2}:")) == len(ended)
+
+
+def test_member_absence_steps(session, county, observers):
+    # 党员2乙 misses every meeting from July to September (1, 2, 3 months), then comes back.
+    for month in MONTHS:
+        for b in (county.b1, county.b2, county.b3, county.b4):
+            absent = ("党员2乙",) if b == county.b2 and month < MONTHS[3] else ()
+            comply(session, county, b, month, (MeetingType.THEME_DAY,), absent=absent)
+        session.commit()
+        _run(session, month)
+    flags = session.scalars(select(Escalation).where(Escalation.ladder == Ladder.MEMBER_ABSENCE)).all()
+    assert [(f.rung, f.month) for f in flags] == [(1, MONTHS[0]), (3, MONTHS[2])]  # no repeat at month 2
+    assert _who(session, f"monthly:member:member_absence:{county.b2.id}:2026-07") == {"书记2"}
+    sep = outbox(session, f"monthly:member:member_absence:{county.b2.id}:2026-09")
+    assert {m.person_id for m in sep} == {county.people["sec2"].id, county.people["c1org"].id}
+    assert "党员2乙：连续3个月，谈话提醒" in sep[0].payload["text"]
+
+
+class Chat:
+    def __init__(self, session_factory, now):
+        core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET)
+        self.dispatcher = Dispatcher(session_factory, Routes([router]), core, clock=lambda: now)
+        self.session_factory = session_factory
+        self.now = now
+        self.n = 0
+
+    def press(self, account: str, **params) -> list[dict]:
+        self.n += 1
+        sender = Account(Platform.DINGTALK, CORP, account)
+        conv = Conversation(Platform.DINGTALK, CORP, account)
+        self.dispatcher.dispatch(
+            CardActionPressed(f"e{self.n}", sender, "x", conv, ACK_ACTION, params, "c", self.now)
+        )
+        with self.session_factory() as s:
+            return [m.payload for m in outbox(s, f"reply:e{self.n}:")]
+
+
+def test_acknowledgements_are_recorded_once(session_factory, session, county, observers):
+    _month(session, county, MONTHS[0], b3_lags=True)
+    _run(session, MONTHS[0])
+    esc = session.scalars(select(Escalation).where(Escalation.ladder == Ladder.COMMITTEE)).one()
+    chat = Chat(session_factory, run_at(MONTHS[0]))
+    # Someone the notice was not sent to cannot acknowledge it.
+    reply = chat.press("sec1", id=str(esc.id), kind="read")
+    assert "不是发给您的" in reply[0]["text"]
+    session.expire_all()
+    assert session.get(Escalation, esc.id).acknowledged_at is None
+    reply = chat.press("c2org", id=str(esc.id), kind="interviewed")
+    assert "组织委员2" in reply[0]["text"] and "已约谈" in reply[0]["text"]
+    session.expire_all()
+    row = session.get(Escalation, esc.id)
+    assert row.ack_kind == AckKind.INTERVIEWED and row.acknowledged_by_id == county.people["c2org"].id
+    reply = chat.press("c2org", id=str(esc.id), kind="read")
+    assert "已由组织委员2确认过" in reply[0]["text"]
+    session.expire_all()
+    assert session.get(Escalation, esc.id).ack_kind == AckKind.INTERVIEWED
+    assert "没有找到" in chat.press("c2org", id="99999", kind="read")[0]["text"]
+    assert "没有找到" in chat.press("c2org", id=str(esc.id), kind="bogus")[0]["text"]

@@ -174,7 +174,7 @@ def test_events_are_repushed_until_acked(sandbox, stream_client_factory):
 
     stream_client_factory({ChatbotMessage.TOPIC: EchoBot()}, event_handler=FlakyEvents())
     wait_connected(sandbox)
-    result = sandbox.push_event("user_add_org", {"userId": ["lisi"]}, wait=0.5)
+    result = sandbox.push_event("user_add_org", {"userId": ["lisi"]}, wait=1.0)
     assert result["attempts"] == 2 and result["ack"]["code"] == 200
     assert len(seen) == 2 and seen[0] == seen[1]  # the same messageId, re-pushed
     assert sandbox.counters()["event_repushes"] == 1

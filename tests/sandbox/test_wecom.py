@@ -210,10 +210,10 @@ def test_card_click_reaches_the_bot_and_update_button_applies(sandbox, stub_bot)
 
 
 def test_a_slow_callback_is_retried(sandbox, stub_bot):
-    stub_bot.delays = [1.0]  # the first attempt answers after the (shortened) timeout
-    result = sandbox.deliver_wecom("zhaoliu", "慢一点", timeout=0.3)
+    stub_bot.delays = [3.0]  # the first attempt answers long after the (shortened) timeout
+    result = sandbox.deliver_wecom("zhaoliu", "慢一点", timeout=1.0)
     assert result["delivered"] and result["attempts"] == 2
-    assert result["errors"] == ["timeout after 0.3s"]
+    assert result["errors"] == ["timeout after 1s"]
     assert len(stub_bot.messages) == 2 and stub_bot.messages[0].id == stub_bot.messages[1].id  # same MsgId
     assert sandbox.counters()["wecom_callback_attempts"] == 2
 

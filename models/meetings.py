@@ -155,9 +155,7 @@ class Meeting(TimestampMixin, Base):
     # Set by the window-close job once absentees were marked; the job skips meetings that have it.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
-    kinds: Mapped[list[MeetingKind]] = relationship(
-        back_populates="meeting", cascade="all, delete-orphan", lazy="selectin"
-    )
+    kinds: Mapped[list[MeetingKind]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
     minutes: Mapped[Minutes | None] = relationship(back_populates="meeting", uselist=False)
 
     @property

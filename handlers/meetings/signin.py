@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import String, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from bot.core.messages import Text
 from handlers.meetings import strings
 from handlers.meetings.meetings import get_managed_meeting, invitee_ids, signin_window
 from handlers.meetings.types import MeetingsConfig, Refused
+from models.base import UTCDateTime
 from models.meetings import (
     Attendance,
     AttendanceMethod,
@@ -111,10 +112,28 @@ class SigninResult:
         return self.outcome in (SigninOutcome.OK, SigninOutcome.LATE)
 
 
-def _insert_ignore(session: Session, table, values: dict, key: list[str]):
+def _insert_if_invited(
+    session: Session, meeting_id: int, person_id: int, status: AttendanceStatus, now: datetime
+) -> int | None:
+    """One statement on the hot path: insert the attendance row only if the person is an invitee and
+    has none yet. None means "not invited" or "already there" (the caller tells which, off the hot path).
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(table.c.id)
+    table = Attendance.__table__
+    source = select(
+        Invitee.meeting_id,
+        Invitee.person_id,
+        literal(status.value, String()),
+        literal(AttendanceMethod.QR.value, String()),
+        literal(now, UTCDateTime()),
+    ).where(Invitee.meeting_id == meeting_id, Invitee.person_id == person_id)
+    stmt = (
+        insert(table)
+        .from_select(["meeting_id", "person_id", "status", "method", "at"], source)
+        .on_conflict_do_nothing(index_elements=["meeting_id", "person_id"])
+        .returning(table.c.id)
+    )
     return session.execute(stmt).scalar()
 
 
@@ -130,8 +149,9 @@ def sign_in(
 ) -> SigninResult:
     """Record a scan. `person` comes from the platform's login-free identity, never from the QR or a form.
 
-    Every attempt is logged; only a first, valid, in-window scan by an invitee writes attendance, and
-    the unique (meeting, person) key makes concurrent or repeated scans add nothing.
+    Only a first, valid, in-window scan by an invitee writes attendance (which is its record); every
+    other attempt goes to the attempt log. The unique (meeting, person) key makes concurrent or
+    repeated scans add nothing.
     """
     outcome = check_token(secret, token, meeting_id, now, grace=timedelta(seconds=cfg.qr_grace_seconds))
     meeting = session.get(Meeting, meeting_id) if outcome != SigninOutcome.FORGED else None
@@ -151,34 +171,17 @@ def sign_in(
             outcome = SigninOutcome.NOT_OPEN
         elif now > closes or meeting.closed_at is not None:
             outcome = SigninOutcome.CLOSED
-        elif (
-            session.scalar(
-                select(Invitee.id).where(Invitee.meeting_id == meeting.id, Invitee.person_id == person.id)
-            )
-            is None
-        ):
-            outcome = SigninOutcome.NOT_EXPECTED
         else:
             late = now > meeting.starts_at + cfg.late_after
-            new_id = _insert_ignore(
-                session,
-                Attendance.__table__,
-                {
-                    "meeting_id": meeting.id,
-                    "person_id": person.id,
-                    "status": (AttendanceStatus.LATE if late else AttendanceStatus.PRESENT).value,
-                    "method": AttendanceMethod.QR.value,
-                    "at": now,
-                },
-                ["meeting_id", "person_id"],
-            )
+            status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
+            new_id = _insert_if_invited(session, meeting.id, person.id, status, now)
             if new_id is None:
-                outcome = SigninOutcome.ALREADY
                 at = session.scalar(
                     select(Attendance.at).where(
                         Attendance.meeting_id == meeting.id, Attendance.person_id == person.id
                     )
                 )
+                outcome = SigninOutcome.NOT_EXPECTED if at is None else SigninOutcome.ALREADY
             else:
                 outcome = SigninOutcome.LATE if late else SigninOutcome.OK
                 at = now
@@ -195,15 +198,17 @@ def sign_in(
                     dedup_key=f"meeting:{meeting.id}:signin:{person.id}",
                     now=now,
                 )
-    session.add(
-        SigninAttempt(
-            meeting_id=meeting.id if meeting is not None else None,
-            person_id=person.id if person is not None else None,
-            outcome=outcome,
-            at=now,
+    if outcome not in (SigninOutcome.OK, SigninOutcome.LATE):
+        # A successful scan is recorded by its attendance row; everything else goes to the attempt log.
+        session.add(
+            SigninAttempt(
+                meeting_id=meeting.id if meeting is not None else None,
+                person_id=person.id if person is not None else None,
+                outcome=outcome,
+                at=now,
+            )
         )
-    )
-    session.flush()
+        session.flush()
     return SigninResult(outcome, meeting, person, at)
 
 

@@ -1,0 +1,279 @@
+"""Benchmark QR sign-in: 2,000 members of one meeting signing in as fast as 64 concurrent clients can.
+
+    .venv/bin/python bench/signin.py [--databases sqlite postgresql] [--members 2000] [--clients 64]
+
+Each member's H5 session is already established (the signed cookie /h5/meetings/session would set),
+so the measured path is the sign-in POST: cookie check, token check, meeting and invitee lookups,
+the attendance insert (ON CONFLICT DO NOTHING), the attempt log and the chat confirmation (outbox),
+in one transaction. The baseline is a bare endpoint on the same stack (FastAPI sync route, the same
+uvicorn server and session factory) that inserts one row. The server runs in its own process so the
+client's event loop does not share its GIL. Goal (issue 5): sign-in ≥ half the bare throughput,
+with zero lost and zero duplicate attendance rows.
+
+SQLite is a temp file; PostgreSQL is a fresh schema in ZHIBU_BENCH_PG_URL (default
+postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text  # noqa: E402
+
+import models  # noqa: E402, F401 - registers every table
+from models.base import Base  # noqa: E402
+from models.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
+
+PG_URL = os.environ.get("ZHIBU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SECRET = "bench-secret-key-0123456789abcdef"
+CORP = "dingbenchcorp"
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)  # the window is open now
+
+BARE = MetaData()
+bare_table = Table("bench_bare", BARE, Column("id", Integer, primary_key=True), Column("who", String(32)))
+
+
+def arrange(url: str, members: int) -> tuple[int, list[int]]:
+    from handlers.meetings.meetings import create_meeting
+    from handlers.meetings.types import DEFAULT_CONFIG
+    from models.org import ChatAccount, OrgUnit, Person, Platform, Role, RoleAssignment, UnitKind, set_path
+
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    BARE.create_all(engine)
+    factory = make_sessionmaker(engine)
+    with unit_of_work(factory) as s:
+        committee = OrgUnit(kind=UnitKind.COMMITTEE, name="基准党委")
+        s.add(committee)
+        s.flush()
+        set_path(committee, None)
+        branch = OrgUnit(kind=UnitKind.BRANCH, name="基准党支部", parent_id=committee.id)
+        s.add(branch)
+        s.flush()
+        set_path(branch, committee)
+        conn = s.connection()
+        conn.execute(
+            insert(Person.__table__),
+            [{"name": f"党员{i:04d}", "branch_id": branch.id, "status": "full", "fee_category": "employed",
+              "is_mobile": False, "active": True} for i in range(members)],
+        )  # fmt: skip
+        ids = list(s.scalars(select(Person.id).order_by(Person.id)))
+        conn.execute(
+            insert(ChatAccount.__table__),
+            [
+                {"person_id": pid, "platform": Platform.DINGTALK, "corp_id": CORP, "account_id": f"u{pid}"}
+                for pid in ids
+            ],
+        )
+        s.add(RoleAssignment(person_id=ids[0], org_unit_id=branch.id, role=Role.SECRETARY))
+        m = create_meeting(
+            s, branch_id=branch.id, types=["party_congress"], starts_at=START, place="礼堂", topic="基准",
+            now=datetime.now(UTC), cfg=DEFAULT_CONFIG, notify=False,
+        )  # fmt: skip
+        meeting_id = m.id
+    engine.dispose()
+    return meeting_id, ids
+
+
+def serve(url: str, port: int, ready) -> None:
+    """The server process: the meetings router plus the bare endpoint, on one uvicorn worker."""
+    from zoneinfo import ZoneInfo
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from bot.core.context import CoreConfig
+    from bot.web.meetings import build_meetings_router
+
+    engine = (
+        make_engine(url, pool_size=64, max_overflow=0) if url.startswith("postgresql") else make_engine(url)
+    )
+    factory = make_sessionmaker(engine)
+    app = FastAPI()
+    core = CoreConfig(
+        tz=ZoneInfo("Asia/Shanghai"), public_base_url=f"http://127.0.0.1:{port}", secret_key=SECRET
+    )
+    app.include_router(build_meetings_router(factory, {}, core))
+
+    @app.post("/bare/{who}")
+    def bare(who: str):
+        with unit_of_work(factory) as s:
+            s.execute(insert(bare_table).values(who=who))
+        return {"ok": True}
+
+    ready.set()
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=300,
+        backlog=4096,
+    )
+
+
+async def hammer(
+    base: str, requests: list[tuple[str, dict, dict]], clients: int
+) -> tuple[float, list[float], list]:
+    latencies: list[float] = []
+    answers: list = []
+    queue: asyncio.Queue = asyncio.Queue()
+    for r in requests:
+        queue.put_nowait(r)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120, trust_env=False) as client:
+
+        async def worker():
+            while True:
+                try:
+                    path, body, cookies = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t = time.perf_counter()
+                resp = await client.post(
+                    path, json=body, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+                )
+                latencies.append(time.perf_counter() - t)
+                answers.append((resp.status_code, resp.json() if resp.status_code == 200 else resp.text))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, answers
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
+
+
+def run(label: str, url: str, members: int, clients: int) -> dict:
+    from bot.web.meetings import COOKIE, SESSION_PURPOSE
+    from handlers.meetings.signin import make_token
+    from handlers.meetings.types import DEFAULT_CONFIG
+    from models.meetings import Attendance
+
+    meeting_id, ids = arrange(url, members)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    ready = multiprocessing.Event()
+    proc = multiprocessing.Process(target=serve, args=(url, port, ready), daemon=True)
+    proc.start()
+    ready.wait(30)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.post(base + "/bare/warmup", trust_env=False)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    try:
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        token = make_token(SECRET, meeting_id, START + DEFAULT_CONFIG.signin_closes_after)
+        signins = [
+            (
+                f"/h5/meetings/{meeting_id}/signin",
+                {"t": token},
+                {COOKIE: make_token(SECRET, pid, expires, SESSION_PURPOSE)},
+            )
+            for pid in ids
+        ]
+        bares = [(f"/bare/p{pid}", {}, {}) for pid in ids]
+        results = {}
+        for name, reqs in (("bare", bares), ("signin", signins)):
+            elapsed, lat, answers = asyncio.run(hammer(base, reqs, clients))
+            errors = [a for a in answers if a[0] != 200]
+            results[name] = {
+                "rps": len(reqs) / elapsed, "p50": pct(lat, 50), "p99": pct(lat, 99), "errors": len(errors),
+                "outcomes": {o: sum(1 for a in answers if a[0] == 200 and a[1].get("outcome") == o) for o in ("ok", "late", "already")},
+            }  # fmt: skip
+            if errors:
+                print(f"  {label} {name}: first error {errors[0]}")
+        # A second wave of the same scans must add nothing.
+        asyncio.run(hammer(base, signins[:500], clients))
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            rows = conn.scalar(
+                select(func.count()).select_from(Attendance).where(Attendance.meeting_id == meeting_id)
+            )
+            distinct = conn.scalar(
+                select(func.count(func.distinct(Attendance.person_id))).where(
+                    Attendance.meeting_id == meeting_id
+                )
+            )
+            bare_rows = conn.scalar(select(func.count()).select_from(bare_table)) - 1  # minus the warm-up
+        engine.dispose()
+        results["rows"] = {"attendance": rows, "distinct": distinct, "lost": members - distinct,
+                           "duplicates": rows - distinct, "bare": bare_rows}  # fmt: skip
+        return results
+    finally:
+        proc.terminate()
+        proc.join(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=64)
+    args = parser.parse_args()
+    summary = []
+    for db in args.databases:
+        if db == "sqlite":
+            tmp = tempfile.mkdtemp()
+            url, cleanup = f"sqlite:///{tmp}/bench.db", None
+        else:
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            admin = make_engine(PG_URL)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            sep = "&" if "?" in PG_URL else "?"
+            url = f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+
+            def cleanup(schema=schema, admin=admin):
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+
+        try:
+            print(f"{db}: {args.members} members, {args.clients} concurrent clients …", flush=True)
+            r = run(db, url, args.members, args.clients)
+        finally:
+            if cleanup:
+                cleanup()
+        ratio = r["signin"]["rps"] / r["bare"]["rps"]
+        ok = ratio >= 0.5 and r["rows"]["lost"] == 0 and r["rows"]["duplicates"] == 0
+        summary.append((db, r, ratio, ok))
+    print()
+    print(f"{'database':<11}{'endpoint':<9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for db, r, ratio, ok in summary:
+        for name in ("bare", "signin"):
+            x = r[name]
+            print(f"{db:<11}{name:<9}{x['rps']:>9.0f}{x['p50']:>9.1f}{x['p99']:>9.1f}{x['errors']:>8}")
+        rows = r["rows"]
+        print(
+            f"{'':<11}sign-in/bare = {ratio:.2f} (goal ≥ 0.50); outcomes {r['signin']['outcomes']}; attendance rows "
+            f"{rows['attendance']}, lost {rows['lost']}, duplicates {rows['duplicates']}; bare rows {rows['bare']} "
+            f"→ {'PASS' if ok else 'FAIL'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -211,8 +211,13 @@ def run_job_cmd(
     period: str = typer.Option(
         "", "--period", help="要运行的周期（如 2026-08）；默认是最近一次应运行的周期。"
     ),
+    send: bool = typer.Option(False, "--send", help="monthly：重新计算后发送提醒和通报（不加则只重算）。"),
 ) -> None:
     """立即运行一个定时任务（同一周期不会重复运行）。"""
+    if name == "monthly":  # recomputes on demand and shows the differences (bot/cli/monthly.py)
+        from bot.cli.monthly import run_monthly
+
+        return run_monthly(period, send=send)
     from scheduler.jobs import all_jobs
     from scheduler.runner import latest_fire, run_job
 

@@ -1,0 +1,57 @@
+"""`zhibu run-job monthly --period YYYY-MM [--send]`: recompute, show the differences, send only when asked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from models.db import make_engine, make_sessionmaker, upgrade
+from models.jobs import JobRun
+from models.meetings import MeetingType
+from models.outbox import OutboxMessage
+from tests.monthly.conftest import QUARTER, build_county, comply
+
+SEP = date(2026, 9, 1)
+
+
+def test_run_job_monthly_recomputes_and_sends_on_request(database_url, monkeypatch):
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+    monkeypatch.setenv("ZHIBU_SECRET_KEY", "a-long-enough-production-secret")
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    factory = make_sessionmaker(engine)
+    with factory() as session:
+        county = build_county(session)
+        for b in (county.b1, county.b3, county.b4):
+            comply(session, county, b, SEP, QUARTER)
+        comply(session, county, county.b2, SEP, (MeetingType.THEME_DAY, MeetingType.PARTY_LECTURE))
+        session.commit()
+    runner = CliRunner()
+    result = runner.invoke(app, ["run-job", "monthly", "--period", "2026-09"])
+    assert result.exit_code == 0, result.output
+    assert "2026年9月：共6个单位，新增6个" in result.output and "未发送任何消息" in result.output
+    # A late correction: the 党员大会 gets recorded; the recompute names the branch and what changed.
+    with factory() as session:
+        comply(session, county, county.b2, SEP, (MeetingType.PARTY_CONGRESS,), day=12, plan=False)
+        session.commit()
+    result = runner.invoke(app, ["run-job", "monthly", "--period", "2026-09"])
+    assert result.exit_code == 0, result.output
+    assert "- 东门社区党支部：" in result.output and "会议完成" in result.output
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    result = runner.invoke(app, ["run-job", "monthly", "--period", "2026-09", "--send"])
+    assert result.exit_code == 0, result.output
+    assert "月度通报" in result.output
+    with factory() as session:
+        queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+        assert queued > 0
+        assert session.scalar(select(JobRun.period).where(JobRun.job_name == "monthly")) == "2026-09"
+    result = runner.invoke(app, ["run-job", "monthly", "--period", "2026-09", "--send"])
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == queued
+    result = runner.invoke(app, ["run-job", "monthly", "--period", "九月"])
+    assert result.exit_code != 0 and "月份格式应为 2026-10" in result.output
+    engine.dispose()

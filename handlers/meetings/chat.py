@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
 from sqlalchemy import select
@@ -21,9 +21,11 @@ from handlers.meetings.meetings import (
     ACTION_DETAIL,
     ACTION_LEAVE,
     ACTION_SIGNIN_CODE,
+    cancel_meeting,
     current_meeting,
     get_managed_meeting,
     month_overview,
+    move_meeting,
     notice_card,
     signin_window,
     upcoming_for_member,
@@ -159,6 +161,38 @@ def plan(ctx: HandlerContext, _args: str) -> None:
             buttons=(Button(strings.PLAN_FORM_BUTTON, url=_h5(ctx, f"/plan?month={month:%Y-%m}")),),
         )
     )
+
+
+@router.command("调整会议", help=strings.HELP_MOVE, audience=_is_manager)
+@_refusals
+def move(ctx: HandlerContext, args: str) -> None:
+    meeting_id, rest = _split_ref(args)
+    parts = rest.split()
+    if meeting_id is None or len(parts) < 2:
+        raise Refused(strings.MOVE_USAGE)
+    try:
+        starts_at = datetime.strptime(f"{parts[0]} {parts[1]}", "%Y-%m-%d %H:%M").replace(
+            tzinfo=ctx.config.tz
+        )
+    except ValueError:
+        raise Refused(strings.BAD_TIME) from None
+    place = " ".join(parts[2:]) or None
+    count = move_meeting(
+        ctx.session, ctx.person, meeting_id, starts_at=starts_at, place=place, now=ctx.now, cfg=cfg_of(ctx)
+    )
+    title = ctx.session.get(Meeting, meeting_id).title
+    ctx.reply(Text(strings.MEETING_MOVED_REPLY.format(title=title, count=count)))
+
+
+@router.command("取消会议", help=strings.HELP_CANCEL, audience=_is_manager)
+@_refusals
+def cancel(ctx: HandlerContext, args: str) -> None:
+    meeting_id, reason = _split_ref(args)
+    if meeting_id is None:
+        raise Refused(strings.CANCEL_USAGE)
+    count = cancel_meeting(ctx.session, ctx.person, meeting_id, reason=reason, now=ctx.now, cfg=cfg_of(ctx))
+    title = ctx.session.get(Meeting, meeting_id).title
+    ctx.reply(Text(strings.MEETING_CANCELLED_REPLY.format(title=title, count=count)))
 
 
 # Committee: plan review

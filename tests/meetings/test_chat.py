@@ -136,3 +136,27 @@ def test_bad_params_and_strangers_change_nothing(session_factory, session, org):
     assert "用法" in _text(chat.say("zhouzz", "退回计划 没有编号"))
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(LeaveRequest)) == 0
+
+
+def test_move_and_cancel_in_chat(session_factory, session, org):
+    m = meetings_uc.schedule_meeting(
+        session,
+        org.secretary,
+        types=["党员大会"],
+        starts_at=START,
+        place="会议室",
+        topic="学习",
+        now=NOW,
+        cfg=CFG,
+    )
+    session.commit()
+    chat = Chat(session_factory)
+    assert "用法" in _text(chat.say("wangsj", "调整会议 明天"))
+    assert "时间格式" in _text(chat.say("wangsj", f"调整会议 #{m.id} 明天 上午"))
+    assert "只有本支部" in _text(chat.say("wusj", f"调整会议 #{m.id} 2026-05-21 09:00"))
+    assert "调整通知已发给6名党员" in _text(chat.say("wangsj", f"调整会议 #{m.id} 2026-05-21 09:00 大礼堂"))
+    with session_factory() as s:
+        moved = s.get(type(m), m.id)
+        assert moved.place == "大礼堂" and moved.starts_at.isoformat() == "2026-05-21T01:00:00+00:00"
+    assert "取消通知已发给6名党员" in _text(chat.say("wangsj", f"取消会议 #{m.id} 台风"))
+    assert "已经取消" in _text(chat.say("wangsj", f"取消会议 #{m.id} 台风"))

@@ -10,6 +10,7 @@ HISTORY_GENERATORS, which `seed()` calls after the organisation is written, in o
 
 from __future__ import annotations
 
+import enum
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -153,15 +154,31 @@ def bulk_insert(session: Session, table, rows: list[dict], chunk: int = _CHUNK) 
     if not rows:
         return
     conn = session.connection()
-    stmt = insert(table)
-    for start in range(0, len(rows), chunk):
-        conn.execute(stmt, rows[start : start + chunk])
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, rows)
+    else:
+        stmt = insert(table)
+        for start in range(0, len(rows), chunk):
+            conn.execute(stmt, rows[start : start + chunk])
     if conn.dialect.name == "postgresql":
         # Explicit ids do not advance a serial's sequence; later ORM inserts would collide.
         conn.execute(
             text("SELECT setval(pg_get_serial_sequence(:t, 'id'), (SELECT max(id) FROM " + table.name + "))"),
             {"t": table.name},
         )
+
+
+def _copy_rows(conn, table, rows: list[dict]) -> None:
+    """COPY FROM STDIN on the session's own connection (same transaction): several times faster than
+    executemany for hundreds of thousands of rows, which keeps a city seed well inside its budget."""
+    columns = [c.name for c in table.columns if c.name in rows[0]]
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            # Enums go in by value, as the ORM stores them (psycopg would send an Enum's name).
+            copy.write_row([v.value if isinstance(v, enum.Enum) else v for v in (row[c] for c in columns)])
 
 
 def table_counts(session: Session) -> dict[str, int]:

@@ -9,6 +9,7 @@ import typer
 
 from bot.cli.common import database, echo, fail, settings
 from config import demo
+from handlers.observers.importer import apply_observer_sheet
 from handlers.roster import (
     RosterFileError,
     apply_roster,
@@ -68,7 +69,7 @@ def import_cmd(
     except RosterFileError as exc:
         fail(str(exc))
     today = datetime.now(s.tz).date()
-    plan = result = None
+    plan = result = observers = None
     try:
         with unit_of_work(session_factory) as session:
             plan = validate_roster(
@@ -77,7 +78,8 @@ def import_cmd(
             if not plan.ok:
                 raise _Rollback
             result = apply_roster(session, plan)
-            if dry_run:
+            observers = apply_observer_sheet(session, path, plan)  # the 观察员分工 sheet, if any
+            if dry_run or not plan.ok:
                 raise _Rollback
     except _Rollback:
         pass
@@ -89,6 +91,8 @@ def import_cmd(
     if plan.skipped_examples:
         echo(T.SKIPPED_EXAMPLES.format(count=plan.skipped_examples))
     echo(result.summary() if result.changed else TEXT["unchanged"])
+    if observers:
+        echo(observers)
     echo(T.NOT_IN_FILE)
     if result.warnings:
         echo(TEXT["warnings"])

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import MetaData, func, insert, inspect, select, text, update
+from sqlalchemy import MetaData, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -154,13 +154,12 @@ def bulk_insert(session: Session, table, rows: list[dict], chunk: int = _CHUNK) 
     if not rows:
         return
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        _copy_rows(conn, table, rows)
-    else:
+    if conn.dialect.name != "postgresql":
         stmt = insert(table)
         for start in range(0, len(rows), chunk):
             conn.execute(stmt, rows[start : start + chunk])
-    if conn.dialect.name == "postgresql":
+    else:
+        _copy_rows(conn, table, rows)
         # Explicit ids do not advance a serial's sequence; later ORM inserts would collide.
         conn.execute(
             text("SELECT setval(pg_get_serial_sequence(:t, 'id'), (SELECT max(id) FROM " + table.name + "))"),
@@ -184,7 +183,3 @@ def _copy_rows(conn, table, rows: list[dict]) -> None:
 def table_counts(session: Session) -> dict[str, int]:
     """Rows per organisation table (for the CLI summary and the benchmark)."""
     return {t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in _TABLES}
-
-
-def has_table(session: Session, name: str) -> bool:
-    return inspect(session.connection()).has_table(name)

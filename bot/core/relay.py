@@ -208,38 +208,43 @@ class Relay:
         batch.deliveries = [replace(d, card=refs.get(d.target)) for d in batch.deliveries]
 
     def _plan(self, deliveries: list[Delivery]) -> list[Batch]:
-        groups: dict[tuple, list[Delivery]] = defaultdict(list)
-        order: list[tuple] = []
+        """Batches of identical content, in an order that keeps each recipient's messages in queue order.
+
+        A delivery may join an earlier batch of the same content only if that batch comes after every
+        batch already holding a message for the same recipient; and one batch never names a
+        recipient twice (the platform would deliver it once).
+        """
+        batches: list[Batch] = []
+        targets_of: list[set[str]] = []
+        open_by_key: dict[tuple, list[int]] = defaultdict(list)  # batches of this content with room
+        last_batch_of: dict[tuple, int] = {}  # (platform, corp, target) -> index of its latest batch
         for d in deliveries:
             key = (d.platform, d.corp_id, d.target_kind, repr(d.message))
-            if key not in groups:
-                order.append(key)
-            groups[key].append(d)
-        batches = []
-        for key in order:
-            items = groups[key]
-            first = items[0]
-            sender = self.senders[first.platform]
-            size = max(1, sender.max_recipients(first.message, first.target_kind))
-            api = sender.api_for(first.message, first.target_kind)
-            # Identical content queued under two keys for one person must be two calls, not one
-            # call naming them twice (the platform would deliver it once).
-            chunks: list[tuple[list[Delivery], set[str]]] = []
-            open_from = 0  # chunks before this one are full
-            for d in items:
-                for chunk, targets in chunks[open_from:]:
-                    if len(chunk) < size and d.target not in targets:
-                        chunk.append(d)
-                        targets.add(d.target)
-                        break
-                else:
-                    chunks.append(([d], {d.target}))
-                while open_from < len(chunks) and len(chunks[open_from][0]) >= size:
-                    open_from += 1
-            for chunk, _targets in chunks:
+            who = (d.platform, d.corp_id, d.target)
+            after = last_batch_of.get(who, -1)
+            chosen = next((i for i in open_by_key[key] if i > after), None)
+            if chosen is None:
+                sender = self.senders[d.platform]
                 batches.append(
-                    Batch(first.platform, first.corp_id, first.target_kind, first.message, chunk, api)
+                    Batch(
+                        d.platform,
+                        d.corp_id,
+                        d.target_kind,
+                        d.message,
+                        [],
+                        sender.api_for(d.message, d.target_kind),
+                    )
                 )
+                targets_of.append(set())
+                chosen = len(batches) - 1
+                open_by_key[key].append(chosen)
+            batch = batches[chosen]
+            batch.deliveries.append(d)
+            targets_of[chosen].add(d.target)
+            last_batch_of[who] = chosen
+            size = max(1, self.senders[d.platform].max_recipients(d.message, d.target_kind))
+            if len(batch.deliveries) >= size:
+                open_by_key[key].remove(chosen)
         return batches
 
     # ---- rate limits ---------------------------------------------------------------------
@@ -292,20 +297,31 @@ class Relay:
                     self._deliver(token, batch, slots, result)
             return
         gate = threading.BoundedSemaphore(self.config.concurrency)
+        # A recipient's next batch waits for the previous one: messages arrive in the order queued.
+        busy: set[tuple[str, str]] = set()
+        changed = threading.Condition()
         with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix=self.name) as pool:
             for batch in batches:
                 if self.stop_event.is_set():
                     break
+                mine = {(batch.platform, t) for t in batch.targets}
+                with changed:
+                    changed.wait_for(lambda mine=mine: not (busy & mine))
                 gate.acquire()
                 slots = self._prepare(token, batch, result)
                 if slots is None:
                     gate.release()
                     continue
+                with changed:
+                    busy.update(mine)
 
-                def work(batch=batch, slots=slots):
+                def work(batch=batch, slots=slots, mine=mine):
                     try:
                         self._deliver(token, batch, slots, result)
                     finally:
+                        with changed:
+                            busy.difference_update(mine)
+                            changed.notify_all()
                         gate.release()
 
                 pool.submit(work)

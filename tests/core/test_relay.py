@@ -326,3 +326,29 @@ def test_concurrent_sending_delivers_everything_once(session_factory, session):
     ).drain()
     assert result.sent == 201 and len(seen) == 201 and len(set(seen)) == 201
     assert {r.status for r in _rows(session)} == {DeliveryStatus.SENT}
+
+
+def test_each_recipient_gets_messages_in_queue_order(session_factory, session):
+    org = make_org(session_factory, members=2)
+    a = org.member_ids[0]
+    lock = threading.Lock()
+    received: dict[str, list[str]] = {}
+
+    class Recording(FakeSender):
+        def send(self, batch):
+            import time
+
+            time.sleep(0.005 if batch.message.text == "第二条" else 0.02)  # later batches would overtake
+            with lock:
+                for t in batch.targets:
+                    received.setdefault(t, []).append(batch.message.text)
+            return super().send(batch)
+
+    # member1 gets 第二条 in the same batch as member0's first message; member0's 第二条 must still follow.
+    _enqueue(session_factory, [org.secretary_id], Text("第二条"), key="x0")
+    _enqueue(session_factory, [a], Text("第一条"), key="x1")
+    _enqueue(session_factory, [a, org.secretary_id], Text("第二条"), key="x2")
+    _enqueue(session_factory, [a], Text("第三条"), key="x3")
+    _relay(session_factory, Recording("dingtalk"), Recording("wecom"), concurrency=4).drain()
+    assert received["member0"] == ["第一条", "第二条", "第三条"]
+    assert received["wangshuji"] == ["第二条", "第二条"]

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import String, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -112,29 +111,31 @@ class SigninResult:
         return self.outcome in (SigninOutcome.OK, SigninOutcome.LATE)
 
 
+# Plain SQL, valid on SQLite (≥ 3.35) and PostgreSQL: SQLAlchemy 2.0 does not cache the compiled form of
+# dialect inserts with ON CONFLICT, and compiling it on every scan cost more than running it. The
+# SELECT's WHERE also keeps SQLite's parser from reading ON CONFLICT as a join constraint.
+_INSERT_IF_INVITED = text(
+    "INSERT INTO attendance (meeting_id, person_id, status, method, at) "
+    "SELECT meeting_id, person_id, :status, :method, :at FROM meeting_invitee "
+    "WHERE meeting_id = :meeting_id AND person_id = :person_id "
+    "ON CONFLICT (meeting_id, person_id) DO NOTHING RETURNING id"
+).bindparams(bindparam("at", type_=UTCDateTime()))
+
+
 def _insert_if_invited(
     session: Session, meeting_id: int, person_id: int, status: AttendanceStatus, now: datetime
 ) -> int | None:
     """One statement on the hot path: insert the attendance row only if the person is an invitee and
     has none yet. None means "not invited" or "already there" (the caller tells which, off the hot path).
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Attendance.__table__
-    source = select(
-        Invitee.meeting_id,
-        Invitee.person_id,
-        literal(status.value, String()),
-        literal(AttendanceMethod.QR.value, String()),
-        literal(now, UTCDateTime()),
-    ).where(Invitee.meeting_id == meeting_id, Invitee.person_id == person_id)
-    stmt = (
-        insert(table)
-        .from_select(["meeting_id", "person_id", "status", "method", "at"], source)
-        .on_conflict_do_nothing(index_elements=["meeting_id", "person_id"])
-        .returning(table.c.id)
-    )
-    return session.execute(stmt).scalar()
+    params = {
+        "meeting_id": meeting_id,
+        "person_id": person_id,
+        "status": status.value,
+        "method": AttendanceMethod.QR.value,
+        "at": now,
+    }
+    return session.execute(_INSERT_IF_INVITED, params).scalar()
 
 
 def sign_in(

@@ -38,8 +38,9 @@ def create_app(
         app.include_router(platforms.wecom_router)
 
     from bot.web.api import build_api_router
+    from bot.web.observers import observers_api
 
-    app.include_router(build_api_router(session_factory, clock=clock))
+    app.include_router(build_api_router(session_factory, clock=clock, features=[observers_api]))
     from bot.web.monthly import build_monthly_router
 
     app.include_router(build_monthly_router(session_factory, app.state.identities, clock=clock))

@@ -20,14 +20,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
+from bot.web.api import (
+    DEFAULT_LIMIT,
+    LimitQuery,
+    OffsetQuery,
+    Page,
+    PersonRef,
+    Principal,
+    PrincipalDep,
+    SessionDep,
+    UnitRef,
+    not_found,
+    paginate,
+    unit_in_scope,
+)
 from bot.web.meetings import COOKIE, DINGTALK_JSAPI, SESSION_PURPOSE, SESSION_TTL, TEMPLATES, platform_of
 from handlers.meetings import signin as signin_uc
 from handlers.meetings import strings as meeting_strings
@@ -36,7 +52,8 @@ from handlers.observers.export import export_xlsx
 from handlers.observers.forms import ObserversConfig, Refused, get_config
 from models.base import utcnow
 from models.db import unit_of_work
-from models.org import Person, Platform, person_by_account
+from models.observers import ObserverAssignment
+from models.org import OrgUnit, Person, Platform, person_by_account
 
 logger = logging.getLogger(__name__)
 
@@ -227,3 +244,88 @@ def build_observers_router(
         )
 
     return router
+
+
+# ---- JSON API (/api/v1/observers/...), passed to build_api_router(features=[observers_api])
+
+
+class AssignmentIn(BaseModel):
+    observer_id: int = Field(description="The observer (a person id).")
+    branch_id: int = Field(description="The 党支部 they observe; never their own.")
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    observer: PersonRef
+    branch: UnitRef
+    active: bool = Field(description="False once the link was ended (kept for the record).")
+
+
+observers_api = APIRouter(tags=["observers"])
+
+
+def _person_in_scope(session: Session, principal: Principal, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise not_found("person", person_id)
+    paths = [person.branch.path] if person.branch is not None else []
+    paths += [ra.org_unit.path for ra in person.roles if ra.org_unit is not None]
+    if principal.scope_path is not None and not any(principal.sees_path(p) for p in paths):
+        raise not_found("person", person_id)
+    return person
+
+
+def _assignment_out(session: Session, link: ObserverAssignment) -> AssignmentOut:
+    person, unit = session.get(Person, link.observer_id), session.get(OrgUnit, link.branch_id)
+    return AssignmentOut(
+        id=link.id,
+        observer=PersonRef(id=person.id, name=person.name),
+        branch=UnitRef(id=unit.id, name=unit.name, kind=unit.kind),
+        active=link.active,
+    )
+
+
+@observers_api.get("/observers/assignments", response_model=Page[AssignmentOut])
+def list_assignments(
+    session: SessionDep,
+    principal: PrincipalDep,
+    branch_id: Annotated[int | None, Query(description="Only this branch's observers.")] = None,
+    observer_id: Annotated[int | None, Query(description="Only this observer's branches.")] = None,
+    active: Annotated[bool | None, Query(description="Only active (true) or ended (false) links.")] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
+) -> Page[AssignmentOut]:
+    """Observer ↔ branch links whose branch lies in the token's scope."""
+    stmt = select(ObserverAssignment).join(OrgUnit, OrgUnit.id == ObserverAssignment.branch_id)
+    stmt = stmt.where(principal.unit_clause())
+    if branch_id is not None:
+        stmt = stmt.where(ObserverAssignment.branch_id == unit_in_scope(session, principal, branch_id).id)
+    if observer_id is not None:
+        stmt = stmt.where(ObserverAssignment.observer_id == observer_id)
+    if active is not None:
+        stmt = stmt.where(ObserverAssignment.active.is_(active))
+    rows, total = paginate(session, stmt, [ObserverAssignment.id], limit, offset)
+    return Page(items=[_assignment_out(session, r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@observers_api.post("/observers/assignments", response_model=AssignmentOut, status_code=201)
+def create_assignment(session: SessionDep, principal: PrincipalDep, body: AssignmentIn) -> AssignmentOut:
+    """Link an observer to a branch. 422 with the reason when refused (e.g. the observer's own branch)."""
+    unit_in_scope(session, principal, body.branch_id)
+    _person_in_scope(session, principal, body.observer_id)
+    try:
+        link = service.assign_observer(session, body.observer_id, body.branch_id)
+    except Refused as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return _assignment_out(session, link)
+
+
+@observers_api.delete("/observers/assignments/{assignment_id}", status_code=204)
+def end_assignment(session: SessionDep, principal: PrincipalDep, assignment_id: int) -> Response:
+    """End a link (it stays in the record, inactive)."""
+    link = session.get(ObserverAssignment, assignment_id)
+    if link is None or not principal.sees_path(session.get(OrgUnit, link.branch_id).path):
+        raise not_found("assignment", assignment_id)
+    link.active = False
+    session.flush()
+    return Response(status_code=204)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import MetaData, func, insert, select, text, update
+from sqlalchemy import MetaData, func, select, text, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -155,9 +155,7 @@ def bulk_insert(session: Session, table, rows: list[dict], chunk: int = _CHUNK) 
         return
     conn = session.connection()
     if conn.dialect.name != "postgresql":
-        stmt = insert(table)
-        for start in range(0, len(rows), chunk):
-            conn.execute(stmt, rows[start : start + chunk])
+        _executemany_rows(conn, table, rows, chunk)
     else:
         _copy_rows(conn, table, rows)
         # Explicit ids do not advance a serial's sequence; later ORM inserts would collide.
@@ -165,6 +163,40 @@ def bulk_insert(session: Session, table, rows: list[dict], chunk: int = _CHUNK) 
             text("SELECT setval(pg_get_serial_sequence(:t, 'id'), (SELECT max(id) FROM " + table.name + "))"),
             {"t": table.name},
         )
+
+
+def _executemany_rows(conn, table, rows: list[dict], chunk: int) -> None:
+    """The DBAPI's executemany with values converted by SQLAlchemy's own bind processors, memoised
+    per column: the same timestamp, enum or date goes through its processor once, not once a row."""
+    dialect = conn.dialect
+    columns = [c for c in table.columns if c.name in rows[0]]
+    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    caches: list[dict] = [{} for _ in columns]
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+
+    def convert(i: int, value):
+        proc = processors[i]
+        if proc is None or value is None:
+            return value
+        cache = caches[i]
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = out = proc(value)
+            return out
+        except TypeError:  # unhashable
+            return proc(value)
+
+    names = [c.name for c in columns]
+    for start in range(0, len(rows), chunk):
+        batch = [
+            tuple(convert(i, row[n]) for i, n in enumerate(names)) for row in rows[start : start + chunk]
+        ]
+        conn.exec_driver_sql(sql, batch)
 
 
 def _copy_rows(conn, table, rows: list[dict]) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card
 from handlers.fees.feeday import add_months
+from handlers.fees.service import arrears_counts
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import strings
@@ -278,7 +279,9 @@ def run_member_ladders(
     month = scores.month
     counts = {
         Ladder.MEMBER_ABSENCE: absence_month_runs(session, month, mcfg, cfg),
-        Ladder.MEMBER_FEES: {a.person_id: (a.months, a.name, a.branch_id) for a in scores.arrears.values()},
+        Ladder.MEMBER_FEES: {
+            a.person_id: (a.months, a.name, a.branch_id) for a in arrears_counts(session, month).values()
+        },
     }
     rows = []
     cards: dict[tuple[Ladder, int], list[tuple[str, int, Rung]]] = defaultdict(list)

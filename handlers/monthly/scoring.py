@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from handlers.fees.feeday import add_months
-from handlers.fees.service import arrears_counts
+from handlers.fees.service import COUNTS_AS_PAID, PolicyBook
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import add_workdays
 from handlers.meetings.types import MeetingsConfig, Period, period_bounds
 from handlers.monthly import observers_bridge
 from handlers.monthly.config import MonthlyConfig, QuarterMode
+from models.fees import FeeExemption, FeePayment
 from models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -75,8 +76,6 @@ class MonthScores:
     units: dict[int, Unit]
     branches: dict[int, UnitScore]
     committees: dict[int, UnitScore]
-    # Read once for the scores, reused by the member ladder: person → Arrears (handlers.fees.service).
-    arrears: dict[int, Any] = field(default_factory=dict)
 
     def all(self) -> list[UnitScore]:
         return [*self.branches.values(), *self.committees.values()]
@@ -199,6 +198,51 @@ def _makeup(session: Session, month: date, next_month: date) -> dict[int, dict[s
     return out
 
 
+def _unpaid_counts(
+    session: Session, month: date, month_end: datetime, units: dict[int, Unit]
+) -> dict[int, int]:
+    """Members per branch who owe for `month` and have no reported or confirmed payment: one statement.
+
+    The same rule as handlers.fees.service.arrears_counts (a run of at least one month ending with
+    `month`), computed in SQL because the scores need only this month's count, not each member's run:
+    no 免交 exemption covering the month, admitted (joined_on) before the month ended, and tracked by
+    zhibu — from the policy's tracking_start if the branch's policy sets one, else from the month the
+    member's roster row was created.
+    """
+    paid = exists().where(
+        FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
+    )
+    exempt = exists().where(
+        FeeExemption.person_id == Person.id,
+        FeeExemption.amount <= 0,
+        FeeExemption.from_month <= month,
+        (FeeExemption.to_month.is_(None)) | (FeeExemption.to_month >= month),
+    )
+    tracked = func.sum(case((Person.created_at < month_end, 1), else_=0))
+    stmt = (
+        select(Person.branch_id, tracked, func.count())
+        .where(
+            Person.active.is_(True),
+            Person.branch_id.is_not(None),
+            (Person.joined_on.is_(None)) | (Person.joined_on < add_months(month, 1)),
+            ~paid,
+            ~exempt,
+        )
+        .group_by(Person.branch_id)
+    )
+    rows = session.execute(stmt).all()
+    book = PolicyBook(session, [])
+    out = {}
+    for branch_id, n_tracked, n_all in rows:
+        unit = units.get(branch_id)
+        policy = book.policy(unit.ancestors() if unit else [branch_id])
+        if policy.tracking_start is None:
+            out[branch_id] = int(n_tracked or 0)
+        else:
+            out[branch_id] = int(n_all) if month >= policy.tracking_start.replace(day=1) else 0
+    return out
+
+
 # --- the score ------------------------------------------------------------------------------------
 
 
@@ -236,10 +280,7 @@ def compute_month(
     plans = _plans(session, month)
     attendance = _attendance(session, m_lo, m_hi)
     makeup = _makeup(session, month, next_month)
-    unpaid: dict[int, int] = defaultdict(int)
-    arrears = arrears_counts(session, month)
-    for a in arrears.values():
-        unpaid[a.branch_id] += 1
+    unpaid = _unpaid_counts(session, month, m_hi, units)
     observed = observers_bridge.month_summary(session, month, meetings_cfg.tz)
 
     # held[branch][type] -> count (or distinct groups for per-group types), per window
@@ -386,7 +427,7 @@ def compute_month(
             halted=bool(stops or reopens),
             explanation=explanation,
         )
-    return MonthScores(month, units, scores, roll_up(scores, units, mcfg), arrears)
+    return MonthScores(month, units, scores, roll_up(scores, units, mcfg))
 
 
 def missing_items(meeting_items, plan_on_time, minutes_late, unpaid, makeup_open, rect_open, stops, reopens):

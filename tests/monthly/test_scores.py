@@ -121,3 +121,49 @@ def test_lagging_rules(session, county, observers):
     below = MonthlyConfig(lag_rules=(LagRule(LagKind.BELOW, 84),))
     scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=below, cfg=CFG)
     assert {u for u, s in scores.branches.items() if s.lagging} == {county.b3.id}  # 83 < 84 ≤ 85.2
+
+
+def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
+    from collections import Counter
+
+    from handlers.fees.service import arrears_counts
+    from handlers.meetings.meetings import month_bounds_utc
+    from handlers.monthly.scoring import _unpaid_counts, load_units
+    from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
+    from models.org import MemberStatus, Person
+    from tests.monthly.conftest import local
+
+    p = county.people
+    session.add(FeePolicy(org_unit_id=county.c1.id, tracking_start=date(2026, 8, 1)))
+    paid = {"amount": 5, "paid_at": local(SEP), "method": PaymentMethod.COLLECTOR}
+    session.add(
+        FeePayment(
+            person_id=p["m1a"].id, branch_id=county.b1.id, month=SEP, status=PaymentStatus.CONFIRMED, **paid
+        )
+    )
+    session.add(
+        FeePayment(
+            person_id=p["m2a"].id, branch_id=county.b2.id, month=SEP, status=PaymentStatus.REPORTED, **paid
+        )
+    )
+    session.add(
+        FeePayment(
+            person_id=p["m2b"].id, branch_id=county.b2.id, month=SEP, status=PaymentStatus.REJECTED, **paid
+        )
+    )
+    session.add(FeeExemption(person_id=p["m1b"].id, from_month=SEP, amount=0))
+    session.add(
+        Person(
+            name="新党员",
+            branch_id=county.b2.id,
+            status=MemberStatus.PROBATIONARY,
+            joined_on=date(2026, 10, 15),
+        )
+    )
+    session.commit()
+    _, hi = month_bounds_utc(SEP, CFG)
+    ours = {b: n for b, n in _unpaid_counts(session, SEP, hi, load_units(session)).items() if n}
+    theirs = Counter(a.branch_id for a in arrears_counts(session, SEP).values())
+    assert ours == dict(theirs) == {county.b1.id: 1, county.b2.id: 2}  # c2's branches are not tracked yet
+    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    assert scores.branches[county.b2.id].explanation["fees"] == {"members": 4, "unpaid": 2}

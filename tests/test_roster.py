@@ -453,6 +453,8 @@ def test_a_unit_cannot_change_kind_and_unreadable_files_are_named(cli_db, tmp_pa
     old.write_bytes(b"\xd0\xcf\x11\xe0")
     result = cli(env, "import", str(old))
     assert result.exit_code != 0 and "另存为 .xlsx" in result.output
+    result = cli(env, "export", str(tmp_path / "不存在的目录" / "x.xlsx"))
+    assert result.exit_code != 0 and "无法写入文件" in result.output
     result = cli(env, "import", str(tmp_path / "没有.xlsx"))
     assert result.exit_code != 0 and "找不到文件" in result.output
     broken = tmp_path / "坏.xlsx"

@@ -32,6 +32,7 @@ TEXT = {
     "unchanged": "数据库中的组织和人员与花名册一致，没有变化。",
     "exported": "已导出 {count} 人到 {path}。",
     "bad_suffix": "文件名应以 .xlsx 或 .csv 结尾。",
+    "cannot_write": "无法写入文件 {path}：{reason}",
 }
 
 
@@ -51,7 +52,10 @@ def template_cmd(path: Path = typer.Argument(..., help="模板文件名，如 �
     """生成花名册模板（含一行示例和各列说明）。"""
     if path.suffix.lower() not in (".xlsx", ".csv"):
         fail(TEXT["bad_suffix"])
-    write_template(path)
+    try:
+        write_template(path)
+    except OSError as exc:
+        fail(TEXT["cannot_write"].format(path=path, reason=exc.strerror or exc))
     echo(TEXT["template" if path.suffix.lower() == ".xlsx" else "template_csv"].format(path=path))
 
 
@@ -110,8 +114,11 @@ def export_cmd(path: Path = typer.Argument(..., help="导出文件名（.xlsx �
     s = settings()
     dingtalk, wecom = _corp_ids()
     _, session_factory = database(s)
-    with unit_of_work(session_factory) as session:
-        count = export_roster(session, path, dingtalk_corp_id=dingtalk, wecom_corp_id=wecom)
+    try:
+        with unit_of_work(session_factory) as session:
+            count = export_roster(session, path, dingtalk_corp_id=dingtalk, wecom_corp_id=wecom)
+    except OSError as exc:
+        fail(TEXT["cannot_write"].format(path=path, reason=exc.strerror or exc))
     echo(TEXT["exported"].format(count=count, path=path))
 
 

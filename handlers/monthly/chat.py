@@ -11,7 +11,7 @@ from bot.core.messages import Card, CardUpdate, Text
 from bot.core.router import Router, any_role
 from handlers.monthly import strings
 from handlers.monthly.config import get_config
-from handlers.monthly.digest import can_view, viewable_units
+from handlers.monthly.digest import can_view, viewable_units, visible
 from handlers.monthly.ladder import ACK_ACTION
 from handlers.monthly.scoring import load_units
 from models.monthly import AckKind, Escalation, Ladder, MonthlyScore
@@ -93,13 +93,13 @@ def ranking(ctx: HandlerContext, _args: str) -> None:
         .where(MonthlyScore.month == row.month, MonthlyScore.peer_group == row.peer_group)
         .order_by(MonthlyScore.rank, MonthlyScore.unit_id)
     ).all()
-    cfg = get_config()
     # Only peers this person may see by name; the others are counted, not named.
-    visible = [p for p in peers if can_view(ctx.session, ctx.person.id, p[0], cfg, units)]
+    scope = viewable_units(ctx.session, ctx.person.id, get_config())
+    shown = [p for p in peers if visible(scope, p[0], units)]
     lines = [
         strings.RANK_LINE.format(rank=r, name=units[u].name if u in units else u, score=s,
                                  lag=strings.RANK_LAG if lag else "")
-        for u, r, s, lag in visible[:30]
+        for u, r, s, lag in shown[:30]
     ]  # fmt: skip
     lines.append(f"（同类共{len(peers)}个）")
     ctx.reply(

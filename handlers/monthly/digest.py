@@ -293,7 +293,12 @@ def can_view(
 ) -> bool:
     """A branch secretary sees their branch only; committee leaders their committee and its branches;
     组织部 staff everything under their unit (or the whole tree)."""
-    direct, over, everything = viewable_units(session, person_id, mcfg)
+    return visible(viewable_units(session, person_id, mcfg), unit_id, units)
+
+
+def visible(scope: tuple[set[int], set[int], bool], unit_id: int, units: dict[int, Unit]) -> bool:
+    """can_view with the person's roles already read (viewable_units), for checking many units."""
+    direct, over, everything = scope
     if everything:
         return True
     if unit_id == ALL:

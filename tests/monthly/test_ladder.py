@@ -145,3 +145,31 @@ def test_acknowledgements_are_recorded_once(session_factory, session, county, ob
     assert session.get(Escalation, esc.id).ack_kind == AckKind.INTERVIEWED
     assert "没有找到" in chat.press("c2org", id="99999", kind="read")[0]["text"]
     assert "没有找到" in chat.press("c2org", id=str(esc.id), kind="bogus")[0]["text"]
+
+
+def test_score_and_ranking_commands(session_factory, session, county, observers):
+    from bot.core.events import TextReceived
+
+    _month(session, county, MONTHS[0], b3_lags=True)
+    _run(session, MONTHS[0])
+    chat = Chat(session_factory, run_at(MONTHS[0]))
+
+    def say(account: str, text: str) -> str:
+        chat.n += 1
+        sender = Account(Platform.DINGTALK, CORP, account)
+        conv = Conversation(Platform.DINGTALK, CORP, account)
+        chat.dispatcher.dispatch(TextReceived(f"e{chat.n}", sender, "x", conv, text, chat.now))
+        with session_factory() as s:
+            return "\n".join(m.payload.get("title", "") + "\n" + m.payload.get("text", "")
+                             for m in outbox(s, f"reply:e{chat.n}:"))  # fmt: skip
+
+    mine = say("sec3", "本月积分")
+    assert (
+        "河西村党支部 2026年7月月积分" in mine and "列为落后" in mine and "主题党日：已开0次，应开1次" in mine
+    )
+    # The ranking names only what the person may see: a secretary sees their own branch, counted among peers.
+    ranking = say("sec3", "排名")
+    assert "河西村党支部" in ranking and "河东村党支部" not in ranking and "同类共2个" in ranking
+    ranking = say("c2org", "排名")  # a committee's 组织委员: the committees' ranking, only their own named
+    assert "河西乡党委" in ranking and "城关镇党委" not in ranking
+    assert "月积分只对" in say("m1a", "积分")  # a plain member has no scope

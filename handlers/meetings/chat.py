@@ -32,7 +32,6 @@ from handlers.meetings.meetings import (
 )
 from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch, types_label
 from models.meetings import Attendance, Invitee, LeaveRequest, Meeting, MeetingStatus
-from models.org import Role
 
 router = Router("meetings")
 
@@ -354,10 +353,8 @@ def detail(ctx: HandlerContext, params: dict[str, str]) -> None:
     invited = ctx.session.scalar(
         select(Invitee.id).where(Invitee.meeting_id == meeting.id, Invitee.person_id == ctx.person.id)
     )
-    if (
-        invited is None
-        and not ctx.has_role(Role.SECRETARY, meeting.branch_id)
-        and not any(r.role in cfg.manager_roles and r.org_unit_id == meeting.branch_id for r in ctx.roles)
+    if invited is None and not any(
+        r.role in cfg.manager_roles and r.org_unit_id == meeting.branch_id for r in ctx.roles
     ):
         raise Refused(strings.DETAIL_NOT_YOURS)
     status = strings.MY_STATUS_NONE

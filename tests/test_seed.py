@@ -254,3 +254,15 @@ def test_a_seeded_organisation_round_trips_through_the_roster(session, tmp_path)
     assert not result.changed, result.summary()
     session.commit()
     assert dump(session) == before
+
+
+def test_bad_options_are_refused_in_chinese(cli_db):
+    env, factory = cli_db
+    result = run(env, "--scale", "town")
+    assert result.exit_code != 0 and "未知规模「town」" in result.output
+    result = run(env, "--months", "-1")
+    assert result.exit_code != 0 and "--months" in result.output
+    with factory() as s:
+        assert count(s, OrgUnit) == 0
+    with pytest.raises(ValueError):
+        Scale("bad", committees=2, branches=3, members=8).check()  # fewer than 3 per branch

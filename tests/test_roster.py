@@ -461,3 +461,18 @@ def test_a_unit_cannot_change_kind_and_unreadable_files_are_named(cli_db, tmp_pa
     broken.write_bytes(b"not a zip")
     result = cli(env, "import", str(broken))
     assert result.exit_code != 0 and "无法读取文件" in result.output
+
+
+def test_a_new_branch_without_category_is_other_with_a_warning(session, tmp_path):
+    plan, result = do_import(session, tmp_path, people(3, **{T.CATEGORY: "", T.ROLES: ""}))
+    assert plan.ok
+    assert "新支部「城关镇党委/东风村党支部」没有填写支部类别，按「其他」导入。" in result.warnings
+    session.commit()
+    branch = session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.BRANCH)).one()
+    assert branch.category.value == "other"
+    # Naming the category later updates the branch.
+    plan, result = do_import(session, tmp_path, people(3, **{T.CATEGORY: "社区", T.ROLES: ""}))
+    assert (result.units_created, result.units_updated, result.people_unchanged) == (0, 1, 3)
+    session.commit()
+    session.refresh(branch)
+    assert branch.category.value == "community"

@@ -72,7 +72,10 @@ def seed_people(session_factory, n: int, platform: Platform) -> list[int]:
         ids = list(s.scalars(select(Person.id).where(Person.branch_id == branch.id).order_by(Person.id)))
         s.execute(
             insert(ChatAccount),
-            [{"person_id": pid, "platform": platform, "corp_id": corp, "account_id": f"u{pid}"} for pid in ids],
+            [
+                {"person_id": pid, "platform": platform, "corp_id": corp, "account_id": f"u{pid}"}
+                for pid in ids
+            ],
         )
     return ids
 
@@ -121,7 +124,11 @@ def run(kind: str, platform: Platform, recipients: int, qps: int) -> dict:
         with running_sandbox(fixture_for(ids, platform)) as sb:
             sb.configure(dingtalk_qps=qps, wecom_per_member_per_minute=30, wecom_per_member_per_hour=1000)
             settings = demo_settings(url, sb.url, "http://127.0.0.1:8000")
-            only = {"dingtalk": settings.dingtalk} if platform == Platform.DINGTALK else {"wecom": settings.wecom}
+            only = (
+                {"dingtalk": settings.dingtalk}
+                if platform == Platform.DINGTALK
+                else {"wecom": settings.wecom}
+            )
             settings = settings.model_copy(
                 update={"dingtalk": type(settings.dingtalk)(), "wecom": type(settings.wecom)()} | only
             )
@@ -175,11 +182,17 @@ def main() -> None:
     parser.add_argument("--qps", type=int, default=20, help="DingTalk per-API QPS the sandbox enforces")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    print(f"relay benchmark: {args.recipients} recipients of one digest card, DingTalk {args.qps} QPS per API")
+    print(
+        f"relay benchmark: {args.recipients} recipients of one digest card, DingTalk {args.qps} QPS per API"
+    )
     for kind in kinds:
         for platform in (Platform.DINGTALK, Platform.WECOM):
             r = run(kind, platform, args.recipients, args.qps)
-            share = f"{r['rate_share'] * 100:.1f}% of the allowed rate" if r["rate_share"] else "limit not binding"
+            share = (
+                f"{r['rate_share'] * 100:.1f}% of the allowed rate"
+                if r["rate_share"]
+                else "limit not binding"
+            )
             print(
                 f"  {r['database']:<10} {r['platform']:<8} delivered {r['delivered']:>6}/{r['recipients']}"
                 f"  in {r['elapsed']:6.2f} s (minimum {r['minimum']:.0f} s; {share})"

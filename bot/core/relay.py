@@ -54,16 +54,19 @@ class CycleResult:
     deferred: int = 0
 
 
-def _claimed(row: OutboxMessage, card: CardHandle | None) -> Delivery:
+def _claimed(row, messages: dict) -> Delivery:
+    # Thousands of rows of one digest share a payload: decode it once per claim.
+    message = messages.get(row.content_hash)
+    if message is None:
+        message = messages[row.content_hash] = from_payload(row.payload)
     return Delivery(
         row_id=row.id,
         platform=row.platform,
         corp_id=row.corp_id,
         target_kind=row.target_kind,
         target=row.target,
-        message=from_payload(row.payload),
+        message=message,
         attempts=row.attempts,
-        card=card,
     )
 
 
@@ -181,13 +184,23 @@ class Relay:
             )
         with self.session_factory() as session:
             rows = list(
-                session.scalars(
-                    select(OutboxMessage)
+                session.execute(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.platform,
+                        OutboxMessage.corp_id,
+                        OutboxMessage.target_kind,
+                        OutboxMessage.target,
+                        OutboxMessage.payload,
+                        OutboxMessage.content_hash,
+                        OutboxMessage.attempts,
+                    )
                     .where(OutboxMessage.claimed_by == token, OutboxMessage.status == DeliveryStatus.SENDING)
                     .order_by(OutboxMessage.id)
                 )
             )
-        return token, [_claimed(row, None) for row in rows]
+        messages: dict = {}
+        return token, [_claimed(row, messages) for row in rows]
 
     def _with_cards(self, batch: Batch) -> None:
         """Attach to each CardUpdate the card sent earlier under its key (looked up at send time,

@@ -101,6 +101,7 @@ class ObserversConfig:
     correct_max_days: int = 90  # the latest deadline a 责令纠正 may set
     reopen_days: int = 15  # a 责令重开 meeting must be held again within this many days
     notice_horizon: timedelta = timedelta(days=60)  # notices go out for meetings starting within this
+    notices_per_run: int = 500  # meetings announced per notice run, soonest first (bounds one transaction)
     # Who runs a branch (gets 列席 notices, results, rectifications).
     manager_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY})
     # Who on the committee above sees every result and the overdue items (宿松县/太湖县: 组织委员).

@@ -279,15 +279,23 @@ def send_notices(session: Session, *, now: datetime, cfg: ObserversConfig, publi
     ).all()
     if not rows:
         return 0
-    keys = {notice_key(m) for m, _ in rows}
-    done = set(
-        session.execute(
-            select(OutboxMessage.dedup_key, OutboxMessage.person_id).where(OutboxMessage.dedup_key.in_(keys))
-        ).all()
-    )
+    keys = sorted({notice_key(m) for m, _ in rows})
+    done: set[tuple[str, int]] = set()
+    for start in range(0, len(keys), 500):  # bounded IN lists: SQLite caps bound parameters
+        done.update(
+            session.execute(
+                select(OutboxMessage.dedup_key, OutboxMessage.person_id).where(
+                    OutboxMessage.dedup_key.in_(keys[start : start + 500])
+                )
+            ).all()
+        )
     todo: dict[int, tuple[Meeting, list[int]]] = {}
-    for meeting, observer_id in rows:
+    # Soonest first, at most `notices_per_run` meetings: a backlog (first start, a bulk import) is worked
+    # off over a few runs instead of holding one long transaction.
+    for meeting, observer_id in sorted(rows, key=lambda r: (r[0].starts_at, r[0].id)):
         if (notice_key(meeting), observer_id) not in done:
+            if meeting.id not in todo and len(todo) >= cfg.notices_per_run:
+                continue
             todo.setdefault(meeting.id, (meeting, []))[1].append(observer_id)
     units = {
         u.id: u

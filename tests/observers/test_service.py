@@ -387,3 +387,28 @@ def test_observer_record_for_the_year(session, world):
     assert (rec.issues_raised, rec.issues_closed, rec.periods, rec.periods_covered) == (2, 1, 2, 2)
     assert rec.rating == "称职"  # full coverage, but only half the forms on time
     assert _count(session, OutboxMessage) > 0
+
+
+def test_a_notice_backlog_goes_out_soonest_first_over_several_runs(session, world):
+    from dataclasses import replace
+
+    small = replace(CFG, notices_per_run=2)
+    later = make_meeting(session, world, NOW + timedelta(days=9))
+    soon = [make_meeting(session, world, NOW + timedelta(days=d)) for d in (1, 2)]
+    session.commit()
+    assert service.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 2
+    assert {m.dedup_key for m in sent(session, "observers:notice:")} == {service.notice_key(m) for m in soon}
+    assert service.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 1
+    assert service.notice_key(later) in {m.dedup_key for m in sent(session, "observers:notice:")}
+    assert service.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 0
+
+
+def test_the_hubin_preset_form(session, world):
+    held = _held(session, world)
+    raw = {f"score_{i.key}": "18" for i in HUBIN.form.items} | {"outcome": "合格"}
+    obs = service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=HUBIN)
+    assert (obs.preset, obs.total, obs.max_total, obs.grade) == ("hubin", 90, 100, "A")
+    with pytest.raises(Refused, match="“比纪律”的得分 21 超出范围，应为 0–20 分"):
+        service.submit_observation(
+            session, world.observer, held.id, raw | {"score_discipline": "21"}, now=NOW, cfg=HUBIN
+        )

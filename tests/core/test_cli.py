@@ -75,3 +75,26 @@ def test_sigterm_stops_the_relay_and_scheduler_roles_cleanly(database_url):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_run_job_runs_a_period_once(database_url, monkeypatch):
+    from sqlalchemy import func, select
+
+    from models.db import make_engine, make_sessionmaker
+    from models.outbox import OutboxMessage
+    from scheduler import jobs
+    from tests.core.helpers import make_org
+
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+    monkeypatch.setattr(jobs, "JOB_MODULES", ["tests.core.sample_jobs"])
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    session_factory = make_sessionmaker(engine)
+    make_org(session_factory)
+    first = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
+    again = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
+    assert first.exit_code == 0 and "已运行" in first.output
+    assert again.exit_code == 0 and "之前已经运行过" in again.output
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 5  # 4 with accounts + 1 unbound
+    engine.dispose()

@@ -193,6 +193,8 @@ class StreamRunner:
     def stop(self, timeout: float = 5.0) -> None:
         if self._thread is None or self._loop is None or self._task is None:
             return
+        # The SDK logs each cancel it swallows as a "network exception"; on purpose, it is not one.
+        self.client.logger.setLevel(logging.CRITICAL)
         deadline = time.monotonic() + timeout
         while self._thread.is_alive() and time.monotonic() < deadline:
             with contextlib.suppress(RuntimeError):  # the loop may close between checks

@@ -11,7 +11,7 @@ months=1: plans, meetings, sign-ins, leave, 补学, minutes), then for October 2
    to show the count does not grow with the number of branches;
 3. measures peak Python memory (tracemalloc) in a second, identical recompute;
 4. runs one hand-written SQL aggregation of the same month's core numbers per branch (members,
-   held meetings, theme days, attendance, plan on time, 补学) as the floor, and reports the ratio.
+   unpaid, held meetings, theme days, attendance, plan, 补学) as the floor, and reports the ratio.
 
 The database is a temp SQLite file and a fresh PostgreSQL schema in ZHIBU_BENCH_PG_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards. Goal: within 3× of the
@@ -76,9 +76,12 @@ mk AS (
   WHERE t.due_on >= :mlo AND t.due_on < :mhi GROUP BY m.branch_id
 ),
 mem AS (
-  SELECT branch_id, COUNT(*) AS members FROM person WHERE active AND branch_id IS NOT NULL GROUP BY branch_id
+  SELECT branch_id, COUNT(*) AS members,
+         SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM fee_payment f WHERE f.person_id = person.id AND f.month = :mlo
+                                   AND f.status IN ('reported', 'confirmed')) THEN 1 ELSE 0 END) AS unpaid
+  FROM person WHERE active AND branch_id IS NOT NULL GROUP BY branch_id
 )
-SELECT u.id, mem.members, held.kinds, held.theme_days, held.recorded, att.present, att.total,
+SELECT u.id, mem.members, mem.unpaid, held.kinds, held.theme_days, held.recorded, att.present, att.total,
        p.status, p.submitted_at, mk.total, mk.done
 FROM org_unit u
 LEFT JOIN mem ON mem.branch_id = u.id

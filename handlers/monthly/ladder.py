@@ -11,20 +11,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card
 from handlers.fees.feeday import add_months
-from handlers.fees.service import arrears_counts
+from handlers.fees.service import COUNTS_AS_PAID, PolicyBook, local_month
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import strings
 from handlers.monthly.config import LadderPreset, MonthlyConfig, Rung
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import MonthScores, UnitScore
+from models.fees import FeeExemption, FeePayment
 from models.meetings import Attendance, AttendanceStatus, Meeting, MeetingStatus
 from models.monthly import Escalation, Ladder, MonthlyScore
 from models.org import Person, Role
@@ -265,6 +266,60 @@ def absence_month_runs(
     return out
 
 
+def unpaid_month_runs(
+    session: Session, month: date, units, cfg: MeetingsConfig
+) -> dict[int, tuple[int, str, int]]:
+    """person → (consecutive unpaid months ending with `month`, name, branch), for members unpaid this month.
+
+    The rule of handlers.fees.service.arrears_counts (which it is tested against), but the members
+    who paid this month are left out in SQL and each remaining member's last paid and last 免交 month
+    come with them, so a city costs one statement and a loop over the unpaid only.
+    """
+    paid = exists().where(
+        FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
+    )
+    last_paid = (
+        select(func.max(FeePayment.month))
+        .where(
+            FeePayment.person_id == Person.id,
+            FeePayment.status.in_(COUNTS_AS_PAID),
+            FeePayment.month <= month,
+        )
+        .scalar_subquery()
+    )
+    last_exempt_end = (
+        select(func.max(func.coalesce(FeeExemption.to_month, month)))
+        .where(
+            FeeExemption.person_id == Person.id, FeeExemption.amount <= 0, FeeExemption.from_month <= month
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Person.id, Person.name, Person.branch_id, Person.created_at, Person.joined_on, last_paid,
+               last_exempt_end)
+        .where(Person.active.is_(True), Person.branch_id.is_not(None), ~paid)
+    )  # fmt: skip
+    book = PolicyBook(session, [])
+    policies: dict[int, date | None] = {}
+    out = {}
+    for pid, name, branch_id, created_at, joined_on, paid_until, exempt_until in rows:
+        if branch_id not in policies:
+            unit = units.get(branch_id)
+            policies[branch_id] = book.policy(unit.ancestors() if unit else [branch_id]).tracking_start
+        tracking = policies[branch_id]
+        start = tracking.replace(day=1) if tracking else (local_month(created_at) if created_at else month)
+        if joined_on is not None:
+            start = max(start, joined_on.replace(day=1))
+        if paid_until is not None:
+            start = max(start, add_months(paid_until, 1))
+        if exempt_until is not None:
+            start = max(start, add_months(min(exempt_until, month), 1))
+        n = (month.year - start.year) * 12 + month.month - start.month + 1
+        if n > 0:
+            out[pid] = (n, name, branch_id)
+    return out
+
+
 def run_member_ladders(
     session: Session,
     scores: MonthScores,
@@ -279,9 +334,7 @@ def run_member_ladders(
     month = scores.month
     counts = {
         Ladder.MEMBER_ABSENCE: absence_month_runs(session, month, mcfg, cfg),
-        Ladder.MEMBER_FEES: {
-            a.person_id: (a.months, a.name, a.branch_id) for a in arrears_counts(session, month).values()
-        },
+        Ladder.MEMBER_FEES: unpaid_month_runs(session, month, scores.units, cfg),
     }
     rows = []
     cards: dict[tuple[Ladder, int], list[tuple[str, int, Rung]]] = defaultdict(list)

@@ -20,8 +20,9 @@ def rank_group(items: list[UnitScore], rules: tuple[LagRule, ...]) -> None:
     ordered = sorted(items, key=lambda s: (-s.score, s.unit_id))
     size = len(ordered)
     best = ordered[0].score if ordered else 0.0
-    for s in ordered:
-        s.rank = 1 + sum(1 for o in ordered if o.score > s.score)
+    for i, s in enumerate(ordered):
+        # Equal scores share the rank of the first of them (1, 2, 2, 4).
+        s.rank = ordered[i - 1].rank if i and ordered[i - 1].score == s.score else i + 1
         s.group_size = size
         s.lag_reasons = []
     scores_low_first = sorted(s.score for s in ordered)

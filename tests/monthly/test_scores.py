@@ -167,3 +167,36 @@ def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
     assert ours == dict(theirs) == {county.b1.id: 1, county.b2.id: 2}  # c2's branches are not tracked yet
     scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
     assert scores.branches[county.b2.id].explanation["fees"] == {"members": 4, "unpaid": 2}
+    # The member ladder's runs: the same numbers as the fees feature's arrears counts, month by month.
+    from handlers.monthly.ladder import unpaid_month_runs
+
+    session.add(FeePayment(person_id=p["sec1"].id, branch_id=county.b1.id, month=date(2026, 8, 1),
+                           status=PaymentStatus.CONFIRMED, **paid))  # fmt: skip
+    session.add(
+        FeeExemption(person_id=p["sec2"].id, from_month=date(2026, 6, 1), to_month=date(2026, 8, 1), amount=0)
+    )
+    session.commit()
+    units = load_units(session)
+    for month in (date(2026, 8, 1), SEP, date(2026, 10, 1), date(2026, 12, 1)):
+        ours = {pid: n for pid, (n, _name, _b) in unpaid_month_runs(session, month, units, CFG).items()}
+        theirs = {a.person_id: a.months for a in arrears_counts(session, month).values()}
+        assert ours == theirs, month
+    assert ours[p["sec1"].id] == 4 and ours[p["sec2"].id] == 4  # paid/exempt up to August
+
+
+def test_rank_ties_share_a_rank_and_a_tied_group_has_no_laggard():
+    from handlers.monthly.ranking import rank_group
+    from handlers.monthly.scoring import UnitScore
+
+    def group(*scores):
+        return [UnitScore(i, f"u{i}", "branch", "rural", s) for i, s in enumerate(scores)]
+
+    items = group(90, 80, 80, 70, 70)
+    rank_group(items, (LagRule(LagKind.BOTTOM_N, 1),))
+    assert [(s.rank, s.lagging) for s in items] == [(1, False), (2, False), (2, False), (4, True), (4, True)]
+    items = group(100, 100, 100)
+    rank_group(items, (LagRule(LagKind.BOTTOM_N, 1), LagRule(LagKind.BOTTOM_PCT, 10)))
+    assert [s.rank for s in items] == [1, 1, 1] and not any(s.lagging for s in items)
+    items = group(*range(100, 80, -1))  # 20 units, bottom 10% = 2
+    rank_group(items, (LagRule(LagKind.BOTTOM_PCT, 10),))
+    assert [s.score for s in items if s.lagging] == [82, 81] and items[-1].lag_reasons == ["bottom_pct:10"]

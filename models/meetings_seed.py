@@ -10,6 +10,7 @@ The sample topics and places below are seed data (what a secretary would type), 
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -85,6 +86,13 @@ def seed_history(ctx: HistoryContext) -> dict[str, int]:
         Attendance.__table__, LeaveRequest.__table__, MakeupTask.__table__, Minutes.__table__,
     ]  # fmt: skip
     ids = _next_ids(ctx.session, tables)
+    # The seed's bulk insert COPYs raw values on PostgreSQL (no bind processors), so JSON goes in as text
+    # there; SQLite's path runs the JSON type's own processor on the Python value.
+    pg = ctx.session.connection().dialect.name == "postgresql"
+
+    def as_json(value):
+        return json.dumps(value, ensure_ascii=False) if pg else value
+
     rows: dict[str, list[dict]] = defaultdict(list)
 
     def add(table: str, row: dict) -> int:
@@ -171,7 +179,7 @@ def seed_history(ctx: HistoryContext) -> dict[str, int]:
                     add("meeting_kind", {"meeting_id": mid, "type": t})
                 if plan_id is not None:
                     add("plan_item", {
-                        "plan_id": plan_id, "types": [t.value for t in types], "starts_at": starts,
+                        "plan_id": plan_id, "types": as_json([t.value for t in types]), "starts_at": starts,
                         "place": rows["meeting"][-1]["place"], "topic": topic, "group_id": group_id,
                         "meeting_id": mid, "created_at": starts - timedelta(days=12),
                         "updated_at": starts - timedelta(days=12),
@@ -250,7 +258,7 @@ def seed_history(ctx: HistoryContext) -> dict[str, int]:
                 add("minutes", {
                     "meeting_id": mid, "chair": next((p["name"] for p in people if p["id"] == secretary), "书记"),
                     "recorder": invited[-1]["name"], "topics": topic, "decisions": "会议按议程进行，达成一致意见。",
-                    "absentees": absentees, "expected_count": len(invited), "present_count": present,
+                    "absentees": as_json(absentees), "expected_count": len(invited), "present_count": present,
                     "submitted_at": submitted, "submitted_by_id": secretary,
                     "due_on": _workdays_after(local, 3), "created_at": submitted, "updated_at": submitted,
                 })  # fmt: skip

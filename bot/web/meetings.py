@@ -4,16 +4,16 @@ meeting and minutes forms. All under /h5/meetings.
 Wiring (the app factory)::
 
     from bot.web.meetings import build_meetings_router
-    app.include_router(build_meetings_router(session_factory, app.state.identities, core_config))
+    app.include_router(build_meetings_router(session_factory, app.state.identities, clock=clock))
 
 - ``session_factory``: the app's sessionmaker; each request is one transaction (commit on success).
 - ``identities``: platform name ("dingtalk" / "wecom") → the adapter's identity object, with
   ``corp_id``, ``user_for_code(code) -> account id`` (raises bot.core.errors.IdentityError) and, for
   WeCom, ``authorize_url(redirect_uri, state)``. A platform that is not configured is simply absent.
-- ``core``: bot.core.context.CoreConfig (tz, public_base_url, secret_key).
+- ``core``: bot.core.context.CoreConfig (tz, public_base_url, secret_key); default: from the settings.
 - ``cfg``: handlers.meetings.types.MeetingsConfig (default: the configured one).
-- ``dingtalk_jsapi_url``: the JSAPI script the sign-in page loads inside DingTalk (the sandbox's
-  /_sandbox/dd-shim.js in the demo and the tests).
+- ``dingtalk_jsapi_url``: the JSAPI script the sign-in page loads inside DingTalk; default: DingTalk's
+  own, or the sandbox's /_sandbox/dd-shim.js when the DingTalk adapter points at a loopback server.
 - ``clock``: injectable "now" for tests.
 
 Identity never comes from the QR or a form field: a page gets a platform auth code (DingTalk
@@ -79,15 +79,34 @@ def qr_png(data: str) -> bytes:
     return buf.getvalue()
 
 
+def default_jsapi_url(identities: Mapping[str, Any]) -> str:
+    """DingTalk's JSAPI, or the sandbox's stand-in when the DingTalk adapter talks to a loopback server
+    (the demo and the tests): there is no DingTalk client there to provide `dd`.
+    """
+    oapi = str(getattr(getattr(identities.get("dingtalk"), "api", None), "oapi", "") or "")
+    if oapi.startswith(("http://127.0.0.1", "http://localhost")):
+        return f"{oapi}/_sandbox/dd-shim.js"
+    return DINGTALK_JSAPI
+
+
 def build_meetings_router(
     session_factory: sessionmaker[Session],
     identities: Mapping[str, Any],
-    core: CoreConfig,
+    core: CoreConfig | None = None,
     *,
     cfg: MeetingsConfig | None = None,
-    dingtalk_jsapi_url: str = DINGTALK_JSAPI,
+    dingtalk_jsapi_url: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
+    if core is None:  # the app factory: tz, public URL and secret key from the settings
+        from config.settings import get_settings
+
+        s = get_settings()
+        core = CoreConfig(
+            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
+        )
+    if dingtalk_jsapi_url is None:
+        dingtalk_jsapi_url = default_jsapi_url(identities)
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     secret = core.secret_key
     secure_cookie = core.public_base_url.startswith("https://")

@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 
 from handlers.meetings.makeup import absence_counts
 from handlers.meetings.minutes import held_meeting_kinds
-from models.meetings import Attendance, Invitee, Meeting, MonthlyPlan, PlanStatus
+from models.meetings import (
+    Attendance,
+    Invitee,
+    Meeting,
+    MeetingType,
+    Minutes,
+    MonthlyPlan,
+    PlanItem,
+    PlanStatus,
+)
 from models.meetings_seed import seed_history
 from models.org import OrgUnit, UnitKind
 from models.seed import HISTORY_GENERATORS, seed
@@ -45,5 +54,10 @@ def test_history_looks_like_a_county(session):
     assert 0.7 < rate < 0.97 and statuses["absent"] > 0 and statuses["leave"] > 0
     held = held_meeting_kinds(session, date(2026, 2, 1), date(2026, 5, 1), CFG)
     assert held and len(held) < sum(1 for _ in past) * 2
+    # JSON columns read back as Python values on both databases (COPY on PostgreSQL).
+    item = session.scalars(select(PlanItem)).first()
+    assert isinstance(item.types, list) and item.types[0] in {t.value for t in MeetingType}
+    with_absentees = [m for m in session.scalars(select(Minutes)) if m.absentees]
+    assert with_absentees and isinstance(with_absentees[0].absentees[0]["name"], str)
     counts = absence_counts(session, date(2026, 4, 1), CFG)
     assert counts and max(c.consecutive for c in counts.values()) >= 1

@@ -209,3 +209,18 @@ def test_forms_for_the_secretary_only(web, session, org):
         f"/h5/meetings/{m.id}/minutes", json={"chair": "王书记", "recorder": "赵委员", "topics": "研究"}
     )
     assert saved.status_code == 200 and "已保存" in saved.json()["message"]
+
+
+def test_the_app_factory_serves_the_pages_and_picks_the_jsapi(session_factory):
+    from types import SimpleNamespace
+
+    from bot.web.app import create_app
+    from bot.web.meetings import DINGTALK_JSAPI, default_jsapi_url
+
+    client = TestClient(create_app(session_factory))
+    page = client.get("/h5/meetings/1/signin", params={"t": "x"}, headers={"user-agent": "DingTalk/7.0"})
+    assert page.status_code == 200 and DINGTALK_JSAPI in page.text
+    sandboxed = {"dingtalk": SimpleNamespace(api=SimpleNamespace(oapi="http://127.0.0.1:18080"))}
+    assert default_jsapi_url(sandboxed) == "http://127.0.0.1:18080/_sandbox/dd-shim.js"
+    real = {"dingtalk": SimpleNamespace(api=SimpleNamespace(oapi="https://oapi.dingtalk.com"))}
+    assert default_jsapi_url(real) == DINGTALK_JSAPI and default_jsapi_url({}) == DINGTALK_JSAPI

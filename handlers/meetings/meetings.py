@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.core import outbox
 from bot.core.messages import Button, Card
@@ -269,7 +269,9 @@ def send_reminders(session: Session, *, now: datetime, cfg: MeetingsConfig) -> i
     sent = 0
     for offset in sorted(cfg.reminder_offsets, reverse=True):
         meetings = session.scalars(
-            select(Meeting).where(
+            select(Meeting)
+            .options(selectinload(Meeting.kinds))
+            .where(
                 Meeting.status == MeetingStatus.SCHEDULED,
                 Meeting.starts_at > now,
                 Meeting.starts_at <= now + offset,
@@ -347,6 +349,7 @@ def month_overview(
     start, end = month_bounds_utc(month, cfg)
     meetings = session.scalars(
         select(Meeting)
+        .options(selectinload(Meeting.kinds), selectinload(Meeting.minutes))
         .where(Meeting.branch_id == branch.id, Meeting.starts_at >= start, Meeting.starts_at < end)
         .order_by(Meeting.starts_at)
     ).all()

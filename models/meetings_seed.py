@@ -77,7 +77,7 @@ def _next_ids(session, tables) -> dict[str, int]:
     return {t.name: (conn.scalar(select(func.max(t.c.id))) or 0) + 1 for t in tables}
 
 
-def seed_history(ctx: HistoryContext) -> dict[str, int]:
+def meetings_history(ctx: HistoryContext) -> dict[str, int]:
     rng: random.Random = ctx.rng
     plan = ctx.plan
     now = ctx.now
@@ -283,4 +283,4 @@ def _workdays_after(day: date, n: int) -> date:
     return day
 
 
-HISTORY_GENERATORS.append(seed_history)
+HISTORY_GENERATORS.append(meetings_history)

@@ -19,7 +19,7 @@ from models.meetings import (
     PlanItem,
     PlanStatus,
 )
-from models.meetings_seed import seed_history
+from models.meetings_seed import meetings_history
 from models.org import OrgUnit, UnitKind
 from models.seed import HISTORY_GENERATORS, seed
 from tests.meetings.conftest import CFG
@@ -28,7 +28,7 @@ NOW = datetime(2026, 5, 18, 2, tzinfo=UTC)
 
 
 def test_history_looks_like_a_county(session):
-    assert seed_history in HISTORY_GENERATORS
+    assert meetings_history in HISTORY_GENERATORS
     result = seed(
         session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=4, today=NOW.date(), now=NOW
     )

@@ -10,13 +10,12 @@ HISTORY_GENERATORS, which `seed()` calls after the organisation is written, in o
 
 from __future__ import annotations
 
-import enum
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import MetaData, func, select, text, update
+from sqlalchemy import JSON, MetaData, func, select, text, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -150,7 +149,11 @@ def seed(
 
 
 def bulk_insert(session: Session, table, rows: list[dict], chunk: int = _CHUNK) -> None:
-    """Insert rows whose primary keys are already set, then move the id sequence past them."""
+    """Insert rows whose primary keys are already set, then move the id sequence past them.
+
+    Values are what the ORM takes (enums, aware datetimes, Decimals, lists for JSON); a str in a
+    JSON column is taken as JSON text already serialised. Every row must have the same keys.
+    """
     if not rows:
         return
     conn = session.connection()
@@ -165,51 +168,59 @@ def bulk_insert(session: Session, table, rows: list[dict], chunk: int = _CHUNK) 
         )
 
 
-def _executemany_rows(conn, table, rows: list[dict], chunk: int) -> None:
-    """The DBAPI's executemany with values converted by SQLAlchemy's own bind processors, memoised
-    per column: the same timestamp, enum or date goes through its processor once, not once a row."""
-    dialect = conn.dialect
-    columns = [c for c in table.columns if c.name in rows[0]]
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
-    caches: list[dict] = [{} for _ in columns]
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
+def _row_converter(conn, table, names: list[str]):
+    """Row dict → tuple of DBAPI values, converted by SQLAlchemy's own bind processors (so the stored
+    form is exactly what the ORM writes: UTC timestamps, enum values, JSON), memoised per column: the
+    same timestamp, enum or date goes through its processor once, not once a row."""
+    processors = [table.c[n].type._cached_bind_processor(conn.dialect) for n in names]
+    is_json = [isinstance(table.c[n].type, JSON) for n in names]
+    caches: list[dict] = [{} for _ in names]
 
     def convert(i: int, value):
         proc = processors[i]
         if proc is None or value is None:
             return value
+        if is_json[i] and isinstance(value, str):
+            return value  # already JSON text (history generators may serialise it themselves)
         cache = caches[i]
         try:
             return cache[value]
         except KeyError:
             cache[value] = out = proc(value)
             return out
-        except TypeError:  # unhashable
+        except TypeError:  # unhashable (a JSON list or dict)
             return proc(value)
 
-    names = [c.name for c in columns]
+    def row_values(row: dict) -> tuple:
+        return tuple(convert(i, row[n]) for i, n in enumerate(names))
+
+    return row_values
+
+
+def _executemany_rows(conn, table, rows: list[dict], chunk: int) -> None:
+    """The DBAPI's executemany in large chunks, bypassing per-row statement bookkeeping."""
+    names = [c.name for c in table.columns if c.name in rows[0]]
+    convert = _row_converter(conn, table, names)
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
     for start in range(0, len(rows), chunk):
-        batch = [
-            tuple(convert(i, row[n]) for i, n in enumerate(names)) for row in rows[start : start + chunk]
-        ]
-        conn.exec_driver_sql(sql, batch)
+        conn.exec_driver_sql(sql, [convert(row) for row in rows[start : start + chunk]])
 
 
 def _copy_rows(conn, table, rows: list[dict]) -> None:
     """COPY FROM STDIN on the session's own connection (same transaction): several times faster than
     executemany for hundreds of thousands of rows, which keeps a city seed well inside its budget."""
-    columns = [c.name for c in table.columns if c.name in rows[0]]
+    names = [c.name for c in table.columns if c.name in rows[0]]
+    convert = _row_converter(conn, table, names)
     quote = conn.dialect.identifier_preparer.quote
-    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(sql) as copy:
         for row in rows:
-            # Enums go in by value, as the ORM stores them (psycopg would send an Enum's name).
-            copy.write_row([v.value if isinstance(v, enum.Enum) else v for v in (row[c] for c in columns)])
+            copy.write_row(convert(row))
 
 
 def table_counts(session: Session) -> dict[str, int]:

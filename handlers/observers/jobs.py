@@ -23,8 +23,9 @@ def _public_base_url() -> str:
 
 
 def notices(session: Session, now: datetime, _period: str = "") -> None:
-    """Observers hear of their branches' newly scheduled (or moved) meetings."""
+    """Observers hear of their branches' newly scheduled, moved or cancelled meetings."""
     service.send_notices(session, now=now, cfg=get_config(), public_base_url=_public_base_url())
+    service.send_cancellations(session, now=now, cfg=get_config())
 
 
 def rectification_reminders(session: Session, now: datetime, _period: str = "") -> None:

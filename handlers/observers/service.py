@@ -315,6 +315,41 @@ def send_notices(session: Session, *, now: datetime, cfg: ObserversConfig, publi
     return sent
 
 
+def send_cancellations(session: Session, *, now: datetime, cfg: ObserversConfig) -> int:
+    """Observers who were told of a meeting hear when it is cancelled (once per meeting and observer)."""
+    rows = session.execute(
+        select(Meeting, ObserverAssignment.observer_id)
+        .join(ObserverAssignment, ObserverAssignment.branch_id == Meeting.branch_id)
+        .where(
+            ObserverAssignment.active.is_(True),
+            Meeting.status == MeetingStatus.CANCELLED,
+            Meeting.starts_at > now,
+            Meeting.starts_at <= now + cfg.notice_horizon,
+        )
+    ).all()
+    sent = 0
+    for meeting, observer_id in rows:
+        told = session.scalar(
+            select(func.count()).where(
+                OutboxMessage.person_id == observer_id,
+                OutboxMessage.dedup_key.startswith(f"observers:notice:{meeting.id}:v"),
+            )
+        )
+        if not told:
+            continue
+        branch = session.get(OrgUnit, meeting.branch_id)
+        text = strings.CANCELLED_TEXT.format(
+            branch=branch.name,
+            when=strings.fmt_when(meeting.starts_at, cfg.tz),
+            title=meeting.title,
+            reason=meeting.cancel_reason or "",
+        )
+        sent += outbox.enqueue_to_people(
+            session, [observer_id], Text(text), dedup_key=f"observers:cancelled:{meeting.id}", now=now
+        )
+    return sent
+
+
 def _meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:

@@ -93,6 +93,7 @@ BUTTON_EVALUATE = "填写评价"
 ATTEND_REPLY = "已告知{branch}书记：您将列席 {when} 的“{title}”。"
 ATTEND_ALREADY = "您已报名列席这次会议，支部书记已知道。"
 ATTEND_TOO_LATE = "这次会议已经结束，不能再报名列席；如已到场观察，请直接填写评价。"
+CANCELLED_TEXT = "观察提示：{branch}原定 {when} 的“{title}”已取消。原因：{reason}"
 ATTEND_TO_SECRETARY = "观察员{name}将列席 {when} 的“{title}”，请做好准备。"
 
 # Result of a submitted form (to the branch and the committee)

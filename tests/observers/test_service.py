@@ -412,3 +412,24 @@ def test_the_hubin_preset_form(session, world):
         service.submit_observation(
             session, world.observer, held.id, raw | {"score_discipline": "21"}, now=NOW, cfg=HUBIN
         )
+
+
+def test_observers_told_of_a_meeting_hear_when_it_is_cancelled(session, world):
+    from handlers.meetings import meetings as meetings_uc
+
+    told = make_meeting(session, world, NOW + timedelta(days=2))
+    session.commit()
+    service.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h")
+    untold = make_meeting(session, world, NOW + timedelta(days=3))
+    for m in (told, untold):
+        meetings_uc.cancel_meeting(session, world.secretary, m.id, reason="与防汛冲突", now=NOW, cfg=MCFG)
+    session.commit()
+    assert service.send_cancellations(session, now=NOW, cfg=CFG) == 1
+    assert service.send_cancellations(session, now=NOW, cfg=CFG) == 0
+    (msg,) = sent(session, "observers:cancelled:")
+    assert (
+        msg.person_id == world.observer.id
+        and "已取消" in msg.payload["text"]
+        and "与防汛冲突" in msg.payload["text"]
+    )
+    assert msg.dedup_key == f"observers:cancelled:{told.id}"

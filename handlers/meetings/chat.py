@@ -35,6 +35,7 @@ from models.meetings import Attendance, Invitee, LeaveRequest, Meeting, MeetingS
 
 router = Router("meetings")
 
+ACTION_LEAVE_REASON = "meetings.leave_reason"
 _REF = re.compile(r"^#?(\d+)\s*(.*)$", re.S)
 
 
@@ -380,7 +381,39 @@ def leave_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     meeting = ctx.session.get(Meeting, _int(params, "meeting"))
     if meeting is None:
         raise Refused(strings.NO_MEETING)
-    ctx.reply(Text(strings.LEAVE_BUTTON_HINT.format(id=meeting.id, title=meeting.title)))
+    ctx.reply(
+        Card(
+            title=strings.LEAVE_CARD_ASK_TITLE.format(title=meeting.title),
+            text=strings.LEAVE_CARD_ASK_TEXT.format(id=meeting.id),
+            buttons=tuple(
+                Button(
+                    reason, action=ACTION_LEAVE_REASON, params={"meeting": str(meeting.id), "reason": reason}
+                )
+                for reason in cfg_of(ctx).leave_reasons
+            ),
+        )
+    )
+
+
+@router.action(ACTION_LEAVE_REASON)
+@_refusals
+def leave_with_reason(ctx: HandlerContext, params: dict[str, str]) -> None:
+    cfg = cfg_of(ctx)
+    req = leave_uc.request_leave(
+        ctx.session,
+        ctx.person,
+        _int(params, "meeting"),
+        reason=params.get("reason", ""),
+        now=ctx.now,
+        cfg=cfg,
+    )
+    ctx.reply(
+        Text(
+            strings.LEAVE_SUBMITTED.format(
+                title=req.meeting.title, when=strings.fmt_when(req.meeting.starts_at, cfg.tz)
+            )
+        )
+    )
 
 
 @router.command("请假", help=strings.HELP_LEAVE, audience=_is_member)

@@ -319,3 +319,5 @@ HELP_MOVE = "调整会议 #编号 2026-12-05 09:00 [新地点]：调整会议时
 HELP_CANCEL = "取消会议 #编号 原因：取消会议并通知党员"
 MOVE_USAGE = "用法：调整会议 #编号 2026-12-05 09:00 [新地点]"
 CANCEL_USAGE = "用法：取消会议 #编号 原因"
+LEAVE_CARD_ASK_TITLE = "请假：{title}"
+LEAVE_CARD_ASK_TEXT = "请选择请假原因；其他原因请回复「请假 #{id} 原因」。"

@@ -74,6 +74,8 @@ class MeetingsConfig:
     makeup_days: int = 7
     minutes_workdays: int = 3
     committee_threshold: int = 7  # 正式党员 at which a branch has a 支委会 (条例 第六章)
+    # One-tap reasons on the 请假 card (domain §4 rule 50); any other reason can be typed.
+    leave_reasons: tuple[str, ...] = ("出差在外", "学习培训", "生病", "家中有事")
 
 
 DEFAULT_CONFIG = MeetingsConfig()

@@ -80,9 +80,11 @@ def test_secretary_and_member_flow_in_chat(session_factory, session, org):
     assert out[0]["kind"] == "image" and f"/h5/meetings/{m.id}/qr.png?t=" in out[0]["url"]
     assert any("/projector?k=" in b["url"] for b in out[1]["buttons"])
     # Leave from the notice button, then by message with the meeting number.
-    hint = _text(chat.press("zhangli", "meetings.leave", meeting=str(m.id)))
-    assert f"请假 #{m.id}" in hint
-    assert "已提交" in _text(chat.say("zhangli", f"请假 #{m.id} 出差在外"))
+    ask = chat.press("zhangli", "meetings.leave", meeting=str(m.id))
+    assert f"请假 #{m.id}" in ask[0]["text"]
+    assert [b["label"] for b in ask[0]["buttons"]] == ["出差在外", "学习培训", "生病", "家中有事"]
+    reason = ask[0]["buttons"][0]
+    assert "已提交" in _text(chat.press("zhangli", reason["action"], **reason["params"]))
     assert "只能请一次假" in _text(chat.say("zhangli", "请假 还是出差"))
     assert "已提交" in _text(chat.say("chengang", "请假：家里有事"))  # next meeting, full-width colon
     with session_factory() as s:

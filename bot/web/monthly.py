@@ -152,7 +152,7 @@ def build_monthly_router(
         if outcome != tokens.SigninOutcome.OK:
             return JSONResponse({"error": "bad or expired token"}, status_code=403)
         with session_factory() as session:
-            data = digest.load(session, m, meetings_config(core.tz), with_details=False)
+            data = digest.load(session, m, meetings_config(core.tz), with_details=False, scope=unit_id)
             if not digest.available(data, unit_id):
                 return JSONResponse({"error": "no scores for this unit and month"}, status_code=404)
             try:
@@ -172,7 +172,7 @@ def build_monthly_router(
             person = session_person(request, session)
             if person is None:
                 return page(request, "meetings/identify.html")
-            data = digest.load(session, m, meetings_config(core.tz))
+            data = digest.load(session, m, meetings_config(core.tz), scope=unit_id)
             if not digest.can_view(session, person.id, unit_id, cfg(), data.units):
                 return message(request, strings.WEB_FORBIDDEN, 403)
             if not digest.available(data, unit_id):

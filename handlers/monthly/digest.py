@@ -23,7 +23,7 @@ from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import chart, strings
 from handlers.monthly.config import MonthlyConfig
 from handlers.monthly.recipients import RoleBook
-from handlers.monthly.scoring import Unit, load_units, nearest_committee
+from handlers.monthly.scoring import COMMITTEE_GROUP, Unit, load_units, nearest_committee
 from models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -34,7 +34,7 @@ from models.meetings import (
     MeetingType,
 )
 from models.monthly import MonthlyScore
-from models.org import Person, Role, UnitKind
+from models.org import OrgUnit, Person, Role, UnitKind
 
 H5_PREFIX = "/h5/monthly"
 ALL = 0  # the "unit" of the whole-organisation view (组织部 staff over the whole tree)
@@ -81,21 +81,31 @@ class MonthData:
         return [c for c in ids if scope in self.units[c].ancestors()]
 
 
-def load(session: Session, month: date, cfg: MeetingsConfig, *, with_details: bool = True) -> MonthData:
+def load(
+    session: Session, month: date, cfg: MeetingsConfig, *, with_details: bool = True, scope: int | None = None
+) -> MonthData:
+    """The month's stored scores (and, with details, absentees and open 补学) for everything, or only
+    for one view: `scope` = a unit (it and the units below it) or ALL (the committees)."""
     units = load_units(session)
+    stmt = select(
+        MonthlyScore.unit_id,
+        MonthlyScore.score,
+        MonthlyScore.rank,
+        MonthlyScore.group_size,
+        MonthlyScore.lagging,
+        MonthlyScore.peer_group,
+        MonthlyScore.explanation,
+    ).where(MonthlyScore.month == month)
+    in_scope = None
+    if scope == ALL:
+        stmt = stmt.where(MonthlyScore.peer_group == COMMITTEE_GROUP)
+    elif scope is not None:
+        path = units[scope].path if scope in units else "/-/"
+        in_scope = select(OrgUnit.id).where(OrgUnit.path.startswith(path))
+        stmt = stmt.where(MonthlyScore.unit_id.in_(in_scope))
     rows = {
         uid: Row(uid, score, rank, size, bool(lag), group, exp or {})
-        for uid, score, rank, size, lag, group, exp in session.execute(
-            select(
-                MonthlyScore.unit_id,
-                MonthlyScore.score,
-                MonthlyScore.rank,
-                MonthlyScore.group_size,
-                MonthlyScore.lagging,
-                MonthlyScore.peer_group,
-                MonthlyScore.explanation,
-            ).where(MonthlyScore.month == month)
-        )
+        for uid, score, rank, size, lag, group, exp in session.execute(stmt)
     }
     data = MonthData(month, units, rows)
     branches_of: dict[int, list[int]] = defaultdict(list)
@@ -106,7 +116,9 @@ def load(session: Session, month: date, cfg: MeetingsConfig, *, with_details: bo
             if c is not None:
                 branches_of[c].append(uid)
     data.branches_of = dict(branches_of)
-    if with_details:
+    if scope == ALL:  # committees' own scores are all this view shows
+        data.branches_of = {c: [] for c in rows}
+    if with_details and scope != ALL:
         lo, hi = month_bounds_utc(month, cfg)
         absent: dict[int, set[str]] = defaultdict(set)
         for branch_id, name in session.execute(
@@ -118,6 +130,7 @@ def load(session: Session, month: date, cfg: MeetingsConfig, *, with_details: bo
                 Meeting.starts_at >= lo,
                 Meeting.starts_at < hi,
                 Attendance.status == AttendanceStatus.ABSENT,
+                *([Meeting.branch_id.in_(in_scope)] if in_scope is not None else []),
             )
         ):
             absent[branch_id].add(name)
@@ -128,6 +141,7 @@ def load(session: Session, month: date, cfg: MeetingsConfig, *, with_details: bo
             select(Meeting.branch_id)
             .join(MakeupTask, MakeupTask.meeting_id == Meeting.id)
             .where(MakeupTask.status.in_(open_states), Meeting.starts_at < hi)
+            .where(*([Meeting.branch_id.in_(in_scope)] if in_scope is not None else []))
         ):
             counts[branch_id] += 1
         data.makeup_open = dict(counts)

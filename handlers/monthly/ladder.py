@@ -109,7 +109,7 @@ def _recipients(rung: Rung, committee_id: int | None, branch_id: int | None, uni
 def _unit_notice(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: bool) -> Card:
     exp = s.explanation
     missing = strings.missing_text(exp.get("missing", [])) or []
-    rule = strings.RUNG_TEXT[ladder][min(rung.streak, 3)]
+    rule = strings.rung_text(ladder, rung.streak)
     text = strings.ESC_TEXT.format(
         rule=rule + (strings.ESC_CC if cc else ""),
         reason=strings.lag_reasons(s.lag_reasons),
@@ -155,7 +155,7 @@ def run_unit_ladders(
             to, cc = _recipients(rung, s.committee_id, None, scores.units, book)
             key = esc_key(ladder.value, uid, rung.streak, month)
             detail = {
-                "rule": strings.RUNG_TEXT[ladder.value][min(rung.streak, 3)],
+                "rule": strings.rung_text(ladder.value, rung.streak),
                 "reasons": s.lag_reasons,
                 "months": [m.isoformat() for m in run],
                 "missing": s.explanation.get("missing", []),
@@ -348,7 +348,7 @@ def run_member_ladders(
             rows.append({"ladder": ladder, "subject_id": pid, "unit_id": branch_id, "rung": rung.streak,
                          "month": month, "streak": n, "created_at": now, "updated_at": now,
                          "detail": {"name": name, "months": n,
-                                    "rule": strings.RUNG_TEXT["member"][rung.streak]}})  # fmt: skip
+                                    "rule": strings.rung_text("member", rung.streak)}})  # fmt: skip
             cards[(ladder, branch_id)].append((name, n, rung))
     _insert_ignore(session, rows)
     report.member_flags = len(rows)
@@ -362,7 +362,7 @@ def run_member_ladders(
             to.update(a)
             to.update(b)
         lines = "\n".join(
-            strings.MEMBER_LINE.format(name=name, n=n, step=strings.RUNG_TEXT["member"][rung.streak])
+            strings.MEMBER_LINE.format(name=name, n=n, step=strings.rung_text("member", rung.streak))
             for name, n, rung in sorted(items, key=lambda x: (-x[1], x[0]))
         )
         key = f"monthly:member:{ladder.value}:{branch_id}:{month:%Y-%m}"

@@ -39,6 +39,16 @@ RUNG_TEXT = {
     "member": {1: "提醒", 3: "谈话提醒，并报告上级党组织", 5: "提请上级党组织关注，考虑进一步处理",
                6: "已连续六个月，列为支部大会讨论的对象（是否按自行脱党处理由支部大会决定）"},
 }  # fmt: skip
+
+
+def rung_text(ladder: str, streak: int) -> str:
+    """The rung's wording: the highest step of the ladder at or below `streak`."""
+    steps = RUNG_TEXT[ladder]
+    return (
+        steps[max(k for k in steps if k <= streak)] if any(k <= streak for k in steps) else steps[min(steps)]
+    )
+
+
 LAG_REASON = {
     "bottom_n": "同类排名倒数第{v}名以内",
     "bottom_pct": "同类排名后{v}%",

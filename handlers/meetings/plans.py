@@ -215,6 +215,14 @@ def review_plan(
     reason = (reason or "").strip()
     if not approve and not reason:
         raise Refused(strings.PLAN_RETURN_REASON)
+    if approve:
+        # Everything that could refuse is checked before the first write (the roster may have changed
+        # since the plan was saved), so a refusal leaves the plan and its meetings untouched.
+        for item in plan.items:
+            types = validate_types(item.types)
+            check_group(session, branch.id, item.group_id)
+            if MeetingType.GROUP_MEETING in types and item.group_id is None:
+                raise Refused(strings.GROUP_REQUIRED)
     month = strings.fmt_month(plan.month)
     plan.reviewed_at = now
     plan.reviewed_by_id = actor.id

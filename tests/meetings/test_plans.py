@@ -103,3 +103,14 @@ def test_reminders_to_missing_branches_and_overdue_list(session, org):
     report = sent(session, f"plan:committee:{org.committee.id}")[0]
     assert report.person_id == org.reviewer.id
     assert "城关社区党支部" in report.payload["text"] and "河西村" not in report.payload["text"]
+
+
+def test_approval_refused_without_writes_when_a_group_is_gone(session, org):
+    plan = uc.save_plan(session, org.secretary, month=JUNE, items=items(org), now=NOW, cfg=CFG)
+    session.commit()
+    org.group.kind = org.group.kind.BRANCH  # the 党小组 was turned into something else meanwhile
+    session.flush()
+    with pytest.raises(Refused, match="党小组"):
+        uc.review_plan(session, org.reviewer, plan.id, approve=True, now=NOW, cfg=CFG)
+    assert plan.status == PlanStatus.SUBMITTED and plan.reviewed_at is None
+    assert session.scalar(select(func.count()).select_from(Meeting)) == 0

@@ -44,7 +44,7 @@ from bot.web.api import (
     paginate,
     unit_in_scope,
 )
-from bot.web.meetings import COOKIE, DINGTALK_JSAPI, SESSION_PURPOSE, SESSION_TTL, TEMPLATES, platform_of
+from bot.web.meetings import COOKIE, SESSION_PURPOSE, SESSION_TTL, TEMPLATES, default_jsapi_url, platform_of
 from handlers.meetings import signin as signin_uc
 from handlers.meetings import strings as meeting_strings
 from handlers.observers import service, strings
@@ -67,7 +67,7 @@ def build_observers_router(
     core: CoreConfig | None = None,
     *,
     cfg: ObserversConfig | None = None,
-    dingtalk_jsapi_url: str = DINGTALK_JSAPI,
+    dingtalk_jsapi_url: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
     if core is None:  # the app factory: tz, public URL and secret key from the settings
@@ -77,6 +77,8 @@ def build_observers_router(
         core = CoreConfig(
             tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
         )
+    if dingtalk_jsapi_url is None:  # DingTalk's JSAPI, or the sandbox's stand-in in the demo
+        dingtalk_jsapi_url = default_jsapi_url(identities)
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     secret = core.secret_key
     secure_cookie = core.public_base_url.startswith("https://")

@@ -72,6 +72,10 @@ def test_notice_attend_form_result_and_rectification_through_the_sandbox(session
         meeting = make_meeting(s, world, T0 + timedelta(days=2), topic="学习党章")
         meeting_id = meeting.id
     with running_bot(session_factory, database_url, clock_start=T0) as bot:
+        # The app factory's own copy of the pages loads the sandbox's JSAPI stand-in in the demo.
+        ua = {"user-agent": "Mozilla/5.0 (iPhone) AliApp(DingTalk/7.6.0)"}
+        own = httpx.get(f"{bot.url}/h5/observers/{meeting_id}/form", headers=ua, trust_env=False, timeout=30)
+        assert own.status_code == 200 and "/_sandbox/dd-shim.js" in own.text
         _wire(bot)
         # 1. The notice job finds the new meeting: the observer gets the card (time, place, topic).
         with session_factory() as s, s.begin():

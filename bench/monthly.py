@@ -158,10 +158,13 @@ def floor(session) -> tuple[float, int]:
 def bench_database(url: str, scale: str, small: str, name: str) -> None:
     results = {}
     for label in (small, scale):
-        engine = make_engine(url if label == scale else url.replace("bench.db", "small.db"))
-        if name == "postgresql" and label == small:
-            engine.dispose()
-            engine = make_engine(_pg(url_schema=f"bench_{uuid.uuid4().hex[:10]}"))
+        small_schema = f"bench_{uuid.uuid4().hex[:10]}"
+        if label == scale:
+            engine = make_engine(url)
+        elif name == "postgresql":
+            engine = make_engine(_pg(small_schema))
+        else:
+            engine = make_engine(url.replace("bench.db", "small.db"))
         Base.metadata.create_all(engine)
         factory = make_sessionmaker(engine)
         t = time.perf_counter()
@@ -200,7 +203,7 @@ def bench_database(url: str, scale: str, small: str, name: str) -> None:
         results[label] = run
         engine.dispose()
         if name == "postgresql" and label == small:
-            _drop(engine.url)
+            _drop(small_schema)
     big, little = results[scale], results[small]
     print(f"\n== {name}")
     for label, r in ((small, little), (scale, big)):
@@ -234,11 +237,13 @@ def _pg(url_schema: str) -> str:
     return f"{PG_URL}{sep}options={quote(f'-csearch_path={url_schema}')}"
 
 
-def _drop(_url=None) -> None:
+def _drop(schema: str | None = None) -> None:
+    """Drop one schema made by _pg, or all of them."""
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
-        while _schemas:
-            conn.execute(text(f'DROP SCHEMA "{_schemas.pop()}" CASCADE'))
+        for name in [schema] if schema else list(_schemas):
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            _schemas.remove(name)
     admin.dispose()
 
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 import html
 import logging
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -59,6 +61,19 @@ def markdown_html(text: str) -> str:
     return "\n".join(out)
 
 
+def _core_from_settings() -> CoreConfig:
+    try:
+        from config.settings import get_settings
+
+        s = get_settings()
+        return CoreConfig(
+            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
+        )
+    except Exception as exc:  # noqa: BLE001 - the rest of the app must still start; charts then refuse
+        logger.warning("monthly pages: settings unavailable (%s); chart links will not verify", exc)
+        return CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="", secret_key=secrets.token_hex(32))
+
+
 def build_monthly_router(
     session_factory: sessionmaker[Session],
     identities: Mapping[str, Any],
@@ -69,12 +84,7 @@ def build_monthly_router(
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
     if core is None:  # the app factory: tz, public URL and secret key from the settings
-        from config.settings import get_settings
-
-        s = get_settings()
-        core = CoreConfig(
-            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
-        )
+        core = _core_from_settings()
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     secret = core.secret_key
 

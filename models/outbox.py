@@ -48,6 +48,8 @@ class OutboxMessage(Base):
         # The relay's claim query: due rows in order.
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
         Index("ix_outbox_message_branch_status", "branch_id", "status"),
+        # The relay's per-recipient history (WeCom's per-member limits survive a restart).
+        Index("ix_outbox_message_recipient_sent", "platform", "target", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

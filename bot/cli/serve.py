@@ -321,11 +321,24 @@ def demo_settings(database_url: str, sandbox_url: str, public_base_url: str) -> 
 
 
 def _free_socket(host: str, port: int) -> socket.socket:
+    """Bind `port`, or any free port when it is taken (the demo must start on a busy machine too)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.bind((host, 0))
     sock.listen(128)
     return sock
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def demo_cmd(
@@ -363,6 +376,8 @@ def demo_cmd(
     echo(TEXT["demo_seed"].format(people=result.rows["person"], accounts=result.rows["chat_account"]))
     bot_sock = _free_socket(host, port)
     bot_url = f"http://{host}:{bot_sock.getsockname()[1]}"
+    if sandbox_port and not _port_free(host, sandbox_port):
+        sandbox_port = 0
     with running_sandbox(port=sandbox_port, host=host) as sb:
         with session_factory() as session:
             sb.load_fixture(sandbox_fixture(session, callback_url=bot_url + "/wecom/callback"))

@@ -6,6 +6,7 @@ from models import fees  # noqa: F401
 from models import meetings, meetings_seed  # noqa: F401
 from models import monthly  # noqa: F401
 from models import observers  # noqa: F401
+from models import observers_seed  # noqa: F401
 from models.base import Base, TimestampMixin, UTCDateTime, utcnow
 from models.db import make_engine, make_sessionmaker, unit_of_work
 

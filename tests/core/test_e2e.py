@@ -252,3 +252,25 @@ def test_healthz_and_metrics(session_factory, database_url):
         runner = bot.service.platforms.stream
     # After stop() the SDK's thread is gone even though 0.24.3 swallows the first cancel.
     assert not runner._thread.is_alive()
+
+
+def test_h5_login_free_identity_on_both_platforms(session_factory, database_url):
+    import pytest
+
+    from bot.core.errors import IdentityError
+
+    make_org(session_factory)
+    with running_bot(session_factory, database_url) as bot:
+        ding = bot.service.platforms.identities["dingtalk"]
+        wecom = bot.service.platforms.identities["wecom"]
+        assert ding.user_for_code(bot.sb.dingtalk_authcode("wangshuji")) == "wangshuji"
+        assert wecom.user_for_code(bot.sb.wecom_oauth_code("WangShuJi")) == "WangShuJi"
+        code = bot.sb.dingtalk_authcode("member0")
+        assert ding.user_for_code(code) == "member0"
+        with pytest.raises(IdentityError):
+            ding.user_for_code(code)  # single use
+        with pytest.raises(IdentityError):
+            wecom.user_for_code("forged-code")
+        url = wecom.authorize_url("http://127.0.0.1:8000/h5/checkin?m=1", state="s1")
+        assert url.startswith(bot.sb.wecom_oauth_base + "?appid=") and "&agentid=" in url
+        assert "scope=snsapi_base" in url and url.endswith("#wechat_redirect")

@@ -107,7 +107,8 @@ class Routes:
     """All routers of the app, merged. Built once by the composition root."""
 
     def __init__(self, routers: Iterable[Router]) -> None:
-        self.routers = list(routers)
+        # The same router listed twice (two wiring lines for one feature) is one router.
+        self.routers = list({id(r): r for r in routers}.values())
         self.commands = [c for r in self.routers for c in r.commands]
         self.actions: dict[str, ActionHandler] = {}
         self.forms: dict[str, FormHandler] = {}

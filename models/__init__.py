@@ -1,5 +1,7 @@
 """SQLAlchemy models. Importing this package registers every table on Base.metadata."""
 
+# One import line per feature's models (appended by each engineer), so isort's merging is off here.
+# ruff: noqa: I001
 from models import api_token, org  # noqa: F401
 from models import inbox, jobs, outbox  # noqa: F401
 from models import fees  # noqa: F401

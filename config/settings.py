@@ -27,6 +27,9 @@ class DingTalkSettings(BaseModel):
     robot_code: str = ""
     corp_id: str = ""
     agent_id: str = ""
+    # The interactive-card template made on DingTalk's card platform (卡片平台) that shows zhibu's
+    # title / markdown / buttons / image variables; real DingTalk accepts only ids that exist there.
+    card_template_id: str = "zhibu.standard.v1"
     openapi_endpoint: str = "https://api.dingtalk.com"
     oapi_endpoint: str = "https://oapi.dingtalk.com"
 

@@ -33,3 +33,18 @@ def test_secret_key_refused_outside_demo(monkeypatch):
     load_settings(_env_file=None, demo=True).require_production_secret()
     monkeypatch.setenv("ZHIBU_SECRET_KEY", "x" * 40)
     load_settings(_env_file=None).require_production_secret()
+
+
+def test_dingtalk_card_template_reaches_the_sender(monkeypatch):
+    from bot.platforms.wiring import build_platforms
+
+    monkeypatch.setenv("ZHIBU_DINGTALK__CLIENT_ID", "ding-app")
+    monkeypatch.setenv("ZHIBU_DINGTALK__CLIENT_SECRET", "s3cret-value")
+    monkeypatch.setenv("ZHIBU_DINGTALK__CARD_TEMPLATE_ID", "tpl-from-card-platform.schema")
+    platforms = build_platforms(load_settings(_env_file=None), None, stream=False)
+    try:
+        (sender,) = [s for s in platforms.senders if s.platform == "dingtalk"]
+        assert sender.card_template_id == "tpl-from-card-platform.schema"
+    finally:
+        for close in platforms.closers:
+            close()

@@ -46,7 +46,10 @@ def build_platforms(settings: Settings, dispatcher: Dispatcher | None, *, stream
         platforms.closers.append(api.close)
         platforms.senders.append(
             DingTalkSender(
-                api, robot_code=dt.robot_code or dt.client_id, public_base_url=settings.public_base_url
+                api,
+                robot_code=dt.robot_code or dt.client_id,
+                public_base_url=settings.public_base_url,
+                card_template_id=dt.card_template_id,
             )
         )
         platforms.identities["dingtalk"] = DingTalkIdentity(api, dt.corp_id)

@@ -16,8 +16,6 @@ from models.org import Platform
 from models.outbox import TargetKind
 
 BATCH_SEND_MAX_USERS = 20
-# A card template made on DingTalk's card platform that shows title / markdown / buttons (see README).
-DEFAULT_CARD_TEMPLATE_ID = "zhibu.standard.v1"
 
 
 class DingTalkSender:
@@ -31,7 +29,7 @@ class DingTalkSender:
         robot_code: str,
         public_base_url: str,
         qps: int = 20,
-        card_template_id: str = DEFAULT_CARD_TEMPLATE_ID,
+        card_template_id: str,
     ) -> None:
         self.api = api
         self.robot_code = robot_code

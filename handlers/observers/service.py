@@ -761,7 +761,12 @@ def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConf
     today = local_day(now, cfg)
     sent = 0
     for obs in session.scalars(
-        select(Observation).where(Observation.outcome == Outcome.REOPEN, Observation.reopen_by < today)
+        select(Observation).where(
+            Observation.outcome == Outcome.REOPEN,
+            Observation.reopen_by < today,
+            # Reported once (dedup); a month's window lets a missed run catch up without rescanning history.
+            Observation.reopen_by >= today - timedelta(days=30),
+        )
     ):
         if reconvened(session, obs, cfg):
             continue

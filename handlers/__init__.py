@@ -7,14 +7,14 @@ from bot.core.router import Router
 
 def all_routers() -> list[Router]:
     """Every feature's router: the single list the composition root wires in. One line per feature."""
+    # Imported here, not at module level, so importing one feature's use cases stays cheap.
     from handlers import delivery, help
+    from handlers.fees import chat as fees
+    from handlers.meetings import chat as meetings
+    from handlers.monthly import chat as monthly
+    from handlers.observers import chat as observers
 
-    routers = [help.router, delivery.router]
-    routers.append(__import__("handlers.meetings.chat", fromlist=["router"]).router)
-    routers.append(__import__("handlers.fees.chat", fromlist=["router"]).router)
-    routers.append(__import__("handlers.observers.chat", fromlist=["router"]).router)
-    routers.append(__import__("handlers.monthly.chat", fromlist=["router"]).router)
-    return routers
+    return [help.router, delivery.router, meetings.router, fees.router, observers.router, monthly.router]
 
 
 def fallback():

@@ -6,12 +6,13 @@ import importlib
 
 from bot.core.jobs import JobSpec
 
-# Feature modules that define JOBS = [JobSpec(...)]: add one line per feature.
-JOB_MODULES: list[str] = []
-JOB_MODULES.append("handlers.meetings.jobs")
-JOB_MODULES.append("handlers.monthly.jobs")
-JOB_MODULES.append("handlers.fees.jobs")
-JOB_MODULES.append("handlers.observers.jobs")
+# Feature modules that define JOBS = [JobSpec(...)]: one line per feature.
+JOB_MODULES: tuple[str, ...] = (
+    "handlers.meetings.jobs",
+    "handlers.fees.jobs",
+    "handlers.observers.jobs",
+    "handlers.monthly.jobs",
+)
 
 
 def all_jobs() -> list[JobSpec]:

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from bot.core import texts
@@ -63,15 +62,43 @@ def choose_account(accounts: Iterable[tuple[str, str, str]]) -> tuple[str, str, 
     return None
 
 
+def _outbox_insert():
+    """INSERT … ON CONFLICT DO NOTHING as one typed text statement, built once.
+
+    SQLAlchemy 2.0 gives the dialect-specific insert().on_conflict_do_nothing() no cache key, so it
+    was compiled again on every enqueue: the hot spot of queuing reminders and of each sign-in. A
+    text() clause is cached; both SQLite and PostgreSQL accept this ON CONFLICT syntax, and the typed
+    bind parameters keep the columns' conversions (JSON, enums, UTC datetimes).
+    """
+    columns = [c for c in OutboxMessage.__table__.columns if not c.primary_key]
+    sql = (
+        f"INSERT INTO {OutboxMessage.__tablename__} ({', '.join(c.name for c in columns)}) "
+        f"VALUES ({', '.join(':' + c.key for c in columns)}) ON CONFLICT (dedup_key, recipient) DO NOTHING"
+    )
+    return columns, text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in columns))
+
+
+_COLUMNS, _INSERT = _outbox_insert()
+
+
+def _with_defaults(row: dict[str, Any]) -> dict[str, Any]:
+    full = dict(row)
+    for column in _COLUMNS:
+        if column.key not in full:
+            default = column.default
+            if default is None:
+                full[column.key] = None
+            else:
+                full[column.key] = default.arg(None) if default.is_callable else default.arg
+    return full
+
+
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # One small statement, many parameter sets: the drivers batch them (psycopg pipelines, SQLite
+    # One statement, many parameter sets: the drivers batch them (psycopg pipelines, SQLite
     # executemany). Rows already queued are left out first, so the count is of new rows; a row a
     # concurrent transaction queues meanwhile is skipped by ON CONFLICT.
-    stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key", "recipient"])
     new = 0
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
@@ -88,9 +115,9 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
                     )
                 )
             }
-        fresh = [row for row in chunk if (row["dedup_key"], row["recipient"]) not in existing]
+        fresh = [_with_defaults(row) for row in chunk if (row["dedup_key"], row["recipient"]) not in existing]
         if fresh:
-            session.connection().execute(stmt, fresh)
+            session.execute(_INSERT, fresh)
         new += len(fresh)
     return new
 

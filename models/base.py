@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +48,12 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def enum_column(cls: type[enum.Enum], length: int = 32) -> Enum:
+    """An enum stored as VARCHAR holding the member's value, never a native database enum:
+    adding a member is then a code change only, with no migration."""
+    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=length)
 
 
 def utcnow() -> datetime:

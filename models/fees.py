@@ -13,7 +13,6 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,12 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TimestampMixin, UTCDateTime
+from models.base import Base, TimestampMixin, UTCDateTime, enum_column
 from models.org import Person
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=40)
 
 
 class FeeDayRule(enum.StrEnum):
@@ -84,7 +79,7 @@ class FeePolicy(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), unique=True)
     fee_day_rule: Mapped[FeeDayRule] = mapped_column(
-        _enum(FeeDayRule), default=FeeDayRule.FIRST_WORKING_FRIDAY
+        enum_column(FeeDayRule, 40), default=FeeDayRule.FIRST_WORKING_FRIDAY
     )
     fixed_day: Mapped[int | None] = mapped_column(Integer)  # 1..31, for FIXED_DAY (clamped to month end)
     reminder_time: Mapped[str] = mapped_column(String(5), default="09:00")  # local HH:MM
@@ -169,8 +164,10 @@ class FeePayment(TimestampMixin, Base):
     month: Mapped[date] = mapped_column(Date)  # first day of the month paid for
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
-    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.REPORTED)
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, 40))
+    status: Mapped[PaymentStatus] = mapped_column(
+        enum_column(PaymentStatus, 40), default=PaymentStatus.REPORTED
+    )
     # 代交: paid by another member (id) or by someone outside the roster (name), recorded as such.
     paid_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     paid_by_name: Mapped[str | None] = mapped_column(String(50))

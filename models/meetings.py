@@ -12,7 +12,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,11 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TimestampMixin, UTCDateTime
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=32)
+from models.base import Base, TimestampMixin, UTCDateTime, enum_column
 
 
 class MeetingType(enum.StrEnum):
@@ -105,7 +100,7 @@ class MonthlyPlan(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
     month: Mapped[date] = mapped_column(Date)  # the first day of the planned month
-    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus), default=PlanStatus.DRAFT)
+    status: Mapped[PlanStatus] = mapped_column(enum_column(PlanStatus), default=PlanStatus.DRAFT)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -147,7 +142,7 @@ class Meeting(TimestampMixin, Base):
     topic: Mapped[str] = mapped_column(String(500))
     place: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus), default=MeetingStatus.SCHEDULED)
+    status: Mapped[MeetingStatus] = mapped_column(enum_column(MeetingStatus), default=MeetingStatus.SCHEDULED)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     # Bumped when the time or place changes: reminders are keyed by it, so a moved meeting is reminded again.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -171,7 +166,7 @@ class MeetingKind(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
-    type: Mapped[MeetingType] = mapped_column(_enum(MeetingType))
+    type: Mapped[MeetingType] = mapped_column(enum_column(MeetingType))
 
     meeting: Mapped[Meeting] = relationship(back_populates="kinds")
 
@@ -196,8 +191,8 @@ class Attendance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    status: Mapped[AttendanceStatus] = mapped_column(_enum(AttendanceStatus))
-    method: Mapped[AttendanceMethod] = mapped_column(_enum(AttendanceMethod))
+    status: Mapped[AttendanceStatus] = mapped_column(enum_column(AttendanceStatus))
+    method: Mapped[AttendanceMethod] = mapped_column(enum_column(AttendanceMethod))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(String(500))  # 代签 reason
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
@@ -211,7 +206,7 @@ class SigninAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    outcome: Mapped[SigninOutcome] = mapped_column(_enum(SigninOutcome))
+    outcome: Mapped[SigninOutcome] = mapped_column(enum_column(SigninOutcome))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     detail: Mapped[str | None] = mapped_column(String(200))
 
@@ -224,7 +219,7 @@ class LeaveRequest(TimestampMixin, Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(500))
-    status: Mapped[LeaveStatus] = mapped_column(_enum(LeaveStatus), default=LeaveStatus.PENDING)
+    status: Mapped[LeaveStatus] = mapped_column(enum_column(LeaveStatus), default=LeaveStatus.PENDING)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
@@ -245,9 +240,9 @@ class MakeupTask(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    origin: Mapped[MakeupOrigin] = mapped_column(_enum(MakeupOrigin))
+    origin: Mapped[MakeupOrigin] = mapped_column(enum_column(MakeupOrigin))
     due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[MakeupStatus] = mapped_column(_enum(MakeupStatus), default=MakeupStatus.OPEN)
+    status: Mapped[MakeupStatus] = mapped_column(enum_column(MakeupStatus), default=MakeupStatus.OPEN)
     note: Mapped[str | None] = mapped_column(String(1000))  # the member's report (学习心得)
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

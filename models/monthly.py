@@ -9,14 +9,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TimestampMixin, UTCDateTime
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=32)
+from models.base import Base, TimestampMixin, UTCDateTime, enum_column
 
 
 class Ladder(enum.StrEnum):
@@ -66,7 +62,7 @@ class Escalation(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ladder: Mapped[Ladder] = mapped_column(_enum(Ladder))
+    ladder: Mapped[Ladder] = mapped_column(enum_column(Ladder))
     # The unit (committee/branch) or, for member ladders, the person.
     subject_id: Mapped[int] = mapped_column(Integer)
     # The unit the notice is about (for member ladders: the member's branch), for scoping and display.
@@ -80,4 +76,4 @@ class Escalation(TimestampMixin, Base):
     ended_month: Mapped[date | None] = mapped_column(Date)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    ack_kind: Mapped[AckKind | None] = mapped_column(_enum(AckKind))
+    ack_kind: Mapped[AckKind | None] = mapped_column(enum_column(AckKind))

@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -25,11 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TimestampMixin, UTCDateTime
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=32)
+from models.base import Base, TimestampMixin, UTCDateTime, enum_column
 
 
 class Outcome(enum.StrEnum):
@@ -95,7 +90,7 @@ class Observation(TimestampMixin, Base):
     max_total: Mapped[int] = mapped_column(Integer)
     grade: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str] = mapped_column(Text, default="")
-    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome))
     correct_by: Mapped[date | None] = mapped_column(Date)  # 责令纠正: the deadline
     reopen_by: Mapped[date | None] = mapped_column(Date)  # 责令重开: the new meeting is due by this day
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())  # first submission
@@ -121,7 +116,7 @@ class Rectification(TimestampMixin, Base):
     text: Mapped[str] = mapped_column(String(500))
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[RectificationStatus] = mapped_column(
-        _enum(RectificationStatus), default=RectificationStatus.OPEN
+        enum_column(RectificationStatus), default=RectificationStatus.OPEN
     )
     report_note: Mapped[str | None] = mapped_column(String(1000))
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

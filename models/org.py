@@ -13,7 +13,6 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -23,12 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, TimestampMixin
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Stored as VARCHAR with the value, never a native enum: adding a member is then a code change only.
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=32)
+from models.base import Base, TimestampMixin, enum_column
 
 
 class UnitKind(enum.StrEnum):
@@ -186,12 +180,12 @@ class OrgUnit(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind))
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind))
     name: Mapped[str] = mapped_column(String(100))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
     # Materialised path of ids, "/3/17/205/", so a subtree is one indexed LIKE 'prefix%'.
     path: Mapped[str] = mapped_column(String(255), default="")
-    category: Mapped[BranchCategory | None] = mapped_column(_enum(BranchCategory))
+    category: Mapped[BranchCategory | None] = mapped_column(enum_column(BranchCategory))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side="OrgUnit.id", back_populates="children")
@@ -214,9 +208,9 @@ class Person(TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="SET NULL"), index=True)
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus), default=MemberStatus.FULL)
+    status: Mapped[MemberStatus] = mapped_column(enum_column(MemberStatus), default=MemberStatus.FULL)
     joined_on: Mapped[date | None] = mapped_column(Date)  # 入党日期 (预备: fee liability starts that month)
-    fee_category: Mapped[FeeCategory] = mapped_column(_enum(FeeCategory), default=FeeCategory.EMPLOYED)
+    fee_category: Mapped[FeeCategory] = mapped_column(enum_column(FeeCategory), default=FeeCategory.EMPLOYED)
     fee_base: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # monthly base for the rate
     fee_fixed_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     is_mobile: Mapped[bool] = mapped_column(Boolean, default=False)  # 流动党员
@@ -242,7 +236,7 @@ class RoleAssignment(TimestampMixin, Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     # NULL only for 组织部 staff over the whole tree.
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
 
     person: Mapped[Person] = relationship(back_populates="roles")
     org_unit: Mapped[OrgUnit | None] = relationship()
@@ -259,7 +253,7 @@ class ChatAccount(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform))
+    platform: Mapped[Platform] = mapped_column(enum_column(Platform))
     corp_id: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[str] = mapped_column(String(64))
 

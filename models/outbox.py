@@ -11,10 +11,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, enum_column, utcnow
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -37,10 +37,6 @@ class TargetKind(enum.StrEnum):
     GROUP = "group"  # a group chat (DingTalk openConversationId)
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=16)
-
-
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -59,14 +55,16 @@ class OutboxMessage(Base):
     # Empty when the person has no chat account (the row is then failed from the start).
     platform: Mapped[str] = mapped_column(String(16), default="")
     corp_id: Mapped[str] = mapped_column(String(64), default="")
-    target_kind: Mapped[TargetKind] = mapped_column(_enum(TargetKind), default=TargetKind.USER)
+    target_kind: Mapped[TargetKind] = mapped_column(enum_column(TargetKind, 16), default=TargetKind.USER)
     target: Mapped[str] = mapped_column(String(128), default="")
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="SET NULL"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Rows with equal content_hash carry identical payloads, so the relay can batch their recipients.
     content_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus), default=DeliveryStatus.QUEUED)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column(DeliveryStatus, 16), default=DeliveryStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

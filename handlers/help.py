@@ -27,6 +27,15 @@ FALLBACK_EMPTY = "您好！发送“帮助”可以查看您能使用的功能�
 
 
 @router.command("帮助", "help", "菜单", "?", help="查看我能帮您做什么", public=True)
+def help_line(word: str, text: str) -> str:
+    """One line of 帮助. Help that starts with its own usage ("调整会议 #编号 时间：…") shows the usage in
+    bold instead of repeating the command word."""
+    usage, sep, description = text.partition("：")
+    if sep and usage.startswith(word):
+        return f"- **{usage}**：{description}"
+    return f"- **{word}**：{text}"
+
+
 def show_help(ctx: HandlerContext, _args: str) -> None:
     lines = [HELP_INTRO.format(name=f"，{ctx.person.name}" if ctx.person else "")]
     seen: set[str] = set()
@@ -43,7 +52,7 @@ def show_help(ctx: HandlerContext, _args: str) -> None:
             allowed = False
         if allowed:
             seen.add(word)
-            lines.append(f"- **{word}**：{command.help}")
+            lines.append(help_line(word, command.help))
     if ctx.person is None:
         lines.append("")
         lines.append(HELP_UNBOUND_NOTE)

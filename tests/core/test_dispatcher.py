@@ -182,3 +182,20 @@ def test_committed_callback_runs_after_commit(session_factory, session):
     d = make_dispatcher(session_factory, [_feature_router([])], on_committed=on_committed)
     d.dispatch(text_event("记一笔 y"))
     assert seen == [1]
+
+
+def test_help_line_shows_usage_once():
+    from handlers.help import help_line
+
+    assert (
+        help_line("本月会议", "本月会议：查看本支部本月的会议和状态")
+        == "- **本月会议**：查看本支部本月的会议和状态"
+    )
+    assert (
+        help_line("调整会议", "调整会议 #编号 时间：调整会议时间")
+        == "- **调整会议 #编号 时间**：调整会议时间"
+    )
+    assert (
+        help_line("我的", "查看我在系统里的身份：姓名、支部")
+        == "- **我的**：查看我在系统里的身份：姓名、支部"
+    )

@@ -26,7 +26,6 @@ FALLBACK = "没太明白“{text}”的意思。发送“帮助”可以查看�
 FALLBACK_EMPTY = "您好！发送“帮助”可以查看您能使用的功能。"
 
 
-@router.command("帮助", "help", "菜单", "?", help="查看我能帮您做什么", public=True)
 def help_line(word: str, text: str) -> str:
     """One line of 帮助. Help that starts with its own usage ("调整会议 #编号 时间：…") shows the usage in
     bold instead of repeating the command word."""
@@ -36,6 +35,7 @@ def help_line(word: str, text: str) -> str:
     return f"- **{word}**：{text}"
 
 
+@router.command("帮助", "help", "菜单", "?", help="查看我能帮您做什么", public=True)
 def show_help(ctx: HandlerContext, _args: str) -> None:
     lines = [HELP_INTRO.format(name=f"，{ctx.person.name}" if ctx.person else "")]
     seen: set[str] = set()

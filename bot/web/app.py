@@ -41,6 +41,9 @@ def create_app(
     from bot.web.observers import observers_api
 
     app.include_router(build_api_router(session_factory, clock=clock, features=[observers_api]))
+    from bot.web.h5 import build_h5_router
+
+    app.include_router(build_h5_router(session_factory, app.state.identities, clock=clock))
     from bot.web.monthly import build_monthly_router
 
     app.include_router(build_monthly_router(session_factory, app.state.identities, clock=clock))

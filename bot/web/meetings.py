@@ -6,41 +6,39 @@ Wiring (the app factory)::
     from bot.web.meetings import build_meetings_router
     app.include_router(build_meetings_router(session_factory, app.state.identities, clock=clock))
 
-- ``session_factory``: the app's sessionmaker; each request is one transaction (commit on success).
-- ``identities``: platform name ("dingtalk" / "wecom") → the adapter's identity object, with
-  ``corp_id``, ``user_for_code(code) -> account id`` (raises bot.core.errors.IdentityError) and, for
-  WeCom, ``authorize_url(redirect_uri, state)``. A platform that is not configured is simply absent.
-- ``core``: bot.core.context.CoreConfig (tz, public_base_url, secret_key); default: from the settings.
+- ``session_factory``, ``identities``, ``core``, ``dingtalk_jsapi_url``, ``clock``: as for
+  bot.web.h5.H5Pages (core defaults to the settings'; the JSAPI to DingTalk's own, or the sandbox's
+  /_sandbox/dd-shim.js when the DingTalk adapter points at a loopback server).
 - ``cfg``: handlers.meetings.types.MeetingsConfig (default: the configured one).
-- ``dingtalk_jsapi_url``: the JSAPI script the sign-in page loads inside DingTalk; default: DingTalk's
-  own, or the sandbox's /_sandbox/dd-shim.js when the DingTalk adapter points at a loopback server.
-- ``clock``: injectable "now" for tests.
 
-Identity never comes from the QR or a form field: a page gets a platform auth code (DingTalk
-requestAuthCode; WeCom OAuth2 snsapi_base redirect), POSTs it to /h5/meetings/session, and the
-server exchanges it with the platform and sets a signed, HttpOnly session cookie (person id + expiry)
-that later requests present. Errors for machines are 4xx with a reason; people see Chinese pages.
+Identity never comes from the QR or a form field: the pages use the shared H5 session (bot.web.h5),
+whose exchange endpoints are mounted here too, at /h5/meetings/session and /h5/meetings/auth/wecom.
+Errors for machines are 4xx with a reason; people see Chinese pages.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import qrcode
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
-from bot.core.errors import IdentityError
+from bot.web.h5 import (  # noqa: F401 - COOKIE … default_jsapi_url: re-exported for older importers
+    COOKIE,
+    DINGTALK_JSAPI,
+    SESSION_PURPOSE,
+    SESSION_TTL,
+    H5Pages,
+    default_jsapi_url,
+)
 from handlers.meetings import signin as signin_uc
 from handlers.meetings import strings
 from handlers.meetings.meetings import get_managed_meeting, schedule_meeting, signin_window
@@ -50,26 +48,9 @@ from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed
 from models.base import utcnow
 from models.db import unit_of_work
 from models.meetings import Attendance, AttendanceStatus, Invitee, Meeting, MeetingType
-from models.org import OrgUnit, Person, Platform, UnitKind, person_by_account
-
-logger = logging.getLogger(__name__)
+from models.org import OrgUnit, Person, UnitKind
 
 PREFIX = signin_uc.H5_PREFIX
-COOKIE = "zhibu_h5"
-SESSION_PURPOSE = "h5session"
-SESSION_TTL = timedelta(hours=12)
-DINGTALK_JSAPI = "https://g.alicdn.com/dingding/dingtalk-jsapi/3.0.25/dingtalk.open.js"
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-
-
-def platform_of(user_agent: str) -> str:
-    """Which client opened the page: DingTalk's UA says "DingTalk", WeCom's says "wxwork"."""
-    ua = (user_agent or "").lower()
-    if "wxwork" in ua:
-        return "wecom"
-    if "dingtalk" in ua:
-        return "dingtalk"
-    return ""
 
 
 def qr_png(data: str) -> bytes:
@@ -77,16 +58,6 @@ def qr_png(data: str) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
-
-
-def default_jsapi_url(identities: Mapping[str, Any]) -> str:
-    """DingTalk's JSAPI, or the sandbox's stand-in when the DingTalk adapter talks to a loopback server
-    (the demo and the tests): there is no DingTalk client there to provide `dd`.
-    """
-    oapi = str(getattr(getattr(identities.get("dingtalk"), "api", None), "oapi", "") or "")
-    if oapi.startswith(("http://127.0.0.1", "http://localhost")):
-        return f"{oapi}/_sandbox/dd-shim.js"
-    return DINGTALK_JSAPI
 
 
 def build_meetings_router(
@@ -98,93 +69,17 @@ def build_meetings_router(
     dingtalk_jsapi_url: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
-    if core is None:  # the app factory: tz, public URL and secret key from the settings
-        from config.settings import get_settings
-
-        s = get_settings()
-        core = CoreConfig(
-            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
-        )
-    if dingtalk_jsapi_url is None:
-        dingtalk_jsapi_url = default_jsapi_url(identities)
+    h5 = H5Pages(
+        session_factory, identities, core, prefix=PREFIX, dingtalk_jsapi_url=dingtalk_jsapi_url, clock=clock
+    )
+    core = h5.core
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     secret = core.secret_key
-    secure_cookie = core.public_base_url.startswith("https://")
+    session_person, page, message_page = h5.person, h5.page, h5.message
+    h5.mount_identity(router)
 
     def config() -> MeetingsConfig:
         return cfg or get_config(core.tz)
-
-    # ---- identity
-
-    def session_person(request: Request, session: Session) -> Person | None:
-        token = request.cookies.get(COOKIE, "")
-        try:
-            pid = int(token.split(".")[0])
-        except ValueError:
-            return None
-        outcome = signin_uc.check_token(
-            secret, token, pid, clock(), grace=timedelta(0), purpose=SESSION_PURPOSE
-        )
-        if outcome != signin_uc.SigninOutcome.OK:
-            return None
-        return session.get(Person, pid)
-
-    def page(request: Request, name: str, **context) -> HTMLResponse:
-        ident = identities.get("dingtalk")
-        base = {
-            "request": request,
-            "prefix": PREFIX,
-            "platform": platform_of(request.headers.get("user-agent", "")),
-            "dingtalk_jsapi_url": dingtalk_jsapi_url,
-            "dingtalk_corp_id": getattr(ident, "corp_id", ""),
-            "s": strings,
-        }
-        return TEMPLATES.TemplateResponse(request, f"meetings/{name}", {**base, **context})
-
-    def message_page(request: Request, title: str, text: str, status: int = 200, ok: bool = False):
-        resp = page(request, "message.html", title=title, text=text, ok=ok)
-        resp.status_code = status
-        return resp
-
-    @router.post("/session")
-    def open_session(payload: dict = Body(...)):
-        """Exchange a platform auth code for our session cookie."""
-        platform, code = str(payload.get("platform", "")), str(payload.get("code", ""))
-        ident = identities.get(platform)
-        if ident is None or not code:
-            return JSONResponse({"error": "unknown platform or missing code"}, status_code=400)
-        try:
-            account = ident.user_for_code(code)
-        except IdentityError as exc:
-            logger.info("H5 identity exchange refused on %s: %s", platform, exc)
-            title, text = strings.SIGNIN_IDENTITY_FAILED
-            return JSONResponse({"error": "identity", "title": title, "message": text}, status_code=401)
-        with unit_of_work(session_factory) as session:
-            person = person_by_account(session, Platform(platform), ident.corp_id, account)
-            if person is None:
-                title, text = strings.SIGNIN_PAGE[signin_uc.SigninOutcome.NOT_MEMBER]
-                return JSONResponse({"error": "not_member", "title": title, "message": text}, status_code=403)
-            token = signin_uc.make_token(secret, person.id, clock() + SESSION_TTL, SESSION_PURPOSE)
-            resp = JSONResponse({"ok": True, "name": person.name})
-        resp.set_cookie(
-            COOKIE,
-            token,
-            max_age=int(SESSION_TTL.total_seconds()),
-            httponly=True,
-            samesite="lax",
-            secure=secure_cookie,
-        )
-        return resp
-
-    @router.get("/auth/wecom")
-    def wecom_authorize(next: str = ""):
-        """Send the browser through WeCom's OAuth page; it comes back to `next` with ?code=."""
-        ident = identities.get("wecom")
-        if ident is None or not next.startswith(PREFIX + "/"):
-            return JSONResponse({"error": "wecom not configured or bad next"}, status_code=400)
-        return RedirectResponse(
-            ident.authorize_url(core.public_base_url.rstrip("/") + next, "zhibu"), status_code=302
-        )
 
     # ---- sign-in
 
@@ -193,7 +88,7 @@ def build_meetings_router(
         with unit_of_work(session_factory) as session:
             meeting = session.get(Meeting, meeting_id)
             title = meeting.title if meeting else ""
-        return page(request, "signin.html", meeting_id=meeting_id, token=t, meeting_title=title)
+        return page(request, "meetings/signin.html", meeting_id=meeting_id, token=t, meeting_title=title)
 
     @router.post("/{meeting_id}/signin")
     def signin_post(request: Request, meeting_id: int, payload: dict = Body(...)):
@@ -247,7 +142,12 @@ def build_meetings_router(
                 "place": meeting.place,
             }
         return page(
-            request, "projector.html", meeting_id=meeting_id, key=k, refresh=c.qr_refresh_seconds, **info
+            request,
+            "meetings/projector.html",
+            meeting_id=meeting_id,
+            key=k,
+            refresh=c.qr_refresh_seconds,
+            **info,
         )
 
     @router.get("/{meeting_id}/projector/state")
@@ -285,12 +185,12 @@ def build_meetings_router(
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
             if person is None:
-                return page(request, "identify.html")
+                return h5.identify(request)
             try:
                 context = build(session, person)
             except Refused as exc:
                 return message_page(request, strings.FORM_ERROR, str(exc), status=403)
-        return page(request, name, **context)
+        return page(request, f"meetings/{name}", **context)
 
     def form_post(request: Request, action: Callable[[Session, Person], str]):
         try:

@@ -7,8 +7,8 @@ Wiring (the app factory)::
 
 (create_app includes it with core_config=None: tz, public URL and secret key come from the settings.)
 
-The page uses the same login-free identity as the meetings pages (a platform auth code exchanged
-for the signed session cookie, shared by both), and shows only what the person's roles allow: a
+The page uses the shared H5 identity (bot.web.h5: a platform auth code exchanged for the signed
+session cookie every H5 page accepts; the exchange is mounted here too), and shows only what the person's roles allow: a
 branch secretary their own branch, committee leaders their committee and its branches, 组织部 staff
 everything under their unit. The chart is fetched by the chat platform without a cookie, so its URL
 carries a signed token for that unit and month (handlers.monthly.digest.chart_url).
@@ -25,23 +25,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
-from bot.core.errors import IdentityError
-from bot.web.meetings import COOKIE, DINGTALK_JSAPI, SESSION_PURPOSE, SESSION_TTL, TEMPLATES, platform_of
+from bot.web.h5 import H5Pages, core_from_settings
 from handlers.meetings import signin as tokens
-from handlers.meetings import strings as h5_strings
 from handlers.meetings.types import get_config as meetings_config
 from handlers.monthly import digest, strings
 from handlers.monthly.chart import NoCJKFont
 from handlers.monthly.config import MonthlyConfig, get_config
 from handlers.monthly.service import parse_period
 from models.base import utcnow
-from models.db import unit_of_work
-from models.org import Person, Platform, person_by_account
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +59,7 @@ def markdown_html(text: str) -> str:
 
 def _core_from_settings() -> CoreConfig:
     try:
-        from config.settings import get_settings
-
-        s = get_settings()
-        return CoreConfig(
-            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
-        )
+        return core_from_settings()
     except Exception as exc:  # noqa: BLE001 - the rest of the app must still start; charts then refuse
         logger.warning("monthly pages: settings unavailable (%s); chart links will not verify", exc)
         return CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="", secret_key=secrets.token_hex(32))
@@ -80,75 +71,29 @@ def build_monthly_router(
     core: CoreConfig | None = None,
     *,
     mcfg: MonthlyConfig | None = None,
-    dingtalk_jsapi_url: str = DINGTALK_JSAPI,
+    dingtalk_jsapi_url: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
-    if core is None:  # the app factory: tz, public URL and secret key from the settings
-        core = _core_from_settings()
+    h5 = H5Pages(
+        session_factory,
+        identities,
+        core if core is not None else _core_from_settings(),
+        prefix=PREFIX,
+        dingtalk_jsapi_url=dingtalk_jsapi_url,
+        clock=clock,
+        not_member=(strings.WEB_TITLE, strings.NOT_BOUND),
+    )
+    core = h5.core
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     secret = core.secret_key
+    session_person, page = h5.person, h5.page
+    h5.mount_identity(router)
 
     def cfg() -> MonthlyConfig:
         return mcfg or get_config()
 
-    def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
-        ident = identities.get("dingtalk")
-        base = {
-            "request": request,
-            "prefix": PREFIX,
-            "platform": platform_of(request.headers.get("user-agent", "")),
-            "dingtalk_jsapi_url": dingtalk_jsapi_url,
-            "dingtalk_corp_id": getattr(ident, "corp_id", ""),
-            "s": h5_strings,
-        }
-        resp = TEMPLATES.TemplateResponse(request, name, {**base, **context})
-        resp.status_code = status
-        return resp
-
     def message(request: Request, text: str, status: int) -> HTMLResponse:
-        return page(request, "meetings/message.html", status, title=strings.WEB_TITLE, text=text, ok=False)
-
-    def session_person(request: Request, session: Session) -> Person | None:
-        token = request.cookies.get(COOKIE, "")
-        try:
-            pid = int(token.split(".")[0])
-        except ValueError:
-            return None
-        outcome = tokens.check_token(secret, token, pid, clock(), grace=timedelta(0), purpose=SESSION_PURPOSE)
-        return session.get(Person, pid) if outcome == tokens.SigninOutcome.OK else None
-
-    @router.post("/session")
-    def open_session(payload: dict = Body(...)):
-        """The same exchange as the meetings pages: a platform auth code for the shared session cookie."""
-        platform, code = str(payload.get("platform", "")), str(payload.get("code", ""))
-        ident = identities.get(platform)
-        if ident is None or not code:
-            return JSONResponse({"error": "unknown platform or missing code"}, status_code=400)
-        try:
-            account = ident.user_for_code(code)
-        except IdentityError as exc:
-            logger.info("monthly page identity exchange refused on %s: %s", platform, exc)
-            title, text = h5_strings.SIGNIN_IDENTITY_FAILED
-            return JSONResponse({"error": "identity", "title": title, "message": text}, status_code=401)
-        with unit_of_work(session_factory) as session:
-            person = person_by_account(session, Platform(platform), ident.corp_id, account)
-            if person is None:
-                return JSONResponse({"error": "not_member", "title": strings.WEB_TITLE,
-                                     "message": strings.NOT_BOUND}, status_code=403)  # fmt: skip
-            token = tokens.make_token(secret, person.id, clock() + SESSION_TTL, SESSION_PURPOSE)
-            resp = JSONResponse({"ok": True, "name": person.name})
-        resp.set_cookie(COOKIE, token, max_age=int(SESSION_TTL.total_seconds()), httponly=True, samesite="lax",
-                        secure=core.public_base_url.startswith("https://"), path="/")  # fmt: skip
-        return resp
-
-    @router.get("/auth/wecom")
-    def wecom_authorize(next: str = ""):
-        ident = identities.get("wecom")
-        if ident is None or not next.startswith(PREFIX + "/"):
-            return JSONResponse({"error": "wecom not configured or bad next"}, status_code=400)
-        return RedirectResponse(
-            ident.authorize_url(core.public_base_url.rstrip("/") + next, "zhibu"), status_code=302
-        )
+        return h5.message(request, strings.WEB_TITLE, text, status)
 
     @router.get("/{unit_id}/{month}/chart.png")
     def chart_png(unit_id: int, month: str, t: str = ""):
@@ -181,7 +126,7 @@ def build_monthly_router(
         with session_factory() as session:
             person = session_person(request, session)
             if person is None:
-                return page(request, "meetings/identify.html")
+                return h5.identify(request)
             data = digest.load(session, m, meetings_config(core.tz), scope=unit_id)
             if not digest.can_view(session, person.id, unit_id, cfg(), data.units):
                 return message(request, strings.WEB_FORBIDDEN, 403)

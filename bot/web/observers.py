@@ -8,28 +8,25 @@ Wiring (the app factory), like the meetings pages::
 
 ``core`` (tz, public URL, secret key) defaults to the settings'; tests pass their own.
 
-Identity works exactly as on the meetings pages, and shares their session: the page gets a platform
-auth code (DingTalk requestAuthCode; WeCom OAuth2 snsapi_base), POSTs it to /h5/observers/session,
-and the server exchanges it with the platform and sets the same signed, HttpOnly cookie the meetings
-pages use (bot.web.meetings.COOKIE), so a member identified on either is known on both. Identity
-never comes from the URL or a form field.
+Identity is the shared H5 session (bot.web.h5): a member identified on any H5 page is known here;
+the exchange endpoints are mounted here too (/h5/observers/session, /h5/observers/auth/wecom).
+Identity never comes from the URL or a form field.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
-from bot.core.errors import IdentityError
 from bot.web.api import (
     DEFAULT_LIMIT,
     LimitQuery,
@@ -44,16 +41,14 @@ from bot.web.api import (
     paginate,
     unit_in_scope,
 )
-from bot.web.meetings import COOKIE, SESSION_PURPOSE, SESSION_TTL, TEMPLATES, default_jsapi_url, platform_of
-from handlers.meetings import signin as signin_uc
-from handlers.meetings import strings as meeting_strings
+from bot.web.h5 import H5Pages
 from handlers.observers import service, strings
 from handlers.observers.export import export_xlsx
 from handlers.observers.forms import ObserversConfig, Refused, get_config
 from models.base import utcnow
 from models.db import unit_of_work
 from models.observers import ObserverAssignment
-from models.org import OrgUnit, Person, Platform, person_by_account
+from models.org import OrgUnit, Person
 
 logger = logging.getLogger(__name__)
 
@@ -70,93 +65,22 @@ def build_observers_router(
     dingtalk_jsapi_url: str | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
-    if core is None:  # the app factory: tz, public URL and secret key from the settings
-        from config.settings import get_settings
-
-        s = get_settings()
-        core = CoreConfig(
-            tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value()
-        )
-    if dingtalk_jsapi_url is None:  # DingTalk's JSAPI, or the sandbox's stand-in in the demo
-        dingtalk_jsapi_url = default_jsapi_url(identities)
+    h5 = H5Pages(
+        session_factory,
+        identities,
+        core,
+        prefix=PREFIX,
+        dingtalk_jsapi_url=dingtalk_jsapi_url,
+        clock=clock,
+        context={"o": strings},
+    )
+    core = h5.core
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
-    secret = core.secret_key
-    secure_cookie = core.public_base_url.startswith("https://")
+    session_person, page, message_page = h5.person, h5.page, h5.message
+    h5.mount_identity(router)
 
     def config() -> ObserversConfig:
         return cfg or get_config(core.tz)
-
-    # ---- identity (the meetings pages' cookie and token helpers)
-
-    def session_person(request: Request, session: Session) -> Person | None:
-        token = request.cookies.get(COOKIE, "")
-        try:
-            pid = int(token.split(".")[0])
-        except ValueError:
-            return None
-        outcome = signin_uc.check_token(
-            secret, token, pid, clock(), grace=timedelta(0), purpose=SESSION_PURPOSE
-        )
-        if outcome != signin_uc.SigninOutcome.OK:
-            return None
-        return session.get(Person, pid)
-
-    def page(request: Request, name: str, **context) -> HTMLResponse:
-        ident = identities.get("dingtalk")
-        base = {
-            "request": request,
-            "prefix": PREFIX,
-            "platform": platform_of(request.headers.get("user-agent", "")),
-            "dingtalk_jsapi_url": dingtalk_jsapi_url,
-            "dingtalk_corp_id": getattr(ident, "corp_id", ""),
-            "s": meeting_strings,
-            "o": strings,
-        }
-        return TEMPLATES.TemplateResponse(request, name, {**base, **context})
-
-    def message_page(request: Request, title: str, text: str, status: int = 200) -> HTMLResponse:
-        resp = page(request, "meetings/message.html", title=title, text=text, ok=False)
-        resp.status_code = status
-        return resp
-
-    @router.post("/session")
-    def open_session(payload: dict = Body(...)):
-        """Exchange a platform auth code for the shared H5 session cookie."""
-        platform, code = str(payload.get("platform", "")), str(payload.get("code", ""))
-        ident = identities.get(platform)
-        if ident is None or not code:
-            return JSONResponse({"error": "unknown platform or missing code"}, status_code=400)
-        try:
-            account = ident.user_for_code(code)
-        except IdentityError as exc:
-            logger.info("H5 identity exchange refused on %s: %s", platform, exc)
-            title, text = meeting_strings.SIGNIN_IDENTITY_FAILED
-            return JSONResponse({"error": "identity", "title": title, "message": text}, status_code=401)
-        with unit_of_work(session_factory) as session:
-            person = person_by_account(session, Platform(platform), ident.corp_id, account)
-            if person is None:
-                title, text = meeting_strings.SIGNIN_PAGE[signin_uc.SigninOutcome.NOT_MEMBER]
-                return JSONResponse({"error": "not_member", "title": title, "message": text}, status_code=403)
-            token = signin_uc.make_token(secret, person.id, clock() + SESSION_TTL, SESSION_PURPOSE)
-            resp = JSONResponse({"ok": True, "name": person.name})
-        resp.set_cookie(
-            COOKIE,
-            token,
-            max_age=int(SESSION_TTL.total_seconds()),
-            httponly=True,
-            samesite="lax",
-            secure=secure_cookie,
-        )
-        return resp
-
-    @router.get("/auth/wecom")
-    def wecom_authorize(next: str = ""):
-        ident = identities.get("wecom")
-        if ident is None or not next.startswith(PREFIX + "/"):
-            return JSONResponse({"error": "wecom not configured or bad next"}, status_code=400)
-        return RedirectResponse(
-            ident.authorize_url(core.public_base_url.rstrip("/") + next, "zhibu"), status_code=302
-        )
 
     # ---- the evaluation form
 
@@ -179,7 +103,7 @@ def build_observers_router(
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
             if person is None:
-                return page(request, "meetings/identify.html")
+                return h5.identify(request)
             try:
                 ctx = service.open_form(session, person, meeting_id, now=clock(), cfg=c)
             except Refused as exc:
@@ -231,7 +155,7 @@ def build_observers_router(
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
             if person is None:
-                return page(request, "meetings/identify.html")
+                return h5.identify(request)
             try:
                 ids, admin = service.stats_scope(session, person)
             except Refused as exc:

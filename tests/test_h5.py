@@ -1,0 +1,188 @@
+"""The shared H5 identity (bot.web.h5): /h5/session for both platforms, the cookie every feature reads,
+and /h5/auth/wecom's `next`, which must stay on our own /h5/ pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.testclient import TestClient
+
+from bot.core.context import CoreConfig
+from bot.core.errors import IdentityError
+from bot.web.h5 import COOKIE, SESSION_TTL, H5Pages, build_h5_router
+from bot.web.meetings import build_meetings_router
+from handlers.meetings import strings
+from models.org import ChatAccount, OrgUnit, Person, Platform, UnitKind, set_path
+
+BASE = "https://zhibu.example.org"
+CORE = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key="test-secret-for-h5")
+NOW = datetime(2026, 5, 18, 2, 0, tzinfo=UTC)
+DING_CORP, WECOM_CORP = "dingh5test", "wwh5test"
+
+
+class FakeIdentity:
+    """Single-use codes, like the platforms'; WeCom's also has the OAuth authorize URL."""
+
+    def __init__(self, corp_id: str):
+        self.corp_id = corp_id
+        self.codes: dict[str, str] = {}
+
+    def issue(self, account: str) -> str:
+        code = f"code-{len(self.codes)}-{account}"
+        self.codes[code] = account
+        return code
+
+    def user_for_code(self, code: str) -> str:
+        if code not in self.codes:
+            raise IdentityError("unknown or used code")
+        return self.codes.pop(code)
+
+    def authorize_url(self, redirect_uri: str, state: str) -> str:
+        return f"https://wecom.invalid/oauth?redirect_uri={quote(redirect_uri, safe='')}&state={state}"
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def people(session):
+    branch = OrgUnit(name="第一党支部", kind=UnitKind.BRANCH)
+    session.add(branch)
+    session.flush()
+    set_path(branch, None)
+    ding = Person(name="张丽", branch_id=branch.id)
+    wecom = Person(name="刘芳", branch_id=branch.id)
+    session.add_all([ding, wecom])
+    session.flush()
+    session.add_all(
+        [
+            ChatAccount(
+                person_id=ding.id, platform=Platform.DINGTALK, corp_id=DING_CORP, account_id="zhangli"
+            ),
+            ChatAccount(
+                person_id=wecom.id, platform=Platform.WECOM, corp_id=WECOM_CORP, account_id="LiuFang"
+            ),
+        ]
+    )
+    session.commit()
+    return ding.id, wecom.id
+
+
+@pytest.fixture
+def web(session_factory, people):
+    ids = {"dingtalk": FakeIdentity(DING_CORP), "wecom": FakeIdentity(WECOM_CORP)}
+    clock = Clock(NOW)
+    app = FastAPI()
+    app.include_router(build_h5_router(session_factory, ids, CORE, clock=clock))
+    app.include_router(build_meetings_router(session_factory, ids, CORE, clock=clock))
+    # A stand-in feature page that only reports whom the shared cookie names.
+    pages = H5Pages(session_factory, ids, CORE, prefix="/h5/probe", clock=clock)
+    probe = APIRouter(prefix="/h5/probe")
+
+    @probe.get("/whoami")
+    def whoami(request: Request):
+        with session_factory() as session:
+            person = pages.person(request, session)
+            return {"id": person.id if person else None}
+
+    app.include_router(probe)
+    # https, as the public URL: the browser sends a Secure cookie back only over https.
+    return TestClient(app, base_url="https://testserver", follow_redirects=False), ids, clock
+
+
+def test_session_for_both_platforms_sets_the_one_cookie(web, people):
+    client, ids, clock = web
+    ding_id, wecom_id = people
+    assert client.get("/h5/probe/whoami").json() == {"id": None}
+    r = client.post("/h5/session", json={"platform": "dingtalk", "code": ids["dingtalk"].issue("zhangli")})
+    assert r.status_code == 200 and r.json() == {"ok": True, "name": "张丽"}
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "Path=/" in cookie
+    assert "samesite=lax" in cookie.lower() and "Secure" in cookie  # https public URL
+    assert f"Max-Age={int(SESSION_TTL.total_seconds())}" in cookie
+    assert client.get("/h5/probe/whoami").json() == {"id": ding_id}
+
+    r = client.post("/h5/session", json={"platform": "wecom", "code": ids["wecom"].issue("LiuFang")})
+    assert r.status_code == 200 and r.json()["name"] == "刘芳"
+    assert client.get("/h5/probe/whoami").json() == {"id": wecom_id}
+    # The cookie expires with the session, whatever the browser keeps.
+    clock.now = NOW + SESSION_TTL + timedelta(seconds=1)
+    assert client.get("/h5/probe/whoami").json() == {"id": None}
+
+
+def test_session_refusals_set_no_cookie(web):
+    client, ids, _ = web
+    code = ids["wecom"].issue("LiuFang")
+    assert client.post("/h5/session", json={"platform": "wecom", "code": code}).status_code == 200
+    client.cookies.clear()
+    used = client.post("/h5/session", json={"platform": "wecom", "code": code})  # single use
+    assert used.status_code == 401 and used.json()["title"] == strings.SIGNIN_IDENTITY_FAILED[0]
+    forged = client.post("/h5/session", json={"platform": "dingtalk", "code": "forged"})
+    assert forged.status_code == 401
+    stranger = client.post(
+        "/h5/session", json={"platform": "dingtalk", "code": ids["dingtalk"].issue("nobody")}
+    )
+    assert stranger.status_code == 403 and stranger.json()["error"] == "not_member"
+    assert stranger.json()["message"]  # a Chinese explanation for the page to show
+    assert client.post("/h5/session", json={"platform": "qq", "code": "x"}).status_code == 400
+    assert client.post("/h5/session", json={"platform": "dingtalk", "code": ""}).status_code == 400
+    # Naming oneself is not identifying oneself.
+    assert client.post("/h5/session", json={"platform": "dingtalk", "person_id": 1}).status_code == 400
+    for r in (used, forged, stranger):
+        assert "set-cookie" not in r.headers
+    assert client.get("/h5/probe/whoami").json() == {"id": None}
+
+
+@pytest.mark.parametrize(
+    "next_", ["/h5/meetings/7/signin?t=1.2.3", "/h5/observers/7/form", "/h5/monthly/3/2026-05"]
+)
+def test_wecom_authorize_returns_to_any_h5_page(web, next_):
+    client, _, _ = web
+    r = client.get("/h5/auth/wecom", params={"next": next_})
+    assert r.status_code == 302
+    redirect = parse_qs(urlsplit(r.headers["location"]).query)["redirect_uri"][0]
+    assert redirect == BASE + next_
+
+
+@pytest.mark.parametrize(
+    "next_",
+    [
+        "",
+        "https://evil.example/h5/meetings/1/signin",
+        "//evil.example/h5/meetings/1/signin",
+        "/h5",
+        "/h5evil/x",
+        "/api/v1/people",
+        "h5/meetings/1/signin",
+    ],
+)
+def test_wecom_authorize_never_leaves_our_h5_pages(web, next_):
+    client, _, _ = web
+    r = client.get("/h5/auth/wecom", params={"next": next_})
+    assert r.status_code == 400 and "location" not in r.headers
+
+
+def test_a_feature_s_own_wecom_redirect_stays_within_that_feature(web):
+    client, _, _ = web
+    ok = client.get("/h5/meetings/auth/wecom", params={"next": "/h5/meetings/7/signin"})
+    assert ok.status_code == 302
+    other = client.get("/h5/meetings/auth/wecom", params={"next": "/h5/observers/7/form"})
+    assert other.status_code == 400
+
+
+def test_wecom_authorize_without_wecom_is_refused(session_factory):
+    app = FastAPI()
+    app.include_router(build_h5_router(session_factory, {"dingtalk": FakeIdentity(DING_CORP)}, CORE))
+    r = TestClient(app, follow_redirects=False).get(
+        "/h5/auth/wecom", params={"next": "/h5/meetings/1/signin"}
+    )
+    assert r.status_code == 400

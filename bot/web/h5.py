@@ -125,11 +125,11 @@ class H5Pages:
         return resp
 
     def message(self, request: Request, title: str, text: str, status: int = 200, ok: bool = False):
-        return self.page(request, "meetings/message.html", status_code=status, title=title, text=text, ok=ok)
+        return self.page(request, "h5/message.html", status_code=status, title=title, text=text, ok=ok)
 
     def identify(self, request: Request) -> HTMLResponse:
         """The page that gets an auth code, opens the session and reloads the page it stands for."""
-        return self.page(request, "meetings/identify.html")
+        return self.page(request, "h5/identify.html")
 
     # ---- identity
 

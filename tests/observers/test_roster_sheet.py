@@ -97,3 +97,86 @@ def test_a_roster_without_the_sheet_leaves_assignments_alone(cli_db, tmp_path):
     result = cli(env, "import", str(plain))
     assert result.exit_code == 0 and "观察员分工" not in result.output
     assert _links(factory) == {("胡晓燕", "东风村党支部", True)}
+
+
+def _sheet(path) -> list[list[str]]:
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [[c or "" for c in r] for r in wb["观察员分工"].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def test_template_import_export_import_keeps_the_assignments(cli_db, tmp_path):
+    env, factory = cli_db
+    template = tmp_path / "template.xlsx"
+    assert cli(env, "template", str(template)).exit_code == 0
+    assert "观察员分工" not in load_workbook(template).sheetnames
+    filled = _workbook(
+        tmp_path,
+        [
+            ["胡晓燕", "13900000006", "东风村党支部"],
+            ["胡晓燕", "", "城关镇党委/幸福社区党总支/第二党支部"],
+            ["王建国", "139-0000-0001", "县委组织部机关党支部"],
+        ],
+        name="filled.xlsx",
+    )
+    assert cli(env, "import", str(filled)).exit_code == 0
+    # An ended link is history, not an assignment: the export leaves it out.
+    again = _workbook(tmp_path, [["胡晓燕", "13900000006", "东风村党支部"]], name="again.xlsx")
+    assert cli(env, "import", str(again)).exit_code == 0
+    assert cli(env, "import", str(filled)).exit_code == 0
+    with factory() as s:
+        s.execute(
+            ObserverAssignment.__table__.update()
+            .where(
+                ObserverAssignment.branch_id
+                == select(OrgUnit.id).where(OrgUnit.name == "县委组织部机关党支部").scalar_subquery()
+            )
+            .values(active=False)
+        )
+        s.commit()
+    before = _links(factory)
+    assert ("王建国", "县委组织部机关党支部", False) in before
+
+    exported = tmp_path / "export.xlsx"
+    result = cli(env, "export", str(exported))
+    assert result.exit_code == 0, result.output
+    with factory() as s:
+        east = s.scalars(select(OrgUnit).where(OrgUnit.name == "东风村党支部")).one()
+        parent = s.get(OrgUnit, east.parent_id)
+    # Full paths and phones as text, so the import finds each one without guessing.
+    assert _sheet(exported) == [
+        ["观察员姓名", "手机号", "党支部"],
+        ["胡晓燕", "13900000006", f"{parent.name}/东风村党支部"],
+        ["胡晓燕", "13900000006", "城关镇党委/幸福社区党总支/第二党支部"],
+    ]
+    result = cli(env, "import", str(exported))
+    assert result.exit_code == 0, result.output
+    assert "没有变化" in result.output
+    assert "观察员分工：共 2 条，新增 0 条，结束 0 条" in result.output
+    assert _links(factory) == before
+    second = tmp_path / "export2.xlsx"
+    assert cli(env, "export", str(second)).exit_code == 0
+    assert _sheet(second) == _sheet(exported)
+
+
+def test_an_export_without_links_has_an_empty_sheet_and_csv_has_none(cli_db, tmp_path):
+    env, factory = cli_db
+    plain = tmp_path / "plain.xlsx"
+    write_roster(plain, FILLED)
+    assert cli(env, "import", str(plain)).exit_code == 0
+    exported = tmp_path / "export.xlsx"
+    assert cli(env, "export", str(exported)).exit_code == 0
+    # The sheet is the full list, so an empty one is written too (importing it ends nothing that exists).
+    assert _sheet(exported) == [["观察员姓名", "手机号", "党支部"]]
+
+    assert cli(env, "import", str(_workbook(tmp_path, [["胡晓燕", "", "东风村党支部"]]))).exit_code == 0
+    # A .csv holds one table: no assignments in it, no second file, and its import leaves them alone.
+    csv_path = tmp_path / "export.csv"
+    assert cli(env, "export", str(csv_path)).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".csv") == ["export.csv"]
+    assert "观察员分工" not in csv_path.read_text(encoding="utf-8-sig")
+    result = cli(env, "import", str(csv_path))
+    assert result.exit_code == 0 and "观察员分工" not in result.output
+    assert _links(factory) == {("胡晓燕", "东风村党支部", True)}

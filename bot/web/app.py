@@ -38,9 +38,10 @@ def create_app(
         app.include_router(platforms.wecom_router)
 
     from bot.web.api import build_api_router
+    from bot.web.meetings_api import meetings_api
     from bot.web.observers import observers_api
 
-    app.include_router(build_api_router(session_factory, clock=clock, features=[observers_api]))
+    app.include_router(build_api_router(session_factory, clock=clock, features=[observers_api, meetings_api]))
     from bot.web.h5 import build_h5_router
 
     app.include_router(build_h5_router(session_factory, app.state.identities, clock=clock))

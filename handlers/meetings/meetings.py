@@ -34,6 +34,7 @@ from models.meetings import (
     MeetingStatus,
     MeetingType,
 )
+from models.observers import invalidated_meeting_ids
 from models.org import OrgUnit, Person
 
 ACTION_LEAVE = "meetings.leave"
@@ -336,7 +337,15 @@ def month_bounds_utc(month: date, cfg: MeetingsConfig) -> tuple[datetime, dateti
     return start.astimezone(UTC), nxt.astimezone(UTC)
 
 
-def meeting_state(meeting: Meeting, now: datetime, cfg: MeetingsConfig, present: int, expected: int) -> str:
+def meeting_state(
+    meeting: Meeting,
+    now: datetime,
+    cfg: MeetingsConfig,
+    present: int,
+    expected: int,
+    *,
+    reopened: bool = False,
+) -> str:
     opens, closes = signin_window(meeting, cfg)
     if meeting.status == MeetingStatus.CANCELLED:
         return strings.STATE_CANCELLED
@@ -344,6 +353,9 @@ def meeting_state(meeting: Meeting, now: datetime, cfg: MeetingsConfig, present:
         return strings.STATE_UPCOMING
     if now <= closes:
         return strings.STATE_OPEN
+    if reopened:
+        # The same rule as held_meeting_kinds: it does not count, with or without minutes.
+        return strings.STATE_REOPENED.format(present=present, expected=expected)
     if meeting.minutes is None:
         return strings.STATE_NO_MINUTES.format(present=present, expected=expected)
     return strings.STATE_HELD.format(present=present, expected=expected)
@@ -352,7 +364,7 @@ def meeting_state(meeting: Meeting, now: datetime, cfg: MeetingsConfig, present:
 def month_overview(
     session: Session, actor: Person | None, *, month: date, now: datetime, cfg: MeetingsConfig
 ) -> tuple[OrgUnit, list[tuple[Meeting, str]]]:
-    """The branch's meetings in `month` with their state, for its secretary (three queries in all)."""
+    """The branch's meetings in `month` with their state, for its secretary (four queries in all)."""
     branch = managed_branch(session, actor, cfg)
     start, end = month_bounds_utc(month, cfg)
     meetings = session.scalars(
@@ -379,8 +391,20 @@ def month_overview(
             .group_by(Attendance.meeting_id)
         ).all()
     )
+    # An observer's 责令重开 (handlers/observers) means the meeting no longer counts as held.
+    reopened = set(
+        session.scalars(
+            select(Meeting.id).where(Meeting.id.in_(ids), Meeting.id.in_(invalidated_meeting_ids()))
+        )
+    )
     return branch, [
-        (m, meeting_state(m, now, cfg, present.get(m.id, 0), expected.get(m.id, 0))) for m in meetings
+        (
+            m,
+            meeting_state(
+                m, now, cfg, present.get(m.id, 0), expected.get(m.id, 0), reopened=m.id in reopened
+            ),
+        )
+        for m in meetings
     ]
 
 

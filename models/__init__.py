@@ -3,6 +3,7 @@
 # Every model module, so Base.metadata is complete for Alembic and create_all.
 from models import (  # noqa: F401
     api_token,
+    attachments,
     fees,
     inbox,
     jobs,

@@ -36,6 +36,7 @@ from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
 from handlers.meetings import signin as tokens
 from handlers.meetings import strings
+from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
 from models.org import Person, Platform, person_by_account
@@ -76,6 +77,43 @@ def core_from_settings() -> CoreConfig:
 
     s = get_settings()
     return CoreConfig(tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value())
+
+
+async def read_form(
+    request: Request, files_field: str = "photos"
+) -> tuple[dict[str, Any], list[attachments.Upload]]:
+    """A form POST's fields and uploaded files: multipart (a form with photos) or JSON (without).
+
+    Pages send JSON when no photo is chosen, so older clients and tests keep working unchanged.
+    """
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        # Many more parts than photos are allowed through so that check_photos can say "too many".
+        form = await request.form(max_files=attachments.MAX_PHOTOS * 4)
+        fields: dict[str, Any] = {}
+        uploads = []
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                fields[key] = value
+            elif key == files_field:
+                # One byte past the limit is enough to refuse: never read a huge upload whole.
+                data = await value.read(attachments.MAX_PHOTO_BYTES + 1)
+                uploads.append(attachments.Upload(value.filename or "", data))
+        await form.close()
+        return fields, uploads
+    try:
+        payload = await request.json()
+    except ValueError:
+        payload = None
+    return (payload if isinstance(payload, dict) else {}), []
+
+
+def photo_response(photo: attachments.Attachment) -> Response:
+    """A stored photo, private to the browser (it is only for people who may see the record)."""
+    return Response(
+        photo.data,
+        media_type=photo.content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 class H5Pages:

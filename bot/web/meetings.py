@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import qrcode
 from fastapi import APIRouter, Body, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +39,8 @@ from bot.web.h5 import (  # noqa: F401 - COOKIE … default_jsapi_url: re-export
     SESSION_TTL,
     H5Pages,
     default_jsapi_url,
+    photo_response,
+    read_form,
 )
 from handlers.meetings import signin as signin_uc
 from handlers.meetings import strings
@@ -45,6 +48,7 @@ from handlers.meetings.meetings import get_managed_meeting, schedule_meeting, si
 from handlers.meetings.minutes import MinutesInput, record_minutes
 from handlers.meetings.plans import PlanItemInput, get_plan, plan_month_for, save_plan
 from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch
+from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
 from models.meetings import Attendance, AttendanceStatus, Invitee, Meeting, MeetingType
@@ -339,22 +343,62 @@ def build_meetings_router(
                 "recorder": existing.recorder if existing else "",
                 "topics": existing.topics if existing else meeting.topic,
                 "decisions": existing.decisions if existing else "",
+                "photos": [
+                    f"{PREFIX}/{meeting.id}/minutes/photos/{p.id}"
+                    for p in (
+                        attachments.photos_of(session, attachments.MINUTES, existing.id) if existing else []
+                    )
+                ],
+                "a": attachments,
             }
 
         return form_page(request, "minutes.html", build)
 
     @router.post("/{meeting_id}/minutes")
-    def minutes_submit(request: Request, meeting_id: int, payload: dict = Body(...)):
+    async def minutes_submit(request: Request, meeting_id: int):
+        # Multipart when photos are attached, JSON otherwise (bot.web.h5.read_form).
+        payload, uploads = await read_form(request)
+
         def action(session: Session, person: Person) -> str:
+            try:
+                photos = attachments.check_photos(uploads)
+            except attachments.PhotoError as exc:
+                raise Refused(str(exc)) from None
             data = MinutesInput(
                 chair=str(payload.get("chair", "")),
                 recorder=str(payload.get("recorder", "")),
                 topics=str(payload.get("topics", "")),
                 decisions=str(payload.get("decisions", "")),
             )
-            saved = record_minutes(session, person, meeting_id, data, now=clock(), cfg=config())
+            saved = record_minutes(
+                session, person, meeting_id, data, now=clock(), cfg=config(), photos=photos
+            )
             return strings.MINUTES_SAVED.format(title=saved.meeting.title)
 
-        return form_post(request, action)
+        return await run_in_threadpool(form_post, request, action)
+
+    @router.get("/{meeting_id}/minutes/photos/{photo_id}")
+    def minutes_photo(request: Request, meeting_id: int, photo_id: int):
+        """A photo of the minutes: for the branch's members and those who manage its meetings."""
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return JSONResponse({"error": "need_identity"}, status_code=401)
+            meeting = session.get(Meeting, meeting_id)
+            photo = session.get(attachments.Attachment, photo_id)
+            if (
+                meeting is None
+                or meeting.minutes is None
+                or photo is None
+                or photo.owner_kind != attachments.MINUTES
+                or photo.owner_id != meeting.minutes.id
+            ):
+                return JSONResponse({"error": "no such photo"}, status_code=404)
+            if person.branch_id != meeting.branch_id:
+                try:
+                    get_managed_meeting(session, person, meeting_id, config())
+                except Refused:
+                    return JSONResponse({"error": "not your branch's minutes"}, status_code=403)
+            return photo_response(photo)
 
     return router

@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -41,13 +42,14 @@ from bot.web.api import (
     paginate,
     unit_in_scope,
 )
-from bot.web.h5 import H5Pages
+from bot.web.h5 import H5Pages, photo_response, read_form
 from handlers.observers import service, strings
 from handlers.observers.export import export_xlsx
 from handlers.observers.forms import ObserversConfig, Refused, get_config
+from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
-from models.observers import ObserverAssignment
+from models.observers import Observation, ObserverAssignment
 from models.org import OrgUnit, Person
 
 logger = logging.getLogger(__name__)
@@ -119,6 +121,15 @@ def build_observers_router(
                 "items": c.form.items,
                 "outcomes": [(o.value, label) for o, label in strings.OUTCOME_LABELS.items()],
                 "values": _values(ctx),
+                "photos": [
+                    f"{PREFIX}/{meeting_id}/photos/{p.id}"
+                    for p in (
+                        attachments.photos_of(session, attachments.OBSERVATION, ctx.existing.id)
+                        if ctx.existing
+                        else []
+                    )
+                ],
+                "a": attachments,
                 "note": (strings.H5_EDITING if ctx.existing else strings.H5_DEADLINE_NOTE).format(
                     days=c.submit_days, deadline=deadline
                 ),
@@ -126,7 +137,12 @@ def build_observers_router(
         return page(request, "observers/form.html", **context)
 
     @router.post("/{meeting_id}/form")
-    def form_submit(request: Request, meeting_id: int, payload: dict = Body(...)):
+    async def form_submit(request: Request, meeting_id: int):
+        # Multipart when photos are attached, JSON otherwise (bot.web.h5.read_form).
+        payload, uploads = await read_form(request)
+        return await run_in_threadpool(save_form, request, meeting_id, payload, uploads)
+
+    def save_form(request: Request, meeting_id: int, payload: dict, uploads: list[attachments.Upload]):
         c = config()
         try:
             # A refusal leaves the block by raising, so the unit of work rolls back: nothing is saved.
@@ -134,7 +150,13 @@ def build_observers_router(
                 person = session_person(request, session)
                 if person is None:
                     return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
-                obs = service.submit_observation(session, person, meeting_id, payload, now=clock(), cfg=c)
+                try:
+                    photos = attachments.check_photos(uploads)
+                except attachments.PhotoError as exc:
+                    raise Refused(str(exc), ("photos",)) from None
+                obs = service.submit_observation(
+                    session, person, meeting_id, payload, now=clock(), cfg=c, photos=photos
+                )
                 message = strings.FORM_SAVED.format(
                     total=obs.total,
                     max_total=obs.max_total,
@@ -145,6 +167,38 @@ def build_observers_router(
         except Refused as exc:
             return JSONResponse({"error": str(exc), "fields": list(exc.fields)}, status_code=400)
         return {"ok": True, "message": message}
+
+    @router.get("/{meeting_id}/photos/{photo_id}")
+    def form_photo(request: Request, meeting_id: int, photo_id: int):
+        """A photo of an evaluation: for its observer, the branch's secretaries and the committee
+        (those the result is sent to, service._notify_result)."""
+        c = config()
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
+            photo = session.get(attachments.Attachment, photo_id)
+            obs = session.get(Observation, photo.owner_id) if photo is not None else None
+            if (
+                photo is None
+                or photo.owner_kind != attachments.OBSERVATION
+                or obs is None
+                or obs.meeting_id != meeting_id
+            ):
+                return JSONResponse({"error": "no such photo"}, status_code=404)
+            allowed = {obs.observer_id}
+            allowed |= set(service.people_with_roles(session, obs.branch_id, c.manager_roles))
+            allowed |= set(service._committee_people(session, obs.branch_id, c.committee_roles))
+            try:
+                # Whoever may export this observer's record (committee leaders, 组织部) may see it too.
+                ids, admin = service.stats_scope(session, person)
+            except Refused:
+                ids, admin = [], False
+            if admin and obs.observer_id in ids:
+                allowed.add(person.id)
+            if person.id not in allowed:
+                return JSONResponse({"error": "not yours to see"}, status_code=403)
+            return photo_response(photo)
 
     # ---- the yearly record
 

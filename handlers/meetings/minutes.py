@@ -6,6 +6,7 @@ A meeting without minutes does not count as held (held_meeting_kinds is what the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,6 +21,7 @@ from handlers.meetings.meetings import get_managed_meeting, month_bounds_utc
 from handlers.meetings.plans import people_with_roles
 from handlers.meetings.signin import attendance_sheet
 from handlers.meetings.types import MeetingsConfig, Refused, local_day
+from models import attachments
 from models.meetings import (
     LeaveRequest,
     LeaveStatus,
@@ -75,8 +77,12 @@ def record_minutes(
     *,
     now: datetime,
     cfg: MeetingsConfig,
+    photos: Sequence[attachments.Photo] = (),
 ) -> Minutes:
-    """Save (or correct) the minutes. Attendance and absentees come from sign-in, not from the form."""
+    """Save (or correct) the minutes. Attendance and absentees come from sign-in, not from the form.
+
+    `photos` (already vetted by attachments.check_photos) are added in the same transaction.
+    """
     meeting = get_managed_meeting(session, actor, meeting_id, cfg)
     if meeting.status == MeetingStatus.CANCELLED:
         raise Refused(strings.MEETING_CANCELLED)
@@ -124,6 +130,10 @@ def record_minutes(
     minutes.expected_count, minutes.present_count = sheet.expected, len(sheet.present)
     minutes.submitted_at, minutes.submitted_by_id = now, actor.id
     session.flush()
+    try:
+        attachments.attach_photos(session, attachments.MINUTES, minutes.id, list(photos), actor.id)
+    except attachments.PhotoError as exc:
+        raise Refused(str(exc)) from None
     # Members with open 补学 for this meeting now have the material they are to study.
     holders = [
         t.person_id

@@ -14,7 +14,7 @@ Months are `date`s (any day of the month; the first is customary) in the configu
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from handlers.observers.forms import (
     Refused,
     parse_form,
 )
+from models import attachments
 from models.meetings import Meeting, MeetingKind, MeetingStatus
 from models.observers import (
     Observation,
@@ -433,10 +434,12 @@ def submit_observation(
     *,
     now: datetime,
     cfg: ObserversConfig,
+    photos: Sequence[attachments.Photo] = (),
 ) -> Observation:
     """Save (or change, until the deadline) the observer's form and apply its outcome.
 
-    Every check happens before the first write; a Refused leaves the database as it was.
+    Every check happens before the first write; a Refused leaves the database as it was (the unit
+    of work rolls back). `photos` (vetted by attachments.check_photos) are added in the same transaction.
     """
     ctx = open_form(session, person, meeting_id, now=now, cfg=cfg)
     data = parse_form(raw, cfg, local_day(now, cfg))
@@ -482,6 +485,10 @@ def submit_observation(
     else:
         obs.reopen_by = None
     session.flush()
+    try:
+        attachments.attach_photos(session, attachments.OBSERVATION, obs.id, list(photos), person.id)
+    except attachments.PhotoError as exc:
+        raise Refused(str(exc), ("photos",)) from None
     _sync_rectifications(session, obs, data)
     _notify_result(session, obs, meeting, ctx.branch, person, now=now, cfg=cfg)
     return obs

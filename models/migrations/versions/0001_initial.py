@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:25:24.807091
+Create Date: 2026-11-23 12:44:09.464854
 """
 
 from collections.abc import Sequence
@@ -375,6 +375,38 @@ def upgrade() -> None:
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_branch_id"), ["branch_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_group_id"), ["group_id"], unique=False)
+
+    op.create_table(
+        "attachment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("owner_kind", sa.String(length=20), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=50), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"],
+            ["person.id"],
+            name=op.f("fk_attachment_uploaded_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachment")),
+    )
+    with op.batch_alter_table("attachment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attachment_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
         "chat_account",
@@ -1379,6 +1411,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_chat_account_person_id"))
 
     op.drop_table("chat_account")
+    with op.batch_alter_table("attachment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attachment_owner_id"))
+
+    op.drop_table("attachment")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_group_id"))
         batch_op.drop_index(batch_op.f("ix_person_branch_id"))

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from handlers.fees import strings
@@ -771,7 +771,3 @@ def reminder_batches(session: Session, local_day: date) -> list[ReminderBatch]:
 
 def add_days(day: date, n: int) -> date:
     return day + timedelta(days=n)
-
-
-def person_in_branch(session: Session, branch_id: int, person_id: int) -> Person | None:
-    return session.scalar(select(Person).where(and_(Person.id == person_id, Person.branch_id == branch_id)))

@@ -35,10 +35,6 @@ def set_platform_preference(platforms: Sequence[Platform | str]) -> None:
     _preference = tuple(Platform(p) for p in platforms)
 
 
-def platform_preference() -> tuple[Platform, ...]:
-    return _preference
-
-
 def content_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 

@@ -13,7 +13,7 @@ import random
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -529,6 +529,3 @@ def backlog(session: Session, now: datetime) -> int:
         )
         or 0
     )
-
-
-RelayFactory = Callable[[], Relay]

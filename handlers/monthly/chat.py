@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.core.context import HandlerContext
 from bot.core.messages import Card, CardUpdate, Text
@@ -36,11 +36,11 @@ def _my_unit(ctx: HandlerContext) -> int | None:
 
 
 def _latest(ctx: HandlerContext, unit_id: int) -> MonthlyScore | None:
-    latest = ctx.session.scalar(select(func.max(MonthlyScore.month)).where(MonthlyScore.unit_id == unit_id))
-    if latest is None:
-        return None
     return ctx.session.scalar(
-        select(MonthlyScore).where(MonthlyScore.unit_id == unit_id, MonthlyScore.month == latest)
+        select(MonthlyScore)
+        .where(MonthlyScore.unit_id == unit_id)
+        .order_by(MonthlyScore.month.desc())
+        .limit(1)
     )
 
 

@@ -47,6 +47,11 @@ def conversation_recipient(conversation: Conversation) -> str:
     return f"c:{conversation.platform}:{conversation.corp_id}:{conversation.conversation_id}"
 
 
+def account_recipient(account: Account) -> str:
+    """A 1:1 chat with one account: the same "c:" form as a conversation, keyed by the account."""
+    return f"c:{account.platform}:{account.corp_id}:{account.account_id}"
+
+
 def choose_account(accounts: Iterable[tuple[str, str, str]]) -> tuple[str, str, str] | None:
     """The (platform, corp_id, account_id) a person is reached on: the first preferred platform."""
     by_platform: dict[str, tuple[str, str, str]] = {}
@@ -206,7 +211,7 @@ def enqueue_reply(
         person = None
     else:
         target_kind, target = TargetKind.USER, sender.account_id
-        recipient = f"c:{sender.platform}:{sender.corp_id}:{sender.account_id}"
+        recipient = account_recipient(sender)
         person = person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
     _insert(
         session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.core.context import HandlerContext
 from bot.core.messages import Card, CardUpdate, Text
@@ -28,10 +28,11 @@ def _my_unit(ctx: HandlerContext) -> int | None:
     direct, over, everything = viewable_units(ctx.session, ctx.person.id, get_config())
     if ctx.person.branch_id in direct:
         return ctx.person.branch_id
-    for uid in sorted(direct | over):
-        unit = ctx.session.get(OrgUnit, uid)
-        if unit is not None and unit.kind == UnitKind.COMMITTEE:
-            return uid
+    committee = ctx.session.scalar(
+        select(func.min(OrgUnit.id)).where(OrgUnit.id.in_(direct | over), OrgUnit.kind == UnitKind.COMMITTEE)
+    )
+    if committee is not None:
+        return committee
     return next(iter(sorted(direct)), None)
 
 

@@ -187,7 +187,6 @@ NO = "否"
 
 # H5
 H5_TITLE = "观察质量评价表"
-H5_ITEM = "评价项目"
 H5_SCORE = "得分（0–{max}）"
 H5_ITEM_COMMENT = "说明"
 H5_COMMENT = "总体评价"

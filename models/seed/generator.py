@@ -50,12 +50,6 @@ class Plan:
     accounts: list[dict] = field(default_factory=list)
 
 
-@dataclass
-class _Person:
-    row: dict
-    pinyin: str
-
-
 class Builder:
     """Accumulates rows with ids counted from `start_ids` (the tables' current max id + 1)."""
 

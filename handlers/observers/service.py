@@ -933,11 +933,10 @@ def observer_records(
     """
     as_of = min(local_day(now, cfg), date(year, 12, 31))
     lo, hi = day_start_utc(date(year, 1, 1), cfg), day_start_utc(date(year + 1, 1, 1), cfg)
-    links = session.execute(
-        select(ObserverAssignment.observer_id, ObserverAssignment.branch_id, ObserverAssignment.active)
-    ).all()
+    stmt = select(ObserverAssignment.observer_id, ObserverAssignment.branch_id, ObserverAssignment.active)
     if observer_ids is not None:
-        links = [link for link in links if link[0] in set(observer_ids)]
+        stmt = stmt.where(ObserverAssignment.observer_id.in_(observer_ids))
+    links = session.execute(stmt).all()
     ids = sorted({link[0] for link in links} | set(observer_ids or []))
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
     unit_names = dict(

@@ -7,7 +7,7 @@ and raise Refused before writing anything; they never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -20,7 +20,6 @@ from handlers.meetings.types import (
     Refused,
     check_group,
     expected_person_ids,
-    has_committee,
     managed_branch,
     require_role,
     types_label,
@@ -408,12 +407,6 @@ def month_overview(
     ]
 
 
-def required_types_for(session: Session, branch_id: int, cfg: MeetingsConfig) -> list[MeetingType]:
-    """The types this branch must hold (支委会 only where it has a 支委会)."""
-    committee = has_committee(session, branch_id, cfg)
-    return [t for t, rule in cfg.type_rules.items() if committee or not rule.needs_committee]
-
-
 def upcoming_for_member(
     session: Session, person_id: int, now: datetime, cfg: MeetingsConfig
 ) -> Meeting | None:
@@ -427,7 +420,3 @@ def upcoming_for_member(
         .order_by(Meeting.starts_at)
         .limit(1)
     ).first()
-
-
-def default_reminder_horizon(cfg: MeetingsConfig) -> timedelta:
-    return max(cfg.reminder_offsets, default=timedelta(0))

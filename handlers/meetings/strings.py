@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from models.meetings import (
-    AttendanceMethod,
     AttendanceStatus,
     LeaveStatus,
     MakeupStatus,
@@ -40,7 +39,6 @@ ATTENDANCE_LABELS = {
     AttendanceStatus.LEAVE: "请假",
     AttendanceStatus.ABSENT: "缺席",
 }
-METHOD_LABELS = {AttendanceMethod.QR: "扫码", AttendanceMethod.PROXY: "代签", AttendanceMethod.AUTO: "自动"}
 LEAVE_STATUS_LABELS = {
     LeaveStatus.PENDING: "待审批",
     LeaveStatus.APPROVED: "已批准",
@@ -68,7 +66,6 @@ UNKNOWN_TYPE = "不认识的会议类型「{text}」。可选：{known}。"
 GROUP_REQUIRED = "党小组会需要指定党小组。"
 BAD_GROUP = "所选党小组不属于本支部。"
 NO_MEETING = "没有找到这次会议。"
-NO_CURRENT_MEETING = "现在没有可以签到的会议（签到时间为会前{before}分钟至会后{after}分钟）。"
 MEETING_CANCELLED = "这次会议已经取消。"
 BAD_TIME = "时间格式不对，请写成「2026-05-08 09:00」这样的形式。"
 TIME_IN_PAST = "会议时间不能早于现在。"
@@ -98,7 +95,6 @@ PLAN_REMINDER_TEXT = "{branch}尚未提交{month}的组织生活计划，请于{
 PLAN_OVERDUE_TITLE = "未按时报送月度计划的支部"
 PLAN_OVERDUE_TEXT = "截至{day}日，以下支部未提交{month}组织生活计划：\n\n{branches}"
 PLAN_FORM_BUTTON = "填写计划"
-PLAN_STATUS_LINE = "{month}计划：{status}"
 
 # Meetings
 NOTICE_TITLE = "会议通知：{title}"
@@ -115,7 +111,6 @@ FIELD_TOPIC = "议题"
 FIELD_TYPES = "类型"
 BUTTON_LEAVE = "请假"
 BUTTON_DETAIL = "详情"
-BUTTON_SIGNIN_CODE = "签到码"
 MEETING_CREATED_REPLY = "已安排会议「{title}」，通知已发给{count}名党员。"
 MEETING_MOVED_REPLY = "已调整会议「{title}」，调整通知已发给{count}名党员。"
 MEETING_CANCELLED_REPLY = "已取消会议「{title}」，取消通知已发给{count}名党员。"
@@ -128,7 +123,6 @@ STATE_CANCELLED = "已取消"
 STATE_HELD = "已召开，出席{present}/{expected}"
 STATE_NO_MINUTES = "待记录，出席{present}/{expected}"
 STATE_REOPENED = "已召开（观察员责令重开，不计入），出席{present}/{expected}"
-DETAIL_TITLE = "{title}"
 DETAIL_MY_STATUS = "我的状态"
 MY_STATUS_NONE = "未签到"
 
@@ -160,7 +154,6 @@ SIGNIN_PAGE = {
 SIGNIN_NEED_APP = ("请在钉钉或企业微信中打开", "请使用钉钉或企业微信扫描会场的签到码，以便确认您的身份。")
 SIGNIN_IDENTITY_FAILED = ("身份确认失败", "无法确认您的身份，请关闭页面后重新扫码。")
 SIGNIN_WAITING = "正在确认身份…"
-PROJECTOR_HINT = "请使用钉钉或企业微信扫码签到"
 PROJECTOR_COUNT = "已签到 {present} / 应到 {expected}"
 PROXY_REASON_REQUIRED = "代签需要写明原因，例如：代签 张三 手机没电"
 PROXY_USAGE = "用法：代签 姓名 原因"
@@ -172,7 +165,6 @@ ATTENDANCE_TITLE = "签到情况：{title}"
 ATTENDANCE_TEXT = "应到{expected}人，已签到{present}人（其中迟到{late}人、代签{proxy}人），请假{leave}人，未签到{missing}人。"
 ATTENDANCE_MISSING = "未签到"
 ATTENDANCE_LEAVE = "请假"
-ATTENDANCE_PRESENT = "已签到"
 
 # Leave
 LEAVE_USAGE = "请假请写明原因，例如：请假 出差在外"
@@ -192,7 +184,6 @@ LEAVE_DECIDED_STATUS = "已{decision}"
 LEAVE_NOT_PENDING = "这条请假申请已经处理过了（{status}）。"
 LEAVE_APPROVED_TO_MEMBER = "您的请假申请已批准（{title}）。会后请按时完成补学。"
 LEAVE_REJECTED_TO_MEMBER = "您的请假申请未批准（{title}），请按时参加会议。{note}"
-LEAVE_FORM_HINT = "请回复「请假 原因」，例如：请假 出差在外"
 
 # Make-up study
 MAKEUP_TITLE = "补学任务：{title}"
@@ -221,7 +212,6 @@ MY_MAKEUP_LINE = "- {title}（{when}）｜截止{due}｜{status}"
 
 # Minutes
 MINUTES_SAVED = "会议记录已保存：{title}。"
-MINUTES_EXISTS = "这次会议已有记录，已更新。"
 MINUTES_BEFORE_START = "会议还没有开始，不能填写会议记录。"
 MINUTES_REMINDER_TITLE = "待办：补填会议记录"
 MINUTES_REMINDER_TEXT = (
@@ -274,15 +264,12 @@ ABSENT_NO_REASON = "无故缺席"
 FIELD_CHAIR = "主持人"
 FIELD_RECORDER = "记录人"
 FIELD_CONTENT = "会议内容"
-FIELD_DECISIONS = "决定事项"
 CANCEL_REASON = "取消原因"
 
-LEAVE_BUTTON_HINT = "请回复「请假 #{id} 原因」为「{title}」请假，例如：请假 #{id} 出差在外"
 PLAN_RETURN_HINT = "请回复「退回计划 #{id} 原因」，写明退回原因。"
 PLAN_RETURN_USAGE = "用法：退回计划 #计划编号 原因"
 NO_SIGNIN_MEETING = "近期没有需要签到的会议。"
 DETAIL_NOT_YOURS = "您不在这次会议的人员名单中，无法查看。"
-MEETINGS_NEXT = "下月"
 SIGNIN_LINK = "签到链接"
 HELP_PLAN_RETURN = "退回计划 #编号 原因：退回支部的月度计划（上级党委组织委员）"
 

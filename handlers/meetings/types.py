@@ -149,28 +149,6 @@ def managed_branch(session: Session, actor: Person | None, cfg: MeetingsConfig) 
     return session.get(OrgUnit, actor.branch_id)
 
 
-def has_committee(session: Session, branch_id: int, cfg: MeetingsConfig) -> bool:
-    """A branch has a 支委会 when it has enough 正式党员 or anyone holds a committee role other than 书记."""
-    from models.org import MemberStatus
-
-    full = session.scalars(
-        select(Person.id).where(
-            Person.branch_id == branch_id, Person.active.is_(True), Person.status == MemberStatus.FULL
-        )
-    ).all()
-    if len(full) >= cfg.committee_threshold:
-        return True
-    others = BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
-    return (
-        session.scalar(
-            select(RoleAssignment.id)
-            .where(RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(others))
-            .limit(1)
-        )
-        is not None
-    )
-
-
 def expected_person_ids(
     session: Session,
     branch_id: int,

@@ -76,6 +76,20 @@ def invitee_ids(session: Session, meeting_id: int) -> list[int]:
     )
 
 
+def _invitees_by_meeting(session: Session, meeting_ids: list[int]) -> dict[int, list[int]]:
+    """invitee_ids for many meetings in one query (the reminder job's batch)."""
+    out: dict[int, list[int]] = {}
+    if meeting_ids:
+        rows = session.execute(
+            select(Invitee.meeting_id, Invitee.person_id)
+            .where(Invitee.meeting_id.in_(meeting_ids))
+            .order_by(Invitee.meeting_id, Invitee.person_id)
+        )
+        for meeting_id, person_id in rows:
+            out.setdefault(meeting_id, []).append(person_id)
+    return out
+
+
 def notice_card(meeting: Meeting, cfg: MeetingsConfig, *, title: str, text: str) -> Card:
     return Card(
         title=title,
@@ -285,16 +299,17 @@ def send_reminders(session: Session, *, now: datetime, cfg: MeetingsConfig) -> i
                 Meeting.starts_at <= now + offset,
             )
         ).all()
+        # Skip the long reminder when the meeting is already inside a shorter one's reach
+        # (scheduled late), so people are not reminded twice within minutes.
+        shorter = [o for o in cfg.reminder_offsets if o < offset]
+        if shorter:
+            meetings = [m for m in meetings if m.starts_at > now + max(shorter)]
+        invitees = _invitees_by_meeting(session, [m.id for m in meetings])
+        minutes = int(offset.total_seconds() // 60)
         for meeting in meetings:
-            # Skip the long reminder when the meeting is already inside a shorter one's reach
-            # (scheduled late), so people are not reminded twice within minutes.
-            shorter = [o for o in cfg.reminder_offsets if o < offset]
-            if shorter and meeting.starts_at <= now + max(shorter):
-                continue
-            minutes = int(offset.total_seconds() // 60)
             sent += outbox.enqueue_to_people(
                 session,
-                invitee_ids(session, meeting.id),
+                invitees.get(meeting.id, []),
                 notice_card(
                     meeting,
                     cfg,

@@ -76,8 +76,8 @@ def invitee_ids(session: Session, meeting_id: int) -> list[int]:
     )
 
 
-def _invitees_by_meeting(session: Session, meeting_ids: list[int]) -> dict[int, list[int]]:
-    """invitee_ids for many meetings in one query (the reminder job's batch)."""
+def invitees_by_meeting(session: Session, meeting_ids: list[int]) -> dict[int, list[int]]:
+    """invitee_ids for many meetings in one query (for the jobs that walk many meetings)."""
     out: dict[int, list[int]] = {}
     if meeting_ids:
         rows = session.execute(
@@ -304,7 +304,7 @@ def send_reminders(session: Session, *, now: datetime, cfg: MeetingsConfig) -> i
         shorter = [o for o in cfg.reminder_offsets if o < offset]
         if shorter:
             meetings = [m for m in meetings if m.starts_at > now + max(shorter)]
-        invitees = _invitees_by_meeting(session, [m.id for m in meetings])
+        invitees = invitees_by_meeting(session, [m.id for m in meetings])
         minutes = int(offset.total_seconds() // 60)
         for meeting in meetings:
             sent += outbox.enqueue_to_people(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Text
 from handlers.meetings import strings
-from handlers.meetings.meetings import get_managed_meeting, invitee_ids, signin_window
+from handlers.meetings.meetings import get_managed_meeting, invitees_by_meeting, signin_window
 from handlers.meetings.types import MeetingsConfig, Refused
 from models.base import UTCDateTime
 from models.meetings import (
@@ -354,24 +354,29 @@ def close_windows(session: Session, *, now: datetime, cfg: MeetingsConfig) -> li
         )
         .order_by(Meeting.starts_at)
     ).all()
+    # Three queries for all due meetings rather than three per meeting (a catch-up may close many).
+    ids = [m.id for m in due]
+    invitees = invitees_by_meeting(session, ids)
+    recorded = set(
+        session.execute(
+            select(Attendance.meeting_id, Attendance.person_id).where(Attendance.meeting_id.in_(ids))
+        ).tuples()
+    )
+    approved = set(
+        session.execute(
+            select(LeaveRequest.meeting_id, LeaveRequest.person_id).where(
+                LeaveRequest.meeting_id.in_(ids), LeaveRequest.status == LeaveStatus.APPROVED
+            )
+        ).tuples()
+    )
     closed = []
     for meeting in due:
-        recorded = set(
-            session.scalars(select(Attendance.person_id).where(Attendance.meeting_id == meeting.id))
-        )
-        approved = set(
-            session.scalars(
-                select(LeaveRequest.person_id).where(
-                    LeaveRequest.meeting_id == meeting.id, LeaveRequest.status == LeaveStatus.APPROVED
-                )
-            )
-        )
         _, closes = signin_window(meeting, cfg)
         missed: dict[int, AttendanceStatus] = {}
-        for pid in invitee_ids(session, meeting.id):
-            if pid in recorded:
+        for pid in invitees.get(meeting.id, []):
+            if (meeting.id, pid) in recorded:
                 continue
-            status = AttendanceStatus.LEAVE if pid in approved else AttendanceStatus.ABSENT
+            status = AttendanceStatus.LEAVE if (meeting.id, pid) in approved else AttendanceStatus.ABSENT
             missed[pid] = status
             session.add(
                 Attendance(

@@ -87,8 +87,6 @@ class FeePolicy(TimestampMixin, Base):
     max_backpay_months: Mapped[int] = mapped_column(Integer, default=6)  # 补交 (第十二条)
     max_prepay_months: Mapped[int] = mapped_column(Integer, default=3)  # 预交 (rule 47)
     farmer_amount: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0.50"))  # 0.2–1 元
-    arrears_secretary_months: Mapped[int] = mapped_column(Integer, default=3)
-    arrears_committee_months: Mapped[int] = mapped_column(Integer, default=6)
     # Months before this are never counted as unpaid (the data before zhibu is unknown); NULL = each
     # member's own first month in zhibu (the month their roster row was created).
     tracking_start: Mapped[date | None] = mapped_column(Date)

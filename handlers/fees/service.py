@@ -71,8 +71,6 @@ class Policy:
     max_backpay_months: int = 6
     max_prepay_months: int = 3
     farmer_amount: Decimal = Decimal("0.50")
-    arrears_secretary_months: int = 3
-    arrears_committee_months: int = 6
     tracking_start: date | None = None
 
     @classmethod
@@ -88,8 +86,6 @@ class Policy:
             max_backpay_months=row.max_backpay_months,
             max_prepay_months=row.max_prepay_months,
             farmer_amount=Decimal(row.farmer_amount),
-            arrears_secretary_months=row.arrears_secretary_months,
-            arrears_committee_months=row.arrears_committee_months,
             tracking_start=row.tracking_start,
         )
 
@@ -665,55 +661,63 @@ def arrears_counts(session: Session, month: date, unit: OrgUnit | None = None) -
     the member owed (预备 admission), a 免交 month, and a month before zhibu tracked the member break
     the run. Only members with a run of at least one month are returned.
 
-    Four queries for the whole scope: members, their latest paid month up to `month` (GROUP BY),
-    their exemptions, and the policies.
+    This is the one source of the unpaid-fee counts: the monthly member ladder (handlers.monthly)
+    notifies from it. One statement for the whole scope: the members who paid `month` are left out
+    in SQL and each remaining member's last paid and last 免交 month come with them, so a city costs
+    a loop over the unpaid only; then the policies and the branches' paths.
     """
-    scope = select(
-        Person.id, Person.name, Person.branch_id, Person.status, Person.joined_on, Person.created_at
+    paid = exists().where(
+        FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
     )
-    scope = scope.where(Person.active.is_(True), Person.branch_id.is_not(None))
+    last_paid = (
+        select(func.max(FeePayment.month))
+        .where(
+            FeePayment.person_id == Person.id,
+            FeePayment.status.in_(COUNTS_AS_PAID),
+            FeePayment.month <= month,
+        )
+        .scalar_subquery()
+    )
+    # 免交 periods only: a reduced amount is still owed. An open-ended period runs to `month`.
+    last_exempt = (
+        select(func.max(func.coalesce(FeeExemption.to_month, month)))
+        .where(
+            FeeExemption.person_id == Person.id, FeeExemption.amount <= 0, FeeExemption.from_month <= month
+        )
+        .scalar_subquery()
+    )
+    stmt = select(
+        Person.id, Person.name, Person.branch_id, Person.status, Person.joined_on, Person.created_at,
+        last_paid, last_exempt,
+    ).where(Person.active.is_(True), Person.branch_id.is_not(None), ~paid)  # fmt: skip
     if unit is not None:
-        scope = scope.join(OrgUnit, OrgUnit.id == Person.branch_id).where(OrgUnit.path.startswith(unit.path))
-    members = session.execute(scope).all()
-    if not members:
+        stmt = stmt.join(OrgUnit, OrgUnit.id == Person.branch_id).where(OrgUnit.path.startswith(unit.path))
+    rows = session.execute(stmt).all()
+    if not rows:
         return {}
-    latest_paid_q = (
-        select(FeePayment.person_id, func.max(FeePayment.month))
-        .where(FeePayment.status.in_(COUNTS_AS_PAID), FeePayment.month <= month)
-        .group_by(FeePayment.person_id)
-    )
-    if unit is not None:
-        scope_ids = scope.with_only_columns(Person.id).scalar_subquery()
-        latest_paid_q = latest_paid_q.where(FeePayment.person_id.in_(scope_ids))
-    latest_paid = dict(session.execute(latest_paid_q).all())
-    # 免交 periods only: a reduced amount is still owed.
-    exempt_q = select(FeeExemption.person_id, FeeExemption.from_month, FeeExemption.to_month).where(
-        FeeExemption.amount <= 0, FeeExemption.from_month <= month
-    )
-    last_exempt: dict[int, date] = {}
-    for pid, start, end in session.execute(exempt_q):
-        end = min(end or month, month)
-        if end >= start and (pid not in last_exempt or end > last_exempt[pid]):
-            last_exempt[pid] = end
     book = PolicyBook(session, [])
     paths = {
-        u.id: u.ancestor_ids()
-        for u in session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.BRANCH))
+        uid: [int(p) for p in path.strip("/").split("/") if p]
+        for uid, path in session.execute(
+            select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH)
+        )
     }
+    tracking: dict[int, date | None] = {}
     out: dict[int, Arrears] = {}
-    for pid, name, branch_id, status, joined_on, created_at in members:
-        policy = book.policy(paths.get(branch_id, [branch_id]))
-        if policy.tracking_start is not None:
-            start = month_start(policy.tracking_start)
+    for pid, name, branch_id, status, joined_on, created_at, paid_until, exempt_until in rows:
+        if branch_id not in tracking:
+            tracking[branch_id] = book.policy(paths.get(branch_id, [branch_id])).tracking_start
+        if tracking[branch_id] is not None:
+            start = month_start(tracking[branch_id])
         else:
             start = local_month(created_at) if created_at else month
         liability = liability_start(status, joined_on)
         if liability is not None and liability > start:
             start = liability
-        if pid in latest_paid:
-            start = max(start, add_months(latest_paid[pid], 1))
-        if pid in last_exempt:
-            start = max(start, add_months(last_exempt[pid], 1))
+        if paid_until is not None:
+            start = max(start, add_months(paid_until, 1))
+        if exempt_until is not None:
+            start = max(start, add_months(min(exempt_until, month), 1))
         n = months_between(start, month) + 1
         if n > 0:
             out[pid] = Arrears(pid, name, branch_id, n, start)

@@ -107,18 +107,3 @@ NO_BRANCH_ROLE = "您不是任何支部的党费收缴员或书记。"
 REMINDER_TITLE = "党费交纳提醒"
 REMINDER_TEXT_TODAY = "今天（{day}）是{month}党费交纳日，您本月应交党费 {amount}。交纳后请点“已交”。"
 REMINDER_TEXT_TOMORROW = "明天（{day}）是{month}党费交纳日，您本月应交党费 {amount}。交纳后请点“已交”。"
-
-# --- arrears (the software flags; people decide) -------------------------------------------------
-ARREARS_SECRETARY_TITLE = "党费连续未交提醒"
-ARREARS_SECRETARY_TEXT = (
-    "截至{month}，以下党员已连续 {n} 个月或以上未交党费，请及时谈话提醒、批评教育并督促补交"
-    "（补交最多补前 6 个月）：\n{lines}"
-)
-ARREARS_COMMITTEE_TITLE = "连续六个月未交党费：请支部研究"
-ARREARS_COMMITTEE_TEXT = (
-    "截至{month}，{branch}以下党员已连续 {n} 个月或以上未交党费：\n{lines}\n"
-    "依据党章第九条，党员没有正当理由连续六个月不交纳党费的，被认为是自行脱党。"
-    "本提醒仅由系统根据交费记录自动列出，供组织核实：是否有正当理由、是否确属连续未交，"
-    "应先与本人谈话并听取其意见。是否按自行脱党处理，须由支部大会讨论决定并报上级党组织批准，系统不作任何认定。"
-)
-ARREARS_LINE = "{name}：连续 {n} 个月（{first}起）"

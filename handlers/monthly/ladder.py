@@ -11,21 +11,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card
 from handlers.fees.feeday import add_months
-from handlers.fees.service import COUNTS_AS_PAID, PolicyBook, local_month
+from handlers.fees.service import arrears_counts
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import strings
 from handlers.monthly.config import LadderPreset, MonthlyConfig, Rung
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import MonthScores, UnitScore
-from models.fees import FeeExemption, FeePayment
 from models.meetings import Attendance, AttendanceStatus, Meeting, MeetingStatus
 from models.monthly import Escalation, Ladder, MonthlyScore
 from models.org import Person, Role
@@ -228,12 +227,13 @@ def run_unit_ladders(
 
 
 def absence_month_runs(
-    session: Session, month: date, mcfg: MonthlyConfig, cfg: MeetingsConfig
+    session: Session, month: date, mcfg: MonthlyConfig, cfg: MeetingsConfig, watch: set[int] = frozenset()
 ) -> dict[int, tuple[int, str, int]]:
     """person → (consecutive months, name, branch): months, ending with `month`, in which they attended nothing and missed something.
 
     A month with no meeting for the person neither counts nor breaks the run; any attendance or
-    approved leave breaks it. One statement over the look-back window.
+    approved leave breaks it. The people in `watch` (those with open notices) who attended something
+    this month come back with 0 months: they caught up. One statement over the look-back window.
     """
     months = [add_months(month, -i) for i in range(mcfg.member_lookback_months)]
     lo, _ = month_bounds_utc(months[-1], cfg)
@@ -253,7 +253,12 @@ def absence_month_runs(
         state[pid][m] = state[pid].get(m, False) or attended
     out = {}
     for pid, by_month in state.items():
-        if by_month.get(month) is not False:
+        this = by_month.get(month)
+        if this is None:
+            continue
+        if this:
+            if pid in watch:
+                out[pid] = (0, *who[pid])
             continue
         n = 0
         for m in months:
@@ -266,58 +271,7 @@ def absence_month_runs(
     return out
 
 
-def unpaid_month_runs(
-    session: Session, month: date, units, cfg: MeetingsConfig
-) -> dict[int, tuple[int, str, int]]:
-    """person → (consecutive unpaid months ending with `month`, name, branch), for members unpaid this month.
-
-    The rule of handlers.fees.service.arrears_counts (which it is tested against), but the members
-    who paid this month are left out in SQL and each remaining member's last paid and last 免交 month
-    come with them, so a city costs one statement and a loop over the unpaid only.
-    """
-    paid = exists().where(
-        FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
-    )
-    last_paid = (
-        select(func.max(FeePayment.month))
-        .where(
-            FeePayment.person_id == Person.id,
-            FeePayment.status.in_(COUNTS_AS_PAID),
-            FeePayment.month <= month,
-        )
-        .scalar_subquery()
-    )
-    last_exempt_end = (
-        select(func.max(func.coalesce(FeeExemption.to_month, month)))
-        .where(
-            FeeExemption.person_id == Person.id, FeeExemption.amount <= 0, FeeExemption.from_month <= month
-        )
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(Person.id, Person.name, Person.branch_id, Person.created_at, Person.joined_on, last_paid,
-               last_exempt_end)
-        .where(Person.active.is_(True), Person.branch_id.is_not(None), ~paid)
-    )  # fmt: skip
-    book = PolicyBook(session, [])
-    policies: dict[int, date | None] = {}
-    out = {}
-    for pid, name, branch_id, created_at, joined_on, paid_until, exempt_until in rows:
-        if branch_id not in policies:
-            unit = units.get(branch_id)
-            policies[branch_id] = book.policy(unit.ancestors() if unit else [branch_id]).tracking_start
-        tracking = policies[branch_id]
-        start = tracking.replace(day=1) if tracking else (local_month(created_at) if created_at else month)
-        if joined_on is not None:
-            start = max(start, joined_on.replace(day=1))
-        if paid_until is not None:
-            start = max(start, add_months(paid_until, 1))
-        if exempt_until is not None:
-            start = max(start, add_months(min(exempt_until, month), 1))
-        n = (month.year - start.year) * 12 + month.month - start.month + 1
-        if n > 0:
-            out[pid] = (n, name, branch_id)
-    return out
+MEMBER_LADDERS = (Ladder.MEMBER_ABSENCE, Ladder.MEMBER_FEES)
 
 
 def run_member_ladders(
@@ -330,51 +284,126 @@ def run_member_ladders(
     book: RoleBook,
     send: bool,
 ) -> LadderReport:
+    """Flag members at the steps of the member ladder (rule E14: flag only, people decide).
+
+    The counts come from the features that own them: absences from the attendance records and
+    unpaid months from handlers.fees.service.arrears_counts. One card per branch and ladder lists
+    the month's members; a member who caught up ends their open notices, and the people those
+    notices went to are told once.
+    """
     report = LadderReport()
     month = scores.month
+    open_rows = session.execute(
+        select(Escalation.id, Escalation.ladder, Escalation.subject_id, Escalation.unit_id, Escalation.month,
+               Escalation.detail)
+        .where(Escalation.ladder.in_(MEMBER_LADDERS), Escalation.ended_at.is_(None), Escalation.month < month)
+    ).all()  # fmt: skip
+    watch = {r.subject_id for r in open_rows if r.ladder == Ladder.MEMBER_ABSENCE}
     counts = {
-        Ladder.MEMBER_ABSENCE: absence_month_runs(session, month, mcfg, cfg),
-        Ladder.MEMBER_FEES: unpaid_month_runs(session, month, scores.units, cfg),
+        Ladder.MEMBER_ABSENCE: absence_month_runs(session, month, mcfg, cfg, watch),
+        Ladder.MEMBER_FEES: {
+            a.person_id: (a.months, a.name, a.branch_id) for a in arrears_counts(session, month).values()
+        },
     }
     rows = []
     cards: dict[tuple[Ladder, int], list[tuple[str, int, Rung]]] = defaultdict(list)
+    recipients: dict[tuple[Ladder, int], set[int]] = defaultdict(set)
     for ladder, by_person in counts.items():
         for pid, (n, name, branch_id) in by_person.items():
             rung = rung_for(mcfg.member_ladder, n)
             if rung is None:
                 continue
-            if branch_id not in scores.branches:
+            s = scores.branches.get(branch_id)
+            if s is None:
                 continue
+            to, cc = _recipients(rung, s.committee_id, branch_id, scores.units, book)
             rows.append({"ladder": ladder, "subject_id": pid, "unit_id": branch_id, "rung": rung.streak,
                          "month": month, "streak": n, "created_at": now, "updated_at": now,
-                         "detail": {"name": name, "months": n,
+                         "detail": {"name": name, "months": n, "to": sorted({*to, *cc}),
                                     "rule": strings.rung_text("member", rung.streak)}})  # fmt: skip
             cards[(ladder, branch_id)].append((name, n, rung))
+            recipients[(ladder, branch_id)].update(to, cc)
     _insert_ignore(session, rows)
     report.member_flags = len(rows)
+    ended = _end_member_runs(session, open_rows, counts, month=month, now=now)
+    report.ended = sum(len(v) for v in ended.values())
     if not send:
         return report
     for (ladder, branch_id), items in cards.items():
         s = scores.branches[branch_id]
-        to: set[int] = set()
-        for _name, _n, rung in items:
-            a, b = _recipients(rung, s.committee_id, branch_id, scores.units, book)
-            to.update(a)
-            to.update(b)
         lines = "\n".join(
             strings.MEMBER_LINE.format(name=name, n=n, step=strings.rung_text("member", rung.streak))
             for name, n, rung in sorted(items, key=lambda x: (-x[1], x[0]))
         )
+        top = max(r.streak for r in mcfg.member_ladder.rungs)
+        article9 = strings.MEMBER_ARTICLE9 if any(r.streak == top for _, _, r in items) else ""
         key = f"monthly:member:{ladder.value}:{branch_id}:{month:%Y-%m}"
         card = Card(
             title=strings.MEMBER_TITLE.format(
                 branch=s.name, ladder=strings.LADDER_LABELS[ladder.value], month=strings.fmt_month(month)
             ),
-            text=strings.MEMBER_TEXT.format(lines=lines),
+            text=strings.MEMBER_TEXT.format(lines=lines, article9=article9),
             buttons=ack_buttons(
                 {"ladder": ladder.value, "branch": str(branch_id), "month": f"{month:%Y-%m}"}
             ),
             card_key=f"esc-member:{ladder.value}:{branch_id}:{month:%Y-%m}",
         )
-        report.notices += outbox.enqueue_to_people(session, sorted(to), card, dedup_key=key, now=now)
+        report.notices += outbox.enqueue_to_people(
+            session, sorted(recipients[(ladder, branch_id)]), card, dedup_key=key, now=now
+        )
+    for (ladder, branch_id), items in ended.items():
+        s = scores.branches.get(branch_id)
+        people = sorted({p for _name, _months, to in items for p in to})
+        if s is None or not people:
+            continue
+        lines = "\n".join(
+            strings.MEMBER_END_LINE.format(name=name, months="、".join(strings.fmt_month(m) for m in months))
+            for name, months, _to in sorted(items)
+        )
+        card = Card(
+            title=strings.MEMBER_END_TITLE.format(
+                branch=s.name, ladder=strings.LADDER_LABELS[ladder.value], month=strings.fmt_month(month)
+            ),
+            text=strings.MEMBER_END_TEXT[ladder.value].format(month=strings.fmt_month(month), lines=lines),
+        )
+        outbox.enqueue_to_people(
+            session,
+            people,
+            card,
+            dedup_key=f"monthly:member-end:{ladder.value}:{branch_id}:{month:%Y-%m}",
+            now=now,
+        )
     return report
+
+
+def _end_member_runs(session: Session, open_rows, counts, *, month: date, now: datetime):
+    """End the open member notices of everyone who caught up this month.
+
+    Caught up: for fees, no unpaid run ends with this month (paid, 免交, or left the roster); for
+    absences, attended something this month (a month without meetings neither ends nor extends a
+    run). Returns (ladder, branch) → [(name, months of the notices, their recipients)].
+    """
+    by_subject: dict[tuple[Ladder, int], list] = defaultdict(list)
+    for r in open_rows:
+        ladder = Ladder(r.ladder)
+        current = counts[ladder].get(r.subject_id)
+        caught_up = (
+            current is None if ladder == Ladder.MEMBER_FEES else (current is not None and current[0] == 0)
+        )
+        if caught_up:
+            by_subject[(ladder, r.subject_id)].append(r)
+    if not by_subject:
+        return {}
+    session.execute(
+        update(Escalation)
+        .where(Escalation.id.in_([r.id for rs in by_subject.values() for r in rs]))
+        .values(ended_at=now, ended_month=month),
+        execution_options={"synchronize_session": False},
+    )
+    out: dict[tuple[Ladder, int], list] = defaultdict(list)
+    for (ladder, _pid), rs in by_subject.items():
+        latest = max(rs, key=lambda r: r.month)
+        detail = latest.detail or {}
+        to = sorted({p for r in rs for p in (r.detail or {}).get("to", [])})
+        out[(ladder, latest.unit_id)].append((detail.get("name", ""), sorted({r.month for r in rs}), to))
+    return dict(out)

@@ -153,7 +153,21 @@ ESC_END_TITLE = "【月积分】{unit}：已赶上"
 ESC_END_TEXT = "{unit}{month}已不再落后（得分 {score:g}），此前的{ladder}（{months}）到此结束。"
 MEMBER_TITLE = "【月积分】{branch}：{ladder}（{month}）"
 MEMBER_LINE = "- {name}：连续{n}个月，{step}"
-MEMBER_TEXT = "以下党员需要关注（只提示，处理由支部和上级党组织决定）：\n\n{lines}\n\n处理后请点击下方按钮。"
+MEMBER_TEXT = (
+    "以下党员需要关注（只提示，处理由支部和上级党组织决定）：\n\n{lines}{article9}\n\n处理后请点击下方按钮。"
+)
+# Added when a member reaches the six-month step: the software lists, people decide (domain.md E14).
+MEMBER_ARTICLE9 = (
+    "\n\n依据党章第九条，党员没有正当理由，连续六个月不参加党的组织生活，或不交纳党费，或不做党所分配的工作，"
+    "就被认为是自行脱党。本提醒仅由系统根据记录自动列出，供组织核实：是否有正当理由、记录是否属实，"
+    "应先与本人谈话并听取其意见。是否按自行脱党处理，须由支部大会讨论决定并报上级党组织批准，系统不作任何认定。"
+)
+MEMBER_END_TITLE = "【月积分】{branch}：{ladder}提醒结束（{month}）"
+MEMBER_END_TEXT = {
+    "member_absence": "以下党员{month}已参加组织生活，此前的连续未参加提醒到此结束：\n\n{lines}",
+    "member_fees": "以下党员{month}已不再连续未交党费（已交纳或免交），此前的提醒到此结束：\n\n{lines}",
+}
+MEMBER_END_LINE = "- {name}（此前提醒：{months}）"
 NONE_MISSING = "- （各项均已完成，按排名规则列为落后）"
 
 # --- digests -------------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
-"""Reminders (only the unpaid, never twice a day) and arrears notices (3 and 6 months, ended by paying)."""
+"""Reminders (only the unpaid, never twice a day) and the arrears counts (consecutive unpaid months, ended by paying).
+
+The notices built on those counts are the monthly member ladder's (tests/monthly/test_ladder.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from bot.core import outbox
 from bot.core.messages import Text
-from handlers.fees import jobs, service
+from handlers.fees import jobs
 from handlers.fees.service import arrears_counts, fee_message_key
 from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
 from models.outbox import OutboxMessage
@@ -147,46 +149,6 @@ def test_arrears_counts_take_a_fixed_number_of_queries(session, org, engine):
     assert queries() == few
 
 
-def test_arrears_notices_to_the_secretary_at_three_and_the_committee_at_six(session, org):
-    _track_from(session, org, date(2026, 5, 1))
-    _pay(session, org.bob, date(2026, 8, 1))  # Sep–Oct: two months, not yet told
-    _pay(session, org.collector, date(2026, 7, 1))  # Aug–Oct: three
-    session.commit()
-    now = datetime(2026, 11, 1, 1, tzinfo=UTC)
-    assert jobs.fee_arrears_notices(session, date(2026, 11, 1), now) > 0
-    session.commit()
-    [to_secretary] = [
-        r
-        for r in _rows(session, "fee-arrears:")
-        if r.person_id == org.secretary.id and r.branch_id == org.branch.id
-    ]
-    text = to_secretary.payload["text"]
-    assert "李收缴：连续 3 个月" in text and "张三：连续 6 个月" in text and "李四" not in text
-    severe = _rows(session, "fee-arrears-6:")
-    assert {r.person_id for r in severe if "第一党支部" in r.payload["text"]} == {
-        org.secretary.id,
-        org.org_member.id,
-    }
-    committee_text = severe[0].payload["text"]
-    assert "张三" in committee_text and "李收缴" not in committee_text
-    assert (
-        "党章第九条" in committee_text
-        and "系统不作任何认定" in committee_text
-        and "支部大会" in committee_text
-    )
-    # rerun: nothing new
-    assert jobs.fee_arrears_notices(session, date(2026, 11, 1), now) == 0
-
-    # alice pays October: her run ends, next month's notices leave her out
-    service.record_payment(session, org.collector, org.alice, date(2026, 11, 1), now)
-    session.commit()
-    jobs.fee_arrears_notices(session, date(2026, 12, 1), datetime(2026, 12, 1, 1, tzinfo=UTC))
-    session.commit()
-    december = [r for r in _rows(session, "fee-arrears") if "2026-11-01" in r.dedup_key]
-    assert december and all("张三" not in r.payload["text"] for r in december)
-    assert session.scalar(select(func.count()).select_from(FeePayment)) == 3
-
-
 def test_scheduled_through_the_registry_once_per_period(session, session_factory, org):
     from zoneinfo import ZoneInfo
 
@@ -200,5 +162,3 @@ def test_scheduled_through_the_registry_once_per_period(session, session_factory
     assert run_due(session_factory, specs["fees.reminders"], tz, at, trigger="catch-up") == RunResult.ALREADY
     session.expire_all()
     assert len(_rows(session)) == 7  # everyone in both branches who owes
-    first = datetime(2026, 12, 1, 2, tzinfo=UTC)  # 10:00 on Dec 1st
-    assert run_due(session_factory, specs["fees.arrears"], tz, first, trigger="schedule") == RunResult.RAN

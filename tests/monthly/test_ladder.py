@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -103,6 +104,65 @@ def test_member_absence_steps(session, county, observers):
     sep = outbox(session, f"monthly:member:member_absence:{county.b2.id}:2026-09")
     assert {m.person_id for m in sep} == {county.people["sec2"].id, county.people["c1org"].id}
     assert "党员2乙：连续3个月，谈话提醒" in sep[0].payload["text"]
+    # October: they attend again, so both open notices end and the people told hear so, once.
+    assert all(f.ended_month == MONTHS[3] for f in flags)
+    ended = outbox(session, f"monthly:member-end:member_absence:{county.b2.id}:2026-10")
+    assert {m.person_id for m in ended} == {county.people["sec2"].id, county.people["c1org"].id}
+    assert "党员2乙（此前提醒：2026年7月、2026年9月）" in ended[0].payload["text"]
+
+
+def test_member_fee_steps_article9_and_end(session, county, observers):
+    """The one fee-arrears mechanism: counts from the fees feature, steps 1/3/5/6, the end told once."""
+    from models.fees import FeeExemption, FeePolicy
+
+    session.add(FeePolicy(org_unit_id=county.county.id, tracking_start=date(2026, 6, 1)))
+    late = county.people["m2b"]  # 党员2乙 pays nothing from June; everyone else is 免交
+    for key, p in county.people.items():
+        if p.branch_id is not None and key != "m2b":
+            session.add(FeeExemption(person_id=p.id, from_month=date(2026, 6, 1), amount=0))
+    session.commit()
+    months = [date(2026, m, 1) for m in range(6, 12)]
+    for month in months:
+        _run(session, month)
+    flags = session.scalars(select(Escalation).where(Escalation.ladder == Ladder.MEMBER_FEES)).all()
+    assert [(f.subject_id, f.rung, f.month) for f in flags] == [
+        (late.id, 1, months[0]), (late.id, 3, months[2]), (late.id, 5, months[4]), (late.id, 6, months[5])
+    ]  # fmt: skip
+    b2 = county.b2.id
+    assert _who(session, f"monthly:member:member_fees:{b2}:2026-06") == {"书记2"}
+    assert _who(session, f"monthly:member:member_fees:{b2}:2026-08") == {"书记2", "组织委员1"}
+    assert _who(session, f"monthly:member:member_fees:{b2}:2026-10") == {"书记2", "组织委员1", "党委副书记1"}
+    assert not outbox(session, f"monthly:member:member_fees:{b2}:2026-09")  # no step at 4 months
+    (june,) = outbox(session, f"monthly:member:member_fees:{b2}:2026-06")
+    assert "党员2乙：连续1个月，提醒" in june.payload["text"] and "党章第九条" not in june.payload["text"]
+    nov = outbox(session, f"monthly:member:member_fees:{b2}:2026-11")
+    text = nov[0].payload["text"]
+    assert "党员2乙：连续6个月" in text
+    assert "党章第九条" in text and "支部大会讨论决定" in text and "系统不作任何认定" in text
+    assert [b["label"] for b in nov[0].payload["buttons"]] == ["已阅", "已约谈"]
+    # The fees feature no longer sends its own arrears notices: one mechanism, one notice.
+    from scheduler.jobs import all_jobs
+
+    assert "fees.arrears" not in {j.name for j in all_jobs()}
+    assert not outbox(session, "fee-arrears")
+
+    # December: 党员2乙 pays; every open notice ends, and the people told are told once that it ended.
+    from handlers.fees.service import record_payment
+
+    record_payment(
+        session, county.people["sec2"], late, date(2026, 12, 1), run_at(months[-1]), amount=Decimal(5)
+    )
+    session.commit()
+    result = _run(session, date(2026, 12, 1))
+    assert result.members.ended == 1 and result.members.member_flags == 0
+    session.expire_all()
+    assert all(f.ended_month == date(2026, 12, 1) for f in session.scalars(select(Escalation)))
+    ended = outbox(session, f"monthly:member-end:member_fees:{b2}:2026-12")
+    assert {m.person_id for m in ended} == {county.people[k].id for k in ("sec2", "c1org", "c1dep")}
+    assert "党员2乙" in ended[0].payload["text"] and "到此结束" in ended[0].payload["text"]
+    assert "2026年6月、2026年8月、2026年10月、2026年11月" in ended[0].payload["text"]
+    _run(session, date(2026, 12, 1))
+    assert len(outbox(session, "monthly:member-end:")) == len(ended)
 
 
 class Chat:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:44:09.464854
+Create Date: 2026-11-23 13:23:16.792312
 """
 
 from collections.abc import Sequence
@@ -258,8 +258,6 @@ def upgrade() -> None:
         sa.Column("max_backpay_months", sa.Integer(), nullable=False),
         sa.Column("max_prepay_months", sa.Integer(), nullable=False),
         sa.Column("farmer_amount", sa.Numeric(precision=6, scale=2), nullable=False),
-        sa.Column("arrears_secretary_months", sa.Integer(), nullable=False),
-        sa.Column("arrears_committee_months", sa.Integer(), nullable=False),
         sa.Column("tracking_start", sa.Date(), nullable=True),
         sa.Column(
             "created_at",

@@ -191,7 +191,9 @@ def run_unit_ladders(
             continue
         ended_ids.append(esc_id)
         ended_by_subject.setdefault((ladder, subject), []).append(detail or {})
-    if ended_ids:
+    # A run without send (a preview, a recompute) must not end anything: the run that sends would
+    # then find nothing open and never say that the escalation ended.
+    if ended_ids and send:
         session.execute(
             update(Escalation).where(Escalation.id.in_(ended_ids)).values(ended_at=now, ended_month=month),
             execution_options={"synchronize_session": False},
@@ -325,7 +327,7 @@ def run_member_ladders(
             recipients[(ladder, branch_id)].update(to, cc)
     _insert_ignore(session, rows)
     report.member_flags = len(rows)
-    ended = _end_member_runs(session, open_rows, counts, month=month, now=now)
+    ended = _end_member_runs(session, open_rows, counts, month=month, now=now, record=send)
     report.ended = sum(len(v) for v in ended.values())
     if not send:
         return report
@@ -376,8 +378,9 @@ def run_member_ladders(
     return report
 
 
-def _end_member_runs(session: Session, open_rows, counts, *, month: date, now: datetime):
-    """End the open member notices of everyone who caught up this month.
+def _end_member_runs(session: Session, open_rows, counts, *, month: date, now: datetime, record: bool):
+    """End the open member notices of everyone who caught up this month (only counted unless `record`:
+    see run_unit_ladders).
 
     Caught up: for fees, no unpaid run ends with this month (paid, 免交, or left the roster); for
     absences, attended something this month (a month without meetings neither ends nor extends a
@@ -394,12 +397,13 @@ def _end_member_runs(session: Session, open_rows, counts, *, month: date, now: d
             by_subject[(ladder, r.subject_id)].append(r)
     if not by_subject:
         return {}
-    session.execute(
-        update(Escalation)
-        .where(Escalation.id.in_([r.id for rs in by_subject.values() for r in rs]))
-        .values(ended_at=now, ended_month=month),
-        execution_options={"synchronize_session": False},
-    )
+    if record:
+        session.execute(
+            update(Escalation)
+            .where(Escalation.id.in_([r.id for rs in by_subject.values() for r in rs]))
+            .values(ended_at=now, ended_month=month),
+            execution_options={"synchronize_session": False},
+        )
     out: dict[tuple[Ladder, int], list] = defaultdict(list)
     for (ladder, _pid), rs in by_subject.items():
         latest = max(rs, key=lambda r: r.month)

@@ -78,6 +78,12 @@ def test_committee_ladder_climbs_and_ends(session, county, observers):
     assert (len(outbox(session)), session.query(Escalation).count()) == before
     # October: 河西村 catches up, everyone ties at 100, nobody lags: the escalation ends, once.
     _month(session, county, MONTHS[3], b3_lags=False)
+    # A preview first (recompute without sending) must not swallow the end of the escalation.
+    preview = service.run_month(
+        session, MONTHS[3], now=run_at(MONTHS[3]), send=False, mcfg=MonthlyConfig(), cfg=CFG
+    )
+    assert preview.units.ended == 2
+    session.commit()
     result = _run(session, MONTHS[3])
     assert result.units.ended == 2  # the committee and the branch
     assert not outbox(session, f"monthly:esc:committee:{c2}:" + "3:2026-10")

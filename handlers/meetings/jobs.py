@@ -1,7 +1,7 @@
 """Scheduled jobs of the meetings feature: thin wrappers the scheduler registry calls with a session and now.
 
 Each is idempotent (dedup keys on every message, unique rows, a closed-at mark), so a repeat run,
-a catch-up after downtime or a second scheduler adds nothing. The registry (scheduler/jobs.py) reads JOBS.
+a catch-up after downtime or a second scheduler adds nothing. The registry (scheduler/jobs.py) calls jobs().
 """
 
 from __future__ import annotations
@@ -46,16 +46,18 @@ def minutes_reminders(session: Session, now: datetime, _period: str = "") -> Non
     minutes.remind_missing_minutes(session, now=now, cfg=get_config())
 
 
-_cfg = get_config()
-_plan_days = ",".join(str(d) for d in _cfg.plan_reminder_days)
-JOBS = [
-    JobSpec("meetings.reminders", "*/5 * * * *", meeting_reminders, minutely, description="会议提醒（前一天、前两小时）"),
-    JobSpec("meetings.close_windows", "*/5 * * * *", close_signin_windows, minutely, description="签到结束：标记缺席、请假，生成补学"),
-    JobSpec("meetings.plan_reminders", f"0 9 {_plan_days} * *", plan_reminders, daily, description="提醒报送下月计划"),
-    JobSpec(
-        "meetings.plan_overdue", f"0 9 {_cfg.plan_overdue_report_day} * *", plan_overdue_report, daily,
-        description="未报送计划的支部名单",
-    ),
-    JobSpec("meetings.makeup_reminders", "0 9 * * *", makeup_reminders, daily, description="补学到期、逾期提醒"),
-    JobSpec("meetings.minutes_reminders", "5 9 * * *", minutes_reminders, daily, description="会议记录待办"),
-]  # fmt: skip
+def jobs() -> list[JobSpec]:
+    """The jobs, with the plan days of the configuration in force now (not at import)."""
+    cfg = get_config()
+    plan_days = ",".join(str(d) for d in cfg.plan_reminder_days)
+    return [
+        JobSpec("meetings.reminders", "*/5 * * * *", meeting_reminders, minutely, description="会议提醒（前一天、前两小时）"),
+        JobSpec("meetings.close_windows", "*/5 * * * *", close_signin_windows, minutely, description="签到结束：标记缺席、请假，生成补学"),
+        JobSpec("meetings.plan_reminders", f"0 9 {plan_days} * *", plan_reminders, daily, description="提醒报送下月计划"),
+        JobSpec(
+            "meetings.plan_overdue", f"0 9 {cfg.plan_overdue_report_day} * *", plan_overdue_report, daily,
+            description="未报送计划的支部名单",
+        ),
+        JobSpec("meetings.makeup_reminders", "0 9 * * *", makeup_reminders, daily, description="补学到期、逾期提醒"),
+        JobSpec("meetings.minutes_reminders", "5 9 * * *", minutes_reminders, daily, description="会议记录待办"),
+    ]  # fmt: skip

@@ -42,9 +42,11 @@ def weekly_todo(session: Session, now: datetime, _period: str = "") -> None:
     todo.send_todos(session, now=now, base_url=base_url)
 
 
-_cfg = get_config()
-JOBS = [
-    JobSpec("monthly", _cfg.digest_cron, monthly_run, previous_month_period, grace=timedelta(days=5),
-            description="月积分、落后约谈提醒和月度通报"),
-    JobSpec("monthly.todo", _cfg.todo_cron, weekly_todo, daily, description="书记本周待办"),
-]  # fmt: skip
+def jobs() -> list[JobSpec]:
+    """The jobs, with the crons of the configuration in force now (not at import)."""
+    cfg = get_config()
+    return [
+        JobSpec("monthly", cfg.digest_cron, monthly_run, previous_month_period, grace=timedelta(days=5),
+                description="月积分、落后约谈提醒和月度通报"),
+        JobSpec("monthly.todo", cfg.todo_cron, weekly_todo, daily, description="书记本周待办"),
+    ]  # fmt: skip

@@ -4,7 +4,8 @@ items become scheduled meetings; secretaries who have not submitted are reminded
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -58,16 +59,46 @@ def plan_on_time(plan: MonthlyPlan, cfg: MeetingsConfig) -> bool:
     return plan.submitted_at is not None and plan.submitted_at <= plan_deadline(plan.month, cfg)
 
 
-def people_with_roles(session: Session, unit_id: int, roles: frozenset[Role]) -> list[int]:
-    return sorted(
-        set(
-            session.scalars(
-                select(RoleAssignment.person_id).where(
-                    RoleAssignment.org_unit_id == unit_id, RoleAssignment.role.in_(roles)
-                )
+def people_with_roles_by_unit(
+    session: Session, unit_ids: Iterable[int], roles: frozenset[Role]
+) -> dict[int, list[int]]:
+    """{unit id: sorted ids of the people holding one of `roles` there} for many units in one query;
+    a unit where nobody holds them is absent."""
+    ids = set(unit_ids)
+    found: dict[int, set[int]] = defaultdict(set)
+    if ids:
+        for unit_id, person_id in session.execute(
+            select(RoleAssignment.org_unit_id, RoleAssignment.person_id).where(
+                RoleAssignment.org_unit_id.in_(ids), RoleAssignment.role.in_(roles)
             )
+        ):
+            found[unit_id].add(person_id)
+    return {unit_id: sorted(people) for unit_id, people in found.items()}
+
+
+def people_with_roles(session: Session, unit_id: int, roles: frozenset[Role]) -> list[int]:
+    return people_with_roles_by_unit(session, [unit_id], roles).get(unit_id, [])
+
+
+def committees_of(session: Session, units: Iterable[OrgUnit]) -> dict[int, OrgUnit]:
+    """{unit id: the 党委/党工委 above (or at) it} for many units in one query (models.org.committee_of,
+    batched for the scheduled jobs); a unit with no committee above is absent."""
+    units = list(units)
+    ancestors = {i for u in units for i in u.ancestor_ids()}
+    if not ancestors:
+        return {}
+    committees = {
+        c.id: c
+        for c in session.scalars(
+            select(OrgUnit).where(OrgUnit.id.in_(ancestors), OrgUnit.kind == UnitKind.COMMITTEE)
         )
-    )
+    }
+    found: dict[int, OrgUnit] = {}
+    for unit in units:
+        nearest = next((i for i in reversed(unit.ancestor_ids()) if i in committees), None)
+        if nearest is not None:
+            found[unit.id] = committees[nearest]
+    return found
 
 
 def get_plan(session: Session, branch_id: int, month: date) -> MonthlyPlan | None:
@@ -284,11 +315,13 @@ def remind_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig
     """To each branch's secretary whose plan for next month is not in (the scheduler runs it on the 20th and 24th)."""
     month = plan_month_for(now, cfg)
     today = local_day(now, cfg)
+    missing = branches_without_plan(session, month)
+    managers = people_with_roles_by_unit(session, (b.id for b in missing), cfg.manager_roles)
     sent = 0
-    for branch in branches_without_plan(session, month):
+    for branch in missing:
         sent += outbox.enqueue_to_people(
             session,
-            people_with_roles(session, branch.id, cfg.manager_roles),
+            managers.get(branch.id, []),
             Card(
                 title=strings.PLAN_REMINDER_TITLE,
                 text=strings.PLAN_REMINDER_TEXT.format(
@@ -305,16 +338,17 @@ def report_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig
     """After the deadline: one list per committee to its reviewers (the scheduler runs it on the 26th)."""
     month = plan_month_for(now, cfg)
     missing = branches_without_plan(session, month)
+    committees = committees_of(session, missing)
     by_committee: dict[int, list[OrgUnit]] = {}
     for branch in missing:
-        committee = committee_of(session, branch)
-        if committee is not None:
-            by_committee.setdefault(committee.id, []).append(branch)
+        if branch.id in committees:
+            by_committee.setdefault(committees[branch.id].id, []).append(branch)
+    reviewers = people_with_roles_by_unit(session, by_committee, cfg.plan_reviewer_roles)
     sent = 0
     for committee_id, branches in by_committee.items():
         sent += outbox.enqueue_to_people(
             session,
-            people_with_roles(session, committee_id, cfg.plan_reviewer_roles),
+            reviewers.get(committee_id, []),
             Card(
                 title=strings.PLAN_OVERDUE_TITLE,
                 text=strings.PLAN_OVERDUE_TEXT.format(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, Markdown, Text
-from handlers.meetings.plans import people_with_roles
+from handlers.meetings.plans import committees_of, people_with_roles, people_with_roles_by_unit
 from handlers.observers import strings
 from handlers.observers.forms import (
     CoveragePeriod,
@@ -328,25 +328,40 @@ def send_cancellations(session: Session, *, now: datetime, cfg: ObserversConfig)
             Meeting.starts_at <= now + cfg.notice_horizon,
         )
     ).all()
-    sent = 0
+    meetings = {m.id: m for m, _ in rows}
+    observers: dict[int, set[int]] = defaultdict(set)
     for meeting, observer_id in rows:
-        told = session.scalar(
-            select(func.count()).where(
-                OutboxMessage.person_id == observer_id,
-                OutboxMessage.dedup_key.startswith(f"observers:notice:{meeting.id}:v"),
-            )
+        observers[meeting.id].add(observer_id)
+    if not meetings:
+        return 0
+    # Who was told of which meeting: one query over the notices of these meetings to these observers.
+    told: dict[int, set[int]] = defaultdict(set)
+    for person_id, key in session.execute(
+        select(OutboxMessage.person_id, OutboxMessage.dedup_key).where(
+            OutboxMessage.person_id.in_({observer_id for _, observer_id in rows}),
+            or_(*(OutboxMessage.dedup_key.startswith(f"observers:notice:{mid}:v") for mid in meetings)),
         )
-        if not told:
+    ):
+        told[int(key.split(":")[2])].add(person_id)
+    units = {
+        u.id: u
+        for u in session.scalars(
+            select(OrgUnit).where(OrgUnit.id.in_({m.branch_id for m in meetings.values()}))
+        )
+    }
+    sent = 0
+    for meeting_id, meeting in meetings.items():
+        people = told[meeting_id] & observers[meeting_id]
+        if not people:
             continue
-        branch = session.get(OrgUnit, meeting.branch_id)
         text = strings.CANCELLED_TEXT.format(
-            branch=branch.name,
+            branch=units[meeting.branch_id].name,
             when=strings.fmt_when(meeting.starts_at, cfg.tz),
             title=meeting.title,
             reason=meeting.cancel_reason or "",
         )
         sent += outbox.enqueue_to_people(
-            session, [observer_id], Text(text), dedup_key=f"observers:cancelled:{meeting.id}", now=now
+            session, people, Text(text), dedup_key=f"observers:cancelled:{meeting.id}", now=now
         )
     return sent
 
@@ -744,43 +759,85 @@ def remind_rectifications(session: Session, *, now: datetime, cfg: ObserversConf
     return sent
 
 
-def reconvened(session: Session, obs: Observation, cfg: ObserversConfig) -> bool:
-    """A 责令重开 is satisfied by a later meeting of the branch sharing a type, held by the deadline."""
-    types = select(MeetingKind.type).where(MeetingKind.meeting_id == obs.meeting_id)
-    later = session.scalar(
-        select(func.count())
-        .select_from(Meeting)
+def reconvened_ids(session: Session, observations: Sequence[Observation], cfg: ObserversConfig) -> set[int]:
+    """The ids of the observations whose 责令重开 is satisfied: a later scheduled meeting of the branch
+    sharing a type, held by the deadline. Two queries however many observations."""
+    if not observations:
+        return set()
+    types: dict[int, set[str]] = defaultdict(set)
+    for meeting_id, kind in session.execute(
+        select(MeetingKind.meeting_id, MeetingKind.type).where(
+            MeetingKind.meeting_id.in_({o.meeting_id for o in observations})
+        )
+    ):
+        types[meeting_id].add(kind)
+    deadlines = {o.id: day_start_utc(o.reopen_by + timedelta(days=1), cfg) for o in observations}
+    later: dict[int, list[tuple[int, datetime, str]]] = defaultdict(list)
+    for meeting_id, branch_id, starts_at, kind in session.execute(
+        select(Meeting.id, Meeting.branch_id, Meeting.starts_at, MeetingKind.type)
         .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
         .where(
-            Meeting.branch_id == obs.branch_id,
-            Meeting.id != obs.meeting_id,
+            Meeting.branch_id.in_({o.branch_id for o in observations}),
             Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.starts_at > obs.meeting_starts_at,
-            Meeting.starts_at < day_start_utc(obs.reopen_by + timedelta(days=1), cfg),
-            MeetingKind.type.in_(types),
+            Meeting.starts_at > min(o.meeting_starts_at for o in observations),
+            Meeting.starts_at < max(deadlines.values()),
         )
-    )
-    return bool(later)
+    ):
+        later[branch_id].append((meeting_id, starts_at, kind))
+    return {
+        o.id
+        for o in observations
+        if any(
+            mid != o.meeting_id
+            and o.meeting_starts_at < starts_at < deadlines[o.id]
+            and kind in types[o.meeting_id]
+            for mid, starts_at, kind in later[o.branch_id]
+        )
+    }
+
+
+def reconvened(session: Session, obs: Observation, cfg: ObserversConfig) -> bool:
+    """A 责令重开 is satisfied by a later meeting of the branch sharing a type, held by the deadline."""
+    return obs.id in reconvened_ids(session, [obs], cfg)
 
 
 def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConfig) -> int:
-    """After a 责令重开 deadline passes with no new meeting, the committee is told (once)."""
+    """After a 责令重开 deadline passes with no new meeting, the committee is told (once).
+
+    A fixed number of queries (plus the outbox's own per message): a catch-up may find many."""
     today = local_day(now, cfg)
-    sent = 0
-    for obs in session.scalars(
-        select(Observation).where(
-            Observation.outcome == Outcome.REOPEN,
-            Observation.reopen_by < today,
-            # Reported once (dedup); a month's window lets a missed run catch up without rescanning history.
-            Observation.reopen_by >= today - timedelta(days=30),
+    due = list(
+        session.scalars(
+            select(Observation).where(
+                Observation.outcome == Outcome.REOPEN,
+                Observation.reopen_by < today,
+                # Reported once (dedup); a month's window lets a missed run catch up without rescanning history.
+                Observation.reopen_by >= today - timedelta(days=30),
+            )
         )
-    ):
-        if reconvened(session, obs, cfg):
-            continue
-        meeting = session.get(Meeting, obs.meeting_id)
-        branch = session.get(OrgUnit, obs.branch_id)
-        people = set(people_with_roles(session, branch.id, cfg.manager_roles))
-        people |= set(_committee_people(session, branch.id, cfg.committee_roles))
+    )
+    done = reconvened_ids(session, due, cfg)
+    missed = [o for o in due if o.id not in done]
+    if not missed:
+        return 0
+    meetings = {
+        m.id: m
+        for m in session.scalars(select(Meeting).where(Meeting.id.in_({o.meeting_id for o in missed})))
+    }
+    branches = {
+        u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_({o.branch_id for o in missed})))
+    }
+    managers = people_with_roles_by_unit(session, branches, cfg.manager_roles)
+    committees = committees_of(session, branches.values())
+    committee_people = people_with_roles_by_unit(
+        session, {c.id for c in committees.values()}, cfg.committee_roles
+    )
+    sent = 0
+    for obs in missed:
+        meeting, branch = meetings[obs.meeting_id], branches[obs.branch_id]
+        people = set(managers.get(branch.id, []))
+        if branch.id in committees:
+            people |= set(committee_people.get(committees[branch.id].id, []))
         sent += outbox.enqueue_to_people(
             session,
             people,

@@ -19,18 +19,16 @@ from __future__ import annotations
 import html
 import logging
 import re
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
-from bot.web.h5 import H5Pages, core_from_settings
+from bot.web.h5 import H5Pages
 from handlers.meetings import signin as tokens
 from handlers.meetings.types import get_config as meetings_config
 from handlers.monthly import digest, strings
@@ -57,14 +55,6 @@ def markdown_html(text: str) -> str:
     return "\n".join(out)
 
 
-def _core_from_settings() -> CoreConfig:
-    try:
-        return core_from_settings()
-    except Exception as exc:  # noqa: BLE001 - the rest of the app must still start; charts then refuse
-        logger.warning("monthly pages: settings unavailable (%s); chart links will not verify", exc)
-        return CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="", secret_key=secrets.token_hex(32))
-
-
 def build_monthly_router(
     session_factory: sessionmaker[Session],
     identities: Mapping[str, Any],
@@ -77,7 +67,7 @@ def build_monthly_router(
     h5 = H5Pages(
         session_factory,
         identities,
-        core if core is not None else _core_from_settings(),
+        core,  # None: the settings' (H5Pages fails rather than sign links with a made-up key)
         prefix=PREFIX,
         dingtalk_jsapi_url=dingtalk_jsapi_url,
         clock=clock,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,21 +77,28 @@ def unreachable_members(session: Session, branch_id: int) -> list[Unreachable]:
     return result
 
 
-def _branches_of(ctx: HandlerContext) -> list[OrgUnit]:
-    units = []
-    for r in ctx.roles:
-        if r.role in SECRETARY_ROLES and r.org_unit_id:
-            unit = ctx.session.get(OrgUnit, r.org_unit_id)
-            if unit is not None and unit.kind == UnitKind.BRANCH and unit not in units:
-                units.append(unit)
-    return units
+def branches_held(ctx: HandlerContext, roles: Iterable[Role]) -> list[OrgUnit]:
+    """The branches where the person holds one of `roles`, in the order of their role assignments.
+
+    The one helper for "the branches this person manages" in chat commands (fees' collector commands too)."""
+    wanted = set(roles)
+    ids = list(dict.fromkeys(r.org_unit_id for r in ctx.roles if r.role in wanted and r.org_unit_id))
+    if not ids:
+        return []
+    units = {
+        u.id: u
+        for u in ctx.session.scalars(
+            select(OrgUnit).where(OrgUnit.id.in_(ids), OrgUnit.kind == UnitKind.BRANCH)
+        )
+    }
+    return [units[i] for i in ids if i in units]
 
 
 @router.command(
     "未送达名单", "无法送达", "未送达", help="查看本支部收不到消息的党员", audience=any_role(*SECRETARY_ROLES)
 )
 def show_unreachable(ctx: HandlerContext, _args: str) -> None:
-    branches = _branches_of(ctx)
+    branches = branches_held(ctx, SECRETARY_ROLES)
     if not branches:
         ctx.reply(Text(NO_BRANCH_ROLE))
         return

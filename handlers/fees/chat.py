@@ -15,6 +15,7 @@ from bot.core import outbox
 from bot.core.context import HandlerContext
 from bot.core.messages import Button, Card, CardUpdate, Markdown, Text
 from bot.core.router import Router, any_role, bound
+from handlers.delivery import branches_held
 from handlers.fees import service, strings
 from handlers.fees.jobs import PAID_ACTION
 from handlers.fees.months import MonthError, parse_months
@@ -201,10 +202,10 @@ def my_fees(ctx: HandlerContext, _args: str) -> None:
 def _collecting_branches(ctx: HandlerContext) -> list[OrgUnit]:
     if ctx.person is None:
         raise FeeError(strings.NOT_BOUND)
-    ids = service.collecting_branch_ids(ctx.session, ctx.person.id)
-    if not ids:
+    branches = branches_held(ctx, service.COLLECTING_ROLES)
+    if not branches:
         raise FeeError(strings.NO_BRANCH_ROLE)
-    return list(ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.name)))
+    return sorted(branches, key=lambda b: b.name)
 
 
 @router.command("党费确认", "确认党费", help=strings.HELP_CONFIRM, audience=collector)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from collections.abc import Sequence
 from functools import lru_cache
 
 import matplotlib
@@ -74,9 +75,27 @@ def bars_png(
     title: str, labels: list[str], values: list[float], *, xlabel: str, flags: list[bool] | None = None,
     xmax: float = 100.0, font: font_manager.FontProperties | None = None,
 ) -> bytes:  # fmt: skip
-    """A horizontal bar chart, first item at the top; flagged bars are drawn red."""
-    font = font or cjk_font()
+    """A horizontal bar chart, first item at the top; flagged bars are drawn red.
+
+    Every reader of a digest fetches the same chart; drawing takes a tenth of a second, so the PNG is
+    kept per distinct input (the data itself is the key: a recompute with new scores draws anew)."""
+    fname = (font or cjk_font()).get_file()
     flags = flags or [False] * len(values)
+    return _cached_bars(title, tuple(labels), tuple(values), xlabel, tuple(flags), xmax, fname)
+
+
+@lru_cache(maxsize=128)  # a few hundred KB: one chart per unit of a county for the months being read
+def _cached_bars(
+    title: str, labels: tuple[str, ...], values: tuple[float, ...], xlabel: str, flags: tuple[bool, ...],
+    xmax: float, fname: str,
+) -> bytes:  # fmt: skip
+    return draw_bars(title, labels, values, xlabel, flags, xmax, font_manager.FontProperties(fname=fname))
+
+
+def draw_bars(
+    title: str, labels: Sequence[str], values: Sequence[float], xlabel: str, flags: Sequence[bool],
+    xmax: float, font: font_manager.FontProperties,
+) -> bytes:  # fmt: skip
     height = 1.2 + 0.32 * max(len(labels), 1)
     fig = Figure(figsize=(6.4, height))
     ax = fig.subplots()

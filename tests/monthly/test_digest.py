@@ -154,6 +154,30 @@ def test_chart_url_needs_its_token(session_factory, session, september):
     assert client.get(parts.path + "?t=forged").status_code == 403
 
 
+def test_a_chart_is_drawn_once_until_its_scores_change(session_factory, session, september, monkeypatch):
+    county = september
+    chart._cached_bars.cache_clear()
+    draws = []
+    draw = chart.draw_bars
+    monkeypatch.setattr(chart, "draw_bars", lambda *args: draws.append(args[0]) or draw(*args))
+    client = _client(session_factory, run_at(SEP) + timedelta(days=1))
+    (msg,) = outbox(session, f"monthly:digest:{county.b2.id}:")
+    parts = urlsplit(msg.payload["image_url"])
+    url = f"{parts.path}?{parts.query}"
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+    assert len(draws) == 1  # the second reader got the same PNG without drawing it again
+    # A late 党员大会 of 东门社区 and a recompute of the month: new scores, so a new chart.
+    comply(session, county, county.b2, SEP, (MeetingType.PARTY_CONGRESS,), day=12, plan=False)
+    session.commit()
+    service.run_month(session, SEP, now=run_at(SEP) + timedelta(days=1), send=False, base_url=BASE,
+                      secret=SECRET, mcfg=MonthlyConfig(), cfg=CFG)  # fmt: skip
+    session.commit()
+    third = client.get(url)
+    assert third.status_code == 200 and third.content != first.content
+    assert len(draws) == 2
+
+
 def _ink(png: bytes) -> int:
     img = Image.open(io.BytesIO(png)).convert("L")
     return sum(img.histogram()[:128])  # pixels darker than mid-grey

@@ -47,8 +47,12 @@ TEXT = {
         "  机器人：{bot}   数据库：{db}\n"
         "按 Ctrl+C 结束演示。"
     ),
-    "demo_seed": "已生成演示组织：{people} 名人员、{accounts} 个聊天账号。",
+    "demo_seed": "已生成演示组织：{people} 名人员、{accounts} 个聊天账号，以及最近 {months} 个月的会议、签到和观察记录。",
+    "demo_monthly": "已计算{month}的月积分，月度通报和落后提醒已发给相关书记和领导（{digests} 份通报）。",
 }
+
+# The demo's history: enough months for last month's 月积分, its digest and a ladder notice.
+DEMO_HISTORY_MONTHS = 2
 
 
 def _core_config(s: Settings) -> CoreConfig:
@@ -320,6 +324,20 @@ def demo_settings(database_url: str, sandbox_url: str, public_base_url: str) -> 
     )
 
 
+def demo_monthly(session: Session, s: Settings, now: datetime):
+    """Last month's 月积分 for the demo, sent like the 1st-of-month job would (digests and ladder
+    notices queued; the relay delivers them once the bot runs), so a newcomer sees them in the chat."""
+    from handlers.monthly import service as monthly
+    from scheduler.runner import claim_period
+
+    month = monthly.previous_month(now.astimezone(s.tz).date())
+    run = monthly.run_month(
+        session, month, now=now, send=True, base_url=s.public_base_url, secret=s.secret_key.get_secret_value()
+    )
+    claim_period(session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual")  # the scheduler's catch-up skips it
+    return run
+
+
 def _free_socket(host: str, port: int) -> socket.socket:
     """Bind `port`, or any free port when it is taken (the demo must start on a busy machine too)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -363,6 +381,7 @@ def demo_cmd(
     upgrade(database_url)
     engine = make_engine(database_url)
     session_factory = make_sessionmaker(engine)
+    now = datetime.now(UTC)
     with unit_of_work(session_factory) as session:
         result = seed(
             session,
@@ -370,10 +389,15 @@ def demo_cmd(
             dingtalk_corp_id=demo.DINGTALK_CORP_ID,
             wecom_corp_id=demo.WECOM_CORP_ID,
             seed=2026,
-            months=0,
-            today=datetime.now(UTC).date(),
+            months=DEMO_HISTORY_MONTHS,
+            today=now.date(),
+            now=now,
         )
-    echo(TEXT["demo_seed"].format(people=result.rows["person"], accounts=result.rows["chat_account"]))
+    echo(
+        TEXT["demo_seed"].format(
+            people=result.rows["person"], accounts=result.rows["chat_account"], months=DEMO_HISTORY_MONTHS
+        )
+    )
     bot_sock = _free_socket(host, port)
     bot_url = f"http://{host}:{bot_sock.getsockname()[1]}"
     if sandbox_port and not _port_free(host, sandbox_port):
@@ -382,6 +406,9 @@ def demo_cmd(
         with session_factory() as session:
             sb.load_fixture(sandbox_fixture(session, callback_url=bot_url + "/wecom/callback"))
         s = demo_settings(database_url, sb.url, bot_url)
+        with unit_of_work(session_factory) as session:
+            run = demo_monthly(session, s, now)
+        echo(TEXT["demo_monthly"].format(month=f"{run.month.year}年{run.month.month}月", digests=run.digests))
         service = Service(s, session_factory, set(ROLES), host=host, port=bot_sock.getsockname()[1])
         service.start_web_thread(bot_sock)
         service.start_background()

@@ -1,8 +1,8 @@
 """The job registry: every feature's jobs, one line per feature module.
 
-A module lists constant jobs in JOBS = [JobSpec(...)]. A module whose cron comes from its
-configuration defines `def jobs() -> list[JobSpec]` instead, and all_jobs() calls it each time it
-is asked, so a configure() by the composition root before the scheduler starts is what counts.
+Each module defines `def jobs() -> list[JobSpec]`; all_jobs() calls it each time it is asked, so a
+cron that comes from a feature's configuration reflects a configure() by the composition root made
+before the scheduler starts (a list built at import would not).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import importlib
 
 from bot.core.jobs import JobSpec
 
-# Feature modules that define JOBS = [JobSpec(...)] or jobs(): one line per feature.
+# Feature modules that define jobs() -> list[JobSpec]: one line per feature.
 JOB_MODULES: tuple[str, ...] = (
     "handlers.meetings.jobs",
     "handlers.fees.jobs",
@@ -23,8 +23,7 @@ JOB_MODULES: tuple[str, ...] = (
 def all_jobs() -> list[JobSpec]:
     jobs: list[JobSpec] = []
     for name in JOB_MODULES:
-        module = importlib.import_module(name)
-        jobs.extend(module.jobs() if hasattr(module, "jobs") else module.JOBS)
+        jobs.extend(importlib.import_module(name).jobs())
     names = [j.name for j in jobs]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

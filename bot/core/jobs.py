@@ -1,9 +1,8 @@
 """What a scheduled job is, as features declare it. The scheduler package runs them.
 
-A feature module lists its jobs in a module-level JOBS = [JobSpec(...)] and adds one line to
-scheduler/jobs.py; when a cron depends on the feature's configuration, the module defines
-`def jobs() -> list[JobSpec]` instead of JOBS, so the cron is read when the scheduler asks, not at import. The function writes rows (outbox messages, records) in the session it is given and
-never commits: the runner claims (job, period) and runs the function in one transaction.
+A feature module returns its jobs from `def jobs() -> list[JobSpec]` (called when the scheduler
+asks, so crons read from configuration see configure()) and adds one line to scheduler/jobs.py. The
+function writes rows (outbox messages, records) in the session it is given and never commits: the runner claims (job, period) and runs the function in one transaction.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def fee_day_reminders(session: Session, period: date, now: datetime) -> int:
     return queued
 
 
-# --- the scheduler's view (scheduler/jobs.py reads JOBS) ------------------------------------------
+# --- the scheduler's view (scheduler/jobs.py calls jobs()) ---------------------------------------
 
 
 def run_fee_day_reminders(session: Session, now: datetime, period: str) -> None:
@@ -72,6 +72,7 @@ def run_fee_day_reminders(session: Session, now: datetime, period: str) -> None:
     fee_day_reminders(session, date.fromisoformat(period), now)
 
 
-JOBS = [
-    JobSpec("fees.reminders", "5 0 * * *", run_fee_day_reminders, daily, description="党费交纳日提醒（未交的党员）"),
-]  # fmt: skip
+def jobs() -> list[JobSpec]:
+    return [
+        JobSpec("fees.reminders", "5 0 * * *", run_fee_day_reminders, daily, description="党费交纳日提醒（未交的党员）"),
+    ]  # fmt: skip

@@ -43,9 +43,10 @@ def missed_reopens(session: Session, now: datetime, _period: str = "") -> None:
     service.report_missed_reopens(session, now=now, cfg=get_config())
 
 
-JOBS = [
-    JobSpec("observers.notices", "*/5 * * * *", notices, minutely, description="观察员会议提示"),
-    JobSpec("observers.rectification_reminders", "10 9 * * *", rectification_reminders, daily, description="整改到期、逾期提醒"),
-    JobSpec("observers.coverage_reminders", "15 9 * * *", coverage_reminders, daily, description="观察覆盖提醒"),
-    JobSpec("observers.missed_reopens", "20 9 * * *", missed_reopens, daily, description="责令重开逾期报告"),
-]  # fmt: skip
+def jobs() -> list[JobSpec]:
+    return [
+        JobSpec("observers.notices", "*/5 * * * *", notices, minutely, description="观察员会议提示"),
+        JobSpec("observers.rectification_reminders", "10 9 * * *", rectification_reminders, daily, description="整改到期、逾期提醒"),
+        JobSpec("observers.coverage_reminders", "15 9 * * *", coverage_reminders, daily, description="观察覆盖提醒"),
+        JobSpec("observers.missed_reopens", "20 9 * * *", missed_reopens, daily, description="责令重开逾期报告"),
+    ]  # fmt: skip

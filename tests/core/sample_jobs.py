@@ -1,4 +1,4 @@
-"""A feature-like module with JOBS, for the run-job tests."""
+"""A feature-like module with jobs(), for the run-job tests."""
 
 from __future__ import annotations
 
@@ -13,4 +13,5 @@ def _everyone_hello(session, now, period):
     outbox.enqueue_to_people(session, ids, Text(f"{period} 你好"), dedup_key=f"hello:{period}", now=now)
 
 
-JOBS = [JobSpec("hello_monthly", "0 9 1 * *", _everyone_hello, period=monthly)]
+def jobs() -> list[JobSpec]:
+    return [JobSpec("hello_monthly", "0 9 1 * *", _everyone_hello, period=monthly)]

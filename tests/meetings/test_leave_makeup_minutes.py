@@ -174,12 +174,12 @@ def test_registered_jobs_run_idempotently(session, org):
     from handlers.meetings.jobs import jobs
     from scheduler.jobs import all_jobs
 
-    JOBS = jobs()
-    assert {j.name for j in JOBS} <= {j.name for j in all_jobs()}
+    meeting_jobs = jobs()
+    assert {j.name for j in meeting_jobs} <= {j.name for j in all_jobs()}
     m = _meeting(session, org)
     later = START + timedelta(hours=1)
     for _ in range(2):
-        for job in JOBS:
+        for job in meeting_jobs:
             job.function(session, later, "p")
     session.commit()
     assert session.scalar(select(func.count()).select_from(MakeupTask)) == 6

@@ -185,30 +185,38 @@ def _plans(session: Session, month: date) -> dict[int, tuple[PlanStatus, datetim
     return {b: (PlanStatus(s), at) for b, s, at in _run(session, stmt)}
 
 
-def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, dict[str, int]]:
+def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, tuple[int, int, int, int]]:
+    """(records, present or late, absent, on leave) per branch for the meetings starting in [lo, hi).
+
+    Grouped by branch alone, not by (branch, status): the database then walks the meetings in
+    branch order (index on branch_id, starts_at) with no sort, a third of the time at city scale.
+    """
+    status = Attendance.status
     stmt = (
-        select(Meeting.branch_id, Attendance.status, func.count())
+        select(
+            Meeting.branch_id,
+            func.count(),
+            func.sum(case((status.in_((AttendanceStatus.PRESENT, AttendanceStatus.LATE)), 1), else_=0)),
+            func.sum(case((status == AttendanceStatus.ABSENT, 1), else_=0)),
+            func.sum(case((status == AttendanceStatus.LEAVE, 1), else_=0)),
+        )
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
-        .group_by(Meeting.branch_id, Attendance.status)
+        .group_by(Meeting.branch_id)
     )
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for b, s, n in _run(session, stmt):
-        out[b][AttendanceStatus(s).value] = int(n)
-    return out
+    return {b: (int(n), int(p), int(a), int(v)) for b, n, p, a, v in _run(session, stmt)}
 
 
-def _makeup(session: Session, month: date, next_month: date) -> dict[int, dict[str, int]]:
+def _makeup(session: Session, month: date, next_month: date) -> dict[int, tuple[int, int]]:
+    """(补学 tasks due this month, confirmed) per branch."""
+    confirmed = func.sum(case((MakeupTask.status == MakeupStatus.CONFIRMED, 1), else_=0))
     stmt = (
-        select(Meeting.branch_id, MakeupTask.status, func.count())
+        select(Meeting.branch_id, func.count(), confirmed)
         .join(Meeting, Meeting.id == MakeupTask.meeting_id)
         .where(MakeupTask.due_on >= month, MakeupTask.due_on < next_month)
-        .group_by(Meeting.branch_id, MakeupTask.status)
+        .group_by(Meeting.branch_id)
     )
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for b, s, n in _run(session, stmt):
-        out[b][MakeupStatus(s).value] = int(n)
-    return out
+    return {b: (int(n), int(c)) for b, n, c in _run(session, stmt)}
 
 
 def _unpaid_counts(
@@ -259,6 +267,65 @@ def _unpaid_counts(
 # --- the score ------------------------------------------------------------------------------------
 
 
+@dataclass
+class MeetingTally:
+    # (branch, type) -> what counts as held: meeting ids, or group ids for per-group types
+    held: dict[tuple[int, MeetingType], set[int | None]]
+    held_before: dict[tuple[int, MeetingType], set[int | None]]  # the same, for days before the month
+    minutes: dict[int, tuple[int, int, int]]  # branch -> minutes (due, on time, late) this month
+
+
+def _tally_meetings(
+    rows, *, now: datetime, today: date, month: date, m_lo: datetime, meetings_cfg: MeetingsConfig
+) -> MeetingTally:
+    """Held meetings per branch and type, and this month's minutes per branch, from _meeting_rows.
+
+    A loop over every meeting of the window (tens of thousands in a city), so only what a row
+    needs is computed: the local start day only when no minutes say when they are due or the
+    meeting starts before the month's first instant (m_lo, the month's local midnight).
+    """
+    tz = meetings_cfg.tz
+    per_group = {t for t, r in meetings_cfg.type_rules.items() if r.per_group}
+    held: dict[tuple[int, MeetingType], set[int | None]] = {}
+    held_before: dict[tuple[int, MeetingType], set[int | None]] = {}
+    minutes: dict[int, list[int]] = {}
+    seen_meetings: set[int] = set()
+    due_cache: dict[date, date] = {}
+    for branch_id, mtype, group_id, starts_at, meeting_id, submitted_at, due_on in rows:
+        if starts_at > now:
+            continue
+        if due_on is None:
+            day = starts_at.astimezone(tz).date()
+            due_on = due_cache.get(day) or due_cache.setdefault(
+                day, add_workdays(day, meetings_cfg.minutes_workdays)
+            )
+        # Held = minutes recorded, or minutes not due yet (a meeting on the 30th is not "missing" on the 1st).
+        if submitted_at is not None or due_on >= today:
+            key = group_id if mtype in per_group else meeting_id
+            hk = (branch_id, mtype)
+            keys = held.get(hk)
+            if keys is None:
+                keys = held[hk] = set()
+            keys.add(key)
+            if starts_at < m_lo and starts_at.astimezone(tz).date() < month:
+                keys = held_before.get(hk)
+                if keys is None:
+                    keys = held_before[hk] = set()
+                keys.add(key)
+        if starts_at >= m_lo and meeting_id not in seen_meetings:
+            seen_meetings.add(meeting_id)
+            if submitted_at is not None or due_on < today:
+                counts = minutes.get(branch_id)
+                if counts is None:
+                    counts = minutes[branch_id] = [0, 0, 0]
+                counts[0] += 1
+                if submitted_at is not None and submitted_at.astimezone(tz).date() <= due_on:
+                    counts[1] += 1
+                else:
+                    counts[2] += 1
+    return MeetingTally(held, held_before, {b: (c[0], c[1], c[2]) for b, c in minutes.items()})
+
+
 def _ratio(num: float, den: float) -> float | None:
     return None if den <= 0 else num / den
 
@@ -278,10 +345,6 @@ def compute_month(
     today = now.astimezone(meetings_cfg.tz).date()
     units = load_units(session)
     branches = {u.id: u for u in units.values() if u.kind == UnitKind.BRANCH}
-    groups_of: dict[int, set[int]] = defaultdict(set)
-    for u in units.values():
-        if u.kind == UnitKind.GROUP and u.parent_id is not None:
-            groups_of[u.parent_id].add(u.id)
 
     rules = meetings_cfg.type_rules
     windows = {t: obligation_window(r.period, month, mcfg.quarter_mode) for t, r in rules.items()}
@@ -297,99 +360,102 @@ def compute_month(
     unpaid = _unpaid_counts(session, month, m_hi, units)
     observed = observers_bridge.month_summary(session, month, meetings_cfg.tz)
 
-    # held[branch][type] -> count (or distinct groups for per-group types), per window
-    held: dict[int, dict[MeetingType, set]] = defaultdict(lambda: defaultdict(set))
-    held_before: dict[int, dict[MeetingType, set]] = defaultdict(lambda: defaultdict(set))
-    minutes_due: dict[int, int] = defaultdict(int)
-    minutes_ok: dict[int, int] = defaultdict(int)
-    minutes_late: dict[int, int] = defaultdict(int)
-    seen_meetings: set[int] = set()
-    due_cache: dict[date, date] = {}
-    for branch_id, mtype, group_id, starts_at, meeting_id, submitted_at, due_on in _meeting_rows(
-        session, lo, m_hi
-    ):
-        if starts_at > now:
-            continue
-        day = starts_at.astimezone(meetings_cfg.tz).date()
-        if due_on is None:
-            due_on = due_cache.get(day) or due_cache.setdefault(
-                day, add_workdays(day, meetings_cfg.minutes_workdays)
-            )
-        on_time = submitted_at is not None and submitted_at.astimezone(meetings_cfg.tz).date() <= due_on
-        # Held = minutes recorded, or minutes not due yet (a meeting on the 30th is not "missing" on the 1st).
-        counts = submitted_at is not None or due_on >= today
-        mtype = MeetingType(mtype)
-        key = group_id if rules.get(mtype) and rules[mtype].per_group else meeting_id
-        if counts:
-            held[branch_id][mtype].add(key)
-            if day < month:
-                held_before[branch_id][mtype].add(key)
-        if starts_at >= m_lo and meeting_id not in seen_meetings:
-            seen_meetings.add(meeting_id)
-            if submitted_at is not None or due_on < today:
-                minutes_due[branch_id] += 1
-                minutes_ok[branch_id] += on_time
-                minutes_late[branch_id] += not on_time
+    tally = _tally_meetings(
+        _meeting_rows(session, lo, m_hi),
+        now=now,
+        today=today,
+        month=month,
+        m_lo=m_lo,
+        meetings_cfg=meetings_cfg,
+    )
+    held, held_before, minutes = tally.held, tally.held_before, tally.minutes
+    spread = mcfg.quarter_mode == QuarterMode.SPREAD
+    # What each type asks of every branch this month, worked out once rather than per branch.
+    obligations = [
+        (t, t.value, rules[t].period.value, rules[t].needs_committee, rules[t].per_group, window[2],
+         (month.month - window[0].month) + 1 if spread and rules[t].period == Period.QUARTER else None)
+        for t, window in windows.items()
+        if window is not None
+    ]  # fmt: skip
+    n_groups: dict[int, int] = defaultdict(int)
+    for u in units.values():
+        if u.kind == UnitKind.GROUP and u.parent_id is not None:
+            n_groups[u.parent_id] += 1
+    completion_weights = [(k, w) for k, w in mcfg.completion_items.items() if w > 0]
+    # The re-weighting depends only on which items have data, so there are a handful of patterns.
+    weight_patterns: dict[tuple[str, ...], tuple[dict[str, float], float, dict[str, float]]] = {}
+    committee_of: dict[str, int | None] = {}
+    plan_deadline: datetime | None = None
+    no_minutes = (0, 0, 0)
+    no_attendance = (0, 0, 0, 0)
+    no_makeup = (0, 0)
 
     wc, wq, wr = mcfg.weight_completion, mcfg.weight_quality, mcfg.weight_rectification
     scores: dict[int, UnitScore] = {}
     for b in branches.values():
-        n_members, n_full = members.get(b.id, (0, 0))
-        has_committee = n_full >= meetings_cfg.committee_threshold or b.id in committee_roles
+        bid = b.id
+        n_members, n_full = members.get(bid, (0, 0))
+        has_committee = n_full >= meetings_cfg.committee_threshold or bid in committee_roles
         req_total = credit_total = 0.0
         meeting_items = []
-        for t, window in windows.items():
-            if window is None:
+        for t, t_value, period_value, needs_committee, per_group, required, spread_k in obligations:
+            if needs_committee and not has_committee:
                 continue
-            rule = rules[t]
-            if rule.needs_committee and not has_committee:
-                continue
-            start, _end, required = window
-            if rule.per_group:
-                required *= len(groups_of.get(b.id, ()))
+            if per_group:
+                required *= n_groups.get(bid, 0)
                 if not required:
                     continue
-            n_held = len([k for k in held[b.id][t] if k is not None or not rule.per_group])
-            if rule.period == Period.QUARTER and mcfg.quarter_mode == QuarterMode.SPREAD:
-                k = (month.month - start.month) + 1
-                credit = spread_credit(n_held, len(held_before[b.id][t]), k)
+            keys = held.get((bid, t))
+            if keys is None:
+                n_held = 0
+            else:
+                # A per-group meeting recorded without a group counts for no group.
+                n_held = len(keys) - (per_group and None in keys)
+            if spread_k is not None:
+                credit = spread_credit(n_held, len(held_before.get((bid, t), ())), spread_k)
             else:
                 credit = min(n_held, required)
             req_total += required
             credit_total += credit
             meeting_items.append(
-                {"type": t.value, "period": rule.period.value, "held": n_held, "required": round(required, 3),
+                {"type": t_value, "period": period_value, "held": n_held, "required": round(required, 3),
                  "credit": round(credit, 3)}
             )  # fmt: skip
-        plan = plans.get(b.id)
+        plan = plans.get(bid)
         plan_on_time = None
         if (
             plan is not None
             and plan[0] in (PlanStatus.SUBMITTED, PlanStatus.APPROVED)
             and plan[1] is not None
         ):
-            deadline = datetime.combine(
-                add_months(month, -1).replace(day=meetings_cfg.plan_deadline_day),
-                datetime.max.time(),
-                tzinfo=meetings_cfg.tz,
-            )
-            plan_on_time = plan[1] <= deadline
-        att = attendance.get(b.id, {})
-        att_total = sum(att.values())
-        present = att.get("present", 0) + att.get("late", 0)
-        mk = makeup.get(b.id, {})
-        mk_total = sum(mk.values())
-        obs = observed.get(b.id)
+            if plan_deadline is None:
+                plan_deadline = datetime.combine(
+                    add_months(month, -1).replace(day=meetings_cfg.plan_deadline_day),
+                    datetime.max.time(),
+                    tzinfo=meetings_cfg.tz,
+                )
+            plan_on_time = plan[1] <= plan_deadline
+        att_total, present, absent, on_leave = attendance.get(bid, no_attendance)
+        mk_total, mk_confirmed = makeup.get(bid, no_makeup)
+        n_unpaid = unpaid.get(bid, 0)
+        m_due, m_ok, m_late = minutes.get(bid, no_minutes)
+        obs = observed.get(bid)
         items = {
             "meetings": _ratio(credit_total, req_total) if req_total else 1.0,
             "plan": 1.0 if plan_on_time else 0.0,
-            "minutes": _ratio(minutes_ok[b.id], minutes_due[b.id]),
+            "minutes": _ratio(m_ok, m_due),
             "attendance": _ratio(present, att_total),
-            "makeup": _ratio(mk.get("confirmed", 0), mk_total),
-            "fees": _ratio(n_members - unpaid.get(b.id, 0), n_members),
+            "makeup": _ratio(mk_confirmed, mk_total),
+            "fees": _ratio(n_members - n_unpaid, n_members),
         }
-        weights = {k: w for k, w in mcfg.completion_items.items() if items.get(k) is not None and w > 0}
-        wsum = sum(weights.values())
+        pattern = tuple(k for k, _w in completion_weights if items.get(k) is not None)
+        known = weight_patterns.get(pattern)
+        if known is None:
+            weights = {k: w for k, w in completion_weights if k in pattern}
+            wsum = sum(weights.values())
+            shares = {k: round(w / wsum, 4) for k, w in weights.items()} if wsum else {}
+            known = weight_patterns[pattern] = (weights, wsum, shares)
+        weights, wsum, shares = known
         completion = sum(items[k] * w for k, w in weights.items()) / wsum if wsum else 1.0
         if obs is not None and obs.quality is not None:
             quality, quality_source = obs.quality, "observers"
@@ -397,11 +463,11 @@ def compute_month(
             quality, quality_source = completion, "proxy_completion"
         else:
             quality, quality_source = mcfg.quality_when_missing, "constant"
-        rect_due = obs.rect_due if obs else 0
-        rect_ok = obs.rect_closed_on_time if obs else 0
+        if obs is None:
+            rect_due = rect_ok = stops = reopens = 0
+        else:
+            rect_due, rect_ok, stops, reopens = obs.rect_due, obs.rect_closed_on_time, obs.stops, obs.reopens
         rectification = rect_ok / rect_due if rect_due else 1.0
-        stops = obs.stops if obs else 0
-        reopens = obs.reopens if obs else 0
         penalties = []
         for key, count in (("stop", stops), ("reopen", reopens)):
             if count and mcfg.penalties.get(key):
@@ -416,27 +482,32 @@ def compute_month(
             "quality_source": quality_source,
             "rectification": round(rectification, 4),
             "items": {k: (None if v is None else round(v, 4)) for k, v in items.items()},
-            "item_weights": {k: round(w / wsum, 4) for k, w in weights.items()} if wsum else {},
+            "item_weights": dict(shares),
             "meetings": meeting_items,
             "plan": {"status": plan[0].value if plan else None, "on_time": bool(plan_on_time)},
-            "minutes": {"due": minutes_due[b.id], "on_time": minutes_ok[b.id], "late": minutes_late[b.id]},
-            "attendance": {"present": present, "total": att_total, "absent": att.get("absent", 0),
-                           "leave": att.get("leave", 0)},
-            "makeup": {"confirmed": mk.get("confirmed", 0), "total": mk_total},
-            "fees": {"members": n_members, "unpaid": unpaid.get(b.id, 0)},
+            "minutes": {"due": m_due, "on_time": m_ok, "late": m_late},
+            "attendance": {"present": present, "total": att_total, "absent": absent, "leave": on_leave},
+            "makeup": {"confirmed": mk_confirmed, "total": mk_total},
+            "fees": {"members": n_members, "unpaid": n_unpaid},
             "observers": None if obs is None else obs.as_dict(),
             "rectifications": {"due": rect_due, "closed_on_time": rect_ok},
             "penalties": penalties,
-            "missing": missing_items(meeting_items, plan_on_time, minutes_late[b.id], unpaid.get(b.id, 0),
-                                     mk_total - mk.get("confirmed", 0), rect_due - rect_ok, stops, reopens),
+            "missing": missing_items(meeting_items, plan_on_time, m_late, n_unpaid, mk_total - mk_confirmed,
+                                     rect_due - rect_ok, stops, reopens),
         }  # fmt: skip
-        scores[b.id] = UnitScore(
-            b.id,
+        # Siblings share their ancestors, so the committee is looked up once per parent path.
+        parent_path = b.path[: b.path.rstrip("/").rfind("/") + 1]
+        if parent_path in committee_of:
+            committee_id = committee_of[parent_path]
+        else:
+            committee_id = committee_of[parent_path] = nearest_committee(b, units)
+        scores[bid] = UnitScore(
+            bid,
             b.name,
             b.kind,
             b.category or "other",
             score,
-            committee_id=nearest_committee(b, units),
+            committee_id=committee_id,
             members=n_members,
             halted=bool(stops or reopens),
             explanation=explanation,

@@ -7,6 +7,7 @@ chat show live beside them (LABELS), so there is one place to read and change th
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -287,16 +288,30 @@ def subtree_filter(unit: OrgUnit):
     return OrgUnit.path.startswith(unit.path)
 
 
+def committees_of(session: Session, units: Iterable[OrgUnit]) -> dict[int, OrgUnit]:
+    """{unit id: the 党委/党工委 above (or at) it} for many units in one query; a unit with no
+    committee above is absent."""
+    units = list(units)
+    ancestors = {i for u in units for i in u.ancestor_ids()}
+    if not ancestors:
+        return {}
+    committees = {
+        c.id: c
+        for c in session.scalars(
+            select(OrgUnit).where(OrgUnit.id.in_(ancestors), OrgUnit.kind == UnitKind.COMMITTEE)
+        )
+    }
+    found: dict[int, OrgUnit] = {}
+    for unit in units:
+        nearest = next((i for i in reversed(unit.ancestor_ids()) if i in committees), None)
+        if nearest is not None:
+            found[unit.id] = committees[nearest]
+    return found
+
+
 def committee_of(session: Session, unit: OrgUnit) -> OrgUnit | None:
     """The 党委/党工委 above (or at) a unit."""
-    ids = unit.ancestor_ids()
-    if not ids:
-        return None
-    units = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
-    for unit_id in reversed(ids):
-        if units[unit_id].kind == UnitKind.COMMITTEE:
-            return units[unit_id]
-    return None
+    return committees_of(session, [unit]).get(unit.id)
 
 
 def set_path(unit: OrgUnit, parent: OrgUnit | None) -> None:

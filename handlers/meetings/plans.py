@@ -25,7 +25,7 @@ from handlers.meetings.types import (
     types_label,
 )
 from models.meetings import MeetingType, MonthlyPlan, PlanItem, PlanStatus
-from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
+from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of, committees_of
 
 ACTION_APPROVE = "plans.approve"
 ACTION_RETURN = "plans.return"
@@ -78,27 +78,6 @@ def people_with_roles_by_unit(
 
 def people_with_roles(session: Session, unit_id: int, roles: frozenset[Role]) -> list[int]:
     return people_with_roles_by_unit(session, [unit_id], roles).get(unit_id, [])
-
-
-def committees_of(session: Session, units: Iterable[OrgUnit]) -> dict[int, OrgUnit]:
-    """{unit id: the 党委/党工委 above (or at) it} for many units in one query (models.org.committee_of,
-    batched for the scheduled jobs); a unit with no committee above is absent."""
-    units = list(units)
-    ancestors = {i for u in units for i in u.ancestor_ids()}
-    if not ancestors:
-        return {}
-    committees = {
-        c.id: c
-        for c in session.scalars(
-            select(OrgUnit).where(OrgUnit.id.in_(ancestors), OrgUnit.kind == UnitKind.COMMITTEE)
-        )
-    }
-    found: dict[int, OrgUnit] = {}
-    for unit in units:
-        nearest = next((i for i in reversed(unit.ancestor_ids()) if i in committees), None)
-        if nearest is not None:
-            found[unit.id] = committees[nearest]
-    return found
 
 
 def get_plan(session: Session, branch_id: int, month: date) -> MonthlyPlan | None:

@@ -38,7 +38,16 @@ from models.meetings import (
     MonthlyPlan,
     PlanStatus,
 )
-from models.org import BRANCH_COMMITTEE_ROLES, MemberStatus, OrgUnit, Person, Role, RoleAssignment, UnitKind
+from models.org import (
+    BRANCH_COMMITTEE_ROLES,
+    BranchCategory,
+    MemberStatus,
+    OrgUnit,
+    Person,
+    Role,
+    RoleAssignment,
+    UnitKind,
+)
 
 COMMITTEE_GROUP = "committee"
 
@@ -104,11 +113,11 @@ def load_units(session: Session) -> dict[int, Unit]:
             OrgUnit.id, OrgUnit.kind, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id, OrgUnit.category
         ).where(OrgUnit.active.is_(True)),
     )
-    return {
-        r[0]: Unit(r[0], str(r[1].value if hasattr(r[1], "value") else r[1]), r[2], r[3], r[4],
-                   (r[5].value if hasattr(r[5], "value") else r[5]))
-        for r in rows
-    }  # fmt: skip
+    # Enum members to their plain values through a dict: an enum's .value is a descriptor call,
+    # and a city has 20,000 units. StrEnum members hash and compare as their values, so a plain
+    # string finds its entry too; anything else is kept as it came.
+    text = {m: m.value for e in (UnitKind, BranchCategory) for m in e}
+    return {r[0]: Unit(r[0], str(text.get(r[1], r[1])), r[2], r[3], r[4], text.get(r[5], r[5])) for r in rows}
 
 
 def nearest_committee(unit: Unit, units: dict[int, Unit]) -> int | None:
@@ -418,8 +427,8 @@ def _compute_month(
         if u.kind == UnitKind.GROUP and u.parent_id is not None:
             n_groups[u.parent_id] += 1
     completion_weights = [(k, w) for k, w in mcfg.completion_items.items() if w > 0]
-    # The re-weighting depends only on which items have data, so there are a handful of patterns.
-    weight_patterns: dict[tuple[str, ...], tuple[dict[str, float], float, dict[str, float]]] = {}
+    # The re-weighting depends only on which items have data: a handful of patterns, each worked out once.
+    weight_patterns: dict[tuple[bool, ...], tuple[dict[str, float], float, dict[str, float]]] = {}
     committee_of: dict[str, int | None] = {}
     plan_deadline: datetime | None = None
     no_minutes = (0, 0, 0)
@@ -484,10 +493,11 @@ def _compute_month(
             "makeup": _ratio(mk_confirmed, mk_total),
             "fees": _ratio(n_members - n_unpaid, n_members),
         }
-        pattern = tuple(k for k, _w in completion_weights if items.get(k) is not None)
+        # Which items have data (the others are None: see _ratio) decides the re-weighting.
+        pattern = (m_due > 0, att_total > 0, mk_total > 0, n_members > 0)
         known = weight_patterns.get(pattern)
         if known is None:
-            weights = {k: w for k, w in completion_weights if k in pattern}
+            weights = {k: w for k, w in completion_weights if items.get(k) is not None}
             wsum = sum(weights.values())
             shares = {k: round(w / wsum, 4) for k, w in weights.items()} if wsum else {}
             known = weight_patterns[pattern] = (weights, wsum, shares)

@@ -1,4 +1,5 @@
-"""Counting the SQL statements a piece of code sends, for the tests that guard against N+1 queries."""
+"""Counting the SQL statements a piece of code sends, for the tests that guard against N+1 queries,
+and recording what it would queue so the outbox's own statements stay out of the count."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from bot.core import outbox
 
 
 def count_statements(engine: Engine, call: Callable[[], Any]) -> int:
@@ -22,3 +25,15 @@ def count_statements(engine: Engine, call: Callable[[], Any]) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     return len(statements)
+
+
+def record_enqueues(monkeypatch) -> dict[str, set[int]]:
+    """Replace outbox.enqueue_to_people with a recorder: dedup key → the people it would queue for."""
+    queued: dict[str, set[int]] = {}
+
+    def enqueue(_session, person_ids, _message, *, dedup_key, now, not_before=None):
+        queued[dedup_key] = set(person_ids)
+        return len(queued[dedup_key])
+
+    monkeypatch.setattr(outbox, "enqueue_to_people", enqueue)
+    return queued

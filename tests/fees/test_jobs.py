@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.core import outbox
 from bot.core.messages import Text
@@ -15,6 +15,7 @@ from handlers.fees import jobs
 from handlers.fees.service import arrears_counts, fee_message_key
 from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
 from models.outbox import OutboxMessage
+from tests.core.statements import count_statements
 from tests.fees.conftest import FEE_DAY, NOW, add_person
 
 EARLY = datetime(2026, 11, 5, 16, 5, tzinfo=UTC)  # 00:05 on the fee day, Shanghai
@@ -132,14 +133,7 @@ def test_arrears_counts_take_a_fixed_number_of_queries(session, org, engine):
     _track_from(session, org, date(2026, 5, 1))
 
     def queries():
-        statements = []
-        listener = lambda *a: statements.append(1)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            arrears_counts(session, date(2026, 10, 1))
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(statements)
+        return count_statements(engine, lambda: arrears_counts(session, date(2026, 10, 1)))
 
     few = queries()
     for i in range(40):

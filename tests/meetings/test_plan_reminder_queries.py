@@ -5,26 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core import outbox
 from handlers.meetings import plans as uc
 from models.org import Role, UnitKind
-from tests.core.statements import count_statements
+from tests.core.statements import count_statements, record_enqueues
 from tests.meetings.conftest import CFG, _person, _role, _unit
 
 NOW = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)  # the 20th: the plan for June is due
 ON_26TH = datetime(2026, 5, 26, 2, 0, tzinfo=UTC)
-
-
-def _queued(monkeypatch) -> dict[str, set[int]]:
-    """Record what would be queued (dedup key → people) without writing to the outbox."""
-    queued: dict[str, set[int]] = {}
-
-    def enqueue(_session, person_ids, _message, *, dedup_key, now, not_before=None):
-        queued[dedup_key] = set(person_ids)
-        return len(queued[dedup_key])
-
-    monkeypatch.setattr(outbox, "enqueue_to_people", enqueue)
-    return queued
 
 
 def _run(session, engine, job, now) -> int:
@@ -32,7 +19,7 @@ def _run(session, engine, job, now) -> int:
 
 
 def test_plan_jobs_take_a_fixed_number_of_queries(session, engine, org, monkeypatch):
-    queued = _queued(monkeypatch)
+    queued = record_enqueues(monkeypatch)
     few = (
         _run(session, engine, uc.remind_missing_plans, NOW),
         _run(session, engine, uc.report_missing_plans, ON_26TH),

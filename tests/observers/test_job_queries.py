@@ -5,26 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core import outbox
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
 from handlers.observers import service
 from models.org import Role, UnitKind
-from tests.core.statements import count_statements
+from tests.core.statements import count_statements, record_enqueues
 from tests.meetings.conftest import _person, _role, _unit
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting
-
-
-def _queued(monkeypatch) -> dict[str, set[int]]:
-    """Record what would be queued (dedup key → people) without writing to the outbox."""
-    queued: dict[str, set[int]] = {}
-
-    def enqueue(_session, person_ids, _message, *, dedup_key, now, not_before=None):
-        queued[dedup_key] = set(person_ids)
-        return len(queued[dedup_key])
-
-    monkeypatch.setattr(outbox, "enqueue_to_people", enqueue)
-    return queued
 
 
 def _observed_branch(session, world, i):
@@ -48,7 +35,7 @@ def _cancel_told_meeting(session, world, branch, secretary):
 
 def _count_with_recording(monkeypatch, engine, call) -> tuple[int, dict[str, set[int]]]:
     """(statements sent by call(), what it would queue); the outbox is back to normal afterwards."""
-    queued = _queued(monkeypatch)
+    queued = record_enqueues(monkeypatch)
     n = count_statements(engine, call)
     monkeypatch.undo()
     return n, queued

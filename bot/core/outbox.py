@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -103,24 +104,32 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     new = 0
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
-        by_key: dict[str, list[str]] = {}
-        for row in chunk:
-            by_key.setdefault(row["dedup_key"], []).append(row["recipient"])
-        existing = set()
-        for key, recipients in by_key.items():
-            existing |= {
-                (key, r)
-                for r in session.scalars(
-                    select(OutboxMessage.recipient).where(
-                        OutboxMessage.dedup_key == key, OutboxMessage.recipient.in_(recipients)
-                    )
+        # One lookup per chunk whatever the number of keys (a job queuing a card per branch has
+        # thousands); the pairs are matched here, so a key × recipient cross match costs nothing.
+        pairs = {(row["dedup_key"], row["recipient"]) for row in chunk}
+        existing = set(
+            session.execute(
+                select(OutboxMessage.dedup_key, OutboxMessage.recipient).where(
+                    OutboxMessage.dedup_key.in_({k for k, _ in pairs}),
+                    OutboxMessage.recipient.in_({r for _, r in pairs}),
                 )
-            }
+            ).tuples()
+        )
         fresh = [_with_defaults(row) for row in chunk if (row["dedup_key"], row["recipient"]) not in existing]
         if fresh:
             session.execute(_INSERT, fresh)
         new += len(fresh)
     return new
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One message for some people, as enqueue_many takes them."""
+
+    person_ids: Iterable[int]
+    message: OutgoingMessage
+    dedup_key: str
+    not_before: datetime | None = None
 
 
 def enqueue_to_people(
@@ -137,11 +146,17 @@ def enqueue_to_people(
     One row per recipient, unique on (dedup_key, recipient): queuing the same key again adds nothing.
     A person with no chat account gets a failed ledger row ("未绑定") so the secretary can see it.
     """
-    ids = sorted(set(person_ids))
+    return enqueue_many(session, [Queued(person_ids, message, dedup_key, not_before)], now=now)
+
+
+def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) -> int:
+    """enqueue_to_people for many messages at once (a card per branch, say): the people and their
+    accounts are read, and the rows written, a chunk at a time for all of them, so the statements do
+    not grow with the number of messages."""
+    items = [(sorted(set(it.person_ids)), it) for it in items]
+    ids = sorted({pid for pids, _ in items for pid in pids})
     if not ids:
         return 0
-    payload = to_payload(message)
-    digest = content_hash(payload)
     people: dict[int, int | None] = {}
     accounts: dict[int, list[tuple[str, str, str]]] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -156,41 +171,44 @@ def enqueue_to_people(
             ).where(ChatAccount.person_id.in_(chunk))
         ):
             accounts.setdefault(pid, []).append((str(platform), corp, account))
-    due = not_before or now
     rows = []
-    for pid in ids:
-        if pid not in people:
-            continue  # deleted meanwhile: nobody to tell
-        row = {
-            "dedup_key": dedup_key,
-            "recipient": person_recipient(pid),
-            "person_id": pid,
-            "branch_id": people[pid],
-            "payload": payload,
-            "content_hash": digest,
-            "target_kind": TargetKind.USER,
-            "next_attempt_at": due,
-            "created_at": now,
-            "attempts": 0,
-            "reason": None,
-        }
-        chosen = choose_account(accounts.get(pid, []))
-        if chosen is None:
-            row |= {
-                "status": DeliveryStatus.FAILED,
-                "reason": texts.REASON_NO_PLATFORM if accounts.get(pid) else texts.REASON_UNBOUND,
-                "platform": "",
-                "corp_id": "",
-                "target": "",
+    for pids, it in items:
+        payload = to_payload(it.message)
+        digest = content_hash(payload)
+        due = it.not_before or now
+        for pid in pids:
+            if pid not in people:
+                continue  # deleted meanwhile: nobody to tell
+            row = {
+                "dedup_key": it.dedup_key,
+                "recipient": person_recipient(pid),
+                "person_id": pid,
+                "branch_id": people[pid],
+                "payload": payload,
+                "content_hash": digest,
+                "target_kind": TargetKind.USER,
+                "next_attempt_at": due,
+                "created_at": now,
+                "attempts": 0,
+                "reason": None,
             }
-        else:
-            row |= {
-                "status": DeliveryStatus.QUEUED,
-                "platform": chosen[0],
-                "corp_id": chosen[1],
-                "target": chosen[2],
-            }
-        rows.append(row)
+            chosen = choose_account(accounts.get(pid, []))
+            if chosen is None:
+                row |= {
+                    "status": DeliveryStatus.FAILED,
+                    "reason": texts.REASON_NO_PLATFORM if accounts.get(pid) else texts.REASON_UNBOUND,
+                    "platform": "",
+                    "corp_id": "",
+                    "target": "",
+                }
+            else:
+                row |= {
+                    "status": DeliveryStatus.QUEUED,
+                    "platform": chosen[0],
+                    "corp_id": chosen[1],
+                    "target": chosen[2],
+                }
+            rows.append(row)
     return _insert(session, rows)
 
 

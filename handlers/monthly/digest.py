@@ -388,15 +388,15 @@ def send_digests(
     book = book or RoleBook(
         session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles}
     )
-    queued = 0
-    for a in addressees(data, book, mcfg):
-        if not available(data, a.unit_id):
-            continue
-        card = card_for(data, a.unit_id, base_url=base_url, secret=secret, now=now)
-        if send:
-            queued += outbox.enqueue_to_people(
-                session, a.people, card, dedup_key=f"monthly:digest:{a.unit_id}:{month:%Y-%m}", now=now
-            )
-        else:
-            queued += len(a.people)
-    return queued
+    cards = [
+        outbox.Queued(
+            a.people,
+            card_for(data, a.unit_id, base_url=base_url, secret=secret, now=now),
+            f"monthly:digest:{a.unit_id}:{month:%Y-%m}",
+        )
+        for a in addressees(data, book, mcfg)
+        if available(data, a.unit_id)
+    ]
+    if not send:
+        return sum(len(c.person_ids) for c in cards)
+    return outbox.enqueue_many(session, cards, now=now)

@@ -176,13 +176,15 @@ def run_unit_ladders(
                 )
             )
         }
+        notices = []
         for ladder, s, run, rung, to, cc, key in sends:
             card = _unit_notice(ladder, s, run, rung, bool(cc))
             esc_id = ids[(Ladder(ladder), s.unit_id, rung.streak)]
             card = Card(
                 card.title, card.text, buttons=ack_buttons({"id": str(esc_id)}), card_key=f"esc:{esc_id}"
             )
-            report.notices += outbox.enqueue_to_people(session, [*to, *cc], card, dedup_key=key, now=now)
+            notices.append(outbox.Queued([*to, *cc], card, key))
+        report.notices += outbox.enqueue_many(session, notices, now=now)
     # Catching up: a subject scored this month and not lagging ends its open notices.
     ended_ids, ended_by_subject = [], {}
     for esc_id, ladder, subject, _m, detail in open_rows:
@@ -198,10 +200,11 @@ def run_unit_ladders(
             update(Escalation).where(Escalation.id.in_(ended_ids)).values(ended_at=now, ended_month=month),
             execution_options={"synchronize_session": False},
         )
+    report.ended = len(ended_by_subject)
+    if not send:
+        return report
+    ends = []
     for (ladder, subject), details in ended_by_subject.items():
-        report.ended += 1
-        if not send:
-            continue
         s = (scores.committees if ladder == Ladder.COMMITTEE else scores.branches)[subject]
         people = sorted({p for d in details for p in [*d.get("to", []), *d.get("cc", [])]})
         months = sorted({m for d in details for m in d.get("months", [])})
@@ -215,13 +218,8 @@ def run_unit_ladders(
                 months="、".join(strings.fmt_month(date.fromisoformat(m)) for m in months),
             ),
         )
-        outbox.enqueue_to_people(
-            session,
-            people,
-            card,
-            dedup_key=f"monthly:esc-end:{ladder.value}:{subject}:{month:%Y-%m}",
-            now=now,
-        )
+        ends.append(outbox.Queued(people, card, f"monthly:esc-end:{ladder.value}:{subject}:{month:%Y-%m}"))
+    outbox.enqueue_many(session, ends, now=now)
     return report
 
 
@@ -331,6 +329,7 @@ def run_member_ladders(
     report.ended = sum(len(v) for v in ended.values())
     if not send:
         return report
+    notices, ends = [], []
     for (ladder, branch_id), items in cards.items():
         s = scores.branches[branch_id]
         lines = "\n".join(
@@ -350,9 +349,7 @@ def run_member_ladders(
             ),
             card_key=f"esc-member:{ladder.value}:{branch_id}:{month:%Y-%m}",
         )
-        report.notices += outbox.enqueue_to_people(
-            session, sorted(recipients[(ladder, branch_id)]), card, dedup_key=key, now=now
-        )
+        notices.append(outbox.Queued(recipients[(ladder, branch_id)], card, key))
     for (ladder, branch_id), items in ended.items():
         s = scores.branches.get(branch_id)
         people = sorted({p for _name, _months, to in items for p in to})
@@ -368,13 +365,11 @@ def run_member_ladders(
             ),
             text=strings.MEMBER_END_TEXT[ladder.value].format(month=strings.fmt_month(month), lines=lines),
         )
-        outbox.enqueue_to_people(
-            session,
-            people,
-            card,
-            dedup_key=f"monthly:member-end:{ladder.value}:{branch_id}:{month:%Y-%m}",
-            now=now,
+        ends.append(
+            outbox.Queued(people, card, f"monthly:member-end:{ladder.value}:{branch_id}:{month:%Y-%m}")
         )
+    report.notices += outbox.enqueue_many(session, notices, now=now)
+    outbox.enqueue_many(session, ends, now=now)
     return report
 
 

@@ -126,7 +126,7 @@ def send_todos(
     units = load_units(session)
     book = RoleBook(session, set(mcfg.branch_manager_roles))
     week = week_of(now, cfg)
-    sent = 0
+    cards = []
     for branch_id, lines in sorted(items.items()):
         unit = units.get(branch_id)
         people = book.on(branch_id, mcfg.branch_manager_roles)
@@ -140,7 +140,5 @@ def send_todos(
             text="\n".join(f"- {line}" for line in lines),
             buttons=buttons,
         )
-        sent += outbox.enqueue_to_people(
-            session, people, card, dedup_key=f"monthly:todo:{week.isoformat()}:{branch_id}", now=now
-        )
-    return sent
+        cards.append(outbox.Queued(people, card, f"monthly:todo:{week.isoformat()}:{branch_id}"))
+    return outbox.enqueue_many(session, cards, now=now)

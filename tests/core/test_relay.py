@@ -51,6 +51,32 @@ def test_enqueue_is_idempotent_per_key_and_records_the_unbound(session_factory, 
     assert all(r.branch_id == org.branch_id for r in rows)
 
 
+def test_enqueue_many_costs_the_same_statements_for_3_or_40_messages(session_factory, session, engine):
+    """A card per branch (digests, 待办) is one batch: the statements do not grow with the messages."""
+    from tests.core.statements import count_statements
+
+    org = make_org(session_factory, members=40)
+    people = [org.secretary_id, *org.member_ids, org.unbound_id]
+
+    def queue(n, prefix):
+        items = [outbox.Queued([pid], Text(f"第{i}条"), f"{prefix}:{i}") for i, pid in enumerate(people[:n])]
+        with session_factory() as s, s.begin():
+            return count_statements(engine, lambda: outbox.enqueue_many(s, items, now=T0))
+
+    assert queue(3, "few") == queue(40, "many")
+    rows = _rows(session)
+    assert len(rows) == 43 and {r.payload["text"] for r in rows if r.dedup_key.startswith("many:")} == {
+        f"第{i}条" for i in range(40)
+    }
+    # Queuing the same batch again adds nothing, and one new message beside them is the only new row.
+    items = [outbox.Queued([pid], Text("再来"), f"many:{i}") for i, pid in enumerate(people[:40])]
+    items.append(outbox.Queued([org.unbound_id], Text("新的"), "many:new"))
+    with session_factory() as s, s.begin():
+        assert outbox.enqueue_many(s, items, now=T0) == 1
+    (unbound,) = [r for r in _rows(session) if r.dedup_key == "many:new"]
+    assert unbound.status == DeliveryStatus.FAILED
+
+
 def test_platform_preference_is_a_setting(session_factory, session):
     org = make_org(session_factory)
     outbox.set_platform_preference(["wecom", "dingtalk"])

@@ -6,9 +6,10 @@
    November 2026 (one INSERT … SELECT).
 2. Times the selection alone (who is unpaid, grouped by card) and then the job that selects and
    queues them (bot.core.outbox), and a second run of the job (idempotent: nothing new).
-3. Delivery: the reminder is an interactive card (it carries the 已交 button), which both platforms
-   send one recipient per call: DingTalk card create at its per-app QPS (20/s), WeCom message/send
-   at 10,000 calls/min. The minimum those limits allow for the queued rows is computed; then a
+3. Delivery: the reminder is one link card for everyone (its 已交 opens the H5 page), which the
+   relay sends to many recipients per call: DingTalk batchSend 20 users per call at its per-app QPS
+   (20/s), WeCom message/send 1,000 users per call at 10,000 calls/min. The minimum those limits
+   allow for the queued rows is computed; then a
    sample of the rows is delivered for real by the relay through the sandbox (the unmodified SDK
    clients over loopback HTTP) on a manual clock, and its virtual duration is compared with the
    minimum for the sample.
@@ -20,6 +21,7 @@ fresh schema dropped afterwards; otherwise a temporary SQLite file.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -53,10 +55,10 @@ MONTH = date(2026, 11, 1)
 JOB_AT = datetime(2026, 11, 5, 16, 5, tzinfo=UTC)  # 00:05 Shanghai on the fee day
 SEND_AT = datetime(2026, 11, 6, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
 
-DINGTALK_CARD_PER_SECOND = 20  # card create: one space per call, per-app API limit (platforms.md §5)
-WECOM_CALLS_PER_SECOND = (
-    10000 / 60
-)  # message/send, company-wide per-API figure; one interactive card per call
+DINGTALK_CALLS_PER_SECOND = 20  # batchSend: per-app API limit (platforms.md §5)
+DINGTALK_USERS_PER_CALL = 20
+WECOM_CALLS_PER_SECOND = 10000 / 60  # message/send, company-wide per-API figure
+WECOM_USERS_PER_CALL = 1000
 
 
 def database() -> tuple[str, callable]:
@@ -80,10 +82,11 @@ def database() -> tuple[str, callable]:
 
 
 def minimum_seconds(by_platform: Counter) -> float:
-    # The two platforms send in parallel; each is bound by its own API limit.
+    # The two platforms send in parallel; each is bound by its own API limit. Every reminder of the
+    # day has the same content, so the calls are the recipients over the per-call maximum.
     return max(
-        by_platform.get("dingtalk", 0) / DINGTALK_CARD_PER_SECOND,
-        by_platform.get("wecom", 0) / WECOM_CALLS_PER_SECOND,
+        math.ceil(by_platform.get("dingtalk", 0) / DINGTALK_USERS_PER_CALL) / DINGTALK_CALLS_PER_SECOND,
+        math.ceil(by_platform.get("wecom", 0) / WECOM_USERS_PER_CALL) / WECOM_CALLS_PER_SECOND,
     )
 
 
@@ -291,8 +294,9 @@ def main() -> None:
         minimum = minimum_seconds(by_platform)
         print(
             f"queued per platform: {dict(by_platform)}; unreachable (no account): {unreachable:,}\n"
-            f"minimum delivery time the limits allow (interactive cards, one per call; DingTalk "
-            f"{DINGTALK_CARD_PER_SECOND}/s, WeCom {WECOM_CALLS_PER_SECOND:.0f}/s, in parallel): "
+            f"minimum delivery time the limits allow (one link card; DingTalk {DINGTALK_USERS_PER_CALL} users "
+            f"per call at {DINGTALK_CALLS_PER_SECOND}/s, WeCom {WECOM_USERS_PER_CALL} per call at "
+            f"{WECOM_CALLS_PER_SECOND:.0f}/s, in parallel): "
             f"{minimum:,.0f} s = {minimum / 60:.1f} min"
         )
 

@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from bot.core.router import Routes
 from bot.platforms.wiring import build_platforms
 from bot.web.app import create_app
 from config import Settings, SettingsError, demo
+from models.base import utcnow
 from models.org import ROLE_LABELS, ChatAccount, OrgUnit, Person, Platform, RoleAssignment, UnitKind
 
 logger = logging.getLogger("zhibu")
@@ -77,8 +79,10 @@ class Service:
         host: str = "127.0.0.1",
         port: int = 8000,
         relay_clock=None,
+        clock: Callable[[], datetime] = utcnow,
         extra_routers=(),
     ) -> None:
+        """`clock` is what chat handlers and web pages take as now (tests inject one)."""
         self.settings = s
         self.session_factory = session_factory
         self.roles = roles
@@ -86,7 +90,12 @@ class Service:
         routes, fallback = _routes(extra_routers)
         self.relay: Relay | None = None
         self.dispatcher = Dispatcher(
-            session_factory, routes, _core_config(s), fallback=fallback, on_committed=self._wake_relay
+            session_factory,
+            routes,
+            _core_config(s),
+            fallback=fallback,
+            on_committed=self._wake_relay,
+            clock=clock,
         )
         self.platforms = build_platforms(s, self.dispatcher, stream="stream" in roles)
         # Reach people on the platforms that are configured, DingTalk first.
@@ -101,7 +110,7 @@ class Service:
 
             self.scheduler = Scheduler(session_factory, all_jobs(), s.tz, on_ran=self._wake_relay)
         self.app = (
-            create_app(session_factory, platforms=self.platforms, relay=self.relay)
+            create_app(session_factory, platforms=self.platforms, relay=self.relay, clock=clock)
             if "web" in roles
             else None
         )
@@ -334,7 +343,9 @@ def demo_monthly(session: Session, s: Settings, now: datetime):
     run = monthly.run_month(
         session, month, now=now, send=True, base_url=s.public_base_url, secret=s.secret_key.get_secret_value()
     )
-    claim_period(session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual")  # the scheduler's catch-up skips it
+    claim_period(
+        session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual"
+    )  # the scheduler's catch-up skips it
     return run
 
 

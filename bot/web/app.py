@@ -51,6 +51,9 @@ def create_app(
     from bot.web.observers import build_observers_router
 
     app.include_router(build_observers_router(session_factory, app.state.identities, clock=clock))
+    from bot.web.fees import build_fees_router
+
+    app.include_router(build_fees_router(session_factory, app.state.identities, clock=clock))
     from bot.web.meetings import build_meetings_router
 
     app.include_router(build_meetings_router(session_factory, app.state.identities, clock=clock))

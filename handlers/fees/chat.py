@@ -6,7 +6,7 @@ Every refusal is a FeeError raised before any change; the handler answers it in 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,6 @@ from bot.core.messages import Button, Card, CardUpdate, Markdown, Text
 from bot.core.router import Router, any_role, bound
 from handlers.delivery import branches_held
 from handlers.fees import service, strings
-from handlers.fees.jobs import PAID_ACTION
 from handlers.fees.months import MonthError, parse_months
 from handlers.fees.service import FeeError, fee_message_key, local_month
 from models.fees import PAYMENT_METHOD_LABELS, FeePayment
@@ -113,46 +112,67 @@ def collectors_of(session: Session, branch_id: int) -> list[int]:
     return collectors or sorted({pid for pid, _ in rows})
 
 
-def notify_collectors(ctx: HandlerContext, branch: OrgUnit, *, exclude: int | None = None) -> None:
-    """Give each collector today's pending card, or update the one they already have."""
-    title, text, buttons = pending_card_parts(ctx.session, branch)
-    day = _local_day(ctx).isoformat()
-    for pid in collectors_of(ctx.session, branch.id):
+def notify_collectors(
+    session: Session,
+    branch: OrgUnit,
+    *,
+    now: datetime,
+    local_day: date,
+    update_key: str,
+    exclude: int | None = None,
+) -> None:
+    """Give each collector today's pending card, or update the one they already have.
+
+    `update_key` names the change (the chat event, the H5 request) so that each change updates the
+    card once."""
+    title, text, buttons = pending_card_parts(session, branch)
+    for pid in collectors_of(session, branch.id):
         if pid == exclude:
             continue
-        new = ctx.send(
+        new = outbox.enqueue_to_people(
+            session,
             [pid],
             Card(title=title, text=text, buttons=buttons, card_key=card_key(branch.id)),
-            dedup_key=f"fee-pending:{branch.id}:{day}",
+            dedup_key=f"fee-pending:{branch.id}:{local_day.isoformat()}",
+            now=now,
         )
         if not new:
-            ctx.send(
+            outbox.enqueue_to_people(
+                session,
                 [pid],
                 CardUpdate(card_key=card_key(branch.id), title=title, text=text, buttons=buttons),
-                dedup_key=f"fee-pending:{branch.id}:update:{ctx.event.event_id}",
+                dedup_key=f"fee-pending:{branch.id}:update:{update_key}",
+                now=now,
             )
 
 
-# --- member commands -----------------------------------------------------------------------------
+def report_and_notify(
+    session: Session,
+    person: Person | None,
+    months: list[date],
+    *,
+    now: datetime,
+    local_day: date,
+    update_key: str,
+) -> str:
+    """A member's 已交 (in chat or on the H5 page): record it, update the collectors' card, and
+    return the answer. Raises FeeError (nothing changed) for a month that cannot be reported."""
+    changed = service.report_paid(session, person, months, now)
+    if not changed:
+        return strings.REPORTED_NOTHING.format(months="、".join(strings.ym(m) for m in months))
+    total = sum((p.amount for p in changed), start=changed[0].amount * 0)
+    branch = session.get(OrgUnit, person.branch_id)
+    notify_collectors(session, branch, now=now, local_day=local_day, update_key=update_key, exclude=person.id)
+    return strings.REPORTED_OK.format(
+        months="、".join(strings.ym(p.month) for p in changed), amount=strings.yuan(total)
+    )
 
 
 def _report(ctx: HandlerContext, months: list[date]) -> None:
-    person = ctx.person
-    changed = service.report_paid(ctx.session, person, months, ctx.now)
-    names = "、".join(strings.ym(m) for m in months)
-    if not changed:
-        ctx.reply(Text(strings.REPORTED_NOTHING.format(months=names)))
-        return
-    total = sum((p.amount for p in changed), start=changed[0].amount * 0)
-    ctx.reply(
-        Text(
-            strings.REPORTED_OK.format(
-                months="、".join(strings.ym(p.month) for p in changed), amount=strings.yuan(total)
-            )
-        )
+    answer = report_and_notify(
+        ctx.session, ctx.person, months, now=ctx.now, local_day=_local_day(ctx), update_key=ctx.event.event_id
     )
-    branch = ctx.session.get(OrgUnit, person.branch_id)
-    notify_collectors(ctx, branch, exclude=person.id)
+    ctx.reply(Text(answer))
 
 
 @router.command("已交", "已缴", "交了", help=strings.HELP_PAID, audience=bound)
@@ -162,37 +182,24 @@ def paid(ctx: HandlerContext, args: str) -> None:
     _report(ctx, months)
 
 
-@router.action(PAID_ACTION)
-@_refusing
-def paid_button(ctx: HandlerContext, params: dict[str, str]) -> None:
-    try:
-        month = date.fromisoformat(params.get("month", "")).replace(day=1)
-    except ValueError:
-        month = local_month(ctx.now)
-    _report(ctx, [month])
-
-
 @router.command("党费", "我的党费", help=strings.HELP_STATUS, audience=bound)
 @_refusing
 def my_fees(ctx: HandlerContext, _args: str) -> None:
     if ctx.person is None:
         raise FeeError(strings.NOT_BOUND)
     st = service.member_status(ctx.session, ctx.person, ctx.now)
-    unpaid = "、".join(
-        f"{m.month}月" if m.year == ctx.local_now.year else strings.ym(m) for m in st.unpaid_months
-    )
-    ctx.reply(
-        Markdown(
-            strings.STATUS_TITLE,
-            strings.STATUS_LINES.format(
-                fee_day=strings.md_w(st.fee_day.day)
-                + (f"（{st.fee_day.reason}）" if st.fee_day.moved else ""),
-                monthly=strings.yuan(st.monthly),
-                this_month=st.this_month,
-                unpaid=unpaid or strings.STATUS_NONE_UNPAID,
-                due=strings.yuan(st.total_due),
-            ),
-        )
+    ctx.reply(Markdown(strings.STATUS_TITLE, status_text(st, ctx.local_now.year)))
+
+
+def status_text(st: service.FeeStatus, this_year: int) -> str:
+    """A member's own fee status, as 党费 answers it and the H5 已交 page shows it."""
+    unpaid = "、".join(f"{m.month}月" if m.year == this_year else strings.ym(m) for m in st.unpaid_months)
+    return strings.STATUS_LINES.format(
+        fee_day=strings.md_w(st.fee_day.day) + (f"（{st.fee_day.reason}）" if st.fee_day.moved else ""),
+        monthly=strings.yuan(st.monthly),
+        this_month=st.this_month,
+        unpaid=unpaid or strings.STATUS_NONE_UNPAID,
+        due=strings.yuan(st.total_due),
     )
 
 

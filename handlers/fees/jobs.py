@@ -23,17 +23,24 @@ from bot.core.messages import Button, Card
 from handlers.fees import strings
 from handlers.fees.service import SHANGHAI, fee_message_key, reminder_batches
 
-PAID_ACTION = "fees.paid"
+# The reminder's 已交 opens this page (bot.web.fees). A link, not a callback button: a card with only
+# links goes to up to 20 people per DingTalk call (1,000 on WeCom), where a callback card is one per
+# call, and a city's fee day has tens of thousands of reminders.
+PAY_PAGE = "/h5/fees/pay"
 
 
-def reminder_card(month: date, day: date, amount, *, tomorrow: bool) -> Card:
+def pay_url(month: date) -> str:
+    """Relative: each platform's sender makes it absolute with the public base URL."""
+    return f"{PAY_PAGE}/{month:%Y-%m}"
+
+
+def reminder_card(month: date, day: date, *, tomorrow: bool) -> Card:
     template = strings.REMINDER_TEXT_TOMORROW if tomorrow else strings.REMINDER_TEXT_TODAY
     return Card(
         title=strings.REMINDER_TITLE,
-        text=template.format(day=strings.md_w(day), month=strings.ym(month), amount=strings.yuan(amount)),
-        fields=(("所属月份", strings.ym(month)), ("应交金额", strings.yuan(amount))),
-        buttons=(Button(label=strings.BUTTON_PAID, action=PAID_ACTION, params={"month": month.isoformat()}),),
-        card_key=f"fee-reminder:{month.isoformat()}",
+        text=template.format(day=strings.md_w(day), month=strings.ym(month)),
+        fields=(("所属月份", strings.ym(month)),),
+        buttons=(Button(label=strings.BUTTON_PAID, url=pay_url(month)),),
     )
 
 
@@ -52,7 +59,7 @@ def fee_day_reminders(session: Session, period: date, now: datetime) -> int:
     queued = 0
     key = fee_message_key(period)
     for batch in reminder_batches(session, period):
-        card = reminder_card(batch.month, batch.fee_day, batch.amount, tomorrow=batch.tomorrow)
+        card = reminder_card(batch.month, batch.fee_day, tomorrow=batch.tomorrow)
         queued += outbox.enqueue_to_people(
             session,
             batch.person_ids,

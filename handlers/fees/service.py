@@ -733,14 +733,13 @@ class ReminderBatch:
     fee_day: date
     tomorrow: bool
     reminder_time: str
-    amount: Decimal | None
     person_ids: list[int]
 
 
 def reminder_batches(session: Session, local_day: date) -> list[ReminderBatch]:
     """Who gets a fee reminder on `local_day`: the unpaid members of every branch whose fee day is
     that day (or tomorrow, where the policy asks for a day-before reminder), grouped by the card
-    they get (same month, day, time and amount)."""
+    they get (same month, day and time)."""
     months = {month_start(local_day), month_start(add_days(local_day, 1))}
     book = PolicyBook(session, months)
     branches = session.execute(
@@ -763,13 +762,14 @@ def reminder_batches(session: Session, local_day: date) -> list[ReminderBatch]:
         note_calendar_fallback(session, year)
     batches = []
     for (month, day, tomorrow, at), branch_ids in chosen.items():
-        by_amount: dict[Decimal | None, list[int]] = defaultdict(list)
-        for m in unpaid_members(
-            session, branch_ids, month, book, not_messaged_under=fee_message_key(local_day)
-        ):
-            by_amount[m.amount].append(m.person_id)
-        for amount, ids in by_amount.items():
-            batches.append(ReminderBatch(month, day, tomorrow, at, amount, ids))
+        ids = [
+            m.person_id
+            for m in unpaid_members(
+                session, branch_ids, month, book, not_messaged_under=fee_message_key(local_day)
+            )
+        ]
+        if ids:
+            batches.append(ReminderBatch(month, day, tomorrow, at, ids))
     return batches
 
 

@@ -93,6 +93,11 @@ PENDING_MORE = "另有 {n} 笔，请点“全部确认”或稍后再次发送�
 BUTTON_CONFIRM_ONE = "确认 {name}"
 BUTTON_CONFIRM_ALL = "全部确认"
 BUTTON_PAID = "已交"
+# --- the H5 已交 page (bot.web.fees), opened from the reminder ------------------------------------
+PAY_PAGE_TITLE = "党费交纳"
+PAY_PAGE_BUTTON = "我已交纳{month}党费"
+PAY_PAGE_DONE = "{month}党费无需再报告（已报告、已确认或无需交纳）。"
+PAY_PAGE_BAD_MONTH = "链接中的月份不正确，请从党费提醒重新打开。"
 CONFIRMED_ONE = "已确认 {name}{month}党费 {amount}。"
 CONFIRMED_ALL = "已确认 {n} 笔党费。"
 CONFIRMED_NONE = "没有需要确认的党费。"
@@ -105,5 +110,11 @@ NO_BRANCH_ROLE = "您不是任何支部的党费收缴员或书记。"
 
 # --- reminders -----------------------------------------------------------------------------------
 REMINDER_TITLE = "党费交纳提醒"
-REMINDER_TEXT_TODAY = "今天（{day}）是{month}党费交纳日，您本月应交党费 {amount}。交纳后请点“已交”。"
-REMINDER_TEXT_TOMORROW = "明天（{day}）是{month}党费交纳日，您本月应交党费 {amount}。交纳后请点“已交”。"
+# The same text for everyone (no amount): identical cards go to many members per platform call. The
+# amount is on the page 已交 opens, and in the answer to 党费.
+REMINDER_TEXT_TODAY = (
+    "今天（{day}）是{month}党费交纳日，请按时交纳党费。点“已交”可查看应交金额，交纳后在页面上报告。"
+)
+REMINDER_TEXT_TOMORROW = (
+    "明天（{day}）是{month}党费交纳日，请按时交纳党费。点“已交”可查看应交金额，交纳后在页面上报告。"
+)

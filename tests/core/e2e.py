@@ -73,11 +73,18 @@ def running_bot(session_factory, database_url: str, *, extra_users=(), routers=(
             fixture[platform]["users"].append({key: [1], **user})
         sb.load_fixture(fixture)
         settings = demo_settings(database_url, sb.url, url)
-        service = Service(settings, session_factory, {"web", "stream"}, port=port, extra_routers=routers)
         clock = None
         if clock_start is not None:
             clock = ManualClock(clock_start)
             clock.listeners.append(sandbox_clock_listener(sb, clock_start))
+        service = Service(
+            settings,
+            session_factory,
+            {"web", "stream"},
+            port=port,
+            extra_routers=routers,
+            **({"clock": clock.now} if clock else {}),
+        )
         relay = Relay(session_factory, service.platforms.senders, clock=clock)
         service.start_web_thread(sock)
         service.start_background()

@@ -1,11 +1,13 @@
-"""End to end through the sandbox and the real DingTalk adapters: the fee-day reminder card, 已交 from
-its button, the collector's card, 确认 — and never a second fee message to the member that day."""
+"""End to end through the sandbox and the real DingTalk adapters: the fee-day reminders (many members
+per call), 已交 on the page the reminder links to, the collector's card, 确认 — and never a second fee
+message to the member that day."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import httpx
 from sqlalchemy import select
 
 from config import demo
@@ -69,19 +71,32 @@ def _press(bot, user, card, label):
 def test_reminder_paid_confirm_through_the_sandbox(session_factory, database_url):
     ids = _arrange(session_factory)
     with running_bot(session_factory, database_url, clock_start=T0) as bot:
-        bot.service.dispatcher.clock = bot.clock.now
         with session_factory() as s, s.begin():
             assert jobs.fee_day_reminders(s, FEE_DAY, bot.clock.now()) == 3
         bot.drain()  # held until 09:00, then sent
         assert bot.clock.now() >= datetime(2026, 11, 6, 1, 0, tzinfo=UTC)
-        [reminder] = _cards(bot, "zhangsan", "党费交纳提醒")
-        assert "40.00 元" in str(reminder)
+        # One batchSend call for all three: the reminder is a link card, not a callback card.
+        [reminders] = [m for m in bot.sb.outbox(platform="dingtalk") if "党费交纳提醒" in str(m)]
+        assert reminders["api"] == "batchSend" and set(reminders["to"]) == {"wangsj", "lisj", "zhangsan"}
+        [button] = reminders["buttons"]
+        assert button["text"] == "已交" and button["url"] == f"{bot.url}/h5/fees/pay/2026-11"
 
-        _press(bot, "zhangsan", reminder, "已交")
+        # 张三 opens it in DingTalk: the page gets a login-free auth code and opens the H5 session.
+        with httpx.Client(base_url=bot.url) as browser:
+            code = bot.sb.dingtalk_authcode("zhangsan")
+            assert (
+                browser.post("/h5/fees/session", json={"platform": "dingtalk", "code": code}).status_code
+                == 200
+            )
+            page = browser.get(button["url"])
+            assert page.status_code == 200 and "我已交纳2026年11月党费" in page.text and "张三" in page.text
+            assert "每月应交：40.00 元" in page.text
+            done = browser.post(button["url"])
+            assert done.status_code == 200 and "等待党费收缴员确认" in done.text
         with session_factory() as s:
             pay = s.scalar(select(FeePayment).where(FeePayment.person_id == ids["zhangsan"]))
             assert pay.status == PaymentStatus.REPORTED
-        assert any("已记录" in str(m) for m in _to(bot, "zhangsan"))
+        bot.drain()
         [pending] = _cards(bot, "lisj", "待确认党费")
         assert "张三" in str(pending)
 
@@ -90,8 +105,8 @@ def test_reminder_paid_confirm_through_the_sandbox(session_factory, database_url
             pay = s.scalar(select(FeePayment).where(FeePayment.person_id == ids["zhangsan"]))
             assert pay.status == PaymentStatus.CONFIRMED and pay.confirmed_by_person_id == ids["lisj"]
         # The member already had today's fee message (the reminder): no second one for the confirmation.
-        fee_messages = [m for m in _to(bot, "zhangsan") if "党费" in str(m) and "已记录" not in str(m)]
-        assert len(fee_messages) == 1
+        fee_messages = [m for m in _to(bot, "zhangsan") if "党费" in str(m)]
+        assert len(fee_messages) == 1, [(m.get("title"), m.get("text")) for m in fee_messages]
 
         bot.sb.push_dingtalk_message("zhangsan", "党费")
         bot.drain()

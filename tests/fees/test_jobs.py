@@ -58,10 +58,21 @@ def test_reminders_go_only_to_the_unpaid_on_the_fee_day(session, org):
     assert queued == 4
     by_person = {r.person_id: r for r in rows}
     card = by_person[org.probationary.id].payload
-    assert card["kind"] == "card" and "10.00 元" in card["text"]
-    assert card["buttons"][0]["action"] == "fees.paid" and card["buttons"][0]["params"] == {
-        "month": "2026-11-01"
-    }
+    assert (
+        card["kind"] == "card" and "今天（11月6日" in card["text"] and "2026年11月党费交纳日" in card["text"]
+    )
+    # One card for all (the amount is on the page): the relay can send it to many members per call.
+    assert len({r.content_hash for r in rows}) == 1
+    # 已交 is a link to the H5 page, not a callback: the platforms then take many members per call.
+    assert card["buttons"] == [{"label": "已交", "url": "/h5/fees/pay/2026-11", "action": "", "params": {}}]
+    from bot.core.messages import from_payload
+    from bot.platforms.dingtalk import render as dingtalk
+    from bot.platforms.wecom import render as wecom
+
+    message = from_payload(card)
+    assert not dingtalk.is_interactive(message) and not wecom.is_interactive(message)
+    key, param = dingtalk.sample(message, "https://zhibu.example.org")
+    assert key == "sampleActionCard" and param["singleURL"] == "https://zhibu.example.org/h5/fees/pay/2026-11"
     # held until 09:00 Shanghai (01:00 UTC), though the job ran at 00:05
     assert by_person[org.collector.id].next_attempt_at == datetime(2026, 11, 6, 1, 0, tzinfo=UTC)
 

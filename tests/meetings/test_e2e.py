@@ -40,8 +40,7 @@ def _arrange(session_factory):
 
 
 def _wire(bot):
-    """Our router with the test's clock in place of the app factory's (which runs on the real clock)."""
-    bot.service.dispatcher.clock = bot.clock.now
+    """Our router, with the test's config and the sandbox's dd shim, in place of the app factory's."""
     app = bot.service.app
     bot.service.app.include_router(
         build_meetings_router(

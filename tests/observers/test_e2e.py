@@ -22,7 +22,6 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Mon 10:00 in Shanghai
 
 
 def _wire(bot):
-    bot.service.dispatcher.clock = bot.clock.now
     app = bot.service.app
     app.include_router(
         build_observers_router(
@@ -34,7 +33,8 @@ def _wire(bot):
             dingtalk_jsapi_url=bot.sb.url + "/_sandbox/dd-shim.js",
         )
     )
-    # Ahead of the app's own copy (wired from the settings, on the real clock): this one runs on the test's.
+    # Ahead of the app's own copy (wired from the settings): this one has the test's config and the
+    # sandbox's dd shim for the browser.
     app.router.routes.insert(0, app.router.routes.pop())
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from handlers.monthly.config import LagKind, LagRule
-from handlers.monthly.scoring import MonthScores, UnitScore, gc_paused
+from handlers.monthly.scoring import MonthScores, UnitScore
 from models.monthly import MonthlyScore
 
 
@@ -49,16 +49,15 @@ def rank_group(items: list[UnitScore], rules: tuple[LagRule, ...]) -> None:
 
 
 def rank(scores: MonthScores, rules: tuple[LagRule, ...]) -> MonthScores:
-    with gc_paused():  # a new list of 落后 reasons per unit: see gc_paused
-        groups: dict[str, list[UnitScore]] = defaultdict(list)
-        for s in scores.branches.values():
-            groups[s.peer_group].append(s)
-        for items in groups.values():
-            rank_group(items, rules)
-        rank_group(list(scores.committees.values()), rules)
-        for s in scores.all():
-            s.explanation["rank"] = {"rank": s.rank, "of": s.group_size, "group": s.peer_group}
-            s.explanation["lagging"] = s.lag_reasons
+    groups: dict[str, list[UnitScore]] = defaultdict(list)
+    for s in scores.branches.values():
+        groups[s.peer_group].append(s)
+    for items in groups.values():
+        rank_group(items, rules)
+    rank_group(list(scores.committees.values()), rules)
+    for s in scores.all():
+        s.explanation["rank"] = {"rank": s.rank, "of": s.group_size, "group": s.peer_group}
+        s.explanation["lagging"] = s.lag_reasons
     return scores
 
 

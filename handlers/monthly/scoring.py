@@ -6,10 +6,7 @@ whole organisation at once (GROUP BY branch) and combined in memory.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -342,27 +339,6 @@ def _ratio(num: float, den: float) -> float | None:
     return None if den <= 0 else num / den
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off CPython's cyclic garbage collector while a month's scores are built or ranked.
-
-    A city's scores are about 100,000 new containers (explanations and their lists, the rows
-    they are read from) that all stay alive. Allocating that many makes the collector run
-    3–4 full collections, each walking every object of the process and freeing nothing: about
-    0.5 s of a 2.8 s compute at city scale. Nothing built here forms a reference cycle, so
-    nothing waits for the collector; it runs as usual afterwards. It is only re-enabled by the
-    call that disabled it, so nested or concurrent calls leave it as they found it.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def compute_month(
     session: Session,
     month: date,
@@ -371,19 +347,9 @@ def compute_month(
     mcfg: MonthlyConfig,
     meetings_cfg: MeetingsConfig,
 ) -> MonthScores:
-    """Every active branch's score for `month` and every committee's roll-up (not yet ranked)."""
-    with gc_paused():
-        return _compute_month(session, month, now=now, mcfg=mcfg, meetings_cfg=meetings_cfg)
+    """Every active branch's score for `month` and every committee's roll-up (not yet ranked).
 
-
-def _compute_month(
-    session: Session,
-    month: date,
-    *,
-    now: datetime,
-    mcfg: MonthlyConfig,
-    meetings_cfg: MeetingsConfig,
-) -> MonthScores:
+    Call it through service.score_month, which holds off the garbage collector meanwhile."""
     month = month.replace(day=1)
     session.flush()  # the reads below bypass autoflush (see _run); nothing pending emits no statement
     next_month = add_months(month, 1)

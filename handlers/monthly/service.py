@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -39,14 +42,44 @@ def previous_month(day: date) -> date:
     return add_months(day.replace(day=1), -1)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold off CPython's cyclic garbage collector while a month's scores are computed and ranked.
+
+    A city's scores are about 100,000 new containers (explanations and their lists, the rows
+    they are read from) that all stay alive. Allocating that many makes the collector run
+    3–4 full collections, each walking every object of the process and freeing nothing: about
+    0.5 s of a 2.8 s compute at city scale. Nothing built here forms a reference cycle, so
+    nothing waits for the collector; it runs as usual afterwards. It is only re-enabled by the
+    call that disabled it, so nested or concurrent calls leave it as they found it.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def score_month(
+    session: Session, month: date, *, now: datetime, mcfg: MonthlyConfig, cfg: MeetingsConfig
+) -> scoring.MonthScores:
+    """Every score of `month`, computed and ranked (not stored)."""
+    with gc_paused():
+        scores = scoring.compute_month(session, month, now=now, mcfg=mcfg, meetings_cfg=cfg)
+        ranking.rank(scores, mcfg.lag_rules)
+    return scores
+
+
 def compute_and_store(
     session: Session, month: date, *, now: datetime, mcfg: MonthlyConfig | None = None,
     cfg: MeetingsConfig | None = None,
 ) -> tuple[scoring.MonthScores, ranking.StoreResult]:  # fmt: skip
     mcfg = mcfg or get_config()
     cfg = cfg or meetings_config()
-    scores = scoring.compute_month(session, month, now=now, mcfg=mcfg, meetings_cfg=cfg)
-    ranking.rank(scores, mcfg.lag_rules)
+    scores = score_month(session, month, now=now, mcfg=mcfg, cfg=cfg)
     return scores, ranking.store(session, scores, now)
 
 

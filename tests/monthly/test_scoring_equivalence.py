@@ -90,3 +90,27 @@ def test_committee_found_through_a_general_branch(session, county, observers):
     assert b[county.b3.id].committee_id == county.c2.id
     assert scores.committees[county.c1.id].explanation["branches"] == 4
     assert scores.committees[county.c2.id].explanation["branches"] == 2
+
+
+def test_score_month_pauses_the_collector_and_leaves_it_as_it_found_it(
+    session, county, observers, monkeypatch
+):
+    import gc
+
+    from handlers.monthly import service
+
+    seen = []
+    real = scoring.compute_month
+    monkeypatch.setattr(
+        scoring, "compute_month", lambda *a, **kw: (seen.append(gc.isenabled()), real(*a, **kw))[1]
+    )
+    month = date(2026, 9, 1)
+    assert gc.isenabled()
+    scores = service.score_month(session, month, now=run_at(month), mcfg=MonthlyConfig(), cfg=CFG)
+    assert seen == [False] and gc.isenabled() and scores.branches[county.b1.id].rank >= 1
+    gc.disable()  # someone else paused it: score_month must not switch it back on
+    try:
+        service.score_month(session, month, now=run_at(month), mcfg=MonthlyConfig(), cfg=CFG)
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from handlers.fees.feeday import add_months
@@ -94,13 +94,13 @@ class MonthScores:
 
 
 def _run(session: Session, stmt):
-    """Execute a column select on the session's connection, skipping the ORM result layer.
+    """Execute a column select on the session's connection, skipping the ORM result layer; all rows.
 
     Every statement here selects plain columns, so the ORM adds nothing but per-row overhead
     (about a fifth of compute_month's time on SQLite at county scale). compute_month flushes once first,
     so pending changes are still seen, as the session's autoflush would have done.
     """
-    return session.connection().execute(stmt)
+    return session.connection().execute(stmt).all()  # one fetchall: iterating fetches row by row
 
 
 def load_units(session: Session) -> dict[int, Unit]:
@@ -165,26 +165,17 @@ def _meeting_rows(session: Session, lo: datetime, hi: datetime):
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
         .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
     )
-    return _run(session, stmt).all()
-
-
-def _member_counts(session: Session) -> dict[int, tuple[int, int]]:
-    full = func.sum(case((Person.status == MemberStatus.FULL, 1), else_=0))
-    stmt = (
-        select(Person.branch_id, func.count(), full)
-        .where(Person.active.is_(True), Person.branch_id.is_not(None))
-        .group_by(Person.branch_id)
-    )
-    return {b: (int(n), int(f or 0)) for b, n, f in _run(session, stmt)}
+    return _run(session, stmt)
 
 
 def _branches_with_committee_roles(session: Session) -> set[int]:
     others = BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
-    return set(
-        _run(
+    return {
+        uid
+        for (uid,) in _run(
             session, select(RoleAssignment.org_unit_id).where(RoleAssignment.role.in_(others)).distinct()
-        ).scalars()
-    )
+        )
+    }
 
 
 def _plans(session: Session, month: date) -> dict[int, tuple[PlanStatus, datetime | None]]:
@@ -228,48 +219,53 @@ def _makeup(session: Session, month: date, next_month: date) -> dict[int, tuple[
     return {b: (int(n), int(c)) for b, n, c in _run(session, stmt)}
 
 
-def _unpaid_counts(
+def _member_counts(
     session: Session, month: date, month_end: datetime, units: dict[int, Unit]
-) -> dict[int, int]:
-    """Members per branch who owe for `month` and have no reported or confirmed payment: one statement.
+) -> dict[int, tuple[int, int, int]]:
+    """(members, full members, unpaid for `month`) per branch: one statement, one pass over the roster.
 
-    The same rule as handlers.fees.service.arrears_counts (a run of at least one month ending with
-    `month`), computed in SQL because the scores need only this month's count, not each member's run:
-    no 免交 exemption covering the month, admitted (joined_on) before the month ended, and tracked by
-    zhibu — from the policy's tracking_start if the branch's policy sets one, else from the month the
-    member's roster row was created.
+    Unpaid is the rule of handlers.fees.service.arrears_counts (a run of at least one month ending
+    with `month`), counted in SQL because the scores need only this month's number, not each
+    member's run: owing (admitted, joined_on, before the month ended), no reported or confirmed
+    payment, no 免交 covering the month, and tracked by zhibu, from the policy's tracking_start if
+    the branch's policy sets one, else from the month the member's roster row was created. The
+    paid and exempt people are NOT IN subqueries, which both databases read once into a hash or an
+    index rather than probing per member.
     """
-    paid = exists().where(
-        FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
+    paid = select(FeePayment.person_id).where(
+        FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
     )
-    exempt = exists().where(
-        FeeExemption.person_id == Person.id,
+    exempt = select(FeeExemption.person_id).where(
         FeeExemption.amount <= 0,
         FeeExemption.from_month <= month,
         (FeeExemption.to_month.is_(None)) | (FeeExemption.to_month >= month),
     )
-    tracked = func.sum(case((Person.created_at < month_end, 1), else_=0))
+    unpaid = and_(
+        (Person.joined_on.is_(None)) | (Person.joined_on < add_months(month, 1)),
+        Person.id.not_in(paid),
+        Person.id.not_in(exempt),
+    )
     stmt = (
-        select(Person.branch_id, tracked, func.count())
-        .where(
-            Person.active.is_(True),
-            Person.branch_id.is_not(None),
-            (Person.joined_on.is_(None)) | (Person.joined_on < add_months(month, 1)),
-            ~paid,
-            ~exempt,
+        select(
+            Person.branch_id,
+            func.count(),
+            func.sum(case((Person.status == MemberStatus.FULL, 1), else_=0)),
+            func.sum(case((and_(unpaid, Person.created_at < month_end), 1), else_=0)),
+            func.sum(case((unpaid, 1), else_=0)),
         )
+        .where(Person.active.is_(True), Person.branch_id.is_not(None))
         .group_by(Person.branch_id)
     )
-    rows = _run(session, stmt).all()
     book = PolicyBook(session, [])
     out = {}
-    for branch_id, n_tracked, n_all in rows:
+    for branch_id, n, n_full, unpaid_tracked, unpaid_all in _run(session, stmt):
         unit = units.get(branch_id)
-        policy = book.policy(unit.ancestors() if unit else [branch_id])
-        if policy.tracking_start is None:
-            out[branch_id] = int(n_tracked or 0)
+        tracking = book.policy(unit.ancestors() if unit else [branch_id]).tracking_start
+        if tracking is None:
+            n_unpaid = int(unpaid_tracked or 0)
         else:
-            out[branch_id] = int(n_all) if month >= policy.tracking_start.replace(day=1) else 0
+            n_unpaid = int(unpaid_all or 0) if month >= tracking.replace(day=1) else 0
+        out[branch_id] = (int(n), int(n_full or 0), n_unpaid)
     return out
 
 
@@ -363,12 +359,11 @@ def compute_month(
     lo, _ = month_bounds_utc(earliest, meetings_cfg)
     m_lo, m_hi = month_bounds_utc(month, meetings_cfg)
 
-    members = _member_counts(session)
+    members = _member_counts(session, month, m_hi, units)
     committee_roles = _branches_with_committee_roles(session)
     plans = _plans(session, month)
     attendance = _attendance(session, m_lo, m_hi)
     makeup = _makeup(session, month, next_month)
-    unpaid = _unpaid_counts(session, month, m_hi, units)
     observed = observers_bridge.month_summary(session, month, meetings_cfg.tz)
 
     tally = _tally_meetings(
@@ -405,7 +400,7 @@ def compute_month(
     scores: dict[int, UnitScore] = {}
     for b in branches.values():
         bid = b.id
-        n_members, n_full = members.get(bid, (0, 0))
+        n_members, n_full, n_unpaid = members.get(bid, (0, 0, 0))
         has_committee = n_full >= meetings_cfg.committee_threshold or bid in committee_roles
         req_total = credit_total = 0.0
         meeting_items = []
@@ -448,7 +443,6 @@ def compute_month(
             plan_on_time = plan[1] <= plan_deadline
         att_total, present, absent, on_leave = attendance.get(bid, no_attendance)
         mk_total, mk_confirmed = makeup.get(bid, no_makeup)
-        n_unpaid = unpaid.get(bid, 0)
         m_due, m_ok, m_late = minutes.get(bid, no_minutes)
         obs = observed.get(bid)
         items = {

@@ -128,7 +128,7 @@ def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
 
     from handlers.fees.service import arrears_counts
     from handlers.meetings.meetings import month_bounds_utc
-    from handlers.monthly.scoring import _unpaid_counts, load_units
+    from handlers.monthly.scoring import _member_counts, load_units
     from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
     from models.org import MemberStatus, Person
     from tests.monthly.conftest import local
@@ -162,7 +162,11 @@ def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
     )
     session.commit()
     _, hi = month_bounds_utc(SEP, CFG)
-    ours = {b: n for b, n in _unpaid_counts(session, SEP, hi, load_units(session)).items() if n}
+    ours = {
+        b: unpaid
+        for b, (_n, _full, unpaid) in _member_counts(session, SEP, hi, load_units(session)).items()
+        if unpaid
+    }
     theirs = Counter(a.branch_id for a in arrears_counts(session, SEP).values())
     assert ours == dict(theirs) == {county.b1.id: 1, county.b2.id: 2}  # c2's branches are not tracked yet
     scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)

@@ -228,8 +228,9 @@ def run_unit_ladders(
 
 def absence_month_runs(
     session: Session, month: date, mcfg: MonthlyConfig, cfg: MeetingsConfig, watch: set[int] = frozenset()
-) -> dict[int, tuple[int, str, int]]:
-    """person → (consecutive months, name, branch): months, ending with `month`, in which they attended nothing and missed something.
+) -> dict[int, tuple[int, str, int, date | None]]:
+    """person → (consecutive months, name, branch, first month of the run): months, ending with
+    `month`, in which they attended nothing and missed something.
 
     A month with no meeting for the person neither counts nor breaks the run; any attendance or
     approved leave breaks it. The people in `watch` (those with open notices) who attended something
@@ -258,16 +259,16 @@ def absence_month_runs(
             continue
         if this:
             if pid in watch:
-                out[pid] = (0, *who[pid])
+                out[pid] = (0, *who[pid], None)
             continue
-        n = 0
+        n, first = 0, month
         for m in months:
             if m not in by_month:
                 continue
             if by_month[m]:
                 break
-            n += 1
-        out[pid] = (n, *who[pid])
+            n, first = n + 1, m
+        out[pid] = (n, *who[pid], first)
     return out
 
 
@@ -302,14 +303,15 @@ def run_member_ladders(
     counts = {
         Ladder.MEMBER_ABSENCE: absence_month_runs(session, month, mcfg, cfg, watch),
         Ladder.MEMBER_FEES: {
-            a.person_id: (a.months, a.name, a.branch_id) for a in arrears_counts(session, month).values()
+            a.person_id: (a.months, a.name, a.branch_id, a.first_month)
+            for a in arrears_counts(session, month).values()
         },
     }
     rows = []
-    cards: dict[tuple[Ladder, int], list[tuple[str, int, Rung]]] = defaultdict(list)
+    cards: dict[tuple[Ladder, int], list[tuple[str, int, Rung, date]]] = defaultdict(list)
     recipients: dict[tuple[Ladder, int], set[int]] = defaultdict(set)
     for ladder, by_person in counts.items():
-        for pid, (n, name, branch_id) in by_person.items():
+        for pid, (n, name, branch_id, first) in by_person.items():
             rung = rung_for(mcfg.member_ladder, n)
             if rung is None:
                 continue
@@ -319,9 +321,9 @@ def run_member_ladders(
             to, cc = _recipients(rung, s.committee_id, branch_id, scores.units, book)
             rows.append({"ladder": ladder, "subject_id": pid, "unit_id": branch_id, "rung": rung.streak,
                          "month": month, "streak": n, "created_at": now, "updated_at": now,
-                         "detail": {"name": name, "months": n, "to": sorted({*to, *cc}),
+                         "detail": {"name": name, "months": n, "since": first.isoformat(), "to": sorted({*to, *cc}),
                                     "rule": strings.rung_text("member", rung.streak)}})  # fmt: skip
-            cards[(ladder, branch_id)].append((name, n, rung))
+            cards[(ladder, branch_id)].append((name, n, rung, first))
             recipients[(ladder, branch_id)].update(to, cc)
     _insert_ignore(session, rows)
     report.member_flags = len(rows)
@@ -333,11 +335,13 @@ def run_member_ladders(
     for (ladder, branch_id), items in cards.items():
         s = scores.branches[branch_id]
         lines = "\n".join(
-            strings.MEMBER_LINE.format(name=name, n=n, step=strings.rung_text("member", rung.streak))
-            for name, n, rung in sorted(items, key=lambda x: (-x[1], x[0]))
+            strings.MEMBER_LINE.format(
+                name=name, n=n, since=strings.fmt_month(first), step=strings.rung_text("member", rung.streak)
+            )
+            for name, n, rung, first in sorted(items, key=lambda x: (-x[1], x[0]))
         )
         top = max(r.streak for r in mcfg.member_ladder.rungs)
-        article9 = strings.MEMBER_ARTICLE9 if any(r.streak == top for _, _, r in items) else ""
+        article9 = strings.MEMBER_ARTICLE9 if any(r.streak == top for _, _, r, _ in items) else ""
         key = f"monthly:member:{ladder.value}:{branch_id}:{month:%Y-%m}"
         card = Card(
             title=strings.MEMBER_TITLE.format(

@@ -152,7 +152,7 @@ ESC_CC = "（抄送组织部）"
 ESC_END_TITLE = "【月积分】{unit}：已赶上"
 ESC_END_TEXT = "{unit}{month}已不再落后（得分 {score:g}），此前的{ladder}（{months}）到此结束。"
 MEMBER_TITLE = "【月积分】{branch}：{ladder}（{month}）"
-MEMBER_LINE = "- {name}：连续{n}个月，{step}"
+MEMBER_LINE = "- {name}：连续{n}个月（{since}起），{step}"
 MEMBER_TEXT = (
     "以下党员需要关注（只提示，处理由支部和上级党组织决定）：\n\n{lines}{article9}\n\n处理后请点击下方按钮。"
 )

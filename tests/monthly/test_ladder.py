@@ -109,7 +109,7 @@ def test_member_absence_steps(session, county, observers):
     assert _who(session, f"monthly:member:member_absence:{county.b2.id}:2026-07") == {"书记2"}
     sep = outbox(session, f"monthly:member:member_absence:{county.b2.id}:2026-09")
     assert {m.person_id for m in sep} == {county.people["sec2"].id, county.people["c1org"].id}
-    assert "党员2乙：连续3个月，谈话提醒" in sep[0].payload["text"]
+    assert "党员2乙：连续3个月（2026年7月起），谈话提醒" in sep[0].payload["text"]
     # October: they attend again, so both open notices end and the people told hear so, once.
     assert all(f.ended_month == MONTHS[3] for f in flags)
     ended = outbox(session, f"monthly:member-end:member_absence:{county.b2.id}:2026-10")
@@ -140,10 +140,13 @@ def test_member_fee_steps_article9_and_end(session, county, observers):
     assert _who(session, f"monthly:member:member_fees:{b2}:2026-10") == {"书记2", "组织委员1", "党委副书记1"}
     assert not outbox(session, f"monthly:member:member_fees:{b2}:2026-09")  # no step at 4 months
     (june,) = outbox(session, f"monthly:member:member_fees:{b2}:2026-06")
-    assert "党员2乙：连续1个月，提醒" in june.payload["text"] and "党章第九条" not in june.payload["text"]
+    assert (
+        "党员2乙：连续1个月（2026年6月起），提醒" in june.payload["text"]
+        and "党章第九条" not in june.payload["text"]
+    )
     nov = outbox(session, f"monthly:member:member_fees:{b2}:2026-11")
     text = nov[0].payload["text"]
-    assert "党员2乙：连续6个月" in text
+    assert "党员2乙：连续6个月（2026年6月起）" in text
     assert "党章第九条" in text and "支部大会讨论决定" in text and "系统不作任何认定" in text
     assert [b["label"] for b in nov[0].payload["buttons"]] == ["已阅", "已约谈"]
     # The fees feature no longer sends its own arrears notices: one mechanism, one notice.

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, Markdown, Text
-from handlers.meetings.plans import committees_of, people_with_roles, people_with_roles_by_unit
+from handlers.meetings.plans import people_with_roles, people_with_roles_by_unit
 from handlers.observers import strings
 from handlers.observers.forms import (
     CoveragePeriod,
@@ -43,7 +43,7 @@ from models.observers import (
     Rectification,
     RectificationStatus,
 )
-from models.org import OrgUnit, Person, Role, UnitKind, committee_of, roles_of, subtree_filter
+from models.org import OrgUnit, Person, Role, UnitKind, committee_of, committees_of, roles_of, subtree_filter
 from models.outbox import OutboxMessage
 
 ACTION_ATTEND = "observers.attend"

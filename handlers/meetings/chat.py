@@ -407,13 +407,7 @@ def leave_with_reason(ctx: HandlerContext, params: dict[str, str]) -> None:
         now=ctx.now,
         cfg=cfg,
     )
-    ctx.reply(
-        Text(
-            strings.LEAVE_SUBMITTED.format(
-                title=req.meeting.title, when=strings.fmt_when(req.meeting.starts_at, cfg.tz)
-            )
-        )
-    )
+    ctx.reply(Text(leave_uc.submitted_reply(ctx.session, req, cfg)))
 
 
 @router.command("请假", help=strings.HELP_LEAVE, audience=_is_member)
@@ -429,13 +423,7 @@ def ask_leave(ctx: HandlerContext, args: str) -> None:
             raise Refused(strings.LEAVE_NO_MEETING)
         meeting_id = meeting.id
     req = leave_uc.request_leave(ctx.session, ctx.person, meeting_id, reason=reason, now=ctx.now, cfg=cfg)
-    ctx.reply(
-        Text(
-            strings.LEAVE_SUBMITTED.format(
-                title=req.meeting.title, when=strings.fmt_when(req.meeting.starts_at, cfg.tz)
-            )
-        )
-    )
+    ctx.reply(Text(leave_uc.submitted_reply(ctx.session, req, cfg)))
 
 
 @router.action(leave_uc.ACTION_APPROVE)
@@ -461,7 +449,7 @@ def makeup_done(ctx: HandlerContext, args: str) -> None:
     task = makeup_uc.report_makeup(
         ctx.session, ctx.person, note=note, task_id=task_id, now=ctx.now, cfg=cfg_of(ctx)
     )
-    ctx.reply(Text(strings.MAKEUP_REPORTED.format(title=task.meeting.title)))
+    ctx.reply(Text(makeup_uc.reported_reply(ctx.session, task, cfg_of(ctx))))
 
 
 @router.command("我的补学", help=strings.HELP_MY_MAKEUP, audience=_is_member)

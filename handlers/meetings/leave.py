@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, CardUpdate, Text
 from handlers.meetings import strings
-from handlers.meetings.plans import people_with_roles
-from handlers.meetings.types import MeetingsConfig, Refused, require_role
+from handlers.meetings.types import MeetingsConfig, Refused, deciders, require_decider, routing_note
 from models.meetings import Attendance, Invitee, LeaveRequest, LeaveStatus, Meeting, MeetingStatus
 from models.org import Person
 
@@ -72,9 +71,10 @@ def request_leave(
     session.flush()
     when = strings.fmt_when(meeting.starts_at, cfg.tz)
     params = {"leave": str(leave.id)}
+    # Never to the member themselves: a secretary's own leave goes to the 副书记 or the committee.
     outbox.enqueue_to_people(
         session,
-        people_with_roles(session, meeting.branch_id, cfg.leave_approver_roles),
+        deciders(session, meeting.branch_id, cfg.leave_approver_roles, person.id, cfg).people,
         Card(
             title=strings.LEAVE_CARD_TITLE.format(name=person.name),
             text=strings.LEAVE_CARD_TEXT.format(name=person.name, title=meeting.title, when=when),
@@ -91,6 +91,17 @@ def request_leave(
     return leave
 
 
+def submitted_reply(session: Session, leave: LeaveRequest, cfg: MeetingsConfig) -> str:
+    """The member's answer to a request: submitted, and who decides when it is not the usual people."""
+    meeting = leave.meeting
+    found = deciders(session, meeting.branch_id, cfg.leave_approver_roles, leave.person_id, cfg)
+    when = strings.fmt_when(meeting.starts_at, cfg.tz)
+    note = routing_note(session, found, what=strings.WHAT_LEAVE, verb=strings.VERB_LEAVE)
+    if note:
+        return strings.LEAVE_SUBMITTED_ROUTED.format(title=meeting.title, when=when, note=note)
+    return strings.LEAVE_SUBMITTED.format(title=meeting.title, when=when)
+
+
 def decide_leave(
     session: Session,
     actor: Person | None,
@@ -105,7 +116,15 @@ def decide_leave(
     if leave is None:
         raise Refused(strings.NO_MEETING)
     meeting = leave.meeting
-    require_role(session, actor, meeting.branch_id, cfg.leave_approver_roles)
+    found = require_decider(
+        session,
+        actor,
+        meeting.branch_id,
+        cfg.leave_approver_roles,
+        leave.person_id,
+        cfg,
+        own_case=strings.LEAVE_SELF_DECISION,
+    )
     if leave.status != LeaveStatus.PENDING:
         raise Refused(strings.LEAVE_NOT_PENDING.format(status=strings.LEAVE_STATUS_LABELS[leave.status]))
     leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
@@ -118,7 +137,7 @@ def decide_leave(
     status = strings.LEAVE_DECIDED_STATUS.format(decision=decision)
     outbox.enqueue_to_people(
         session,
-        people_with_roles(session, meeting.branch_id, cfg.leave_approver_roles),
+        found.people,
         CardUpdate(
             card_key=_card_key(leave),
             title=strings.LEAVE_DECIDED_TITLE.format(decision=decision, name=member.name),

@@ -15,8 +15,14 @@ from bot.core import outbox
 from bot.core.messages import Button, Card, CardUpdate, Text
 from handlers.meetings import strings
 from handlers.meetings.meetings import month_bounds_utc
-from handlers.meetings.plans import people_with_roles
-from handlers.meetings.types import MeetingsConfig, Refused, local_day, require_role
+from handlers.meetings.types import (
+    MeetingsConfig,
+    Refused,
+    deciders,
+    local_day,
+    require_decider,
+    routing_note,
+)
 from models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -136,9 +142,10 @@ def report_makeup(
     meeting = task.meeting
     attempt = int(now.timestamp())
     params = {"task": str(task.id)}
+    # Never to the member themselves: a secretary's own 补学 is checked by someone else.
     outbox.enqueue_to_people(
         session,
-        people_with_roles(session, meeting.branch_id, cfg.manager_roles),
+        deciders(session, meeting.branch_id, cfg.manager_roles, person.id, cfg).people,
         Card(
             title=strings.MAKEUP_CONFIRM_TITLE.format(name=person.name),
             text=strings.MAKEUP_CONFIRM_TEXT.format(name=person.name, title=meeting.title, note=task.note),
@@ -152,6 +159,16 @@ def report_makeup(
         now=now,
     )
     return task
+
+
+def reported_reply(session: Session, task: MakeupTask, cfg: MeetingsConfig) -> str:
+    """The member's answer to a report: sent, and who confirms when it is not the usual people."""
+    meeting = task.meeting
+    found = deciders(session, meeting.branch_id, cfg.manager_roles, task.person_id, cfg)
+    note = routing_note(session, found, what=strings.WHAT_MAKEUP, verb=strings.VERB_MAKEUP)
+    if note:
+        return strings.MAKEUP_REPORTED_ROUTED.format(title=meeting.title, note=note)
+    return strings.MAKEUP_REPORTED.format(title=meeting.title)
 
 
 def decide_makeup(
@@ -168,7 +185,15 @@ def decide_makeup(
     if task is None:
         raise Refused(strings.MAKEUP_NONE_OPEN)
     meeting = task.meeting
-    require_role(session, actor, meeting.branch_id, cfg.manager_roles)
+    found = require_decider(
+        session,
+        actor,
+        meeting.branch_id,
+        cfg.manager_roles,
+        task.person_id,
+        cfg,
+        own_case=strings.MAKEUP_SELF_DECISION,
+    )
     if task.status != MakeupStatus.REPORTED:
         raise Refused(strings.MAKEUP_NOT_REPORTED.format(status=strings.MAKEUP_STATUS_LABELS[task.status]))
     stamp = int(task.reported_at.timestamp()) if task.reported_at else 0
@@ -188,7 +213,7 @@ def decide_makeup(
     status = strings.MAKEUP_DECIDED_STATUS.format(decision=decision)
     outbox.enqueue_to_people(
         session,
-        people_with_roles(session, meeting.branch_id, cfg.manager_roles),
+        found.people,
         CardUpdate(
             card_key=f"makeup:{task.id}:check",
             title=strings.MAKEUP_CONFIRM_TITLE.format(name=member.name) + f"（{status}）",

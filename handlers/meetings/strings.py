@@ -174,6 +174,7 @@ LEAVE_NOT_EXPECTED = "您不在这次会议的应到人员中，无需请假。"
 LEAVE_DUPLICATE = "您已为这次会议请过假（{status}），每次会议只能请一次假。"
 LEAVE_ALREADY_SIGNED = "您已签到，无需请假。"
 LEAVE_SUBMITTED = "请假申请已提交（{title}，{when}），等待书记审批。"
+LEAVE_SUBMITTED_ROUTED = "请假申请已提交（{title}，{when}）。{note}"
 LEAVE_CARD_TITLE = "请假审批：{name}"
 LEAVE_CARD_TEXT = "{name}申请不参加「{title}」（{when}）。"
 LEAVE_REASON = "原因"
@@ -184,6 +185,9 @@ LEAVE_DECIDED_STATUS = "已{decision}"
 LEAVE_NOT_PENDING = "这条请假申请已经处理过了（{status}）。"
 LEAVE_APPROVED_TO_MEMBER = "您的请假申请已批准（{title}）。会后请按时完成补学。"
 LEAVE_REJECTED_TO_MEMBER = "您的请假申请未批准（{title}），请按时参加会议。{note}"
+LEAVE_SELF_DECISION = (
+    "不能审批自己的请假申请，应由本支部其他负责同志或上级党委组织委员审批，您的操作没有执行。"
+)
 
 # Make-up study
 MAKEUP_TITLE = "补学任务：{title}"
@@ -195,6 +199,7 @@ MAKEUP_MINUTES = "会议记录"
 MAKEUP_NONE_OPEN = "您目前没有待完成的补学任务。"
 MAKEUP_NOTE_REQUIRED = "请简要写明补学内容或心得，例如：补学完成 已学习会议传达的文件精神"
 MAKEUP_REPORTED = "已提交补学情况（{title}），等待书记确认。"
+MAKEUP_REPORTED_ROUTED = "已提交补学情况（{title}）。{note}"
 MAKEUP_CONFIRM_TITLE = "补学确认：{name}"
 MAKEUP_CONFIRM_TEXT = "{name}报告已完成「{title}」的补学：{note}"
 MAKEUP_CONFIRM = "确认"
@@ -204,6 +209,20 @@ MAKEUP_RETURNED_TO_MEMBER = "您的补学（{title}）被退回：{reason}。请
 MAKEUP_RETURN_REASON_DEFAULT = "内容不够具体"
 MAKEUP_NOT_REPORTED = "这项补学还没有提交，或已经处理过了（{status}）。"
 MAKEUP_DECIDED_STATUS = "已{decision}"
+MAKEUP_SELF_DECISION = "不能确认自己的补学，应由本支部其他负责同志或上级党委组织委员确认，您的操作没有执行。"
+
+# Nobody decides their own case (leave, 补学): what the person is told about who decides instead.
+WHAT_LEAVE = "请假"
+WHAT_MAKEUP = "补学"
+VERB_LEAVE = "审批"
+VERB_MAKEUP = "确认"
+ROUTED_PASSED_OVER = "您不能{verb}自己的{what}，已转请{names}{verb}。"
+ROUTED_TO_COMMITTEE = "本支部暂无其他可以{verb}的负责同志，已转请{names}{verb}。"
+ROUTED_COMMITTEE_PREFIX = "上级党委的"
+ROUTED_NOBODY = (
+    "本支部和上级党委目前都没有可以{verb}的人（本人不能{verb}自己的{what}），"
+    "请联系上级党委组织部安排{verb}人。"
+)
 MAKEUP_REMINDER_TITLE = "补学提醒"
 MAKEUP_DUE_TEXT = "您的补学「{title}」将于{due}到期，请尽快完成。"
 MAKEUP_OVERDUE_TEXT = "您的补学「{title}」已于{due}逾期，请尽快完成并回复「补学完成 心得」。"
@@ -242,6 +261,8 @@ PLAN_CARD_DEADLINE = "请于{day}日前提交。"
 FORM_SAVED = "已保存"
 FORM_ERROR = "提交失败"
 NEED_LOGIN = "请在钉钉或企业微信中打开此页面。"
+H5_BAD_REQUEST = "提交的内容格式不对，请刷新页面后重试（已填写的内容请先复制保存）。"
+H5_CROSS_SITE = "页面已过期或不是从本系统打开的，请刷新页面后重试。"
 
 WEEKDAYS = "一二三四五六日"
 

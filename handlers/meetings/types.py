@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from handlers.meetings import strings
 from models.meetings import MeetingType
-from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind
+from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
 
 
 class Period(enum.StrEnum):
@@ -62,6 +62,9 @@ class MeetingsConfig:
     leave_approver_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY})
     # Roles on the committee above that review monthly plans (宿松县: the 组织委员).
     plan_reviewer_roles: frozenset[Role] = frozenset({Role.ORGANIZATION_MEMBER})
+    # Roles on the committee above that decide a member's leave or 补学 when nobody on the branch
+    # but the member holds an approving role (a secretary's own leave in a branch without 副书记).
+    fallback_decider_roles: frozenset[Role] = frozenset({Role.ORGANIZATION_MEMBER})
     plan_deadline_day: int = 25  # inclusive, 23:59 local (rule G21)
     plan_reminder_days: tuple[int, ...] = (20, 24)
     plan_overdue_report_day: int = 26
@@ -137,6 +140,83 @@ def require_role(session: Session, actor: Person | None, unit_id: int, roles: fr
         raise Refused(strings.NOT_BOUND)
     if not roles_on(session, actor.id, unit_id) & roles:
         raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
+
+
+def _holders(session: Session, unit_id: int, roles: frozenset[Role]) -> set[int]:
+    return set(
+        session.scalars(
+            select(RoleAssignment.person_id).where(
+                RoleAssignment.org_unit_id == unit_id, RoleAssignment.role.in_(roles)
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Deciders:
+    """Who decides a person's own request (their leave, their 补学), never the person themselves."""
+
+    people: list[int]
+    passed_over: bool  # the person holds a deciding role on the branch and was skipped
+    from_committee: bool  # nobody else on the branch could: the committee above decides
+    subject_excluded: bool  # the person would have been a decider of this request but for the rule
+
+
+def deciders(
+    session: Session, branch_id: int, roles: frozenset[Role], subject_id: int, cfg: MeetingsConfig
+) -> Deciders:
+    """The holders of `roles` on the branch except the subject; when that leaves nobody, the
+    committee's `fallback_decider_roles` (again without the subject). Empty when nobody at all can.
+
+    Nobody approves their own case: a secretary's leave goes to the 副书记, or up to the committee.
+    """
+    on_branch = _holders(session, branch_id, roles)
+    others = sorted(on_branch - {subject_id})
+    passed_over = subject_id in on_branch
+    if others:
+        return Deciders(others, passed_over, False, passed_over)
+    branch = session.get(OrgUnit, branch_id)
+    committee = committee_of(session, branch) if branch is not None else None
+    above = _holders(session, committee.id, cfg.fallback_decider_roles) if committee else set()
+    return Deciders(sorted(above - {subject_id}), passed_over, True, passed_over or subject_id in above)
+
+
+def routing_note(session: Session, found: Deciders, *, what: str, verb: str) -> str:
+    """What the person is told when their request does not go to the usual deciders ("" when it does)."""
+    if not found.people:
+        return strings.ROUTED_NOBODY.format(what=what, verb=verb)
+    if not (found.passed_over or found.from_committee):
+        return ""
+    names = "、".join(
+        session.scalars(select(Person.name).where(Person.id.in_(found.people)).order_by(Person.id))
+    )
+    if found.from_committee:
+        names = strings.ROUTED_COMMITTEE_PREFIX + names
+    if found.passed_over:
+        return strings.ROUTED_PASSED_OVER.format(what=what, verb=verb, names=names)
+    return strings.ROUTED_TO_COMMITTEE.format(verb=verb, names=names)
+
+
+def require_decider(
+    session: Session,
+    actor: Person | None,
+    branch_id: int,
+    roles: frozenset[Role],
+    subject_id: int,
+    cfg: MeetingsConfig,
+    *,
+    own_case: str,
+) -> Deciders:
+    """Refuse unless `actor` is one of the deciders of `subject_id`'s request; `own_case` is the
+    refusal for someone who would decide it were it not their own."""
+    if actor is None:
+        raise Refused(strings.NOT_BOUND)
+    found = deciders(session, branch_id, roles, subject_id, cfg)
+    if actor.id in found.people:
+        return found
+    if actor.id == subject_id and found.subject_excluded:
+        raise Refused(own_case)
+    raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
 
 
 def managed_branch(session: Session, actor: Person | None, cfg: MeetingsConfig) -> OrgUnit:

@@ -152,10 +152,24 @@ def submit_plan(
     committee = committee_of(session, branch)
     if committee is None:
         return 0
-    reviewers = people_with_roles(session, committee.id, cfg.plan_reviewer_roles)
+    reviewers = _reviewers(session, plan, committee.id, cfg)
     return outbox.enqueue_to_people(
         session, reviewers, review_card(plan, branch, cfg), dedup_key=_review_key(plan), now=now
     )
+
+
+def _own_plan(session: Session, plan: MonthlyPlan, person_id: int, cfg: MeetingsConfig) -> bool:
+    """A committee 组织委员 who also runs the branch (or submitted the plan) would review their own work."""
+    return person_id == plan.submitted_by_id or person_id in people_with_roles(
+        session, plan.branch_id, cfg.manager_roles
+    )
+
+
+def _reviewers(session: Session, plan: MonthlyPlan, committee_id: int, cfg: MeetingsConfig) -> list[int]:
+    own = {plan.submitted_by_id, *people_with_roles(session, plan.branch_id, cfg.manager_roles)}
+    return [
+        pid for pid in people_with_roles(session, committee_id, cfg.plan_reviewer_roles) if pid not in own
+    ]
 
 
 def _review_key(plan: MonthlyPlan) -> str:
@@ -220,6 +234,8 @@ def review_plan(
                 roles="或".join(strings.role_label(r) for r in cfg.plan_reviewer_roles)
             )
         )
+    if _own_plan(session, plan, actor.id, cfg):
+        raise Refused(strings.PLAN_SELF_REVIEW)
     if plan.status != PlanStatus.SUBMITTED:
         raise Refused(strings.PLAN_NOT_SUBMITTED)
     reason = (reason or "").strip()
@@ -265,7 +281,7 @@ def review_plan(
     outbox.enqueue_to_people(
         session, secretaries, told, dedup_key=f"plan:{plan.id}:r{plan.revision}:decided", now=now
     )
-    reviewers = people_with_roles(session, committee.id, cfg.plan_reviewer_roles)
+    reviewers = _reviewers(session, plan, committee.id, cfg)
     title = strings.PLAN_REVIEWED_CARD.format(decision=decision, branch=branch.name, month=month)
     outbox.enqueue_to_people(
         session,

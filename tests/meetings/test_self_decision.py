@@ -132,3 +132,26 @@ def test_in_chat_the_secretary_is_told_who_approves_and_his_press_is_refused(ses
     chat.press("lifsj", "leave.approve", leave=str(leave.id))
     with session_factory() as s:
         assert s.get(leave_uc.LeaveRequest, leave.id).status == LeaveStatus.APPROVED
+
+
+def test_a_committee_reviewer_who_runs_the_branch_cannot_review_its_plan(session, org):
+    """The committee's 组织委员 who is also the branch's secretary: the plan goes to the other reviewer."""
+    from datetime import UTC, date, datetime
+
+    from handlers.meetings import plans as plans_uc
+    from models.meetings import PlanStatus
+
+    session.add(
+        RoleAssignment(
+            person_id=org.secretary.id, org_unit_id=org.committee.id, role=Role.ORGANIZATION_MEMBER
+        )
+    )
+    session.flush()
+    item = plans_uc.PlanItemInput(["主题党日"], datetime(2026, 6, 5, 1, 0, tzinfo=UTC), "党员活动室", "学习")
+    plan = plans_uc.save_plan(session, org.secretary, month=date(2026, 6, 1), items=[item], now=NOW, cfg=CFG)
+    assert recipients(session, f"plan:{plan.id}:r1") == {org.reviewer.id}
+    with pytest.raises(Refused, match="不能审核自己负责的支部"):
+        plans_uc.review_plan(session, org.secretary, plan.id, approve=True, now=NOW, cfg=CFG)
+    assert plan.status == PlanStatus.SUBMITTED and plan.reviewed_by_id is None
+    plans_uc.review_plan(session, org.reviewer, plan.id, approve=True, now=NOW, cfg=CFG)
+    assert plan.status == PlanStatus.APPROVED

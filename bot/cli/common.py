@@ -7,8 +7,10 @@ from typing import NoReturn
 
 import typer
 
+from bot.core import outbox
 from config import Settings, SettingsError, load_settings
 from models.db import SchemaOutOfDate, make_engine, make_sessionmaker, require_current_schema
+from models.org import Platform
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -23,8 +25,18 @@ def settings(**overrides) -> Settings:
         fail(f"配置错误 {exc}")
 
 
+def configured_platforms(settings_: Settings) -> list[Platform]:
+    """The platforms whose credentials are set, in the order people are reached on them (DingTalk
+    first): the one answer to "which platforms does this deployment send on", for every process."""
+    on = {Platform.DINGTALK: settings_.dingtalk.enabled, Platform.WECOM: settings_.wecom.enabled}
+    return [p for p, enabled in on.items() if enabled]
+
+
 def database(settings_: Settings, *, check_schema: bool = True):
-    """(engine, session factory) for the configured database; refuses an out-of-date schema."""
+    """(engine, session factory) for the configured database; refuses an out-of-date schema.
+
+    The factory's sessions know the configured platforms, so every message queued through them (a
+    job, a CLI command, the web app) goes to a platform that has a sender."""
     engine = make_engine(settings_.database_url)
     if check_schema:
         try:
@@ -33,7 +45,9 @@ def database(settings_: Settings, *, check_schema: bool = True):
             fail(str(exc))
         except Exception as exc:  # noqa: BLE001 - any driver error means "cannot reach the database"
             fail(f"无法连接数据库 {engine.url.render_as_string(hide_password=True)}：{exc}")
-    return engine, make_sessionmaker(engine)
+    factory = make_sessionmaker(engine)
+    outbox.configure_platforms(factory, configured_platforms(settings_))
+    return engine, factory
 
 
 def echo(message: str = "") -> None:

@@ -16,7 +16,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli.common import database, echo, fail, settings
+from bot.cli.common import configured_platforms, database, echo, fail, settings
 from bot.core import outbox
 from bot.core.context import CoreConfig
 from bot.core.dispatcher import Dispatcher
@@ -98,9 +98,9 @@ class Service:
             clock=clock,
         )
         self.platforms = build_platforms(s, self.dispatcher, stream="stream" in roles)
-        # Reach people on the platforms that are configured, DingTalk first.
-        enabled = [p for p in (Platform.DINGTALK, Platform.WECOM) if p.value in self.platforms.enabled]
-        outbox.set_platform_preference(enabled or [Platform.DINGTALK, Platform.WECOM])
+        # Chat handlers, pages and jobs of this process queue people's messages only on the platforms
+        # that are configured (the factory given may not come from bot.cli.common.database).
+        outbox.configure_platforms(session_factory, configured_platforms(s))
         if "relay" in roles:
             self.relay = Relay(session_factory, self.platforms.senders, clock=relay_clock)
         self.scheduler = None
@@ -417,6 +417,7 @@ def demo_cmd(
         with session_factory() as session:
             sb.load_fixture(sandbox_fixture(session, callback_url=bot_url + "/wecom/callback"))
         s = demo_settings(database_url, sb.url, bot_url)
+        outbox.configure_platforms(session_factory, configured_platforms(s))
         with unit_of_work(session_factory) as session:
             run = demo_monthly(session, s, now)
         echo(TEXT["demo_monthly"].format(month=f"{run.month.year}年{run.month.month}月", digests=run.digests))

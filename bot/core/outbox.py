@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import texts
 from bot.core.events import Account, Conversation
@@ -22,9 +22,13 @@ from bot.core.messages import OutgoingMessage, to_payload
 from models.org import ChatAccount, Person, Platform, person_by_account
 from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 
-# Which platform reaches a person who has accounts on both. The composition root narrows it to
-# the platforms that are configured (set_platform_preference), so nobody is queued on a platform
-# without a sender.
+# Which platforms reach people, in order of preference (a person with accounts on both is reached on
+# the first). Every session carries the deployment's configured platforms in its info, put there by
+# configure_platforms on the session factory (the composition root: bot.cli.common.database and
+# Service), so whatever process queues a message (serve, run-job, a CLI command, the web app) decides
+# the platform the same way. This default serves factories nobody configured (tests, scripts) and a
+# process with no platform configured at all: the relay re-targets or fails what it cannot send.
+PLATFORMS_INFO_KEY = "zhibu.platforms"
 _preference: tuple[Platform, ...] = (Platform.DINGTALK, Platform.WECOM)
 
 # Rows per INSERT: keeps SQLite under its bound-parameter limit.
@@ -32,8 +36,25 @@ _CHUNK = 500
 
 
 def set_platform_preference(platforms: Sequence[Platform | str]) -> None:
+    """The order used by sessions whose factory was not given configure_platforms."""
     global _preference
     _preference = tuple(Platform(p) for p in platforms)
+
+
+def configure_platforms(session_factory: sessionmaker[Session], platforms: Sequence[Platform | str]) -> None:
+    """Every session of this factory queues people's messages only on `platforms` (in this order).
+
+    An empty list means "not known here" (a process started without any platform's credentials): the
+    default order applies and the relay, which has the senders, settles the rows.
+    """
+    info = dict(session_factory.kw.get("info") or {})
+    info[PLATFORMS_INFO_KEY] = tuple(Platform(p) for p in platforms)
+    session_factory.configure(info=info)
+
+
+def reachable_platforms(session: Session) -> tuple[Platform, ...]:
+    """The platforms this session's messages may be queued on, in order of preference."""
+    return session.info.get(PLATFORMS_INFO_KEY) or _preference
 
 
 def content_hash(payload: dict[str, Any]) -> str:
@@ -53,14 +74,17 @@ def account_recipient(account: Account) -> str:
     return f"c:{account.platform}:{account.corp_id}:{account.account_id}"
 
 
-def choose_account(accounts: Iterable[tuple[str, str, str]]) -> tuple[str, str, str] | None:
-    """The (platform, corp_id, account_id) a person is reached on: the first preferred platform."""
+def choose_account(
+    accounts: Iterable[tuple[str, str, str]], platforms: Sequence[Platform | str] | None = None
+) -> tuple[str, str, str] | None:
+    """The (platform, corp_id, account_id) a person is reached on: the first of `platforms` (default:
+    the process default order) they have an account on; None when they have none there."""
     by_platform: dict[str, tuple[str, str, str]] = {}
     for acc in sorted(accounts):  # deterministic when a person has two corps on one platform
         by_platform.setdefault(str(acc[0]), acc)
-    for platform in _preference:
-        if platform.value in by_platform:
-            return by_platform[platform.value]
+    for platform in _preference if platforms is None else platforms:
+        if str(platform) in by_platform:
+            return by_platform[str(platform)]
     return None
 
 
@@ -171,6 +195,7 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
             ).where(ChatAccount.person_id.in_(chunk))
         ):
             accounts.setdefault(pid, []).append((str(platform), corp, account))
+    platforms = reachable_platforms(session)
     rows = []
     for pids, it in items:
         payload = to_payload(it.message)
@@ -192,7 +217,7 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
                 "attempts": 0,
                 "reason": None,
             }
-            chosen = choose_account(accounts.get(pid, []))
+            chosen = choose_account(accounts.get(pid, []), platforms)
             if chosen is None:
                 row |= {
                     "status": DeliveryStatus.FAILED,

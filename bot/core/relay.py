@@ -18,14 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import metrics, texts
 from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, PlatformSender
 from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload
+from bot.core.outbox import choose_account
 from bot.core.ratelimit import Clock, Limiter, SystemClock
+from models.org import ChatAccount
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
 logger = logging.getLogger(__name__)
@@ -113,6 +115,10 @@ class Relay:
 
     def run_forever(self) -> None:
         logger.info("relay %s started", self.name)
+        if not self.senders:
+            logger.warning(
+                "relay %s has no platform to send on (none configured): it sends nothing", self.name
+            )
         while not self.stop_event.is_set():
             try:
                 result = self.run_once()
@@ -156,16 +162,21 @@ class Relay:
 
     def _claim(self, now: datetime) -> tuple[str, list[Delivery]]:
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
+        if not self.senders:
+            # No platform configured at all is a process started without credentials, not a decision
+            # to switch every platform off: failing the whole queue would lose it for good.
+            return token, []
         lease = now + timedelta(seconds=self.config.lease_seconds)
         due = or_(
             and_(OutboxMessage.status == DeliveryStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == DeliveryStatus.SENDING, OutboxMessage.lease_until < now),
         )
-        platforms = list(self.senders)
         with self.session_factory() as session, session.begin():
+            # Every due row, whatever its platform: one queued for a platform without a sender here
+            # (switched off since, or queued by a process that did not know) is settled below, not left.
             pick = (
                 select(OutboxMessage.id)
-                .where(due, OutboxMessage.platform.in_(platforms))
+                .where(due)
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(self.config.claim_limit)
             )
@@ -194,13 +205,99 @@ class Relay:
                         OutboxMessage.payload,
                         OutboxMessage.content_hash,
                         OutboxMessage.attempts,
+                        OutboxMessage.person_id,
                     )
                     .where(OutboxMessage.claimed_by == token, OutboxMessage.status == DeliveryStatus.SENDING)
                     .order_by(OutboxMessage.id)
                 )
             )
         messages: dict = {}
-        return token, [_claimed(row, messages) for row in rows]
+        deliveries = [_claimed(row, messages) for row in rows]
+        stranded = [
+            (d, row.person_id)
+            for d, row in zip(deliveries, rows, strict=True)
+            if d.platform not in self.senders
+        ]
+        if not stranded:
+            return token, deliveries
+        moved = self._settle_stranded(token, stranded)
+        return token, [
+            moved.get(d.row_id, d) for d in deliveries if d.platform in self.senders or d.row_id in moved
+        ]
+
+    def _settle_stranded(
+        self, token: str, stranded: list[tuple[Delivery, int | None]]
+    ) -> dict[int, Delivery]:
+        """Rows queued for a platform this relay has no sender for: a person's message goes to their
+        account on a platform it has (and is sent in this cycle); anything else (a group, a card
+        update, a person with no such account) fails now with a reason instead of waiting forever."""
+        people = {pid for d, pid in stranded if pid is not None and d.target_kind == TargetKind.USER}
+        accounts: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+        moved: dict[int, Delivery] = {}
+        failed: list[Delivery] = []
+        with self.session_factory() as session, session.begin():
+            if people:
+                for pid, platform, corp, account in session.execute(
+                    select(
+                        ChatAccount.person_id,
+                        ChatAccount.platform,
+                        ChatAccount.corp_id,
+                        ChatAccount.account_id,
+                    ).where(ChatAccount.person_id.in_(people))
+                ):
+                    accounts[pid].append((str(platform), corp, account))
+            for d, pid in stranded:
+                chosen = None
+                if pid in people and not isinstance(d.message, CardUpdate):
+                    chosen = choose_account(accounts.get(pid, []), list(self.senders))
+                if chosen is None:
+                    failed.append(d)
+                    continue
+                platform, corp, target = chosen
+                moved[d.row_id] = replace(d, platform=platform, corp_id=corp, target=target)
+            if moved:
+                table = OutboxMessage.__table__
+                session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"), table.c.claimed_by == token)
+                    .values(
+                        platform=bindparam("b_platform"),
+                        corp_id=bindparam("b_corp"),
+                        target=bindparam("b_target"),
+                    )
+                    .execution_options(synchronize_session=False),
+                    [
+                        {
+                            "b_id": d.row_id,
+                            "b_platform": d.platform,
+                            "b_corp": d.corp_id,
+                            "b_target": d.target,
+                        }
+                        for d in moved.values()
+                    ],
+                )
+            if failed:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_([d.row_id for d in failed]), OutboxMessage.claimed_by == token
+                    )
+                    .values(status=DeliveryStatus.FAILED, reason=texts.REASON_NO_PLATFORM, lease_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+        for d in failed:
+            metrics.OUTBOX_FAILED.labels(d.platform).inc()
+        if moved or failed:
+            logger.warning(
+                "relay %s: %d rows queued for platforms it does not send on (%s): %d moved to another "
+                "account, %d failed",
+                self.name,
+                len(stranded),
+                ", ".join(sorted({d.platform or "?" for d, _ in stranded})),
+                len(moved),
+                len(failed),
+            )
+        return moved
 
     def _with_cards(self, batch: Batch) -> None:
         """Attach to each CardUpdate the card sent earlier under its key (looked up at send time,
@@ -529,3 +626,27 @@ def backlog(session: Session, now: datetime) -> int:
         )
         or 0
     )
+
+
+def unconfigured(session: Session, platforms: Iterable[str], now: datetime) -> dict[str, int]:
+    """For the health check: rows still queued for a platform that is not configured (a relay moves
+    or fails them when they come due), and rows failed in the last day because no configured platform
+    reaches the person. Both are a configuration fact, not an outage."""
+    queued = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]),
+            OutboxMessage.platform.not_in(list(platforms)),
+        )
+    )
+    failed = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.status == DeliveryStatus.FAILED,
+            OutboxMessage.next_attempt_at >= now - timedelta(days=1),
+            OutboxMessage.reason == texts.REASON_NO_PLATFORM,
+        )
+    )
+    return {"queued": queued or 0, "failed_24h": failed or 0}

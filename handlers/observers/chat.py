@@ -147,8 +147,9 @@ def rect_list(ctx: HandlerContext, _args: str) -> None:
 @_refusals
 def rect_done(ctx: HandlerContext, args: str) -> None:
     rect_id, note = _ref(args, strings.RECT_NOTE_REQUIRED.format(id="编号"))
-    rect = service.report_fixed(ctx.session, ctx.person, rect_id, note, now=ctx.now, cfg=cfg_of(ctx))
-    ctx.reply(Text(strings.RECT_REPORTED_REPLY.format(id=rect.id, text=rect.text)))
+    cfg = cfg_of(ctx)
+    rect = service.report_fixed(ctx.session, ctx.person, rect_id, note, now=ctx.now, cfg=cfg)
+    ctx.reply(Text(service.rect_reported_reply(ctx.session, rect, cfg)))
 
 
 @router.command("确认整改")

@@ -428,6 +428,10 @@ def open_form(
     branch = session.get(OrgUnit, meeting.branch_id)
     if not is_assigned(session, person.id, meeting.branch_id):
         raise Refused(strings.NOT_ASSIGNED.format(branch=branch.name))
+    # H23 is checked when an observer is assigned; someone who later joined or came to run the
+    # branch would be scoring their own meetings.
+    if answers_for_branch(session, person.id, meeting.branch_id, cfg):
+        raise Refused(strings.OBSERVE_OWN_BRANCH.format(branch=branch.name))
     if meeting.status == MeetingStatus.CANCELLED:
         raise Refused(strings.MEETING_CANCELLED)
     if meeting.starts_at > now:
@@ -621,7 +625,7 @@ def report_fixed(
     params = {"rect": str(rect.id)}
     outbox.enqueue_to_people(
         session,
-        [rect.observation.observer_id],
+        rect_confirmers(session, rect, cfg),
         Card(
             title=strings.RECT_REVIEW_TITLE.format(branch=branch.name),
             text=strings.RECT_REVIEW_TEXT.format(id=rect.id, text=rect.text, note=rect.report_note),
@@ -637,11 +641,53 @@ def report_fixed(
     return rect
 
 
-def _observer_rect(session: Session, person: Person | None, rect_id: int) -> Rectification:
+def answers_for_branch(session: Session, person_id: int, branch_id: int, cfg: ObserversConfig) -> bool:
+    """A member of the branch or one of its managers (a 第一书记 from elsewhere too): the branch's
+    fixes are their own work, so they never sign them off."""
+    person = session.get(Person, person_id)
+    return (person is not None and person.branch_id == branch_id) or person_id in people_with_roles(
+        session, branch_id, cfg.manager_roles
+    )
+
+
+def rect_confirmers(session: Session, rect: Rectification, cfg: ObserversConfig) -> list[int]:
+    """Who signs off (销号) a reported item: the observer who ordered it, unless they answer for the
+    branch themselves; then the committee's `committee_roles` (组织委员) who do not. Maybe nobody."""
+    observer_id = rect.observation.observer_id
+    if not answers_for_branch(session, observer_id, rect.branch_id, cfg):
+        return [observer_id]
+    return [
+        pid
+        for pid in _committee_people(session, rect.branch_id, cfg.committee_roles)
+        if not answers_for_branch(session, pid, rect.branch_id, cfg)
+    ]
+
+
+def rect_reported_reply(session: Session, rect: Rectification, cfg: ObserversConfig) -> str:
+    """The secretary's answer to 整改完成: who signs it off, when it is not the observer."""
+    confirmers = rect_confirmers(session, rect, cfg)
+    if confirmers == [rect.observation.observer_id]:
+        return strings.RECT_REPORTED_REPLY.format(id=rect.id, text=rect.text)
+    if not confirmers:
+        return strings.RECT_REPORTED_NOBODY.format(id=rect.id, text=rect.text)
+    names = "、".join(
+        session.scalars(select(Person.name).where(Person.id.in_(confirmers)).order_by(Person.id))
+    )
+    return strings.RECT_REPORTED_ROUTED.format(id=rect.id, text=rect.text, names=names)
+
+
+def _observer_rect(
+    session: Session, person: Person | None, rect_id: int, cfg: ObserversConfig
+) -> Rectification:
     if person is None:
         raise Refused(strings.NOT_BOUND)
     rect = _rect(session, rect_id)
-    if rect.observation.observer_id != person.id:
+    if person.id not in rect_confirmers(session, rect, cfg):
+        candidate = person.id == rect.observation.observer_id or person.id in _committee_people(
+            session, rect.branch_id, cfg.committee_roles
+        )
+        if candidate and answers_for_branch(session, person.id, rect.branch_id, cfg):
+            raise Refused(strings.RECT_SELF_CONFIRM)
         raise Refused(strings.RECT_NOT_YOURS)
     if rect.status != RectificationStatus.REPORTED:
         raise Refused(strings.RECT_WRONG_STATE.format(state=strings.RECT_STATUS_LABELS[rect.status]))
@@ -651,15 +697,20 @@ def _observer_rect(session: Session, person: Person | None, rect_id: int) -> Rec
 def confirm_fixed(
     session: Session, person: Person | None, rect_id: int, *, now: datetime, cfg: ObserversConfig
 ) -> Rectification:
-    """The observer confirms (销号); the secretary is told."""
-    rect = _observer_rect(session, person, rect_id)
+    """The observer confirms (销号), or the committee when the observer answers for the branch;
+    the secretary is told."""
+    rect = _observer_rect(session, person, rect_id, cfg)
     rect.status = RectificationStatus.CLOSED
     rect.closed_at = now
     session.flush()
     outbox.enqueue_to_people(
         session,
         people_with_roles(session, rect.branch_id, cfg.manager_roles),
-        Text(strings.RECT_CONFIRMED_TO_SECRETARY.format(id=rect.id, text=rect.text)),
+        Text(
+            strings.RECT_CONFIRMED_TO_SECRETARY.format(id=rect.id, text=rect.text)
+            if person.id == rect.observation.observer_id
+            else strings.RECT_CONFIRMED_BY_COMMITTEE.format(name=person.name, id=rect.id, text=rect.text)
+        ),
         dedup_key=f"observers:rect:{rect.id}:closed",
         now=now,
     )
@@ -670,7 +721,7 @@ def reopen_rect(
     session: Session, person: Person | None, rect_id: int, reason: str, *, now: datetime, cfg: ObserversConfig
 ) -> Rectification:
     """The observer sends an item back with a reason; the secretary must report again."""
-    rect = _observer_rect(session, person, rect_id)
+    rect = _observer_rect(session, person, rect_id, cfg)
     reason = (reason or "").strip()
     if not reason:
         raise Refused(strings.RECT_REASON_REQUIRED.format(id=rect.id))

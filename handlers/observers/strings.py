@@ -59,6 +59,7 @@ OWN_BRANCH = "{name}是{branch}的党员，按“领域交叉、异地观察”�
 ALREADY_ASSIGNED = "{name}已经是{branch}的观察员。"
 NOT_A_BRANCH = "{unit}不是党支部，观察员只能联系党支部。"
 NOT_ASSIGNED = "您不是{branch}的观察员，不能填写这个支部的评价表。"
+OBSERVE_OWN_BRANCH = "您现在是{branch}的党员或负责人，按“领域交叉、异地观察”的要求，不能评价本支部的会议。"
 NO_MEETING = "没有找到这次会议。"
 MEETING_CANCELLED = "这次会议已取消。"
 NOT_HELD_YET = "会议还没有召开，会后才能填写评价表。"
@@ -75,6 +76,9 @@ TOO_MANY_ISSUES = "整改事项最多 {limit} 条。"
 ERRORS_HEAD = "评价表没有保存，请修改以下问题：\n"
 NO_RECT = "没有找到编号为 {id} 的整改事项。"
 RECT_NOT_YOURS = "这条整改事项不是您负责的。"
+RECT_SELF_CONFIRM = (
+    "您本人是这个支部的成员或负责人，不能确认或退回本支部的整改，应由上级党委组织委员确认，您的操作没有执行。"
+)
 RECT_WRONG_STATE = "这条整改事项现在是“{state}”，不能这样操作。"
 RECT_NOTE_REQUIRED = "请说明整改情况，例如：整改完成 #{id} 已补齐会议记录签名"
 RECT_REASON_REQUIRED = "请说明退回的原因，例如：退回整改 #{id} 会议记录仍缺主持人签名"
@@ -109,12 +113,18 @@ FORM_SAVED = "评价表已保存：{total}/{max_total} 分，等次 {grade}，�
 # Rectification lifecycle
 RECT_LINE = "#{id} {text}（{status}，期限 {due}）"
 RECT_REPORTED_REPLY = "已报告整改完成，等待观察员确认：#{id} {text}"
+RECT_REPORTED_ROUTED = "已报告整改完成：#{id} {text}。观察员本人也是本支部的成员或负责人，不能确认，已转请上级党委的{names}确认。"
+RECT_REPORTED_NOBODY = (
+    "已报告整改完成：#{id} {text}。观察员本人也是本支部的成员或负责人，上级党委目前也没有其他组织委员可以确认，"
+    "请联系上级党委组织部安排确认。"
+)
 RECT_REVIEW_TITLE = "整改确认：{branch}"
 RECT_REVIEW_TEXT = "#{id} {text}\n\n支部的整改说明：{note}"
 BUTTON_CONFIRM = "确认销号"
 BUTTON_REOPEN = "退回"
 RECT_CONFIRMED_REPLY = "已确认销号：#{id} {text}"
 RECT_CONFIRMED_TO_SECRETARY = "观察员已确认整改销号：#{id} {text}"
+RECT_CONFIRMED_BY_COMMITTEE = "上级党委的{name}已确认整改销号：#{id} {text}"
 RECT_REOPEN_PROMPT = "请发送：退回整改 #{id} 原因"
 RECT_REOPENED_REPLY = "已退回支部重新整改：#{id} {text}"
 RECT_REOPENED_TO_SECRETARY = (

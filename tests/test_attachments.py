@@ -20,6 +20,7 @@ from models.meetings import Minutes
 from models.observers import Observation
 from tests.meetings.test_web import CORE, Clock, FakeIdentity
 from tests.observers.conftest import CFG, NOW, build_world, full_form, make_meeting
+from tests.web import open_session
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def held(session, world):
 
 def login(client, ident, account):
     # One session cookie for every H5 feature: the meetings endpoint opens it for the observers pages too.
-    r = client.post("/h5/meetings/session", json={"platform": "dingtalk", "code": ident.issue(account)})
+    r = open_session(client, "/h5/meetings/session", {"platform": "dingtalk", "code": ident.issue(account)})
     assert r.status_code == 200
 
 

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
-from bot.web.h5 import COOKIE, SESSION_TTL, H5Pages, build_h5_router
+from bot.web.h5 import COOKIE, CSRF_HEADER, OAUTH_STATE_COOKIE, SESSION_TTL, H5Pages, build_h5_router
 from bot.web.meetings import build_meetings_router
 from handlers.meetings import strings
 from models.org import ChatAccount, OrgUnit, Person, Platform, UnitKind, set_path
@@ -99,19 +100,30 @@ def web(session_factory, people):
     return TestClient(app, base_url="https://testserver", follow_redirects=False), ids, clock
 
 
+def wecom_state(client: TestClient, next_: str = "/h5/meetings/1/signin") -> str:
+    """Start WeCom's OAuth round trip as a page does: the browser keeps the state cookie, the
+    redirect carries the same state to WeCom and back."""
+    r = client.get("/h5/auth/wecom", params={"next": next_})
+    assert r.status_code == 302
+    return parse_qs(urlsplit(r.headers["location"]).query)["state"][0]
+
+
 def test_session_for_both_platforms_sets_the_one_cookie(web, people):
     client, ids, clock = web
     ding_id, wecom_id = people
     assert client.get("/h5/probe/whoami").json() == {"id": None}
     r = client.post("/h5/session", json={"platform": "dingtalk", "code": ids["dingtalk"].issue("zhangli")})
-    assert r.status_code == 200 and r.json() == {"ok": True, "name": "张丽"}
+    assert r.status_code == 200 and r.json()["ok"] is True and r.json()["name"] == "张丽"
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "Path=/" in cookie
     assert "samesite=lax" in cookie.lower() and "Secure" in cookie  # https public URL
     assert f"Max-Age={int(SESSION_TTL.total_seconds())}" in cookie
     assert client.get("/h5/probe/whoami").json() == {"id": ding_id}
 
-    r = client.post("/h5/session", json={"platform": "wecom", "code": ids["wecom"].issue("LiuFang")})
+    r = client.post(
+        "/h5/session",
+        json={"platform": "wecom", "code": ids["wecom"].issue("LiuFang"), "state": wecom_state(client)},
+    )
     assert r.status_code == 200 and r.json()["name"] == "刘芳"
     assert client.get("/h5/probe/whoami").json() == {"id": wecom_id}
     # The cookie expires with the session, whatever the browser keeps.
@@ -122,9 +134,14 @@ def test_session_for_both_platforms_sets_the_one_cookie(web, people):
 def test_session_refusals_set_no_cookie(web):
     client, ids, _ = web
     code = ids["wecom"].issue("LiuFang")
-    assert client.post("/h5/session", json={"platform": "wecom", "code": code}).status_code == 200
+    state = wecom_state(client)
+    assert (
+        client.post("/h5/session", json={"platform": "wecom", "code": code, "state": state}).status_code
+        == 200
+    )
     client.cookies.clear()
-    used = client.post("/h5/session", json={"platform": "wecom", "code": code})  # single use
+    state = wecom_state(client)
+    used = client.post("/h5/session", json={"platform": "wecom", "code": code, "state": state})  # single use
     assert used.status_code == 401 and used.json()["title"] == strings.SIGNIN_IDENTITY_FAILED[0]
     forged = client.post("/h5/session", json={"platform": "dingtalk", "code": "forged"})
     assert forged.status_code == 401
@@ -186,3 +203,139 @@ def test_wecom_authorize_without_wecom_is_refused(session_factory):
         "/h5/auth/wecom", params={"next": "/h5/meetings/1/signin"}
     )
     assert r.status_code == 400
+
+
+# ---- CSRF, content types and the WeCom OAuth state (issue 12: 2, 11) ------------------------------
+
+
+@pytest.fixture
+def guarded(session_factory, people):
+    """A stand-in H5 feature with one state-changing route, behind the shared guard."""
+    ids = {"dingtalk": FakeIdentity(DING_CORP), "wecom": FakeIdentity(WECOM_CORP)}
+    clock = Clock(NOW)
+    pages = H5Pages(session_factory, ids, CORE, prefix="/h5/probe", clock=clock)
+    router = pages.router()
+    changes: list[dict] = []
+
+    @router.post("/change")
+    async def change(request: Request):
+        with session_factory() as session:
+            if pages.person(request, session) is None:
+                return JSONResponse({"error": "need_identity"}, status_code=401)
+        ctype = request.headers.get("content-type", "")
+        changes.append(dict(await request.form()) if "form" in ctype else {"json": await request.body()})
+        return {"ok": True}
+
+    @router.get("/page")
+    def page(request: Request):
+        return pages.page(request, "h5/message.html", title="t", text="x")
+
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    client.clock = clock
+    return client, ids, changes
+
+
+def _login(client, ids) -> str:
+    r = client.post(
+        "/h5/probe/session", json={"platform": "dingtalk", "code": ids["dingtalk"].issue("zhangli")}
+    )
+    assert r.status_code == 200
+    return r.json()["csrf"]
+
+
+def test_a_request_without_the_session_s_csrf_token_changes_nothing(guarded):
+    client, ids, changes = guarded
+    token = _login(client, ids)
+    assert client.post("/h5/probe/change", json={"paid": True}).status_code == 403
+    wrong = client.post("/h5/probe/change", json={"paid": True}, headers={CSRF_HEADER: "0" * 32})
+    assert wrong.status_code == 403 and wrong.json()["detail"] == strings.H5_CROSS_SITE
+    # A plain HTML form of another site: no header, no field.
+    assert client.post("/h5/probe/change", data={"paid": "1"}).status_code == 403
+    assert changes == []
+    assert (
+        client.post("/h5/probe/change", json={"paid": True}, headers={CSRF_HEADER: token}).status_code == 200
+    )
+    assert client.post("/h5/probe/change", data={"paid": "1", "csrf_token": token}).status_code == 200
+    assert len(changes) == 2
+
+
+def test_the_token_is_bound_to_the_session(guarded):
+    client, ids, changes = guarded
+    first = _login(client, ids)
+    client.clock.now += timedelta(minutes=1)
+    second = _login(client, ids)  # a new session: the old page's token no longer serves
+    assert first != second
+    assert client.post("/h5/probe/change", json={}, headers={CSRF_HEADER: first}).status_code == 403
+    assert client.post("/h5/probe/change", json={}, headers={CSRF_HEADER: second}).status_code == 200
+
+
+def test_bodies_are_parsed_only_as_the_type_they_declare(guarded):
+    """A cross-site "simple" request (text/plain, or no type at all) used to pass for JSON."""
+    client, ids, changes = guarded
+    token = _login(client, ids)
+    body = b'{"paid": true}'
+    for headers in ({"content-type": "text/plain"}, {}):
+        r = client.post("/h5/probe/change", content=body, headers={CSRF_HEADER: token, **headers})
+        assert r.status_code == 415 and r.json()["detail"] == strings.H5_BAD_REQUEST
+    assert changes == []
+
+
+def test_a_multipart_body_needs_a_session_before_it_is_read(guarded):
+    client, _, changes = guarded
+    r = client.post("/h5/probe/change", files={"photos": ("a.png", b"x" * 1000)})
+    assert r.status_code == 401 and r.json()["detail"] == strings.NEED_LOGIN
+    # Without a session and without a body the handler itself asks for an identity.
+    assert client.post("/h5/probe/change", json={}).status_code == 401
+    assert changes == []
+
+
+def test_pages_carry_the_token_for_their_own_posts(guarded):
+    client, ids, _ = guarded
+    assert 'csrf: ""' in client.get("/h5/probe/page").text
+    token = _login(client, ids)
+    assert f'csrf: "{token}"' in client.get("/h5/probe/page").text
+
+
+def test_opening_a_session_takes_json_from_our_own_origin(guarded):
+    client, ids, _ = guarded
+    code = ids["dingtalk"].issue("zhangli")
+    evil = client.post(
+        "/h5/probe/session",
+        json={"platform": "dingtalk", "code": code},
+        headers={"origin": "https://evil.zhibu.example.org"},
+    )
+    assert evil.status_code == 403 and "set-cookie" not in evil.headers
+    form = client.post("/h5/probe/session", data={"platform": "dingtalk", "code": code})
+    assert form.status_code in (403, 415) and "set-cookie" not in form.headers
+    ours = client.post(
+        "/h5/probe/session", json={"platform": "dingtalk", "code": code}, headers={"origin": BASE}
+    )
+    assert ours.status_code == 200
+
+
+def test_the_wecom_state_is_random_and_belongs_to_the_browser_that_asked(web):
+    """Login CSRF: the state was the constant "zhibu" and any ?code= was exchanged."""
+    client, ids, _ = web
+    r = client.get("/h5/auth/wecom", params={"next": "/h5/meetings/1/signin"})
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"{OAUTH_STATE_COOKIE}=") and "HttpOnly" in cookie and "Max-Age=600" in cookie
+    state = parse_qs(urlsplit(r.headers["location"]).query)["state"][0]
+    assert state != "zhibu" and state != wecom_state(client)
+    state = wecom_state(client)
+    for bad in ("", "zhibu", state + "x"):
+        r = client.post(
+            "/h5/session", json={"platform": "wecom", "code": ids["wecom"].issue("LiuFang"), "state": bad}
+        )
+        assert r.status_code == 400 and "set-cookie" not in r.headers
+    # Another browser (no state cookie) with the right state and a good code is refused too.
+    other = TestClient(client.app, base_url="https://testserver")
+    r = other.post(
+        "/h5/session", json={"platform": "wecom", "code": ids["wecom"].issue("LiuFang"), "state": state}
+    )
+    assert r.status_code == 400
+    ok = client.post(
+        "/h5/session", json={"platform": "wecom", "code": ids["wecom"].issue("LiuFang"), "state": state}
+    )
+    assert ok.status_code == 200

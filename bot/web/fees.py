@@ -54,9 +54,8 @@ def build_fees_router(
         clock=clock,
         not_member=(strings.PAY_PAGE_TITLE, strings.NOT_BOUND),
     )
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router = h5.router()
     pay_path = PAY_PAGE.removeprefix(PREFIX) + "/{month}"  # the reminder links here
-    h5.mount_identity(router)
 
     def message(request: Request, text: str, status: int, ok: bool = False):
         return h5.message(request, strings.PAY_PAGE_TITLE, text, status, ok=ok)

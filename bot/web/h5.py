@@ -21,13 +21,17 @@ WeCom, ``authorize_url(redirect_uri, state)``. A platform that is not configured
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +49,17 @@ logger = logging.getLogger(__name__)
 
 H5_ROOT = "/h5"
 COOKIE = "zhibu_h5"
+# The header every state-changing H5 request carries: a token bound to the session cookie. A page on
+# another origin (a sibling host of the same site included) can neither read the token nor set a custom
+# header without a CORS preflight, which we never grant.
+CSRF_HEADER = "X-CSRF-Token"
+# The WeCom OAuth round trip's state lives in this short-lived cookie: a code that comes back to a
+# browser which did not start the round trip (login CSRF) is refused.
+OAUTH_STATE_COOKIE = "zhibu_oauth_state"
+OAUTH_STATE_TTL = timedelta(minutes=10)
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON, MULTIPART, URLENCODED = "application/json", "multipart/form-data", "application/x-www-form-urlencoded"
 SESSION_PURPOSE = "h5session"
 SESSION_TTL = timedelta(hours=12)
 DINGTALK_JSAPI = "https://g.alicdn.com/dingding/dingtalk-jsapi/3.0.25/dingtalk.open.js"
@@ -79,16 +94,30 @@ def core_from_settings() -> CoreConfig:
     return CoreConfig(tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value())
 
 
+def content_type(request: Request) -> str:
+    """The declared media type, lower-case, without parameters ("" when none is declared)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def csrf_token(secret: str, session_cookie: str) -> str:
+    """The CSRF token of one H5 session: an HMAC of its cookie, so a new session has a new token and a
+    token is worth nothing without the HttpOnly cookie it belongs to."""
+    mac = hmac.new(secret.encode(), f"zhibu.h5.csrf.{session_cookie}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
 async def read_form(
     request: Request, files_field: str = "photos"
 ) -> tuple[dict[str, Any], list[attachments.Upload]]:
     """A form POST's fields and uploaded files: multipart (a form with photos) or JSON (without).
 
-    Pages send JSON when no photo is chosen, so older clients and tests keep working unchanged.
+    A body is parsed only as the Content-Type it declares: anything else is refused with 415, so a
+    cross-site "simple" request (text/plain, no type) can never pass for JSON.
     """
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    ctype = content_type(request)
+    if ctype == MULTIPART:
         # Many more parts than photos are allowed through so that check_photos can say "too many".
-        form = await request.form(max_files=attachments.MAX_PHOTOS * 4)
+        form = await request.form(max_files=attachments.MAX_PHOTOS * 4, max_fields=100)
         fields: dict[str, Any] = {}
         uploads = []
         for key, value in form.multi_items():
@@ -100,6 +129,8 @@ async def read_form(
                 uploads.append(attachments.Upload(value.filename or "", data))
         await form.close()
         return fields, uploads
+    if ctype != JSON:
+        raise HTTPException(415, detail=strings.H5_BAD_REQUEST)
     try:
         payload = await request.json()
     except ValueError:
@@ -155,6 +186,7 @@ class H5Pages:
             "platform": platform_of(request.headers.get("user-agent", "")),
             "dingtalk_jsapi_url": self.dingtalk_jsapi_url,
             "dingtalk_corp_id": getattr(self.identities.get("dingtalk"), "corp_id", ""),
+            "csrf": self.csrf(request),
             "s": strings,
             **self.context,
         }
@@ -171,9 +203,8 @@ class H5Pages:
 
     # ---- identity
 
-    def person(self, request: Request, session: Session) -> Person | None:
-        """The person of a valid session cookie, else None."""
-        token = request.cookies.get(COOKIE, "")
+    def session_person_id(self, token: str) -> int | None:
+        """The person id of a valid session cookie value (signature and expiry; no database)."""
         try:
             pid = int(token.split(".")[0])
         except ValueError:
@@ -181,19 +212,79 @@ class H5Pages:
         outcome = tokens.check_token(
             self.secret, token, pid, self.clock(), grace=timedelta(0), purpose=SESSION_PURPOSE
         )
-        return session.get(Person, pid) if outcome == tokens.SigninOutcome.OK else None
+        return pid if outcome == tokens.SigninOutcome.OK else None
 
-    def open_session(self, payload: Mapping[str, Any]) -> JSONResponse:
-        """Exchange a platform auth code for the session cookie."""
+    def person(self, request: Request, session: Session) -> Person | None:
+        """The person of a valid session cookie, else None."""
+        pid = self.session_person_id(request.cookies.get(COOKIE, ""))
+        return session.get(Person, pid) if pid is not None else None
+
+    def csrf(self, request: Request) -> str:
+        """The CSRF token a page embeds for its own POSTs ("" before the session is open)."""
+        token = request.cookies.get(COOKIE, "")
+        return csrf_token(self.secret, token) if self.session_person_id(token) is not None else ""
+
+    async def guard(self, request: Request) -> None:
+        """Every state-changing H5 request, before its handler reads the body: a declared JSON, multipart
+        or plain-form body (or none), then, with a session, its CSRF token; a multipart body needs a
+        session before it is read; opening a session takes JSON from our own origin.
+
+        Mounted as a dependency of each feature's router (``router()``), so it runs before a handler
+        reads a multipart form; a JSON body is small (bot.web.limits caps it) when FastAPI reads it first.
+        Pages send the token in the X-CSRF-Token header (zbPost); a plain HTML form, which cannot set a
+        header, sends it as the field ``csrf_token``.
+        """
+        if request.method not in UNSAFE_METHODS:
+            return
+        ctype = content_type(request)
+        bodyless = request.headers.get("content-length") == "0" and not ctype
+        if ctype not in (JSON, MULTIPART, URLENCODED) and not bodyless:
+            raise HTTPException(415, detail=strings.H5_BAD_REQUEST)
+        if request.url.path.endswith("/session"):
+            if ctype != JSON or not self._same_origin(request):
+                raise HTTPException(403, detail=strings.H5_CROSS_SITE)
+            return
+        token = request.cookies.get(COOKIE, "")
+        if self.session_person_id(token) is None:
+            if ctype == MULTIPART:  # never spool an upload for nobody
+                raise HTTPException(401, detail=strings.NEED_LOGIN)
+            return  # no identity to misuse: the handler asks for one (401 or the identify page)
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent and ctype == URLENCODED:
+            sent = str((await request.form(max_fields=20)).get(CSRF_FIELD, ""))
+        if not hmac.compare_digest(sent.encode(), csrf_token(self.secret, token).encode()):
+            raise HTTPException(403, detail=strings.H5_CROSS_SITE)
+
+    def _same_origin(self, request: Request) -> bool:
+        """A browser's Origin (or Referer) names our public URL or the host it asked; a client that
+        sends neither is no browser page, so there is no victim's cookie to misuse."""
+        claimed = request.headers.get("origin") or request.headers.get("referer") or ""
+        if not claimed:
+            return True
+        ours = {_origin(self.core.public_base_url), _origin(str(request.base_url))}
+        return _origin(claimed) in ours
+
+    def open_session(self, request: Request, payload: Mapping[str, Any]) -> JSONResponse:
+        """Exchange a platform auth code for the session cookie (and the page's CSRF token).
+
+        A WeCom code must come back with the OAuth state this browser was given on the way out
+        (``wecom_authorize``): a code planted by someone else (login CSRF) is refused.
+        """
         platform, code = str(payload.get("platform", "")), str(payload.get("code", ""))
         ident = self.identities.get(platform)
         if ident is None or not code:
             return JSONResponse({"error": "unknown platform or missing code"}, status_code=400)
+        title, text = strings.SIGNIN_IDENTITY_FAILED
+        if platform == "wecom":
+            expected = request.cookies.get(OAUTH_STATE_COOKIE, "")
+            state = str(payload.get("state", ""))
+            if not expected or not hmac.compare_digest(state.encode(), expected.encode()):
+                logger.info("H5 WeCom code refused: OAuth state missing or not this browser's")
+                return JSONResponse({"error": "state", "title": title, "message": text}, status_code=400)
         try:
             account = ident.user_for_code(code)
         except IdentityError as exc:
             logger.info("H5 identity exchange refused on %s: %s", platform, exc)
-            title, text = strings.SIGNIN_IDENTITY_FAILED
             return JSONResponse({"error": "identity", "title": title, "message": text}, status_code=401)
         with unit_of_work(self.session_factory) as session:
             person = person_by_account(session, Platform(platform), ident.corp_id, account)
@@ -201,7 +292,7 @@ class H5Pages:
                 title, text = self.not_member
                 return JSONResponse({"error": "not_member", "title": title, "message": text}, status_code=403)
             token = tokens.make_token(self.secret, person.id, self.clock() + SESSION_TTL, SESSION_PURPOSE)
-            resp = JSONResponse({"ok": True, "name": person.name})
+            resp = JSONResponse({"ok": True, "name": person.name, "csrf": csrf_token(self.secret, token)})
         resp.set_cookie(
             COOKIE,
             token,
@@ -209,35 +300,60 @@ class H5Pages:
             path="/",
             httponly=True,
             samesite="lax",
-            secure=self.core.public_base_url.startswith("https://"),
+            secure=self._secure,
         )
+        resp.delete_cookie(OAUTH_STATE_COOKIE, path="/")
         return resp
 
+    @property
+    def _secure(self) -> bool:
+        return self.core.public_base_url.startswith("https://")
+
     def wecom_authorize(self, next: str, allowed: str) -> Response:
-        """Send the browser through WeCom's OAuth page; it comes back to `next` with ?code=.
+        """Send the browser through WeCom's OAuth page; it comes back to `next` with ?code=&state=.
 
         `next` must be one of our own pages under `allowed` (never an open redirect): it is appended
-        to our public URL, and must start with the prefix and a slash.
+        to our public URL, and must start with the prefix and a slash. The state is random and kept in
+        a short-lived cookie of this browser, which ``open_session`` compares.
         """
         ident = self.identities.get("wecom")
         if ident is None or not next.startswith(allowed.rstrip("/") + "/"):
             return JSONResponse({"error": "wecom not configured or bad next"}, status_code=400)
-        return RedirectResponse(
-            ident.authorize_url(self.core.public_base_url.rstrip("/") + next, "zhibu"), status_code=302
+        state = secrets.token_urlsafe(16)
+        resp = RedirectResponse(
+            ident.authorize_url(self.core.public_base_url.rstrip("/") + next, state), status_code=302
         )
+        resp.set_cookie(
+            OAUTH_STATE_COOKIE,
+            state,
+            max_age=int(OAUTH_STATE_TTL.total_seconds()),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self._secure,
+        )
+        return resp
 
-    def mount_identity(self, router: APIRouter, allowed: str | None = None) -> None:
-        """Add POST /session and GET /auth/wecom to `router` (relative to its prefix); `next` under
-        `allowed` (default: this feature's prefix)."""
+    def router(self, allowed: str | None = None) -> APIRouter:
+        """This feature's router at its prefix: every route behind ``guard``, with POST /session and
+        GET /auth/wecom mounted (`next` under `allowed`, default this feature's prefix)."""
+        router = APIRouter(prefix=self.prefix, include_in_schema=False, dependencies=[Depends(self.guard)])
         allowed = allowed or self.prefix
 
         @router.post("/session")
-        def open_session(payload: dict = Body(...)):
-            return self.open_session(payload)
+        def open_session(request: Request, payload: dict = Body(...)):
+            return self.open_session(request, payload)
 
         @router.get("/auth/wecom")
         def wecom_authorize(next: str = ""):
             return self.wecom_authorize(next, allowed)
+
+        return router
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def build_h5_router(
@@ -248,6 +364,4 @@ def build_h5_router(
     clock: Callable[[], datetime] = utcnow,
 ) -> APIRouter:
     """/h5/session and /h5/auth/wecom for any H5 feature (`next` anywhere under /h5/)."""
-    router = APIRouter(prefix=H5_ROOT, include_in_schema=False)
-    H5Pages(session_factory, identities, core, prefix=H5_ROOT, clock=clock).mount_identity(router)
-    return router
+    return H5Pages(session_factory, identities, core, prefix=H5_ROOT, clock=clock).router()

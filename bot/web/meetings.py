@@ -77,10 +77,9 @@ def build_meetings_router(
         session_factory, identities, core, prefix=PREFIX, dingtalk_jsapi_url=dingtalk_jsapi_url, clock=clock
     )
     core = h5.core
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router = h5.router()
     secret = core.secret_key
     session_person, page, message_page = h5.person, h5.page, h5.message
-    h5.mount_identity(router)
 
     def config() -> MeetingsConfig:
         return cfg or get_config(core.tz)

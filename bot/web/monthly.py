@@ -74,10 +74,9 @@ def build_monthly_router(
         not_member=(strings.WEB_TITLE, strings.NOT_BOUND),
     )
     core = h5.core
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router = h5.router()
     secret = core.secret_key
     session_person, page = h5.person, h5.page
-    h5.mount_identity(router)
 
     def cfg() -> MonthlyConfig:
         return mcfg or get_config()

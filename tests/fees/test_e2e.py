@@ -15,6 +15,7 @@ from handlers.fees import jobs
 from models.fees import FeePayment, PaymentStatus
 from models.org import ChatAccount, OrgUnit, Person, Platform, Role, RoleAssignment, UnitKind, set_path
 from tests.core.e2e import running_bot
+from tests.web import open_session
 
 T0 = datetime(2026, 11, 5, 16, 5, tzinfo=UTC)  # 00:05 on Fri 2026-11-06 (the fee day) in Shanghai
 FEE_DAY = datetime(2026, 11, 6).date()
@@ -85,7 +86,7 @@ def test_reminder_paid_confirm_through_the_sandbox(session_factory, database_url
         with httpx.Client(base_url=bot.url) as browser:
             code = bot.sb.dingtalk_authcode("zhangsan")
             assert (
-                browser.post("/h5/fees/session", json={"platform": "dingtalk", "code": code}).status_code
+                open_session(browser, "/h5/fees/session", {"platform": "dingtalk", "code": code}).status_code
                 == 200
             )
             page = browser.get(button["url"])

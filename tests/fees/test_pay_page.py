@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from bot.core.context import CoreConfig
 from bot.web.fees import build_fees_router
-from bot.web.h5 import COOKIE, SESSION_PURPOSE
-from handlers.meetings.signin import make_token
+from bot.web.h5 import COOKIE
 from models.fees import FeePayment, PaymentStatus
 from models.outbox import OutboxMessage
 from tests.fees.conftest import NOW
+from tests.web import set_session
 
 SECRET = "test-secret-for-the-fees-page"
 PAGE = "/h5/fees/pay/2026-11"
@@ -29,7 +29,7 @@ def _client(session_factory, person=None) -> TestClient:
     app.include_router(build_fees_router(session_factory, {}, core, clock=lambda: NOW))
     client = TestClient(app)
     if person is not None:
-        client.cookies.set(COOKIE, make_token(SECRET, person.id, NOW + timedelta(hours=1), SESSION_PURPOSE))
+        set_session(client, SECRET, person.id, NOW + timedelta(hours=1))
     return client
 
 

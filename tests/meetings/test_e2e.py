@@ -23,6 +23,7 @@ from models.org import ChatAccount, Platform
 from models.outbox import OutboxMessage
 from tests.core.e2e import running_bot
 from tests.meetings.conftest import build_org
+from tests.web import open_session
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Mon 10:00 in Shanghai; plans are for December
 DING_UA = "Mozilla/5.0 (iPhone) AliApp(DingTalk/7.6.0)"
@@ -85,7 +86,7 @@ def _say(bot, user, text):
 
 def _dingtalk_login(bot, client, user):
     code = bot.sb.dingtalk_authcode(user)  # what dd.requestAuthCode gives the page
-    return client.post("/h5/meetings/session", json={"platform": "dingtalk", "code": code})
+    return open_session(client, "/h5/meetings/session", {"platform": "dingtalk", "code": code})
 
 
 def _decode(png: bytes) -> str:
@@ -161,11 +162,20 @@ def test_plan_to_signin_to_makeup_through_the_sandbox(session_factory, database_
         wecom = httpx.Client(base_url=bot.url, trust_env=False, timeout=30, follow_redirects=True)
         wecom.cookies.set("sandbox_wecom_user", "LiuFang")
         back = wecom.get("/h5/meetings/auth/wecom", params={"next": f"{signin_path}?t={token}"})
-        code = parse_qs(urlsplit(str(back.url)).query)["code"][0]
-        assert wecom.post("/h5/meetings/session", json={"platform": "wecom", "code": code}).status_code == 200
+        query = parse_qs(urlsplit(str(back.url)).query)
+        code, state = query["code"][0], query["state"][0]
+        # The code comes back with the state this browser was given; without it, it is refused.
+        assert wecom.post("/h5/meetings/session", json={"platform": "wecom", "code": code}).status_code == 400
+        opened = open_session(
+            wecom, "/h5/meetings/session", {"platform": "wecom", "code": code, "state": state}
+        )
+        assert opened.status_code == 200
         assert (
-            wecom.post("/h5/meetings/session", json={"platform": "wecom", "code": code}).status_code == 401
-        )  # single use
+            wecom.post(
+                "/h5/meetings/session", json={"platform": "wecom", "code": code, "state": state}
+            ).status_code
+            == 400  # single use: the state cookie went with the first exchange
+        )
         assert wecom.post(signin_path, json={"t": token}).json()["outcome"] == "ok"
         # 6c. Refusals: forged, expired, another meeting's token, another branch, an unbound account.
         forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")

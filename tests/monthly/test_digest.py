@@ -14,14 +14,13 @@ from matplotlib import font_manager
 from PIL import Image
 
 from bot.core.context import CoreConfig
-from bot.web.meetings import COOKIE, SESSION_PURPOSE
 from bot.web.monthly import build_monthly_router
-from handlers.meetings.signin import make_token
 from handlers.monthly import chart, service
 from handlers.monthly.config import MonthlyConfig
 from handlers.monthly.observers_bridge import ObserverSummary
 from models.meetings import MeetingType
 from tests.monthly.conftest import BASE, CFG, QUARTER, SECRET, comply, outbox, run_at
+from tests.web import set_session
 
 SEP = date(2026, 9, 1)
 
@@ -108,7 +107,7 @@ def _client(session_factory, now) -> TestClient:
 
 
 def _login(client: TestClient, person, now):
-    client.cookies.set(COOKIE, make_token(SECRET, person.id, now + timedelta(hours=1), SESSION_PURPOSE))
+    set_session(client, SECRET, person.id, now + timedelta(hours=1))
 
 
 def test_web_view_is_scoped_by_role(session_factory, session, september):

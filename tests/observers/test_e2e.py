@@ -17,6 +17,7 @@ from handlers.observers import jobs, service
 from models.observers import Observation, Rectification, RectificationStatus
 from tests.core.e2e import running_bot
 from tests.observers.conftest import CFG, build_world, full_form, make_meeting
+from tests.web import open_session
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Mon 10:00 in Shanghai
 
@@ -63,7 +64,7 @@ def _say(bot, user, text):
 
 def _login(bot, client, user):
     code = bot.sb.dingtalk_authcode(user)
-    return client.post("/h5/observers/session", json={"platform": "dingtalk", "code": code})
+    return open_session(client, "/h5/observers/session", {"platform": "dingtalk", "code": code})
 
 
 def test_notice_attend_form_result_and_rectification_through_the_sandbox(session_factory, database_url):

@@ -18,6 +18,7 @@ from handlers.observers import service
 from models.observers import Observation
 from tests.meetings.test_web import CORE, Clock, FakeIdentity
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting
+from tests.web import open_session
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def web(session_factory, world):
 
 
 def login(client, ident, account, prefix="/h5/observers"):
-    return client.post(f"{prefix}/session", json={"platform": "dingtalk", "code": ident.issue(account)})
+    return open_session(client, f"{prefix}/session", {"platform": "dingtalk", "code": ident.issue(account)})
 
 
 @pytest.fixture

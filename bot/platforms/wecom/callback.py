@@ -1,15 +1,23 @@
 """GET and POST /wecom/callback: verify, decrypt, translate, dispatch; answer well inside WeCom's 5 s.
 
-A bad signature gets 403 and changes nothing. The dispatcher runs in the threadpool and only writes
-rows (replies go out later through the outbox), so the answer is quick; WeCom's retries of a slow
-answer are absorbed by the inbound dedup row.
+A bad signature gets 403 and changes nothing; so does a timestamp further than FRESHNESS from now (a
+replayed capture), as WeCom's guidance on callback security allows. Signatures are compared in
+constant time before wechatpy decrypts. Parsing and decryption run in the threadpool, never on the
+event loop, and the body is capped (bot.web.limits) before it is read. A message without a sender
+(FromUserName) is refused, since nobody could be answered. The dispatcher runs in the threadpool and
+only writes rows (replies go out later through the outbox), so the answer is quick; WeCom's retries
+of a slow answer are absorbed by the inbound dedup row.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+import xmltodict
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +26,7 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.enterprise.messages import TextMessage
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.messages import UnknownMessage
+from wechatpy.utils import WeChatSigner
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Account, CardActionPressed, Conversation, IncomingEvent, TextReceived
@@ -26,11 +35,46 @@ from models.org import Platform
 
 logger = logging.getLogger(__name__)
 
+# How far a callback's timestamp may be from our clock. WeCom retries an unanswered callback within
+# seconds, so five minutes leaves room for clock skew and nothing for a replay days later.
+FRESHNESS = 300.0
+
+
+class Refused(Exception):
+    """A callback that is not WeCom's, or not fit to handle: (HTTP status, reason)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
+    signer = WeChatSigner()
+    signer.add_data(token, timestamp, nonce, encrypt)
+    return signer.signature
+
+
+def check_request(
+    token: str, signature: str, timestamp: str, nonce: str, encrypt: str, wall_clock: Callable[[], float]
+) -> None:
+    """Raise Refused unless the timestamp is fresh and the signature is ours (constant-time compare)."""
+    try:
+        fresh = abs(wall_clock() - int(timestamp)) <= FRESHNESS
+    except ValueError:
+        fresh = False
+    if not fresh:
+        raise Refused(403, "stale or missing timestamp")
+    if not hmac.compare_digest(_signature(token, timestamp, nonce, encrypt).encode(), signature.encode()):
+        raise Refused(403, "invalid signature")
+
 
 def translate(msg, corp_id: str, now: datetime) -> IncomingEvent | None:
     """A parsed wechatpy message → a neutral event; None for what the bot does not handle."""
     if isinstance(msg, TextMessage):
         user = msg.source
+        if not user:
+            raise Refused(400, "message without a sender")
         return TextReceived(
             event_id=str(msg.id),
             sender=Account(Platform.WECOM, corp_id, user),
@@ -45,6 +89,8 @@ def translate(msg, corp_id: str, now: datetime) -> IncomingEvent | None:
         "template_card_menu_event",
     ):
         user = data.get("FromUserName", "")
+        if not user:
+            raise Refused(400, "event without a sender")
         key = data.get("EventKey", "") or ""
         action, params = parse_button_key(key)
         task_id = data.get("TaskId", "") or ""
@@ -63,34 +109,61 @@ def translate(msg, corp_id: str, now: datetime) -> IncomingEvent | None:
     return None
 
 
-def build_router(*, token: str, encoding_aes_key: str, corp_id: str, dispatcher: Dispatcher) -> APIRouter:
+def build_router(
+    *,
+    token: str,
+    encoding_aes_key: str,
+    corp_id: str,
+    dispatcher: Dispatcher,
+    wall_clock: Callable[[], float] = time.time,
+) -> APIRouter:
+    """`wall_clock` (seconds since the epoch) is what a callback's timestamp is checked against: the
+    real time, as WeCom's servers keep it, not the injected business clock of the dispatcher."""
     crypto = WeChatCrypto(token, encoding_aes_key, corp_id)
     router = APIRouter()
 
     @router.get("/wecom/callback", include_in_schema=False)
     def verify_url(msg_signature: str = "", timestamp: str = "", nonce: str = "", echostr: str = ""):
         try:
+            check_request(token, msg_signature, timestamp, nonce, echostr, wall_clock)
             plain = crypto.check_signature(msg_signature, timestamp, nonce, echostr)
+        except Refused as exc:
+            return PlainTextResponse(exc.reason, status_code=exc.status)
         except (InvalidSignatureException, InvalidCorpIdException):
             return PlainTextResponse("invalid signature", status_code=403)
         except Exception:  # undecryptable echostr
             return PlainTextResponse("bad echostr", status_code=400)
         return PlainTextResponse(plain.decode() if isinstance(plain, bytes) else plain)
 
-    @router.post("/wecom/callback", include_in_schema=False)
-    async def receive(request: Request, msg_signature: str = "", timestamp: str = "", nonce: str = ""):
-        body = await request.body()
+    def open_message(body: bytes, msg_signature: str, timestamp: str, nonce: str) -> IncomingEvent | None:
+        """Check, decrypt, parse and translate one callback body (in the threadpool)."""
         try:
-            xml = crypto.decrypt_message(body, msg_signature, timestamp, nonce)
-        except (InvalidSignatureException, InvalidCorpIdException):
-            return PlainTextResponse("invalid signature", status_code=403)
+            envelope = xmltodict.parse(body)["xml"]
+            encrypt = envelope["Encrypt"]
+            if not isinstance(encrypt, str):
+                raise TypeError("Encrypt is not text")
         except Exception:
-            return PlainTextResponse("malformed message", status_code=400)
+            raise Refused(400, "malformed message") from None
+        check_request(token, msg_signature, timestamp, nonce, encrypt, wall_clock)
+        try:
+            xml = crypto.decrypt_message(envelope, msg_signature, timestamp, nonce)
+        except (InvalidSignatureException, InvalidCorpIdException):
+            raise Refused(403, "invalid signature") from None
+        except Exception:
+            raise Refused(400, "malformed message") from None
         try:
             msg = parse_message(xml)
         except Exception:
-            return PlainTextResponse("malformed message", status_code=400)
-        event = translate(msg, corp_id, datetime.now(UTC))
+            raise Refused(400, "malformed message") from None
+        return translate(msg, corp_id, datetime.now(UTC))
+
+    @router.post("/wecom/callback", include_in_schema=False)
+    async def receive(request: Request, msg_signature: str = "", timestamp: str = "", nonce: str = ""):
+        body = await request.body()  # capped by bot.web.limits before it is read
+        try:
+            event = await run_in_threadpool(open_message, body, msg_signature, timestamp, nonce)
+        except Refused as exc:
+            return PlainTextResponse(exc.reason, status_code=exc.status)
         if event is None:
             return PlainTextResponse("")
         try:

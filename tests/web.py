@@ -1,0 +1,23 @@
+"""Opening an H5 session in tests as a page does: the cookie, and the CSRF token the page then sends."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.web.h5 import COOKIE, CSRF_HEADER, SESSION_PURPOSE, csrf_token
+from handlers.meetings.signin import make_token
+
+
+def open_session(client, path: str, payload: dict):
+    """POST an H5 ``…/session``; on success the client sends the session's CSRF token from then on."""
+    r = client.post(path, json=payload)
+    if r.status_code == 200:
+        client.headers[CSRF_HEADER] = r.json()["csrf"]
+    return r
+
+
+def set_session(client, secret: str, person_id: int, expires_at: datetime) -> None:
+    """Give the client a session cookie (and its CSRF token) without the platform round trip."""
+    token = make_token(secret, person_id, expires_at, SESSION_PURPOSE)
+    client.cookies.set(COOKIE, token)
+    client.headers[CSRF_HEADER] = csrf_token(secret, token)

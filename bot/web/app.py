@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.relay import backlog
+from bot.web.limits import BodyLimit
 from models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def create_app(
     title: str = "zhibu 支部助手",
 ) -> FastAPI:
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodyLimit)
     app.state.session_factory = session_factory
     app.state.platforms = platforms
     app.state.identities = platforms.identities if platforms is not None else {}

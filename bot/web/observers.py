@@ -77,9 +77,8 @@ def build_observers_router(
         context={"o": strings},
     )
     core = h5.core
-    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router = h5.router()
     session_person, page, message_page = h5.person, h5.page, h5.message
-    h5.mount_identity(router)
 
     def config() -> ObserversConfig:
         return cfg or get_config(core.tz)

@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
-    # Demo mode is set by `zhibu demo` and the tests; it allows the default secret key.
+    # Demo mode is set by `zhibu demo` and the tests (the demo organisation's corp ids); it never makes
+    # the published default secret key acceptable to `zhibu serve` or `zhibu check`.
     demo: bool = False
     log_level: str = "INFO"
 
@@ -129,10 +130,12 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     def require_production_secret(self) -> None:
-        """Outside demo mode the signing key must be set and must not be the published default."""
+        """A served deployment's signing key must be set and must not be the published default.
+
+        ZHIBU_DEMO does not lift this: with the published key anyone can forge a session cookie. Only
+        `zhibu demo` (sandbox, loopback, a throwaway database) runs on it, and it never calls this.
+        """
         key = self.secret_key.get_secret_value()
-        if self.demo:
-            return
         if not key or key == DEFAULT_SECRET_KEY:
             raise SettingsError(
                 "ZHIBU_SECRET_KEY: 未设置或仍为默认值。请设置一个足够长的随机字符串"

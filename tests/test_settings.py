@@ -25,12 +25,14 @@ def test_malformed_setting_names_the_variable(monkeypatch):
         load_settings(_env_file=None)
 
 
-def test_secret_key_refused_outside_demo(monkeypatch):
+def test_the_published_secret_key_is_refused_even_in_demo_mode(monkeypatch):
+    """ZHIBU_DEMO=true used to let `zhibu serve` run on the published key (anyone could forge a session)."""
     s = load_settings(_env_file=None)
     assert s.secret_key.get_secret_value() == DEFAULT_SECRET_KEY
     with pytest.raises(SettingsError, match="ZHIBU_SECRET_KEY"):
         s.require_production_secret()
-    load_settings(_env_file=None, demo=True).require_production_secret()
+    with pytest.raises(SettingsError, match="ZHIBU_SECRET_KEY"):
+        load_settings(_env_file=None, demo=True).require_production_secret()
     monkeypatch.setenv("ZHIBU_SECRET_KEY", "x" * 40)
     load_settings(_env_file=None).require_production_secret()
 
@@ -48,3 +50,18 @@ def test_dingtalk_card_template_reaches_the_sender(monkeypatch):
     finally:
         for close in platforms.closers:
             close()
+
+
+@pytest.mark.parametrize("command", [["serve"], ["check"]])
+def test_serve_and_check_refuse_the_published_key_whatever_the_flags(monkeypatch, tmp_path, command):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("ZHIBU_DEMO", "true")
+    monkeypatch.delenv("ZHIBU_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2 and "ZHIBU_SECRET_KEY" in result.output
+    assert not (tmp_path / "x.db").exists()  # refused before anything was opened or served

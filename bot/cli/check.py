@@ -8,6 +8,7 @@ import typer
 from sqlalchemy import text
 
 from bot.cli.common import echo, fail, settings
+from config import SettingsError
 from models.db import make_engine, schema_revisions
 
 
@@ -16,6 +17,10 @@ def check() -> None:
     s = settings()
     echo("生效的配置：")
     echo(json.dumps(s.masked(), ensure_ascii=False, indent=2))
+    try:
+        s.require_production_secret()
+    except SettingsError as exc:
+        fail(str(exc))
     echo(
         f"钉钉：{'已启用' if s.dingtalk.enabled else '未配置'}；企业微信：{'已启用' if s.wecom.enabled else '未配置'}"
     )

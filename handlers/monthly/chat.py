@@ -11,8 +11,8 @@ from bot.core.messages import Card, CardUpdate, Text
 from bot.core.router import Router, any_role
 from handlers.monthly import strings
 from handlers.monthly.config import get_config
-from handlers.monthly.digest import can_view, viewable_units, visible
-from handlers.monthly.ladder import ACK_ACTION
+from handlers.monthly.digest import viewable_units, visible
+from handlers.monthly.ladder import ACK_ACTION, MEMBER_LADDERS
 from handlers.monthly.scoring import load_units
 from models.monthly import AckKind, Escalation, Ladder, MonthlyScore
 from models.org import OrgUnit, Role, UnitKind
@@ -137,15 +137,15 @@ def _targets(ctx: HandlerContext, params: dict[str, str]) -> list[Escalation]:
     )
 
 
-def _addressed(ctx: HandlerContext, esc: Escalation) -> bool:
+def _addressed(person_id: int, esc: Escalation) -> bool:
+    """Sent to this person: the notice's recorded addressees and copies, never anyone who merely
+    may view the unit (the lagging branch's own secretary may see its scores, not 约谈 himself)."""
     detail = esc.detail or {}
-    if ctx.person.id in (detail.get("to") or []) or ctx.person.id in (detail.get("cc") or []):
-        return True
-    # Member notices go to the branch secretary and the committee officers named by the rung.
-    unit = ctx.session.get(OrgUnit, esc.unit_id)
-    return unit is not None and can_view(
-        ctx.session, ctx.person.id, unit.id, get_config(), load_units(ctx.session)
-    )
+    return person_id in (detail.get("to") or []) or person_id in (detail.get("cc") or [])
+
+
+def _own_case(person_id: int, esc: Escalation) -> bool:
+    return esc.ladder in MEMBER_LADDERS and esc.subject_id == person_id
 
 
 @router.action(ACK_ACTION)
@@ -163,9 +163,15 @@ def acknowledge(ctx: HandlerContext, params: dict[str, str]) -> None:
     if not targets:
         ctx.reply(Text(strings.ACK_MISSING))
         return
-    if not _addressed(ctx, targets[0]):
-        ctx.reply(Text(strings.ACK_NOT_YOURS))
+    # A member card lists several members; each line was addressed to its own people, so a person
+    # acknowledges the lines sent to them, and never the line about themselves.
+    pid = ctx.person.id
+    mine = [e for e in targets if _addressed(pid, e) and not _own_case(pid, e)]
+    if not mine:
+        own = any(_own_case(pid, e) for e in targets)
+        ctx.reply(Text(strings.ACK_OWN_CASE if own else strings.ACK_NOT_YOURS))
         return
+    targets = mine
     done = [e for e in targets if e.acknowledged_at is not None]
     if done and len(done) == len(targets):
         first = done[0]

@@ -30,6 +30,11 @@ from models.monthly import Escalation, Ladder, MonthlyScore
 from models.org import Person, Role
 
 ACK_ACTION = "monthly.ack"
+# Who hears of a member's notice when its addressee is that member (a secretary behind with his own
+# fees): the branch's 副书记, else the committee's 组织委员, as for a secretary's own leave.
+SELF_FALLBACK_BRANCH = (Role.DEPUTY_SECRETARY,)
+SELF_FALLBACK_COMMITTEE = (Role.ORGANIZATION_MEMBER,)
+SELF_FALLBACK_ROLES = (*SELF_FALLBACK_BRANCH, *SELF_FALLBACK_COMMITTEE)
 
 
 def rung_for(preset: LadderPreset, streak: int) -> Rung | None:
@@ -102,6 +107,22 @@ def _recipients(rung: Rung, committee_id: int | None, branch_id: int | None, uni
     if rung.to_branch_secretary and branch_id:
         to = sorted(set(to) | set(book.on(branch_id, (Role.SECRETARY,))))
     cc = book.org_staff_over(units[committee_id]) if rung.copy_org_staff and committee_id in units else []
+    return to, cc
+
+
+def _without_subject(
+    pid: int, to: list[int], cc: list[int], committee_id: int | None, branch_id: int, book: RoleBook
+) -> tuple[list[int], list[int]]:
+    """Nobody is addressed by the notice about themselves: they could not 约谈 themselves, nor
+    acknowledge it. When that leaves nobody, the fallback people are told instead."""
+    if pid not in to and pid not in cc:
+        return to, cc
+    to = [p for p in to if p != pid]
+    cc = [p for p in cc if p != pid]
+    if not to:
+        to = [p for p in book.on(branch_id, SELF_FALLBACK_BRANCH) if p != pid]
+    if not to and committee_id:
+        to = [p for p in book.on(committee_id, SELF_FALLBACK_COMMITTEE) if p != pid]
     return to, cc
 
 
@@ -319,6 +340,8 @@ def run_member_ladders(
             if s is None:
                 continue
             to, cc = _recipients(rung, s.committee_id, branch_id, scores.units, book)
+            to, cc = _without_subject(pid, to, cc, s.committee_id, branch_id, book)
+            # "to" holds everyone this member's line was sent to: only they may acknowledge it.
             rows.append({"ladder": ladder, "subject_id": pid, "unit_id": branch_id, "rung": rung.streak,
                          "month": month, "streak": n, "created_at": now, "updated_at": now,
                          "detail": {"name": name, "months": n, "since": first.isoformat(), "to": sorted({*to, *cc}),

@@ -99,6 +99,7 @@ def run_month(
     cfg = cfg or meetings_config()
     scores, stored = compute_and_store(session, month, now=now, mcfg=mcfg, cfg=cfg)
     book = RoleBook(session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles,
+                              *ladder.SELF_FALLBACK_ROLES,
                               *(r for p in (mcfg.committee_ladder, mcfg.branch_ladder, mcfg.member_ladder)
                                 for rung in p.rungs for r in rung.roles)})  # fmt: skip
     units = ladder.run_unit_ladders(session, scores, now=now, mcfg=mcfg, book=book, send=send)

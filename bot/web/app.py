@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.relay import backlog
+from bot.core.relay import backlog, unconfigured
 from bot.web.limits import BodyLimit
 from models.base import utcnow
 
@@ -74,6 +74,11 @@ def create_app(
             with session_factory() as session:
                 session.execute(text("SELECT 1"))
                 report["relay_backlog"] = backlog(session, clock())
+                if platforms is not None:
+                    # Which platforms this deployment sends on, and what waits or failed for one that is
+                    # not among them: worth a look, but no reason to take the process out of service.
+                    report["platforms"] = list(platforms.enabled)
+                    report["unconfigured_platform"] = unconfigured(session, platforms.enabled, clock())
             report["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any driver error means unhealthy
             logger.warning("health check: database unreachable: %s", exc)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.context import HandlerContext
-from bot.core.messages import Markdown, Text
+from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Router, any_role
 from models.org import ChatAccount, OrgUnit, Person, Role, UnitKind
 from models.outbox import DeliveryStatus, OutboxMessage
@@ -107,11 +107,12 @@ def show_unreachable(ctx: HandlerContext, _args: str) -> None:
         if not items:
             ctx.reply(Text(ALL_REACHABLE.format(branch=branch.name)))
             continue
-        lines = [HEADER.format(branch=branch.name, n=len(items))]
+        lines = [HEADER.format(branch=md_escape(branch.name), n=len(items))]
         for item in items:
             when = ""
             if item.failed_at is not None:
                 when = f"（{item.failed_at.astimezone(ctx.config.tz):%m-%d %H:%M}）"
-            lines.append(ROW.format(name=item.name, reason=item.reason, when=when))
+            # The reason is the platform's own error text, the name the roster's: neither is markdown.
+            lines.append(ROW.format(name=md_escape(item.name), reason=md_escape(item.reason), when=when))
         lines.append(FOOTER)
         ctx.reply(Markdown(TITLE, "\n".join(lines)))

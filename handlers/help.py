@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core.context import HandlerContext
-from bot.core.messages import Markdown, Text
+from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Router
 from models.org import PLATFORM_LABELS, ROLE_LABELS, ChatAccount, OrgUnit, Platform
 
@@ -37,7 +37,7 @@ def help_line(word: str, text: str) -> str:
 
 @router.command("帮助", "help", "菜单", "?", help="查看我能帮您做什么", public=True)
 def show_help(ctx: HandlerContext, _args: str) -> None:
-    lines = [HELP_INTRO.format(name=f"，{ctx.person.name}" if ctx.person else "")]
+    lines = [HELP_INTRO.format(name=f"，{md_escape(ctx.person.name)}" if ctx.person else "")]
     seen: set[str] = set()
     commands = ctx.routes.commands if ctx.routes is not None else router.commands
     for command in commands:
@@ -76,11 +76,11 @@ def who_am_i(ctx: HandlerContext, _args: str) -> None:
     roles = []
     for assignment in ctx.roles:
         unit = ctx.session.get(OrgUnit, assignment.org_unit_id) if assignment.org_unit_id else None
-        roles.append(f"{unit.name if unit else '全部组织'}{ROLE_LABELS[assignment.role]}")
+        roles.append(f"{md_escape(unit.name) if unit else '全部组织'}{ROLE_LABELS[assignment.role]}")
     accounts = ctx.session.scalars(select(ChatAccount).where(ChatAccount.person_id == person.id)).all()
     lines = [
-        f"- 姓名：{person.name}",
-        f"- 所在支部：{branch.name if branch else ME_NO_BRANCH}",
+        f"- 姓名：{md_escape(person.name)}",
+        f"- 所在支部：{md_escape(branch.name) if branch else ME_NO_BRANCH}",
         f"- 职务：{'、'.join(roles) if roles else ME_NO_ROLES}",
         "- 已绑定："
         + "、".join(f"{PLATFORM_LABELS[Platform(a.platform)]}（{a.account_id}）" for a in accounts),

@@ -5,8 +5,51 @@ They are stored as JSON in outbox rows (to_payload / from_payload), so every fie
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Markdown-active ASCII characters and the full-width forms that look the same to a Chinese reader.
+# Full-width forms rather than backslash escapes: neither DingTalk's nor WeCom's markdown documents
+# backslash escapes, so a backslash could show up literally (WeCom's template cards are plain text)
+# or, worse, leave `[x](http://e)` a link; a full-width bracket is inert everywhere.
+_MD_ACTIVE = str.maketrans(
+    {
+        "\\": "＼",
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "*": "＊",
+        "_": "＿",
+        "`": "｀",
+        "~": "～",
+        "#": "＃",
+        ">": "＞",
+        "<": "＜",
+        "|": "｜",
+        "!": "！",
+        "&": "＆",
+    }
+)
+# At the start of a line these begin a list, a setext heading or a rule ("- x", "+ x", "1. x",
+# "---", "==="); "-5" or "3.5分" are left alone.
+_MD_LINE_START = re.compile(r"^([ \t]*)(?:([-+=])(?=[-=\s]|$)|(\d+)\.(?=\s|$))", re.MULTILINE)
+_FULL_WIDTH = {"-": "－", "+": "＋", "=": "＝"}
+
+
+def md_escape(text: str) -> str:
+    """User text made inert inside markdown, still readable: 「家中有事」 comes out unchanged.
+
+    Everything a member, observer or secretary types (a reason, a note, a meeting title, a name)
+    goes through this before it is put into the markdown `text` of a Markdown, Card or CardUpdate,
+    so `[点此重新登录](http://…)` cannot become a link in someone else's card. Idempotent, so text
+    escaped twice (by a handler, then by a renderer) reads the same.
+    """
+    escaped = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_MD_ACTIVE)
+    return _MD_LINE_START.sub(
+        lambda m: m.group(1) + (_FULL_WIDTH[m.group(2)] if m.group(2) else m.group(3) + "．"), escaped
+    )
 
 
 @dataclass(frozen=True)
@@ -16,6 +59,8 @@ class Text:
 
 @dataclass(frozen=True)
 class Markdown:
+    """`text` is markdown (user text in it goes through md_escape); `title` is plain text."""
+
     title: str
     text: str
 
@@ -37,6 +82,9 @@ class Button:
 @dataclass(frozen=True)
 class Card:
     """An interactive card: a title, a markdown body, optional key/value fields and buttons.
+
+    `text` is markdown: put user text into it through md_escape. `title` and `fields` are plain
+    text; a renderer that puts them into markdown escapes them itself.
 
     `card_key` names the card so a later CardUpdate can change it in place (e.g. "leave:42").
     """

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.context import HandlerContext
-from bot.core.messages import Button, Card, CardUpdate, Markdown, Text
+from bot.core.messages import Button, Card, CardUpdate, Markdown, Text, md_escape
 from bot.core.router import Router, any_role, bound
 from handlers.delivery import branches_held
 from handlers.fees import service, strings
@@ -60,7 +60,7 @@ def pending_card_parts(session: Session, branch: OrgUnit) -> tuple[str, str, tup
     pending = service.pending_payments(session, branch.id)
     title = strings.PENDING_TITLE.format(branch=branch.name)
     if not pending:
-        return title, strings.PENDING_EMPTY.format(branch=branch.name), ()
+        return title, strings.PENDING_EMPTY.format(branch=md_escape(branch.name)), ()
     payers = {
         p.id: p.name
         for p in session.scalars(
@@ -74,10 +74,10 @@ def pending_card_parts(session: Session, branch: OrgUnit) -> tuple[str, str, tup
         how = PAYMENT_METHOD_LABELS[pay.method]
         payer = pay.paid_by_name or payers.get(pay.paid_by_person_id or 0)
         if payer:
-            how += strings.PENDING_PROXY.format(payer=payer)
+            how += strings.PENDING_PROXY.format(payer=md_escape(payer))
         lines.append(
             strings.PENDING_LINE.format(
-                name=person.name,
+                name=md_escape(person.name),
                 month=strings.ym(pay.month),
                 amount=strings.yuan(pay.amount or None),
                 how=how,
@@ -195,7 +195,8 @@ def status_text(st: service.FeeStatus, this_year: int) -> str:
     """A member's own fee status, as 党费 answers it and the H5 已交 page shows it."""
     unpaid = "、".join(f"{m.month}月" if m.year == this_year else strings.ym(m) for m in st.unpaid_months)
     return strings.STATUS_LINES.format(
-        fee_day=strings.md_w(st.fee_day.day) + (f"（{st.fee_day.reason}）" if st.fee_day.moved else ""),
+        fee_day=strings.md_w(st.fee_day.day)
+        + (f"（{md_escape(st.fee_day.reason)}）" if st.fee_day.moved else ""),
         monthly=strings.yuan(st.monthly),
         this_month=st.this_month,
         unpaid=unpaid or strings.STATUS_NONE_UNPAID,
@@ -291,7 +292,9 @@ def unpaid_list(ctx: HandlerContext, _args: str) -> None:
         if not unpaid:
             ctx.reply(Text(strings.UNPAID_EMPTY.format(branch=branch.name, month=strings.ym(month))))
             continue
-        lines = [strings.UNPAID_LINE.format(name=m.name, amount=strings.yuan(m.amount)) for m in unpaid]
+        lines = [
+            strings.UNPAID_LINE.format(name=md_escape(m.name), amount=strings.yuan(m.amount)) for m in unpaid
+        ]
         lines.append(
             strings.UNPAID_FOOTER.format(n=len(unpaid), pending=pending, fee_day=strings.md_w(fd.day))
         )

@@ -10,7 +10,7 @@ from functools import wraps
 from sqlalchemy import select
 
 from bot.core.context import HandlerContext
-from bot.core.messages import Button, Card, Image, Markdown, Text
+from bot.core.messages import Button, Card, Image, Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.meetings import leave as leave_uc
 from handlers.meetings import makeup as makeup_uc
@@ -112,7 +112,7 @@ def _overview(ctx: HandlerContext, include_next: bool) -> None:
         lines = [
             strings.MONTH_MEETING_LINE.format(
                 when=strings.fmt_when(mt.starts_at, cfg.tz),
-                title=mt.title,
+                title=md_escape(mt.title),
                 types=types_label(mt.types),
                 state=state,
             )
@@ -152,7 +152,7 @@ def plan(ctx: HandlerContext, _args: str) -> None:
     extra = strings.PLAN_CARD_DEADLINE.format(day=cfg.plan_deadline_day)
     if existing is not None and existing.return_reason:
         extra = strings.PLAN_RETURNED_TEXT.format(
-            month=strings.fmt_month(month), reason=existing.return_reason
+            month=strings.fmt_month(month), reason=md_escape(existing.return_reason)
         )
     ctx.reply(
         Card(
@@ -336,7 +336,8 @@ def attendance(ctx: HandlerContext, _args: str) -> None:
     sheet = signin_uc.attendance_sheet(ctx.session, meeting)
     ctx.reply(
         Markdown(
-            title=strings.ATTENDANCE_TITLE.format(title=meeting.title), text=signin_uc.attendance_text(sheet)
+            title=strings.ATTENDANCE_TITLE.format(title=meeting.title),
+            text=md_escape(signin_uc.attendance_text(sheet)),
         )
     )
 
@@ -464,7 +465,7 @@ def my_makeup(ctx: HandlerContext, _args: str) -> None:
         return
     lines = [
         strings.MY_MAKEUP_LINE.format(
-            title=t.meeting.title,
+            title=md_escape(t.meeting.title),
             when=strings.fmt_when(t.meeting.starts_at, cfg.tz),
             due=strings.fmt_day(t.due_on),
             status=strings.MAKEUP_STATUS_LABELS[t.status],

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card, CardUpdate, Text
+from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
 from handlers.meetings import strings
 from handlers.meetings.types import MeetingsConfig, Refused, deciders, require_decider, routing_note
 from models.meetings import Attendance, Invitee, LeaveRequest, LeaveStatus, Meeting, MeetingStatus
@@ -77,7 +77,9 @@ def request_leave(
         deciders(session, meeting.branch_id, cfg.leave_approver_roles, person.id, cfg).people,
         Card(
             title=strings.LEAVE_CARD_TITLE.format(name=person.name),
-            text=strings.LEAVE_CARD_TEXT.format(name=person.name, title=meeting.title, when=when),
+            text=strings.LEAVE_CARD_TEXT.format(
+                name=md_escape(person.name), title=md_escape(meeting.title), when=when
+            ),
             fields=((strings.LEAVE_REASON, reason),),
             buttons=(
                 Button(strings.LEAVE_APPROVE, action=ACTION_APPROVE, params=params),
@@ -142,7 +144,9 @@ def decide_leave(
             card_key=_card_key(leave),
             title=strings.LEAVE_DECIDED_TITLE.format(decision=decision, name=member.name),
             text=strings.LEAVE_CARD_TEXT.format(
-                name=member.name, title=meeting.title, when=strings.fmt_when(meeting.starts_at, cfg.tz)
+                name=md_escape(member.name),
+                title=md_escape(meeting.title),
+                when=strings.fmt_when(meeting.starts_at, cfg.tz),
             ),
             fields=((strings.LEAVE_REASON, leave.reason),),
             status_label=status,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card, CardUpdate, Text
+from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
 from handlers.meetings import strings
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.types import (
@@ -50,7 +50,7 @@ def makeup_card(task: MakeupTask, meeting: Meeting, cfg: MeetingsConfig) -> Card
         title=strings.MAKEUP_TITLE.format(title=meeting.title),
         text=strings.MAKEUP_TEXT.format(
             origin=origin,
-            title=meeting.title,
+            title=md_escape(meeting.title),
             when=strings.fmt_when(meeting.starts_at, cfg.tz),
             due=strings.fmt_day(task.due_on),
         ),
@@ -148,7 +148,9 @@ def report_makeup(
         deciders(session, meeting.branch_id, cfg.manager_roles, person.id, cfg).people,
         Card(
             title=strings.MAKEUP_CONFIRM_TITLE.format(name=person.name),
-            text=strings.MAKEUP_CONFIRM_TEXT.format(name=person.name, title=meeting.title, note=task.note),
+            text=strings.MAKEUP_CONFIRM_TEXT.format(
+                name=md_escape(person.name), title=md_escape(meeting.title), note=md_escape(task.note)
+            ),
             buttons=(
                 Button(strings.MAKEUP_CONFIRM, action=ACTION_CONFIRM, params=params),
                 Button(strings.MAKEUP_RETURN, action=ACTION_RETURN, params=params),
@@ -218,7 +220,7 @@ def decide_makeup(
             card_key=f"makeup:{task.id}:check",
             title=strings.MAKEUP_CONFIRM_TITLE.format(name=member.name) + f"（{status}）",
             text=strings.MAKEUP_CONFIRM_TEXT.format(
-                name=member.name, title=meeting.title, note=task.note or ""
+                name=md_escape(member.name), title=md_escape(meeting.title), note=md_escape(task.note or "")
             ),
             status_label=status,
         ),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card, Text
+from bot.core.messages import Button, Card, Text, md_escape
 from handlers.meetings import strings
 from handlers.meetings.meetings import get_managed_meeting, month_bounds_utc
 from handlers.meetings.plans import people_with_roles
@@ -179,7 +179,7 @@ def remind_missing_minutes(
     for branch_id, items in by_branch.items():
         lines = "\n".join(
             strings.MINUTES_LINE.format(
-                title=m.title, when=strings.fmt_when(m.starts_at, cfg.tz), due=strings.fmt_day(due)
+                title=md_escape(m.title), when=strings.fmt_when(m.starts_at, cfg.tz), due=strings.fmt_day(due)
             )
             for m, due in items
         )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card, CardUpdate, Text
+from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
 from handlers.meetings import strings
 from handlers.meetings.meetings import _clean, create_meeting, validate_types
 from handlers.meetings.types import (
@@ -181,14 +181,14 @@ def review_card(plan: MonthlyPlan, branch: OrgUnit, cfg: MeetingsConfig) -> Card
         strings.PLAN_LINE.format(
             when=strings.fmt_when(i.starts_at, cfg.tz),
             types=types_label(i.types),
-            place=i.place,
-            topic=i.topic,
+            place=md_escape(i.place),
+            topic=md_escape(i.topic),
         )
         for i in plan.items
     )
     month = strings.fmt_month(plan.month)
     text = strings.PLAN_REVIEW_TEXT.format(
-        branch=branch.name, month=month, revision=plan.revision, count=len(plan.items), items=lines
+        branch=md_escape(branch.name), month=month, revision=plan.revision, count=len(plan.items), items=lines
     )
     if not plan_on_time(plan, cfg):
         text += strings.PLAN_LATE_NOTE.format(day=cfg.plan_deadline_day)
@@ -286,7 +286,7 @@ def review_plan(
     outbox.enqueue_to_people(
         session,
         reviewers,
-        CardUpdate(card_key=_review_key(plan), title=title, text=title, status_label=title),
+        CardUpdate(card_key=_review_key(plan), title=title, text=md_escape(title), status_label=title),
         dedup_key=f"plan:{plan.id}:r{plan.revision}:card",
         now=now,
     )
@@ -320,7 +320,7 @@ def remind_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig
             Card(
                 title=strings.PLAN_REMINDER_TITLE,
                 text=strings.PLAN_REMINDER_TEXT.format(
-                    branch=branch.name, month=strings.fmt_month(month), day=cfg.plan_deadline_day
+                    branch=md_escape(branch.name), month=strings.fmt_month(month), day=cfg.plan_deadline_day
                 ),
             ),
             dedup_key=f"plan:{branch.id}:{month:%Y-%m}:remind:{today:%d}",
@@ -349,7 +349,7 @@ def report_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig
                 text=strings.PLAN_OVERDUE_TEXT.format(
                     day=cfg.plan_deadline_day,
                     month=strings.fmt_month(month),
-                    branches="\n".join(f"- {b.name}" for b in branches),
+                    branches="\n".join(f"- {md_escape(b.name)}" for b in branches),
                 ),
             ),
             dedup_key=f"plan:committee:{committee_id}:{month:%Y-%m}:overdue",

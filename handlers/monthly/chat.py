@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select, update
 
 from bot.core.context import HandlerContext
-from bot.core.messages import Card, CardUpdate, Text
+from bot.core.messages import Card, CardUpdate, Text, md_escape
 from bot.core.router import Router, any_role
 from handlers.monthly import strings
 from handlers.monthly.config import get_config
@@ -98,7 +98,7 @@ def ranking(ctx: HandlerContext, _args: str) -> None:
     scope = viewable_units(ctx.session, ctx.person.id, get_config())
     shown = [p for p in peers if visible(scope, p[0], units)]
     lines = [
-        strings.RANK_LINE.format(rank=r, name=units[u].name if u in units else u, score=s,
+        strings.RANK_LINE.format(rank=r, name=md_escape(units[u].name) if u in units else u, score=s,
                                  lag=strings.RANK_LAG if lag else "")
         for u, r, s, lag in shown[:30]
     ]  # fmt: skip
@@ -192,4 +192,4 @@ def acknowledge(ctx: HandlerContext, params: dict[str, str]) -> None:
     key = f"esc:{targets[0].id}" if "id" in params else (
         f"esc-member:{params.get('ladder')}:{params.get('branch')}:{params.get('month')}"
     )  # fmt: skip
-    ctx.reply(CardUpdate(card_key=key, title=text, text=text, status_label=ACK_LABELS[kind]))
+    ctx.reply(CardUpdate(card_key=key, title=text, text=md_escape(text), status_label=ACK_LABELS[kind]))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card
+from bot.core.messages import Button, Card, md_escape
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.signin import make_token
 from handlers.meetings.types import MeetingsConfig
@@ -184,7 +184,7 @@ def branch_text(data: MonthData, branch_id: int) -> str:
             lag=_lag(row),
             meetings="，".join(meetings) or strings.DIGEST_NO_MEETINGS,
             attendance=attendance,
-            absent=strings.DIGEST_ABSENT.format(names="、".join(names)) if names else "",
+            absent=strings.DIGEST_ABSENT.format(names="、".join(map(md_escape, names))) if names else "",
             makeup=strings.DIGEST_MAKEUP.format(
                 open=data.makeup_open.get(branch_id, 0), done=exp.get("makeup", {}).get("confirmed", 0)
             ),
@@ -210,7 +210,7 @@ def branch_text(data: MonthData, branch_id: int) -> str:
 def committee_text(data: MonthData, committee_id: int) -> str:
     row = data.rows[committee_id]
     branches = sorted((data.rows[b] for b in data.branches_of.get(committee_id, [])), key=lambda r: -r.score)
-    name = lambda r: data.units[r.unit_id].name  # noqa: E731
+    name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
     laggards = [f"{name(r)}（{r.score:g}分）" for r in branches if r.lagging]
     top = [f"{name(r)} {r.score:g}" for r in branches[:5]]
     missing = strings.missing_text(row.explanation.get("missing", []))
@@ -230,7 +230,7 @@ def committee_text(data: MonthData, committee_id: int) -> str:
 
 def org_text(data: MonthData, scope: int) -> str:
     rows = sorted((data.rows[c] for c in data.committees_under(scope)), key=lambda r: -r.score)
-    name = lambda r: data.units[r.unit_id].name  # noqa: E731
+    name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
     return strings.DIGEST_ORG.format(
         n=len(rows),
         mean=round(sum(r.score for r in rows) / len(rows), 1) if rows else 0,

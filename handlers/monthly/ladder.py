@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card
+from bot.core.messages import Button, Card, md_escape
 from handlers.fees.feeday import add_months
 from handlers.fees.service import arrears_counts
 from handlers.meetings.meetings import month_bounds_utc
@@ -134,7 +134,7 @@ def _unit_notice(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: boo
         rule=rule + (strings.ESC_CC if cc else ""),
         reason=strings.lag_reasons(s.lag_reasons),
         months="、".join(strings.fmt_month(m) for m in run),
-        unit=s.name,
+        unit=md_escape(s.name),
         month=strings.fmt_month(run[-1]),
         score=s.score,
         group=strings.group_label(s.peer_group),
@@ -232,7 +232,7 @@ def run_unit_ladders(
         card = Card(
             title=strings.ESC_END_TITLE.format(unit=s.name),
             text=strings.ESC_END_TEXT.format(
-                unit=s.name,
+                unit=md_escape(s.name),
                 month=strings.fmt_month(month),
                 score=s.score,
                 ladder=strings.LADDER_LABELS[ladder.value],
@@ -359,7 +359,10 @@ def run_member_ladders(
         s = scores.branches[branch_id]
         lines = "\n".join(
             strings.MEMBER_LINE.format(
-                name=name, n=n, since=strings.fmt_month(first), step=strings.rung_text("member", rung.streak)
+                name=md_escape(name),
+                n=n,
+                since=strings.fmt_month(first),
+                step=strings.rung_text("member", rung.streak),
             )
             for name, n, rung, first in sorted(items, key=lambda x: (-x[1], x[0]))
         )
@@ -383,7 +386,9 @@ def run_member_ladders(
         if s is None or not people:
             continue
         lines = "\n".join(
-            strings.MEMBER_END_LINE.format(name=name, months="、".join(strings.fmt_month(m) for m in months))
+            strings.MEMBER_END_LINE.format(
+                name=md_escape(name), months="、".join(strings.fmt_month(m) for m in months)
+            )
             for name, months, _to in sorted(items)
         )
         card = Card(

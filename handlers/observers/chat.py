@@ -9,7 +9,7 @@ from functools import wraps
 from sqlalchemy import func, select
 
 from bot.core.context import HandlerContext
-from bot.core.messages import Button, Markdown, Text
+from bot.core.messages import Button, Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.observers import service, strings
 from handlers.observers.forms import ObserversConfig, Refused, get_config
@@ -78,11 +78,14 @@ def my_branches(ctx: HandlerContext, _args: str) -> None:
     parts = []
     for b in service.my_branches(ctx.session, ctx.person, now=ctx.now, cfg=cfg):
         head = strings.MY_BRANCH_LINE.format(
-            branch=b.branch.name, period=service.period_label(cfg), done=b.observed, required=b.required
+            branch=md_escape(b.branch.name),
+            period=service.period_label(cfg),
+            done=b.observed,
+            required=b.required,
         )
         lines = [
             strings.MY_MEETING_LINE.format(
-                when=strings.fmt_when(m.starts_at, cfg.tz), title=m.title, place=m.place
+                when=strings.fmt_when(m.starts_at, cfg.tz), title=md_escape(m.title), place=md_escape(m.place)
             )
             for m in b.meetings
         ] or [strings.MY_NO_MEETINGS]
@@ -99,7 +102,7 @@ def stats(ctx: HandlerContext, args: str) -> None:
     records = service.observer_records(ctx.session, year, now=ctx.now, cfg=cfg, observer_ids=ids)
     lines = [
         strings.STATS_LINE.format(
-            name=r.name,
+            name=md_escape(r.name),
             branches=len(r.branches),
             attended=r.attended,
             forms=r.forms,
@@ -139,7 +142,7 @@ def attend(ctx: HandlerContext, params: dict[str, str]) -> None:
 @_refusals
 def rect_list(ctx: HandlerContext, _args: str) -> None:
     rects = service.open_rectifications(ctx.session, ctx.person, cfg=cfg_of(ctx))
-    text = service.rect_lines(rects) if rects else strings.RECT_LIST_EMPTY
+    text = service.rect_lines(rects, markdown=True) if rects else strings.RECT_LIST_EMPTY
     ctx.reply(Markdown(title=strings.RECT_LIST_TITLE, text=text))
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card, Markdown, Text
+from bot.core.messages import Button, Card, Markdown, Text, md_escape
 from handlers.meetings.plans import people_with_roles, people_with_roles_by_unit
 from handlers.observers import strings
 from handlers.observers.forms import (
@@ -537,10 +537,16 @@ def _sync_rectifications(session: Session, obs: Observation, data: FormInput) ->
     session.expire(obs, ["rectifications"])
 
 
-def rect_lines(rects: Iterable[Rectification]) -> str:
+def rect_lines(rects: Iterable[Rectification], *, markdown: bool = False) -> str:
+    """One line per item; `markdown` when the lines go into a card or markdown message (the item's
+    text is the observer's own words)."""
+    esc = md_escape if markdown else str
     return "\n".join(
         strings.RECT_LINE.format(
-            id=r.id, text=r.text, status=strings.RECT_STATUS_LABELS[r.status], due=strings.fmt_day(r.due_on)
+            id=r.id,
+            text=esc(r.text),
+            status=strings.RECT_STATUS_LABELS[r.status],
+            due=strings.fmt_day(r.due_on),
         )
         for r in rects
     )
@@ -558,16 +564,16 @@ def _notify_result(
 ) -> None:
     """The branch's secretary and the committee see every submitted form; a 叫停 goes up at once."""
     text = strings.RESULT_TEXT.format(
-        observer=observer.name,
+        observer=md_escape(observer.name),
         total=obs.total,
         max_total=obs.max_total,
         grade=obs.grade,
         outcome=strings.OUTCOME_LABELS[obs.outcome],
-        comment=obs.comment,
+        comment=md_escape(obs.comment),
     ).rstrip()
     if obs.outcome == Outcome.CORRECT:
         text += strings.RESULT_CORRECT.format(
-            deadline=strings.fmt_day(obs.correct_by), items=rect_lines(obs.rectifications)
+            deadline=strings.fmt_day(obs.correct_by), items=rect_lines(obs.rectifications, markdown=True)
         )
     elif obs.outcome == Outcome.REOPEN:
         text += strings.RESULT_REOPEN.format(deadline=strings.fmt_day(obs.reopen_by))
@@ -628,7 +634,9 @@ def report_fixed(
         rect_confirmers(session, rect, cfg),
         Card(
             title=strings.RECT_REVIEW_TITLE.format(branch=branch.name),
-            text=strings.RECT_REVIEW_TEXT.format(id=rect.id, text=rect.text, note=rect.report_note),
+            text=strings.RECT_REVIEW_TEXT.format(
+                id=rect.id, text=md_escape(rect.text), note=md_escape(rect.report_note)
+            ),
             buttons=(
                 Button(strings.BUTTON_CONFIRM, action=ACTION_RECT_CONFIRM, params=params),
                 Button(strings.BUTTON_REOPEN, action=ACTION_RECT_REOPEN, params=params),
@@ -964,7 +972,7 @@ def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) ->
         ).all()
         lines = "\n".join(
             strings.MY_MEETING_LINE.format(
-                when=strings.fmt_when(m.starts_at, cfg.tz), title=m.title, place=m.place
+                when=strings.fmt_when(m.starts_at, cfg.tz), title=md_escape(m.title), place=md_escape(m.place)
             )
             for m in meetings
         )
@@ -973,7 +981,7 @@ def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) ->
             period=period_label(cfg),
             required=c.required,
             end=strings.fmt_day(end - timedelta(days=1)),
-            branch=branch.name,
+            branch=md_escape(branch.name),
             meetings=extra,
         )
         sent += outbox.enqueue_to_people(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urljoin
 
-from bot.core.messages import Card, CardUpdate, Image, Markdown, OutgoingMessage, Text
+from bot.core.messages import Card, CardUpdate, Image, Markdown, OutgoingMessage, Text, md_escape
 
 
 def absolute(url: str, base: str) -> str:
@@ -15,8 +15,9 @@ def absolute(url: str, base: str) -> str:
 
 
 def _body(text: str, fields) -> str:
+    # Fields are plain text (a member's leave reason, a meeting's place); here they become markdown.
     lines = [text] if text else []
-    lines += [f"**{k}**：{v}" for k, v in fields]
+    lines += [f"**{md_escape(k)}**：{md_escape(v)}" for k, v in fields]
     return "\n\n".join(lines)
 
 
@@ -53,7 +54,7 @@ def sample(message: OutgoingMessage, base_url: str) -> tuple[str, dict]:
                 param[f"actionTitle{i}"] = b.label
                 param[f"actionURL{i}"] = absolute(b.url, base_url)
             return f"sampleActionCard{len(links)}", param
-        return "sampleMarkdown", {"title": message.title, "text": f"### {message.title}\n\n{text}"}
+        return "sampleMarkdown", {"title": message.title, "text": f"### {md_escape(message.title)}\n\n{text}"}
     raise ValueError(f"{type(message).__name__} is not a robot message")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from bot.core.messages import Card, CardUpdate, Image, Markdown, OutgoingMessage, Text
+from bot.core.messages import Card, CardUpdate, Image, Markdown, OutgoingMessage, Text, md_escape
 from bot.platforms.dingtalk.render import absolute
 
 _KEY_PREFIX = "zb:"
@@ -58,7 +58,9 @@ def body(message: OutgoingMessage, *, task_id: str, base_url: str) -> dict:
     if isinstance(message, Text):
         return {"msgtype": "text", "text": {"content": message.text}}
     if isinstance(message, Markdown):
-        return {"msgtype": "markdown", "markdown": {"content": f"**{message.title}**\n{message.text}"}}
+        # The title is plain text (it may name a person or a meeting); only the body is markdown.
+        content = f"**{md_escape(message.title)}**\n{message.text}"
+        return {"msgtype": "markdown", "markdown": {"content": content}}
     if isinstance(message, Image):
         url = absolute(message.url, base_url)
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from datetime import date
 from decimal import Decimal
 
@@ -105,6 +106,16 @@ FILLED = [
 ]  # fmt: skip
 
 
+# Text a secretary or anyone typed that Excel would take for a formula (issue #12): it must be exported as
+# text and come back unchanged. Cells are stripped on import, so a leading tab is gone before it is stored.
+HOSTILE = [
+    row(**{T.NAME: '=HYPERLINK("http://x","y")', T.PHONE: "13900000021", T.EXEMPT: "=cmd|' /C calc'!A0"}),
+    row(**{T.NAME: "+1", T.PHONE: "+86 139 0000 0022", T.EXEMPT: "-2", T.DINGTALK: "-2.5"}),
+    row(**{T.NAME: "@SUM(A1)", T.PHONE: "13900000023", T.EXEMPT: "\t=1+1", T.WECOM: "@x"}),
+    row(**{T.NAME: "-2", T.PHONE: "13900000024", T.GROUP: "+第三党小组"}),
+]  # fmt: skip
+
+
 @pytest.fixture
 def cli_db(database_url):
     """A database built by the real migrations, and the environment the CLI reads."""
@@ -174,20 +185,22 @@ def test_round_trip_template_filled_import_export_import_changes_nothing(cli_db,
     headers, example = read_roster(template)
     filled = tmp_path / f"filled{suffix}"
     # The organisation department fills the template below the example row.
-    write_roster(filled, [dict(example[0].cells), *FILLED])
+    write_roster(filled, [dict(example[0].cells), *FILLED, *HOSTILE])
 
     result = cli(env, "import", str(filled))
     assert result.exit_code == 0, result.output
     assert "已跳过 1 行示例" in result.output
-    assert "新增人员 11 人" in result.output
-    assert "新建组织 9 个、更新 0 个" in result.output
+    assert "新增人员 15 人" in result.output
+    assert "新建组织 10 个、更新 0 个" in result.output
     with factory() as s:
         first = dump(s)
         check_filled_content(s)
+        check_hostile_content(s)
 
     exported = tmp_path / f"export{suffix}"
     result = cli(env, "export", str(exported))
-    assert result.exit_code == 0 and "已导出 11 人" in result.output
+    assert result.exit_code == 0 and "已导出 15 人" in result.output
+    check_no_formulas(exported)
 
     for again in (exported, filled):
         result = cli(env, "import", str(again))
@@ -201,9 +214,38 @@ def test_round_trip_template_filled_import_export_import_changes_nothing(cli_db,
     assert [r.cells for r in read_roster(exported)[1]] == [r.cells for r in read_roster(second)[1]]
 
 
+def check_hostile_content(s):
+    people = {p.phone: p for p in s.scalars(select(Person))}
+    assert people["13900000021"].name == '=HYPERLINK("http://x","y")'
+    assert people["13900000021"].attendance_exempt_reason == "=cmd|' /C calc'!A0"
+    assert people["13900000022"].name == "+1" and people["13900000022"].attendance_exempt_reason == "-2"
+    assert people["13900000023"].attendance_exempt_reason == "=1+1"  # the tab was stripped on import
+    assert s.get(OrgUnit, people["13900000024"].group_id).name == "+第三党小组"
+    accounts = {a.account_id for a in s.scalars(select(ChatAccount))}
+    assert {"-2.5", "@x"} <= accounts
+
+
+def check_no_formulas(path):
+    """Excel and LibreOffice open every exported cell as text: no formula in .xlsx, a quote first in .csv."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/"):
+                    assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+        wb = load_workbook(path)
+        cells = [c for ws in wb.worksheets for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
+        assert all(c.data_type == "s" for c in cells)
+        assert {c.value for c in cells} >= {'=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "-2.5"}
+    else:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            fields = [v for line in csv.reader(f) for v in line]
+        assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in fields)
+        assert {'\'=HYPERLINK("http://x","y")', "'+1", "'-2", "'@SUM(A1)", "'-2.5"} <= set(fields)
+
+
 def check_filled_content(s):
     units = {(u.kind, u.name): u for u in s.scalars(select(OrgUnit))}
-    assert len(units) == 9  # 2 committees, 1 总支, 4 branches, 2 groups
+    assert len(units) == 10  # 2 committees, 1 总支, 4 branches, 3 groups
     general = units[(UnitKind.GENERAL_BRANCH, "幸福社区党总支")]
     first = s.scalars(
         select(OrgUnit).where(OrgUnit.parent_id == general.id, OrgUnit.name == "第一党支部")
@@ -247,7 +289,7 @@ def check_filled_content(s):
     accounts = {(a.platform, a.corp_id, a.account_id) for a in s.scalars(select(ChatAccount))}
     assert (Platform.DINGTALK, DT, "wangjianguo01") in accounts
     assert (Platform.WECOM, WW, "huangjianhua01") in accounts
-    assert len(accounts) == 7
+    assert len(accounts) == 9
 
 
 BAD_ROWS = [

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from handlers.observers import service, strings
 from handlers.observers.forms import ObserversConfig
+from handlers.spreadsheets import text_cells
 
 
 def export_xlsx(
@@ -23,38 +24,45 @@ def export_xlsx(
     ws = wb.active
     ws.title = strings.EXPORT_SHEET
     ws.append(list(strings.EXPORT_HEADERS))
+    # Every text (names, branches, meeting titles typed by secretaries) is a string cell, never a formula.
     for r in records:
         ws.append(
-            [
-                r.name,
-                r.phone,
-                "、".join(r.branches),
-                r.attended,
-                r.forms,
-                r.forms_on_time,
-                r.issues_raised,
-                r.issues_closed,
-                r.periods,
-                r.periods_covered,
-                r.rating,
-            ]
+            text_cells(
+                ws,
+                [
+                    r.name,
+                    r.phone,
+                    "、".join(r.branches),
+                    r.attended,
+                    r.forms,
+                    r.forms_on_time,
+                    r.issues_raised,
+                    r.issues_closed,
+                    r.periods,
+                    r.periods_covered,
+                    r.rating,
+                ],
+            )
         )
     detail = wb.create_sheet(strings.EXPORT_FORMS_SHEET)
     detail.append(list(strings.EXPORT_FORM_HEADERS))
     for f in forms:
         detail.append(
-            [
-                f["observer"],
-                f["branch"],
-                f["meeting"],
-                f["when"],
-                f["total"],
-                f["max_total"],
-                f["grade"],
-                f["outcome"],
-                f["submitted"],
-                strings.YES if f["on_time"] else strings.NO,
-            ]
+            text_cells(
+                detail,
+                [
+                    f["observer"],
+                    f["branch"],
+                    f["meeting"],
+                    f["when"],
+                    f["total"],
+                    f["max_total"],
+                    f["grade"],
+                    f["outcome"],
+                    f["submitted"],
+                    strings.YES if f["on_time"] else strings.NO,
+                ],
+            )
         )
     for sheet in (ws, detail):
         for cell in sheet[1]:

@@ -22,6 +22,7 @@ from handlers.observers import strings
 from handlers.observers.forms import Refused
 from handlers.observers.service import assign_observer
 from handlers.roster.importer import ImportPlan, Issue, parse_phone, unit_paths_by_id
+from handlers.spreadsheets import text_cells
 from models.observers import ObserverAssignment
 from models.org import Person, UnitKind
 
@@ -58,7 +59,7 @@ def write_sheet(session: Session, path: Path) -> int | None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        ws.append(text_cells(ws, row))  # names and branches are text, never formulas
     # Text, or Excel shows the phone number as 1.39E+10.
     ws.column_dimensions["B"].number_format = "@"
     for (cell,) in ws.iter_rows(min_row=2, min_col=2, max_col=2):

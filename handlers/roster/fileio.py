@@ -1,17 +1,20 @@
 """Reading and writing roster files: .xlsx (openpyxl) and .csv (UTF-8 with BOM, so Excel opens it).
 
 Cells come back as the file holds them (str, int, float, datetime, None); the importer normalises.
+Text is written as text, never as a formula (handlers.spreadsheets), and read back unchanged.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from handlers.roster import texts as T
+from handlers.spreadsheets import csv_value, from_csv_text, set_cell
 
 
 class RosterFileError(ValueError):
@@ -73,7 +76,8 @@ def _read_csv(path: Path) -> list[list[object]]:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise RosterFileError(T.E["unreadable"].format(reason="无法识别的文字编码"))
-    return [list(row) for row in csv.reader(content.splitlines())]
+    # newline="": a line break or carriage return inside a quoted cell belongs to the cell.
+    return [[from_csv_text(v) for v in row] for row in csv.reader(io.StringIO(content, newline=""))]
 
 
 # Writing
@@ -95,11 +99,9 @@ def write_roster(path: Path, rows: list[dict[str, object]], *, notes: bool = Tru
 
 
 def _csv_value(value: object) -> str:
-    if value is None:
-        return ""
     if isinstance(value, date | datetime):
         return value.strftime("%Y-%m-%d")
-    return str(value)
+    return csv_value(value)
 
 
 def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
@@ -140,12 +142,12 @@ def _write_xlsx(path: Path, rows: list[dict[str, object]], *, notes: bool) -> No
             cell = ws.cell(row=r, column=c)
             if header in _TEXT_COLUMNS:
                 # Text, or Excel turns phone numbers and long numeric userIds into 1.39E+10.
-                cell.value = str(value)
+                set_cell(cell, str(value))
                 cell.number_format = "@"
             elif isinstance(value, Decimal):
                 cell.value = float(value) if value != value.to_integral() else int(value)
             else:
-                cell.value = value
+                set_cell(cell, value)
             if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
             if row.get(T.SEQ) == T.EXAMPLE_MARK:

@@ -396,7 +396,13 @@ def test_bad_unit_parameters(client, org, make_token):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "kind"]
     assert client.get("/api/v1/units/abc", headers=auth(token)).status_code == 422
     r = client.get("/api/v1/people", params={"branch_id": org.c1}, headers=auth(token))
-    assert r.status_code == 422 and r.json()["detail"] == f"unit {org.c1} is a committee, not a branch"
+    assert r.status_code == 422 and r.json()["detail"] == [
+        {
+            "loc": ["query", "branch_id"],
+            "msg": f"unit {org.c1} is a committee, not a branch",
+            "type": "refused",
+        }
+    ]
 
 
 def test_unknown_query_parameter_is_400_not_ignored(client, org, make_token):

@@ -20,30 +20,41 @@ Rules every endpoint follows:
 - Lists are paginated with ``limit`` (1…MAX_LIMIT, default DEFAULT_LIMIT) and ``offset`` and answer
   ``{"items": [...], "total": n, "limit": l, "offset": o}``. Unknown query parameters are refused
   with 400 rather than silently ignored, so a typo cannot return a wider result than intended.
-- Invalid values get FastAPI's 422 with the offending field in ``detail``.
+- Invalid values get FastAPI's 422 with the offending field in ``detail`` (a list of ``{loc, msg,
+  type}``). A well-formed request refused by a rule the schema cannot state (a unit that is not a
+  branch, a time in the past) gets the same shape with ``type`` ``"refused"`` (``refused()``); other
+  errors answer ``{"detail": "..."}`` (``Problem``), and every status an endpoint can answer is in the
+  OpenAPI document.
+- Ids (path, query and body) are 1…MAX_ID (``Id``), the range of the database's integer columns: a
+  larger one is refused with 422 instead of overflowing the driver.
+- A method a path does not have answers 405 with ``Allow`` listing the ones it has.
 
 Later features add their own endpoints without touching this file: a feature module builds a plain
 ``APIRouter`` (paths relative to /api/v1, e.g. ``/meetings``) whose endpoints declare ``SessionDep`` and
-``PrincipalDep`` from here, restrict their queries with ``principal.unit_clause()`` /
-``unit_in_scope()``, paginate with ``LimitQuery`` / ``OffsetQuery`` / ``paginate()`` and answer
-``Page[...]``. The app factory passes it in ``build_api_router(session_factory, features=[router])``;
-authentication, the per-request transaction, the unknown-parameter check and the OpenAPI document
-then cover it automatically.
+``PrincipalDep`` from here, take ids as ``Id`` and date-times as
+``DateTimeIn``, restrict their queries with ``principal.unit_clause()`` / ``unit_in_scope()``, paginate
+with ``LimitQuery`` / ``OffsetQuery`` / ``paginate()``, answer ``Page[...]``, refuse with ``refused()``
+and document their errors with ``NOT_FOUND``. The app factory passes it in
+``build_api_router(session_factory, features=[router])``; authentication, the per-request transaction,
+the unknown-parameter check, the 405 answers and the OpenAPI document then cover it automatically.
 """
 
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+from annotated_types import Ge, Le
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -72,6 +83,37 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 # Beyond this an OFFSET only overflows the database's integer, never finds rows.
 MAX_OFFSET = 2**31 - 1
+# Ids are INTEGER columns: 32 bits on PostgreSQL. A larger value can name no row, and handed to the
+# driver it overflows (a 500) instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+# Every id the API takes, in the path, the query or a body. Plain constraints rather than a
+# Path()/Query() marker, so one type serves all three and the range is in the OpenAPI document.
+Id = Annotated[int, Ge(1), Le(MAX_ID)]
+# The detail type of a 422 for a request the schema allows but a rule refuses (see refused()).
+REFUSED = "refused"
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_8601_only(value: Any) -> Any:
+    # Left alone pydantic also reads a number as seconds since 1970; the schema promises a string.
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_DATETIME.match(value)):
+        return value
+    raise ValueError("expected an ISO 8601 date-time with an offset, e.g. 2026-05-20T15:00:00+08:00")
+
+
+def _representable_in_utc(value: datetime) -> datetime:
+    # 0001-01-01T00:00+08:00 is a valid date-time that has no UTC instant in Python (it is stored in UTC).
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(REFUSED, "date-time out of range") from None
+    return value
+
+
+# Every date-time the API takes (query or body): ISO 8601 with an offset, storable in UTC.
+DateTimeIn = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only), AfterValidator(_representable_in_utc)]
 
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1…{MAX_LIMIT}.")]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
@@ -94,6 +136,17 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="How many items match, over all pages.")
     limit: int
     offset: int
+
+
+class Problem(BaseModel):
+    """The body of every error but 422."""
+
+    detail: str = Field(description="What went wrong, in words.")
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "An id given is unknown or outside the token's scope"}
+}
 
 
 class UnitRef(BaseModel):
@@ -226,6 +279,18 @@ def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
 def not_found(what: str, ident: int) -> HTTPException:
     # The same words whether the row does not exist or lies outside the token's scope.
     return HTTPException(status_code=404, detail=f"{what} {ident} not found")
+
+
+def refused(msg: str, *loc: str | int) -> HTTPException:
+    """422 for a well-formed request that a rule the schema cannot state refuses (a unit that is not a
+    branch, a time in the past, a person who is not an observer).
+
+    The same shape as FastAPI's own 422, so clients read one format; ``loc`` names the field
+    (``"body", "branch_id"`` or ``"query", "branch_id"``), or the whole body when omitted.
+    """
+    return HTTPException(
+        status_code=422, detail=[{"loc": list(loc) or ["body"], "msg": msg, "type": REFUSED}]
+    )
 
 
 @dataclass(frozen=True)
@@ -456,8 +521,8 @@ def build_api_router(
         prefix=PREFIX,
         dependencies=[Depends(bind), Depends(_reject_unknown_query_params)],
         responses={
-            400: {"description": "Unknown query parameter"},
-            401: {"description": "Missing, invalid or revoked bearer token"},
+            400: {"model": Problem, "description": "Unknown query parameter"},
+            401: {"model": Problem, "description": "Missing, invalid or revoked bearer token"},
         },
     )
 
@@ -470,13 +535,14 @@ def build_api_router(
         "/units",
         response_model=Page[UnitOut],
         tags=["organisation"],
+        responses=NOT_FOUND,
         summary="Units of the organisation in scope (flat, ordered by id)",
     )
     def list_units(
         session: SessionDep,
         principal: PrincipalDep,
         kind: Annotated[UnitKind | None, Query(description="Only units of this kind.")] = None,
-        parent_id: Annotated[int | None, Query(description="Only the direct children of this unit.")] = None,
+        parent_id: Annotated[Id | None, Query(description="Only the direct children of this unit.")] = None,
         active: Annotated[
             bool | None, Query(description="Only active (true) or inactive (false) units.")
         ] = None,
@@ -500,11 +566,11 @@ def build_api_router(
     @router.get(
         "/units/{unit_id}",
         response_model=UnitOut,
-        responses={404: {"description": "Unknown or out of scope"}},
+        responses=NOT_FOUND,
         tags=["organisation"],
         summary="One unit",
     )
-    def get_unit(unit_id: int, session: SessionDep, principal: PrincipalDep) -> UnitOut:
+    def get_unit(unit_id: Id, session: SessionDep, principal: PrincipalDep) -> UnitOut:
         unit = unit_in_scope(session, principal, unit_id)
         return _unit_out(unit, _unit_counts(session, [unit])[unit.id])
 
@@ -532,13 +598,19 @@ def build_api_router(
             (parent.children if parent else roots).append(nodes[u.id])
         return roots
 
-    @router.get("/people", response_model=Page[PersonOut], tags=["people"], summary="People in scope")
+    @router.get(
+        "/people",
+        response_model=Page[PersonOut],
+        responses=NOT_FOUND,
+        tags=["people"],
+        summary="People in scope",
+    )
     def list_people(
         session: SessionDep,
         principal: PrincipalDep,
-        branch_id: Annotated[int | None, Query(description="Only members of this branch.")] = None,
+        branch_id: Annotated[Id | None, Query(description="Only members of this branch.")] = None,
         unit_id: Annotated[
-            int | None, Query(description="Only members of branches at or below this unit.")
+            Id | None, Query(description="Only members of branches at or below this unit.")
         ] = None,
         status: Annotated[
             MemberStatus | None, Query(description="正式 (full) or 预备 (probationary).")
@@ -552,8 +624,8 @@ def build_api_router(
         if branch_id is not None:
             branch = unit_in_scope(session, principal, branch_id)
             if branch.kind != UnitKind.BRANCH:
-                raise HTTPException(
-                    status_code=422, detail=f"unit {branch_id} is a {branch.kind.value}, not a branch"
+                raise refused(
+                    f"unit {branch_id} is a {branch.kind.value}, not a branch", "query", "branch_id"
                 )
             stmt = stmt.where(Person.branch_id == branch_id)
         if unit_id is not None:
@@ -575,11 +647,11 @@ def build_api_router(
     @router.get(
         "/people/{person_id}",
         response_model=PersonOut,
-        responses={404: {"description": "Unknown or out of scope"}},
+        responses=NOT_FOUND,
         tags=["people"],
         summary="One person",
     )
-    def get_person(person_id: int, session: SessionDep, principal: PrincipalDep) -> PersonOut:
+    def get_person(person_id: Id, session: SessionDep, principal: PrincipalDep) -> PersonOut:
         person = session.scalars(
             select(Person)
             .where(Person.id == person_id, _person_scope_clause(principal))
@@ -606,14 +678,15 @@ def build_api_router(
         "/role-assignments",
         response_model=Page[RoleAssignmentOut],
         tags=["roles"],
+        responses=NOT_FOUND,
         summary="Who holds which role where, in scope",
     )
     def list_role_assignments(
         session: SessionDep,
         principal: PrincipalDep,
-        unit_id: Annotated[int | None, Query(description="Only roles held in this unit.")] = None,
+        unit_id: Annotated[Id | None, Query(description="Only roles held in this unit.")] = None,
         role: Annotated[Role | None, Query(description="Only this role.")] = None,
-        person_id: Annotated[int | None, Query(description="Only this person's roles.")] = None,
+        person_id: Annotated[Id | None, Query(description="Only this person's roles.")] = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         offset: OffsetQuery = 0,
     ) -> Page[RoleAssignmentOut]:
@@ -647,28 +720,27 @@ def build_api_router(
         "/deliveries",
         response_model=Page[DeliveryOut],
         tags=["deliveries"],
+        responses=NOT_FOUND,
         summary="The delivery ledger: one row per message and recipient, newest first",
     )
     def list_deliveries(
         session: SessionDep,
         principal: PrincipalDep,
-        branch_id: Annotated[int | None, Query(description="Only recipients in this branch.")] = None,
+        branch_id: Annotated[Id | None, Query(description="Only recipients in this branch.")] = None,
         unit_id: Annotated[
-            int | None, Query(description="Only recipients in branches at or below this unit.")
+            Id | None, Query(description="Only recipients in branches at or below this unit.")
         ] = None,
         status: Annotated[
             DeliveryStatus | None, Query(description="queued, sending, sent or failed.")
         ] = None,
-        person_id: Annotated[int | None, Query(description="Only this person's deliveries.")] = None,
+        person_id: Annotated[Id | None, Query(description="Only this person's deliveries.")] = None,
         dedup_key: Annotated[
             str | None, Query(min_length=1, max_length=200, description="Only this message.")
         ] = None,
         created_from: Annotated[
-            AwareDatetime | None, Query(description="Queued at or after (with zone).")
+            DateTimeIn | None, Query(description="Queued at or after (with zone).")
         ] = None,
-        created_before: Annotated[
-            AwareDatetime | None, Query(description="Queued before (with zone).")
-        ] = None,
+        created_before: Annotated[DateTimeIn | None, Query(description="Queued before (with zone).")] = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         offset: OffsetQuery = 0,
     ) -> Page[DeliveryOut]:
@@ -732,24 +804,15 @@ def build_api_router(
 
     for feature in features:
         router.include_router(feature)
-    _add_docs_routes(router)
+    schema = get_openapi(title="zhibu 支部助手 API", version="1", description=__doc__, routes=router.routes)
+    _add_docs_routes(router, schema)
+    _add_method_not_allowed_routes(router, schema)
     return router
 
 
-def _add_docs_routes(router: APIRouter) -> None:
-    schema: dict[str, Any] = {}
-
+def _add_docs_routes(router: APIRouter, schema: dict[str, Any]) -> None:
     @router.get("/openapi.json", include_in_schema=False)
     def openapi_json() -> JSONResponse:
-        if not schema:
-            schema.update(
-                get_openapi(
-                    title="zhibu 支部助手 API",
-                    version="1",
-                    description=__doc__,
-                    routes=router.routes,
-                )
-            )
         return JSONResponse(schema)
 
     @router.get("/docs", include_in_schema=False)
@@ -757,3 +820,33 @@ def _add_docs_routes(router: APIRouter) -> None:
         # root_path keeps the link right when a proxy serves zhibu under a sub-path.
         root = request.scope.get("root_path", "").rstrip("/")
         return get_swagger_ui_html(openapi_url=f"{root}{PREFIX}/openapi.json", title="zhibu API")
+
+
+_SCHEMA_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class _MethodNotAllowed:
+    """An ASGI app answering 405 with a fixed Allow. An app, not a function: a route whose endpoint is a
+    function is a GET route, one whose endpoint is an app takes every method."""
+
+    def __init__(self, allow: str) -> None:
+        self.allow = allow
+
+    async def __call__(self, scope, receive, send) -> None:
+        response = JSONResponse(
+            {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": self.allow}
+        )
+        await response(scope, receive, send)
+
+
+def _add_method_not_allowed_routes(router: APIRouter, schema: dict[str, Any]) -> None:
+    """After every endpoint, one route per path that answers any other method 405 with the full Allow.
+
+    Left to itself the router answers a wrong method from the first route that matched the path, so
+    GET and PATCH /meetings/{id} would each claim to be the only method there (RFC 9110 wants them all).
+    """
+    for path, item in schema.get("paths", {}).items():
+        methods = [m.upper() for m in _SCHEMA_METHODS if m in item]
+        if "GET" in methods:
+            methods.insert(methods.index("GET") + 1, "HEAD")  # the router answers HEAD wherever GET is
+        router.add_route(path, _MethodNotAllowed(", ".join(methods)), include_in_schema=False)

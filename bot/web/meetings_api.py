@@ -13,22 +13,27 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.web.api import (
     DEFAULT_LIMIT,
+    NOT_FOUND,
+    DateTimeIn,
+    Id,
     LimitQuery,
     OffsetQuery,
     Page,
     PersonRef,
     Principal,
     PrincipalDep,
+    Problem,
     SessionDep,
     UnitRef,
     not_found,
     paginate,
+    refused,
     unit_in_scope,
 )
 from handlers.meetings import meetings as usecases
@@ -76,18 +81,27 @@ class MeetingDetail(MeetingOut):
 
 
 class MeetingIn(BaseModel):
-    branch_id: int = Field(description="The 党支部 holding the meeting; must be in the token's scope.")
+    branch_id: Id = Field(description="The 党支部 holding the meeting; must be in the token's scope.")
     types: list[MeetingType] = Field(min_length=1, description="One or more meeting types.")
-    starts_at: AwareDatetime = Field(description="ISO 8601 with an offset, in the future.")
+    starts_at: DateTimeIn = Field(description="ISO 8601 with an offset, in the future.")
     place: str = Field(min_length=1, max_length=usecases.LIMITS["place"])
     topic: str = Field(min_length=1, max_length=usecases.LIMITS["topic"])
     title: str = Field(default="", max_length=usecases.LIMITS["title"])
-    group_id: int | None = Field(default=None, description="The 党小组 (required for 党小组会).")
+    group_id: Id | None = Field(default=None, description="The 党小组 (required for 党小组会).")
 
 
 class MeetingMove(BaseModel):
-    starts_at: AwareDatetime | None = Field(default=None, description="New start, ISO 8601 with an offset.")
-    place: str | None = Field(default=None, min_length=1, max_length=usecases.LIMITS["place"])
+    # At least one of the two, and neither null: the schema says so, so no valid-looking body is refused.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    starts_at: DateTimeIn = Field(default=None, description="New start, ISO 8601 with an offset.")
+    place: str = Field(default=None, min_length=1, max_length=usecases.LIMITS["place"])
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> MeetingMove:
+        if self.starts_at is None and self.place is None:
+            raise ValueError("give starts_at and/or place")
+        return self
 
 
 class CancelIn(BaseModel):
@@ -122,20 +136,11 @@ def _now(request: Request) -> datetime:
     return request.state.zhibu_api.clock()
 
 
-def _invalid(field: str, msg: str) -> HTTPException:
-    # The same shape as FastAPI's own 422, so clients read one format.
-    return HTTPException(
-        status_code=422, detail=[{"loc": ["body", field], "msg": msg, "type": "value_error"}]
-    )
-
-
 def _refused(exc: Refused, field: str | None = None) -> HTTPException:
     msg = str(exc)
     if msg in _CONFLICTS:
         return HTTPException(status_code=409, detail=msg)
-    if field is None:
-        return HTTPException(status_code=422, detail=msg)
-    return _invalid(field, msg)
+    return refused(msg, "body", field) if field else refused(msg)
 
 
 def _meeting_in_scope(session: Session, principal: Principal, meeting_id: int) -> Meeting:
@@ -201,15 +206,21 @@ def _summary(sheet) -> AttendanceSummary:
 # ---- endpoints
 
 
-@meetings_api.get("/meetings", response_model=Page[MeetingOut], summary="Meetings in scope, by start time")
+@meetings_api.get(
+    "/meetings",
+    response_model=Page[MeetingOut],
+    responses=NOT_FOUND,
+    summary="Meetings in scope, by start time",
+)
 def list_meetings(
     session: SessionDep,
     principal: PrincipalDep,
-    branch_id: Annotated[int | None, Query(description="Only this branch's meetings.")] = None,
+    branch_id: Annotated[Id | None, Query(description="Only this branch's meetings.")] = None,
     month: Annotated[
         str | None,
+        # Years 2000-2999: a month at the calendar's ends (0001-01, 9999-12) has no bounds in UTC.
         Query(
-            pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Only meetings starting in this month (YYYY-MM)."
+            pattern=r"^2\d{3}-(0[1-9]|1[0-2])$", description="Only meetings starting in this month (YYYY-MM)."
         ),
     ] = None,
     status: Annotated[MeetingStatus | None, Query(description="scheduled or cancelled.")] = None,
@@ -235,10 +246,10 @@ def list_meetings(
 @meetings_api.get(
     "/meetings/{meeting_id}",
     response_model=MeetingDetail,
-    responses={404: {"description": "Unknown or out of scope"}},
+    responses=NOT_FOUND,
     summary="One meeting, with its invitee count and attendance summary",
 )
-def get_meeting(meeting_id: int, session: SessionDep, principal: PrincipalDep) -> MeetingDetail:
+def get_meeting(meeting_id: Id, session: SessionDep, principal: PrincipalDep) -> MeetingDetail:
     meeting = _meeting_in_scope(session, principal, meeting_id)
     sheet = attendance_sheet(session, meeting)
     base = _out(session, meeting, sheet.expected)
@@ -249,7 +260,7 @@ def get_meeting(meeting_id: int, session: SessionDep, principal: PrincipalDep) -
     "/meetings",
     response_model=MeetingOut,
     status_code=201,
-    responses={404: {"description": "Branch unknown or out of scope"}, 422: {"description": "Invalid"}},
+    responses=NOT_FOUND,
     summary="Schedule an ad hoc meeting; invitees get the notice through the outbox",
 )
 def create_meeting(
@@ -257,10 +268,10 @@ def create_meeting(
 ) -> MeetingOut:
     branch = unit_in_scope(session, principal, body.branch_id)
     if branch.kind != UnitKind.BRANCH:
-        raise _invalid("branch_id", f"unit {branch.id} is a {branch.kind.value}, not a branch")
+        raise refused(f"unit {branch.id} is a {branch.kind.value}, not a branch", "body", "branch_id")
     now = _now(request)
     if body.starts_at <= now:
-        raise _invalid("starts_at", strings.TIME_IN_PAST)
+        raise refused(strings.TIME_IN_PAST, "body", "starts_at")
     try:
         meeting = usecases.create_meeting(
             session,
@@ -283,15 +294,16 @@ def create_meeting(
 @meetings_api.patch(
     "/meetings/{meeting_id}",
     response_model=ChangeOut,
-    responses={404: {"description": "Unknown or out of scope"}, 409: {"description": "Meeting cancelled"}},
+    responses={
+        **NOT_FOUND,
+        409: {"model": Problem, "description": "Meeting cancelled"},
+    },
     summary="Move a meeting (new time and/or place); invitees are notified",
 )
 def move_meeting(
-    meeting_id: int, body: MeetingMove, request: Request, session: SessionDep, principal: PrincipalDep
+    meeting_id: Id, body: MeetingMove, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> ChangeOut:
     meeting = _meeting_in_scope(session, principal, meeting_id)
-    if body.starts_at is None and body.place is None:
-        raise HTTPException(status_code=422, detail="give starts_at and/or place")
     try:
         notified = usecases.move_meeting(
             session,
@@ -312,11 +324,14 @@ def move_meeting(
 @meetings_api.post(
     "/meetings/{meeting_id}/cancel",
     response_model=ChangeOut,
-    responses={404: {"description": "Unknown or out of scope"}, 409: {"description": "Already cancelled"}},
+    responses={
+        **NOT_FOUND,
+        409: {"model": Problem, "description": "Already cancelled"},
+    },
     summary="Cancel a meeting with a reason; invitees are notified",
 )
 def cancel_meeting(
-    meeting_id: int, body: CancelIn, request: Request, session: SessionDep, principal: PrincipalDep
+    meeting_id: Id, body: CancelIn, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> ChangeOut:
     meeting = _meeting_in_scope(session, principal, meeting_id)
     try:
@@ -337,10 +352,10 @@ def cancel_meeting(
 @meetings_api.get(
     "/meetings/{meeting_id}/attendance",
     response_model=AttendanceOut,
-    responses={404: {"description": "Unknown or out of scope"}},
+    responses=NOT_FOUND,
     summary="Who signed in, who is on leave, who is missing",
 )
-def meeting_attendance(meeting_id: int, session: SessionDep, principal: PrincipalDep) -> AttendanceOut:
+def meeting_attendance(meeting_id: Id, session: SessionDep, principal: PrincipalDep) -> AttendanceOut:
     meeting = _meeting_in_scope(session, principal, meeting_id)
     sheet = attendance_sheet(session, meeting)
     return AttendanceOut(

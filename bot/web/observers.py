@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.context import CoreConfig
 from bot.web.api import (
     DEFAULT_LIMIT,
+    NOT_FOUND,
+    Id,
     LimitQuery,
     OffsetQuery,
     Page,
@@ -40,6 +42,7 @@ from bot.web.api import (
     UnitRef,
     not_found,
     paginate,
+    refused,
     unit_in_scope,
 )
 from bot.web.h5 import H5Pages, photo_response, read_form
@@ -229,8 +232,8 @@ def build_observers_router(
 
 
 class AssignmentIn(BaseModel):
-    observer_id: int = Field(description="The observer (a person id).")
-    branch_id: int = Field(description="The 党支部 they observe; never their own.")
+    observer_id: Id = Field(description="The observer (a person id).")
+    branch_id: Id = Field(description="The 党支部 they observe; never their own.")
 
 
 class AssignmentOut(BaseModel):
@@ -264,12 +267,12 @@ def _assignment_out(session: Session, link: ObserverAssignment) -> AssignmentOut
     )
 
 
-@observers_api.get("/observers/assignments", response_model=Page[AssignmentOut])
+@observers_api.get("/observers/assignments", response_model=Page[AssignmentOut], responses=NOT_FOUND)
 def list_assignments(
     session: SessionDep,
     principal: PrincipalDep,
-    branch_id: Annotated[int | None, Query(description="Only this branch's observers.")] = None,
-    observer_id: Annotated[int | None, Query(description="Only this observer's branches.")] = None,
+    branch_id: Annotated[Id | None, Query(description="Only this branch's observers.")] = None,
+    observer_id: Annotated[Id | None, Query(description="Only this observer's branches.")] = None,
     active: Annotated[bool | None, Query(description="Only active (true) or ended (false) links.")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
@@ -287,7 +290,12 @@ def list_assignments(
     return Page(items=[_assignment_out(session, r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@observers_api.post("/observers/assignments", response_model=AssignmentOut, status_code=201)
+@observers_api.post(
+    "/observers/assignments",
+    response_model=AssignmentOut,
+    status_code=201,
+    responses=NOT_FOUND,
+)
 def create_assignment(session: SessionDep, principal: PrincipalDep, body: AssignmentIn) -> AssignmentOut:
     """Link an observer to a branch. 422 with the reason when refused (e.g. the observer's own branch)."""
     unit_in_scope(session, principal, body.branch_id)
@@ -295,12 +303,12 @@ def create_assignment(session: SessionDep, principal: PrincipalDep, body: Assign
     try:
         link = service.assign_observer(session, body.observer_id, body.branch_id)
     except Refused as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+        raise refused(str(exc)) from None
     return _assignment_out(session, link)
 
 
-@observers_api.delete("/observers/assignments/{assignment_id}", status_code=204)
-def end_assignment(session: SessionDep, principal: PrincipalDep, assignment_id: int) -> Response:
+@observers_api.delete("/observers/assignments/{assignment_id}", status_code=204, responses=NOT_FOUND)
+def end_assignment(session: SessionDep, principal: PrincipalDep, assignment_id: Id) -> Response:
     """End a link (it stays in the record, inactive)."""
     link = session.get(ObserverAssignment, assignment_id)
     if link is None or not principal.sees_path(session.get(OrgUnit, link.branch_id).path):

@@ -51,13 +51,13 @@ def test_list_create_refuse_and_end(client, token, world, session):
         json={"observer_id": world.outsider.id, "branch_id": world.other_branch.id},
         headers=county,
     )
-    assert own.status_code == 422 and "不能观察本人所在的支部" in own.json()["detail"]
+    assert own.status_code == 422 and "不能观察本人所在的支部" in own.json()["detail"][0]["msg"]
     twice = client.post(
         "/api/v1/observers/assignments",
         json={"observer_id": world.observer.id, "branch_id": world.branch.id},
         headers=county,
     )
-    assert twice.status_code == 422 and "已经是" in twice.json()["detail"]
+    assert twice.status_code == 422 and "已经是" in twice.json()["detail"][0]["msg"]
     made = client.post(
         "/api/v1/observers/assignments",
         json={"observer_id": world.outsider.id, "branch_id": world.branch.id},

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.fees.months import MonthError, parse_month_cell
 from handlers.fees.service import SHANGHAI, FeeError, local_month, record_payment, require_collector
+from handlers.spreadsheets import SheetError, read_xlsx
 from models.fees import PaymentMethod
 from models.org import ChatAccount, OrgUnit, Person, Platform
 
@@ -104,18 +104,16 @@ def record_payments_from_xlsx(
         except FeeError as exc:
             raise FeeImportError([str(exc)]) from None
     try:
-        wb = load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one clear line
-        raise FeeImportError(
-            [f"无法读取 Excel 文件：{exc.__class__.__name__}。请上传 .xlsx 格式的文件。"]
-        ) from None
-    rows = list(wb.active.iter_rows(values_only=True))
-    if not rows:
+        # Bounded: a small file declaring a huge sheet is refused before it is read (handlers.spreadsheets).
+        table = read_xlsx(file)
+    except SheetError as exc:
+        raise FeeImportError([str(exc)]) from None
+    if not table.header and not table.rows:
         raise FeeImportError(
             ["文件是空的：第1行应为表头（姓名、手机号、所属月份、金额、交纳日期、代交人）。"]
         )
     columns: dict[str, int] = {}
-    for i, header in enumerate(rows[0]):
+    for i, header in enumerate(table.header):
         key = _HEADER_KEYS.get(_text(header).lower())
         if key:
             columns.setdefault(key, i)
@@ -150,7 +148,7 @@ def record_payments_from_xlsx(
     recorded = proxied = 0
     savepoint = session.begin_nested()
     try:
-        for number, row in enumerate(rows[1:], start=2):
+        for number, row in table.rows:
             if all(_text(v) == "" for v in row):
                 continue
             where = f"第{number}行"

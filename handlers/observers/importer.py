@@ -22,7 +22,7 @@ from handlers.observers import strings
 from handlers.observers.forms import Refused
 from handlers.observers.service import assign_observer
 from handlers.roster.importer import ImportPlan, Issue, parse_phone, unit_paths_by_id
-from handlers.spreadsheets import text_cells
+from handlers.spreadsheets import SheetError, read_xlsx, text_cells
 from models.observers import ObserverAssignment
 from models.org import Person, UnitKind
 
@@ -76,20 +76,17 @@ def read_sheet(path: Path) -> list[tuple[int, dict[str, str]]] | None:
     path = Path(path)
     if path.suffix.lower() != ".xlsx" or not path.exists():
         return None
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        if strings.SHEET not in wb.sheetnames:
-            return None
-        table = [list(r) for r in wb[strings.SHEET].iter_rows(values_only=True)]
-    finally:
-        wb.close()
-    if not table:
+        table = read_xlsx(path, strings.SHEET, otherwise="none")  # bounded, like the roster sheet
+    except SheetError as exc:
+        raise ValueError(str(exc)) from None
+    if table is None:
+        return None
+    if not table.header and not table.rows:
         return []
-    headers = [str(h).strip() if h is not None else "" for h in table[0]]
+    headers = [str(h).strip() if h is not None else "" for h in table.header]
     rows = []
-    for number, values in enumerate(table[1:], start=2):
+    for number, values in table.rows:
         cells = {h: _text(values[i]) if i < len(values) else "" for i, h in enumerate(headers) if h}
         if any(cells.values()):
             rows.append((number, cells))

@@ -1,20 +1,20 @@
 """Reading and writing roster files: .xlsx (openpyxl) and .csv (UTF-8 with BOM, so Excel opens it).
 
 Cells come back as the file holds them (str, int, float, datetime, None); the importer normalises.
-Text is written as text, never as a formula (handlers.spreadsheets), and read back unchanged.
+Both directions go through handlers.spreadsheets: text is written as text, never as a formula, and read
+back unchanged; reading is bounded (rows, columns, cell size, unpacked size).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from handlers.roster import texts as T
-from handlers.spreadsheets import csv_value, from_csv_text, set_cell
+from handlers.spreadsheets import SheetError, csv_value, read_csv, read_xlsx, set_cell
 
 
 class RosterFileError(ValueError):
@@ -33,51 +33,23 @@ def read_roster(path: Path) -> tuple[list[str], list[RawRow]]:
     if not path.exists():
         raise RosterFileError(T.E["not_found"].format(path=path))
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        table = _read_xlsx(path)
-    elif suffix == ".csv":
-        table = _read_csv(path)
-    else:
+    if suffix not in (".xlsx", ".csv"):
         raise RosterFileError(T.E["unsupported"].format(suffix=suffix or "无扩展名"))
-    if not table:
-        return [], []
-    headers = [str(h).strip() if h is not None else "" for h in table[0]]
+    try:
+        if suffix == ".xlsx":
+            table = read_xlsx(path, T.SHEET_ROSTER, otherwise="first")
+        else:
+            table = read_csv(path)
+    except SheetError as exc:
+        raise RosterFileError(str(exc)) from None
+    headers = [str(h).strip() if h is not None else "" for h in table.header]
     rows = []
-    for number, values in enumerate(table[1:], start=2):
+    for number, values in table.rows:
         cells = {h: values[i] if i < len(values) else None for i, h in enumerate(headers) if h}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells.values()):
             continue
         rows.append(RawRow(number, cells))
     return headers, rows
-
-
-def _read_xlsx(path: Path) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
-        raise RosterFileError(T.E["unreadable"].format(reason=exc)) from exc
-    try:
-        ws = wb[T.SHEET_ROSTER] if T.SHEET_ROSTER in wb.sheetnames else wb.worksheets[0]
-        return [list(row) for row in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-
-
-def _read_csv(path: Path) -> list[list[object]]:
-    raw = path.read_bytes()
-    # Excel on a Chinese Windows saves "CSV" as GB18030 unless told otherwise; accept both.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            content = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise RosterFileError(T.E["unreadable"].format(reason="无法识别的文字编码"))
-    # newline="": a line break or carriage return inside a quoted cell belongs to the cell.
-    return [[from_csv_text(v) for v in row] for row in csv.reader(io.StringIO(content, newline=""))]
 
 
 # Writing

@@ -8,7 +8,7 @@ from io import BytesIO
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import ExifTags, Image, PngImagePlugin
 from sqlalchemy import func, select
 
 from bot.web.meetings import build_meetings_router
@@ -80,7 +80,7 @@ def test_minutes_with_photos_are_saved_shown_and_served_to_the_branch_only(web, 
     minutes = session.scalars(select(Minutes)).one()
     rows = attachments.photos_of(session, attachments.MINUTES, minutes.id)
     assert [p.content_type for p in rows] == ["image/png", "image/jpeg"]
-    assert rows[0].uploaded_by_id and rows[0].size == len(image())
+    assert rows[0].uploaded_by_id and rows[0].size == len(rows[0].data)  # stored re-encoded, see below
 
     page = client.get(f"/h5/meetings/{held.id}/minutes").text
     urls = [f"/h5/meetings/{held.id}/minutes/photos/{p.id}" for p in rows]
@@ -146,7 +146,8 @@ def test_observation_photos_for_the_observer_secretary_and_committee_only(web, s
     assert photo.content_type == "image/webp"
     photo_url = f"/h5/observers/{held.id}/photos/{photo.id}"
     assert photo_url in client.get(url).text
-    assert client.get(photo_url).content == webp
+    served = Image.open(BytesIO(client.get(photo_url).content))
+    assert served.format == "WEBP" and served.size == (40, 30)
 
     login(client, ident, "wangsj")  # the observed branch's secretary
     assert client.get(photo_url).status_code == 200
@@ -170,3 +171,65 @@ def test_observation_refusals_keep_the_form_unsaved(web, session, held):
     assert count(session, Observation) == 0 and count(session, Attachment) == 0
     # JSON without photos still works (older pages and clients).
     assert client.post(url, json=full_form()).status_code == 200
+
+
+# Decoded size and metadata (issue #12, point 9).
+
+
+def tagged(fmt: str, size=(40, 30)) -> bytes:
+    """A photo as a phone takes it: lying on its side (EXIF orientation 6) with the GPS position in EXIF."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "TestPhone"
+    exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (31.0, 14.0, 5.0), 3: "E", 4: (121.0, 28.0, 1.0)}
+    buf = BytesIO()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">GPSLatitude 31,14N</x:xmpmeta>'
+    if fmt == "PNG":  # PNG keeps XMP in a text chunk
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", xmp.decode())
+        extra: dict[str, object] = {"pnginfo": info}
+    else:
+        extra = {"xmp": xmp}
+    Image.new("RGB", size, (200, 30, 30)).save(buf, format=fmt, exif=exif.tobytes(), **extra)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_photos_are_stored_upright_without_exif_or_xmp(fmt):
+    original = tagged(fmt)
+    assert Image.open(BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the test photo has GPS
+    assert b"GPSLatitude" in original
+    (photo,) = attachments.check_photos([attachments.Upload("p", original)])
+    stored = Image.open(BytesIO(photo.data))
+    assert stored.format == fmt and photo.content_type == f"image/{fmt.lower()}"
+    assert stored.size == (30, 40)  # turned as the orientation said, so it needs no EXIF to show upright
+    assert not stored.getexif() and "exif" not in stored.info and "xmp" not in stored.info
+    assert b"TestPhone" not in photo.data and b"GPSLatitude" not in photo.data and b"Exif" not in photo.data
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_photo_too_large_to_decode_is_refused_from_its_header():
+    buf = BytesIO()
+    Image.new("1", (12000, 12000)).save(buf, format="PNG")  # 17 KB on disk, 576 MB decoded as RGBA
+    assert len(buf.getvalue()) < 100_000
+    with pytest.raises(attachments.PhotoError, match="尺寸太大（最多 2500 万像素）"):
+        attachments.check_photos([attachments.Upload("big.png", buf.getvalue())])
+    small = BytesIO()
+    Image.new("L", (5000, 5000)).save(small, format="PNG")  # 25 million pixels: allowed
+    assert attachments.check_photos([attachments.Upload("ok.png", small.getvalue())])
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_the_minutes_form_refuses_a_pixel_bomb_and_strips_gps(web, session, held):
+    client, ident = web
+    login(client, ident, "wangsj")
+    url = f"/h5/meetings/{held.id}/minutes"
+    bomb = BytesIO()
+    Image.new("1", (12000, 12000)).save(bomb, format="PNG")
+    r = client.post(url, data=MINUTES, files=[("photos", ("bomb.png", bomb.getvalue(), "image/png"))])
+    assert r.status_code == 400 and "尺寸太大" in r.json()["error"] and "bomb.png" in r.json()["error"]
+    assert count(session, Minutes) == 0 and count(session, Attachment) == 0
+    r = client.post(url, data=MINUTES, files=[("photos", ("gps.jpg", tagged("JPEG"), "image/jpeg"))])
+    assert r.status_code == 200, r.text
+    (row,) = session.scalars(select(Attachment)).all()
+    assert b"Exif" not in row.data and Image.open(BytesIO(row.data)).size == (30, 40)

@@ -1,4 +1,5 @@
-"""Bearer tokens for the JSON API: stored hashed, revocable, scoped to a subtree of the organisation.
+"""Bearer tokens for the JSON API: stored hashed, revocable, scoped to a subtree of the organisation,
+read-only unless created to write.
 
 A token is 256 random bits (``secrets.token_urlsafe(32)``) behind a fixed ``zbt_`` prefix, so it is
 recognisable in a leaked log or a secret scanner. Only its SHA-256 is stored: with that much entropy
@@ -6,6 +7,10 @@ a fast unkeyed hash cannot be brute-forced, and lookup is a single indexed equal
 with ZHIBU_SECRET_KEY on purpose, so rotating that key does not silently kill every integration.
 
 The plain token exists only in the return value of issue_token(); the CLI prints it once.
+
+A token reads by default: a reporting integration that leaks should not be able to create, move or
+cancel meetings. ``can_write`` is set when the token is made and never changes; to give a running
+integration write access, create a second token and revoke the first.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ class ApiToken(TimestampMixin, Base):
     scope_unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("org_unit.id", ondelete="CASCADE"), index=True
     )
+    # False: GET only. True: the write endpoints too (meetings, observer assignments).
+    can_write: Mapped[bool] = mapped_column(default=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -120,14 +127,15 @@ def new_token() -> str:
 
 
 def issue_token(
-    session: Session, *, name: str, scope_unit: OrgUnit | None, now: datetime
+    session: Session, *, name: str, scope_unit: OrgUnit | None, now: datetime, can_write: bool = False
 ) -> tuple[ApiToken, str]:
-    """Add a token row; return it and the plain token, which is not kept anywhere."""
+    """Add a token row (read-only unless can_write); return it and the plain token, which is not kept."""
     plain = new_token()
     token = ApiToken(
         name=name,
         token_hash=hash_token(plain),
         scope_unit=scope_unit,
+        can_write=can_write,
         created_at=now,
         updated_at=now,
     )

@@ -61,7 +61,11 @@ def fuzz_database(request, tmp_path_factory):
     factory = make_sessionmaker(engine)
     with factory() as s, s.begin():
         seed(s, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=2, today=TODAY, now=NOW)
-        s.add(ApiToken(name="fuzz", token_hash=hash_token(TOKEN), created_at=NOW, updated_at=NOW))
+        s.add(
+            ApiToken(
+                name="fuzz", token_hash=hash_token(TOKEN), can_write=True, created_at=NOW, updated_at=NOW
+            )
+        )
     try:
         yield request.param, factory
     finally:

@@ -1,5 +1,5 @@
-"""The JSON API's edges (issue #12): ids past the database's integers, the 405 Allow header, the shape
-of every 422, date-times and months at the calendar's ends.
+"""The JSON API's edges (issue #12): ids past the database's integers, read-only tokens, the 405 Allow
+header, the shape of every 422, date-times and months at the calendar's ends.
 
 The schemathesis run (tests/test_api_fuzz.py) finds such things at random; these pin each one down.
 """
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.web.api import build_api_router
 from bot.web.meetings_api import meetings_api
 from bot.web.observers import observers_api
-from models.api_token import issue_token
+from models.api_token import ApiToken, issue_token
 from models.meetings import Meeting
 from models.observers import ObserverAssignment
 from models.org import OrgUnit, Role, RoleAssignment
@@ -57,7 +57,7 @@ def token(session_factory):
     def make(write: bool, scope_unit_id: int | None = None) -> dict[str, str]:
         with session_factory() as s, s.begin():
             unit = s.get(OrgUnit, scope_unit_id) if scope_unit_id else None
-            _, plain = issue_token(s, name="报表", scope_unit=unit, now=NOW)
+            _, plain = issue_token(s, name="报表", scope_unit=unit, now=NOW, can_write=write)
         return {"Authorization": f"Bearer {plain}"}
 
     return make
@@ -135,6 +135,61 @@ def test_every_id_parameter_states_its_range_in_the_openapi_document(client):
                 assert (prop["minimum"], prop["maximum"]) == (1, MAX_ID), (model, name)
 
 
+# --- (12) read-only tokens --------------------------------------------------------------------
+
+
+def test_new_tokens_are_read_only(session_factory, ids):
+    with session_factory() as s, s.begin():
+        token, _ = issue_token(s, name="报表", scope_unit=None, now=NOW)
+    with session_factory() as s:
+        assert s.get(ApiToken, token.id).can_write is False
+
+
+def test_a_read_only_token_reads_but_every_write_is_403_with_the_reason(client, ids, token, session_factory):
+    writer, reader = token(write=True), token(write=False)
+    mid = client.post("/api/v1/meetings", json=meeting_body(ids["branch"]), headers=writer).json()["id"]
+    link = client.post(
+        "/api/v1/observers/assignments", json={"observer_id": ids["observer"], "branch_id": ids["branch"]}, headers=writer
+    ).json()["id"]  # fmt: skip
+
+    me = client.get("/api/v1/me", headers=reader).json()
+    assert me["can_write"] is False and client.get("/api/v1/me", headers=writer).json()["can_write"] is True
+    assert client.get(f"/api/v1/meetings/{mid}", headers=reader).status_code == 200
+    assert client.get("/api/v1/observers/assignments", headers=reader).json()["total"] == 1
+
+    writes = [
+        ("POST", "/api/v1/meetings", meeting_body(ids["branch"])),
+        ("PATCH", f"/api/v1/meetings/{mid}", {"place": "别处"}),
+        ("POST", f"/api/v1/meetings/{mid}/cancel", {"reason": "改期"}),
+        (
+            "POST",
+            "/api/v1/observers/assignments",
+            {"observer_id": ids["observer"], "branch_id": ids["committee"]},
+        ),
+        ("DELETE", f"/api/v1/observers/assignments/{link}", None),
+    ]
+    for method, url, body in writes:
+        r = client.request(method, url, json=body, headers=reader)
+        assert r.status_code == 403, (method, url, r.text)
+        assert "read-only" in r.json()["detail"] and "--write" in r.json()["detail"]
+        assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
+    with session_factory() as s:
+        meeting = s.get(Meeting, mid)
+        assert meeting.place == "党员活动室" and meeting.status.value == "scheduled"
+        assert s.scalar(select(func.count()).select_from(Meeting)) == 1
+        assert [a.active for a in s.scalars(select(ObserverAssignment))] == [True]
+
+
+def test_write_endpoints_document_the_403(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method == "get":
+                assert "403" not in operation["responses"], (method, path)
+            else:
+                assert "403" in operation["responses"], (method, path)
+
+
 # --- the OpenAPI contract: 405 Allow, 422 shape -------------------------------------------------
 
 
@@ -167,6 +222,9 @@ def test_every_422_has_the_documented_shape(client, ids, token):
         client.post("/api/v1/meetings", json=meeting_body(ids["branch"], starts_at="2020-01-01T00:00:00Z"), headers=h),
         client.patch(f"/api/v1/meetings/{mid}", json={}, headers=h),
         client.patch(f"/api/v1/meetings/{mid}", json={"place": None}, headers=h),
+        client.post(
+            "/api/v1/observers/assignments", json={"observer_id": ids["member"], "branch_id": ids["other"]}, headers=h
+        ),
         client.post(
             "/api/v1/observers/assignments", json={"observer_id": ids["observer"], "branch_id": ids["other"]}, headers=h
         ),

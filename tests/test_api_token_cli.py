@@ -144,3 +144,23 @@ def test_empty_name_is_refused(db):
     assert result.exit_code != 0 and "名称不能为空" in result.output
     with factory() as s:
         assert s.scalars(select(ApiToken)).all() == []
+
+
+def test_tokens_are_read_only_unless_created_with_write(db):
+    url, factory = db
+    created = run(url, "create", "--name", "报表", "--scope", "all")
+    reader = created_token(created)
+    assert "权限：只读" in created.output
+    created = run(url, "create", "--name", "排会", "--scope", "committee:城关镇党委", "--write")
+    writer = created_token(created)
+    assert "权限：读写" in created.output
+    listing = run(url, "list").output
+    assert "报表  全部组织  只读" in listing and "排会  党委 城关镇党委  读写" in listing
+
+    with factory() as s:
+        assert {t.name: t.can_write for t in s.scalars(select(ApiToken))} == {"报表": False, "排会": True}
+    client = TestClient(FastAPI())
+    client.app.include_router(build_api_router(factory))
+    for token, can_write in ((reader, False), (writer, True)):
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200 and me.json()["can_write"] is can_write

@@ -43,10 +43,10 @@ def client(session_factory) -> TestClient:
 
 @pytest.fixture
 def token(session_factory):
-    def make(scope_unit_id: int | None) -> dict[str, str]:
+    def make(scope_unit_id: int | None, write: bool = True) -> dict[str, str]:
         with session_factory() as s, s.begin():
             unit = s.get(OrgUnit, scope_unit_id) if scope_unit_id else None
-            _, plain = issue_token(s, name="t", scope_unit=unit, now=NOW)
+            _, plain = issue_token(s, name="t", scope_unit=unit, now=NOW, can_write=write)
         return {"Authorization": f"Bearer {plain}"}
 
     return make

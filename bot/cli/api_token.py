@@ -30,12 +30,15 @@ TEXT = {
     "scope_unknown": "没有找到范围“{scope}”所指的组织。请检查名称（要与花名册中的组织全称一致）。",
     "scope_ambiguous": "范围“{scope}”对应多个组织：{names}。请用 branch:上级组织名称/支部名称 指定是哪一个。",
     "name_empty": "令牌名称不能为空，请用 --name 写明用途，例如 --name 区委组织部报表。",
-    "created": "已创建令牌 #{id}（{name}，范围：{scope}）。",
+    "created": "已创建令牌 #{id}（{name}，范围：{scope}，权限：{access}）。",
     "shown_once": "下面是令牌本身，只显示这一次，请立即妥善保存；系统里只保存它的摘要，丢失后只能重新创建：",
     "usage": "调用接口时放在请求头里：Authorization: Bearer <令牌>",
     "none": "还没有任何令牌。用 zhibu api-token create --name 名称 --scope 范围 创建。",
-    "header": "编号  状态    名称  范围  创建时间  最近使用",
-    "row": "#{id}  {status}  {name}  {scope}  {created}  {used}",
+    "header": "编号  状态    名称  范围  权限  创建时间  最近使用",
+    "row": "#{id}  {status}  {name}  {scope}  {access}  {created}  {used}",
+    "access_read": "只读",
+    "access_write": "读写",
+    "write_help": "允许修改数据（安排、调整、取消会议，分配观察员）；不加则只能查询。",
     "status_active": "有效",
     "status_revoked": "已吊销",
     "never": "从未使用",
@@ -53,6 +56,10 @@ def _scope_label(token: ApiToken) -> str:
     if unit is None:
         return TEXT["scope_all"]
     return f"{UNIT_KIND_LABELS[unit.kind]} {unit.name}"
+
+
+def _access_label(token: ApiToken) -> str:
+    return TEXT["access_write"] if token.can_write else TEXT["access_read"]
 
 
 def _when(value: datetime | None, s: Settings) -> str:
@@ -78,8 +85,9 @@ def create_cmd(
         "--scope",
         help="能看到的范围：all、committee:党委名称、branch:支部名称（重名时 branch:上级名称/支部名称）。",
     ),
+    write: bool = typer.Option(False, "--write", help=TEXT["write_help"]),
 ) -> None:
-    """创建一个令牌并只显示一次；系统只保存它的摘要。"""
+    """创建一个令牌并只显示一次；系统只保存它的摘要。默认只读，加 --write 才能修改数据。"""
     if not name.strip():
         fail(TEXT["name_empty"])
     s = settings()
@@ -87,12 +95,14 @@ def create_cmd(
     try:
         with unit_of_work(session_factory) as session:
             unit = resolve_scope(session, scope)
-            token, plain = issue_token(session, name=name.strip(), scope_unit=unit, now=utcnow())
-            label = _scope_label(token)
+            token, plain = issue_token(
+                session, name=name.strip(), scope_unit=unit, now=utcnow(), can_write=write
+            )
+            label, access = _scope_label(token), _access_label(token)
             token_id = token.id
     except ScopeError as exc:
         fail(_scope_error_text(exc))
-    echo(TEXT["created"].format(id=token_id, name=name.strip(), scope=label))
+    echo(TEXT["created"].format(id=token_id, name=name.strip(), scope=label, access=access))
     echo(TEXT["shown_once"])
     echo(plain)
     echo(TEXT["usage"])
@@ -116,6 +126,7 @@ def list_cmd() -> None:
                     status=TEXT["status_active"] if t.active else TEXT["status_revoked"],
                     name=t.name,
                     scope=_scope_label(t),
+                    access=_access_label(t),
                     created=_when(t.created_at, s),
                     used=_when(t.last_used_at, s),
                 )

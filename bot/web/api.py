@@ -8,6 +8,8 @@ bearer security scheme.
 Rules every endpoint follows:
 - Authentication: ``Authorization: Bearer zbt_…`` (tokens from ``zhibu api-token create``). A missing,
   unknown or revoked token gets 401 with ``WWW-Authenticate: Bearer``.
+- Capability: a token reads; only one created with ``--write`` may also change data. Write endpoints
+  declare ``WriterDep`` instead of ``PrincipalDep`` and answer a read-only token 403 with the reason.
 - Scope: a token sees only its subtree of the organisation. Anything outside it answers **404**, exactly
   as if it did not exist, so a token cannot probe which ids exist elsewhere. People are in scope when
   their branch is, or when they hold a role on a unit in scope (committee staff, observers); such a
@@ -31,10 +33,10 @@ Rules every endpoint follows:
 
 Later features add their own endpoints without touching this file: a feature module builds a plain
 ``APIRouter`` (paths relative to /api/v1, e.g. ``/meetings``) whose endpoints declare ``SessionDep`` and
-``PrincipalDep`` from here, take ids as ``Id`` and date-times as
+``PrincipalDep`` (``WriterDep`` for writes) from here, take ids as ``Id`` and date-times as
 ``DateTimeIn``, restrict their queries with ``principal.unit_clause()`` / ``unit_in_scope()``, paginate
 with ``LimitQuery`` / ``OffsetQuery`` / ``paginate()``, answer ``Page[...]``, refuse with ``refused()``
-and document their errors with ``NOT_FOUND``. The app factory passes it in
+and document their errors with ``NOT_FOUND`` / ``WRITE_RESPONSES``. The app factory passes it in
 ``build_api_router(session_factory, features=[router])``; authentication, the per-request transaction,
 the unknown-parameter check, the 405 answers and the OpenAPI document then cover it automatically.
 """
@@ -147,6 +149,9 @@ class Problem(BaseModel):
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "An id given is unknown or outside the token's scope"}
 }
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": Problem, "description": "The token is read-only (create one with --write)"}
+}
 
 
 class UnitRef(BaseModel):
@@ -247,6 +252,7 @@ class TokenInfo(BaseModel):
     id: int
     name: str
     scope: UnitRef | None = Field(description="The root of what this token sees; null for everything.")
+    can_write: bool = Field(description="Whether it may also change data (`zhibu api-token create --write`).")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +267,7 @@ class Principal:
     token_name: str
     scope_unit_id: int | None
     scope_path: str | None
+    can_write: bool = False
 
     def unit_clause(self, path_column=OrgUnit.path) -> ColumnElement[bool]:
         return true() if self.scope_path is None else path_column.startswith(self.scope_path)
@@ -330,6 +337,7 @@ def get_principal(
         token_name=token.name,
         scope_unit_id=unit.id if unit else None,
         scope_path=unit.path if unit else None,
+        can_write=token.can_write,
     )
 
 
@@ -337,6 +345,24 @@ def get_principal(
 # `from __future__ import annotations` resolve them too.
 SessionDep = Annotated[Session, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_write(principal: PrincipalDep) -> Principal:
+    """The caller, when its token may change data; 403 with the reason otherwise."""
+    if not principal.can_write:
+        raise HTTPException(
+            status_code=403,
+            detail=(
+                f"token #{principal.token_id} ({principal.token_name}) is read-only; "
+                "changing data needs a token created with `zhibu api-token create ... --write`"
+            ),
+            headers={"WWW-Authenticate": 'Bearer realm="zhibu", error="insufficient_scope", scope="write"'},
+        )
+    return principal
+
+
+# What write endpoints declare instead of PrincipalDep (and WRITE_RESPONSES in their responses).
+WriterDep = Annotated[Principal, Depends(require_write)]
 
 
 def _reject_unknown_query_params(request: Request) -> None:
@@ -529,7 +555,12 @@ def build_api_router(
     @router.get("/me", response_model=TokenInfo, tags=["tokens"], summary="The calling token and its scope")
     def me(session: SessionDep, principal: PrincipalDep) -> TokenInfo:
         unit = session.get(OrgUnit, principal.scope_unit_id) if principal.scope_unit_id else None
-        return TokenInfo(id=principal.token_id, name=principal.token_name, scope=_unit_ref(unit))
+        return TokenInfo(
+            id=principal.token_id,
+            name=principal.token_name,
+            scope=_unit_ref(unit),
+            can_write=principal.can_write,
+        )
 
     @router.get(
         "/units",

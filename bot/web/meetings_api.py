@@ -2,9 +2,9 @@
 
 Writes go through the same use cases as chat and the H5 form (handlers.meetings.meetings), so the
 notices reach invitees through the outbox exactly as from chat. The actor is the API token, not a
-person: a created meeting has no created_by (the token's right was checked by its scope), and move /
-cancel run with ``authorised=True`` so no person's role is required. A meeting is in scope when its
-branch is; anything else answers 404.
+person: a created meeting has no created_by (the token's right was checked by its scope and its write
+capability), and move / cancel run with ``authorised=True`` so no person's role is required. A meeting
+is in scope when its branch is; anything else answers 404. Writes need a token created with --write.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.web.api import (
     DEFAULT_LIMIT,
     NOT_FOUND,
+    WRITE_RESPONSES,
     DateTimeIn,
     Id,
     LimitQuery,
@@ -31,6 +32,7 @@ from bot.web.api import (
     Problem,
     SessionDep,
     UnitRef,
+    WriterDep,
     not_found,
     paginate,
     refused,
@@ -260,11 +262,11 @@ def get_meeting(meeting_id: Id, session: SessionDep, principal: PrincipalDep) ->
     "/meetings",
     response_model=MeetingOut,
     status_code=201,
-    responses=NOT_FOUND,
+    responses={**WRITE_RESPONSES, **NOT_FOUND},
     summary="Schedule an ad hoc meeting; invitees get the notice through the outbox",
 )
 def create_meeting(
-    body: MeetingIn, request: Request, session: SessionDep, principal: PrincipalDep
+    body: MeetingIn, request: Request, session: SessionDep, principal: WriterDep
 ) -> MeetingOut:
     branch = unit_in_scope(session, principal, body.branch_id)
     if branch.kind != UnitKind.BRANCH:
@@ -295,13 +297,14 @@ def create_meeting(
     "/meetings/{meeting_id}",
     response_model=ChangeOut,
     responses={
+        **WRITE_RESPONSES,
         **NOT_FOUND,
         409: {"model": Problem, "description": "Meeting cancelled"},
     },
     summary="Move a meeting (new time and/or place); invitees are notified",
 )
 def move_meeting(
-    meeting_id: Id, body: MeetingMove, request: Request, session: SessionDep, principal: PrincipalDep
+    meeting_id: Id, body: MeetingMove, request: Request, session: SessionDep, principal: WriterDep
 ) -> ChangeOut:
     meeting = _meeting_in_scope(session, principal, meeting_id)
     try:
@@ -325,13 +328,14 @@ def move_meeting(
     "/meetings/{meeting_id}/cancel",
     response_model=ChangeOut,
     responses={
+        **WRITE_RESPONSES,
         **NOT_FOUND,
         409: {"model": Problem, "description": "Already cancelled"},
     },
     summary="Cancel a meeting with a reason; invitees are notified",
 )
 def cancel_meeting(
-    meeting_id: Id, body: CancelIn, request: Request, session: SessionDep, principal: PrincipalDep
+    meeting_id: Id, body: CancelIn, request: Request, session: SessionDep, principal: WriterDep
 ) -> ChangeOut:
     meeting = _meeting_in_scope(session, principal, meeting_id)
     try:

@@ -31,6 +31,7 @@ from bot.core.context import CoreConfig
 from bot.web.api import (
     DEFAULT_LIMIT,
     NOT_FOUND,
+    WRITE_RESPONSES,
     Id,
     LimitQuery,
     OffsetQuery,
@@ -40,6 +41,7 @@ from bot.web.api import (
     PrincipalDep,
     SessionDep,
     UnitRef,
+    WriterDep,
     not_found,
     paginate,
     refused,
@@ -53,7 +55,7 @@ from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
 from models.observers import Observation, ObserverAssignment
-from models.org import OrgUnit, Person
+from models.org import OrgUnit, Person, Role
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +233,12 @@ def build_observers_router(
 # ---- JSON API (/api/v1/observers/...), passed to build_api_router(features=[observers_api])
 
 
+# The roster is where the 观察员 role is given; the API only links an observer to branches.
+NOT_AN_OBSERVER = "{name}不是观察员，不能联系支部。请先在花名册的“职务”中登记观察员，例如“观察员（县直机关工委）”，导入后再分配。"
+
+
 class AssignmentIn(BaseModel):
-    observer_id: Id = Field(description="The observer (a person id).")
+    observer_id: Id = Field(description="The observer: a person holding the 观察员 role.")
     branch_id: Id = Field(description="The 党支部 they observe; never their own.")
 
 
@@ -294,12 +300,16 @@ def list_assignments(
     "/observers/assignments",
     response_model=AssignmentOut,
     status_code=201,
-    responses=NOT_FOUND,
+    responses={**WRITE_RESPONSES, **NOT_FOUND},
 )
-def create_assignment(session: SessionDep, principal: PrincipalDep, body: AssignmentIn) -> AssignmentOut:
-    """Link an observer to a branch. 422 with the reason when refused (e.g. the observer's own branch)."""
+def create_assignment(session: SessionDep, principal: WriterDep, body: AssignmentIn) -> AssignmentOut:
+    """Link an observer to a branch. 422 with the reason when refused: the person does not hold the
+    观察员 role, the branch is their own, or the link already exists."""
     unit_in_scope(session, principal, body.branch_id)
-    _person_in_scope(session, principal, body.observer_id)
+    person = _person_in_scope(session, principal, body.observer_id)
+    # Any 观察员 role will do, whichever committee appointed them: cross-committee observation is allowed.
+    if not any(ra.role == Role.OBSERVER for ra in person.roles):
+        raise refused(NOT_AN_OBSERVER.format(name=person.name), "body", "observer_id")
     try:
         link = service.assign_observer(session, body.observer_id, body.branch_id)
     except Refused as exc:
@@ -307,8 +317,10 @@ def create_assignment(session: SessionDep, principal: PrincipalDep, body: Assign
     return _assignment_out(session, link)
 
 
-@observers_api.delete("/observers/assignments/{assignment_id}", status_code=204, responses=NOT_FOUND)
-def end_assignment(session: SessionDep, principal: PrincipalDep, assignment_id: Id) -> Response:
+@observers_api.delete(
+    "/observers/assignments/{assignment_id}", status_code=204, responses={**WRITE_RESPONSES, **NOT_FOUND}
+)
+def end_assignment(session: SessionDep, principal: WriterDep, assignment_id: Id) -> Response:
     """End a link (it stays in the record, inactive)."""
     link = session.get(ObserverAssignment, assignment_id)
     if link is None or not principal.sees_path(session.get(OrgUnit, link.branch_id).path):

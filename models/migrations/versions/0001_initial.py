@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:23:16.792312
+Create Date: 2026-12-02 19:43:21.130507
 """
 
 from collections.abc import Sequence
@@ -147,6 +147,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("scope_unit_id", sa.Integer(), nullable=True),
+        sa.Column("can_write", sa.Boolean(), nullable=False),
         sa.Column("revoked_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column(

@@ -113,7 +113,6 @@ E = {
     "missing_headers": "缺少必需的列：{columns}。请使用 `zhibu roster template` 生成的模板。",
     "no_rows": "文件里没有可导入的人员。",
     "unsupported": "不支持的文件类型「{suffix}」，请使用 .xlsx 或 .csv（旧版 .xls 请在 Excel 中另存为 .xlsx）。",
-    "unreadable": "无法读取文件：{reason}",
     "not_found": "找不到文件：{path}",
     "required": "不能为空。",
     "too_long": "太长了（最多 {limit} 个字）。",

@@ -293,21 +293,22 @@ class H5Pages:
                 return JSONResponse({"error": "not_member", "title": title, "message": text}, status_code=403)
             token = tokens.make_token(self.secret, person.id, self.clock() + SESSION_TTL, SESSION_PURPOSE)
             resp = JSONResponse({"ok": True, "name": person.name, "csrf": csrf_token(self.secret, token)})
-        resp.set_cookie(
-            COOKIE,
-            token,
-            max_age=int(SESSION_TTL.total_seconds()),
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=self._secure,
-        )
+        self._set_cookie(resp, COOKIE, token, SESSION_TTL)
         resp.delete_cookie(OAUTH_STATE_COOKIE, path="/")
         return resp
 
-    @property
-    def _secure(self) -> bool:
-        return self.core.public_base_url.startswith("https://")
+    def _set_cookie(self, resp: Response, name: str, value: str, ttl: timedelta) -> None:
+        """HttpOnly, SameSite=Lax, and Secure when the public URL is https (the browser would not send
+        a Secure cookie back over plain http, as in the demo)."""
+        resp.set_cookie(
+            name,
+            value,
+            max_age=int(ttl.total_seconds()),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self.core.public_base_url.startswith("https://"),
+        )
 
     def wecom_authorize(self, next: str, allowed: str) -> Response:
         """Send the browser through WeCom's OAuth page; it comes back to `next` with ?code=&state=.
@@ -323,15 +324,7 @@ class H5Pages:
         resp = RedirectResponse(
             ident.authorize_url(self.core.public_base_url.rstrip("/") + next, state), status_code=302
         )
-        resp.set_cookie(
-            OAUTH_STATE_COOKIE,
-            state,
-            max_age=int(OAUTH_STATE_TTL.total_seconds()),
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=self._secure,
-        )
+        self._set_cookie(resp, OAUTH_STATE_COOKIE, state, OAUTH_STATE_TTL)
         return resp
 
     def router(self, allowed: str | None = None) -> APIRouter:

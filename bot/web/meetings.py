@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
+from bot.web.api import MAX_ID, Id
 from bot.web.h5 import (  # noqa: F401 - COOKIE … default_jsapi_url: re-exported for older importers
     COOKIE,
     DINGTALK_JSAPI,
@@ -87,14 +88,16 @@ def build_meetings_router(
     # ---- sign-in
 
     @router.get("/{meeting_id}/signin")
-    def signin_page(request: Request, meeting_id: int, t: str = ""):
+    def signin_page(request: Request, meeting_id: Id, t: str = ""):
+        # The meeting's title only for someone the platform has identified: a QR code or a guessed id
+        # tells a stranger nothing about the branch's meetings.
         with unit_of_work(session_factory) as session:
-            meeting = session.get(Meeting, meeting_id)
+            meeting = session.get(Meeting, meeting_id) if session_person(request, session) else None
             title = meeting.title if meeting else ""
         return page(request, "meetings/signin.html", meeting_id=meeting_id, token=t, meeting_title=title)
 
     @router.post("/{meeting_id}/signin")
-    def signin_post(request: Request, meeting_id: int, payload: dict = Body(...)):
+    def signin_post(request: Request, meeting_id: Id, payload: dict = Body(...)):
         now = clock()
         c = config()
         with unit_of_work(session_factory) as session:
@@ -114,7 +117,7 @@ def build_meetings_router(
         return {"outcome": result.outcome.value, "ok": result.signed_in, "title": title, "message": text}
 
     @router.get("/{meeting_id}/qr.png")
-    def qr_image(meeting_id: int, t: str = ""):
+    def qr_image(meeting_id: Id, t: str = ""):
         # Only ever draws a sign-in link for a token we signed for this meeting: not an open QR generator.
         outcome = signin_uc.check_token(secret, t, meeting_id, clock(), grace=timedelta(days=3650))
         if outcome != signin_uc.SigninOutcome.OK:
@@ -131,7 +134,7 @@ def build_meetings_router(
         )
 
     @router.get("/{meeting_id}/projector")
-    def projector(request: Request, meeting_id: int, k: str = ""):
+    def projector(request: Request, meeting_id: Id, k: str = ""):
         if not _projector_ok(meeting_id, k):
             title, text = strings.SIGNIN_PAGE[signin_uc.SigninOutcome.EXPIRED]
             return message_page(request, title, text, status=403)
@@ -154,7 +157,7 @@ def build_meetings_router(
         )
 
     @router.get("/{meeting_id}/projector/state")
-    def projector_state(meeting_id: int, k: str = ""):
+    def projector_state(meeting_id: Id, k: str = ""):
         if not _projector_ok(meeting_id, k):
             return JSONResponse({"error": "projector link expired or invalid"}, status_code=403)
         now, c = clock(), config()
@@ -227,9 +230,12 @@ def build_meetings_router(
 
     def _group_id(value) -> int | None:
         try:
-            return int(value) if value not in (None, "", "0") else None
+            group_id = int(value) if value not in (None, "", "0") else None
         except (TypeError, ValueError):
             raise Refused(strings.BAD_GROUP) from None
+        if group_id is not None and not 1 <= group_id <= MAX_ID:
+            raise Refused(strings.BAD_GROUP)
+        return group_id
 
     @router.get("/plan")
     def plan_form(request: Request, month: str = ""):
@@ -326,7 +332,7 @@ def build_meetings_router(
         return form_post(request, action)
 
     @router.get("/{meeting_id}/minutes")
-    def minutes_form(request: Request, meeting_id: int):
+    def minutes_form(request: Request, meeting_id: Id):
         def build(session: Session, person: Person) -> dict:
             c = config()
             meeting = get_managed_meeting(session, person, meeting_id, c)
@@ -354,7 +360,7 @@ def build_meetings_router(
         return form_page(request, "minutes.html", build)
 
     @router.post("/{meeting_id}/minutes")
-    async def minutes_submit(request: Request, meeting_id: int):
+    async def minutes_submit(request: Request, meeting_id: Id):
         # Multipart when photos are attached, JSON otherwise (bot.web.h5.read_form).
         payload, uploads = await read_form(request)
 
@@ -377,7 +383,7 @@ def build_meetings_router(
         return await run_in_threadpool(form_post, request, action)
 
     @router.get("/{meeting_id}/minutes/photos/{photo_id}")
-    def minutes_photo(request: Request, meeting_id: int, photo_id: int):
+    def minutes_photo(request: Request, meeting_id: Id, photo_id: Id):
         """A photo of the minutes: for the branch's members and those who manage its meetings."""
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)

@@ -21,13 +21,15 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
+from bot.web.api import MAX_ID
 from bot.web.h5 import H5Pages
 from handlers.meetings import signin as tokens
 from handlers.meetings.types import get_config as meetings_config
@@ -40,6 +42,8 @@ from models.base import utcnow
 logger = logging.getLogger(__name__)
 
 PREFIX = digest.H5_PREFIX
+# A unit's id, or 0 for the whole tree (组织部 staff); never past the database's integer range.
+UnitOrAll = Annotated[int, Ge(0), Le(MAX_ID)]
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
@@ -85,7 +89,7 @@ def build_monthly_router(
         return h5.message(request, strings.WEB_TITLE, text, status)
 
     @router.get("/{unit_id}/{month}/chart.png")
-    def chart_png(unit_id: int, month: str, t: str = ""):
+    def chart_png(unit_id: UnitOrAll, month: str, t: str = ""):
         try:
             m = parse_period(month)
         except ValueError:
@@ -107,7 +111,7 @@ def build_monthly_router(
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @router.get("/{unit_id}/{month}")
-    def view(request: Request, unit_id: int, month: str):
+    def view(request: Request, unit_id: UnitOrAll, month: str):
         try:
             m = parse_period(month)
         except ValueError:

@@ -104,7 +104,7 @@ def build_observers_router(
         return values
 
     @router.get("/{meeting_id}/form")
-    def form_page(request: Request, meeting_id: int):
+    def form_page(request: Request, meeting_id: Id):
         c = config()
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
@@ -141,7 +141,7 @@ def build_observers_router(
         return page(request, "observers/form.html", **context)
 
     @router.post("/{meeting_id}/form")
-    async def form_submit(request: Request, meeting_id: int):
+    async def form_submit(request: Request, meeting_id: Id):
         # Multipart when photos are attached, JSON otherwise (bot.web.h5.read_form).
         payload, uploads = await read_form(request)
         return await run_in_threadpool(save_form, request, meeting_id, payload, uploads)
@@ -173,7 +173,7 @@ def build_observers_router(
         return {"ok": True, "message": message}
 
     @router.get("/{meeting_id}/photos/{photo_id}")
-    def form_photo(request: Request, meeting_id: int, photo_id: int):
+    def form_photo(request: Request, meeting_id: Id, photo_id: Id):
         """A photo of an evaluation: for its observer, the branch's secretaries and the committee
         (those the result is sent to, service._notify_result)."""
         c = config()

@@ -256,7 +256,7 @@ def _signin_meeting(ctx: HandlerContext, cfg: MeetingsConfig) -> Meeting:
 
 def _send_code(ctx: HandlerContext, meeting: Meeting, cfg: MeetingsConfig) -> None:
     secret, base = ctx.config.secret_key, ctx.config.public_base_url
-    token = signin_uc.chat_token(secret, meeting, cfg)
+    token = signin_uc.chat_token(secret, meeting, ctx.now, cfg)
     opens, closes = signin_window(meeting, cfg)
     ctx.reply(Image(url=signin_uc.qr_image_url(base, meeting.id, token), title=meeting.title))
     ctx.reply(
@@ -265,6 +265,7 @@ def _send_code(ctx: HandlerContext, meeting: Meeting, cfg: MeetingsConfig) -> No
             text=strings.SIGNIN_CODE_TEXT.format(
                 opens=strings.fmt_when(opens, cfg.tz),
                 closes=strings.fmt_when(closes, cfg.tz),
+                valid_until=strings.fmt_when(signin_uc.chat_token_expiry(meeting, ctx.now, cfg), cfg.tz),
                 refresh=cfg.qr_refresh_seconds,
             ),
             buttons=(

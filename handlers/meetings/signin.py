@@ -77,9 +77,15 @@ def check_token(
     return SigninOutcome.OK
 
 
-def chat_token(secret: str, meeting: Meeting, cfg: MeetingsConfig) -> str:
-    """The code sent in chat stays valid for the whole window: it is shown, not refreshed."""
-    return make_token(secret, meeting.id, signin_window(meeting, cfg)[1])
+def chat_token_expiry(meeting: Meeting, now: datetime, cfg: MeetingsConfig) -> datetime:
+    """The code sent in chat lasts cfg.chat_code_valid from when it is asked (from the window's opening
+    when asked before it), never past the window's close."""
+    opens, closes = signin_window(meeting, cfg)
+    return min(closes, max(now, opens) + cfg.chat_code_valid)
+
+
+def chat_token(secret: str, meeting: Meeting, now: datetime, cfg: MeetingsConfig) -> str:
+    return make_token(secret, meeting.id, chat_token_expiry(meeting, now, cfg))
 
 
 def projector_token(secret: str, meeting: Meeting, now: datetime, cfg: MeetingsConfig) -> str:

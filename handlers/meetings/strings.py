@@ -129,7 +129,10 @@ MY_STATUS_NONE = "未签到"
 
 # Sign-in
 SIGNIN_CODE_TITLE = "签到码：{title}"
-SIGNIN_CODE_TEXT = "请党员用钉钉或企业微信扫描二维码签到。签到时间：{opens}至{closes}。投屏请打开「投屏签到」链接，二维码每{refresh}秒自动刷新。"
+SIGNIN_CODE_TEXT = (
+    "请党员用钉钉或企业微信扫描二维码签到。签到时间：{opens}至{closes}。"
+    "本二维码{valid_until}前有效，过期请再发送「签到码」；投屏请打开「投屏签到」链接，二维码每{refresh}秒自动刷新。"
+)
 SIGNIN_PROJECTOR_BUTTON = "投屏签到"
 SIGNIN_CONFIRM = "您已签到：{title}（{when}）{late}"
 SIGNIN_CONFIRM_LATE = "，记为迟到"

@@ -74,6 +74,9 @@ class MeetingsConfig:
     late_after: timedelta = timedelta(minutes=10)  # a scan later than start + this is 迟到
     qr_refresh_seconds: int = 30
     qr_grace_seconds: int = 15  # a code scanned just as the projector changes it still works
+    # How long the code sent in chat (签到码) signs in: a picture forwarded to someone who is not in the
+    # room soon stops working; the secretary asks again, or uses the projector page, which refreshes.
+    chat_code_valid: timedelta = timedelta(minutes=30)  # asked early: from the opening to the start
     makeup_days: int = 7
     minutes_workdays: int = 3
     committee_threshold: int = 7  # 正式党员 at which a branch has a 支委会 (条例 第六章)

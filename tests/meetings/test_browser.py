@@ -82,7 +82,7 @@ def test_signin_and_projector_pages_in_chromium(session_factory, database_url, b
                 s, secretary, types=["党员大会"], starts_at=T0 + timedelta(minutes=10), place="会议室",
                 topic="学习党章", now=T0, cfg=CFG,
             )  # fmt: skip
-        link = signin_uc.signin_url(bot.url, m.id, signin_uc.chat_token(core.secret_key, m, CFG))
+        link = signin_uc.signin_url(bot.url, m.id, signin_uc.chat_token(core.secret_key, m, T0, CFG))
         # DingTalk: the page asks the (shimmed) JSAPI for an auth code, the server exchanges it.
         ding = _page(browser, DING_UA, {"sandbox_dingtalk_user": "chengang"})
         ding.goto(link)

@@ -182,7 +182,9 @@ def test_plan_to_signin_to_makeup_through_the_sandbox(session_factory, database_
         assert member.post(signin_path, json={"t": forged}).json()["outcome"] == "forged"
         stale = signin_uc.projector_token(bot.service.dispatcher.config.secret_key, theme, T0, CFG)
         assert member.post(signin_path, json={"t": stale}).json()["outcome"] == "expired"
-        other_token = signin_uc.chat_token(bot.service.dispatcher.config.secret_key, other, CFG)
+        other_token = signin_uc.chat_token(
+            bot.service.dispatcher.config.secret_key, other, bot.clock.now(), CFG
+        )
         assert member.post(signin_path, json={"t": other_token}).json()["outcome"] == "other_meeting"
         outsider = httpx.Client(base_url=bot.url, trust_env=False, timeout=30)
         assert _dingtalk_login(bot, outsider, "zhengq").status_code == 200

@@ -100,7 +100,7 @@ def test_absence_counts_consecutive_and_in_month(session, org):
         now = start
         if i == 1:  # bob attends in April: breaks his streak
             signin_uc.sign_in(
-                session, meeting_id=m.id, token=signin_uc.chat_token(SECRET, m, CFG), person=org.bob, now=now,
+                session, meeting_id=m.id, token=signin_uc.chat_token(SECRET, m, now, CFG), person=org.bob, now=now,
                 cfg=CFG, secret=SECRET,
             )  # fmt: skip
         if i == 3:  # carol on approved leave in the last one
@@ -108,7 +108,7 @@ def test_absence_counts_consecutive_and_in_month(session, org):
                                      status=LeaveStatus.APPROVED))  # fmt: skip
         for p in (org.secretary, org.deputy, org.org_member, org.alice):
             signin_uc.sign_in(
-                session, meeting_id=m.id, token=signin_uc.chat_token(SECRET, m, CFG), person=p, now=now, cfg=CFG,
+                session, meeting_id=m.id, token=signin_uc.chat_token(SECRET, m, now, CFG), person=p, now=now, cfg=CFG,
                 secret=SECRET,
             )  # fmt: skip
         signin_uc.close_windows(session, now=start + timedelta(hours=1), cfg=CFG)
@@ -139,7 +139,7 @@ def test_minutes_recorded_from_signin_and_reminders(session, org):
     )
     for p in (org.secretary, org.deputy, org.org_member, org.alice):
         signin_uc.sign_in(
-            session, meeting_id=m.id, token=signin_uc.chat_token(SECRET, m, CFG), person=p, now=start, cfg=CFG,
+            session, meeting_id=m.id, token=signin_uc.chat_token(SECRET, m, start, CFG), person=p, now=start, cfg=CFG,
             secret=SECRET,
         )  # fmt: skip
     signin_uc.close_windows(session, now=start + timedelta(hours=1), cfg=CFG)

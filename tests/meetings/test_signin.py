@@ -42,7 +42,7 @@ def meeting(session, org):
 
 
 def _sign(session, meeting, person, now, token=None):
-    token = token or uc.chat_token(SECRET, meeting, CFG)
+    token = token or uc.chat_token(SECRET, meeting, now, CFG)
     return uc.sign_in(
         session, meeting_id=meeting.id, token=token, person=person, now=now, cfg=CFG, secret=SECRET
     )
@@ -102,7 +102,7 @@ def test_refusals_change_nothing_but_are_logged(session, org, meeting):
         (None, START, None, SigninOutcome.NOT_MEMBER),
         (org.alice, START - timedelta(minutes=31), None, SigninOutcome.NOT_OPEN),
         (org.alice, START + timedelta(minutes=31), None, SigninOutcome.CLOSED),
-        (org.alice, START, uc.chat_token(SECRET, other, CFG), SigninOutcome.OTHER_MEETING),
+        (org.alice, START, uc.chat_token(SECRET, other, START, CFG), SigninOutcome.OTHER_MEETING),
         (
             org.alice,
             START,

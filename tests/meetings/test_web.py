@@ -94,7 +94,7 @@ def decode(png: bytes) -> str:
 
 def test_qr_decodes_to_a_link_that_signs_the_member_in(web, session, org, meeting):
     client, ident, clock = web
-    token = signin_uc.chat_token(SECRET, meeting, CFG)
+    token = signin_uc.chat_token(SECRET, meeting, clock.now, CFG)
     png = client.get(f"/h5/meetings/{meeting.id}/qr.png", params={"t": token})
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     link = decode(png.content)
@@ -129,7 +129,7 @@ def test_refusals_over_http_change_nothing(web, session, org, meeting):
     assert login(client, ident, "nobody-here").status_code == 403
     assert client.post("/h5/meetings/session", json={"platform": "wecom", "code": "x"}).status_code == 400
     assert login(client, ident, "zhengq").status_code == 200  # the other branch's member
-    other = client.post(path, json={"t": signin_uc.chat_token(SECRET, meeting, CFG)}).json()
+    other = client.post(path, json={"t": signin_uc.chat_token(SECRET, meeting, clock.now, CFG)}).json()
     assert other["outcome"] == "not_expected"
     login(client, ident, "zhangli")
     assert client.post(path, json={"t": "1.2.forged"}).json()["outcome"] == "forged"
@@ -137,7 +137,7 @@ def test_refusals_over_http_change_nothing(web, session, org, meeting):
     assert client.post(path, json={"t": stale}).json()["outcome"] == "expired"
     clock.now = START + timedelta(hours=1)
     assert (
-        client.post(path, json={"t": signin_uc.chat_token(SECRET, meeting, CFG)}).json()["outcome"]
+        client.post(path, json={"t": signin_uc.chat_token(SECRET, meeting, clock.now, CFG)}).json()["outcome"]
         == "closed"
     )
     # A tampered cookie is no identity at all.
@@ -230,3 +230,58 @@ def test_the_app_factory_serves_the_pages_and_picks_the_jsapi(session_factory):
     assert default_jsapi_url(sandboxed) == "http://127.0.0.1:18080/_sandbox/dd-shim.js"
     real = {"dingtalk": SimpleNamespace(api=SimpleNamespace(oapi="https://oapi.dingtalk.com"))}
     assert default_jsapi_url(real) == DINGTALK_JSAPI and default_jsapi_url({}) == DINGTALK_JSAPI
+
+
+def test_the_signin_page_names_no_meeting_before_identity(web, meeting):
+    """Issue 12: a QR code or a guessed id told anyone the meeting's title without login."""
+    client, ident, _ = web
+    path = f"/h5/meetings/{meeting.id}/signin"
+    assert meeting.title not in client.get(path, params={"t": "x"}).text
+    assert login(client, ident, "zhangli").status_code == 200
+    assert meeting.title in client.get(path, params={"t": "x"}).text
+
+
+@pytest.mark.parametrize("big", [2**31, 2**63, 10**30])
+def test_ids_beyond_the_database_range_are_refused_not_500(web, big):
+    client, ident, _ = web
+    for path in (f"/h5/meetings/{big}/signin", f"/h5/meetings/{big}/qr.png", f"/h5/meetings/{big}/projector"):
+        assert client.get(path, params={"t": "1.2.3", "k": "1.2.3"}).status_code == 422
+    login(client, ident, "wangsj")
+    assert client.get(f"/h5/meetings/{big}/minutes").status_code == 422
+    assert client.post(f"/h5/meetings/{big}/signin", json={"t": "1.2.3"}).status_code == 422
+    plan = client.post(
+        "/h5/meetings/plan",
+        json={
+            "month": "2026-06",
+            "items": [{"types": ["党员大会"], "starts_at": "2026-06-10T09:00", "group_id": big}],
+        },
+    )
+    assert plan.status_code == 400
+
+
+def test_the_chat_code_stops_signing_in_after_its_validity(session, org, meeting):
+    """Issue 12: the code sent in chat lasted the whole window, so a forwarded picture signed in
+    people who were not in the room; now it lasts cfg.chat_code_valid from when it is asked."""
+    opens, closes = meetings_uc.signin_window(meeting, CFG)
+    asked = opens + timedelta(minutes=5)
+    token = signin_uc.chat_token(SECRET, meeting, asked, CFG)
+    assert signin_uc.chat_token_expiry(meeting, asked, CFG) == asked + CFG.chat_code_valid
+    # Asked before the window opens: it counts from the opening; never past the close.
+    early = opens - timedelta(hours=3)
+    assert signin_uc.chat_token_expiry(meeting, early, CFG) == opens + CFG.chat_code_valid
+    assert signin_uc.chat_token_expiry(meeting, closes - timedelta(minutes=1), CFG) == closes
+
+    def sign(person, now):
+        return signin_uc.sign_in(
+            session, meeting_id=meeting.id, token=token, person=person, now=now, cfg=CFG, secret=SECRET
+        ).outcome.value
+
+    assert sign(org.alice, asked + timedelta(minutes=1)) in ("ok", "late")
+    late = asked + CFG.chat_code_valid + timedelta(seconds=CFG.qr_grace_seconds + 1)
+    assert late < closes  # still inside the window: only the code's age refuses it
+    assert sign(org.bob, late) == "expired"
+    session.commit()
+    assert (
+        session.scalar(select(func.count()).select_from(Attendance).where(Attendance.person_id == org.bob.id))
+        == 0
+    )

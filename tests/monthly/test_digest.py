@@ -122,7 +122,9 @@ def test_web_view_is_scoped_by_role(session_factory, session, september):
     assert r.status_code == 200 and "城关社区党支部" in r.text and "chart.png?t=" in r.text
     for unit in (county.b2, county.b3, county.c1):
         assert client.get(f"/h5/monthly/{unit.id}/2026-09").status_code == 403
-    assert client.get("/h5/monthly/0/2026-09").status_code == 403
+    assert client.get("/h5/monthly/0/2026-09").status_code == 403  # the whole tree: staff only
+    assert client.get("/h5/monthly/999999/2026-09").status_code == 403  # no such unit: nothing to see
+    assert client.get(f"/h5/monthly/{2**63}/2026-09").status_code == 422  # beyond any id: refused, not 500
     assert client.get(f"/h5/monthly/{county.b1.id}/2026-13").status_code == 400
     _login(client, county.people["c1org"], now)
     assert client.get(f"/h5/monthly/{county.b2.id}/2026-09").status_code == 200

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from handlers.fees.months import MonthError, parse_month_cell
 from handlers.fees.service import SHANGHAI, FeeError, local_month, record_payment, require_collector
+from handlers.phones import normalize_phone
 from handlers.spreadsheets import SheetError, read_xlsx
 from models.fees import PaymentMethod
 from models.org import ChatAccount, OrgUnit, Person, Platform
@@ -124,7 +125,9 @@ def record_payments_from_xlsx(
         raise FeeImportError(["第1行 缺少表头：手机号、钉钉userId 或 企业微信userid 至少要有一列"])
 
     members = list(session.scalars(select(Person).where(Person.branch_id == branch.id)))
-    by_phone = {p.phone: p for p in members if p.phone}
+    # Keyed by the one canonical form (handlers.phones), as the roster import matches people, so a
+    # number typed 138-0000-0003 or +86 138 0000 0003 finds the member stored as 13800000003.
+    by_phone = {normalize_phone(p.phone) or p.phone: p for p in members if p.phone}
     by_id = {p.id: p for p in members}
     by_name: dict[str, list[Person]] = {}
     for p in members:
@@ -154,14 +157,20 @@ def record_payments_from_xlsx(
             where = f"第{number}行"
             row_errors: list[str] = []
             name = _text(cell(row, COL_NAME))
-            phone = _text(cell(row, COL_PHONE))
+            phone_cell = cell(row, COL_PHONE)
+            phone_text = _text(phone_cell)
             ding = _text(cell(row, COL_DINGTALK))
             wecom = _text(cell(row, COL_WECOM))
             person = None
-            if phone:
-                person = by_phone.get(phone)
-                if person is None:
-                    row_errors.append(f"{where} 手机号：“{phone}”不是{branch.name}的党员")
+            if phone_text:
+                phone = normalize_phone(phone_cell)
+                person = by_phone.get(phone) if phone else None
+                if phone is None:
+                    row_errors.append(
+                        f"{where} 手机号：“{phone_text}”不是有效的手机号，应为 11 位数字、以 1 开头"
+                    )
+                elif person is None:
+                    row_errors.append(f"{where} 手机号：“{phone_text}”不是{branch.name}的党员")
             elif ding:
                 person = by_id.get(accounts.get((Platform.DINGTALK, ding), -1))
                 if person is None:

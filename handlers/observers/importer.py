@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from handlers.observers import strings
 from handlers.observers.forms import Refused
 from handlers.observers.service import assign_observer
-from handlers.roster.importer import ImportPlan, Issue, parse_phone, unit_paths_by_id
+from handlers.phones import normalize_phone
+from handlers.roster.importer import ImportPlan, Issue, unit_paths_by_id
 from handlers.spreadsheets import SheetError, read_xlsx, text_cells
 from models.observers import ObserverAssignment
 from models.org import Person, UnitKind
@@ -134,7 +135,7 @@ def apply_observer_sheet(session: Session, path: Path, plan: ImportPlan) -> str 
         if not name:
             errors.append(Issue(number, strings.COL_NAME, strings.SHEET_NO_NAME))
         elif phone:
-            person = by_phone.get(parse_phone(phone) or phone)
+            person = by_phone.get(normalize_phone(phone) or phone)
             if person is None:
                 errors.append(
                     Issue(

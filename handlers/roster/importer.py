@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from handlers.phones import normalize_phone
 from handlers.roster import texts as T
 from handlers.roster.fileio import RawRow
 from models.org import (
@@ -151,7 +152,6 @@ class ImportResult:
 
 # Parsing single cells
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
 _USERID = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 _DATE_PATTERNS = [
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
@@ -211,16 +211,6 @@ def _text(value: object) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
     return str(value).strip()
-
-
-def parse_phone(value: object) -> str | None:
-    """The canonical 11-digit number, or None when it is not a mainland mobile number."""
-    raw = re.sub(r"[\s\-()（）]", "", _text(value))
-    if raw.startswith("+86"):
-        raw = raw[3:]
-    elif raw.startswith("86") and len(raw) == 13:
-        raw = raw[2:]
-    return raw if _PHONE.match(raw) else None
 
 
 def parse_date(value: object) -> date | None:
@@ -359,7 +349,7 @@ def _parse_row(raw: RawRow, plan: ImportPlan, today: date) -> RosterRow | None:
     phone = None
     phone_text = cell(T.PHONE)
     if phone_text:
-        phone = parse_phone(phone_text)
+        phone = normalize_phone(phone_text)
         if phone is None:
             err(T.PHONE, "bad_phone", value=phone_text)
 

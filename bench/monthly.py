@@ -57,9 +57,11 @@ MCFG = MonthlyConfig()
 CFG = meetings_config()
 
 # The floor: the same month's core numbers per branch in one statement (bounds are bound parameters).
+# Meetings an observer ordered reconvened (责令重开) count for nothing, as in the scores.
 FLOOR_SQL = """
 WITH m AS (
   SELECT id, branch_id FROM meeting WHERE status = 'scheduled' AND starts_at >= :lo AND starts_at < :hi
+    AND id NOT IN (SELECT meeting_id FROM observation WHERE outcome = 'reopen')
 ),
 held AS (
   SELECT m.branch_id, COUNT(*) AS kinds,

@@ -1,6 +1,8 @@
 """会议记录: due within N working days (holiday-aware), recorded from the H5 form, reminded when missing.
 
-A meeting without minutes does not count as held (held_meeting_kinds is what the scoring reads).
+A meeting without minutes, or one an observer ordered reconvened, does not count as held: the
+definition (meeting_counts, held_condition) is at the end of this module, and scoring, digests and
+held_meeting_kinds all read it.
 """
 
 from __future__ import annotations
@@ -8,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import chinese_calendar
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -206,12 +208,78 @@ def remind_missing_minutes(
     return sent
 
 
+# --- held meetings: the one definition -------------------------------------------------------------
+#
+# Scoring, the digest and every other count of "meetings held" read these, so a rule changes once.
+
+
+def meeting_counts() -> ColumnElement[bool]:
+    """A meeting counts at all: not cancelled, and not ordered reconvened by an observer.
+
+    An observer's 责令重开 (domain.md rule 58 ④, handlers/observers) voids the meeting: it is neither
+    held nor a meeting whose minutes or sign-ins count; the branch has to hold it again.
+    """
+    return and_(Meeting.status == MeetingStatus.SCHEDULED, Meeting.id.not_in(invalidated_meeting_ids()))
+
+
+def minutes_not_due_from(now: datetime, cfg: MeetingsConfig) -> datetime:
+    """The first instant from which a meeting's minutes are not yet due on `now`'s local day.
+
+    A due day is non-decreasing in the meeting's day, so "not due yet" is one cut-off that SQL can
+    compare with, instead of a working-day calendar per meeting.
+    """
+    today = local_day(now, cfg)
+    day = today
+    while add_workdays(day - timedelta(days=1), cfg.minutes_workdays) >= today:
+        day -= timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=cfg.tz).astimezone(UTC)
+
+
+def held_condition(now: datetime | None, cfg: MeetingsConfig) -> ColumnElement[bool]:
+    """Held, for a meeting that counts (meeting_counts) with its Minutes outer-joined: minutes
+    recorded, or, as of `now`, started and not due yet (a meeting on the 30th is not "missing" on
+    the 1st). Without `now`, only recorded minutes make a meeting held."""
+    recorded = Minutes.id.is_not(None)
+    if now is None:
+        return recorded
+    return or_(recorded, and_(Meeting.starts_at >= minutes_not_due_from(now, cfg), Meeting.starts_at <= now))
+
+
+def meeting_records(lo: datetime, hi: datetime, cfg: MeetingsConfig, *, now: datetime) -> Select:
+    """Every meeting-type record that counts, started by `now` and starting in [lo, hi), with its
+    minutes and whether it is held: (branch_id, type, group_id, starts_at, meeting_id,
+    submitted_at, due_on, held). One row per type (an event counting as several types)."""
+    return (
+        select(
+            Meeting.branch_id,
+            MeetingKind.type,
+            Meeting.group_id,
+            Meeting.starts_at,
+            Meeting.id,
+            Minutes.submitted_at,
+            Minutes.due_on,
+            held_condition(now, cfg).label("held"),
+        )
+        .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(meeting_counts(), Meeting.starts_at >= lo, Meeting.starts_at < hi, Meeting.starts_at <= now)
+    )
+
+
 def held_meeting_kinds(
-    session: Session, start: date, end: date, cfg: MeetingsConfig, *, branch_ids: list[int] | None = None
+    session: Session,
+    start: date,
+    end: date,
+    cfg: MeetingsConfig,
+    *,
+    branch_ids: list[int] | None = None,
+    now: datetime | None = None,
 ) -> list[tuple[int, MeetingType, int | None, datetime, bool]]:
     """(branch, type, group, start, minutes on time) of each held meeting-type record in [start, end).
 
-    Held means: not cancelled, minutes recorded, and not ordered reconvened by an observer. One row per type (an event counting as several).
+    Held: counts (meeting_counts: not cancelled, not ordered reconvened) and minutes recorded, or,
+    given `now`, minutes not due yet then (held_condition). One row per type. "On time" is False
+    for a meeting held only because its minutes are not due yet.
     """
     lo, _ = month_bounds_utc(start, cfg)
     hi, _ = month_bounds_utc(end, cfg)
@@ -225,11 +293,12 @@ def held_meeting_kinds(
             Minutes.due_on,
         )
         .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
-        .join(Minutes, Minutes.meeting_id == Meeting.id)
-        .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
-        # An observer's 责令重开 means the meeting does not count (handlers/observers).
-        .where(Meeting.id.not_in(invalidated_meeting_ids()))
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(meeting_counts(), Meeting.starts_at >= lo, Meeting.starts_at < hi, held_condition(now, cfg))
     )
     if branch_ids is not None:
         stmt = stmt.where(Meeting.branch_id.in_(branch_ids))
-    return [(b, t, g, s, local_day(sub, cfg) <= due) for b, t, g, s, sub, due in session.execute(stmt)]
+    return [
+        (b, t, g, s, sub is not None and local_day(sub, cfg) <= due)
+        for b, t, g, s, sub, due in session.execute(stmt)
+    ]

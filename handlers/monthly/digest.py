@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
 from handlers.meetings.meetings import month_bounds_utc
+from handlers.meetings.minutes import meeting_counts
 from handlers.meetings.signin import make_token
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import chart, strings
@@ -30,7 +31,6 @@ from models.meetings import (
     MakeupStatus,
     MakeupTask,
     Meeting,
-    MeetingStatus,
     MeetingType,
 )
 from models.monthly import MonthlyScore
@@ -126,7 +126,9 @@ def load(
             .join(Attendance, Attendance.meeting_id == Meeting.id)
             .join(Person, Person.id == Attendance.person_id)
             .where(
-                Meeting.status == MeetingStatus.SCHEDULED,
+                # The same meetings as the attendance figures beside these names (a meeting
+                # ordered reconvened is not one of them).
+                meeting_counts(),
                 Meeting.starts_at >= lo,
                 Meeting.starts_at < hi,
                 Attendance.status == AttendanceStatus.ABSENT,

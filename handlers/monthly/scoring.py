@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from handlers.fees.feeday import add_months
 from handlers.fees.service import COUNTS_AS_PAID, PolicyBook
 from handlers.meetings.meetings import month_bounds_utc
-from handlers.meetings.minutes import add_workdays
+from handlers.meetings.minutes import meeting_counts, meeting_records
 from handlers.meetings.types import MeetingsConfig, Period, period_bounds
 from handlers.monthly import observers_bridge
 from handlers.monthly.config import MonthlyConfig, QuarterMode
@@ -28,10 +28,7 @@ from models.meetings import (
     MakeupStatus,
     MakeupTask,
     Meeting,
-    MeetingKind,
-    MeetingStatus,
     MeetingType,
-    Minutes,
     MonthlyPlan,
     PlanStatus,
 )
@@ -149,23 +146,10 @@ def spread_credit(held_to_date: int, held_before: int, k: int) -> float:
 # --- the inputs, one statement each -----------------------------------------------------------------
 
 
-def _meeting_rows(session: Session, lo: datetime, hi: datetime):
-    """(branch, type, group, starts_at, minutes submitted_at, minutes due_on) of every non-cancelled record."""
-    stmt = (
-        select(
-            Meeting.branch_id,
-            MeetingKind.type,
-            Meeting.group_id,
-            Meeting.starts_at,
-            Meeting.id,
-            Minutes.submitted_at,
-            Minutes.due_on,
-        )
-        .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
-        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
-        .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
-    )
-    return _run(session, stmt)
+def _meeting_rows(session: Session, lo: datetime, hi: datetime, now: datetime, cfg: MeetingsConfig):
+    """Every meeting-type record that counts in [lo, hi), with its minutes and whether it is held:
+    the meetings feature's one definition (handlers.meetings.minutes.meeting_records)."""
+    return _run(session, meeting_records(lo, hi, cfg, now=now))
 
 
 def _branches_with_committee_roles(session: Session) -> set[int]:
@@ -201,7 +185,8 @@ def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, tuple
             func.sum(case((status == AttendanceStatus.LEAVE, 1), else_=0)),
         )
         .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        # A meeting ordered reconvened does not count, nor do its sign-ins: the new meeting's will.
+        .where(meeting_counts(), Meeting.starts_at >= lo, Meeting.starts_at < hi)
         .group_by(Meeting.branch_id)
     )
     return {b: (int(n), int(p), int(a), int(v)) for b, n, p, a, v in _run(session, stmt)}
@@ -280,14 +265,12 @@ class MeetingTally:
     minutes: dict[int, tuple[int, int, int]]  # branch -> minutes (due, on time, late) this month
 
 
-def _tally_meetings(
-    rows, *, now: datetime, today: date, month: date, m_lo: datetime, meetings_cfg: MeetingsConfig
-) -> MeetingTally:
+def _tally_meetings(rows, *, month: date, m_lo: datetime, meetings_cfg: MeetingsConfig) -> MeetingTally:
     """Held meetings per branch and type, and this month's minutes per branch, from _meeting_rows.
 
     A loop over every meeting of the window (tens of thousands in a city), so only what a row
-    needs is computed: the local start day only when no minutes say when they are due or the
-    meeting starts before the month's first instant (m_lo, the month's local midnight).
+    needs is computed: the local start day only for a meeting held before the month's first
+    instant (m_lo, the month's local midnight).
     """
     tz = meetings_cfg.tz
     per_group = {t for t, r in meetings_cfg.type_rules.items() if r.per_group}
@@ -295,17 +278,8 @@ def _tally_meetings(
     held_before: dict[tuple[int, MeetingType], set[int | None]] = {}
     minutes: dict[int, list[int]] = {}
     seen_meetings: set[int] = set()
-    due_cache: dict[date, date] = {}
-    for branch_id, mtype, group_id, starts_at, meeting_id, submitted_at, due_on in rows:
-        if starts_at > now:
-            continue
-        if due_on is None:
-            day = starts_at.astimezone(tz).date()
-            due_on = due_cache.get(day) or due_cache.setdefault(
-                day, add_workdays(day, meetings_cfg.minutes_workdays)
-            )
-        # Held = minutes recorded, or minutes not due yet (a meeting on the 30th is not "missing" on the 1st).
-        if submitted_at is not None or due_on >= today:
+    for branch_id, mtype, group_id, starts_at, meeting_id, submitted_at, due_on, is_held in rows:
+        if is_held:
             key = group_id if mtype in per_group else meeting_id
             hk = (branch_id, mtype)
             keys = held.get(hk)
@@ -317,17 +291,22 @@ def _tally_meetings(
                 if keys is None:
                     keys = held_before[hk] = set()
                 keys.add(key)
-        if starts_at >= m_lo and meeting_id not in seen_meetings:
+        # Minutes are due for a meeting of the month once recorded or, unrecorded, once it is no
+        # longer held for want of them (held_condition: held = recorded or not due yet).
+        if (
+            starts_at >= m_lo
+            and meeting_id not in seen_meetings
+            and (submitted_at is not None or not is_held)
+        ):
             seen_meetings.add(meeting_id)
-            if submitted_at is not None or due_on < today:
-                counts = minutes.get(branch_id)
-                if counts is None:
-                    counts = minutes[branch_id] = [0, 0, 0]
-                counts[0] += 1
-                if submitted_at is not None and submitted_at.astimezone(tz).date() <= due_on:
-                    counts[1] += 1
-                else:
-                    counts[2] += 1
+            counts = minutes.get(branch_id)
+            if counts is None:
+                counts = minutes[branch_id] = [0, 0, 0]
+            counts[0] += 1
+            if submitted_at is not None and submitted_at.astimezone(tz).date() <= due_on:
+                counts[1] += 1
+            else:
+                counts[2] += 1
     return MeetingTally(held, held_before, {b: (c[0], c[1], c[2]) for b, c in minutes.items()})
 
 
@@ -349,7 +328,6 @@ def compute_month(
     month = month.replace(day=1)
     session.flush()  # the reads below bypass autoflush (see _run); nothing pending emits no statement
     next_month = add_months(month, 1)
-    today = now.astimezone(meetings_cfg.tz).date()
     units = load_units(session)
     branches = {u.id: u for u in units.values() if u.kind == UnitKind.BRANCH}
 
@@ -367,12 +345,7 @@ def compute_month(
     observed = observers_bridge.month_summary(session, month, meetings_cfg.tz)
 
     tally = _tally_meetings(
-        _meeting_rows(session, lo, m_hi),
-        now=now,
-        today=today,
-        month=month,
-        m_lo=m_lo,
-        meetings_cfg=meetings_cfg,
+        _meeting_rows(session, lo, m_hi, now, meetings_cfg), month=month, m_lo=m_lo, meetings_cfg=meetings_cfg
     )
     held, held_before, minutes = tally.held, tally.held_before, tally.minutes
     spread = mcfg.quarter_mode == QuarterMode.SPREAD

@@ -3,6 +3,7 @@ and /h5/auth/wecom's `next`, which must stay on our own /h5/ pages."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -339,3 +340,56 @@ def test_the_wecom_state_is_random_and_belongs_to_the_browser_that_asked(web):
         "/h5/session", json={"platform": "wecom", "code": ids["wecom"].issue("LiuFang"), "state": state}
     )
     assert ok.status_code == 200
+
+
+# ---- the sandbox's ordinary browser (issue 15: 1) -------------------------------------------------
+
+
+def _platform_shown(session_factory, ids, headers=None, cookies=None) -> str:
+    pages = H5Pages(session_factory, ids, CORE, prefix="/h5/probe", clock=Clock(NOW))
+    router = pages.router()
+
+    @router.get("/page")
+    def page(request: Request):
+        return {"platform": pages.platform(request)}
+
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app)
+    for k, v in (cookies or {}).items():
+        client.cookies.set(k, v)
+    return client.get("/h5/probe/page", headers=headers or {}).json()["platform"]
+
+
+def test_on_the_sandbox_an_ordinary_browser_plays_the_client_the_chat_page_chose(session_factory):
+    """The demo's chat page sets sandbox_platform; a plain desktop browser names no client."""
+    wecom = FakeIdentity(WECOM_CORP)
+    wecom.oauth_base = "http://127.0.0.1:18080/connect/oauth2/authorize"
+    sandbox = {"wecom": wecom}
+    assert _platform_shown(session_factory, sandbox) == ""
+    assert _platform_shown(session_factory, sandbox, cookies={"sandbox_platform": "wecom"}) == "wecom"
+    assert _platform_shown(session_factory, sandbox, cookies={"sandbox_platform": "qq"}) == ""
+    # The client's own User-Agent still decides first.
+    ua = {"user-agent": "Mozilla/5.0 DingTalk/7.0"}
+    assert (
+        _platform_shown(session_factory, sandbox, headers=ua, cookies={"sandbox_platform": "wecom"})
+        == "dingtalk"
+    )
+
+
+def test_real_platforms_never_read_the_sandbox_cookie(session_factory):
+    wecom = FakeIdentity(WECOM_CORP)
+    wecom.oauth_base = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    assert _platform_shown(session_factory, {"wecom": wecom}, cookies={"sandbox_platform": "wecom"}) == ""
+
+
+def test_each_page_asks_for_the_app_in_its_own_words(web):
+    client, _, _ = web
+
+    def in_page(text: str, page: str) -> bool:  # the page's script carries it as JSON
+        return json.dumps(text)[1:-1] in page
+
+    signin = client.get("/h5/meetings/1/signin", params={"t": "x"}).text
+    assert in_page(strings.SIGNIN_NEED_APP[1], signin)
+    plan = client.get("/h5/meetings/plan").text
+    assert in_page(strings.H5_NEED_APP[1], plan) and not in_page(strings.SIGNIN_NEED_APP[1], plan)

@@ -76,12 +76,30 @@ def platform_of(user_agent: str) -> str:
     return ""
 
 
+LOOPBACK = ("http://127.0.0.1", "http://localhost")
+# Set by the sandbox's chat page on 127.0.0.1 (cookies ignore the port): which client it plays.
+SANDBOX_PLATFORM_COOKIE = "sandbox_platform"
+
+
+def _dingtalk_oapi(identities: Mapping[str, Any]) -> str:
+    return str(getattr(getattr(identities.get("dingtalk"), "api", None), "oapi", "") or "")
+
+
+def on_sandbox(identities: Mapping[str, Any]) -> bool:
+    """The platforms are the local emulator (the demo, the tests): every configured one is on loopback.
+    Real DingTalk and WeCom never are, so nothing below is ever relaxed in production."""
+    endpoints = [_dingtalk_oapi(identities)] if "dingtalk" in identities else []
+    if "wecom" in identities:
+        endpoints.append(str(getattr(identities["wecom"], "oauth_base", "") or ""))
+    return bool(endpoints) and all(e.startswith(LOOPBACK) for e in endpoints)
+
+
 def default_jsapi_url(identities: Mapping[str, Any]) -> str:
     """DingTalk's JSAPI, or the sandbox's stand-in when the DingTalk adapter talks to a loopback server
     (the demo and the tests): there is no DingTalk client there to provide `dd`.
     """
-    oapi = str(getattr(getattr(identities.get("dingtalk"), "api", None), "oapi", "") or "")
-    if oapi.startswith(("http://127.0.0.1", "http://localhost")):
+    oapi = _dingtalk_oapi(identities)
+    if oapi.startswith(LOOPBACK):
         return f"{oapi}/_sandbox/dd-shim.js"
     return DINGTALK_JSAPI
 
@@ -167,6 +185,7 @@ class H5Pages:
         self.core = core if core is not None else core_from_settings()
         self.prefix = prefix
         self.dingtalk_jsapi_url = dingtalk_jsapi_url or default_jsapi_url(identities)
+        self.sandboxed = on_sandbox(identities)
         self.clock = clock
         self.context = dict(context or {})
         # What a platform account bound to nobody is told (a feature may word it its own way).
@@ -183,7 +202,7 @@ class H5Pages:
         base = {
             "request": request,
             "prefix": self.prefix,
-            "platform": platform_of(request.headers.get("user-agent", "")),
+            "platform": self.platform(request),
             "dingtalk_jsapi_url": self.dingtalk_jsapi_url,
             "dingtalk_corp_id": getattr(self.identities.get("dingtalk"), "corp_id", ""),
             "csrf": self.csrf(request),
@@ -193,6 +212,15 @@ class H5Pages:
         resp = TEMPLATES.TemplateResponse(request, name, {**base, **context})
         resp.status_code = status_code
         return resp
+
+    def platform(self, request: Request) -> str:
+        """The client that opened the page, by its User-Agent; on the sandbox, an ordinary browser
+        playing a client through the chat page says which by the sandbox's cookie."""
+        found = platform_of(request.headers.get("user-agent", ""))
+        if not found and self.sandboxed:
+            cookie = request.cookies.get(SANDBOX_PLATFORM_COOKIE, "")
+            found = cookie if cookie in ("dingtalk", "wecom") else ""
+        return found
 
     def message(self, request: Request, title: str, text: str, status: int = 200, ok: bool = False):
         return self.page(request, "h5/message.html", status_code=status, title=title, text=text, ok=ok)

@@ -94,7 +94,14 @@ def build_meetings_router(
         with unit_of_work(session_factory) as session:
             meeting = session.get(Meeting, meeting_id) if session_person(request, session) else None
             title = meeting.title if meeting else ""
-        return page(request, "meetings/signin.html", meeting_id=meeting_id, token=t, meeting_title=title)
+        return page(
+            request,
+            "meetings/signin.html",
+            meeting_id=meeting_id,
+            token=t,
+            meeting_title=title,
+            need_app=strings.SIGNIN_NEED_APP,
+        )
 
     @router.post("/{meeting_id}/signin")
     def signin_post(request: Request, meeting_id: Id, payload: dict = Body(...)):

@@ -156,6 +156,8 @@ SIGNIN_PAGE = {
     SigninOutcome.OTHER_MEETING: ("二维码无效", "这个二维码不属于本次会议，请扫描会场展示的签到码。"),
 }
 SIGNIN_NEED_APP = ("请在钉钉或企业微信中打开", "请使用钉钉或企业微信扫描会场的签到码，以便确认您的身份。")
+# Every other H5 page: it was opened from a message, not from a code on the wall.
+H5_NEED_APP = ("请在钉钉或企业微信中打开", "这个页面需要由钉钉或企业微信确认您的身份，请在钉钉或企业微信的消息里点开它。")
 SIGNIN_IDENTITY_FAILED = ("身份确认失败", "无法确认您的身份，请关闭页面后重新扫码。")
 SIGNIN_WAITING = "正在确认身份…"
 PROJECTOR_COUNT = "已签到 {present} / 应到 {expected}"

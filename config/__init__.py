@@ -8,6 +8,7 @@ from config.settings import (
     WeComSettings,
     get_settings,
     load_settings,
+    use_settings,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "WeComSettings",
     "get_settings",
     "load_settings",
+    "use_settings",
 ]

@@ -162,6 +162,24 @@ def load_settings(**overrides) -> Settings:
         raise SettingsError(f"{_env_name(first['loc'])}: {first['msg']}") from None
 
 
-@lru_cache(maxsize=1)
+_process_settings: Settings | None = None
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make `settings` what every get_settings() of this process returns (None: the environment's again).
+
+    For a composition root whose settings are built rather than read from the environment (`zhibu demo`,
+    which picks its ports at start): its jobs and pages must then link to the same public URL as its
+    chat replies, not to the environment's default.
+    """
+    global _process_settings
+    _process_settings = settings
+
+
 def get_settings() -> Settings:
+    return _process_settings if _process_settings is not None else _settings_from_environment()
+
+
+@lru_cache(maxsize=1)
+def _settings_from_environment() -> Settings:
     return load_settings()

@@ -24,7 +24,7 @@ from bot.core.relay import Relay
 from bot.core.router import Routes
 from bot.platforms.wiring import build_platforms
 from bot.web.app import create_app
-from config import Settings, SettingsError, demo
+from config import Settings, SettingsError, demo, use_settings
 from models.base import utcnow
 from models.org import ROLE_LABELS, ChatAccount, OrgUnit, Person, Platform, RoleAssignment, UnitKind
 
@@ -110,7 +110,9 @@ class Service:
 
             self.scheduler = Scheduler(session_factory, all_jobs(), s.tz, on_ran=self._wake_relay)
         self.app = (
-            create_app(session_factory, platforms=self.platforms, relay=self.relay, clock=clock)
+            create_app(
+                session_factory, platforms=self.platforms, relay=self.relay, clock=clock, core=_core_config(s)
+            )
             if "web" in roles
             else None
         )
@@ -417,6 +419,8 @@ def demo_cmd(
         with session_factory() as session:
             sb.load_fixture(sandbox_fixture(session, callback_url=bot_url + "/wecom/callback"))
         s = demo_settings(database_url, sb.url, bot_url)
+        # The demo's ports are chosen at start: its jobs read these settings, not the environment's.
+        use_settings(s)
         outbox.configure_platforms(session_factory, configured_platforms(s))
         with unit_of_work(session_factory) as session:
             run = demo_monthly(session, s, now)

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.context import CoreConfig
 from bot.core.relay import backlog, unconfigured
 from bot.web.limits import BodyLimit
 from models.base import utcnow
@@ -28,8 +29,11 @@ def create_app(
     platforms=None,  # bot.platforms.wiring.Platforms
     relay=None,  # bot.core.relay.Relay running in this process, if any
     clock: Callable[[], datetime] = utcnow,
+    core: CoreConfig | None = None,
     title: str = "zhibu 支部助手",
 ) -> FastAPI:
+    """`core` (time zone, public URL, secret key) is the composition root's: every page, QR code and
+    redirect then names the same public URL as the chat replies (None: read from the settings)."""
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit)
     app.state.session_factory = session_factory
@@ -46,19 +50,19 @@ def create_app(
     app.include_router(build_api_router(session_factory, clock=clock, features=[observers_api, meetings_api]))
     from bot.web.h5 import build_h5_router
 
-    app.include_router(build_h5_router(session_factory, app.state.identities, clock=clock))
+    app.include_router(build_h5_router(session_factory, app.state.identities, core, clock=clock))
     from bot.web.monthly import build_monthly_router
 
-    app.include_router(build_monthly_router(session_factory, app.state.identities, clock=clock))
+    app.include_router(build_monthly_router(session_factory, app.state.identities, core, clock=clock))
     from bot.web.observers import build_observers_router
 
-    app.include_router(build_observers_router(session_factory, app.state.identities, clock=clock))
+    app.include_router(build_observers_router(session_factory, app.state.identities, core, clock=clock))
     from bot.web.fees import build_fees_router
 
-    app.include_router(build_fees_router(session_factory, app.state.identities, clock=clock))
+    app.include_router(build_fees_router(session_factory, app.state.identities, core, clock=clock))
     from bot.web.meetings import build_meetings_router
 
-    app.include_router(build_meetings_router(session_factory, app.state.identities, clock=clock))
+    app.include_router(build_meetings_router(session_factory, app.state.identities, core, clock=clock))
 
     def _stream_state() -> str:
         stream = getattr(platforms, "stream", None)

@@ -68,6 +68,31 @@ MEMBER_LADDER = LadderPreset(
 
 
 @dataclass(frozen=True)
+class CommitteeKind:
+    """A peer group of committees (乡镇, 街道, 机关…): they are ranked among their own kind, as
+    branches are within their 类别, since a 乡镇党委 and a 教育工委 run very different branches."""
+
+    key: str
+    label: str
+    # Found in the committee's name, first kind first ("县直机关工委" → 机关); the roster has no
+    # column for a committee's kind, so its name is what every county already writes it in.
+    keywords: tuple[str, ...]
+
+
+COMMITTEE_KINDS = (
+    CommitteeKind("street", "街道", ("街道",)),
+    CommitteeKind("organs", "机关", ("机关", "公安", "法院", "检察院", "政法")),
+    CommitteeKind("education", "教育", ("教育", "教体", "学校")),
+    CommitteeKind("health", "卫健", ("卫生健康", "卫健", "卫生", "医院")),
+    CommitteeKind("new_economy", "两新", ("两新", "非公", "社会组织")),
+    CommitteeKind("soe", "国资", ("国资", "国有")),
+    CommitteeKind("park", "园区", ("开发区", "园区", "高新区")),
+    CommitteeKind("town", "乡镇", ("乡镇", "镇党委", "乡党委", "镇党工委", "乡党工委")),
+)
+OTHER_COMMITTEE_KIND = CommitteeKind("other", "其他", ())
+
+
+@dataclass(frozen=True)
 class MonthlyConfig:
     # score = 100 × (completion × w + quality × w + rectification × w) − penalties
     weight_completion: float = 0.5
@@ -109,6 +134,21 @@ class MonthlyConfig:
         {Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER}
     )
     chart_max_bars: int = 30
+    # Committees are ranked within their kind (found from the name, see CommitteeKind); a committee
+    # whose name says nothing, or says it wrongly, is given its kind here: committee id or exact
+    # name → kind key (e.g. {"县公安局党委": "organs"}).
+    committee_kinds: tuple[CommitteeKind, ...] = COMMITTEE_KINDS
+    committee_kind_of: dict[int | str, str] = field(default_factory=dict)
+
+    def committee_kind(self, unit_id: int, name: str) -> CommitteeKind:
+        by_key = {k.key: k for k in self.committee_kinds}
+        chosen = self.committee_kind_of.get(unit_id) or self.committee_kind_of.get(name)
+        if chosen is not None:
+            return by_key.get(chosen) or CommitteeKind(chosen, chosen, ())
+        for kind in self.committee_kinds:
+            if any(word in name for word in kind.keywords):
+                return kind
+        return OTHER_COMMITTEE_KIND
 
 
 DEFAULT = MonthlyConfig()

@@ -24,7 +24,7 @@ from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import chart, strings
 from handlers.monthly.config import MonthlyConfig
 from handlers.monthly.recipients import RoleBook
-from handlers.monthly.scoring import COMMITTEE_GROUP, Unit, load_units, nearest_committee
+from handlers.monthly.scoring import Unit, load_units, nearest_committee
 from models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -98,7 +98,7 @@ def load(
     ).where(MonthlyScore.month == month)
     in_scope = None
     if scope == ALL:
-        stmt = stmt.where(MonthlyScore.peer_group == COMMITTEE_GROUP)
+        stmt = stmt.where(MonthlyScore.unit_kind == UnitKind.COMMITTEE.value)
     elif scope is not None:
         path = units[scope].path if scope in units else "/-/"
         in_scope = select(OrgUnit.id).where(OrgUnit.path.startswith(path))
@@ -218,6 +218,7 @@ def committee_text(data: MonthData, committee_id: int) -> str:
     missing = strings.missing_text(row.explanation.get("missing", []))
     return strings.DIGEST_COMMITTEE.format(
         score=row.score,
+        group=strings.group_label(row.peer_group),
         rank=row.rank,
         size=row.group_size,
         lag=_lag(row),
@@ -233,17 +234,29 @@ def committee_text(data: MonthData, committee_id: int) -> str:
 def org_text(data: MonthData, scope: int) -> str:
     rows = sorted((data.rows[c] for c in data.committees_under(scope)), key=lambda r: -r.score)
     name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
+    # Ranks are within each kind of committee, so each kind is listed on its own, largest first.
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[r.peer_group].append(r)
+    ranking = [
+        strings.DIGEST_ORG_GROUP.format(
+            group=strings.group_label(group),
+            n=len(items),
+            lines="\n".join(
+                strings.RANK_LINE.format(
+                    rank=r.rank, name=name(r), score=r.score, lag=strings.RANK_LAG if r.lagging else ""
+                )
+                for r in sorted(items, key=lambda r: (r.rank, r.unit_id))
+            ),
+        )
+        for group, items in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
+    ]
     return strings.DIGEST_ORG.format(
         n=len(rows),
         mean=round(sum(r.score for r in rows) / len(rows), 1) if rows else 0,
         lagging=sum(r.lagging for r in rows),
         laggards="、".join(name(r) for r in rows if r.lagging) or strings.DIGEST_NONE,
-        ranking="\n".join(
-            strings.RANK_LINE.format(
-                rank=r.rank, name=name(r), score=r.score, lag=strings.RANK_LAG if r.lagging else ""
-            )
-            for r in rows
-        ),
+        ranking="\n\n".join(ranking),
     )
 
 

@@ -52,9 +52,12 @@ def rank(scores: MonthScores, rules: tuple[LagRule, ...]) -> MonthScores:
     groups: dict[str, list[UnitScore]] = defaultdict(list)
     for s in scores.branches.values():
         groups[s.peer_group].append(s)
+    # Committees within their kind (乡镇, 街道, 机关…), by the same rule: a kind with a single
+    # committee has nobody below it, so a bottom-N rule finds nobody behind there.
+    for s in scores.committees.values():
+        groups[s.peer_group].append(s)
     for items in groups.values():
         rank_group(items, rules)
-    rank_group(list(scores.committees.values()), rules)
     for s in scores.all():
         s.explanation["rank"] = {"rank": s.rank, "of": s.group_size, "group": s.peer_group}
         s.explanation["lagging"] = s.lag_reasons

@@ -43,7 +43,11 @@ from models.org import (
     UnitKind,
 )
 
-COMMITTEE_GROUP = "committee"
+COMMITTEE_GROUP = "committee"  # committees' peer groups are "committee:<kind>" (MonthlyConfig.committee_kind)
+
+
+def committee_peer_group(unit_id: int, name: str, mcfg: MonthlyConfig) -> str:
+    return f"{COMMITTEE_GROUP}:{mcfg.committee_kind(unit_id, name).key}"
 
 
 @dataclass
@@ -526,7 +530,7 @@ def roll_up(
             cid,
             u.name,
             u.kind,
-            COMMITTEE_GROUP,
+            committee_peer_group(cid, u.name, mcfg),
             score,
             committee_id=cid,
             members=sum(s.members for s in items),

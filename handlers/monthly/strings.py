@@ -26,6 +26,7 @@ QUALITY_SOURCE = {
 }
 PENALTY_LABELS = {"stop": "叫停", "reopen": "责令重开"}
 COMMITTEE_GROUP_LABEL = "党委"
+COMMITTEE_KIND_LABEL = "{kind}类党委"  # committees are ranked within their kind: 乡镇类党委
 LADDER_LABELS = {
     "committee": "党委落后约谈",
     "branch": "支部落后提醒",
@@ -76,6 +77,13 @@ def fmt_month(month: date) -> str:
 def group_label(group: str) -> str:
     if group == "committee":
         return COMMITTEE_GROUP_LABEL
+    if group.startswith("committee:"):
+        # The kinds' names are configuration (MonthlyConfig.committee_kinds), like their keywords.
+        from handlers.monthly.config import OTHER_COMMITTEE_KIND, get_config
+
+        key = group.partition(":")[2]
+        labels = {k.key: k.label for k in (*get_config().committee_kinds, OTHER_COMMITTEE_KIND)}
+        return COMMITTEE_KIND_LABEL.format(kind=labels.get(key, key))
     try:
         from models.org import BranchCategory
 
@@ -193,14 +201,16 @@ DIGEST_OBS_NONE = "本月没有观察记录"
 DIGEST_OBS = "{n}次观察，评分{quality}，等级：{grades}"
 DIGEST_RECT = "到期{due}项，按期完成{ok}项；未关闭{open}项"
 DIGEST_COMMITTEE = (
-    "**党委得分 {score:g}**，第{rank}名（共{size}个党委）{lag}\n\n"
+    "**党委得分 {score:g}**，{group}第{rank}名（共{size}个）{lag}\n\n"
     "**支部**：{n}个，平均{mean:g}分，落后{lagging}个\n\n**落后支部**：{laggards}\n\n"
     "**前五名**：{top}\n\n**主要问题**：{missing}"
 )
 DIGEST_NONE = "无"
 DIGEST_ORG = (
-    "**党委**：{n}个，平均{mean:g}分，落后{lagging}个\n\n**落后党委**：{laggards}\n\n**排名**：\n{ranking}"
+    "**党委**：{n}个，平均{mean:g}分，落后{lagging}个\n\n**落后党委**：{laggards}\n\n"
+    "**排名**（各类党委分别排名）：\n\n{ranking}"
 )
+DIGEST_ORG_GROUP = "**{group}**（{n}个）\n{lines}"
 CHART_BRANCH_TITLE = "{unit} {month}各项完成情况"
 CHART_UNITS_TITLE = "{unit} {month}得分排名"
 CHART_SCORE = "得分"

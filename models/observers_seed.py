@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from models.meetings import Meeting, MeetingStatus
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
-from models.org import Role, RoleAssignment, UnitKind
+from models.org import Person, Role, RoleAssignment, UnitKind
 from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
 
 # The 100-point form (domain.md §5): key, label, maximum. Mirrors handlers/observers/forms.TAIHU_FORM,
@@ -48,6 +48,30 @@ def _grade(total: int) -> str:
     return "A" if total >= 90 else "B" if total >= 80 else "C" if total >= 60 else "D"
 
 
+def _appointed_links(ctx: HistoryContext, branches: list[int]) -> dict[int, int]:
+    """Branch → observer for the people the organisation appointed (the 观察员 role on a committee):
+    each observes the branches under their committee but their own, so the one a newcomer plays in the
+    demo (马超) has branches, notices and forms. Branches nobody was appointed for are left to the caller.
+    """
+    paths = {u["id"]: u["path"] for u in ctx.plan.units}
+    appointed = ctx.session.execute(
+        select(RoleAssignment.person_id, RoleAssignment.org_unit_id, Person.branch_id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(RoleAssignment.role == Role.OBSERVER, RoleAssignment.org_unit_id.in_(list(paths)))
+        .order_by(RoleAssignment.person_id)
+    ).all()
+    links: dict[int, int] = {}
+    for person_id, committee_id, own_branch in appointed:
+        for branch_id in branches:
+            if (
+                branch_id != own_branch
+                and branch_id not in links
+                and paths[branch_id].startswith(paths[committee_id])
+            ):
+                links[branch_id] = person_id
+    return links
+
+
 def observers_history(ctx: HistoryContext) -> dict[str, int]:
     session, rng, now = ctx.session, random.Random(ctx.rng.random()), ctx.now
     branches = sorted(u["id"] for u in ctx.plan.units if u.get("kind") == UnitKind.BRANCH)
@@ -66,8 +90,10 @@ def observers_history(ctx: HistoryContext) -> dict[str, int]:
         return {}
     count = max(2, round(len(branches) / 11))
     observers = rng.sample(secretaries, min(count, len(secretaries)))
-    links: dict[int, int] = {}
+    links = _appointed_links(ctx, branches)
     for i, branch_id in enumerate(branches):
+        if branch_id in links:
+            continue
         for step in range(len(observers)):
             person_id, own = observers[(i + step) % len(observers)]
             if own != branch_id:

@@ -39,6 +39,7 @@ from models.meetings import (
 )
 from models.org import BRANCH_COMMITTEE_ROLES, Role, UnitKind
 from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
+from models.workcalendar import add_working_days, next_working_day
 
 TZ = ZoneInfo("Asia/Shanghai")
 TOPICS = {
@@ -226,7 +227,7 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                             "reason": reason if on_leave else "无故缺席",
                         }
                     )
-                    due = starts.astimezone(TZ).date() + timedelta(days=7)
+                    due = next_working_day(starts.astimezone(TZ).date() + timedelta(days=7))
                     done = (
                         rng.random() < {"good": 0.9, "lagging": 0.6, "poor": 0.35}[profile]
                         and due < ctx.today
@@ -260,7 +261,7 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                     "recorder": invited[-1]["name"], "topics": topic, "decisions": "会议按议程进行，达成一致意见。",
                     "absentees": as_json(absentees), "expected_count": len(invited), "present_count": present,
                     "submitted_at": submitted, "submitted_by_id": secretary,
-                    "due_on": _workdays_after(local, 3), "created_at": submitted, "updated_at": submitted,
+                    "due_on": add_working_days(local, 3), "created_at": submitted, "updated_at": submitted,
                 })  # fmt: skip
     written = {}
     for table in tables:
@@ -268,19 +269,6 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
         bulk_insert(ctx.session, table, data)
         written[table.name] = len(data)
     return written
-
-
-def _workdays_after(day: date, n: int) -> date:
-    import chinese_calendar
-
-    while n > 0:
-        day += timedelta(days=1)
-        try:
-            work = chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            work = day.weekday() < 5
-        n -= work
-    return day
 
 
 HISTORY_GENERATORS.append(meetings_history)

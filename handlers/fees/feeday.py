@@ -1,98 +1,37 @@
 """The 党费交纳日 of a month: pure calendar logic, no database (domain.md §3.3, rule F19).
 
-The national calendar (State Council holidays and 调休 make-up workdays) comes from the
-`chinesecalendar` package, which covers a fixed range of years (2004–2026 in 1.11.0) and raises
-NotImplementedError outside it. For such a year the calendar falls back to "Monday to Friday are
-workdays" plus the organisation's own tables, and says so (`FeeDay.fallback`), so the caller can
-warn the administrators.
+Working days come from the calendar every deadline shares (models/workcalendar.py): the State
+Council holidays and 调休 make-up workdays of the `chinesecalendar` package plus the organisation's
+local days. The package covers a fixed range of years (2004–2026 in 1.11.0); for other years the
+calendar falls back to "Monday to Friday are workdays" plus the local table, and the fee day says so
+(`FeeDay.fallback`), so the caller can warn the administrators.
 """
 
 from __future__ import annotations
 
 import calendar as _calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
-
-import chinese_calendar
 
 from handlers.fees import strings
 from models.fees import FeeDayRule
 
+# The working-day calendar is the one every deadline uses (models/workcalendar.py); WorkCalendar and
+# package_covers stay importable from here for the fee code, the CLI and their tests.
+from models.workcalendar import NATIONAL, WorkCalendar, national_holiday_name, package_covers  # noqa: F401
+
 FRIDAY = 4
 
 
-@lru_cache(maxsize=64)
-def package_covers(year: int) -> bool:
-    """Whether the installed holiday package has data for `year`."""
-    try:
-        chinese_calendar.is_workday(date(year, 1, 1))
-    except NotImplementedError:
-        return False
-    return True
-
-
-def _national_holiday_name(day: date) -> str:
-    if not package_covers(day.year):
-        return ""
-    is_off, name = chinese_calendar.get_holiday_detail(day)
-    if not is_off or not name:
-        return ""
-    try:
-        return chinese_calendar.Holiday(name).chinese
-    except ValueError:
-        return name
-
-
-@dataclass(frozen=True)
-class WorkCalendar:
-    """The national calendar plus one organisation's local days off and local make-up workdays."""
-
-    local_days_off: dict[date, str] = field(default_factory=dict)  # date -> name
-    local_workdays: frozenset[date] = frozenset()
-
-    def __hash__(self) -> int:  # dict fields: hash by identity is enough for lru-free use
-        return id(self)
-
-    def is_workday(self, day: date) -> bool:
-        if day in self.local_days_off:
-            return False
-        if day in self.local_workdays:
-            return True
-        if package_covers(day.year):
-            return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
-
-    def covers(self, year: int) -> bool:
-        return package_covers(year)
-
-    def rest_reason(self, day: date) -> str:
-        """Why a day is not a workday, in Chinese (节日名, 本地假日, or 周末)."""
-        if day in self.local_days_off:
-            return self.local_days_off[day] or strings.LOCAL_HOLIDAY
-        name = _national_holiday_name(day)
-        if name:
-            return strings.HOLIDAY_OF.format(name=name)
-        return strings.WEEKEND
-
-    def next_workday(self, day: date, *, include: bool = True) -> date:
-        d = day if include else day + timedelta(days=1)
-        for _ in range(366):
-            if self.is_workday(d):
-                return d
-            d += timedelta(days=1)
-        raise ValueError(f"no workday within a year after {day}")
-
-    def previous_workday(self, day: date) -> date:
-        d = day
-        for _ in range(366):
-            if self.is_workday(d):
-                return d
-            d -= timedelta(days=1)
-        raise ValueError(f"no workday within a year before {day}")
-
-
-NATIONAL = WorkCalendar()
+def rest_reason(cal: WorkCalendar, day: date) -> str:
+    """Why a day is not a working day, in Chinese (本地假日 by name, 节日名假期, or 周末休息日)."""
+    local = cal.local_day_off(day)
+    if local is not None:
+        return local or strings.LOCAL_HOLIDAY
+    name = national_holiday_name(day)
+    if name:
+        return strings.HOLIDAY_OF.format(name=name)
+    return strings.WEEKEND
 
 
 @dataclass(frozen=True)
@@ -153,39 +92,39 @@ def fee_day(
 
     if rule == FeeDayRule.FIXED_DAY:
         wanted = date(year, month, min(fixed_day or 1, _calendar.monthrange(year, month)[1]))
-        if cal.is_workday(wanted):
+        if cal.is_working_day(wanted):
             return FeeDay(first, wanted, rule, fallback=fallback)
-        moved = cal.next_workday(wanted)
+        moved = cal.next_working_day(wanted)
         reason = strings.REASON_POSTPONED.format(
-            day=strings.md(wanted), why=cal.rest_reason(wanted), to=strings.md_w(moved)
+            day=strings.md(wanted), why=rest_reason(cal, wanted), to=strings.md_w(moved)
         )
         return FeeDay(first, moved, rule, reason, fallback=fallback)
 
     plain = first_friday(year, month)
-    if cal.is_workday(plain):
+    if cal.is_working_day(plain):
         return FeeDay(first, plain, rule, fallback=fallback)
-    why = cal.rest_reason(plain)
+    why = rest_reason(cal, plain)
 
     if rule == FeeDayRule.FIRST_WORKING_FRIDAY:
         d = plain + timedelta(days=7)
         last = date(year, month, _calendar.monthrange(year, month)[1])
-        while d <= last and not cal.is_workday(d):
+        while d <= last and not cal.is_working_day(d):
             d += timedelta(days=7)
         if d > last:
             # Not one working Friday in the month (only possible with a local table): the month's
             # first workday keeps the fee day inside the month it is for.
-            d = cal.next_workday(first)
+            d = cal.next_working_day(first)
             reason = strings.REASON_NO_WORKING_FRIDAY.format(to=strings.md_w(d))
             return FeeDay(first, d, rule, reason, fallback=fallback)
         reason = strings.REASON_NEXT_FRIDAY.format(day=strings.md(plain), why=why, to=strings.md(d))
         return FeeDay(first, d, rule, reason, fallback=fallback)
 
     if rule == FeeDayRule.FIRST_FRIDAY_POSTPONE:
-        d = cal.next_workday(plain)
+        d = cal.next_working_day(plain)
         reason = strings.REASON_POSTPONED.format(day=strings.md(plain), why=why, to=strings.md_w(d))
         return FeeDay(first, d, rule, reason, fallback=fallback)
 
-    d = cal.previous_workday(plain)
+    d = cal.previous_working_day(plain)
     reason = strings.REASON_ADVANCED.format(day=strings.md(plain), why=why, to=strings.md_w(d))
     if d.month != month:
         reason += strings.REASON_PREVIOUS_MONTH

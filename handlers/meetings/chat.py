@@ -32,6 +32,7 @@ from handlers.meetings.meetings import (
 )
 from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch, types_label
 from models.meetings import Attendance, Invitee, LeaveRequest, Meeting, MeetingStatus
+from models.workcalendar import calendar_for_unit
 
 router = Router("meetings")
 
@@ -149,7 +150,8 @@ def plan(ctx: HandlerContext, _args: str) -> None:
     from models.meetings import PlanStatus
 
     status = existing.status if existing else PlanStatus.DRAFT
-    extra = strings.PLAN_CARD_DEADLINE.format(day=cfg.plan_deadline_day)
+    deadline = plans_uc.plan_deadline(month, cfg, calendar_for_unit(ctx.session, branch))
+    extra = strings.PLAN_CARD_DEADLINE.format(day=deadline.day)
     if existing is not None and existing.return_reason:
         extra = strings.PLAN_RETURNED_TEXT.format(
             month=strings.fmt_month(month), reason=md_escape(existing.return_reason)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.core.jobs import JobSpec, daily, minutely
 from handlers.meetings import makeup, minutes, plans, signin
 from handlers.meetings import meetings as meetings_uc
-from handlers.meetings.types import get_config
+from handlers.meetings.types import RestDayShift, get_config
 
 
 def meeting_reminders(session: Session, now: datetime, _period: str = "") -> None:
@@ -50,12 +50,16 @@ def jobs() -> list[JobSpec]:
     """The jobs, with the plan days of the configuration in force now (not at import)."""
     cfg = get_config()
     plan_days = ",".join(str(d) for d in cfg.plan_reminder_days)
+    # A deadline postponed off a rest day may pass after the report day: look again until the month ends.
+    overdue_days = str(cfg.plan_overdue_report_day)
+    if cfg.plan_deadline_on_rest_day == RestDayShift.POSTPONE:
+        overdue_days += "-31"
     return [
         JobSpec("meetings.reminders", "*/5 * * * *", meeting_reminders, minutely, description="会议提醒（前一天、前两小时）"),
         JobSpec("meetings.close_windows", "*/5 * * * *", close_signin_windows, minutely, description="签到结束：标记缺席、请假，生成补学"),
         JobSpec("meetings.plan_reminders", f"0 9 {plan_days} * *", plan_reminders, daily, description="提醒报送下月计划"),
         JobSpec(
-            "meetings.plan_overdue", f"0 9 {cfg.plan_overdue_report_day} * *", plan_overdue_report, daily,
+            "meetings.plan_overdue", f"0 9 {overdue_days} * *", plan_overdue_report, daily,
             description="未报送计划的支部名单",
         ),
         JobSpec("meetings.makeup_reminders", "0 9 * * *", makeup_reminders, daily, description="补学到期、逾期提醒"),

@@ -33,6 +33,7 @@ from models.meetings import (
     MeetingStatus,
 )
 from models.org import Person
+from models.workcalendar import NATIONAL, WorkCalendar, calendar_for_unit
 
 ACTION_CONFIRM = "makeup.confirm"
 ACTION_RETURN = "makeup.return"
@@ -59,6 +60,14 @@ def makeup_card(task: MakeupTask, meeting: Meeting, cfg: MeetingsConfig) -> Card
     )
 
 
+def makeup_due_on(meeting: Meeting, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL) -> date:
+    """`makeup_days` calendar days after the meeting (rule 51: 7 days); a last day that falls on a
+    rest day of the branch's calendar moves to the next working day, as a period ending on a holiday
+    does (民法典 第二百零三条), unless `makeup_due_moves_off_rest_days` is off."""
+    due = local_day(meeting.starts_at, cfg) + timedelta(days=cfg.makeup_days)
+    return cal.next_working_day(due) if cfg.makeup_due_moves_off_rest_days else due
+
+
 def create_makeup_tasks(
     session: Session,
     meeting: Meeting,
@@ -67,7 +76,7 @@ def create_makeup_tasks(
     now: datetime,
     cfg: MeetingsConfig,
 ) -> list[MakeupTask]:
-    due = local_day(meeting.starts_at, cfg) + timedelta(days=cfg.makeup_days)
+    due = makeup_due_on(meeting, cfg, calendar_for_unit(session, meeting.branch_id))
     existing = set(session.scalars(select(MakeupTask.person_id).where(MakeupTask.meeting_id == meeting.id)))
     tasks = [
         MakeupTask(

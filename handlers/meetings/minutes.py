@@ -1,4 +1,5 @@
-"""会议记录: due within N working days (holiday-aware), recorded from the H5 form, reminded when missing.
+"""会议记录: due within N working days of the branch's calendar (models/workcalendar.py: national
+holidays and 调休 plus the local days off), recorded from the H5 form, reminded when missing.
 
 A meeting without minutes, or one an observer ordered reconvened, does not count as held: the
 definition (meeting_counts, held_condition) is at the end of this module, and scoring, digests and
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-import chinese_calendar
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -37,30 +37,20 @@ from models.meetings import (
 )
 from models.observers import invalidated_meeting_ids
 from models.org import Person
+from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, add_working_days, calendar_for_unit
 
 log = logging.getLogger(__name__)
 
 
-def is_workday(day: date) -> bool:
-    """The State Council calendar with its 调休 days; outside the package's years, Monday to Friday."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        log.warning("chinese_calendar has no data for %s; counting weekdays only", day.year)
-        return day.weekday() < 5
+# The shared working-day calendar (the fee day's, with the organisation's local days off);
+# add_workdays is the national-calendar form that handlers.monthly.scoring still imports from here.
+add_workdays = add_working_days
 
 
-def add_workdays(day: date, n: int) -> date:
-    """The n-th working day after `day` (a meeting on 9-30 with n=3 → 10-10 in 2026, after 国庆)."""
-    while n > 0:
-        day += timedelta(days=1)
-        if is_workday(day):
-            n -= 1
-    return day
-
-
-def minutes_due_on(meeting: Meeting, cfg: MeetingsConfig) -> date:
-    return add_workdays(local_day(meeting.starts_at, cfg), cfg.minutes_workdays)
+def minutes_due_on(meeting: Meeting, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL) -> date:
+    """The last day for the minutes: `minutes_workdays` working days after the meeting's day (rule 22),
+    on the branch's calendar (`cal`: calendar_for_unit(session, meeting.branch_id))."""
+    return cal.add_working_days(local_day(meeting.starts_at, cfg), cfg.minutes_workdays)
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,8 @@ def record_minutes(
     ] + [{"person_id": p.id, "name": p.name, "reason": strings.ABSENT_NO_REASON} for p in sheet.missing]
     minutes = meeting.minutes
     if minutes is None:
-        minutes = Minutes(meeting_id=meeting.id, due_on=minutes_due_on(meeting, cfg), submitted_at=now)
+        due = minutes_due_on(meeting, cfg, calendar_for_unit(session, meeting.branch_id))
+        minutes = Minutes(meeting_id=meeting.id, due_on=due, submitted_at=now)
         session.add(minutes)
     minutes.chair, minutes.recorder = clean["chair"], clean["recorder"]
     minutes.topics, minutes.decisions = topics, (data.decisions or "").strip()
@@ -173,8 +164,9 @@ def remind_missing_minutes(
     """One 待办 per branch per day listing meetings without minutes whose due day has come."""
     today = local_day(now, cfg)
     by_branch: dict[int, list[tuple[Meeting, date]]] = {}
+    calendars = CalendarBook(session)
     for meeting in meetings_missing_minutes(session, now=now):
-        due = minutes_due_on(meeting, cfg)
+        due = minutes_due_on(meeting, cfg, calendars.for_unit(meeting.branch_id))
         if due <= today:
             by_branch.setdefault(meeting.branch_id, []).append((meeting, due))
     sent = 0

@@ -4,10 +4,11 @@ items become scheduled meetings; secretaries who have not submitted are reminded
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from handlers.meetings.meetings import _clean, create_meeting, validate_types
 from handlers.meetings.types import (
     MeetingsConfig,
     Refused,
+    RestDayShift,
     check_group,
     local_day,
     managed_branch,
@@ -26,6 +28,7 @@ from handlers.meetings.types import (
 )
 from models.meetings import MeetingType, MonthlyPlan, PlanItem, PlanStatus
 from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of, committees_of
+from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, calendar_for_unit
 
 ACTION_APPROVE = "plans.approve"
 ACTION_RETURN = "plans.return"
@@ -49,14 +52,24 @@ def plan_month_for(now: datetime, cfg: MeetingsConfig) -> date:
     return next_month(local_day(now, cfg))
 
 
-def plan_deadline(month: date, cfg: MeetingsConfig) -> datetime:
-    """23:59:59 local on the deadline day of the month before `month` (inclusive, rule G21)."""
+def plan_deadline(month: date, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL) -> datetime:
+    """23:59:59 local on the deadline day of the month before `month` (inclusive, rule G21).
+
+    The day is `plan_deadline_day`; on a rest day of the branch's calendar (`cal`) it stays (the
+    default), or moves to the next working day, never past the month's end, or to the previous one.
+    """
     prev = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-    return datetime.combine(prev.replace(day=cfg.plan_deadline_day), time(23, 59, 59), tzinfo=cfg.tz)
+    day = prev.replace(day=min(cfg.plan_deadline_day, calendar.monthrange(prev.year, prev.month)[1]))
+    if not cal.is_working_day(day):
+        if cfg.plan_deadline_on_rest_day == RestDayShift.POSTPONE:
+            day = min(cal.next_working_day(day), month - timedelta(days=1))
+        elif cfg.plan_deadline_on_rest_day == RestDayShift.ADVANCE:
+            day = cal.previous_working_day(day)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=cfg.tz)
 
 
-def plan_on_time(plan: MonthlyPlan, cfg: MeetingsConfig) -> bool:
-    return plan.submitted_at is not None and plan.submitted_at <= plan_deadline(plan.month, cfg)
+def plan_on_time(plan: MonthlyPlan, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL) -> bool:
+    return plan.submitted_at is not None and plan.submitted_at <= plan_deadline(plan.month, cfg, cal)
 
 
 def people_with_roles_by_unit(
@@ -154,7 +167,11 @@ def submit_plan(
         return 0
     reviewers = _reviewers(session, plan, committee.id, cfg)
     return outbox.enqueue_to_people(
-        session, reviewers, review_card(plan, branch, cfg), dedup_key=_review_key(plan), now=now
+        session,
+        reviewers,
+        review_card(plan, branch, cfg, calendar_for_unit(session, branch)),
+        dedup_key=_review_key(plan),
+        now=now,
     )
 
 
@@ -176,7 +193,9 @@ def _review_key(plan: MonthlyPlan) -> str:
     return f"plan:{plan.id}:r{plan.revision}"
 
 
-def review_card(plan: MonthlyPlan, branch: OrgUnit, cfg: MeetingsConfig) -> Card:
+def review_card(
+    plan: MonthlyPlan, branch: OrgUnit, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL
+) -> Card:
     lines = "\n".join(
         strings.PLAN_LINE.format(
             when=strings.fmt_when(i.starts_at, cfg.tz),
@@ -190,8 +209,8 @@ def review_card(plan: MonthlyPlan, branch: OrgUnit, cfg: MeetingsConfig) -> Card
     text = strings.PLAN_REVIEW_TEXT.format(
         branch=md_escape(branch.name), month=month, revision=plan.revision, count=len(plan.items), items=lines
     )
-    if not plan_on_time(plan, cfg):
-        text += strings.PLAN_LATE_NOTE.format(day=cfg.plan_deadline_day)
+    if not plan_on_time(plan, cfg, cal):
+        text += strings.PLAN_LATE_NOTE.format(day=plan_deadline(plan.month, cfg, cal).day)
     params = {"plan": str(plan.id), "revision": str(plan.revision)}
     return Card(
         title=strings.PLAN_REVIEW_TITLE.format(branch=branch.name, month=month),
@@ -312,15 +331,17 @@ def remind_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig
     today = local_day(now, cfg)
     missing = branches_without_plan(session, month)
     managers = people_with_roles_by_unit(session, (b.id for b in missing), cfg.manager_roles)
+    calendars = CalendarBook(session)
     sent = 0
     for branch in missing:
+        deadline = plan_deadline(month, cfg, calendars.for_unit(branch))
         sent += outbox.enqueue_to_people(
             session,
             managers.get(branch.id, []),
             Card(
                 title=strings.PLAN_REMINDER_TITLE,
                 text=strings.PLAN_REMINDER_TEXT.format(
-                    branch=md_escape(branch.name), month=strings.fmt_month(month), day=cfg.plan_deadline_day
+                    branch=md_escape(branch.name), month=strings.fmt_month(month), day=deadline.day
                 ),
             ),
             dedup_key=f"plan:{branch.id}:{month:%Y-%m}:remind:{today:%d}",
@@ -330,29 +351,38 @@ def remind_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig
 
 
 def report_missing_plans(session: Session, *, now: datetime, cfg: MeetingsConfig) -> int:
-    """After the deadline: one list per committee to its reviewers (the scheduler runs it on the 26th)."""
+    """After the deadline: one list per committee to its reviewers (the scheduler runs it on the 26th,
+    and daily to the month's end when deadlines on a rest day are postponed).
+
+    A branch is listed once its own deadline (its calendar) has passed; branches whose deadline was
+    postponed make a list of their own, so each list is sent once.
+    """
     month = plan_month_for(now, cfg)
     missing = branches_without_plan(session, month)
     committees = committees_of(session, missing)
-    by_committee: dict[int, list[OrgUnit]] = {}
+    calendars = CalendarBook(session)
+    plain = plan_deadline(month, cfg)
+    by_committee: dict[tuple[int, datetime], list[OrgUnit]] = {}
     for branch in missing:
-        if branch.id in committees:
-            by_committee.setdefault(committees[branch.id].id, []).append(branch)
-    reviewers = people_with_roles_by_unit(session, by_committee, cfg.plan_reviewer_roles)
+        deadline = plan_deadline(month, cfg, calendars.for_unit(branch))
+        if branch.id in committees and now > deadline:
+            by_committee.setdefault((committees[branch.id].id, deadline), []).append(branch)
+    reviewers = people_with_roles_by_unit(session, {c for c, _ in by_committee}, cfg.plan_reviewer_roles)
     sent = 0
-    for committee_id, branches in by_committee.items():
+    for (committee_id, deadline), branches in by_committee.items():
+        key = f"plan:committee:{committee_id}:{month:%Y-%m}:overdue"
         sent += outbox.enqueue_to_people(
             session,
             reviewers.get(committee_id, []),
             Card(
                 title=strings.PLAN_OVERDUE_TITLE,
                 text=strings.PLAN_OVERDUE_TEXT.format(
-                    day=cfg.plan_deadline_day,
+                    day=deadline.day,
                     month=strings.fmt_month(month),
                     branches="\n".join(f"- {md_escape(b.name)}" for b in branches),
                 ),
             ),
-            dedup_key=f"plan:committee:{committee_id}:{month:%Y-%m}:overdue",
+            dedup_key=key if deadline == plain else f"{key}:{deadline:%d}",
             now=now,
         )
     return sent

@@ -26,6 +26,14 @@ class Period(enum.StrEnum):
     YEAR = "year"
 
 
+class RestDayShift(enum.StrEnum):
+    """What a fixed-date deadline does when it falls on a rest day of the branch's calendar."""
+
+    KEEP = "keep"  # stays (rule G21's default for the plan: the 25th, inclusive)
+    POSTPONE = "postpone"  # 顺延 to the next working day
+    ADVANCE = "advance"  # 提前 to the previous working day
+
+
 class Audience(enum.StrEnum):
     ALL = "all"  # every member of the branch
     COMMITTEE = "committee"  # the 支委 (BRANCH_COMMITTEE_ROLES on the branch)
@@ -66,6 +74,8 @@ class MeetingsConfig:
     # but the member holds an approving role (a secretary's own leave in a branch without 副书记).
     fallback_decider_roles: frozenset[Role] = frozenset({Role.ORGANIZATION_MEMBER})
     plan_deadline_day: int = 25  # inclusive, 23:59 local (rule G21)
+    # On a rest day (models/workcalendar.py): kept by default (G21); 顺延 stays in the month before.
+    plan_deadline_on_rest_day: RestDayShift = RestDayShift.KEEP
     plan_reminder_days: tuple[int, ...] = (20, 24)
     plan_overdue_report_day: int = 26
     reminder_offsets: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))
@@ -78,7 +88,9 @@ class MeetingsConfig:
     # room soon stops working; the secretary asks again, or uses the projector page, which refreshes.
     chat_code_valid: timedelta = timedelta(minutes=30)  # asked early: from the opening to the start
     makeup_days: int = 7
-    minutes_workdays: int = 3
+    # A 补学 last day on a rest day of the branch's calendar moves to the next working day.
+    makeup_due_moves_off_rest_days: bool = True
+    minutes_workdays: int = 3  # working days on the branch's calendar (models/workcalendar.py)
     committee_threshold: int = 7  # 正式党员 at which a branch has a 支委会 (条例 第六章)
     # One-tap reasons on the 请假 card (domain §4 rule 50); any other reason can be typed.
     leave_reasons: tuple[str, ...] = ("出差在外", "学习培训", "生病", "家中有事")

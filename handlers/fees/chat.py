@@ -5,8 +5,10 @@ Every refusal is a FeeError raised before any change; the handler answers it in 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +20,7 @@ from bot.core.router import Router, any_role, bound
 from handlers.delivery import branches_held
 from handlers.fees import service, strings
 from handlers.fees.months import MonthError, parse_months
-from handlers.fees.service import FeeError, fee_message_key, local_month
+from handlers.fees.service import FeeError, local_month
 from models.fees import PAYMENT_METHOD_LABELS, FeePayment
 from models.org import OrgUnit, Person, Role, RoleAssignment
 
@@ -225,19 +227,29 @@ def confirm_card(ctx: HandlerContext, _args: str) -> None:
 
 
 def _after_confirm(ctx: HandlerContext, branch_id: int, payments: list[FeePayment]) -> None:
-    # The member hears of it under the day's fee key: never a second fee message the same day.
+    # Each member hears once of everything confirmed for them by this press, months listed. The key
+    # names exactly these payments: it never meets the day's reminder key (fee_message_key), which
+    # used to swallow the confirmation on a fee day, nor another confirmation of other months.
     by = ctx.person.name
-    key = fee_message_key(_local_day(ctx))
+    mine: dict[int, list[FeePayment]] = defaultdict(list)
     for p in payments:
+        mine[p.person_id].append(p)
+    for person_id, paid in mine.items():
+        paid.sort(key=lambda p: p.month)
+        total = sum((p.amount for p in paid), Decimal(0))
         outbox.enqueue_to_people(
             ctx.session,
-            [p.person_id],
+            [person_id],
             Text(
                 strings.CONFIRMED_NOTICE.format(
-                    month=strings.ym(p.month), amount=strings.yuan(p.amount), by=by
+                    months="、".join(strings.ym(p.month) for p in paid),
+                    amount=strings.yuan(total)
+                    if len(paid) == 1
+                    else strings.CONFIRMED_TOTAL.format(amount=strings.yuan(total)),
+                    by=by,
                 )
             ),
-            dedup_key=key,
+            dedup_key="fee-confirmed:" + ",".join(str(p.id) for p in paid),
             now=ctx.now,
         )
     branch = ctx.session.get(OrgUnit, branch_id)

@@ -159,3 +159,27 @@ def test_status_and_unpaid_list(session, org):
     assert "张三" in listing and "赵六" in listing and "李四" not in listing  # bob reported: not unpaid
     assert "吴七" not in listing  # other branch
     assert "共 4 人未交，待确认 1 人" in listing
+
+
+def test_every_confirmed_month_reaches_the_member_even_on_a_fee_day(session, org):
+    """Issue 15: 9. A member who reported 11月, 12月 and 1月 and whose collector pressed 全部确认
+    heard only of 11月: each confirmation went out under the day's fee key, which the day's reminder
+    had already used. Now one message names every month, under a key of exactly those payments."""
+    from bot.core import outbox
+    from bot.core.messages import Text
+    from handlers.fees.service import fee_message_key
+
+    outbox.enqueue_to_people(
+        session, [org.alice.id], Text("请交党费"), dedup_key=fee_message_key(NOW.date()), now=NOW
+    )
+    session.commit()
+    say(session, org.alice, "已交 11月 12月 2027年1月")
+    assert len(session.scalars(select(FeePayment).where(FeePayment.person_id == org.alice.id)).all()) == 3
+    press(session, org.collector, "fees.confirm_all", {"branch_id": str(org.branch.id)})
+    notices = [m["text"] for m in sent_to(session, org.alice) if "确认" in m.get("text", "")]
+    assert len(notices) == 1
+    assert all(month in notices[0] for month in ("2026年11月", "2026年12月", "2027年1月"))
+    assert "合计120.00 元" in notices[0].replace(" ", " ")
+    # Another press that confirms nothing new sends nothing again.
+    press(session, org.collector, "fees.confirm_all", {"branch_id": str(org.branch.id)})
+    assert len([m for m in sent_to(session, org.alice) if "确认" in m.get("text", "")]) == 1

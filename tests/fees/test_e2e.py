@@ -105,9 +105,11 @@ def test_reminder_paid_confirm_through_the_sandbox(session_factory, database_url
         with session_factory() as s:
             pay = s.scalar(select(FeePayment).where(FeePayment.person_id == ids["zhangsan"]))
             assert pay.status == PaymentStatus.CONFIRMED and pay.confirmed_by_person_id == ids["lisj"]
-        # The member already had today's fee message (the reminder): no second one for the confirmation.
+        # The confirmation reaches the member although the reminder came the same day (issue 15: 9).
+        bot.drain()
         fee_messages = [m for m in _to(bot, "zhangsan") if "党费" in str(m)]
-        assert len(fee_messages) == 1, [(m.get("title"), m.get("text")) for m in fee_messages]
+        assert len(fee_messages) == 2, [(m.get("title"), m.get("text")) for m in fee_messages]
+        assert "已由" in str(fee_messages[-1]) and "2026年11月" in str(fee_messages[-1])
 
         bot.sb.push_dingtalk_message("zhangsan", "党费")
         bot.drain()

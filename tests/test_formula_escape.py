@@ -116,10 +116,17 @@ def test_the_observers_export_writes_titles_and_names_as_text(session, world):
     world.org.branch.name = "+城关社区党支部"
     service.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
     session.commit()
-    data = export_xlsx(session, 2026, now=NOW + timedelta(days=30), cfg=CFG, observer_ids=[world.observer.id])
+    data = export_xlsx(
+        session,
+        2026,
+        now=NOW + timedelta(days=30),
+        cfg=CFG,
+        observer_ids=[world.observer.id],
+        coverage_within=None,
+    )
     with zipfile.ZipFile(BytesIO(data)) as z:
         sheets = [z.read(n).decode() for n in z.namelist() if re.match(r"xl/worksheets/sheet\d+\.xml", n)]
-    assert len(sheets) == 2 and all("<f>" not in xml and "<f " not in xml for xml in sheets)
+    assert len(sheets) == 3 and all("<f>" not in xml and "<f " not in xml for xml in sheets)
     wb = load_workbook(BytesIO(data))
     record = wb["观察员年度统计"][2]
     assert record[0].value == "@SUM(A1)" and record[0].data_type == "s"
@@ -128,3 +135,7 @@ def test_the_observers_export_writes_titles_and_names_as_text(session, world):
     assert [c.value for c in form[:3]] == ["@SUM(A1)", "+城关社区党支部", held.title]
     assert all(c.data_type == "s" and c.quotePrefix for c in form[:3])
     assert form[4].value == 88 and form[4].data_type == "n"  # numbers stay numbers
+    branches = [row for row in wb["支部列席情况"].iter_rows(min_row=2) if row[1].value == "+城关社区党支部"]
+    assert branches and all(
+        r[1].data_type == "s" and r[1].quotePrefix and r[2].value == "@SUM(A1)" for r in branches
+    )

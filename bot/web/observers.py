@@ -221,7 +221,8 @@ def build_observers_router(
             if not admin:
                 return message_page(request, strings.H5_REFUSED, strings.H5_EXPORT_DENIED, status=403)
             year = year or now.astimezone(c.tz).year
-            data = export_xlsx(session, year, now=now, cfg=c, observer_ids=ids)
+            within = service.coverage_scope(session, person)
+            data = export_xlsx(session, year, now=now, cfg=c, observer_ids=ids, coverage_within=within)
         filename = f"observers-{year}.xlsx"
         return Response(
             data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -118,12 +118,47 @@ def stats(ctx: HandlerContext, args: str) -> None:
     text = "\n\n".join(lines) or strings.STATS_EMPTY
     title = strings.STATS_TITLE.format(year=year)
     if admin:
+        text += "\n\n" + _coverage_text(ctx, year, cfg)
         url = f"{ctx.config.public_base_url.rstrip('/')}{service.H5_PREFIX}/export.xlsx?year={year}"
         from bot.core.messages import Card
 
         ctx.reply(Card(title=title, text=text, buttons=(Button(strings.STATS_EXPORT, url=url),)))
     else:
         ctx.reply(Markdown(title=title, text=text))
+
+
+# A county's 组织部 sees over a thousand branches: the chat answer lists the gaps first and stops
+# here; the Excel export has every branch.
+STATS_MAX_BRANCH_LINES = 80
+
+
+def _coverage_text(ctx: HandlerContext, year: int, cfg: ObserversConfig) -> str:
+    """Every branch of the person's committees this period, the unobserved and unassigned first
+    (seed 000: 每半年至少列席一次), grouped by committee."""
+    day = service.coverage_day(year, ctx.local_now.date())
+    rows = service.coverage(
+        ctx.session, day, cfg, now=ctx.now, within=service.coverage_scope(ctx.session, ctx.person)
+    )
+    head = strings.STATS_COVERAGE_HEAD.format(
+        name=service.period_name(day, cfg),
+        as_of=strings.fmt_day(day),
+        total=len(rows),
+        covered=sum(c.covered for c in rows),
+        gaps=sum(not c.covered for c in rows),
+        unassigned=sum(not c.assigned for c in rows),
+    )
+    shown = sorted(rows, key=lambda c: (c.covered, c.assigned, c.committee, c.name))[:STATS_MAX_BRANCH_LINES]
+    shown.sort(key=lambda c: (c.committee, c.committee_id or 0, c.covered, c.assigned, c.name))
+    lines: list[str] = []
+    committee = None
+    for c in shown:
+        if c.committee_id != committee:
+            committee = c.committee_id
+            lines.append(strings.STATS_COMMITTEE.format(committee=md_escape(c.committee)))
+        lines.append(service.coverage_line(c))
+    if len(rows) > STATS_MAX_BRANCH_LINES:
+        lines.append(strings.STATS_COVERAGE_MORE.format(count=len(rows) - STATS_MAX_BRANCH_LINES))
+    return "\n".join([head, *lines])
 
 
 @router.action(service.ACTION_ATTEND)

@@ -1,9 +1,11 @@
 """The observers' yearly record as .xlsx (for 太湖县's yearly 优秀/称职 assessment): one row per
-observer, and a second sheet with every form of the year."""
+observer, a second sheet with every form of the year, and a third with every branch's coverage per
+period (seed 000: 每半年至少列席一次), branches without an observer included."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -13,11 +15,20 @@ from sqlalchemy.orm import Session
 from handlers.observers import service, strings
 from handlers.observers.forms import ObserversConfig
 from handlers.spreadsheets import text_cells
+from models.org import OrgUnit
 
 
 def export_xlsx(
-    session: Session, year: int, *, now: datetime, cfg: ObserversConfig, observer_ids: list[int]
+    session: Session,
+    year: int,
+    *,
+    now: datetime,
+    cfg: ObserversConfig,
+    observer_ids: list[int],
+    coverage_within: Sequence[OrgUnit] | None = (),
 ) -> bytes:
+    """`coverage_within`: the committees whose branches the coverage sheet lists (None: the whole
+    tree; by default none, so a caller shows only what it scoped: service.coverage_scope)."""
     records = service.observer_records(session, year, now=now, cfg=cfg, observer_ids=observer_ids)
     forms = service.form_rows(session, year, cfg, observer_ids)
     wb = Workbook()
@@ -64,7 +75,32 @@ def export_xlsx(
                 ],
             )
         )
-    for sheet in (ws, detail):
+    branches = wb.create_sheet(strings.EXPORT_COVERAGE_SHEET)
+    branches.append(list(strings.EXPORT_COVERAGE_HEADERS))
+    if coverage_within is None or coverage_within:
+        today = service.local_day(now, cfg)
+        for start, as_of, rows in service.coverage_for_year(
+            session, year, cfg, now=now, within=coverage_within
+        ):
+            name = service.period_name(start, cfg)
+            if as_of >= today:
+                name = strings.EXPORT_PERIOD_RUNNING.format(name=name, as_of=strings.fmt_day(as_of))
+            for c in sorted(rows, key=lambda c: (c.committee, c.name)):
+                branches.append(
+                    text_cells(
+                        branches,
+                        [
+                            c.committee,
+                            c.name,
+                            "、".join(c.observers) or strings.NO_OBSERVER,
+                            name,
+                            c.observed,
+                            c.required,
+                            strings.YES if c.covered else strings.NO,
+                        ],
+                    )
+                )
+    for sheet in (ws, detail, branches):
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"

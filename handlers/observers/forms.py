@@ -96,6 +96,10 @@ class ObserversConfig:
     coverage_period: CoveragePeriod = CoveragePeriod.HALF_YEAR
     min_visits: int = 1  # observed meetings per branch per coverage period (rule H23)
     coverage_risk_days: int = 30  # remind observers when the period ends within this many days
+    # When the committee's 组织委员 hears which branches no observer has attended yet (crontab, local
+    # time); empty: two months before a half-year ends (May and November, the 6th, after the 劳动节
+    # break), or the 20th for a monthly period.
+    gap_report_cron: str = ""
     submit_days: int = 7  # the form opens when the meeting starts and closes this many days after its day
     on_time_days: int = 3  # a first submission within this many days of the meeting is on time
     correct_max_days: int = 90  # the latest deadline a 责令纠正 may set

@@ -3,13 +3,13 @@ repeat run, a catch-up after downtime or a second scheduler adds nothing."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.core.jobs import JobSpec, daily, minutely
 from handlers.observers import service
-from handlers.observers.forms import get_config
+from handlers.observers.forms import CoveragePeriod, ObserversConfig, get_config
 
 
 def _public_base_url() -> str:
@@ -38,6 +38,25 @@ def coverage_reminders(session: Session, now: datetime, _period: str = "") -> No
     service.remind_coverage(session, now=now, cfg=get_config())
 
 
+def coverage_gaps(session: Session, now: datetime, period: str = "") -> None:
+    """Each committee's 组织委员 hears which branches no observer has attended yet this half-year."""
+    service.report_coverage_gaps(
+        session, now=now, cfg=get_config(), period=period, public_base_url=_public_base_url()
+    )
+
+
+def coverage_period(fire: datetime) -> str:
+    """One run per coverage period (2026-H1, or 2026-05 when monthly), whatever the cron says."""
+    return service.period_key(fire.date(), get_config())
+
+
+def gap_report_cron(cfg: ObserversConfig) -> str:
+    if cfg.gap_report_cron:
+        return cfg.gap_report_cron
+    # Two months before a half-year ends leaves time to attend; the 6th, after the 劳动节 break.
+    return "30 9 20 * *" if cfg.coverage_period == CoveragePeriod.MONTH else "30 9 6 5,11 *"
+
+
 def missed_reopens(session: Session, now: datetime, _period: str = "") -> None:
     """责令重开 deadlines passed without a new meeting, to the committee."""
     service.report_missed_reopens(session, now=now, cfg=get_config())
@@ -49,4 +68,6 @@ def jobs() -> list[JobSpec]:
         JobSpec("observers.rectification_reminders", "10 9 * * *", rectification_reminders, daily, description="整改到期、逾期提醒"),
         JobSpec("observers.coverage_reminders", "15 9 * * *", coverage_reminders, daily, description="观察覆盖提醒"),
         JobSpec("observers.missed_reopens", "20 9 * * *", missed_reopens, daily, description="责令重开逾期报告"),
+        # A scheduler down on the day still reports within the grace; the period claim keeps it to once.
+        JobSpec("observers.coverage_gaps", gap_report_cron(get_config()), coverage_gaps, coverage_period, grace=timedelta(days=10), description="未列席支部报党委组织委员"),
     ]  # fmt: skip

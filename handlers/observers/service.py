@@ -13,8 +13,9 @@ Months are `date`s (any day of the month; the first is customary) in the configu
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -180,23 +181,72 @@ def _committee_people(session: Session, branch_id: int, roles) -> list[int]:
     return people_with_roles(session, committee.id, roles) if committee else []
 
 
-def _observed_counts(
-    session: Session, branch_ids: Iterable[int], start: date, end: date, cfg: ObserversConfig
-) -> dict[int, int]:
-    """Distinct observed meetings per branch with a meeting start in [start, end) (local days)."""
-    ids = list(branch_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Observation.branch_id, func.count(func.distinct(Observation.meeting_id)))
+def attended_meetings(
+    session: Session,
+    lo: datetime,
+    hi: datetime,
+    *,
+    now: datetime,
+    branch_ids: Collection[int] | None = None,
+    observer_ids: Collection[int] | None = None,
+) -> dict[tuple[int, int], tuple[int, datetime]]:
+    """{(observer, meeting): (branch, meeting start)} for every meeting starting in [lo, hi) that an
+    observer attended. The one definition behind coverage, 我的支部 and the observers' record.
+
+    Attended: the observer submitted the 观察质量评价表 for it, or announced 列席 (我要列席) and the
+    meeting took place (not cancelled, started before `now`), which is what 太湖县 asks for (每半年至少
+    列席一次). Whether the observer is still assigned does not matter, and a meeting later ordered
+    责令重开 still counts: the observer was there. Two queries.
+    """
+    forms = select(
+        Observation.observer_id, Observation.meeting_id, Observation.branch_id, Observation.meeting_starts_at
+    ).where(Observation.meeting_starts_at >= lo, Observation.meeting_starts_at < hi)
+    rsvps = (
+        select(ObserverRsvp.observer_id, Meeting.id, Meeting.branch_id, Meeting.starts_at)
+        .join(Meeting, Meeting.id == ObserverRsvp.meeting_id)
         .where(
-            Observation.branch_id.in_(ids),
-            Observation.meeting_starts_at >= day_start_utc(start, cfg),
-            Observation.meeting_starts_at < day_start_utc(end, cfg),
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.starts_at >= lo,
+            Meeting.starts_at < min(hi, now),
         )
-        .group_by(Observation.branch_id)
-    ).all()
-    return dict(rows)
+    )
+    # Small filters go to the database; the whole tree's branches are filtered here instead, so no
+    # statement carries thousands of bound parameters.
+    in_sql = branch_ids is not None and len(branch_ids) <= 500
+    if in_sql:
+        forms = forms.where(Observation.branch_id.in_(list(branch_ids)))
+        rsvps = rsvps.where(Meeting.branch_id.in_(list(branch_ids)))
+    if observer_ids is not None:
+        forms = forms.where(Observation.observer_id.in_(list(observer_ids)))
+        rsvps = rsvps.where(ObserverRsvp.observer_id.in_(list(observer_ids)))
+    wanted = set(branch_ids) if branch_ids is not None and not in_sql else None
+    found: dict[tuple[int, int], tuple[int, datetime]] = {}
+    for stmt in (forms, rsvps):
+        for observer_id, meeting_id, branch_id, starts_at in session.execute(stmt):
+            if wanted is None or branch_id in wanted:
+                found.setdefault((observer_id, meeting_id), (branch_id, starts_at))
+    return found
+
+
+def _observed_counts(
+    session: Session,
+    branch_ids: Collection[int] | None,
+    start: date,
+    end: date,
+    cfg: ObserversConfig,
+    *,
+    now: datetime,
+) -> dict[int, int]:
+    """Distinct attended meetings (attended_meetings) per branch, meetings starting in [start, end) (local days)."""
+    if branch_ids is not None and not branch_ids:
+        return {}
+    attended = attended_meetings(
+        session, day_start_utc(start, cfg), day_start_utc(end, cfg), now=now, branch_ids=branch_ids
+    )
+    meetings: dict[int, set[int]] = defaultdict(set)
+    for (_, meeting_id), (branch_id, _) in attended.items():
+        meetings[branch_id].add(meeting_id)
+    return {b: len(m) for b, m in meetings.items()}
 
 
 @dataclass
@@ -217,7 +267,7 @@ def my_branches(
     if not ids:
         raise Refused(strings.NOT_OBSERVER)
     start, end = coverage_bounds(local_day(now, cfg), cfg)
-    counts = _observed_counts(session, ids, start, end, cfg)
+    counts = _observed_counts(session, ids, start, end, cfg, now=now)
     meetings = session.scalars(
         select(Meeting)
         .where(
@@ -921,30 +971,190 @@ def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConf
 @dataclass
 class BranchCoverage:
     branch_id: int
-    observed: int
+    observed: int  # meetings of the period an observer attended (attended_meetings)
     required: int
+    name: str = ""
+    committee_id: int | None = None
+    committee: str = ""
+    observer_ids: list[int] = field(default_factory=list)  # active assignments
+    observers: list[str] = field(default_factory=list)
 
     @property
     def covered(self) -> bool:
         return self.observed >= self.required
 
+    @property
+    def assigned(self) -> bool:
+        return bool(self.observer_ids)
+
 
 def coverage(
-    session: Session, day: date, cfg: ObserversConfig, *, branch_ids: list[int] | None = None
+    session: Session,
+    day: date,
+    cfg: ObserversConfig,
+    *,
+    now: datetime | None = None,
+    branch_ids: Collection[int] | None = None,
+    within: Sequence[OrgUnit] | None = None,
 ) -> list[BranchCoverage]:
-    """For the period holding `day`: each assigned branch's observed meetings against the requirement.
+    """For the period holding `day`: every active branch's attended meetings against the requirement
+    (seed 000: 每半年至少列席一次), with its committee and observers, ordered by branch id.
 
-    Without `branch_ids`, every branch that has an active observer.
+    Every branch, also those no observer is assigned to: they are the gap the committee must see.
+    `within`: only branches in these units' subtrees; `branch_ids`: only these. `now` (default: the
+    clock) decides which announced 列席 have taken place.
     """
+    now = now or datetime.now(UTC)
     start, end = coverage_bounds(day, cfg)
-    if branch_ids is None:
-        branch_ids = list(
-            session.scalars(
-                select(ObserverAssignment.branch_id).where(ObserverAssignment.active.is_(True)).distinct()
+    stmt = select(OrgUnit).where(OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True))
+    if within is not None:
+        if not within:
+            return []
+        stmt = stmt.where(or_(*(subtree_filter(u) for u in within)))
+    if branch_ids is not None:
+        stmt = stmt.where(OrgUnit.id.in_(list(branch_ids)))
+    branches = list(session.scalars(stmt.order_by(OrgUnit.id)))
+    ids = [b.id for b in branches]
+    small = ids if len(ids) <= 500 else None
+    counts = _observed_counts(session, ids if small is not None else None, start, end, cfg, now=now)
+    links = select(ObserverAssignment.branch_id, Person.id, Person.name).join(
+        Person, Person.id == ObserverAssignment.observer_id
+    )
+    links = links.where(ObserverAssignment.active.is_(True)).order_by(Person.id)
+    if small is not None:
+        links = links.where(ObserverAssignment.branch_id.in_(small))
+    observers: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for branch_id, person_id, name in session.execute(links):
+        observers[branch_id].append((person_id, name))
+    committees = committees_of(session, branches)
+    return [
+        BranchCoverage(
+            b.id,
+            counts.get(b.id, 0),
+            cfg.min_visits,
+            name=b.name,
+            committee_id=committees[b.id].id if b.id in committees else None,
+            committee=committees[b.id].name if b.id in committees else "",
+            observer_ids=[i for i, _ in observers.get(b.id, [])],
+            observers=[n for _, n in observers.get(b.id, [])],
+        )
+        for b in branches
+    ]
+
+
+def coverage_day(year: int, today: date) -> date:
+    """The day a year's coverage is shown as of: today in the current year, else the year's last day."""
+    return today if year == today.year else date(year, 12, 31)
+
+
+def coverage_for_year(
+    session: Session, year: int, cfg: ObserversConfig, *, now: datetime, within: Sequence[OrgUnit] | None
+) -> list[tuple[date, date, list[BranchCoverage]]]:
+    """(period start, as-of day, every branch's coverage) for each period of `year` begun by today:
+    the export's sheet, a period at a time."""
+    last = coverage_day(year, local_day(now, cfg))
+    return [
+        (start, min(last, end - timedelta(days=1)), coverage(session, start, cfg, now=now, within=within))
+        for start, end in _periods_in_year(year, last, cfg)
+    ]
+
+
+def period_key(day: date, cfg: ObserversConfig) -> str:
+    """The coverage period holding `day`, as job runs are claimed: 2026-H1, or 2026-05 when monthly."""
+    start, _ = coverage_bounds(day, cfg)
+    if cfg.coverage_period == CoveragePeriod.MONTH:
+        return f"{start:%Y-%m}"
+    return f"{start.year}-H{1 if start.month == 1 else 2}"
+
+
+def period_name(day: date, cfg: ObserversConfig) -> str:
+    """The coverage period holding `day` in words: 2026年上半年, or 2026年5月."""
+    start, _ = coverage_bounds(day, cfg)
+    if cfg.coverage_period == CoveragePeriod.MONTH:
+        return strings.PERIOD_NAME_MONTH.format(year=start.year, month=start.month)
+    return (strings.PERIOD_NAME_H1 if start.month == 1 else strings.PERIOD_NAME_H2).format(year=start.year)
+
+
+_PERIOD_KEY = re.compile(r"^(\d{4})-(?:H([12])|(\d{2}))$")
+
+
+def _period_day(period: str, today: date, cfg: ObserversConfig) -> date:
+    """The day a report is made as of: today, or the last day of an ended period named by `period`
+    (a run asked for by hand: zhibu run-job observers.coverage_gaps --period 2026-H1)."""
+    m = _PERIOD_KEY.match(period or "")
+    if not m:
+        return today
+    try:
+        first = date(int(m[1]), 1 if m[2] == "1" else 7 if m[2] else int(m[3]), 1)
+    except ValueError:
+        return today
+    if period_key(first, cfg) != period or first > today:
+        return today
+    _, end = coverage_bounds(first, cfg)
+    return min(today, end - timedelta(days=1))
+
+
+def report_coverage_gaps(
+    session: Session, *, now: datetime, cfg: ObserversConfig, period: str = "", public_base_url: str = ""
+) -> int:
+    """Tell each committee's `committee_roles` (组织委员) which of its branches no observer has attended
+    so far this period, assigned or not (seed 000: 每半年至少列席一次), while there is time to act.
+
+    One card per committee, once per period (dedup); nothing when every branch is covered. A fixed
+    number of queries however many committees.
+    """
+    today = _period_day(period, local_day(now, cfg), cfg)
+    start, end = coverage_bounds(today, cfg)
+    gaps: dict[int, list[BranchCoverage]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for c in coverage(session, today, cfg, now=now):
+        if not c.covered and c.committee_id is not None:
+            gaps[c.committee_id].append(c)
+            names[c.committee_id] = c.committee
+    if not gaps:
+        return 0
+    people = people_with_roles_by_unit(session, list(gaps), cfg.committee_roles)
+    last_day = strings.fmt_day(end - timedelta(days=1))
+    url = f"{public_base_url.rstrip('/')}{H5_PREFIX}/export.xlsx?year={start.year}" if public_base_url else ""
+    items = []
+    for committee_id, branches in gaps.items():
+        branches.sort(key=lambda c: (c.assigned, c.name))
+        text = strings.GAPS_TEXT.format(
+            period=period_label(cfg),
+            required=cfg.min_visits,
+            name=period_name(today, cfg),
+            today=strings.fmt_day(today),
+            end=last_day,
+            count=len(branches),
+            lines="\n".join(coverage_line(c) for c in branches),
+        )
+        # A period asked for by hand after it ended can no longer be acted on.
+        text += (strings.GAPS_ENDED if local_day(now, cfg) >= end else strings.GAPS_ACT).format(end=last_day)
+        unassigned = sum(1 for c in branches if not c.assigned)
+        if unassigned:
+            text += strings.GAPS_UNASSIGNED.format(count=unassigned)
+        items.append(
+            outbox.Queued(
+                people.get(committee_id, []),
+                Card(
+                    title=strings.GAPS_TITLE.format(committee=names[committee_id]),
+                    text=text,
+                    buttons=(Button(strings.STATS_EXPORT, url=url),) if url else (),
+                ),
+                f"observers:coverage_gaps:{committee_id}:{start:%Y%m%d}",
             )
         )
-    counts = _observed_counts(session, branch_ids, start, end, cfg)
-    return [BranchCoverage(b, counts.get(b, 0), cfg.min_visits) for b in sorted(branch_ids)]
+    return outbox.enqueue_many(session, items, now=now)
+
+
+def coverage_line(c: BranchCoverage) -> str:
+    """One branch in a card or a chat answer (markdown): name, observers or 未安排观察员, count."""
+    return strings.COVERAGE_LINE.format(
+        branch=md_escape(c.name),
+        observers=md_escape("、".join(c.observers)) if c.observers else strings.NO_OBSERVER,
+        observed=c.observed,
+        required=c.required,
+    )
 
 
 def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) -> int:
@@ -956,10 +1166,11 @@ def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) ->
     start, end = coverage_bounds(today, cfg)
     if (end - today).days > cfg.coverage_risk_days:
         return 0
-    at_risk = [c for c in coverage(session, today, cfg) if not c.covered]
+    # Branches nobody is assigned to have no observer to remind; the committee hears of them
+    # (report_coverage_gaps).
+    at_risk = [c for c in coverage(session, today, cfg, now=now) if not c.covered and c.assigned]
     sent = 0
     for c in at_risk:
-        branch = session.get(OrgUnit, c.branch_id)
         meetings = session.scalars(
             select(Meeting)
             .where(
@@ -981,13 +1192,13 @@ def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) ->
             period=period_label(cfg),
             required=c.required,
             end=strings.fmt_day(end - timedelta(days=1)),
-            branch=md_escape(branch.name),
+            branch=md_escape(c.name),
             meetings=extra,
         )
         sent += outbox.enqueue_to_people(
             session,
-            observers_of(session, c.branch_id),
-            Markdown(title=strings.COVERAGE_TITLE.format(branch=branch.name), text=text),
+            c.observer_ids,
+            Markdown(title=strings.COVERAGE_TITLE.format(branch=c.name), text=text),
             dedup_key=f"observers:coverage:{c.branch_id}:{start:%Y%m%d}",
             now=now,
         )
@@ -1062,28 +1273,14 @@ def observer_records(
     )
     recs = {i: ObserverRecord(i, people[i].name, people[i].phone or "") for i in ids if i in people}
     forms = session.execute(
-        select(
-            Observation.observer_id,
-            Observation.meeting_id,
-            Observation.branch_id,
-            Observation.meeting_starts_at,
-            Observation.on_time,
-        ).where(
+        select(Observation.observer_id, Observation.on_time).where(
             Observation.observer_id.in_(ids),
             Observation.meeting_starts_at >= lo,
             Observation.meeting_starts_at < hi,
         )
     ).all()
-    rsvps = session.execute(
-        select(ObserverRsvp.observer_id, ObserverRsvp.meeting_id)
-        .join(Meeting, Meeting.id == ObserverRsvp.meeting_id)
-        .where(
-            ObserverRsvp.observer_id.in_(ids),
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.starts_at >= lo,
-            Meeting.starts_at < min(hi, now),
-        )
-    ).all()
+    # Attended and covered by the same definition as the branches' coverage (attended_meetings).
+    visits = attended_meetings(session, lo, hi, now=now, observer_ids=ids)
     rects = session.execute(
         select(Observation.observer_id, Rectification.status)
         .join(Observation, Observation.id == Rectification.observation_id)
@@ -1095,14 +1292,12 @@ def observer_records(
     ).all()
     attended: dict[int, set[int]] = defaultdict(set)
     observed: dict[tuple[int, int], list[date]] = defaultdict(list)
-    for oid, mid, bid, starts, on_time in forms:
-        rec = recs[oid]
-        rec.forms += 1
-        rec.forms_on_time += int(bool(on_time))
+    for oid, on_time in forms:
+        recs[oid].forms += 1
+        recs[oid].forms_on_time += int(bool(on_time))
+    for (oid, mid), (bid, starts) in visits.items():
         attended[oid].add(mid)
         observed[(oid, bid)].append(local_day(starts, cfg))
-    for oid, mid in rsvps:
-        attended[oid].add(mid)
     for oid, status in rects:
         recs[oid].issues_raised += 1
         recs[oid].issues_closed += int(status == RectificationStatus.CLOSED)
@@ -1232,21 +1427,39 @@ def severe_outcomes(
 ADMIN_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER, Role.ORG_STAFF})
 
 
+def _admin_units(session: Session, person: Person) -> list[OrgUnit | None]:
+    """The committees whose observers' records and branches' coverage the person may see (None: the
+    whole tree, for 组织部 staff without a unit)."""
+    units: list[OrgUnit | None] = []
+    for ra in roles_of(session, person.id):
+        if ra.role not in ADMIN_ROLES:
+            continue
+        if ra.org_unit_id is None:
+            units.append(None)
+        else:
+            unit = session.get(OrgUnit, ra.org_unit_id)
+            if unit.kind == UnitKind.COMMITTEE:
+                units.append(unit)
+    return units
+
+
+def coverage_scope(session: Session, person: Person | None) -> list[OrgUnit] | None:
+    """The units whose branches' coverage the person may see, for coverage(within=...): None for the
+    whole tree; an empty list for someone who is no committee leader or 组织部 staff."""
+    if person is None:
+        return []
+    units = _admin_units(session, person)
+    if None in units:
+        return None
+    return [u for u in units if u is not None]
+
+
 def stats_scope(session: Session, person: Person | None) -> tuple[list[int], bool]:
     """(observer ids, is_admin): a committee's leaders and 组织部 see the observers of their subtree's
     branches; an observer sees their own record; anyone else is refused."""
     if person is None:
         raise Refused(strings.NOT_BOUND)
-    admin_units: list[OrgUnit | None] = []
-    for ra in roles_of(session, person.id):
-        if ra.role not in ADMIN_ROLES:
-            continue
-        if ra.org_unit_id is None:
-            admin_units.append(None)
-        else:
-            unit = session.get(OrgUnit, ra.org_unit_id)
-            if unit.kind == UnitKind.COMMITTEE:
-                admin_units.append(unit)
+    admin_units = _admin_units(session, person)
     if admin_units:
         stmt = select(ObserverAssignment.observer_id).distinct()
         if None not in admin_units:

@@ -50,6 +50,9 @@ ITEM_EFFECT = "比效果"
 ITEM_MODEL = "争创模范机关"
 PERIOD_HALF_YEAR = "半年"
 PERIOD_MONTH = "月"
+PERIOD_NAME_H1 = "{year}年上半年"
+PERIOD_NAME_H2 = "{year}年下半年"
+PERIOD_NAME_MONTH = "{year}年{month}月"
 
 # Refusals (shown as is; nothing was written)
 NOT_BOUND = "您的聊天账号还没有绑定到花名册中的党员，请联系支部书记或组织部。"
@@ -147,9 +150,23 @@ MY_NO_MEETINGS = "- 近期没有安排会议"
 
 # Coverage
 COVERAGE_TITLE = "观察提醒：{branch}"
-COVERAGE_TEXT = "按要求每{period}至少观察 {required} 次，本期（截至{end}）{branch}还没有观察记录。{meetings}"
+COVERAGE_TEXT = (
+    "按要求每{period}至少列席 {required} 次，本期（{end}结束）{branch}还没有观察员列席。{meetings}"
+)
 COVERAGE_MEETINGS = "\n\n近期会议：\n{lines}"
 COVERAGE_NO_MEETINGS = "\n\n该支部近期还没有安排会议，可以联系支部书记。"
+NO_OBSERVER = "未安排观察员"
+COVERAGE_LINE = "- {branch}（{observers}）：已列席 {observed}/{required} 次"
+
+# Branches no observer has attended yet (to the committee's 组织委员)
+GAPS_TITLE = "观察员列席缺口：{committee}"
+GAPS_TEXT = (
+    "按照每{period}至少列席 {required} 次的要求，截至{today}，以下 {count} 个支部在{name}还没有观察员列席"
+    "（本期到{end}结束）：\n\n{lines}"
+)
+GAPS_ACT = "\n\n请在{end}前安排观察员列席这些支部的组织生活。"
+GAPS_ENDED = "\n\n本期已经结束，请督促观察员在下一期尽早列席这些支部。"
+GAPS_UNASSIGNED = "\n\n其中 {count} 个支部未安排观察员，请在花名册的“观察员分工”表中补上。"
 
 # 观察统计
 STATS_TITLE = "观察统计（{year}年）"
@@ -159,6 +176,12 @@ STATS_LINE = (
     "覆盖 {covered}/{periods}，建议等次：{rating}"
 )
 STATS_EMPTY = "还没有观察员记录。"
+STATS_COVERAGE_HEAD = (
+    "**支部列席情况**（{name}，截至{as_of}）：{total} 个支部中 {covered} 个已有观察员列席，"
+    "{gaps} 个还没有，{unassigned} 个未安排观察员。"
+)
+STATS_COMMITTEE = "**{committee}**"
+STATS_COVERAGE_MORE = "……另有 {count} 个支部未列出，完整名单请导出 Excel。"
 STATS_EXPORT = "导出 Excel"
 RATING_EXCELLENT = "优秀"
 RATING_COMPETENT = "称职"
@@ -192,6 +215,9 @@ EXPORT_FORM_HEADERS = (
     "提交时间",
     "按时",
 )
+EXPORT_COVERAGE_SHEET = "支部列席情况"
+EXPORT_COVERAGE_HEADERS = ("党委", "党支部", "观察员", "期次", "已列席次数", "要求次数", "是否达到要求")
+EXPORT_PERIOD_RUNNING = "{name}（进行中，截至{as_of}）"
 YES = "是"
 NO = "否"
 

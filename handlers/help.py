@@ -63,7 +63,7 @@ def show_help(ctx: HandlerContext, _args: str) -> None:
 def who_am_i(ctx: HandlerContext, _args: str) -> None:
     sender = ctx.event.sender
     if ctx.person is None:
-        ctx.reply(
+        ctx.reply_privately(
             Text(
                 ME_UNBOUND.format(
                     platform=PLATFORM_LABELS.get(Platform(sender.platform)), account=sender.account_id
@@ -85,7 +85,7 @@ def who_am_i(ctx: HandlerContext, _args: str) -> None:
         "- 已绑定："
         + "、".join(f"{PLATFORM_LABELS[Platform(a.platform)]}（{a.account_id}）" for a in accounts),
     ]
-    ctx.reply(Markdown(ME_TITLE, "\n".join(lines)))
+    ctx.reply_privately(Markdown(ME_TITLE, "\n".join(lines)))
 
 
 def fallback(ctx: HandlerContext, text: str) -> None:

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.core import outbox
+from bot.core import outbox, texts
 from bot.core.events import IncomingEvent
-from bot.core.messages import OutgoingMessage
+from bot.core.messages import OutgoingMessage, Text
 from bot.core.router import Routes
 from models.org import Person, Role, RoleAssignment
 
@@ -51,6 +51,23 @@ class HandlerContext:
             dedup_key=f"reply:{self.event.event_id}:{self._next_reply()}",
             now=self.now,
         )
+
+    def reply_privately(self, message: OutgoingMessage) -> None:
+        """Answer the sender 1:1 even when they asked in a group (personal details stay out of the
+        group, which hears only that the answer went privately)."""
+        conversation = getattr(self.event, "conversation", None)
+        if conversation is None or not conversation.is_group:
+            self.reply(message)
+            return
+        outbox.enqueue_reply(
+            self.session,
+            None,  # no conversation: the sender's own 1:1 chat
+            self.event.sender,
+            message,
+            dedup_key=f"reply:{self.event.event_id}:{self._next_reply()}",
+            now=self.now,
+        )
+        self.reply(Text(texts.SENT_PRIVATELY))
 
     def send(self, person_ids: Iterable[int], message: OutgoingMessage, *, dedup_key: str) -> int:
         """Send to people by their chat accounts; `dedup_key` makes a repeat a no-op per person."""

@@ -160,6 +160,24 @@ def test_who_am_i_shows_name_branch_and_roles(session_factory, session):
     assert "王书记" in text and "第一党支部" in text and "第一党支部书记" in text
 
 
+def test_who_am_i_in_a_group_answers_privately(session_factory, session):
+    """Issue 15: 我的 in a group chat posted a person's accounts and roles into the group."""
+    make_org(session_factory)
+    d = make_dispatcher(session_factory, all_routers())
+    d.dispatch(text_event("@支部助手 我的", group="cidGROUP=="))
+    rows = _outbox(session)
+    private = [r for r in rows if r.target_kind == TargetKind.USER]
+    group = [r for r in rows if r.target_kind == TargetKind.GROUP]
+    assert len(private) == 1 and private[0].target == "wangshuji"
+    assert "第一党支部书记" in from_payload(private[0].payload).text
+    assert len(group) == 1 and "王书记" not in str(group[0].payload) and "单独发给您" in str(group[0].payload)
+    # Someone not yet registered gets their account id privately too.
+    d.dispatch(text_event("@支部助手 我的", account="stranger", group="cidGROUP==", event_id="m2"))
+    rows = [r for r in _outbox(session) if r.dedup_key.startswith("reply:m2:")]
+    assert {r.target_kind for r in rows} == {TargetKind.USER, TargetKind.GROUP}
+    assert all("stranger" not in str(r.payload) for r in rows if r.target_kind == TargetKind.GROUP)
+
+
 def test_card_press_reaches_its_action(session_factory, session):
     make_org(session_factory)
     calls: list = []

@@ -223,3 +223,11 @@ def test_chat_page_on_wecom_with_cards_and_oauth_links(sandbox, stub_bot, page):
     assert (
         client.get("auth/getuserinfo", params={"code": code})["userid"] == "lisi"
     )  # the person being played
+
+
+def test_the_chat_page_has_its_own_icon(sandbox):
+    """Without one the browser asks for /favicon.ico and logs a 404 on every visit (issue 15)."""
+    import httpx
+
+    page = httpx.get(sandbox.url + "/", trust_env=False).text
+    assert 'rel="icon" href="data:image/svg+xml,' in page

@@ -20,7 +20,8 @@ TEXT = {
     "lag_on": "，列为落后",
     "lag_off": "，不再落后",
     "more": "……另有{n}个单位有变化。",
-    "sent": "已排队：约谈提醒{notices}条，结束提醒{ended}个，党员提示{members}条，月度通报{digests}条。",
+    "sent": "已排队：约谈提醒{notices}条，结束提醒{ended}个，党员提示{members}条，月度通报{digests}条，"
+    "未落实提醒{reminders}条。",
     "not_sent": "未发送任何消息（加 --send 发送提醒和通报）。",
 }
 ITEM_NAMES = {**strings.ITEM_LABELS, "completion": "完成率", "penalties": "扣分"}
@@ -61,6 +62,7 @@ def run_monthly(period: str, *, send: bool) -> None:
         echo(TEXT["more"].format(n=len(st.changes) - 30))
     if send:
         echo(TEXT["sent"].format(notices=result.units.notices, ended=result.units.ended,
-                                 members=result.members.notices, digests=result.digests))  # fmt: skip
+                                 members=result.members.notices, digests=result.digests,
+                                 reminders=result.reminders))  # fmt: skip
     else:
         echo(TEXT["not_sent"])

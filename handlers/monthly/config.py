@@ -139,6 +139,14 @@ class MonthlyConfig:
     # name → kind key (e.g. {"县公安局党委": "organs"}).
     committee_kinds: tuple[CommitteeKind, ...] = COMMITTEE_KINDS
     committee_kind_of: dict[int | str, str] = field(default_factory=dict)
+    # 宿松县 (seed 000): what a branch left 未落实 in the month is sent, item by item with what to do,
+    # to its 书记, 组织委员 and 支部联系人 when the month is scored. Per committee (id or exact name;
+    # the branch's nearest unit with an entry wins, so the county's root committee may set it for
+    # all): other roles, or an empty set for none.
+    reminder_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.ORGANIZATION_MEMBER, Role.CONTACT})
+    reminder_roles_of: dict[int | str, frozenset[Role]] = field(default_factory=dict)
+    # 质量不高 (seed 000: 未落实或质量不高) is an item too when observers scored the month below this.
+    reminder_quality_below: float | None = 0.6
 
     def committee_kind(self, unit_id: int, name: str) -> CommitteeKind:
         by_key = {k.key: k for k in self.committee_kinds}
@@ -149,6 +157,14 @@ class MonthlyConfig:
             if any(word in name for word in kind.keywords):
                 return kind
         return OTHER_COMMITTEE_KIND
+
+    def reminder_roles_for(self, path: list[tuple[int, str]]) -> frozenset[Role]:
+        """`path`: (id, name) of the branch's ancestors, root first, the branch last."""
+        for unit_id, name in reversed(path):
+            for key in (unit_id, name):
+                if key in self.reminder_roles_of:
+                    return frozenset(self.reminder_roles_of[key])
+        return self.reminder_roles
 
 
 DEFAULT = MonthlyConfig()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from handlers.fees.feeday import add_months
 from handlers.meetings.types import MeetingsConfig
 from handlers.meetings.types import get_config as meetings_config
-from handlers.monthly import digest, ladder, ranking, scoring
+from handlers.monthly import digest, ladder, ranking, scoring, todo
 from handlers.monthly.config import MonthlyConfig, get_config
 from handlers.monthly.recipients import RoleBook
 from models.org import Role
@@ -27,6 +27,7 @@ class MonthRun:
     units: ladder.LadderReport
     members: ladder.LadderReport
     digests: int
+    reminders: int = 0  # 未落实提醒 cards queued (seed 000)
 
 
 def parse_period(period: str) -> date:
@@ -99,14 +100,16 @@ def run_month(
     cfg = cfg or meetings_config()
     scores, stored = compute_and_store(session, month, now=now, mcfg=mcfg, cfg=cfg)
     book = RoleBook(session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles,
-                              *ladder.SELF_FALLBACK_ROLES,
+                              *ladder.SELF_FALLBACK_ROLES, *mcfg.reminder_roles,
+                              *(r for roles in mcfg.reminder_roles_of.values() for r in roles),
                               *(r for p in (mcfg.committee_ladder, mcfg.branch_ladder, mcfg.member_ladder)
                                 for rung in p.rungs for r in rung.roles)})  # fmt: skip
     units = ladder.run_unit_ladders(session, scores, now=now, mcfg=mcfg, book=book, send=send)
     members = ladder.run_member_ladders(session, scores, now=now, mcfg=mcfg, cfg=cfg, book=book, send=send)
-    sent = 0
+    sent = reminders = 0
     if send:
         sent = digest.send_digests(
             session, month, now=now, mcfg=mcfg, cfg=cfg, base_url=base_url, secret=secret, book=book
         )
-    return MonthRun(month, stored, scores, units, members, sent)
+        reminders = todo.send_month_reminders(session, scores, now=now, mcfg=mcfg, cfg=cfg, book=book)
+    return MonthRun(month, stored, scores, units, members, sent, reminders)

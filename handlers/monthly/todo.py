@@ -1,7 +1,9 @@
-"""The weekly 待办 card to each branch secretary: what waits on them. Nothing is sent when the list is empty.
+"""Reminders to the people who run a branch: the weekly 待办 card to each branch secretary (what
+waits on them; nothing is sent when the list is empty), and, when a month is scored, the month's
+未落实提醒 to the branch's 书记, 组织委员 and 支部联系人 (宿松县, seed 000).
 
-Each kind of item is one GROUP BY statement over every branch, so the card costs the same for a
-county or a city.
+Each kind of 待办 item is one GROUP BY statement over every branch, so the card costs the same for a
+county or a city; the 未落实提醒 is built from the month's scores, with no statement of its own.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card
+from bot.core.messages import Button, Card, md_escape
 from handlers.meetings.plans import branches_without_plan, plan_deadline, plan_month_for
+from handlers.meetings.strings import TYPE_LABELS
 from handlers.meetings.types import MeetingsConfig
 from handlers.meetings.types import get_config as meetings_config
 from handlers.monthly import strings
 from handlers.monthly.config import MonthlyConfig, get_config
 from handlers.monthly.recipients import RoleBook
+from handlers.monthly.scoring import MonthScores
 from models.fees import FeePayment, PaymentStatus
 from models.meetings import (
     LeaveRequest,
@@ -28,8 +32,10 @@ from models.meetings import (
     MakeupTask,
     Meeting,
     MeetingStatus,
+    MeetingType,
     Minutes,
 )
+from models.org import ROLE_LABELS, Role
 
 
 def _day(d: date) -> str:
@@ -142,3 +148,81 @@ def send_todos(
         )
         cards.append(outbox.Queued(people, card, f"monthly:todo:{week.isoformat()}:{branch_id}"))
     return outbox.enqueue_many(session, cards, now=now)
+
+
+# --- 未落实提醒 (宿松县, seed 000) -----------------------------------------------------------------------
+
+
+def reminder_lines(exp: dict, month: date, *, mcfg: MonthlyConfig, cfg: MeetingsConfig) -> list[str]:
+    """The month's 未落实 items of one branch, each with what to do about it (from its score's explanation)."""
+    periods = {m["type"]: m["period"] for m in exp.get("meetings", [])}
+    month_label = strings.fmt_month(month)
+    out = []
+    for m in exp.get("missing", []):
+        key, text = m["key"], strings.REMIND_ITEMS.get(m["key"])
+        if text is None:
+            continue
+        if key == "meeting":
+            out.append(text.format(type=TYPE_LABELS[MeetingType(m["type"])], held=m["held"],
+                                   required=m["required"], days=cfg.minutes_workdays,
+                                   period=strings.REMIND_PERIOD.get(periods.get(m["type"], ""), "")))  # fmt: skip
+        elif key == "plan":
+            deadline = plan_deadline(month, cfg).date()
+            out.append(text.format(month=month_label, deadline=_day(deadline), day=cfg.plan_deadline_day))
+        else:
+            out.append(text.format(count=m.get("count", 0), month=month_label, days=cfg.minutes_workdays))
+    obs = exp.get("observers") or {}
+    quality = obs.get("quality")
+    if (
+        mcfg.reminder_quality_below is not None
+        and obs.get("observations")
+        and quality is not None
+        and quality < mcfg.reminder_quality_below
+    ):
+        grades = "等级" + "、".join(obs.get("grades") or []) if obs.get("grades") else "—"
+        out.append(strings.REMIND_ITEMS["quality"].format(quality=strings.pct(quality), grades=grades))
+    return out
+
+
+def month_reminders(
+    scores: MonthScores, *, mcfg: MonthlyConfig, cfg: MeetingsConfig, book: RoleBook
+) -> list[outbox.Queued]:
+    """One 未落实提醒 per branch with something left undone, to the roles its committee asked for."""
+    units = scores.units
+    month_label = strings.fmt_month(scores.month)
+    out = []
+    for branch_id, s in sorted(scores.branches.items()):
+        lines = reminder_lines(s.explanation, scores.month, mcfg=mcfg, cfg=cfg)
+        unit = units.get(branch_id)
+        if not lines or unit is None:
+            continue
+        path = [(uid, units[uid].name) for uid in unit.ancestors() if uid in units]
+        roles = mcfg.reminder_roles_for(path)
+        people = book.on(branch_id, roles)
+        if not people:
+            continue
+        card = Card(
+            title=strings.REMIND_TITLE.format(month=month_label, branch=unit.name),
+            text=strings.REMIND_TEXT.format(
+                branch=md_escape(unit.name),
+                month=month_label,
+                n=len(lines),
+                items="\n".join(f"{i}. {line}" for i, line in enumerate(lines, start=1)),
+                roles="、".join(ROLE_LABELS[r] for r in Role if r in roles),
+            ),
+        )
+        out.append(outbox.Queued(people, card, f"monthly:remind:{branch_id}:{scores.month:%Y-%m}"))
+    return out
+
+
+def send_month_reminders(
+    session: Session,
+    scores: MonthScores,
+    *,
+    now: datetime,
+    mcfg: MonthlyConfig,
+    cfg: MeetingsConfig,
+    book: RoleBook,
+) -> int:
+    """Queue the month's 未落实提醒 (each branch and month at most once: a rerun adds nothing)."""
+    return outbox.enqueue_many(session, month_reminders(scores, mcfg=mcfg, cfg=cfg, book=book), now=now)

@@ -53,7 +53,7 @@ def test_run_job_monthly_recomputes_and_sends_on_request(database_url, monkeypat
     result = runner.invoke(app, ["run-job", "monthly", "--period", "2026-09", "--send"])
     assert result.exit_code == 0, result.output
     assert "新增0个，变化0个，不变6个" in result.output
-    assert "已排队：约谈提醒0条，结束提醒0个，党员提示0条，月度通报0条。" in result.output
+    assert "已排队：约谈提醒0条，结束提醒0个，党员提示0条，月度通报0条，未落实提醒0条。" in result.output
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == queued
     result = runner.invoke(app, ["run-job", "monthly", "--period", "九月"])

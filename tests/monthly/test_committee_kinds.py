@@ -32,7 +32,9 @@ def kinds(session, county, observers):
     school = _unit(session, "县第一中学党支部", UnitKind.BRANCH, education, BranchCategory.SCHOOL)
     org_member = county.people["c1org"]  # 组织委员 of 城关镇党委 doubles for the two new committees
     for unit in (organs, education):
-        session.add(RoleAssignment(person_id=org_member.id, org_unit_id=unit.id, role=Role.ORGANIZATION_MEMBER))
+        session.add(
+            RoleAssignment(person_id=org_member.id, org_unit_id=unit.id, role=Role.ORGANIZATION_MEMBER)
+        )
     for branch in (county.b1, county.b2, county.b3):
         comply(session, county, branch, SEP, QUARTER)
     comply(session, county, county.b4, SEP, (MeetingType.THEME_DAY,))

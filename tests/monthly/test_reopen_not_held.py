@@ -84,8 +84,7 @@ def test_rule_58_reopened_meeting_does_not_count_as_held_in_the_score(session, c
 def test_rule_58_every_count_of_held_meetings_agrees_with_the_score(session, county, september):
     """held_meeting_kinds (the listing) and the score read the same definition."""
     listed = Counter(
-        (branch, t.value)
-        for branch, t, *_ in held_meeting_kinds(session, SEP, OCT, CFG, now=run_at(SEP))
+        (branch, t.value) for branch, t, *_ in held_meeting_kinds(session, SEP, OCT, CFG, now=run_at(SEP))
     )
     for s in september.scores.branches.values():
         for m in s.explanation["meetings"]:

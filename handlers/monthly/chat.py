@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import func, select, update
 
 from bot.core.context import HandlerContext
-from bot.core.messages import Card, CardUpdate, Text, md_escape
+from bot.core.messages import Card, CardUpdate, Markdown, Text, md_escape
 from bot.core.router import Router, any_role
-from handlers.monthly import strings
+from handlers.monthly import strings, watch
 from handlers.monthly.config import get_config
 from handlers.monthly.digest import viewable_units, visible
 from handlers.monthly.ladder import ACK_ACTION, MEMBER_LADDERS
@@ -193,3 +193,52 @@ def acknowledge(ctx: HandlerContext, params: dict[str, str]) -> None:
         f"esc-member:{params.get('ladder')}:{params.get('branch')}:{params.get('month')}"
     )  # fmt: skip
     ctx.reply(CardUpdate(card_key=key, title=text, text=md_escape(text), status_label=ACK_LABELS[kind]))
+
+
+# --- the 自行脱党 watch's records (domain.md §2, E14–E15): entered by the branch, counted monthly ---
+
+recorders = any_role(*watch.RECORDER_ROLES)
+
+
+def _record(ctx: HandlerContext, use_case, args: str) -> None:
+    """Run a record use case and answer; a refusal is the answer and nothing was written."""
+    try:
+        text = use_case(ctx.session, ctx.person, args, now=ctx.now, today=ctx.local_now.date())
+    except watch.Refused as exc:
+        text = str(exc)
+    ctx.reply(Text(text))
+
+
+def _listing(ctx: HandlerContext, lister) -> None:
+    try:
+        title, text = lister(ctx.session, ctx.person, today=ctx.local_now.date())
+    except watch.Refused as exc:
+        ctx.reply(Text(str(exc)))
+        return
+    ctx.reply(Markdown(title=title, text=text))
+
+
+@router.command("未做分配工作", help=strings.CMD_WORK_HELP, audience=recorders)
+def work_not_done(ctx: HandlerContext, args: str) -> None:
+    if not args:
+        _listing(ctx, watch.work_list)
+        return
+    _record(ctx, watch.record_work_not_done, args)
+
+
+@router.command("撤销未做分配工作", help=strings.CMD_WORK_UNDO_HELP, audience=recorders)
+def work_not_done_withdraw(ctx: HandlerContext, args: str) -> None:
+    _record(ctx, watch.withdraw_work_not_done, args)
+
+
+@router.command("失联", "失去联系", help=strings.CMD_LOST_HELP, audience=recorders)
+def lost_contact(ctx: HandlerContext, args: str) -> None:
+    if not args:
+        _listing(ctx, watch.lost_list)
+        return
+    _record(ctx, watch.record_lost_contact, args)
+
+
+@router.command("恢复联系", "撤销失联", help=strings.CMD_RESTORE_HELP, audience=recorders)
+def contact_restored(ctx: HandlerContext, args: str) -> None:
+    _record(ctx, watch.restore_contact, args)

@@ -74,6 +74,15 @@ def fmt_month(month: date) -> str:
     return f"{month.year}年{month.month}月"
 
 
+def fmt_months(months: list[date]) -> str:
+    """2026年1月、3月、4月、2027年1月: the year once, again only where it changes."""
+    out, year = [], None
+    for m in sorted(months):
+        out.append(fmt_month(m) if m.year != year else f"{m.month}月")
+        year = m.year
+    return "、".join(out)
+
+
 def group_label(group: str) -> str:
     if group == "committee":
         return COMMITTEE_GROUP_LABEL
@@ -264,3 +273,53 @@ WEB_BAD_MONTH = "月份格式应为 2026-10。"
 WEB_NOT_FOUND = "该月还没有这个单位的积分。"
 NO_CJK_FONT = "找不到中文字体，图表无法显示中文。请安装 fonts-wqy-zenhei（Debian/Ubuntu：apt-get install fonts-wqy-zenhei）。"
 TODO_BUTTON = "打开会议管理"
+
+# --- 自行脱党 / 失联 records entered by the branch (handlers/monthly/watch.py) ---------------------------
+
+CMD_WORK_HELP = "未做分配工作 姓名 月份 原因：登记党员当月未做党组织分配的工作（书记、副书记、组织委员）"
+CMD_WORK_UNDO_HELP = "撤销未做分配工作 姓名 月份：撤销登记错的一条"
+CMD_LOST_HELP = "失联 姓名 起始月份 寻找情况：登记与党组织失去联系的党员（书记、副书记、组织委员）"
+CMD_RESTORE_HELP = "恢复联系 姓名：失联党员已联系上，结束失联登记"
+WORK_USAGE = (
+    "用法：未做分配工作 姓名 月份 原因\n例如：未做分配工作 张三 2026-11 支部安排的防汛值守两次未到岗\n"
+    "月份也可写成“11月”；同名时用手机号代替姓名；登记错了发送：撤销未做分配工作 张三 2026-11"
+)
+WORK_UNDO_USAGE = "用法：撤销未做分配工作 姓名 月份，例如：撤销未做分配工作 张三 2026-11"
+LOST_USAGE = (
+    "用法：失联 姓名 起始月份 寻找情况\n例如：失联 张三 2026-05 电话停机，家属称外出务工后联系不上\n"
+    "起始月份是开始联系不上的月份；联系上后发送：恢复联系 张三"
+)
+RESTORE_USAGE = "用法：恢复联系 姓名 [说明]，例如：恢复联系 张三 已回村，本人来支部说明情况"
+WATCH_NO_ROLE = "只有本支部的书记、副书记或组织委员可以登记，您的操作没有执行。"
+WATCH_BAD_MONTH = "“{text}”不是月份，请写成 2026-11 或 11月。"
+WATCH_FUTURE = "{month}还没有到，不能提前登记。"
+WATCH_TOO_OLD = "只能登记最近{n}个月的情况，{month}已超出。"
+WATCH_NEED_REASON = "请写明原因：分配了什么工作、为什么算未完成。\n\n" + WORK_USAGE
+WATCH_NEED_NOTE = "请写明寻找情况：打过哪些电话、问过哪些人。\n\n" + LOST_USAGE
+WATCH_NO_PERSON = "本支部没有找到党员“{name}”，请核对姓名，或改用手机号。"
+WATCH_AMBIGUOUS = "本支部有{n}名党员叫“{name}”，请改用手机号，例如：{example}"
+WATCH_OWN = "不能为自己登记，请由本支部其他负责同志登记。"
+WORK_DONE = "已登记：{name}{month}未做党组织分配的工作。\n原因：{reason}"
+WORK_UPDATED = "已更新{name}{month}的登记。\n原因：{reason}"
+WORK_RUN = "按目前的登记，{name}已连续{n}个月未做分配的工作（{since}起）。"
+WORK_AFTER = "每月1日的月度提醒会计入这条登记（只作提示，如何处理由支部决定）。登记错了请发送：撤销未做分配工作 {who} {ym}"
+WORK_WITHDRAWN = "已撤销{name}{month}“未做分配工作”的登记。"
+WORK_NOT_FOUND = "没有找到{name}{month}“未做分配工作”的登记。"
+WORK_LIST_TITLE = "{branch}：未做分配工作登记"
+WORK_LIST_EMPTY = "最近12个月没有登记。"
+WORK_LIST_LINE = "- {name}：{months}（最近原因：{reason}）"
+LOST_DONE = "已登记：{name}自{since}起与党组织失去联系。\n寻找情况：{note}"
+LOST_UPDATED = "已更新{name}的失联登记：自{since}起。\n寻找情况：{note}"
+LOST_DUE = (
+    "如到{due}仍没有音讯（失联满6个月），月度提醒会把{name}列为停止党籍的讨论对象，由支部大会讨论决定并报上级党组织审批，"
+    "系统不作任何认定。联系上后请发送：恢复联系 {who}"
+)
+LOST_OVERDUE = (
+    "已失联{n}个月，月度提醒会把{name}列为停止党籍的讨论对象（已列过的不再重复），由支部大会讨论决定并报上级党组织审批，"
+    "系统不作任何认定。联系上后请发送：恢复联系 {who}"
+)
+LOST_RESTORED = "已记录：{name}已恢复与党组织的联系，自{since}起的失联登记到此结束。"
+LOST_NOT_FOUND = "{name}没有未结束的失联登记。"
+LOST_LIST_TITLE = "{branch}：失联党员登记"
+LOST_LIST_EMPTY = "目前没有失联登记。"
+LOST_LIST_LINE = "- {name}：自{since}起，已{n}个月（{note}）"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 19:43:21.130507
+Create Date: 2026-12-02 20:33:51.693246
 """
 
 from collections.abc import Sequence
@@ -600,6 +600,112 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_meeting_starts_at"), ["starts_at"], unique=False)
 
     op.create_table(
+        "member_lost_contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("since", sa.Date(), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("restored_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("restored_by_id", sa.Integer(), nullable=True),
+        sa.Column("restored_note", sa.String(length=500), nullable=True),
+        sa.Column(
+            "created_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["branch_id"],
+            ["org_unit.id"],
+            name=op.f("fk_member_lost_contact_branch_id_org_unit"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_member_lost_contact_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["person.id"],
+            name=op.f("fk_member_lost_contact_recorded_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["restored_by_id"],
+            ["person.id"],
+            name=op.f("fk_member_lost_contact_restored_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_lost_contact")),
+    )
+    with op.batch_alter_table("member_lost_contact", schema=None) as batch_op:
+        batch_op.create_index("ix_member_lost_contact_person", ["person_id", "restored_at"], unique=False)
+
+    op.create_table(
+        "member_work_not_done",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("withdrawn_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_by_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["branch_id"],
+            ["org_unit.id"],
+            name=op.f("fk_member_work_not_done_branch_id_org_unit"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_member_work_not_done_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["person.id"],
+            name=op.f("fk_member_work_not_done_recorded_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["withdrawn_by_id"],
+            ["person.id"],
+            name=op.f("fk_member_work_not_done_withdrawn_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_work_not_done")),
+        sa.UniqueConstraint("person_id", "month", name=op.f("uq_member_work_not_done_person_id_month")),
+    )
+    with op.batch_alter_table("member_work_not_done", schema=None) as batch_op:
+        batch_op.create_index("ix_member_work_not_done_month", ["month"], unique=False)
+
+    op.create_table(
         "monthly_escalation",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column(
@@ -609,6 +715,8 @@ def upgrade() -> None:
                 "branch",
                 "member_absence",
                 "member_fees",
+                "member_work",
+                "member_lost_contact",
                 name="ladder",
                 native_enum=False,
                 length=32,
@@ -1392,6 +1500,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_monthly_escalation_unit_month")
 
     op.drop_table("monthly_escalation")
+    with op.batch_alter_table("member_work_not_done", schema=None) as batch_op:
+        batch_op.drop_index("ix_member_work_not_done_month")
+
+    op.drop_table("member_work_not_done")
+    with op.batch_alter_table("member_lost_contact", schema=None) as batch_op:
+        batch_op.drop_index("ix_member_lost_contact_person")
+
+    op.drop_table("member_lost_contact")
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_meeting_starts_at"))
         batch_op.drop_index(batch_op.f("ix_meeting_closed_at"))

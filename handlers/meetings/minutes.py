@@ -9,11 +9,12 @@ held_meeting_kinds all read it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -24,6 +25,7 @@ from handlers.meetings.plans import people_with_roles
 from handlers.meetings.signin import attendance_sheet
 from handlers.meetings.types import MeetingsConfig, Refused, local_day
 from models import attachments
+from models.fees import LocalHoliday
 from models.meetings import (
     LeaveRequest,
     LeaveStatus,
@@ -36,7 +38,7 @@ from models.meetings import (
     Minutes,
 )
 from models.observers import invalidated_meeting_ids
-from models.org import Person
+from models.org import OrgUnit, Person
 from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, add_working_days, calendar_for_unit
 
 log = logging.getLogger(__name__)
@@ -214,30 +216,67 @@ def meeting_counts() -> ColumnElement[bool]:
     return and_(Meeting.status == MeetingStatus.SCHEDULED, Meeting.id.not_in(invalidated_meeting_ids()))
 
 
-def minutes_not_due_from(now: datetime, cfg: MeetingsConfig) -> datetime:
-    """The first instant from which a meeting's minutes are not yet due on `now`'s local day.
+def minutes_not_due_from(now: datetime, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL) -> datetime:
+    """The first instant from which a meeting's minutes are not yet due on `now`'s local day, on
+    the calendar `cal` (minutes_due_on's).
 
     A due day is non-decreasing in the meeting's day, so "not due yet" is one cut-off that SQL can
     compare with, instead of a working-day calendar per meeting.
     """
     today = local_day(now, cfg)
     day = today
-    while add_workdays(day - timedelta(days=1), cfg.minutes_workdays) >= today:
+    while cal.add_working_days(day - timedelta(days=1), cfg.minutes_workdays) >= today:
         day -= timedelta(days=1)
     return datetime.combine(day, time.min, tzinfo=cfg.tz).astimezone(UTC)
 
 
-def held_condition(now: datetime | None, cfg: MeetingsConfig) -> ColumnElement[bool]:
+def local_calendars(session: Session) -> dict[str, WorkCalendar]:
+    """The path of each unit with local days off → the calendar of the branches under it (its own
+    and its ancestors' local days). One small statement, and one more only when there are some."""
+    units = session.execute(
+        select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(select(LocalHoliday.org_unit_id)))
+    ).all()
+    if not units:
+        return {}
+    book = CalendarBook(session)
+    return {path: book.for_path(int(p) for p in path.strip("/").split("/") if p) for _, path in units}
+
+
+def held_condition(
+    now: datetime | None, cfg: MeetingsConfig, local: Mapping[str, WorkCalendar] | None = None
+) -> ColumnElement[bool]:
     """Held, for a meeting that counts (meeting_counts) with its Minutes outer-joined: minutes
-    recorded, or, as of `now`, started and not due yet (a meeting on the 30th is not "missing" on
-    the 1st). Without `now`, only recorded minutes make a meeting held."""
+    recorded, or, as of `now`, started and not due yet on its branch's calendar (a meeting on the
+    30th is not "missing" on the 1st). Without `now`, only recorded minutes make a meeting held.
+
+    `local` (local_calendars) gives the branches under a unit with local days off their own cut-off;
+    without it, or when those days change nothing now, every branch has the national one.
+    """
     recorded = Minutes.id.is_not(None)
     if now is None:
         return recorded
-    return or_(recorded, and_(Meeting.starts_at >= minutes_not_due_from(now, cfg), Meeting.starts_at <= now))
+    national = minutes_not_due_from(now, cfg)
+    # The nearest unit with local days decides a branch's calendar, so deeper paths are tested first.
+    whens = [
+        (Meeting.branch_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(path))),
+         minutes_not_due_from(now, cfg, cal))
+        for path, cal in sorted((local or {}).items(), key=lambda pc: -len(pc[0]))
+    ]  # fmt: skip
+    cutoff: Any = national
+    if any(c != national for _, c in whens):
+        as_column = Meeting.starts_at.type
+        cutoff = case(*((w, literal(c, as_column)) for w, c in whens), else_=literal(national, as_column))
+    return or_(recorded, and_(Meeting.starts_at >= cutoff, Meeting.starts_at <= now))
 
 
-def meeting_records(lo: datetime, hi: datetime, cfg: MeetingsConfig, *, now: datetime) -> Select:
+def meeting_records(
+    lo: datetime,
+    hi: datetime,
+    cfg: MeetingsConfig,
+    *,
+    now: datetime,
+    local: Mapping[str, WorkCalendar] | None = None,
+) -> Select:
     """Every meeting-type record that counts, started by `now` and starting in [lo, hi), with its
     minutes and whether it is held: (branch_id, type, group_id, starts_at, meeting_id,
     submitted_at, due_on, held). One row per type (an event counting as several types)."""
@@ -250,7 +289,7 @@ def meeting_records(lo: datetime, hi: datetime, cfg: MeetingsConfig, *, now: dat
             Meeting.id,
             Minutes.submitted_at,
             Minutes.due_on,
-            held_condition(now, cfg).label("held"),
+            held_condition(now, cfg, local).label("held"),
         )
         .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
@@ -270,9 +309,10 @@ def held_meeting_kinds(
     """(branch, type, group, start, minutes on time) of each held meeting-type record in [start, end).
 
     Held: counts (meeting_counts: not cancelled, not ordered reconvened) and minutes recorded, or,
-    given `now`, minutes not due yet then (held_condition). One row per type. "On time" is False
-    for a meeting held only because its minutes are not due yet.
+    given `now`, minutes not due yet then on the branch's calendar (held_condition). One row per
+    type. "On time" is False for a meeting held only because its minutes are not due yet.
     """
+    local = local_calendars(session) if now is not None else None
     lo, _ = month_bounds_utc(start, cfg)
     hi, _ = month_bounds_utc(end, cfg)
     stmt = (
@@ -286,7 +326,9 @@ def held_meeting_kinds(
         )
         .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
-        .where(meeting_counts(), Meeting.starts_at >= lo, Meeting.starts_at < hi, held_condition(now, cfg))
+        .where(
+            meeting_counts(), Meeting.starts_at >= lo, Meeting.starts_at < hi, held_condition(now, cfg, local)
+        )
     )
     if branch_ids is not None:
         stmt = stmt.where(Meeting.branch_id.in_(branch_ids))

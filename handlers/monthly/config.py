@@ -124,7 +124,6 @@ class MonthlyConfig:
     committee_ladder: LadderPreset = SUSONG_COMMITTEE
     branch_ladder: LadderPreset = BRANCH_LADDER
     member_ladder: LadderPreset = MEMBER_LADDER
-    member_lookback_months: int = 6
     # Schedules (crontab in the configured zone).
     digest_cron: str = "0 9 1 * *"
     todo_cron: str = "30 8 * * mon"  # a name: APScheduler 3 counts weekdays from Monday = 0

@@ -11,21 +11,34 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, union, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
-from handlers.fees.feeday import add_months
+from handlers.fees.feeday import add_months, months_between
 from handlers.fees.service import arrears_counts
 from handlers.meetings.meetings import month_bounds_utc
+from handlers.meetings.minutes import held_condition, meeting_counts
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import strings
 from handlers.monthly.config import LadderPreset, MonthlyConfig, Rung
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import MonthScores, UnitScore
-from models.meetings import Attendance, AttendanceStatus, Meeting, MeetingStatus
+from handlers.monthly.watch import LOST_CONTACT_MONTHS, MemberRun, lost_contact_runs, work_runs
+from models.meetings import (
+    Attendance,
+    AttendanceStatus,
+    Invitee,
+    LeaveRequest,
+    LeaveStatus,
+    MakeupStatus,
+    MakeupTask,
+    Meeting,
+    MeetingStatus,
+    Minutes,
+)
 from models.monthly import Escalation, Ladder, MonthlyScore
 from models.org import Person, Role
 
@@ -244,56 +257,132 @@ def run_unit_ladders(
     return report
 
 
-# --- members (rule E14: flag only) ----------------------------------------------------------------
+# --- members (domain.md §2: rules 32–35, E14–E15; flag only) ---------------------------------------
+
+# Attendance that is not "absent without good reason" (rule 33): present, late, or on approved leave.
+GOOD_ATTENDANCE = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEAVE)
 
 
-def absence_month_runs(
-    session: Session, month: date, mcfg: MonthlyConfig, cfg: MeetingsConfig, watch: set[int] = frozenset()
-) -> dict[int, tuple[int, str, int, date | None]]:
-    """person → (consecutive months, name, branch, first month of the run): months, ending with
-    `month`, in which they attended nothing and missed something.
+def absence_runs(
+    session: Session, month: date, cfg: MeetingsConfig, *, now: datetime, watch: set[int] = frozenset()
+) -> dict[int, MemberRun]:
+    """person → their run of months without 组织生活, ending with `month` (rules 32–33, E14a).
 
-    A month with no meeting for the person neither counts nor breaks the run; any attendance or
-    approved leave breaks it. The people in `watch` (those with open notices) who attended something
-    this month come back with 0 months: they caught up. One statement over the look-back window.
+    A month counts when the member was expected at a held meeting (invited, or marked at it) and
+    had no good reason for any of them: none attended, none on approved leave, none made up by a
+    confirmed 补学. A month with no such meeting neither breaks nor extends the run, so the run goes
+    back to the member's last good month however long ago that was: the last good meeting is found
+    over all history in SQL, and only the meetings after it come back. Held is the one definition
+    the score and the digest use (handlers.meetings.minutes: not cancelled, not ordered reconvened,
+    minutes recorded or not yet due): a meeting that did not count was missed by nobody. Attending
+    any meeting that took place is good, though: the member came. Members exempt from
+    organisational life, or no longer active, are not watched.
+
+    Only members expected (or present) this month are returned, and of those who had a good month
+    only the ones in `watch` (with open notices), with 0 months: they caught up. One statement.
     """
-    months = [add_months(month, -i) for i in range(mcfg.member_lookback_months)]
-    lo, _ = month_bounds_utc(months[-1], cfg)
-    _, hi = month_bounds_utc(month, cfg)
-    rows = session.execute(
-        select(Attendance.person_id, Attendance.status, Meeting.starts_at, Person.name, Person.branch_id)
+    lo, hi = month_bounds_utc(month, cfg)
+    cut = min(hi, now)
+    took_place = (Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at < cut)
+    counted = (meeting_counts(), held_condition(now, cfg), Meeting.starts_at < cut)
+    cand = union(
+        select(Invitee.person_id.label("pid"))
+        .join(Meeting, Meeting.id == Invitee.meeting_id)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(*counted, Meeting.starts_at >= lo),
+        # Attendance too: a marked member was expected, and rows imported without invitees still count.
+        select(Attendance.person_id.label("pid"))
         .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(Person, Person.id == Attendance.person_id)
-        .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        .where(*took_place, Meeting.starts_at >= lo),
+    ).cte("cand")
+    in_cand = select(cand.c.pid)
+    good_events = union_all(
+        select(Attendance.person_id.label("pid"), Meeting.starts_at.label("at"))
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Attendance.status.in_(GOOD_ATTENDANCE), *took_place, Attendance.person_id.in_(in_cand)),
+        select(LeaveRequest.person_id, Meeting.starts_at)
+        .join(Meeting, Meeting.id == LeaveRequest.meeting_id)
+        .where(LeaveRequest.status == LeaveStatus.APPROVED, *took_place, LeaveRequest.person_id.in_(in_cand)),
+        select(MakeupTask.person_id, Meeting.starts_at)
+        .join(Meeting, Meeting.id == MakeupTask.meeting_id)
+        .where(MakeupTask.status == MakeupStatus.CONFIRMED, *took_place, MakeupTask.person_id.in_(in_cand)),
+    ).subquery()
+    good = (
+        select(good_events.c.pid, func.max(good_events.c.at).label("last_good"))
+        .group_by(good_events.c.pid)
+        .cte("good")
     )
-    state: dict[int, dict[date, bool]] = defaultdict(dict)  # month → attended anything
-    who: dict[int, tuple[str, int]] = {}
-    for pid, status, starts_at, name, branch_id in rows:
-        who[pid] = (name, branch_id)
-        m = starts_at.astimezone(cfg.tz).date().replace(day=1)
-        attended = AttendanceStatus(status) != AttendanceStatus.ABSENT
-        state[pid][m] = state[pid].get(m, False) or attended
+    # Every expected meeting after the last good one is, by that, missed without good reason.
+    expected = union_all(
+        select(Invitee.person_id.label("pid"), Meeting.starts_at.label("at"))
+        .join(Meeting, Meeting.id == Invitee.meeting_id)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(*counted, Invitee.person_id.in_(in_cand)),
+        select(Attendance.person_id, Meeting.starts_at)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(*counted, Attendance.status == AttendanceStatus.ABSENT, Attendance.person_id.in_(in_cand)),
+    ).subquery()
+    rows = session.execute(
+        select(cand.c.pid, Person.name, Person.branch_id, good.c.last_good, expected.c.at)
+        .select_from(cand)
+        .join(Person, Person.id == cand.c.pid)
+        .outerjoin(good, good.c.pid == cand.c.pid)
+        .outerjoin(
+            expected,
+            and_(
+                expected.c.pid == cand.c.pid,
+                or_(good.c.last_good.is_(None), expected.c.at > good.c.last_good),
+            ),
+        )
+        .where(
+            Person.active.is_(True), Person.attendance_exempt_reason.is_(None), Person.branch_id.is_not(None)
+        )
+    )
+    tz = cfg.tz
+    state: dict[int, tuple[str, int, date | None, set[date]]] = {}
+    for pid, name, branch_id, last_good, at in rows:
+        if pid not in state:
+            good_month = last_good.astimezone(tz).date().replace(day=1) if last_good is not None else None
+            state[pid] = (name, branch_id, good_month, set())
+        if at is not None:
+            state[pid][3].add(at.astimezone(tz).date().replace(day=1))
     out = {}
-    for pid, by_month in state.items():
-        this = by_month.get(month)
-        if this is None:
-            continue
-        if this:
+    for pid, (name, branch_id, good_month, missed) in state.items():
+        if good_month is not None and good_month >= month:
             if pid in watch:
-                out[pid] = (0, *who[pid], None)
+                out[pid] = MemberRun(0, name, branch_id, None)
             continue
-        n, first = 0, month
-        for m in months:
-            if m not in by_month:
-                continue
-            if by_month[m]:
-                break
-            n, first = n + 1, m
-        out[pid] = (n, *who[pid], first)
+        if month not in missed:
+            continue
+        run = sorted(missed - {good_month})
+        out[pid] = MemberRun(len(run), name, branch_id, run[0], run)
     return out
 
 
-MEMBER_LADDERS = (Ladder.MEMBER_ABSENCE, Ladder.MEMBER_FEES)
+MEMBER_LADDERS = (Ladder.MEMBER_ABSENCE, Ladder.MEMBER_FEES, Ladder.MEMBER_WORK, Ladder.MEMBER_LOST_CONTACT)
+# The three conditions of 党章第九条, each counted on its own and notified at the preset's steps.
+ARTICLE9_LADDERS = (Ladder.MEMBER_ABSENCE, Ladder.MEMBER_FEES, Ladder.MEMBER_WORK)
+
+
+def _member_line(ladder: Ladder, run: MemberRun, rung: Rung, month: date) -> str:
+    name = md_escape(run.name)
+    if ladder == Ladder.MEMBER_LOST_CONTACT:
+        return strings.LOST_LINE.format(
+            name=name, since=strings.fmt_month(run.first), n=run.n, note=md_escape(run.note)
+        )
+    step = strings.rung_text("member", rung.streak)
+    gaps = run.months and len(run.months) != months_between(run.first, month) + 1
+    if gaps:
+        line = strings.MEMBER_LINE_GAPS.format(
+            name=name, n=run.n, since=strings.fmt_month(run.first), months=strings.fmt_months(run.months),
+            step=step,
+        )  # fmt: skip
+    else:
+        line = strings.MEMBER_LINE.format(name=name, n=run.n, since=strings.fmt_month(run.first), step=step)
+    if ladder == Ladder.MEMBER_WORK and run.note:
+        line += strings.MEMBER_WORK_REASON.format(reason=md_escape(run.note))
+    return line
 
 
 def run_member_ladders(
@@ -306,12 +395,15 @@ def run_member_ladders(
     book: RoleBook,
     send: bool,
 ) -> LadderReport:
-    """Flag members at the steps of the member ladder (rule E14: flag only, people decide).
+    """Flag members at the steps of the member ladder (rules 32–35, E14–E15: flag only, people decide).
 
-    The counts come from the features that own them: absences from the attendance records and
-    unpaid months from handlers.fees.service.arrears_counts. One card per branch and ladder lists
-    the month's members; a member who caught up ends their open notices, and the people those
-    notices went to are told once.
+    Four counters, each with its own run and notices: months without 组织生活 (absence_runs),
+    unpaid months (handlers.fees.service.arrears_counts), months the branch recorded the assigned
+    work as not done (watch.work_runs), each at the preset's steps (1/3/5/6, the last worded as a
+    党章第九条 case for the 支部大会); and members the branch recorded as out of contact for six
+    months (watch.lost_contact_runs), listed once per episode as 停止党籍 candidates (E15). One card
+    per branch and ladder lists the month's members; a member who caught up ends their open
+    notices, and the people those notices went to are told once.
     """
     report = LadderReport()
     month = scores.month
@@ -321,33 +413,51 @@ def run_member_ladders(
         .where(Escalation.ladder.in_(MEMBER_LADDERS), Escalation.ended_at.is_(None), Escalation.month < month)
     ).all()  # fmt: skip
     watch = {r.subject_id for r in open_rows if r.ladder == Ladder.MEMBER_ABSENCE}
-    counts = {
-        Ladder.MEMBER_ABSENCE: absence_month_runs(session, month, mcfg, cfg, watch),
+    counts: dict[Ladder, dict[int, MemberRun]] = {
+        Ladder.MEMBER_ABSENCE: absence_runs(session, month, cfg, now=now, watch=watch),
         Ladder.MEMBER_FEES: {
-            a.person_id: (a.months, a.name, a.branch_id, a.first_month)
+            a.person_id: MemberRun(a.months, a.name, a.branch_id, a.first_month)
             for a in arrears_counts(session, month).values()
         },
+        Ladder.MEMBER_WORK: work_runs(session, month),
+        Ladder.MEMBER_LOST_CONTACT: lost_contact_runs(session, month),
     }
+    listed_lost = {r.subject_id for r in open_rows if r.ladder == Ladder.MEMBER_LOST_CONTACT}
+    top = max(mcfg.member_ladder.rungs, key=lambda r: r.streak)
     rows = []
-    cards: dict[tuple[Ladder, int], list[tuple[str, int, Rung, date]]] = defaultdict(list)
+    cards: dict[tuple[Ladder, int], list[tuple[MemberRun, Rung]]] = defaultdict(list)
     recipients: dict[tuple[Ladder, int], set[int]] = defaultdict(set)
     for ladder, by_person in counts.items():
-        for pid, (n, name, branch_id, first) in by_person.items():
-            rung = rung_for(mcfg.member_ladder, n)
-            if rung is None:
-                continue
-            s = scores.branches.get(branch_id)
+        for pid, run in by_person.items():
+            if ladder == Ladder.MEMBER_LOST_CONTACT:
+                # Listed once per episode, at six months or more (a record may start long ago),
+                # to the people of the ladder's top step; it stays open until contact is restored.
+                if run.n < LOST_CONTACT_MONTHS or pid in listed_lost:
+                    continue
+                rung = Rung(LOST_CONTACT_MONTHS, top.roles, top.copy_org_staff, top.to_branch_secretary)
+                rule = strings.LADDER_LABELS[ladder.value]
+            else:
+                rung = rung_for(mcfg.member_ladder, run.n)
+                if rung is None:
+                    continue
+                rule = strings.rung_text("member", rung.streak)
+            s = scores.branches.get(run.branch_id)
             if s is None:
                 continue
-            to, cc = _recipients(rung, s.committee_id, branch_id, scores.units, book)
-            to, cc = _without_subject(pid, to, cc, s.committee_id, branch_id, book)
+            to, cc = _recipients(rung, s.committee_id, run.branch_id, scores.units, book)
+            to, cc = _without_subject(pid, to, cc, s.committee_id, run.branch_id, book)
             # "to" holds everyone this member's line was sent to: only they may acknowledge it.
-            rows.append({"ladder": ladder, "subject_id": pid, "unit_id": branch_id, "rung": rung.streak,
-                         "month": month, "streak": n, "created_at": now, "updated_at": now,
-                         "detail": {"name": name, "months": n, "since": first.isoformat(), "to": sorted({*to, *cc}),
-                                    "rule": strings.rung_text("member", rung.streak)}})  # fmt: skip
-            cards[(ladder, branch_id)].append((name, n, rung, first))
-            recipients[(ladder, branch_id)].update(to, cc)
+            detail = {"name": run.name, "months": run.n, "since": run.first.isoformat(), "to": sorted({*to, *cc}),
+                      "rule": rule}  # fmt: skip
+            if run.months:
+                detail["counted"] = [m.isoformat() for m in run.months]
+            if run.note:
+                detail["note"] = run.note
+            rows.append({"ladder": ladder, "subject_id": pid, "unit_id": run.branch_id, "rung": rung.streak,
+                         "month": month, "streak": run.n, "created_at": now, "updated_at": now,
+                         "detail": detail})  # fmt: skip
+            cards[(ladder, run.branch_id)].append((run, rung))
+            recipients[(ladder, run.branch_id)].update(to, cc)
     _insert_ignore(session, rows)
     report.member_flags = len(rows)
     ended = _end_member_runs(session, open_rows, counts, month=month, now=now, record=send)
@@ -358,22 +468,19 @@ def run_member_ladders(
     for (ladder, branch_id), items in cards.items():
         s = scores.branches[branch_id]
         lines = "\n".join(
-            strings.MEMBER_LINE.format(
-                name=md_escape(name),
-                n=n,
-                since=strings.fmt_month(first),
-                step=strings.rung_text("member", rung.streak),
-            )
-            for name, n, rung, first in sorted(items, key=lambda x: (-x[1], x[0]))
+            _member_line(ladder, run, rung, month)
+            for run, rung in sorted(items, key=lambda x: (-x[0].n, x[0].name))
         )
-        top = max(r.streak for r in mcfg.member_ladder.rungs)
-        article9 = strings.MEMBER_ARTICLE9 if any(r.streak == top for _, _, r, _ in items) else ""
+        if ladder == Ladder.MEMBER_LOST_CONTACT:
+            article = strings.LOST_RULE
+        else:
+            article = strings.MEMBER_ARTICLE9 if any(r.streak == top.streak for _, r in items) else ""
         key = f"monthly:member:{ladder.value}:{branch_id}:{month:%Y-%m}"
         card = Card(
             title=strings.MEMBER_TITLE.format(
                 branch=s.name, ladder=strings.LADDER_LABELS[ladder.value], month=strings.fmt_month(month)
             ),
-            text=strings.MEMBER_TEXT.format(lines=lines, article9=article9),
+            text=strings.MEMBER_TEXT.format(lines=lines, article9=article),
             buttons=ack_buttons(
                 {"ladder": ladder.value, "branch": str(branch_id), "month": f"{month:%Y-%m}"}
             ),
@@ -409,17 +516,19 @@ def _end_member_runs(session: Session, open_rows, counts, *, month: date, now: d
     """End the open member notices of everyone who caught up this month (only counted unless `record`:
     see run_unit_ladders).
 
-    Caught up: for fees, no unpaid run ends with this month (paid, 免交, or left the roster); for
-    absences, attended something this month (a month without meetings neither ends nor extends a
-    run). Returns (ladder, branch) → [(name, months of the notices, their recipients)].
+    Caught up: for absences, attended something (or had good reason) this month — a month without
+    meetings neither ends nor extends a run; for fees, no unpaid run ends with this month (paid,
+    免交, or left the roster); for the assigned work, no record for this month; for lost contact,
+    the record was closed (contact restored, or withdrawn). Returns (ladder, branch) → [(name,
+    months of the notices, their recipients)].
     """
     by_subject: dict[tuple[Ladder, int], list] = defaultdict(list)
     for r in open_rows:
         ladder = Ladder(r.ladder)
         current = counts[ladder].get(r.subject_id)
-        caught_up = (
-            current is None if ladder == Ladder.MEMBER_FEES else (current is not None and current[0] == 0)
-        )
+        caught_up = current.n == 0 if ladder == Ladder.MEMBER_ABSENCE and current is not None else (
+            current is None and ladder != Ladder.MEMBER_ABSENCE
+        )  # fmt: skip
         if caught_up:
             by_subject[(ladder, r.subject_id)].append(r)
     if not by_subject:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from handlers.fees.feeday import add_months
 from handlers.fees.service import COUNTS_AS_PAID, PolicyBook
 from handlers.meetings.meetings import month_bounds_utc
-from handlers.meetings.minutes import meeting_counts, meeting_records
+from handlers.meetings.minutes import local_calendars, meeting_counts, meeting_records
 from handlers.meetings.types import MeetingsConfig, Period, period_bounds
 from handlers.monthly import observers_bridge
 from handlers.monthly.config import MonthlyConfig, QuarterMode
@@ -152,8 +152,9 @@ def spread_credit(held_to_date: int, held_before: int, k: int) -> float:
 
 def _meeting_rows(session: Session, lo: datetime, hi: datetime, now: datetime, cfg: MeetingsConfig):
     """Every meeting-type record that counts in [lo, hi), with its minutes and whether it is held:
-    the meetings feature's one definition (handlers.meetings.minutes.meeting_records)."""
-    return _run(session, meeting_records(lo, hi, cfg, now=now))
+    the meetings feature's one definition (handlers.meetings.minutes.meeting_records), "not due yet"
+    on each branch's working-day calendar."""
+    return _run(session, meeting_records(lo, hi, cfg, now=now, local=local_calendars(session)))
 
 
 def _branches_with_committee_roles(session: Session) -> set[int]:

@@ -32,6 +32,8 @@ LADDER_LABELS = {
     "branch": "支部落后提醒",
     "member_absence": "连续未参加组织生活",
     "member_fees": "连续未交党费",
+    "member_work": "连续未做党组织分配的工作",
+    "member_lost_contact": "失去联系满六个月",
 }
 RUNG_TEXT = {
     "committee": {1: "当月落后，约谈组织委员", 2: "连续两个月落后，约谈党委副书记",
@@ -173,6 +175,21 @@ ESC_END_TITLE = "【月积分】{unit}：已赶上"
 ESC_END_TEXT = "{unit}{month}已不再落后（得分 {score:g}），此前的{ladder}（{months}）到此结束。"
 MEMBER_TITLE = "【月积分】{branch}：{ladder}（{month}）"
 MEMBER_LINE = "- {name}：连续{n}个月（{since}起），{step}"
+# An absence run with months between that had no meeting the member was expected at (domain.md rule 32:
+# those months neither break nor extend the run), so the reader sees which months were counted.
+MEMBER_LINE_GAPS = (
+    "- {name}：连续{n}个应参会的月份未参加（{since}起，计{months}；其间没有需其参加的会议的月份不计），{step}"
+)
+MEMBER_WORK_REASON = "；最近登记的原因：{reason}"
+LOST_LINE = (
+    "- {name}：自{since}起与党组织失去联系，已满{n}个月（支部登记的寻找情况：{note}），列为停止党籍的讨论对象"
+)
+# The E15 listing (domain.md rule 34): the software lists, the 支部大会 decides, the 基层党委 approves.
+LOST_RULE = (
+    "\n\n依据《中国共产党党员教育管理工作条例》第二十四条，党员与党组织失去联系6个月以上、通过各种方式查找仍没有音讯的，"
+    "应当停止其党籍。本提醒仅根据支部登记的失联情况列出：请先核实是否确已多方查找；是否停止党籍，须由支部大会讨论决定"
+    "并报上级党组织审批，系统不作任何认定。停止党籍2年后仍无音讯的，按自行脱党除名，同样由组织决定。"
+)
 MEMBER_TEXT = (
     "以下党员需要关注（只提示，处理由支部和上级党组织决定）：\n\n{lines}{article9}\n\n处理后请点击下方按钮。"
 )
@@ -186,6 +203,8 @@ MEMBER_END_TITLE = "【月积分】{branch}：{ladder}提醒结束（{month}）"
 MEMBER_END_TEXT = {
     "member_absence": "以下党员{month}已参加组织生活，此前的连续未参加提醒到此结束：\n\n{lines}",
     "member_fees": "以下党员{month}已不再连续未交党费（已交纳或免交），此前的提醒到此结束：\n\n{lines}",
+    "member_work": "以下党员{month}没有“未做分配工作”的登记，此前的连续提醒到此结束：\n\n{lines}",
+    "member_lost_contact": "以下党员已恢复与党组织的联系（或失联登记已撤销），此前停止党籍讨论的提示到此结束：\n\n{lines}",
 }
 MEMBER_END_LINE = "- {name}（此前提醒：{months}）"
 NONE_MISSING = "- （各项均已完成，按排名规则列为落后）"

@@ -100,3 +100,25 @@ def test_rule_58_the_digest_shows_the_voided_meeting_as_not_held(session, county
     assert "党员1乙" not in card["text"] and "本月没有签到记录" in card["text"]
     (card2,) = [m.payload for m in outbox(session, f"monthly:digest:{county.b2.id}:")]
     assert "主题党日 1/1" in card2["text"]
+
+
+def test_rule_22_not_due_yet_is_judged_on_the_branch_calendar(session, county, observers):
+    """The one definition's "minutes not due yet" follows each branch's working days (rule 22, within
+    3 working days; local days off from the shared calendar): a 主题党日 on Thu 24 September without
+    minutes is overdue on 1 October for 城关社区 (due 30 September), but not for 河西村, whose 河西乡党委
+    took 29 September off (due 8 October, after 国庆): there it still counts as held."""
+    from models.fees import LocalHoliday
+    from models.meetings import Minutes
+
+    national = comply(session, county, county.b1, SEP, (MeetingType.THEME_DAY,), day=24)
+    local_day_off = comply(session, county, county.b3, SEP, (MeetingType.THEME_DAY,), day=24)
+    session.query(Minutes).filter(Minutes.meeting_id.in_([national.id, local_day_off.id])).delete()
+    session.add(LocalHoliday(org_unit_id=county.c2.id, day=date(2026, 9, 29), name="乡庆"))
+    session.commit()
+    b = service.score_month(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG).branches
+    assert _held(b[county.b1.id])["theme_day"] == 0
+    assert b[county.b1.id].explanation["minutes"] == {"due": 1, "on_time": 0, "late": 1}
+    assert _held(b[county.b3.id])["theme_day"] == 1
+    assert b[county.b3.id].explanation["minutes"] == {"due": 0, "on_time": 0, "late": 0}
+    listed = {branch for branch, *_ in held_meeting_kinds(session, SEP, OCT, CFG, now=run_at(SEP))}
+    assert listed == {county.b3.id}

@@ -263,6 +263,7 @@ REMIND_TEXT = (
     "本提醒发给支部{roles}。整改情况计入以后的月积分。"
 )
 REMIND_PERIOD = {"month": "本月", "quarter": "本季度", "year": "本年度"}
+REMIND_GRADES = "等级{grades}"
 REMIND_ITEMS = {
     "meeting": "**{type}**：{period}应开{required:g}次，实开{held}次。整改要求：尽快补开，会后{days}个工作日内上传会议记录。",
     "plan": "**{month}计划未按时报送**（应于{deadline}前报上级党组织审核备案）。整改要求：每月{day}日前报送下月计划。",

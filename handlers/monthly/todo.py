@@ -179,7 +179,7 @@ def reminder_lines(exp: dict, month: date, *, mcfg: MonthlyConfig, cfg: Meetings
         and quality is not None
         and quality < mcfg.reminder_quality_below
     ):
-        grades = "等级" + "、".join(obs.get("grades") or []) if obs.get("grades") else "—"
+        grades = strings.REMIND_GRADES.format(grades="、".join(obs["grades"])) if obs.get("grades") else "—"
         out.append(strings.REMIND_ITEMS["quality"].format(quality=strings.pct(quality), grades=grades))
     return out
 

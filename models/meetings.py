@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -32,6 +33,13 @@ class MeetingType(enum.StrEnum):
     THEME_DAY = "theme_day"  # 主题党日
     ORG_LIFE = "org_life"  # 组织生活会
     DEMOCRATIC_REVIEW = "democratic_review"  # 民主评议党员
+
+
+class VoteKind(enum.StrEnum):
+    """What a deciding meeting voted on (domain.md §1.2)."""
+
+    DECISION = "decision"  # 表决: quorum > 1/2 of those with a vote, passes with yes > 1/2 of them (rule 10)
+    ELECTION = "election"  # 选举: quorum > 4/5, elected with yes > 1/2 of those with a vote (rule 15)
 
 
 class PlanStatus(enum.StrEnum):
@@ -151,7 +159,9 @@ class Meeting(TimestampMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     kinds: Mapped[list[MeetingKind]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
-    minutes: Mapped[Minutes | None] = relationship(back_populates="meeting", uselist=False)
+    minutes: Mapped[Minutes | None] = relationship(
+        back_populates="meeting", uselist=False, foreign_keys="Minutes.meeting_id"
+    )
 
     @property
     def types(self) -> list[MeetingType]:
@@ -267,8 +277,35 @@ class Minutes(TimestampMixin, Base):
     absentees: Mapped[list[dict]] = mapped_column(JSON, default=list)
     expected_count: Mapped[int] = mapped_column(Integer, default=0)
     present_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 应到 / 实到 of which 正式 / 预备 (rule 20), from the invitees and sign-in when the minutes are saved.
+    expected_full: Mapped[int] = mapped_column(Integer, default=0)
+    expected_probationary: Mapped[int] = mapped_column(Integer, default=0)
+    present_full: Mapped[int] = mapped_column(Integer, default=0)
+    present_probationary: Mapped[int] = mapped_column(Integer, default=0)
+    # The vote of a 支部党员大会 or 支委会 (rules 10–15; handlers/meetings/quorum.py). The base is who
+    # SHOULD attend with a vote (党员大会: 正式党员, exempt members left out unless present; 支委会: 委员).
+    vote_held: Mapped[bool] = mapped_column(Boolean, default=False)
+    vote_kind: Mapped[VoteKind | None] = mapped_column(enum_column(VoteKind))
+    votes_for: Mapped[int | None] = mapped_column(
+        Integer
+    )  # an election: the fewest any elected candidate got
+    written_votes: Mapped[int] = mapped_column(Integer, default=0)  # absent members' written votes (rule 14)
+    voting_base: Mapped[int | None] = mapped_column(Integer)
+    voting_present: Mapped[int | None] = mapped_column(Integer)
+    quorum_met: Mapped[bool | None] = mapped_column(Boolean)  # None: not a deciding meeting
+    vote_passed: Mapped[bool | None] = mapped_column(
+        Boolean
+    )  # None: no vote, or a 支委会 (rule 11: quorum only)
+    # Decided without a quorum: the decision is void and the meeting must be held again (补开), until a
+    # later meeting of the same body of the branch reaches its quorum (reconvened_by_id).
+    needs_reconvene: Mapped[bool] = mapped_column(Boolean, default=False)
+    reconvened_by_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     due_on: Mapped[date] = mapped_column(Date)
 
-    meeting: Mapped[Meeting] = relationship(back_populates="minutes")
+    meeting: Mapped[Meeting] = relationship(back_populates="minutes", foreign_keys=[meeting_id])
+
+    @property
+    def reconvene_pending(self) -> bool:
+        return self.needs_reconvene and self.reconvened_by_id is None

@@ -37,7 +37,7 @@ from models.meetings import (
     PlanItem,
     PlanStatus,
 )
-from models.org import BRANCH_COMMITTEE_ROLES, Role, UnitKind
+from models.org import BRANCH_COMMITTEE_ROLES, MemberStatus, Role, UnitKind
 from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
 from models.workcalendar import add_working_days, next_working_day
 
@@ -186,6 +186,7 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                         "updated_at": starts - timedelta(days=12),
                     })  # fmt: skip
                 present = 0
+                came: set[int] = set()
                 absentees = []
                 for p in invited:
                     add("meeting_invitee", {"meeting_id": mid, "person_id": p["id"]})
@@ -204,6 +205,7 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                             "marked_by_id": secretary if method == AttendanceMethod.PROXY else None,
                         })  # fmt: skip
                         present += 1
+                        came.add(p["id"])
                         continue
                     on_leave = p["id"] not in chronic and rng.random() < 0.6
                     reason = rng.choice(EXCUSES)
@@ -260,6 +262,7 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                     "meeting_id": mid, "chair": next((p["name"] for p in people if p["id"] == secretary), "书记"),
                     "recorder": invited[-1]["name"], "topics": topic, "decisions": "会议按议程进行，达成一致意见。",
                     "absentees": as_json(absentees), "expected_count": len(invited), "present_count": present,
+                    **_headcount(types, invited, came, committee[bid]),
                     "submitted_at": submitted, "submitted_by_id": secretary,
                     "due_on": add_working_days(local, 3), "created_at": submitted, "updated_at": submitted,
                 })  # fmt: skip
@@ -269,6 +272,28 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
         bulk_insert(ctx.session, table, data)
         written[table.name] = len(data)
     return written
+
+
+def _headcount(types, invited: list[dict], came: set[int], committee: set[int]) -> dict:
+    """应到/实到 split 正式/预备 and the quorum of the seeded minutes (no votes are seeded), by the rules
+    of handlers/meetings/quorum.py (rules 10, 11, 20); exempt members are never invited here."""
+    full = [p["id"] for p in invited if p.get("status", MemberStatus.FULL) == MemberStatus.FULL]
+    probationary = [p["id"] for p in invited if p.get("status", MemberStatus.FULL) != MemberStatus.FULL]
+    row = {
+        "expected_full": len(full), "expected_probationary": len(probationary),
+        "present_full": len(came.intersection(full)), "present_probationary": len(came.intersection(probationary)),
+        "vote_held": False, "vote_kind": None, "votes_for": None, "written_votes": 0,
+        "voting_base": None, "voting_present": None, "quorum_met": None, "vote_passed": None,
+        "needs_reconvene": False, "reconvened_by_id": None,
+    }  # fmt: skip
+    if MeetingType.PARTY_CONGRESS in types:
+        base, present = len(full), len(came.intersection(full))
+    elif MeetingType.BRANCH_COMMITTEE in types:
+        base, present = len(committee), len(came & committee)
+    else:
+        return row
+    row.update(voting_base=base, voting_present=present, quorum_met=base > 0 and 2 * present > base)
+    return row
 
 
 HISTORY_GENERATORS.append(meetings_history)

@@ -43,16 +43,16 @@ from bot.web.h5 import (  # noqa: F401 - COOKIE … default_jsapi_url: re-export
     photo_response,
     read_form,
 )
+from handlers.meetings import quorum, strings
 from handlers.meetings import signin as signin_uc
-from handlers.meetings import strings
 from handlers.meetings.meetings import get_managed_meeting, schedule_meeting, signin_window
-from handlers.meetings.minutes import MinutesInput, record_minutes
+from handlers.meetings.minutes import MinutesInput, minutes_headcount, record_minutes
 from handlers.meetings.plans import PlanItemInput, get_plan, plan_month_for, save_plan
 from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
-from models.meetings import Attendance, AttendanceStatus, Invitee, Meeting, MeetingType
+from models.meetings import Attendance, AttendanceStatus, Invitee, Meeting, MeetingType, Minutes, VoteKind
 from models.org import OrgUnit, Person, UnitKind
 
 PREFIX = signin_uc.H5_PREFIX
@@ -338,6 +338,68 @@ def build_meetings_router(
 
         return form_post(request, action)
 
+    def _vote_context(session: Session, meeting: Meeting, sheet, existing: Minutes | None) -> dict:
+        """应到/实到 (正式/预备), the deciding body's quorum and pass thresholds, the vote as recorded, and
+        the 补开 state, for the minutes form (handlers/meetings/quorum.py)."""
+        c = config()
+        head = minutes_headcount(session, meeting, sheet)
+        body = quorum.deciding_body(meeting.types)
+        context: dict[str, Any] = {
+            "headcount": strings.HEADCOUNT_TEXT.format(
+                expected=head.expected,
+                ef=head.expected_full,
+                ep=head.expected_probationary,
+                present=head.present,
+                pf=head.present_full,
+                pp=head.present_probationary,
+            ),  # fmt: skip
+            "body": body.value if body else "",
+            "reconvene": "",
+            "vote": {
+                "held": bool(existing and existing.vote_held),
+                "kind": (existing.vote_kind if existing and existing.vote_kind else VoteKind.DECISION).value,
+                "votes_for": existing.votes_for if existing and existing.votes_for is not None else "",
+                "written": existing.written_votes if existing and existing.written_votes else "",
+            },
+        }
+        if body is not None:
+            decision = quorum.thresholds(head, body)
+            verdict = {True: strings.QUORUM_MET, False: strings.QUORUM_NOT_MET}
+            template = strings.QUORUM_CONGRESS if body == quorum.Body.CONGRESS else strings.QUORUM_COMMITTEE
+            context["decision"] = {
+                "text": template.format(
+                    base=decision.base,
+                    present=decision.present,
+                    needed=decision.quorum_needed,
+                    verdict=verdict[decision.quorum_met],
+                ),  # fmt: skip
+                "met": decision.quorum_met,
+                "base": decision.base,
+                "pass_needed": decision.pass_needed or 0,
+                "pass_rule": strings.PASS_RULE.format(needed=decision.pass_needed)
+                if decision.pass_needed
+                else "",
+            }
+            if body == quorum.Body.CONGRESS:
+                election = quorum.thresholds(head, body, VoteKind.ELECTION)
+                context["election"] = {
+                    "text": strings.QUORUM_ELECTION.format(
+                        needed=election.quorum_needed, verdict=verdict[election.quorum_met]
+                    ),
+                    "met": election.quorum_met,
+                }
+        if existing is not None and existing.needs_reconvene:
+            later = session.get(Meeting, existing.reconvened_by_id) if existing.reconvened_by_id else None
+            context["reconvene"] = (
+                strings.MINUTES_RECONVENED.format(
+                    when=strings.fmt_when(later.starts_at, c.tz), title=later.title
+                )
+                if later
+                else strings.MINUTES_RECONVENE_PENDING
+            )
+            context["reconvene_pending"] = later is None
+        return context
+
     @router.get("/{meeting_id}/minutes")
     def minutes_form(request: Request, meeting_id: Id):
         def build(session: Session, person: Person) -> dict:
@@ -351,6 +413,7 @@ def build_meetings_router(
                 "when": strings.fmt_when(meeting.starts_at, c.tz),
                 "place": meeting.place,
                 "attendance": signin_uc.attendance_text(sheet),
+                **_vote_context(session, meeting, sheet, existing),
                 "chair": existing.chair if existing else person.name,
                 "recorder": existing.recorder if existing else "",
                 "topics": existing.topics if existing else meeting.topic,
@@ -381,10 +444,15 @@ def build_meetings_router(
                 recorder=str(payload.get("recorder", "")),
                 topics=str(payload.get("topics", "")),
                 decisions=str(payload.get("decisions", "")),
+                vote=quorum.vote_from_form(payload),
             )
             saved = record_minutes(
                 session, person, meeting_id, data, now=clock(), cfg=config(), photos=photos
             )
+            if saved.needs_reconvene:
+                return strings.MINUTES_SAVED_RECONVENE.format(
+                    title=saved.meeting.title, void=strings.VOTE_VOID
+                )
             return strings.MINUTES_SAVED.format(title=saved.meeting.title)
 
         return await run_in_threadpool(form_post, request, action)

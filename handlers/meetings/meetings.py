@@ -372,7 +372,13 @@ def meeting_state(
         return strings.STATE_REOPENED.format(present=present, expected=expected)
     if meeting.minutes is None:
         return strings.STATE_NO_MINUTES.format(present=present, expected=expected)
-    return strings.STATE_HELD.format(present=present, expected=expected)
+    state = strings.STATE_HELD.format(present=present, expected=expected)
+    if meeting.minutes.needs_reconvene:
+        # A vote without its quorum (handlers/meetings/quorum.py): the secretary sees it in the list.
+        state += (
+            strings.STATE_RECONVENED if meeting.minutes.reconvened_by_id else strings.STATE_NEEDS_RECONVENE
+        )
+    return state
 
 
 def month_overview(

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, Text, md_escape
-from handlers.meetings import strings
+from handlers.meetings import quorum, strings
 from handlers.meetings.meetings import get_managed_meeting, month_bounds_utc
 from handlers.meetings.plans import people_with_roles
-from handlers.meetings.signin import attendance_sheet
+from handlers.meetings.signin import AttendanceSheet, attendance_sheet
 from handlers.meetings.types import MeetingsConfig, Refused, local_day
 from models import attachments
 from models.fees import LocalHoliday
@@ -36,9 +36,10 @@ from models.meetings import (
     MeetingStatus,
     MeetingType,
     Minutes,
+    VoteKind,
 )
 from models.observers import invalidated_meeting_ids
-from models.org import OrgUnit, Person
+from models.org import OrgUnit, Person, committee_of
 from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, add_working_days, calendar_for_unit
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,16 @@ class MinutesInput:
     recorder: str
     topics: str
     decisions: str = ""
+    vote: quorum.VoteInput = quorum.VoteInput()  # whether a vote was taken, and its count (rules 10–15)
+
+
+def minutes_headcount(
+    session: Session, meeting: Meeting, sheet: AttendanceSheet | None = None
+) -> quorum.Headcount:
+    """应到/实到 split 正式/预备 and the voting bases, from the invitees and who is present (rule 20)."""
+    sheet = sheet or attendance_sheet(session, meeting)
+    invited = [p for p, _ in sheet.present] + sheet.leave + sheet.missing
+    return quorum.headcount(session, meeting, invited, {p.id for p, _ in sheet.present})
 
 
 def record_minutes(
@@ -100,6 +111,8 @@ def record_minutes(
     if len(topics) > 10000 or len(data.decisions or "") > 10000:
         raise Refused(strings.TOO_LONG.format(field=strings.FIELD_CONTENT, limit=10000))
     sheet = attendance_sheet(session, meeting)
+    head = minutes_headcount(session, meeting, sheet)
+    result = quorum.judge(head, meeting.types, data.vote)
     tasks = list(session.scalars(select(MakeupTask).where(MakeupTask.meeting_id == meeting.id)))
 
     reasons = {
@@ -117,18 +130,28 @@ def record_minutes(
     minutes = meeting.minutes
     if minutes is None:
         due = minutes_due_on(meeting, cfg, calendar_for_unit(session, meeting.branch_id))
-        minutes = Minutes(meeting_id=meeting.id, due_on=due, submitted_at=now)
+        minutes = Minutes(meeting=meeting, due_on=due, submitted_at=now)
         session.add(minutes)
     minutes.chair, minutes.recorder = clean["chair"], clean["recorder"]
     minutes.topics, minutes.decisions = topics, (data.decisions or "").strip()
     minutes.absentees = absentees
     minutes.expected_count, minutes.present_count = sheet.expected, len(sheet.present)
+    minutes.expected_full, minutes.expected_probationary = head.expected_full, head.expected_probationary
+    minutes.present_full, minutes.present_probationary = head.present_full, head.present_probationary
+    was_void = minutes.needs_reconvene
+    _record_vote(minutes, result)
     minutes.submitted_at, minutes.submitted_by_id = now, actor.id
     session.flush()
     try:
         attachments.attach_photos(session, attachments.MINUTES, minutes.id, list(photos), actor.id)
     except attachments.PhotoError as exc:
         raise Refused(str(exc)) from None
+    if result.needs_reconvene:
+        _flag_void_vote(session, meeting, result, now=now, cfg=cfg)
+    elif was_void:
+        _tell_no_longer_void(session, meeting, now=now, cfg=cfg)
+    if result.quorum_met:
+        _close_earlier_reconvenes(session, meeting, result.body)
     # Members with open 补学 for this meeting now have the material they are to study.
     holders = [
         t.person_id
@@ -144,6 +167,92 @@ def record_minutes(
             now=now,
         )
     return minutes
+
+
+def _record_vote(minutes: Minutes, result: quorum.VoteResult) -> None:
+    vote, limits = result.vote, result.limits
+    minutes.vote_held = vote.held
+    minutes.vote_kind = vote.kind if vote.held else None
+    minutes.votes_for = vote.votes_for if vote.held else None
+    minutes.written_votes = vote.written if vote.held else 0
+    minutes.voting_base = limits.base if limits else None
+    minutes.voting_present = limits.present if limits else None
+    minutes.quorum_met = result.quorum_met
+    minutes.vote_passed = result.passed
+    minutes.needs_reconvene = result.needs_reconvene
+    if not result.needs_reconvene:
+        minutes.reconvened_by_id = None
+
+
+def _void_vote_recipients(session: Session, meeting: Meeting, cfg: MeetingsConfig) -> list[int]:
+    """The branch's secretaries and the committee's 组织委员 (MeetingsConfig.void_vote_committee_roles)."""
+    people = set(people_with_roles(session, meeting.branch_id, cfg.manager_roles))
+    branch = session.get(OrgUnit, meeting.branch_id)
+    committee = committee_of(session, branch) if branch is not None else None
+    if committee is not None:
+        people.update(people_with_roles(session, committee.id, cfg.void_vote_committee_roles))
+    return sorted(people)
+
+
+def _flag_void_vote(
+    session: Session, meeting: Meeting, result: quorum.VoteResult, *, now: datetime, cfg: MeetingsConfig
+) -> None:
+    """A decision without its quorum: told, not silently saved (once per headcount, so a correction
+    that is still short is told again with the new numbers)."""
+    limits = result.limits
+    if result.body == quorum.Body.COMMITTEE:
+        template = strings.RECONVENE_COMMITTEE
+    elif result.vote.kind == VoteKind.ELECTION:
+        template = strings.RECONVENE_ELECTION
+    else:
+        template = strings.RECONVENE_CONGRESS
+    branch = session.get(OrgUnit, meeting.branch_id)
+    text = template.format(
+        branch=md_escape(branch.name if branch else ""),
+        when=strings.fmt_when(meeting.starts_at, cfg.tz),
+        title=md_escape(meeting.title),
+        present=limits.present,
+        base=limits.base,
+        needed=limits.quorum_needed,
+    )
+    outbox.enqueue_to_people(
+        session,
+        _void_vote_recipients(session, meeting, cfg),
+        Card(title=strings.RECONVENE_TITLE.format(title=meeting.title), text=text),
+        dedup_key=f"minutes:{meeting.id}:void:{result.vote.kind}:{limits.present}of{limits.base}",
+        now=now,
+    )
+
+
+def _tell_no_longer_void(session: Session, meeting: Meeting, *, now: datetime, cfg: MeetingsConfig) -> None:
+    outbox.enqueue_to_people(
+        session,
+        _void_vote_recipients(session, meeting, cfg),
+        Card(
+            title=strings.RECONVENE_CLEARED_TITLE.format(title=meeting.title),
+            text=strings.RECONVENE_CLEARED_TEXT.format(title=md_escape(meeting.title)),
+        ),
+        dedup_key=f"minutes:{meeting.id}:void-cleared:{now:%Y%m%d%H%M}",
+        now=now,
+    )
+
+
+def _close_earlier_reconvenes(session: Session, meeting: Meeting, body: quorum.Body | None) -> None:
+    """A later meeting of the same body of the branch that reaches its quorum is the 补开."""
+    earlier = session.scalars(
+        select(Minutes)
+        .join(Meeting, Meeting.id == Minutes.meeting_id)
+        .where(
+            Meeting.branch_id == meeting.branch_id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Minutes.needs_reconvene.is_(True),
+            Minutes.reconvened_by_id.is_(None),
+        )
+    ).all()
+    for m in earlier:
+        if quorum.deciding_body(m.meeting.types) == body:
+            m.reconvened_by_id = meeting.id
 
 
 def meetings_missing_minutes(

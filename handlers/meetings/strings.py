@@ -157,7 +157,10 @@ SIGNIN_PAGE = {
 }
 SIGNIN_NEED_APP = ("请在钉钉或企业微信中打开", "请使用钉钉或企业微信扫描会场的签到码，以便确认您的身份。")
 # Every other H5 page: it was opened from a message, not from a code on the wall.
-H5_NEED_APP = ("请在钉钉或企业微信中打开", "这个页面需要由钉钉或企业微信确认您的身份，请在钉钉或企业微信的消息里点开它。")
+H5_NEED_APP = (
+    "请在钉钉或企业微信中打开",
+    "这个页面需要由钉钉或企业微信确认您的身份，请在钉钉或企业微信的消息里点开它。",
+)
 SIGNIN_IDENTITY_FAILED = ("身份确认失败", "无法确认您的身份，请关闭页面后重新扫码。")
 SIGNIN_WAITING = "正在确认身份…"
 PROJECTOR_COUNT = "已签到 {present} / 应到 {expected}"
@@ -245,6 +248,61 @@ MINUTES_REMINDER_TEXT = (
 MINUTES_LINE = "- {title}（{when}），截止{due}"
 MINUTES_BUTTON = "填写记录"
 
+# Quorum and votes (handlers/meetings/quorum.py; 条例 第十一、十二条)
+HEADCOUNT_TEXT = (
+    "应到{expected}人（正式党员{ef}人、预备党员{ep}人），实到{present}人（正式党员{pf}人、预备党员{pp}人）。"
+)
+QUORUM_CONGRESS = (
+    "有表决权的正式党员应到{base}人，实到{present}人；表决须超过半数到会（至少{needed}人）：{verdict}。"
+    "预备党员没有表决权，不计入；免于参加组织生活的党员不计入应到人数。"
+)
+QUORUM_ELECTION = "选举须有选举权的党员超过五分之四到会（至少{needed}人）：{verdict}。"
+QUORUM_COMMITTEE = (
+    "支部委员应到{base}人，实到{present}人；支委会须超过半数委员到会（至少{needed}人）：{verdict}。"
+)
+QUORUM_MET = "已达到"
+QUORUM_NOT_MET = "未达到"
+PASS_RULE = (
+    "决议须经应到会有表决权党员的半数以上同意，即赞成票至少{needed}票（按应到人数计，不是按实到人数）。"
+)
+VOTE_NOT_A_DECIDING_MEETING = "表决应在支部党员大会或支委会上进行，本次会议不是这两种会议，不能登记表决。"
+VOTE_ELECTION_ONLY_CONGRESS = "选举只能在支部党员大会上进行。"
+VOTE_WRITTEN_ONLY_DECISION = "书面表决意见只适用于支部党员大会表决接收预备党员、预备党员转正。"
+VOTE_COUNT_REQUIRED = "进行了表决，请填写赞成票数。"
+VOTE_COUNT_BAD = "赞成票数和书面意见份数请填写整数。"
+VOTE_COUNT_OVER = "赞成票数最多{most}票（到会有表决权的{present}人，加书面意见{written}份），请核对。"
+VOTE_WRITTEN_TOO_MANY = "书面表决意见不能多于未到会的有表决权党员（{absent}人）。"
+VOTE_KIND_BAD = "表决类型不对，请刷新页面后重试。"
+VOTE_SUMMARY_PASSED = "表决：赞成{votes}票，超过应到会有表决权党员{base}人的半数，通过。"
+VOTE_SUMMARY_FAILED = (
+    "表决：赞成{votes}票，未超过应到会有表决权党员{base}人的半数（至少{needed}票），未通过。"
+)
+VOTE_SUMMARY_COMMITTEE = "支委会表决：赞成{votes}票（委员{base}人，到会{present}人）。"
+VOTE_VOID = "到会人数未达到规定，表决无效，需要补开。"
+RECONVENE_TITLE = "表决无效，需补开：{title}"
+RECONVENE_CONGRESS = (
+    "{branch}{when}召开的「{title}」进行了表决，但到会的有表决权党员{present}人，"
+    "没有超过应到会有表决权党员{base}人的半数（至少需{needed}人）。"
+    "按《中国共产党支部工作条例（试行）》第十一条，本次表决无效，请补开支部党员大会后重新表决。"
+)
+RECONVENE_ELECTION = (
+    "{branch}{when}召开的「{title}」进行了选举，但到会的有选举权党员{present}人，"
+    "没有超过应到会有选举权党员{base}人的五分之四（至少需{needed}人）。"
+    "按《中国共产党基层组织选举工作条例》，本次选举无效，请补开支部党员大会重新选举。"
+)
+RECONVENE_COMMITTEE = (
+    "{branch}{when}召开的「{title}」作出了决定，但到会委员{present}人，"
+    "没有超过支部委员{base}人的半数（至少需{needed}人）。"
+    "按《中国共产党支部工作条例（试行）》第十二条，支委会不能作出决定，请补开支委会后重新研究决定。"
+)
+RECONVENE_CLEARED_TITLE = "已更正：{title}"
+RECONVENE_CLEARED_TEXT = "「{title}」的会议记录已更正，到会人数达到规定，不再需要补开。"
+MINUTES_SAVED_RECONVENE = "会议记录已保存：{title}。{void}已告知支部书记和上级党委组织委员。"
+MINUTES_RECONVENE_PENDING = "⚠ 本次会议表决时到会人数未达到规定，表决无效，需要补开。"
+MINUTES_RECONVENED = "本次会议表决无效，已于{when}补开（「{title}」）。"
+STATE_NEEDS_RECONVENE = "；表决无效，需补开"
+STATE_RECONVENED = "；已补开"
+
 # Help
 HELP_MONTH = "本月会议：查看本支部本月的会议和状态"
 HELP_MEETINGS = "会议：查看本支部近期会议"
@@ -328,6 +386,17 @@ H5 = {
     "field_attendance": "到会情况（根据签到自动生成）",
     "field_content": "会议内容、讨论情况",
     "field_decisions": "决定事项及表决情况",
+    "field_headcount": "应到、实到人数（根据应到名单和签到自动计算）",
+    "field_vote": "表决",
+    "vote_held": "本次会议进行了表决（作出决定）",
+    "vote_kind": "表决事项",
+    "vote_kind_decision": "表决议题（如接收预备党员、预备党员转正、决定事项）",
+    "vote_kind_election": "选举",
+    "votes_for": "赞成票数",
+    "votes_for_election": "当选人中最低的得票数",
+    "written_votes": "其中未到会党员会前提交的书面表决意见（仅接收预备党员、预备党员转正时计入）",
+    "vote_pass": "赞成{n}票：通过",
+    "vote_fail": "赞成{n}票：未通过（至少需{needed}票）",
     "working": "正在提交…",
 }
 HELP_MOVE = "调整会议 #编号 2026-12-05 09:00 [新地点]：调整会议时间或地点并通知党员"

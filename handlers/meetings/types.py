@@ -73,6 +73,9 @@ class MeetingsConfig:
     # Roles on the committee above that decide a member's leave or 补学 when nobody on the branch
     # but the member holds an approving role (a secretary's own leave in a branch without 副书记).
     fallback_decider_roles: frozenset[Role] = frozenset({Role.ORGANIZATION_MEMBER})
+    # Roles on the committee above told, with the branch's secretaries, of a vote taken without its
+    # quorum (handlers/meetings/quorum.py): the meeting has to be held again (补开).
+    void_vote_committee_roles: frozenset[Role] = frozenset({Role.ORGANIZATION_MEMBER})
     plan_deadline_day: int = 25  # inclusive, 23:59 local (rule G21)
     # On a rest day (models/workcalendar.py): kept by default (G21); 顺延 stays in the month before.
     plan_deadline_on_rest_day: RestDayShift = RestDayShift.KEEP

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 20:33:51.693246
+Create Date: 2026-12-02 20:38:25.583664
 """
 
 from collections.abc import Sequence
@@ -1176,6 +1176,24 @@ def upgrade() -> None:
         sa.Column("absentees", sa.JSON(), nullable=False),
         sa.Column("expected_count", sa.Integer(), nullable=False),
         sa.Column("present_count", sa.Integer(), nullable=False),
+        sa.Column("expected_full", sa.Integer(), nullable=False),
+        sa.Column("expected_probationary", sa.Integer(), nullable=False),
+        sa.Column("present_full", sa.Integer(), nullable=False),
+        sa.Column("present_probationary", sa.Integer(), nullable=False),
+        sa.Column("vote_held", sa.Boolean(), nullable=False),
+        sa.Column(
+            "vote_kind",
+            sa.Enum("decision", "election", name="votekind", native_enum=False, length=32),
+            nullable=True,
+        ),
+        sa.Column("votes_for", sa.Integer(), nullable=True),
+        sa.Column("written_votes", sa.Integer(), nullable=False),
+        sa.Column("voting_base", sa.Integer(), nullable=True),
+        sa.Column("voting_present", sa.Integer(), nullable=True),
+        sa.Column("quorum_met", sa.Boolean(), nullable=True),
+        sa.Column("vote_passed", sa.Boolean(), nullable=True),
+        sa.Column("needs_reconvene", sa.Boolean(), nullable=False),
+        sa.Column("reconvened_by_id", sa.Integer(), nullable=True),
         sa.Column("submitted_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("submitted_by_id", sa.Integer(), nullable=True),
         sa.Column("due_on", sa.Date(), nullable=False),
@@ -1193,6 +1211,12 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["meeting_id"], ["meeting.id"], name=op.f("fk_minutes_meeting_id_meeting"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["reconvened_by_id"],
+            ["meeting.id"],
+            name=op.f("fk_minutes_reconvened_by_id_meeting"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["submitted_by_id"],

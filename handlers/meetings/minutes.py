@@ -45,8 +45,8 @@ from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, add_workin
 log = logging.getLogger(__name__)
 
 
-# The shared working-day calendar (the fee day's, with the organisation's local days off);
-# add_workdays is the national-calendar form that handlers.monthly.scoring still imports from here.
+# The old name of the shared calendar's add_working_days (national calendar by default), which the
+# monthly tests still import from here.
 add_workdays = add_working_days
 
 

@@ -34,6 +34,7 @@ from models.fees import (
 )
 from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind
 from models.outbox import OutboxMessage
+from models.workcalendar import merge_local_days
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +124,8 @@ class PolicyBook:
         return Policy()
 
     def calendar(self, unit_ids: list[int]) -> WorkCalendar:
-        # Local days are inherited from every ancestor; a nearer unit's entry for the same day wins.
-        off: dict[date, str] = {}
-        on: set[date] = set()
-        for uid in unit_ids:
-            for h in self.holidays.get(uid, ()):
-                off.pop(h.day, None)
-                on.discard(h.day)
-                if h.is_workday:
-                    on.add(h.day)
-                else:
-                    off[h.day] = h.name
-        return WorkCalendar(local_days_off=off, local_workdays=frozenset(on))
+        # The calendar every deadline uses (models.workcalendar): ancestors' local days, nearer wins.
+        return merge_local_days(unit_ids, self.holidays)
 
     def override(self, unit_ids: list[int], month: date) -> tuple[date, str] | None:
         for uid in reversed(unit_ids):
@@ -154,7 +145,7 @@ class PolicyBook:
                 month.month,
                 rule=policy.fee_day_rule,
                 fixed_day=policy.fixed_day,
-                cal=self.calendar(unit_ids) if holiday_units else WorkCalendar(),
+                cal=self.calendar(unit_ids),
                 override=override,
             )
         return self._cache[key]

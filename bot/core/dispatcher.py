@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import metrics, texts
 from bot.core.context import CoreConfig, HandlerContext
+from bot.core.errors import Refused
 from bot.core.events import CardActionPressed, FormSubmitted, IncomingEvent, TextReceived
 from bot.core.messages import Text
 from bot.core.router import Routes
@@ -123,10 +125,10 @@ class Dispatcher:
                     ctx.reply(Text(self.unbound_text(sender.platform)))
                     return Outcome.UNBOUND
                 if found is None:
-                    self.fallback(ctx, event.text)
+                    self._refusable(ctx, self.fallback, event.text)
                 else:
                     command, args = found
-                    command.handler(ctx, args)
+                    self._refusable(ctx, command.handler, args)
             elif person is None:
                 ctx.reply(Text(self.unbound_text(sender.platform)))
                 return Outcome.UNBOUND
@@ -135,14 +137,28 @@ class Dispatcher:
                 if handler is None:
                     ctx.reply(Text(texts.UNKNOWN_ACTION))
                 else:
-                    handler(ctx, dict(event.params))
+                    self._refusable(ctx, handler, dict(event.params))
             elif isinstance(event, FormSubmitted):
                 form = self.routes.forms.get(event.form)
                 if form is None:
                     ctx.reply(Text(texts.UNKNOWN_FORM))
                 else:
-                    form(ctx, dict(event.data))
+                    self._refusable(ctx, form, dict(event.data))
             return Outcome.HANDLED
+
+    @staticmethod
+    def _refusable(ctx: HandlerContext, handler: Callable[[HandlerContext, Any], None], arg: Any) -> None:
+        """Run a handler; a Refused becomes its Chinese reply. The savepoint undoes whatever the handler
+        wrote before it refused (a use case should refuse before writing; this makes sure), replies
+        included, while the event's dedup row stays."""
+        savepoint = ctx.session.begin_nested()
+        try:
+            handler(ctx, arg)
+        except Refused as exc:
+            savepoint.rollback()
+            ctx.reply(Text(str(exc)))
+        else:
+            savepoint.commit()
 
     @staticmethod
     def unbound_text(platform: Platform | str) -> str:

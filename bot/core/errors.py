@@ -29,3 +29,23 @@ class PermanentPlatformError(PlatformError):
 
 class IdentityError(Exception):
     """A login-free auth code could not be exchanged for a user id (expired, forged, reused)."""
+
+
+class Refused(Exception):
+    """A request the person may not make, or a bad value, found before the use case wrote anything.
+
+    The one way every feature says no. The message is Chinese and shown as is: the dispatcher turns it
+    into the chat reply (rolling back to the savepoint it took before the handler ran, so a refusal
+    changes nothing even when something was written first), and the web app's exception handler into
+    the H5 message page or a JSON 4xx. `fields` names the form fields at fault (an H5 form marks them;
+    the JSON API puts them in the error's loc); `status` is the HTTP status on the web: 400 a bad
+    value (the default), 403 not this person's to do, 404 nothing of the kind, 409 a conflict with the
+    record's state.
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = (), *, status: int = 400) -> None:
+        if not 400 <= status < 500:
+            raise ValueError(f"a refusal is a 4xx, not {status}")
+        super().__init__(message)
+        self.fields = tuple(fields)
+        self.status = status

@@ -8,6 +8,7 @@ HANDLER_FAILED = "抱歉，处理您的消息时出了点问题，已经记录�
 UNKNOWN_ACTION = "这个按钮已失效或暂不支持，请发送“帮助”查看可以做什么。"
 UNKNOWN_FORM = "这张表单已失效，请重新打开后再提交。"
 FALLBACK = "没太明白您的意思。发送“帮助”可以查看您能使用的功能。"
+REFUSED_TITLE = "无法办理"
 SENT_PRIVATELY = "涉及个人信息，已单独发给您，请在与我的单聊中查看。"
 
 REASON_UNBOUND = "未绑定钉钉或企业微信账号"

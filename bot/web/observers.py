@@ -48,9 +48,10 @@ from bot.web.api import (
     unit_in_scope,
 )
 from bot.web.h5 import H5Pages, photo_response, read_form
-from handlers.observers import service, strings
+from handlers.meetings import plans
+from handlers.observers import access, assignments, observation, strings
 from handlers.observers.export import export_xlsx
-from handlers.observers.forms import ObserversConfig, Refused, get_config
+from handlers.observers.forms import H5_PREFIX, ObserversConfig, Refused, get_config
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
@@ -59,7 +60,7 @@ from models.org import OrgUnit, Person, Role
 
 logger = logging.getLogger(__name__)
 
-PREFIX = service.H5_PREFIX
+PREFIX = H5_PREFIX
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -90,7 +91,7 @@ def build_observers_router(
 
     # ---- the evaluation form
 
-    def _values(ctx: service.FormContext) -> dict[str, str]:
+    def _values(ctx: observation.FormContext) -> dict[str, str]:
         obs = ctx.existing
         if obs is None:
             return {}
@@ -111,7 +112,7 @@ def build_observers_router(
             if person is None:
                 return h5.identify(request)
             try:
-                ctx = service.open_form(session, person, meeting_id, now=clock(), cfg=c)
+                ctx = observation.open_form(session, person, meeting_id, now=clock(), cfg=c)
             except Refused as exc:
                 return message_page(request, strings.H5_REFUSED, str(exc), status=403)
             deadline = strings.fmt_day(ctx.deadline)
@@ -158,7 +159,7 @@ def build_observers_router(
                     photos = attachments.check_photos(uploads)
                 except attachments.PhotoError as exc:
                     raise Refused(str(exc), ("photos",)) from None
-                obs = service.submit_observation(
+                obs = observation.submit_observation(
                     session, person, meeting_id, payload, now=clock(), cfg=c, photos=photos
                 )
                 message = strings.FORM_SAVED.format(
@@ -175,7 +176,7 @@ def build_observers_router(
     @router.get("/{meeting_id}/photos/{photo_id}")
     def form_photo(request: Request, meeting_id: Id, photo_id: Id):
         """A photo of an evaluation: for its observer, the branch's secretaries and the committee
-        (those the result is sent to, service._notify_result)."""
+        (those the result is sent to, observation.notify_result)."""
         c = config()
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
@@ -191,11 +192,11 @@ def build_observers_router(
             ):
                 return JSONResponse({"error": "no such photo"}, status_code=404)
             allowed = {obs.observer_id}
-            allowed |= set(service.people_with_roles(session, obs.branch_id, c.manager_roles))
-            allowed |= set(service._committee_people(session, obs.branch_id, c.committee_roles))
+            allowed |= set(plans.people_with_roles(session, obs.branch_id, c.manager_roles))
+            allowed |= set(assignments.committee_people(session, obs.branch_id, c.committee_roles))
             try:
                 # Whoever may export this observer's record (committee leaders, 组织部) may see it too.
-                ids, admin = service.stats_scope(session, person)
+                ids, admin = access.stats_scope(session, person)
             except Refused:
                 ids, admin = [], False
             if admin and obs.observer_id in ids:
@@ -215,13 +216,13 @@ def build_observers_router(
             if person is None:
                 return h5.identify(request)
             try:
-                ids, admin = service.stats_scope(session, person)
+                ids, admin = access.stats_scope(session, person)
             except Refused as exc:
                 return message_page(request, strings.H5_REFUSED, str(exc), status=403)
             if not admin:
                 return message_page(request, strings.H5_REFUSED, strings.H5_EXPORT_DENIED, status=403)
             year = year or now.astimezone(c.tz).year
-            within = service.coverage_scope(session, person)
+            within = access.coverage_scope(session, person)
             data = export_xlsx(session, year, now=now, cfg=c, observer_ids=ids, coverage_within=within)
         filename = f"observers-{year}.xlsx"
         return Response(
@@ -312,7 +313,7 @@ def create_assignment(session: SessionDep, principal: WriterDep, body: Assignmen
     if not any(ra.role == Role.OBSERVER for ra in person.roles):
         raise refused(NOT_AN_OBSERVER.format(name=person.name), "body", "observer_id")
     try:
-        link = service.assign_observer(session, body.observer_id, body.branch_id)
+        link = assignments.assign_observer(session, body.observer_id, body.branch_id)
     except Refused as exc:
         raise refused(str(exc)) from None
     return _assignment_out(session, link)

@@ -1,6 +1,6 @@
 """Observer quality, rectifications and 叫停/责令重开 per branch for a month, from the observers feature.
 
-Reads handlers.observers.service's bulk figures (observer_scores, rectification_timeliness,
+Reads handlers.observers.scoring's bulk figures (observer_scores, rectification_timeliness,
 severe_outcomes: one statement each, every branch at once). When that feature is not installed,
 every branch has "no data": quality falls back as configured (MonthlyConfig.quality_when_missing),
 rectification counts as 1.0 (nothing due) and there are no penalties — the same for every branch,
@@ -38,7 +38,7 @@ class ObserverSummary:
 
 def _service():
     try:
-        return importlib.import_module("handlers.observers.service")
+        return importlib.import_module("handlers.observers.scoring")
     except ImportError:
         return None
 

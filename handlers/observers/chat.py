@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bot.core.context import HandlerContext
 from bot.core.messages import Button, Markdown, Text, md_escape
 from bot.core.router import Router
-from handlers.observers import service, strings
-from handlers.observers.forms import ObserversConfig, Refused, get_config
+from handlers.observers import access, coverage, notices, observation, periods, record, rectification, strings
+from handlers.observers.forms import ObserversConfig, Refused, export_url, get_config
 from models.observers import ObserverAssignment
 
 router = Router("observers")
@@ -41,7 +41,7 @@ def _is_manager(ctx: HandlerContext) -> bool:
 
 
 def _observer_or_admin(ctx: HandlerContext) -> bool:
-    return _is_observer(ctx) or any(r.role in service.ADMIN_ROLES for r in ctx.roles)
+    return _is_observer(ctx) or any(r.role in access.ADMIN_ROLES for r in ctx.roles)
 
 
 def _refusals(fn: Callable) -> Callable:
@@ -76,10 +76,10 @@ def _param(params: dict[str, str], key: str, missing: str) -> int:
 def my_branches(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     parts = []
-    for b in service.my_branches(ctx.session, ctx.person, now=ctx.now, cfg=cfg):
+    for b in coverage.my_branches(ctx.session, ctx.person, now=ctx.now, cfg=cfg):
         head = strings.MY_BRANCH_LINE.format(
             branch=md_escape(b.branch.name),
-            period=service.period_label(cfg),
+            period=periods.period_label(cfg),
             done=b.observed,
             required=b.required,
         )
@@ -98,8 +98,8 @@ def my_branches(ctx: HandlerContext, _args: str) -> None:
 def stats(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     year = int(args) if args.strip().isdigit() and len(args.strip()) == 4 else ctx.local_now.year
-    ids, admin = service.stats_scope(ctx.session, ctx.person)
-    records = service.observer_records(ctx.session, year, now=ctx.now, cfg=cfg, observer_ids=ids)
+    ids, admin = access.stats_scope(ctx.session, ctx.person)
+    records = record.observer_records(ctx.session, year, now=ctx.now, cfg=cfg, observer_ids=ids)
     lines = [
         strings.STATS_LINE.format(
             name=md_escape(r.name),
@@ -119,7 +119,7 @@ def stats(ctx: HandlerContext, args: str) -> None:
     title = strings.STATS_TITLE.format(year=year)
     if admin:
         text += "\n\n" + _coverage_text(ctx, year, cfg)
-        url = f"{ctx.config.public_base_url.rstrip('/')}{service.H5_PREFIX}/export.xlsx?year={year}"
+        url = export_url(ctx.config.public_base_url, year)
         from bot.core.messages import Card
 
         ctx.reply(Card(title=title, text=text, buttons=(Button(strings.STATS_EXPORT, url=url),)))
@@ -135,12 +135,12 @@ STATS_MAX_BRANCH_LINES = 80
 def _coverage_text(ctx: HandlerContext, year: int, cfg: ObserversConfig) -> str:
     """Every branch of the person's committees this period, the unobserved and unassigned first
     (seed 000: 每半年至少列席一次), grouped by committee."""
-    day = service.coverage_day(year, ctx.local_now.date())
-    rows = service.coverage(
-        ctx.session, day, cfg, now=ctx.now, within=service.coverage_scope(ctx.session, ctx.person)
+    day = coverage.coverage_day(year, ctx.local_now.date())
+    rows = coverage.coverage(
+        ctx.session, day, cfg, now=ctx.now, within=access.coverage_scope(ctx.session, ctx.person)
     )
     head = strings.STATS_COVERAGE_HEAD.format(
-        name=service.period_name(day, cfg),
+        name=periods.period_name(day, cfg),
         as_of=strings.fmt_day(day),
         total=len(rows),
         covered=sum(c.covered for c in rows),
@@ -155,17 +155,17 @@ def _coverage_text(ctx: HandlerContext, year: int, cfg: ObserversConfig) -> str:
         if c.committee_id != committee:
             committee = c.committee_id
             lines.append(strings.STATS_COMMITTEE.format(committee=md_escape(c.committee)))
-        lines.append(service.coverage_line(c))
+        lines.append(coverage.coverage_line(c))
     if len(rows) > STATS_MAX_BRANCH_LINES:
         lines.append(strings.STATS_COVERAGE_MORE.format(count=len(rows) - STATS_MAX_BRANCH_LINES))
     return "\n".join([head, *lines])
 
 
-@router.action(service.ACTION_ATTEND)
+@router.action(notices.ACTION_ATTEND)
 @_refusals
 def attend(ctx: HandlerContext, params: dict[str, str]) -> None:
     meeting_id = _param(params, "meeting", strings.NO_MEETING)
-    ctx.reply(Text(service.attend(ctx.session, ctx.person, meeting_id, now=ctx.now, cfg=cfg_of(ctx))))
+    ctx.reply(Text(observation.attend(ctx.session, ctx.person, meeting_id, now=ctx.now, cfg=cfg_of(ctx))))
 
 
 # Rectification
@@ -176,8 +176,8 @@ def attend(ctx: HandlerContext, params: dict[str, str]) -> None:
 )
 @_refusals
 def rect_list(ctx: HandlerContext, _args: str) -> None:
-    rects = service.open_rectifications(ctx.session, ctx.person, cfg=cfg_of(ctx))
-    text = service.rect_lines(rects, markdown=True) if rects else strings.RECT_LIST_EMPTY
+    rects = rectification.open_rectifications(ctx.session, ctx.person, cfg=cfg_of(ctx))
+    text = rectification.rect_lines(rects, markdown=True) if rects else strings.RECT_LIST_EMPTY
     ctx.reply(Markdown(title=strings.RECT_LIST_TITLE, text=text))
 
 
@@ -186,15 +186,15 @@ def rect_list(ctx: HandlerContext, _args: str) -> None:
 def rect_done(ctx: HandlerContext, args: str) -> None:
     rect_id, note = _ref(args, strings.RECT_NOTE_REQUIRED.format(id="编号"))
     cfg = cfg_of(ctx)
-    rect = service.report_fixed(ctx.session, ctx.person, rect_id, note, now=ctx.now, cfg=cfg)
-    ctx.reply(Text(service.rect_reported_reply(ctx.session, rect, cfg)))
+    rect = rectification.report_fixed(ctx.session, ctx.person, rect_id, note, now=ctx.now, cfg=cfg)
+    ctx.reply(Text(rectification.rect_reported_reply(ctx.session, rect, cfg)))
 
 
 @router.command("确认整改")
 @_refusals
 def rect_confirm_text(ctx: HandlerContext, args: str) -> None:
     rect_id, _ = _ref(args, strings.NO_RECT.format(id="?"))
-    rect = service.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
+    rect = rectification.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
     ctx.reply(Text(strings.RECT_CONFIRMED_REPLY.format(id=rect.id, text=rect.text)))
 
 
@@ -202,19 +202,19 @@ def rect_confirm_text(ctx: HandlerContext, args: str) -> None:
 @_refusals
 def rect_reopen_text(ctx: HandlerContext, args: str) -> None:
     rect_id, reason = _ref(args, strings.RECT_REASON_REQUIRED.format(id="编号"))
-    rect = service.reopen_rect(ctx.session, ctx.person, rect_id, reason, now=ctx.now, cfg=cfg_of(ctx))
+    rect = rectification.reopen_rect(ctx.session, ctx.person, rect_id, reason, now=ctx.now, cfg=cfg_of(ctx))
     ctx.reply(Text(strings.RECT_REOPENED_REPLY.format(id=rect.id, text=rect.text)))
 
 
-@router.action(service.ACTION_RECT_CONFIRM)
+@router.action(rectification.ACTION_RECT_CONFIRM)
 @_refusals
 def rect_confirm(ctx: HandlerContext, params: dict[str, str]) -> None:
     rect_id = _param(params, "rect", strings.NO_RECT.format(id="?"))
-    rect = service.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
+    rect = rectification.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
     ctx.reply(Text(strings.RECT_CONFIRMED_REPLY.format(id=rect.id, text=rect.text)))
 
 
-@router.action(service.ACTION_RECT_REOPEN)
+@router.action(rectification.ACTION_RECT_REOPEN)
 @_refusals
 def rect_reopen(ctx: HandlerContext, params: dict[str, str]) -> None:
     ctx.reply(

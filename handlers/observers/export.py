@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from handlers.observers import service, strings
+from handlers.observers import coverage, periods, record, strings
 from handlers.observers.forms import ObserversConfig
 from handlers.spreadsheets import text_cells
 from models.org import OrgUnit
@@ -28,9 +28,9 @@ def export_xlsx(
     coverage_within: Sequence[OrgUnit] | None = (),
 ) -> bytes:
     """`coverage_within`: the committees whose branches the coverage sheet lists (None: the whole
-    tree; by default none, so a caller shows only what it scoped: service.coverage_scope)."""
-    records = service.observer_records(session, year, now=now, cfg=cfg, observer_ids=observer_ids)
-    forms = service.form_rows(session, year, cfg, observer_ids)
+    tree; by default none, so a caller shows only what it scoped: access.coverage_scope)."""
+    records = record.observer_records(session, year, now=now, cfg=cfg, observer_ids=observer_ids)
+    forms = record.form_rows(session, year, cfg, observer_ids)
     wb = Workbook()
     ws = wb.active
     ws.title = strings.EXPORT_SHEET
@@ -78,11 +78,11 @@ def export_xlsx(
     branches = wb.create_sheet(strings.EXPORT_COVERAGE_SHEET)
     branches.append(list(strings.EXPORT_COVERAGE_HEADERS))
     if coverage_within is None or coverage_within:
-        today = service.local_day(now, cfg)
-        for start, as_of, rows in service.coverage_for_year(
+        today = periods.local_day(now, cfg)
+        for start, as_of, rows in coverage.coverage_for_year(
             session, year, cfg, now=now, within=coverage_within
         ):
-            name = service.period_name(start, cfg)
+            name = periods.period_name(start, cfg)
             if as_of >= today:
                 name = strings.EXPORT_PERIOD_RUNNING.format(name=name, as_of=strings.fmt_day(as_of))
             for c in sorted(rows, key=lambda c: (c.committee, c.name)):

@@ -17,6 +17,14 @@ from handlers.observers import strings
 from models.observers import Outcome
 from models.org import Role
 
+# Where the feature's H5 pages live (the form, its photos, the yearly export).
+H5_PREFIX = "/h5/observers"
+
+
+def export_url(public_base_url: str, year: int) -> str:
+    """The yearly record's .xlsx (committee leaders and 组织部 only)."""
+    return f"{public_base_url.rstrip('/')}{H5_PREFIX}/export.xlsx?year={year}"
+
 
 class Refused(Exception):
     """A request the person may not make, or a bad value. The message is Chinese and shown as is.

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.observers import strings
+from handlers.observers.assignments import assign_observer
 from handlers.observers.forms import Refused
-from handlers.observers.service import assign_observer
 from handlers.phones import normalize_phone
 from handlers.roster.importer import ImportPlan, Issue, unit_paths_by_id
 from handlers.spreadsheets import SheetError, read_xlsx, text_cells

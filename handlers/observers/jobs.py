@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.core.jobs import JobSpec, daily, minutely
-from handlers.observers import service
+from handlers.observers import coverage, observation, periods, rectification
 from handlers.observers.forms import CoveragePeriod, ObserversConfig, get_config
+from handlers.observers.notices import send_cancellations, send_notices
 
 
 def _public_base_url() -> str:
@@ -24,30 +25,30 @@ def _public_base_url() -> str:
 
 def notices(session: Session, now: datetime, _period: str = "") -> None:
     """Observers hear of their branches' newly scheduled, moved or cancelled meetings."""
-    service.send_notices(session, now=now, cfg=get_config(), public_base_url=_public_base_url())
-    service.send_cancellations(session, now=now, cfg=get_config())
+    send_notices(session, now=now, cfg=get_config(), public_base_url=_public_base_url())
+    send_cancellations(session, now=now, cfg=get_config())
 
 
 def rectification_reminders(session: Session, now: datetime, _period: str = "") -> None:
     """Due-tomorrow and overdue 整改 items."""
-    service.remind_rectifications(session, now=now, cfg=get_config())
+    rectification.remind_rectifications(session, now=now, cfg=get_config())
 
 
 def coverage_reminders(session: Session, now: datetime, _period: str = "") -> None:
     """Observers of branches at risk of going unobserved this period."""
-    service.remind_coverage(session, now=now, cfg=get_config())
+    coverage.remind_coverage(session, now=now, cfg=get_config())
 
 
 def coverage_gaps(session: Session, now: datetime, period: str = "") -> None:
     """Each committee's 组织委员 hears which branches no observer has attended yet this half-year."""
-    service.report_coverage_gaps(
+    coverage.report_coverage_gaps(
         session, now=now, cfg=get_config(), period=period, public_base_url=_public_base_url()
     )
 
 
 def coverage_period(fire: datetime) -> str:
     """One run per coverage period (2026-H1, or 2026-05 when monthly), whatever the cron says."""
-    return service.period_key(fire.date(), get_config())
+    return periods.period_key(fire.date(), get_config())
 
 
 def gap_report_cron(cfg: ObserversConfig) -> str:
@@ -59,7 +60,7 @@ def gap_report_cron(cfg: ObserversConfig) -> str:
 
 def missed_reopens(session: Session, now: datetime, _period: str = "") -> None:
     """责令重开 deadlines passed without a new meeting, to the committee."""
-    service.report_missed_reopens(session, now=now, cfg=get_config())
+    observation.report_missed_reopens(session, now=now, cfg=get_config())
 
 
 def jobs() -> list[JobSpec]:

@@ -171,7 +171,7 @@ def test_leave_and_makeup_cards(session):
 
 
 def test_observer_result_and_rectification_cards(session):
-    from handlers.observers import service
+    from handlers.observers import observation, rectification
     from tests.observers.conftest import CFG, NOW, build_world, full_form, make_meeting
 
     world = build_world(session)
@@ -179,8 +179,8 @@ def test_observer_result_and_rectification_cards(session):
     raw = full_form(
         "责令纠正", correct_by="2026-06-01", issues=f"# 系统通知\n\n{EVIL}", comment=f"<b>{EVIL}</b>"
     )
-    obs = service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
+    obs = observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
     (rect, _) = obs.rectifications
-    service.report_fixed(session, world.secretary, rect.id, EVIL, now=NOW, cfg=CFG)
+    rectification.report_fixed(session, world.secretary, rect.id, EVIL, now=NOW, cfg=CFG)
     for prefix in (f"observers:result:{obs.id}", f"observers:rect:{rect.id}:reported"):
         assert_inert(_one(session, prefix))

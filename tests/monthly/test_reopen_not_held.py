@@ -18,7 +18,7 @@ import pytest
 from handlers.meetings.minutes import held_meeting_kinds
 from handlers.monthly import service
 from handlers.monthly.config import MonthlyConfig
-from handlers.observers import service as observers
+from handlers.observers import assignments, observation
 from handlers.observers.forms import get_config
 from models.meetings import MeetingType
 from tests.monthly.conftest import CFG, QUARTER, TZ, comply, local, outbox, run_at
@@ -29,10 +29,10 @@ OCT = date(2026, 10, 1)
 
 def _reopen(session, county, observer_key, branch, meeting):
     observer = county.people[observer_key]
-    observers.assign_observer(session, observer.id, branch.id)
+    assignments.assign_observer(session, observer.id, branch.id)
     raw = {"score_prep": "10", "score_procedure": "10", "score_attendance": "8", "score_content": "10",
            "score_record": "6", "score_followup": "8", "comment": "走过场，需重新召开", "outcome": "责令重开"}  # fmt: skip
-    return observers.submit_observation(
+    return observation.submit_observation(
         session, observer, meeting.id, raw, now=local(date(2026, 9, 11), 20), cfg=get_config(TZ)
     )
 

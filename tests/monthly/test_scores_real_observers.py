@@ -16,7 +16,7 @@ import pytest
 
 from handlers.monthly import service
 from handlers.monthly.config import MonthlyConfig
-from handlers.observers import service as observers
+from handlers.observers import assignments, observation, rectification
 from handlers.observers.forms import get_config
 from models.monthly import MonthlyScore
 from tests.monthly.conftest import CFG, QUARTER, TZ, comply, local, run_at
@@ -42,8 +42,8 @@ def _form(outcome: str, **overrides) -> dict:
 def _observe(session, county, observer_key, branch, meeting, raw):
     ocfg = get_config(TZ)
     observer = county.people[observer_key]
-    observers.assign_observer(session, observer.id, branch.id)
-    return observers.submit_observation(
+    assignments.assign_observer(session, observer.id, branch.id)
+    return observation.submit_observation(
         session, observer, meeting.id, raw, now=local(date(2026, 9, 11), 20), cfg=ocfg
     )
 
@@ -63,10 +63,12 @@ def test_scores_from_real_observations(session, county):
         _form("责令纠正", correct_by="2026-09-20", issues="会议记录不完整"),
     )
     (rect,) = obs2.rectifications
-    observers.report_fixed(
+    rectification.report_fixed(
         session, county.people["sec2"], rect.id, "已补全记录", now=local(date(2026, 9, 25)), cfg=ocfg
     )
-    observers.confirm_fixed(session, county.people["c1dep"], rect.id, now=local(date(2026, 9, 26)), cfg=ocfg)
+    rectification.confirm_fixed(
+        session, county.people["c1dep"], rect.id, now=local(date(2026, 9, 26)), cfg=ocfg
+    )
     _observe(session, county, "c2org", county.b3, meetings[county.b3.id], _form("叫停", score_content="10"))
     session.commit()
 

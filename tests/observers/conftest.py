@@ -9,7 +9,7 @@ import pytest
 
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
-from handlers.observers import service
+from handlers.observers import assignments
 from handlers.observers.forms import TAIHU
 from models.org import Person, Role, RoleAssignment
 from tests.meetings.conftest import Org, _person, build_org, recipients, sent  # noqa: F401
@@ -39,7 +39,7 @@ def build_world(session) -> World:
     session.add(RoleAssignment(person_id=observer.id, org_unit_id=org.committee.id, role=Role.OBSERVER))
     session.add(RoleAssignment(person_id=csec.id, org_unit_id=org.committee.id, role=Role.SECRETARY))
     session.flush()
-    service.assign_observer(session, observer.id, org.branch.id)
+    assignments.assign_observer(session, observer.id, org.branch.id)
     session.flush()
     return World(org, observer, outsider, csec)
 

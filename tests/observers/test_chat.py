@@ -11,7 +11,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.router import Routes
 from handlers import help as help_handlers
 from handlers.meetings.chat import router as meetings_router
-from handlers.observers import service
+from handlers.observers import notices, observation, rectification
 from handlers.observers.chat import router as observers_router
 from models.observers import ObserverRsvp, Rectification, RectificationStatus
 from tests.meetings.test_chat import CORE, Chat, _text
@@ -42,11 +42,11 @@ def test_my_branches(chat, session, world):
 def test_attend_from_the_card(chat, session, world):
     m = make_meeting(session, world, NOW + timedelta(days=2))
     session.commit()
-    assert "已告知城关社区党支部书记" in _text(chat.press("qiangc", service.ACTION_ATTEND, meeting=str(m.id)))
+    assert "已告知城关社区党支部书记" in _text(chat.press("qiangc", notices.ACTION_ATTEND, meeting=str(m.id)))
     assert "您不是城关社区党支部的观察员" in _text(
-        chat.press("konggc", service.ACTION_ATTEND, meeting=str(m.id))
+        chat.press("konggc", notices.ACTION_ATTEND, meeting=str(m.id))
     )
-    assert "没有找到这次会议" in _text(chat.press("qiangc", service.ACTION_ATTEND, meeting="x"))
+    assert "没有找到这次会议" in _text(chat.press("qiangc", notices.ACTION_ATTEND, meeting="x"))
     session.expire_all()
     assert [r.observer_id for r in session.scalars(select(ObserverRsvp))] == [world.observer.id]
 
@@ -54,18 +54,18 @@ def test_attend_from_the_card(chat, session, world):
 def test_rectification_in_chat(chat, session, world):
     held = make_meeting(session, world, NOW - timedelta(days=1))
     raw = full_form("责令纠正", correct_by="2026-06-01", issues="补齐签名")
-    obs = service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
+    obs = observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
     session.commit()
     rid = obs.rectifications[0].id
     assert f"#{rid} 补齐签名（待整改" in _text(chat.say("wangsj", "整改"))
     assert "请说明整改情况" in _text(chat.say("wangsj", f"整改完成 #{rid}"))
     assert "不是您负责的" in _text(chat.say("wusj", f"整改完成 #{rid} 已改"))
     assert "等待观察员确认" in _text(chat.say("wangsj", f"整改完成 #{rid} 已补签"))
-    assert f"退回整改 #{rid}" in _text(chat.press("qiangc", service.ACTION_RECT_REOPEN, rect=str(rid)))
+    assert f"退回整改 #{rid}" in _text(chat.press("qiangc", rectification.ACTION_RECT_REOPEN, rect=str(rid)))
     assert "已退回" in _text(chat.say("qiangc", f"退回整改 #{rid} 主持人未签"))
     assert "等待观察员确认" in _text(chat.say("wangsj", f"整改完成 #{rid} 主持人已签"))
-    assert "不是您负责的" in _text(chat.press("wangsj", service.ACTION_RECT_CONFIRM, rect=str(rid)))
-    assert "已确认销号" in _text(chat.press("qiangc", service.ACTION_RECT_CONFIRM, rect=str(rid)))
+    assert "不是您负责的" in _text(chat.press("wangsj", rectification.ACTION_RECT_CONFIRM, rect=str(rid)))
+    assert "已确认销号" in _text(chat.press("qiangc", rectification.ACTION_RECT_CONFIRM, rect=str(rid)))
     session.expire_all()
     assert session.get(Rectification, rid).status == RectificationStatus.CLOSED
     assert "没有未销号" in _text(chat.say("wangsj", "整改"))
@@ -73,7 +73,7 @@ def test_rectification_in_chat(chat, session, world):
 
 def test_stats_for_an_observer_and_for_the_committee(chat, session, world):
     held = make_meeting(session, world, NOW - timedelta(days=1))
-    service.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
+    observation.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
     session.commit()
     mine = chat.say("qiangc", "观察统计")
     assert "钱观察" in _text(mine) and "提交评价 1 份（按时 1 份）" in _text(mine)

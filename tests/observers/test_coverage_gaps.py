@@ -23,7 +23,7 @@ from bot.core import outbox
 from bot.web.observers import build_observers_router
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
-from handlers.observers import jobs, service
+from handlers.observers import assignments, coverage, jobs, observation, periods, record
 from handlers.observers.forms import HUBIN
 from models.jobs import JobRun
 from models.org import OrgUnit, Person, Role, UnitKind
@@ -65,8 +65,8 @@ def county(session) -> County:
     reviewer2 = _person(session, "孙组织委员", None, "sunzz")
     _role(session, reviewer2, committee2, Role.ORGANIZATION_MEMBER)
     session.flush()
-    service.assign_observer(session, w.observer.id, nested.id)
-    service.assign_observer(session, w.observer.id, branch2.id)
+    assignments.assign_observer(session, w.observer.id, nested.id)
+    assignments.assign_observer(session, w.observer.id, branch2.id)
     session.commit()
     return County(w, nested, committee2, branch2, reviewer2)
 
@@ -74,7 +74,7 @@ def county(session) -> County:
 def _observe(session, county, branch, starts_at, now):
     meeting = make_meeting(session, county.w, starts_at, branch=branch)
     session.commit()
-    service.submit_observation(session, county.w.observer, meeting.id, full_form(), now=now, cfg=CFG)
+    observation.submit_observation(session, county.w.observer, meeting.id, full_form(), now=now, cfg=CFG)
     session.commit()
     return meeting
 
@@ -85,7 +85,7 @@ def _by_name(rows):
 
 def test_seed000_coverage_lists_every_branch_of_the_committee_also_without_an_observer(session, county):
     w = county.w
-    rows = _by_name(service.coverage(session, NOW.date(), CFG, now=NOW, within=[w.committee]))
+    rows = _by_name(coverage.coverage(session, NOW.date(), CFG, now=NOW, within=[w.committee]))
     assert set(rows) == {"城关社区党支部", "河西村党支部", "镇卫生院党支部"}
     assert rows["河西村党支部"].observers == [] and not rows["河西村党支部"].assigned
     assert rows["城关社区党支部"].observers == ["钱观察"] and rows["城关社区党支部"].committee == "城关镇党委"
@@ -93,9 +93,9 @@ def test_seed000_coverage_lists_every_branch_of_the_committee_also_without_an_ob
     assert not any(c.covered for c in rows.values())
     # Scoped to the other committee: its branch only. Unscoped: the whole tree.
     assert [
-        c.name for c in service.coverage(session, NOW.date(), CFG, now=NOW, within=[county.committee2])
+        c.name for c in coverage.coverage(session, NOW.date(), CFG, now=NOW, within=[county.committee2])
     ] == ["县档案馆党支部"]
-    assert len(service.coverage(session, NOW.date(), CFG, now=NOW)) == 4
+    assert len(coverage.coverage(session, NOW.date(), CFG, now=NOW)) == 4
 
 
 def test_seed000_one_definition_of_observed_a_form_or_a_lie_xi_that_took_place(session, county):
@@ -105,7 +105,7 @@ def test_seed000_one_definition_of_observed_a_form_or_a_lie_xi_that_took_place(s
     w = county.w
 
     def observed(now):
-        rows = service.coverage(session, now.date(), CFG, now=now, branch_ids=[w.branch.id])
+        rows = coverage.coverage(session, now.date(), CFG, now=now, branch_ids=[w.branch.id])
         return rows[0].observed
 
     coming = make_meeting(session, w, local(2026, 5, 25))
@@ -113,7 +113,7 @@ def test_seed000_one_definition_of_observed_a_form_or_a_lie_xi_that_took_place(s
     held = make_meeting(session, w, local(2026, 5, 10))
     session.commit()
     for meeting in (coming, dropped, held):
-        service.attend(session, w.observer, meeting.id, now=local(2026, 5, 8), cfg=CFG)
+        observation.attend(session, w.observer, meeting.id, now=local(2026, 5, 8), cfg=CFG)
     meetings_uc.cancel_meeting(
         session, w.secretary, dropped.id, reason="防汛", now=local(2026, 5, 9), cfg=MCFG
     )
@@ -121,13 +121,13 @@ def test_seed000_one_definition_of_observed_a_form_or_a_lie_xi_that_took_place(s
     assert observed(local(2026, 5, 9)) == 0  # nothing has taken place yet
     assert observed(NOW) == 1  # the 10 May meeting, attended without a form
     (mine,) = [
-        b for b in service.my_branches(session, w.observer, now=NOW, cfg=CFG) if b.branch.id == w.branch.id
+        b for b in coverage.my_branches(session, w.observer, now=NOW, cfg=CFG) if b.branch.id == w.branch.id
     ]
     assert mine.observed == 1
-    (rec,) = service.observer_records(session, 2026, now=NOW, cfg=CFG, observer_ids=[w.observer.id])
+    (rec,) = record.observer_records(session, 2026, now=NOW, cfg=CFG, observer_ids=[w.observer.id])
     assert rec.attended == 1 and rec.periods_covered >= 1
     assert observed(local(2026, 5, 26)) == 2  # the 25 May one too, once held
-    service.end_assignment(session, w.observer.id, w.branch.id)
+    assignments.end_assignment(session, w.observer.id, w.branch.id)
     session.commit()
     assert observed(NOW) == 1  # attended is attended, assigned or not
 
@@ -143,7 +143,7 @@ def test_seed000_the_committee_is_told_of_unattended_branches_two_months_before_
     w = county.w
     # 镇卫生院: attended in March by 钱观察, whose link has since ended; 县档案馆: attended in April.
     _observe(session, county, county.nested, local(2026, 3, 10), local(2026, 3, 11))
-    service.end_assignment(session, w.observer.id, county.nested.id)
+    assignments.end_assignment(session, w.observer.id, county.nested.id)
     _observe(session, county, county.branch2, local(2026, 4, 10), local(2026, 4, 11))
     session.commit()
 
@@ -162,7 +162,7 @@ def test_seed000_the_committee_is_told_of_unattended_branches_two_months_before_
     assert card.payload["buttons"][0]["url"].endswith("/h5/observers/export.xlsx?year=2026")
     # Claimed per half-year: the same run again, or a catch-up, adds nothing.
     assert _run_gap_job(session_factory, local(2026, 5, 7, 9, 0)) == RunResult.ALREADY
-    assert service.report_coverage_gaps(session, now=local(2026, 5, 20), cfg=CFG) == 0
+    assert coverage.report_coverage_gaps(session, now=local(2026, 5, 20), cfg=CFG) == 0
     assert session.scalars(
         select(JobRun.period).where(JobRun.job_name == "observers.coverage_gaps")
     ).all() == ["2026-H1"]
@@ -180,7 +180,7 @@ def test_seed000_the_committee_is_told_of_unattended_branches_two_months_before_
 def test_seed000_a_run_by_hand_for_an_ended_half_year_reports_it_as_it_ended(session, county):
     """zhibu run-job observers.coverage_gaps --period 2026-H1 in August: H1 as of 30 June, said to be over."""
     _observe(session, county, county.w.branch, local(2026, 7, 2), local(2026, 7, 3))  # H2: does not count
-    assert service.report_coverage_gaps(session, now=local(2026, 8, 1), cfg=CFG, period="2026-H1") == 2
+    assert coverage.report_coverage_gaps(session, now=local(2026, 8, 1), cfg=CFG, period="2026-H1") == 2
     card = next(m for m in sent(session, GAPS) if m.person_id == county.w.reviewer.id)
     assert card.dedup_key.endswith(":20260101")
     text = card.payload["text"]
@@ -192,15 +192,15 @@ def test_seed000_nothing_is_sent_when_every_branch_was_attended(session, county)
     w = county.w
     second = _person(session, "何观察", county.branch2, "heguancha")
     session.flush()
-    service.assign_observer(session, second.id, w.other_branch.id)
+    assignments.assign_observer(session, second.id, w.other_branch.id)
     session.commit()
     for branch in (w.branch, county.nested, county.branch2):
         _observe(session, county, branch, local(2026, 2, 10), local(2026, 2, 11))
     meeting = make_meeting(session, w, local(2026, 4, 2), branch=w.other_branch)
     session.commit()
-    service.attend(session, second, meeting.id, now=local(2026, 4, 1), cfg=CFG)
+    observation.attend(session, second, meeting.id, now=local(2026, 4, 1), cfg=CFG)
     session.commit()
-    assert service.report_coverage_gaps(session, now=local(2026, 5, 6, 9, 30), cfg=CFG) == 0
+    assert coverage.report_coverage_gaps(session, now=local(2026, 5, 6, 9, 30), cfg=CFG) == 0
     assert sent(session, GAPS) == []
 
 
@@ -214,7 +214,7 @@ def test_seed000_the_gap_report_reads_a_fixed_number_of_statements(session, engi
 
     def run():
         queued.clear()
-        service.report_coverage_gaps(session, now=local(2026, 5, 6, 9, 30), cfg=CFG)
+        coverage.report_coverage_gaps(session, now=local(2026, 5, 6, 9, 30), cfg=CFG)
 
     few = count_statements(engine, run)
     for i in range(5):
@@ -289,12 +289,12 @@ def test_seed000_the_export_lists_every_branch_per_period(session_factory, sessi
 def test_the_gap_report_follows_the_coverage_period():
     assert jobs.gap_report_cron(CFG) == "30 9 6 5,11 *"  # May and November: two months before June/December
     assert jobs.gap_report_cron(HUBIN) == "30 9 20 * *"
-    assert service.period_key(date(2026, 5, 6), CFG) == "2026-H1"
-    assert service.period_key(date(2026, 11, 6), CFG) == "2026-H2"
-    assert service.period_key(date(2026, 5, 20), HUBIN) == "2026-05"
+    assert periods.period_key(date(2026, 5, 6), CFG) == "2026-H1"
+    assert periods.period_key(date(2026, 11, 6), CFG) == "2026-H2"
+    assert periods.period_key(date(2026, 5, 20), HUBIN) == "2026-05"
     # A run asked for by hand for an ended half-year reports it as of its last day.
-    assert service._period_day("2026-H1", date(2026, 8, 1), CFG) == date(2026, 6, 30)
-    assert service._period_day("2026-05", date(2026, 8, 1), HUBIN) == date(2026, 5, 31)
-    assert service._period_day("2026-H2", date(2026, 8, 1), CFG) == date(2026, 8, 1)
-    assert service._period_day("2027-H1", date(2026, 8, 1), CFG) == date(2026, 8, 1)
-    assert service._period_day("nonsense", date(2026, 8, 1), CFG) == date(2026, 8, 1)
+    assert periods.period_day("2026-H1", date(2026, 8, 1), CFG) == date(2026, 6, 30)
+    assert periods.period_day("2026-05", date(2026, 8, 1), HUBIN) == date(2026, 5, 31)
+    assert periods.period_day("2026-H2", date(2026, 8, 1), CFG) == date(2026, 8, 1)
+    assert periods.period_day("2027-H1", date(2026, 8, 1), CFG) == date(2026, 8, 1)
+    assert periods.period_day("nonsense", date(2026, 8, 1), CFG) == date(2026, 8, 1)

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.web.observers import build_observers_router
-from handlers.observers import jobs, service
+from handlers.observers import jobs, notices
 from models.observers import Observation, Rectification, RectificationStatus
 from tests.core.e2e import running_bot
 from tests.observers.conftest import CFG, build_world, full_form, make_meeting
@@ -80,8 +80,8 @@ def test_notice_attend_form_result_and_rectification_through_the_sandbox(session
         _wire(bot)
         # 1. The notice job finds the new meeting: the observer gets the card (time, place, topic).
         with session_factory() as s, s.begin():
-            assert service.send_notices(s, now=bot.clock.now(), cfg=CFG, public_base_url=bot.url) == 1
-            assert service.send_notices(s, now=bot.clock.now(), cfg=CFG, public_base_url=bot.url) == 0
+            assert notices.send_notices(s, now=bot.clock.now(), cfg=CFG, public_base_url=bot.url) == 1
+            assert notices.send_notices(s, now=bot.clock.now(), cfg=CFG, public_base_url=bot.url) == 0
         bot.drain()
         card = _card(bot, "qiangc", "观察提示")
         assert "学习党章" in str(card) and "党员活动室" in str(card) and "11月25日" in str(card)

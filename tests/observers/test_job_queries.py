@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
-from handlers.observers import service
+from handlers.observers import assignments, notices, observation
 from models.org import Role, UnitKind
 from tests.core.statements import count_statements, record_enqueues
 from tests.meetings.conftest import _person, _role, _unit
@@ -20,14 +20,14 @@ def _observed_branch(session, world, i):
     secretary = _person(session, f"新书记{i}", branch, f"xinsj{i}")
     _role(session, secretary, branch, Role.SECRETARY)
     session.flush()
-    service.assign_observer(session, world.observer.id, branch.id)
+    assignments.assign_observer(session, world.observer.id, branch.id)
     return branch, secretary
 
 
 def _cancel_told_meeting(session, world, branch, secretary):
     meeting = make_meeting(session, world, NOW + timedelta(days=2), branch=branch)
     session.commit()
-    service.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h")
+    notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h")
     meetings_uc.cancel_meeting(session, secretary, meeting.id, reason="与防汛冲突", now=NOW, cfg=MCFG)
     session.commit()
     return meeting
@@ -48,7 +48,7 @@ def test_cancellations_take_a_fixed_number_of_queries(session, engine, world, mo
     session.commit()
 
     def run():
-        return service.send_cancellations(session, now=NOW, cfg=CFG)
+        return notices.send_cancellations(session, now=NOW, cfg=CFG)
 
     few, _ = _count_with_recording(monkeypatch, engine, run)
     for i in range(6):
@@ -62,7 +62,7 @@ def test_cancellations_take_a_fixed_number_of_queries(session, engine, world, mo
 def _reopen_ordered(session, world, branch):
     held = make_meeting(session, world, NOW - timedelta(days=1), branch=branch)
     session.commit()
-    return service.submit_observation(
+    return observation.submit_observation(
         session, world.observer, held.id, full_form("责令重开"), now=NOW, cfg=CFG
     )
 
@@ -73,7 +73,7 @@ def test_missed_reopens_take_a_fixed_number_of_queries(session, engine, world, m
     after = datetime.combine(first.reopen_by + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
 
     def run():
-        return service.report_missed_reopens(session, now=after, cfg=CFG)
+        return observation.report_missed_reopens(session, now=after, cfg=CFG)
 
     few, _ = _count_with_recording(monkeypatch, engine, run)
     missed = {first.id: {world.secretary.id, world.deputy.id}}

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.minutes import held_meeting_kinds
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
-from handlers.observers import service
+from handlers.observers import observation
 from models.meetings import Minutes
 from tests.meetings.test_chat import _text
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting
@@ -36,7 +36,9 @@ def test_a_reopened_meeting_is_not_shown_as_held(session_factory, session, world
     kept = _held(session, world, "学习党章")
     reopened = _held(session, world, "学习条例")
     session.commit()
-    service.submit_observation(session, world.observer, reopened.id, full_form("责令重开"), now=NOW, cfg=CFG)
+    observation.submit_observation(
+        session, world.observer, reopened.id, full_form("责令重开"), now=NOW, cfg=CFG
+    )
     session.commit()
 
     _, rows = meetings_uc.month_overview(session, world.secretary, month=MAY, now=NOW, cfg=MCFG)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from handlers.observers import service
+from handlers.observers import record, scoring
 from handlers.observers.forms import TAIHU
 from models.meetings import Meeting
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
@@ -40,8 +40,8 @@ def test_seeded_observers_follow_the_rules(session):
             assert rect.closed_at.date() <= rect.due_on
     # The use cases read it: the figures for a seeded month and every observer's record.
     month = max(o.meeting_starts_at for o in session.scalars(select(Observation))).date().replace(day=1)
-    assert service.observer_scores(session, month, TAIHU)
-    records = service.observer_records(session, 2026, now=NOW, cfg=TAIHU)
+    assert scoring.observer_scores(session, month, TAIHU)
+    records = record.observer_records(session, 2026, now=NOW, cfg=TAIHU)
     assert records and sum(r.forms for r in records) == result.rows["observation"] - sum(
         1 for o in session.scalars(select(Observation)) if o.meeting_starts_at.year != 2026
     )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete
 
-from handlers.observers import service
+from handlers.observers import observation, rectification
 from handlers.observers.forms import Refused
 from models.observers import RectificationStatus
 from models.org import Role, RoleAssignment
@@ -19,38 +19,38 @@ def _reported_by_the_observer(session, world):
     """The observer orders a fix, is then made 副书记 of the branch, and reports the fix himself."""
     held = make_meeting(session, world, NOW - timedelta(days=1))
     raw = full_form("责令纠正", correct_by="2026-06-01", issues="会议记录补齐签名")
-    obs = service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
+    obs = observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
     (rect,) = obs.rectifications
     session.add(
         RoleAssignment(person_id=world.observer.id, org_unit_id=world.branch.id, role=Role.DEPUTY_SECRETARY)
     )
     session.flush()
-    service.report_fixed(session, world.observer, rect.id, "已补签", now=NOW, cfg=CFG)
+    rectification.report_fixed(session, world.observer, rect.id, "已补签", now=NOW, cfg=CFG)
     return held, rect
 
 
 def test_the_observer_who_runs_the_branch_cannot_sign_off_its_fix(session, world):
     held, rect = _reported_by_the_observer(session, world)
     assert recipients(session, f"observers:rect:{rect.id}:reported") == {world.reviewer.id}
-    reply = service.rect_reported_reply(session, rect, CFG)
+    reply = rectification.rect_reported_reply(session, rect, CFG)
     assert "不能确认" in reply and "上级党委的周组织委员" in reply
     with pytest.raises(Refused, match="不能确认或退回本支部的整改"):
-        service.confirm_fixed(session, world.observer, rect.id, now=NOW, cfg=CFG)
+        rectification.confirm_fixed(session, world.observer, rect.id, now=NOW, cfg=CFG)
     with pytest.raises(Refused, match="不能确认或退回本支部的整改"):
-        service.reopen_rect(session, world.observer, rect.id, "再看看", now=NOW, cfg=CFG)
+        rectification.reopen_rect(session, world.observer, rect.id, "再看看", now=NOW, cfg=CFG)
     assert rect.status == RectificationStatus.REPORTED and rect.closed_at is None
     assert not sent(session, f"observers:rect:{rect.id}:closed")
     # Neither may anyone else on the branch, nor a committee member without the role.
     for person in (world.secretary, world.committee_secretary):
         with pytest.raises(Refused, match="不是您负责的"):
-            service.confirm_fixed(session, person, rect.id, now=NOW, cfg=CFG)
-    service.confirm_fixed(session, world.reviewer, rect.id, now=NOW, cfg=CFG)
+            rectification.confirm_fixed(session, person, rect.id, now=NOW, cfg=CFG)
+    rectification.confirm_fixed(session, world.reviewer, rect.id, now=NOW, cfg=CFG)
     assert rect.status == RectificationStatus.CLOSED
     (told,) = {m.payload["text"] for m in sent(session, f"observers:rect:{rect.id}:closed")}
     assert told.startswith("上级党委的周组织委员已确认整改销号")
     # Nor does he score the branch's meetings any more.
     with pytest.raises(Refused, match="不能评价本支部的会议"):
-        service.open_form(session, world.observer, held.id, now=NOW, cfg=CFG)
+        observation.open_form(session, world.observer, held.id, now=NOW, cfg=CFG)
 
 
 def test_when_nobody_else_can_sign_off_the_secretary_is_told(session, world):
@@ -61,22 +61,22 @@ def test_when_nobody_else_can_sign_off_the_secretary_is_told(session, world):
     )
     _held, rect = _reported_by_the_observer(session, world)
     assert not sent(session, f"observers:rect:{rect.id}:reported")
-    assert "组织部" in service.rect_reported_reply(session, rect, CFG)
+    assert "组织部" in rectification.rect_reported_reply(session, rect, CFG)
     with pytest.raises(Refused, match="不能确认或退回本支部的整改"):
-        service.confirm_fixed(session, world.observer, rect.id, now=NOW, cfg=CFG)
+        rectification.confirm_fixed(session, world.observer, rect.id, now=NOW, cfg=CFG)
     assert rect.status == RectificationStatus.REPORTED
 
 
 def test_an_ordinary_observer_still_signs_off(session, world):
     held = make_meeting(session, world, NOW - timedelta(days=1))
     raw = full_form("责令纠正", correct_by="2026-06-01", issues="补充到会名单")
-    (rect,) = service.submit_observation(
+    (rect,) = observation.submit_observation(
         session, world.observer, held.id, raw, now=NOW, cfg=CFG
     ).rectifications
-    service.report_fixed(session, world.secretary, rect.id, "已补充", now=NOW, cfg=CFG)
+    rectification.report_fixed(session, world.secretary, rect.id, "已补充", now=NOW, cfg=CFG)
     assert recipients(session, f"observers:rect:{rect.id}:reported") == {world.observer.id}
-    assert "等待观察员确认" in service.rect_reported_reply(session, rect, CFG)
+    assert "等待观察员确认" in rectification.rect_reported_reply(session, rect, CFG)
     with pytest.raises(Refused, match="不是您负责的"):
-        service.confirm_fixed(session, world.reviewer, rect.id, now=NOW, cfg=CFG)
-    service.confirm_fixed(session, world.observer, rect.id, now=NOW, cfg=CFG)
+        rectification.confirm_fixed(session, world.reviewer, rect.id, now=NOW, cfg=CFG)
+    rectification.confirm_fixed(session, world.observer, rect.id, now=NOW, cfg=CFG)
     assert rect.status == RectificationStatus.CLOSED

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from handlers.meetings.minutes import held_meeting_kinds
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
-from handlers.observers import service
+from handlers.observers import assignments, coverage, notices, observation, record, rectification, scoring
 from handlers.observers.forms import HUBIN, Refused
 from models.meetings import Minutes
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
@@ -32,34 +32,36 @@ def _held(session, w):
 
 def test_an_observer_is_never_assigned_to_their_own_branch(session, world):
     with pytest.raises(Refused, match="不能观察本人所在的支部"):
-        service.assign_observer(session, world.observer.id, world.other_branch.id)
+        assignments.assign_observer(session, world.observer.id, world.other_branch.id)
     with pytest.raises(Refused, match="已经是城关社区党支部的观察员"):
-        service.assign_observer(session, world.observer.id, world.branch.id)
+        assignments.assign_observer(session, world.observer.id, world.branch.id)
     with pytest.raises(Refused, match="不是党支部"):
-        service.assign_observer(session, world.outsider.id, world.committee.id)
+        assignments.assign_observer(session, world.outsider.id, world.committee.id)
     session.rollback()
     assert _count(session, ObserverAssignment) == 1
 
 
 def test_one_observer_many_branches_and_ending_a_link(session, world):
     # 孔观察 (河西村) may watch 城关社区 too: one branch, two observers; end it and bring it back.
-    service.assign_observer(session, world.outsider.id, world.branch.id)
-    assert service.observers_of(session, world.branch.id) == sorted([world.observer.id, world.outsider.id])
-    assert service.end_assignment(session, world.outsider.id, world.branch.id)
-    assert service.observers_of(session, world.branch.id) == [world.observer.id]
-    service.assign_observer(session, world.outsider.id, world.branch.id)
-    assert world.outsider.id in service.observers_of(session, world.branch.id)
+    assignments.assign_observer(session, world.outsider.id, world.branch.id)
+    assert assignments.observers_of(session, world.branch.id) == sorted(
+        [world.observer.id, world.outsider.id]
+    )
+    assert assignments.end_assignment(session, world.outsider.id, world.branch.id)
+    assert assignments.observers_of(session, world.branch.id) == [world.observer.id]
+    assignments.assign_observer(session, world.outsider.id, world.branch.id)
+    assert world.outsider.id in assignments.observers_of(session, world.branch.id)
 
 
 def test_my_branches_lists_coming_meetings_and_this_periods_count(session, world):
     coming = make_meeting(session, world, NOW + timedelta(days=3), topic="学习条例")
     make_meeting(session, world, NOW + timedelta(days=3), branch=world.other_branch, topic="别的支部")
-    mine = service.my_branches(session, world.observer, now=NOW, cfg=CFG)
+    mine = coverage.my_branches(session, world.observer, now=NOW, cfg=CFG)
     assert [(b.branch.name, b.observed, b.required, [m.id for m in b.meetings]) for b in mine] == [
         ("城关社区党支部", 0, 1, [coming.id])
     ]
     with pytest.raises(Refused, match="还没有联系的支部"):
-        service.my_branches(session, world.outsider, now=NOW, cfg=CFG)
+        coverage.my_branches(session, world.outsider, now=NOW, cfg=CFG)
 
 
 # ---- notices
@@ -69,8 +71,8 @@ def test_notices_go_to_the_branchs_observers_once_and_again_when_moved(session, 
     m = make_meeting(session, world, NOW + timedelta(days=2))
     make_meeting(session, world, NOW + timedelta(days=2), branch=world.other_branch)
     session.commit()
-    assert service.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 1
-    assert service.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 0
+    assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 1
+    assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 0
     (row,) = sent(session, "observers:notice:")
     assert row.person_id == world.observer.id
     assert row.payload["fields"][1][1].startswith("5月20日")
@@ -79,17 +81,17 @@ def test_notices_go_to_the_branchs_observers_once_and_again_when_moved(session, 
     assert row.payload["buttons"][1]["url"] == f"http://h/h5/observers/{m.id}/form"
     m.version += 1
     session.commit()
-    assert service.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 1
+    assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 1
 
 
 def test_attend_tells_the_secretary_and_is_idempotent(session, world):
     m = make_meeting(session, world, NOW + timedelta(days=2))
-    reply = service.attend(session, world.observer, m.id, now=NOW, cfg=CFG)
+    reply = observation.attend(session, world.observer, m.id, now=NOW, cfg=CFG)
     assert "已告知城关社区党支部书记" in reply
     assert recipients(session, f"observers:attend:{m.id}") == {world.secretary.id, world.deputy.id}
-    assert "已报名" in service.attend(session, world.observer, m.id, now=NOW, cfg=CFG)
+    assert "已报名" in observation.attend(session, world.observer, m.id, now=NOW, cfg=CFG)
     with pytest.raises(Refused, match="您不是城关社区党支部的观察员"):
-        service.attend(session, world.outsider, m.id, now=NOW, cfg=CFG)
+        observation.attend(session, world.outsider, m.id, now=NOW, cfg=CFG)
 
 
 # ---- the form
@@ -99,14 +101,14 @@ def test_only_the_assigned_observer_for_a_held_meeting_within_the_deadline(sessi
     held = _held(session, world)
     coming = make_meeting(session, world, NOW + timedelta(days=1))
     with pytest.raises(Refused, match="您不是城关社区党支部的观察员"):
-        service.submit_observation(session, world.outsider, held.id, full_form(), now=NOW, cfg=CFG)
+        observation.submit_observation(session, world.outsider, held.id, full_form(), now=NOW, cfg=CFG)
     with pytest.raises(Refused, match="您不是"):
-        service.submit_observation(session, world.secretary, held.id, full_form(), now=NOW, cfg=CFG)
+        observation.submit_observation(session, world.secretary, held.id, full_form(), now=NOW, cfg=CFG)
     with pytest.raises(Refused, match="会议还没有召开"):
-        service.submit_observation(session, world.observer, coming.id, full_form(), now=NOW, cfg=CFG)
+        observation.submit_observation(session, world.observer, coming.id, full_form(), now=NOW, cfg=CFG)
     late = NOW + timedelta(days=CFG.submit_days + 1)
     with pytest.raises(Refused, match="评价表已截止"):
-        service.submit_observation(session, world.observer, held.id, full_form(), now=late, cfg=CFG)
+        observation.submit_observation(session, world.observer, held.id, full_form(), now=late, cfg=CFG)
     assert _count(session, Observation) == 0
 
 
@@ -114,18 +116,18 @@ def test_scores_out_of_range_save_nothing_and_name_every_problem(session, world)
     held = _held(session, world)
     raw = full_form(score_prep="16", score_content="abc", score_record="")
     with pytest.raises(Refused) as err:
-        service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
+        observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
     message = str(err.value)
     assert "“会前准备”的得分 16 超出范围，应为 0–15 分" in message
     assert "“内容质量”的得分要填整数" in message
     assert "“记录规范”还没有打分" in message
     assert set(err.value.fields) == {"score_prep", "score_content", "score_record"}
     with pytest.raises(Refused, match="应为 0–20 分"):
-        service.submit_observation(
+        observation.submit_observation(
             session, world.observer, held.id, full_form(score_procedure="-1"), now=NOW, cfg=CFG
         )
     with pytest.raises(Refused, match="请选择观察结论"):
-        service.submit_observation(
+        observation.submit_observation(
             session, world.observer, held.id, full_form(outcome="随便"), now=NOW, cfg=CFG
         )
     session.rollback()
@@ -135,7 +137,7 @@ def test_scores_out_of_range_save_nothing_and_name_every_problem(session, world)
 
 def test_a_passing_form_is_graded_and_the_branch_and_committee_see_it(session, world):
     held = _held(session, world)
-    obs = service.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
+    obs = observation.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
     assert (obs.total, obs.max_total, obs.grade, obs.outcome, obs.on_time) == (
         88,
         100,
@@ -155,9 +157,9 @@ def test_a_passing_form_is_graded_and_the_branch_and_committee_see_it(session, w
 
 def test_one_form_per_observer_per_meeting_editable_until_the_deadline(session, world):
     held = _held(session, world)
-    first = service.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
+    first = observation.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
     later = NOW + timedelta(days=5)
-    again = service.submit_observation(
+    again = observation.submit_observation(
         session, world.observer, held.id, full_form(score_prep="15", score_followup="15"), now=later, cfg=CFG
     )
     assert again.id == first.id and again.total == 92 and again.grade == "A" and again.revision == 2
@@ -187,7 +189,7 @@ def test_grades_follow_the_100_point_scale():
 
 def test_remind_is_recorded(session, world):
     held = _held(session, world)
-    obs = service.submit_observation(
+    obs = observation.submit_observation(
         session, world.observer, held.id, full_form("现场提醒"), now=NOW, cfg=CFG
     )
     assert obs.outcome == Outcome.REMIND and not obs.rectifications
@@ -195,7 +197,9 @@ def test_remind_is_recorded(session, world):
 
 def test_stop_forces_d_and_goes_to_the_committee_at_once(session, world):
     held = _held(session, world)
-    obs = service.submit_observation(session, world.observer, held.id, full_form("叫停"), now=NOW, cfg=CFG)
+    obs = observation.submit_observation(
+        session, world.observer, held.id, full_form("叫停"), now=NOW, cfg=CFG
+    )
     assert obs.grade == "D" and obs.outcome == Outcome.STOP
     (card, *_) = sent(session, f"observers:result:{obs.id}")
     assert card.payload["title"].startswith("【叫停】")
@@ -213,7 +217,7 @@ def test_reopen_makes_the_meeting_not_count_as_held_and_is_reported_when_missed(
     session.commit()
     month = date(2026, 5, 1)
     assert len(held_meeting_kinds(session, month, date(2026, 6, 1), MCFG)) == 1
-    obs = service.submit_observation(
+    obs = observation.submit_observation(
         session, world.observer, held.id, full_form("责令重开"), now=NOW, cfg=CFG
     )
     session.commit()
@@ -221,30 +225,32 @@ def test_reopen_makes_the_meeting_not_count_as_held_and_is_reported_when_missed(
     assert held_meeting_kinds(session, month, date(2026, 6, 1), MCFG) == []
     assert "重新召开" in sent(session, f"observers:result:{obs.id}")[0].payload["text"]
     after = datetime.combine(obs.reopen_by + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    assert service.report_missed_reopens(session, now=after, cfg=CFG) > 0
+    assert observation.report_missed_reopens(session, now=after, cfg=CFG) > 0
     assert world.reviewer.id in recipients(session, f"observers:reopen_missed:{obs.id}")
-    assert service.report_missed_reopens(session, now=after, cfg=CFG) == 0
+    assert observation.report_missed_reopens(session, now=after, cfg=CFG) == 0
 
 
 def test_a_new_meeting_in_time_satisfies_the_reopen(session, world):
     held = _held(session, world)
-    obs = service.submit_observation(
+    obs = observation.submit_observation(
         session, world.observer, held.id, full_form("责令重开"), now=NOW, cfg=CFG
     )
     make_meeting(session, world, NOW + timedelta(days=7))
     session.commit()
-    assert service.reconvened(session, obs, CFG)
+    assert observation.reconvened(session, obs, CFG)
     after = datetime.combine(obs.reopen_by + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    assert service.report_missed_reopens(session, now=after, cfg=CFG) == 0
+    assert observation.report_missed_reopens(session, now=after, cfg=CFG) == 0
 
 
 def test_correct_needs_a_deadline_and_items(session, world):
     held = _held(session, world)
     with pytest.raises(Refused) as err:
-        service.submit_observation(session, world.observer, held.id, full_form("责令纠正"), now=NOW, cfg=CFG)
+        observation.submit_observation(
+            session, world.observer, held.id, full_form("责令纠正"), now=NOW, cfg=CFG
+        )
     assert "整改期限" in str(err.value) and "整改事项" in str(err.value)
     with pytest.raises(Refused, match="整改期限要在今天之后"):
-        service.submit_observation(
+        observation.submit_observation(
             session, world.observer, held.id,
             full_form("责令纠正", correct_by="2026-05-01", issues="补签名"), now=NOW, cfg=CFG,
         )  # fmt: skip
@@ -255,58 +261,60 @@ def test_correct_needs_a_deadline_and_items(session, world):
 def test_rectification_lifecycle(session, world):
     held = _held(session, world)
     raw = full_form("责令纠正", correct_by="2026-06-01", issues="会议记录补齐签名\n\n补充到会名单")
-    obs = service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
+    obs = observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
     r1, r2 = obs.rectifications
     assert (r1.text, r1.due_on, r1.status) == ("会议记录补齐签名", date(2026, 6, 1), RectificationStatus.OPEN)
     assert f"#{r1.id} 会议记录补齐签名" in sent(session, f"observers:result:{obs.id}")[0].payload["text"]
     # Only the branch's secretary reports, with a note.
     with pytest.raises(Refused, match="不是您负责的"):
-        service.report_fixed(session, world.other_secretary, r1.id, "好了", now=NOW, cfg=CFG)
+        rectification.report_fixed(session, world.other_secretary, r1.id, "好了", now=NOW, cfg=CFG)
     with pytest.raises(Refused, match="请说明整改情况"):
-        service.report_fixed(session, world.secretary, r1.id, " ", now=NOW, cfg=CFG)
-    service.report_fixed(session, world.secretary, r1.id, "已补签", now=NOW, cfg=CFG)
+        rectification.report_fixed(session, world.secretary, r1.id, " ", now=NOW, cfg=CFG)
+    rectification.report_fixed(session, world.secretary, r1.id, "已补签", now=NOW, cfg=CFG)
     assert r1.status == RectificationStatus.REPORTED
     assert recipients(session, f"observers:rect:{r1.id}:reported") == {world.observer.id}
     # Only the observer confirms or sends back; sending back needs a reason.
     with pytest.raises(Refused, match="不是您负责的"):
-        service.confirm_fixed(session, world.secretary, r1.id, now=NOW, cfg=CFG)
+        rectification.confirm_fixed(session, world.secretary, r1.id, now=NOW, cfg=CFG)
     with pytest.raises(Refused, match="请说明退回的原因"):
-        service.reopen_rect(session, world.observer, r1.id, "", now=NOW, cfg=CFG)
-    service.reopen_rect(session, world.observer, r1.id, "主持人未签", now=NOW, cfg=CFG)
+        rectification.reopen_rect(session, world.observer, r1.id, "", now=NOW, cfg=CFG)
+    rectification.reopen_rect(session, world.observer, r1.id, "主持人未签", now=NOW, cfg=CFG)
     assert r1.status == RectificationStatus.REOPENED and r1.reopen_count == 1
     assert world.secretary.id in recipients(session, f"observers:rect:{r1.id}:reopened:1")
-    service.report_fixed(session, world.secretary, r1.id, "主持人已补签", now=NOW, cfg=CFG)
+    rectification.report_fixed(session, world.secretary, r1.id, "主持人已补签", now=NOW, cfg=CFG)
     assert recipients(session, f"observers:rect:{r1.id}:reported:1") == {world.observer.id}
-    service.confirm_fixed(session, world.observer, r1.id, now=NOW + timedelta(days=1), cfg=CFG)
+    rectification.confirm_fixed(session, world.observer, r1.id, now=NOW + timedelta(days=1), cfg=CFG)
     assert r1.status == RectificationStatus.CLOSED
     with pytest.raises(Refused, match="已销号"):
-        service.report_fixed(session, world.secretary, r1.id, "再报", now=NOW, cfg=CFG)
-    assert [r.id for r in service.open_rectifications(session, world.secretary, cfg=CFG)] == [r2.id]
-    assert [r.id for r in service.open_rectifications(session, world.observer, cfg=CFG)] == [r2.id]
+        rectification.report_fixed(session, world.secretary, r1.id, "再报", now=NOW, cfg=CFG)
+    assert [r.id for r in rectification.open_rectifications(session, world.secretary, cfg=CFG)] == [r2.id]
+    assert [r.id for r in rectification.open_rectifications(session, world.observer, cfg=CFG)] == [r2.id]
     # Overdue: the secretary is reminded and the committee's 组织委员 copied, once a week.
     overdue = datetime(2026, 6, 3, 1, 0, tzinfo=UTC)
-    assert service.remind_rectifications(session, now=overdue, cfg=CFG) > 0
+    assert rectification.remind_rectifications(session, now=overdue, cfg=CFG) > 0
     assert recipients(session, f"observers:rect_overdue:{r2.id}") == {
         world.secretary.id,
         world.deputy.id,
         world.reviewer.id,
     }
-    assert service.remind_rectifications(session, now=overdue + timedelta(days=1), cfg=CFG) == 0
-    assert service.remind_rectifications(session, now=overdue + timedelta(days=7), cfg=CFG) > 0
+    assert rectification.remind_rectifications(session, now=overdue + timedelta(days=1), cfg=CFG) == 0
+    assert rectification.remind_rectifications(session, now=overdue + timedelta(days=7), cfg=CFG) > 0
     # Scoring: of June's items, one closed on time, one still open.
     session.commit()
-    assert service.rectification_timeliness(session, date(2026, 6, 1), CFG)[world.branch.id] == (
-        service.RectificationTimeliness(due=2, closed_on_time=1, open_overdue=1)
+    assert scoring.rectification_timeliness(session, date(2026, 6, 1), CFG)[world.branch.id] == (
+        scoring.RectificationTimeliness(due=2, closed_on_time=1, open_overdue=1)
     )
 
 
 def test_editing_a_correct_form_keeps_reported_items(session, world):
     held = _held(session, world)
     raw = full_form("责令纠正", correct_by="2026-06-01", issues="甲\n乙")
-    obs = service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
+    obs = observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
     a, b = obs.rectifications
-    service.report_fixed(session, world.secretary, a.id, "已改", now=NOW, cfg=CFG)
-    obs = service.submit_observation(session, world.observer, held.id, full_form("合格"), now=NOW, cfg=CFG)
+    rectification.report_fixed(session, world.secretary, a.id, "已改", now=NOW, cfg=CFG)
+    obs = observation.submit_observation(
+        session, world.observer, held.id, full_form("合格"), now=NOW, cfg=CFG
+    )
     assert [r.text for r in obs.rectifications] == ["甲"]
 
 
@@ -318,20 +326,20 @@ def test_monthly_figures_per_branch(session, world):
     # 30 April 20:00 UTC is 1 May 04:00 in Shanghai: a May meeting for the scoring.
     first = make_meeting(session, world, datetime(2026, 4, 30, 20, 0, tzinfo=UTC))
     session.commit()
-    service.submit_observation(session, world.observer, may.id, full_form(), now=NOW, cfg=CFG)
-    service.submit_observation(
+    observation.submit_observation(session, world.observer, may.id, full_form(), now=NOW, cfg=CFG)
+    observation.submit_observation(
         session, world.observer, first.id, full_form("叫停"), now=datetime(2026, 5, 2, tzinfo=UTC), cfg=CFG
     )
     session.commit()
-    scores = service.observer_scores(session, date(2026, 5, 1), CFG)
+    scores = scoring.observer_scores(session, date(2026, 5, 1), CFG)
     assert scores == {
-        world.branch.id: service.BranchObserverScore(forms=2, average_percent=88.0, lowest_grade="D")
+        world.branch.id: scoring.BranchObserverScore(forms=2, average_percent=88.0, lowest_grade="D")
     }
-    assert service.observer_scores(session, date(2026, 4, 1), CFG) == {}
-    assert service.severe_outcomes(session, date(2026, 5, 1), CFG) == {
-        world.branch.id: service.SevereOutcomes(stops=1, reopens=0)
+    assert scoring.observer_scores(session, date(2026, 4, 1), CFG) == {}
+    assert scoring.severe_outcomes(session, date(2026, 5, 1), CFG) == {
+        world.branch.id: scoring.SevereOutcomes(stops=1, reopens=0)
     }
-    assert service.observer_scores(session, date(2026, 5, 1), CFG, branch_ids=[world.other_branch.id]) == {}
+    assert scoring.observer_scores(session, date(2026, 5, 1), CFG, branch_ids=[world.other_branch.id]) == {}
 
 
 def test_coverage_across_the_half_year_boundary(session, world):
@@ -340,36 +348,36 @@ def test_coverage_across_the_half_year_boundary(session, world):
     session.commit()
     # Early June: H1 ends within 30 days and the branch is not observed yet: the observer is reminded once.
     early_june = datetime(2026, 6, 5, 1, 0, tzinfo=UTC)
-    assert service.remind_coverage(session, now=early_june, cfg=CFG) == 1
-    assert service.remind_coverage(session, now=early_june + timedelta(days=1), cfg=CFG) == 0
+    assert coverage.remind_coverage(session, now=early_june, cfg=CFG) == 1
+    assert coverage.remind_coverage(session, now=early_june + timedelta(days=1), cfg=CFG) == 0
     (msg,) = sent(session, "observers:coverage:")
     assert msg.person_id == world.observer.id and "6月30日" in msg.payload["text"]
     # Long before the period ends, nobody is nagged.
-    assert service.remind_coverage(session, now=datetime(2026, 3, 1, 1, tzinfo=UTC), cfg=CFG) == 0
-    service.submit_observation(
+    assert coverage.remind_coverage(session, now=datetime(2026, 3, 1, 1, tzinfo=UTC), cfg=CFG) == 0
+    observation.submit_observation(
         session, world.observer, june.id, full_form(), now=datetime(2026, 6, 30, 8, tzinfo=UTC), cfg=CFG
     )
-    assert service.coverage(session, date(2026, 6, 30), CFG)[0].covered
+    assert coverage.coverage(session, date(2026, 6, 30), CFG)[0].covered
     # The June form does not count for H2: July starts a new period.
-    assert not service.coverage(session, date(2026, 7, 1), CFG)[0].covered
-    service.submit_observation(
+    assert not coverage.coverage(session, date(2026, 7, 1), CFG)[0].covered
+    observation.submit_observation(
         session, world.observer, july.id, full_form(), now=datetime(2026, 7, 3, 8, tzinfo=UTC), cfg=CFG
     )
-    assert service.coverage(session, date(2026, 12, 31), CFG)[0].observed == 1
+    assert coverage.coverage(session, date(2026, 12, 31), CFG)[0].observed == 1
     # 湖滨区: monthly. June's form covers June only.
-    assert service.coverage(session, date(2026, 6, 1), HUBIN)[0].covered
-    assert not service.coverage(session, date(2026, 5, 1), HUBIN)[0].covered
+    assert coverage.coverage(session, date(2026, 6, 1), HUBIN)[0].covered
+    assert not coverage.coverage(session, date(2026, 5, 1), HUBIN)[0].covered
 
 
 def test_observer_record_for_the_year(session, world):
     may = _held(session, world)
-    service.attend(session, world.observer, may.id, now=NOW - timedelta(days=2), cfg=CFG)
+    observation.attend(session, world.observer, may.id, now=NOW - timedelta(days=2), cfg=CFG)
     raw = full_form("责令纠正", correct_by="2026-06-01", issues="甲\n乙")
-    obs = service.submit_observation(session, world.observer, may.id, raw, now=NOW, cfg=CFG)
-    service.report_fixed(session, world.secretary, obs.rectifications[0].id, "好", now=NOW, cfg=CFG)
-    service.confirm_fixed(session, world.observer, obs.rectifications[0].id, now=NOW, cfg=CFG)
+    obs = observation.submit_observation(session, world.observer, may.id, raw, now=NOW, cfg=CFG)
+    rectification.report_fixed(session, world.secretary, obs.rectifications[0].id, "好", now=NOW, cfg=CFG)
+    rectification.confirm_fixed(session, world.observer, obs.rectifications[0].id, now=NOW, cfg=CFG)
     late_meeting = make_meeting(session, world, datetime(2026, 9, 1, 2, tzinfo=UTC))
-    service.submit_observation(
+    observation.submit_observation(
         session,
         world.observer,
         late_meeting.id,
@@ -378,7 +386,7 @@ def test_observer_record_for_the_year(session, world):
         cfg=CFG,
     )
     session.commit()
-    (rec,) = service.observer_records(
+    (rec,) = record.observer_records(
         session, 2026, now=datetime(2027, 1, 5, tzinfo=UTC), cfg=CFG, observer_ids=[world.observer.id]
     )
     assert (rec.name, rec.branches, rec.attended, rec.forms, rec.forms_on_time) == (
@@ -396,20 +404,20 @@ def test_a_notice_backlog_goes_out_soonest_first_over_several_runs(session, worl
     later = make_meeting(session, world, NOW + timedelta(days=9))
     soon = [make_meeting(session, world, NOW + timedelta(days=d)) for d in (1, 2)]
     session.commit()
-    assert service.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 2
-    assert {m.dedup_key for m in sent(session, "observers:notice:")} == {service.notice_key(m) for m in soon}
-    assert service.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 1
-    assert service.notice_key(later) in {m.dedup_key for m in sent(session, "observers:notice:")}
-    assert service.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 0
+    assert notices.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 2
+    assert {m.dedup_key for m in sent(session, "observers:notice:")} == {notices.notice_key(m) for m in soon}
+    assert notices.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 1
+    assert notices.notice_key(later) in {m.dedup_key for m in sent(session, "observers:notice:")}
+    assert notices.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 0
 
 
 def test_the_hubin_preset_form(session, world):
     held = _held(session, world)
     raw = {f"score_{i.key}": "18" for i in HUBIN.form.items} | {"outcome": "合格"}
-    obs = service.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=HUBIN)
+    obs = observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=HUBIN)
     assert (obs.preset, obs.total, obs.max_total, obs.grade) == ("hubin", 90, 100, "A")
     with pytest.raises(Refused, match="“比纪律”的得分 21 超出范围，应为 0–20 分"):
-        service.submit_observation(
+        observation.submit_observation(
             session, world.observer, held.id, raw | {"score_discipline": "21"}, now=NOW, cfg=HUBIN
         )
 
@@ -419,13 +427,13 @@ def test_observers_told_of_a_meeting_hear_when_it_is_cancelled(session, world):
 
     told = make_meeting(session, world, NOW + timedelta(days=2))
     session.commit()
-    service.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h")
+    notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h")
     untold = make_meeting(session, world, NOW + timedelta(days=3))
     for m in (told, untold):
         meetings_uc.cancel_meeting(session, world.secretary, m.id, reason="与防汛冲突", now=NOW, cfg=MCFG)
     session.commit()
-    assert service.send_cancellations(session, now=NOW, cfg=CFG) == 1
-    assert service.send_cancellations(session, now=NOW, cfg=CFG) == 0
+    assert notices.send_cancellations(session, now=NOW, cfg=CFG) == 1
+    assert notices.send_cancellations(session, now=NOW, cfg=CFG) == 0
     (msg,) = sent(session, "observers:cancelled:")
     assert (
         msg.person_id == world.observer.id

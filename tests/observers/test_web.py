@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.web.meetings import build_meetings_router
 from bot.web.observers import build_observers_router
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
-from handlers.observers import service
+from handlers.observers import access
 from models.observers import Observation
 from tests.meetings.test_web import CORE, Clock, FakeIdentity
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting
@@ -137,4 +137,4 @@ def test_export_is_for_the_committee_and_holds_the_record(web, held, session, wo
                                                 88, 100, "B", "责令纠正"]  # fmt: skip
     assert detail[2][9].value == "是"
     # The committee's 组织委员 sees the observers of its branches, as an administrator.
-    assert service.stats_scope(session, world.reviewer) == ([world.observer.id], True)
+    assert access.stats_scope(session, world.reviewer) == ([world.observer.id], True)

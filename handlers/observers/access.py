@@ -1,0 +1,57 @@
+"""Who sees what: whose records and which branches' coverage a committee's leaders and 组织部 see."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from handlers.observers import strings
+from handlers.observers.forms import Refused
+from models.observers import ObserverAssignment
+from models.org import OrgUnit, Person, Role, UnitKind, roles_of, subtree_filter
+
+ADMIN_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER, Role.ORG_STAFF})
+
+
+def _admin_units(session: Session, person: Person) -> list[OrgUnit | None]:
+    """The committees whose observers' records and branches' coverage the person may see (None: the
+    whole tree, for 组织部 staff without a unit)."""
+    units: list[OrgUnit | None] = []
+    for ra in roles_of(session, person.id):
+        if ra.role not in ADMIN_ROLES:
+            continue
+        if ra.org_unit_id is None:
+            units.append(None)
+        else:
+            unit = session.get(OrgUnit, ra.org_unit_id)
+            if unit.kind == UnitKind.COMMITTEE:
+                units.append(unit)
+    return units
+
+
+def coverage_scope(session: Session, person: Person | None) -> list[OrgUnit] | None:
+    """The units whose branches' coverage the person may see, for coverage(within=...): None for the
+    whole tree; an empty list for someone who is no committee leader or 组织部 staff."""
+    if person is None:
+        return []
+    units = _admin_units(session, person)
+    if None in units:
+        return None
+    return [u for u in units if u is not None]
+
+
+def stats_scope(session: Session, person: Person | None) -> tuple[list[int], bool]:
+    """(observer ids, is_admin): a committee's leaders and 组织部 see the observers of their subtree's
+    branches; an observer sees their own record; anyone else is refused."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND)
+    admin_units = _admin_units(session, person)
+    if admin_units:
+        stmt = select(ObserverAssignment.observer_id).distinct()
+        if None not in admin_units:
+            clauses = [subtree_filter(u) for u in admin_units]
+            stmt = stmt.join(OrgUnit, OrgUnit.id == ObserverAssignment.branch_id).where(or_(*clauses))
+        return sorted(set(session.scalars(stmt))), True
+    if session.scalar(select(func.count()).where(ObserverAssignment.observer_id == person.id)):
+        return [person.id], False
+    raise Refused(strings.NO_ROLE_STATS)

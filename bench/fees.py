@@ -42,7 +42,7 @@ from bot.core.ratelimit import ManualClock  # noqa: E402
 from bot.core.relay import Relay  # noqa: E402
 from config import demo  # noqa: E402
 from config.settings import DingTalkSettings, Settings, WeComSettings  # noqa: E402
-from handlers.fees import jobs, service  # noqa: E402
+from handlers.fees import arrears, jobs  # noqa: E402
 from models.base import Base, UTCDateTime  # noqa: E402
 from models.db import make_engine, make_sessionmaker  # noqa: E402
 from models.fees import FeePayment, PaymentMethod, PaymentStatus  # noqa: E402
@@ -246,7 +246,7 @@ def main() -> None:
 
         with factory() as s, s.begin():
             t = time.perf_counter()
-            batches = service.reminder_batches(s, FEE_DAY)
+            batches = arrears.reminder_batches(s, FEE_DAY)
             select_s = time.perf_counter() - t
             s.rollback()
         selected = sum(len(b.person_ids) for b in batches)
@@ -266,7 +266,7 @@ def main() -> None:
 
         with factory() as s:
             t = time.perf_counter()
-            counts = service.arrears_counts(s, MONTH)
+            counts = arrears.arrears_counts(s, MONTH)
             arrears_s = time.perf_counter() - t
         at3 = sum(1 for a in counts.values() if a.months >= 3)
         print(

@@ -9,10 +9,11 @@ import typer
 from sqlalchemy import select
 
 from bot.cli.common import database, echo, fail, settings
+from handlers.common import dates
 from handlers.fees import strings
 from handlers.fees.feeday import package_covers
 from handlers.fees.importer import FeeImportError, record_payments_from_xlsx
-from handlers.fees.service import fee_days_of_year
+from handlers.fees.policy import fee_days_of_year
 from models.db import unit_of_work
 from models.fees import FEE_DAY_RULE_LABELS, FeeDayRule
 from models.org import OrgUnit, UnitKind
@@ -75,7 +76,7 @@ def fee_days(
         shown_rule = rule or FeeDayRule.FIRST_WORKING_FRIDAY
     echo(strings.FEE_DAYS_HEADER.format(year=year, rule=FEE_DAY_RULE_LABELS[shown_rule]))
     for fd in days:
-        line = strings.FEE_DAYS_LINE.format(month=fd.month.month, day=strings.md_w(fd.day))
+        line = strings.FEE_DAYS_LINE.format(month=fd.month.month, day=dates.fmt_day_weekday(fd.day))
         if fd.moved:
             line += strings.FEE_DAYS_MOVED.format(reason=fd.reason)
         echo(line)

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
 from bot.web.h5 import H5Pages
-from handlers.fees import service, strings
+from handlers.common import dates
+from handlers.fees import arrears, strings
 from handlers.fees.chat import report_and_notify, status_text
 from handlers.fees.jobs import PAY_PAGE
-from handlers.fees.service import FeeError
+from handlers.fees.payments import FeeError
 from models.base import utcnow
 from models.db import unit_of_work
 
@@ -71,19 +72,19 @@ def build_fees_router(
             if person is None:
                 return h5.identify(request)
             try:
-                st = service.member_status(session, person, now)
+                st = arrears.member_status(session, person, now)
             except FeeError as exc:
                 return message(request, str(exc), 400)
             local_year = now.astimezone(h5.core.tz).year
             return h5.page(
                 request,
                 "fees/pay.html",
-                title=f"{strings.PAY_PAGE_TITLE}：{strings.ym(m)}",
+                title=f"{strings.PAY_PAGE_TITLE}：{dates.fmt_month(m)}",
                 viewer=person.name,
                 status=status_text(st, local_year),
                 can_report=m in st.unpaid_months,
-                button=strings.PAY_PAGE_BUTTON.format(month=strings.ym(m)),
-                done=strings.PAY_PAGE_DONE.format(month=strings.ym(m)),
+                button=strings.PAY_PAGE_BUTTON.format(month=dates.fmt_month(m)),
+                done=strings.PAY_PAGE_DONE.format(month=dates.fmt_month(m)),
             )
 
     @router.post(pay_path)

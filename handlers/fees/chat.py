@@ -17,10 +17,12 @@ from bot.core import outbox
 from bot.core.context import HandlerContext
 from bot.core.messages import Button, Card, CardUpdate, Markdown, Text, md_escape
 from bot.core.router import Router, any_role, bound
+from handlers.common import dates
 from handlers.delivery import branches_held
-from handlers.fees import service, strings
+from handlers.fees import arrears, payments, policy, strings
 from handlers.fees.months import MonthError, parse_months
-from handlers.fees.service import FeeError, local_month
+from handlers.fees.payments import FeeError
+from handlers.fees.policy import local_month
 from models.fees import PAYMENT_METHOD_LABELS, FeePayment
 from models.org import OrgUnit, Person, Role, RoleAssignment
 
@@ -59,7 +61,7 @@ def card_key(branch_id: int) -> str:
 
 
 def pending_card_parts(session: Session, branch: OrgUnit) -> tuple[str, str, tuple[Button, ...]]:
-    pending = service.pending_payments(session, branch.id)
+    pending = payments.pending_payments(session, branch.id)
     title = strings.PENDING_TITLE.format(branch=branch.name)
     if not pending:
         return title, strings.PENDING_EMPTY.format(branch=md_escape(branch.name)), ()
@@ -80,7 +82,7 @@ def pending_card_parts(session: Session, branch: OrgUnit) -> tuple[str, str, tup
         lines.append(
             strings.PENDING_LINE.format(
                 name=md_escape(person.name),
-                month=strings.ym(pay.month),
+                month=dates.fmt_month(pay.month),
                 amount=strings.yuan(pay.amount or None),
                 how=how,
             )
@@ -107,7 +109,7 @@ def collectors_of(session: Session, branch_id: int) -> list[int]:
     """Who confirms for a branch: its 党费收缴员, or the 书记 when it has none."""
     rows = session.execute(
         select(RoleAssignment.person_id, RoleAssignment.role).where(
-            RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(service.COLLECTING_ROLES)
+            RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(payments.COLLECTING_ROLES)
         )
     ).all()
     collectors = sorted({pid for pid, role in rows if role == Role.FEE_COLLECTOR})
@@ -159,14 +161,14 @@ def report_and_notify(
 ) -> str:
     """A member's 已交 (in chat or on the H5 page): record it, update the collectors' card, and
     return the answer. Raises FeeError (nothing changed) for a month that cannot be reported."""
-    changed = service.report_paid(session, person, months, now)
+    changed = payments.report_paid(session, person, months, now)
     if not changed:
-        return strings.REPORTED_NOTHING.format(months="、".join(strings.ym(m) for m in months))
+        return strings.REPORTED_NOTHING.format(months="、".join(dates.fmt_month(m) for m in months))
     total = sum((p.amount for p in changed), start=changed[0].amount * 0)
     branch = session.get(OrgUnit, person.branch_id)
     notify_collectors(session, branch, now=now, local_day=local_day, update_key=update_key, exclude=person.id)
     return strings.REPORTED_OK.format(
-        months="、".join(strings.ym(p.month) for p in changed), amount=strings.yuan(total)
+        months="、".join(dates.fmt_month(p.month) for p in changed), amount=strings.yuan(total)
     )
 
 
@@ -189,15 +191,17 @@ def paid(ctx: HandlerContext, args: str) -> None:
 def my_fees(ctx: HandlerContext, _args: str) -> None:
     if ctx.person is None:
         raise FeeError(strings.NOT_BOUND)
-    st = service.member_status(ctx.session, ctx.person, ctx.now)
+    st = arrears.member_status(ctx.session, ctx.person, ctx.now)
     ctx.reply(Markdown(strings.STATUS_TITLE, status_text(st, ctx.local_now.year)))
 
 
-def status_text(st: service.FeeStatus, this_year: int) -> str:
+def status_text(st: arrears.FeeStatus, this_year: int) -> str:
     """A member's own fee status, as 党费 answers it and the H5 已交 page shows it."""
-    unpaid = "、".join(f"{m.month}月" if m.year == this_year else strings.ym(m) for m in st.unpaid_months)
+    unpaid = "、".join(
+        f"{m.month}月" if m.year == this_year else dates.fmt_month(m) for m in st.unpaid_months
+    )
     return strings.STATUS_LINES.format(
-        fee_day=strings.md_w(st.fee_day.day)
+        fee_day=dates.fmt_day_weekday(st.fee_day.day)
         + (f"（{md_escape(st.fee_day.reason)}）" if st.fee_day.moved else ""),
         monthly=strings.yuan(st.monthly),
         this_month=st.this_month,
@@ -212,7 +216,7 @@ def status_text(st: service.FeeStatus, this_year: int) -> str:
 def _collecting_branches(ctx: HandlerContext) -> list[OrgUnit]:
     if ctx.person is None:
         raise FeeError(strings.NOT_BOUND)
-    branches = branches_held(ctx, service.COLLECTING_ROLES)
+    branches = branches_held(ctx, payments.COLLECTING_ROLES)
     if not branches:
         raise FeeError(strings.NO_BRANCH_ROLE)
     return sorted(branches, key=lambda b: b.name)
@@ -242,7 +246,7 @@ def _after_confirm(ctx: HandlerContext, branch_id: int, payments: list[FeePaymen
             [person_id],
             Text(
                 strings.CONFIRMED_NOTICE.format(
-                    months="、".join(strings.ym(p.month) for p in paid),
+                    months="、".join(dates.fmt_month(p.month) for p in paid),
                     amount=strings.yuan(total)
                     if len(paid) == 1
                     else strings.CONFIRMED_TOTAL.format(amount=strings.yuan(total)),
@@ -271,12 +275,12 @@ def _int(params: dict[str, str], name: str) -> int:
 @router.action(CONFIRM_ACTION)
 @_refusing
 def confirm_one(ctx: HandlerContext, params: dict[str, str]) -> None:
-    payment = service.confirm_payment(ctx.session, ctx.person, _int(params, "payment_id"), ctx.now)
+    payment = payments.confirm_payment(ctx.session, ctx.person, _int(params, "payment_id"), ctx.now)
     person = ctx.session.get(Person, payment.person_id)
     ctx.reply(
         Text(
             strings.CONFIRMED_ONE.format(
-                name=person.name, month=strings.ym(payment.month), amount=strings.yuan(payment.amount)
+                name=person.name, month=dates.fmt_month(payment.month), amount=strings.yuan(payment.amount)
             )
         )
     )
@@ -287,7 +291,7 @@ def confirm_one(ctx: HandlerContext, params: dict[str, str]) -> None:
 @_refusing
 def confirm_everyone(ctx: HandlerContext, params: dict[str, str]) -> None:
     branch_id = _int(params, "branch_id")
-    done = service.confirm_all(ctx.session, ctx.person, branch_id, ctx.now)
+    done = payments.confirm_all(ctx.session, ctx.person, branch_id, ctx.now)
     ctx.reply(Text(strings.CONFIRMED_ALL.format(n=len(done)) if done else strings.CONFIRMED_NONE))
     if done:
         _after_confirm(ctx, branch_id, done)
@@ -298,20 +302,23 @@ def confirm_everyone(ctx: HandlerContext, params: dict[str, str]) -> None:
 def unpaid_list(ctx: HandlerContext, _args: str) -> None:
     month = local_month(ctx.now)
     for branch in _collecting_branches(ctx):
-        unpaid = service.unpaid_members(ctx.session, [branch.id], month)
-        pending = len(service.pending_payments(ctx.session, branch.id))
-        fd = service.fee_day_for(ctx.session, branch, month)
+        unpaid = arrears.unpaid_members(ctx.session, [branch.id], month)
+        pending = len(payments.pending_payments(ctx.session, branch.id))
+        fd = policy.fee_day_for(ctx.session, branch, month)
         if not unpaid:
-            ctx.reply(Text(strings.UNPAID_EMPTY.format(branch=branch.name, month=strings.ym(month))))
+            ctx.reply(Text(strings.UNPAID_EMPTY.format(branch=branch.name, month=dates.fmt_month(month))))
             continue
         lines = [
             strings.UNPAID_LINE.format(name=md_escape(m.name), amount=strings.yuan(m.amount)) for m in unpaid
         ]
         lines.append(
-            strings.UNPAID_FOOTER.format(n=len(unpaid), pending=pending, fee_day=strings.md_w(fd.day))
+            strings.UNPAID_FOOTER.format(
+                n=len(unpaid), pending=pending, fee_day=dates.fmt_day_weekday(fd.day)
+            )
         )
         ctx.reply(
             Markdown(
-                strings.UNPAID_TITLE.format(branch=branch.name, month=strings.ym(month)), "\n".join(lines)
+                strings.UNPAID_TITLE.format(branch=branch.name, month=dates.fmt_month(month)),
+                "\n".join(lines),
             )
         )

@@ -13,6 +13,10 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from handlers.common import dates
+
+# The month helpers live in handlers.common.dates; handlers.monthly still imports them from here.
+from handlers.common.dates import add_months, month_start, months_between  # noqa: F401
 from handlers.fees import strings
 from models.fees import FeeDayRule
 
@@ -53,20 +57,6 @@ def first_friday(year: int, month: int) -> date:
     return d + timedelta(days=(FRIDAY - d.weekday()) % 7)
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(a: date, b: date) -> int:
-    """b - a in whole months (both taken as months)."""
-    return (b.year - a.year) * 12 + (b.month - a.month)
-
-
 def fee_day(
     year: int,
     month: int,
@@ -96,7 +86,7 @@ def fee_day(
             return FeeDay(first, wanted, rule, fallback=fallback)
         moved = cal.next_working_day(wanted)
         reason = strings.REASON_POSTPONED.format(
-            day=strings.md(wanted), why=rest_reason(cal, wanted), to=strings.md_w(moved)
+            day=dates.fmt_day(wanted), why=rest_reason(cal, wanted), to=dates.fmt_day_weekday(moved)
         )
         return FeeDay(first, moved, rule, reason, fallback=fallback)
 
@@ -114,18 +104,20 @@ def fee_day(
             # Not one working Friday in the month (only possible with a local table): the month's
             # first workday keeps the fee day inside the month it is for.
             d = cal.next_working_day(first)
-            reason = strings.REASON_NO_WORKING_FRIDAY.format(to=strings.md_w(d))
+            reason = strings.REASON_NO_WORKING_FRIDAY.format(to=dates.fmt_day_weekday(d))
             return FeeDay(first, d, rule, reason, fallback=fallback)
-        reason = strings.REASON_NEXT_FRIDAY.format(day=strings.md(plain), why=why, to=strings.md(d))
+        reason = strings.REASON_NEXT_FRIDAY.format(day=dates.fmt_day(plain), why=why, to=dates.fmt_day(d))
         return FeeDay(first, d, rule, reason, fallback=fallback)
 
     if rule == FeeDayRule.FIRST_FRIDAY_POSTPONE:
         d = cal.next_working_day(plain)
-        reason = strings.REASON_POSTPONED.format(day=strings.md(plain), why=why, to=strings.md_w(d))
+        reason = strings.REASON_POSTPONED.format(
+            day=dates.fmt_day(plain), why=why, to=dates.fmt_day_weekday(d)
+        )
         return FeeDay(first, d, rule, reason, fallback=fallback)
 
     d = cal.previous_working_day(plain)
-    reason = strings.REASON_ADVANCED.format(day=strings.md(plain), why=why, to=strings.md_w(d))
+    reason = strings.REASON_ADVANCED.format(day=dates.fmt_day(plain), why=why, to=dates.fmt_day_weekday(d))
     if d.month != month:
         reason += strings.REASON_PREVIOUS_MONTH
     return FeeDay(first, d, rule, reason, fallback=fallback)

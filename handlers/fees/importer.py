@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.fees.months import MonthError, parse_month_cell
-from handlers.fees.service import SHANGHAI, FeeError, local_month, record_payment, require_collector
+from handlers.fees.payments import FeeError, record_payment, require_collector
+from handlers.fees.policy import SHANGHAI, local_month
 from handlers.phones import normalize_phone
 from handlers.spreadsheets import SheetError, read_xlsx
 from models.fees import PaymentMethod

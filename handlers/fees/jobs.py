@@ -7,7 +7,7 @@ queues nothing new.
 - fee_day_reminders: period = a local date (Asia/Shanghai). Run it once a day, early (e.g. 00:05):
   each reminder is held in the outbox until the organisation's reminder time (default 09:00).
 
-Consecutive unpaid months are not notified here: service.arrears_counts supplies them to the monthly
+Consecutive unpaid months are not notified here: arrears.arrears_counts supplies them to the monthly
 member ladder (handlers.monthly.ladder), the one mechanism that tells secretaries and committees.
 """
 
@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.jobs import JobSpec, daily
 from bot.core.messages import Button, Card
+from handlers.common import dates
 from handlers.fees import strings
-from handlers.fees.service import SHANGHAI, fee_message_key, reminder_batches
+from handlers.fees.arrears import fee_message_key, reminder_batches
+from handlers.fees.policy import SHANGHAI
 
 # The reminder's 已交 opens this page (bot.web.fees). A link, not a callback button: a card with only
 # links goes to up to 20 people per DingTalk call (1,000 on WeCom), where a callback card is one per
@@ -38,8 +40,8 @@ def reminder_card(month: date, day: date, *, tomorrow: bool) -> Card:
     template = strings.REMINDER_TEXT_TOMORROW if tomorrow else strings.REMINDER_TEXT_TODAY
     return Card(
         title=strings.REMINDER_TITLE,
-        text=template.format(day=strings.md_w(day), month=strings.ym(month)),
-        fields=(("所属月份", strings.ym(month)),),
+        text=template.format(day=dates.fmt_day_weekday(day), month=dates.fmt_month(month)),
+        fields=(("所属月份", dates.fmt_month(month)),),
         buttons=(Button(label=strings.BUTTON_PAID, url=pay_url(month)),),
     )
 

@@ -6,8 +6,8 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+from handlers.common.dates import add_months, months_between
 from handlers.fees import strings
-from handlers.fees.feeday import add_months, months_between
 
 _MONTH = re.compile(r"(?:(\d{4})\s*[年\-/.]\s*)?(\d{1,2})\s*(?:月份|月)?")
 _SEPARATORS = re.compile(r"[\s、,，;；和及与]+")

@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
-
-WEEKDAYS = "一二三四五六日"
-
-
-def md(day: date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
-def md_w(day: date) -> str:
-    return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
-
-
-def ym(month: date) -> str:
-    return f"{month.year}年{month.month}月"
 
 
 def yuan(amount: Decimal | None) -> str:

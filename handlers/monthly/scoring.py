@@ -15,7 +15,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from handlers.fees.feeday import add_months
-from handlers.fees.service import COUNTS_AS_PAID, PolicyBook
+from handlers.fees.payments import COUNTS_AS_PAID
+from handlers.fees.policy import PolicyBook
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import local_calendars, meeting_counts, meeting_records
 from handlers.meetings.types import MeetingsConfig, Period, period_bounds
@@ -214,7 +215,7 @@ def _member_counts(
 ) -> dict[int, tuple[int, int, int]]:
     """(members, full members, unpaid for `month`) per branch: one statement, one pass over the roster.
 
-    Unpaid is the rule of handlers.fees.service.arrears_counts (a run of at least one month ending
+    Unpaid is the rule of handlers.fees.arrears.arrears_counts (a run of at least one month ending
     with `month`), counted in SQL because the scores need only this month's number, not each
     member's run: owing (admitted, joined_on, before the month ended), no reported or confirmed
     payment, no 免交 covering the month, and tracked by zhibu, from the policy's tracking_start if

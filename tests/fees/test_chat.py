@@ -167,7 +167,7 @@ def test_every_confirmed_month_reaches_the_member_even_on_a_fee_day(session, org
     had already used. Now one message names every month, under a key of exactly those payments."""
     from bot.core import outbox
     from bot.core.messages import Text
-    from handlers.fees.service import fee_message_key
+    from handlers.fees.arrears import fee_message_key
 
     outbox.enqueue_to_people(
         session, [org.alice.id], Text("请交党费"), dedup_key=fee_message_key(NOW.date()), now=NOW

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.fees.feeday import WorkCalendar, fee_day, first_friday, package_covers
-from handlers.fees.service import fee_days_of_year
+from handlers.fees.policy import fee_days_of_year
 from models.fees import FeeCalendarWarning, FeeDayOverride, FeeDayRule, FeePolicy, LocalHoliday
 from models.org import OrgUnit, UnitKind, set_path
 
@@ -116,7 +116,7 @@ def test_uncovered_year_override_and_warning_once(session, caplog):
         )
     )
     session.commit()
-    with caplog.at_level(logging.WARNING, logger="handlers.fees.service"):
+    with caplog.at_level(logging.WARNING, logger="handlers.fees.policy"):
         days = fee_days_of_year(session, 2027, branch)
         session.commit()
         again = fee_days_of_year(session, 2027, branch)
@@ -125,7 +125,7 @@ def test_uncovered_year_override_and_warning_once(session, caplog):
     assert days[1].day == date(2027, 2, 5) and days[1].fallback
     assert again == days
     # The fee feature's own warning, once (models.workcalendar also logs the gap, once per process).
-    warnings = [r for r in caplog.records if r.name == "handlers.fees.service" and "2027" in r.getMessage()]
+    warnings = [r for r in caplog.records if r.name == "handlers.fees.policy" and "2027" in r.getMessage()]
     assert len(warnings) == 1
     assert session.scalar(select(func.count()).select_from(FeeCalendarWarning)) == 1
     # a covered year leaves no warning behind

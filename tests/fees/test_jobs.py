@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.core import outbox
 from bot.core.messages import Text
 from handlers.fees import jobs
-from handlers.fees.service import arrears_counts, fee_message_key
+from handlers.fees.arrears import arrears_counts, fee_message_key
 from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
 from models.outbox import OutboxMessage
 from tests.core.statements import count_statements

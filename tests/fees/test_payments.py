@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from handlers.fees import service
-from handlers.fees.service import FeeError
+from handlers.fees import arrears, payments
+from handlers.fees.payments import FeeError
 from models.fees import FeeExemption, FeePayment, PaymentMethod, PaymentStatus
 from tests.fees.conftest import NOW
 
@@ -21,7 +21,7 @@ def _count(session) -> int:
 
 
 def test_member_reports_and_collector_confirms(session, org):
-    [p] = service.report_paid(session, org.alice, [NOV], NOW)
+    [p] = payments.report_paid(session, org.alice, [NOV], NOW)
     session.commit()
     assert (p.status, p.method, p.amount, p.month) == (
         PaymentStatus.REPORTED,
@@ -31,61 +31,61 @@ def test_member_reports_and_collector_confirms(session, org):
     )
     assert p.paid_at == NOW
     # saying 已交 again changes nothing
-    assert service.report_paid(session, org.alice, [NOV], NOW) == []
-    pending = service.pending_payments(session, org.branch.id)
+    assert payments.report_paid(session, org.alice, [NOV], NOW) == []
+    pending = payments.pending_payments(session, org.branch.id)
     assert [person.name for _p, person in pending] == ["张三"]
     later = datetime(2026, 11, 7, 2, tzinfo=UTC)
-    confirmed = service.confirm_payment(session, org.collector, p.id, later)
+    confirmed = payments.confirm_payment(session, org.collector, p.id, later)
     session.commit()
     assert confirmed.status == PaymentStatus.CONFIRMED
     assert confirmed.confirmed_by_person_id == org.collector.id and confirmed.confirmed_at == later
     assert confirmed.paid_at == NOW  # the time paid stays apart from the confirmation
     with pytest.raises(FeeError, match="已确认"):
-        service.confirm_payment(session, org.secretary, p.id, later)
+        payments.confirm_payment(session, org.secretary, p.id, later)
 
 
 def test_a_member_cannot_confirm_their_own_payment_even_as_collector(session, org):
-    [own] = service.report_paid(session, org.collector, [NOV], NOW)
+    [own] = payments.report_paid(session, org.collector, [NOV], NOW)
     session.commit()
     with pytest.raises(FeeError, match="不能确认自己"):
-        service.confirm_payment(session, org.collector, own.id, NOW)
+        payments.confirm_payment(session, org.collector, own.id, NOW)
     # 全部确认 skips the actor's own; the secretary can confirm it
-    service.report_paid(session, org.alice, [NOV], NOW)
-    done = service.confirm_all(session, org.collector, org.branch.id, NOW)
+    payments.report_paid(session, org.alice, [NOV], NOW)
+    done = payments.confirm_all(session, org.collector, org.branch.id, NOW)
     assert [p.person_id for p in done] == [org.alice.id]
     session.refresh(own)
     assert own.status == PaymentStatus.REPORTED
-    assert service.confirm_payment(session, org.secretary, own.id, NOW).status == PaymentStatus.CONFIRMED
+    assert payments.confirm_payment(session, org.secretary, own.id, NOW).status == PaymentStatus.CONFIRMED
     # the collector recording their own payment gets a reported row, not a confirmed one
     dec = date(2026, 12, 1)
     assert (
-        service.record_payment(session, org.collector, org.collector, dec, NOW).status
+        payments.record_payment(session, org.collector, org.collector, dec, NOW).status
         == PaymentStatus.REPORTED
     )
 
 
 def test_only_this_branchs_collector_or_secretary(session, org):
-    [p] = service.report_paid(session, org.alice, [NOV], NOW)
+    [p] = payments.report_paid(session, org.alice, [NOV], NOW)
     session.commit()
     for outsider in (org.other_collector, org.bob, org.org_member, None):
         with pytest.raises(FeeError):
-            service.confirm_payment(session, outsider, p.id, NOW)
+            payments.confirm_payment(session, outsider, p.id, NOW)
         with pytest.raises(FeeError):
-            service.confirm_all(session, outsider, org.branch.id, NOW)
+            payments.confirm_all(session, outsider, org.branch.id, NOW)
         with pytest.raises(FeeError):
-            service.record_payment(session, outsider, org.bob, NOV, NOW)
+            payments.record_payment(session, outsider, org.bob, NOV, NOW)
     session.refresh(p)
     assert p.status == PaymentStatus.REPORTED and _count(session) == 1
 
 
 def test_collector_records_a_proxy_payment(session, org):
     paid_at = datetime(2026, 11, 3, 8, tzinfo=UTC)
-    p = service.record_payment(session, org.collector, org.bob, NOV, NOW, paid_at=paid_at, paid_by=org.alice)
+    p = payments.record_payment(session, org.collector, org.bob, NOV, NOW, paid_at=paid_at, paid_by=org.alice)
     session.commit()
     assert p.status == PaymentStatus.CONFIRMED and p.method == PaymentMethod.COLLECTOR
     assert p.paid_by_person_id == org.alice.id and p.paid_by_name == "张三"
     assert p.amount == Decimal("60.00") and p.paid_at == paid_at
-    q = service.record_payment(
+    q = payments.record_payment(
         session, org.secretary, org.alice, NOV, NOW, paid_by_name="张三的爱人", amount=Decimal("40")
     )
     assert q.paid_by_person_id is None and q.paid_by_name == "张三的爱人"
@@ -102,24 +102,24 @@ def test_collector_records_a_proxy_payment(session, org):
 )
 def test_backpay_and_prepay_window(session, org, month, ok):
     if ok:
-        assert service.report_paid(session, org.alice, [month], NOW)[0].month == month
+        assert payments.report_paid(session, org.alice, [month], NOW)[0].month == month
     else:
         with pytest.raises(FeeError) as exc:
-            service.report_paid(session, org.alice, [month], NOW)
+            payments.report_paid(session, org.alice, [month], NOW)
         assert ("补交" if month < NOV else "预交") in str(exc.value)
         assert _count(session) == 0
 
 
 def test_one_bad_month_refuses_them_all(session, org):
     with pytest.raises(FeeError):
-        service.report_paid(session, org.alice, [NOV, date(2026, 1, 1)], NOW)
+        payments.report_paid(session, org.alice, [NOV, date(2026, 1, 1)], NOW)
     assert _count(session) == 0
 
 
 def test_probationary_owes_from_admission_and_exempt_owes_nothing(session, org):
     with pytest.raises(FeeError, match="2026年9月"):
-        service.report_paid(session, org.probationary, [date(2026, 8, 1)], NOW)
-    assert service.report_paid(session, org.probationary, [date(2026, 9, 1)], NOW)[0].amount == Decimal(
+        payments.report_paid(session, org.probationary, [date(2026, 8, 1)], NOW)
+    assert payments.report_paid(session, org.probationary, [date(2026, 9, 1)], NOW)[0].amount == Decimal(
         "10.00"
     )
     session.add(
@@ -129,21 +129,21 @@ def test_probationary_owes_from_admission_and_exempt_owes_nothing(session, org):
     )
     session.commit()
     with pytest.raises(FeeError, match="免交"):
-        service.report_paid(session, org.bob, [NOV], NOW)
+        payments.report_paid(session, org.bob, [NOV], NOW)
 
 
 def test_rejected_report_can_be_reported_again(session, org):
-    [p] = service.report_paid(session, org.alice, [NOV], NOW)
-    service.reject_payment(session, org.collector, p.id, NOW)
+    [p] = payments.report_paid(session, org.alice, [NOV], NOW)
+    payments.reject_payment(session, org.collector, p.id, NOW)
     assert p.status == PaymentStatus.REJECTED
-    assert [q.id for q in service.report_paid(session, org.alice, [NOV], NOW)] == [p.id]
+    assert [q.id for q in payments.report_paid(session, org.alice, [NOV], NOW)] == [p.id]
     assert p.status == PaymentStatus.REPORTED
 
 
 def test_member_status(session, org):
-    service.record_payment(session, org.collector, org.alice, date(2026, 10, 1), NOW)
+    payments.record_payment(session, org.collector, org.alice, date(2026, 10, 1), NOW)
     session.commit()
-    status = service.member_status(session, org.alice, NOW)
+    status = arrears.member_status(session, org.alice, NOW)
     assert status.fee_day.day == date(2026, 11, 6)
     assert status.monthly == Decimal("40.00") and status.this_month == "未交"
     # tracked since Jan 2025, so the six-month 补交 window May–Nov minus October's payment
@@ -152,7 +152,7 @@ def test_member_status(session, org):
 
 
 def test_a_voluntary_extra_of_1000_or_more_is_flagged(session, org):
-    big = service.record_payment(session, org.collector, org.alice, NOV, NOW, amount=Decimal("1040.00"))
+    big = payments.record_payment(session, org.collector, org.alice, NOV, NOW, amount=Decimal("1040.00"))
     assert big.note == "自愿多交 1000.00 元（一次性 1000 元以上，按规定全部上缴中央）"
-    small = service.record_payment(session, org.collector, org.bob, NOV, NOW, amount=Decimal("1059.99"))
+    small = payments.record_payment(session, org.collector, org.bob, NOV, NOW, amount=Decimal("1059.99"))
     assert small.note == ""  # 999.99 over the 60.00 owed

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from handlers.fees import feeday
-from handlers.fees.service import fee_day_for
+from handlers.fees.policy import fee_day_for
 from handlers.meetings import makeup as makeup_uc
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings import minutes as minutes_uc

@@ -156,7 +156,7 @@ def test_member_fee_steps_article9_and_end(session, county, observers):
     assert not outbox(session, "fee-arrears")
 
     # December: 党员2乙 pays; every open notice ends, and the people told are told once that it ended.
-    from handlers.fees.service import record_payment
+    from handlers.fees.payments import record_payment
 
     record_payment(
         session, county.people["sec2"], late, date(2026, 12, 1), run_at(months[-1]), amount=Decimal(5)

@@ -126,7 +126,7 @@ def test_lagging_rules(session, county, observers):
 def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
     from collections import Counter
 
-    from handlers.fees.service import arrears_counts
+    from handlers.fees.arrears import arrears_counts
     from handlers.meetings.meetings import month_bounds_utc
     from handlers.monthly.scoring import _member_counts, load_units
     from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus

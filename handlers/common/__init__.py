@@ -1,0 +1,5 @@
+"""The shared domain toolkit every feature builds on: months and Chinese dates (dates), spreadsheet
+cells (cells), who holds which role where (roles). The working-day calendar is models.workcalendar.
+
+Features import from here; nothing here imports a feature.
+"""

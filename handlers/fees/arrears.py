@@ -1,0 +1,307 @@
+"""党费 arrears: who has not paid a month (lists, reminders), a member's own status, and the runs of
+unpaid months the monthly ladder counts. Nothing here commits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from handlers.common.dates import add_months, month_start, months_between
+from handlers.fees import strings
+from handlers.fees.amounts import liability_start
+from handlers.fees.feeday import FeeDay
+from handlers.fees.payments import COUNTS_AS_PAID, FeeError, strings_status
+from handlers.fees.policy import (
+    FEE_COLUMNS,
+    SHANGHAI,
+    Policy,
+    PolicyBook,
+    exemptions_of,
+    fee_day_for,
+    local_month,
+    note_calendar_fallback,
+    owed,
+    policy_for,
+)
+from models.fees import FeeExemption, FeePayment, PaymentStatus
+from models.org import OrgUnit, Person, UnitKind
+from models.outbox import OutboxMessage
+
+
+def fee_message_key(local_day: date) -> str:
+    """The dedup key of every fee message a member gets on a local date.
+
+    The outbox is unique on (key, recipient), so whatever sends a member a fee message that day
+    under this key (fee-day reminder, day-before reminder, a collector's nudge) sends at most one.
+    """
+    return f"fee:{local_day.isoformat()}"
+
+
+# --- lists and status ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnpaidMember:
+    person_id: int
+    name: str
+    branch_id: int
+    amount: Decimal | None
+
+
+def unpaid_members(
+    session: Session,
+    branch_ids: Iterable[int],
+    month: date,
+    book: PolicyBook | None = None,
+    *,
+    not_messaged_under: str | None = None,
+) -> list[UnpaidMember]:
+    """Active members of the branches who owe for `month` and have no reported/confirmed payment.
+
+    Three queries whatever the size: members without a payment (NOT EXISTS), their exemptions, and
+    the policies (PolicyBook).
+    """
+    branch_ids = list(set(branch_ids))
+    if not branch_ids:
+        return []
+    book = book or PolicyBook(session, [month])
+    paid = exists().where(
+        FeePayment.person_id == Person.id,
+        FeePayment.month == month,
+        FeePayment.status.in_(COUNTS_AS_PAID),
+    )
+    extra = []
+    if not_messaged_under is not None:
+        # Already told today (this job ran before, or another fee message went out): skip them
+        # here, so a rerun costs one query instead of re-offering every row to the outbox.
+        extra.append(
+            ~exists().where(
+                OutboxMessage.dedup_key == not_messaged_under, OutboxMessage.person_id == Person.id
+            )
+        )
+    # Plain rows, not ORM objects: a city's fee day selects tens of thousands. owed() reads the
+    # same attribute names from either.
+    people = []
+    for start in range(0, len(branch_ids), 1000):
+        stmt = (
+            select(*FEE_COLUMNS)
+            .where(Person.branch_id.in_(branch_ids[start : start + 1000]), Person.active.is_(True), ~paid)
+            .where(*extra)
+            .order_by(Person.branch_id, Person.name, Person.id)
+        )
+        people.extend(session.execute(stmt))
+    paths = {
+        u.id: u.ancestor_ids()
+        for start in range(0, len(branch_ids), 1000)
+        for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(branch_ids[start : start + 1000])))
+    }
+    exemptions = exemptions_of(session, [p.id for p in people]) if people else {}
+    out = []
+    for p in people:
+        due = owed(p, month, book.policy(paths.get(p.branch_id, [])), exemptions.get(p.id, ()))
+        if due.owes:
+            out.append(UnpaidMember(p.id, p.name, p.branch_id, due.amount))
+    return out
+
+
+@dataclass(frozen=True)
+class FeeStatus:
+    fee_day: FeeDay
+    monthly: Decimal | None
+    this_month: str
+    unpaid_months: list[date]
+    total_due: Decimal | None
+
+
+def member_status(session: Session, person: Person, now: datetime) -> FeeStatus:
+    """The member's own view: this month's fee day and state, unpaid months in the 补交 window, total."""
+    if person.branch_id is None:
+        raise FeeError(strings.NOT_A_MEMBER)
+    current = local_month(now)
+    policy = policy_for(session, person.branch)
+    fd = fee_day_for(session, person.branch, current)
+    exemptions = exemptions_of(session, [person.id]).get(person.id, [])
+    tracking = _tracking_start(person, policy)
+    first = max(add_months(current, -policy.max_backpay_months), tracking)
+    payments = {
+        p.month: p
+        for p in session.scalars(
+            select(FeePayment).where(
+                FeePayment.person_id == person.id, FeePayment.month >= first, FeePayment.month <= current
+            )
+        )
+    }
+    unpaid, total, unknown = [], Decimal("0"), False
+    m = first
+    while m <= current:
+        due = owed(person, m, policy, exemptions)
+        p = payments.get(m)
+        if due.owes and (p is None or p.status == PaymentStatus.REJECTED):
+            unpaid.append(m)
+            if due.amount is None:
+                unknown = True
+            else:
+                total += due.amount
+        m = add_months(m, 1)
+    due_now = owed(person, current, policy, exemptions)
+    p = payments.get(current)
+    if due_now.exempt:
+        this = strings.STATUS_EXEMPT
+    elif due_now.not_started:
+        this = strings.STATUS_NOT_DUE
+    elif p is not None and p.status != PaymentStatus.REJECTED:
+        this = strings_status(p.status)
+    else:
+        this = strings.STATUS_UNPAID
+    return FeeStatus(
+        fd, due_now.amount if due_now.owes else Decimal("0"), this, unpaid, None if unknown else total
+    )
+
+
+# --- arrears -------------------------------------------------------------------------------------
+
+
+def _tracking_start(person: Person, policy: Policy) -> date:
+    if policy.tracking_start is not None:
+        return month_start(policy.tracking_start)
+    created = person.created_at or datetime.now(SHANGHAI)
+    return local_month(created)
+
+
+@dataclass(frozen=True)
+class Arrears:
+    person_id: int
+    name: str
+    branch_id: int
+    months: int  # consecutive unpaid months ending with the month asked about
+    first_month: date
+
+
+def arrears_counts(session: Session, month: date, unit: OrgUnit | None = None) -> dict[int, Arrears]:
+    """Consecutive unpaid months, ending with `month`, of every active member at or below `unit`.
+
+    A month is unpaid when the member owed for it and it has no reported or confirmed payment (a
+    payment waiting for the collector is the collector's delay, not the member's). A month before
+    the member owed (预备 admission), a 免交 month, and a month before zhibu tracked the member break
+    the run. Only members with a run of at least one month are returned.
+
+    This is the one source of the unpaid-fee counts: the monthly member ladder (handlers.monthly)
+    notifies from it. One statement for the whole scope: the members who paid `month` are left out
+    in SQL and each remaining member's last paid and last 免交 month come with them, so a city costs
+    a loop over the unpaid only; then the policies and the branches' paths.
+    """
+    paid = exists().where(
+        FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
+    )
+    last_paid = (
+        select(func.max(FeePayment.month))
+        .where(
+            FeePayment.person_id == Person.id,
+            FeePayment.status.in_(COUNTS_AS_PAID),
+            FeePayment.month <= month,
+        )
+        .scalar_subquery()
+    )
+    # 免交 periods only: a reduced amount is still owed. An open-ended period runs to `month`.
+    last_exempt = (
+        select(func.max(func.coalesce(FeeExemption.to_month, month)))
+        .where(
+            FeeExemption.person_id == Person.id, FeeExemption.amount <= 0, FeeExemption.from_month <= month
+        )
+        .scalar_subquery()
+    )
+    stmt = select(
+        Person.id, Person.name, Person.branch_id, Person.status, Person.joined_on, Person.created_at,
+        last_paid, last_exempt,
+    ).where(Person.active.is_(True), Person.branch_id.is_not(None), ~paid)  # fmt: skip
+    if unit is not None:
+        stmt = stmt.join(OrgUnit, OrgUnit.id == Person.branch_id).where(OrgUnit.path.startswith(unit.path))
+    rows = session.execute(stmt).all()
+    if not rows:
+        return {}
+    book = PolicyBook(session, [])
+    paths = {
+        uid: [int(p) for p in path.strip("/").split("/") if p]
+        for uid, path in session.execute(
+            select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH)
+        )
+    }
+    tracking: dict[int, date | None] = {}
+    out: dict[int, Arrears] = {}
+    for pid, name, branch_id, status, joined_on, created_at, paid_until, exempt_until in rows:
+        if branch_id not in tracking:
+            tracking[branch_id] = book.policy(paths.get(branch_id, [branch_id])).tracking_start
+        if tracking[branch_id] is not None:
+            start = month_start(tracking[branch_id])
+        else:
+            start = local_month(created_at) if created_at else month
+        liability = liability_start(status, joined_on)
+        if liability is not None and liability > start:
+            start = liability
+        if paid_until is not None:
+            start = max(start, add_months(paid_until, 1))
+        if exempt_until is not None:
+            start = max(start, add_months(min(exempt_until, month), 1))
+        n = months_between(start, month) + 1
+        if n > 0:
+            out[pid] = Arrears(pid, name, branch_id, n, start)
+    return out
+
+
+# --- bulk selection for reminders ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderBatch:
+    month: date
+    fee_day: date
+    tomorrow: bool
+    reminder_time: str
+    person_ids: list[int]
+
+
+def reminder_batches(session: Session, local_day: date) -> list[ReminderBatch]:
+    """Who gets a fee reminder on `local_day`: the unpaid members of every branch whose fee day is
+    that day (or tomorrow, where the policy asks for a day-before reminder), grouped by the card
+    they get (same month, day and time)."""
+    months = {month_start(local_day), month_start(add_days(local_day, 1))}
+    book = PolicyBook(session, months)
+    branches = session.execute(
+        select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True))
+    ).all()
+    chosen: dict[tuple[date, date, bool, str], list[int]] = defaultdict(list)
+    fallback_years: set[int] = set()
+    for branch_id, path in branches:
+        ids = [int(x) for x in path.strip("/").split("/") if x] or [branch_id]
+        policy = book.policy(ids)
+        for month in months:
+            fd = book.fee_day(ids, month)
+            if fd.fallback:
+                fallback_years.add(month.year)
+            if fd.day == local_day:
+                chosen[(month, fd.day, False, policy.reminder_time)].append(branch_id)
+            elif policy.remind_day_before and fd.day == add_days(local_day, 1):
+                chosen[(month, fd.day, True, policy.reminder_time)].append(branch_id)
+    for year in sorted(fallback_years):
+        note_calendar_fallback(session, year)
+    batches = []
+    for (month, day, tomorrow, at), branch_ids in chosen.items():
+        ids = [
+            m.person_id
+            for m in unpaid_members(
+                session, branch_ids, month, book, not_messaged_under=fee_message_key(local_day)
+            )
+        ]
+        if ids:
+            batches.append(ReminderBatch(month, day, tomorrow, at, ids))
+    return batches
+
+
+def add_days(day: date, n: int) -> date:
+    return day + timedelta(days=n)

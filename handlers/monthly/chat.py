@@ -9,10 +9,21 @@ from sqlalchemy import func, select, update
 from bot.core.context import HandlerContext
 from bot.core.messages import Card, CardUpdate, Markdown, Text, md_escape
 from bot.core.router import Router, any_role
+from handlers.meetings.types import get_config as meetings_config
 from handlers.monthly import strings, watch
 from handlers.monthly.config import get_config
-from handlers.monthly.digest import viewable_units, visible
-from handlers.monthly.ladder import ACK_ACTION, MEMBER_LADDERS
+from handlers.monthly.digest import (
+    ALL,
+    MonthData,
+    available,
+    committee_ranking,
+    load,
+    text_for,
+    unit_name,
+    viewable_units,
+    visible,
+)
+from handlers.monthly.ladder import ACK_ACTION, MEMBER_LADDERS, member_notice, member_run, unit_notice
 from handlers.monthly.scoring import load_units
 from models.monthly import AckKind, Escalation, Ladder, MonthlyScore
 from models.org import OrgUnit, Role, UnitKind
@@ -24,16 +35,26 @@ ACK_LABELS = {AckKind.READ: strings.ACK_READ, AckKind.INTERVIEWED: strings.ACK_I
 
 
 def _my_unit(ctx: HandlerContext) -> int | None:
-    """The unit a person's score question is about: their branch as its secretary, else their committee."""
+    """The unit a person's score question is about: their branch as its secretary, else their
+    committee as its leader, else what 组织部 staff cover (a unit, or ALL for the whole tree)."""
     direct, over, everything = viewable_units(ctx.session, ctx.person.id, get_config())
     if ctx.person.branch_id in direct:
         return ctx.person.branch_id
     committee = ctx.session.scalar(
-        select(func.min(OrgUnit.id)).where(OrgUnit.id.in_(direct | over), OrgUnit.kind == UnitKind.COMMITTEE)
+        select(func.min(OrgUnit.id)).where(OrgUnit.id.in_(direct), OrgUnit.kind == UnitKind.COMMITTEE)
     )
     if committee is not None:
         return committee
-    return next(iter(sorted(direct)), None)
+    if everything:
+        return ALL
+    # 组织部 staff of a subtree: the highest unit they cover (the county, or a committee).
+    top = ctx.session.scalar(
+        select(OrgUnit.id)
+        .where(OrgUnit.id.in_(over))
+        .order_by(func.length(OrgUnit.path), OrgUnit.id)
+        .limit(1)
+    )
+    return top if top is not None else next(iter(sorted(direct)), None)
 
 
 def _latest(ctx: HandlerContext, unit_id: int) -> MonthlyScore | None:
@@ -45,6 +66,16 @@ def _latest(ctx: HandlerContext, unit_id: int) -> MonthlyScore | None:
     )
 
 
+def _overview(ctx: HandlerContext, unit_id: int) -> MonthData | None:
+    """The latest month's scores under a unit with no score of its own (the whole tree, a county):
+    the 组织部 view, the same the digest gives them."""
+    month = ctx.session.scalar(select(func.max(MonthlyScore.month)))
+    if month is None:
+        return None
+    data = load(ctx.session, month, meetings_config(ctx.config.tz), with_details=False, scope=unit_id)
+    return data if available(data, unit_id) else None
+
+
 @router.command("本月积分", "积分", "月积分", help=strings.CMD_SCORE_HELP, audience=leaders)
 def my_score(ctx: HandlerContext, _args: str) -> None:
     if ctx.person is None:
@@ -54,11 +85,16 @@ def my_score(ctx: HandlerContext, _args: str) -> None:
     if unit_id is None:
         ctx.reply(Text(strings.NO_SCOPE))
         return
-    row = _latest(ctx, unit_id)
-    unit = ctx.session.get(OrgUnit, unit_id)
+    row = _latest(ctx, unit_id) if unit_id != ALL else None
     if row is None:
-        ctx.reply(Text(strings.NOTHING_YET))
+        data = _overview(ctx, unit_id)
+        if data is None:
+            ctx.reply(Text(strings.NOTHING_YET))
+            return
+        title = strings.SCORE_TITLE.format(unit=unit_name(data, unit_id), month=strings.fmt_month(data.month))
+        ctx.reply(Card(title=title, text=text_for(data, unit_id)))
         return
+    unit = ctx.session.get(OrgUnit, unit_id)
     exp = row.explanation or {}
     lines = [f"{strings.group_label(row.peer_group)}第{row.rank}名（共{row.group_size}个）"]
     if row.lagging:
@@ -84,9 +120,24 @@ def ranking(ctx: HandlerContext, _args: str) -> None:
         ctx.reply(Text(strings.NOT_BOUND))
         return
     unit_id = _my_unit(ctx)
-    row = _latest(ctx, unit_id) if unit_id else None
+    if unit_id is None:
+        ctx.reply(Text(strings.NO_SCOPE))
+        return
+    row = _latest(ctx, unit_id) if unit_id != ALL else None
     if row is None:
-        ctx.reply(Text(strings.NOTHING_YET if unit_id else strings.NO_SCOPE))
+        # 组织部: every committee, ranked within its kind (the county has no score of its own).
+        data = _overview(ctx, unit_id)
+        if data is None:
+            ctx.reply(Text(strings.NOTHING_YET))
+            return
+        ctx.reply(
+            Card(
+                title=strings.RANK_TITLE.format(
+                    group=unit_name(data, unit_id), month=strings.fmt_month(data.month)
+                ),
+                text=committee_ranking(data, unit_id),
+            )
+        )
         return
     units = load_units(ctx.session)
     peers = ctx.session.execute(
@@ -188,11 +239,44 @@ def acknowledge(ctx: HandlerContext, params: dict[str, str]) -> None:
         execution_options={"synchronize_session": False},
     )
     when = ctx.local_now.strftime("%m月%d日 %H:%M")
-    text = strings.ACK_DONE.format(who=ctx.person.name, when=when, kind=ACK_LABELS[kind])
+    state = strings.ACK_STATE.format(who=md_escape(ctx.person.name), when=when, kind=ACK_LABELS[kind])
+    card = _acknowledged_card(ctx, targets, state)
     key = f"esc:{targets[0].id}" if "id" in params else (
         f"esc-member:{params.get('ladder')}:{params.get('branch')}:{params.get('month')}"
     )  # fmt: skip
-    ctx.reply(CardUpdate(card_key=key, title=text, text=md_escape(text), status_label=ACK_LABELS[kind]))
+    ctx.reply(CardUpdate(card_key=key, title=card.title, text=card.text, status_label=ACK_LABELS[kind]))
+
+
+def _acknowledged_card(ctx: HandlerContext, targets: list[Escalation], state: str) -> Card:
+    """The notice as it was sent, rebuilt from its rows, with who acknowledged it and when in place of
+    the request to press: the unit, the rule and what was missing stay on the card."""
+    first = targets[0]
+    unit = ctx.session.get(OrgUnit, first.unit_id)
+    name = unit.name if unit is not None else ""
+    if first.ladder not in MEMBER_LADDERS:
+        detail = dict(first.detail or {})
+        if "rank" not in detail:  # notices sent before the rank was recorded with them
+            row = ctx.session.scalar(
+                select(MonthlyScore).where(
+                    MonthlyScore.unit_id == first.unit_id, MonthlyScore.month == first.month
+                )
+            )
+            if row is not None:
+                detail.update(
+                    group=row.peer_group, rank=row.rank, size=row.group_size, copied=bool(detail.get("cc"))
+                )
+        return unit_notice(first.ladder.value, name, detail, state=state)
+    # A member card lists every member of its branch, ladder and month: all of them, as sent.
+    rows = ctx.session.scalars(
+        select(Escalation).where(
+            Escalation.ladder == first.ladder,
+            Escalation.unit_id == first.unit_id,
+            Escalation.month == first.month,
+        )
+    ).all()
+    items = [(member_run(e.detail or {}, e.unit_id), e.rung) for e in rows]
+    top = max(r.streak for r in get_config().member_ladder.rungs)
+    return member_notice(first.ladder, name, first.month, items, top, state=state)
 
 
 # --- the 自行脱党 watch's records (domain.md §2, E14–E15): entered by the branch, counted monthly ---

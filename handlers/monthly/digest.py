@@ -231,14 +231,14 @@ def committee_text(data: MonthData, committee_id: int) -> str:
     )
 
 
-def org_text(data: MonthData, scope: int) -> str:
-    rows = sorted((data.rows[c] for c in data.committees_under(scope)), key=lambda r: -r.score)
+def committee_ranking(data: MonthData, scope: int) -> str:
+    """The committees under `scope`, each kind ranked on its own, largest kind first."""
+    rows = [data.rows[c] for c in data.committees_under(scope)]
     name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
-    # Ranks are within each kind of committee, so each kind is listed on its own, largest first.
     groups: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         groups[r.peer_group].append(r)
-    ranking = [
+    return "\n\n".join(
         strings.DIGEST_ORG_GROUP.format(
             group=strings.group_label(group),
             n=len(items),
@@ -250,13 +250,18 @@ def org_text(data: MonthData, scope: int) -> str:
             ),
         )
         for group, items in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
-    ]
+    )
+
+
+def org_text(data: MonthData, scope: int) -> str:
+    rows = sorted((data.rows[c] for c in data.committees_under(scope)), key=lambda r: -r.score)
+    name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
     return strings.DIGEST_ORG.format(
         n=len(rows),
         mean=round(sum(r.score for r in rows) / len(rows), 1) if rows else 0,
         lagging=sum(r.lagging for r in rows),
         laggards="、".join(name(r) for r in rows if r.lagging) or strings.DIGEST_NONE,
-        ranking="\n\n".join(ranking),
+        ranking=committee_ranking(data, scope),
     )
 
 

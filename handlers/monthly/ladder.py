@@ -140,22 +140,45 @@ def _without_subject(
 
 
 def _unit_notice(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: bool) -> Card:
-    exp = s.explanation
-    missing = strings.missing_text(exp.get("missing", [])) or []
-    rule = strings.rung_text(ladder, rung.streak)
+    return unit_notice(ladder, s.name, _notice_detail(ladder, s, run, rung, cc))
+
+
+def _notice_detail(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: bool) -> dict:
+    """What a unit notice says, kept on its Escalation row so the card can be shown again as sent."""
+    return {
+        "rule": strings.rung_text(ladder, rung.streak),
+        "reasons": s.lag_reasons,
+        "months": [m.isoformat() for m in run],
+        "missing": s.explanation.get("missing", []),
+        "score": s.score,
+        "group": s.peer_group,
+        "rank": s.rank,
+        "size": s.group_size,
+        "copied": cc,
+    }
+
+
+def unit_notice(ladder: str, unit_name: str, detail: dict, *, state: str = "") -> Card:
+    """The card of a unit notice from its recorded detail; with `state` (who acknowledged it, when),
+    the same card as updated after the press, without the request to press."""
+    months = [date.fromisoformat(m) for m in detail.get("months", [])]
+    missing = strings.missing_text(detail.get("missing", [])) or []
     text = strings.ESC_TEXT.format(
-        rule=rule + (strings.ESC_CC if cc else ""),
-        reason=strings.lag_reasons(s.lag_reasons),
-        months="、".join(strings.fmt_month(m) for m in run),
-        unit=md_escape(s.name),
-        month=strings.fmt_month(run[-1]),
-        score=s.score,
-        group=strings.group_label(s.peer_group),
-        rank=s.rank,
-        size=s.group_size,
+        rule=detail.get("rule", "") + (strings.ESC_CC if detail.get("copied") else ""),
+        reason=strings.lag_reasons(detail.get("reasons", [])),
+        months="、".join(strings.fmt_month(m) for m in months),
+        unit=md_escape(unit_name),
+        month=strings.fmt_month(months[-1]) if months else "",
+        score=detail.get("score", 0),
+        group=strings.group_label(detail.get("group", "")),
+        rank=detail.get("rank", ""),
+        size=detail.get("size", ""),
         missing="\n".join(f"- {m}" for m in missing) or strings.NONE_MISSING,
     )
-    return Card(title=strings.ESC_TITLE.format(unit=s.name, ladder=strings.LADDER_LABELS[ladder]), text=text)
+    text += "\n\n" + (state or strings.ESC_ASK)
+    return Card(
+        title=strings.ESC_TITLE.format(unit=unit_name, ladder=strings.LADDER_LABELS[ladder]), text=text
+    )
 
 
 def run_unit_ladders(
@@ -188,11 +211,7 @@ def run_unit_ladders(
             to, cc = _recipients(rung, s.committee_id, None, scores.units, book)
             key = esc_key(ladder.value, uid, rung.streak, month)
             detail = {
-                "rule": strings.rung_text(ladder.value, rung.streak),
-                "reasons": s.lag_reasons,
-                "months": [m.isoformat() for m in run],
-                "missing": s.explanation.get("missing", []),
-                "score": s.score,
+                **_notice_detail(ladder.value, s, run, rung, bool(cc)),
                 "to": to,
                 "cc": cc,
                 "dedup_key": key,
@@ -365,24 +384,63 @@ MEMBER_LADDERS = (Ladder.MEMBER_ABSENCE, Ladder.MEMBER_FEES, Ladder.MEMBER_WORK,
 ARTICLE9_LADDERS = (Ladder.MEMBER_ABSENCE, Ladder.MEMBER_FEES, Ladder.MEMBER_WORK)
 
 
-def _member_line(ladder: Ladder, run: MemberRun, rung: Rung, month: date) -> str:
+def _member_line(ladder: Ladder, run: MemberRun, step: int, month: date) -> str:
     name = md_escape(run.name)
     if ladder == Ladder.MEMBER_LOST_CONTACT:
         return strings.LOST_LINE.format(
             name=name, since=strings.fmt_month(run.first), n=run.n, note=md_escape(run.note)
         )
-    step = strings.rung_text("member", rung.streak)
+    step_text = strings.rung_text("member", step)
     gaps = run.months and len(run.months) != months_between(run.first, month) + 1
     if gaps:
         line = strings.MEMBER_LINE_GAPS.format(
             name=name, n=run.n, since=strings.fmt_month(run.first), months=strings.fmt_months(run.months),
-            step=step,
+            step=step_text,
         )  # fmt: skip
     else:
-        line = strings.MEMBER_LINE.format(name=name, n=run.n, since=strings.fmt_month(run.first), step=step)
+        line = strings.MEMBER_LINE.format(
+            name=name, n=run.n, since=strings.fmt_month(run.first), step=step_text
+        )
     if ladder == Ladder.MEMBER_WORK and run.note:
         line += strings.MEMBER_WORK_REASON.format(reason=md_escape(run.note))
     return line
+
+
+def member_notice(
+    ladder: Ladder,
+    branch_name: str,
+    month: date,
+    items: list[tuple[MemberRun, int]],
+    top_step: int,
+    *,
+    state: str = "",
+) -> Card:
+    """The card of a branch's member notices of one ladder and month: (run, step) per member; with
+    `state`, the same card as updated after 已阅 / 已约谈."""
+    lines = "\n".join(
+        _member_line(ladder, run, step, month)
+        for run, step in sorted(items, key=lambda x: (-x[0].n, x[0].name))
+    )
+    if ladder == Ladder.MEMBER_LOST_CONTACT:
+        article = strings.LOST_RULE
+    else:
+        article = strings.MEMBER_ARTICLE9 if any(step == top_step for _, step in items) else ""
+    return Card(
+        title=strings.MEMBER_TITLE.format(
+            branch=branch_name, ladder=strings.LADDER_LABELS[ladder.value], month=strings.fmt_month(month)
+        ),
+        text=strings.MEMBER_TEXT.format(lines=lines, article9=article)
+        + "\n\n"
+        + (state or strings.MEMBER_ASK),
+    )
+
+
+def member_run(esc_detail: dict, branch_id: int) -> MemberRun:
+    """A member's run as its notice recorded it (Escalation.detail), to show the notice again."""
+    d = esc_detail
+    since = date.fromisoformat(d["since"]) if d.get("since") else None
+    counted = [date.fromisoformat(m) for m in d.get("counted", [])]
+    return MemberRun(int(d.get("months", 0)), d.get("name", ""), branch_id, since, counted, d.get("note", ""))
 
 
 def run_member_ladders(
@@ -467,20 +525,11 @@ def run_member_ladders(
     notices, ends = [], []
     for (ladder, branch_id), items in cards.items():
         s = scores.branches[branch_id]
-        lines = "\n".join(
-            _member_line(ladder, run, rung, month)
-            for run, rung in sorted(items, key=lambda x: (-x[0].n, x[0].name))
-        )
-        if ladder == Ladder.MEMBER_LOST_CONTACT:
-            article = strings.LOST_RULE
-        else:
-            article = strings.MEMBER_ARTICLE9 if any(r.streak == top.streak for _, r in items) else ""
         key = f"monthly:member:{ladder.value}:{branch_id}:{month:%Y-%m}"
+        card = member_notice(ladder, s.name, month, [(run, rung.streak) for run, rung in items], top.streak)
         card = Card(
-            title=strings.MEMBER_TITLE.format(
-                branch=s.name, ladder=strings.LADDER_LABELS[ladder.value], month=strings.fmt_month(month)
-            ),
-            text=strings.MEMBER_TEXT.format(lines=lines, article9=article),
+            title=card.title,
+            text=card.text,
             buttons=ack_buttons(
                 {"ladder": ladder.value, "branch": str(branch_id), "month": f"{month:%Y-%m}"}
             ),

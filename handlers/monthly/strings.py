@@ -60,7 +60,6 @@ LAG_REASON = {
 }
 ACK_READ = "已阅"
 ACK_INTERVIEWED = "已约谈"
-ACK_DONE = "已记录：{who}于{when}确认“{kind}”。"
 ACK_ALREADY = "这条通知已由{who}确认过（{kind}），无需重复确认。"
 ACK_NOT_YOURS = "这条通知不是发给您的，无法确认。"
 ACK_OWN_CASE = (
@@ -168,8 +167,11 @@ def explain(score: float, exp: dict[str, Any]) -> str:
 ESC_TITLE = "【月积分】{unit}：{ladder}"
 ESC_TEXT = (
     "**规则**：{rule}（{reason}）\n\n**月份**：{months}\n\n**单位**：{unit}，{month}得分 {score:g}，"
-    "在{group}中排第{rank}名（共{size}个）\n\n**未完成事项**：\n{missing}\n\n请按规定约谈并记录，处理后点击下方按钮。"
+    "在{group}中排第{rank}名（共{size}个）\n\n**未完成事项**：\n{missing}"
 )
+ESC_ASK = "请按规定约谈并记录，处理后点击下方按钮。"
+# The state an acknowledged notice shows in place of the request to press (the card keeps its content).
+ACK_STATE = "**处理情况**：{who}于{when}确认“{kind}”。"
 ESC_CC = "（抄送组织部）"
 ESC_END_TITLE = "【月积分】{unit}：已赶上"
 ESC_END_TEXT = "{unit}{month}已不再落后（得分 {score:g}），此前的{ladder}（{months}）到此结束。"
@@ -190,9 +192,8 @@ LOST_RULE = (
     "应当停止其党籍。本提醒仅根据支部登记的失联情况列出：请先核实是否确已多方查找；是否停止党籍，须由支部大会讨论决定"
     "并报上级党组织审批，系统不作任何认定。停止党籍2年后仍无音讯的，按自行脱党除名，同样由组织决定。"
 )
-MEMBER_TEXT = (
-    "以下党员需要关注（只提示，处理由支部和上级党组织决定）：\n\n{lines}{article9}\n\n处理后请点击下方按钮。"
-)
+MEMBER_TEXT = "以下党员需要关注（只提示，处理由支部和上级党组织决定）：\n\n{lines}{article9}"
+MEMBER_ASK = "处理后请点击下方按钮。"
 # Added when a member reaches the six-month step: the software lists, people decide (domain.md E14).
 MEMBER_ARTICLE9 = (
     "\n\n依据党章第九条，党员没有正当理由，连续六个月不参加党的组织生活，或不交纳党费，或不做党所分配的工作，"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.monthly import strings
 from models.meetings import MeetingType
 from models.monthly import AckKind, Escalation, Ladder
-from tests.monthly.conftest import comply, outbox, run_at
+from tests.monthly.conftest import BASE, comply, outbox, run_at
 from tests.monthly.test_ladder import MONTHS, Chat, _month, _run, _who
 
 JULY = MONTHS[0]
@@ -100,3 +101,51 @@ def test_the_subject_of_a_member_notice_is_refused_with_the_reason(
     assert "说的是您本人" in reply[0]["text"]
     session.expire_all()
     assert session.get(Escalation, own.id).acknowledged_at is None
+
+
+def _rendered(payload: dict) -> list[str]:
+    """The updated card as each platform shows it: DingTalk's card markdown, WeCom's template card."""
+    from bot.core.messages import CardUpdate, from_payload
+    from bot.platforms.dingtalk.render import card_params
+    from bot.platforms.wecom.render import update_body
+
+    update = from_payload(payload)
+    assert isinstance(update, CardUpdate)
+    wecom = update_body(update, task_id="t1", base_url=BASE)["template_card"]
+    return [card_params(update, BASE)["markdown"], wecom["sub_title_text"]]
+
+
+def test_an_acknowledged_unit_notice_keeps_its_content(session_factory, session, county, observers):
+    """Issue 15: 8. 已约谈 used to replace the card by one line; the updated card is the notice as
+    sent (unit, rule, rank, what was missing) with who pressed and when in place of the request."""
+    _month(session, county, JULY, b3_lags=True)
+    _run(session, JULY)
+    esc = _row(session, Ladder.BRANCH, subject_id=county.b3.id)
+    sent = outbox(session, esc.detail["dedup_key"])[0].payload["text"]
+    reply = Chat(session_factory, run_at(JULY)).press("c2org", id=str(esc.id), kind="interviewed")
+    assert reply[0]["kind"] == "card_update" and reply[0]["card_key"] == f"esc:{esc.id}"
+    for text in _rendered(reply[0]):
+        for part in (
+            "河西村党支部",
+            "支部当月落后，请党委组织委员督促整改",
+            "主题党日：已开0次，应开1次",
+            "得分",
+        ):
+            assert part in text, (part, text)
+        assert "组织委员2" in text and "已约谈" in text and "点击下方按钮" not in text
+    # Everything the notice said is still there, word for word, before the state line.
+    assert reply[0]["text"].startswith(sent.removesuffix(strings.ESC_ASK).rstrip())
+
+
+def test_an_acknowledged_member_notice_keeps_every_line(session_factory, session, county, observers):
+    _absent_in_july(session, county, "党员2甲", "党员2乙")
+    key = f"monthly:member:member_absence:{county.b2.id}:2026-07"
+    sent = outbox(session, key)[0].payload["text"]
+    reply = Chat(session_factory, run_at(JULY)).press(
+        "sec2", **_member_card(branch=str(county.b2.id), kind="read")
+    )
+    assert reply[0]["kind"] == "card_update"
+    for text in _rendered(reply[0]):
+        assert "党员2甲" in text and "党员2乙" in text and "连续1个月" in text
+        assert "书记2" in text and "已阅" in text and "点击下方按钮" not in text
+    assert reply[0]["text"].startswith(sent.removesuffix(strings.MEMBER_ASK).rstrip())

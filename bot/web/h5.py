@@ -21,7 +21,6 @@ WeCom, ``authorize_url(redirect_uri, state)``. A platform that is not configured
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -36,6 +35,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import signing
 from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
 from handlers.meetings import signin as tokens
@@ -120,8 +120,7 @@ def content_type(request: Request) -> str:
 def csrf_token(secret: str, session_cookie: str) -> str:
     """The CSRF token of one H5 session: an HMAC of its cookie, so a new session has a new token and a
     token is worth nothing without the HttpOnly cookie it belongs to."""
-    mac = hmac.new(secret.encode(), f"zhibu.h5.csrf.{session_cookie}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:32]
+    return signing.signature(secret, "h5.csrf", session_cookie)
 
 
 async def read_form(

@@ -309,6 +309,11 @@ def unpaid_list(ctx: HandlerContext, _args: str) -> None:
             ctx.reply(Text(strings.UNPAID_EMPTY.format(branch=branch.name, month=dates.fmt_month(month))))
             continue
         lines = [
+            strings.UNPAID_HEADING.format(branch=md_escape(branch.name), month=dates.fmt_month(month)),
+            "",
+            strings.UNPAID_COLUMNS,
+        ]
+        lines += [
             strings.UNPAID_LINE.format(name=md_escape(m.name), amount=strings.yuan(m.amount)) for m in unpaid
         ]
         lines.append(

@@ -89,6 +89,10 @@ CONFIRMED_NONE = "没有需要确认的党费。"
 CONFIRMED_NOTICE = "您{months}的党费（{amount}）已由{by}确认，谢谢！"
 CONFIRMED_TOTAL = "合计{amount}"
 UNPAID_TITLE = "{branch}{month}党费未交名单"
+# DingTalk shows a markdown message's title only in the notification, never in the message: the list
+# carries its own heading, in the same form as 本月会议's month headings.
+UNPAID_HEADING = "**{branch} {month}党费未交名单**"
+UNPAID_COLUMNS = "姓名　应交金额"
 UNPAID_EMPTY = "{branch}{month}党费已全部交清（含待确认）。"
 UNPAID_LINE = "{name}　{amount}"
 UNPAID_FOOTER = "共 {n} 人未交，待确认 {pending} 人。交纳日：{fee_day}"

@@ -51,3 +51,55 @@ def test_chinese_forms():
         dates.fmt_months([date(2027, 1, 1), date(2026, 3, 1), date(2026, 1, 1)])
         == "2026年1月、3月、2027年1月"
     )
+
+
+# --- roles: who holds which role where ---------------------------------------------------------
+
+
+def test_role_lookups_name_the_unit_and_never_reach_neighbours(session):
+    from handlers.common import roles
+    from models.org import Role, UnitKind
+    from tests import builders
+
+    committee = builders.unit(session, "城关镇党委", UnitKind.COMMITTEE)
+    branch = builders.unit(session, "第一党支部", UnitKind.BRANCH, committee)
+    other = builders.unit(session, "第二党支部", UnitKind.BRANCH, committee)
+    lonely = builders.unit(session, "无上级支部", UnitKind.BRANCH)
+    secretary = builders.person(session, "王书记", branch)
+    collector = builders.person(session, "李收缴", branch)
+    neighbour = builders.person(session, "赵书记", other)
+    org_member = builders.person(session, "周组织", other)
+    builders.role(session, secretary, branch, Role.SECRETARY)
+    builders.role(session, collector, branch, Role.FEE_COLLECTOR)
+    builders.role(session, neighbour, other, Role.SECRETARY)
+    builders.role(session, org_member, committee, Role.ORGANIZATION_MEMBER)
+    builders.role(session, secretary, committee, Role.PROPAGANDA_MEMBER)
+    session.commit()
+
+    assert roles.roles_on(session, secretary.id, branch.id) == {Role.SECRETARY}
+    assert roles.roles_on(session, secretary.id, other.id) == set()
+    assert roles.units_where(session, secretary.id, {Role.SECRETARY, Role.PROPAGANDA_MEMBER}) == {
+        branch.id,
+        committee.id,
+    }
+    assert roles.units_where(
+        session, secretary.id, {Role.SECRETARY, Role.PROPAGANDA_MEMBER}, UnitKind.BRANCH
+    ) == {branch.id}
+    both = {Role.SECRETARY, Role.FEE_COLLECTOR}
+    assert roles.people_with_roles(session, branch.id, both) == sorted([secretary.id, collector.id])
+    assert roles.people_with_roles_by_unit(session, [branch.id, other.id, lonely.id], {Role.SECRETARY}) == {
+        branch.id: [secretary.id],
+        other.id: [neighbour.id],
+    }
+    assert roles.people_by_role(session, branch.id, both) == {
+        Role.SECRETARY: [secretary.id],
+        Role.FEE_COLLECTOR: [collector.id],
+    }
+    assert roles.roles_by_unit(session, [branch.id, lonely.id]) == {
+        branch.id: {Role.SECRETARY, Role.FEE_COLLECTOR},
+        lonely.id: set(),
+    }
+    assert roles.roles_by_unit(session)[committee.id] == {Role.ORGANIZATION_MEMBER, Role.PROPAGANDA_MEMBER}
+    assert roles.committee_people(session, branch.id, {Role.ORGANIZATION_MEMBER}) == [org_member.id]
+    assert roles.committee_people(session, lonely.id, {Role.ORGANIZATION_MEMBER}) == []
+    assert roles.committee_people(session, 10**9, {Role.ORGANIZATION_MEMBER}) == []

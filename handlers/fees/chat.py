@@ -17,14 +17,14 @@ from bot.core import outbox
 from bot.core.context import HandlerContext
 from bot.core.messages import Button, Card, CardUpdate, Markdown, Text, md_escape
 from bot.core.router import Router, any_role, bound
-from handlers.common import dates
+from handlers.common import dates, roles
 from handlers.delivery import branches_held
 from handlers.fees import arrears, payments, policy, strings
 from handlers.fees.months import MonthError, parse_months
 from handlers.fees.payments import FeeError
 from handlers.fees.policy import local_month
 from models.fees import PAYMENT_METHOD_LABELS, FeePayment
-from models.org import OrgUnit, Person, Role, RoleAssignment
+from models.org import OrgUnit, Person, Role
 
 router = Router("fees")
 
@@ -107,13 +107,8 @@ def pending_card_parts(session: Session, branch: OrgUnit) -> tuple[str, str, tup
 
 def collectors_of(session: Session, branch_id: int) -> list[int]:
     """Who confirms for a branch: its 党费收缴员, or the 书记 when it has none."""
-    rows = session.execute(
-        select(RoleAssignment.person_id, RoleAssignment.role).where(
-            RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(payments.COLLECTING_ROLES)
-        )
-    ).all()
-    collectors = sorted({pid for pid, role in rows if role == Role.FEE_COLLECTOR})
-    return collectors or sorted({pid for pid, _ in rows})
+    holders = roles.people_by_role(session, branch_id, payments.COLLECTING_ROLES)
+    return holders.get(Role.FEE_COLLECTOR) or holders.get(Role.SECRETARY, [])
 
 
 def notify_collectors(

@@ -12,13 +12,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.common import dates
+from handlers.common import dates, roles
 from handlers.common.dates import months_between
 from handlers.fees import strings
 from handlers.fees.amounts import liability_start
 from handlers.fees.policy import Owed, Policy, exemptions_of, local_month, owed, policy_for
 from models.fees import PAYMENT_STATUS_LABELS, FeePayment, PaymentMethod, PaymentStatus
-from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind
+from models.org import Person, Role, UnitKind
 
 COLLECTING_ROLES = (Role.FEE_COLLECTOR, Role.SECRETARY)
 COUNTS_AS_PAID = (PaymentStatus.REPORTED, PaymentStatus.CONFIRMED)
@@ -34,16 +34,7 @@ class FeeError(Exception):
 
 def collecting_branch_ids(session: Session, person_id: int) -> set[int]:
     """Branches where the person is 党费收缴员 or 书记."""
-    stmt = (
-        select(RoleAssignment.org_unit_id)
-        .join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-        .where(
-            RoleAssignment.person_id == person_id,
-            RoleAssignment.role.in_(COLLECTING_ROLES),
-            OrgUnit.kind == UnitKind.BRANCH,
-        )
-    )
-    return {uid for uid in session.scalars(stmt) if uid is not None}
+    return roles.units_where(session, person_id, COLLECTING_ROLES, UnitKind.BRANCH)
 
 
 def require_collector(session: Session, actor: Person | None, branch_id: int | None, what: str) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from handlers.common.roles import roles_by_unit
 from handlers.phones import normalize_phone
 from handlers.roster import texts as T
 from handlers.roster.fileio import RawRow
@@ -829,10 +830,7 @@ def structure_warnings(session: Session, branch_ids: set[int] | None = None) -> 
         if branch_id in totals:
             totals[branch_id][0] += 1
             totals[branch_id][1] += status == MemberStatus.FULL
-    roles: dict[int, set[Role]] = {b: set() for b in branches}
-    for unit_id, role in session.execute(select(RoleAssignment.org_unit_id, RoleAssignment.role)):
-        if unit_id in roles:
-            roles[unit_id].add(role)
+    roles = roles_by_unit(session, branches)
     committee_roles = [Role.ORGANIZATION_MEMBER, Role.PROPAGANDA_MEMBER, Role.DISCIPLINE_MEMBER]
     out: list[str] = []
     for b in sorted(branches, key=lambda b: paths[b][1]):

@@ -1,0 +1,124 @@
+"""Who holds which role where: the one set of role lookups every feature asks.
+
+Roles are held on a unit (a branch, a general branch, a committee, a group) or, for 组织部 staff, on
+no unit at all. A role on one unit never extends to its neighbours or children: each lookup names
+the unit. The committee above a unit (committee_of, committees_of) is computed in models.org from
+the unit's path and is re-exported here so a feature imports its role lookups from one place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.org import OrgUnit, Role, RoleAssignment, UnitKind, committee_of, committees_of
+
+__all__ = [
+    "committee_of",
+    "committee_people",
+    "committees_of",
+    "people_by_role",
+    "people_with_roles",
+    "people_with_roles_by_unit",
+    "roles_by_unit",
+    "roles_on",
+    "units_where",
+]
+
+_CHUNK = 1000  # ids per IN list: SQLite's and PostgreSQL's limits are far above, plans stay simple
+
+
+def roles_on(session: Session, person_id: int, unit_id: int) -> set[Role]:
+    """The roles a person holds on exactly this unit."""
+    return set(
+        session.scalars(
+            select(RoleAssignment.role).where(
+                RoleAssignment.person_id == person_id, RoleAssignment.org_unit_id == unit_id
+            )
+        )
+    )
+
+
+def units_where(
+    session: Session, person_id: int, roles: Collection[Role], kind: UnitKind | None = None
+) -> set[int]:
+    """The units (of `kind`, when given) where the person holds one of `roles`."""
+    stmt = select(RoleAssignment.org_unit_id).where(
+        RoleAssignment.person_id == person_id,
+        RoleAssignment.role.in_(list(roles)),
+        RoleAssignment.org_unit_id.is_not(None),
+    )
+    if kind is not None:
+        stmt = stmt.join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id).where(OrgUnit.kind == kind)
+    return set(session.scalars(stmt))
+
+
+def people_with_roles_by_unit(
+    session: Session, unit_ids: Iterable[int], roles: Collection[Role]
+) -> dict[int, list[int]]:
+    """{unit id: sorted ids of the people holding one of `roles` there} for many units in one query
+    per thousand units; a unit where nobody holds them is absent."""
+    ids = sorted(set(unit_ids))
+    found: dict[int, set[int]] = defaultdict(set)
+    for start in range(0, len(ids), _CHUNK):
+        for unit_id, person_id in session.execute(
+            select(RoleAssignment.org_unit_id, RoleAssignment.person_id).where(
+                RoleAssignment.org_unit_id.in_(ids[start : start + _CHUNK]),
+                RoleAssignment.role.in_(list(roles)),
+            )
+        ):
+            found[unit_id].add(person_id)
+    return {unit_id: sorted(people) for unit_id, people in found.items()}
+
+
+def people_with_roles(session: Session, unit_id: int, roles: Collection[Role]) -> list[int]:
+    """Sorted ids of the people holding one of `roles` on the unit."""
+    return people_with_roles_by_unit(session, [unit_id], roles).get(unit_id, [])
+
+
+def people_by_role(session: Session, unit_id: int, roles: Collection[Role]) -> dict[Role, list[int]]:
+    """{role: sorted ids of its holders on the unit}, in one query; a role nobody holds is absent. For a
+    rule that prefers one role and falls back to another (the 党费收缴员, else the 书记)."""
+    found: dict[Role, set[int]] = defaultdict(set)
+    for person_id, role in session.execute(
+        select(RoleAssignment.person_id, RoleAssignment.role).where(
+            RoleAssignment.org_unit_id == unit_id, RoleAssignment.role.in_(list(roles))
+        )
+    ):
+        found[Role(role)].add(person_id)
+    return {role: sorted(people) for role, people in found.items()}
+
+
+def roles_by_unit(session: Session, unit_ids: Iterable[int] | None = None) -> dict[int, set[Role]]:
+    """{unit id: the roles somebody holds there}, for the given units (all units when None); a unit
+    where no role is held maps to an empty set when it was asked for."""
+    if unit_ids is None:
+        found: dict[int, set[Role]] = defaultdict(set)
+        for unit_id, role in session.execute(
+            select(RoleAssignment.org_unit_id, RoleAssignment.role).where(
+                RoleAssignment.org_unit_id.is_not(None)
+            )
+        ):
+            found[unit_id].add(Role(role))
+        return dict(found)
+    ids = sorted(set(unit_ids))
+    held: dict[int, set[Role]] = {uid: set() for uid in ids}
+    for start in range(0, len(ids), _CHUNK):
+        for unit_id, role in session.execute(
+            select(RoleAssignment.org_unit_id, RoleAssignment.role).where(
+                RoleAssignment.org_unit_id.in_(ids[start : start + _CHUNK])
+            )
+        ):
+            held[unit_id].add(Role(role))
+    return held
+
+
+def committee_people(session: Session, unit_id: int, roles: Collection[Role]) -> list[int]:
+    """Sorted ids of the people holding one of `roles` on the committee above (or at) the unit; [] when
+    the unit is unknown or has no committee above it."""
+    unit = session.get(OrgUnit, unit_id)
+    committee = committee_of(session, unit) if unit is not None else None
+    return people_with_roles(session, committee.id, roles) if committee is not None else []

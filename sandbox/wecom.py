@@ -22,6 +22,7 @@ from sandbox.wecom_crypto import WeComCipher, cdata, xml_fields
 router = APIRouter()
 
 INTERACTIVE_CARDS = {"button_interaction", "vote_interaction", "multiple_interaction"}
+MARKDOWN_MAX_BYTES = 2048
 MSG_TYPES = {
     "text",
     "image",
@@ -145,6 +146,11 @@ async def message_send(request: Request):
     if not targets:
         return wecom_error(81013, "user & party & tag all invalid", **extra)
     card = body.get("template_card") if msgtype == "template_card" else None
+    # As WeCom: a text_notice card needs the link its whole body opens; markdown has a size limit.
+    if isinstance(card, dict) and card.get("card_type") == "text_notice" and not card.get("card_action"):
+        return wecom_error(40058, "template_card.card_action is required for text_notice")
+    if msgtype == "markdown" and len(str(body["markdown"].get("content", "")).encode()) > MARKDOWN_MAX_BYTES:
+        return wecom_error(45002, "content size out of limit")
     interactive = isinstance(card, dict) and card.get("card_type") in INTERACTIVE_CARDS
     if interactive:
         task_id = card.get("task_id")

@@ -54,7 +54,10 @@
     return out;
   }
 
+  // WeCom's markdown message renders headings, bold, links, code and quotes but no lists: an item
+  // shows as the line it is.
   function markdown(text) {
+    var lists = state.platform !== "wecom";
     var lines = String(text || "").split(/\n/);
     var html = [], list = false, para = [];
     function flush() {
@@ -65,7 +68,7 @@
       if ((m = line.match(/^\s*#{1,6}\s+(.*)$/))) {
         flush(); if (list) { html.push("</ul>"); list = false; }
         html.push("<h4>" + inline(m[1]) + "</h4>");
-      } else if ((m = line.match(/^\s*(?:[-*]|\d+\.)\s+(.*)$/))) {
+      } else if (lists && (m = line.match(/^\s*(?:[-*]|\d+\.)\s+(.*)$/))) {
         flush(); if (!list) { html.push("<ul>"); list = true; }
         html.push("<li>" + inline(m[1]) + "</li>");
       } else if (!line.trim()) {
@@ -227,7 +230,8 @@
     var html = '<div class="card" data-card="' + esc(c.card_id) + '">';
     if (state.platform === "wecom" && c.card_type) { html += '<div class="card-source">应用消息 · 模板卡片</div>'; }
     if (c.title) { html += '<div class="card-title">' + esc(c.title) + "</div>"; }
-    if (c.text) { html += '<div class="card-body">' + markdown(c.text) + "</div>"; }
+    // A WeCom template card's texts are plain text: WeCom shows markdown marks as they are.
+    if (c.text) { html += '<div class="card-body">' + (c.markdown ? markdown(c.text) : esc(c.text).replace(/\n/g, "<br>")) + "</div>"; }
     (c.images || []).forEach(function (u) { if (safeUrl(u)) { html += '<div class="card-body"><img alt="" src="' + esc(u) + '"></div>'; } });
     var fields = c.fields || {};
     var keys = Object.keys(fields);

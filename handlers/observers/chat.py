@@ -109,9 +109,10 @@ def stats(ctx: HandlerContext, args: str) -> None:
             on_time=r.forms_on_time,
             raised=r.issues_raised,
             closed=r.issues_closed,
-            covered=r.periods_covered,
-            periods=r.periods,
-            rating=r.rating,
+            period=r.period,
+            done=md_escape("、".join(r.attended_branches)) or strings.STATS_NONE,
+            pending=md_escape("、".join(r.pending_branches)) or strings.STATS_NONE,
+            basis=record.rating_basis(r, cfg),
         )
         for r in records
     ]
@@ -165,6 +166,14 @@ def _coverage_text(ctx: HandlerContext, year: int, cfg: ObserversConfig) -> str:
 @_refusals
 def attend(ctx: HandlerContext, params: dict[str, str]) -> None:
     meeting_id = _param(params, "meeting", strings.NO_MEETING)
+    ctx.reply(Text(observation.attend(ctx.session, ctx.person, meeting_id, now=ctx.now, cfg=cfg_of(ctx))))
+
+
+@router.command("我要列席", help=strings.HELP_ATTEND, audience=_is_observer)
+@_refusals
+def attend_text(ctx: HandlerContext, args: str) -> None:
+    """The same as the card's button, for a 观察提示 that lists several meetings."""
+    meeting_id, _ = _ref(args, strings.ATTEND_USAGE)
     ctx.reply(Text(observation.attend(ctx.session, ctx.person, meeting_id, now=ctx.now, cfg=cfg_of(ctx))))
 
 

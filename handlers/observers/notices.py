@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Button, Card, Text
+from bot.core.messages import Button, Card, Text, md_escape
 from handlers.observers import strings
 from handlers.observers.forms import H5_PREFIX, ObserversConfig
 from models.meetings import Meeting, MeetingStatus
@@ -42,17 +43,75 @@ def notice_card(meeting: Meeting, branch: OrgUnit, cfg: ObserversConfig, public_
     )
 
 
-def notice_key(meeting: Meeting) -> str:
-    # Keyed by the meeting's version: a moved meeting is announced again with its new time and place.
-    return f"observers:notice:{meeting.id}:v{meeting.version}"
+NOTICES_PREFIX = "observers:notices:"
+_OLD_PREFIX = "observers:notice:"  # one row per meeting, before one card per run; still in the outbox
+_KEY_LENGTH = 200  # OutboxMessage.dedup_key
+
+
+def notices_key(observer_id: int, meetings: Sequence[Meeting]) -> str:
+    """The dedup key of one card to one observer: it names every (meeting, version) announced, so it
+    is also the record of who was told of what (told_of). A moved meeting gets a new version and is
+    announced again with its new time and place. Ids in hex keep two dozen meetings in one key."""
+    return f"{NOTICES_PREFIX}{observer_id}:" + ".".join(f"{m.id:x}-{m.version:x}" for m in meetings)
+
+
+def told_of(dedup_key: str) -> set[tuple[int, int]]:
+    """The (meeting id, version) pairs a notice key announced; empty for any other key."""
+    if dedup_key.startswith(NOTICES_PREFIX):
+        pairs = dedup_key.rsplit(":", 1)[1].split(".")
+        return {(int(m, 16), int(v, 16)) for m, v in (p.split("-") for p in pairs if p)}
+    if dedup_key.startswith(_OLD_PREFIX):
+        meeting_id, version = dedup_key[len(_OLD_PREFIX) :].split(":v")
+        return {(int(meeting_id), int(version))}
+    return set()
+
+
+def _told(session: Session, observer_ids: Collection[int], since: datetime | None = None) -> dict[int, set]:
+    """{observer: {(meeting, version) told}} from the notices in the outbox (created after `since`)."""
+    stmt = select(OutboxMessage.person_id, OutboxMessage.dedup_key).where(
+        OutboxMessage.person_id.in_(list(observer_ids)),
+        or_(
+            OutboxMessage.dedup_key.startswith(NOTICES_PREFIX),
+            OutboxMessage.dedup_key.startswith(_OLD_PREFIX),
+        ),
+    )
+    if since is not None:
+        stmt = stmt.where(OutboxMessage.created_at >= since)
+    told: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for person_id, key in session.execute(stmt):
+        told[person_id] |= told_of(key)
+    return told
+
+
+def notices_card(
+    meetings: Sequence[Meeting], units: Mapping[int, OrgUnit], cfg: ObserversConfig, public_base_url: str
+) -> Card:
+    """Several coming meetings in one card, soonest first: 列席 by replying 我要列席 with the number."""
+    lines = "\n".join(
+        strings.NOTICES_LINE.format(
+            id=m.id,
+            when=strings.fmt_when(m.starts_at, cfg.tz),
+            branch=md_escape(units[m.branch_id].name),
+            title=md_escape(m.title),
+            place=md_escape(m.place),
+            topic=md_escape(m.topic),
+            url=form_url(public_base_url, m.id),
+        )
+        for m in meetings
+    )
+    return Card(
+        title=strings.NOTICES_TITLE.format(count=len(meetings)),
+        text=strings.NOTICES_TEXT.format(lines=lines, example=meetings[0].id),
+    )
 
 
 def send_notices(session: Session, *, now: datetime, cfg: ObserversConfig, public_base_url: str) -> int:
-    """Tell observers of every coming meeting of their branches. Safe at any cadence.
+    """Tell observers of every coming meeting of their branches: at most one card per observer and
+    run, listing what they have not been told yet (a new assignment may bring a dozen meetings at
+    once). Returns the cards queued. Safe at any cadence; meetings need not call us.
 
-    Finds the scheduled meetings of assigned branches starting within the horizon and sends each
-    (meeting, version) once per observer: keys already in the outbox are skipped up front, and the
-    outbox's unique key makes a concurrent repeat a no-op. Meetings need not call us.
+    Finds the scheduled meetings of assigned branches starting within the horizon and announces each
+    (meeting, version) once per observer; the outbox's unique key makes a concurrent repeat a no-op.
     """
     rows = session.execute(
         select(Meeting, ObserverAssignment.observer_id)
@@ -66,40 +125,43 @@ def send_notices(session: Session, *, now: datetime, cfg: ObserversConfig, publi
     ).all()
     if not rows:
         return 0
-    keys = sorted({notice_key(m) for m, _ in rows})
-    done: set[tuple[str, int]] = set()
-    for start in range(0, len(keys), 500):  # bounded IN lists: SQLite caps bound parameters
-        done.update(
-            session.execute(
-                select(OutboxMessage.dedup_key, OutboxMessage.person_id).where(
-                    OutboxMessage.dedup_key.in_(keys[start : start + 500])
-                )
-            ).all()
-        )
-    todo: dict[int, tuple[Meeting, list[int]]] = {}
+    # A meeting starting within the horizon was announced after it entered the horizon.
+    told = _told(session, {o for _, o in rows}, since=now - cfg.notice_horizon)
+    todo: dict[int, list[Meeting]] = defaultdict(list)
+    meeting_ids: set[int] = set()
     # Soonest first, at most `notices_per_run` meetings: a backlog (first start, a bulk import) is worked
     # off over a few runs instead of holding one long transaction.
     for meeting, observer_id in sorted(rows, key=lambda r: (r[0].starts_at, r[0].id)):
-        if (notice_key(meeting), observer_id) not in done:
-            if meeting.id not in todo and len(todo) >= cfg.notices_per_run:
-                continue
-            todo.setdefault(meeting.id, (meeting, []))[1].append(observer_id)
+        if (meeting.id, meeting.version) in told[observer_id]:
+            continue
+        if meeting.id not in meeting_ids and len(meeting_ids) >= cfg.notices_per_run:
+            continue
+        # What does not fit in one card's key waits for the next run.
+        if len(notices_key(observer_id, [*todo[observer_id], meeting])) > _KEY_LENGTH:
+            continue
+        meeting_ids.add(meeting.id)
+        todo[observer_id].append(meeting)
     units = {
         u.id: u
         for u in session.scalars(
-            select(OrgUnit).where(OrgUnit.id.in_({m.branch_id for m, _ in todo.values()}))
+            select(OrgUnit).where(OrgUnit.id.in_({m.branch_id for ms in todo.values() for m in ms}))
         )
     }
-    sent = 0
-    for meeting, people in todo.values():
-        sent += outbox.enqueue_to_people(
-            session,
-            people,
-            notice_card(meeting, units[meeting.branch_id], cfg, public_base_url),
-            dedup_key=notice_key(meeting),
-            now=now,
-        )
-    return sent
+    return outbox.enqueue_many(
+        session,
+        [
+            outbox.Queued(
+                [observer_id],
+                notice_card(ms[0], units[ms[0].branch_id], cfg, public_base_url)
+                if len(ms) == 1
+                else notices_card(ms, units, cfg, public_base_url),
+                notices_key(observer_id, ms),
+            )
+            for observer_id, ms in todo.items()
+            if ms
+        ],
+        now=now,
+    )
 
 
 def send_cancellations(session: Session, *, now: datetime, cfg: ObserversConfig) -> int:
@@ -120,15 +182,12 @@ def send_cancellations(session: Session, *, now: datetime, cfg: ObserversConfig)
         observers[meeting.id].add(observer_id)
     if not meetings:
         return 0
-    # Who was told of which meeting: one query over the notices of these meetings to these observers.
+    # Who was told of which meeting: one query over the notices to these observers.
     told: dict[int, set[int]] = defaultdict(set)
-    for person_id, key in session.execute(
-        select(OutboxMessage.person_id, OutboxMessage.dedup_key).where(
-            OutboxMessage.person_id.in_({observer_id for _, observer_id in rows}),
-            or_(*(OutboxMessage.dedup_key.startswith(f"observers:notice:{mid}:v") for mid in meetings)),
-        )
-    ):
-        told[int(key.split(":")[2])].add(person_id)
+    observer_ids = {observer_id for _, observer_id in rows}
+    for observer_id, pairs in _told(session, observer_ids, since=now - cfg.notice_horizon).items():
+        for meeting_id, _ in pairs:
+            told[meeting_id].add(observer_id)
     units = {
         u.id: u
         for u in session.scalars(

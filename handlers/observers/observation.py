@@ -149,9 +149,7 @@ def submit_observation(
             revision=1,
         )
         session.add(obs)
-    else:
-        obs.edited_at = now
-        obs.revision += 1
+    before = _what_the_result_says(obs) if ctx.existing is not None else None
     obs.preset = cfg.form.key
     obs.items = items
     obs.total = total
@@ -170,8 +168,31 @@ def submit_observation(
     except attachments.PhotoError as exc:
         raise Refused(str(exc), ("photos",)) from None
     sync_rectifications(session, obs, data)
+    if before is not None:
+        # Saved again without a change (a second press, the page reopened and sent): the branch and
+        # the committee were told already; a 已修改 notice would say something changed.
+        if not photos and _what_the_result_says(obs) == before:
+            return obs
+        obs.edited_at = now
+        obs.revision += 1
+        session.flush()
     notify_result(session, obs, meeting, ctx.branch, person, now=now, cfg=cfg)
     return obs
+
+
+def _what_the_result_says(obs: Observation) -> tuple:
+    """Everything notify_result reports, to tell a real change from the same form saved again."""
+    rects = sorted((r.text, r.status, r.due_on) for r in obs.rectifications)
+    return (
+        [dict(i) for i in obs.items],
+        obs.total,
+        obs.grade,
+        obs.comment,
+        obs.outcome,
+        obs.correct_by,
+        obs.reopen_by,
+        rects,
+    )
 
 
 def notify_result(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from handlers.observers import strings
 from handlers.observers.coverage import attended_meetings
 from handlers.observers.forms import ObserversConfig
-from handlers.observers.periods import day_start_utc, local_day, periods_in_year
+from handlers.observers.periods import day_start_utc, local_day, period_label, period_name, periods_in_year
 from models.meetings import Meeting
 from models.observers import Observation, ObserverAssignment, Rectification, RectificationStatus
 from models.org import OrgUnit, Person
@@ -33,6 +33,10 @@ class ObserverRecord:
     periods: int = 0  # (branch, coverage period) pairs due in the year so far
     periods_covered: int = 0
     rating: str = ""
+    # The last period of the year so far (this half-year): which branches were attended, which not yet.
+    period: str = ""
+    attended_branches: list[str] = field(default_factory=list)
+    pending_branches: list[str] = field(default_factory=list)
 
 
 def suggested_rating(rec: ObserverRecord, cfg: ObserversConfig) -> str:
@@ -44,6 +48,29 @@ def suggested_rating(rec: ObserverRecord, cfg: ObserversConfig) -> str:
     if rec.forms and coverage_rate >= cfg.competent_coverage:
         return strings.RATING_COMPETENT
     return strings.RATING_WEAK
+
+
+def rating_basis(rec: ObserverRecord, cfg: ObserversConfig) -> str:
+    """What suggested_rating weighed, in words: the requirement, what was done, and the rule."""
+    pct = {"coverage": f"{cfg.competent_coverage:.0%}", "on_time": f"{cfg.excellent_on_time:.0%}"}
+    if not rec.forms:
+        rule = strings.RULE_NO_FORMS
+    elif rec.rating == strings.RATING_EXCELLENT:
+        rule = strings.RULE_EXCELLENT
+    elif rec.rating == strings.RATING_COMPETENT:
+        rule = strings.RULE_COMPETENT
+    else:
+        rule = strings.RULE_WEAK
+    return strings.RATING_BASIS.format(
+        rating=rec.rating,
+        period=period_label(cfg),
+        required=cfg.min_visits,
+        periods=rec.periods,
+        covered=rec.periods_covered,
+        on_time=rec.forms_on_time,
+        forms=rec.forms,
+        rule=rule.format(**pct),
+    )
 
 
 def observer_records(
@@ -106,9 +133,13 @@ def observer_records(
         rec = recs.get(oid)
         if rec is None:
             continue
-        if active:
-            rec.branches.append(unit_names.get(bid, str(bid)))
         days = observed.get((oid, bid), [])
+        if active:
+            name = unit_names.get(bid, str(bid))
+            rec.branches.append(name)
+            start, end = periods[-1]
+            done = sum(1 for d in days if start <= d < end) >= cfg.min_visits
+            (rec.attended_branches if done else rec.pending_branches).append(name)
         for start, end in periods:
             done = sum(1 for d in days if start <= d < end)
             # A period still running counts only once covered, so mid-period is not held against anyone;
@@ -120,6 +151,9 @@ def observer_records(
     for oid, rec in recs.items():
         rec.attended = len(attended[oid])
         rec.branches.sort()
+        rec.attended_branches.sort()
+        rec.pending_branches.sort()
+        rec.period = period_name(periods[-1][0], cfg)
         rec.rating = suggested_rating(rec, cfg)
     return [recs[i] for i in ids if i in recs]
 

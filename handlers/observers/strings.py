@@ -95,6 +95,14 @@ FIELD_BRANCH = "支部"
 FIELD_TIME = "时间"
 FIELD_PLACE = "地点"
 FIELD_TOPIC = "议题"
+NOTICES_TITLE = "观察提示：您联系的支部近期有{count}次组织生活"
+NOTICES_TEXT = (
+    "您联系的支部安排了以下组织生活（按时间先后）：\n\n{lines}\n\n"
+    "如要列席，请回复“我要列席 编号”，例如“我要列席 {example}”，支部书记会收到通知；"
+    "会后请点该次会议后面的“填写评价”。"
+)
+NOTICES_LINE = "- 编号{id}：{when}，{branch}“{title}”，地点：{place}，议题：{topic}（[填写评价]({url})）"
+ATTEND_USAGE = "请在“我要列席”后面写上观察提示里的会议编号，例如“我要列席 12”。"
 BUTTON_ATTEND = "我要列席"
 BUTTON_EVALUATE = "填写评价"
 ATTEND_REPLY = "已告知{branch}书记：您将列席 {when} 的“{title}”。"
@@ -171,10 +179,20 @@ GAPS_UNASSIGNED = "\n\n其中 {count} 个支部未安排观察员，请在花名
 # 观察统计
 STATS_TITLE = "观察统计（{year}年）"
 STATS_LINE = (
-    "**{name}**：联系支部 {branches} 个，列席 {attended} 次，"
-    "提交评价 {forms} 份（按时 {on_time} 份），提出整改 {raised} 条（已销号 {closed} 条），"
-    "覆盖 {covered}/{periods}，建议等次：{rating}"
+    "**{name}**：联系 {branches} 个支部，今年列席 {attended} 次，"
+    "提交评价 {forms} 份（按时 {on_time} 份），提出整改 {raised} 条（已销号 {closed} 条）。\n"
+    "{period}已列席：{done}；还没列席：{pending}。\n"
+    "{basis}"
 )
+STATS_NONE = "无"
+RATING_BASIS = (
+    "建议等次：{rating}。依据：每个联系支部每{period}至少列席 {required} 次，今年已到期的 {periods} 次中"
+    "做到 {covered} 次；评价表按时提交 {on_time}/{forms} 份。{rule}"
+)
+RULE_EXCELLENT = "全部做到且按时提交不少于{on_time}，评为优秀。"
+RULE_COMPETENT = "做到{coverage}以上评为称职；全部做到且按时提交不少于{on_time}可评优秀。"
+RULE_WEAK = "做到的不足{coverage}，评为基本称职；做到{coverage}以上可评称职。"
+RULE_NO_FORMS = "今年还没有提交评价表，评为基本称职；提交评价表并做到{coverage}以上可评称职。"
 STATS_EMPTY = "还没有观察员记录。"
 STATS_COVERAGE_HEAD = (
     "**支部列席情况**（{name}，截至{as_of}）：{total} 个支部中 {covered} 个已有观察员列席，"
@@ -238,6 +256,7 @@ H5_NEED_LOGIN = "请在钉钉或企业微信中打开这个页面。"
 H5_EXPORT_DENIED = "只有党委组织委员和组织部可以导出观察统计。"
 
 # Help
+HELP_ATTEND = "我要列席 编号：观察员报名列席联系支部的会议（编号见观察提示）"
 HELP_MY_BRANCHES = "我的支部：观察员查看联系的支部和近期会议"
 HELP_STATS = "观察统计：观察员的列席、评价、整改记录"
 HELP_RECT_DONE = "整改完成 #编号 说明：报告观察员提出的整改已完成"

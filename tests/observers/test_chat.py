@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +11,11 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.router import Routes
 from handlers import help as help_handlers
 from handlers.meetings.chat import router as meetings_router
-from handlers.observers import notices, observation, rectification
+from handlers.observers import assignments, notices, observation, rectification
 from handlers.observers.chat import router as observers_router
 from models.observers import ObserverRsvp, Rectification, RectificationStatus
+from models.org import UnitKind
+from tests.meetings.conftest import _unit
 from tests.meetings.test_chat import CORE, Chat, _text
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting
 
@@ -51,6 +53,17 @@ def test_attend_from_the_card(chat, session, world):
     assert [r.observer_id for r in session.scalars(select(ObserverRsvp))] == [world.observer.id]
 
 
+def test_attend_by_number_from_a_card_listing_several_meetings(chat, session, world):
+    m = make_meeting(session, world, NOW + timedelta(days=2))
+    session.commit()
+    assert "已告知城关社区党支部书记" in _text(chat.say("qiangc", f"我要列席 {m.id}"))
+    assert "已报名" in _text(chat.say("qiangc", f"我要列席 #{m.id}"))
+    assert "请在“我要列席”后面写上观察提示里的会议编号" in _text(chat.say("qiangc", "我要列席"))
+    assert "您不是城关社区党支部的观察员" in _text(chat.say("konggc", f"我要列席 {m.id}"))
+    session.expire_all()
+    assert [r.observer_id for r in session.scalars(select(ObserverRsvp))] == [world.observer.id]
+
+
 def test_rectification_in_chat(chat, session, world):
     held = make_meeting(session, world, NOW - timedelta(days=1))
     raw = full_form("责令纠正", correct_by="2026-06-01", issues="补齐签名")
@@ -82,3 +95,28 @@ def test_stats_for_an_observer_and_for_the_committee(chat, session, world):
     assert "观察统计（2026年）" in committee[0]["title"]
     assert committee[0]["buttons"][0]["url"].endswith("/h5/observers/export.xlsx?year=2026")
     assert "只有观察员和党委组织委员" in _text(chat.say("zhangli", "观察统计"))
+
+
+def test_stats_say_in_words_which_branches_were_attended_and_why_the_rating(chat, session, world):
+    """Issue #15: "覆盖 2/5，建议等次：基本称职" said nothing an observer could act on."""
+    third = _unit(session, "东湖社区党支部", UnitKind.BRANCH, world.committee)
+    session.flush()
+    assignments.assign_observer(session, world.observer.id, third.id)
+    held = make_meeting(session, world, NOW - timedelta(days=1))
+    observation.submit_observation(session, world.observer, held.id, full_form(), now=NOW, cfg=CFG)
+    session.commit()
+    text = _text(chat.say("qiangc", "观察统计"))
+    assert "2026年上半年已列席：城关社区党支部；还没列席：东湖社区党支部。" in text
+    # This half-year is still running: only the covered branch counts yet, so the rating is 优秀.
+    assert (
+        "建议等次：优秀。依据：每个联系支部每半年至少列席 1 次，今年已到期的 1 次中做到 1 次；"
+        "评价表按时提交 1/1 份。全部做到且按时提交不少于90%，评为优秀。"
+    ) in text
+    # Both half-years over: 4 requirements (2 branches × 2 half-years), 1 met, 25% is below 80%.
+    chat.now = datetime(2027, 1, 5, 2, tzinfo=UTC)
+    text = _text(chat.say("qiangc", "观察统计 2026"))
+    assert "2026年下半年已列席：无；还没列席：东湖社区党支部、城关社区党支部。" in text
+    assert (
+        "建议等次：基本称职。依据：每个联系支部每半年至少列席 1 次，今年已到期的 4 次中做到 1 次；"
+        "评价表按时提交 1/1 份。做到的不足80%，评为基本称职；做到80%以上可评称职。"
+    ) in text

@@ -7,13 +7,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.core import outbox
+from bot.core.messages import Text
 from handlers.meetings.minutes import held_meeting_kinds
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
 from handlers.observers import assignments, coverage, notices, observation, record, rectification, scoring
 from handlers.observers.forms import HUBIN, Refused
 from models.meetings import Minutes
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
-from models.outbox import OutboxMessage
+from models.org import Role, UnitKind
+from tests.meetings.conftest import _person, _role, _unit
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting, recipients, sent
 
 
@@ -73,7 +76,7 @@ def test_notices_go_to_the_branchs_observers_once_and_again_when_moved(session, 
     session.commit()
     assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 1
     assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 0
-    (row,) = sent(session, "observers:notice:")
+    (row,) = sent(session, notices.NOTICES_PREFIX)
     assert row.person_id == world.observer.id
     assert row.payload["fields"][1][1].startswith("5月20日")
     labels = [b["label"] for b in row.payload["buttons"]]
@@ -166,6 +169,41 @@ def test_one_form_per_observer_per_meeting_editable_until_the_deadline(session, 
     assert again.on_time  # the first submission was on time; an edit does not change that
     assert _count(session, Observation) == 1
     assert "已修改" in sent(session, f"observers:result:{first.id}:r2")[0].payload["title"]
+    assert recipients(session, f"observers:result:{first.id}:r2") == {
+        world.secretary.id,
+        world.deputy.id,
+        world.reviewer.id,
+    }
+
+
+def test_saving_an_unchanged_form_again_tells_nobody(session, world):
+    """Issue #15: re-saving an unchanged evaluation sent a second 已修改 notice."""
+    held = _held(session, world)
+    raw = full_form("责令纠正", correct_by="2026-06-01", issues="补齐签名")
+    first = observation.submit_observation(session, world.observer, held.id, raw, now=NOW, cfg=CFG)
+    rect = first.rectifications[0]
+    rectification.report_fixed(session, world.secretary, rect.id, "已补签", now=NOW, cfg=CFG)
+    again = observation.submit_observation(
+        session, world.observer, held.id, dict(raw), now=NOW + timedelta(days=1), cfg=CFG
+    )
+    assert again.revision == 1 and again.edited_at is None
+    assert [r.status for r in again.rectifications] == [RectificationStatus.REPORTED]
+    assert sent(session, f"observers:result:{first.id}:r2") == []
+    # A real change (one comment) is a revision, and the branch and committee hear of it.
+    changed = observation.submit_observation(
+        session,
+        world.observer,
+        held.id,
+        raw | {"comment": "签名已补齐"},
+        now=NOW + timedelta(days=1),
+        cfg=CFG,
+    )
+    assert changed.revision == 2
+    assert recipients(session, f"observers:result:{first.id}:r2") == {
+        world.secretary.id,
+        world.deputy.id,
+        world.reviewer.id,
+    }
 
 
 def test_grades_follow_the_100_point_scale():
@@ -203,7 +241,14 @@ def test_stop_forces_d_and_goes_to_the_committee_at_once(session, world):
     assert obs.grade == "D" and obs.outcome == Outcome.STOP
     (card, *_) = sent(session, f"observers:result:{obs.id}")
     assert card.payload["title"].startswith("【叫停】")
-    assert world.committee_secretary.id in recipients(session, f"observers:result:{obs.id}")
+    # The branch's secretaries, and at once the committee: its 组织委员 and its 书记 (stop_report_roles);
+    # nobody else, the observer included.
+    assert recipients(session, f"observers:result:{obs.id}") == {
+        world.secretary.id,
+        world.deputy.id,
+        world.reviewer.id,
+        world.committee_secretary.id,
+    }
 
 
 def test_reopen_makes_the_meeting_not_count_as_held_and_is_reported_when_missed(session, world):
@@ -226,7 +271,11 @@ def test_reopen_makes_the_meeting_not_count_as_held_and_is_reported_when_missed(
     assert "重新召开" in sent(session, f"observers:result:{obs.id}")[0].payload["text"]
     after = datetime.combine(obs.reopen_by + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     assert observation.report_missed_reopens(session, now=after, cfg=CFG) > 0
-    assert world.reviewer.id in recipients(session, f"observers:reopen_missed:{obs.id}")
+    assert recipients(session, f"observers:reopen_missed:{obs.id}") == {
+        world.secretary.id,
+        world.deputy.id,
+        world.reviewer.id,
+    }
     assert observation.report_missed_reopens(session, now=after, cfg=CFG) == 0
 
 
@@ -280,7 +329,7 @@ def test_rectification_lifecycle(session, world):
         rectification.reopen_rect(session, world.observer, r1.id, "", now=NOW, cfg=CFG)
     rectification.reopen_rect(session, world.observer, r1.id, "主持人未签", now=NOW, cfg=CFG)
     assert r1.status == RectificationStatus.REOPENED and r1.reopen_count == 1
-    assert world.secretary.id in recipients(session, f"observers:rect:{r1.id}:reopened:1")
+    assert recipients(session, f"observers:rect:{r1.id}:reopened:1") == {world.secretary.id, world.deputy.id}
     rectification.report_fixed(session, world.secretary, r1.id, "主持人已补签", now=NOW, cfg=CFG)
     assert recipients(session, f"observers:rect:{r1.id}:reported:1") == {world.observer.id}
     rectification.confirm_fixed(session, world.observer, r1.id, now=NOW + timedelta(days=1), cfg=CFG)
@@ -394,7 +443,9 @@ def test_observer_record_for_the_year(session, world):
     )  # fmt: skip
     assert (rec.issues_raised, rec.issues_closed, rec.periods, rec.periods_covered) == (2, 1, 2, 2)
     assert rec.rating == "称职"  # full coverage, but only half the forms on time
-    assert _count(session, OutboxMessage) > 0
+    # The item was signed off by the observer: the branch's secretaries heard of it, nobody else.
+    closed = obs.rectifications[0].id
+    assert recipients(session, f"observers:rect:{closed}:closed") == {world.secretary.id, world.deputy.id}
 
 
 def test_a_notice_backlog_goes_out_soonest_first_over_several_runs(session, world):
@@ -404,11 +455,62 @@ def test_a_notice_backlog_goes_out_soonest_first_over_several_runs(session, worl
     later = make_meeting(session, world, NOW + timedelta(days=9))
     soon = [make_meeting(session, world, NOW + timedelta(days=d)) for d in (1, 2)]
     session.commit()
-    assert notices.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 2
-    assert {m.dedup_key for m in sent(session, "observers:notice:")} == {notices.notice_key(m) for m in soon}
     assert notices.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 1
-    assert notices.notice_key(later) in {m.dedup_key for m in sent(session, "observers:notice:")}
+    (first,) = sent(session, notices.NOTICES_PREFIX)
+    assert notices.told_of(first.dedup_key) == {(m.id, m.version) for m in soon}
+    assert notices.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 1
+    assert notices.told_of(sent(session, notices.NOTICES_PREFIX)[-1].dedup_key) == {(later.id, later.version)}
     assert notices.send_notices(session, now=NOW, cfg=small, public_base_url="http://h") == 0
+
+
+def test_many_coming_meetings_reach_an_observer_as_one_card_listing_them(session, world):
+    """Issue #15: 韩立新 received 18 观察提示 cards at once, one per meeting."""
+    others = []  # 钱观察 now watches three branches
+    for i in range(2):
+        branch = _unit(session, f"新村{i}党支部", UnitKind.BRANCH, world.committee)
+        _role(session, _person(session, f"新书记{i}", branch, f"xinsj{i}"), branch, Role.SECRETARY)
+        session.flush()
+        assignments.assign_observer(session, world.observer.id, branch.id)
+        others.append(branch)
+    meetings = [
+        make_meeting(session, world, NOW + timedelta(days=d), topic=f"议题{d}", branch=b)
+        for d, b in zip(range(1, 19), [world.branch, *others] * 6, strict=True)
+    ]
+    session.commit()
+    assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 1
+    (card,) = sent(session, notices.NOTICES_PREFIX)
+    assert card.person_id == world.observer.id
+    assert card.payload["title"] == "观察提示：您联系的支部近期有18次组织生活"
+    text = card.payload["text"]
+    # Every meeting, soonest first, with its number for 我要列席 and its form link.
+    positions = [text.index(f"编号{m.id}：") for m in meetings]
+    assert positions == sorted(positions)
+    for m in meetings:
+        assert f"议题{(m.starts_at - NOW).days}" in text and f"(http://h/h5/observers/{m.id}/form)" in text
+    assert f"我要列席 {meetings[0].id}" in text
+    assert notices.told_of(card.dedup_key) == {(m.id, m.version) for m in meetings}
+    # Nothing new, nothing sent; a moved meeting comes alone, on the one-meeting card with its buttons.
+    assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 0
+    meetings[3].version += 1
+    session.commit()
+    assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 1
+    moved = sent(session, notices.NOTICES_PREFIX)[-1]
+    assert notices.told_of(moved.dedup_key) == {(meetings[3].id, meetings[3].version)}
+    assert [b["label"] for b in moved.payload["buttons"]] == ["我要列席", "填写评价"]
+
+
+def test_notices_already_sent_one_per_meeting_are_not_sent_again(session, world):
+    """Installs that ran before one card per run keep their notice rows (observers:notice:<id>:v<n>)."""
+    m = make_meeting(session, world, NOW + timedelta(days=2))
+    session.commit()
+    outbox.enqueue_to_people(
+        session,
+        [world.observer.id],
+        Text("旧提示"),
+        dedup_key=f"observers:notice:{m.id}:v{m.version}",
+        now=NOW,
+    )
+    assert notices.send_notices(session, now=NOW, cfg=CFG, public_base_url="http://h") == 0
 
 
 def test_the_hubin_preset_form(session, world):

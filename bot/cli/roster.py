@@ -10,6 +10,7 @@ import typer
 from bot.cli.common import database, echo, fail, settings
 from config import demo
 from handlers.observers.importer import apply_observer_sheet
+from handlers.observers.sheet_export import write_sheet as write_observer_sheet
 from handlers.roster import (
     RosterFileError,
     apply_roster,
@@ -117,6 +118,7 @@ def export_cmd(path: Path = typer.Argument(..., help="导出文件名（.xlsx �
     try:
         with unit_of_work(session_factory) as session:
             count = export_roster(session, path, dingtalk_corp_id=dingtalk, wecom_corp_id=wecom)
+            write_observer_sheet(session, path)
     except OSError as exc:
         fail(TEXT["cannot_write"].format(path=path, reason=exc.strerror or exc))
     echo(TEXT["exported"].format(count=count, path=path))

@@ -134,13 +134,8 @@ def _role_words(person: Person, paths, defaults: dict[UnitKind, UnitPath]) -> li
 def export_roster(session: Session, path: Path, *, dingtalk_corp_id: str, wecom_corp_id: str) -> int:
     """Write the current organisation to .xlsx or .csv; returns the number of people written.
 
-    An .xlsx also gets the 观察员分工 sheet (active observer links) in the format the import reads;
-    a .csv holds one table only, so it carries no assignments (and its import leaves them alone).
+    The features' own sheets (观察员分工) are theirs to add: the roster sits below every feature.
     """
-    # Imported here: handlers.observers.importer imports this package, so a module-level import is a cycle.
-    from handlers.observers.importer import write_sheet
-
     rows = roster_rows(session, dingtalk_corp_id=dingtalk_corp_id, wecom_corp_id=wecom_corp_id)
     write_roster(Path(path), rows)
-    write_sheet(session, Path(path))
     return len(rows)

@@ -1,21 +1,36 @@
 """Shared fixtures.
 
 Every database test runs twice: on SQLite (always) and on PostgreSQL (when ZHIBU_TEST_DATABASE_URL is
-set; otherwise it is skipped with the reason). Each test gets its own empty database: a fresh SQLite
-file, or a fresh PostgreSQL schema whose name travels in the URL (search_path), so that threads and
-subprocesses of the same test see the same data and nothing leaks between tests.
+set; otherwise it is skipped with the reason). Each test gets a database of its own, reached by a URL,
+so that threads and subprocesses of the same test (the relay, uvicorn, the stream client, the CLI) see
+the same data and nothing leaks between tests. `database_url` alone is an empty database (no tables:
+for migrations and CLI commands); with `engine` (or `session_factory`, `session`) it has every table.
+
+The tables are built once per run, not once per test (issue #13 item 8):
+- SQLite: create_all into a template file once; each test gets its own byte copy of that file.
+- PostgreSQL: one schema per run (per pytest process, so concurrent runs do not meet) with every
+  table, emptied before each test: every table's rows deleted and every sequence restarted, which
+  leaves what create_all leaves. Not a transaction rolled back at the end of each test: many tests
+  run the relay, uvicorn or a subprocess on their own connections, which commit, and a rollback on
+  the test's connection would neither see nor undo their work. Not a template database either:
+  CREATE DATABASE ... TEMPLATE is quick, but each DROP DATABASE forces a checkpoint on PostgreSQL 15
+  (2 to 40 s each on this machine under load). A test that changed the schema's shape (a table added
+  or altered) gets it rebuilt before the next test; that check is one catalog query.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
+import models  # noqa: F401 - registers every table on Base.metadata
 from models.base import Base
 from models.db import make_engine, make_sessionmaker
 
@@ -30,20 +45,129 @@ PG_SKIP_REASON = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/test (.ci/run sets it)"
 )
 
+# Set on a test whose database_url already has every table, so `engine` does not build them again.
+_HAS_TABLES = pytest.StashKey[bool]()
+
 
 def _pg_schema_url(base: str, schema: str) -> str:
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
+@pytest.fixture(scope="session")
+def _sqlite_tables_template(tmp_path_factory) -> Path:
+    """A SQLite file with every table, copied for each test that needs the tables."""
+    path = tmp_path_factory.mktemp("schema") / "tables.db"
+    engine = make_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    with engine.connect() as conn:
+        # Fold the write-ahead log into the file and leave WAL mode, so the file alone is the database
+        # (each copy's engine turns WAL on again when it connects).
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    engine.dispose()
+    return path
+
+
+# The shape of a schema: its relations and their columns. It changes only when a test runs DDL.
+_SHAPE = """
+SELECT md5(string_agg(c.relname || ':' || c.relkind::text || ':' || coalesce(a.attname || '/' || a.atttypid::text, ''),
+                      ',' ORDER BY c.relname, a.attnum))
+FROM pg_class c
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace = CAST(:schema AS regnamespace)
+"""
+
+
+class PgTablesSchema:
+    """This run's PostgreSQL schema with every table; `fresh()` empties it for the next test."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.admin = make_engine(base_url)
+        self.schema = ""
+        self.shape = ""
+        self.empty_it = ""
+        self.dropped: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return _pg_schema_url(self.base_url, self.schema)
+
+    def _build(self) -> None:
+        if self.schema:
+            self.dropped.append(self.schema)
+        self.schema = f"t_{uuid.uuid4().hex[:12]}"
+        with self.admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+        engine = make_engine(self.url)
+        try:
+            Base.metadata.create_all(engine)
+        finally:
+            engine.dispose()
+        with self.admin.connect() as conn:
+            self.shape = conn.execute(text(_SHAPE), {"schema": self.schema}).scalar_one()
+            sequences = conn.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = :schema ORDER BY 1"),
+                {"schema": self.schema},
+            ).scalars()
+            # Children before parents, so no foreign key is ever left pointing at a deleted row.
+            statements = [
+                f'DELETE FROM "{self.schema}"."{t.name}"' for t in reversed(Base.metadata.sorted_tables)
+            ]
+            statements += [f'ALTER SEQUENCE "{self.schema}"."{s}" RESTART' for s in sequences]
+        # One round trip: psycopg sends a parameterless string of statements as one simple query.
+        self.empty_it = ";\n".join(statements)
+
+    def fresh(self) -> str:
+        """The schema's URL, with every table empty and every id counting from 1 again."""
+        if not self.schema:
+            self._build()
+            return self.url
+        with self.admin.begin() as conn:
+            # A connection a test left open in a transaction would hold rows locked: fail loudly.
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
+            if conn.execute(text(_SHAPE), {"schema": self.schema}).scalar_one() == self.shape:
+                conn.exec_driver_sql(self.empty_it)
+                return self.url
+        self._build()
+        return self.url
+
+    def close(self) -> None:
+        with self.admin.begin() as conn:
+            for schema in [*self.dropped, self.schema]:
+                if schema:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_tables_schema() -> Iterator[PgTablesSchema]:
+    tables = PgTablesSchema(PG_URL)
+    try:
+        yield tables
+    finally:
+        tables.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
-    """An isolated, empty database (no tables) for this test."""
+    """This test's own database: empty, or with every table when the test also uses `engine`."""
+    wants_tables = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        if wants_tables:
+            shutil.copyfile(request.getfixturevalue("_sqlite_tables_template"), path)
+            request.node.stash[_HAS_TABLES] = True
+        yield f"sqlite:///{path}"
         return
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
+    if wants_tables:
+        url = request.getfixturevalue("_pg_tables_schema").fresh()
+        request.node.stash[_HAS_TABLES] = True
+        yield url
+        return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
@@ -57,10 +181,12 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(database_url):
-    """An engine on a database with every table created from the models."""
+def engine(request, database_url) -> Iterator[Engine]:
+    """An engine on this test's database, with every table created from the models."""
     eng = make_engine(database_url)
-    Base.metadata.create_all(eng)
+    if not request.node.stash.get(_HAS_TABLES, False):
+        # Asked for late (request.getfixturevalue), after database_url had made an empty database.
+        Base.metadata.create_all(eng)
     yield eng
     eng.dispose()
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+
 from sqlalchemy import select
 
 from bot.core.context import HandlerContext
 from bot.core.messages import Markdown, Text, md_escape
-from bot.core.router import Router
+from bot.core.router import Command, Router, normalize
 from models.org import PLATFORM_LABELS, ROLE_LABELS, ChatAccount, OrgUnit, Platform
 
 router = Router("help")
@@ -24,6 +26,47 @@ ME_NO_BRANCH = "（未编入党支部）"
 ME_NO_ROLES = "党员"
 FALLBACK = "没太明白“{text}”的意思。发送“帮助”可以查看您能使用的功能。"
 FALLBACK_EMPTY = "您好！发送“帮助”可以查看您能使用的功能。"
+FALLBACK_SUGGEST = "没太明白“{text}”的意思。您是不是想：\n{lines}\n发送“帮助”可以查看全部功能。"
+OTHER_GROUP = "其他"
+
+# 帮助 in groups by what the person does, each with its most used commands first (by the first command
+# word). A group shows when the person may use one of its commands; a command listed nowhere goes to
+# 其他 at the end, so a new feature's commands show before someone files them here.
+HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "我是党员",
+        ("请假", "已交", "党费", "我的补学", "补学完成", "我的", "消息发到钉钉", "消息发到企业微信"),
+    ),
+    (
+        "我是书记（支委）",
+        (
+            "本月会议",
+            "签到码",
+            "签到情况",
+            "安排会议",
+            "月度计划",
+            "会议",
+            "代签",
+            "调整会议",
+            "取消会议",
+            "整改",
+            "整改完成",
+            "本月积分",
+            "排名",
+            "未送达名单",
+            "未做分配工作",
+            "撤销未做分配工作",
+            "失联",
+            "恢复联系",
+        ),
+    ),
+    ("我管党费", ("党费名单", "党费确认")),
+    ("我是观察员", ("我的支部", "我要列席", "观察统计")),
+    ("我在上级党委", ("退回计划",)),
+)
+# How close a typed word must be to a command word to be suggested (difflib's ratio, 0..1).
+SUGGEST_CUTOFF = 0.5
+SUGGEST_MAX = 3
 
 
 def help_line(word: str, text: str) -> str:
@@ -35,10 +78,11 @@ def help_line(word: str, text: str) -> str:
     return f"- **{word}**：{text}"
 
 
-@router.command("帮助", "help", "菜单", "?", help="查看我能帮您做什么", public=True)
-def show_help(ctx: HandlerContext, _args: str) -> None:
-    lines = [HELP_INTRO.format(name=f"，{md_escape(ctx.person.name)}" if ctx.person else "")]
+def usable_commands(ctx: HandlerContext) -> list[Command]:
+    """The commands this person may use, each once, in registration order (those without help are
+    hidden; someone not in the roster only gets the public ones)."""
     seen: set[str] = set()
+    usable = []
     commands = ctx.routes.commands if ctx.routes is not None else router.commands
     for command in commands:
         word = command.words[0]
@@ -52,7 +96,30 @@ def show_help(ctx: HandlerContext, _args: str) -> None:
             allowed = False
         if allowed:
             seen.add(word)
-            lines.append(help_line(word, command.help))
+            usable.append(command)
+    return usable
+
+
+def grouped(commands: list[Command]) -> list[tuple[str, list[Command]]]:
+    """The commands in HELP_GROUPS' groups and order; the rest under 其他, as registered."""
+    by_word = {c.words[0]: c for c in commands}
+    groups = []
+    for title, words in HELP_GROUPS:
+        members = [by_word.pop(w) for w in words if w in by_word]
+        if members:
+            groups.append((title, members))
+    rest = [c for c in commands if c.words[0] in by_word and c.words[0] != "帮助"]
+    if rest:
+        groups.append((OTHER_GROUP, rest))
+    return groups
+
+
+@router.command("帮助", "help", "菜单", "?", help="查看我能帮您做什么", public=True)
+def show_help(ctx: HandlerContext, _args: str) -> None:
+    lines = [HELP_INTRO.format(name=f"，{md_escape(ctx.person.name)}" if ctx.person else "")]
+    for title, commands in grouped(usable_commands(ctx)):
+        lines += ["", f"**{title}**"]
+        lines += [help_line(c.words[0], c.help) for c in commands]
     if ctx.person is None:
         lines.append("")
         lines.append(HELP_UNBOUND_NOTE)
@@ -88,7 +155,40 @@ def who_am_i(ctx: HandlerContext, _args: str) -> None:
     ctx.reply_privately(Markdown(ME_TITLE, "\n".join(lines)))
 
 
+def suggestions(ctx: HandlerContext, text: str) -> list[Command]:
+    """The commands this person may use that look like what they typed, best first: those whose word
+    the text contains ("怎么请假" → 请假), then the closest by difflib's similarity ratio ("签到" → 签到码)."""
+    said = normalize(text).lower()
+    if not said:
+        return []
+    by_word = {w: c for c in usable_commands(ctx) for w in c.words if len(w) >= 2}
+    found: list[Command] = []
+    contained = sorted((w for w in by_word if w in said), key=len, reverse=True)
+    close = difflib.get_close_matches(said, list(by_word), n=SUGGEST_MAX * 2, cutoff=SUGGEST_CUTOFF)
+    for word in contained + close:
+        if by_word[word] not in found:
+            found.append(by_word[word])
+    return found[:SUGGEST_MAX]
+
+
 def fallback(ctx: HandlerContext, text: str) -> None:
-    """Anything no command matched: a polite pointer to 帮助, quoting (a short piece of) what was said."""
+    """Anything no command matched: the closest commands this person may use, or a polite pointer to
+    帮助, quoting (a short piece of) what was said."""
     shown = " ".join(text.split())[:20]
-    ctx.reply(Text(FALLBACK.format(text=shown) if shown else FALLBACK_EMPTY))
+    if not shown:
+        ctx.reply(Text(FALLBACK_EMPTY))
+        return
+    found = suggestions(ctx, text)
+    if not found:
+        ctx.reply(Text(FALLBACK.format(text=shown)))
+        return
+    lines = "\n".join(f"· {plain_help_line(c.words[0], c.help)}" for c in found)
+    ctx.reply(Text(FALLBACK_SUGGEST.format(text=shown, lines=lines)))
+
+
+def plain_help_line(word: str, text: str) -> str:
+    """help_line without markdown, for a plain-text reply."""
+    usage, sep, description = text.partition("：")
+    if sep and usage.startswith(word):
+        return f"{usage}：{description}"
+    return f"{word}：{text}"

@@ -2,6 +2,8 @@
 
 Commands match the way people type in Chinese chat: full-width letters and punctuation, an @mention
 of the bot in groups, extra spaces. The longest matching command word wins, so "本月会议" beats "会议".
+Only the command word is matched on the folded text: the arguments keep the person's own words (see
+`fold_args`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ ActionHandler = Callable[["HandlerContext", dict[str, str]], None]
 FormHandler = Callable[["HandlerContext", dict[str, Any]], None]
 Audience = Callable[["HandlerContext"], bool]
 
-_MENTION = re.compile(r"@\S+")
-_EDGE_PUNCT = " \t\r\n,.;:!?、，。；：！？~～"
+_MENTION = re.compile(r"[@＠]\S+")
+_EDGE_PUNCT = " \t\r\n\u3000,.;:!?、，。；：！？~～"
+# The full-width punctuation a Chinese IME types in prose (a reason, minutes, a name in brackets):
+# NFKC would make it ASCII, so arguments keep it as typed.
+_PROSE_PUNCT = frozenset("，；：！？（）～")
+_TIME_COLON = re.compile(r"(?<=\d)：(?=\d)")
 
 
 def normalize(text: str) -> str:
@@ -30,6 +36,27 @@ def normalize(text: str) -> str:
     text = _MENTION.sub(" ", text)
     text = " ".join(text.split())
     return text.strip(_EDGE_PUNCT)
+
+
+def fold_args(text: str) -> str:
+    """A command's arguments as handlers parse them: full-width digits, letters and signs folded
+    (＃１２ → #12, ２０２６－０５－０８ → 2026-05-08, a time's ９：００ → 9:00), the person's prose
+    punctuation (，：（）…), line breaks and spacing kept as typed."""
+    text = _TIME_COLON.sub(":", text)
+    return "".join(c if c in _PROSE_PUNCT else unicodedata.normalize("NFKC", c) for c in text)
+
+
+def _args_after(text: str, word: str) -> str:
+    """What follows the command word in the person's own text (the word was found on the folded text).
+    The shortest prefix that folds to the word is the word as they typed it."""
+    typed = _MENTION.sub(" ", text).strip(_EDGE_PUNCT)
+    for end in range(1, len(typed) + 1):
+        folded = normalize(typed[:end]).lower()
+        if folded == word:
+            return fold_args(typed[end:]).strip(_EDGE_PUNCT)
+        if len(folded) > len(word):
+            break
+    return ""  # unreachable for a word match() found; nothing rather than a wrong argument
 
 
 def everyone(_ctx: HandlerContext) -> bool:
@@ -121,6 +148,7 @@ class Routes:
 
     def match(self, text: str) -> tuple[Command, str] | None:
         """The command the text starts with (longest word first) and the rest as its arguments."""
+        text_as_typed = text or ""
         text = normalize(text)
         folded = text.lower()  # ASCII commands match in any case; Chinese is unaffected
         best: tuple[Command, str, int] | None = None
@@ -132,5 +160,5 @@ class Routes:
                     or (folded.startswith(word) and not word.isascii())
                 ):
                     if best is None or len(word) > best[2]:
-                        best = (command, text[len(word) :].strip(_EDGE_PUNCT), len(word))
-        return (best[0], best[1]) if best else None
+                        best = (command, word, len(word))
+        return (best[0], _args_after(text_as_typed, best[1])) if best else None

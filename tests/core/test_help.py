@@ -1,0 +1,99 @@
+"""帮助 grouped by what the person does, the closest commands suggested for text that is not one, and
+arguments kept as the person typed them (issue #15, also seen)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.core.messages import from_payload
+from bot.core.router import Router, Routes, fold_args
+from handlers import all_routers
+from handlers import help as help_module
+from models.outbox import OutboxMessage
+from tests.core.helpers import make_dispatcher, make_org, text_event
+
+
+def _last(session) -> str:
+    session.expire_all()
+    row = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    return from_payload(row.payload).text
+
+
+def _say(d, session, text: str, account: str = "wangshuji", n=[0]) -> str:  # noqa: B006 - a counter
+    n[0] += 1
+    d.dispatch(text_event(text, account=account, event_id=f"h{n[0]}"))
+    return _last(session)
+
+
+def _headings(text: str) -> list[str]:
+    return [line.strip("*") for line in text.splitlines() if line.startswith("**")]
+
+
+def test_help_is_grouped_by_what_the_person_does_most_used_first(session_factory, session):
+    make_org(session_factory)
+    d = make_dispatcher(session_factory, all_routers(), fallback=help_module.fallback)
+    member = _say(d, session, "帮助", account="member0")
+    assert _headings(member) == ["我是党员"]
+    lines = member.splitlines()
+    assert lines.index("- **请假 原因**：为下一次会议请假") < lines.index(
+        "- **我的**：查看我在系统里的身份：姓名、支部、职务"
+    )
+    assert "本月会议" not in member and "帮助" not in "\n".join(lines[1:])
+    secretary = _say(d, session, "帮助")
+    headings = _headings(secretary)
+    assert headings[:2] == ["我是党员", "我是书记（支委）"]
+    body = secretary.split("**我是书记（支委）**")[1]
+    assert body.index("本月会议") < body.index("签到码") < body.index("未送达名单")
+
+
+def test_a_command_nobody_filed_shows_under_other():
+    extra = Router("extra")
+
+    @extra.command("新功能", help="新功能：试试看")
+    def new(ctx, args):
+        pass
+
+    routes = Routes([help_module.router, extra])
+    groups = help_module.grouped(routes.commands)
+    assert [(t, [c.words[0] for c in cs]) for t, cs in groups] == [
+        ("我是党员", ["我的"]),
+        ("其他", ["新功能"]),
+    ]
+
+
+def test_unknown_text_suggests_the_closest_commands_this_person_may_use(session_factory, session):
+    make_org(session_factory)
+    d = make_dispatcher(session_factory, all_routers(), fallback=help_module.fallback)
+    leave = _say(d, session, "怎么请假", account="member0")
+    assert leave.startswith("没太明白“怎么请假”的意思。您是不是想：\n· 请假 原因：为下一次会议请假")
+    assert leave.endswith("发送“帮助”可以查看全部功能。")
+    signin = _say(d, session, "签到")  # the secretary
+    assert "· 签到码：" in signin and "· 签到情况：" in signin
+    # A member may not use 签到码: nothing of it is suggested to them.
+    member = _say(d, session, "签到", account="member0")
+    assert "签到码" not in member and "帮助" in member
+    assert _say(d, session, "今天天气怎么样", account="member0") == (
+        "没太明白“今天天气怎么样”的意思。发送“帮助”可以查看您能使用的功能。"
+    )
+
+
+def test_free_text_arguments_keep_the_persons_punctuation(session_factory, session):
+    got: list[str] = []
+    router = Router("args")
+
+    @router.command("请假", help="请假 原因：请假")
+    def leave(ctx, args):
+        got.append(args)
+
+    routes = Routes([router])
+    assert routes.match("＠支部助手 请假，家中老人住院，需陪护（已和书记说过）")[1] == (
+        "家中老人住院，需陪护（已和书记说过）"
+    )
+    # Inside the text, as typed; at its ends, punctuation goes as before ("恢复联系 张三。" names 张三).
+    assert routes.match("请假：第一行：原因；\n第二行！")[1] == "第一行：原因；\n第二行"
+    # What handlers parse is still folded: a number, a date, a time typed full-width.
+    assert (
+        fold_args("＃１２ ２０２６－０５－０８ ９：００ 会议室（三楼）")
+        == "#12 2026-05-08 9:00 会议室（三楼）"
+    )
+    assert routes.match("ＨＥＬＰ") is None and routes.match("请假")[1] == ""

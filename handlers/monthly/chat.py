@@ -101,6 +101,9 @@ def my_score(ctx: HandlerContext, _args: str) -> None:
         lines.append(
             strings.DIGEST_LAGGING.format(reasons=strings.lag_reasons(exp.get("lagging", []))).lstrip("，")
         )
+    rule = strings.rank_rule(exp.get("rank") or {}, row.unit_kind)
+    if rule:
+        lines.append(rule)
     if "formula" in exp:
         lines.append(strings.explain(row.score, exp))
     missing = strings.missing_text(exp.get("missing", []))

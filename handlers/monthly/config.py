@@ -116,6 +116,14 @@ class MonthlyConfig:
     quality_when_missing: float | None = None
     penalties: dict[str, float] = field(default_factory=lambda: {"stop": 5.0, "reopen": 5.0})
     lag_rules: tuple[LagRule, ...] = (LagRule(LagKind.BOTTOM_N, 1),)
+    # Peer groups a county would accept (issue 15: 10; domain.md I26–I27). A 类别 with fewer branches
+    # than min_peer_group (a committee kind with fewer than min_committee_group committees) is ranked
+    # in one 综合 group with the other small ones; a group still below the minimum has no rank-based
+    # 落后 (a rank among one or two says nothing). A rank rule (bottom N / X%) marks a unit 落后 only
+    # when its score is also below lag_rank_below (None: no threshold) and below its group's median.
+    min_peer_group: int = 5
+    min_committee_group: int = 3
+    lag_rank_below: float | None = 90.0
     # Committees: the mean of their branches' scores, optionally weighted by member count.
     weight_by_members: bool = False
     # "连续" months: a month without a score breaks the streak (False: it is skipped).

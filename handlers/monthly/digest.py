@@ -204,9 +204,15 @@ def branch_text(data: MonthData, branch_id: int) -> str:
                 due=rect.get("due", 0), ok=rect.get("closed_on_time", 0), open=(obs or {}).get("rect_open", 0)
             ),
         )
+        + _rule_line(exp, "branch")
         + "\n\n"
         + strings.explain(row.score, exp)
     )
+
+
+def _rule_line(exp: dict, unit_kind: str) -> str:
+    rule = strings.rank_rule(exp.get("rank") or {}, unit_kind)
+    return "\n\n" + rule if rule else ""
 
 
 def committee_text(data: MonthData, committee_id: int) -> str:
@@ -228,6 +234,10 @@ def committee_text(data: MonthData, committee_id: int) -> str:
         laggards="、".join(laggards) or strings.DIGEST_NONE,
         top="、".join(top) or strings.DIGEST_NONE,
         missing="；".join(missing) or strings.DIGEST_NONE,
+    ) + "".join(
+        # The committee's own rank, then its branches' (ranked county-wide within their 类别).
+        [_rule_line(row.explanation, "committee")]
+        + [_rule_line(branches[0].explanation, "branch")] * bool(branches)
     )
 
 
@@ -262,7 +272,7 @@ def org_text(data: MonthData, scope: int) -> str:
         lagging=sum(r.lagging for r in rows),
         laggards="、".join(name(r) for r in rows if r.lagging) or strings.DIGEST_NONE,
         ranking=committee_ranking(data, scope),
-    )
+    ) + (_rule_line(rows[0].explanation, "committee") if rows else "")
 
 
 def unit_name(data: MonthData, unit_id: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,13 +11,22 @@ from datetime import date, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from handlers.monthly.config import LagKind, LagRule
-from handlers.monthly.scoring import MonthScores, UnitScore
+from handlers.monthly.config import LagKind, LagRule, MonthlyConfig
+from handlers.monthly.scoring import COMMITTEE_GROUP, MonthScores, UnitScore
 from models.monthly import MonthlyScore
 
+MIXED = "mixed"  # the peer group of the small 类别 (or committee kinds) merged together
 
-def rank_group(items: list[UnitScore], rules: tuple[LagRule, ...]) -> None:
-    """Competition ranking (equal scores share a rank) and the 落后 flags of one peer group."""
+
+def rank_group(
+    items: list[UnitScore], rules: tuple[LagRule, ...], *, min_size: int = 1, below: float | None = None
+) -> None:
+    """Competition ranking (equal scores share a rank) and the 落后 flags of one peer group.
+
+    A rank rule (bottom N, bottom X%) marks a unit 落后 only in a group of at least `min_size` (a
+    rank among one or two says nothing) and only when its score is also under `below` and under the
+    group's median: the last of a group that did well is not behind anyone a county would 约谈.
+    """
     ordered = sorted(items, key=lambda s: (-s.score, s.unit_id))
     size = len(ordered)
     best = ordered[0].score if ordered else 0.0
@@ -26,15 +36,21 @@ def rank_group(items: list[UnitScore], rules: tuple[LagRule, ...]) -> None:
         s.group_size = size
         s.lag_reasons = []
     scores_low_first = sorted(s.score for s in ordered)
+    middle = statistics.median(scores_low_first) if ordered else 0.0
     for rule in rules:
         if rule.kind in (LagKind.BOTTOM_N, LagKind.BOTTOM_PCT):
             k = int(rule.value) if rule.kind == LagKind.BOTTOM_N else math.ceil(size * rule.value / 100)
             # Bottom N needs someone above it; when the whole group ties nobody is behind anyone.
-            if k <= 0 or size <= k:
+            if k <= 0 or size <= k or size < min_size:
                 continue
             cutoff = scores_low_first[k - 1]
             for s in ordered:
-                if s.score <= cutoff and s.score < best:
+                if (
+                    s.score <= cutoff
+                    and s.score < best
+                    and s.score < middle
+                    and (below is None or s.score < below)
+                ):
                     s.lag_reasons.append(f"{rule.kind.value}:{rule.value:g}")
         elif rule.kind == LagKind.BELOW:
             for s in ordered:
@@ -48,19 +64,42 @@ def rank_group(items: list[UnitScore], rules: tuple[LagRule, ...]) -> None:
         s.lagging = bool(s.lag_reasons)
 
 
-def rank(scores: MonthScores, rules: tuple[LagRule, ...]) -> MonthScores:
-    groups: dict[str, list[UnitScore]] = defaultdict(list)
+def merge_small(groups: dict[str, list[UnitScore]], min_size: int, mixed: str) -> dict[str, list[UnitScore]]:
+    """The peer groups with the small ones (fewer than `min_size`) merged into one `mixed` group, when
+    there are two or more of them; a lone small group stays itself (it has no rank-based 落后)."""
+    small = [k for k, items in groups.items() if len(items) < min_size]
+    if len(small) < 2:
+        return groups
+    out = {k: items for k, items in groups.items() if k not in small}
+    out[mixed] = [s for k in sorted(small) for s in groups[k]]
+    for s in out[mixed]:
+        s.explanation.setdefault("category", s.peer_group)  # the 类别 it was merged from
+        s.peer_group = mixed
+    return out
+
+
+def rank(scores: MonthScores, mcfg: MonthlyConfig) -> MonthScores:
+    """Rank branches within their 类别 and committees within their kind (乡镇, 街道, 机关…), small
+    groups merged (MonthlyConfig.min_peer_group, min_committee_group), and flag 落后 (lag_rules,
+    lag_rank_below)."""
+    branch_groups: dict[str, list[UnitScore]] = defaultdict(list)
     for s in scores.branches.values():
-        groups[s.peer_group].append(s)
-    # Committees within their kind (乡镇, 街道, 机关…), by the same rule: a kind with a single
-    # committee has nobody below it, so a bottom-N rule finds nobody behind there.
+        branch_groups[s.peer_group].append(s)
+    committee_groups: dict[str, list[UnitScore]] = defaultdict(list)
     for s in scores.committees.values():
-        groups[s.peer_group].append(s)
-    for items in groups.values():
-        rank_group(items, rules)
-    for s in scores.all():
-        s.explanation["rank"] = {"rank": s.rank, "of": s.group_size, "group": s.peer_group}
-        s.explanation["lagging"] = s.lag_reasons
+        committee_groups[s.peer_group].append(s)
+    for groups, min_size, mixed in (
+        (branch_groups, mcfg.min_peer_group, MIXED),
+        (committee_groups, mcfg.min_committee_group, f"{COMMITTEE_GROUP}:{MIXED}"),
+    ):
+        for items in merge_small(groups, min_size, mixed).values():
+            rank_group(items, mcfg.lag_rules, min_size=min_size, below=mcfg.lag_rank_below)
+            for s in items:
+                s.explanation["rank"] = {
+                    "rank": s.rank, "of": s.group_size, "group": s.peer_group, "min": min_size,
+                    "below": mcfg.lag_rank_below, "rules": [f"{r.kind.value}:{r.value:g}" for r in mcfg.lag_rules],
+                }  # fmt: skip
+                s.explanation["lagging"] = s.lag_reasons
     return scores
 
 

@@ -70,7 +70,7 @@ def score_month(
     """Every score of `month`, computed and ranked (not stored)."""
     with gc_paused():
         scores = scoring.compute_month(session, month, now=now, mcfg=mcfg, meetings_cfg=cfg)
-        ranking.rank(scores, mcfg.lag_rules)
+        ranking.rank(scores, mcfg)
     return scores
 
 

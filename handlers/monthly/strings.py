@@ -27,6 +27,14 @@ QUALITY_SOURCE = {
 PENALTY_LABELS = {"stop": "叫停", "reopen": "责令重开"}
 COMMITTEE_GROUP_LABEL = "党委"
 COMMITTEE_KIND_LABEL = "{kind}类党委"  # committees are ranked within their kind: 乡镇类党委
+MIXED_LABEL = "综合"  # the small 类别 (or kinds) ranked together: 综合类支部, 综合类党委
+# How ranks and 落后 were decided (MonthlyConfig.min_peer_group, min_committee_group, lag_rank_below),
+# said in every digest and score card, so a leader can check a 落后 against it.
+RANK_RULE = "**排名规则**：同类{unit}满{min}个的在同类中排名，不足{min}个的类别合并为“综合类”排名"
+RANK_RULE_LAG = "；{rules}{below}且低于同类中位数的，列为落后"
+RANK_RULE_BELOW = "、得分低于{v:g}分"
+RANK_RULE_SMALL = "；合并后仍不足{min}个的，不按排名列为落后"
+RANK_RULE_UNITS = {"branch": "支部", "committee": "党委"}
 LADDER_LABELS = {
     "committee": "党委落后约谈",
     "branch": "支部落后提醒",
@@ -93,7 +101,10 @@ def group_label(group: str) -> str:
 
         key = group.partition(":")[2]
         labels = {k.key: k.label for k in (*get_config().committee_kinds, OTHER_COMMITTEE_KIND)}
+        labels.setdefault("mixed", MIXED_LABEL)
         return COMMITTEE_KIND_LABEL.format(kind=labels.get(key, key))
+    if group == "mixed":
+        return MIXED_LABEL
     try:
         from models.org import BranchCategory
 
@@ -104,6 +115,22 @@ def group_label(group: str) -> str:
 
 def pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.0f}%"
+
+
+def rank_rule(rank: dict[str, Any], unit_kind: str) -> str:
+    """The ranking rule a score was ranked by (its explanation's "rank"), in one line."""
+    if "min" not in rank:  # scores ranked before the rule was recorded with them
+        return ""
+    out = RANK_RULE.format(unit=RANK_RULE_UNITS.get(unit_kind, "单位"), min=rank["min"])
+    by_rank = [r for r in rank.get("rules", []) if r.startswith(("bottom_n", "bottom_pct"))]
+    if by_rank:
+        below = RANK_RULE_BELOW.format(v=rank["below"]) if rank.get("below") is not None else ""
+        out += RANK_RULE_LAG.format(rules="或".join(lag_reasons([r]) for r in by_rank), below=below)
+        out += RANK_RULE_SMALL.format(min=rank["min"])
+    others = [r for r in rank.get("rules", []) if not r.startswith(("bottom_n", "bottom_pct"))]
+    if others:
+        out += "；" + "；".join(lag_reasons([r]) for r in others) + "的，也列为落后"
+    return out + "。"
 
 
 def lag_reasons(reasons: list[str]) -> str:

@@ -285,7 +285,7 @@ def test_e15_lost_contact_for_six_months_is_listed_once_for_the_branch_meeting(
     assert oct_["title"] == "【月积分】河西村党支部：失去联系满六个月（2026年10月）"
     text = oct_["text"]
     assert (
-        "党员3甲：自2026年5月起与党组织失去联系，已满6个月（支部登记的寻找情况：电话停机,家属称外出务工后联系不上），列为停止党籍的讨论对象"
+        "党员3甲：自2026年5月起与党组织失去联系，已满6个月（支部登记的寻找情况：电话停机，家属称外出务工后联系不上），列为停止党籍的讨论对象"
         in text
     )
     assert "第二十四条" in text and "须由支部大会讨论决定" in text and "系统不作任何认定" in text

@@ -16,10 +16,10 @@ from datetime import date
 import pytest
 
 from handlers.monthly import service
-from handlers.monthly.config import MonthlyConfig
 from models.meetings import MeetingType
 from models.org import BranchCategory, Role, RoleAssignment, UnitKind
 from tests.monthly.conftest import CFG, QUARTER, _unit, comply, outbox, run_at
+from tests.monthly.small import small_county
 
 SEP = date(2026, 9, 1)
 
@@ -43,9 +43,15 @@ def kinds(session, county, observers):
     return {"organs": organs, "education": education, "office": office, "school": school}
 
 
+def by_kind(**settings):
+    """Each kind ranked on its own however small (min_committee_group = 1): these tests are about
+    the kinds; merging the small ones is tested in tests/monthly/test_peer_groups.py."""
+    return small_county(min_committee_group=1, **settings)
+
+
 def _run(session, mcfg=None, send=False):
     run = service.run_month(session, SEP, now=run_at(SEP), send=send, base_url="", secret="",
-                            mcfg=mcfg or MonthlyConfig(), cfg=CFG)  # fmt: skip
+                            mcfg=mcfg or by_kind(), cfg=CFG)  # fmt: skip
     session.commit()
     return run.scores.committees
 
@@ -62,7 +68,8 @@ def test_i27_committees_are_ranked_within_their_kind(session, county, kinds):
     # Among the 乡镇: 河西乡党委 is second of two, and behind.
     assert (c[county.c2.id].rank, c[county.c2.id].group_size, c[county.c2.id].lagging) == (2, 2, True)
     assert (c[county.c1.id].rank, c[county.c1.id].lagging) == (1, False)
-    assert c[county.c2.id].explanation["rank"] == {"rank": 2, "of": 2, "group": "committee:town"}
+    assert c[county.c2.id].explanation["rank"]["rank"] == 2
+    assert c[county.c2.id].explanation["rank"]["group"] == "committee:town"
 
     # The ladder follows: 河西乡党委's 组织委员 is told, nobody about 县直机关工委.
     assert outbox(session, f"monthly:esc:committee:{county.c2.id}:")
@@ -80,17 +87,17 @@ def test_i27_committees_are_ranked_within_their_kind(session, county, kinds):
 def test_i27_a_committee_is_given_its_kind_by_configuration(session, county, kinds):
     """A name that does not say the kind (or says it wrongly) is set per committee, by id or by name."""
     organs, education = kinds["organs"].id, kinds["education"].id
-    by_name = _run(session, MonthlyConfig(committee_kind_of={"县委教育工委": "organs"}))
+    by_name = _run(session, by_kind(committee_kind_of={"县委教育工委": "organs"}))
     assert by_name[education].peer_group == by_name[organs].peer_group == "committee:organs"
     assert (by_name[organs].rank, by_name[organs].group_size, by_name[organs].lagging) == (2, 2, True)
-    by_id = _run(session, MonthlyConfig(committee_kind_of={county.c2.id: "street"}))
+    by_id = _run(session, by_kind(committee_kind_of={county.c2.id: "street"}))
     assert by_id[county.c2.id].peer_group == "committee:street"
     # Now alone among the 街道, and 城关镇党委 alone among the 乡镇: nobody behind.
     assert not by_id[county.c2.id].lagging and not by_id[county.c1.id].lagging
 
 
 def test_i27_kinds_found_in_the_names_a_county_uses():
-    cfg = MonthlyConfig()
+    cfg = small_county()
     names = {
         "望湖县徐桥镇党委": "town", "河西乡党委": "town", "城东街道党工委": "street", "县直机关工委": "organs",
         "县委教育工委": "education", "县卫生健康委员会党委": "health", "县非公有制经济组织和社会组织党委": "new_economy",

@@ -14,12 +14,12 @@ from bot.core.events import Account, CardActionPressed, Conversation
 from bot.core.router import Routes
 from handlers.monthly import service
 from handlers.monthly.chat import router
-from handlers.monthly.config import MonthlyConfig
 from handlers.monthly.ladder import ACK_ACTION
 from models.meetings import MeetingType
 from models.monthly import AckKind, Escalation, Ladder
 from models.org import Platform
 from tests.monthly.conftest import BASE, CFG, CORP, QUARTER, SECRET, comply, outbox, run_at
+from tests.monthly.small import small_county
 
 MONTHS = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
 
@@ -39,7 +39,7 @@ def _run(session, month):
         send=True,
         base_url=BASE,
         secret=SECRET,
-        mcfg=MonthlyConfig(),
+        mcfg=small_county(),
         cfg=CFG,
     )
     session.commit()
@@ -80,7 +80,7 @@ def test_committee_ladder_climbs_and_ends(session, county, observers):
     _month(session, county, MONTHS[3], b3_lags=False)
     # A preview first (recompute without sending) must not swallow the end of the escalation.
     preview = service.run_month(
-        session, MONTHS[3], now=run_at(MONTHS[3]), send=False, mcfg=MonthlyConfig(), cfg=CFG
+        session, MONTHS[3], now=run_at(MONTHS[3]), send=False, mcfg=small_county(), cfg=CFG
     )
     assert preview.units.ended == 2
     session.commit()

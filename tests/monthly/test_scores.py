@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 
 from handlers.monthly import service
-from handlers.monthly.config import LagKind, LagRule, MonthlyConfig, QuarterMode
+from handlers.monthly.config import LagKind, LagRule, QuarterMode
 from handlers.monthly.observers_bridge import ObserverSummary
 from handlers.monthly.strings import explain, missing_text
 from models.meetings import MeetingType
 from models.monthly import MonthlyScore
 from tests.monthly.conftest import CFG, QUARTER, comply, run_at
+from tests.monthly.small import small_county
 
 SEP = date(2026, 9, 1)  # a quarter's last month: 党员大会 and 党课 are due
 AUG = date(2026, 8, 1)
@@ -29,7 +30,7 @@ def _september(session, county, observers):
 
 def test_crafted_september(session, county, observers):
     _september(session, county, observers)
-    scores, stored = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    scores, stored = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     session.commit()
     b = scores.branches
     assert b[county.b1.id].score == 100.0
@@ -55,9 +56,16 @@ def test_crafted_september(session, county, observers):
     c = scores.committees
     assert c[county.c1.id].score == round((100 + b[county.b2.id].score) / 2, 1)
     assert c[county.c2.id].score == round((100 + b[county.b3.id].score) / 2, 1)
-    assert c[county.c2.id].lagging and not c[county.c1.id].lagging  # 91.5 < 92.6
+    # 91.5 < 92.6 is last of its two, but above 90 (lag_rank_below): last of a group that did well
+    # is not behind (issue 15: 10); without the threshold it would be.
+    assert not c[county.c2.id].lagging and not c[county.c1.id].lagging
+    no_floor, _ = service.compute_and_store(
+        session, SEP, now=run_at(SEP), mcfg=small_county(lag_rank_below=None), cfg=CFG
+    )
+    assert no_floor.committees[county.c2.id].lagging and not no_floor.committees[county.c1.id].lagging
     assert county.county.id not in c  # the county has no branches of its own
     assert stored.inserted == 6
+    session.rollback()  # the no-threshold ranking was only looked at
     rows = session.query(MonthlyScore).filter_by(month=SEP).all()
     assert {r.unit_id: r.score for r in rows}[county.b2.id] == b[county.b2.id].score
     assert all(r.explanation["rank"]["of"] == 2 for r in rows)
@@ -66,11 +74,11 @@ def test_crafted_september(session, county, observers):
 def test_quarterly_obligation_only_at_quarter_end(session, county, observers):
     comply(session, county, county.b2, AUG, (MeetingType.THEME_DAY,))
     session.commit()
-    scores, _ = service.compute_and_store(session, AUG, now=run_at(AUG), mcfg=MonthlyConfig(), cfg=CFG)
+    scores, _ = service.compute_and_store(session, AUG, now=run_at(AUG), mcfg=small_county(), cfg=CFG)
     assert scores.branches[county.b2.id].score == 100.0
     assert [m["type"] for m in scores.branches[county.b2.id].explanation["meetings"]] == ["theme_day"]
     # Spread mode: a third of the quarter's 党员大会 is due in August too.
-    spread = MonthlyConfig(quarter_mode=QuarterMode.SPREAD)
+    spread = small_county(quarter_mode=QuarterMode.SPREAD)
     scores, _ = service.compute_and_store(session, AUG, now=run_at(AUG), mcfg=spread, cfg=CFG)
     types = {m["type"]: m for m in scores.branches[county.b2.id].explanation["meetings"]}
     assert types["party_congress"]["required"] == pytest.approx(1 / 3, abs=1e-3)
@@ -84,7 +92,7 @@ def test_minutes_not_yet_due_count_as_held(session, county, observers):
 
     session.query(Minutes).delete()
     session.commit()
-    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     exp = scores.branches[county.b1.id].explanation
     assert {m["type"]: m["held"] for m in exp["meetings"]}["theme_day"] == 1
     assert exp["minutes"]["due"] == 0
@@ -92,16 +100,16 @@ def test_minutes_not_yet_due_count_as_held(session, county, observers):
 
 def test_recompute_shows_the_difference(session, county, observers):
     _september(session, county, observers)
-    _, first = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    _, first = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     session.commit()
-    _, again = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    _, again = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     assert (again.inserted, again.updated, again.changes) == (0, 0, [])
     # The 党员大会 is recorded late (minutes after their deadline): b2 catches up, minus late minutes.
     comply(
         session, county, county.b2, SEP, (MeetingType.PARTY_CONGRESS,), minutes_late=True, day=12, plan=False
     )
     session.commit()
-    _, later = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    _, later = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     session.commit()
     change = next(c for c in later.changes if c.unit_id == county.b2.id)
     assert change.new_score > change.old_score
@@ -113,12 +121,12 @@ def test_recompute_shows_the_difference(session, county, observers):
 
 def test_lagging_rules(session, county, observers):
     _september(session, county, observers)
-    halt_only = MonthlyConfig(lag_rules=(LagRule(LagKind.HALT),))
+    halt_only = small_county(lag_rules=(LagRule(LagKind.HALT),))
     scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=halt_only, cfg=CFG)
     lagging = {u for u, s in scores.branches.items() if s.lagging}
     assert lagging == {county.b3.id}
     assert scores.branches[county.b3.id].lag_reasons == ["halt"]
-    below = MonthlyConfig(lag_rules=(LagRule(LagKind.BELOW, 84),))
+    below = small_county(lag_rules=(LagRule(LagKind.BELOW, 84),))
     scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=below, cfg=CFG)
     assert {u for u, s in scores.branches.items() if s.lagging} == {county.b3.id}  # 83 < 84 ≤ 85.2
 
@@ -169,7 +177,7 @@ def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
     }
     theirs = Counter(a.branch_id for a in arrears_counts(session, SEP).values())
     assert ours == dict(theirs) == {county.b1.id: 1, county.b2.id: 2}  # c2's branches are not tracked yet
-    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     assert scores.branches[county.b2.id].explanation["fees"] == {"members": 4, "unpaid": 2}
     # The runs behind the member ladder: paid / 免交 up to August starts a new run in September.
     session.add(FeePayment(person_id=p["sec1"].id, branch_id=county.b1.id, month=date(2026, 8, 1),

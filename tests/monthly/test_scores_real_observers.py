@@ -15,11 +15,11 @@ from datetime import date
 import pytest
 
 from handlers.monthly import service
-from handlers.monthly.config import MonthlyConfig
 from handlers.observers import assignments, observation, rectification
 from handlers.observers.forms import get_config
 from models.monthly import MonthlyScore
 from tests.monthly.conftest import CFG, QUARTER, TZ, comply, local, run_at
+from tests.monthly.small import small_county
 
 SEP = date(2026, 9, 1)
 
@@ -72,7 +72,7 @@ def test_scores_from_real_observations(session, county):
     _observe(session, county, "c2org", county.b3, meetings[county.b3.id], _form("叫停", score_content="10"))
     session.commit()
 
-    scores, stored = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), cfg=CFG)
+    scores, stored = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     session.commit()
     b = scores.branches
 

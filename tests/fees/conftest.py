@@ -8,18 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from models.org import (
-    ChatAccount,
-    FeeCategory,
-    MemberStatus,
-    OrgUnit,
-    Person,
-    Platform,
-    Role,
-    RoleAssignment,
-    UnitKind,
-    set_path,
-)
+from models.org import FeeCategory, MemberStatus, OrgUnit, Person, Role, UnitKind
+from tests import builders
 
 CORP = "ding-corp"
 # Fri 2026-11-06 is November's fee day; 09:30 Shanghai.
@@ -47,41 +37,27 @@ class Org:
         return [self.secretary, self.collector, self.alice, self.bob, self.probationary]
 
 
-def _unit(session, name, kind, parent=None):
-    unit = OrgUnit(name=name, kind=kind, parent_id=parent.id if parent else None)
-    session.add(unit)
-    session.flush()
-    set_path(unit, parent)
-    return unit
-
-
 def add_person(session, name, branch, *, base="4000", category=FeeCategory.EMPLOYED, account=None, **kw):
-    person = Person(
-        name=name,
-        branch_id=branch.id if branch else None,
+    """A member paying on `base` (None: no base, e.g. a committee officer), entered LONG_AGO, with a
+    DingTalk account (u<id> unless `account` names it)."""
+    person = builders.person(
+        session,
+        name,
+        branch,
         fee_category=category,
         fee_base=Decimal(base) if base is not None else None,
         created_at=LONG_AGO,
         **kw,
     )
-    session.add(person)
-    session.flush()
-    session.add(
-        ChatAccount(
-            person_id=person.id,
-            platform=Platform.DINGTALK,
-            corp_id=CORP,
-            account_id=account or f"u{person.id}",
-        )
-    )
+    builders.account(session, person, account or f"u{person.id}", corp=CORP)
     return person
 
 
 @pytest.fixture
 def org(session) -> Org:
-    committee = _unit(session, "湖滨区直属机关党委", UnitKind.COMMITTEE)
-    branch = _unit(session, "第一党支部", UnitKind.BRANCH, committee)
-    other = _unit(session, "第二党支部", UnitKind.BRANCH, committee)
+    committee = builders.unit(session, "湖滨区直属机关党委", UnitKind.COMMITTEE)
+    branch = builders.unit(session, "第一党支部", UnitKind.BRANCH, committee)
+    other = builders.unit(session, "第二党支部", UnitKind.BRANCH, committee)
     secretary = add_person(session, "王书记", branch, base="8000", phone="13800000001")
     collector = add_person(session, "李收缴", branch, base="3000", phone="13800000002")
     alice = add_person(session, "张三", branch, base="4000", phone="13800000003", account="zhangsan")
@@ -98,7 +74,7 @@ def org(session) -> Org:
         (org_member, committee, Role.ORGANIZATION_MEMBER),
         (other_collector, other, Role.FEE_COLLECTOR),
     ):
-        session.add(RoleAssignment(person_id=person.id, org_unit_id=unit.id, role=role))
+        builders.role(session, person, unit, role)
     session.commit()
     return Org(
         committee,

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from handlers.meetings.types import DEFAULT_CONFIG
-from models.org import ChatAccount, OrgUnit, Person, Platform, Role, RoleAssignment, UnitKind, set_path
+from models.org import OrgUnit, Person, Role, UnitKind
 from models.outbox import OutboxMessage
+from tests import builders
 
 CORP = "dingzhibudemo0001"
 CFG = DEFAULT_CONFIG
@@ -41,25 +42,14 @@ class Org:
         return [self.secretary, self.deputy, self.org_member, self.alice, self.bob, self.carol]
 
 
-def _unit(session, name, kind, parent=None):
-    unit = OrgUnit(name=name, kind=kind, parent_id=parent.id if parent else None)
-    session.add(unit)
-    session.flush()
-    set_path(unit, parent)
-    return unit
+# The names other meetings and observers tests import; built by the one builders module.
+_unit = builders.unit
+_role = builders.role
 
 
 def _person(session, name, branch, account, group=None, **kw):
-    p = Person(name=name, branch_id=branch.id if branch else None, group_id=group.id if group else None, **kw)
-    session.add(p)
-    session.flush()
-    if account:
-        session.add(ChatAccount(person_id=p.id, platform=Platform.DINGTALK, corp_id=CORP, account_id=account))
-    return p
-
-
-def _role(session, person, unit, role):
-    session.add(RoleAssignment(person_id=person.id, org_unit_id=unit.id, role=role))
+    """A member of `branch` with a DingTalk account in CORP (none when `account` is empty)."""
+    return builders.person(session, name, branch, account_id=account, corp=CORP, group=group, **kw)
 
 
 def build_org(session) -> Org:

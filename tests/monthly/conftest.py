@@ -24,18 +24,9 @@ from models.meetings import (
     MonthlyPlan,
     PlanStatus,
 )
-from models.org import (
-    BranchCategory,
-    ChatAccount,
-    OrgUnit,
-    Person,
-    Platform,
-    Role,
-    RoleAssignment,
-    UnitKind,
-    set_path,
-)
+from models.org import BranchCategory, OrgUnit, Person, Role, UnitKind
 from models.outbox import OutboxMessage
+from tests import builders
 
 CORP = "dingzhibudemo0001"
 CFG = DEFAULT_CONFIG
@@ -69,12 +60,7 @@ class County:
         return [p for p in self.people.values() if p.branch_id == branch.id]
 
 
-def _unit(session, name, kind, parent=None, category=None):
-    unit = OrgUnit(name=name, kind=kind, parent_id=parent.id if parent else None, category=category)
-    session.add(unit)
-    session.flush()
-    set_path(unit, parent)
-    return unit
+_unit = builders.unit  # imported by monthly tests that add a unit of their own
 
 
 def build_county(session) -> County:
@@ -88,12 +74,9 @@ def build_county(session) -> County:
     people: dict[str, Person] = {}
 
     def person(key, name, branch, roles=()):
-        p = Person(name=name, branch_id=branch.id if branch else None)
-        session.add(p)
-        session.flush()
-        session.add(ChatAccount(person_id=p.id, platform=Platform.DINGTALK, corp_id=CORP, account_id=key))
+        p = builders.person(session, name, branch, account_id=key, corp=CORP)
         for unit, role in roles:
-            session.add(RoleAssignment(person_id=p.id, org_unit_id=unit.id if unit else None, role=role))
+            builders.role(session, p, unit, role)
         people[key] = p
 
     for i, b in enumerate((b1, b2, b3, b4), start=1):

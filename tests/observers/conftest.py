@@ -11,7 +11,8 @@ from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
 from handlers.observers import assignments
 from handlers.observers.forms import TAIHU
-from models.org import Person, Role, RoleAssignment
+from models.org import Person, Role
+from tests import builders
 from tests.meetings.conftest import Org, _person, build_org, recipients, sent  # noqa: F401
 
 CFG = TAIHU
@@ -36,8 +37,8 @@ def build_world(session) -> World:
     observer = _person(session, "钱观察", org.other_branch, "qiangc")
     outsider = _person(session, "孔观察", org.other_branch, "konggc")
     csec = _person(session, "冯书记", None, "fengsj")
-    session.add(RoleAssignment(person_id=observer.id, org_unit_id=org.committee.id, role=Role.OBSERVER))
-    session.add(RoleAssignment(person_id=csec.id, org_unit_id=org.committee.id, role=Role.SECRETARY))
+    builders.role(session, observer, org.committee, Role.OBSERVER)
+    builders.role(session, csec, org.committee, Role.SECRETARY)
     session.flush()
     assignments.assign_observer(session, observer.id, org.branch.id)
     session.flush()

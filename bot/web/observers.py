@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
+from bot.core.errors import Refused
 from bot.web.api import (
     DEFAULT_LIMIT,
     NOT_FOUND,
@@ -51,7 +52,7 @@ from bot.web.h5 import H5Pages, photo_response, read_form
 from handlers.meetings import plans
 from handlers.observers import access, assignments, observation, strings
 from handlers.observers.export import export_xlsx
-from handlers.observers.forms import H5_PREFIX, ObserversConfig, Refused, get_config
+from handlers.observers.forms import H5_PREFIX, ObserversConfig, get_config
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused
 from handlers.observers import strings
-from handlers.observers.forms import Refused
 from models.observers import ObserverAssignment
 from models.org import OrgUnit, Person, Role, UnitKind, roles_of, subtree_filter
 

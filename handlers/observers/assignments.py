@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused
 from handlers.meetings.plans import people_with_roles
 from handlers.observers import strings
-from handlers.observers.forms import ObserversConfig, Refused
+from handlers.observers.forms import ObserversConfig
 from models.observers import ObserverAssignment
 from models.org import OrgUnit, Person, UnitKind, committee_of
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import wraps
 
 from sqlalchemy import func, select
 
 from bot.core.context import HandlerContext
+from bot.core.errors import Refused
 from bot.core.messages import Button, Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.observers import access, coverage, notices, observation, periods, record, rectification, strings
-from handlers.observers.forms import ObserversConfig, Refused, export_url, get_config
+from handlers.observers.forms import ObserversConfig, export_url, get_config
 from models.observers import ObserverAssignment
 
 router = Router("observers")
@@ -44,19 +43,6 @@ def _observer_or_admin(ctx: HandlerContext) -> bool:
     return _is_observer(ctx) or any(r.role in access.ADMIN_ROLES for r in ctx.roles)
 
 
-def _refusals(fn: Callable) -> Callable:
-    """A refusal becomes the Chinese reply; nothing was written before it was raised."""
-
-    @wraps(fn)
-    def wrapper(ctx: HandlerContext, arg) -> None:
-        try:
-            fn(ctx, arg)
-        except Refused as exc:
-            ctx.reply(Text(str(exc)))
-
-    return wrapper
-
-
 def _ref(args: str, usage: str) -> tuple[int, str]:
     m = _REF.match(args.strip())
     if not m:
@@ -72,7 +58,6 @@ def _param(params: dict[str, str], key: str, missing: str) -> int:
 
 
 @router.command("我的支部", help=strings.HELP_MY_BRANCHES, audience=_is_observer)
-@_refusals
 def my_branches(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     parts = []
@@ -94,7 +79,6 @@ def my_branches(ctx: HandlerContext, _args: str) -> None:
 
 
 @router.command("观察统计", help=strings.HELP_STATS, audience=_observer_or_admin)
-@_refusals
 def stats(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     year = int(args) if args.strip().isdigit() and len(args.strip()) == 4 else ctx.local_now.year
@@ -163,14 +147,12 @@ def _coverage_text(ctx: HandlerContext, year: int, cfg: ObserversConfig) -> str:
 
 
 @router.action(notices.ACTION_ATTEND)
-@_refusals
 def attend(ctx: HandlerContext, params: dict[str, str]) -> None:
     meeting_id = _param(params, "meeting", strings.NO_MEETING)
     ctx.reply(Text(observation.attend(ctx.session, ctx.person, meeting_id, now=ctx.now, cfg=cfg_of(ctx))))
 
 
 @router.command("我要列席", help=strings.HELP_ATTEND, audience=_is_observer)
-@_refusals
 def attend_text(ctx: HandlerContext, args: str) -> None:
     """The same as the card's button, for a 观察提示 that lists several meetings."""
     meeting_id, _ = _ref(args, strings.ATTEND_USAGE)
@@ -183,7 +165,6 @@ def attend_text(ctx: HandlerContext, args: str) -> None:
 @router.command(
     "整改", help=strings.HELP_RECT_LIST, audience=lambda ctx: _is_manager(ctx) or _is_observer(ctx)
 )
-@_refusals
 def rect_list(ctx: HandlerContext, _args: str) -> None:
     rects = rectification.open_rectifications(ctx.session, ctx.person, cfg=cfg_of(ctx))
     text = rectification.rect_lines(rects, markdown=True) if rects else strings.RECT_LIST_EMPTY
@@ -191,7 +172,6 @@ def rect_list(ctx: HandlerContext, _args: str) -> None:
 
 
 @router.command("整改完成", help=strings.HELP_RECT_DONE, audience=_is_manager)
-@_refusals
 def rect_done(ctx: HandlerContext, args: str) -> None:
     rect_id, note = _ref(args, strings.RECT_NOTE_REQUIRED.format(id="编号"))
     cfg = cfg_of(ctx)
@@ -200,7 +180,6 @@ def rect_done(ctx: HandlerContext, args: str) -> None:
 
 
 @router.command("确认整改")
-@_refusals
 def rect_confirm_text(ctx: HandlerContext, args: str) -> None:
     rect_id, _ = _ref(args, strings.NO_RECT.format(id="?"))
     rect = rectification.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
@@ -208,7 +187,6 @@ def rect_confirm_text(ctx: HandlerContext, args: str) -> None:
 
 
 @router.command("退回整改")
-@_refusals
 def rect_reopen_text(ctx: HandlerContext, args: str) -> None:
     rect_id, reason = _ref(args, strings.RECT_REASON_REQUIRED.format(id="编号"))
     rect = rectification.reopen_rect(ctx.session, ctx.person, rect_id, reason, now=ctx.now, cfg=cfg_of(ctx))
@@ -216,7 +194,6 @@ def rect_reopen_text(ctx: HandlerContext, args: str) -> None:
 
 
 @router.action(rectification.ACTION_RECT_CONFIRM)
-@_refusals
 def rect_confirm(ctx: HandlerContext, params: dict[str, str]) -> None:
     rect_id = _param(params, "rect", strings.NO_RECT.format(id="?"))
     rect = rectification.confirm_fixed(ctx.session, ctx.person, rect_id, now=ctx.now, cfg=cfg_of(ctx))
@@ -224,7 +201,6 @@ def rect_confirm(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(rectification.ACTION_RECT_REOPEN)
-@_refusals
 def rect_reopen(ctx: HandlerContext, params: dict[str, str]) -> None:
     ctx.reply(
         Text(strings.RECT_REOPEN_PROMPT.format(id=_param(params, "rect", strings.NO_RECT.format(id="?"))))

@@ -12,11 +12,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
+from bot.core.errors import Refused
 from bot.core.messages import Button, Card, Markdown, md_escape
 from handlers.meetings.plans import people_with_roles_by_unit
 from handlers.observers import strings
 from handlers.observers.assignments import assigned_branch_ids
-from handlers.observers.forms import ObserversConfig, Refused, export_url
+from handlers.observers.forms import ObserversConfig, export_url
 from handlers.observers.periods import (
     coverage_bounds,
     day_start_utc,

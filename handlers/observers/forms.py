@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.errors import Refused
 from handlers.observers import strings
 from models.observers import Outcome
 from models.org import Role
@@ -24,18 +25,6 @@ H5_PREFIX = "/h5/observers"
 def export_url(public_base_url: str, year: int) -> str:
     """The yearly record's .xlsx (committee leaders and 组织部 only)."""
     return f"{public_base_url.rstrip('/')}{H5_PREFIX}/export.xlsx?year={year}"
-
-
-class Refused(Exception):
-    """A request the person may not make, or a bad value. The message is Chinese and shown as is.
-
-    Raised before anything is written, so a refusal changes nothing. `fields` names the form
-    fields at fault (for the H5 form to mark them).
-    """
-
-    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.fields = fields
 
 
 class CoveragePeriod(enum.StrEnum):

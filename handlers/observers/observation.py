@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
+from bot.core.errors import Refused
 from bot.core.messages import Card, Text, md_escape
 from handlers.meetings.plans import people_with_roles, people_with_roles_by_unit
 from handlers.observers import strings
 from handlers.observers.assignments import answers_for_branch, committee_people, is_assigned
-from handlers.observers.forms import ObserversConfig, Refused, parse_form
+from handlers.observers.forms import ObserversConfig, parse_form
 from handlers.observers.periods import day_start_utc, local_day
 from handlers.observers.rectification import rect_lines, sync_rectifications
 from models import attachments

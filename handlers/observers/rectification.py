@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
+from bot.core.errors import Refused
 from bot.core.messages import Button, Card, Text, md_escape
 from handlers.meetings.plans import people_with_roles
 from handlers.observers import strings
 from handlers.observers.assignments import answers_for_branch, committee_people
-from handlers.observers.forms import FormInput, ObserversConfig, Refused
+from handlers.observers.forms import FormInput, ObserversConfig
 from handlers.observers.periods import local_day
 from models.observers import Observation, Outcome, Rectification, RectificationStatus
 from models.org import OrgUnit, Person

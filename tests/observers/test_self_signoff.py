@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete
 
+from bot.core.errors import Refused
 from handlers.observers import observation, rectification
-from handlers.observers.forms import Refused
 from models.observers import RectificationStatus
 from models.org import Role, RoleAssignment
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting, recipients, sent

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core import outbox
+from bot.core.errors import Refused
 from bot.core.messages import Text
 from handlers.meetings.minutes import held_meeting_kinds
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
 from handlers.observers import assignments, coverage, notices, observation, record, rectification, scoring
-from handlers.observers.forms import HUBIN, Refused
+from handlers.observers.forms import HUBIN
 from models.meetings import Minutes
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
 from models.org import Role, UnitKind

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -103,3 +103,72 @@ def test_role_lookups_name_the_unit_and_never_reach_neighbours(session):
     assert roles.committee_people(session, branch.id, {Role.ORGANIZATION_MEMBER}) == [org_member.id]
     assert roles.committee_people(session, lonely.id, {Role.ORGANIZATION_MEMBER}) == []
     assert roles.committee_people(session, 10**9, {Role.ORGANIZATION_MEMBER}) == []
+
+
+# --- cells: one reader per kind of value for every import ----------------------------------------
+
+
+def test_cell_text_keeps_names_as_typed():
+    from handlers.common import cells
+
+    assert cells.text(None) == "" and cells.text("  ") == "" and cells.is_blank(None)
+    assert cells.text(13800000003.0) == "13800000003"
+    assert (
+        cells.text(datetime(2026, 11, 6, 9, 30)) == "2026-11-06"
+        and cells.text(date(2026, 1, 2)) == "2026-01-02"
+    )
+    # A full-width bracket is part of a unit's name: matching the stored name needs it unchanged.
+    assert cells.text(" 城关镇（一）党支部 ") == "城关镇（一）党支部"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [date(2010, 7, 1), datetime(2010, 7, 1, 0, 0), "2010-07-01", "2010/7/1", "2010.7.1", "2010年7月1日",
+     "2010 年 7 月 1 日", "2010年7月1", "20100701", 20100701.0, "２０１０-０７-０１"],
+)  # fmt: skip
+def test_a_day_in_every_spelling(typed):
+    from handlers.common import cells
+
+    assert cells.day(typed) == date(2010, 7, 1)
+
+
+@pytest.mark.parametrize("typed", ["2010-13-01", "2010-02-30", "七月一日", "2010-07", "1.5"])
+def test_not_a_day(typed):
+    from handlers.common import cells
+
+    with pytest.raises(cells.CellError):
+        cells.day(typed)
+    assert cells.day("") is None and cells.day(None) is None
+
+
+def test_amounts_in_yuan_and_fen():
+    from decimal import Decimal
+
+    from handlers.common import cells
+
+    assert cells.amount("4500") == Decimal("4500.00")
+    assert cells.amount("4,500.50元") == Decimal("4500.50")
+    assert cells.amount(40.5) == Decimal("40.50") and cells.amount("４０") == Decimal("40.00")
+    assert cells.amount("0") == Decimal("0.00") and cells.amount("") is None
+    for bad in ("-1", "12.345", "abc", "NaN", "Infinity", "1e40"):
+        with pytest.raises(cells.CellError):
+            cells.amount(bad)
+    with pytest.raises(cells.CellError):
+        cells.amount("0", positive=True)
+
+
+def test_phones_read_as_the_roster_stores_them():
+    from handlers.common import cells
+
+    for typed in (
+        "138-0000-0003",
+        "+86 138 0000 0003",
+        "0086 13800000003",
+        13800000003.0,
+        "１３８００００００03",
+    ):
+        assert cells.phone(typed) == "13800000003"
+    assert cells.phone("") is None and cells.phone(None) is None
+    for bad in ("1380000000", "23800000003", "电话"):
+        with pytest.raises(cells.CellError):
+            cells.phone(bad)

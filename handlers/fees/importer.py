@@ -9,12 +9,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.common import cells
 from handlers.fees.months import MonthError, parse_month_cell
 from handlers.fees.payments import FeeError, record_payment, require_collector
 from handlers.fees.policy import SHANGHAI, local_month
@@ -51,39 +51,20 @@ class ImportResult:
     proxied: int
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def _amount(value) -> Decimal | None:
-    text = _text(value).removesuffix("元").strip()
-    if not text:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(text)
-    return amount
+def _header(value) -> str:
+    # Headers are keys, not names: full-width letters typed with an IME (钉钉ＵｓｅｒＩｄ) still match.
+    return unicodedata.normalize("NFKC", cells.text(value)).lower()
 
 
 def _paid_at(value, current: datetime) -> datetime:
-    if value is None or _text(value) == "":
-        return current
+    """When the payment was made: a date-and-time cell as it is (local), a day at noon local, or
+    `current` when the cell is empty. CellError for anything else."""
     if isinstance(value, datetime):
         local = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
         return local.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(12), SHANGHAI).astimezone(UTC)
-    text = (
-        _text(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日-")
-    )
-    day = date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+    day = cells.day(value)
+    if day is None:
+        return current
     return datetime.combine(day, time(12), SHANGHAI).astimezone(UTC)
 
 
@@ -116,7 +97,7 @@ def record_payments_from_xlsx(
         )
     columns: dict[str, int] = {}
     for i, header in enumerate(table.header):
-        key = _HEADER_KEYS.get(_text(header).lower())
+        key = _HEADER_KEYS.get(_header(header))
         if key:
             columns.setdefault(key, i)
     missing = [h for h in (COL_NAME, COL_MONTH) if h not in columns]
@@ -153,18 +134,21 @@ def record_payments_from_xlsx(
     savepoint = session.begin_nested()
     try:
         for number, row in table.rows:
-            if all(_text(v) == "" for v in row):
+            if all(cells.is_blank(v) for v in row):
                 continue
             where = f"第{number}行"
             row_errors: list[str] = []
-            name = _text(cell(row, COL_NAME))
+            name = cells.text(cell(row, COL_NAME))
             phone_cell = cell(row, COL_PHONE)
-            phone_text = _text(phone_cell)
-            ding = _text(cell(row, COL_DINGTALK))
-            wecom = _text(cell(row, COL_WECOM))
+            phone_text = cells.text(phone_cell)
+            ding = cells.text(cell(row, COL_DINGTALK))
+            wecom = cells.text(cell(row, COL_WECOM))
             person = None
             if phone_text:
-                phone = normalize_phone(phone_cell)
+                try:
+                    phone = cells.phone(phone_cell)
+                except cells.CellError:
+                    phone = None
                 person = by_phone.get(phone) if phone else None
                 if phone is None:
                     row_errors.append(
@@ -187,26 +171,26 @@ def record_payments_from_xlsx(
             month = None
             try:
                 raw = cell(row, COL_MONTH)
-                if _text(raw) == "":
+                if cells.is_blank(raw):
                     raise MonthError("所属月份不能为空，请写成“2026年11月”")
                 month = parse_month_cell(raw, current)
             except MonthError as exc:
                 row_errors.append(f"{where} 所属月份：{exc}")
             amount = None
             try:
-                amount = _amount(cell(row, COL_AMOUNT))
+                amount = cells.amount(cell(row, COL_AMOUNT), positive=True)
             except ValueError:
                 row_errors.append(
-                    f"{where} 金额：“{_text(cell(row, COL_AMOUNT))}”不是大于 0 的金额（元，最多两位小数）"
+                    f"{where} 金额：“{cells.text(cell(row, COL_AMOUNT))}”不是大于 0 的金额（元，最多两位小数）"
                 )
             paid_at = now
             try:
                 paid_at = _paid_at(cell(row, COL_PAID_ON), now)
             except ValueError:
                 row_errors.append(
-                    f"{where} 交纳日期：“{_text(cell(row, COL_PAID_ON))}”不是日期，请写成“2026-11-06”"
+                    f"{where} 交纳日期：“{cells.text(cell(row, COL_PAID_ON))}”不是日期，请写成“2026-11-06”"
                 )
-            proxy_name = _text(cell(row, COL_PROXY))
+            proxy_name = cells.text(cell(row, COL_PROXY))
             proxy = None
             if proxy_name and person is not None and proxy_name != person.name:
                 same = by_name.get(proxy_name, [])

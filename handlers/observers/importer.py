@@ -17,18 +17,19 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.common import cells
 from handlers.observers import strings
 from handlers.observers.assignments import assign_observer
 from handlers.observers.forms import Refused
-from handlers.phones import normalize_phone
-from handlers.roster.importer import ImportPlan, Issue, unit_paths_by_id
+from handlers.roster.parse import ImportPlan, Issue
+from handlers.roster.validate import unit_paths_by_id
 from handlers.spreadsheets import SheetError, read_xlsx
 from models.observers import ObserverAssignment
 from models.org import Person, UnitKind
 
 
 def read_sheet(path: Path) -> list[tuple[int, dict[str, str]]] | None:
-    """(row number, cells) of the sheet's non-empty rows, or None when the file has no such sheet."""
+    """(row number, cells as text) of the sheet's non-empty rows, or None when the file has no such sheet."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx" or not path.exists():
         return None
@@ -43,21 +44,13 @@ def read_sheet(path: Path) -> list[tuple[int, dict[str, str]]] | None:
     headers = [str(h).strip() if h is not None else "" for h in table.header]
     rows = []
     for number, values in table.rows:
-        cells = {h: _text(values[i]) if i < len(values) else "" for i, h in enumerate(headers) if h}
-        if any(cells.values()):
-            rows.append((number, cells))
+        typed = {h: cells.text(values[i]) if i < len(values) else "" for i, h in enumerate(headers) if h}
+        if any(typed.values()):
+            rows.append((number, typed))
     missing = [c for c in (strings.COL_NAME, strings.COL_BRANCH) if c not in headers]
     if missing:
         raise ValueError(strings.SHEET_MISSING_COLUMNS.format(columns="、".join(missing)))
     return rows
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a phone number typed into a number cell
-    return str(value).strip()
 
 
 def apply_observer_sheet(session: Session, path: Path, plan: ImportPlan) -> str | None:
@@ -83,14 +76,17 @@ def apply_observer_sheet(session: Session, path: Path, plan: ImportPlan) -> str 
             by_branch_name.setdefault(names[-1], []).append(uid)
     wanted: dict[tuple[int, int], int] = {}
     errors: list[Issue] = []
-    for number, cells in rows:
-        name, phone = cells.get(strings.COL_NAME, ""), cells.get(strings.COL_PHONE, "")
-        branch_text = cells.get(strings.COL_BRANCH, "")
+    for number, typed in rows:
+        name, phone = typed.get(strings.COL_NAME, ""), typed.get(strings.COL_PHONE, "")
+        branch_text = typed.get(strings.COL_BRANCH, "")
         person = branch_id = None
         if not name:
             errors.append(Issue(number, strings.COL_NAME, strings.SHEET_NO_NAME))
         elif phone:
-            person = by_phone.get(normalize_phone(phone) or phone)
+            try:
+                person = by_phone.get(cells.phone(phone))
+            except cells.CellError:
+                person = None  # not a mobile number: nobody has it
             if person is None:
                 errors.append(
                     Issue(

@@ -1,7 +1,8 @@
 """The roster (花名册): template, import and export of the organisation as .xlsx or .csv.
 
 Use-case functions are plain functions over a Session that never commit; the CLI (and later the
-web console) opens the unit of work. See handlers/roster/texts.py for every column and message.
+web console) opens the unit of work. An import reads the rows (parse.py), checks them (validate.py) and
+writes them all or nothing (apply.py). See handlers/roster/texts.py for every column and message.
 """
 
 from __future__ import annotations
@@ -11,17 +12,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from handlers.roster.apply import ImportResult, apply_roster, structure_warnings
 from handlers.roster.exporter import export_roster, roster_rows, write_template
 from handlers.roster.fileio import RosterFileError, read_roster, write_roster
-from handlers.roster.importer import (
-    ImportPlan,
-    ImportResult,
-    Issue,
-    apply_roster,
-    parse_roles,
-    structure_warnings,
-    validate_roster,
-)
+from handlers.roster.parse import ImportPlan, Issue, parse_roles
+from handlers.roster.validate import validate_roster
 
 __all__ = [
     "ImportPlan",

@@ -174,3 +174,23 @@ def test_cli_import_and_fee_days(migrated, tmp_path):
     assert " 2月  2月24日（周二）  ← 2月15日为春节假期，顺延至 2月24日（周二）" in result.output
     result = runner.invoke(app, ["fee-days", "2026", "--policy", "sometimes"], env=env)
     assert result.exit_code != 0 and "未知的规则" in result.output
+
+
+def test_cells_are_read_as_the_roster_reads_them(session, org):
+    """Issue #13 item 2: a phone, a date and an amount are read by one set of readers
+    (handlers.common.cells) in the roster, fee and observer imports, so the spellings the roster takes
+    are taken here too: a phone with +86 and dashes, a 年月日 date with spaces, an amount with a
+    thousands separator, 元 and full-width digits."""
+    f = xlsx(
+        [
+            ["张三", "+86 138-0000-0003", None, "2026年11月", "1,040.00元", "2026 年 11 月 5 日", None],
+            ["李四", "13800000004", None, "2026年10月", "６０", "20261009", None],
+        ]
+    )
+    result = record_payments_from_xlsx(session, f, branch=org.branch, now=NOW)
+    assert result.recorded == 2
+    paid = {p.person_id: p for p in session.scalars(select(FeePayment))}
+    assert paid[org.alice.id].amount == Decimal("1040.00")
+    assert paid[org.alice.id].paid_at.astimezone(UTC) == datetime(2026, 11, 5, 4, 0, tzinfo=UTC)  # noon local
+    assert paid[org.bob.id].amount == Decimal("60.00")
+    assert paid[org.bob.id].paid_at.astimezone(UTC).date() == date(2026, 10, 9)

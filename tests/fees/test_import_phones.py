@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from handlers.fees.importer import FeeImportError, record_payments_from_xlsx
 from handlers.phones import normalize_phone
+from handlers.roster import apply_roster, validate_roster
 from handlers.roster.fileio import read_roster
-from handlers.roster.importer import apply_roster, validate_roster
 from models.fees import FeePayment
 from models.org import Person
 from tests.fees.conftest import NOW

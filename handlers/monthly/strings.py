@@ -278,10 +278,13 @@ TODO_TITLE = "【本周待办】{branch}"
 TODO_PLAN = "{month}计划未报送（截止{deadline}）"
 TODO_PLAN_LATE = "{month}计划已逾期未报送（截止{deadline}）"
 TODO_MINUTES = "{n}次会议待填记录（最早 {first}）"
-TODO_LEAVE = "{n}条请假待审批"
-TODO_MAKEUP = "{n}项补学待确认"
-TODO_FEES = "{n}笔党费待确认"
-TODO_RECT = "{n}项整改待完成（最早截止 {first}）"
+TODO_LEAVE = "{n}条请假待审批（在收到的请假卡片上点“批准”或“不批准”）"
+TODO_MAKEUP = "{n}项补学待确认（在收到的补学卡片上点“确认”）"
+TODO_FEES = "{n}笔党费待确认（发送“党费确认”）"
+TODO_RECT = "{n}项整改待完成（最早截止 {first}；完成后发送“整改完成 #编号 说明”）"
+TODO_PLAN_BUTTON = "报送{month}计划"
+TODO_MINUTES_ONE = "填写会议记录"
+TODO_MINUTES_MANY = "待填记录的会议"
 
 # --- 未落实提醒 (宿松县, seed 000: 提醒书记、组织委员和支部联系人，逐项提示当月未落实的内容，明确整改措施及要求) ---
 
@@ -320,7 +323,6 @@ WEB_FORBIDDEN = "您没有查看该单位月度通报的权限。"
 WEB_BAD_MONTH = "月份格式应为 2026-10。"
 WEB_NOT_FOUND = "该月还没有这个单位的积分。"
 NO_CJK_FONT = "找不到中文字体，图表无法显示中文。请安装 fonts-wqy-zenhei（Debian/Ubuntu：apt-get install fonts-wqy-zenhei）。"
-TODO_BUTTON = "打开会议管理"
 
 # --- 自行脱党 / 失联 records entered by the branch (handlers/monthly/watch.py) ---------------------------
 

@@ -9,6 +9,7 @@ county or a city; the 未落实提醒 is built from the month's scores, with no 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
+from handlers.meetings.meetings import ACTION_MINUTES
 from handlers.meetings.plans import branches_without_plan, plan_deadline, plan_month_for
+from handlers.meetings.signin import H5_PREFIX as MEETINGS_H5
 from handlers.meetings.strings import TYPE_LABELS
 from handlers.meetings.types import MeetingsConfig
 from handlers.meetings.types import get_config as meetings_config
@@ -42,29 +45,50 @@ def _day(d: date) -> str:
     return f"{d.month}月{d.day}日"
 
 
+@dataclass(frozen=True)
+class TodoLine:
+    """One line of the 待办 and what does it: a page (`link`, a path under the public URL) or a chat
+    action (`action`: its answer lists the things to open); neither when it is done on the cards the
+    secretary already received, which the line then says."""
+
+    text: str
+    button: str = ""
+    link: str = ""
+    action: str = ""
+
+
 def todo_items(
     session: Session, *, now: datetime, mcfg: MonthlyConfig, cfg: MeetingsConfig
-) -> dict[int, list[str]]:
+) -> dict[int, list[TodoLine]]:
     """branch → the lines of its 待办 (only branches with something waiting)."""
     tz = cfg.tz
     today = now.astimezone(tz).date()
-    items: dict[int, list[str]] = defaultdict(list)
+    items: dict[int, list[TodoLine]] = defaultdict(list)
 
     month = plan_month_for(now, cfg)
     deadline = plan_deadline(month, cfg)
     if deadline.date() - today <= timedelta(days=mcfg.todo_plan_days):
         text = strings.TODO_PLAN_LATE if deadline.date() < today else strings.TODO_PLAN
-        line = text.format(month=strings.fmt_month(month), deadline=_day(deadline.date()))
+        line = TodoLine(
+            text.format(month=strings.fmt_month(month), deadline=_day(deadline.date())),
+            strings.TODO_PLAN_BUTTON.format(month=strings.fmt_month(month)),
+            link=f"{MEETINGS_H5}/plan?month={month:%Y-%m}",
+        )
         for branch in branches_without_plan(session, month):
             items[branch.id].append(line)
 
-    for branch_id, n, first in session.execute(
-        select(Meeting.branch_id, func.count(), func.min(Meeting.starts_at))
+    for branch_id, n, first, meeting_id in session.execute(
+        select(Meeting.branch_id, func.count(), func.min(Meeting.starts_at), func.min(Meeting.id))
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
         .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at <= now, Minutes.id.is_(None))
         .group_by(Meeting.branch_id)
     ):
-        items[branch_id].append(strings.TODO_MINUTES.format(n=n, first=_day(first.astimezone(tz).date())))
+        text = strings.TODO_MINUTES.format(n=n, first=_day(first.astimezone(tz).date()))
+        if n == 1:  # the minutes form of that meeting
+            line = TodoLine(text, strings.TODO_MINUTES_ONE, link=f"{MEETINGS_H5}/{meeting_id}/minutes")
+        else:  # the meetings feature's list of the meetings awaiting minutes, a form button each
+            line = TodoLine(text, strings.TODO_MINUTES_MANY, action=ACTION_MINUTES)
+        items[branch_id].append(line)
 
     simple = (
         (
@@ -90,7 +114,7 @@ def todo_items(
     )
     for stmt, text in simple:
         for branch_id, n in session.execute(stmt):
-            items[branch_id].append(text.format(n=n))
+            items[branch_id].append(TodoLine(text.format(n=n)))
 
     try:
         from models.observers import Rectification, RectificationStatus
@@ -105,7 +129,7 @@ def todo_items(
             )
             .group_by(Rectification.branch_id)
         ):
-            items[branch_id].append(strings.TODO_RECT.format(n=n, first=_day(first)))
+            items[branch_id].append(TodoLine(strings.TODO_RECT.format(n=n, first=_day(first))))
     return dict(items)
 
 
@@ -138,12 +162,18 @@ def send_todos(
         people = book.on(branch_id, mcfg.branch_manager_roles)
         if unit is None or not people:
             continue
-        buttons = ()
-        if base_url:
-            buttons = (Button(strings.TODO_BUTTON, url=f"{base_url.rstrip('/')}/h5/meetings/new"),)
+        # A button per line that has a page or an action, in the lines' order (at most two: the
+        # plan and the minutes; the platforms show three or more).
+        buttons = tuple(
+            Button(line.button, url=f"{base_url.rstrip('/')}{line.link}")
+            if line.link
+            else Button(line.button, action=line.action)
+            for line in lines
+            if (line.link and base_url) or line.action
+        )
         card = Card(
             title=strings.TODO_TITLE.format(branch=unit.name),
-            text="\n".join(f"- {line}" for line in lines),
+            text="\n".join(f"- {line.text}" for line in lines),
             buttons=buttons,
         )
         cards.append(outbox.Queued(people, card, f"monthly:todo:{week.isoformat()}:{branch_id}"))

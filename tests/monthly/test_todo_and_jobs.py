@@ -22,10 +22,11 @@ from models.meetings import (
     Minutes,
 )
 from models.monthly import Escalation, MonthlyScore
+from models.org import Platform
 from models.outbox import OutboxMessage
 from scheduler.jobs import all_jobs
 from scheduler.runner import RunResult, latest_fire, run_due, run_job
-from tests.monthly.conftest import CFG, comply, local, outbox
+from tests.monthly.conftest import BASE, CFG, comply, local, outbox
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = local(date(2026, 9, 21), 8)  # Mon 2026-09-21 08:00 local; the 2026-10 plan is due on the 25th
@@ -48,17 +49,62 @@ def test_weekly_todo_lists_what_waits(session, county):
         comply(session, county, b, date(2026, 10, 1), (MeetingType.THEME_DAY,))
     session.query(Meeting).filter(Meeting.branch_id != county.b1.id).delete()
     session.commit()
-    sent = todo.send_todos(session, now=MONDAY, mcfg=MonthlyConfig(), cfg=CFG)
+    sent = todo.send_todos(session, now=MONDAY, base_url=BASE, mcfg=MonthlyConfig(), cfg=CFG)
     session.commit()
     assert sent == 1
     (card,) = outbox(session, "monthly:todo:")
     assert card.person_id == county.people["sec1"].id
     text = card.payload["text"]
     for line in ("2026年10月计划未报送（截止9月25日）", "1次会议待填记录（最早 9月15日）", "1条请假待审批",
-                 "1项补学待确认", "1笔党费待确认"):  # fmt: skip
+                 "1项补学待确认", "1笔党费待确认（发送“党费确认”）"):  # fmt: skip
         assert line in text
+    # Issue 15: 6. Each line with a page opens it: the plan form, the minutes form of that meeting
+    # (the card's one button used to open the new-meeting form for every line).
+    assert [(b["label"], b["url"]) for b in card.payload["buttons"]] == [
+        ("报送2026年10月计划", f"{BASE}/h5/meetings/plan?month=2026-10"),
+        ("填写会议记录", f"{BASE}/h5/meetings/{m.id}/minutes"),
+    ]
     # Idempotent within the week; nothing for branches with nothing waiting.
     assert todo.send_todos(session, now=MONDAY + timedelta(hours=2), mcfg=MonthlyConfig(), cfg=CFG) == 0
+
+
+def test_several_meetings_awaiting_minutes_open_their_list(session_factory, session, county):
+    """Two meetings without minutes: the button asks the meetings feature for the list of them, whose
+    answer has each meeting's minutes form."""
+    from bot.core.context import CoreConfig
+    from bot.core.dispatcher import Dispatcher
+    from bot.core.events import Account, CardActionPressed, Conversation
+    from bot.core.router import Routes
+    from handlers.meetings.chat import router as meetings_router
+    from tests.monthly.conftest import CORP, SECRET
+
+    waiting = []
+    for day in (15, 16):
+        m = comply(session, county, county.b1, date(2026, 9, 1), (MeetingType.THEME_DAY,), day=day)
+        session.query(Minutes).filter_by(meeting_id=m.id).delete()
+        waiting.append(m.id)
+    for b in (county.b1, county.b2, county.b3, county.b4):
+        comply(session, county, b, date(2026, 10, 1), (MeetingType.THEME_DAY,), day=28)
+    session.query(Meeting).filter(Meeting.starts_at > MONDAY).delete()
+    session.commit()
+    assert todo.send_todos(session, now=MONDAY, base_url=BASE, mcfg=MonthlyConfig(), cfg=CFG) == 1
+    session.commit()
+    (card,) = outbox(session, "monthly:todo:")
+    assert card.payload["text"] == "- 2次会议待填记录（最早 9月15日）"
+    (button,) = card.payload["buttons"]
+    assert button["label"] == "待填记录的会议" and button["url"] == ""
+    core = CoreConfig(tz=TZ, public_base_url=BASE, secret_key=SECRET)
+    dispatcher = Dispatcher(session_factory, Routes([meetings_router]), core, clock=lambda: MONDAY)
+    who = Account(Platform.DINGTALK, CORP, "sec1")
+    conv = Conversation(Platform.DINGTALK, CORP, "sec1")
+    dispatcher.dispatch(
+        CardActionPressed("p1", who, "x", conv, button["action"], button["params"], "c", MONDAY)
+    )
+    session.expire_all()
+    (answer,) = outbox(session, "reply:p1:")
+    assert [b["url"] for b in answer.payload["buttons"]] == [
+        f"{BASE}/h5/meetings/{i}/minutes" for i in waiting
+    ]
 
 
 def test_weekly_todo_sends_nothing_when_empty(session, county):

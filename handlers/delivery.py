@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.context import HandlerContext
+from bot.core.errors import Refused
 from bot.core.messages import Markdown, Text, md_escape
-from bot.core.router import Router, any_role
-from models.org import ChatAccount, OrgUnit, Person, Role, UnitKind
+from bot.core.outbox import choose_account, reachable_platforms
+from bot.core.router import Router, any_role, normalize
+from models.org import PLATFORM_LABELS, ChatAccount, OrgUnit, Person, Platform, Role, UnitKind
 from models.outbox import DeliveryStatus, OutboxMessage
 
 router = Router("delivery")
@@ -27,6 +29,14 @@ HEADER = "{branch}有 {n} 名党员收不到机器人的消息："
 ROW = "- {name}：{reason}{when}"
 FOOTER = "请核对他们的钉钉/企业微信账号，并请组织部在党员名册中更正。"
 REASON_NO_ACCOUNT = "未绑定钉钉或企业微信账号"
+PREFER_HELP = "消息发到企业微信：钉钉和企业微信都绑定了时，选择通知发到哪一个（或“消息发到钉钉”）"
+PREFER_USAGE = "请说明发到哪里，例如“消息发到企业微信”或“消息发到钉钉”。"
+PREFER_NO_ACCOUNT = "您还没有绑定{platform}账号，通知仍发到您的{current}。如需改用{platform}，请联系支部书记在党员名册中登记。"
+PREFER_NOT_ENABLED = "本系统没有启用{platform}，通知仍发到您的{current}。"
+PREFER_DONE = "好的，以后的通知和提醒都发到您的{platform}。您在哪里问我，我仍在哪里回答。"
+PREFER_ALREADY = "通知本来就发到您的{platform}，不用改。"
+# What a person may call each platform after 消息发到.
+PLATFORM_WORDS = {"钉钉": Platform.DINGTALK, "企业微信": Platform.WECOM, "企微": Platform.WECOM}
 
 
 @dataclass(frozen=True)
@@ -116,3 +126,44 @@ def show_unreachable(ctx: HandlerContext, _args: str) -> None:
             lines.append(ROW.format(name=md_escape(item.name), reason=md_escape(item.reason), when=when))
         lines.append(FOOTER)
         ctx.reply(Markdown(TITLE, "\n".join(lines)))
+
+
+def _accounts(ctx: HandlerContext) -> list[tuple[str, str, str]]:
+    rows = ctx.session.execute(
+        select(ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id).where(
+            ChatAccount.person_id == ctx.person.id
+        )
+    )
+    return [(str(p), corp, account) for p, corp, account in rows]
+
+
+def notice_platform(
+    session: Session, person: Person, accounts: list[tuple[str, str, str]]
+) -> Platform | None:
+    """The platform this person's notices are queued on now (the outbox's own choice)."""
+    chosen = choose_account(accounts, reachable_platforms(session), person.preferred_platform)
+    return Platform(chosen[0]) if chosen else None
+
+
+def _has_both(ctx: HandlerContext) -> bool:
+    return ctx.person is not None and len({a[0] for a in _accounts(ctx)}) > 1
+
+
+@router.command("消息发到", "通知发到", help=PREFER_HELP, audience=_has_both)
+def choose_platform(ctx: HandlerContext, args: str) -> None:
+    wanted = PLATFORM_WORDS.get(normalize(args))
+    if wanted is None:
+        raise Refused(PREFER_USAGE)
+    accounts = _accounts(ctx)
+    current = notice_platform(ctx.session, ctx.person, accounts)
+    current_label = PLATFORM_LABELS[current] if current else REASON_NO_ACCOUNT
+    label = PLATFORM_LABELS[wanted]
+    if wanted not in {Platform(a[0]) for a in accounts}:
+        raise Refused(PREFER_NO_ACCOUNT.format(platform=label, current=current_label))
+    if wanted not in reachable_platforms(ctx.session):
+        raise Refused(PREFER_NOT_ENABLED.format(platform=label, current=current_label))
+    if current == wanted and ctx.person.preferred_platform == wanted:
+        ctx.reply(Text(PREFER_ALREADY.format(platform=label)))
+        return
+    ctx.person.preferred_platform = wanted
+    ctx.reply(Text(PREFER_DONE.format(platform=label)))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.core.context import HandlerContext
 from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Command, Router, normalize
+from handlers.delivery import notice_platform
 from models.org import PLATFORM_LABELS, ROLE_LABELS, ChatAccount, OrgUnit, Platform
 
 router = Router("help")
@@ -24,6 +25,7 @@ ME_UNBOUND = (
 )
 ME_NO_BRANCH = "（未编入党支部）"
 ME_NO_ROLES = "党员"
+ME_NOTICES = "- 通知发到：{platform}（可发送“消息发到{other}”改用{other}）"
 FALLBACK = "没太明白“{text}”的意思。发送“帮助”可以查看您能使用的功能。"
 FALLBACK_EMPTY = "您好！发送“帮助”可以查看您能使用的功能。"
 FALLBACK_SUGGEST = "没太明白“{text}”的意思。您是不是想：\n{lines}\n发送“帮助”可以查看全部功能。"
@@ -35,7 +37,7 @@ OTHER_GROUP = "其他"
 HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "我是党员",
-        ("请假", "已交", "党费", "我的补学", "补学完成", "我的", "消息发到钉钉", "消息发到企业微信"),
+        ("请假", "已交", "党费", "我的补学", "补学完成", "我的", "消息发到"),
     ),
     (
         "我是书记（支委）",
@@ -152,6 +154,12 @@ def who_am_i(ctx: HandlerContext, _args: str) -> None:
         "- 已绑定："
         + "、".join(f"{PLATFORM_LABELS[Platform(a.platform)]}（{a.account_id}）" for a in accounts),
     ]
+    if len({a.platform for a in accounts}) > 1:
+        triples = [(str(a.platform), a.corp_id, a.account_id) for a in accounts]
+        now = notice_platform(ctx.session, person, triples)
+        if now is not None:
+            other = next(p for p in Platform if p != now)
+            lines.append(ME_NOTICES.format(platform=PLATFORM_LABELS[now], other=PLATFORM_LABELS[other]))
     ctx.reply_privately(Markdown(ME_TITLE, "\n".join(lines)))
 
 

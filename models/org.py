@@ -217,6 +217,9 @@ class Person(TimestampMixin, Base):
     is_mobile: Mapped[bool] = mapped_column(Boolean, default=False)  # 流动党员
     attendance_exempt_reason: Mapped[str | None] = mapped_column(String(200))  # 免于参加组织生活的原因
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where a person with accounts on both platforms wants their notices (消息发到…); None: the
+    # deployment's order, as for everyone else. Replies still go to the chat the question came from.
+    preferred_platform: Mapped[Platform | None] = mapped_column(enum_column(Platform))
 
     branch: Mapped[OrgUnit | None] = relationship(foreign_keys=[branch_id])
     group: Mapped[OrgUnit | None] = relationship(foreign_keys=[group_id])

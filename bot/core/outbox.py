@@ -75,14 +75,20 @@ def account_recipient(account: Account) -> str:
 
 
 def choose_account(
-    accounts: Iterable[tuple[str, str, str]], platforms: Sequence[Platform | str] | None = None
+    accounts: Iterable[tuple[str, str, str]],
+    platforms: Sequence[Platform | str] | None = None,
+    preferred: Platform | str | None = None,
 ) -> tuple[str, str, str] | None:
-    """The (platform, corp_id, account_id) a person is reached on: the first of `platforms` (default:
-    the process default order) they have an account on; None when they have none there."""
+    """The (platform, corp_id, account_id) a person is reached on: their `preferred` platform when it is
+    one of `platforms` (default: the process default order) and they have an account there, else the
+    first of `platforms` they have an account on; None when they have none there."""
     by_platform: dict[str, tuple[str, str, str]] = {}
     for acc in sorted(accounts):  # deterministic when a person has two corps on one platform
         by_platform.setdefault(str(acc[0]), acc)
-    for platform in _preference if platforms is None else platforms:
+    order = [str(p) for p in (_preference if platforms is None else platforms)]
+    if preferred is not None and str(preferred) in order:
+        order.insert(0, str(preferred))
+    for platform in order:
         if str(platform) in by_platform:
             return by_platform[str(platform)]
     return None
@@ -182,13 +188,15 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
     if not ids:
         return 0
     people: dict[int, int | None] = {}
+    preferred: dict[int, str | None] = {}
     accounts: dict[int, list[tuple[str, str, str]]] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        for pid, branch_id in session.execute(
-            select(Person.id, Person.branch_id).where(Person.id.in_(chunk))
+        for pid, branch_id, platform in session.execute(
+            select(Person.id, Person.branch_id, Person.preferred_platform).where(Person.id.in_(chunk))
         ):
             people[pid] = branch_id
+            preferred[pid] = platform
         for pid, platform, corp, account in session.execute(
             select(
                 ChatAccount.person_id, ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id
@@ -217,7 +225,7 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
                 "attempts": 0,
                 "reason": None,
             }
-            chosen = choose_account(accounts.get(pid, []), platforms)
+            chosen = choose_account(accounts.get(pid, []), platforms, preferred[pid])
             if chosen is None:
                 row |= {
                     "status": DeliveryStatus.FAILED,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 20:38:25.583664
+Create Date: 2026-12-03 04:12:08.875499
 """
 
 from collections.abc import Sequence
@@ -350,6 +350,11 @@ def upgrade() -> None:
         sa.Column("is_mobile", sa.Boolean(), nullable=False),
         sa.Column("attendance_exempt_reason", sa.String(length=200), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "preferred_platform",
+            sa.Enum("dingtalk", "wecom", name="platform", native_enum=False, length=32),
+            nullable=True,
+        ),
         sa.Column(
             "created_at",
             models.base.UTCDateTime(timezone=True),

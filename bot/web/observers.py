@@ -49,14 +49,13 @@ from bot.web.api import (
     unit_in_scope,
 )
 from bot.web.h5 import H5Pages, photo_response, read_form
-from handlers.meetings import plans
 from handlers.observers import access, assignments, observation, strings
 from handlers.observers.export import export_xlsx
 from handlers.observers.forms import H5_PREFIX, ObserversConfig, get_config
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
-from models.observers import Observation, ObserverAssignment
+from models.observers import ObserverAssignment
 from models.org import OrgUnit, Person, Role
 
 logger = logging.getLogger(__name__)
@@ -176,34 +175,15 @@ def build_observers_router(
 
     @router.get("/{meeting_id}/photos/{photo_id}")
     def form_photo(request: Request, meeting_id: Id, photo_id: Id):
-        """A photo of an evaluation: for its observer, the branch's secretaries and the committee
-        (those the result is sent to, observation.notify_result)."""
-        c = config()
+        """A photo of an evaluation, for those who see the evaluation (access.observation_photo)."""
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
             if person is None:
                 return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
-            photo = session.get(attachments.Attachment, photo_id)
-            obs = session.get(Observation, photo.owner_id) if photo is not None else None
-            if (
-                photo is None
-                or photo.owner_kind != attachments.OBSERVATION
-                or obs is None
-                or obs.meeting_id != meeting_id
-            ):
-                return JSONResponse({"error": "no such photo"}, status_code=404)
-            allowed = {obs.observer_id}
-            allowed |= set(plans.people_with_roles(session, obs.branch_id, c.manager_roles))
-            allowed |= set(assignments.committee_people(session, obs.branch_id, c.committee_roles))
             try:
-                # Whoever may export this observer's record (committee leaders, 组织部) may see it too.
-                ids, admin = access.stats_scope(session, person)
-            except Refused:
-                ids, admin = [], False
-            if admin and obs.observer_id in ids:
-                allowed.add(person.id)
-            if person.id not in allowed:
-                return JSONResponse({"error": "not yours to see"}, status_code=403)
+                photo = access.observation_photo(session, person, meeting_id, photo_id, config())
+            except Refused as exc:
+                return JSONResponse({"error": str(exc)}, status_code=exc.status)
             return photo_response(photo)
 
     # ---- the yearly record

@@ -1,4 +1,5 @@
-"""Who sees what: whose records and which branches' coverage a committee's leaders and 组织部 see."""
+"""Who sees what: whose records and which branches' coverage a committee's leaders and 组织部 see,
+and who may open a form's photos."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
 from handlers.observers import strings
-from models.observers import ObserverAssignment
+from handlers.observers.forms import ObserversConfig
+from handlers.observers.observation import result_recipients
+from models import attachments
+from models.observers import Observation, ObserverAssignment
 from models.org import OrgUnit, Person, Role, UnitKind, roles_of, subtree_filter
 
 ADMIN_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER, Role.ORG_STAFF})
@@ -55,3 +59,31 @@ def stats_scope(session: Session, person: Person | None) -> tuple[list[int], boo
     if session.scalar(select(func.count()).where(ObserverAssignment.observer_id == person.id)):
         return [person.id], False
     raise Refused(strings.NO_ROLE_STATS)
+
+
+def observation_photo(
+    session: Session, person: Person | None, meeting_id: int, photo_id: int, cfg: ObserversConfig
+) -> attachments.Attachment:
+    """A photo of an evaluation, for those who see the evaluation: its observer, the people its result
+    goes to (observation.result_recipients), and whoever may see this observer's record (stats_scope:
+    the committee's leaders, 组织部). Refuses with 404 for a photo not of this meeting's forms."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=401)
+    photo = session.get(attachments.Attachment, photo_id)
+    obs = session.get(Observation, photo.owner_id) if photo is not None else None
+    if (
+        photo is None
+        or photo.owner_kind != attachments.OBSERVATION
+        or obs is None
+        or obs.meeting_id != meeting_id
+    ):
+        raise Refused(strings.NO_PHOTO, status=404)
+    if person.id == obs.observer_id or person.id in result_recipients(session, obs, cfg):
+        return photo
+    try:
+        ids, admin = stats_scope(session, person)
+    except Refused:
+        ids, admin = [], False
+    if admin and obs.observer_id in ids:
+        return photo
+    raise Refused(strings.PHOTO_NOT_YOURS, status=403)

@@ -336,6 +336,3 @@ def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) ->
             now=now,
         )
     return sent
-
-
-# ---- the observers' record

@@ -196,6 +196,16 @@ def _what_the_result_says(obs: Observation) -> tuple:
     )
 
 
+def result_recipients(session: Session, obs: Observation, cfg: ObserversConfig) -> set[int]:
+    """Who sees a form's result: the branch's secretaries and the committee's `committee_roles`, and
+    for a 叫停 its `stop_report_roles` at once."""
+    people = set(people_with_roles(session, obs.branch_id, cfg.manager_roles))
+    people |= set(committee_people(session, obs.branch_id, cfg.committee_roles))
+    if obs.outcome == Outcome.STOP:
+        people |= set(committee_people(session, obs.branch_id, cfg.stop_report_roles))
+    return people
+
+
 def notify_result(
     session: Session,
     obs: Observation,
@@ -230,20 +240,16 @@ def notify_result(
     else:
         title = strings.RESULT_TITLE.format(branch=branch.name, title=meeting.title)
     fields = tuple((i["label"], f"{i['score']}/{i['max']}") for i in obs.items)
-    people = set(people_with_roles(session, branch.id, cfg.manager_roles))
-    people |= set(committee_people(session, branch.id, cfg.committee_roles))
-    if obs.outcome == Outcome.STOP:
-        people |= set(committee_people(session, branch.id, cfg.stop_report_roles))
     outbox.enqueue_to_people(
         session,
-        people,
+        result_recipients(session, obs, cfg),
         Card(title=title, text=text, fields=fields),
         dedup_key=f"observers:result:{obs.id}:r{obs.revision}",
         now=now,
     )
 
 
-# ---- rectification
+# ---- 责令重开: the new meeting it orders
 
 
 def reconvened_ids(session: Session, observations: Sequence[Observation], cfg: ObserversConfig) -> set[int]:
@@ -341,6 +347,3 @@ def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConf
             now=now,
         )
     return sent
-
-
-# ---- coverage

@@ -158,9 +158,6 @@ def observer_records(
     return [recs[i] for i in ids if i in recs]
 
 
-# ---- figures for the monthly scoring
-
-
 def form_rows(session: Session, year: int, cfg: ObserversConfig, observer_ids: list[int]) -> list[dict]:
     """Every form of the year by these observers, for the export's detail sheet."""
     lo, hi = day_start_utc(date(year, 1, 1), cfg), day_start_utc(date(year + 1, 1, 1), cfg)

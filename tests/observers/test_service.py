@@ -12,11 +12,20 @@ from bot.core.errors import Refused
 from bot.core.messages import Text
 from handlers.meetings.minutes import held_meeting_kinds
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
-from handlers.observers import assignments, coverage, notices, observation, record, rectification, scoring
+from handlers.observers import (
+    access,
+    assignments,
+    coverage,
+    notices,
+    observation,
+    record,
+    rectification,
+    scoring,
+)
 from handlers.observers.forms import HUBIN
 from models.meetings import Minutes
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
-from models.org import Role, UnitKind
+from models.org import Person, Role, UnitKind
 from tests.meetings.conftest import _person, _role, _unit
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting, recipients, sent
 
@@ -544,3 +553,27 @@ def test_observers_told_of_a_meeting_hear_when_it_is_cancelled(session, world):
         and "与防汛冲突" in msg.payload["text"]
     )
     assert msg.dedup_key == f"observers:cancelled:{told.id}"
+
+
+def test_a_forms_photos_are_for_those_who_see_the_form(session, world):
+    from models import attachments
+
+    held = _held(session, world)
+    photo = attachments.Photo("image/png", b"\x89PNG")
+    obs = observation.submit_observation(
+        session, world.observer, held.id, full_form("叫停"), now=NOW, cfg=CFG, photos=[photo]
+    )
+    (stored,) = attachments.photos_of(session, attachments.OBSERVATION, obs.id)
+    # The observer, and everyone the 叫停 result went to (its recipients are the rule, not a copy).
+    for person in (world.observer, *session.scalars(select(Person).where(Person.id.in_(
+        observation.result_recipients(session, obs, CFG)
+    )))):  # fmt: skip
+        assert access.observation_photo(session, person, held.id, stored.id, CFG) is stored
+    assert world.committee_secretary.id in observation.result_recipients(session, obs, CFG)
+    for outsider in (world.other_secretary, world.outsider, world.alice):
+        with pytest.raises(Refused, match="这张照片只有") as refused:
+            access.observation_photo(session, outsider, held.id, stored.id, CFG)
+        assert refused.value.status == 403
+    with pytest.raises(Refused, match="没有找到这张照片") as missing:
+        access.observation_photo(session, world.observer, held.id + 1, stored.id, CFG)
+    assert missing.value.status == 404

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from bot.core.context import CoreConfig
 from bot.core.delivery import Batch, BatchOutcome
-from bot.core.dispatcher import Dispatcher
-from bot.core.events import Account, CardActionPressed, Conversation, TextReceived
 from bot.core.ratelimit import RateLimit
-from bot.core.router import Routes
-from config import demo
-from models.org import ChatAccount, OrgUnit, Person, Platform, Role, RoleAssignment, UnitKind, set_path
+from models.org import Platform, Role, UnitKind
 from models.outbox import TargetKind
+from tests import builders
 
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-CONFIG = CoreConfig(
-    tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://127.0.0.1:8000", secret_key="k" * 32
-)
-DT, WC = demo.DINGTALK_CORP_ID, demo.WECOM_CORP_ID
+# The chat core's events, config and dispatcher come from the one chat harness.
+from tests.harness import CONFIG, DT, T0, WC, make_dispatcher, press_event, text_event  # noqa: F401
 
 
 @dataclass
@@ -36,58 +27,21 @@ def make_org(session_factory, members: int = 3) -> Org:
     """A committee with one branch: a secretary (DingTalk + WeCom), members (alternating platforms),
     and one member without any chat account."""
     with session_factory() as s, s.begin():
-        committee = OrgUnit(kind=UnitKind.COMMITTEE, name="城关镇党委")
-        s.add(committee)
-        s.flush()
-        set_path(committee, None)
-        branch = OrgUnit(kind=UnitKind.BRANCH, name="第一党支部", parent_id=committee.id)
-        s.add(branch)
-        s.flush()
-        set_path(branch, committee)
-        secretary = Person(name="王书记", branch_id=branch.id)
-        s.add(secretary)
-        s.flush()
-        s.add(RoleAssignment(person_id=secretary.id, org_unit_id=branch.id, role=Role.SECRETARY))
-        s.add(
-            ChatAccount(
-                person_id=secretary.id, platform=Platform.DINGTALK, corp_id=DT, account_id="wangshuji"
-            )
-        )
-        s.add(
-            ChatAccount(person_id=secretary.id, platform=Platform.WECOM, corp_id=WC, account_id="WangShuJi")
-        )
+        committee = builders.unit(s, "城关镇党委", UnitKind.COMMITTEE)
+        branch = builders.unit(s, "第一党支部", UnitKind.BRANCH, committee)
+        secretary = builders.person(s, "王书记", branch, account_id="wangshuji", corp=DT)
+        builders.account(s, secretary, "WangShuJi", platform=Platform.WECOM, corp=WC)
+        builders.role(s, secretary, branch, Role.SECRETARY)
         ids = []
         for i in range(members):
-            p = Person(name=f"党员{i}", branch_id=branch.id)
-            s.add(p)
-            s.flush()
             platform, corp = (Platform.DINGTALK, DT) if i % 2 == 0 else (Platform.WECOM, WC)
-            s.add(ChatAccount(person_id=p.id, platform=platform, corp_id=corp, account_id=f"member{i}"))
-            ids.append(p.id)
-        lost = Person(name="未绑定的人", branch_id=branch.id)
-        s.add(lost)
-        s.flush()
+            ids.append(
+                builders.person(
+                    s, f"党员{i}", branch, account_id=f"member{i}", platform=platform, corp=corp
+                ).id
+            )
+        lost = builders.person(s, "未绑定的人", branch)
         return Org(committee.id, branch.id, secretary.id, ids, lost.id)
-
-
-def text_event(
-    text: str, *, account: str = "wangshuji", platform=Platform.DINGTALK, event_id: str = "m1", group=""
-):
-    corp = DT if platform == Platform.DINGTALK else WC
-    conv = Conversation(platform, corp, group or account, is_group=bool(group))
-    return TextReceived(event_id, Account(platform, corp, account), "某人", conv, text, T0)
-
-
-def press_event(action: str, params: dict, *, account="wangshuji", platform=Platform.DINGTALK, event_id="c1"):
-    corp = DT if platform == Platform.DINGTALK else WC
-    conv = Conversation(platform, corp, account)
-    return CardActionPressed(
-        event_id, Account(platform, corp, account), "某人", conv, action, params, "card-1", T0
-    )
-
-
-def make_dispatcher(session_factory, routers, **kwargs) -> Dispatcher:
-    return Dispatcher(session_factory, Routes(routers), CONFIG, clock=lambda: T0, **kwargs)
 
 
 @dataclass

@@ -47,12 +47,19 @@ from handlers.meetings import quorum, strings
 from handlers.meetings import signin as signin_uc
 from handlers.meetings.meetings import get_managed_meeting, schedule_meeting, signin_window
 from handlers.meetings.minutes import MinutesInput, minutes_headcount, record_minutes
-from handlers.meetings.plans import PlanItemInput, get_plan, plan_month_for, save_plan
-from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch
+from handlers.meetings.plans import (
+    PlanItemInput,
+    PlanMissesRequired,
+    get_plan,
+    plan_month_for,
+    required_text,
+    save_plan,
+)
+from handlers.meetings.types import PRESENT_STATUSES, MeetingsConfig, Refused, get_config, managed_branch
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
-from models.meetings import Attendance, AttendanceStatus, Invitee, Meeting, MeetingType, Minutes, VoteKind
+from models.meetings import Attendance, Invitee, Meeting, MeetingType, Minutes, VoteKind
 from models.org import OrgUnit, Person, UnitKind
 
 PREFIX = signin_uc.H5_PREFIX
@@ -179,7 +186,7 @@ def build_meetings_router(
                 .select_from(Attendance)
                 .where(
                     Attendance.meeting_id == meeting_id,
-                    Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.LATE]),
+                    Attendance.status.in_(PRESENT_STATUSES),
                 )
             )
         return {
@@ -213,6 +220,9 @@ def build_meetings_router(
                 if person is None:
                     return JSONResponse({"error": strings.NEED_LOGIN}, status_code=401)
                 message = action(session, person)
+        except PlanMissesRequired as exc:
+            # Not an error: the form asks the secretary to confirm and sends again (confirm_missing).
+            return JSONResponse({"error": str(exc), "confirm": True}, status_code=409)
         except Refused as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return {"ok": True, "message": message}
@@ -272,6 +282,7 @@ def build_meetings_router(
                 "items": items,
                 "types": _types(),
                 "groups": [(g.id, g.name) for g in _groups(session, branch.id)],
+                "required": required_text(session, branch, target, c),
             }
 
         return form_page(request, "plan.html", build)
@@ -299,7 +310,15 @@ def build_meetings_router(
                 for r in rows
                 if isinstance(r, dict)
             ]
-            plan = save_plan(session, person, month=month, items=items, now=clock(), cfg=c)
+            plan = save_plan(
+                session,
+                person,
+                month=month,
+                items=items,
+                now=clock(),
+                cfg=c,
+                confirm_missing=payload.get("confirm_missing") is True,
+            )
             return strings.PLAN_SUBMITTED_REPLY.format(month=strings.fmt_month(plan.month))
 
         return form_post(request, action)

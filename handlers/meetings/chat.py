@@ -14,16 +14,19 @@ from bot.core.messages import Button, Card, Image, Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.meetings import leave as leave_uc
 from handlers.meetings import makeup as makeup_uc
+from handlers.meetings import minutes as minutes_uc
 from handlers.meetings import plans as plans_uc
 from handlers.meetings import signin as signin_uc
 from handlers.meetings import strings
 from handlers.meetings.meetings import (
     ACTION_DETAIL,
     ACTION_LEAVE,
+    ACTION_MINUTES,
     ACTION_SIGNIN_CODE,
     cancel_meeting,
     current_meeting,
     get_managed_meeting,
+    meeting_state,
     month_overview,
     move_meeting,
     notice_card,
@@ -32,11 +35,16 @@ from handlers.meetings.meetings import (
 )
 from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch, types_label
 from models.meetings import Attendance, Invitee, LeaveRequest, Meeting, MeetingStatus
-from models.workcalendar import calendar_for_unit
+from models.org import UnitKind
+from models.workcalendar import CalendarBook, calendar_for_unit
 
 router = Router("meetings")
 
 ACTION_LEAVE_REASON = "meetings.leave_reason"
+ACTION_PROXY = "meetings.proxy"
+ACTION_END_SIGNIN = "meetings.end_signin"
+ACTION_MOVE = "meetings.move"
+ACTION_CANCEL = "meetings.cancel"
 _REF = re.compile(r"^#?(\d+)\s*(.*)$", re.S)
 
 
@@ -49,7 +57,13 @@ def _is_manager(ctx: HandlerContext) -> bool:
 
 
 def _is_reviewer(ctx: HandlerContext) -> bool:
-    return any(r.role in get_config().plan_reviewer_roles for r in ctx.roles)
+    """A reviewer role on a 党委 (as review_plan checks), not the same role on a branch."""
+    return any(
+        r.role in get_config().plan_reviewer_roles
+        and r.org_unit is not None
+        and r.org_unit.kind == UnitKind.COMMITTEE
+        for r in ctx.roles
+    )
 
 
 def _is_member(ctx: HandlerContext) -> bool:
@@ -108,10 +122,13 @@ def _overview(ctx: HandlerContext, include_next: bool) -> None:
     months = [month] + ([plans_uc.next_month(month)] if include_next else [])
     parts = []
     branch = None
+    listed: list[Meeting] = []
     for m in months:
         branch, rows = month_overview(ctx.session, ctx.person, month=m, now=ctx.now, cfg=cfg)
+        listed += [mt for mt, _ in rows if mt.status != MeetingStatus.CANCELLED]
         lines = [
             strings.MONTH_MEETING_LINE.format(
+                id=mt.id,
                 when=strings.fmt_when(mt.starts_at, cfg.tz),
                 title=md_escape(mt.title),
                 types=types_label(mt.types),
@@ -124,7 +141,13 @@ def _overview(ctx: HandlerContext, include_next: bool) -> None:
             + ("\n".join(lines) or strings.MONTH_MEETINGS_EMPTY.format(month=strings.fmt_month(m)))
         )
     title = strings.MONTH_MEETINGS_TITLE.format(branch=branch.name, month=strings.fmt_month(month))
-    ctx.reply(Markdown(title=title, text="\n\n".join(parts)))
+    # A button per meeting does what its number does (the platforms show six at most): the nearest.
+    nearest = sorted(listed, key=lambda mt: abs((mt.starts_at - ctx.now).total_seconds()))[:6]
+    buttons = tuple(
+        Button(f"#{mt.id} {strings.BUTTON_DETAIL}", action=ACTION_DETAIL, params={"meeting": str(mt.id)})
+        for mt in sorted(nearest, key=lambda mt: mt.starts_at)
+    )
+    ctx.reply(Card(title=title, text="\n\n".join(parts), buttons=buttons))
 
 
 @router.command("安排会议", help=strings.HELP_NEW_MEETING, audience=_is_manager)
@@ -151,11 +174,18 @@ def plan(ctx: HandlerContext, _args: str) -> None:
 
     status = existing.status if existing else PlanStatus.DRAFT
     deadline = plans_uc.plan_deadline(month, cfg, calendar_for_unit(ctx.session, branch))
-    extra = strings.PLAN_CARD_DEADLINE.format(day=deadline.day)
-    if existing is not None and existing.return_reason:
+    # Say what happens next for this status: a submitted plan is not asked for again.
+    if status == PlanStatus.SUBMITTED:
+        extra = strings.PLAN_CARD_SUBMITTED
+    elif status == PlanStatus.APPROVED:
+        extra = strings.PLAN_CARD_APPROVED
+    elif existing is not None and existing.return_reason:
         extra = strings.PLAN_RETURNED_TEXT.format(
             month=strings.fmt_month(month), reason=md_escape(existing.return_reason)
         )
+    else:
+        extra = strings.PLAN_CARD_DEADLINE.format(day=deadline.day)
+    extra += plans_uc.required_text(ctx.session, branch, month, cfg)
     ctx.reply(
         Card(
             title=strings.PLAN_CARD_TITLE.format(month=strings.fmt_month(month)),
@@ -298,10 +328,13 @@ def signin_code_button(ctx: HandlerContext, params: dict[str, str]) -> None:
 @_refusals
 def proxy(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
-    parts = args.split(maxsplit=1)
+    meeting_id, rest = _split_ref(args)
+    parts = rest.split(maxsplit=1)
     if not parts:
         raise Refused(strings.PROXY_USAGE)
-    meeting = _signin_meeting(ctx, cfg)
+    meeting = _signin_meeting(ctx, cfg) if meeting_id is None else ctx.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise Refused(strings.NO_MEETING)
     ctx.reply(
         Text(
             signin_uc.proxy_sign_in(
@@ -351,17 +384,21 @@ def attendance(ctx: HandlerContext, _args: str) -> None:
 @router.action(ACTION_DETAIL)
 @_refusals
 def detail(ctx: HandlerContext, params: dict[str, str]) -> None:
+    """The meeting's card with the viewer's own actions: the branch's secretary runs the meeting,
+    an invited member sees their status and may ask for leave."""
     cfg = cfg_of(ctx)
     meeting = ctx.session.get(Meeting, _int(params, "meeting"))
     if meeting is None or ctx.person is None:
         raise Refused(strings.NO_MEETING)
+    manages = any(r.role in cfg.manager_roles and r.org_unit_id == meeting.branch_id for r in ctx.roles)
     invited = ctx.session.scalar(
         select(Invitee.id).where(Invitee.meeting_id == meeting.id, Invitee.person_id == ctx.person.id)
     )
-    if invited is None and not any(
-        r.role in cfg.manager_roles and r.org_unit_id == meeting.branch_id for r in ctx.roles
-    ):
+    if invited is None and not manages:
         raise Refused(strings.DETAIL_NOT_YOURS)
+    if manages:
+        ctx.reply(_secretary_card(ctx, meeting, cfg))
+        return
     status = strings.MY_STATUS_NONE
     row = ctx.session.scalars(
         select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.person_id == ctx.person.id)
@@ -376,7 +413,155 @@ def detail(ctx: HandlerContext, params: dict[str, str]) -> None:
     elif leave is not None:
         status = f"{strings.BUTTON_LEAVE}{strings.LEAVE_STATUS_LABELS[leave.status]}"
     card = notice_card(meeting, cfg, title=meeting.title, text=f"{strings.DETAIL_MY_STATUS}：{status}")
-    ctx.reply(Card(title=card.title, text=card.text, fields=card.fields, buttons=card.buttons[:1]))
+    # 请假 only while it can still be asked for: before the start, not signed in, not asked yet.
+    can_leave = (
+        meeting.status == MeetingStatus.SCHEDULED
+        and ctx.now < meeting.starts_at
+        and row is None
+        and leave is None
+    )
+    ctx.reply(
+        Card(
+            title=card.title,
+            text=card.text,
+            fields=card.fields,
+            buttons=card.buttons[:1] if can_leave else (),
+        )
+    )
+
+
+def _secretary_card(ctx: HandlerContext, meeting: Meeting, cfg: MeetingsConfig) -> Card:
+    sheet = signin_uc.attendance_sheet(ctx.session, meeting)
+    state = meeting_state(meeting, ctx.now, cfg, len(sheet.present), sheet.expected)
+    text = strings.DETAIL_MEETING_STATE.format(id=meeting.id, state=state)
+    if meeting.status == MeetingStatus.CANCELLED:
+        card = notice_card(meeting, cfg, title=meeting.title, text=text)
+        return Card(title=card.title, text=card.text, fields=card.fields)
+    if ctx.now >= signin_window(meeting, cfg)[0]:
+        text += "\n\n" + md_escape(signin_uc.attendance_text(sheet))
+    card = notice_card(meeting, cfg, title=meeting.title, text=text)
+    ref = {"meeting": str(meeting.id)}
+    return Card(
+        title=card.title,
+        text=card.text,
+        fields=card.fields,
+        buttons=(
+            Button(strings.BUTTON_SIGNIN_CODE, action=ACTION_SIGNIN_CODE, params=ref),
+            Button(strings.BUTTON_PROXY, action=ACTION_PROXY, params=ref),
+            Button(strings.BUTTON_END_SIGNIN, action=ACTION_END_SIGNIN, params=ref),
+            Button(strings.BUTTON_MINUTES, action=ACTION_MINUTES, params=ref),
+            Button(strings.BUTTON_MOVE, action=ACTION_MOVE, params=ref),
+            Button(strings.BUTTON_CANCEL, action=ACTION_CANCEL, params=ref),
+        ),
+        card_key=f"meeting:{meeting.id}:manage",
+    )
+
+
+@router.action(ACTION_PROXY)
+@_refusals
+def proxy_button(ctx: HandlerContext, params: dict[str, str]) -> None:
+    cfg = cfg_of(ctx)
+    meeting = get_managed_meeting(ctx.session, ctx.person, _int(params, "meeting"), cfg)
+    missing = signin_uc.attendance_sheet(ctx.session, meeting).missing
+    names = strings.PROXY_HINT_MISSING.format(names="、".join(p.name for p in missing)) if missing else ""
+    ctx.reply(Text(strings.PROXY_HINT.format(id=meeting.id, missing=names)))
+
+
+@router.action(ACTION_END_SIGNIN)
+@_refusals
+def end_signin_button(ctx: HandlerContext, params: dict[str, str]) -> None:
+    cfg = cfg_of(ctx)
+    meeting = signin_uc.end_signin(ctx.session, ctx.person, _int(params, "meeting"), now=ctx.now, cfg=cfg)
+    summary = signin_uc.attendance_text(signin_uc.attendance_sheet(ctx.session, meeting))
+    ctx.reply(
+        Text(strings.SIGNIN_ENDED_REPLY.format(title=meeting.title, summary=summary.replace("\n\n", " ")))
+    )
+
+
+@router.action(ACTION_MOVE)
+@_refusals
+def move_button(ctx: HandlerContext, params: dict[str, str]) -> None:
+    cfg = cfg_of(ctx)
+    meeting = get_managed_meeting(ctx.session, ctx.person, _int(params, "meeting"), cfg)
+    example = (meeting.starts_at + timedelta(days=1)).astimezone(cfg.tz).strftime("%Y-%m-%d %H:%M")
+    ctx.reply(Text(strings.MOVE_HINT.format(id=meeting.id, example=f"{example} {meeting.place}")))
+
+
+@router.action(ACTION_CANCEL)
+@_refusals
+def cancel_button(ctx: HandlerContext, params: dict[str, str]) -> None:
+    meeting = get_managed_meeting(ctx.session, ctx.person, _int(params, "meeting"), cfg_of(ctx))
+    ctx.reply(Text(strings.CANCEL_HINT.format(id=meeting.id)))
+
+
+# Minutes from chat
+
+
+@router.command("会议记录", "填写会议记录", "补填会议记录", help=strings.HELP_MINUTES, audience=_is_manager)
+@_refusals
+def minutes_command(ctx: HandlerContext, args: str) -> None:
+    meeting_id, _ = _split_ref(args)
+    _minutes(ctx, meeting_id)
+
+
+@router.action(ACTION_MINUTES)
+@_refusals
+def minutes_button(ctx: HandlerContext, params: dict[str, str]) -> None:
+    _minutes(ctx, _int(params, "meeting") if params.get("meeting") else None)
+
+
+def _minutes(ctx: HandlerContext, meeting_id: int | None) -> None:
+    """The form of one meeting; without a number, the one awaiting minutes, or the list of them."""
+    cfg = cfg_of(ctx)
+    if meeting_id is None:
+        branch = managed_branch(ctx.session, ctx.person, cfg)
+        waiting = minutes_uc.meetings_missing_minutes(ctx.session, now=ctx.now, branch_id=branch.id)
+        if not waiting:
+            raise Refused(strings.MINUTES_NONE_WAITING)
+        if len(waiting) > 1:
+            ctx.reply(_minutes_list(ctx, waiting, cfg))
+            return
+        meeting_id = waiting[0].id
+    meeting = get_managed_meeting(ctx.session, ctx.person, meeting_id, cfg)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Refused(strings.MEETING_CANCELLED)
+    if ctx.now < meeting.starts_at:
+        raise Refused(strings.MINUTES_BEFORE_START)
+    if meeting.minutes is not None:
+        state = strings.MINUTES_CARD_DONE.format(at=strings.fmt_when(meeting.minutes.submitted_at, cfg.tz))
+    else:
+        due = minutes_uc.minutes_due_on(meeting, cfg, calendar_for_unit(ctx.session, meeting.branch_id))
+        state = strings.MINUTES_CARD_DUE.format(due=strings.fmt_day(due))
+    ctx.reply(
+        Card(
+            title=strings.MINUTES_CARD_TITLE.format(title=meeting.title),
+            text=strings.MINUTES_CARD_TEXT.format(
+                id=meeting.id, when=strings.fmt_when(meeting.starts_at, cfg.tz), state=state
+            ),
+            buttons=(Button(strings.BUTTON_MINUTES, url=_h5(ctx, f"/{meeting.id}/minutes")),),
+        )
+    )
+
+
+def _minutes_list(ctx: HandlerContext, waiting: list[Meeting], cfg: MeetingsConfig) -> Card:
+    book = CalendarBook(ctx.session)
+    lines = [
+        strings.MINUTES_WAITING_LINE.format(
+            id=m.id,
+            when=strings.fmt_when(m.starts_at, cfg.tz),
+            title=md_escape(m.title),
+            due=strings.fmt_day(minutes_uc.minutes_due_on(m, cfg, book.for_unit(m.branch_id))),
+        )
+        for m in waiting
+    ]
+    return Card(
+        title=strings.MINUTES_WAITING_TITLE.format(count=len(waiting)),
+        text="\n".join(lines),
+        # The platforms show six buttons at most: the oldest first, as they are the most overdue.
+        buttons=tuple(
+            Button(f"#{m.id} {strings.BUTTON_MINUTES}", url=_h5(ctx, f"/{m.id}/minutes")) for m in waiting[:6]
+        ),
+    )
 
 
 @router.action(ACTION_LEAVE)

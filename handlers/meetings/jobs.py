@@ -17,8 +17,9 @@ from handlers.meetings.types import RestDayShift, get_config
 
 
 def meeting_reminders(session: Session, now: datetime, _period: str = "") -> None:
-    """The day-before and two-hours-before reminders."""
+    """The day-before and two-hours-before reminders, and the host's when the sign-in opens."""
     meetings_uc.send_reminders(session, now=now, cfg=get_config())
+    signin.remind_hosts_to_sign_in(session, now=now, cfg=get_config())
 
 
 def close_signin_windows(session: Session, now: datetime, _period: str = "") -> None:
@@ -55,8 +56,8 @@ def jobs() -> list[JobSpec]:
     if cfg.plan_deadline_on_rest_day == RestDayShift.POSTPONE:
         overdue_days += "-31"
     return [
-        JobSpec("meetings.reminders", "*/5 * * * *", meeting_reminders, minutely, description="会议提醒（前一天、前两小时）"),
-        JobSpec("meetings.close_windows", "*/5 * * * *", close_signin_windows, minutely, description="签到结束：标记缺席、请假，生成补学"),
+        JobSpec("meetings.reminders", "*/5 * * * *", meeting_reminders, minutely, description="会议提醒（前一天、前两小时；签到开始时提醒主持人）"),
+        JobSpec("meetings.close_windows", "*/5 * * * *", close_signin_windows, minutely, description="签到结束：标记缺席、请假，生成补学，向主持人报告到会情况"),
         JobSpec("meetings.plan_reminders", f"0 9 {plan_days} * *", plan_reminders, daily, description="提醒报送下月计划"),
         JobSpec(
             "meetings.plan_overdue", f"0 9 {overdue_days} * *", plan_overdue_report, daily,

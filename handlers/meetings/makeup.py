@@ -101,6 +101,28 @@ def create_makeup_tasks(
     return tasks
 
 
+def withdraw_makeup(session: Session, meeting: Meeting, person_id: int, *, now: datetime) -> None:
+    """A 补学 not yet reported is dropped when its holder turns out to have been present (the host or
+    recorder, issue 15 point 5, or a late 代签); the member is told so. One already reported or
+    confirmed stays."""
+    for task in session.scalars(
+        select(MakeupTask).where(
+            MakeupTask.meeting_id == meeting.id,
+            MakeupTask.person_id == person_id,
+            MakeupTask.status.in_(OPEN_STATES),
+        )
+    ):
+        session.delete(task)
+        outbox.enqueue_to_people(
+            session,
+            [person_id],
+            Text(strings.MAKEUP_WITHDRAWN.format(title=meeting.title)),
+            dedup_key=f"makeup:{task.id}:withdrawn",
+            now=now,
+        )
+    session.flush()
+
+
 def open_tasks(session: Session, person_id: int) -> list[MakeupTask]:
     return list(
         session.scalars(

@@ -16,6 +16,7 @@ from bot.core import outbox
 from bot.core.messages import Button, Card
 from handlers.meetings import strings
 from handlers.meetings.types import (
+    PRESENT_STATUSES,
     MeetingsConfig,
     Refused,
     check_group,
@@ -26,7 +27,6 @@ from handlers.meetings.types import (
 )
 from models.meetings import (
     Attendance,
-    AttendanceStatus,
     Invitee,
     Meeting,
     MeetingKind,
@@ -39,6 +39,7 @@ from models.org import OrgUnit, Person
 ACTION_LEAVE = "meetings.leave"
 ACTION_DETAIL = "meetings.detail"
 ACTION_SIGNIN_CODE = "meetings.signin_code"
+ACTION_MINUTES = "meetings.minutes"
 
 LIMITS = {"title": 200, "topic": 500, "place": 200}
 
@@ -95,6 +96,7 @@ def notice_card(meeting: Meeting, cfg: MeetingsConfig, *, title: str, text: str)
         title=title,
         text=text,
         fields=(
+            (strings.FIELD_NUMBER, f"#{meeting.id}"),
             (strings.FIELD_TIME, strings.fmt_when(meeting.starts_at, cfg.tz)),
             (strings.FIELD_PLACE, meeting.place),
             (strings.FIELD_TOPIC, meeting.topic),
@@ -233,6 +235,8 @@ def move_meeting(
         raise Refused(strings.TIME_IN_PAST)
     if place is not None:
         place = _clean(place, "place", strings.FIELD_PLACE)
+    # The notice says what changed from what: people remember the old time, not the new one.
+    was = strings.MOVED_FROM.format(when=strings.fmt_when(meeting.starts_at, cfg.tz), place=meeting.place)
     if starts_at is not None:
         meeting.starts_at = starts_at
     if place is not None:
@@ -243,7 +247,10 @@ def move_meeting(
         session,
         invitee_ids(session, meeting.id),
         notice_card(
-            meeting, cfg, title=strings.MOVED_TITLE.format(title=meeting.title), text=strings.MOVED_TEXT
+            meeting,
+            cfg,
+            title=strings.MOVED_TITLE.format(title=meeting.title),
+            text=strings.MOVED_TEXT.format(was=was),
         ),
         dedup_key=f"meeting:{meeting.id}:v{meeting.version}:moved",
         now=now,
@@ -406,7 +413,7 @@ def month_overview(
             select(Attendance.meeting_id, func.count())
             .where(
                 Attendance.meeting_id.in_(ids),
-                Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.LATE]),
+                Attendance.status.in_(PRESENT_STATUSES),
             )
             .group_by(Attendance.meeting_id)
         ).all()
@@ -431,12 +438,17 @@ def month_overview(
 def upcoming_for_member(
     session: Session, person_id: int, now: datetime, cfg: MeetingsConfig
 ) -> Meeting | None:
-    """The member's next meeting that has not started yet (for 请假 by message)."""
+    """The member's next meeting that has not started yet and they have not signed in to (for 请假
+    by message: one whose window is open and that they are at is not the one they mean)."""
+    signed_in = select(Attendance.meeting_id).where(Attendance.person_id == person_id)
     return session.scalars(
         select(Meeting)
         .join(Invitee, Invitee.meeting_id == Meeting.id)
         .where(
-            Invitee.person_id == person_id, Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > now
+            Invitee.person_id == person_id,
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.starts_at > now,
+            Meeting.id.not_in(signed_in),
         )
         .order_by(Meeting.starts_at)
         .limit(1)

@@ -9,7 +9,7 @@ held_meeting_kinds all read it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from bot.core.messages import Button, Card, Text, md_escape
 from handlers.meetings import quorum, strings
 from handlers.meetings.meetings import get_managed_meeting, month_bounds_utc
 from handlers.meetings.plans import people_with_roles
-from handlers.meetings.signin import AttendanceSheet, attendance_sheet
+from handlers.meetings.signin import AttendanceSheet, attendance_sheet, count_hosts_present, meeting_hosts
 from handlers.meetings.types import MeetingsConfig, Refused, local_day
 from models import attachments
 from models.fees import LocalHoliday
@@ -66,12 +66,21 @@ class MinutesInput:
 
 
 def minutes_headcount(
-    session: Session, meeting: Meeting, sheet: AttendanceSheet | None = None
+    session: Session,
+    meeting: Meeting,
+    sheet: AttendanceSheet | None = None,
+    hosts: Collection[int] | None = None,
 ) -> quorum.Headcount:
-    """应到/实到 split 正式/预备 and the voting bases, from the invitees and who is present (rule 20)."""
+    """应到/实到 split 正式/预备 and the voting bases, from the invitees and who is present
+    (rule 20). `hosts`: the 主持人 and 记录人 about to be saved, counted as count_hosts_present will
+    record them (present, and a presumed host they do not include no longer present)."""
     sheet = sheet or attendance_sheet(session, meeting)
     invited = [p for p, _ in sheet.present] + sheet.leave + sheet.missing
-    return quorum.headcount(session, meeting, invited, {p.id for p, _ in sheet.present})
+    present = {p.id for p, _ in sheet.present}
+    if hosts is not None:
+        presumed = {p.id for p, a in sheet.present if a.reason == strings.HOST_PRESUMED}
+        present = (present - presumed) | set(hosts)
+    return quorum.headcount(session, meeting, invited, present)
 
 
 def record_minutes(
@@ -110,9 +119,20 @@ def record_minutes(
         raise Refused(strings.EMPTY_FIELD.format(field=strings.FIELD_CONTENT))
     if len(topics) > 10000 or len(data.decisions or "") > 10000:
         raise Refused(strings.TOO_LONG.format(field=strings.FIELD_CONTENT, limit=10000))
+    hosts = meeting_hosts(session, meeting, chair=clean["chair"], recorder=clean["recorder"])
+    # Judged (and refused) before anything is written, with the hosts counted as they will be.
+    result = quorum.judge(minutes_headcount(session, meeting, hosts=hosts), meeting.types, data.vote)
+    minutes = meeting.minutes
+    if minutes is None:
+        due = minutes_due_on(meeting, cfg, calendar_for_unit(session, meeting.branch_id))
+        minutes = Minutes(meeting=meeting, due_on=due, submitted_at=now)
+        session.add(minutes)
+    minutes.chair, minutes.recorder = clean["chair"], clean["recorder"]
+    minutes.topics, minutes.decisions = topics, (data.decisions or "").strip()
+    session.flush()
+    count_hosts_present(session, meeting, now=now, cfg=cfg)
     sheet = attendance_sheet(session, meeting)
     head = minutes_headcount(session, meeting, sheet)
-    result = quorum.judge(head, meeting.types, data.vote)
     tasks = list(session.scalars(select(MakeupTask).where(MakeupTask.meeting_id == meeting.id)))
 
     reasons = {
@@ -127,13 +147,6 @@ def record_minutes(
         {"person_id": p.id, "name": p.name, "reason": reasons.get(p.id, strings.ATTENDANCE_LEAVE)}
         for p in sheet.leave
     ] + [{"person_id": p.id, "name": p.name, "reason": strings.ABSENT_NO_REASON} for p in sheet.missing]
-    minutes = meeting.minutes
-    if minutes is None:
-        due = minutes_due_on(meeting, cfg, calendar_for_unit(session, meeting.branch_id))
-        minutes = Minutes(meeting=meeting, due_on=due, submitted_at=now)
-        session.add(minutes)
-    minutes.chair, minutes.recorder = clean["chair"], clean["recorder"]
-    minutes.topics, minutes.decisions = topics, (data.decisions or "").strip()
     minutes.absentees = absentees
     minutes.expected_count, minutes.present_count = sheet.expected, len(sheet.present)
     minutes.expected_full, minutes.expected_probationary = head.expected_full, head.expected_probationary

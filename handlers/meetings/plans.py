@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -19,6 +19,7 @@ from handlers.meetings import strings
 from handlers.meetings.meetings import _clean, create_meeting, validate_types
 from handlers.meetings.types import (
     MeetingsConfig,
+    Period,
     Refused,
     RestDayShift,
     check_group,
@@ -26,8 +27,26 @@ from handlers.meetings.types import (
     managed_branch,
     types_label,
 )
-from models.meetings import MeetingType, MonthlyPlan, PlanItem, PlanStatus
-from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of, committees_of
+from models.meetings import (
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    MeetingType,
+    MonthlyPlan,
+    PlanItem,
+    PlanStatus,
+)
+from models.org import (
+    BRANCH_COMMITTEE_ROLES,
+    MemberStatus,
+    OrgUnit,
+    Person,
+    Role,
+    RoleAssignment,
+    UnitKind,
+    committee_of,
+    committees_of,
+)
 from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, calendar_for_unit
 
 ACTION_APPROVE = "plans.approve"
@@ -93,6 +112,96 @@ def people_with_roles(session: Session, unit_id: int, roles: frozenset[Role]) ->
     return people_with_roles_by_unit(session, [unit_id], roles).get(unit_id, [])
 
 
+class PlanMissesRequired(Refused):
+    """The plan leaves out a meeting the month requires. The 条例 says 一般每月 (as a rule, not
+    without exception), so the secretary may submit anyway once told; the committee sees the gap."""
+
+
+def has_committee(session: Session, branch_id: int, cfg: MeetingsConfig) -> bool:
+    """A branch has a 支委会 with 7 正式党员 (条例 第六章) or once it has 委员 besides its 书记/副书记,
+    as the monthly score reads it (handlers/monthly/scoring.py)."""
+    others = BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
+    if session.scalar(
+        select(RoleAssignment.id).where(
+            RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(others)
+        )
+    ):
+        return True
+    full = session.scalar(
+        select(func.count())
+        .select_from(Person)
+        .where(Person.branch_id == branch_id, Person.active.is_(True), Person.status == MemberStatus.FULL)
+    )
+    return full >= cfg.committee_threshold
+
+
+def required_meetings(
+    session: Session, branch: OrgUnit, month: date, cfg: MeetingsConfig
+) -> dict[MeetingType, int]:
+    """What `month` requires of the branch, from the meeting types' frequencies (cfg.type_rules):
+    every monthly type (支委会 only with a 支委会; 党小组会 once per 党小组), and a quarterly one in
+    the quarter's last month when none of it is scheduled earlier in the quarter."""
+    groups = session.scalar(
+        select(func.count())
+        .select_from(OrgUnit)
+        .where(OrgUnit.parent_id == branch.id, OrgUnit.kind == UnitKind.GROUP, OrgUnit.active.is_(True))
+    )
+    committee = has_committee(session, branch.id, cfg)
+    quarter_start = month.replace(month=(month.month - 1) // 3 * 3 + 1)
+    earlier = set()
+    if month != quarter_start and month.month % 3 == 0:
+        lo = datetime.combine(quarter_start, time.min, tzinfo=cfg.tz)
+        hi = datetime.combine(month, time.min, tzinfo=cfg.tz)
+        earlier = set(
+            session.scalars(
+                select(MeetingKind.type)
+                .join(Meeting, Meeting.id == MeetingKind.meeting_id)
+                .where(
+                    Meeting.branch_id == branch.id,
+                    Meeting.status == MeetingStatus.SCHEDULED,
+                    Meeting.starts_at >= lo,
+                    Meeting.starts_at < hi,
+                )
+            )
+        )
+    out: dict[MeetingType, int] = {}
+    for t, rule in cfg.type_rules.items():
+        if rule.needs_committee and not committee:
+            continue
+        if rule.period == Period.QUARTER and (month.month % 3 != 0 or t in earlier):
+            continue
+        if rule.period not in (Period.MONTH, Period.QUARTER):
+            continue
+        n = groups if rule.per_group else 1
+        if n:
+            out[t] = n
+    return out
+
+
+def missing_meetings(required: dict[MeetingType, int], items: Sequence[PlanItem]) -> dict[MeetingType, int]:
+    """How many of each required meeting the items leave out (党小组会: distinct groups)."""
+    planned: dict[MeetingType, set] = defaultdict(set)
+    for n, item in enumerate(items):
+        for t in item.types:
+            key = item.group_id if MeetingType(t) == MeetingType.GROUP_MEETING else n
+            planned[MeetingType(t)].add(key)
+    return {t: n - len(planned[t]) for t, n in required.items() if len(planned[t]) < n}
+
+
+def meetings_text(counts: dict[MeetingType, int]) -> str:
+    return "、".join(
+        strings.PLAN_REQUIRED_ITEM.format(type=strings.TYPE_LABELS[t], n=n) for t, n in counts.items()
+    )
+
+
+def required_text(session: Session, branch: OrgUnit, month: date, cfg: MeetingsConfig) -> str:
+    """The plan card's and the form's line on what the month requires."""
+    required = required_meetings(session, branch, month, cfg)
+    if not required:
+        return ""
+    return strings.PLAN_REQUIRED.format(month=strings.fmt_month(month), items=meetings_text(required))
+
+
 def get_plan(session: Session, branch_id: int, month: date) -> MonthlyPlan | None:
     return session.scalars(
         select(MonthlyPlan).where(MonthlyPlan.branch_id == branch_id, MonthlyPlan.month == month)
@@ -108,8 +217,12 @@ def save_plan(
     now: datetime,
     cfg: MeetingsConfig,
     submit: bool = True,
+    confirm_missing: bool = False,
 ) -> MonthlyPlan:
-    """Replace the branch's plan for `month` with `items` and (by default) submit it for review."""
+    """Replace the branch's plan for `month` with `items` and (by default) submit it for review.
+
+    A plan that leaves out a required meeting (required_meetings) is refused with PlanMissesRequired
+    until the secretary confirms (`confirm_missing`); the reviewer's card then names the gap."""
     branch = managed_branch(session, actor, cfg)
     month = month.replace(day=1)
     if month <= local_day(now, cfg).replace(day=1):
@@ -139,6 +252,11 @@ def save_plan(
                 group_id=item.group_id,
             )
         )
+    missing = missing_meetings(required_meetings(session, branch, month, cfg), checked)
+    if missing and submit and not confirm_missing:
+        raise PlanMissesRequired(
+            strings.PLAN_MISSING_CONFIRM.format(month=strings.fmt_month(month), items=meetings_text(missing))
+        )
     if plan is None:
         plan = MonthlyPlan(branch_id=branch.id, month=month, status=PlanStatus.DRAFT)
         session.add(plan)
@@ -166,10 +284,11 @@ def submit_plan(
     if committee is None:
         return 0
     reviewers = _reviewers(session, plan, committee.id, cfg)
+    missing = missing_meetings(required_meetings(session, branch, plan.month, cfg), plan.items)
     return outbox.enqueue_to_people(
         session,
         reviewers,
-        review_card(plan, branch, cfg, calendar_for_unit(session, branch)),
+        review_card(plan, branch, cfg, calendar_for_unit(session, branch), missing=missing),
         dedup_key=_review_key(plan),
         now=now,
     )
@@ -194,7 +313,12 @@ def _review_key(plan: MonthlyPlan) -> str:
 
 
 def review_card(
-    plan: MonthlyPlan, branch: OrgUnit, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL
+    plan: MonthlyPlan,
+    branch: OrgUnit,
+    cfg: MeetingsConfig,
+    cal: WorkCalendar = NATIONAL,
+    *,
+    missing: dict[MeetingType, int] | None = None,
 ) -> Card:
     lines = "\n".join(
         strings.PLAN_LINE.format(
@@ -207,8 +331,15 @@ def review_card(
     )
     month = strings.fmt_month(plan.month)
     text = strings.PLAN_REVIEW_TEXT.format(
-        branch=md_escape(branch.name), month=month, revision=plan.revision, count=len(plan.items), items=lines
+        id=plan.id,
+        branch=md_escape(branch.name),
+        month=month,
+        revision=plan.revision,
+        count=len(plan.items),
+        items=lines,
     )
+    if missing:
+        text += "\n\n" + strings.PLAN_REVIEW_MISSING.format(items=meetings_text(missing))
     if not plan_on_time(plan, cfg, cal):
         text += strings.PLAN_LATE_NOTE.format(day=plan_deadline(plan.month, cfg, cal).day)
     params = {"plan": str(plan.id), "revision": str(plan.revision)}

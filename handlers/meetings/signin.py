@@ -20,10 +20,18 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.messages import Text
+from bot.core.messages import Button, Card, Text
 from handlers.meetings import strings
-from handlers.meetings.meetings import get_managed_meeting, invitees_by_meeting, signin_window
-from handlers.meetings.types import MeetingsConfig, Refused
+from handlers.meetings.makeup import create_makeup_tasks, withdraw_makeup
+from handlers.meetings.meetings import (
+    ACTION_MINUTES,
+    ACTION_SIGNIN_CODE,
+    get_managed_meeting,
+    invitees_by_meeting,
+    signin_window,
+)
+from handlers.meetings.plans import people_with_roles
+from handlers.meetings.types import PRESENT_STATUSES, MeetingsConfig, Refused
 from models.base import UTCDateTime
 from models.meetings import (
     Attendance,
@@ -266,6 +274,12 @@ def proxy_sign_in(
     existing = session.scalars(
         select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.person_id == person.id)
     ).first()
+    if existing is not None and existing.method == AttendanceMethod.AUTO and not is_present(existing):
+        # Marked 缺席 or 请假 when the window closed, but there after all: the 补学 goes with it.
+        existing.status, existing.method = AttendanceStatus.PRESENT, AttendanceMethod.PROXY
+        existing.reason, existing.marked_by_id = reason[:500], actor.id
+        withdraw_makeup(session, meeting, person.id, now=now)
+        return strings.PROXY_DONE.format(name=name, reason=reason)
     if existing is not None:
         return strings.PROXY_ALREADY.format(name=name, status=strings.ATTENDANCE_LABELS[existing.status])
     session.add(
@@ -281,6 +295,150 @@ def proxy_sign_in(
     )
     session.flush()
     return strings.PROXY_DONE.format(name=name, reason=reason)
+
+
+# --- who counts as present: the one definition ------------------------------------------------------
+#
+# Present means an attendance row PRESENT or LATE: the scan, the 代签, and the host and recorder, who
+# get their row from here (issue 15 point 5). The sign-in list, 补学 creation, the minutes' 实到 and
+# quorum (handlers/meetings/quorum.py), the score and the 自行脱党 watch (handlers/monthly) all read
+# these rows, so a host who ran the meeting without scanning is never 缺席 in one and present in another.
+
+
+def is_present(row: Attendance | None) -> bool:
+    return row is not None and row.status in PRESENT_STATUSES
+
+
+def meeting_hosts(
+    session: Session, meeting: Meeting, *, chair: str | None = None, recorder: str | None = None
+) -> dict[int, str]:
+    """{invitee id: why they count as present} for the people who ran the meeting.
+
+    The minutes' 主持人 and 记录人 (or `chair` and `recorder` about to be saved), matched by name among
+    the invitees; a name two invitees share matches nobody. Before there are minutes, the person who
+    scheduled the meeting (for a planned one, who submitted the plan) is taken to be its host.
+    """
+    invited = session.execute(
+        select(Person.id, Person.name)
+        .join(Invitee, Invitee.person_id == Person.id)
+        .where(Invitee.meeting_id == meeting.id)
+    ).all()
+    minutes = meeting.minutes
+    if chair is None and minutes is not None:
+        chair, recorder = minutes.chair, minutes.recorder
+    if chair is None:
+        host = meeting.created_by_id
+        on_leave = session.scalar(
+            select(LeaveRequest.id).where(
+                LeaveRequest.meeting_id == meeting.id,
+                LeaveRequest.person_id == host,
+                LeaveRequest.status == LeaveStatus.APPROVED,
+            )
+        )
+        # Who was let off the meeting did not run it.
+        if host in {pid for pid, _ in invited} and on_leave is None:
+            return {host: strings.HOST_PRESUMED}
+        return {}
+    by_name: dict[str, list[int]] = {}
+    for pid, name in invited:
+        by_name.setdefault(name, []).append(pid)
+    out: dict[int, str] = {}
+    for name, reason in ((recorder, strings.HOST_RECORDER), (chair, strings.HOST_CHAIR)):
+        found = by_name.get((name or "").strip(), [])
+        if len(found) == 1:
+            out[found[0]] = reason
+    return out
+
+
+def count_hosts_present(
+    session: Session, meeting: Meeting, *, now: datetime, cfg: MeetingsConfig
+) -> set[int]:
+    """Give the meeting's hosts (meeting_hosts) a present row, replacing a 缺席 or 请假 the window's
+    close wrote, and withdraw the 补学 it made; a presumed host the minutes name as neither becomes
+    缺席 (or 请假) with a 补学 after all. Returns the hosts' ids. Idempotent."""
+    hosts = meeting_hosts(session, meeting)
+    rows = {
+        a.person_id: a for a in session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
+    }
+    for pid, reason in hosts.items():
+        row = rows.get(pid)
+        if row is None:
+            session.add(
+                Attendance(
+                    meeting_id=meeting.id,
+                    person_id=pid,
+                    status=AttendanceStatus.PRESENT,
+                    method=AttendanceMethod.AUTO,
+                    at=meeting.starts_at,
+                    reason=reason,
+                )
+            )
+        elif row.method == AttendanceMethod.AUTO and (not is_present(row) or row.reason != reason):
+            row.status, row.reason = AttendanceStatus.PRESENT, reason
+            withdraw_makeup(session, meeting, pid, now=now)
+    demoted: dict[int, AttendanceStatus] = {}
+    if meeting.minutes is not None:
+        for pid, row in rows.items():
+            if row.reason == strings.HOST_PRESUMED and pid not in hosts:
+                on_leave = session.scalar(
+                    select(LeaveRequest.id).where(
+                        LeaveRequest.meeting_id == meeting.id,
+                        LeaveRequest.person_id == pid,
+                        LeaveRequest.status == LeaveStatus.APPROVED,
+                    )
+                )
+                row.status = AttendanceStatus.LEAVE if on_leave else AttendanceStatus.ABSENT
+                row.reason = None
+                demoted[pid] = row.status
+    session.flush()
+    if demoted:
+        create_makeup_tasks(session, meeting, demoted, now=now, cfg=cfg)
+    return set(hosts)
+
+
+def remind_hosts_to_sign_in(session: Session, *, now: datetime, cfg: MeetingsConfig) -> int:
+    """When a window opens, the host (meeting_hosts) who has not signed in is asked to, once per
+    version of the meeting, with the 签到码 button: the scan is the record the others see."""
+    meetings = session.scalars(
+        select(Meeting).where(
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.closed_at.is_(None),
+            Meeting.created_by_id.is_not(None),
+            Meeting.starts_at <= now + cfg.signin_opens_before,
+            Meeting.starts_at > now - cfg.signin_closes_after,
+        )
+    ).all()
+    sent = 0
+    for meeting in meetings:
+        for pid in meeting_hosts(session, meeting):
+            signed = session.scalar(
+                select(Attendance.id).where(Attendance.meeting_id == meeting.id, Attendance.person_id == pid)
+            )
+            if signed is not None:
+                continue
+            _, closes = signin_window(meeting, cfg)
+            sent += outbox.enqueue_to_people(
+                session,
+                [pid],
+                Card(
+                    title=strings.HOST_SIGNIN_TITLE.format(title=meeting.title),
+                    text=strings.HOST_SIGNIN_TEXT.format(
+                        id=meeting.id,
+                        when=strings.fmt_when(meeting.starts_at, cfg.tz),
+                        closes=strings.fmt_when(closes, cfg.tz),
+                    ),
+                    buttons=(
+                        Button(
+                            strings.BUTTON_SIGNIN_CODE,
+                            action=ACTION_SIGNIN_CODE,
+                            params={"meeting": str(meeting.id)},
+                        ),
+                    ),
+                ),
+                dedup_key=f"meeting:{meeting.id}:v{meeting.version}:host-signin:{pid}",
+                now=now,
+            )
+    return sent
 
 
 @dataclass
@@ -316,7 +474,7 @@ def attendance_sheet(session: Session, meeting: Meeting) -> AttendanceSheet:
     sheet = AttendanceSheet(meeting, [], [], [])
     for p in people:
         a = rows.get(p.id)
-        if a is not None and a.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
+        if is_present(a):
             sheet.present.append((p, a))
         elif p.id in on_leave:
             sheet.leave.append(p)
@@ -349,8 +507,6 @@ def close_windows(session: Session, *, now: datetime, cfg: MeetingsConfig) -> li
     """Meetings whose window has closed: invitees with no record become 缺席, or 请假 where leave was
     approved, and each gets a 补学 task. Idempotent: a closed meeting is skipped, rows are unique.
     """
-    from handlers.meetings.makeup import create_makeup_tasks
-
     due = session.scalars(
         select(Meeting)
         .where(
@@ -360,6 +516,28 @@ def close_windows(session: Session, *, now: datetime, cfg: MeetingsConfig) -> li
         )
         .order_by(Meeting.starts_at)
     ).all()
+    return _close(session, due, now=now, cfg=cfg)
+
+
+def end_signin(
+    session: Session, actor: Person | None, meeting_id: int, *, now: datetime, cfg: MeetingsConfig
+) -> Meeting:
+    """结束签到: the secretary closes the window early, once the meeting has started, as the job
+    would at its end (缺席/请假, 补学, the host's summary)."""
+    meeting = get_managed_meeting(session, actor, meeting_id, cfg)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Refused(strings.MEETING_CANCELLED)
+    if meeting.closed_at is not None:
+        raise Refused(strings.SIGNIN_ALREADY_CLOSED)
+    if now < meeting.starts_at:
+        raise Refused(
+            strings.SIGNIN_END_BEFORE_START.format(start=strings.fmt_when(meeting.starts_at, cfg.tz))
+        )
+    _close(session, [meeting], now=now, cfg=cfg)
+    return meeting
+
+
+def _close(session: Session, due: list[Meeting], *, now: datetime, cfg: MeetingsConfig) -> list[int]:
     # Three queries for all due meetings rather than three per meeting (a catch-up may close many).
     ids = [m.id for m in due]
     invitees = invitees_by_meeting(session, ids)
@@ -377,10 +555,11 @@ def close_windows(session: Session, *, now: datetime, cfg: MeetingsConfig) -> li
     )
     closed = []
     for meeting in due:
-        _, closes = signin_window(meeting, cfg)
+        closes = min(signin_window(meeting, cfg)[1], now)
+        hosts = count_hosts_present(session, meeting, now=now, cfg=cfg)
         missed: dict[int, AttendanceStatus] = {}
         for pid in invitees.get(meeting.id, []):
-            if (meeting.id, pid) in recorded:
+            if (meeting.id, pid) in recorded or pid in hosts:
                 continue
             status = AttendanceStatus.LEAVE if (meeting.id, pid) in approved else AttendanceStatus.ABSENT
             missed[pid] = status
@@ -396,5 +575,38 @@ def close_windows(session: Session, *, now: datetime, cfg: MeetingsConfig) -> li
         meeting.closed_at = now
         session.flush()
         create_makeup_tasks(session, meeting, missed, now=now, cfg=cfg)
+        _tell_hosts_closed(session, meeting, hosts, now=now, cfg=cfg)
         closed.append(meeting.id)
     return closed
+
+
+def _tell_hosts_closed(
+    session: Session, meeting: Meeting, hosts: set[int], *, now: datetime, cfg: MeetingsConfig
+) -> None:
+    """The host hears how the sign-in ended (实到/请假/缺席, who is missing) and is offered the
+    minutes; with no known host, the branch's secretaries do."""
+    sheet = attendance_sheet(session, meeting)
+    text = strings.CLOSED_SUMMARY_TEXT.format(
+        id=meeting.id,
+        expected=sheet.expected,
+        present=len(sheet.present),
+        leave=len(sheet.leave),
+        missing=len(sheet.missing),
+    )
+    if sheet.missing:
+        text += "\n\n" + strings.CLOSED_SUMMARY_MISSING.format(names="、".join(p.name for p in sheet.missing))
+    if sheet.leave:
+        text += "\n\n" + strings.CLOSED_SUMMARY_LEAVE.format(names="、".join(p.name for p in sheet.leave))
+    outbox.enqueue_to_people(
+        session,
+        sorted(hosts) or people_with_roles(session, meeting.branch_id, cfg.manager_roles),
+        Card(
+            title=strings.CLOSED_SUMMARY_TITLE.format(title=meeting.title),
+            text=text,
+            buttons=(
+                Button(strings.BUTTON_MINUTES, action=ACTION_MINUTES, params={"meeting": str(meeting.id)}),
+            ),
+        ),
+        dedup_key=f"meeting:{meeting.id}:closed-summary",
+        now=now,
+    )

@@ -82,7 +82,9 @@ PLAN_ITEM_OUTSIDE = "活动日期（{day}）不在计划月份（{month}）内�
 PLAN_RETURN_REASON = "退回时请写明原因。"
 PLAN_SELF_REVIEW = "不能审核自己负责的支部报送的计划，应由上级党委其他组织委员审核，您的操作没有执行。"
 PLAN_REVIEW_TITLE = "月度计划待审核：{branch} {month}"
-PLAN_REVIEW_TEXT = "{branch}提交了{month}组织生活计划（第{revision}次提交），共{count}项：\n\n{items}"
+PLAN_REVIEW_TEXT = (
+    "{branch}提交了{month}组织生活计划（计划 #{id}，第{revision}次提交），共{count}项：\n\n{items}"
+)
 PLAN_LINE = "- {when} {types}｜{place}｜{topic}"
 PLAN_APPROVE = "备案"
 PLAN_RETURN = "退回"
@@ -96,12 +98,17 @@ PLAN_REMINDER_TEXT = "{branch}尚未提交{month}的组织生活计划，请于{
 PLAN_OVERDUE_TITLE = "未按时报送月度计划的支部"
 PLAN_OVERDUE_TEXT = "截至{day}日，以下支部未提交{month}组织生活计划：\n\n{branches}"
 PLAN_FORM_BUTTON = "填写计划"
+PLAN_REQUIRED = "{month}应开：{items}。"
+PLAN_REQUIRED_ITEM = "{type}{n}次"
+PLAN_MISSING_CONFIRM = "{month}计划中没有安排{items}，这是每月（或本季度）应开的会议。确需暂不安排的，请确认后再提交，上级党委审核时会看到。"
+PLAN_REVIEW_MISSING = "⚠ 计划未安排应开的{items}（支部书记已确认提交）。"
 
 # Meetings
 NOTICE_TITLE = "会议通知：{title}"
 NOTICE_TEXT = "请准时参加。如不能参加，请在会前点「请假」并写明原因。"
 MOVED_TITLE = "会议时间/地点调整：{title}"
-MOVED_TEXT = "会议安排有调整，请以本通知为准。"
+MOVED_TEXT = "会议安排有调整，原定{was}，现改为下列时间、地点，请以本通知为准。"
+MOVED_FROM = "{when}在{place}"
 CANCELLED_TITLE = "会议取消：{title}"
 CANCELLED_TEXT = "本次会议已取消。原因：{reason}"
 REMINDER_TITLE = "会议提醒：{title}"
@@ -117,7 +124,7 @@ MEETING_MOVED_REPLY = "已调整会议「{title}」，调整通知已发给{coun
 MEETING_CANCELLED_REPLY = "已取消会议「{title}」，取消通知已发给{count}名党员。"
 MONTH_MEETINGS_TITLE = "{branch} {month}会议"
 MONTH_MEETINGS_EMPTY = "{month}还没有安排会议。"
-MONTH_MEETING_LINE = "- {when} {title}（{types}）｜{state}"
+MONTH_MEETING_LINE = "- #{id} {when} {title}（{types}）｜{state}"
 STATE_UPCOMING = "未开始"
 STATE_OPEN = "签到中"
 STATE_CANCELLED = "已取消"
@@ -165,7 +172,7 @@ SIGNIN_IDENTITY_FAILED = ("身份确认失败", "无法确认您的身份，请�
 SIGNIN_WAITING = "正在确认身份…"
 PROJECTOR_COUNT = "已签到 {present} / 应到 {expected}"
 PROXY_REASON_REQUIRED = "代签需要写明原因，例如：代签 张三 手机没电"
-PROXY_USAGE = "用法：代签 姓名 原因"
+PROXY_USAGE = "用法：代签 [#会议编号] 姓名 原因"
 PROXY_NO_PERSON = "本次会议的应到人员中没有「{name}」。"
 PROXY_AMBIGUOUS = "应到人员中有多位「{name}」，请联系管理员。"
 PROXY_DONE = "已为{name}代签（原因：{reason}）。"
@@ -174,6 +181,24 @@ ATTENDANCE_TITLE = "签到情况：{title}"
 ATTENDANCE_TEXT = "应到{expected}人，已签到{present}人（其中迟到{late}人、代签{proxy}人），请假{leave}人，未签到{missing}人。"
 ATTENDANCE_MISSING = "未签到"
 ATTENDANCE_LEAVE = "请假"
+# The host and recorder count as present (issue 15 point 5): why their row says so.
+HOST_PRESUMED = "会议由其安排，按主持人计为到会"
+HOST_CHAIR = "会议记录中的主持人"
+HOST_RECORDER = "会议记录中的记录人"
+HOST_SIGNIN_TITLE = "签到已开始：{title}"
+HOST_SIGNIN_TEXT = (
+    "会议 #{id} 将于{when}开始，签到已开放，{closes}结束。请点「签到码」投屏或发到群里，"
+    "您本人也请扫码签到。会议记录里的主持人、记录人计为到会。"
+)
+BUTTON_SIGNIN_CODE = "签到码"
+CLOSED_SUMMARY_TITLE = "签到已结束：{title}"
+CLOSED_SUMMARY_TEXT = (
+    "会议 #{id}：应到{expected}人，实到{present}人，请假{leave}人，缺席{missing}人。"
+    "缺席和请假的党员已收到补学任务。"
+)
+CLOSED_SUMMARY_MISSING = "缺席：{names}"
+CLOSED_SUMMARY_LEAVE = "请假：{names}"
+BUTTON_MINUTES = "填写会议记录"
 
 # Leave
 LEAVE_USAGE = "请假请写明原因，例如：请假 出差在外"
@@ -205,6 +230,9 @@ MAKEUP_ORIGIN_LEAVE = "请假未参加"
 MAKEUP_ORIGIN_ABSENCE = "未参加"
 MAKEUP_MATERIAL = "学习内容"
 MAKEUP_MINUTES = "会议记录"
+MAKEUP_WITHDRAWN = (
+    "您已计为「{title}」到会（会议记录中的主持人或记录人），这次会议的补学任务已撤销，无需补学。"
+)
 MAKEUP_NONE_OPEN = "您目前没有待完成的补学任务。"
 MAKEUP_NOTE_REQUIRED = "请简要写明补学内容或心得，例如：补学完成 已学习会议传达的文件精神"
 MAKEUP_REPORTED = "已提交补学情况（{title}），等待书记确认。"
@@ -307,7 +335,7 @@ STATE_RECONVENED = "；已补开"
 HELP_MONTH = "本月会议：查看本支部本月的会议和状态"
 HELP_MEETINGS = "会议：查看本支部近期会议"
 HELP_CODE = "签到码：取得当前会议的签到二维码"
-HELP_PROXY = "代签 姓名 原因：为到会但无法扫码的党员代签"
+HELP_PROXY = "代签 [#编号] 姓名 原因：为到会但无法扫码的党员代签（签到结束后也可补登）"
 HELP_ATTENDANCE = "签到情况：查看当前会议的实时签到名单"
 HELP_LEAVE = "请假 原因：为下一次会议请假"
 HELP_MAKEUP_DONE = "补学完成 心得：报告补学已完成"
@@ -320,6 +348,10 @@ NEW_MEETING_BUTTON = "打开会议表单"
 PLAN_CARD_TITLE = "{month}组织生活计划"
 PLAN_CARD_TEXT = "状态：{status}。{extra}"
 PLAN_CARD_DEADLINE = "请于{day}日前提交。"
+PLAN_CARD_SUBMITTED = (
+    "已提交，等待上级党委组织委员审核；审核前仍可修改后重新提交，备案后会议将自动安排并通知党员。"
+)
+PLAN_CARD_APPROVED = "已备案，计划中的会议已安排并通知党员；如需调整，请用「调整会议 #编号」。"
 
 # Web forms
 FORM_SAVED = "已保存"
@@ -368,6 +400,7 @@ H5 = {
     "plan_add": "添加一项活动",
     "plan_remove": "删除",
     "plan_submit": "提交审核",
+    "plan_confirm": "\n\n仍要提交吗？",
     "plan_status": "当前状态",
     "plan_returned": "退回原因",
     "meeting_title": "安排会议",
@@ -405,3 +438,26 @@ MOVE_USAGE = "用法：调整会议 #编号 2026-12-05 09:00 [新地点]"
 CANCEL_USAGE = "用法：取消会议 #编号 原因"
 LEAVE_CARD_ASK_TITLE = "请假：{title}"
 LEAVE_CARD_ASK_TEXT = "请选择请假原因；其他原因请回复「请假 #{id} 原因」。"
+
+# Minutes from chat, the 详情 card by role, numbers on every list (issue 15 points 6 and 7)
+HELP_MINUTES = "会议记录 [#编号]：打开会议记录表单（不写编号时列出待填记录的会议）"
+MINUTES_CARD_TITLE = "会议记录：{title}"
+MINUTES_CARD_TEXT = "会议 #{id}（{when}）{state}。点击下方按钮填写，到会情况根据签到自动生成。"
+MINUTES_CARD_DONE = "，记录已于{at}保存，可以修改"
+MINUTES_CARD_DUE = "，记录应于{due}前完成"
+MINUTES_NONE_WAITING = "本支部没有待填写记录的会议。要修改已保存的记录，请回复「会议记录 #编号」。"
+MINUTES_WAITING_TITLE = "待填写记录的会议（{count}次）"
+MINUTES_WAITING_LINE = "- #{id} {when} {title}，截止{due}"
+SIGNIN_ALREADY_CLOSED = "这次会议的签到已经结束。"
+SIGNIN_END_BEFORE_START = "会议{start}开始，开始后才能结束签到。"
+SIGNIN_ENDED_REPLY = "已结束「{title}」的签到。{summary}"
+BUTTON_PROXY = "代签"
+BUTTON_END_SIGNIN = "结束签到"
+BUTTON_MOVE = "调整"
+BUTTON_CANCEL = "取消"
+PROXY_HINT = "请回复「代签 #{id} 姓名 原因」，例如：代签 #{id} 张三 手机没电。{missing}"
+PROXY_HINT_MISSING = "目前未签到：{names}。"
+MOVE_HINT = "请回复「调整会议 #{id} 新时间 [新地点]」，例如：调整会议 #{id} {example}"
+CANCEL_HINT = "请回复「取消会议 #{id} 原因」，例如：取消会议 #{id} 与县委中心组学习冲突"
+DETAIL_MEETING_STATE = "会议 #{id}｜{state}"
+FIELD_NUMBER = "会议编号"

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.meetings import strings
-from models.meetings import MeetingType
+from models.meetings import AttendanceStatus, MeetingType
 from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
 
 
@@ -100,6 +100,10 @@ class MeetingsConfig:
 
 
 DEFAULT_CONFIG = MeetingsConfig()
+
+
+# Present: the one definition (handlers/meetings/signin.py's count_hosts_present says who gets a row).
+PRESENT_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
 
 class Refused(Exception):

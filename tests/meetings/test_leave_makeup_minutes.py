@@ -86,9 +86,10 @@ def test_makeup_lifecycle_and_reminders(session, org):
     # Reminders: the day before the due date once; overdue once a day.
     day_before = datetime(2026, 5, 25, 1, tzinfo=UTC)
     n = makeup_uc.remind_makeup(session, now=day_before, cfg=CFG)
-    assert n == 5  # everyone but alice (confirmed)
+    # Everyone but alice (confirmed) and 王书记, who scheduled it and so counts as its host.
+    assert n == 4
     assert makeup_uc.remind_makeup(session, now=day_before + timedelta(hours=2), cfg=CFG) == 0
-    assert makeup_uc.remind_makeup(session, now=day_before + timedelta(days=2), cfg=CFG) == 5
+    assert makeup_uc.remind_makeup(session, now=day_before + timedelta(days=2), cfg=CFG) == 4
     assert "逾期" in sent(session, "makeup:")[-1].payload["text"]
 
 
@@ -182,5 +183,6 @@ def test_registered_jobs_run_idempotently(session, org):
         for job in meeting_jobs:
             job.function(session, later, "p")
     session.commit()
-    assert session.scalar(select(func.count()).select_from(MakeupTask)) == 6
+    # Six invitees, one of them the host (王书记, who scheduled it): five 补学.
+    assert session.scalar(select(func.count()).select_from(MakeupTask)) == 5
     assert session.get(type(m), m.id).closed_at is not None

@@ -19,8 +19,12 @@ JUNE = date(2026, 6, 1)
 
 def items(org):
     return [
+        # June ends the quarter and nothing earlier in it held a 党员大会: the plan must have one.
         uc.PlanItemInput(
-            ["主题党日", "党课"], datetime(2026, 6, 5, 1, 0, tzinfo=UTC), "党员活动室", "学习二十大精神"
+            ["主题党日", "党课", "党员大会"],
+            datetime(2026, 6, 5, 1, 0, tzinfo=UTC),
+            "党员活动室",
+            "学习二十大精神",
         ),
         uc.PlanItemInput(["支委会"], datetime(2026, 6, 10, 7, 0, tzinfo=UTC), "书记办公室", "研究发展党员"),
         uc.PlanItemInput(
@@ -67,9 +71,18 @@ def test_return_with_reason_then_resubmit(session, org):
     told = sent(session, f"plan:{plan.id}:r1:decided")[0].payload["text"]
     assert "缺少党员大会" in told
     later = NOW + timedelta(days=6)  # 26th: resubmitted late
-    plan = uc.save_plan(session, org.secretary, month=JUNE, items=items(org)[:2], now=later, cfg=CFG)
+    # Without the 党小组会 the month requires: refused until the secretary confirms, and then the
+    # reviewer is told what is missing.
+    with pytest.raises(uc.PlanMissesRequired, match="没有安排党小组会1次"):
+        uc.save_plan(session, org.secretary, month=JUNE, items=items(org)[:2], now=later, cfg=CFG)
+    assert plan.revision == 1 and plan.status == PlanStatus.RETURNED and len(plan.items) == 3
+    plan = uc.save_plan(
+        session, org.secretary, month=JUNE, items=items(org)[:2], now=later, cfg=CFG, confirm_missing=True
+    )
     assert plan.status == PlanStatus.SUBMITTED and plan.revision == 2 and not uc.plan_on_time(plan, CFG)
-    assert "超过25日" in sent(session, f"plan:{plan.id}:r2")[0].payload["text"]
+    review = sent(session, f"plan:{plan.id}:r2")[0].payload["text"]
+    assert "超过25日" in review and "计划未安排应开的党小组会1次" in review
+    assert f"计划 #{plan.id}" in review
     assert session.scalar(select(func.count()).select_from(MonthlyPlan)) == 1
 
 
@@ -94,7 +107,8 @@ def test_deadline_is_inclusive_end_of_the_25th():
 
 def test_reminders_to_missing_branches_and_overdue_list(session, org):
     uc.save_plan(session, org.other_secretary, month=JUNE, items=[
-        uc.PlanItemInput(["党课"], datetime(2026, 6, 5, 1, tzinfo=UTC), "x", "y")], now=NOW, cfg=CFG)  # fmt: skip
+        uc.PlanItemInput(["党课"], datetime(2026, 6, 5, 1, tzinfo=UTC), "x", "y")], now=NOW, cfg=CFG,
+        confirm_missing=True)  # fmt: skip
     assert uc.remind_missing_plans(session, now=NOW, cfg=CFG) == 2  # 城关's secretary and deputy
     assert uc.remind_missing_plans(session, now=NOW + timedelta(minutes=1), cfg=CFG) == 0
     assert recipients(session, f"plan:{org.branch.id}:2026-06:remind") == {org.secretary.id, org.deputy.id}

@@ -79,7 +79,8 @@ def _present(session, meeting, people):
 
 
 def _record(session, b: Branch, meeting, vote=quorum.VoteInput(), now=LATER):
-    data = minutes_uc.MinutesInput("正式1", "正式3", "讨论并表决接收张某为预备党员", "同意", vote=vote)
+    # The chair and recorder count as present (issue 15 point 5): both are among those present here.
+    data = minutes_uc.MinutesInput("正式1", "正式2", "讨论并表决接收张某为预备党员", "同意", vote=vote)
     return minutes_uc.record_minutes(session, b.secretary, meeting.id, data, now=now, cfg=CFG)
 
 
@@ -300,7 +301,7 @@ def test_rule_20_the_minutes_form_shows_the_counts_and_flags_a_void_vote(session
     assert "应到6人（正式党员6人、预备党员0人），实到3人（正式党员3人、预备党员0人）" in page
     assert "有表决权的正式党员应到6人，实到3人；表决须超过半数到会（至少4人）：未达到" in page
     assert "赞成票至少4票" in page and 'name="vote_held"' in page
-    form = {"chair": "王书记", "recorder": "赵委员", "topics": "表决接收预备党员"}
+    form = {"chair": "王书记", "recorder": "李副书记", "topics": "表决接收预备党员"}
     refused = client.post(f"/h5/meetings/{m.id}/minutes", json={**form, "vote_held": True})
     assert refused.status_code == 400 and "赞成票数" in refused.json()["error"]
     r = client.post(f"/h5/meetings/{m.id}/minutes", json={**form, "vote_held": True, "votes_for": 3})

@@ -197,7 +197,13 @@ def test_forms_for_the_secretary_only(web, session, org):
         "/h5/meetings/plan", json={"month": "2026-06", "items": [{**item, "starts_at": "明天"}]}
     )
     assert bad.status_code == 400 and "时间格式" in bad.json()["error"]
-    ok = client.post("/h5/meetings/plan", json={"month": "2026-06", "items": [item]})
+    # June needs a 党员大会, a 支委会 and a 党小组会 too: the form asks, and submits once confirmed.
+    ask = client.post("/h5/meetings/plan", json={"month": "2026-06", "items": [item]})
+    assert ask.status_code == 409 and ask.json()["confirm"] is True
+    assert "没有安排支部党员大会1次、支委会1次、党小组会1次" in ask.json()["error"]
+    with session.begin():
+        assert session.scalars(select(MonthlyPlan)).first() is None
+    ok = client.post("/h5/meetings/plan", json={"month": "2026-06", "items": [item], "confirm_missing": True})
     assert ok.status_code == 200, ok.text
     with session.begin():
         plan = session.scalars(select(MonthlyPlan)).one()

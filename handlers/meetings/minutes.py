@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, Text, md_escape
 from handlers.meetings import quorum, strings
-from handlers.meetings.meetings import get_managed_meeting, month_bounds_utc
+from handlers.meetings.meetings import ACTION_MINUTES, get_managed_meeting, month_bounds_utc
 from handlers.meetings.plans import people_with_roles
 from handlers.meetings.signin import AttendanceSheet, attendance_sheet, count_hosts_present, meeting_hosts
 from handlers.meetings.types import MeetingsConfig, Refused, local_day
@@ -282,9 +282,7 @@ def meetings_missing_minutes(
     return list(session.scalars(stmt))
 
 
-def remind_missing_minutes(
-    session: Session, *, now: datetime, cfg: MeetingsConfig, public_base_url: str = ""
-) -> int:
+def remind_missing_minutes(session: Session, *, now: datetime, cfg: MeetingsConfig) -> int:
     """One 待办 per branch per day listing meetings without minutes whose due day has come."""
     today = local_day(now, cfg)
     by_branch: dict[int, list[tuple[Meeting, date]]] = {}
@@ -301,15 +299,10 @@ def remind_missing_minutes(
             )
             for m, due in items
         )
-        buttons = ()
-        if public_base_url:
-            first = items[0][0]
-            buttons = (
-                Button(
-                    strings.MINUTES_BUTTON,
-                    url=f"{public_base_url.rstrip('/')}/h5/meetings/{first.id}/minutes",
-                ),
-            )
+        # An action button, so it works without the public address: one meeting opens its form,
+        # several answer with the list (handlers/meetings/chat.py, as 会议记录 does).
+        one = {"meeting": str(items[0][0].id)} if len(items) == 1 else {}
+        buttons = (Button(strings.MINUTES_BUTTON, action=ACTION_MINUTES, params=one),)
         sent += outbox.enqueue_to_people(
             session,
             people_with_roles(session, branch_id, cfg.manager_roles),

@@ -157,6 +157,9 @@ def test_minutes_recorded_from_signin_and_reminders(session, org):
     assert minutes_uc.held_meeting_kinds(session, date(2026, 9, 1), date(2026, 10, 1), CFG) == []
     assert minutes_uc.remind_missing_minutes(session, now=datetime(2026, 10, 9, 1, tzinfo=UTC), cfg=CFG) == 0
     assert minutes_uc.remind_missing_minutes(session, now=datetime(2026, 10, 10, 1, tzinfo=UTC), cfg=CFG) == 2
+    # The 待办's button opens this meeting's form from chat (issue 15 point 6), no address needed.
+    (button,) = sent(session, f"minutes:{org.branch.id}:remind:")[0].payload["buttons"]
+    assert (button["action"], button["params"]) == ("meetings.minutes", {"meeting": str(m.id)})
     assert minutes_uc.remind_missing_minutes(session, now=datetime(2026, 10, 10, 3, tzinfo=UTC), cfg=CFG) == 0
     saved = minutes_uc.record_minutes(
         session, org.secretary, m.id, data, now=datetime(2026, 10, 10, 2, tzinfo=UTC), cfg=CFG

@@ -34,6 +34,7 @@ CJK_FAMILIES = (
 )
 LAG_COLOR = "#c0392b"
 OK_COLOR = "#2e86c1"
+LABEL_ROOM = 1.1  # the x axis runs 10% past the scale's maximum, where the value labels go
 
 
 class NoCJKFont(RuntimeError):
@@ -96,6 +97,13 @@ def draw_bars(
     title: str, labels: Sequence[str], values: Sequence[float], xlabel: str, flags: Sequence[bool],
     xmax: float, font: font_manager.FontProperties,
 ) -> bytes:  # fmt: skip
+    return _png(bars_figure(title, labels, values, xlabel, flags, xmax, font))
+
+
+def bars_figure(
+    title: str, labels: Sequence[str], values: Sequence[float], xlabel: str, flags: Sequence[bool],
+    xmax: float, font: font_manager.FontProperties,
+) -> Figure:  # fmt: skip
     height = 1.2 + 0.32 * max(len(labels), 1)
     fig = Figure(figsize=(6.4, height))
     ax = fig.subplots()
@@ -103,12 +111,16 @@ def draw_bars(
     ax.barh(ys, values, color=[LAG_COLOR if f else OK_COLOR for f in flags])
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontproperties=font)
-    ax.set_xlim(0, xmax)
+    # Room past the scale for the value labels: a bar at 100 ended on the frame with its "100" over it
+    # (issue 15, also seen). The ticks stop at the scale's end; the open right side shows no frame.
+    ax.set_xlim(0, xmax * LABEL_ROOM)
+    ax.set_xticks([xmax * i / 5 for i in range(6)])
+    ax.spines[["top", "right"]].set_visible(False)
     ax.set_xlabel(xlabel, fontproperties=font)
     ax.set_title(title, fontproperties=font)
     for y, v in zip(ys, values, strict=True):
         ax.text(min(v, xmax) + xmax * 0.01, y, f"{v:g}", va="center", fontsize=8)
-    return _png(fig)
+    return fig
 
 
 def branch_chart(unit: str, month_label: str, explanation: dict) -> bytes:

@@ -30,7 +30,7 @@ COMMITTEE_KIND_LABEL = "{kind}类党委"  # committees are ranked within their k
 MIXED_LABEL = "综合"  # the small 类别 (or kinds) ranked together: 综合类支部, 综合类党委
 # How ranks and 落后 were decided (MonthlyConfig.min_peer_group, min_committee_group, lag_rank_below),
 # said in every digest and score card, so a leader can check a 落后 against it.
-RANK_RULE = "**排名规则**：同类{unit}满{min}个的在同类中排名，不足{min}个的类别合并为“综合类”排名"
+RANK_RULE = "**{unit}排名规则**：同类{unit}满{min}个的在同类中排名，不足{min}个的类别合并为“综合类”排名"
 RANK_RULE_LAG = "；{rules}{below}且低于同类中位数的，列为落后"
 RANK_RULE_BELOW = "、得分低于{v:g}分"
 RANK_RULE_SMALL = "；合并后仍不足{min}个的，不按排名列为落后"

@@ -216,3 +216,19 @@ def test_no_cjk_font_is_a_clear_error(monkeypatch):
             chart.cjk_font_path()
     finally:
         chart.cjk_font_path.cache_clear()
+
+
+def test_value_labels_at_100_stay_inside_the_chart():
+    """Issue 15, also seen: a bar at 100 ended on the frame and its label was clipped."""
+    fig = chart.bars_figure("得分排名", ["东风村党支部", "幸福社区党支部"], [100, 83.3], "得分", [False, True],
+                            100.0, chart.cjk_font())  # fmt: skip
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    (ax,) = fig.axes
+    frame = ax.get_window_extent(renderer)
+    labels = {t.get_text(): t.get_window_extent(renderer) for t in ax.texts}
+    assert set(labels) == {"100", "83.3"}
+    for text, box in labels.items():
+        assert frame.x0 < box.x0 and box.x1 < frame.x1, text  # wholly inside the plotting area
+    assert ax.get_xticks()[-1] == 100  # the scale still ends at 100

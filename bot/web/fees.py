@@ -22,7 +22,6 @@ from handlers.common import dates
 from handlers.fees import arrears, strings
 from handlers.fees.chat import report_and_notify, status_text
 from handlers.fees.jobs import PAY_PAGE
-from handlers.fees.payments import FeeError
 from models.base import utcnow
 from models.db import unit_of_work
 
@@ -71,10 +70,7 @@ def build_fees_router(
             person = h5.person(request, session)
             if person is None:
                 return h5.identify(request)
-            try:
-                st = arrears.member_status(session, person, now)
-            except FeeError as exc:
-                return message(request, str(exc), 400)
+            st = arrears.member_status(session, person, now)  # a Refused goes to the app's one handler
             local_year = now.astimezone(h5.core.tz).year
             return h5.page(
                 request,
@@ -93,21 +89,20 @@ def build_fees_router(
         if m is None:
             return message(request, strings.PAY_PAGE_BAD_MONTH, 400)
         now = clock()
-        try:
-            with unit_of_work(session_factory) as session:
-                person = h5.person(request, session)
-                if person is None:
-                    return h5.identify(request)
-                answer = report_and_notify(
-                    session,
-                    person,
-                    [m],
-                    now=now,
-                    local_day=now.astimezone(h5.core.tz).date(),
-                    update_key=f"h5:{person.id}:{now.isoformat()}",
-                )
-        except FeeError as exc:  # raised before any change; unit_of_work rolled back
-            return message(request, str(exc), 400)
+        # A Refused leaves unit_of_work, which rolls back, and reaches the app's one handler (the H5
+        # message page for this plain form post).
+        with unit_of_work(session_factory) as session:
+            person = h5.person(request, session)
+            if person is None:
+                return h5.identify(request)
+            answer = report_and_notify(
+                session,
+                person,
+                [m],
+                now=now,
+                local_day=now.astimezone(h5.core.tz).date(),
+                update_key=f"h5:{person.id}:{now.isoformat()}",
+            )
         return message(request, answer, 200, ok=True)
 
     return router

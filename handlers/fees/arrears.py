@@ -12,11 +12,12 @@ from decimal import Decimal
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused
 from handlers.common.dates import add_months, month_start, months_between
 from handlers.fees import strings
 from handlers.fees.amounts import liability_start
 from handlers.fees.feeday import FeeDay
-from handlers.fees.payments import COUNTS_AS_PAID, FeeError, strings_status
+from handlers.fees.payments import COUNTS_AS_PAID, strings_status
 from handlers.fees.policy import (
     FEE_COLUMNS,
     SHANGHAI,
@@ -122,7 +123,7 @@ class FeeStatus:
 def member_status(session: Session, person: Person, now: datetime) -> FeeStatus:
     """The member's own view: this month's fee day and state, unpaid months in the 补交 window, total."""
     if person.branch_id is None:
-        raise FeeError(strings.NOT_A_MEMBER)
+        raise Refused(strings.NOT_A_MEMBER)
     current = local_month(now)
     policy = policy_for(session, person.branch)
     fd = fee_day_for(session, person.branch, current)

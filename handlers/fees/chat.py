@@ -1,12 +1,12 @@
 """党费 in chat: 已交, 党费, 党费确认 (with its card), 党费名单, and the card buttons.
 
-Every refusal is a FeeError raised before any change; the handler answers it in Chinese.
+Every refusal is a bot.core.errors.Refused raised before any change; the dispatcher answers it in
+Chinese and rolls back to its savepoint.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.context import HandlerContext
+from bot.core.errors import Refused
 from bot.core.messages import Button, Card, CardUpdate, Markdown, Text, md_escape
 from bot.core.router import Router, any_role, bound
 from handlers.common import dates, roles
 from handlers.delivery import branches_held
 from handlers.fees import arrears, payments, policy, strings
-from handlers.fees.months import MonthError, parse_months
-from handlers.fees.payments import FeeError
+from handlers.fees.months import parse_months
 from handlers.fees.policy import local_month
 from models.fees import PAYMENT_METHOD_LABELS, FeePayment
 from models.org import OrgUnit, Person, Role
@@ -33,20 +33,6 @@ CONFIRM_ALL_ACTION = "fees.confirm_all"
 MAX_CARD_BUTTONS = 10  # one per pending payment on the card; the rest via 全部确认
 
 collector = any_role(Role.FEE_COLLECTOR, Role.SECRETARY)
-
-
-def _refusing(fn: Callable) -> Callable:
-    """Answer a FeeError in Chinese; nothing was changed (FeeError is raised before any write)."""
-
-    def wrapper(ctx: HandlerContext, arg):
-        try:
-            fn(ctx, arg)
-        except (FeeError, MonthError) as exc:
-            ctx.reply(Text(str(exc)))
-
-    wrapper.__doc__ = fn.__doc__
-    wrapper.__name__ = fn.__name__
-    return wrapper
 
 
 def _local_day(ctx: HandlerContext) -> date:
@@ -155,7 +141,7 @@ def report_and_notify(
     update_key: str,
 ) -> str:
     """A member's 已交 (in chat or on the H5 page): record it, update the collectors' card, and
-    return the answer. Raises FeeError (nothing changed) for a month that cannot be reported."""
+    return the answer. Raises Refused (nothing changed) for a month that cannot be reported."""
     changed = payments.report_paid(session, person, months, now)
     if not changed:
         return strings.REPORTED_NOTHING.format(months="、".join(dates.fmt_month(m) for m in months))
@@ -175,17 +161,15 @@ def _report(ctx: HandlerContext, months: list[date]) -> None:
 
 
 @router.command("已交", "已缴", "交了", help=strings.HELP_PAID, audience=bound)
-@_refusing
 def paid(ctx: HandlerContext, args: str) -> None:
     months = parse_months(args, local_month(ctx.now)) or [local_month(ctx.now)]
     _report(ctx, months)
 
 
 @router.command("党费", "我的党费", help=strings.HELP_STATUS, audience=bound)
-@_refusing
 def my_fees(ctx: HandlerContext, _args: str) -> None:
     if ctx.person is None:
-        raise FeeError(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     st = arrears.member_status(ctx.session, ctx.person, ctx.now)
     ctx.reply(Markdown(strings.STATUS_TITLE, status_text(st, ctx.local_now.year)))
 
@@ -210,15 +194,14 @@ def status_text(st: arrears.FeeStatus, this_year: int) -> str:
 
 def _collecting_branches(ctx: HandlerContext) -> list[OrgUnit]:
     if ctx.person is None:
-        raise FeeError(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     branches = branches_held(ctx, payments.COLLECTING_ROLES)
     if not branches:
-        raise FeeError(strings.NO_BRANCH_ROLE)
+        raise Refused(strings.NO_BRANCH_ROLE, status=403)
     return sorted(branches, key=lambda b: b.name)
 
 
 @router.command("党费确认", "确认党费", help=strings.HELP_CONFIRM, audience=collector)
-@_refusing
 def confirm_card(ctx: HandlerContext, _args: str) -> None:
     for branch in _collecting_branches(ctx):
         title, text, buttons = pending_card_parts(ctx.session, branch)
@@ -264,11 +247,10 @@ def _int(params: dict[str, str], name: str) -> int:
     try:
         return int(params.get(name, ""))
     except ValueError:
-        raise FeeError(strings.PAYMENT_NOT_FOUND) from None
+        raise Refused(strings.PAYMENT_NOT_FOUND, status=404) from None
 
 
 @router.action(CONFIRM_ACTION)
-@_refusing
 def confirm_one(ctx: HandlerContext, params: dict[str, str]) -> None:
     payment = payments.confirm_payment(ctx.session, ctx.person, _int(params, "payment_id"), ctx.now)
     person = ctx.session.get(Person, payment.person_id)
@@ -283,7 +265,6 @@ def confirm_one(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(CONFIRM_ALL_ACTION)
-@_refusing
 def confirm_everyone(ctx: HandlerContext, params: dict[str, str]) -> None:
     branch_id = _int(params, "branch_id")
     done = payments.confirm_all(ctx.session, ctx.person, branch_id, ctx.now)
@@ -293,7 +274,6 @@ def confirm_everyone(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.command("党费名单", "未交党费", "党费未交", help=strings.HELP_LIST, audience=collector)
-@_refusing
 def unpaid_list(ctx: HandlerContext, _args: str) -> None:
     month = local_month(ctx.now)
     for branch in _collecting_branches(ctx):

@@ -14,9 +14,10 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused
 from handlers.common import cells
-from handlers.fees.months import MonthError, parse_month_cell
-from handlers.fees.payments import FeeError, record_payment, require_collector
+from handlers.fees.months import parse_month_cell
+from handlers.fees.payments import record_payment, require_collector
 from handlers.fees.policy import SHANGHAI, local_month
 from handlers.phones import normalize_phone
 from handlers.spreadsheets import SheetError, read_xlsx
@@ -84,7 +85,7 @@ def record_payments_from_xlsx(
     if recorded_by is not None:
         try:
             require_collector(session, recorded_by, branch.id, "批量登记党费")
-        except FeeError as exc:
+        except Refused as exc:
             raise FeeImportError([str(exc)]) from None
     try:
         # Bounded: a small file declaring a huge sheet is refused before it is read (handlers.spreadsheets).
@@ -172,9 +173,9 @@ def record_payments_from_xlsx(
             try:
                 raw = cell(row, COL_MONTH)
                 if cells.is_blank(raw):
-                    raise MonthError("所属月份不能为空，请写成“2026年11月”")
+                    raise Refused("所属月份不能为空，请写成“2026年11月”")
                 month = parse_month_cell(raw, current)
-            except MonthError as exc:
+            except Refused as exc:
                 row_errors.append(f"{where} 所属月份：{exc}")
             amount = None
             try:
@@ -218,7 +219,7 @@ def record_payments_from_xlsx(
                     method=PaymentMethod.BULK_IMPORT,
                     check_role=False,  # checked once above
                 )
-            except FeeError as exc:
+            except Refused as exc:
                 errors.append(f"{where} {COL_MONTH}：{exc}")
                 continue
             recorded += 1

@@ -6,15 +6,12 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+from bot.core.errors import Refused
 from handlers.common.dates import add_months, months_between
 from handlers.fees import strings
 
 _MONTH = re.compile(r"(?:(\d{4})\s*[年\-/.]\s*)?(\d{1,2})\s*(?:月份|月)?")
 _SEPARATORS = re.compile(r"[\s、,，;；和及与]+")
-
-
-class MonthError(ValueError):
-    """The Chinese reason is the message."""
 
 
 def nearest(month_no: int, current: date) -> date:
@@ -33,16 +30,16 @@ def parse_months(text: str, current: date) -> list[date]:
     for m in _MONTH.finditer(text):
         gap = text[pos : m.start()]
         if _SEPARATORS.sub("", gap):
-            raise MonthError(strings.BAD_MONTH.format(text=text))
+            raise Refused(strings.BAD_MONTH.format(text=text))
         pos = m.end()
         year, month_no = m.group(1), int(m.group(2))
         if not 1 <= month_no <= 12:
-            raise MonthError(strings.BAD_MONTH.format(text=m.group(0)))
+            raise Refused(strings.BAD_MONTH.format(text=m.group(0)))
         month = date(int(year), month_no, 1) if year else nearest(month_no, current)
         if month not in found:
             found.append(month)
     if _SEPARATORS.sub("", text[pos:]) or not found:
-        raise MonthError(strings.BAD_MONTH.format(text=text))
+        raise Refused(strings.BAD_MONTH.format(text=text))
     return found
 
 
@@ -55,11 +52,11 @@ def parse_month_cell(value, current: date) -> date:
         n = int(value)
         if 190001 <= n <= 220012 and 1 <= n % 100 <= 12:
             return date(n // 100, n % 100, 1)
-        raise MonthError(strings.BAD_MONTH.format(text=value))
+        raise Refused(strings.BAD_MONTH.format(text=value))
     months = parse_months(str(value or ""), current)
     if len(months) != 1:
-        raise MonthError(strings.BAD_MONTH.format(text=value))
+        raise Refused(strings.BAD_MONTH.format(text=value))
     return months[0]
 
 
-__all__ = ["MonthError", "add_months", "nearest", "parse_month_cell", "parse_months"]
+__all__ = ["add_months", "nearest", "parse_month_cell", "parse_months"]

@@ -1,7 +1,7 @@
 """党费 payments: a member's 已交, a collector's record, and the collector's confirm or reject.
 
-A refused request raises FeeError with the Chinese reason before any change, so the caller's
-transaction holds nothing half-done. Nothing here commits.
+A refused request raises bot.core.errors.Refused with the Chinese reason before any change, so the
+caller's transaction holds nothing half-done. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused
 from handlers.common import dates, roles
 from handlers.common.dates import months_between
 from handlers.fees import strings
@@ -25,10 +26,6 @@ COUNTS_AS_PAID = (PaymentStatus.REPORTED, PaymentStatus.CONFIRMED)
 VOLUNTARY_EXTRA_FLAG = Decimal("1000")
 
 
-class FeeError(Exception):
-    """A request refused with a Chinese reason for the person; nothing was changed."""
-
-
 # --- roles ---------------------------------------------------------------------------------------
 
 
@@ -39,9 +36,9 @@ def collecting_branch_ids(session: Session, person_id: int) -> set[int]:
 
 def require_collector(session: Session, actor: Person | None, branch_id: int | None, what: str) -> None:
     if actor is None:
-        raise FeeError(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     if branch_id is None or branch_id not in collecting_branch_ids(session, actor.id):
-        raise FeeError(strings.NO_ROLE.format(what=what))
+        raise Refused(strings.NO_ROLE.format(what=what), status=403)
 
 
 # --- payments ------------------------------------------------------------------------------------
@@ -50,9 +47,9 @@ def require_collector(session: Session, actor: Person | None, branch_id: int | N
 def check_window(month: date, current: date, policy: Policy) -> None:
     back = months_between(month, current)
     if back > policy.max_backpay_months:
-        raise FeeError(strings.TOO_FAR_BACK.format(month=dates.fmt_month(month), n=policy.max_backpay_months))
+        raise Refused(strings.TOO_FAR_BACK.format(month=dates.fmt_month(month), n=policy.max_backpay_months))
     if -back > policy.max_prepay_months:
-        raise FeeError(strings.TOO_FAR_AHEAD.format(month=dates.fmt_month(month), n=policy.max_prepay_months))
+        raise Refused(strings.TOO_FAR_AHEAD.format(month=dates.fmt_month(month), n=policy.max_prepay_months))
 
 
 def _payment(session: Session, person_id: int, month: date) -> FeePayment | None:
@@ -66,13 +63,13 @@ def _validate_month(session: Session, person: Person, month: date, now: datetime
     due = owed(person, month, policy, exemptions_of(session, [person.id]).get(person.id, ()))
     if due.not_started:
         start = liability_start(person.status, person.joined_on)
-        raise FeeError(
+        raise Refused(
             strings.BEFORE_LIABILITY.format(
                 month=dates.fmt_month(month), name=person.name, start=dates.fmt_month(start)
             )
         )
     if due.exempt:
-        raise FeeError(strings.EXEMPT_MONTH.format(name=person.name, month=dates.fmt_month(month)))
+        raise Refused(strings.EXEMPT_MONTH.format(name=person.name, month=dates.fmt_month(month)))
     return due
 
 
@@ -85,9 +82,9 @@ def report_paid(
     rejected one goes back to reported. Returns the payments that are new or changed.
     """
     if person is None:
-        raise FeeError(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     if person.branch_id is None or not person.active:
-        raise FeeError(strings.NOT_A_MEMBER)
+        raise Refused(strings.NOT_A_MEMBER)
     policy = policy_for(session, person.branch)
     dues = {m: _validate_month(session, person, m, now, policy) for m in months}  # all checks first
     changed = []
@@ -136,12 +133,14 @@ def record_payment(
     if amount is None:
         amount = due.amount
         if amount is None:
-            raise FeeError(strings.AMOUNT_UNKNOWN.format(name=person.name))
+            raise Refused(strings.AMOUNT_UNKNOWN.format(name=person.name))
     if amount <= 0:
-        raise FeeError(strings.BAD_AMOUNT.format(text=amount))
+        raise Refused(strings.BAD_AMOUNT.format(text=amount))
     existing = _payment(session, person.id, month)
     if existing is not None and existing.status == PaymentStatus.CONFIRMED:
-        raise FeeError(strings.ALREADY_CONFIRMED.format(name=person.name, month=dates.fmt_month(month)))
+        raise Refused(
+            strings.ALREADY_CONFIRMED.format(name=person.name, month=dates.fmt_month(month)), status=409
+        )
     if existing is None:
         existing = FeePayment(person_id=person.id, month=month)
         session.add(existing)
@@ -180,12 +179,12 @@ def _settle_reported(
     and when, only the outcome differs."""
     payment = session.get(FeePayment, payment_id)
     if payment is None:
-        raise FeeError(strings.PAYMENT_NOT_FOUND)
+        raise Refused(strings.PAYMENT_NOT_FOUND, status=404)
     if actor is not None and actor.id == payment.person_id:
-        raise FeeError(strings.SELF_CONFIRM)
+        raise Refused(strings.SELF_CONFIRM, status=403)
     require_collector(session, actor, payment.branch_id, what)
     if payment.status != PaymentStatus.REPORTED:
-        raise FeeError(strings.NOT_PENDING.format(status=strings_status(payment.status)))
+        raise Refused(strings.NOT_PENDING.format(status=strings_status(payment.status)), status=409)
     _settle(payment, actor, status, now)
     session.flush()
     return payment

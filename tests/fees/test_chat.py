@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.core.context import CoreConfig, HandlerContext
+from bot.core.context import CoreConfig
+from bot.core.dispatcher import Dispatcher, Outcome
 from bot.core.events import Account, CardActionPressed, Conversation, TextReceived
 from bot.core.router import Routes
 from handlers.fees import chat
+from models.db import make_sessionmaker
 from models.fees import FeePayment, PaymentStatus
-from models.org import ChatAccount, Platform, roles_of
+from models.org import ChatAccount, Platform
 from models.outbox import OutboxMessage
 from tests.fees.conftest import CORP, NOW
 
@@ -30,8 +32,13 @@ def _account(session, person):
     return Account(Platform.DINGTALK, CORP, acc.account_id)
 
 
-def _ctx(session, person, event):
-    return HandlerContext(session, event, NOW, CONFIG, person, roles_of(session, person.id))
+def _dispatch(session, event) -> None:
+    """Through the production Dispatcher, as a platform event goes: dedup, the person found by their
+    account, the handler in a savepoint (a Refused becomes the reply), one transaction committed."""
+    session.commit()  # what the test arranged is what the dispatcher's transaction sees
+    dispatcher = Dispatcher(make_sessionmaker(session.get_bind()), ROUTES, CONFIG, clock=lambda: NOW)
+    assert dispatcher.dispatch(event) == Outcome.HANDLED
+    session.expire_all()
 
 
 def say(session, person, text):
@@ -39,9 +46,7 @@ def say(session, person, text):
     event = TextReceived(
         f"m{next(_ids)}", acc, person.name, Conversation(Platform.DINGTALK, CORP, acc.account_id), text, NOW
     )
-    command, args = ROUTES.match(text)
-    command.handler(_ctx(session, person, event), args)
-    session.commit()
+    _dispatch(session, event)
 
 
 def press(session, person, action, params):
@@ -54,8 +59,7 @@ def press(session, person, action, params):
         action,
         params,
     )
-    ROUTES.actions[action](_ctx(session, person, event), params)
-    session.commit()
+    _dispatch(session, event)
 
 
 def replies(session, person):

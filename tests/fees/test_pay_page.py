@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.core.context import CoreConfig
-from bot.web.fees import build_fees_router
+from bot.web.app import create_app
 from bot.web.h5 import COOKIE
 from models.fees import FeePayment, PaymentStatus
 from models.outbox import OutboxMessage
@@ -25,9 +24,8 @@ def _client(session_factory, person=None) -> TestClient:
     core = CoreConfig(
         tz=ZoneInfo("Asia/Shanghai"), public_base_url="https://zhibu.example.org", secret_key=SECRET
     )
-    app = FastAPI()
-    app.include_router(build_fees_router(session_factory, {}, core, clock=lambda: NOW))
-    client = TestClient(app)
+    # The whole app: a refusal is answered by its one exception handler (bot.web.app).
+    client = TestClient(create_app(session_factory, core=core, clock=lambda: NOW))
     if person is not None:
         set_session(client, SECRET, person.id, NOW + timedelta(hours=1))
     return client

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.errors import Refused
 from handlers.fees import arrears, payments
-from handlers.fees.payments import FeeError
 from models.fees import FeeExemption, FeePayment, PaymentMethod, PaymentStatus
 from tests.fees.conftest import NOW
 
@@ -40,15 +40,22 @@ def test_member_reports_and_collector_confirms(session, org):
     assert confirmed.status == PaymentStatus.CONFIRMED
     assert confirmed.confirmed_by_person_id == org.collector.id and confirmed.confirmed_at == later
     assert confirmed.paid_at == NOW  # the time paid stays apart from the confirmation
-    with pytest.raises(FeeError, match="已确认"):
+    with pytest.raises(Refused, match="已确认") as again:
         payments.confirm_payment(session, org.secretary, p.id, later)
+    assert again.value.status == 409  # the web answers a conflict with the record's state
+    with pytest.raises(Refused) as missing:
+        payments.reject_payment(session, org.secretary, 10**9, later)
+    assert missing.value.status == 404
 
 
 def test_a_member_cannot_confirm_their_own_payment_even_as_collector(session, org):
     [own] = payments.report_paid(session, org.collector, [NOV], NOW)
     session.commit()
-    with pytest.raises(FeeError, match="不能确认自己"):
+    with pytest.raises(Refused, match="不能确认自己") as own_refused:
         payments.confirm_payment(session, org.collector, own.id, NOW)
+    assert own_refused.value.status == 403
+    with pytest.raises(Refused, match="不能确认自己"):
+        payments.reject_payment(session, org.collector, own.id, NOW)  # the same checks as confirm
     # 全部确认 skips the actor's own; the secretary can confirm it
     payments.report_paid(session, org.alice, [NOV], NOW)
     done = payments.confirm_all(session, org.collector, org.branch.id, NOW)
@@ -68,11 +75,11 @@ def test_only_this_branchs_collector_or_secretary(session, org):
     [p] = payments.report_paid(session, org.alice, [NOV], NOW)
     session.commit()
     for outsider in (org.other_collector, org.bob, org.org_member, None):
-        with pytest.raises(FeeError):
+        with pytest.raises(Refused):
             payments.confirm_payment(session, outsider, p.id, NOW)
-        with pytest.raises(FeeError):
+        with pytest.raises(Refused):
             payments.confirm_all(session, outsider, org.branch.id, NOW)
-        with pytest.raises(FeeError):
+        with pytest.raises(Refused):
             payments.record_payment(session, outsider, org.bob, NOV, NOW)
     session.refresh(p)
     assert p.status == PaymentStatus.REPORTED and _count(session) == 1
@@ -104,20 +111,20 @@ def test_backpay_and_prepay_window(session, org, month, ok):
     if ok:
         assert payments.report_paid(session, org.alice, [month], NOW)[0].month == month
     else:
-        with pytest.raises(FeeError) as exc:
+        with pytest.raises(Refused) as exc:
             payments.report_paid(session, org.alice, [month], NOW)
         assert ("补交" if month < NOV else "预交") in str(exc.value)
         assert _count(session) == 0
 
 
 def test_one_bad_month_refuses_them_all(session, org):
-    with pytest.raises(FeeError):
+    with pytest.raises(Refused):
         payments.report_paid(session, org.alice, [NOV, date(2026, 1, 1)], NOW)
     assert _count(session) == 0
 
 
 def test_probationary_owes_from_admission_and_exempt_owes_nothing(session, org):
-    with pytest.raises(FeeError, match="2026年9月"):
+    with pytest.raises(Refused, match="2026年9月"):
         payments.report_paid(session, org.probationary, [date(2026, 8, 1)], NOW)
     assert payments.report_paid(session, org.probationary, [date(2026, 9, 1)], NOW)[0].amount == Decimal(
         "10.00"
@@ -128,7 +135,7 @@ def test_probationary_owes_from_admission_and_exempt_owes_nothing(session, org):
         )
     )
     session.commit()
-    with pytest.raises(FeeError, match="免交"):
+    with pytest.raises(Refused, match="免交"):
         payments.report_paid(session, org.bob, [NOV], NOW)
 
 

@@ -1,21 +1,23 @@
 """Observer quality, rectifications and 叫停/责令重开 per branch for a month, from the observers feature.
 
 Reads handlers.observers.scoring's bulk figures (observer_scores, rectification_timeliness,
-severe_outcomes: one statement each, every branch at once). When that feature is not installed,
-every branch has "no data": quality falls back as configured (MonthlyConfig.quality_when_missing),
-rectification counts as 1.0 (nothing due) and there are no penalties — the same for every branch,
-so the ranking is decided by the other items.
+severe_outcomes: one statement each, every branch at once) into one summary per branch. Monthly sits
+above the observers feature and imports it directly (issue #13 point 5: no importlib edge hidden from
+import-linter); the module keeps its name because the monthly tests' `observers` fixture replaces
+month_summary here by name.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
+
+from handlers.observers.forms import get_config
+from handlers.observers.scoring import observer_scores, rectification_timeliness, severe_outcomes
 
 
 @dataclass(frozen=True)
@@ -36,24 +38,11 @@ class ObserverSummary:
         return out
 
 
-def _service():
-    try:
-        return importlib.import_module("handlers.observers.scoring")
-    except ImportError:
-        return None
-
-
 def month_summary(session: Session, month: date, tz: ZoneInfo) -> dict[int, ObserverSummary]:
-    service = _service()
-    needed = ("observer_scores", "rectification_timeliness", "severe_outcomes")
-    if service is None or not all(hasattr(service, n) for n in needed):
-        return {}
-    from handlers.observers.forms import get_config
-
     cfg = get_config(tz)
-    scores = service.observer_scores(session, month, cfg)
-    rects = service.rectification_timeliness(session, month, cfg)
-    severe = service.severe_outcomes(session, month, cfg)
+    scores = observer_scores(session, month, cfg)
+    rects = rectification_timeliness(session, month, cfg)
+    severe = severe_outcomes(session, month, cfg)
     out = {}
     for b in set(scores) | set(rects) | set(severe):
         sc, rc, sv = scores.get(b), rects.get(b), severe.get(b)

@@ -94,7 +94,8 @@ def notices_card(
             branch=md_escape(units[m.branch_id].name),
             title=md_escape(m.title),
             place=md_escape(m.place),
-            topic=md_escape(m.topic),
+            # The seed and most secretaries title a meeting by its topic: say it once.
+            topic=strings.NOTICES_TOPIC.format(topic=md_escape(m.topic)) if m.topic != m.title else "",
             url=form_url(public_base_url, m.id),
         )
         for m in meetings

@@ -103,7 +103,8 @@ NOTICES_TEXT = (
     "如要列席，请回复“我要列席 编号”，例如“我要列席 {example}”，支部书记会收到通知；"
     "会后请点该次会议后面的“填写评价”。"
 )
-NOTICES_LINE = "- 编号{id}：{when}，{branch}“{title}”，地点：{place}，议题：{topic}（[填写评价]({url})）"
+NOTICES_LINE = "- **编号{id}**：{when}，{branch}“{title}”，地点：{place}{topic}（[填写评价]({url})）"
+NOTICES_TOPIC = "，议题：{topic}"
 ATTEND_USAGE = "请在“我要列席”后面写上观察提示里的会议编号，例如“我要列席 12”。"
 BUTTON_ATTEND = "我要列席"
 BUTTON_EVALUATE = "填写评价"

@@ -493,7 +493,7 @@ def test_many_coming_meetings_reach_an_observer_as_one_card_listing_them(session
     assert card.payload["title"] == "观察提示：您联系的支部近期有18次组织生活"
     text = card.payload["text"]
     # Every meeting, soonest first, with its number for 我要列席 and its form link.
-    positions = [text.index(f"编号{m.id}：") for m in meetings]
+    positions = [text.index(f"**编号{m.id}**：") for m in meetings]
     assert positions == sorted(positions)
     for m in meetings:
         assert f"议题{(m.starts_at - NOW).days}" in text and f"(http://h/h5/observers/{m.id}/form)" in text

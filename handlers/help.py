@@ -47,6 +47,7 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "签到情况",
             "安排会议",
             "月度计划",
+            "会议记录",
             "会议",
             "代签",
             "调整会议",
@@ -118,14 +119,18 @@ def grouped(commands: list[Command]) -> list[tuple[str, list[Command]]]:
 
 @router.command("帮助", "help", "菜单", "?", help="查看我能帮您做什么", public=True)
 def show_help(ctx: HandlerContext, _args: str) -> None:
+    """The first group under the greeting, then one message per further group: each fits the
+    platforms' message size (WeCom's markdown takes 2,048 bytes) and reads as one card."""
     lines = [HELP_INTRO.format(name=f"，{md_escape(ctx.person.name)}" if ctx.person else "")]
-    for title, commands in grouped(usable_commands(ctx)):
-        lines += ["", f"**{title}**"]
-        lines += [help_line(c.words[0], c.help) for c in commands]
+    groups = grouped(usable_commands(ctx))
+    if groups:
+        title, commands = groups[0]
+        lines += ["", f"**{title}**", *(help_line(c.words[0], c.help) for c in commands)]
     if ctx.person is None:
-        lines.append("")
-        lines.append(HELP_UNBOUND_NOTE)
+        lines += ["", HELP_UNBOUND_NOTE]
     ctx.reply(Markdown(HELP_TITLE, "\n".join(lines)))
+    for title, commands in groups[1:]:
+        ctx.reply(Markdown(title, "\n".join(help_line(c.words[0], c.help) for c in commands)))
 
 
 @router.command("我的", "我是谁", help="查看我在系统里的身份：姓名、支部、职务", public=True)

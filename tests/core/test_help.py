@@ -3,7 +3,7 @@ arguments kept as the person typed them (issue #15, also seen)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.core.messages import from_payload
 from bot.core.router import Router, Routes, fold_args
@@ -25,24 +25,30 @@ def _say(d, session, text: str, account: str = "wangshuji", n=[0]) -> str:  # no
     return _last(session)
 
 
-def _headings(text: str) -> list[str]:
-    return [line.strip("*") for line in text.splitlines() if line.startswith("**")]
+def _help(d, session, account: str = "wangshuji") -> list:
+    """The messages 帮助 answers with, in order."""
+    before = session.scalar(select(func.count()).select_from(OutboxMessage))
+    _say(d, session, "帮助", account=account)
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id).offset(before)).all()
+    return [from_payload(r.payload) for r in rows]
 
 
 def test_help_is_grouped_by_what_the_person_does_most_used_first(session_factory, session):
     make_org(session_factory)
     d = make_dispatcher(session_factory, all_routers(), fallback=help_module.fallback)
-    member = _say(d, session, "帮助", account="member0")
-    assert _headings(member) == ["我是党员"]
-    lines = member.splitlines()
+    (member,) = _help(d, session, account="member0")
+    assert member.title == "我能帮您做什么" and "\n\n**我是党员**\n" in member.text
+    lines = member.text.splitlines()
     assert lines.index("- **请假 原因**：为下一次会议请假") < lines.index(
         "- **我的**：查看我在系统里的身份：姓名、支部、职务"
     )
-    assert "本月会议" not in member and "帮助" not in "\n".join(lines[1:])
-    secretary = _say(d, session, "帮助")
-    headings = _headings(secretary)
-    assert headings[:2] == ["我是党员", "我是书记（支委）"]
-    body = secretary.split("**我是书记（支委）**")[1]
+    assert "本月会议" not in member.text and "查看我能帮您做什么" not in member.text
+    secretary = _help(d, session)
+    # One message per group (each within WeCom's 2,048-byte markdown), the member's first.
+    assert [m.title for m in secretary][:3] == ["我能帮您做什么", "我是书记（支委）", "我管党费"]
+    assert all(len(m.text.encode()) < 2048 for m in secretary)
+    body = secretary[1].text
     assert body.index("本月会议") < body.index("签到码") < body.index("未送达名单")
 
 

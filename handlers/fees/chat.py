@@ -298,7 +298,7 @@ def unpaid_list(ctx: HandlerContext, _args: str) -> None:
         )
         ctx.reply(
             Markdown(
-                strings.UNPAID_TITLE.format(branch=branch.name, month=dates.fmt_month(month)),
+                strings.UNPAID_TITLE,
                 "\n".join(lines),
             )
         )

@@ -88,10 +88,11 @@ CONFIRMED_ALL = "已确认 {n} 笔党费。"
 CONFIRMED_NONE = "没有需要确认的党费。"
 CONFIRMED_NOTICE = "您{months}的党费（{amount}）已由{by}确认，谢谢！"
 CONFIRMED_TOTAL = "合计{amount}"
-UNPAID_TITLE = "{branch}{month}党费未交名单"
-# DingTalk shows a markdown message's title only in the notification, never in the message: the list
-# carries its own heading, in the same form as 本月会议's month headings.
-UNPAID_HEADING = "**{branch} {month}党费未交名单**"
+# DingTalk shows a markdown message's title only in the notification, WeCom shows it above the text: the
+# title says what the list is, the text's own heading whose list it is, so neither platform shows a
+# line twice nor a list without its heading (the heading in the form of 本月会议's month headings).
+UNPAID_TITLE = "党费未交名单"
+UNPAID_HEADING = "**{branch} {month}**"
 UNPAID_COLUMNS = "姓名　应交金额"
 UNPAID_EMPTY = "{branch}{month}党费已全部交清（含待确认）。"
 UNPAID_LINE = "{name}　{amount}"

@@ -167,16 +167,21 @@ def test_status_and_unpaid_list(session, org):
 
 def test_unpaid_list_has_its_heading_where_the_title_is_not_shown(session, org):
     """Issue 15 (also seen): 党费名单 had no heading. DingTalk shows a markdown message's title only
-    in the notification, so the list said neither whose nor which month it was."""
-    from bot.platforms.dingtalk import render
+    in the notification, so the list said neither whose nor which month it was; WeCom shows the title
+    above the text, so the heading must not repeat it."""
+    from bot.platforms.dingtalk import render as dingtalk
+    from bot.platforms.wecom import render as wecom
 
     say(session, org.secretary, "党费名单")
     reply = replies(session, org.secretary)[-1]
     lines = reply["text"].split("\n")
-    assert lines[0] == "**第一党支部 2026年11月党费未交名单**"
+    assert lines[0] == "**第一党支部 2026年11月**"
     assert lines[2] == "姓名　应交金额" and lines[3].startswith("张三")
-    msg_key, param = render.sample(chat.Markdown(reply["title"], reply["text"]), "http://127.0.0.1:8000")
-    assert msg_key == "sampleMarkdown" and param["text"].startswith("**第一党支部 2026年11月党费未交名单**")
+    message = chat.Markdown(reply["title"], reply["text"])
+    msg_key, param = dingtalk.sample(message, "http://127.0.0.1:8000")
+    assert msg_key == "sampleMarkdown" and param["text"].startswith("**第一党支部 2026年11月**")
+    shown = wecom.body(message, task_id="t", base_url="http://127.0.0.1:8000")["markdown"]["content"]
+    assert shown.startswith("**党费未交名单**\n**第一党支部 2026年11月**")
 
 
 def test_every_confirmed_month_reaches_the_member_even_on_a_fee_day(session, org):

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,7 +51,7 @@ from bot.web.api import (
 from bot.web.h5 import H5Pages, photo_response, read_form
 from handlers.observers import access, assignments, observation, strings
 from handlers.observers.export import export_xlsx
-from handlers.observers.forms import H5_PREFIX, ObserversConfig, get_config
+from handlers.observers.forms import H5_PREFIX, FormPreset, ObserversConfig, get_config
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
@@ -62,6 +62,34 @@ logger = logging.getLogger(__name__)
 
 PREFIX = H5_PREFIX
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class FormBody(BaseModel):
+    """The 观察质量评价表 as its H5 page posts it: JSON, or the text fields of a multipart form with
+    photos. Values are text (numbers are taken as typed); forms.parse_form then checks them all and
+    names every problem in Chinese. Each item's score_<key> and comment_<key> come from the preset
+    (form_body); anything else is ignored."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    comment: str = ""
+    outcome: str = ""
+    correct_by: str = ""
+    issues: str | list[str] = Field("", description="One item per line, or a list.")
+
+
+_FORM_BODIES: dict[str, type[FormBody]] = {}
+
+
+def form_body(preset: FormPreset) -> type[FormBody]:
+    """FormBody with the preset's item fields, built once per preset."""
+    if preset.key not in _FORM_BODIES:
+        items = {}
+        for item in preset.items:
+            items[f"score_{item.key}"] = (str | None, None)
+            items[f"comment_{item.key}"] = (str, "")
+        _FORM_BODIES[preset.key] = create_model(f"FormBody_{preset.key}", __base__=FormBody, **items)
+    return _FORM_BODIES[preset.key]
 
 
 def build_observers_router(
@@ -150,6 +178,11 @@ def build_observers_router(
     def save_form(request: Request, meeting_id: int, payload: dict, uploads: list[attachments.Upload]):
         c = config()
         try:
+            body = form_body(c.form).model_validate(payload)
+        except ValidationError as exc:
+            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+            return JSONResponse({"error": strings.H5_BAD_FORM, "fields": fields}, status_code=400)
+        try:
             # A refusal leaves the block by raising, so the unit of work rolls back: nothing is saved.
             with unit_of_work(session_factory) as session:
                 person = session_person(request, session)
@@ -160,7 +193,7 @@ def build_observers_router(
                 except attachments.PhotoError as exc:
                     raise Refused(str(exc), ("photos",)) from None
                 obs = observation.submit_observation(
-                    session, person, meeting_id, payload, now=clock(), cfg=c, photos=photos
+                    session, person, meeting_id, body.model_dump(), now=clock(), cfg=c, photos=photos
                 )
                 message = strings.FORM_SAVED.format(
                     total=obs.total,

@@ -256,6 +256,7 @@ H5_EDITING = "您已提交过这份评价表，可以修改到 {deadline}。"
 H5_DEADLINE_NOTE = "会后 {days} 天内可以填写和修改（截至 {deadline}）。"
 H5_REFUSED = "不能填写评价表"
 H5_NEED_LOGIN = "请在钉钉或企业微信中打开这个页面。"
+H5_BAD_FORM = "提交的内容格式不对，没有保存。请刷新页面后重新填写。"
 H5_EXPORT_DENIED = "只有党委组织委员和组织部可以导出观察统计。"
 
 # Help

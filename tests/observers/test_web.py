@@ -138,3 +138,24 @@ def test_export_is_for_the_committee_and_holds_the_record(web, held, session, wo
     assert detail[2][9].value == "是"
     # The committee's 组织委员 sees the observers of its branches, as an administrator.
     assert access.stats_scope(session, world.reviewer) == ([world.observer.id], True)
+
+
+def test_the_form_body_is_text_and_anything_else_is_refused_unsaved(web, held, session):
+    client, ident, _ = web
+    login(client, ident, "qiangc")
+    url = f"/h5/observers/{held.id}/form"
+    # A value that is not text or a number (a script's mistake, or tampering): 400, named, nothing saved.
+    r = client.post(url, json=full_form() | {"score_prep": {"x": 1}, "comment": ["a"]})
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": "提交的内容格式不对，没有保存。请刷新页面后重新填写。",
+        "fields": ["comment", "score_prep"],
+    }
+    assert _forms(session) == 0
+    # Numbers are taken as typed, issues may be a list, unknown fields are ignored.
+    body = full_form("责令纠正", correct_by="2026-06-01") | {"score_prep": 14, "issues": ["补齐签名"], "x": 1}
+    r = client.post(url, json=body)
+    assert r.status_code == 200, r.text
+    obs = session.scalars(select(Observation)).one()
+    assert {i["key"]: i["score"] for i in obs.items}["prep"] == 14
+    assert [rect.text for rect in obs.rectifications] == ["补齐签名"]

@@ -20,7 +20,6 @@ from handlers.fees.feeday import FeeDay
 from handlers.fees.payments import COUNTS_AS_PAID, strings_status
 from handlers.fees.policy import (
     FEE_COLUMNS,
-    SHANGHAI,
     Policy,
     PolicyBook,
     exemptions_of,
@@ -128,7 +127,7 @@ def member_status(session: Session, person: Person, now: datetime) -> FeeStatus:
     policy = policy_for(session, person.branch)
     fd = fee_day_for(session, person.branch, current)
     exemptions = exemptions_of(session, [person.id]).get(person.id, [])
-    tracking = _tracking_start(person, policy)
+    tracking = _tracking_start(person, policy, now)
     first = max(add_months(current, -policy.max_backpay_months), tracking)
     payments = {
         p.month: p
@@ -168,10 +167,10 @@ def member_status(session: Session, person: Person, now: datetime) -> FeeStatus:
 # --- arrears -------------------------------------------------------------------------------------
 
 
-def _tracking_start(person: Person, policy: Policy) -> date:
+def _tracking_start(person: Person, policy: Policy, now: datetime) -> date:
     if policy.tracking_start is not None:
         return month_start(policy.tracking_start)
-    created = person.created_at or datetime.now(SHANGHAI)
+    created = person.created_at or now  # a row not flushed yet: tracked from now, on the injected clock
     return local_month(created)
 
 

@@ -93,11 +93,20 @@ def test_digest_per_role(session, september):
 
 
 def test_digest_is_sent_once(session, september):
+    county = september
+    # The first run sent them (issue #13 point 8): one card per recipient, per unit and month: four
+    # branch secretaries, three leaders of each committee, 组织部 (the whole tree, unit 0).
+    first = outbox(session, "monthly:digest:")
+    assert len(first) == 11 and len({m.person_id for m in first}) == 11
+    units = (county.b1, county.b2, county.b3, county.b4, county.c1, county.c2)
+    assert {m.dedup_key for m in first} == {
+        f"monthly:digest:{u}:2026-09" for u in (*(u.id for u in units), 0)
+    }
     before = len(outbox(session))
-    service.run_month(session, SEP, now=run_at(SEP) + timedelta(hours=1), send=True, base_url=BASE, secret=SECRET,
-                      mcfg=small_county(), cfg=CFG)  # fmt: skip
+    again = service.run_month(session, SEP, now=run_at(SEP) + timedelta(hours=1), send=True, base_url=BASE,
+                              secret=SECRET, mcfg=small_county(), cfg=CFG)  # fmt: skip
     session.commit()
-    assert len(outbox(session)) == before
+    assert again.digests == 0 and len(outbox(session)) == before
 
 
 def _client(session_factory, now) -> TestClient:

@@ -130,7 +130,10 @@ def show_help(ctx: HandlerContext, _args: str) -> None:
         lines += ["", HELP_UNBOUND_NOTE]
     ctx.reply(Markdown(HELP_TITLE, "\n".join(lines)))
     for title, commands in groups[1:]:
-        ctx.reply(Markdown(title, "\n".join(help_line(c.words[0], c.help) for c in commands)))
+        # The group's name in the text too: DingTalk shows a markdown message's title only in the
+        # notification, not in the chat.
+        lines = [f"**{title}**", *(help_line(c.words[0], c.help) for c in commands)]
+        ctx.reply(Markdown(HELP_TITLE, "\n".join(lines)))
 
 
 @router.command("我的", "我是谁", help="查看我在系统里的身份：姓名、支部、职务", public=True)

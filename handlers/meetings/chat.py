@@ -433,7 +433,7 @@ def detail(ctx: HandlerContext, params: dict[str, str]) -> None:
 def _secretary_card(ctx: HandlerContext, meeting: Meeting, cfg: MeetingsConfig) -> Card:
     sheet = signin_uc.attendance_sheet(ctx.session, meeting)
     state = meeting_state(meeting, ctx.now, cfg, len(sheet.present), sheet.expected)
-    text = strings.DETAIL_MEETING_STATE.format(id=meeting.id, state=state)
+    text = strings.DETAIL_MEETING_STATE.format(state=state)
     if meeting.status == MeetingStatus.CANCELLED:
         card = notice_card(meeting, cfg, title=meeting.title, text=text)
         return Card(title=card.title, text=card.text, fields=card.fields)
@@ -531,7 +531,10 @@ def _minutes(ctx: HandlerContext, meeting_id: int | None) -> None:
         state = strings.MINUTES_CARD_DONE.format(at=strings.fmt_when(meeting.minutes.submitted_at, cfg.tz))
     else:
         due = minutes_uc.minutes_due_on(meeting, cfg, calendar_for_unit(ctx.session, meeting.branch_id))
-        state = strings.MINUTES_CARD_DUE.format(due=strings.fmt_day(due))
+        late = due < ctx.local_now.date()
+        state = (strings.MINUTES_CARD_OVERDUE if late else strings.MINUTES_CARD_DUE).format(
+            due=strings.fmt_day(due)
+        )
     ctx.reply(
         Card(
             title=strings.MINUTES_CARD_TITLE.format(title=meeting.title),

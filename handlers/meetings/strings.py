@@ -100,7 +100,9 @@ PLAN_OVERDUE_TEXT = "截至{day}日，以下支部未提交{month}组织生活�
 PLAN_FORM_BUTTON = "填写计划"
 PLAN_REQUIRED = "{month}应开：{items}。"
 PLAN_REQUIRED_ITEM = "{type}{n}次"
-PLAN_MISSING_CONFIRM = "{month}计划中没有安排{items}，这是每月（或本季度）应开的会议。确需暂不安排的，请确认后再提交，上级党委审核时会看到。"
+PLAN_MISSING_CONFIRM = (
+    "{month}计划中没有安排{items}，按规定本月应开。确需不安排的，请确认后再提交，上级党委审核时会看到。"
+)
 PLAN_REVIEW_MISSING = "⚠ 计划未安排应开的{items}（支部书记已确认提交）。"
 
 # Meetings
@@ -445,6 +447,7 @@ MINUTES_CARD_TITLE = "会议记录：{title}"
 MINUTES_CARD_TEXT = "会议 #{id}（{when}）{state}。点击下方按钮填写，到会情况根据签到自动生成。"
 MINUTES_CARD_DONE = "，记录已于{at}保存，可以修改"
 MINUTES_CARD_DUE = "，记录应于{due}前完成"
+MINUTES_CARD_OVERDUE = "，记录已于{due}到期，请尽快补填"
 MINUTES_NONE_WAITING = "本支部没有待填写记录的会议。要修改已保存的记录，请回复「会议记录 #编号」。"
 MINUTES_WAITING_TITLE = "待填写记录的会议（{count}次）"
 MINUTES_WAITING_LINE = "- #{id} {when} {title}，截止{due}"
@@ -459,5 +462,5 @@ PROXY_HINT = "请回复「代签 #{id} 姓名 原因」，例如：代签 #{id} 
 PROXY_HINT_MISSING = "目前未签到：{names}。"
 MOVE_HINT = "请回复「调整会议 #{id} 新时间 [新地点]」，例如：调整会议 #{id} {example}"
 CANCEL_HINT = "请回复「取消会议 #{id} 原因」，例如：取消会议 #{id} 与县委中心组学习冲突"
-DETAIL_MEETING_STATE = "会议 #{id}｜{state}"
+DETAIL_MEETING_STATE = "状态：{state}"
 FIELD_NUMBER = "会议编号"

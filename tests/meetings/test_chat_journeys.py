@@ -53,7 +53,9 @@ def test_minutes_from_chat_one_meeting_a_list_or_a_number(session_factory, sessi
     (card,) = chat.say("wangsj", "会议记录")
     assert card["title"] == f"会议记录：{first.title}" and f"会议 #{first.id}" in card["text"]
     assert card["buttons"][0]["url"].endswith(f"/h5/meetings/{first.id}/minutes")
-    chat.now = START + timedelta(hours=4)
+    assert "记录应于5月22日前完成" in card["text"]
+    chat.now = START + timedelta(days=7)  # past the 3 working days
+    assert "记录已于5月22日到期" in _text(chat.say("wangsj", f"会议记录 #{first.id}"))
     (listing,) = chat.say("wangsj", "填写会议记录")
     assert listing["title"] == "待填写记录的会议（2次）"
     assert f"#{first.id} " in listing["text"] and f"#{second.id} " in listing["text"]
@@ -74,7 +76,8 @@ def test_the_detail_card_shows_the_viewers_own_actions(session_factory, session,
     chat = Chat(session_factory)
     (secretary,) = chat.press("wangsj", "meetings.detail", meeting=str(m.id))
     assert _labels(secretary) == ["签到码", "代签", "结束签到", "填写会议记录", "调整", "取消"]
-    assert f"会议 #{m.id}｜未开始" in secretary["text"] and "我的状态" not in secretary["text"]
+    assert "状态：未开始" in secretary["text"] and "我的状态" not in secretary["text"]
+    assert ["会议编号", f"#{m.id}"] in [list(f) for f in secretary["fields"]]
     (member,) = chat.press("zhangli", "meetings.detail", meeting=str(m.id))
     assert _labels(member) == ["请假"] and "我的状态：未签到" in member["text"]
     assert ["会议编号", f"#{m.id}"] in [list(f) for f in member["fields"]]

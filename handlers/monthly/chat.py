@@ -288,20 +288,12 @@ recorders = any_role(*watch.RECORDER_ROLES)
 
 
 def _record(ctx: HandlerContext, use_case, args: str) -> None:
-    """Run a record use case and answer; a refusal is the answer and nothing was written."""
-    try:
-        text = use_case(ctx.session, ctx.person, args, now=ctx.now, today=ctx.local_now.date())
-    except watch.Refused as exc:
-        text = str(exc)
-    ctx.reply(Text(text))
+    """Run a record use case and answer (a refusal, bot.core.errors.Refused, is answered by the dispatcher)."""
+    ctx.reply(Text(use_case(ctx.session, ctx.person, args, now=ctx.now, today=ctx.local_now.date())))
 
 
 def _listing(ctx: HandlerContext, lister) -> None:
-    try:
-        title, text = lister(ctx.session, ctx.person, today=ctx.local_now.date())
-    except watch.Refused as exc:
-        ctx.reply(Text(str(exc)))
-        return
+    title, text = lister(ctx.session, ctx.person, today=ctx.local_now.date())
     ctx.reply(Markdown(title=title, text=text))
 
 

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused
 from bot.core.messages import md_escape
 from handlers.fees.feeday import add_months, months_between
 from handlers.monthly import strings
@@ -41,10 +42,6 @@ WORK_BACKFILL_MONTHS = 12
 
 _FULL_MONTH = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?$")
 _SHORT_MONTH = re.compile(r"^(\d{1,2})\s*月(份)?$")
-
-
-class Refused(Exception):
-    """A refusal worded for the person; nothing was written before it was raised."""
 
 
 @dataclass

@@ -152,6 +152,15 @@ def test_invitees_are_fixed_when_scheduled(session, org):
     m = uc.schedule_meeting(
         session, org.secretary, types=["党员大会"], starts_at=START, place="x", topic="y", now=NOW, cfg=CFG
     )
+    everyone = {p.id for p in org.branch_members}
+    assert set(uc.invitee_ids(session, m.id)) == everyone  # the exempt member and other branches are out
     org.carol.branch_id = org.other_branch.id
     session.flush()
-    assert session.scalar(select(func.count()).select_from(Invitee).where(Invitee.meeting_id == m.id)) == 6
+    # 刘芳 moved away after the notice: she stays invited to this meeting, and only to this one.
+    invited = set(session.scalars(select(Invitee.person_id).where(Invitee.meeting_id == m.id)))
+    assert invited == everyone and org.carol.id in invited
+    later = uc.schedule_meeting(
+        session, org.secretary, types=["党员大会"], starts_at=START + timedelta(days=7), place="x", topic="y",
+        now=NOW, cfg=CFG,
+    )  # fmt: skip
+    assert set(uc.invitee_ids(session, later.id)) == everyone - {org.carol.id}

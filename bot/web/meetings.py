@@ -220,11 +220,12 @@ def build_meetings_router(
                 if person is None:
                     return JSONResponse({"error": strings.NEED_LOGIN}, status_code=401)
                 message = action(session, person)
-        except PlanMissesRequired as exc:
-            # Not an error: the form asks the secretary to confirm and sends again (confirm_missing).
-            return JSONResponse({"error": str(exc), "confirm": True}, status_code=409)
         except Refused as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            # The app's Refused handler gives this shape too; answered here so the router stands alone.
+            body = {"error": str(exc), "fields": list(exc.fields)}
+            if isinstance(exc, PlanMissesRequired):
+                body["confirm"] = True  # the form asks the secretary and sends again (confirm_missing)
+            return JSONResponse(body, status_code=exc.status)
         return {"ok": True, "message": message}
 
     def _groups(session: Session, branch_id: int) -> list[OrgUnit]:

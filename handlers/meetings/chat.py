@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
 
 from sqlalchemy import select
 
@@ -70,19 +68,6 @@ def _is_member(ctx: HandlerContext) -> bool:
     return ctx.person is not None
 
 
-def _refusals(fn: Callable) -> Callable:
-    """A refusal becomes the Chinese reply; nothing was written before it was raised."""
-
-    @wraps(fn)
-    def wrapper(ctx: HandlerContext, arg) -> None:
-        try:
-            fn(ctx, arg)
-        except Refused as exc:
-            ctx.reply(Text(str(exc)))
-
-    return wrapper
-
-
 def _split_ref(args: str) -> tuple[int | None, str]:
     m = _REF.match(args.strip())
     if m and args.strip().startswith("#"):
@@ -105,13 +90,11 @@ def _h5(ctx: HandlerContext, path: str) -> str:
 
 
 @router.command("本月会议", help=strings.HELP_MONTH, audience=_is_manager)
-@_refusals
 def month_meetings(ctx: HandlerContext, _args: str) -> None:
     _overview(ctx, include_next=False)
 
 
 @router.command("会议", help=strings.HELP_MEETINGS, audience=_is_manager)
-@_refusals
 def meetings(ctx: HandlerContext, _args: str) -> None:
     _overview(ctx, include_next=True)
 
@@ -151,7 +134,6 @@ def _overview(ctx: HandlerContext, include_next: bool) -> None:
 
 
 @router.command("安排会议", help=strings.HELP_NEW_MEETING, audience=_is_manager)
-@_refusals
 def new_meeting(ctx: HandlerContext, _args: str) -> None:
     managed_branch(ctx.session, ctx.person, cfg_of(ctx))
     ctx.reply(
@@ -164,7 +146,6 @@ def new_meeting(ctx: HandlerContext, _args: str) -> None:
 
 
 @router.command("月度计划", "提交计划", "计划", help=strings.HELP_PLAN, audience=_is_manager)
-@_refusals
 def plan(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     branch = managed_branch(ctx.session, ctx.person, cfg)
@@ -196,7 +177,6 @@ def plan(ctx: HandlerContext, _args: str) -> None:
 
 
 @router.command("调整会议", help=strings.HELP_MOVE, audience=_is_manager)
-@_refusals
 def move(ctx: HandlerContext, args: str) -> None:
     meeting_id, rest = _split_ref(args)
     parts = rest.split()
@@ -217,7 +197,6 @@ def move(ctx: HandlerContext, args: str) -> None:
 
 
 @router.command("取消会议", help=strings.HELP_CANCEL, audience=_is_manager)
-@_refusals
 def cancel(ctx: HandlerContext, args: str) -> None:
     meeting_id, reason = _split_ref(args)
     if meeting_id is None:
@@ -231,7 +210,6 @@ def cancel(ctx: HandlerContext, args: str) -> None:
 
 
 @router.action(plans_uc.ACTION_APPROVE)
-@_refusals
 def plan_approve(ctx: HandlerContext, params: dict[str, str]) -> None:
     plan = plans_uc.review_plan(
         ctx.session, ctx.person, _int(params, "plan"), approve=True, now=ctx.now, cfg=cfg_of(ctx)
@@ -242,13 +220,11 @@ def plan_approve(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(plans_uc.ACTION_RETURN)
-@_refusals
 def plan_return_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     ctx.reply(Text(strings.PLAN_RETURN_HINT.format(id=_int(params, "plan"))))
 
 
 @router.command("退回计划", help=strings.HELP_PLAN_RETURN, audience=_is_reviewer)
-@_refusals
 def plan_return(ctx: HandlerContext, args: str) -> None:
     plan_id, reason = _split_ref(args)
     if plan_id is None:
@@ -311,21 +287,18 @@ def _send_code(ctx: HandlerContext, meeting: Meeting, cfg: MeetingsConfig) -> No
 
 
 @router.command("签到码", "签到二维码", help=strings.HELP_CODE, audience=_is_manager)
-@_refusals
 def signin_code(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     _send_code(ctx, _signin_meeting(ctx, cfg), cfg)
 
 
 @router.action(ACTION_SIGNIN_CODE)
-@_refusals
 def signin_code_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     cfg = cfg_of(ctx)
     _send_code(ctx, get_managed_meeting(ctx.session, ctx.person, _int(params, "meeting"), cfg), cfg)
 
 
 @router.command("代签", help=strings.HELP_PROXY, audience=_is_manager)
-@_refusals
 def proxy(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     meeting_id, rest = _split_ref(args)
@@ -351,7 +324,6 @@ def proxy(ctx: HandlerContext, args: str) -> None:
 
 
 @router.command("签到情况", "出勤", "到会情况", help=strings.HELP_ATTENDANCE, audience=_is_manager)
-@_refusals
 def attendance(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     branch = managed_branch(ctx.session, ctx.person, cfg)
@@ -382,7 +354,6 @@ def attendance(ctx: HandlerContext, _args: str) -> None:
 
 
 @router.action(ACTION_DETAIL)
-@_refusals
 def detail(ctx: HandlerContext, params: dict[str, str]) -> None:
     """The meeting's card with the viewer's own actions: the branch's secretary runs the meeting,
     an invited member sees their status and may ask for leave."""
@@ -458,7 +429,6 @@ def _secretary_card(ctx: HandlerContext, meeting: Meeting, cfg: MeetingsConfig) 
 
 
 @router.action(ACTION_PROXY)
-@_refusals
 def proxy_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     cfg = cfg_of(ctx)
     meeting = get_managed_meeting(ctx.session, ctx.person, _int(params, "meeting"), cfg)
@@ -468,7 +438,6 @@ def proxy_button(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(ACTION_END_SIGNIN)
-@_refusals
 def end_signin_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     cfg = cfg_of(ctx)
     meeting = signin_uc.end_signin(ctx.session, ctx.person, _int(params, "meeting"), now=ctx.now, cfg=cfg)
@@ -479,7 +448,6 @@ def end_signin_button(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(ACTION_MOVE)
-@_refusals
 def move_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     cfg = cfg_of(ctx)
     meeting = get_managed_meeting(ctx.session, ctx.person, _int(params, "meeting"), cfg)
@@ -488,7 +456,6 @@ def move_button(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(ACTION_CANCEL)
-@_refusals
 def cancel_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     meeting = get_managed_meeting(ctx.session, ctx.person, _int(params, "meeting"), cfg_of(ctx))
     ctx.reply(Text(strings.CANCEL_HINT.format(id=meeting.id)))
@@ -498,14 +465,12 @@ def cancel_button(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.command("会议记录", "填写会议记录", "补填会议记录", help=strings.HELP_MINUTES, audience=_is_manager)
-@_refusals
 def minutes_command(ctx: HandlerContext, args: str) -> None:
     meeting_id, _ = _split_ref(args)
     _minutes(ctx, meeting_id)
 
 
 @router.action(ACTION_MINUTES)
-@_refusals
 def minutes_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     _minutes(ctx, _int(params, "meeting") if params.get("meeting") else None)
 
@@ -568,7 +533,6 @@ def _minutes_list(ctx: HandlerContext, waiting: list[Meeting], cfg: MeetingsConf
 
 
 @router.action(ACTION_LEAVE)
-@_refusals
 def leave_button(ctx: HandlerContext, params: dict[str, str]) -> None:
     meeting = ctx.session.get(Meeting, _int(params, "meeting"))
     if meeting is None:
@@ -588,7 +552,6 @@ def leave_button(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(ACTION_LEAVE_REASON)
-@_refusals
 def leave_with_reason(ctx: HandlerContext, params: dict[str, str]) -> None:
     cfg = cfg_of(ctx)
     req = leave_uc.request_leave(
@@ -603,7 +566,6 @@ def leave_with_reason(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.command("请假", help=strings.HELP_LEAVE, audience=_is_member)
-@_refusals
 def ask_leave(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     if ctx.person is None:
@@ -619,7 +581,6 @@ def ask_leave(ctx: HandlerContext, args: str) -> None:
 
 
 @router.action(leave_uc.ACTION_APPROVE)
-@_refusals
 def leave_approve(ctx: HandlerContext, params: dict[str, str]) -> None:
     leave_uc.decide_leave(
         ctx.session, ctx.person, _int(params, "leave"), approve=True, now=ctx.now, cfg=cfg_of(ctx)
@@ -627,7 +588,6 @@ def leave_approve(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(leave_uc.ACTION_REJECT)
-@_refusals
 def leave_reject(ctx: HandlerContext, params: dict[str, str]) -> None:
     leave_uc.decide_leave(
         ctx.session, ctx.person, _int(params, "leave"), approve=False, now=ctx.now, cfg=cfg_of(ctx)
@@ -635,7 +595,6 @@ def leave_reject(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.command("补学完成", help=strings.HELP_MAKEUP_DONE, audience=_is_member)
-@_refusals
 def makeup_done(ctx: HandlerContext, args: str) -> None:
     task_id, note = _split_ref(args)
     task = makeup_uc.report_makeup(
@@ -645,7 +604,6 @@ def makeup_done(ctx: HandlerContext, args: str) -> None:
 
 
 @router.command("我的补学", help=strings.HELP_MY_MAKEUP, audience=_is_member)
-@_refusals
 def my_makeup(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     if ctx.person is None:
@@ -667,7 +625,6 @@ def my_makeup(ctx: HandlerContext, _args: str) -> None:
 
 
 @router.action(makeup_uc.ACTION_CONFIRM)
-@_refusals
 def makeup_confirm(ctx: HandlerContext, params: dict[str, str]) -> None:
     makeup_uc.decide_makeup(
         ctx.session, ctx.person, _int(params, "task"), confirm=True, now=ctx.now, cfg=cfg_of(ctx)
@@ -675,7 +632,6 @@ def makeup_confirm(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 
 @router.action(makeup_uc.ACTION_RETURN)
-@_refusals
 def makeup_return(ctx: HandlerContext, params: dict[str, str]) -> None:
     makeup_uc.decide_makeup(
         ctx.session, ctx.person, _int(params, "task"), confirm=False, now=ctx.now, cfg=cfg_of(ctx)

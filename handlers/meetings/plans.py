@@ -116,6 +116,9 @@ class PlanMissesRequired(Refused):
     """The plan leaves out a meeting the month requires. The 条例 says 一般每月 (as a rule, not
     without exception), so the secretary may submit anyway once told; the committee sees the gap."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=409)
+
 
 def has_committee(session: Session, branch_id: int, cfg: MeetingsConfig) -> bool:
     """A branch has a 支委会 with 7 正式党员 (条例 第六章) or once it has 委员 besides its 书记/副书记,

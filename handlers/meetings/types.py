@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused  # the one refusal; this feature's modules import it from here
 from handlers.meetings import strings
 from models.meetings import AttendanceStatus, MeetingType
 from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
@@ -104,13 +105,6 @@ DEFAULT_CONFIG = MeetingsConfig()
 
 # Present: the one definition (handlers/meetings/signin.py's count_hosts_present says who gets a row).
 PRESENT_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
-
-
-class Refused(Exception):
-    """A request the person may not make, or a bad value. The message is Chinese and shown as is.
-
-    Raised before anything is written, so a refusal changes nothing.
-    """
 
 
 def type_label(t: MeetingType | str) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from handlers.monthly.config import LagKind, LagRule, MonthlyConfig
-from handlers.monthly.scoring import COMMITTEE_GROUP, MonthScores, UnitScore
+from handlers.monthly.scoring import COMMITTEE_GROUP, NO_ITEMS, MonthScores, UnitScore
 from models.monthly import MonthlyScore
 
 MIXED = "mixed"  # the peer group of the small 类别 (or committee kinds) merged together
@@ -34,7 +34,7 @@ def rank_group(
         # Equal scores share the rank of the first of them (1, 2, 2, 4).
         s.rank = ordered[i - 1].rank if i and ordered[i - 1].score == s.score else i + 1
         s.group_size = size
-        s.lag_reasons = []
+        s.lag_reasons = NO_ITEMS  # a list of its own only for a unit that lags (see NO_ITEMS)
     scores_low_first = sorted(s.score for s in ordered)
     middle = statistics.median(scores_low_first) if ordered else 0.0
     for rule in rules:
@@ -51,15 +51,15 @@ def rank_group(
                     and s.score < middle
                     and (below is None or s.score < below)
                 ):
-                    s.lag_reasons.append(f"{rule.kind.value}:{rule.value:g}")
+                    s.lag_reasons = [*s.lag_reasons, f"{rule.kind.value}:{rule.value:g}"]
         elif rule.kind == LagKind.BELOW:
             for s in ordered:
                 if s.score < rule.value:
-                    s.lag_reasons.append(f"below:{rule.value:g}")
+                    s.lag_reasons = [*s.lag_reasons, f"below:{rule.value:g}"]
         elif rule.kind == LagKind.HALT:
             for s in ordered:
                 if s.halted:
-                    s.lag_reasons.append("halt")
+                    s.lag_reasons = [*s.lag_reasons, "halt"]
     for s in ordered:
         s.lagging = bool(s.lag_reasons)
 
@@ -92,12 +92,13 @@ def rank(scores: MonthScores, mcfg: MonthlyConfig) -> MonthScores:
         (branch_groups, mcfg.min_peer_group, MIXED),
         (committee_groups, mcfg.min_committee_group, f"{COMMITTEE_GROUP}:{MIXED}"),
     ):
+        rules = [f"{r.kind.value}:{r.value:g}" for r in mcfg.lag_rules]  # one list, shared (see NO_ITEMS)
         for items in merge_small(groups, min_size, mixed).values():
             rank_group(items, mcfg.lag_rules, min_size=min_size, below=mcfg.lag_rank_below)
             for s in items:
                 s.explanation["rank"] = {
                     "rank": s.rank, "of": s.group_size, "group": s.peer_group, "min": min_size,
-                    "below": mcfg.lag_rank_below, "rules": [f"{r.kind.value}:{r.value:g}" for r in mcfg.lag_rules],
+                    "below": mcfg.lag_rank_below, "rules": rules,
                 }  # fmt: skip
                 s.explanation["lagging"] = s.lag_reasons
     return scores

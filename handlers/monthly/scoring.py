@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -44,6 +44,10 @@ from models.org import (
     UnitKind,
 )
 
+# The one empty list every score without penalties or missing items shares: a month's scores are
+# read, stored and rendered, never changed in place, and thousands of empty lists would each be one
+# more object for the collector to walk.
+NO_ITEMS: list = []
 COMMITTEE_GROUP = "committee"  # committees' peer groups are "committee:<kind>" (MonthlyConfig.committee_kind)
 
 
@@ -51,8 +55,11 @@ def committee_peer_group(unit_id: int, name: str, mcfg: MonthlyConfig) -> str:
     return f"{COMMITTEE_GROUP}:{mcfg.committee_kind(unit_id, name).key}"
 
 
-@dataclass
-class Unit:
+class Unit(NamedTuple):
+    """An organisation unit as scoring reads it. A tuple of plain values: the collector stops
+    tracking it at its first pass, so a month's thousands of units are not walked by every full
+    collection (the score no longer pauses the collector: issue #13 point 7)."""
+
     id: int
     kind: str
     name: str
@@ -101,8 +108,13 @@ def _run(session: Session, stmt):
     Every statement here selects plain columns, so the ORM adds nothing but per-row overhead
     (about a fifth of compute_month's time on SQLite at county scale). compute_month flushes once first,
     so pending changes are still seen, as the session's autoflush would have done.
+
+    The rows come back as plain tuples: a SQLAlchemy Row stays tracked by the cyclic collector for
+    its whole life, a tuple of plain values is dropped from tracking at the collector's first pass,
+    so a month's tens of thousands of input rows do not pile up for full collections (the score no
+    longer pauses the collector: issue #13 point 7).
     """
-    return session.connection().execute(stmt).all()  # one fetchall: iterating fetches row by row
+    return [tuple(r) for r in session.connection().execute(stmt).all()]  # one fetchall, not row by row
 
 
 def load_units(session: Session) -> dict[int, Unit]:
@@ -328,9 +340,7 @@ def compute_month(
     mcfg: MonthlyConfig,
     meetings_cfg: MeetingsConfig,
 ) -> MonthScores:
-    """Every active branch's score for `month` and every committee's roll-up (not yet ranked).
-
-    Call it through service.score_month, which holds off the garbage collector meanwhile."""
+    """Every active branch's score for `month` and every committee's roll-up (not yet ranked)."""
     month = month.replace(day=1)
     session.flush()  # the reads below bypass autoflush (see _run); nothing pending emits no statement
     next_month = add_months(month, 1)
@@ -453,10 +463,10 @@ def compute_month(
         else:
             rect_due, rect_ok, stops, reopens = obs.rect_due, obs.rect_closed_on_time, obs.stops, obs.reopens
         rectification = rect_ok / rect_due if rect_due else 1.0
-        penalties = []
+        penalties = NO_ITEMS
         for key, count in (("stop", stops), ("reopen", reopens)):
             if count and mcfg.penalties.get(key):
-                penalties.append({"key": key, "count": count, "points": count * mcfg.penalties[key]})
+                penalties = [*penalties, {"key": key, "count": count, "points": count * mcfg.penalties[key]}]
         penalty_total = sum(p["points"] for p in penalties)
         raw = 100 * (wc * completion + wq * quality + wr * rectification) - penalty_total
         score = round(max(0.0, raw), 1)
@@ -512,7 +522,7 @@ def missing_items(meeting_items, plan_on_time, minutes_late, unpaid, makeup_open
                    ("rect_open", rect_open), ("stop", stops), ("reopen", reopens)):  # fmt: skip
         if n:
             out.append({"key": key, "count": n})
-    return out
+    return out or NO_ITEMS
 
 
 def roll_up(

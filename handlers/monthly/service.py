@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -43,35 +40,15 @@ def previous_month(day: date) -> date:
     return add_months(day.replace(day=1), -1)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off CPython's cyclic garbage collector while a month's scores are computed and ranked.
-
-    A city's scores are about 100,000 new containers (explanations and their lists, the rows
-    they are read from) that all stay alive. Allocating that many makes the collector run
-    3–4 full collections, each walking every object of the process and freeing nothing: about
-    0.5 s of a 2.8 s compute at city scale. Nothing built here forms a reference cycle, so
-    nothing waits for the collector; it runs as usual afterwards. It is only re-enabled by the
-    call that disabled it, so nested or concurrent calls leave it as they found it.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def score_month(
     session: Session, month: date, *, now: datetime, mcfg: MonthlyConfig, cfg: MeetingsConfig
 ) -> scoring.MonthScores:
-    """Every score of `month`, computed and ranked (not stored)."""
-    with gc_paused():
-        scores = scoring.compute_month(session, month, now=now, mcfg=mcfg, meetings_cfg=cfg)
-        ranking.rank(scores, mcfg)
-    return scores
+    """Every score of `month`, computed and ranked (not stored).
+
+    The cyclic garbage collector keeps running meanwhile: pausing it (gc.disable) stopped it for the
+    whole threaded server, every request and job, while a month was scored (issue #13 point 7)."""
+    scores = scoring.compute_month(session, month, now=now, mcfg=mcfg, meetings_cfg=cfg)
+    return ranking.rank(scores, mcfg)
 
 
 def compute_and_store(

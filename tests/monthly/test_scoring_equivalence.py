@@ -92,25 +92,22 @@ def test_committee_found_through_a_general_branch(session, county, observers):
     assert scores.committees[county.c2.id].explanation["branches"] == 2
 
 
-def test_score_month_pauses_the_collector_and_leaves_it_as_it_found_it(
-    session, county, observers, monkeypatch
-):
+def test_score_month_leaves_the_collector_running(session, county, observers, monkeypatch):
+    """Issue #13 point 7: the collector is process-wide; scoring a month must not stop it for the
+    whole threaded server."""
     import gc
 
     from handlers.monthly import service
 
     seen = []
-    real = scoring.compute_month
+    compute, rank = scoring.compute_month, service.ranking.rank
     monkeypatch.setattr(
-        scoring, "compute_month", lambda *a, **kw: (seen.append(gc.isenabled()), real(*a, **kw))[1]
+        scoring, "compute_month", lambda *a, **kw: (seen.append(gc.isenabled()), compute(*a, **kw))[1]
+    )
+    monkeypatch.setattr(
+        service.ranking, "rank", lambda *a, **kw: (seen.append(gc.isenabled()), rank(*a, **kw))[1]
     )
     month = date(2026, 9, 1)
     assert gc.isenabled()
     scores = service.score_month(session, month, now=run_at(month), mcfg=MonthlyConfig(), cfg=CFG)
-    assert seen == [False] and gc.isenabled() and scores.branches[county.b1.id].rank >= 1
-    gc.disable()  # someone else paused it: score_month must not switch it back on
-    try:
-        service.score_month(session, month, now=run_at(month), mcfg=MonthlyConfig(), cfg=CFG)
-        assert seen == [False, False] and not gc.isenabled()
-    finally:
-        gc.enable()
+    assert seen == [True, True] and gc.isenabled() and scores.branches[county.b1.id].rank >= 1

@@ -21,14 +21,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import qrcode
 from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import func, select
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
@@ -45,8 +46,9 @@ from bot.web.h5 import (  # noqa: F401 - COOKIE … default_jsapi_url: re-export
 )
 from handlers.meetings import quorum, strings
 from handlers.meetings import signin as signin_uc
-from handlers.meetings.meetings import get_managed_meeting, schedule_meeting, signin_window
+from handlers.meetings.meetings import get_managed_meeting, invitee_ids, schedule_meeting, signin_window
 from handlers.meetings.minutes import MinutesInput, minutes_headcount, record_minutes
+from handlers.meetings.minutes import minutes_photo as photo_for
 from handlers.meetings.plans import (
     PlanItemInput,
     PlanMissesRequired,
@@ -55,14 +57,70 @@ from handlers.meetings.plans import (
     required_text,
     save_plan,
 )
-from handlers.meetings.types import PRESENT_STATUSES, MeetingsConfig, Refused, get_config, managed_branch
+from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
-from models.meetings import Attendance, Invitee, Meeting, MeetingType, Minutes, VoteKind
+from models.meetings import Meeting, MeetingType, Minutes, VoteKind
 from models.org import OrgUnit, Person, UnitKind
 
 PREFIX = signin_uc.H5_PREFIX
+
+
+class _Body(BaseModel):
+    """A meeting page's POST body: typed by pydantic; unknown keys are ignored, a wrong type is a
+    Chinese 400 (parse_body), never a 500 or FastAPI's English 422 the page could not show."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+BodyT = TypeVar("BodyT", bound=_Body)
+
+
+class SigninBody(_Body):
+    t: str = ""  # the token the QR carried
+
+
+class ItemBody(_Body):
+    types: list[str] = []
+    starts_at: str = ""  # datetime-local, read in the configured zone (Refused with BAD_TIME if not)
+    place: str = ""
+    topic: str = ""
+    group_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+    @field_validator("group_id", mode="before")
+    @classmethod
+    def _no_group(cls, value: Any) -> Any:
+        # The form's "无" option sends "" (older pages "0").
+        return None if value in ("", "0", 0) else value
+
+
+class PlanBody(_Body):
+    month: str = ""  # YYYY-MM
+    items: list[ItemBody] = []
+    confirm_missing: bool = False  # the secretary confirmed a plan without a required meeting
+
+
+class MeetingBody(ItemBody):
+    title: str = ""
+
+
+class MinutesBody(_Body):
+    """The minutes form's text fields; the vote fields are read by quorum.vote_from_form, which
+    answers each bad count in Chinese."""
+
+    chair: str = ""
+    recorder: str = ""
+    topics: str = ""
+    decisions: str = ""
+
+
+def parse_body(model: type[BodyT], payload: Any) -> BodyT:
+    try:
+        return model.model_validate(payload if isinstance(payload, dict) else {})
+    except ValidationError as exc:
+        fields = tuple(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+        raise Refused(strings.H5_BAD_REQUEST, fields[:1]) from None
 
 
 def qr_png(data: str) -> bytes:
@@ -111,8 +169,12 @@ def build_meetings_router(
         )
 
     @router.post("/{meeting_id}/signin")
-    def signin_post(request: Request, meeting_id: Id, payload: dict = Body(...)):
+    def signin_post(request: Request, meeting_id: Id, payload: Any = Body(...)):
         now = clock()
+        try:
+            body = parse_body(SigninBody, payload)
+        except Refused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         c = config()
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
@@ -121,7 +183,7 @@ def build_meetings_router(
             result = signin_uc.sign_in(
                 session,
                 meeting_id=meeting_id,
-                token=str(payload.get("t", "")),
+                token=body.t,
                 person=person,
                 now=now,
                 cfg=c,
@@ -178,17 +240,7 @@ def build_meetings_router(
         with unit_of_work(session_factory) as session:
             meeting = session.get(Meeting, meeting_id)
             token = signin_uc.projector_token(secret, meeting, now, c)
-            expected = session.scalar(
-                select(func.count()).select_from(Invitee).where(Invitee.meeting_id == meeting_id)
-            )
-            present = session.scalar(
-                select(func.count())
-                .select_from(Attendance)
-                .where(
-                    Attendance.meeting_id == meeting_id,
-                    Attendance.status.in_(PRESENT_STATUSES),
-                )
-            )
+            present, expected = signin_uc.attendance_counts(session, meeting_id)
         return {
             "token": token,
             "qr": f"{PREFIX}/{meeting_id}/qr.png?t={quote(token)}",
@@ -246,15 +298,6 @@ def build_meetings_router(
         except ValueError:
             raise Refused(strings.BAD_TIME) from None
 
-    def _group_id(value) -> int | None:
-        try:
-            group_id = int(value) if value not in (None, "", "0") else None
-        except (TypeError, ValueError):
-            raise Refused(strings.BAD_GROUP) from None
-        if group_id is not None and not 1 <= group_id <= MAX_ID:
-            raise Refused(strings.BAD_GROUP)
-        return group_id
-
     @router.get("/plan")
     def plan_form(request: Request, month: str = ""):
         def build(session: Session, person: Person) -> dict:
@@ -289,27 +332,24 @@ def build_meetings_router(
         return form_page(request, "plan.html", build)
 
     @router.post("/plan")
-    def plan_submit(request: Request, payload: dict = Body(...)):
+    def plan_submit(request: Request, payload: Any = Body(...)):
         def action(session: Session, person: Person) -> str:
             c = config()
+            body = parse_body(PlanBody, payload)
             try:
-                year, mon = (int(x) for x in str(payload.get("month", "")).split("-"))
+                year, mon = (int(x) for x in body.month.split("-"))
                 month = datetime(year, mon, 1).date()
             except ValueError:
                 raise Refused(strings.BAD_TIME) from None
-            rows = payload.get("items") or []
-            if not isinstance(rows, list):
-                raise Refused(strings.PLAN_EMPTY)
             items = [
                 PlanItemInput(
-                    types=list(r.get("types") or []),
-                    starts_at=_local(r.get("starts_at", "")),
-                    place=str(r.get("place", "")),
-                    topic=str(r.get("topic", "")),
-                    group_id=_group_id(r.get("group_id")),
+                    types=r.types,
+                    starts_at=_local(r.starts_at),
+                    place=r.place,
+                    topic=r.topic,
+                    group_id=r.group_id,
                 )
-                for r in rows
-                if isinstance(r, dict)
+                for r in body.items
             ]
             plan = save_plan(
                 session,
@@ -318,7 +358,7 @@ def build_meetings_router(
                 items=items,
                 now=clock(),
                 cfg=c,
-                confirm_missing=payload.get("confirm_missing") is True,
+                confirm_missing=body.confirm_missing,
             )
             return strings.PLAN_SUBMITTED_REPLY.format(month=strings.fmt_month(plan.month))
 
@@ -337,23 +377,22 @@ def build_meetings_router(
         return form_page(request, "meeting_form.html", build)
 
     @router.post("/new")
-    def meeting_submit(request: Request, payload: dict = Body(...)):
+    def meeting_submit(request: Request, payload: Any = Body(...)):
         def action(session: Session, person: Person) -> str:
+            body = parse_body(MeetingBody, payload)
             m = schedule_meeting(
                 session,
                 person,
-                types=list(payload.get("types") or []),
-                starts_at=_local(payload.get("starts_at", "")),
-                place=str(payload.get("place", "")),
-                topic=str(payload.get("topic", "")),
-                title=str(payload.get("title", "")),
-                group_id=_group_id(payload.get("group_id")),
+                types=body.types,
+                starts_at=_local(body.starts_at),
+                place=body.place,
+                topic=body.topic,
+                title=body.title,
+                group_id=body.group_id,
                 now=clock(),
                 cfg=config(),
             )
-            count = session.scalar(
-                select(func.count()).select_from(Invitee).where(Invitee.meeting_id == m.id)
-            )
+            count = len(invitee_ids(session, m.id))
             return strings.MEETING_CREATED_REPLY.format(title=m.title, count=count)
 
         return form_post(request, action)
@@ -459,11 +498,12 @@ def build_meetings_router(
                 photos = attachments.check_photos(uploads)
             except attachments.PhotoError as exc:
                 raise Refused(str(exc)) from None
+            body = parse_body(MinutesBody, payload)
             data = MinutesInput(
-                chair=str(payload.get("chair", "")),
-                recorder=str(payload.get("recorder", "")),
-                topics=str(payload.get("topics", "")),
-                decisions=str(payload.get("decisions", "")),
+                chair=body.chair,
+                recorder=body.recorder,
+                topics=body.topics,
+                decisions=body.decisions,
                 vote=quorum.vote_from_form(payload),
             )
             saved = record_minutes(
@@ -484,21 +524,10 @@ def build_meetings_router(
             person = session_person(request, session)
             if person is None:
                 return JSONResponse({"error": "need_identity"}, status_code=401)
-            meeting = session.get(Meeting, meeting_id)
-            photo = session.get(attachments.Attachment, photo_id)
-            if (
-                meeting is None
-                or meeting.minutes is None
-                or photo is None
-                or photo.owner_kind != attachments.MINUTES
-                or photo.owner_id != meeting.minutes.id
-            ):
-                return JSONResponse({"error": "no such photo"}, status_code=404)
-            if person.branch_id != meeting.branch_id:
-                try:
-                    get_managed_meeting(session, person, meeting_id, config())
-                except Refused:
-                    return JSONResponse({"error": "not your branch's minutes"}, status_code=403)
+            try:
+                photo = photo_for(session, person, meeting_id, photo_id, config())
+            except Refused as exc:
+                return JSONResponse({"error": str(exc)}, status_code=exc.status)
             return photo_response(photo)
 
     return router

@@ -182,6 +182,29 @@ def record_minutes(
     return minutes
 
 
+def minutes_photo(
+    session: Session, person: Person, meeting_id: int, photo_id: int, cfg: MeetingsConfig
+) -> attachments.Attachment:
+    """A photo of a meeting's minutes, for the branch's members and those who manage its meetings;
+    404 when there is no such photo of these minutes, 403 for anyone else."""
+    meeting = session.get(Meeting, meeting_id)
+    photo = session.get(attachments.Attachment, photo_id)
+    if (
+        meeting is None
+        or meeting.minutes is None
+        or photo is None
+        or photo.owner_kind != attachments.MINUTES
+        or photo.owner_id != meeting.minutes.id
+    ):
+        raise Refused(strings.NO_PHOTO, status=404)
+    if person.branch_id != meeting.branch_id:
+        try:
+            get_managed_meeting(session, person, meeting_id, cfg)
+        except Refused:
+            raise Refused(strings.PHOTO_NOT_YOURS, status=403) from None
+    return photo
+
+
 def _record_vote(minutes: Minutes, result: quorum.VoteResult) -> None:
     vote, limits = result.vote, result.limits
     minutes.vote_held = vote.held

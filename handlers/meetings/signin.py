@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -439,6 +439,19 @@ def remind_hosts_to_sign_in(session: Session, *, now: datetime, cfg: MeetingsCon
                 now=now,
             )
     return sent
+
+
+def attendance_counts(session: Session, meeting_id: int) -> tuple[int, int]:
+    """(present, expected) in two counts, for the projector's polling (no names, no rows)."""
+    expected = session.scalar(
+        select(func.count()).select_from(Invitee).where(Invitee.meeting_id == meeting_id)
+    )
+    present = session.scalar(
+        select(func.count())
+        .select_from(Attendance)
+        .where(Attendance.meeting_id == meeting_id, Attendance.status.in_(PRESENT_STATUSES))
+    )
+    return present or 0, expected or 0
 
 
 @dataclass

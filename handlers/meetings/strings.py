@@ -277,6 +277,8 @@ MINUTES_REMINDER_TEXT = (
 )
 MINUTES_LINE = "- {title}（{when}），截止{due}"
 MINUTES_BUTTON = "填写记录"
+NO_PHOTO = "没有找到这张照片。"
+PHOTO_NOT_YOURS = "只有本支部党员和负责本支部会议的同志可以查看会议记录的照片。"
 
 # Quorum and votes (handlers/meetings/quorum.py; 条例 第十一、十二条)
 HEADCOUNT_TEXT = (

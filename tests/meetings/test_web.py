@@ -291,3 +291,58 @@ def test_the_chat_code_stops_signing_in_after_its_validity(session, org, meeting
         session.scalar(select(func.count()).select_from(Attendance).where(Attendance.person_id == org.bob.id))
         == 0
     )
+
+
+def test_form_bodies_are_typed_and_a_wrong_shape_is_a_chinese_400(web, session, org, meeting):
+    """The meeting pages' POST bodies are pydantic models (issue #13 point 4): a wrong shape is
+    answered in Chinese with the field at fault, and nothing is written."""
+    client, ident, clock = web
+    clock.now = NOW
+    login(client, ident, "wangsj")
+    bad = client.post("/h5/meetings/plan", json={"month": "2026-06", "items": "学习"})
+    assert bad.status_code == 400 and bad.json() == {
+        "error": "提交的内容格式不对，请刷新页面后重试（已填写的内容请先复制保存）。",
+        "fields": ["items"],
+    }
+    item = {"types": ["party_lecture"], "starts_at": "2026-05-25T09:00", "place": "活动室", "topic": "学习"}
+    for group in ("第一党小组", -3, [1]):
+        wrong = client.post("/h5/meetings/new", json={**item, "group_id": group})
+        assert wrong.status_code == 400 and wrong.json()["fields"] == ["group_id"]
+    assert client.post("/h5/meetings/new", json={**item, "place": 7}).json()["fields"] == ["place"]
+    assert client.post(f"/h5/meetings/{meeting.id}/signin", json={"t": ["x"]}).status_code == 400
+    clock.now = START + timedelta(hours=1)
+    login(client, ident, "wangsj")  # the page's session lasts 12 hours
+    minutes = client.post(
+        f"/h5/meetings/{meeting.id}/minutes", json={"chair": {"name": "王书记"}, "topics": "x"}
+    )
+    assert minutes.status_code == 400 and minutes.json()["fields"] == ["chair"]
+    with session.begin():
+        assert session.scalar(select(func.count()).select_from(MonthlyPlan)) == 0
+        assert session.scalar(select(func.count()).select_from(Meeting)) == 1  # the fixture's only
+        assert session.scalar(select(func.count()).select_from(SigninAttempt)) == 0
+    # "无" (no group) still means no group, and a good body goes through.
+    ok = client.post("/h5/meetings/new", json={**item, "starts_at": "2026-05-26T09:00", "group_id": ""})
+    assert ok.status_code == 200, ok.text
+
+
+def test_minutes_photos_are_for_the_branch_and_its_managers(session, org, meeting):
+    """Who may see a minutes photo is the use case's rule (handlers/meetings/minutes.py)."""
+    from handlers.meetings import minutes as minutes_uc
+    from handlers.meetings.types import Refused
+    from models import attachments
+
+    data = minutes_uc.MinutesInput("王书记", "赵委员", "学习")
+    png = BytesIO()
+    Image.new("RGB", (20, 20), (200, 30, 30)).save(png, format="PNG")
+    photos = attachments.check_photos([attachments.Upload("p.png", png.getvalue())])
+    saved = minutes_uc.record_minutes(
+        session, org.secretary, meeting.id, data, now=START + timedelta(hours=1), cfg=CFG, photos=photos
+    )
+    (photo,) = attachments.photos_of(session, attachments.MINUTES, saved.id)
+    assert minutes_uc.minutes_photo(session, org.carol, meeting.id, photo.id, CFG) is photo
+    with pytest.raises(Refused) as other:
+        minutes_uc.minutes_photo(session, org.other_member, meeting.id, photo.id, CFG)
+    assert other.value.status == 403
+    with pytest.raises(Refused) as missing:
+        minutes_uc.minutes_photo(session, org.carol, meeting.id, photo.id + 1, CFG)
+    assert missing.value.status == 404

@@ -332,15 +332,38 @@ def _ratio(num: float, den: float) -> float | None:
     return None if den <= 0 else num / den
 
 
-def compute_month(
-    session: Session,
-    month: date,
-    *,
-    now: datetime,
-    mcfg: MonthlyConfig,
-    meetings_cfg: MeetingsConfig,
-) -> MonthScores:
-    """Every active branch's score for `month` and every committee's roll-up (not yet ranked)."""
+@dataclass
+class MonthInputs:
+    """Everything a month's scores are computed from, read for the whole organisation in a constant
+    number of statements (load_month); score_branch turns one branch's share into its score."""
+
+    month: date
+    units: dict[int, Unit]
+    branches: dict[int, Unit]
+    # What each meeting type asks of every branch this month: (type, its value, period value,
+    # needs a 支委会, per group, required, spread month k or None), worked out once.
+    obligations: list[tuple]
+    n_groups: dict[int, int]  # branch → its 党小组
+    members: dict[int, tuple[int, int, int]]  # branch → (members, full members, unpaid)
+    committee_roles: set[int]  # branches with 支委会 roles
+    plans: dict[int, tuple[PlanStatus, datetime | None]]
+    plan_deadline: datetime
+    attendance: dict[int, tuple[int, int, int, int]]
+    makeup: dict[int, tuple[int, int]]
+    observed: dict[int, observers_bridge.ObserverSummary]
+    tally: MeetingTally
+    completion_weights: list[tuple[str, float]]
+    # The re-weighting depends only on which items have data: a handful of patterns, each worked out
+    # once (filled by score_branch as it meets them).
+    weight_patterns: dict[tuple[bool, ...], tuple[dict[str, float], float, dict[str, float]]] = field(
+        default_factory=dict
+    )
+
+
+def load_month(
+    session: Session, month: date, *, now: datetime, mcfg: MonthlyConfig, meetings_cfg: MeetingsConfig
+) -> MonthInputs:
+    """The month's inputs, every branch at once (one statement per input)."""
     month = month.replace(day=1)
     session.flush()  # the reads below bypass autoflush (see _run); nothing pending emits no statement
     next_month = add_months(month, 1)
@@ -359,13 +382,10 @@ def compute_month(
     attendance = _attendance(session, m_lo, m_hi)
     makeup = _makeup(session, month, next_month)
     observed = observers_bridge.month_summary(session, month, meetings_cfg.tz)
-
     tally = _tally_meetings(
         _meeting_rows(session, lo, m_hi, now, meetings_cfg), month=month, m_lo=m_lo, meetings_cfg=meetings_cfg
     )
-    held, held_before, minutes = tally.held, tally.held_before, tally.minutes
     spread = mcfg.quarter_mode == QuarterMode.SPREAD
-    # What each type asks of every branch this month, worked out once rather than per branch.
     obligations = [
         (t, t.value, rules[t].period.value, rules[t].needs_committee, rules[t].per_group, window[2],
          (month.month - window[0].month) + 1 if spread and rules[t].period == Period.QUARTER else None)
@@ -376,138 +396,155 @@ def compute_month(
     for u in units.values():
         if u.kind == UnitKind.GROUP and u.parent_id is not None:
             n_groups[u.parent_id] += 1
-    completion_weights = [(k, w) for k, w in mcfg.completion_items.items() if w > 0]
-    # The re-weighting depends only on which items have data: a handful of patterns, each worked out once.
-    weight_patterns: dict[tuple[bool, ...], tuple[dict[str, float], float, dict[str, float]]] = {}
-    committee_of: dict[str, int | None] = {}
-    plan_deadline: datetime | None = None
-    no_minutes = (0, 0, 0)
-    no_attendance = (0, 0, 0, 0)
-    no_makeup = (0, 0)
+    plan_deadline = datetime.combine(
+        add_months(month, -1).replace(day=meetings_cfg.plan_deadline_day),
+        datetime.max.time(),
+        tzinfo=meetings_cfg.tz,
+    )
+    return MonthInputs(
+        month, units, branches, obligations, dict(n_groups), members, committee_roles, plans, plan_deadline,
+        attendance, makeup, observed, tally, [(k, w) for k, w in mcfg.completion_items.items() if w > 0],
+    )  # fmt: skip
 
+
+NO_MINUTES = (0, 0, 0)
+NO_ATTENDANCE = (0, 0, 0, 0)
+NO_MAKEUP = (0, 0)
+
+
+def score_branch(
+    b: Unit, inputs: MonthInputs, mcfg: MonthlyConfig, meetings_cfg: MeetingsConfig
+) -> UnitScore:
+    """One branch's score and its explanation from the month's inputs: no statement, nothing written
+    (its committee is set by compute_month)."""
+    bid = b.id
+    held, held_before = inputs.tally.held, inputs.tally.held_before
     wc, wq, wr = mcfg.weight_completion, mcfg.weight_quality, mcfg.weight_rectification
-    scores: dict[int, UnitScore] = {}
-    for b in branches.values():
-        bid = b.id
-        n_members, n_full, n_unpaid = members.get(bid, (0, 0, 0))
-        has_committee = n_full >= meetings_cfg.committee_threshold or bid in committee_roles
-        req_total = credit_total = 0.0
-        meeting_items = []
-        for t, t_value, period_value, needs_committee, per_group, required, spread_k in obligations:
-            if needs_committee and not has_committee:
+    n_members, n_full, n_unpaid = inputs.members.get(bid, (0, 0, 0))
+    has_committee = n_full >= meetings_cfg.committee_threshold or bid in inputs.committee_roles
+    req_total = credit_total = 0.0
+    meeting_items = []
+    for t, t_value, period_value, needs_committee, per_group, required, spread_k in inputs.obligations:
+        if needs_committee and not has_committee:
+            continue
+        if per_group:
+            required *= inputs.n_groups.get(bid, 0)
+            if not required:
                 continue
-            if per_group:
-                required *= n_groups.get(bid, 0)
-                if not required:
-                    continue
-            keys = held.get((bid, t))
-            if keys is None:
-                n_held = 0
-            else:
-                # A per-group meeting recorded without a group counts for no group.
-                n_held = len(keys) - (per_group and None in keys)
-            if spread_k is not None:
-                credit = spread_credit(n_held, len(held_before.get((bid, t), ())), spread_k)
-            else:
-                credit = min(n_held, required)
-            req_total += required
-            credit_total += credit
-            meeting_items.append(
-                {"type": t_value, "period": period_value, "held": n_held, "required": round(required, 3),
-                 "credit": round(credit, 3)}
-            )  # fmt: skip
-        plan = plans.get(bid)
-        plan_on_time = None
-        if (
-            plan is not None
-            and plan[0] in (PlanStatus.SUBMITTED, PlanStatus.APPROVED)
-            and plan[1] is not None
-        ):
-            if plan_deadline is None:
-                plan_deadline = datetime.combine(
-                    add_months(month, -1).replace(day=meetings_cfg.plan_deadline_day),
-                    datetime.max.time(),
-                    tzinfo=meetings_cfg.tz,
-                )
-            plan_on_time = plan[1] <= plan_deadline
-        att_total, present, absent, on_leave = attendance.get(bid, no_attendance)
-        mk_total, mk_confirmed = makeup.get(bid, no_makeup)
-        m_due, m_ok, m_late = minutes.get(bid, no_minutes)
-        obs = observed.get(bid)
-        items = {
-            "meetings": _ratio(credit_total, req_total) if req_total else 1.0,
-            "plan": 1.0 if plan_on_time else 0.0,
-            "minutes": _ratio(m_ok, m_due),
-            "attendance": _ratio(present, att_total),
-            "makeup": _ratio(mk_confirmed, mk_total),
-            "fees": _ratio(n_members - n_unpaid, n_members),
-        }
-        # Which items have data (the others are None: see _ratio) decides the re-weighting.
-        pattern = (m_due > 0, att_total > 0, mk_total > 0, n_members > 0)
-        known = weight_patterns.get(pattern)
-        if known is None:
-            weights = {k: w for k, w in completion_weights if items.get(k) is not None}
-            wsum = sum(weights.values())
-            shares = {k: round(w / wsum, 4) for k, w in weights.items()} if wsum else {}
-            known = weight_patterns[pattern] = (weights, wsum, shares)
-        weights, wsum, shares = known
-        completion = sum(items[k] * w for k, w in weights.items()) / wsum if wsum else 1.0
-        if obs is not None and obs.quality is not None:
-            quality, quality_source = obs.quality, "observers"
-        elif mcfg.quality_when_missing is None:
-            quality, quality_source = completion, "proxy_completion"
+        keys = held.get((bid, t))
+        if keys is None:
+            n_held = 0
         else:
-            quality, quality_source = mcfg.quality_when_missing, "constant"
-        if obs is None:
-            rect_due = rect_ok = stops = reopens = 0
+            # A per-group meeting recorded without a group counts for no group.
+            n_held = len(keys) - (per_group and None in keys)
+        if spread_k is not None:
+            credit = spread_credit(n_held, len(held_before.get((bid, t), ())), spread_k)
         else:
-            rect_due, rect_ok, stops, reopens = obs.rect_due, obs.rect_closed_on_time, obs.stops, obs.reopens
-        rectification = rect_ok / rect_due if rect_due else 1.0
-        penalties = NO_ITEMS
-        for key, count in (("stop", stops), ("reopen", reopens)):
-            if count and mcfg.penalties.get(key):
-                penalties = [*penalties, {"key": key, "count": count, "points": count * mcfg.penalties[key]}]
-        penalty_total = sum(p["points"] for p in penalties)
-        raw = 100 * (wc * completion + wq * quality + wr * rectification) - penalty_total
-        score = round(max(0.0, raw), 1)
-        explanation = {
-            "formula": {"completion": wc, "quality": wq, "rectification": wr},
-            "completion": round(completion, 4),
-            "quality": round(quality, 4),
-            "quality_source": quality_source,
-            "rectification": round(rectification, 4),
-            "items": {k: (None if v is None else round(v, 4)) for k, v in items.items()},
-            "item_weights": dict(shares),
-            "meetings": meeting_items,
-            "plan": {"status": plan[0].value if plan else None, "on_time": bool(plan_on_time)},
-            "minutes": {"due": m_due, "on_time": m_ok, "late": m_late},
-            "attendance": {"present": present, "total": att_total, "absent": absent, "leave": on_leave},
-            "makeup": {"confirmed": mk_confirmed, "total": mk_total},
-            "fees": {"members": n_members, "unpaid": n_unpaid},
-            "observers": None if obs is None else obs.as_dict(),
-            "rectifications": {"due": rect_due, "closed_on_time": rect_ok},
-            "penalties": penalties,
-            "missing": missing_items(meeting_items, plan_on_time, m_late, n_unpaid, mk_total - mk_confirmed,
-                                     rect_due - rect_ok, stops, reopens),
-        }  # fmt: skip
+            credit = min(n_held, required)
+        req_total += required
+        credit_total += credit
+        meeting_items.append(
+            {"type": t_value, "period": period_value, "held": n_held, "required": round(required, 3),
+             "credit": round(credit, 3)}
+        )  # fmt: skip
+    plan = inputs.plans.get(bid)
+    plan_on_time = None
+    if plan is not None and plan[0] in (PlanStatus.SUBMITTED, PlanStatus.APPROVED) and plan[1] is not None:
+        plan_on_time = plan[1] <= inputs.plan_deadline
+    att_total, present, absent, on_leave = inputs.attendance.get(bid, NO_ATTENDANCE)
+    mk_total, mk_confirmed = inputs.makeup.get(bid, NO_MAKEUP)
+    m_due, m_ok, m_late = inputs.tally.minutes.get(bid, NO_MINUTES)
+    obs = inputs.observed.get(bid)
+    items = {
+        "meetings": _ratio(credit_total, req_total) if req_total else 1.0,
+        "plan": 1.0 if plan_on_time else 0.0,
+        "minutes": _ratio(m_ok, m_due),
+        "attendance": _ratio(present, att_total),
+        "makeup": _ratio(mk_confirmed, mk_total),
+        "fees": _ratio(n_members - n_unpaid, n_members),
+    }
+    # Which items have data (the others are None: see _ratio) decides the re-weighting.
+    pattern = (m_due > 0, att_total > 0, mk_total > 0, n_members > 0)
+    known = inputs.weight_patterns.get(pattern)
+    if known is None:
+        weights = {k: w for k, w in inputs.completion_weights if items.get(k) is not None}
+        wsum = sum(weights.values())
+        shares = {k: round(w / wsum, 4) for k, w in weights.items()} if wsum else {}
+        known = inputs.weight_patterns[pattern] = (weights, wsum, shares)
+    weights, wsum, shares = known
+    completion = sum(items[k] * w for k, w in weights.items()) / wsum if wsum else 1.0
+    if obs is not None and obs.quality is not None:
+        quality, quality_source = obs.quality, "observers"
+    elif mcfg.quality_when_missing is None:
+        quality, quality_source = completion, "proxy_completion"
+    else:
+        quality, quality_source = mcfg.quality_when_missing, "constant"
+    if obs is None:
+        rect_due = rect_ok = stops = reopens = 0
+    else:
+        rect_due, rect_ok, stops, reopens = obs.rect_due, obs.rect_closed_on_time, obs.stops, obs.reopens
+    rectification = rect_ok / rect_due if rect_due else 1.0
+    penalties = NO_ITEMS
+    for key, count in (("stop", stops), ("reopen", reopens)):
+        if count and mcfg.penalties.get(key):
+            penalties = [*penalties, {"key": key, "count": count, "points": count * mcfg.penalties[key]}]
+    penalty_total = sum(p["points"] for p in penalties)
+    raw = 100 * (wc * completion + wq * quality + wr * rectification) - penalty_total
+    score = round(max(0.0, raw), 1)
+    explanation = {
+        "formula": {"completion": wc, "quality": wq, "rectification": wr},
+        "completion": round(completion, 4),
+        "quality": round(quality, 4),
+        "quality_source": quality_source,
+        "rectification": round(rectification, 4),
+        "items": {k: (None if v is None else round(v, 4)) for k, v in items.items()},
+        "item_weights": dict(shares),
+        "meetings": meeting_items,
+        "plan": {"status": plan[0].value if plan else None, "on_time": bool(plan_on_time)},
+        "minutes": {"due": m_due, "on_time": m_ok, "late": m_late},
+        "attendance": {"present": present, "total": att_total, "absent": absent, "leave": on_leave},
+        "makeup": {"confirmed": mk_confirmed, "total": mk_total},
+        "fees": {"members": n_members, "unpaid": n_unpaid},
+        "observers": None if obs is None else obs.as_dict(),
+        "rectifications": {"due": rect_due, "closed_on_time": rect_ok},
+        "penalties": penalties,
+        "missing": missing_items(meeting_items, plan_on_time, m_late, n_unpaid, mk_total - mk_confirmed,
+                                 rect_due - rect_ok, stops, reopens),
+    }  # fmt: skip
+    return UnitScore(
+        bid,
+        b.name,
+        b.kind,
+        b.category or "other",
+        score,
+        members=n_members,
+        halted=bool(stops or reopens),
+        explanation=explanation,
+    )
+
+
+def compute_month(
+    session: Session,
+    month: date,
+    *,
+    now: datetime,
+    mcfg: MonthlyConfig,
+    meetings_cfg: MeetingsConfig,
+) -> MonthScores:
+    """Every active branch's score for `month` and every committee's roll-up (not yet ranked)."""
+    inputs = load_month(session, month, now=now, mcfg=mcfg, meetings_cfg=meetings_cfg)
+    units = inputs.units
+    committee_of: dict[str, int | None] = {}
+    scores: dict[int, UnitScore] = {}
+    for b in inputs.branches.values():
+        s = scores[b.id] = score_branch(b, inputs, mcfg, meetings_cfg)
         # Siblings share their ancestors, so the committee is looked up once per parent path.
         parent_path = b.path[: b.path.rstrip("/").rfind("/") + 1]
         if parent_path in committee_of:
-            committee_id = committee_of[parent_path]
+            s.committee_id = committee_of[parent_path]
         else:
-            committee_id = committee_of[parent_path] = nearest_committee(b, units)
-        scores[bid] = UnitScore(
-            bid,
-            b.name,
-            b.kind,
-            b.category or "other",
-            score,
-            committee_id=committee_id,
-            members=n_members,
-            halted=bool(stops or reopens),
-            explanation=explanation,
-        )
-    return MonthScores(month, units, scores, roll_up(scores, units, mcfg))
+            s.committee_id = committee_of[parent_path] = nearest_committee(b, units)
+    return MonthScores(inputs.month, units, scores, roll_up(scores, units, mcfg))
 
 
 def missing_items(meeting_items, plan_on_time, minutes_late, unpaid, makeup_open, rect_open, stops, reopens):

@@ -111,3 +111,41 @@ def test_score_month_leaves_the_collector_running(session, county, observers, mo
     assert gc.isenabled()
     scores = service.score_month(session, month, now=run_at(month), mcfg=MonthlyConfig(), cfg=CFG)
     assert seen == [True, True] and gc.isenabled() and scores.branches[county.b1.id].rank >= 1
+
+
+def test_the_month_is_loaded_once_and_each_branch_scored_without_the_database(
+    engine, session, county, observers
+):
+    """Issue #13 point 6: load_month reads the inputs (a constant number of statements, the same as the
+    whole compute), score_branch is a pure function of them: no statement, and the score compute_month
+    gives."""
+    from tests.core.statements import count_statements
+
+    for b in (county.b1, county.b2, county.b3):
+        comply(
+            session, county, b, SEP, (MeetingType.THEME_DAY,), absent=("党员2乙",) if b == county.b2 else ()
+        )
+    session.commit()
+    box = {}
+    loading = count_statements(
+        engine,
+        lambda: box.setdefault(
+            "inputs",
+            scoring.load_month(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), meetings_cfg=CFG),
+        ),
+    )
+    inputs = box["inputs"]
+    whole = count_statements(engine, lambda: _compute(session, SEP))
+    assert loading == whole > 0
+    expected = _compute(session, SEP).branches
+    for bid, unit in inputs.branches.items():
+        got = []
+        assert (
+            count_statements(
+                engine,
+                lambda u=unit, out=got: out.append(scoring.score_branch(u, inputs, MonthlyConfig(), CFG)),
+            )
+            == 0
+        )
+        assert (got[0].score, got[0].explanation) == (expected[bid].score, expected[bid].explanation)
+    assert expected[county.b4.id].score < expected[county.b1.id].score  # b4 held nothing: the inputs differ

@@ -46,6 +46,9 @@ def notice_card(meeting: Meeting, branch: OrgUnit, cfg: ObserversConfig, public_
 NOTICES_PREFIX = "observers:notices:"
 _OLD_PREFIX = "observers:notice:"  # one row per meeting, before one card per run; still in the outbox
 _KEY_LENGTH = 200  # OutboxMessage.dedup_key
+# WeCom cuts a markdown message at 2,048 bytes (bot/platforms/wecom/render.py), which would drop the
+# list's last meetings and the line saying how to attend; a list stays under it, with room to spare.
+_CARD_BYTES = 1900
 
 
 def notices_key(observer_id: int, meetings: Sequence[Meeting]) -> str:
@@ -84,9 +87,14 @@ def _told(session: Session, observer_ids: Collection[int], since: datetime | Non
 
 
 def notices_card(
-    meetings: Sequence[Meeting], units: Mapping[int, OrgUnit], cfg: ObserversConfig, public_base_url: str
+    meetings: Sequence[Meeting],
+    units: Mapping[int, OrgUnit],
+    cfg: ObserversConfig,
+    public_base_url: str,
+    new: int = 0,
 ) -> Card:
-    """Several coming meetings in one card, soonest first: 列席 by replying 我要列席 with the number."""
+    """Several coming meetings in one card, soonest first: 列席 by replying 我要列席 with the number.
+    `new`: how many the observer has not been told of, when not all of them fit."""
     lines = "\n".join(
         strings.NOTICES_LINE.format(
             id=m.id,
@@ -102,7 +110,8 @@ def notices_card(
     )
     return Card(
         title=strings.NOTICES_TITLE.format(count=len(meetings)),
-        text=strings.NOTICES_TEXT.format(lines=lines, example=meetings[0].id),
+        text=strings.NOTICES_TEXT.format(lines=lines, example=meetings[0].id)
+        + (strings.NOTICES_MORE.format(count=new - len(meetings)) if new > len(meetings) else ""),
     )
 
 
@@ -148,21 +157,25 @@ def send_notices(session: Session, *, now: datetime, cfg: ObserversConfig, publi
             select(OrgUnit).where(OrgUnit.id.in_({m.branch_id for ms in todo.values() for m in ms}))
         )
     }
-    return outbox.enqueue_many(
-        session,
-        [
-            outbox.Queued(
-                [observer_id],
-                notice_card(ms[0], units[ms[0].branch_id], cfg, public_base_url)
-                if len(ms) == 1
-                else notices_card(ms, units, cfg, public_base_url),
-                notices_key(observer_id, ms),
-            )
-            for observer_id, ms in todo.items()
-            if ms
-        ],
-        now=now,
-    )
+    items = []
+    for observer_id, ms in todo.items():
+        if not ms:
+            continue
+        # What does not fit in one message waits for the next run, and the card says so.
+        listed = ms
+        while len(listed) > 1 and _too_long(notices_card(listed, units, cfg, public_base_url, len(ms))):
+            listed = listed[:-1]
+        if len(listed) == 1:
+            card = notice_card(listed[0], units[listed[0].branch_id], cfg, public_base_url)
+        else:
+            card = notices_card(listed, units, cfg, public_base_url, len(ms))
+        ms = listed
+        items.append(outbox.Queued([observer_id], card, notices_key(observer_id, ms)))
+    return outbox.enqueue_many(session, items, now=now)
+
+
+def _too_long(card: Card) -> bool:
+    return len(f"**{card.title}**\n\n{card.text}".encode()) > _CARD_BYTES
 
 
 def send_cancellations(session: Session, *, now: datetime, cfg: ObserversConfig) -> int:

@@ -105,6 +105,7 @@ NOTICES_TEXT = (
 )
 NOTICES_LINE = "- **编号{id}**：{when}，{branch}“{title}”，地点：{place}{topic}（[填写评价]({url})）"
 NOTICES_TOPIC = "，议题：{topic}"
+NOTICES_MORE = "\n\n另有 {count} 次会议，几分钟后另发一条提示。"
 ATTEND_USAGE = "请在“我要列席”后面写上观察提示里的会议编号，例如“我要列席 12”。"
 BUTTON_ATTEND = "我要列席"
 BUTTON_EVALUATE = "填写评价"

@@ -19,7 +19,7 @@ Errors for machines are 4xx with a reason; people see Chinese pages.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -397,11 +397,14 @@ def build_meetings_router(
 
         return form_post(request, action)
 
-    def _vote_context(session: Session, meeting: Meeting, sheet, existing: Minutes | None) -> dict:
+    def _vote_context(
+        session: Session, meeting: Meeting, sheet, existing: Minutes | None, hosts: Collection[int]
+    ) -> dict:
         """应到/实到 (正式/预备), the deciding body's quorum and pass thresholds, the vote as recorded, and
-        the 补开 state, for the minutes form (handlers/meetings/quorum.py)."""
+        the 补开 state, for the minutes form (handlers/meetings/quorum.py). `hosts`: the 主持人 and 记录人
+        as the form names them, counted present as saving will count them."""
         c = config()
-        head = minutes_headcount(session, meeting, sheet)
+        head = minutes_headcount(session, meeting, sheet, hosts=hosts)
         body = quorum.deciding_body(meeting.types)
         context: dict[str, Any] = {
             "headcount": strings.HEADCOUNT_TEXT.format(
@@ -466,15 +469,18 @@ def build_meetings_router(
             meeting = get_managed_meeting(session, person, meeting_id, c)
             sheet = signin_uc.attendance_sheet(session, meeting)
             existing = meeting.minutes
+            chair = existing.chair if existing else person.name
+            recorder = existing.recorder if existing else ""
+            hosts = signin_uc.meeting_hosts(session, meeting, chair=chair, recorder=recorder)
             return {
                 "meeting_id": meeting.id,
                 "meeting_title": meeting.title,
                 "when": strings.fmt_when(meeting.starts_at, c.tz),
                 "place": meeting.place,
                 "attendance": signin_uc.attendance_text(sheet),
-                **_vote_context(session, meeting, sheet, existing),
-                "chair": existing.chair if existing else person.name,
-                "recorder": existing.recorder if existing else "",
+                **_vote_context(session, meeting, sheet, existing, hosts),
+                "chair": chair,
+                "recorder": recorder,
                 "topics": existing.topics if existing else meeting.topic,
                 "decisions": existing.decisions if existing else "",
                 "photos": [
@@ -487,6 +493,22 @@ def build_meetings_router(
             }
 
         return form_page(request, "minutes.html", build)
+
+    @router.get("/{meeting_id}/minutes/headcount")
+    def minutes_headcount_now(request: Request, meeting_id: Id, chair: str = "", recorder: str = ""):
+        """The form's counts again as the 主持人/记录人 are typed: they count as present once saved."""
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return JSONResponse({"error": strings.NEED_LOGIN}, status_code=401)
+            try:
+                meeting = get_managed_meeting(session, person, meeting_id, config())
+            except Refused as exc:
+                return JSONResponse({"error": str(exc)}, status_code=403)
+            hosts = signin_uc.meeting_hosts(session, meeting, chair=chair[:50], recorder=recorder[:50])
+            sheet = signin_uc.attendance_sheet(session, meeting)
+            context = _vote_context(session, meeting, sheet, meeting.minutes, hosts)
+        return {k: context.get(k) for k in ("headcount", "decision", "election")}
 
     @router.post("/{meeting_id}/minutes")
     async def minutes_submit(request: Request, meeting_id: Id):

@@ -68,8 +68,14 @@ def test_rule_10_minutes_form_shows_the_quorum_and_flags_a_void_vote_in_chromium
         assert "应到6人（正式党员6人、预备党员0人），实到3人" in page.text_content("#headcount")
         assert "至少4人）：未达到" in page.text_content("#quorum-decision")
         assert page.is_hidden("#vote-fields")
-        # Recorded by one of the three present (a recorder who did not scan would count as present).
+        # A recorder who did not scan counts as present once saved: the counts follow what is typed.
+        page.fill("[name=recorder]", "赵委员")
+        page.wait_for_function("document.querySelector('#headcount').textContent.includes('实到4人')")
+        assert "至少4人）：已达到" in page.text_content("#quorum-decision")
+        # Recorded by one of the three present instead: back to 3 and no quorum.
         page.fill("[name=recorder]", "李副书记")
+        page.wait_for_function("document.querySelector('#headcount').textContent.includes('实到3人')")
+        assert "至少4人）：未达到" in page.text_content("#quorum-decision")
         page.check("[name=vote_held]")
         assert page.is_visible("#vote-fields")
         page.fill("[name=votes_for]", "3")

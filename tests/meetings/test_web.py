@@ -346,3 +346,16 @@ def test_minutes_photos_are_for_the_branch_and_its_managers(session, org, meetin
     with pytest.raises(Refused) as missing:
         minutes_uc.minutes_photo(session, org.carol, meeting.id, photo.id + 1, CFG)
     assert missing.value.status == 404
+
+
+def test_minutes_counts_follow_the_typed_host_for_the_secretary_only(web, session, org, meeting):
+    client, ident, clock = web
+    clock.now = START + timedelta(hours=1)
+    url = f"/h5/meetings/{meeting.id}/minutes/headcount"
+    assert client.get(url, params={"chair": "刘芳"}).status_code == 401
+    login(client, ident, "zhangli")
+    assert client.get(url, params={"chair": "刘芳"}).status_code == 403  # a member sees no counts
+    login(client, ident, "wangsj")
+    counts = client.get(url, params={"chair": "刘芳", "recorder": "张丽"}).json()
+    assert "实到2人" in counts["headcount"]  # nobody scanned: the two named count
+    assert "实到0人" in client.get(url, params={"chair": "路人甲", "recorder": "路人乙"}).json()["headcount"]

@@ -412,18 +412,21 @@ def _secretary_card(ctx: HandlerContext, meeting: Meeting, cfg: MeetingsConfig) 
         text += "\n\n" + md_escape(signin_uc.attendance_text(sheet))
     card = notice_card(meeting, cfg, title=meeting.title, text=text)
     ref = {"meeting": str(meeting.id)}
+    started, closed = ctx.now >= meeting.starts_at, meeting.closed_at is not None
+    # Only what can be done now: no 调整/取消 once it has started, no minutes before it, no code after.
+    actions = (
+        (strings.BUTTON_SIGNIN_CODE, ACTION_SIGNIN_CODE, not closed),
+        (strings.BUTTON_PROXY, ACTION_PROXY, True),
+        (strings.BUTTON_END_SIGNIN, ACTION_END_SIGNIN, started and not closed),
+        (strings.BUTTON_MINUTES, ACTION_MINUTES, started),
+        (strings.BUTTON_MOVE, ACTION_MOVE, not started),
+        (strings.BUTTON_CANCEL, ACTION_CANCEL, not started),
+    )
     return Card(
         title=card.title,
         text=card.text,
         fields=card.fields,
-        buttons=(
-            Button(strings.BUTTON_SIGNIN_CODE, action=ACTION_SIGNIN_CODE, params=ref),
-            Button(strings.BUTTON_PROXY, action=ACTION_PROXY, params=ref),
-            Button(strings.BUTTON_END_SIGNIN, action=ACTION_END_SIGNIN, params=ref),
-            Button(strings.BUTTON_MINUTES, action=ACTION_MINUTES, params=ref),
-            Button(strings.BUTTON_MOVE, action=ACTION_MOVE, params=ref),
-            Button(strings.BUTTON_CANCEL, action=ACTION_CANCEL, params=ref),
-        ),
+        buttons=tuple(Button(label, action=action, params=ref) for label, action, now in actions if now),
         card_key=f"meeting:{meeting.id}:manage",
     )
 

@@ -241,7 +241,8 @@ def acknowledge(ctx: HandlerContext, params: dict[str, str]) -> None:
         .values(acknowledged_at=ctx.now, acknowledged_by_id=ctx.person.id, ack_kind=kind),
         execution_options={"synchronize_session": False},
     )
-    when = ctx.local_now.strftime("%m月%d日 %H:%M")
+    now = ctx.local_now
+    when = f"{now.month}月{now.day}日 {now:%H:%M}"
     state = strings.ACK_STATE.format(who=md_escape(ctx.person.name), when=when, kind=ACK_LABELS[kind])
     card = _acknowledged_card(ctx, targets, state)
     key = f"esc:{targets[0].id}" if "id" in params else (

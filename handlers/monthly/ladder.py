@@ -170,7 +170,8 @@ def unit_notice(ladder: str, unit_name: str, detail: dict, *, state: str = "") -
         unit=md_escape(unit_name),
         month=strings.fmt_month(months[-1]) if months else "",
         score=detail.get("score", 0),
-        group=strings.group_label(detail.get("group", "")),
+        group=strings.group_label(detail.get("group", ""))
+        + ("" if detail.get("group", "").startswith("committee") else strings.BRANCH_GROUP_SUFFIX),
         rank=detail.get("rank", ""),
         size=detail.get("size", ""),
         missing="\n".join(f"- {m}" for m in missing) or strings.NONE_MISSING,

@@ -27,7 +27,8 @@ QUALITY_SOURCE = {
 PENALTY_LABELS = {"stop": "叫停", "reopen": "责令重开"}
 COMMITTEE_GROUP_LABEL = "党委"
 COMMITTEE_KIND_LABEL = "{kind}类党委"  # committees are ranked within their kind: 乡镇类党委
-MIXED_LABEL = "综合"  # the small 类别 (or kinds) ranked together: 综合类支部, 综合类党委
+MIXED_LABEL = "综合"
+BRANCH_GROUP_SUFFIX = "类支部"  # a branch's group in a sentence: 在农村类支部中排第2名  # the small 类别 (or kinds) ranked together: 综合类支部, 综合类党委
 # How ranks and 落后 were decided (MonthlyConfig.min_peer_group, min_committee_group, lag_rank_below),
 # said in every digest and score card, so a leader can check a 落后 against it.
 RANK_RULE = "**{unit}排名规则**：同类{unit}满{min}个的在同类中排名，不足{min}个的类别合并为“综合类”排名"
@@ -313,7 +314,8 @@ CMD_SCORE_HELP = "查看本支部（或本党委）最近一个月的积分和�
 CMD_RANK_HELP = "查看最近一个月的积分排名"
 SCORE_TITLE = "{unit} {month}月积分"
 RANK_TITLE = "{group} {month}积分排名"
-RANK_LINE = "{rank}. {name} {score:g}{lag}"
+# A bullet, not "1. ": markdown numbers an ordered list itself, so two units tied for first read 1 and 2.
+RANK_LINE = "- 第{rank}名 {name} {score:g}{lag}"
 RANK_LAG = "（落后）"
 
 # --- web -----------------------------------------------------------------------------------------

@@ -129,10 +129,11 @@ def test_an_acknowledged_unit_notice_keeps_its_content(session_factory, session,
             "河西村党支部",
             "支部当月落后，请党委组织委员督促整改",
             "主题党日：已开0次，应开1次",
+            "在农村类支部中排第2名（共2个）",
             "得分",
         ):
             assert part in text, (part, text)
-        assert "组织委员2" in text and "已约谈" in text and "点击下方按钮" not in text
+        assert "组织委员2于8月1日 09:00确认“已约谈”" in text and "点击下方按钮" not in text
     # Everything the notice said is still there, word for word, before the state line.
     assert reply[0]["text"].startswith(sent.removesuffix(strings.ESC_ASK).rstrip())
 

@@ -80,8 +80,8 @@ def test_i27_committees_are_ranked_within_their_kind(session, county, kinds):
     (esc,) = {m.payload["text"] for m in outbox(session, f"monthly:esc:committee:{county.c2.id}:")}
     assert "在乡镇类党委中排第2名（共2个）" in esc
     (org_view,) = {m.payload["text"] for m in outbox(session, "monthly:digest:0:")}
-    assert "**乡镇类党委**（2个）\n1. 城关镇党委" in org_view and "2. 河西乡党委" in org_view
-    assert "**机关类党委**（1个）\n1. 县直机关工委" in org_view and "**教育类党委**（1个）" in org_view
+    assert "**乡镇类党委**（2个）\n- 第1名 城关镇党委" in org_view and "- 第2名 河西乡党委" in org_view
+    assert "**机关类党委**（1个）\n- 第1名 县直机关工委" in org_view and "**教育类党委**（1个）" in org_view
 
 
 def test_i27_a_committee_is_given_its_kind_by_configuration(session, county, kinds):

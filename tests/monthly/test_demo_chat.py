@@ -82,6 +82,8 @@ def test_org_staff_see_the_county_and_committee_leaders_their_committee(
         # One committee of each kind: ranked together, and two are too few for anyone to be 落后.
         assert "**综合类党委**（2个）" in ranking and "城关镇党委" in ranking and "县直机关工委" in ranking
         assert "落后" not in ranking
+        # Tied at 90.2 or not, each line says its own rank (a markdown "1." list would renumber ties).
+        assert ranking.count("- 第") == 2 and "\n1. " not in ranking
     mine = chat.say("chenzhiguo01", "本月积分")  # 城关镇党委书记
     assert "城关镇党委 2026年10月月积分" in mine and "县直机关工委" not in mine
     ranking = chat.say("zhouminghua01", "排名")  # 城关镇党委组织委员

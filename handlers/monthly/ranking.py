@@ -73,7 +73,7 @@ def merge_small(groups: dict[str, list[UnitScore]], min_size: int, mixed: str) -
     out = {k: items for k, items in groups.items() if k not in small}
     out[mixed] = [s for k in sorted(small) for s in groups[k]]
     for s in out[mixed]:
-        s.explanation.setdefault("category", s.peer_group)  # the 类别 it was merged from
+        s.explanation.setdefault("merged_from", s.peer_group)  # its own 类别 (or committee kind)
         s.peer_group = mixed
     return out
 

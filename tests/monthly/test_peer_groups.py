@@ -58,10 +58,10 @@ def test_the_leaders_example():
     b = scores.branches
     assert (b[3].peer_group, b[3].rank, b[3].group_size, b[3].lagging) == ("government", 3, 3, False)
     assert (b[4].peer_group, b[4].rank, b[4].group_size, b[4].lagging) == ("mixed", 3, 3, True)
-    assert b[4].lag_reasons == ["bottom_n:1"] and b[4].explanation["category"] == "rural"
+    assert b[4].lag_reasons == ["bottom_n:1"] and b[4].explanation["merged_from"] == "rural"
     # The old rule (no minimum, no threshold) gave exactly the complaint.
     old = _scores(
-        [_branch(u.unit_id, u.explanation.get("category", u.peer_group), u.score) for u in b.values()]
+        [_branch(u.unit_id, u.explanation.get("merged_from", u.peer_group), u.score) for u in b.values()]
     )
     ranking.rank(old, MonthlyConfig(min_peer_group=1, lag_rank_below=None))
     assert old.branches[3].lagging and not old.branches[4].lagging
@@ -161,7 +161,7 @@ def test_a_generated_county():
     assert {g for g in groups if not g.startswith("committee")} == {
         "rural", "community", "government", "school", "enterprise", "public_institution", "mixed"
     }  # fmt: skip
-    assert sorted(s.explanation["category"] for s in groups["mixed"]) == ["new_economy"] * 4 + ["other"]
+    assert sorted(s.explanation["merged_from"] for s in groups["mixed"]) == ["new_economy"] * 4 + ["other"]
     # Committees: education, health, soe and park (one or two each) are ranked together (5).
     assert {g for g in groups if g.startswith("committee")} == {
         "committee:town", "committee:street", "committee:organs", "committee:mixed"

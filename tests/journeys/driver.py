@@ -125,8 +125,10 @@ class Person:
     def open(self, label: str | re.Pattern, in_text: str | None = None):
         """Click a link in the latest message (the latest with `in_text`): it opens in a new tab of the
         same browser, as the person being played. Returns the new page."""
-        row = self.latest(in_text)
-        link = row.get_by_role("link", name=label).last
+        return self.follow(self.latest(in_text).get_by_role("link", name=label).last)
+
+    def follow(self, link):
+        """Click this link (a Playwright locator) and return the tab it opens."""
         with self.context.expect_page() as opened:
             link.click()
         page = opened.value

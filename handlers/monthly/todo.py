@@ -47,14 +47,16 @@ def _day(d: date) -> str:
 
 @dataclass(frozen=True)
 class TodoLine:
-    """One line of the 待办 and what does it: a page (`link`, a path under the public URL) or a chat
-    action (`action`: its answer lists the things to open); neither when it is done on the cards the
-    secretary already received, which the line then says."""
+    """One line of the 待办 and what does it: a page (`link`, a path under the public URL) and/or a
+    chat action (`action` with `params`: its answer opens the page, used when the job knows no
+    public URL or when there are several things to choose from); neither when it is done on the cards
+    the secretary already received, which the line then says."""
 
     text: str
     button: str = ""
     link: str = ""
     action: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 def todo_items(
@@ -85,7 +87,8 @@ def todo_items(
     ):
         text = strings.TODO_MINUTES.format(n=n, first=_day(first.astimezone(tz).date()))
         if n == 1:  # the minutes form of that meeting
-            line = TodoLine(text, strings.TODO_MINUTES_ONE, link=f"{MEETINGS_H5}/{meeting_id}/minutes")
+            line = TodoLine(text, strings.TODO_MINUTES_ONE, link=f"{MEETINGS_H5}/{meeting_id}/minutes",
+                            action=ACTION_MINUTES, params=(("meeting", str(meeting_id)),))  # fmt: skip
         else:  # the meetings feature's list of the meetings awaiting minutes, a form button each
             line = TodoLine(text, strings.TODO_MINUTES_MANY, action=ACTION_MINUTES)
         items[branch_id].append(line)
@@ -166,8 +169,8 @@ def send_todos(
         # plan and the minutes; the platforms show three or more).
         buttons = tuple(
             Button(line.button, url=f"{base_url.rstrip('/')}{line.link}")
-            if line.link
-            else Button(line.button, action=line.action)
+            if line.link and base_url
+            else Button(line.button, action=line.action, params=dict(line.params))
             for line in lines
             if (line.link and base_url) or line.action
         )

@@ -64,6 +64,14 @@ def test_weekly_todo_lists_what_waits(session, county):
         ("报送2026年10月计划", f"{BASE}/h5/meetings/plan?month=2026-10"),
         ("填写会议记录", f"{BASE}/h5/meetings/{m.id}/minutes"),
     ]
+    # A job that knows no public URL still sends the minutes' button, as the chat action that
+    # answers with that meeting's form.
+    assert todo.send_todos(session, now=MONDAY + timedelta(days=7), mcfg=MonthlyConfig(), cfg=CFG) == 1
+    session.commit()
+    (later,) = outbox(session, f"monthly:todo:{(MONDAY + timedelta(days=7)).date():%Y-%m-%d}")
+    assert [(b["label"], b["action"], b["params"]) for b in later.payload["buttons"]] == [
+        ("填写会议记录", "meetings.minutes", {"meeting": str(m.id)})
+    ]
     # Idempotent within the week; nothing for branches with nothing waiting.
     assert todo.send_todos(session, now=MONDAY + timedelta(hours=2), mcfg=MonthlyConfig(), cfg=CFG) == 0
 

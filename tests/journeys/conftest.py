@@ -33,6 +33,7 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.timeout(600),  # a whole journey, with the demo's start, on a busy CI machine
     pytest.mark.skipif(
         not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
     ),

@@ -156,17 +156,20 @@ class Person:
         return resp.content
 
     def shot(self, name: str, page=None, *, row=None) -> None:
-        """Keep a screenshot for the guides (docs/img/<name>.png) when ZHIBU_GUIDE_SHOTS=1. Only on the
-        DingTalk run, so each guide has one picture per step."""
+        """Keep a screenshot for the guides (docs/img/<name>.png) when ZHIBU_GUIDE_SHOTS=1: one message
+        (`row`), an opened page, or else the chat as the person sees it. Only on the DingTalk run, so
+        each guide has one picture per step."""
         if not guide_shots() or self.demo.platform != "dingtalk":
             return
         GUIDE_DIR.mkdir(parents=True, exist_ok=True)
-        target = page or self.page
         path = GUIDE_DIR / f"{name}.png"
         if row is not None:
             row.screenshot(path=path)
+        elif page is not None:
+            page.screenshot(path=path)
         else:
-            target.screenshot(path=path)
+            self.settle()
+            self.page.locator("main.chat").screenshot(path=path)
         _shrink(path)
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ def test_secretary_journey(demo):
     form.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     # The form says what December requires; she plans each one, a 党小组会 for each group.
     required = form.text_content("#required")
+    wang.shot("secretary-plan-form", form)
     wanted = [(kind, int(n)) for kind, n in re.findall(r"([^：、。]+?)(\d+)次", required)]
     assert ("支委会", 1) in wanted and ("党小组会", 2) in wanted, required
     day = 1
@@ -44,7 +45,6 @@ def test_secretary_journey(demo):
             if kind == "党小组会":
                 item.locator("[name=group_id]").select_option(index=i + 1)
             day += 1
-    wang.shot("secretary-plan-form", form)
     form.click("#submit")
     form.wait_for_selector("#result.ok")
     assert not asked, asked  # nothing required was left out, so nothing to confirm

@@ -163,6 +163,8 @@ class Person:
             return
         GUIDE_DIR.mkdir(parents=True, exist_ok=True)
         path = GUIDE_DIR / f"{name}.png"
+        # The page's "已点击…" toast of an earlier press would cover part of the picture.
+        self.page.evaluate("document.getElementById('toast').classList.remove('show')")
         if row is not None:
             row.screenshot(path=path)
         elif page is not None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from handlers.common.dates import fmt_month, fmt_months  # noqa: F401  (strings.fmt_month* are the monthly texts' names)
 from handlers.meetings.strings import TYPE_LABELS
 from models.meetings import MeetingType
 from models.org import BRANCH_CATEGORY_LABELS
@@ -78,19 +78,6 @@ ACK_MISSING = "没有找到这条通知，可能已被撤回。"
 NOT_BOUND = "您的账号还没有绑定党员信息，请联系支部书记。"
 NO_SCOPE = "月积分只对支部书记、党委书记、副书记、组织委员和组织部工作人员开放。"
 NOTHING_YET = "还没有计算过月积分。"
-
-
-def fmt_month(month: date) -> str:
-    return f"{month.year}年{month.month}月"
-
-
-def fmt_months(months: list[date]) -> str:
-    """2026年1月、3月、4月、2027年1月: the year once, again only where it changes."""
-    out, year = [], None
-    for m in sorted(months):
-        out.append(fmt_month(m) if m.year != year else f"{m.month}月")
-        year = m.year
-    return "、".join(out)
 
 
 def group_label(group: str) -> str:

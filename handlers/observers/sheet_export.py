@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.observers import strings
-from handlers.roster.importer import unit_paths_by_id
+from handlers.roster.validate import unit_paths_by_id
 from handlers.spreadsheets import text_cells
 from models.observers import ObserverAssignment
 from models.org import Person

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from handlers.roster import texts as T
 from handlers.roster.fileio import write_roster
-from handlers.roster.importer import UnitPath, unit_paths_by_id
+from handlers.roster.parse import UnitPath
+from handlers.roster.validate import unit_paths_by_id
 from models.org import (
     BRANCH_CATEGORY_LABELS,
     FEE_CATEGORY_LABELS,

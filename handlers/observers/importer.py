@@ -17,10 +17,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Refused
 from handlers.common import cells
 from handlers.observers import strings
 from handlers.observers.assignments import assign_observer
-from handlers.observers.forms import Refused
 from handlers.roster.parse import ImportPlan, Issue
 from handlers.roster.validate import unit_paths_by_id
 from handlers.spreadsheets import SheetError, read_xlsx

@@ -4,6 +4,8 @@
 from models import (  # noqa: F401
     api_token,
     attachments,
+    audit,
+    console,
     fees,
     inbox,
     jobs,

@@ -1,0 +1,51 @@
+"""The organisation department's web console at /console: login, overview, people, audit log.
+
+build_console() mounts it on the app: the vendored static assets (htmx, ECharts: county intranets have
+no internet, so nothing comes from a CDN), one router per part, and the answer to LoginRequired.
+Every part takes the same ConsoleApp and reads through the Viewer dependency (deps.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.context import CoreConfig
+from bot.web.console import audit, auth, overview, people
+from bot.web.console.deps import PREFIX, ConsoleApp, LoginRequired, login_url
+from handlers.console.sessions import ConsoleConfig
+
+STATIC = Path(__file__).parents[1] / "static" / "console"
+
+
+def build_console(
+    app: FastAPI,
+    session_factory: sessionmaker[Session],
+    identities: Mapping[str, Any],
+    core: CoreConfig,
+    *,
+    clock: Callable[[], datetime],
+    cfg: ConsoleConfig | None = None,
+) -> ConsoleApp:
+    console = ConsoleApp(session_factory, identities, core, clock, cfg or ConsoleConfig())
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
+    for part in (auth, overview, people, audit):
+        app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)
+
+    @app.exception_handler(LoginRequired)
+    def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.method == "GET" and not request.headers.get("HX-Request"):
+            return RedirectResponse(login_url(exc.next_url), status_code=303)
+        # An htmx request follows HX-Redirect; a script reads the 401.
+        return JSONResponse(
+            {"error": "请先登录管理后台。"}, status_code=401, headers={"HX-Redirect": login_url()}
+        )
+
+    return console

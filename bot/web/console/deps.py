@@ -1,0 +1,127 @@
+"""What every console route shares: the app's parts, the page renderer, and the viewer dependency.
+
+`viewer` is the one gate: it finds the live session from the cookie (models.console), the person and
+their Scope (handlers.console.scope), opens the request's unit of work with the audit actor set to that
+person, and checks the CSRF token of every state-changing request. A route that takes a Viewer cannot
+run for someone who is not logged in, and reads only through viewer.scope.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import signing
+from bot.core.context import CoreConfig
+from handlers.console import strings
+from handlers.console.scope import Scope, scope_of
+from handlers.console.sessions import ConsoleConfig, live_session
+from models.audit import Actor, act_as
+from models.console import ConsoleSession
+from models.db import unit_of_work
+from models.org import Person
+
+PREFIX = "/console"
+COOKIE = "zhibu_console"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class ConsoleApp:
+    """The console's share of the composition root, handed to every console router."""
+
+    session_factory: sessionmaker[Session]
+    identities: Mapping[str, Any]
+    core: CoreConfig
+    clock: Callable[[], datetime]
+    cfg: ConsoleConfig = field(default_factory=ConsoleConfig)
+
+    def csrf(self, cookie: str) -> str:
+        return signing.signature(self.core.secret_key, "console.csrf", cookie)
+
+    def page(
+        self, request: Request, name: str, *, viewer: Viewer | None = None, status_code: int = 200, **context
+    ) -> HTMLResponse:
+        base = {
+            "request": request,
+            "prefix": PREFIX,
+            "viewer": viewer,
+            "csrf": viewer.csrf if viewer is not None else "",
+            "s": strings,
+        }
+        resp = TEMPLATES.TemplateResponse(request, name, {**base, **context})
+        resp.status_code = status_code
+        return resp
+
+    def message(
+        self, request: Request, title: str, text: str, *, status: int = 200, viewer: Viewer | None = None
+    ):
+        return self.page(
+            request, "console/message.html", viewer=viewer, status_code=status, title=title, text=text
+        )
+
+
+@dataclass
+class Viewer:
+    session: Session  # the request's unit of work: commits when the route returns, rolls back on error
+    person: Person
+    scope: Scope
+    console_session: ConsoleSession
+    csrf: str
+
+
+class LoginRequired(Exception):
+    """No live console session: a page redirects to the login page, a script gets 401."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def login_url(next_url: str = "") -> str:
+    return f"{PREFIX}/login" + (f"?next={quote(next_url, safe='')}" if next_url else "")
+
+
+def build_viewer_dependency(app: ConsoleApp):
+    async def viewer(request: Request) -> Iterator[Viewer]:
+        cookie = request.cookies.get(COOKIE, "")
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                sent = str((await request.form()).get(CSRF_FIELD, ""))
+            if not cookie or not hmac.compare_digest(sent.encode(), app.csrf(cookie).encode()):
+                raise HTTPException(status_code=403, detail=strings.CSRF_FAILED)
+        next_url = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+        with unit_of_work(app.session_factory) as session:
+            row = live_session(session, cookie, now=app.clock(), cfg=app.cfg)
+            person = session.get(Person, row.person_id) if row is not None else None
+            scope = scope_of(session, person.id) if person is not None and person.active else None
+            if row is None or person is None or scope is None:
+                raise LoginRequired(next_url)
+            act_as(session, Actor("console", person.id))
+            yield Viewer(
+                session=session, person=person, scope=scope, console_session=row, csrf=app.csrf(cookie)
+            )
+
+    return viewer
+
+
+def viewer_type(app: ConsoleApp):
+    """`Annotated[Viewer, Depends(...)]` for this app's routes. scope="function": the unit of work
+    commits when the route returns, before the response is sent, so a failed commit is an error page,
+    never a "saved" page over nothing saved."""
+    return Annotated[Viewer, Depends(build_viewer_dependency(app), scope="function")]

@@ -15,9 +15,17 @@ from fastapi.testclient import TestClient
 
 from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
-from bot.web.h5 import COOKIE, CSRF_HEADER, OAUTH_STATE_COOKIE, SESSION_TTL, H5Pages, build_h5_router
+from bot.web.h5 import (
+    COOKIE,
+    CSRF_HEADER,
+    OAUTH_STATE_COOKIE,
+    SESSION_TTL,
+    H5Pages,
+    build_h5_router,
+    session_token,
+)
 from bot.web.meetings import build_meetings_router
-from handlers.meetings import strings
+from handlers.meetings import signin, strings
 from models.org import ChatAccount, OrgUnit, Person, Platform, UnitKind, set_path
 
 BASE = "https://zhibu.example.org"
@@ -129,6 +137,19 @@ def test_session_for_both_platforms_sets_the_one_cookie(web, people):
     assert client.get("/h5/probe/whoami").json() == {"id": wecom_id}
     # The cookie expires with the session, whatever the browser keeps.
     clock.now = NOW + SESSION_TTL + timedelta(seconds=1)
+    assert client.get("/h5/probe/whoami").json() == {"id": None}
+
+
+def test_only_a_session_token_is_a_session(web, people):
+    """The cookie is signed for the session alone: a sign-in QR token that happens to carry the same
+    number (meeting 1, person 1) names nobody."""
+    client, _, _ = web
+    ding_id, _ = people
+    client.cookies.set(COOKIE, session_token(CORE.secret_key, ding_id, NOW))
+    assert client.get("/h5/probe/whoami").json() == {"id": ding_id}
+    client.cookies.set(COOKIE, signin.make_token(CORE.secret_key, ding_id, NOW + SESSION_TTL))
+    assert client.get("/h5/probe/whoami").json() == {"id": None}
+    client.cookies.set(COOKIE, session_token("another-secret", ding_id, NOW))
     assert client.get("/h5/probe/whoami").json() == {"id": None}
 
 

@@ -38,11 +38,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core import signing
 from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
-from handlers.meetings import signin as tokens
 from handlers.meetings import strings
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
+from models.meetings import SigninOutcome
 from models.org import Person, Platform, person_by_account
 
 logger = logging.getLogger(__name__)
@@ -117,6 +117,11 @@ def content_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+def session_token(secret: str, person_id: int, now: datetime) -> str:
+    """The value of the session cookie: the person, signed, for SESSION_TTL."""
+    return signing.TokenSigner(secret, SESSION_PURPOSE).sign(person_id, expires_at=now + SESSION_TTL)
+
+
 def csrf_token(secret: str, session_cookie: str) -> str:
     """The CSRF token of one H5 session: an HMAC of its cookie, so a new session has a new token and a
     token is worth nothing without the HttpOnly cookie it belongs to."""
@@ -188,7 +193,7 @@ class H5Pages:
         self.clock = clock
         self.context = dict(context or {})
         # What a platform account bound to nobody is told (a feature may word it its own way).
-        self.not_member = not_member or strings.SIGNIN_PAGE[tokens.SigninOutcome.NOT_MEMBER]
+        self.not_member = not_member or strings.SIGNIN_PAGE[SigninOutcome.NOT_MEMBER]
 
     @property
     def secret(self) -> str:
@@ -233,13 +238,9 @@ class H5Pages:
     def session_person_id(self, token: str) -> int | None:
         """The person id of a valid session cookie value (signature and expiry; no database)."""
         try:
-            pid = int(token.split(".")[0])
-        except ValueError:
+            return signing.TokenSigner(self.secret, SESSION_PURPOSE).unsign(token, now=self.clock())
+        except signing.BadToken:
             return None
-        outcome = tokens.check_token(
-            self.secret, token, pid, self.clock(), grace=timedelta(0), purpose=SESSION_PURPOSE
-        )
-        return pid if outcome == tokens.SigninOutcome.OK else None
 
     def person(self, request: Request, session: Session) -> Person | None:
         """The person of a valid session cookie, else None."""
@@ -318,7 +319,7 @@ class H5Pages:
             if person is None:
                 title, text = self.not_member
                 return JSONResponse({"error": "not_member", "title": title, "message": text}, status_code=403)
-            token = tokens.make_token(self.secret, person.id, self.clock() + SESSION_TTL, SESSION_PURPOSE)
+            token = session_token(self.secret, person.id, self.clock())
             resp = JSONResponse({"ok": True, "name": person.name, "csrf": csrf_token(self.secret, token)})
         self._set_cookie(resp, COOKIE, token, SESSION_TTL)
         resp.delete_cookie(OAUTH_STATE_COOKIE, path="/")

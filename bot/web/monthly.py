@@ -20,7 +20,7 @@ import html
 import logging
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.context import CoreConfig
 from bot.web.api import MAX_ID
 from bot.web.h5 import H5Pages
-from handlers.meetings import signin as tokens
 from handlers.meetings.types import get_config as meetings_config
 from handlers.monthly import digest, strings
 from handlers.monthly.chart import NoCJKFont
@@ -94,10 +93,7 @@ def build_monthly_router(
             m = parse_period(month)
         except ValueError:
             return JSONResponse({"error": "bad month, expected YYYY-MM"}, status_code=400)
-        outcome = tokens.check_token(
-            secret, t, unit_id, clock(), grace=timedelta(0), purpose=digest.chart_purpose(m)
-        )
-        if outcome != tokens.SigninOutcome.OK:
+        if not digest.chart_token_ok(secret, t, unit_id, m, clock()):
             return JSONResponse({"error": "bad or expired token"}, status_code=403)
         with session_factory() as session:
             data = digest.load(session, m, meetings_config(core.tz), with_details=False, scope=unit_id)

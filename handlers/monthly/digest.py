@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
+from bot.core.signing import BadToken, TokenSigner
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import meeting_counts
-from handlers.meetings.signin import make_token
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import chart, strings
 from handlers.monthly.config import MonthlyConfig
@@ -41,13 +41,21 @@ ALL = 0  # the "unit" of the whole-organisation view (组织部 staff over the w
 CHART_TTL = timedelta(days=120)
 
 
-def chart_purpose(month: date) -> str:
+def _chart_purpose(month: date) -> str:
     return f"monthly-chart:{month:%Y-%m}"
 
 
 def chart_url(base_url: str, secret: str, unit_id: int, month: date, now: datetime) -> str:
-    token = make_token(secret, unit_id, now + CHART_TTL, chart_purpose(month))
+    token = TokenSigner(secret, _chart_purpose(month)).sign(unit_id, expires_at=now + CHART_TTL)
     return f"{base_url.rstrip('/')}{H5_PREFIX}/{unit_id}/{month:%Y-%m}/chart.png?t={quote(token)}"
+
+
+def chart_token_ok(secret: str, token: str, unit_id: int, month: date, now: datetime) -> bool:
+    """The chart is fetched by the chat platform without a cookie: its link's token is the permission."""
+    try:
+        return TokenSigner(secret, _chart_purpose(month)).unsign(token, now=now) == unit_id
+    except BadToken:
+        return False
 
 
 def view_url(base_url: str, unit_id: int, month: date) -> str:

@@ -4,12 +4,16 @@ Every database test runs twice: on SQLite (always) and on PostgreSQL (when ZHIBU
 set; otherwise it is skipped with the reason). Each test gets a database of its own, reached by a URL,
 so that threads and subprocesses of the same test (the relay, uvicorn, the stream client, the CLI) see
 the same data and nothing leaks between tests. `database_url` alone is an empty database (no tables:
-for migrations and CLI commands); with `engine` (or `session_factory`, `session`) it has every table.
+for migrations and CLI commands); with `engine` (or `session_factory`, `session`) it has every table;
+with `migrated_url` it is what `zhibu db upgrade` leaves (every table and alembic's revision), for CLI
+commands that refuse an out-of-date schema. Only tests of the migrations and of `zhibu db upgrade`
+itself run the migrations on an empty database.
 
-The tables are built once per run, not once per test (issue #13 item 8):
-- SQLite: create_all into a template file once; each test gets its own byte copy of that file.
+The tables are built once per run, not once per test (issue #13 item 8), and so are the migrations:
+- SQLite: create_all (or the migrations) into a template file once; each test gets its own byte copy
+  of that file.
 - PostgreSQL: one schema per run (per pytest process, so concurrent runs do not meet) with every
-  table, emptied before each test: every table's rows deleted and every sequence restarted, which
+  table, and one migrated, each emptied before each test that uses it: every table's rows deleted and every sequence restarted, which
   leaves what create_all leaves. Not a transaction rolled back at the end of each test: many tests
   run the relay, uvicorn or a subprocess on their own connections, which commit, and a rollback on
   the test's connection would neither see nor undo their work. Not a template database either:
@@ -23,7 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,7 +36,7 @@ from sqlalchemy import Engine, text
 
 import models  # noqa: F401 - registers every table on Base.metadata
 from models.base import Base
-from models.db import make_engine, make_sessionmaker
+from models.db import make_engine, make_sessionmaker, upgrade
 
 # Tests never leave the machine: the SDKs must not route loopback traffic through a proxy.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -54,12 +58,10 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(scope="session")
-def _sqlite_tables_template(tmp_path_factory) -> Path:
-    """A SQLite file with every table, copied for each test that needs the tables."""
-    path = tmp_path_factory.mktemp("schema") / "tables.db"
-    engine = make_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
+def _sqlite_template(path: Path, build: Callable[[str], None]) -> Path:
+    url = f"sqlite:///{path}"
+    build(url)
+    engine = make_engine(url)
     with engine.connect() as conn:
         # Fold the write-ahead log into the file and leave WAL mode, so the file alone is the database
         # (each copy's engine turns WAL on again when it connects).
@@ -67,6 +69,26 @@ def _sqlite_tables_template(tmp_path_factory) -> Path:
         conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
     engine.dispose()
     return path
+
+
+def _create_all(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        Base.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_tables_template(tmp_path_factory) -> Path:
+    """A SQLite file with every table, copied for each test that needs the tables."""
+    return _sqlite_template(tmp_path_factory.mktemp("schema") / "tables.db", _create_all)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_migrated_template(tmp_path_factory) -> Path:
+    """A SQLite file the migrations built, copied for each test that needs a migrated database."""
+    return _sqlite_template(tmp_path_factory.mktemp("schema") / "migrated.db", upgrade)
 
 
 # The shape of a schema: its relations and their columns. It changes only when a test runs DDL.
@@ -80,10 +102,13 @@ WHERE c.relnamespace = CAST(:schema AS regnamespace)
 
 
 class PgTablesSchema:
-    """This run's PostgreSQL schema with every table; `fresh()` empties it for the next test."""
+    """This run's PostgreSQL schema with every table, made by `build` (create_all or the migrations);
+    `fresh()` empties it for the next test. Alembic's revision row is not a model's table, so emptying
+    the tables keeps a migrated schema migrated."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, build: Callable[[str], None]) -> None:
         self.base_url = base_url
+        self.build = build
         self.admin = make_engine(base_url)
         self.schema = ""
         self.shape = ""
@@ -100,11 +125,7 @@ class PgTablesSchema:
         self.schema = f"t_{uuid.uuid4().hex[:12]}"
         with self.admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-        engine = make_engine(self.url)
-        try:
-            Base.metadata.create_all(engine)
-        finally:
-            engine.dispose()
+        self.build(self.url)
         with self.admin.connect() as conn:
             self.shape = conn.execute(text(_SHAPE), {"schema": self.schema}).scalar_one()
             sequences = conn.execute(
@@ -143,28 +164,44 @@ class PgTablesSchema:
 
 @pytest.fixture(scope="session")
 def _pg_tables_schema() -> Iterator[PgTablesSchema]:
-    tables = PgTablesSchema(PG_URL)
+    tables = PgTablesSchema(PG_URL, _create_all)
     try:
         yield tables
     finally:
         tables.close()
 
 
+@pytest.fixture(scope="session")
+def _pg_migrated_schema() -> Iterator[PgTablesSchema]:
+    migrated = PgTablesSchema(PG_URL, upgrade)
+    try:
+        yield migrated
+    finally:
+        migrated.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
-    """This test's own database: empty, or with every table when the test also uses `engine`."""
-    wants_tables = "engine" in request.fixturenames
+    """This test's own database: empty, migrated when the test also uses `migrated_url`, or with
+    every table when it uses `engine`."""
+    built = (
+        "migrated"
+        if "migrated_url" in request.fixturenames
+        else "tables"
+        if "engine" in request.fixturenames
+        else ""
+    )
     if request.param == "sqlite":
         path = tmp_path / "test.db"
-        if wants_tables:
-            shutil.copyfile(request.getfixturevalue("_sqlite_tables_template"), path)
+        if built:
+            shutil.copyfile(request.getfixturevalue(f"_sqlite_{built}_template"), path)
             request.node.stash[_HAS_TABLES] = True
         yield f"sqlite:///{path}"
         return
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
-    if wants_tables:
-        url = request.getfixturevalue("_pg_tables_schema").fresh()
+    if built:
+        url = request.getfixturevalue(f"_pg_{built}_schema").fresh()
         request.node.stash[_HAS_TABLES] = True
         yield url
         return
@@ -178,6 +215,12 @@ def database_url(request, tmp_path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def migrated_url(database_url) -> str:
+    """This test's database as `zhibu db upgrade` leaves it, a copy of the run's migrated one."""
+    return database_url
 
 
 @pytest.fixture

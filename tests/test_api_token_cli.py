@@ -13,34 +13,24 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.web.api import build_api_router
 from models.api_token import ApiToken, hash_token
-from models.db import make_engine, make_sessionmaker, upgrade
-from models.org import OrgUnit, Person, UnitKind, set_path
+from models.org import UnitKind
+from tests import builders
 
 TOKEN_RE = re.compile(r"^(zbt_[A-Za-z0-9_-]{40,})$", re.MULTILINE)
 
 
 @pytest.fixture
-def db(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    factory = make_sessionmaker(engine)
-    with factory() as s, s.begin():
-
-        def unit(kind, name, parent=None):
-            u = OrgUnit(kind=kind, name=name, parent=parent)
-            s.add(u)
-            s.flush()
-            set_path(u, parent)
-            return u
-
-        c1 = unit(UnitKind.COMMITTEE, "城关镇党委")
-        c2 = unit(UnitKind.COMMITTEE, "河口镇党委")
-        b1 = unit(UnitKind.BRANCH, "东街社区党支部", c1)
-        b2 = unit(UnitKind.BRANCH, "西街社区党支部", c1)
-        unit(UnitKind.BRANCH, "东街社区党支部", c2)  # the same name under another committee
-        s.add_all([Person(name="张三", branch=b1), Person(name="李四", branch=b2)])
-    yield database_url, factory
-    engine.dispose()
+def db(migrated_url, session_factory):
+    """A migrated database (the CLI refuses any other) with two committees and their branches."""
+    with session_factory() as s, s.begin():
+        c1 = builders.unit(s, "城关镇党委", UnitKind.COMMITTEE)
+        c2 = builders.unit(s, "河口镇党委", UnitKind.COMMITTEE)
+        b1 = builders.unit(s, "东街社区党支部", UnitKind.BRANCH, c1)
+        b2 = builders.unit(s, "西街社区党支部", UnitKind.BRANCH, c1)
+        builders.unit(s, "东街社区党支部", UnitKind.BRANCH, c2)  # the same name under another committee
+        builders.person(s, "张三", b1)
+        builders.person(s, "李四", b2)
+    return migrated_url, session_factory
 
 
 def run(url: str, *args: str):

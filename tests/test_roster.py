@@ -24,7 +24,6 @@ from handlers.roster import (
     write_roster,
 )
 from handlers.roster import texts as T
-from models.db import make_engine, make_sessionmaker, upgrade
 from models.org import (
     ChatAccount,
     FeeCategory,
@@ -117,13 +116,10 @@ HOSTILE = [
 
 
 @pytest.fixture
-def cli_db(database_url):
-    """A database built by the real migrations, and the environment the CLI reads."""
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    env = {"ZHIBU_DATABASE_URL": database_url, "ZHIBU_DINGTALK__CORP_ID": DT, "ZHIBU_WECOM__CORP_ID": WW}
-    yield env, make_sessionmaker(engine)
-    engine.dispose()
+def cli_db(migrated_url, session_factory):
+    """A database as the real migrations leave it, and the environment the CLI reads."""
+    env = {"ZHIBU_DATABASE_URL": migrated_url, "ZHIBU_DINGTALK__CORP_ID": DT, "ZHIBU_WECOM__CORP_ID": WW}
+    return env, session_factory
 
 
 def cli(env, *args):

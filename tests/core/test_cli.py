@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from models.db import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,24 +37,22 @@ def test_serve_refuses_an_out_of_date_schema(database_url, monkeypatch):
     assert result.exit_code != 0 and "zhibu db upgrade" in result.output
 
 
-def test_unknown_role_and_unknown_job_get_a_clear_answer(database_url, monkeypatch):
-    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+def test_unknown_role_and_unknown_job_get_a_clear_answer(migrated_url, monkeypatch):
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", migrated_url)
     monkeypatch.setenv("ZHIBU_SECRET_KEY", "a-long-enough-production-secret")
-    upgrade(database_url)
     result = CliRunner().invoke(app, ["serve", "--role", "worker"])
     assert result.exit_code != 0 and "未知角色" in result.output
     result = CliRunner().invoke(app, ["run-job", "no_such_job"])
     assert result.exit_code != 0 and "没有名为" in result.output
 
 
-def test_sigterm_stops_the_relay_and_scheduler_roles_cleanly(database_url):
-    if not database_url.startswith("sqlite"):
+def test_sigterm_stops_the_relay_and_scheduler_roles_cleanly(migrated_url):
+    if not migrated_url.startswith("sqlite"):
         pytest.skip("one database is enough to check process signals")
-    upgrade(database_url)
     proc = subprocess.Popen(
         [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--role", "relay,scheduler"],
         cwd=ROOT,
-        env=_env(database_url, ZHIBU_SECRET_KEY="a-long-enough-production-secret"),
+        env=_env(migrated_url, ZHIBU_SECRET_KEY="a-long-enough-production-secret"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -77,19 +74,15 @@ def test_sigterm_stops_the_relay_and_scheduler_roles_cleanly(database_url):
             proc.kill()
 
 
-def test_run_job_runs_a_period_once(database_url, monkeypatch):
+def test_run_job_runs_a_period_once(migrated_url, session_factory, monkeypatch):
     from sqlalchemy import func, select
 
-    from models.db import make_engine, make_sessionmaker
     from models.outbox import OutboxMessage
     from scheduler import jobs
     from tests.core.helpers import make_org
 
-    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", migrated_url)
     monkeypatch.setattr(jobs, "JOB_MODULES", ["tests.core.sample_jobs"])
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    session_factory = make_sessionmaker(engine)
     make_org(session_factory)
     first = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
     again = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
@@ -97,4 +90,3 @@ def test_run_job_runs_a_period_once(database_url, monkeypatch):
     assert again.exit_code == 0 and "之前已经运行过" in again.output
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 5  # 4 with accounts + 1 unbound
-    engine.dispose()

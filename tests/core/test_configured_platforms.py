@@ -13,7 +13,6 @@ from bot.core.messages import CardUpdate, Text
 from bot.core.ratelimit import ManualClock
 from bot.core.relay import Relay
 from config import Settings
-from models.db import make_engine, make_sessionmaker, upgrade
 from models.org import Platform
 from models.outbox import DeliveryStatus, OutboxMessage
 from tests.core.helpers import DT, T0, FakeSender, make_org
@@ -59,14 +58,14 @@ def test_a_factory_told_its_platforms_queues_only_on_them(session_factory, sessi
     assert not [r for r in _rows(session) if r.platform == "dingtalk"]
 
 
-def test_run_job_with_only_wecom_configured_queues_nothing_for_dingtalk(database_url, monkeypatch):
+def test_run_job_with_only_wecom_configured_queues_nothing_for_dingtalk(
+    migrated_url, session_factory, monkeypatch
+):
     from scheduler import jobs
 
-    wecom_only(monkeypatch, database_url)
+    wecom_only(monkeypatch, migrated_url)
     monkeypatch.setattr(jobs, "JOB_MODULES", ["tests.core.sample_jobs"])
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    factory = make_sessionmaker(engine)  # this test's own factory: not told anything
+    factory = session_factory  # this test's own factory: not told anything
     org = make_org(factory, members=4)
     result = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
     assert result.exit_code == 0, result.output
@@ -86,7 +85,6 @@ def test_run_job_with_only_wecom_configured_queues_nothing_for_dingtalk(database
         org.member_ids[2]: texts.REASON_NO_PLATFORM,
         org.unbound_id: texts.REASON_UNBOUND,
     }
-    engine.dispose()
 
 
 def test_serve_tells_its_session_factory_the_configured_platforms(session_factory):

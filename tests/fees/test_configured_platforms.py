@@ -7,38 +7,25 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.core import texts
-from models.db import make_engine, make_sessionmaker, upgrade
-from models.org import ChatAccount, OrgUnit, Platform, UnitKind, set_path
+from models.org import Platform, UnitKind
 from models.outbox import DeliveryStatus, OutboxMessage
+from tests import builders
 from tests.core.test_configured_platforms import wecom_only
 from tests.fees.conftest import add_person
 
 
-def test_fee_reminders_from_run_job_go_to_wecom_when_only_wecom_is_configured(database_url, monkeypatch):
-    wecom_only(monkeypatch, database_url)
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    factory = make_sessionmaker(engine)
+def test_fee_reminders_from_run_job_go_to_wecom_when_only_wecom_is_configured(
+    migrated_url, session_factory, monkeypatch
+):
+    wecom_only(monkeypatch, migrated_url)
+    factory = session_factory  # not told the platforms: the CLI's own factory must decide
     with factory() as session, session.begin():
-        committee = OrgUnit(name="湖滨区直属机关党委", kind=UnitKind.COMMITTEE)
-        session.add(committee)
-        session.flush()
-        set_path(committee, None)
-        branch = OrgUnit(name="第一党支部", kind=UnitKind.BRANCH, parent_id=committee.id)
-        session.add(branch)
-        session.flush()
-        set_path(branch, committee)
+        committee = builders.unit(session, "湖滨区直属机关党委", UnitKind.COMMITTEE)
+        branch = builders.unit(session, "第一党支部", UnitKind.BRANCH, committee)
         # Everyone has a DingTalk account (added by add_person) and most a WeCom one as well.
         people = [add_person(session, f"党员{i}", branch) for i in range(6)]
         for person in people[:5]:
-            session.add(
-                ChatAccount(
-                    person_id=person.id,
-                    platform=Platform.WECOM,
-                    corp_id="ww-corp",
-                    account_id=f"W{person.id}",
-                )
-            )
+            builders.account(session, person, f"W{person.id}", platform=Platform.WECOM, corp="ww-corp")
         dingtalk_only = people[5].id
     result = CliRunner().invoke(app, ["run-job", "fees.reminders", "--period", "2026-11-06"])
     assert result.exit_code == 0, result.output
@@ -53,4 +40,3 @@ def test_fee_reminders_from_run_job_go_to_wecom_when_only_wecom_is_configured(da
         DeliveryStatus.FAILED,
         texts.REASON_NO_PLATFORM,
     )
-    engine.dispose()

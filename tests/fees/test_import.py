@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from handlers.fees.importer import FeeImportError, record_payments_from_xlsx
-from models.db import make_engine, make_sessionmaker, upgrade
 from models.fees import FeePayment, PaymentMethod, PaymentStatus
-from models.org import OrgUnit, Person, UnitKind, set_path
+from models.org import UnitKind
+from tests import builders
 from tests.fees.conftest import NOW
 
 HEADER = ["姓名", "手机号", "钉钉userId", "所属月份", "金额", "交纳日期", "代交人"]
@@ -126,22 +126,13 @@ def test_headers_and_roles_are_checked(session, org):
 
 
 @pytest.fixture
-def migrated(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    factory = make_sessionmaker(engine)
-    with factory() as s, s.begin():
-        committee = OrgUnit(kind=UnitKind.COMMITTEE, name="城关镇党委")
-        s.add(committee)
-        s.flush()
-        set_path(committee, None)
-        branch = OrgUnit(kind=UnitKind.BRANCH, name="东街社区党支部", parent=committee)
-        s.add(branch)
-        s.flush()
-        set_path(branch, committee)
-        s.add(Person(name="张三", phone="13800000003", branch=branch, fee_base=Decimal("4000")))
-    yield database_url, factory
-    engine.dispose()
+def migrated(migrated_url, session_factory):
+    """A migrated database (the CLI refuses any other) with one member to import payments for."""
+    with session_factory() as s, s.begin():
+        committee = builders.unit(s, "城关镇党委", UnitKind.COMMITTEE)
+        branch = builders.unit(s, "东街社区党支部", UnitKind.BRANCH, committee)
+        builders.person(s, "张三", branch, phone="13800000003", fee_base=Decimal("4000"))
+    return migrated_url, session_factory
 
 
 def test_cli_import_and_fee_days(migrated, tmp_path):

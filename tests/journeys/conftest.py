@@ -9,6 +9,7 @@ both accounts (everyone in the demo) are reached there, as in a WeCom-only count
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from bot.cli.serve import DEMO_HISTORY_MONTHS, demo_monthly
 from bot.core import outbox
 from config import demo as demo_ids
 from config import use_settings
-from models.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from models.db import make_engine, make_sessionmaker, unit_of_work
 from models.seed import seed
 from scheduler.jobs import all_jobs
 from scheduler.runner import latest_fire, run_job
@@ -85,12 +86,13 @@ class Demo:
 
 
 @pytest.fixture(scope="module", params=["dingtalk", "wecom"])
-def demo(request, tmp_path_factory):
+def demo(request, tmp_path_factory, _sqlite_migrated_template):
     from playwright.sync_api import sync_playwright
 
     platform = request.param
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('journey') / 'demo.db'}"
-    upgrade(database_url)
+    path = tmp_path_factory.mktemp("journey") / "demo.db"
+    shutil.copyfile(_sqlite_migrated_template, path)  # as `zhibu db upgrade` left it, built once per run
+    database_url = f"sqlite:///{path}"
     engine = make_engine(database_url)
     session_factory = make_sessionmaker(engine)
     today = T0.astimezone(ZoneInfo("Asia/Shanghai")).date()

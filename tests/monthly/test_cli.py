@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from models.db import make_engine, make_sessionmaker, upgrade
 from models.jobs import JobRun
 from models.meetings import MeetingType
 from models.outbox import OutboxMessage
@@ -17,12 +16,10 @@ from tests.monthly.conftest import QUARTER, build_county, comply
 SEP = date(2026, 9, 1)
 
 
-def test_run_job_monthly_recomputes_and_sends_on_request(database_url, monkeypatch):
-    monkeypatch.setenv("ZHIBU_DATABASE_URL", database_url)
+def test_run_job_monthly_recomputes_and_sends_on_request(migrated_url, session_factory, monkeypatch):
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", migrated_url)
     monkeypatch.setenv("ZHIBU_SECRET_KEY", "a-long-enough-production-secret")
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    factory = make_sessionmaker(engine)
+    factory = session_factory
     with factory() as session:
         county = build_county(session)
         for b in (county.b1, county.b3, county.b4):
@@ -58,4 +55,3 @@ def test_run_job_monthly_recomputes_and_sends_on_request(database_url, monkeypat
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == queued
     result = runner.invoke(app, ["run-job", "monthly", "--period", "九月"])
     assert result.exit_code != 0 and "月份格式应为 2026-10" in result.output
-    engine.dispose()

@@ -8,32 +8,25 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from models.db import make_engine, make_sessionmaker, upgrade
 from models.meetings import MeetingType
-from models.org import ChatAccount, Platform
+from models.org import Platform
 from models.outbox import DeliveryStatus, OutboxMessage
+from tests import builders
 from tests.core.test_configured_platforms import wecom_only
 from tests.monthly.conftest import QUARTER, build_county, comply
 
 SEP = date(2026, 9, 1)
 
 
-def test_monthly_send_queues_on_wecom_when_only_wecom_is_configured(database_url, monkeypatch):
-    wecom_only(monkeypatch, database_url)
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    factory = make_sessionmaker(engine)
+def test_monthly_send_queues_on_wecom_when_only_wecom_is_configured(
+    migrated_url, session_factory, monkeypatch
+):
+    wecom_only(monkeypatch, migrated_url)
+    factory = session_factory  # not told the platforms: the CLI's own factory must decide
     with factory() as session:
         county = build_county(session)  # everyone on DingTalk
         for person in county.people.values():
-            session.add(
-                ChatAccount(
-                    person_id=person.id,
-                    platform=Platform.WECOM,
-                    corp_id="ww-corp",
-                    account_id=f"W{person.id}",
-                )
-            )
+            builders.account(session, person, f"W{person.id}", platform=Platform.WECOM, corp="ww-corp")
         for b in (county.b1, county.b3, county.b4):
             comply(session, county, b, SEP, QUARTER)
         comply(session, county, county.b2, SEP, (MeetingType.THEME_DAY, MeetingType.PARTY_LECTURE))
@@ -43,4 +36,3 @@ def test_monthly_send_queues_on_wecom_when_only_wecom_is_configured(database_url
     with factory() as session:
         rows = list(session.scalars(select(OutboxMessage)))
     assert rows and {(r.status, r.platform) for r in rows} == {(DeliveryStatus.QUEUED, "wecom")}
-    engine.dispose()

@@ -32,18 +32,9 @@ from bot.web.api import (
     unit_in_scope,
 )
 from models.api_token import ApiToken, hash_token, issue_token, revoke
-from models.org import (
-    ChatAccount,
-    MemberStatus,
-    OrgUnit,
-    Person,
-    Platform,
-    Role,
-    RoleAssignment,
-    UnitKind,
-    set_path,
-)
+from models.org import MemberStatus, OrgUnit, Platform, Role, UnitKind
 from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
+from tests import builders
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -68,48 +59,28 @@ class Org:
     people: dict[str, int]
 
 
-def _unit(session, kind, name, parent=None, category=None) -> OrgUnit:
-    unit = OrgUnit(kind=kind, name=name, parent=parent, category=category)
-    session.add(unit)
-    session.flush()
-    set_path(unit, parent)
-    return unit
-
-
-def _person(session, name, branch=None, group=None, status=MemberStatus.FULL, active=True) -> Person:
-    person = Person(name=name, branch=branch, group=group, status=status, active=active)
-    session.add(person)
-    session.flush()
-    return person
-
-
 @pytest.fixture
 def org(session) -> Org:
-    c1 = _unit(session, UnitKind.COMMITTEE, "城关镇党委")
-    c2 = _unit(session, UnitKind.COMMITTEE, "河口镇党委")
-    b1 = _unit(session, UnitKind.BRANCH, "东街社区党支部", c1, "community")
-    gb = _unit(session, UnitKind.GENERAL_BRANCH, "镇机关党总支", c1)
-    b2 = _unit(session, UnitKind.BRANCH, "机关第一党支部", gb, "government")
-    g = _unit(session, UnitKind.GROUP, "第一党小组", b2)
-    b3 = _unit(session, UnitKind.BRANCH, "东街社区党支部", c2, "community")
-    zhang = _person(session, "张三", b1)
-    li = _person(session, "李四", b1, status=MemberStatus.PROBATIONARY)
-    qian = _person(session, "钱七", b1, active=False)
-    wang = _person(session, "王五", b2, group=g)
-    zhao = _person(session, "赵六", b3)
-    sun = _person(session, "孙八")
-    zhou = _person(session, "周九")
-    session.add_all(
-        [
-            RoleAssignment(person=zhang, org_unit=b1, role=Role.SECRETARY),
-            RoleAssignment(person=zhang, org_unit=c2, role=Role.OBSERVER),
-            RoleAssignment(person=zhao, org_unit=b3, role=Role.SECRETARY),
-            RoleAssignment(person=sun, org_unit=c1, role=Role.ORG_STAFF),
-            RoleAssignment(person=zhou, org_unit=None, role=Role.ORG_STAFF),
-            ChatAccount(person=zhang, platform=Platform.DINGTALK, corp_id="ding-corp", account_id="zhangsan"),
-            ChatAccount(person=zhang, platform=Platform.WECOM, corp_id="ww-corp", account_id="zhangsan"),
-        ]
-    )
+    c1 = builders.unit(session, "城关镇党委", UnitKind.COMMITTEE)
+    c2 = builders.unit(session, "河口镇党委", UnitKind.COMMITTEE)
+    b1 = builders.unit(session, "东街社区党支部", UnitKind.BRANCH, c1, "community")
+    gb = builders.unit(session, "镇机关党总支", UnitKind.GENERAL_BRANCH, c1)
+    b2 = builders.unit(session, "机关第一党支部", UnitKind.BRANCH, gb, "government")
+    g = builders.unit(session, "第一党小组", UnitKind.GROUP, b2)
+    b3 = builders.unit(session, "东街社区党支部", UnitKind.BRANCH, c2, "community")
+    zhang = builders.person(session, "张三", b1, account_id="zhangsan", corp="ding-corp")
+    builders.account(session, zhang, "zhangsan", platform=Platform.WECOM, corp="ww-corp")
+    li = builders.person(session, "李四", b1, status=MemberStatus.PROBATIONARY)
+    qian = builders.person(session, "钱七", b1, active=False)
+    wang = builders.person(session, "王五", b2, group=g)
+    zhao = builders.person(session, "赵六", b3)
+    sun = builders.person(session, "孙八")
+    zhou = builders.person(session, "周九")
+    builders.role(session, zhang, b1, Role.SECRETARY)
+    builders.role(session, zhang, c2, Role.OBSERVER)
+    builders.role(session, zhao, b3, Role.SECRETARY)
+    builders.role(session, sun, c1, Role.ORG_STAFF)
+    builders.role(session, zhou, None, Role.ORG_STAFF)
     session.commit()
     return Org(
         c1=c1.id,

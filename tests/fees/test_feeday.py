@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from handlers.fees.feeday import WorkCalendar, fee_day, first_friday, package_covers
 from handlers.fees.policy import fee_days_of_year
 from models.fees import FeeCalendarWarning, FeeDayOverride, FeeDayRule, FeePolicy, LocalHoliday
-from models.org import OrgUnit, UnitKind, set_path
+from models.org import UnitKind
+from tests import builders
 
 C = FeeDayRule.FIRST_WORKING_FRIDAY
 D = FeeDayRule.FIRST_FRIDAY_POSTPONE
@@ -99,17 +100,9 @@ def test_uncovered_year_falls_back_to_weekdays():
     assert fd.day == date(2027, 1, 1) and fd.fallback
 
 
-def _unit(session, name, kind, parent=None):
-    unit = OrgUnit(name=name, kind=kind, parent_id=parent.id if parent else None)
-    session.add(unit)
-    session.flush()
-    set_path(unit, parent)
-    return unit
-
-
 def test_uncovered_year_override_and_warning_once(session, caplog):
-    committee = _unit(session, "湖滨区委", UnitKind.COMMITTEE)
-    branch = _unit(session, "第一党支部", UnitKind.BRANCH, committee)
+    committee = builders.unit(session, "湖滨区委", UnitKind.COMMITTEE)
+    branch = builders.unit(session, "第一党支部", UnitKind.BRANCH, committee)
     session.add(
         FeeDayOverride(
             org_unit_id=committee.id, month=date(2027, 1, 1), fee_day=date(2027, 1, 8), reason="元旦放假"
@@ -134,10 +127,10 @@ def test_uncovered_year_override_and_warning_once(session, caplog):
 
 
 def test_policy_is_inherited_from_the_nearest_ancestor(session):
-    committee = _unit(session, "县委", UnitKind.COMMITTEE)
-    general = _unit(session, "机关党总支", UnitKind.GENERAL_BRANCH, committee)
-    branch = _unit(session, "财政局党支部", UnitKind.BRANCH, general)
-    other = _unit(session, "教育局党支部", UnitKind.BRANCH, committee)
+    committee = builders.unit(session, "县委", UnitKind.COMMITTEE)
+    general = builders.unit(session, "机关党总支", UnitKind.GENERAL_BRANCH, committee)
+    branch = builders.unit(session, "财政局党支部", UnitKind.BRANCH, general)
+    other = builders.unit(session, "教育局党支部", UnitKind.BRANCH, committee)
     session.add(FeePolicy(org_unit_id=committee.id, fee_day_rule=FeeDayRule.FIXED_DAY, fixed_day=15))
     session.add(FeePolicy(org_unit_id=general.id, fee_day_rule=FeeDayRule.FIRST_FRIDAY_POSTPONE))
     session.add(LocalHoliday(org_unit_id=committee.id, day=date(2026, 6, 15), name="县庆"))

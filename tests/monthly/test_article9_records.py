@@ -9,67 +9,25 @@ The small county of conftest: 东门社区党支部 (b2) has 书记2, 党员2甲
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.core.context import CoreConfig
-from bot.core.dispatcher import Dispatcher
-from bot.core.events import Account, CardActionPressed, Conversation, TextReceived
-from bot.core.router import Routes
 from handlers.monthly.chat import router
-from handlers.monthly.ladder import ACK_ACTION
 from handlers.monthly.watch import parse_month
 from models.monthly import LostContact, WorkNotDone
-from models.org import Platform
-from tests.monthly.conftest import BASE, CORP, SECRET, local, outbox
+from tests.harness import Chat
+from tests.monthly.conftest import local
 
 
 def m(year: int, month: int) -> date:
     return date(year, month, 1)
 
 
-_events = iter(range(1, 10**6))
-
-
-class Chat:
-    """The monthly router behind the real dispatcher; event ids are unique across instances (the
-    dispatcher drops an event id it has seen)."""
-
-    def __init__(self, session_factory, now):
-        core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET)
-        self.dispatcher = Dispatcher(session_factory, Routes([router]), core, clock=lambda: now)
-        self.session_factory = session_factory
-        self.now = now
-        self.n = 0
-
-    def say(self, account: str, text: str) -> str:
-        self.n = next(_events)
-        sender = Account(Platform.DINGTALK, CORP, account)
-        conv = Conversation(Platform.DINGTALK, CORP, account)
-        self.dispatcher.dispatch(TextReceived(f"w{self.n}", sender, "x", conv, text, self.now))
-        with self.session_factory() as s:
-            return "\n".join(
-                (p.payload.get("title", "") + "\n" + p.payload.get("text", "")).strip()
-                for p in outbox(s, f"reply:w{self.n}:")
-            )
-
-    def press(self, account: str, **params) -> str:
-        self.n = next(_events)
-        sender = Account(Platform.DINGTALK, CORP, account)
-        conv = Conversation(Platform.DINGTALK, CORP, account)
-        self.dispatcher.dispatch(
-            CardActionPressed(f"w{self.n}", sender, "x", conv, ACK_ACTION, params, "c", self.now)
-        )
-        with self.session_factory() as s:
-            return "\n".join(str(p.payload) for p in outbox(s, f"reply:w{self.n}:"))
-
-
 def test_e14_work_not_done_is_recorded_by_chat_and_refused_otherwise(session_factory, session, county):
     """党章第九条 (c), domain.md rule 32 / E14: the secretary records it per member and month with a
     reason; plain members, other branches, the committee, the member's own case and bad input are
     refused in Chinese and record nothing."""
-    chat = Chat(session_factory, local(date(2026, 11, 20), 15))
+    chat = Chat(session_factory, [router], now=local(date(2026, 11, 20), 15))
     refusals = {
         (
             "m2a",
@@ -123,7 +81,7 @@ def test_e15_lost_contact_is_recorded_by_chat_and_restored(session_factory, sess
     """党员教育管理工作条例 第二十四条 (domain.md rule 34, E15): the branch records the first month without
     contact and how it searched; the reply says when the member will be listed for the 支部大会; the
     list shows the open records; 恢复联系 closes the record (kept, with who and when)."""
-    chat = Chat(session_factory, local(date(2026, 6, 2), 10))
+    chat = Chat(session_factory, [router], now=local(date(2026, 6, 2), 10))
     refusals = {
         ("m3b", "失联 党员3甲 2026-05 电话停机"): "只有本支部的书记、副书记或组织委员可以登记",
         ("sec2", "失联 党员3甲 2026-05 电话停机"): "本支部没有找到党员“党员3甲”",
@@ -162,7 +120,7 @@ def test_same_names_are_told_apart_by_phone(session_factory, session, county):
     twin.name, twin.phone = "党员2乙", "13800000021"
     county.people["m2b"].phone = "13800000022"
     session.commit()
-    chat = Chat(session_factory, local(date(2026, 11, 20), 15))
+    chat = Chat(session_factory, [router], now=local(date(2026, 11, 20), 15))
     reply = chat.say("sec2", "未做分配工作 党员2乙 2026-11 值守未到岗")
     assert "本支部有2名党员叫“党员2乙”，请改用手机号" in reply
     assert "已登记：党员2乙2026年11月" in chat.say("sec2", "未做分配工作 138-0000-0022 2026-11 值守未到岗")

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.core.context import CoreConfig
-from bot.core.dispatcher import Dispatcher
-from bot.core.events import Account, CardActionPressed, Conversation
-from bot.core.router import Routes
 from handlers.monthly import service
 from handlers.monthly.chat import router
 from handlers.monthly.ladder import ACK_ACTION
 from models.meetings import MeetingType
 from models.monthly import AckKind, Escalation, Ladder
-from models.org import Platform
-from tests.monthly.conftest import BASE, CFG, CORP, QUARTER, SECRET, comply, outbox, run_at
+from tests.harness import Chat
+from tests.monthly.conftest import BASE, CFG, QUARTER, SECRET, comply, outbox, run_at
 from tests.monthly.small import small_county
 
 MONTHS = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
@@ -174,63 +169,39 @@ def test_member_fee_steps_article9_and_end(session, county, observers):
     assert len(outbox(session, "monthly:member-end:")) == len(ended)
 
 
-class Chat:
-    def __init__(self, session_factory, now):
-        core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET)
-        self.dispatcher = Dispatcher(session_factory, Routes([router]), core, clock=lambda: now)
-        self.session_factory = session_factory
-        self.now = now
-        self.n = 0
-
-    def press(self, account: str, **params) -> list[dict]:
-        self.n += 1
-        sender = Account(Platform.DINGTALK, CORP, account)
-        conv = Conversation(Platform.DINGTALK, CORP, account)
-        self.dispatcher.dispatch(
-            CardActionPressed(f"e{self.n}", sender, "x", conv, ACK_ACTION, params, "c", self.now)
-        )
-        with self.session_factory() as s:
-            return [m.payload for m in outbox(s, f"reply:e{self.n}:")]
-
-
 def test_acknowledgements_are_recorded_once(session_factory, session, county, observers):
     _month(session, county, MONTHS[0], b3_lags=True)
     _run(session, MONTHS[0])
     esc = session.scalars(select(Escalation).where(Escalation.ladder == Ladder.COMMITTEE)).one()
-    chat = Chat(session_factory, run_at(MONTHS[0]))
+    chat = Chat(session_factory, [router], now=run_at(MONTHS[0]))
+
+    def ack(account: str, **params: str) -> str:
+        (reply,) = chat.press(account, ACK_ACTION, **params).replies
+        return reply["text"]
+
     # Someone the notice was not sent to cannot acknowledge it.
-    reply = chat.press("sec1", id=str(esc.id), kind="read")
-    assert "不是发给您的" in reply[0]["text"]
+    assert "不是发给您的" in ack("sec1", id=str(esc.id), kind="read")
     session.expire_all()
     assert session.get(Escalation, esc.id).acknowledged_at is None
-    reply = chat.press("c2org", id=str(esc.id), kind="interviewed")
-    assert "组织委员2" in reply[0]["text"] and "已约谈" in reply[0]["text"]
+    reply = ack("c2org", id=str(esc.id), kind="interviewed")
+    assert "组织委员2" in reply and "已约谈" in reply
     session.expire_all()
     row = session.get(Escalation, esc.id)
     assert row.ack_kind == AckKind.INTERVIEWED and row.acknowledged_by_id == county.people["c2org"].id
-    reply = chat.press("c2org", id=str(esc.id), kind="read")
-    assert "已由组织委员2确认过" in reply[0]["text"]
+    assert "已由组织委员2确认过" in ack("c2org", id=str(esc.id), kind="read")
     session.expire_all()
     assert session.get(Escalation, esc.id).ack_kind == AckKind.INTERVIEWED
-    assert "没有找到" in chat.press("c2org", id="99999", kind="read")[0]["text"]
-    assert "没有找到" in chat.press("c2org", id=str(esc.id), kind="bogus")[0]["text"]
+    assert "没有找到" in ack("c2org", id="99999", kind="read")
+    assert "没有找到" in ack("c2org", id=str(esc.id), kind="bogus")
 
 
 def test_score_and_ranking_commands(session_factory, session, county, observers):
-    from bot.core.events import TextReceived
-
     _month(session, county, MONTHS[0], b3_lags=True)
     _run(session, MONTHS[0])
-    chat = Chat(session_factory, run_at(MONTHS[0]))
+    chat = Chat(session_factory, [router], now=run_at(MONTHS[0]))
 
     def say(account: str, text: str) -> str:
-        chat.n += 1
-        sender = Account(Platform.DINGTALK, CORP, account)
-        conv = Conversation(Platform.DINGTALK, CORP, account)
-        chat.dispatcher.dispatch(TextReceived(f"e{chat.n}", sender, "x", conv, text, chat.now))
-        with session_factory() as s:
-            return "\n".join(m.payload.get("title", "") + "\n" + m.payload.get("text", "")
-                             for m in outbox(s, f"reply:e{chat.n}:"))  # fmt: skip
+        return chat.say(account, text).text
 
     mine = say("sec3", "本月积分")
     assert (

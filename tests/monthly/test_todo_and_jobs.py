@@ -22,10 +22,10 @@ from models.meetings import (
     Minutes,
 )
 from models.monthly import Escalation, MonthlyScore
-from models.org import Platform
 from models.outbox import OutboxMessage
 from scheduler.jobs import all_jobs
 from scheduler.runner import RunResult, latest_fire, run_due, run_job
+from tests.harness import Chat
 from tests.monthly.conftest import BASE, CFG, comply, local, outbox
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -79,12 +79,7 @@ def test_weekly_todo_lists_what_waits(session, county):
 def test_several_meetings_awaiting_minutes_open_their_list(session_factory, session, county):
     """Two meetings without minutes: the button asks the meetings feature for the list of them, whose
     answer has each meeting's minutes form."""
-    from bot.core.context import CoreConfig
-    from bot.core.dispatcher import Dispatcher
-    from bot.core.events import Account, CardActionPressed, Conversation
-    from bot.core.router import Routes
     from handlers.meetings.chat import router as meetings_router
-    from tests.monthly.conftest import CORP, SECRET
 
     waiting = []
     for day in (15, 16):
@@ -101,18 +96,9 @@ def test_several_meetings_awaiting_minutes_open_their_list(session_factory, sess
     assert card.payload["text"] == "- 2次会议待填记录（最早 9月15日）"
     (button,) = card.payload["buttons"]
     assert button["label"] == "待填记录的会议" and button["url"] == ""
-    core = CoreConfig(tz=TZ, public_base_url=BASE, secret_key=SECRET)
-    dispatcher = Dispatcher(session_factory, Routes([meetings_router]), core, clock=lambda: MONDAY)
-    who = Account(Platform.DINGTALK, CORP, "sec1")
-    conv = Conversation(Platform.DINGTALK, CORP, "sec1")
-    dispatcher.dispatch(
-        CardActionPressed("p1", who, "x", conv, button["action"], button["params"], "c", MONDAY)
-    )
-    session.expire_all()
-    (answer,) = outbox(session, "reply:p1:")
-    assert [b["url"] for b in answer.payload["buttons"]] == [
-        f"{BASE}/h5/meetings/{i}/minutes" for i in waiting
-    ]
+    chat = Chat(session_factory, [meetings_router], now=MONDAY)
+    (answer,) = chat.press("sec1", button["action"], **button["params"]).replies
+    assert [b["url"] for b in answer["buttons"]] == [f"{BASE}/h5/meetings/{i}/minutes" for i in waiting]
 
 
 def test_weekly_todo_sends_nothing_when_empty(session, county):

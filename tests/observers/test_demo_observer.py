@@ -9,14 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.cli.serve import DEMO_HISTORY_MONTHS, _core_config, _routes, demo_settings
-from bot.core.dispatcher import Dispatcher
-from bot.core.events import Account, Conversation, TextReceived
 from config import demo
 from models.observers import ObserverAssignment
-from models.org import OrgUnit, Person, Platform
-from models.outbox import OutboxMessage
+from models.org import OrgUnit, Person
 from models.seed import seed
 from models.seed.demo import DEMO_PEOPLE
+from tests.harness import Chat
 
 NOW = datetime(2026, 11, 23, 2, tzinfo=UTC)
 
@@ -38,20 +36,11 @@ def test_the_readme_s_observer_observes_his_committee_s_other_branches(
 
     routes, fallback = _routes()
     settings = demo_settings(database_url, "http://127.0.0.1:18080", "http://127.0.0.1:8000")
-    dispatcher = Dispatcher(
-        session_factory, routes, _core_config(settings), fallback=fallback, clock=lambda: NOW
-    )
+    chat = Chat(session_factory, routes=routes, fallback=fallback, config=_core_config(settings), now=NOW)
     account = DEMO_PEOPLE["observer"]
-
-    def say(n: int, text: str) -> str:
-        sender = Account(Platform.DINGTALK, demo.DINGTALK_CORP_ID, account)
-        conv = Conversation(Platform.DINGTALK, demo.DINGTALK_CORP_ID, account)
-        dispatcher.dispatch(TextReceived(f"m{n}", sender, "马超", conv, text, NOW))
-        with session_factory() as s:
-            rows = s.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith(f"reply:m{n}:")))
-            return "\n".join(str(r.payload) for r in rows)
-
-    mine = say(1, "我的支部")
+    mine = chat.say(account, "我的支部")
     assert "东风村党支部" in mine and "幸福社区党支部" in mine
-    assert "只有观察员" not in say(2, "观察统计")
-    assert "我的支部" in say(3, "帮助") and "观察统计" in say(4, "帮助")
+    stats = chat.say(account, "观察统计")  # his own statistics, not the refusal a non-observer gets
+    assert "只有观察员" not in stats and "**马超**：联系 2 个支部" in stats
+    help_text = chat.say(account, "帮助")
+    assert "我的支部" in help_text and "观察统计" in help_text

@@ -1,0 +1,647 @@
+"""总览 (#16 item 3): the viewer's scope for one month, every figure with the list behind it.
+
+The figures are the monthly score's own (handlers.monthly): a closed month reads the scores the
+monthly run stored (what the digests said), a month without stored scores (the current one) is
+scored now with handlers.monthly.service.score_month. Each branch's figures come from its score's
+explanation, so "meetings held against required" is the score's definition, not a second one; a
+committee's are the sums of its branches', so a figure and its drill-down list agree by construction.
+
+Everything is read for the whole scope at once (a constant number of statements whatever the number
+of branches), and every query is filtered by the viewer's Scope (handlers.console.scope).
+Plain functions over a Session; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from handlers.console.scope import Scope
+from handlers.fees.feeday import add_months
+from handlers.meetings.meetings import month_bounds_utc
+from handlers.meetings.minutes import held_condition, local_calendars, meeting_counts
+from handlers.meetings.types import MeetingsConfig, local_day
+from handlers.monthly import service
+from handlers.monthly.config import MonthlyConfig
+from handlers.monthly.scoring import Unit, nearest_committee
+from handlers.observers.coverage import coverage
+from handlers.observers.forms import ObserversConfig
+from handlers.observers.periods import period_name
+from models.meetings import (
+    Attendance,
+    AttendanceStatus,
+    Invitee,
+    LeaveRequest,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    MeetingType,
+    Minutes,
+)
+from models.monthly import Escalation, Ladder, MonthlyScore
+from models.observers import Observation, Outcome, Rectification, RectificationStatus
+from models.org import OrgUnit, Person, UnitKind
+
+TREND_MONTHS = 12
+LIST_LIMIT = 200  # escalation and rectification lists show this many; their counts are always whole
+SUBMITTED = ("submitted", "approved")  # a plan the branch has handed in (PlanStatus values)
+UNIT_LADDERS = (Ladder.COMMITTEE, Ladder.BRANCH)
+
+
+class NotInScope(LookupError):
+    """The object does not exist or the viewer's scope does not hold it: the page answers 404."""
+
+
+def current_month(now: datetime, cfg: MeetingsConfig) -> date:
+    return local_day(now, cfg).replace(day=1)
+
+
+@dataclass
+class Figures:
+    """The overview's numbers for a set of branches: sums, so a unit's are its branches' added up."""
+
+    branches: int = 0
+    plans: int = 0  # plans handed in (待审核 or 已备案)
+    plans_on_time: int = 0
+    held: float = 0.0  # meetings held, as the score credits them (a quarterly type a third a month…)
+    required: float = 0.0
+    present: int = 0  # attendance rows 出席/迟到 of the month's meetings that count
+    attendance: int = 0
+    minutes_on_time: int = 0
+    minutes_due: int = 0
+    members: int = 0
+    paid: int = 0  # members minus the score's unpaid for the month
+    observed: int = 0  # branches an observer attended this coverage period (每半年至少列席一次)
+    observers_assigned: int = 0
+    rect_open: int = 0  # 整改 not 销号 at the month's end
+    escalations: int = 0  # ladder notices still running at the month's end
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @staticmethod
+    def rate(num: float, den: float) -> float | None:
+        return num / den if den else None
+
+    @property
+    def meetings_rate(self) -> float | None:
+        return self.rate(self.held, self.required)
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return self.rate(self.present, self.attendance)
+
+    @property
+    def minutes_rate(self) -> float | None:
+        return self.rate(self.minutes_on_time, self.minutes_due)
+
+    @property
+    def fees_rate(self) -> float | None:
+        return self.rate(self.paid, self.members)
+
+    @property
+    def plans_rate(self) -> float | None:
+        return self.rate(self.plans, self.branches)
+
+    @property
+    def coverage_rate(self) -> float | None:
+        return self.rate(self.observed, self.branches)
+
+
+@dataclass
+class Row:
+    """One unit as the overview lists it: its score and rank (handlers.monthly.ranking) and figures."""
+
+    unit_id: int
+    name: str
+    kind: str
+    score: float | None
+    rank: int
+    group_size: int
+    peer_group: str
+    lagging: bool
+    lag_reasons: list[str]
+    explanation: dict[str, Any]
+    figures: Figures = field(default_factory=Figures)
+    committee_id: int | None = None
+    branch_ids: list[int] = field(default_factory=list)  # a committee row: its branches in scope
+
+
+@dataclass
+class MonthView:
+    month: date
+    stored: bool  # the scores the monthly run stored (a closed month); else scored now
+    coverage_period: str  # e.g. 2026年下半年
+    units: dict[int, Unit]  # every unit in scope
+    branches: dict[int, Row]
+    committees: dict[int, Row]  # committees in scope with a score of their own
+    own_escalations: dict[int, int]  # unit → its open escalations (before adding up)
+
+    def figures(self, unit_id: int | None = None) -> Figures:
+        """The scope's figures (unit_id None) or those of one unit in it: its branches' sums."""
+        total = Figures()
+        for b in self.branches_under(unit_id):
+            total.add(b.figures)
+        total.escalations += sum(
+            n
+            for uid, n in self.own_escalations.items()
+            if self.units[uid].kind != UnitKind.BRANCH
+            and (unit_id is None or unit_id in self.units[uid].ancestors())
+        )
+        return total
+
+    def branches_under(self, unit_id: int | None) -> list[Row]:
+        if unit_id is None:
+            return list(self.branches.values())
+        return [r for r in self.branches.values() if unit_id in self.units[r.unit_id].ancestors()]
+
+    def rows(self, unit_id: int | None = None) -> list[Row]:
+        """What a page lists, lagging units first (the ranking's 落后 flag), then by score.
+
+        The overview (unit_id None): a committee wholly in scope is one row (its branches added up;
+        its score is the committee's roll-up), any other branch is a row of its own. A unit's page:
+        its branches."""
+        if unit_id is not None:
+            out = self.branches_under(unit_id)
+        else:
+            out, grouped = [], defaultdict(list)
+            for r in self.branches.values():
+                if r.committee_id in self.committees:
+                    grouped[r.committee_id].append(r)
+                else:
+                    out.append(r)
+            for cid, rows in grouped.items():
+                c = self.committees[cid]
+                c.figures = self.figures(cid)
+                c.branch_ids = [r.unit_id for r in rows]
+                out.append(c)
+        return sorted(out, key=lambda r: (not r.lagging, r.score if r.score is not None else -1.0, r.name))
+
+
+def _row(unit: Unit, score, rank, size, lagging, group, exp, committee_id) -> Row:
+    exp = exp or {}
+    return Row(
+        unit.id, unit.name, unit.kind, score, rank or 0, size or 0, group or "", bool(lagging),
+        list(exp.get("lagging") or []), exp, committee_id=committee_id,
+    )  # fmt: skip
+
+
+def _branch_figures(exp: dict[str, Any]) -> Figures:
+    """A branch's figures from its score's explanation (handlers.monthly.scoring.score_branch)."""
+    plan = exp.get("plan") or {}
+    att = exp.get("attendance") or {}
+    mins = exp.get("minutes") or {}
+    fees = exp.get("fees") or {}
+    meetings = exp.get("meetings") or []
+    return Figures(
+        branches=1,
+        plans=int(plan.get("status") in SUBMITTED),
+        plans_on_time=int(bool(plan.get("on_time"))),
+        held=sum(m["credit"] for m in meetings),
+        required=sum(m["required"] for m in meetings),
+        present=att.get("present", 0),
+        attendance=att.get("total", 0),
+        minutes_on_time=mins.get("on_time", 0),
+        minutes_due=mins.get("due", 0),
+        members=fees.get("members", 0),
+        paid=fees.get("members", 0) - fees.get("unpaid", 0),
+    )
+
+
+def _scope_units(session: Session, scope: Scope) -> dict[int, Unit]:
+    rows = session.execute(
+        select(
+            OrgUnit.id, OrgUnit.kind, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id, OrgUnit.category
+        ).where(OrgUnit.active.is_(True), scope.unit_clause())
+    ).all()
+    return {
+        r[0]: Unit(r[0], str(getattr(r[1], "value", r[1])), r[2], r[3], r[4], getattr(r[5], "value", r[5]))
+        for r in rows
+    }
+
+
+def has_stored_scores(session: Session, month: date) -> bool:
+    return session.scalar(select(MonthlyScore.id).where(MonthlyScore.month == month).limit(1)) is not None
+
+
+def month_view(
+    session: Session,
+    scope: Scope,
+    month: date,
+    *,
+    now: datetime,
+    mcfg: MonthlyConfig,
+    cfg: MeetingsConfig,
+    ocfg: ObserversConfig,
+) -> MonthView:
+    """The month's figures for every branch and committee in the scope."""
+    month = month.replace(day=1)
+    stored = month < current_month(now, cfg) and has_stored_scores(session, month)
+    units = _scope_units(session, scope)
+    branches: dict[int, Row] = {}
+    committees: dict[int, Row] = {}
+    if stored:
+        for uid, score, rank, size, lagging, group, exp in session.execute(
+            select(
+                MonthlyScore.unit_id, MonthlyScore.score, MonthlyScore.rank, MonthlyScore.group_size,
+                MonthlyScore.lagging, MonthlyScore.peer_group, MonthlyScore.explanation,
+            )
+            .join(OrgUnit, OrgUnit.id == MonthlyScore.unit_id)
+            .where(MonthlyScore.month == month, scope.unit_clause())
+        ):  # fmt: skip
+            u = units.get(uid)
+            if u is None:
+                continue
+            target = branches if u.kind == UnitKind.BRANCH else committees
+            target[uid] = _row(u, score, rank, size, lagging, group, exp, None)
+        for r in branches.values():
+            r.committee_id = nearest_committee(units[r.unit_id], units)
+    else:
+        scores = service.score_month(session, month, now=now, mcfg=mcfg, cfg=cfg)
+        for target, items in ((branches, scores.branches), (committees, scores.committees)):
+            for uid, s in items.items():
+                u = units.get(uid)
+                if u is not None:
+                    target[uid] = _row(u, s.score, s.rank, s.group_size, s.lagging, s.peer_group,
+                                       s.explanation, s.committee_id if u.kind == UnitKind.BRANCH else None)  # fmt: skip
+    for r in branches.values():
+        r.figures = _branch_figures(r.explanation)
+        if r.committee_id not in committees:
+            r.committee_id = r.committee_id if r.committee_id in units else None
+
+    # Observer coverage of the period holding the month's last day (or today, for this month).
+    _, m_hi = month_bounds_utc(month, cfg)
+    day = min(local_day(now, cfg), add_months(month, 1) - timedelta(days=1))
+    ids = None if scope.everything else list(branches)
+    for c in coverage(session, day, ocfg, now=now, branch_ids=ids):
+        r = branches.get(c.branch_id)
+        if r is not None:
+            r.figures.observed = int(c.covered)
+            r.figures.observers_assigned = int(c.assigned)
+    for bid, n in session.execute(
+        select(Rectification.branch_id, func.count())
+        .join(OrgUnit, OrgUnit.id == Rectification.branch_id)
+        .where(open_rectification(m_hi), scope.unit_clause())
+        .group_by(Rectification.branch_id)
+    ):
+        if bid in branches:
+            branches[bid].figures.rect_open = n
+    own: dict[int, int] = {}
+    for uid, n in session.execute(
+        select(Escalation.unit_id, func.count())
+        .join(OrgUnit, OrgUnit.id == Escalation.unit_id)
+        .where(open_escalation(month), scope.unit_clause())
+        .group_by(Escalation.unit_id)
+    ):
+        if uid in branches:
+            branches[uid].figures.escalations = n
+        elif uid in units:
+            own[uid] = n
+    return MonthView(month, stored, period_name(day, ocfg), units, branches, committees, own)
+
+
+def open_rectification(hi: datetime):
+    """整改 raised before `hi` (the month's end) and not 销号 then: still open, or closed later."""
+    return and_(
+        Rectification.created_at < hi,
+        or_(Rectification.status != RectificationStatus.CLOSED, Rectification.closed_at >= hi),
+    )
+
+
+def open_escalation(month: date):
+    """A ladder notice of the month or before that had not ended by the month's end."""
+    return and_(
+        Escalation.month <= month, or_(Escalation.ended_month.is_(None), Escalation.ended_month > month)
+    )
+
+
+# --- the trend ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrendPoint:
+    month: date
+    score: float | None  # the branches' mean score
+    lagging: int  # branches 落后
+    branches: int
+
+
+def trend(session: Session, scope: Scope, view: MonthView, months: int = TREND_MONTHS) -> list[TrendPoint]:
+    """The branches' mean score and how many lag, for the `months` months ending with the view's:
+    stored scores in one grouped statement, the view's own month from the view when it was scored now."""
+    first = add_months(view.month, -(months - 1))
+    points = {m: TrendPoint(m, None, 0, 0) for m in (add_months(first, i) for i in range(months))}
+    for m, avg, lagging, n in session.execute(
+        select(
+            MonthlyScore.month,
+            func.avg(MonthlyScore.score),
+            func.sum(case((MonthlyScore.lagging.is_(True), 1), else_=0)),
+            func.count(),
+        )
+        .join(OrgUnit, OrgUnit.id == MonthlyScore.unit_id)
+        .where(
+            MonthlyScore.month >= first,
+            MonthlyScore.month <= view.month,
+            MonthlyScore.unit_kind == UnitKind.BRANCH.value,
+            scope.unit_clause(),
+        )
+        .group_by(MonthlyScore.month)
+    ):
+        if m in points:
+            points[m] = TrendPoint(m, round(float(avg), 1), int(lagging or 0), int(n))
+    if not view.stored and view.branches:
+        rows = list(view.branches.values())
+        points[view.month] = TrendPoint(
+            view.month,
+            round(sum(r.score or 0 for r in rows) / len(rows), 1),
+            sum(r.lagging for r in rows),
+            len(rows),
+        )
+    return [points[m] for m in sorted(points)]
+
+
+# --- a unit, a branch, a meeting ----------------------------------------------------------------
+
+
+def unit_in_scope(session: Session, scope: Scope, unit_id: int) -> OrgUnit:
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None or not unit.active or not scope.sees_unit(unit):
+        raise NotInScope(unit_id)
+    return unit
+
+
+@dataclass
+class EscalationItem:
+    id: int
+    ladder: str
+    rung: int
+    month: date
+    streak: int
+    unit_id: int
+    unit: str
+    subject: str
+    acknowledged: bool
+
+
+def escalations(
+    session: Session, scope: Scope, unit: OrgUnit, month: date
+) -> tuple[int, list[EscalationItem]]:
+    """The open escalations at or under `unit` at the month's end (the count, and the first LIST_LIMIT)."""
+    where = and_(open_escalation(month), OrgUnit.path.startswith(unit.path), scope.unit_clause())
+    total = session.scalar(
+        select(func.count())
+        .select_from(Escalation)
+        .join(OrgUnit, OrgUnit.id == Escalation.unit_id)
+        .where(where)
+    )
+    subject = func.coalesce(
+        case((Escalation.ladder.in_(UNIT_LADDERS), OrgUnit.name), else_=Person.name), literal("")
+    )
+    rows = session.execute(
+        select(
+            Escalation.id, Escalation.ladder, Escalation.rung, Escalation.month, Escalation.streak,
+            Escalation.unit_id, OrgUnit.name, subject, Escalation.acknowledged_at,
+        )
+        .join(OrgUnit, OrgUnit.id == Escalation.unit_id)
+        .outerjoin(Person, and_(Person.id == Escalation.subject_id, Escalation.ladder.not_in(UNIT_LADDERS)))
+        .where(where)
+        .order_by(Escalation.month.desc(), Escalation.rung.desc(), Escalation.id)
+        .limit(LIST_LIMIT)
+    ).all()  # fmt: skip
+    return total or 0, [
+        EscalationItem(i, getattr(lad, "value", lad), rung, m, streak, uid, uname, subj, ack is not None)
+        for i, lad, rung, m, streak, uid, uname, subj, ack in rows
+    ]
+
+
+@dataclass
+class RectificationItem:
+    id: int
+    branch: str
+    text: str
+    due_on: date
+    status: str
+    overdue: bool
+
+
+def rectifications(
+    session: Session, scope: Scope, unit: OrgUnit, month: date, *, now: datetime, cfg: MeetingsConfig
+) -> tuple[int, list[RectificationItem]]:
+    _, hi = month_bounds_utc(month, cfg)
+    where = and_(open_rectification(hi), OrgUnit.path.startswith(unit.path), scope.unit_clause())
+    total = session.scalar(
+        select(func.count())
+        .select_from(Rectification)
+        .join(OrgUnit, OrgUnit.id == Rectification.branch_id)
+        .where(where)
+    )
+    today = local_day(now, cfg)
+    rows = session.execute(
+        select(Rectification.id, OrgUnit.name, Rectification.text, Rectification.due_on, Rectification.status)
+        .join(OrgUnit, OrgUnit.id == Rectification.branch_id)
+        .where(where)
+        .order_by(Rectification.due_on, Rectification.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    return total or 0, [
+        RectificationItem(
+            i, b, t, due, getattr(st, "value", st), due < today and st != RectificationStatus.CLOSED
+        )
+        for i, b, t, due, st in rows
+    ]
+
+
+@dataclass
+class MeetingLine:
+    """A meeting of the branch's month, with what the month's figures count of it."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    types: list[str]
+    status: str
+    counts: bool  # not cancelled, not 责令重开 (meeting_counts): its sign-ins count
+    held: bool  # held by the score's definition (held_condition)
+    present: int
+    attendance: int
+    absent: int
+    leave: int
+    minutes_due: bool
+    minutes_on_time: bool
+    minutes_submitted: datetime | None
+    minutes_due_on: date | None
+
+
+def branch_meetings(
+    session: Session, scope: Scope, branch: OrgUnit, month: date, *, now: datetime, cfg: MeetingsConfig
+) -> list[MeetingLine]:
+    """The branch's meetings starting in the month (cancelled and reconvened ones too, marked), with
+    their attendance and minutes counted as the score counts them: two statements."""
+    if not scope.sees_unit(branch):
+        raise NotInScope(branch.id)
+    lo, hi = month_bounds_utc(month, cfg)
+    status = Attendance.status
+    att = (
+        select(
+            Attendance.meeting_id.label("mid"),
+            func.count().label("n"),
+            func.sum(case((status.in_((AttendanceStatus.PRESENT, AttendanceStatus.LATE)), 1), else_=0)).label(
+                "p"
+            ),
+            func.sum(case((status == AttendanceStatus.ABSENT, 1), else_=0)).label("a"),
+            func.sum(case((status == AttendanceStatus.LEAVE, 1), else_=0)).label("v"),
+        )
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(Meeting.branch_id == branch.id, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        .group_by(Attendance.meeting_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Meeting.id, Meeting.title, Meeting.starts_at, Meeting.status,
+            case((meeting_counts(), True), else_=False),
+            case((and_(meeting_counts(), held_condition(now, cfg, local_calendars(session))), True), else_=False),
+            Minutes.submitted_at, Minutes.due_on, att.c.n, att.c.p, att.c.a, att.c.v,
+        )
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .outerjoin(att, att.c.mid == Meeting.id)
+        .where(Meeting.branch_id == branch.id, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).all()  # fmt: skip
+    kinds: dict[int, list[str]] = defaultdict(list)
+    if rows:
+        for mid, t in session.execute(
+            select(MeetingKind.meeting_id, MeetingKind.type)
+            .where(MeetingKind.meeting_id.in_([r[0] for r in rows]))
+            .order_by(MeetingKind.id)
+        ):
+            kinds[mid].append(getattr(t, "value", t))
+    out = []
+    for mid, title, starts, st, counts, held, submitted, due_on, n, p, a, v in rows:
+        counts, held = bool(counts), bool(held)
+        # The score's rule (scoring._tally_meetings): minutes are due for a meeting that counts, has
+        # started, and is recorded or no longer held for want of them; on time by the local day.
+        due = counts and starts <= now and (submitted is not None or not held)
+        on_time = due and submitted is not None and local_day(submitted, cfg) <= due_on
+        out.append(
+            MeetingLine(
+                mid, title, starts, [t for t in kinds[mid] if t in MeetingType._value2member_map_],
+                getattr(st, "value", st), counts, held, int(p or 0) if counts else 0, int(n or 0) if counts else 0,
+                int(a or 0), int(v or 0), due, bool(on_time), submitted, due_on,
+            )
+        )  # fmt: skip
+    return out
+
+
+@dataclass
+class AttendanceLine:
+    person_id: int
+    name: str
+    status: str | None  # None: invited, no row yet (before the window closes)
+    method: str | None
+    at: datetime | None
+    reason: str | None
+    leave: str | None  # the leave request's reason, if any
+
+
+@dataclass
+class MeetingDetail:
+    meeting: Meeting
+    branch: OrgUnit
+    types: list[str]
+    counts: bool
+    held: bool
+    lines: list[AttendanceLine]
+    minutes: Minutes | None
+    reconvene: bool  # an observer ordered it held again (责令重开)
+
+    @property
+    def present(self) -> int:
+        return sum(ln.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE) for ln in self.lines)
+
+    @property
+    def recorded(self) -> int:
+        return sum(ln.status is not None for ln in self.lines)
+
+
+def meeting_detail(
+    session: Session, scope: Scope, meeting_id: int, *, now: datetime, cfg: MeetingsConfig
+) -> MeetingDetail:
+    """The meeting, its attendance list (every invitee, with or without a row) and its minutes."""
+    meeting = session.get(Meeting, meeting_id)
+    branch = session.get(OrgUnit, meeting.branch_id) if meeting is not None else None
+    if meeting is None or branch is None or not scope.sees_unit(branch):
+        raise NotInScope(meeting_id)
+    counts, held = session.execute(
+        select(
+            case((meeting_counts(), True), else_=False),
+            case(
+                (and_(meeting_counts(), held_condition(now, cfg, local_calendars(session))), True),
+                else_=False,
+            ),
+        )
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(Meeting.id == meeting.id)
+    ).one()
+    rows = {
+        pid: (name, st, method, at, reason)
+        for pid, name, st, method, at, reason in session.execute(
+            select(
+                Attendance.person_id,
+                Person.name,
+                Attendance.status,
+                Attendance.method,
+                Attendance.at,
+                Attendance.reason,
+            )
+            .join(Person, Person.id == Attendance.person_id)
+            .where(Attendance.meeting_id == meeting.id)
+        )
+    }
+    invited = dict(
+        session.execute(
+            select(Person.id, Person.name)
+            .join(Invitee, Invitee.person_id == Person.id)
+            .where(Invitee.meeting_id == meeting.id)
+        ).all()
+    )
+    leave = dict(
+        session.execute(
+            select(LeaveRequest.person_id, LeaveRequest.reason).where(LeaveRequest.meeting_id == meeting.id)
+        ).all()
+    )
+    lines = []
+    for pid in sorted(set(rows) | set(invited), key=lambda i: (rows.get(i, (invited.get(i),))[0] or "", i)):
+        if pid in rows:
+            name, st, method, at, reason = rows[pid]
+            lines.append(
+                AttendanceLine(
+                    pid,
+                    name,
+                    getattr(st, "value", st),
+                    getattr(method, "value", method),
+                    at,
+                    reason,
+                    leave.get(pid),
+                )
+            )
+        else:
+            lines.append(AttendanceLine(pid, invited[pid], None, None, None, None, leave.get(pid)))
+    reconvene = (
+        session.scalar(
+            select(Observation.id)
+            .where(Observation.meeting_id == meeting.id, Observation.outcome == Outcome.REOPEN)
+            .limit(1)
+        )
+        is not None
+    )
+    types = [getattr(k.type, "value", k.type) for k in meeting.kinds]
+    if meeting.status == MeetingStatus.CANCELLED:
+        counts = held = False
+    return MeetingDetail(meeting, branch, types, bool(counts), bool(held), lines, meeting.minutes, reconvene)

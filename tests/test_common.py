@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -51,6 +52,31 @@ def test_chinese_forms():
         dates.fmt_months([date(2027, 1, 1), date(2026, 3, 1), date(2026, 1, 1)])
         == "2026年1月、3月、2027年1月"
     )
+
+
+def test_a_moment_in_the_organisation_s_zone():
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # 17:30 UTC on Monday is 01:30 on Tuesday in Shanghai: the day and weekday are the local ones.
+    assert dates.fmt_when(datetime(2026, 11, 2, 17, 30, tzinfo=UTC), shanghai) == "11月3日（周二）01:30"
+    assert dates.fmt_when(datetime(2026, 5, 8, 1, 0, tzinfo=UTC), shanghai) == "5月8日（周五）09:00"
+
+
+@pytest.mark.parametrize(
+    ("typed", "month"),
+    [("2026-11", date(2026, 11, 1)), ("2026.1", date(2026, 1, 1)), ("2026/02", date(2026, 2, 1)),
+     ("2026年02月", date(2026, 2, 1)), ("2026 年 2 月", date(2026, 2, 1)), ("２０２６－１１", date(2026, 11, 1)),
+     ("3月", date(2026, 3, 1)), ("11月", date(2025, 11, 1)), ("11月份", date(2025, 11, 1))],
+)  # fmt: skip
+def test_a_month_as_typed(typed, month):
+    # A bare month is the latest one not after today (15 March 2026): 11月 is last November.
+    assert dates.parse_month(typed, date(2026, 3, 15)) == month
+
+
+@pytest.mark.parametrize(
+    "typed", ["2026-13", "13月", "2026-0", "0月", "上个月", "", "2026", "11", "2026-11-05"]
+)
+def test_not_a_month(typed):
+    assert dates.parse_month(typed, date(2026, 3, 15)) is None
 
 
 # --- roles: who holds which role where ---------------------------------------------------------
@@ -103,6 +129,23 @@ def test_role_lookups_name_the_unit_and_never_reach_neighbours(session):
     assert roles.committee_people(session, branch.id, {Role.ORGANIZATION_MEMBER}) == [org_member.id]
     assert roles.committee_people(session, lonely.id, {Role.ORGANIZATION_MEMBER}) == []
     assert roles.committee_people(session, 10**9, {Role.ORGANIZATION_MEMBER}) == []
+
+    staff = builders.person(session, "钱组织部", other)
+    builders.role(session, staff, None, Role.ORG_STAFF)
+    builders.role(session, staff, committee, Role.ORG_STAFF)
+    session.commit()
+    assert roles.roles_held(session, secretary.id) == [
+        (branch.id, Role.SECRETARY),
+        (committee.id, Role.PROPAGANDA_MEMBER),
+    ]
+    assert roles.roles_held(session, staff.id) == [(None, Role.ORG_STAFF), (committee.id, Role.ORG_STAFF)]
+    assert roles.roles_held(session, 10**9) == []
+    assert roles.role_holders(session, {Role.SECRETARY, Role.ORG_STAFF}) == {
+        (branch.id, Role.SECRETARY): [secretary.id],
+        (other.id, Role.SECRETARY): [neighbour.id],
+        (None, Role.ORG_STAFF): [staff.id],
+        (committee.id, Role.ORG_STAFF): [staff.id],
+    }
 
 
 # --- cells: one reader per kind of value for every import ----------------------------------------

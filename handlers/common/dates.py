@@ -2,14 +2,18 @@
 
 A month is a date on its first day. Periods are the calendar's: a month, a quarter (第N季度), a half
 year (上半年/下半年) or a year. The Chinese forms are the ones a secretary writes: 2026年11月,
-11月3日, 11月3日（周二）, 2026年第4季度, 2026年上半年.
+11月3日, 11月3日（周二）, 11月3日（周二）09:00, 2026年第4季度, 2026年上半年.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import re
+import unicodedata
+from datetime import date, datetime, tzinfo
 
 WEEKDAYS = "一二三四五六日"
+_FULL_MONTH = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?")
+_SHORT_MONTH = re.compile(r"(\d{1,2})\s*月份?")
 
 
 # --- months --------------------------------------------------------------------------------------
@@ -28,6 +32,20 @@ def add_months(month: date, n: int) -> date:
 def months_between(a: date, b: date) -> int:
     """b - a in whole months (both taken as months)."""
     return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def parse_month(text: str, today: date) -> date | None:
+    """A month as a secretary types it: 2026-11, 2026.11, 2026/11, 2026年11月 → that month; 11月 or
+    11月份 → the latest November not after `today`; None for anything else (full-width digits too)."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if m := _FULL_MONTH.fullmatch(text):
+        year, month = int(m[1]), int(m[2])
+    elif m := _SHORT_MONTH.fullmatch(text):
+        month = int(m[1])
+        year = today.year - (1 <= month <= 12 and date(today.year, month, 1) > today)
+    else:
+        return None
+    return date(year, month, 1) if 1 <= month <= 12 else None
 
 
 # --- periods -------------------------------------------------------------------------------------
@@ -80,6 +98,12 @@ def fmt_day(day: date) -> str:
 def fmt_day_weekday(day: date) -> str:
     """11月3日（周二）"""
     return f"{fmt_day(day)}（{weekday(day)}）"
+
+
+def fmt_when(moment: datetime, tz: tzinfo) -> str:
+    """11月3日（周二）09:00, the moment read in the organisation's zone."""
+    local = moment.astimezone(tz)
+    return f"{fmt_day_weekday(local.date())}{local:%H:%M}"
 
 
 def fmt_full_day(day: date) -> str:

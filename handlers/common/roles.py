@@ -23,7 +23,9 @@ __all__ = [
     "people_by_role",
     "people_with_roles",
     "people_with_roles_by_unit",
+    "role_holders",
     "roles_by_unit",
+    "roles_held",
     "roles_on",
     "units_where",
 ]
@@ -40,6 +42,32 @@ def roles_on(session: Session, person_id: int, unit_id: int) -> set[Role]:
             )
         )
     )
+
+
+def roles_held(session: Session, person_id: int) -> list[tuple[int | None, Role]]:
+    """Every (unit id, role) the person holds, unit None for 组织部 staff over the whole tree; for a rule
+    that reads several roles at once (who sees which digest, whose coverage)."""
+    return [
+        (unit_id, Role(role))
+        for unit_id, role in session.execute(
+            select(RoleAssignment.org_unit_id, RoleAssignment.role)
+            .where(RoleAssignment.person_id == person_id)
+            .order_by(RoleAssignment.id)
+        )
+    ]
+
+
+def role_holders(session: Session, roles: Collection[Role]) -> dict[tuple[int | None, Role], list[int]]:
+    """{(unit id, role): sorted ids of its holders} over the whole organisation in one statement, unit
+    None for 组织部 staff over the whole tree; for a job that addresses every unit at once."""
+    found: dict[tuple[int | None, Role], set[int]] = defaultdict(set)
+    for person_id, unit_id, role in session.execute(
+        select(RoleAssignment.person_id, RoleAssignment.org_unit_id, RoleAssignment.role).where(
+            RoleAssignment.role.in_(list(roles))
+        )
+    ):
+        found[(unit_id, Role(role))].add(person_id)
+    return {key: sorted(people) for key, people in found.items()}
 
 
 def units_where(

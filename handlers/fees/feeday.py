@@ -15,8 +15,9 @@ from datetime import date, timedelta
 
 from handlers.common import dates
 
-# The month helpers live in handlers.common.dates; handlers.monthly still imports them from here.
-from handlers.common.dates import add_months, month_start, months_between  # noqa: F401
+# add_months lives in handlers.common.dates; monthly/service.py, monthly/scoring.py and the console's
+# overview still import it from here.
+from handlers.common.dates import add_months  # noqa: F401
 from handlers.fees import strings
 from models.fees import FeeDayRule
 

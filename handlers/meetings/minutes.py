@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, Text, md_escape
+from handlers.common.roles import committee_people, people_with_roles
 from handlers.meetings import quorum, strings
 from handlers.meetings.meetings import ACTION_MINUTES, get_managed_meeting, month_bounds_utc
-from handlers.meetings.plans import people_with_roles
 from handlers.meetings.signin import AttendanceSheet, attendance_sheet, count_hosts_present, meeting_hosts
 from handlers.meetings.types import MeetingsConfig, Refused, local_day
 from models import attachments
@@ -39,7 +39,7 @@ from models.meetings import (
     VoteKind,
 )
 from models.observers import invalidated_meeting_ids
-from models.org import OrgUnit, Person, committee_of
+from models.org import OrgUnit, Person
 from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, add_working_days, calendar_for_unit
 
 log = logging.getLogger(__name__)
@@ -223,10 +223,7 @@ def _record_vote(minutes: Minutes, result: quorum.VoteResult) -> None:
 def _void_vote_recipients(session: Session, meeting: Meeting, cfg: MeetingsConfig) -> list[int]:
     """The branch's secretaries and the committee's 组织委员 (MeetingsConfig.void_vote_committee_roles)."""
     people = set(people_with_roles(session, meeting.branch_id, cfg.manager_roles))
-    branch = session.get(OrgUnit, meeting.branch_id)
-    committee = committee_of(session, branch) if branch is not None else None
-    if committee is not None:
-        people.update(people_with_roles(session, committee.id, cfg.void_vote_committee_roles))
+    people.update(committee_people(session, meeting.branch_id, cfg.void_vote_committee_roles))
     return sorted(people)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -15,6 +15,14 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
+from handlers.common.dates import add_months
+from handlers.common.roles import (
+    committee_of,
+    committees_of,
+    people_with_roles,
+    people_with_roles_by_unit,
+    roles_on,
+)
 from handlers.meetings import strings
 from handlers.meetings.meetings import _clean, create_meeting, validate_types
 from handlers.meetings.types import (
@@ -36,17 +44,7 @@ from models.meetings import (
     PlanItem,
     PlanStatus,
 )
-from models.org import (
-    BRANCH_COMMITTEE_ROLES,
-    MemberStatus,
-    OrgUnit,
-    Person,
-    Role,
-    RoleAssignment,
-    UnitKind,
-    committee_of,
-    committees_of,
-)
+from models.org import BRANCH_COMMITTEE_ROLES, MemberStatus, OrgUnit, Person, Role, UnitKind
 from models.workcalendar import NATIONAL, CalendarBook, WorkCalendar, calendar_for_unit
 
 ACTION_APPROVE = "plans.approve"
@@ -63,12 +61,12 @@ class PlanItemInput:
 
 
 def next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return add_months(day, 1)
 
 
 def plan_month_for(now: datetime, cfg: MeetingsConfig) -> date:
     """The month a plan written today is for: next month."""
-    return next_month(local_day(now, cfg))
+    return add_months(local_day(now, cfg), 1)
 
 
 def plan_deadline(month: date, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL) -> datetime:
@@ -77,7 +75,7 @@ def plan_deadline(month: date, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL
     The day is `plan_deadline_day`; on a rest day of the branch's calendar (`cal`) it stays (the
     default), or moves to the next working day, never past the month's end, or to the previous one.
     """
-    prev = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    prev = add_months(month, -1)
     day = prev.replace(day=min(cfg.plan_deadline_day, calendar.monthrange(prev.year, prev.month)[1]))
     if not cal.is_working_day(day):
         if cfg.plan_deadline_on_rest_day == RestDayShift.POSTPONE:
@@ -89,27 +87,6 @@ def plan_deadline(month: date, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL
 
 def plan_on_time(plan: MonthlyPlan, cfg: MeetingsConfig, cal: WorkCalendar = NATIONAL) -> bool:
     return plan.submitted_at is not None and plan.submitted_at <= plan_deadline(plan.month, cfg, cal)
-
-
-def people_with_roles_by_unit(
-    session: Session, unit_ids: Iterable[int], roles: frozenset[Role]
-) -> dict[int, list[int]]:
-    """{unit id: sorted ids of the people holding one of `roles` there} for many units in one query;
-    a unit where nobody holds them is absent."""
-    ids = set(unit_ids)
-    found: dict[int, set[int]] = defaultdict(set)
-    if ids:
-        for unit_id, person_id in session.execute(
-            select(RoleAssignment.org_unit_id, RoleAssignment.person_id).where(
-                RoleAssignment.org_unit_id.in_(ids), RoleAssignment.role.in_(roles)
-            )
-        ):
-            found[unit_id].add(person_id)
-    return {unit_id: sorted(people) for unit_id, people in found.items()}
-
-
-def people_with_roles(session: Session, unit_id: int, roles: frozenset[Role]) -> list[int]:
-    return people_with_roles_by_unit(session, [unit_id], roles).get(unit_id, [])
 
 
 class PlanMissesRequired(Refused):
@@ -124,11 +101,7 @@ def has_committee(session: Session, branch_id: int, cfg: MeetingsConfig) -> bool
     """A branch has a 支委会 with 7 正式党员 (条例 第六章) or once it has 委员 besides its 书记/副书记,
     as the monthly score reads it (handlers/monthly/scoring.py)."""
     others = BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
-    if session.scalar(
-        select(RoleAssignment.id).where(
-            RoleAssignment.org_unit_id == branch_id, RoleAssignment.role.in_(others)
-        )
-    ):
+    if people_with_roles(session, branch_id, others):
         return True
     full = session.scalar(
         select(func.count())
@@ -375,13 +348,7 @@ def review_plan(
     committee = committee_of(session, branch)
     if actor is None:
         raise Refused(strings.NOT_BOUND)
-    if committee is None or not set(
-        session.scalars(
-            select(RoleAssignment.role).where(
-                RoleAssignment.person_id == actor.id, RoleAssignment.org_unit_id == committee.id
-            )
-        )
-    ) & set(cfg.plan_reviewer_roles):
+    if committee is None or not roles_on(session, actor.id, committee.id) & set(cfg.plan_reviewer_roles):
         raise Refused(
             strings.NO_REVIEW_ROLE.format(
                 roles="或".join(strings.role_label(r) for r in cfg.plan_reviewer_roles)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, Text
 from bot.core.signing import BadToken, ExpiredToken, TokenSigner
+from handlers.common.roles import people_with_roles
 from handlers.meetings import strings
 from handlers.meetings.makeup import create_makeup_tasks, withdraw_makeup
 from handlers.meetings.meetings import (
@@ -26,7 +27,6 @@ from handlers.meetings.meetings import (
     invitees_by_meeting,
     signin_window,
 )
-from handlers.meetings.plans import people_with_roles
 from handlers.meetings.types import PRESENT_STATUSES, MeetingsConfig, Refused
 from models.base import UTCDateTime
 from models.meetings import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.common.dates import fmt_day, fmt_month, fmt_when  # noqa: F401  (the meetings texts' names)
 from models.meetings import (
     AttendanceStatus,
     LeaveStatus,
@@ -363,23 +364,6 @@ FORM_ERROR = "提交失败"
 NEED_LOGIN = "请在钉钉或企业微信中打开此页面。"
 H5_BAD_REQUEST = "提交的内容格式不对，请刷新页面后重试（已填写的内容请先复制保存）。"
 H5_CROSS_SITE = "页面已过期或不是从本系统打开的，请刷新页面后重试。"
-
-WEEKDAYS = "一二三四五六日"
-
-
-def fmt_when(moment, tz) -> str:
-    """「5月8日（周五）09:00」 in the configured zone."""
-    local = moment.astimezone(tz)
-    return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
-
-
-def fmt_day(day) -> str:
-    return f"{day.month}月{day.day}日"
-
-
-def fmt_month(month) -> str:
-    return f"{month.year}年{month.month}月"
-
 
 ABSENT_NO_REASON = "无故缺席"
 FIELD_CHAIR = "主持人"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
 from bot.core.signing import BadToken, TokenSigner
+from handlers.common.roles import roles_held
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import meeting_counts
 from handlers.meetings.types import MeetingsConfig
@@ -323,13 +324,8 @@ def available(data: MonthData, unit_id: int) -> bool:
 
 def viewable_units(session: Session, person_id: int, mcfg: MonthlyConfig) -> tuple[set[int], set[int], bool]:
     """(units the person leads directly, units whose subtree they oversee, whole tree?)."""
-    from models.org import RoleAssignment
-
     direct, over, everything = set(), set(), False
-    for unit_id, role in session.execute(
-        select(RoleAssignment.org_unit_id, RoleAssignment.role).where(RoleAssignment.person_id == person_id)
-    ):
-        role = Role(role)
+    for unit_id, role in roles_held(session, person_id):
         if role == Role.ORG_STAFF:
             if unit_id is None:
                 everything = True

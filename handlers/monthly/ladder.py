@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
+from handlers.common.dates import add_months, months_between
 from handlers.fees.arrears import arrears_counts
-from handlers.fees.feeday import add_months, months_between
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import held_condition, meeting_counts
 from handlers.meetings.types import MeetingsConfig

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.common.roles import role_holders
 from handlers.monthly.scoring import Unit
-from models.org import Role, RoleAssignment
+from models.org import Role
 
 
 class RoleBook:
     def __init__(self, session: Session, roles: set[Role]) -> None:
-        self.by_unit: dict[tuple[int | None, Role], list[int]] = defaultdict(list)
-        for pid, unit_id, role in session.execute(
-            select(RoleAssignment.person_id, RoleAssignment.org_unit_id, RoleAssignment.role).where(
-                RoleAssignment.role.in_(list(roles))
-            )
-        ):
-            self.by_unit[(unit_id, Role(role))].append(pid)
+        self.by_unit = role_holders(session, roles)
 
     def on(self, unit_id: int | None, roles) -> list[int]:
         return sorted({p for r in roles for p in self.by_unit.get((unit_id, r), ())})

@@ -15,7 +15,6 @@ answer the phone). So a data-driven guess would list the wrong people and add no
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,11 +24,12 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
 from bot.core.messages import md_escape
-from handlers.fees.feeday import add_months, months_between
+from handlers.common.dates import add_months, month_start, months_between, parse_month
+from handlers.common.roles import units_where
 from handlers.monthly import strings
 from handlers.phones import normalize_phone
 from models.monthly import LostContact, WorkNotDone
-from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind
+from models.org import OrgUnit, Person, Role, UnitKind
 
 # Who keeps these records: the branch committee members who handle members' affairs (组织委员 does
 # 党员管理 in practice), never a plain member.
@@ -39,9 +39,6 @@ LOST_CONTACT_MONTHS = 6
 # How far back a month may be recorded: far enough for a month-end backlog, near enough that a
 # mistyped year (2016 for 2026) is refused rather than stored.
 WORK_BACKFILL_MONTHS = 12
-
-_FULL_MONTH = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?$")
-_SHORT_MONTH = re.compile(r"^(\d{1,2})\s*月(份)?$")
 
 
 @dataclass
@@ -59,29 +56,11 @@ class MemberRun:
 # --- parsing -----------------------------------------------------------------------------------
 
 
-def parse_month(text: str, today: date) -> date | None:
-    """2026-11, 2026.11, 2026/11, 2026年11月 → that month; 11月 → the latest November not after today."""
-    text = text.strip()
-    m = _FULL_MONTH.match(text)
-    if m:
-        year, month = int(m.group(1)), int(m.group(2))
-    else:
-        m = _SHORT_MONTH.match(text)
-        if not m:
-            return None
-        year, month = today.year, int(m.group(1))
-        if 1 <= month <= 12 and date(year, month, 1) > today:
-            year -= 1
-    if not 1 <= month <= 12:
-        return None
-    return date(year, month, 1)
-
-
 def _month_arg(text: str, today: date) -> date:
     month = parse_month(text, today)
     if month is None:
         raise Refused(strings.WATCH_BAD_MONTH.format(text=text))
-    if month > today.replace(day=1):
+    if month > month_start(today):
         raise Refused(strings.WATCH_FUTURE.format(month=strings.fmt_month(month)))
     return month
 
@@ -95,17 +74,7 @@ def recorder_branch(session: Session, actor: Person | None) -> OrgUnit:
     they are refused here: the branch records, the committee is told."""
     if actor is None:
         raise Refused(strings.NOT_BOUND)
-    units = set(
-        session.scalars(
-            select(RoleAssignment.org_unit_id)
-            .join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-            .where(
-                RoleAssignment.person_id == actor.id,
-                RoleAssignment.role.in_(RECORDER_ROLES),
-                OrgUnit.kind == UnitKind.BRANCH,
-            )
-        )
-    )
+    units = units_where(session, actor.id, RECORDER_ROLES, kind=UnitKind.BRANCH)
     if actor.branch_id in units:
         return session.get(OrgUnit, actor.branch_id)
     if len(units) == 1:
@@ -154,7 +123,7 @@ def record_work_not_done(
     if len(parts) < 2:
         raise Refused(strings.WORK_USAGE)
     month = _month_arg(parts[1], today)
-    if months_between(month, today.replace(day=1)) >= WORK_BACKFILL_MONTHS:
+    if months_between(month, month_start(today)) >= WORK_BACKFILL_MONTHS:
         raise Refused(strings.WATCH_TOO_OLD.format(n=WORK_BACKFILL_MONTHS, month=strings.fmt_month(month)))
     reason = parts[2].strip() if len(parts) > 2 else ""
     if not reason:
@@ -206,7 +175,7 @@ def withdraw_work_not_done(
 def work_list(session: Session, actor: Person | None, *, today: date) -> tuple[str, str]:
     """(title, text): the branch's records of the last 12 months, per member, and how to add one."""
     branch = recorder_branch(session, actor)
-    start = add_months(today.replace(day=1), -(WORK_BACKFILL_MONTHS - 1))
+    start = add_months(month_start(today), -(WORK_BACKFILL_MONTHS - 1))
     rows = session.execute(
         select(Person.name, WorkNotDone.month, WorkNotDone.reason)
         .join(Person, Person.id == WorkNotDone.person_id)
@@ -303,7 +272,7 @@ def record_lost_contact(
     text = (strings.LOST_UPDATED if updated else strings.LOST_DONE).format(
         name=name, since=strings.fmt_month(since), note=note
     )
-    n = months_between(since, today.replace(day=1)) + 1
+    n = months_between(since, month_start(today)) + 1
     who = _who(person, parts[0])
     if n >= LOST_CONTACT_MONTHS:
         after = strings.LOST_OVERDUE.format(n=n, name=name, who=who)
@@ -337,7 +306,7 @@ def lost_list(session: Session, actor: Person | None, *, today: date) -> tuple[s
     ).all()
     lines = [
         strings.LOST_LIST_LINE.format(name=md_escape(name), since=strings.fmt_month(since),
-                                      n=months_between(since, today.replace(day=1)) + 1, note=md_escape(note))
+                                      n=months_between(since, month_start(today)) + 1, note=md_escape(note))
         for name, since, note in rows
     ] or [strings.LOST_LIST_EMPTY]  # fmt: skip
     return strings.LOST_LIST_TITLE.format(branch=branch.name), "\n".join(lines) + "\n\n" + strings.LOST_USAGE

@@ -7,12 +7,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from handlers.common.roles import roles_held
 from handlers.observers import strings
 from handlers.observers.forms import ObserversConfig
 from handlers.observers.observation import result_recipients
 from models import attachments
 from models.observers import Observation, ObserverAssignment
-from models.org import OrgUnit, Person, Role, UnitKind, roles_of, subtree_filter
+from models.org import OrgUnit, Person, Role, UnitKind, subtree_filter
 
 ADMIN_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER, Role.ORG_STAFF})
 
@@ -21,13 +22,13 @@ def _admin_units(session: Session, person: Person) -> list[OrgUnit | None]:
     """The committees whose observers' records and branches' coverage the person may see (None: the
     whole tree, for 组织部 staff without a unit)."""
     units: list[OrgUnit | None] = []
-    for ra in roles_of(session, person.id):
-        if ra.role not in ADMIN_ROLES:
+    for unit_id, role in roles_held(session, person.id):
+        if role not in ADMIN_ROLES:
             continue
-        if ra.org_unit_id is None:
+        if unit_id is None:
             units.append(None)
         else:
-            unit = session.get(OrgUnit, ra.org_unit_id)
+            unit = session.get(OrgUnit, unit_id)
             if unit.kind == UnitKind.COMMITTEE:
                 units.append(unit)
     return units

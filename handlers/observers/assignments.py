@@ -7,11 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
-from handlers.meetings.plans import people_with_roles
+from handlers.common.roles import people_with_roles
 from handlers.observers import strings
 from handlers.observers.forms import ObserversConfig
 from models.observers import ObserverAssignment
-from models.org import OrgUnit, Person, UnitKind, committee_of
+from models.org import OrgUnit, Person, UnitKind
 
 
 def _branch(session: Session, branch_id: int) -> OrgUnit:
@@ -89,12 +89,6 @@ def observers_of(session: Session, branch_id: int) -> list[int]:
 
 def is_assigned(session: Session, observer_id: int, branch_id: int) -> bool:
     return branch_id in assigned_branch_ids(session, observer_id)
-
-
-def committee_people(session: Session, branch_id: int, roles) -> list[int]:
-    branch = session.get(OrgUnit, branch_id)
-    committee = committee_of(session, branch) if branch else None
-    return people_with_roles(session, committee.id, roles) if committee else []
 
 
 def answers_for_branch(session: Session, person_id: int, branch_id: int, cfg: ObserversConfig) -> bool:

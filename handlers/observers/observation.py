@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Card, Text, md_escape
-from handlers.meetings.plans import people_with_roles, people_with_roles_by_unit
+from handlers.common.roles import committee_people, people_with_roles, people_with_roles_by_unit
 from handlers.observers import strings
-from handlers.observers.assignments import answers_for_branch, committee_people, is_assigned
+from handlers.observers.assignments import answers_for_branch, is_assigned
 from handlers.observers.forms import ObserversConfig, parse_form
 from handlers.observers.periods import day_start_utc, local_day
 from handlers.observers.rectification import rect_lines, sync_rectifications
@@ -100,7 +100,9 @@ def open_form(
         raise Refused(strings.NOT_HELD_YET)
     deadline = form_deadline(meeting.starts_at, cfg)
     if local_day(now, cfg) > deadline:
-        raise Refused(strings.FORM_CLOSED.format(days=cfg.submit_days, deadline=strings.fmt_day(deadline)))
+        raise Refused(
+            strings.FORM_CLOSED.format(days=cfg.submit_days, deadline=strings.fmt_full_day(deadline))
+        )
     existing = session.scalars(
         select(Observation).where(Observation.meeting_id == meeting.id, Observation.observer_id == person.id)
     ).first()
@@ -227,10 +229,10 @@ def notify_result(
     ).rstrip()
     if obs.outcome == Outcome.CORRECT:
         text += strings.RESULT_CORRECT.format(
-            deadline=strings.fmt_day(obs.correct_by), items=rect_lines(obs.rectifications, markdown=True)
+            deadline=strings.fmt_full_day(obs.correct_by), items=rect_lines(obs.rectifications, markdown=True)
         )
     elif obs.outcome == Outcome.REOPEN:
-        text += strings.RESULT_REOPEN.format(deadline=strings.fmt_day(obs.reopen_by))
+        text += strings.RESULT_REOPEN.format(deadline=strings.fmt_full_day(obs.reopen_by))
     elif obs.outcome == Outcome.STOP:
         text += strings.RESULT_STOP
     if obs.outcome == Outcome.STOP:
@@ -322,7 +324,7 @@ def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConf
     }
     managers = people_with_roles_by_unit(session, branches, cfg.manager_roles)
     committees = committees_of(session, branches.values())
-    committee_people = people_with_roles_by_unit(
+    committee_staff = people_with_roles_by_unit(
         session, {c.id for c in committees.values()}, cfg.committee_roles
     )
     sent = 0
@@ -330,7 +332,7 @@ def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConf
         meeting, branch = meetings[obs.meeting_id], branches[obs.branch_id]
         people = set(managers.get(branch.id, []))
         if branch.id in committees:
-            people |= set(committee_people.get(committees[branch.id].id, []))
+            people |= set(committee_staff.get(committees[branch.id].id, []))
         sent += outbox.enqueue_to_people(
             session,
             people,
@@ -340,7 +342,7 @@ def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConf
                 + strings.REOPEN_OVERDUE_TEXT.format(
                     when=strings.fmt_when(meeting.starts_at, cfg.tz),
                     title=meeting.title,
-                    deadline=strings.fmt_day(obs.reopen_by),
+                    deadline=strings.fmt_full_day(obs.reopen_by),
                 )
             ),
             dedup_key=f"observers:reopen_missed:{obs.id}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+from handlers.common.dates import fmt_period, half_of, period_bounds
 from handlers.observers import strings
 from handlers.observers.forms import CoveragePeriod, ObserversConfig
 
@@ -18,22 +19,17 @@ def day_start_utc(day: date, cfg: ObserversConfig) -> datetime:
     return datetime.combine(day, time(0), tzinfo=cfg.tz).astimezone(UTC)
 
 
-def _add_months(day: date, months: int) -> date:
-    m = day.month - 1 + months
-    return date(day.year + m // 12, m % 12 + 1, 1)
-
-
 def month_bounds(month: date) -> tuple[date, date]:
-    start = month.replace(day=1)
-    return start, _add_months(start, 1)
+    return period_bounds(month, 1)
+
+
+def _months(cfg: ObserversConfig) -> int:
+    return 1 if cfg.coverage_period == CoveragePeriod.MONTH else 6
 
 
 def coverage_bounds(day: date, cfg: ObserversConfig) -> tuple[date, date]:
     """[first day, first day of the next period) of the coverage period holding `day`."""
-    if cfg.coverage_period == CoveragePeriod.MONTH:
-        return month_bounds(day)
-    start = date(day.year, 1 if day.month <= 6 else 7, 1)
-    return start, _add_months(start, 6)
+    return period_bounds(day, _months(cfg))
 
 
 def period_label(cfg: ObserversConfig) -> str:
@@ -45,15 +41,12 @@ def period_key(day: date, cfg: ObserversConfig) -> str:
     start, _ = coverage_bounds(day, cfg)
     if cfg.coverage_period == CoveragePeriod.MONTH:
         return f"{start:%Y-%m}"
-    return f"{start.year}-H{1 if start.month == 1 else 2}"
+    return f"{start.year}-H{half_of(start)}"
 
 
 def period_name(day: date, cfg: ObserversConfig) -> str:
     """The coverage period holding `day` in words: 2026年上半年, or 2026年5月."""
-    start, _ = coverage_bounds(day, cfg)
-    if cfg.coverage_period == CoveragePeriod.MONTH:
-        return strings.PERIOD_NAME_MONTH.format(year=start.year, month=start.month)
-    return (strings.PERIOD_NAME_H1 if start.month == 1 else strings.PERIOD_NAME_H2).format(year=start.year)
+    return fmt_period(day, _months(cfg))
 
 
 _PERIOD_KEY = re.compile(r"^(\d{4})-(?:H([12])|(\d{2}))$")

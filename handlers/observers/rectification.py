@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Button, Card, Text, md_escape
-from handlers.meetings.plans import people_with_roles
+from handlers.common.roles import committee_people, people_with_roles
 from handlers.observers import strings
-from handlers.observers.assignments import answers_for_branch, committee_people
+from handlers.observers.assignments import answers_for_branch
 from handlers.observers.forms import FormInput, ObserversConfig
 from handlers.observers.periods import local_day
 from models.observers import Observation, Outcome, Rectification, RectificationStatus
@@ -59,7 +59,7 @@ def rect_lines(rects: Iterable[Rectification], *, markdown: bool = False) -> str
             id=r.id,
             text=esc(r.text),
             status=strings.RECT_STATUS_LABELS[r.status],
-            due=strings.fmt_day(r.due_on),
+            due=strings.fmt_full_day(r.due_on),
         )
         for r in rects
     )

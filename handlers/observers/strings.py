@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
+from handlers.common.dates import fmt_full_day, fmt_when  # noqa: F401  (the observers' texts' names)
 from models.observers import Outcome, RectificationStatus
+
+# The old name of fmt_full_day, still read by chat.py, coverage.py, export.py and bot/web/observers.py.
+fmt_day = fmt_full_day
 
 OUTCOME_LABELS = {
     Outcome.PASS: "合格",
@@ -21,18 +22,6 @@ RECT_STATUS_LABELS = {
     RectificationStatus.CLOSED: "已销号",
     RectificationStatus.REOPENED: "退回重改",
 }
-
-WEEKDAYS = "一二三四五六日"
-
-
-def fmt_when(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
-
-
-def fmt_day(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
 
 # Presets
 PRESET_TAIHU = "党内组织生活观察质量评价表"
@@ -50,9 +39,6 @@ ITEM_EFFECT = "比效果"
 ITEM_MODEL = "争创模范机关"
 PERIOD_HALF_YEAR = "半年"
 PERIOD_MONTH = "月"
-PERIOD_NAME_H1 = "{year}年上半年"
-PERIOD_NAME_H2 = "{year}年下半年"
-PERIOD_NAME_MONTH = "{year}年{month}月"
 
 # Refusals (shown as is; nothing was written)
 NOT_BOUND = "您的聊天账号还没有绑定到花名册中的党员，请联系支部书记或组织部。"

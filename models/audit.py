@@ -6,18 +6,30 @@ after. Who acted comes from the Session: the door that opened the unit of work s
 (the console with its logged-in person, the chat dispatcher with the sender, the JSON API with its
 token, the roster import with its operator); a unit of work that says nothing is recorded as 系统.
 
-The log is append-only: no interface edits it, and the database refuses UPDATE and DELETE on it.
+The log is append-only: no interface edits it, and the database refuses UPDATE and DELETE on it
+(APPEND_ONLY_DDL, installed by migration 0002).
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Index, Integer, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, Index, Integer, String, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
+from sqlalchemy.orm.attributes import NO_VALUE
+from sqlalchemy.orm.util import identity_key
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, utcnow
+from models.fees import FeeDayOverride, FeeExemption, FeePayment, FeePolicy, LocalHoliday
+from models.meetings import Meeting
+from models.monthly import LostContact, WorkNotDone
+from models.observers import ObserverAssignment, Rectification
+from models.org import ChatAccount, OrgUnit, Person, RoleAssignment
 
 # The doors a change comes through, and how the log names them.
 VIA_LABELS = {
@@ -40,13 +52,17 @@ class Actor:
 
 SYSTEM = Actor("system")
 _KEY = "audit_actor"
+_CLOCK = "audit_clock"
 
 
-def act_as(session: Session, actor: Actor) -> None:
-    """Say who acts in this unit of work; every audited change it flushes is recorded under them."""
+def act_as(session: Session, actor: Actor, *, clock: Callable[[], datetime] | None = None) -> None:
+    """Say who acts in this unit of work; every audited change it flushes is recorded under them.
+    `clock` is the door's injected "now" (the entries' time); without it, the wall clock."""
     if actor.via not in VIA_LABELS:
         raise ValueError(f"unknown audit door {actor.via!r}")
     session.info[_KEY] = actor
+    if clock is not None:
+        session.info[_CLOCK] = clock
 
 
 def actor_of(session: Session) -> Actor:
@@ -75,3 +91,232 @@ class AuditEntry(Base):
     subject_person_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+# ---- what is audited
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Which attributes of an audited row name the unit and the person it concerns. With `unit`
+    None and a person, the unit is that person's branch (looked up once per flush for all rows)."""
+
+    unit: str | None
+    person: str | None
+
+
+# The organisation (#16's minimum) and the records an inspector asks "who changed this?" about:
+# observer assignments, meetings, fee payments and exemptions, the branch's 第九条 records,
+# rectifications and the fee calendar. Attendance and sign-ins are not: they are the members' own
+# daily traffic, and their rows already say how each was taken (扫码/代签) and by whom.
+AUDITED: dict[type, Subject] = {
+    OrgUnit: Subject("id", None),
+    Person: Subject("branch_id", "id"),
+    RoleAssignment: Subject("org_unit_id", "person_id"),
+    ChatAccount: Subject(None, "person_id"),
+    ObserverAssignment: Subject("branch_id", "observer_id"),
+    Meeting: Subject("branch_id", None),
+    FeePayment: Subject("branch_id", "person_id"),
+    FeeExemption: Subject(None, "person_id"),
+    WorkNotDone: Subject("branch_id", "person_id"),
+    LostContact: Subject("branch_id", "person_id"),
+    Rectification: Subject("branch_id", None),
+    FeePolicy: Subject("org_unit_id", None),
+    FeeDayOverride: Subject("org_unit_id", None),
+    LocalHoliday: Subject("org_unit_id", None),
+}
+
+# Bookkeeping columns that change with everything and tell an inspector nothing; a unit's path is
+# derived from its parent (parent_id is recorded), and set just after the unit is created.
+_SKIPPED = frozenset({"created_at", "updated_at", "path"})
+
+
+def _plain(value):
+    """A column value as JSON holds it."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _values(obj) -> dict:
+    """The loaded column values of a row, without loading anything."""
+    state = inspect(obj)
+    out = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in _SKIPPED:
+            continue
+        value = state.dict.get(attr.key, NO_VALUE)
+        if value is not NO_VALUE:
+            out[attr.key] = _plain(value)
+    return out
+
+
+def _changes(obj) -> tuple[dict, dict]:
+    """(before, after) of the columns this flush changed."""
+    state = inspect(obj)
+    before, after = {}, {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in _SKIPPED:
+            continue
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        before[attr.key] = _plain(old)
+        after[attr.key] = _plain(new)
+    return before, after
+
+
+_PENDING = "audit_pending"
+
+
+def _collect(action: str):
+    def collect(_mapper, _connection, target) -> None:
+        session = object_session(target)
+        if session is not None:
+            session.info.setdefault(_PENDING, []).append((target, action))
+
+    return collect
+
+
+# Mapper events see every row the flush writes, cascades and orphans included (session.deleted does
+# not list an orphan removed from a collection); they only note the row, the SQL waits for after_flush.
+for _cls in AUDITED:
+    event.listen(_cls, "after_insert", _collect("create"))
+    event.listen(_cls, "after_update", _collect("update"))
+    event.listen(_cls, "after_delete", _collect("delete"))
+
+
+@event.listens_for(Session, "before_flush")
+def _fresh(session: Session, _flush_context, _instances) -> None:
+    session.info.pop(_PENDING, None)  # anything left by a flush that failed was rolled back with it
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, _flush_context) -> None:
+    """One AuditEntry per audited row this flush wrote, in one multi-row INSERT on the flush's own
+    connection (so a bulk import adds one statement per flush, not one per row), rolled back with it."""
+    found: list[tuple[object, str, dict | None, dict | None]] = []
+    for obj, action in session.info.pop(_PENDING, []):
+        if action == "create":
+            found.append((obj, action, None, _values(obj)))
+        elif action == "update":
+            before, after = _changes(obj)
+            if after or before:
+                found.append((obj, action, before, after))
+        else:
+            found.append((obj, action, _values(obj), None))
+    if not found:
+        return
+    actor = actor_of(session)
+    at = session.info.get(_CLOCK, utcnow)()
+    rows = []
+    for obj, action, before, after in found:
+        subject = AUDITED[type(obj)]
+        values = {**(before or {}), **(after or {})} if action != "delete" else before
+        rows.append(
+            {
+                "at": at,
+                "via": actor.via,
+                "actor_person_id": actor.person_id,
+                "actor_label": actor.label,
+                "entity": obj.__tablename__,
+                "entity_id": inspect(obj).identity[0] if inspect(obj).identity else values.get("id"),
+                "action": action,
+                "unit_id": _attribute(obj, values, subject.unit),
+                "subject_person_id": _attribute(obj, values, subject.person),
+                "before": before,
+                "after": after,
+            }
+        )
+    _units_from_people(session, rows)
+    session.connection().execute(AuditEntry.__table__.insert(), rows)
+    if _CAPTURE in session.info:
+        session.info[_CAPTURE].extend(rows)
+
+
+_CAPTURE = "audit_capture"
+
+
+@contextmanager
+def captured(session: Session) -> Iterator[list[dict]]:
+    """The entries this session writes inside the block, as dicts (a dry run shows what it would do
+    by running in a savepoint and reading what it would have logged)."""
+    rows: list[dict] = []
+    session.info[_CAPTURE] = rows
+    try:
+        yield rows
+    finally:
+        session.info.pop(_CAPTURE, None)
+
+
+def _attribute(obj, values: dict, key: str | None):
+    if key is None:
+        return None
+    if key in values:
+        return values[key]
+    value = inspect(obj).dict.get(key, NO_VALUE)
+    return None if value is NO_VALUE else value
+
+
+def _units_from_people(session: Session, rows: list[dict]) -> None:
+    """Rows that concern a person but name no unit (their chat account, a fee exemption, a row whose
+    unit was not loaded) are filed under the person's branch: one query for the whole flush."""
+    wanted = {r["subject_person_id"] for r in rows if r["unit_id"] is None and r["subject_person_id"]}
+    branches: dict[int, int | None] = {}
+    for pid in wanted:
+        # Most are in this session already (the roster import holds every person it writes).
+        person = session.identity_map.get(identity_key(Person, pid))
+        if person is not None and "branch_id" in inspect(person).dict:
+            branches[pid] = person.branch_id
+    missing = sorted(wanted - branches.keys())
+    for i in range(0, len(missing), 500):
+        chunk = missing[i : i + 500]
+        branches.update(
+            session.connection()
+            .execute(select(Person.id, Person.branch_id).where(Person.id.in_(chunk)))
+            .all()
+        )
+    for row in rows:
+        if row["unit_id"] is None and row["subject_person_id"]:
+            row["unit_id"] = branches.get(row["subject_person_id"])
+
+
+# ---- append-only, enforced by the database (installed by migration 0002)
+
+APPEND_ONLY_MESSAGE = "audit_entry is append-only"
+
+APPEND_ONLY_DDL = {
+    "sqlite": [
+        f"CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry "
+        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+        f"CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry "
+        f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+    ],
+    # Row triggers: TRUNCATE (the table owner's, as DROP TRIGGER would be) does not fire them.
+    "postgresql": [
+        "CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}: % refused', TG_OP "
+        "USING ERRCODE = 'insufficient_privilege'; END $$",
+        "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+        "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
+    ],
+}
+
+DROP_APPEND_ONLY_DDL = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS audit_entry_no_update",
+        "DROP TRIGGER IF EXISTS audit_entry_no_delete",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_entry",
+        "DROP FUNCTION IF EXISTS audit_entry_append_only()",
+    ],
+}

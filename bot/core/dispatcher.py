@@ -28,6 +28,7 @@ from bot.core.errors import Refused
 from bot.core.events import CardActionPressed, FormSubmitted, IncomingEvent, TextReceived
 from bot.core.messages import Text
 from bot.core.router import Routes
+from models.audit import Actor, act_as
 from models.base import utcnow
 from models.inbox import InboundEvent
 from models.org import PLATFORM_LABELS, Platform, person_by_account, roles_of
@@ -115,6 +116,11 @@ class Dispatcher:
                 logger.info("duplicate %s event %s ignored", sender.platform, event.event_id)
                 return Outcome.DUPLICATE
             person = person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
+            # Whatever the handler changes is the sender's doing, at the event's time (models/audit.py).
+            actor = Actor(
+                "chat", person.id if person is not None else None, "" if person else sender.account_id
+            )
+            act_as(session, actor, clock=lambda: now)
             roles = roles_of(session, person.id) if person is not None else []
             ctx = HandlerContext(session, event, now, self.config, person, roles, routes=self.routes)
             if isinstance(event, CardActionPressed) and event.response_code and event.card_id:

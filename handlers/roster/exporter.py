@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from sqlalchemy import select
@@ -33,8 +34,11 @@ def write_template(path: Path) -> None:
     write_roster(Path(path), [dict(T.EXAMPLE_ROW)])
 
 
-def roster_rows(session: Session, *, dingtalk_corp_id: str, wecom_corp_id: str) -> list[dict[str, object]]:
-    """One dict per active person, in tree order, with the same words the import accepts."""
+def roster_rows(
+    session: Session, *, dingtalk_corp_id: str, wecom_corp_id: str, person_ids: Collection[int] | None = None
+) -> list[dict[str, object]]:
+    """One dict per active person (or per person of `person_ids`), in tree order, with the same words
+    the import accepts."""
     paths = unit_paths_by_id(session)
     categories = dict(session.execute(select(OrgUnit.id, OrgUnit.category)).all())
     # Tree order is creation order (ids along the path), as the organisation department entered it.
@@ -42,10 +46,9 @@ def roster_rows(session: Session, *, dingtalk_corp_id: str, wecom_corp_id: str) 
         uid: tuple(int(i) for i in path.strip("/").split("/") if i)
         for uid, path in session.execute(select(OrgUnit.id, OrgUnit.path))
     }
+    which = Person.active.is_(True) if person_ids is None else Person.id.in_(list(person_ids))
     people = session.scalars(
-        select(Person)
-        .where(Person.active.is_(True))
-        .options(selectinload(Person.roles), selectinload(Person.chat_accounts))
+        select(Person).where(which).options(selectinload(Person.roles), selectinload(Person.chat_accounts))
     ).all()
 
     def sort_key(p: Person):

@@ -150,6 +150,8 @@ E = {
     "two_people": "无法确定是哪一个人：{details}都在系统中，但属于不同的人。",
     "same_person": "与第{other}行是同一个人（系统中的「{name}」），请合并为一行。",
     "phone_taken": "手机号「{value}」在系统中属于「{name}」。",
+    "account_taken": "{platform}账号「{value}」在系统中属于「{name}」。",
+    "out_of_scope": "「{path}」不在您的管理范围内。",
 }
 
 W = {

@@ -6,6 +6,7 @@ writes, and returns the plan with every error; handlers.roster.apply writes a pl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import select
@@ -39,8 +40,12 @@ def validate_roster(
     dingtalk_corp_id: str,
     wecom_corp_id: str,
     today: date,
+    pinned: Mapping[int, int] | None = None,
 ) -> ImportPlan:
-    """Check every row against the rules and the database; collect every error, write nothing."""
+    """Check every row against the rules and the database; collect every error, write nothing.
+
+    `pinned` (row number → person id) says whom a row is, for an edit of a known person (the console):
+    such a row updates that person, and a phone or account of someone else is an error."""
     plan = ImportPlan(corp_ids={Platform.DINGTALK: dingtalk_corp_id, Platform.WECOM: wecom_corp_id})
     missing = [h for h in T.REQUIRED_HEADERS if h not in headers]
     if missing:
@@ -57,7 +62,7 @@ def validate_roster(
         plan.errors.append(Issue(None, None, T.E["no_rows"]))
         return plan
     _check_across_rows(plan)
-    _check_against_database(session, plan)
+    _check_against_database(session, plan, pinned or {})
     plan.errors.sort(key=lambda i: (i.row or 0, T.HEADERS.index(i.column) if i.column in T.HEADERS else 99))
     return plan
 
@@ -138,7 +143,7 @@ def unit_paths_by_id(session: Session) -> dict[int, tuple[UnitKind, UnitPath]]:
     return out
 
 
-def _check_against_database(session: Session, plan: ImportPlan) -> None:
+def _check_against_database(session: Session, plan: ImportPlan, pinned: Mapping[int, int]) -> None:
     db_units = {path: (uid, kind) for uid, (kind, path) in unit_paths_by_id(session).items()}
     for row in plan.rows:
         for kind, path in row.unit_paths().items():
@@ -190,10 +195,10 @@ def _check_against_database(session: Session, plan: ImportPlan) -> None:
                         ),
                     )
                 )
-    _match_people(session, plan)
+    _match_people(session, plan, pinned)
 
 
-def _match_people(session: Session, plan: ImportPlan) -> None:
+def _match_people(session: Session, plan: ImportPlan, pinned: Mapping[int, int]) -> None:
     """Find each row's person: by chat account, then by phone; refuse ambiguity."""
     phones = [r.phone for r in plan.rows if r.phone]
     by_phone: dict[str, tuple[int, str]] = {}
@@ -229,6 +234,9 @@ def _match_people(session: Session, plan: ImportPlan) -> None:
         if row.phone and row.phone in by_phone:
             hit = by_phone[row.phone]
             found.append((f"手机号「{row.phone}」（{hit[1]}）", *hit))
+        if row.number in pinned:
+            _check_pinned(plan, row, pinned[row.number], by_phone, by_account, matched_row)
+            continue
         ids = {pid for _, pid, _ in found}
         if len(ids) > 1:
             details = "、".join(text for text, _, _ in found)
@@ -244,6 +252,26 @@ def _match_people(session: Session, plan: ImportPlan) -> None:
                 continue
             matched_row[pid] = row.number
             plan.matches[row.number] = pid
+
+
+def _check_pinned(plan: ImportPlan, row, person_id: int, by_phone, by_account, matched_row) -> None:
+    """A row that is a known person: their phone and accounts must not be someone else's."""
+    clean = True
+    if row.phone and row.phone in by_phone and by_phone[row.phone][0] != person_id:
+        message = T.E["phone_taken"].format(value=row.phone, name=by_phone[row.phone][1])
+        plan.errors.append(Issue(row.number, T.PHONE, message))
+        clean = False
+    for platform, column in ((Platform.DINGTALK, T.DINGTALK), (Platform.WECOM, T.WECOM)):
+        hit = by_account.get((platform, row.accounts.get(platform, "")))
+        if hit and hit[0] != person_id:
+            message = T.E["account_taken"].format(
+                platform=PLATFORM_LABELS[platform], value=row.accounts[platform], name=hit[1]
+            )
+            plan.errors.append(Issue(row.number, column, message))
+            clean = False
+    if clean:
+        matched_row[person_id] = row.number
+        plan.matches[row.number] = person_id
 
 
 def chunks(values: list, size: int = 500):

@@ -156,7 +156,11 @@ def run(url: str, scale: str) -> dict:
             timed("rectification_timeliness_s", lambda: scoring.rectification_timeliness(s, month, CFG), out)
             timed("severe_outcomes_s", lambda: scoring.severe_outcomes(s, month, CFG), out)
             out["branches_scored"] = len(scores)
-            cov = timed("coverage_s", lambda: coverage.coverage(s, date(2026, 10, 31), CFG), out)
+            cov = timed(
+                "coverage_s",
+                lambda: coverage.coverage(s, date(2026, 10, 31), CFG, now=datetime(2026, 11, 1, tzinfo=UTC)),
+                out,
+            )
             out["branches_covered"] = sum(c.covered for c in cov)
             out["coverage_reminders"] = timed("coverage_reminders_s", lambda: coverage.remind_coverage(
                 s, now=datetime(2026, 12, 5, 1, tzinfo=UTC), cfg=CFG), out)  # fmt: skip

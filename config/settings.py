@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.rules import FeesRules, MeetingsRules, MonthlyRules, ObserversRules, Rules
+
 ENV_PREFIX = "ZHIBU_"
 # Only good enough for the demo and the tests; refused anywhere else.
 DEFAULT_SECRET_KEY = "zhibu-demo-secret-key-change-me"
@@ -32,6 +34,8 @@ class DingTalkSettings(BaseModel):
     card_template_id: str = "zhibu.standard.v1"
     openapi_endpoint: str = "https://api.dingtalk.com"
     oapi_endpoint: str = "https://oapi.dingtalk.com"
+    # The console's scan-to-login page (login.dingtalk.com/oauth2/auth, platforms.md §7.A).
+    login_base: str = "https://login.dingtalk.com"
 
     @property
     def enabled(self) -> bool:
@@ -52,6 +56,8 @@ class WeComSettings(BaseModel):
     encoding_aes_key: SecretStr = SecretStr("")
     api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
     oauth_base: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    # The console's web login (login.work.weixin.qq.com/wwlogin/sso/login, platforms.md §7.B).
+    login_base: str = "https://login.work.weixin.qq.com"
 
     @property
     def enabled(self) -> bool:
@@ -104,6 +110,12 @@ class Settings(BaseSettings):
     dingtalk: DingTalkSettings = Field(default_factory=DingTalkSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)
 
+    # Each feature's rules (config/rules.py): ZHIBU_MEETINGS__PLAN_DEADLINE_DAY=20 and so on.
+    meetings: MeetingsRules = Field(default_factory=MeetingsRules)
+    observers: ObserversRules = Field(default_factory=ObserversRules)
+    monthly: MonthlyRules = Field(default_factory=MonthlyRules)
+    fees: FeesRules = Field(default_factory=FeesRules)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -128,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(meetings=self.meetings, observers=self.observers, monthly=self.monthly, fees=self.fees)
 
     def require_production_secret(self) -> None:
         """A served deployment's signing key must be set and must not be the published default.

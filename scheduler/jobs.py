@@ -1,29 +1,33 @@
 """The job registry: every feature's jobs, one line per feature module.
 
-Each module defines `def jobs() -> list[JobSpec]`; all_jobs() calls it each time it is asked, so a
-cron that comes from a feature's configuration reflects a configure() by the composition root made
-before the scheduler starts (a list built at import would not).
+Each module defines `def jobs(core: CoreConfig) -> list[JobSpec]`: its jobs with the rules, zone and
+public address the composition root passes. The modules are imported here, not looked up by name, so
+import-linter sees the scheduler's edge to each feature.
 """
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 
+from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec
+from config.settings import get_settings
+from handlers.fees import jobs as fees_jobs
+from handlers.meetings import jobs as meetings_jobs
+from handlers.monthly import jobs as monthly_jobs
+from handlers.observers import jobs as observers_jobs
 
-# Feature modules that define jobs() -> list[JobSpec]: one line per feature.
-JOB_MODULES: tuple[str, ...] = (
-    "handlers.meetings.jobs",
-    "handlers.fees.jobs",
-    "handlers.observers.jobs",
-    "handlers.monthly.jobs",
-)
+# Feature modules that define jobs(core) -> list[JobSpec]: one line per feature.
+JOB_MODULES: tuple[ModuleType, ...] = (meetings_jobs, fees_jobs, observers_jobs, monthly_jobs)
 
 
-def all_jobs() -> list[JobSpec]:
+def all_jobs(core: CoreConfig | None = None) -> list[JobSpec]:
+    """Every job, built for `core`; without one, for the process's settings (`zhibu run-job` and the
+    tests that run a job as the scheduler would)."""
+    core = core or CoreConfig.from_settings(get_settings())
     jobs: list[JobSpec] = []
-    for name in JOB_MODULES:
-        jobs.extend(importlib.import_module(name).jobs())
+    for module in JOB_MODULES:
+        jobs.extend(module.jobs(core))
     names = [j.name for j in jobs]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

@@ -8,7 +8,12 @@ from typing import NoReturn
 import typer
 
 from bot.core import outbox
+from bot.core.context import CoreConfig
 from config import Settings, SettingsError, load_settings
+from handlers.fees.policy import default_policy
+from handlers.meetings.types import meetings_config
+from handlers.monthly.config import monthly_config
+from handlers.observers.forms import observers_config
 from models.db import SchemaOutOfDate, make_engine, make_sessionmaker, require_current_schema
 from models.org import Platform
 
@@ -23,6 +28,19 @@ def settings(**overrides) -> Settings:
         return load_settings(**overrides)
     except SettingsError as exc:
         fail(f"配置错误 {exc}")
+
+
+def core_config(settings_: Settings) -> CoreConfig:
+    """What handlers, pages and jobs are given: the settings' zone, address, key and rules, with every
+    feature's config built now, once, so a wrong name in a rule (ZHIBU_MEETINGS__MANAGER_ROLES=…) stops
+    the process at start with one line instead of failing a chat message later."""
+    core = CoreConfig.from_settings(settings_)
+    try:
+        for build in (meetings_config, observers_config, monthly_config, default_policy):
+            build(core)
+    except ValueError as exc:
+        fail(f"配置错误 {exc}")
+    return core
 
 
 def configured_platforms(settings_: Settings) -> list[Platform]:

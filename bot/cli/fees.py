@@ -8,12 +8,12 @@ from pathlib import Path
 import typer
 from sqlalchemy import select
 
-from bot.cli.common import database, echo, fail, settings
+from bot.cli.common import core_config, database, echo, fail, settings
 from handlers.common import dates
 from handlers.fees import strings
 from handlers.fees.feeday import package_covers
 from handlers.fees.importer import FeeImportError, record_payments_from_xlsx
-from handlers.fees.policy import fee_days_of_year
+from handlers.fees.policy import default_policy, fee_days_of_year
 from models.db import unit_of_work
 from models.fees import FEE_DAY_RULE_LABELS, FeeDayRule
 from models.org import OrgUnit, UnitKind
@@ -65,15 +65,17 @@ def fee_days(
         rule = POLICY_NAMES[policy]
     if rule == FeeDayRule.FIXED_DAY and not 1 <= day <= 31:
         fail("固定日期规则需要 --day 1 到 31。")
+    s = settings()
+    default = default_policy(core_config(s))
     if unit:
-        _engine, factory = database(settings())
+        _engine, factory = database(s)
         with unit_of_work(factory) as session:
             org = _unit(session, unit)
-            days = fee_days_of_year(session, year, org, rule=rule, fixed_day=day or None)
+            days = fee_days_of_year(session, year, org, rule=rule, fixed_day=day or None, default=default)
             shown_rule = rule or days[0].rule
     else:
-        days = fee_days_of_year(None, year, rule=rule, fixed_day=day or None)
-        shown_rule = rule or FeeDayRule.FIRST_WORKING_FRIDAY
+        days = fee_days_of_year(None, year, rule=rule, fixed_day=day or None, default=default)
+        shown_rule = rule or default.fee_day_rule
     echo(strings.FEE_DAYS_HEADER.format(year=year, rule=FEE_DAY_RULE_LABELS[shown_rule]))
     for fd in days:
         line = strings.FEE_DAYS_LINE.format(month=fd.month.month, day=dates.fmt_day_weekday(fd.day))
@@ -91,12 +93,13 @@ def import_payments(
     branch: str = typer.Option(..., "--branch", help="党支部名称"),
 ) -> None:
     """从 Excel 批量登记党费交纳记录：全部正确才写入，有错误时逐行列出。"""
-    _engine, factory = database(settings())
+    s = settings()
+    _engine, factory = database(s)
     try:
         with unit_of_work(factory) as session:
             org = _unit(session, branch, UnitKind.BRANCH)
             with file.open("rb") as fh:
-                result = record_payments_from_xlsx(session, fh, branch=org, now=datetime.now(UTC))
+                result = record_payments_from_xlsx(session, fh, branch=org, now=datetime.now(UTC), tz=s.tz)
     except FeeImportError as exc:
         typer.secho(f"导入失败，未写入任何记录。共 {len(exc.errors)} 处错误：", fg=typer.colors.RED, err=True)
         for line in exc.errors:

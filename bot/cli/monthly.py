@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.cli.common import database, echo, fail, settings
+from bot.cli.common import core_config, database, echo, fail, settings
+from handlers.meetings.types import meetings_config
 from handlers.monthly import service, strings
+from handlers.monthly.config import monthly_config
 
 TEXT = {
     "bad_period": "请用 --period 指定月份，如 --period 2026-10。",
@@ -37,6 +39,7 @@ def run_monthly(period: str, *, send: bool) -> None:
     except ValueError as exc:
         fail(str(exc))
     s = settings()
+    core = core_config(s)
     _, session_factory = database(s)
     now = datetime.now(UTC)
     with session_factory() as session, session.begin():
@@ -45,8 +48,10 @@ def run_monthly(period: str, *, send: bool) -> None:
             month,
             now=now,
             send=send,
-            base_url=s.public_base_url,
-            secret=s.secret_key.get_secret_value(),
+            base_url=core.public_base_url,
+            secret=core.secret_key,
+            mcfg=monthly_config(core),
+            cfg=meetings_config(core),
         )
         if send:
             claim_period(session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual")

@@ -16,9 +16,8 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli.common import configured_platforms, database, echo, fail, settings
+from bot.cli.common import configured_platforms, core_config, database, echo, fail, settings
 from bot.core import outbox
-from bot.core.context import CoreConfig
 from bot.core.dispatcher import Dispatcher
 from bot.core.relay import Relay
 from bot.core.router import Routes
@@ -53,12 +52,11 @@ TEXT = {
     "demo_monthly": "已计算{month}的月积分，月度通报和落后提醒已发给相关书记和领导（{digests} 份通报）。",
 }
 
+# tests/observers/test_demo_observer.py imports this name; bot.cli.common.core_config is the one way.
+_core_config = core_config
+
 # The demo's history: enough months for last month's 月积分, its digest and a ladder notice.
 DEMO_HISTORY_MONTHS = 2
-
-
-def _core_config(s: Settings) -> CoreConfig:
-    return CoreConfig(tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value())
 
 
 def _routes(extra_routers=()):
@@ -84,6 +82,8 @@ class Service:
     ) -> None:
         """`clock` is what chat handlers and web pages take as now (tests inject one)."""
         self.settings = s
+        # Built once: the chat handlers, the pages and the jobs of this process share these rules.
+        self.core = core_config(s)
         self.session_factory = session_factory
         self.roles = roles
         self.host, self.port = host, port
@@ -92,7 +92,7 @@ class Service:
         self.dispatcher = Dispatcher(
             session_factory,
             routes,
-            _core_config(s),
+            self.core,
             fallback=fallback,
             on_committed=self._wake_relay,
             clock=clock,
@@ -108,10 +108,10 @@ class Service:
             from scheduler.jobs import all_jobs
             from scheduler.runner import Scheduler
 
-            self.scheduler = Scheduler(session_factory, all_jobs(), s.tz, on_ran=self._wake_relay)
+            self.scheduler = Scheduler(session_factory, all_jobs(self.core), s.tz, on_ran=self._wake_relay)
         self.app = (
             create_app(
-                session_factory, platforms=self.platforms, relay=self.relay, clock=clock, core=_core_config(s)
+                session_factory, platforms=self.platforms, relay=self.relay, clock=clock, core=self.core
             )
             if "web" in roles
             else None
@@ -238,7 +238,7 @@ def run_job_cmd(
 
     s = settings()
     _configure_logging(s.log_level)
-    jobs = {j.name: j for j in all_jobs()}
+    jobs = {j.name: j for j in all_jobs(core_config(s))}
     spec = jobs.get(name)
     if spec is None:
         fail(TEXT["no_job"].format(name=name, names="、".join(sorted(jobs)) or "（无）"))
@@ -338,13 +338,17 @@ def demo_settings(database_url: str, sandbox_url: str, public_base_url: str) -> 
 def demo_monthly(session: Session, s: Settings, now: datetime):
     """Last month's 月积分 for the demo, sent like the 1st-of-month job would (digests and ladder
     notices queued; the relay delivers them once the bot runs), so a newcomer sees them in the chat."""
+    from handlers.meetings.types import meetings_config
     from handlers.monthly import service as monthly
+    from handlers.monthly.config import monthly_config
     from scheduler.runner import claim_period
 
-    month = monthly.previous_month(now.astimezone(s.tz).date())
+    core = core_config(s)
+    month = monthly.previous_month(now.astimezone(core.tz).date())
     run = monthly.run_month(
-        session, month, now=now, send=True, base_url=s.public_base_url, secret=s.secret_key.get_secret_value()
-    )
+        session, month, now=now, send=True, base_url=core.public_base_url, secret=core.secret_key,
+        mcfg=monthly_config(core), cfg=meetings_config(core),
+    )  # fmt: skip
     claim_period(
         session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual"
     )  # the scheduler's catch-up skips it

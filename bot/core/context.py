@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -13,16 +14,44 @@ from bot.core import outbox, texts
 from bot.core.events import IncomingEvent
 from bot.core.messages import OutgoingMessage, Text
 from bot.core.router import Routes
+from config.rules import Rules
 from models.org import Person, Role, RoleAssignment
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class CoreConfig:
-    """The few settings handlers need, passed down from the composition root."""
+    """The settings handlers and jobs need, passed down from the composition root.
+
+    `rules` holds every feature's rules as plain values; a feature turns them into its runtime config
+    with derive() (e.g. handlers.meetings.types.meetings_config), so the chat core knows no feature.
+    """
 
     tz: ZoneInfo
     public_base_url: str
     secret_key: str
+    # Not hashed (a pydantic model is not hashable); compared, so two cores with other rules differ.
+    rules: Rules = field(default_factory=Rules, hash=False)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> CoreConfig:
+        return cls(
+            tz=s.tz,
+            public_base_url=s.public_base_url,
+            secret_key=s.secret_key.get_secret_value(),
+            rules=s.rules,
+        )
+
+    def derive(self, build: Callable[[CoreConfig], T]) -> T:
+        """`build(self)`, worked out once per core: a feature's config is built once, not per message."""
+        cache = self.__dict__.setdefault("_derived", {})  # a frozen dataclass's own cache, not a field
+        if build not in cache:
+            cache[build] = build(self)
+        return cache[build]
 
 
 @dataclass

@@ -9,7 +9,7 @@ Wiring (the app factory)::
 - ``session_factory``, ``identities``, ``core``, ``dingtalk_jsapi_url``, ``clock``: as for
   bot.web.h5.H5Pages (core defaults to the settings'; the JSAPI to DingTalk's own, or the sandbox's
   /_sandbox/dd-shim.js when the DingTalk adapter points at a loopback server).
-- ``cfg``: handlers.meetings.types.MeetingsConfig (default: the configured one).
+- ``cfg``: handlers.meetings.types.MeetingsConfig (default: meetings_config(core), the configured rules).
 
 Identity never comes from the QR or a form field: the pages use the shared H5 session (bot.web.h5),
 whose exchange endpoints are mounted here too, at /h5/meetings/session and /h5/meetings/auth/wecom.
@@ -57,7 +57,7 @@ from handlers.meetings.plans import (
     required_text,
     save_plan,
 )
-from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch
+from handlers.meetings.types import MeetingsConfig, Refused, managed_branch, meetings_config
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
@@ -148,7 +148,7 @@ def build_meetings_router(
     session_person, page, message_page = h5.person, h5.page, h5.message
 
     def config() -> MeetingsConfig:
-        return cfg or get_config(core.tz)
+        return cfg or meetings_config(core)
 
     # ---- sign-in
 

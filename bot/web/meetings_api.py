@@ -41,7 +41,7 @@ from bot.web.api import (
 from handlers.meetings import meetings as usecases
 from handlers.meetings import strings
 from handlers.meetings.signin import attendance_sheet
-from handlers.meetings.types import Refused, get_config
+from handlers.meetings.types import DEFAULT_CONFIG, MeetingsConfig, Refused, meetings_config
 from models.meetings import AttendanceMethod, AttendanceStatus, Invitee, Meeting, MeetingStatus, MeetingType
 from models.org import OrgUnit, UnitKind
 
@@ -138,6 +138,13 @@ def _now(request: Request) -> datetime:
     return request.state.zhibu_api.clock()
 
 
+def _cfg(request: Request) -> MeetingsConfig:
+    # The rules of the app's CoreConfig (create_app keeps it in app.state.core); an app built without
+    # one (a test's own FastAPI around build_api_router) has the default rules.
+    core = getattr(request.app.state, "core", None)
+    return meetings_config(core) if core is not None else DEFAULT_CONFIG
+
+
 def _refused(exc: Refused, field: str | None = None) -> HTTPException:
     msg = str(exc)
     if msg in _CONFLICTS:
@@ -215,6 +222,7 @@ def _summary(sheet) -> AttendanceSummary:
     summary="Meetings in scope, by start time",
 )
 def list_meetings(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     branch_id: Annotated[Id | None, Query(description="Only this branch's meetings.")] = None,
@@ -234,7 +242,7 @@ def list_meetings(
         stmt = stmt.where(Meeting.branch_id == unit_in_scope(session, principal, branch_id).id)
     if month is not None:
         year, mon = (int(x) for x in month.split("-"))
-        start, end = usecases.month_bounds_utc(date(year, mon, 1), get_config())
+        start, end = usecases.month_bounds_utc(date(year, mon, 1), _cfg(request))
         stmt = stmt.where(Meeting.starts_at >= start, Meeting.starts_at < end)
     if status is not None:
         stmt = stmt.where(Meeting.status == status)
@@ -285,7 +293,7 @@ def create_meeting(
             title=body.title,
             group_id=body.group_id,
             now=now,
-            cfg=get_config(),
+            cfg=_cfg(request),
         )
     except Refused as exc:
         field = "group_id" if str(exc) in (strings.GROUP_REQUIRED, strings.BAD_GROUP) else None
@@ -313,7 +321,7 @@ def move_meeting(
             None,
             meeting.id,
             now=_now(request),
-            cfg=get_config(),
+            cfg=_cfg(request),
             starts_at=body.starts_at,
             place=body.place,
             authorised=True,
@@ -345,7 +353,7 @@ def cancel_meeting(
             meeting.id,
             reason=body.reason,
             now=_now(request),
-            cfg=get_config(),
+            cfg=_cfg(request),
             authorised=True,
         )
     except Refused as exc:

@@ -51,7 +51,7 @@ from bot.web.api import (
 from bot.web.h5 import H5Pages, photo_response, read_form
 from handlers.observers import access, assignments, observation, strings
 from handlers.observers.export import export_xlsx
-from handlers.observers.forms import H5_PREFIX, FormPreset, ObserversConfig, get_config
+from handlers.observers.forms import H5_PREFIX, FormPreset, ObserversConfig, observers_config
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
@@ -115,7 +115,7 @@ def build_observers_router(
     session_person, page, message_page = h5.person, h5.page, h5.message
 
     def config() -> ObserversConfig:
-        return cfg or get_config(core.tz)
+        return cfg or observers_config(core)
 
     # ---- the evaluation form
 

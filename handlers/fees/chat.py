@@ -162,7 +162,7 @@ def _report(ctx: HandlerContext, months: list[date]) -> None:
 
 @router.command("已交", "已缴", "交了", help=strings.HELP_PAID, audience=bound)
 def paid(ctx: HandlerContext, args: str) -> None:
-    months = parse_months(args, local_month(ctx.now)) or [local_month(ctx.now)]
+    months = parse_months(args, local_month(ctx.now, ctx.config.tz)) or [local_month(ctx.now, ctx.config.tz)]
     _report(ctx, months)
 
 
@@ -275,11 +275,11 @@ def confirm_everyone(ctx: HandlerContext, params: dict[str, str]) -> None:
 
 @router.command("党费名单", "未交党费", "党费未交", help=strings.HELP_LIST, audience=collector)
 def unpaid_list(ctx: HandlerContext, _args: str) -> None:
-    month = local_month(ctx.now)
+    month = local_month(ctx.now, ctx.config.tz)
     for branch in _collecting_branches(ctx):
         unpaid = arrears.unpaid_members(ctx.session, [branch.id], month)
         pending = len(payments.pending_payments(ctx.session, branch.id))
-        fd = policy.fee_day_for(ctx.session, branch, month)
+        fd = policy.fee_day_for(ctx.session, branch, month, policy.default_policy(ctx.config))
         if not unpaid:
             ctx.reply(Text(strings.UNPAID_EMPTY.format(branch=branch.name, month=dates.fmt_month(month))))
             continue

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from bot.core.errors import Refused
 from handlers.common import cells
 from handlers.fees.months import parse_month_cell
 from handlers.fees.payments import record_payment, require_collector
-from handlers.fees.policy import SHANGHAI, local_month
+from handlers.fees.policy import DEFAULT_TZ, local_month
 from handlers.phones import normalize_phone
 from handlers.spreadsheets import SheetError, read_xlsx
 from models.fees import PaymentMethod
@@ -57,16 +58,16 @@ def _header(value) -> str:
     return unicodedata.normalize("NFKC", cells.text(value)).lower()
 
 
-def _paid_at(value, current: datetime) -> datetime:
+def _paid_at(value, current: datetime, tz: ZoneInfo) -> datetime:
     """When the payment was made: a date-and-time cell as it is (local), a day at noon local, or
     `current` when the cell is empty. CellError for anything else."""
     if isinstance(value, datetime):
-        local = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+        local = value if value.tzinfo else value.replace(tzinfo=tz)
         return local.astimezone(UTC)
     day = cells.day(value)
     if day is None:
         return current
-    return datetime.combine(day, time(12), SHANGHAI).astimezone(UTC)
+    return datetime.combine(day, time(12), tz).astimezone(UTC)
 
 
 def record_payments_from_xlsx(
@@ -76,8 +77,11 @@ def record_payments_from_xlsx(
     branch: OrgUnit,
     now: datetime,
     recorded_by: Person | None = None,
+    tz: ZoneInfo = DEFAULT_TZ,
 ) -> ImportResult:
     """Record every row of the sheet as a payment of a member of `branch` (method 批量导入).
+
+    `tz`: the organisation's zone (settings.timezone), in which the sheet's dates and times are read.
 
     `recorded_by` is the collector or 书记 doing it from chat or the web (role-checked); None means
     an administrator at the command line. Raises FeeImportError listing every bad row.
@@ -128,7 +132,7 @@ def record_payments_from_xlsx(
         i = columns.get(column)
         return row[i] if i is not None and i < len(row) else None
 
-    current = local_month(now)
+    current = local_month(now, tz)
     errors: list[str] = []
     seen: dict[tuple[int, date], int] = {}
     recorded = proxied = 0
@@ -186,7 +190,7 @@ def record_payments_from_xlsx(
                 )
             paid_at = now
             try:
-                paid_at = _paid_at(cell(row, COL_PAID_ON), now)
+                paid_at = _paid_at(cell(row, COL_PAID_ON), now, tz)
             except ValueError:
                 row_errors.append(
                     f"{where} 交纳日期：“{cells.text(cell(row, COL_PAID_ON))}”不是日期，请写成“2026-11-06”"

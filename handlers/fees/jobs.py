@@ -4,7 +4,7 @@ The scheduler claims (job, period) before calling them; independently of that cl
 carries a dedup key, so a second run of the same period (a restart, a catch-up, a manual rerun)
 queues nothing new.
 
-- fee_day_reminders: period = a local date (Asia/Shanghai). Run it once a day, early (e.g. 00:05):
+- fee_day_reminders: period = a local date (settings.timezone). Run it once a day, early (e.g. 00:05):
   each reminder is held in the outbox until the organisation's reminder time (default 09:00).
 
 Consecutive unpaid months are not notified here: arrears.arrears_counts supplies them to the monthly
@@ -14,16 +14,18 @@ member ladder (handlers.monthly.ladder), the one mechanism that tells secretarie
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
+from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec, daily
 from bot.core.messages import Button, Card
 from handlers.common import dates
 from handlers.fees import strings
 from handlers.fees.arrears import fee_message_key, reminder_batches
-from handlers.fees.policy import SHANGHAI
+from handlers.fees.policy import DEFAULT_TZ
 
 # The reminder's 已交 opens this page (bot.web.fees). A link, not a callback button: a card with only
 # links goes to up to 20 people per DingTalk call (1,000 on WeCom), where a callback card is one per
@@ -46,12 +48,12 @@ def reminder_card(month: date, day: date, *, tomorrow: bool) -> Card:
     )
 
 
-def _at(local_day: date, hhmm: str) -> datetime:
+def _at(local_day: date, hhmm: str, tz: ZoneInfo) -> datetime:
     hour, minute = (int(x) for x in hhmm.split(":"))
-    return datetime.combine(local_day, time(hour, minute), SHANGHAI)
+    return datetime.combine(local_day, time(hour, minute), tz)
 
 
-def fee_day_reminders(session: Session, period: date, now: datetime) -> int:
+def fee_day_reminders(session: Session, period: date, now: datetime, tz: ZoneInfo = DEFAULT_TZ) -> int:
     """Queue the fee-day (and day-before) reminders of local date `period`; return rows queued.
 
     Only members who owe for the month and have no reported or confirmed payment get one; members
@@ -68,20 +70,19 @@ def fee_day_reminders(session: Session, period: date, now: datetime) -> int:
             card,
             dedup_key=key,
             now=now,
-            not_before=_at(period, batch.reminder_time),
+            not_before=_at(period, batch.reminder_time, tz),
         )
     return queued
 
 
-# --- the scheduler's view (scheduler/jobs.py calls jobs()) ---------------------------------------
+# --- the scheduler's view (scheduler/jobs.py calls jobs(core)) -----------------------------------
 
 
-def run_fee_day_reminders(session: Session, now: datetime, period: str) -> None:
-    """Daily at 00:05 local; the period is that local date ("2026-11-06")."""
-    fee_day_reminders(session, date.fromisoformat(period), now)
+def jobs(core: CoreConfig) -> list[JobSpec]:
+    def run_fee_day_reminders(session: Session, now: datetime, period: str) -> None:
+        """Daily at 00:05 local; the period is that local date ("2026-11-06")."""
+        fee_day_reminders(session, date.fromisoformat(period), now, core.tz)
 
-
-def jobs() -> list[JobSpec]:
     return [
         JobSpec("fees.reminders", "5 0 * * *", run_fee_day_reminders, daily, description="党费交纳日提醒（未交的党员）"),
     ]  # fmt: skip

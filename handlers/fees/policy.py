@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.context import CoreConfig
+from config.rules import FeesRules
+from config.settings import Settings
 from handlers.common.dates import month_start
 from handlers.fees import strings
 from handlers.fees.amounts import FeeRules, liability_start, monthly_amount
@@ -24,7 +27,9 @@ from models.workcalendar import merge_local_days
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The zone of Settings' default, for callers not yet given the configured one (settings.timezone);
+# every composition root passes its own.
+DEFAULT_TZ = ZoneInfo(Settings.model_fields["timezone"].default)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,28 @@ class Policy:
     def rules(self) -> FeeRules:
         return FeeRules(farmer_amount=self.farmer_amount)
 
+    @classmethod
+    def from_rules(cls, rules: FeesRules) -> Policy:
+        """The defaults of the settings' fees section: the policy of a tree without a FeePolicy row."""
+        return cls(
+            fee_day_rule=FeeDayRule(rules.fee_day_rule),
+            fixed_day=rules.fixed_day,
+            reminder_time=rules.reminder_time,
+            remind_day_before=rules.remind_day_before,
+            max_backpay_months=rules.max_backpay_months,
+            max_prepay_months=rules.max_prepay_months,
+            farmer_amount=rules.farmer_amount,
+        )
+
+
+def _from_core(core: CoreConfig) -> Policy:
+    return Policy.from_rules(core.rules.fees)
+
+
+def default_policy(core: CoreConfig) -> Policy:
+    """The configured fee policy of units with no FeePolicy of their own (built once per core)."""
+    return core.derive(_from_core)
+
 
 class PolicyBook:
     """Every policy, override and local holiday, loaded once, resolved for many units in memory.
@@ -69,7 +96,9 @@ class PolicyBook:
     three per branch.
     """
 
-    def __init__(self, session: Session, months: Iterable[date] = ()) -> None:
+    def __init__(self, session: Session, months: Iterable[date] = (), default: Policy | None = None) -> None:
+        # `default`: the policy where no unit of the path has one (default_policy(core)).
+        self.default = default or Policy()
         self.policies = {p.org_unit_id: p for p in session.scalars(select(FeePolicy))}
         months = sorted(set(months))
         q = select(FeeDayOverride)
@@ -88,7 +117,7 @@ class PolicyBook:
         for uid in reversed(unit_ids):
             if uid in self.policies:
                 return Policy.of(self.policies[uid])
-        return Policy()
+        return self.default
 
     def calendar(self, unit_ids: list[int]) -> WorkCalendar:
         # The calendar every deadline uses (models.workcalendar): ancestors' local days, nearer wins.
@@ -122,9 +151,11 @@ def unit_path_ids(unit: OrgUnit | None) -> list[int]:
     return unit.ancestor_ids() if unit is not None else []
 
 
-def policy_for(session: Session, unit: OrgUnit | None) -> Policy:
+def policy_for(session: Session, unit: OrgUnit | None, default: Policy | None = None) -> Policy:
+    """`unit`'s nearest ancestor's policy, or `default` (default_policy(core)) where none has one."""
+    default = default or Policy()
     if unit is None:
-        return Policy()
+        return default
     ids = unit_path_ids(unit)
     rows = {
         p.org_unit_id: p for p in session.scalars(select(FeePolicy).where(FeePolicy.org_unit_id.in_(ids)))
@@ -132,7 +163,7 @@ def policy_for(session: Session, unit: OrgUnit | None) -> Policy:
     for uid in reversed(ids):
         if uid in rows:
             return Policy.of(rows[uid])
-    return Policy()
+    return default
 
 
 def note_calendar_fallback(session: Session, year: int) -> bool:
@@ -160,20 +191,26 @@ def fee_days_of_year(
     *,
     rule: FeeDayRule | None = None,
     fixed_day: int | None = None,
+    default: Policy | None = None,
 ) -> list[FeeDay]:
     """The twelve fee days of `year` for `unit` (its policy, overrides and local holidays).
 
     `rule` replaces the unit's rule (the CLI's --policy). Without a session, the national calendar
-    and the defaults are used.
+    and `default` (the configured defaults, default_policy(core)) are used.
     """
     months = [date(year, m, 1) for m in range(1, 13)]
+    default = default or Policy()
     if session is None:
-        days = [
-            fee_day(year, m.month, rule=rule or FeeDayRule.FIRST_WORKING_FRIDAY, fixed_day=fixed_day)
+        return [
+            fee_day(
+                year,
+                m.month,
+                rule=rule or default.fee_day_rule,
+                fixed_day=fixed_day if fixed_day is not None else default.fixed_day,
+            )
             for m in months
         ]
-        return days
-    book = PolicyBook(session, months)
+    book = PolicyBook(session, months, default)
     ids = unit_path_ids(unit)
     if rule is not None:
         policy = book.policy(ids)
@@ -196,8 +233,8 @@ def fee_days_of_year(
     return days
 
 
-def fee_day_for(session: Session, unit: OrgUnit | None, month: date) -> FeeDay:
-    book = PolicyBook(session, [month])
+def fee_day_for(session: Session, unit: OrgUnit | None, month: date, default: Policy | None = None) -> FeeDay:
+    book = PolicyBook(session, [month], default)
     result = book.fee_day(unit_path_ids(unit), month)
     if result.fallback:
         note_calendar_fallback(session, month.year)
@@ -207,7 +244,7 @@ def fee_day_for(session: Session, unit: OrgUnit | None, month: date) -> FeeDay:
 # --- what is owed --------------------------------------------------------------------------------
 
 
-def local_month(now: datetime, tz: ZoneInfo = SHANGHAI) -> date:
+def local_month(now: datetime, tz: ZoneInfo = DEFAULT_TZ) -> date:
     return month_start(now.astimezone(tz).date())
 
 

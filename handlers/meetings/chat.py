@@ -31,7 +31,7 @@ from handlers.meetings.meetings import (
     signin_window,
     upcoming_for_member,
 )
-from handlers.meetings.types import MeetingsConfig, Refused, get_config, managed_branch, types_label
+from handlers.meetings.types import MeetingsConfig, Refused, managed_branch, meetings_config, types_label
 from models.meetings import Attendance, Invitee, LeaveRequest, Meeting, MeetingStatus
 from models.org import UnitKind
 from models.workcalendar import CalendarBook, calendar_for_unit
@@ -47,17 +47,17 @@ _REF = re.compile(r"^#?(\d+)\s*(.*)$", re.S)
 
 
 def cfg_of(ctx: HandlerContext) -> MeetingsConfig:
-    return get_config(ctx.config.tz)
+    return meetings_config(ctx.config)
 
 
 def _is_manager(ctx: HandlerContext) -> bool:
-    return any(r.role in get_config().manager_roles for r in ctx.roles)
+    return any(r.role in cfg_of(ctx).manager_roles for r in ctx.roles)
 
 
 def _is_reviewer(ctx: HandlerContext) -> bool:
     """A reviewer role on a 党委 (as review_plan checks), not the same role on a branch."""
     return any(
-        r.role in get_config().plan_reviewer_roles
+        r.role in cfg_of(ctx).plan_reviewer_roles
         and r.org_unit is not None
         and r.org_unit.kind == UnitKind.COMMITTEE
         for r in ctx.roles

@@ -1,24 +1,32 @@
 """Meeting types, their required frequency, who is expected, and every tunable number of the feature.
 
 Defaults follow 《中国共产党支部工作条例（试行）》 and the county practice in domain.md §1, §4, §7;
-each is a field of MeetingsConfig so an organisation can change it.
+each is a field of MeetingsConfig, built from the settings' meetings section (config/rules.py) by
+meetings_config(core), so an organisation can change it.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.context import CoreConfig
 from bot.core.errors import Refused  # the one refusal; this feature's modules import it from here
+from config.rules import MeetingsRules
+from handlers.common import dates
+from handlers.common.roles import roles_on
 from handlers.meetings import strings
 from models.meetings import AttendanceStatus, MeetingType
 from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
+
+E = TypeVar("E", bound=enum.Enum)
 
 
 class Period(enum.StrEnum):
@@ -99,6 +107,68 @@ class MeetingsConfig:
     # One-tap reasons on the 请假 card (domain §4 rule 50); any other reason can be typed.
     leave_reasons: tuple[str, ...] = ("出差在外", "学习培训", "生病", "家中有事")
 
+    @classmethod
+    def from_rules(cls, rules: MeetingsRules, tz: ZoneInfo) -> MeetingsConfig:
+        """The runtime config of the settings' meetings section; an unknown type or role is refused."""
+        type_rules = dict(DEFAULT_TYPE_RULES)
+        for key, frequency in rules.frequencies.items():
+            kind = named(MeetingType, key, "ZHIBU_MEETINGS__FREQUENCIES")
+            type_rules[kind] = replace(type_rules[kind], period=Period(frequency))
+        return cls(
+            tz=tz,
+            type_rules=type_rules,
+            manager_roles=roles_named(rules.manager_roles, "ZHIBU_MEETINGS__MANAGER_ROLES"),
+            leave_approver_roles=roles_named(
+                rules.leave_approver_roles, "ZHIBU_MEETINGS__LEAVE_APPROVER_ROLES"
+            ),
+            plan_reviewer_roles=roles_named(rules.plan_reviewer_roles, "ZHIBU_MEETINGS__PLAN_REVIEWER_ROLES"),
+            fallback_decider_roles=roles_named(
+                rules.fallback_decider_roles, "ZHIBU_MEETINGS__FALLBACK_DECIDER_ROLES"
+            ),
+            void_vote_committee_roles=roles_named(
+                rules.void_vote_committee_roles, "ZHIBU_MEETINGS__VOID_VOTE_COMMITTEE_ROLES"
+            ),
+            plan_deadline_day=rules.plan_deadline_day,
+            plan_deadline_on_rest_day=RestDayShift(rules.plan_deadline_on_rest_day),
+            plan_reminder_days=tuple(rules.plan_reminder_days),
+            plan_overdue_report_day=rules.plan_overdue_report_day,
+            reminder_offsets=tuple(timedelta(minutes=m) for m in rules.reminder_minutes_before),
+            signin_opens_before=timedelta(minutes=rules.signin_opens_minutes_before),
+            signin_closes_after=timedelta(minutes=rules.signin_closes_minutes_after),
+            late_after=timedelta(minutes=rules.late_after_minutes),
+            qr_refresh_seconds=rules.qr_refresh_seconds,
+            qr_grace_seconds=rules.qr_grace_seconds,
+            chat_code_valid=timedelta(minutes=rules.chat_code_valid_minutes),
+            makeup_days=rules.makeup_days,
+            makeup_due_moves_off_rest_days=rules.makeup_due_moves_off_rest_days,
+            minutes_workdays=rules.minutes_workdays,
+            committee_threshold=rules.committee_threshold,
+            leave_reasons=tuple(rules.leave_reasons),
+        )
+
+
+def named(kind: type[E], value: str, setting: str) -> E:
+    """The member of `kind` stored as `value`, or a ValueError naming the setting and the known names."""
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(m.value for m in kind)
+        raise ValueError(f"{setting}: unknown name {value!r} (known: {known})") from None
+
+
+def roles_named(names: Iterable[str], setting: str) -> frozenset[Role]:
+    """Roles by their stored names, as the settings give them ("secretary"); refuses an unknown one."""
+    return frozenset(named(Role, name, setting) for name in names)
+
+
+def _from_core(core: CoreConfig) -> MeetingsConfig:
+    return MeetingsConfig.from_rules(core.rules.meetings, core.tz)
+
+
+def meetings_config(core: CoreConfig) -> MeetingsConfig:
+    """The organisation's meeting rules, as the composition root configured them (built once per core)."""
+    return core.derive(_from_core)
+
 
 DEFAULT_CONFIG = MeetingsConfig()
 
@@ -125,29 +195,14 @@ def parse_type(text: str) -> MeetingType:
 
 def period_bounds(period: Period, day: date) -> tuple[date, date]:
     """[first day, first day of the next period) of the calendar month / quarter / year holding `day`."""
-    if period == Period.MONTH:
-        start = day.replace(day=1)
-    elif period == Period.QUARTER:
-        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    else:
-        start = date(day.year, 1, 1)
-    months = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}[period]
-    m = start.month - 1 + months
-    return start, date(start.year + m // 12, m % 12 + 1, 1)
+    return dates.period_bounds(day, PERIOD_MONTHS[period])
+
+
+PERIOD_MONTHS = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}
 
 
 def local_day(moment: datetime, cfg: MeetingsConfig) -> date:
     return moment.astimezone(cfg.tz).date()
-
-
-def roles_on(session: Session, person_id: int, unit_id: int) -> set[Role]:
-    return set(
-        session.scalars(
-            select(RoleAssignment.role).where(
-                RoleAssignment.person_id == person_id, RoleAssignment.org_unit_id == unit_id
-            )
-        )
-    )
 
 
 def require_role(session: Session, actor: Person | None, unit_id: int, roles: frozenset[Role]) -> None:
@@ -294,16 +349,8 @@ def check_group(session: Session, branch_id: int, group_id: int | None) -> None:
         raise Refused(strings.BAD_GROUP)
 
 
-_config = DEFAULT_CONFIG
-
-
-def configure(cfg: MeetingsConfig) -> None:
-    """Set the organisation's meeting rules (the composition root calls this once at start-up)."""
-    global _config
-    _config = cfg
-
-
 def get_config(tz: ZoneInfo | None = None) -> MeetingsConfig:
-    from dataclasses import replace
-
-    return replace(_config, tz=tz) if tz is not None and tz != _config.tz else _config
+    """Transitional, stateless: the default rules (in `tz`), for the two callers not yet given the
+    configured ones (bot/web/monthly.py, bench/monthly.py). Use meetings_config(core); remove this
+    when they do."""
+    return replace(DEFAULT_CONFIG, tz=tz) if tz is not None else DEFAULT_CONFIG

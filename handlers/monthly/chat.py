@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 from bot.core.context import HandlerContext
 from bot.core.messages import Card, CardUpdate, Markdown, Text, md_escape
 from bot.core.router import Router, any_role
-from handlers.meetings.types import get_config as meetings_config
+from handlers.meetings.types import meetings_config
 from handlers.monthly import strings, watch
-from handlers.monthly.config import get_config
+from handlers.monthly.config import monthly_config
 from handlers.monthly.digest import (
     ALL,
     MonthData,
@@ -37,7 +37,7 @@ ACK_LABELS = {AckKind.READ: strings.ACK_READ, AckKind.INTERVIEWED: strings.ACK_I
 def _my_unit(ctx: HandlerContext) -> int | None:
     """The unit a person's score question is about: their branch as its secretary, else their
     committee as its leader, else what 组织部 staff cover (a unit, or ALL for the whole tree)."""
-    direct, over, everything = viewable_units(ctx.session, ctx.person.id, get_config())
+    direct, over, everything = viewable_units(ctx.session, ctx.person.id, monthly_config(ctx.config))
     if ctx.person.branch_id in direct:
         return ctx.person.branch_id
     committee = ctx.session.scalar(
@@ -72,7 +72,7 @@ def _overview(ctx: HandlerContext, unit_id: int) -> MonthData | None:
     month = ctx.session.scalar(select(func.max(MonthlyScore.month)))
     if month is None:
         return None
-    data = load(ctx.session, month, meetings_config(ctx.config.tz), with_details=False, scope=unit_id)
+    data = load(ctx.session, month, meetings_config(ctx.config), with_details=False, scope=unit_id)
     return data if available(data, unit_id) else None
 
 
@@ -96,7 +96,8 @@ def my_score(ctx: HandlerContext, _args: str) -> None:
         return
     unit = ctx.session.get(OrgUnit, unit_id)
     exp = row.explanation or {}
-    lines = [f"{strings.group_label(row.peer_group)}第{row.rank}名（共{row.group_size}个）"]
+    group = strings.group_label(row.peer_group, monthly_config(ctx.config).committee_kinds)
+    lines = [f"{group}第{row.rank}名（共{row.group_size}个）"]
     if row.lagging:
         lines.append(
             strings.DIGEST_LAGGING.format(reasons=strings.lag_reasons(exp.get("lagging", []))).lstrip("，")
@@ -149,7 +150,7 @@ def ranking(ctx: HandlerContext, _args: str) -> None:
         .order_by(MonthlyScore.rank, MonthlyScore.unit_id)
     ).all()
     # Only peers this person may see by name; the others are counted, not named.
-    scope = viewable_units(ctx.session, ctx.person.id, get_config())
+    scope = viewable_units(ctx.session, ctx.person.id, monthly_config(ctx.config))
     shown = [p for p in peers if visible(scope, p[0], units)]
     lines = [
         strings.RANK_LINE.format(rank=r, name=md_escape(units[u].name) if u in units else u, score=s,
@@ -160,7 +161,8 @@ def ranking(ctx: HandlerContext, _args: str) -> None:
     ctx.reply(
         Card(
             title=strings.RANK_TITLE.format(
-                group=strings.group_label(row.peer_group), month=strings.fmt_month(row.month)
+                group=strings.group_label(row.peer_group, monthly_config(ctx.config).committee_kinds),
+                month=strings.fmt_month(row.month),
             ),
             text="\n".join(lines),
         )
@@ -279,7 +281,7 @@ def _acknowledged_card(ctx: HandlerContext, targets: list[Escalation], state: st
         )
     ).all()
     items = [(member_run(e.detail or {}, e.unit_id), e.rung) for e in rows]
-    top = max(r.streak for r in get_config().member_ladder.rungs)
+    top = max(r.streak for r in monthly_config(ctx.config).member_ladder.rungs)
     return member_notice(first.ladder, name, first.month, items, top, state=state)
 
 

@@ -1,6 +1,7 @@
 """Every tunable number of 月积分, with the defaults of domain.md §6 (rules I26–I27, E14).
 
-The composition root may call configure() once; tests pass a MonthlyConfig explicitly.
+Built from the settings' monthly section (config/rules.py) by monthly_config(core); tests pass a
+MonthlyConfig explicitly.
 """
 
 from __future__ import annotations
@@ -8,6 +9,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from bot.core.context import CoreConfig
+from config.rules import LadderRules, MonthlyRules
+from handlers.meetings.types import named, roles_named
+from handlers.observers.forms import DEFAULT_CONFIG as OBSERVERS_DEFAULT
+from handlers.observers.forms import ObserversConfig, observers_config
 from models.org import Role
 
 
@@ -90,6 +96,8 @@ COMMITTEE_KINDS = (
     CommitteeKind("town", "乡镇", ("乡镇", "镇党委", "乡党委", "镇党工委", "乡党工委")),
 )
 OTHER_COMMITTEE_KIND = CommitteeKind("other", "其他", ())
+LADDERS = {"susong": SUSONG_COMMITTEE, "branch": BRANCH_LADDER, "member": MEMBER_LADDER}
+KIND_PRESETS = {"default": COMMITTEE_KINDS}
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,75 @@ class MonthlyConfig:
     reminder_roles_of: dict[int | str, frozenset[Role]] = field(default_factory=dict)
     # 质量不高 (seed 000: 未落实或质量不高) is an item too when observers scored the month below this.
     reminder_quality_below: float | None = 0.6
+    # The observers' rules (their form, grades and periods): 质量 and 整改 come from their records.
+    observers: ObserversConfig = OBSERVERS_DEFAULT
+
+    @classmethod
+    def from_rules(cls, rules: MonthlyRules, observers: ObserversConfig) -> MonthlyConfig:
+        """The runtime config of the settings' monthly section; an unknown name is refused."""
+
+        def roles(names: list[str], setting: str) -> frozenset[Role]:
+            return roles_named(names, f"ZHIBU_MONTHLY__{setting}")
+
+        def ladder(value: str | LadderRules, setting: str) -> LadderPreset:
+            if isinstance(value, str):
+                if value not in LADDERS:
+                    raise ValueError(
+                        f"ZHIBU_MONTHLY__{setting}: unknown ladder {value!r} (known: {', '.join(LADDERS)})"
+                    )
+                return LADDERS[value]
+            rungs = tuple(
+                Rung(
+                    r.streak,
+                    tuple(named(Role, name, f"ZHIBU_MONTHLY__{setting}") for name in r.roles),
+                    r.copy_org_staff,
+                    r.to_branch_secretary,
+                )
+                for r in value.rungs
+            )
+            return LadderPreset(rungs, exact_steps=value.exact_steps)
+
+        if isinstance(rules.committee_kinds, str):
+            if rules.committee_kinds not in KIND_PRESETS:
+                raise ValueError(f"ZHIBU_MONTHLY__COMMITTEE_KINDS: unknown preset {rules.committee_kinds!r}")
+            kinds = KIND_PRESETS[rules.committee_kinds]
+        else:
+            kinds = tuple(CommitteeKind(k.key, k.label, tuple(k.keywords)) for k in rules.committee_kinds)
+        return cls(
+            weight_completion=rules.weight_completion,
+            weight_quality=rules.weight_quality,
+            weight_rectification=rules.weight_rectification,
+            completion_items=dict(rules.completion_items),
+            quarter_mode=QuarterMode(rules.quarter_mode),
+            quality_when_missing=rules.quality_when_missing,
+            penalties=dict(rules.penalties),
+            lag_rules=tuple(
+                LagRule(named(LagKind, r.kind, "ZHIBU_MONTHLY__LAG_RULES"), r.value) for r in rules.lag_rules
+            ),
+            min_peer_group=rules.min_peer_group,
+            min_committee_group=rules.min_committee_group,
+            lag_rank_below=rules.lag_rank_below,
+            weight_by_members=rules.weight_by_members,
+            gap_breaks_streak=rules.gap_breaks_streak,
+            streak_lookback_months=rules.streak_lookback_months,
+            committee_ladder=ladder(rules.committee_ladder, "COMMITTEE_LADDER"),
+            branch_ladder=ladder(rules.branch_ladder, "BRANCH_LADDER"),
+            member_ladder=ladder(rules.member_ladder, "MEMBER_LADDER"),
+            digest_cron=rules.digest_cron,
+            todo_cron=rules.todo_cron,
+            todo_plan_days=rules.todo_plan_days,
+            branch_manager_roles=roles(rules.branch_manager_roles, "BRANCH_MANAGER_ROLES"),
+            committee_leader_roles=roles(rules.committee_leader_roles, "COMMITTEE_LEADER_ROLES"),
+            chart_max_bars=rules.chart_max_bars,
+            committee_kinds=kinds,
+            committee_kind_of={_unit_key(k): v for k, v in rules.committee_kind_of.items()},
+            reminder_roles=roles(rules.reminder_roles, "REMINDER_ROLES"),
+            reminder_roles_of={
+                _unit_key(k): roles(v, "REMINDER_ROLES_OF") for k, v in rules.reminder_roles_of.items()
+            },
+            reminder_quality_below=rules.reminder_quality_below,
+            observers=observers,
+        )
 
     def committee_kind(self, unit_id: int, name: str) -> CommitteeKind:
         by_key = {k.key: k for k in self.committee_kinds}
@@ -174,14 +251,24 @@ class MonthlyConfig:
         return self.reminder_roles
 
 
+def _unit_key(key: str) -> int | str:
+    """A settings key names a unit by id (digits) or by its exact name (no unit is named by digits)."""
+    return int(key) if key.isdigit() else key
+
+
+def _from_core(core: CoreConfig) -> MonthlyConfig:
+    return MonthlyConfig.from_rules(core.rules.monthly, observers_config(core))
+
+
+def monthly_config(core: CoreConfig) -> MonthlyConfig:
+    """The organisation's 月积分 rules, as the composition root configured them (built once per core)."""
+    return core.derive(_from_core)
+
+
 DEFAULT = MonthlyConfig()
-_config = DEFAULT
-
-
-def configure(cfg: MonthlyConfig) -> None:
-    global _config
-    _config = cfg
 
 
 def get_config() -> MonthlyConfig:
-    return _config
+    """Transitional, stateless: the default rules, for bot/web/monthly.py until it is given the
+    configured ones. Use monthly_config(core); remove this when it does."""
+    return DEFAULT

@@ -10,43 +10,33 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec, daily
+from handlers.meetings.types import meetings_config
 from handlers.monthly import service, todo
-from handlers.monthly.config import get_config
-
-
-def links() -> tuple[str, str]:
-    """(public base URL, secret key) for chart and page links; empty when settings are unavailable."""
-    try:
-        from config.settings import get_settings
-
-        s = get_settings()
-        return s.public_base_url, s.secret_key.get_secret_value()
-    except Exception:  # noqa: BLE001 - a job without links still sends the text
-        return "", ""
+from handlers.monthly.config import monthly_config
 
 
 def previous_month_period(fire: datetime) -> str:
     return service.previous_month(date(fire.year, fire.month, 1)).strftime("%Y-%m")
 
 
-def monthly_run(session: Session, now: datetime, period: str) -> None:
-    base_url, secret = links()
-    service.run_month(
-        session, service.parse_period(period), now=now, send=True, base_url=base_url, secret=secret
-    )
+def jobs(core: CoreConfig) -> list[JobSpec]:
+    """The jobs, with the crons and rules of the configuration the composition root passes; chart and
+    page links use its public address and key."""
+    mcfg, cfg = monthly_config(core), meetings_config(core)
 
+    def monthly_run(session: Session, now: datetime, period: str) -> None:
+        service.run_month(
+            session, service.parse_period(period), now=now, send=True, base_url=core.public_base_url,
+            secret=core.secret_key, mcfg=mcfg, cfg=cfg,
+        )  # fmt: skip
 
-def weekly_todo(session: Session, now: datetime, _period: str = "") -> None:
-    base_url, _secret = links()
-    todo.send_todos(session, now=now, base_url=base_url)
+    def weekly_todo(session: Session, now: datetime, _period: str) -> None:
+        todo.send_todos(session, now=now, base_url=core.public_base_url, mcfg=mcfg, cfg=cfg)
 
-
-def jobs() -> list[JobSpec]:
-    """The jobs, with the crons of the configuration in force now (not at import)."""
-    cfg = get_config()
     return [
-        JobSpec("monthly", cfg.digest_cron, monthly_run, previous_month_period, grace=timedelta(days=5),
+        JobSpec("monthly", mcfg.digest_cron, monthly_run, previous_month_period, grace=timedelta(days=5),
                 description="月积分、落后约谈提醒和月度通报"),
-        JobSpec("monthly.todo", cfg.todo_cron, weekly_todo, daily, description="书记本周待办"),
+        JobSpec("monthly.todo", mcfg.todo_cron, weekly_todo, daily, description="书记本周待办"),
     ]  # fmt: skip

@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from handlers.fees.feeday import add_months
 from handlers.meetings.types import MeetingsConfig
-from handlers.meetings.types import get_config as meetings_config
 from handlers.monthly import digest, ladder, ranking, scoring, todo
-from handlers.monthly.config import MonthlyConfig, get_config
+from handlers.monthly.config import MonthlyConfig
 from handlers.monthly.recipients import RoleBook
 from models.org import Role
 
@@ -52,11 +51,8 @@ def score_month(
 
 
 def compute_and_store(
-    session: Session, month: date, *, now: datetime, mcfg: MonthlyConfig | None = None,
-    cfg: MeetingsConfig | None = None,
-) -> tuple[scoring.MonthScores, ranking.StoreResult]:  # fmt: skip
-    mcfg = mcfg or get_config()
-    cfg = cfg or meetings_config()
+    session: Session, month: date, *, now: datetime, mcfg: MonthlyConfig, cfg: MeetingsConfig
+) -> tuple[scoring.MonthScores, ranking.StoreResult]:
     scores = score_month(session, month, now=now, mcfg=mcfg, cfg=cfg)
     return scores, ranking.store(session, scores, now)
 
@@ -69,12 +65,10 @@ def run_month(
     send: bool,
     base_url: str = "",
     secret: str = "",
-    mcfg: MonthlyConfig | None = None,
-    cfg: MeetingsConfig | None = None,
+    mcfg: MonthlyConfig,
+    cfg: MeetingsConfig,
 ) -> MonthRun:
     """Recompute `month`; with send, also queue the ladder notices and the digests (each at most once)."""
-    mcfg = mcfg or get_config()
-    cfg = cfg or meetings_config()
     scores, stored = compute_and_store(session, month, now=now, mcfg=mcfg, cfg=cfg)
     book = RoleBook(session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles,
                               *ladder.SELF_FALLBACK_ROLES, *mcfg.reminder_roles,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from handlers.common.dates import fmt_month, fmt_months  # noqa: F401  (strings.fmt_month* are the monthly texts' names)
 from handlers.meetings.strings import TYPE_LABELS
+from handlers.monthly.config import COMMITTEE_KINDS, OTHER_COMMITTEE_KIND, CommitteeKind
 from models.meetings import MeetingType
 from models.org import BRANCH_CATEGORY_LABELS
 
@@ -80,15 +82,14 @@ NO_SCOPE = "月积分只对支部书记、党委书记、副书记、组织委�
 NOTHING_YET = "还没有计算过月积分。"
 
 
-def group_label(group: str) -> str:
+def group_label(group: str, kinds: Iterable[CommitteeKind] = COMMITTEE_KINDS) -> str:
+    """A peer group's name; `kinds`: the configured committee kinds (MonthlyConfig.committee_kinds),
+    whose names are configuration like their keywords."""
     if group == "committee":
         return COMMITTEE_GROUP_LABEL
     if group.startswith("committee:"):
-        # The kinds' names are configuration (MonthlyConfig.committee_kinds), like their keywords.
-        from handlers.monthly.config import OTHER_COMMITTEE_KIND, get_config
-
         key = group.partition(":")[2]
-        labels = {k.key: k.label for k in (*get_config().committee_kinds, OTHER_COMMITTEE_KIND)}
+        labels = {k.key: k.label for k in (*kinds, OTHER_COMMITTEE_KIND)}
         labels.setdefault("mixed", MIXED_LABEL)
         return COMMITTEE_KIND_LABEL.format(kind=labels.get(key, key))
     if group == "mixed":

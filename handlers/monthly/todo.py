@@ -22,9 +22,8 @@ from handlers.meetings.plans import branches_without_plan, plan_deadline, plan_m
 from handlers.meetings.signin import H5_PREFIX as MEETINGS_H5
 from handlers.meetings.strings import TYPE_LABELS
 from handlers.meetings.types import MeetingsConfig
-from handlers.meetings.types import get_config as meetings_config
 from handlers.monthly import strings
-from handlers.monthly.config import MonthlyConfig, get_config
+from handlers.monthly.config import MonthlyConfig
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import MonthScores
 from models.fees import FeePayment, PaymentStatus
@@ -146,11 +145,9 @@ def send_todos(
     *,
     now: datetime,
     base_url: str = "",
-    mcfg: MonthlyConfig | None = None,
-    cfg: MeetingsConfig | None = None,
+    mcfg: MonthlyConfig,
+    cfg: MeetingsConfig,
 ) -> int:
-    mcfg = mcfg or get_config()
-    cfg = cfg or meetings_config()
     items = todo_items(session, now=now, mcfg=mcfg, cfg=cfg)
     if not items:
         return 0

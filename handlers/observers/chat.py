@@ -11,7 +11,7 @@ from bot.core.errors import Refused
 from bot.core.messages import Button, Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.observers import access, coverage, notices, observation, periods, record, rectification, strings
-from handlers.observers.forms import ObserversConfig, export_url, get_config
+from handlers.observers.forms import ObserversConfig, export_url, observers_config
 from models.observers import ObserverAssignment
 
 router = Router("observers")
@@ -20,7 +20,7 @@ _REF = re.compile(r"^#?\s*(\d+)\s*(.*)$", re.S)
 
 
 def cfg_of(ctx: HandlerContext) -> ObserversConfig:
-    return get_config(ctx.config.tz)
+    return observers_config(ctx.config)
 
 
 def _is_observer(ctx: HandlerContext) -> bool:

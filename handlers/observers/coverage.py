@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -161,7 +161,7 @@ def coverage(
     day: date,
     cfg: ObserversConfig,
     *,
-    now: datetime | None = None,
+    now: datetime,
     branch_ids: Collection[int] | None = None,
     within: Sequence[OrgUnit] | None = None,
 ) -> list[BranchCoverage]:
@@ -169,10 +169,9 @@ def coverage(
     (seed 000: 每半年至少列席一次), with its committee and observers, ordered by branch id.
 
     Every branch, also those no observer is assigned to: they are the gap the committee must see.
-    `within`: only branches in these units' subtrees; `branch_ids`: only these. `now` (default: the
+    `within`: only branches in these units' subtrees; `branch_ids`: only these. `now` (the caller's
     clock) decides which announced 列席 have taken place.
     """
-    now = now or datetime.now(UTC)
     start, end = coverage_bounds(day, cfg)
     stmt = select(OrgUnit).where(OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True))
     if within is not None:

@@ -13,7 +13,10 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.context import CoreConfig
 from bot.core.errors import Refused
+from config.rules import ObserversRules
+from handlers.meetings.types import roles_named
 from handlers.observers import strings
 from models.observers import Outcome
 from models.org import Role
@@ -119,19 +122,34 @@ class ObserversConfig:
 TAIHU = ObserversConfig()
 HUBIN = ObserversConfig(form=HUBIN_FORM, coverage_period=CoveragePeriod.MONTH, coverage_risk_days=7)
 PRESETS = {"taihu": TAIHU, "hubin": HUBIN}
+FORMS = {"taihu": TAIHU_FORM, "hubin": HUBIN_FORM}
 DEFAULT_CONFIG = TAIHU
 
-_config = DEFAULT_CONFIG
+_ROLE_FIELDS = ("manager_roles", "committee_roles", "stop_report_roles")
 
 
-def configure(cfg: ObserversConfig) -> None:
-    """Set the organisation's observer rules (the composition root calls this once at start-up)."""
-    global _config
-    _config = cfg
+def from_rules(rules: ObserversRules, tz: ZoneInfo) -> ObserversConfig:
+    """The settings' observers section: its preset, with each value it sets replacing the preset's."""
+    given = {k: v for k, v in rules.model_dump(exclude={"preset"}).items() if v is not None}
+    if "form" in given:
+        given["form"] = FORMS[given["form"]]
+    if "coverage_period" in given:
+        given["coverage_period"] = CoveragePeriod(given["coverage_period"])
+    if "notice_horizon_days" in given:
+        given["notice_horizon"] = timedelta(days=given.pop("notice_horizon_days"))
+    for name in _ROLE_FIELDS:
+        if name in given:
+            given[name] = roles_named(given[name], f"ZHIBU_OBSERVERS__{name.upper()}")
+    return replace(PRESETS[rules.preset], tz=tz, **given)
 
 
-def get_config(tz: ZoneInfo | None = None) -> ObserversConfig:
-    return replace(_config, tz=tz) if tz is not None and tz != _config.tz else _config
+def _from_core(core: CoreConfig) -> ObserversConfig:
+    return from_rules(core.rules.observers, core.tz)
+
+
+def observers_config(core: CoreConfig) -> ObserversConfig:
+    """The organisation's observer rules, as the composition root configured them (built once per core)."""
+    return core.derive(_from_core)
 
 
 # ---- validation

@@ -13,5 +13,5 @@ def _everyone_hello(session, now, period):
     outbox.enqueue_to_people(session, ids, Text(f"{period} 你好"), dedup_key=f"hello:{period}", now=now)
 
 
-def jobs() -> list[JobSpec]:
+def jobs(core=None) -> list[JobSpec]:  # the registry passes its CoreConfig; these need none
     return [JobSpec("hello_monthly", "0 9 1 * *", _everyone_hello, period=monthly)]

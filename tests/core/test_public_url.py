@@ -16,6 +16,7 @@ from bot.cli.serve import demo_settings
 from config import get_settings, use_settings
 from handlers.meetings import signin as signin_uc
 from handlers.observers import jobs as observer_jobs
+from scheduler.jobs import all_jobs
 from tests.core.e2e import running_bot
 from tests.core.helpers import make_org
 
@@ -38,13 +39,20 @@ def test_pages_and_redirects_name_the_service_s_own_public_url(session_factory, 
         assert back == f"{bot.url}/h5/meetings/1/signin"
 
 
-def test_the_demo_s_settings_are_what_its_jobs_read(tmp_path):
+def test_the_demo_s_settings_are_what_its_jobs_read(tmp_path, monkeypatch):
     s = demo_settings(f"sqlite:///{tmp_path / 'd.db'}", "http://127.0.0.1:18081", "http://127.0.0.1:18999")
     assert get_settings().public_base_url != s.public_base_url
+    links: list[str] = []
+    monkeypatch.setattr(
+        observer_jobs, "send_notices", lambda _s, *, public_base_url, **_: links.append(public_base_url)
+    )
+    monkeypatch.setattr(observer_jobs, "send_cancellations", lambda *_a, **_k: None)
     use_settings(s)
     try:
         assert get_settings() is s
-        assert observer_jobs._public_base_url() == "http://127.0.0.1:18999"
+        spec = {j.name: j for j in all_jobs()}["observers.notices"]
+        spec.function(None, datetime(2026, 11, 2, tzinfo=UTC), "")
+        assert links == ["http://127.0.0.1:18999"]
     finally:
         use_settings(None)
     assert get_settings().public_base_url != s.public_base_url

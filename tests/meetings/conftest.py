@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from bot.core.context import CoreConfig
 from handlers.meetings.types import DEFAULT_CONFIG
 from models.org import OrgUnit, Person, Role, UnitKind
 from models.outbox import OutboxMessage
@@ -16,6 +17,8 @@ from tests import builders
 CORP = "dingzhibudemo0001"
 CFG = DEFAULT_CONFIG
 SECRET = "test-secret-key-for-meetings"
+# What the composition root hands the jobs: the default rules in the same zone.
+CORE = CoreConfig(tz=CFG.tz, public_base_url="http://127.0.0.1:8000", secret_key=SECRET)
 # Mon 2026-05-18 10:00 Shanghai.
 NOW = datetime(2026, 5, 18, 2, 0, tzinfo=UTC)
 

@@ -203,7 +203,7 @@ def test_plan_to_signin_to_makeup_through_the_sandbox(session_factory, database_
         # 8. The window closes: absentees and leave are marked, 补学 tasks go out.
         bot.clock.sleep(30 * 60)
         with session_factory() as s, s.begin():
-            jobs.close_signin_windows(s, bot.clock.now())
+            jobs.close_signin_windows(s, bot.clock.now(), CFG)
         bot.drain()
         with session_factory() as s:
             status = dict(

@@ -47,10 +47,10 @@ def _tasks(session, meeting) -> set[int]:
 
 def test_the_host_is_asked_to_sign_in_once_when_the_window_opens(session, org):
     m = _meeting(session, org)
-    meeting_reminders(session, START - timedelta(minutes=31))
+    meeting_reminders(session, START - timedelta(minutes=31), CFG)
     assert not sent(session, f"meeting:{m.id}:v1:host-signin")  # not open yet
-    meeting_reminders(session, START - timedelta(minutes=29))
-    meeting_reminders(session, START - timedelta(minutes=20))
+    meeting_reminders(session, START - timedelta(minutes=29), CFG)
+    meeting_reminders(session, START - timedelta(minutes=20), CFG)
     (card,) = sent(session, f"meeting:{m.id}:v1:host-signin")
     assert card.person_id == org.secretary.id
     assert f"会议 #{m.id}" in card.payload["text"] and "您本人也请扫码签到" in card.payload["text"]
@@ -62,7 +62,7 @@ def test_the_host_is_asked_to_sign_in_once_when_the_window_opens(session, org):
 def test_a_host_who_signed_in_is_not_reminded(session, org):
     m = _meeting(session, org)
     _scan(session, m, org.secretary, START - timedelta(minutes=29))
-    meeting_reminders(session, START - timedelta(minutes=25))
+    meeting_reminders(session, START - timedelta(minutes=25), CFG)
     assert not sent(session, f"meeting:{m.id}:v1:host-signin")
 
 

@@ -14,7 +14,7 @@ from handlers.meetings import minutes as minutes_uc
 from handlers.meetings import signin as signin_uc
 from handlers.meetings.types import Refused
 from models.meetings import LeaveRequest, LeaveStatus, MakeupStatus, MakeupTask, MeetingType, Minutes
-from tests.meetings.conftest import CFG, NOW, SECRET, recipients, sent
+from tests.meetings.conftest import CFG, CORE, NOW, SECRET, recipients, sent
 
 START = NOW + timedelta(days=1)
 
@@ -178,8 +178,8 @@ def test_registered_jobs_run_idempotently(session, org):
     from handlers.meetings.jobs import jobs
     from scheduler.jobs import all_jobs
 
-    meeting_jobs = jobs()
-    assert {j.name for j in meeting_jobs} <= {j.name for j in all_jobs()}
+    meeting_jobs = jobs(CORE)
+    assert {j.name for j in meeting_jobs} <= {j.name for j in all_jobs(CORE)}
     m = _meeting(session, org)
     later = START + timedelta(hours=1)
     for _ in range(2):

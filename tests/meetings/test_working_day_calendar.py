@@ -22,7 +22,7 @@ from handlers.meetings.types import RestDayShift
 from models import workcalendar
 from models.fees import LocalHoliday
 from models.meetings import MakeupTask
-from tests.meetings.conftest import CFG, sent
+from tests.meetings.conftest import CFG, CORE, sent
 
 # Mon 2026-05-18 10:00 Shanghai.
 MONDAY = datetime(2026, 5, 18, 2, 0, tzinfo=UTC)
@@ -137,7 +137,7 @@ def test_rule_g21_a_postponed_deadline_is_reported_once_it_has_passed(session, o
     assert "城关社区党支部" in later and "截至28日" in later
     assert plans_uc.report_missing_plans(session, now=_at(date(2026, 7, 30)), cfg=postpone) == 0
     # The default keeps the one report on the 26th.
-    (overdue,) = [j for j in jobs() if j.name == "meetings.plan_overdue"]
+    (overdue,) = [j for j in jobs(CORE) if j.name == "meetings.plan_overdue"]
     assert overdue.cron == "0 9 26 * *"
 
 

@@ -147,7 +147,7 @@ QUARTER = (MeetingType.THEME_DAY, MeetingType.PARTY_CONGRESS, MeetingType.PARTY_
 def observers(monkeypatch):
     """Observer figures per branch, set by the test (the observers feature's numbers)."""
     data: dict[int, ObserverSummary] = {}
-    monkeypatch.setattr(observers_bridge, "month_summary", lambda session, month, tz: dict(data))
+    monkeypatch.setattr(observers_bridge, "month_summary", lambda session, month, cfg: dict(data))
     return data
 
 

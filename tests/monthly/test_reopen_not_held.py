@@ -19,9 +19,9 @@ from handlers.meetings.minutes import held_meeting_kinds
 from handlers.monthly import service
 from handlers.monthly.config import MonthlyConfig
 from handlers.observers import assignments, observation
-from handlers.observers.forms import get_config
+from handlers.observers.forms import DEFAULT_CONFIG as OCFG
 from models.meetings import MeetingType
-from tests.monthly.conftest import CFG, QUARTER, TZ, comply, local, outbox, run_at
+from tests.monthly.conftest import CFG, QUARTER, comply, local, outbox, run_at
 
 SEP = date(2026, 9, 1)
 OCT = date(2026, 10, 1)
@@ -33,7 +33,7 @@ def _reopen(session, county, observer_key, branch, meeting):
     raw = {"score_prep": "10", "score_procedure": "10", "score_attendance": "8", "score_content": "10",
            "score_record": "6", "score_followup": "8", "comment": "走过场，需重新召开", "outcome": "责令重开"}  # fmt: skip
     return observation.submit_observation(
-        session, observer, meeting.id, raw, now=local(date(2026, 9, 11), 20), cfg=get_config(TZ)
+        session, observer, meeting.id, raw, now=local(date(2026, 9, 11), 20), cfg=OCFG
     )
 
 

@@ -16,9 +16,9 @@ import pytest
 
 from handlers.monthly import service
 from handlers.observers import assignments, observation, rectification
-from handlers.observers.forms import get_config
+from handlers.observers.forms import DEFAULT_CONFIG as OCFG
 from models.monthly import MonthlyScore
-from tests.monthly.conftest import CFG, QUARTER, TZ, comply, local, run_at
+from tests.monthly.conftest import CFG, QUARTER, comply, local, run_at
 from tests.monthly.small import small_county
 
 SEP = date(2026, 9, 1)
@@ -40,7 +40,7 @@ def _form(outcome: str, **overrides) -> dict:
 
 
 def _observe(session, county, observer_key, branch, meeting, raw):
-    ocfg = get_config(TZ)
+    ocfg = OCFG
     observer = county.people[observer_key]
     assignments.assign_observer(session, observer.id, branch.id)
     return observation.submit_observation(
@@ -49,7 +49,7 @@ def _observe(session, county, observer_key, branch, meeting, raw):
 
 
 def test_scores_from_real_observations(session, county):
-    ocfg = get_config(TZ)
+    ocfg = OCFG
     meetings = {
         b.id: comply(session, county, b, SEP, QUARTER) for b in (county.b1, county.b2, county.b3, county.b4)
     }

@@ -133,7 +133,7 @@ def test_seed000_one_definition_of_observed_a_form_or_a_lie_xi_that_took_place(s
 
 
 def _run_gap_job(session_factory, now):
-    (spec,) = [j for j in jobs.jobs() if j.name == "observers.coverage_gaps"]
+    (spec,) = [j for j in jobs.jobs(CORE) if j.name == "observers.coverage_gaps"]
     return run_due(session_factory, spec, CFG.tz, now, trigger="schedule")
 
 

@@ -130,8 +130,7 @@ def test_notice_attend_form_result_and_rectification_through_the_sandbox(session
             assert s.get(Rectification, rect.id).status == RectificationStatus.CLOSED
         # 6. The jobs as the registry runs them: nothing new to send, nothing breaks.
         with session_factory() as s, s.begin():
-            jobs.notices(s, bot.clock.now())
-            jobs.rectification_reminders(s, bot.clock.now())
-            jobs.coverage_reminders(s, bot.clock.now())
-            jobs.missed_reopens(s, bot.clock.now())
+            specs = {j.name: j for j in jobs.jobs(bot.service.core)}
+            for name in ("notices", "rectification_reminders", "coverage_reminders", "missed_reopens"):
+                specs[f"observers.{name}"].function(s, bot.clock.now(), "")
         assert "城关社区党支部" in _say(bot, "qiangc", "我的支部")

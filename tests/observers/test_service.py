@@ -407,6 +407,7 @@ def test_coverage_across_the_half_year_boundary(session, world):
     session.commit()
     # Early June: H1 ends within 30 days and the branch is not observed yet: the observer is reminded once.
     early_june = datetime(2026, 6, 5, 1, 0, tzinfo=UTC)
+    after = datetime(2026, 7, 3, 9, tzinfo=UTC)  # both meetings held; the coverage counts at this clock
     assert coverage.remind_coverage(session, now=early_june, cfg=CFG) == 1
     assert coverage.remind_coverage(session, now=early_june + timedelta(days=1), cfg=CFG) == 0
     (msg,) = sent(session, "observers:coverage:")
@@ -416,16 +417,16 @@ def test_coverage_across_the_half_year_boundary(session, world):
     observation.submit_observation(
         session, world.observer, june.id, full_form(), now=datetime(2026, 6, 30, 8, tzinfo=UTC), cfg=CFG
     )
-    assert coverage.coverage(session, date(2026, 6, 30), CFG)[0].covered
+    assert coverage.coverage(session, date(2026, 6, 30), CFG, now=after)[0].covered
     # The June form does not count for H2: July starts a new period.
-    assert not coverage.coverage(session, date(2026, 7, 1), CFG)[0].covered
+    assert not coverage.coverage(session, date(2026, 7, 1), CFG, now=after)[0].covered
     observation.submit_observation(
         session, world.observer, july.id, full_form(), now=datetime(2026, 7, 3, 8, tzinfo=UTC), cfg=CFG
     )
-    assert coverage.coverage(session, date(2026, 12, 31), CFG)[0].observed == 1
+    assert coverage.coverage(session, date(2026, 12, 31), CFG, now=after)[0].observed == 1
     # 湖滨区: monthly. June's form covers June only.
-    assert coverage.coverage(session, date(2026, 6, 1), HUBIN)[0].covered
-    assert not coverage.coverage(session, date(2026, 5, 1), HUBIN)[0].covered
+    assert coverage.coverage(session, date(2026, 6, 1), HUBIN, now=after)[0].covered
+    assert not coverage.coverage(session, date(2026, 5, 1), HUBIN, now=after)[0].covered
 
 
 def test_observer_record_for_the_year(session, world):

@@ -1,0 +1,175 @@
+"""Each feature's organisational rules as plain, typed sections of Settings (ZHIBU_MEETINGS__…,
+ZHIBU_OBSERVERS__…, ZHIBU_MONTHLY__…, ZHIBU_FEES__…).
+
+Plain values only (numbers, strings, lists and dicts of them): config sits below the models, so role
+and meeting-type names are their stored values ("secretary", "theme_day"), and each feature turns its
+section into its runtime config (MeetingsConfig.from_rules, …) once, in the composition root, where an
+unknown name is refused at start-up. Every default is the behaviour the features had before they were
+configurable. Complex values (dicts, lists) are given as JSON, e.g.
+ZHIBU_MONTHLY__PENALTIES='{"stop": 5, "reopen": 5}'.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Frequency = Literal["month", "quarter", "year"]
+
+
+class MeetingsRules(BaseModel):
+    # How often each meeting type is required; a type not listed keeps this default.
+    frequencies: dict[str, Frequency] = Field(
+        default_factory=lambda: {
+            "party_congress": "quarter",
+            "branch_committee": "month",
+            "group_meeting": "month",
+            "party_lecture": "quarter",
+            "theme_day": "month",
+            "org_life": "year",
+            "democratic_review": "year",
+        }
+    )
+    manager_roles: list[str] = Field(default_factory=lambda: ["secretary", "deputy_secretary"])
+    leave_approver_roles: list[str] = Field(default_factory=lambda: ["secretary", "deputy_secretary"])
+    plan_reviewer_roles: list[str] = Field(default_factory=lambda: ["organization_member"])
+    fallback_decider_roles: list[str] = Field(default_factory=lambda: ["organization_member"])
+    void_vote_committee_roles: list[str] = Field(default_factory=lambda: ["organization_member"])
+    plan_deadline_day: int = Field(25, ge=1, le=31)
+    plan_deadline_on_rest_day: Literal["keep", "postpone", "advance"] = "keep"
+    plan_reminder_days: list[int] = Field(default_factory=lambda: [20, 24])
+    plan_overdue_report_day: int = Field(26, ge=1, le=31)
+    reminder_minutes_before: list[int] = Field(default_factory=lambda: [24 * 60, 120])
+    signin_opens_minutes_before: int = 30
+    signin_closes_minutes_after: int = 30
+    late_after_minutes: int = 10
+    qr_refresh_seconds: int = 30
+    qr_grace_seconds: int = 15
+    chat_code_valid_minutes: int = 30
+    makeup_days: int = 7
+    makeup_due_moves_off_rest_days: bool = True
+    minutes_workdays: int = 3
+    committee_threshold: int = 7
+    leave_reasons: list[str] = Field(default_factory=lambda: ["出差在外", "学习培训", "生病", "家中有事"])
+
+
+class ObserversRules(BaseModel):
+    # A preset (taihu: 100-point form, every half-year; hubin: 四比一争, monthly) and overrides of
+    # its values; a value left empty (None) is the preset's.
+    preset: Literal["taihu", "hubin"] = "taihu"
+    form: Literal["taihu", "hubin"] | None = None
+    coverage_period: Literal["month", "half_year"] | None = None
+    min_visits: int | None = None
+    coverage_risk_days: int | None = None
+    gap_report_cron: str | None = None
+    submit_days: int | None = None
+    on_time_days: int | None = None
+    correct_max_days: int | None = None
+    reopen_days: int | None = None
+    notice_horizon_days: int | None = None
+    notices_per_run: int | None = None
+    manager_roles: list[str] | None = None
+    committee_roles: list[str] | None = None
+    stop_report_roles: list[str] | None = None
+    excellent_on_time: float | None = None
+    competent_coverage: float | None = None
+    max_issues: int | None = None
+    comment_limit: int | None = None
+
+
+class RungRules(BaseModel):
+    streak: int
+    roles: list[str] = Field(default_factory=list)
+    copy_org_staff: bool = False
+    to_branch_secretary: bool = False
+
+
+class LadderRules(BaseModel):
+    rungs: list[RungRules]
+    exact_steps: bool = False
+
+
+class CommitteeKindRules(BaseModel):
+    key: str
+    label: str
+    keywords: list[str] = Field(default_factory=list)
+
+
+class LagRuleRules(BaseModel):
+    kind: Literal["bottom_n", "bottom_pct", "below", "halt"]
+    value: float = 1
+
+
+class MonthlyRules(BaseModel):
+    weight_completion: float = 0.5
+    weight_quality: float = 0.3
+    weight_rectification: float = 0.2
+    completion_items: dict[str, float] = Field(
+        default_factory=lambda: {
+            "meetings": 0.5,
+            "plan": 0.1,
+            "minutes": 0.1,
+            "attendance": 0.1,
+            "makeup": 0.1,
+            "fees": 0.1,
+        }
+    )
+    quarter_mode: Literal["end", "spread"] = "end"
+    quality_when_missing: float | None = None
+    penalties: dict[str, float] = Field(default_factory=lambda: {"stop": 5.0, "reopen": 5.0})
+    lag_rules: list[LagRuleRules] = Field(default_factory=lambda: [LagRuleRules(kind="bottom_n", value=1)])
+    min_peer_group: int = 5
+    min_committee_group: int = 3
+    lag_rank_below: float | None = 90.0
+    weight_by_members: bool = False
+    gap_breaks_streak: bool = True
+    streak_lookback_months: int = 12
+    # A preset's name (committee: "susong"; branch: "branch"; member: "member", domain.md E14) or
+    # the rungs themselves.
+    committee_ladder: str | LadderRules = "susong"
+    branch_ladder: str | LadderRules = "branch"
+    member_ladder: str | LadderRules = "member"
+    digest_cron: str = "0 9 1 * *"
+    todo_cron: str = "30 8 * * mon"
+    todo_plan_days: int = 7
+    branch_manager_roles: list[str] = Field(default_factory=lambda: ["secretary"])
+    committee_leader_roles: list[str] = Field(
+        default_factory=lambda: ["secretary", "deputy_secretary", "organization_member"]
+    )
+    chart_max_bars: int = 30
+    # "default" (街道, 机关, 教育, 卫健, 两新, 国资, 园区, 乡镇) or the kinds themselves.
+    committee_kinds: str | list[CommitteeKindRules] = "default"
+    # Committee id or exact name → kind key.
+    committee_kind_of: dict[str, str] = Field(default_factory=dict)
+    reminder_roles: list[str] = Field(default_factory=lambda: ["secretary", "organization_member", "contact"])
+    # Committee id or exact name → roles (an empty list: nobody).
+    reminder_roles_of: dict[str, list[str]] = Field(default_factory=dict)
+    reminder_quality_below: float | None = 0.6
+
+
+class FeesRules(BaseModel):
+    """The fee policy of units whose tree has no FeePolicy row (a row set by the CLI still wins)."""
+
+    fee_day_rule: Literal[
+        "first_working_friday",
+        "first_friday_postpone_next_workday",
+        "first_friday_advance_prev_workday",
+        "fixed_day_of_month",
+    ] = "first_working_friday"
+    fixed_day: int | None = Field(None, ge=1, le=31)
+    reminder_time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    remind_day_before: bool = False
+    max_backpay_months: int = 6
+    max_prepay_months: int = 3
+    farmer_amount: Decimal = Decimal("0.50")
+
+
+class Rules(BaseModel):
+    """All features' rules, as handed down by the composition root (CoreConfig.rules)."""
+
+    meetings: MeetingsRules = Field(default_factory=MeetingsRules)
+    observers: ObserversRules = Field(default_factory=ObserversRules)
+    monthly: MonthlyRules = Field(default_factory=MonthlyRules)
+    fees: FeesRules = Field(default_factory=FeesRules)

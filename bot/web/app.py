@@ -41,6 +41,8 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.platforms = platforms
     app.state.identities = platforms.identities if platforms is not None else {}
+    # The JSON API's feature routers are module-level: they read the rules from here (see meetings_api).
+    app.state.core = core
 
     if platforms is not None and platforms.wecom_router is not None:
         app.include_router(platforms.wecom_router)

@@ -52,7 +52,9 @@ def build_platforms(settings: Settings, dispatcher: Dispatcher | None, *, stream
                 card_template_id=dt.card_template_id,
             )
         )
-        platforms.identities["dingtalk"] = DingTalkIdentity(api, dt.corp_id)
+        platforms.identities["dingtalk"] = DingTalkIdentity(
+            api, dt.corp_id, client_secret=dt.client_secret.get_secret_value(), login_base=dt.login_base
+        )
         if stream and dispatcher is not None:
             from bot.platforms.dingtalk.stream import StreamRunner
 
@@ -73,7 +75,11 @@ def build_platforms(settings: Settings, dispatcher: Dispatcher | None, *, stream
             WeComSender(client, agent_id=wc.agent_id, public_base_url=settings.public_base_url)
         )
         platforms.identities["wecom"] = WeComIdentity(
-            client, corp_id=wc.corp_id, agent_id=wc.agent_id, oauth_base=wc.oauth_base
+            client,
+            corp_id=wc.corp_id,
+            agent_id=wc.agent_id,
+            oauth_base=wc.oauth_base,
+            login_base=wc.login_base,
         )
         if dispatcher is not None and wc.token.get_secret_value() and wc.encoding_aes_key.get_secret_value():
             platforms.wecom_router = build_router(

@@ -93,6 +93,10 @@ class DingTalkApi:
             )
         raise AssertionError("unreachable")
 
+    def request(self, method: str, url: str, **kwargs) -> dict[str, Any]:
+        """One call with no app token (the web login's user-token calls), errors in our own terms."""
+        return self._request(method, url, **kwargs)
+
     def _request(self, method: str, url: str, **kwargs) -> dict[str, Any]:
         try:
             response = self.http.request(method, url, **kwargs)

@@ -143,6 +143,8 @@ class Sandbox:
         self.sessions: dict[str, dict] = {}
         self.dingtalk_codes: dict[str, dict] = {}
         self.wecom_codes: dict[str, dict] = {}
+        self.login_codes: dict[str, dict] = {}  # DingTalk web login authCodes (sandbox/weblogin.py)
+        self.user_tokens: dict[str, dict] = {}  # DingTalk user access tokens they bought
         self.response_codes: dict[str, dict] = {}
         self.task_ids: set[str] = set()
         self.rate_windows: dict[Any, deque] = defaultdict(deque)

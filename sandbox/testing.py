@@ -56,6 +56,14 @@ class SandboxClient:
     def wecom_oauth_base(self) -> str:
         return self.url + "/connect/oauth2/authorize"
 
+    @property
+    def dingtalk_login_base(self) -> str:
+        return self.url
+
+    @property
+    def wecom_login_base(self) -> str:
+        return self.url
+
     def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kw) -> Any:
         resp = self.http.request(method, path, **kw)
         try:

@@ -9,12 +9,21 @@ def all_routers() -> list[Router]:
     """Every feature's router: the single list the composition root wires in. One line per feature."""
     # Imported here, not at module level, so importing one feature's use cases stays cheap.
     from handlers import delivery, help
+    from handlers.console import chat as console
     from handlers.fees import chat as fees
     from handlers.meetings import chat as meetings
     from handlers.monthly import chat as monthly
     from handlers.observers import chat as observers
 
-    return [help.router, delivery.router, meetings.router, fees.router, observers.router, monthly.router]
+    return [
+        help.router,
+        delivery.router,
+        meetings.router,
+        fees.router,
+        observers.router,
+        monthly.router,
+        console.router,
+    ]
 
 
 def fallback():

@@ -93,6 +93,22 @@ def issue_ticket(session: Session, person_id: int, *, now: datetime, cfg: Consol
     return token
 
 
+def ticket_usable(session: Session, token: str, *, now: datetime) -> bool:
+    """Whether a login link would still work, without using it up (the page before the press)."""
+    if not token or len(token) > 100:
+        return False
+    return (
+        session.scalars(
+            select(ConsoleLoginTicket.id).where(
+                ConsoleLoginTicket.token_hash == hash_secret(token),
+                ConsoleLoginTicket.used_at.is_(None),
+                ConsoleLoginTicket.expires_at > now,
+            )
+        ).first()
+        is not None
+    )
+
+
 def redeem_ticket(session: Session, token: str, *, now: datetime) -> int | None:
     """The person a login link belongs to, using it up; None if unknown, used or expired.
 

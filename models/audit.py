@@ -303,8 +303,8 @@ APPEND_ONLY_DDL = {
     # Row triggers: TRUNCATE (the table owner's, as DROP TRIGGER would be) does not fire them.
     "postgresql": [
         "CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}: % refused', TG_OP "
-        "USING ERRCODE = 'insufficient_privilege'; END $$",
+        f"BEGIN RAISE EXCEPTION USING MESSAGE = '{APPEND_ONLY_MESSAGE}: ' || TG_OP || ' refused', "
+        "ERRCODE = 'insufficient_privilege'; END $$",
         "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
         "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
     ],

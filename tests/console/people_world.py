@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -20,6 +20,7 @@ from bot.web.console import build_console
 from bot.web.console.deps import COOKIE
 from config import demo
 from handlers.console.sessions import ConsoleConfig, open_session
+from models.audit import SYSTEM, act_as
 from models.db import unit_of_work
 from models.observers import ObserverAssignment
 from models.org import BranchCategory, FeeCategory, MemberStatus, Platform, Role, UnitKind
@@ -38,6 +39,8 @@ class World:
 
 
 def build_world(session) -> World:
+    # Set up a month before the tests' "now", so their own entries are the newest.
+    act_as(session, SYSTEM, clock=lambda: NOW - timedelta(days=30))
     c1 = builders.unit(session, "城关镇党委", UnitKind.COMMITTEE)
     b1 = builders.unit(session, "东风村党支部", UnitKind.BRANCH, c1, BranchCategory.RURAL)
     g1 = builders.unit(session, "第一党小组", UnitKind.GROUP, b1)

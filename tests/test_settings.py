@@ -65,3 +65,68 @@ def test_serve_and_check_refuse_the_published_key_whatever_the_flags(monkeypatch
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 2 and "ZHIBU_SECRET_KEY" in result.output
     assert not (tmp_path / "x.db").exists()  # refused before anything was opened or served
+
+
+def test_feature_rules_default_to_the_features_own_defaults():
+    """Moving the rules into Settings changed no behaviour: each section, as shipped, builds exactly the
+    config the features had before."""
+    from zoneinfo import ZoneInfo
+
+    from handlers.fees.policy import Policy
+    from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
+    from handlers.meetings.types import MeetingsConfig
+    from handlers.monthly.config import DEFAULT as MONTHLY
+    from handlers.monthly.config import MonthlyConfig
+    from handlers.observers.forms import TAIHU, from_rules
+
+    s = load_settings(_env_file=None)
+    tz = ZoneInfo("Asia/Shanghai")
+    assert MeetingsConfig.from_rules(s.meetings, tz) == MEETINGS
+    assert from_rules(s.observers, tz) == TAIHU
+    assert MonthlyConfig.from_rules(s.monthly, TAIHU) == MONTHLY
+    assert Policy.from_rules(s.fees) == Policy()
+
+
+def test_feature_rules_read_from_the_environment(monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    from handlers.meetings.types import MeetingsConfig, Period
+    from handlers.monthly.config import SUSONG_COMMITTEE, MonthlyConfig
+    from handlers.observers.forms import HUBIN_FORM, from_rules
+    from models.meetings import MeetingType
+    from models.org import Role
+
+    monkeypatch.setenv("ZHIBU_MEETINGS__PLAN_DEADLINE_DAY", "20")
+    monkeypatch.setenv("ZHIBU_MEETINGS__FREQUENCIES__THEME_DAY", "quarter")
+    monkeypatch.setenv("ZHIBU_OBSERVERS__PRESET", "hubin")
+    monkeypatch.setenv("ZHIBU_OBSERVERS__MIN_VISITS", "2")
+    monkeypatch.setenv("ZHIBU_MONTHLY__PENALTIES", '{"stop": 3, "reopen": 5}')
+    monkeypatch.setenv("ZHIBU_MONTHLY__MEMBER_LADDER", '{"rungs": [{"streak": 2, "roles": ["contact"]}]}')
+    monkeypatch.setenv("ZHIBU_MONTHLY__REMINDER_ROLES_OF", '{"12": [], "县公安局党委": ["secretary"]}')
+    monkeypatch.setenv("ZHIBU_FEES__REMINDER_TIME", "10:30")
+    s = load_settings(_env_file=None)
+    tz = ZoneInfo("Asia/Shanghai")
+    meetings = MeetingsConfig.from_rules(s.meetings, tz)
+    assert meetings.plan_deadline_day == 20
+    # One type's frequency changed; the others keep theirs.
+    assert meetings.type_rules[MeetingType.THEME_DAY].period == Period.QUARTER
+    assert meetings.type_rules[MeetingType.BRANCH_COMMITTEE].period == Period.MONTH
+    observers = from_rules(s.observers, tz)
+    assert (observers.form, observers.min_visits, observers.coverage_risk_days) == (HUBIN_FORM, 2, 7)
+    monthly = MonthlyConfig.from_rules(s.monthly, observers)
+    assert monthly.penalties == {"stop": 3.0, "reopen": 5.0}
+    assert [(r.streak, r.roles) for r in monthly.member_ladder.rungs] == [(2, (Role.CONTACT,))]
+    assert monthly.committee_ladder == SUSONG_COMMITTEE
+    assert monthly.reminder_roles_of == {12: frozenset(), "县公安局党委": frozenset({Role.SECRETARY})}
+    assert monthly.observers is observers
+    assert s.fees.reminder_time == "10:30"
+
+
+def test_malformed_feature_rule_names_the_variable(monkeypatch):
+    monkeypatch.setenv("ZHIBU_FEES__REMINDER_TIME", "9am")
+    with pytest.raises(SettingsError, match=r"^ZHIBU_FEES__REMINDER_TIME: "):
+        load_settings(_env_file=None)
+    monkeypatch.delenv("ZHIBU_FEES__REMINDER_TIME")
+    monkeypatch.setenv("ZHIBU_OBSERVERS__PRESET", "nowhere")
+    with pytest.raises(SettingsError, match=r"^ZHIBU_OBSERVERS__PRESET: "):
+        load_settings(_env_file=None)

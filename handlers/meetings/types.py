@@ -193,12 +193,12 @@ def parse_type(text: str) -> MeetingType:
     raise Refused(strings.UNKNOWN_TYPE.format(text=text, known="、".join(strings.TYPE_LABELS.values())))
 
 
+PERIOD_MONTHS = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}
+
+
 def period_bounds(period: Period, day: date) -> tuple[date, date]:
     """[first day, first day of the next period) of the calendar month / quarter / year holding `day`."""
     return dates.period_bounds(day, PERIOD_MONTHS[period])
-
-
-PERIOD_MONTHS = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}
 
 
 def local_day(moment: datetime, cfg: MeetingsConfig) -> date:
@@ -350,7 +350,6 @@ def check_group(session: Session, branch_id: int, group_id: int | None) -> None:
 
 
 def get_config(tz: ZoneInfo | None = None) -> MeetingsConfig:
-    """Transitional, stateless: the default rules (in `tz`), for the two callers not yet given the
-    configured ones (bot/web/monthly.py, bench/monthly.py). Use meetings_config(core); remove this
-    when they do."""
+    """Transitional, stateless: the default rules (in `tz`), for bot/web/monthly.py until it is given
+    the configured ones. Use meetings_config(core); remove this when it is."""
     return replace(DEFAULT_CONFIG, tz=tz) if tz is not None else DEFAULT_CONFIG

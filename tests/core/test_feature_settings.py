@@ -1,0 +1,86 @@
+"""Feature rules set in the environment reach a chat handler and a scheduled job (issue #13 item 2).
+
+The composition root reads the settings once (bot.cli.common.core_config) and every feature derives
+its rules from the CoreConfig it is handed; nothing reads a module-level configuration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import typer
+from sqlalchemy import select
+
+from bot.cli.common import core_config
+from bot.core.context import CoreConfig, HandlerContext
+from bot.core.errors import Refused
+from config import load_settings
+from handlers.meetings import chat as meetings_chat
+from models.org import UnitKind
+from models.outbox import OutboxMessage
+from scheduler.jobs import all_jobs
+from tests import builders
+from tests.fees.conftest import FEE_DAY, add_person
+from tests.meetings.conftest import NOW, build_org
+
+
+def _core(monkeypatch, **env: str) -> CoreConfig:
+    for name, value in env.items():
+        monkeypatch.setenv(f"ZHIBU_{name}", value)
+    return core_config(load_settings(_env_file=None, database_url="sqlite://"))
+
+
+def _plan_card_text(session, person, core: CoreConfig) -> str:
+    replies = []
+    ctx = HandlerContext(session=session, event=None, now=NOW, config=core, person=person)
+    ctx.reply = replies.append  # the card, not an outbox row: this is about what the handler decides
+    meetings_chat.plan(ctx, "")
+    (card,) = replies
+    return card.text
+
+
+def test_the_plan_deadline_and_the_manager_roles_from_the_environment_reach_the_chat_handler(
+    session, monkeypatch
+):
+    org = build_org(session)
+    session.commit()
+    assert "请于25日前提交" in _plan_card_text(session, org.secretary, _core(monkeypatch))
+    later = _core(monkeypatch, MEETINGS__PLAN_DEADLINE_DAY="20")
+    assert "请于20日前提交" in _plan_card_text(session, org.secretary, later)
+    # Only the 副书记 manages meetings here: the 书记 is refused, the 副书记 is answered.
+    deputies = _core(monkeypatch, MEETINGS__MANAGER_ROLES='["deputy_secretary"]')
+    with pytest.raises(Refused):
+        _plan_card_text(session, org.secretary, deputies)
+    assert "请于20日前提交" in _plan_card_text(session, org.deputy, deputies)
+
+
+def test_the_zone_from_the_environment_reaches_the_fee_reminder_job(session_factory, session, monkeypatch):
+    committee = builders.unit(session, "湖滨区直属机关党委", UnitKind.COMMITTEE)
+    add_person(
+        session, "张三", builders.unit(session, "第一党支部", UnitKind.BRANCH, committee), account="zhangsan"
+    )
+    session.commit()
+    jobs = {j.name: j for j in all_jobs(_core(monkeypatch, TIMEZONE="Asia/Urumqi"))}
+    with session_factory() as s, s.begin():
+        jobs["fees.reminders"].function(s, datetime(2026, 11, 5, 18, 5, tzinfo=UTC), FEE_DAY.isoformat())
+    rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith("fee:"))))
+    assert rows
+    assert {r.next_attempt_at for r in rows} == {
+        datetime(2026, 11, 6, 3, 0, tzinfo=UTC)
+    }  # 09:00 in Urumqi (UTC+6), not Shanghai's 01:00
+
+
+def test_the_observers_preset_from_the_environment_sets_the_gap_report_job(monkeypatch):
+    specs = {j.name: j for j in all_jobs(_core(monkeypatch, OBSERVERS__PRESET="hubin"))}
+    assert specs["observers.coverage_gaps"].cron == "30 9 20 * *"
+    assert {j.name: j for j in all_jobs(_core(monkeypatch, OBSERVERS__PRESET="taihu"))}[
+        "observers.coverage_gaps"
+    ].cron == "30 9 6 5,11 *"
+
+
+def test_an_unknown_role_name_stops_the_composition_root_with_the_variable_named(monkeypatch, capsys):
+    with pytest.raises(typer.Exit):
+        _core(monkeypatch, MONTHLY__REMINDER_ROLES='["secretary", "chairman"]')
+    err = capsys.readouterr().err
+    assert "ZHIBU_MONTHLY__REMINDER_ROLES" in err and "chairman" in err

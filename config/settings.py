@@ -17,6 +17,9 @@ from config.rules import FeesRules, MeetingsRules, MonthlyRules, ObserversRules,
 ENV_PREFIX = "ZHIBU_"
 # Only good enough for the demo and the tests; refused anywhere else.
 DEFAULT_SECRET_KEY = "zhibu-demo-secret-key-change-me"
+# The organisation's zone unless ZHIBU_TIMEZONE says otherwise; also the zone of the features' default
+# configs that tests build without settings.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class SettingsError(RuntimeError):
@@ -99,7 +102,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///./zhibu.db"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     # Demo mode is set by `zhibu demo` and the tests (the demo organisation's corp ids); it never makes

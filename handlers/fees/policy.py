@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import CoreConfig
 from config.rules import FeesRules
-from config.settings import Settings
+from config.settings import DEFAULT_TIMEZONE
 from handlers.common.dates import month_start
 from handlers.fees import strings
 from handlers.fees.amounts import FeeRules, liability_start, monthly_amount
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # The zone of Settings' default, for callers not yet given the configured one (settings.timezone);
 # every composition root passes its own.
-DEFAULT_TZ = ZoneInfo(Settings.model_fields["timezone"].default)
+DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.context import CoreConfig
 from bot.core.errors import Refused  # the one refusal; this feature's modules import it from here
 from config.rules import MeetingsRules
+from config.settings import DEFAULT_TIMEZONE
 from handlers.common import dates
 from handlers.common.roles import roles_on
 from handlers.meetings import strings
@@ -71,7 +72,7 @@ DEFAULT_TYPE_RULES: dict[MeetingType, TypeRule] = {
 
 @dataclass(frozen=True)
 class MeetingsConfig:
-    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    tz: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)
     type_rules: dict[MeetingType, TypeRule] = field(default_factory=lambda: dict(DEFAULT_TYPE_RULES))
     # Roles on the branch that may schedule meetings, issue codes, mark 代签, record minutes, confirm 补学.
     manager_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY})

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.core.context import CoreConfig
 from bot.core.errors import Refused
 from config.rules import ObserversRules
+from config.settings import DEFAULT_TIMEZONE
 from handlers.meetings.types import roles_named
 from handlers.observers import strings
 from models.observers import Outcome
@@ -91,7 +92,7 @@ HUBIN_FORM = FormPreset(
 
 @dataclass(frozen=True)
 class ObserversConfig:
-    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    tz: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)
     form: FormPreset = TAIHU_FORM
     coverage_period: CoveragePeriod = CoveragePeriod.HALF_YEAR
     min_visits: int = 1  # observed meetings per branch per coverage period (rule H23)

@@ -9,10 +9,23 @@ from sqlalchemy import func, select
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.chat import router
 from models.meetings import Attendance, AttendanceMethod, LeaveRequest, LeaveStatus, MakeupStatus, MakeupTask
-from tests.harness import Chat
+from tests import harness
 from tests.meetings.conftest import CFG, NOW
 
 START = NOW + timedelta(days=1)
+
+
+class Chat(harness.Chat):
+    """The chat harness on the meetings router (or `routers`), its clock starting at NOW."""
+
+    def __init__(self, session_factory, routers=(router,), **kwargs) -> None:
+        kwargs.setdefault("now", NOW)
+        super().__init__(session_factory, routers, **kwargs)
+
+
+def _text(answer: harness.Answer) -> str:
+    """What a person reads in one answer; for the meetings and observers tests that import it."""
+    return answer.text
 
 
 def test_secretary_and_member_flow_in_chat(session_factory, session, org):
@@ -27,7 +40,7 @@ def test_secretary_and_member_flow_in_chat(session_factory, session, org):
         cfg=CFG,
     )
     session.commit()
-    chat = Chat(session_factory, [router], now=NOW)
+    chat = Chat(session_factory)
     # A member cannot get the code; the secretary can, and gets an image plus the projector link.
     assert "只有本支部" in chat.say("zhangli", "签到码").text
     chat.now = START - timedelta(hours=2)
@@ -86,7 +99,7 @@ def test_secretary_and_member_flow_in_chat(session_factory, session, org):
 
 
 def test_bad_params_and_strangers_change_nothing(session_factory, session, org):
-    chat = Chat(session_factory, [router], now=NOW)
+    chat = Chat(session_factory)
     assert "没有找到这次会议" in chat.press("wangsj", "meetings.signin_code", meeting="abc").text
     assert "没有需要签到" in chat.say("wangsj", "签到码").text
     assert "没有需要参加的会议" in chat.say("zhangli", "请假 出差").text
@@ -108,7 +121,7 @@ def test_move_and_cancel_in_chat(session_factory, session, org):
         cfg=CFG,
     )
     session.commit()
-    chat = Chat(session_factory, [router], now=NOW)
+    chat = Chat(session_factory)
     assert "用法" in chat.say("wangsj", "调整会议 明天").text
     assert "时间格式" in chat.say("wangsj", f"调整会议 #{m.id} 明天 上午").text
     assert "只有本支部" in chat.say("wusj", f"调整会议 #{m.id} 2026-05-21 09:00").text

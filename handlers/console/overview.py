@@ -29,9 +29,9 @@ from handlers.meetings.types import MeetingsConfig, local_day
 from handlers.monthly import service
 from handlers.monthly.config import MonthlyConfig
 from handlers.monthly.scoring import Unit, nearest_committee
-from handlers.observers.coverage import coverage
+from handlers.observers.coverage import attended_meetings
 from handlers.observers.forms import ObserversConfig
-from handlers.observers.periods import period_name
+from handlers.observers.periods import coverage_bounds, day_start_utc, period_name
 from models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -44,7 +44,7 @@ from models.meetings import (
     Minutes,
 )
 from models.monthly import Escalation, Ladder, MonthlyScore
-from models.observers import Observation, Outcome, Rectification, RectificationStatus
+from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
 from models.org import OrgUnit, Person, UnitKind
 
 TREND_MONTHS = 12
@@ -82,8 +82,9 @@ class Figures:
     escalations: int = 0  # ladder notices still running at the month's end
 
     def add(self, other: Figures) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        mine, theirs = self.__dict__, other.__dict__
+        for name in _FIGURES:
+            mine[name] += theirs[name]
 
     @staticmethod
     def rate(num: float, den: float) -> float | None:
@@ -114,6 +115,9 @@ class Figures:
         return self.rate(self.observed, self.branches)
 
 
+_FIGURES = tuple(f.name for f in fields(Figures))
+
+
 @dataclass
 class Row:
     """One unit as the overview lists it: its score and rank (handlers.monthly.ranking) and figures."""
@@ -131,6 +135,7 @@ class Row:
     figures: Figures = field(default_factory=Figures)
     committee_id: int | None = None
     branch_ids: list[int] = field(default_factory=list)  # a committee row: its branches in scope
+    ancestors: frozenset[int] = frozenset()  # a branch row: the units above it (and itself)
 
 
 @dataclass
@@ -143,23 +148,21 @@ class MonthView:
     committees: dict[int, Row]  # committees in scope with a score of their own
     own_escalations: dict[int, int]  # unit → its open escalations (before adding up)
 
-    def figures(self, unit_id: int | None = None) -> Figures:
-        """The scope's figures (unit_id None) or those of one unit in it: its branches' sums."""
+    def figures(self, unit_id: int | None = None, branches: list[Row] | None = None) -> Figures:
+        """The scope's figures (unit_id None) or those of one unit in it: its branches' sums, and
+        the escalations of the units above them (a committee's own)."""
         total = Figures()
-        for b in self.branches_under(unit_id):
+        for b in self.branches_under(unit_id) if branches is None else branches:
             total.add(b.figures)
-        total.escalations += sum(
-            n
-            for uid, n in self.own_escalations.items()
-            if self.units[uid].kind != UnitKind.BRANCH
-            and (unit_id is None or unit_id in self.units[uid].ancestors())
-        )
+        for uid, n in self.own_escalations.items():
+            if unit_id is None or unit_id == uid or unit_id in self.units[uid].ancestors():
+                total.escalations += n
         return total
 
     def branches_under(self, unit_id: int | None) -> list[Row]:
         if unit_id is None:
             return list(self.branches.values())
-        return [r for r in self.branches.values() if unit_id in self.units[r.unit_id].ancestors()]
+        return [r for r in self.branches.values() if unit_id in r.ancestors]
 
     def rows(self, unit_id: int | None = None) -> list[Row]:
         """What a page lists, lagging units first (the ranking's 落后 flag), then by score.
@@ -178,7 +181,7 @@ class MonthView:
                     out.append(r)
             for cid, rows in grouped.items():
                 c = self.committees[cid]
-                c.figures = self.figures(cid)
+                c.figures = self.figures(cid, rows)
                 c.branch_ids = [r.unit_id for r in rows]
                 out.append(c)
         return sorted(out, key=lambda r: (not r.lagging, r.score if r.score is not None else -1.0, r.name))
@@ -272,18 +275,24 @@ def month_view(
                                        s.explanation, s.committee_id if u.kind == UnitKind.BRANCH else None)  # fmt: skip
     for r in branches.values():
         r.figures = _branch_figures(r.explanation)
+        r.ancestors = frozenset(units[r.unit_id].ancestors())
         if r.committee_id not in committees:
             r.committee_id = r.committee_id if r.committee_id in units else None
 
     # Observer coverage of the period holding the month's last day (or today, for this month).
     _, m_hi = month_bounds_utc(month, cfg)
     day = min(local_day(now, cfg), add_months(month, 1) - timedelta(days=1))
-    ids = None if scope.everything else list(branches)
-    for c in coverage(session, day, ocfg, now=now, branch_ids=ids):
-        r = branches.get(c.branch_id)
-        if r is not None:
-            r.figures.observed = int(c.covered)
-            r.figures.observers_assigned = int(c.assigned)
+    for bid, n in observed_meetings(session, day, ocfg, now=now).items():
+        if bid in branches:
+            branches[bid].figures.observed = int(n >= ocfg.min_visits)
+    for (bid,) in session.execute(
+        select(ObserverAssignment.branch_id)
+        .join(OrgUnit, OrgUnit.id == ObserverAssignment.branch_id)
+        .where(ObserverAssignment.active.is_(True), scope.unit_clause())
+        .distinct()
+    ):
+        if bid in branches:
+            branches[bid].figures.observers_assigned = 1
     for bid, n in session.execute(
         select(Rectification.branch_id, func.count())
         .join(OrgUnit, OrgUnit.id == Rectification.branch_id)
@@ -304,6 +313,18 @@ def month_view(
         elif uid in units:
             own[uid] = n
     return MonthView(month, stored, period_name(day, ocfg), units, branches, committees, own)
+
+
+def observed_meetings(session: Session, day: date, ocfg: ObserversConfig, *, now: datetime) -> dict[int, int]:
+    """Meetings an observer attended per branch in the coverage period holding `day`: the observers'
+    one definition (handlers.observers.coverage.attended_meetings), for the whole tree in two
+    statements (a scope's thousands of branch ids are filtered here, not bound into the SQL)."""
+    start, end = coverage_bounds(day, ocfg)
+    attended = attended_meetings(session, day_start_utc(start, ocfg), day_start_utc(end, ocfg), now=now)
+    meetings: dict[int, set[int]] = defaultdict(set)
+    for (_, meeting_id), (branch_id, _) in attended.items():
+        meetings[branch_id].add(meeting_id)
+    return {b: len(m) for b, m in meetings.items()}
 
 
 def open_rectification(hi: datetime):

@@ -92,3 +92,23 @@ class CardRef(Base):
     card_id: Mapped[str] = mapped_column(String(128))  # DingTalk outTrackId / WeCom task_id
     response_code: Mapped[str | None] = mapped_column(String(256))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class RateWindowEvent(Base):
+    """One call counted in a platform's rate window, shared by every relay on a PostgreSQL database.
+
+    A row is written, under an advisory lock on its key, when a relay decides to make the call; while
+    the call is in flight `at` is the latest moment it could still reach the platform (and `inflight`
+    is set), and when it is answered `at` becomes the moment of the answer. Each key is one window's
+    subject: "api|<platform>|<api>" (DingTalk's per-app QPS) or "member|<platform>|<corp>|<userid>"
+    (WeCom's per-member limits). Rows older than the longest window are deleted by the relays.
+    """
+
+    __tablename__ = "rate_window_event"
+    __table_args__ = (Index("ix_rate_window_event_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    inflight: Mapped[bool] = mapped_column(default=True)
+    holder: Mapped[str] = mapped_column(String(64), index=True)

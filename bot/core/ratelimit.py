@@ -9,11 +9,16 @@ its per-member limits, so "never exceed" matters more than squeezing the last pe
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from sqlalchemy import bindparam, delete, insert, select, text, update
+
+from models.outbox import RateWindowEvent
 
 
 @dataclass(frozen=True)
@@ -152,3 +157,205 @@ class Limiter:
     def seed(self, moments: Iterable[datetime]) -> None:
         for moment in sorted(moments):
             self.record(moment)
+
+
+# ---- windows the relay takes slots from ----------------------------------------------------
+#
+# A key names one window's subject: ("api", platform, api) or ("member", platform, corp, userid).
+Key = tuple[str, ...]
+
+
+@dataclass
+class Take:
+    """The answer to one request for a call's slots.
+
+    `deferred` are the members over their own limit (seconds until they fit), left out of the call;
+    `slot` is what release() needs once the call is answered, None when the API's window is full:
+    then nothing was taken and the caller waits `wait` seconds and asks again.
+    """
+
+    deferred: dict[Key, float]
+    wait: float = 0.0
+    slot: object | None = None
+
+
+class RateWindows(Protocol):
+    def take(
+        self,
+        now: datetime,
+        api: Key,
+        api_limits: tuple[RateLimit, ...],
+        members: list[Key],
+        member_limits: tuple[RateLimit, ...],
+    ) -> Take: ...
+
+    def release(self, slot: object, now: datetime) -> None: ...
+
+
+class LocalWindows:
+    """Windows held in this process: right when one relay sends for the whole deployment (SQLite).
+
+    `history(members)` gives the recent sends of members not seen yet (from the delivery ledger), so a
+    restart does not forget them.
+    """
+
+    def __init__(self, margin: float = 0.02, history=None) -> None:
+        self.margin = margin
+        self.history = history
+        self._windows: dict[Key, Limiter] = {}
+        self._lock = threading.Lock()
+
+    def _limiter(self, key: Key, limits: tuple[RateLimit, ...]) -> Limiter:
+        limiter = self._windows.get(key)
+        if limiter is None:
+            limiter = self._windows[key] = Limiter(limits, self.margin)
+        return limiter
+
+    def take(self, now, api, api_limits, members, member_limits) -> Take:
+        unseen = [m for m in members if m not in self._windows]
+        if unseen and self.history is not None:
+            horizon = max(limit.seconds for limit in member_limits) * (1 + self.margin)
+            seen = self.history(unseen, now - timedelta(seconds=horizon))
+            with self._lock:
+                for member in unseen:
+                    if member not in self._windows:
+                        self._limiter(member, member_limits).seed(seen.get(member, ()))
+        with self._lock:
+            deferred, ready = {}, []
+            for member in members:
+                wait = self._limiter(member, member_limits).wait_time(now)
+                if wait > 0:
+                    deferred[member] = wait
+                else:
+                    ready.append(self._windows[member])
+            limiter = self._limiter(api, api_limits)
+            wait = limiter.wait_time(now)
+            if wait > 0 or (members and not ready):
+                return Take(deferred, wait)
+            slots = [limiter, *ready]
+            for slot in slots:
+                slot.begin()
+            return Take(deferred, 0.0, slots)
+
+    def release(self, slot, now) -> None:
+        for limiter in slot:
+            limiter.end(now)
+
+
+def window_wait(
+    events: list[tuple[float, bool]], limits: tuple[RateLimit, ...], margin: float, now: float
+) -> float:
+    """Seconds until one more call fits every window, from a key's recorded (at, inflight) events: the
+    same rule as SlidingWindow, for events read from the database."""
+    worst = 0.0
+    for limit in limits:
+        seconds = limit.seconds * (1 + margin)
+        live = [(at, inflight and at > now) for at, inflight in events if at > now - seconds]
+        if len(live) < limit.count:
+            continue
+        flying = sum(1 for _, still in live if still)
+        if flying >= limit.count:
+            worst = max(worst, INFLIGHT_POLL_SECONDS)
+            continue
+        answered = sorted(at for at, still in live if not still)
+        worst = max(worst, answered[len(live) - limit.count] + seconds - now, 1e-6)
+    return worst
+
+
+def _key_text(key: Key) -> str:
+    return "|".join(key)
+
+
+class SharedWindows:
+    """Windows every relay on one PostgreSQL database shares: several relays together keep DingTalk's
+    per-app QPS and WeCom's per-member limits.
+
+    Each call is a row in `rate_window_event`, written in the transaction that decided it fits, which
+    holds a transaction-scoped advisory lock on each key involved (taken in one order, so two relays
+    never deadlock). Why a table plus advisory locks: the windows need every relay's recent calls (a
+    table keeps them, and survives a relay's restart, which the per-member hour needs), and "count, then
+    add one" must be one atomic step per key; an advisory lock per key serialises exactly the relays
+    that contend for the same window, with no lock row to create first and nothing held past the
+    transaction, while SERIALIZABLE would abort and retry whole transactions under contention. A call
+    in flight counts from the moment it is taken until it is answered (its row's `at` is the latest
+    moment it could reach the platform, so a relay that dies mid-call frees the slot by itself); once
+    answered it counts from the answer, as SlidingWindow does in one process.
+
+    Every relay's clock must agree with the others to well within `margin` of the shortest window
+    (20 ms of DingTalk's second at the default 2%): NTP on the hosts, as for any server.
+    """
+
+    # The longest a platform call can take (the HTTP clients time out well before).
+    INFLIGHT_SECONDS = 120.0
+    SWEEP_EVERY_SECONDS = 60.0
+    # Keys nobody has sent to for this long are swept; each key's own old rows go on every take. A
+    # relay does not know every window another relay keeps, so the sweep stays far behind all of them.
+    SWEEP_AFTER_SECONDS = 86_400.0
+
+    def __init__(self, session_factory, margin: float = 0.02) -> None:
+        self.session_factory = session_factory
+        self.margin = margin
+        self._horizon = 0.0
+        self._pruned_at: datetime | None = None
+
+    def take(self, now, api, api_limits, members, member_limits) -> Take:
+        E = RateWindowEvent
+        t = now.timestamp()
+        api_horizon = max((lim.seconds for lim in api_limits), default=0.0) * (1 + self.margin)
+        member_horizon = max((lim.seconds for lim in member_limits), default=0.0) * (1 + self.margin)
+        self._horizon = max(self._horizon, api_horizon, member_horizon)
+        api_key = _key_text(api)
+        member_keys = {_key_text(m): m for m in members}
+        keys = [api_key, *member_keys]
+        with self.session_factory() as session, session.begin():
+            session.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
+                    "FROM unnest(CAST(:keys AS text[])) AS k ORDER BY h) AS locks"
+                ).bindparams(bindparam("keys", keys))
+            )
+            events: dict[str, list[tuple[float, bool]]] = {k: [] for k in keys}
+            since_api = now - timedelta(seconds=api_horizon)
+            since_member = now - timedelta(seconds=member_horizon)
+            where = (E.key == api_key) & (E.at > since_api)
+            if member_keys:
+                where = where | (E.key.in_(list(member_keys)) & (E.at > since_member))
+            for key, at, inflight in session.execute(select(E.key, E.at, E.inflight).where(where)):
+                events[key].append((at.timestamp(), inflight))
+            deferred, ready = {}, []
+            for text_key, member in member_keys.items():
+                wait = window_wait(events[text_key], member_limits, self.margin, t)
+                if wait > 0:
+                    deferred[member] = wait
+                else:
+                    ready.append(text_key)
+            wait = window_wait(events[api_key], api_limits, self.margin, t)
+            if wait > 0 or (members and not ready):
+                return Take(deferred, wait)
+            holder = uuid.uuid4().hex
+            until = now + timedelta(seconds=self.INFLIGHT_SECONDS)
+            session.execute(
+                insert(E),
+                [{"key": k, "at": until, "inflight": True, "holder": holder} for k in [api_key, *ready]],
+            )
+            # Each key's rows past its window are of no further use; keys nobody sends to again are
+            # swept below, once a minute.
+            session.execute(delete(E).where(E.key == api_key, E.at <= since_api))
+            if ready and member_horizon:
+                session.execute(delete(E).where(E.key.in_(ready), E.at <= since_member))
+        self._sweep(now)
+        return Take(deferred, 0.0, holder)
+
+    def release(self, slot, now) -> None:
+        E = RateWindowEvent
+        with self.session_factory() as session, session.begin():
+            session.execute(update(E).where(E.holder == slot).values(at=now, inflight=False))
+
+    def _sweep(self, now: datetime) -> None:
+        if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < self.SWEEP_EVERY_SECONDS:
+            return
+        self._pruned_at = now
+        horizon = max(self._horizon, self.SWEEP_AFTER_SECONDS)
+        E = RateWindowEvent
+        with self.session_factory() as session, session.begin():
+            session.execute(delete(E).where(E.at <= now - timedelta(seconds=horizon)))

@@ -26,7 +26,7 @@ from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, Platfor
 from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload
 from bot.core.outbox import choose_account
-from bot.core.ratelimit import Clock, Limiter, SystemClock
+from bot.core.ratelimit import Clock, Key, LocalWindows, RateWindows, SharedWindows, SystemClock
 from models.org import ChatAccount
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
@@ -82,6 +82,7 @@ class Relay:
         config: RelayConfig | None = None,
         name: str | None = None,
         rng: random.Random | None = None,
+        windows: RateWindows | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.senders = {s.platform: s for s in senders}
@@ -91,8 +92,7 @@ class Relay:
         self.name = name or f"relay-{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
         self._wakeup = threading.Event()
-        self._api_limiters: dict[tuple[str, str], Limiter] = {}
-        self._member_limiters: dict[tuple[str, str, str], Limiter] = {}
+        self._windows: RateWindows | None = windows
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.last_cycle_at: datetime | None = None
@@ -359,39 +359,39 @@ class Relay:
 
     # ---- rate limits ---------------------------------------------------------------------
 
-    def _api_limiter(self, sender: PlatformSender, api: str) -> Limiter:
-        key = (sender.platform, api)
-        if key not in self._api_limiters:
-            self._api_limiters[key] = Limiter(sender.api_limits.get(api, ()), self.config.rate_margin)
-        return self._api_limiters[key]
-
-    def _member_limiters_for(self, sender: PlatformSender, batch: Batch) -> dict[str, Limiter]:
-        """Per-recipient windows, seeded from the ledger so a restart does not forget recent sends."""
-        if not sender.member_limits or batch.target_kind != TargetKind.USER:
-            return {}
-        horizon = max(limit.seconds for limit in sender.member_limits)
-        unseen = [
-            t for t in batch.targets if (sender.platform, batch.corp_id, t) not in self._member_limiters
-        ]
-        if unseen:
-            since = self.clock.now() - timedelta(seconds=horizon * (1 + self.config.rate_margin))
-            history: dict[str, list[datetime]] = defaultdict(list)
+    @property
+    def windows(self) -> RateWindows:
+        """The rate windows: in this process on SQLite (one relay sends for the deployment), in the
+        database on PostgreSQL, where several relays must keep the platforms' limits together."""
+        if self._windows is None:
             with self.session_factory() as session:
+                shared = session.get_bind().dialect.name == "postgresql"
+            self._windows = (
+                SharedWindows(self.session_factory, self.config.rate_margin)
+                if shared
+                else LocalWindows(self.config.rate_margin, history=self._ledger_history)
+            )
+        return self._windows
+
+    def _ledger_history(self, members: list[Key], since: datetime) -> dict[Key, list[datetime]]:
+        """Recent sends to these members from the delivery ledger, so a restart does not forget them."""
+        history: dict[Key, list[datetime]] = defaultdict(list)
+        by_corp: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for _, platform, corp, target in members:
+            by_corp[(platform, corp)].append(target)
+        with self.session_factory() as session:
+            for (platform, corp), targets in by_corp.items():
                 for target, sent_at in session.execute(
                     select(OutboxMessage.target, OutboxMessage.sent_at).where(
-                        OutboxMessage.platform == sender.platform,
-                        OutboxMessage.corp_id == batch.corp_id,
-                        OutboxMessage.target.in_(unseen),
+                        OutboxMessage.platform == platform,
+                        OutboxMessage.corp_id == corp,
+                        OutboxMessage.target.in_(targets),
                         OutboxMessage.status == DeliveryStatus.SENT,
                         OutboxMessage.sent_at > since,
                     )
                 ):
-                    history[target].append(sent_at)
-            for target in unseen:
-                limiter = Limiter(sender.member_limits, self.config.rate_margin)
-                limiter.seed(history.get(target, []))
-                self._member_limiters[(sender.platform, batch.corp_id, target)] = limiter
-        return {t: self._member_limiters[(sender.platform, batch.corp_id, t)] for t in batch.targets}
+                    history[("member", platform, corp, target)].append(sent_at)
+        return history
 
     # ---- sending -------------------------------------------------------------------------
 
@@ -436,45 +436,40 @@ class Relay:
 
                 pool.submit(work)
 
-    def _prepare(self, token: str, batch: Batch, result: CycleResult) -> list[Limiter] | None:
-        """Defer recipients over their own limit, then wait for the API's window; None = nothing to send."""
+    def _prepare(self, token: str, batch: Batch, result: CycleResult) -> object | None:
+        """Defer recipients over their own limit, then wait for the API's window; None = nothing to send,
+        else the slot the call holds in the windows."""
         sender = self.senders[batch.platform]
-        now = self.clock.now()
-        members = self._member_limiters_for(sender, batch)
-        if members:
-            ready, deferred = [], {}
-            for d in batch.deliveries:
-                wait = members[d.target].wait_time(now)
-                if wait > 0:
-                    deferred[d.row_id] = now + timedelta(seconds=wait)
-                else:
-                    ready.append(d)
-            if deferred:
-                self._defer(token, deferred)
+        api: Key = ("api", batch.platform, batch.api)
+        api_limits = tuple(sender.api_limits.get(batch.api, ()))
+        member_limits = tuple(sender.member_limits) if batch.target_kind == TargetKind.USER else ()
+        while True:
+            now = self.clock.now()
+            members = {("member", batch.platform, batch.corp_id, d.target): d for d in batch.deliveries}
+            take = self.windows.take(
+                now, api, api_limits, list(members) if member_limits else [], member_limits
+            )
+            if take.deferred:
+                until = {members[m].row_id: now + timedelta(seconds=w) for m, w in take.deferred.items()}
+                self._defer(token, until)
                 with self._lock:
-                    result.deferred += len(deferred)
-                metrics.OUTBOX_DEFERRED.labels(batch.platform).inc(len(deferred))
-            if not ready:
-                return None
-            batch.deliveries = ready
-        limiter = self._api_limiter(sender, batch.api)
-        while (wait := limiter.wait_time(self.clock.now())) > 0:
+                    result.deferred += len(until)
+                metrics.OUTBOX_DEFERRED.labels(batch.platform).inc(len(until))
+                batch.deliveries = [d for d in batch.deliveries if d.row_id not in until]
+                if not batch.deliveries:
+                    return None
+            if take.slot is not None:
+                return take.slot
             if self.stop_event.is_set():
                 return None
-            self.clock.sleep(wait)
-        slots = [limiter] + [members[d.target] for d in batch.deliveries if d.target in members]
-        for slot in slots:
-            slot.begin()
-        return slots
+            self.clock.sleep(take.wait)
 
-    def _deliver(self, token: str, batch: Batch, slots: list[Limiter], result: CycleResult) -> None:
+    def _deliver(self, token: str, batch: Batch, slot: object, result: CycleResult) -> None:
         sender = self.senders[batch.platform]
         try:
             outcome = self._call(sender, token, batch)
         finally:
-            done = self.clock.now()
-            for slot in slots:
-                slot.end(done)
+            self.windows.release(slot, self.clock.now())
         counts = self._record(token, outcome, batch, self.clock.now())
         with self._lock:
             result.sent += counts[0]

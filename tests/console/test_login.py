@@ -6,15 +6,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.core import signing
+from bot.core.context import CoreConfig
+from bot.web.app import create_app
 from bot.web.console import auth
 from bot.web.console.deps import COOKIE
+from handlers.console.sessions import ConsoleConfig, issue_ticket
 from models.console import ConsoleSession
+from models.db import unit_of_work
 from tests.core import e2e
 from tests.core.helpers import make_org
 
@@ -266,3 +272,17 @@ def test_the_login_page_offers_both_platforms_and_the_chat_command(browser):
     r = browser.get("/console/login")
     assert r.status_code == 200
     assert "钉钉扫码登录" in r.text and "企业微信扫码登录" in r.text and "登录后台" in r.text
+
+
+def test_on_https_the_session_cookie_is_secure_and_the_page_says_when_no_platform_is_on(org, session_factory):
+    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="https://zhibu.example.cn",
+                      secret_key="a-test-secret-key-long-enough")  # fmt: skip
+    app = create_app(session_factory, clock=lambda: T0, core=core)
+    with unit_of_work(session_factory) as s:
+        token = issue_ticket(s, org.secretary_id, now=T0, cfg=ConsoleConfig())
+    with TestClient(app, base_url="https://zhibu.example.cn", follow_redirects=False) as client:
+        page = client.get("/console/login")
+        assert "还没有接入钉钉或企业微信" in page.text and "钉钉扫码登录" not in page.text
+        r = client.post(f"/console/login/link/{token}")
+        assert r.status_code == 303
+        assert "Secure" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]

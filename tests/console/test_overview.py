@@ -103,7 +103,7 @@ def build_org(session, *, now: datetime = NOW) -> Org:
 def console_app(session_factory, *, now: datetime = NOW) -> FastAPI:
     app = FastAPI()
     core = CoreConfig(tz=TZ, public_base_url="http://testserver", secret_key=SECRET)
-    build_console(app, session_factory, {}, core, clock=lambda: now)
+    app.state.console = build_console(app, session_factory, {}, core, clock=lambda: now)
     return app
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
+from handlers.common.dates import add_months
 from handlers.meetings import strings
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.types import (
@@ -310,10 +311,7 @@ def absence_counts(
     Only closed meetings count, looking back `lookback_months` for the streak.
     """
     start, end = month_bounds_utc(month, cfg)
-    back = month
-    for _ in range(lookback_months):
-        back = date(back.year - (back.month == 1), (back.month - 2) % 12 + 1, 1)
-    lookback_start, _ = month_bounds_utc(back, cfg)
+    lookback_start, _ = month_bounds_utc(add_months(month, -lookback_months), cfg)
     stmt = (
         select(Attendance.person_id, Attendance.status, Meeting.starts_at)
         .join(Meeting, Meeting.id == Attendance.meeting_id)

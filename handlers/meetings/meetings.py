@@ -7,13 +7,14 @@ and raise Refused before writing anything; they never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core import outbox
 from bot.core.messages import Button, Card
+from handlers.common.dates import period_bounds
 from handlers.meetings import strings
 from handlers.meetings.types import (
     PRESENT_STATUSES,
@@ -351,11 +352,11 @@ def current_meeting(session: Session, branch_id: int, now: datetime, cfg: Meetin
 
 
 def month_bounds_utc(month: date, cfg: MeetingsConfig) -> tuple[datetime, datetime]:
-    start = datetime(month.year, month.month, 1, tzinfo=cfg.tz)
-    nxt = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=cfg.tz)
-    from datetime import UTC
-
-    return start.astimezone(UTC), nxt.astimezone(UTC)
+    """The month holding `month`, local midnight to local midnight, in UTC."""
+    start, end = (
+        datetime.combine(d, time(0), tzinfo=cfg.tz).astimezone(UTC) for d in period_bounds(month, 1)
+    )
+    return start, end
 
 
 def meeting_state(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
-from handlers.common.dates import add_months
+from handlers.common.dates import add_months, month_start
 from handlers.common.roles import (
     committee_of,
     committees_of,
@@ -200,8 +200,8 @@ def save_plan(
     A plan that leaves out a required meeting (required_meetings) is refused with PlanMissesRequired
     until the secretary confirms (`confirm_missing`); the reviewer's card then names the gap."""
     branch = managed_branch(session, actor, cfg)
-    month = month.replace(day=1)
-    if month <= local_day(now, cfg).replace(day=1):
+    month = month_start(month)
+    if month <= month_start(local_day(now, cfg)):
         raise Refused(strings.PLAN_MONTH_PASSED.format(month=strings.fmt_month(month)))
     plan = get_plan(session, branch.id, month)
     if plan is not None and plan.status == PlanStatus.APPROVED:
@@ -212,7 +212,7 @@ def save_plan(
     for item in items:
         types = validate_types(item.types)
         day = local_day(item.starts_at, cfg)
-        if day.replace(day=1) != month:
+        if month_start(day) != month:
             raise Refused(
                 strings.PLAN_ITEM_OUTSIDE.format(day=strings.fmt_day(day), month=strings.fmt_month(month))
             )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
-from handlers.common.dates import add_months, months_between
+from handlers.common.dates import add_months, month_start, months_between
 from handlers.fees.arrears import arrears_counts
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import held_condition, meeting_counts
@@ -363,10 +363,10 @@ def absence_runs(
     state: dict[int, tuple[str, int, date | None, set[date]]] = {}
     for pid, name, branch_id, last_good, at in rows:
         if pid not in state:
-            good_month = last_good.astimezone(tz).date().replace(day=1) if last_good is not None else None
+            good_month = month_start(last_good.astimezone(tz).date()) if last_good is not None else None
             state[pid] = (name, branch_id, good_month, set())
         if at is not None:
-            state[pid][3].add(at.astimezone(tz).date().replace(day=1))
+            state[pid][3].add(month_start(at.astimezone(tz).date()))
     out = {}
     for pid, (name, branch_id, good_month, missed) in state.items():
         if good_month is not None and good_month >= month:

@@ -288,14 +288,15 @@ class SharedWindows:
     # The longest a platform call can take (the HTTP clients time out well before).
     INFLIGHT_SECONDS = 120.0
     SWEEP_EVERY_SECONDS = 60.0
-    # Keys nobody has sent to for this long are swept; each key's own old rows go on every take. A
-    # relay does not know every window another relay keeps, so the sweep stays far behind all of them.
+    # Rows this old are swept whatever their key: a relay does not know every window another relay
+    # keeps, so this stays far behind all of them.
     SWEEP_AFTER_SECONDS = 86_400.0
 
     def __init__(self, session_factory, margin: float = 0.02) -> None:
         self.session_factory = session_factory
         self.margin = margin
         self._horizon = 0.0
+        self._api_horizons: dict[str, float] = {}
         self._pruned_at: datetime | None = None
 
     def take(self, now, api, api_limits, members, member_limits) -> Take:
@@ -305,6 +306,7 @@ class SharedWindows:
         member_horizon = max((lim.seconds for lim in member_limits), default=0.0) * (1 + self.margin)
         self._horizon = max(self._horizon, api_horizon, member_horizon)
         api_key = _key_text(api)
+        self._api_horizons[api_key] = api_horizon
         member_keys = {_key_text(m): m for m in members}
         keys = [api_key, *member_keys]
         with self.session_factory() as session, session.begin():
@@ -338,11 +340,6 @@ class SharedWindows:
                 insert(E),
                 [{"key": k, "at": until, "inflight": True, "holder": holder} for k in [api_key, *ready]],
             )
-            # Each key's rows past its window are of no further use; keys nobody sends to again are
-            # swept below, once a minute.
-            session.execute(delete(E).where(E.key == api_key, E.at <= since_api))
-            if ready and member_horizon:
-                session.execute(delete(E).where(E.key.in_(ready), E.at <= since_member))
         self._sweep(now)
         return Take(deferred, 0.0, holder)
 
@@ -352,10 +349,15 @@ class SharedWindows:
             session.execute(update(E).where(E.holder == slot).values(at=now, inflight=False))
 
     def _sweep(self, now: datetime) -> None:
+        """Once a minute, not on every take (that would be a statement more per call): an API's rows past
+        its window (thousands a minute at DingTalk's QPS), and anyone's rows a day old (a member's are one a
+        message: a day of them is small; keys nobody sends to again go with them)."""
         if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < self.SWEEP_EVERY_SECONDS:
             return
         self._pruned_at = now
         horizon = max(self._horizon, self.SWEEP_AFTER_SECONDS)
         E = RateWindowEvent
         with self.session_factory() as session, session.begin():
+            for key, seconds in self._api_horizons.items():
+                session.execute(delete(E).where(E.key == key, E.at <= now - timedelta(seconds=seconds)))
             session.execute(delete(E).where(E.at <= now - timedelta(seconds=horizon)))

@@ -286,3 +286,17 @@ def test_on_https_the_session_cookie_is_secure_and_the_page_says_when_no_platfor
         r = client.post(f"/console/login/link/{token}")
         assert r.status_code == 303
         assert "Secure" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+
+
+def test_the_dingtalk_page_checks_the_registered_redirect_url(bot, browser):
+    fixture = bot.sb.fixture()
+    page = httpx.URL(browser.get("/console/login/dingtalk/start").headers["location"])
+    pick = page.copy_merge_params({"sandbox_user": "wangshuji"})
+    with httpx.Client(trust_env=False) as plain:
+        fixture["dingtalk"]["app"]["redirect_hosts"] = ["zhibu.example.cn"]
+        bot.sb.load_fixture(fixture)
+        refused = plain.get(pick)
+        assert refused.status_code == 400 and "重定向 URL" in refused.text
+        fixture["dingtalk"]["app"]["redirect_hosts"] = [httpx.URL(bot.url).netloc.decode()]
+        bot.sb.load_fixture(fixture)
+        assert plain.get(pick).status_code == 302

@@ -2,6 +2,13 @@
 
 A constant number of SQL statements whatever the number of branches: every input is read for the
 whole organisation at once (GROUP BY branch) and combined in memory.
+
+The cyclic garbage collector runs meanwhile (issue #13 point 7: pausing it stopped it for the whole
+threaded server). A full collection walks every object of the process, and CPython starts one when
+the objects that outlived two younger collections since the last one exceed a quarter of all
+long-lived objects. So the month is read and tallied into objects the collector does not keep:
+rows as tuples of plain values (enum columns read as their strings, see _run), counts in dicts of
+ints, no container per branch and meeting type. What stays is the units and the scores.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Enum, String, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from handlers.fees.feeday import add_months
@@ -29,13 +36,11 @@ from models.meetings import (
     MakeupStatus,
     MakeupTask,
     Meeting,
-    MeetingType,
     MonthlyPlan,
     PlanStatus,
 )
 from models.org import (
     BRANCH_COMMITTEE_ROLES,
-    BranchCategory,
     MemberStatus,
     OrgUnit,
     Person,
@@ -56,9 +61,9 @@ def committee_peer_group(unit_id: int, name: str, mcfg: MonthlyConfig) -> str:
 
 
 class Unit(NamedTuple):
-    """An organisation unit as scoring reads it. A tuple of plain values: the collector stops
-    tracking it at its first pass, so a month's thousands of units are not walked by every full
-    collection (the score no longer pauses the collector: issue #13 point 7)."""
+    """An organisation unit as scoring reads it, plain values only. Unlike a plain tuple, a named
+    tuple stays tracked by the collector (CPython untracks exact tuples only): a month's units are
+    the one input it keeps, as they are read by the digest, ladders and console from MonthScores."""
 
     id: int
     kind: str
@@ -85,7 +90,7 @@ class UnitScore:
     rank: int = 0
     group_size: int = 0
     lagging: bool = False
-    lag_reasons: list[str] = field(default_factory=list)
+    lag_reasons: list[str] = field(default_factory=lambda: NO_ITEMS)  # set by ranking.rank_group
 
 
 @dataclass
@@ -106,15 +111,21 @@ def _run(session: Session, stmt):
     """Execute a column select on the session's connection, skipping the ORM result layer; all rows.
 
     Every statement here selects plain columns, so the ORM adds nothing but per-row overhead
-    (about a fifth of compute_month's time on SQLite at county scale). compute_month flushes once first,
+    (about a fifth of compute_month's time on SQLite at county scale). load_month flushes once first,
     so pending changes are still seen, as the session's autoflush would have done.
 
-    The rows come back as plain tuples: a SQLAlchemy Row stays tracked by the cyclic collector for
-    its whole life, a tuple of plain values is dropped from tracking at the collector's first pass,
-    so a month's tens of thousands of input rows do not pile up for full collections (the score no
-    longer pauses the collector: issue #13 point 7).
+    The rows come back as plain tuples, and enum columns as their stored strings (the members'
+    values: StrEnum members compare and hash as them). A SQLAlchemy Row, or a tuple holding an enum
+    member, stays tracked by the cyclic collector for its whole life; a tuple of plain values is
+    dropped from tracking at the collector's first pass, so a month's tens of thousands of input
+    rows are never promoted towards a full collection (see the module's docstring).
     """
-    return [tuple(r) for r in session.connection().execute(stmt).all()]  # one fetchall, not row by row
+    plain = stmt.with_only_columns(
+        *(type_coerce(c, String) if isinstance(c.type, Enum) else c for c in stmt.selected_columns)
+    )
+    # Fetched 250 rows at a time (not row by row), so the Rows of one batch are gone before the
+    # next: no more than that many are ever alive for a collection to find and promote.
+    return [tuple(r) for rows in session.connection().execute(plain).partitions(250) for r in rows]
 
 
 def load_units(session: Session) -> dict[int, Unit]:
@@ -124,11 +135,7 @@ def load_units(session: Session) -> dict[int, Unit]:
             OrgUnit.id, OrgUnit.kind, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id, OrgUnit.category
         ).where(OrgUnit.active.is_(True)),
     )
-    # Enum members to their plain values through a dict: an enum's .value is a descriptor call,
-    # and a city has 20,000 units. StrEnum members hash and compare as their values, so a plain
-    # string finds its entry too; anything else is kept as it came.
-    text = {m: m.value for e in (UnitKind, BranchCategory) for m in e}
-    return {r[0]: Unit(r[0], str(text.get(r[1], r[1])), r[2], r[3], r[4], text.get(r[5], r[5])) for r in rows}
+    return {r[0]: Unit._make(r) for r in rows}  # kind and category as plain strings (see _run)
 
 
 def nearest_committee(unit: Unit, units: dict[int, Unit]) -> int | None:
@@ -180,11 +187,12 @@ def _branches_with_committee_roles(session: Session) -> set[int]:
     }
 
 
-def _plans(session: Session, month: date) -> dict[int, tuple[PlanStatus, datetime | None]]:
+def _plans(session: Session, month: date) -> dict[int, tuple[str, datetime | None]]:
+    """(status, submitted at) per branch; the status a PlanStatus value (see _run)."""
     stmt = select(MonthlyPlan.branch_id, MonthlyPlan.status, MonthlyPlan.submitted_at).where(
         MonthlyPlan.month == month
     )
-    return {b: (PlanStatus(s), at) for b, s, at in _run(session, stmt)}
+    return {b: (s, at) for b, s, at in _run(session, stmt)}
 
 
 def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, tuple[int, int, int, int]]:
@@ -277,9 +285,10 @@ def _member_counts(
 
 @dataclass
 class MeetingTally:
-    # (branch, type) -> what counts as held: meeting ids, or group ids for per-group types
-    held: dict[tuple[int, MeetingType], set[int | None]]
-    held_before: dict[tuple[int, MeetingType], set[int | None]]  # the same, for days before the month
+    # (branch, type value) -> how many held: meetings, or groups for per-group types (a per-group
+    # meeting recorded without a group counts for no group)
+    held: dict[tuple[int, str], int]
+    held_before: dict[tuple[int, str], int]  # the same, for days before the month
     minutes: dict[int, tuple[int, int, int]]  # branch -> minutes (due, on time, late) this month
 
 
@@ -288,27 +297,32 @@ def _tally_meetings(rows, *, month: date, m_lo: datetime, meetings_cfg: Meetings
 
     A loop over every meeting of the window (tens of thousands in a city), so only what a row
     needs is computed: the local start day only for a meeting held before the month's first
-    instant (m_lo, the month's local midnight).
+    instant (m_lo, the month's local midnight). Counted, not collected: the distinct meetings (or
+    groups) are plain tuples in one set and the counts ints in dicts, none of which the collector
+    keeps (see the module's docstring), where a set per branch and type was one object each.
     """
     tz = meetings_cfg.tz
-    per_group = {t for t, r in meetings_cfg.type_rules.items() if r.per_group}
-    held: dict[tuple[int, MeetingType], set[int | None]] = {}
-    held_before: dict[tuple[int, MeetingType], set[int | None]] = {}
-    minutes: dict[int, list[int]] = {}
+    per_group = {t.value for t, r in meetings_cfg.type_rules.items() if r.per_group}
+    held: dict[tuple[int, str], int] = {}
+    held_before: dict[tuple[int, str], int] = {}
+    seen: set[tuple] = set()  # (branch, type, meeting or group[, "before"]) already counted
+    due: dict[int, int] = {}
+    on_time: dict[int, int] = {}
     seen_meetings: set[int] = set()
     for branch_id, mtype, group_id, starts_at, meeting_id, submitted_at, due_on, is_held in rows:
         if is_held:
             key = group_id if mtype in per_group else meeting_id
-            hk = (branch_id, mtype)
-            keys = held.get(hk)
-            if keys is None:
-                keys = held[hk] = set()
-            keys.add(key)
-            if starts_at < m_lo and starts_at.astimezone(tz).date() < month:
-                keys = held_before.get(hk)
-                if keys is None:
-                    keys = held_before[hk] = set()
-                keys.add(key)
+            if key is not None:
+                hk = (branch_id, mtype)
+                sk = (branch_id, mtype, key)
+                if sk not in seen:
+                    seen.add(sk)
+                    held[hk] = held.get(hk, 0) + 1
+                if starts_at < m_lo and starts_at.astimezone(tz).date() < month:
+                    sk = (branch_id, mtype, key, "before")
+                    if sk not in seen:
+                        seen.add(sk)
+                        held_before[hk] = held_before.get(hk, 0) + 1
         # Minutes are due for a meeting of the month once recorded or, unrecorded, once it is no
         # longer held for want of them (held_condition: held = recorded or not due yet).
         if (
@@ -317,15 +331,14 @@ def _tally_meetings(rows, *, month: date, m_lo: datetime, meetings_cfg: Meetings
             and (submitted_at is not None or not is_held)
         ):
             seen_meetings.add(meeting_id)
-            counts = minutes.get(branch_id)
-            if counts is None:
-                counts = minutes[branch_id] = [0, 0, 0]
-            counts[0] += 1
+            due[branch_id] = due.get(branch_id, 0) + 1
             if submitted_at is not None and submitted_at.astimezone(tz).date() <= due_on:
-                counts[1] += 1
-            else:
-                counts[2] += 1
-    return MeetingTally(held, held_before, {b: (c[0], c[1], c[2]) for b, c in minutes.items()})
+                on_time[branch_id] = on_time.get(branch_id, 0) + 1
+    minutes = {}
+    for b, n in due.items():
+        ok = on_time.get(b, 0)
+        minutes[b] = (n, ok, n - ok)
+    return MeetingTally(held, held_before, minutes)
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -340,13 +353,13 @@ class MonthInputs:
     month: date
     units: dict[int, Unit]
     branches: dict[int, Unit]
-    # What each meeting type asks of every branch this month: (type, its value, period value,
-    # needs a 支委会, per group, required, spread month k or None), worked out once.
+    # What each meeting type asks of every branch this month: (type value, period value, needs a
+    # 支委会, per group, required, spread month k or None), worked out once.
     obligations: list[tuple]
     n_groups: dict[int, int]  # branch → its 党小组
     members: dict[int, tuple[int, int, int]]  # branch → (members, full members, unpaid)
     committee_roles: set[int]  # branches with 支委会 roles
-    plans: dict[int, tuple[PlanStatus, datetime | None]]
+    plans: dict[int, tuple[str, datetime | None]]
     plan_deadline: datetime
     attendance: dict[int, tuple[int, int, int, int]]
     makeup: dict[int, tuple[int, int]]
@@ -387,7 +400,7 @@ def load_month(
     )
     spread = mcfg.quarter_mode == QuarterMode.SPREAD
     obligations = [
-        (t, t.value, rules[t].period.value, rules[t].needs_committee, rules[t].per_group, window[2],
+        (t.value, rules[t].period.value, rules[t].needs_committee, rules[t].per_group, window[2],
          (month.month - window[0].month) + 1 if spread and rules[t].period == Period.QUARTER else None)
         for t, window in windows.items()
         if window is not None
@@ -424,21 +437,16 @@ def score_branch(
     has_committee = n_full >= meetings_cfg.committee_threshold or bid in inputs.committee_roles
     req_total = credit_total = 0.0
     meeting_items = []
-    for t, t_value, period_value, needs_committee, per_group, required, spread_k in inputs.obligations:
+    for t_value, period_value, needs_committee, per_group, required, spread_k in inputs.obligations:
         if needs_committee and not has_committee:
             continue
         if per_group:
             required *= inputs.n_groups.get(bid, 0)
             if not required:
                 continue
-        keys = held.get((bid, t))
-        if keys is None:
-            n_held = 0
-        else:
-            # A per-group meeting recorded without a group counts for no group.
-            n_held = len(keys) - (per_group and None in keys)
+        n_held = held.get((bid, t_value), 0)
         if spread_k is not None:
-            credit = spread_credit(n_held, len(held_before.get((bid, t), ())), spread_k)
+            credit = spread_credit(n_held, held_before.get((bid, t_value), 0), spread_k)
         else:
             credit = min(n_held, required)
         req_total += required
@@ -500,7 +508,7 @@ def score_branch(
         "items": {k: (None if v is None else round(v, 4)) for k, v in items.items()},
         "item_weights": dict(shares),
         "meetings": meeting_items,
-        "plan": {"status": plan[0].value if plan else None, "on_time": bool(plan_on_time)},
+        "plan": {"status": plan[0] if plan else None, "on_time": bool(plan_on_time)},
         "minutes": {"due": m_due, "on_time": m_ok, "late": m_late},
         "attendance": {"present": present, "total": att_total, "absent": absent, "leave": on_leave},
         "makeup": {"confirmed": mk_confirmed, "total": mk_total},

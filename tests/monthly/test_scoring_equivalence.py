@@ -149,3 +149,47 @@ def test_the_month_is_loaded_once_and_each_branch_scored_without_the_database(
         )
         assert (got[0].score, got[0].explanation) == (expected[bid].score, expected[bid].explanation)
     assert expected[county.b4.id].score < expected[county.b1.id].score  # b4 held nothing: the inputs differ
+
+
+def test_held_meetings_are_counted_per_group_and_per_type(session, county, observers):
+    """The tally counts distinct meetings per branch and type, and for 党小组会 distinct groups: two
+    meetings of one group are one group, a meeting recorded without a group counts for none, and an
+    event counting as two types counts once for each."""
+    g1, g2 = (_unit(session, f"第{n}党小组", UnitKind.GROUP, county.b1) for n in "一二")
+    h1, h2 = (_unit(session, f"第{n}党小组", UnitKind.GROUP, county.b2) for n in "一二")
+    for branch, group, day in ((county.b1, g1, 3), (county.b1, g1, 17), (county.b1, g2, 20),
+                               (county.b2, h1, 3), (county.b2, h1, 17), (county.b2, None, 20)):  # fmt: skip
+        m = comply(session, county, branch, SEP, (MeetingType.GROUP_MEETING,), day=day)
+        m.group_id = group.id if group else None
+    comply(session, county, county.b1, SEP, (MeetingType.THEME_DAY, MeetingType.PARTY_LECTURE), day=24)
+    session.commit()
+    b = _compute(session, SEP).branches
+    held = {bid: {m["type"]: (m["held"], m["required"]) for m in b[bid].explanation["meetings"]}
+            for bid in (county.b1.id, county.b2.id)}  # fmt: skip
+    assert held[county.b1.id]["group_meeting"] == (2, 2)
+    assert held[county.b2.id]["group_meeting"] == (1, 2)
+    assert held[county.b1.id]["theme_day"] == (1, 1) and held[county.b1.id]["party_lecture"][0] == 1
+    assert held[county.b2.id]["theme_day"] == (0, 1)
+    # Every meeting of the month is one minutes record, whatever it counts as.
+    assert b[county.b1.id].explanation["minutes"] == {"due": 4, "on_time": 4, "late": 0}
+
+
+def test_the_month_is_read_into_values_the_collector_lets_go(session, county, observers):
+    """Issue #13 point 7: with the collector running, a month's inputs must not be objects it keeps
+    walking (enum members in rows, a set per branch and type): a full collection leaves them untracked.
+    (The units are named tuples, which CPython keeps tracking, so they are not among them.)"""
+    import gc
+
+    for b in (county.b1, county.b2):
+        comply(session, county, b, SEP, (MeetingType.THEME_DAY,))
+    session.commit()
+    inputs = scoring.load_month(session, SEP, now=run_at(SEP), mcfg=MonthlyConfig(), meetings_cfg=CFG)
+    gc.collect()
+    per_branch = {
+        "plans": inputs.plans, "members": inputs.members,
+        "attendance": inputs.attendance, "held": inputs.tally.held, "minutes": inputs.tally.minutes,
+    }  # fmt: skip
+    for name, values in per_branch.items():
+        assert values, name
+        kept = [x for x in (*values, *values.values()) if gc.is_tracked(x)]
+        assert not kept and not gc.is_tracked(values), (name, kept[:3])

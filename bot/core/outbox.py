@@ -34,6 +34,11 @@ _preference: tuple[Platform, ...] = (Platform.DINGTALK, Platform.WECOM)
 # Rows per INSERT: keeps SQLite under its bound-parameter limit.
 _CHUNK = 500
 
+# On PostgreSQL every transaction that queues rows sends NOTIFY on this channel; relays in other
+# processes LISTEN (bot.core.relay.listen_for_wakeups) and skip their poll wait.
+WAKEUP_CHANNEL = "zhibu_outbox"
+_NOTIFIED_INFO_KEY = "zhibu.outbox_notified"
+
 
 def set_platform_preference(platforms: Sequence[Platform | str]) -> None:
     """The order used by sessions whose factory was not given configure_platforms."""
@@ -149,7 +154,27 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
         if fresh:
             session.execute(_INSERT, fresh)
         new += len(fresh)
+    if new:
+        _notify_relays(session)
     return new
+
+
+def _notify_relays(session: Session) -> None:
+    """Wake the relays of every process once this transaction commits (PostgreSQL).
+
+    NOTIFY inside the queuing transaction is delivered at its commit and never if it rolls back, so a
+    relay cannot be woken before the rows are visible, nor for rows that never were. Once per
+    transaction: PostgreSQL folds repeats anyway, this saves the round trips. SQLite deployments run
+    one process, whose committing code wakes its relay directly.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # The innermost transaction: a savepoint rolled back takes its NOTIFY with it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if session.info.get(_NOTIFIED_INFO_KEY) is transaction:
+        return
+    session.execute(text(f"NOTIFY {WAKEUP_CHANNEL}"))
+    session.info[_NOTIFIED_INFO_KEY] = transaction
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import metrics, texts
 from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, PlatformSender
 from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload
-from bot.core.outbox import choose_account
+from bot.core.outbox import WAKEUP_CHANNEL, choose_account
 from bot.core.ratelimit import Clock, Key, LocalWindows, RateWindows, SharedWindows, SystemClock
 from models.org import ChatAccount
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
@@ -94,6 +94,9 @@ class Relay:
         self._wakeup = threading.Event()
         self._windows: RateWindows | None = windows
         self._thread: threading.Thread | None = None
+        self._listener: WakeupListener | None = None
+        # Set while the relay waits for work (between polls): tests and benchmarks wait on it.
+        self.idle = threading.Event()
         self._lock = threading.Lock()
         self.last_cycle_at: datetime | None = None
 
@@ -104,12 +107,18 @@ class Relay:
         self._wakeup.set()
 
     def start(self) -> None:
+        """Send in the background; on PostgreSQL also listen for rows other processes queue."""
+        engine = self.session_factory.kw.get("bind")
+        if engine is not None:
+            self._listener = listen_for_wakeups(engine, self)
         self._thread = threading.Thread(target=self.run_forever, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
         self._wakeup.set()
+        if self._listener is not None:
+            self._listener.stop(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -126,7 +135,9 @@ class Relay:
                 logger.exception("relay cycle failed; retrying")
                 result = CycleResult()
             if result.claimed == 0 and not self.stop_event.is_set():
+                self.idle.set()
                 self._wakeup.wait(self.config.poll_seconds)
+                self.idle.clear()
                 self._wakeup.clear()
         logger.info("relay %s stopped", self.name)
 
@@ -606,6 +617,63 @@ class Relay:
                 .values(status=DeliveryStatus.QUEUED, lease_until=None)
                 .execution_options(synchronize_session=False)
             )
+
+
+class WakeupListener:
+    """LISTENs on the outbox channel over its own PostgreSQL connection and wakes the relay on each
+    NOTIFY, so a reply queued by a web or stream process is sent without waiting for the relay's poll.
+
+    The poll stays: it is what picks up deferred and retried rows, and what covers a lost connection
+    (after reconnecting, the listener wakes the relay once, for whatever was queued meanwhile).
+    """
+
+    def __init__(self, engine: Engine, relay: Relay, *, retry_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.relay = relay
+        self.retry_seconds = retry_seconds
+        self.ready = threading.Event()  # set once LISTEN is in place
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{relay.name}-listen", daemon=True)
+
+    def start(self) -> WakeupListener:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._listen()
+            except Exception:
+                logger.warning("outbox listener lost its connection; reconnecting", exc_info=True)
+            self.ready.clear()
+            self._stop.wait(self.retry_seconds)
+
+    def _listen(self) -> None:
+        raw = self.engine.raw_connection()
+        conn = raw.driver_connection
+        raw.detach()  # LISTEN belongs to this connection alone: it never goes back to the pool
+        try:
+            conn.autocommit = True
+            conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
+            self.relay.wake()
+            self.ready.set()
+            while not self._stop.is_set():
+                # Short timeouts only so stop() is noticed; a NOTIFY is handled as soon as it arrives.
+                for _ in conn.notifies(timeout=0.5):
+                    self.relay.wake()
+        finally:
+            raw.close()
+
+
+def listen_for_wakeups(engine: Engine, relay: Relay) -> WakeupListener | None:
+    """Start waking `relay` on other processes' commits; None on SQLite, which runs one process."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return WakeupListener(engine, relay).start()
 
 
 def backlog(session: Session, now: datetime) -> int:

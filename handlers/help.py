@@ -66,6 +66,7 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("我管党费", ("党费名单", "党费确认")),
     ("我是观察员", ("我的支部", "我要列席", "观察统计")),
     ("我在上级党委", ("退回计划",)),
+    ("管理后台（电脑上使用）", ("登录后台",)),
 )
 # How close a typed word must be to a command word to be suggested (difflib's ratio, 0..1).
 SUGGEST_CUTOFF = 0.5

@@ -46,6 +46,7 @@ from models.org import (
     Role,
     RoleAssignment,
     UnitKind,
+    committee_of,
 )
 
 PAGE_SIZE = 50
@@ -118,10 +119,27 @@ class TreeNode:
     editable: bool
 
 
-def unit_tree(session: Session, scope: Scope) -> list[TreeNode]:
-    """The active units in scope in tree order (a subtree's paths share its prefix), with head counts."""
+def unit_tree(session: Session, scope: Scope, selected: int | None = None) -> list[TreeNode]:
+    """The tree as far as it is open, in tree order (a subtree's paths share its prefix): the scope's top
+    units, and the children of each unit on the way to the selected one (a single top unit is open from
+    the start). A city's 10,000 branches are never listed at once."""
+    if scope.everything:
+        tops = session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_(None))).all()
+    else:
+        tops = session.scalars(select(OrgUnit).where(OrgUnit.path.in_(scope.roots + scope.observed))).all()
+    opened = {u.id for u in tops} if len(tops) == 1 else set()
+    unit = session.get(OrgUnit, selected) if selected else None
+    if unit is not None and scope.sees_unit(unit):
+        on_the_way = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit.ancestor_ids()))).all()
+        opened |= {u.id for u in on_the_way if scope.sees_unit(u)}
     units = session.scalars(
-        select(OrgUnit).where(scope.unit_clause(), OrgUnit.active.is_(True)).order_by(OrgUnit.path)
+        select(OrgUnit)
+        .where(
+            scope.unit_clause(),
+            OrgUnit.active.is_(True),
+            or_(OrgUnit.id.in_([t.id for t in tops] or [0]), OrgUnit.parent_id.in_(sorted(opened) or [0])),
+        )
+        .order_by(OrgUnit.path)
     ).all()
     counts = dict(
         session.execute(
@@ -287,7 +305,16 @@ def person_detail(session: Session, scope: Scope, person_id: int) -> PersonDetai
     )
     if not editable:
         return detail
-    in_reach = sorted((u for u in by_id.values() if scope.can_edit_unit(u)), key=lambda u: paths[u.id][1])
+    # What the forms offer: the units the viewer leads within the person's own 党委 (a city has 10,000
+    # branches; moving someone to another 党委 is a roster's work), or, for someone in no branch, the
+    # 党委 the viewer leads.
+    branch = by_id.get(person.branch_id) if person.branch_id else None
+    committee = committee_of(session, branch) if branch is not None else None
+    if committee is not None:
+        near = (u for u in by_id.values() if u.path.startswith(committee.path))
+    else:
+        near = (u for u in by_id.values() if u.kind == UnitKind.COMMITTEE)
+    in_reach = sorted((u for u in near if scope.can_edit_unit(u)), key=lambda u: paths[u.id][1])
     detail.branches = [
         Choice(str(u.id), "/".join(paths[u.id][1])) for u in in_reach if u.kind == UnitKind.BRANCH
     ]
@@ -319,9 +346,8 @@ class EditOutcome:
         return not self.errors
 
 
-def _role_words(session: Session, roles: list[tuple[int | None, Role]]) -> str:
+def _role_words(paths: dict, roles: list[tuple[int | None, Role]]) -> str:
     """The 职务 cell naming every role's unit in full, so moving the person moves none of them."""
-    paths = unit_paths_by_id(session)
     words = []
     for unit_id, role in roles:
         if unit_id is None:
@@ -331,8 +357,7 @@ def _role_words(session: Session, roles: list[tuple[int | None, Role]]) -> str:
     return "、".join(words)
 
 
-def _unit_cells(session: Session, branch_id: int | None, group_id: int | None) -> dict[str, str]:
-    paths = unit_paths_by_id(session)
+def _unit_cells(paths: dict, branch_id: int | None, group_id: int | None) -> dict[str, str]:
     cells = {T.COMMITTEE: "", T.GENERAL_BRANCH: "", T.BRANCH: "", T.GROUP: "", T.CATEGORY: ""}
     if branch_id is not None:
         path: UnitPath = paths[branch_id][1]
@@ -352,14 +377,15 @@ def _run_row(
     today: date,
 ) -> EditOutcome:
     """The person's roster row with `changes` (roster column → cell) validated and, when clean, applied."""
+    paths = unit_paths_by_id(session)
     (row,) = roster_rows(
         session, dingtalk_corp_id=corp_ids.dingtalk, wecom_corp_id=corp_ids.wecom, person_ids=[person.id]
     )
     row = dict(row)
     row[T.SEQ] = ""
-    row[T.ROLES] = _role_words(session, [(r.org_unit_id, r.role) for r in person.roles])
+    row[T.ROLES] = _role_words(paths, [(r.org_unit_id, r.role) for r in person.roles])
     if person.branch_id is not None:
-        row.update(_unit_cells(session, person.branch_id, person.group_id))
+        row.update(_unit_cells(paths, person.branch_id, person.group_id))
     row.update(changes)
     plan = validate_roster(
         session,
@@ -408,7 +434,7 @@ def edit_person(
         group = session.get(OrgUnit, group_id) if group_id is not None else None
         if group_id is not None and (group is None or group.parent_id != branch_id):
             return EditOutcome({"group_id": [GROUP_NOT_IN_BRANCH]})
-        changes.update(_unit_cells(session, branch_id, group_id))
+        changes.update(_unit_cells(unit_paths_by_id(session), branch_id, group_id))
     return _run_row(session, person, changes, corp_ids=corp_ids, today=today)
 
 
@@ -429,7 +455,7 @@ def add_role(
     outcome = _run_row(
         session,
         person,
-        {T.ROLES: _role_words(session, [*held, (unit.id, wanted)])},
+        {T.ROLES: _role_words(unit_paths_by_id(session), [*held, (unit.id, wanted)])},
         corp_ids=corp_ids,
         today=today,
     )
@@ -452,7 +478,8 @@ def end_role(
         return EditOutcome({"roles": [ROLE_UNIT_OUT_OF_SCOPE]}), ""
     what = ROLE_ENDED.format(role=ROLE_LABELS[assignment.role], unit=unit.name if unit else "全部组织")
     rest = [(r.org_unit_id, r.role) for r in person.roles if r.id != assignment_id]
-    outcome = _run_row(session, person, {T.ROLES: _role_words(session, rest)}, corp_ids=corp_ids, today=today)
+    cell = _role_words(unit_paths_by_id(session), rest)
+    outcome = _run_row(session, person, {T.ROLES: cell}, corp_ids=corp_ids, today=today)
     return outcome, what
 
 

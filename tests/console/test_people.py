@@ -54,13 +54,18 @@ def test_the_tree_and_the_people_follow_the_scope(session_factory, app, world):
     zhao = login(session_factory, app, world.people["zhao"])
     page = zhao.get("/console/people")
     assert page.status_code == 200
-    assert {"县直机关工委", "县人民医院党支部", "第一党小组"} <= set(
-        re.findall(r'title="([^"]+)"', page.text)
-    )
+    # The tree opens as far as the way to the chosen unit: 组织部 starts from the two committees.
+    assert re.findall(r'title="([^"]+)"', page.text) == ["城关镇党委", "县直机关工委"]
+    opened = zhao.get(f"/console/people?unit={world.units['b1']}").text
+    assert re.findall(r'title="([^"]+)"', opened) == [
+        "城关镇党委", "东风村党支部", "第一党小组", "幸福社区党支部", "县直机关工委",
+    ]  # fmt: skip
     assert "刘医生" in names_listed(page.text) and "上传花名册" in page.text
 
     chen = login(session_factory, app, world.people["chen"])
     page = chen.get("/console/people")
+    # One top unit is open from the start.
+    assert re.findall(r'title="([^"]+)"', page.text) == ["城关镇党委", "东风村党支部", "幸福社区党支部"]
     assert "县人民医院党支部" not in page.text and "刘医生" not in names_listed(page.text)
     assert set(names_listed(page.text)) == {"陈志国", "王建国", "李小红", "张三", "马超"}
     assert chen.get(f"/console/people/{world.people['liu']}").status_code == 404

@@ -8,14 +8,13 @@ from typing import Annotated
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.web.console.deps import ConsoleApp, viewer_type
 from handlers.console import audit, strings
-from models.org import OrgUnit, Person
+from models.org import OrgUnit, Person, UnitKind
 
 MAX_ID = 2**31 - 1
-Id = Annotated[int, Ge(1), Le(MAX_ID)]
 BAD_DATE = "日期格式应为 2026-10-01。"
 
 
@@ -58,8 +57,17 @@ def build_router(console: ConsoleApp) -> APIRouter:
         except ValueError:
             problem, flt = BAD_DATE, audit.AuditFilter(unit, person, None, None, page)
         found = audit.list_entries(session, scope, flt, tz=console.core.tz)
+        # The unit filter offers the 党委 and 党总支 (and the viewer's own top units, and the one chosen): a
+        # branch is chosen from 组织与党员 (its 修改记录 link), not from a list of a city's 10,000.
+        offered = or_(
+            OrgUnit.kind.in_([UnitKind.COMMITTEE, UnitKind.GENERAL_BRANCH]),
+            OrgUnit.path.in_(scope.roots + scope.observed),
+            OrgUnit.id == (unit or 0),
+        )
         units = session.execute(
-            select(OrgUnit.id, OrgUnit.name, OrgUnit.path).where(scope.unit_clause()).order_by(OrgUnit.path)
+            select(OrgUnit.id, OrgUnit.name, OrgUnit.path)
+            .where(scope.unit_clause(), offered)
+            .order_by(OrgUnit.path)
         ).all()
         top = min((u.path.count("/") for u in units), default=2)
         return console.page(

@@ -70,7 +70,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             viewer=viewer,
             nav="people",
             title="组织与党员",
-            tree=people.unit_tree(viewer.session, viewer.scope),
+            tree=people.unit_tree(viewer.session, viewer.scope, unit),
             found=found,
             q=q,
             unit=unit,

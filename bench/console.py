@@ -5,7 +5,7 @@
 For each database and for two scales (the small one to show the statement counts do not grow with
 the number of branches), it seeds the organisation with 12 months of meetings history (models.seed:
 plans, meetings, sign-ins, leave, 补学, minutes), stores the 11 closed months' scores as the monthly
-job does (the last one with its ladders, so there are escalations), then requests each page as
+job does (the last one with its unit ladders, so there are escalations), then requests each page as
 组织部 (the whole tree), the largest committee's 书记 and a branch's 书记, in process through the real
 routes (TestClient), REPEAT times after one warm-up, and prints per page:
 
@@ -46,8 +46,9 @@ from bot.web.console.deps import COOKIE  # noqa: E402
 from handlers.console.sessions import ConsoleConfig, open_session  # noqa: E402
 from handlers.fees.feeday import add_months  # noqa: E402
 from handlers.meetings.types import meetings_config  # noqa: E402
-from handlers.monthly import service  # noqa: E402
+from handlers.monthly import ladder, service  # noqa: E402
 from handlers.monthly.config import monthly_config  # noqa: E402
+from handlers.monthly.recipients import RoleBook  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
 from models.meetings import Meeting  # noqa: E402
@@ -80,6 +81,11 @@ class Capture:
         return out
 
 
+def analyse(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE " + ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)))
+
+
 def prepare(url: str, scale: str) -> tuple:
     engine = make_engine(url)
     Base.metadata.create_all(engine)
@@ -89,22 +95,28 @@ def prepare(url: str, scale: str) -> tuple:
         res = seed(session, scale, dingtalk_corp_id="dingbench", wecom_corp_id="wwbench", months=MONTHS,
                    today=TODAY, now=NOW)  # fmt: skip
     seeded = time.perf_counter() - t
+    if engine.dialect.name == "postgresql":
+        # A fresh bulk load has no statistics yet (autovacuum would analyse it in production); without
+        # them the planner picks nested loops over "empty" tables and the ladders' queries take minutes.
+        analyse(engine)
     t = time.perf_counter()
     mcfg, cfg = monthly_config(CORE), meetings_config(CORE)
-    # The monthly job has run on each closed month's 1st: scores stored; the last one's ladders too.
+    # The monthly job has run on each closed month's 1st: scores stored; the last one's unit ladders
+    # too, so there are escalations to count (the member ladders add nothing the pages read otherwise).
     for i in range(MONTHS - 1, 0, -1):
         month = add_months(CLOSED, -(i - 1))
         run_at = datetime(*add_months(month, 1).timetuple()[:3], 1, 0, tzinfo=UTC)
         with unit_of_work(factory) as session:
+            scores, _ = service.compute_and_store(session, month, now=run_at, mcfg=mcfg, cfg=cfg)
             if month == CLOSED:
-                service.run_month(session, month, now=run_at, send=False, mcfg=mcfg, cfg=cfg)
-            else:
-                service.compute_and_store(session, month, now=run_at, mcfg=mcfg, cfg=cfg)
+                roles = {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles}
+                for preset in (mcfg.committee_ladder, mcfg.branch_ladder):
+                    roles |= {r for rung in preset.rungs for r in rung.roles}
+                book = RoleBook(session, roles)
+                ladder.run_unit_ladders(session, scores, now=run_at, mcfg=mcfg, book=book, send=False)
     scored = time.perf_counter() - t
     if engine.dialect.name == "postgresql":
-        # A fresh bulk load has no statistics yet (autovacuum would analyse it in production).
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE " + ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)))
+        analyse(engine)
     print(f"  {scale}: {res.rows.get('org_unit', 0)} units, {res.rows.get('person', 0)} people, "
           f"{res.rows.get('meeting', 0)} meetings, {res.rows.get('attendance', 0)} sign-ins; seeded in "
           f"{seeded:.0f} s, {MONTHS - 1} months scored and stored in {scored:.0f} s", flush=True)  # fmt: skip

@@ -1,6 +1,7 @@
 """Benchmark 月积分 at city scale: every score, rank, ladder and digest of one month.
 
-    .venv/bin/python bench/monthly.py [--scale city|county] [--small county] [--databases sqlite postgresql]
+    .venv/bin/python bench/monthly.py [--scale city|county] [--small demo|county]
+                                      [--databases sqlite postgresql]
 
 For each database: seeds the organisation with one month of meetings history (models.seed with
 months=1: plans, meetings, sign-ins, leave, 补学, minutes), then for October 2026
@@ -12,7 +13,9 @@ months=1: plans, meetings, sign-ins, leave, 补学, minutes), then for October 2
 3. measures peak Python memory (tracemalloc) in a second, identical recompute;
 4. runs one hand-written SQL aggregation of the same month's core numbers per branch (members,
    unpaid, held meetings, theme days, attendance, plan, 补学) as the floor, and reports the ratio of
-   the medians of REPEATS warm runs of each (compute+rank and the floor, in turn).
+   the medians of REPEATS warm runs of each (compute+rank and the floor, in turn);
+5. times compute+rank again, in the same turns, with the cyclic garbage collector paused: the
+   score no longer pauses it (issue #13 point 7), and this shows what the collector costs it.
 
 The database is a temp SQLite file and a fresh PostgreSQL schema in ZHIBU_BENCH_PG_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards. Goal: within 3× of the
@@ -22,6 +25,7 @@ floor and under 60 s for the city.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -39,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table and the history generators
-from handlers.meetings.types import get_config as meetings_config  # noqa: E402
+from handlers.meetings.types import MeetingsConfig  # noqa: E402
 from handlers.monthly import chart, digest, ladder, ranking, service  # noqa: E402
 from handlers.monthly.config import MonthlyConfig  # noqa: E402
 from handlers.monthly.recipients import RoleBook  # noqa: E402
@@ -54,7 +58,7 @@ MONTH = date(2026, 10, 1)
 TODAY = date(2026, 10, 31)  # the seed writes history for the month holding `today`
 NOW = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)  # 09:00 Shanghai on the 1st: the job's time
 MCFG = MonthlyConfig()
-CFG = meetings_config()
+CFG = MeetingsConfig()  # the defaults, as the job's settings give them
 
 # The floor: the same month's core numbers per branch in one statement (bounds are bound parameters).
 # Meetings an observer ordered reconvened (责令重开) count for nothing, as in the scores.
@@ -197,7 +201,7 @@ def bench_database(url: str, scale: str, small: str, name: str) -> None:
         run.update({k: v for k, v in warm.items() if k.endswith("_s")})
         # The goal's ratio: the median of REPEATS warm runs of each side, taken in turn, so that a
         # burst of load on this shared machine moves both and one outlier moves neither.
-        compute_runs, floor_runs = [], []
+        compute_runs, floor_runs, paused_runs = [], [], []
         for _ in range(REPEATS):
             with factory() as session:
                 t = time.perf_counter()
@@ -206,9 +210,18 @@ def bench_database(url: str, scale: str, small: str, name: str) -> None:
             with factory() as session:
                 floor_s, floor_rows = floor(session)
                 floor_runs.append(floor_s)
-        run.update(compute_runs=compute_runs, floor_runs=floor_runs, floor_rows=floor_rows, seed_s=seeded,
-                   rows=res.rows, compute_rank_s=statistics.median(compute_runs),
-                   floor_s=statistics.median(floor_runs))  # fmt: skip
+            with factory() as session:
+                gc.disable()  # this process only, for the comparison: the score itself never pauses it
+                try:
+                    t = time.perf_counter()
+                    service.score_month(session, MONTH, now=NOW, mcfg=MCFG, cfg=CFG)
+                    paused_runs.append(time.perf_counter() - t)
+                finally:
+                    gc.enable()
+        run.update(compute_runs=compute_runs, floor_runs=floor_runs, paused_runs=paused_runs,
+                   floor_rows=floor_rows, seed_s=seeded, rows=res.rows,
+                   compute_rank_s=statistics.median(compute_runs), floor_s=statistics.median(floor_runs),
+                   paused_s=statistics.median(paused_runs))  # fmt: skip
         if label == scale:
             tracemalloc.start()
             with unit_of_work(factory) as session:
@@ -240,12 +253,17 @@ def bench_database(url: str, scale: str, small: str, name: str) -> None:
     ratio = big["compute_rank_s"] / big["floor_s"] if big["floor_s"] else float("inf")
     print(f"{scale}:   compute+rank runs {', '.join(f'{x:.2f}' for x in big['compute_runs'])} s; "
           f"floor runs {', '.join(f'{x:.2f}' for x in big['floor_runs'])} s (medians below)")  # fmt: skip
-    print(f"city:   {big['committees']} committees, {big['lagging']} lagging units; peak Python memory "
+    print(f"{scale}:   {big['committees']} committees, {big['lagging']} lagging units; peak Python memory "
           f"{big['peak_mb']:.0f} MB; chart {big['chart_ms']:.0f} ms each (drawn on fetch)")  # fmt: skip
     print(f"goal:   compute+rank {big['compute_rank_s']:.2f} s vs floor {big['floor_s']:.2f} s = {ratio:.1f}× "
           f"(goal ≤ 3×); whole month {big['total_s']:.1f} s (goal < 60 s); statements {little['statements']} "
           f"({small}) vs {big['statements']} ({scale}) — "
           f"{'constant' if little['statements'] == big['statements'] else 'DIFFERENT'}")  # fmt: skip
+    paused = big["paused_s"]
+    print(f"gc:     compute+rank {big['compute_rank_s']:.2f} s with the collector running vs "
+          f"{paused:.2f} s paused (runs {', '.join(f'{x:.2f}' for x in big['paused_runs'])} s) = "
+          f"{paused / big['floor_s'] if big['floor_s'] else float('inf'):.1f}× the floor; "
+          f"the collector costs {100 * (big['compute_rank_s'] / paused - 1):+.0f}%")  # fmt: skip
 
 
 _schemas: list[str] = []
@@ -276,11 +294,17 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scale", default="city", choices=["county", "city"])
-    parser.add_argument("--small", default="county", choices=["demo", "county"])
+    parser.add_argument(
+        "--small", choices=["demo", "county"], help="the smaller seed (default: county for a city, else demo)"
+    )
     parser.add_argument(
         "--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )
     args = parser.parse_args()
+    # Two runs of one seed would share its database and seed it twice.
+    args.small = args.small or ("county" if args.scale == "city" else "demo")
+    if args.small == args.scale:
+        parser.error("--small must be smaller than --scale")
     chart.cjk_font_path()  # fail early and clearly without a CJK font
     for name in args.databases:
         if name == "sqlite":

@@ -79,10 +79,11 @@ def test_run_job_runs_a_period_once(migrated_url, session_factory, monkeypatch):
 
     from models.outbox import OutboxMessage
     from scheduler import jobs
+    from tests.core import sample_jobs
     from tests.core.helpers import make_org
 
     monkeypatch.setenv("ZHIBU_DATABASE_URL", migrated_url)
-    monkeypatch.setattr(jobs, "JOB_MODULES", ["tests.core.sample_jobs"])
+    monkeypatch.setattr(jobs, "JOB_MODULES", (sample_jobs,))
     make_org(session_factory)
     first = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
     again = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])

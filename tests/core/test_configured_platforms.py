@@ -62,9 +62,10 @@ def test_run_job_with_only_wecom_configured_queues_nothing_for_dingtalk(
     migrated_url, session_factory, monkeypatch
 ):
     from scheduler import jobs
+    from tests.core import sample_jobs
 
     wecom_only(monkeypatch, migrated_url)
-    monkeypatch.setattr(jobs, "JOB_MODULES", ["tests.core.sample_jobs"])
+    monkeypatch.setattr(jobs, "JOB_MODULES", (sample_jobs,))
     factory = session_factory  # this test's own factory: not told anything
     org = make_org(factory, members=4)
     result = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])

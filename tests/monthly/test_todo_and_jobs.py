@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from handlers.monthly import jobs, todo
+from handlers.monthly import todo
 from handlers.monthly.config import MonthlyConfig
 from models.fees import FeePayment, PaymentMethod, PaymentStatus
 from models.meetings import (
@@ -25,7 +25,7 @@ from models.monthly import Escalation, MonthlyScore
 from models.outbox import OutboxMessage
 from scheduler.jobs import all_jobs
 from scheduler.runner import RunResult, latest_fire, run_due, run_job
-from tests.harness import Chat
+from tests.harness import CONFIG, Chat
 from tests.monthly.conftest import BASE, CFG, comply, local, outbox
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -125,12 +125,9 @@ def _october(session, county):
     session.commit()
 
 
-def test_monthly_job_once_per_period_across_restarts(
-    session_factory, session, county, observers, monkeypatch
-):
-    monkeypatch.setattr(jobs, "links", lambda: ("http://127.0.0.1:8000", "secret"))
+def test_monthly_job_once_per_period_across_restarts(session_factory, session, county, observers):
     _october(session, county)
-    spec = {j.name: j for j in all_jobs()}["monthly"]
+    spec = {j.name: j for j in all_jobs(CONFIG)}["monthly"]
     now = datetime(2026, 11, 1, 1, 5, tzinfo=UTC)  # 09:05 local
     assert run_due(session_factory, spec, TZ, now, trigger="schedule") == RunResult.RAN
     rows = session.scalar(select(func.count()).select_from(OutboxMessage))
@@ -143,14 +140,11 @@ def test_monthly_job_once_per_period_across_restarts(
     assert session.scalar(select(func.count()).select_from(MonthlyScore)) == 6
 
 
-def test_two_schedulers_run_the_month_once(
-    session_factory, session, county, observers, monkeypatch, database_url
-):
+def test_two_schedulers_run_the_month_once(session_factory, session, county, observers, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("two processes racing for the claim is a PostgreSQL question (SQLite serialises writers)")
-    monkeypatch.setattr(jobs, "links", lambda: ("http://127.0.0.1:8000", "secret"))
     _october(session, county)
-    spec = {j.name: j for j in all_jobs()}["monthly"]
+    spec = {j.name: j for j in all_jobs(CONFIG)}["monthly"]
     now = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
     results: list[RunResult] = []
     barrier = threading.Barrier(2)

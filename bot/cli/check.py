@@ -7,7 +7,7 @@ import json
 import typer
 from sqlalchemy import text
 
-from bot.cli.common import echo, fail, settings
+from bot.cli.common import core_config, echo, fail, settings
 from config import SettingsError
 from models.db import make_engine, schema_revisions
 
@@ -21,6 +21,7 @@ def check() -> None:
         s.require_production_secret()
     except SettingsError as exc:
         fail(str(exc))
+    core_config(s)  # the feature rules' names (roles, meeting types, presets), as `zhibu serve` checks them
     echo(
         f"钉钉：{'已启用' if s.dingtalk.enabled else '未配置'}；企业微信：{'已启用' if s.wecom.enabled else '未配置'}"
     )

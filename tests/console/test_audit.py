@@ -177,11 +177,11 @@ def test_an_api_change_is_logged_under_its_token(session_factory, session, world
     app.include_router(build_api_router(session_factory, clock=lambda: NOW, features=[observers_api]))
     made = TestClient(app).post(
         "/api/v1/observers/assignments",
-        json={"observer_id": world.people["ma"], "branch_id": world.units["b2"]},
+        json={"observer_id": world.people["ma"], "branch_id": world.units["b3"]},
         headers={"Authorization": f"Bearer {plain}"},
     )
     assert made.status_code == 201, made.text
-    (entry,) = entries(session, entity="observer_assignment", action="create", unit_id=world.units["b2"])
+    (entry,) = entries(session, entity="observer_assignment", action="create", unit_id=world.units["b3"])
     assert (entry.via, entry.actor_label, entry.subject_person_id) == (
         "api",
         "县委组织部接口",

@@ -1,11 +1,15 @@
 """Relay benchmark: 10,000 recipients of a digest-like message through the sandbox at the real limits.
 
 Reports the elapsed time against the minimum the platform limits allow (DingTalk: 20 users per
-batchSend, 20 calls per second per API; WeCom: 1,000 users per message/send) and the sandbox's
-rate-limit counters (throttled calls, silently dropped WeCom messages), which must stay at zero.
+batchSend, 20 calls per second per API; WeCom: 1,000 users per message/send) and the violations as
+the sandbox saw them: its rate-limit counters (throttled calls, silently dropped WeCom messages) and,
+from the calls it recorded with their times, the most DingTalk sends in any second and the most
+messages to one WeCom member in any minute. Each relay is its own process (spawned), as in production;
+with --relays N they share the work and the limits through the database (PostgreSQL only).
 
-    .venv/bin/python bench/relay.py                       # SQLite
-    .venv/bin/python bench/relay.py --database postgresql  # PostgreSQL at 127.0.0.1:5432/test
+    .venv/bin/python bench/relay.py                                   # SQLite, one relay
+    .venv/bin/python bench/relay.py --database postgresql             # PostgreSQL at 127.0.0.1:5432/test
+    .venv/bin/python bench/relay.py --database postgresql --relays 1,2,4
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -115,7 +121,54 @@ def minimum_seconds(recipients: int, platform: Platform, qps: int) -> float:
     return 0.0  # 10 message/send calls sit far below WeCom's company-wide API limit
 
 
-def run(kind: str, platform: Platform, recipients: int, qps: int) -> dict:
+def settings_for(url: str, sandbox_url: str, platform: Platform):
+    settings = demo_settings(url, sandbox_url, "http://127.0.0.1:8000")
+    only = {"dingtalk": settings.dingtalk} if platform == Platform.DINGTALK else {"wecom": settings.wecom}
+    return settings.model_copy(
+        update={"dingtalk": type(settings.dingtalk)(), "wecom": type(settings.wecom)()} | only
+    )
+
+
+def relay_process(index: int, url: str, sandbox_url: str, platform: str, ready, go, done) -> None:
+    """One relay process: send until nothing is left queued by anyone."""
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    engine = make_engine(url)
+    session_factory = make_sessionmaker(engine)
+    platforms = build_platforms(settings_for(url, sandbox_url, Platform(platform)), None, stream=False)
+    relay = Relay(session_factory, platforms.senders, name=f"bench{index}")
+    relay.windows  # noqa: B018 - chosen before the clock starts
+    ready.release()
+    go.wait()
+    sent = 0
+    while True:
+        result = relay.run_once()
+        sent += result.sent
+        if result.claimed == 0:
+            with session_factory() as s:
+                left = s.scalar(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
+                    )
+                )
+            if left is None:
+                break
+            time.sleep(0.02)
+    platforms.close()
+    engine.dispose()
+    done.put((index, sent))
+
+
+def most_in_any_window(times: list[float], seconds: float) -> int:
+    times = sorted(times)
+    most, first = 0, 0
+    for last, t in enumerate(times):
+        while times[first] <= t - seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def run(kind: str, platform: Platform, recipients: int, qps: int, relays: int = 1) -> dict:
     with scratch_database(kind) as url:
         engine = make_engine(url)
         Base.metadata.create_all(engine)
@@ -123,16 +176,6 @@ def run(kind: str, platform: Platform, recipients: int, qps: int) -> dict:
         ids = seed_people(session_factory, recipients, platform)
         with running_sandbox(fixture_for(ids, platform)) as sb:
             sb.configure(dingtalk_qps=qps, wecom_per_member_per_minute=30, wecom_per_member_per_hour=1000)
-            settings = demo_settings(url, sb.url, "http://127.0.0.1:8000")
-            only = (
-                {"dingtalk": settings.dingtalk}
-                if platform == Platform.DINGTALK
-                else {"wecom": settings.wecom}
-            )
-            settings = settings.model_copy(
-                update={"dingtalk": type(settings.dingtalk)(), "wecom": type(settings.wecom)()} | only
-            )
-            platforms = build_platforms(settings, None, stream=False)
             now = datetime.now(UTC)
             digest = Card(
                 "三月党建月报",
@@ -142,29 +185,36 @@ def run(kind: str, platform: Platform, recipients: int, qps: int) -> dict:
             )
             with session_factory() as s, s.begin():
                 outbox.enqueue_to_people(s, ids, digest, dedup_key="digest:2026-03", now=now)
-            relay = Relay(session_factory, platforms.senders)
+            ctx = multiprocessing.get_context("spawn")
+            ready, go, done = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+            procs = [
+                ctx.Process(target=relay_process, args=(i, url, sb.url, platform.value, ready, go, done))
+                for i in range(relays)
+            ]
+            for p in procs:
+                p.start()
+            for _ in procs:
+                ready.acquire()
             started = time.perf_counter()
-            while True:
-                result = relay.run_once()
-                if result.claimed == 0:
-                    with session_factory() as s:
-                        left = s.scalar(
-                            select(OutboxMessage.id).where(
-                                OutboxMessage.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING])
-                            )
-                        )
-                    if left is None:
-                        break
-                    time.sleep(0.05)
+            go.set()
+            per_relay = dict(done.get(timeout=3600) for _ in procs)
             elapsed = time.perf_counter() - started
+            for p in procs:
+                p.join()
             counters = sb.counters()
-            delivered = sum(len(m["to"]) for m in sb.outbox())
-            platforms.close()
+            calls = sb.outbox()
+            delivered = sum(len(m["to"]) for m in calls)
         engine.dispose()
     minimum = minimum_seconds(recipients, platform, qps)
+    per_member: dict[str, list[float]] = defaultdict(list)
+    for c in calls:
+        for user in c["to"]:
+            per_member[user].append(c["time"])
     return {
         "database": kind,
         "platform": platform.value,
+        "relays": relays,
+        "per_relay": [per_relay[i] for i in range(relays)],
         "recipients": recipients,
         "delivered": delivered,
         "elapsed": elapsed,
@@ -172,6 +222,8 @@ def run(kind: str, platform: Platform, recipients: int, qps: int) -> dict:
         "rate_share": (minimum / elapsed) if minimum else None,
         "throttled": counters["rate_limited_total"],
         "dropped": counters["wecom_dropped_total"],
+        "busiest_second": most_in_any_window([c["time"] for c in calls], 1.0),
+        "busiest_member_minute": max((most_in_any_window(ts, 60.0) for ts in per_member.values()), default=0),
     }
 
 
@@ -180,24 +232,36 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--qps", type=int, default=20, help="DingTalk per-API QPS the sandbox enforces")
+    parser.add_argument(
+        "--relays", default="1", help="relay processes, or a list to compare (1,2,4); >1 needs PostgreSQL"
+    )
+    parser.add_argument("--platform", choices=["dingtalk", "wecom", "both"], default="both")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    counts = [int(n) for n in args.relays.split(",")]
+    platforms = [Platform.DINGTALK, Platform.WECOM] if args.platform == "both" else [Platform(args.platform)]
     print(
         f"relay benchmark: {args.recipients} recipients of one digest card, DingTalk {args.qps} QPS per API"
     )
     for kind in kinds:
-        for platform in (Platform.DINGTALK, Platform.WECOM):
-            r = run(kind, platform, args.recipients, args.qps)
-            share = (
-                f"{r['rate_share'] * 100:.1f}% of the allowed rate"
-                if r["rate_share"]
-                else "limit not binding"
-            )
-            print(
-                f"  {r['database']:<10} {r['platform']:<8} delivered {r['delivered']:>6}/{r['recipients']}"
-                f"  in {r['elapsed']:6.2f} s (minimum {r['minimum']:.0f} s; {share})"
-                f"  throttled={r['throttled']} dropped={r['dropped']}"
-            )
+        for n in counts:
+            if n > 1 and kind == "sqlite":
+                print(f"  sqlite: {n} relays skipped (several relay processes need PostgreSQL)")
+                continue
+            for platform in platforms:
+                r = run(kind, platform, args.recipients, args.qps, n)
+                share = (
+                    f"{r['rate_share'] * 100:.1f}% of the allowed rate"
+                    if r["rate_share"]
+                    else "limit not binding"
+                )
+                print(
+                    f"  {r['database']:<10} {r['platform']:<8} relays={n} delivered {r['delivered']:>6}/"
+                    f"{r['recipients']}  in {r['elapsed']:6.2f} s (minimum {r['minimum']:.0f} s; {share})"
+                    f"  sandbox: throttled={r['throttled']} dropped={r['dropped']}"
+                    f" busiest second={r['busiest_second']} busiest member-minute={r['busiest_member_minute']}"
+                    f"  sent per relay={r['per_relay']}"
+                )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Index, Integer, String, event, inspect, select
+from sqlalchemy import JSON, Connection, Index, Integer, String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 from sqlalchemy.orm.attributes import NO_VALUE
 from sqlalchemy.orm.util import identity_key
@@ -320,3 +320,28 @@ DROP_APPEND_ONLY_DDL = {
         "DROP FUNCTION IF EXISTS audit_entry_append_only()",
     ],
 }
+
+
+@contextmanager
+def append_only_lifted(conn: Connection) -> Iterator[None]:
+    """Inside the block the log's triggers are gone (in the caller's transaction), and put back after,
+    if they were there: for wiping a whole database (`zhibu seed --reset` on SQLite, which has no
+    TRUNCATE). Whoever may drop a trigger may do this anyway; no interface of zhibu calls it on a log
+    it keeps."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        present = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entry'"
+        ).scalar()
+    else:
+        present = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_entry_append_only' "
+            "AND tgrelid = to_regclass('audit_entry')"
+        ).scalar()
+    if present:
+        for statement in DROP_APPEND_ONLY_DDL[dialect]:
+            conn.exec_driver_sql(statement)
+    yield
+    if present:
+        for statement in APPEND_ONLY_DDL[dialect]:
+            conn.exec_driver_sql(statement)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.base
+from models.audit import APPEND_ONLY_DDL, DROP_APPEND_ONLY_DDL
 
 
 revision: str = "0002"
@@ -41,6 +42,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_entry_at", ["at"], unique=False)
         batch_op.create_index("ix_audit_entry_person", ["subject_person_id", "at"], unique=False)
         batch_op.create_index("ix_audit_entry_unit", ["unit_id", "at"], unique=False)
+    # The log is append-only, whatever client reaches the database (models/audit.py).
+    for statement in APPEND_ONLY_DDL[op.get_bind().dialect.name]:
+        op.execute(statement)
 
     op.create_table(
         "console_login_ticket",
@@ -95,6 +99,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_console_login_ticket_person_id"))
 
     op.drop_table("console_login_ticket")
+    for statement in DROP_APPEND_ONLY_DDL[op.get_bind().dialect.name]:
+        op.execute(statement)
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_entry_unit")
         batch_op.drop_index("ix_audit_entry_person")

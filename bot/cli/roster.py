@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from handlers.roster import (
     write_template,
 )
 from handlers.roster import texts as T
+from models.audit import Actor, act_as
 from models.db import unit_of_work
 
 app = typer.Typer(help="花名册：生成模板、导入、导出（Excel/CSV，中文表头）。", no_args_is_help=True)
@@ -77,6 +79,7 @@ def import_cmd(
     plan = result = observers = None
     try:
         with unit_of_work(session_factory) as session:
+            act_as(session, Actor("import", label=f"命令行 {getpass.getuser()}"[:100]))
             plan = validate_roster(
                 session, rows, headers, dingtalk_corp_id=dingtalk, wecom_corp_id=wecom, today=today
             )

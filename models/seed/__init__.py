@@ -18,6 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, MetaData, func, select, text, update
 from sqlalchemy.orm import Session
 
+from models.audit import append_only_lifted
 from models.base import utcnow
 from models.org import ChatAccount, OrgUnit, Person, RoleAssignment
 from models.seed.demo import DEMO_ORG, DEMO_PEOPLE, build_demo
@@ -94,14 +95,15 @@ def reset_database(session: Session) -> None:
         names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         return
-    for table in reversed(tables):
-        # SQLite enforces ON DELETE RESTRICT row by row, so break self-references (the tree) first.
-        self_refs = [
-            fk.parent for fk in table.foreign_keys if fk.column.table is table and fk.parent.nullable
-        ]
-        if self_refs:
-            conn.execute(update(table).values({c.name: None for c in self_refs}))
-        conn.execute(table.delete())
+    with append_only_lifted(conn):  # SQLite has no TRUNCATE; the audit log's triggers refuse DELETE
+        for table in reversed(tables):
+            # SQLite enforces ON DELETE RESTRICT row by row, so break self-references (the tree) first.
+            self_refs = [
+                fk.parent for fk in table.foreign_keys if fk.column.table is table and fk.parent.nullable
+            ]
+            if self_refs:
+                conn.execute(update(table).values({c.name: None for c in self_refs}))
+            conn.execute(table.delete())
     session.expire_all()
 
 

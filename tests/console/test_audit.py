@@ -165,11 +165,6 @@ def test_console_chat_and_api_changes_each_appear_with_their_actor(session_facto
     assert re.search(r"姓名：<span class=\"from\">李小红</span> → 李晓红", rows[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs act_as(session, Actor('api', label=token.name)) in bot/web/api/deps.py get_principal "
-    "(owned by the API; see the PEOPLE report)",
-)
 def test_an_api_change_is_logged_under_its_token(session_factory, session, world):
     with unit_of_work(session_factory) as s:
         _, plain = issue_token(s, name="县委组织部接口", scope_unit=None, now=NOW, can_write=True)

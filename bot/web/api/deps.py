@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.web.api.schemas import REFUSED
 from models.api_token import ApiToken, authenticate
+from models.audit import Actor, act_as
 from models.org import OrgUnit
 
 bearer_scheme = HTTPBearer(
@@ -103,6 +104,8 @@ def get_principal(
     token: ApiToken | None = authenticate(session, credentials.credentials, now=_context(request).clock())
     if token is None:
         raise _unauthorized("invalid or revoked token", error="invalid_token")
+    # Whatever this request changes is the token's doing in the audit log (models.audit).
+    act_as(session, Actor("api", label=token.name), clock=_context(request).clock)
     unit = token.scope_unit
     return Principal(
         token_id=token.id,

@@ -112,7 +112,7 @@ def build_viewer_dependency(app: ConsoleApp):
             scope = scope_of(session, person.id) if person is not None and person.active else None
             if row is None or person is None or scope is None:
                 raise LoginRequired(next_url)
-            act_as(session, Actor("console", person.id))
+            act_as(session, Actor("console", person.id), clock=app.clock)
             yield Viewer(
                 session=session, person=person, scope=scope, console_session=row, csrf=app.csrf(cookie)
             )

@@ -189,7 +189,8 @@ class RateWindows(Protocol):
         member_limits: tuple[RateLimit, ...],
     ) -> Take: ...
 
-    def release(self, slot: object, now: datetime) -> None: ...
+    def release(self, slot: object, now: datetime, session=None) -> None:
+        """The call was answered at `now`; `session`: record it in that transaction (shared windows)."""
 
 
 class LocalWindows:
@@ -237,9 +238,9 @@ class LocalWindows:
                 slot.begin()
             return Take(deferred, 0.0, slots)
 
-    def release(self, slot, now) -> None:
-        for limiter in slot:
-            limiter.end(now)
+    def release(self, slot, now, session=None) -> None:
+        while slot:  # emptied: a second release (after a failed commit) must not end a call twice
+            slot.pop().end(now)
 
 
 def window_wait(
@@ -343,10 +344,15 @@ class SharedWindows:
         self._sweep(now)
         return Take(deferred, 0.0, holder)
 
-    def release(self, slot, now) -> None:
-        E = RateWindowEvent
-        with self.session_factory() as session, session.begin():
-            session.execute(update(E).where(E.holder == slot).values(at=now, inflight=False))
+    def release(self, slot, now, session=None) -> None:
+        answered = (
+            update(RateWindowEvent).where(RateWindowEvent.holder == slot).values(at=now, inflight=False)
+        )
+        if session is not None:
+            session.execute(answered)
+            return
+        with self.session_factory() as own, own.begin():
+            own.execute(answered)
 
     def _sweep(self, now: datetime) -> None:
         """Once a minute, not on every take (that would be a statement more per call): an API's rows past

@@ -479,9 +479,16 @@ class Relay:
         sender = self.senders[batch.platform]
         try:
             outcome = self._call(sender, token, batch)
-        finally:
+        except BaseException:
             self.windows.release(slot, self.clock.now())
-        counts = self._record(token, outcome, batch, self.clock.now())
+            raise
+        done = self.clock.now()
+        try:
+            # The answer and the outcome in one transaction: a round trip less per call.
+            counts = self._record(token, outcome, batch, done, slot)
+        except BaseException:
+            self.windows.release(slot, done)
+            raise
         with self._lock:
             result.sent += counts[0]
             result.failed += counts[1]
@@ -514,11 +521,15 @@ class Relay:
         delay = min(self.config.backoff_cap_seconds, self.config.backoff_base_seconds * 2 ** (attempts - 1))
         return delay * (0.8 + 0.4 * self.rng.random())
 
-    def _record(self, token: str, outcome: BatchOutcome, batch: Batch, now: datetime) -> tuple[int, int, int]:
+    def _record(
+        self, token: str, outcome: BatchOutcome, batch: Batch, now: datetime, slot: object = None
+    ) -> tuple[int, int, int]:
         by_id = {d.row_id: d for d in batch.deliveries}
         sent = failed = retried = 0
         mine = OutboxMessage.claimed_by == token
         with self.session_factory() as session, session.begin():
+            if slot is not None:
+                self.windows.release(slot, now, session)
             if outcome.sent:
                 session.execute(
                     update(OutboxMessage)

@@ -322,6 +322,7 @@ def demo_settings(database_url: str, sandbox_url: str, public_base_url: str) -> 
             "agent_id": demo.DINGTALK_AGENT_ID,
             "openapi_endpoint": sandbox_url,
             "oapi_endpoint": sandbox_url,
+            "login_base": sandbox_url,
         },
         wecom={
             "corp_id": demo.WECOM_CORP_ID,
@@ -331,6 +332,7 @@ def demo_settings(database_url: str, sandbox_url: str, public_base_url: str) -> 
             "encoding_aes_key": demo.WECOM_ENCODING_AES_KEY,
             "api_base": sandbox_url + "/cgi-bin/",
             "oauth_base": sandbox_url + "/connect/oauth2/authorize",
+            "login_base": sandbox_url,
         },
     )
 

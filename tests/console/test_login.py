@@ -34,17 +34,7 @@ def org(session_factory):
 
 
 @pytest.fixture
-def bot(org, session_factory, database_url, monkeypatch):
-    real = e2e.demo_settings
-
-    def with_login_pages(database_url, sandbox_url, public_base_url):
-        # Where bot.cli.serve.demo_settings does not point the login pages at the sandbox itself.
-        s = real(database_url, sandbox_url, public_base_url)
-        s.dingtalk.login_base = sandbox_url
-        s.wecom.login_base = sandbox_url
-        return s
-
-    monkeypatch.setattr(e2e, "demo_settings", with_login_pages)
+def bot(org, session_factory, database_url):
     extra = [("dingtalk", {"userid": "waibu", "name": "外部联系人", "contact_type": 1}),
              ("dingtalk", {"userid": "stranger", "name": "陌生人"})]  # fmt: skip
     with e2e.running_bot(session_factory, database_url, clock_start=T0, extra_users=extra) as bot:

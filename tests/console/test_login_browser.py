@@ -53,28 +53,17 @@ def demo(request, tmp_path_factory, _sqlite_migrated_template):
     with unit_of_work(session_factory) as s:
         seed(s, "demo", dingtalk_corp_id=demo_ids.DINGTALK_CORP_ID, wecom_corp_id=demo_ids.WECOM_CORP_ID,
              seed=2026, months=DEMO_HISTORY_MONTHS, today=today, now=T0)  # fmt: skip
-    real = e2e.demo_settings
-
-    def with_login_pages(database_url, sandbox_url, public_base_url):
-        # Where bot.cli.serve.demo_settings does not point the login pages at the sandbox itself.
-        s = real(database_url, sandbox_url, public_base_url)
-        s.dingtalk.login_base = sandbox_url
-        s.wecom.login_base = sandbox_url
-        return s
-
     try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(e2e, "demo_settings", with_login_pages)
-            with (
-                e2e.running_bot(session_factory, database_url, clock_start=T0) as bot,
-                sync_playwright() as pw,
-            ):
-                use_settings(bot.service.settings)  # the chat command's link names this bot
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                try:
-                    yield Demo(bot, browser, platform, session_factory)
-                finally:
-                    browser.close()
+        with (
+            e2e.running_bot(session_factory, database_url, clock_start=T0) as bot,
+            sync_playwright() as pw,
+        ):
+            use_settings(bot.service.settings)  # the chat command's link names this bot
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                yield Demo(bot, browser, platform, session_factory)
+            finally:
+                browser.close()
     finally:
         use_settings(None)
         engine.dispose()

@@ -4,6 +4,13 @@
 their Scope (handlers.console.scope), opens the request's unit of work with the audit actor set to that
 person, and checks the CSRF token of every state-changing request. A route that takes a Viewer cannot
 run for someone who is not logged in, and reads only through viewer.scope.
+
+The scope is read again on every request, so a role ended (in the console, chat or a roster import)
+closes the console to that person at their next click, without waiting for the session to end.
+
+A route module that declares `Viewer = viewer_type(console)` must not use `from __future__ import
+annotations`: the annotation would stay a string naming a local, which FastAPI cannot resolve, and the
+route would answer 422.
 """
 
 from __future__ import annotations

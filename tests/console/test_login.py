@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.core import signing
 from bot.core.context import CoreConfig
@@ -21,6 +21,7 @@ from bot.web.console.deps import COOKIE
 from handlers.console.sessions import ConsoleConfig, issue_ticket
 from models.console import ConsoleSession
 from models.db import unit_of_work
+from models.org import RoleAssignment
 from tests.core import e2e
 from tests.core.helpers import make_org
 
@@ -196,6 +197,15 @@ def test_idle_and_absolute_expiry_on_the_injected_clock(bot, browser, session_fa
         assert _logged_in(browser)
     bot.clock.sleep(25 * 60)  # past 12 hours since logging in
     assert not _logged_in(browser)
+
+
+def test_an_ended_role_closes_the_console_at_the_next_request(bot, browser, session_factory):
+    assert _scan(browser, bot, "dingtalk", "wangshuji").status_code == 303
+    assert _logged_in(browser)
+    with unit_of_work(session_factory) as s:
+        (row,) = _sessions(session_factory)
+        s.execute(delete(RoleAssignment).where(RoleAssignment.person_id == row.person_id))
+    assert not _logged_in(browser)  # the session row lives on; the scope it opened does not
 
 
 def test_logout_needs_the_csrf_token_and_revokes(bot, browser, session_factory):

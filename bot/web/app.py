@@ -69,6 +69,11 @@ def create_app(
 
     app.include_router(build_meetings_router(session_factory, app.state.identities, core, clock=clock))
 
+    from bot.web.console import build_console
+    from bot.web.h5 import core_from_settings
+
+    build_console(app, session_factory, app.state.identities, core or core_from_settings(), clock=clock)
+
     def _stream_state() -> str:
         stream = getattr(platforms, "stream", None)
         if stream is None:

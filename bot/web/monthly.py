@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.context import CoreConfig
 from bot.web.api import MAX_ID
 from bot.web.h5 import H5Pages
-from handlers.meetings.types import get_config as meetings_config
+from handlers.meetings.types import meetings_config
 from handlers.monthly import digest, strings
 from handlers.monthly.chart import NoCJKFont
-from handlers.monthly.config import MonthlyConfig, get_config
+from handlers.monthly.config import MonthlyConfig, monthly_config
 from handlers.monthly.service import parse_period
 from models.base import utcnow
 
@@ -82,7 +82,7 @@ def build_monthly_router(
     session_person, page = h5.person, h5.page
 
     def cfg() -> MonthlyConfig:
-        return mcfg or get_config()
+        return mcfg or monthly_config(core)
 
     def message(request: Request, text: str, status: int) -> HTMLResponse:
         return h5.message(request, strings.WEB_TITLE, text, status)
@@ -96,7 +96,7 @@ def build_monthly_router(
         if not digest.chart_token_ok(secret, t, unit_id, m, clock()):
             return JSONResponse({"error": "bad or expired token"}, status_code=403)
         with session_factory() as session:
-            data = digest.load(session, m, meetings_config(core.tz), with_details=False, scope=unit_id)
+            data = digest.load(session, m, meetings_config(core), with_details=False, scope=unit_id)
             if not digest.available(data, unit_id):
                 return JSONResponse({"error": "no scores for this unit and month"}, status_code=404)
             try:
@@ -116,7 +116,7 @@ def build_monthly_router(
             person = session_person(request, session)
             if person is None:
                 return h5.identify(request)
-            data = digest.load(session, m, meetings_config(core.tz), scope=unit_id)
+            data = digest.load(session, m, meetings_config(core), scope=unit_id)
             if not digest.can_view(session, person.id, unit_id, cfg(), data.units):
                 return message(request, strings.WEB_FORBIDDEN, 403)
             if not digest.available(data, unit_id):
@@ -124,7 +124,7 @@ def build_monthly_router(
             title = strings.DIGEST_TITLE.format(
                 month=strings.fmt_month(m), unit=digest.unit_name(data, unit_id)
             )
-            body = markdown_html(digest.text_for(data, unit_id))
+            body = markdown_html(digest.text_for(data, unit_id, cfg().committee_kinds))
             chart = digest.chart_url("", secret, unit_id, m, clock())  # same host: a relative URL
             viewer = person.name
         return page(request, "monthly/view.html", title=title, body=body, chart=chart, viewer=viewer)

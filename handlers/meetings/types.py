@@ -348,9 +348,3 @@ def check_group(session: Session, branch_id: int, group_id: int | None) -> None:
     group = session.get(OrgUnit, group_id)
     if group is None or group.kind != UnitKind.GROUP or group.parent_id != branch_id:
         raise Refused(strings.BAD_GROUP)
-
-
-def get_config(tz: ZoneInfo | None = None) -> MeetingsConfig:
-    """Transitional, stateless: the default rules (in `tz`), for bot/web/monthly.py until it is given
-    the configured ones. Use meetings_config(core); remove this when it is."""
-    return replace(DEFAULT_CONFIG, tz=tz) if tz is not None else DEFAULT_CONFIG

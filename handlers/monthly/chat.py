@@ -92,7 +92,7 @@ def my_score(ctx: HandlerContext, _args: str) -> None:
             ctx.reply(Text(strings.NOTHING_YET))
             return
         title = strings.SCORE_TITLE.format(unit=unit_name(data, unit_id), month=strings.fmt_month(data.month))
-        ctx.reply(Card(title=title, text=text_for(data, unit_id)))
+        ctx.reply(Card(title=title, text=text_for(data, unit_id, monthly_config(ctx.config).committee_kinds)))
         return
     unit = ctx.session.get(OrgUnit, unit_id)
     exp = row.explanation or {}
@@ -139,7 +139,7 @@ def ranking(ctx: HandlerContext, _args: str) -> None:
                 title=strings.RANK_TITLE.format(
                     group=unit_name(data, unit_id), month=strings.fmt_month(data.month)
                 ),
-                text=committee_ranking(data, unit_id),
+                text=committee_ranking(data, unit_id, monthly_config(ctx.config).committee_kinds),
             )
         )
         return
@@ -271,7 +271,9 @@ def _acknowledged_card(ctx: HandlerContext, targets: list[Escalation], state: st
                 detail.update(
                     group=row.peer_group, rank=row.rank, size=row.group_size, copied=bool(detail.get("cc"))
                 )
-        return unit_notice(first.ladder.value, name, detail, state=state)
+        return unit_notice(
+            first.ladder.value, name, detail, monthly_config(ctx.config).committee_kinds, state=state
+        )
     # A member card lists every member of its branch, ladder and month: all of them, as sent.
     rows = ctx.session.scalars(
         select(Escalation).where(

@@ -7,6 +7,7 @@ MonthlyConfig explicitly.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.core.context import CoreConfig
@@ -96,6 +97,8 @@ COMMITTEE_KINDS = (
     CommitteeKind("town", "乡镇", ("乡镇", "镇党委", "乡党委", "镇党工委", "乡党工委")),
 )
 OTHER_COMMITTEE_KIND = CommitteeKind("other", "其他", ())
+# The configured kinds (MonthlyConfig.committee_kinds): texts name a committee's group with them.
+Kinds = Iterable[CommitteeKind]
 LADDERS = {"susong": SUSONG_COMMITTEE, "branch": BRANCH_LADDER, "member": MEMBER_LADDER}
 KIND_PRESETS = {"default": COMMITTEE_KINDS}
 
@@ -266,9 +269,3 @@ def monthly_config(core: CoreConfig) -> MonthlyConfig:
 
 
 DEFAULT = MonthlyConfig()
-
-
-def get_config() -> MonthlyConfig:
-    """Transitional, stateless: the default rules, for bot/web/monthly.py until it is given the
-    configured ones. Use monthly_config(core); remove this when it does."""
-    return DEFAULT

@@ -23,7 +23,7 @@ from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import meeting_counts
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import chart, strings
-from handlers.monthly.config import MonthlyConfig
+from handlers.monthly.config import Kinds, MonthlyConfig
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import Unit, load_units, nearest_committee
 from models.meetings import (
@@ -168,7 +168,7 @@ def _lag(row: Row) -> str:
     return strings.DIGEST_LAGGING.format(reasons=strings.lag_reasons(row.explanation.get("lagging", [])))
 
 
-def branch_text(data: MonthData, branch_id: int) -> str:
+def branch_text(data: MonthData, branch_id: int, kinds: Kinds) -> str:
     row = data.rows[branch_id]
     exp = row.explanation
     meetings = [
@@ -189,7 +189,7 @@ def branch_text(data: MonthData, branch_id: int) -> str:
     return (
         strings.DIGEST_BRANCH.format(
             score=row.score,
-            group=strings.group_label(row.peer_group),
+            group=strings.group_label(row.peer_group, kinds),
             rank=row.rank,
             size=row.group_size,
             lag=_lag(row),
@@ -224,7 +224,7 @@ def _rule_line(exp: dict, unit_kind: str) -> str:
     return "\n\n" + rule if rule else ""
 
 
-def committee_text(data: MonthData, committee_id: int) -> str:
+def committee_text(data: MonthData, committee_id: int, kinds: Kinds) -> str:
     row = data.rows[committee_id]
     branches = sorted((data.rows[b] for b in data.branches_of.get(committee_id, [])), key=lambda r: -r.score)
     name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
@@ -233,7 +233,7 @@ def committee_text(data: MonthData, committee_id: int) -> str:
     missing = strings.missing_text(row.explanation.get("missing", []))
     return strings.DIGEST_COMMITTEE.format(
         score=row.score,
-        group=strings.group_label(row.peer_group),
+        group=strings.group_label(row.peer_group, kinds),
         rank=row.rank,
         size=row.group_size,
         lag=_lag(row),
@@ -250,7 +250,7 @@ def committee_text(data: MonthData, committee_id: int) -> str:
     )
 
 
-def committee_ranking(data: MonthData, scope: int) -> str:
+def committee_ranking(data: MonthData, scope: int, kinds: Kinds) -> str:
     """The committees under `scope`, each kind ranked on its own, largest kind first."""
     rows = [data.rows[c] for c in data.committees_under(scope)]
     name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
@@ -259,7 +259,7 @@ def committee_ranking(data: MonthData, scope: int) -> str:
         groups[r.peer_group].append(r)
     return "\n\n".join(
         strings.DIGEST_ORG_GROUP.format(
-            group=strings.group_label(group),
+            group=strings.group_label(group, kinds),
             n=len(items),
             lines="\n".join(
                 strings.RANK_LINE.format(
@@ -272,7 +272,7 @@ def committee_ranking(data: MonthData, scope: int) -> str:
     )
 
 
-def org_text(data: MonthData, scope: int) -> str:
+def org_text(data: MonthData, scope: int, kinds: Kinds) -> str:
     rows = sorted((data.rows[c] for c in data.committees_under(scope)), key=lambda r: -r.score)
     name = lambda r: md_escape(data.units[r.unit_id].name)  # noqa: E731
     return strings.DIGEST_ORG.format(
@@ -280,7 +280,7 @@ def org_text(data: MonthData, scope: int) -> str:
         mean=round(sum(r.score for r in rows) / len(rows), 1) if rows else 0,
         lagging=sum(r.lagging for r in rows),
         laggards="、".join(name(r) for r in rows if r.lagging) or strings.DIGEST_NONE,
-        ranking=committee_ranking(data, scope),
+        ranking=committee_ranking(data, scope, kinds),
     ) + (_rule_line(rows[0].explanation, "committee") if rows else "")
 
 
@@ -288,12 +288,12 @@ def unit_name(data: MonthData, unit_id: int) -> str:
     return data.units[unit_id].name if unit_id in data.units else "全部党委"
 
 
-def text_for(data: MonthData, unit_id: int) -> str:
+def text_for(data: MonthData, unit_id: int, kinds: Kinds) -> str:
     if unit_id != ALL and data.units.get(unit_id) and data.units[unit_id].kind == UnitKind.BRANCH:
-        return branch_text(data, unit_id)
+        return branch_text(data, unit_id, kinds)
     if unit_id in data.branches_of and unit_id in data.rows:
-        return committee_text(data, unit_id)
-    return org_text(data, unit_id)
+        return committee_text(data, unit_id, kinds)
+    return org_text(data, unit_id, kinds)
 
 
 def chart_for(data: MonthData, unit_id: int, max_bars: int = 30) -> bytes:
@@ -389,11 +389,13 @@ def addressees(data: MonthData, book: RoleBook, mcfg: MonthlyConfig) -> list[Add
     return out
 
 
-def card_for(data: MonthData, unit_id: int, *, base_url: str, secret: str, now: datetime) -> Card:
+def card_for(
+    data: MonthData, unit_id: int, kinds: Kinds, *, base_url: str, secret: str, now: datetime
+) -> Card:
     title = strings.DIGEST_TITLE.format(month=strings.fmt_month(data.month), unit=unit_name(data, unit_id))
     return Card(
         title=title,
-        text=text_for(data, unit_id),
+        text=text_for(data, unit_id, kinds),
         buttons=(Button(strings.DIGEST_VIEW, url=view_url(base_url, unit_id, data.month)),)
         if base_url
         else (),
@@ -425,7 +427,7 @@ def send_digests(
     cards = [
         outbox.Queued(
             a.people,
-            card_for(data, a.unit_id, base_url=base_url, secret=secret, now=now),
+            card_for(data, a.unit_id, mcfg.committee_kinds, base_url=base_url, secret=secret, now=now),
             f"monthly:digest:{a.unit_id}:{month:%Y-%m}",
         )
         for a in addressees(data, book, mcfg)

@@ -23,7 +23,7 @@ from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import held_condition, meeting_counts
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import strings
-from handlers.monthly.config import LadderPreset, MonthlyConfig, Rung
+from handlers.monthly.config import Kinds, LadderPreset, MonthlyConfig, Rung
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import MonthScores, UnitScore
 from handlers.monthly.watch import LOST_CONTACT_MONTHS, MemberRun, lost_contact_runs, work_runs
@@ -139,8 +139,8 @@ def _without_subject(
     return to, cc
 
 
-def _unit_notice(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: bool) -> Card:
-    return unit_notice(ladder, s.name, _notice_detail(ladder, s, run, rung, cc))
+def _unit_notice(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: bool, kinds: Kinds) -> Card:
+    return unit_notice(ladder, s.name, _notice_detail(ladder, s, run, rung, cc), kinds)
 
 
 def _notice_detail(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: bool) -> dict:
@@ -158,7 +158,7 @@ def _notice_detail(ladder: str, s: UnitScore, run: list[date], rung: Rung, cc: b
     }
 
 
-def unit_notice(ladder: str, unit_name: str, detail: dict, *, state: str = "") -> Card:
+def unit_notice(ladder: str, unit_name: str, detail: dict, kinds: Kinds, *, state: str = "") -> Card:
     """The card of a unit notice from its recorded detail; with `state` (who acknowledged it, when),
     the same card as updated after the press, without the request to press."""
     months = [date.fromisoformat(m) for m in detail.get("months", [])]
@@ -170,7 +170,7 @@ def unit_notice(ladder: str, unit_name: str, detail: dict, *, state: str = "") -
         unit=md_escape(unit_name),
         month=strings.fmt_month(months[-1]) if months else "",
         score=detail.get("score", 0),
-        group=strings.group_label(detail.get("group", ""))
+        group=strings.group_label(detail.get("group", ""), kinds)
         + ("" if detail.get("group", "").startswith("committee") else strings.BRANCH_GROUP_SUFFIX),
         rank=detail.get("rank", ""),
         size=detail.get("size", ""),
@@ -232,7 +232,7 @@ def run_unit_ladders(
         }
         notices = []
         for ladder, s, run, rung, to, cc, key in sends:
-            card = _unit_notice(ladder, s, run, rung, bool(cc))
+            card = _unit_notice(ladder, s, run, rung, bool(cc), mcfg.committee_kinds)
             esc_id = ids[(Ladder(ladder), s.unit_id, rung.streak)]
             card = Card(
                 card.title, card.text, buttons=ack_buttons({"id": str(esc_id)}), card_key=f"esc:{esc_id}"

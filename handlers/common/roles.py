@@ -28,6 +28,7 @@ __all__ = [
     "roles_held",
     "roles_on",
     "units_where",
+    "units_with_roles",
 ]
 
 _CHUNK = 1000  # ids per IN list: SQLite's and PostgreSQL's limits are far above, plans stay simple
@@ -100,6 +101,17 @@ def people_with_roles_by_unit(
         ):
             found[unit_id].add(person_id)
     return {unit_id: sorted(people) for unit_id, people in found.items()}
+
+
+def units_with_roles(session: Session, roles: Collection[Role]) -> set[int]:
+    """The units where somebody holds one of `roles`, in one query."""
+    return set(
+        session.scalars(
+            select(RoleAssignment.org_unit_id)
+            .where(RoleAssignment.role.in_(list(roles)), RoleAssignment.org_unit_id.is_not(None))
+            .distinct()
+        )
+    )
 
 
 def people_with_roles(session: Session, unit_id: int, roles: Collection[Role]) -> list[int]:

@@ -9,14 +9,13 @@ month_summary here by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handlers.observers.forms import DEFAULT_CONFIG, ObserversConfig
+from handlers.observers.forms import ObserversConfig
 from handlers.observers.scoring import observer_scores, rectification_timeliness, severe_outcomes
 
 
@@ -38,13 +37,8 @@ class ObserverSummary:
         return out
 
 
-def month_summary(
-    session: Session, month: date, cfg: ObserversConfig | ZoneInfo
-) -> dict[int, ObserverSummary]:
-    """`cfg`: the observers' rules (MonthlyConfig.observers). A bare time zone means the default rules
-    in that zone: what a caller that does not pass the configured rules yet got before they were."""
-    if isinstance(cfg, ZoneInfo):
-        cfg = replace(DEFAULT_CONFIG, tz=cfg)
+def month_summary(session: Session, month: date, cfg: ObserversConfig) -> dict[int, ObserverSummary]:
+    """`cfg`: the observers' rules (MonthlyConfig.observers)."""
     scores = observer_scores(session, month, cfg)
     rects = rectification_timeliness(session, month, cfg)
     severe = severe_outcomes(session, month, cfg)

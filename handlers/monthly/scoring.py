@@ -21,9 +21,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import Enum, String, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from handlers.fees.feeday import add_months
+from handlers.common.dates import add_months
+from handlers.common.roles import units_with_roles
 from handlers.fees.payments import COUNTS_AS_PAID
-from handlers.fees.policy import PolicyBook
+from handlers.fees.policy import Policy, PolicyBook
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import local_calendars, meeting_counts, meeting_records
 from handlers.meetings.types import MeetingsConfig, Period, period_bounds
@@ -45,7 +46,6 @@ from models.org import (
     OrgUnit,
     Person,
     Role,
-    RoleAssignment,
     UnitKind,
 )
 
@@ -177,16 +177,6 @@ def _meeting_rows(session: Session, lo: datetime, hi: datetime, now: datetime, c
     return _run(session, meeting_records(lo, hi, cfg, now=now, local=local_calendars(session)))
 
 
-def _branches_with_committee_roles(session: Session) -> set[int]:
-    others = BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
-    return {
-        uid
-        for (uid,) in _run(
-            session, select(RoleAssignment.org_unit_id).where(RoleAssignment.role.in_(others)).distinct()
-        )
-    }
-
-
 def _plans(session: Session, month: date) -> dict[int, tuple[str, datetime | None]]:
     """(status, submitted at) per branch; the status a PlanStatus value (see _run)."""
     stmt = select(MonthlyPlan.branch_id, MonthlyPlan.status, MonthlyPlan.submitted_at).where(
@@ -231,7 +221,7 @@ def _makeup(session: Session, month: date, next_month: date) -> dict[int, tuple[
 
 
 def _member_counts(
-    session: Session, month: date, month_end: datetime, units: dict[int, Unit]
+    session: Session, month: date, month_end: datetime, units: dict[int, Unit], default_policy: Policy
 ) -> dict[int, tuple[int, int, int]]:
     """(members, full members, unpaid for `month`) per branch: one statement, one pass over the roster.
 
@@ -267,7 +257,7 @@ def _member_counts(
         .where(Person.active.is_(True), Person.branch_id.is_not(None))
         .group_by(Person.branch_id)
     )
-    book = PolicyBook(session, [])
+    book = PolicyBook(session, [], default_policy)
     out = {}
     for branch_id, n, n_full, unpaid_tracked, unpaid_all in _run(session, stmt):
         unit = units.get(branch_id)
@@ -389,12 +379,15 @@ def load_month(
     lo, _ = month_bounds_utc(earliest, meetings_cfg)
     m_lo, m_hi = month_bounds_utc(month, meetings_cfg)
 
-    members = _member_counts(session, month, m_hi, units)
-    committee_roles = _branches_with_committee_roles(session)
+    members = _member_counts(session, month, m_hi, units, mcfg.fees)
+    # Branches with a 支委 beyond the secretaries: they hold 支委会.
+    committee_roles = units_with_roles(
+        session, BRANCH_COMMITTEE_ROLES - {Role.SECRETARY, Role.DEPUTY_SECRETARY}
+    )
     plans = _plans(session, month)
     attendance = _attendance(session, m_lo, m_hi)
     makeup = _makeup(session, month, next_month)
-    observed = observers_bridge.month_summary(session, month, meetings_cfg.tz)
+    observed = observers_bridge.month_summary(session, month, mcfg.observers)
     tally = _tally_meetings(
         _meeting_rows(session, lo, m_hi, now, meetings_cfg), month=month, m_lo=m_lo, meetings_cfg=meetings_cfg
     )

@@ -12,7 +12,7 @@ from handlers.monthly.observers_bridge import ObserverSummary
 from handlers.monthly.strings import explain, missing_text
 from models.meetings import MeetingType
 from models.monthly import MonthlyScore
-from tests.monthly.conftest import CFG, QUARTER, comply, run_at
+from tests.monthly.conftest import CFG, QUARTER, TZ, comply, run_at
 from tests.monthly.small import small_county
 
 SEP = date(2026, 9, 1)  # a quarter's last month: 党员大会 and 党课 are due
@@ -135,6 +135,7 @@ def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
     from collections import Counter
 
     from handlers.fees.arrears import arrears_counts
+    from handlers.fees.policy import Policy
     from handlers.meetings.meetings import month_bounds_utc
     from handlers.monthly.scoring import _member_counts, load_units
     from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
@@ -172,10 +173,10 @@ def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
     _, hi = month_bounds_utc(SEP, CFG)
     ours = {
         b: unpaid
-        for b, (_n, _full, unpaid) in _member_counts(session, SEP, hi, load_units(session)).items()
+        for b, (_n, _full, unpaid) in _member_counts(session, SEP, hi, load_units(session), Policy()).items()
         if unpaid
     }
-    theirs = Counter(a.branch_id for a in arrears_counts(session, SEP).values())
+    theirs = Counter(a.branch_id for a in arrears_counts(session, SEP, tz=TZ).values())
     assert ours == dict(theirs) == {county.b1.id: 1, county.b2.id: 2}  # c2's branches are not tracked yet
     scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     assert scores.branches[county.b2.id].explanation["fees"] == {"members": 4, "unpaid": 2}
@@ -186,9 +187,9 @@ def test_unpaid_counts_agree_with_the_fees_feature(session, county, observers):
         FeeExemption(person_id=p["sec2"].id, from_month=date(2026, 6, 1), to_month=date(2026, 8, 1), amount=0)
     )
     session.commit()
-    runs = {a.person_id: a.months for a in arrears_counts(session, date(2026, 12, 1)).values()}
+    runs = {a.person_id: a.months for a in arrears_counts(session, date(2026, 12, 1), tz=TZ).values()}
     assert runs[p["sec1"].id] == 4 and runs[p["sec2"].id] == 4
-    assert p["sec1"].id not in arrears_counts(session, date(2026, 8, 1))
+    assert p["sec1"].id not in arrears_counts(session, date(2026, 8, 1), tz=TZ)
 
 
 def test_rank_ties_share_a_rank_and_a_tied_group_has_no_laggard():

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,7 +42,7 @@ import models  # noqa: E402, F401 - registers every table
 from bot.core.ratelimit import ManualClock  # noqa: E402
 from bot.core.relay import Relay  # noqa: E402
 from config import demo  # noqa: E402
-from config.settings import DingTalkSettings, Settings, WeComSettings  # noqa: E402
+from config.settings import DEFAULT_TIMEZONE, DingTalkSettings, Settings, WeComSettings  # noqa: E402
 from handlers.fees import arrears, jobs  # noqa: E402
 from models.base import Base, UTCDateTime  # noqa: E402
 from models.db import make_engine, make_sessionmaker  # noqa: E402
@@ -53,6 +54,7 @@ from models.seed import seed  # noqa: E402
 FEE_DAY = date(2026, 11, 6)
 MONTH = date(2026, 11, 1)
 JOB_AT = datetime(2026, 11, 5, 16, 5, tzinfo=UTC)  # 00:05 Shanghai on the fee day
+TZ = ZoneInfo(DEFAULT_TIMEZONE)  # the zone the times above are written in (settings.timezone's default)
 SEND_AT = datetime(2026, 11, 6, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
 
 DINGTALK_CALLS_PER_SECOND = 20  # batchSend: per-app API limit (platforms.md §5)
@@ -254,19 +256,19 @@ def main() -> None:
 
         with factory() as s, s.begin():
             t = time.perf_counter()
-            queued = jobs.fee_day_reminders(s, FEE_DAY, JOB_AT)
+            queued = jobs.fee_day_reminders(s, FEE_DAY, JOB_AT, TZ)
             job_s = time.perf_counter() - t
         print(f"job (select + queue): {queued:,} outbox rows in {job_s:.2f} s ({queued / job_s:,.0f} rows/s)")
 
         with factory() as s, s.begin():
             t = time.perf_counter()
-            again = jobs.fee_day_reminders(s, FEE_DAY, JOB_AT)
+            again = jobs.fee_day_reminders(s, FEE_DAY, JOB_AT, TZ)
             rerun_s = time.perf_counter() - t
         print(f"second run of the job: {again} new rows in {rerun_s:.2f} s")
 
         with factory() as s:
             t = time.perf_counter()
-            counts = arrears.arrears_counts(s, MONTH)
+            counts = arrears.arrears_counts(s, MONTH, tz=TZ)
             arrears_s = time.perf_counter() - t
         at3 = sum(1 for a in counts.values() if a.months >= 3)
         print(

@@ -102,23 +102,26 @@ class LagRuleRules(BaseModel):
     value: float = 1
 
 
+# The parts of 完成率 and the penalties by default: the settings' defaults and MonthlyConfig's, written once.
+COMPLETION_ITEMS = {
+    "meetings": 0.5,
+    "plan": 0.1,
+    "minutes": 0.1,
+    "attendance": 0.1,
+    "makeup": 0.1,
+    "fees": 0.1,
+}
+PENALTIES = {"stop": 5.0, "reopen": 5.0}
+
+
 class MonthlyRules(BaseModel):
     weight_completion: float = 0.5
     weight_quality: float = 0.3
     weight_rectification: float = 0.2
-    completion_items: dict[str, float] = Field(
-        default_factory=lambda: {
-            "meetings": 0.5,
-            "plan": 0.1,
-            "minutes": 0.1,
-            "attendance": 0.1,
-            "makeup": 0.1,
-            "fees": 0.1,
-        }
-    )
+    completion_items: dict[str, float] = Field(default_factory=lambda: dict(COMPLETION_ITEMS))
     quarter_mode: Literal["end", "spread"] = "end"
     quality_when_missing: float | None = None
-    penalties: dict[str, float] = Field(default_factory=lambda: {"stop": 5.0, "reopen": 5.0})
+    penalties: dict[str, float] = Field(default_factory=lambda: dict(PENALTIES))
     lag_rules: list[LagRuleRules] = Field(default_factory=lambda: [LagRuleRules(kind="bottom_n", value=1)])
     min_peer_group: int = 5
     min_committee_group: int = 3

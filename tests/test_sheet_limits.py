@@ -20,7 +20,7 @@ from handlers.observers.importer import read_sheet
 from handlers.roster import RosterFileError, read_roster, write_roster
 from handlers.spreadsheets import LIMITS, SheetError, SheetLimits, read_csv, read_xlsx
 from models.fees import FeePayment
-from tests.fees.conftest import NOW
+from tests.fees.conftest import NOW, TZ
 from tests.fees.conftest import org as org  # noqa: F401 - a fixture, used by name
 from tests.test_roster import FILLED, cli, counts
 from tests.test_roster import cli_db as cli_db  # noqa: F401 - a fixture, used by name
@@ -264,7 +264,7 @@ def test_the_fee_import_refuses_a_bomb_and_records_nothing(session, org, bomb_fi
     for name in ("far_columns", "huge_shared_string", "many_parts"):
         path, expect = bomb_files[name]
         with path.open("rb") as fh, pytest.raises(FeeImportError) as exc:
-            record_payments_from_xlsx(session, fh, branch=org.branch, now=NOW)
+            record_payments_from_xlsx(session, fh, branch=org.branch, now=NOW, tz=TZ)
         assert expect in exc.value.errors[0] and "本次没有导入任何数据" in exc.value.errors[0]
     assert session.scalar(select(func.count()).select_from(FeePayment)) == 0
 

@@ -99,7 +99,14 @@ def import_payments(
         with unit_of_work(factory) as session:
             org = _unit(session, branch, UnitKind.BRANCH)
             with file.open("rb") as fh:
-                result = record_payments_from_xlsx(session, fh, branch=org, now=datetime.now(UTC), tz=s.tz)
+                result = record_payments_from_xlsx(
+                    session,
+                    fh,
+                    branch=org,
+                    now=datetime.now(UTC),
+                    tz=s.tz,
+                    default=default_policy(core_config(s)),
+                )
     except FeeImportError as exc:
         typer.secho(f"导入失败，未写入任何记录。共 {len(exc.errors)} 处错误：", fg=typer.colors.RED, err=True)
         for line in exc.errors:

@@ -22,6 +22,7 @@ from handlers.common import dates
 from handlers.fees import arrears, strings
 from handlers.fees.chat import report_and_notify, status_text
 from handlers.fees.jobs import PAY_PAGE
+from handlers.fees.policy import default_policy
 from models.base import utcnow
 from models.db import unit_of_work
 
@@ -70,7 +71,8 @@ def build_fees_router(
             person = h5.person(request, session)
             if person is None:
                 return h5.identify(request)
-            st = arrears.member_status(session, person, now)  # a Refused goes to the app's one handler
+            # A Refused goes to the app's one handler.
+            st = arrears.member_status(session, person, now, tz=h5.core.tz, default=default_policy(h5.core))
             local_year = now.astimezone(h5.core.tz).year
             return h5.page(
                 request,
@@ -102,6 +104,8 @@ def build_fees_router(
                 now=now,
                 local_day=now.astimezone(h5.core.tz).date(),
                 update_key=f"h5:{person.id}:{now.isoformat()}",
+                tz=h5.core.tz,
+                default=default_policy(h5.core),
             )
         return message(request, answer, 200, ok=True)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
@@ -60,17 +61,18 @@ def unpaid_members(
     month: date,
     book: PolicyBook | None = None,
     *,
+    default: Policy | None = None,
     not_messaged_under: str | None = None,
 ) -> list[UnpaidMember]:
     """Active members of the branches who owe for `month` and have no reported/confirmed payment.
 
     Three queries whatever the size: members without a payment (NOT EXISTS), their exemptions, and
-    the policies (PolicyBook).
+    the policies (PolicyBook; `default`: default_policy(core), where no unit of a path has one).
     """
     branch_ids = list(set(branch_ids))
     if not branch_ids:
         return []
-    book = book or PolicyBook(session, [month])
+    book = book or PolicyBook(session, [month], default)
     paid = exists().where(
         FeePayment.person_id == Person.id,
         FeePayment.month == month,
@@ -119,15 +121,18 @@ class FeeStatus:
     total_due: Decimal | None
 
 
-def member_status(session: Session, person: Person, now: datetime) -> FeeStatus:
-    """The member's own view: this month's fee day and state, unpaid months in the 补交 window, total."""
+def member_status(
+    session: Session, person: Person, now: datetime, *, tz: ZoneInfo, default: Policy | None = None
+) -> FeeStatus:
+    """The member's own view: this month's fee day and state, unpaid months in the 补交 window, total.
+    `tz`: settings.timezone; `default`: default_policy(core)."""
     if person.branch_id is None:
         raise Refused(strings.NOT_A_MEMBER)
-    current = local_month(now)
-    policy = policy_for(session, person.branch)
-    fd = fee_day_for(session, person.branch, current)
+    current = local_month(now, tz)
+    policy = policy_for(session, person.branch, default)
+    fd = fee_day_for(session, person.branch, current, default)
     exemptions = exemptions_of(session, [person.id]).get(person.id, [])
-    tracking = _tracking_start(person, policy, now)
+    tracking = _tracking_start(person, policy, now, tz)
     first = max(add_months(current, -policy.max_backpay_months), tracking)
     payments = {
         p.month: p
@@ -167,11 +172,11 @@ def member_status(session: Session, person: Person, now: datetime) -> FeeStatus:
 # --- arrears -------------------------------------------------------------------------------------
 
 
-def _tracking_start(person: Person, policy: Policy, now: datetime) -> date:
+def _tracking_start(person: Person, policy: Policy, now: datetime, tz: ZoneInfo) -> date:
     if policy.tracking_start is not None:
         return month_start(policy.tracking_start)
     created = person.created_at or now  # a row not flushed yet: tracked from now, on the injected clock
-    return local_month(created)
+    return local_month(created, tz)
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,9 @@ class Arrears:
     first_month: date
 
 
-def arrears_counts(session: Session, month: date, unit: OrgUnit | None = None) -> dict[int, Arrears]:
+def arrears_counts(
+    session: Session, month: date, unit: OrgUnit | None = None, *, tz: ZoneInfo, default: Policy | None = None
+) -> dict[int, Arrears]:
     """Consecutive unpaid months, ending with `month`, of every active member at or below `unit`.
 
     A month is unpaid when the member owed for it and it has no reported or confirmed payment (a
@@ -194,7 +201,8 @@ def arrears_counts(session: Session, month: date, unit: OrgUnit | None = None) -
     This is the one source of the unpaid-fee counts: the monthly member ladder (handlers.monthly)
     notifies from it. One statement for the whole scope: the members who paid `month` are left out
     in SQL and each remaining member's last paid and last 免交 month come with them, so a city costs
-    a loop over the unpaid only; then the policies and the branches' paths.
+    a loop over the unpaid only; then the policies and the branches' paths. `tz`: settings.timezone,
+    the zone a member's first tracked month is read in; `default`: default_policy(core).
     """
     paid = exists().where(
         FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
@@ -225,7 +233,7 @@ def arrears_counts(session: Session, month: date, unit: OrgUnit | None = None) -
     rows = session.execute(stmt).all()
     if not rows:
         return {}
-    book = PolicyBook(session, [])
+    book = PolicyBook(session, [], default)
     paths = {
         uid: [int(p) for p in path.strip("/").split("/") if p]
         for uid, path in session.execute(
@@ -240,7 +248,7 @@ def arrears_counts(session: Session, month: date, unit: OrgUnit | None = None) -
         if tracking[branch_id] is not None:
             start = month_start(tracking[branch_id])
         else:
-            start = local_month(created_at) if created_at else month
+            start = local_month(created_at, tz) if created_at else month
         liability = liability_start(status, joined_on)
         if liability is not None and liability > start:
             start = liability
@@ -266,12 +274,13 @@ class ReminderBatch:
     person_ids: list[int]
 
 
-def reminder_batches(session: Session, local_day: date) -> list[ReminderBatch]:
+def reminder_batches(session: Session, local_day: date, default: Policy | None = None) -> list[ReminderBatch]:
     """Who gets a fee reminder on `local_day`: the unpaid members of every branch whose fee day is
     that day (or tomorrow, where the policy asks for a day-before reminder), grouped by the card
-    they get (same month, day and time)."""
+    they get (same month, day and time). `default`: default_policy(core), the policy (its fee day rule
+    and reminder time) of branches with none of their own."""
     months = {month_start(local_day), month_start(add_days(local_day, 1))}
-    book = PolicyBook(session, months)
+    book = PolicyBook(session, months, default)
     branches = session.execute(
         select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True))
     ).all()

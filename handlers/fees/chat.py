@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from handlers.common import dates, roles
 from handlers.delivery import branches_held
 from handlers.fees import arrears, payments, policy, strings
 from handlers.fees.months import parse_months
-from handlers.fees.policy import local_month
+from handlers.fees.policy import Policy, local_month
 from models.fees import PAYMENT_METHOD_LABELS, FeePayment
 from models.org import OrgUnit, Person, Role
 
@@ -139,10 +140,13 @@ def report_and_notify(
     now: datetime,
     local_day: date,
     update_key: str,
+    tz: ZoneInfo,
+    default: Policy,
 ) -> str:
     """A member's 已交 (in chat or on the H5 page): record it, update the collectors' card, and
-    return the answer. Raises Refused (nothing changed) for a month that cannot be reported."""
-    changed = payments.report_paid(session, person, months, now)
+    return the answer. Raises Refused (nothing changed) for a month that cannot be reported.
+    `tz` and `default`: the configured zone and fee policy (settings.timezone, default_policy(core))."""
+    changed = payments.report_paid(session, person, months, now, tz=tz, default=default)
     if not changed:
         return strings.REPORTED_NOTHING.format(months="、".join(dates.fmt_month(m) for m in months))
     total = sum((p.amount for p in changed), start=changed[0].amount * 0)
@@ -155,7 +159,14 @@ def report_and_notify(
 
 def _report(ctx: HandlerContext, months: list[date]) -> None:
     answer = report_and_notify(
-        ctx.session, ctx.person, months, now=ctx.now, local_day=_local_day(ctx), update_key=ctx.event.event_id
+        ctx.session,
+        ctx.person,
+        months,
+        now=ctx.now,
+        local_day=_local_day(ctx),
+        update_key=ctx.event.event_id,
+        tz=ctx.config.tz,
+        default=policy.default_policy(ctx.config),
     )
     ctx.reply(Text(answer))
 
@@ -170,7 +181,9 @@ def paid(ctx: HandlerContext, args: str) -> None:
 def my_fees(ctx: HandlerContext, _args: str) -> None:
     if ctx.person is None:
         raise Refused(strings.NOT_BOUND, status=403)
-    st = arrears.member_status(ctx.session, ctx.person, ctx.now)
+    st = arrears.member_status(
+        ctx.session, ctx.person, ctx.now, tz=ctx.config.tz, default=policy.default_policy(ctx.config)
+    )
     ctx.reply(Markdown(strings.STATUS_TITLE, status_text(st, ctx.local_now.year)))
 
 
@@ -276,10 +289,11 @@ def confirm_everyone(ctx: HandlerContext, params: dict[str, str]) -> None:
 @router.command("党费名单", "未交党费", "党费未交", help=strings.HELP_LIST, audience=collector)
 def unpaid_list(ctx: HandlerContext, _args: str) -> None:
     month = local_month(ctx.now, ctx.config.tz)
+    default = policy.default_policy(ctx.config)
     for branch in _collecting_branches(ctx):
-        unpaid = arrears.unpaid_members(ctx.session, [branch.id], month)
+        unpaid = arrears.unpaid_members(ctx.session, [branch.id], month, default=default)
         pending = len(payments.pending_payments(ctx.session, branch.id))
-        fd = policy.fee_day_for(ctx.session, branch, month, policy.default_policy(ctx.config))
+        fd = policy.fee_day_for(ctx.session, branch, month, default)
         if not unpaid:
             ctx.reply(Text(strings.UNPAID_EMPTY.format(branch=branch.name, month=dates.fmt_month(month))))
             continue

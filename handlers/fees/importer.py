@@ -19,7 +19,7 @@ from bot.core.errors import Refused
 from handlers.common import cells
 from handlers.fees.months import parse_month_cell
 from handlers.fees.payments import record_payment, require_collector
-from handlers.fees.policy import DEFAULT_TZ, local_month
+from handlers.fees.policy import Policy, local_month
 from handlers.phones import normalize_phone
 from handlers.spreadsheets import SheetError, read_xlsx
 from models.fees import PaymentMethod
@@ -77,11 +77,13 @@ def record_payments_from_xlsx(
     branch: OrgUnit,
     now: datetime,
     recorded_by: Person | None = None,
-    tz: ZoneInfo = DEFAULT_TZ,
+    tz: ZoneInfo,
+    default: Policy | None = None,
 ) -> ImportResult:
     """Record every row of the sheet as a payment of a member of `branch` (method 批量导入).
 
-    `tz`: the organisation's zone (settings.timezone), in which the sheet's dates and times are read.
+    `tz`: the organisation's zone (settings.timezone), in which the sheet's dates and times are read;
+    `default`: default_policy(core), the policy of a branch without one.
 
     `recorded_by` is the collector or 书记 doing it from chat or the web (role-checked); None means
     an administrator at the command line. Raises FeeImportError listing every bad row.
@@ -216,6 +218,8 @@ def record_payments_from_xlsx(
                     person,
                     month,
                     now,
+                    tz=tz,
+                    default=default,
                     amount=amount,
                     paid_at=paid_at,
                     paid_by=proxy,

@@ -25,7 +25,7 @@ from bot.core.messages import Button, Card
 from handlers.common import dates
 from handlers.fees import strings
 from handlers.fees.arrears import fee_message_key, reminder_batches
-from handlers.fees.policy import DEFAULT_TZ
+from handlers.fees.policy import Policy, default_policy
 
 # The reminder's 已交 opens this page (bot.web.fees). A link, not a callback button: a card with only
 # links goes to up to 20 people per DingTalk call (1,000 on WeCom), where a callback card is one per
@@ -53,16 +53,19 @@ def _at(local_day: date, hhmm: str, tz: ZoneInfo) -> datetime:
     return datetime.combine(local_day, time(hour, minute), tz)
 
 
-def fee_day_reminders(session: Session, period: date, now: datetime, tz: ZoneInfo = DEFAULT_TZ) -> int:
+def fee_day_reminders(
+    session: Session, period: date, now: datetime, tz: ZoneInfo, default: Policy | None = None
+) -> int:
     """Queue the fee-day (and day-before) reminders of local date `period`; return rows queued.
 
     Only members who owe for the month and have no reported or confirmed payment get one; members
     with a 免交 exemption or before their liability month get none. All fee messages of a day share
-    fee_message_key(period), so each member gets at most one that day.
+    fee_message_key(period), so each member gets at most one that day. `tz`: settings.timezone;
+    `default`: default_policy(core), whose rule and reminder time serve branches without a policy.
     """
     queued = 0
     key = fee_message_key(period)
-    for batch in reminder_batches(session, period):
+    for batch in reminder_batches(session, period, default):
         card = reminder_card(batch.month, batch.fee_day, tomorrow=batch.tomorrow)
         queued += outbox.enqueue_to_people(
             session,
@@ -81,7 +84,7 @@ def fee_day_reminders(session: Session, period: date, now: datetime, tz: ZoneInf
 def jobs(core: CoreConfig) -> list[JobSpec]:
     def run_fee_day_reminders(session: Session, now: datetime, period: str) -> None:
         """Daily at 00:05 local; the period is that local date ("2026-11-06")."""
-        fee_day_reminders(session, date.fromisoformat(period), now, core.tz)
+        fee_day_reminders(session, date.fromisoformat(period), now, core.tz, default_policy(core))
 
     return [
         JobSpec("fees.reminders", "5 0 * * *", run_fee_day_reminders, daily, description="党费交纳日提醒（未交的党员）"),

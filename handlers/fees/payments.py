@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,8 +59,10 @@ def _payment(session: Session, person_id: int, month: date) -> FeePayment | None
     )
 
 
-def _validate_month(session: Session, person: Person, month: date, now: datetime, policy: Policy) -> Owed:
-    check_window(month, local_month(now), policy)
+def _validate_month(
+    session: Session, person: Person, month: date, now: datetime, policy: Policy, tz: ZoneInfo
+) -> Owed:
+    check_window(month, local_month(now, tz), policy)
     due = owed(person, month, policy, exemptions_of(session, [person.id]).get(person.id, ()))
     if due.not_started:
         start = liability_start(person.status, person.joined_on)
@@ -74,19 +77,26 @@ def _validate_month(session: Session, person: Person, month: date, now: datetime
 
 
 def report_paid(
-    session: Session, person: Person | None, months: list[date], now: datetime
+    session: Session,
+    person: Person | None,
+    months: list[date],
+    now: datetime,
+    *,
+    tz: ZoneInfo,
+    default: Policy | None = None,
 ) -> list[FeePayment]:
     """A member says 已交 for `months`: recorded as reported, waiting for the collector.
 
     Months already reported or confirmed are left alone (answering 已交 twice is harmless); a
-    rejected one goes back to reported. Returns the payments that are new or changed.
+    rejected one goes back to reported. Returns the payments that are new or changed. `tz`:
+    settings.timezone (which month is the current one); `default`: default_policy(core).
     """
     if person is None:
         raise Refused(strings.NOT_BOUND, status=403)
     if person.branch_id is None or not person.active:
         raise Refused(strings.NOT_A_MEMBER)
-    policy = policy_for(session, person.branch)
-    dues = {m: _validate_month(session, person, m, now, policy) for m in months}  # all checks first
+    policy = policy_for(session, person.branch, default)
+    dues = {m: _validate_month(session, person, m, now, policy, tz) for m in months}  # all checks first
     changed = []
     for month, due in dues.items():
         existing = _payment(session, person.id, month)
@@ -115,6 +125,8 @@ def record_payment(
     month: date,
     now: datetime,
     *,
+    tz: ZoneInfo,
+    default: Policy | None = None,
     amount: Decimal | None = None,
     paid_at: datetime | None = None,
     paid_by: Person | None = None,
@@ -128,8 +140,8 @@ def record_payment(
     """
     if check_role:
         require_collector(session, actor, person.branch_id, "登记党费")
-    policy = policy_for(session, person.branch)
-    due = _validate_month(session, person, month, now, policy)
+    policy = policy_for(session, person.branch, default)
+    due = _validate_month(session, person, month, now, policy, tz)
     if amount is None:
         amount = due.amount
         if amount is None:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import CoreConfig
 from config.rules import FeesRules
-from config.settings import DEFAULT_TIMEZONE
 from handlers.common.dates import month_start
 from handlers.fees import strings
 from handlers.fees.amounts import FeeRules, liability_start, monthly_amount
@@ -26,10 +25,6 @@ from models.org import OrgUnit, Person
 from models.workcalendar import merge_local_days
 
 log = logging.getLogger(__name__)
-
-# The zone of Settings' default, for callers not yet given the configured one (settings.timezone);
-# every composition root passes its own.
-DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -244,7 +239,7 @@ def fee_day_for(session: Session, unit: OrgUnit | None, month: date, default: Po
 # --- what is owed --------------------------------------------------------------------------------
 
 
-def local_month(now: datetime, tz: ZoneInfo = DEFAULT_TZ) -> date:
+def local_month(now: datetime, tz: ZoneInfo) -> date:
     return month_start(now.astimezone(tz).date())
 
 

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.core.context import CoreConfig
-from config.rules import LadderRules, MonthlyRules
+from config.rules import COMPLETION_ITEMS, PENALTIES, LadderRules, MonthlyRules
+from handlers.fees.policy import Policy, default_policy
 from handlers.meetings.types import named, roles_named
 from handlers.observers.forms import DEFAULT_CONFIG as OBSERVERS_DEFAULT
 from handlers.observers.forms import ObserversConfig, observers_config
@@ -111,21 +112,12 @@ class MonthlyConfig:
     weight_rectification: float = 0.2
     # The parts of 完成率; an item with no data this month (no meetings, no 补学 due) drops out
     # and the others are re-weighted.
-    completion_items: dict[str, float] = field(
-        default_factory=lambda: {
-            "meetings": 0.5,
-            "plan": 0.1,
-            "minutes": 0.1,
-            "attendance": 0.1,
-            "makeup": 0.1,
-            "fees": 0.1,
-        }
-    )
+    completion_items: dict[str, float] = field(default_factory=lambda: dict(COMPLETION_ITEMS))
     quarter_mode: QuarterMode = QuarterMode.END
     # 质量 without observer data this month. None = use 完成率 as the proxy (domain.md's option);
     # a number (e.g. 1.0) = that constant for every such branch.
     quality_when_missing: float | None = None
-    penalties: dict[str, float] = field(default_factory=lambda: {"stop": 5.0, "reopen": 5.0})
+    penalties: dict[str, float] = field(default_factory=lambda: dict(PENALTIES))
     lag_rules: tuple[LagRule, ...] = (LagRule(LagKind.BOTTOM_N, 1),)
     # Peer groups a county would accept (issue 15: 10; domain.md I26–I27). A 类别 with fewer branches
     # than min_peer_group (a committee kind with fewer than min_committee_group committees) is ranked
@@ -167,9 +159,13 @@ class MonthlyConfig:
     reminder_quality_below: float | None = 0.6
     # The observers' rules (their form, grades and periods): 质量 and 整改 come from their records.
     observers: ObserversConfig = OBSERVERS_DEFAULT
+    # The fee policy of branches without one (default_policy(core)): the 党费 ladder counts by it.
+    fees: Policy = field(default_factory=Policy)
 
     @classmethod
-    def from_rules(cls, rules: MonthlyRules, observers: ObserversConfig) -> MonthlyConfig:
+    def from_rules(
+        cls, rules: MonthlyRules, observers: ObserversConfig, fees: Policy | None = None
+    ) -> MonthlyConfig:
         """The runtime config of the settings' monthly section; an unknown name is refused."""
 
         def roles(names: list[str], setting: str) -> frozenset[Role]:
@@ -233,6 +229,7 @@ class MonthlyConfig:
             },
             reminder_quality_below=rules.reminder_quality_below,
             observers=observers,
+            fees=fees or Policy(),
         )
 
     def committee_kind(self, unit_id: int, name: str) -> CommitteeKind:
@@ -260,7 +257,7 @@ def _unit_key(key: str) -> int | str:
 
 
 def _from_core(core: CoreConfig) -> MonthlyConfig:
-    return MonthlyConfig.from_rules(core.rules.monthly, observers_config(core))
+    return MonthlyConfig.from_rules(core.rules.monthly, observers_config(core), default_policy(core))
 
 
 def monthly_config(core: CoreConfig) -> MonthlyConfig:

@@ -476,7 +476,7 @@ def run_member_ladders(
         Ladder.MEMBER_ABSENCE: absence_runs(session, month, cfg, now=now, watch=watch),
         Ladder.MEMBER_FEES: {
             a.person_id: MemberRun(a.months, a.name, a.branch_id, a.first_month)
-            for a in arrears_counts(session, month).values()
+            for a in arrears_counts(session, month, tz=cfg.tz, default=mcfg.fees).values()
         },
         Ladder.MEMBER_WORK: work_runs(session, month),
         Ladder.MEMBER_LOST_CONTACT: lost_contact_runs(session, month),

@@ -16,12 +16,14 @@ from bot.cli.common import core_config
 from bot.core.context import CoreConfig, HandlerContext
 from bot.core.errors import Refused
 from config import load_settings
+from handlers.fees import chat as fees_chat
 from handlers.meetings import chat as meetings_chat
 from models.org import UnitKind
 from models.outbox import OutboxMessage
 from scheduler.jobs import all_jobs
 from tests import builders
 from tests.fees.conftest import FEE_DAY, add_person
+from tests.fees.conftest import NOW as FEES_NOW
 from tests.meetings.conftest import NOW, build_org
 
 
@@ -69,6 +71,36 @@ def test_the_zone_from_the_environment_reaches_the_fee_reminder_job(session_fact
     assert {r.next_attempt_at for r in rows} == {
         datetime(2026, 11, 6, 3, 0, tzinfo=UTC)
     }  # 09:00 in Urumqi (UTC+6), not Shanghai's 01:00
+
+
+def test_the_fee_policy_from_the_environment_reaches_the_reminder_job_and_the_arrears(
+    session_factory, session, monkeypatch
+):
+    """A branch without a FeePolicy row follows the settings' fees section: its reminders wait for the
+    configured time, and a member's own status counts unpaid months back only as far as configured."""
+    committee = builders.unit(session, "湖滨区直属机关党委", UnitKind.COMMITTEE)
+    member = add_person(
+        session, "张三", builders.unit(session, "第一党支部", UnitKind.BRANCH, committee), account="zhangsan"
+    )
+    session.commit()
+    core = _core(monkeypatch, FEES__REMINDER_TIME="10:30", FEES__MAX_BACKPAY_MONTHS="2")
+    jobs = {j.name: j for j in all_jobs(core)}
+    with session_factory() as s, s.begin():
+        jobs["fees.reminders"].function(s, datetime(2026, 11, 5, 16, 5, tzinfo=UTC), FEE_DAY.isoformat())
+    rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key.startswith("fee:"))))
+    assert rows
+    assert {r.next_attempt_at for r in rows} == {datetime(2026, 11, 6, 2, 30, tzinfo=UTC)}  # 10:30, not 09:00
+
+    def status(core: CoreConfig) -> str:
+        replies = []
+        ctx = HandlerContext(session=session, event=None, now=FEES_NOW, config=core, person=member)
+        ctx.reply = replies.append
+        fees_chat.my_fees(ctx, "")
+        (reply,) = replies
+        return reply.text
+
+    assert "9月、10月、11月" in status(core) and "8月" not in status(core)
+    assert "5月、6月" in status(_core(monkeypatch, FEES__MAX_BACKPAY_MONTHS="6"))  # the default: six back
 
 
 def test_the_observers_preset_from_the_environment_sets_the_gap_report_job(monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ CORP = "ding-corp"
 # Fri 2026-11-06 is November's fee day; 09:30 Shanghai.
 FEE_DAY = date(2026, 11, 6)
 NOW = datetime(2026, 11, 6, 1, 30, tzinfo=UTC)
+TZ = ZoneInfo("Asia/Shanghai")  # settings.timezone's default: the zone the use cases are given
 LONG_AGO = datetime(2025, 1, 1, tzinfo=UTC)  # every roster row was entered then
 
 

@@ -15,6 +15,7 @@ from handlers.fees import jobs
 from models.fees import FeePayment, PaymentStatus
 from models.org import ChatAccount, OrgUnit, Person, Platform, Role, RoleAssignment, UnitKind, set_path
 from tests.core.e2e import running_bot
+from tests.fees.conftest import TZ
 from tests.web import open_session
 
 T0 = datetime(2026, 11, 5, 16, 5, tzinfo=UTC)  # 00:05 on Fri 2026-11-06 (the fee day) in Shanghai
@@ -73,7 +74,7 @@ def test_reminder_paid_confirm_through_the_sandbox(session_factory, database_url
     ids = _arrange(session_factory)
     with running_bot(session_factory, database_url, clock_start=T0) as bot:
         with session_factory() as s, s.begin():
-            assert jobs.fee_day_reminders(s, FEE_DAY, bot.clock.now()) == 3
+            assert jobs.fee_day_reminders(s, FEE_DAY, bot.clock.now(), TZ) == 3
         bot.drain()  # held until 09:00, then sent
         assert bot.clock.now() >= datetime(2026, 11, 6, 1, 0, tzinfo=UTC)
         # One batchSend call for all three: the reminder is a link card, not a callback card.

@@ -16,7 +16,7 @@ from handlers.fees.importer import FeeImportError, record_payments_from_xlsx
 from models.fees import FeePayment, PaymentMethod, PaymentStatus
 from models.org import UnitKind
 from tests import builders
-from tests.fees.conftest import NOW
+from tests.fees.conftest import NOW, TZ
 
 HEADER = ["姓名", "手机号", "钉钉userId", "所属月份", "金额", "交纳日期", "代交人"]
 
@@ -45,7 +45,7 @@ def test_good_file_records_everything(session, org):
         ]
     )
     with pytest.raises(FeeImportError) as exc:
-        record_payments_from_xlsx(session, f, branch=org.branch, now=NOW)
+        record_payments_from_xlsx(session, f, branch=org.branch, now=NOW, tz=TZ)
     assert exc.value.errors == ["第3行 手机号：手机号、钉钉userId、企业微信userid 至少填一项"]
     assert _count(session) == 0
 
@@ -57,7 +57,7 @@ def test_good_file_records_everything(session, org):
             ["赵六", None, f"u{org.probationary.id}", date(2026, 9, 1), None, None, "赵六的母亲"],
         ]
     )
-    result = record_payments_from_xlsx(session, f, branch=org.branch, now=NOW)
+    result = record_payments_from_xlsx(session, f, branch=org.branch, now=NOW, tz=TZ)
     session.commit()
     assert (result.recorded, result.proxied) == (3, 2)
     rows = {p.person_id: p for p in session.scalars(select(FeePayment))}
@@ -92,7 +92,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(session, org):
         ]
     )
     with pytest.raises(FeeImportError) as exc:
-        record_payments_from_xlsx(session, f, branch=org.branch, now=NOW)
+        record_payments_from_xlsx(session, f, branch=org.branch, now=NOW, tz=TZ)
     errors = exc.value.errors
     assert errors[0] == "第3行 手机号：“13999999999”不是第一党支部的党员"
     assert errors[1].startswith("第4行 所属月份：没看懂月份")
@@ -108,18 +108,20 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(session, org):
 
 def test_headers_and_roles_are_checked(session, org):
     with pytest.raises(FeeImportError) as exc:
-        record_payments_from_xlsx(session, xlsx([], header=["姓名", "金额"]), branch=org.branch, now=NOW)
+        record_payments_from_xlsx(
+            session, xlsx([], header=["姓名", "金额"]), branch=org.branch, now=NOW, tz=TZ
+        )
     assert "所属月份" in exc.value.errors[0]
     row = [["张三", "13800000003", None, "2026年11月", 40, None, None]]
     with pytest.raises(FeeImportError, match="只有本支部"):
         record_payments_from_xlsx(
-            session, xlsx(row), branch=org.branch, now=NOW, recorded_by=org.other_collector
+            session, xlsx(row), branch=org.branch, now=NOW, tz=TZ, recorded_by=org.other_collector
         )
     with pytest.raises(FeeImportError, match="不是 Excel|无法读取"):
-        record_payments_from_xlsx(session, io.BytesIO(b"not a workbook"), branch=org.branch, now=NOW)
+        record_payments_from_xlsx(session, io.BytesIO(b"not a workbook"), branch=org.branch, now=NOW, tz=TZ)
     assert (
         record_payments_from_xlsx(
-            session, xlsx(row), branch=org.branch, now=NOW, recorded_by=org.collector
+            session, xlsx(row), branch=org.branch, now=NOW, tz=TZ, recorded_by=org.collector
         ).recorded
         == 1
     )
@@ -178,7 +180,7 @@ def test_cells_are_read_as_the_roster_reads_them(session, org):
             ["李四", "13800000004", None, "2026年10月", "６０", "20261009", None],
         ]
     )
-    result = record_payments_from_xlsx(session, f, branch=org.branch, now=NOW)
+    result = record_payments_from_xlsx(session, f, branch=org.branch, now=NOW, tz=TZ)
     assert result.recorded == 2
     paid = {p.person_id: p for p in session.scalars(select(FeePayment))}
     assert paid[org.alice.id].amount == Decimal("1040.00")

@@ -18,7 +18,7 @@ from handlers.roster import apply_roster, validate_roster
 from handlers.roster.fileio import read_roster
 from models.fees import FeePayment
 from models.org import Person
-from tests.fees.conftest import NOW
+from tests.fees.conftest import NOW, TZ
 from tests.fees.test_import import xlsx
 
 # Spellings secretaries type, all of one number; the roster stores the first.
@@ -54,7 +54,7 @@ def test_fee_import_finds_the_member_however_the_phone_is_typed(session, org, sp
     """Issue #14 point 8: 138-0000-0003 and +86 138 0000 0003 are 张三 (13800000003); the fee import
     refused them before."""
     f = xlsx([["张三", spelling, None, "2026年11月", 40, None, None]])
-    result = record_payments_from_xlsx(session, f, branch=org.branch, now=NOW)
+    result = record_payments_from_xlsx(session, f, branch=org.branch, now=NOW, tz=TZ)
     assert result.recorded == 1
     (payment,) = session.scalars(select(FeePayment))
     assert payment.person_id == org.alice.id and payment.amount == Decimal("40")
@@ -69,7 +69,7 @@ def test_a_malformed_phone_is_named_as_such_and_nothing_is_recorded(session, org
         ]
     )
     with pytest.raises(FeeImportError) as exc:
-        record_payments_from_xlsx(session, f, branch=org.branch, now=NOW)
+        record_payments_from_xlsx(session, f, branch=org.branch, now=NOW, tz=TZ)
     assert exc.value.errors == [
         "第3行 手机号：“138-0000-000”不是有效的手机号，应为 11 位数字、以 1 开头",
         "第4行 手机号：“+86 139 9999 9999”不是第一党支部的党员",
@@ -95,6 +95,6 @@ def test_roster_and_fee_import_agree_on_a_member(session, tmp_path):
     person = session.scalars(select(Person).where(Person.name == "钱八")).one()
     assert person.phone == "13800000007"
     f = xlsx([["钱八", "138-0000-0007", None, "2026年11月", 50, None, None]])
-    assert record_payments_from_xlsx(session, f, branch=person.branch, now=NOW).recorded == 1
+    assert record_payments_from_xlsx(session, f, branch=person.branch, now=NOW, tz=TZ).recorded == 1
     (payment,) = session.scalars(select(FeePayment))
     assert payment.person_id == person.id

@@ -16,7 +16,7 @@ from handlers.fees.arrears import arrears_counts, fee_message_key
 from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
 from models.outbox import OutboxMessage
 from tests.core.statements import count_statements
-from tests.fees.conftest import FEE_DAY, NOW, add_person
+from tests.fees.conftest import FEE_DAY, NOW, TZ, add_person
 
 EARLY = datetime(2026, 11, 5, 16, 5, tzinfo=UTC)  # 00:05 on the fee day, Shanghai
 
@@ -49,8 +49,8 @@ def test_reminders_go_only_to_the_unpaid_on_the_fee_day(session, org):
     left.active = False
     session.commit()
 
-    assert jobs.fee_day_reminders(session, date(2026, 11, 5), EARLY) == 0  # not the fee day
-    queued = jobs.fee_day_reminders(session, FEE_DAY, EARLY)
+    assert jobs.fee_day_reminders(session, date(2026, 11, 5), EARLY, TZ) == 0  # not the fee day
+    queued = jobs.fee_day_reminders(session, FEE_DAY, EARLY, TZ)
     session.commit()
     rows = _rows(session)
     got = {r.person_id for r in rows}
@@ -77,7 +77,7 @@ def test_reminders_go_only_to_the_unpaid_on_the_fee_day(session, org):
     assert by_person[org.collector.id].next_attempt_at == datetime(2026, 11, 6, 1, 0, tzinfo=UTC)
 
     # a second run (restart, catch-up) queues nothing
-    assert jobs.fee_day_reminders(session, FEE_DAY, EARLY) == 0
+    assert jobs.fee_day_reminders(session, FEE_DAY, EARLY, TZ) == 0
     session.commit()
     assert len(_rows(session)) == 4
 
@@ -87,7 +87,7 @@ def test_never_a_second_fee_message_the_same_day(session, org):
         session, [org.alice.id], Text("请交党费"), dedup_key=fee_message_key(FEE_DAY), now=EARLY
     )
     session.commit()
-    jobs.fee_day_reminders(session, FEE_DAY, EARLY)
+    jobs.fee_day_reminders(session, FEE_DAY, EARLY, TZ)
     session.commit()
     alice_rows = [r for r in _rows(session) if r.person_id == org.alice.id]
     assert len(alice_rows) == 1 and alice_rows[0].payload["kind"] == "text"
@@ -98,14 +98,14 @@ def test_day_before_reminder_and_custom_time(session, org):
     session.add(FeePolicy(org_unit_id=org.branch.id, remind_day_before=True, reminder_time="17:30"))
     session.commit()
     eve = date(2026, 11, 5)
-    assert jobs.fee_day_reminders(session, eve, EARLY) == 5  # the first branch only
+    assert jobs.fee_day_reminders(session, eve, EARLY, TZ) == 5  # the first branch only
     session.commit()
     rows = _rows(session)
     assert {r.branch_id for r in rows} == {org.branch.id}
     assert "明天" in rows[0].payload["text"]
     assert rows[0].next_attempt_at == datetime(2026, 11, 5, 9, 30, tzinfo=UTC)
     # on the day itself they get the day's reminder (a different day, so a different key)
-    jobs.fee_day_reminders(session, FEE_DAY, EARLY)
+    jobs.fee_day_reminders(session, FEE_DAY, EARLY, TZ)
     session.commit()
     assert len([r for r in _rows(session) if r.person_id == org.alice.id]) == 2
 
@@ -118,11 +118,11 @@ def _track_from(session, org, month):
 def test_arrears_counts_at_three_and_six_and_end_after_paying(session, org):
     _track_from(session, org, date(2026, 5, 1))
     oct_ = date(2026, 10, 1)
-    counts = arrears_counts(session, oct_)
+    counts = arrears_counts(session, oct_, tz=TZ)
     assert counts[org.alice.id].months == 6 and counts[org.alice.id].first_month == date(2026, 5, 1)
     assert counts[org.probationary.id].months == 2  # owes from September
     assert org.org_member.id not in counts  # no branch: not a member anyone collects from
-    assert arrears_counts(session, date(2026, 7, 1))[org.alice.id].months == 3
+    assert arrears_counts(session, date(2026, 7, 1), tz=TZ)[org.alice.id].months == 3
 
     _pay(session, org.alice, date(2026, 8, 1), PaymentStatus.REPORTED)  # a report stops the run too
     _pay(session, org.bob, oct_)
@@ -130,11 +130,11 @@ def test_arrears_counts_at_three_and_six_and_end_after_paying(session, org):
         FeeExemption(person_id=org.secretary.id, from_month=date(2026, 9, 1), to_month=date(2026, 9, 1))
     )
     session.commit()
-    counts = arrears_counts(session, oct_)
+    counts = arrears_counts(session, oct_, tz=TZ)
     assert counts[org.alice.id].months == 2
     assert org.bob.id not in counts
     assert counts[org.secretary.id].months == 1  # September was 免交
-    assert set(arrears_counts(session, oct_, org.other_branch)) == {
+    assert set(arrears_counts(session, oct_, org.other_branch, tz=TZ)) == {
         org.other_collector.id,
         org.other_member.id,
     }
@@ -144,7 +144,7 @@ def test_arrears_counts_take_a_fixed_number_of_queries(session, org, engine):
     _track_from(session, org, date(2026, 5, 1))
 
     def queries():
-        return count_statements(engine, lambda: arrears_counts(session, date(2026, 10, 1)))
+        return count_statements(engine, lambda: arrears_counts(session, date(2026, 10, 1), tz=TZ))
 
     few = queries()
     for i in range(40):

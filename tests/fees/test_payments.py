@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.core.errors import Refused
 from handlers.fees import arrears, payments
 from models.fees import FeeExemption, FeePayment, PaymentMethod, PaymentStatus
-from tests.fees.conftest import NOW
+from tests.fees.conftest import NOW, TZ
 
 NOV = date(2026, 11, 1)
 
@@ -21,7 +21,7 @@ def _count(session) -> int:
 
 
 def test_member_reports_and_collector_confirms(session, org):
-    [p] = payments.report_paid(session, org.alice, [NOV], NOW)
+    [p] = payments.report_paid(session, org.alice, [NOV], NOW, tz=TZ)
     session.commit()
     assert (p.status, p.method, p.amount, p.month) == (
         PaymentStatus.REPORTED,
@@ -31,7 +31,7 @@ def test_member_reports_and_collector_confirms(session, org):
     )
     assert p.paid_at == NOW
     # saying 已交 again changes nothing
-    assert payments.report_paid(session, org.alice, [NOV], NOW) == []
+    assert payments.report_paid(session, org.alice, [NOV], NOW, tz=TZ) == []
     pending = payments.pending_payments(session, org.branch.id)
     assert [person.name for _p, person in pending] == ["张三"]
     later = datetime(2026, 11, 7, 2, tzinfo=UTC)
@@ -49,7 +49,7 @@ def test_member_reports_and_collector_confirms(session, org):
 
 
 def test_a_member_cannot_confirm_their_own_payment_even_as_collector(session, org):
-    [own] = payments.report_paid(session, org.collector, [NOV], NOW)
+    [own] = payments.report_paid(session, org.collector, [NOV], NOW, tz=TZ)
     session.commit()
     with pytest.raises(Refused, match="不能确认自己") as own_refused:
         payments.confirm_payment(session, org.collector, own.id, NOW)
@@ -57,7 +57,7 @@ def test_a_member_cannot_confirm_their_own_payment_even_as_collector(session, or
     with pytest.raises(Refused, match="不能确认自己"):
         payments.reject_payment(session, org.collector, own.id, NOW)  # the same checks as confirm
     # 全部确认 skips the actor's own; the secretary can confirm it
-    payments.report_paid(session, org.alice, [NOV], NOW)
+    payments.report_paid(session, org.alice, [NOV], NOW, tz=TZ)
     done = payments.confirm_all(session, org.collector, org.branch.id, NOW)
     assert [p.person_id for p in done] == [org.alice.id]
     session.refresh(own)
@@ -66,13 +66,13 @@ def test_a_member_cannot_confirm_their_own_payment_even_as_collector(session, or
     # the collector recording their own payment gets a reported row, not a confirmed one
     dec = date(2026, 12, 1)
     assert (
-        payments.record_payment(session, org.collector, org.collector, dec, NOW).status
+        payments.record_payment(session, org.collector, org.collector, dec, NOW, tz=TZ).status
         == PaymentStatus.REPORTED
     )
 
 
 def test_only_this_branchs_collector_or_secretary(session, org):
-    [p] = payments.report_paid(session, org.alice, [NOV], NOW)
+    [p] = payments.report_paid(session, org.alice, [NOV], NOW, tz=TZ)
     session.commit()
     for outsider in (org.other_collector, org.bob, org.org_member, None):
         with pytest.raises(Refused):
@@ -80,20 +80,22 @@ def test_only_this_branchs_collector_or_secretary(session, org):
         with pytest.raises(Refused):
             payments.confirm_all(session, outsider, org.branch.id, NOW)
         with pytest.raises(Refused):
-            payments.record_payment(session, outsider, org.bob, NOV, NOW)
+            payments.record_payment(session, outsider, org.bob, NOV, NOW, tz=TZ)
     session.refresh(p)
     assert p.status == PaymentStatus.REPORTED and _count(session) == 1
 
 
 def test_collector_records_a_proxy_payment(session, org):
     paid_at = datetime(2026, 11, 3, 8, tzinfo=UTC)
-    p = payments.record_payment(session, org.collector, org.bob, NOV, NOW, paid_at=paid_at, paid_by=org.alice)
+    p = payments.record_payment(
+        session, org.collector, org.bob, NOV, NOW, tz=TZ, paid_at=paid_at, paid_by=org.alice
+    )
     session.commit()
     assert p.status == PaymentStatus.CONFIRMED and p.method == PaymentMethod.COLLECTOR
     assert p.paid_by_person_id == org.alice.id and p.paid_by_name == "张三"
     assert p.amount == Decimal("60.00") and p.paid_at == paid_at
     q = payments.record_payment(
-        session, org.secretary, org.alice, NOV, NOW, paid_by_name="张三的爱人", amount=Decimal("40")
+        session, org.secretary, org.alice, NOV, NOW, tz=TZ, paid_by_name="张三的爱人", amount=Decimal("40")
     )
     assert q.paid_by_person_id is None and q.paid_by_name == "张三的爱人"
 
@@ -109,26 +111,26 @@ def test_collector_records_a_proxy_payment(session, org):
 )
 def test_backpay_and_prepay_window(session, org, month, ok):
     if ok:
-        assert payments.report_paid(session, org.alice, [month], NOW)[0].month == month
+        assert payments.report_paid(session, org.alice, [month], NOW, tz=TZ)[0].month == month
     else:
         with pytest.raises(Refused) as exc:
-            payments.report_paid(session, org.alice, [month], NOW)
+            payments.report_paid(session, org.alice, [month], NOW, tz=TZ)
         assert ("补交" if month < NOV else "预交") in str(exc.value)
         assert _count(session) == 0
 
 
 def test_one_bad_month_refuses_them_all(session, org):
     with pytest.raises(Refused):
-        payments.report_paid(session, org.alice, [NOV, date(2026, 1, 1)], NOW)
+        payments.report_paid(session, org.alice, [NOV, date(2026, 1, 1)], NOW, tz=TZ)
     assert _count(session) == 0
 
 
 def test_probationary_owes_from_admission_and_exempt_owes_nothing(session, org):
     with pytest.raises(Refused, match="2026年9月"):
-        payments.report_paid(session, org.probationary, [date(2026, 8, 1)], NOW)
-    assert payments.report_paid(session, org.probationary, [date(2026, 9, 1)], NOW)[0].amount == Decimal(
-        "10.00"
-    )
+        payments.report_paid(session, org.probationary, [date(2026, 8, 1)], NOW, tz=TZ)
+    assert payments.report_paid(session, org.probationary, [date(2026, 9, 1)], NOW, tz=TZ)[
+        0
+    ].amount == Decimal("10.00")
     session.add(
         FeeExemption(
             person_id=org.bob.id, from_month=date(2026, 10, 1), amount=Decimal("0"), approved_by="区委组织部"
@@ -136,21 +138,21 @@ def test_probationary_owes_from_admission_and_exempt_owes_nothing(session, org):
     )
     session.commit()
     with pytest.raises(Refused, match="免交"):
-        payments.report_paid(session, org.bob, [NOV], NOW)
+        payments.report_paid(session, org.bob, [NOV], NOW, tz=TZ)
 
 
 def test_rejected_report_can_be_reported_again(session, org):
-    [p] = payments.report_paid(session, org.alice, [NOV], NOW)
+    [p] = payments.report_paid(session, org.alice, [NOV], NOW, tz=TZ)
     payments.reject_payment(session, org.collector, p.id, NOW)
     assert p.status == PaymentStatus.REJECTED
-    assert [q.id for q in payments.report_paid(session, org.alice, [NOV], NOW)] == [p.id]
+    assert [q.id for q in payments.report_paid(session, org.alice, [NOV], NOW, tz=TZ)] == [p.id]
     assert p.status == PaymentStatus.REPORTED
 
 
 def test_member_status(session, org):
-    payments.record_payment(session, org.collector, org.alice, date(2026, 10, 1), NOW)
+    payments.record_payment(session, org.collector, org.alice, date(2026, 10, 1), NOW, tz=TZ)
     session.commit()
-    status = arrears.member_status(session, org.alice, NOW)
+    status = arrears.member_status(session, org.alice, NOW, tz=TZ)
     assert status.fee_day.day == date(2026, 11, 6)
     assert status.monthly == Decimal("40.00") and status.this_month == "未交"
     # tracked since Jan 2025, so the six-month 补交 window May–Nov minus October's payment
@@ -159,7 +161,11 @@ def test_member_status(session, org):
 
 
 def test_a_voluntary_extra_of_1000_or_more_is_flagged(session, org):
-    big = payments.record_payment(session, org.collector, org.alice, NOV, NOW, amount=Decimal("1040.00"))
+    big = payments.record_payment(
+        session, org.collector, org.alice, NOV, NOW, tz=TZ, amount=Decimal("1040.00")
+    )
     assert big.note == "自愿多交 1000.00 元（一次性 1000 元以上，按规定全部上缴中央）"
-    small = payments.record_payment(session, org.collector, org.bob, NOV, NOW, amount=Decimal("1059.99"))
+    small = payments.record_payment(
+        session, org.collector, org.bob, NOV, NOW, tz=TZ, amount=Decimal("1059.99")
+    )
     assert small.note == ""  # 999.99 over the 60.00 owed

@@ -13,7 +13,7 @@ from handlers.monthly.ladder import ACK_ACTION
 from models.meetings import MeetingType
 from models.monthly import AckKind, Escalation, Ladder
 from tests import harness
-from tests.monthly.conftest import BASE, CFG, QUARTER, SECRET, comply, outbox, run_at
+from tests.monthly.conftest import BASE, CFG, QUARTER, SECRET, TZ, comply, outbox, run_at
 from tests.monthly.small import small_county
 
 MONTHS = [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
@@ -154,7 +154,7 @@ def test_member_fee_steps_article9_and_end(session, county, observers):
     from handlers.fees.payments import record_payment
 
     record_payment(
-        session, county.people["sec2"], late, date(2026, 12, 1), run_at(months[-1]), amount=Decimal(5)
+        session, county.people["sec2"], late, date(2026, 12, 1), run_at(months[-1]), tz=TZ, amount=Decimal(5)
     )
     session.commit()
     result = _run(session, date(2026, 12, 1))

@@ -1,7 +1,8 @@
 """What a scheduled job is, as features declare it. The scheduler package runs them.
 
-A feature module returns its jobs from `def jobs() -> list[JobSpec]` (called when the scheduler
-asks, so crons read from configuration see configure()) and adds one line to scheduler/jobs.py. The
+A feature module returns its jobs from `def jobs(core: CoreConfig) -> list[JobSpec]` and adds one
+line to scheduler/jobs.py: the crons and the rules a job runs by come from the CoreConfig the
+composition root hands it (its job functions close over it); there is no configure(). The
 function writes rows (outbox messages, records) in the session it is given and never commits: the runner claims (job, period) and runs the function in one transaction.
 """
 

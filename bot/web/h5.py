@@ -105,11 +105,11 @@ def default_jsapi_url(identities: Mapping[str, Any]) -> str:
 
 
 def core_from_settings() -> CoreConfig:
-    """The app factory's core config: tz, public URL and secret key from the settings."""
+    """The app factory's core config, from the settings: tz, public URL, secret key and the features'
+    rules (the pages a router builds with core=None follow the configured rules too)."""
     from config.settings import get_settings
 
-    s = get_settings()
-    return CoreConfig(tz=s.tz, public_base_url=s.public_base_url, secret_key=s.secret_key.get_secret_value())
+    return CoreConfig.from_settings(get_settings())
 
 
 def content_type(request: Request) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.web.h5 import COOKIE, CSRF_HEADER, SESSION_PURPOSE, csrf_token
-from handlers.meetings.signin import make_token
+from bot.web.h5 import COOKIE, CSRF_HEADER, csrf_token, session_token
 
 
 def open_session(client, path: str, payload: dict):
@@ -16,8 +15,9 @@ def open_session(client, path: str, payload: dict):
     return r
 
 
-def set_session(client, secret: str, person_id: int, expires_at: datetime) -> None:
-    """Give the client a session cookie (and its CSRF token) without the platform round trip."""
-    token = make_token(secret, person_id, expires_at, SESSION_PURPOSE)
+def set_session(client, secret: str, person_id: int, now: datetime) -> None:
+    """Give the client the session cookie a login at `now` would (and its CSRF token), without the
+    platform round trip."""
+    token = session_token(secret, person_id, now)
     client.cookies.set(COOKIE, token)
     client.headers[CSRF_HEADER] = csrf_token(secret, token)

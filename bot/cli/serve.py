@@ -24,6 +24,7 @@ from bot.core.router import Routes
 from bot.platforms.wiring import build_platforms
 from bot.web.app import create_app
 from config import Settings, SettingsError, demo, use_settings
+from handlers.common import dates
 from models.base import utcnow
 from models.org import ROLE_LABELS, ChatAccount, OrgUnit, Person, Platform, RoleAssignment, UnitKind
 
@@ -430,7 +431,7 @@ def demo_cmd(
         outbox.configure_platforms(session_factory, configured_platforms(s))
         with unit_of_work(session_factory) as session:
             run = demo_monthly(session, s, now)
-        echo(TEXT["demo_monthly"].format(month=f"{run.month.year}年{run.month.month}月", digests=run.digests))
+        echo(TEXT["demo_monthly"].format(month=dates.fmt_month(run.month), digests=run.digests))
         service = Service(s, session_factory, set(ROLES), host=host, port=bot_sock.getsockname()[1])
         service.start_web_thread(bot_sock)
         service.start_background()

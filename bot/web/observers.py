@@ -49,6 +49,7 @@ from bot.web.api import (
     unit_in_scope,
 )
 from bot.web.h5 import H5Pages, photo_response, read_form
+from handlers.common import dates
 from handlers.observers import access, assignments, observation, strings
 from handlers.observers.export import export_xlsx
 from handlers.observers.forms import H5_PREFIX, FormPreset, ObserversConfig, observers_config
@@ -143,7 +144,7 @@ def build_observers_router(
                 ctx = observation.open_form(session, person, meeting_id, now=clock(), cfg=c)
             except Refused as exc:
                 return message_page(request, strings.H5_REFUSED, str(exc), status=403)
-            deadline = strings.fmt_day(ctx.deadline)
+            deadline = dates.fmt_full_day(ctx.deadline)
             context = {
                 "meeting_id": meeting_id,
                 "branch": ctx.branch.name,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.core.context import HandlerContext
 from bot.core.messages import Button, Card, Image, Markdown, Text, md_escape
 from bot.core.router import Router
+from handlers.common import dates
 from handlers.meetings import leave as leave_uc
 from handlers.meetings import makeup as makeup_uc
 from handlers.meetings import minutes as minutes_uc
@@ -102,7 +103,7 @@ def meetings(ctx: HandlerContext, _args: str) -> None:
 def _overview(ctx: HandlerContext, include_next: bool) -> None:
     cfg = cfg_of(ctx)
     month = ctx.local_now.date().replace(day=1)
-    months = [month] + ([plans_uc.next_month(month)] if include_next else [])
+    months = [month] + ([dates.add_months(month, 1)] if include_next else [])
     parts = []
     branch = None
     listed: list[Meeting] = []

@@ -60,10 +60,6 @@ class PlanItemInput:
     group_id: int | None = None
 
 
-def next_month(day: date) -> date:
-    return add_months(day, 1)
-
-
 def plan_month_for(now: datetime, cfg: MeetingsConfig) -> date:
     """The month a plan written today is for: next month."""
     return add_months(local_day(now, cfg), 1)

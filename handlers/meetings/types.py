@@ -22,7 +22,7 @@ from bot.core.errors import Refused  # the one refusal; this feature's modules i
 from config.rules import MeetingsRules
 from config.settings import DEFAULT_TIMEZONE
 from handlers.common import dates
-from handlers.common.roles import roles_on
+from handlers.common.roles import people_with_roles, roles_on
 from handlers.meetings import strings
 from models.meetings import AttendanceStatus, MeetingType
 from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
@@ -214,16 +214,6 @@ def require_role(session: Session, actor: Person | None, unit_id: int, roles: fr
         raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
 
 
-def _holders(session: Session, unit_id: int, roles: frozenset[Role]) -> set[int]:
-    return set(
-        session.scalars(
-            select(RoleAssignment.person_id).where(
-                RoleAssignment.org_unit_id == unit_id, RoleAssignment.role.in_(roles)
-            )
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Deciders:
     """Who decides a person's own request (their leave, their 补学), never the person themselves."""
@@ -242,14 +232,14 @@ def deciders(
 
     Nobody approves their own case: a secretary's leave goes to the 副书记, or up to the committee.
     """
-    on_branch = _holders(session, branch_id, roles)
+    on_branch = set(people_with_roles(session, branch_id, roles))
     others = sorted(on_branch - {subject_id})
     passed_over = subject_id in on_branch
     if others:
         return Deciders(others, passed_over, False, passed_over)
     branch = session.get(OrgUnit, branch_id)
     committee = committee_of(session, branch) if branch is not None else None
-    above = _holders(session, committee.id, cfg.fallback_decider_roles) if committee else set()
+    above = set(people_with_roles(session, committee.id, cfg.fallback_decider_roles)) if committee else set()
     return Deciders(sorted(above - {subject_id}), passed_over, True, passed_over or subject_id in above)
 
 

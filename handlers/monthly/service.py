@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from handlers.fees.feeday import add_months
+from handlers.common.dates import add_months
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import digest, ladder, ranking, scoring, todo
 from handlers.monthly.config import MonthlyConfig

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
+from handlers.common import dates
 from handlers.meetings.meetings import ACTION_MINUTES
 from handlers.meetings.plans import branches_without_plan, plan_deadline, plan_month_for
 from handlers.meetings.signin import H5_PREFIX as MEETINGS_H5
@@ -38,10 +39,6 @@ from models.meetings import (
     Minutes,
 )
 from models.org import ROLE_LABELS, Role
-
-
-def _day(d: date) -> str:
-    return f"{d.month}月{d.day}日"
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ def todo_items(
     if deadline.date() - today <= timedelta(days=mcfg.todo_plan_days):
         text = strings.TODO_PLAN_LATE if deadline.date() < today else strings.TODO_PLAN
         line = TodoLine(
-            text.format(month=strings.fmt_month(month), deadline=_day(deadline.date())),
+            text.format(month=strings.fmt_month(month), deadline=dates.fmt_day(deadline.date())),
             strings.TODO_PLAN_BUTTON.format(month=strings.fmt_month(month)),
             link=f"{MEETINGS_H5}/plan?month={month:%Y-%m}",
         )
@@ -84,7 +81,7 @@ def todo_items(
         .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at <= now, Minutes.id.is_(None))
         .group_by(Meeting.branch_id)
     ):
-        text = strings.TODO_MINUTES.format(n=n, first=_day(first.astimezone(tz).date()))
+        text = strings.TODO_MINUTES.format(n=n, first=dates.fmt_day(first.astimezone(tz).date()))
         if n == 1:  # the minutes form of that meeting
             line = TodoLine(text, strings.TODO_MINUTES_ONE, link=f"{MEETINGS_H5}/{meeting_id}/minutes",
                             action=ACTION_MINUTES, params=(("meeting", str(meeting_id)),))  # fmt: skip
@@ -131,7 +128,7 @@ def todo_items(
             )
             .group_by(Rectification.branch_id)
         ):
-            items[branch_id].append(TodoLine(strings.TODO_RECT.format(n=n, first=_day(first))))
+            items[branch_id].append(TodoLine(strings.TODO_RECT.format(n=n, first=dates.fmt_day(first))))
     return dict(items)
 
 
@@ -198,7 +195,9 @@ def reminder_lines(exp: dict, month: date, *, mcfg: MonthlyConfig, cfg: Meetings
                                    period=strings.REMIND_PERIOD.get(periods.get(m["type"], ""), "")))  # fmt: skip
         elif key == "plan":
             deadline = plan_deadline(month, cfg).date()
-            out.append(text.format(month=month_label, deadline=_day(deadline), day=cfg.plan_deadline_day))
+            out.append(
+                text.format(month=month_label, deadline=dates.fmt_day(deadline), day=cfg.plan_deadline_day)
+            )
         else:
             out.append(text.format(count=m.get("count", 0), month=month_label, days=cfg.minutes_workdays))
     obs = exp.get("observers") or {}

@@ -10,6 +10,7 @@ from bot.core.context import HandlerContext
 from bot.core.errors import Refused
 from bot.core.messages import Button, Markdown, Text, md_escape
 from bot.core.router import Router
+from handlers.common import dates
 from handlers.observers import access, coverage, notices, observation, periods, record, rectification, strings
 from handlers.observers.forms import ObserversConfig, export_url, observers_config
 from models.observers import ObserverAssignment
@@ -70,7 +71,7 @@ def my_branches(ctx: HandlerContext, _args: str) -> None:
         )
         lines = [
             strings.MY_MEETING_LINE.format(
-                when=strings.fmt_when(m.starts_at, cfg.tz), title=md_escape(m.title), place=md_escape(m.place)
+                when=dates.fmt_when(m.starts_at, cfg.tz), title=md_escape(m.title), place=md_escape(m.place)
             )
             for m in b.meetings
         ] or [strings.MY_NO_MEETINGS]
@@ -126,7 +127,7 @@ def _coverage_text(ctx: HandlerContext, year: int, cfg: ObserversConfig) -> str:
     )
     head = strings.STATS_COVERAGE_HEAD.format(
         name=periods.period_name(day, cfg),
-        as_of=strings.fmt_day(day),
+        as_of=dates.fmt_full_day(day),
         total=len(rows),
         covered=sum(c.covered for c in rows),
         gaps=sum(not c.covered for c in rows),

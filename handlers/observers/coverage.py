@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Button, Card, Markdown, md_escape
-from handlers.meetings.plans import people_with_roles_by_unit
+from handlers.common import dates
+from handlers.common.roles import people_with_roles_by_unit
 from handlers.observers import strings
 from handlers.observers.assignments import assigned_branch_ids
 from handlers.observers.forms import ObserversConfig, export_url
@@ -246,7 +247,7 @@ def report_coverage_gaps(
     if not gaps:
         return 0
     people = people_with_roles_by_unit(session, list(gaps), cfg.committee_roles)
-    last_day = strings.fmt_day(end - timedelta(days=1))
+    last_day = dates.fmt_full_day(end - timedelta(days=1))
     url = export_url(public_base_url, start.year) if public_base_url else ""
     items = []
     for committee_id, branches in gaps.items():
@@ -255,7 +256,7 @@ def report_coverage_gaps(
             period=period_label(cfg),
             required=cfg.min_visits,
             name=period_name(today, cfg),
-            today=strings.fmt_day(today),
+            today=dates.fmt_full_day(today),
             end=last_day,
             count=len(branches),
             lines="\n".join(coverage_line(c) for c in branches),
@@ -315,7 +316,7 @@ def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) ->
         ).all()
         lines = "\n".join(
             strings.MY_MEETING_LINE.format(
-                when=strings.fmt_when(m.starts_at, cfg.tz), title=md_escape(m.title), place=md_escape(m.place)
+                when=dates.fmt_when(m.starts_at, cfg.tz), title=md_escape(m.title), place=md_escape(m.place)
             )
             for m in meetings
         )
@@ -323,7 +324,7 @@ def remind_coverage(session: Session, *, now: datetime, cfg: ObserversConfig) ->
         text = strings.COVERAGE_TEXT.format(
             period=period_label(cfg),
             required=c.required,
-            end=strings.fmt_day(end - timedelta(days=1)),
+            end=dates.fmt_full_day(end - timedelta(days=1)),
             branch=md_escape(c.name),
             meetings=extra,
         )

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
+from handlers.common import dates
 from handlers.observers import coverage, periods, record, strings
 from handlers.observers.forms import ObserversConfig
 from handlers.spreadsheets import text_cells
@@ -84,7 +85,7 @@ def export_xlsx(
         ):
             name = periods.period_name(start, cfg)
             if as_of >= today:
-                name = strings.EXPORT_PERIOD_RUNNING.format(name=name, as_of=strings.fmt_day(as_of))
+                name = strings.EXPORT_PERIOD_RUNNING.format(name=name, as_of=dates.fmt_full_day(as_of))
             for c in sorted(rows, key=lambda c: (c.committee, c.name)):
                 branches.append(
                     text_cells(

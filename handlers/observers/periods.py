@@ -19,10 +19,6 @@ def day_start_utc(day: date, cfg: ObserversConfig) -> datetime:
     return datetime.combine(day, time(0), tzinfo=cfg.tz).astimezone(UTC)
 
 
-def month_bounds(month: date) -> tuple[date, date]:
-    return period_bounds(month, 1)
-
-
 def _months(cfg: ObserversConfig) -> int:
     return 1 if cfg.coverage_period == CoveragePeriod.MONTH else 6
 

@@ -17,8 +17,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from handlers.common import dates
 from handlers.observers.forms import ObserversConfig
-from handlers.observers.periods import day_start_utc, local_day, month_bounds
+from handlers.observers.periods import day_start_utc, local_day
 from models.observers import Observation, Outcome, Rectification, RectificationStatus
 
 
@@ -43,7 +44,7 @@ class SevereOutcomes:
 
 
 def _month_utc(month: date, cfg: ObserversConfig) -> tuple[datetime, datetime]:
-    start, end = month_bounds(month)
+    start, end = dates.period_bounds(month, 1)
     return day_start_utc(start, cfg), day_start_utc(end, cfg)
 
 
@@ -75,7 +76,7 @@ def rectification_timeliness(
     session: Session, month: date, cfg: ObserversConfig, *, branch_ids: list[int] | None = None
 ) -> dict[int, RectificationTimeliness]:
     """Rectification items due in `month` per branch: how many, closed on time, still open."""
-    start, end = month_bounds(month)
+    start, end = dates.period_bounds(month, 1)
     stmt = select(
         Rectification.branch_id, Rectification.status, Rectification.closed_at, Rectification.due_on
     ).where(Rectification.due_on >= start, Rectification.due_on < end)

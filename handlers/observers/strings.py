@@ -5,9 +5,6 @@ from __future__ import annotations
 from handlers.common.dates import fmt_full_day, fmt_when  # noqa: F401  (the observers' texts' names)
 from models.observers import Outcome, RectificationStatus
 
-# The old name of fmt_full_day, still read by chat.py, coverage.py, export.py and bot/web/observers.py.
-fmt_day = fmt_full_day
-
 OUTCOME_LABELS = {
     Outcome.PASS: "合格",
     Outcome.REMIND: "现场提醒",

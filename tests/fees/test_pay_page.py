@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
@@ -27,7 +26,7 @@ def _client(session_factory, person=None) -> TestClient:
     # The whole app: a refusal is answered by its one exception handler (bot.web.app).
     client = TestClient(create_app(session_factory, core=core, clock=lambda: NOW))
     if person is not None:
-        set_session(client, SECRET, person.id, NOW + timedelta(hours=1))
+        set_session(client, SECRET, person.id, NOW)
     return client
 
 

@@ -117,7 +117,7 @@ def _client(session_factory, now) -> TestClient:
 
 
 def _login(client: TestClient, person, now):
-    set_session(client, SECRET, person.id, now + timedelta(hours=1))
+    set_session(client, SECRET, person.id, now)
 
 
 def test_web_view_is_scoped_by_role(session_factory, session, september):

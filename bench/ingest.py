@@ -41,16 +41,18 @@ def build_requests(user_ids: list[str], n: int, duplicate_share: float) -> list[
     crypto = WeChatCrypto(demo.WECOM_TOKEN, demo.WECOM_ENCODING_AES_KEY, demo.WECOM_CORP_ID)
     rng = random.Random(7)
     unique = int(n * (1 - duplicate_share))
+    # Signed now: the callback refuses a timestamp outside its five-minute replay window.
+    now = int(time.time())
     bodies = []
     for i in range(unique):
         user = rng.choice(user_ids)
         xml = (
             f"<xml><ToUserName><![CDATA[{demo.WECOM_CORP_ID}]]></ToUserName>"
-            f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>{1700000000 + i}</CreateTime>"
+            f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>{now}</CreateTime>"
             f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[我的]]></Content>"
             f"<MsgId>{7000000000000000 + i}</MsgId><AgentID>{demo.WECOM_AGENT_ID}</AgentID></xml>"
         )
-        nonce, timestamp = f"n{i}", str(1700000000 + i)
+        nonce, timestamp = f"n{i}", str(now)
         encrypted = crypto.encrypt_message(xml, nonce, timestamp)
         signature = encrypted.split("<MsgSignature><![CDATA[")[1].split("]]>")[0]
         bodies.append(

@@ -142,13 +142,11 @@ async def hammer(
         async def worker():
             while True:
                 try:
-                    path, body, cookies = queue.get_nowait()
+                    path, body, headers = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 t = time.perf_counter()
-                resp = await client.post(
-                    path, json=body, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-                )
+                resp = await client.post(path, json=body, headers=headers)
                 latencies.append(time.perf_counter() - t)
                 answers.append((resp.status_code, resp.json() if resp.status_code == 200 else resp.text))
 
@@ -163,7 +161,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run(label: str, url: str, members: int, clients: int) -> dict:
-    from bot.web.meetings import COOKIE, SESSION_PURPOSE
+    from bot.web.h5 import COOKIE, CSRF_HEADER, csrf_token, session_token
     from handlers.meetings.signin import make_token
     from handlers.meetings.types import DEFAULT_CONFIG
     from models.meetings import Attendance
@@ -185,16 +183,15 @@ def run(label: str, url: str, members: int, clients: int) -> dict:
         except httpx.HTTPError:
             time.sleep(0.05)
     try:
-        expires = datetime.now(UTC) + timedelta(hours=1)
+        now = datetime.now(UTC)
         token = make_token(SECRET, meeting_id, START + DEFAULT_CONFIG.signin_closes_after)
-        signins = [
-            (
-                f"/h5/meetings/{meeting_id}/signin",
-                {"t": token},
-                {COOKIE: make_token(SECRET, pid, expires, SESSION_PURPOSE)},
-            )
-            for pid in ids
-        ]
+
+        def page_headers(person_id: int) -> dict[str, str]:
+            # What the sign-in page sends: the session cookie and, as zbPost does, its CSRF token.
+            cookie = session_token(SECRET, person_id, now)
+            return {"Cookie": f"{COOKIE}={cookie}", CSRF_HEADER: csrf_token(SECRET, cookie)}
+
+        signins = [(f"/h5/meetings/{meeting_id}/signin", {"t": token}, page_headers(pid)) for pid in ids]
         bares = [(f"/bare/p{pid}", {}, {}) for pid in ids]
         results = {}
         for name, reqs in (("bare", bares), ("signin", signins)):

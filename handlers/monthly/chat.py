@@ -76,21 +76,33 @@ def _overview(ctx: HandlerContext, unit_id: int) -> MonthData | None:
     return data if available(data, unit_id) else None
 
 
-@router.command("本月积分", "积分", "月积分", help=strings.CMD_SCORE_HELP, audience=leaders)
-def my_score(ctx: HandlerContext, _args: str) -> None:
+def _scope(ctx: HandlerContext) -> tuple[int, MonthlyScore | None, MonthData | None] | None:
+    """The asker's unit with its latest score, or (a unit with no score of its own: the county) the
+    overview of the committees under it; None once the asker has been told why there is none."""
     if ctx.person is None:
         ctx.reply(Text(strings.NOT_BOUND))
-        return
+        return None
     unit_id = _my_unit(ctx)
     if unit_id is None:
         ctx.reply(Text(strings.NO_SCOPE))
-        return
+        return None
     row = _latest(ctx, unit_id) if unit_id != ALL else None
+    if row is not None:
+        return unit_id, row, None
+    data = _overview(ctx, unit_id)
+    if data is None:
+        ctx.reply(Text(strings.NOTHING_YET))
+        return None
+    return unit_id, None, data
+
+
+@router.command("本月积分", "积分", "月积分", help=strings.CMD_SCORE_HELP, audience=leaders)
+def my_score(ctx: HandlerContext, _args: str) -> None:
+    scope = _scope(ctx)
+    if scope is None:
+        return
+    unit_id, row, data = scope
     if row is None:
-        data = _overview(ctx, unit_id)
-        if data is None:
-            ctx.reply(Text(strings.NOTHING_YET))
-            return
         title = strings.SCORE_TITLE.format(unit=unit_name(data, unit_id), month=strings.fmt_month(data.month))
         ctx.reply(Card(title=title, text=text_for(data, unit_id, monthly_config(ctx.config).committee_kinds)))
         return
@@ -120,20 +132,12 @@ def my_score(ctx: HandlerContext, _args: str) -> None:
 
 @router.command("排名", "积分排名", help=strings.CMD_RANK_HELP, audience=leaders)
 def ranking(ctx: HandlerContext, _args: str) -> None:
-    if ctx.person is None:
-        ctx.reply(Text(strings.NOT_BOUND))
+    scope = _scope(ctx)
+    if scope is None:
         return
-    unit_id = _my_unit(ctx)
-    if unit_id is None:
-        ctx.reply(Text(strings.NO_SCOPE))
-        return
-    row = _latest(ctx, unit_id) if unit_id != ALL else None
+    unit_id, row, data = scope
     if row is None:
         # 组织部: every committee, ranked within its kind (the county has no score of its own).
-        data = _overview(ctx, unit_id)
-        if data is None:
-            ctx.reply(Text(strings.NOTHING_YET))
-            return
         ctx.reply(
             Card(
                 title=strings.RANK_TITLE.format(

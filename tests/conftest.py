@@ -133,8 +133,12 @@ class PgTablesSchema:
                 {"schema": self.schema},
             ).scalars()
             # Children before parents, so no foreign key is ever left pointing at a deleted row.
+            # The audit log refuses DELETE (models/audit.py, migration 0002); TRUNCATE fires no row trigger.
             statements = [
-                f'DELETE FROM "{self.schema}"."{t.name}"' for t in reversed(Base.metadata.sorted_tables)
+                f'TRUNCATE "{self.schema}"."{t.name}"'
+                if t.name == "audit_entry"
+                else f'DELETE FROM "{self.schema}"."{t.name}"'
+                for t in reversed(Base.metadata.sorted_tables)
             ]
             statements += [f'ALTER SEQUENCE "{self.schema}"."{s}" RESTART' for s in sequences]
         # One round trip: psycopg sends a parameterless string of statements as one simple query.

@@ -9,6 +9,7 @@ is in scope when its branch is; anything else answers 404. Writes need a token c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -301,64 +302,78 @@ def create_meeting(
     return _one(session, meeting)
 
 
-@meetings_api.patch(
+def _change(
+    session: Session,
+    principal: Principal,
+    request: Request,
+    meeting_id: int,
+    usecase: Callable[..., int],
+    field: Callable[[str], str],
+    **values: object,
+) -> ChangeOut:
+    """Run a meeting change as the token (no person's role is asked); `field` names the input a refusal
+    is about."""
+    meeting = _meeting_in_scope(session, principal, meeting_id)
+    try:
+        notified = usecase(
+            session, None, meeting.id, now=_now(request), cfg=_cfg(request), authorised=True, **values
+        )
+    except Refused as exc:
+        raise _refused(exc, field(str(exc))) from None
+    return ChangeOut(meeting=_one(session, meeting), notified=notified)
+
+
+def _change_route(method: Callable[..., Callable], path: str, conflict: str, summary: str) -> Callable:
+    return method(
+        path,
+        response_model=ChangeOut,
+        responses={**WRITE_RESPONSES, **NOT_FOUND, 409: {"model": Problem, "description": conflict}},
+        summary=summary,
+    )
+
+
+@_change_route(
+    meetings_api.patch,
     "/meetings/{meeting_id}",
-    response_model=ChangeOut,
-    responses={
-        **WRITE_RESPONSES,
-        **NOT_FOUND,
-        409: {"model": Problem, "description": "Meeting cancelled"},
-    },
-    summary="Move a meeting (new time and/or place); invitees are notified",
+    "Meeting cancelled",
+    "Move a meeting (new time and/or place); invitees are notified",
 )
 def move_meeting(
     meeting_id: Id, body: MeetingMove, request: Request, session: SessionDep, principal: WriterDep
 ) -> ChangeOut:
-    meeting = _meeting_in_scope(session, principal, meeting_id)
-    try:
-        notified = usecases.move_meeting(
-            session,
-            None,
-            meeting.id,
-            now=_now(request),
-            cfg=_cfg(request),
-            starts_at=body.starts_at,
-            place=body.place,
-            authorised=True,
-        )
-    except Refused as exc:
-        field = "starts_at" if str(exc) == strings.TIME_IN_PAST else "place"
-        raise _refused(exc, field) from None
-    return ChangeOut(meeting=_one(session, meeting), notified=notified)
+    def field(refusal: str) -> str:
+        return "starts_at" if refusal == strings.TIME_IN_PAST else "place"
+
+    return _change(
+        session,
+        principal,
+        request,
+        meeting_id,
+        usecases.move_meeting,
+        field,
+        starts_at=body.starts_at,
+        place=body.place,
+    )
 
 
-@meetings_api.post(
+@_change_route(
+    meetings_api.post,
     "/meetings/{meeting_id}/cancel",
-    response_model=ChangeOut,
-    responses={
-        **WRITE_RESPONSES,
-        **NOT_FOUND,
-        409: {"model": Problem, "description": "Already cancelled"},
-    },
-    summary="Cancel a meeting with a reason; invitees are notified",
+    "Already cancelled",
+    "Cancel a meeting with a reason; invitees are notified",
 )
 def cancel_meeting(
     meeting_id: Id, body: CancelIn, request: Request, session: SessionDep, principal: WriterDep
 ) -> ChangeOut:
-    meeting = _meeting_in_scope(session, principal, meeting_id)
-    try:
-        notified = usecases.cancel_meeting(
-            session,
-            None,
-            meeting.id,
-            reason=body.reason,
-            now=_now(request),
-            cfg=_cfg(request),
-            authorised=True,
-        )
-    except Refused as exc:
-        raise _refused(exc, "reason") from None
-    return ChangeOut(meeting=_one(session, meeting), notified=notified)
+    return _change(
+        session,
+        principal,
+        request,
+        meeting_id,
+        usecases.cancel_meeting,
+        lambda _: "reason",
+        reason=body.reason,
+    )
 
 
 @meetings_api.get(

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 from handlers.common import dates
 
-# add_months lives in handlers.common.dates; monthly/service.py, monthly/scoring.py and the console's
-# overview still import it from here.
+# add_months lives in handlers.common.dates; only the console (handlers/console/overview.py,
+# bot/web/console/overview.py, bench/console.py) still imports it from here.
 from handlers.common.dates import add_months  # noqa: F401
 from handlers.fees import strings
 from models.fees import FeeDayRule

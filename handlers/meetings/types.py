@@ -21,7 +21,6 @@ from bot.core.context import CoreConfig
 from bot.core.errors import Refused  # the one refusal; this feature's modules import it from here
 from config.rules import MeetingsRules
 from config.settings import DEFAULT_TIMEZONE
-from handlers.common import dates
 from handlers.common.roles import people_with_roles, roles_on
 from handlers.meetings import strings
 from models.meetings import AttendanceStatus, MeetingType
@@ -34,6 +33,11 @@ class Period(enum.StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
+
+    @property
+    def months(self) -> int:
+        """The period's length, as handlers.common.dates.period_bounds takes it."""
+        return {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}[self]
 
 
 class RestDayShift(enum.StrEnum):
@@ -192,14 +196,6 @@ def parse_type(text: str) -> MeetingType:
         if text in (label, t.value) or text in strings.TYPE_ALIASES.get(t, ()):
             return t
     raise Refused(strings.UNKNOWN_TYPE.format(text=text, known="、".join(strings.TYPE_LABELS.values())))
-
-
-PERIOD_MONTHS = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}
-
-
-def period_bounds(period: Period, day: date) -> tuple[date, date]:
-    """[first day, first day of the next period) of the calendar month / quarter / year holding `day`."""
-    return dates.period_bounds(day, PERIOD_MONTHS[period])
 
 
 def local_day(moment: datetime, cfg: MeetingsConfig) -> date:

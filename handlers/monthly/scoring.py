@@ -21,13 +21,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import Enum, String, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from handlers.common.dates import add_months
+from handlers.common.dates import add_months, period_bounds
 from handlers.common.roles import units_with_roles
 from handlers.fees.payments import COUNTS_AS_PAID
 from handlers.fees.policy import Policy, PolicyBook
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import local_calendars, meeting_counts, meeting_records
-from handlers.meetings.types import MeetingsConfig, Period, period_bounds
+from handlers.meetings.types import MeetingsConfig, Period
 from handlers.monthly import observers_bridge
 from handlers.monthly.config import MonthlyConfig, QuarterMode
 from models.fees import FeeExemption, FeePayment
@@ -151,7 +151,7 @@ def nearest_committee(unit: Unit, units: dict[int, Unit]) -> int | None:
 
 def obligation_window(period: Period, month: date, mode: QuarterMode) -> tuple[date, date, float] | None:
     """(window start, window end, required this month) of a type, or None when nothing is due this month."""
-    start, end = period_bounds(period, month)
+    start, end = period_bounds(month, period.months)
     last = add_months(end, -1)
     if period == Period.MONTH:
         return start, end, 1.0

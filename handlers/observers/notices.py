@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.messages import Button, Card, Text, md_escape
+from handlers.common import dates
 from handlers.observers import strings
 from handlers.observers.forms import H5_PREFIX, ObserversConfig
 from models.meetings import Meeting, MeetingStatus
@@ -31,7 +32,7 @@ def notice_card(meeting: Meeting, branch: OrgUnit, cfg: ObserversConfig, public_
         text=strings.NOTICE_TEXT,
         fields=(
             (strings.FIELD_BRANCH, branch.name),
-            (strings.FIELD_TIME, strings.fmt_when(meeting.starts_at, cfg.tz)),
+            (strings.FIELD_TIME, dates.fmt_when(meeting.starts_at, cfg.tz)),
             (strings.FIELD_PLACE, meeting.place),
             (strings.FIELD_TOPIC, meeting.topic),
         ),
@@ -98,7 +99,7 @@ def notices_card(
     lines = "\n".join(
         strings.NOTICES_LINE.format(
             id=m.id,
-            when=strings.fmt_when(m.starts_at, cfg.tz),
+            when=dates.fmt_when(m.starts_at, cfg.tz),
             branch=md_escape(units[m.branch_id].name),
             title=md_escape(m.title),
             place=md_escape(m.place),
@@ -215,7 +216,7 @@ def send_cancellations(session: Session, *, now: datetime, cfg: ObserversConfig)
             continue
         text = strings.CANCELLED_TEXT.format(
             branch=units[meeting.branch_id].name,
-            when=strings.fmt_when(meeting.starts_at, cfg.tz),
+            when=dates.fmt_when(meeting.starts_at, cfg.tz),
             title=meeting.title,
             reason=meeting.cancel_reason or "",
         )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Card, Text, md_escape
+from handlers.common import dates
 from handlers.common.roles import committee_people, people_with_roles, people_with_roles_by_unit
 from handlers.observers import strings
 from handlers.observers.assignments import answers_for_branch, is_assigned
@@ -68,7 +69,7 @@ def attend(
         return strings.ATTEND_ALREADY
     session.add(ObserverRsvp(meeting_id=meeting.id, observer_id=person.id, at=now))
     session.flush()
-    when = strings.fmt_when(meeting.starts_at, cfg.tz)
+    when = dates.fmt_when(meeting.starts_at, cfg.tz)
     outbox.enqueue_to_people(
         session,
         people_with_roles(session, meeting.branch_id, cfg.manager_roles),
@@ -100,9 +101,7 @@ def open_form(
         raise Refused(strings.NOT_HELD_YET)
     deadline = form_deadline(meeting.starts_at, cfg)
     if local_day(now, cfg) > deadline:
-        raise Refused(
-            strings.FORM_CLOSED.format(days=cfg.submit_days, deadline=strings.fmt_full_day(deadline))
-        )
+        raise Refused(strings.FORM_CLOSED.format(days=cfg.submit_days, deadline=dates.fmt_full_day(deadline)))
     existing = session.scalars(
         select(Observation).where(Observation.meeting_id == meeting.id, Observation.observer_id == person.id)
     ).first()
@@ -229,10 +228,10 @@ def notify_result(
     ).rstrip()
     if obs.outcome == Outcome.CORRECT:
         text += strings.RESULT_CORRECT.format(
-            deadline=strings.fmt_full_day(obs.correct_by), items=rect_lines(obs.rectifications, markdown=True)
+            deadline=dates.fmt_full_day(obs.correct_by), items=rect_lines(obs.rectifications, markdown=True)
         )
     elif obs.outcome == Outcome.REOPEN:
-        text += strings.RESULT_REOPEN.format(deadline=strings.fmt_full_day(obs.reopen_by))
+        text += strings.RESULT_REOPEN.format(deadline=dates.fmt_full_day(obs.reopen_by))
     elif obs.outcome == Outcome.STOP:
         text += strings.RESULT_STOP
     if obs.outcome == Outcome.STOP:
@@ -340,9 +339,9 @@ def report_missed_reopens(session: Session, *, now: datetime, cfg: ObserversConf
                 strings.REOPEN_OVERDUE_TITLE.format(branch=branch.name)
                 + "\n"
                 + strings.REOPEN_OVERDUE_TEXT.format(
-                    when=strings.fmt_when(meeting.starts_at, cfg.tz),
+                    when=dates.fmt_when(meeting.starts_at, cfg.tz),
                     title=meeting.title,
-                    deadline=strings.fmt_full_day(obs.reopen_by),
+                    deadline=dates.fmt_full_day(obs.reopen_by),
                 )
             ),
             dedup_key=f"observers:reopen_missed:{obs.id}",

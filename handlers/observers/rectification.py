@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Button, Card, Text, md_escape
+from handlers.common import dates
 from handlers.common.roles import committee_people, people_with_roles
 from handlers.observers import strings
 from handlers.observers.assignments import answers_for_branch
@@ -59,7 +60,7 @@ def rect_lines(rects: Iterable[Rectification], *, markdown: bool = False) -> str
             id=r.id,
             text=esc(r.text),
             status=strings.RECT_STATUS_LABELS[r.status],
-            due=strings.fmt_full_day(r.due_on),
+            due=dates.fmt_full_day(r.due_on),
         )
         for r in rects
     )

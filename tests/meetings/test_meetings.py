@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from handlers.common.dates import period_bounds
 from handlers.meetings import meetings as uc
-from handlers.meetings.types import Period, Refused, expected_person_ids, period_bounds
+from handlers.meetings.types import Period, Refused, expected_person_ids
 from models.meetings import Invitee, Meeting, MeetingKind, MeetingStatus, MeetingType
 from models.outbox import OutboxMessage
 from tests.meetings.conftest import CFG, NOW, recipients, sent
@@ -33,9 +34,9 @@ def test_expected_per_type(session, org):
 
 
 def test_period_bounds_are_calendar_windows():
-    assert period_bounds(Period.QUARTER, date(2026, 5, 18)) == (date(2026, 4, 1), date(2026, 7, 1))
-    assert period_bounds(Period.MONTH, date(2026, 12, 3)) == (date(2026, 12, 1), date(2027, 1, 1))
-    assert period_bounds(Period.YEAR, date(2026, 12, 3)) == (date(2026, 1, 1), date(2027, 1, 1))
+    assert period_bounds(date(2026, 5, 18), Period.QUARTER.months) == (date(2026, 4, 1), date(2026, 7, 1))
+    assert period_bounds(date(2026, 12, 3), Period.MONTH.months) == (date(2026, 12, 1), date(2027, 1, 1))
+    assert period_bounds(date(2026, 12, 3), Period.YEAR.months) == (date(2026, 1, 1), date(2027, 1, 1))
 
 
 def test_one_event_several_types_one_record_per_type_and_notice_to_all(session, org):

@@ -9,21 +9,16 @@ collector, whose card is updated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from fastapi import APIRouter, Request
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.context import CoreConfig
-from bot.web.h5 import H5Pages
+from bot.web.h5 import H5Pages, feature_router
 from handlers.common import dates
 from handlers.fees import arrears, strings
 from handlers.fees.chat import report_and_notify, status_text
 from handlers.fees.jobs import PAY_PAGE
 from handlers.fees.policy import default_policy
-from models.base import utcnow
 from models.db import unit_of_work
 
 PREFIX = "/h5/fees"
@@ -38,23 +33,9 @@ def _month(text: str) -> date | None:
         return None
 
 
-def build_fees_router(
-    session_factory: sessionmaker[Session],
-    identities: Mapping[str, Any],
-    core: CoreConfig | None = None,
-    *,
-    dingtalk_jsapi_url: str | None = None,
-    clock: Callable[[], datetime] = utcnow,
-) -> APIRouter:
-    h5 = H5Pages(
-        session_factory,
-        identities,
-        core,
-        prefix=PREFIX,
-        dingtalk_jsapi_url=dingtalk_jsapi_url,
-        clock=clock,
-        not_member=(strings.PAY_PAGE_TITLE, strings.NOT_BOUND),
-    )
+@feature_router(prefix=PREFIX, not_member=(strings.PAY_PAGE_TITLE, strings.NOT_BOUND))
+def build_fees_router(h5: H5Pages) -> APIRouter:
+    session_factory, clock = h5.session_factory, h5.clock
     router = h5.router()
     pay_path = PAY_PAGE.removeprefix(PREFIX) + "/{month}"  # the reminder links here
 

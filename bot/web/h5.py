@@ -11,6 +11,8 @@ that every H5 page accepts, so a member identified on one feature is known on al
   context base.html needs), message pages, reads the person from the cookie, and mounts the
   ``/session`` and ``/auth/wecom`` endpoints on the feature's router (their URLs stay those the
   templates, QR codes and cards already use).
+- ``feature_router``: the decorator that turns a feature's pages into its router builder (one
+  signature for all).
 - ``build_h5_router``: the same two endpoints once at ``/h5/session`` and ``/h5/auth/wecom``, whose
   ``next`` may be any of our own /h5/ pages.
 
@@ -370,6 +372,45 @@ class H5Pages:
             return self.wecom_authorize(next, allowed)
 
         return router
+
+
+def feature_router(
+    *,
+    prefix: str,
+    context: Mapping[str, Any] | None = None,
+    not_member: tuple[str, str] | None = None,
+) -> Callable[[Callable[..., APIRouter]], Callable[..., APIRouter]]:
+    """Make a feature's `pages(h5, **options) -> APIRouter` into the router builder every H5 feature
+    exposes, `build(session_factory, identities, core=None, *, dingtalk_jsapi_url=None, clock=utcnow,
+    **options)`, so the composition root and the tests call each feature the same way."""
+
+    def wrap(pages: Callable[..., APIRouter]) -> Callable[..., APIRouter]:
+        def build(
+            session_factory: sessionmaker[Session],
+            identities: Mapping[str, Any],
+            core: CoreConfig | None = None,
+            *,
+            dingtalk_jsapi_url: str | None = None,
+            clock: Callable[[], datetime] = utcnow,
+            **options: Any,
+        ) -> APIRouter:
+            h5 = H5Pages(
+                session_factory,
+                identities,
+                core,
+                prefix=prefix,
+                dingtalk_jsapi_url=dingtalk_jsapi_url,
+                clock=clock,
+                context=context,
+                not_member=not_member,
+            )
+            return pages(h5, **options)
+
+        build.__name__, build.__qualname__ = pages.__name__, pages.__qualname__
+        build.__doc__, build.__module__ = pages.__doc__, pages.__module__
+        return build
+
+    return wrap
 
 
 def _origin(url: str) -> str:

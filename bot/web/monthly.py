@@ -19,24 +19,19 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.context import CoreConfig
 from bot.web.api import MAX_ID
-from bot.web.h5 import H5Pages
+from bot.web.h5 import H5Pages, feature_router
 from handlers.meetings.types import meetings_config
 from handlers.monthly import digest, strings
 from handlers.monthly.chart import NoCJKFont
 from handlers.monthly.config import MonthlyConfig, monthly_config
 from handlers.monthly.service import parse_period
-from models.base import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -58,25 +53,10 @@ def markdown_html(text: str) -> str:
     return "\n".join(out)
 
 
-def build_monthly_router(
-    session_factory: sessionmaker[Session],
-    identities: Mapping[str, Any],
-    core: CoreConfig | None = None,
-    *,
-    mcfg: MonthlyConfig | None = None,
-    dingtalk_jsapi_url: str | None = None,
-    clock: Callable[[], datetime] = utcnow,
-) -> APIRouter:
-    h5 = H5Pages(
-        session_factory,
-        identities,
-        core,  # None: the settings' (H5Pages fails rather than sign links with a made-up key)
-        prefix=PREFIX,
-        dingtalk_jsapi_url=dingtalk_jsapi_url,
-        clock=clock,
-        not_member=(strings.WEB_TITLE, strings.NOT_BOUND),
-    )
-    core = h5.core
+# core None: the settings' (H5Pages fails rather than sign links with a made-up key)
+@feature_router(prefix=PREFIX, not_member=(strings.WEB_TITLE, strings.NOT_BOUND))
+def build_monthly_router(h5: H5Pages, *, mcfg: MonthlyConfig | None = None) -> APIRouter:
+    session_factory, clock, core = h5.session_factory, h5.clock, h5.core
     router = h5.router()
     secret = core.secret_key
     session_person, page = h5.person, h5.page

@@ -16,18 +16,15 @@ Identity never comes from the URL or a form field.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from bot.core.context import CoreConfig
 from bot.core.errors import Refused
 from bot.web.api import (
     DEFAULT_LIMIT,
@@ -48,13 +45,12 @@ from bot.web.api import (
     refused,
     unit_in_scope,
 )
-from bot.web.h5 import H5Pages, photo_response, read_form
+from bot.web.h5 import H5Pages, feature_router, photo_response, read_form
 from handlers.common import dates
 from handlers.observers import access, assignments, observation, strings
 from handlers.observers.export import export_xlsx
 from handlers.observers.forms import H5_PREFIX, FormPreset, ObserversConfig, observers_config
 from models import attachments
-from models.base import utcnow
 from models.db import unit_of_work
 from models.observers import ObserverAssignment
 from models.org import OrgUnit, Person, Role
@@ -93,25 +89,9 @@ def form_body(preset: FormPreset) -> type[FormBody]:
     return _FORM_BODIES[preset.key]
 
 
-def build_observers_router(
-    session_factory: sessionmaker[Session],
-    identities: Mapping[str, Any],
-    core: CoreConfig | None = None,
-    *,
-    cfg: ObserversConfig | None = None,
-    dingtalk_jsapi_url: str | None = None,
-    clock: Callable[[], datetime] = utcnow,
-) -> APIRouter:
-    h5 = H5Pages(
-        session_factory,
-        identities,
-        core,
-        prefix=PREFIX,
-        dingtalk_jsapi_url=dingtalk_jsapi_url,
-        clock=clock,
-        context={"o": strings},
-    )
-    core = h5.core
+@feature_router(prefix=PREFIX, context={"o": strings})
+def build_observers_router(h5: H5Pages, *, cfg: ObserversConfig | None = None) -> APIRouter:
+    session_factory, clock, core = h5.session_factory, h5.clock, h5.core
     router = h5.router()
     session_person, page, message_page = h5.person, h5.page, h5.message
 

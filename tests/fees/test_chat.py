@@ -1,65 +1,38 @@
-"""The chat side: handlers driven through a real HandlerContext and Session, read back from the outbox."""
+"""The chat side: the fees router through the chat harness (the real Dispatcher), read back from the outbox."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from itertools import count
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.core.context import CoreConfig
-from bot.core.dispatcher import Dispatcher, Outcome
-from bot.core.events import Account, CardActionPressed, Conversation, TextReceived
-from bot.core.router import Routes
+from bot.core.dispatcher import Outcome
 from handlers.fees import chat
 from models.db import make_sessionmaker
 from models.fees import FeePayment, PaymentStatus
-from models.org import ChatAccount, Platform
+from models.org import ChatAccount
 from models.outbox import OutboxMessage
+from tests import harness
 from tests.fees.conftest import CORP, NOW
 
-CONFIG = CoreConfig(
-    tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://127.0.0.1:8000", secret_key="k" * 32
-)
-ROUTES = Routes([chat.router])
-_ids = count(1)
 
-
-def _account(session, person):
-    acc = session.scalar(select(ChatAccount).where(ChatAccount.person_id == person.id))
-    return Account(Platform.DINGTALK, CORP, acc.account_id)
-
-
-def _dispatch(session, event) -> None:
-    """Through the production Dispatcher, as a platform event goes: dedup, the person found by their
-    account, the handler in a savepoint (a Refused becomes the reply), one transaction committed."""
+def _as(session, person, act) -> None:
+    """`act(chat, account)` through the chat harness: the production Dispatcher, as a platform event
+    goes (dedup, the person found by their account, the handler in a savepoint, one transaction)."""
     session.commit()  # what the test arranged is what the dispatcher's transaction sees
-    dispatcher = Dispatcher(make_sessionmaker(session.get_bind()), ROUTES, CONFIG, clock=lambda: NOW)
-    assert dispatcher.dispatch(event) == Outcome.HANDLED
+    account = session.scalar(select(ChatAccount.account_id).where(ChatAccount.person_id == person.id))
+    bot = harness.Chat(make_sessionmaker(session.get_bind()), [chat.router], now=NOW, corp=CORP)
+    assert act(bot, account).outcome == Outcome.HANDLED
     session.expire_all()
 
 
 def say(session, person, text):
-    acc = _account(session, person)
-    event = TextReceived(
-        f"m{next(_ids)}", acc, person.name, Conversation(Platform.DINGTALK, CORP, acc.account_id), text, NOW
-    )
-    _dispatch(session, event)
+    _as(session, person, lambda bot, account: bot.say(account, text))
 
 
 def press(session, person, action, params):
-    acc = _account(session, person)
-    event = CardActionPressed(
-        f"c{next(_ids)}",
-        acc,
-        person.name,
-        Conversation(Platform.DINGTALK, CORP, acc.account_id),
-        action,
-        params,
-    )
-    _dispatch(session, event)
+    _as(session, person, lambda bot, account: bot.press(account, action, **params))
 
 
 def replies(session, person):

@@ -7,9 +7,10 @@ so ZHIBU_DINGTALK__CLIENT_ID fills settings.dingtalk.client_id.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.rules import FeesRules, MeetingsRules, MonthlyRules, ObserversRules, Rules
@@ -20,6 +21,16 @@ DEFAULT_SECRET_KEY = "zhibu-demo-secret-key-change-me"
 # The organisation's zone unless ZHIBU_TIMEZONE says otherwise; also the zone of the features' default
 # configs that tests build without settings.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def _check_http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/") if not value.endswith("/cgi-bin/") else value
+
+
+# A setting that is an http(s) URL (without its trailing slash, but for WeCom's /cgi-bin/ base).
+HttpUrlText = Annotated[str, AfterValidator(_check_http_url)]
 
 
 class SettingsError(RuntimeError):
@@ -35,8 +46,8 @@ class DingTalkSettings(BaseModel):
     # The interactive-card template made on DingTalk's card platform (卡片平台) that shows zhibu's
     # title / markdown / buttons / image variables; real DingTalk accepts only ids that exist there.
     card_template_id: str = "zhibu.standard.v1"
-    openapi_endpoint: str = "https://api.dingtalk.com"
-    oapi_endpoint: str = "https://oapi.dingtalk.com"
+    openapi_endpoint: HttpUrlText = "https://api.dingtalk.com"
+    oapi_endpoint: HttpUrlText = "https://oapi.dingtalk.com"
     # The console's scan-to-login page (login.dingtalk.com/oauth2/auth, platforms.md §7.A).
     login_base: str = "https://login.dingtalk.com"
 
@@ -45,11 +56,6 @@ class DingTalkSettings(BaseModel):
         # A platform is on when its credentials are set.
         return bool(self.client_id and self.client_secret.get_secret_value())
 
-    @field_validator("openapi_endpoint", "oapi_endpoint")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        return _check_http_url(value)
-
 
 class WeComSettings(BaseModel):
     corp_id: str = ""
@@ -57,19 +63,14 @@ class WeComSettings(BaseModel):
     secret: SecretStr = SecretStr("")
     token: SecretStr = SecretStr("")
     encoding_aes_key: SecretStr = SecretStr("")
-    api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
-    oauth_base: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    api_base: HttpUrlText = "https://qyapi.weixin.qq.com/cgi-bin/"
+    oauth_base: HttpUrlText = "https://open.weixin.qq.com/connect/oauth2/authorize"
     # The console's web login (login.work.weixin.qq.com/wwlogin/sso/login, platforms.md §7.B).
     login_base: str = "https://login.work.weixin.qq.com"
 
     @property
     def enabled(self) -> bool:
         return bool(self.corp_id and self.secret.get_secret_value())
-
-    @field_validator("api_base", "oauth_base")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        return _check_http_url(value)
 
     @field_validator("api_base")
     @classmethod
@@ -86,12 +87,6 @@ class WeComSettings(BaseModel):
         return value
 
 
-def _check_http_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return value.rstrip("/") if not value.endswith("/cgi-bin/") else value
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -103,7 +98,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./zhibu.db"
     timezone: str = DEFAULT_TIMEZONE
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: HttpUrlText = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     # Demo mode is set by `zhibu demo` and the tests (the demo organisation's corp ids); it never makes
     # the published default secret key acceptable to `zhibu serve` or `zhibu check`.
@@ -134,11 +129,6 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
-
-    @field_validator("public_base_url")
-    @classmethod
-    def _public_url(cls, value: str) -> str:
-        return _check_http_url(value)
 
     @property
     def tz(self) -> ZoneInfo:

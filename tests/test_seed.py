@@ -14,7 +14,6 @@ from bot.cli import app
 from config import demo
 from handlers.roster import import_roster, structure_warnings, write_roster
 from handlers.roster.exporter import roster_rows
-from models.db import make_engine, make_sessionmaker, upgrade
 from models.org import (
     BRANCH_COMMITTEE_ROLES,
     ROLES_BY_UNIT_KIND,
@@ -48,11 +47,10 @@ def count(session, model, *where) -> int:
 
 
 @pytest.fixture
-def cli_db(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield {"ZHIBU_DATABASE_URL": database_url}, make_sessionmaker(engine)
-    engine.dispose()
+def cli_db(migrated_url, session_factory):
+    """The CLI's environment on a database as `zhibu db upgrade` leaves it (a copy of the run's migrated
+    one: none of these tests is about migrating), and sessions on it."""
+    return {"ZHIBU_DATABASE_URL": migrated_url}, session_factory
 
 
 def run(env, *args):

@@ -15,19 +15,6 @@ from tests.meetings.conftest import CFG, NOW
 START = NOW + timedelta(days=1)
 
 
-class Chat(harness.Chat):
-    """The chat harness on the meetings router (or `routers`), its clock starting at NOW."""
-
-    def __init__(self, session_factory, routers=(router,), **kwargs) -> None:
-        kwargs.setdefault("now", NOW)
-        super().__init__(session_factory, routers, **kwargs)
-
-
-def _text(answer: harness.Answer) -> str:
-    """What a person reads in one answer; for the meetings and observers tests that import it."""
-    return answer.text
-
-
 def test_secretary_and_member_flow_in_chat(session_factory, session, org):
     m = meetings_uc.schedule_meeting(
         session,
@@ -40,7 +27,7 @@ def test_secretary_and_member_flow_in_chat(session_factory, session, org):
         cfg=CFG,
     )
     session.commit()
-    chat = Chat(session_factory)
+    chat = harness.Chat(session_factory, [router], now=NOW)
     # A member cannot get the code; the secretary can, and gets an image plus the projector link.
     assert "只有本支部" in chat.say("zhangli", "签到码").text
     chat.now = START - timedelta(hours=2)
@@ -99,7 +86,7 @@ def test_secretary_and_member_flow_in_chat(session_factory, session, org):
 
 
 def test_bad_params_and_strangers_change_nothing(session_factory, session, org):
-    chat = Chat(session_factory)
+    chat = harness.Chat(session_factory, [router], now=NOW)
     assert "没有找到这次会议" in chat.press("wangsj", "meetings.signin_code", meeting="abc").text
     assert "没有需要签到" in chat.say("wangsj", "签到码").text
     assert "没有需要参加的会议" in chat.say("zhangli", "请假 出差").text
@@ -121,7 +108,7 @@ def test_move_and_cancel_in_chat(session_factory, session, org):
         cfg=CFG,
     )
     session.commit()
-    chat = Chat(session_factory)
+    chat = harness.Chat(session_factory, [router], now=NOW)
     assert "用法" in chat.say("wangsj", "调整会议 明天").text
     assert "时间格式" in chat.say("wangsj", f"调整会议 #{m.id} 明天 上午").text
     assert "只有本支部" in chat.say("wusj", f"调整会议 #{m.id} 2026-05-21 09:00").text

@@ -12,11 +12,12 @@ from handlers.meetings import leave as leave_uc
 from handlers.meetings import makeup as makeup_uc
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings import signin as signin_uc
+from handlers.meetings.chat import router
 from handlers.meetings.types import Refused
 from models.meetings import LeaveStatus, MakeupStatus, MakeupTask
 from models.org import Role, RoleAssignment
+from tests.harness import Chat
 from tests.meetings.conftest import CFG, NOW, recipients, sent
-from tests.meetings.test_chat import Chat, _text
 
 START = NOW + timedelta(days=1)
 
@@ -123,11 +124,11 @@ def test_secretary_cannot_confirm_his_own_makeup(session, org):
 def test_in_chat_the_secretary_is_told_who_approves_and_his_press_is_refused(session_factory, session, org):
     m = _meeting(session, org)
     session.commit()
-    chat = Chat(session_factory)
-    assert "已转请李副书记审批" in _text(chat.say("wangsj", f"请假 #{m.id} 到县里开会"))
+    chat = Chat(session_factory, [router], now=NOW)
+    assert "已转请李副书记审批" in chat.say("wangsj", f"请假 #{m.id} 到县里开会").text
     with session_factory() as s:
         leave = s.scalars(select(leave_uc.LeaveRequest)).one()
-    assert "不能审批自己的请假申请" in _text(chat.press("wangsj", "leave.approve", leave=str(leave.id)))
+    assert "不能审批自己的请假申请" in chat.press("wangsj", "leave.approve", leave=str(leave.id)).text
     with session_factory() as s:
         assert s.get(leave_uc.LeaveRequest, leave.id).status == LeaveStatus.PENDING
     chat.press("lifsj", "leave.approve", leave=str(leave.id))

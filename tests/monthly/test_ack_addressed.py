@@ -6,10 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.monthly import strings
+from handlers.monthly.chat import router
+from handlers.monthly.ladder import ACK_ACTION
 from models.meetings import MeetingType
 from models.monthly import AckKind, Escalation, Ladder
+from tests.harness import Chat
 from tests.monthly.conftest import BASE, comply, outbox, run_at
-from tests.monthly.test_ladder import MONTHS, Chat, _month, _run, _who
+from tests.monthly.test_ladder import MONTHS, _month, _run, _who
 
 JULY = MONTHS[0]
 
@@ -26,15 +29,15 @@ def test_only_the_addressees_of_a_branch_notice_acknowledge_it(session_factory, 
     _run(session, JULY)
     esc = _row(session, Ladder.BRANCH, subject_id=county.b3.id)
     assert esc.detail["to"] == [county.people["c2org"].id]
-    chat = Chat(session_factory, run_at(JULY))
+    chat = Chat(session_factory, [router], now=run_at(JULY))
     # The lagging branch's own secretary, the committee's secretary and 组织部 may all view 河西村,
     # but the notice was sent to the committee's 组织委员 only.
     for account in ("sec3", "c2sec", "staff"):
-        reply = chat.press(account, id=str(esc.id), kind="interviewed")
+        reply = chat.press(account, ACK_ACTION, id=str(esc.id), kind="interviewed").replies
         assert "不是发给您的" in reply[0]["text"], account
     session.expire_all()
     assert session.get(Escalation, esc.id).acknowledged_at is None
-    chat.press("c2org", id=str(esc.id), kind="interviewed")
+    chat.press("c2org", ACK_ACTION, id=str(esc.id), kind="interviewed")
     session.expire_all()
     assert session.get(Escalation, esc.id).acknowledged_by_id == county.people["c2org"].id
 
@@ -53,13 +56,13 @@ def _member_card(**kind):
 def test_only_the_people_a_member_notice_went_to_acknowledge_it(session_factory, session, county, observers):
     _absent_in_july(session, county, "党员2乙")
     assert _who(session, f"monthly:member:member_absence:{county.b2.id}:2026-07") == {"书记2"}
-    chat = Chat(session_factory, run_at(JULY))
+    chat = Chat(session_factory, [router], now=run_at(JULY))
     params = _member_card(branch=str(county.b2.id), kind="read")
     # The committee's 组织委员 may view 东门社区 but the 1-month step is the branch secretary's.
-    assert "不是发给您的" in chat.press("c1org", **params)[0]["text"]
+    assert "不是发给您的" in chat.press("c1org", ACK_ACTION, **params).replies[0]["text"]
     row = _row(session, Ladder.MEMBER_ABSENCE, subject_id=county.people["m2b"].id)
     assert row.acknowledged_at is None
-    assert "书记2" in chat.press("sec2", **params)[0]["text"]
+    assert "书记2" in chat.press("sec2", ACK_ACTION, **params).replies[0]["text"]
     session.expire_all()
     assert session.get(Escalation, row.id).acknowledged_by_id == county.people["sec2"].id
 
@@ -74,14 +77,14 @@ def test_a_notice_about_the_secretary_goes_past_him(session_factory, session, co
     assert own.detail["to"] == [c1org.id] and other.detail["to"] == [sec2.id]
     card = outbox(session, f"monthly:member:member_absence:{county.b2.id}:2026-07")
     assert {m.person_id for m in card} == {sec2.id, c1org.id}
-    chat = Chat(session_factory, run_at(JULY))
+    chat = Chat(session_factory, [router], now=run_at(JULY))
     params = _member_card(branch=str(county.b2.id), kind="interviewed")
-    chat.press("sec2", **params)
+    chat.press("sec2", ACK_ACTION, **params)
     session.expire_all()
     assert session.get(Escalation, other.id).acknowledged_by_id == sec2.id
     assert session.get(Escalation, own.id).acknowledged_at is None
-    assert "已由书记2确认过" in chat.press("sec2", **params)[0]["text"]
-    chat.press("c1org", **params)
+    assert "已由书记2确认过" in chat.press("sec2", ACK_ACTION, **params).replies[0]["text"]
+    chat.press("c1org", ACK_ACTION, **params)
     session.expire_all()
     assert session.get(Escalation, own.id).acknowledged_by_id == c1org.id
     assert session.get(Escalation, own.id).ack_kind == AckKind.INTERVIEWED
@@ -96,8 +99,10 @@ def test_the_subject_of_a_member_notice_is_refused_with_the_reason(
     # Even if the line was addressed to him (a notice queued before this rule), he cannot confirm it.
     own.detail = {**own.detail, "to": [county.people["sec2"].id]}
     session.commit()
-    chat = Chat(session_factory, run_at(JULY))
-    reply = chat.press("sec2", **_member_card(branch=str(county.b2.id), kind="interviewed"))
+    chat = Chat(session_factory, [router], now=run_at(JULY))
+    reply = chat.press(
+        "sec2", ACK_ACTION, **_member_card(branch=str(county.b2.id), kind="interviewed")
+    ).replies
     assert "说的是您本人" in reply[0]["text"]
     session.expire_all()
     assert session.get(Escalation, own.id).acknowledged_at is None
@@ -122,7 +127,11 @@ def test_an_acknowledged_unit_notice_keeps_its_content(session_factory, session,
     _run(session, JULY)
     esc = _row(session, Ladder.BRANCH, subject_id=county.b3.id)
     sent = outbox(session, esc.detail["dedup_key"])[0].payload["text"]
-    reply = Chat(session_factory, run_at(JULY)).press("c2org", id=str(esc.id), kind="interviewed")
+    reply = (
+        Chat(session_factory, [router], now=run_at(JULY))
+        .press("c2org", ACK_ACTION, id=str(esc.id), kind="interviewed")
+        .replies
+    )
     assert reply[0]["kind"] == "card_update" and reply[0]["card_key"] == f"esc:{esc.id}"
     for text in _rendered(reply[0]):
         for part in (
@@ -142,8 +151,10 @@ def test_an_acknowledged_member_notice_keeps_every_line(session_factory, session
     _absent_in_july(session, county, "党员2甲", "党员2乙")
     key = f"monthly:member:member_absence:{county.b2.id}:2026-07"
     sent = outbox(session, key)[0].payload["text"]
-    reply = Chat(session_factory, run_at(JULY)).press(
-        "sec2", **_member_card(branch=str(county.b2.id), kind="read")
+    reply = (
+        Chat(session_factory, [router], now=run_at(JULY))
+        .press("sec2", ACK_ACTION, **_member_card(branch=str(county.b2.id), kind="read"))
+        .replies
     )
     assert reply[0]["kind"] == "card_update"
     for text in _rendered(reply[0]):

@@ -13,7 +13,6 @@ from datetime import date
 from sqlalchemy import select
 
 from handlers.monthly.chat import router
-from handlers.monthly.ladder import ACK_ACTION
 from handlers.monthly.watch import parse_month
 from models.monthly import LostContact, WorkNotDone
 from tests import harness
@@ -24,22 +23,11 @@ def m(year: int, month: int) -> date:
     return date(year, month, 1)
 
 
-class Chat(harness.Chat):
-    """The chat harness on the monthly router at `now`, whose `press` presses a notice's 已阅/已约谈
-    button (as tests/monthly/test_article9_watch.py presses it)."""
-
-    def __init__(self, session_factory, now) -> None:
-        super().__init__(session_factory, [router], now=now)
-
-    def press(self, account: str, action: str = ACK_ACTION, **params: str) -> harness.Answer:
-        return super().press(account, action, **params)
-
-
 def test_e14_work_not_done_is_recorded_by_chat_and_refused_otherwise(session_factory, session, county):
     """党章第九条 (c), domain.md rule 32 / E14: the secretary records it per member and month with a
     reason; plain members, other branches, the committee, the member's own case and bad input are
     refused in Chinese and record nothing."""
-    chat = Chat(session_factory, local(date(2026, 11, 20), 15))
+    chat = harness.Chat(session_factory, [router], now=local(date(2026, 11, 20), 15))
     refusals = {
         (
             "m2a",
@@ -93,7 +81,7 @@ def test_e15_lost_contact_is_recorded_by_chat_and_restored(session_factory, sess
     """党员教育管理工作条例 第二十四条 (domain.md rule 34, E15): the branch records the first month without
     contact and how it searched; the reply says when the member will be listed for the 支部大会; the
     list shows the open records; 恢复联系 closes the record (kept, with who and when)."""
-    chat = Chat(session_factory, local(date(2026, 6, 2), 10))
+    chat = harness.Chat(session_factory, [router], now=local(date(2026, 6, 2), 10))
     refusals = {
         ("m3b", "失联 党员3甲 2026-05 电话停机"): "只有本支部的书记、副书记或组织委员可以登记",
         ("sec2", "失联 党员3甲 2026-05 电话停机"): "本支部没有找到党员“党员3甲”",
@@ -132,7 +120,7 @@ def test_same_names_are_told_apart_by_phone(session_factory, session, county):
     twin.name, twin.phone = "党员2乙", "13800000021"
     county.people["m2b"].phone = "13800000022"
     session.commit()
-    chat = Chat(session_factory, local(date(2026, 11, 20), 15))
+    chat = harness.Chat(session_factory, [router], now=local(date(2026, 11, 20), 15))
     reply = chat.say("sec2", "未做分配工作 党员2乙 2026-11 值守未到岗")
     assert "本支部有2名党员叫“党员2乙”，请改用手机号" in reply
     assert "已登记：党员2乙2026年11月" in chat.say("sec2", "未做分配工作 138-0000-0022 2026-11 值守未到岗")

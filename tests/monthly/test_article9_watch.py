@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from handlers.meetings.minutes import add_workdays
 from handlers.monthly import service
+from handlers.monthly.chat import router
 from handlers.monthly.config import MonthlyConfig
-from handlers.monthly.ladder import run_member_ladders
+from handlers.monthly.ladder import ACK_ACTION, run_member_ladders
 from handlers.monthly.recipients import RoleBook
 from models.meetings import (
     Attendance,
@@ -35,8 +36,8 @@ from models.monthly import Escalation, Ladder, LostContact, WorkNotDone
 from models.observers import Observation, Outcome
 from models.org import OrgUnit, Person, Role
 from tests.core.statements import count_statements
+from tests.harness import Chat
 from tests.monthly.conftest import BASE, CFG, SECRET, County, local, outbox, run_at
-from tests.monthly.test_article9_records import Chat
 
 
 def m(year: int, month: int) -> date:
@@ -217,7 +218,7 @@ def test_e14_work_not_done_has_its_own_run_and_steps(session_factory, session, c
     months, notices at 1, 3, 5 and 6 with the latest reason, the 党章第九条 wording at six, and the
     end of the notices when a month has no record. 党员2乙 attends everything and pays nothing is
     asked (no fee policy): only this ladder speaks."""
-    chat = Chat(session_factory, local(date(2026, 12, 3), 10))
+    chat = Chat(session_factory, [router], now=local(date(2026, 12, 3), 10))
     for month in range(6, 12):
         reply = chat.say("sec2", f"未做分配工作 党员2乙 2026-{month:02d} 第{month}月的值守任务未完成")
         assert "已登记" in reply
@@ -254,7 +255,9 @@ def test_e14_work_not_done_has_its_own_run_and_steps(session_factory, session, c
     }
     assert "2026年12月没有“未做分配工作”的登记" in ended[0].payload["text"]
     # The card's 已阅 works for the people it went to.
-    reply = chat.press("c1org", ladder="member_work", branch=str(b2.id), month="2026-11", kind="read")
+    reply = chat.press(
+        "c1org", ACK_ACTION, ladder="member_work", branch=str(b2.id), month="2026-11", kind="read"
+    )
     assert "组织委员1" in reply and "已阅" in reply
 
 
@@ -269,7 +272,7 @@ def test_e15_lost_contact_for_six_months_is_listed_once_for_the_branch_meeting(
     the committee's 组织委员 and 副书记, as a 停止党籍 candidate the 支部大会 decides on; nothing is
     changed on his record. Contact restored in December ends it."""
     b3 = county.b3
-    chat = Chat(session_factory, local(date(2026, 6, 2), 10))
+    chat = Chat(session_factory, [router], now=local(date(2026, 6, 2), 10))
     # The router folds full-width punctuation (NFKC), so the note is stored with an ASCII comma.
     assert "已登记" in chat.say("sec3", "失联 党员3甲 2026-05 电话停机，家属称外出务工后联系不上")
 
@@ -297,7 +300,7 @@ def test_e15_lost_contact_for_six_months_is_listed_once_for_the_branch_meeting(
     session.expire_all()
     assert session.get(Person, county.people["m3a"].id).active  # the software lists; people decide
 
-    chat = Chat(session_factory, local(date(2026, 12, 5), 10))
+    chat = Chat(session_factory, [router], now=local(date(2026, 12, 5), 10))
     assert "已记录：党员3甲已恢复与党组织的联系，自2026年5月起的失联登记到此结束" in chat.say(
         "sec3", "恢复联系 党员3甲 已回村说明情况"
     )
@@ -309,7 +312,7 @@ def test_e15_lost_contact_for_six_months_is_listed_once_for_the_branch_meeting(
 def test_e15_an_old_loss_of_contact_is_listed_at_the_first_run(session_factory, session, county, observers):
     """A record made late (contact lost in January 2025) is past six months at once: listed at the
     next run, though the count never passed through exactly six."""
-    chat = Chat(session_factory, local(date(2026, 3, 2), 10))
+    chat = Chat(session_factory, [router], now=local(date(2026, 3, 2), 10))
     reply = chat.say("sec3", "失联 党员3甲 2025-01 多次电话未接通，村里无人知其去向")
     assert "已失联15个月" in reply
     run(session, m(2026, 3))

@@ -169,25 +169,14 @@ def test_member_fee_steps_article9_and_end(session, county, observers):
     assert len(outbox(session, "monthly:member-end:")) == len(ended)
 
 
-class Chat(harness.Chat):
-    """The chat harness on the monthly router at `now`, whose `press` presses a notice's 已阅/已约谈
-    button and returns the replies (as tests/monthly/test_ack_addressed.py presses it)."""
-
-    def __init__(self, session_factory, now) -> None:
-        super().__init__(session_factory, [router], now=now)
-
-    def press(self, account: str, action: str = ACK_ACTION, **params: str) -> list[dict]:
-        return super().press(account, action, **params).replies
-
-
 def test_acknowledgements_are_recorded_once(session_factory, session, county, observers):
     _month(session, county, MONTHS[0], b3_lags=True)
     _run(session, MONTHS[0])
     esc = session.scalars(select(Escalation).where(Escalation.ladder == Ladder.COMMITTEE)).one()
-    chat = Chat(session_factory, run_at(MONTHS[0]))
+    chat = harness.Chat(session_factory, [router], now=run_at(MONTHS[0]))
 
     def ack(account: str, **params: str) -> str:
-        (reply,) = chat.press(account, **params)
+        (reply,) = chat.press(account, ACK_ACTION, **params).replies
         return reply["text"]
 
     # Someone the notice was not sent to cannot acknowledge it.
@@ -209,7 +198,7 @@ def test_acknowledgements_are_recorded_once(session_factory, session, county, ob
 def test_score_and_ranking_commands(session_factory, session, county, observers):
     _month(session, county, MONTHS[0], b3_lags=True)
     _run(session, MONTHS[0])
-    chat = Chat(session_factory, run_at(MONTHS[0]))
+    chat = harness.Chat(session_factory, [router], now=run_at(MONTHS[0]))
 
     def say(account: str, text: str) -> str:
         return chat.say(account, text).text

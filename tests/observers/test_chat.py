@@ -18,18 +18,11 @@ from tests.meetings.conftest import _unit
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting
 
 
-class ObserverChat(Chat):
-    """The chat harness with the help, meetings and observers routers, its clock starting at NOW. The
-    observers' router sits beside the meetings one, so 整改/整改完成 and the meetings words are matched
-    as people type them."""
-
-    def __init__(self, session_factory) -> None:
-        super().__init__(session_factory, [help_handlers.router, meetings_router, observers_router], now=NOW)
-
-
 @pytest.fixture
 def chat(session_factory, world):
-    return ObserverChat(session_factory)
+    # The observers' router sits beside the meetings one, so 整改/整改完成 and the meetings words are
+    # matched as people type them.
+    return Chat(session_factory, [help_handlers.router, meetings_router, observers_router], now=NOW)
 
 
 def test_my_branches(chat, session, world):

@@ -21,19 +21,21 @@ from sqlalchemy import select
 
 from bot.core import outbox
 from bot.web.observers import build_observers_router
+from handlers import help as help_handlers
 from handlers.meetings import meetings as meetings_uc
+from handlers.meetings.chat import router as meetings_router
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
 from handlers.observers import assignments, coverage, jobs, observation, periods, record
+from handlers.observers.chat import router as observers_router
 from handlers.observers.forms import HUBIN
 from models.jobs import JobRun
 from models.org import OrgUnit, Person, Role, UnitKind
 from scheduler.runner import RunResult, run_due
 from tests.core.statements import count_statements
+from tests.harness import Chat
 from tests.meetings.conftest import _person, _role, _unit, sent
-from tests.meetings.test_chat import _text
 from tests.meetings.test_web import CORE, Clock, FakeIdentity
 from tests.observers.conftest import CFG, NOW, World, build_world, full_form, make_meeting
-from tests.observers.test_chat import ObserverChat
 from tests.web import open_session
 
 GAPS = "observers:coverage_gaps:"
@@ -231,9 +233,8 @@ def test_seed000_the_gap_report_reads_a_fixed_number_of_statements(session, engi
 def test_seed000_committee_stats_in_chat_list_every_branch_and_the_gap(session_factory, session, county):
     w = county.w
     _observe(session, county, w.branch, NOW - timedelta(days=1), NOW)
-    chat = ObserverChat(session_factory)
-    chat.now = NOW
-    text = _text(chat.say("zhouzz", "观察统计"))
+    chat = Chat(session_factory, [help_handlers.router, meetings_router, observers_router], now=NOW)
+    text = chat.say("zhouzz", "观察统计").text
     assert (
         "2026年上半年，截至2026年5月18日）：3 个支部中 1 个已有观察员列席，2 个还没有，1 个未安排观察员"
         in text
@@ -248,7 +249,7 @@ def test_seed000_committee_stats_in_chat_list_every_branch_and_the_gap(session_f
     assert (
         branches.index("河西村党支部") < branches.index("镇卫生院党支部") < branches.index("城关社区党支部")
     )
-    assert "未安排观察员" not in _text(chat.say("qiangc", "观察统计"))  # an observer sees their own record
+    assert "未安排观察员" not in chat.say("qiangc", "观察统计").text  # an observer sees their own record
 
 
 def test_seed000_the_export_lists_every_branch_per_period(session_factory, session, county):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from handlers import help as help_handlers
 from handlers.meetings import meetings as meetings_uc
+from handlers.meetings.chat import router as meetings_router
 from handlers.meetings.minutes import held_meeting_kinds
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
 from handlers.observers import observation
+from handlers.observers.chat import router as observers_router
 from models.meetings import Minutes
-from tests.meetings.test_chat import _text
+from tests.harness import Chat
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting
-from tests.observers.test_chat import ObserverChat
 
 MAY = date(2026, 5, 1)
 
@@ -48,9 +50,8 @@ def test_a_reopened_meeting_is_not_shown_as_held(session_factory, session, world
     # The same rule the monthly count uses: only the kept meeting counts as held.
     assert len(held_meeting_kinds(session, MAY, date(2026, 6, 1), MCFG)) == 1
 
-    chat = ObserverChat(session_factory)
-    chat.now = NOW
-    text = _text(chat.say("wangsj", "本月会议"))
+    chat = Chat(session_factory, [help_handlers.router, meetings_router, observers_router], now=NOW)
+    text = chat.say("wangsj", "本月会议").text
     lines = {ln for ln in text.splitlines() if "学习" in ln}
     (reopened_line,) = [ln for ln in lines if "学习条例" in ln]
     (kept_line,) = [ln for ln in lines if "学习党章" in ln]

@@ -8,9 +8,9 @@ Users may carry an optional `role` (书记, 观察员 …) that only the chat pa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from config import demo
 
@@ -19,19 +19,23 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
-class DingTalkUser(_Model):
+# A user's departments: a fixture may name a single one.
+DeptIds = Annotated[list[int], BeforeValidator(lambda v: [v] if isinstance(v, int | str) else v)]
+
+
+class _User(_Model):
+    """What both platforms' users carry; each adds its departments and job title under its own names."""
+
     userid: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1)
-    dept: list[int] = Field(default_factory=lambda: [1])
     role: str = ""
     in_range: bool = True
     mobile: str = ""
-    title: str = ""
 
-    @field_validator("dept", mode="before")
-    @classmethod
-    def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, int | str) else v
+
+class DingTalkUser(_User):
+    dept: DeptIds = Field(default_factory=lambda: [1])
+    title: str = ""
 
 
 class DingTalkGroup(_Model):
@@ -64,19 +68,9 @@ class DingTalkCorp(_Model):
     )
 
 
-class WeComUser(_Model):
-    userid: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1)
-    department: list[int] = Field(default_factory=lambda: [1])
-    role: str = ""
-    in_range: bool = True
-    mobile: str = ""
+class WeComUser(_User):
+    department: DeptIds = Field(default_factory=lambda: [1])
     position: str = ""
-
-    @field_validator("department", mode="before")
-    @classmethod
-    def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, int | str) else v
 
 
 class WeComCorp(_Model):

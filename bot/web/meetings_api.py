@@ -34,6 +34,7 @@ from bot.web.api import (
     SessionDep,
     UnitRef,
     WriterDep,
+    list_route,
     not_found,
     paginate,
     refused,
@@ -216,12 +217,7 @@ def _summary(sheet) -> AttendanceSummary:
 # ---- endpoints
 
 
-@meetings_api.get(
-    "/meetings",
-    response_model=Page[MeetingOut],
-    responses=NOT_FOUND,
-    summary="Meetings in scope, by start time",
-)
+@list_route(meetings_api, "/meetings", MeetingOut, summary="Meetings in scope, by start time")
 def list_meetings(
     request: Request,
     session: SessionDep,

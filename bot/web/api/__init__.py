@@ -61,7 +61,15 @@ from bot.web.api.deps import (
     unit_in_scope,
 )
 from bot.web.api.docs import add_docs_routes, add_method_not_allowed_routes
-from bot.web.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, LimitQuery, OffsetQuery, Page, paginate
+from bot.web.api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    LimitQuery,
+    OffsetQuery,
+    Page,
+    list_route,
+    paginate,
+)
 from bot.web.api.schemas import (
     MAX_ID,
     NOT_FOUND,
@@ -98,6 +106,7 @@ __all__ = [
     "UnitRef",
     "WriterDep",
     "build_api_router",
+    "list_route",
     "not_found",
     "paginate",
     "refused",

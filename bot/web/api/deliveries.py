@@ -6,19 +6,19 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from bot.web.api.deps import PrincipalDep, SessionDep, unit_in_scope
-from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, paginate
-from bot.web.api.schemas import NOT_FOUND, DateTimeIn, DeliveryOut, Id, PersonRef, unit_ref
+from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, list_route, paginate
+from bot.web.api.schemas import DateTimeIn, DeliveryOut, Id, PersonRef, unit_ref
 from models.org import OrgUnit, Person
 from models.outbox import DELIVERY_STATUS_LABELS, DeliveryStatus, OutboxMessage
 
 router = APIRouter()
 
 
-@router.get(
+@list_route(
+    router,
     "/deliveries",
-    response_model=Page[DeliveryOut],
+    DeliveryOut,
     tags=["deliveries"],
-    responses=NOT_FOUND,
     summary="The delivery ledger: one row per message and recipient, newest first",
 )
 def list_deliveries(

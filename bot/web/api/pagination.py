@@ -2,10 +2,12 @@
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from bot.web.api.schemas import NOT_FOUND
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -30,3 +32,8 @@ def paginate(session: Session, stmt, order_by, limit: int, offset: int) -> tuple
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = list(session.scalars(stmt.order_by(*order_by).limit(limit).offset(offset)).unique())
     return rows, total
+
+
+def list_route(router: APIRouter, path: str, item: type, *, summary: str, tags: list[str] | None = None):
+    """GET `path` answering one Page of `item`; 404 where a filter names a unit out of scope."""
+    return router.get(path, response_model=Page[item], tags=tags, responses=NOT_FOUND, summary=summary)

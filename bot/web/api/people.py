@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from bot.web.api.deps import Principal, PrincipalDep, SessionDep, not_found, refused, unit_in_scope
-from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, paginate
+from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, list_route, paginate
 from bot.web.api.schemas import NOT_FOUND, ChatAccountOut, Id, PersonOut, RoleOut, unit_ref
 from models.org import (
     MEMBER_STATUS_LABELS,
@@ -23,13 +23,7 @@ from models.org import (
 router = APIRouter()
 
 
-@router.get(
-    "/people",
-    response_model=Page[PersonOut],
-    responses=NOT_FOUND,
-    tags=["people"],
-    summary="People in scope",
-)
+@list_route(router, "/people", PersonOut, tags=["people"], summary="People in scope")
 def list_people(
     session: SessionDep,
     principal: PrincipalDep,

@@ -7,8 +7,8 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import selectinload
 
 from bot.web.api.deps import PrincipalDep, SessionDep, unit_in_scope
-from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, paginate
-from bot.web.api.schemas import NOT_FOUND, Id, PersonRef, RoleAssignmentOut, RoleCatalogEntry, unit_ref
+from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, list_route, paginate
+from bot.web.api.schemas import Id, PersonRef, RoleAssignmentOut, RoleCatalogEntry, unit_ref
 from models.org import ROLE_LABELS, ROLES_BY_UNIT_KIND, OrgUnit, Role, RoleAssignment, UnitKind
 
 router = APIRouter()
@@ -28,11 +28,11 @@ def role_catalog(principal: PrincipalDep) -> list[RoleCatalogEntry]:
     ]
 
 
-@router.get(
+@list_route(
+    router,
     "/role-assignments",
-    response_model=Page[RoleAssignmentOut],
+    RoleAssignmentOut,
     tags=["roles"],
-    responses=NOT_FOUND,
     summary="Who holds which role where, in scope",
 )
 def list_role_assignments(

@@ -9,18 +9,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.web.api.deps import PrincipalDep, SessionDep, unit_in_scope
-from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, paginate
+from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, list_route, paginate
 from bot.web.api.schemas import NOT_FOUND, Id, UnitCounts, UnitNode, UnitOut
 from models.org import BRANCH_CATEGORY_LABELS, UNIT_KIND_LABELS, MemberStatus, OrgUnit, Person, UnitKind
 
 router = APIRouter()
 
 
-@router.get(
+@list_route(
+    router,
     "/units",
-    response_model=Page[UnitOut],
+    UnitOut,
     tags=["organisation"],
-    responses=NOT_FOUND,
     summary="Units of the organisation in scope (flat, ordered by id)",
 )
 def list_units(

@@ -43,8 +43,8 @@ import models  # noqa: E402, F401 - registers every table and the history genera
 from bot.core.context import CoreConfig  # noqa: E402
 from bot.web.console import build_console  # noqa: E402
 from bot.web.console.deps import COOKIE  # noqa: E402
+from handlers.common.dates import add_months  # noqa: E402
 from handlers.console.sessions import ConsoleConfig, open_session  # noqa: E402
-from handlers.fees.feeday import add_months  # noqa: E402
 from handlers.meetings.types import meetings_config  # noqa: E402
 from handlers.monthly import ladder, service  # noqa: E402
 from handlers.monthly.config import monthly_config  # noqa: E402

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from handlers.common.dates import add_months
 from handlers.console.scope import Scope
-from handlers.fees.feeday import add_months
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import held_condition, local_calendars, meeting_counts
 from handlers.meetings.types import MeetingsConfig, local_day

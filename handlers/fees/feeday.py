@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from handlers.common import dates
-
-# add_months lives in handlers.common.dates; only the console (handlers/console/overview.py,
-# bot/web/console/overview.py, bench/console.py) still imports it from here.
-from handlers.common.dates import add_months  # noqa: F401
 from handlers.fees import strings
 from models.fees import FeeDayRule
 

@@ -15,9 +15,8 @@ from fastapi.responses import HTMLResponse
 
 from bot.web.api import MAX_ID
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
-from handlers.common.dates import fmt_month
+from handlers.common.dates import add_months, fmt_month
 from handlers.console import overview, strings
-from handlers.fees.feeday import add_months
 from handlers.meetings.strings import ATTENDANCE_LABELS, TYPE_LABELS
 from handlers.meetings.types import meetings_config
 from handlers.monthly import strings as monthly_strings

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
 from handlers.meetings import strings
-from handlers.meetings.types import MeetingsConfig, Refused, deciders, require_decider, routing_note
+from handlers.meetings.types import MeetingsConfig, Refused, deciders, require_pending_decision, routing_note
 from models.meetings import Attendance, Invitee, LeaveRequest, LeaveStatus, Meeting, MeetingStatus
 from models.org import Person
 
@@ -118,17 +118,16 @@ def decide_leave(
     if leave is None:
         raise Refused(strings.NO_MEETING)
     meeting = leave.meeting
-    found = require_decider(
+    found = require_pending_decision(
         session,
         actor,
-        meeting.branch_id,
+        leave,
         cfg.leave_approver_roles,
-        leave.person_id,
         cfg,
         own_case=strings.LEAVE_SELF_DECISION,
+        waiting=LeaveStatus.PENDING,
+        not_waiting=strings.LEAVE_NOT_PENDING.format(status=strings.LEAVE_STATUS_LABELS[leave.status]),
     )
-    if leave.status != LeaveStatus.PENDING:
-        raise Refused(strings.LEAVE_NOT_PENDING.format(status=strings.LEAVE_STATUS_LABELS[leave.status]))
     leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
     leave.decided_at = now
     leave.decided_by_id = actor.id

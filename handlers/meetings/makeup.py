@@ -21,7 +21,7 @@ from handlers.meetings.types import (
     Refused,
     deciders,
     local_day,
-    require_decider,
+    require_pending_decision,
     routing_note,
 )
 from models.meetings import (
@@ -219,17 +219,16 @@ def decide_makeup(
     if task is None:
         raise Refused(strings.MAKEUP_NONE_OPEN)
     meeting = task.meeting
-    found = require_decider(
+    found = require_pending_decision(
         session,
         actor,
-        meeting.branch_id,
+        task,
         cfg.manager_roles,
-        task.person_id,
         cfg,
         own_case=strings.MAKEUP_SELF_DECISION,
+        waiting=MakeupStatus.REPORTED,
+        not_waiting=strings.MAKEUP_NOT_REPORTED.format(status=strings.MAKEUP_STATUS_LABELS[task.status]),
     )
-    if task.status != MakeupStatus.REPORTED:
-        raise Refused(strings.MAKEUP_NOT_REPORTED.format(status=strings.MAKEUP_STATUS_LABELS[task.status]))
     stamp = int(task.reported_at.timestamp()) if task.reported_at else 0
     if confirm:
         task.status = MakeupStatus.CONFIRMED

@@ -277,6 +277,27 @@ def require_decider(
     raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
 
 
+def require_pending_decision(
+    session: Session,
+    actor: Person | None,
+    request,  # a LeaveRequest or MakeupTask: .meeting, .person_id, .status
+    roles: frozenset[Role],
+    cfg: MeetingsConfig,
+    *,
+    own_case: str,
+    waiting,
+    not_waiting: str,
+) -> Deciders:
+    """Refuse unless `actor` decides this member's request (leave, 补学) and it still waits for a
+    decision in status `waiting`; `not_waiting` is the refusal once it has been decided."""
+    found = require_decider(
+        session, actor, request.meeting.branch_id, roles, request.person_id, cfg, own_case=own_case
+    )
+    if request.status != waiting:
+        raise Refused(not_waiting)
+    return found
+
+
 def managed_branch(session: Session, actor: Person | None, cfg: MeetingsConfig) -> OrgUnit:
     """The branch `actor` manages meetings for (their own, where they hold a manager role)."""
     if actor is None:

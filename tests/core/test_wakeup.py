@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import psycopg
 import pytest
@@ -53,12 +54,16 @@ def test_notify_from_another_connection_wakes_the_relay(engine, database_url):
         listener.stop()
 
 
-def test_queuing_notifies_at_commit_and_not_before(session_factory, engine, database_url):
+def test_queuing_notifies_at_commit_and_not_before(session_factory, engine, database_url, monkeypatch):
     _postgresql_only(database_url)
     org = make_org(session_factory)
     marker = "zhibu_test_marker"
+    # A channel of this test's own: NOTIFY is database-wide, and anything else queuing on the same
+    # PostgreSQL database (another test process, a bench) would be heard on the real one.
+    channel = f"zhibu_outbox_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setattr(outbox, "WAKEUP_CHANNEL", channel)
     with psycopg.connect(_raw_url(engine), autocommit=True) as listening:
-        listening.execute(f"LISTEN {WAKEUP_CHANNEL}")
+        listening.execute(f"LISTEN {channel}")
         listening.execute(f"LISTEN {marker}")
 
         def heard_until_marker() -> list[str]:
@@ -77,7 +82,7 @@ def test_queuing_notifies_at_commit_and_not_before(session_factory, engine, data
                 outbox.enqueue_to_people(s, org.member_ids, Text("第一条"), dedup_key="a", now=T0)
                 outbox.enqueue_to_people(s, org.member_ids, Text("第二条"), dedup_key="b", now=T0)
                 assert heard_until_marker() == []  # queued, not committed: no relay may look yet
-            assert heard_until_marker() == [WAKEUP_CHANNEL]  # once, for both
+            assert heard_until_marker() == [channel]  # once, for both
             with s.begin():
                 s.execute(text("SELECT 1"))
                 outbox.enqueue_to_people(s, org.member_ids, Text("第三条"), dedup_key="c", now=T0)

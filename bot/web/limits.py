@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
 
+from handlers.spreadsheets import LIMITS as SHEET_LIMITS
 from models import attachments
 
 KB = 1024
@@ -30,6 +31,8 @@ CALLBACK_LIMIT = 64 * KB
 PHOTO_FORM_LIMIT = attachments.MAX_PHOTOS * attachments.MAX_PHOTO_BYTES + 1 * MB
 # JSON forms (a month's plan is the largest) and the JSON API.
 H5_LIMIT = 256 * KB
+# A roster uploaded in the console: the file limit every importer applies, and the multipart framing.
+ROSTER_UPLOAD_LIMIT = SHEET_LIMITS.file_bytes + 64 * KB
 API_LIMIT = 1 * MB
 DEFAULT_LIMIT = 64 * KB
 
@@ -39,6 +42,7 @@ ROUTE_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/h5/meetings/\d+/minutes$"), PHOTO_FORM_LIMIT),
     (re.compile(r"^/h5/observers/\d+/form$"), PHOTO_FORM_LIMIT),
     (re.compile(r"^/h5/"), H5_LIMIT),
+    (re.compile(r"^/console/people/roster/upload$"), ROSTER_UPLOAD_LIMIT),
     (re.compile(r"^/api/"), API_LIMIT),
 )
 

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from bot.web.limits import BodyLimit
 from handlers.roster import texts as T
 from handlers.roster.fileio import write_roster
 from models.audit import AuditEntry
@@ -266,6 +267,22 @@ def test_a_roster_with_errors_is_listed_by_row_and_writes_nothing(
     )
     assert 'name="token"' not in resp.text
     assert (session.scalar(select(func.count()).select_from(Person)), audit_count(session)) == before
+
+
+def test_a_county_sized_roster_is_read_not_refused_as_too_large(
+    session_factory, app, world, session, tmp_path
+):
+    # Far over the app's 64 KB default body limit, well under the importers' own file limit.
+    big = tmp_path / "全县花名册.csv"
+    write_roster(big, [
+        roster_row(**{T.COMMITTEE: "城关镇党委", T.BRANCH: "东风村党支部", T.NAME: f"党员{i}", T.PHONE: "12345"})
+        for i in range(3000)
+    ])  # fmt: skip
+    assert big.stat().st_size > 128 * 1024
+    app.add_middleware(BodyLimit)  # as create_app mounts it
+    zhao = login(session_factory, app, world.people["zhao"])
+    resp = upload(zhao, big)
+    assert resp.status_code == 200 and "没有导入任何内容" in resp.text  # read and checked row by row
 
 
 def test_a_good_roster_is_previewed_then_the_same_file_applied(

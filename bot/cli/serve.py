@@ -56,8 +56,6 @@ TEXT = {
     "demo_monthly": "已计算{month}的月积分，月度通报和落后提醒已发给相关书记和领导（{digests} 份通报）。",
 }
 
-# tests/observers/test_demo_observer.py imports this name; bot.cli.common.core_config is the one way.
-_core_config = core_config
 
 # The demo's history: enough months for last month's 月积分, its digest and a ladder notice.
 DEMO_HISTORY_MONTHS = 2

@@ -36,6 +36,10 @@ def create_app(
 ) -> FastAPI:
     """`core` (time zone, public URL, secret key) is the composition root's: every page, QR code and
     redirect then names the same public URL as the chat replies (None: read from the settings)."""
+    from bot.web.h5 import core_from_settings
+
+    # One CoreConfig for every part, so each feature's rules are built once and the same for all.
+    core = core or core_from_settings()
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit)
     app.state.session_factory = session_factory
@@ -70,9 +74,8 @@ def create_app(
     app.include_router(build_meetings_router(session_factory, app.state.identities, core, clock=clock))
 
     from bot.web.console import build_console
-    from bot.web.h5 import core_from_settings
 
-    build_console(app, session_factory, app.state.identities, core or core_from_settings(), clock=clock)
+    build_console(app, session_factory, app.state.identities, core, clock=clock)
 
     def _stream_state() -> str:
         stream = getattr(platforms, "stream", None)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.cli.serve import DEMO_HISTORY_MONTHS, _core_config, _routes, demo_settings
+from bot.cli.common import core_config
+from bot.cli.serve import DEMO_HISTORY_MONTHS, _routes, demo_settings
 from config import demo
 from models.observers import ObserverAssignment
 from models.org import OrgUnit, Person
@@ -36,7 +37,7 @@ def test_the_readme_s_observer_observes_his_committee_s_other_branches(
 
     routes, fallback = _routes()
     settings = demo_settings(database_url, "http://127.0.0.1:18080", "http://127.0.0.1:8000")
-    chat = Chat(session_factory, routes=routes, fallback=fallback, config=_core_config(settings), now=NOW)
+    chat = Chat(session_factory, routes=routes, fallback=fallback, config=core_config(settings), now=NOW)
     account = DEMO_PEOPLE["observer"]
     mine = chat.say(account, "我的支部")
     assert "东风村党支部" in mine and "幸福社区党支部" in mine

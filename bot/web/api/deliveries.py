@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.web.api.deps import PrincipalDep, SessionDep, unit_in_scope
 from bot.web.api.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery, Page, list_route, paginate
 from bot.web.api.schemas import DateTimeIn, DeliveryOut, Id, PersonRef, unit_ref
-from models.org import OrgUnit, Person
+from models.org import OrgUnit, Person, subtree_filter
 from models.outbox import DELIVERY_STATUS_LABELS, DeliveryStatus, OutboxMessage
 
 router = APIRouter()
@@ -48,9 +48,7 @@ def list_deliveries(
         stmt = stmt.where(OutboxMessage.branch_id == branch_id)
     if unit_id is not None:
         unit = unit_in_scope(session, principal, unit_id)
-        stmt = stmt.where(
-            OutboxMessage.branch_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path)))
-        )
+        stmt = stmt.where(OutboxMessage.branch_id.in_(select(OrgUnit.id).where(subtree_filter(unit))))
     if status is not None:
         stmt = stmt.where(OutboxMessage.status == status)
     if person_id is not None:

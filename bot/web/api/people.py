@@ -18,6 +18,7 @@ from models.org import (
     Person,
     RoleAssignment,
     UnitKind,
+    subtree_filter,
 )
 
 router = APIRouter()
@@ -45,7 +46,7 @@ def list_people(
         stmt = stmt.where(Person.branch_id == branch_id)
     if unit_id is not None:
         unit = unit_in_scope(session, principal, unit_id)
-        stmt = stmt.where(Person.branch_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+        stmt = stmt.where(Person.branch_id.in_(select(OrgUnit.id).where(subtree_filter(unit))))
     if status is not None:
         stmt = stmt.where(Person.status == status)
     if name is not None:

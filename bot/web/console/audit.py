@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import or_, select
 
+from bot.web.api.schemas import MAX_ID
 from bot.web.console.deps import ConsoleApp, viewer_type
 from handlers.console import audit, strings
 from models.org import OrgUnit, Person, UnitKind
 
-MAX_ID = 2**31 - 1
 BAD_DATE = "日期格式应为 2026-10-01。"
 
 

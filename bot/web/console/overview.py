@@ -7,13 +7,11 @@ switch, expanding a committee's row) gets the part of the page it swaps, not the
 """
 
 from datetime import date
-from typing import Annotated
 
-from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from bot.web.api import MAX_ID
+from bot.web.api.schemas import Id
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
 from handlers.common.dates import add_months, fmt_month
 from handlers.console import overview, strings
@@ -27,7 +25,6 @@ from handlers.observers.strings import RECT_STATUS_LABELS
 from models.meetings import AttendanceMethod, MeetingStatus
 from models.org import UNIT_KIND_LABELS, UnitKind
 
-Id = Annotated[int, Ge(1), Le(MAX_ID)]
 MONTH_CHOICES = 24  # how far back the month switch reaches
 
 BAD_MONTH = "月份格式应为 2026-10。"

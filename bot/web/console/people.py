@@ -12,10 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from annotated_types import Ge, Le
+from annotated_types import Ge
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from bot.web.api.schemas import Id
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
 from handlers.console import people, strings
 from handlers.spreadsheets import LIMITS
@@ -23,8 +24,6 @@ from handlers.spreadsheets import TEXT as SHEET_TEXT
 from models.audit import Actor, act_as
 from models.org import FEE_CATEGORY_LABELS
 
-MAX_ID = 2**31 - 1
-Id = Annotated[int, Ge(1), Le(MAX_ID)]
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
 
 

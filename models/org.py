@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, TimestampMixin, enum_column
+from models.base import Base, TimestampMixin, UTCDateTime, enum_column
 
 
 class UnitKind(enum.StrEnum):
@@ -260,8 +260,20 @@ class ChatAccount(TimestampMixin, Base):
     platform: Mapped[Platform] = mapped_column(enum_column(Platform))
     corp_id: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[str] = mapped_column(String(64))
+    # Set when the platform's directory says the user left the corp: nothing is sent to the account
+    # any more, and nothing is deleted (the person and their history stay; a secretary decides).
+    left_directory_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     person: Mapped[Person] = relationship(back_populates="chat_accounts")
+
+
+class OrgSetting(TimestampMixin, Base):
+    """An organisation-wide value the operators set at run time (e.g. the start month from `zhibu golive`)."""
+
+    __tablename__ = "org_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 # Query helpers: plain functions over a Session that never commit.

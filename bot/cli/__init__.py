@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import api_token, check, db, fees, roster, sandbox, seed, serve
+from bot.cli import accounts, api_token, backup, check, db, fees, golive, roster, sandbox, seed, serve
 
 app = typer.Typer(
     name="zhibu",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (db, check, roster, seed, sandbox, serve, api_token, fees):
+for module in (db, check, roster, seed, sandbox, serve, api_token, fees, accounts, golive, backup):
     module.register(app)
 
 

@@ -87,6 +87,33 @@ class WeComSettings(BaseModel):
         return value
 
 
+class RetentionSettings(BaseModel):
+    """How long rows that only record the past are kept (the retention job: handlers/retention.py).
+
+    ZHIBU_RETENTION__INBOX_DAYS, __OUTBOX_DAYS, __BATCH_SIZE; 0 days keeps those rows for ever.
+    - inbox_days: an inbound event's dedup mark. The platforms redeliver an event within minutes or
+      hours (DingTalk Stream until it is acknowledged, WeCom's callback three times in seconds), so a
+      month is far more than dedup needs and leaves room to look into a recent incident.
+    - outbox_days: the delivery ledger (sent and failed messages), a year and a month by default, so a
+      whole year's ledger can still be read after the year ends. At least 90: the observers' notices
+      read their own last 60 days of the outbox (ObserversRules.notice_horizon_days) to know whom
+      they already told.
+    - batch_size: the most rows of each table one run deletes, in one short transaction; a backlog
+      (the first run after years) drains over the following hourly runs.
+    """
+
+    inbox_days: int = Field(30, ge=0)
+    outbox_days: int = Field(400, ge=0)
+    batch_size: int = Field(10_000, ge=100, le=100_000)
+
+    @field_validator("outbox_days")
+    @classmethod
+    def _keeps_a_season(cls, value: int) -> int:
+        if 0 < value < 90:
+            raise ValueError("keep the delivery ledger at least 90 days (or 0: for ever)")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -113,6 +140,8 @@ class Settings(BaseSettings):
     observers: ObserversRules = Field(default_factory=ObserversRules)
     monthly: MonthlyRules = Field(default_factory=MonthlyRules)
     fees: FeesRules = Field(default_factory=FeesRules)
+
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -1,8 +1,9 @@
-"""The job registry: every feature's jobs, one line per feature module.
+"""The job registry: every feature's jobs, one line per feature module, and the retention job.
 
-Each module defines `def jobs(core: CoreConfig) -> list[JobSpec]`: its jobs with the rules, zone and
-public address the composition root passes. The modules are imported here, not looked up by name, so
-import-linter sees the scheduler's edge to each feature.
+Each feature module defines `def jobs(core: CoreConfig) -> list[JobSpec]`: its jobs with the rules, zone
+and public address the composition root passes. The modules are imported here, not looked up by name,
+so import-linter sees the scheduler's edge to each feature. Retention (handlers/retention.py) needs no
+rules, only the settings' retention section.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from types import ModuleType
 
 from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec
-from config.settings import get_settings
+from config.settings import RetentionSettings, get_settings
+from handlers import retention
 from handlers.fees import jobs as fees_jobs
 from handlers.meetings import jobs as meetings_jobs
 from handlers.monthly import jobs as monthly_jobs
@@ -21,13 +23,13 @@ from handlers.observers import jobs as observers_jobs
 JOB_MODULES: tuple[ModuleType, ...] = (meetings_jobs, fees_jobs, observers_jobs, monthly_jobs)
 
 
-def all_jobs(core: CoreConfig | None = None) -> list[JobSpec]:
-    """Every job, built for `core`; without one, for the process's settings (`zhibu run-job` and the
-    tests that run a job as the scheduler would)."""
-    core = core or CoreConfig.from_settings(get_settings())
+def all_jobs(core: CoreConfig, keep: RetentionSettings | None = None) -> list[JobSpec]:
+    """Every job, built for `core`; retention keeps what `keep` says (the settings' retention section;
+    None: the process's settings, which are what `zhibu serve` and `zhibu run-job` loaded)."""
     jobs: list[JobSpec] = []
     for module in JOB_MODULES:
         jobs.extend(module.jobs(core))
+    jobs.extend(retention.jobs(keep if keep is not None else get_settings().retention))
     names = [j.name for j in jobs]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

@@ -12,6 +12,7 @@ import httpx
 import zxingcpp
 from PIL import Image
 
+from bot.cli.common import core_config
 from bot.cli.serve import demo_settings
 from config import get_settings, use_settings
 from handlers.meetings import signin as signin_uc
@@ -50,7 +51,7 @@ def test_the_demo_s_settings_are_what_its_jobs_read(tmp_path, monkeypatch):
     use_settings(s)
     try:
         assert get_settings() is s
-        spec = {j.name: j for j in all_jobs()}["observers.notices"]
+        spec = {j.name: j for j in all_jobs(core_config(get_settings()))}["observers.notices"]
         spec.function(None, datetime(2026, 11, 2, tzinfo=UTC), "")
         assert links == ["http://127.0.0.1:18999"]
     finally:

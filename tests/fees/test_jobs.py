@@ -159,8 +159,9 @@ def test_scheduled_through_the_registry_once_per_period(session, session_factory
 
     from scheduler.jobs import all_jobs
     from scheduler.runner import RunResult, run_due
+    from tests.harness import CONFIG
 
-    specs = {j.name: j for j in all_jobs()}
+    specs = {j.name: j for j in all_jobs(CONFIG)}
     tz = ZoneInfo("Asia/Shanghai")
     at = datetime(2026, 11, 5, 16, 10, tzinfo=UTC)  # 00:10 on the fee day
     assert run_due(session_factory, specs["fees.reminders"], tz, at, trigger="schedule") == RunResult.RAN

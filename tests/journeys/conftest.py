@@ -74,7 +74,7 @@ class Demo:
 
     def run_job(self, name: str) -> None:
         """Run a scheduled job for its latest period at the injected clock's now, as the scheduler would."""
-        spec = next(j for j in all_jobs() if j.name == name)
+        spec = next(j for j in all_jobs(self.bot.service.core) if j.name == name)
         tz = self.bot.service.settings.tz
         fire = latest_fire(spec, tz, self.now(), within=timedelta(days=40))
         assert fire is not None, name

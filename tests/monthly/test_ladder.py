@@ -146,8 +146,9 @@ def test_member_fee_steps_article9_and_end(session, county, observers):
     assert [b["label"] for b in nov[0].payload["buttons"]] == ["已阅", "已约谈"]
     # The fees feature no longer sends its own arrears notices: one mechanism, one notice.
     from scheduler.jobs import all_jobs
+    from tests.harness import CONFIG
 
-    assert "fees.arrears" not in {j.name for j in all_jobs()}
+    assert "fees.arrears" not in {j.name for j in all_jobs(CONFIG)}
     assert not outbox(session, "fee-arrears")
 
     # December: 党员2乙 pays; every open notice ends, and the people told are told once that it ended.

@@ -110,7 +110,7 @@ def test_weekly_todo_sends_nothing_when_empty(session, county):
 
 
 def test_jobs_are_registered_with_their_periods():
-    specs = {j.name: j for j in all_jobs()}
+    specs = {j.name: j for j in all_jobs(CONFIG)}
     monthly, weekly = specs["monthly"], specs["monthly.todo"]
     fire = latest_fire(monthly, TZ, datetime(2026, 11, 1, 2, 0, tzinfo=UTC))  # 10:00 local on Nov 1
     assert fire is not None and (fire.day, fire.hour) == (1, 9)

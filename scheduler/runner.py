@@ -3,6 +3,10 @@
 APScheduler decides *when* to call; the period of a run comes from the trigger's latest fire time at
 or before now, never from clock arithmetic in a tick. A restart, a catch-up after downtime or a
 second scheduler process finds the period claimed and does nothing.
+
+A job may decline its period by raising models.startmonth.BeforeStartMonth (the monthly run, for a
+month before the organisation's start month): nothing it wrote is kept, the period is not claimed
+(a start month set earlier later lets it run), and the result is NOT_STARTED.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bot.core import metrics
 from bot.core.jobs import JobSpec
 from models.base import utcnow
 from models.jobs import JobRun
+from models.startmonth import BeforeStartMonth
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +37,7 @@ class RunResult(enum.StrEnum):
     ALREADY = "already"  # the period was claimed before (by us, a restart or another scheduler)
     FAILED = "failed"  # the job raised; nothing it wrote was kept, and the period stays open
     NOT_DUE = "not_due"  # catch-up: no fire time within the grace window
+    NOT_STARTED = "not_started"  # the period is before the start month (or none is set): not claimed
 
 
 def trigger_of(spec: JobSpec, tz: ZoneInfo) -> CronTrigger:
@@ -82,6 +88,10 @@ def run_job(
                 metrics.JOB_RUNS.labels(spec.name, RunResult.ALREADY.value).inc()
                 return RunResult.ALREADY
             spec.function(session, now, period)
+    except BeforeStartMonth as exc:
+        logger.info("job %s period %s skipped: %s", spec.name, period, exc.reason)
+        metrics.JOB_RUNS.labels(spec.name, RunResult.NOT_STARTED.value).inc()
+        return RunResult.NOT_STARTED
     except Exception:
         logger.exception("job %s period %s failed; it will be retried", spec.name, period)
         metrics.JOB_RUNS.labels(spec.name, RunResult.FAILED.value).inc()

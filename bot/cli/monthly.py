@@ -4,6 +4,9 @@ Without --send only the scores (and the ladder rows) are recomputed and stored; 
 With --send the ladder notices and the digests are queued as well (each at most once: a unit's
 notice or digest already sent for that month is not sent again) and the month's period is claimed,
 so the scheduler does not run it a second time.
+
+A month before the start month (`zhibu golive`), or any month while none is set, is refused with
+the reason, and nothing is computed.
 """
 
 from __future__ import annotations
@@ -11,9 +14,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.cli.common import core_config, database, echo, fail, settings
-from handlers.meetings.types import meetings_config
 from handlers.monthly import service, strings
-from handlers.monthly.config import monthly_config
+from models.startmonth import BeforeStartMonth
 
 TEXT = {
     "bad_period": "请用 --period 指定月份，如 --period 2026-10。",
@@ -42,19 +44,13 @@ def run_monthly(period: str, *, send: bool) -> None:
     core = core_config(s)
     _, session_factory = database(s)
     now = datetime.now(UTC)
-    with session_factory() as session, session.begin():
-        result = service.run_month(
-            session,
-            month,
-            now=now,
-            send=send,
-            base_url=core.public_base_url,
-            secret=core.secret_key,
-            mcfg=monthly_config(core),
-            cfg=meetings_config(core),
-        )
-        if send:
-            claim_period(session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual")
+    try:
+        with session_factory() as session, session.begin():
+            result = service.run_month_for(session, month, core, now=now, send=send)
+            if send:
+                claim_period(session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual")
+    except BeforeStartMonth as exc:
+        fail(exc.reason)
     st = result.stored
     echo(TEXT["summary"].format(month=strings.fmt_month(month), n=st.inserted + st.updated + st.unchanged,
                                 inserted=st.inserted, updated=st.updated, unchanged=st.unchanged))  # fmt: skip

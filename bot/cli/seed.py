@@ -25,6 +25,7 @@ TEXT = {
     "corps": "钉钉 corpId：{dingtalk}；企业微信 corpId：{wecom}",
     "no_history": "提示：--months {months} 已记下，但目前还没有可生成的历史数据（会议、签到、党费等功能上线后会自动补上）。",
     "history": "已生成 {months} 个月的历史数据：{names}",
+    "start_month": "启用月份设为{month}（zhibu golive 可查看和修改）：从这个月起计算月积分、发月度通报。",
     "bad_scale": "未知规模「{scale}」，可选：demo、county、city。",
     "bad_months": "--months 必须是 0 到 120 之间的整数。",
 }
@@ -84,6 +85,8 @@ def seed_cmd(
         echo(TEXT["no_history"].format(months=months))
     elif months:
         echo(TEXT["history"].format(months=months, names="、".join(result.history_ran)))
+    if result.start_month is not None:
+        echo(TEXT["start_month"].format(month=f"{result.start_month.year}年{result.start_month.month}月"))
 
 
 def register(root: typer.Typer) -> None:

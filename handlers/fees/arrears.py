@@ -30,6 +30,7 @@ from handlers.fees.policy import (
     owed,
     policy_for,
 )
+from models import startmonth
 from models.fees import FeeExemption, FeePayment, PaymentStatus
 from models.org import OrgUnit, Person, UnitKind
 from models.outbox import OutboxMessage
@@ -133,6 +134,7 @@ def member_status(
     fd = fee_day_for(session, person.branch, current, default)
     exemptions = exemptions_of(session, [person.id]).get(person.id, [])
     tracking = _tracking_start(person, policy, now, tz)
+    tracking = max(tracking, startmonth.start_month(session) or tracking)  # nothing owed before go-live
     first = max(add_months(current, -policy.max_backpay_months), tracking)
     payments = {
         p.month: p
@@ -196,7 +198,8 @@ def arrears_counts(
     A month is unpaid when the member owed for it and it has no reported or confirmed payment (a
     payment waiting for the collector is the collector's delay, not the member's). A month before
     the member owed (预备 admission), a 免交 month, and a month before zhibu tracked the member break
-    the run. Only members with a run of at least one month are returned.
+    the run, and so does the start month (models.startmonth): months before it count as neither
+    paid nor unpaid. Only members with a run of at least one month are returned.
 
     This is the one source of the unpaid-fee counts: the monthly member ladder (handlers.monthly)
     notifies from it. One statement for the whole scope: the members who paid `month` are left out
@@ -234,6 +237,7 @@ def arrears_counts(
     if not rows:
         return {}
     book = PolicyBook(session, [], default)
+    since = startmonth.start_month(session)
     paths = {
         uid: [int(p) for p in path.strip("/").split("/") if p]
         for uid, path in session.execute(
@@ -249,6 +253,8 @@ def arrears_counts(
             start = month_start(tracking[branch_id])
         else:
             start = local_month(created_at, tz) if created_at else month
+        if since is not None and since > start:
+            start = since
         liability = liability_start(status, joined_on)
         if liability is not None and liability > start:
             start = liability

@@ -26,6 +26,7 @@ from handlers.monthly import chart, strings
 from handlers.monthly.config import Kinds, MonthlyConfig
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import Unit, load_units, nearest_committee
+from models import startmonth
 from models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -82,6 +83,7 @@ class MonthData:
     branches_of: dict[int, list[int]] = field(default_factory=dict)  # committee → branches
     absent: dict[int, list[str]] = field(default_factory=dict)  # branch → names
     makeup_open: dict[int, int] = field(default_factory=dict)
+    first_month: bool = False  # the start month (models.startmonth): its digest says so
 
     def committees_under(self, scope: int) -> list[int]:
         ids = [c for c in self.branches_of if c in self.rows]
@@ -116,7 +118,7 @@ def load(
         uid: Row(uid, score, rank, size, bool(lag), group, exp or {})
         for uid, score, rank, size, lag, group, exp in session.execute(stmt)
     }
-    data = MonthData(month, units, rows)
+    data = MonthData(month, units, rows, first_month=startmonth.start_month(session) == month)
     branches_of: dict[int, list[int]] = defaultdict(list)
     for uid in rows:
         u = units.get(uid)
@@ -289,6 +291,11 @@ def unit_name(data: MonthData, unit_id: int) -> str:
 
 
 def text_for(data: MonthData, unit_id: int, kinds: Kinds) -> str:
+    first = strings.DIGEST_FIRST_MONTH if data.first_month else ""
+    return first + _text_for(data, unit_id, kinds)
+
+
+def _text_for(data: MonthData, unit_id: int, kinds: Kinds) -> str:
     if unit_id != ALL and data.units.get(unit_id) and data.units[unit_id].kind == UnitKind.BRANCH:
         return branch_text(data, unit_id, kinds)
     if unit_id in data.branches_of and unit_id in data.rows:

@@ -2,6 +2,7 @@
 
 The monthly job fires on the 1st at 09:00 (MonthlyConfig.digest_cron) and its period is the month
 it reports on (the previous month), so `zhibu run-job monthly --period 2026-10` names that month.
+A month before the start month (models.startmonth) is refused: the scheduler skips it unclaimed.
 """
 
 from __future__ import annotations
@@ -27,10 +28,7 @@ def jobs(core: CoreConfig) -> list[JobSpec]:
     mcfg, cfg = monthly_config(core), meetings_config(core)
 
     def monthly_run(session: Session, now: datetime, period: str) -> None:
-        service.run_month(
-            session, service.parse_period(period), now=now, send=True, base_url=core.public_base_url,
-            secret=core.secret_key, mcfg=mcfg, cfg=cfg,
-        )  # fmt: skip
+        service.run_month_for(session, service.parse_period(period), core, now=now, send=True)
 
     def weekly_todo(session: Session, now: datetime, _period: str) -> None:
         todo.send_todos(session, now=now, base_url=core.public_base_url, mcfg=mcfg, cfg=cfg)

@@ -27,6 +27,7 @@ from handlers.monthly.config import Kinds, LadderPreset, MonthlyConfig, Rung
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import MonthScores, UnitScore
 from handlers.monthly.watch import LOST_CONTACT_MONTHS, MemberRun, lost_contact_runs, work_runs
+from models import startmonth
 from models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -61,8 +62,10 @@ def rung_for(preset: LadderPreset, streak: int) -> Rung | None:
 
 
 def lag_streaks(session: Session, month: date, mcfg: MonthlyConfig) -> dict[int, list[date]]:
-    """unit → the lagging months of its current run, ending with `month` (one statement)."""
+    """unit → the lagging months of its current run, ending with `month` (one statement); a run
+    starts at the start month at the earliest (scores stored before it was moved later do not count)."""
     start = add_months(month, -(mcfg.streak_lookback_months - 1))
+    start = max(start, startmonth.start_month(session) or start)
     rows = session.execute(
         select(MonthlyScore.unit_id, MonthlyScore.month, MonthlyScore.lagging).where(
             MonthlyScore.month >= start, MonthlyScore.month <= month
@@ -299,8 +302,10 @@ def absence_runs(
     organisational life, or no longer active, are not watched.
 
     Only members expected (or present) this month are returned, and of those who had a good month
-    only the ones in `watch` (with open notices), with 0 months: they caught up. One statement.
+    only the ones in `watch` (with open notices), with 0 months: they caught up. Months before the
+    start month (models.startmonth) are not counted: nobody used zhibu then. One statement.
     """
+    since = startmonth.start_month(session)
     lo, hi = month_bounds_utc(month, cfg)
     cut = min(hi, now)
     took_place = (Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at < cut)
@@ -375,7 +380,9 @@ def absence_runs(
             continue
         if month not in missed:
             continue
-        run = sorted(missed - {good_month})
+        run = sorted(m for m in missed - {good_month} if since is None or m >= since)
+        if not run:
+            continue
         out[pid] = MemberRun(len(run), name, branch_id, run[0], run)
     return out
 

@@ -7,11 +7,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from bot.core.context import CoreConfig
 from handlers.common.dates import add_months
-from handlers.meetings.types import MeetingsConfig
+from handlers.meetings.types import MeetingsConfig, meetings_config
 from handlers.monthly import digest, ladder, ranking, scoring, todo
-from handlers.monthly.config import MonthlyConfig
+from handlers.monthly.config import MonthlyConfig, monthly_config
 from handlers.monthly.recipients import RoleBook
+from models import startmonth
 from models.org import Role
 
 
@@ -68,7 +70,10 @@ def run_month(
     mcfg: MonthlyConfig,
     cfg: MeetingsConfig,
 ) -> MonthRun:
-    """Recompute `month`; with send, also queue the ladder notices and the digests (each at most once)."""
+    """Recompute `month`; with send, also queue the ladder notices and the digests (each at most once).
+
+    Whether `month` may run at all (the start month) is run_month_for's question; the counters start
+    at the start month by themselves (ladder.absence_runs, fees.arrears.arrears_counts)."""
     scores, stored = compute_and_store(session, month, now=now, mcfg=mcfg, cfg=cfg)
     book = RoleBook(session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles,
                               *ladder.SELF_FALLBACK_ROLES, *mcfg.reminder_roles,
@@ -84,3 +89,14 @@ def run_month(
         )
         reminders = todo.send_month_reminders(session, scores, now=now, mcfg=mcfg, cfg=cfg, book=book)
     return MonthRun(month, stored, scores, units, members, sent, reminders)
+
+
+def run_month_for(session: Session, month: date, core: CoreConfig, *, now: datetime, send: bool) -> MonthRun:
+    """`month`'s run with the configuration `core` carries, as the scheduler, `zhibu run-job monthly`
+    and the demo start it. Refused (models.startmonth.BeforeStartMonth, its reason in Chinese) for a
+    month before the start month, or when none is set: nothing is computed, stored or sent then."""
+    startmonth.require_started(session, month)
+    return run_month(
+        session, month, now=now, send=send, base_url=core.public_base_url, secret=core.secret_key,
+        mcfg=monthly_config(core), cfg=meetings_config(core),
+    )  # fmt: skip

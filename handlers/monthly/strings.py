@@ -230,6 +230,11 @@ NONE_MISSING = "- （各项均已完成，按排名规则列为落后）"
 
 DIGEST_TITLE = "【{month}月度通报】{unit}"
 DIGEST_VIEW = "查看详情"
+# The start month's digest (models.startmonth): its figures cover the first month of use.
+DIGEST_FIRST_MONTH = (
+    "本月是支部助手启用的第一个月：以下得分和排名只统计本月在支部助手里安排、记录的会议、签到和党费，"
+    "启用前的月份不计分、不计入连续缺席和欠缴。\n\n"
+)
 DIGEST_BRANCH = (
     "**得分 {score:g}**，{group}类支部第{rank}名（共{size}个）{lag}\n\n"
     "**会议**：{meetings}\n\n**出勤**：{attendance}{absent}\n\n**补学**：{makeup}\n\n**党费**：{fees}\n\n"

@@ -1,17 +1,24 @@
 """Roster import, step 3: write a validated plan (units, people, roles, chat accounts), all of it in
-the caller's transaction, never committing; then the structure warnings of the branches touched."""
+the caller's transaction, never committing; then the structure warnings of the branches touched.
+
+The first import that writes people also sets the start month (models.startmonth) when none is set:
+the month after the import's local date, so the month the roster went in is not scored."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from config.settings import DEFAULT_TIMEZONE
 from handlers.common.roles import roles_by_unit
 from handlers.roster import texts as T
 from handlers.roster.parse import ImportPlan, RosterRow, UnitPath
 from handlers.roster.validate import chunks, unit_paths_by_id
+from models import startmonth
 from models.org import (
     FEE_CATEGORY_LABELS,
     ROLE_LABELS,
@@ -40,6 +47,7 @@ class ImportResult:
     accounts_added: int = 0
     accounts_updated: int = 0
     warnings: list[str] = field(default_factory=list)
+    start_month: date | None = None  # set by this import (the first one), when none was set
 
     @property
     def changed(self) -> bool:
@@ -57,11 +65,27 @@ class ImportResult:
         )
 
     def summary(self) -> str:
-        return T.SUMMARY.format(**{k: v for k, v in self.__dict__.items() if k != "warnings"})
+        text = T.SUMMARY.format(
+            **{k: v for k, v in self.__dict__.items() if k not in ("warnings", "start_month")}
+        )
+        if self.start_month is not None:
+            month = self.start_month
+            text += START_MONTH_SET.format(month=f"{month.year}年{month.month}月")
+        return text
 
 
-def apply_roster(session: Session, plan: ImportPlan) -> ImportResult:
-    """Write a validated plan: units, people, roles, accounts. Never commits."""
+# Told once, by the import that set the start month (models.startmonth).
+START_MONTH_SET = (
+    "\n这是第一次导入花名册：已把支部助手的启用月份设为{month}（导入日的下一个月），从这个月起计算月积分、"
+    "发月度通报。如需改动，请运行 zhibu golive YYYY-MM。"
+)
+
+
+def apply_roster(session: Session, plan: ImportPlan, *, today: date | None = None) -> ImportResult:
+    """Write a validated plan: units, people, roles, accounts. Never commits.
+
+    `today`: the import's local date (the one validate_roster was given); without it, today in the
+    default zone. The first import sets the start month from it when none is set."""
     if plan.errors:
         raise ValueError("apply_roster() needs a plan without errors")
     result = ImportResult()
@@ -111,6 +135,9 @@ def apply_roster(session: Session, plan: ImportPlan) -> ImportResult:
         else:
             result.people_unchanged += 1
     session.flush()
+    if plan.rows:
+        today = today or datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+        result.start_month = startmonth.set_default_on_import(session, today)
     result.warnings = plan.warnings + result.warnings + structure_warnings(session, touched_branches)
     return result
 

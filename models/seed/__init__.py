@@ -18,6 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, MetaData, func, select, text, update
 from sqlalchemy.orm import Session
 
+from models import startmonth
 from models.audit import append_only_lifted
 from models.base import utcnow
 from models.org import ChatAccount, OrgUnit, Person, RoleAssignment
@@ -74,6 +75,17 @@ class SeedResult:
     scale: Scale
     rows: dict[str, int] = field(default_factory=dict)
     history_ran: list[str] = field(default_factory=list)
+    start_month: date | None = None
+
+
+def seed_start_month(today: date, months: int) -> date:
+    """The seeded organisation's start month (models.startmonth): the first month of its history
+    (the generators write `today`'s month and the months - 1 before it), so every seeded month
+    scores; without history, the month after `today`, as a first roster import would set it."""
+    if not months:
+        return startmonth.month_after(today)
+    n = today.year * 12 + today.month - 1 - (months - 1)
+    return date(n // 12, n % 12 + 1, 1)
 
 
 def existing_organisation(session: Session) -> tuple[int, int]:
@@ -146,6 +158,8 @@ def seed(
             for name, count in generator(ctx).items():
                 result.rows[name] = result.rows.get(name, 0) + count
             result.history_ran.append(getattr(generator, "__qualname__", repr(generator)))
+    result.start_month = seed_start_month(today, months)
+    startmonth.set_start_month(session, result.start_month)
     session.expire_all()
     return result
 

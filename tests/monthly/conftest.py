@@ -13,6 +13,7 @@ from handlers.meetings.minutes import add_workdays
 from handlers.meetings.types import DEFAULT_CONFIG
 from handlers.monthly import observers_bridge
 from handlers.monthly.observers_bridge import ObserverSummary
+from models import startmonth
 from models.meetings import (
     Attendance,
     AttendanceMethod,
@@ -63,7 +64,12 @@ class County:
 _unit = builders.unit  # imported by monthly tests that add a unit of their own
 
 
-def build_county(session) -> County:
+# The county has used zhibu since 2024 (models.startmonth): every month the tests score runs.
+IN_USE_SINCE = date(2024, 1, 1)
+
+
+def build_county(session, *, start: date | None = IN_USE_SINCE) -> County:
+    """The county; `start`: its start month (None: as a fresh install with none set)."""
     county = _unit(session, "宿松县委", UnitKind.COMMITTEE)
     c1 = _unit(session, "城关镇党委", UnitKind.COMMITTEE, county)
     c2 = _unit(session, "河西乡党委", UnitKind.COMMITTEE, county)
@@ -88,6 +94,8 @@ def build_county(session) -> County:
         person(f"c{i}dep", f"党委副书记{i}", None, [(c, Role.DEPUTY_SECRETARY)])
         person(f"c{i}org", f"组织委员{i}", None, [(c, Role.ORGANIZATION_MEMBER)])
     person("staff", "组织部小刘", None, [(None, Role.ORG_STAFF)])
+    if start is not None:
+        startmonth.set_start_month(session, start)
     session.flush()
     return County(county, c1, c2, b1, b2, b3, b4, people)
 

@@ -10,7 +10,7 @@ import contextlib
 
 from fastapi import FastAPI, Request
 
-from sandbox import control, dingtalk, weblogin, wecom
+from sandbox import control, dingtalk, directory, weblogin, wecom
 from sandbox.common import gate
 from sandbox.state import Sandbox
 
@@ -37,5 +37,6 @@ def create_app(sandbox: Sandbox | None = None) -> FastAPI:
     app.include_router(dingtalk.router)
     app.include_router(wecom.router)
     app.include_router(weblogin.router)
+    app.include_router(directory.router)
     app.include_router(control.router)
     return app

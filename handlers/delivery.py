@@ -29,6 +29,7 @@ HEADER = "{branch}有 {n} 名党员收不到机器人的消息："
 ROW = "- {name}：{reason}{when}"
 FOOTER = "请核对他们的钉钉/企业微信账号，并请组织部在党员名册中更正。"
 REASON_NO_ACCOUNT = "未绑定钉钉或企业微信账号"
+REASON_LEFT = "已不在{platforms}通讯录中"
 PREFER_HELP = "消息发到企业微信：钉钉和企业微信都绑定了时，选择通知发到哪一个（或“消息发到钉钉”）"
 PREFER_USAGE = "请说明发到哪里，例如“消息发到企业微信”或“消息发到钉钉”。"
 PREFER_NO_ACCOUNT = "您还没有绑定{platform}账号，通知仍发到您的{current}。如需改用{platform}，请联系支部书记在党员名册中登记。"
@@ -44,11 +45,12 @@ class Unreachable:
     person_id: int
     name: str
     reason: str
-    failed_at: datetime | None  # None: never tried (no account at all)
+    failed_at: datetime | None  # None: never tried (no account at all); for accounts that left, when
 
 
 def unreachable_members(session: Session, branch_id: int) -> list[Unreachable]:
-    """Active members of the branch with no chat account, or whose latest message failed for good."""
+    """Active members of the branch with no chat account, whose every account left its platform's
+    directory (since when), or whose latest message failed for good."""
     people = {
         p.id: p
         for p in session.scalars(
@@ -57,9 +59,17 @@ def unreachable_members(session: Session, branch_id: int) -> list[Unreachable]:
     }
     if not people:
         return []
-    with_account = set(
-        session.scalars(select(ChatAccount.person_id).where(ChatAccount.person_id.in_(people)).distinct())
-    )
+    with_account: set[int] = set()
+    left: dict[int, list[tuple[Platform, datetime]]] = {}  # people whose accounts all left
+    for pid, platform, left_at in session.execute(
+        select(ChatAccount.person_id, ChatAccount.platform, ChatAccount.left_directory_at).where(
+            ChatAccount.person_id.in_(people)
+        )
+    ):
+        if left_at is None:
+            with_account.add(pid)
+        else:
+            left.setdefault(pid, []).append((Platform(platform), left_at))
     latest = (
         select(OutboxMessage.person_id, func.max(OutboxMessage.id).label("last_id"))
         .where(
@@ -79,7 +89,11 @@ def unreachable_members(session: Session, branch_id: int) -> list[Unreachable]:
     }
     result = []
     for pid, person in people.items():
-        if pid not in with_account:
+        if pid not in with_account and pid in left:
+            gone = sorted(left[pid], key=lambda item: item[1])
+            platforms = "、".join(PLATFORM_LABELS[p] for p, _ in gone)
+            result.append(Unreachable(pid, person.name, REASON_LEFT.format(platforms=platforms), gone[-1][1]))
+        elif pid not in with_account:
             result.append(Unreachable(pid, person.name, REASON_NO_ACCOUNT, None))
         elif pid in failed:
             row = failed[pid]
@@ -129,9 +143,10 @@ def show_unreachable(ctx: HandlerContext, _args: str) -> None:
 
 
 def _accounts(ctx: HandlerContext) -> list[tuple[str, str, str]]:
+    # An account that left its platform's directory reaches nobody: it is not offered (nor chosen).
     rows = ctx.session.execute(
         select(ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id).where(
-            ChatAccount.person_id == ctx.person.id
+            ChatAccount.person_id == ctx.person.id, ChatAccount.left_directory_at.is_(None)
         )
     )
     return [(str(p), corp, account) for p, corp, account in rows]

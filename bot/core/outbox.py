@@ -31,6 +31,10 @@ from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 PLATFORMS_INFO_KEY = "zhibu.platforms"
 _preference: tuple[Platform, ...] = (Platform.DINGTALK, Platform.WECOM)
 
+# The ledger's reason for a person whose every account left its platform's directory (the platform
+# said so: bot.core.directory); no call is made for them.
+REASON_LEFT_DIRECTORY = "已不在钉钉/企业微信通讯录中"
+
 # Rows per INSERT: keeps SQLite under its bound-parameter limit.
 _CHUNK = 500
 
@@ -199,7 +203,9 @@ def enqueue_to_people(
     """Queue `message` for each person (on their chat account); return how many rows were new.
 
     One row per recipient, unique on (dedup_key, recipient): queuing the same key again adds nothing.
-    A person with no chat account gets a failed ledger row ("未绑定") so the secretary can see it.
+    A person with no chat account gets a failed ledger row ("未绑定") so the secretary can see it; so
+    does one whose accounts all left their platforms' directories (ChatAccount.left_directory_at):
+    an account marked so is never chosen.
     """
     return enqueue_many(session, [Queued(person_ids, message, dedup_key, not_before)], now=now)
 
@@ -215,6 +221,7 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
     people: dict[int, int | None] = {}
     preferred: dict[int, str | None] = {}
     accounts: dict[int, list[tuple[str, str, str]]] = {}
+    departed: set[int] = set()  # people with an account that left its directory
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         for pid, branch_id, platform in session.execute(
@@ -222,12 +229,19 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
         ):
             people[pid] = branch_id
             preferred[pid] = platform
-        for pid, platform, corp, account in session.execute(
+        for pid, platform, corp, account, left in session.execute(
             select(
-                ChatAccount.person_id, ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id
+                ChatAccount.person_id,
+                ChatAccount.platform,
+                ChatAccount.corp_id,
+                ChatAccount.account_id,
+                ChatAccount.left_directory_at,
             ).where(ChatAccount.person_id.in_(chunk))
         ):
-            accounts.setdefault(pid, []).append((str(platform), corp, account))
+            if left is None:
+                accounts.setdefault(pid, []).append((str(platform), corp, account))
+            else:
+                departed.add(pid)
     platforms = reachable_platforms(session)
     rows = []
     for pids, it in items:
@@ -252,9 +266,15 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
             }
             chosen = choose_account(accounts.get(pid, []), platforms, preferred[pid])
             if chosen is None:
+                if accounts.get(pid):
+                    reason = texts.REASON_NO_PLATFORM
+                elif pid in departed:
+                    reason = REASON_LEFT_DIRECTORY
+                else:
+                    reason = texts.REASON_UNBOUND
                 row |= {
                     "status": DeliveryStatus.FAILED,
-                    "reason": texts.REASON_NO_PLATFORM if accounts.get(pid) else texts.REASON_UNBOUND,
+                    "reason": reason,
                     "platform": "",
                     "corp_id": "",
                     "target": "",

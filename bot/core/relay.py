@@ -25,7 +25,7 @@ from bot.core import metrics, texts
 from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, PlatformSender
 from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload
-from bot.core.outbox import WAKEUP_CHANNEL, choose_account
+from bot.core.outbox import REASON_LEFT_DIRECTORY, WAKEUP_CHANNEL, choose_account
 from bot.core.ratelimit import Clock, Key, LocalWindows, RateWindows, SharedWindows, SystemClock
 from models.org import ChatAccount
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
@@ -224,28 +224,53 @@ class Relay:
             )
         messages: dict = {}
         deliveries = [_claimed(row, messages) for row in rows]
+        departed = self._departed(deliveries)
         stranded = [
             (d, row.person_id)
             for d, row in zip(deliveries, rows, strict=True)
-            if d.platform not in self.senders
+            if d.platform not in self.senders or (d.platform, d.corp_id, d.target) in departed
         ]
         if not stranded:
             return token, deliveries
-        moved = self._settle_stranded(token, stranded)
+        moved = self._settle_stranded(token, stranded, departed)
+        settled = {d.row_id for d, _ in stranded}
         return token, [
-            moved.get(d.row_id, d) for d in deliveries if d.platform in self.senders or d.row_id in moved
+            moved.get(d.row_id, d) for d in deliveries if d.row_id not in settled or d.row_id in moved
         ]
 
+    def _departed(self, deliveries: list[Delivery]) -> set[tuple[str, str, str]]:
+        """(platform, corp, account) of the claimed 1:1 targets whose account left its directory
+        (bot.core.directory): nothing is sent to them, whenever the row was queued."""
+        targets = {d.target for d in deliveries if d.target_kind == TargetKind.USER and d.target}
+        if not targets:
+            return set()
+        found: set[tuple[str, str, str]] = set()
+        chunk = sorted(targets)
+        with self.session_factory() as session:
+            for start in range(0, len(chunk), 500):
+                for platform, corp, account in session.execute(
+                    select(ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id).where(
+                        ChatAccount.account_id.in_(chunk[start : start + 500]),
+                        ChatAccount.left_directory_at.is_not(None),
+                    )
+                ):
+                    found.add((str(platform), corp, account))
+        return found
+
     def _settle_stranded(
-        self, token: str, stranded: list[tuple[Delivery, int | None]]
+        self,
+        token: str,
+        stranded: list[tuple[Delivery, int | None]],
+        departed: set[tuple[str, str, str]] = frozenset(),
     ) -> dict[int, Delivery]:
-        """Rows queued for a platform this relay has no sender for: a person's message goes to their
-        account on a platform it has (and is sent in this cycle); anything else (a group, a card
-        update, a person with no such account) fails now with a reason instead of waiting forever."""
+        """Rows queued for a platform this relay has no sender for, or for an account that left its
+        directory: a person's message goes to their account on a platform it has (and is sent in this
+        cycle); anything else (a group, a card update, a person with no such account) fails now with a
+        reason instead of waiting forever, or failing at the platform again and again."""
         people = {pid for d, pid in stranded if pid is not None and d.target_kind == TargetKind.USER}
         accounts: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
         moved: dict[int, Delivery] = {}
-        failed: list[Delivery] = []
+        failed: dict[str, list[Delivery]] = defaultdict(list)  # reason -> rows
         with self.session_factory() as session, session.begin():
             if people:
                 for pid, platform, corp, account in session.execute(
@@ -254,7 +279,7 @@ class Relay:
                         ChatAccount.platform,
                         ChatAccount.corp_id,
                         ChatAccount.account_id,
-                    ).where(ChatAccount.person_id.in_(people))
+                    ).where(ChatAccount.person_id.in_(people), ChatAccount.left_directory_at.is_(None))
                 ):
                     accounts[pid].append((str(platform), corp, account))
             for d, pid in stranded:
@@ -262,7 +287,8 @@ class Relay:
                 if pid in people and not isinstance(d.message, CardUpdate):
                     chosen = choose_account(accounts.get(pid, []), list(self.senders))
                 if chosen is None:
-                    failed.append(d)
+                    gone = d.platform in self.senders and (d.platform, d.corp_id, d.target) in departed
+                    failed[REASON_LEFT_DIRECTORY if gone else texts.REASON_NO_PLATFORM].append(d)
                     continue
                 platform, corp, target = chosen
                 moved[d.row_id] = replace(d, platform=platform, corp_id=corp, target=target)
@@ -287,26 +313,27 @@ class Relay:
                         for d in moved.values()
                     ],
                 )
-            if failed:
+            for reason, rows in failed.items():
                 session.execute(
                     update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id.in_([d.row_id for d in failed]), OutboxMessage.claimed_by == token
-                    )
-                    .values(status=DeliveryStatus.FAILED, reason=texts.REASON_NO_PLATFORM, lease_until=None)
+                    .where(OutboxMessage.id.in_([d.row_id for d in rows]), OutboxMessage.claimed_by == token)
+                    .values(status=DeliveryStatus.FAILED, reason=reason, lease_until=None)
                     .execution_options(synchronize_session=False)
                 )
-        for d in failed:
+        # An account that left is not a delivery failure: the ledger says so, the counter does not.
+        for d in failed.get(texts.REASON_NO_PLATFORM, []):
             metrics.OUTBOX_FAILED.labels(d.platform).inc()
+        gone = len(failed.get(REASON_LEFT_DIRECTORY, []))
         if moved or failed:
             logger.warning(
-                "relay %s: %d rows queued for platforms it does not send on (%s): %d moved to another "
-                "account, %d failed",
+                "relay %s: %d rows queued for platforms it does not send on (%s) or for accounts that "
+                "left their directory: %d moved to another account, %d failed, %d not sent (left)",
                 self.name,
                 len(stranded),
                 ", ".join(sorted({d.platform or "?" for d, _ in stranded})),
                 len(moved),
-                len(failed),
+                sum(len(rows) for rows in failed.values()) - gone,
+                gone,
             )
         return moved
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter
 
 from bot.core.delivery import PlatformSender
+from bot.core.directory import DirectoryEvents
 from bot.core.dispatcher import Dispatcher
 from config import Settings
 
@@ -29,8 +30,26 @@ class Platforms:
             close()
 
 
-def build_platforms(settings: Settings, dispatcher: Dispatcher | None, *, stream: bool = True) -> Platforms:
+def directory_events(dispatcher: Dispatcher) -> DirectoryEvents:
+    """Directory changes (a member left, came back, got a new userid) handled by the roster's use case,
+    with the dispatcher's database, clock and relay wake-up."""
+    from handlers.roster.directory import apply_directory_change
+
+    return DirectoryEvents(dispatcher, apply_directory_change)
+
+
+def build_platforms(
+    settings: Settings,
+    dispatcher: Dispatcher | None,
+    *,
+    stream: bool = True,
+    directory: DirectoryEvents | None = None,
+) -> Platforms:
+    """`directory` handles the platforms' contact events; by default the roster's use case over the
+    dispatcher (directory_events), when there is a dispatcher."""
     platforms = Platforms()
+    if directory is None and dispatcher is not None:
+        directory = directory_events(dispatcher)
     dt = settings.dingtalk
     if dt.enabled:
         from bot.platforms.dingtalk.api import DingTalkApi
@@ -59,7 +78,12 @@ def build_platforms(settings: Settings, dispatcher: Dispatcher | None, *, stream
             from bot.platforms.dingtalk.stream import StreamRunner
 
             platforms.stream = StreamRunner(
-                dt.client_id, dt.client_secret.get_secret_value(), dt.openapi_endpoint, dispatcher, dt.corp_id
+                dt.client_id,
+                dt.client_secret.get_secret_value(),
+                dt.openapi_endpoint,
+                dispatcher,
+                dt.corp_id,
+                directory=directory,
             )
     wc = settings.wecom
     if wc.enabled:
@@ -87,5 +111,6 @@ def build_platforms(settings: Settings, dispatcher: Dispatcher | None, *, stream
                 encoding_aes_key=wc.encoding_aes_key.get_secret_value(),
                 corp_id=wc.corp_id,
                 dispatcher=dispatcher,
+                directory=directory,
             )
     return platforms

@@ -3,6 +3,11 @@
 Bot messages and card callbacks become neutral events and go to the dispatcher; the SDK ACKs what
 process() returns, which happens after the dispatcher committed ("commit, then ACK"). process()
 never raises: a raise would mean no ACK at all (platforms.md §0.6).
+
+Contact EVENTs (通讯录事件: user_leave_org, user_add_org, user_modify_org) become DirectoryChanges for
+bot.core.directory when the composition root hands in DirectoryEvents; the stream then also subscribes
+to EVENT "*" (which events arrive is chosen in the developer console's 事件订阅). An EVENT is ACKed with
+the protocol's {"status": "SUCCESS"} once stored, or {"status": "LATER"} so DingTalk pushes it again.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import dingtalk_stream.card_replier
 import dingtalk_stream.chatbot
 import dingtalk_stream.stream
 import dingtalk_stream.utils
-from dingtalk_stream import AckMessage, CallbackHandler, ChatbotHandler, ChatbotMessage
+from dingtalk_stream import AckMessage, CallbackHandler, ChatbotHandler, ChatbotMessage, EventHandler
+from dingtalk_stream.frames import EventMessage, Headers
 
+from bot.core.directory import ChangeKind, DirectoryChange, DirectoryEvents
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Account, CardActionPressed, Conversation, TextReceived
 from models.org import Platform
@@ -135,12 +142,95 @@ class CardCallbackHandler(CallbackHandler):
             return AckMessage.STATUS_SYSTEM_EXCEPTION, {}
 
 
+# DingTalk's contact events for internal apps (通讯录事件) and what each says about the users named.
+CONTACT_EVENTS = {
+    "user_leave_org": ChangeKind.LEFT,
+    "user_add_org": ChangeKind.JOINED,
+    # Only users in the corp are modified ("只有当前企业内的用户信息变更时才会触发此事件"): they are there.
+    "user_modify_org": ChangeKind.UPDATED,
+}
+
+
+def _millis(value) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def translate_contact_event(
+    headers: Headers, data: dict, corp_id: str, now: datetime
+) -> DirectoryChange | None:
+    """A contact EVENT → a DirectoryChange; None for any other event (or one naming nobody)."""
+    kind = CONTACT_EVENTS.get(headers.event_type or "")
+    if kind is None or not isinstance(data, dict):
+        return None
+    users = data.get("userId") or data.get("UserId") or []
+    if isinstance(users, str):
+        users = [users]
+    ids = tuple(str(u) for u in users if u)
+    if not ids and isinstance(data.get("diffInfo"), dict) and data["diffInfo"].get("userid"):
+        ids = (str(data["diffInfo"]["userid"]),)
+    if not ids:
+        return None
+    return DirectoryChange(
+        # The event's own id survives re-pushes; messageId only when a frame carries none.
+        event_id=f"{headers.event_type}:{headers.event_id or headers.message_id}",
+        platform=Platform.DINGTALK,
+        corp_id=headers.event_corp_id or corp_id,
+        kind=kind,
+        account_ids=ids,
+        occurred_at=_millis(data.get("timeStamp")) or _millis(headers.event_born_time),
+        received_at=now,
+        raw=data,
+    )
+
+
+class ContactEventHandler(EventHandler):
+    """Every EVENT the stream receives: contact events go to DirectoryEvents, the rest are ACKed."""
+
+    SUCCESS = {"status": "SUCCESS", "message": "success"}
+
+    def __init__(self, directory: DirectoryEvents, corp_id: str) -> None:
+        super().__init__()
+        self.directory = directory
+        self.corp_id = corp_id
+
+    async def process(self, event: EventMessage):
+        try:
+            change = translate_contact_event(event.headers, event.data, self.corp_id, datetime.now(UTC))
+            if change is not None:
+                await self.directory.handle_async(change)
+            return AckMessage.STATUS_OK, "OK"
+        except Exception:
+            logger.exception(
+                "DingTalk event %s (%s) not handled", event.headers.event_id, event.headers.event_type
+            )
+            return AckMessage.STATUS_SYSTEM_EXCEPTION, "LATER"
+
+    async def raw_process(self, event_message: EventMessage):
+        """The SDK's ACK with the protocol's body instead of the event's data echoed back."""
+        ack = await super().raw_process(event_message)
+        if ack.code == AckMessage.STATUS_OK:
+            ack.data = self.SUCCESS
+        else:
+            ack.code = AckMessage.STATUS_OK  # delivered; "LATER" asks for it again
+            ack.data = {"status": "LATER", "message": "not stored, push again later"}
+        return ack
+
+
 class StreamRunner:
     """Runs the SDK client in a thread with its own loop; stop() is quick despite the SDK swallowing
     a cancel (platforms.md §2e): it cancels again until the task is really gone."""
 
     def __init__(
-        self, client_id: str, client_secret: str, endpoint: str, dispatcher: Dispatcher, corp_id: str
+        self,
+        client_id: str,
+        client_secret: str,
+        endpoint: str,
+        dispatcher: Dispatcher,
+        corp_id: str,
+        directory: DirectoryEvents | None = None,
     ):
         point_sdk_at(endpoint)
         self.client = _Client(
@@ -150,6 +240,8 @@ class StreamRunner:
         self.client.register_callback_handler(
             dingtalk_stream.Card_Callback_Router_Topic, CardCallbackHandler(dispatcher, corp_id)
         )
+        if directory is not None:
+            self.client.register_all_event_handler(ContactEventHandler(directory, corp_id))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None

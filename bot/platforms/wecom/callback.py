@@ -7,6 +7,11 @@ event loop, and the body is capped (bot.web.limits) before it is read. A message
 (FromUserName) is refused, since nobody could be answered. The dispatcher runs in the threadpool and
 only writes rows (replies go out later through the outbox), so the answer is quick; WeCom's retries
 of a slow answer are absorbed by the inbound dedup row.
+
+Contact changes (Event change_contact: delete_user, create_user, update_user with NewUserID or Mobile)
+arrive on the same URL, from the app's 通讯录变更 events or the 通讯录同步 assistant configured with the
+same Token and EncodingAESKey; wechatpy 1.8.18 has no class for them (parse_message gives an
+UnknownMessage), so they are read from its fields and go to bot.core.directory.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.messages import UnknownMessage
 from wechatpy.utils import WeChatSigner
 
+from bot.core.directory import ChangeKind, DirectoryChange, DirectoryEvents
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Account, CardActionPressed, Conversation, IncomingEvent, TextReceived
 from bot.platforms.wecom.render import parse_button_key
@@ -67,6 +73,45 @@ def check_request(
         raise Refused(403, "stale or missing timestamp")
     if not hmac.compare_digest(_signature(token, timestamp, nonce, encrypt).encode(), signature.encode()):
         raise Refused(403, "invalid signature")
+
+
+# change_contact's member ChangeTypes and what each says; department and tag changes are not ours.
+CONTACT_CHANGES = {
+    "delete_user": ChangeKind.LEFT,
+    "create_user": ChangeKind.JOINED,
+    "update_user": ChangeKind.UPDATED,
+}
+
+
+def translate_contact(msg, corp_id: str, now: datetime) -> DirectoryChange | None:
+    """A change_contact event about a member → a DirectoryChange; None for anything else."""
+    data = getattr(msg, "_data", {}) if isinstance(msg, UnknownMessage) else {}
+    if data.get("MsgType") != "event" or data.get("Event") != "change_contact":
+        return None
+    kind = CONTACT_CHANGES.get(data.get("ChangeType") or "")
+    user = str(data.get("UserID") or "")
+    if kind is None or not user:
+        return None
+    created = str(data.get("CreateTime") or "")
+    try:
+        occurred = datetime.fromtimestamp(int(created), UTC)
+    except (ValueError, OverflowError, OSError):
+        occurred = None
+    new_user = str(data.get("NewUserID") or "")
+    return DirectoryChange(
+        # Every change_contact comes FromUserName "sys": the time, the change and the user identify one,
+        # and WeCom's retries of it carry the same three.
+        event_id=f"change_contact:{created}:{data.get('ChangeType')}:{user}:{new_user}",
+        platform=Platform.WECOM,
+        corp_id=corp_id,
+        kind=kind,
+        account_ids=(user,),
+        new_account_id=new_user,
+        mobile=str(data.get("Mobile") or ""),
+        occurred_at=occurred,
+        received_at=now,
+        raw=dict(data),
+    )
 
 
 def translate(msg, corp_id: str, now: datetime) -> IncomingEvent | None:
@@ -115,6 +160,7 @@ def build_router(
     encoding_aes_key: str,
     corp_id: str,
     dispatcher: Dispatcher,
+    directory: DirectoryEvents | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> APIRouter:
     """`wall_clock` (seconds since the epoch) is what a callback's timestamp is checked against: the
@@ -135,7 +181,9 @@ def build_router(
             return PlainTextResponse("bad echostr", status_code=400)
         return PlainTextResponse(plain.decode() if isinstance(plain, bytes) else plain)
 
-    def open_message(body: bytes, msg_signature: str, timestamp: str, nonce: str) -> IncomingEvent | None:
+    def open_message(
+        body: bytes, msg_signature: str, timestamp: str, nonce: str
+    ) -> IncomingEvent | DirectoryChange | None:
         """Check, decrypt, parse and translate one callback body (in the threadpool)."""
         try:
             envelope = xmltodict.parse(body)["xml"]
@@ -155,7 +203,8 @@ def build_router(
             msg = parse_message(xml)
         except Exception:
             raise Refused(400, "malformed message") from None
-        return translate(msg, corp_id, datetime.now(UTC))
+        now = datetime.now(UTC)
+        return translate_contact(msg, corp_id, now) or translate(msg, corp_id, now)
 
     @router.post("/wecom/callback", include_in_schema=False)
     async def receive(request: Request, msg_signature: str = "", timestamp: str = "", nonce: str = ""):
@@ -165,6 +214,15 @@ def build_router(
         except Refused as exc:
             return PlainTextResponse(exc.reason, status_code=exc.status)
         if event is None:
+            return PlainTextResponse("")
+        if isinstance(event, DirectoryChange):
+            if directory is None:
+                return PlainTextResponse("")  # not followed in this deployment
+            try:
+                await run_in_threadpool(directory.handle, event)
+            except Exception:
+                logger.exception("WeCom contact change %s not handled", event.event_id)
+                return PlainTextResponse("temporarily unavailable", status_code=503)
             return PlainTextResponse("")
         try:
             await run_in_threadpool(dispatcher.dispatch, event)

@@ -76,6 +76,13 @@ def schema_revisions(engine: Engine) -> tuple[str | None, str]:
     return current, head
 
 
+def known_revisions() -> set[str]:
+    """Every revision the code's migrations know (a database at another one is from a newer release)."""
+    from alembic.script import ScriptDirectory
+
+    return {r.revision for r in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+
+
 def require_current_schema(engine: Engine) -> None:
     current, head = schema_revisions(engine)
     if current != head:

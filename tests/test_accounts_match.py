@@ -206,8 +206,9 @@ def test_wecom_lookups_and_the_day_long_suspension():
         with pytest.raises(A.NumberNotUsable):
             w.userid_by_mobile("12")  # 60103, error 2
         assert w.userid_by_mobile("13800000001") is None  # error 3: past 20% of 10 seats
-        with pytest.raises(TransientPlatformError, match="45009"):
+        with pytest.raises(PlatformError) as stopped:
             w.userid_by_mobile("13900000001")
+        assert "45009" in stopped.value.reason and "明天" in stopped.value.reason
         sb.move_clock(86_400)  # the next day
         assert w.userid_by_mobile("13900000002") == "lixh"
 

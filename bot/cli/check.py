@@ -1,4 +1,5 @@
-"""zhibu check: the effective configuration (secrets masked) and the database's state."""
+"""zhibu check: the effective configuration (secrets masked) and the database's state; with --live,
+each configured platform's credentials against the platform itself, sending nothing to anyone."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from config import SettingsError
 from models.db import make_engine, schema_revisions
 
 
-def check() -> None:
-    """检查配置和数据库：打印生效的配置（密钥已隐藏），并检查数据库连接和结构版本。"""
+def check(
+    live: bool = typer.Option(
+        False, "--live", help="再用真实凭证逐项检查钉钉/企业微信和公网地址（只读，不给任何人发消息）"
+    ),
+) -> None:
+    """检查配置和数据库：打印生效的配置（密钥已隐藏），并检查数据库连接和结构版本。加 --live 再联网检查平台凭证。"""
     s = settings()
     echo("生效的配置：")
     echo(json.dumps(s.masked(), ensure_ascii=False, indent=2))
@@ -37,6 +42,58 @@ def check() -> None:
             f"数据库可以连接，但结构不是最新（当前 {current or '空库'}，需要 {head}）。请运行：zhibu db upgrade"
         )
     echo(f"数据库连接正常，结构版本 {current}。")
+    if live:
+        live_check(s)
+
+
+def live_check(s) -> None:
+    """One line per check, each with its fix; exit 1 when any fails."""
+    from bot.platforms.dingtalk import directory as dingtalk
+    from bot.platforms.directory import Check, check_public_url
+    from bot.platforms.wecom import directory as wecom
+    from bot.platforms.wiring import build_platforms
+
+    echo("\n联网检查（只读取，不会给任何人发消息）：")
+    checks: list[Check] = []
+    platforms = build_platforms(s, None, stream=False)
+    try:
+        dt, wc = platforms.identities.get("dingtalk"), platforms.identities.get("wecom")
+        if dt is None and wc is None:
+            checks.append(
+                Check(
+                    "平台",
+                    False,
+                    "钉钉和企业微信都没有配置：请至少设置一个平台的凭证（见 README 的上线指南）。",
+                )
+            )
+        if dt is not None:
+            checks += dingtalk.live_checks(
+                dt.api,
+                robot_code=s.dingtalk.robot_code or s.dingtalk.client_id,
+                card_template_id=s.dingtalk.card_template_id,
+                corp_id=s.dingtalk.corp_id,
+            )
+        if wc is not None:
+            checks += wecom.live_checks(
+                wc.client,
+                agent_id=s.wecom.agent_id,
+                token=s.wecom.token.get_secret_value(),
+                encoding_aes_key=s.wecom.encoding_aes_key.get_secret_value(),
+                corp_id=s.wecom.corp_id,
+                base_url=s.public_base_url,
+            )
+        checks.append(check_public_url(s.public_base_url))
+    finally:
+        platforms.close()
+    for c in checks:
+        typer.secho(c.line(), fg=None if c.ok else typer.colors.RED)
+    failed = sum(1 for c in checks if not c.ok)
+    if failed:
+        typer.secho(
+            f"\n{failed} 项检查未通过，请按上面的提示修改后重新运行 zhibu check --live。", fg=typer.colors.RED
+        )
+        raise typer.Exit(1)
+    echo("\n全部检查通过。")
 
 
 def register(root: typer.Typer) -> None:

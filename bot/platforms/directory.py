@@ -4,6 +4,7 @@ the web app already holds (the console builds its 按手机号匹配账号 from 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -51,6 +52,13 @@ class Paced:
             finally:
                 self.limiter.end(self.clock.now())
         raise AssertionError("unreachable")
+
+
+def platform_said(exc: Exception) -> str:
+    """What the platform answered, for a person: the error's own code and message, without our
+    prefixes ("DingTalk 400: ", "WeCom ") or WeCom's ", hint: […]" tail."""
+    text = re.sub(r"^(DingTalk( oapi \S+:| \d{3}:)?|WeCom)\s*", "", str(exc))
+    return re.sub(r",? hint: \[[^\]]*\]", "", text).strip() or type(exc).__name__
 
 
 def directories(identities: Mapping[str, Any], *, clock: Clock | None = None) -> list:

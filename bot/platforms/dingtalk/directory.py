@@ -21,7 +21,7 @@ from bot.core.messages import Button, Card
 from bot.core.ratelimit import Clock, RateLimit
 from bot.platforms.dingtalk import render
 from bot.platforms.dingtalk.api import DingTalkApi
-from bot.platforms.directory import Check, Paced
+from bot.platforms.directory import Check, Paced, platform_said
 from handlers.roster.accounts import NumberNotUsable, OutOfRange
 from models.org import Platform
 
@@ -43,24 +43,32 @@ class DingTalkDirectory:
         self.paced = Paced(LOOKUP_LIMITS, clock)
 
     def userid_by_mobile(self, mobile: str) -> str | None:
-        data = self.paced(lambda: self._oapi(GET_BY_MOBILE, {"mobile": mobile}))
+        try:
+            data = self.paced(lambda: self._ask(mobile))
+        except PlatformError as exc:
+            # A bad secret, a missing permission, limits that did not clear: stop asking.
+            raise PermanentPlatformError(str(exc), reason=platform_said(exc)) from exc
         errcode = _errcode(data)
         if errcode == 0:
             return (data.get("result") or {}).get("userid") or None
-        message = f"DingTalk getbymobile: {errcode} {data.get('errmsg', '')}"
+        message = f"{errcode} {data.get('errmsg', '')}"
         if errcode == NOT_FOUND:
             return None
         if errcode == INVALID_MOBILE:
             raise NumberNotUsable(message)
         if errcode == OUT_OF_RANGE:
             raise OutOfRange(message)
-        if errcode in _RATE_ERRORS:
-            raise TransientPlatformError(message, retry_after=1.0)
         raise PermanentPlatformError(
             message,
-            reason=f"钉钉拒绝了手机号查询：{errcode} {data.get('errmsg', '')}；请确认应用已开通"
-            "「通讯录个人信息读权限」（根据手机号获取成员 userId）",
+            reason=f"钉钉拒绝了手机号查询：{message}；请确认应用已开通「通讯录个人信息读权限」（根据手机号获取成员 userId）",
         )
+
+    def _ask(self, mobile: str) -> dict[str, Any]:
+        data = self._oapi(GET_BY_MOBILE, {"mobile": mobile})
+        if _errcode(data) in _RATE_ERRORS:
+            # Paced waits a second and asks again, a few times.
+            raise TransientPlatformError(f"{_errcode(data)} {data.get('errmsg', '')}", retry_after=1.0)
+        return data
 
     def _oapi(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """One oapi call with one token refresh; the answer's errcode is the caller's to read."""
@@ -111,7 +119,7 @@ def _token(api: DingTalkApi) -> Check:
         return Check(
             name,
             False,
-            f"AppKey 或 AppSecret 不正确（钉钉答复：{exc.reason}）。请在钉钉开发者后台 → 应用 → 凭证与基础信息，"
+            f"AppKey 或 AppSecret 不正确（钉钉答复：{platform_said(exc)}）。请在钉钉开发者后台 → 应用 → 凭证与基础信息，"
             "把 Client ID 和 Client Secret 填到 ZHIBU_DINGTALK__CLIENT_ID 和 ZHIBU_DINGTALK__CLIENT_SECRET。",
         )
     except PlatformError as exc:
@@ -133,7 +141,7 @@ def _robot(api: DingTalkApi, robot_code: str) -> Check:
         return Check(
             name,
             False,
-            f"钉钉不认这个 robotCode「{robot_code}」（{getattr(exc, 'reason', exc)}）。请在开发者后台 → 应用 → "
+            f"钉钉不认这个 robotCode「{robot_code}」（{platform_said(exc)}）。请在开发者后台 → 应用 → "
             "机器人 中确认已启用机器人（Stream 模式），把 RobotCode 填到 ZHIBU_DINGTALK__ROBOT_CODE（企业内部应用通常等于 Client ID）。",
         )
     except PlatformError as exc:
@@ -172,7 +180,7 @@ def _card_template(api: DingTalkApi, template_id: str) -> Check:
         return Check(
             name,
             False,
-            f"钉钉拒绝用模板「{template_id}」创建卡片（{getattr(exc, 'reason', exc)}）。请在钉钉卡片平台创建或发布模板，"
+            f"钉钉拒绝用模板「{template_id}」创建卡片（{platform_said(exc)}）。请在钉钉卡片平台创建或发布模板，"
             f"把模板 ID 填到 ZHIBU_DINGTALK__CARD_TEMPLATE_ID，并把模板关联到本应用。",
         )
     except PlatformError as exc:

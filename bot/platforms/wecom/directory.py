@@ -24,9 +24,9 @@ import httpx
 from wechatpy.enterprise import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 
-from bot.core.errors import PermanentPlatformError, PlatformError, TransientPlatformError
+from bot.core.errors import PermanentPlatformError, PlatformError
 from bot.core.ratelimit import Clock, RateLimit
-from bot.platforms.directory import Check, Paced
+from bot.platforms.directory import Check, Paced, platform_said
 from bot.platforms.wecom.client import ZhibuWeComClient
 from bot.platforms.wecom.sender import call
 from handlers.roster.accounts import NumberNotUsable, OutOfRange
@@ -53,27 +53,19 @@ class WeComDirectory:
             data = self.paced(
                 lambda: call(self.client, lambda: self.client.post("user/getuserid", data={"mobile": mobile}))
             )
-        except PermanentPlatformError as exc:
-            cause = exc.__cause__
-            errcode = getattr(cause, "errcode", None)
+        except PlatformError as exc:
+            errcode = getattr(exc.__cause__, "errcode", None)
             if errcode == NOT_FOUND:
                 return None
             if errcode == INVALID_MOBILE:
                 raise NumberNotUsable(str(exc)) from exc
             if errcode == OUT_OF_RANGE:
                 raise OutOfRange(str(exc)) from exc
-            raise PermanentPlatformError(
-                str(exc),
-                reason=f"企业微信拒绝了手机号查询（{errcode} {getattr(cause, 'errmsg', '')}）；"
-                "请确认应用的可见范围包含这些成员",
-            ) from exc
-        except TransientPlatformError as exc:
-            errcode = getattr(exc.__cause__, "errcode", None)
             if errcode == FREQUENCY:
-                raise TransientPlatformError(
-                    "企业微信今天暂停了手机号查询（45009：查不到的号码过多或调用过于频繁）"
-                ) from exc
-            raise
+                reason = "今天不再接受手机号查询（45009：查不到的号码过多或调用过于频繁，明天恢复）"
+            else:
+                reason = platform_said(exc)
+            raise PermanentPlatformError(str(exc), reason=reason) from exc
         return data.get("userid") or None
 
 
@@ -143,7 +135,7 @@ def _agent(client: ZhibuWeComClient, agent_id: str) -> Check:
         return Check(
             name,
             False,
-            f"企业微信不认 AgentId「{agent_id}」（{getattr(exc, 'reason', exc)}）。请在应用管理 → 本应用 复制 AgentId，"
+            f"企业微信不认 AgentId「{agent_id}」（{platform_said(exc)}）。请在应用管理 → 本应用 复制 AgentId，"
             "并确认 Secret 属于同一个应用。",
         )
     if int(data.get("close", 0) or 0):

@@ -1,0 +1,163 @@
+"""台账 pages (#17): /console/ledgers (pick a unit), /console/ledgers/{unit_id} (its ledgers), and each
+ledger as a page and as downloads: meetings (.xlsx, .docx), fees (.xlsx), scores (.xlsx).
+?period=2026 | 2026-H1 | 2026-Q4 | 2026-10 picks the period (default: this year).
+
+The data comes from handlers.ledgers (the features' own queries, filtered by the viewer's Scope);
+these routes parse, render and send files, and answer 404 for a unit outside the scope.
+"""
+
+from datetime import date
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from bot.web.api.schemas import Id
+from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
+from handlers.common.dates import fmt_month
+from handlers.console import overview, strings
+from handlers.ledgers import meetings as meetings_ledger
+from handlers.ledgers import strings as ledger_strings
+from handlers.ledgers.meetings_export import attendance_text, meetings_docx, meetings_xlsx
+from handlers.ledgers.period import LedgerPeriod, parse_period, period_choices
+from handlers.ledgers.workbook import DOCX, XLSX, download_name
+from handlers.meetings.types import local_day, meetings_config
+from models.org import UNIT_KIND_LABELS, OrgUnit, UnitKind
+
+UNIT_LIST_LIMIT = 300
+
+
+def build_router(console: ConsoleApp) -> APIRouter:
+    router = APIRouter()
+    ViewerDep = viewer_type(console)
+
+    def this_month() -> date:
+        return overview.current_month(console.clock(), meetings_config(console.core))
+
+    def pick(period: str | None) -> LedgerPeriod:
+        return parse_period(period, this_month())
+
+    def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
+        return console.message(request, strings.NOT_FOUND, strings.NOT_FOUND, status=404, viewer=viewer)
+
+    def bad(request: Request, viewer: Viewer, text: str) -> HTMLResponse:
+        return console.message(request, text, text, status=400, viewer=viewer)
+
+    def page(request: Request, viewer: Viewer, name: str, **ctx) -> HTMLResponse:
+        return console.page(
+            request, name, viewer=viewer, nav="ledgers", L=ledger_strings, fmt_month=fmt_month,
+            kind_labels={k.value: v for k, v in UNIT_KIND_LABELS.items()}, tz=meetings_config(console.core).tz,
+            periods=period_choices(this_month()), **ctx,
+        )  # fmt: skip
+
+    def download(content: bytes, media_type: str, name: str) -> Response:
+        return Response(
+            content,
+            media_type=media_type,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        )
+
+    def child_units(viewer: Viewer, unit: OrgUnit | None) -> list[OrgUnit]:
+        """The units a hub lists: a unit's children in scope, or the scope's outermost units."""
+        stmt = select(OrgUnit).where(OrgUnit.active.is_(True), viewer.scope.unit_clause())
+        if unit is not None:
+            stmt = stmt.where(OrgUnit.parent_id == unit.id)
+        rows = list(viewer.session.scalars(stmt.order_by(OrgUnit.path).limit(UNIT_LIST_LIMIT)))
+        if unit is None:  # outermost: no ancestor of theirs is listed
+            paths = [u.path for u in rows]
+            rows = [u for u in rows if not any(u.path != p and u.path.startswith(p) for p in paths)]
+        return sorted(rows, key=lambda u: (u.kind == UnitKind.BRANCH, u.name))
+
+    def unit_of(viewer: Viewer, unit_id: int) -> OrgUnit:
+        return overview.unit_in_scope(viewer.session, viewer.scope, unit_id)
+
+    # --- the hubs -----------------------------------------------------------------------------------
+
+    @router.get("/ledgers")
+    def ledgers_index(request: Request, viewer: ViewerDep):
+        units = child_units(viewer, None)
+        return page(request, viewer, "console/ledgers.html", title=ledger_strings.NAV, unit=None, units=units,
+                    period=pick(None), crumbs=[])  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}")
+    def ledgers_unit(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            unit = unit_of(viewer, unit_id)
+            p = pick(period)
+        except overview.NotInScope:
+            return not_found(request, viewer)
+        except ValueError as exc:
+            return bad(request, viewer, str(exc))
+        return page(request, viewer, "console/ledgers.html", title=f"{unit.name} {ledger_strings.NAV}", unit=unit,
+                    units=child_units(viewer, unit), period=p, crumbs=crumbs(viewer, unit))  # fmt: skip
+
+    def crumbs(viewer: Viewer, unit: OrgUnit) -> list[OrgUnit]:
+        ids = [int(x) for x in unit.path.strip("/").split("/")[:-1] if x]
+        if not ids:
+            return []
+        above = {u.id: u for u in viewer.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
+        return [above[i] for i in ids if i in above and viewer.scope.sees_unit(above[i])]
+
+    # --- 组织生活纪实台账 ----------------------------------------------------------------------------------
+
+    def meetings_data(viewer: Viewer, unit_id: int, period: str | None):
+        unit = unit_of(viewer, unit_id)
+        p = pick(period)
+        cfg = meetings_config(console.core)
+        ledger = meetings_ledger.meetings_ledger(
+            viewer.session, viewer.scope, unit, p, now=console.clock(), cfg=cfg, current_month=this_month()
+        )
+        return ledger, cfg
+
+    def meetings_failed(
+        request: Request,
+        viewer: Viewer,
+        unit_id: int,
+        period: str | None,
+        exc: Exception,
+        *,
+        page_: bool = False,
+    ):
+        if isinstance(exc, overview.NotInScope):
+            return not_found(request, viewer)
+        if isinstance(exc, meetings_ledger.NotABranch) and not page_:
+            return bad(request, viewer, ledger_strings.PICK_BRANCH)
+        if isinstance(exc, meetings_ledger.NotABranch):
+            unit = unit_of(viewer, unit_id)
+            return page(request, viewer, "console/ledgers.html", title=f"{unit.name} {ledger_strings.NAV}",
+                        unit=unit, units=child_units(viewer, unit), period=pick(period),
+                        crumbs=crumbs(viewer, unit), notice=ledger_strings.PICK_BRANCH)  # fmt: skip
+        return bad(request, viewer, str(exc))
+
+    @router.get("/ledgers/{unit_id}/meetings")
+    def meetings_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            ledger, _ = meetings_data(viewer, unit_id, period)
+        except (overview.NotInScope, meetings_ledger.NotABranch, ValueError) as exc:
+            return meetings_failed(request, viewer, unit_id, period, exc, page_=True)
+        return page(request, viewer, "console/ledgers_meetings.html", title=f"{ledger.branch.name} "
+                    f"{ledger_strings.MEETINGS}", unit=ledger.branch, period=ledger.period, ledger=ledger,
+                    crumbs=crumbs(viewer, ledger.branch), attendance_text=attendance_text)  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}/meetings.xlsx")
+    def meetings_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            ledger, cfg = meetings_data(viewer, unit_id, period)
+        except (overview.NotInScope, meetings_ledger.NotABranch, ValueError) as exc:
+            return meetings_failed(request, viewer, unit_id, period, exc)
+        name = download_name(ledger.branch.name, ledger_strings.MEETINGS, ledger.period.label, ext="xlsx")
+        return download(meetings_xlsx(ledger, cfg.tz), XLSX, name)
+
+    @router.get("/ledgers/{unit_id}/meetings.docx")
+    def meetings_docx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            ledger, cfg = meetings_data(viewer, unit_id, period)
+        except (overview.NotInScope, meetings_ledger.NotABranch, ValueError) as exc:
+            return meetings_failed(request, viewer, unit_id, period, exc)
+        photos = meetings_ledger.photo_bytes(viewer.session, [a for e in ledger.meetings for a in e.photos])
+        content = meetings_docx(ledger, cfg.tz, photos, today=local_day(console.clock(), cfg))
+        name = download_name(ledger.branch.name, ledger_strings.MEETINGS, ledger.period.label, ext="docx")
+        return download(content, DOCX, name)
+
+    return router

@@ -281,9 +281,12 @@ def editable_person(session: Session, scope: Scope, person_id: int) -> Person:
     return person
 
 
-def person_detail(session: Session, scope: Scope, person_id: int) -> PersonDetail:
+def person_detail(
+    session: Session, scope: Scope, person_id: int, *, paths: UnitPaths | None = None
+) -> PersonDetail:
+    """`paths`: the unit paths an edit of this request already loaded (the page after a save)."""
     person = visible_person(session, scope, person_id)
-    paths = unit_paths_by_id(session)
+    paths = paths if paths is not None else unit_paths_by_id(session)
     by_id = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)))}
     editable = scope.can_edit_person(session, person)
     roles = [
@@ -335,11 +338,17 @@ def _can_hold(scope: Scope, unit: OrgUnit | None) -> bool:
 # ---- changing one person: one roster row, pinned to them
 
 
+# Every unit's kind and name path (handlers.roster.validate.unit_paths_by_id): one read of the unit
+# table per request, handed from the edit to the page that follows it.
+UnitPaths = dict[int, tuple[UnitKind, UnitPath]]
+
+
 @dataclass
 class EditOutcome:
     errors: dict[str, list[str]] = field(default_factory=dict)  # form field ("_" for the form) → messages
     warnings: list[str] = field(default_factory=list)
     result: ImportResult | None = None
+    paths: UnitPaths | None = None  # the unit paths the edit loaded (no edit creates or renames a unit)
 
     @property
     def ok(self) -> bool:
@@ -375,9 +384,9 @@ def _run_row(
     *,
     corp_ids: CorpIds,
     today: date,
+    paths: UnitPaths,
 ) -> EditOutcome:
     """The person's roster row with `changes` (roster column → cell) validated and, when clean, applied."""
-    paths = unit_paths_by_id(session)
     (row,) = roster_rows(
         session, dingtalk_corp_id=corp_ids.dingtalk, wecom_corp_id=corp_ids.wecom, person_ids=[person.id]
     )
@@ -396,7 +405,7 @@ def _run_row(
         today=today,
         pinned={2: person.id},
     )
-    outcome = EditOutcome()
+    outcome = EditOutcome(paths=paths)
     if not plan.ok:
         for issue in plan.errors:
             outcome.errors.setdefault(_COLUMN_FIELDS.get(issue.column, "_"), []).append(issue.message)
@@ -417,6 +426,7 @@ def edit_person(
 ) -> EditOutcome:
     """Save the person's fields and, when another branch (or 党小组) is chosen, move them there."""
     person = editable_person(session, scope, person_id)
+    paths = unit_paths_by_id(session)
     changes: dict[str, object] = {
         FIELD_COLUMNS[k]: form.get(k, "").strip() for k in FIELD_COLUMNS if k in form
     }
@@ -434,8 +444,8 @@ def edit_person(
         group = session.get(OrgUnit, group_id) if group_id is not None else None
         if group_id is not None and (group is None or group.parent_id != branch_id):
             return EditOutcome({"group_id": [GROUP_NOT_IN_BRANCH]})
-        changes.update(_unit_cells(unit_paths_by_id(session), branch_id, group_id))
-    return _run_row(session, person, changes, corp_ids=corp_ids, today=today)
+        changes.update(_unit_cells(paths, branch_id, group_id))
+    return _run_row(session, person, changes, corp_ids=corp_ids, today=today, paths=paths)
 
 
 def add_role(
@@ -452,12 +462,14 @@ def add_role(
     held = [(r.org_unit_id, r.role) for r in person.roles]
     if (unit.id, wanted) in held:
         return EditOutcome({"role": [ROLE_ALREADY_HELD]})
+    paths = unit_paths_by_id(session)
     outcome = _run_row(
         session,
         person,
-        {T.ROLES: _role_words(unit_paths_by_id(session), [*held, (unit.id, wanted)])},
+        {T.ROLES: _role_words(paths, [*held, (unit.id, wanted)])},
         corp_ids=corp_ids,
         today=today,
+        paths=paths,
     )
     # The roster names the cell; here the role's own field is the place to say it.
     if "roles" in outcome.errors:
@@ -478,8 +490,10 @@ def end_role(
         return EditOutcome({"roles": [ROLE_UNIT_OUT_OF_SCOPE]}), ""
     what = ROLE_ENDED.format(role=ROLE_LABELS[assignment.role], unit=unit.name if unit else "全部组织")
     rest = [(r.org_unit_id, r.role) for r in person.roles if r.id != assignment_id]
-    cell = _role_words(unit_paths_by_id(session), rest)
-    outcome = _run_row(session, person, {T.ROLES: cell}, corp_ids=corp_ids, today=today)
+    paths = unit_paths_by_id(session)
+    outcome = _run_row(
+        session, person, {T.ROLES: _role_words(paths, rest)}, corp_ids=corp_ids, today=today, paths=paths
+    )
     return outcome, what
 
 

@@ -84,8 +84,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
         notice: str = "",
         warnings: list[str] | None = None,
         form: dict | None = None,
+        paths: people.UnitPaths | None = None,
     ) -> HTMLResponse:
-        detail = people.person_detail(viewer.session, viewer.scope, person_id)
+        detail = people.person_detail(viewer.session, viewer.scope, person_id, paths=paths)
         return console.page(
             request,
             "console/person.html",
@@ -112,7 +113,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def outcome_page(request, viewer, person_id, outcome: people.EditOutcome, done: str, form: dict):
         if not outcome.ok:
             # Nothing was written: the request's unit of work has nothing to commit.
-            return person_page(request, viewer, person_id, errors=outcome.errors, form=form)
+            return person_page(
+                request, viewer, person_id, errors=outcome.errors, form=form, paths=outcome.paths
+            )
         changed = outcome.result is not None and outcome.result.changed
         viewer.session.flush()
         viewer.session.expire_all()
@@ -122,6 +125,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             person_id,
             notice=done if changed else people.UNCHANGED,
             warnings=outcome.warnings,
+            paths=outcome.paths,
         )
 
     @router.post("/people/{person_id}", response_class=HTMLResponse)

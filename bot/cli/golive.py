@@ -51,7 +51,7 @@ def _local_today(tz) -> date:
 
 def golive_cmd(
     month: str = typer.Argument(
-        "", metavar="[YYYY-MM]", help="启用月份，如 2027-01；不填则显示当前的启用月份。"
+        "", metavar="YYYY-MM", help="启用月份，如 2027-01；不填则显示当前的启用月份。"
     ),
     force: bool = typer.Option(False, "--force", help="已经计算过月积分后，仍把启用月份改早。"),
 ) -> None:

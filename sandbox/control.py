@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from sandbox import dingtalk, normalise, wecom
 from sandbox.common import bad_request, base_url, read_body, sb_of
+from sandbox.fixture import DingTalkUser, WeComUser
 from sandbox.state import RESPONSE_CODE_TTL, Sandbox
 
 router = APIRouter()
@@ -488,6 +489,89 @@ async def wecom_oauth_code(request: Request):
     if sb.fixture.wecom_user(userid) is None:
         return bad_request(f"unknown WeCom user {userid!r}", 404)
     return {"code": wecom.issue_oauth_code(sb, userid)}
+
+
+# ---------------------------------------------------------------- directory changes
+
+
+DIRECTORY_CHANGES = ("leave", "join", "update")
+
+
+async def change_directory(sb: Sandbox, body: dict) -> tuple[dict, int]:
+    """Change a member in a corp's directory and tell the app the way the platform does: a contact EVENT
+    over the Stream (DingTalk) or an encrypted change_contact callback (WeCom)."""
+    platform, change = body.get("platform"), body.get("change")
+    userid = str(body.get("userid") or body.get("user") or "")
+    if platform not in ("dingtalk", "wecom"):
+        return {"error": "platform must be dingtalk or wecom"}, 400
+    if change not in DIRECTORY_CHANGES:
+        return {"error": f"change must be one of {', '.join(DIRECTORY_CHANGES)}"}, 400
+    corp = sb.fixture.dingtalk if platform == "dingtalk" else sb.fixture.wecom
+    if corp is None:
+        return {"error": f"fixture has no {platform} corp"}, 409
+    repeat = body.get("repeat", 1)
+    if not (isinstance(repeat, int) and 1 <= repeat <= 3):
+        return {"error": "repeat must be 1, 2 or 3 (how many times the same event is delivered)"}, 400
+    wait = _seconds(body.get("wait"), sb.config["ack_timeout"])
+    if wait is None:
+        return {"error": "wait must be a non-negative number of seconds"}, 400
+    new_userid = str(body.get("new_userid") or "")
+    mobile, name = str(body.get("mobile") or ""), str(body.get("name") or "")
+    if new_userid and (platform != "wecom" or change != "update"):
+        return {"error": "only a WeCom update changes a userid (DingTalk userids do not change)"}, 400
+    present = next((u for u in sb.directory_users(platform) if u.userid == userid), None)
+    prev: dict = {}
+    if change == "leave":
+        if present is None:
+            return {"error": f"{userid!r} is not in the {platform} directory"}, 404
+        sb.leave_directory(platform, userid)
+    elif change == "join":
+        if present is not None:
+            return {"error": f"{userid!r} is already in the {platform} directory"}, 409
+        user = sb.left_users[platform].get(userid)
+        if user is None:
+            if not name:
+                return {"error": f"{userid!r} never left; give a name to add a new member"}, 404
+            model = DingTalkUser if platform == "dingtalk" else WeComUser
+            user = model(userid=userid, name=name, mobile=mobile)
+        sb.join_directory(platform, user)
+    else:
+        if present is None:
+            return {"error": f"{userid!r} is not in the {platform} directory"}, 404
+        if new_userid and any(u.userid == new_userid for u in sb.directory_users(platform)):
+            return {"error": f"{new_userid!r} is already taken in the {platform} directory"}, 409
+        prev = {"name": present.name}
+        present.name = name or present.name
+        present.mobile = mobile or present.mobile
+        if new_userid:
+            present.userid = new_userid
+    if platform == "dingtalk":
+        data = dingtalk.contact_event_data(
+            sb, change, userid, prev=prev, curr={"name": name} if name else prev
+        )
+        result = await dingtalk.push_contact_event(sb, change, data, wait=wait, repeat=repeat)
+        sb.record_in({"platform": "dingtalk", "kind": "event", "from": userid, "conversation": None,
+                      "event": dingtalk.CONTACT_EVENTS[change], "ack": result.get("ack")})  # fmt: skip
+        return result, 200 if result.get("delivered") else 409
+    xml = wecom.contact_xml(sb, change, userid, new_userid=new_userid, mobile=mobile, name=name)
+    callback_url = body.get("callback_url") or sb.fixture.wecom.callback_url
+    if not callback_url:
+        return {"error": "no callback_url in the request or the fixture"}, 400
+    results = []
+    for _ in range(repeat):
+        results.append(await wecom.post_callback(sb, xml, userid="sys", callback_url=callback_url))
+    sb.record_in({"platform": "wecom", "kind": "event", "from": userid, "conversation": None,
+                  "event": f"change_contact/{wecom.CONTACT_CHANGES[change]}"})  # fmt: skip
+    result = {**results[0], "deliveries": len(results), "results": results, "plaintext": xml}
+    result["delivered"] = all(r["delivered"] for r in results)
+    return result, 200 if result["delivered"] else 409
+
+
+@router.post("/_sandbox/directory/change")
+async def directory_change(request: Request):
+    sb = sb_of(request)
+    result, status = await change_directory(sb, await read_body(request))
+    return JSONResponse(result, status_code=status)
 
 
 # ---------------------------------------------------------------- chat page

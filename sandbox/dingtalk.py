@@ -279,13 +279,23 @@ async def push_frame(
     return {"delivered": True, "messageId": mid, "connectionId": conn.id, "ack": ack}
 
 
-async def push_event(sb: Sandbox, event_type: str, data: dict, *, wait: float) -> dict:
-    """EVENTs are re-pushed (same messageId) until ACKed, up to event_retries times (the real server re-pushes)."""
-    mid = _message_id()
+async def push_event(
+    sb: Sandbox,
+    event_type: str,
+    data: dict,
+    *,
+    wait: float,
+    event_id: str | None = None,
+    message_id: str | None = None,
+) -> dict:
+    """EVENTs are re-pushed (same messageId) until ACKed, up to event_retries times (the real server re-pushes).
+
+    `event_id`/`message_id` given: the same event delivered once more (a re-push the app must absorb)."""
+    mid = message_id or _message_id()
     app = _app(sb)
     extra = {
         "eventType": event_type,
-        "eventId": new_id(),
+        "eventId": event_id or new_id(),
         "eventCorpId": sb.fixture.dingtalk.corp_id,
         "eventBornTime": str(sb.clock.now_ms()),
         "eventUnifiedAppId": app.client_id if app else "",
@@ -312,7 +322,45 @@ async def push_event(sb: Sandbox, event_type: str, data: dict, *, wait: float) -
         if attempts <= int(sb.config["event_retries"]):
             sb.counters["event_repushes"] += 1
     result["attempts"] = attempts
+    result["eventId"] = extra["eventId"]
     return result
+
+
+# ---------------------------------------------------------------- contact events (通讯录事件)
+
+# What the sandbox's directory changes push, as an internal app subscribed to 通讯录事件 receives them.
+CONTACT_EVENTS = {"leave": "user_leave_org", "join": "user_add_org", "update": "user_modify_org"}
+
+
+def contact_event_data(
+    sb: Sandbox, change: str, userid: str, *, prev: dict | None = None, curr: dict | None = None
+) -> dict:
+    """The data of a user_leave_org / user_add_org / user_modify_org EVENT (KB 0042, 0043, 0079)."""
+    data: dict = {"timeStamp": str(sb.clock.now_ms()), "userId": [userid]}
+    if change == "update":
+        data["diffInfo"] = {"prev": prev or {}, "curr": curr or {}, "userid": userid}
+    return data
+
+
+async def push_contact_event(sb: Sandbox, change: str, data: dict, *, wait: float, repeat: int = 1) -> dict:
+    """Push one contact EVENT; `repeat` > 1 delivers the very same event again (same eventId and messageId)."""
+    result = await push_event(sb, CONTACT_EVENTS[change], data, wait=wait)
+    deliveries = [result]
+    for _ in range(repeat - 1):
+        if not result.get("delivered"):
+            break
+        sb.acks.pop(result["messageId"], None)  # this delivery's ACK is its own
+        deliveries.append(
+            await push_event(
+                sb,
+                CONTACT_EVENTS[change],
+                data,
+                wait=wait,
+                event_id=result["eventId"],
+                message_id=result["messageId"],
+            )
+        )
+    return {**result, "deliveries": len(deliveries), "acks": [d.get("ack") for d in deliveries], "data": data}
 
 
 def build_bot_message(

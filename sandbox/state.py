@@ -102,6 +102,9 @@ class Sandbox:
     def __init__(self, fixture: dict | None = None, base_url: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.fixture: Fixture = load_fixture(fixture)
+        # Members taken out of a corp's directory by /_sandbox/directory/change, by platform and userid,
+        # kept so that adding them back restores them as they were.
+        self.left_users: dict[str, dict[str, Any]] = {"dingtalk": {}, "wecom": {}}
         self.clock = Clock()
         self.tokens: dict[str, Token] = {}
         self.tickets: dict[str, float] = {}
@@ -158,6 +161,28 @@ class Sandbox:
 
     def load(self, raw: dict) -> None:
         self.fixture = load_fixture(raw)
+        self.left_users = {"dingtalk": {}, "wecom": {}}
+
+    # ---- directory changes
+
+    def directory_users(self, platform: str) -> list:
+        """The live list of a corp's members (what its directory holds now); [] without that corp."""
+        corp = self.fixture.dingtalk if platform == "dingtalk" else self.fixture.wecom
+        return corp.users if corp is not None else []
+
+    def leave_directory(self, platform: str, userid: str):
+        """Take a member out of the corp's directory; the user, or None when no such member."""
+        users = self.directory_users(platform)
+        user = next((u for u in users if u.userid == userid), None)
+        if user is not None:
+            users.remove(user)
+            self.left_users[platform][userid] = user
+        return user
+
+    def join_directory(self, platform: str, user) -> None:
+        """Put a member (back) into the corp's directory."""
+        self.left_users[platform].pop(user.userid, None)
+        self.directory_users(platform).append(user)
 
     def next_seq(self) -> int:
         self._seq += 1

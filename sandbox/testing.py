@@ -146,6 +146,34 @@ class SandboxClient:
     def wecom_oauth_code(self, user: str) -> str:
         return self._call("POST", "/_sandbox/wecom/oauth_code", json={"userid": user})["code"]
 
+    # ---- directories
+
+    def change_directory(
+        self,
+        platform: str,
+        change: str,
+        userid: str,
+        *,
+        new_userid: str | None = None,
+        mobile: str | None = None,
+        name: str | None = None,
+        repeat: int = 1,
+        wait: float = 5.0,
+        check: bool = True,
+    ) -> dict:
+        """Change a member in the corp's directory ("leave", "join" or "update") and push the platform's
+        event: DingTalk's user_leave_org / user_add_org / user_modify_org EVENT over the Stream, WeCom's
+        encrypted change_contact (delete_user / create_user / update_user) to the callback URL. `repeat`
+        delivers the same event that many times. Returns the delivery ({delivered, ack(s) | result(s)})."""
+        body = {"platform": platform, "change": change, "userid": userid, "new_userid": new_userid,
+                "mobile": mobile, "name": name, "repeat": repeat, "wait": wait}  # fmt: skip
+        return self._call(
+            "POST",
+            "/_sandbox/directory/change",
+            json={k: v for k, v in body.items() if v is not None},
+            ok=(200,) if check else (200, 400, 404, 409),
+        )
+
     # ---- observation and control
 
     def outbox(self, platform: str | None = None, since: int | None = None) -> list[dict]:

@@ -493,6 +493,41 @@ def event_xml(sb: Sandbox, userid: str, event: str, event_key: str = "") -> str:
     )
 
 
+# ChangeType of the change_contact event each directory change sends.
+CONTACT_CHANGES = {"leave": "delete_user", "join": "create_user", "update": "update_user"}
+
+
+def contact_xml(
+    sb: Sandbox,
+    change: str,
+    userid: str,
+    *,
+    new_userid: str = "",
+    mobile: str = "",
+    name: str = "",
+    department: list[int] | None = None,
+) -> str:
+    """A change_contact event (WW/90970): FromUserName "sys"; delete_user has only UserID. Since 2022-08-15
+    member fields are UserID/Department only (plus NewUserID); Mobile and Name appear only when given,
+    as an older callback configuration would send them."""
+    corp = _corp(sb)
+    fields = ""
+    if change != "leave":
+        if new_userid:
+            fields += f"<NewUserID>{cdata(new_userid)}</NewUserID>"
+        if name:
+            fields += f"<Name>{cdata(name)}</Name>"
+        fields += f"<Department>{cdata(','.join(str(d) for d in department or [1]))}</Department>"
+        if mobile:
+            fields += f"<Mobile>{cdata(mobile)}</Mobile>"
+    return (
+        f"<xml><ToUserName>{cdata(corp.corp_id)}</ToUserName><FromUserName>{cdata('sys')}</FromUserName>"
+        f"<CreateTime>{int(sb.clock.now())}</CreateTime><MsgType>{cdata('event')}</MsgType>"
+        f"<Event>{cdata('change_contact')}</Event><ChangeType>{cdata(CONTACT_CHANGES[change])}</ChangeType>"
+        f"<UserID>{cdata(userid)}</UserID>{fields}</xml>"
+    )
+
+
 def callback_client(sb: Sandbox) -> httpx.AsyncClient:
     """The HTTP client WeCom's side uses to reach the app (created on the server's loop, closed at shutdown)."""
     if sb.http is None:

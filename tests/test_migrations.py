@@ -1,12 +1,33 @@
-"""The migrations build exactly the schema the models describe, and the app refuses an old schema."""
+"""The migrations build exactly the schema the models describe, the app refuses an old schema, and the
+migrations are one line that only grows: released ones are never edited (README: appending a migration)."""
+
+import hashlib
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 import models  # noqa: F401
 from models.base import Base
-from models.db import SchemaOutOfDate, make_engine, require_current_schema, upgrade
+from models.db import (
+    MIGRATIONS_DIR,
+    SchemaOutOfDate,
+    alembic_config,
+    make_engine,
+    require_current_schema,
+    upgrade,
+)
+
+APPEND = (
+    "append a migration instead: alembic revision --autogenerate --rev-id NNNN -m '<what changed>' "
+    "on a database at head, then review it (README, developers: migrations)"
+)
+
+# Migrations databases in use already went through: their text is fixed. Add one here when it ships.
+FROZEN = {
+    "0001_initial.py": "3f4489a9c05f5b75d77a0f4cabc67541448a8393a08b3fc1bf7c4df60ff86e36",
+}
 
 
 def test_upgrade_matches_models(database_url):
@@ -17,5 +38,25 @@ def test_upgrade_matches_models(database_url):
     require_current_schema(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == [], f"models and migrations differ; run scripts/regen-initial-migration.sh: {diff}"
+    assert diff == [], f"models and migrations differ; {APPEND}: {diff}"
     engine.dispose()
+
+
+def test_released_migrations_are_never_edited():
+    for name, digest in FROZEN.items():
+        text = (MIGRATIONS_DIR / "versions" / name).read_bytes()
+        assert hashlib.sha256(text).hexdigest() == digest, f"{name} changed; {APPEND}"
+
+
+def test_migrations_are_one_line_numbered_in_order():
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1, f"more than one head: {script.get_heads()}"
+    chain = list(reversed(list(script.walk_revisions())))  # base first
+    assert chain[0].down_revision is None
+    for before, after in zip(chain, chain[1:], strict=False):
+        assert after.down_revision == before.revision, f"{after.revision} does not follow {before.revision}"
+        assert int(after.revision) > int(before.revision), (
+            f"{after.revision} is numbered before {before.revision}"
+        )
+    for rev in chain:
+        assert rev.path.rsplit("/", 1)[-1].startswith(f"{rev.revision}_"), rev.path

@@ -27,10 +27,12 @@ from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload
 from bot.core.outbox import REASON_LEFT_DIRECTORY, WAKEUP_CHANNEL, choose_account
 from bot.core.ratelimit import Clock, Key, LocalWindows, RateWindows, SharedWindows, SystemClock
-from models.org import ChatAccount
+from models.org import ChatAccount, Platform
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
 logger = logging.getLogger(__name__)
+
+_PLATFORMS = {str(p) for p in Platform}
 
 
 @dataclass(frozen=True)
@@ -240,21 +242,30 @@ class Relay:
 
     def _departed(self, deliveries: list[Delivery]) -> set[tuple[str, str, str]]:
         """(platform, corp, account) of the claimed 1:1 targets whose account left its directory
-        (bot.core.directory): nothing is sent to them, whenever the row was queued."""
-        targets = {d.target for d in deliveries if d.target_kind == TargetKind.USER and d.target}
-        if not targets:
-            return set()
+        (bot.core.directory): nothing is sent to them, whenever the row was queued. One indexed lookup
+        per platform and corp (the unique key leads with them)."""
+        by_corp: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for d in deliveries:
+            if d.target_kind == TargetKind.USER and d.target and d.platform in _PLATFORMS:
+                by_corp[(d.platform, d.corp_id)].add(d.target)
         found: set[tuple[str, str, str]] = set()
-        chunk = sorted(targets)
+        if not by_corp:
+            return found
         with self.session_factory() as session:
-            for start in range(0, len(chunk), 500):
-                for platform, corp, account in session.execute(
-                    select(ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id).where(
-                        ChatAccount.account_id.in_(chunk[start : start + 500]),
-                        ChatAccount.left_directory_at.is_not(None),
+            for (platform, corp), targets in by_corp.items():
+                chunk = sorted(targets)
+                for start in range(0, len(chunk), 500):
+                    found.update(
+                        (platform, corp, account)
+                        for account in session.scalars(
+                            select(ChatAccount.account_id).where(
+                                ChatAccount.platform == Platform(platform),
+                                ChatAccount.corp_id == corp,
+                                ChatAccount.account_id.in_(chunk[start : start + 500]),
+                                ChatAccount.left_directory_at.is_not(None),
+                            )
+                        )
                     )
-                ):
-                    found.add((str(platform), corp, account))
         return found
 
     def _settle_stranded(

@@ -4,6 +4,7 @@ tests/core/test_directory_e2e.py."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -230,3 +231,72 @@ def test_a_failing_use_case_stores_nothing_so_the_platform_may_deliver_again(ses
         events.handle(change(ChangeKind.LEFT, "member0", event_id="again"))
     assert session.scalar(select(func.count()).select_from(InboundEvent)) == 0
     assert session.get(ChatAccount, 1).left_directory_at is None
+
+
+def test_dingtalk_contact_events_translate_from_the_sdk_frames():
+    from dingtalk_stream.frames import EventMessage
+
+    from bot.platforms.dingtalk.stream import translate_contact_event
+
+    def frame(event_type, data, **headers):
+        return EventMessage.from_dict(
+            {
+                "specVersion": "1.0",
+                "type": "EVENT",
+                "headers": {
+                    "messageId": "m1",
+                    "eventType": event_type,
+                    "eventId": "e1",
+                    "eventCorpId": DT,
+                    "eventBornTime": "1772413200000",
+                    **headers,
+                },  # fmt: skip
+                "data": json.dumps(data),
+            }
+        )
+
+    msg = frame("user_leave_org", {"timeStamp": "1772409600000", "userId": ["a", "b"]})
+    left = translate_contact_event(msg.headers, msg.data, "fallback", T0)
+    assert (left.kind, left.account_ids, left.corp_id, left.event_id) == (
+        ChangeKind.LEFT,
+        ("a", "b"),
+        DT,
+        "user_leave_org:e1",
+    )
+    assert left.occurred_at == T0 - timedelta(hours=1)  # the data's timeStamp, in ms
+    msg = frame("user_modify_org", {"diffInfo": {"userid": "c", "prev": {}, "curr": {}}})
+    modified = translate_contact_event(msg.headers, msg.data, "fallback", T0)
+    assert modified.kind == ChangeKind.UPDATED and modified.account_ids == ("c",)
+    assert modified.occurred_at == T0  # no timeStamp: eventBornTime
+    for other in (frame("chat_update_title", {"chatId": "x"}), frame("user_add_org", {"userId": []})):
+        assert translate_contact_event(other.headers, other.data, "fallback", T0) is None
+
+
+def test_wecom_change_contact_translates_from_wechatpy():
+    from wechatpy.enterprise import parse_message
+
+    from bot.platforms.wecom.callback import translate_contact
+
+    def xml(change_type, *fields):
+        return (
+            f"<xml><ToUserName>{WC}</ToUserName><FromUserName>sys</FromUserName><CreateTime>1772413200</CreateTime>"
+            f"<MsgType>event</MsgType><Event>change_contact</Event><ChangeType>{change_type}</ChangeType>"
+            + "".join(fields)
+            + "</xml>"
+        )
+
+    gone = translate_contact(parse_message(xml("delete_user", "<UserID>zs</UserID>")), WC, T0)
+    assert (gone.kind, gone.account_ids, gone.occurred_at) == (ChangeKind.LEFT, ("zs",), T0)
+    assert gone.event_id == "change_contact:1772413200:delete_user:zs:"
+    moved = translate_contact(
+        parse_message(
+            xml("update_user", "<UserID>zs</UserID><NewUserID>zs2</NewUserID><Mobile>139</Mobile>")
+        ),
+        WC,
+        T0,
+    )
+    assert (moved.kind, moved.new_account_id, moved.mobile) == (ChangeKind.UPDATED, "zs2", "139")
+    # Departments and tags are not members; a text message is not a contact change.
+    assert translate_contact(parse_message(xml("create_party", "<Id>2</Id>")), WC, T0) is None
+    text = f"<xml><ToUserName>{WC}</ToUserName><FromUserName>zs</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>"
+    assert translate_contact(parse_message(text), WC, T0) is None

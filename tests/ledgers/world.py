@@ -14,6 +14,7 @@ from PIL import Image
 
 from handlers.meetings.minutes import add_workdays
 from models.attachments import MINUTES, Attachment
+from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
 from models.meetings import (
     Attendance,
     AttendanceMethod,
@@ -42,6 +43,10 @@ from tests.monthly.conftest import local
 
 OCT = date(2026, 10, 1)
 PHOTO_SIZE = (64, 48)
+
+
+FEES_FROM = date(2026, 9, 1)  # the county's policy: zhibu tracks 党费 from September
+AMOUNTS = {"书记1": "10.00", "党员1甲": "5.00", "党员1乙": "2.00", "预备党员1丙": "1.00", "党员1丁": "3.00"}
 
 
 @dataclass
@@ -122,4 +127,40 @@ def build_ledger_org(session, *, now=NOW) -> LedgerOrg:
                             preset="taihu", items=[], total=92, max_total=100, grade="优秀", comment="程序规范",
                             outcome=Outcome.REMIND, submitted_at=local(date(2026, 10, 16), 18)))  # fmt: skip
     session.flush()
+    fees(session, org, prob, late)
     return LedgerOrg(org, m.id, cancelled.id, photo)
+
+
+def fees(session, org: Org, prob, late) -> None:
+    """b1's 党费 from September (the policy's tracking start) to December, every month known:
+
+    书记1 pays every month; 党员1甲 Sep, Oct paid by 党员1丁 (代交), Nov reported on 2 Dec (补交, 待确认),
+    Dec not; 党员1乙 never (a run of 4 from September); 预备党员1丙 pays Sep, then 免交 from October;
+    党员1丁 pays every month, December on 20 November (预交). b2's members have no amount (待核定) and pay nothing.
+    """
+    from decimal import Decimal
+
+    c = org.county
+    session.add(FeePolicy(org_unit_id=c.county.id, tracking_start=FEES_FROM))
+    people = {p.name: p for p in (c.people["sec1"], c.people["m1a"], c.people["m1b"], prob, late)}
+    for name, amount in AMOUNTS.items():
+        people[name].fee_fixed_amount = Decimal(amount)
+    session.add(FeeExemption(person_id=prob.id, from_month=OCT, amount=Decimal("0"), reason="生活困难",
+                             approved_by="城关镇党委"))  # fmt: skip
+
+    def pay(name, month, day, status=PaymentStatus.CONFIRMED, by=None):
+        session.add(FeePayment(person_id=people[name].id, branch_id=c.b1.id, month=month, amount=people[name].fee_fixed_amount,
+                               paid_at=local(day), method=PaymentMethod.COLLECTOR, status=status,
+                               paid_by_person_id=people[by].id if by else None))  # fmt: skip
+
+    months = [date(2026, m, 1) for m in (9, 10, 11, 12)]
+    for m in months:
+        pay("书记1", m, m.replace(day=6))
+    pay("党员1甲", months[0], date(2026, 9, 6))
+    pay("党员1甲", months[1], date(2026, 10, 9), by="党员1丁")
+    pay("党员1甲", months[2], date(2026, 12, 2), status=PaymentStatus.REPORTED)
+    pay("预备党员1丙", months[0], date(2026, 9, 6))
+    for m in months[:3]:
+        pay("党员1丁", m, m.replace(day=6))
+    pay("党员1丁", months[3], date(2026, 11, 20))
+    session.flush()

@@ -17,8 +17,11 @@ from bot.web.api.schemas import Id
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
 from handlers.common.dates import fmt_month
 from handlers.console import overview, strings
+from handlers.fees.policy import default_policy
+from handlers.ledgers import fees as fees_ledger
 from handlers.ledgers import meetings as meetings_ledger
 from handlers.ledgers import strings as ledger_strings
+from handlers.ledgers.fees_export import fees_xlsx
 from handlers.ledgers.meetings_export import attendance_text, meetings_docx, meetings_xlsx
 from handlers.ledgers.period import LedgerPeriod, parse_period, period_choices
 from handlers.ledgers.workbook import DOCX, XLSX, download_name
@@ -159,5 +162,38 @@ def build_router(console: ConsoleApp) -> APIRouter:
         content = meetings_docx(ledger, cfg.tz, photos, today=local_day(console.clock(), cfg))
         name = download_name(ledger.branch.name, ledger_strings.MEETINGS, ledger.period.label, ext="docx")
         return download(content, DOCX, name)
+
+    # --- 党费台账 -----------------------------------------------------------------------------------------
+
+    def fees_data(viewer: Viewer, unit_id: int, period: str | None) -> fees_ledger.FeesLedger:
+        unit = unit_of(viewer, unit_id)
+        p = pick(period)
+        return fees_ledger.fees_ledger(
+            viewer.session, viewer.scope, unit, p, current_month=this_month(), tz=console.core.tz,
+            default=default_policy(console.core),
+        )  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}/fees")
+    def fees_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            ledger = fees_data(viewer, unit_id, period)
+        except overview.NotInScope:
+            return not_found(request, viewer)
+        except ValueError as exc:
+            return bad(request, viewer, str(exc))
+        return page(request, viewer, "console/ledgers_fees.html", title=f"{ledger.unit.name} {ledger_strings.FEES}",
+                    unit=ledger.unit, period=ledger.period, ledger=ledger, crumbs=crumbs(viewer, ledger.unit),
+                    fees=fees_ledger)  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}/fees.xlsx")
+    def fees_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            ledger = fees_data(viewer, unit_id, period)
+        except overview.NotInScope:
+            return not_found(request, viewer)
+        except ValueError as exc:
+            return bad(request, viewer, str(exc))
+        name = download_name(ledger.unit.name, ledger_strings.FEES, ledger.period.label, ext="xlsx")
+        return download(fees_xlsx(ledger), XLSX, name)
 
     return router

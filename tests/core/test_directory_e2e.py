@@ -83,6 +83,10 @@ def test_dingtalk_event_not_stored_is_asked_for_again(session_factory, session, 
         assert pushed["attempts"] == 2 and pushed["ack"]["data"]["status"] == "SUCCESS"
         assert len(calls) == 2 and calls[0] == calls[1]
         assert _account(session, "member0").left_directory_at is not None
+        # Any other event the app is subscribed to is ACKed and left alone.
+        other = bot.sb.push_event("chat_update_title", {"chatId": "cid1", "title": "新群名"})
+        assert other["attempts"] == 1 and other["ack"]["data"]["status"] == "SUCCESS"
+        assert len(calls) == 2
 
 
 def test_wecom_change_contact_delete_update_and_create(session_factory, session, database_url):

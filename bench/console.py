@@ -13,6 +13,12 @@ routes (TestClient), REPEAT times after one warm-up, and prints per page:
   overhead is left out), which the goal (p95 < 300 ms on PostgreSQL) is about;
 - floor p95: the same request's SQL statements, captured with their parameters, run bare on the
   DBAPI connection (fetching every row) — what the database alone costs for that page;
+- p95/floor: how many times the database's own cost the page takes (fairer than the absolute
+  figure on a loaded machine);
+- cold: the page's first request in the process. The console keeps each month's whole-organisation
+  figures in memory (handlers.console.overview.MonthCache), so the first look at a month pays for
+  building them (scoring it, for the current month) and every later request, whoever the viewer,
+  reads them; the statements are those of a request after the first;
 - statements: how many the page issued, at each scale ("same" when equal).
 
 The databases are a temp SQLite file and fresh PostgreSQL schemas in ZHIBU_BENCH_PG_URL (default
@@ -239,8 +245,10 @@ def measure(engine, factory, repeat: int) -> dict[tuple[str, str], dict]:
         client = TestClient(app)
         client.cookies.set(COOKIE, token)
         for label, path in pages(role, committee, branch, meeting):
+            server.clear()
             r = client.get(path)  # warm-up, and a sanity check
             assert r.status_code == 200, (role, path, r.status_code, r.text[:300])
+            cold = server[-1]
             capture.on = True
             client.get(path)
             capture.on = False
@@ -251,7 +259,7 @@ def measure(engine, factory, repeat: int) -> dict[tuple[str, str], dict]:
             times = list(server)
             floor = [replay(engine, statements) for _ in range(max(5, repeat // 2))]
             out[(role, label)] = {"p50": statistics.median(times), "p95": p95(times), "floor": p95(floor),
-                                  "statements": len(statements)}  # fmt: skip
+                                  "cold": cold, "statements": len(statements)}  # fmt: skip
     return out
 
 
@@ -264,15 +272,17 @@ def bench(url_for, scale: str, small: str, repeat: int, name: str) -> None:
     big, little = results[scale], results[small]
     print(f"\n== {name}: {scale} (statements at {small} in brackets)")
     print(
-        f"  {'viewer':<6} {'page':<14} {'server p50':>10} {'p95 ms':>8} {'floor p95':>10} {'statements':>12}"
+        f"  {'viewer':<6} {'page':<14} {'server p50':>10} {'p95 ms':>8} {'floor p95':>10} {'p95/floor':>9} "
+        f"{'cold':>6} {'statements':>12}"
     )
     worst = 0.0
     for key, r in big.items():
         s = little.get(key, {}).get("statements")
         same = "same" if s == r["statements"] else f"({s})"
         worst = max(worst, r["p95"])
+        ratio = r["p95"] / r["floor"] if r["floor"] else float("nan")
         print(f"  {key[0]:<6} {key[1]:<14} {r['p50'] * 1000:10.0f} {r['p95'] * 1000:8.0f} "
-              f"{r['floor'] * 1000:10.0f} {r['statements']:>7} {same:>5}")  # fmt: skip
+              f"{r['floor'] * 1000:10.0f} {ratio:9.1f} {r['cold'] * 1000:6.0f} {r['statements']:>7} {same:>5}")  # fmt: skip
     constant = all(little.get(k, {}).get("statements") == v["statements"] for k, v in big.items())
     print(f"  worst p95 {worst * 1000:.0f} ms (goal < 300 ms on PostgreSQL); statements "
           f"{'constant' if constant else 'DIFFERENT'} between {small} and {scale}")  # fmt: skip

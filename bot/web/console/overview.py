@@ -60,6 +60,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
     router = APIRouter()
     ViewerDep = viewer_type(console)
     labels = _labels()
+    # The whole organisation's figures per month, shared by every viewer of this process.
+    cache = overview.MonthCache(factory=console.session_factory)
 
     def configs():
         core = console.core
@@ -82,7 +84,14 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def view_of(viewer: Viewer, month: date) -> overview.MonthView:
         mcfg, cfg, ocfg = configs()
         return overview.month_view(
-            viewer.session, viewer.scope, month, now=console.clock(), mcfg=mcfg, cfg=cfg, ocfg=ocfg
+            viewer.session,
+            viewer.scope,
+            month,
+            now=console.clock(),
+            mcfg=mcfg,
+            cfg=cfg,
+            ocfg=ocfg,
+            cache=cache,
         )
 
     def month_choices() -> list[date]:
@@ -109,8 +118,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         name = (
             "console/overview_content.html" if request.headers.get("HX-Request") else "console/overview.html"
         )
+        _, cfg, _ = configs()
         return page(
             request, viewer, name, title="总览", view=view, figures=view.figures(), rows=view.rows(), trend=points,
+            updated_at=view.built_at.astimezone(cfg.tz), refresh_minutes=int(cache.ttl.total_seconds() // 60),
             trend_data={
                 "months": [f"{p.month.year}年{p.month.month}月" for p in points],
                 "score": [p.score for p in points],

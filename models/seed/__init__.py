@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import JSON, MetaData, func, select, text, update
+from sqlalchemy import JSON, MetaData, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from models import startmonth
 from models.audit import append_only_lifted
 from models.base import utcnow
-from models.org import ChatAccount, OrgUnit, Person, RoleAssignment
+from models.org import ChatAccount, OrgSetting, OrgUnit, Person, RoleAssignment
 from models.seed.demo import DEMO_ORG, DEMO_PEOPLE, build_demo
 from models.seed.generator import SCALES, Builder, Plan, Scale
 from models.seed.synthetic import build_synthetic
@@ -159,7 +159,9 @@ def seed(
                 result.rows[name] = result.rows.get(name, 0) + count
             result.history_ran.append(getattr(generator, "__qualname__", repr(generator)))
     result.start_month = seed_start_month(today, months)
-    startmonth.set_start_month(session, result.start_month)
+    # A database at a migration before 0005 (the upgrade test seeds one) has no org_setting yet.
+    if inspect(conn).has_table(OrgSetting.__tablename__):
+        startmonth.set_start_month(session, result.start_month)
     session.expire_all()
     return result
 

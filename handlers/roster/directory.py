@@ -129,9 +129,7 @@ def _left(session: Session, account: ChatAccount, when: datetime, now: datetime)
         )
         if str(a.platform) in reachable
     ]
-    consequence = (
-        LEFT_OTHER.format(other=_label(others[0].platform)) if others and person.active else LEFT_NO_MORE
-    )
+    consequence = LEFT_OTHER.format(other=_label(others[0].platform)) if others else LEFT_NO_MORE
     text = LEFT.format(
         who=_who(session, person), platform=platform, account=account.account_id, consequence=consequence
     )
@@ -245,6 +243,8 @@ def recipients(session: Session, person: Person) -> list[int]:
 
 
 def _tell(session: Session, person: Person, text: str, dedup_key: str, now: datetime) -> None:
+    if not person.active:
+        return  # already off the roster (transferred out): the account is followed, nobody needs telling
     told = recipients(session, person)
     if not told:
         logger.warning("nobody to tell about a directory change of person %s", person.id)

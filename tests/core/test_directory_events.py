@@ -300,3 +300,12 @@ def test_wecom_change_contact_translates_from_wechatpy():
     assert translate_contact(parse_message(xml("create_party", "<Id>2</Id>")), WC, T0) is None
     text = f"<xml><ToUserName>{WC}</ToUserName><FromUserName>zs</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>"
     assert translate_contact(parse_message(text), WC, T0) is None
+
+
+def test_a_member_already_off_the_roster_is_followed_without_a_notice(session_factory, session, directory):
+    org = make_org(session_factory)
+    with session_factory() as s, s.begin():
+        s.get(Person, org.member_ids[0]).active = False  # transferred out earlier
+    directory.handle(change(ChangeKind.LEFT, "member0"))
+    assert _account(session, "member0").left_directory_at is not None
+    assert _notices(session) == []

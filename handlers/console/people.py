@@ -10,8 +10,10 @@ Plain functions over a Session that never commit.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import os
 import tempfile
 import time as _time
@@ -20,12 +22,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core import signing
 from handlers.console.audit import EntryView, describe
 from handlers.console.scope import Scope
+from handlers.roster import accounts
 from handlers.roster import texts as T
 from handlers.roster.apply import ImportResult, apply_roster
 from handlers.roster.exporter import roster_rows
@@ -43,6 +46,7 @@ from models.org import (
     ChatAccount,
     OrgUnit,
     Person,
+    Platform,
     Role,
     RoleAssignment,
     UnitKind,
@@ -649,3 +653,85 @@ def staged_upload(secret: str, person_id: int, token: str, now: datetime) -> Pat
     if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
         return None
     return path
+
+
+# ---- chat accounts found by phone (按手机号匹配账号)
+#
+# The dry run asks the platforms (handlers.roster.accounts) for the people the viewer may change and
+# shows what it found; 应用 writes what that report matched. The matches travel in the apply form,
+# signed for this viewer with an expiry, so applying asks the platforms nothing again (WeCom counts
+# every miss against a daily allowance) and writes exactly what was shown, after checking it against
+# the database and the viewer's scope once more.
+MATCH_SECONDS = 3600
+_MATCH_PURPOSE = "console.accounts-match"
+MATCH_NO_PLATFORM = "没有配置钉钉或企业微信，无法按手机号查询账号。"
+MATCH_STALE = "匹配结果已过期或无效，请重新查询。"
+
+
+def editable_people(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE clause over Person: the people whose branch the viewer leads (not merely observes)."""
+    if scope.everything:
+        return true()
+    if not scope.roots:
+        return false()
+    led = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p) for p in scope.roots)))
+    return Person.branch_id.in_(led)
+
+
+def match_accounts(session: Session, scope: Scope, lookups: list[accounts.Lookup]) -> accounts.MatchReport:
+    """The dry run: everyone the viewer may change with a phone and no account on a platform the app
+    runs, asked of that platform; matches already someone's account are marked TAKEN."""
+    if scope.read_only:
+        raise ReadOnly
+    wanted = accounts.candidates(
+        session, [(lk.platform, lk.corp_id) for lk in lookups], people=editable_people(scope)
+    )
+    report = accounts.look_up(wanted, lookups)
+    accounts.check_taken(session, report)
+    return report
+
+
+def match_token(secret: str, person_id: int, report: accounts.MatchReport, expires_at: datetime) -> str:
+    rows = [
+        [r.candidate.person_id, r.candidate.platform.value, r.candidate.corp_id, r.userid]
+        for r in report.matched
+    ]
+    payload = base64.urlsafe_b64encode(json.dumps(rows, separators=(",", ":")).encode()).decode()
+    value = f"{person_id}:{int(expires_at.timestamp())}:{payload}"
+    return f"{value}:{signing.signature(secret, _MATCH_PURPOSE, value)}"
+
+
+def apply_matched(
+    session: Session, scope: Scope, secret: str, viewer_id: int, token: str, now: datetime
+) -> accounts.MatchReport | None:
+    """Write the matches a dry run of this viewer showed (None: the token is not theirs, forged or
+    expired). All or nothing: see handlers.roster.accounts.apply_matches."""
+    if scope.read_only:
+        raise ReadOnly
+    try:
+        pid, expiry, payload, sig = token.split(":")
+        value = f"{pid}:{expiry}:{payload}"
+        if not hmac.compare_digest(sig, signing.signature(secret, _MATCH_PURPOSE, value)):
+            return None
+        if pid != str(viewer_id) or now.timestamp() > int(expiry):
+            return None
+        rows = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except (ValueError, TypeError):
+        return None
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Person).where(Person.id.in_([r[0] for r in rows])).options(selectinload(Person.branch))
+        )
+    }
+    report = accounts.MatchReport()
+    for person_id, platform, corp_id, userid in rows:
+        p = people.get(person_id)
+        if p is None:
+            continue
+        c = accounts.Candidate(
+            p.id, p.name, p.phone or "", p.branch.name if p.branch else "", Platform(platform), corp_id
+        )
+        report.rows.append(accounts.Row(c, accounts.Outcome.MATCHED, userid))
+    accounts.apply_matches(session, report, allowed=editable_people(scope))
+    return report

@@ -1,6 +1,7 @@
 """组织与党员 pages: /console/people (the tree and the people, searchable), /console/people/{id} (a person,
 their roles and accounts, and the forms that change them), /console/people/roster (a roster file: the
-dry run first, then the apply of that very file).
+dry run first, then the apply of that very file), /console/people/accounts (按手机号匹配账号: the
+platforms asked for the accounts of people with a phone and none, shown, then applied).
 
 Rules live in handlers.console.people (which runs the roster import's own checks); these routes parse
 forms, render, and answer 404 for anything outside the viewer's scope and 403 for a read-only viewer's
@@ -16,13 +17,15 @@ from annotated_types import Ge
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from bot.platforms.directory import directories
 from bot.web.api.schemas import Id
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
 from handlers.console import people, strings
+from handlers.roster import accounts
 from handlers.spreadsheets import LIMITS
 from handlers.spreadsheets import TEXT as SHEET_TEXT
 from models.audit import Actor, act_as
-from models.org import FEE_CATEGORY_LABELS
+from models.org import FEE_CATEGORY_LABELS, PLATFORM_LABELS
 
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
 
@@ -238,5 +241,68 @@ def build_router(console: ConsoleApp) -> APIRouter:
         return roster_page(
             request, viewer, report=report, applied=report.ok, filename=str(form.get("filename", ""))
         )
+
+    # ---- chat accounts found by phone
+
+    def accounts_page(request: Request, viewer: Viewer, **context) -> HTMLResponse:
+        return console.page(
+            request,
+            "console/people_accounts.html",
+            viewer=viewer,
+            nav="people",
+            title="按手机号匹配账号",
+            outcomes=accounts.Outcome,
+            labels=accounts.OUTCOME_LABELS,
+            platform_labels=PLATFORM_LABELS,
+            **context,
+        )
+
+    def lookups() -> list:
+        return directories(console.identities)
+
+    @router.get("/people/accounts/match", response_class=HTMLResponse)
+    def accounts_get(request: Request, viewer: ViewerDep):
+        if viewer.scope.read_only:
+            return console.message(request, strings.FORBIDDEN, strings.READ_ONLY, status=403, viewer=viewer)
+        found = lookups()
+        return accounts_page(
+            request,
+            viewer,
+            platforms=[PLATFORM_LABELS[lk.platform] for lk in found],
+            problem="" if found else people.MATCH_NO_PLATFORM,
+        )
+
+    @router.post("/people/accounts/match", response_class=HTMLResponse)
+    def accounts_match(request: Request, viewer: ViewerDep):
+        """The dry run: ask the platforms, show what they answered; nothing is written."""
+        if viewer.scope.read_only:
+            return console.message(request, strings.FORBIDDEN, strings.READ_ONLY, status=403, viewer=viewer)
+        found = lookups()
+        names = [PLATFORM_LABELS[lk.platform] for lk in found]
+        if not found:
+            return accounts_page(request, viewer, platforms=names, problem=people.MATCH_NO_PLATFORM)
+        report = people.match_accounts(viewer.session, viewer.scope, found)
+        token = ""
+        if report.matched:
+            expires = console.clock() + timedelta(seconds=people.MATCH_SECONDS)
+            token = people.match_token(console.core.secret_key, viewer.person.id, report, expires)
+        return accounts_page(request, viewer, platforms=names, report=report, token=token)
+
+    @router.post("/people/accounts/apply", response_class=HTMLResponse)
+    async def accounts_apply(request: Request, viewer: ViewerDep):
+        acting(viewer)
+        form = await request.form()
+        report = people.apply_matched(
+            viewer.session,
+            viewer.scope,
+            console.core.secret_key,
+            viewer.person.id,
+            str(form.get("token", "")),
+            console.clock(),
+        )
+        names = [PLATFORM_LABELS[lk.platform] for lk in lookups()]
+        if report is None:
+            return accounts_page(request, viewer, platforms=names, problem=people.MATCH_STALE)
+        return accounts_page(request, viewer, platforms=names, report=report, applied=True)
 
     return router

@@ -73,7 +73,11 @@ def expired_outbox(cutoff: datetime):
 
 
 def purge(session: Session, now: datetime, keep: RetentionSettings) -> Deleted:
-    """Delete one batch of each table's expired rows; never commits (the runner does)."""
+    """Delete one batch of each table's expired rows, oldest first; never commits (the runner does).
+
+    Each batch is ordered by the index its condition uses (received_at; status, next_attempt_at; at),
+    so the database walks that index and stops after `batch_size` rows: a run costs the batch, not
+    the backlog (ordered by id, SQLite would check every expired row before taking the first)."""
     n = keep.batch_size
     inbound = outbox = 0
     if keep.inbox_days:
@@ -83,7 +87,7 @@ def purge(session: Session, now: datetime, keep: RetentionSettings) -> Deleted:
             InboundEvent,
             select(InboundEvent.id)
             .where(InboundEvent.received_at < cutoff)
-            .order_by(InboundEvent.id)
+            .order_by(InboundEvent.received_at)
             .limit(n),
         )
     if keep.outbox_days:
@@ -91,14 +95,17 @@ def purge(session: Session, now: datetime, keep: RetentionSettings) -> Deleted:
         outbox = _delete_ids(
             session,
             OutboxMessage,
-            select(OutboxMessage.id).where(expired_outbox(cutoff)).order_by(OutboxMessage.id).limit(n),
+            select(OutboxMessage.id)
+            .where(expired_outbox(cutoff))
+            .order_by(OutboxMessage.status, OutboxMessage.next_attempt_at)
+            .limit(n),
         )
     rate_events = _delete_ids(
         session,
         RateWindowEvent,
         select(RateWindowEvent.id)
         .where(RateWindowEvent.at < now - RATE_EVENTS_AFTER)
-        .order_by(RateWindowEvent.id)
+        .order_by(RateWindowEvent.at)
         .limit(n),
     )
     return Deleted(inbound, outbox, rate_events)

@@ -31,6 +31,7 @@ from bot.web.api import (
     paginate,
     unit_in_scope,
 )
+from bot.web.app import answer_refusals
 from models.api_token import ApiToken, hash_token, issue_token, revoke
 from models.org import MemberStatus, OrgUnit, Platform, Role, UnitKind
 from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
@@ -102,6 +103,7 @@ def clock() -> Clock:
 @pytest.fixture
 def client(session_factory, clock) -> TestClient:
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_api_router(session_factory, clock=clock))
     return TestClient(app)
 
@@ -528,6 +530,7 @@ def branch_names(
 
 def test_feature_routes_share_auth_scope_and_checks(session_factory, org, make_token):
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_api_router(session_factory, features=[branches_api]))
     client = TestClient(app)
     assert client.get("/api/v1/feature/branches").status_code == 401

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.web.api import build_api_router
+from bot.web.app import answer_refusals
 from bot.web.meetings_api import meetings_api
 from bot.web.observers import observers_api
 from models.api_token import ApiToken, issue_token
@@ -47,6 +48,7 @@ def ids(session_factory) -> dict[str, int]:
 @pytest.fixture
 def client(session_factory) -> TestClient:
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     router = build_api_router(session_factory, clock=lambda: NOW, features=[observers_api, meetings_api])
     app.include_router(router)
     return TestClient(app)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import ExifTags, Image, PngImagePlugin
 from sqlalchemy import func, select
 
+from bot.web.app import answer_refusals
 from bot.web.meetings import build_meetings_router
 from bot.web.observers import build_observers_router
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
@@ -35,6 +36,7 @@ def web(session_factory, world):
     ident = FakeIdentity()
     clock = Clock(NOW)
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(
         build_meetings_router(session_factory, {"dingtalk": ident}, CORE, cfg=MCFG, clock=clock)
     )

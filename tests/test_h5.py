@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
+from bot.web.app import answer_refusals
 from bot.web.h5 import (
     COOKIE,
     CSRF_HEADER,
@@ -92,6 +93,7 @@ def web(session_factory, people):
     ids = {"dingtalk": FakeIdentity(DING_CORP), "wecom": FakeIdentity(WECOM_CORP)}
     clock = Clock(NOW)
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_h5_router(session_factory, ids, CORE, clock=clock))
     app.include_router(build_meetings_router(session_factory, ids, CORE, clock=clock))
     # A stand-in feature page that only reports whom the shared cookie names.
@@ -220,6 +222,7 @@ def test_a_feature_s_own_wecom_redirect_stays_within_that_feature(web):
 
 def test_wecom_authorize_without_wecom_is_refused(session_factory):
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_h5_router(session_factory, {"dingtalk": FakeIdentity(DING_CORP)}, CORE))
     r = TestClient(app, follow_redirects=False).get(
         "/h5/auth/wecom", params={"next": "/h5/meetings/1/signin"}

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.web.api import build_api_router
+from bot.web.app import answer_refusals
 from bot.web.meetings_api import meetings_api
 from handlers.meetings import strings
 from models.api_token import issue_token
@@ -37,6 +38,7 @@ def ids(session_factory) -> dict[str, int]:
 @pytest.fixture
 def client(session_factory) -> TestClient:
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_api_router(session_factory, clock=lambda: NOW, features=[meetings_api]))
     return TestClient(app)
 

@@ -40,8 +40,10 @@ class Refused(Exception):
     the H5 message page or a JSON 4xx. `fields` names the form fields at fault (an H5 form marks them;
     the JSON API puts them in the error's loc); `status` is the HTTP status on the web: 400 a bad
     value (the default), 403 not this person's to do, 404 nothing of the kind, 409 a conflict with the
-    record's state.
+    record's state. `confirmable`: the person may go ahead once told (an H5 form asks and sends again).
     """
+
+    confirmable = False
 
     def __init__(self, message: str, fields: tuple[str, ...] = (), *, status: int = 400) -> None:
         if not 400 <= status < 500:

@@ -59,7 +59,7 @@ def create_app(
     from bot.web.h5 import build_h5_router
 
     app.include_router(build_h5_router(session_factory, app.state.identities, core, clock=clock))
-    _answer_refusals(app, session_factory, core, clock)
+    answer_refusals(app, session_factory, core, clock)
     from bot.web.monthly import build_monthly_router
 
     app.include_router(build_monthly_router(session_factory, app.state.identities, core, clock=clock))
@@ -122,29 +122,37 @@ def create_app(
     return app
 
 
-def _answer_refusals(
+def answer_refusals(
     app: FastAPI,
     session_factory: sessionmaker[Session],
-    core: CoreConfig | None,
-    clock: Callable[[], datetime],
+    core: CoreConfig | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """One answer to a bot.core.errors.Refused from any route. The route's unit of work has already
     rolled back (the refusal left its block by raising). A browser opening a page (it accepts HTML)
     sees the H5 message page; a script (an H5 form's fetch, the JSON API) gets a 4xx JSON answer: the
-    H5 shape its pages read ({"error", "fields"}), or under /api/ the API's own error shape."""
+    H5 shape its pages read ({"error", "fields"}), or under /api/ the API's own error shape.
+    create_app installs it; an app a test builds around one feature's router installs it too."""
     from bot.web.api import PREFIX as API_PREFIX
     from bot.web.api import REFUSED
-    from bot.web.h5 import H5_ROOT, H5Pages
+    from bot.web.h5 import H5_ROOT, H5Pages, core_from_settings
 
-    pages = H5Pages(session_factory, app.state.identities, core, prefix=H5_ROOT, clock=clock)
+    identities = getattr(app.state, "identities", {})
+    pages = H5Pages(session_factory, identities, core or core_from_settings(), prefix=H5_ROOT, clock=clock)
 
     @app.exception_handler(Refused)
     def refused(request: Request, exc: Refused) -> Response:
         message = str(exc)
         if request.url.path.startswith(API_PREFIX + "/"):
             # The API's convention: a well-formed request a rule refuses is a 422 (bot.web.api.refused).
+            # Any other status has the API's Problem shape (a conflict, a forbidden or missing record).
+            if exc.status != 400:
+                return JSONResponse({"detail": message}, status_code=exc.status)
             detail = [{"loc": ["body", *exc.fields[:1]], "msg": message, "type": REFUSED}]
-            return JSONResponse({"detail": detail}, status_code=422 if exc.status == 400 else exc.status)
+            return JSONResponse({"detail": detail}, status_code=422)
         if "text/html" in request.headers.get("accept", ""):
             return pages.message(request, texts.REFUSED_TITLE, message, status=exc.status)
-        return JSONResponse({"error": message, "fields": list(exc.fields)}, status_code=exc.status)
+        body: dict = {"error": message, "fields": list(exc.fields)}
+        if exc.confirmable:
+            body["confirm"] = True  # the H5 form asks the person and sends again, confirmed
+        return JSONResponse(body, status_code=exc.status)

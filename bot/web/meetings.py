@@ -51,7 +51,6 @@ from handlers.meetings.minutes import MinutesInput, minutes_headcount, record_mi
 from handlers.meetings.minutes import minutes_photo as photo_for
 from handlers.meetings.plans import (
     PlanItemInput,
-    PlanMissesRequired,
     get_plan,
     plan_month_for,
     required_text,
@@ -171,10 +170,7 @@ def build_meetings_router(
     @router.post("/{meeting_id}/signin")
     def signin_post(request: Request, meeting_id: Id, payload: Any = Body(...)):
         now = clock()
-        try:
-            body = parse_body(SigninBody, payload)
-        except Refused as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        body = parse_body(SigninBody, payload)
         c = config()
         with unit_of_work(session_factory) as session:
             person = session_person(request, session)
@@ -258,26 +254,16 @@ def build_meetings_router(
             person = session_person(request, session)
             if person is None:
                 return h5.identify(request)
-            try:
-                context = build(session, person)
-            except Refused as exc:
-                return message_page(request, strings.FORM_ERROR, str(exc), status=403)
+            context = build(session, person)
         return page(request, f"meetings/{name}", **context)
 
     def form_post(request: Request, action: Callable[[Session, Person], str]):
-        try:
-            # A refusal leaves the block by raising, so the unit of work rolls back.
-            with unit_of_work(session_factory) as session:
-                person = session_person(request, session)
-                if person is None:
-                    return JSONResponse({"error": strings.NEED_LOGIN}, status_code=401)
-                message = action(session, person)
-        except Refused as exc:
-            # The app's Refused handler gives this shape too; answered here so the router stands alone.
-            body = {"error": str(exc), "fields": list(exc.fields)}
-            if isinstance(exc, PlanMissesRequired):
-                body["confirm"] = True  # the form asks the secretary and sends again (confirm_missing)
-            return JSONResponse(body, status_code=exc.status)
+        # A refusal leaves the block by raising: the unit of work rolls back and the app answers it.
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return JSONResponse({"error": strings.NEED_LOGIN}, status_code=401)
+            message = action(session, person)
         return {"ok": True, "message": message}
 
     def _groups(session: Session, branch_id: int) -> list[OrgUnit]:
@@ -501,10 +487,7 @@ def build_meetings_router(
             person = session_person(request, session)
             if person is None:
                 return JSONResponse({"error": strings.NEED_LOGIN}, status_code=401)
-            try:
-                meeting = get_managed_meeting(session, person, meeting_id, config())
-            except Refused as exc:
-                return JSONResponse({"error": str(exc)}, status_code=403)
+            meeting = get_managed_meeting(session, person, meeting_id, config())
             hosts = signin_uc.meeting_hosts(session, meeting, chair=chair[:50], recorder=recorder[:50])
             sheet = signin_uc.attendance_sheet(session, meeting)
             context = _vote_context(session, meeting, sheet, meeting.minutes, hosts)
@@ -546,10 +529,7 @@ def build_meetings_router(
             person = session_person(request, session)
             if person is None:
                 return JSONResponse({"error": "need_identity"}, status_code=401)
-            try:
-                photo = photo_for(session, person, meeting_id, photo_id, config())
-            except Refused as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            photo = photo_for(session, person, meeting_id, photo_id, config())
             return photo_response(photo)
 
     return router

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -43,16 +44,13 @@ from bot.web.api import (
 from handlers.meetings import meetings as usecases
 from handlers.meetings import strings
 from handlers.meetings.signin import attendance_sheet
-from handlers.meetings.types import DEFAULT_CONFIG, MeetingsConfig, Refused, meetings_config
+from handlers.meetings.types import DEFAULT_CONFIG, MeetingsConfig, meetings_config
 from models.meetings import AttendanceMethod, AttendanceStatus, Invitee, Meeting, MeetingStatus, MeetingType
 from models.org import OrgUnit, UnitKind
 
 meetings_api = APIRouter(tags=["meetings"])
 
 # Refusals that mean "the meeting's state forbids it" rather than "this value is wrong".
-_CONFLICTS = {strings.MEETING_CANCELLED}
-
-
 # ---- shapes
 
 
@@ -145,13 +143,6 @@ def _cfg(request: Request) -> MeetingsConfig:
     # one (a test's own FastAPI around build_api_router) has the default rules.
     core = getattr(request.app.state, "core", None)
     return meetings_config(core) if core is not None else DEFAULT_CONFIG
-
-
-def _refused(exc: Refused, field: str | None = None) -> HTTPException:
-    msg = str(exc)
-    if msg in _CONFLICTS:
-        return HTTPException(status_code=409, detail=msg)
-    return refused(msg, "body", field) if field else refused(msg)
 
 
 def _meeting_in_scope(session: Session, principal: Principal, meeting_id: int) -> Meeting:
@@ -279,22 +270,18 @@ def create_meeting(
     now = _now(request)
     if body.starts_at <= now:
         raise refused(strings.TIME_IN_PAST, "body", "starts_at")
-    try:
-        meeting = usecases.create_meeting(
-            session,
-            branch_id=branch.id,
-            types=body.types,
-            starts_at=body.starts_at,
-            place=body.place,
-            topic=body.topic,
-            title=body.title,
-            group_id=body.group_id,
-            now=now,
-            cfg=_cfg(request),
-        )
-    except Refused as exc:
-        field = "group_id" if str(exc) in (strings.GROUP_REQUIRED, strings.BAD_GROUP) else None
-        raise _refused(exc, field) from None
+    meeting = usecases.create_meeting(
+        session,
+        branch_id=branch.id,
+        types=body.types,
+        starts_at=body.starts_at,
+        place=body.place,
+        topic=body.topic,
+        title=body.title,
+        group_id=body.group_id,
+        now=now,
+        cfg=_cfg(request),
+    )
     return _one(session, meeting)
 
 
@@ -304,18 +291,11 @@ def _change(
     request: Request,
     meeting_id: int,
     usecase: Callable[..., int],
-    field: Callable[[str], str],
-    **values: object,
 ) -> ChangeOut:
-    """Run a meeting change as the token (no person's role is asked); `field` names the input a refusal
-    is about."""
+    """Run a meeting change as the token (no person's role is asked)."""
     meeting = _meeting_in_scope(session, principal, meeting_id)
-    try:
-        notified = usecase(
-            session, None, meeting.id, now=_now(request), cfg=_cfg(request), authorised=True, **values
-        )
-    except Refused as exc:
-        raise _refused(exc, field(str(exc))) from None
+    # A refusal (a cancelled meeting: 409; a bad value: 422 naming its field) is answered by the app.
+    notified = usecase(session, None, meeting.id, now=_now(request), cfg=_cfg(request), authorised=True)
     return ChangeOut(meeting=_one(session, meeting), notified=notified)
 
 
@@ -337,19 +317,8 @@ def _change_route(method: Callable[..., Callable], path: str, conflict: str, sum
 def move_meeting(
     meeting_id: Id, body: MeetingMove, request: Request, session: SessionDep, principal: WriterDep
 ) -> ChangeOut:
-    def field(refusal: str) -> str:
-        return "starts_at" if refusal == strings.TIME_IN_PAST else "place"
-
-    return _change(
-        session,
-        principal,
-        request,
-        meeting_id,
-        usecases.move_meeting,
-        field,
-        starts_at=body.starts_at,
-        place=body.place,
-    )
+    move = partial(usecases.move_meeting, starts_at=body.starts_at, place=body.place)
+    return _change(session, principal, request, meeting_id, move)
 
 
 @_change_route(
@@ -361,15 +330,8 @@ def move_meeting(
 def cancel_meeting(
     meeting_id: Id, body: CancelIn, request: Request, session: SessionDep, principal: WriterDep
 ) -> ChangeOut:
-    return _change(
-        session,
-        principal,
-        request,
-        meeting_id,
-        usecases.cancel_meeting,
-        lambda _: "reason",
-        reason=body.reason,
-    )
+    cancel = partial(usecases.cancel_meeting, reason=body.reason)
+    return _change(session, principal, request, meeting_id, cancel)
 
 
 @meetings_api.get(

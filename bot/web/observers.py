@@ -93,7 +93,7 @@ def form_body(preset: FormPreset) -> type[FormBody]:
 def build_observers_router(h5: H5Pages, *, cfg: ObserversConfig | None = None) -> APIRouter:
     session_factory, clock, core = h5.session_factory, h5.clock, h5.core
     router = h5.router()
-    session_person, page, message_page = h5.person, h5.page, h5.message
+    session_person, page = h5.person, h5.page
 
     def config() -> ObserversConfig:
         return cfg or observers_config(core)
@@ -120,10 +120,7 @@ def build_observers_router(h5: H5Pages, *, cfg: ObserversConfig | None = None) -
             person = session_person(request, session)
             if person is None:
                 return h5.identify(request)
-            try:
-                ctx = observation.open_form(session, person, meeting_id, now=clock(), cfg=c)
-            except Refused as exc:
-                return message_page(request, strings.H5_REFUSED, str(exc), status=403)
+            ctx = observation.open_form(session, person, meeting_id, now=clock(), cfg=c)
             deadline = dates.fmt_full_day(ctx.deadline)
             context = {
                 "meeting_id": meeting_id,
@@ -162,29 +159,27 @@ def build_observers_router(h5: H5Pages, *, cfg: ObserversConfig | None = None) -
             body = form_body(c.form).model_validate(payload)
         except ValidationError as exc:
             fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
-            return JSONResponse({"error": strings.H5_BAD_FORM, "fields": fields}, status_code=400)
-        try:
-            # A refusal leaves the block by raising, so the unit of work rolls back: nothing is saved.
-            with unit_of_work(session_factory) as session:
-                person = session_person(request, session)
-                if person is None:
-                    return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
-                try:
-                    photos = attachments.check_photos(uploads)
-                except attachments.PhotoError as exc:
-                    raise Refused(str(exc), ("photos",)) from None
-                obs = observation.submit_observation(
-                    session, person, meeting_id, body.model_dump(), now=clock(), cfg=c, photos=photos
-                )
-                message = strings.FORM_SAVED.format(
-                    total=obs.total,
-                    max_total=obs.max_total,
-                    grade=obs.grade,
-                    outcome=strings.OUTCOME_LABELS[obs.outcome],
-                    days=c.submit_days,
-                )
-        except Refused as exc:
-            return JSONResponse({"error": str(exc), "fields": list(exc.fields)}, status_code=400)
+            raise Refused(strings.H5_BAD_FORM, tuple(fields)) from None
+        # A refusal leaves the block by raising: the unit of work rolls back (nothing is saved) and the
+        # app answers it.
+        with unit_of_work(session_factory) as session:
+            person = session_person(request, session)
+            if person is None:
+                return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
+            try:
+                photos = attachments.check_photos(uploads)
+            except attachments.PhotoError as exc:
+                raise Refused(str(exc), ("photos",)) from None
+            obs = observation.submit_observation(
+                session, person, meeting_id, body.model_dump(), now=clock(), cfg=c, photos=photos
+            )
+            message = strings.FORM_SAVED.format(
+                total=obs.total,
+                max_total=obs.max_total,
+                grade=obs.grade,
+                outcome=strings.OUTCOME_LABELS[obs.outcome],
+                days=c.submit_days,
+            )
         return {"ok": True, "message": message}
 
     @router.get("/{meeting_id}/photos/{photo_id}")
@@ -194,10 +189,7 @@ def build_observers_router(h5: H5Pages, *, cfg: ObserversConfig | None = None) -
             person = session_person(request, session)
             if person is None:
                 return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
-            try:
-                photo = access.observation_photo(session, person, meeting_id, photo_id, config())
-            except Refused as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            photo = access.observation_photo(session, person, meeting_id, photo_id, config())
             return photo_response(photo)
 
     # ---- the yearly record
@@ -210,12 +202,9 @@ def build_observers_router(h5: H5Pages, *, cfg: ObserversConfig | None = None) -
             person = session_person(request, session)
             if person is None:
                 return h5.identify(request)
-            try:
-                ids, admin = access.stats_scope(session, person)
-            except Refused as exc:
-                return message_page(request, strings.H5_REFUSED, str(exc), status=403)
+            ids, admin = access.stats_scope(session, person)
             if not admin:
-                return message_page(request, strings.H5_REFUSED, strings.H5_EXPORT_DENIED, status=403)
+                raise Refused(strings.H5_EXPORT_DENIED, status=403)
             year = year or now.astimezone(c.tz).year
             within = access.coverage_scope(session, person)
             data = export_xlsx(session, year, now=now, cfg=c, observer_ids=ids, coverage_within=within)
@@ -307,10 +296,7 @@ def create_assignment(session: SessionDep, principal: WriterDep, body: Assignmen
     # Any 观察员 role will do, whichever committee appointed them: cross-committee observation is allowed.
     if not any(ra.role == Role.OBSERVER for ra in person.roles):
         raise refused(NOT_AN_OBSERVER.format(name=person.name), "body", "observer_id")
-    try:
-        link = assignments.assign_observer(session, body.observer_id, body.branch_id)
-    except Refused as exc:
-        raise refused(str(exc)) from None
+    link = assignments.assign_observer(session, body.observer_id, body.branch_id)  # a refusal: 422
     return _assignment_out(session, link)
 
 

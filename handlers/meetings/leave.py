@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, CardUpdate, Text, md_escape
 from handlers.meetings import strings
-from handlers.meetings.types import MeetingsConfig, Refused, deciders, require_pending_decision, routing_note
+from handlers.meetings.types import (
+    MeetingsConfig,
+    PendingDecision,
+    Refused,
+    deciders,
+    require_pending_decision,
+    routing_note,
+)
 from models.meetings import Attendance, Invitee, LeaveRequest, LeaveStatus, Meeting, MeetingStatus
 from models.org import Person
 
@@ -104,6 +111,16 @@ def submitted_reply(session: Session, leave: LeaveRequest, cfg: MeetingsConfig) 
     return strings.LEAVE_SUBMITTED.format(title=meeting.title, when=when)
 
 
+LEAVE = PendingDecision(
+    LeaveRequest,
+    missing=strings.NO_MEETING,
+    own_case=strings.LEAVE_SELF_DECISION,
+    waiting=LeaveStatus.PENDING,
+    not_waiting=strings.LEAVE_NOT_PENDING,
+    labels=strings.LEAVE_STATUS_LABELS,
+)
+
+
 def decide_leave(
     session: Session,
     actor: Person | None,
@@ -114,20 +131,8 @@ def decide_leave(
     cfg: MeetingsConfig,
     note: str = "",
 ) -> LeaveRequest:
-    leave = session.get(LeaveRequest, leave_id)
-    if leave is None:
-        raise Refused(strings.NO_MEETING)
+    leave, found = require_pending_decision(session, actor, LEAVE, leave_id, cfg.leave_approver_roles, cfg)
     meeting = leave.meeting
-    found = require_pending_decision(
-        session,
-        actor,
-        leave,
-        cfg.leave_approver_roles,
-        cfg,
-        own_case=strings.LEAVE_SELF_DECISION,
-        waiting=LeaveStatus.PENDING,
-        not_waiting=strings.LEAVE_NOT_PENDING.format(status=strings.LEAVE_STATUS_LABELS[leave.status]),
-    )
     leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
     leave.decided_at = now
     leave.decided_by_id = actor.id

@@ -18,6 +18,7 @@ from handlers.meetings import strings
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.types import (
     MeetingsConfig,
+    PendingDecision,
     Refused,
     deciders,
     local_day,
@@ -205,6 +206,16 @@ def reported_reply(session: Session, task: MakeupTask, cfg: MeetingsConfig) -> s
     return strings.MAKEUP_REPORTED.format(title=meeting.title)
 
 
+MAKEUP = PendingDecision(
+    MakeupTask,
+    missing=strings.MAKEUP_NONE_OPEN,
+    own_case=strings.MAKEUP_SELF_DECISION,
+    waiting=MakeupStatus.REPORTED,
+    not_waiting=strings.MAKEUP_NOT_REPORTED,
+    labels=strings.MAKEUP_STATUS_LABELS,
+)
+
+
 def decide_makeup(
     session: Session,
     actor: Person | None,
@@ -215,20 +226,8 @@ def decide_makeup(
     cfg: MeetingsConfig,
     reason: str = "",
 ) -> MakeupTask:
-    task = session.get(MakeupTask, task_id)
-    if task is None:
-        raise Refused(strings.MAKEUP_NONE_OPEN)
+    task, found = require_pending_decision(session, actor, MAKEUP, task_id, cfg.manager_roles, cfg)
     meeting = task.meeting
-    found = require_pending_decision(
-        session,
-        actor,
-        task,
-        cfg.manager_roles,
-        cfg,
-        own_case=strings.MAKEUP_SELF_DECISION,
-        waiting=MakeupStatus.REPORTED,
-        not_waiting=strings.MAKEUP_NOT_REPORTED.format(status=strings.MAKEUP_STATUS_LABELS[task.status]),
-    )
     stamp = int(task.reported_at.timestamp()) if task.reported_at else 0
     if confirm:
         task.status = MakeupStatus.CONFIRMED

@@ -45,12 +45,14 @@ ACTION_MINUTES = "meetings.minutes"
 LIMITS = {"title": 200, "topic": 500, "place": 200}
 
 
-def _clean(value: str | None, field: str, label: str) -> str:
+def _clean(value: str | None, field: str, label: str, *, form_field: str | None = None) -> str:
+    """The text stripped and within LIMITS[field]; a refusal names `form_field` (default `field`)."""
     value = (value or "").strip()
+    at = (form_field or field,)
     if not value:
-        raise Refused(strings.EMPTY_FIELD.format(field=label))
+        raise Refused(strings.EMPTY_FIELD.format(field=label), at)
     if len(value) > LIMITS[field]:
-        raise Refused(strings.TOO_LONG.format(field=label, limit=LIMITS[field]))
+        raise Refused(strings.TOO_LONG.format(field=label, limit=LIMITS[field]), at)
     return value
 
 
@@ -135,7 +137,7 @@ def create_meeting(
         raise Refused(strings.BAD_TIME)
     check_group(session, branch_id, group_id)
     if MeetingType.GROUP_MEETING in kinds and group_id is None:
-        raise Refused(strings.GROUP_REQUIRED)
+        raise Refused(strings.GROUP_REQUIRED, ("group_id",))
     people = expected_person_ids(session, branch_id, kinds, cfg, group_id)
     meeting = Meeting(
         branch_id=branch_id,
@@ -209,11 +211,11 @@ def get_managed_meeting(
     """
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise Refused(strings.NO_MEETING)
+        raise Refused(strings.NO_MEETING, status=404)
     if authorised:
         return meeting
     if actor is None:
-        raise Refused(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     require_role(session, actor, meeting.branch_id, cfg.manager_roles)
     return meeting
 
@@ -231,9 +233,9 @@ def move_meeting(
 ) -> int:
     meeting = get_managed_meeting(session, actor, meeting_id, cfg, authorised=authorised)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise Refused(strings.MEETING_CANCELLED)
+        raise Refused(strings.MEETING_CANCELLED, status=409)
     if starts_at is not None and starts_at <= now:
-        raise Refused(strings.TIME_IN_PAST)
+        raise Refused(strings.TIME_IN_PAST, ("starts_at",))
     if place is not None:
         place = _clean(place, "place", strings.FIELD_PLACE)
     # The notice says what changed from what: people remember the old time, not the new one.
@@ -270,8 +272,8 @@ def cancel_meeting(
 ) -> int:
     meeting = get_managed_meeting(session, actor, meeting_id, cfg, authorised=authorised)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise Refused(strings.MEETING_CANCELLED)
-    reason = _clean(reason, "topic", strings.CANCEL_REASON)
+        raise Refused(strings.MEETING_CANCELLED, status=409)
+    reason = _clean(reason, "topic", strings.CANCEL_REASON, form_field="reason")
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancel_reason = reason
     session.flush()

@@ -89,6 +89,8 @@ class PlanMissesRequired(Refused):
     """The plan leaves out a meeting the month requires. The 条例 says 一般每月 (as a rule, not
     without exception), so the secretary may submit anyway once told; the committee sees the gap."""
 
+    confirmable = True
+
     def __init__(self, message: str) -> None:
         super().__init__(message, status=409)
 
@@ -214,7 +216,7 @@ def save_plan(
             )
         check_group(session, branch.id, item.group_id)
         if MeetingType.GROUP_MEETING in types and item.group_id is None:
-            raise Refused(strings.GROUP_REQUIRED)
+            raise Refused(strings.GROUP_REQUIRED, ("group_id",))
         checked.append(
             PlanItem(
                 types=[t.value for t in types],
@@ -364,7 +366,7 @@ def review_plan(
             types = validate_types(item.types)
             check_group(session, branch.id, item.group_id)
             if MeetingType.GROUP_MEETING in types and item.group_id is None:
-                raise Refused(strings.GROUP_REQUIRED)
+                raise Refused(strings.GROUP_REQUIRED, ("group_id",))
     month = strings.fmt_month(plan.month)
     plan.reviewed_at = now
     plan.reviewed_by_id = actor.id

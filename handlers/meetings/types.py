@@ -205,9 +205,11 @@ def local_day(moment: datetime, cfg: MeetingsConfig) -> date:
 def require_role(session: Session, actor: Person | None, unit_id: int, roles: frozenset[Role]) -> None:
     """Refuse unless `actor` holds one of `roles` on exactly this unit (never on a neighbour's)."""
     if actor is None:
-        raise Refused(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     if not roles_on(session, actor.id, unit_id) & roles:
-        raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
+        raise Refused(
+            strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))), status=403
+        )
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,7 @@ def require_decider(
     """Refuse unless `actor` is one of the deciders of `subject_id`'s request; `own_case` is the
     refusal for someone who would decide it were it not their own."""
     if actor is None:
-        raise Refused(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     found = deciders(session, branch_id, roles, subject_id, cfg)
     if actor.id in found.people:
         return found
@@ -277,33 +279,40 @@ def require_decider(
     raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
 
 
+@dataclass(frozen=True)
+class PendingDecision:
+    """A member's request that waits for a decider (a leave, a 补学 report): how to find it and refuse."""
+
+    model: type  # LeaveRequest or MakeupTask: .meeting, .person_id, .status
+    missing: str  # the refusal when there is no such request
+    own_case: str  # the refusal when the decider would decide their own request
+    waiting: enum.Enum  # the status in which it waits
+    not_waiting: str  # the refusal once decided, with {status}
+    labels: dict  # the statuses' Chinese names
+
+
 def require_pending_decision(
-    session: Session,
-    actor: Person | None,
-    request,  # a LeaveRequest or MakeupTask: .meeting, .person_id, .status
-    roles: frozenset[Role],
-    cfg: MeetingsConfig,
-    *,
-    own_case: str,
-    waiting,
-    not_waiting: str,
-) -> Deciders:
-    """Refuse unless `actor` decides this member's request (leave, 补学) and it still waits for a
-    decision in status `waiting`; `not_waiting` is the refusal once it has been decided."""
+    session: Session, actor: Person | None, kind: PendingDecision, request_id: int, roles, cfg: MeetingsConfig
+):
+    """The request and its deciders, if `actor` decides this member's request and it still waits;
+    otherwise a refusal (404 no such request, 403 not the actor's to decide, 409 already decided)."""
+    request = session.get(kind.model, request_id)
+    if request is None:
+        raise Refused(kind.missing, status=404)
     found = require_decider(
-        session, actor, request.meeting.branch_id, roles, request.person_id, cfg, own_case=own_case
+        session, actor, request.meeting.branch_id, roles, request.person_id, cfg, own_case=kind.own_case
     )
-    if request.status != waiting:
-        raise Refused(not_waiting)
-    return found
+    if request.status != kind.waiting:
+        raise Refused(kind.not_waiting.format(status=kind.labels[request.status]), status=409)
+    return request, found
 
 
 def managed_branch(session: Session, actor: Person | None, cfg: MeetingsConfig) -> OrgUnit:
     """The branch `actor` manages meetings for (their own, where they hold a manager role)."""
     if actor is None:
-        raise Refused(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     if actor.branch_id is None:
-        raise Refused(strings.NO_BRANCH)
+        raise Refused(strings.NO_BRANCH, status=403)
     require_role(session, actor, actor.branch_id, cfg.manager_roles)
     return session.get(OrgUnit, actor.branch_id)
 
@@ -341,7 +350,7 @@ def expected_person_ids(
             )
         else:
             if group_id is None:
-                raise Refused(strings.GROUP_REQUIRED)
+                raise Refused(strings.GROUP_REQUIRED, ("group_id",))
             stmt = select(Person.id).where(
                 Person.branch_id == branch_id, Person.group_id == group_id, *active
             )
@@ -354,4 +363,4 @@ def check_group(session: Session, branch_id: int, group_id: int | None) -> None:
         return
     group = session.get(OrgUnit, group_id)
     if group is None or group.kind != UnitKind.GROUP or group.parent_id != branch_id:
-        raise Refused(strings.BAD_GROUP)
+        raise Refused(strings.BAD_GROUP, ("group_id",))

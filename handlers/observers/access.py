@@ -49,7 +49,7 @@ def stats_scope(session: Session, person: Person | None) -> tuple[list[int], boo
     """(observer ids, is_admin): a committee's leaders and 组织部 see the observers of their subtree's
     branches; an observer sees their own record; anyone else is refused."""
     if person is None:
-        raise Refused(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     admin_units = _admin_units(session, person)
     if admin_units:
         stmt = select(ObserverAssignment.observer_id).distinct()
@@ -59,7 +59,7 @@ def stats_scope(session: Session, person: Person | None) -> tuple[list[int], boo
         return sorted(set(session.scalars(stmt))), True
     if session.scalar(select(func.count()).where(ObserverAssignment.observer_id == person.id)):
         return [person.id], False
-    raise Refused(strings.NO_ROLE_STATS)
+    raise Refused(strings.NO_ROLE_STATS, status=403)
 
 
 def observation_photo(

@@ -41,15 +41,15 @@ def observed_meeting(session: Session, person: Person | None, meeting_id: int) -
     """The meeting and its branch, when `person` may observe it at all: bound to an account, the
     meeting exists, they are assigned to its branch, and it was not cancelled. Refuses otherwise."""
     if person is None:
-        raise Refused(strings.NOT_BOUND)
+        raise Refused(strings.NOT_BOUND, status=403)
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise Refused(strings.NO_MEETING)
+        raise Refused(strings.NO_MEETING, status=404)
     branch = session.get(OrgUnit, meeting.branch_id)
     if not is_assigned(session, person.id, meeting.branch_id):
-        raise Refused(strings.NOT_ASSIGNED.format(branch=branch.name))
+        raise Refused(strings.NOT_ASSIGNED.format(branch=branch.name), status=403)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise Refused(strings.MEETING_CANCELLED)
+        raise Refused(strings.MEETING_CANCELLED, status=409)
     return meeting, branch
 
 
@@ -96,12 +96,13 @@ def open_form(
     # H23 is checked when an observer is assigned; someone who later joined or came to run the
     # branch would be scoring their own meetings.
     if answers_for_branch(session, person.id, meeting.branch_id, cfg):
-        raise Refused(strings.OBSERVE_OWN_BRANCH.format(branch=branch.name))
+        raise Refused(strings.OBSERVE_OWN_BRANCH.format(branch=branch.name), status=403)
     if meeting.starts_at > now:
-        raise Refused(strings.NOT_HELD_YET)
+        raise Refused(strings.NOT_HELD_YET, status=409)
     deadline = form_deadline(meeting.starts_at, cfg)
     if local_day(now, cfg) > deadline:
-        raise Refused(strings.FORM_CLOSED.format(days=cfg.submit_days, deadline=dates.fmt_full_day(deadline)))
+        closed = strings.FORM_CLOSED.format(days=cfg.submit_days, deadline=dates.fmt_full_day(deadline))
+        raise Refused(closed, status=403)
     existing = session.scalars(
         select(Observation).where(Observation.meeting_id == meeting.id, Observation.observer_id == person.id)
     ).first()

@@ -15,6 +15,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from bot.web.api import build_api_router
+from bot.web.app import answer_refusals
 from bot.web.observers import observers_api
 from handlers import all_routers
 from handlers.console import audit as audit_view
@@ -169,6 +170,7 @@ def test_an_api_change_is_logged_under_its_token(session_factory, session, world
     with unit_of_work(session_factory) as s:
         _, plain = issue_token(s, name="县委组织部接口", scope_unit=None, now=NOW, can_write=True)
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_api_router(session_factory, clock=lambda: NOW, features=[observers_api]))
     made = TestClient(app).post(
         "/api/v1/observers/assignments",

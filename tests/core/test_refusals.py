@@ -89,11 +89,11 @@ def test_a_refusal_is_always_a_4xx():
 def client(session_factory):
     app = create_app(session_factory)
 
-    def refuse_after_writing(name: str):
+    def refuse_after_writing(name: str, status: int = 403):
         with unit_of_work(session_factory) as s:
             s.add(OrgUnit(kind="branch", name=name))
             s.flush()
-            raise Refused("请假原因不能为空。", ("reason",), status=403)
+            raise Refused("请假原因不能为空。", ("reason",), status=status)
 
     @app.get("/h5/refusing/page")
     def page():
@@ -106,6 +106,17 @@ def client(session_factory):
     @app.post("/api/v1/refusing")
     def api():
         refuse_after_writing("接口不该留下")
+
+    @app.post("/api/v1/refusing-value")
+    def api_value():
+        refuse_after_writing("接口不该留下", status=400)
+
+    class Confirmable(Refused):
+        confirmable = True
+
+    @app.post("/h5/refusing/confirmable")
+    def confirmable():
+        raise Confirmable("本月计划缺少支部党员大会，仍要提交吗？", status=409)
 
     return TestClient(app)
 
@@ -127,7 +138,20 @@ def test_an_h5_form_post_gets_json_naming_the_field(client, session):
 def test_the_json_api_gets_its_own_error_shape(client, session):
     r = client.post("/api/v1/refusing", json={}, headers={"Accept": "text/html"})
     assert r.status_code == 403
+    assert r.json() == {"detail": "请假原因不能为空。"}  # the API's Problem shape, as for any 403
+    assert _units_named(session, "接口不该留下") == 0
+
+
+def test_the_json_api_names_the_field_of_a_bad_value_in_a_422(client, session):
+    r = client.post("/api/v1/refusing-value", json={})
+    assert r.status_code == 422
     assert r.json() == {
         "detail": [{"loc": ["body", "reason"], "msg": "请假原因不能为空。", "type": "refused"}]
     }
     assert _units_named(session, "接口不该留下") == 0
+
+
+def test_a_refusal_the_person_may_override_asks_the_form_to_confirm(client):
+    r = client.post("/h5/refusing/confirmable", json={})
+    assert r.status_code == 409 and r.json()["confirm"] is True
+    assert "confirm" not in client.post("/h5/refusing/form", json={}).json()

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.web.app import answer_refusals
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings import minutes as minutes_uc
 from handlers.meetings import quorum
@@ -285,6 +286,7 @@ def test_rule_20_the_minutes_form_shows_the_counts_and_flags_a_void_vote(session
 
     ident, clock = FakeIdentity(), Clock(START - timedelta(days=2))
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(
         build_meetings_router(session_factory, {"dingtalk": ident}, CORE, cfg=CFG, clock=clock)
     )

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.core.context import CoreConfig
 from bot.core.errors import IdentityError
+from bot.web.app import answer_refusals
 from bot.web.meetings import build_meetings_router
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings import signin as signin_uc
@@ -58,6 +59,7 @@ class Clock:
 def web(session_factory, org):
     ident, clock = FakeIdentity(), Clock(START - timedelta(minutes=5))
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(
         build_meetings_router(session_factory, {"dingtalk": ident}, CORE, cfg=CFG, clock=clock)
     )
@@ -189,7 +191,7 @@ def test_forms_for_the_secretary_only(web, session, org):
         "topic": "学习",
     }
     refused = client.post("/h5/meetings/plan", json={"month": "2026-06", "items": [item]})
-    assert refused.status_code == 400 and "只有本支部" in refused.json()["error"]
+    assert refused.status_code == 403 and "只有本支部" in refused.json()["error"]
     login(client, ident, "wangsj")
     page = client.get("/h5/meetings/plan")
     assert page.status_code == 200 and "2026年6月" in page.text and "第一党小组" in page.text

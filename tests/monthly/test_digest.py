@@ -14,6 +14,7 @@ from matplotlib import font_manager
 from PIL import Image
 
 from bot.core.context import CoreConfig
+from bot.web.app import answer_refusals
 from bot.web.monthly import build_monthly_router
 from handlers.monthly import chart, service
 from handlers.monthly.observers_bridge import ObserverSummary
@@ -112,6 +113,7 @@ def test_digest_is_sent_once(session, september):
 def _client(session_factory, now) -> TestClient:
     core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET)
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_monthly_router(session_factory, {}, core, clock=lambda: now))
     return TestClient(app)
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.web.api import build_api_router
+from bot.web.app import answer_refusals
 from bot.web.observers import observers_api
 from models.api_token import issue_token
 from models.observers import ObserverAssignment
@@ -21,6 +22,7 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 @pytest.fixture
 def client(session_factory, world):
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_api_router(session_factory, features=[observers_api]))
     return TestClient(app)
 

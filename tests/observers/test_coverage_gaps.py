@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.core import outbox
+from bot.web.app import answer_refusals
 from bot.web.observers import build_observers_router
 from handlers import help as help_handlers
 from handlers.meetings import meetings as meetings_uc
@@ -257,6 +258,7 @@ def test_seed000_the_export_lists_every_branch_per_period(session_factory, sessi
     _observe(session, county, w.branch, NOW - timedelta(days=1), NOW)
     ident, clock = FakeIdentity(), Clock(local(2026, 8, 3))
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(
         build_observers_router(session_factory, {"dingtalk": ident}, CORE, cfg=CFG, clock=clock)
     )

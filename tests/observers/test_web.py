@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bot.web.app import answer_refusals
 from bot.web.meetings import build_meetings_router
 from bot.web.observers import build_observers_router
 from handlers.meetings.types import DEFAULT_CONFIG as MCFG
@@ -25,6 +26,7 @@ from tests.web import open_session
 def web(session_factory, world):
     ident, clock = FakeIdentity(), Clock(NOW)
     app = FastAPI()
+    answer_refusals(app, session_factory)  # as create_app does
     app.include_router(
         build_observers_router(session_factory, {"dingtalk": ident}, CORE, cfg=CFG, clock=clock)
     )
@@ -74,10 +76,10 @@ def test_the_wrong_people_get_a_page_saying_why(web, held, session, world):
     login(client, ident, "konggc")
     page = client.get(f"/h5/observers/{held.id}/form")
     assert page.status_code == 403 and "您不是城关社区党支部的观察员" in page.text
-    assert client.post(f"/h5/observers/{held.id}/form", json=full_form()).status_code == 400
+    assert client.post(f"/h5/observers/{held.id}/form", json=full_form()).status_code == 403
     login(client, ident, "wangsj")
-    assert client.post(f"/h5/observers/{held.id}/form", json=full_form()).status_code == 400
-    assert client.get("/h5/observers/999999/form").status_code == 403
+    assert client.post(f"/h5/observers/{held.id}/form", json=full_form()).status_code == 403
+    assert client.get("/h5/observers/999999/form").status_code == 404
     assert _forms(session) == 0
 
 
@@ -106,7 +108,7 @@ def test_submit_validate_edit_and_deadline(web, held, session):
     clock.now = NOW + timedelta(days=CFG.submit_days + 1)
     login(client, ident, "qiangc")  # the session cookie lasts hours, not days
     closed = client.post(f"/h5/observers/{held.id}/form", json=full_form(score_prep="15"))
-    assert closed.status_code == 400 and "评价表已截止" in closed.json()["error"]
+    assert closed.status_code == 403 and "评价表已截止" in closed.json()["error"]
     assert client.get(f"/h5/observers/{held.id}/form").status_code == 403
     session.expire_all()
     assert session.scalars(select(Observation)).one().total == 88

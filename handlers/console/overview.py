@@ -6,9 +6,12 @@ scored now with handlers.monthly.service.score_month. Each branch's figures come
 explanation, so "meetings held against required" is the score's definition, not a second one; a
 committee's are the sums of its branches', so a figure and its drill-down list agree by construction.
 
-Everything is read for the whole scope at once (a constant number of statements whatever the number
-of branches), and every query is filtered by the viewer's Scope (handlers.console.scope).
-Plain functions over a Session; nothing here writes.
+A month is built for the whole organisation at once (build_month_data: a constant number of
+statements whatever the number of branches, committees added up once) and kept per console process
+(MonthCache): a viewer's page is that month filtered by the viewer's Scope (view_of, Scope.sees_unit),
+and the lists under a unit (escalations, rectifications, meetings, attendance) are queried with
+Scope.unit_clause. So no page scores a month or decodes thousands of explanations, except the
+process's first look at it. Plain functions over a Session; nothing here writes.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def current_month(now: datetime, cfg: MeetingsConfig) -> date:
     return local_day(now, cfg).replace(day=1)
 
 
-@dataclass
+@dataclass(slots=True)  # a month holds one per branch: slots keep a city's month small
 class Figures:
     """The overview's numbers for a set of branches: sums, so a unit's are its branches' added up."""
 
@@ -89,9 +92,8 @@ class Figures:
     escalations: int = 0  # ladder notices still running at the month's end
 
     def add(self, other: Figures) -> None:
-        mine, theirs = self.__dict__, other.__dict__
         for name in _FIGURES:
-            mine[name] += theirs[name]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @staticmethod
     def rate(num: float, den: float) -> float | None:
@@ -125,7 +127,7 @@ class Figures:
 _FIGURES = tuple(f.name for f in fields(Figures))
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One unit as the overview lists it: its score and rank (handlers.monthly.ranking) and figures."""
 
@@ -237,6 +239,7 @@ class MonthView:
 
 # What the console reads of a branch score's explanation (handlers.monthly.scoring.score_branch).
 EXPLANATION_KEYS = ("plan", "attendance", "minutes", "fees", "meetings", "lagging")
+SHOWN_KEYS = ("plan", "meetings")  # what a branch's page shows of it besides the figures
 
 
 def _row(unit: Unit, score, rank, size, lagging, group, exp, committee_id) -> Row:
@@ -335,6 +338,7 @@ def build_month_data(
                                        s.committee_id if u.kind == UnitKind.BRANCH else None)  # fmt: skip
     for r in branches.values():
         r.figures = _branch_figures(r.explanation)
+        r.explanation = {k: r.explanation.get(k) for k in SHOWN_KEYS}  # the rest is in the figures now
         r.ancestors = frozenset(units[r.unit_id].ancestors())
         if r.committee_id not in committees:
             r.committee_id = r.committee_id if r.committee_id in units else None
@@ -411,7 +415,7 @@ class MonthCache:
         ttl: timedelta = LIVE_TTL,
         *,
         factory: Callable[[], Session] | None = None,
-        keep: int = 6,
+        keep: int = 4,
         spawn: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.ttl, self.factory, self.keep = ttl, factory, keep

@@ -101,3 +101,16 @@ def test_bad_directory_changes_are_refused_with_a_reason(sandbox):
             raise AssertionError(f"accepted: {body}")
     # Refusals changed nothing.
     assert "lisi" in [u["userid"] for u in sandbox.fixture()["wecom"]["users"]]
+
+
+def test_a_member_who_left_is_not_found_by_phone_until_back(sandbox, stub_bot):
+    fixture = sandbox.fixture()
+    fixture["wecom"]["users"][1]["mobile"] = "13900000002"  # lisi
+    sandbox.load_fixture(fixture)
+    client = wecom_client(sandbox)
+    assert client.post("user/getuserid", data={"mobile": "13900000002"})["userid"] == "lisi"
+    sandbox.change_directory("wecom", "leave", "lisi")
+    with pytest.raises(WeChatClientException):
+        client.post("user/getuserid", data={"mobile": "13900000002"})
+    sandbox.change_directory("wecom", "join", "lisi")
+    assert client.post("user/getuserid", data={"mobile": "13900000002"})["userid"] == "lisi"

@@ -81,6 +81,9 @@ def apply_directory_change(
                 ChatAccount.account_id.in_(ids),
             )
             .order_by(ChatAccount.id)
+            # Events about one user may be handled at once (DingTalk pushes frames concurrently):
+            # each sees the account as the one before it left it.
+            .with_for_update()
         )
     )
     if not accounts:

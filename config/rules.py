@@ -169,6 +169,14 @@ class FeesRules(BaseModel):
     farmer_amount: Decimal = Decimal("0.50")
 
 
+class ConsoleRules(BaseModel):
+    """The web console's sessions (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
+
+    idle_minutes: int = Field(30, ge=5, le=24 * 60)  # signed out after this long without a request
+    lifetime_hours: int = Field(12, ge=1, le=7 * 24)  # and after this long in any case
+    link_minutes: int = Field(5, ge=1, le=60)  # how long the 登录后台 link can be opened
+
+
 class Rules(BaseModel):
     """All features' rules, as handed down by the composition root (CoreConfig.rules)."""
 
@@ -176,3 +184,4 @@ class Rules(BaseModel):
     observers: ObserversRules = Field(default_factory=ObserversRules)
     monthly: MonthlyRules = Field(default_factory=MonthlyRules)
     fees: FeesRules = Field(default_factory=FeesRules)
+    console: ConsoleRules = Field(default_factory=ConsoleRules)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.rules import FeesRules, MeetingsRules, MonthlyRules, ObserversRules, Rules
+from config.rules import ConsoleRules, FeesRules, MeetingsRules, MonthlyRules, ObserversRules, Rules
 
 ENV_PREFIX = "ZHIBU_"
 # Only good enough for the demo and the tests; refused anywhere else.
@@ -140,6 +140,7 @@ class Settings(BaseSettings):
     observers: ObserversRules = Field(default_factory=ObserversRules)
     monthly: MonthlyRules = Field(default_factory=MonthlyRules)
     fees: FeesRules = Field(default_factory=FeesRules)
+    console: ConsoleRules = Field(default_factory=ConsoleRules)
 
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
@@ -165,7 +166,13 @@ class Settings(BaseSettings):
 
     @property
     def rules(self) -> Rules:
-        return Rules(meetings=self.meetings, observers=self.observers, monthly=self.monthly, fees=self.fees)
+        return Rules(
+            meetings=self.meetings,
+            observers=self.observers,
+            monthly=self.monthly,
+            fees=self.fees,
+            console=self.console,
+        )
 
     def require_production_secret(self) -> None:
         """A served deployment's signing key must be set and must not be the published default.

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.core.context import CoreConfig
 from models.console import ConsoleLoginTicket, ConsoleSession, hash_secret, new_secret
 
 # last_seen_at is written at most this often: a page's htmx requests should not each be a write.
@@ -25,6 +26,20 @@ class ConsoleConfig:
     idle: timedelta = timedelta(minutes=30)
     lifetime: timedelta = timedelta(hours=12)
     ticket_valid: timedelta = timedelta(minutes=5)
+
+
+def console_config(core: CoreConfig) -> ConsoleConfig:
+    """The console's session rules as the composition root configured them (ZHIBU_CONSOLE__*)."""
+    return core.derive(_from_core)
+
+
+def _from_core(core: CoreConfig) -> ConsoleConfig:
+    r = core.rules.console
+    return ConsoleConfig(
+        idle=timedelta(minutes=r.idle_minutes),
+        lifetime=timedelta(hours=r.lifetime_hours),
+        ticket_valid=timedelta(minutes=r.link_minutes),
+    )
 
 
 def open_session(

@@ -18,7 +18,8 @@ from bot.core.context import CoreConfig
 from bot.web.app import create_app
 from bot.web.console import auth
 from bot.web.console.deps import COOKIE
-from handlers.console.sessions import ConsoleConfig, issue_ticket
+from config.settings import Settings
+from handlers.console.sessions import ConsoleConfig, console_config, issue_ticket
 from models.console import ConsoleSession
 from models.db import unit_of_work
 from models.org import RoleAssignment
@@ -300,3 +301,22 @@ def test_the_dingtalk_page_checks_the_registered_redirect_url(bot, browser):
         fixture["dingtalk"]["app"]["redirect_hosts"] = [httpx.URL(bot.url).netloc.decode()]
         bot.sb.load_fixture(fixture)
         assert plain.get(pick).status_code == 302
+
+
+def test_the_session_rules_come_from_the_settings(org, session_factory):
+    settings = Settings(console={"idle_minutes": 10, "lifetime_hours": 2, "link_minutes": 3})
+    cfg = console_config(CoreConfig.from_settings(settings))
+    assert (cfg.idle, cfg.lifetime, cfg.ticket_valid) == (
+        timedelta(minutes=10),
+        timedelta(hours=2),
+        timedelta(minutes=3),
+    )
+    now = [T0]
+    app = create_app(session_factory, clock=lambda: now[0], core=CoreConfig.from_settings(settings))
+    with unit_of_work(session_factory) as s:
+        token = issue_ticket(s, org.secretary_id, now=T0, cfg=cfg)
+    with TestClient(app, follow_redirects=False) as client:
+        assert client.post(f"/console/login/link/{token}").status_code == 303
+        assert client.get("/console/").status_code == 200
+        now[0] = T0 + timedelta(minutes=11)  # idle past the configured 10 minutes, not the default 30
+        assert client.get("/console/").status_code == 303

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.context import CoreConfig
 from bot.web.console import audit, auth, ledgers, overview, people
 from bot.web.console.deps import PREFIX, ConsoleApp, LoginRequired, login_url
-from handlers.console.sessions import ConsoleConfig
+from handlers.console.sessions import ConsoleConfig, console_config
 
 STATIC = Path(__file__).parents[1] / "static" / "console"
 
@@ -34,7 +34,7 @@ def build_console(
     clock: Callable[[], datetime],
     cfg: ConsoleConfig | None = None,
 ) -> ConsoleApp:
-    console = ConsoleApp(session_factory, identities, core, clock, cfg or ConsoleConfig())
+    console = ConsoleApp(session_factory, identities, core, clock, cfg or console_config(core))
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     for part in (auth, overview, people, audit, ledgers):
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -170,10 +171,20 @@ class MonthData:
     own_escalations: dict[int, int]  # a unit other than a branch → its open escalations
     total: Figures  # every branch's figures added up, and every unit's escalations
     trends: dict[tuple, list[TrendPoint]] = field(default_factory=dict)  # a scope's stored trend
+    paths: list[tuple[str, int]] = field(default_factory=list)  # (path, unit) in path order
+
+    def __post_init__(self) -> None:
+        self.paths = sorted((u.path, uid) for uid, u in self.units.items())
 
     @property
     def stored(self) -> bool:
         return bool(self.version)
+
+    def under(self, prefix: str) -> list[int]:
+        """The units whose path starts with `prefix` (a subtree), found by bisection."""
+        lo = bisect_left(self.paths, (prefix,))
+        hi = bisect_left(self.paths, (prefix + "\U0010ffff",), lo)
+        return [uid for _, uid in self.paths[lo:hi]]
 
 
 @dataclass
@@ -387,16 +398,18 @@ def build_month_data(
 
 
 def view_of(data: MonthData, scope: Scope) -> MonthView:
-    """The scope's share of the month: Scope.sees_unit over the units, nothing copied for 组织部."""
+    """The scope's share of the month: the units Scope.sees_unit, nothing copied for 组织部."""
     if scope.everything:
         return MonthView(data, data.units, data.branches, data.committees, data.own_escalations, True)
-    units = {uid: u for uid, u in data.units.items() if scope.sees_unit(u)}  # type: ignore[arg-type]
+    # The subtrees the scope names, found by path; each unit is still asked of the scope (one rule).
+    candidates = {uid for prefix in (*scope.roots, *scope.observed) for uid in data.under(prefix)}
+    units = {uid: data.units[uid] for uid in sorted(candidates) if scope.sees_unit(data.units[uid])}  # type: ignore[arg-type]
     return MonthView(
         data,
         units,
-        {uid: r for uid, r in data.branches.items() if uid in units},
-        {uid: r for uid, r in data.committees.items() if uid in units},
-        {uid: n for uid, n in data.own_escalations.items() if uid in units},
+        {uid: data.branches[uid] for uid in units if uid in data.branches},
+        {uid: data.committees[uid] for uid in units if uid in data.committees},
+        {uid: data.own_escalations[uid] for uid in units if uid in data.own_escalations},
     )
 
 

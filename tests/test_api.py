@@ -272,6 +272,21 @@ def test_committee_sees_the_observer_it_appointed(client, org, make_token):
 # --- organisation -----------------------------------------------------------------------------
 
 
+def test_tree_hides_an_inactive_unit_with_everything_under_it(client, org, make_token, session):
+    session.get(OrgUnit, org.gb).active = False  # 镇机关党总支 closed: its branch and group go with it
+    session.commit()
+
+    def ids(nodes):
+        return [n["id"] for n in nodes] + [i for n in nodes for i in ids(n["children"])]
+
+    token = make_token(None)
+    shown = ids(client.get("/api/v1/org/tree", headers=auth(token)).json())
+    assert org.c1 in shown and org.b1 in shown and org.b3 in shown
+    assert not {org.gb, org.b2, org.g} & set(shown)
+    every = client.get("/api/v1/org/tree", params={"include_inactive": "true"}, headers=auth(token)).json()
+    assert {org.gb, org.b2, org.g} <= set(ids(every))
+
+
 def test_tree_has_kinds_categories_parents_and_counts(client, org, make_token):
     tree = client.get("/api/v1/org/tree", headers=auth(make_token(None))).json()
     assert [n["name"] for n in tree] == ["城关镇党委", "河口镇党委"]

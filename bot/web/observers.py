@@ -126,7 +126,7 @@ def build_observers_router(h5: H5Pages, *, cfg: ObserversConfig | None = None) -
                 "meeting_id": meeting_id,
                 "branch": ctx.branch.name,
                 "meeting_title": ctx.meeting.title,
-                "when": strings.fmt_when(ctx.meeting.starts_at, c.tz),
+                "when": dates.fmt_when(ctx.meeting.starts_at, c.tz),
                 "place": ctx.meeting.place,
                 "form_name": c.form.name,
                 "items": c.form.items,

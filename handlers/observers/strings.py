@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-# Only bot/web/observers.py (owned elsewhere) still reads fmt_when from here; drop this once it
-# imports handlers.common.dates.
-from handlers.common.dates import fmt_when  # noqa: F401
 from models.observers import Outcome, RectificationStatus
 
 OUTCOME_LABELS = {

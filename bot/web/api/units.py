@@ -71,8 +71,10 @@ def org_tree(
     stmt = select(OrgUnit).where(principal.unit_clause()).order_by(OrgUnit.id)
     units = list(session.scalars(stmt))
     if not include_inactive:
-        inactive_paths = [u.path for u in units if not u.active]
-        units = [u for u in units if not any(u.path.startswith(p) for p in inactive_paths)]
+        # Hidden with an inactive ancestor: look each unit's ancestor paths up in a set (a handful per
+        # unit), not every inactive path against every unit.
+        inactive = {u.path for u in units if not u.active}
+        units = [u for u in units if not inactive.intersection(_ancestor_paths(u.path))]
     counts = _unit_counts(session, units)
     nodes = {u.id: UnitNode(**_unit_out(u, counts[u.id]).model_dump()) for u in units}
     roots: list[UnitNode] = []
@@ -80,6 +82,12 @@ def org_tree(
         parent = nodes.get(u.parent_id) if u.parent_id is not None else None
         (parent.children if parent else roots).append(nodes[u.id])
     return roots
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """'/1/5/9/' -> ['/1/', '/1/5/', '/1/5/9/']: the unit itself and every unit above it."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
 
 
 def _unit_counts(session: Session, units: list[OrgUnit]) -> dict[int, UnitCounts]:
@@ -102,9 +110,7 @@ def _unit_counts(session: Session, units: list[OrgUnit]) -> dict[int, UnitCounts
     probationary: dict[str, int] = defaultdict(int)
     for path, status, n in per_branch:
         # Every ancestor prefix of a branch's path is a unit whose subtree contains it.
-        parts = path.strip("/").split("/")
-        for depth in range(1, len(parts) + 1):
-            prefix = "/" + "/".join(parts[:depth]) + "/"
+        for prefix in _ancestor_paths(path):
             members[prefix] += n
             if status == MemberStatus.PROBATIONARY:
                 probationary[prefix] += n

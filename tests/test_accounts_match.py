@@ -84,7 +84,7 @@ def test_who_is_asked_and_what_each_answer_means(session_factory, world):
         "赵六": A.Outcome.DUPLICATE, "钱七": A.Outcome.INVALID,
     }  # fmt: skip
     assert {r.other for r in report.of(A.Outcome.DUPLICATE)} == {"张三", "赵六"}
-    assert "不在" not in report.summary() and "已匹配 1 人" in report.summary()
+    assert report.summary().startswith("钉钉：查询 5 人，已匹配 1 人，通讯录中没有这个手机号 1 人")
 
     # Scoped: only people of one branch.
     with session_factory() as s:
@@ -229,8 +229,9 @@ def test_cli_dry_run_then_apply(migrated_url, session_factory, tmp_path):
         }
         dry = CliRunner().invoke(cli, ["accounts", "match"], env=env)
         assert dry.exit_code == 0, dry.output
-        assert "已匹配（2 人）" in dry.output and "王建国 13900000001 → wangjg" in dry.output
-        assert "不在应用的可见范围内（1 人）" in dry.output and "--apply" in dry.output
+        assert "已匹配：钉钉 2 人" in dry.output and "王建国 13900000001 → wangjg" in dry.output
+        assert "不在应用的可见范围内：钉钉 1 人" in dry.output and "--apply" in dry.output
+        assert "钉钉：查询 5 人，已匹配 2 人" in dry.output
         with session_factory() as s:
             assert s.scalar(select(func.count()).select_from(ChatAccount)) == 1  # only 孙八's
         done = CliRunner().invoke(cli, ["accounts", "match", "--platform", "dingtalk", "--apply"], env=env)

@@ -42,7 +42,7 @@ def _print(report: A.MatchReport) -> None:
         rows = report.of(outcome)
         if not rows:
             continue
-        typer.secho(f"\n{A.OUTCOME_LABELS[outcome]}（{len(rows)} 人）", bold=True)
+        typer.secho("\n" + report.heading(outcome), bold=True)
         for r in rows:
             c = r.candidate
             where = f"{c.branch} " if c.branch else ""

@@ -124,11 +124,22 @@ class MatchReport:
     def matched(self) -> list[Row]:
         return self.of(Outcome.MATCHED)
 
-    def counts(self) -> dict[Outcome, int]:
+    @property
+    def platforms(self) -> list[Platform]:
+        """The platforms asked, in the deployment's order (DingTalk first)."""
+        return [p for p in Platform if any(r.candidate.platform == p for r in self.rows)]
+
+    def counts(self, platform: Platform | None = None) -> dict[Outcome, int]:
         out = dict.fromkeys(Outcome, 0)
         for r in self.rows:
-            out[r.outcome] += 1
+            if platform is None or r.candidate.platform == platform:
+                out[r.outcome] += 1
         return out
+
+    def heading(self, outcome: Outcome) -> str:
+        """ "已匹配：钉钉 17 人，企业微信 15 人" (one person counts once on each platform)."""
+        parts = [f"{PLATFORM_LABELS[p]} {n} 人" for p in self.platforms if (n := self.counts(p)[outcome])]
+        return f"{OUTCOME_LABELS[outcome]}：{'，'.join(parts)}"
 
     def hint(self, outcome: Outcome, platform: Platform) -> str:
         return OUTCOME_HINTS.get(outcome, "").format(
@@ -136,10 +147,15 @@ class MatchReport:
         )
 
     def summary(self) -> str:
-        c = self.counts()
-        parts = [f"{OUTCOME_LABELS[o]} {n} 人" for o, n in c.items() if n]
-        head = f"共查询 {len(self.rows)} 人" if self.rows else "没有需要查询的人员"
-        return head + ("：" + "，".join(parts) if parts else "") + "。"
+        """One sentence per platform: how many were asked and what came back."""
+        if not self.rows:
+            return "没有需要查询的人员。"
+        lines = []
+        for p in self.platforms:
+            c = self.counts(p)
+            parts = "，".join(f"{OUTCOME_LABELS[o]} {n} 人" for o, n in c.items() if n)
+            lines.append(f"{PLATFORM_LABELS[p]}：查询 {sum(c.values())} 人，{parts}。")
+        return "\n".join(lines)
 
 
 # ---- 1. who is asked

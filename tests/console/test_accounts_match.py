@@ -98,7 +98,7 @@ def token_of(html: str) -> str:
 
 def section(html: str, label: str) -> str:
     """The rows under one outcome's heading."""
-    start = html.index(f"{label}（")
+    start = html.index(f"{label}：")
     end = html.find('<h2 class="outcome', start)
     return html[start : end if end > 0 else len(html)]
 

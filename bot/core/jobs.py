@@ -17,6 +17,12 @@ from sqlalchemy.orm import Session
 JobFunction = Callable[[Session, datetime, str], None]  # (session, now (aware UTC), period key)
 
 
+def bound(run: Callable[..., object], **rules: object) -> JobFunction:
+    """A use case `run(session, now=..., **rules)` as a job function (it needs no period key): how a
+    feature's jobs(core) passes the rules it was configured with."""
+    return lambda session, now, _period: run(session, now=now, **rules)
+
+
 def minutely(fire: datetime) -> str:
     return fire.strftime("%Y-%m-%dT%H:%M")
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core.context import CoreConfig
-from bot.core.jobs import JobFunction, JobSpec, daily, minutely
+from bot.core.jobs import JobFunction, JobSpec, bound, daily, minutely
 from handlers.meetings import makeup, minutes, plans, signin
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings.types import MeetingsConfig, RestDayShift, meetings_config
@@ -35,7 +35,7 @@ def jobs(core: CoreConfig) -> list[JobSpec]:
     cfg = meetings_config(core)
 
     def with_cfg(run: Callable[..., object]) -> JobFunction:
-        return lambda session, now, _period: run(session, now=now, cfg=cfg)
+        return bound(run, cfg=cfg)
 
     plan_days = ",".join(str(d) for d in cfg.plan_reminder_days)
     # A deadline postponed off a rest day may pass after the report day: look again until the month ends.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import anyio.to_thread
@@ -45,7 +45,6 @@ class DirectoryChange:
     # When the platform says it happened (None: unknown); orders a late "left" against a newer "joined".
     occurred_at: datetime | None = None
     received_at: datetime | None = None
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # The use case: (session, change, now, config); it never commits.

@@ -182,7 +182,6 @@ def translate_contact_event(
         account_ids=ids,
         occurred_at=_millis(data.get("timeStamp")) or _millis(headers.event_born_time),
         received_at=now,
-        raw=data,
     )
 
 

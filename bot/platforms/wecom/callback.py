@@ -110,7 +110,6 @@ def translate_contact(msg, corp_id: str, now: datetime) -> DirectoryChange | Non
         mobile=str(data.get("Mobile") or ""),
         occurred_at=occurred,
         received_at=now,
-        raw=dict(data),
     )
 
 

@@ -13,7 +13,7 @@
 
 Each run deletes at most `batch_size` rows of each table, in the runner's one transaction, so a big
 table is never locked for long (SQLite has one writer: a long delete would hold up every chat reply);
-a backlog drains over the following hourly runs. Job-run rows (job_run) are not touched: they are the
+a backlog drains over the following runs (every half hour). Job-run rows (job_run) are not touched: they are the
 scheduler's claims.
 """
 
@@ -119,9 +119,9 @@ def jobs(keep: RetentionSettings) -> list[JobSpec]:
     settings' retention section (ZHIBU_RETENTION__*)."""
 
     def run_retention(session: Session, now: datetime, period: str) -> None:
-        """Hourly at :40; the period is the fire time ("2026-11-06T03:40")."""
+        """At :10 and :40 of every hour; the period is the fire time ("2026-11-06T03:40")."""
         purge(session, now, keep)
 
     return [
-        JobSpec("retention", "40 * * * *", run_retention, minutely, grace=timedelta(hours=1), description="清理过期的去重记录和发送记录"),
+        JobSpec("retention", "10,40 * * * *", run_retention, minutely, grace=timedelta(minutes=30), description="清理过期的去重记录和发送记录"),
     ]  # fmt: skip

@@ -21,7 +21,7 @@ from scheduler.runner import RunResult, run_due
 from tests import builders
 from tests.harness import CONFIG
 
-NOW = datetime(2027, 3, 1, 4, 40, tzinfo=UTC)  # 12:40 in Shanghai: the hourly job's :40
+NOW = datetime(2027, 3, 1, 4, 40, tzinfo=UTC)  # 12:40 in Shanghai: the job runs at :10 and :40
 KEEP = RetentionSettings()  # 30 days of dedup marks, 400 of the ledger
 DAY = timedelta(days=1)
 
@@ -145,7 +145,7 @@ def test_stale_rate_window_rows_go_in_flight_ones_stay(session):
 
 
 def test_a_backlog_goes_a_batch_per_run_through_the_scheduler(session, session_factory, org):
-    """The job as the scheduler runs it: claimed per hourly period, each run one batch of each table."""
+    """The job as the scheduler runs it: claimed per half-hourly period, each run one batch of each table."""
     branch, (a, _, _) = org
     for i in range(250):
         _event(session, f"e{i}", NOW - 40 * DAY)
@@ -170,9 +170,9 @@ def test_a_backlog_goes_a_batch_per_run_through_the_scheduler(session, session_f
         == RunResult.ALREADY
     )
     assert counts() == (150, 151)
-    for hour in (1, 2):
+    for minutes in (30, 60):  # 13:10, 13:40
         assert (
-            run_due(session_factory, spec, tz, NOW + timedelta(hours=hour), trigger="schedule")
+            run_due(session_factory, spec, tz, NOW + timedelta(minutes=minutes), trigger="schedule")
             == RunResult.RAN
         )
     assert counts() == (0, 1)
@@ -182,7 +182,7 @@ def test_settings_name_the_variables_and_refuse_a_too_short_ledger(monkeypatch):
     monkeypatch.setenv("ZHIBU_RETENTION__INBOX_DAYS", "7")
     monkeypatch.setenv("ZHIBU_RETENTION__OUTBOX_DAYS", "730")
     s = load_settings()
-    assert (s.retention.inbox_days, s.retention.outbox_days, s.retention.batch_size) == (7, 730, 10_000)
+    assert (s.retention.inbox_days, s.retention.outbox_days, s.retention.batch_size) == (7, 730, 5_000)
     monkeypatch.setenv("ZHIBU_RETENTION__OUTBOX_DAYS", "30")
     with pytest.raises(SettingsError, match="ZHIBU_RETENTION__OUTBOX_DAYS"):
         load_settings()

@@ -87,3 +87,26 @@ def test_seed_start_month_covers_its_history(session):
     result = seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=2, today=today,
                   now=datetime(2026, 12, 3, 2, tzinfo=UTC))  # fmt: skip
     assert result.start_month == date(2026, 11, 1) == startmonth.start_month(session)
+
+
+def test_the_first_roster_import_sets_it_and_says_so(cli_db, tmp_path):
+    from handlers.roster import texts as T
+    from handlers.roster import write_roster
+
+    env, factory = cli_db
+    env = {**env, "ZHIBU_DINGTALK__CORP_ID": "dingtestcorp", "ZHIBU_WECOM__CORP_ID": "wwtestcorp"}
+    path = tmp_path / "roster.csv"
+    write_roster(path, [{T.COMMITTEE: "城关镇党委", T.BRANCH: "东风村党支部", T.CATEGORY: "农村",
+                         T.NAME: "张王李"[i] + "明", T.PHONE: f"1390000000{i}", T.STATUS: "正式",
+                         T.FEE_CATEGORY: "农民"} for i in range(3)])  # fmt: skip
+    result = CliRunner().invoke(app, ["roster", "import", str(path), "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    assert stored(factory) is None  # a dry run writes nothing, the start month neither
+    result = CliRunner().invoke(app, ["roster", "import", str(path)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "这是第一次导入花名册：已把支部助手的启用月份设为" in result.output
+    first = stored(factory)
+    assert first is not None and first.day == 1
+    assert "启用月份：" in golive(env).output
+    result = CliRunner().invoke(app, ["roster", "import", str(path)], env=env)
+    assert "启用月份" not in result.output and stored(factory) == first

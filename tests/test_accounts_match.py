@@ -15,7 +15,7 @@ from bot.cli import app as cli
 from bot.core.errors import PlatformError, TransientPlatformError
 from bot.core.ratelimit import ManualClock
 from bot.platforms.dingtalk.api import DingTalkApi
-from bot.platforms.dingtalk.directory import DingTalkDirectory
+from bot.platforms.dingtalk.directory import GET_BY_MOBILE, DingTalkDirectory
 from bot.platforms.wecom.client import ZhibuWeComClient
 from bot.platforms.wecom.directory import WeComDirectory
 from config import demo
@@ -191,6 +191,11 @@ def test_dingtalk_lookups_through_the_sandbox_within_20_a_second():
         # 45 calls at most 20 in any second: the clock moved by about two seconds, nothing was refused.
         assert sb.counters()["rate_limited_total"] == 0
         assert clock.slept >= 2.0
+        # DingTalk's "too many calls" (90018) is waited out on the clock and asked again.
+        slept = clock.slept
+        sb.fault(GET_BY_MOBILE, errcode=90018, times=2)
+        assert d.userid_by_mobile("13900000002") == "lixh"
+        assert clock.slept - slept >= 2.0 and sb.counters()["faults_fired"][GET_BY_MOBILE] == 2
         # A wrong secret: the platform stopped answering, a PlatformError, never "not found".
         with pytest.raises(PlatformError):
             dingtalk(sb, secret="wrong").userid_by_mobile("13900000001")

@@ -168,3 +168,17 @@ def test_pg_dump_gets_the_password_only_through_the_environment(tmp_path, monkey
 def test_an_in_memory_database_cannot_be_backed_up(url, tmp_path):
     result = zhibu(url, "backup", str(tmp_path / "x.db"))
     assert result.exit_code != 0 and "内存数据库" in result.output
+
+
+def test_backup_refuses_the_database_itself_and_a_missing_directory(tmp_path):
+    db = tmp_path / "zhibu.db"
+    url = f"sqlite:///{db}"
+    upgrade(url)
+    before = counts(url)
+    result = zhibu(url, "backup", "--force", str(db))
+    assert result.exit_code != 0 and "数据库文件本身" in result.output
+    assert counts(url) == before
+    result = zhibu(url, "restore", "--force", str(db))
+    assert result.exit_code != 0 and "数据库文件本身" in result.output
+    result = zhibu(url, "backup", str(tmp_path / "nowhere" / "x.db"))
+    assert result.exit_code != 0 and "不存在" in result.output

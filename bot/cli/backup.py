@@ -32,6 +32,9 @@ from models.db import known_revisions, make_engine, schema_revisions
 TEXT = {
     "exists": "文件 {file} 已存在，没有覆盖。换一个文件名，或加上 --force 覆盖它。",
     "no_file": "备份文件 {file} 不存在。",
+    "no_dir": "目录 {dir} 不存在，请先创建它。",
+    "same_file": "{file} 就是数据库文件本身，不能用作备份文件。请换一个路径。",
+    "sqlite_error": "SQLite 出错：{error}",
     "memory": "数据库地址 {url} 是内存数据库，无法备份或恢复。",
     "no_sqlite_db": "数据库文件 {path} 不存在。请检查 ZHIBU_DATABASE_URL。",
     "not_sqlite": "{file} 不是 SQLite 备份文件（当前数据库是 SQLite，只能恢复 zhibu backup 在 SQLite 上做的备份）。",
@@ -259,10 +262,18 @@ def backup_cmd(
     s = settings()
     url = make_url(s.database_url)
     file = file.expanduser().resolve()
+    if not file.parent.is_dir():
+        fail(TEXT["no_dir"].format(dir=file.parent))
     if file.exists() and not force:
         fail(TEXT["exists"].format(file=file))
     if url.get_backend_name() == "sqlite":
-        sqlite_backup(_sqlite_path(url), file)
+        source = _sqlite_path(url)
+        if source.resolve() == file:
+            fail(TEXT["same_file"].format(file=file))
+        try:
+            sqlite_backup(source, file)
+        except sqlite3.Error as exc:
+            fail(TEXT["sqlite_error"].format(error=exc))
     else:
         pg_backup(url, file)
     echo(TEXT["backed_up"].format(file=file, size=_size(file)))
@@ -280,12 +291,19 @@ def restore_cmd(
         fail(TEXT["no_file"].format(file=file))
     if url.get_backend_name() == "sqlite":
         target = _sqlite_path(url)
+        if target.resolve() == file:
+            fail(TEXT["same_file"].format(file=file))
+        if not target.resolve().parent.is_dir():
+            fail(TEXT["no_dir"].format(dir=target.resolve().parent))
         if not _magic(file, SQLITE_MAGIC):
             fail(TEXT["not_sqlite"].format(file=file))
-        full = sqlite_tables_with_rows(target)
-        if full and not force:
-            fail(TEXT["not_empty"].format(tables="、".join(full[:3])))
-        sqlite_restore(file, target)
+        try:
+            full = sqlite_tables_with_rows(target)
+            if full and not force:
+                fail(TEXT["not_empty"].format(tables="、".join(full[:3])))
+            sqlite_restore(file, target)
+        except sqlite3.Error as exc:
+            fail(TEXT["sqlite_error"].format(error=exc))
     else:
         if not _magic(file, PGDUMP_MAGIC):
             fail(TEXT["not_pg"].format(file=file))

@@ -108,10 +108,10 @@ FILLED = [
 # Text a secretary or anyone typed that Excel would take for a formula (issue #12): it must be exported as
 # text and come back unchanged. Cells are stripped on import, so a leading tab is gone before it is stored.
 HOSTILE = [
-    row(**{T.NAME: '=HYPERLINK("http://x","y")', T.PHONE: "13900000021", T.EXEMPT: "=cmd|' /C calc'!A0"}),
-    row(**{T.NAME: "+1", T.PHONE: "+86 139 0000 0022", T.EXEMPT: "-2", T.DINGTALK: "-2.5"}),
-    row(**{T.NAME: "@SUM(A1)", T.PHONE: "13900000023", T.EXEMPT: "\t=1+1", T.WECOM: "@x"}),
-    row(**{T.NAME: "-2", T.PHONE: "13900000024", T.GROUP: "+第三党小组"}),
+    row(**{T.NAME: "韩梅", T.PHONE: "13900000021", T.EXEMPT: "=cmd|' /C calc'!A0"}),
+    row(**{T.NAME: "李雷", T.PHONE: "+86 139 0000 0022", T.EXEMPT: "-2", T.DINGTALK: "-2.5", T.GROUP: "+1"}),
+    row(**{T.NAME: "吴敏", T.PHONE: "13900000023", T.EXEMPT: "\t=1+1", T.WECOM: "@x", T.GROUP: "@SUM(A1)"}),
+    row(**{T.NAME: "周强", T.PHONE: "13900000024", T.GROUP: "+第三党小组", T.EXEMPT: '=HYPERLINK("http://x","y")'}),
 ]  # fmt: skip
 
 
@@ -187,7 +187,7 @@ def test_round_trip_template_filled_import_export_import_changes_nothing(cli_db,
     assert result.exit_code == 0, result.output
     assert "已跳过 1 行示例" in result.output
     assert "新增人员 15 人" in result.output
-    assert "新建组织 10 个、更新 0 个" in result.output
+    assert "新建组织 12 个、更新 0 个" in result.output
     with factory() as s:
         first = dump(s)
         check_filled_content(s)
@@ -212,11 +212,15 @@ def test_round_trip_template_filled_import_export_import_changes_nothing(cli_db,
 
 def check_hostile_content(s):
     people = {p.phone: p for p in s.scalars(select(Person))}
-    assert people["13900000021"].name == '=HYPERLINK("http://x","y")'
     assert people["13900000021"].attendance_exempt_reason == "=cmd|' /C calc'!A0"
-    assert people["13900000022"].name == "+1" and people["13900000022"].attendance_exempt_reason == "-2"
+    assert people["13900000024"].attendance_exempt_reason == '=HYPERLINK("http://x","y")'
+    assert people["13900000022"].attendance_exempt_reason == "-2"
     assert people["13900000023"].attendance_exempt_reason == "=1+1"  # the tab was stripped on import
-    assert s.get(OrgUnit, people["13900000024"].group_id).name == "+第三党小组"
+    groups = {
+        phone: s.get(OrgUnit, people[phone].group_id).name
+        for phone in ("13900000022", "13900000023", "13900000024")
+    }
+    assert groups == {"13900000022": "+1", "13900000023": "@SUM(A1)", "13900000024": "+第三党小组"}
     accounts = {a.account_id for a in s.scalars(select(ChatAccount))}
     assert {"-2.5", "@x"} <= accounts
 
@@ -241,7 +245,7 @@ def check_no_formulas(path):
 
 def check_filled_content(s):
     units = {(u.kind, u.name): u for u in s.scalars(select(OrgUnit))}
-    assert len(units) == 10  # 2 committees, 1 总支, 4 branches, 3 groups
+    assert len(units) == 12  # 2 committees, 1 总支, 4 branches, 5 groups (3 named like formulas)
     general = units[(UnitKind.GENERAL_BRANCH, "幸福社区党总支")]
     first = s.scalars(
         select(OrgUnit).where(OrgUnit.parent_id == general.id, OrgUnit.name == "第一党支部")
@@ -388,6 +392,25 @@ def test_structure_warnings_for_a_tiny_a_huge_and_a_committee_less_branch(sessio
     )
     session.commit()
     assert counts(session)["person"] == 70  # warnings do not stop the import
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['=HYPERLINK("http://x","y")', "<script>alert(1)</script>", "**王**", "[王](http://x)", "@张", "王_五"],
+)
+def test_a_name_that_is_not_a_name_is_refused_and_nothing_is_written(session, tmp_path, name):
+    before = counts(session)
+    plan, result = do_import(session, tmp_path, [row(**{T.NAME: name, T.PHONE: "13900000031"})])
+    (issue,) = plan.errors
+    assert result is None and issue.column == T.NAME and f"「{name}」不像姓名" in issue.message
+    assert counts(session) == before
+
+
+def test_minority_foreign_and_told_apart_names_are_names(session, tmp_path):
+    names = ["买买提·艾力", "阿依古丽•吐尔逊", "王芳（大）", "王芳(小)", "Anne-Marie Li", "欧阳娜娜"]
+    rows = [row(**{T.NAME: n, T.PHONE: f"1390000004{i}"}) for i, n in enumerate(names)]
+    do_import(session, tmp_path, rows)
+    assert set(session.scalars(select(Person.name))) >= set(names)
 
 
 def test_people_are_matched_by_phone_then_by_chat_account(session, tmp_path):

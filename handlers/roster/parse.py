@@ -117,6 +117,11 @@ _EARLIEST = date(1921, 7, 1)  # no one joined before the Party was founded
 _STATUS_WORDS = {label: status for status, label in MEMBER_STATUS_LABELS.items()} | {
     label + "党员": status for status, label in MEMBER_STATUS_LABELS.items()
 }
+# A person's name: Chinese characters, letters (and digits: 党员12 in test and demo rosters), the 间隔号 of minority and foreign names (·, and the
+# look-alikes people type), spaces, and full-width brackets for the 王芳（大） that tells two apart.
+# Nothing that means something in markdown, a spreadsheet formula or HTML: names go into cards,
+# exports and pages, and each output escaping them is a second line of defence, not the first.
+_PERSON_NAME = re.compile(r"^[^\W_]+(?:[ ·•・.．\-]?[^\W_]+|（[^\W_]+）|\([^\W_]+\))*$")
 _CATEGORY_WORDS = {label: cat for cat, label in BRANCH_CATEGORY_LABELS.items()}
 _FEE_WORDS = {label: cat for cat, label in FEE_CATEGORY_LABELS.items()}
 
@@ -221,6 +226,8 @@ def parse_row(raw: RawRow, plan: ImportPlan, today: date) -> RosterRow | None:
         err(T.NAME, "required")
     elif len(name) > 50:
         err(T.NAME, "too_long", limit=50)
+    elif not _PERSON_NAME.match(name):
+        err(T.NAME, "bad_name", value=name)
 
     category = None
     category_text = cell(T.CATEGORY)

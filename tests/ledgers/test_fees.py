@@ -85,7 +85,7 @@ def test_the_branch_page_and_the_committee_rollup(session_factory, app, lorg):
     client = login(session_factory, app, lorg.id("sec1"))
     html = client.get(f"/console/ledgers/{c.b1.id}/fees?period=2026").text
     assert 'data-month="2026-12" data-v="4/2/2"' in html and "向党员公开" in html
-    grid = re.search(r'<table class="led grid" id="members">.*?</table>', html, re.S).group(0)
+    grid = re.search(r'<table class="led mgrid" id="members">.*?</table>', html, re.S).group(0)
     row = re.search(rf'<tr data-person="{lorg.id("m1b")}">.*?</tr>', grid, re.S).group(0)
     assert row.count('data-state="unpaid"') == 4
     client = login(session_factory, app, lorg.id("c1sec"))

@@ -9,7 +9,6 @@ import re
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from handlers.console import overview
 from handlers.console.scope import scope_of
@@ -19,8 +18,7 @@ from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
 from handlers.monthly.config import MonthlyConfig
 from handlers.observers.forms import ObserversConfig
 from models.db import unit_of_work
-from models.org import OrgUnit, Role
-from tests import builders
+from models.org import OrgUnit
 from tests.console.test_overview import NOW, login
 from tests.ledgers.world import OCT, PHOTO_SIZE
 
@@ -194,41 +192,3 @@ def test_the_docx_has_a_cover_a_section_per_month_and_the_photo(session_factory,
     assert len(doc.inline_shapes) == 1
     shape = doc.inline_shapes[0]
     assert abs(shape.width / shape.height - PHOTO_SIZE[0] / PHOTO_SIZE[1]) < 0.01
-
-
-def test_statements_do_not_grow_with_branches(session_factory, app, lorg):
-    engine = session_factory.kw["bind"]
-    client = login(session_factory, app, lorg.id("staff"))
-    paths = [url(lorg.org.county.b1.id), url(lorg.org.county.b1.id, "meetings.xlsx"), "/console/ledgers",
-             f"/console/ledgers/{lorg.org.county.c1.id}"]  # fmt: skip
-
-    def count(path: str) -> int:
-        client.get(path)
-        n = [0]
-
-        def tick(*_a, **_k):
-            n[0] += 1
-
-        event.listen(engine, "before_cursor_execute", tick)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", tick)
-        return n[0]
-
-    before = [count(p) for p in paths]
-    with unit_of_work(session_factory) as session:
-        c = lorg.org.county
-        county = session.get(OrgUnit, c.county.id)
-        c1 = session.get(OrgUnit, c.c1.id)
-        for i in range(3):
-            committee = builders.unit(session, f"新区{i}党委", c.c1.kind, county)
-            for j in range(3):
-                for parent in (committee, c1):
-                    b = builders.unit(
-                        session, f"新区{i}第{j}党支部{parent.id}", c.b1.kind, parent, c.b1.category
-                    )
-                    builders.role(
-                        session, builders.person(session, f"新党员{i}{j}{parent.id}", b), b, Role.SECRETARY
-                    )
-    assert [count(p) for p in paths] == before

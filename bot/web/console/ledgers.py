@@ -20,12 +20,15 @@ from handlers.console import overview, strings
 from handlers.fees.policy import default_policy
 from handlers.ledgers import fees as fees_ledger
 from handlers.ledgers import meetings as meetings_ledger
+from handlers.ledgers import scores as scores_ledger
 from handlers.ledgers import strings as ledger_strings
 from handlers.ledgers.fees_export import fees_xlsx
 from handlers.ledgers.meetings_export import attendance_text, meetings_docx, meetings_xlsx
 from handlers.ledgers.period import LedgerPeriod, parse_period, period_choices
+from handlers.ledgers.scores_export import scores_xlsx
 from handlers.ledgers.workbook import DOCX, XLSX, download_name
 from handlers.meetings.types import local_day, meetings_config
+from handlers.monthly.config import monthly_config
 from models.org import UNIT_KIND_LABELS, OrgUnit, UnitKind
 
 UNIT_LIST_LIMIT = 300
@@ -195,5 +198,38 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return bad(request, viewer, str(exc))
         name = download_name(ledger.unit.name, ledger_strings.FEES, ledger.period.label, ext="xlsx")
         return download(fees_xlsx(ledger), XLSX, name)
+
+    # --- 月积分台账 ---------------------------------------------------------------------------------------
+
+    def scores_data(viewer: Viewer, unit_id: int, period: str | None) -> scores_ledger.ScoresLedger:
+        unit = unit_of(viewer, unit_id)
+        p = pick(period)
+        core = console.core
+        return scores_ledger.scores_ledger(
+            viewer.session, viewer.scope, unit, p, now=console.clock(), current_month=this_month(),
+            mcfg=monthly_config(core), cfg=meetings_config(core),
+        )  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}/scores")
+    def scores_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            ledger = scores_data(viewer, unit_id, period)
+        except overview.NotInScope:
+            return not_found(request, viewer)
+        except ValueError as exc:
+            return bad(request, viewer, str(exc))
+        return page(request, viewer, "console/ledgers_scores.html", title=f"{ledger.unit.name} {ledger_strings.SCORES}",
+                    unit=ledger.unit, period=ledger.period, ledger=ledger, crumbs=crumbs(viewer, ledger.unit))  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}/scores.xlsx")
+    def scores_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        try:
+            ledger = scores_data(viewer, unit_id, period)
+        except overview.NotInScope:
+            return not_found(request, viewer)
+        except ValueError as exc:
+            return bad(request, viewer, str(exc))
+        name = download_name(ledger.unit.name, ledger_strings.SCORES, ledger.period.label, ext="xlsx")
+        return download(scores_xlsx(ledger, console.core.tz), XLSX, name)
 
     return router

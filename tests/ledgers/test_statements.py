@@ -1,0 +1,55 @@
+"""Every ledger page and file sends the same number of statements whatever the number of branches:
+three more committees with branches (and more branches under 城关镇党委) change nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from models.db import unit_of_work
+from models.org import OrgUnit, Role
+from tests import builders
+from tests.console.test_overview import login
+
+
+def test_statements_do_not_grow_with_branches(session_factory, app, lorg):
+    engine = session_factory.kw["bind"]
+    client = login(session_factory, app, lorg.id("staff"))
+    c = lorg.org.county
+    b1, c1, county = c.b1.id, c.c1.id, c.county.id
+    paths = [
+        "/console/ledgers", f"/console/ledgers/{c1}",
+        f"/console/ledgers/{b1}/meetings?period=2026", f"/console/ledgers/{b1}/meetings.xlsx?period=2026",
+        f"/console/ledgers/{b1}/meetings.docx?period=2026-Q4",
+        f"/console/ledgers/{b1}/fees?period=2026", f"/console/ledgers/{c1}/fees.xlsx?period=2026",
+        f"/console/ledgers/{county}/fees?period=2026-Q4",
+        f"/console/ledgers/{c1}/scores?period=2026-Q4", f"/console/ledgers/{county}/scores.xlsx?period=2026-11",
+    ]  # fmt: skip
+
+    def count(path: str) -> int:
+        client.get(path)  # warm
+        n = [0]
+
+        def tick(*_a, **_k):
+            n[0] += 1
+
+        event.listen(engine, "before_cursor_execute", tick)
+        try:
+            assert client.get(path).status_code == 200, path
+        finally:
+            event.remove(engine, "before_cursor_execute", tick)
+        return n[0]
+
+    before = [count(p) for p in paths]
+    with unit_of_work(session_factory) as session:
+        top = session.get(OrgUnit, county)
+        town = session.get(OrgUnit, c1)
+        for i in range(3):
+            committee = builders.unit(session, f"新区{i}党委", c.c1.kind, top)
+            for j in range(3):
+                for parent in (committee, town):
+                    b = builders.unit(
+                        session, f"新区{i}第{j}支部{parent.id}", c.b1.kind, parent, c.b1.category
+                    )
+                    p = builders.person(session, f"新党员{i}{j}{parent.id}", b)
+                    builders.role(session, p, b, Role.SECRETARY)
+    assert dict(zip(paths, [count(p) for p in paths], strict=True)) == dict(zip(paths, before, strict=True))

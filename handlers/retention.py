@@ -11,10 +11,13 @@
   (a day, SharedWindows.SWEEP_AFTER_SECONDS): the relays sweep them while they run; this clears what
   relays that stopped left behind.
 
+Other readers of old outbox rows look back less than the 90 days the settings allow at least (the
+observers' notices: 60 days; the fee reminders: today's key; the relay's per-member history: a day).
+
 Each run deletes at most `batch_size` rows of each table, in the runner's one transaction, so a big
 table is never locked for long (SQLite has one writer: a long delete would hold up every chat reply);
-a backlog drains over the following runs (every half hour). Job-run rows (job_run) are not touched: they are the
-scheduler's claims.
+a backlog drains over the following runs, every half hour. Job-run rows (job_run) are not touched:
+they are the scheduler's claims (this job adds 48 small ones a day).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 import models  # noqa: E402, F401
-from config.settings import RetentionSettings  # noqa: E402
+from config.rules import RetentionRules  # noqa: E402
 from handlers.retention import purge  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--old", type=int, default=300_000)
     parser.add_argument("--recent", type=int, default=50_000)
     parser.add_argument("--people", type=int, default=5_000)
-    parser.add_argument("--batch", type=int, default=RetentionSettings().batch_size)
+    parser.add_argument("--batch", type=int, default=RetentionRules().batch_size)
     args = parser.parse_args()
 
     schema = None
@@ -111,7 +111,7 @@ def main() -> None:
             f"filled {args.old + args.recent:,} outbox rows and {args.old:,} dedup marks in {time.perf_counter() - started:.0f} s"
         )
         factory = make_sessionmaker(engine)
-        keep = RetentionSettings(batch_size=args.batch)
+        keep = RetentionRules(batch_size=args.batch)
         runs, deleted = [], 0
         while True:
             t0 = time.perf_counter()

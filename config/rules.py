@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Frequency = Literal["month", "quarter", "year"]
 
@@ -177,6 +177,34 @@ class ConsoleRules(BaseModel):
     link_minutes: int = Field(5, ge=1, le=60)  # how long the 登录后台 link can be opened
 
 
+class RetentionRules(BaseModel):
+    """How long rows that only record the past are kept (the retention job: handlers/retention.py).
+
+    ZHIBU_RETENTION__INBOX_DAYS, __OUTBOX_DAYS, __BATCH_SIZE; 0 days keeps those rows for ever.
+    - inbox_days: an inbound event's dedup mark. The platforms redeliver an event within minutes or
+      hours (DingTalk Stream until it is acknowledged, WeCom's callback three times in seconds), so a
+      month is far more than dedup needs and leaves room to look into a recent incident.
+    - outbox_days: the delivery ledger (sent and failed messages), a year and a month by default, so a
+      whole year's ledger can still be read after the year ends. At least 90: the observers' notices
+      read their own last 60 days of the outbox (ObserversRules.notice_horizon_days) to know whom
+      they already told.
+    - batch_size: the most rows of each table one run (every half hour) deletes, in one short
+      transaction (0.3 to 1 s on a 2-core host under heavy load, bench/retention.py); a backlog (the
+      first run after years) drains at 240,000 rows of each table a day.
+    """
+
+    inbox_days: int = Field(30, ge=0)
+    outbox_days: int = Field(400, ge=0)
+    batch_size: int = Field(5_000, ge=100, le=100_000)
+
+    @field_validator("outbox_days")
+    @classmethod
+    def _keeps_a_season(cls, value: int) -> int:
+        if 0 < value < 90:
+            raise ValueError("keep the delivery ledger at least 90 days (or 0: for ever)")
+        return value
+
+
 class Rules(BaseModel):
     """All features' rules, as handed down by the composition root (CoreConfig.rules)."""
 
@@ -185,3 +213,4 @@ class Rules(BaseModel):
     monthly: MonthlyRules = Field(default_factory=MonthlyRules)
     fees: FeesRules = Field(default_factory=FeesRules)
     console: ConsoleRules = Field(default_factory=ConsoleRules)
+    retention: RetentionRules = Field(default_factory=RetentionRules)

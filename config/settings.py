@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.rules import ConsoleRules, FeesRules, MeetingsRules, MonthlyRules, ObserversRules, Rules
+from config.rules import (
+    ConsoleRules,
+    FeesRules,
+    MeetingsRules,
+    MonthlyRules,
+    ObserversRules,
+    RetentionRules,
+    Rules,
+)
 
 ENV_PREFIX = "ZHIBU_"
 # Only good enough for the demo and the tests; refused anywhere else.
@@ -87,34 +95,6 @@ class WeComSettings(BaseModel):
         return value
 
 
-class RetentionSettings(BaseModel):
-    """How long rows that only record the past are kept (the retention job: handlers/retention.py).
-
-    ZHIBU_RETENTION__INBOX_DAYS, __OUTBOX_DAYS, __BATCH_SIZE; 0 days keeps those rows for ever.
-    - inbox_days: an inbound event's dedup mark. The platforms redeliver an event within minutes or
-      hours (DingTalk Stream until it is acknowledged, WeCom's callback three times in seconds), so a
-      month is far more than dedup needs and leaves room to look into a recent incident.
-    - outbox_days: the delivery ledger (sent and failed messages), a year and a month by default, so a
-      whole year's ledger can still be read after the year ends. At least 90: the observers' notices
-      read their own last 60 days of the outbox (ObserversRules.notice_horizon_days) to know whom
-      they already told.
-    - batch_size: the most rows of each table one run (every half hour) deletes, in one short
-      transaction (0.3 to 1 s on a 2-core host under heavy load, bench/retention.py); a backlog (the
-      first run after years) drains at 240,000 rows of each table a day.
-    """
-
-    inbox_days: int = Field(30, ge=0)
-    outbox_days: int = Field(400, ge=0)
-    batch_size: int = Field(5_000, ge=100, le=100_000)
-
-    @field_validator("outbox_days")
-    @classmethod
-    def _keeps_a_season(cls, value: int) -> int:
-        if 0 < value < 90:
-            raise ValueError("keep the delivery ledger at least 90 days (or 0: for ever)")
-        return value
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -143,7 +123,7 @@ class Settings(BaseSettings):
     fees: FeesRules = Field(default_factory=FeesRules)
     console: ConsoleRules = Field(default_factory=ConsoleRules)
 
-    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    retention: RetentionRules = Field(default_factory=RetentionRules)
 
     @field_validator("timezone")
     @classmethod
@@ -173,6 +153,7 @@ class Settings(BaseSettings):
             monthly=self.monthly,
             fees=self.fees,
             console=self.console,
+            retention=self.retention,
         )
 
     def require_production_secret(self) -> None:

@@ -28,9 +28,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec, minutely
 from bot.core.ratelimit import SharedWindows
-from config.settings import RetentionSettings
+from config.rules import RetentionRules
 from models.inbox import InboundEvent
 from models.outbox import DeliveryStatus, OutboxMessage, RateWindowEvent
 
@@ -75,7 +76,7 @@ def expired_outbox(cutoff: datetime):
     )
 
 
-def purge(session: Session, now: datetime, keep: RetentionSettings) -> Deleted:
+def purge(session: Session, now: datetime, keep: RetentionRules) -> Deleted:
     """Delete one batch of each table's expired rows, oldest first; never commits (the runner does).
 
     Each batch is ordered by the index its condition uses (received_at; status, next_attempt_at; at),
@@ -117,9 +118,9 @@ def purge(session: Session, now: datetime, keep: RetentionSettings) -> Deleted:
 # --- the scheduler's view (scheduler/jobs.py) ---------------------------------------------------------
 
 
-def jobs(keep: RetentionSettings) -> list[JobSpec]:
-    """Not jobs(core) like the features': retention needs no rules, zone or address, only the
-    settings' retention section (ZHIBU_RETENTION__*)."""
+def jobs(core: CoreConfig) -> list[JobSpec]:
+    """The retention job, keeping what the settings' retention section says (ZHIBU_RETENTION__*)."""
+    keep = core.rules.retention
 
     def run_retention(session: Session, now: datetime, period: str) -> None:
         """At :10 and :40 of every hour; the period is the fire time ("2026-11-06T03:40")."""

@@ -1,9 +1,8 @@
-"""The job registry: every feature's jobs, one line per feature module, and the retention job.
+"""The job registry: every feature's jobs, one line per feature module.
 
 Each feature module defines `def jobs(core: CoreConfig) -> list[JobSpec]`: its jobs with the rules, zone
 and public address the composition root passes. The modules are imported here, not looked up by name,
-so import-linter sees the scheduler's edge to each feature. Retention (handlers/retention.py) needs no
-rules, only the settings' retention section.
+so import-linter sees the scheduler's edge to each feature.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from types import ModuleType
 
 from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec
-from config.settings import RetentionSettings, get_settings
 from handlers import retention
 from handlers.fees import jobs as fees_jobs
 from handlers.meetings import jobs as meetings_jobs
@@ -20,16 +18,14 @@ from handlers.monthly import jobs as monthly_jobs
 from handlers.observers import jobs as observers_jobs
 
 # Feature modules that define jobs(core) -> list[JobSpec]: one line per feature.
-JOB_MODULES: tuple[ModuleType, ...] = (meetings_jobs, fees_jobs, observers_jobs, monthly_jobs)
+JOB_MODULES: tuple[ModuleType, ...] = (meetings_jobs, fees_jobs, observers_jobs, monthly_jobs, retention)
 
 
-def all_jobs(core: CoreConfig, keep: RetentionSettings | None = None) -> list[JobSpec]:
-    """Every job, built for `core`; retention keeps what `keep` says (the settings' retention section;
-    None: the process's settings, which are what `zhibu serve` and `zhibu run-job` loaded)."""
+def all_jobs(core: CoreConfig) -> list[JobSpec]:
+    """Every job, built for `core` (its rules, zone and public address)."""
     jobs: list[JobSpec] = []
     for module in JOB_MODULES:
         jobs.extend(module.jobs(core))
-    jobs.extend(retention.jobs(keep if keep is not None else get_settings().retention))
     names = [j.name for j in jobs]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

@@ -3,14 +3,17 @@ stale rate-window rows go, in batches; nothing still to send, and no person's ne
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from bot.core.context import CoreConfig
 from config import load_settings
-from config.settings import RetentionSettings, SettingsError
+from config.rules import RetentionRules, Rules
+from config.settings import SettingsError
 from handlers import retention
 from handlers.delivery import unreachable_members
 from models.inbox import InboundEvent
@@ -22,7 +25,7 @@ from tests import builders
 from tests.harness import CONFIG
 
 NOW = datetime(2027, 3, 1, 4, 40, tzinfo=UTC)  # 12:40 in Shanghai: the job runs at :10 and :40
-KEEP = RetentionSettings()  # 30 days of dedup marks, 400 of the ledger
+KEEP = RetentionRules()  # 30 days of dedup marks, 400 of the ledger
 DAY = timedelta(days=1)
 
 
@@ -121,9 +124,7 @@ def test_zero_days_keeps_for_ever(session, org):
     _message(session, "ancient-1", DeliveryStatus.SENT, NOW - 3000 * DAY, a, branch)
     _message(session, "ancient-2", DeliveryStatus.SENT, NOW - 2999 * DAY, a, branch)
     session.commit()
-    assert (
-        retention.purge(session, NOW, RetentionSettings(inbox_days=0, outbox_days=0)) == retention.Deleted()
-    )
+    assert retention.purge(session, NOW, RetentionRules(inbox_days=0, outbox_days=0)) == retention.Deleted()
 
 
 def test_stale_rate_window_rows_go_in_flight_ones_stay(session):
@@ -152,7 +153,9 @@ def test_a_backlog_goes_a_batch_per_run_through_the_scheduler(session, session_f
         _message(session, f"m{i}", DeliveryStatus.SENT, NOW - 500 * DAY + i * timedelta(minutes=1), a, branch)
     _message(session, "newest", DeliveryStatus.SENT, NOW - DAY, a, branch)
     session.commit()
-    spec = {j.name: j for j in all_jobs(CONFIG, RetentionSettings(batch_size=100))}["retention"]
+    spec = {
+        j.name: j for j in all_jobs(replace(CONFIG, rules=Rules(retention=RetentionRules(batch_size=100))))
+    }["retention"]
     tz = ZoneInfo("Asia/Shanghai")
 
     def counts():
@@ -183,6 +186,7 @@ def test_settings_name_the_variables_and_refuse_a_too_short_ledger(monkeypatch):
     monkeypatch.setenv("ZHIBU_RETENTION__OUTBOX_DAYS", "730")
     s = load_settings()
     assert (s.retention.inbox_days, s.retention.outbox_days, s.retention.batch_size) == (7, 730, 5_000)
+    assert CoreConfig.from_settings(s).rules.retention == s.retention  # what the retention job is given
     monkeypatch.setenv("ZHIBU_RETENTION__OUTBOX_DAYS", "30")
     with pytest.raises(SettingsError, match="ZHIBU_RETENTION__OUTBOX_DAYS"):
         load_settings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -537,3 +537,14 @@ def test_a_new_branch_without_category_is_other_with_a_warning(session, tmp_path
     session.commit()
     session.refresh(branch)
     assert branch.category.value == "community"
+
+
+def test_a_corrected_account_is_sent_to_again_and_an_unchanged_one_stays_marked(session, tmp_path):
+    do_import(session, tmp_path, [row(**{T.NAME: "王芳", T.PHONE: "13900000051", T.WECOM: "wangfang"})])
+    account = session.scalars(select(ChatAccount)).one()
+    account.left_directory_at = datetime(2026, 11, 30, tzinfo=UTC)  # WeCom said she left the directory
+    session.flush()
+    do_import(session, tmp_path, [row(**{T.NAME: "王芳", T.PHONE: "13900000051", T.WECOM: "wangfang"})])
+    assert account.left_directory_at is not None  # the same account: still gone
+    do_import(session, tmp_path, [row(**{T.NAME: "王芳", T.PHONE: "13900000051", T.WECOM: "wangfang02"})])
+    assert (account.account_id, account.left_directory_at) == ("wangfang02", None)

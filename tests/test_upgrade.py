@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli.backup import pg_schema
-from config.settings import RetentionSettings
 from models.base import Base
 from models.db import make_engine, make_sessionmaker, require_current_schema, schema_revisions, upgrade
 from scheduler.jobs import all_jobs
@@ -99,7 +98,7 @@ def test_a_previous_release_database_upgrades_with_all_its_data(database_url, tm
                     after.get(mapper.local_table.name, [])
                 )
         now = datetime.now(UTC)  # the seed's history ends today
-        for spec in all_jobs(CONFIG, RetentionSettings()):
+        for spec in all_jobs(CONFIG):
             fire = latest_fire(spec, CONFIG.tz, now, within=timedelta(days=40))
             period = spec.period(fire or now.astimezone(CONFIG.tz))
             outcome = run_job(factory, spec, now=now, period=period, trigger="manual")

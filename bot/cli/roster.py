@@ -85,7 +85,7 @@ def import_cmd(
             )
             if not plan.ok:
                 raise _Rollback
-            result = apply_roster(session, plan)
+            result = apply_roster(session, plan, today=today)
             observers = apply_observer_sheet(session, path, plan)  # the 观察员分工 sheet, if any
             if dry_run or not plan.ok:
                 raise _Rollback

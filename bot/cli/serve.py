@@ -39,6 +39,8 @@ TEXT = {
         "ran": "任务 {name}（周期 {period}）已运行。",
         "already": "任务 {name} 的周期 {period} 之前已经运行过，这次没有重复运行。",
         "failed": "任务 {name}（周期 {period}）运行失败，详情见日志；该周期仍可重新运行。",
+        "not_due": "任务 {name} 的周期 {period} 不在可补跑的时间范围内，没有运行。",
+        "not_started": "任务 {name} 的周期 {period} 早于启用月份（或尚未设置启用月份），没有运行。可用 zhibu golive 查看。",
     },
     "serving": "zhibu 已启动：{roles}。网页与回调地址 http://{host}:{port}/ （按 Ctrl+C 停止）",
     "stopped": "zhibu 已停止。",
@@ -342,17 +344,12 @@ def demo_settings(database_url: str, sandbox_url: str, public_base_url: str) -> 
 def demo_monthly(session: Session, s: Settings, now: datetime):
     """Last month's 月积分 for the demo, sent like the 1st-of-month job would (digests and ladder
     notices queued; the relay delivers them once the bot runs), so a newcomer sees them in the chat."""
-    from handlers.meetings.types import meetings_config
     from handlers.monthly import service as monthly
-    from handlers.monthly.config import monthly_config
     from scheduler.runner import claim_period
 
     core = core_config(s)
     month = monthly.previous_month(now.astimezone(core.tz).date())
-    run = monthly.run_month(
-        session, month, now=now, send=True, base_url=core.public_base_url, secret=core.secret_key,
-        mcfg=monthly_config(core), cfg=meetings_config(core),
-    )  # fmt: skip
+    run = monthly.run_month_for(session, month, core, now=now, send=True)  # the seed set its start month
     claim_period(
         session, "monthly", f"{month:%Y-%m}", now=now, trigger="manual"
     )  # the scheduler's catch-up skips it

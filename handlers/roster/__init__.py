@@ -50,4 +50,4 @@ def import_roster(
     )
     if not plan.ok:
         return plan, None
-    return plan, apply_roster(session, plan)
+    return plan, apply_roster(session, plan, today=today)

@@ -210,6 +210,7 @@ def _apply_accounts(person: Person, row: RosterRow, plan: ImportPlan, result: Im
             changed = True
         elif current.account_id != account_id:
             current.account_id = account_id
+            current.left_directory_at = None  # a corrected account is another user: send to it again
             result.accounts_updated += 1
             changed = True
     return changed

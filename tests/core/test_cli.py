@@ -91,3 +91,10 @@ def test_run_job_runs_a_period_once(migrated_url, session_factory, monkeypatch):
     assert again.exit_code == 0 and "之前已经运行过" in again.output
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 5  # 4 with accounts + 1 unbound
+
+
+def test_every_job_result_has_a_chinese_line():
+    from bot.cli.serve import TEXT
+    from scheduler.runner import RunResult
+
+    assert set(TEXT["job"]) == {r.value for r in RunResult}

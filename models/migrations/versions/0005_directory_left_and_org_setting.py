@@ -6,6 +6,7 @@ Create Date: 2026-12-03 11:50:00
 """
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -41,6 +42,29 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_org_setting")),
     )
+    start = _start_month_of_an_existing_install()
+    if start is not None:
+        op.execute(
+            sa.text("INSERT INTO org_setting (key, value) VALUES ('start_month', :value)").bindparams(
+                value=start
+            )
+        )
+
+
+def _start_month_of_an_existing_install() -> str | None:
+    """An installation upgraded to this version keeps running its months: the first month it scored,
+    or else the month after its people were first added (what the first roster import sets now).
+    A new, empty database gets none: its first roster import sets it."""
+    conn = op.get_bind()
+    first_scored = conn.execute(sa.text("SELECT min(month) FROM monthly_score")).scalar()
+    if first_scored is not None:
+        return str(first_scored)[:7]
+    first_person = conn.execute(sa.text("SELECT min(created_at) FROM person")).scalar()
+    if first_person is None:
+        return None
+    day = first_person if isinstance(first_person, datetime) else datetime.fromisoformat(str(first_person))
+    day = (day + timedelta(hours=8)).date()  # the default zone; a day's error matters only at a month end
+    return f"{day.year + day.month // 12}-{day.month % 12 + 1:02d}"
 
 
 def downgrade() -> None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -225,12 +226,16 @@ def fees_ledger(
     ).all()
     people = [p for p in people if p.branch_id in branches]
     ids = [p.id for p in people]
-    payments: dict[tuple[int, date], FeePayment] = {}
+    payments: dict[tuple[int, date], Any] = {}
     proxies: dict[int, str] = {}
     if ids:
         first, last = period.start, period.month_list()[-1]
-        for pay in session.scalars(
-            select(FeePayment)
+        # Plain rows, not ORM objects: a county's year is hundreds of thousands of payments.
+        for pay in session.execute(
+            select(
+                FeePayment.person_id, FeePayment.month, FeePayment.amount, FeePayment.paid_at, FeePayment.status,
+                FeePayment.paid_by_person_id, FeePayment.paid_by_name,
+            )
             .join(Person, Person.id == FeePayment.person_id)
             .join(OrgUnit, OrgUnit.id == Person.branch_id)
             .where(
@@ -239,7 +244,7 @@ def fees_ledger(
                 Person.active.is_(True),
                 OrgUnit.path.startswith(unit.path),
             )
-        ):
+        ):  # fmt: skip
             payments[(pay.person_id, pay.month)] = pay
         by_ids = {p.paid_by_person_id for p in payments.values() if p.paid_by_person_id}
         if by_ids:
@@ -267,9 +272,7 @@ def fees_ledger(
     return FeesLedger(unit, period, months, rows, _rollup(branches, rows, months))
 
 
-def _month(
-    p, m: date, policy: Policy, exemptions, pay: FeePayment | None, is_unpaid: bool, proxies, tz
-) -> FeeMonth:
+def _month(p, m: date, policy: Policy, exemptions, pay, is_unpaid: bool, proxies, tz) -> FeeMonth:
     due = owed(p, m, policy, exemptions)
     amount = due.amount if due.owes else None
     if pay is not None and pay.status in COUNTS_AS_PAID:
@@ -284,7 +287,7 @@ def _month(
     return FeeMonth(m, UNTRACKED, None)
 
 
-def _paid(fm: FeeMonth, pay: FeePayment, m: date, proxies: dict[int, str], tz: ZoneInfo) -> FeeMonth:
+def _paid(fm: FeeMonth, pay, m: date, proxies: dict[int, str], tz: ZoneInfo) -> FeeMonth:
     paid_month = local_month(pay.paid_at, tz)
     fm.paid = Decimal(pay.amount)
     fm.paid_at = pay.paid_at.astimezone(tz).date()

@@ -106,8 +106,8 @@ def test_apply_writes_every_match_or_none_and_logs_them(session_factory, world):
     ids, _ = world
     with session_factory() as s:
         wanted = A.candidates(s, [(Platform.DINGTALK, DT)])
-    # 王建国's number gives 孙八's account: taken, named, not written.
-    answers = {"13900000001": "sunba", "13900000002": "lixh", "13900000003": "zhangs"}
+    # 王建国's number gives 孙八's account (WeCom and DingTalk ids compare without case): taken, named.
+    answers = {"13900000001": "SunBa", "13900000002": "lixh", "13900000003": "zhangs"}
     report = A.look_up(wanted, [FakeLookup(Platform.DINGTALK, DT, answers)])
     with unit_of_work(session_factory) as s:
         act_as(s, Actor("system", label="test"))

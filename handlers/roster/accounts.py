@@ -17,12 +17,12 @@ Session's actor (models.audit).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.core.errors import PermanentPlatformError, PlatformError
@@ -184,10 +184,11 @@ def candidates(
     ).all()
     if not found:
         return []
+    asked = select(Person.id).where(*where)  # a subquery: a city's roster is more than a bind list holds
     held = set(
         session.execute(
             select(ChatAccount.person_id, ChatAccount.platform, ChatAccount.corp_id).where(
-                ChatAccount.person_id.in_([pid for pid, *_ in found])
+                ChatAccount.person_id.in_(asked)
             )
         ).all()
     )
@@ -266,23 +267,25 @@ def check_taken(session: Session, report: MatchReport) -> list[Row]:
     matched = report.matched
     if not matched:
         return []
-    holders = {
-        (Platform(p), corp, acc.lower()): (pid, name)
+    # WeCom userids are case-insensitive ("不区分大小写"): compare them lowered.
+    holders = {}
+    for part in _chunks({r.userid.lower() for r in matched}):
         for p, corp, acc, pid, name in session.execute(
             select(ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id, Person.id, Person.name)
             .join(Person, Person.id == ChatAccount.person_id)
-            .where(ChatAccount.account_id.in_({r.userid for r in matched}))
+            .where(func.lower(ChatAccount.account_id).in_(part))
+        ):
+            holders[(Platform(p), corp, acc.lower())] = (pid, name)
+    now_held, active = set(), set()
+    for part in _chunks({r.candidate.person_id for r in matched}):
+        now_held |= set(
+            session.execute(
+                select(ChatAccount.person_id, ChatAccount.platform, ChatAccount.corp_id).where(
+                    ChatAccount.person_id.in_(part)
+                )
+            ).all()
         )
-    }
-    ids = {r.candidate.person_id for r in matched}
-    now_held = set(
-        session.execute(
-            select(ChatAccount.person_id, ChatAccount.platform, ChatAccount.corp_id).where(
-                ChatAccount.person_id.in_(ids)
-            )
-        ).all()
-    )
-    active = set(session.scalars(select(Person.id).where(Person.id.in_(ids), Person.active.is_(True))))
+        active |= set(session.scalars(select(Person.id).where(Person.id.in_(part), Person.active.is_(True))))
     stale = []
     for r in matched:
         c = r.candidate
@@ -294,6 +297,13 @@ def check_taken(session: Session, report: MatchReport) -> list[Row]:
     return stale
 
 
+def _chunks(values: Iterable, size: int = 500) -> Iterator[list]:
+    """Bind lists small enough for every database (SQLite allows 32,766 parameters at most)."""
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def apply_matches(
     session: Session, report: MatchReport, *, allowed: ColumnElement[bool] | None = None
 ) -> int:
@@ -303,8 +313,9 @@ def apply_matches(
     number of accounts written."""
     stale = check_taken(session, report)
     if allowed is not None and report.matched:
-        ids = {r.candidate.person_id for r in report.matched}
-        mine = set(session.scalars(select(Person.id).where(Person.id.in_(ids), allowed)))
+        mine = set()
+        for part in _chunks({r.candidate.person_id for r in report.matched}):
+            mine |= set(session.scalars(select(Person.id).where(Person.id.in_(part), allowed)))
         stale += [r for r in report.matched if r.candidate.person_id not in mine and r not in stale]
     if stale:
         report.stale = stale

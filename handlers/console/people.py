@@ -10,7 +10,6 @@ Plain functions over a Session that never commit.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -631,12 +630,16 @@ def stage_upload(data: bytes, suffix: str) -> Path:
     return path
 
 
-def upload_token(secret: str, person_id: int, staged: Path, expires_at: datetime) -> str:
+def upload_token(
+    secret: str, person_id: int, staged: Path, expires_at: datetime, *, purpose: str = _PURPOSE
+) -> str:
     value = f"{person_id}:{staged.name}:{int(expires_at.timestamp())}"
-    return f"{value}:{signing.signature(secret, _PURPOSE, value)}"
+    return f"{value}:{signing.signature(secret, purpose, value)}"
 
 
-def staged_upload(secret: str, person_id: int, token: str, now: datetime) -> Path | None:
+def staged_upload(
+    secret: str, person_id: int, token: str, now: datetime, *, purpose: str = _PURPOSE
+) -> Path | None:
     """The staged file a token names, if the token is this viewer's, unexpired, and the file still
     has the hash it was previewed with."""
     try:
@@ -644,7 +647,7 @@ def staged_upload(secret: str, person_id: int, token: str, now: datetime) -> Pat
     except ValueError:
         return None
     value = f"{pid}:{name}:{expiry}"
-    if not hmac.compare_digest(sig, signing.signature(secret, _PURPOSE, value)):
+    if not hmac.compare_digest(sig, signing.signature(secret, purpose, value)):
         return None
     if pid != str(person_id) or not expiry.isdigit() or now.timestamp() > int(expiry):
         return None
@@ -658,10 +661,11 @@ def staged_upload(secret: str, person_id: int, token: str, now: datetime) -> Pat
 # ---- chat accounts found by phone (按手机号匹配账号)
 #
 # The dry run asks the platforms (handlers.roster.accounts) for the people the viewer may change and
-# shows what it found; 应用 writes what that report matched. The matches travel in the apply form,
-# signed for this viewer with an expiry, so applying asks the platforms nothing again (WeCom counts
-# every miss against a daily allowance) and writes exactly what was shown, after checking it against
-# the database and the viewer's scope once more.
+# shows what it found; 应用 writes what that report matched. The matches wait in the staging directory
+# as the roster uploads do (a county's thousands of matches would not fit the 64 KB form limit), named
+# by their hash, and the apply form carries a token signed for this viewer with an expiry: applying
+# asks the platforms nothing again (WeCom counts every miss against a daily allowance) and writes
+# exactly what was shown, after checking it against the database and the viewer's scope once more.
 MATCH_SECONDS = 3600
 _MATCH_PURPOSE = "console.accounts-match"
 MATCH_NO_PLATFORM = "没有配置钉钉或企业微信，无法按手机号查询账号。"
@@ -696,34 +700,30 @@ def match_token(secret: str, person_id: int, report: accounts.MatchReport, expir
         [r.candidate.person_id, r.candidate.platform.value, r.candidate.corp_id, r.userid]
         for r in report.matched
     ]
-    payload = base64.urlsafe_b64encode(json.dumps(rows, separators=(",", ":")).encode()).decode()
-    value = f"{person_id}:{int(expires_at.timestamp())}:{payload}"
-    return f"{value}:{signing.signature(secret, _MATCH_PURPOSE, value)}"
+    staged = stage_upload(json.dumps(rows, separators=(",", ":")).encode(), ".json")
+    return upload_token(secret, person_id, staged, expires_at, purpose=_MATCH_PURPOSE)
 
 
 def apply_matched(
     session: Session, scope: Scope, secret: str, viewer_id: int, token: str, now: datetime
 ) -> accounts.MatchReport | None:
     """Write the matches a dry run of this viewer showed (None: the token is not theirs, forged or
-    expired). All or nothing: see handlers.roster.accounts.apply_matches."""
+    expired, or its file is gone). All or nothing: see handlers.roster.accounts.apply_matches."""
     if scope.read_only:
         raise ReadOnly
-    try:
-        pid, expiry, payload, sig = token.split(":")
-        value = f"{pid}:{expiry}:{payload}"
-        if not hmac.compare_digest(sig, signing.signature(secret, _MATCH_PURPOSE, value)):
-            return None
-        if pid != str(viewer_id) or now.timestamp() > int(expiry):
-            return None
-        rows = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except (ValueError, TypeError):
+    staged = staged_upload(secret, viewer_id, token, now, purpose=_MATCH_PURPOSE)
+    if staged is None:
         return None
-    people = {
-        p.id: p
-        for p in session.scalars(
-            select(Person).where(Person.id.in_([r[0] for r in rows])).options(selectinload(Person.branch))
+    try:
+        rows = json.loads(staged.read_bytes())
+    except ValueError:
+        return None
+    people = {}
+    for part in accounts.chunks({r[0] for r in rows}):
+        found = session.scalars(
+            select(Person).where(Person.id.in_(part)).options(selectinload(Person.branch))
         )
-    }
+        people |= {p.id: p for p in found}
     report = accounts.MatchReport()
     for person_id, platform, corp_id, userid in rows:
         p = people.get(person_id)
@@ -733,5 +733,6 @@ def apply_matched(
             p.id, p.name, p.phone or "", p.branch.name if p.branch else "", Platform(platform), corp_id
         )
         report.rows.append(accounts.Row(c, accounts.Outcome.MATCHED, userid))
-    accounts.apply_matches(session, report, allowed=editable_people(scope))
+    if accounts.apply_matches(session, report, allowed=editable_people(scope)):
+        staged.unlink(missing_ok=True)
     return report

@@ -269,7 +269,7 @@ def check_taken(session: Session, report: MatchReport) -> list[Row]:
         return []
     # WeCom userids are case-insensitive ("不区分大小写"): compare them lowered.
     holders = {}
-    for part in _chunks({r.userid.lower() for r in matched}):
+    for part in chunks({r.userid.lower() for r in matched}):
         for p, corp, acc, pid, name in session.execute(
             select(ChatAccount.platform, ChatAccount.corp_id, ChatAccount.account_id, Person.id, Person.name)
             .join(Person, Person.id == ChatAccount.person_id)
@@ -277,7 +277,7 @@ def check_taken(session: Session, report: MatchReport) -> list[Row]:
         ):
             holders[(Platform(p), corp, acc.lower())] = (pid, name)
     now_held, active = set(), set()
-    for part in _chunks({r.candidate.person_id for r in matched}):
+    for part in chunks({r.candidate.person_id for r in matched}):
         now_held |= set(
             session.execute(
                 select(ChatAccount.person_id, ChatAccount.platform, ChatAccount.corp_id).where(
@@ -297,7 +297,7 @@ def check_taken(session: Session, report: MatchReport) -> list[Row]:
     return stale
 
 
-def _chunks(values: Iterable, size: int = 500) -> Iterator[list]:
+def chunks(values: Iterable, size: int = 500) -> Iterator[list]:
     """Bind lists small enough for every database (SQLite allows 32,766 parameters at most)."""
     values = sorted(values)
     for start in range(0, len(values), size):
@@ -314,7 +314,7 @@ def apply_matches(
     stale = check_taken(session, report)
     if allowed is not None and report.matched:
         mine = set()
-        for part in _chunks({r.candidate.person_id for r in report.matched}):
+        for part in chunks({r.candidate.person_id for r in report.matched}):
             mine |= set(session.scalars(select(Person.id).where(Person.id.in_(part), allowed)))
         stale += [r for r in report.matched if r.candidate.person_id not in mine and r not in stale]
     if stale:

@@ -20,7 +20,11 @@ from bot.web.console import build_console
 from bot.web.console.deps import COOKIE
 from config import demo
 from tests.console.people_world import DT, NOW, SECRET, TZ, WC, login_token
-from tests.console.test_accounts_match import fixture, world  # noqa: F401 - the organisation with newcomers
+from tests.console.test_accounts_match import (  # noqa: F401 - the organisation with newcomers, the staging dir
+    fixture,
+    uploads,
+    world,
+)
 from tests.console.test_people_browser import Served
 from tests.journeys.driver import ARGS, CHROMIUM, DESKTOP_UA
 

@@ -139,6 +139,8 @@ class MeetingEntry:
             return "责令重开，不计入"
         if ln.held:
             return "已开"
+        if not ln.minutes_due:  # counts, not held, minutes not due: it has not started yet
+            return "尚未召开"
         return "记录逾期，不计为已开"
 
 

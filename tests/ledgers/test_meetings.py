@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 from docx import Document
@@ -192,3 +193,20 @@ def test_the_docx_has_a_cover_a_section_per_month_and_the_photo(session_factory,
     assert len(doc.inline_shapes) == 1
     shape = doc.inline_shapes[0]
     assert abs(shape.width / shape.height - PHOTO_SIZE[0] / PHOTO_SIZE[1]) < 0.01
+
+
+def test_a_meeting_still_to_come_is_not_called_overdue(session_factory, app, lorg):
+    from models.meetings import Meeting, MeetingKind, MeetingType
+    from tests.monthly.conftest import local
+
+    with unit_of_work(session_factory) as session:
+        m = Meeting(branch_id=lorg.org.county.b1.id, title="十二月党课", topic="党章", place="会议室",
+                    starts_at=local(date(2026, 12, 20)))  # fmt: skip
+        m.kinds = [MeetingKind(type=MeetingType.PARTY_LECTURE)]
+        session.add(m)
+        session.flush()
+        mid = m.id
+    client = login(session_factory, app, lorg.id("sec1"))
+    html = client.get(url(lorg.org.county.b1.id, period="2026-12")).text
+    row = re.search(rf'<tr data-meeting="{mid}">.*?</tr>', html, re.S).group(0)
+    assert "尚未召开" in row and "逾期" not in row

@@ -90,9 +90,15 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+# scope="function": the transaction ends when the endpoint returns, BEFORE the response is sent. With
+# the default ("request") FastAPI commits after the client has its 201, so a client could read before
+# the write landed and a failed commit would be lost behind a success.
+_SESSION = Depends(get_session, scope="function")
+
+
 def get_principal(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, _SESSION],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> Principal:
     """The calling token, read in the request's own transaction: the one place where a request's
@@ -118,7 +124,7 @@ def get_principal(
 
 # What every endpoint (ours and the features') declares. Module-level, so that modules written with
 # `from __future__ import annotations` resolve them too.
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, _SESSION]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 

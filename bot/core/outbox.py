@@ -33,7 +33,6 @@ _preference: tuple[Platform, ...] = (Platform.DINGTALK, Platform.WECOM)
 
 # The ledger's reason for a person whose every account left its platform's directory (the platform
 # said so: bot.core.directory); no call is made for them.
-REASON_LEFT_DIRECTORY = "已不在钉钉/企业微信通讯录中"
 
 # Rows per INSERT: keeps SQLite under its bound-parameter limit.
 _CHUNK = 500
@@ -269,7 +268,7 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
                 if accounts.get(pid):
                     reason = texts.REASON_NO_PLATFORM
                 elif pid in departed:
-                    reason = REASON_LEFT_DIRECTORY
+                    reason = texts.REASON_LEFT_DIRECTORY
                 else:
                     reason = texts.REASON_UNBOUND
                 row |= {

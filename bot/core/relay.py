@@ -25,7 +25,7 @@ from bot.core import metrics, texts
 from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, PlatformSender
 from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload
-from bot.core.outbox import REASON_LEFT_DIRECTORY, WAKEUP_CHANNEL, choose_account
+from bot.core.outbox import WAKEUP_CHANNEL, choose_account
 from bot.core.ratelimit import Clock, Key, LocalWindows, RateWindows, SharedWindows, SystemClock
 from models.org import ChatAccount, Platform
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
@@ -94,7 +94,8 @@ class Relay:
         self.name = name or f"relay-{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
         self._wakeup = threading.Event()
-        self._windows: RateWindows | None = windows
+        # Chosen here, once: built lazily, two sending threads could each make their own windows.
+        self.windows: RateWindows = windows or self._default_windows()
         self._thread: threading.Thread | None = None
         self._listener: WakeupListener | None = None
         # Set while the relay waits for work (between polls): tests and benchmarks wait on it.
@@ -299,7 +300,7 @@ class Relay:
                     chosen = choose_account(accounts.get(pid, []), list(self.senders))
                 if chosen is None:
                     gone = d.platform in self.senders and (d.platform, d.corp_id, d.target) in departed
-                    failed[REASON_LEFT_DIRECTORY if gone else texts.REASON_NO_PLATFORM].append(d)
+                    failed[texts.REASON_LEFT_DIRECTORY if gone else texts.REASON_NO_PLATFORM].append(d)
                     continue
                 platform, corp, target = chosen
                 moved[d.row_id] = replace(d, platform=platform, corp_id=corp, target=target)
@@ -334,7 +335,7 @@ class Relay:
         # An account that left is not a delivery failure: the ledger says so, the counter does not.
         for d in failed.get(texts.REASON_NO_PLATFORM, []):
             metrics.OUTBOX_FAILED.labels(d.platform).inc()
-        gone = len(failed.get(REASON_LEFT_DIRECTORY, []))
+        gone = len(failed.get(texts.REASON_LEFT_DIRECTORY, []))
         if moved or failed:
             logger.warning(
                 "relay %s: %d rows queued for platforms it does not send on (%s) or for accounts that "
@@ -408,19 +409,13 @@ class Relay:
 
     # ---- rate limits ---------------------------------------------------------------------
 
-    @property
-    def windows(self) -> RateWindows:
+    def _default_windows(self) -> RateWindows:
         """The rate windows: in this process on SQLite (one relay sends for the deployment), in the
         database on PostgreSQL, where several relays must keep the platforms' limits together."""
-        if self._windows is None:
-            with self.session_factory() as session:
-                shared = session.get_bind().dialect.name == "postgresql"
-            self._windows = (
-                SharedWindows(self.session_factory, self.config.rate_margin)
-                if shared
-                else LocalWindows(self.config.rate_margin, history=self._ledger_history)
-            )
-        return self._windows
+        bind = self.session_factory.kw.get("bind")
+        if bind is not None and bind.dialect.name == "postgresql":
+            return SharedWindows(self.session_factory, self.config.rate_margin)
+        return LocalWindows(self.config.rate_margin, history=self._ledger_history)
 
     def _ledger_history(self, members: list[Key], since: datetime) -> dict[Key, list[datetime]]:
         """Recent sends to these members from the delivery ledger, so a restart does not forget them."""

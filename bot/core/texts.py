@@ -14,6 +14,7 @@ SENT_PRIVATELY = "涉及个人信息，已单独发给您，请在与我的单�
 REASON_UNBOUND = "未绑定钉钉或企业微信账号"
 REASON_NO_PLATFORM = "所绑定的平台未启用"
 REASON_UNKNOWN_ACCOUNT = "账号不存在或不在应用可见范围内"
+REASON_LEFT_DIRECTORY = "已不在钉钉/企业微信通讯录中"
 REASON_CARD_NOT_FOUND = "找不到要更新的卡片"
 REASON_GAVE_UP = "多次发送失败：{error}"
 REASON_REJECTED = "平台拒绝发送：{error}"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.core import outbox
 from bot.core.messages import Text
-from bot.core.outbox import REASON_LEFT_DIRECTORY
+from bot.core.texts import REASON_LEFT_DIRECTORY
 from models.base import utcnow
 from models.inbox import InboundEvent
 from models.org import ChatAccount

@@ -14,7 +14,7 @@ from bot.core import outbox
 from bot.core.directory import ChangeKind, DirectoryChange
 from bot.core.dispatcher import Outcome
 from bot.core.messages import Text
-from bot.core.outbox import REASON_LEFT_DIRECTORY
+from bot.core.texts import REASON_LEFT_DIRECTORY
 from bot.platforms.wiring import directory_events
 from handlers.delivery import unreachable_members
 from models.audit import AuditEntry

@@ -111,6 +111,17 @@ def test_each_wrong_setting_gets_its_own_line_with_the_fix(migrated_url, bot):
     assert got["企业微信 AgentId"].startswith("✘") and "1000999" in got["企业微信 AgentId"]
 
     sb.fault(
+        "/v1.0/robot/plugins/query",
+        http=403,
+        body={
+            "code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+            "message": "没有调用该接口的权限",
+        },
+    )
+    denied = lines(live(env_for(migrated_url, bot.url, sb.url)).output)["钉钉 机器人 robotCode"]
+    assert denied.startswith("✘") and "Robot.SingleChat.ReadWrite" in denied
+
+    sb.fault(
         "/v1.0/card/instances",
         http=400,
         body={"code": "InvalidParameter.CardTemplateId", "message": "卡片模板不存在"},

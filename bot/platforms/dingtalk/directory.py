@@ -138,6 +138,13 @@ def _robot(api: DingTalkApi, robot_code: str) -> Check:
     try:
         api.call("POST", "/v1.0/robot/plugins/query", {"robotCode": robot_code})
     except (PermanentPlatformError, TokenError) as exc:
+        if _permission_denied(exc):
+            return Check(
+                name,
+                False,
+                f"钉钉拒绝了查询：应用缺少机器人权限（{platform_said(exc)}）。请在开发者后台 → 权限管理 申请"
+                "「企业内机器人发送消息权限」和机器人单聊读写权限（Robot.SingleChat.ReadWrite），然后重新检查。",
+            )
         return Check(
             name,
             False,
@@ -147,6 +154,12 @@ def _robot(api: DingTalkApi, robot_code: str) -> Check:
     except PlatformError as exc:
         return Check(name, False, f"查询机器人时钉钉暂时没有答复（{exc}），请稍后再试。")
     return Check(name, True, f"robotCode「{robot_code}」可用。")
+
+
+def _permission_denied(exc: Exception) -> bool:
+    """DingTalk's answer when the app lacks the API's permission: HTTP 403
+    Forbidden.AccessDenied.AccessTokenPermissionDenied (platforms.md §7.A)."""
+    return "PermissionDenied" in str(exc)
 
 
 def card_sample() -> dict[str, str]:
@@ -177,6 +190,13 @@ def _card_template(api: DingTalkApi, template_id: str) -> Check:
     try:
         api.call("POST", "/v1.0/card/instances", body)
     except (PermanentPlatformError, TokenError) as exc:
+        if _permission_denied(exc):
+            return Check(
+                name,
+                False,
+                f"钉钉拒绝创建卡片：应用缺少互动卡片权限（{platform_said(exc)}）。请在开发者后台 → 权限管理 申请"
+                "「互动卡片实例写权限」（Card.Instance.Write），然后重新检查。",
+            )
         return Check(
             name,
             False,

@@ -20,6 +20,7 @@ from handlers.monthly.config import MonthlyConfig
 from handlers.observers.forms import ObserversConfig
 from models.db import unit_of_work
 from models.org import OrgUnit
+from tests import builders
 from tests.console.test_overview import NOW, login
 from tests.ledgers.world import OCT, PHOTO_SIZE
 
@@ -210,3 +211,16 @@ def test_a_meeting_still_to_come_is_not_called_overdue(session_factory, app, lor
     html = client.get(url(lorg.org.county.b1.id, period="2026-12")).text
     row = re.search(rf'<tr data-meeting="{mid}">.*?</tr>', html, re.S).group(0)
     assert "尚未召开" in row and "逾期" not in row
+
+
+def test_the_hub_lists_units_not_party_groups(session_factory, app, lorg):
+    from models.org import UnitKind
+
+    c = lorg.org.county
+    with unit_of_work(session_factory) as session:
+        builders.unit(session, "第一党小组", UnitKind.GROUP, session.get(OrgUnit, c.b1.id))
+    client = login(session_factory, app, lorg.id("c1sec"))
+    hub = client.get(f"/console/ledgers/{c.b1.id}").text
+    assert "第一党小组" not in hub and 'id="ledger-meetings"' in hub
+    index = client.get("/console/ledgers").text
+    assert f'data-unit="{c.c1.id}"' in index and f'data-unit="{c.b1.id}"' not in index  # the outermost only

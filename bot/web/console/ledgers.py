@@ -66,7 +66,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     def child_units(viewer: Viewer, unit: OrgUnit | None) -> list[OrgUnit]:
         """The units a hub lists: a unit's children in scope, or the scope's outermost units."""
-        stmt = select(OrgUnit).where(OrgUnit.active.is_(True), viewer.scope.unit_clause())
+        stmt = select(OrgUnit).where(
+            OrgUnit.active.is_(True), OrgUnit.kind != UnitKind.GROUP, viewer.scope.unit_clause()
+        )  # a 党小组's records are its branch's
         if unit is not None:
             stmt = stmt.where(OrgUnit.parent_id == unit.id)
         rows = list(viewer.session.scalars(stmt.order_by(OrgUnit.path).limit(UNIT_LIST_LIMIT)))

@@ -99,7 +99,7 @@ def test_a_platform_that_stops_answering_is_asked_nothing_more(session_factory, 
     report = A.look_up(wanted, [wc])
     assert wc.asked == ["13900000001", "13900000002"]  # nothing after the refusal
     assert [r.outcome for r in report.rows][1:] == [A.Outcome.NOT_ASKED] * 5
-    assert "企业微信暂停了查询" in report.stopped[Platform.WECOM]
+    assert report.stopped[Platform.WECOM].startswith("企业微信停止了查询（45009")
 
 
 def test_apply_writes_every_match_or_none_and_logs_them(session_factory, world):

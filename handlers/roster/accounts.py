@@ -17,7 +17,7 @@ Session's actor (models.audit).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -203,18 +203,12 @@ def candidates(
 # ---- 2. asking the platforms (no Session)
 
 
-def look_up(
-    wanted: Iterable[Candidate],
-    lookups: Sequence[Lookup],
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> MatchReport:
+def look_up(wanted: Iterable[Candidate], lookups: Sequence[Lookup]) -> MatchReport:
     """Ask each candidate's platform for their number's userid. A platform that stops answering is
     asked nothing more (WeCom suspends the lookup for a day when misses pile up): the rest of its
     people are NOT_ASKED, with the reason."""
     by_platform = {(lk.platform, lk.corp_id): lk for lk in lookups}
     report = MatchReport()
-    asked = 0
     for c in wanted:
         lookup = by_platform.get((c.platform, c.corp_id))
         if lookup is None:
@@ -233,9 +227,6 @@ def look_up(
             report.rows.append(Row(c, Outcome.NOT_ASKED))
         else:
             report.rows.append(Row(c, Outcome.MATCHED, userid) if userid else Row(c, Outcome.NOT_FOUND))
-        asked += 1
-        if progress is not None:
-            progress(asked)
     _mark_duplicates(report)
     return report
 
@@ -243,7 +234,7 @@ def look_up(
 def _stopped_reason(platform: Platform, exc: PlatformError) -> str:
     label = PLATFORM_LABELS[platform]
     detail = getattr(exc, "reason", "") or str(exc)
-    return f"{label}暂停了查询（{detail}），其余人员没有查询；请稍后（企业微信为明天）再运行一次，已匹配的不会重复查询。"
+    return f"{label}停止了查询（{detail}），其余人员没有查询。请按原因处理后再查询一次（已绑定账号的人员不会再查）。"
 
 
 def _mark_duplicates(report: MatchReport) -> None:

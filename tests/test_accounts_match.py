@@ -252,3 +252,19 @@ def test_cli_dry_run_then_apply(migrated_url, session_factory, tmp_path):
             assert {e.after["account_id"] for e in mine} == {"wangjg", "lixh"}
         again = CliRunner().invoke(cli, ["accounts", "match", "--platform", "wecom"], env=env)
         assert again.exit_code != 0 and "企业微信没有配置" in again.output
+
+
+def test_the_demo_sandbox_knows_its_people_by_phone(session):
+    from bot.cli.serve import sandbox_fixture
+    from models.seed import seed
+
+    seed(session, "demo", dingtalk_corp_id=DT, wecom_corp_id=WC)
+    session.flush()
+    fixture = sandbox_fixture(session, callback_url="http://127.0.0.1:9/wecom/callback")
+    account = session.scalars(
+        select(ChatAccount).where(ChatAccount.platform == Platform.DINGTALK).order_by(ChatAccount.id)
+    ).first()
+    phone = session.get(Person, account.person_id).phone
+    with running_sandbox() as sb:
+        sb.load_fixture(fixture)
+        assert dingtalk(sb).userid_by_mobile(phone) == account.account_id

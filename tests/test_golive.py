@@ -110,3 +110,12 @@ def test_the_first_roster_import_sets_it_and_says_so(cli_db, tmp_path):
     assert "启用月份：" in golive(env).output
     result = CliRunner().invoke(app, ["roster", "import", str(path)], env=env)
     assert "启用月份" not in result.output and stored(factory) == first
+
+
+def test_check_says_whether_the_months_run(cli_db):
+    env = {**cli_db[0], "ZHIBU_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123"}
+    result = CliRunner().invoke(app, ["check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "启用月份：未设置——不计算月积分、不发月度通报" in result.output
+    assert golive(env, "2027-01").exit_code == 0
+    assert "启用月份：2027年1月" in CliRunner().invoke(app, ["check"], env=env).output

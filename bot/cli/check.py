@@ -7,10 +7,12 @@ import json
 
 import typer
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from bot.cli.common import core_config, echo, fail, settings
 from config import SettingsError
 from models.db import make_engine, schema_revisions
+from models.startmonth import start_month
 
 
 def check(
@@ -42,8 +44,21 @@ def check(
             f"数据库可以连接，但结构不是最新（当前 {current or '空库'}，需要 {head}）。请运行：zhibu db upgrade"
         )
     echo(f"数据库连接正常，结构版本 {current}。")
+    echo(start_month_line(engine))
     if live:
         live_check(s)
+
+
+def start_month_line(engine) -> str:
+    """Whether the months run: no 月积分 or 月度通报 before the start month, or with none set."""
+    with Session(engine) as session:
+        month = start_month(session)
+    if month is None:
+        return (
+            "启用月份：未设置——不计算月积分、不发月度通报。导入花名册会自动设为下个月，"
+            "或运行 zhibu golive YYYY-MM 指定。"
+        )
+    return f"启用月份：{month.year}年{month.month}月（zhibu golive 可查看和修改）。"
 
 
 def live_check(s) -> None:

@@ -275,13 +275,22 @@ def sandbox_fixture(session: Session, *, callback_url: str) -> dict:
     for acc in session.scalars(select(ChatAccount).order_by(ChatAccount.id)):
         person = people[acc.person_id]
         role = label.get(person.id, "党员")
+        mobile = person.phone or ""  # the directory answers `zhibu accounts match` by phone
         if acc.platform == Platform.DINGTALK:
-            ding_users.append({"userid": acc.account_id, "name": person.name, "role": role, "dept": [1]})
+            ding_users.append(
+                {"userid": acc.account_id, "name": person.name, "role": role, "dept": [1], "mobile": mobile}
+            )
             if person.branch_id:
                 members_by_branch.setdefault(person.branch_id, []).append(acc.account_id)
         else:
             wecom_users.append(
-                {"userid": acc.account_id, "name": person.name, "role": role, "department": [1]}
+                {
+                    "userid": acc.account_id,
+                    "name": person.name,
+                    "role": role,
+                    "department": [1],
+                    "mobile": mobile,
+                }
             )
     groups = [
         {"openConversationId": f"cidBranch{bid:04d}==", "title": units[bid].name, "members": members}

@@ -1,17 +1,16 @@
-"""An .xlsx of ledger sheets: every cell through handlers.spreadsheets (text is never a formula), written
-in openpyxl's write-only mode so rows go out as they come instead of being held as a sheet."""
+"""An .xlsx of ledger sheets: every cell through handlers.spreadsheets (text is never a formula)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
-from handlers.spreadsheets import set_cell, text_cells
+from handlers.spreadsheets import set_cell
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -28,44 +27,37 @@ class Sheet:
 
 
 def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
-    wb = Workbook(write_only=True)
+    """Every value goes through handlers.spreadsheets.set_cell (text is a string cell, never a formula
+    or an error code). A regular workbook rather than a write-only one: openpyxl's write-only sheet
+    takes a prepared cell only after failing to store it as a value, an exception per text cell that
+    cost more than the whole export."""
+    wb = Workbook()
+    wb.remove(wb.active)
     for sheet in sheets:
         ws = wb.create_sheet(sheet.title[:31])
         for i, w in enumerate(sheet.widths):
-            ws.column_dimensions[_letter(i)].width = w
-        if sheet.caption:
-            ws.append(_placed(_bold(ws, [sheet.caption])))
-        ws.append(_placed(_bold(ws, sheet.headers)))
-        for row in sheet.rows:
-            ws.append(_placed(text_cells(ws, row)))
+            ws.column_dimensions[get_column_letter(i + 1)].width = w
+        r = 0
+        for bold, values in _lines(sheet):
+            r += 1
+            for c, v in enumerate(values, start=1):
+                if v is None:
+                    continue
+                cell = ws.cell(row=r, column=c)
+                set_cell(cell, v)
+                if bold:
+                    cell.font = BOLD
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _placed(row: list) -> list:
-    """Give each Cell its column: the write-only sheet first tries a Cell as a plain value, and the
-    error it then formats needs the cell's coordinate."""
-    for i, value in enumerate(row, start=1):
-        if isinstance(value, Cell):
-            value.column = i
-    return row
-
-
-def _bold(ws, values: Sequence[object]) -> list[Cell]:
-    cells = []
-    for v in values:
-        cell = Cell(ws)
-        set_cell(cell, v)
-        cell.font = BOLD
-        cells.append(cell)
-    return cells
-
-
-def _letter(i: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(i + 1)
+def _lines(sheet: Sheet) -> Iterator[tuple[bool, Sequence[object]]]:
+    if sheet.caption:
+        yield True, [sheet.caption]
+    yield True, sheet.headers
+    for row in sheet.rows:
+        yield False, row
 
 
 def download_name(*parts: str, ext: str) -> str:

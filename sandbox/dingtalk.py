@@ -593,6 +593,11 @@ def _create_card(sb: Sandbox, body: dict) -> tuple[Card | None, JSONResponse | N
         return None, ding_error(400, "MissingParameter.CardTemplateId", "cardTemplateId 不能为空")
     if not body.get("outTrackId"):
         return None, ding_error(400, "MissingParameter.OutTrackId", "outTrackId 不能为空")
+    existing = sb.cards.get(body["outTrackId"])
+    if existing is not None and existing.platform == "dingtalk":
+        # "一个 outTrackId 唯一标识一张卡片": creating it again is refused, and nothing is delivered.
+        sb.counters["dingtalk_cards_already_exist"] += 1
+        return None, ding_error(400, "param.cardAlreadyExist", "param.cardAlreadyExist")
     params, err = _card_params(body)
     if err is not None:
         return None, err

@@ -133,6 +133,7 @@ class Sandbox:
             "wecom_dropped_total": 0,
             "wecom_duplicates_suppressed": 0,
             "dingtalk_workmsg_forbidden": 0,
+            "dingtalk_cards_already_exist": 0,
             "faults_fired": defaultdict(int),
             "wecom_callback_attempts": 0,
             "wecom_callback_failures": 0,
@@ -153,7 +154,7 @@ class Sandbox:
         self.rate_windows: dict[Any, deque] = defaultdict(deque)
         self.workmsg_sent: dict[tuple, str] = {}  # (userid, day, content hash) -> task id
         self.workmsg_tasks: dict[int, dict] = {}
-        self.wecom_dedup: dict[str, float] = {}
+        self.wecom_dedup: dict[str, tuple[float, dict]] = {}  # request digest -> (first time, answer)
         self.media: dict[str, tuple[bytes, str]] = {}
         self.acks: dict[str, dict] = {}
         self.background: set = set()

@@ -152,6 +152,19 @@ async def message_send(request: Request):
     if msgtype == "markdown" and len(str(body["markdown"].get("content", "")).encode()) > MARKDOWN_MAX_BYTES:
         return wecom_error(45002, "content size out of limit")
     interactive = isinstance(card, dict) and card.get("card_type") in INTERACTIVE_CARDS
+    # The duplicate check: "within the interval, a message of the same content (the request JSON) is not
+    # received again" (default 1800 s, at most 4 hours). The repeat is answered as a success; the sandbox
+    # answers it with the first call's msgid and response_code (what WeCom answers then is not
+    # documented), and checks it before the task_id, so an identical repeat of an interaction card is
+    # suppressed rather than refused for its used task_id.
+    dedup_key = None
+    if body.get("enable_duplicate_check") in (1, "1", True):
+        interval = min(int(body.get("duplicate_check_interval") or 1800), 4 * 3600)
+        dedup_key = stable_id(json.dumps(body, sort_keys=True, ensure_ascii=False))
+        seen = sb.wecom_dedup.get(dedup_key)
+        if seen is not None and sb.clock.now() - seen[0] < interval:
+            sb.counters["wecom_duplicates_suppressed"] += 1
+            return dict(seen[1])
     if interactive:
         task_id = card.get("task_id")
         if not task_id:
@@ -159,22 +172,6 @@ async def message_send(request: Request):
         if task_id in sb.task_ids:
             return wecom_error(40058, "template_card.task_id already used")
     norm = normalise.wecom_message(body)
-    if body.get("enable_duplicate_check") in (1, "1", True):
-        interval = min(int(body.get("duplicate_check_interval") or 1800), 4 * 3600)
-        key = stable_id(
-            msgtype, json.dumps(body.get(msgtype), sort_keys=True, ensure_ascii=False), "|".join(targets)
-        )
-        last = sb.wecom_dedup.get(key)
-        if last is not None and sb.clock.now() - last < interval:
-            sb.counters["wecom_duplicates_suppressed"] += 1
-            return {
-                "errcode": 0,
-                "errmsg": "ok",
-                **extra,
-                "unlicenseduser": "",
-                "msgid": secrets.token_urlsafe(16),
-            }
-        sb.wecom_dedup[key] = sb.clock.now()
     delivered, dropped = [], []
     for uid in targets:
         (delivered if _allowed_by_frequency(sb, uid) else dropped).append(uid)
@@ -204,6 +201,8 @@ async def message_send(request: Request):
         code = secrets.token_urlsafe(24)
         sb.response_codes[code] = {"task_id": card_id, "expires_at": now + RESPONSE_CODE_TTL, "used": False}
         answer["response_code"] = code
+    if dedup_key is not None:
+        sb.wecom_dedup[dedup_key] = (sb.clock.now(), dict(answer))
     sb.record_out(
         {
             "platform": "wecom",

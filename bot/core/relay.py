@@ -3,11 +3,16 @@
 Claiming: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED`, so several relays share the work; on
 SQLite one statement `UPDATE … WHERE id IN (SELECT … LIMIT n)`, atomic under SQLite's single
 writer. A claimed row is `sending` with a lease; if its relay dies the lease runs out and another
-claim picks it up, so a crash loses nothing (at worst the one in-flight call is repeated).
+claim picks it up, so a crash loses nothing. The calls the dead relay had in flight (at most
+`concurrency`) are made again, under the same ids (`send_id`): where the platform recognises a
+repeat it is harmless (a DingTalk card's outTrackId answers param.cardAlreadyExist, a WeCom
+interactive card is an identical request inside its duplicate check), so such a row reaches its
+member once; batched robot / app messages have no such id and stay at-least-once (see the senders).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -56,6 +61,15 @@ class CycleResult:
     failed: int = 0
     retried: int = 0
     deferred: int = 0
+
+
+def send_id(d: Delivery) -> str:
+    """The id a platform sees for one outbox row's send (DingTalk outTrackId, WeCom task_id): the same
+    on every attempt of the row, so a repeat after a crash is recognisable, and never random. The row id
+    alone is not enough: a reinstalled database numbers its rows from 1 again on the same app, so the
+    target and the content are folded in (a collision then means this member already got this card)."""
+    digest = hashlib.sha256(f"{d.platform}|{d.corp_id}|{d.target}|{d.message!r}".encode()).hexdigest()
+    return f"zb-{d.row_id}-{digest[:10]}"
 
 
 def _claimed(row, messages: dict) -> Delivery:

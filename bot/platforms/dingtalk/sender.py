@@ -1,21 +1,33 @@
-"""The DingTalk side of the relay: batchSend (20 users), group messages, interactive cards."""
+"""The DingTalk side of the relay: batchSend (20 users), group messages, interactive cards.
+
+A repeat of the same outbox row (its relay died after DingTalk took the call, before the row was marked
+sent) is harmless only for interactive cards: the card's outTrackId is the row's stable send_id, and
+DingTalk answers a second createAndDeliver with it `400 param.cardAlreadyExist` ("卡片已经存在", the
+error table of https://open.dingtalk.com/document/development/create-and-deliver-cards: "一个
+outTrackId 唯一标识一张卡片"), which is taken as "already delivered". The robot's oToMessages/batchSend
+and groupMessages/send take no idempotency key of any kind (their processQueryKey is DingTalk's answer,
+not our input): a repeat of those is delivered twice, at most one call per concurrent call of the dead
+relay.
+"""
 
 from __future__ import annotations
 
 import json
-import secrets
 
 from bot.core import texts
 from bot.core.delivery import Batch, BatchOutcome, CardHandle
 from bot.core.errors import PermanentPlatformError
 from bot.core.messages import Card, CardUpdate, OutgoingMessage
 from bot.core.ratelimit import RateLimit
+from bot.core.relay import send_id
 from bot.platforms.dingtalk import render
 from bot.platforms.dingtalk.api import DingTalkApi
 from models.org import Platform
 from models.outbox import TargetKind
 
 BATCH_SEND_MAX_USERS = 20
+# createAndDeliver's answer to an outTrackId it already holds: the card exists, made by an earlier attempt.
+CARD_ALREADY_EXISTS = "param.cardAlreadyExist"
 
 
 class DingTalkSender:
@@ -83,7 +95,7 @@ class DingTalkSender:
 
     def _create_card(self, batch: Batch) -> BatchOutcome:
         (d,) = batch.deliveries
-        out_track_id = f"zb-{d.row_id}-{secrets.token_hex(4)}"
+        out_track_id = send_id(d)
         body = {
             "cardTemplateId": self.card_template_id,
             "outTrackId": out_track_id,
@@ -102,7 +114,15 @@ class DingTalkSender:
                 "imRobotOpenSpaceModel": {"supportForward": True},
                 "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT"},
             }
-        answer = self.api.call("POST", "/v1.0/card/instances/createAndDeliver", body)
+        try:
+            answer = self.api.call("POST", "/v1.0/card/instances/createAndDeliver", body)
+        except PermanentPlatformError as exc:
+            if CARD_ALREADY_EXISTS not in str(exc):
+                raise
+            # An earlier attempt of this row made the card, in the one call that also delivers it. The
+            # answer says the card exists, not how its delivery went: if that attempt's delivery failed
+            # (the member unreachable) and its relay died before recording it, the row ends sent.
+            return BatchOutcome(sent={d.row_id}, cards={d.row_id: CardHandle(out_track_id)})
         results = ((answer.get("result") or {}) if isinstance(answer.get("result"), dict) else {}).get(
             "deliverResults"
         ) or []

@@ -2,12 +2,20 @@
 
 WeCom silently drops messages past 30 per minute / 1,000 per hour to one member; the relay keeps to
 `member_limits` itself, because the API answers success either way.
+
+A repeat of the same outbox row (its relay died after WeCom took the call, before the row was marked
+sent): an interactive template card carries the row's stable send_id as its task_id and is sent with
+`enable_duplicate_check` over `duplicate_check_interval` (the 4-hour maximum). WeCom then does not
+deliver "the same content (the request JSON)" again within the interval and answers errcode 0, so the
+repeat, an identical request, reaches nobody and the row ends sent. Other messages (text, markdown,
+news, batched up to 1,000 users) carry no id of ours: switching the check on for them would also
+swallow a genuinely repeated identical message (the same answer to 帮助 asked twice), so they stay
+at-least-once - a repeat of such a batch is delivered again.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 
 import requests
 from wechatpy.exceptions import WeChatClientException
@@ -17,6 +25,7 @@ from bot.core.delivery import Batch, BatchOutcome, CardHandle
 from bot.core.errors import PermanentPlatformError, TokenError, TransientPlatformError
 from bot.core.messages import CardUpdate, OutgoingMessage
 from bot.core.ratelimit import RateLimit
+from bot.core.relay import send_id
 from bot.platforms.wecom import render
 from bot.platforms.wecom.client import ZhibuWeComClient
 from models.org import Platform
@@ -28,6 +37,9 @@ MESSAGE_SEND_MAX_USERS = 1000
 TOKEN_ERRORS = {40001, 40014, 42001, 41001}
 # 45009: API frequency; 45033: concurrent calls (not documented, seen in the field); -1: system busy.
 TRANSIENT_ERRORS = {45009, 45033, 45011, -1}
+# message/send's duplicate check window: its maximum, far beyond a relay's lease (a repeat after a crash
+# comes once the lease runs out, 5 minutes by default).
+DUPLICATE_CHECK_SECONDS = 4 * 3600
 
 
 def call(client: ZhibuWeComClient, fn):
@@ -87,8 +99,11 @@ class WeComSender:
             )
         if isinstance(batch.message, CardUpdate):
             return self._update(batch)
-        task_id = f"zb-{batch.deliveries[0].row_id}-{secrets.token_hex(4)}"
+        task_id = send_id(batch.deliveries[0])
         msg = render.body(batch.message, task_id=task_id, base_url=self.base_url)
+        if msg["msgtype"] == "template_card":
+            # One row per call and its own task_id: an identical request is a repeat of this row alone.
+            msg |= {"enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_SECONDS}
         try:
             answer = call(
                 self.client, lambda: self.client.message.send(self.agent_id, batch.targets, msg=msg)

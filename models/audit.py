@@ -29,7 +29,7 @@ from models.fees import FeeDayOverride, FeeExemption, FeePayment, FeePolicy, Loc
 from models.meetings import Meeting
 from models.monthly import LostContact, WorkNotDone
 from models.observers import ObserverAssignment, Rectification
-from models.org import ChatAccount, OrgUnit, Person, RoleAssignment
+from models.org import ChatAccount, OrgSetting, OrgUnit, Person, RoleAssignment
 
 # The doors a change comes through, and how the log names them.
 VIA_LABELS = {
@@ -37,6 +37,7 @@ VIA_LABELS = {
     "chat": "聊天",
     "api": "接口",
     "import": "名册导入",
+    "cli": "命令行",
     "system": "系统",
 }
 
@@ -124,6 +125,7 @@ AUDITED: dict[type, Subject] = {
     FeePolicy: Subject("org_unit_id", None),
     FeeDayOverride: Subject("org_unit_id", None),
     LocalHoliday: Subject("org_unit_id", None),
+    OrgSetting: Subject(None, None),  # the start month (zhibu golive)
 }
 
 # Bookkeeping columns that change with everything and tell an inspector nothing; a unit's path is
@@ -210,7 +212,7 @@ def _record(session: Session, _flush_context) -> None:
         elif action == "update":
             before, after = _changes(obj)
             if after or before:
-                found.append((obj, action, before, after))
+                found.append((obj, action, *_named(obj, before, after)))
         else:
             found.append((obj, action, _values(obj), None))
     if not found:
@@ -228,7 +230,7 @@ def _record(session: Session, _flush_context) -> None:
                 "actor_person_id": actor.person_id,
                 "actor_label": actor.label,
                 "entity": obj.__tablename__,
-                "entity_id": inspect(obj).identity[0] if inspect(obj).identity else values.get("id"),
+                "entity_id": _entity_id(obj, values),
                 "action": action,
                 "unit_id": _attribute(obj, values, subject.unit),
                 "subject_person_id": _attribute(obj, values, subject.person),
@@ -243,6 +245,23 @@ def _record(session: Session, _flush_context) -> None:
 
 
 _CAPTURE = "audit_capture"
+
+
+def _named(obj, before: dict, after: dict) -> tuple[dict, dict]:
+    """An update of a row keyed by a name (an org_setting) says which row: its key in both sides, as
+    entity_id (an integer column) cannot hold it."""
+    state = inspect(obj)
+    if state.identity and not isinstance(state.identity[0], int):
+        key = {state.mapper.primary_key[0].key: state.identity[0]}
+        return {**key, **before}, {**key, **after}
+    return before, after
+
+
+def _entity_id(obj, values: dict) -> int | None:
+    """The row's id; None for a row keyed by a name (an org_setting: its key is in before/after)."""
+    identity = inspect(obj).identity
+    key = identity[0] if identity else values.get("id")
+    return key if isinstance(key, int) else None
 
 
 @contextmanager

@@ -119,3 +119,25 @@ def test_check_says_whether_the_months_run(cli_db):
     assert "启用月份：未设置——不计算月积分、不发月度通报" in result.output
     assert golive(env, "2027-01").exit_code == 0
     assert "启用月份：2027年1月" in CliRunner().invoke(app, ["check"], env=env).output
+
+
+def test_setting_the_start_month_is_in_the_audit_log(cli_db):
+    from sqlalchemy import select
+
+    from models.audit import AuditEntry
+
+    env, factory = cli_db
+    assert golive(env, "2027-01").exit_code == 0
+    assert golive(env, "2027-02").exit_code == 0
+    with factory() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.entity == "org_setting")).all()
+    assert [(e.via, e.action, e.before, e.after) for e in entries] == [
+        ("cli", "create", None, {"key": "start_month", "value": "2027-01"}),
+        (
+            "cli",
+            "update",
+            {"key": "start_month", "value": "2027-01"},
+            {"key": "start_month", "value": "2027-02"},
+        ),
+    ]
+    assert all(e.actor_label.startswith("命令行") and e.entity_id is None for e in entries)

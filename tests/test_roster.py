@@ -346,7 +346,7 @@ def test_a_bad_roster_is_refused_with_every_error_and_writes_nothing(cli_db, tmp
             [(n, c) for n, c, _ in expected], key=lambda k: (k[0], T.HEADERS.index(k[1]))
         )
         with pytest.raises(ValueError):
-            apply_roster(s, plan)
+            apply_roster(s, plan, today=TODAY)
 
 
 def test_missing_columns_and_unconfigured_corp_are_errors(session, tmp_path):

@@ -7,6 +7,7 @@ at it. The first roster import sets it to the month after the import unless one 
 
 from __future__ import annotations
 
+import getpass
 from datetime import date, datetime
 
 import typer
@@ -14,6 +15,7 @@ import typer
 from bot.cli.common import database, echo, fail, settings
 from handlers.common.dates import add_months, fmt_month
 from models import startmonth
+from models.audit import Actor, act_as
 from models.db import unit_of_work
 
 # How far ahead a start month may be set: a typo (2072 for 2027) is refused, a planned launch is not.
@@ -74,6 +76,7 @@ def golive_cmd(
     if wanted > latest:
         fail(TEXT["too_far"].format(month=fmt_month(wanted), latest=fmt_month(latest)))
     with unit_of_work(session_factory) as session:
+        act_as(session, Actor("cli", label=f"命令行 {getpass.getuser()}"[:100]))
         old = startmonth.start_month(session)
         if old == wanted:
             echo(TEXT["unchanged"].format(month=fmt_month(wanted)))

@@ -48,6 +48,7 @@ ENTITY_LABELS = {
     "fee_policy": "党费规则",
     "fee_day_override": "交费日调整",
     "fee_local_holiday": "本地假日",
+    "org_setting": "系统设置",
 }
 
 # Column → label; an entity's own label wins over the common one.
@@ -119,6 +120,8 @@ ENTITY_FIELD_LABELS = {
     ("person", "active"): "在册",
     ("meeting", "status"): "会议状态",
     ("fee_payment", "status"): "状态",
+    ("org_setting", "key"): "设置项",
+    ("org_setting", "value"): "设置值",
 }
 
 _ENUM_LABELS = {
@@ -295,7 +298,12 @@ def describe(session: Session, entries: Iterable, *, tz: ZoneInfo) -> list[Entry
     return out
 
 
+SETTING_LABELS = {"start_month": "启用月份"}
+
+
 def _subject(e, entity: str, values: dict, units: dict, people: dict) -> str:
+    if entity == "org_setting":
+        return SETTING_LABELS.get(values.get("key"), values.get("key") or "")
     if entity == "org_unit":
         return values.get("name") or units.get(_get(e, "entity_id"), f"#{_get(e, 'entity_id')}")
     if entity == "person":

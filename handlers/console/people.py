@@ -413,7 +413,7 @@ def _run_row(
         for issue in plan.errors:
             outcome.errors.setdefault(_COLUMN_FIELDS.get(issue.column, "_"), []).append(issue.message)
         return outcome
-    outcome.result = apply_roster(session, plan)
+    outcome.result = apply_roster(session, plan, today=today, sets_start=False)  # one person's edit
     outcome.warnings = outcome.result.warnings
     return outcome
 
@@ -582,13 +582,13 @@ def check_roster(
         report.errors = plan.errors
         return report
     if apply:
-        report.result = apply_roster(session, plan)
+        report.result = apply_roster(session, plan, today=today)
         report.warnings = report.result.warnings
         return report
     savepoint = session.begin_nested()
     try:
         with captured(session) as logged:
-            report.result = apply_roster(session, plan)
+            report.result = apply_roster(session, plan, today=today)
             session.flush()
         report.warnings = report.result.warnings
         for entry in logged:

@@ -7,13 +7,11 @@ the month after the import's local date, so the month the roster went in is not 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from config.settings import DEFAULT_TIMEZONE
 from handlers.common.roles import roles_by_unit
 from handlers.roster import texts as T
 from handlers.roster.parse import ImportPlan, RosterRow, UnitPath
@@ -81,11 +79,12 @@ START_MONTH_SET = (
 )
 
 
-def apply_roster(session: Session, plan: ImportPlan, *, today: date | None = None) -> ImportResult:
+def apply_roster(session: Session, plan: ImportPlan, *, today: date, sets_start: bool = True) -> ImportResult:
     """Write a validated plan: units, people, roles, accounts. Never commits.
 
-    `today`: the import's local date (the one validate_roster was given); without it, today in the
-    default zone. The first import sets the start month from it when none is set."""
+    `today`: the import's local date (the one validate_roster was given). The first import of a
+    roster file sets the start month from it when none is set; a one-person edit (`sets_start`
+    False) does not."""
     if plan.errors:
         raise ValueError("apply_roster() needs a plan without errors")
     result = ImportResult()
@@ -135,8 +134,7 @@ def apply_roster(session: Session, plan: ImportPlan, *, today: date | None = Non
         else:
             result.people_unchanged += 1
     session.flush()
-    if plan.rows:
-        today = today or datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    if plan.rows and sets_start:
         result.start_month = startmonth.set_default_on_import(session, today)
     result.warnings = plan.warnings + result.warnings + structure_warnings(session, touched_branches)
     return result

@@ -90,7 +90,7 @@ def test_roster_and_fee_import_agree_on_a_member(session, tmp_path):
     headers, rows = read_roster(roster)
     plan = validate_roster(session, rows, headers, dingtalk_corp_id="d", wecom_corp_id="w", today=NOW.date())
     assert not plan.errors, plan.errors
-    apply_roster(session, plan)
+    apply_roster(session, plan, today=NOW.date())
     session.flush()
     person = session.scalars(select(Person).where(Person.name == "钱八")).one()
     assert person.phone == "13800000007"

@@ -726,13 +726,14 @@ def branch_meetings(
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()  # fmt: skip
     kinds: dict[int, list[str]] = defaultdict(list)
-    if rows:
-        for mid, t in session.execute(
-            select(MeetingKind.meeting_id, MeetingKind.type)
-            .where(MeetingKind.meeting_id.in_([r[0] for r in rows]))
-            .order_by(MeetingKind.id)
-        ):
-            kinds[mid].append(getattr(t, "value", t))
+    # The same meetings' types, selected the same way (one statement whether the month has any or not).
+    for mid, t in session.execute(
+        select(MeetingKind.meeting_id, MeetingKind.type)
+        .join(Meeting, Meeting.id == MeetingKind.meeting_id)
+        .where(Meeting.branch_id == branch.id, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        .order_by(MeetingKind.id)
+    ):
+        kinds[mid].append(getattr(t, "value", t))
     out = []
     for mid, title, starts, st, counts, held, submitted, due_on, n, p, a, v in rows:
         counts, held = bool(counts), bool(held)

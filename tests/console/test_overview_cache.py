@@ -144,3 +144,30 @@ def test_a_meeting_ordered_reconvened_or_cancelled_does_not_count(session_factor
         assert cancelled.meeting.status == MeetingStatus.CANCELLED
         assert (cancelled.reconvene, cancelled.counts, cancelled.held) == (False, False, False)
         assert (fine.reconvene, fine.counts, fine.held) == (False, True, True)
+
+
+def test_a_branch_page_issues_as_many_statements_without_meetings_as_with(session_factory):
+    """b4 held nothing in November, b1 did: their pages issue the same statements (none is skipped)."""
+    from sqlalchemy import event
+
+    with unit_of_work(session_factory) as session:
+        org = build_org(session)
+    client = login(session_factory, console_app(session_factory), org.id("staff"))
+    engine = session_factory.kw["bind"]
+
+    def count(branch_id: int) -> int:
+        path = f"/console/units/{branch_id}?month=2026-11"
+        client.get(path)  # the month built once
+        n = [0]
+
+        def tick(*_a, **_k):
+            n[0] += 1
+
+        event.listen(engine, "before_cursor_execute", tick)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", tick)
+        return n[0]
+
+    assert count(org.county.b4.id) == count(org.county.b1.id)

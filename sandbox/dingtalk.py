@@ -698,7 +698,9 @@ async def create_and_deliver(request: Request):
     card, err = _create_card(sb, body)
     if err is not None:
         return err
-    return _deliver_card(sb, card, body, "/v1.0/card/instances/createAndDeliver")
+    answer = _deliver_card(sb, card, body, "/v1.0/card/instances/createAndDeliver")
+    await sb.hold_answer("/v1.0/card/instances/createAndDeliver")
+    return answer
 
 
 @router.put("/v1.0/card/instances")

@@ -6,6 +6,7 @@ tokens, sessionWebhooks, auth codes and response codes without sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -53,6 +54,10 @@ def default_config() -> dict:
         "ack_timeout": 5.0,
         "event_retries": 3,
         "token_ttl": TOKEN_TTL,
+        # Seconds a send's answer is held after the platform took the call, by path (e.g.
+        # {"/cgi-bin/message/send": 5}): the window in which a sender that dies took a call it never
+        # learns the answer of. Applied by message/send and card createAndDeliver.
+        "slow_answers": {},
     }
 
 
@@ -292,6 +297,12 @@ class Sandbox:
         entry["time"] = self.clock.now()
         self.inbound.append(entry)
         return entry
+
+    async def hold_answer(self, path: str) -> None:
+        """Hold a send's answer for the configured `slow_answers` of its path (the call is already taken)."""
+        seconds = float(self.config["slow_answers"].get(path, 0))
+        if seconds > 0:
+            await asyncio.sleep(seconds)
 
     def snapshot_counters(self) -> dict:
         return {k: (dict(v) if isinstance(v, defaultdict) else v) for k, v in self.counters.items()}

@@ -216,6 +216,7 @@ async def message_send(request: Request):
             "raw": {"path": "/cgi-bin/message/send", "body": body},
         }
     )
+    await sb.hold_answer("/cgi-bin/message/send")
     return answer
 
 

@@ -5,9 +5,11 @@ WeCom silently drops messages past 30 per minute / 1,000 per hour to one member;
 
 A repeat of the same outbox row (its relay died after WeCom took the call, before the row was marked
 sent): an interactive template card carries the row's stable send_id as its task_id and is sent with
-`enable_duplicate_check` over `duplicate_check_interval` (the 4-hour maximum). WeCom then does not
-deliver "the same content (the request JSON)" again within the interval and answers errcode 0, so the
-repeat, an identical request, reaches nobody and the row ends sent. Other messages (text, markdown,
+`enable_duplicate_check` over `duplicate_check_interval` (the 4-hour maximum). WeCom's message/send
+documentation: within the interval "the same content (the request JSON)" is not received again. The
+repeat is that identical request, so it reaches nobody; what the call answers then is not documented -
+an errcode-0 answer (the sandbox's emulation) ends the row sent, an error would end it failed although
+the member has the card. Other messages (text, markdown,
 news, batched up to 1,000 users) carry no id of ours: switching the check on for them would also
 swallow a genuinely repeated identical message (the same answer to 帮助 asked twice), so they stay
 at-least-once - a repeat of such a batch is delivered again.

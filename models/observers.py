@@ -75,6 +75,9 @@ class Observation(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("meeting_id", "observer_id"),
         Index("ix_observation_branch_meeting_start", "branch_id", "meeting_starts_at"),
+        # invalidated_meeting_ids (责令重开) runs on every console branch and meeting page: an index
+        # scan of the few reopen rows, not the whole table.
+        Index("ix_observation_outcome_meeting", "outcome", "meeting_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

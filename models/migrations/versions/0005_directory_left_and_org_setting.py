@@ -1,4 +1,5 @@
-"""chat accounts that left the platform's directory; organisation-wide settings (the start month)
+"""chat accounts that left the platform's directory; organisation-wide settings (the start month);
+the index behind invalidated_meeting_ids
 
 Revision ID: 0005
 Revises: 0004
@@ -42,6 +43,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_org_setting")),
     )
+    with op.batch_alter_table("observation", schema=None) as batch_op:
+        batch_op.create_index("ix_observation_outcome_meeting", ["outcome", "meeting_id"], unique=False)
     start = _start_month_of_an_existing_install()
     if start is not None:
         op.execute(
@@ -68,6 +71,8 @@ def _start_month_of_an_existing_install() -> str | None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("observation", schema=None) as batch_op:
+        batch_op.drop_index("ix_observation_outcome_meeting")
     op.drop_table("org_setting")
     with op.batch_alter_table("chat_account", schema=None) as batch_op:
         batch_op.drop_column("left_directory_at")

@@ -6,7 +6,9 @@ The data comes from handlers.ledgers (the features' own queries, filtered by the
 these routes parse, render and send files, and answer 404 for a unit outside the scope.
 """
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -33,6 +35,8 @@ from models.org import UNIT_KIND_LABELS, OrgUnit, UnitKind
 
 UNIT_LIST_LIMIT = 300
 
+T = TypeVar("T")
+
 
 def build_router(console: ConsoleApp) -> APIRouter:
     router = APIRouter()
@@ -49,6 +53,18 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     def bad(request: Request, viewer: Viewer, text: str) -> HTMLResponse:
         return console.message(request, text, text, status=400, viewer=viewer)
+
+    def loaded(
+        request: Request, viewer: Viewer, load: Callable[[], T]
+    ) -> tuple[T | None, HTMLResponse | None]:
+        """What `load()` builds, or the page saying why not: 404 outside the viewer's scope (nothing
+        disclosed), 400 a period that cannot be read or has not begun."""
+        try:
+            return load(), None
+        except overview.NotInScope:
+            return None, not_found(request, viewer)
+        except ValueError as exc:
+            return None, bad(request, viewer, str(exc))
 
     def page(request: Request, viewer: Viewer, name: str, **ctx) -> HTMLResponse:
         return console.page(
@@ -90,13 +106,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/ledgers/{unit_id}")
     def ledgers_unit(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        try:
-            unit = unit_of(viewer, unit_id)
-            p = pick(period)
-        except overview.NotInScope:
-            return not_found(request, viewer)
-        except ValueError as exc:
-            return bad(request, viewer, str(exc))
+        found, refused = loaded(request, viewer, lambda: (unit_of(viewer, unit_id), pick(period)))
+        if refused:
+            return refused
+        unit, p = found
         return page(request, viewer, "console/ledgers.html", title=f"{unit.name} {ledger_strings.NAV}", unit=unit,
                     units=child_units(viewer, unit), period=p, crumbs=crumbs(viewer, unit))  # fmt: skip
 
@@ -180,24 +193,18 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/ledgers/{unit_id}/fees")
     def fees_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        try:
-            ledger = fees_data(viewer, unit_id, period)
-        except overview.NotInScope:
-            return not_found(request, viewer)
-        except ValueError as exc:
-            return bad(request, viewer, str(exc))
+        ledger, refused = loaded(request, viewer, lambda: fees_data(viewer, unit_id, period))
+        if refused:
+            return refused
         return page(request, viewer, "console/ledgers_fees.html", title=f"{ledger.unit.name} {ledger_strings.FEES}",
                     unit=ledger.unit, period=ledger.period, ledger=ledger, crumbs=crumbs(viewer, ledger.unit),
                     fees=fees_ledger)  # fmt: skip
 
     @router.get("/ledgers/{unit_id}/fees.xlsx")
     def fees_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        try:
-            ledger = fees_data(viewer, unit_id, period)
-        except overview.NotInScope:
-            return not_found(request, viewer)
-        except ValueError as exc:
-            return bad(request, viewer, str(exc))
+        ledger, refused = loaded(request, viewer, lambda: fees_data(viewer, unit_id, period))
+        if refused:
+            return refused
         name = download_name(ledger.unit.name, ledger_strings.FEES, ledger.period.label, ext="xlsx")
         return download(fees_xlsx(ledger), XLSX, name)
 
@@ -214,23 +221,17 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/ledgers/{unit_id}/scores")
     def scores_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        try:
-            ledger = scores_data(viewer, unit_id, period)
-        except overview.NotInScope:
-            return not_found(request, viewer)
-        except ValueError as exc:
-            return bad(request, viewer, str(exc))
+        ledger, refused = loaded(request, viewer, lambda: scores_data(viewer, unit_id, period))
+        if refused:
+            return refused
         return page(request, viewer, "console/ledgers_scores.html", title=f"{ledger.unit.name} {ledger_strings.SCORES}",
                     unit=ledger.unit, period=ledger.period, ledger=ledger, crumbs=crumbs(viewer, ledger.unit))  # fmt: skip
 
     @router.get("/ledgers/{unit_id}/scores.xlsx")
     def scores_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        try:
-            ledger = scores_data(viewer, unit_id, period)
-        except overview.NotInScope:
-            return not_found(request, viewer)
-        except ValueError as exc:
-            return bad(request, viewer, str(exc))
+        ledger, refused = loaded(request, viewer, lambda: scores_data(viewer, unit_id, period))
+        if refused:
+            return refused
         name = download_name(ledger.unit.name, ledger_strings.SCORES, ledger.period.label, ext="xlsx")
         return download(scores_xlsx(ledger, console.core.tz), XLSX, name)
 

@@ -199,32 +199,25 @@ class Relay:
             and_(OutboxMessage.status == DeliveryStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == DeliveryStatus.SENDING, OutboxMessage.lease_until < now),
         )
+        # One statement claims and reads the rows (a round trip instead of three: the claim is the relay's
+        # gap between cycles, in which the rate windows' free slots go unused). On PostgreSQL the rows are
+        # picked FOR UPDATE SKIP LOCKED, so several relays share the work; SQLite has one writer.
+        # Every due row, whatever its platform: one queued for a platform without a sender here
+        # (switched off since, or queued by a process that did not know) is settled below, not left.
+        pick = (
+            select(OutboxMessage.id)
+            .where(due)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(self.config.claim_limit)
+            .with_for_update(skip_locked=True)
+        )
         with self.session_factory() as session, session.begin():
-            # Every due row, whatever its platform: one queued for a platform without a sender here
-            # (switched off since, or queued by a process that did not know) is settled below, not left.
-            pick = (
-                select(OutboxMessage.id)
-                .where(due)
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .limit(self.config.claim_limit)
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                ids = list(session.scalars(pick.with_for_update(skip_locked=True)))
-                if not ids:
-                    return token, []
-                where = OutboxMessage.id.in_(ids)
-            else:
-                where = OutboxMessage.id.in_(pick.scalar_subquery())
-            session.execute(
-                update(OutboxMessage)
-                .where(where)
-                .values(status=DeliveryStatus.SENDING, lease_until=lease, claimed_by=token)
-                .execution_options(synchronize_session=False)
-            )
-        with self.session_factory() as session:
-            rows = list(
+            rows = sorted(
                 session.execute(
-                    select(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(pick.scalar_subquery()))
+                    .values(status=DeliveryStatus.SENDING, lease_until=lease, claimed_by=token)
+                    .returning(
                         OutboxMessage.id,
                         OutboxMessage.platform,
                         OutboxMessage.corp_id,
@@ -235,10 +228,12 @@ class Relay:
                         OutboxMessage.attempts,
                         OutboxMessage.person_id,
                     )
-                    .where(OutboxMessage.claimed_by == token, OutboxMessage.status == DeliveryStatus.SENDING)
-                    .order_by(OutboxMessage.id)
-                )
+                    .execution_options(synchronize_session=False)
+                ),
+                key=lambda row: row.id,
             )
+        if not rows:
+            return token, []
         messages: dict = {}
         deliveries = [_claimed(row, messages) for row in rows]
         departed = self._departed(deliveries)

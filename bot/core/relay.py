@@ -31,7 +31,15 @@ from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, Platfor
 from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload
 from bot.core.outbox import WAKEUP_CHANNEL, choose_account
-from bot.core.ratelimit import Clock, Key, LocalWindows, RateWindows, SharedWindows, SystemClock
+from bot.core.ratelimit import (
+    INFLIGHT_POLL_SECONDS,
+    Clock,
+    Key,
+    LocalWindows,
+    RateWindows,
+    SharedWindows,
+    SystemClock,
+)
 from models.org import ChatAccount, Platform
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
@@ -515,7 +523,11 @@ class Relay:
                 return take.slot
             if self.stop_event.is_set():
                 return None
-            self.clock.sleep(take.wait)
+            # The wait counts from `now`, before the take's own round trips: sleeping all of it after them
+            # would leave a free slot unused for that long on every full window (the next take checks
+            # again). Never less than a poll's pause, so a window full of calls in flight is not hammered.
+            spent = (self.clock.now() - now).total_seconds()
+            self.clock.sleep(max(take.wait - spent, min(take.wait, INFLIGHT_POLL_SECONDS)))
 
     def _deliver(self, token: str, batch: Batch, slot: object, result: CycleResult) -> None:
         sender = self.senders[batch.platform]

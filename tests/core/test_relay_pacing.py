@@ -1,0 +1,49 @@
+"""A relay waiting for a full window sleeps until the slot frees, not that long after its take's round trips."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core import outbox
+from bot.core.messages import Text
+from bot.core.ratelimit import LocalWindows, ManualClock, RateLimit
+from bot.core.relay import Relay, RelayConfig
+from tests.core.helpers import T0, FakeSender, make_org
+
+TAKE_SECONDS = 0.3
+
+
+class SlowWindows(LocalWindows):
+    """Windows whose every take costs time on the clock, as a shared window's round trips do."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(margin=0.0)
+        self.clock = clock
+
+    def take(self, now, api, api_limits, members, member_limits):
+        answer = super().take(now, api, api_limits, members, member_limits)
+        self.clock.advance(TAKE_SECONDS)
+        return answer
+
+
+def test_the_wait_for_a_full_window_counts_from_the_take_not_from_its_answer(session_factory):
+    org = make_org(session_factory, members=1)
+    with session_factory() as s, s.begin():
+        for i in range(3):
+            outbox.enqueue_to_people(s, [org.secretary_id], Text(f"m{i}"), dedup_key=f"m{i}", now=T0)
+    clock = ManualClock(T0)
+    ding = FakeSender("dingtalk", api_limits={"send": (RateLimit(1, 1.0),)}, clock=clock)
+    relay = Relay(
+        session_factory,
+        [ding, FakeSender("wecom")],
+        clock=clock,
+        config=RelayConfig(concurrency=1, rate_margin=0.0),
+        windows=SlowWindows(clock),
+    )
+    assert relay.drain().sent == 3
+    # Each call is answered as it is made (the fake sender takes no time), so the next fits one second
+    # after it; the take that finds it free starts then and costs TAKE_SECONDS before the call.
+    # Sleeping the whole wait after a failed take would put each call TAKE_SECONDS later still.
+    first = T0 + timedelta(seconds=TAKE_SECONDS)
+    step = timedelta(seconds=1.0 + TAKE_SECONDS)
+    assert ding.times == [first, first + step, first + 2 * step]

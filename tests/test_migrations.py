@@ -29,6 +29,7 @@ FROZEN = {
     "0001_initial.py": "3f4489a9c05f5b75d77a0f4cabc67541448a8393a08b3fc1bf7c4df60ff86e36",
     "0002_console_sessions_login_tickets_audit_log.py": "e8e9cfd8af7a5ab5948a8d7bd62905ad0413aeffb91d494328f298c79f967872",
     "0004_rate_window_event.py": "2def328c382d50737d27ab0d3788918fa32e0149512ffe6e8da17c7ccca82f15",
+    "0005_directory_left_and_org_setting.py": "fc4aec9503154412fc2c8fd0bd1226949912c8d15178a47c099c8e307637141e",
 }
 
 

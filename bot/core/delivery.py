@@ -30,6 +30,7 @@ class Delivery:
     message: OutgoingMessage
     attempts: int
     card: CardHandle | None = None  # for a CardUpdate: the card sent earlier under its card_key
+    content_hash: str = ""  # the outbox row's, fixed when it was queued (bot.core.outbox.content_hash)
 
 
 @dataclass

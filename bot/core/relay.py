@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core import metrics, texts
 from bot.core.delivery import Batch, BatchOutcome, CardHandle, Delivery, PlatformSender
 from bot.core.errors import PermanentPlatformError, TransientPlatformError
-from bot.core.messages import Card, CardUpdate, from_payload
-from bot.core.outbox import WAKEUP_CHANNEL, choose_account
+from bot.core.messages import Card, CardUpdate, from_payload, to_payload
+from bot.core.outbox import WAKEUP_CHANNEL, choose_account, content_hash
 from bot.core.ratelimit import (
     INFLIGHT_POLL_SECONDS,
     Clock,
@@ -75,8 +75,11 @@ def send_id(d: Delivery) -> str:
     """The id a platform sees for one outbox row's send (DingTalk outTrackId, WeCom task_id): the same
     on every attempt of the row, so a repeat after a crash is recognisable, and never random. The row id
     alone is not enough: a reinstalled database numbers its rows from 1 again on the same app, so the
-    target and the content are folded in (a collision then means this member already got this card)."""
-    digest = hashlib.sha256(f"{d.platform}|{d.corp_id}|{d.target}|{d.message!r}".encode()).hexdigest()
+    target and the content are folded in (a collision then means this member already got this card).
+    The content is the row's stored hash, fixed when it was queued: a hash of the message object as
+    this code sees it would change with a deploy, exactly when killed relays leave rows to send again."""
+    content = d.content_hash or content_hash(to_payload(d.message))
+    digest = hashlib.sha256(f"{d.platform}|{d.corp_id}|{d.target}|{content}".encode()).hexdigest()
     return f"zb-{d.row_id}-{digest[:10]}"
 
 
@@ -93,6 +96,7 @@ def _claimed(row, messages: dict) -> Delivery:
         target=row.target,
         message=message,
         attempts=row.attempts,
+        content_hash=row.content_hash,
     )
 
 

@@ -147,14 +147,7 @@ class Settings(BaseSettings):
 
     @property
     def rules(self) -> Rules:
-        return Rules(
-            meetings=self.meetings,
-            observers=self.observers,
-            monthly=self.monthly,
-            fees=self.fees,
-            console=self.console,
-            retention=self.retention,
-        )
+        return Rules(**{name: getattr(self, name) for name in Rules.model_fields})
 
     def require_production_secret(self) -> None:
         """A served deployment's signing key must be set and must not be the published default.

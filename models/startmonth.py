@@ -103,14 +103,6 @@ def require_started(session: Session, month: date) -> date:
     return start
 
 
-def floor(session: Session, month: date | None) -> date | None:
-    """The later of `month` and the start month (a counter's first countable month); None if neither."""
-    start = start_month(session)
-    if month is None or start is None:
-        return start or month
-    return max(month, start)
-
-
 def scored_months(session: Session) -> bool:
     """Whether any month has been scored (a start month moved earlier then needs --force)."""
     return bool(session.scalar(select(exists().where(MonthlyScore.id.is_not(None)))))

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, Request
 
+from sandbox import dingtalk, wecom
 from sandbox.common import ding_error, oapi_error, read_body, request_id, sb_of, wecom_error
 from sandbox.state import Sandbox
 
@@ -40,29 +41,10 @@ def _by_mobile(users, mobile: str):
     return next((u for u in users if u.mobile and _digits(u.mobile) == wanted), None)
 
 
-def _oapi_token(sb: Sandbox, request: Request):
-    state = sb.check_token(request.query_params.get("access_token"), "dingtalk")
-    if state == "ok":
-        return None
-    return (
-        oapi_error(42001, "access_token 已过期")
-        if state == "expired"
-        else oapi_error(40014, "不合法的access_token")
-    )
-
-
-def _wecom_token(sb: Sandbox, request: Request):
-    state = sb.check_token(request.query_params.get("access_token"), "wecom")
-    if state == "ok":
-        return None
-    return {"missing": (41001, "access_token missing"), "invalid": (40014, "invalid access_token"),
-            "expired": (42001, "access_token expired")}[state]  # fmt: skip
-
-
 @router.post("/topapi/v2/user/getbymobile")
 async def dingtalk_getbymobile(request: Request):
     sb = sb_of(request)
-    if (err := _oapi_token(sb, request)) is not None:
+    if (err := dingtalk._oapi_auth(sb, request)) is not None:
         return err
     mobile = str((await read_body(request)).get("mobile") or "")
     if not _MOBILE.fullmatch(mobile):
@@ -83,8 +65,8 @@ def _misses_key(sb: Sandbox) -> tuple:
 @router.post("/cgi-bin/user/getuserid")
 async def wecom_getuserid(request: Request):
     sb = sb_of(request)
-    if (err := _wecom_token(sb, request)) is not None:
-        return wecom_error(*err)
+    if (err := wecom._auth(sb, request)) is not None:
+        return err
     corp = sb.fixture.wecom
     errors = sb.rate_windows[_misses_key(sb)]
     seats = int(getattr(corp, "seats", None) or DEFAULT_SEATS)
@@ -106,9 +88,8 @@ async def wecom_getuserid(request: Request):
 @router.post("/v1.0/robot/plugins/query")
 async def robot_plugins(request: Request):
     sb = sb_of(request)
-    state = sb.check_token(request.headers.get("x-acs-dingtalk-access-token"), "dingtalk")
-    if state != "ok":
-        return ding_error(401, "InvalidAuthentication", "不合法的access_token")
+    if (err := dingtalk._auth(sb, request)) is not None:
+        return err
     body = await read_body(request)
     app = sb.fixture.dingtalk.app if sb.fixture.dingtalk else None
     if app is None or body.get("robotCode") != app.robot_code:
@@ -119,8 +100,8 @@ async def robot_plugins(request: Request):
 @router.get("/cgi-bin/agent/get")
 async def agent_get(request: Request, agentid: str = ""):
     sb = sb_of(request)
-    if (err := _wecom_token(sb, request)) is not None:
-        return wecom_error(*err)
+    if (err := wecom._auth(sb, request)) is not None:
+        return err
     corp = sb.fixture.wecom
     if agentid != str(corp.agent_id):
         return wecom_error(40056, "invalid agentid")

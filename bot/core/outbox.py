@@ -31,9 +31,6 @@ from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 PLATFORMS_INFO_KEY = "zhibu.platforms"
 _preference: tuple[Platform, ...] = (Platform.DINGTALK, Platform.WECOM)
 
-# The ledger's reason for a person whose every account left its platform's directory (the platform
-# said so: bot.core.directory); no call is made for them.
-
 # Rows per INSERT: keeps SQLite under its bound-parameter limit.
 _CHUNK = 500
 

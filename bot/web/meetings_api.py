@@ -50,7 +50,6 @@ from models.org import OrgUnit, UnitKind
 
 meetings_api = APIRouter(tags=["meetings"])
 
-# Refusals that mean "the meeting's state forbids it" rather than "this value is wrong".
 # ---- shapes
 
 

@@ -294,10 +294,6 @@ def stored_version(session: Session, month: date) -> tuple:
     return (int(n), last, int(revisions or 0)) if n else ()
 
 
-def has_stored_scores(session: Session, month: date) -> bool:
-    return session.scalar(select(MonthlyScore.id).where(MonthlyScore.month == month).limit(1)) is not None
-
-
 def build_month_data(
     session: Session,
     month: date,

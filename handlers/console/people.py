@@ -33,7 +33,7 @@ from handlers.roster.apply import ImportResult, apply_roster
 from handlers.roster.exporter import roster_rows
 from handlers.roster.fileio import RawRow, RosterFileError, read_roster
 from handlers.roster.parse import ImportPlan, Issue, UnitPath
-from handlers.roster.validate import unit_paths_by_id, validate_roster
+from handlers.roster.validate import chunks, unit_paths_by_id, validate_roster
 from models.audit import captured
 from models.org import (
     FEE_CATEGORY_LABELS,
@@ -719,7 +719,7 @@ def apply_matched(
     except ValueError:
         return None
     people = {}
-    for part in accounts.chunks({r[0] for r in rows}):
+    for part in chunks({r[0] for r in rows}):
         found = session.scalars(
             select(Person).where(Person.id.in_(part)).options(selectinload(Person.branch))
         )

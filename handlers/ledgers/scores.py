@@ -16,17 +16,16 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from handlers.console import overview
+from handlers.console.overview import UNIT_LADDERS
 from handlers.console.scope import Scope
 from handlers.ledgers.period import LedgerPeriod
 from handlers.meetings.types import MeetingsConfig
 from handlers.monthly import service
 from handlers.monthly import strings as monthly_strings
+from handlers.monthly.chat import ACK_LABELS
 from handlers.monthly.config import MonthlyConfig
 from models.monthly import AckKind, Escalation, Ladder, MonthlyScore
 from models.org import UNIT_KIND_LABELS, OrgUnit, Person, UnitKind
-
-UNIT_LADDERS = (Ladder.COMMITTEE, Ladder.BRANCH)
-ACK_LABELS = {AckKind.READ: monthly_strings.ACK_READ, AckKind.INTERVIEWED: monthly_strings.ACK_INTERVIEWED}
 
 
 @dataclass

@@ -17,7 +17,7 @@ Session's actor (models.audit).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.core.errors import PermanentPlatformError, PlatformError
+from handlers.roster.validate import chunks
 from models.org import PLATFORM_LABELS, ChatAccount, OrgUnit, Person, Platform
 
 
@@ -286,13 +287,6 @@ def check_taken(session: Session, report: MatchReport) -> list[Row]:
         elif (c.person_id, c.platform, c.corp_id) in now_held or c.person_id not in active:
             stale.append(r)
     return stale
-
-
-def chunks(values: Iterable, size: int = 500) -> Iterator[list]:
-    """Bind lists small enough for every database (SQLite allows 32,766 parameters at most)."""
-    values = sorted(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def apply_matches(

@@ -30,7 +30,7 @@ from bot.core.messages import Text
 from bot.core.outbox import enqueue_to_people, reachable_platforms
 from handlers.common.roles import committee_people, people_by_role
 from handlers.phones import normalize_phone
-from models.org import PLATFORM_LABELS, ChatAccount, OrgUnit, Person, Platform, Role
+from models.org import PLATFORM_LABELS, ChatAccount, OrgUnit, Person, Platform, Role, person_by_account
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
 logger = logging.getLogger(__name__)
@@ -156,15 +156,7 @@ def _renamed(session: Session, account: ChatAccount, new: str, now: datetime, ev
     old = account.account_id
     person = session.get(Person, account.person_id)
     platform = _label(account.platform)
-    holder = session.scalars(
-        select(Person)
-        .join(ChatAccount)
-        .where(
-            ChatAccount.platform == account.platform,
-            ChatAccount.corp_id == account.corp_id,
-            ChatAccount.account_id == new,
-        )
-    ).first()
+    holder = person_by_account(session, account.platform, account.corp_id, new)
     if holder is not None:
         logger.warning(
             "%s userid %s -> %s: the new id is already another person's account", platform, old, new

@@ -6,7 +6,7 @@ writes, and returns the plan with every error; handlers.roster.apply writes a pl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from sqlalchemy import select
@@ -274,6 +274,8 @@ def _check_pinned(plan: ImportPlan, row, person_id: int, by_phone, by_account, m
         plan.matches[row.number] = person_id
 
 
-def chunks(values: list, size: int = 500):
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
+def chunks(values: Iterable, size: int = 500) -> Iterator[list]:
+    """Bind lists small enough for every database (SQLite allows 32,766 parameters at most), in order."""
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

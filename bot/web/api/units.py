@@ -73,8 +73,8 @@ def org_tree(
     if not include_inactive:
         # Hidden with an inactive ancestor: look each unit's ancestor paths up in a set (a handful per
         # unit), not every inactive path against every unit.
-        inactive = {u.path for u in units if not u.active}
-        units = [u for u in units if not inactive.intersection(_ancestor_paths(u.path))]
+        inactive = {u.id for u in units if not u.active}
+        units = [u for u in units if inactive.isdisjoint(u.ancestor_ids())]
     counts = _unit_counts(session, units)
     nodes = {u.id: UnitNode(**_unit_out(u, counts[u.id]).model_dump()) for u in units}
     roots: list[UnitNode] = []

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
-from bot.web.console import audit, auth, ledgers, overview, people
+from bot.web.console import audit, auth, ledgers, ledgers_messages, ledgers_observers, overview, people
 from bot.web.console.deps import PREFIX, ConsoleApp, LoginRequired, login_url
 from handlers.console.sessions import ConsoleConfig, console_config
 
@@ -36,7 +36,7 @@ def build_console(
 ) -> ConsoleApp:
     console = ConsoleApp(session_factory, identities, core, clock, cfg or console_config(core))
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
-    for part in (auth, overview, people, audit, ledgers):
+    for part in (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages):
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)

@@ -3,7 +3,8 @@ ledger as a page and as downloads: meetings (.xlsx, .docx), fees (.xlsx), scores
 ?period=2026 | 2026-H1 | 2026-Q4 | 2026-10 picks the period (default: this year).
 
 The data comes from handlers.ledgers (the features' own queries, filtered by the viewer's Scope);
-these routes parse, render and send files, and answer 404 for a unit outside the scope.
+these routes parse, render and send files, and answer 404 for a unit outside the scope. LedgerPages
+holds what every ledger's routes share; a ledger with routes of its own module takes it.
 """
 
 from collections.abc import Callable
@@ -38,41 +39,45 @@ UNIT_LIST_LIMIT = 300
 T = TypeVar("T")
 
 
-def build_router(console: ConsoleApp) -> APIRouter:
-    router = APIRouter()
-    ViewerDep = viewer_type(console)
+class LedgerPages:
+    """What every ledger's routes share: the period, the scope check, the page, the download. One per
+    console; each ledger's router (this module's, ledgers_observers, ledgers_messages) takes it."""
 
-    def this_month() -> date:
-        return overview.current_month(console.clock(), meetings_config(console.core))
+    def __init__(self, console: ConsoleApp) -> None:
+        self.console = console
 
-    def pick(period: str | None) -> LedgerPeriod:
-        return parse_period(period, this_month())
+    def this_month(self) -> date:
+        return overview.current_month(self.console.clock(), meetings_config(self.console.core))
 
-    def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
-        return console.message(request, strings.NOT_FOUND, strings.NOT_FOUND, status=404, viewer=viewer)
+    def pick(self, period: str | None) -> LedgerPeriod:
+        return parse_period(period, self.this_month())
 
-    def bad(request: Request, viewer: Viewer, text: str) -> HTMLResponse:
-        return console.message(request, text, text, status=400, viewer=viewer)
+    def not_found(self, request: Request, viewer: Viewer) -> HTMLResponse:
+        return self.console.message(request, strings.NOT_FOUND, strings.NOT_FOUND, status=404, viewer=viewer)
+
+    def bad(self, request: Request, viewer: Viewer, text: str) -> HTMLResponse:
+        return self.console.message(request, text, text, status=400, viewer=viewer)
 
     def loaded(
-        request: Request, viewer: Viewer, load: Callable[[], T]
+        self, request: Request, viewer: Viewer, load: Callable[[], T]
     ) -> tuple[T | None, HTMLResponse | None]:
         """What `load()` builds, or the page saying why not: 404 outside the viewer's scope (nothing
         disclosed), 400 a period that cannot be read or has not begun."""
         try:
             return load(), None
         except overview.NotInScope:
-            return None, not_found(request, viewer)
+            return None, self.not_found(request, viewer)
         except ValueError as exc:
-            return None, bad(request, viewer, str(exc))
+            return None, self.bad(request, viewer, str(exc))
 
-    def page(request: Request, viewer: Viewer, name: str, **ctx) -> HTMLResponse:
-        return console.page(
+    def page(self, request: Request, viewer: Viewer, name: str, **ctx) -> HTMLResponse:
+        return self.console.page(
             request, name, viewer=viewer, nav="ledgers", L=ledger_strings, fmt_month=fmt_month,
-            kind_labels={k.value: v for k, v in UNIT_KIND_LABELS.items()}, tz=meetings_config(console.core).tz,
-            periods=period_choices(this_month()), **ctx,
+            kind_labels={k.value: v for k, v in UNIT_KIND_LABELS.items()},
+            tz=meetings_config(self.console.core).tz, periods=period_choices(self.this_month()), **ctx,
         )  # fmt: skip
 
+    @staticmethod
     def download(content: bytes, media_type: str, name: str) -> Response:
         return Response(
             content,
@@ -80,6 +85,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
         )
 
+    @staticmethod
     def child_units(viewer: Viewer, unit: OrgUnit | None) -> list[OrgUnit]:
         """The units a hub lists: a unit's children in scope, or the scope's outermost units."""
         stmt = select(OrgUnit).where(
@@ -93,8 +99,31 @@ def build_router(console: ConsoleApp) -> APIRouter:
             rows = [u for u in rows if not any(u.path != p and u.path.startswith(p) for p in paths)]
         return sorted(rows, key=lambda u: (u.kind == UnitKind.BRANCH, u.name))
 
+    @staticmethod
     def unit_of(viewer: Viewer, unit_id: int) -> OrgUnit:
         return overview.unit_in_scope(viewer.session, viewer.scope, unit_id)
+
+    @staticmethod
+    def crumbs(viewer: Viewer, unit: OrgUnit) -> list[OrgUnit]:
+        ids = [int(x) for x in unit.path.strip("/").split("/")[:-1] if x]
+        if not ids:
+            return []
+        above = {u.id: u for u in viewer.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
+        return [above[i] for i in ids if i in above and viewer.scope.sees_unit(above[i])]
+
+
+def build_router(console: ConsoleApp) -> APIRouter:
+    router = APIRouter()
+    ViewerDep = viewer_type(console)
+    kit = LedgerPages(console)
+    this_month, pick, not_found, bad, loaded = kit.this_month, kit.pick, kit.not_found, kit.bad, kit.loaded
+    page, download, child_units, unit_of, crumbs = (
+        kit.page,
+        kit.download,
+        kit.child_units,
+        kit.unit_of,
+        kit.crumbs,
+    )
 
     # --- the hubs -----------------------------------------------------------------------------------
 
@@ -112,13 +141,6 @@ def build_router(console: ConsoleApp) -> APIRouter:
         unit, p = found
         return page(request, viewer, "console/ledgers.html", title=f"{unit.name} {ledger_strings.NAV}", unit=unit,
                     units=child_units(viewer, unit), period=p, crumbs=crumbs(viewer, unit))  # fmt: skip
-
-    def crumbs(viewer: Viewer, unit: OrgUnit) -> list[OrgUnit]:
-        ids = [int(x) for x in unit.path.strip("/").split("/")[:-1] if x]
-        if not ids:
-            return []
-        above = {u.id: u for u in viewer.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
-        return [above[i] for i in ids if i in above and viewer.scope.sees_unit(above[i])]
 
     # --- 组织生活纪实台账 ----------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Benchmark 月积分 at city scale: every score, rank, ladder and digest of one month.
 
     .venv/bin/python bench/monthly.py [--scale city|county] [--small demo|county]
-                                      [--databases sqlite postgresql]
+                                      [--databases sqlite postgresql] [--keep SCHEMA]
 
 For each database: seeds the organisation with one month of meetings history (models.seed with
 months=1: plans, meetings, sign-ins, leave, 补学, minutes), then for October 2026
@@ -50,7 +50,7 @@ from handlers.monthly.recipients import RoleBook  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
 from models.org import Role  # noqa: E402
-from models.seed import seed  # noqa: E402
+from models.seed import SCALES, SeedResult, existing_organisation, seed  # noqa: E402
 
 PG_URL = os.environ.get("ZHIBU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPEATS = 5
@@ -163,11 +163,13 @@ def floor(session) -> tuple[float, int]:
     return time.perf_counter() - t, len(rows)
 
 
-def bench_database(url: str, scale: str, small: str, name: str) -> None:
+def bench_database(url: str, scale: str, small: str, name: str, keep: str | None = None) -> None:
     results = {}
     for label in (small, scale):
         small_schema = f"bench_{uuid.uuid4().hex[:10]}"
-        if label == scale:
+        if label == scale and keep and name == "postgresql":
+            engine = make_engine(_kept(keep))
+        elif label == scale:
             engine = make_engine(url)
         elif name == "postgresql":
             engine = make_engine(_pg(small_schema))
@@ -177,8 +179,13 @@ def bench_database(url: str, scale: str, small: str, name: str) -> None:
         factory = make_sessionmaker(engine)
         t = time.perf_counter()
         with unit_of_work(factory) as session:
-            res = seed(session, label, dingtalk_corp_id="dingbench", wecom_corp_id="wwbench", months=1,
-                       today=TODAY, now=NOW)  # fmt: skip
+            if existing_organisation(session)[1]:  # a kept schema seeded by an earlier run (--keep)
+                res = SeedResult(scale=SCALES[label], rows={"person": existing_organisation(session)[1]})
+                for table in ("meeting", "attendance"):
+                    res.rows[table] = session.scalar(text(f"SELECT count(*) FROM {table}"))
+            else:
+                res = seed(session, label, dingtalk_corp_id="dingbench", wecom_corp_id="wwbench", months=1,
+                           today=TODAY, now=NOW)  # fmt: skip
         seeded = time.perf_counter() - t
         if name == "postgresql":
             # A fresh bulk load has no statistics yet (autovacuum analyses it in production, at a
@@ -279,6 +286,17 @@ def _pg(url_schema: str) -> str:
     return f"{PG_URL}{sep}options={quote(f'-csearch_path={url_schema}')}"
 
 
+def _kept(schema: str) -> str:
+    """A URL on a schema that outlives the run (--keep): made if missing, never dropped, so that the
+    next run measures the same seed without the city's half hour of seeding."""
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
 def _drop(schema: str | None = None) -> None:
     """Drop one schema made by _pg, or all of them."""
     admin = make_engine(PG_URL)
@@ -300,6 +318,12 @@ def main() -> None:
     parser.add_argument(
         "--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )
+    parser.add_argument(
+        "--keep",
+        metavar="SCHEMA",
+        help="PostgreSQL: seed the big scale into this schema and keep it; a later run with the same "
+        "SCHEMA reuses its seed (drop it by hand when done)",
+    )
     args = parser.parse_args()
     # Two runs of one seed would share its database and seed it twice.
     args.small = args.small or ("county" if args.scale == "city" else "demo")
@@ -312,7 +336,7 @@ def main() -> None:
                 bench_database(f"sqlite:///{tmp}/bench.db", args.scale, args.small, name)
         else:
             try:
-                bench_database(_pg(f"bench_{uuid.uuid4().hex[:10]}"), args.scale, args.small, name)
+                bench_database(_pg(f"bench_{uuid.uuid4().hex[:10]}"), args.scale, args.small, name, args.keep)
             finally:
                 _drop()
 

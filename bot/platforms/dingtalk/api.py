@@ -18,9 +18,19 @@ from bot.core.errors import PermanentPlatformError, TokenError, TransientPlatfor
 
 logger = logging.getLogger(__name__)
 
-# oapi error codes: token problems, and "too many calls" (90002 per API, 90018 per app, 90019 ISV).
+# oapi error codes: token problems, and "too many calls" (90002 per API, 90018 per app, 90019 ISV;
+# -1 系统繁忙, and an errcode that is not a number).
 _OAPI_TOKEN_ERRORS = {40001, 40014, 42001}
-_OAPI_RATE_ERRORS = {90002, 90018, 90019, 45009, 45033, -1}
+_OAPI_RATE_ERRORS = {90002, 90018, 90019, -1}
+
+
+class OapiError(PermanentPlatformError):
+    """An oapi answer with a non-zero errcode that retrying cannot help; callers that give some
+    codes a meaning of their own (the phone lookup's 60121 找不到该用户) read `errcode`."""
+
+    def __init__(self, message: str, *, reason: str, errcode: int) -> None:
+        super().__init__(message, reason=reason)
+        self.errcode = errcode
 
 
 class DingTalkApi:
@@ -76,20 +86,25 @@ class DingTalkApi:
         raise AssertionError("unreachable")
 
     def oapi_call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """An old-style call (oapi.dingtalk.com): HTTP 200 with errcode in the body."""
+        """An old-style call (oapi.dingtalk.com): HTTP 200 with errcode in the body. A rate-limit
+        answer is a TransientPlatformError worth asking again in a second; any other refusal an OapiError."""
         for attempt in (0, 1):
             token = self.token(refresh=attempt == 1)
             data = self._request("POST", f"{self.oapi}{path}", json=body, params={"access_token": token})
-            errcode = data.get("errcode", 0)
+            errcode = _errcode(data)
             if errcode == 0:
                 return data
             if errcode in _OAPI_TOKEN_ERRORS and attempt == 0:
                 continue
-            if errcode in _OAPI_RATE_ERRORS or errcode in _OAPI_TOKEN_ERRORS:
-                raise TransientPlatformError(f"DingTalk oapi {path}: {errcode} {data.get('errmsg')}")
-            raise PermanentPlatformError(
-                f"DingTalk oapi {path}: {errcode} {data.get('errmsg')}",
-                reason=texts.REASON_REJECTED.format(error=f"{errcode} {data.get('errmsg', '')}"),
+            said = f"{errcode} {data.get('errmsg', '')}"
+            if errcode in _OAPI_RATE_ERRORS:
+                raise TransientPlatformError(f"DingTalk oapi {path}: {said}", retry_after=1.0)
+            if errcode in _OAPI_TOKEN_ERRORS:
+                raise TransientPlatformError(f"DingTalk oapi {path}: {said}")
+            raise OapiError(
+                f"DingTalk oapi {path}: {said}",
+                reason=texts.REASON_REJECTED.format(error=said),
+                errcode=errcode,
             )
         raise AssertionError("unreachable")
 
@@ -123,3 +138,10 @@ class DingTalkApi:
             f"DingTalk {response.status_code}: {code} {message}",
             reason=texts.REASON_REJECTED.format(error=message or code),
         )
+
+
+def _errcode(data: dict[str, Any]) -> int:
+    try:
+        return int(data.get("errcode", 0) or 0)
+    except (TypeError, ValueError):
+        return -1

@@ -2,7 +2,7 @@
 
 Phone → userid: `POST oapi/topapi/v2/user/getbymobile` (body `mobile`; platforms.md §7.C). DingTalk
 has no api.dingtalk.com equivalent; the dingtalk-stream SDK has no contacts API, so this goes through
-the adapter's own client (bot.platforms.dingtalk.api.DingTalkApi: its token cache and error terms).
+the adapter's own client (bot.platforms.dingtalk.api.DingTalkApi.oapi_call: its token cache and error terms).
 Answers: `{"errcode":0,"result":{"userid":…}}`; 60121 找不到该用户 (also a user who left: "如果员工
 离职，无法根据手机号获取用户的userId"); 40104 企业中无效的手机号; 50004 outside the app's
 通讯录权限范围. Paced at DingTalk's per-app-per-API 20 calls a second (getbymobile is exempt from the
@@ -14,21 +14,18 @@ monthly quota).
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
-from bot.core.errors import PermanentPlatformError, PlatformError, TokenError, TransientPlatformError
+from bot.core.errors import PermanentPlatformError, PlatformError, TokenError
 from bot.core.messages import Button, Card
 from bot.core.ratelimit import Clock, RateLimit
 from bot.platforms.dingtalk import render
-from bot.platforms.dingtalk.api import DingTalkApi
+from bot.platforms.dingtalk.api import DingTalkApi, OapiError
 from bot.platforms.directory import Check, Paced, platform_said
 from handlers.roster.accounts import NumberNotUsable, OutOfRange
 from models.org import Platform
 
 GET_BY_MOBILE = "/topapi/v2/user/getbymobile"
 LOOKUP_LIMITS = (RateLimit(20, 1.0),)
-_TOKEN_ERRORS = {40001, 40014, 42001}
-_RATE_ERRORS = {90002, 90018, 90019, -1}
 NOT_FOUND = 60121
 INVALID_MOBILE = 40104
 OUT_OF_RANGE = 50004
@@ -44,50 +41,24 @@ class DingTalkDirectory:
 
     def userid_by_mobile(self, mobile: str) -> str | None:
         try:
-            data = self.paced(lambda: self._ask(mobile))
+            # Paced waits out oapi_call's rate-limit answers (a second each) a few times.
+            data = self.paced(lambda: self.api.oapi_call(GET_BY_MOBILE, {"mobile": mobile}))
+        except OapiError as exc:
+            message = platform_said(exc)
+            if exc.errcode == NOT_FOUND:
+                return None
+            if exc.errcode == INVALID_MOBILE:
+                raise NumberNotUsable(message) from exc
+            if exc.errcode == OUT_OF_RANGE:
+                raise OutOfRange(message) from exc
+            raise PermanentPlatformError(
+                message,
+                reason=f"钉钉拒绝了手机号查询：{message}；请确认应用已开通「通讯录个人信息读权限」（根据手机号获取成员 userId）",
+            ) from exc
         except PlatformError as exc:
-            # A bad secret, a missing permission, limits that did not clear: stop asking.
+            # A bad secret, a token refused twice, limits that did not clear: stop asking.
             raise PermanentPlatformError(str(exc), reason=platform_said(exc)) from exc
-        errcode = _errcode(data)
-        if errcode == 0:
-            return (data.get("result") or {}).get("userid") or None
-        message = f"{errcode} {data.get('errmsg', '')}"
-        if errcode == NOT_FOUND:
-            return None
-        if errcode == INVALID_MOBILE:
-            raise NumberNotUsable(message)
-        if errcode == OUT_OF_RANGE:
-            raise OutOfRange(message)
-        raise PermanentPlatformError(
-            message,
-            reason=f"钉钉拒绝了手机号查询：{message}；请确认应用已开通「通讯录个人信息读权限」（根据手机号获取成员 userId）",
-        )
-
-    def _ask(self, mobile: str) -> dict[str, Any]:
-        data = self._oapi(GET_BY_MOBILE, {"mobile": mobile})
-        if _errcode(data) in _RATE_ERRORS:
-            # Paced waits a second and asks again, a few times.
-            raise TransientPlatformError(f"{_errcode(data)} {data.get('errmsg', '')}", retry_after=1.0)
-        return data
-
-    def _oapi(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One oapi call with one token refresh; the answer's errcode is the caller's to read."""
-        for attempt in (0, 1):
-            token = self.api.token(refresh=attempt == 1)
-            data = self.api.request(
-                "POST", f"{self.api.oapi}{path}", json=body, params={"access_token": token}
-            )
-            if _errcode(data) in _TOKEN_ERRORS and attempt == 0:
-                continue
-            return data
-        raise AssertionError("unreachable")
-
-
-def _errcode(data: dict) -> int:
-    try:
-        return int(data.get("errcode", 0) or 0)
-    except (TypeError, ValueError):
-        return -1
+        return (data.get("result") or {}).get("userid") or None
 
 
 # ---- zhibu check --live

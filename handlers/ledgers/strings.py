@@ -16,3 +16,29 @@ DOWNLOAD_DOCX = "下载 Word（打印用）"
 OBSERVERS = "观察员台账"
 OBSERVERS_NOTE = "观察员分工，每次观察的评价表各项得分和观察结论（现场提醒、叫停、责令纠正、责令重开），整改事项的期限和销号情况，各党支部每期列席覆盖（含未安排观察员的支部），观察员年度考核记录。"
 OBSERVERS_OWN = "您以观察员身份查看：这里只列出您本人的分工、观察记录和提出的整改事项。"
+
+# 消息台账 (#17 item 5)
+MESSAGES = "消息台账"
+MESSAGES_NOTE = "发给本单位党员的每一条消息：收件人、类别、时间、平台和送达情况；未送达的写明原因，可在页面上补发。"
+MESSAGE_STATUS_LABELS = {"sent": "已送达", "sending": "发送中", "queued": "排队", "failed": "未送达"}
+RETRYING = "排队（等待重试）"
+RESENT_OF = "补发"
+REASON_REJECTED_PLAIN = "平台拒收了这条消息（多为账号已停用、不在应用可见范围内或内容不符合平台要求）"
+REASON_GAVE_UP_PLAIN = "多次重试仍未发出（平台一时无法访问或繁忙）"
+REASON_RETRYING_PLAIN = "上次发送没有成功，稍后自动重试"
+REASON_MISSING = "原因未记录"
+REASON_CODES = {
+    "40003": "企业微信中没有这个账号",
+    "60011": "应用没有权限给这个账号发消息（不在应用可见范围内）",
+    "81013": "账号不存在或不在应用可见范围内",
+}
+RESEND_DONE = "已补发 {n} 条，稍后送达。"
+RESEND_ALREADY = "{n} 条此前已补发过，没有重复发送：{names}。"
+RESEND_REFUSED = "{n} 条无法补发：{items}。"
+RESEND_NONE = "请先勾选要补发的未送达消息。"
+RESEND_NOT_FAILED = "只有未送达的消息可以补发"
+RESEND_NOT_HERE = "不在本单位的消息台账中"
+RESEND_CARD_UPDATE = "这是对已发卡片的更新，不能单独补发，请补发原卡片"
+RESEND_NO_PERSON = "收件人已从名册中删除"
+RESEND_INACTIVE = "已不在党员名册中（已转出或已出党）"
+RESEND_READ_ONLY = "只有组织部、党委书记、副书记、组织委员和本支部书记可以补发消息；观察员只能查看。"

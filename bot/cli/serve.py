@@ -176,6 +176,9 @@ class Service:
             if on_ready is not None:
                 on_ready()
             if self.app is not None and not stop.is_set():
+                # The console's current and last month, built in the background: the server answers
+                # at once, and the first viewer does not wait seconds for a city's month to be scored.
+                self.app.state.console.warm()
                 self.server = uvicorn.Server(
                     uvicorn.Config(self.app, host=self.host, port=self.port, log_level="info", lifespan="off")
                 )

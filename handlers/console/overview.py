@@ -171,6 +171,9 @@ class MonthData:
     own_escalations: dict[int, int]  # a unit other than a branch → its open escalations
     total: Figures  # every branch's figures added up, and every unit's escalations
     trends: dict[tuple, list[TrendPoint]] = field(default_factory=dict)  # a scope's stored trend
+    # A month scored now: each unit's whole explanation, for the 月积分台账's reasons (handlers.ledgers.
+    # scores); a stored month's are in its rows, which the ledger reads itself.
+    explanations: dict[int, dict[str, Any]] = field(default_factory=dict)
     paths: list[tuple[str, int]] = field(default_factory=list)  # (path, unit) in path order
 
     def __post_init__(self) -> None:
@@ -313,6 +316,7 @@ def build_month_data(
     units = load_units(session)
     branches: dict[int, Row] = {}
     committees: dict[int, Row] = {}
+    explanations: dict[int, dict[str, Any]] = {}
     if version:
         exp_cols = [MonthlyScore.explanation[k] for k in EXPLANATION_KEYS]  # only these are decoded
         for uid, score, rank, size, lagging, group, *exp in session.execute(
@@ -340,6 +344,7 @@ def build_month_data(
             for uid, s in items.items():
                 u = units.get(uid)
                 if u is not None:
+                    explanations[uid] = s.explanation
                     exp = {k: s.explanation[k] for k in EXPLANATION_KEYS if k in s.explanation}
                     target[uid] = _row(u, s.score, s.rank, s.group_size, s.lagging, s.peer_group, exp,
                                        s.committee_id if u.kind == UnitKind.BRANCH else None)  # fmt: skip
@@ -390,7 +395,10 @@ def build_month_data(
         for a in units[uid].ancestors():
             if a in committees:
                 committees[a].figures.escalations += n
-    return MonthData(month, version, now, period_name(day, ocfg), units, branches, committees, own, total)
+    return MonthData(
+        month, version, now, period_name(day, ocfg), units, branches, committees, own, total,
+        explanations=explanations,
+    )  # fmt: skip
 
 
 def view_of(data: MonthData, scope: Scope) -> MonthView:
@@ -431,6 +439,7 @@ class MonthCache:
         self.spawn = spawn or _daemon_thread  # tests run the rebuild in place
         self._data: dict[date, MonthData] = {}
         self._busy: set[date] = set()
+        self._gates: dict[date, threading.Lock] = {}  # one build of a month at a time
         self._lock = threading.Lock()
 
     def get(
@@ -440,18 +449,34 @@ class MonthCache:
         month = month.replace(day=1)
         version = stored_version(session, month) if month < current_month(now, cfg) else ()
         data = self._data.get(month)
-        if data is None or data.version != version:
-            data = build_month_data(session, month, now=now, mcfg=mcfg, cfg=cfg, ocfg=ocfg, version=version)
-            self._put(data)
-        elif not data.built_at <= now < data.built_at + self.ttl:
-            if self.factory is None:
-                data = build_month_data(
-                    session, month, now=now, mcfg=mcfg, cfg=cfg, ocfg=ocfg, version=version
-                )
-                self._put(data)
-            else:
-                self._refresh_later(month, now=now, mcfg=mcfg, cfg=cfg, ocfg=ocfg)
+        stale = data is not None and self._stale(data, now)
+        if data is None or data.version != version or (stale and self.factory is None):
+            return self._build(session, month, version, now=now, mcfg=mcfg, cfg=cfg, ocfg=ocfg)
+        if stale:
+            self._refresh_later(month, now=now, mcfg=mcfg, cfg=cfg, ocfg=ocfg)
         return data
+
+    def _build(self, session: Session, month: date, version: tuple, **kw) -> MonthData:
+        """Build the month, one build at a time: a request that finds another thread building it (the
+        start-up warm, another viewer's first look) waits for that build rather than scoring the month
+        a second time alongside it, then takes what it built."""
+        with self._gate(month):
+            data = self._data.get(month)
+            if (
+                data is None
+                or data.version != version
+                or (self.factory is None and self._stale(data, kw["now"]))
+            ):
+                data = build_month_data(session, month, version=version, **kw)
+                self._put(data)
+            return data
+
+    def _gate(self, month: date) -> threading.Lock:
+        with self._lock:
+            return self._gates.setdefault(month, threading.Lock())
+
+    def _stale(self, data: MonthData, now: datetime) -> bool:
+        return not data.built_at <= now < data.built_at + self.ttl
 
     def _put(self, data: MonthData) -> None:
         with self._lock:
@@ -469,7 +494,7 @@ class MonthCache:
             try:
                 factory = self.factory
                 assert factory is not None
-                with factory() as session:
+                with self._gate(month), factory() as session:
                     self._put(build_month_data(session, month, **kw))
             except Exception:  # the stale month stays; the next request past the ttl tries again
                 log.exception("rebuilding the overview of %s failed", month)

@@ -2,12 +2,15 @@
 escalation ladders' notices with whom they were sent to, when, and who acknowledged them (已阅/已约谈).
 
 A closed month's scores are the ones the monthly run stored (what the digests said, and what the
-总览 shows); a month without stored scores (the current one) is scored now by the monthly feature's
-handlers.monthly.service.score_month, as the 总览 does. Escalations come with their recipients' names in one more statement. Nothing here writes.
+总览 shows); a month without stored scores (the current one) is the 总览's own month (handlers.console.
+overview.MonthData, scored now by handlers.monthly.service.score_month): in the console the one its
+MonthCache keeps, so the ledger neither scores the month again per request nor shows other figures
+than the 总览. Escalations come with their recipients' names in one more statement. Nothing here writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,10 +23,10 @@ from handlers.console.overview import UNIT_LADDERS
 from handlers.console.scope import Scope
 from handlers.ledgers.period import LedgerPeriod
 from handlers.meetings.types import MeetingsConfig
-from handlers.monthly import service
 from handlers.monthly import strings as monthly_strings
 from handlers.monthly.chat import ACK_LABELS
 from handlers.monthly.config import MonthlyConfig
+from handlers.observers.forms import ObserversConfig
 from models.monthly import AckKind, Escalation, Ladder, MonthlyScore
 from models.org import UNIT_KIND_LABELS, OrgUnit, Person, UnitKind
 
@@ -102,7 +105,17 @@ def scores_ledger(
     current_month: date,
     mcfg: MonthlyConfig,
     cfg: MeetingsConfig,
+    month_data: Callable[[date], overview.MonthData] | None = None,
 ) -> ScoresLedger:
+    """`month_data`: the console's month (ConsoleApp.month_data, from its MonthCache); None builds it
+    here (its observer coverage, which the ledger does not read, then with the default rules)."""
+    if month_data is None:
+
+        def month_data(month: date) -> overview.MonthData:
+            return overview.build_month_data(
+                session, month, now=now, mcfg=mcfg, cfg=cfg, ocfg=ObserversConfig()
+            )
+
     if not scope.sees_unit(unit):
         raise overview.NotInScope(unit.id)
     months = period.month_list(until=current_month)
@@ -125,23 +138,18 @@ def scores_ledger(
             stored_months.add(month)
             lines.append(ScoreLine(month, uid, name, getattr(kind, "value", kind), score, rank or 0, size or 0,
                                    monthly_strings.group_label(group or "", kinds), bool(lagging), exp or {}, True))  # fmt: skip
-    live = [m for m in months if m not in stored_months]
-    if live:
-        units = {
-            uid: (name, getattr(kind, "value", kind))
-            for uid, name, kind in session.execute(
-                select(OrgUnit.id, OrgUnit.name, OrgUnit.kind).where(under)
-            )
-        }
-    for month in live:
-        scores = service.score_month(session, month, now=now, mcfg=mcfg, cfg=cfg)
-        for uid, sc in [*scores.branches.items(), *scores.committees.items()]:
-            if uid not in units:
+    for month in (m for m in months if m not in stored_months):
+        data = month_data(month)
+        if data.stored:
+            continue  # stored scores, none of them under the unit (its units came later)
+        view = overview.view_of(data, scope)
+        for uid, u in view.units.items():
+            row = view.branches.get(uid) or view.committees.get(uid)
+            if row is None or not u.path.startswith(unit.path):
                 continue
-            name, kind = units[uid]
-            lines.append(ScoreLine(month, uid, name, kind, sc.score, sc.rank, sc.group_size,
-                                   monthly_strings.group_label(sc.peer_group, kinds), sc.lagging, sc.explanation,
-                                   False))  # fmt: skip
+            lines.append(ScoreLine(month, uid, row.name, getattr(row.kind, "value", row.kind), row.score, row.rank,
+                                   row.group_size, monthly_strings.group_label(row.peer_group, kinds), row.lagging,
+                                   data.explanations.get(uid, {}), False))  # fmt: skip
     lines.sort(key=lambda s: (-s.month.toordinal(), s.kind == UnitKind.BRANCH, not s.lagging,
                               s.score if s.score is not None else -1.0, s.name))  # fmt: skip
     return ScoresLedger(unit, period, months, lines, _escalations(session, under, months))

@@ -171,3 +171,87 @@ def test_a_branch_page_issues_as_many_statements_without_meetings_as_with(sessio
         return n[0]
 
     assert count(org.county.b4.id) == count(org.county.b1.id)
+
+
+def test_a_month_being_built_is_built_once_for_every_request_that_waits_for_it(session_factory, monkeypatch):
+    """The start-up warm (or a first viewer) building a month, and a request arriving meanwhile: the
+    request waits for that build and gets what it built, rather than scoring the month a second time."""
+    import threading
+
+    with unit_of_work(session_factory) as session:
+        build_org(session)
+    real, started, release, builds = overview.build_month_data, threading.Event(), threading.Event(), []
+
+    def slow_build(*args, **kw):
+        builds.append(args[1])
+        started.set()
+        assert release.wait(10)  # held until the second request is waiting on the build
+        return real(*args, **kw)
+
+    monkeypatch.setattr(overview, "build_month_data", slow_build)
+    cache = overview.MonthCache(factory=session_factory)
+    gate, asked = cache._gate, threading.Event()
+
+    def gate_asked(month):
+        if builds:  # the second request, come to the month's gate while the first holds it
+            asked.set()
+        return gate(month)
+
+    cache._gate = gate_asked
+    got: dict[str, overview.MonthData] = {}
+
+    def request(name: str) -> None:
+        with session_factory() as session:
+            got[name] = _get(cache, session, DEC)
+
+    first = threading.Thread(target=request, args=("first",))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=request, args=("second",))
+    second.start()
+    assert asked.wait(10)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert builds == [DEC] and got["first"] is got["second"]
+
+
+def test_warming_builds_this_month_and_the_last_so_the_first_page_scores_nothing(
+    session_factory, monkeypatch
+):
+    with unit_of_work(session_factory) as session:
+        org = build_org(session)
+    app = console_app(session_factory)
+    console = app.state.console
+    console.warm().join(30)
+    warmed = {m: console.months._data.get(m) for m in (DEC, NOV)}
+    assert warmed[DEC] is not None and not warmed[DEC].stored and warmed[NOV].stored
+    scored = []
+    monkeypatch.setattr(service, "score_month", lambda *a, **k: scored.append(a) or None)
+    client = login(session_factory, app, org.id("staff"))
+    assert "本月数据实时计算" in client.get("/console/").text
+    assert client.get("/console/?month=2026-11").status_code == 200
+    assert scored == [] and console.months._data[DEC] is warmed[DEC]
+
+
+def test_the_scores_ledger_reads_the_overviews_month_without_scoring_it_again(session_factory, monkeypatch):
+    """月积分台账's current month is the console's MonthCache month: opened after the 总览, nothing is
+    scored again, and the ledger lists the very scores the 总览 shows."""
+    with unit_of_work(session_factory) as session:
+        org = build_org(session)
+    app = console_app(session_factory)
+    client = login(session_factory, app, org.id("staff"))
+    assert client.get("/console/").status_code == 200
+    real, scored = service.score_month, []
+
+    def counted(*a, **k):
+        scored.append(a[1])
+        return real(*a, **k)
+
+    monkeypatch.setattr(service, "score_month", counted)
+    html = client.get(f"/console/ledgers/{org.county.county.id}/scores?period=2026-12").text
+    assert scored == []
+    data = app.state.console.months._data[DEC]
+    for uid, row in data.branches.items():
+        assert f'data-unit="{uid}" data-score="{row.score}" data-rank="{row.rank}"' in html
+    assert "得分" in html  # each branch's reasons, from the month's whole explanations

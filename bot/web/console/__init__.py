@@ -35,6 +35,7 @@ def build_console(
     cfg: ConsoleConfig | None = None,
 ) -> ConsoleApp:
     console = ConsoleApp(session_factory, identities, core, clock, cfg or console_config(core))
+    app.state.console = console  # what `zhibu serve` warms (ConsoleApp.warm)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     for part in (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages):
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)

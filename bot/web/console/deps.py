@@ -16,9 +16,11 @@ route would answer 422.
 from __future__ import annotations
 
 import hmac
+import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,13 +32,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import signing
 from bot.core.context import CoreConfig
-from handlers.console import strings
+from handlers.common.dates import add_months
+from handlers.console import overview, strings
 from handlers.console.scope import Scope, scope_of
 from handlers.console.sessions import ConsoleConfig, live_session
+from handlers.meetings.types import meetings_config
+from handlers.monthly.config import monthly_config
+from handlers.observers.forms import observers_config
 from models.audit import Actor, act_as
 from models.console import ConsoleSession
 from models.db import unit_of_work
 from models.org import Person
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/console"
 COOKIE = "zhibu_console"
@@ -55,6 +63,42 @@ class ConsoleApp:
     core: CoreConfig
     clock: Callable[[], datetime]
     cfg: ConsoleConfig = field(default_factory=ConsoleConfig)
+    # The whole organisation's figures per month, shared by every viewer of this process: the 总览's
+    # pages and the 月积分台账's current month read them.
+    months: overview.MonthCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.months = overview.MonthCache(factory=self.session_factory)
+
+    def this_month(self) -> date:
+        return overview.current_month(self.clock(), meetings_config(self.core))
+
+    def month_data(self, session: Session, month: date) -> overview.MonthData:
+        """The month's whole-organisation figures (built on the process's first look at it)."""
+        core = self.core
+        return self.months.get(
+            session, month, now=self.clock(), mcfg=monthly_config(core), cfg=meetings_config(core),
+            ocfg=observers_config(core),
+        )  # fmt: skip
+
+    def warm(self) -> threading.Thread:
+        """Build this month and the last in the background, so the first viewer after a start does
+        not wait seconds for a city's month to be scored; the server answers meanwhile (a request for
+        a month being built waits for that build rather than starting a second). `zhibu serve` calls
+        it; tests and the bench build apps without it."""
+
+        def run() -> None:
+            this = self.this_month()
+            for month in (this, add_months(this, -1)):
+                try:
+                    with self.session_factory() as session:
+                        self.month_data(session, month)
+                except Exception:  # a page builds the month itself on its first look
+                    log.exception("warming the console's overview of %s failed", month)
+
+        thread = threading.Thread(target=run, name="console-warm", daemon=True)
+        thread.start()
+        return thread
 
     def csrf(self, cookie: str) -> str:
         return signing.signature(self.core.secret_key, "console.csrf", cookie)

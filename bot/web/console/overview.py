@@ -18,9 +18,7 @@ from handlers.console import overview, strings
 from handlers.meetings.strings import ATTENDANCE_LABELS, TYPE_LABELS
 from handlers.meetings.types import meetings_config
 from handlers.monthly import strings as monthly_strings
-from handlers.monthly.config import monthly_config
 from handlers.monthly.service import parse_period
-from handlers.observers.forms import observers_config
 from handlers.observers.strings import RECT_STATUS_LABELS
 from models.meetings import AttendanceMethod, MeetingStatus
 from models.org import UNIT_KIND_LABELS, UnitKind
@@ -60,17 +58,13 @@ def build_router(console: ConsoleApp) -> APIRouter:
     router = APIRouter()
     ViewerDep = viewer_type(console)
     labels = _labels()
-    # The whole organisation's figures per month, shared by every viewer of this process.
-    cache = overview.MonthCache(factory=console.session_factory)
 
-    def configs():
-        core = console.core
-        return monthly_config(core), meetings_config(core), observers_config(core)
+    def meetings_cfg():
+        return meetings_config(console.core)
 
     def pick_month(month: str | None) -> date:
         """The asked month, or this local month; ValueError (Chinese) for a malformed or future one."""
-        _, cfg, _ = configs()
-        this = overview.current_month(console.clock(), cfg)
+        this = console.this_month()
         if not month:
             return this
         try:
@@ -82,21 +76,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         return m
 
     def view_of(viewer: Viewer, month: date) -> overview.MonthView:
-        mcfg, cfg, ocfg = configs()
-        return overview.month_view(
-            viewer.session,
-            viewer.scope,
-            month,
-            now=console.clock(),
-            mcfg=mcfg,
-            cfg=cfg,
-            ocfg=ocfg,
-            cache=cache,
-        )
+        return overview.view_of(console.month_data(viewer.session, month), viewer.scope)
 
     def month_choices() -> list[date]:
-        _, cfg, _ = configs()
-        this = overview.current_month(console.clock(), cfg)
+        this = console.this_month()
         return [add_months(this, -i) for i in range(MONTH_CHOICES)]
 
     def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
@@ -118,10 +101,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         name = (
             "console/overview_content.html" if request.headers.get("HX-Request") else "console/overview.html"
         )
-        _, cfg, _ = configs()
+        cfg = meetings_cfg()
         return page(
             request, viewer, name, title="总览", view=view, figures=view.figures(), rows=view.rows(), trend=points,
-            updated_at=view.built_at.astimezone(cfg.tz), refresh_minutes=int(cache.ttl.total_seconds() // 60),
+            updated_at=view.built_at.astimezone(cfg.tz), refresh_minutes=int(console.months.ttl.total_seconds() // 60),
             trend_data={
                 "months": [f"{p.month.year}年{p.month.month}月" for p in points],
                 "score": [p.score for p in points],
@@ -139,7 +122,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             unit = overview.unit_in_scope(viewer.session, viewer.scope, unit_id)
         except overview.NotInScope:
             return not_found(request, viewer)
-        _, cfg, _ = configs()
+        cfg = meetings_cfg()
         now = console.clock()
         view = view_of(viewer, m)
         n_esc, escalations = overview.escalations(viewer.session, viewer.scope, unit, m)
@@ -175,7 +158,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/meetings/{meeting_id}")
     def meeting_page(request: Request, viewer: ViewerDep, meeting_id: Id):
-        _, cfg, _ = configs()
+        cfg = meetings_cfg()
         try:
             detail = overview.meeting_detail(
                 viewer.session, viewer.scope, meeting_id, now=console.clock(), cfg=cfg

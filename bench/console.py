@@ -22,7 +22,10 @@ routes (TestClient), REPEAT times after one warm-up, and prints per page:
 - statements: how many the page issued, at each scale ("same" when equal).
 
 The databases are a temp SQLite file and fresh PostgreSQL schemas in ZHIBU_BENCH_PG_URL (default
-postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards.
+postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards. With --keep NAME the PostgreSQL
+schemas are NAME_county, NAME_city (…) instead: seeded on the first run, kept, and measured again as
+they are on later runs (seeding the city takes about half an hour, so a change can be measured again in
+minutes); drop them with `DROP SCHEMA NAME_city CASCADE` when done.
 """
 
 from __future__ import annotations
@@ -94,6 +97,12 @@ def analyse(engine) -> None:
 
 def prepare(url: str, scale: str) -> tuple:
     engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT to_regclass('org_unit')")).scalar() is not None:
+                units = conn.execute(select(func.count()).select_from(OrgUnit)).scalar()
+                print(f"  {scale}: reusing the kept schema ({units} units)", flush=True)
+                return engine, make_sessionmaker(engine)
     Base.metadata.create_all(engine)
     factory = make_sessionmaker(engine)
     t = time.perf_counter()
@@ -298,6 +307,11 @@ def main() -> None:
         "--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="PostgreSQL: seed into (or reuse) the schemas NAME_<scale> and keep them",
+    )
     args = parser.parse_args()
     small = args.small or ("county" if args.scale == "city" else "demo")
     if small == args.scale:
@@ -312,11 +326,12 @@ def main() -> None:
         schemas: list[str] = []
         admin = make_engine(PG_URL)
 
-        def url_for(label: str, admin=admin, schemas=schemas) -> str:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
+        def url_for(label: str, admin=admin, schemas=schemas, keep=args.keep) -> str:
+            schema = f"{keep}_{label}" if keep else f"bench_{uuid.uuid4().hex[:10]}"
             with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            schemas.append(schema)
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            if not keep:
+                schemas.append(schema)
             sep = "&" if "?" in PG_URL else "?"
             return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
 

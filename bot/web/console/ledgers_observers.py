@@ -1,12 +1,57 @@
-"""台账 (#17): the observers ledger's page and downloads (filled in by its own change)."""
+"""台账 (#17 item 3): the 观察员台账 of a unit as a page, an .xlsx and a printable .docx, at
+/console/ledgers/{unit_id}/observers(.xlsx|.docx)?period=…; out of scope: 404 (LedgerPages). An
+observer sees only their own records (handlers.ledgers.observers decides, from the Scope)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from bot.web.console.deps import ConsoleApp
+from bot.web.api.schemas import Id
+from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
 from bot.web.console.ledgers import LedgerPages
+from handlers.ledgers import observers as observers_ledger
+from handlers.ledgers import strings as ledger_strings
+from handlers.ledgers.observers_export import observers_docx, observers_xlsx
+from handlers.ledgers.workbook import DOCX, XLSX, download_name
+from handlers.observers.forms import observers_config
+from handlers.observers.periods import local_day
 
 
 def build_router(console: ConsoleApp) -> APIRouter:
     router = APIRouter()
-    LedgerPages(console)
+    ViewerDep = viewer_type(console)
+    kit = LedgerPages(console)
+
+    def data(viewer: Viewer, unit_id: int, period: str | None) -> observers_ledger.ObserversLedger:
+        unit = kit.unit_of(viewer, unit_id)
+        return observers_ledger.observers_ledger(
+            viewer.session, viewer.scope, unit, kit.pick(period), now=console.clock(),
+            cfg=observers_config(console.core),
+        )  # fmt: skip
+
+    def name(ledger: observers_ledger.ObserversLedger, ext: str) -> str:
+        return download_name(ledger.unit.name, ledger_strings.OBSERVERS, ledger.period.label, ext=ext)
+
+    @router.get("/ledgers/{unit_id}/observers")
+    def observers_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period))
+        if refused:
+            return refused
+        return kit.page(request, viewer, "console/ledgers_observers.html",
+                        title=f"{ledger.unit.name} {ledger_strings.OBSERVERS}", unit=ledger.unit,
+                        period=ledger.period, ledger=ledger, crumbs=kit.crumbs(viewer, ledger.unit))  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}/observers.xlsx")
+    def observers_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period))
+        if refused:
+            return refused
+        return kit.download(observers_xlsx(ledger, console.core.tz), XLSX, name(ledger, "xlsx"))
+
+    @router.get("/ledgers/{unit_id}/observers.docx")
+    def observers_docx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
+        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period))
+        if refused:
+            return refused
+        today = local_day(console.clock(), observers_config(console.core))
+        return kit.download(observers_docx(ledger, console.core.tz, today=today), DOCX, name(ledger, "docx"))
+
     return router

@@ -6,6 +6,7 @@ from models import (  # noqa: F401
     attachments,
     audit,
     console,
+    exports,
     fees,
     inbox,
     jobs,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import IO
 
 from handlers.common.dates import fmt_month
 from handlers.ledgers.fees import FeesLedger, MonthSummary
-from handlers.ledgers.workbook import Sheet, xlsx_bytes
+from handlers.ledgers.workbook import Sheet, write_xlsx, xlsx_bytes
 
 DISCLOSURE_HEADERS = ["月份", "应交人数", "已交人数", "未交人数", "应交金额（元）", "已交金额（元）", "未交金额（元）",
                       "代交", "补交", "预交", "免交人数"]  # fmt: skip
@@ -24,6 +25,15 @@ def summary_cells(s: MonthSummary) -> list[object]:
 
 
 def fees_xlsx(ledger: FeesLedger) -> bytes:
+    return xlsx_bytes(fees_sheets(ledger))
+
+
+def write_fees_xlsx(out: IO[bytes], ledger: FeesLedger) -> int:
+    """The same file into `out` (a committee's or the county's, built in the background); its rows."""
+    return write_xlsx(out, fees_sheets(ledger))
+
+
+def fees_sheets(ledger: FeesLedger) -> list[Sheet]:
     caption = f"{ledger.unit.name} 党费台账（{ledger.period.label}）"
     names = {b.branch_id: b.name for b in ledger.branches}
     sheets = [
@@ -55,7 +65,7 @@ def fees_xlsx(ledger: FeesLedger) -> bytes:
                for p in ledger.in_arrears if p.run),
               (24, 10, 12, 12, 14), caption),
     ]  # fmt: skip
-    return xlsx_bytes(sheets)
+    return sheets
 
 
 def _disclosure(ledger: FeesLedger) -> Iterator[list[object]]:

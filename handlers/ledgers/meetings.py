@@ -10,6 +10,7 @@ whatever the number of branches or meetings. Nothing here writes.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -217,6 +218,46 @@ def meetings_ledger(
     if ids:
         _details(session, entries)
     return MeetingsLedger(branch, period, blocks)
+
+
+def branches_in(session: Session, scope: Scope, unit: OrgUnit) -> list[tuple[int, str]]:
+    """The active branches at or under `unit` that the scope sees (id, name), in the tree's order:
+    what a committee's or the county's ledger covers."""
+    if not scope.sees_unit(unit):
+        raise overview.NotInScope(unit.id)
+    return [
+        (bid, name)
+        for bid, name in session.execute(
+            select(OrgUnit.id, OrgUnit.name)
+            .where(
+                OrgUnit.kind == UnitKind.BRANCH,
+                OrgUnit.active.is_(True),
+                OrgUnit.path.startswith(unit.path),
+                scope.unit_clause(),
+            )
+            .order_by(OrgUnit.path)
+        )
+    ]
+
+
+def units_meetings_ledgers(
+    session: Session,
+    scope: Scope,
+    branch_ids: Iterable[int],
+    period: LedgerPeriod,
+    *,
+    now: datetime,
+    cfg: MeetingsConfig,
+    current_month: date,
+) -> Iterator[MeetingsLedger]:
+    """Each branch's ledger in turn, by the page's own meetings_ledger (the same statements per
+    branch), the session emptied after each so a county's rows never accumulate in it."""
+    for bid in branch_ids:
+        branch = session.get(OrgUnit, bid)
+        if branch is None or branch.kind != UnitKind.BRANCH:
+            continue
+        yield meetings_ledger(session, scope, branch, period, now=now, cfg=cfg, current_month=current_month)
+        session.expunge_all()
 
 
 def _plans(session: Session, branch: OrgUnit, blocks: list[MonthBlock]) -> None:

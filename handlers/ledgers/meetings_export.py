@@ -1,12 +1,14 @@
 """组织生活纪实台账 as files: .xlsx (one sheet per kind of record) and .docx laid out for printing (a
 cover, one section per month with its plan and its meetings, photos embedded). Both are built from
-handlers.ledgers.meetings.MeetingsLedger, the page's own data."""
+handlers.ledgers.meetings.MeetingsLedger, the page's own data; a committee's or the county's .xlsx is
+the same sheets over each of its branches' ledgers, streamed (write_units_meetings_xlsx)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, tzinfo
+from typing import IO
 
 from docx import Document
 from docx.enum.section import WD_SECTION
@@ -17,11 +19,14 @@ from PIL import Image
 
 from handlers.common.dates import fmt_full_day, fmt_month
 from handlers.ledgers.meetings import MeetingEntry, MeetingsLedger
-from handlers.ledgers.workbook import Sheet, xlsx_bytes
+from handlers.ledgers.workbook import Book, Sheet, xlsx_bytes
 
 TITLE = "组织生活纪实台账"
 FONT = "宋体"
 HEADING_FONT = "黑体"
+BRANCH_HEADER = "党支部"
+
+RowsOf = Callable[[MeetingsLedger, tzinfo], Iterator[list[object]]]
 
 
 def _when(moment: datetime | None, tz: tzinfo) -> str:
@@ -44,30 +49,50 @@ def attendance_text(e: MeetingEntry) -> str:
 # --- .xlsx ------------------------------------------------------------------------------------------
 
 
+def _sheets() -> list[tuple[str, list[str], tuple[int, ...], RowsOf]]:
+    """The .xlsx's sheets: title, headers, column widths and the rows of one branch's ledger."""
+    return [
+        ("会议", ["月份", "时间", "类型", "会议名称", "地点", "主题", "主持人", "记录人", "状态", "应到", "实到",
+                "实到正式", "实到预备", "请假", "缺席", "请假人员", "缺席人员", "观察员列席"],
+         (10, 17, 16, 22, 14, 26, 8, 8, 16, 6, 6, 8, 8, 6, 6, 20, 20, 20), _meeting_rows),
+        ("出勤", ["时间", "会议名称", "姓名", "党员类别", "出勤"], (17, 22, 10, 8, 8), _attendance_rows),
+        ("请假", ["时间", "会议名称", "姓名", "请假事由", "审批"], (17, 22, 10, 30, 8), _leave_rows),
+        ("补学", ["时间", "会议名称", "姓名", "原因", "补学期限", "状态", "学习心得"], (17, 22, 10, 6, 12, 8, 40),
+         _makeup_rows),
+        ("会议记录", ["时间", "会议名称", "主持人", "记录人", "议题", "决定事项", "表决情况", "提交时间", "应交日期",
+                    "照片（张）"], (17, 22, 8, 8, 40, 40, 40, 17, 12, 8), _minutes_rows),
+        ("观察员", ["时间", "会议名称", "观察员", "评分", "等次", "处理结果", "评价意见", "按时提交"],
+         (17, 22, 10, 8, 8, 10, 40, 8), _observer_rows),
+        ("月度计划", ["月份", "计划状态", "计划时间", "类型", "地点", "主题", "是否已开"], (10, 8, 17, 16, 14, 26, 8),
+         _plan_rows),
+    ]  # fmt: skip
+
+
 def meetings_xlsx(ledger: MeetingsLedger, tz: tzinfo) -> bytes:
+    """A branch's ledger: one sheet per kind of record."""
     caption = f"{ledger.branch.name} {TITLE}（{ledger.period.label}）"
     return xlsx_bytes(
-        [
-            Sheet("会议", ["月份", "时间", "类型", "会议名称", "地点", "主题", "主持人", "记录人", "状态",
-                         "应到", "实到", "实到正式", "实到预备", "请假", "缺席", "请假人员", "缺席人员",
-                         "观察员列席"],
-                  _meeting_rows(ledger, tz), (10, 17, 16, 22, 14, 26, 8, 8, 16, 6, 6, 8, 8, 6, 6, 20, 20, 20),
-                  caption),
-            Sheet("出勤", ["时间", "会议名称", "姓名", "党员类别", "出勤"], _attendance_rows(ledger, tz),
-                  (17, 22, 10, 8, 8), caption),
-            Sheet("请假", ["时间", "会议名称", "姓名", "请假事由", "审批"], _leave_rows(ledger, tz),
-                  (17, 22, 10, 30, 8), caption),
-            Sheet("补学", ["时间", "会议名称", "姓名", "原因", "补学期限", "状态", "学习心得"],
-                  _makeup_rows(ledger, tz), (17, 22, 10, 6, 12, 8, 40), caption),
-            Sheet("会议记录", ["时间", "会议名称", "主持人", "记录人", "议题", "决定事项", "表决情况",
-                             "提交时间", "应交日期", "照片（张）"],
-                  _minutes_rows(ledger, tz), (17, 22, 8, 8, 40, 40, 40, 17, 12, 8), caption),
-            Sheet("观察员", ["时间", "会议名称", "观察员", "评分", "等次", "处理结果", "评价意见", "按时提交"],
-                  _observer_rows(ledger, tz), (17, 22, 10, 8, 8, 10, 40, 8), caption),
-            Sheet("月度计划", ["月份", "计划状态", "计划时间", "类型", "地点", "主题", "是否已开"],
-                  _plan_rows(ledger, tz), (10, 8, 17, 16, 14, 26, 8), caption),
-        ]
-    )  # fmt: skip
+        Sheet(title, headers, rows(ledger, tz), widths, caption) for title, headers, widths, rows in _sheets()
+    )
+
+
+def write_units_meetings_xlsx(
+    out: IO[bytes], ledgers: Iterable[MeetingsLedger], tz: tzinfo, *, caption: str
+) -> int:
+    """Several branches' ledgers (a committee's or the county's) into `out`, the same sheets with the
+    branch first on every row, written branch by branch as `ledgers` yields them: only one branch's
+    ledger is ever in memory. The number of rows written."""
+    sheets = _sheets()
+    book = Book()
+    for title, headers, widths, _ in sheets:
+        book.add(Sheet(title, [BRANCH_HEADER, *headers], (), (24, *widths), caption))
+    for ledger in ledgers:
+        name = ledger.branch.name
+        for title, _, _, rows in sheets:
+            for row in rows(ledger, tz):
+                book.append(title, [name, *row])
+    book.save(out)
+    return book.rows
 
 
 def _meeting_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:

@@ -1,0 +1,432 @@
+"""Ledger files of a committee or the county, built in the background (#17).
+
+A branch's files are built while the browser waits (handlers.ledgers.*_export). A unit above a branch
+asks for its file instead: request_export() queues a row (models.exports.LedgerExport), a worker in a
+web process claims it, builds the file from the same query functions as the pages (each branch's
+meetings ledger is handlers.ledgers.meetings.meetings_ledger, the branch page's own), and stores it in
+the database, where any web replica can send it.
+
+- Claimed by one worker only: a queued row becomes running in one UPDATE guarded by status='queued'
+  (race-safe on SQLite, one writer at a time) that picks its row with FOR UPDATE SKIP LOCKED on
+  PostgreSQL (a second worker skips the row being claimed instead of waiting for it).
+- Progress: the row's done/total (branches written) and heartbeat_at, committed as it goes.
+- A worker that dies leaves a running row whose heartbeat stops: after STALE_AFTER it is queued again
+  (the file is rebuilt from the start), or after MAX_ATTEMPTS it fails with a reason in Chinese.
+- Streamed: the workbook is write-only (rows go to temporary files as they are appended) and only one
+  branch's ledger is in memory at a time; the finished file is copied into 1 MB chunks.
+- Kept KEEP_DAYS days, then the worker deletes the row and its chunks (a file is asked for and
+  downloaded the same day; an old one would be out of date anyway).
+- The committee's 党费台账 is one roll-up (handlers.ledgers.fees), built in one go: a unit above a
+  branch always gets it in the background, as it covers every member of every branch below.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.context import CoreConfig
+from handlers.console import overview
+from handlers.console.scope import Scope, scope_of
+from handlers.fees.policy import default_policy
+from handlers.ledgers import fees as fees_ledger
+from handlers.ledgers import meetings as meetings_ledger
+from handlers.ledgers import strings as ledger_strings
+from handlers.ledgers.fees_export import write_fees_xlsx
+from handlers.ledgers.meetings_export import TITLE, write_units_meetings_xlsx
+from handlers.ledgers.period import LedgerPeriod, parse_period
+from handlers.ledgers.workbook import download_name
+from handlers.meetings.types import meetings_config
+from models.exports import CHUNK_BYTES, FAILED, QUEUED, READY, RUNNING, LedgerExport, LedgerExportChunk
+from models.org import OrgUnit, UnitKind
+
+logger = logging.getLogger(__name__)
+
+LEDGERS = {"meetings": ledger_strings.MEETINGS, "fees": ledger_strings.FEES}
+STALE_AFTER = timedelta(minutes=10)  # no progress for this long: its worker is gone
+MAX_ATTEMPTS = 2
+KEEP_DAYS = 7
+POLL_SECONDS = 2.0
+PROGRESS_EVERY_SECONDS = 0.5  # at most two progress commits a second
+
+TEXT = {
+    "queued": "排队中",
+    "running": "正在生成：已完成 {done}/{total} 个党支部",
+    "starting": "正在生成",
+    "ready": "已生成",
+    "failed": "生成失败",
+    "unknown_ledger": "没有这种台账。",
+    "branch_direct": "党支部的台账请直接下载，不需要后台生成。",
+    "crashed": "生成过程中服务中断，已重试 {attempts} 次仍未完成。请重新生成。",
+    "error": "生成时出错，请稍后重新生成；如果仍然失败，请联系管理员。",
+    "no_scope": "您已不再管理这个单位，台账没有生成。",
+}
+
+
+class Abandoned(Exception):
+    """The row is no longer this worker's (recovered as stale and claimed again): stop quietly."""
+
+
+# --- asking and looking -----------------------------------------------------------------------------
+
+
+def request_export(
+    session: Session, scope: Scope, unit: OrgUnit, ledger: str, period: LedgerPeriod, *, now: datetime
+) -> LedgerExport:
+    """Queue the file of `ledger` for `unit` and `period`, asked for by the scope's person; the same
+    request still queued or running is returned instead of a second one. NotInScope outside the
+    scope; ValueError (Chinese) for an unknown ledger or a branch (whose files are direct downloads)."""
+    if not scope.sees_unit(unit):
+        raise overview.NotInScope(unit.id)
+    if ledger not in LEDGERS:
+        raise ValueError(TEXT["unknown_ledger"])
+    if unit.kind == UnitKind.BRANCH:
+        raise ValueError(TEXT["branch_direct"])
+    pending = session.scalar(
+        select(LedgerExport).where(
+            LedgerExport.requested_by == scope.person_id,
+            LedgerExport.unit_id == unit.id,
+            LedgerExport.ledger == ledger,
+            LedgerExport.period == period.key,
+            LedgerExport.status.in_((QUEUED, RUNNING)),
+        )
+    )
+    if pending is not None:
+        return pending
+    row = LedgerExport(
+        requested_by=scope.person_id, unit_id=unit.id, ledger=ledger, period=period.key, status=QUEUED,
+        done=0, total=0, rows=0, attempts=0, reason="", filename="", size=0, worker="", created_at=now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def exports_of(session: Session, person_id: int, unit_id: int, *, limit: int = 5) -> list[LedgerExport]:
+    """The person's latest files of the unit, newest first (the hub lists them)."""
+    return list(
+        session.scalars(
+            select(LedgerExport)
+            .where(LedgerExport.requested_by == person_id, LedgerExport.unit_id == unit_id)
+            .order_by(LedgerExport.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def export_for(session: Session, scope: Scope, export_id: int) -> LedgerExport | None:
+    """The export if the viewer asked for it and still sees its unit; None otherwise (the page answers
+    404 either way, so another person's file is not even confirmed to exist)."""
+    row = session.get(LedgerExport, export_id)
+    if row is None or row.requested_by != scope.person_id:
+        return None
+    if not scope.sees_unit(session.get(OrgUnit, row.unit_id)):
+        return None
+    return row
+
+
+def status_text(row: LedgerExport) -> str:
+    if row.status == RUNNING:
+        return TEXT["running"].format(done=row.done, total=row.total) if row.total else TEXT["starting"]
+    return TEXT.get(row.status, row.status)
+
+
+def chunks(factory: sessionmaker[Session], export_id: int) -> Iterator[bytes]:
+    """The file's bytes, one chunk per statement and session (a download holds one chunk at a time)."""
+    seq = 0
+    while True:
+        with factory() as session:
+            data = session.scalar(
+                select(LedgerExportChunk.data).where(
+                    LedgerExportChunk.export_id == export_id, LedgerExportChunk.seq == seq
+                )
+            )
+        if data is None:
+            return
+        yield data
+        seq += 1
+
+
+# --- the worker's steps ------------------------------------------------------------------------------
+
+
+def recover_stale(session: Session, *, now: datetime) -> int:
+    """Running rows whose heartbeat stopped: queued again, or failed after MAX_ATTEMPTS."""
+    stale = (LedgerExport.status == RUNNING, LedgerExport.heartbeat_at < now - STALE_AFTER)
+    again = session.execute(
+        update(LedgerExport)
+        .where(*stale, LedgerExport.attempts < MAX_ATTEMPTS)
+        .values(status=QUEUED, worker="", done=0)
+    ).rowcount
+    failed = session.scalars(select(LedgerExport).where(*stale, LedgerExport.attempts >= MAX_ATTEMPTS)).all()
+    for row in failed:
+        row.status, row.finished_at = FAILED, now
+        row.reason = TEXT["crashed"].format(attempts=row.attempts)
+    return again + len(failed)
+
+
+def claim(session: Session, *, now: datetime, worker: str) -> int | None:
+    """The oldest queued export, now this worker's (running), or None. One statement: the guard on
+    status makes a second claimant's UPDATE match nothing; on PostgreSQL SKIP LOCKED lets it pass
+    over a row another worker is claiming rather than wait for it."""
+    oldest = (
+        select(LedgerExport.id)
+        .where(LedgerExport.status == QUEUED)
+        .order_by(LedgerExport.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return session.execute(
+        update(LedgerExport)
+        .where(LedgerExport.id == oldest, LedgerExport.status == QUEUED)
+        .values(
+            status=RUNNING,
+            worker=worker,
+            started_at=now,
+            heartbeat_at=now,
+            done=0,
+            total=0,
+            attempts=LedgerExport.attempts + 1,
+        )  # fmt: skip
+        .returning(LedgerExport.id)
+    ).scalar()
+
+
+def purge_expired(session: Session, *, now: datetime) -> int:
+    """Exports older than KEEP_DAYS (whatever their state) and their files."""
+    old = select(LedgerExport.id).where(LedgerExport.created_at < now - timedelta(days=KEEP_DAYS))
+    ids = list(session.scalars(old))
+    if not ids:
+        return 0
+    session.execute(delete(LedgerExportChunk).where(LedgerExportChunk.export_id.in_(ids)))
+    session.execute(delete(LedgerExport).where(LedgerExport.id.in_(ids)))
+    return len(ids)
+
+
+@dataclass
+class _Job:
+    id: int
+    person_id: int
+    unit_id: int
+    ledger: str
+    period: str
+    worker: str
+
+
+def build(
+    factory: sessionmaker[Session], export_id: int, *, core: CoreConfig, clock: Callable[[], datetime]
+) -> None:
+    """Build a claimed export's file and store it (ready), or mark it failed with the reason."""
+    with factory() as session:
+        row = session.get(LedgerExport, export_id)
+        if row is None or row.status != RUNNING:
+            return
+        job = _Job(row.id, row.requested_by, row.unit_id, row.ledger, row.period, row.worker)
+    try:
+        with tempfile.TemporaryFile() as out:
+            name, rows = _write(factory, job, out, core=core, clock=clock)
+            _store(factory, job, out, name, rows, now=clock())
+    except Abandoned:
+        logger.info("ledger export %s was taken over by another worker", job.id)
+    except _Refused as exc:
+        _finish(factory, job, FAILED, reason=str(exc), now=clock())
+    except Exception:
+        logger.exception("ledger export %s failed", job.id)
+        _finish(factory, job, FAILED, reason=TEXT["error"], now=clock())
+
+
+class _Refused(Exception):
+    """The export cannot be built for a reason its requester is told (str: Chinese)."""
+
+
+def _write(
+    factory: sessionmaker[Session],
+    job: _Job,
+    out: IO[bytes],
+    *,
+    core: CoreConfig,
+    clock: Callable[[], datetime],
+) -> tuple[str, int]:
+    cfg = meetings_config(core)
+    now = clock()
+    this_month = overview.current_month(now, cfg)
+    with factory() as session:
+        scope = scope_of(session, job.person_id)
+        unit = session.get(OrgUnit, job.unit_id)
+        if scope is None or unit is None or not scope.sees_unit(unit):
+            raise _Refused(TEXT["no_scope"])
+        try:
+            period = parse_period(job.period, this_month)
+        except ValueError as exc:
+            raise _Refused(str(exc)) from exc
+        unit_name = unit.name
+        name = download_name(unit_name, LEDGERS[job.ledger], period.label, ext="xlsx")
+        if job.ledger == "fees":
+            _progress(factory, job, 0, 1, now=clock(), force=True)
+            ledger = fees_ledger.fees_ledger(
+                session,
+                scope,
+                unit,
+                period,
+                current_month=this_month,
+                tz=core.tz,
+                default=default_policy(core),
+            )
+            rows = write_fees_xlsx(out, ledger)
+            return name, rows
+        branches = [bid for bid, _ in meetings_ledger.branches_in(session, scope, unit)]
+        _progress(factory, job, 0, len(branches), now=clock(), force=True)
+        ledgers = meetings_ledger.units_meetings_ledgers(
+            session, scope, branches, period, now=now, cfg=cfg, current_month=this_month
+        )
+        caption = f"{unit_name} {TITLE}（{period.label}）"
+        rows = write_units_meetings_xlsx(
+            out, _counted(factory, job, ledgers, len(branches), clock), cfg.tz, caption=caption
+        )
+        return name, rows
+
+
+def _counted(factory, job: _Job, ledgers: Iterable, total: int, clock: Callable[[], datetime]) -> Iterator:
+    """The ledgers as they come, the row's progress committed after each is written (at most every
+    PROGRESS_EVERY_SECONDS, and after the last)."""
+    last = time.monotonic()
+    for done, ledger in enumerate(ledgers, start=1):
+        yield ledger
+        if done == total or time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+            _progress(factory, job, done, total, now=clock())
+            last = time.monotonic()
+
+
+def _mine(job: _Job):
+    return (LedgerExport.id == job.id, LedgerExport.status == RUNNING, LedgerExport.worker == job.worker)
+
+
+def _progress(factory, job: _Job, done: int, total: int, *, now: datetime, force: bool = False) -> None:
+    with factory() as session, session.begin():
+        changed = session.execute(
+            update(LedgerExport).where(*_mine(job)).values(done=done, total=total, heartbeat_at=now)
+        ).rowcount
+    if not changed:
+        raise Abandoned(job.id)
+
+
+def _store(factory, job: _Job, out: IO[bytes], name: str, rows: int, *, now: datetime) -> None:
+    """The file into chunks and the row ready, in one transaction: a file is whole or absent."""
+    size = out.seek(0, os.SEEK_END)
+    out.seek(0)
+    with factory() as session, session.begin():
+        row = session.scalar(select(LedgerExport).where(*_mine(job)).with_for_update())
+        if row is None:
+            raise Abandoned(job.id)
+        session.execute(delete(LedgerExportChunk).where(LedgerExportChunk.export_id == job.id))
+        seq = 0
+        while data := out.read(CHUNK_BYTES):
+            session.add(LedgerExportChunk(export_id=job.id, seq=seq, data=data))
+            session.flush()  # one chunk in memory at a time
+            session.expunge_all()
+            seq += 1
+        session.execute(
+            update(LedgerExport)
+            .where(LedgerExport.id == job.id)
+            .values(
+                status=READY,
+                filename=name[:200],
+                size=size,
+                rows=rows,
+                finished_at=now,
+                heartbeat_at=now,
+                done=LedgerExport.total,
+            )  # fmt: skip
+        )
+
+
+def _finish(factory, job: _Job, status: str, *, reason: str, now: datetime) -> None:
+    with factory() as session, session.begin():
+        session.execute(
+            update(LedgerExport)
+            .where(*_mine(job))
+            .values(status=status, reason=reason[:200], finished_at=now)
+        )
+
+
+def run_once(
+    factory: sessionmaker[Session], *, core: CoreConfig, clock: Callable[[], datetime], worker: str
+) -> int | None:
+    """One turn of a worker: forget expired files, requeue or fail stale ones, then claim and build the
+    oldest queued export. The id built, or None when there was nothing to do. Reads first, so an idle
+    worker never takes SQLite's write lock."""
+    now = clock()
+    with factory() as session:
+        cutoff_old = now - timedelta(days=KEEP_DAYS)
+        has_old = session.scalar(select(LedgerExport.id).where(LedgerExport.created_at < cutoff_old).limit(1))
+        has_stale = session.scalar(
+            select(LedgerExport.id)
+            .where(LedgerExport.status == RUNNING, LedgerExport.heartbeat_at < now - STALE_AFTER)
+            .limit(1)
+        )
+        has_queued = session.scalar(select(LedgerExport.id).where(LedgerExport.status == QUEUED).limit(1))
+    if has_old or has_stale:
+        with factory() as session, session.begin():
+            purge_expired(session, now=now)
+            recover_stale(session, now=now)
+            has_queued = has_queued or session.scalar(
+                select(LedgerExport.id).where(LedgerExport.status == QUEUED).limit(1)
+            )
+    if not has_queued:
+        return None
+    with factory() as session, session.begin():
+        export_id = claim(session, now=now, worker=worker)
+    if export_id is None:
+        return None
+    build(factory, export_id, core=core, clock=clock)
+    return export_id
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class ExportWorker:
+    """A web process's export builder: a daemon thread that runs run_once every POLL_SECONDS (at once
+    again after a build, for a queue of several). Every web replica runs one; the claim decides which
+    builds what."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], core: CoreConfig, *, clock: Callable[[], datetime]
+    ) -> None:
+        self.factory, self.core, self.clock = factory, core, clock
+        self.name = worker_name()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="zhibu-exports", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                built = run_once(self.factory, core=self.core, clock=self.clock, worker=self.name)
+            except Exception:  # the database away for a moment: try again on the next turn
+                logger.exception("ledger export worker turn failed")
+                built = None
+            if built is None:
+                self._stop.wait(POLL_SECONDS)

@@ -20,11 +20,14 @@ class TokenError(PlatformError):
 
 
 class PermanentPlatformError(PlatformError):
-    """Retrying cannot help (bad request, no permission). `reason` is Chinese, for the ledger."""
+    """Retrying cannot help (bad request, no permission). `reason` is Chinese, for the ledger; `code`
+    is the platform's own error code when it gave one (DingTalk's "param.cardAlreadyExist"), for the
+    callers that treat one refusal as an answer."""
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    def __init__(self, message: str, *, reason: str, code: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+        self.code = code
 
 
 class IdentityError(Exception):

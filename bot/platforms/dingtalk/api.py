@@ -137,6 +137,7 @@ class DingTalkApi:
         raise PermanentPlatformError(
             f"DingTalk {response.status_code}: {code} {message}",
             reason=texts.REASON_REJECTED.format(error=message or code),
+            code=code,
         )
 
 

@@ -117,7 +117,7 @@ class DingTalkSender:
         try:
             answer = self.api.call("POST", "/v1.0/card/instances/createAndDeliver", body)
         except PermanentPlatformError as exc:
-            if CARD_ALREADY_EXISTS not in str(exc):
+            if exc.code != CARD_ALREADY_EXISTS:
                 raise
             # An earlier attempt of this row made the card, in the one call that also delivers it. The
             # answer says the card exists, not how its delivery went: if that attempt's delivery failed

@@ -66,17 +66,14 @@ class DirectoryEvents:
         d = self.dispatcher
         now = d.clock()
         platform = str(change.platform)
-        with d._writer:  # SQLite's one writer, shared with the chat events
-            with d.session_factory() as session, session.begin():
-                # The key differs from any chat message id: a directory event and a message never collide.
-                if not Dispatcher._claim_event(
-                    session, platform, f"directory:{change.event_id}", Outcome.HANDLED, now
-                ):
-                    logger.info("duplicate %s directory event %s ignored", platform, change.event_id)
-                    return Outcome.DUPLICATE
-                label = f"{PLATFORM_LABELS.get(change.platform, platform)}通讯录"
-                act_as(session, Actor("system", None, label), clock=lambda: now)
-                self.handler(session, change, now, d.config)
+        # The key differs from any chat message id: a directory event and a message never collide.
+        with d.claimed(platform, f"directory:{change.event_id}", now) as session:
+            if session is None:
+                logger.info("duplicate %s directory event %s ignored", platform, change.event_id)
+                return Outcome.DUPLICATE
+            label = f"{PLATFORM_LABELS.get(change.platform, platform)}通讯录"
+            act_as(session, Actor("system", None, label), clock=lambda: now)
+            self.handler(session, change, now, d.config)
         if d.on_committed is not None:
             d.on_committed()
         return Outcome.HANDLED

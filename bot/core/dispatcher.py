@@ -12,8 +12,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -83,18 +83,27 @@ class Dispatcher:
         started = time.perf_counter()
         now = self.clock()
         try:
-            with self._writer:
-                outcome = self._run(event, now)
+            outcome = self._run(event, now)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             logger.exception("handler failed for %s event %s (ref %s)", platform, event.event_id, ref)
-            with self._writer:
-                outcome = self._apologise(event, now, ref)
+            outcome = self._apologise(event, now, ref)
         metrics.EVENTS.labels(platform, outcome.value).inc()
         metrics.DISPATCH_SECONDS.labels(platform).observe(time.perf_counter() - started)
         if outcome != Outcome.DUPLICATE and self.on_committed is not None:
             self.on_committed()
         return outcome
+
+    @contextmanager
+    def claimed(
+        self, platform: str, event_id: str, now: datetime, outcome: Outcome = Outcome.HANDLED
+    ) -> Iterator[Session | None]:
+        """One transaction behind the inbound dedup row (platform, event_id), for anything a platform
+        may deliver more than once: yields the session, or None when the event was claimed before (a
+        repeat delivery; nothing to do). Leaving the block commits, and an exception rolls back the
+        claim with everything else, so the platform's next delivery tries again."""
+        with self._writer, self.session_factory() as session, session.begin():
+            yield session if self._claim_event(session, platform, event_id, outcome, now) else None
 
     @staticmethod
     def _claim_event(session: Session, platform: str, event_id: str, outcome: Outcome, now: datetime) -> bool:
@@ -111,8 +120,8 @@ class Dispatcher:
 
     def _run(self, event: IncomingEvent, now: datetime) -> Outcome:
         sender = event.sender
-        with self.session_factory() as session, session.begin():
-            if not self._claim_event(session, str(sender.platform), event.event_id, Outcome.HANDLED, now):
+        with self.claimed(str(sender.platform), event.event_id, now) as session:
+            if session is None:
                 logger.info("duplicate %s event %s ignored", sender.platform, event.event_id)
                 return Outcome.DUPLICATE
             person = person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
@@ -186,11 +195,9 @@ class Dispatcher:
 
     def _apologise(self, event: IncomingEvent, now: datetime, ref: str) -> Outcome:
         try:
-            with self.session_factory() as session, session.begin():
-                # Mark the event handled: a re-delivery would fail the same way and apologise twice.
-                if not self._claim_event(
-                    session, str(event.sender.platform), event.event_id, Outcome.FAILED, now
-                ):
+            # Mark the event handled: a re-delivery would fail the same way and apologise twice.
+            with self.claimed(str(event.sender.platform), event.event_id, now, Outcome.FAILED) as session:
+                if session is None:
                     return Outcome.DUPLICATE
                 ctx = HandlerContext(session, event, now, self.config, None, [])
                 ctx.reply(Text(texts.HANDLER_FAILED.format(ref=ref)))

@@ -218,3 +218,24 @@ def test_help_line_shows_usage_once():
         help_line("我的", "查看我在系统里的身份：姓名、支部")
         == "- **我的**：查看我在系统里的身份：姓名、支部"
     )
+
+
+def test_claimed_gives_one_transaction_per_event_and_a_failure_gives_the_event_back(session_factory, session):
+    """The public claim other transports' events use (bot.core.directory): a second delivery gets
+    None, and a block that raised leaves no claim behind, so the platform's next delivery runs."""
+    d = make_dispatcher(session_factory, [])
+    now = d.clock()
+    try:
+        with d.claimed("wecom", "ev-1", now) as s:
+            s.add(OrgUnit(kind="branch", name="回滚的支部"))
+            raise RuntimeError("the use case failed")
+    except RuntimeError:
+        pass
+    with d.claimed("wecom", "ev-1", now) as s:
+        assert s is not None
+        s.add(OrgUnit(kind="branch", name="留下的支部"))
+    with d.claimed("wecom", "ev-1", now) as s:
+        assert s is None
+    names = session.scalars(select(OrgUnit.name)).all()
+    assert "留下的支部" in names and "回滚的支部" not in names
+    assert session.scalar(select(func.count()).select_from(InboundEvent)) == 1

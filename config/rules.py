@@ -170,11 +170,14 @@ class FeesRules(BaseModel):
 
 
 class ConsoleRules(BaseModel):
-    """The web console's sessions (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
+    """The web console's sessions and uploads (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
 
     idle_minutes: int = Field(30, ge=5, le=24 * 60)  # signed out after this long without a request
     lifetime_hours: int = Field(12, ge=1, le=7 * 24)  # and after this long in any case
     link_minutes: int = Field(5, ge=1, le=60)  # how long the 登录后台 link can be opened
+    # Where roster uploads (and phone-match results) wait between preview and apply: every web process
+    # must see the same directory. Empty: the system's temp directory.
+    uploads: str = ""
 
 
 class RetentionRules(BaseModel):

@@ -95,7 +95,7 @@ def test_compose_keeps_data_in_volumes(compose):
     assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
     # The console's staged uploads sit on the volume every web replica shares (the image owns /data).
     assert "data:/data" in services["web"]["volumes"]
-    assert services["web"]["environment"]["ZHIBU_CONSOLE_UPLOADS"].startswith("/data/")
+    assert services["web"]["environment"]["ZHIBU_CONSOLE__UPLOADS"].startswith("/data/")
     assert "backups:/backups" in services["backup"]["volumes"]
     assert services["backup"]["profiles"] == ["tools"]
     assert set(compose["volumes"]) == {"pgdata", "data", "backups"}

@@ -189,7 +189,7 @@ def part_env(database_url: str, sandbox_url: str, public_url: str, tmp: Path) ->
         "ZHIBU_PUBLIC_BASE_URL": public_url,
         "ZHIBU_SECRET_KEY": "topology-test-secret-key-0123456789",
         "ZHIBU_LOG_LEVEL": "INFO",
-        "ZHIBU_CONSOLE_UPLOADS": str(tmp / "uploads"),
+        "ZHIBU_CONSOLE__UPLOADS": str(tmp / "uploads"),
         "ZHIBU_DINGTALK__CLIENT_ID": demo.DINGTALK_CLIENT_ID,
         "ZHIBU_DINGTALK__CLIENT_SECRET": demo.DINGTALK_CLIENT_SECRET,
         "ZHIBU_DINGTALK__ROBOT_CODE": demo.DINGTALK_ROBOT_CODE,

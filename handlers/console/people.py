@@ -13,15 +13,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import tempfile
 import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core import signing
@@ -289,8 +287,9 @@ def person_detail(
 ) -> PersonDetail:
     """`paths`: the unit paths an edit of this request already loaded (the page after a save)."""
     person = visible_person(session, scope, person_id)
-    paths = paths if paths is not None else unit_paths_by_id(session)
-    by_id = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True)))}
+    units = {u.id: u for u in session.scalars(select(OrgUnit))}  # the unit table, read once
+    paths = paths if paths is not None else unit_paths_by_id(session, units)
+    by_id = {uid: u for uid, u in units.items() if u.active}
     editable = scope.can_edit_person(session, person)
     roles = [
         RoleView(
@@ -607,17 +606,10 @@ STAGING_SECONDS = 3600
 _PURPOSE = "console.roster-upload"
 
 
-def staging_dir() -> Path:
-    directory = Path(
-        os.environ.get("ZHIBU_CONSOLE_UPLOADS") or Path(tempfile.gettempdir()) / "zhibu-console-uploads"
-    )
+def stage_upload(directory: Path, data: bytes, suffix: str) -> Path:
+    """Keep an uploaded roster for its preview and apply (in `directory`, ConsoleConfig.uploads);
+    stale ones are removed on the way."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return directory
-
-
-def stage_upload(data: bytes, suffix: str) -> Path:
-    """Keep an uploaded roster for its preview and apply; stale ones are removed on the way."""
-    directory = staging_dir()
     cutoff = _time.time() - STAGING_SECONDS
     for old in directory.iterdir():
         try:
@@ -638,7 +630,7 @@ def upload_token(
 
 
 def staged_upload(
-    secret: str, person_id: int, token: str, now: datetime, *, purpose: str = _PURPOSE
+    directory: Path, secret: str, person_id: int, token: str, now: datetime, *, purpose: str = _PURPOSE
 ) -> Path | None:
     """The staged file a token names, if the token is this viewer's, unexpired, and the file still
     has the hash it was previewed with."""
@@ -652,7 +644,7 @@ def staged_upload(
     if pid != str(person_id) or not expiry.isdigit() or now.timestamp() > int(expiry):
         return None
     digest, _, suffix = name.partition(".")
-    path = staging_dir() / name
+    path = directory / name
     if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
         return None
     return path
@@ -672,46 +664,38 @@ MATCH_NO_PLATFORM = "没有配置钉钉或企业微信，无法按手机号查�
 MATCH_STALE = "匹配结果已过期或无效，请重新查询。"
 
 
-def editable_people(scope: Scope) -> ColumnElement[bool]:
-    """A WHERE clause over Person: the people whose branch the viewer leads (not merely observes)."""
-    if scope.everything:
-        return true()
-    if not scope.roots:
-        return false()
-    led = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p) for p in scope.roots)))
-    return Person.branch_id.in_(led)
-
-
 def match_accounts(session: Session, scope: Scope, lookups: list[accounts.Lookup]) -> accounts.MatchReport:
     """The dry run: everyone the viewer may change with a phone and no account on a platform the app
     runs, asked of that platform; matches already someone's account are marked TAKEN."""
     if scope.read_only:
         raise ReadOnly
     wanted = accounts.candidates(
-        session, [(lk.platform, lk.corp_id) for lk in lookups], people=editable_people(scope)
+        session, [(lk.platform, lk.corp_id) for lk in lookups], people=scope.person_clause(editable=True)
     )
     report = accounts.look_up(wanted, lookups)
     accounts.check_taken(session, report)
     return report
 
 
-def match_token(secret: str, person_id: int, report: accounts.MatchReport, expires_at: datetime) -> str:
+def match_token(
+    directory: Path, secret: str, person_id: int, report: accounts.MatchReport, expires_at: datetime
+) -> str:
     rows = [
         [r.candidate.person_id, r.candidate.platform.value, r.candidate.corp_id, r.userid]
         for r in report.matched
     ]
-    staged = stage_upload(json.dumps(rows, separators=(",", ":")).encode(), ".json")
+    staged = stage_upload(directory, json.dumps(rows, separators=(",", ":")).encode(), ".json")
     return upload_token(secret, person_id, staged, expires_at, purpose=_MATCH_PURPOSE)
 
 
 def apply_matched(
-    session: Session, scope: Scope, secret: str, viewer_id: int, token: str, now: datetime
+    session: Session, scope: Scope, directory: Path, secret: str, viewer_id: int, token: str, now: datetime
 ) -> accounts.MatchReport | None:
     """Write the matches a dry run of this viewer showed (None: the token is not theirs, forged or
     expired, or its file is gone). All or nothing: see handlers.roster.accounts.apply_matches."""
     if scope.read_only:
         raise ReadOnly
-    staged = staged_upload(secret, viewer_id, token, now, purpose=_MATCH_PURPOSE)
+    staged = staged_upload(directory, secret, viewer_id, token, now, purpose=_MATCH_PURPOSE)
     if staged is None:
         return None
     try:
@@ -733,6 +717,6 @@ def apply_matched(
             p.id, p.name, p.phone or "", p.branch.name if p.branch else "", Platform(platform), corp_id
         )
         report.rows.append(accounts.Row(c, accounts.Outcome.MATCHED, userid))
-    if accounts.apply_matches(session, report, allowed=editable_people(scope)):
+    if accounts.apply_matches(session, report, allowed=scope.person_clause(editable=True)):
         staged.unlink(missing_ok=True)
     return report

@@ -40,11 +40,12 @@ class Scope:
 
     # ---- units
 
-    def unit_clause(self, path_column=OrgUnit.path) -> ColumnElement[bool]:
-        """A WHERE clause over a unit path column (OrgUnit.path by default): the units in scope."""
+    def unit_clause(self, path_column=OrgUnit.path, *, editable: bool = False) -> ColumnElement[bool]:
+        """A WHERE clause over a unit path column (OrgUnit.path by default): the units in scope (with
+        `editable`, only those the viewer leads, as can_edit_unit)."""
         if self.everything:
             return true()
-        paths = self.roots + self.observed
+        paths = self.roots if editable else self.roots + self.observed
         if not paths:
             return false()
         return or_(*(path_column.startswith(p) for p in paths))
@@ -61,11 +62,12 @@ class Scope:
 
     # ---- people
 
-    def person_clause(self) -> ColumnElement[bool]:
-        """A WHERE clause over Person: people whose branch is in scope."""
+    def person_clause(self, *, editable: bool = False) -> ColumnElement[bool]:
+        """A WHERE clause over Person: people whose branch is in scope (with `editable`: whose branch
+        the viewer leads, not merely observes, as can_edit_person)."""
         if self.everything:
             return true()
-        return Person.branch_id.in_(select(OrgUnit.id).where(self.unit_clause()))
+        return Person.branch_id.in_(select(OrgUnit.id).where(self.unit_clause(editable=editable)))
 
     def sees_person(self, session: Session, person: Person | None) -> bool:
         if person is None:

@@ -8,8 +8,10 @@ answers with) is good once, for `ticket_valid`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,6 +28,8 @@ class ConsoleConfig:
     idle: timedelta = timedelta(minutes=30)
     lifetime: timedelta = timedelta(hours=12)
     ticket_valid: timedelta = timedelta(minutes=5)
+    # Roster uploads and phone-match results between preview and apply (ZHIBU_CONSOLE__UPLOADS).
+    uploads: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "zhibu-console-uploads")
 
 
 def console_config(core: CoreConfig) -> ConsoleConfig:
@@ -39,6 +43,7 @@ def _from_core(core: CoreConfig) -> ConsoleConfig:
         idle=timedelta(minutes=r.idle_minutes),
         lifetime=timedelta(hours=r.lifetime_hours),
         ticket_valid=timedelta(minutes=r.link_minutes),
+        **({"uploads": Path(r.uploads)} if r.uploads else {}),
     )
 
 

@@ -133,9 +133,13 @@ def _check_across_rows(plan: ImportPlan) -> None:
     plan.categories = {path: cat for path, (cat, _) in category_row.items()}
 
 
-def unit_paths_by_id(session: Session) -> dict[int, tuple[UnitKind, UnitPath]]:
-    """Every unit's kind and name path, from its materialised id path."""
-    units = {u.id: u for u in session.scalars(select(OrgUnit))}
+def unit_paths_by_id(
+    session: Session, units: Mapping[int, OrgUnit] | None = None
+) -> dict[int, tuple[UnitKind, UnitPath]]:
+    """Every unit's kind and name path, from its materialised id path (`units`: every unit by id, when
+    the caller has read them already)."""
+    if units is None:
+        units = {u.id: u for u in session.scalars(select(OrgUnit))}
     out: dict[int, tuple[UnitKind, UnitPath]] = {}
     for unit in units.values():
         names = tuple(units[i].name for i in unit.ancestor_ids() if i in units)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from bot.core.context import CoreConfig
 from bot.web.console import build_console
 from bot.web.console.deps import COOKIE
 from config import demo
+from config.rules import ConsoleRules, Rules
 from handlers.console.sessions import ConsoleConfig, open_session
 from models.audit import SYSTEM, act_as
 from models.db import unit_of_work
@@ -87,9 +89,11 @@ class Identity:
         self.corp_id = corp_id
 
 
-def console_app(session_factory, *, now: datetime = NOW) -> FastAPI:
+def console_app(session_factory, *, now: datetime = NOW, uploads: Path | None = None) -> FastAPI:
+    """`uploads`: where roster uploads wait (ZHIBU_CONSOLE__UPLOADS; a test's own directory)."""
     app = FastAPI()
-    core = CoreConfig(tz=TZ, public_base_url="http://testserver", secret_key=SECRET)
+    rules = Rules(console=ConsoleRules(uploads=str(uploads or "")))
+    core = CoreConfig(tz=TZ, public_base_url="http://testserver", secret_key=SECRET, rules=rules)
     identities = {"dingtalk": Identity(DT), "wecom": Identity(WC)}
     build_console(app, session_factory, identities, core, clock=lambda: now)
     return app

@@ -19,6 +19,7 @@ from bot.platforms.wecom.client import ZhibuWeComClient
 from bot.platforms.wecom.identity import WeComIdentity
 from bot.web.console import build_console
 from config import demo
+from handlers.console.sessions import ConsoleConfig
 from models.audit import SYSTEM, AuditEntry, act_as
 from models.db import unit_of_work
 from models.org import ChatAccount, OrgUnit, Person, Platform
@@ -35,9 +36,10 @@ NEW = {
 }
 
 
-@pytest.fixture(autouse=True)
-def uploads(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZHIBU_CONSOLE_UPLOADS", str(tmp_path / "uploads"))
+@pytest.fixture
+def uploads(tmp_path) -> ConsoleConfig:
+    """The console's rules with the staging directory a test's own (ZHIBU_CONSOLE__UPLOADS)."""
+    return ConsoleConfig(uploads=tmp_path / "uploads")
 
 
 @pytest.fixture
@@ -71,7 +73,7 @@ def sb():
 
 
 @pytest.fixture
-def app(session_factory, world, sb):
+def app(session_factory, world, sb, uploads):
     api = DingTalkApi(
         demo.DINGTALK_CLIENT_ID, demo.DINGTALK_CLIENT_SECRET, openapi_endpoint=sb.url, oapi_endpoint=sb.url
     )
@@ -86,7 +88,7 @@ def app(session_factory, world, sb):
     }
     app = FastAPI()
     core = CoreConfig(tz=TZ, public_base_url="http://testserver", secret_key=SECRET)
-    build_console(app, session_factory, identities, core, clock=lambda: NOW)
+    build_console(app, session_factory, identities, core, clock=lambda: NOW, cfg=uploads)
     yield app
     api.close()
 

@@ -38,7 +38,7 @@ pytestmark = [
 WAIT_MS = 15_000
 
 
-def test_match_accounts_by_phone_in_the_browser(session_factory, world, tmp_path):  # noqa: F811
+def test_match_accounts_by_phone_in_the_browser(session_factory, world, tmp_path, uploads):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
     from sandbox.testing import running_sandbox
@@ -64,7 +64,7 @@ def test_match_accounts_by_phone_in_the_browser(session_factory, world, tmp_path
         }
         app = FastAPI()
         core = CoreConfig(tz=TZ, public_base_url="http://testserver", secret_key=SECRET)
-        build_console(app, session_factory, identities, core, clock=lambda: NOW)
+        build_console(app, session_factory, identities, core, clock=lambda: NOW, cfg=uploads)
         with Served(app) as served, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:

@@ -320,3 +320,11 @@ def test_the_session_rules_come_from_the_settings(org, session_factory):
         assert client.get("/console/").status_code == 200
         now[0] = T0 + timedelta(minutes=11)  # idle past the configured 10 minutes, not the default 30
         assert client.get("/console/").status_code == 303
+
+
+def test_the_uploads_directory_comes_from_the_environment(monkeypatch, tmp_path):
+    """ZHIBU_CONSOLE__UPLOADS, as docker-compose.yml sets it for every web replica; unset, the temp dir."""
+    monkeypatch.setenv("ZHIBU_CONSOLE__UPLOADS", str(tmp_path / "shared"))
+    assert console_config(CoreConfig.from_settings(Settings())).uploads == tmp_path / "shared"
+    monkeypatch.delenv("ZHIBU_CONSOLE__UPLOADS")
+    assert console_config(CoreConfig.from_settings(Settings())).uploads == ConsoleConfig().uploads

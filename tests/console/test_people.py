@@ -4,6 +4,7 @@ upload's dry run and apply of the previewed file; read-only observers; scope ans
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -25,13 +26,8 @@ def world(session_factory):
 
 
 @pytest.fixture
-def app(session_factory, world):
-    return console_app(session_factory)
-
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZHIBU_CONSOLE_UPLOADS", str(tmp_path / "uploads"))
+def app(session_factory, world, tmp_path):
+    return console_app(session_factory, uploads=tmp_path / "uploads")
 
 
 def names_listed(html: str) -> list[str]:
@@ -299,6 +295,10 @@ def test_a_good_roster_is_previewed_then_the_same_file_applied(
     chen = login(session_factory, app, world.people["chen"])
     preview = upload(chen, good)
     assert preview.status_code == 200 and 'name="token"' in preview.text
+    # The file waits in the configured directory (ZHIBU_CONSOLE__UPLOADS), named by its hash.
+    assert [p.name for p in (tmp_path / "uploads").iterdir()] == [
+        hashlib.sha256(good.read_bytes()).hexdigest() + ".csv"
+    ]
     assert "新增党员" in preview.text and "赵新" in preview.text and "新增职务" in preview.text
     assert re.search(
         r"党员类别：<span class=\"from\">预备</span> → <span class=\"to\">正式</span>", preview.text

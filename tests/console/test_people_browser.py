@@ -68,7 +68,6 @@ def row(**cells) -> dict:
 def test_edit_a_person_see_it_logged_and_upload_rosters(session_factory, session, tmp_path, monkeypatch):
     from playwright.sync_api import expect, sync_playwright
 
-    monkeypatch.setenv("ZHIBU_CONSOLE_UPLOADS", str(tmp_path / "uploads"))
     shots = Path(os.environ.get("ZHIBU_CONSOLE_SHOTS") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     with unit_of_work(session_factory) as s:
@@ -91,7 +90,10 @@ def test_edit_a_person_see_it_logged_and_upload_rosters(session_factory, session
         session.expire_all()
         return session.scalar(select(func.count()).select_from(Person))
 
-    with Served(console_app(session_factory)) as served, sync_playwright() as pw:
+    with (
+        Served(console_app(session_factory, uploads=tmp_path / "uploads")) as served,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = browser.new_context(

@@ -202,7 +202,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             size = round((file.size or len(data)) / (1 << 20))
             too_large = SHEET_TEXT["file_too_large"].format(size=size, limit=LIMITS.file_bytes >> 20)
             return roster_page(request, viewer, problem=too_large)
-        staged = people.stage_upload(data, suffix)
+        staged = people.stage_upload(console.cfg.uploads, data, suffix)
         report = people.check_roster(
             viewer.session,
             viewer.scope,
@@ -223,7 +223,11 @@ def build_router(console: ConsoleApp) -> APIRouter:
         acting(viewer, "import")
         form = await request.form()
         staged = people.staged_upload(
-            console.core.secret_key, viewer.person.id, str(form.get("token", "")), console.clock()
+            console.cfg.uploads,
+            console.core.secret_key,
+            viewer.person.id,
+            str(form.get("token", "")),
+            console.clock(),
         )
         if staged is None:
             return roster_page(request, viewer, problem=people.UPLOAD_STALE)
@@ -285,7 +289,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
         token = ""
         if report.matched:
             expires = console.clock() + timedelta(seconds=people.MATCH_SECONDS)
-            token = people.match_token(console.core.secret_key, viewer.person.id, report, expires)
+            token = people.match_token(
+                console.cfg.uploads, console.core.secret_key, viewer.person.id, report, expires
+            )
         return accounts_page(request, viewer, platforms=names, report=report, token=token)
 
     @router.post("/people/accounts/apply", response_class=HTMLResponse)
@@ -295,6 +301,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         report = people.apply_matched(
             viewer.session,
             viewer.scope,
+            console.cfg.uploads,
             console.core.secret_key,
             viewer.person.id,
             str(form.get("token", "")),

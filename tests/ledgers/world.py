@@ -164,3 +164,77 @@ def fees(session, org: Org, prob, late) -> None:
         pay("党员1丁", m, m.replace(day=6))
     pay("党员1丁", months[3], date(2026, 11, 20))
     session.flush()
+
+
+# --- 观察员台账 (#17 item 3) ------------------------------------------------------------------------------
+
+OBS_SINCE = date(2026, 1, 5)  # every observer link below was made on this day
+TAIHU_ITEMS = [("会前准备", 15), ("程序规范", 20), ("到会情况", 15), ("内容质量", 25), ("记录规范", 10),
+               ("议定事项落实/整改", 15)]  # fmt: skip
+
+
+def form_items(scores: list[int], comments: dict[str, str] | None = None) -> list[dict]:
+    """A 太湖县 评价表's items as an Observation stores them."""
+    return [{"key": str(i), "label": label, "max": top, "score": s, "comment": (comments or {}).get(label, "")}
+            for i, ((label, top), s) in enumerate(zip(TAIHU_ITEMS, scores, strict=True))]  # fmt: skip
+
+
+@dataclass
+class ObserversWorld:
+    lorg: LedgerOrg
+    wang: int  # 观察员小王 (a member of 东门社区党支部): observes 城关社区 and 河西村
+    zhou: int  # 观察员老周 (河西村): observes 城关社区; his link to 东门社区 has ended
+    oct_obs: int
+    nov_obs: int
+    stop_obs: int  # 小王 at 河西村 in November: 叫停
+    pass_obs: int  # 小王 at 城关社区 on 1 December: 合格
+    reopen_obs: int  # 小王 at 河西村 on 2 December: 责令重开
+
+
+def build_observers_world(session, lorg: LedgerOrg) -> ObserversWorld:
+    """On top of the ledgers' county, 2026 in the observers' ledger, every figure known:
+
+    links: 老周→城关社区 (since 5 Jan), 老周→东门社区 (ended), 小王→城关社区, 小王→河西村; 东门社区 and 河东村
+    have no observer. Forms: 老周 at 城关社区 16 Oct (现场提醒, 92: 14/18/13/23/9/15 with a comment on
+    内容质量) and 10 Nov (责令纠正, 80, two items: one open and overdue, one 销号); 小王 at 河西村 in November
+    (叫停, 55, submitted late), at 城关社区 on 1 Dec (合格, 95) and at 河西村 on 2 Dec (责令重开 by 17 Dec, 70).
+    Coverage 2026 下半年: 城关社区 3 meetings, 河西村 2, the other two none; 上半年: none.
+    """
+    from sqlalchemy import select
+
+    from models.observers import Observation, ObserverAssignment, Outcome
+    from tests.monthly.conftest import local
+
+    org, c = lorg.org, lorg.org.county
+    zhou = org.observer
+    wang = builders.person(session, "观察员小王", c.b2, account_id="wang", corp="x")
+    for link in session.scalars(select(ObserverAssignment).where(ObserverAssignment.observer_id == zhou.id)):
+        link.created_at = local(OBS_SINCE)
+    session.add_all([
+        ObserverAssignment(observer_id=zhou.id, branch_id=c.b2.id, active=False, created_at=local(OBS_SINCE)),
+        ObserverAssignment(observer_id=wang.id, branch_id=c.b1.id, active=True, created_at=local(OBS_SINCE)),
+        ObserverAssignment(observer_id=wang.id, branch_id=c.b3.id, active=True, created_at=local(OBS_SINCE)),
+    ])  # fmt: skip
+    oct_obs = session.scalars(select(Observation).where(Observation.meeting_id == lorg.oct_meeting)).one()
+    oct_obs.items = form_items([14, 18, 13, 23, 9, 15], {"内容质量": "联系实际不够"})
+    nov_obs = session.scalars(
+        select(Observation).where(Observation.meeting_id == org.meetings["b1-nov"])
+    ).one()
+    nov_obs.items = form_items([12, 16, 12, 20, 8, 12])
+
+    def form(meeting, branch, when, total, outcome, scores, **kw):
+        o = Observation(meeting_id=org.meetings[meeting], observer_id=wang.id, branch_id=branch.id,
+                        meeting_starts_at=when, preset="taihu", items=form_items(scores), total=total,
+                        max_total=100, grade=kw.pop("grade"), outcome=outcome, submitted_at=when, **kw)  # fmt: skip
+        session.add(o)
+        session.flush()
+        return o.id
+
+    nov, dec = date(2026, 11, 10), date(2026, 12, 1)
+    stop = form("b3-nov", c.b3, local(nov), 55, Outcome.STOP, [8, 10, 9, 14, 6, 8], grade="D",
+                comment="照本宣科，当场叫停", on_time=False)  # fmt: skip
+    passed = form("b1-dec", c.b1, local(dec), 95, Outcome.PASS, [15, 19, 14, 24, 9, 14], grade="A")
+    reopen = form("b3-dec", c.b3, local(dec.replace(day=2)), 70, Outcome.REOPEN, [10, 14, 10, 18, 8, 10],
+                  grade="C", reopen_by=date(2026, 12, 17))  # fmt: skip
+    session.flush()
+    return ObserversWorld(lorg, wang.id, zhou.id, oct_obs.id, nov_obs.id, stop, passed, reopen)

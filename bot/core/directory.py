@@ -44,7 +44,6 @@ class DirectoryChange:
     mobile: str = ""
     # When the platform says it happened (None: unknown); orders a late "left" against a newer "joined".
     occurred_at: datetime | None = None
-    received_at: datetime | None = None
 
 
 # The use case: (session, change, now, config); it never commits.

@@ -256,7 +256,7 @@ def test_dingtalk_contact_events_translate_from_the_sdk_frames():
         )
 
     msg = frame("user_leave_org", {"timeStamp": "1772409600000", "userId": ["a", "b"]})
-    left = translate_contact_event(msg.headers, msg.data, "fallback", T0)
+    left = translate_contact_event(msg.headers, msg.data, "fallback")
     assert (left.kind, left.account_ids, left.corp_id, left.event_id) == (
         ChangeKind.LEFT,
         ("a", "b"),
@@ -265,11 +265,11 @@ def test_dingtalk_contact_events_translate_from_the_sdk_frames():
     )
     assert left.occurred_at == T0 - timedelta(hours=1)  # the data's timeStamp, in ms
     msg = frame("user_modify_org", {"diffInfo": {"userid": "c", "prev": {}, "curr": {}}})
-    modified = translate_contact_event(msg.headers, msg.data, "fallback", T0)
+    modified = translate_contact_event(msg.headers, msg.data, "fallback")
     assert modified.kind == ChangeKind.UPDATED and modified.account_ids == ("c",)
     assert modified.occurred_at == T0  # no timeStamp: eventBornTime
     for other in (frame("chat_update_title", {"chatId": "x"}), frame("user_add_org", {"userId": []})):
-        assert translate_contact_event(other.headers, other.data, "fallback", T0) is None
+        assert translate_contact_event(other.headers, other.data, "fallback") is None
 
 
 def test_wecom_change_contact_translates_from_wechatpy():
@@ -285,7 +285,7 @@ def test_wecom_change_contact_translates_from_wechatpy():
             + "</xml>"
         )
 
-    gone = translate_contact(parse_message(xml("delete_user", "<UserID>zs</UserID>")), WC, T0)
+    gone = translate_contact(parse_message(xml("delete_user", "<UserID>zs</UserID>")), WC)
     assert (gone.kind, gone.account_ids, gone.occurred_at) == (ChangeKind.LEFT, ("zs",), T0)
     assert gone.event_id == "change_contact:1772413200:delete_user:zs:"
     moved = translate_contact(
@@ -293,13 +293,12 @@ def test_wecom_change_contact_translates_from_wechatpy():
             xml("update_user", "<UserID>zs</UserID><NewUserID>zs2</NewUserID><Mobile>139</Mobile>")
         ),
         WC,
-        T0,
     )
     assert (moved.kind, moved.new_account_id, moved.mobile) == (ChangeKind.UPDATED, "zs2", "139")
     # Departments and tags are not members; a text message is not a contact change.
-    assert translate_contact(parse_message(xml("create_party", "<Id>2</Id>")), WC, T0) is None
+    assert translate_contact(parse_message(xml("create_party", "<Id>2</Id>")), WC) is None
     text = f"<xml><ToUserName>{WC}</ToUserName><FromUserName>zs</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>"
-    assert translate_contact(parse_message(text), WC, T0) is None
+    assert translate_contact(parse_message(text), WC) is None
 
 
 def test_a_member_already_off_the_roster_is_followed_without_a_notice(session_factory, session, directory):

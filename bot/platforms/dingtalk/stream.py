@@ -158,9 +158,7 @@ def _millis(value) -> datetime | None:
         return None
 
 
-def translate_contact_event(
-    headers: Headers, data: dict, corp_id: str, now: datetime
-) -> DirectoryChange | None:
+def translate_contact_event(headers: Headers, data: dict, corp_id: str) -> DirectoryChange | None:
     """A contact EVENT → a DirectoryChange; None for any other event (or one naming nobody)."""
     kind = CONTACT_EVENTS.get(headers.event_type or "")
     if kind is None or not isinstance(data, dict):
@@ -181,7 +179,6 @@ def translate_contact_event(
         kind=kind,
         account_ids=ids,
         occurred_at=_millis(data.get("timeStamp")) or _millis(headers.event_born_time),
-        received_at=now,
     )
 
 
@@ -197,7 +194,7 @@ class ContactEventHandler(EventHandler):
 
     async def process(self, event: EventMessage):
         try:
-            change = translate_contact_event(event.headers, event.data, self.corp_id, datetime.now(UTC))
+            change = translate_contact_event(event.headers, event.data, self.corp_id)
             if change is not None:
                 await self.directory.handle_async(change)
             return AckMessage.STATUS_OK, "OK"

@@ -83,7 +83,7 @@ CONTACT_CHANGES = {
 }
 
 
-def translate_contact(msg, corp_id: str, now: datetime) -> DirectoryChange | None:
+def translate_contact(msg, corp_id: str) -> DirectoryChange | None:
     """A change_contact event about a member → a DirectoryChange; None for anything else."""
     data = getattr(msg, "_data", {}) if isinstance(msg, UnknownMessage) else {}
     if data.get("MsgType") != "event" or data.get("Event") != "change_contact":
@@ -109,7 +109,6 @@ def translate_contact(msg, corp_id: str, now: datetime) -> DirectoryChange | Non
         new_account_id=new_user,
         mobile=str(data.get("Mobile") or ""),
         occurred_at=occurred,
-        received_at=now,
     )
 
 
@@ -203,7 +202,7 @@ def build_router(
         except Exception:
             raise Refused(400, "malformed message") from None
         now = datetime.now(UTC)
-        return translate_contact(msg, corp_id, now) or translate(msg, corp_id, now)
+        return translate_contact(msg, corp_id) or translate(msg, corp_id, now)
 
     @router.post("/wecom/callback", include_in_schema=False)
     async def receive(request: Request, msg_signature: str = "", timestamp: str = "", nonce: str = ""):

@@ -25,6 +25,7 @@ from bot.platforms.wiring import build_platforms
 from bot.web.app import create_app
 from config import Settings, SettingsError, demo, use_settings
 from handlers.common import dates
+from handlers.ledgers.exports import ExportWorker
 from models.base import utcnow
 from models.org import ROLE_LABELS, ChatAccount, OrgUnit, Person, Platform, RoleAssignment, UnitKind
 
@@ -120,6 +121,8 @@ class Service:
             if "web" in roles
             else None
         )
+        # Ledger files of a committee or the county: every web process builds the ones it claims first.
+        self.exports = ExportWorker(session_factory, self.core, clock=clock) if self.app is not None else None
         self.server: uvicorn.Server | None = None
         self._web_thread: threading.Thread | None = None
 
@@ -135,6 +138,8 @@ class Service:
             self.relay.start()
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.exports is not None:
+            self.exports.start()
 
     def start_web_thread(self, sock: socket.socket | None = None) -> None:
         """The web server on a thread (tests and the demo)."""
@@ -161,6 +166,8 @@ class Service:
             self.scheduler.stop()
         if self.relay is not None:
             self.relay.stop()
+        if self.exports is not None:
+            self.exports.stop()
         if self._web_thread is not None:
             self._web_thread.join(10)
         self.platforms.close()

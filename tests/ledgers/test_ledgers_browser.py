@@ -114,3 +114,24 @@ def test_a_committee_secretary_opens_and_downloads_the_ledgers(browser, site, sh
         "提醒约谈",
     ]
     assert not errors, errors
+
+
+def test_a_committee_secretary_opens_and_prints_the_observers_ledger(browser, site, shots):  # noqa: F811
+    base, _, lorg = site
+    page, errors = open_as(browser, site, lorg.id("c1sec"))
+    page.goto(f"{base}/console/ledgers/{lorg.org.county.c1.id}?period=2026-H2")
+    page.locator("#ledger-observers a", has_text="查看").click()
+    page.locator("h1", has_text="观察员台账").wait_for()
+    assert page.locator("#observations tr[data-observation]").count() == 2  # 老周 in October and November
+    assert "未安排观察员" in page.locator("table.coverage").inner_text()  # 东门社区党支部
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= VIEWPORT["width"] + 400
+    page.screenshot(path=str(shots / "ledgers-observers.png"), full_page=True)
+    with page.expect_download() as info:
+        page.locator("#download-docx").click()
+    assert info.value.suggested_filename == "城关镇党委-观察员台账-2026年下半年.docx"
+    doc = Document(io.BytesIO(open(info.value.path(), "rb").read()))
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == [
+        "观察员：观察员老周",
+        "支部列席覆盖情况",
+    ]
+    assert not errors, errors

@@ -50,6 +50,9 @@ def requests(committee: int, branch: int, county: int) -> list[tuple[str, str]]:
         ("党委 月积分台账 页面（季度）", f"/console/ledgers/{committee}/scores?period=2026-Q4"),
         ("全县 月积分台账 .xlsx（全年）", f"/console/ledgers/{county}/scores.xlsx?period=2026"),
         ("全县 党费台账 页面（当月）", f"/console/ledgers/{county}/fees?period=2026-11"),
+        ("党委 观察员台账 页面（全年）", f"/console/ledgers/{committee}/observers?period=2026"),
+        ("党委 观察员台账 .docx（全年）", f"/console/ledgers/{committee}/observers.docx?period=2026"),
+        ("全县 观察员台账 .xlsx（全年）", f"/console/ledgers/{county}/observers.xlsx?period=2026"),
     ]
 
 

@@ -275,8 +275,10 @@ def require_decider(
     if actor.id in found.people:
         return found
     if actor.id == subject_id and found.subject_excluded:
-        raise Refused(own_case)
-    raise Refused(strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))))
+        raise Refused(own_case, status=403)
+    raise Refused(
+        strings.NO_ROLE.format(roles="或".join(strings.role_label(r) for r in sorted(roles))), status=403
+    )
 
 
 @dataclass(frozen=True)

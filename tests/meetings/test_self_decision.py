@@ -43,8 +43,9 @@ def test_secretary_leave_goes_to_the_deputy_and_he_cannot_approve_it(session, or
     reply = leave_uc.submitted_reply(session, leave, CFG)
     assert "不能审批自己的请假" in reply and "李副书记" in reply and "等待书记审批" not in reply
     for approve in (True, False):
-        with pytest.raises(Refused, match="不能审批自己的请假申请"):
+        with pytest.raises(Refused, match="不能审批自己的请假申请") as own:
             leave_uc.decide_leave(session, org.secretary, leave.id, approve=approve, now=NOW, cfg=CFG)
+        assert own.value.status == 403  # not his to do, as require_role says it
     assert leave.status == LeaveStatus.PENDING and leave.decided_by_id is None
     assert not sent(session, f"leave:{leave.id}:card") and not sent(session, f"leave:{leave.id}:told")
     leave_uc.decide_leave(session, org.deputy, leave.id, approve=True, now=NOW, cfg=CFG)
@@ -71,8 +72,9 @@ def test_without_a_deputy_the_committee_organisation_member_decides(session, org
     assert "上级党委的周组织委员" in leave_uc.submitted_reply(session, leave, CFG)
     # Only the people the card went to: not the branch's 组织委员, not a neighbouring secretary.
     for actor in (org.org_member, org.other_secretary, org.deputy):
-        with pytest.raises(Refused, match="只有本支部"):
+        with pytest.raises(Refused, match="只有本支部") as refused:
             leave_uc.decide_leave(session, actor, leave.id, approve=True, now=NOW, cfg=CFG)
+        assert refused.value.status == 403
     leave_uc.decide_leave(session, org.reviewer, leave.id, approve=False, note="请参加", now=NOW, cfg=CFG)
     assert leave.status == LeaveStatus.REJECTED and leave.decided_by_id == org.reviewer.id
     # An ordinary member's leave still goes to the branch secretary, not up to the committee.

@@ -30,6 +30,7 @@ from models.meetings import Meeting
 from models.monthly import LostContact, WorkNotDone
 from models.observers import ObserverAssignment, Rectification
 from models.org import ChatAccount, OrgSetting, OrgUnit, Person, RoleAssignment
+from models.outbox import OutboxMessage
 
 # The doors a change comes through, and how the log names them.
 VIA_LABELS = {
@@ -126,6 +127,9 @@ AUDITED: dict[type, Subject] = {
     FeeDayOverride: Subject("org_unit_id", None),
     LocalHoliday: Subject("org_unit_id", None),
     OrgSetting: Subject(None, None),  # the start month (zhibu golive)
+    # A message sent again by hand (补发, from the 消息台账): the one outbox row a person writes through
+    # the ORM. The queue's own traffic (enqueue, the relay) is bulk SQL, which this listener never sees.
+    OutboxMessage: Subject("branch_id", "person_id"),
 }
 
 # Bookkeeping columns that change with everything and tell an inspector nothing; a unit's path is

@@ -155,11 +155,11 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
             session.execute(_INSERT, fresh)
         new += len(fresh)
     if new:
-        _notify_relays(session)
+        notify_relays(session)
     return new
 
 
-def _notify_relays(session: Session) -> None:
+def notify_relays(session: Session) -> None:
     """Wake the relays of every process once this transaction commits (PostgreSQL).
 
     NOTIFY inside the queuing transaction is delivered at its commit and never if it rolls back, so a
@@ -206,16 +206,22 @@ def enqueue_to_people(
     return enqueue_many(session, [Queued(person_ids, message, dedup_key, not_before)], now=now)
 
 
-def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) -> int:
-    """enqueue_to_people for many messages at once (a card per branch, say): the people and their
-    accounts are read, and the rows written, a chunk at a time for all of them, so the statements do
-    not grow with the number of messages."""
-    items = [(sorted(set(it.person_ids)), it) for it in items]
-    ids = sorted({pid for pids, _ in items for pid in pids})
-    if not ids:
-        return 0
-    people: dict[int, int | None] = {}
-    preferred: dict[int, str | None] = {}
+@dataclass(frozen=True)
+class Reach:
+    """Where a person's messages are queued now: `account` (platform, corp_id, account_id), or None and
+    `reason` (in Chinese) why not."""
+
+    branch_id: int | None
+    account: tuple[str, str, str] | None
+    reason: str | None = None
+
+
+def reach_people(session: Session, person_ids: Iterable[int]) -> dict[int, Reach]:
+    """Each existing person's Reach, as enqueue_many decides it: their preferred platform when this
+    session queues there, else the first configured one they have an account on; an account that left
+    its platform's directory (ChatAccount.left_directory_at) is never chosen. Two statements a chunk."""
+    ids = sorted(set(person_ids))
+    people: dict[int, tuple[int | None, str | None]] = {}
     accounts: dict[int, list[tuple[str, str, str]]] = {}
     departed: set[int] = set()  # people with an account that left its directory
     for start in range(0, len(ids), _CHUNK):
@@ -223,8 +229,7 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
         for pid, branch_id, platform in session.execute(
             select(Person.id, Person.branch_id, Person.preferred_platform).where(Person.id.in_(chunk))
         ):
-            people[pid] = branch_id
-            preferred[pid] = platform
+            people[pid] = (branch_id, platform)
         for pid, platform, corp, account, left in session.execute(
             select(
                 ChatAccount.person_id,
@@ -239,19 +244,42 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
             else:
                 departed.add(pid)
     platforms = reachable_platforms(session)
+    out: dict[int, Reach] = {}
+    for pid, (branch_id, preferred) in people.items():
+        chosen = choose_account(accounts.get(pid, []), platforms, preferred)
+        if chosen is not None:
+            out[pid] = Reach(branch_id, chosen)
+        elif accounts.get(pid):
+            out[pid] = Reach(branch_id, None, texts.REASON_NO_PLATFORM)
+        elif pid in departed:
+            out[pid] = Reach(branch_id, None, texts.REASON_LEFT_DIRECTORY)
+        else:
+            out[pid] = Reach(branch_id, None, texts.REASON_UNBOUND)
+    return out
+
+
+def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) -> int:
+    """enqueue_to_people for many messages at once (a card per branch, say): the people and their
+    accounts are read, and the rows written, a chunk at a time for all of them, so the statements do
+    not grow with the number of messages."""
+    items = [(sorted(set(it.person_ids)), it) for it in items]
+    ids = sorted({pid for pids, _ in items for pid in pids})
+    if not ids:
+        return 0
+    reach = reach_people(session, ids)
     rows = []
     for pids, it in items:
         payload = to_payload(it.message)
         digest = content_hash(payload)
         due = it.not_before or now
         for pid in pids:
-            if pid not in people:
+            if pid not in reach:
                 continue  # deleted meanwhile: nobody to tell
             row = {
                 "dedup_key": it.dedup_key,
                 "recipient": person_recipient(pid),
                 "person_id": pid,
-                "branch_id": people[pid],
+                "branch_id": reach[pid].branch_id,
                 "payload": payload,
                 "content_hash": digest,
                 "target_kind": TargetKind.USER,
@@ -260,17 +288,11 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
                 "attempts": 0,
                 "reason": None,
             }
-            chosen = choose_account(accounts.get(pid, []), platforms, preferred[pid])
+            chosen = reach[pid].account
             if chosen is None:
-                if accounts.get(pid):
-                    reason = texts.REASON_NO_PLATFORM
-                elif pid in departed:
-                    reason = texts.REASON_LEFT_DIRECTORY
-                else:
-                    reason = texts.REASON_UNBOUND
                 row |= {
                     "status": DeliveryStatus.FAILED,
-                    "reason": reason,
+                    "reason": reach[pid].reason,
                     "platform": "",
                     "corp_id": "",
                     "target": "",

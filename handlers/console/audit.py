@@ -28,6 +28,7 @@ from models.org import (
     OrgUnit,
     Person,
 )
+from models.outbox import DELIVERY_STATUS_LABELS
 
 PAGE_SIZE = 50
 EMPTY = "（空）"
@@ -49,6 +50,7 @@ ENTITY_LABELS = {
     "fee_day_override": "交费日调整",
     "fee_local_holiday": "本地假日",
     "org_setting": "系统设置",
+    "outbox_message": "消息补发",
 }
 
 # Column → label; an entity's own label wins over the common one.
@@ -122,6 +124,8 @@ ENTITY_FIELD_LABELS = {
     ("fee_payment", "status"): "状态",
     ("org_setting", "key"): "设置项",
     ("org_setting", "value"): "设置值",
+    ("outbox_message", "dedup_key"): "补发编号",
+    ("outbox_message", "target"): "账号",
 }
 
 _ENUM_LABELS = {
@@ -137,6 +141,7 @@ _STATUS_LABELS = {
     "person": MEMBER_STATUS_LABELS,
     "meeting": {MeetingStatus.SCHEDULED: "已安排", MeetingStatus.CANCELLED: "已取消"},
     "fee_payment": PAYMENT_STATUS_LABELS,
+    "outbox_message": DELIVERY_STATUS_LABELS,
 }
 _UNIT_FIELDS = frozenset({"parent_id", "branch_id", "group_id", "org_unit_id"})
 _PERSON_FIELDS = frozenset(
@@ -154,6 +159,11 @@ _PERSON_FIELDS = frozenset(
 )
 # Not shown: what identifies the row itself, or means nothing to a reader.
 _HIDDEN = frozenset({"id", "version"})
+# A 补发's row carries the message and the queue's bookkeeping: who, where and its state tell the story.
+_ENTITY_HIDDEN = {
+    "outbox_message": frozenset({"recipient", "corp_id", "target_kind", "payload", "content_hash", "attempts",
+                                 "next_attempt_at", "lease_until", "claimed_by", "last_error", "reason", "sent_at"}),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -268,7 +278,8 @@ def describe(session: Session, entries: Iterable, *, tz: ZoneInfo) -> list[Entry
     for e in entries:
         entity = _get(e, "entity")
         before, after = _get(e, "before") or {}, _get(e, "after") or {}
-        keys = [k for k in {**before, **after} if k not in _HIDDEN]
+        hidden = _HIDDEN | _ENTITY_HIDDEN.get(entity, frozenset())
+        keys = [k for k in {**before, **after} if k not in hidden]
         action = _get(e, "action")
         changes = [
             Change(

@@ -1,12 +1,100 @@
-"""台账 (#17): the messages ledger's page and downloads (filled in by its own change)."""
+"""消息台账 (#17 item 5): /console/ledgers/{unit}/messages (a page of the unit's messages, filtered by
+?status= and ?kind=, paged by ?before=<row id>), messages.xlsx (the same rows, all of them), and
+POST messages/resend (补发 of the 未送达 rows ticked, or the one whose button was pressed).
 
-from fastapi import APIRouter
+The data and the 补发 rules are handlers.ledgers.messages'; these routes parse, render and answer 404
+for a unit outside the scope (LedgerPages) and 403 for a viewer who may not act on it. The POST carries
+the CSRF token (checked by the Viewer dependency) and commits with the request's unit of work, under
+the viewer in the audit log.
+"""
 
-from bot.web.console.deps import ConsoleApp
+from typing import Annotated
+
+from annotated_types import Ge
+from fastapi import APIRouter, Request
+
+from bot.web.api.schemas import Id
+from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
 from bot.web.console.ledgers import LedgerPages
+from handlers.console import strings
+from handlers.ledgers import messages
+from handlers.ledgers import strings as ledger_strings
+from handlers.ledgers.workbook import XLSX, download_name
+from handlers.spreadsheets import EXCEL_MAX_ROWS
 
 
 def build_router(console: ConsoleApp) -> APIRouter:
     router = APIRouter()
-    LedgerPages(console)
+    ViewerDep = viewer_type(console)
+    kit = LedgerPages(console)
+    tz = console.core.tz
+
+    def data(viewer: Viewer, unit_id: int, period: str | None, status: str | None, kind: str | None,
+             before: int | None) -> messages.MessagesLedger:  # fmt: skip
+        unit = kit.unit_of(viewer, unit_id)
+        st, kd = messages.parse_filters(status, kind)
+        return messages.messages_ledger(viewer.session, viewer.scope, unit, kit.pick(period), tz=tz, status=st,
+                                        kind=kd, before=before)  # fmt: skip
+
+    def render(request: Request, viewer: Viewer, ledger: messages.MessagesLedger, notices: list[str] = ()):
+        return kit.page(request, viewer, "console/ledgers_messages.html",
+                        title=f"{ledger.unit.name} {ledger_strings.MESSAGES}", unit=ledger.unit,
+                        period=ledger.period, ledger=ledger, crumbs=kit.crumbs(viewer, ledger.unit), m=messages,
+                        notices=list(notices))  # fmt: skip
+
+    @router.get("/ledgers/{unit_id}/messages")
+    def messages_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None,
+                      status: str | None = None, kind: str | None = None,
+                      before: Annotated[int, Ge(1)] | None = None):  # fmt: skip
+        ledger, refused = kit.loaded(
+            request, viewer, lambda: data(viewer, unit_id, period, status, kind, before)
+        )
+        if refused:
+            return refused
+        return render(request, viewer, ledger)
+
+    @router.get("/ledgers/{unit_id}/messages.xlsx")
+    def messages_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None,
+                           status: str | None = None, kind: str | None = None):  # fmt: skip
+        def load():
+            unit = kit.unit_of(viewer, unit_id)
+            p = kit.pick(period)
+            st, kd = messages.parse_filters(status, kind)
+            # Read before the file is written, so a unit outside the scope is a 404 page, not a broken file.
+            lines = list(messages.all_lines(viewer.session, viewer.scope, unit, p, tz=tz, status=st, kind=kd,
+                                            limit=EXCEL_MAX_ROWS - 2))  # fmt: skip
+            return unit, p, lines
+
+        found, refused = kit.loaded(request, viewer, load)
+        if refused:
+            return refused
+        unit, p, lines = found
+        name = download_name(unit.name, ledger_strings.MESSAGES, p.label, ext="xlsx")
+        return kit.download(messages.messages_xlsx(iter(lines), unit, p, tz), XLSX, name)
+
+    @router.post("/ledgers/{unit_id}/messages/resend")
+    async def messages_resend(request: Request, viewer: ViewerDep, unit_id: Id):
+        form = await request.form()
+        ids = [int(v) for v in [*form.getlist("row"), *form.getlist("one")] if str(v).isdigit()]
+        if form.get("one"):  # the row's own button: that row alone, whatever else is ticked
+            ids = [int(form["one"])] if str(form["one"]).isdigit() else []
+        period, status, kind = (str(form.get(k) or "") or None for k in ("period", "status", "kind"))
+
+        def act():
+            unit = kit.unit_of(viewer, unit_id)
+            p = kit.pick(period)
+            return messages.resend(viewer.session, viewer.scope, unit, ids, now=console.clock()), p
+
+        try:
+            found, refused = kit.loaded(request, viewer, act)
+        except messages.ReadOnly:
+            return console.message(request, strings.FORBIDDEN, ledger_strings.RESEND_READ_ONLY, status=403,
+                                   viewer=viewer)  # fmt: skip
+        if refused:
+            return refused
+        outcome, _ = found
+        viewer.session.flush()
+        ledger = data(viewer, unit_id, period, status, kind, None)
+        return render(request, viewer, ledger, outcome.notices())
+
     return router

@@ -421,3 +421,42 @@ def test_the_hub_offers_the_messages_ledger(session_factory, app, lorg):
     html = client.get(f"/console/ledgers/{lorg.org.county.c1.id}?period=2026").text
     card = re.search(r'<div class="card" id="ledger-messages">(.*?)</div>', html, re.S)[1]
     assert "消息台账" in card and f"/console/ledgers/{lorg.org.county.c1.id}/messages?period=2026" in card
+
+
+def test_a_resend_reaches_the_member_through_the_sandbox(session_factory, database_url):
+    """Against the sandbox playing DingTalk, through the real sender: a meeting card failed while the
+    member's account was out of DingTalk's directory; back in it, the secretary's 补发 is sent as a new
+    card (its own outTrackId), and the member gets it once."""
+    from bot.core.messages import Button, Card
+    from bot.core.outbox import enqueue_to_people
+    from tests.console.test_overview import console_app
+    from tests.core.e2e import running_bot
+    from tests.core.helpers import make_org
+
+    start = datetime(2026, 3, 2, 1, 0, tzinfo=NOW.tzinfo)
+    org = make_org(session_factory, members=1)  # 党员0 on DingTalk as member0
+    card = Card("支部党员大会通知", "3月5日 9:00 在党员活动室召开", buttons=(Button("参加", action="meeting.rsvp",
+                params={"id": "7"}),), card_key="meeting:7:notice")  # fmt: skip
+    with session_factory() as s, s.begin():
+        account = s.scalars(select(ChatAccount).where(ChatAccount.account_id == "member0")).one()
+        account.left_directory_at = start
+        s.flush()
+        enqueue_to_people(s, org.member_ids, card, dedup_key="meeting:7:notice", now=start)
+        account.left_directory_at = None  # back in the directory
+    with session_factory() as s:
+        failed = s.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key == "meeting:7:notice")).one()
+    assert (failed.status, failed.reason) == (DeliveryStatus.FAILED, texts.REASON_LEFT_DIRECTORY)
+    with running_bot(session_factory, database_url, clock_start=start) as bot:
+        app = console_app(session_factory, now=start)
+        client = login(session_factory, app, org.secretary_id, now=start)
+        r = client.post(f"/console/ledgers/{org.branch_id}/messages/resend",
+                        data={"csrf_token": _csrf(client, app), "one": failed.id, "period": "2026-03"})  # fmt: skip
+        assert "已补发 1 条" in _text(r.text)
+        bot.drain()
+        (rid,) = _ids(session_factory).values()
+        got = [e for e in bot.sb.outbox(platform="dingtalk") if "member0" in e["to"]]
+        assert len(got) == 1 and got[0]["card_id"].startswith(f"zb-{rid}-")
+        with session_factory() as s:
+            assert s.get(OutboxMessage, rid).status == DeliveryStatus.SENT
+        page = page_rows(client.get(f"/console/ledgers/{org.branch_id}/messages?period=2026-03").text)
+        assert f"已补发 #{rid}（已送达）" in page[failed.id] and "已送达" in page[rid]

@@ -15,6 +15,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, UTCDateTime, utcnow
 
 
+class PeriodNotOpen(Exception):
+    """A job declining its period because the period is not open to it yet (a month before the
+    organisation's start month: models.startmonth.BeforeStartMonth). The scheduler keeps nothing
+    the job wrote and leaves the period unclaimed, so it runs once the period opens. `reason` is
+    Chinese, for the operator."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class JobRun(Base):
     __tablename__ = "job_run"
     __table_args__ = (UniqueConstraint("job_name", "period"),)

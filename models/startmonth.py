@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from models.jobs import PeriodNotOpen
 from models.monthly import MonthlyScore
 from models.org import OrgSetting, Person
 
@@ -26,7 +27,7 @@ def _fmt(month: date) -> str:
     return f"{month.year}年{month.month}月"
 
 
-class BeforeStartMonth(Exception):
+class BeforeStartMonth(PeriodNotOpen):
     """A monthly run asked for a month before the start month (or with none set). The message is
     the reason in Chinese, for the operator; the scheduler skips the period without claiming it."""
 
@@ -50,7 +51,6 @@ class BeforeStartMonth(Exception):
                 "也可以运行 zhibu golive YYYY-MM 指定。"
             )
         super().__init__(text)
-        self.reason = text
 
 
 def month_after(day: date) -> date:

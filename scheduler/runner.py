@@ -4,9 +4,9 @@ APScheduler decides *when* to call; the period of a run comes from the trigger's
 or before now, never from clock arithmetic in a tick. A restart, a catch-up after downtime or a
 second scheduler process finds the period claimed and does nothing.
 
-A job may decline its period by raising models.startmonth.BeforeStartMonth (the monthly run, for a
-month before the organisation's start month): nothing it wrote is kept, the period is not claimed
-(a start month set earlier later lets it run), and the result is NOT_STARTED.
+A job may decline its period by raising models.jobs.PeriodNotOpen (the monthly run, for a month
+before the organisation's start month): nothing it wrote is kept, the period is not claimed (opening
+it later, e.g. an earlier start month, lets it run), and the result is NOT_STARTED.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core import metrics
 from bot.core.jobs import JobSpec
 from models.base import utcnow
-from models.jobs import JobRun
-from models.startmonth import BeforeStartMonth
+from models.jobs import JobRun, PeriodNotOpen
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ class RunResult(enum.StrEnum):
     ALREADY = "already"  # the period was claimed before (by us, a restart or another scheduler)
     FAILED = "failed"  # the job raised; nothing it wrote was kept, and the period stays open
     NOT_DUE = "not_due"  # catch-up: no fire time within the grace window
-    NOT_STARTED = "not_started"  # the period is before the start month (or none is set): not claimed
+    NOT_STARTED = "not_started"  # the job said its period is not open yet (PeriodNotOpen): not claimed
 
 
 def trigger_of(spec: JobSpec, tz: ZoneInfo) -> CronTrigger:
@@ -88,7 +87,7 @@ def run_job(
                 metrics.JOB_RUNS.labels(spec.name, RunResult.ALREADY.value).inc()
                 return RunResult.ALREADY
             spec.function(session, now, period)
-    except BeforeStartMonth as exc:
+    except PeriodNotOpen as exc:
         logger.info("job %s period %s skipped: %s", spec.name, period, exc.reason)
         metrics.JOB_RUNS.labels(spec.name, RunResult.NOT_STARTED.value).inc()
         return RunResult.NOT_STARTED

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.core import outbox
 from bot.core.jobs import JobSpec, monthly
 from bot.core.messages import Text
-from models.jobs import JobRun
+from models.jobs import JobRun, PeriodNotOpen
 from models.outbox import OutboxMessage
 from scheduler.runner import RunResult, Scheduler, latest_fire, run_due, run_job
 from tests.core.helpers import make_org
@@ -19,13 +19,15 @@ from tests.core.helpers import make_org
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def _digest_job(person_ids, calls=None, fail=False):
+def _digest_job(person_ids, calls=None, fail: Exception | bool = False):
     def digest(session, now, period):
         if calls is not None:
             calls.append(period)
         outbox.enqueue_to_people(
             session, person_ids, Text(f"{period} 月报"), dedup_key=f"digest:{period}", now=now
         )
+        if isinstance(fail, Exception):
+            raise fail
         if fail:
             raise RuntimeError("job bug")
 
@@ -86,6 +88,20 @@ def test_a_failing_job_keeps_nothing_and_leaves_the_period_open(session_factory,
     )
     session.expire_all()
     assert _count(session, OutboxMessage) == 1
+
+
+def test_a_job_declining_a_period_not_open_yet_is_not_started_and_claims_nothing(session_factory, session):
+    """Any job may say its period is not open (the runner knows no job by name): nothing it wrote is
+    kept and the period stays unclaimed, so once it opens the same period runs."""
+    org = make_org(session_factory)
+    now = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    closed = _digest_job([org.secretary_id], fail=PeriodNotOpen("还没有到启用月份"))
+    assert run_due(session_factory, closed, TZ, now, trigger="schedule") == RunResult.NOT_STARTED
+    assert _count(session, OutboxMessage) == 0 and _count(session, JobRun) == 0
+    opened = _digest_job([org.secretary_id])
+    assert run_due(session_factory, opened, TZ, now, trigger="catch-up") == RunResult.RAN
+    session.expire_all()
+    assert _count(session, OutboxMessage) == 1 and _count(session, JobRun) == 1
 
 
 def test_two_schedulers_run_a_period_once(session_factory, session):

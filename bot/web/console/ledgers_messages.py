@@ -57,20 +57,18 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def messages_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None,
                            status: str | None = None, kind: str | None = None):  # fmt: skip
         def load():
-            unit = kit.unit_of(viewer, unit_id)
-            p = kit.pick(period)
-            st, kd = messages.parse_filters(status, kind)
-            # Read before the file is written, so a unit outside the scope is a 404 page, not a broken file.
-            lines = list(messages.all_lines(viewer.session, viewer.scope, unit, p, tz=tz, status=st, kind=kd,
-                                            limit=EXCEL_MAX_ROWS - 2))  # fmt: skip
-            return unit, p, lines
+            unit = kit.unit_of(viewer, unit_id)  # a unit outside the scope is a 404 page, not a broken file
+            return unit, kit.pick(period), messages.parse_filters(status, kind)
 
         found, refused = kit.loaded(request, viewer, load)
         if refused:
             return refused
-        unit, p, lines = found
+        unit, p, (st, kd) = found
+        # The rows are read a chunk at a time as the sheet is written (the same query as the pages).
+        lines = messages.all_lines(viewer.session, viewer.scope, unit, p, tz=tz, status=st, kind=kd,
+                                   limit=EXCEL_MAX_ROWS - 2)  # fmt: skip
         name = download_name(unit.name, ledger_strings.MESSAGES, p.label, ext="xlsx")
-        return kit.download(messages.messages_xlsx(iter(lines), unit, p, tz), XLSX, name)
+        return kit.download(messages.messages_xlsx(lines, unit, p, tz), XLSX, name)
 
     @router.post("/ledgers/{unit_id}/messages/resend")
     async def messages_resend(request: Request, viewer: ViewerDep, unit_id: Id):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
@@ -191,7 +191,14 @@ class Arrears:
 
 
 def arrears_counts(
-    session: Session, month: date, unit: OrgUnit | None = None, *, tz: ZoneInfo, default: Policy | None = None
+    session: Session,
+    month: date,
+    unit: OrgUnit | None = None,
+    *,
+    tz: ZoneInfo,
+    default: Policy | None = None,
+    longest: int | None = None,
+    keep=None,
 ) -> dict[int, Arrears]:
     """Consecutive unpaid months, ending with `month`, of every active member at or below `unit`.
 
@@ -202,11 +209,26 @@ def arrears_counts(
     paid nor unpaid. Only members with a run of at least one month are returned.
 
     This is the one source of the unpaid-fee counts: the monthly member ladder (handlers.monthly)
-    notifies from it. One statement for the whole scope: the members who paid `month` are left out
-    in SQL and each remaining member's last paid and last 免交 month come with them, so a city costs
-    a loop over the unpaid only; then the policies and the branches' paths. `tz`: settings.timezone,
-    the zone a member's first tracked month is read in; `default`: default_policy(core).
+    notifies from it. One statement for the whole scope after the policies and the branches' paths:
+    a run starts at the latest of its bounds (tracked from, the start month, owed from, the month
+    after the last payment, the month after the last 免交), so "at least one month" is every bound
+    at or before `month`, decided in SQL, and only those members come back with their last paid and
+    last 免交 month. With `longest` (the ladder, whose steps end at six), runs longer than that are
+    left out in SQL too (some bound in the last `longest` months), but for the members of `keep` (a
+    SELECT of person ids: those with open notices, who must be seen to have caught up or not).
+    `tz`: settings.timezone, the zone a member's first tracked month is read in; `default`:
+    default_policy(core).
     """
+    book = PolicyBook(session, [], default)
+    since = startmonth.start_month(session)
+    paths = {
+        uid: [int(p) for p in path.strip("/").split("/") if p]
+        for uid, path in session.execute(
+            select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH)
+        )
+    }
+    tracking = {uid: book.policy(path).tracking_start for uid, path in paths.items()}
+    tracking = {uid: month_start(t) if t is not None else None for uid, t in tracking.items()}
     paid = exists().where(
         FeePayment.person_id == Person.id, FeePayment.month == month, FeePayment.status.in_(COUNTS_AS_PAID)
     )
@@ -220,35 +242,58 @@ def arrears_counts(
         .scalar_subquery()
     )
     # 免交 periods only: a reduced amount is still owed. An open-ended period runs to `month`.
-    last_exempt = (
-        select(func.max(func.coalesce(FeeExemption.to_month, month)))
-        .where(
-            FeeExemption.person_id == Person.id, FeeExemption.amount <= 0, FeeExemption.from_month <= month
-        )
-        .scalar_subquery()
+    exempt_to = func.coalesce(FeeExemption.to_month, month)
+    exempt_where = (
+        FeeExemption.person_id == Person.id,
+        FeeExemption.amount <= 0,
+        FeeExemption.from_month <= month,
     )
+    last_exempt = select(func.max(exempt_to)).where(*exempt_where).scalar_subquery()
+    next_month = add_months(month, 1)
+    owing = [
+        Person.active.is_(True),
+        Person.branch_id.is_not(None),
+        ~paid,
+        true() if since is None or since <= month else false(),
+        Person.joined_on.is_(None) | (Person.joined_on < next_month),
+        ~exists().where(*exempt_where, exempt_to >= month),
+        _by_tracking(
+            tracking,
+            lambda t: t <= month,
+            Person.created_at.is_(None) | (Person.created_at < _local_start(next_month, tz)),
+        ),
+    ]
+    if longest is not None:
+        # Some bound within the last `longest` months: the run is no longer than that.
+        first = add_months(month, -(longest - 1))
+        recent = or_(
+            true() if since is not None and since >= first else false(),
+            Person.joined_on >= first,
+            exists().where(
+                FeePayment.person_id == Person.id,
+                FeePayment.status.in_(COUNTS_AS_PAID),
+                FeePayment.month >= add_months(first, -1),
+                FeePayment.month <= month,
+            ),
+            exists().where(*exempt_where, exempt_to >= add_months(first, -1)),
+            _by_tracking(
+                tracking,
+                lambda t: t >= first,
+                Person.created_at.is_(None) | (Person.created_at >= _local_start(first, tz)),
+            ),
+        )
+        owing.append(recent if keep is None else or_(recent, Person.id.in_(keep)))
     stmt = select(
         Person.id, Person.name, Person.branch_id, Person.status, Person.joined_on, Person.created_at,
         last_paid, last_exempt,
-    ).where(Person.active.is_(True), Person.branch_id.is_not(None), ~paid)  # fmt: skip
+    ).where(*owing)  # fmt: skip
     if unit is not None:
         stmt = stmt.join(OrgUnit, OrgUnit.id == Person.branch_id).where(OrgUnit.path.startswith(unit.path))
     rows = session.execute(stmt).all()
-    if not rows:
-        return {}
-    book = PolicyBook(session, [], default)
-    since = startmonth.start_month(session)
-    paths = {
-        uid: [int(p) for p in path.strip("/").split("/") if p]
-        for uid, path in session.execute(
-            select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH)
-        )
-    }
-    tracking: dict[int, date | None] = {}
     out: dict[int, Arrears] = {}
     for pid, name, branch_id, status, joined_on, created_at, paid_until, exempt_until in rows:
-        if branch_id not in tracking:
-            tracking[branch_id] = book.policy(paths.get(branch_id, [branch_id])).tracking_start
+        if branch_id not in tracking:  # not a branch (never, in practice): as its own path
+            tracking[branch_id] = book.policy([branch_id]).tracking_start
         if tracking[branch_id] is not None:
             start = month_start(tracking[branch_id])
         else:
@@ -266,6 +311,34 @@ def arrears_counts(
         if n > 0:
             out[pid] = Arrears(pid, name, branch_id, n, start)
     return out
+
+
+def _local_start(month: date, tz: ZoneInfo) -> datetime:
+    """The instant `month` begins in `tz`: a roster row created before it was created before the month."""
+    return datetime(month.year, month.month, 1, tzinfo=tz).astimezone(UTC)
+
+
+def _by_tracking(tracking: dict[int, date | None], when_set, when_not_set):
+    """A condition on a member that depends on their branch's tracking start: `when_set(t)` (a
+    Python bool) where the branch's policy sets one, `when_not_set` (SQL, on the roster row's
+    created_at) where it does not. Branches are grouped by their start, so a city whose branches all
+    share one policy costs no list of ids; a member whose branch_id is not a branch passes (Python
+    decides)."""
+    groups: dict[date | None, list[int]] = defaultdict(list)
+    for uid, t in tracking.items():
+        groups[t].append(uid)
+    if not groups:
+        return true()
+    common = max(groups, key=lambda t: len(groups[t]))
+
+    def cond(t):
+        return when_not_set if t is None else (true() if when_set(t) else false())
+
+    others = [uid for t, ids in groups.items() if t != common for uid in ids]
+    parts = [and_(Person.branch_id.in_(groups[t]), cond(t)) for t in groups if t != common]
+    parts.append(and_(Person.branch_id.not_in(others), cond(common)) if others else cond(common))
+    branches = select(OrgUnit.id).where(OrgUnit.kind == UnitKind.BRANCH)
+    return or_(Person.branch_id.not_in(branches), *parts)
 
 
 # --- bulk selection for reminders ----------------------------------------------------------------

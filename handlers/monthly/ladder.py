@@ -287,7 +287,7 @@ GOOD_ATTENDANCE = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceSt
 
 
 def absence_runs(
-    session: Session, month: date, cfg: MeetingsConfig, *, now: datetime, watch: set[int] = frozenset()
+    session: Session, month: date, cfg: MeetingsConfig, *, now: datetime, watch=frozenset()
 ) -> dict[int, MemberRun]:
     """person → their run of months without 组织生活, ending with `month` (rules 32–33, E14a).
 
@@ -302,8 +302,10 @@ def absence_runs(
     organisational life, or no longer active, are not watched.
 
     Only members expected (or present) this month are returned, and of those who had a good month
-    only the ones in `watch` (with open notices), with 0 months: they caught up. Months before the
-    start month (models.startmonth) are not counted: nobody used zhibu then. One statement.
+    only the ones in `watch` (person ids, or a SELECT of them: those with open notices), with 0
+    months: they caught up. Both are chosen in SQL, so only they and their missed meetings come
+    back. Months before the start month (models.startmonth) are not counted: nobody used zhibu then.
+    One statement.
     """
     since = startmonth.start_month(session)
     lo, hi = month_bounds_utc(month, cfg)
@@ -348,6 +350,25 @@ def absence_runs(
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
         .where(*counted, Attendance.status == AttendanceStatus.ABSENT, Attendance.person_id.in_(in_cand)),
     ).subquery()
+    # Only the people the ladder can act on come back (a city's roster is otherwise a loop over
+    # everyone invited): no good reason this month and a missed meeting this month (a run ending
+    # with `month`), or a good month while watched (they caught up). Any meeting of this month
+    # missed by such a member is after their last good one.
+    missed_now = union(
+        select(Invitee.person_id.label("pid"))
+        .join(Meeting, Meeting.id == Invitee.meeting_id)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(*counted, Meeting.starts_at >= lo),
+        select(Attendance.person_id)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(*counted, Attendance.status == AttendanceStatus.ABSENT, Meeting.starts_at >= lo),
+    ).subquery()
+    not_good_now = or_(good.c.last_good.is_(None), good.c.last_good < lo)
+    affected = or_(
+        and_(not_good_now, cand.c.pid.in_(select(missed_now.c.pid))),
+        and_(~not_good_now, cand.c.pid.in_(watch)),
+    )
     rows = session.execute(
         select(cand.c.pid, Person.name, Person.branch_id, good.c.last_good, expected.c.at)
         .select_from(cand)
@@ -361,7 +382,10 @@ def absence_runs(
             ),
         )
         .where(
-            Person.active.is_(True), Person.attendance_exempt_reason.is_(None), Person.branch_id.is_not(None)
+            Person.active.is_(True),
+            Person.attendance_exempt_reason.is_(None),
+            Person.branch_id.is_not(None),
+            affected,
         )
     )
     tz = cfg.tz
@@ -374,9 +398,8 @@ def absence_runs(
             state[pid][3].add(month_start(at.astimezone(tz).date()))
     out = {}
     for pid, (name, branch_id, good_month, missed) in state.items():
-        if good_month is not None and good_month >= month:
-            if pid in watch:
-                out[pid] = MemberRun(0, name, branch_id, None)
+        if good_month is not None and good_month >= month:  # watched (SQL chose them): caught up
+            out[pid] = MemberRun(0, name, branch_id, None)
             continue
         if month not in missed:
             continue
@@ -478,12 +501,23 @@ def run_member_ladders(
                Escalation.detail)
         .where(Escalation.ladder.in_(MEMBER_LADDERS), Escalation.ended_at.is_(None), Escalation.month < month)
     ).all()  # fmt: skip
-    watch = {r.subject_id for r in open_rows if r.ladder == Ladder.MEMBER_ABSENCE}
+    # Exact steps (1/3/5/6) act on no run longer than the last step, but for members with open
+    # notices, whose catching up must be seen: so runs longer than that stay in SQL.
+    longest = max(r.streak for r in mcfg.member_ladder.rungs) if mcfg.member_ladder.exact_steps else None
     counts: dict[Ladder, dict[int, MemberRun]] = {
-        Ladder.MEMBER_ABSENCE: absence_runs(session, month, cfg, now=now, watch=watch),
+        Ladder.MEMBER_ABSENCE: absence_runs(
+            session, month, cfg, now=now, watch=_open_subjects(Ladder.MEMBER_ABSENCE, month)
+        ),
         Ladder.MEMBER_FEES: {
             a.person_id: MemberRun(a.months, a.name, a.branch_id, a.first_month)
-            for a in arrears_counts(session, month, tz=cfg.tz, default=mcfg.fees).values()
+            for a in arrears_counts(
+                session,
+                month,
+                tz=cfg.tz,
+                default=mcfg.fees,
+                longest=longest,
+                keep=_open_subjects(Ladder.MEMBER_FEES, month),
+            ).values()  # fmt: skip
         },
         Ladder.MEMBER_WORK: work_runs(session, month),
         Ladder.MEMBER_LOST_CONTACT: lost_contact_runs(session, month),
@@ -567,6 +601,13 @@ def run_member_ladders(
     report.notices += outbox.enqueue_many(session, notices, now=now)
     outbox.enqueue_many(session, ends, now=now)
     return report
+
+
+def _open_subjects(ladder: Ladder, month: date):
+    """The members with notices of `ladder` still open from before `month` (a SELECT, for SQL)."""
+    return select(Escalation.subject_id).where(
+        Escalation.ladder == ladder, Escalation.ended_at.is_(None), Escalation.month < month
+    )
 
 
 def _end_member_runs(session: Session, open_rows, counts, *, month: date, now: datetime, record: bool):

@@ -168,6 +168,11 @@ class MessageLine:
     def resendable(self) -> bool:
         return self.failed and self.person_id is not None and not self.resent_as
 
+    @property
+    def pickable(self) -> bool:
+        """未送达, not yet sent again, and there is an account to send it to now (the page's checkbox)."""
+        return self.resendable and self.reach is not None and self.reach.account is not None
+
 
 @dataclass
 class MessagesLedger:

@@ -25,6 +25,7 @@ from models.org import ChatAccount, OrgUnit, Person, Role
 from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 from tests import builders
 from tests.console.test_overview import NOW, login
+from tests.console.test_overview_browser import shots  # noqa: F401
 from tests.core.helpers import FakeSender
 from tests.monthly.conftest import CORP, local
 
@@ -56,43 +57,47 @@ def _row(session, key: str, person, *, at: datetime, status: DeliveryStatus, pla
 
 @pytest.fixture
 def sent(session_factory, lorg) -> Sent:
+    with unit_of_work(session_factory) as s:
+        return craft(s, lorg)
+
+
+def craft(s, lorg) -> Sent:
     """b1's fourth quarter, newest last: a notice sent to 书记1; one refused by WeCom (60011) to 党员1甲;
     a 党费 reminder to 党员1乙 when he had no account (he has one now); a reply waiting for its third try;
     a digest being sent; a leave notice to 党员1丁 whose only account left DingTalk's directory; a notice
     given up on to 预备党员1丙 (never bound). Outside it: 书记1's September notice, 书记2's (b2) and
     书记3's (b3) failures."""
     c = lorg.org.county
-    with unit_of_work(session_factory) as s:
-        p = {name: s.scalars(select(Person).where(Person.name == name)).one()
-             for name in ("书记1", "党员1甲", "党员1乙", "党员1丁", "预备党员1丙", "书记2", "书记3")}  # fmt: skip
-        gone = builders.account(s, p["党员1丁"], "dingliu", corp=CORP)
-        gone.left_directory_at = local(date(2026, 11, 1))
-        m = lorg.oct_meeting
-        rows = {
-            "sep": _row(s, f"meeting:{m}:remind:60m", p["书记1"], at=local(date(2026, 9, 30), 9),
-                        status=DeliveryStatus.SENT, sent_at=local(date(2026, 9, 30), 9)),
-            "notice": _row(s, f"meeting:{m}:notice", p["书记1"], at=local(date(2026, 10, 14), 9),
-                           status=DeliveryStatus.SENT, sent_at=local(date(2026, 10, 14), 9), title="十月支部党员大会"),
-            "rejected": _row(s, f"meeting:{m}:notice", p["党员1甲"], at=local(date(2026, 10, 14), 9),
-                             status=DeliveryStatus.FAILED, platform="wecom", target="m1a-old",
-                             reason=texts.REASON_REJECTED.format(error="60011 no privilege to access/modify"),
-                             attempts=1, title="十月支部党员大会"),
-            "unbound": _row(s, "fee:2026-11-06", p["党员1乙"], at=local(date(2026, 11, 6), 9),
-                            status=DeliveryStatus.FAILED, platform="", reason=texts.REASON_UNBOUND, title="交党费"),
-            "retrying": _row(s, "reply:evt-9:0", p["党员1甲"], at=local(date(2026, 11, 20), 9),
-                             status=DeliveryStatus.QUEUED, attempts=2, last_error="DingTalk 503: ServiceUnavailable"),
-            "sending": _row(s, f"monthly:digest:{c.b1.id}:2026-11", p["书记1"], at=local(date(2026, 12, 1), 9),
-                            status=DeliveryStatus.SENDING, title="11月通报"),
-            "left": _row(s, "leave:5:told", p["党员1丁"], at=local(date(2026, 12, 1), 10),
-                         status=DeliveryStatus.FAILED, platform="", reason=texts.REASON_LEFT_DIRECTORY),
-            "gave_up": _row(s, f"meeting:{m}:v2:moved", p["预备党员1丙"], at=local(date(2026, 12, 2), 9),
-                            status=DeliveryStatus.FAILED, reason=texts.REASON_GAVE_UP.format(error="DingTalk timeout"),
-                            attempts=8),
-            "b2": _row(s, "fee:2026-11-06", p["书记2"], at=local(date(2026, 11, 6), 9), status=DeliveryStatus.FAILED,
-                       platform="", reason=texts.REASON_UNBOUND),
-            "b3": _row(s, "fee:2026-11-06", p["书记3"], at=local(date(2026, 11, 6), 9), status=DeliveryStatus.FAILED,
-                       platform="", reason=texts.REASON_UNBOUND),
-        }  # fmt: skip
+    p = {name: s.scalars(select(Person).where(Person.name == name)).one()
+         for name in ("书记1", "党员1甲", "党员1乙", "党员1丁", "预备党员1丙", "书记2", "书记3")}  # fmt: skip
+    gone = builders.account(s, p["党员1丁"], "dingliu", corp=CORP)
+    gone.left_directory_at = local(date(2026, 11, 1))
+    m = lorg.oct_meeting
+    rows = {
+        "sep": _row(s, f"meeting:{m}:remind:60m", p["书记1"], at=local(date(2026, 9, 30), 9),
+                    status=DeliveryStatus.SENT, sent_at=local(date(2026, 9, 30), 9)),
+        "notice": _row(s, f"meeting:{m}:notice", p["书记1"], at=local(date(2026, 10, 14), 9),
+                       status=DeliveryStatus.SENT, sent_at=local(date(2026, 10, 14), 9), title="十月支部党员大会"),
+        "rejected": _row(s, f"meeting:{m}:notice", p["党员1甲"], at=local(date(2026, 10, 14), 9),
+                         status=DeliveryStatus.FAILED, platform="wecom", target="m1a-old",
+                         reason=texts.REASON_REJECTED.format(error="60011 no privilege to access/modify"),
+                         attempts=1, title="十月支部党员大会"),
+        "unbound": _row(s, "fee:2026-11-06", p["党员1乙"], at=local(date(2026, 11, 6), 9),
+                        status=DeliveryStatus.FAILED, platform="", reason=texts.REASON_UNBOUND, title="交党费"),
+        "retrying": _row(s, "reply:evt-9:0", p["党员1甲"], at=local(date(2026, 11, 20), 9),
+                         status=DeliveryStatus.QUEUED, attempts=2, last_error="DingTalk 503: ServiceUnavailable"),
+        "sending": _row(s, f"monthly:digest:{c.b1.id}:2026-11", p["书记1"], at=local(date(2026, 12, 1), 9),
+                        status=DeliveryStatus.SENDING, title="11月通报"),
+        "left": _row(s, "leave:5:told", p["党员1丁"], at=local(date(2026, 12, 1), 10),
+                     status=DeliveryStatus.FAILED, platform="", reason=texts.REASON_LEFT_DIRECTORY),
+        "gave_up": _row(s, f"meeting:{m}:v2:moved", p["预备党员1丙"], at=local(date(2026, 12, 2), 9),
+                        status=DeliveryStatus.FAILED, reason=texts.REASON_GAVE_UP.format(error="DingTalk timeout"),
+                        attempts=8),
+        "b2": _row(s, "fee:2026-11-06", p["书记2"], at=local(date(2026, 11, 6), 9), status=DeliveryStatus.FAILED,
+                   platform="", reason=texts.REASON_UNBOUND),
+        "b3": _row(s, "fee:2026-11-06", p["书记3"], at=local(date(2026, 11, 6), 9), status=DeliveryStatus.FAILED,
+                   platform="", reason=texts.REASON_UNBOUND),
+    }  # fmt: skip
     return Sent(rows)
 
 
@@ -460,3 +465,96 @@ def test_a_resend_reaches_the_member_through_the_sandbox(session_factory, databa
             assert s.get(OutboxMessage, rid).status == DeliveryStatus.SENT
         page = page_rows(client.get(f"/console/ledgers/{org.branch_id}/messages?period=2026-03").text)
         assert f"已补发 #{rid}（已送达）" in page[failed.id] and "已送达" in page[rid]
+
+
+@pytest.fixture(scope="module")
+def msg_site(tmp_path_factory):
+    """The ledgers' world with the crafted rows, served by uvicorn on SQLite (the browser's)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from models.base import Base
+    from models.db import make_engine, make_sessionmaker
+    from tests.console.test_overview import console_app
+    from tests.console.test_overview_browser import free_port
+    from tests.ledgers.world import build_ledger_org
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('messages') / 'messages.db'}")
+    Base.metadata.create_all(engine)
+    factory = make_sessionmaker(engine)
+    with unit_of_work(factory) as session:
+        lorg = build_ledger_org(session)
+        rows = craft(session, lorg)
+    server = uvicorn.Server(uvicorn.Config(console_app(factory), host="127.0.0.1", port=free_port(),
+                                           log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{server.config.port}", factory, lorg, rows
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+def _chromium() -> str:
+    from tests.journeys.driver import CHROMIUM
+
+    return CHROMIUM
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_a_branch_secretary_resends_the_failed_in_chromium(msg_site, shots):  # noqa: F811
+    """At 1366×768: 书记1 opens the ledger from the hub (only 未送达), presses one row's 补发, then ticks the
+    rest and presses 补发所选; the two with an account go, the two without cannot be ticked and say why."""
+    import os
+
+    if not os.path.exists(_chromium()):
+        pytest.skip(f"{_chromium()} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from tests.console.test_overview_browser import ARGS, VIEWPORT, open_as
+
+    base, factory, lorg, rows = msg_site
+    b1 = lorg.org.county.b1.id
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=ARGS)
+        page, errors = open_as(browser, msg_site[:3], lorg.id("sec1"))
+        page.goto(f"{base}/console/ledgers/{b1}?period={Q4}")
+        page.locator("#ledger-messages a", has_text="只看未送达").click()
+        page.locator("h1", has_text="消息台账").wait_for()
+        assert page.locator("#messages tr[data-row]").count() == 4
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= VIEWPORT["width"] + 400
+        page.screenshot(path=str(shots / "ledgers-messages-failed.png"), full_page=True)
+        # A row's own button sends that row alone (htmx posts the pressed button), then 全选 the rest.
+        page.locator(f"button[name=one][value='{rows['unbound']}']").click()
+        page.locator(".notice", has_text="已补发 1 条").wait_for()
+        assert page.url.endswith("/messages?period=2026-Q4&status=failed")  # the page keeps its address
+        page.locator("#pick-all").check()
+        assert page.locator("input[name=row]:checked").count() == 1  # the one left with an account to go to
+        page.locator("#resend-picked").click()
+        page.locator(".notice", has_text="已补发 1 条").wait_for()
+        page.locator(f"tr[data-row='{rows['rejected']}']", has_text="已补发 #").wait_for()
+        assert page.locator("#pick-all, #resend-picked").count() == 0  # nothing left that could go
+        page.screenshot(path=str(shots / "ledgers-messages-resent.png"), full_page=True)
+        assert "已补发 #" in page.locator(f"tr[data-row='{rows['rejected']}']").inner_text()
+        page.select_option("select[name=status]", "")
+        page.locator("#filters button").click()
+        page.wait_for_url("**status=&kind=**")
+        assert page.locator("#messages tr[data-row]").count() == len(B1_Q4) + 2
+        assert not errors, errors
+        browser.close()
+    with factory() as s:
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.dedup_key.like("resend:%"))
+            )
+            == 2
+        )

@@ -20,6 +20,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -69,6 +71,25 @@ def _magic(path: Path, magic: bytes) -> bool:
         return f.read(len(magic)) == magic
 
 
+@contextmanager
+def _written_whole(file: Path) -> Iterator[str]:
+    """A temporary path beside `file` for the block to write; it becomes `file` in one rename only
+    when the block completes, so `file` is never half-written and a failed backup leaves nothing."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, file)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _holding_rows(tables: Iterable[str], first_row: Callable[[str], object]) -> list[str]:
+    """The tables that hold data: those where `first_row` (a `SELECT 1 … LIMIT 1`) finds a row.
+    alembic_version is not data: `zhibu db upgrade` fills it in an otherwise empty database."""
+    return [t for t in tables if t != "alembic_version" and first_row(t)]
+
+
 # ---- SQLite ------------------------------------------------------------------------------------
 
 
@@ -82,9 +103,7 @@ def sqlite_backup(source: Path, file: Path) -> None:
     """A consistent copy of a live database (other connections may write meanwhile), as one file."""
     if not source.exists():
         fail(TEXT["no_sqlite_db"].format(path=source))
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
-    os.close(fd)
-    try:
+    with _written_whole(file) as tmp:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
         dst = sqlite3.connect(tmp)
         try:
@@ -95,9 +114,6 @@ def sqlite_backup(source: Path, file: Path) -> None:
         finally:
             dst.close()
             src.close()
-        os.replace(tmp, file)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def sqlite_tables_with_rows(target: Path) -> list[str]:
@@ -111,11 +127,7 @@ def sqlite_tables_with_rows(target: Path) -> list[str]:
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
-        return [
-            n
-            for n in names
-            if n != "alembic_version" and con.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone()
-        ]
+        return _holding_rows(names, lambda n: con.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone())
     finally:
         con.close()
 
@@ -184,9 +196,7 @@ def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 def pg_backup(url: URL, file: Path) -> None:
     pg_dump = _tool("pg_dump")
     conninfo, env = pg_connection(url)
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
-    os.close(fd)
-    try:
+    with _written_whole(file) as tmp:
         _run(
             [
                 pg_dump,
@@ -197,9 +207,6 @@ def pg_backup(url: URL, file: Path) -> None:
             ],
             env,
         )
-        os.replace(tmp, file)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def pg_tables_with_rows(url: URL) -> tuple[bool, list[str]]:
@@ -220,10 +227,9 @@ def pg_tables_with_rows(url: URL) -> tuple[bool, list[str]]:
                 ),
                 {"s": schema},
             ).scalars()
-            full = [n for n in names if n != "alembic_version"]
-            return True, [
-                n for n in full if conn.exec_driver_sql(f'SELECT 1 FROM "{schema}"."{n}" LIMIT 1').first()
-            ]
+            return True, _holding_rows(
+                names, lambda n: conn.exec_driver_sql(f'SELECT 1 FROM "{schema}"."{n}" LIMIT 1').first()
+            )
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from handlers.common.dates import fmt_month
 from handlers.common.roles import roles_by_unit
 from handlers.roster import texts as T
 from handlers.roster.parse import ImportPlan, RosterRow, UnitPath
@@ -67,16 +68,8 @@ class ImportResult:
             **{k: v for k, v in self.__dict__.items() if k not in ("warnings", "start_month")}
         )
         if self.start_month is not None:
-            month = self.start_month
-            text += START_MONTH_SET.format(month=f"{month.year}年{month.month}月")
+            text += T.START_MONTH_SET.format(month=fmt_month(self.start_month))
         return text
-
-
-# Told once, by the import that set the start month (models.startmonth).
-START_MONTH_SET = (
-    "\n这是第一次导入花名册：已把支部助手的启用月份设为{month}（导入日的下一个月），从这个月起计算月积分、"
-    "发月度通报。如需改动，请运行 zhibu golive YYYY-MM。"
-)
 
 
 def apply_roster(session: Session, plan: ImportPlan, *, today: date, sets_start: bool = True) -> ImportResult:

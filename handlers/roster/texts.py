@@ -169,5 +169,10 @@ SUMMARY = (
     "新增人员 {people_created} 人、更新 {people_updated} 人、未变化 {people_unchanged} 人；"
     "职务新增 {roles_added} 项、撤销 {roles_removed} 项；账号新增 {accounts_added} 个、更新 {accounts_updated} 个。"
 )
+# Told once, by the import that set the start month (models.startmonth).
+START_MONTH_SET = (
+    "\n这是第一次导入花名册：已把支部助手的启用月份设为{month}（导入日的下一个月），从这个月起计算月积分、"
+    "发月度通报。如需改动，请运行 zhibu golive YYYY-MM。"
+)
 SKIPPED_EXAMPLES = "已跳过 {count} 行示例（序号为「示例」）。"
 NOT_IN_FILE = "文件中没有的人员和组织保持不变（导入不会删除任何人或组织）。"

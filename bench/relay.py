@@ -141,7 +141,7 @@ def relay_process(index: int, url: str, sandbox_url: str, platform: str, ready, 
     go.wait()
     sent = 0
     while True:
-        result = relay.run_once()
+        result = relay.run_once(ahead=True)  # as the relay's own loop runs it (run_forever)
         sent += result.sent
         if result.claimed == 0:
             with session_factory() as s:

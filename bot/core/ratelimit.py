@@ -52,7 +52,7 @@ class ManualClock:
 
     def __init__(self, start: datetime, listeners: Iterable = ()) -> None:
         self._now = start
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.listeners = list(listeners)
         self.slept = 0.0
 
@@ -63,12 +63,14 @@ class ManualClock:
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
+        # The listeners hear of the new time before anyone else sees it: several threads may sleep at
+        # once (a relay's calls wait for reserved slots), and one that found the time already moved by
+        # another would otherwise call the sandbox before the sandbox's clock had moved too.
         with self._lock:
             self._now += timedelta(seconds=seconds)
             self.slept += seconds
-            now = self._now
-        for listener in self.listeners:
-            listener(now)
+            for listener in self.listeners:
+                listener(self._now)
 
     advance = sleep
 
@@ -98,14 +100,18 @@ class SlidingWindow:
 
     def wait_time(self, now: float) -> float:
         """Seconds until one more event fits (0 = now)."""
+        return self.free_in(now)[0]
+
+    def free_in(self, now: float) -> tuple[float, bool]:
+        """wait_time, and whether a slot surely frees then: False when only an answer can free one."""
         with self._lock:
             self._trim(now)
             used = len(self.events) + self.inflight
             if used < self.count:
-                return 0.0
+                return 0.0, True
             if self.inflight >= self.count:
-                return INFLIGHT_POLL_SECONDS  # only an answer frees a slot
-            return max(self.events[used - self.count] + self.seconds - now, 1e-6)
+                return INFLIGHT_POLL_SECONDS, False
+            return max(self.events[used - self.count] + self.seconds - now, 1e-6), True
 
     def begin(self) -> None:
         with self._lock:
@@ -137,8 +143,12 @@ class Limiter:
         self.windows = [SlidingWindow(limit, margin) for limit in limits]
 
     def wait_time(self, now: datetime) -> float:
+        return self.free_in(now)[0]
+
+    def free_in(self, now: datetime) -> tuple[float, bool]:
         t = _ts(now)
-        return max((w.wait_time(t) for w in self.windows), default=0.0)
+        waits = [w.free_in(t) for w in self.windows]
+        return max((w for w, _ in waits), default=0.0), all(sure for _, sure in waits)
 
     def begin(self) -> None:
         for w in self.windows:
@@ -170,8 +180,9 @@ class Take:
     """The answer to one request for a call's slots.
 
     `deferred` are the members over their own limit (seconds until they fit), left out of the call;
-    `slot` is what release() needs once the call is answered, None when the API's window is full:
-    then nothing was taken and the caller waits `wait` seconds and asks again.
+    `slot` is what release() needs once the call is answered. With a slot, `wait` is how long the call
+    must wait for it (0 = call now; more when a full window's slot was reserved, see `ahead`). Without
+    one the API's window is full: nothing was taken and the caller waits `wait` seconds and asks again.
     """
 
     deferred: dict[Key, float]
@@ -187,7 +198,13 @@ class RateWindows(Protocol):
         api_limits: tuple[RateLimit, ...],
         members: list[Key],
         member_limits: tuple[RateLimit, ...],
-    ) -> Take: ...
+        ahead: float = 0.0,
+    ) -> Take:
+        """Slots for one call now. A full API window whose next slot surely frees within `ahead` seconds
+        (not only when a call in flight is answered) is reserved for then: the slot counts as a call in
+        flight from this take on, so nobody else takes it, and the caller waits `Take.wait` before the
+        call. The take's own round trips then overlap the wait instead of following it."""
+        ...
 
     def release(self, slot: object, now: datetime, session=None) -> None:
         """The call was answered at `now`; `session`: record it in that transaction (shared windows)."""
@@ -212,7 +229,7 @@ class LocalWindows:
             limiter = self._windows[key] = Limiter(limits, self.margin)
         return limiter
 
-    def take(self, now, api, api_limits, members, member_limits) -> Take:
+    def take(self, now, api, api_limits, members, member_limits, ahead=0.0) -> Take:
         unseen = [m for m in members if m not in self._windows]
         if unseen and self.history is not None:
             horizon = max(limit.seconds for limit in member_limits) * (1 + self.margin)
@@ -230,13 +247,13 @@ class LocalWindows:
                 else:
                     ready.append(self._windows[member])
             limiter = self._limiter(api, api_limits)
-            wait = limiter.wait_time(now)
-            if wait > 0 or (members and not ready):
+            wait, sure = limiter.free_in(now)
+            if (wait > 0 and not (sure and wait <= ahead)) or (members and not ready):
                 return Take(deferred, wait)
             slots = [limiter, *ready]
             for slot in slots:
                 slot.begin()
-            return Take(deferred, 0.0, slots)
+            return Take(deferred, wait, slots)
 
     def release(self, slot, now, session=None) -> None:
         while slot:  # emptied: a second release (after a failed commit) must not end a call twice
@@ -248,7 +265,14 @@ def window_wait(
 ) -> float:
     """Seconds until one more call fits every window, from a key's recorded (at, inflight) events: the
     same rule as SlidingWindow, for events read from the database."""
-    worst = 0.0
+    return free_in(events, limits, margin, now)[0]
+
+
+def free_in(
+    events: list[tuple[float, bool]], limits: tuple[RateLimit, ...], margin: float, now: float
+) -> tuple[float, bool]:
+    """window_wait, and whether a slot surely frees then: False when only an answer can free one."""
+    worst, sure = 0.0, True
     for limit in limits:
         seconds = limit.seconds * (1 + margin)
         live = [(at, inflight and at > now) for at, inflight in events if at > now - seconds]
@@ -256,11 +280,11 @@ def window_wait(
             continue
         flying = sum(1 for _, still in live if still)
         if flying >= limit.count:
-            worst = max(worst, INFLIGHT_POLL_SECONDS)
+            worst, sure = max(worst, INFLIGHT_POLL_SECONDS), False
             continue
         answered = sorted(at for at, still in live if not still)
         worst = max(worst, answered[len(live) - limit.count] + seconds - now, 1e-6)
-    return worst
+    return worst, sure
 
 
 def _key_text(key: Key) -> str:
@@ -300,7 +324,7 @@ class SharedWindows:
         self._api_horizons: dict[str, float] = {}
         self._pruned_at: datetime | None = None
 
-    def take(self, now, api, api_limits, members, member_limits) -> Take:
+    def take(self, now, api, api_limits, members, member_limits, ahead=0.0) -> Take:
         E = RateWindowEvent
         t = now.timestamp()
         api_horizon = max((lim.seconds for lim in api_limits), default=0.0) * (1 + self.margin)
@@ -332,17 +356,18 @@ class SharedWindows:
                     deferred[member] = wait
                 else:
                     ready.append(text_key)
-            wait = window_wait(events[api_key], api_limits, self.margin, t)
-            if wait > 0 or (members and not ready):
+            wait, sure = free_in(events[api_key], api_limits, self.margin, t)
+            if (wait > 0 and not (sure and wait <= ahead)) or (members and not ready):
                 return Take(deferred, wait)
             holder = uuid.uuid4().hex
-            until = now + timedelta(seconds=self.INFLIGHT_SECONDS)
+            # A reserved slot's call starts `wait` from now: it could reach the platform that much later.
+            until = now + timedelta(seconds=wait + self.INFLIGHT_SECONDS)
             session.execute(
                 insert(E),
                 [{"key": k, "at": until, "inflight": True, "holder": holder} for k in [api_key, *ready]],
             )
         self._sweep(now)
-        return Take(deferred, 0.0, holder)
+        return Take(deferred, wait, holder)
 
     def release(self, slot, now, session=None) -> None:
         answered = (

@@ -19,11 +19,11 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import metrics, texts
@@ -40,12 +40,22 @@ from bot.core.ratelimit import (
     SharedWindows,
     SystemClock,
 )
-from models.org import ChatAccount, Platform
+from models.org import ChatAccount
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
 logger = logging.getLogger(__name__)
 
-_PLATFORMS = {str(p) for p in Platform}
+# A claimed 1:1 row whose account left its directory (bot.core.directory): nothing is sent to it,
+# whenever the row was queued. An indexed lookup per row (the unique key is platform, corp, account).
+_DEPARTED = and_(
+    OutboxMessage.target_kind == TargetKind.USER,
+    exists().where(
+        ChatAccount.platform == OutboxMessage.platform,
+        ChatAccount.corp_id == OutboxMessage.corp_id,
+        ChatAccount.account_id == OutboxMessage.target,
+        ChatAccount.left_directory_at.is_not(None),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,10 @@ class RelayConfig:
     rate_margin: float = 0.02
     # Platform calls in flight at once (each still inside every rate window).
     concurrency: int = 4
+    # A full window's slot that surely frees within this is reserved at once, and its call waits for it
+    # in its own thread: the take's round trips (a shared window's are several) overlap the wait instead
+    # of following it. Far below the lease, so a reserved call's rows are never another relay's.
+    reserve_seconds: float = 2.0
 
 
 @dataclass
@@ -128,6 +142,7 @@ class Relay:
         self.idle = threading.Event()
         self._lock = threading.Lock()
         self.last_cycle_at: datetime | None = None
+        self._ahead: Future | None = None  # the next cycle's claim, made while this one sends
 
     # ---- running -------------------------------------------------------------------------
 
@@ -159,7 +174,7 @@ class Relay:
             )
         while not self.stop_event.is_set():
             try:
-                result = self.run_once()
+                result = self.run_once(ahead=True)
             except Exception:
                 logger.exception("relay cycle failed; retrying")
                 result = CycleResult()
@@ -168,18 +183,27 @@ class Relay:
                 self._wakeup.wait(self.config.poll_seconds)
                 self.idle.clear()
                 self._wakeup.clear()
+        self._drop_ahead()
         logger.info("relay %s stopped", self.name)
 
     # ---- one cycle -----------------------------------------------------------------------
 
-    def run_once(self) -> CycleResult:
-        """Claim due rows and send them; returns what happened (tests call this directly)."""
+    def run_once(self, *, ahead: bool = False) -> CycleResult:
+        """Claim due rows and send them; returns what happened (tests call this directly).
+
+        `ahead` (the relay's own loop): when this cycle's claim was full, so more is surely due, the next
+        cycle's rows are claimed while this one sends, and the next call takes them. Otherwise the claim's
+        round trip, the stranded rows' lookups and the planning would sit between two cycles, in which
+        the rate windows' free slots go unused. The next cycle still starts when this one has ended, so a
+        member's messages keep their order. Whoever calls with `ahead` calls again, or _drop_ahead()."""
         now = self.clock.now()
         self.last_cycle_at = now
-        token, deliveries = self._claim(now)
+        token, deliveries, full = self._claimed_ahead() or self._claim(now)
         result = CycleResult(claimed=len(deliveries))
         if not deliveries:
             return result
+        if ahead and full:
+            self._claim_ahead()
         batches = self._plan(deliveries)
         try:
             self._send_all(token, batches, result)
@@ -200,12 +224,39 @@ class Relay:
                 break
         return total
 
-    def _claim(self, now: datetime) -> tuple[str, list[Delivery]]:
+    def _claim_ahead(self) -> None:
+        future: Future = Future()
+
+        def claim() -> None:
+            try:
+                future.set_result(self._claim(self.clock.now()))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        self._ahead = future
+        threading.Thread(target=claim, name=f"{self.name}-claim", daemon=True).start()
+
+    def _claimed_ahead(self) -> tuple[str, list[Delivery], bool] | None:
+        """The rows claimed while the previous cycle sent, if it claimed any."""
+        future, self._ahead = self._ahead, None
+        if future is None:
+            return None
+        claimed = future.result()
+        return claimed if claimed[1] else None
+
+    def _drop_ahead(self) -> None:
+        """Put back rows claimed ahead for a cycle that will not run (the relay is stopping)."""
+        claimed = self._claimed_ahead()
+        if claimed is not None:
+            self._release(claimed[0])
+
+    def _claim(self, now: datetime) -> tuple[str, list[Delivery], bool]:
+        """A claim token, the claimed rows to send, and whether the claim was full (more may be due)."""
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
         if not self.senders:
             # No platform configured at all is a process started without credentials, not a decision
             # to switch every platform off: failing the whole queue would lose it for good.
-            return token, []
+            return token, [], False
         lease = now + timedelta(seconds=self.config.lease_seconds)
         due = or_(
             and_(OutboxMessage.status == DeliveryStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
@@ -215,7 +266,8 @@ class Relay:
         # gap between cycles, in which the rate windows' free slots go unused). On PostgreSQL the rows are
         # picked FOR UPDATE SKIP LOCKED, so several relays share the work; SQLite has one writer.
         # Every due row, whatever its platform: one queued for a platform without a sender here
-        # (switched off since, or queued by a process that did not know) is settled below, not left.
+        # (switched off since, or queued by a process that did not know) is settled below, not left; so
+        # is one whose account left its directory (`departed`, read in the same statement).
         pick = (
             select(OutboxMessage.id)
             .where(due)
@@ -239,56 +291,34 @@ class Relay:
                         OutboxMessage.content_hash,
                         OutboxMessage.attempts,
                         OutboxMessage.person_id,
+                        _DEPARTED.label("departed"),
                     )
                     .execution_options(synchronize_session=False)
                 ),
                 key=lambda row: row.id,
             )
+        full = len(rows) >= self.config.claim_limit
         if not rows:
-            return token, []
+            return token, [], full
         messages: dict = {}
         deliveries = [_claimed(row, messages) for row in rows]
-        departed = self._departed(deliveries)
+        departed = {
+            (d.platform, d.corp_id, d.target) for d, row in zip(deliveries, rows, strict=True) if row.departed
+        }
         stranded = [
             (d, row.person_id)
             for d, row in zip(deliveries, rows, strict=True)
-            if d.platform not in self.senders or (d.platform, d.corp_id, d.target) in departed
+            if d.platform not in self.senders or row.departed
         ]
         if not stranded:
-            return token, deliveries
+            return token, deliveries, full
         moved = self._settle_stranded(token, stranded, departed)
         settled = {d.row_id for d, _ in stranded}
-        return token, [
-            moved.get(d.row_id, d) for d in deliveries if d.row_id not in settled or d.row_id in moved
-        ]
-
-    def _departed(self, deliveries: list[Delivery]) -> set[tuple[str, str, str]]:
-        """(platform, corp, account) of the claimed 1:1 targets whose account left its directory
-        (bot.core.directory): nothing is sent to them, whenever the row was queued. One indexed lookup
-        per platform and corp (the unique key leads with them)."""
-        by_corp: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for d in deliveries:
-            if d.target_kind == TargetKind.USER and d.target and d.platform in _PLATFORMS:
-                by_corp[(d.platform, d.corp_id)].add(d.target)
-        found: set[tuple[str, str, str]] = set()
-        if not by_corp:
-            return found
-        with self.session_factory() as session:
-            for (platform, corp), targets in by_corp.items():
-                chunk = sorted(targets)
-                for start in range(0, len(chunk), 500):
-                    found.update(
-                        (platform, corp, account)
-                        for account in session.scalars(
-                            select(ChatAccount.account_id).where(
-                                ChatAccount.platform == Platform(platform),
-                                ChatAccount.corp_id == corp,
-                                ChatAccount.account_id.in_(chunk[start : start + 500]),
-                                ChatAccount.left_directory_at.is_not(None),
-                            )
-                        )
-                    )
-        return found
+        return (
+            token,
+            [moved.get(d.row_id, d) for d in deliveries if d.row_id not in settled or d.row_id in moved],
+            full,
+        )
 
     def _settle_stranded(
         self,
@@ -467,9 +497,9 @@ class Relay:
             for batch in batches:
                 if self.stop_event.is_set():
                     return
-                slots = self._prepare(token, batch, result)
-                if slots is not None:
-                    self._deliver(token, batch, slots, result)
+                slot = self._prepare(token, batch, result)
+                if slot is not None:
+                    self._deliver(token, batch, *slot, result)
             return
         gate = threading.BoundedSemaphore(self.config.concurrency)
         # A recipient's next batch waits for the previous one: messages arrive in the order queued.
@@ -492,7 +522,7 @@ class Relay:
 
                 def work(batch=batch, slots=slots, mine=mine):
                     try:
-                        self._deliver(token, batch, slots, result)
+                        self._deliver(token, batch, *slots, result)
                     finally:
                         with changed:
                             busy.difference_update(mine)
@@ -501,9 +531,10 @@ class Relay:
 
                 pool.submit(work)
 
-    def _prepare(self, token: str, batch: Batch, result: CycleResult) -> object | None:
+    def _prepare(self, token: str, batch: Batch, result: CycleResult) -> tuple[object, datetime] | None:
         """Defer recipients over their own limit, then wait for the API's window; None = nothing to send,
-        else the slot the call holds in the windows."""
+        else the slot the call holds in the windows and when the call may start (a reserved slot's
+        moment: the caller waits for it, so this thread can take the next batch's slot meanwhile)."""
         sender = self.senders[batch.platform]
         api: Key = ("api", batch.platform, batch.api)
         api_limits = tuple(sender.api_limits.get(batch.api, ()))
@@ -512,7 +543,12 @@ class Relay:
             now = self.clock.now()
             members = {("member", batch.platform, batch.corp_id, d.target): d for d in batch.deliveries}
             take = self.windows.take(
-                now, api, api_limits, list(members) if member_limits else [], member_limits
+                now,
+                api,
+                api_limits,
+                list(members) if member_limits else [],
+                member_limits,
+                ahead=self.config.reserve_seconds,
             )
             if take.deferred:
                 until = {members[m].row_id: now + timedelta(seconds=w) for m, w in take.deferred.items()}
@@ -524,7 +560,7 @@ class Relay:
                 if not batch.deliveries:
                     return None
             if take.slot is not None:
-                return take.slot
+                return take.slot, now + timedelta(seconds=take.wait)
             if self.stop_event.is_set():
                 return None
             # The wait counts from `now`, before the take's own round trips: sleeping all of it after them
@@ -533,8 +569,16 @@ class Relay:
             spent = (self.clock.now() - now).total_seconds()
             self.clock.sleep(max(take.wait - spent, min(take.wait, INFLIGHT_POLL_SECONDS)))
 
-    def _deliver(self, token: str, batch: Batch, slot: object, result: CycleResult) -> None:
+    def _deliver(self, token: str, batch: Batch, slot: object, start: datetime, result: CycleResult) -> None:
         sender = self.senders[batch.platform]
+        wait = (start - self.clock.now()).total_seconds()
+        if wait > 0:
+            self.clock.sleep(wait)
+            if self.stop_event.is_set():
+                # Not called: the slot goes back as a call answered now (never sooner than the truth); the
+                # rows go back to the queue with the cycle's other unsent ones.
+                self.windows.release(slot, self.clock.now())
+                return
         try:
             outcome = self._call(sender, token, batch)
         except BaseException:

@@ -1,4 +1,5 @@
-"""A relay waiting for a full window sleeps until the slot frees, not that long after its take's round trips."""
+"""A relay waiting for a full window calls when the slot frees, not that long after its take's round trips:
+it reserves the slot and waits for it, or (reserving nothing) sleeps the wait counted from its take."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ class SlowWindows(LocalWindows):
         super().__init__(margin=0.0)
         self.clock = clock
 
-    def take(self, now, api, api_limits, members, member_limits):
-        answer = super().take(now, api, api_limits, members, member_limits)
+    def take(self, now, api, api_limits, members, member_limits, ahead=0.0):
+        answer = super().take(now, api, api_limits, members, member_limits, ahead)
         self.clock.advance(TAKE_SECONDS)
         return answer
 
 
-def test_the_wait_for_a_full_window_counts_from_the_take_not_from_its_answer(session_factory):
+def _three_calls(session_factory, reserve_seconds: float) -> list:
     org = make_org(session_factory, members=1)
     with session_factory() as s, s.begin():
         for i in range(3):
@@ -37,13 +38,26 @@ def test_the_wait_for_a_full_window_counts_from_the_take_not_from_its_answer(ses
         session_factory,
         [ding, FakeSender("wecom")],
         clock=clock,
-        config=RelayConfig(concurrency=1, rate_margin=0.0),
+        config=RelayConfig(concurrency=1, rate_margin=0.0, reserve_seconds=reserve_seconds),
         windows=SlowWindows(clock),
     )
     assert relay.drain().sent == 3
+    return ding.times
+
+
+def test_a_full_windows_next_slot_is_reserved_and_the_call_waits_for_it(session_factory):
     # Each call is answered as it is made (the fake sender takes no time), so the next fits one second
-    # after it; the take that finds it free starts then and costs TAKE_SECONDS before the call.
-    # Sleeping the whole wait after a failed take would put each call TAKE_SECONDS later still.
+    # after it. The take that finds the window full reserves that moment, and its round trips
+    # (TAKE_SECONDS) pass inside the wait: the calls are exactly a window apart.
+    first = T0 + timedelta(seconds=TAKE_SECONDS)
+    step = timedelta(seconds=1.0)
+    assert _three_calls(session_factory, reserve_seconds=2.0) == [first, first + step, first + 2 * step]
+
+
+def test_the_wait_for_a_full_window_counts_from_the_take_not_from_its_answer(session_factory):
+    # A slot further off than reserve_seconds is asked for again when it frees; the take that then finds
+    # it free costs TAKE_SECONDS before the call. Sleeping the whole wait after a failed take would put
+    # each call TAKE_SECONDS later still.
     first = T0 + timedelta(seconds=TAKE_SECONDS)
     step = timedelta(seconds=1.0 + TAKE_SECONDS)
-    assert ding.times == [first, first + step, first + 2 * step]
+    assert _three_calls(session_factory, reserve_seconds=0.5) == [first, first + step, first + 2 * step]

@@ -15,7 +15,13 @@ from sqlalchemy import func, insert, select
 
 from bot.core import outbox
 from bot.core.messages import Markdown, Text
-from bot.core.ratelimit import LocalWindows, ManualClock, RateLimit, SharedWindows
+from bot.core.ratelimit import (
+    INFLIGHT_POLL_SECONDS,
+    LocalWindows,
+    ManualClock,
+    RateLimit,
+    SharedWindows,
+)
 from bot.core.relay import Relay, RelayConfig
 from config import demo
 from models.org import ChatAccount, OrgUnit, Person, Platform, UnitKind
@@ -184,7 +190,20 @@ def test_a_window_is_one_window_for_every_relay(session_factory, database_url):
     a.release(slots[0], now + timedelta(seconds=0.2))
     later = b.take(now + timedelta(seconds=0.5), api, limits, [], ())
     assert later.slot is None and abs(later.wait - 0.7) < 1e-6  # the first answer leaves at 1.2 s
-    assert b.take(now + timedelta(seconds=1.2), api, limits, [], ()).slot is not None
+    # Asked to reserve a slot that frees within a second, b holds that one for 1.2 s at once ...
+    reserved = b.take(now + timedelta(seconds=0.5), api, limits, [], (), ahead=1.0)
+    assert reserved.slot is not None and abs(reserved.wait - 0.7) < 1e-6
+    # ... so nobody else has it, then or before; and the calls still in flight free no slot by a clock.
+    for at in (0.5, 1.2, 1.3):
+        taken = a.take(now + timedelta(seconds=at), api, limits, [], (), ahead=1.0)
+        assert taken.slot is None and taken.wait == INFLIGHT_POLL_SECONDS
+    b.release(reserved.slot, now + timedelta(seconds=1.25))
+    a.release(slots[1], now + timedelta(seconds=1.3))
+    # The answered calls leave at 2.25 s and 2.3 s: the next free slot, reserved at 1.3 s, is the first's.
+    again = a.take(now + timedelta(seconds=1.3), api, limits, [], (), ahead=1.0)
+    assert again.slot is not None and abs(again.wait - 0.95) < 1e-6
+    # Too far ahead to reserve: nothing is taken.
+    assert b.take(now + timedelta(seconds=1.3), api, limits, [], (), ahead=0.5).slot is None
 
     # A member over their own limit is deferred, the others are sent to.
     m1, m2 = ("member", "wecom", "corp", "u1"), ("member", "wecom", "corp", "u2")

@@ -17,6 +17,7 @@ from models import (  # noqa: F401
     observers_seed,
     org,
     outbox,
+    talks,
 )
 from models.base import Base, TimestampMixin, UTCDateTime, utcnow
 from models.db import make_engine, make_sessionmaker, unit_of_work

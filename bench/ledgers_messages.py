@@ -77,17 +77,21 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--branches", type=int, default=1300)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--schema", help="reuse (or seed and keep) this schema, for EXPLAIN and reruns")
     args = ap.parse_args()
-    schema = f"msgbench_{uuid.uuid4().hex[:8]}"
+    schema = args.schema or f"msgbench_{uuid.uuid4().hex[:8]}"
     engine = create_engine(args.url, connect_args={"options": f"-csearch_path={schema}"})
     statements = [0]
     factory = sessionmaker(engine)
     staff = Scope(person_id=0, everything=True, roots=(), observed=(), title="组织部")
     year, q1 = LedgerPeriod(date(2026, 1, 1), 12), LedgerPeriod(date(2026, 1, 1), 3)
     try:
-        t0 = time.perf_counter()
-        seed(engine, schema, args.rows, args.branches)
-        print(f"seeded {args.rows:,} rows, {args.branches} branches in {time.perf_counter() - t0:.0f} s")
+        with engine.connect() as conn:
+            kept = conn.scalar(text("SELECT count(*) FROM pg_namespace WHERE nspname = :s"), {"s": schema})
+        if not kept:
+            t0 = time.perf_counter()
+            seed(engine, schema, args.rows, args.branches)
+            print(f"seeded {args.rows:,} rows, {args.branches} branches in {time.perf_counter() - t0:.0f} s")
         event.listen(
             engine, "before_cursor_execute", lambda *a, **k: statements.__setitem__(0, statements[0] + 1)
         )
@@ -119,8 +123,9 @@ def main() -> None:
                 f"{name:34} {statistics.median(times):8.1f} {max(times):8.1f} {len(led.rows):5} {statements[0]:5}"
             )
     finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        if not args.schema:
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         engine.dispose()
 
 

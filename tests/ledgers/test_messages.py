@@ -140,7 +140,7 @@ def test_every_row_with_its_status_and_reason_on_the_page_and_in_the_xlsx(sessio
     assert (
         "60011" not in _text(html).split("应用没有权限")[0]
     )  # the code is beside the plain reason, not instead
-    assert '<b id="failed-total" class="bad">4</b>' in html
+    assert '<b id="failed-total" class="bad">4 条</b>' in html
 
     got = xlsx_rows(client.get(f"/console/ledgers/{b1}/messages.xlsx?period={Q4}").content)
     assert [r[0] for r in got] == [sent[k] for k in B1_Q4]
@@ -558,3 +558,15 @@ def test_a_branch_secretary_resends_the_failed_in_chromium(msg_site, shots):  # 
             )
             == 2
         )
+
+
+def test_the_failed_count_stops_at_its_cap(session_factory, app, lorg, sent, monkeypatch):
+    from handlers.ledgers import messages
+
+    monkeypatch.setattr(messages, "FAILED_COUNT_CAP", 3)
+    client = login(session_factory, app, lorg.id("staff"))
+    html = client.get(f"/console/ledgers/{lorg.org.county.b1.id}/messages?period={Q4}").text
+    assert '<b id="failed-total" class="bad">3 条以上</b>' in html  # b1 has 4
+    monkeypatch.setattr(messages, "FAILED_COUNT_CAP", 4)
+    html = client.get(f"/console/ledgers/{lorg.org.county.b1.id}/messages?period={Q4}").text
+    assert '<b id="failed-total" class="bad">4 条</b>' in html

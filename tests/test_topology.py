@@ -311,9 +311,9 @@ def test_the_compose_topology_as_processes_delivers_a_notice_to_2000_members_thr
         )  # fmt: skip
         assert answer.status_code == 201, answer.text
         meeting = answer.json()
-        # Polled, not read once: the API's unit of work (bot/web/api/deps.get_session, a dependency with
-        # yield) commits after FastAPI has sent the 201, so the rows may land a moment after the answer.
-        rows = _until(topo, lambda: _notice_rows(session_factory, meeting["id"]), 30, "the notice's rows")
+        # Read once: the API commits before it answers (tests/test_api_commit_order.py), so the 201
+        # means every member's row is there.
+        rows = _notice_rows(session_factory, meeting["id"])
         assert sorted(rows.values()) == sorted(dingtalk + wecom), _ledger(session_factory)
         received = Received(sb)
 
@@ -452,16 +452,15 @@ def _claims(session_factory, rows: dict[int, str]) -> dict[str, int]:
 
 
 def _notice_rows(session_factory, meeting_id: int) -> dict[int, str]:
-    """The notice's outbox rows (id → the member's account), once all of them are there."""
+    """The notice's outbox rows (id → the member's account)."""
     with session_factory() as s:
-        rows = dict(
+        return dict(
             s.execute(
                 select(OutboxMessage.id, OutboxMessage.target).where(
                     OutboxMessage.dedup_key == f"meeting:{meeting_id}:notice"
                 )
             ).all()
         )
-    return rows if len(rows) == MEMBERS else {}
 
 
 def _ledger(session_factory) -> list:

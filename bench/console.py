@@ -18,7 +18,10 @@ routes (TestClient), REPEAT times after one warm-up, and prints per page:
 - cold: the page's first request in the process. The console keeps each month's whole-organisation
   figures in memory (handlers.console.overview.MonthCache), so the first look at a month pays for
   building them (scoring it, for the current month) and every later request, whoever the viewer,
-  reads them; the statements are those of a request after the first;
+  reads them. `zhibu serve` builds this month and the last in the background at start-up
+  (ConsoleApp.warm), and so does the bench before its first request: "warm" is how long that took
+  (what a viewer in that window waits at most), "cold" the first request after it; the statements
+  are those of a request after the first;
 - statements: how many the page issued, at each scale ("same" when equal).
 
 The databases are a temp SQLite file and fresh PostgreSQL schemas in ZHIBU_BENCH_PG_URL (default
@@ -236,7 +239,10 @@ def p95(xs: list[float]) -> float:
 
 def measure(engine, factory, repeat: int) -> dict[tuple[str, str], dict]:
     app = FastAPI()
-    build_console(app, factory, {}, CORE, clock=lambda: NOW)
+    console = build_console(app, factory, {}, CORE, clock=lambda: NOW)
+    t = time.perf_counter()
+    console.warm().join()
+    print(f"    warm: this month and the last built in {time.perf_counter() - t:.1f} s", flush=True)
     server: list[float] = []
 
     @app.middleware("http")

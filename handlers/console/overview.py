@@ -16,6 +16,7 @@ process's first look at it. Plain functions over a Session; nothing here writes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from bisect import bisect_left
@@ -434,8 +435,17 @@ class MonthCache:
         factory: Callable[[], Session] | None = None,
         keep: int = 4,
         spawn: Callable[[Callable[[], None]], None] | None = None,
+        freeze: bool = False,
     ) -> None:
         self.ttl, self.factory, self.keep = ttl, factory, keep
+        # A city's month is hundreds of thousands of long-lived objects, and every full pass of the
+        # cyclic garbage collector walks them all: 0.5-0.9 s with every thread stopped, every few
+        # hundred requests (bench/console.py: the pages' p95). With `freeze`, each month built is
+        # moved out of those passes (gc.freeze) after one collection, so no cyclic garbage is frozen
+        # with it; a month replaced is still freed, by reference counting (nothing in a month refers
+        # back to itself). Process-wide, so only a served console sets it (ConsoleApp.warm), not the
+        # tests' many apps, whose cyclic garbage would then never be collected.
+        self.freeze = freeze
         self.spawn = spawn or _daemon_thread  # tests run the rebuild in place
         self._data: dict[date, MonthData] = {}
         self._busy: set[date] = set()
@@ -483,6 +493,9 @@ class MonthCache:
             self._data[data.month] = data
             while len(self._data) > self.keep:  # the least recently built goes
                 del self._data[min(self._data, key=lambda m: self._data[m].built_at)]
+        if self.freeze:
+            gc.collect()
+            gc.freeze()
 
     def _refresh_later(self, month: date, **kw) -> None:
         with self._lock:

@@ -84,8 +84,10 @@ class ConsoleApp:
     def warm(self) -> threading.Thread:
         """Build this month and the last in the background, so the first viewer after a start does
         not wait seconds for a city's month to be scored; the server answers meanwhile (a request for
-        a month being built waits for that build rather than starting a second). `zhibu serve` calls
-        it; tests and the bench build apps without it."""
+        a month being built waits for that build rather than starting a second). From then on each
+        month built is kept out of the garbage collector's full passes (MonthCache.freeze). `zhibu
+        serve` calls it (and bench/console.py); the tests' apps do not."""
+        self.months.freeze = True
 
         def run() -> None:
             this = self.this_month()

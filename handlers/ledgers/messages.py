@@ -61,7 +61,9 @@ class Kind:
 
 
 # What each feature names its messages' dedup keys (handlers/*: meetings, fees, observers, monthly,
-# roster.directory; bot.core.context for replies). First match wins; anything else is 其他.
+# roster.directory; bot.core.context for replies). First match wins; anything else is 其他. A kind's key
+# is part of its 补发's dedup key (resend_key), which is how a row finds its 补发 and a second press is
+# recognised: never rename a key, nor move a pattern to another kind.
 KINDS: tuple[Kind, ...] = (
     Kind("meeting_notice", "会议通知", ("meeting:%:notice",)),
     Kind("meeting_change", "会议变更或取消", ("meeting:%:moved", "meeting:%:cancelled")),

@@ -14,6 +14,7 @@ def all_routers() -> list[Router]:
     from handlers.meetings import chat as meetings
     from handlers.monthly import chat as monthly
     from handlers.observers import chat as observers
+    from handlers.talks import chat as talks
 
     return [
         help.router,
@@ -21,6 +22,7 @@ def all_routers() -> list[Router]:
         meetings.router,
         fees.router,
         observers.router,
+        talks.router,
         monthly.router,
         console.router,
     ]

@@ -26,6 +26,8 @@ from handlers.monthly import chart, strings
 from handlers.monthly.config import Kinds, MonthlyConfig
 from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import Unit, load_units, nearest_committee
+from handlers.talks import coverage as talks_coverage
+from handlers.talks.config import DEFAULT as TALKS
 from models import startmonth
 from models.meetings import (
     Attendance,
@@ -84,6 +86,7 @@ class MonthData:
     absent: dict[int, list[str]] = field(default_factory=dict)  # branch → names
     makeup_open: dict[int, int] = field(default_factory=dict)
     first_month: bool = False  # the start month (models.startmonth): its digest says so
+    talks: dict[int, talks_coverage.BranchTalks] = field(default_factory=dict)  # from Q3: the year's 谈心谈话
 
     def committees_under(self, scope: int) -> list[int]:
         ids = [c for c in self.branches_of if c in self.rows]
@@ -158,6 +161,9 @@ def load(
         ):
             counts[branch_id] += 1
         data.makeup_open = dict(counts)
+        if month.month >= TALKS.digest_from_month:
+            branches = [uid for uid in rows if units.get(uid) and units[uid].kind == UnitKind.BRANCH]
+            data.talks = talks_coverage.coverage(session, branches, month.year, TALKS)
     return data
 
 
@@ -215,10 +221,17 @@ def branch_text(data: MonthData, branch_id: int, kinds: Kinds) -> str:
                 due=rect.get("due", 0), ok=rect.get("closed_on_time", 0), open=(obs or {}).get("rect_open", 0)
             ),
         )
+        + _talks_line(data, branch_id)
         + _rule_line(exp, "branch")
         + "\n\n"
         + strings.explain(row.score, exp)
     )
+
+
+def _talks_line(data: MonthData, branch_id: int) -> str:
+    """谈心谈话's year so far (domain.md rule 8), from July on: a short section naming who is owed a talk."""
+    row = data.talks.get(branch_id)
+    return "\n\n" + talks_coverage.digest_line(row, TALKS, escape=md_escape) if row else ""
 
 
 def _rule_line(exp: dict, unit_kind: str) -> str:

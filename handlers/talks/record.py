@@ -1,0 +1,213 @@
+"""Recording a 谈心谈话 from chat: 「谈心谈话 张三 2026-11-20 主题」.
+
+A member records a talk they took part in (one name: the other person); the 书记, 副书记 or 组织委员
+(TalksConfig.recorder_roles) records any talk in the branch (two or more names; one name means a talk
+with themselves). Names are looked up among the branch's own people only: a name from another branch
+is "not found here", so nobody learns about other branches from this command.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.errors import Refused
+from handlers.common.dates import fmt_full_day, fmt_month
+from handlers.common.roles import units_where
+from handlers.phones import normalize_phone
+from handlers.talks import strings
+from handlers.talks.config import TalksConfig
+from models import startmonth
+from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, RoleAssignment, UnitKind
+from models.talks import HeartTalk, HeartTalkPerson
+
+TOPIC_MAX = 100
+_FULL_DAY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
+_SHORT_DAY = re.compile(r"^(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
+_RELATIVE = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
+# A word that was meant as the day but is not one we read ("下周三", "2026-13-40").
+_DAYISH = re.compile(r"\d|[月日号天周]|星期")
+_NAME_SEPARATORS = re.compile(r"[、，,/]+")
+# How close a typed name must be to a member's to be offered as "您是不是想写" (difflib's ratio).
+SUGGEST_CUTOFF = 0.5
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """2026-11-20, 2026年11月20日, 11-20, 11月20日 (this year), 今天, 昨天, 前天; None otherwise."""
+    text = text.strip()
+    if text in _RELATIVE:
+        return today - timedelta(days=_RELATIVE[text])
+    m = _FULL_DAY.match(text)
+    parts = (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    if parts is None:
+        m = _SHORT_DAY.match(text)
+        parts = (today.year, int(m.group(1)), int(m.group(2))) if m else None
+    if parts is None:
+        return None
+    try:
+        return date(*parts)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class TalkInput:
+    names: list[str]
+    day: date
+    topic: str
+
+
+def parse(args: str, today: date) -> TalkInput:
+    """Names, then the day, then the topic: the first word that reads as a day splits them."""
+    words = args.split()
+    at = next((i for i, w in enumerate(words) if parse_day(w, today) is not None), None)
+    names = [n for w in words[: at if at is not None else len(words)] for n in _NAME_SEPARATORS.split(w) if n]
+    if at is None:
+        # A word in the day's place that is not a day: say so, rather than the whole usage.
+        dayish = next((w for w in words[1:] if _DAYISH.search(w)), None)
+        if dayish is not None:
+            raise Refused(strings.BAD_DAY.format(text=dayish))
+        raise Refused(strings.USAGE)
+    if not names:
+        raise Refused(strings.USAGE)
+    day = parse_day(words[at], today)
+    topic = " ".join(words[at + 1 :]).strip()
+    if not topic:
+        raise Refused(strings.NO_TOPIC.format(names=" ".join(names), day=words[at]))
+    if len(topic) > TOPIC_MAX:
+        raise Refused(strings.TOPIC_TOO_LONG.format(n=TOPIC_MAX))
+    return TalkInput(names, day, topic)
+
+
+def branch_of(session: Session, actor: Person | None, cfg: TalksConfig) -> tuple[OrgUnit, bool]:
+    """The branch the actor records for, and whether they may record any talk in it (a recorder role
+    there). Their own branch first; a 书记 of a branch they are not a member of records for that one."""
+    if actor is None:
+        raise Refused(strings.NOT_BOUND)
+    led = units_where(session, actor.id, cfg.recorder_roles, kind=UnitKind.BRANCH)
+    if actor.branch_id is not None:
+        return session.get(OrgUnit, actor.branch_id), actor.branch_id in led
+    if len(led) == 1:
+        return session.get(OrgUnit, next(iter(led))), True
+    raise Refused(strings.NO_BRANCH)
+
+
+def branch_people(session: Session, branch: OrgUnit) -> list[Person]:
+    """The branch's active members and its 支委 (who normally are members too)."""
+    on_committee = select(RoleAssignment.person_id).where(
+        RoleAssignment.org_unit_id == branch.id, RoleAssignment.role.in_(list(BRANCH_COMMITTEE_ROLES))
+    )
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.active.is_(True), (Person.branch_id == branch.id) | Person.id.in_(on_committee))
+            .order_by(Person.id)
+        )
+    )
+
+
+def find_person(people: list[Person], branch: OrgUnit, typed: str, day_text: str) -> Person:
+    """The one person of the branch `typed` names: the exact name, a phone number, or a unique part of
+    a name ("小明" for 王小明); otherwise a refusal that offers the close names."""
+    phone = normalize_phone(typed)
+    if phone:
+        found = [p for p in people if p.phone == phone]
+    else:
+        found = [p for p in people if p.name == typed]
+        if len(found) > 1:
+            raise Refused(strings.AMBIGUOUS.format(n=len(found), name=typed, day=day_text))
+        if not found and len(typed) >= 2:
+            found = [p for p in people if typed in p.name]
+            if len(found) > 1:
+                raise Refused(strings.SEVERAL.format(name=typed, names="、".join(p.name for p in found)))
+    if len(found) == 1:
+        return found[0]
+    close = difflib.get_close_matches(typed, sorted({p.name for p in people}), n=3, cutoff=SUGGEST_CUTOFF)
+    if close:
+        raise Refused(
+            strings.NOT_FOUND_SUGGEST.format(branch=branch.name, name=typed, names="、".join(close))
+        )
+    raise Refused(strings.NOT_FOUND.format(branch=branch.name, name=typed))
+
+
+def _check_day(session: Session, day: date, today: date) -> None:
+    if day > today:
+        raise Refused(strings.FUTURE_DAY.format(day=fmt_full_day(day)))
+    start = startmonth.start_month(session)
+    if start is not None and day < start:
+        raise Refused(strings.BEFORE_START.format(day=fmt_full_day(day), start=fmt_month(start)))
+    if day < date(today.year - 1, 1, 1):
+        raise Refused(strings.TOO_OLD.format(day=fmt_full_day(day)))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    talk: HeartTalk
+    people: list[Person]
+    branch: OrgUnit
+    state: str  # "new", "same", "topic"
+
+
+def record_talk(
+    session: Session, actor: Person | None, args: str, *, now: datetime, today: date, cfg: TalksConfig
+) -> Recorded:
+    """Record one talk; the same people on the same day again is the same talk (its topic updated)."""
+    branch, recorder = branch_of(session, actor, cfg)
+    data = parse(args, today)
+    _check_day(session, data.day, today)
+    people = branch_people(session, branch)
+    day_text = f"{data.day:%Y-%m-%d}"
+    chosen = [find_person(people, branch, typed, day_text) for typed in data.names]
+    if len(chosen) == 1:
+        if chosen[0].id == actor.id:
+            raise Refused(strings.SELF_ONLY.format(day=day_text))
+        chosen.insert(0, actor)  # one name: a talk between the actor and that person
+    ids = [p.id for p in chosen]
+    if len(set(ids)) < len(ids):
+        twice = next(p for p in chosen if ids.count(p.id) > 1)
+        raise Refused(strings.SAME_PERSON.format(name=twice.name))
+    if len(ids) > cfg.max_people:
+        raise Refused(strings.TOO_MANY.format(n=cfg.max_people))
+    if not recorder and actor.id not in ids:
+        raise Refused(strings.NOT_PARTICIPANT, status=403)
+    key = ",".join(str(i) for i in sorted(ids))
+    existing = _existing(session, branch.id, data.day, key)
+    if existing is not None:
+        return _repeat(existing, data.topic, chosen, branch)
+    talk = HeartTalk(
+        branch_id=branch.id, held_on=data.day, topic=data.topic, people_key=key,
+        recorded_by_id=actor.id, recorded_at=now,
+        participants=[HeartTalkPerson(person_id=i) for i in ids],
+    )  # fmt: skip
+    try:
+        with session.begin_nested():
+            session.add(talk)
+            session.flush()
+    except IntegrityError:
+        # The same record sent twice at once (two devices, a retry): the other one is it.
+        existing = _existing(session, branch.id, data.day, key)
+        if existing is None:
+            raise
+        return _repeat(existing, data.topic, chosen, branch)
+    return Recorded(talk, chosen, branch, "new")
+
+
+def _existing(session: Session, branch_id: int, day: date, key: str) -> HeartTalk | None:
+    return session.scalar(
+        select(HeartTalk).where(
+            HeartTalk.branch_id == branch_id, HeartTalk.held_on == day, HeartTalk.people_key == key
+        )
+    )
+
+
+def _repeat(talk: HeartTalk, topic: str, people: list[Person], branch: OrgUnit) -> Recorded:
+    if talk.topic == topic:
+        return Recorded(talk, people, branch, "same")
+    talk.topic = topic
+    return Recorded(talk, people, branch, "topic")

@@ -1,0 +1,121 @@
+"""The coverage rule of handlers.talks.config on a crafted branch with known talks, the secretary's
+谈心谈话情况, and the digest's section from July (Q3) on and not before."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from handlers.monthly import service
+from handlers.talks import chat as talks_chat
+from handlers.talks.config import DEFAULT
+from handlers.talks.coverage import branch_coverage, coverage
+from models.org import Role
+from models.talks import HeartTalk, HeartTalkPerson
+from tests import harness
+from tests.monthly.conftest import BASE, CFG, SECRET, comply, outbox, run_at
+from tests.monthly.small import small_county
+from tests.talks.conftest import local
+
+
+def _talk(session, branch, day: date, *people) -> None:
+    ids = sorted(p.id for p in people)
+    session.add(
+        HeartTalk(branch_id=branch.id, held_on=day, topic="谈心", people_key=",".join(map(str, ids)),
+                  recorded_at=local(day), participants=[HeartTalkPerson(person_id=i) for i in ids])
+    )  # fmt: skip
+
+
+def test_the_rule_on_a_crafted_branch():
+    """支委 A, B, C (A the 书记); members m1..m4. Talks: A–B, A–m1, B–m2, {C, m3, m4} together, m1–m2."""
+    names = {1: "A", 2: "B", 3: "C", 11: "m1", 12: "m2", 13: "m3", 14: "m4"}
+    roles = {1: {Role.SECRETARY}, 2: {Role.ORGANIZATION_MEMBER}, 3: {Role.PROPAGANDA_MEMBER}}
+    talks = [{1, 2}, {1, 11}, {2, 12}, {3, 13, 14}, {11, 12}]
+    row = branch_coverage(7, 2026, names, roles, talks, DEFAULT)
+    assert row.committee == [1, 2, 3] and row.members == [11, 12, 13, 14]
+    # 3 支委 pairs, 4 members with a 支委, 4 members with a member: 11 in all.
+    assert row.required == 11
+    assert row.committee_missing == [(1, 3), (2, 3)]
+    assert row.members_missing == []  # the group talk counts C with m3 and with m4
+    assert row.peers_missing == []  # m1–m2, and m3–m4 within the group talk
+    assert row.done == 9 and not row.complete
+    assert row.missing_people() == [1, 2, 3]
+
+    # Asking for the 书记 with every member: only m1 talked with A.
+    strict = branch_coverage(7, 2026, names, roles, talks, replace(DEFAULT, member_talks_with="secretary"))
+    assert strict.members_missing == [12, 13, 14]
+    # Without 党员↔党员, and a branch with one ordinary member, which cannot be asked for it.
+    assert (
+        branch_coverage(7, 2026, names, roles, talks, replace(DEFAULT, member_peer_talk=False)).required == 7
+    )
+    small = branch_coverage(8, 2026, {1: "A", 11: "m1"}, {1: {Role.SECRETARY}}, [], DEFAULT)
+    assert (small.required, small.members_missing, small.peers_required) == (1, [11], False)
+
+
+def test_coverage_reads_the_year_and_the_roster(session, branches):
+    east, people = branches.east, branches.by_name
+    _talk(session, east, date(2026, 4, 2), people("王书记"), people("李委员"))
+    _talk(session, east, date(2026, 5, 6), people("王书记"), people("张三"), people("陈红"))
+    _talk(session, east, date(2025, 12, 30), people("王书记"), people("赵委员"))  # last year: not counted
+    _talk(session, branches.west, date(2026, 5, 6), people("孙书记"), people("周杰"))
+    people("刘芳").active = False  # left the branch: no longer owed a talk
+    session.commit()
+    rows = coverage(session, [east.id, branches.west.id], 2026, DEFAULT)
+    east_row = rows[east.id]
+    assert east_row.talks == 2
+    assert [(east_row.names[a], east_row.names[b]) for a, b in east_row.committee_missing] == [
+        ("王书记", "赵委员"), ("李委员", "赵委员"),
+    ]  # fmt: skip
+    assert [east_row.names[p] for p in east_row.members_missing] == ["张三丰", "王小明"]
+    assert [east_row.names[p] for p in east_row.peers_missing] == ["张三丰", "王小明"]
+    assert (east_row.required, east_row.done) == (3 + 4 + 4, 1 + 2 + 2)
+    west = rows[branches.west.id]
+    assert (west.required, west.done, west.complete) == (1, 1, True)
+    assert coverage(session, None, 2026, DEFAULT).keys() == {east.id, branches.west.id}
+
+
+def test_the_secretary_asks_for_the_coverage(session_factory, session, branches):
+    _talk(session, branches.east, date(2026, 4, 2), branches.by_name("王书记"), branches.by_name("李委员"))
+    session.commit()
+    chat = harness.Chat(session_factory, [talks_chat.router], now=local(date(2026, 11, 25)))
+    text = chat.say("wang", "谈心谈话情况").text
+    assert (
+        "2026年谈心谈话情况" in text
+        and "**东门社区党支部**：2026年已登记谈心谈话1次，应谈13项，已完成1项" in text
+    )
+    assert "- 支委之间：1/3" in text and "还没谈：王书记—赵委员、李委员—赵委员" in text
+    assert "- 支委与党员：0/5" in text and "还没谈到：张三、张三丰、王小明、陈红、刘芳" in text
+    assert "- 党员之间：0/5" in text
+    assert "周杰" not in text and "河西村" not in text  # another branch's people are not this secretary's
+    # Last year's, asked for by year: nothing recorded then.
+    assert "2025年已登记谈心谈话0次" in chat.say("wang", "谈心谈话情况 2025")
+    # A plain member is refused, in Chinese.
+    assert "只给支部书记、副书记和组织委员查看" in chat.say("ch", "谈心谈话情况")
+    assert "**河西村党支部**：2026年已登记谈心谈话0次，应谈1项" in chat.say("sun", "谈心谈话情况")
+
+
+def _digest_text(session, county, month: date) -> str:
+    comply(session, county, county.b2, month)
+    session.commit()
+    service.run_month(session, month, now=run_at(month), send=True, base_url=BASE, secret=SECRET,
+                      mcfg=small_county(), cfg=CFG)  # fmt: skip
+    session.commit()
+    secretary = county.people["sec2"].id
+    (card,) = [m.payload for m in outbox(session, f"monthly:digest:{county.b2.id}:{month:%Y-%m}")
+               if m.person_id == secretary]  # fmt: skip
+    return card["text"]
+
+
+def test_the_digest_shows_the_year_from_july_on(session, county, observers):
+    """东门社区党支部 (b2): 书记2 and members 党员2甲, 党员2乙; 书记2 talked with 党员2甲 in May."""
+    _talk(session, county.b2, date(2026, 5, 8), county.people["sec2"], county.people["m2a"])
+    session.commit()
+    june = _digest_text(session, county, date(2026, 6, 1))
+    assert "谈心谈话" not in june
+    july = _digest_text(session, county, date(2026, 7, 1))
+    # No 支委 pairs (one 支委); 1 of 2 members with the 书记; 0 of 2 members with each other.
+    assert "**谈心谈话（2026年）**：已完成1/4项（支委之间0/0，支委与党员1/2，党员之间0/2）" in july
+    assert "还没谈到：党员2甲、党员2乙" in july
+    # Another branch's secretary reads their own line, never b2's names.
+    b1 = [m.payload["text"] for m in outbox(session, f"monthly:digest:{county.b1.id}:2026-07")]
+    assert b1 and all("党员2乙" not in t and "谈心谈话（2026年）" in t for t in b1)

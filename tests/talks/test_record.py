@@ -1,0 +1,144 @@
+"""Recording a 谈心谈话 by chat through the real dispatcher (domain.md rule 8): a member records a talk
+they took part in, the 书记/组织委员 any talk in the branch; bad input is refused in Chinese and writes
+nothing; the same record twice is one talk."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from handlers import all_routers
+from handlers.talks import chat as talks_chat
+from handlers.talks.record import parse_day
+from models.talks import HeartTalk, HeartTalkPerson
+from tests import harness
+from tests.talks.conftest import local
+
+NOW = local(date(2026, 11, 25), 15)
+
+
+def _talks(session) -> list[tuple[date, str, list[str], str]]:
+    session.expire_all()
+    out = []
+    for talk in session.scalars(select(HeartTalk).order_by(HeartTalk.id)):
+        names = sorted(p.person_id for p in talk.participants)
+        out.append((talk.held_on, talk.topic, names, talk.recorded_by_id))
+    return out
+
+
+def _ids(branches, *names: str) -> list[int]:
+    return sorted(branches.by_name(n).id for n in names)
+
+
+def test_a_member_records_a_talk_they_took_part_in(session_factory, session, branches):
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    reply = chat.say("ch", "谈心谈话 刘芳 2026-11-20 工作和思想情况")
+    assert (
+        "已登记谈心谈话" in reply
+        and "陈红、刘芳，2026年11月20日" in reply
+        and "主题：工作和思想情况" in reply
+    )
+    # Its place in the branch's year: 3 支委 pairs + 5 members with a 支委 + 5 with a member = 13.
+    assert "东门社区党支部2026年谈心谈话已完成2/13项" in reply
+    assert _talks(session) == [
+        (date(2026, 11, 20), "工作和思想情况", _ids(branches, "陈红", "刘芳"), branches.by_name("陈红").id)
+    ]
+    # A member may not record a talk between two others.
+    refused = chat.say("ch", "谈心谈话 张三 王小明 2026-11-20 学习体会")
+    assert "您只能登记自己参加的谈心谈话" in refused
+    assert len(_talks(session)) == 1
+
+
+def test_the_secretary_records_with_themselves_or_between_any_two(session_factory, session, branches):
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    assert "王书记、张三，2026年11月20日" in chat.say("wang", "谈心谈话 张三 11月20日 工作和思想情况")
+    assert "张三、王小明，2026年11月18日" in chat.say("wang", "谈心谈话 张三、王小明 2026年11月18日 学习体会")
+    # The 组织委员 records like the 书记; a few people at once is one talk.
+    assert "李委员、赵委员、陈红" in chat.say("li", "谈心谈话 李委员 赵委员 陈红 昨天 班子团结")
+    got = _talks(session)
+    wang = branches.by_name("王书记").id
+    assert got == [
+        (date(2026, 11, 20), "工作和思想情况", _ids(branches, "王书记", "张三"), wang),
+        (date(2026, 11, 18), "学习体会", _ids(branches, "张三", "王小明"), wang),
+        (
+            date(2026, 11, 24),
+            "班子团结",
+            _ids(branches, "李委员", "赵委员", "陈红"),
+            branches.by_name("李委员").id,
+        ),
+    ]
+
+
+def test_names_are_found_loosely_within_the_branch_only(session_factory, session, branches):
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    # The exact name wins over a longer one that contains it; a unique part of a name finds it.
+    assert "王书记、张三，" in chat.say("wang", "谈心谈话 张三 2026-11-20 工作情况")
+    assert "王书记、王小明，" in chat.say("wang", "谈心谈话 小明 2026-11-20 工作情况")
+    assert "王书记、张三丰，" in chat.say("wang", "谈心谈话 138-0000-0002 2026-11-20 工作情况")
+    # One character is no name: not guessed from. A part that fits several asks for the full name.
+    assert "没有找到党员“三”" in chat.say("wang", "谈心谈话 三 2026-11-20 工作情况")
+    assert "“委员”可能是本支部的李委员、赵委员，请写全名" in chat.say(
+        "wang", "谈心谈话 委员 2026-11-20 工作情况"
+    )
+    assert len(_talks(session)) == 3
+
+
+def test_bad_input_is_refused_in_chinese_and_writes_nothing(session_factory, session, branches):
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    refusals = {
+        ("wang", "谈心谈话"): "用法：谈心谈话 姓名 日期 主题",
+        ("wang", "谈心谈话 张三"): "用法：谈心谈话 姓名 日期 主题",
+        ("wang", "谈心谈话 张三 2026-13-40 主题"): "没有看懂日期“2026-13-40”",
+        ("wang", "谈心谈话 张三 下周三 主题"): "没有看懂日期“下周三”",
+        ("wang", "谈心谈话 张三 2026-11-20"): "请写明谈话主题（不需要写谈话内容）",
+        ("wang", "谈心谈话 张三 2026-11-26 主题"): "2026年11月26日还没有到，谈话结束后再登记",
+        ("wang", "谈心谈话 张三 2026-02-20 主题"): "2026年2月20日在本系统启用（2026年3月）之前，不用登记",
+        ("wang", "谈心谈话 周杰 2026-11-20 主题"): "本支部（东门社区党支部）没有找到党员“周杰”",
+        ("sun", "谈心谈话 张三 2026-11-20 主题"): "本支部（河西村党支部）没有找到党员“张三”",
+        ("wang", "谈心谈话 张山 2026-11-20 主题"): "您是不是想写：张三",
+        ("wang", "谈心谈话 王书记 2026-11-20 主题"): "请写上和您谈话的人的姓名",
+        ("wang", "谈心谈话 张三 张三 2026-11-20 主题"): "“张三”写了两次",
+        ("wang", "谈心谈话 张三 张三丰 王小明 陈红 刘芳 李委员 2026-11-20 主题"): "最多登记5人",
+        ("wang", "谈心谈话 张三 2026-11-20 " + "很" * 101): "主题请写简短些",
+        ("stranger", "谈心谈话 张三 2026-11-20 主题"): "系统里还没有登记您的钉钉账号",
+    }
+    for (who, text), expected in refusals.items():
+        assert expected in chat.say(who, text).text, (who, text)
+    assert session.scalar(select(func.count()).select_from(HeartTalk)) == 0
+    assert session.scalar(select(func.count()).select_from(HeartTalkPerson)) == 0
+
+
+def test_the_same_record_twice_is_one_talk(session_factory, session, branches):
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    first = chat.say("zs", "谈心谈话 王书记 2026-11-20 工作和思想情况")
+    assert "已登记谈心谈话" in first
+    # The other person records the same talk: the same record, told so.
+    assert "已经登记过了" in chat.say("wang", "谈心谈话 张三 2026-11-20 工作和思想情况")
+    # A platform redelivering the first message: the dispatcher's dedup, nothing new.
+    chat.dispatch(first.event)
+    assert "已把主题改为：家庭情况" in chat.say("wang", "谈心谈话 张三 2026-11-20 家庭情况")
+    got = _talks(session)
+    assert got == [
+        (date(2026, 11, 20), "家庭情况", _ids(branches, "王书记", "张三"), branches.by_name("张三").id)
+    ]
+    # Another day is another talk.
+    chat.say("wang", "谈心谈话 张三 2026-11-21 家庭情况")
+    assert len(_talks(session)) == 2
+
+
+def test_help_lists_the_commands_by_role(session_factory, branches):
+    chat = harness.Chat(session_factory, all_routers(), now=NOW)
+    member, secretary = chat.say("ch", "帮助").text, chat.say("wang", "帮助").text
+    assert "谈心谈话 姓名 日期 主题" in member and "谈心谈话情况" not in member
+    assert "谈心谈话 姓名 日期 主题" in secretary and "谈心谈话情况" in secretary
+
+
+def test_day_forms():
+    today = date(2026, 11, 25)
+    assert parse_day("2026-11-20", today) == date(2026, 11, 20)
+    assert parse_day("2026年11月20日", today) == date(2026, 11, 20)
+    assert parse_day("11.20", today) == date(2026, 11, 20)
+    assert parse_day("11月2号", today) == date(2026, 11, 2)
+    assert parse_day("今天", today) == today and parse_day("前天", today) == date(2026, 11, 23)
+    assert parse_day("2026-02-30", today) is None and parse_day("张三", today) is None

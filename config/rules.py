@@ -169,6 +169,19 @@ class FeesRules(BaseModel):
     farmer_amount: Decimal = Decimal("0.50")
 
 
+class TalksRules(BaseModel):
+    """谈心谈话 (domain.md rule 8): which talks a branch owes each year (ZHIBU_TALKS__MEMBER_TALKS_WITH=secretary)."""
+
+    # Each member with any 支委, or with the 书记.
+    member_talks_with: Literal["committee", "secretary"] = "committee"
+    member_peer_talk: bool = True  # each member also with another member (党员↔党员)
+    recorder_roles: list[str] = Field(
+        default_factory=lambda: ["secretary", "deputy_secretary", "organization_member"]
+    )
+    digest_from_month: int = Field(7, ge=1, le=12)  # the first month whose digest shows the year's coverage
+    max_people: int = Field(5, ge=2, le=20)
+
+
 class ConsoleRules(BaseModel):
     """The web console's sessions and uploads (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
 
@@ -216,4 +229,5 @@ class Rules(BaseModel):
     monthly: MonthlyRules = Field(default_factory=MonthlyRules)
     fees: FeesRules = Field(default_factory=FeesRules)
     console: ConsoleRules = Field(default_factory=ConsoleRules)
+    talks: TalksRules = Field(default_factory=TalksRules)
     retention: RetentionRules = Field(default_factory=RetentionRules)

@@ -21,6 +21,7 @@ from config.rules import (
     ObserversRules,
     RetentionRules,
     Rules,
+    TalksRules,
 )
 
 ENV_PREFIX = "ZHIBU_"
@@ -122,6 +123,7 @@ class Settings(BaseSettings):
     monthly: MonthlyRules = Field(default_factory=MonthlyRules)
     fees: FeesRules = Field(default_factory=FeesRules)
     console: ConsoleRules = Field(default_factory=ConsoleRules)
+    talks: TalksRules = Field(default_factory=TalksRules)
 
     retention: RetentionRules = Field(default_factory=RetentionRules)
 

@@ -32,6 +32,7 @@ from handlers.monthly import digest, strings
 from handlers.monthly.chart import NoCJKFont
 from handlers.monthly.config import MonthlyConfig, monthly_config
 from handlers.monthly.service import parse_period
+from handlers.talks.config import talks_config
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def build_monthly_router(h5: H5Pages, *, mcfg: MonthlyConfig | None = None) -> A
             person = session_person(request, session)
             if person is None:
                 return h5.identify(request)
-            data = digest.load(session, m, meetings_config(core), scope=unit_id)
+            data = digest.load(session, m, meetings_config(core), scope=unit_id, talks=talks_config(core))
             if not digest.can_view(session, person.id, unit_id, cfg(), data.units):
                 return message(request, strings.WEB_FORBIDDEN, 403)
             if not digest.available(data, unit_id):

@@ -28,6 +28,7 @@ from handlers.monthly.recipients import RoleBook
 from handlers.monthly.scoring import Unit, load_units, nearest_committee
 from handlers.talks import coverage as talks_coverage
 from handlers.talks.config import DEFAULT as TALKS
+from handlers.talks.config import TalksConfig
 from models import startmonth
 from models.meetings import (
     Attendance,
@@ -87,6 +88,7 @@ class MonthData:
     makeup_open: dict[int, int] = field(default_factory=dict)
     first_month: bool = False  # the start month (models.startmonth): its digest says so
     talks: dict[int, talks_coverage.BranchTalks] = field(default_factory=dict)  # from Q3: the year's 谈心谈话
+    talks_cfg: TalksConfig = TALKS
 
     def committees_under(self, scope: int) -> list[int]:
         ids = [c for c in self.branches_of if c in self.rows]
@@ -96,7 +98,13 @@ class MonthData:
 
 
 def load(
-    session: Session, month: date, cfg: MeetingsConfig, *, with_details: bool = True, scope: int | None = None
+    session: Session,
+    month: date,
+    cfg: MeetingsConfig,
+    *,
+    with_details: bool = True,
+    scope: int | None = None,
+    talks: TalksConfig = TALKS,
 ) -> MonthData:
     """The month's stored scores (and, with details, absentees and open 补学) for everything, or only
     for one view: `scope` = a unit (it and the units below it) or ALL (the committees)."""
@@ -161,9 +169,10 @@ def load(
         ):
             counts[branch_id] += 1
         data.makeup_open = dict(counts)
-        if month.month >= TALKS.digest_from_month:
+        if month.month >= talks.digest_from_month:
             branches = [uid for uid in rows if units.get(uid) and units[uid].kind == UnitKind.BRANCH]
-            data.talks = talks_coverage.coverage(session, branches, month.year, TALKS)
+            data.talks = talks_coverage.coverage(session, branches, month.year, talks)
+            data.talks_cfg = talks
     return data
 
 
@@ -231,7 +240,7 @@ def branch_text(data: MonthData, branch_id: int, kinds: Kinds) -> str:
 def _talks_line(data: MonthData, branch_id: int) -> str:
     """谈心谈话's year so far (domain.md rule 8), from July on: a short section naming who is owed a talk."""
     row = data.talks.get(branch_id)
-    return "\n\n" + talks_coverage.digest_line(row, TALKS, escape=md_escape) if row else ""
+    return "\n\n" + talks_coverage.digest_line(row, data.talks_cfg, escape=md_escape) if row else ""
 
 
 def _rule_line(exp: dict, unit_kind: str) -> str:
@@ -435,12 +444,13 @@ def send_digests(
     secret: str,
     book: RoleBook | None = None,
     send: bool = True,
+    talks: TalksConfig = TALKS,
 ) -> int:
     """Queue every digest card of `month` (dedup key per unit and month: a rerun sends nothing new).
 
     With send=False the cards are only built (the benchmark times that) and nothing is queued.
     """
-    data = load(session, month, cfg)
+    data = load(session, month, cfg, talks=talks)
     book = book or RoleBook(
         session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles}
     )

@@ -13,6 +13,8 @@ from handlers.meetings.types import MeetingsConfig, meetings_config
 from handlers.monthly import digest, ladder, ranking, scoring, todo
 from handlers.monthly.config import MonthlyConfig, monthly_config
 from handlers.monthly.recipients import RoleBook
+from handlers.talks.config import DEFAULT as TALKS
+from handlers.talks.config import TalksConfig, talks_config
 from models import startmonth
 from models.org import Role
 
@@ -69,6 +71,7 @@ def run_month(
     secret: str = "",
     mcfg: MonthlyConfig,
     cfg: MeetingsConfig,
+    talks: TalksConfig = TALKS,
 ) -> MonthRun:
     """Recompute `month`; with send, also queue the ladder notices and the digests (each at most once).
 
@@ -85,8 +88,9 @@ def run_month(
     sent = reminders = 0
     if send:
         sent = digest.send_digests(
-            session, month, now=now, mcfg=mcfg, cfg=cfg, base_url=base_url, secret=secret, book=book
-        )
+            session, month, now=now, mcfg=mcfg, cfg=cfg, base_url=base_url, secret=secret, book=book,
+            talks=talks,
+        )  # fmt: skip
         reminders = todo.send_month_reminders(session, scores, now=now, mcfg=mcfg, cfg=cfg, book=book)
     return MonthRun(month, stored, scores, units, members, sent, reminders)
 
@@ -98,5 +102,5 @@ def run_month_for(session: Session, month: date, core: CoreConfig, *, now: datet
     startmonth.require_started(session, month)
     return run_month(
         session, month, now=now, send=send, base_url=core.public_base_url, secret=core.secret_key,
-        mcfg=monthly_config(core), cfg=meetings_config(core),
+        mcfg=monthly_config(core), cfg=meetings_config(core), talks=talks_config(core),
     )  # fmt: skip

@@ -9,14 +9,14 @@ from bot.core.router import Router, bound
 from handlers.common.dates import fmt_full_day
 from handlers.common.roles import units_where
 from handlers.talks import coverage, record, strings
-from handlers.talks.config import DEFAULT, TalksConfig
+from handlers.talks.config import TalksConfig, talks_config
 from models.org import OrgUnit, UnitKind
 
 router = Router("talks")
 
 
-def cfg_of(_ctx: HandlerContext) -> TalksConfig:
-    return DEFAULT
+def cfg_of(ctx: HandlerContext) -> TalksConfig:
+    return talks_config(ctx.config)
 
 
 def _is_recorder(ctx: HandlerContext) -> bool:

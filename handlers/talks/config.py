@@ -10,15 +10,21 @@ holds or counts. What branches do, and what their 组织生活会 preparation li
   (not asked of a branch with fewer than two of them).
 
 A talk with several people counts for every pair among them. The numbers are the defaults a secretary
-recognises; an organisation that counts otherwise changes them here.
+recognises; an organisation that counts otherwise sets them (config.rules.TalksRules:
+ZHIBU_TALKS__MEMBER_TALKS_WITH=secretary, ZHIBU_TALKS__MEMBER_PEER_TALK=false, …).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from config.rules import TalksRules
+from handlers.meetings.types import roles_named
 from models.org import Role
+
+if TYPE_CHECKING:
+    from bot.core.context import CoreConfig
 
 
 @dataclass(frozen=True)
@@ -39,5 +45,25 @@ class TalksConfig:
     # How many missing names a chat or digest line lists before "等N人".
     names_shown: int = 8
 
+    @classmethod
+    def from_rules(cls, rules: TalksRules) -> TalksConfig:
+        """The runtime config of the settings' talks section; an unknown role is refused at start-up."""
+        return cls(
+            member_talks_with=rules.member_talks_with,
+            member_peer_talk=rules.member_peer_talk,
+            recorder_roles=roles_named(rules.recorder_roles, "ZHIBU_TALKS__RECORDER_ROLES"),
+            digest_from_month=rules.digest_from_month,
+            max_people=rules.max_people,
+        )
+
 
 DEFAULT = TalksConfig()
+
+
+def _from_core(core: CoreConfig) -> TalksConfig:
+    return TalksConfig.from_rules(core.rules.talks)
+
+
+def talks_config(core: CoreConfig) -> TalksConfig:
+    """The organisation's 谈心谈话 rules, as the composition root configured them (built once per core)."""
+    return core.derive(_from_core)

@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
+from config.rules import Rules, TalksRules
 from handlers.monthly import service
 from handlers.talks import chat as talks_chat
-from handlers.talks.config import DEFAULT
+from handlers.talks.config import DEFAULT, TalksConfig
 from handlers.talks.coverage import branch_coverage, coverage
 from models.org import Role
 from models.talks import HeartTalk, HeartTalkPerson
-from tests import harness
+from tests import builders, harness
 from tests.monthly.conftest import BASE, CFG, SECRET, comply, outbox, run_at
 from tests.monthly.small import small_county
 from tests.talks.conftest import local
@@ -119,3 +122,33 @@ def test_the_digest_shows_the_year_from_july_on(session, county, observers):
     # Another branch's secretary reads their own line, never b2's names.
     b1 = [m.payload["text"] for m in outbox(session, f"monthly:digest:{county.b1.id}:2026-07")]
     assert b1 and all("党员2乙" not in t and "谈心谈话（2026年）" in t for t in b1)
+
+
+def test_the_configured_rule_reaches_the_chat_and_the_digest(session_factory, session, county, observers):
+    """ZHIBU_TALKS__MEMBER_TALKS_WITH=secretary and ZHIBU_TALKS__DIGEST_FROM_MONTH=6: the 书记 must talk
+    with every member, and June's digest already shows the year. An unknown role is refused at start-up."""
+    core = replace(
+        harness.CONFIG,
+        rules=Rules(
+            talks=TalksRules(member_talks_with="secretary", digest_from_month=6, member_peer_talk=False)
+        ),
+    )
+    b2 = county.b2
+    dep = county.people["m2b"]
+    builders.role(session, dep, b2, Role.DEPUTY_SECRETARY)  # 党员2乙 joins the committee as 副书记
+    _talk(session, b2, date(2026, 5, 8), dep, county.people["m2a"])  # a 支委 with 党员2甲, not the 书记
+    session.commit()
+    chat = harness.Chat(session_factory, [talks_chat.router], now=local(date(2026, 6, 20)), config=core)
+    text = chat.say("sec2", "谈心谈话情况").text
+    assert "- 支部书记与党员：0/1" in text and "还没谈到：党员2甲" in text and "党员之间" not in text
+    assert "- 支委之间：0/1" in text and "还没谈：书记2—党员2乙" in text
+
+    comply(session, county, b2, date(2026, 6, 1))
+    session.commit()
+    service.run_month_for(session, date(2026, 6, 1), core, now=run_at(date(2026, 6, 1)), send=True)
+    session.commit()
+    cards = [m.payload["text"] for m in outbox(session, f"monthly:digest:{b2.id}:2026-06")]
+    assert cards and all("**谈心谈话（2026年）**：已完成0/2项" in t for t in cards)
+
+    with pytest.raises(ValueError, match="ZHIBU_TALKS__RECORDER_ROLES"):
+        TalksConfig.from_rules(TalksRules(recorder_roles=["secretary", "boss"]))

@@ -191,26 +191,43 @@ class Relay:
     def run_once(self, *, ahead: bool = False) -> CycleResult:
         """Claim due rows and send them; returns what happened (tests call this directly).
 
-        `ahead` (the relay's own loop): when this cycle's claim was full, so more is surely due, the next
-        cycle's rows are claimed while this one sends, and the next call takes them. Otherwise the claim's
-        round trip, the stranded rows' lookups and the planning would sit between two cycles, in which
-        the rate windows' free slots go unused. The next cycle still starts when this one has ended, so a
-        member's messages keep their order. Whoever calls with `ahead` calls again, or _drop_ahead()."""
+        `ahead` (the relay's own loop): while a cycle whose claim was full (so more is surely due) sends,
+        the next cycle's rows are claimed, and they join the same sending as soon as the last of this
+        cycle's calls has its slot, until a claim comes back short. Otherwise the claim's round trip, the
+        planning and the wait for a cycle's last answers would sit between two cycles, in which the rate
+        windows' free slots go unused. A recipient's next batch still waits for the previous one's answer,
+        whichever cycle it is in. Whoever calls with `ahead` calls again, or _drop_ahead()."""
         now = self.clock.now()
         self.last_cycle_at = now
         token, deliveries, full = self._claimed_ahead() or self._claim(now)
         result = CycleResult(claimed=len(deliveries))
         if not deliveries:
             return result
-        if ahead and full:
-            self._claim_ahead()
-        batches = self._plan(deliveries)
+        tokens = [token]
+
+        def batches():
+            cycle_token, cycle, more = token, deliveries, ahead and full
+            while True:
+                if more:
+                    self._claim_ahead()
+                yield from ((cycle_token, batch) for batch in self._plan(cycle))
+                claimed = self._claimed_ahead() if more else None
+                if claimed is None:
+                    return
+                cycle_token, cycle, more = claimed[0], claimed[1], claimed[2]
+                tokens.append(cycle_token)
+                self.last_cycle_at = self.clock.now()
+                with self._lock:
+                    result.claimed += len(cycle)
+
         try:
-            self._send_all(token, batches, result)
+            self._send_all(batches(), result)
         finally:
             # Whatever was claimed but not sent (shutdown, an unexpected error) goes back to the queue now
-            # instead of waiting for its lease to run out.
-            self._release(token)
+            # instead of waiting for its lease to run out. Only once every call has been answered: a row
+            # still sending is another relay's to claim once it is back.
+            for claim in tokens:
+                self._release(claim)
         return result
 
     def drain(self, max_cycles: int = 10_000) -> CycleResult:
@@ -490,11 +507,11 @@ class Relay:
 
     # ---- sending -------------------------------------------------------------------------
 
-    def _send_all(self, token: str, batches: list[Batch], result: CycleResult) -> None:
+    def _send_all(self, batches: Iterable[tuple[str, Batch]], result: CycleResult) -> None:
         """Send the batches, up to `concurrency` calls in flight: with a platform's latency a strictly
         sequential relay could not reach the rate the limits allow."""
         if self.config.concurrency <= 1:
-            for batch in batches:
+            for token, batch in batches:
                 if self.stop_event.is_set():
                     return
                 slot = self._prepare(token, batch, result)
@@ -506,7 +523,7 @@ class Relay:
         busy: set[tuple[str, str]] = set()
         changed = threading.Condition()
         with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix=self.name) as pool:
-            for batch in batches:
+            for token, batch in batches:
                 if self.stop_event.is_set():
                     break
                 mine = {(batch.platform, t) for t in batch.targets}
@@ -520,7 +537,7 @@ class Relay:
                 with changed:
                     busy.update(mine)
 
-                def work(batch=batch, slots=slots, mine=mine):
+                def work(token=token, batch=batch, slots=slots, mine=mine):
                     try:
                         self._deliver(token, batch, *slots, result)
                     finally:

@@ -3,6 +3,7 @@ cycles, in which the rate windows' free slots go unused, is the claim)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -63,39 +64,58 @@ def test_a_claim_takes_the_oldest_due_rows_up_to_its_limit_in_one_statement(sess
     assert relay.drain().sent == len(ids) - 2
 
 
-def test_the_relays_loop_claims_the_next_cycle_while_this_one_sends(session_factory):
-    org = make_org(session_factory, members=30)
+class Watching(FakeSender):
+    """On its first call, waits for the relay's claim of the next cycle and counts the claimed rows; can
+    stop the relay there."""
+
+    def __init__(self, platform: str, relay_box: list, stop: bool = False) -> None:
+        super().__init__(platform)
+        self.relay_box, self.stop, self.sending_at_first_call = relay_box, stop, None
+
+    def send(self, batch):
+        if self.sending_at_first_call is None:
+            relay = self.relay_box[0]
+            relay._ahead.result()
+            with relay.session_factory() as s:
+                self.sending_at_first_call = s.scalar(
+                    select(func.count()).where(OutboxMessage.status == DeliveryStatus.SENDING)
+                )
+            if self.stop:
+                relay.stop_event.set()
+        return super().send(batch)
+
+
+def _relay_on(session_factory, rows: int, stop: bool = False):
+    org = make_org(session_factory, members=rows)
     with session_factory() as s, s.begin():
-        outbox.enqueue_to_people(s, org.member_ids, Text("通知"), dedup_key="k", now=T0)
-        total = s.scalar(select(func.count()).select_from(OutboxMessage))
-    senders = [FakeSender("dingtalk"), FakeSender("wecom")]
-    relay = Relay(
-        session_factory,
-        senders,
-        clock=ManualClock(T0),
-        config=RelayConfig(claim_limit=10),
-    )
-    first = relay.run_once(ahead=True)
-    assert (first.claimed, first.sent) == (10, 10)
-    # The claim was full, so the next ten were claimed (by a claim of their own) while these were sent.
-    ahead_token, ahead_rows, _ = relay._ahead.result()
+        outbox.enqueue_to_people(s, org.member_ids[:rows], Text("通知"), dedup_key="k", now=T0)
+    box: list = []
+    sender = Watching("dingtalk", box, stop)
+    config = RelayConfig(claim_limit=10, concurrency=1)
+    relay = Relay(session_factory, [sender, FakeSender("wecom")], clock=ManualClock(T0), config=config)
+    box.append(relay)
+    return relay, sender
+
+
+def test_the_relays_loop_claims_the_next_cycle_while_this_one_sends(session_factory):
+    relay, sender = _relay_on(session_factory, 30)
+    result = relay.run_once(ahead=True)
+    assert (result.claimed, result.sent) == (30, 30)
+    # The first call was made with the first cycle's ten rows and the next cycle's ten claimed.
+    assert sender.sending_at_first_call == 20
     with session_factory() as s:
-        held = set(s.scalars(select(OutboxMessage.id).where(OutboxMessage.claimed_by == ahead_token)))
-        assert held == {d.row_id for d in ahead_rows} and len(held) == 10
-        assert s.scalar(select(func.count()).where(OutboxMessage.status == DeliveryStatus.SENDING)) == len(
-            held
-        )
-    # The next cycle sends exactly those, and claims the rest ahead; a relay that stops puts them back.
-    before = [len(sender.calls) for sender in senders]
-    second = relay.run_once(ahead=True)
-    assert (second.claimed, second.sent) == (10, 10)
-    sent = {d.row_id for s, n in zip(senders, before, strict=True) for b in s.calls[n:] for d in b.deliveries}
-    assert sent == held
+        claims = Counter(s.scalars(select(OutboxMessage.claimed_by)))
+        assert sorted(claims.values()) == [10, 10, 10]
+        assert set(s.scalars(select(OutboxMessage.status))) == {DeliveryStatus.SENT}
+
+
+def test_a_stopping_relay_puts_back_the_rows_it_claimed_ahead(session_factory):
+    relay, sender = _relay_on(session_factory, 30, stop=True)
+    result = relay.run_once(ahead=True)
+    assert result.claimed == 10 and sender.sending_at_first_call == 20
+    assert 0 < result.sent < 10  # stopped within the first cycle: its unsent rows went back at its end
     relay._drop_ahead()
     with session_factory() as s:
         assert s.scalar(select(func.count()).where(OutboxMessage.status == DeliveryStatus.SENDING)) == 0
         queued = s.scalar(select(func.count()).where(OutboxMessage.status == DeliveryStatus.QUEUED))
-    assert queued == total - 20
-    # Called without `ahead` (as tests and drain do), a cycle claims nothing beyond its own rows.
-    third = relay.run_once()
-    assert third.claimed == min(10, queued) and relay._ahead is None
+    assert queued == 30 - result.sent

@@ -62,4 +62,5 @@ def show_coverage(ctx: HandlerContext, args: str) -> None:
         branch = ctx.session.get(OrgUnit, unit_id)
         row = rows.get(unit_id) or coverage.BranchTalks(unit_id, year)
         parts.append(coverage.coverage_text(row, branch.name, cfg, escape=md_escape))
-    ctx.reply(Markdown(title=strings.COVERAGE_TITLE.format(year=year), text="\n\n".join(parts)))
+    # Who has not been talked with is the secretary's to act on, not the group's to read.
+    ctx.reply_privately(Markdown(title=strings.COVERAGE_TITLE.format(year=year), text="\n\n".join(parts)))

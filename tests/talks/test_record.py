@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from handlers import all_routers
 from handlers.talks import chat as talks_chat
+from handlers.talks import record
 from handlers.talks.record import parse_day
+from models.outbox import OutboxMessage
 from models.talks import HeartTalk, HeartTalkPerson
 from tests import harness
 from tests.talks.conftest import local
@@ -142,3 +144,33 @@ def test_day_forms():
     assert parse_day("11月2号", today) == date(2026, 11, 2)
     assert parse_day("今天", today) == today and parse_day("前天", today) == date(2026, 11, 23)
     assert parse_day("2026-02-30", today) is None and parse_day("张三", today) is None
+
+
+def test_two_records_of_one_talk_racing_are_one_row(session_factory, session, branches, monkeypatch):
+    """The unique (branch, day, people) decides a race the lookup cannot see: the second insert gives
+    way to the first row, the reply says it was already recorded, and the transaction stays usable."""
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    assert "已登记谈心谈话" in chat.say("zs", "谈心谈话 王书记 2026-11-20 工作和思想情况")
+    real = record._existing
+    calls = []
+
+    def blind_once(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)  # the first lookup misses the row, as in a race
+
+    monkeypatch.setattr(record, "_existing", blind_once)
+    assert "已经登记过了" in chat.say("wang", "谈心谈话 张三 2026-11-20 工作和思想情况")
+    assert len(calls) == 2 and len(_talks(session)) == 1
+
+
+def test_coverage_in_a_group_is_answered_privately(session_factory, branches):
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    answer = chat.say("wang", "谈心谈话情况", group="cid-branch")
+    with session_factory() as s:
+        rows = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.dedup_key.startswith(f"reply:{answer.event.event_id}:"))
+        ).all()
+    to_group = [r.payload.get("text", "") for r in rows if r.target == "cid-branch"]
+    to_him = [r.payload.get("text", "") for r in rows if r.target == "wang"]
+    assert to_him and "还没谈到：张三" in to_him[0]
+    assert to_group and all("张三" not in t for t in to_group)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, md_escape
 from bot.core.signing import BadToken, TokenSigner
+from handlers.common.dates import add_months
 from handlers.common.roles import roles_held
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import meeting_counts
@@ -171,7 +172,8 @@ def load(
         data.makeup_open = dict(counts)
         if month.month >= talks.digest_from_month:
             branches = [uid for uid in rows if units.get(uid) and units[uid].kind == UnitKind.BRANCH]
-            data.talks = talks_coverage.coverage(session, branches, month.year, talks)
+            month_end = add_months(month, 1) - timedelta(days=1)
+            data.talks = talks_coverage.coverage(session, branches, month.year, talks, until=month_end)
             data.talks_cfg = talks
     return data
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import combinations
 
 from sqlalchemy import select
@@ -74,9 +74,14 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start : start + _CHUNK]
 
 
-def year_talks(session: Session, branch_ids: list[int] | None, year: int) -> dict[int, list[set[int]]]:
-    """{branch id: the participant sets of its talks held in `year`}; None: every branch."""
+def year_talks(
+    session: Session, branch_ids: list[int] | None, year: int, until: date | None = None
+) -> dict[int, list[set[int]]]:
+    """{branch id: the participant sets of its talks held in `year` (up to `until`, inclusive)}; None:
+    every branch."""
     lo, hi = date(year, 1, 1), date(year + 1, 1, 1)
+    if until is not None:
+        hi = min(hi, until + timedelta(days=1))
     stmt = (
         select(HeartTalk.branch_id, HeartTalk.id, HeartTalkPerson.person_id)
         .join(HeartTalkPerson, HeartTalkPerson.talk_id == HeartTalk.id)
@@ -95,9 +100,15 @@ def year_talks(session: Session, branch_ids: list[int] | None, year: int) -> dic
 
 
 def coverage(
-    session: Session, branch_ids: Iterable[int] | None, year: int, cfg: TalksConfig
+    session: Session,
+    branch_ids: Iterable[int] | None,
+    year: int,
+    cfg: TalksConfig,
+    *,
+    until: date | None = None,
 ) -> dict[int, BranchTalks]:
-    """Each branch's coverage of `year` (None: every branch with members), as the roster stands now."""
+    """Each branch's coverage of `year` (None: every branch with members), as the roster stands now;
+    with `until`, of the talks held by then (a month's digest reads the same however late it is opened)."""
     ids = None if branch_ids is None else sorted(set(branch_ids))
     people: dict[int, list[tuple[int, str]]] = defaultdict(list)
     person_stmt = select(Person.branch_id, Person.id, Person.name).where(
@@ -125,7 +136,7 @@ def coverage(
         for unit_id, pid, role, name in session.execute(batch):
             committee[unit_id][pid].add(Role(role))
             names[unit_id][pid] = name
-    talks = year_talks(session, ids, year)
+    talks = year_talks(session, ids, year, until)
     wanted = ids if ids is not None else sorted(people)
     result = {}
     for branch_id in wanted:

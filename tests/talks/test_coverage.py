@@ -112,6 +112,8 @@ def _digest_text(session, county, month: date) -> str:
 def test_the_digest_shows_the_year_from_july_on(session, county, observers):
     """东门社区党支部 (b2): 书记2 and members 党员2甲, 党员2乙; 书记2 talked with 党员2甲 in May."""
     _talk(session, county.b2, date(2026, 5, 8), county.people["sec2"], county.people["m2a"])
+    # Held in August: not in July's digest, which reads the year up to the end of July.
+    _talk(session, county.b2, date(2026, 8, 3), county.people["m2a"], county.people["m2b"])
     session.commit()
     june = _digest_text(session, county, date(2026, 6, 1))
     assert "谈心谈话" not in june

@@ -21,7 +21,7 @@ class TokenError(PlatformError):
 
 class PermanentPlatformError(PlatformError):
     """Retrying cannot help (bad request, no permission). `reason` is Chinese, for the ledger; `code`
-    is the platform's own error code when it gave one (DingTalk's "param.cardAlreadyExist"), for the
+    is the platform's own error code when it gave one (DingTalk's "param.cardAlreadyExist", WeCom's "81013"), for the
     callers that treat one refusal as an answer."""
 
     def __init__(self, message: str, *, reason: str, code: str = "") -> None:

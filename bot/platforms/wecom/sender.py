@@ -42,6 +42,8 @@ TRANSIENT_ERRORS = {45009, 45033, 45011, -1}
 # message/send's duplicate check window: its maximum, far beyond a relay's lease (a repeat after a crash
 # comes once the lease runs out, 5 minutes by default).
 DUPLICATE_CHECK_SECONDS = 4 * 3600
+# message/send's answer when every recipient is unknown or outside the app's range: each row fails.
+ALL_RECIPIENTS_UNKNOWN = "81013"
 
 
 def call(client: ZhibuWeComClient, fn):
@@ -65,6 +67,7 @@ def call(client: ZhibuWeComClient, fn):
             raise PermanentPlatformError(
                 f"WeCom {errcode}: {exc.errmsg}",
                 reason=texts.REASON_REJECTED.format(error=f"{errcode} {exc.errmsg}"),
+                code=str(errcode),
             ) from exc
         except requests.RequestException as exc:
             raise TransientPlatformError(f"WeCom unreachable: {exc}") from exc
@@ -111,7 +114,7 @@ class WeComSender:
                 self.client, lambda: self.client.message.send(self.agent_id, batch.targets, msg=msg)
             )
         except PermanentPlatformError as exc:
-            if "81013" in str(exc):  # every recipient unknown or outside the app's range
+            if exc.code == ALL_RECIPIENTS_UNKNOWN:
                 return BatchOutcome(failed={d.row_id: texts.REASON_UNKNOWN_ACCOUNT for d in batch.deliveries})
             raise
         invalid = {u for u in str(answer.get("invaliduser") or "").split("|") if u}

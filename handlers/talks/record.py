@@ -32,7 +32,8 @@ _FULL_DAY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\
 _SHORT_DAY = re.compile(r"^(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
 _RELATIVE = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 # A word that was meant as the day but is not one we read ("下周三", "2026-13-40").
-_DAYISH = re.compile(r"\d|[月日号天周]|星期")
+# Not "月" or "天" alone: names have them (王月, 李天).
+_DAYISH = re.compile(r"\d|^[上下这本]?(周|星期|礼拜)|^(明|后|大后)天$")
 _NAME_SEPARATORS = re.compile(r"[、，,/]+")
 # How close a typed name must be to a member's to be offered as "您是不是想写" (difflib's ratio).
 SUGGEST_CUTOFF = 0.5

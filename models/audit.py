@@ -31,6 +31,7 @@ from models.monthly import LostContact, WorkNotDone
 from models.observers import ObserverAssignment, Rectification
 from models.org import ChatAccount, OrgSetting, OrgUnit, Person, RoleAssignment
 from models.outbox import OutboxMessage
+from models.talks import HeartTalk
 
 # The doors a change comes through, and how the log names them.
 VIA_LABELS = {
@@ -130,6 +131,8 @@ AUDITED: dict[type, Subject] = {
     # A message sent again by hand (补发, from the 消息台账): the one outbox row a person writes through
     # the ORM. The queue's own traffic (enqueue, the relay) is bulk SQL, which this listener never sees.
     OutboxMessage: Subject("branch_id", "person_id"),
+    # 谈心谈话: who recorded which talk, and a topic changed by a second record of it.
+    HeartTalk: Subject("branch_id", "recorded_by_id"),
 }
 
 # Bookkeeping columns that change with everything and tell an inspector nothing; a unit's path is

@@ -51,6 +51,7 @@ ENTITY_LABELS = {
     "fee_local_holiday": "本地假日",
     "org_setting": "系统设置",
     "outbox_message": "消息补发",
+    "heart_talk": "谈心谈话",
 }
 
 # Column → label; an entity's own label wins over the common one.
@@ -126,6 +127,7 @@ ENTITY_FIELD_LABELS = {
     ("org_setting", "value"): "设置值",
     ("outbox_message", "dedup_key"): "补发编号",
     ("outbox_message", "target"): "账号",
+    ("heart_talk", "held_on"): "谈话日期",
 }
 
 _ENUM_LABELS = {
@@ -163,6 +165,7 @@ _HIDDEN = frozenset({"id", "version"})
 _ENTITY_HIDDEN = {
     "outbox_message": frozenset({"recipient", "corp_id", "target_kind", "payload", "content_hash", "attempts",
                                  "next_attempt_at", "lease_until", "claimed_by", "last_error", "reason", "sent_at"}),
+    "heart_talk": frozenset({"people_key"}),  # the participants' ids, for the one-talk-a-day check
 }  # fmt: skip
 
 

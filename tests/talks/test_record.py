@@ -176,3 +176,23 @@ def test_coverage_in_a_group_is_answered_privately(session_factory, branches):
     to_him = [r.payload.get("text", "") for r in rows if r.target == "wang"]
     assert to_him and "还没谈到：张三" in to_him[0]
     assert to_group and all("张三" not in t for t in to_group)
+
+
+def test_a_recorded_talk_and_a_changed_topic_are_in_the_audit_log(session_factory, session, branches):
+    """The 审计日志 answers "who recorded this talk?": the recorder through chat, the branch, and the
+    topic a second record of the same talk changed."""
+    from models.audit import AuditEntry
+
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    chat.say("wang", "谈心谈话 张三 2026-11-20 工作情况")
+    chat.say("wang", "谈心谈话 张三 2026-11-20 思想情况")
+    wang, branch = branches.by_name("王书记"), branches.by_name("王书记").branch_id
+    with session_factory() as s:
+        rows = s.execute(
+            select(AuditEntry.action, AuditEntry.via, AuditEntry.actor_person_id, AuditEntry.unit_id,
+                   AuditEntry.before, AuditEntry.after)
+            .where(AuditEntry.entity == "heart_talk").order_by(AuditEntry.id)
+        ).all()  # fmt: skip
+    assert [r[:4] for r in rows] == [("create", "chat", wang.id, branch), ("update", "chat", wang.id, branch)]
+    assert rows[0].after["topic"] == "工作情况" and rows[0].after["held_on"] == "2026-11-20"
+    assert (rows[1].before, rows[1].after) == ({"topic": "工作情况"}, {"topic": "思想情况"})

@@ -86,6 +86,11 @@ class Scope:
         return self.can_edit_unit(session.get(OrgUnit, person.branch_id) if person.branch_id else None)
 
 
+# The whole tree on no one's behalf: what the console's month cache reads ahead of its viewers (the
+# 组织部's trend); never a viewer's scope, which is always scope_of's.
+WHOLE_TREE = Scope(person_id=0, everything=True, roots=(), observed=(), title="组织部")
+
+
 def scope_of(session: Session, person_id: int) -> Scope | None:
     """The person's console scope, or None when they hold no role that opens the console."""
     everything = False

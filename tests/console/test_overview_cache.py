@@ -88,6 +88,8 @@ def test_a_live_month_is_rebuilt_in_the_background_once_older_than_the_ttl(sessi
     with session_factory() as session:
         rebuilt = _get(cache, session, DEC, NOW + timedelta(minutes=5))
         assert rebuilt is not first and rebuilt.built_at == NOW + timedelta(minutes=4)
+        # The whole tree's trend was read by the rebuild, not left to the 组织部's next page.
+        assert [p.month for p in rebuilt.trends[(True, (), (), overview.TREND_MONTHS)]] == [NOV]
         assert rebuilt.total.attendance > first.total.attendance
         assert _view(session, staff, DEC, cache, NOW + timedelta(minutes=5)).figures().attendance == (
             _view(session, staff, DEC, None, NOW + timedelta(minutes=5)).figures().attendance
@@ -229,12 +231,14 @@ def test_warming_builds_this_month_and_the_last_so_the_first_page_scores_nothing
     warmed = {m: console.months._data.get(m) for m in (DEC, NOV)}
     assert warmed[DEC] is not None and not warmed[DEC].stored and warmed[NOV].stored
     assert frozen == [{DEC}, {DEC, NOV}]  # each month frozen once built
+    whole_tree = warmed[DEC].trends[(True, (), (), overview.TREND_MONTHS)]  # the 组织部's, read ahead
     scored = []
     monkeypatch.setattr(service, "score_month", lambda *a, **k: scored.append(a) or None)
     client = login(session_factory, app, org.id("staff"))
     assert "本月数据实时计算" in client.get("/console/").text
     assert client.get("/console/?month=2026-11").status_code == 200
     assert scored == [] and console.months._data[DEC] is warmed[DEC]
+    assert warmed[DEC].trends[(True, (), (), overview.TREND_MONTHS)] is whole_tree  # not read again
 
 
 def test_the_scores_ledger_reads_the_overviews_month_without_scoring_it_again(session_factory, monkeypatch):

@@ -73,10 +73,12 @@ class ConsoleApp:
     def this_month(self) -> date:
         return overview.current_month(self.clock(), meetings_config(self.core))
 
-    def month_data(self, session: Session, month: date) -> overview.MonthData:
-        """The month's whole-organisation figures (built on the process's first look at it)."""
+    def month_data(self, session: Session, month: date, *, prime: bool = False) -> overview.MonthData:
+        """The month's whole-organisation figures (built on the process's first look at it; `prime`:
+        with the whole tree's trend too, MonthCache.prime)."""
         core = self.core
-        return self.months.get(
+        get = self.months.prime if prime else self.months.get
+        return get(
             session, month, now=self.clock(), mcfg=monthly_config(core), cfg=meetings_config(core),
             ocfg=observers_config(core),
         )  # fmt: skip
@@ -94,7 +96,7 @@ class ConsoleApp:
             for month in (this, add_months(this, -1)):
                 try:
                     with self.session_factory() as session:
-                        self.month_data(session, month)
+                        self.month_data(session, month, prime=True)
                 except Exception:  # a page builds the month itself on its first look
                     log.exception("warming the console's overview of %s failed", month)
 

@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--export", nargs="+", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--city-schema", metavar="NAME", help="PostgreSQL: a kept city-scale schema (read-only)"
+        "--kept-schema", metavar="NAME", help="PostgreSQL: a schema kept by bench/console.py (read-only)"
     )
     args = parser.parse_args()
     if args.export:

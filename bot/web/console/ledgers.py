@@ -12,15 +12,16 @@ from datetime import date
 from typing import TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from bot.web.api.schemas import Id
-from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
+from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
 from handlers.common.dates import fmt_month
 from handlers.console import overview, strings
 from handlers.fees.policy import default_policy
+from handlers.ledgers import exports as ledger_exports
 from handlers.ledgers import fees as fees_ledger
 from handlers.ledgers import meetings as meetings_ledger
 from handlers.ledgers import scores as scores_ledger
@@ -32,6 +33,7 @@ from handlers.ledgers.scores_export import scores_xlsx
 from handlers.ledgers.workbook import DOCX, XLSX, download_name
 from handlers.meetings.types import local_day, meetings_config
 from handlers.monthly.config import monthly_config
+from models.exports import READY, LedgerExport
 from models.org import UNIT_KIND_LABELS, OrgUnit, UnitKind
 
 UNIT_LIST_LIMIT = 300
@@ -103,6 +105,28 @@ class LedgerPages:
     def unit_of(viewer: Viewer, unit_id: int) -> OrgUnit:
         return overview.unit_in_scope(viewer.session, viewer.scope, unit_id)
 
+    def exports(self, viewer: Viewer, unit: OrgUnit) -> dict[str, list[LedgerExport]]:
+        """The viewer's latest background files of a unit above a branch, by ledger (the hub and the
+        fees page list them under their 生成台账 button); none for a branch, whose files are direct."""
+        if unit.kind == UnitKind.BRANCH:
+            return {}
+        out: dict[str, list[LedgerExport]] = {k: [] for k in ledger_exports.LEDGERS}
+        for row in ledger_exports.exports_of(viewer.session, viewer.person.id, unit.id):
+            out.setdefault(row.ledger, []).append(row)
+        return out
+
+    def export_context(self) -> dict:
+        """What console/ledgers_export.html needs beside the row."""
+        return {"export_status": ledger_exports.status_text, "export_label": self.export_label}
+
+    @staticmethod
+    def export_label(row: LedgerExport) -> str:
+        name = ledger_exports.LEDGERS.get(row.ledger, row.ledger)
+        try:  # a stored key always parses; the far month only lifts the not-yet-begun check
+            return f"{name} · {parse_period(row.period, date(2100, 12, 1)).label}"
+        except ValueError:
+            return name
+
     @staticmethod
     def crumbs(viewer: Viewer, unit: OrgUnit) -> list[OrgUnit]:
         ids = [int(x) for x in unit.path.strip("/").split("/")[:-1] if x]
@@ -140,7 +164,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return refused
         unit, p = found
         return page(request, viewer, "console/ledgers.html", title=f"{unit.name} {ledger_strings.NAV}", unit=unit,
-                    units=child_units(viewer, unit), period=p, crumbs=crumbs(viewer, unit))  # fmt: skip
+                    units=child_units(viewer, unit), period=p, crumbs=crumbs(viewer, unit),
+                    exports=kit.exports(viewer, unit), **kit.export_context())  # fmt: skip
 
     # --- 组织生活纪实台账 ----------------------------------------------------------------------------------
 
@@ -170,7 +195,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             unit = unit_of(viewer, unit_id)
             return page(request, viewer, "console/ledgers.html", title=f"{unit.name} {ledger_strings.NAV}",
                         unit=unit, units=child_units(viewer, unit), period=pick(period),
-                        crumbs=crumbs(viewer, unit), notice=ledger_strings.PICK_BRANCH)  # fmt: skip
+                        crumbs=crumbs(viewer, unit), notice=ledger_strings.PICK_BRANCH,
+                        exports=kit.exports(viewer, unit), **kit.export_context())  # fmt: skip
         return bad(request, viewer, str(exc))
 
     @router.get("/ledgers/{unit_id}/meetings")
@@ -220,7 +246,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return refused
         return page(request, viewer, "console/ledgers_fees.html", title=f"{ledger.unit.name} {ledger_strings.FEES}",
                     unit=ledger.unit, period=ledger.period, ledger=ledger, crumbs=crumbs(viewer, ledger.unit),
-                    fees=fees_ledger)  # fmt: skip
+                    fees=fees_ledger, exports=kit.exports(viewer, ledger.unit), **kit.export_context())  # fmt: skip
 
     @router.get("/ledgers/{unit_id}/fees.xlsx")
     def fees_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
@@ -257,5 +283,59 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return refused
         name = download_name(ledger.unit.name, ledger_strings.SCORES, ledger.period.label, ext="xlsx")
         return download(scores_xlsx(ledger, console.core.tz), XLSX, name)
+
+    # --- 后台生成的台账文件（党委、全县） --------------------------------------------------------------------
+
+    @router.post("/ledgers/{unit_id}/exports")
+    def export_request(
+        request: Request,
+        viewer: ViewerDep,
+        unit_id: Id,
+        ledger: str = Form(""),
+        period: str = Form(""),
+        back: str = Form(""),
+    ):
+        """Queue a committee's or the county's file, then back to the page that asked (the row there
+        shows its progress)."""
+        found, refused = loaded(request, viewer, lambda: (unit_of(viewer, unit_id), pick(period)))
+        if refused:
+            return refused
+        unit, p = found
+        try:
+            ledger_exports.request_export(viewer.session, viewer.scope, unit, ledger, p, now=console.clock())
+        except ValueError as exc:
+            return bad(request, viewer, str(exc))
+        target = f"{PREFIX}/ledgers/{unit.id}" + ("/fees" if back == "fees" else "")
+        return RedirectResponse(f"{target}?period={p.key}", status_code=303)
+
+    def export_of(viewer: Viewer, unit_id: int, export_id: int) -> LedgerExport | None:
+        row = ledger_exports.export_for(viewer.session, viewer.scope, export_id)
+        return row if row is not None and row.unit_id == unit_id else None
+
+    @router.get("/ledgers/{unit_id}/exports/{export_id}")
+    def export_status(request: Request, viewer: ViewerDep, unit_id: Id, export_id: Id):
+        """The file's row (htmx polls it while it is queued or running)."""
+        row = export_of(viewer, unit_id, export_id)
+        if row is None:
+            return not_found(request, viewer)
+        return console.page(
+            request, "console/ledgers_export.html", viewer=viewer, x=row, **kit.export_context()
+        )
+
+    @router.get("/ledgers/{unit_id}/exports/{export_id}/download")
+    def export_download(request: Request, viewer: ViewerDep, unit_id: Id, export_id: Id):
+        """Only the person who asked for it, while the unit is still in their scope (404 otherwise);
+        sent a chunk at a time from the database, from whichever web process built it."""
+        row = export_of(viewer, unit_id, export_id)
+        if row is None or row.status != READY:
+            return not_found(request, viewer)
+        return StreamingResponse(
+            ledger_exports.chunks(console.session_factory, row.id),
+            media_type=XLSX,
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+                "Content-Length": str(row.size),
+            },
+        )
 
     return router

@@ -318,16 +318,6 @@ def absence_runs(
     # counted and had no good reason this month (a run ending with `month`), and watched members
     # who had one (they caught up). Only their history is read: a city's is every invited
     # member's meetings since the start.
-    seen = union(
-        select(Invitee.person_id.label("pid"))
-        .join(Meeting, Meeting.id == Invitee.meeting_id)
-        .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
-        .where(*counted, this_month),
-        # Attendance too: a marked member was expected, and rows imported without invitees still count.
-        select(Attendance.person_id)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(*took_place, this_month),
-    ).subquery()
     missed = union(
         select(Invitee.person_id.label("pid"))
         .join(Meeting, Meeting.id == Invitee.meeting_id)
@@ -341,10 +331,25 @@ def absence_runs(
     good_now = union(*_good_events(took_place, since=lo)).subquery()
     # EXCEPT, not NOT IN: PostgreSQL probes a NOT IN list too large to hash once per row.
     behind = except_(select(missed.c.pid), select(good_now.c.pid)).subquery()
-    affected = union(
-        select(behind.c.pid),
-        select(good_now.c.pid).where(good_now.c.pid.in_(watch), good_now.c.pid.in_(select(seen.c.pid))),
-    ).cte("affected")
+    # The watched who had a good reason this month and were expected (or marked): a few people with
+    # open notices, each looked up by index.
+    came = select(Person.id).where(
+        Person.id.in_(watch),
+        or_(*(q.exists() for q in _good_events(took_place, since=lo, of=Person.id))),
+        or_(
+            select(Invitee.id)
+            .join(Meeting, Meeting.id == Invitee.meeting_id)
+            .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
+            .where(*counted, this_month, Invitee.person_id == Person.id)
+            .exists(),
+            # Attendance too: a marked member was expected, and rows imported without invitees still count.
+            select(Attendance.id)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(*took_place, this_month, Attendance.person_id == Person.id)
+            .exists(),
+        ),
+    )
+    affected = union(select(behind.c.pid), came).cte("affected")
     in_affected = select(affected.c.pid)
     good_events = union_all(*_good_events(took_place, people=in_affected)).subquery()
     good = (
@@ -418,9 +423,10 @@ def _without_jit(session: Session):
         session.execute(text("SELECT set_config('jit', :v, true)"), {"v": before})
 
 
-def _good_events(took_place, *, since: datetime | None = None, people=None) -> list:
+def _good_events(took_place, *, since: datetime | None = None, people=None, of=None) -> list:
     """(pid, at) of the good reasons (rule 33) at meetings that took place: attended, approved leave,
-    confirmed 补学; at meetings from `since` on, or of `people` (a SELECT of person ids)."""
+    confirmed 补学; at meetings from `since` on, of `people` (a SELECT of person ids), or of the
+    person `of` (a column, for a correlated EXISTS)."""
     out = []
     for table, good in (
         (Attendance, Attendance.status.in_(GOOD_ATTENDANCE)),
@@ -433,6 +439,8 @@ def _good_events(took_place, *, since: datetime | None = None, people=None) -> l
             stmt = stmt.where(Meeting.starts_at >= since)
         if people is not None:
             stmt = stmt.where(table.person_id.in_(people))
+        if of is not None:
+            stmt = stmt.where(table.person_id == of)
         out.append(stmt)
     return out
 

@@ -103,11 +103,6 @@ def observers_history(ctx: HistoryContext) -> dict[str, int]:
     next_obs = (session.scalar(select(func.max(Observation.id))) or 0) + 1
     next_link = (session.scalar(select(func.max(ObserverAssignment.id))) or 0) + 1
     next_rect = (session.scalar(select(func.max(Rectification.id))) or 0) + 1
-    rows_links = []
-    for branch_id, person_id in links.items():
-        rows_links.append({"id": next_link, "observer_id": person_id, "branch_id": branch_id, "active": True,
-                           "created_at": now, "updated_at": now})  # fmt: skip
-        next_link += 1
     meetings = session.execute(
         select(Meeting.id, Meeting.branch_id, Meeting.starts_at)
         .where(
@@ -117,6 +112,13 @@ def observers_history(ctx: HistoryContext) -> dict[str, int]:
         )
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
+    # The links date from the history's first meeting (a ledger shows 联系起始 beside the observations).
+    linked_at = min((starts for _, _, starts in meetings), default=now)
+    rows_links = []
+    for branch_id, person_id in links.items():
+        rows_links.append({"id": next_link, "observer_id": person_id, "branch_id": branch_id, "active": True,
+                           "created_at": linked_at, "updated_at": linked_at})  # fmt: skip
+        next_link += 1
     by_branch_month: dict[tuple[int, str], list] = defaultdict(list)
     for mid, bid, starts in meetings:
         by_branch_month[(bid, f"{starts:%Y-%m}")].append((mid, starts))

@@ -32,6 +32,8 @@ def test_seeded_observers_follow_the_rules(session):
         meeting = session.get(Meeting, obs.meeting_id)
         assert (obs.observer_id, obs.branch_id) in linked and meeting.branch_id == obs.branch_id
         assert obs.meeting_starts_at == meeting.starts_at < NOW
+        # The link existed when the meeting was observed (the 观察员台账 shows 联系起始 beside it).
+        assert next(a for a in links if a.branch_id == obs.branch_id).created_at <= meeting.starts_at
         assert obs.total == sum(i["score"] for i in obs.items) and 0 <= obs.total <= 100
         assert obs.grade == ("D" if obs.outcome == Outcome.STOP else TAIHU.form.grade(obs.total))
     for rect in session.scalars(select(Rectification)):

@@ -1,32 +1,36 @@
 """组织生活纪实台账 (#17 item 1): a branch's meetings over a period, each with its attendance by name,
 leave, 补学, minutes, vote, photos and observers, and each month's plan beside what was held.
 
-The counts are the console's (handlers.console.overview.branch_meetings, itself the monthly score's
-definition of held and counted), so a ledger and the 总览 never disagree; the names behind them are
-read here for the whole period at once: a constant number of statements per month of the period,
-whatever the number of branches or meetings. Nothing here writes.
+The counts are the console's (handlers.console.overview.branch_meetings' figures, itself the monthly
+score's definition of held and counted), so a ledger and the 总览 never disagree; they and the names
+behind them are read for the whole period and a batch of branches at once: a constant number of
+statements whatever the number of months, branches or meetings. A branch's page is the batch of one,
+so the county's file is the branch pages' rows. Nothing here writes.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from handlers.console import overview
 from handlers.console.scope import Scope
 from handlers.ledgers.period import LedgerPeriod
+from handlers.meetings.meetings import month_bounds_utc
+from handlers.meetings.minutes import held_condition, local_calendars, meeting_counts
 from handlers.meetings.strings import (
     LEAVE_STATUS_LABELS,
     MAKEUP_STATUS_LABELS,
     PLAN_STATUS_LABELS,
     TYPE_LABELS,
 )
-from handlers.meetings.types import MeetingsConfig
+from handlers.meetings.types import MeetingsConfig, local_day
 from handlers.observers.strings import OUTCOME_LABELS
 from models import attachments
 from models.meetings import (
@@ -38,6 +42,8 @@ from models.meetings import (
     MakeupStatus,
     MakeupTask,
     Meeting,
+    MeetingKind,
+    MeetingType,
     MonthlyPlan,
     PlanItem,
     VoteKind,
@@ -196,28 +202,12 @@ def meetings_ledger(
     cfg: MeetingsConfig,
     current_month: date,
 ) -> MeetingsLedger:
+    """A branch's page and file: the batch of one (so the page and the county's file are one build)."""
     if not scope.sees_unit(branch):
         raise overview.NotInScope(branch.id)
     if branch.kind != UnitKind.BRANCH:
         raise NotABranch(branch.id)
-    months = period.month_list(until=current_month)
-    blocks: list[MonthBlock] = []
-    entries: dict[int, MeetingEntry] = {}
-    for m in months:
-        lines = overview.branch_meetings(session, scope, branch, m, now=now, cfg=cfg)
-        block = MonthBlock(m, None, None, [], [])
-        for ln in lines:
-            entry = MeetingEntry(ln, "", "", None, None)
-            entries[ln.id] = entry
-            block.meetings.append(entry)
-        blocks.append(block)
-    if not months:
-        return MeetingsLedger(branch, period, blocks)
-    _plans(session, branch, blocks)
-    ids = list(entries)
-    if ids:
-        _details(session, entries)
-    return MeetingsLedger(branch, period, blocks)
+    return _ledgers(session, [branch], period, now=now, cfg=cfg, current_month=current_month)[0]
 
 
 def branches_in(session: Session, scope: Scope, unit: OrgUnit) -> list[tuple[int, str]]:
@@ -240,6 +230,9 @@ def branches_in(session: Session, scope: Scope, unit: OrgUnit) -> list[tuple[int
     ]
 
 
+BATCH = 100  # branches whose ledgers are read together: ~15 statements a batch, ~60k rows at most
+
+
 def units_meetings_ledgers(
     session: Session,
     scope: Scope,
@@ -249,29 +242,129 @@ def units_meetings_ledgers(
     now: datetime,
     cfg: MeetingsConfig,
     current_month: date,
+    batch: int = BATCH,
 ) -> Iterator[MeetingsLedger]:
-    """Each branch's ledger in turn, by the page's own meetings_ledger (the same statements per
-    branch), the session emptied after each so a county's rows never accumulate in it."""
-    for bid in branch_ids:
-        branch = session.get(OrgUnit, bid)
-        if branch is None or branch.kind != UnitKind.BRANCH:
-            continue
-        yield meetings_ledger(session, scope, branch, period, now=now, cfg=cfg, current_month=current_month)
+    """Each branch's ledger in turn (the order of `branch_ids`), read BATCH branches at a time by the
+    page's own build, so a county costs a constant number of statements per batch rather than a
+    branch page's per branch; the session is emptied after each batch so the county's rows never
+    accumulate in it. Branches the scope does not see, and units that are not branches, are skipped."""
+    ids = list(branch_ids)
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        found = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(chunk)))}
+        branches = [
+            u
+            for u in (found.get(b) for b in chunk)
+            if u is not None and u.kind == UnitKind.BRANCH and scope.sees_unit(u)
+        ]
+        if branches:
+            yield from _ledgers(session, branches, period, now=now, cfg=cfg, current_month=current_month)
         session.expunge_all()
 
 
-def _plans(session: Session, branch: OrgUnit, blocks: list[MonthBlock]) -> None:
-    by_month = {b.month: b for b in blocks}
-    plans = session.execute(
-        select(MonthlyPlan.id, MonthlyPlan.month, MonthlyPlan.status, MonthlyPlan.submitted_at).where(
-            MonthlyPlan.branch_id == branch.id,
-            MonthlyPlan.month >= blocks[0].month,
-            MonthlyPlan.month <= blocks[-1].month,
+def _ledgers(
+    session: Session,
+    branches: list[OrgUnit],
+    period: LedgerPeriod,
+    *,
+    now: datetime,
+    cfg: MeetingsConfig,
+    current_month: date,
+) -> list[MeetingsLedger]:
+    """The ledgers of branches already checked against the scope: a constant number of statements
+    whatever the number of branches, months or meetings."""
+    months = period.month_list(until=current_month)
+    ledgers = {
+        b.id: MeetingsLedger(b, period, [MonthBlock(m, None, None, [], []) for m in months]) for b in branches
+    }
+    if not months:
+        return list(ledgers.values())
+    starts = [month_bounds_utc(m, cfg)[0] for m in months]
+    his = [month_bounds_utc(m, cfg)[1] for m in months]
+    entries: dict[int, MeetingEntry] = {}
+    for branch_id, ln in _meeting_lines(session, list(ledgers), starts[0], his[-1], now=now, cfg=cfg):
+        i = bisect_right(starts, ln.starts_at) - 1
+        if i < 0 or ln.starts_at >= his[i]:
+            continue  # between months of a period that skips some (never, for the periods there are)
+        entry = MeetingEntry(ln, "", "", None, None)
+        entries[ln.id] = entry
+        ledgers[branch_id].months[i].meetings.append(entry)
+    _plans(session, ledgers, months)
+    if entries:
+        _details(session, entries)
+    return list(ledgers.values())
+
+
+def _meeting_lines(
+    session: Session, branch_ids: list[int], lo: datetime, hi: datetime, *, now: datetime, cfg: MeetingsConfig
+) -> list[tuple[int, overview.MeetingLine]]:
+    """overview.branch_meetings over several branches and months at once (the same two statements,
+    the same figures: the score's definition of held and counted), as (branch id, line) in each
+    branch's order of time. Kept beside the console's until that one takes a list of branches."""
+    status = Attendance.status
+    in_range = (Meeting.branch_id.in_(branch_ids), Meeting.starts_at >= lo, Meeting.starts_at < hi)
+    att = (
+        select(
+            Attendance.meeting_id.label("mid"),
+            func.count().label("n"),
+            func.sum(case((status.in_(PRESENT), 1), else_=0)).label("p"),
+            func.sum(case((status == AttendanceStatus.ABSENT, 1), else_=0)).label("a"),
+            func.sum(case((status == AttendanceStatus.LEAVE, 1), else_=0)).label("v"),
         )
-    ).all()
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(*in_range)
+        .group_by(Attendance.meeting_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Meeting.branch_id, Meeting.id, Meeting.title, Meeting.starts_at, Meeting.status,
+            case((meeting_counts(), True), else_=False),
+            case((and_(meeting_counts(), held_condition(now, cfg, local_calendars(session))), True), else_=False),
+            MinutesRow.submitted_at, MinutesRow.due_on, att.c.n, att.c.p, att.c.a, att.c.v,
+        )
+        .outerjoin(MinutesRow, MinutesRow.meeting_id == Meeting.id)
+        .outerjoin(att, att.c.mid == Meeting.id)
+        .where(*in_range)
+        .order_by(Meeting.branch_id, Meeting.starts_at, Meeting.id)
+    ).all()  # fmt: skip
+    kinds: dict[int, list[str]] = defaultdict(list)
+    for mid, t in session.execute(
+        select(MeetingKind.meeting_id, MeetingKind.type)
+        .join(Meeting, Meeting.id == MeetingKind.meeting_id)
+        .where(*in_range)
+        .order_by(MeetingKind.id)
+    ):
+        kinds[mid].append(getattr(t, "value", t))
+    out = []
+    for bid, mid, title, starts, st, counts, held, submitted, due_on, n, p, a, v in rows:
+        counts, held = bool(counts), bool(held)
+        # The score's rule (scoring._tally_meetings), as branch_meetings applies it: minutes are due
+        # for a meeting that counts, has started, and is recorded or no longer held for want of them.
+        due = counts and starts <= now and (submitted is not None or not held)
+        on_time = due and submitted is not None and local_day(submitted, cfg) <= due_on
+        out.append((bid, overview.MeetingLine(
+            mid, title, starts, [t for t in kinds[mid] if t in MeetingType._value2member_map_],
+            getattr(st, "value", st), counts, held, int(p or 0) if counts else 0, int(n or 0) if counts else 0,
+            int(a or 0), int(v or 0), due, bool(on_time), submitted, due_on,
+        )))  # fmt: skip
+    return out
+
+
+def _plans(session: Session, ledgers: dict[int, MeetingsLedger], months: list[date]) -> None:
+    """Each branch's monthly plans and their items over the months: two statements for all of them."""
+    block = {(bid, b.month): b for bid, ledger in ledgers.items() for b in ledger.months}
+    plans = session.execute(
+        select(MonthlyPlan.id, MonthlyPlan.branch_id, MonthlyPlan.month, MonthlyPlan.status, MonthlyPlan.submitted_at)
+        .where(
+            MonthlyPlan.branch_id.in_(list(ledgers)),
+            MonthlyPlan.month >= months[0],
+            MonthlyPlan.month <= months[-1],
+        )
+    ).all()  # fmt: skip
     plan_month = {}
-    for pid, month, status, submitted in plans:
-        b = by_month.get(month)
+    for pid, bid, month, status, submitted in plans:
+        b = block.get((bid, month))
         if b is not None:
             b.plan_status = PLAN_STATUS_LABELS.get(status, str(status))
             b.plan_submitted_at = submitted

@@ -11,7 +11,8 @@ asked for their own, they get the page. Pages without parameters name nothing ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.routing import APIRoute
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from bot.web.console.deps import COOKIE, CSRF_HEADER, PREFIX
 from models.db import unit_of_work
+from models.exports import READY, LedgerExport, LedgerExportChunk
 from models.meetings import Meeting
 from models.org import RoleAssignment
 from tests.console.test_overview import Org, build_org, console_app, login
@@ -33,6 +35,7 @@ OBJECT_PARAMS = {
     "meeting_id": "meeting",
     "assignment_id": "assignment",
     "role_id": "assignment",
+    "export_id": "export",
 }
 # The login's own parameters (no viewer yet, no object of anyone's scope behind them).
 PUBLIC_PARAMS = {"platform": "dingtalk", "token": "not-a-real-token"}
@@ -50,6 +53,7 @@ class ObjectSet:
     meeting: int
     assignment: int
     names: tuple[str, ...]
+    export: int = 0  # a ledger file of `unit`, asked for by the viewer under test (with_exports)
 
 
 def console_routes(app) -> list[tuple[str, str, list[str]]]:
@@ -94,6 +98,23 @@ def objects(session, org: Org) -> dict[str, ObjectSet]:
             "c2": ObjectSet(c.c2.id, c.b3.id, c.c2.id, org.id("m3a"), org.meetings["b3-nov"], assignment("sec3"),
                             ("河西乡党委", "河西村党支部", "河东村党支部", "党员3甲", "书记3", titles["b3-nov"])),
         }  # fmt: skip
+
+
+def with_exports(session_factory, sets: dict[str, ObjectSet], person: int) -> dict[str, ObjectSet]:
+    """Each set with a finished ledger file of its unit that `person` asked for: a file is its
+    requester's alone, so whether a file of another scope is refused is asked of the viewer's own."""
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    out = {}
+    with unit_of_work(session_factory) as session:
+        for key, objs in sets.items():
+            row = LedgerExport(requested_by=person, unit_id=objs.unit, ledger="meetings", period="2026",
+                               status=READY, filename=f"{objs.names[0]}.xlsx", size=2, created_at=at,
+                               finished_at=at)  # fmt: skip
+            session.add(row)
+            session.flush()
+            session.add(LedgerExportChunk(export_id=row.id, seq=0, data=b"PK"))
+            out[key] = replace(objs, export=row.id)
+    return out
 
 
 # role → (person key or attribute, objects of its own scope, objects of others)
@@ -141,6 +162,7 @@ def test_another_scopes_objects_answer_404_or_403_and_disclose_nothing(session_f
     org, sets, app = world
     who, _, others = ROLES[role]
     client = login(session_factory, app, person_id(org, who))
+    sets = with_exports(session_factory, sets, person_id(org, who))
     csrf = app.state.console.csrf(client.cookies.get(COOKIE))
     tried = 0
     for method, path, params in console_routes(app):
@@ -164,6 +186,7 @@ def test_each_role_sees_its_own_objects(session_factory, world, role):
     org, sets, app = world
     who, own, _ = ROLES[role]
     client = login(session_factory, app, person_id(org, who))
+    sets = with_exports(session_factory, sets, person_id(org, who))
     for method, path, params in console_routes(app):
         if method != "GET" or not params or any(n in PUBLIC_PARAMS for n in params):
             continue

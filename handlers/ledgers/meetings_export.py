@@ -83,7 +83,7 @@ def write_units_meetings_xlsx(
     branch first on every row, written branch by branch as `ledgers` yields them: only one branch's
     ledger is ever in memory. The number of rows written."""
     sheets = _sheets()
-    book = Book()
+    book = Book(out)
     for title, headers, widths, _ in sheets:
         book.add(Sheet(title, [BRANCH_HEADER, *headers], (), (24, *widths), caption))
     for ledger in ledgers:
@@ -91,7 +91,7 @@ def write_units_meetings_xlsx(
         for title, _, _, rows in sheets:
             for row in rows(ledger, tz):
                 book.append(title, [name, *row])
-    book.save(out)
+    book.close()
     return book.rows
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -291,16 +292,18 @@ def test_old_files_and_their_chunks_are_deleted(session_factory, app, lorg):
 
 
 def test_the_streamed_workbook_keeps_formula_like_text_as_text(tmp_path):
-    book = Book()
     from handlers.ledgers.workbook import Sheet
 
-    book.add(Sheet("表", ["甲", "乙"], caption="说明"))
-    book.append("表", ["=1+1", "#N/A"])
-    book.append("表", ["@SUM(A1)", 3])
     out = tmp_path / "t.xlsx"
     with out.open("wb") as f:
-        book.save(f)
+        book = Book(f)
+        book.add(Sheet("表", ["甲", "乙"], caption="说明"))
+        book.append("表", ["=1+1", "#N/A"])
+        book.append("表", ["@SUM(A1)", 3])
+        book.append("表", [date(2026, 1, 2), Decimal("1.5")])
+        book.close()
     ws = load_workbook(out)["表"]
     assert [(c.value, c.data_type) for c in ws[3]] == [("=1+1", "s"), ("#N/A", "s")]
     assert ws["A3"].quotePrefix and ws["A4"].quotePrefix and ws["A4"].value == "@SUM(A1)"
     assert ws["B4"].value == 3 and ws["A1"].font.bold and ws["A2"].font.bold
+    assert ws["A5"].value == datetime(2026, 1, 2) and ws["A5"].is_date and ws["B5"].value == 1.5

@@ -1,5 +1,5 @@
-"""Ledger exports built in the background (#17): a committee's or the county's 台账 file, asked for in
-the console and built by whichever web process claims the row first.
+"""Ledger exports built in the background (#17): a committee's or the county's 台账 file (or the whole
+of the requester's scope), asked for in the console and built by whichever web process claims the row first.
 
 The finished file is kept in the database, in chunks (ledger_export_chunk), not on a disk: every web
 replica reads the same database, so the download works from whichever replica the browser reaches,
@@ -29,7 +29,8 @@ class LedgerExport(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     requested_by: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+    # None: everything the requester's scope covers (a 组织部 whose roster has several top-level units)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
     ledger: Mapped[str] = mapped_column(String(16))  # "meetings" | "fees"
     period: Mapped[str] = mapped_column(String(16))  # LedgerPeriod.key
     status: Mapped[str] = mapped_column(String(16), default=QUEUED)

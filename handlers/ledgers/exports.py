@@ -72,6 +72,8 @@ TEXT = {
     "crashed": "生成过程中服务中断，已重试 {attempts} 次仍未完成。请重新生成。",
     "error": "生成时出错，请稍后重新生成；如果仍然失败，请联系管理员。",
     "no_scope": "您已不再管理这个单位，台账没有生成。",
+    "whole_scope_meetings_only": "全部单位只能生成组织生活纪实台账；党费台账请到各单位生成。",
+    "whole_scope": "全部单位",  # the file's name and caption when it covers the requester's whole scope
 }
 
 
@@ -83,21 +85,26 @@ class Abandoned(Exception):
 
 
 def request_export(
-    session: Session, scope: Scope, unit: OrgUnit, ledger: str, period: LedgerPeriod, *, now: datetime
+    session: Session, scope: Scope, unit: OrgUnit | None, ledger: str, period: LedgerPeriod, *, now: datetime
 ) -> LedgerExport:
     """Queue the file of `ledger` for `unit` and `period`, asked for by the scope's person; the same
-    request still queued or running is returned instead of a second one. NotInScope outside the
-    scope; ValueError (Chinese) for an unknown ledger or a branch (whose files are direct downloads)."""
-    if not scope.sees_unit(unit):
+    request still queued or running is returned instead of a second one. `unit` None: the meetings
+    ledger of every branch in the scope (a 组织部 whose roster has several top-level units and no
+    county unit above them). NotInScope outside the scope; ValueError (Chinese) for an unknown ledger
+    or a branch (whose files are direct downloads)."""
+    if unit is not None and not scope.sees_unit(unit):
         raise overview.NotInScope(unit.id)
     if ledger not in LEDGERS:
         raise ValueError(TEXT["unknown_ledger"])
-    if unit.kind == UnitKind.BRANCH:
+    if unit is None and ledger != "meetings":
+        raise ValueError(TEXT["whole_scope_meetings_only"])
+    if unit is not None and unit.kind == UnitKind.BRANCH:
         raise ValueError(TEXT["branch_direct"])
+    unit_id = unit.id if unit is not None else None
     pending = session.scalar(
         select(LedgerExport).where(
             LedgerExport.requested_by == scope.person_id,
-            LedgerExport.unit_id == unit.id,
+            LedgerExport.unit_id.is_(None) if unit_id is None else LedgerExport.unit_id == unit_id,
             LedgerExport.ledger == ledger,
             LedgerExport.period == period.key,
             LedgerExport.status.in_((QUEUED, RUNNING)),
@@ -106,7 +113,7 @@ def request_export(
     if pending is not None:
         return pending
     row = LedgerExport(
-        requested_by=scope.person_id, unit_id=unit.id, ledger=ledger, period=period.key, status=QUEUED,
+        requested_by=scope.person_id, unit_id=unit_id, ledger=ledger, period=period.key, status=QUEUED,
         done=0, total=0, rows=0, attempts=0, reason="", filename="", size=0, worker="", created_at=now,
     )  # fmt: skip
     session.add(row)
@@ -114,12 +121,16 @@ def request_export(
     return row
 
 
-def exports_of(session: Session, person_id: int, unit_id: int, *, limit: int = 5) -> list[LedgerExport]:
-    """The person's latest files of the unit, newest first (the hub lists them)."""
+def exports_of(
+    session: Session, person_id: int, unit_id: int | None, *, limit: int = 5
+) -> list[LedgerExport]:
+    """The person's latest files of the unit (None: of their whole scope), newest first (the hub lists
+    them)."""
+    of_unit = LedgerExport.unit_id.is_(None) if unit_id is None else LedgerExport.unit_id == unit_id
     return list(
         session.scalars(
             select(LedgerExport)
-            .where(LedgerExport.requested_by == person_id, LedgerExport.unit_id == unit_id)
+            .where(LedgerExport.requested_by == person_id, of_unit)
             .order_by(LedgerExport.id.desc())
             .limit(limit)
         )
@@ -127,14 +138,35 @@ def exports_of(session: Session, person_id: int, unit_id: int, *, limit: int = 5
 
 
 def export_for(session: Session, scope: Scope, export_id: int) -> LedgerExport | None:
-    """The export if the viewer asked for it and still sees its unit; None otherwise (the page answers
-    404 either way, so another person's file is not even confirmed to exist)."""
+    """The export if the viewer asked for it and still sees its unit (a whole-scope file: still has a
+    scope of several top-level units, as when it was asked for); None otherwise (the page answers 404
+    either way, so another person's file is not even confirmed to exist)."""
     row = session.get(LedgerExport, export_id)
     if row is None or row.requested_by != scope.person_id:
         return None
+    if row.unit_id is None:
+        return row if has_several_tops(session, scope) else None
     if not scope.sees_unit(session.get(OrgUnit, row.unit_id)):
         return None
     return row
+
+
+def top_paths(session: Session, scope: Scope) -> list[str]:
+    """The paths of the outermost active units the scope sees (no ancestor of theirs is in it)."""
+    tops: list[str] = []
+    for path in session.scalars(
+        select(OrgUnit.path)
+        .where(OrgUnit.active.is_(True), OrgUnit.kind != UnitKind.GROUP, scope.unit_clause())
+        .order_by(OrgUnit.path)
+    ):  # in path order an ancestor comes before its descendants
+        if not tops or not path.startswith(tops[-1]):
+            tops.append(path)
+    return tops
+
+
+def has_several_tops(session: Session, scope: Scope) -> bool:
+    """Whether a whole-scope file is offered: the scope's branches are under several top-level units."""
+    return len(top_paths(session, scope)) > 1
 
 
 def status_text(row: LedgerExport) -> str:
@@ -220,7 +252,7 @@ def purge_expired(session: Session, *, now: datetime) -> int:
 class _Job:
     id: int
     person_id: int
-    unit_id: int
+    unit_id: int | None
     ledger: str
     period: str
     worker: str
@@ -265,16 +297,21 @@ def _write(
     this_month = overview.current_month(now, cfg)
     with factory() as session:
         scope = scope_of(session, job.person_id)
-        unit = session.get(OrgUnit, job.unit_id)
-        if scope is None or unit is None or not scope.sees_unit(unit):
+        whole = job.unit_id is None  # every branch of the requester's scope
+        unit = None if whole else session.get(OrgUnit, job.unit_id)
+        if (
+            scope is None
+            or (not whole and not scope.sees_unit(unit))
+            or (whole and not has_several_tops(session, scope))
+        ):
             raise _Refused(TEXT["no_scope"])
         try:
             period = parse_period(job.period, this_month)
         except ValueError as exc:
             raise _Refused(str(exc)) from exc
-        unit_name = unit.name
+        unit_name = TEXT["whole_scope"] if unit is None else unit.name
         name = download_name(unit_name, LEDGERS[job.ledger], period.label, ext="xlsx")
-        if job.ledger == "fees":
+        if job.ledger == "fees" and unit is not None:
             _progress(factory, job, 0, 1, now=clock(), force=True)
             ledger = fees_ledger.fees_ledger(
                 session,
@@ -287,7 +324,7 @@ def _write(
             )
             rows = write_fees_xlsx(out, ledger)
             return name, rows
-        branches = [bid for bid, _ in meetings_ledger.branches_in(session, scope, unit)]
+        branches = [bid for bid, _ in meetings_ledger.branches_in(session, scope, unit)]  # unit None: all
         _progress(factory, job, 0, len(branches), now=clock(), force=True)
         ledgers = meetings_ledger.units_meetings_ledgers(
             session, scope, branches, period, now=now, cfg=cfg, current_month=this_month

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from handlers.console import overview
@@ -210,11 +210,12 @@ def meetings_ledger(
     return _ledgers(session, [branch], period, now=now, cfg=cfg, current_month=current_month)[0]
 
 
-def branches_in(session: Session, scope: Scope, unit: OrgUnit) -> list[tuple[int, str]]:
-    """The active branches at or under `unit` that the scope sees (id, name), in the tree's order:
-    what a committee's or the county's ledger covers."""
-    if not scope.sees_unit(unit):
+def branches_in(session: Session, scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
+    """The active branches at or under `unit` (None: anywhere) that the scope sees (id, name), in the
+    tree's order: what a committee's, the county's or the whole scope's ledger covers."""
+    if unit is not None and not scope.sees_unit(unit):
         raise overview.NotInScope(unit.id)
+    under = OrgUnit.path.startswith(unit.path) if unit is not None else true()
     return [
         (bid, name)
         for bid, name in session.execute(
@@ -222,7 +223,7 @@ def branches_in(session: Session, scope: Scope, unit: OrgUnit) -> list[tuple[int
             .where(
                 OrgUnit.kind == UnitKind.BRANCH,
                 OrgUnit.active.is_(True),
-                OrgUnit.path.startswith(unit.path),
+                under,
                 scope.unit_clause(),
             )
             .order_by(OrgUnit.path)

@@ -19,7 +19,8 @@ from handlers.ledgers import exports
 from handlers.ledgers.workbook import Book
 from models.db import unit_of_work
 from models.exports import FAILED, QUEUED, READY, RUNNING, LedgerExport, LedgerExportChunk
-from models.org import RoleAssignment
+from models.org import Role, RoleAssignment
+from tests import builders
 from tests.console.test_overview import NOW, login
 
 SHEETS = ["会议", "出勤", "请假", "补学", "会议记录", "观察员", "月度计划"]
@@ -307,3 +308,56 @@ def test_the_streamed_workbook_keeps_formula_like_text_as_text(tmp_path):
     assert ws["A3"].quotePrefix and ws["A4"].quotePrefix and ws["A4"].value == "@SUM(A1)"
     assert ws["B4"].value == 3 and ws["A1"].font.bold and ws["A2"].font.bold
     assert ws["A5"].value == datetime(2026, 1, 2) and ws["A5"].is_date and ws["B5"].value == 1.5
+
+
+def test_a_scope_of_several_top_units_gets_the_whole_scopes_meetings_file(session_factory, app, lorg):
+    """The demo's 组织部: several top-level 党委 and no county unit above them. The index offers the
+    file of every branch in the scope (its row's unit null); a scope of one top unit is not offered it."""
+    c = lorg.org.county
+    with unit_of_work(session_factory) as session:
+        top = builders.unit(session, "开发区党工委", c.c1.kind)  # a second root beside the county
+        other = builders.unit(session, "开发区第一党支部", c.b1.kind, top, c.b1.category)
+        member = builders.person(session, "开发区党员甲", other)
+        builders.role(session, member, other, Role.SECRETARY)
+        other_id, other_name = other.id, other.name
+    staff = login(session_factory, app, lorg.id("staff"))
+    index = staff.get("/console/ledgers?period=2026").text
+    assert 'id="ledger-meetings-all"' in index and "生成全部单位的台账（Excel）" in index
+    assert 'action="/console/ledgers/all/exports"' in index
+
+    def ask_all(client, ledger="meetings"):
+        return client.post("/console/ledgers/all/exports", data={
+            "csrf_token": client.app.state.console.csrf(client.cookies.get(COOKIE)), "ledger": ledger,
+            "period": "2026"}, follow_redirects=False)  # fmt: skip
+
+    r = ask_all(staff, "fees")
+    assert r.status_code == 400 and "全部单位只能生成组织生活纪实台账" in r.text
+    r = ask_all(staff)
+    assert r.status_code == 303 and r.headers["location"] == "/console/ledgers?period=2026"
+    job = only_export(session_factory)
+    assert (job.unit_id, job.status, job.ledger) == (None, QUEUED, "meetings")
+    assert f'id="export-{job.id}" data-status="queued"' in staff.get("/console/ledgers?period=2026").text
+
+    assert work(session_factory, app) == job.id
+    job = only_export(session_factory)
+    assert (job.status, job.done, job.total) == (READY, 5, 5)
+    assert job.filename == "全部单位-组织生活纪实台账-2026年.xlsx"
+    fragment = staff.get(f"/console/ledgers/all/exports/{job.id}").text
+    assert 'data-status="ready"' in fragment
+    download = re.search(r'href="([^"]+/download)"', fragment).group(1)
+    assert download == f"/console/ledgers/all/exports/{job.id}/download"
+    body = staff.get(download).content
+    branches = {row[0] for row in rows(body, "月度计划")}
+    assert branches == {c.b1.name, c.b2.name, c.b3.name, c.b4.name, other_name}
+    own = staff.get(f"/console/ledgers/{c.b1.id}/meetings.xlsx?period=2026").content
+    for sheet in SHEETS:
+        assert [row[1:] for row in rows(body, sheet) if row[0] == c.b1.name] == rows(own, sheet), sheet
+    assert staff.get(f"/console/ledgers/{other_id}/exports/{job.id}/download").status_code == 404
+
+    # 组织部 of 城关镇党委 only: one top unit, so neither the offer nor the route, nor another's file.
+    c1staff = login(session_factory, app, lorg.org.staff_c1.id)
+    assert "生成全部单位的台账" not in c1staff.get("/console/ledgers").text
+    assert ask_all(c1staff).status_code == 404
+    assert c1staff.get(f"/console/ledgers/all/exports/{job.id}/download").status_code == 404
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(LedgerExport)) == 1

@@ -152,10 +152,42 @@ def build_router(console: ConsoleApp) -> APIRouter:
     # --- the hubs -----------------------------------------------------------------------------------
 
     @router.get("/ledgers")
-    def ledgers_index(request: Request, viewer: ViewerDep):
+    def ledgers_index(request: Request, viewer: ViewerDep, period: str | None = None):
+        p, refused = loaded(request, viewer, lambda: pick(period))
+        if refused:
+            return refused
         units = child_units(viewer, None)
+        # Several top-level units and no county unit above them (the demo's 组织部, and any roster like
+        # it): the whole scope's meetings file is offered here, since no unit's page covers it all.
+        whole = ledger_exports.has_several_tops(viewer.session, viewer.scope)
+        mine = ledger_exports.exports_of(viewer.session, viewer.person.id, None) if whole else []
         return page(request, viewer, "console/ledgers.html", title=ledger_strings.NAV, unit=None, units=units,
-                    period=pick(None), crumbs=[])  # fmt: skip
+                    period=p, crumbs=[], whole_scope=whole, exports={"meetings": mine},
+                    **kit.export_context())  # fmt: skip
+
+    # The whole scope's file (unit null); before /ledgers/{unit_id}/… so that "all" is never read as an id.
+    @router.post("/ledgers/all/exports")
+    def export_request_all(
+        request: Request, viewer: ViewerDep, ledger: str = Form(""), period: str = Form("")
+    ):
+        p, refused = loaded(request, viewer, lambda: pick(period))
+        if refused:
+            return refused
+        if not ledger_exports.has_several_tops(viewer.session, viewer.scope):
+            return not_found(request, viewer)
+        try:
+            ledger_exports.request_export(viewer.session, viewer.scope, None, ledger, p, now=console.clock())
+        except ValueError as exc:
+            return bad(request, viewer, str(exc))
+        return RedirectResponse(f"{PREFIX}/ledgers?period={p.key}", status_code=303)
+
+    @router.get("/ledgers/all/exports/{export_id}")
+    def export_status_all(request: Request, viewer: ViewerDep, export_id: Id):
+        return export_row(request, viewer, None, export_id)
+
+    @router.get("/ledgers/all/exports/{export_id}/download")
+    def export_download_all(request: Request, viewer: ViewerDep, export_id: Id):
+        return export_file(request, viewer, None, export_id)
 
     @router.get("/ledgers/{unit_id}")
     def ledgers_unit(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
@@ -308,12 +340,15 @@ def build_router(console: ConsoleApp) -> APIRouter:
         target = f"{PREFIX}/ledgers/{unit.id}" + ("/fees" if back == "fees" else "")
         return RedirectResponse(f"{target}?period={p.key}", status_code=303)
 
-    def export_of(viewer: Viewer, unit_id: int, export_id: int) -> LedgerExport | None:
+    def export_of(viewer: Viewer, unit_id: int | None, export_id: int) -> LedgerExport | None:
         row = ledger_exports.export_for(viewer.session, viewer.scope, export_id)
         return row if row is not None and row.unit_id == unit_id else None
 
     @router.get("/ledgers/{unit_id}/exports/{export_id}")
     def export_status(request: Request, viewer: ViewerDep, unit_id: Id, export_id: Id):
+        return export_row(request, viewer, unit_id, export_id)
+
+    def export_row(request: Request, viewer: Viewer, unit_id: int | None, export_id: int):
         """The file's row (htmx polls it while it is queued or running)."""
         row = export_of(viewer, unit_id, export_id)
         if row is None:
@@ -324,6 +359,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/ledgers/{unit_id}/exports/{export_id}/download")
     def export_download(request: Request, viewer: ViewerDep, unit_id: Id, export_id: Id):
+        return export_file(request, viewer, unit_id, export_id)
+
+    def export_file(request: Request, viewer: Viewer, unit_id: int | None, export_id: int):
         """Only the person who asked for it, while the unit is still in their scope (404 otherwise);
         sent a chunk at a time from the database, from whichever web process built it."""
         row = export_of(viewer, unit_id, export_id)

@@ -23,7 +23,7 @@ def upgrade() -> None:
         "ledger_export",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("requested_by", sa.Integer(), nullable=False),
-        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),  # null: the whole of the requester's scope
         sa.Column("ledger", sa.String(length=16), nullable=False),
         sa.Column("period", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),

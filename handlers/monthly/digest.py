@@ -173,7 +173,9 @@ def load(
         if month.month >= talks.digest_from_month:
             branches = [uid for uid in rows if units.get(uid) and units[uid].kind == UnitKind.BRANCH]
             month_end = add_months(month, 1) - timedelta(days=1)
-            data.talks = talks_coverage.coverage(session, branches, month.year, talks, until=month_end)
+            # The whole organisation in one read per table (constant statements); a part of it by id.
+            wanted = None if in_scope is None else branches
+            data.talks = talks_coverage.coverage(session, wanted, month.year, talks, until=month_end)
             data.talks_cfg = talks
     return data
 

@@ -19,10 +19,13 @@ peak memory (VmHWM: the whole process, interpreter and libraries included) is it
 Each prints branches, rows, seconds, rows per second, statements, the file's size and the memory.
 
     .venv/bin/python bench/ledgers.py --kept-schema cbench_city   # PostgreSQL only, read-only
+    .venv/bin/python bench/ledgers.py --databases sqlite --county-only --sqlite-file /tmp/county.db
 
 --kept-schema measures only the 全县 build, against a county- or city-scale schema kept by
 bench/console.py --keep NAME (NAME_county, NAME_city; at city scale its first county block); nothing is
-written there, so the half-hour seed of a city is reused as it is.
+written there, so the half-hour seed of a city is reused as it is. --county-only measures only the 全县
+build after seeding; with --sqlite-file the SQLite seed is kept in that file and, when it exists,
+reused without seeding again (the build only reads it).
 """
 
 from __future__ import annotations
@@ -86,8 +89,13 @@ def largest_sheet(body: bytes) -> int:
     return max(sum(1 for _ in ws.iter_rows()) for ws in wb.worksheets)  # write-only files have no dimension
 
 
-def bench(url: str, scale: str, repeat: int, name: str) -> None:
+def bench(url: str, scale: str, repeat: int, name: str, *, county_only: bool = False) -> None:
     engine, factory = prepare(url, scale)
+    if county_only:
+        engine.dispose()
+        print(f"\n== {name}: {scale}, one county block's file")
+        print_export("全县 纪实台账 .xlsx（生成，全年）", export_in_subprocess(url, "direct"))
+        return
     who = viewers(factory)
     staff, committee, branch, _ = who["组织部"]
     with factory() as session:
@@ -213,6 +221,16 @@ def main() -> None:
     parser.add_argument(
         "--kept-schema", metavar="NAME", help="PostgreSQL: a schema kept by bench/console.py (read-only)"
     )
+    parser.add_argument(
+        "--county-only",
+        action="store_true",
+        help="only the 全县 file's build (no page requests, no 党委 job)",
+    )
+    parser.add_argument(
+        "--sqlite-file",
+        metavar="PATH",
+        help="SQLite: seed into PATH and keep it; a seeded PATH is reused as it is",
+    )
     args = parser.parse_args()
     if args.export:
         print(json.dumps(measure_export(args.export[0], direct="direct" in args.export[1:])))
@@ -224,9 +242,20 @@ def main() -> None:
         print_export("全县 纪实台账 .xlsx（生成，全年）", export_in_subprocess(url, "direct"))
         return
     for name in args.databases:
+        if name == "sqlite" and args.sqlite_file:
+            kept = Path(args.sqlite_file).resolve()
+            url = f"sqlite:///{kept}"
+            if kept.exists() and args.county_only:  # seeded before: the build reads it, writes nothing
+                print(f"\n== sqlite: {kept}, one county block's file, read-only")
+                print_export("全县 纪实台账 .xlsx（生成，全年）", export_in_subprocess(url, "direct"))
+            else:
+                bench(url, args.scale, args.repeat, name, county_only=args.county_only)
+            continue
         if name == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                bench(f"sqlite:///{tmp}/ledgers.db", args.scale, args.repeat, name)
+                bench(
+                    f"sqlite:///{tmp}/ledgers.db", args.scale, args.repeat, name, county_only=args.county_only
+                )
             continue
         admin = make_engine(PG_URL)
         schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -234,7 +263,8 @@ def main() -> None:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
             sep = "&" if "?" in PG_URL else "?"
-            bench(f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}", args.scale, args.repeat, name)
+            bench(f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}", args.scale, args.repeat, name,
+                  county_only=args.county_only)  # fmt: skip
         finally:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Numeric, func, literal, select, text, update  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table
+from bench.summary import emit  # noqa: E402
 from bot.core.ratelimit import ManualClock  # noqa: E402
 from bot.core.relay import Relay  # noqa: E402
 from config import demo  # noqa: E402
@@ -313,6 +314,11 @@ def main() -> None:
             if r["minimum"]:
                 ratio = r["virtual"] / r["minimum"]
                 print(f"extrapolated full delivery at the sample's ratio: {minimum * ratio / 60:.1f} min")
+                emit("fees", engine.dialect.name, f"sample of {r['rows']:,} reminders delivered, virtual time "
+                     "(the platforms' limits as floor)", r["virtual"], "s", floor=r["minimum"],
+                     goal="all sent", met=r["failed"] == 0)  # fmt: skip
+        emit("fees", engine.dialect.name, f"fee-day job, {queued:,} reminders queued ({args.scale})", job_s, "s",
+             goal="< 120 s", met=job_s < 120)  # fmt: skip
     finally:
         engine.dispose()
         cleanup()

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.orm import sessionmaker
 
+from bench.summary import emit
 from handlers.console.scope import Scope
 from handlers.ledgers import messages
 from handlers.ledgers.period import LedgerPeriod
@@ -109,6 +110,7 @@ def main() -> None:
             ("branch, year", branch, year, {}), ("branch, Q1, 未送达", branch, q1, {"status": "failed"}),
         ]  # fmt: skip
         print(f"{'page':34} {'p50 ms':>8} {'max ms':>8} {'rows':>5} {'stmts':>5}")
+        worst = ("", 0.0)
         for name, unit, period, kw in cases:
             times = []
             for _ in range(args.repeat + 1):
@@ -122,6 +124,14 @@ def main() -> None:
             print(
                 f"{name:34} {statistics.median(times):8.1f} {max(times):8.1f} {len(led.rows):5} {statements[0]:5}"
             )
+            worst = max(worst, (name, statistics.median(times)), key=lambda w: w[1])
+        emit(
+            "ledgers_messages",
+            "postgresql",
+            f"slowest page p50, {args.rows:,} rows: {worst[0]}",
+            worst[1],
+            "ms",
+        )
     finally:
         if not args.schema:
             with engine.begin() as conn:

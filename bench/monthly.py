@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import event, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table and the history generators
+from bench.summary import emit  # noqa: E402
 from handlers.meetings.types import MeetingsConfig  # noqa: E402
 from handlers.monthly import chart, digest, ladder, ranking, service  # noqa: E402
 from handlers.monthly.config import MonthlyConfig  # noqa: E402
@@ -271,6 +272,12 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
           f"{paused:.2f} s paused (runs {', '.join(f'{x:.2f}' for x in big['paused_runs'])} s) = "
           f"{paused / big['floor_s'] if big['floor_s'] else float('inf'):.1f}× the floor; "
           f"the collector costs {100 * (big['compute_rank_s'] / paused - 1):+.0f}%")  # fmt: skip
+    emit("monthly", name, f"scores and ranks, {scale} (hand-written SQL floor)", big["compute_rank_s"], "s",
+         floor=big["floor_s"], goal="≤ 2× floor", met=ratio <= 2)  # fmt: skip
+    emit("monthly", name, f"whole month rerun, {scale}", big["total_s"], "s", goal="< 10 s at city",
+         met=big["total_s"] < 10)  # fmt: skip
+    emit("monthly", name, f"statements per run, {small} → {scale}", big["statements"], "statements",
+         goal=f"same as {small} ({little['statements']})", met=little["statements"] == big["statements"])  # fmt: skip
 
 
 _schemas: list[str] = []

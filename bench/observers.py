@@ -32,6 +32,7 @@ from openpyxl import load_workbook  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table and the history generators
+from bench.summary import emit  # noqa: E402
 from handlers.observers import coverage, notices, record, scoring  # noqa: E402
 from handlers.observers.export import export_xlsx  # noqa: E402
 from handlers.observers.forms import TAIHU  # noqa: E402
@@ -207,6 +208,8 @@ def main() -> None:
         print(f"\n== {db} ({args.scale}) ==")
         for key, value in result.items():
             print(f"  {key:28} {value:.3f}" if isinstance(value, float) else f"  {key:28} {value}")
+        slowest = max((k for k, v in result.items() if k.endswith("_s")), key=result.get)
+        emit("observers", db, f"slowest step, {args.scale}: {slowest}", result[slowest], "s")
 
 
 if __name__ == "__main__":

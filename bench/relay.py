@@ -33,6 +33,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.summary import emit  # noqa: E402
 from bot.cli.serve import demo_settings  # noqa: E402
 from bot.core import outbox  # noqa: E402
 from bot.core.messages import Button, Card  # noqa: E402
@@ -262,6 +263,10 @@ def main() -> None:
                     f" busiest second={r['busiest_second']} busiest member-minute={r['busiest_member_minute']}"
                     f"  sent per relay={r['per_relay']}"
                 )
+                emit("relay", r["database"], f"{r['platform']} {r['recipients']} recipients, relays={n} "
+                     "(the platform's rate limit as floor)", r["elapsed"], "s", floor=r["minimum"] or None,
+                     goal="all delivered, none dropped",
+                     met=r["delivered"] == r["recipients"] and r["dropped"] == 0)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 from dingtalk_stream import AckMessage, ChatbotMessage  # noqa: E402
 
+from bench.summary import emit  # noqa: E402
 from config import demo  # noqa: E402
 from sandbox.testing import running_sandbox  # noqa: E402
 from tests.sandbox.conftest import (  # noqa: E402
@@ -38,7 +39,9 @@ from tests.sandbox.conftest import (  # noqa: E402
 N = 500
 
 
-def rate(n: int, seconds: float) -> str:
+def rate(n: int, seconds: float, figure: str = "") -> str:
+    if figure:
+        emit("sandbox", "-", figure, n / seconds, "/s")
     return f"{n / seconds:8.0f}/s  ({n} in {seconds:.2f} s)"
 
 
@@ -57,14 +60,14 @@ def main() -> None:
             for _ in range(N):
                 http.post(f"{sb.url}/v1.0/robot/oToMessages/batchSend", json=send,
                           headers={"x-acs-dingtalk-access-token": token}).raise_for_status()  # fmt: skip
-            print("DingTalk batchSend          ", rate(N, time.perf_counter() - t))
+            print("DingTalk batchSend          ", rate(N, time.perf_counter() - t, "DingTalk batchSend"))
 
         client = wecom_client(sb)
         client.access_token  # noqa: B018
         t = time.perf_counter()
         for _ in range(N):
             client.message.send_text(demo.WECOM_AGENT_ID, ["zhangsan"], "提醒")
-        print("WeCom message/send (wechatpy)", rate(N, time.perf_counter() - t))
+        print("WeCom message/send (wechatpy)", rate(N, time.perf_counter() - t, "WeCom message/send"))
 
         class Quiet(dingtalk_stream.ChatbotHandler):
             async def process(self, callback):
@@ -85,7 +88,7 @@ def main() -> None:
                 lap = time.perf_counter()
                 assert sb.push_dingtalk_message("zhangsan", f"第{i}条")["ack"] is not None
                 laps.append(time.perf_counter() - lap)
-            print("Stream push → SDK → ACK     ", rate(N // 2, time.perf_counter() - t),
+            print("Stream push → SDK → ACK     ", rate(N // 2, time.perf_counter() - t, "Stream push → SDK → ACK"),
                   f" median {statistics.median(laps) * 1000:.1f} ms")  # fmt: skip
         finally:
             runner.stop()
@@ -99,7 +102,10 @@ def main() -> None:
             t = time.perf_counter()
             for i in range(N // 2):
                 assert sb.deliver_wecom("lisi", f"第{i}条")["delivered"]
-            print("WeCom encrypted callback    ", rate(N // 2, time.perf_counter() - t))
+            print(
+                "WeCom encrypted callback    ",
+                rate(N // 2, time.perf_counter() - t, "WeCom encrypted callback"),
+            )
         finally:
             bot.close()
 

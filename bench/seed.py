@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table
+from bench.summary import emit  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
 from models.seed import SCALES, seed, table_counts  # noqa: E402
@@ -84,6 +85,7 @@ def main() -> None:
             elapsed, rows = runners[db](scale)
             ok = elapsed < TARGET[scale]
             results.append(ok)
+            emit("seed", db, f"zhibu seed --scale {scale}", elapsed, "s", goal=f"< {TARGET[scale]} s", met=ok)
             per_table = ", ".join(f"{k}={v:,}" for k, v in rows.items())
             total = sum(rows.values())
             print(

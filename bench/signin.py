@@ -36,6 +36,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table
+from bench.summary import emit  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
 
@@ -270,6 +271,10 @@ def main() -> None:
             f"{rows['attendance']}, lost {rows['lost']}, duplicates {rows['duplicates']}; bare rows {rows['bare']} "
             f"→ {'PASS' if ok else 'FAIL'}"
         )
+    for db, r, ratio, _ok in summary:
+        emit("signin", db, "QR sign-in req/s (bare one-row endpoint as floor)", r["signin"]["rps"], "req/s",
+             floor=r["bare"]["rps"], goal="≥ 0.8× bare, none lost or duplicated",
+             met=ratio >= 0.8 and r["rows"]["lost"] == 0 and r["rows"]["duplicates"] == 0)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 from sqlalchemy import insert, select  # noqa: E402
 
 from bench.relay import scratch_database  # noqa: E402
+from bench.summary import emit  # noqa: E402
 from bot.cli.serve import Service, demo_settings, sandbox_fixture  # noqa: E402
 from config import demo  # noqa: E402
 from models.base import Base  # noqa: E402
@@ -200,6 +201,8 @@ def main() -> None:
                     f" p50={r['p50']:7.1f} ms  p99={r['p99']:7.1f} ms  max={r['max']:7.1f} ms"
                     f"  ({r['elapsed']:.1f} s)"
                 )
+                emit("wakeup", r["database"], f"callback → reply sent p99, {r['layout']}, {r['clients']} clients",
+                     r["p99"], "ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -182,6 +182,22 @@ class TalksRules(BaseModel):
     max_people: int = Field(5, ge=2, le=20)
 
 
+class RatingRules(BaseModel):
+    """The branch's yearly rating proposal (seed 001, domain.md rule 57; handlers/rating/config.py):
+    ZHIBU_RATING__GOOD_MEAN=90, ZHIBU_RATING__IRREGULAR_MONTHS=3 and so on."""
+
+    good_mean: float = Field(90, ge=0, le=100)  # 好: the year's mean score at least this (the A line)
+    fairly_good_mean: float = Field(80, ge=0, le=100)  # 较好: at least this (the B line)
+    poor_mean: float = Field(60, ge=0, le=100)  # 差: a mean below this (the D line)
+    poor_month_below: float = Field(60, ge=0, le=100)  # a month under this is graded D/差
+    good_max_weak_months: int = Field(0, ge=0, le=12)  # 好 allows this many D or 落后 months
+    fairly_good_max_weak_months: int = Field(2, ge=0, le=12)  # 较好 allows this many
+    poor_weak_months: int = Field(6, ge=1, le=12)  # 差 from this many D or 落后 months
+    irregular_months: int = Field(3, ge=1, le=12)  # 不经常: a required meeting type missing in ≥ N months
+    late_minutes_months: int = Field(3, ge=1, le=12)  # 不规范: minutes late in ≥ N months
+    overdue_rectifications: int = Field(1, ge=1)  # this many open overdue 整改 at year end: not 好
+
+
 class ConsoleRules(BaseModel):
     """The web console's sessions and uploads (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
 
@@ -230,4 +246,5 @@ class Rules(BaseModel):
     fees: FeesRules = Field(default_factory=FeesRules)
     console: ConsoleRules = Field(default_factory=ConsoleRules)
     talks: TalksRules = Field(default_factory=TalksRules)
+    rating: RatingRules = Field(default_factory=RatingRules)
     retention: RetentionRules = Field(default_factory=RetentionRules)

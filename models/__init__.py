@@ -17,6 +17,7 @@ from models import (  # noqa: F401
     observers_seed,
     org,
     outbox,
+    rating,
     talks,
 )
 from models.base import Base, TimestampMixin, UTCDateTime, utcnow

@@ -29,6 +29,7 @@ from models.org import (
     Person,
 )
 from models.outbox import DELIVERY_STATUS_LABELS
+from models.rating import GRADE_LABELS
 
 PAGE_SIZE = 50
 EMPTY = "（空）"
@@ -52,6 +53,7 @@ ENTITY_LABELS = {
     "org_setting": "系统设置",
     "outbox_message": "消息补发",
     "heart_talk": "谈心谈话",
+    "branch_rating": "支部年度评定",
 }
 
 # Column → label; an entity's own label wins over the common one.
@@ -128,6 +130,12 @@ ENTITY_FIELD_LABELS = {
     ("outbox_message", "dedup_key"): "补发编号",
     ("outbox_message", "target"): "账号",
     ("heart_talk", "held_on"): "谈话日期",
+    ("branch_rating", "year"): "年度",
+    ("branch_rating", "proposed_grade"): "系统建议",
+    ("branch_rating", "proposal"): "建议理由",
+    ("branch_rating", "confirmed_grade"): "评定等次",
+    ("branch_rating", "confirmed_at"): "评定时间",
+    ("branch_rating", "change_reason"): "调整理由",
 }
 
 _ENUM_LABELS = {
@@ -137,6 +145,8 @@ _ENUM_LABELS = {
     "role": ROLE_LABELS,
     "platform": PLATFORM_LABELS,
     "preferred_platform": PLATFORM_LABELS,
+    "proposed_grade": GRADE_LABELS,
+    "confirmed_grade": GRADE_LABELS,
     "method": PAYMENT_METHOD_LABELS,
 }
 _STATUS_LABELS = {
@@ -157,6 +167,7 @@ _PERSON_FIELDS = frozenset(
         "recorded_by_id",
         "withdrawn_by_id",
         "restored_by_id",
+        "confirmed_by_id",
     }
 )
 # Not shown: what identifies the row itself, or means nothing to a reader.

@@ -18,7 +18,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
-from bot.web.console import audit, auth, ledgers, ledgers_messages, ledgers_observers, overview, people
+from bot.web.console import (
+    audit,
+    auth,
+    ledgers,
+    ledgers_messages,
+    ledgers_observers,
+    overview,
+    people,
+    ratings,
+)
 from bot.web.console.deps import PREFIX, ConsoleApp, LoginRequired, login_url
 from handlers.console.sessions import ConsoleConfig, console_config
 
@@ -37,7 +46,7 @@ def build_console(
     console = ConsoleApp(session_factory, identities, core, clock, cfg or console_config(core))
     app.state.console = console  # what `zhibu serve` warms (ConsoleApp.warm)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
-    for part in (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages):
+    for part in (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages, ratings):
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)

@@ -1,0 +1,161 @@
+"""Use cases: refresh the proposals of a year (on demand: the console page, the December digest's job) and
+the committee's decision. None commits; refusals are bot.core.errors.Refused with the reason in Chinese."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.errors import Refused
+from handlers.rating import strings
+from handlers.rating.config import RatingConfig
+from handlers.rating.proposal import load_years, propose
+from models.org import OrgUnit, Role, RoleAssignment, UnitKind
+from models.rating import GRADE_LABELS, BranchRating, RatingGrade
+
+MAX_REASON = 500
+
+
+class NotRater(Refused):
+    """The person may see the branch but may not rate it (a branch's own 书记): the console answers 403."""
+
+
+def refresh(
+    session: Session,
+    branch_ids: list[int],
+    year: int,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    cfg: RatingConfig,
+) -> dict[int, BranchRating]:
+    """Each branch's row for `year`, its proposal worked out again from what is stored now. A decided row
+    keeps the proposal the committee decided on. Computed on demand rather than by a job: a score
+    recomputed later (late minutes, a rectification closed) shows at the next look, and a year nobody
+    looks at costs nothing. An unchanged proposal writes nothing (and so adds no audit entry)."""
+    today = now.astimezone(tz).date()
+    rows = (
+        {
+            r.branch_id: r
+            for r in session.scalars(
+                select(BranchRating).where(BranchRating.branch_id.in_(branch_ids), BranchRating.year == year)
+            )
+        }
+        if branch_ids
+        else {}
+    )
+    years = load_years(
+        session, [b for b in branch_ids if not _decided(rows.get(b))], year, today=today, tz=tz
+    )
+    new: list[BranchRating] = []
+    for branch_id, y in years.items():
+        p = propose(y, cfg)
+        row = rows.get(branch_id)
+        if row is None:
+            row = BranchRating(branch_id=branch_id, year=year, proposal={})
+            new.append(row)
+        if row.proposed_grade != p.grade or row.proposal != p.as_json():
+            row.proposed_grade, row.proposal, row.proposed_at = p.grade, p.as_json(), now
+    if new:
+        try:
+            with (
+                session.begin_nested()
+            ):  # two viewers opening the page at once: the second reads the first's rows
+                session.add_all(new)
+        except IntegrityError:
+            return {
+                r.branch_id: r
+                for r in session.scalars(
+                    select(BranchRating).where(
+                        BranchRating.branch_id.in_(branch_ids), BranchRating.year == year
+                    )
+                )
+            }
+        rows.update({r.branch_id: r for r in new})
+    return rows
+
+
+def _decided(row: BranchRating | None) -> bool:
+    return row is not None and row.confirmed_grade is not None
+
+
+def can_rate(session: Session, person_id: int, branch: OrgUnit, cfg: RatingConfig) -> bool:
+    """组织部 staff over the branch, or a confirm role on a 党委 above it. Never the branch's own leaders as
+    such: a 党委's 书记 who is also a branch's 书记 rates it as the committee's."""
+    for role, unit_path, unit_kind in session.execute(
+        select(RoleAssignment.role, OrgUnit.path, OrgUnit.kind)
+        .outerjoin(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+        .where(RoleAssignment.person_id == person_id)
+    ):
+        role = Role(role)
+        if role == Role.ORG_STAFF and (unit_path is None or branch.path.startswith(unit_path)):
+            return True
+        if (
+            role in cfg.confirm_roles
+            and unit_kind == UnitKind.COMMITTEE
+            and unit_path != branch.path
+            and branch.path.startswith(unit_path)
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Decision:
+    row: BranchRating
+    text: str
+
+
+def parse_grade(value: str) -> RatingGrade:
+    value = (value or "").strip()
+    for grade, label in GRADE_LABELS.items():
+        if value in (grade.value, label):
+            return grade
+    raise Refused(strings.BAD_GRADE)
+
+
+def confirm(
+    session: Session,
+    person_id: int,
+    branch: OrgUnit,
+    year: int,
+    grade_text: str,
+    reason: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    cfg: RatingConfig,
+) -> Decision:
+    """The committee's grade for the branch's year: the proposal confirmed, or another grade with a reason.
+    Deciding again replaces the decision (the audit log keeps each one, with who and when)."""
+    if not can_rate(session, person_id, branch, cfg):
+        raise NotRater(strings.NOT_RATER)
+    grade = parse_grade(grade_text)
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        raise Refused(strings.REASON_TOO_LONG)
+    row = refresh(session, [branch.id], year, now=now, tz=tz, cfg=cfg)[branch.id]
+    proposed = row.proposed_grade  # a second decision compares with the proposal the first one kept
+    if grade != proposed and not reason:
+        label = GRADE_LABELS[proposed] if proposed is not None else strings.NO_PROPOSAL
+        raise Refused(strings.NEED_REASON.format(proposed=label))
+    row.confirmed_grade = grade
+    row.confirmed_by_id = person_id
+    row.confirmed_at = now
+    row.change_reason = reason or None
+    session.flush()
+    return Decision(row, strings.SAVED.format(branch=branch.name, year=year, grade=GRADE_LABELS[grade]))
+
+
+def year_of(text: str, today: date) -> int:
+    text = (text or "").strip()
+    if not text:
+        return today.year
+    if not (text.isdigit() and len(text) == 4 and 2000 <= int(text) <= 2100):
+        raise Refused(strings.BAD_YEAR)
+    return int(text)

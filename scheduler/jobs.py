@@ -16,9 +16,17 @@ from handlers.fees import jobs as fees_jobs
 from handlers.meetings import jobs as meetings_jobs
 from handlers.monthly import jobs as monthly_jobs
 from handlers.observers import jobs as observers_jobs
+from handlers.rating import jobs as rating_jobs
 
 # Feature modules that define jobs(core) -> list[JobSpec]: one line per feature.
-JOB_MODULES: tuple[ModuleType, ...] = (meetings_jobs, fees_jobs, observers_jobs, monthly_jobs, retention)
+JOB_MODULES: tuple[ModuleType, ...] = (
+    meetings_jobs,
+    fees_jobs,
+    observers_jobs,
+    monthly_jobs,
+    rating_jobs,
+    retention,
+)
 
 
 def all_jobs(core: CoreConfig) -> list[JobSpec]:

@@ -41,7 +41,10 @@ from models.meetings import (
 )
 from models.monthly import MonthlyScore
 from models.org import OrgUnit, Person, Role, UnitKind
+from models.rating import GRADE_LABELS, BranchRating, RatingGrade
 
+# December's committee digest lists at most this many branches' ratings (a card, not a ledger).
+RATINGS_SHOWN = 15
 H5_PREFIX = "/h5/monthly"
 ALL = 0  # the "unit" of the whole-organisation view (组织部 staff over the whole tree)
 CHART_TTL = timedelta(days=120)
@@ -90,6 +93,8 @@ class MonthData:
     first_month: bool = False  # the start month (models.startmonth): its digest says so
     talks: dict[int, talks_coverage.BranchTalks] = field(default_factory=dict)  # from Q3: the year's 谈心谈话
     talks_cfg: TalksConfig = TALKS
+    # December: each branch's yearly rating as stored (proposed, confirmed), from handlers.rating's table.
+    ratings: dict[int, tuple[RatingGrade | None, RatingGrade | None]] = field(default_factory=dict)
 
     def committees_under(self, scope: int) -> list[int]:
         ids = [c for c in self.branches_of if c in self.rows]
@@ -177,6 +182,13 @@ def load(
             wanted = None if in_scope is None else branches
             data.talks = talks_coverage.coverage(session, wanted, month.year, talks, until=month_end)
             data.talks_cfg = talks
+        if month.month == 12:
+            stmt = select(
+                BranchRating.branch_id, BranchRating.proposed_grade, BranchRating.confirmed_grade
+            ).where(BranchRating.year == month.year)
+            if in_scope is not None:
+                stmt = stmt.where(BranchRating.branch_id.in_(in_scope))
+            data.ratings = {b: (p, c) for b, p, c in session.execute(stmt) if b in rows}
     return data
 
 
@@ -275,7 +287,29 @@ def committee_text(data: MonthData, committee_id: int, kinds: Kinds) -> str:
         # The committee's own rank, then its branches' (ranked county-wide within their 类别).
         [_rule_line(row.explanation, "committee")]
         + [_rule_line(branches[0].explanation, "branch")] * bool(branches)
+        + [_ratings_section(data, [r.unit_id for r in branches])] * (data.month.month == 12)
     )
+
+
+def _ratings_section(data: MonthData, branch_ids: list[int]) -> str:
+    """December: the committee's branches' yearly ratings, proposed and confirmed (issue 19 item 4)."""
+    year = data.month.year
+    rated = sorted((b for b in branch_ids if b in data.ratings), key=lambda b: data.units[b].path)
+    if not rated:
+        return "\n\n" + strings.DIGEST_RATINGS_NONE.format(year=year)
+    done = sum(data.ratings[b][1] is not None for b in rated)
+    lines = [
+        strings.DIGEST_RATING_ROW.format(
+            branch=md_escape(data.units[b].name),
+            proposed=GRADE_LABELS[p] if (p := data.ratings[b][0]) else strings.DIGEST_RATING_NO_PROPOSAL,
+            confirmed=GRADE_LABELS[c] if (c := data.ratings[b][1]) else strings.DIGEST_RATING_PENDING,
+        )
+        for b in rated[:RATINGS_SHOWN]
+    ]
+    if len(rated) > RATINGS_SHOWN:
+        lines.append(strings.DIGEST_RATINGS_MORE.format(n=len(rated)))
+    head = strings.DIGEST_RATINGS_HEAD.format(year=year, done=done, todo=len(rated) - done)
+    return "\n\n" + head + "\n\n" + "\n".join(lines)
 
 
 def committee_ranking(data: MonthData, scope: int, kinds: Kinds) -> str:

@@ -256,6 +256,13 @@ DIGEST_COMMITTEE = (
     "**前五名**：{top}\n\n**主要问题**：{missing}"
 )
 DIGEST_NONE = "无"
+# December's committee digest: the branches' yearly ratings (handlers/rating; read from branch_rating).
+DIGEST_RATINGS_HEAD = "**{year}年度支部评定**（系统建议 → 党委评定；已评定{done}个，待评定{todo}个）："
+DIGEST_RATING_ROW = "{branch}：{proposed} → {confirmed}"
+DIGEST_RATING_PENDING = "待评定"
+DIGEST_RATING_NO_PROPOSAL = "暂无建议"
+DIGEST_RATINGS_MORE = "……共{n}个支部，全部请在管理后台“年度评定”查看"
+DIGEST_RATINGS_NONE = "**{year}年度支部评定**：还没有评定建议，请在管理后台“年度评定”查看。"
 DIGEST_ORG = (
     "**党委**：{n}个，平均{mean:g}分，落后{lagging}个\n\n**落后党委**：{laggards}\n\n"
     "**排名**（各类党委分别排名）：\n\n{ranking}"

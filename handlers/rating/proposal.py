@@ -149,9 +149,17 @@ def propose(y: Year, cfg: RatingConfig) -> Proposal:
 
 
 def load_years(
-    session: Session, branch_ids: list[int], year: int, *, today: date, tz: ZoneInfo
+    session: Session,
+    branch_ids: list[int],
+    year: int,
+    *,
+    today: date,
+    tz: ZoneInfo,
+    unstored: dict[int, MonthFacts] | None = None,
 ) -> dict[int, Year]:
-    """Each branch's stored year: two statements (the scores, the open rectifications) for any number."""
+    """Each branch's stored year: two statements (the scores, the open rectifications) for any number.
+    `unstored`: a month computed but not stored yet (December, on the morning of 1 January: see jobs.py),
+    in place of what is stored for it."""
     start = startmonth.start_month(session)
     lo = date(year, 1, 1)
     if start is not None and start > lo:
@@ -176,7 +184,12 @@ def load_years(
             .order_by(MonthlyScore.unit_id, MonthlyScore.month)
         )
         for unit_id, month, score, lagging, explanation in rows:
+            if unstored and unit_id in unstored and unstored[unit_id].month == month:
+                continue
             years[unit_id].months.append(facts(month, score, lagging, explanation or {}))
+        for unit_id, f in (unstored or {}).items():
+            if unit_id in years and f.month >= lo and f.month.year == year:
+                years[unit_id].months.append(f)
     # Open past the deadline at the year's end (today, for the year under way): not closed by then.
     year_end = date(year, 12, 31)
     as_of = min(year_end, today)

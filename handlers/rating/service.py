@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core.errors import Refused
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
-from handlers.rating.proposal import load_years, propose
+from handlers.rating.proposal import MonthFacts, load_years, propose
 from models.org import OrgUnit, Role, RoleAssignment, UnitKind
 from models.rating import GRADE_LABELS, BranchRating, RatingGrade
 
@@ -33,6 +33,7 @@ def refresh(
     now: datetime,
     tz: ZoneInfo,
     cfg: RatingConfig,
+    unstored: dict[int, MonthFacts] | None = None,
 ) -> dict[int, BranchRating]:
     """Each branch's row for `year`, its proposal worked out again from what is stored now. A decided row
     keeps the proposal the committee decided on. Computed on demand rather than by a job: a score

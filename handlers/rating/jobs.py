@@ -24,6 +24,7 @@ from handlers.rating import service
 from handlers.rating.config import rating_config
 from handlers.rating.proposal import MonthFacts, facts
 from models import startmonth
+from models.monthly import MonthlyScore
 from models.org import OrgUnit, UnitKind
 
 
@@ -32,13 +33,15 @@ def year_before(fire: datetime) -> str:
 
 
 def propose_year(session: Session, year: int, core: CoreConfig, *, now: datetime) -> int:
-    """Every active branch's proposal for `year`, December scored in memory when it is not stored yet and
-    may be scored. Returns how many branches were looked at."""
+    """Every active branch's proposal for `year`, December scored in memory when no month run has stored it
+    yet (once it has, the stored scores are the ones the digest and the console read). Returns how many
+    branches were looked at."""
     december = date(year, 12, 1)
     start = startmonth.start_month(session)
     unstored: dict[int, MonthFacts] = {}
     local_today = now.astimezone(core.tz).date()
-    if start is not None and start <= december and local_today >= date(year + 1, 1, 1):
+    stored = session.scalar(select(MonthlyScore.id).where(MonthlyScore.month == december).limit(1))
+    if stored is None and start is not None and start <= december and local_today >= date(year + 1, 1, 1):
         scores = monthly.score_month(
             session, december, now=now, mcfg=monthly_config(core), cfg=meetings_config(core)
         )

@@ -50,9 +50,8 @@ def refresh(
         if branch_ids
         else {}
     )
-    years = load_years(
-        session, [b for b in branch_ids if not _decided(rows.get(b))], year, today=today, tz=tz
-    )
+    undecided = [b for b in branch_ids if not _decided(rows.get(b))]
+    years = load_years(session, undecided, year, today=today, tz=tz, unstored=unstored)
     new: list[BranchRating] = []
     for branch_id, y in years.items():
         p = propose(y, cfg)

@@ -19,7 +19,9 @@ OBSERVERS_OWN = "您以观察员身份查看：这里只列出您本人的分工
 
 # 消息台账 (#17 item 5)
 MESSAGES = "消息台账"
-MESSAGES_NOTE = "发给本单位党员的每一条消息：收件人、类别、时间、平台和送达情况；未送达的写明原因，可在页面上补发。"
+MESSAGES_NOTE = (
+    "发给本单位党员的每一条消息：收件人、类别、时间、平台和送达情况；未送达的写明原因，可在页面上补发。"
+)
 MESSAGE_STATUS_LABELS = {"sent": "已送达", "sending": "发送中", "queued": "排队", "failed": "未送达"}
 RETRYING = "排队（等待重试）"
 RESENT_OF = "补发"
@@ -41,4 +43,4 @@ RESEND_NOT_HERE = "不在本单位的消息台账中"
 RESEND_CARD_UPDATE = "这是对已发卡片的更新，不能单独补发，请补发原卡片"
 RESEND_NO_PERSON = "收件人已从名册中删除"
 RESEND_INACTIVE = "已不在党员名册中（已转出或已出党）"
-RESEND_READ_ONLY = "只有组织部、党委书记、副书记、组织委员和本支部书记可以补发消息；观察员只能查看。"
+RESEND_READ_ONLY = "只有组织部、党委和本支部的书记、副书记、组织委员可以补发消息；观察员只能查看。"

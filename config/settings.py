@@ -19,6 +19,7 @@ from config.rules import (
     MeetingsRules,
     MonthlyRules,
     ObserversRules,
+    RatingRules,
     RetentionRules,
     Rules,
     TalksRules,
@@ -124,6 +125,7 @@ class Settings(BaseSettings):
     fees: FeesRules = Field(default_factory=FeesRules)
     console: ConsoleRules = Field(default_factory=ConsoleRules)
     talks: TalksRules = Field(default_factory=TalksRules)
+    rating: RatingRules = Field(default_factory=RatingRules)
 
     retention: RetentionRules = Field(default_factory=RetentionRules)
 

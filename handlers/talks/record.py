@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -40,15 +41,19 @@ SUGGEST_CUTOFF = 0.5
 
 
 def parse_day(text: str, today: date) -> date | None:
-    """2026-11-20, 2026年11月20日, 11-20, 11月20日 (this year), 今天, 昨天, 前天; None otherwise."""
-    text = text.strip()
+    """2026-11-20, 2026年11月20日, 11-20, 11月20日 (the latest such day not after `today`, as
+    handlers.common.dates.parse_month reads 11月: "12-28" typed on 2 January is last December's), 今天,
+    昨天, 前天; full-width digits and signs too (２０２６－１１－２０); None otherwise."""
+    text = unicodedata.normalize("NFKC", text).strip()
     if text in _RELATIVE:
         return today - timedelta(days=_RELATIVE[text])
     m = _FULL_DAY.match(text)
     parts = (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
     if parts is None:
         m = _SHORT_DAY.match(text)
-        parts = (today.year, int(m.group(1)), int(m.group(2))) if m else None
+        if m:
+            month, day = int(m.group(1)), int(m.group(2))
+            parts = (today.year - ((month, day) > (today.month, today.day)), month, day)
     if parts is None:
         return None
     try:

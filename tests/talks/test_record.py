@@ -146,6 +146,24 @@ def test_day_forms():
     assert parse_day("11月2号", today) == date(2026, 11, 2)
     assert parse_day("今天", today) == today and parse_day("前天", today) == date(2026, 11, 23)
     assert parse_day("2026-02-30", today) is None and parse_day("张三", today) is None
+    # Full-width, as a Chinese IME types it.
+    assert parse_day("２０２６－１１－２０", today) == date(2026, 11, 20)
+    assert parse_day("１１月２０日", today) == date(2026, 11, 20)
+
+
+def test_a_short_day_is_the_latest_such_day_not_after_today():
+    """In January, 12-28 is last December's talk, not a day eleven months ahead."""
+    january = date(2027, 1, 2)
+    assert parse_day("12-28", january) == date(2026, 12, 28)
+    assert parse_day("12月28日", january) == date(2026, 12, 28)
+    assert parse_day("1-2", january) == date(2027, 1, 2) and parse_day("1.1", january) == date(2027, 1, 1)
+    assert parse_day("1-3", january) == date(2026, 1, 3)
+
+
+def test_in_january_a_december_talk_is_recorded_in_last_year(session_factory, session, branches):
+    chat = harness.Chat(session_factory, [talks_chat.router], now=local(date(2027, 1, 2), 15))
+    assert "王书记、张三，2026年12月28日" in chat.say("wang", "谈心谈话 张三 12-28 工作和思想情况")
+    assert _talks(session)[0][0] == date(2026, 12, 28)
 
 
 def test_two_records_of_one_talk_racing_are_one_row(session_factory, session, branches, monkeypatch):

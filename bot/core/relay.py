@@ -253,17 +253,51 @@ class Relay:
         self._ahead = future
         threading.Thread(target=claim, name=f"{self.name}-claim", daemon=True).start()
 
-    def _claimed_ahead(self) -> tuple[str, list[Delivery], bool] | None:
-        """The rows claimed while the previous cycle sent, if it claimed any."""
+    def _claimed_ahead(self, *, renew: bool = True) -> tuple[str, list[Delivery], bool] | None:
+        """The rows claimed while the previous cycle sent, if it claimed any, with their lease renewed.
+
+        Their lease was set when they were claimed, at the start of the previous cycle: it has run through
+        that cycle and must still cover this one. Once two cycles take longer than the lease (a slow
+        platform, several relays sharing one rate limit), another relay's claim takes the rows that look
+        abandoned and both would send them. So the lease starts again now, for the rows still this claim's
+        (one statement); the others are another relay's now and are left out of this cycle."""
         future, self._ahead = self._ahead, None
         if future is None:
             return None
-        claimed = future.result()
-        return claimed if claimed[1] else None
+        token, deliveries, full = future.result()
+        if not deliveries or not renew:
+            return (token, deliveries, full) if deliveries else None
+        kept = self._renew(token, [d.row_id for d in deliveries])
+        if len(kept) < len(deliveries):
+            logger.warning(
+                "relay %s: %d rows claimed ahead outlived their lease and were claimed again elsewhere",
+                self.name,
+                len(deliveries) - len(kept),
+            )
+            deliveries = [d for d in deliveries if d.row_id in kept]
+        return (token, deliveries, full) if deliveries else None
+
+    def _renew(self, token: str, row_ids: list[int]) -> set[int]:
+        """A new lease from now for these rows, where they are still this claim's: the ids renewed."""
+        lease = self.clock.now() + timedelta(seconds=self.config.lease_seconds)
+        with self.session_factory() as session, session.begin():
+            return set(
+                session.scalars(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.claimed_by == token,
+                        OutboxMessage.status == DeliveryStatus.SENDING,
+                        OutboxMessage.id.in_(row_ids),
+                    )
+                    .values(lease_until=lease)
+                    .returning(OutboxMessage.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
 
     def _drop_ahead(self) -> None:
         """Put back rows claimed ahead for a cycle that will not run (the relay is stopping)."""
-        claimed = self._claimed_ahead()
+        claimed = self._claimed_ahead(renew=False)
         if claimed is not None:
             self._release(claimed[0])
 

@@ -119,3 +119,73 @@ def test_a_stopping_relay_puts_back_the_rows_it_claimed_ahead(session_factory):
         assert s.scalar(select(func.count()).where(OutboxMessage.status == DeliveryStatus.SENDING)) == 0
         queued = s.scalar(select(func.count()).where(OutboxMessage.status == DeliveryStatus.QUEUED))
     assert queued == 30 - result.sent
+
+
+class Slow(FakeSender):
+    """A platform that takes half a second a call; at its `poll_at`-th recipient another relay polls."""
+
+    def __init__(self, platform: str, clock: ManualClock, sent: Counter, other: list, poll_at: int) -> None:
+        super().__init__(platform, batch_size=1)
+        self.clock, self.sent, self.other, self.poll_at = clock, sent, other, poll_at
+
+    def send(self, batch):
+        self.clock.advance(0.5)
+        self.sent.update(batch.targets)
+        if sum(self.sent.values()) == self.poll_at:
+            self.other[0].run_once()
+        return super().send(batch)
+
+
+def test_rows_claimed_ahead_get_a_new_lease_when_their_cycle_starts(session_factory):
+    # Ten rows a cycle at half a second each: five seconds a cycle, the lease six. Claimed at the start of
+    # the first cycle, the second cycle's rows would be "abandoned" from six seconds on, in the middle of
+    # their own cycle, where the other relay polls: both relays would send them.
+    org = make_org(session_factory, members=30)
+    with session_factory() as s, s.begin():
+        outbox.enqueue_to_people(s, org.member_ids, Text("通知"), dedup_key="k", now=T0)
+    clock, sent, other = ManualClock(T0), Counter(), []
+    config = RelayConfig(claim_limit=10, lease_seconds=6.0, concurrency=1)
+
+    def relay(name: str) -> Relay:
+        senders = [Slow(p, clock, sent, other, poll_at=15) for p in ("dingtalk", "wecom")]
+        return Relay(session_factory, senders, clock=clock, config=config, name=name)
+
+    a = relay("a")
+    other.append(relay("b"))
+    while a.run_once(ahead=True).claimed:
+        pass
+    a._drop_ahead()
+    assert len(sent) == 30
+    assert {t: n for t, n in sent.items() if n > 1} == {}
+    with session_factory() as s:
+        assert set(s.scalars(select(OutboxMessage.status))) == {DeliveryStatus.SENT}
+
+
+def test_rows_claimed_ahead_that_another_relay_took_meanwhile_are_left_to_it(session_factory):
+    relay, sender = _relay_on(session_factory, 30)
+    token, deliveries, _ = relay._claim(T0)
+    relay._claim_ahead()
+    relay._ahead.result()
+    with session_factory() as s, s.begin():
+        ahead = sorted(
+            s.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.status == DeliveryStatus.SENDING, OutboxMessage.claimed_by != token
+                )
+            )
+        )
+        # Three of the rows claimed ahead ran out of lease and another relay claimed them.
+        s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ahead[:3])).values(claimed_by="other"))
+    relay.clock.advance(60)
+    taken = relay._claimed_ahead()
+    assert taken is not None
+    assert [d.row_id for d in taken[1]] == ahead[3:]
+    with session_factory() as s:
+        leases = set(s.scalars(select(OutboxMessage.lease_until).where(OutboxMessage.id.in_(ahead[3:]))))
+        assert {lease.replace(tzinfo=None) for lease in leases} == {
+            (T0 + timedelta(seconds=60 + relay.config.lease_seconds)).replace(tzinfo=None)
+        }
+        others = set(s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.id.in_(ahead[:3]))))
+        assert others == {"other"}
+    relay._release(token)
+    relay._release(taken[0])

@@ -55,6 +55,10 @@ class Kind:
     key: str
     label: str
     patterns: tuple[str, ...]  # dedup keys, as SQL LIKE patterns ('%' any run of characters)
+    # Addressed to the person in a role (observer, leader, the one they spoke to) and often about another
+    # unit than their home branch, under which the row is filed: its title is shown to 组织部 and to the
+    # recipient only, so a home branch's secretary does not read another unit's 观察提示 or 月积分.
+    private: str | None = None  # the placeholder shown instead of the title
 
     def matches(self, dedup_key: str) -> bool:
         return any(_regex(p).fullmatch(dedup_key) for p in self.patterns)
@@ -74,12 +78,12 @@ KINDS: tuple[Kind, ...] = (
     Kind("makeup", "补学", ("makeup:%",)),
     Kind("plan", "月度计划", ("plan:%",)),
     Kind("fees", "党费", ("fee:%", "fee-pending:%", "fee-confirmed:%")),
-    Kind("observers", "观察员", ("observers:%",)),
-    Kind("digest", "月度通报", ("monthly:digest:%",)),
-    Kind("escalation", "落后提醒约谈", ("monthly:esc:%", "monthly:member:%")),
-    Kind("todo", "待办提醒", ("monthly:todo:%", "monthly:remind:%")),
-    Kind("directory", "通讯录变动", ("directory:%",)),
-    Kind("reply", "对话回复", ("reply:%",)),
+    Kind("observers", "观察员", ("observers:%",), strings.MESSAGE_PRIVATE_NOTICE),
+    Kind("digest", "月度通报", ("monthly:digest:%",), strings.MESSAGE_PRIVATE_NOTICE),
+    Kind("escalation", "落后提醒约谈", ("monthly:esc:%", "monthly:member:%"), strings.MESSAGE_PRIVATE_NOTICE),
+    Kind("todo", "待办提醒", ("monthly:todo:%", "monthly:remind:%"), strings.MESSAGE_PRIVATE_NOTICE),
+    Kind("directory", "通讯录变动", ("directory:%",), strings.MESSAGE_PRIVATE_NOTICE),
+    Kind("reply", "对话回复", ("reply:%",), strings.MESSAGE_PRIVATE_REPLY),
 )
 OTHER = Kind("other", "其他", ())
 KIND_BY_KEY = {k.key: k for k in (*KINDS, OTHER)}
@@ -228,7 +232,9 @@ def _where(
 _TITLE = func.coalesce(OutboxMessage.payload["title"].as_string(), OutboxMessage.payload["text"].as_string())
 
 
-def _lines(session: Session, where: Sequence, before: int | None, limit: int) -> list[MessageLine]:
+def _lines(
+    session: Session, scope: Scope, where: Sequence, before: int | None, limit: int
+) -> list[MessageLine]:
     """One keyset page, newest first: one statement for the rows with names, one for their 补发."""
     stmt = (
         select(
@@ -253,6 +259,8 @@ def _lines(session: Session, where: Sequence, before: int | None, limit: int) ->
         if status == DeliveryStatus.QUEUED and attempts:
             label = strings.RETRYING
         title = " ".join(str(title or "").split())
+        if kind.private and not (scope.everything or pid == scope.person_id):
+            title = kind.private
         out.append(MessageLine(
             rid, pid, name or "", branch or "", kind,
             title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…",
@@ -300,7 +308,7 @@ def messages_ledger(
     """One page of the unit's messages over the period (newest first, before the row `before`)."""
     _check(scope, unit)
     where = _where(scope, unit, period, tz, status, kind)
-    lines = _lines(session, where, before, PAGE_SIZE + 1)
+    lines = _lines(session, scope, where, before, PAGE_SIZE + 1)
     more = len(lines) > PAGE_SIZE
     lines = lines[:PAGE_SIZE]
     failed = select(OutboxMessage.id).where(
@@ -335,7 +343,7 @@ def all_lines(
     where = _where(scope, unit, period, tz, status, kind)
     before, given = None, 0
     while limit is None or given < limit:
-        chunk = _lines(session, where, before, EXPORT_CHUNK)
+        chunk = _lines(session, scope, where, before, EXPORT_CHUNK)
         for ln in chunk:
             if limit is not None and given >= limit:
                 return

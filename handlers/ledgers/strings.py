@@ -23,6 +23,9 @@ MESSAGES_NOTE = (
     "发给本单位党员的每一条消息：收件人、类别、时间、平台和送达情况；未送达的写明原因，可在页面上补发。"
 )
 MESSAGE_STATUS_LABELS = {"sent": "已送达", "sending": "发送中", "queued": "排队", "failed": "未送达"}
+# The title of a message addressed to someone in a role (messages.Kind.private), to other viewers.
+MESSAGE_PRIVATE_NOTICE = "（发给观察员/负责人的工作通知，内容不在本台账显示）"
+MESSAGE_PRIVATE_REPLY = "（与本人的对话回复，内容不在本台账显示）"
 RETRYING = "排队（等待重试）"
 RESENT_OF = "补发"
 REASON_REJECTED_PLAIN = "平台拒收了这条消息（多为账号已停用、不在应用可见范围内或内容不符合平台要求）"

@@ -570,3 +570,43 @@ def test_the_failed_count_stops_at_its_cap(session_factory, app, lorg, sent, mon
     monkeypatch.setattr(messages, "FAILED_COUNT_CAP", 4)
     html = client.get(f"/console/ledgers/{lorg.org.county.b1.id}/messages?period={Q4}").text
     assert '<b id="failed-total" class="bad">4 条</b>' in html
+
+
+def test_a_notice_about_another_unit_shows_only_to_its_recipient_and_the_org_department(
+    session_factory, app, lorg, sent
+):
+    """观察员老周 is a member of b3 and observes b1: his 观察提示 about b1 and a 月积分 notice are filed
+    under b3 (his home branch). 书记3 sees that they were sent and how they went, never what they say;
+    the meeting notice to a b3 member stays readable."""
+    c = lorg.org.county
+    with unit_of_work(session_factory) as s:
+        obs = s.get(Person, lorg.org.observer.id)
+        m3a = s.scalars(select(Person).where(Person.name == "党员3甲")).one()
+        rows = {
+            "obs": _row(s, f"observers:notices:{obs.id}:20261202", obs, at=local(date(2026, 12, 2), 9),
+                        status=DeliveryStatus.FAILED, reason=texts.REASON_UNBOUND,
+                        title="观察提示：城关社区党支部学习记录不完整"),
+            "ladder": _row(s, f"monthly:esc:{c.b1.id}:2026-11", obs, at=local(date(2026, 12, 2), 10),
+                           status=DeliveryStatus.SENT, title="【月积分】城关社区党支部：连续落后"),
+            "own": _row(s, "meeting:77:notice", m3a, at=local(date(2026, 12, 2), 11),
+                        status=DeliveryStatus.SENT, title="河西村十二月党员大会"),
+        }  # fmt: skip
+    sec3 = login(session_factory, app, lorg.id("sec3"))
+    url = f"/console/ledgers/{c.b3.id}/messages"
+    html = sec3.get(f"{url}?period={Q4}").text
+    page = page_rows(html)
+    assert "城关社区" not in html
+    for key in ("obs", "ladder"):
+        assert "（发给观察员/负责人的工作通知，内容不在本台账显示）" in page[rows[key]]
+        assert "观察员老周" in page[rows[key]]  # who it went to and how it went stay visible
+    assert "河西村十二月党员大会" in page[rows["own"]]
+    cells = {r[0]: r for r in xlsx_rows(sec3.get(f"{url}.xlsx?period={Q4}").content)}
+    assert not any("城关社区" in str(v) for r in cells.values() for v in r)
+    assert cells[rows["obs"]][5] == "（发给观察员/负责人的工作通知，内容不在本台账显示）"
+    assert cells[rows["own"]][5] == "河西村十二月党员大会"
+    # 组织部 reads them whole.
+    staff = login(session_factory, app, lorg.id("staff"))
+    assert (
+        "观察提示：城关社区党支部学习记录不完整"
+        in page_rows(staff.get(f"{url}?period={Q4}").text)[rows["obs"]]
+    )

@@ -2,8 +2,9 @@
 
 A member records a talk they took part in (one name: the other person); the 书记, 副书记 or 组织委员
 (TalksConfig.recorder_roles) records any talk in the branch (two or more names; one name means a talk
-with themselves). Names are looked up among the branch's own people only: a name from another branch
-is "not found here", so nobody learns about other branches from this command.
+with themselves). Names are looked up among the people of the branches the actor records in only (their
+own, and those where they hold a recorder role; the talk goes to the one where every name is found): a
+name from any other branch is "not found here", so nobody learns about other branches from this command.
 """
 
 from __future__ import annotations
@@ -91,17 +92,27 @@ def parse(args: str, today: date) -> TalkInput:
     return TalkInput(names, day, topic)
 
 
-def branch_of(session: Session, actor: Person | None, cfg: TalksConfig) -> tuple[OrgUnit, bool]:
-    """The branch the actor records for, and whether they may record any talk in it (a recorder role
-    there). Their own branch first; a 书记 of a branch they are not a member of records for that one."""
+@dataclass(frozen=True)
+class Place:
+    """A branch the actor may record in, and whether they record any talk there (a recorder role)."""
+
+    branch: OrgUnit
+    recorder: bool
+
+
+def places_of(session: Session, actor: Person | None, cfg: TalksConfig) -> list[Place]:
+    """The branches the actor may record in: their own (as a participant, or as its 书记) and every
+    branch where they hold a recorder role, own first. A 书记 of two branches, or the 组织委员 of a
+    branch who is a member of another, records in each."""
     if actor is None:
         raise Refused(strings.NOT_BOUND)
     led = units_where(session, actor.id, cfg.recorder_roles, kind=UnitKind.BRANCH)
-    if actor.branch_id is not None:
-        return session.get(OrgUnit, actor.branch_id), actor.branch_id in led
-    if len(led) == 1:
-        return session.get(OrgUnit, next(iter(led))), True
-    raise Refused(strings.NO_BRANCH)
+    ids = sorted(led, key=lambda u: (u != actor.branch_id, u))
+    if actor.branch_id is not None and actor.branch_id not in led:
+        ids.insert(0, actor.branch_id)
+    if not ids:
+        raise Refused(strings.NO_BRANCH)
+    return [Place(session.get(OrgUnit, i), i in led) for i in ids]
 
 
 def branch_people(session: Session, branch: OrgUnit) -> list[Person]:
@@ -142,6 +153,37 @@ def find_person(people: list[Person], branch: OrgUnit, typed: str, day_text: str
     raise Refused(strings.NOT_FOUND.format(branch=branch.name, name=typed))
 
 
+def resolve(
+    session: Session, places: list[Place], names: list[str], day_text: str
+) -> tuple[Place, list[Person]]:
+    """The one branch among `places` where every typed name is found, with the people found there.
+    With one branch, its own refusal (not found, which one, close names). With several: the branch
+    where all names are found; none, the refusal of the branch that found the most; several, a
+    refusal naming them (the same names in two branches the actor records in)."""
+    found: list[tuple[Place, list[Person]]] = []
+    best: tuple[int, Refused] | None = None
+    for place in places:
+        people = branch_people(session, place.branch)
+        chosen: list[Person] = []
+        try:
+            for typed in names:
+                chosen.append(find_person(people, place.branch, typed, day_text))
+        except Refused as refusal:
+            if best is None or len(chosen) > best[0]:
+                best = (len(chosen), refusal)
+            continue
+        found.append((place, chosen))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise best[1]
+    raise Refused(
+        strings.SEVERAL_BRANCHES.format(
+            names="、".join(names), branches="、".join(p.branch.name for p, _ in found), day=day_text
+        )
+    )
+
+
 def _check_day(session: Session, day: date, today: date) -> None:
     if day > today:
         raise Refused(strings.FUTURE_DAY.format(day=fmt_full_day(day)))
@@ -164,12 +206,12 @@ def record_talk(
     session: Session, actor: Person | None, args: str, *, now: datetime, today: date, cfg: TalksConfig
 ) -> Recorded:
     """Record one talk; the same people on the same day again is the same talk (its topic updated)."""
-    branch, recorder = branch_of(session, actor, cfg)
+    places = places_of(session, actor, cfg)
     data = parse(args, today)
     _check_day(session, data.day, today)
-    people = branch_people(session, branch)
     day_text = f"{data.day:%Y-%m-%d}"
-    chosen = [find_person(people, branch, typed, day_text) for typed in data.names]
+    place, chosen = resolve(session, places, data.names, day_text)
+    branch, recorder = place.branch, place.recorder
     if len(chosen) == 1:
         if chosen[0].id == actor.id:
             raise Refused(strings.SELF_ONLY.format(day=day_text))

@@ -23,6 +23,7 @@ NOT_FOUND = (
 NOT_FOUND_SUGGEST = "本支部（{branch}）没有找到党员“{name}”，您是不是想写：{names}？"
 AMBIGUOUS = "本支部有{n}名党员叫“{name}”，请改用手机号，例如：谈心谈话 13800000000 {day} 主题"
 SEVERAL = "“{name}”可能是本支部的{names}，请写全名。"
+SEVERAL_BRANCHES = "{branches}都有“{names}”，分不清这次谈话是哪个支部的。同名的请改用手机号，例如：谈心谈话 13800000000 {day} 主题"
 SAME_PERSON = "谈心谈话至少要有两个人，“{name}”写了两次。"
 SELF_ONLY = "请写上和您谈话的人的姓名，例如：谈心谈话 张三 {day} 主题"
 TOO_MANY = "一次谈心谈话最多登记{n}人；人多的请作为会议登记。"

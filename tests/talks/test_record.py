@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 from handlers import all_routers
 from handlers.talks import chat as talks_chat
 from handlers.talks import record
+from handlers.talks.config import DEFAULT
+from handlers.talks.coverage import coverage
 from handlers.talks.record import parse_day
+from models.org import Role
 from models.outbox import OutboxMessage
 from models.talks import HeartTalk, HeartTalkPerson
-from tests import harness
+from tests import builders, harness
 from tests.talks.conftest import local
 
 NOW = local(date(2026, 11, 25), 15)
@@ -70,6 +73,37 @@ def test_the_secretary_records_with_themselves_or_between_any_two(session_factor
             branches.by_name("李委员").id,
         ),
     ]
+
+
+def test_a_recorder_of_another_branch_records_there(session_factory, session, branches):
+    """李委员, 组织委员 of 东门 (his own branch), is also 书记 of 河西村: 谈心谈话情况 shows him 河西村's
+    missing names, so he records them there; the talk goes to the one branch where every name is found."""
+    li = branches.by_name("李委员")
+    builders.role(session, li, branches.west, Role.SECRETARY)
+    session.commit()
+    chat = harness.Chat(session_factory, [talks_chat.router], now=NOW)
+    assert "孙书记、周杰，2026年11月20日" in chat.say("li", "谈心谈话 孙书记 周杰 2026-11-20 工作情况")
+    assert "李委员、周杰，2026年11月21日" in chat.say("li", "谈心谈话 周杰 2026-11-21 家庭情况")
+    assert "张三、王小明，2026年11月22日" in chat.say("li", "谈心谈话 张三 王小明 2026-11-22 学习体会")
+    session.expire_all()
+    assert [(t.branch_id, t.held_on.day) for t in session.scalars(select(HeartTalk).order_by(HeartTalk.id))] == [
+        (branches.west.id, 20), (branches.west.id, 21), (branches.east.id, 22),
+    ]  # fmt: skip
+    assert coverage(session, [branches.west.id], 2026, DEFAULT)[branches.west.id].members_missing == []
+    # People of two branches in one talk: no branch has them all, refused with the closer branch's reason.
+    assert "没有找到党员“周杰”" in chat.say("li", "谈心谈话 张三 周杰 2026-11-23 主题")
+    # The same name in both branches he records in: he is asked which one, nothing is written.
+    builders.person(
+        session, "张三", branches.west, account_id="zs-west", corp=harness.DT, phone="13800000009"
+    )
+    session.commit()
+    assert "东门社区党支部、河西村党支部都有“张三”，分不清这次谈话是哪个支部的" in chat.say(
+        "li", "谈心谈话 张三 2026-11-23 主题"
+    )
+    assert "李委员、张三，2026年11月23日" in chat.say("li", "谈心谈话 13800000009 2026-11-23 主题")
+    assert session.scalar(select(func.count()).select_from(HeartTalk)) == 4
+    # A member records in their own branch only: the other branch's names are not found.
+    assert "本支部（东门社区党支部）没有找到党员“周杰”" in chat.say("ch", "谈心谈话 周杰 2026-11-20 主题")
 
 
 def test_names_are_found_loosely_within_the_branch_only(session_factory, session, branches):

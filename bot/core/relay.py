@@ -183,7 +183,12 @@ class Relay:
                 self._wakeup.wait(self.config.poll_seconds)
                 self.idle.clear()
                 self._wakeup.clear()
-        self._drop_ahead()
+        try:
+            self._drop_ahead()
+        except Exception:
+            # The claim ahead failed (or putting its rows back did): its rows come back when their lease
+            # runs out, and the relay still stops cleanly.
+            logger.exception("relay %s could not put back the rows it claimed ahead", self.name)
         logger.info("relay %s stopped", self.name)
 
     # ---- one cycle -----------------------------------------------------------------------
@@ -208,7 +213,8 @@ class Relay:
         def batches():
             cycle_token, cycle, more = token, deliveries, ahead and full
             while True:
-                if more:
+                # Not once the relay is stopping: nobody would send the rows, only put them back.
+                if more and not self.stop_event.is_set():
                     self._claim_ahead()
                 yield from ((cycle_token, batch) for batch in self._plan(cycle))
                 claimed = self._claimed_ahead() if more else None

@@ -3,10 +3,13 @@ cycles, in which the rate windows' free slots go unused, is the claim)."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from concurrent.futures import Future
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.core import outbox
 from bot.core.messages import Text
@@ -189,3 +192,56 @@ def test_rows_claimed_ahead_that_another_relay_took_meanwhile_are_left_to_it(ses
         assert others == {"other"}
     relay._release(token)
     relay._release(taken[0])
+
+
+class StopAt(FakeSender):
+    """Stops the relay during the `at`-th call on any platform (`made` counts them across senders)."""
+
+    def __init__(self, platform: str, relay_box: list, made: list, at: int) -> None:
+        super().__init__(platform, batch_size=1)
+        self.relay_box, self.made, self.at = relay_box, made, at
+
+    def send(self, batch):
+        self.made.append(batch)
+        if len(self.made) == self.at:
+            self.relay_box[0].stop_event.set()
+        return super().send(batch)
+
+
+def test_a_relay_stopped_at_a_cycles_end_claims_nothing_more_ahead(session_factory):
+    org = make_org(session_factory, members=30)
+    with session_factory() as s, s.begin():
+        outbox.enqueue_to_people(s, org.member_ids, Text("通知"), dedup_key="k", now=T0)
+    box: list = []
+    made: list = []
+    # Stopped during the first cycle's last call: the second cycle's rows (claimed ahead) are taken up, but
+    # no third cycle is claimed for a relay that will not send it.
+    relay = Relay(
+        session_factory,
+        [StopAt(p, box, made, at=10) for p in ("dingtalk", "wecom")],
+        clock=ManualClock(T0),
+        config=RelayConfig(claim_limit=10, concurrency=1),
+    )
+    box.append(relay)
+    result = relay.run_once(ahead=True)
+    assert result.sent == 10
+    assert relay._ahead is None
+    with session_factory() as s:
+        claims = Counter(
+            s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.claimed_by.is_not(None)))
+        )
+        assert sorted(claims.values()) == [10, 10]
+        assert s.scalar(select(func.count()).where(OutboxMessage.status == DeliveryStatus.QUEUED)) == 20
+
+
+def test_a_failed_claim_ahead_does_not_break_the_relays_stop(session_factory, caplog):
+    caplog.set_level(logging.INFO, "bot.core.relay")
+    relay, _ = _relay_on(session_factory, 5)
+    failed: Future = Future()
+    failed.set_exception(OperationalError("UPDATE outbox_message", {}, Exception("connection lost")))
+    relay._ahead = failed
+    relay.stop_event.set()
+    relay.run_forever()  # returns: before, the claim's error escaped and killed the relay's thread
+    assert relay._ahead is None
+    assert "could not put back the rows it claimed ahead" in caplog.text
+    assert "stopped" in caplog.records[-1].getMessage()

@@ -15,6 +15,7 @@ from bot.core.errors import Refused
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
 from handlers.rating.proposal import MonthFacts, load_years, propose
+from models.audit import SYSTEM, act_as, actor_of
 from models.org import OrgUnit, Role, RoleAssignment, UnitKind
 from models.rating import GRADE_LABELS, BranchRating, RatingGrade
 
@@ -61,22 +62,25 @@ def refresh(
             new.append(row)
         if row.proposed_grade != p.grade or row.proposal != p.as_json():
             row.proposed_grade, row.proposal, row.proposed_at = p.grade, p.as_json(), now
-    if new:
-        try:
-            with (
-                session.begin_nested()
-            ):  # two viewers opening the page at once: the second reads the first's rows
-                session.add_all(new)
-        except IntegrityError:
-            return {
-                r.branch_id: r
-                for r in session.scalars(
-                    select(BranchRating).where(
-                        BranchRating.branch_id.in_(branch_ids), BranchRating.year == year
-                    )
+    # The proposal is the software's, whoever opened the page: its audit entries say 系统.
+    actor = actor_of(session)
+    act_as(session, SYSTEM)
+    try:
+        if new:
+            try:
+                # Two viewers opening the page at once: the second reads the first's rows.
+                with session.begin_nested():
+                    session.add_all(new)
+            except IntegrityError:
+                new = []
+                stmt = select(BranchRating).where(
+                    BranchRating.branch_id.in_(branch_ids), BranchRating.year == year
                 )
-            }
-        rows.update({r.branch_id: r for r in new})
+                rows = {r.branch_id: r for r in session.scalars(stmt)}
+        session.flush()
+    finally:
+        act_as(session, actor)
+    rows.update({r.branch_id: r for r in new})
     return rows
 
 
@@ -84,25 +88,39 @@ def _decided(row: BranchRating | None) -> bool:
     return row is not None and row.confirmed_grade is not None
 
 
-def can_rate(session: Session, person_id: int, branch: OrgUnit, cfg: RatingConfig) -> bool:
-    """组织部 staff over the branch, or a confirm role on a 党委 above it. Never the branch's own leaders as
-    such: a 党委's 书记 who is also a branch's 书记 rates it as the committee's."""
+@dataclass(frozen=True)
+class Rater:
+    """Where a person may rate branches: everywhere (组织部 over the whole tree), or under these paths."""
+
+    everything: bool
+    paths: tuple[str, ...]
+
+    def rates(self, branch: OrgUnit) -> bool:
+        return self.everything or any(branch.path.startswith(p) and branch.path != p for p in self.paths)
+
+
+def rater(session: Session, person_id: int, cfg: RatingConfig) -> Rater:
+    """组织部 staff over the branch, or a confirm role on a 党委 above it (one statement, for a whole page).
+    Never a branch's own leaders as such: a 党委's 书记 who is also a branch's 书记 rates it as the committee's."""
+    everything, paths = False, []
     for role, unit_path, unit_kind in session.execute(
         select(RoleAssignment.role, OrgUnit.path, OrgUnit.kind)
         .outerjoin(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
         .where(RoleAssignment.person_id == person_id)
     ):
         role = Role(role)
-        if role == Role.ORG_STAFF and (unit_path is None or branch.path.startswith(unit_path)):
-            return True
-        if (
-            role in cfg.confirm_roles
-            and unit_kind == UnitKind.COMMITTEE
-            and unit_path != branch.path
-            and branch.path.startswith(unit_path)
-        ):
-            return True
-    return False
+        if role == Role.ORG_STAFF:
+            if unit_path is None:
+                everything = True
+            else:
+                paths.append(unit_path)
+        elif role in cfg.confirm_roles and unit_kind == UnitKind.COMMITTEE:
+            paths.append(unit_path)
+    return Rater(everything, tuple(paths))
+
+
+def can_rate(session: Session, person_id: int, branch: OrgUnit, cfg: RatingConfig) -> bool:
+    return rater(session, person_id, cfg).rates(branch)
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,13 @@ def test_confirm_and_change_with_a_reason_are_saved_and_audited(session_factory,
     entries = session.scalars(
         select(AuditEntry).where(AuditEntry.entity == "branch_rating", AuditEntry.entity_id == row.id)
     ).all()
+    # The proposal is the software's (系统), though the page the 书记 opened wrote it.
+    (created,) = [e for e in entries if e.action == "create"]
+    assert (created.via, created.actor_person_id, created.after["proposed_grade"]) == (
+        "system",
+        None,
+        "average",
+    )
     decided = [e for e in entries if (e.after or {}).get("confirmed_grade") == "fairly_good"]
     assert len(decided) == 1
     assert (decided[0].via, decided[0].actor_person_id, decided[0].unit_id) == (

@@ -53,6 +53,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             .offset((number - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()
+        who = service.rater(session, viewer.person.id, cfg)
         ratings = service.refresh(session, [u.id for u in units], year, now=console.clock(), tz=tz, cfg=cfg)
         raters = {
             p.id: p.name
@@ -64,7 +65,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             {
                 "unit": u,
                 "rating": ratings.get(u.id),
-                "can_rate": service.can_rate(session, viewer.person.id, u, cfg),
+                "can_rate": who.rates(u),
                 "by": raters.get(ratings[u.id].confirmed_by_id, "") if u.id in ratings else "",
             }
             for u in units

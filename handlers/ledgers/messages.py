@@ -46,10 +46,6 @@ TITLE_LENGTH = 40
 RESEND_PREFIX = "resend:"
 
 
-class ReadOnly(Exception):
-    """The viewer sees the unit but may not act on it (an observer, or a unit only observed)."""
-
-
 @dataclass(frozen=True)
 class Kind:
     key: str
@@ -193,7 +189,6 @@ class MessagesLedger:
     next_before: int | None  # the cursor of the next page, None on the last
     first_page: bool
     failed_total: int  # 未送达 in the whole period (all kinds), at most FAILED_COUNT_CAP + 1
-    can_resend: bool
 
     @property
     def failed_text(self) -> str:
@@ -284,8 +279,11 @@ def _mark_resent(session: Session, lines: list[MessageLine]) -> None:
         keys[key].resent_as.append(Resent(rid, DeliveryStatus(status).value))
 
 
-def _check(scope: Scope, unit: OrgUnit) -> None:
-    if not scope.sees_unit(unit):
+def check(scope: Scope, unit: OrgUnit) -> None:
+    """The ledger is for those who lead the unit: an observer (who only looks on at meetings) must not
+    read its people's every message, their 1:1 replies included, so a unit only observed answers as one
+    outside the scope."""
+    if not scope.can_edit_unit(unit):
         raise NotInScope(unit.id)
 
 
@@ -306,7 +304,7 @@ def messages_ledger(
     before: int | None = None,
 ) -> MessagesLedger:
     """One page of the unit's messages over the period (newest first, before the row `before`)."""
-    _check(scope, unit)
+    check(scope, unit)
     where = _where(scope, unit, period, tz, status, kind)
     lines = _lines(session, scope, where, before, PAGE_SIZE + 1)
     more = len(lines) > PAGE_SIZE
@@ -317,14 +315,12 @@ def messages_ledger(
     failed_total = session.scalar(
         select(func.count()).select_from(failed.limit(FAILED_COUNT_CAP + 1).subquery())
     )
-    can_resend = scope.can_edit_unit(unit)
-    if can_resend:
-        waiting = [ln for ln in lines if ln.resendable]
-        reach = reach_people(session, {ln.person_id for ln in waiting})
-        for ln in waiting:
-            ln.reach = reach.get(ln.person_id)
+    waiting = [ln for ln in lines if ln.resendable]
+    reach = reach_people(session, {ln.person_id for ln in waiting})
+    for ln in waiting:
+        ln.reach = reach.get(ln.person_id)
     return MessagesLedger(unit, period, status, kind, lines, lines[-1].id if more and lines else None,
-                          before is None, failed_total, can_resend)  # fmt: skip
+                          before is None, failed_total)  # fmt: skip
 
 
 def all_lines(
@@ -339,7 +335,7 @@ def all_lines(
     limit: int | None = None,
 ) -> Iterator[MessageLine]:
     """Every row the pages show, in their order, a chunk at a time (the .xlsx)."""
-    _check(scope, unit)
+    check(scope, unit)
     where = _where(scope, unit, period, tz, status, kind)
     before, given = None, 0
     while limit is None or given < limit:
@@ -380,13 +376,10 @@ def resend(
 ) -> ResendOutcome:
     """Queue each chosen 未送达 row of the unit again, as a new row to the person's current account.
 
-    NotInScope for a unit the viewer does not see, ReadOnly for one they may not act on (before
-    anything is read). A row already sent again is not sent a second time; a row that cannot be (not
+    NotInScope for a unit the viewer does not lead (before anything is read). A row already sent again is not sent a second time; a row that cannot be (not
     未送达, a card update, a person with still no reachable account, off the roster) is refused with its
     reason in Chinese and nothing written for it."""
-    _check(scope, unit)
-    if not scope.can_edit_unit(unit):
-        raise ReadOnly(unit.id)
+    check(scope, unit)
     ids = sorted(set(row_ids))[:RESEND_LIMIT]
     outcome = ResendOutcome()
     if not ids:

@@ -1,8 +1,8 @@
 """消息台账 (#17 item 5): crafted delivery-ledger rows of 城关社区党支部 (b1) with known statuses and reasons,
 read back from the page and the .xlsx; filters and keyset pages; scope (404, nothing disclosed); 补发 of
 未送达 rows (a new row per message, to the person's current account, refused in Chinese when there is
-none, once only, audited), which the relay then sends under a send id of its own; CSRF and the read-only
-observer (403, nothing written)."""
+none, once only, audited), which the relay then sends under a send id of its own; CSRF (403) and the
+observer, who is refused the ledger (404, nothing written)."""
 
 from __future__ import annotations
 
@@ -340,7 +340,11 @@ def test_the_relay_sends_a_resend_under_a_send_id_of_its_own(session_factory, ap
     assert "已送达" in page[rid]
 
 
-def test_no_csrf_or_an_observer_is_403_and_nothing_written(session_factory, app, lorg, sent):
+def test_no_csrf_is_403_and_an_observer_is_refused_the_ledger_with_nothing_written(
+    session_factory, app, lorg, sent
+):
+    """The ledger is for those who lead the unit: an observer of b1 gets a 404 for its page, its .xlsx
+    and its 补发 (as for a unit outside the scope), and no card on b1's 台账 hub."""
     b1 = lorg.org.county.b1.id
     before = _count(session_factory)
     staff = login(session_factory, app, lorg.id("staff"))
@@ -351,12 +355,18 @@ def test_no_csrf_or_an_observer_is_403_and_nothing_written(session_factory, app,
     )
     assert r.status_code == 403
     observer = login(session_factory, app, lorg.org.observer.id)  # observes b1, read-only
-    html = observer.get(f"/console/ledgers/{b1}/messages?period={Q4}").text
-    assert len(page_rows(html)) == len(B1_Q4)
-    assert 'name="one"' not in html and 'name="row"' not in html and "补发所选" not in html
+    for path in (
+        f"/console/ledgers/{b1}/messages?period={Q4}",
+        f"/console/ledgers/{b1}/messages.xlsx?period={Q4}",
+    ):
+        r = observer.get(path)
+        assert r.status_code == 404, path
+        assert "党员1甲" not in r.text and "60011" not in r.text
+    hub = observer.get(f"/console/ledgers/{b1}?period={Q4}")
+    assert hub.status_code == 200 and 'id="ledger-messages"' not in hub.text and "/messages" not in hub.text
     r = observer.post(f"/console/ledgers/{b1}/messages/resend",
                       data={"csrf_token": _csrf(observer, app), "row": [sent["rejected"]]})  # fmt: skip
-    assert r.status_code == 403 and "观察员只能查看" in r.text
+    assert r.status_code == 404
     assert _count(session_factory) == before
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.via == "console")) == 0

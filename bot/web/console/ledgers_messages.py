@@ -3,7 +3,7 @@
 POST messages/resend (补发 of the 未送达 rows ticked, or the one whose button was pressed).
 
 The data and the 补发 rules are handlers.ledgers.messages'; these routes parse, render and answer 404
-for a unit outside the scope (LedgerPages) and 403 for a viewer who may not act on it. The POST carries
+for a unit the viewer does not lead (LedgerPages; an observer included). The POST carries
 the CSRF token (checked by the Viewer dependency) and commits with the request's unit of work, under
 the viewer in the audit log.
 """
@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from bot.web.api.schemas import Id
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
 from bot.web.console.ledgers import LedgerPages
-from handlers.console import strings
 from handlers.ledgers import messages
 from handlers.ledgers import strings as ledger_strings
 from handlers.ledgers.workbook import XLSX, download_name
@@ -58,6 +57,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
                            status: str | None = None, kind: str | None = None):  # fmt: skip
         def load():
             unit = kit.unit_of(viewer, unit_id)  # a unit outside the scope is a 404 page, not a broken file
+            messages.check(viewer.scope, unit)  # nor one only observed (the rows are read lazily below)
             return unit, kit.pick(period), messages.parse_filters(status, kind)
 
         found, refused = kit.loaded(request, viewer, load)
@@ -83,11 +83,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             p = kit.pick(period)
             return messages.resend(viewer.session, viewer.scope, unit, ids, now=console.clock()), p
 
-        try:
-            found, refused = kit.loaded(request, viewer, act)
-        except messages.ReadOnly:
-            return console.message(request, strings.FORBIDDEN, ledger_strings.RESEND_READ_ONLY, status=403,
-                                   viewer=viewer)  # fmt: skip
+        found, refused = kit.loaded(request, viewer, act)
         if refused:
             return refused
         outcome, _ = found

@@ -609,7 +609,13 @@ class Relay:
             )
             if take.deferred:
                 until = {members[m].row_id: now + timedelta(seconds=w) for m, w in take.deferred.items()}
-                self._defer(token, until)
+                try:
+                    self._defer(token, until)
+                except BaseException:
+                    # The call will not be made: a slot kept would count as a call in flight for ever.
+                    if take.slot is not None:
+                        self.windows.release(take.slot, self.clock.now())
+                    raise
                 with self._lock:
                     result.deferred += len(until)
                 metrics.OUTBOX_DEFERRED.labels(batch.platform).inc(len(until))

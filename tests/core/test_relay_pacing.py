@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
 from bot.core import outbox
 from bot.core.messages import Text
 from bot.core.ratelimit import LocalWindows, ManualClock, RateLimit
 from bot.core.relay import Relay, RelayConfig
-from tests.core.helpers import T0, FakeSender, make_org
+from tests.core.helpers import DT, T0, FakeSender, make_org
 
 TAKE_SECONDS = 0.3
 
@@ -61,3 +64,37 @@ def test_the_wait_for_a_full_window_counts_from_the_take_not_from_its_answer(ses
     first = T0 + timedelta(seconds=TAKE_SECONDS)
     step = timedelta(seconds=1.0 + TAKE_SECONDS)
     assert _three_calls(session_factory, reserve_seconds=0.5) == [first, first + step, first + 2 * step]
+
+
+def test_a_slot_taken_for_a_call_goes_back_when_deferring_its_other_recipients_fails(session_factory):
+    org = make_org(session_factory, members=3)  # member0 and member2 are on DingTalk
+    with session_factory() as s, s.begin():
+        outbox.enqueue_to_people(
+            s, [org.member_ids[0], org.member_ids[2]], Text("通知"), dedup_key="k", now=T0
+        )
+    clock = ManualClock(T0)
+    api, api_limits = ("api", "dingtalk", "send"), (RateLimit(1, 1.0),)
+    member_limits = (RateLimit(1, 60.0),)
+    windows = LocalWindows(margin=0.0)
+    # member0 had a message a moment ago: the call goes to member2 alone, and member0's row is deferred.
+    earlier = windows.take(T0, api, api_limits, [("member", "dingtalk", DT, "member0")], member_limits)
+    windows.release(earlier.slot, T0 - timedelta(seconds=5))
+    ding = FakeSender("dingtalk", api_limits={"send": api_limits}, member_limits=member_limits)
+    relay = Relay(
+        session_factory,
+        [ding, FakeSender("wecom")],
+        clock=clock,
+        config=RelayConfig(concurrency=1, rate_margin=0.0),
+        windows=windows,
+    )
+
+    def lost_connection(token, until):
+        raise OperationalError("UPDATE outbox_message", {}, Exception("connection lost"))
+
+    relay._defer = lost_connection
+    with pytest.raises(OperationalError):
+        relay.run_once()
+    assert ding.calls == []
+    # The API's one call a second is free again once its second has passed: no call is left in flight.
+    clock.advance(2.0)
+    assert windows.take(clock.now(), api, api_limits, [], ()).slot is not None

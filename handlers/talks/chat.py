@@ -24,6 +24,7 @@ def _is_recorder(ctx: HandlerContext) -> bool:
 
 
 @router.command("谈心谈话", "谈心", help=strings.HELP_RECORD, audience=bound)
+@router.command("谈心谈话", "谈心", help=strings.HELP_RECORD_ANY, audience=_is_recorder)
 def record_talk(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     today = ctx.local_now.date()
@@ -50,7 +51,9 @@ def show_coverage(ctx: HandlerContext, args: str) -> None:
         raise Refused(strings.NOT_BOUND)
     units = units_where(ctx.session, ctx.person.id, cfg.recorder_roles, kind=UnitKind.BRANCH)
     if not units:
-        raise Refused(strings.COVERAGE_NOT_RECORDER, status=403)
+        raise Refused(
+            strings.COVERAGE_NOT_RECORDER.format(recorders=strings.recorders(cfg.recorder_roles)), status=403
+        )
     today = ctx.local_now.date()
     typed = args.strip().removesuffix("年")
     year = int(typed) if typed.isdigit() and len(typed) == 4 and int(typed) <= today.year else today.year

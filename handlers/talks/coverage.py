@@ -187,12 +187,16 @@ def _names(row: BranchTalks, ids: list[int], limit: int) -> str:
     return shown + (strings.MORE.format(n=len(ids)) if len(ids) > limit else "")
 
 
+def _with_whom(cfg: TalksConfig) -> str:
+    return (
+        strings.RULE_WITH_SECRETARY if cfg.member_talks_with == "secretary" else strings.RULE_WITH_COMMITTEE
+    )
+
+
 def coverage_text(row: BranchTalks, branch_name: str, cfg: TalksConfig, *, escape=lambda s: s) -> str:
     """The secretary's chat answer: the counts per pair type and the pairs and people still missing."""
     limit = cfg.names_shown
-    with_whom = (
-        strings.RULE_WITH_SECRETARY if cfg.member_talks_with == "secretary" else strings.RULE_WITH_COMMITTEE
-    )
+    with_whom = _with_whom(cfg)
     lines = [
         strings.COVERAGE_HEAD.format(
             branch=escape(branch_name), year=row.year, talks=row.talks, required=row.required, done=row.done
@@ -233,13 +237,24 @@ def coverage_text(row: BranchTalks, branch_name: str, cfg: TalksConfig, *, escap
 def digest_line(row: BranchTalks, cfg: TalksConfig, *, escape=lambda s: s) -> str:
     """The digest's short section: the counts and, for the secretary, who is still owed a talk."""
     missing = row.missing_people()
+    parts = [
+        strings.DIGEST_COMMITTEE.format(
+            counts=f"{row.committee_required - len(row.committee_missing)}/{row.committee_required}"
+        ),
+        strings.DIGEST_MEMBERS.format(
+            with_whom=_with_whom(cfg),
+            counts=f"{len(row.members) - len(row.members_missing)}/{len(row.members)}",
+        ),
+    ]
+    if row.peers_required:  # as the chat's answer: no 党员之间 line where the rule does not ask for it
+        parts.append(
+            strings.DIGEST_PEERS.format(counts=f"{row.peer_count - len(row.peers_missing)}/{row.peer_count}")
+        )
     return strings.DIGEST_SECTION.format(
         year=row.year,
         done=row.done,
         required=row.required,
-        c=f"{row.committee_required - len(row.committee_missing)}/{row.committee_required}",
-        m=f"{len(row.members) - len(row.members_missing)}/{len(row.members)}",
-        p=f"{row.peer_count - len(row.peers_missing)}/{row.peer_count}",
+        parts="，".join(parts),
         missing=strings.DIGEST_MISSING.format(names=escape(_names(row, missing, cfg.names_shown)))
         if missing
         else strings.DIGEST_DONE,

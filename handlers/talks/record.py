@@ -70,7 +70,7 @@ class TalkInput:
     topic: str
 
 
-def parse(args: str, today: date) -> TalkInput:
+def parse(args: str, today: date, cfg: TalksConfig) -> TalkInput:
     """Names, then the day, then the topic: the first word that reads as a day splits them."""
     words = args.split()
     at = next((i for i, w in enumerate(words) if parse_day(w, today) is not None), None)
@@ -80,9 +80,9 @@ def parse(args: str, today: date) -> TalkInput:
         dayish = next((w for w in words[1:] if _DAYISH.search(w)), None)
         if dayish is not None:
             raise Refused(strings.BAD_DAY.format(text=dayish))
-        raise Refused(strings.USAGE)
+        raise Refused(strings.USAGE.format(recorders=strings.recorders(cfg.recorder_roles)))
     if not names:
-        raise Refused(strings.USAGE)
+        raise Refused(strings.USAGE.format(recorders=strings.recorders(cfg.recorder_roles)))
     day = parse_day(words[at], today)
     topic = " ".join(words[at + 1 :]).strip()
     if not topic:
@@ -207,7 +207,7 @@ def record_talk(
 ) -> Recorded:
     """Record one talk; the same people on the same day again is the same talk (its topic updated)."""
     places = places_of(session, actor, cfg)
-    data = parse(args, today)
+    data = parse(args, today, cfg)
     _check_day(session, data.day, today)
     day_text = f"{data.day:%Y-%m-%d}"
     place, chosen = resolve(session, places, data.names, day_text)
@@ -223,7 +223,9 @@ def record_talk(
     if len(ids) > cfg.max_people:
         raise Refused(strings.TOO_MANY.format(n=cfg.max_people))
     if not recorder and actor.id not in ids:
-        raise Refused(strings.NOT_PARTICIPANT, status=403)
+        raise Refused(
+            strings.NOT_PARTICIPANT.format(recorders=strings.recorders(cfg.recorder_roles)), status=403
+        )
     key = ",".join(str(i) for i in sorted(ids))
     existing = _existing(session, branch.id, data.day, key)
     if existing is not None:

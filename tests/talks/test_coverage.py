@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from config.rules import Rules, TalksRules
+from handlers.help import router as help_router
 from handlers.monthly import service
 from handlers.talks import chat as talks_chat
 from handlers.talks.config import DEFAULT, TalksConfig
@@ -127,30 +128,45 @@ def test_the_digest_shows_the_year_from_july_on(session, county, observers):
 
 
 def test_the_configured_rule_reaches_the_chat_and_the_digest(session_factory, session, county, observers):
-    """ZHIBU_TALKS__MEMBER_TALKS_WITH=secretary and ZHIBU_TALKS__DIGEST_FROM_MONTH=6: the 书记 must talk
-    with every member, and June's digest already shows the year. An unknown role is refused at start-up."""
+    """ZHIBU_TALKS__MEMBER_TALKS_WITH=secretary, ZHIBU_TALKS__MEMBER_PEER_TALK=false,
+    ZHIBU_TALKS__RECORDER_ROLES=secretary and ZHIBU_TALKS__DIGEST_FROM_MONTH=6: the 书记 must talk with
+    every member, no 党员之间 is asked, only the 书记 records others' talks, and June's digest already
+    shows the year, all in the words of that rule. An unknown role is refused at start-up."""
     core = replace(
         harness.CONFIG,
         rules=Rules(
-            talks=TalksRules(member_talks_with="secretary", digest_from_month=6, member_peer_talk=False)
+            talks=TalksRules(member_talks_with="secretary", digest_from_month=6, member_peer_talk=False,
+                             recorder_roles=["secretary"])
         ),
-    )
+    )  # fmt: skip
     b2 = county.b2
     dep = county.people["m2b"]
     builders.role(session, dep, b2, Role.DEPUTY_SECRETARY)  # 党员2乙 joins the committee as 副书记
     _talk(session, b2, date(2026, 5, 8), dep, county.people["m2a"])  # a 支委 with 党员2甲, not the 书记
     session.commit()
-    chat = harness.Chat(session_factory, [talks_chat.router], now=local(date(2026, 6, 20)), config=core)
+    chat = harness.Chat(
+        session_factory, [talks_chat.router, help_router], now=local(date(2026, 6, 20)), config=core
+    )
     text = chat.say("sec2", "谈心谈话情况").text
     assert "- 支部书记与党员：0/1" in text and "还没谈到：党员2甲" in text and "党员之间" not in text
     assert "- 支委之间：0/1" in text and "还没谈：书记2—党员2乙" in text
+    # The 副书记 is no recorder here: every text names the 书记 alone.
+    assert chat.say("m2b", "谈心谈话情况").text == "谈心谈话情况只给支部书记查看。"
+    assert chat.say("m2b", "谈心谈话 书记2 党员2甲 2026-06-01 主题").text == (
+        "您只能登记自己参加的谈心谈话（支部书记可以登记本支部任何人之间的谈话）。"
+    )
+    assert "支部书记登记别人之间的谈话时写两个姓名" in chat.say("m2b", "谈心谈话")
+    deputy_help, secretary_help = chat.say("m2b", "帮助").text, chat.say("sec2", "帮助").text
+    assert "登记一次您参加的谈心谈话" in deputy_help and "任意两人" not in deputy_help
+    assert "也可登记本支部任意两人的谈话" in secretary_help
 
     comply(session, county, b2, date(2026, 6, 1))
     session.commit()
     service.run_month_for(session, date(2026, 6, 1), core, now=run_at(date(2026, 6, 1)), send=True)
     session.commit()
     cards = [m.payload["text"] for m in outbox(session, f"monthly:digest:{b2.id}:2026-06")]
-    assert cards and all("**谈心谈话（2026年）**：已完成0/2项" in t for t in cards)
+    line = "**谈心谈话（2026年）**：已完成0/2项（支委之间0/1，支部书记与党员0/1）；还没谈到：书记2、党员2乙、党员2甲"
+    assert cards and all(line in t.split("\n") for t in cards)
 
     with pytest.raises(ValueError, match="ZHIBU_TALKS__RECORDER_ROLES"):
         TalksConfig.from_rules(TalksRules(recorder_roles=["secretary", "boss"]))

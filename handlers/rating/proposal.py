@@ -113,7 +113,10 @@ def propose(y: Year, cfg: RatingConfig) -> Proposal:
     caps: list[str] = []
     if stops or reopens:
         caps.append("not_serious")
-        sentences.append(strings.NOT_SERIOUS.format(stops=stops, reopens=reopens))
+        what = [strings.STOPS.format(n=stops)] * bool(stops) + [strings.REOPENS.format(n=reopens)] * bool(
+            reopens
+        )
+        sentences.append(strings.NOT_SERIOUS.format(what="、".join(what)))
     if irregular >= cfg.irregular_months:
         caps.append("not_regular")
         sentences.append(strings.IRREGULAR.format(n=irregular))

@@ -100,7 +100,7 @@ def test_reopened_once_is_not_serious_and_caps_at_average(session_factory, world
     p = proposal_of(session, b1)
     assert p.figures["base_grade"] == "fairly_good"
     assert p.grade == RatingGrade.AVERAGE and p.figures["caps"] == ["not_serious"]
-    assert "被观察员叫停0次、责令重开1次（组织生活不认真），按规定不得评为较好及以上" in p.sentences
+    assert "被观察员责令重开1次（组织生活不认真），按规定不得评为较好及以上" in p.sentences
     assert p.summary.endswith("建议评为一般")
 
 
@@ -111,6 +111,7 @@ def test_a_stop_alone_also_caps(session_factory, world, session):
     p = proposal_of(session, b1)
     assert p.figures["base_grade"] == "good" and p.grade == RatingGrade.AVERAGE
     assert p.figures["stops"] == 2
+    assert "被观察员叫停2次（组织生活不认真），按规定不得评为较好及以上" in p.sentences
 
 
 def test_meetings_missing_in_three_months_is_not_regular(session_factory, world, session):
@@ -223,7 +224,7 @@ def test_the_committee_sees_its_branches_with_the_proposal_and_the_reasons(sessi
     assert page.status_code == 200
     assert "东风村党支部" in page.text and "幸福社区党支部" in page.text
     assert "县人民医院党支部" not in page.text  # another committee's branch
-    assert "被观察员叫停0次、责令重开1次（组织生活不认真），按规定不得评为较好及以上" in page.text
+    assert "被观察员责令重开1次（组织生活不认真），按规定不得评为较好及以上" in page.text
     assert f'action="/console/ratings/{w.units["b1"]}"' in page.text  # a form per row for a rater
 
 

@@ -32,7 +32,7 @@ from models.observers import ObserverAssignment, Rectification
 from models.org import ChatAccount, OrgSetting, OrgUnit, Person, RoleAssignment
 from models.outbox import OutboxMessage
 from models.rating import BranchRating
-from models.talks import HeartTalk
+from models.talks import HeartTalk, HeartTalkPerson
 
 # The doors a change comes through, and how the log names them.
 VIA_LABELS = {
@@ -134,6 +134,7 @@ AUDITED: dict[type, Subject] = {
     OutboxMessage: Subject("branch_id", "person_id"),
     # 谈心谈话: who recorded which talk, and a topic changed by a second record of it.
     HeartTalk: Subject("branch_id", "recorded_by_id"),
+    HeartTalkPerson: Subject(None, "person_id"),
     # The branch's yearly rating: who confirmed or changed the grade, and why.
     BranchRating: Subject("branch_id", "confirmed_by_id"),
 }

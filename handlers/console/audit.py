@@ -53,6 +53,7 @@ ENTITY_LABELS = {
     "org_setting": "系统设置",
     "outbox_message": "消息补发",
     "heart_talk": "谈心谈话",
+    "heart_talk_person": "谈心谈话参加人",
     "branch_rating": "支部年度评定",
 }
 
@@ -130,6 +131,7 @@ ENTITY_FIELD_LABELS = {
     ("outbox_message", "dedup_key"): "补发编号",
     ("outbox_message", "target"): "账号",
     ("heart_talk", "held_on"): "谈话日期",
+    ("heart_talk_person", "talk_id"): "谈心谈话编号",  # the #N its chat reply gave
     ("branch_rating", "year"): "年度",
     ("branch_rating", "proposed_grade"): "系统建议",
     ("branch_rating", "proposal"): "建议理由",

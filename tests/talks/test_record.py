@@ -9,6 +9,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from handlers import all_routers
+from handlers.console.audit import AuditFilter, list_entries
+from handlers.console.scope import scope_of
 from handlers.talks import chat as talks_chat
 from handlers.talks import record
 from handlers.talks.config import DEFAULT
@@ -18,7 +20,7 @@ from models.org import Role
 from models.outbox import OutboxMessage
 from models.talks import HeartTalk, HeartTalkPerson
 from tests import builders, harness
-from tests.talks.conftest import local
+from tests.talks.conftest import TZ, local
 
 NOW = local(date(2026, 11, 25), 15)
 
@@ -248,3 +250,21 @@ def test_a_recorded_talk_and_a_changed_topic_are_in_the_audit_log(session_factor
     assert [r[:4] for r in rows] == [("create", "chat", wang.id, branch), ("update", "chat", wang.id, branch)]
     assert rows[0].after["topic"] == "工作情况" and rows[0].after["held_on"] == "2026-11-20"
     assert (rows[1].before, rows[1].after) == ({"topic": "工作情况"}, {"topic": "思想情况"})
+    # Each participant's row is filed under them: the log filtered by 张三 shows the talk he took part in.
+    zs = branches.by_name("张三")
+    with session_factory() as s:
+        talk_id = s.scalar(select(HeartTalk.id))
+        people = s.execute(
+            select(AuditEntry.action, AuditEntry.entity_id, AuditEntry.subject_person_id, AuditEntry.unit_id)
+            .where(AuditEntry.entity == "heart_talk_person").order_by(AuditEntry.subject_person_id)
+        ).all()  # fmt: skip
+        assert people == [("create", None, p.id, branch) for p in sorted([wang, zs], key=lambda p: p.id)]
+        page = list_entries(s, scope_of(s, wang.id), AuditFilter(person_id=zs.id), tz=TZ)
+    talks = [e for e in page.entries if e.entity.startswith("谈心谈话")]
+    assert [(e.entity, e.action, e.subject, e.who) for e in talks] == [
+        ("谈心谈话参加人", "新增", "张三", "王书记")
+    ]
+    assert [(c.label, c.after) for c in talks[0].changes] == [
+        ("谈心谈话编号", str(talk_id)),
+        ("党员", "张三"),
+    ]

@@ -33,6 +33,9 @@ from handlers.console.scope import Scope
 from handlers.ledgers import strings
 from handlers.ledgers.period import LedgerPeriod
 from handlers.ledgers.workbook import Sheet, xlsx_bytes
+from handlers.meetings.meetings import signin_window
+from handlers.meetings.types import MeetingsConfig
+from models.meetings import Meeting, MeetingStatus
 from models.org import PLATFORM_LABELS, OrgUnit, Person, Platform
 from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 
@@ -371,14 +374,59 @@ class ResendOutcome:
         return out or [strings.RESEND_NONE]
 
 
+# The meeting messages whose content goes stale (handlers.meetings names them): a notice or a moved
+# notice (its version: the notice is the first, meeting:{id}:notice), a 会前提醒 and the host's sign-in
+# card (both carry the version they were sent for). Another message of a meeting (the cancellation, a
+# sign-in confirmation, the closing summary) states what happened and stays true.
+_MEETING_KEY = re.compile(r"meeting:(\d+):(?:v(\d+):)?(notice|moved|remind:.+|host-signin:.+)")
+
+
+def _stale(
+    session: Session, rows: Sequence[OutboxMessage], *, now: datetime, cfg: MeetingsConfig
+) -> dict[int, str]:
+    """Row id → why a 补发 would now mislead: its meeting was cancelled, moved since (a newer version),
+    or, for a reminder or a sign-in card, is over (the sign-in window closed). A 补发 that failed in turn
+    is judged by the message it was sent again for."""
+    keys = {r.id: r.dedup_key for r in rows}
+    for _ in range(8):  # a 补发 of a 补发…: each step one statement, and a chain this long is not real
+        back = {rid: original for rid, key in keys.items() if (original := classify(key)[1]) is not None}
+        if not back:
+            break
+        found = dict(session.execute(
+            select(OutboxMessage.id, OutboxMessage.dedup_key).where(OutboxMessage.id.in_(set(back.values())))
+        ).tuples().all())  # fmt: skip
+        keys = {rid: found.get(back[rid], "") if rid in back else key for rid, key in keys.items()}
+    parsed = {rid: m for rid, key in keys.items() if (m := _MEETING_KEY.fullmatch(key))}
+    if not parsed:
+        return {}
+    meetings = {
+        m.id: m
+        for m in session.scalars(select(Meeting).where(Meeting.id.in_({int(p[1]) for p in parsed.values()})))
+    }
+    out = {}
+    for rid, match in parsed.items():
+        meeting, version, what = meetings.get(int(match[1])), int(match[2] or 1), match[3]
+        if meeting is None or meeting.status == MeetingStatus.CANCELLED or meeting.version > version:
+            out[rid] = strings.RESEND_MEETING_CHANGED
+        elif what.startswith(("remind:", "host-signin:")) and now >= signin_window(meeting, cfg)[1]:
+            out[rid] = strings.RESEND_SIGNIN_OVER
+    return out
+
+
 def resend(
-    session: Session, scope: Scope, unit: OrgUnit, row_ids: Sequence[int], *, now: datetime
+    session: Session,
+    scope: Scope,
+    unit: OrgUnit,
+    row_ids: Sequence[int],
+    *,
+    now: datetime,
+    cfg: MeetingsConfig,
 ) -> ResendOutcome:
     """Queue each chosen 未送达 row of the unit again, as a new row to the person's current account.
 
     NotInScope for a unit the viewer does not lead (before anything is read). A row already sent again is not sent a second time; a row that cannot be (not
-    未送达, a card update, a person with still no reachable account, off the roster) is refused with its
-    reason in Chinese and nothing written for it."""
+    未送达, a card update, a meeting message gone stale, a person with still no reachable account, off
+    the roster) is refused with its reason in Chinese and nothing written for it."""
     check(scope, unit)
     ids = sorted(set(row_ids))[:RESEND_LIMIT]
     outcome = ResendOutcome()
@@ -402,6 +450,7 @@ def resend(
         if rid not in rows:
             outcome.refused.append((f"#{rid}", strings.RESEND_NOT_HERE))
     candidates: list[tuple[OutboxMessage, Kind]] = []
+    stale = _stale(session, [r for r in rows.values() if r.status == DeliveryStatus.FAILED], now=now, cfg=cfg)
     for rid in ids:
         row = rows.get(rid)
         if row is None:
@@ -415,6 +464,8 @@ def resend(
             outcome.refused.append((who, strings.RESEND_INACTIVE))
         elif (row.payload or {}).get("kind") == "card_update":
             outcome.refused.append((who, strings.RESEND_CARD_UPDATE))
+        elif rid in stale:
+            outcome.refused.append((who, stale[rid]))
         else:
             candidates.append((row, classify(row.dedup_key)[0]))
     if not candidates:

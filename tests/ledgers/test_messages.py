@@ -620,3 +620,47 @@ def test_a_notice_about_another_unit_shows_only_to_its_recipient_and_the_org_dep
         "观察提示：城关社区党支部学习记录不完整"
         in page_rows(staff.get(f"{url}?period={Q4}").text)[rows["obs"]]
     )
+
+
+def test_a_stale_meeting_message_is_not_resent(session_factory, app, lorg, sent):
+    """A 补发 must not bring back what has since changed: the notice of a meeting moved since (its moved
+    notice goes), anything of a cancelled meeting, a reminder or the host's sign-in card once the sign-in
+    window closed (b1's meeting at 09:00 today; it is 10:00), and a failed 补发 of a superseded notice."""
+    from models.meetings import Meeting, MeetingStatus
+
+    c = lorg.org.county
+    with unit_of_work(session_factory) as s:
+        m1a = s.scalars(select(Person).where(Person.name == "党员1甲")).one()
+
+        def meeting(day: int, hour: int, **kw) -> int:
+            m = Meeting(branch_id=c.b1.id, title=f"{day}日党员大会", topic="学习", place="会议室",
+                        starts_at=local(date(2026, 12, day), hour), **kw)  # fmt: skip
+            s.add(m)
+            s.flush()
+            return m.id
+
+        moved, cancelled = meeting(10, 9, version=2), meeting(8, 9, status=MeetingStatus.CANCELLED)
+        today = meeting(3, 9)
+
+        def failed(key: str) -> int:
+            return _row(s, key, m1a, at=local(date(2026, 12, 2), 9), status=DeliveryStatus.FAILED,
+                        reason=texts.REASON_UNBOUND)  # fmt: skip
+
+        rows = {
+            "old_notice": failed(f"meeting:{moved}:notice"),
+            "moved": failed(f"meeting:{moved}:v2:moved"),
+            "cancelled": failed(f"meeting:{cancelled}:v1:remind:60m"),
+            "remind": failed(f"meeting:{today}:v1:remind:60m"),
+            "host": failed(f"meeting:{today}:v1:host-signin:{m1a.id}"),
+        }
+        rows["again"] = failed(f"resend:meeting_notice:{rows['old_notice']}")
+    client = login(session_factory, app, lorg.id("sec1"))
+    r = client.post(f"/console/ledgers/{c.b1.id}/messages/resend",
+                    data={"csrf_token": _csrf(client, app), "row": list(rows.values())})  # fmt: skip
+    notice = _text(r.text)
+    assert r.status_code == 200 and "已补发 1 条" in notice and "5 条无法补发" in notice, notice
+    assert notice.count("党员1甲：会议已变更或取消，请以最新通知为准") == 3
+    assert notice.count("党员1甲：签到已结束") == 2
+    # the failed 补发 crafted above, and the one queued now
+    assert set(_resends(session_factory)) == {f"resend:meeting_notice:{rows['old_notice']}",
+                                              f"resend:meeting_change:{rows['moved']}"}  # fmt: skip

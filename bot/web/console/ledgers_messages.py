@@ -19,6 +19,7 @@ from bot.web.console.ledgers import LedgerPages
 from handlers.ledgers import messages
 from handlers.ledgers import strings as ledger_strings
 from handlers.ledgers.workbook import XLSX, download_name
+from handlers.meetings.types import meetings_config
 from handlers.spreadsheets import EXCEL_MAX_ROWS
 
 
@@ -81,7 +82,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
         def act():
             unit = kit.unit_of(viewer, unit_id)
             p = kit.pick(period)
-            return messages.resend(viewer.session, viewer.scope, unit, ids, now=console.clock()), p
+            return messages.resend(viewer.session, viewer.scope, unit, ids, now=console.clock(),
+                                   cfg=meetings_config(console.core)), p  # fmt: skip
 
         found, refused = kit.loaded(request, viewer, act)
         if refused:

@@ -98,6 +98,9 @@ class SandboxClock:
         if seconds > 0:
             self.interrupt.wait(seconds)
 
+    def sleep_until(self, moment: datetime) -> None:
+        self.sleep((moment - self.now()).total_seconds())
+
 
 def main(argv: list[str]) -> None:
     """python -m tests.topology SANDBOX_URL serve --role relay …: the zhibu command, relays on the

@@ -32,6 +32,11 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def sleep_until(self, moment: datetime) -> None:
+        """Wait until `moment` (at once if it has passed): several threads waiting for their own moments
+        wake at each one, where adding up their sleep()s would not."""
+        ...
+
 
 class SystemClock:
     """The real clock; sleep returns early when `interrupt` is set (graceful shutdown)."""
@@ -46,13 +51,25 @@ class SystemClock:
         if seconds > 0:
             self.interrupt.wait(seconds)
 
+    def sleep_until(self, moment: datetime) -> None:
+        self.sleep((moment - self.now()).total_seconds())
+
 
 class ManualClock:
-    """A clock tests move by hand; sleep() advances it (and tells listeners, e.g. the sandbox clock)."""
+    """A clock tests move by hand; sleep() advances it (and tells listeners, e.g. the sandbox clock).
+
+    Threads sleeping at once each add their seconds (one after the other, as a test moving the clock by
+    hand means); sleep_until() moves the clock to a moment only if it is not there yet, as real time
+    would: two calls waiting 0.5 s and 0.9 s for their slots wake at 0.5 s and 0.9 s, not at 1.4 s."""
 
     def __init__(self, start: datetime, listeners: Iterable = ()) -> None:
         self._now = start
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # the time: held for no more than reading or moving it
+        # Held while the listeners hear of a move, and by every sleeper: a thread whose sleep finds the
+        # time already moved by another waits until the listeners (the sandbox's clock, over HTTP) have
+        # moved too, so its next call never reaches the sandbox before the sandbox's time does. Not the
+        # time's lock: now() is never kept waiting on a listener's round trip.
+        self._heard = threading.RLock()
         self.listeners = list(listeners)
         self.slept = 0.0
 
@@ -63,14 +80,25 @@ class ManualClock:
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        # The listeners hear of the new time before anyone else sees it: several threads may sleep at
-        # once (a relay's calls wait for reserved slots), and one that found the time already moved by
-        # another would otherwise call the sandbox before the sandbox's clock had moved too.
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            self.slept += seconds
-            for listener in self.listeners:
-                listener(self._now)
+        with self._heard:
+            with self._lock:
+                self._now += timedelta(seconds=seconds)
+                self.slept += seconds
+                moved = self._now
+            self._tell(moved)
+
+    def sleep_until(self, moment: datetime) -> None:
+        with self._heard:
+            with self._lock:
+                if moment <= self._now:
+                    return
+                self.slept += (moment - self._now).total_seconds()
+                self._now = moment
+            self._tell(moment)
+
+    def _tell(self, moved: datetime) -> None:
+        for listener in self.listeners:
+            listener(moved)
 
     advance = sleep
 

@@ -634,14 +634,17 @@ class Relay:
 
     def _deliver(self, token: str, batch: Batch, slot: object, start: datetime, result: CycleResult) -> None:
         sender = self.senders[batch.platform]
-        wait = (start - self.clock.now()).total_seconds()
-        if wait > 0:
-            self.clock.sleep(wait)
-            if self.stop_event.is_set():
-                # Not called: the slot goes back as a call answered now (never sooner than the truth); the
-                # rows go back to the queue with the cycle's other unsent ones.
-                self.windows.release(slot, self.clock.now())
-                return
+        reserved = start > self.clock.now()
+        # Until the moment, not for the seconds: with several calls waiting at once an injected clock would
+        # otherwise add their waits up and the calls would land later than they do for real. Called even
+        # when the moment has passed: an injected clock another call just moved may still be telling the
+        # sandbox, which must hear of the time before it hears of this call.
+        self.clock.sleep_until(start)
+        if reserved and self.stop_event.is_set():
+            # Not called: the slot goes back as a call answered now (never sooner than the truth); the rows
+            # go back to the queue with the cycle's other unsent ones.
+            self.windows.release(slot, self.clock.now())
+            return
         try:
             outcome = self._call(sender, token, batch)
         except BaseException:

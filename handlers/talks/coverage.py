@@ -99,6 +99,47 @@ def year_talks(
     return {b: list(talks.values()) for b, talks in found.items()}
 
 
+def branch_people(
+    session: Session, branch_ids: list[int] | None
+) -> tuple[dict[int, dict[int, str]], dict[int, dict[int, set[Role]]]]:
+    """Who belongs to each branch (None: every branch with members) for 谈心谈话, the one definition the coverage and
+    the recording command share: ({branch id: {person id: name}} of its active members and its active
+    支委, {branch id: {支委 id: their offices there}}). A 支委 who is not a member of the branch (a 书记
+    sent from another) is one of its people; in two statements per thousand branches."""
+    person_stmt = select(Person.branch_id, Person.id, Person.name).where(
+        Person.active.is_(True), Person.branch_id.is_not(None)
+    )
+    role_stmt = (
+        select(RoleAssignment.org_unit_id, RoleAssignment.person_id, RoleAssignment.role, Person.name)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(RoleAssignment.role.in_(list(BRANCH_COMMITTEE_ROLES)), Person.active.is_(True))
+    )
+    person_batches = (
+        [person_stmt]
+        if branch_ids is None
+        else [person_stmt.where(Person.branch_id.in_(c)) for c in _chunks(branch_ids)]
+    )
+    role_batches = (
+        [role_stmt]
+        if branch_ids is None
+        else [role_stmt.where(RoleAssignment.org_unit_id.in_(c)) for c in _chunks(branch_ids)]
+    )
+    names: dict[int, dict[int, str]] = defaultdict(dict)
+    committee: dict[int, dict[int, set[Role]]] = defaultdict(lambda: defaultdict(set))
+    for batch in role_batches:
+        for unit_id, pid, role, name in session.execute(batch):
+            committee[unit_id][pid].add(Role(role))
+            names[unit_id][pid] = name
+    with_members: set[int] = set()
+    for batch in person_batches:
+        for branch_id, pid, name in session.execute(batch):
+            names[branch_id][pid] = name
+            with_members.add(branch_id)
+    # Every branch: those with members (the role query also read the 党委's own 书记 and 委员).
+    kept = with_members if branch_ids is None else names.keys()
+    return {b: names[b] for b in kept}, {b: dict(committee[b]) for b in kept if b in committee}
+
+
 def coverage(
     session: Session,
     branch_ids: Iterable[int] | None,
@@ -110,41 +151,15 @@ def coverage(
     """Each branch's coverage of `year` (None: every branch with members), as the roster stands now;
     with `until`, of the talks held by then (a month's digest reads the same however late it is opened)."""
     ids = None if branch_ids is None else sorted(set(branch_ids))
-    people: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    person_stmt = select(Person.branch_id, Person.id, Person.name).where(
-        Person.active.is_(True), Person.branch_id.is_not(None)
-    )
-    role_stmt = (
-        select(RoleAssignment.org_unit_id, RoleAssignment.person_id, RoleAssignment.role, Person.name)
-        .join(Person, Person.id == RoleAssignment.person_id)
-        .where(RoleAssignment.role.in_(list(BRANCH_COMMITTEE_ROLES)), Person.active.is_(True))
-    )
-    person_batches = (
-        [person_stmt] if ids is None else [person_stmt.where(Person.branch_id.in_(c)) for c in _chunks(ids)]
-    )
-    role_batches = (
-        [role_stmt]
-        if ids is None
-        else [role_stmt.where(RoleAssignment.org_unit_id.in_(c)) for c in _chunks(ids)]
-    )
-    for batch in person_batches:
-        for branch_id, pid, name in session.execute(batch):
-            people[branch_id].append((pid, name))
-    committee: dict[int, dict[int, set[Role]]] = defaultdict(lambda: defaultdict(set))
-    names: dict[int, dict[int, str]] = defaultdict(dict)
-    for batch in role_batches:
-        for unit_id, pid, role, name in session.execute(batch):
-            committee[unit_id][pid].add(Role(role))
-            names[unit_id][pid] = name
+    names, committee = branch_people(session, ids)
     talks = year_talks(session, ids, year, until)
-    wanted = ids if ids is not None else sorted(people)
+    wanted = ids if ids is not None else sorted(names)
     result = {}
     for branch_id in wanted:
-        if branch_id not in people and branch_id not in committee:
+        if branch_id not in names:
             continue
-        branch_names = {**names.get(branch_id, {}), **dict(people.get(branch_id, []))}
         result[branch_id] = branch_coverage(
-            branch_id, year, branch_names, committee.get(branch_id, {}), talks.get(branch_id, []), cfg
+            branch_id, year, names[branch_id], committee.get(branch_id, {}), talks.get(branch_id, []), cfg
         )
     return result
 

@@ -23,10 +23,10 @@ from bot.core.errors import Refused
 from handlers.common.dates import fmt_full_day, fmt_month
 from handlers.common.roles import units_where
 from handlers.phones import normalize_phone
-from handlers.talks import strings
+from handlers.talks import coverage, strings
 from handlers.talks.config import TalksConfig
 from models import startmonth
-from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, RoleAssignment, UnitKind
+from models.org import OrgUnit, Person, UnitKind
 from models.talks import HeartTalk, HeartTalkPerson
 
 TOPIC_MAX = 100
@@ -116,17 +116,10 @@ def places_of(session: Session, actor: Person | None, cfg: TalksConfig) -> list[
 
 
 def branch_people(session: Session, branch: OrgUnit) -> list[Person]:
-    """The branch's active members and its 支委 (who normally are members too)."""
-    on_committee = select(RoleAssignment.person_id).where(
-        RoleAssignment.org_unit_id == branch.id, RoleAssignment.role.in_(list(BRANCH_COMMITTEE_ROLES))
-    )
-    return list(
-        session.scalars(
-            select(Person)
-            .where(Person.active.is_(True), (Person.branch_id == branch.id) | Person.id.in_(on_committee))
-            .order_by(Person.id)
-        )
-    )
+    """The branch's people as the coverage counts them (its active members and 支委), in id order."""
+    names, _committee = coverage.branch_people(session, [branch.id])
+    ids = sorted(names.get(branch.id, {}))
+    return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id))) if ids else []
 
 
 def find_person(people: list[Person], branch: OrgUnit, typed: str, day_text: str) -> Person:

@@ -14,6 +14,7 @@ from handlers.monthly import service
 from handlers.talks import chat as talks_chat
 from handlers.talks.config import DEFAULT, TalksConfig
 from handlers.talks.coverage import branch_coverage, coverage
+from handlers.talks.record import branch_people
 from models.org import Role
 from models.talks import HeartTalk, HeartTalkPerson
 from tests import builders, harness
@@ -76,6 +77,22 @@ def test_coverage_reads_the_year_and_the_roster(session, branches):
     west = rows[branches.west.id]
     assert (west.required, west.done, west.complete) == (1, 1, True)
     assert coverage(session, None, 2026, DEFAULT).keys() == {east.id, branches.west.id}
+
+
+def test_the_people_recorded_are_the_people_counted(session, branches):
+    """record.branch_people (whom a talk may name) and the coverage (who is owed one) read one
+    definition: active members and active 支委, a 支委 from another branch included, a leaver not."""
+    people = branches.by_name
+    builders.role(
+        session, people("周杰"), branches.east, Role.DISCIPLINE_MEMBER
+    )  # 河西村's member, 东门's 支委
+    people("刘芳").active = False
+    session.commit()
+    for branch in (branches.east, branches.west):
+        row = coverage(session, [branch.id], 2026, DEFAULT)[branch.id]
+        assert [p.id for p in branch_people(session, branch)] == sorted(row.names)
+    east = coverage(session, [branches.east.id], 2026, DEFAULT)[branches.east.id]
+    assert people("周杰").id in east.committee and people("刘芳").id not in east.names
 
 
 def test_the_secretary_asks_for_the_coverage(session_factory, session, branches):

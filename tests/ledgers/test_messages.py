@@ -664,3 +664,15 @@ def test_a_stale_meeting_message_is_not_resent(session_factory, app, lorg, sent)
     # the failed 补发 crafted above, and the one queued now
     assert set(_resends(session_factory)) == {f"resend:meeting_notice:{rows['old_notice']}",
                                               f"resend:meeting_change:{rows['moved']}"}  # fmt: skip
+
+
+@pytest.mark.parametrize("data", [{"one": "²"}, {"row": ["²", "１２", "x"]}, {"one": "٣", "row": ["3"]}])
+def test_a_row_id_that_is_not_one_is_no_row_not_an_error(session_factory, app, lorg, sent, data):
+    """「²」, full-width and Arabic-Indic digits pass str.isdigit() and int() refuses or misreads them:
+    they pick no row, and the page says so."""
+    client = login(session_factory, app, lorg.id("sec1"))
+    before = _count(session_factory)
+    r = client.post(f"/console/ledgers/{lorg.org.county.b1.id}/messages/resend",
+                    data={"csrf_token": _csrf(client, app), **data})  # fmt: skip
+    assert r.status_code == 200 and "请先勾选要补发的未送达消息。" in _text(r.text)
+    assert _count(session_factory) == before

@@ -11,7 +11,7 @@ the viewer in the audit log.
 from typing import Annotated
 
 from annotated_types import Ge
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 
 from bot.web.api.schemas import Id
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
@@ -71,13 +71,20 @@ def build_router(console: ConsoleApp) -> APIRouter:
         name = download_name(unit.name, ledger_strings.MESSAGES, p.label, ext="xlsx")
         return kit.download(messages.messages_xlsx(lines, unit, p, tz), XLSX, name)
 
+    def row_id(value: str) -> int | None:
+        # ASCII digits only: str.isdigit() also takes 「²」, which int() refuses (a 500, not a notice).
+        return int(value) if value.isascii() and value.isdecimal() else None
+
+    # A plain def: FastAPI parses the form before it, and runs the database work in its thread pool
+    # rather than on the event loop.
     @router.post("/ledgers/{unit_id}/messages/resend")
-    async def messages_resend(request: Request, viewer: ViewerDep, unit_id: Id):
-        form = await request.form()
-        ids = [int(v) for v in [*form.getlist("row"), *form.getlist("one")] if str(v).isdigit()]
-        if form.get("one"):  # the row's own button: that row alone, whatever else is ticked
-            ids = [int(form["one"])] if str(form["one"]).isdigit() else []
-        period, status, kind = (str(form.get(k) or "") or None for k in ("period", "status", "kind"))
+    def messages_resend(request: Request, viewer: ViewerDep, unit_id: Id, row: list[str] = Form([]),
+                        one: str = Form(""), period: str = Form(""), status: str = Form(""),
+                        kind: str = Form("")):  # fmt: skip
+        # the row's own button: that row alone, whatever else is ticked; an id that is not one is no row
+        picked = [one] if one else row
+        ids = [i for i in map(row_id, picked) if i is not None]
+        period, status, kind = period or None, status or None, kind or None
 
         def act():
             unit = kit.unit_of(viewer, unit_id)

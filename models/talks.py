@@ -21,10 +21,8 @@ class HeartTalk(TimestampMixin, Base):
     two repeats race."""
 
     __tablename__ = "heart_talk"
-    __table_args__ = (
-        UniqueConstraint("branch_id", "held_on", "people_key"),
-        Index("ix_heart_talk_branch_day", "branch_id", "held_on"),
-    )
+    # The unique key's (branch_id, held_on) prefix is also the index for a branch's talks by day.
+    __table_args__ = (UniqueConstraint("branch_id", "held_on", "people_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))

@@ -54,9 +54,6 @@ def upgrade() -> None:
             "branch_id", "held_on", "people_key", name=op.f("uq_heart_talk_branch_id_held_on_people_key")
         ),
     )
-    with op.batch_alter_table("heart_talk", schema=None) as batch_op:
-        batch_op.create_index("ix_heart_talk_branch_day", ["branch_id", "held_on"], unique=False)
-
     op.create_table(
         "heart_talk_person",
         sa.Column("talk_id", sa.Integer(), nullable=False),
@@ -84,7 +81,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_heart_talk_person_person")
 
     op.drop_table("heart_talk_person")
-    with op.batch_alter_table("heart_talk", schema=None) as batch_op:
-        batch_op.drop_index("ix_heart_talk_branch_day")
-
     op.drop_table("heart_talk")

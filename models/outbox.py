@@ -24,11 +24,13 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # permanent: `reason` says why, in Chinese
 
 
+# How every page names a delivery's status (the 消息台账 and its filter, in this order; the audit log;
+# the deliveries API): one table, so the same row reads the same everywhere.
 DELIVERY_STATUS_LABELS = {
-    DeliveryStatus.QUEUED: "待发送",
-    DeliveryStatus.SENDING: "发送中",
     DeliveryStatus.SENT: "已送达",
-    DeliveryStatus.FAILED: "发送失败",
+    DeliveryStatus.SENDING: "发送中",
+    DeliveryStatus.QUEUED: "排队中",
+    DeliveryStatus.FAILED: "未送达",
 }
 
 

@@ -472,7 +472,7 @@ def test_ledger_all_scope_newest_first(client, org, ledger, make_token):
     assert page["total"] == 5
     assert [d["id"] for d in page["items"]] == sorted(ledger.values(), reverse=True)
     li = next(d for d in page["items"] if d["id"] == ledger["li_failed"])
-    assert (li["status"], li["status_label"], li["reason"]) == ("failed", "发送失败", "未绑定")
+    assert (li["status"], li["status_label"], li["reason"]) == ("failed", "未送达", "未绑定")
     assert li["person"] == {"id": org.people["李四"], "name": "李四"}
     assert li["branch"]["id"] == org.b1 and li["platform"] == ""
     assert "payload" not in li

@@ -177,7 +177,7 @@ _HIDDEN = frozenset({"id", "version"})
 # A 补发's row carries the message and the queue's bookkeeping: who, where and its state tell the story.
 _ENTITY_HIDDEN = {
     "outbox_message": frozenset({"recipient", "corp_id", "target_kind", "payload", "content_hash", "attempts",
-                                 "next_attempt_at", "lease_until", "claimed_by", "last_error", "reason", "sent_at"}),
+                                 "next_attempt_at", "lease_until", "claimed_by", "last_error", "reason", "sent_at", "dedup_key"}),
     "heart_talk": frozenset({"people_key"}),  # the participants' ids, for the one-talk-a-day check
 }  # fmt: skip
 

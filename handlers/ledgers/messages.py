@@ -37,7 +37,7 @@ from handlers.meetings.meetings import signin_window
 from handlers.meetings.types import MeetingsConfig
 from models.meetings import Meeting, MeetingStatus
 from models.org import PLATFORM_LABELS, OrgUnit, Person, Platform
-from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
+from models.outbox import DELIVERY_STATUS_LABELS, DeliveryStatus, OutboxMessage, TargetKind
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -86,7 +86,7 @@ KINDS: tuple[Kind, ...] = (
 )
 OTHER = Kind("other", "其他", ())
 KIND_BY_KEY = {k.key: k for k in (*KINDS, OTHER)}
-STATUSES = tuple(strings.MESSAGE_STATUS_LABELS)  # the status filter's values
+STATUSES = tuple(s.value for s in DELIVERY_STATUS_LABELS)  # the status filter's values
 
 _REGEX: dict[str, re.Pattern] = {}
 
@@ -253,7 +253,7 @@ def _lines(
         status = DeliveryStatus(status)
         kind, original = classify(key)
         plain, raw = plain_reason(status, reason, error)
-        label = strings.MESSAGE_STATUS_LABELS[status.value]
+        label = DELIVERY_STATUS_LABELS[status.value]
         if status == DeliveryStatus.QUEUED and attempts:
             label = strings.RETRYING
         title = " ".join(str(title or "").split())
@@ -549,7 +549,7 @@ def resend_text(ln: MessageLine) -> str:
     """How a row and its 补发 name each other, as the page and the .xlsx say it."""
     if ln.resent_of is not None:
         return f"补发自 #{ln.resent_of}"
-    return "；".join(f"已补发 #{r.id}（{strings.MESSAGE_STATUS_LABELS[r.status]}）" for r in ln.resent_as)
+    return "；".join(f"已补发 #{r.id}（{DELIVERY_STATUS_LABELS[r.status]}）" for r in ln.resent_as)
 
 
 def messages_xlsx(lines: Iterator[MessageLine], unit: OrgUnit, period: LedgerPeriod, tz: ZoneInfo) -> bytes:

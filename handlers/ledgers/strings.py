@@ -1,5 +1,7 @@
 """The ledgers' Chinese text, in one place (the page templates keep the rest)."""
 
+from bot.core import texts
+
 NAV = "台账"
 MEETINGS = "组织生活纪实台账"
 FEES = "党费台账"
@@ -22,11 +24,10 @@ MESSAGES = "消息台账"
 MESSAGES_NOTE = (
     "发给本单位党员的每一条消息：收件人、类别、时间、平台和送达情况；未送达的写明原因，可在页面上补发。"
 )
-MESSAGE_STATUS_LABELS = {"sent": "已送达", "sending": "发送中", "queued": "排队", "failed": "未送达"}
 # The title of a message addressed to someone in a role (messages.Kind.private), to other viewers.
 MESSAGE_PRIVATE_NOTICE = "（发给观察员/负责人的工作通知，内容不在本台账显示）"
 MESSAGE_PRIVATE_REPLY = "（与本人的对话回复，内容不在本台账显示）"
-RETRYING = "排队（等待重试）"
+RETRYING = "排队中（等待重试）"
 RESENT_OF = "补发"
 REASON_REJECTED_PLAIN = "平台拒收了这条消息（多为账号已停用、不在应用可见范围内或内容不符合平台要求）"
 REASON_GAVE_UP_PLAIN = "多次重试仍未发出（平台一时无法访问或繁忙）"
@@ -35,7 +36,7 @@ REASON_MISSING = "原因未记录"
 REASON_CODES = {
     "40003": "企业微信中没有这个账号",
     "60011": "应用没有权限给这个账号发消息（不在应用可见范围内）",
-    "81013": "账号不存在或不在应用可见范围内",
+    "81013": texts.REASON_UNKNOWN_ACCOUNT,
 }
 RESEND_DONE = "已补发 {n} 条，稍后送达。"
 RESEND_ALREADY = "{n} 条此前已补发过，没有重复发送：{names}。"

@@ -106,7 +106,7 @@ EXPECTED = {  # status label, kind, reason, raw
     "notice": ("已送达", "会议通知", "", ""),
     "rejected": ("未送达", "会议通知", "应用没有权限给这个账号发消息（不在应用可见范围内）", "60011 no privilege to access/modify"),
     "unbound": ("未送达", "党费", "未绑定钉钉或企业微信账号", ""),
-    "retrying": ("排队（等待重试）", "对话回复", "上次发送没有成功，稍后自动重试", "DingTalk 503: ServiceUnavailable"),
+    "retrying": ("排队中（等待重试）", "对话回复", "上次发送没有成功，稍后自动重试", "DingTalk 503: ServiceUnavailable"),
     "sending": ("发送中", "月度通报", "", ""),
     "left": ("未送达", "请假", "已不在钉钉/企业微信通讯录中", ""),
     "gave_up": ("未送达", "会议变更或取消", "多次重试仍未发出（平台一时无法访问或繁忙）", "DingTalk timeout"),
@@ -286,7 +286,7 @@ def test_resend_queues_new_rows_to_current_accounts_once_and_audited(session_fac
     for rid, key in new.items():
         original = int(key.rsplit(":", 1)[1])
         assert f"补发自 #{original}" in rows[rid] and "补发" in rows[rid]
-        assert f"已补发 #{rid}（排队）" in rows[original]
+        assert f"已补发 #{rid}（排队中）" in rows[original]
         assert f'name="one" value="{original}"' not in r.text
     # Pressing again (the row's own button, or a resubmitted form) sends nothing twice.
     r = client.post(f"/console/ledgers/{b1}/messages/resend",
@@ -296,6 +296,9 @@ def test_resend_queues_new_rows_to_current_accounts_once_and_audited(session_fac
     # The 审计日志 tells it.
     audit_page = _text(client.get(f"/console/audit?unit={b1}").text)
     assert "消息补发" in audit_page and "党员1甲" in audit_page
+    # in the ledger's words, and without the internal key (resend:meeting_notice:…)
+    assert "排队中" in audit_page and "待发送" not in audit_page
+    assert "resend:" not in audit_page and "补发编号" not in audit_page
 
 
 def _ids(session_factory) -> dict[str, int]:

@@ -221,11 +221,13 @@ def arrears_counts(
     """
     book = PolicyBook(session, [], default)
     since = startmonth.start_month(session)
+    # Only the branches asked about: a branch's fee page asks per month for its own subtree, and a city
+    # has thousands of branches whose paths and policies it does not need.
+    branches = select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH)
+    if unit is not None:
+        branches = branches.where(OrgUnit.path.startswith(unit.path))
     paths = {
-        uid: [int(p) for p in path.strip("/").split("/") if p]
-        for uid, path in session.execute(
-            select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH)
-        )
+        uid: [int(p) for p in path.strip("/").split("/") if p] for uid, path in session.execute(branches)
     }
     tracking = {uid: book.policy(path).tracking_start for uid, path in paths.items()}
     tracking = {uid: month_start(t) if t is not None else None for uid, t in tracking.items()}

@@ -306,7 +306,7 @@ def absence_runs(
     only the ones in `watch` (person ids, or a SELECT of them: those with open notices), with 0
     months: they caught up. Both are chosen in SQL, so only they and their missed meetings come
     back. Months before the start month (models.startmonth) are not counted: nobody used zhibu then.
-    One statement.
+    Two statements (the start month, then the runs); on PostgreSQL two more turn JIT off and back.
     """
     since = startmonth.start_month(session)
     lo, hi = month_bounds_utc(month, cfg)
@@ -417,10 +417,11 @@ def _without_jit(session: Session):
         yield
         return
     before = session.execute(text("SELECT current_setting('jit'), set_config('jit', 'off', true)")).first()[0]
-    try:
-        yield
-    finally:
-        session.execute(text("SELECT set_config('jit', :v, true)"), {"v": before})
+    yield
+    # Restored on success only: the setting is local to the transaction, so a failed statement's
+    # rollback undoes it anyway, and a statement sent on the aborted transaction would replace the
+    # real error with "current transaction is aborted".
+    session.execute(text("SELECT set_config('jit', :v, true)"), {"v": before})
 
 
 def _good_events(took_place, *, since: datetime | None = None, people=None, of=None) -> list:

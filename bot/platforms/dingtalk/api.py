@@ -29,7 +29,7 @@ class OapiError(PermanentPlatformError):
     codes a meaning of their own (the phone lookup's 60121 找不到该用户) read `errcode`."""
 
     def __init__(self, message: str, *, reason: str, errcode: int) -> None:
-        super().__init__(message, reason=reason)
+        super().__init__(message, reason=reason, code=str(errcode))
         self.errcode = errcode
 
 

@@ -441,8 +441,8 @@ class MonthCache:
         # A city's month is hundreds of thousands of long-lived objects, and every full pass of the
         # cyclic garbage collector walks them all: 0.5-0.9 s with every thread stopped, every few
         # hundred requests (bench/console.py: the pages' p95). With `freeze`, each month built is
-        # moved out of those passes (gc.freeze) after one collection, so no cyclic garbage is frozen
-        # with it; a month replaced is still freed, by reference counting (nothing in a month refers
+        # moved out of those passes (gc.freeze) after a collection (_put says why it thaws first);
+        # a month replaced is still freed, by reference counting (nothing in a month refers
         # back to itself). Process-wide, so only a served console sets it (ConsoleApp.warm), not the
         # tests' many apps, whose cyclic garbage would then never be collected.
         self.freeze = freeze
@@ -503,6 +503,14 @@ class MonthCache:
             while len(self._data) > self.keep:  # the least recently built goes
                 del self._data[min(self._data, key=lambda m: self._data[m].built_at)]
         if self.freeze:
+            # gc.freeze() takes every object alive at this moment, not only the month: an in-flight
+            # request's ORM session and its other cycles too, which would then outlive the request in
+            # the permanent generation, a leak on every rebuild. So thaw first: the collection then also
+            # frees what was frozen last time and has died since (those requests' cycles), and freezes
+            # the rest again. That is one full collection per rebuild (every few minutes), not the one
+            # every few hundred requests that freezing saves; freezing once only would leave later
+            # months in the passes.
+            gc.unfreeze()
             gc.collect()
             gc.freeze()
 

@@ -262,3 +262,26 @@ def test_the_scores_ledger_reads_the_overviews_month_without_scoring_it_again(se
     for uid, row in data.branches.items():
         assert f'data-unit="{uid}" data-score="{row.score}" data-rank="{row.rank}"' in html
     assert "得分" in html  # each branch's reasons, from the month's whole explanations
+
+
+def test_a_rebuild_does_not_keep_a_request_s_cycles_frozen_for_ever():
+    """gc.freeze() in _put takes whatever is alive then, e.g. a request's ORM session (cyclic): once
+    that request is done, the next rebuild must collect it rather than leave it frozen for good."""
+    import gc
+    import weakref
+    from types import SimpleNamespace
+
+    class Cyclic:
+        pass
+
+    cache = overview.MonthCache(freeze=True)
+    in_flight = Cyclic()
+    in_flight.me = in_flight  # only the cyclic collector can free it
+    gone = weakref.ref(in_flight)
+    try:
+        cache._put(SimpleNamespace(month=NOV, built_at=NOW))  # while the request is running
+        del in_flight  # the request ends
+        cache._put(SimpleNamespace(month=DEC, built_at=NOW))  # the next rebuild
+        assert gone() is None
+    finally:
+        gc.unfreeze()  # the rest of this process's tests collect as usual

@@ -7,6 +7,7 @@ The organisation is test_overview's small county: a stored November and a Decemb
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -261,7 +262,10 @@ def test_the_scores_ledger_reads_the_overviews_month_without_scoring_it_again(se
     data = app.state.console.months._data[DEC]
     for uid, row in data.branches.items():
         assert f'data-unit="{uid}" data-score="{row.score}" data-rank="{row.rank}"' in html
-    assert "得分" in html  # each branch's reasons, from the month's whole explanations
+        # each branch's row says how its score was reached, from the month's whole explanations (the
+        # table's 得分 header alone would not show that)
+        tr = re.search(rf'<tr [^>]*data-unit="{uid}"[^>]*>(.*?)</tr>', html, re.S)[1]
+        assert f"得分 {row.score:g}" in tr, (uid, tr)
 
 
 def test_a_rebuild_does_not_keep_a_request_s_cycles_frozen_for_ever():

@@ -12,8 +12,8 @@ the database, where any web replica can send it.
 - Progress: the row's done/total (branches written) and heartbeat_at, committed as it goes.
 - A worker that dies leaves a running row whose heartbeat stops: after STALE_AFTER it is queued again
   (the file is rebuilt from the start), or after MAX_ATTEMPTS it fails with a reason in Chinese.
-- Streamed: the workbook is write-only (rows go to temporary files as they are appended) and only one
-  branch's ledger is in memory at a time; the finished file is copied into 1 MB chunks.
+- Streamed: the workbook is XlsxWriter's constant_memory one (each row goes to a temporary file as it
+  is written) and only one batch of branches' ledgers is in memory at a time; the finished file is copied into 1 MB chunks.
 - Kept KEEP_DAYS days, then the worker deletes the row and its chunks (a file is asked for and
   downloaded the same day; an old one would be out of date anyway).
 - The committee's 党费台账 is one roll-up (handlers.ledgers.fees), built in one go: a unit above a
@@ -69,7 +69,7 @@ TEXT = {
     "failed": "生成失败",
     "unknown_ledger": "没有这种台账。",
     "branch_direct": "党支部的台账请直接下载，不需要后台生成。",
-    "crashed": "生成过程中服务中断，已重试 {attempts} 次仍未完成。请重新生成。",
+    "crashed": "生成过程中服务中断，已尝试 {attempts} 次仍未完成。请重新生成。",
     "error": "生成时出错，请稍后重新生成；如果仍然失败，请联系管理员。",
     "no_scope": "您已不再管理这个单位，台账没有生成。",
     "whole_scope_meetings_only": "全部单位只能生成组织生活纪实台账；党费台账请到各单位生成。",
@@ -110,11 +110,13 @@ def request_export(
             LedgerExport.status.in_((QUEUED, RUNNING)),
         )
     )
-    if pending is not None:
+    scope_key = scope_key_of(session, scope) if unit_id is None else ""
+    if pending is not None and pending.scope_key == scope_key:
         return pending
     row = LedgerExport(
         requested_by=scope.person_id, unit_id=unit_id, ledger=ledger, period=period.key, status=QUEUED,
         done=0, total=0, rows=0, attempts=0, reason="", filename="", size=0, worker="", created_at=now,
+        scope_key=scope_key,
     )  # fmt: skip
     session.add(row)
     session.flush()
@@ -138,25 +140,26 @@ def exports_of(
 
 
 def export_for(session: Session, scope: Scope, export_id: int) -> LedgerExport | None:
-    """The export if the viewer asked for it and still sees its unit (a whole-scope file: still has a
-    scope of several top-level units, as when it was asked for); None otherwise (the page answers 404
+    """The export if the viewer asked for it and still sees its unit (a whole-scope file: still has the
+    scope it was asked for, unit for unit); None otherwise (the page answers 404
     either way, so another person's file is not even confirmed to exist)."""
     row = session.get(LedgerExport, export_id)
     if row is None or row.requested_by != scope.person_id:
         return None
     if row.unit_id is None:
-        return row if has_several_tops(session, scope) else None
+        return row if scope_key_of(session, scope) == row.scope_key else None
     if not scope.sees_unit(session.get(OrgUnit, row.unit_id)):
         return None
     return row
 
 
 def top_paths(session: Session, scope: Scope) -> list[str]:
-    """The paths of the outermost active units the scope sees (no ancestor of theirs is in it)."""
+    """The paths of the outermost active units the scope leads (no ancestor of theirs is in it): a
+    whole-scope file covers what its requester leads, not the branches they only observe."""
     tops: list[str] = []
     for path in session.scalars(
         select(OrgUnit.path)
-        .where(OrgUnit.active.is_(True), OrgUnit.kind != UnitKind.GROUP, scope.unit_clause())
+        .where(OrgUnit.active.is_(True), OrgUnit.kind != UnitKind.GROUP, scope.unit_clause(editable=True))
         .order_by(OrgUnit.path)
     ):  # in path order an ancestor comes before its descendants
         if not tops or not path.startswith(tops[-1]):
@@ -167,6 +170,13 @@ def top_paths(session: Session, scope: Scope) -> list[str]:
 def has_several_tops(session: Session, scope: Scope) -> bool:
     """Whether a whole-scope file is offered: the scope's branches are under several top-level units."""
     return len(top_paths(session, scope)) > 1
+
+
+def scope_key_of(session: Session, scope: Scope) -> str:
+    """What a whole-scope file is tied to: the scope's top-level unit paths ("" when it has one or none,
+    which is offered no whole-scope file)."""
+    tops = top_paths(session, scope)
+    return "|".join(tops) if len(tops) > 1 else ""
 
 
 def status_text(row: LedgerExport) -> str:
@@ -256,6 +266,7 @@ class _Job:
     ledger: str
     period: str
     worker: str
+    scope_key: str
 
 
 def build(
@@ -266,7 +277,7 @@ def build(
         row = session.get(LedgerExport, export_id)
         if row is None or row.status != RUNNING:
             return
-        job = _Job(row.id, row.requested_by, row.unit_id, row.ledger, row.period, row.worker)
+        job = _Job(row.id, row.requested_by, row.unit_id, row.ledger, row.period, row.worker, row.scope_key)
     try:
         with tempfile.TemporaryFile() as out:
             name, rows = _write(factory, job, out, core=core, clock=clock)
@@ -302,7 +313,7 @@ def _write(
         if (
             scope is None
             or (not whole and not scope.sees_unit(unit))
-            or (whole and not has_several_tops(session, scope))
+            or (whole and (not job.scope_key or scope_key_of(session, scope) != job.scope_key))
         ):
             raise _Refused(TEXT["no_scope"])
         try:
@@ -312,7 +323,7 @@ def _write(
         unit_name = TEXT["whole_scope"] if unit is None else unit.name
         name = download_name(unit_name, LEDGERS[job.ledger], period.label, ext="xlsx")
         if job.ledger == "fees" and unit is not None:
-            _progress(factory, job, 0, 1, now=clock(), force=True)
+            _progress(factory, job, 0, 1, now=clock())
             ledger = fees_ledger.fees_ledger(
                 session,
                 scope,
@@ -325,7 +336,7 @@ def _write(
             rows = write_fees_xlsx(out, ledger)
             return name, rows
         branches = [bid for bid, _ in meetings_ledger.branches_in(session, scope, unit)]  # unit None: all
-        _progress(factory, job, 0, len(branches), now=clock(), force=True)
+        _progress(factory, job, 0, len(branches), now=clock())
         ledgers = meetings_ledger.units_meetings_ledgers(
             session, scope, branches, period, now=now, cfg=cfg, current_month=this_month
         )
@@ -351,7 +362,7 @@ def _mine(job: _Job):
     return (LedgerExport.id == job.id, LedgerExport.status == RUNNING, LedgerExport.worker == job.worker)
 
 
-def _progress(factory, job: _Job, done: int, total: int, *, now: datetime, force: bool = False) -> None:
+def _progress(factory, job: _Job, done: int, total: int, *, now: datetime) -> None:
     with factory() as session, session.begin():
         changed = session.execute(
             update(LedgerExport).where(*_mine(job)).values(done=done, total=total, heartbeat_at=now)

@@ -19,7 +19,7 @@ from handlers.ledgers import exports
 from handlers.ledgers.workbook import Book
 from models.db import unit_of_work
 from models.exports import FAILED, QUEUED, READY, RUNNING, LedgerExport, LedgerExportChunk
-from models.org import Role, RoleAssignment
+from models.org import OrgUnit, Role, RoleAssignment
 from tests import builders
 from tests.console.test_overview import NOW, login
 
@@ -226,14 +226,14 @@ def test_a_stale_running_file_is_built_again_then_fails_with_a_reason(session_fa
         )
     assert work(session_factory, app, now=NOW + timedelta(minutes=11)) is None
     job = only_export(session_factory)
-    assert job.status == FAILED and job.reason == "生成过程中服务中断，已重试 2 次仍未完成。请重新生成。"
+    assert job.status == FAILED and job.reason == "生成过程中服务中断，已尝试 2 次仍未完成。请重新生成。"
     hub = client.get(f"/console/ledgers/{c.c2.id}").text
     assert "生成失败" in hub and job.reason in hub
     assert client.get(f"/console/ledgers/{c.c2.id}/exports/{job.id}/download").status_code == 404
     # A worker that was presumed dead but comes back cannot overwrite what happened since.
     with pytest.raises(exports.Abandoned):
         exports._progress(
-            session_factory, exports._Job(job.id, 0, 0, "meetings", "2026", "dead"), 1, 2, now=NOW
+            session_factory, exports._Job(job.id, 0, 0, "meetings", "2026", "dead", ""), 1, 2, now=NOW
         )
 
 
@@ -320,6 +320,7 @@ def test_a_scope_of_several_top_units_gets_the_whole_scopes_meetings_file(sessio
         member = builders.person(session, "开发区党员甲", other)
         builders.role(session, member, other, Role.SECRETARY)
         other_id, other_name = other.id, other.name
+        third_id = builders.unit(session, "高新区党工委", c.c1.kind).id  # a third root, no branch yet
     staff = login(session_factory, app, lorg.id("staff"))
     index = staff.get("/console/ledgers?period=2026").text
     assert 'id="ledger-meetings-all"' in index and "生成全部单位的台账（Excel）" in index
@@ -353,6 +354,16 @@ def test_a_scope_of_several_top_units_gets_the_whole_scopes_meetings_file(sessio
     for sheet in SHEETS:
         assert [row[1:] for row in rows(body, sheet) if row[0] == c.b1.name] == rows(own, sheet), sheet
     assert staff.get(f"/console/ledgers/{other_id}/exports/{job.id}/download").status_code == 404
+
+    # The scope it was asked for, unit for unit: one top unit gone (still several left), the file is
+    # no longer theirs, and a file queued for the old scope is not built for the new one.
+    with unit_of_work(session_factory) as session:
+        session.get(OrgUnit, third_id).active = False
+    assert staff.get(download).status_code == 404
+    assert staff.get(f"/console/ledgers/all/exports/{job.id}").status_code == 404
+    with unit_of_work(session_factory) as session:
+        session.get(OrgUnit, third_id).active = True
+    assert staff.get(download).status_code == 200
 
     # 组织部 of 城关镇党委 only: one top unit, so neither the offer nor the route, nor another's file.
     c1staff = login(session_factory, app, lorg.org.staff_c1.id)

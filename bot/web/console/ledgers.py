@@ -37,6 +37,7 @@ from models.exports import READY, LedgerExport
 from models.org import UNIT_KIND_LABELS, OrgUnit, UnitKind
 
 UNIT_LIST_LIMIT = 300
+HUB_FILES = 5  # a ledger's latest background files listed under its 生成台账 button
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ class LedgerPages:
         self.console = console
 
     def this_month(self) -> date:
-        return overview.current_month(self.console.clock(), meetings_config(self.console.core))
+        return self.console.this_month()
 
     def pick(self, period: str | None) -> LedgerPeriod:
         return parse_period(period, self.this_month())
@@ -111,8 +112,11 @@ class LedgerPages:
         if unit.kind == UnitKind.BRANCH:
             return {}
         out: dict[str, list[LedgerExport]] = {k: [] for k in ledger_exports.LEDGERS}
-        for row in ledger_exports.exports_of(viewer.session, viewer.person.id, unit.id):
-            out.setdefault(row.ledger, []).append(row)
+        rows = ledger_exports.exports_of(viewer.session, viewer.person.id, unit.id, limit=HUB_FILES * 4)
+        for row in rows:  # each ledger's own latest few: fee files do not push a meetings file off the hub
+            kept = out.setdefault(row.ledger, [])
+            if len(kept) < HUB_FILES:
+                kept.append(row)
         return out
 
     def export_context(self) -> dict:

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("filename", sa.String(length=200), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("worker", sa.String(length=100), nullable=False),
+        sa.Column("scope_key", sa.Text(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("heartbeat_at", models.base.UTCDateTime(timezone=True), nullable=True),

@@ -30,6 +30,9 @@ FROZEN = {
     "0002_console_sessions_login_tickets_audit_log.py": "e8e9cfd8af7a5ab5948a8d7bd62905ad0413aeffb91d494328f298c79f967872",
     "0004_rate_window_event.py": "2def328c382d50737d27ab0d3788918fa32e0149512ffe6e8da17c7ccca82f15",
     "0005_directory_left_and_org_setting.py": "fc4aec9503154412fc2c8fd0bd1226949912c8d15178a47c099c8e307637141e",
+    "0006_ledger_exports_built_in_the_background.py": "5ee5ec803755f2f5ae1eb489c2758f4abfc03462ab20febfca251c73d8ab5672",
+    "0007_heart_talks_recorded_by_branches.py": "34f520675024d3cba65e1e5548b3e5f8c8e96a044f2fa6ba434fef17a78c4bd0",
+    "0008_branch_rating_proposed_and_confirmed.py": "ddaa9893bef3a3bba67bfd8b2394eb08757ea8dc71a82614e1129ffd234391ba",
 }
 
 

@@ -108,7 +108,10 @@ def propose(y: Year, cfg: RatingConfig) -> Proposal:
         else strings.MONTHS.format(n=n, mean=mean)
     )
     if weak:
-        first += "，" + strings.WEAK.format(poor=poor, below=cfg.poor_month_below, lagging=lagging)
+        weak_parts = [strings.POOR_MONTHS.format(n=poor, below=cfg.poor_month_below)] * bool(poor) + [
+            strings.LAGGING_MONTHS.format(n=lagging)
+        ] * bool(lagging)  # only what happened: no "0个月低于60分"
+        first += "，" + "，".join(weak_parts)
     sentences = [first]
     caps: list[str] = []
     if stops or reopens:

@@ -757,7 +757,18 @@ def branch_meetings(
     if not scope.sees_unit(branch):
         raise NotInScope(branch.id)
     lo, hi = month_bounds_utc(month, cfg)
+    return [line for _, line in branches_meetings(session, [branch.id], lo, hi, now=now, cfg=cfg)]
+
+
+def branches_meetings(
+    session: Session, branch_ids: list[int], lo: datetime, hi: datetime, *, now: datetime, cfg: MeetingsConfig
+) -> list[tuple[int, MeetingLine]]:
+    """The meetings of the branches starting in [lo, hi) (UTC), as (branch id, line) in each branch's
+    order of time, counted as the score counts them: two statements whatever the number of branches
+    or months. The one definition behind the 总览's meetings list and the 组织生活纪实台账 (which reads
+    a period for a batch of branches), so the two never disagree. No scope check: callers check."""
     status = Attendance.status
+    in_range = (Meeting.branch_id.in_(branch_ids), Meeting.starts_at >= lo, Meeting.starts_at < hi)
     att = (
         select(
             Attendance.meeting_id.label("mid"),
@@ -769,45 +780,43 @@ def branch_meetings(
             func.sum(case((status == AttendanceStatus.LEAVE, 1), else_=0)).label("v"),
         )
         .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.branch_id == branch.id, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        .where(*in_range)
         .group_by(Attendance.meeting_id)
         .subquery()
     )
     rows = session.execute(
         select(
-            Meeting.id, Meeting.title, Meeting.starts_at, Meeting.status,
+            Meeting.branch_id, Meeting.id, Meeting.title, Meeting.starts_at, Meeting.status,
             case((meeting_counts(), True), else_=False),
             case((and_(meeting_counts(), held_condition(now, cfg, local_calendars(session))), True), else_=False),
             Minutes.submitted_at, Minutes.due_on, att.c.n, att.c.p, att.c.a, att.c.v,
         )
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
         .outerjoin(att, att.c.mid == Meeting.id)
-        .where(Meeting.branch_id == branch.id, Meeting.starts_at >= lo, Meeting.starts_at < hi)
-        .order_by(Meeting.starts_at, Meeting.id)
+        .where(*in_range)
+        .order_by(Meeting.branch_id, Meeting.starts_at, Meeting.id)
     ).all()  # fmt: skip
     kinds: dict[int, list[str]] = defaultdict(list)
-    # The same meetings' types, selected the same way (one statement whether the month has any or not).
+    # The same meetings' types, selected the same way (one statement whether the range has any or not).
     for mid, t in session.execute(
         select(MeetingKind.meeting_id, MeetingKind.type)
         .join(Meeting, Meeting.id == MeetingKind.meeting_id)
-        .where(Meeting.branch_id == branch.id, Meeting.starts_at >= lo, Meeting.starts_at < hi)
+        .where(*in_range)
         .order_by(MeetingKind.id)
     ):
         kinds[mid].append(getattr(t, "value", t))
     out = []
-    for mid, title, starts, st, counts, held, submitted, due_on, n, p, a, v in rows:
+    for bid, mid, title, starts, st, counts, held, submitted, due_on, n, p, a, v in rows:
         counts, held = bool(counts), bool(held)
         # The score's rule (scoring._tally_meetings): minutes are due for a meeting that counts, has
         # started, and is recorded or no longer held for want of them; on time by the local day.
         due = counts and starts <= now and (submitted is not None or not held)
         on_time = due and submitted is not None and local_day(submitted, cfg) <= due_on
-        out.append(
-            MeetingLine(
-                mid, title, starts, [t for t in kinds[mid] if t in MeetingType._value2member_map_],
-                getattr(st, "value", st), counts, held, int(p or 0) if counts else 0, int(n or 0) if counts else 0,
-                int(a or 0), int(v or 0), due, bool(on_time), submitted, due_on,
-            )
-        )  # fmt: skip
+        out.append((bid, MeetingLine(
+            mid, title, starts, [t for t in kinds[mid] if t in MeetingType._value2member_map_],
+            getattr(st, "value", st), counts, held, int(p or 0) if counts else 0, int(n or 0) if counts else 0,
+            int(a or 0), int(v or 0), due, bool(on_time), submitted, due_on,
+        )))  # fmt: skip
     return out
 
 

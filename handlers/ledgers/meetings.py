@@ -1,8 +1,9 @@
 """组织生活纪实台账 (#17 item 1): a branch's meetings over a period, each with its attendance by name,
 leave, 补学, minutes, vote, photos and observers, and each month's plan beside what was held.
 
-The counts are the console's (handlers.console.overview.branch_meetings' figures, itself the monthly
-score's definition of held and counted), so a ledger and the 总览 never disagree; they and the names
+The counts are the console's (handlers.console.overview.branches_meetings, the one query behind the
+总览's meetings list too, itself the monthly score's definition of held and counted), so a ledger and
+the 总览 never disagree; they and the names
 behind them are read for the whole period and a batch of branches at once: a constant number of
 statements whatever the number of months, branches or meetings. A branch's page is the batch of one,
 so the county's file is the branch pages' rows. Nothing here writes.
@@ -16,21 +17,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from handlers.console import overview
 from handlers.console.scope import Scope
 from handlers.ledgers.period import LedgerPeriod
 from handlers.meetings.meetings import month_bounds_utc
-from handlers.meetings.minutes import held_condition, local_calendars, meeting_counts
 from handlers.meetings.strings import (
     LEAVE_STATUS_LABELS,
     MAKEUP_STATUS_LABELS,
     PLAN_STATUS_LABELS,
     TYPE_LABELS,
 )
-from handlers.meetings.types import MeetingsConfig, local_day
+from handlers.meetings.types import MeetingsConfig
 from handlers.observers.strings import OUTCOME_LABELS
 from models import attachments
 from models.meetings import (
@@ -42,8 +42,6 @@ from models.meetings import (
     MakeupStatus,
     MakeupTask,
     Meeting,
-    MeetingKind,
-    MeetingType,
     MonthlyPlan,
     PlanItem,
     VoteKind,
@@ -283,7 +281,9 @@ def _ledgers(
     starts = [month_bounds_utc(m, cfg)[0] for m in months]
     his = [month_bounds_utc(m, cfg)[1] for m in months]
     entries: dict[int, MeetingEntry] = {}
-    for branch_id, ln in _meeting_lines(session, list(ledgers), starts[0], his[-1], now=now, cfg=cfg):
+    for branch_id, ln in overview.branches_meetings(
+        session, list(ledgers), starts[0], his[-1], now=now, cfg=cfg
+    ):
         i = bisect_right(starts, ln.starts_at) - 1
         if i < 0 or ln.starts_at >= his[i]:
             continue  # between months of a period that skips some (never, for the periods there are)
@@ -294,62 +294,6 @@ def _ledgers(
     if entries:
         _details(session, entries)
     return list(ledgers.values())
-
-
-def _meeting_lines(
-    session: Session, branch_ids: list[int], lo: datetime, hi: datetime, *, now: datetime, cfg: MeetingsConfig
-) -> list[tuple[int, overview.MeetingLine]]:
-    """overview.branch_meetings over several branches and months at once (the same two statements,
-    the same figures: the score's definition of held and counted), as (branch id, line) in each
-    branch's order of time. Kept beside the console's until that one takes a list of branches."""
-    status = Attendance.status
-    in_range = (Meeting.branch_id.in_(branch_ids), Meeting.starts_at >= lo, Meeting.starts_at < hi)
-    att = (
-        select(
-            Attendance.meeting_id.label("mid"),
-            func.count().label("n"),
-            func.sum(case((status.in_(PRESENT), 1), else_=0)).label("p"),
-            func.sum(case((status == AttendanceStatus.ABSENT, 1), else_=0)).label("a"),
-            func.sum(case((status == AttendanceStatus.LEAVE, 1), else_=0)).label("v"),
-        )
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(*in_range)
-        .group_by(Attendance.meeting_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            Meeting.branch_id, Meeting.id, Meeting.title, Meeting.starts_at, Meeting.status,
-            case((meeting_counts(), True), else_=False),
-            case((and_(meeting_counts(), held_condition(now, cfg, local_calendars(session))), True), else_=False),
-            MinutesRow.submitted_at, MinutesRow.due_on, att.c.n, att.c.p, att.c.a, att.c.v,
-        )
-        .outerjoin(MinutesRow, MinutesRow.meeting_id == Meeting.id)
-        .outerjoin(att, att.c.mid == Meeting.id)
-        .where(*in_range)
-        .order_by(Meeting.branch_id, Meeting.starts_at, Meeting.id)
-    ).all()  # fmt: skip
-    kinds: dict[int, list[str]] = defaultdict(list)
-    for mid, t in session.execute(
-        select(MeetingKind.meeting_id, MeetingKind.type)
-        .join(Meeting, Meeting.id == MeetingKind.meeting_id)
-        .where(*in_range)
-        .order_by(MeetingKind.id)
-    ):
-        kinds[mid].append(getattr(t, "value", t))
-    out = []
-    for bid, mid, title, starts, st, counts, held, submitted, due_on, n, p, a, v in rows:
-        counts, held = bool(counts), bool(held)
-        # The score's rule (scoring._tally_meetings), as branch_meetings applies it: minutes are due
-        # for a meeting that counts, has started, and is recorded or no longer held for want of them.
-        due = counts and starts <= now and (submitted is not None or not held)
-        on_time = due and submitted is not None and local_day(submitted, cfg) <= due_on
-        out.append((bid, overview.MeetingLine(
-            mid, title, starts, [t for t in kinds[mid] if t in MeetingType._value2member_map_],
-            getattr(st, "value", st), counts, held, int(p or 0) if counts else 0, int(n or 0) if counts else 0,
-            int(a or 0), int(v or 0), due, bool(on_time), submitted, due_on,
-        )))  # fmt: skip
-    return out
 
 
 def _plans(session: Session, ledgers: dict[int, MeetingsLedger], months: list[date]) -> None:

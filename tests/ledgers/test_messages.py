@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -452,17 +452,24 @@ def test_a_resend_reaches_the_member_through_the_sandbox(session_factory, databa
     from tests.core.helpers import make_org
 
     start = datetime(2026, 3, 2, 1, 0, tzinfo=NOW.tzinfo)
+    from models.meetings import Meeting
+
     org = make_org(session_factory, members=1)  # 党员0 on DingTalk as member0
-    card = Card("支部党员大会通知", "3月5日 9:00 在党员活动室召开", buttons=(Button("参加", action="meeting.rsvp",
-                params={"id": "7"}),), card_key="meeting:7:notice")  # fmt: skip
     with session_factory() as s, s.begin():
+        meeting = Meeting(branch_id=org.branch_id, title="支部党员大会", topic="学习", place="党员活动室",
+                          starts_at=start + timedelta(days=3))  # fmt: skip
+        s.add(meeting)
+        s.flush()
+        key = f"meeting:{meeting.id}:notice"  # a meeting still as noticed: its notice may be sent again
+        card = Card("支部党员大会通知", "3月5日 9:00 在党员活动室召开", buttons=(Button("参加", action="meeting.rsvp",
+                    params={"id": str(meeting.id)}),), card_key=key)  # fmt: skip
         account = s.scalars(select(ChatAccount).where(ChatAccount.account_id == "member0")).one()
         account.left_directory_at = start
         s.flush()
-        enqueue_to_people(s, org.member_ids, card, dedup_key="meeting:7:notice", now=start)
+        enqueue_to_people(s, org.member_ids, card, dedup_key=key, now=start)
         account.left_directory_at = None  # back in the directory
     with session_factory() as s:
-        failed = s.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key == "meeting:7:notice")).one()
+        failed = s.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key == key)).one()
     assert (failed.status, failed.reason) == (DeliveryStatus.FAILED, texts.REASON_LEFT_DIRECTORY)
     with running_bot(session_factory, database_url, clock_start=start) as bot:
         app = console_app(session_factory, now=start)

@@ -128,7 +128,6 @@ ENTITY_FIELD_LABELS = {
     ("fee_payment", "status"): "状态",
     ("org_setting", "key"): "设置项",
     ("org_setting", "value"): "设置值",
-    ("outbox_message", "dedup_key"): "补发编号",
     ("outbox_message", "target"): "账号",
     ("heart_talk", "held_on"): "谈话日期",
     ("heart_talk_person", "talk_id"): "谈心谈话编号",  # the #N its chat reply gave

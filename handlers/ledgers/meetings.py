@@ -222,7 +222,9 @@ def branches_in(session: Session, scope: Scope, unit: OrgUnit | None) -> list[tu
                 OrgUnit.kind == UnitKind.BRANCH,
                 OrgUnit.active.is_(True),
                 under,
-                scope.unit_clause(),
+                # The whole scope's file covers what its requester leads (exports.top_paths), not the
+                # branches they only observe.
+                scope.unit_clause(editable=unit is None),
             )
             .order_by(OrgUnit.path)
         )

@@ -7,30 +7,23 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from typing import IO
 
-from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from PIL import Image
 
 from handlers.common.dates import fmt_full_day, fmt_month
+from handlers.ledgers.document import Styles, a4_document, docx_bytes, heading, kv, table, when
 from handlers.ledgers.meetings import MeetingEntry, MeetingsLedger
 from handlers.ledgers.workbook import Book, Sheet, xlsx_bytes
 
 TITLE = "组织生活纪实台账"
-FONT = "宋体"
-HEADING_FONT = "黑体"
 BRANCH_HEADER = "党支部"
 
 RowsOf = Callable[[MeetingsLedger, tzinfo], Iterator[list[object]]]
-
-
-def _when(moment: datetime | None, tz: tzinfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _names(names: list[str]) -> str:
@@ -100,7 +93,7 @@ def _meeting_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
         for e in b.meetings:
             mi = e.minutes
             yield [
-                fmt_month(b.month), _when(e.line.starts_at, tz), e.types_text, e.line.title, e.place, e.topic,
+                fmt_month(b.month), when(e.line.starts_at, tz), e.types_text, e.line.title, e.place, e.topic,
                 mi.chair if mi else "", mi.recorder if mi else "", e.status_text, len(e.expected), len(e.present),
                 len(e.present_full), len(e.present_probationary), len(e.on_leave), len(e.absent),
                 _names(e.on_leave), _names(e.absent), "、".join(f"{o.observer}（{o.outcome}）" for o in e.observers),
@@ -109,7 +102,7 @@ def _meeting_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
 
 def _attendance_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
     for e in ledger.meetings:
-        when = _when(e.line.starts_at, tz)
+        at = when(e.line.starts_at, tz)
         for label, names in (
             ("出席", e.present),
             ("请假", e.on_leave),
@@ -117,19 +110,19 @@ def _attendance_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object
             ("未签到", e.not_recorded),
         ):
             for n in names:
-                yield [when, e.line.title, n, e.member_kind.get(n, ""), "迟到" if n in e.late else label]
+                yield [at, e.line.title, n, e.member_kind.get(n, ""), "迟到" if n in e.late else label]
 
 
 def _leave_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
     for e in ledger.meetings:
         for lv in e.leaves:
-            yield [_when(e.line.starts_at, tz), e.line.title, lv.name, lv.reason, lv.status]
+            yield [when(e.line.starts_at, tz), e.line.title, lv.name, lv.reason, lv.status]
 
 
 def _makeup_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
     for e in ledger.meetings:
         for mk in e.makeups:
-            yield [_when(e.line.starts_at, tz), e.line.title, mk.name, mk.origin, mk.due_on.isoformat(), mk.status,
+            yield [when(e.line.starts_at, tz), e.line.title, mk.name, mk.origin, mk.due_on.isoformat(), mk.status,
                    mk.note]  # fmt: skip
 
 
@@ -138,14 +131,14 @@ def _minutes_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
         mi = e.minutes
         if mi is None:
             continue
-        yield [_when(e.line.starts_at, tz), e.line.title, mi.chair, mi.recorder, mi.topics, mi.decisions,
-               e.vote_text, _when(mi.submitted_at, tz), mi.due_on.isoformat(), len(e.photos)]  # fmt: skip
+        yield [when(e.line.starts_at, tz), e.line.title, mi.chair, mi.recorder, mi.topics, mi.decisions,
+               e.vote_text, when(mi.submitted_at, tz), mi.due_on.isoformat(), len(e.photos)]  # fmt: skip
 
 
 def _observer_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
     for e in ledger.meetings:
         for o in e.observers:
-            yield [_when(e.line.starts_at, tz), e.line.title, o.observer, f"{o.total}/{o.max_total}", o.grade,
+            yield [when(e.line.starts_at, tz), e.line.title, o.observer, f"{o.total}/{o.max_total}", o.grade,
                    o.outcome, o.comment, "是" if o.on_time else "否"]  # fmt: skip
 
 
@@ -154,7 +147,7 @@ def _plan_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
         if b.plan_status is None:
             yield [fmt_month(b.month), "未报送", "", "", "", "", ""]
         for p in b.plan:
-            yield [fmt_month(b.month), b.plan_status, _when(p.starts_at, tz), p.types_text, p.place, p.topic,
+            yield [fmt_month(b.month), b.plan_status, when(p.starts_at, tz), p.types_text, p.place, p.topic,
                    "是" if p.meeting_id else "否"]  # fmt: skip
 
 
@@ -164,51 +157,30 @@ def _plan_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
 def meetings_docx(
     ledger: MeetingsLedger, tz: tzinfo, photos: dict[int, tuple[str, bytes]], *, today: date
 ) -> bytes:
-    doc = Document()
-    _fonts(doc)
-    for section in doc.sections:
-        section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-        section.left_margin = section.right_margin = Cm(2.2)
-        section.top_margin = section.bottom_margin = Cm(2.0)
+    doc = a4_document()
     _cover(doc, ledger, today)
-    styles = _Styles(doc)
+    styles = Styles(doc)
     for block in ledger.months:
         doc.add_section(WD_SECTION.NEW_PAGE)
-        _heading(doc, styles, fmt_month(block.month), 1)
-        _heading(doc, styles, "月度计划", 2)
+        heading(doc, styles, fmt_month(block.month), 1)
+        heading(doc, styles, "月度计划", 2)
         if block.plan_status is None:
             doc.add_paragraph("本月未报送计划。")
         else:
             doc.add_paragraph(
                 f"计划状态：{block.plan_status}"
-                + (f"（{_when(block.plan_submitted_at, tz)} 报送）" if block.plan_submitted_at else "")
+                + (f"（{when(block.plan_submitted_at, tz)} 报送）" if block.plan_submitted_at else "")
             )
             if block.plan:
-                _table(doc, styles, ["计划时间", "类型", "地点", "主题", "已开"],
-                       [[_when(p.starts_at, tz), p.types_text, p.place, p.topic, "是" if p.meeting_id else "否"]
+                table(doc, styles, ["计划时间", "类型", "地点", "主题", "已开"],
+                       [[when(p.starts_at, tz), p.types_text, p.place, p.topic, "是" if p.meeting_id else "否"]
                         for p in block.plan])  # fmt: skip
-        _heading(doc, styles, f"开展情况（已开 {block.held} 次）", 2)
+        heading(doc, styles, f"开展情况（已开 {block.held} 次）", 2)
         if not block.meetings:
             doc.add_paragraph("本月没有会议记录。")
         for e in block.meetings:
             _meeting(doc, styles, e, tz, photos)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
-
-
-def _fonts(doc) -> None:
-    for name, font in (("Normal", FONT), ("Title", HEADING_FONT), ("Heading 1", HEADING_FONT),
-                       ("Heading 2", HEADING_FONT), ("Heading 3", HEADING_FONT)):  # fmt: skip
-        style = doc.styles[name]
-        style.font.name = font
-        rpr = style.element.get_or_add_rPr()
-        fonts = rpr.find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = rpr.makeelement(qn("w:rFonts"), {})
-            rpr.append(fonts)
-        fonts.set(qn("w:eastAsia"), font)
-    doc.styles["Normal"].font.size = Pt(11)
+    return docx_bytes(doc)
 
 
 def _cover(doc, ledger: MeetingsLedger, today: date) -> None:
@@ -236,47 +208,12 @@ def _cover(doc, ledger: MeetingsLedger, today: date) -> None:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-class _Styles:
-    """The style ids, looked up once and set on the XML: python-docx resolves every style it is given
-    (by name or object) by scanning all the styles, which made a branch's year spend half its time there."""
-
-    def __init__(self, doc) -> None:
-        self.grid = doc.styles["Table Grid"].style_id
-        self.h = {n: doc.styles[f"Heading {n}"].style_id for n in (1, 2, 3)}
-
-
-def _heading(doc, styles: _Styles, text: str, level: int) -> None:
-    doc.add_paragraph(text)._p.style = styles.h[level]
-
-
-def _fill(table, rows: list[list[str]], bold_first_row: bool = False, bold_first_col: bool = False) -> None:
-    for i, (tr, values) in enumerate(zip(table.rows, rows, strict=True)):
-        for j, (cell, v) in enumerate(zip(tr.cells, values, strict=True)):
-            run = cell.paragraphs[0].add_run(str(v))
-            if (bold_first_row and i == 0) or (bold_first_col and j == 0):
-                run.bold = True
-
-
-def _table(doc, styles: _Styles, headers: list[str], rows: list[list[str]]) -> None:
-    table = doc.add_table(rows=len(rows) + 1, cols=len(headers))
-    table._tbl.tblStyle_val = styles.grid
-    _fill(table, [headers, *rows], bold_first_row=True)
-
-
-def _kv(doc, styles: _Styles, pairs: list[tuple[str, str]]) -> None:
-    table = doc.add_table(rows=len(pairs), cols=2)
-    table._tbl.tblStyle_val = styles.grid
-    table.autofit = False
-    table.columns[0].width, table.columns[1].width = Cm(3.2), Cm(13.4)
-    _fill(table, [list(p) for p in pairs], bold_first_col=True)
-
-
-def _meeting(doc, styles: _Styles, e: MeetingEntry, tz: tzinfo, photos: dict[int, tuple[str, bytes]]) -> None:
-    _heading(doc, styles, f"{_when(e.line.starts_at, tz)} {e.line.title}", 3)
+def _meeting(doc, styles: Styles, e: MeetingEntry, tz: tzinfo, photos: dict[int, tuple[str, bytes]]) -> None:
+    heading(doc, styles, f"{when(e.line.starts_at, tz)} {e.line.title}", 3)
     mi = e.minutes
     pairs = [
         ("类型", e.types_text),
-        ("时间", _when(e.line.starts_at, tz)),
+        ("时间", when(e.line.starts_at, tz)),
         ("地点", e.place),
         ("主题", e.topic),
         ("状态", e.status_text + (f"（{e.cancel_reason}）" if e.cancel_reason else "")),
@@ -299,13 +236,13 @@ def _meeting(doc, styles: _Styles, e: MeetingEntry, tz: tzinfo, photos: dict[int
             pairs.append(("决定事项", mi.decisions))
         if e.vote_text:
             pairs.append(("表决", e.vote_text))
-        pairs.append(("记录提交", f"{_when(mi.submitted_at, tz)}（应于 {mi.due_on:%Y-%m-%d} 前）"))
+        pairs.append(("记录提交", f"{when(mi.submitted_at, tz)}（应于 {mi.due_on:%Y-%m-%d} 前）"))
     else:
         pairs.append(("会议记录", "未提交"))
     if e.observers:
         pairs.append(("观察员", "；".join(f"{o.observer}：{o.total}/{o.max_total} 分，{o.grade}，{o.outcome}"
                                           + (f"。{o.comment}" if o.comment else "") for o in e.observers)))  # fmt: skip
-    _kv(doc, styles, pairs)
+    kv(doc, styles, pairs)
     for aid in e.photos:
         if aid not in photos:
             continue

@@ -6,18 +6,16 @@ handlers.ledgers.observers.ObserversLedger, the page's own data, and print as th
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import date, tzinfo
 
-from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
+from docx.shared import Pt
 
 from handlers.common.dates import fmt_full_day
 from handlers.ledgers import strings
-from handlers.ledgers.meetings_export import _fonts, _heading, _kv, _Styles, _table, _when
+from handlers.ledgers.document import Styles, a4_document, docx_bytes, heading, kv, table, when
 from handlers.ledgers.observers import ObserverEntry, ObserversLedger
 from handlers.ledgers.workbook import Sheet, xlsx_bytes
 from handlers.observers.strings import NO_OBSERVER
@@ -44,13 +42,13 @@ def assignment_cells(a) -> list[object]:
 
 
 def observation_cells(o, tz: tzinfo) -> list[object]:
-    return [_when(o.starts_at, tz), o.branch, o.meeting, o.observer, o.form, o.total, o.max_total, o.grade,
-            o.outcome_label, _day(o.deadline), o.comment, _when(o.submitted_at, tz), YES if o.on_time else NO]  # fmt: skip
+    return [when(o.starts_at, tz), o.branch, o.meeting, o.observer, o.form, o.total, o.max_total, o.grade,
+            o.outcome_label, _day(o.deadline), o.comment, when(o.submitted_at, tz), YES if o.on_time else NO]  # fmt: skip
 
 
 def rect_cells(r, tz: tzinfo) -> list[object]:
     return [r.id, r.branch, r.meeting, r.observer, r.text, _day(r.due_on), r.status_label, YES if r.overdue else NO,
-            r.report_note, _when(r.reported_at, tz), _when(r.closed_at, tz), r.reopen_count]  # fmt: skip
+            r.report_note, when(r.reported_at, tz), when(r.closed_at, tz), r.reopen_count]  # fmt: skip
 
 
 def coverage_name(block) -> str:
@@ -95,7 +93,7 @@ def _items(ledger: ObserversLedger, tz: tzinfo) -> Iterator[list[object]]:
     for o in ledger.observations:
         for it in o.items:
             yield [
-                _when(o.starts_at, tz),
+                when(o.starts_at, tz),
                 o.branch,
                 o.meeting,
                 o.observer,
@@ -116,36 +114,29 @@ def _coverage(ledger: ObserversLedger) -> Iterator[list[object]]:
 
 
 def observers_docx(ledger: ObserversLedger, tz: tzinfo, *, today: date) -> bytes:
-    doc = Document()
-    _fonts(doc)
-    for section in doc.sections:
-        section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-        section.left_margin = section.right_margin = Cm(2.2)
-        section.top_margin = section.bottom_margin = Cm(2.0)
+    doc = a4_document()
     _cover(doc, ledger, today)
-    styles = _Styles(doc)
+    styles = Styles(doc)
     for e in ledger.observers:
         doc.add_section(WD_SECTION.NEW_PAGE)
         _observer(doc, styles, ledger, e, tz)
     doc.add_section(WD_SECTION.NEW_PAGE)
-    _heading(doc, styles, "支部列席覆盖情况", 1)
+    heading(doc, styles, "支部列席覆盖情况", 1)
     if not ledger.coverage:
         doc.add_paragraph("本期没有列席覆盖记录。")
     for block in ledger.coverage:
-        _heading(doc, styles, coverage_name(block), 2)
+        heading(doc, styles, coverage_name(block), 2)
         doc.add_paragraph(
             f"共 {len(block.rows)} 个党支部，达到要求 {block.covered} 个，未安排观察员 {block.unassigned} 个。"
         )
         if block.rows:
-            _table(
+            table(
                 doc,
                 styles,
                 COVERAGE_HEADERS[1:],
                 [[str(v) for v in coverage_cells(block, c)[1:]] for c in block.rows],
             )
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return docx_bytes(doc)
 
 
 def _cover(doc, ledger: ObserversLedger, today: date) -> None:
@@ -171,8 +162,8 @@ def _cover(doc, ledger: ObserversLedger, today: date) -> None:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _observer(doc, styles: _Styles, ledger: ObserversLedger, e: ObserverEntry, tz: tzinfo) -> None:
-    _heading(doc, styles, f"观察员：{e.name}", 1)
+def _observer(doc, styles: Styles, ledger: ObserversLedger, e: ObserverEntry, tz: tzinfo) -> None:
+    heading(doc, styles, f"观察员：{e.name}", 1)
     home = next((a.observer_unit for a in e.assignments if a.observer_unit), "")
     r = e.record
     pairs = [
@@ -188,18 +179,18 @@ def _observer(doc, styles: _Styles, ledger: ObserversLedger, e: ObserverEntry, t
                                      f"联系支部应观察 {r.periods} 期次，已覆盖 {r.periods_covered} 期次"),
             ("建议等次", e.basis),
         ]  # fmt: skip
-    _kv(doc, styles, pairs)
-    _heading(doc, styles, "观察记录", 2)
+    kv(doc, styles, pairs)
+    heading(doc, styles, "观察记录", 2)
     if e.observations:
-        _table(doc, styles, ["会议时间", "党支部", "会议", "得分", "等次", "观察结论", "评价表各项与意见"],
-               [[_when(o.starts_at, tz), o.branch, o.meeting, f"{o.total}/{o.max_total}", o.grade,
+        table(doc, styles, ["会议时间", "党支部", "会议", "得分", "等次", "观察结论", "评价表各项与意见"],
+               [[when(o.starts_at, tz), o.branch, o.meeting, f"{o.total}/{o.max_total}", o.grade,
                  o.outcome_label + (f"（期限 {_day(o.deadline)}）" if o.deadline else ""),
                  "；".join(x for x in (o.items_text, o.comment) if x)] for o in e.observations])  # fmt: skip
     else:
         doc.add_paragraph("本期没有观察记录。")
     if e.rectifications:
-        _heading(doc, styles, "提出的整改事项", 2)
-        _table(doc, styles, ["编号", "党支部", "整改事项", "期限", "状态"],
+        heading(doc, styles, "提出的整改事项", 2)
+        table(doc, styles, ["编号", "党支部", "整改事项", "期限", "状态"],
                [[str(x.id), x.branch, x.text, _day(x.due_on), x.status_label + ("（逾期）" if x.overdue else "")]
                 for x in e.rectifications])  # fmt: skip
 

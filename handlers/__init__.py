@@ -9,8 +9,10 @@ def all_routers() -> list[Router]:
     """Every feature's router: the single list the composition root wires in. One line per feature."""
     # Imported here, not at module level, so importing one feature's use cases stays cheap.
     from handlers import delivery, help
+    from handlers.appraisal import chat as appraisal
     from handlers.console import chat as console
     from handlers.fees import chat as fees
+    from handlers.lifemeeting import chat as lifemeeting
     from handlers.meetings import chat as meetings
     from handlers.monthly import chat as monthly
     from handlers.observers import chat as observers
@@ -23,6 +25,8 @@ def all_routers() -> list[Router]:
         fees.router,
         observers.router,
         talks.router,
+        lifemeeting.router,
+        appraisal.router,
         monthly.router,
         console.router,
     ]

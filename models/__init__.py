@@ -3,6 +3,8 @@
 # Every model module, so Base.metadata is complete for Alembic and create_all.
 from models import (  # noqa: F401
     api_token,
+    appraisal,
+    appraisal_seed,
     attachments,
     audit,
     console,
@@ -10,9 +12,13 @@ from models import (  # noqa: F401
     fees,
     inbox,
     jobs,
+    lifemeeting,
+    lifemeeting_seed,
     meetings,
     meetings_seed,
     monthly,
+    observer_rating,
+    observer_rating_seed,
     observers,
     observers_seed,
     org,

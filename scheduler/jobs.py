@@ -12,7 +12,9 @@ from types import ModuleType
 from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec
 from handlers import retention
+from handlers.appraisal import jobs as appraisal_jobs
 from handlers.fees import jobs as fees_jobs
+from handlers.lifemeeting import jobs as lifemeeting_jobs
 from handlers.meetings import jobs as meetings_jobs
 from handlers.monthly import jobs as monthly_jobs
 from handlers.observers import jobs as observers_jobs
@@ -24,6 +26,8 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     fees_jobs,
     observers_jobs,
     monthly_jobs,
+    lifemeeting_jobs,
+    appraisal_jobs,
     rating_jobs,
     retention,
 )

@@ -73,6 +73,10 @@ def create_app(
 
     app.include_router(build_meetings_router(session_factory, app.state.identities, core, clock=clock))
 
+    from bot.web.appraisal import build_appraisal_router
+
+    app.include_router(build_appraisal_router(session_factory, app.state.identities, core, clock=clock))
+
     from bot.web.console import build_console
 
     build_console(app, session_factory, app.state.identities, core, clock=clock)

@@ -19,14 +19,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.context import CoreConfig
 from bot.web.console import (
+    appraisals,
     audit,
     auth,
     ledgers,
     ledgers_messages,
     ledgers_observers,
+    lifemeetings,
+    observer_ratings,
     overview,
     people,
     ratings,
+    year,
+    year_reports,
 )
 from bot.web.console.deps import PREFIX, ConsoleApp, LoginRequired, login_url
 from handlers.console.sessions import ConsoleConfig, console_config
@@ -46,7 +51,9 @@ def build_console(
     console = ConsoleApp(session_factory, identities, core, clock, cfg or console_config(core))
     app.state.console = console  # what `zhibu serve` warms (ConsoleApp.warm)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
-    for part in (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages, ratings):
+    parts = (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages, year, ratings)
+    parts += (lifemeetings, appraisals, observer_ratings, year_reports)
+    for part in parts:
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)

@@ -75,7 +75,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             "console/ratings.html",
             viewer=viewer,
             status_code=status,
-            nav="ratings",
+            nav="year",
             title=rs.TITLE,
             year=year,
             rows=rows,

@@ -1,0 +1,14 @@
+"""民主评议党员 H5 pages: /h5/appraisal/..."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bot.web.h5 import H5Pages, feature_router
+
+PREFIX = "/h5/appraisal"
+
+
+@feature_router(prefix=PREFIX)
+def build_appraisal_router(h5: H5Pages) -> APIRouter:
+    return h5.router()

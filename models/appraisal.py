@@ -1,0 +1,3 @@
+"""Tables of handlers.appraisal."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of handlers.lifemeeting."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the observers' yearly rating (handlers.observers.yearly)."""
+
+from __future__ import annotations

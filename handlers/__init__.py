@@ -16,6 +16,7 @@ def all_routers() -> list[Router]:
     from handlers.meetings import chat as meetings
     from handlers.monthly import chat as monthly
     from handlers.observers import chat as observers
+    from handlers.projects import chat as projects
     from handlers.talks import chat as talks
 
     return [
@@ -28,6 +29,7 @@ def all_routers() -> list[Router]:
         lifemeeting.router,
         appraisal.router,
         monthly.router,
+        projects.router,
         console.router,
     ]
 

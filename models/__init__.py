@@ -23,6 +23,8 @@ from models import (  # noqa: F401
     observers_seed,
     org,
     outbox,
+    projects,
+    projects_seed,
     rating,
     talks,
 )

@@ -18,6 +18,7 @@ from handlers.lifemeeting import jobs as lifemeeting_jobs
 from handlers.meetings import jobs as meetings_jobs
 from handlers.monthly import jobs as monthly_jobs
 from handlers.observers import jobs as observers_jobs
+from handlers.projects import jobs as projects_jobs
 from handlers.rating import jobs as rating_jobs
 
 # Feature modules that define jobs(core) -> list[JobSpec]: one line per feature.
@@ -29,6 +30,7 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     lifemeeting_jobs,
     appraisal_jobs,
     rating_jobs,
+    projects_jobs,
     retention,
 )
 

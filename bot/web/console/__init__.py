@@ -29,6 +29,7 @@ from bot.web.console import (
     observer_ratings,
     overview,
     people,
+    projects,
     ratings,
     year,
     year_reports,
@@ -52,7 +53,7 @@ def build_console(
     app.state.console = console  # what `zhibu serve` warms (ConsoleApp.warm)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     parts = (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages, year, ratings)
-    parts += (lifemeetings, appraisals, observer_ratings, year_reports)
+    parts += (lifemeetings, appraisals, observer_ratings, year_reports, projects)
     for part in parts:
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)
 

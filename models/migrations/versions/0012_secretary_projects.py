@@ -1,0 +1,24 @@
+"""projects: 书记项目, their reviews, milestones and monthly progress
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-03 18:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -2,8 +2,7 @@
 000/001): 组织生活会, 民主评议党员, 支部年度评定, 观察员年度评定 and the 年终通报. Each part's page lives in its
 own module; this page only points to them, so the console's top bar stays one link for the whole year."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must see ViewerDep, a local, as a real annotation.
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 

@@ -1,3 +1,168 @@
-"""Tables of 书记项目 (handlers.projects)."""
+"""Tables of 书记项目 (handlers.projects; seed 003: 桐城/潜山/岳西/姜堰).
+
+Each 党组织书记 (of a branch, a 总支 or a committee) registers a project that tackles one concrete
+problem of their unit (问题 → 议题), with milestones; the committee above pre-reviews it (预审), the
+组织部 or a named panel scores it (评审), an accepted project is published to the unit's members
+(公开承诺) and its progress is reported monthly. Times are aware UTC; a month is the DATE of its
+first day, as in models.monthly.
+"""
 
 from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, TimestampMixin, UTCDateTime, enum_column
+
+
+class ProjectStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  # 待预审
+    RETURNED = "returned"  # 预审退回: the secretary edits and submits again
+    PRE_ACCEPTED = "pre_accepted"  # 预审通过, 待评审
+    ACCEPTED = "accepted"  # 评审通过: in the year's library, published (公开承诺)
+    NOT_ACCEPTED = "not_accepted"  # 评审未通过
+
+
+class ProjectCall(TimestampMixin, Base):
+    """The year's call (征集) of a committee, or of the 组织部 over the whole tree (unit None): the
+    deadline for registering and how many projects each secretary registers."""
+
+    __tablename__ = "project_call"
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date] = mapped_column(Date)
+    per_secretary: Mapped[int] = mapped_column(Integer, default=1)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+    reviewers: Mapped[list[ProjectReviewer]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="ProjectReviewer.id"
+    )
+
+
+class ProjectReviewer(Base):
+    """A named reviewer (评审专家) of a call's projects; without any, the 组织部 over the unit scores."""
+
+    __tablename__ = "project_reviewer"
+    __table_args__ = (UniqueConstraint("call_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("project_call.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+
+    call: Mapped[ProjectCall] = relationship(back_populates="reviewers")
+
+
+class SecretaryProject(TimestampMixin, Base):
+    """One 书记项目: registered by the secretary of `unit_id` for `year`."""
+
+    __tablename__ = "secretary_project"
+    __table_args__ = (
+        Index("ix_secretary_project_unit_year", "unit_id", "year"),
+        Index("ix_secretary_project_status_year", "status", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+    secretary_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(100))
+    problem: Mapped[str] = mapped_column(Text)  # 拟解决的突出问题 (问题清单 → 议题)
+    content: Mapped[str] = mapped_column(Text)  # 项目内容和举措
+    expected: Mapped[str] = mapped_column(Text)  # 预期目标
+    leaders: Mapped[str] = mapped_column(String(200))  # 领办人 (names as written)
+    status: Mapped[ProjectStatus] = mapped_column(enum_column(ProjectStatus), default=ProjectStatus.SUBMITTED)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    prereviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    prereviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    return_reason: Mapped[str | None] = mapped_column(String(500))
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[float | None] = mapped_column(Float)  # the mean of the reviewers' scores, once decided
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 评审 decided (accepted or not)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 公开承诺 sent
+
+    milestones: Mapped[list[ProjectMilestone]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectMilestone.seq"
+    )
+
+
+class ProjectMilestone(Base):
+    """A 项目进度安排 step: what, by when; done_on once the secretary reports it done."""
+
+    __tablename__ = "project_milestone"
+    __table_args__ = (UniqueConstraint("project_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("secretary_project.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3… as the secretary listed them
+    title: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+
+    project: Mapped[SecretaryProject] = relationship(back_populates="milestones")
+
+
+class ProjectReview(Base):
+    """One reviewer's score (0–100) of a pre-accepted project. One per reviewer; never changed."""
+
+    __tablename__ = "project_review"
+    __table_args__ = (UniqueConstraint("project_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("secretary_project.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProjectProgress(Base):
+    """A monthly progress report (text, photos as models.attachments owner "project_progress"), on a
+    milestone or on the project as a whole; `done` marks the milestone done."""
+
+    __tablename__ = "project_progress"
+    __table_args__ = (Index("ix_project_progress_project_month", "project_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("secretary_project.id", ondelete="CASCADE"))
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("project_milestone.id", ondelete="SET NULL"))
+    month: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProjectReminder(Base):
+    """One progress reminder or escalation notice: rung 0 is the month-end reminder to the secretary,
+    rung N ≥ 1 the ladder's notice for N months in a row without a report. Never twice per key."""
+
+    __tablename__ = "project_reminder"
+    __table_args__ = (UniqueConstraint("project_id", "month", "rung"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("secretary_project.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)
+    rung: Mapped[int] = mapped_column(Integer)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)  # person ids
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,6 +2,222 @@
 
 from __future__ import annotations
 
-from bot.core.router import Router
+from bot.core.context import HandlerContext
+from bot.core.errors import Refused
+from bot.core.messages import Markdown, Text, md_escape
+from bot.core.router import Router, bound
+from handlers.common.dates import fmt_full_day
+from handlers.lifemeeting import prepare, record, strings
+from handlers.lifemeeting.config import STEPS, LifeMeetingConfig, lifemeeting_config
+from handlers.lifemeeting.status import BranchLife, branch_status, names_of
+from handlers.meetings.types import meetings_config
+from handlers.talks.config import talks_config
+from models.org import OrgUnit
 
 router = Router("lifemeeting")
+
+
+def cfg_of(ctx: HandlerContext) -> LifeMeetingConfig:
+    return lifemeeting_config(ctx.config)
+
+
+def _is_manager(ctx: HandlerContext) -> bool:
+    return any(r.role in cfg_of(ctx).manager_roles for r in ctx.roles)
+
+
+def _status(ctx: HandlerContext, branch_id: int, year: int) -> BranchLife:
+    return branch_status(
+        ctx.session, [branch_id], year, now=ctx.now, cfg=cfg_of(ctx),
+        talks_cfg=talks_config(ctx.config), meetings_cfg=meetings_config(ctx.config),
+    )[branch_id]  # fmt: skip
+
+
+def _local_day(ctx: HandlerContext, moment) -> str:
+    return fmt_full_day(moment.astimezone(cfg_of(ctx).tz).date())
+
+
+@router.command("组织生活会", help=strings.HELP_MINE, audience=bound)
+def mine(ctx: HandlerContext, _args: str) -> None:
+    person = ctx.person
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    if person.branch_id is None:
+        raise Refused(strings.NO_BRANCH, status=403)
+    today = ctx.local_now.date()
+    life = _status(ctx, person.branch_id, today.year)
+    if life.plan is None and not life.held:
+        raise Refused(strings.NO_PLAN.format(year=today.year), status=404)
+    lines = []
+    if life.held:
+        lines.append(strings.MINE_HELD.format(day=_local_day(ctx, life.held_at)))
+    else:
+        lines.append(strings.MINE_PLAN.format(day=fmt_full_day(life.plan.planned_on)))
+    if life.plan is not None and person.id in life.names:
+        for step in STEPS:
+            due = life.plan.due(step)
+            state = life.person_state(person.id, step)
+            word = {
+                "done": strings.STATE_DONE,
+                "waiting": strings.STATE_SUBMITTED,
+                "missing": strings.STATE_OVERDUE if due < today else strings.STATE_MISSING,
+            }[state]
+            lines.append(
+                strings.MINE_STEP.format(step=strings.STEP_LABELS[step], due=fmt_full_day(due), state=word)
+            )
+        if not life.held:
+            lines.append(strings.MINE_HINT)
+    ctx.reply_privately(Text(strings.MINE_TITLE.format(year=today.year) + "\n" + "\n".join(lines)))
+
+
+@router.command("组织生活会计划", help=strings.HELP_PLAN, audience=_is_manager)
+def plan(ctx: HandlerContext, args: str) -> None:
+    p = prepare.set_plan(
+        ctx.session, ctx.person, args, now=ctx.now, today=ctx.local_now.date(), cfg=cfg_of(ctx)
+    )
+    dues = "\n".join(
+        strings.PLAN_DUE_LINE.format(step=strings.STEP_LABELS[s], due=fmt_full_day(p.due(s))) for s in STEPS
+    )
+    ctx.reply(Text(strings.PLAN_SET.format(year=p.year, day=fmt_full_day(p.planned_on), dues=dues)))
+
+
+@router.command("组织生活会情况", help=strings.HELP_STATUS, audience=_is_manager)
+def status(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    branch = prepare.managed_branch(ctx.session, ctx.person, cfg, strings.WHAT_STATUS)
+    today = ctx.local_now.date()
+    typed = args.strip().removesuffix("年")
+    year = int(typed) if typed.isdigit() and len(typed) == 4 and int(typed) <= today.year + 1 else today.year
+    life = _status(ctx, branch.id, year)
+    ctx.reply_privately(
+        Markdown(title=strings.STATUS_TITLE.format(year=year), text=status_text(life, branch, cfg))
+    )
+
+
+def status_text(life: BranchLife, branch: OrgUnit, cfg: LifeMeetingConfig) -> str:
+    if life.held:
+        when = strings.STATUS_HELD.format(day=fmt_full_day(life.held_at.astimezone(cfg.tz).date()))
+    elif life.plan is not None:
+        when = strings.STATUS_PLANNED.format(day=fmt_full_day(life.plan.planned_on))
+    else:
+        when = strings.STATUS_NOT_PLANNED
+    lines = [strings.STATUS_HEAD.format(branch=md_escape(branch.name), when=when)]
+    for step in STEPS:
+        state = life.steps[step]
+        due = fmt_full_day(life.plan.due(step)) if life.plan else "—"
+        lines.append(
+            strings.STATUS_STEP.format(
+                step=strings.STEP_LABELS[step], due=due, done=len(state.done), required=state.required
+            )
+        )
+        if state.missing:
+            names = names_of(life, state.missing, cfg.names_shown, strings.MORE)
+            lines.append(strings.STATUS_MISSING.format(names=md_escape(names)))
+        if state.waiting:
+            names = names_of(life, state.waiting, cfg.names_shown, strings.MORE)
+            lines.append(strings.STATUS_WAITING.format(names=md_escape(names)))
+    if life.measures_total:
+        lines.append(
+            strings.STATUS_MEASURES.format(
+                total=life.measures_total, open=life.measures_open, overdue=life.measures_overdue
+            )
+        )
+    return "\n".join(lines)
+
+
+def _submit(ctx: HandlerContext, step: str, args: str) -> None:
+    done = prepare.submit_step(ctx.session, ctx.person, step, args, now=ctx.now, today=ctx.local_now.date())
+    label = strings.STEP_LABELS[step]
+    if done.again:
+        ctx.reply_privately(Text(strings.RESUBMITTED.format(step=label)))
+    else:
+        ctx.reply_privately(Text(strings.SUBMITTED.format(step=label, due=fmt_full_day(done.plan.due(step)))))
+
+
+@router.command("学习研讨", help=strings.HELP_STUDY, audience=bound)
+def study(ctx: HandlerContext, args: str) -> None:
+    _submit(ctx, "study", args)
+
+
+@router.command("征求意见", help=strings.HELP_OPINIONS, audience=bound)
+def opinions(ctx: HandlerContext, args: str) -> None:
+    _submit(ctx, "opinions", args)
+
+
+@router.command("对照检查材料", help=strings.HELP_MATERIALS, audience=bound)
+def materials(ctx: HandlerContext, args: str) -> None:
+    _submit(ctx, "materials", args)
+
+
+@router.command("标记完成", help=strings.HELP_MARK, audience=_is_manager)
+def mark(ctx: HandlerContext, args: str) -> None:
+    done = prepare.mark_done(
+        ctx.session, ctx.person, args, now=ctx.now, today=ctx.local_now.date(), cfg=cfg_of(ctx)
+    )
+    label = strings.STEP_LABELS[done.step]
+    lines = []
+    if done.marked:
+        lines.append(strings.MARKED.format(step=label, names="、".join(done.marked)))
+    if done.already:
+        lines.append(strings.MARKED_ALREADY.format(names="、".join(done.already)))
+    if done.unsubmitted:
+        lines.append(strings.MARKED_NONE_SUBMITTED.format(names="、".join(done.unsubmitted)))
+    ctx.reply(Text("\n".join(lines)))
+
+
+@router.command("批评和自我批评", help=strings.HELP_CRITICISM, audience=_is_manager)
+def criticism(ctx: HandlerContext, args: str) -> None:
+    saved = record.record_criticism(ctx.session, ctx.person, args, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.CRITICISM_SAVED.format(name=saved.name, title=saved.meeting.title, n=saved.count)))
+
+
+@router.command("查摆问题", help=strings.HELP_PROBLEMS, audience=_is_manager)
+def problems(ctx: HandlerContext, args: str) -> None:
+    meeting = record.record_problems(ctx.session, ctx.person, args, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.PROBLEMS_SAVED.format(title=meeting.title)))
+
+
+@router.command("整改措施", help=strings.HELP_MEASURE, audience=_is_manager)
+def measure(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    today = ctx.local_now.date()
+    if args.strip():
+        row, owner = record.add_measure(ctx.session, ctx.person, args, now=ctx.now, today=today, cfg=cfg)
+        ctx.reply(
+            Text(
+                strings.MEASURE_ADDED.format(
+                    id=row.id, content=row.content, owner=owner, due=fmt_full_day(row.due_on)
+                )
+            )
+        )
+        return
+    branch = prepare.managed_branch(ctx.session, ctx.person, cfg, strings.WHAT_RECORD)
+    rows = record.year_measures(ctx.session, branch.id, today.year, cfg)
+    if not rows:
+        ctx.reply(Text(strings.MEASURE_NONE.format(year=today.year)))
+        return
+    names = prepare.branch_people(ctx.session, branch.id)
+    lines = []
+    for r in rows:
+        state = (
+            strings.MEASURE_DONE_STATE
+            if r.done_at is not None
+            else strings.MEASURE_OVERDUE_STATE
+            if r.due_on < today
+            else strings.MEASURE_OPEN_STATE
+        )
+        lines.append(
+            strings.MEASURE_LINE.format(
+                id=r.id,
+                content=r.content,
+                owner=names.get(r.owner_id, "—"),
+                due=fmt_full_day(r.due_on),
+                state=state,
+            )
+        )
+    ctx.reply(Text(strings.MEASURE_LIST_TITLE.format(year=today.year) + "\n" + "\n".join(lines)))
+
+
+@router.command("整改措施完成", help=strings.HELP_MEASURE_DONE, audience=bound)
+def measure_done(ctx: HandlerContext, args: str) -> None:
+    row = record.finish_measure(ctx.session, ctx.person, args, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.MEASURE_FINISHED.format(id=row.id, content=row.content)))

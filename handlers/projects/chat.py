@@ -2,6 +2,254 @@
 
 from __future__ import annotations
 
-from bot.core.router import Router
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.core.context import HandlerContext
+from bot.core.errors import Refused
+from bot.core.messages import Markdown, Text, md_escape
+from bot.core.router import Router, bound
+from handlers.common import dates
+from handlers.projects import access, library, progress, review, strings
+from handlers.projects.config import ProjectsConfig, projects_config
+from models.org import OrgUnit
+from models.projects import ProjectReview, ProjectStatus, SecretaryProject
 
 router = Router("projects")
+
+_REF = re.compile(r"^#?\s*(\d+)\s*(.*)$", re.S)
+_NODE = re.compile(r"^节点\s*(\d+)\s*(.*)$", re.S)
+_DONE = re.compile(r"^(已完成|完成)\s*(.*)$", re.S)
+_DAY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
+
+
+def cfg_of(ctx: HandlerContext) -> ProjectsConfig:
+    return projects_config(ctx.config)
+
+
+def _ref(args: str, usage: str) -> tuple[int, str]:
+    m = _REF.match(args.strip())
+    if not m:
+        raise Refused(usage)
+    return int(m.group(1)), m.group(2).strip()
+
+
+def _param(params: dict[str, str]) -> int:
+    try:
+        return int(params.get("project", ""))
+    except ValueError:
+        raise Refused(strings.NO_REF) from None
+
+
+def _is_secretary(ctx: HandlerContext) -> bool:
+    return ctx.person is not None and bool(access.secretary_units(ctx.session, ctx.person, cfg_of(ctx)))
+
+
+def _sets_calls(ctx: HandlerContext) -> bool:
+    return ctx.person is not None and bool(access.call_units(ctx.session, ctx.person, cfg_of(ctx)))
+
+
+@router.command("书记项目", "我的项目", help=strings.HELP_LIST, audience=bound)
+def list_projects(ctx: HandlerContext, _args: str) -> None:
+    cfg = cfg_of(ctx)
+    if ctx.person is None:
+        raise Refused(strings.NOT_BOUND)
+    rows = ctx.session.scalars(
+        select(SecretaryProject)
+        .where(SecretaryProject.status.in_([ProjectStatus.SUBMITTED, ProjectStatus.PRE_ACCEPTED]))
+        .order_by(SecretaryProject.id)
+    ).all()
+    units = {
+        u.id: u for u in ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_({p.unit_id for p in rows})))
+    }
+    scored = set(
+        ctx.session.scalars(
+            select(ProjectReview.project_id).where(ProjectReview.reviewer_id == ctx.person.id)
+        )
+    )
+    to_pre = [
+        p
+        for p in rows
+        if p.status == ProjectStatus.SUBMITTED
+        and ctx.person.id in access.prereviewers(ctx.session, units[p.unit_id], cfg)
+    ]
+    to_score = [
+        p
+        for p in rows
+        if p.status == ProjectStatus.PRE_ACCEPTED
+        and p.id not in scored
+        and ctx.person.id in access.reviewers(ctx.session, p, cfg)[0]
+    ]
+    mine = ctx.session.scalars(
+        select(SecretaryProject)
+        .where(SecretaryProject.secretary_id == ctx.person.id)
+        .order_by(SecretaryProject.id)
+    ).all()
+    today = ctx.local_now.date()
+    parts = []
+    if mine:
+        lines = []
+        for p in mine:
+            lines.append(_line(p))
+            if p.status == ProjectStatus.ACCEPTED:
+                lines.append(review.milestone_lines(p.milestones, today))
+            if p.status == ProjectStatus.RETURNED and p.return_reason:
+                lines.append(md_escape(p.return_reason))
+        parts.append(strings.LIST_MINE + "\n\n" + "\n".join(lines))
+    if to_pre:
+        parts.append(strings.LIST_TO_PREREVIEW + "\n\n" + "\n".join(_line(p) for p in to_pre))
+    if to_score:
+        parts.append(strings.LIST_TO_SCORE + "\n\n" + "\n".join(_line(p) for p in to_score))
+    ctx.reply(Markdown(title=strings.LIST_TITLE, text="\n\n".join(parts) or strings.LIST_EMPTY))
+
+
+def _line(p: SecretaryProject) -> str:
+    return strings.LIST_LINE.format(
+        id=p.id, title=md_escape(p.title), year=p.year, status=strings.STATUS_LABELS[p.status]
+    )
+
+
+@router.command("申报项目", "申报书记项目", help=strings.HELP_REGISTER, audience=_is_secretary)
+def register(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    if not args.strip():
+        units = access.secretary_units(ctx.session, ctx.person, cfg) if ctx.person else []
+        hint = strings.TEMPLATES.get(units[0].category, "") if units else ""
+        ctx.reply(Text("\n".join(filter(None, [strings.REGISTER_USAGE, hint, strings.TEMPLATE_GENERAL]))))
+        return
+    p = library.register(ctx.session, ctx.person, args, now=ctx.now, cfg=cfg)
+    who = review.prereviewer_names(ctx.session, p, cfg)
+    text = (
+        strings.REGISTERED.format(id=p.id, title=p.title, nodes=len(p.milestones), who=who)
+        if who
+        else strings.REGISTERED_NOBODY.format(id=p.id, title=p.title)
+    )
+    ctx.reply(Text(text))
+
+
+@router.command("修改项目", help=strings.HELP_EDIT, audience=_is_secretary)
+def edit(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    project_id, rest = _ref(args, strings.NO_REF)
+    p = library.edit(ctx.session, ctx.person, project_id, rest, now=ctx.now, cfg=cfg)
+    ctx.reply(
+        Text(
+            strings.RESUBMITTED.format(
+                id=p.id, title=p.title, who=review.prereviewer_names(ctx.session, p, cfg)
+            )
+        )
+    )
+
+
+@router.command("预审通过", help=strings.HELP_PRE)
+def pre_accept_text(ctx: HandlerContext, args: str) -> None:
+    project_id, _ = _ref(args, strings.NO_REF)
+    _pre_accept(ctx, project_id)
+
+
+@router.action(review.ACTION_PRE_ACCEPT)
+def pre_accept(ctx: HandlerContext, params: dict[str, str]) -> None:
+    _pre_accept(ctx, _param(params))
+
+
+def _pre_accept(ctx: HandlerContext, project_id: int) -> None:
+    p = review.pre_accept(
+        ctx.session,
+        ctx.person,
+        project_id,
+        now=ctx.now,
+        cfg=cfg_of(ctx),
+        public_base_url=ctx.config.public_base_url,
+    )
+    ctx.reply(Text(strings.PRE_ACCEPTED_REPLY.format(id=p.id, title=p.title)))
+
+
+@router.command("预审退回")
+def pre_return_text(ctx: HandlerContext, args: str) -> None:
+    project_id, reason = _ref(args, strings.REASON_REQUIRED.format(id="编号"))
+    p = review.pre_return(ctx.session, ctx.person, project_id, reason, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.PRE_RETURNED_REPLY.format(id=p.id, title=p.title)))
+
+
+@router.action(review.ACTION_PRE_RETURN)
+def pre_return(ctx: HandlerContext, params: dict[str, str]) -> None:
+    ctx.reply(Text(strings.PRE_RETURN_PROMPT.format(id=_param(params))))
+
+
+@router.command("项目评分", help=strings.HELP_SCORE)
+def score(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    project_id, rest = _ref(args, strings.SCORE_USAGE)
+    value, _, comment = rest.partition(" ")
+    if not value.strip().isdigit():
+        raise Refused(strings.SCORE_BAD.format(value=value or "") + "\n" + strings.SCORE_USAGE)
+    p, row, missing = review.score(
+        ctx.session,
+        ctx.person,
+        project_id,
+        int(value),
+        comment.strip(),
+        now=ctx.now,
+        cfg=cfg,
+        public_base_url=ctx.config.public_base_url,
+    )
+    if missing:
+        outcome = strings.SCORED_WAITING.format(count=missing)
+    elif p.status == ProjectStatus.ACCEPTED:
+        outcome = strings.SCORED_ACCEPTED.format(mean=p.score)
+    else:
+        outcome = strings.SCORED_NOT_ACCEPTED.format(mean=p.score, pass_score=cfg.pass_score)
+    ctx.reply(Text(strings.SCORED_REPLY.format(id=p.id, title=p.title, score=row.score, outcome=outcome)))
+
+
+@router.command("项目进展", help=strings.HELP_PROGRESS, audience=_is_secretary)
+def report(ctx: HandlerContext, args: str) -> None:
+    project_id, rest = _ref(args, strings.PROGRESS_USAGE)
+    seq, done = None, False
+    if m := _NODE.match(rest):
+        seq, rest = int(m.group(1)), m.group(2).strip()
+    if m := _DONE.match(rest):
+        done, rest = True, m.group(2).strip()
+    _row, answer = progress.report(
+        ctx.session, ctx.person, project_id, rest, milestone_seq=seq, done=done, now=ctx.now, cfg=cfg_of(ctx)
+    )
+    ctx.reply(Text(answer))
+
+
+def _day(text: str) -> date | None:
+    m = _DAY.match(text)
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    except ValueError:
+        return None
+
+
+@router.command("项目征集", help=strings.HELP_CALL, audience=_sets_calls)
+def call(ctx: HandlerContext, args: str) -> None:
+    parts = args.split()
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit() or _day(parts[1]) is None:
+        raise Refused(strings.CALL_USAGE)
+    year, deadline, count = int(parts[0]), _day(parts[1]), int(parts[2])
+    c, unit = library.set_call(ctx.session, ctx.person, year, deadline, count, cfg=cfg_of(ctx))
+    ctx.reply(
+        Text(
+            strings.CALL_SAVED.format(
+                year=year,
+                unit=unit.name if unit is not None else strings.CALL_WHOLE,
+                deadline=dates.fmt_full_day(c.deadline),
+                count=c.per_secretary,
+            )
+        )
+    )
+
+
+@router.command("项目评审人", help=strings.HELP_REVIEWERS, audience=_sets_calls)
+def reviewers(ctx: HandlerContext, args: str) -> None:
+    year, _, rest = args.strip().partition(" ")
+    names = [n for n in re.split(r"[、,，\s]+", rest) if n]
+    if not year.isdigit() or not names:
+        raise Refused(strings.REVIEWERS_USAGE)
+    people = library.set_reviewers(ctx.session, ctx.person, int(year), names, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.REVIEWERS_SAVED.format(year=year, names="、".join(p.name for p in people))))

@@ -1,10 +1,25 @@
-"""Jobs of 书记项目."""
+"""Jobs of 书记项目: the daily progress check (month-end reminder and the ladder), 09:00 by default."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
 from bot.core.context import CoreConfig
-from bot.core.jobs import JobSpec
+from bot.core.jobs import JobSpec, daily
+from handlers.projects import progress
+from handlers.projects.config import projects_config
 
 
 def jobs(core: CoreConfig) -> list[JobSpec]:
-    return []
+    cfg = projects_config(core)
+
+    def run(session: Session, now: datetime, _period: str) -> None:
+        progress.remind(session, now=now, cfg=cfg, public_base_url=core.public_base_url)
+
+    return [
+        JobSpec(
+            "projects.progress", cfg.remind_cron, run, daily, description="书记项目月度进展提醒和逐级督促"
+        ),
+    ]

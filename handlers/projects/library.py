@@ -1,0 +1,285 @@
+"""项目库: the year's call, and a secretary registering (or, once returned, correcting) a project.
+
+A project is typed in chat as one message of "key：value" lines (strings.REGISTER_FORM) or posted from
+the H5 page; both go through `parse_registration`, which names every problem at once and writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core.errors import Refused
+from handlers.common import dates
+from handlers.projects import access, review, strings
+from handlers.projects.config import ProjectsConfig
+from models.org import OrgUnit, Person
+from models.projects import (
+    ProjectCall,
+    ProjectMilestone,
+    ProjectReviewer,
+    ProjectStatus,
+    SecretaryProject,
+)
+
+# The labels a secretary may use for each field (the first is the one the form shows).
+FIELDS = {
+    "title": ("名称", "项目名称", "项目"),
+    "problem": ("问题", "拟解决的问题", "突出问题"),
+    "content": ("内容", "举措", "内容和举措", "项目内容"),
+    "milestones": ("节点", "进度", "进度安排"),
+    "expected": ("成效", "目标", "预期目标", "预期成效"),
+    "leaders": ("领办人", "领办", "负责人"),
+}
+LIMITS = {"title": 100, "problem": 2000, "content": 4000, "expected": 2000, "leaders": 200}
+_LABEL_OF = {label: key for key, labels in FIELDS.items() for label in labels}
+_LINE = re.compile(r"^\s*([^：:]{1,8})\s*[：:]\s*(.*)$")
+_FULL_DAY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*(.*)$", re.S)
+_SHORT_DAY = re.compile(r"^(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?\s*(.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Registration:
+    title: str
+    problem: str
+    content: str
+    expected: str
+    leaders: str
+    milestones: tuple[tuple[date, str], ...]
+
+
+def _milestone(text: str, year: int) -> tuple[date, str]:
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if m := _FULL_DAY.match(folded):
+        y, mo, d, rest = int(m[1]), int(m[2]), int(m[3]), m[4]
+    elif m := _SHORT_DAY.match(folded):
+        y, mo, d, rest = year, int(m[1]), int(m[2]), m[3]
+    else:
+        raise ValueError(strings.MILESTONE_BAD.format(text=text))
+    try:
+        day = date(y, mo, d)
+    except ValueError:
+        raise ValueError(strings.MILESTONE_BAD.format(text=text)) from None
+    rest = rest.strip(" ，,、：:")
+    if not rest:
+        raise ValueError(strings.MILESTONE_BAD.format(text=text))
+    if day.year != year:
+        raise ValueError(strings.MILESTONE_YEAR.format(text=text, year=year))
+    return day, rest[:200]
+
+
+def parse_registration(raw: str | dict, year: int, cfg: ProjectsConfig) -> Registration:
+    """The fields of a registration, or Refused naming every problem (nothing is written)."""
+    values: dict[str, list[str]] = {key: [] for key in FIELDS}
+    if isinstance(raw, dict):
+        for key in FIELDS:
+            value = raw.get(key, "")
+            values[key] = [v for v in (value if isinstance(value, list) else [str(value)]) if str(v).strip()]
+    else:
+        current = None
+        for line in raw.splitlines():
+            if m := _LINE.match(line):
+                key = _LABEL_OF.get(m[1].strip())
+                if key is not None:
+                    current = key
+                    values[key].append(m[2].strip())
+                    continue
+            if current is not None and line.strip():
+                values[current].append(line.strip())
+    problems: list[str] = []
+    fields: dict[str, str] = {}
+    for key, labels in FIELDS.items():
+        if key == "milestones":
+            continue
+        text = "\n".join(values[key]).strip()
+        if not text:
+            problems.append(strings.FIELD_MISSING.format(label=labels[0]))
+        elif len(text) > LIMITS[key]:
+            problems.append(strings.FIELD_TOO_LONG.format(label=labels[0], limit=LIMITS[key]))
+        fields[key] = text
+    milestones: list[tuple[date, str]] = []
+    for chunk in values["milestones"]:
+        for part in re.split(r"[；;\n]", chunk):
+            if part.strip():
+                try:
+                    milestones.append(_milestone(part, year))
+                except ValueError as exc:
+                    problems.append(str(exc))
+    if not milestones and not any(p.startswith("节点") for p in problems):
+        problems.append(strings.MILESTONE_NONE)
+    if len(milestones) > cfg.max_milestones:
+        problems.append(strings.MILESTONE_TOO_MANY.format(limit=cfg.max_milestones))
+    if problems:
+        raise Refused(strings.BAD_FORM.format(problems="\n".join(f"- {p}" for p in problems)), status=422)
+    return Registration(milestones=tuple(sorted(milestones)), **fields)
+
+
+def deadline_and_quota(session: Session, unit: OrgUnit, year: int, cfg: ProjectsConfig) -> tuple[date, int]:
+    call = access.call_for(session, unit, year)
+    if call is not None:
+        return call.deadline, call.per_secretary
+    month, day = cfg.default_deadline
+    return date(year, month, day), cfg.default_per_secretary
+
+
+def register(
+    session: Session,
+    person: Person | None,
+    raw: str | dict,
+    *,
+    now: datetime,
+    cfg: ProjectsConfig,
+    year: int | None = None,
+) -> SecretaryProject:
+    """A secretary registers a project for the year (today's, unless given); the pre-reviewers get a card."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    units = access.secretary_units(session, person, cfg)
+    if not units:
+        raise Refused(strings.NOT_SECRETARY, status=403)
+    unit = units[0]
+    today = now.astimezone(cfg.tz).date()
+    year = year or today.year
+    data = parse_registration(raw, year, cfg)
+    deadline, quota = deadline_and_quota(session, unit, year, cfg)
+    if today > deadline:
+        raise Refused(
+            strings.CALL_CLOSED.format(year=year, deadline=dates.fmt_full_day(deadline)), status=409
+        )
+    count = session.scalar(
+        select(func.count()).where(
+            SecretaryProject.secretary_id == person.id,
+            SecretaryProject.unit_id == unit.id,
+            SecretaryProject.year == year,
+            SecretaryProject.status != ProjectStatus.NOT_ACCEPTED,
+        )
+    )
+    if count >= quota:
+        raise Refused(strings.QUOTA_FULL.format(year=year, limit=quota, count=count), status=409)
+    p = SecretaryProject(
+        unit_id=unit.id,
+        secretary_id=person.id,
+        year=year,
+        status=ProjectStatus.SUBMITTED,
+        submitted_at=now,
+        return_count=0,
+        **_columns(data),
+    )
+    p.milestones = [
+        ProjectMilestone(seq=i, due_on=day, title=title) for i, (day, title) in enumerate(data.milestones, 1)
+    ]
+    session.add(p)
+    session.flush()
+    review.ask_prereview(session, p, now=now, cfg=cfg)
+    return p
+
+
+def _columns(data: Registration) -> dict[str, str]:
+    return {
+        "title": data.title,
+        "problem": data.problem,
+        "content": data.content,
+        "expected": data.expected,
+        "leaders": data.leaders,
+    }
+
+
+def edit(
+    session: Session,
+    person: Person | None,
+    project_id: int,
+    raw: str | dict,
+    *,
+    now: datetime,
+    cfg: ProjectsConfig,
+) -> SecretaryProject:
+    """The secretary corrects a project not yet pre-accepted (usually a returned one) and submits it again."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    p = access.project(session, project_id)
+    if p.secretary_id != person.id:
+        raise Refused(strings.NOT_YOUR_PROJECT.format(id=p.id), status=403)
+    if p.status not in (ProjectStatus.SUBMITTED, ProjectStatus.RETURNED):
+        raise Refused(strings.CANNOT_EDIT.format(id=p.id, state=strings.STATUS_LABELS[p.status]), status=409)
+    data = parse_registration(raw, p.year, cfg)
+    for key, value in _columns(data).items():
+        setattr(p, key, value)
+    p.milestones.clear()
+    session.flush()
+    p.milestones.extend(
+        ProjectMilestone(seq=i, due_on=day, title=title) for i, (day, title) in enumerate(data.milestones, 1)
+    )
+    p.status = ProjectStatus.SUBMITTED
+    p.submitted_at = now
+    session.flush()
+    review.ask_prereview(session, p, now=now, cfg=cfg)
+    return p
+
+
+def set_call(
+    session: Session,
+    person: Person | None,
+    year: int,
+    deadline: date,
+    per_secretary: int,
+    *,
+    cfg: ProjectsConfig,
+) -> tuple[ProjectCall, OrgUnit | None]:
+    """A committee (its 书记/组织委员) or the 组织部 sets the year's call for the units under it."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    units = access.call_units(session, person, cfg)
+    if not units:
+        raise Refused(strings.CALL_NOT_ALLOWED, status=403)
+    if not 1 <= per_secretary <= 10 or deadline.year != year:
+        raise Refused(strings.CALL_USAGE, status=422)
+    unit = units[0]
+    unit_id = unit.id if unit is not None else None
+    call = session.scalar(
+        select(ProjectCall).where(
+            ProjectCall.year == year,
+            ProjectCall.unit_id.is_(None) if unit_id is None else ProjectCall.unit_id == unit_id,
+        )
+    )
+    if call is None:
+        call = ProjectCall(unit_id=unit_id, year=year)
+        session.add(call)
+    call.deadline, call.per_secretary, call.set_by_id = deadline, per_secretary, person.id
+    session.flush()
+    return call, unit
+
+
+def set_reviewers(
+    session: Session, person: Person | None, year: int, names: list[str], *, cfg: ProjectsConfig
+) -> list[Person]:
+    """The call's setter names its reviewers (评审专家), replacing any named before."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    units = access.call_units(session, person, cfg)
+    if not units:
+        raise Refused(strings.CALL_NOT_ALLOWED, status=403)
+    unit_id = units[0].id if units[0] is not None else None
+    call = session.scalar(
+        select(ProjectCall).where(
+            ProjectCall.year == year,
+            ProjectCall.unit_id.is_(None) if unit_id is None else ProjectCall.unit_id == unit_id,
+        )
+    )
+    if call is None:
+        raise Refused(strings.REVIEWERS_NO_CALL.format(year=year), status=404)
+    people = []
+    for name in names:
+        found = session.scalars(select(Person).where(Person.name == name, Person.active.is_(True))).all()
+        if len(found) != 1:
+            raise Refused(strings.REVIEWER_UNKNOWN.format(name=name), status=422)
+        people.append(found[0])
+    call.reviewers.clear()
+    session.flush()
+    call.reviewers.extend(ProjectReviewer(person_id=p.id) for p in {p.id: p for p in people}.values())
+    session.flush()
+    return people

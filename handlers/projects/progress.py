@@ -1,0 +1,244 @@
+"""Monthly progress (潜山: 单月报告; 岳西: 晒动态): the secretary reports per milestone, with text and
+photos, from chat or the H5 page; late milestones are shown; month-end reminders climb a ladder.
+
+The ladder is monthly's (handlers.monthly.config.LadderPreset, handlers.monthly.ladder.rung_for): a
+month without a report counts like a lagging month, and consecutive ones climb the committee's rungs.
+Each notice is a ProjectReminder row keyed (project, month, rung) and an outbox row with the same key,
+so a rerun, a restart or a second scheduler sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.errors import Refused
+from bot.core.messages import Button, Card, Text
+from handlers.common import dates
+from handlers.common.roles import people_with_roles
+from handlers.monthly.ladder import rung_for
+from handlers.projects import access, review, strings
+from handlers.projects.config import ProjectsConfig
+from models import attachments
+from models.org import OrgUnit, Person
+from models.projects import ProjectProgress, ProjectReminder, ProjectStatus, SecretaryProject
+
+PHOTO_OWNER = "project_progress"  # models.attachments owner kind
+
+
+def progress_url(public_base_url: str, project_id: int) -> str:
+    return f"{review.page_url(public_base_url, project_id)}/progress"
+
+
+def report(
+    session: Session,
+    person: Person | None,
+    project_id: int,
+    text: str,
+    *,
+    milestone_seq: int | None = None,
+    done: bool = False,
+    photos: list[attachments.Photo] = (),
+    now: datetime,
+    cfg: ProjectsConfig,
+) -> tuple[ProjectProgress, str]:
+    """Record a report for the current month; returns it and the Chinese answer (late milestones listed)."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    p = access.project(session, project_id)
+    if p.secretary_id != person.id:
+        raise Refused(strings.NOT_YOUR_PROJECT.format(id=p.id), status=403)
+    if p.status != ProjectStatus.ACCEPTED:
+        raise Refused(
+            strings.PROGRESS_NOT_ACCEPTED.format(id=p.id, state=strings.STATUS_LABELS[p.status]), status=409
+        )
+    text = (text or "").strip()
+    if not text:
+        raise Refused(strings.PROGRESS_TEXT_REQUIRED, ("text",), status=422)
+    milestone = None
+    if milestone_seq is not None:
+        milestone = next((m for m in p.milestones if m.seq == milestone_seq), None)
+        if milestone is None:
+            raise Refused(
+                strings.PROGRESS_NO_MILESTONE.format(id=p.id, seq=milestone_seq, count=len(p.milestones)),
+                ("milestone",),
+                status=422,
+            )
+    today = now.astimezone(cfg.tz).date()
+    row = ProjectProgress(
+        project_id=p.id,
+        milestone_id=milestone.id if milestone else None,
+        month=dates.month_start(today),
+        text=text[:4000],
+        done=bool(done and milestone),
+        reported_by_id=person.id,
+        reported_at=now,
+    )
+    session.add(row)
+    session.flush()
+    try:
+        stored = attachments.attach_photos(session, PHOTO_OWNER, row.id, list(photos), person.id)
+    except attachments.PhotoError as exc:
+        raise Refused(str(exc), ("photos",), status=422) from None
+    done_text = ""
+    if milestone is not None and done and milestone.done_on is None:
+        milestone.done_on = today
+        done_text = strings.PROGRESS_DONE.format(seq=milestone.seq, title=milestone.title)
+    session.flush()
+    late = review.late_milestones(p, today)
+    answer = strings.PROGRESS_SAVED.format(
+        id=p.id,
+        title=p.title,
+        month=dates.fmt_month(row.month),
+        photos=strings.PROGRESS_PHOTOS.format(count=len(stored)) if stored else "",
+        done=done_text,
+        late=strings.PROGRESS_LATE.format(lines=review.milestone_lines(late, today, markdown=False))
+        if late
+        else "",
+    )
+    return row, answer
+
+
+def reported_months(session: Session, project_ids: list[int]) -> dict[int, set[date]]:
+    found: dict[int, set[date]] = defaultdict(set)
+    if project_ids:
+        for pid, month in session.execute(
+            select(ProjectProgress.project_id, ProjectProgress.month)
+            .where(ProjectProgress.project_id.in_(project_ids))
+            .distinct()
+        ):
+            found[pid].add(month)
+    return found
+
+
+def _sent(session: Session, project_id: int, month: date, rung: int) -> bool:
+    return (
+        session.scalar(
+            select(ProjectReminder.id).where(
+                ProjectReminder.project_id == project_id,
+                ProjectReminder.month == month,
+                ProjectReminder.rung == rung,
+            )
+        )
+        is not None
+    )
+
+
+def _record(
+    session: Session, p: SecretaryProject, month: date, rung: int, people: list[int], now: datetime
+) -> None:
+    session.add(ProjectReminder(project_id=p.id, month=month, rung=rung, recipients=people, sent_at=now))
+    session.flush()
+
+
+def remind(session: Session, *, now: datetime, cfg: ProjectsConfig, public_base_url: str) -> int:
+    """The month-end reminder (rung 0, from the `remind_day`) for this month, and the ladder's notice for
+    last month when it ended without a report. Safe to run daily: each (project, month, rung) once."""
+    today = now.astimezone(cfg.tz).date()
+    month = dates.month_start(today)
+    previous = dates.add_months(month, -1)
+    projects = list(
+        session.scalars(
+            select(SecretaryProject)
+            .where(
+                SecretaryProject.status == ProjectStatus.ACCEPTED,
+                SecretaryProject.year.in_([month.year, previous.year]),
+            )
+            .order_by(SecretaryProject.id)
+        )
+    )
+    reported = reported_months(session, [p.id for p in projects])
+    sent = 0
+    for p in projects:
+        start = dates.month_start(p.decided_at.astimezone(cfg.tz).date()) if p.decided_at else month
+        if today.day >= cfg.remind_day and p.year == month.year and month not in reported[p.id]:
+            sent += _remind_secretary(session, p, month, today, now=now, public_base_url=public_base_url)
+        if p.year == previous.year and start <= previous and previous not in reported[p.id]:
+            sent += _escalate(session, p, previous, start, reported[p.id], today, now=now, cfg=cfg)
+    return sent
+
+
+def _remind_secretary(
+    session: Session, p: SecretaryProject, month: date, today: date, *, now: datetime, public_base_url: str
+) -> int:
+    if _sent(session, p.id, month, 0):
+        return 0
+    _record(session, p, month, 0, [p.secretary_id], now)
+    return outbox.enqueue_to_people(
+        session,
+        [p.secretary_id],
+        Card(
+            title=strings.REMIND_TITLE,
+            text=strings.REMIND_TEXT.format(
+                id=p.id,
+                title=p.title,
+                month=dates.fmt_month(month),
+                milestones=review.milestone_lines(p.milestones, today),
+            ),
+            buttons=(Button(strings.BUTTON_REPORT, url=progress_url(public_base_url, p.id)),),
+        ),
+        dedup_key=f"projects:remind:{p.id}:{month:%Y-%m}:0",
+        now=now,
+    )
+
+
+def silent_streak(month: date, start: date, reported: set[date]) -> int:
+    """Months in a row without a report, ending with `month`, counted from the project's first month."""
+    streak, m = 0, month
+    while m >= start and m not in reported:
+        streak += 1
+        m = dates.add_months(m, -1)
+    return streak
+
+
+def _escalate(
+    session: Session,
+    p: SecretaryProject,
+    month: date,
+    start: date,
+    reported: set[date],
+    today: date,
+    *,
+    now: datetime,
+    cfg: ProjectsConfig,
+) -> int:
+    streak = silent_streak(month, start, reported)
+    rung = rung_for(cfg.ladder, streak)
+    if rung is None or _sent(session, p.id, month, rung.streak):
+        return 0
+    unit = session.get(OrgUnit, p.unit_id)
+    committee = access.committee_above(session, unit)
+    people = set(people_with_roles(session, committee.id, rung.roles)) if committee else set()
+    if rung.copy_org_staff or committee is None:
+        people |= set(access.org_staff_over(session, unit))
+    to = "、".join(session.scalars(select(Person.name).where(Person.id.in_(people)).order_by(Person.id)))
+    recipients = sorted(people | {p.secretary_id})
+    _record(session, p, month, rung.streak, recipients, now)
+    months = [dates.add_months(month, -i) for i in range(streak - 1, -1, -1)]
+    late = review.late_milestones(p, today)
+    secretary = session.get(Person, p.secretary_id)
+    return outbox.enqueue_to_people(
+        session,
+        recipients,
+        Text(
+            strings.ESCALATE_TITLE.format(unit=unit.name)
+            + "\n"
+            + strings.ESCALATE_TEXT.format(
+                id=p.id,
+                title=p.title,
+                secretary=secretary.name,
+                streak=streak,
+                months=dates.fmt_months(months),
+                to=to or secretary.name,
+                late=strings.ESCALATE_LATE.format(lines=review.milestone_lines(late, today, markdown=False))
+                if late
+                else "",
+            )
+        ),
+        dedup_key=f"projects:escalate:{p.id}:{month:%Y-%m}:{rung.streak}",
+        now=now,
+    )

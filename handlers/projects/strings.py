@@ -1,0 +1,180 @@
+"""Every Chinese text of 书记项目, in one place."""
+
+from __future__ import annotations
+
+from models.org import BranchCategory
+from models.projects import ProjectStatus
+
+STATUS_LABELS = {
+    ProjectStatus.SUBMITTED: "待预审",
+    ProjectStatus.RETURNED: "预审退回，待修改",
+    ProjectStatus.PRE_ACCEPTED: "预审通过，待评审",
+    ProjectStatus.ACCEPTED: "已入库（公开承诺）",
+    ProjectStatus.NOT_ACCEPTED: "评审未通过",
+}
+
+# Registration
+REGISTER_FORM = (
+    "申报项目\n名称：……\n问题：拟解决的突出问题\n内容：项目内容和举措\n"
+    "节点：2027-03-31 完成入户调研；2027-06-30 完成建设\n成效：预期目标\n领办人：张三、李四"
+)
+REGISTER_USAGE = "请按以下格式发送（每项一行，节点可写多个，用“；”隔开）：\n" + REGISTER_FORM
+# Templates per kind of unit (村/社区/机关/两新…): what such a project typically tackles.
+TEMPLATES = {
+    BranchCategory.RURAL: "村党组织可围绕村集体经济增收、人居环境整治、乡风文明、产业发展选题。",
+    BranchCategory.COMMUNITY: "社区党组织可围绕楼道清理、停车难、老旧小区改造、志愿服务等群众急难愁盼选题。",
+    BranchCategory.GOVERNMENT: "机关党组织可围绕优化营商环境、作风建设、服务基层、业务与党建融合选题。",
+    BranchCategory.ENTERPRISE: "企业党组织可围绕生产经营难题、技术攻关、党员先锋岗、产业链党建选题。",
+    BranchCategory.NEW_ECONOMY: "两新党组织可围绕党的组织覆盖、员工服务、企业发展、行业自律选题。",
+    BranchCategory.SCHOOL: "学校党组织可围绕立德树人、师德师风、课后服务、家校共育选题。",
+    BranchCategory.PUBLIC_INSTITUTION: "事业单位党组织可围绕服务质量提升、窗口作风、便民举措选题。",
+}
+TEMPLATE_GENERAL = "选题要小切口、可操作、群众可感可知（变“问题”为“议题”）。"
+FIELD_MISSING = "缺少“{label}”。"
+FIELD_TOO_LONG = "“{label}”太长（最多{limit}字）。"
+MILESTONE_BAD = "节点“{text}”看不懂：请写成“2027-06-30 完成建设”或“6月30日 完成建设”。"
+MILESTONE_YEAR = "节点“{text}”的日期不在{year}年内。"
+MILESTONE_NONE = "请至少写一个节点（日期和要完成的事）。"
+MILESTONE_TOO_MANY = "节点最多{limit}个。"
+BAD_FORM = "申报内容有误，未保存：\n{problems}\n\n" + REGISTER_USAGE
+NOT_SECRETARY = "只有党支部、党总支或党委的书记可以申报书记项目。"
+CALL_CLOSED = "{year}年书记项目申报已于{deadline}截止。如需补报，请联系上级党组织。"
+QUOTA_FULL = (
+    "{year}年每位书记申报{limit}个项目，您已申报{count}个（退回的可用“修改项目 #编号”修改后重新提交）。"
+)
+REGISTERED = "已提交书记项目 #{id}“{title}”，{nodes}个节点，等待{who}预审。"
+REGISTERED_NOBODY = (
+    "已提交书记项目 #{id}“{title}”。上级党组织还没有组织委员或组织部人员，无人预审，请联系组织部。"
+)
+RESUBMITTED = "已修改并重新提交书记项目 #{id}“{title}”，等待{who}预审。"
+NOT_YOUR_PROJECT = "项目 #{id} 不是您申报的，只有申报的书记可以修改或报告进展。"
+NO_PROJECT = "没有编号为 #{id} 的书记项目。"
+CANNOT_EDIT = "项目 #{id} 已{state}，不能再修改。"
+
+# Pre-review (预审)
+PREREVIEW_TITLE = "书记项目预审：{unit}"
+PREREVIEW_TEXT = (
+    "**#{id} {title}**\n\n申报人：{secretary}\n\n问题：{problem}\n\n内容和举措：{content}\n\n"
+    "进度安排：\n{milestones}\n\n预期目标：{expected}\n\n领办人：{leaders}{returned}"
+)
+PREREVIEW_RETURNED_BEFORE = "\n\n（此前退回{count}次，上次理由：{reason}）"
+BUTTON_PRE_ACCEPT = "预审通过"
+BUTTON_PRE_RETURN = "退回修改"
+PRE_RETURN_PROMPT = "请发送：预审退回 #{id} 退回理由"
+NOT_PREREVIEWER = "项目 #{id} 不在您的预审范围内：由其上级党委的组织委员（或组织部）预审。"
+WRONG_STATE = "项目 #{id} 目前{state}，不能再{action}。"
+ACTION_PREREVIEW = "预审"
+ACTION_SCORE = "评分"
+REASON_REQUIRED = "请写明退回理由，例如：预审退回 #{id} 问题不够具体，请补充入户调研情况"
+PRE_ACCEPTED_REPLY = "已预审通过项目 #{id}“{title}”，已提交评审。"
+PRE_RETURNED_REPLY = "已退回项目 #{id}“{title}”，已告知申报书记。"
+PRE_ACCEPTED_TO_SECRETARY = "您申报的书记项目 #{id}“{title}”已通过预审（{name}），进入评审。"
+PRE_RETURNED_TO_SECRETARY = (
+    "您申报的书记项目 #{id}“{title}”被退回修改（{name}）：{reason}\n"
+    "请按原格式发送“修改项目 #{id}”加修改后的内容重新提交。"
+)
+PRE_CARD_DONE = "{name}已{verdict}"
+VERDICT_ACCEPT = "预审通过"
+VERDICT_RETURN = "退回修改"
+
+# Review (评审)
+REVIEW_TITLE = "书记项目评审：{unit}"
+REVIEW_TEXT = (
+    PREREVIEW_TEXT + "\n\n请评分（0–100）：发送“项目评分 #{id} 分数 意见”，例如：项目评分 #{id} 85 选题精准"
+)
+NOT_REVIEWER = "您不是项目 #{id} 的评审人。评审由征集方指定的评审专家（或组织部）进行。"
+SCORE_USAGE = "请发送：项目评分 #编号 分数（0–100） 意见，例如：项目评分 #12 85 选题精准"
+SCORE_BAD = "分数应为 0–100 的整数，收到“{value}”。"
+ALREADY_SCORED = "您已为项目 #{id} 评过分（{score}分），评分不能修改。"
+SCORED_REPLY = "已为项目 #{id}“{title}”评分：{score}分。{outcome}"
+SCORED_WAITING = "还有{count}位评审人未评分。"
+SCORED_ACCEPTED = "评审均分{mean}分，项目已入库并向党员公开承诺。"
+SCORED_NOT_ACCEPTED = "评审均分{mean}分，低于{pass_score}分，项目未通过评审。"
+ACCEPTED_TO_SECRETARY = (
+    "您申报的书记项目 #{id}“{title}”评审均分{mean}分，已入库，并已向党员公开承诺。每月请报告进展。"
+)
+NOT_ACCEPTED_TO_SECRETARY = (
+    "您申报的书记项目 #{id}“{title}”评审均分{mean}分，低于{pass_score}分，未通过评审。"
+)
+
+# Public commitment (公开承诺)
+PUBLISH_TITLE = "书记项目公开承诺：{unit}"
+PUBLISH_TEXT = (
+    "书记{secretary}承诺领办：**{title}**\n\n拟解决的问题：{problem}\n\n项目内容和举措：{content}\n\n"
+    "进度安排：\n{milestones}\n\n预期目标：{expected}\n\n欢迎党员群众监督，提出意见建议。"
+)
+BUTTON_VIEW = "查看项目"
+
+# Progress
+PROGRESS_USAGE = "请发送：项目进展 #编号 内容；某个节点的进展写“节点2”，完成写“完成”，例如：项目进展 #12 节点2 完成 停车位已建成"
+PROGRESS_NOT_ACCEPTED = "项目 #{id} 还没有入库（{state}），入库后再报告进展。"
+PROGRESS_NO_MILESTONE = "项目 #{id} 没有节点{seq}，共{count}个节点。"
+PROGRESS_TEXT_REQUIRED = "请写进展内容。" + "\n" + PROGRESS_USAGE
+PROGRESS_SAVED = "已记录项目 #{id}“{title}”{month}的进展{photos}。{done}{late}"
+PROGRESS_PHOTOS = "（{count}张照片）"
+PROGRESS_DONE = "节点{seq}“{title}”已标记完成。"
+PROGRESS_LATE = "\n逾期未完成的节点：\n{lines}"
+MILESTONE_LINE = "{seq}. {due} {title}{mark}"
+MARK_DONE = "（已完成 {day}）"
+MARK_LATE = "（已逾期）"
+MARK_OPEN = ""
+
+# Reminders and escalation
+REMIND_TITLE = "书记项目月度进展提醒"
+REMIND_TEXT = (
+    "您领办的书记项目 #{id}“{title}”{month}还没有报告进展，请于月底前报告（文字、照片均可）。\n\n"
+    "进度安排：\n{milestones}"
+)
+BUTTON_REPORT = "报告进展"
+ESCALATE_TITLE = "书记项目进展未报告：{unit}"
+ESCALATE_TEXT = (
+    "书记项目 #{id}“{title}”（书记{secretary}）已连续{streak}个月（{months}）未报告进展。\n"
+    "依据：每月报告进展，连续{streak}个月未报告，告知{to}。{late}"
+)
+ESCALATE_LATE = "\n逾期节点：\n{lines}"
+
+# Call (征集)
+CALL_USAGE = "请发送：项目征集 年份 截止日期 每人项目数，例如：项目征集 2027 2027-03-31 1"
+CALL_NOT_ALLOWED = "只有党委书记、组织委员或组织部可以发布书记项目征集。"
+CALL_SAVED = "已发布{year}年书记项目征集（{unit}）：{deadline}前申报，每位书记{count}个。"
+CALL_WHOLE = "全部党组织"
+REVIEWERS_USAGE = "请发送：项目评审人 年份 姓名、姓名，例如：项目评审人 2027 张三、李四"
+REVIEWERS_NO_CALL = "{year}年还没有您发布的书记项目征集，请先发送“项目征集”。"
+REVIEWER_UNKNOWN = "花名册中找不到“{name}”（或重名），未保存。"
+REVIEWERS_SAVED = "{year}年书记项目评审人：{names}。"
+
+# Listing
+LIST_TITLE = "书记项目"
+LIST_EMPTY = "暂无与您相关的书记项目。书记可发送“申报项目”申报。"
+LIST_MINE = "**我申报的**"
+LIST_TO_PREREVIEW = "**待我预审**"
+LIST_TO_SCORE = "**待我评分**"
+LIST_LINE = "#{id} {title}（{year}年，{status}）"
+
+# H5
+H5_TITLE = "书记项目"
+H5_NEED_LOGIN = "请在钉钉或企业微信中打开此页面。"
+H5_NOT_MEMBER = ("书记项目", "您的账号还没有绑定到花名册中的党员，请联系支部书记。")
+H5_NOT_VISIBLE = "此书记项目不在您所在党组织的公开范围内。"
+H5_PROGRESS_TITLE = "报告进展"
+H5_MILESTONE = "对应节点（选填）"
+H5_WHOLE = "项目整体"
+H5_TEXT = "进展情况"
+H5_DONE = "该节点已完成"
+H5_SUBMIT = "提交"
+H5_WORKING = "正在提交……"
+H5_HISTORY = "进展记录"
+H5_NO_PROGRESS = "还没有报告进展。"
+H5_BAD_FORM = "提交内容有误，请检查标出的项目。"
+
+# Help
+HELP_LIST = "书记项目：查看我申报的、待我预审或评分的书记项目"
+HELP_REGISTER = "申报项目：书记申报本年度书记项目（问题、内容举措、进度节点、预期目标、领办人）"
+HELP_EDIT = "修改项目 #编号：修改退回的书记项目并重新提交"
+HELP_PRE = "预审通过 #编号 / 预审退回 #编号 理由：上级组织委员预审书记项目"
+HELP_SCORE = "项目评分 #编号 分数 意见：评审人为书记项目评分"
+HELP_PROGRESS = "项目进展 #编号 内容：书记报告项目月度进展（可写“节点2 完成”）"
+HELP_CALL = "项目征集 年份 截止日期 每人项目数：党委或组织部发布年度书记项目征集"
+HELP_REVIEWERS = "项目评审人 年份 姓名、姓名：指定年度书记项目评审人"
+NOT_BOUND = "您的聊天账号还没有绑定到花名册中的党员，请联系支部书记或组织部。"
+NO_REF = "请写项目编号，例如：#12"

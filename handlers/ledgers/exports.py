@@ -17,7 +17,13 @@ the database, where any web replica can send it.
 - Kept KEEP_DAYS days, then the worker deletes the row and its chunks (a file is asked for and
   downloaded the same day; an old one would be out of date anyway).
 - The committee's 党费台账 is one roll-up (handlers.ledgers.fees), built in one go: a unit above a
-  branch always gets it in the background, as it covers every member of every branch below.
+  branch always gets it in the background, as it covers every member of every branch below. So is
+  its 观察员台账 (handlers.ledgers.observers, the page's ledger: a few thousand forms a county-year).
+- Its 消息台账 (handlers.ledgers.messages) is every message of the period, read a chunk at a time by
+  the pages' own query, below the newest row when the build began; progress counts messages. The
+  page's 状态/类别 filters are not carried: the file is the whole period's, as inspectors ask for it.
+- A unit above a branch gets these files from here only: the direct routes answer a committee with
+  TEXT["above_branch"], as a branch's request here is answered with TEXT["branch_direct"].
 """
 
 from __future__ import annotations
@@ -43,18 +49,29 @@ from handlers.console.scope import Scope, scope_of
 from handlers.fees.policy import default_policy
 from handlers.ledgers import fees as fees_ledger
 from handlers.ledgers import meetings as meetings_ledger
+from handlers.ledgers import messages as messages_ledger
+from handlers.ledgers import observers as observers_ledger
 from handlers.ledgers import strings as ledger_strings
 from handlers.ledgers.fees_export import write_fees_xlsx
 from handlers.ledgers.meetings_export import TITLE, write_units_meetings_xlsx
+from handlers.ledgers.observers_export import write_observers_xlsx
 from handlers.ledgers.period import LedgerPeriod, parse_period
 from handlers.ledgers.workbook import download_name
 from handlers.meetings.types import meetings_config
+from handlers.observers.forms import observers_config
 from models.exports import CHUNK_BYTES, FAILED, QUEUED, READY, RUNNING, LedgerExport, LedgerExportChunk
 from models.org import OrgUnit, UnitKind
 
 logger = logging.getLogger(__name__)
 
-LEDGERS = {"meetings": ledger_strings.MEETINGS, "fees": ledger_strings.FEES}
+LEDGERS = {
+    "meetings": ledger_strings.MEETINGS,
+    "fees": ledger_strings.FEES,
+    "observers": ledger_strings.OBSERVERS,
+    "messages": ledger_strings.MESSAGES,
+}
+# What a running file's progress counts, by ledger; the others are built in one go ("正在生成").
+PROGRESS_OF = {"meetings": "个党支部", "messages": "条消息"}
 STALE_AFTER = timedelta(minutes=10)  # no progress for this long: its worker is gone
 MAX_ATTEMPTS = 2
 KEEP_DAYS = 7
@@ -63,12 +80,13 @@ PROGRESS_EVERY_SECONDS = 0.5  # at most two progress commits a second
 
 TEXT = {
     "queued": "排队中",
-    "running": "正在生成：已完成 {done}/{total} 个党支部",
+    "running": "正在生成：已完成 {done}/{total} {what}",
     "starting": "正在生成",
     "ready": "已生成",
     "failed": "生成失败",
     "unknown_ledger": "没有这种台账。",
     "branch_direct": "党支部的台账请直接下载，不需要后台生成。",
+    "above_branch": "党委和全县的台账文件在后台生成：请在台账页点“生成台账（Excel）”，完成后在那里下载。",
     "crashed": "生成过程中服务中断，已尝试 {attempts} 次仍未完成。请重新生成。",
     "error": "生成时出错，请稍后重新生成；如果仍然失败，请联系管理员。",
     "no_scope": "您已不再管理这个单位，台账没有生成。",
@@ -96,6 +114,8 @@ def request_export(
         raise overview.NotInScope(unit.id)
     if ledger not in LEDGERS:
         raise ValueError(TEXT["unknown_ledger"])
+    if unit is not None and not may_read(scope, unit, ledger):
+        raise overview.NotInScope(unit.id)
     if unit is None and ledger != "meetings":
         raise ValueError(TEXT["whole_scope_meetings_only"])
     if unit is not None and unit.kind == UnitKind.BRANCH:
@@ -123,16 +143,25 @@ def request_export(
     return row
 
 
+def may_read(scope: Scope, unit: OrgUnit | None, ledger: str) -> bool:
+    """Whether the scope may have the unit's file of `ledger`: any unit it sees, but the 消息台账 only
+    of a unit it leads (messages.check: not one it only observes)."""
+    if not scope.sees_unit(unit):
+        return False
+    return scope.can_edit_unit(unit) if ledger == "messages" else True
+
+
 def exports_of(
-    session: Session, person_id: int, unit_id: int | None, *, limit: int = 5
+    session: Session, person_id: int, unit_id: int | None, *, ledger: str | None = None, limit: int = 5
 ) -> list[LedgerExport]:
-    """The person's latest files of the unit (None: of their whole scope), newest first (the hub lists
-    them)."""
+    """The person's latest files of the unit (None: of their whole scope), of one ledger or all,
+    newest first (the hub lists them)."""
     of_unit = LedgerExport.unit_id.is_(None) if unit_id is None else LedgerExport.unit_id == unit_id
+    of_ledger = (LedgerExport.ledger == ledger,) if ledger is not None else ()
     return list(
         session.scalars(
             select(LedgerExport)
-            .where(LedgerExport.requested_by == person_id, of_unit)
+            .where(LedgerExport.requested_by == person_id, of_unit, *of_ledger)
             .order_by(LedgerExport.id.desc())
             .limit(limit)
         )
@@ -148,7 +177,7 @@ def export_for(session: Session, scope: Scope, export_id: int) -> LedgerExport |
         return None
     if row.unit_id is None:
         return row if scope_key_of(session, scope) == row.scope_key else None
-    if not scope.sees_unit(session.get(OrgUnit, row.unit_id)):
+    if not may_read(scope, session.get(OrgUnit, row.unit_id), row.ledger):
         return None
     return row
 
@@ -181,7 +210,10 @@ def scope_key_of(session: Session, scope: Scope) -> str:
 
 def status_text(row: LedgerExport) -> str:
     if row.status == RUNNING:
-        return TEXT["running"].format(done=row.done, total=row.total) if row.total else TEXT["starting"]
+        what = PROGRESS_OF.get(row.ledger)
+        if what and row.total:
+            return TEXT["running"].format(done=row.done, total=row.total, what=what)
+        return TEXT["starting"]
     return TEXT.get(row.status, row.status)
 
 
@@ -312,7 +344,7 @@ def _write(
         unit = None if whole else session.get(OrgUnit, job.unit_id)
         if (
             scope is None
-            or (not whole and not scope.sees_unit(unit))
+            or (not whole and not may_read(scope, unit, job.ledger))
             or (whole and (not job.scope_key or scope_key_of(session, scope) != job.scope_key))
         ):
             raise _Refused(TEXT["no_scope"])
@@ -335,6 +367,23 @@ def _write(
             )
             rows = write_fees_xlsx(out, ledger)
             return name, rows
+        if job.ledger == "observers" and unit is not None:
+            _progress(factory, job, 0, 1, now=clock())
+            ledger = observers_ledger.observers_ledger(
+                session, scope, unit, period, now=now, cfg=observers_config(core)
+            )
+            return name, write_observers_xlsx(out, ledger, core.tz)
+        if job.ledger == "messages" and unit is not None:
+            below, total = messages_ledger.snapshot(session, scope, unit, period, tz=core.tz)
+            _progress(factory, job, 0, total, now=clock())
+            lines = (
+                messages_ledger.all_lines(session, scope, unit, period, tz=core.tz, before=below)
+                if below is not None
+                else iter(())  # no message in the period: an empty sheet under its headers
+            )
+            counted = _counted(factory, job, lines, total, clock)
+            rows = messages_ledger.write_messages_xlsx(out, counted, unit, period, core.tz)
+            return name, rows
         branches = [bid for bid, _ in meetings_ledger.branches_in(session, scope, unit)]  # unit None: all
         _progress(factory, job, 0, len(branches), now=clock())
         ledgers = meetings_ledger.units_meetings_ledgers(
@@ -347,12 +396,12 @@ def _write(
         return name, rows
 
 
-def _counted(factory, job: _Job, ledgers: Iterable, total: int, clock: Callable[[], datetime]) -> Iterator:
-    """The ledgers as they come, the row's progress committed after each is written (at most every
-    PROGRESS_EVERY_SECONDS, and after the last)."""
+def _counted(factory, job: _Job, items: Iterable, total: int, clock: Callable[[], datetime]) -> Iterator:
+    """The items (branches' ledgers, messages) as they come, the row's progress committed after each is
+    written (at most every PROGRESS_EVERY_SECONDS, and after the last)."""
     last = time.monotonic()
-    for done, ledger in enumerate(ledgers, start=1):
-        yield ledger
+    for done, item in enumerate(items, start=1):
+        yield item
         if done == total or time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
             _progress(factory, job, done, total, now=clock())
             last = time.monotonic()

@@ -5,7 +5,8 @@ the reason in plain Chinese with the platform's own words kept beside it; and �
 A row belongs to the unit its recipient's branch was when it was queued (OutboxMessage.branch_id, which
 ix_outbox_message_branch_status leads with). Pages are keyset pages on the id, newest first, so a county's
 millions of rows cost the same statements per page as a branch's dozens; the .xlsx walks the same query a
-chunk at a time.
+chunk at a time (a branch's while the browser waits, with the page's filters; a committee's or the
+county's in the background, handlers.ledgers.exports, every message of the period).
 
 The kind of a message is read from its dedup key (each feature names its keys: meeting:{id}:notice,
 fee:{day}…); a 补发 is keyed resend:{kind}:{original id}, unique per recipient, so pressing 补发 twice
@@ -17,9 +18,10 @@ bot.core.outbox.reach_people chooses it, written through the ORM so the audit lo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
@@ -32,7 +34,7 @@ from handlers.console.overview import NotInScope
 from handlers.console.scope import Scope
 from handlers.ledgers import strings
 from handlers.ledgers.period import LedgerPeriod
-from handlers.ledgers.workbook import Sheet, xlsx_bytes
+from handlers.ledgers.workbook import Sheet, write_xlsx, xlsx_bytes
 from handlers.meetings.meetings import signin_window
 from handlers.meetings.types import MeetingsConfig
 from models.meetings import Meeting, MeetingStatus
@@ -335,22 +337,31 @@ def all_lines(
     tz: ZoneInfo,
     status: str | None = None,
     kind: Kind | None = None,
-    limit: int | None = None,
+    before: int | None = None,
 ) -> Iterator[MessageLine]:
-    """Every row the pages show, in their order, a chunk at a time (the .xlsx)."""
+    """Every row the pages show (older than the row `before`, when given), in their order, a chunk at a
+    time (the .xlsx)."""
     check(scope, unit)
     where = _where(scope, unit, period, tz, status, kind)
-    before, given = None, 0
-    while limit is None or given < limit:
+    while True:
         chunk = _lines(session, scope, where, before, EXPORT_CHUNK)
-        for ln in chunk:
-            if limit is not None and given >= limit:
-                return
-            given += 1
-            yield ln
+        yield from chunk
         if len(chunk) < EXPORT_CHUNK:
             return
         before = chunk[-1].id
+
+
+def snapshot(
+    session: Session, scope: Scope, unit: OrgUnit, period: LedgerPeriod, *, tz: ZoneInfo
+) -> tuple[int | None, int]:
+    """(the row id a file's rows are read below, how many rows that is), in one statement: a background
+    file holds the unit's messages as they were when it began, so its progress counts to a known total
+    while the bot goes on sending. (None, 0) when there are none."""
+    check(scope, unit)
+    top, count = session.execute(
+        select(func.max(OutboxMessage.id), func.count()).where(*_where(scope, unit, period, tz, None, None))
+    ).one()
+    return (top + 1 if top is not None else None), count
 
 
 # --- 补发 -----------------------------------------------------------------------------------------------
@@ -552,7 +563,21 @@ def resend_text(ln: MessageLine) -> str:
     return "；".join(f"已补发 #{r.id}（{DELIVERY_STATUS_LABELS[r.status]}）" for r in ln.resent_as)
 
 
-def messages_xlsx(lines: Iterator[MessageLine], unit: OrgUnit, period: LedgerPeriod, tz: ZoneInfo) -> bytes:
+def messages_sheet(lines: Iterable[MessageLine], unit: OrgUnit, period: LedgerPeriod, tz: ZoneInfo) -> Sheet:
+    """The ledger's one sheet (the workbook goes on in 「消息（2）」… past Excel's rows, none dropped)."""
     caption = f"{unit.name} {strings.MESSAGES}（{period.label}）"
-    return xlsx_bytes([Sheet("消息", XLSX_HEADERS, (xlsx_cells(ln, tz) for ln in lines),
-                             (9, 17, 10, 20, 12, 30, 8, 14, 10, 17, 36, 30, 8, 20), caption)])  # fmt: skip
+    return Sheet("消息", XLSX_HEADERS, (xlsx_cells(ln, tz) for ln in lines),
+                 (9, 17, 10, 20, 12, 30, 8, 14, 10, 17, 36, 30, 8, 20), caption)  # fmt: skip
+
+
+def messages_xlsx(lines: Iterable[MessageLine], unit: OrgUnit, period: LedgerPeriod, tz: ZoneInfo) -> bytes:
+    """A branch's file, built while the browser waits."""
+    return xlsx_bytes([messages_sheet(lines, unit, period, tz)])
+
+
+def write_messages_xlsx(
+    out: IO[bytes], lines: Iterable[MessageLine], unit: OrgUnit, period: LedgerPeriod, tz: ZoneInfo
+) -> int:
+    """A committee's or the county's file, streamed into `out` by the background export
+    (handlers.ledgers.exports); the rows written."""
+    return write_xlsx(out, [messages_sheet(lines, unit, period, tz)])

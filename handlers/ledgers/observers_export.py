@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, tzinfo
+from typing import IO
 
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -17,7 +18,7 @@ from handlers.common.dates import fmt_full_day
 from handlers.ledgers import strings
 from handlers.ledgers.document import Styles, a4_document, docx_bytes, heading, kv, table, when
 from handlers.ledgers.observers import ObserverEntry, ObserversLedger
-from handlers.ledgers.workbook import Sheet, xlsx_bytes
+from handlers.ledgers.workbook import Sheet, write_xlsx, xlsx_bytes
 from handlers.observers.strings import NO_OBSERVER
 
 YES, NO = "是", "否"
@@ -72,21 +73,30 @@ def record_cells(e: ObserverEntry) -> list[object]:
 
 
 def observers_xlsx(ledger: ObserversLedger, tz: tzinfo) -> bytes:
+    """A branch's file, built while the browser waits."""
+    return xlsx_bytes(observers_sheets(ledger, tz))
+
+
+def write_observers_xlsx(out: IO[bytes], ledger: ObserversLedger, tz: tzinfo) -> int:
+    """A committee's or the county's file, streamed into `out` by the background export
+    (handlers.ledgers.exports); the rows written."""
+    return write_xlsx(out, observers_sheets(ledger, tz))
+
+
+def observers_sheets(ledger: ObserversLedger, tz: tzinfo) -> list[Sheet]:
     caption = f"{ledger.unit.name} {strings.OBSERVERS}（{ledger.period.label}）"
-    return xlsx_bytes(
-        [
-            Sheet("观察员分工", ASSIGNMENT_HEADERS, (assignment_cells(a) for a in ledger.assignments),
-                  (10, 20, 22, 12, 8), caption),
-            Sheet("观察记录", OBSERVATION_HEADERS, (observation_cells(o, tz) for o in ledger.observations),
-                  (17, 20, 22, 10, 24, 6, 6, 6, 10, 12, 40, 17, 8), caption),
-            Sheet("评价表明细", ITEM_HEADERS, _items(ledger, tz), (17, 20, 22, 10, 18, 6, 6, 40), caption),
-            Sheet("整改事项", RECT_HEADERS, (rect_cells(r, tz) for r in ledger.rectifications),
-                  (6, 20, 22, 10, 36, 12, 12, 8, 36, 17, 17, 8), caption),
-            Sheet("列席覆盖", COVERAGE_HEADERS, _coverage(ledger), (28, 16, 22, 20, 10, 8, 12), caption),
-            Sheet(f"观察员年度记录（{ledger.year}年）", RECORD_HEADERS, (record_cells(e) for e in ledger.observers),
-                  (10, 24, 10, 10, 8, 8, 8, 12, 10, 8, 60), caption),
-        ]
-    )  # fmt: skip
+    return [
+        Sheet("观察员分工", ASSIGNMENT_HEADERS, (assignment_cells(a) for a in ledger.assignments),
+              (10, 20, 22, 12, 8), caption),
+        Sheet("观察记录", OBSERVATION_HEADERS, (observation_cells(o, tz) for o in ledger.observations),
+              (17, 20, 22, 10, 24, 6, 6, 6, 10, 12, 40, 17, 8), caption),
+        Sheet("评价表明细", ITEM_HEADERS, _items(ledger, tz), (17, 20, 22, 10, 18, 6, 6, 40), caption),
+        Sheet("整改事项", RECT_HEADERS, (rect_cells(r, tz) for r in ledger.rectifications),
+              (6, 20, 22, 10, 36, 12, 12, 8, 36, 17, 17, 8), caption),
+        Sheet("列席覆盖", COVERAGE_HEADERS, _coverage(ledger), (28, 16, 22, 20, 10, 8, 12), caption),
+        Sheet(f"观察员年度记录（{ledger.year}年）", RECORD_HEADERS, (record_cells(e) for e in ledger.observers),
+              (10, 24, 10, 10, 8, 8, 8, 12, 10, 8, 60), caption),
+    ]  # fmt: skip
 
 
 def _items(ledger: ObserversLedger, tz: tzinfo) -> Iterator[list[object]]:

@@ -13,6 +13,10 @@ PICK_BRANCH = "组织生活纪实台账按党支部查看，请在下面选择�
 INDEX_INTRO = "选择单位和期间，查看或下载台账。下载的 Word 文件可直接打印，Excel 文件按记录类别分表。"
 DOWNLOAD_XLSX = "下载 Excel"
 DOWNLOAD_DOCX = "下载 Word（打印用）"
+# What a background file holds, under its 生成台账 button (handlers.ledgers.exports; by ledger).
+EXPORT_HOLDS = {
+    "messages": "包含本期全部消息（不按页面上的状态、类别筛选），超过 Excel 单表行数上限的接续到下一张表，",
+}
 
 # 观察员台账 (#17 item 3)
 OBSERVERS = "观察员台账"

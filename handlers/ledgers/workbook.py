@@ -8,6 +8,10 @@ lets a multi-branch export write every sheet branch by branch. Every value is wr
 typed), never through write(), which would take "=..." for a formula. A text that would be a formula
 when edited in Excel also gets the quote prefix, as handlers.spreadsheets.set_cell gives it. XlsxWriter
 replaced openpyxl's write-only workbook here: it wrote the county's 740k rows three times as fast.
+
+A sheet holds at most Excel's 1,048,576 rows, and XlsxWriter drops a row past that without a word: a
+sheet that fills up goes on in a new one, 「消息（2）」, its caption saying it continues the last, so a
+county's file never loses a row.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import IO
 
 import xlsxwriter
 
-from handlers.spreadsheets import looks_like_formula
+from handlers.spreadsheets import EXCEL_MAX_ROWS, looks_like_formula
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -36,9 +40,21 @@ class Sheet:
     caption: str = ""  # a first line above the headers (unit, period)
 
 
+@dataclass
+class _Part:
+    """The worksheet a Sheet's rows are going to now (its first, or a continuation)."""
+
+    sheet: Sheet
+    ws: object
+    row: int  # the next row to write
+    number: int  # 1 for the sheet itself, 2… for its continuations
+
+
 class Book:
     """A streamed workbook written into `out`, whose sheets (caption and headers written when added)
-    take rows in any order; close() once at the end."""
+    take rows in any order; close() once at the end. A full sheet continues in a new one."""
+
+    ROW_LIMIT = EXCEL_MAX_ROWS  # rows a worksheet holds (tests lower it)
 
     def __init__(self, out: IO[bytes]) -> None:
         self.wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
@@ -47,22 +63,31 @@ class Book:
         self.bold_quoted = self.wb.add_format({"bold": True, "quote_prefix": True})
         self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
         self.moment = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        self.sheets: dict[str, list] = {}  # title → [worksheet, next row]
+        self.sheets: dict[str, _Part] = {}  # title → where its rows go now
         self.rows = 0
 
     def add(self, sheet: Sheet) -> None:
-        ws = self.wb.add_worksheet(sheet.title[:31])
+        self.sheets[sheet.title] = self._part(sheet, 1)
+
+    def _part(self, sheet: Sheet, number: int) -> _Part:
+        suffix = f"（{number}）" if number > 1 else ""
+        ws = self.wb.add_worksheet(sheet.title[: 31 - len(suffix)] + suffix)
         for i, w in enumerate(sheet.widths):
             ws.set_column(i, i, w)
-        state = [ws, 0]
-        self.sheets[sheet.title] = state
-        if sheet.caption:
-            self._head(state, [sheet.caption])
-        self._head(state, sheet.headers)
+        part = _Part(sheet, ws, 0, number)
+        caption = sheet.caption
+        if number > 1:
+            caption = f"{caption}（续上表，第 {number} 张）" if caption else f"续上表，第 {number} 张"
+        if caption:
+            self._head(part, [caption])
+        self._head(part, sheet.headers)
+        return part
 
     def append(self, title: str, values: Sequence[object]) -> None:
-        state = self.sheets[title]
-        ws, r = state
+        part = self.sheets[title]
+        if part.row >= self.ROW_LIMIT:
+            part = self.sheets[title] = self._part(part.sheet, part.number + 1)
+        ws, r = part.ws, part.row
         for c, v in enumerate(values):
             if isinstance(v, str):
                 if v:
@@ -79,17 +104,16 @@ class Book:
                 ws.write_datetime(r, c, v, self.day)
             else:
                 ws.write_string(r, c, str(v))
-        state[1] = r + 1
+        part.row = r + 1
         self.rows += 1
 
     def close(self) -> None:
         self.wb.close()
 
-    def _head(self, state: list, values: Sequence[str]) -> None:
-        ws, r = state
+    def _head(self, part: _Part, values: Sequence[str]) -> None:
         for c, v in enumerate(values):
-            ws.write_string(r, c, v, self.bold_quoted if looks_like_formula(v) else self.bold)
-        state[1] = r + 1
+            part.ws.write_string(part.row, c, v, self.bold_quoted if looks_like_formula(v) else self.bold)
+        part.row += 1
 
 
 def write_xlsx(out: IO[bytes], sheets: Iterable[Sheet]) -> int:

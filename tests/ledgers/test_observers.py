@@ -22,6 +22,7 @@ from models.db import unit_of_work
 from models.org import OrgUnit, Role
 from tests import builders
 from tests.console.test_overview import NOW, login
+from tests.ledgers.files import background_file
 from tests.ledgers.world import ObserversWorld, build_observers_world
 
 DEC = NOW.date().replace(day=1)
@@ -53,6 +54,16 @@ def sheets(content: bytes) -> dict[str, list[tuple]]:
 
 def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def file_of(session_factory, app, client, unit_id: int, period: str = "2026") -> bytes:
+    """The unit's .xlsx as the console gives it: a branch's downloaded, a unit above it built in the
+    background (生成台账)."""
+    direct = client.get(url(unit_id, "observers.xlsx", period))
+    if direct.status_code != 400:
+        assert direct.status_code == 200
+        return direct.content
+    return background_file(session_factory, app, client, unit_id, "observers", period)[1]
 
 
 def rows(html: str, attr: str) -> dict[str, str]:
@@ -131,12 +142,12 @@ def test_a_quarter_holds_its_own_observations_and_its_half_years_coverage(sessio
 def test_the_xlsx_has_a_sheet_per_kind_of_record(session_factory, app, world):
     lorg = world.lorg
     client = login(session_factory, app, lorg.id("staff"))
-    r = client.get(url(lorg.org.county.county.id, "observers.xlsx"))
-    assert r.status_code == 200 and r.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    )
-    assert "attachment" in r.headers["content-disposition"]
-    got = sheets(r.content)
+    county = lorg.org.county.county.id
+    r = client.get(url(county, "observers.xlsx"))  # the county's file is built in the background
+    assert r.status_code == 400 and "生成台账" in r.text
+    job, content = background_file(session_factory, app, client, county, "observers")
+    assert job.filename == "宿松县委-观察员台账-2026年.xlsx"
+    got = sheets(content)
     assert list(got) == SHEETS
     assert sorted(got["观察员分工"]) == sorted([
         (WANG, B2, B1, "2026-01-05", "在岗"), (ZHOU, B3, B1, "2026-01-05", "在岗"),
@@ -210,7 +221,7 @@ def test_the_pages_rows_are_the_exports_rows(session_factory, app, world, who, u
     uid = getattr(lorg.org.county, unit).id
     client = login(session_factory, app, pid)
     html = client.get(url(uid)).text
-    got = sheets(client.get(url(uid, "observers.xlsx")).content)
+    got = sheets(file_of(session_factory, app, client, uid))
     page_obs = list(rows(html, "observation").values())
     assert len(page_obs) == len(got["观察记录"]) > 0
     for text, row in zip(page_obs, got["观察记录"], strict=True):
@@ -276,7 +287,7 @@ def test_a_committees_files_hold_no_row_of_another_unit(session_factory, app, wo
     lorg = world.lorg
     client = login(session_factory, app, lorg.id("c1sec"))
     c1 = lorg.org.county.c1.id
-    got = sheets(client.get(url(c1, "observers.xlsx")).content)
+    got = sheets(file_of(session_factory, app, client, c1))
     ours = {B1, B2}
     branch_column = {"观察员分工": 2, "观察记录": 1, "评价表明细": 1, "整改事项": 1, "列席覆盖": 2}
     for sheet, col in branch_column.items():
@@ -325,7 +336,7 @@ def test_statements_do_not_grow_with_branches(session_factory, app, world):
     lorg = world.lorg
     engine = session_factory.kw["bind"]
     c = lorg.org.county
-    paths = [url(c.county.id, w) for w in ("observers", "observers.xlsx", "observers.docx")]
+    paths = [url(c.county.id, w) for w in ("observers", "observers.docx")]
     paths += [url(c.c1.id, "observers", "2026-H2"), url(c.b1.id, "observers.xlsx", "2026-Q4")]
     staff = login(session_factory, app, lorg.id("staff"))
     observer = login(session_factory, app, world.zhou)
@@ -345,7 +356,12 @@ def test_statements_do_not_grow_with_branches(session_factory, app, world):
             event.remove(engine, "before_cursor_execute", tick)
         return n[0]
 
-    before = [count(staff, p) for p in paths] + [count(observer, mine)]
+    def built(unit_id: int) -> int:  # the county's .xlsx, built in the background
+        n: list[int] = []
+        background_file(session_factory, app, staff, unit_id, "observers", statements=n)
+        return n[0]
+
+    before = [count(staff, p) for p in paths] + [count(observer, mine), built(c.county.id)]
     with unit_of_work(session_factory) as session:
         top, town = session.get(OrgUnit, c.county.id), session.get(OrgUnit, c.c1.id)
         for i in range(3):
@@ -361,6 +377,7 @@ def test_statements_do_not_grow_with_branches(session_factory, app, world):
                                         meeting_starts_at=local(DEC.replace(day=2)), preset="taihu", items=[],
                                         total=90, max_total=100, grade="A", outcome=Outcome.PASS,
                                         submitted_at=local(DEC.replace(day=2))))  # fmt: skip
-    after = [count(staff, p) for p in paths] + [count(observer, mine)]
-    assert dict(zip([*paths, mine], after, strict=True)) == dict(zip([*paths, mine], before, strict=True))
+    after = [count(staff, p) for p in paths] + [count(observer, mine), built(c.county.id)]
+    keys = [*paths, mine, "county.xlsx"]
+    assert dict(zip(keys, after, strict=True)) == dict(zip(keys, before, strict=True))
     assert len(rows(staff.get(paths[0]).text, "observation")) == 5 + 6

@@ -1,5 +1,6 @@
-"""Every ledger page and file sends the same number of statements whatever the number of branches:
-three more committees with branches (and more branches under 城关镇党委) change nothing."""
+"""Every ledger page and file (a committee's built in the background too) sends the same number of
+statements whatever the number of branches: three more committees with branches (and more branches
+under 城关镇党委) change nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from models.db import unit_of_work
 from models.org import OrgUnit, Role
 from tests import builders
 from tests.console.test_overview import login
+from tests.ledgers.files import background_file
 
 
 def test_statements_do_not_grow_with_branches(session_factory, app, lorg):
@@ -20,7 +22,7 @@ def test_statements_do_not_grow_with_branches(session_factory, app, lorg):
         "/console/ledgers", f"/console/ledgers/{c1}",
         f"/console/ledgers/{b1}/meetings?period=2026", f"/console/ledgers/{b1}/meetings.xlsx?period=2026",
         f"/console/ledgers/{b1}/meetings.docx?period=2026-Q4",
-        f"/console/ledgers/{b1}/fees?period=2026", f"/console/ledgers/{c1}/fees.xlsx?period=2026",
+        f"/console/ledgers/{b1}/fees?period=2026", f"/console/ledgers/{b1}/fees.xlsx?period=2026",
         f"/console/ledgers/{county}/fees?period=2026-Q4",
         f"/console/ledgers/{c1}/scores?period=2026-Q4", f"/console/ledgers/{county}/scores.xlsx?period=2026-11",
     ]  # fmt: skip
@@ -39,7 +41,14 @@ def test_statements_do_not_grow_with_branches(session_factory, app, lorg):
             event.remove(engine, "before_cursor_execute", tick)
         return n[0]
 
-    before = [count(p) for p in paths]
+    def built(ledger: str, period: str) -> int:
+        """Statements of a committee's file built in the background (one worker turn)."""
+        n: list[int] = []
+        background_file(session_factory, app, client, c1, ledger, period, statements=n)
+        return n[0]
+
+    files = [("fees", "2026"), ("observers", "2026-H2"), ("messages", "2026-Q4")]
+    before = [count(p) for p in paths] + [built(*f) for f in files]
     with unit_of_work(session_factory) as session:
         top = session.get(OrgUnit, county)
         town = session.get(OrgUnit, c1)
@@ -52,4 +61,5 @@ def test_statements_do_not_grow_with_branches(session_factory, app, lorg):
                     )
                     p = builders.person(session, f"新党员{i}{j}{parent.id}", b)
                     builders.role(session, p, b, Role.SECRETARY)
-    assert dict(zip(paths, [count(p) for p in paths], strict=True)) == dict(zip(paths, before, strict=True))
+    after = [count(p) for p in paths] + [built(*f) for f in files]
+    assert dict(zip(paths + files, after, strict=True)) == dict(zip(paths + files, before, strict=True))

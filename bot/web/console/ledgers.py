@@ -1,5 +1,7 @@
 """台账 pages (#17): /console/ledgers (pick a unit), /console/ledgers/{unit_id} (its ledgers), and each
-ledger as a page and as downloads: meetings (.xlsx, .docx), fees (.xlsx), scores (.xlsx).
+ledger as a page and as downloads: meetings (.xlsx, .docx), fees (.xlsx), scores (.xlsx). A unit above a
+branch gets its meetings, fees, observers and messages files from the background (生成台账,
+/ledgers/{unit_id}/exports), not from these downloads.
 ?period=2026 | 2026-H1 | 2026-Q4 | 2026-10 picks the period (default: this year).
 
 The data comes from handlers.ledgers (the features' own queries, filtered by the viewer's Scope);
@@ -38,6 +40,7 @@ from models.org import UNIT_KIND_LABELS, OrgUnit, UnitKind
 
 UNIT_LIST_LIMIT = 300
 HUB_FILES = 5  # a ledger's latest background files listed under its 生成台账 button
+BACK_PAGES = ("fees", "observers", "messages")  # a ledger's own page that asked for its file (else the hub)
 
 T = TypeVar("T")
 
@@ -111,13 +114,21 @@ class LedgerPages:
         fees page list them under their 生成台账 button); none for a branch, whose files are direct."""
         if unit.kind == UnitKind.BRANCH:
             return {}
-        out: dict[str, list[LedgerExport]] = {k: [] for k in ledger_exports.LEDGERS}
-        rows = ledger_exports.exports_of(viewer.session, viewer.person.id, unit.id, limit=HUB_FILES * 4)
-        for row in rows:  # each ledger's own latest few: fee files do not push a meetings file off the hub
-            kept = out.setdefault(row.ledger, [])
-            if len(kept) < HUB_FILES:
-                kept.append(row)
-        return out
+        # each ledger's own latest few: many fee files do not push a meetings file off the hub
+        return {
+            ledger: ledger_exports.exports_of(
+                viewer.session, viewer.person.id, unit.id, ledger=ledger, limit=HUB_FILES
+            )
+            for ledger in ledger_exports.LEDGERS
+        }
+
+    @staticmethod
+    def branch_file(unit: OrgUnit) -> OrgUnit:
+        """The unit, for a file built while the browser waits: a branch's. A unit above it has its files
+        built in the background (handlers.ledgers.exports): ValueError, the page says where."""
+        if unit.kind != UnitKind.BRANCH:
+            raise ValueError(ledger_exports.TEXT["above_branch"])
+        return unit
 
     def export_context(self) -> dict:
         """What console/ledgers_export.html needs beside the row."""
@@ -286,7 +297,11 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/ledgers/{unit_id}/fees.xlsx")
     def fees_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        ledger, refused = loaded(request, viewer, lambda: fees_data(viewer, unit_id, period))
+        def load():
+            kit.branch_file(unit_of(viewer, unit_id))
+            return fees_data(viewer, unit_id, period)
+
+        ledger, refused = loaded(request, viewer, load)
         if refused:
             return refused
         name = download_name(ledger.unit.name, ledger_strings.FEES, ledger.period.label, ext="xlsx")
@@ -341,7 +356,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             ledger_exports.request_export(viewer.session, viewer.scope, unit, ledger, p, now=console.clock())
         except ValueError as exc:
             return bad(request, viewer, str(exc))
-        target = f"{PREFIX}/ledgers/{unit.id}" + ("/fees" if back == "fees" else "")
+        target = f"{PREFIX}/ledgers/{unit.id}" + (f"/{back}" if back in BACK_PAGES else "")
         return RedirectResponse(f"{target}?period={p.key}", status_code=303)
 
     def export_of(viewer: Viewer, unit_id: int | None, export_id: int) -> LedgerExport | None:

@@ -1,6 +1,8 @@
 """消息台账 (#17 item 5): /console/ledgers/{unit}/messages (a page of the unit's messages, filtered by
-?status= and ?kind=, paged by ?before=<row id>), messages.xlsx (the same rows, all of them), and
-POST messages/resend (补发 of the 未送达 rows ticked, or the one whose button was pressed).
+?status= and ?kind=, paged by ?before=<row id>), messages.xlsx (a branch's: the same rows, all of them;
+a unit above a branch gets its file, every message of the period, from the background: 生成台账 on the
+page and the hub, handlers.ledgers.exports), and POST messages/resend (补发 of the 未送达 rows ticked,
+or the one whose button was pressed).
 
 The data and the 补发 rules are handlers.ledgers.messages'; these routes parse, render and answer 404
 for a unit the viewer does not lead (LedgerPages; an observer included). The POST carries
@@ -20,7 +22,6 @@ from handlers.ledgers import messages
 from handlers.ledgers import strings as ledger_strings
 from handlers.ledgers.workbook import XLSX, download_name
 from handlers.meetings.types import meetings_config
-from handlers.spreadsheets import EXCEL_MAX_ROWS
 
 
 def build_router(console: ConsoleApp) -> APIRouter:
@@ -40,7 +41,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
         return kit.page(request, viewer, "console/ledgers_messages.html",
                         title=f"{ledger.unit.name} {ledger_strings.MESSAGES}", unit=ledger.unit,
                         period=ledger.period, ledger=ledger, crumbs=kit.crumbs(viewer, ledger.unit), m=messages,
-                        notices=list(notices))  # fmt: skip
+                        notices=list(notices), exports=kit.exports(viewer, ledger.unit),
+                        **kit.export_context())  # fmt: skip
 
     @router.get("/ledgers/{unit_id}/messages")
     def messages_page(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None,
@@ -59,6 +61,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         def load():
             unit = kit.unit_of(viewer, unit_id)  # a unit outside the scope is a 404 page, not a broken file
             messages.check(viewer.scope, unit)  # nor one only observed (the rows are read lazily below)
+            kit.branch_file(unit)
             return unit, kit.pick(period), messages.parse_filters(status, kind)
 
         found, refused = kit.loaded(request, viewer, load)
@@ -66,8 +69,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return refused
         unit, p, (st, kd) = found
         # The rows are read a chunk at a time as the sheet is written (the same query as the pages).
-        lines = messages.all_lines(viewer.session, viewer.scope, unit, p, tz=tz, status=st, kind=kd,
-                                   limit=EXCEL_MAX_ROWS - 2)  # fmt: skip
+        lines = messages.all_lines(viewer.session, viewer.scope, unit, p, tz=tz, status=st, kind=kd)
         name = download_name(unit.name, ledger_strings.MESSAGES, p.label, ext="xlsx")
         return kit.download(messages.messages_xlsx(lines, unit, p, tz), XLSX, name)
 

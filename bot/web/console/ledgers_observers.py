@@ -1,6 +1,8 @@
 """台账 (#17 item 3): the 观察员台账 of a unit as a page, an .xlsx and a printable .docx, at
 /console/ledgers/{unit_id}/observers(.xlsx|.docx)?period=…; out of scope: 404 (LedgerPages). An
-observer sees only their own records (handlers.ledgers.observers decides, from the Scope)."""
+observer sees only their own records (handlers.ledgers.observers decides, from the Scope). A unit above
+a branch gets its .xlsx from the background (生成台账 on the page and the hub: handlers.ledgers.exports);
+its .docx, one section per observer, stays a download."""
 
 from fastapi import APIRouter, Request
 
@@ -20,8 +22,12 @@ def build_router(console: ConsoleApp) -> APIRouter:
     ViewerDep = viewer_type(console)
     kit = LedgerPages(console)
 
-    def data(viewer: Viewer, unit_id: int, period: str | None) -> observers_ledger.ObserversLedger:
+    def data(
+        viewer: Viewer, unit_id: int, period: str | None, *, branch_file: bool = False
+    ) -> observers_ledger.ObserversLedger:
         unit = kit.unit_of(viewer, unit_id)
+        if branch_file:
+            kit.branch_file(unit)
         return observers_ledger.observers_ledger(
             viewer.session, viewer.scope, unit, kit.pick(period), now=console.clock(),
             cfg=observers_config(console.core),
@@ -37,11 +43,12 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return refused
         return kit.page(request, viewer, "console/ledgers_observers.html",
                         title=f"{ledger.unit.name} {ledger_strings.OBSERVERS}", unit=ledger.unit,
-                        period=ledger.period, ledger=ledger, crumbs=kit.crumbs(viewer, ledger.unit))  # fmt: skip
+                        period=ledger.period, ledger=ledger, crumbs=kit.crumbs(viewer, ledger.unit),
+                        exports=kit.exports(viewer, ledger.unit), **kit.export_context())  # fmt: skip
 
     @router.get("/ledgers/{unit_id}/observers.xlsx")
     def observers_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period))
+        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period, branch_file=True))
         if refused:
             return refused
         return kit.download(observers_xlsx(ledger, console.core.tz), XLSX, name(ledger, "xlsx"))

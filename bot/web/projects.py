@@ -1,14 +1,162 @@
-"""书记项目 H5 pages: /h5/projects/..."""
+"""书记项目 H5 pages: /h5/projects/...
+
+- ``/{id}``: the project as published (公开承诺): the problem, measures, milestones (done, late), expected
+  results, leaders and the progress reported so far, with photos; for the unit's members and everyone who
+  reviews or leads it (handlers.projects.access.can_view).
+- ``/{id}/progress``: the secretary's monthly report, per milestone, with text and photos (the reminder card
+  links here); the same use case as the chat command 项目进展.
+- ``/{id}/photos/{photo}``: a photo of a progress report, for those who see the project.
+
+Identity is the shared login-free H5 session (bot.web.h5); never the URL or a form field.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
-from bot.web.h5 import H5Pages, feature_router
+from bot.core.errors import Refused
+from bot.web.api import Id
+from bot.web.h5 import H5Pages, feature_router, photo_response, read_form
+from handlers.common import dates
+from handlers.projects import access, progress, review, strings
+from handlers.projects.config import projects_config
+from models import attachments
+from models.db import unit_of_work
+from models.org import OrgUnit, Person
+from models.projects import ProjectProgress, ProjectStatus
 
-PREFIX = "/h5/projects"
+PREFIX = review.H5_PREFIX
 
 
-@feature_router(prefix=PREFIX)
+@feature_router(prefix=PREFIX, context={"ps": strings}, not_member=strings.H5_NOT_MEMBER)
 def build_projects_router(h5: H5Pages) -> APIRouter:
-    return h5.router()
+    session_factory, clock = h5.session_factory, h5.clock
+    router = h5.router()
+
+    def cfg():
+        return projects_config(h5.core)
+
+    def visible(session, person, project_id):
+        p = access.project(session, project_id)
+        if not access.can_view(session, person, p, cfg()):
+            raise Refused(strings.H5_NOT_VISIBLE, status=403)
+        return p
+
+    @router.get("/{project_id}")
+    def page(request: Request, project_id: Id):
+        with unit_of_work(session_factory) as session:
+            person = h5.person(request, session)
+            if person is None:
+                return h5.identify(request)
+            p = visible(session, person, project_id)
+            today = clock().astimezone(h5.core.tz).date()
+            milestones = {m.id: m for m in p.milestones}
+            reports = session.scalars(
+                select(ProjectProgress)
+                .where(ProjectProgress.project_id == p.id)
+                .order_by(ProjectProgress.reported_at.desc(), ProjectProgress.id.desc())
+            ).all()
+            history = [
+                {
+                    "month": dates.fmt_month(r.month),
+                    "milestone": milestones[r.milestone_id].title if r.milestone_id in milestones else "",
+                    "done": r.done,
+                    "text": r.text,
+                    "photos": [
+                        f"{PREFIX}/{p.id}/photos/{a.id}"
+                        for a in attachments.photos_of(session, progress.PHOTO_OWNER, r.id)
+                    ],
+                }
+                for r in reports
+            ]
+            return h5.page(
+                request,
+                "projects/project.html",
+                title=p.title,
+                project=p,
+                unit=session.get(OrgUnit, p.unit_id).name,
+                secretary=session.get(Person, p.secretary_id).name,
+                status=strings.STATUS_LABELS[p.status],
+                milestones=[
+                    {
+                        "seq": m.seq,
+                        "due": dates.fmt_full_day(m.due_on),
+                        "title": m.title,
+                        "state": "done" if m.done_on else ("late" if m.due_on < today else "open"),
+                    }
+                    for m in p.milestones
+                ],
+                history=history,
+                can_report=p.secretary_id == person.id and p.status == ProjectStatus.ACCEPTED,
+            )
+
+    @router.get("/{project_id}/progress")
+    def progress_form(request: Request, project_id: Id):
+        with unit_of_work(session_factory) as session:
+            person = h5.person(request, session)
+            if person is None:
+                return h5.identify(request)
+            p = access.project(session, project_id)
+            if p.secretary_id != person.id:
+                raise Refused(strings.NOT_YOUR_PROJECT.format(id=p.id), status=403)
+            return h5.page(
+                request,
+                "projects/progress.html",
+                title=p.title,
+                project_id=p.id,
+                milestones=[(m.seq, m.title, m.done_on is not None) for m in p.milestones],
+                photos=[],
+                a=attachments,
+            )
+
+    @router.post("/{project_id}/progress")
+    async def progress_submit(request: Request, project_id: Id):
+        payload, uploads = await read_form(request)
+        return await run_in_threadpool(save, request, project_id, payload, uploads)
+
+    def save(request: Request, project_id: int, payload: dict, uploads: list[attachments.Upload]):
+        seq_text = str(payload.get("milestone", "") or "").strip()
+        if seq_text and not seq_text.isdigit():
+            raise Refused(strings.H5_BAD_FORM, ("milestone",), status=422)
+        with unit_of_work(session_factory) as session:
+            person = h5.person(request, session)
+            if person is None:
+                return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
+            try:
+                photos = attachments.check_photos(uploads)
+            except attachments.PhotoError as exc:
+                raise Refused(str(exc), ("photos",), status=422) from None
+            _row, answer = progress.report(
+                session,
+                person,
+                project_id,
+                str(payload.get("text", "")),
+                milestone_seq=int(seq_text) if seq_text else None,
+                done=str(payload.get("done", "")).lower() in ("1", "true", "on", "yes"),
+                photos=photos,
+                now=clock(),
+                cfg=cfg(),
+            )
+        return {"ok": True, "message": answer}
+
+    @router.get("/{project_id}/photos/{photo_id}")
+    def photo(request: Request, project_id: Id, photo_id: Id):
+        with unit_of_work(session_factory) as session:
+            person = h5.person(request, session)
+            if person is None:
+                return JSONResponse({"error": strings.H5_NEED_LOGIN}, status_code=401)
+            visible(session, person, project_id)
+            found = session.get(attachments.Attachment, photo_id)
+            row = (
+                session.get(ProjectProgress, found.owner_id)
+                if found is not None and found.owner_kind == progress.PHOTO_OWNER
+                else None
+            )
+            if row is None or row.project_id != project_id:
+                raise Refused(strings.NO_PROJECT.format(id=project_id), status=404)
+            return photo_response(found)
+
+    return router

@@ -317,7 +317,8 @@ def year_reports(
     _scores(session, years, months, current, month_data)
     _observers(session, scope, unit, period, years, months, now=now, cfg=rules.observers)
     _fees(session, scope, unit, period, years, current=current, rules=rules)
-    _talks(session, years, year, rules.talks)
+    if months:  # a year wholly before the start month asked no talks of anyone either
+        _talks(session, years, year, rules.talks)
     _ratings(session, years, year, today=today, rules=rules)
     # Last: the ledgers' batches empty the session after each (units_meetings_ledgers), which the
     # reads above would otherwise load again.
@@ -678,6 +679,8 @@ def _basics(doc, styles: Styles, by: BranchYear) -> None:
     kv(doc, styles, [(S.MEMBERS, S.MEMBERS_VALUE.format(n=by.members)), (S.PERIOD, period)])
     if by.started_late is not None:
         doc.add_paragraph(S.FROM_START.format(start=fmt_month(by.started_late)))
+    if by.first_month is None:
+        doc.add_paragraph(S.NOT_IN_USE)
 
 
 def _meetings_part(doc, styles: Styles, by: BranchYear) -> None:
@@ -754,7 +757,7 @@ def _observers_part(doc, styles: Styles, by: BranchYear) -> None:
 def _talks_part(doc, styles: Styles, by: BranchYear) -> None:
     t = by.talks
     if t is None:
-        doc.add_paragraph(S.TALKS_NONE)
+        doc.add_paragraph(S.NOT_IN_USE if by.first_month is None else S.TALKS_NONE)
         return
     pairs = [
         (S.TALKS_DONE, S.TALKS_VALUE.format(required=t.required, done=t.done, talks=t.talks)),

@@ -28,6 +28,7 @@ MEMBERS = "党员人数"
 MEMBERS_VALUE = "{n} 人"
 PERIOD = "统计期间"
 PERIOD_VALUE = "{first}至{last}"
+NOT_IN_USE = "这一年本系统尚未启用，没有可通报的记录。"
 FROM_START = "本系统自{start}起启用，此前月份不计入应开次数和月积分。"
 
 MEETING_HEADERS = ["会议类型", "应开（次）", "实开（次）", "计入完成（次）"]

@@ -1,0 +1,329 @@
+"""年终通报 (#19 item 5): 城关社区党支部's 2026 (tests.ledgers.world) as the .docx its secretary reads out at the
+year-end 党员大会, every figure and every 存在问题 line read back with python-docx; 城关镇党委's roll-up .xlsx,
+its rows and totals; who may download what; the months before the start month counting for nothing.
+
+The county starts using zhibu in October 2026 here (models.startmonth), so b1's year is October to today
+(3 December), each figure known:
+
+* meetings: 主题党日 required each month (3), held 16 Oct, 10 Nov, 1 Dec; in December, the quarter's 支部党员大会
+  (held 16 Oct, with the 主题党日) and 党课 (the October one cancelled: not held), and the year's 组织生活会 and
+  民主评议党员 (neither held): required 7, credited 4;
+* attendance of the three meetings that count: 3 + 5 + 3 = 11 recorded, 2 + 3 + 2 = 7 present (one late),
+  1 leave (党员1甲, October), absent without leave 党员1甲 (November) and 党员1乙 (October, December); two 补学
+  (October), one done;
+* 党费 (tests.ledgers.world.fees from October, the start month: arrears are not counted before it):
+  owed 4 + 4 + 4 + 4 member-months (September's four payers, then 书记1, 党员1甲, 党员1乙, 党员1丁), 12 paid,
+  4 unpaid (党员1乙 October–December, 党员1甲 December), 68.00 元 paid, 11.00 元 unpaid, 3 免交;
+* observers: 16 Oct (现场提醒, 92) and 10 Nov (责令纠正, 80): two visits, mean 86; two rectifications, one closed,
+  one open past its 30 November deadline; the second half-year covered (running);
+* 谈心谈话: one talk of 书记1, 党员1甲 and 党员1乙: of 0 支委 pairs, 4 members with a 支委 and 4 with another
+  member, 4 of 8 done;
+* the rating: undecided, proposed 较好 (handlers.rating.proposal: November's stored 82.1, an overdue
+  rectification keeps it from 好). 东门社区党支部's is confirmed 一般 with a reason.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from handlers.console import overview
+from handlers.console.scope import scope_of
+from handlers.ledgers import year_report
+from handlers.ledgers import year_report_strings as S
+from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
+from handlers.monthly.config import MonthlyConfig
+from handlers.observers.forms import ObserversConfig
+from handlers.rating.config import RatingConfig
+from handlers.talks.config import TalksConfig
+from models import startmonth
+from models.db import unit_of_work
+from models.monthly import MonthlyScore
+from models.org import OrgUnit
+from models.rating import BranchRating, RatingGrade
+from models.talks import HeartTalk, HeartTalkPerson
+from tests.console.test_overview import NOW, login
+from tests.ledgers.world import LedgerOrg
+
+OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
+RULES = year_report.Rules(MEETINGS, MonthlyConfig(), ObserversConfig(), TalksConfig(), RatingConfig())
+
+B1_PROBLEMS = [
+    "党课应开1次，计入完成0次，少1次。",
+    "组织生活会应开1次，计入完成0次，少1次。",
+    "民主评议党员应开1次，计入完成0次，少1次。",
+    "无故缺席3人次（党员1乙（2次）、党员1甲（1次））。",
+    "补学未完成1人次。",
+    "欠缴党费4人·月，共11.00元。",
+    "党员1乙连续欠缴党费3个月及以上。",
+    "观察员提出的整改事项1项未销号（其中逾期1项）。",
+    "谈心谈话应谈8项，已谈4项，尚有4项未谈。",
+]
+
+
+@pytest.fixture
+def year(session_factory, lorg: LedgerOrg) -> LedgerOrg:
+    c = lorg.org.county
+    with unit_of_work(session_factory) as session:
+        startmonth.set_start_month(session, OCT)
+        talk = HeartTalk(branch_id=c.b1.id, held_on=date(2026, 11, 5), topic="思想工作", people_key="x",
+                         recorded_at=NOW)  # fmt: skip
+        session.add(talk)
+        session.flush()
+        for key in ("sec1", "m1a", "m1b"):
+            session.add(HeartTalkPerson(talk_id=talk.id, person_id=lorg.id(key)))
+        session.add(BranchRating(branch_id=c.b2.id, year=2026, proposal={"sentences": ["建议评为好"]},
+                                 proposed_grade=RatingGrade.GOOD, confirmed_grade=RatingGrade.AVERAGE,
+                                 confirmed_by_id=lorg.id("c1sec"), confirmed_at=NOW,
+                                 change_reason="会议记录多次逾期"))  # fmt: skip
+    return lorg
+
+
+def read_docx(content: bytes) -> tuple[list[str], list[list[list[str]]]]:
+    doc = Document(io.BytesIO(content))
+    paragraphs = [p.text for p in doc.paragraphs]
+    tables = [[[cell.text for cell in row.cells] for row in t.rows] for t in doc.tables]
+    return paragraphs, tables
+
+
+def kv_of(tables: list[list[list[str]]]) -> dict[str, str]:
+    return {row[0]: row[1] for t in tables if len(t[0]) == 2 for row in t}
+
+
+def table_with(tables, header: str) -> list[list[str]]:
+    return next(t for t in tables if t[0][0] == header)
+
+
+def test_the_branch_report_says_every_figure_of_its_year(session_factory, app, year):
+    c = year.org.county
+    client = login(session_factory, app, year.id("sec1"))
+    r = client.get(f"/console/year-reports/{c.b1.id}/report.docx?year=2026")
+    assert r.status_code == 200, r.text
+    assert "attachment" in r.headers["content-disposition"]
+    paragraphs, tables = read_docx(r.content)
+    assert paragraphs[0] == "城关社区党支部2026年度组织生活开展情况通报"
+    assert "统计截至2026年12月3日" in paragraphs[1]
+    assert S.FROM_START.format(start="2026年10月") in paragraphs
+    pairs = kv_of(tables)
+    assert pairs[S.MEMBERS] == "5 人" and pairs[S.PERIOD] == "2026年10月至2026年12月3日"
+
+    meetings = table_with(tables, "会议类型")
+    assert meetings[1:] == [
+        ["支部党员大会", "1", "1", "1"], ["党课", "1", "0", "0"], ["主题党日", "3", "3", "3"],
+        ["组织生活会", "1", "0", "0"], ["民主评议党员", "1", "0", "0"],
+    ]  # fmt: skip
+    assert "合计应开 7 次，计入完成 4 次，完成率 57.1%。" in paragraphs
+
+    assert (pairs[S.ATT_EXPECTED], pairs[S.ATT_PRESENT], pairs[S.ATT_RATE]) == ("11", "7", "63.6%")
+    assert (pairs[S.ATT_LEAVE], pairs[S.ATT_ABSENT]) == ("1", "3")
+    assert pairs[S.ATT_ABSENT_NAMES] == "党员1乙（2次）、党员1甲（1次）"
+    assert pairs[S.ATT_MAKEUP] == "应补学 2 人次，已完成 1 人次，未完成 1 人次"
+
+    assert pairs[S.FEE_OWED] == "16 人·月，79.00 元"
+    assert pairs[S.FEE_PAID] == "12 人·月，68.00 元"
+    assert pairs[S.FEE_UNPAID] == "4 人·月，11.00 元"
+    assert pairs[S.FEE_EXEMPT] == "3 人·月"
+    assert pairs[S.FEE_ARREARS] == "党员1乙（连续3个月）、党员1甲（连续1个月）"
+    assert pairs[S.FEE_USED] == S.FEE_USED_NONE  # zhibu records no 党费 use: said, not printed as 0
+
+    assert pairs[S.OBS_VISITS] == "2 次，平均得分 86"
+    assert pairs[S.OBS_OUTCOMES] == "现场提醒 1 次、责令纠正 1 次"
+    assert (
+        pairs[S.OBS_COVERAGE] == "2026年下半年：列席 2 次，达到要求（进行中）"
+    )  # the first half: before the start
+    assert pairs[S.RECTS] == "提出 2 项，已销号 1 项，未销号 1 项（其中逾期 1 项）"
+    assert table_with(tables, "整改事项")[1:] == [
+        ["学习记录不完整", "观察员老周", "2026-11-30", "待整改（已逾期）"]
+    ]
+
+    assert pairs[S.TALKS_DONE] == "应谈 8 项，已谈 4 项（全年共记录谈话 1 次）"
+    assert (pairs[S.TALKS_COMMITTEE], pairs[S.TALKS_MEMBERS], pairs[S.TALKS_PEERS]) == ("0/0", "2/4", "2/4")
+    assert pairs[S.TALKS_MISSING] == "预备党员1丙、党员1丁"
+
+    assert pairs[S.RATING_GRADE] == "系统建议较好（待党委确定）"
+    assert "1项整改逾期未销号" in pairs[S.RATING_REASONS]
+
+    # The monthly points are the 总览's: November as stored, October and December scored now.
+    with session_factory() as session:
+        stored = session.scalar(
+            select_score(c.b1.id, NOV)  # the monthly run's row
+        )
+        live = {m: overview.build_month_data(session, m, now=NOW, mcfg=MonthlyConfig(), cfg=MEETINGS,
+                                             ocfg=ObserversConfig()).branches[c.b1.id] for m in (OCT, DEC)}  # fmt: skip
+    scores = table_with(tables, "月份")
+    assert [row[0] for row in scores[1:]] == ["2026年10月", "2026年11月", "2026年12月"]
+    assert scores[1][1:3] == [year_report.num(live[OCT].score), f"{live[OCT].rank}/{live[OCT].group_size}"]
+    assert scores[2][1] == year_report.num(stored.score) == "82.1"
+    assert scores[3][1:3] == [year_report.num(live[DEC].score), f"{live[DEC].rank}/{live[DEC].group_size}"]
+    mean = round((live[OCT].score + stored.score + live[DEC].score) / 3, 1)
+    assert S.SCORE_MEAN.format(mean=year_report.num(mean), lagging=0) in paragraphs
+
+    # 存在问题: numbered, each derived from the figures above; then room for the members' opinions.
+    start = paragraphs.index(next(p for p in paragraphs if p.endswith(S.S_PROBLEMS)))
+    end = paragraphs.index(next(p for p in paragraphs if p.endswith(S.S_OPINIONS)))
+    assert paragraphs[start + 1 : end] == [f"{i}. {t}" for i, t in enumerate(B1_PROBLEMS, start=1)]
+    assert paragraphs[start].startswith("九、") and paragraphs[end].startswith("十、")
+
+
+def select_score(unit_id: int, month: date):
+    return select(MonthlyScore).where(MonthlyScore.unit_id == unit_id, MonthlyScore.month == month)
+
+
+def test_months_before_the_start_month_count_for_nothing(session_factory, lorg):
+    """Without the October start (the county in use since 2024), January to September are owed too."""
+    c = lorg.org.county
+    with session_factory() as session:
+        scope = scope_of(session, lorg.id("sec1"))
+        by = year_report.branch_year(
+            session, scope, session.get(OrgUnit, c.b1.id), 2026, now=NOW, rules=RULES
+        )
+    got = {t.label: (t.required, t.held, t.credited) for t in by.types}
+    assert got == {"支部党员大会": (4, 1, 1), "党课": (4, 0, 0), "主题党日": (12, 3, 3), "组织生活会": (1, 0, 0),
+                   "民主评议党员": (1, 0, 0)}  # fmt: skip
+    assert by.started_late is None and by.first_month == date(2026, 1, 1) and len(by.scores) == 12
+    # 党费 from the policy's September tracking start: tests.ledgers.test_fees's B1 year.
+    assert (by.fees.members, by.fees.paid, by.fees.unpaid) == (17, 12, 5)
+    assert (
+        "主题党日应开12次，计入完成3次，少9次。" in by.problems and "9个月未按时报送月度计划。" in by.problems
+    )
+
+
+def test_a_section_builder_adds_its_part_and_its_problems(session_factory, year, monkeypatch):
+    """The extension point the lead wires 书记项目, 组织生活会 and 民主评议 into."""
+    seen = []
+
+    def projects(session, by):
+        seen.append(by.branch.name)
+        return year_report.Section(
+            "书记项目", pairs=[("项目名称", "党员先锋岗")], problems=["书记项目进度滞后。"]
+        )
+
+    monkeypatch.setattr(year_report, "SECTION_BUILDERS", [projects, lambda session, by: None])
+    c = year.org.county
+    with session_factory() as session:
+        scope = scope_of(session, year.id("c1sec"))
+        by = year_report.branch_year(
+            session, scope, session.get(OrgUnit, c.b1.id), 2026, now=NOW, rules=RULES
+        )
+    assert seen == ["城关社区党支部"] and by.problems[-1] == "书记项目进度滞后。"
+    paragraphs, tables = read_docx(year_report.report_docx(by, today=date(2026, 12, 3)))
+    assert (
+        "九、书记项目" in paragraphs
+        and "十、存在问题" in paragraphs
+        and "十一、党员意见建议（会上记录）" in paragraphs
+    )
+    assert kv_of(tables)["项目名称"] == "党员先锋岗"
+
+
+def test_the_committee_rollup_has_a_row_per_branch_and_totals(session_factory, app, year):
+    c = year.org.county
+    client = login(session_factory, app, year.id("c1sec"))
+    r = client.get(f"/console/year-reports/{c.c1.id}/rollup.xlsx?year=2026")
+    assert r.status_code == 200, r.text
+    ws = load_workbook(io.BytesIO(r.content))[S.ROLLUP_SHEET]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == "城关镇党委 2026年度 各党支部组织生活开展情况汇总（统计截至2026年12月3日）"
+    assert list(rows[1]) == S.ROLLUP_HEADERS
+    body = {row[0]: row for row in rows[2:]}
+    assert list(body) == ["城关社区党支部", "东门社区党支部", "合计（2个支部）"]  # not 河西乡党委's
+    b1, b2, total = body["城关社区党支部"], body["东门社区党支部"], body["合计（2个支部）"]
+    assert b1[:16] == (
+        "城关社区党支部",
+        5,
+        7,
+        4,
+        "57.1%",
+        "63.6%",
+        3,
+        "1/2",
+        68,
+        4,
+        2,
+        0,
+        1,
+        "4/8",
+        b1[14],
+        0,
+    )
+    assert b1[16] == "系统建议较好（待党委确定）" and b1[17] == "；".join(B1_PROBLEMS)
+    assert b2[1] == 3 and b2[8] == 0 and b2[16] == "一般（党委已确定）"
+    # Totals: sums of the rows, rates from the summed counts, the mean of the branches' means.
+    for col in (1, 2, 3, 6, 8, 9, 10, 11, 12, 15):
+        assert total[col] == b1[col] + b2[col], S.ROLLUP_HEADERS[col]
+    assert total[4] == year_report.pct((b1[3] + b2[3]) / (b1[2] + b2[2]))
+    assert total[13] == f"{4 + int(b2[13].split('/')[0])}/{8 + int(b2[13].split('/')[1])}"
+    assert total[14] == round((b1[14] + b2[14]) / 2, 1)
+    assert total[16] == "一般1个、待确定1个"
+
+
+def test_the_page_lists_what_the_viewer_leads(session_factory, app, year):
+    c = year.org.county
+    html = login(session_factory, app, year.id("c1sec")).get("/console/year-reports?year=2026").text
+    assert f"/console/year-reports/{c.c1.id}/rollup.xlsx?year=2026" in html
+    for b in (c.b1, c.b2):
+        assert f"/console/year-reports/{b.id}/report.docx?year=2026" in html
+    assert "河西村党支部" not in html and f"/year-reports/{c.c2.id}/" not in html
+    html = login(session_factory, app, year.id("sec1")).get("/console/year-reports").text
+    assert f"/console/year-reports/{c.b1.id}/report.docx?year=2026" in html and "东门社区党支部" not in html
+    assert "rollup.xlsx" not in html  # a branch secretary has no committee to roll up
+    # An observer sees b1 read-only in the console: not its report.
+    html = login(session_factory, app, year.org.observer.id).get("/console/year-reports").text
+    assert S.NO_BRANCHES in html and "report.docx" not in html
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("sec1", "b2/report.docx", 404),  # another branch's secretary
+        ("sec1", "c1/rollup.xlsx", 404),  # their committee's roll-up
+        ("observer", "b1/report.docx", 404),  # the branch observed: read-only, not theirs to report
+        ("c2sec", "b1/report.docx", 404),  # another committee
+        ("c2sec", "c1/rollup.xlsx", 404),
+        ("staff_c1", "c2/rollup.xlsx", 404),  # 组织部 of 城关镇 only
+        ("staff_c1", "b1/report.docx", 200),
+        ("c2sec", "c2/rollup.xlsx", 200),
+        ("staff", "county/rollup.xlsx", 200),  # 组织部: everything
+        ("c1sec", "b1/rollup.xlsx", 422),  # a branch has no roll-up
+        ("c1sec", "c1/report.docx", 422),  # a committee has no report of its own
+        ("sec1", "999999/report.docx", 404),
+    ],
+)
+def test_who_may_download_what(session_factory, app, year, who, path, status):
+    c = year.org.county
+    person = {"observer": year.org.observer.id, "staff_c1": year.org.staff_c1.id}.get(who) or year.id(who)
+    unit, name = path.split("/")
+    unit_id = {"b1": c.b1.id, "b2": c.b2.id, "c1": c.c1.id, "c2": c.c2.id, "county": c.county.id}.get(
+        unit, unit
+    )
+    r = login(session_factory, app, person).get(f"/console/year-reports/{unit_id}/{name}?year=2026")
+    assert r.status_code == status, r.text
+    if status != 200:
+        assert "党员1乙" not in r.text and "attachment" not in r.headers.get("content-disposition", "")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), [("abc", S.BAD_YEAR), ("2027", S.FUTURE_YEAR), ("1999", S.BAD_YEAR)]
+)
+def test_a_bad_or_future_year_is_refused_with_the_reason(session_factory, app, year, value, reason):
+    c = year.org.county
+    client = login(session_factory, app, year.id("c1sec"))
+    for path in ("", f"/{c.b1.id}/report.docx", f"/{c.c1.id}/rollup.xlsx"):
+        r = client.get(f"/console/year-reports{path}?year={value}")
+        assert r.status_code == 422 and reason in r.text, path
+
+
+def test_a_past_year_counts_to_its_last_day(session_factory, app, year):
+    """2025, before the start month: no month counted, nothing owed, the report still opens and says so."""
+    c = year.org.county
+    client = login(session_factory, app, year.id("sec1"))
+    r = client.get(f"/console/year-reports/{c.b1.id}/report.docx?year=2025")
+    assert r.status_code == 200
+    paragraphs, tables = read_docx(r.content)
+    assert "统计截至2025年12月31日" in paragraphs[1] and S.NO_REQUIRED in paragraphs
+    assert paragraphs.count(S.NOT_IN_USE) == 2  # 基本情况 and 谈心谈话: nothing was asked that year
+    assert S.SCORE_NONE in paragraphs and S.NO_PROBLEMS in paragraphs

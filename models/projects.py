@@ -166,3 +166,60 @@ class ProjectReminder(Base):
     rung: Mapped[int] = mapped_column(Integer)
     recipients: Mapped[list] = mapped_column(JSON, default=list)  # person ids
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PickKind(enum.StrEnum):
+    RED_FLAG = "red_flag"  # 红旗项目
+    SNAIL = "snail"  # 蜗牛项目
+
+
+class ProjectPick(Base):
+    """晒比评: a committee's 红旗/蜗牛 choice for a month. The software proposes (proposed, reason); people
+    decide (decided_by_id): a row exists for every project proposed or chosen, `chosen` is the decision."""
+
+    __tablename__ = "project_pick"
+    __table_args__ = (UniqueConstraint("committee_id", "month", "project_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
+    month: Mapped[date] = mapped_column(Date)
+    project_id: Mapped[int] = mapped_column(ForeignKey("secretary_project.id", ondelete="CASCADE"))
+    kind: Mapped[PickKind] = mapped_column(enum_column(PickKind))
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(300), default="")  # the proposal's reason, in Chinese
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OrderStatus(enum.StrEnum):
+    OPEN = "open"  # 待办理
+    REPORTED = "reported"  # the secretary says it is done; waiting for the issuer
+    CLOSED = "closed"  # the issuer confirmed (办结)
+    REOPENED = "reopened"  # the issuer sent it back
+
+
+class SupervisionOrder(TimestampMixin, Base):
+    """督办单: what, by when, to whom, for a 蜗牛 project or a late milestone; tracked to closure like an
+    observer's rectification. A second miss on the same project brings a 约谈 (interview_at)."""
+
+    __tablename__ = "project_order"
+    __table_args__ = (Index("ix_project_order_status_due", "status", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("secretary_project.id", ondelete="CASCADE"), index=True
+    )
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("project_milestone.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(String(500))
+    due_on: Mapped[date] = mapped_column(Date)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    addressee_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.OPEN)
+    report_note: Mapped[str | None] = mapped_column(String(1000))
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopen_reason: Mapped[str | None] = mapped_column(String(500))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first seen past due, not closed
+    interview_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 约谈 notice sent

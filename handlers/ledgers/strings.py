@@ -15,7 +15,7 @@ DOWNLOAD_XLSX = "下载 Excel"
 DOWNLOAD_DOCX = "下载 Word（打印用）"
 # What a background file holds, under its 生成台账 button (handlers.ledgers.exports; by ledger).
 EXPORT_HOLDS = {
-    "messages": "包含本期全部消息（不按页面上的状态、类别筛选），超过 Excel 单表行数上限的接续到下一张表，",
+    "messages": "包含本期全部消息（不按页面上的筛选），一张表放不下时接续到下一张，",
 }
 
 # 观察员台账 (#17 item 3)

@@ -131,7 +131,7 @@ def branch_status(
             life = result[bid]
             if starts_at <= now:
                 life.started_ids.append(mid)
-            if is_held and life.held_meeting_id is None:
+            if is_held and starts_at <= now and life.held_meeting_id is None:
                 life.held_meeting_id, life.held_at = mid, starts_at
             elif starts_at > now and life.next_meeting_at is None:
                 life.next_meeting_at = starts_at

@@ -20,6 +20,8 @@ from bot.core.messages import Button, Card, md_escape
 from bot.core.signing import BadToken, TokenSigner
 from handlers.common.dates import add_months
 from handlers.common.roles import roles_held
+from handlers.lifemeeting import digest as lifemeeting_digest
+from handlers.lifemeeting.status import BranchLife
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import meeting_counts
 from handlers.meetings.types import MeetingsConfig
@@ -95,6 +97,8 @@ class MonthData:
     talks_cfg: TalksConfig = TALKS
     # December: each branch's yearly rating as stored (proposed, confirmed), from handlers.rating's table.
     ratings: dict[int, tuple[RatingGrade | None, RatingGrade | None]] = field(default_factory=dict)
+    # Q4: each branch's 组织生活会 as of the month's end (handlers.lifemeeting.digest), for the committees.
+    life: dict[int, BranchLife] = field(default_factory=dict)
 
     def committees_under(self, scope: int) -> list[int]:
         ids = [c for c in self.branches_of if c in self.rows]
@@ -182,6 +186,10 @@ def load(
             wanted = None if in_scope is None else branches
             data.talks = talks_coverage.coverage(session, wanted, month.year, talks, until=month_end)
             data.talks_cfg = talks
+        branch_ids = [uid for uid in rows if units.get(uid) and units[uid].kind == UnitKind.BRANCH]
+        data.life = lifemeeting_digest.month_status(
+            session, branch_ids, month, meetings_cfg=cfg, talks_cfg=talks
+        )
         if month.month == 12:
             stmt = select(
                 BranchRating.branch_id, BranchRating.proposed_grade, BranchRating.confirmed_grade
@@ -288,7 +296,17 @@ def committee_text(data: MonthData, committee_id: int, kinds: Kinds) -> str:
         [_rule_line(row.explanation, "committee")]
         + [_rule_line(branches[0].explanation, "branch")] * bool(branches)
         + [_ratings_section(data, [r.unit_id for r in branches])] * (data.month.month == 12)
+        + [_life_section(data, [r.unit_id for r in branches])]
     )
+
+
+def _life_section(data: MonthData, branch_ids: list[int]) -> str:
+    """Q4: which of the committee's branches have not held the 组织生活会, and which miss steps before it."""
+    ordered = sorted(branch_ids, key=lambda b: data.units[b].path)
+    text = lifemeeting_digest.digest_section(
+        data.life, ordered, lambda b: md_escape(data.units[b].name), data.month.year
+    )
+    return "\n\n" + text if text else ""
 
 
 def _ratings_section(data: MonthData, branch_ids: list[int]) -> str:

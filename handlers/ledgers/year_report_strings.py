@@ -33,7 +33,7 @@ FROM_START = "本系统自{start}起启用，此前月份不计入应开次数�
 
 MEETING_HEADERS = ["会议类型", "应开（次）", "实开（次）", "计入完成（次）"]
 MEETINGS_TOTAL = "合计应开 {required} 次，计入完成 {credited} 次，完成率 {rate}。"
-MEETINGS_RULE = "应开次数和计入完成按月积分口径统计（季度、年度会议在期末月份计入；党小组会按党小组个数计）；实开为召开并按时记录的会议次数，一次会议可计入多个类型。"
+MEETINGS_RULE = "应开次数和计入完成按月积分口径统计，与总览、月积分台账一致（党小组会按党小组个数计）；实开为已召开并已提交会议记录（或记录尚未到期）的会议次数，一次会议可计入多个类型。"
 NO_REQUIRED = "统计期间没有应开的会议。"
 
 ATT_EXPECTED = "应到人次"
@@ -71,7 +71,7 @@ COVERAGE_SHORT = "{period}：列席 {n} 次，应至少 {required} 次"
 COVERAGE_RUNNING = "（进行中）"
 RECTS = "整改事项"
 RECTS_VALUE = "提出 {raised} 项，已销号 {closed} 项，未销号 {open} 项（其中逾期 {overdue} 项）"
-RECT_HEADERS = ["整改事项", "提出观察员", "整改期限", "状态"]
+RECT_HEADERS = ["未销号的整改事项", "提出观察员", "整改期限", "状态"]
 OVERDUE_MARK = "（已逾期）"
 
 TALKS_DONE = "完成情况"

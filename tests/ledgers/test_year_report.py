@@ -137,7 +137,7 @@ def test_the_branch_report_says_every_figure_of_its_year(session_factory, app, y
         pairs[S.OBS_COVERAGE] == "2026年下半年：列席 2 次，达到要求（进行中）"
     )  # the first half: before the start
     assert pairs[S.RECTS] == "提出 2 项，已销号 1 项，未销号 1 项（其中逾期 1 项）"
-    assert table_with(tables, "整改事项")[1:] == [
+    assert table_with(tables, "未销号的整改事项")[1:] == [
         ["学习记录不完整", "观察员老周", "2026-11-30", "待整改（已逾期）"]
     ]
 

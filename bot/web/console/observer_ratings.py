@@ -108,7 +108,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         names = dict(
             session.execute(
                 select(Person.id, Person.name).where(Person.id.in_({o for o, c in pairs if c.id in units}))
-            )
+            ).all()
         )
         candidates = sorted({(names[o], o) for o, c in pairs if c.id in units and o in names})
         held = session.scalars(
@@ -126,10 +126,12 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 select(Person.id, Person.name).where(
                     Person.id.in_({a.observer_id for t in held for a in t.attendees})
                 )
-            )
+            ).all()
         )
         unit_names = dict(
-            session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_({t.unit_id for t in held})))
+            session.execute(
+                select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_({t.unit_id for t in held}))
+            ).all()
         )
         notice = _saved_notice(rows, saved, year)
         for t in held:

@@ -1,0 +1,49 @@
+"""`zhibu seed --months N` on the demo: the current year's 组织生活会 part-way through, consistent with the
+meetings seeded (a branch whose 组织生活会 has begun has its minutes; a plan's steps are only those due)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from handlers.lifemeeting.config import DEFAULT
+from handlers.lifemeeting.status import branch_status
+from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
+from handlers.talks.config import DEFAULT as TALKS
+from models.lifemeeting import LifeMeetingCriticism, LifeMeetingMeasure, LifeMeetingPlan, LifeMeetingStep
+from models.seed import seed
+
+TODAY = date(2026, 12, 10)
+NOW = datetime(2026, 12, 10, 4, 0, tzinfo=UTC)
+
+
+def test_the_demo_shows_the_year_part_way_through(session):
+    result = seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=3, today=TODAY, now=NOW)
+    session.commit()
+    assert "lifemeeting_history" in result.history_ran
+    assert result.history_ran.index("meetings_history") < result.history_ran.index("lifemeeting_history")
+    plans = session.scalars(select(LifeMeetingPlan)).all()
+    assert plans and all(p.year == 2026 and p.study_due < p.materials_due <= p.planned_on for p in plans)
+    # Steps only where due by a few days from today; some still wait for the secretary's mark.
+    late = session.scalar(
+        select(func.count()).select_from(LifeMeetingStep).where(LifeMeetingStep.submitted_at > NOW)
+    )
+    assert late == 0
+    assert session.scalar(
+        select(func.count()).select_from(LifeMeetingStep).where(LifeMeetingStep.done_at.is_(None))
+    )
+    lives = branch_status(
+        session,
+        [p.branch_id for p in plans],
+        2026,
+        now=NOW,
+        cfg=DEFAULT,
+        talks_cfg=TALKS,
+        meetings_cfg=MEETINGS,
+    )
+    held = [life for life in lives.values() if life.held]
+    not_held = [life for life in lives.values() if not life.held]
+    assert held and not_held  # part-way through: some branches have held it, others not yet
+    assert session.scalar(select(func.count()).select_from(LifeMeetingCriticism)) > 0
+    assert session.scalar(select(func.count()).select_from(LifeMeetingMeasure)) > 0

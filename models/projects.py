@@ -174,8 +174,8 @@ class PickKind(enum.StrEnum):
 
 
 class ProjectPick(Base):
-    """晒比评: a committee's 红旗/蜗牛 choice for a month. The software proposes (proposed, reason); people
-    decide (decided_by_id): a row exists for every project proposed or chosen, `chosen` is the decision."""
+    """晒比评: a committee's 红旗/蜗牛 decision for a month, beside what the software proposed: one row for
+    every project proposed or chosen (proposed_kind, reason: the proposal; chosen_kind: the decision)."""
 
     __tablename__ = "project_pick"
     __table_args__ = (UniqueConstraint("committee_id", "month", "project_id"),)
@@ -184,9 +184,9 @@ class ProjectPick(Base):
     committee_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
     month: Mapped[date] = mapped_column(Date)
     project_id: Mapped[int] = mapped_column(ForeignKey("secretary_project.id", ondelete="CASCADE"))
-    kind: Mapped[PickKind] = mapped_column(enum_column(PickKind))
-    proposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposed_kind: Mapped[PickKind | None] = mapped_column(enum_column(PickKind))
     reason: Mapped[str] = mapped_column(String(300), default="")  # the proposal's reason, in Chinese
+    chosen_kind: Mapped[PickKind | None] = mapped_column(enum_column(PickKind))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

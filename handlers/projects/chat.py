@@ -12,9 +12,9 @@ from bot.core.errors import Refused
 from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Router, bound
 from handlers.common import dates
-from handlers.projects import access, library, progress, review, strings
+from handlers.projects import access, library, orders, progress, review, strings
 from handlers.projects.config import ProjectsConfig, projects_config
-from models.org import OrgUnit
+from models.org import OrgUnit, Person
 from models.projects import ProjectReview, ProjectStatus, SecretaryProject
 
 router = Router("projects")
@@ -253,3 +253,85 @@ def reviewers(ctx: HandlerContext, args: str) -> None:
         raise Refused(strings.REVIEWERS_USAGE)
     people = library.set_reviewers(ctx.session, ctx.person, int(year), names, cfg=cfg_of(ctx))
     ctx.reply(Text(strings.REVIEWERS_SAVED.format(year=year, names="、".join(p.name for p in people))))
+
+
+# 督办单
+
+
+@router.command("督办", help=strings.HELP_ORDER)
+def issue_order(ctx: HandlerContext, args: str) -> None:
+    project_id, rest = _ref(args, strings.ORDER_USAGE)
+    day_text, _, text = rest.partition(" ")
+    due = _day(day_text)
+    if due is None:
+        raise Refused(strings.ORDER_USAGE)
+    seq = None
+    if m := _NODE.match(text.strip()):
+        seq, text = int(m.group(1)), m.group(2)
+    order = orders.issue(
+        ctx.session, ctx.person, project_id, due, text, milestone_seq=seq, now=ctx.now, cfg=cfg_of(ctx)
+    )
+    secretary = ctx.session.get(Person, order.addressee_id)
+    ctx.reply(
+        Text(
+            strings.ORDER_ISSUED_REPLY.format(
+                secretary=secretary.name, id=order.id, due=dates.fmt_full_day(due)
+            )
+        )
+    )
+
+
+@router.command("督办完成", help=strings.HELP_ORDER_DONE)
+def order_done(ctx: HandlerContext, args: str) -> None:
+    order_id, note = _ref(args, strings.ORDER_NOTE_REQUIRED.format(id="编号"))
+    order = orders.report_done(ctx.session, ctx.person, order_id, note, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.ORDER_REPORTED_REPLY.format(id=order.id)))
+
+
+@router.command("确认督办")
+def order_confirm_text(ctx: HandlerContext, args: str) -> None:
+    order_id, _ = _ref(args, strings.NO_REF)
+    order = orders.confirm(ctx.session, ctx.person, order_id, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.ORDER_CLOSED_REPLY.format(id=order.id)))
+
+
+@router.command("退回督办")
+def order_reopen_text(ctx: HandlerContext, args: str) -> None:
+    order_id, reason = _ref(args, strings.ORDER_REASON_REQUIRED.format(id="编号"))
+    order = orders.reopen(ctx.session, ctx.person, order_id, reason, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.ORDER_REOPENED_REPLY.format(id=order.id)))
+
+
+def _order_param(params: dict[str, str]) -> int:
+    try:
+        return int(params.get("order", ""))
+    except ValueError:
+        raise Refused(strings.NO_REF) from None
+
+
+@router.action(orders.ACTION_CONFIRM)
+def order_confirm(ctx: HandlerContext, params: dict[str, str]) -> None:
+    order = orders.confirm(ctx.session, ctx.person, _order_param(params), now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.ORDER_CLOSED_REPLY.format(id=order.id)))
+
+
+@router.action(orders.ACTION_REOPEN)
+def order_reopen(ctx: HandlerContext, params: dict[str, str]) -> None:
+    ctx.reply(Text(strings.ORDER_REOPEN_PROMPT.format(id=_order_param(params))))
+
+
+@router.command("督办单", help=strings.HELP_ORDER_LIST, audience=bound)
+def order_list(ctx: HandlerContext, _args: str) -> None:
+    if ctx.person is None:
+        raise Refused(strings.NOT_BOUND)
+    rows = orders.open_orders(ctx.session, ctx.person)
+    text = "\n".join(
+        strings.ORDER_LINE.format(
+            id=o.id,
+            text=md_escape(o.text),
+            due=dates.fmt_full_day(o.due_on),
+            state=strings.ORDER_STATUS[o.status],
+        )
+        for o in rows
+    )
+    ctx.reply(Markdown(title=strings.ORDER_LIST_TITLE, text=text or strings.ORDER_LIST_EMPTY))

@@ -13,6 +13,10 @@
   monthly's committee ladder (宿松县 preset, handlers.monthly.config.SUSONG_COMMITTEE): one month → the
   committee's 组织委员, two in a row → its 副书记, three or more → its 书记, copied to the 组织部; the
   project's secretary hears each time. A report ends the run.
+* 晒比评 (桐城: 每月底评选公示若干“红旗项目”和“蜗牛项目”): handlers.projects.compare states the proposal
+  rule; the committee's 书记/副书记/组织委员 (or 组织部) decide.
+* 督办单: issued by the same committee roles; a project's `interview_misses`-th miss (a 督办单 past its
+  date, or sent back) tells the committee's 书记 to hold a 约谈.
 
 Config comes from code defaults here: config/rules.py has no projects section yet (requested in the
 helper's notes), so `projects_config(core)` takes only the zone from the core.
@@ -51,6 +55,15 @@ class ProjectsConfig:
     remind_day: int = 25
     remind_cron: str = "0 9 * * *"
     ladder: LadderPreset = field(default=SUSONG_COMMITTEE)
+    # 晒比评 and 督办单: who on the committee decides the month's 红旗/蜗牛 and issues 督办单 (or 组织部).
+    committee_roles: frozenset[Role] = frozenset(
+        {Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER}
+    )
+    red_flags: int = 2  # at most this many 红旗 proposed per committee and month
+    snails: int = 2  # at most this many 蜗牛 proposed
+    # 约谈 (桐城: 对党组织书记进行约谈提醒) at this many misses of a project's 督办单 (past due, or sent back).
+    interview_misses: int = 2
+    interview_roles: frozenset[Role] = frozenset({Role.SECRETARY})
 
 
 DEFAULT = ProjectsConfig()

@@ -178,3 +178,54 @@ HELP_CALL = "项目征集 年份 截止日期 每人项目数：党委或组织�
 HELP_REVIEWERS = "项目评审人 年份 姓名、姓名：指定年度书记项目评审人"
 NOT_BOUND = "您的聊天账号还没有绑定到花名册中的党员，请联系支部书记或组织部。"
 NO_REF = "请写项目编号，例如：#12"
+
+# 晒比评
+PICK_LABELS = {"red_flag": "红旗项目", "snail": "蜗牛项目"}
+REASON_LATE = "{count}个节点逾期未完成"
+REASON_SILENT = "本月未报告进展"
+REASON_COMPLETED = "本月完成{count}个节点，报告进展{reports}次，无逾期节点"
+PICK_NOT_YOURS = "只有本党委的书记、副书记、组织委员或组织部可以评定红旗项目和蜗牛项目。"
+PICK_DECIDED = "{month}的红旗项目和蜗牛项目已经评定，不能重复评定。"
+PICK_BOTH = "同一个项目不能既是红旗项目又是蜗牛项目。"
+PICK_UNKNOWN = "{ids}不是本党委已入库的书记项目。"
+PICK_TITLE = "{committee}{month}书记项目晒比评"
+PICK_TEXT = "**红旗项目**\n\n{red}\n\n**蜗牛项目**\n\n{snail}\n\n请蜗牛项目所在党组织书记抓紧推进。"
+PICK_LINE = "- {unit}：{title}"
+PICK_NONE = "无"
+
+# 督办单
+ORDER_STATUS = {"open": "待办理", "reported": "待确认办结", "closed": "已办结", "reopened": "退回重办"}
+NO_ORDER = "没有编号为 #{id} 的督办单。"
+ORDER_USAGE = "请发送：督办 #项目编号 办结日期 督办事项，例如：督办 #12 2027-04-15 4月15日前完成停车位选址；针对某个节点可写“节点2”"
+ORDER_NOT_ISSUER = "项目 #{id} 的督办由其上级党委的书记、副书记、组织委员或组织部负责。"
+ORDER_NOT_YOURS = "督办单 #{id} 不是发给您的。"
+ORDER_NOTE_REQUIRED = "请写明办理情况，例如：督办完成 #{id} 已完成选址并公示"
+ORDER_REASON_REQUIRED = "请写明退回理由，例如：退回督办 #{id} 未附公示照片"
+ORDER_WRONG_STATE = "督办单 #{id} 目前{state}，不能这样操作。"
+ORDER_MILESTONE = "（节点{seq}：{title}）"
+ORDER_TO_SECRETARY = (
+    "督办单 #{id}：书记项目 #{project}“{title}”{milestone}\n督办事项：{text}\n办结时限：{due}\n督办人：{issuer}\n"
+    "办结后请发送：督办完成 #{id} 办理情况"
+)
+ORDER_ISSUED_REPLY = "已向{secretary}发出督办单 #{id}，办结时限{due}。"
+ORDER_REVIEW_TITLE = "督办单办结确认：{unit}"
+ORDER_REVIEW_TEXT = "**督办单 #{id}**（{title}）\n\n督办事项：{text}\n\n办理情况：{note}"
+BUTTON_ORDER_CONFIRM = "确认办结"
+BUTTON_ORDER_REOPEN = "退回重办"
+ORDER_REOPEN_PROMPT = "请发送：退回督办 #{id} 理由"
+ORDER_REPORTED_REPLY = "已报告督办单 #{id} 办结，等待督办人确认。"
+ORDER_CLOSED_REPLY = "已确认督办单 #{id} 办结。"
+ORDER_REOPENED_REPLY = "已退回督办单 #{id}，已告知书记。"
+ORDER_CLOSED_TO_SECRETARY = "督办单 #{id} 已确认办结（{name}）。"
+ORDER_REOPENED_TO_SECRETARY = "督办单 #{id} 被退回重办：{reason}\n办结后请再次发送：督办完成 #{id} 办理情况"
+ORDER_OVERDUE = "督办单 #{id} 已超过办结时限（{due}）仍未办结：{text}"
+INTERVIEW_TEXT = (
+    "约谈提醒：书记项目 #{id}“{title}”的督办已{count}次未按时办结或被退回（最近一次：督办单 #{order}），"
+    "请上级党委书记对{secretary}进行约谈提醒。"
+)
+ORDER_LIST_TITLE = "督办单"
+ORDER_LIST_EMPTY = "没有未办结的督办单。"
+ORDER_LINE = "#{id} {text}（{due}前，{state}）"
+HELP_ORDER = "督办 #项目编号 日期 事项：党委向书记项目发督办单"
+HELP_ORDER_DONE = "督办完成 #编号 办理情况：书记报告督办单办结"
+HELP_ORDER_LIST = "督办单：查看未办结的督办单"

@@ -19,208 +19,379 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('project_call',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=True),
-    sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('deadline', sa.Date(), nullable=False),
-    sa.Column('per_secretary', sa.Integer(), nullable=False),
-    sa.Column('set_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
-    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
-    sa.ForeignKeyConstraint(['set_by_id'], ['person.id'], name=op.f('fk_project_call_set_by_id_person'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_project_call_unit_id_org_unit'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_call')),
-    sa.UniqueConstraint('unit_id', 'year', name=op.f('uq_project_call_unit_id_year'))
+    op.create_table(
+        "project_call",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=False),
+        sa.Column("per_secretary", sa.Integer(), nullable=False),
+        sa.Column("set_by_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["set_by_id"], ["person.id"], name=op.f("fk_project_call_set_by_id_person"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["org_unit.id"], name=op.f("fk_project_call_unit_id_org_unit"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_call")),
+        sa.UniqueConstraint("unit_id", "year", name=op.f("uq_project_call_unit_id_year")),
     )
-    with op.batch_alter_table('project_call', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_project_call_unit_id'), ['unit_id'], unique=False)
+    with op.batch_alter_table("project_call", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_call_unit_id"), ["unit_id"], unique=False)
 
-    op.create_table('secretary_project',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('secretary_id', sa.Integer(), nullable=False),
-    sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('title', sa.String(length=100), nullable=False),
-    sa.Column('problem', sa.Text(), nullable=False),
-    sa.Column('content', sa.Text(), nullable=False),
-    sa.Column('expected', sa.Text(), nullable=False),
-    sa.Column('leaders', sa.String(length=200), nullable=False),
-    sa.Column('status', sa.Enum('submitted', 'returned', 'pre_accepted', 'accepted', 'not_accepted', name='projectstatus', native_enum=False, length=32), nullable=False),
-    sa.Column('submitted_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('prereviewed_by_id', sa.Integer(), nullable=True),
-    sa.Column('prereviewed_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('return_reason', sa.String(length=500), nullable=True),
-    sa.Column('return_count', sa.Integer(), nullable=False),
-    sa.Column('score', sa.Float(), nullable=True),
-    sa.Column('decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('published_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
-    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
-    sa.ForeignKeyConstraint(['prereviewed_by_id'], ['person.id'], name=op.f('fk_secretary_project_prereviewed_by_id_person'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['secretary_id'], ['person.id'], name=op.f('fk_secretary_project_secretary_id_person'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_secretary_project_unit_id_org_unit'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_secretary_project'))
+    op.create_table(
+        "secretary_project",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("secretary_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=100), nullable=False),
+        sa.Column("problem", sa.Text(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("expected", sa.Text(), nullable=False),
+        sa.Column("leaders", sa.String(length=200), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "submitted",
+                "returned",
+                "pre_accepted",
+                "accepted",
+                "not_accepted",
+                name="projectstatus",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("submitted_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("prereviewed_by_id", sa.Integer(), nullable=True),
+        sa.Column("prereviewed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("return_reason", sa.String(length=500), nullable=True),
+        sa.Column("return_count", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["prereviewed_by_id"],
+            ["person.id"],
+            name=op.f("fk_secretary_project_prereviewed_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["secretary_id"],
+            ["person.id"],
+            name=op.f("fk_secretary_project_secretary_id_person"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["org_unit.id"],
+            name=op.f("fk_secretary_project_unit_id_org_unit"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_secretary_project")),
     )
-    with op.batch_alter_table('secretary_project', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_secretary_project_secretary_id'), ['secretary_id'], unique=False)
-        batch_op.create_index('ix_secretary_project_status_year', ['status', 'year'], unique=False)
-        batch_op.create_index('ix_secretary_project_unit_year', ['unit_id', 'year'], unique=False)
+    with op.batch_alter_table("secretary_project", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_secretary_project_secretary_id"), ["secretary_id"], unique=False)
+        batch_op.create_index("ix_secretary_project_status_year", ["status", "year"], unique=False)
+        batch_op.create_index("ix_secretary_project_unit_year", ["unit_id", "year"], unique=False)
 
-    op.create_table('project_milestone',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('done_on', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['project_id'], ['secretary_project.id'], name=op.f('fk_project_milestone_project_id_secretary_project'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_milestone')),
-    sa.UniqueConstraint('project_id', 'seq', name=op.f('uq_project_milestone_project_id_seq'))
+    op.create_table(
+        "project_milestone",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("done_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_milestone_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_milestone")),
+        sa.UniqueConstraint("project_id", "seq", name=op.f("uq_project_milestone_project_id_seq")),
     )
-    with op.batch_alter_table('project_milestone', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_project_milestone_project_id'), ['project_id'], unique=False)
+    with op.batch_alter_table("project_milestone", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_milestone_project_id"), ["project_id"], unique=False)
 
-    op.create_table('project_pick',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('committee_id', sa.Integer(), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('red_flag', 'snail', name='pickkind', native_enum=False, length=32), nullable=False),
-    sa.Column('proposed', sa.Boolean(), nullable=False),
-    sa.Column('reason', sa.String(length=300), nullable=False),
-    sa.Column('decided_by_id', sa.Integer(), nullable=True),
-    sa.Column('decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['committee_id'], ['org_unit.id'], name=op.f('fk_project_pick_committee_id_org_unit'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['decided_by_id'], ['person.id'], name=op.f('fk_project_pick_decided_by_id_person'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['project_id'], ['secretary_project.id'], name=op.f('fk_project_pick_project_id_secretary_project'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_pick')),
-    sa.UniqueConstraint('committee_id', 'month', 'project_id', name=op.f('uq_project_pick_committee_id_month_project_id'))
+    op.create_table(
+        "project_pick",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("committee_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "proposed_kind",
+            sa.Enum("red_flag", "snail", name="pickkind", native_enum=False, length=32),
+            nullable=True,
+        ),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column(
+            "chosen_kind",
+            sa.Enum("red_flag", "snail", name="pickkind", native_enum=False, length=32),
+            nullable=True,
+        ),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["committee_id"],
+            ["org_unit.id"],
+            name=op.f("fk_project_pick_committee_id_org_unit"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["person.id"],
+            name=op.f("fk_project_pick_decided_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_pick_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_pick")),
+        sa.UniqueConstraint(
+            "committee_id", "month", "project_id", name=op.f("uq_project_pick_committee_id_month_project_id")
+        ),
     )
-    with op.batch_alter_table('project_pick', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_project_pick_committee_id'), ['committee_id'], unique=False)
+    with op.batch_alter_table("project_pick", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_pick_committee_id"), ["committee_id"], unique=False)
 
-    op.create_table('project_reminder',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
-    sa.Column('rung', sa.Integer(), nullable=False),
-    sa.Column('recipients', sa.JSON(), nullable=False),
-    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['project_id'], ['secretary_project.id'], name=op.f('fk_project_reminder_project_id_secretary_project'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_reminder')),
-    sa.UniqueConstraint('project_id', 'month', 'rung', name=op.f('uq_project_reminder_project_id_month_rung'))
+    op.create_table(
+        "project_reminder",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("rung", sa.Integer(), nullable=False),
+        sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_reminder_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_reminder")),
+        sa.UniqueConstraint(
+            "project_id", "month", "rung", name=op.f("uq_project_reminder_project_id_month_rung")
+        ),
     )
-    op.create_table('project_review',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
-    sa.Column('reviewer_id', sa.Integer(), nullable=False),
-    sa.Column('score', sa.Integer(), nullable=False),
-    sa.Column('comment', sa.String(length=500), nullable=False),
-    sa.Column('scored_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['project_id'], ['secretary_project.id'], name=op.f('fk_project_review_project_id_secretary_project'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['reviewer_id'], ['person.id'], name=op.f('fk_project_review_reviewer_id_person'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_review')),
-    sa.UniqueConstraint('project_id', 'reviewer_id', name=op.f('uq_project_review_project_id_reviewer_id'))
+    op.create_table(
+        "project_review",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("reviewer_id", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.String(length=500), nullable=False),
+        sa.Column("scored_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_review_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"],
+            ["person.id"],
+            name=op.f("fk_project_review_reviewer_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_review")),
+        sa.UniqueConstraint(
+            "project_id", "reviewer_id", name=op.f("uq_project_review_project_id_reviewer_id")
+        ),
     )
-    with op.batch_alter_table('project_review', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_project_review_project_id'), ['project_id'], unique=False)
+    with op.batch_alter_table("project_review", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_review_project_id"), ["project_id"], unique=False)
 
-    op.create_table('project_reviewer',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('call_id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['call_id'], ['project_call.id'], name=op.f('fk_project_reviewer_call_id_project_call'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_project_reviewer_person_id_person'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_reviewer')),
-    sa.UniqueConstraint('call_id', 'person_id', name=op.f('uq_project_reviewer_call_id_person_id'))
+    op.create_table(
+        "project_reviewer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["call_id"],
+            ["project_call.id"],
+            name=op.f("fk_project_reviewer_call_id_project_call"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_project_reviewer_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_reviewer")),
+        sa.UniqueConstraint("call_id", "person_id", name=op.f("uq_project_reviewer_call_id_person_id")),
     )
-    with op.batch_alter_table('project_reviewer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_project_reviewer_call_id'), ['call_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_project_reviewer_person_id'), ['person_id'], unique=False)
+    with op.batch_alter_table("project_reviewer", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_reviewer_call_id"), ["call_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_project_reviewer_person_id"), ["person_id"], unique=False)
 
-    op.create_table('project_order',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
-    sa.Column('milestone_id', sa.Integer(), nullable=True),
-    sa.Column('text', sa.String(length=500), nullable=False),
-    sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('issued_by_id', sa.Integer(), nullable=True),
-    sa.Column('addressee_id', sa.Integer(), nullable=False),
-    sa.Column('issued_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('status', sa.Enum('open', 'reported', 'closed', 'reopened', name='orderstatus', native_enum=False, length=32), nullable=False),
-    sa.Column('report_note', sa.String(length=1000), nullable=True),
-    sa.Column('reported_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('reopen_reason', sa.String(length=500), nullable=True),
-    sa.Column('reopen_count', sa.Integer(), nullable=False),
-    sa.Column('missed_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('interview_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
-    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
-    sa.ForeignKeyConstraint(['addressee_id'], ['person.id'], name=op.f('fk_project_order_addressee_id_person'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['issued_by_id'], ['person.id'], name=op.f('fk_project_order_issued_by_id_person'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['milestone_id'], ['project_milestone.id'], name=op.f('fk_project_order_milestone_id_project_milestone'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['project_id'], ['secretary_project.id'], name=op.f('fk_project_order_project_id_secretary_project'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_order'))
+    op.create_table(
+        "project_order",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("milestone_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("addressee_id", sa.Integer(), nullable=False),
+        sa.Column("issued_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open", "reported", "closed", "reopened", name="orderstatus", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column("report_note", sa.String(length=1000), nullable=True),
+        sa.Column("reported_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reopen_reason", sa.String(length=500), nullable=True),
+        sa.Column("reopen_count", sa.Integer(), nullable=False),
+        sa.Column("missed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("interview_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            models.base.UTCDateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["addressee_id"],
+            ["person.id"],
+            name=op.f("fk_project_order_addressee_id_person"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"],
+            ["person.id"],
+            name=op.f("fk_project_order_issued_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["milestone_id"],
+            ["project_milestone.id"],
+            name=op.f("fk_project_order_milestone_id_project_milestone"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_order_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_order")),
     )
-    with op.batch_alter_table('project_order', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_project_order_project_id'), ['project_id'], unique=False)
-        batch_op.create_index('ix_project_order_status_due', ['status', 'due_on'], unique=False)
+    with op.batch_alter_table("project_order", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_order_project_id"), ["project_id"], unique=False)
+        batch_op.create_index("ix_project_order_status_due", ["status", "due_on"], unique=False)
 
-    op.create_table('project_progress',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
-    sa.Column('milestone_id', sa.Integer(), nullable=True),
-    sa.Column('month', sa.Date(), nullable=False),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('done', sa.Boolean(), nullable=False),
-    sa.Column('reported_by_id', sa.Integer(), nullable=True),
-    sa.Column('reported_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['milestone_id'], ['project_milestone.id'], name=op.f('fk_project_progress_milestone_id_project_milestone'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['project_id'], ['secretary_project.id'], name=op.f('fk_project_progress_project_id_secretary_project'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['reported_by_id'], ['person.id'], name=op.f('fk_project_progress_reported_by_id_person'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_progress'))
+    op.create_table(
+        "project_progress",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("milestone_id", sa.Integer(), nullable=True),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("done", sa.Boolean(), nullable=False),
+        sa.Column("reported_by_id", sa.Integer(), nullable=True),
+        sa.Column("reported_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["milestone_id"],
+            ["project_milestone.id"],
+            name=op.f("fk_project_progress_milestone_id_project_milestone"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_progress_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reported_by_id"],
+            ["person.id"],
+            name=op.f("fk_project_progress_reported_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_progress")),
     )
-    with op.batch_alter_table('project_progress', schema=None) as batch_op:
-        batch_op.create_index('ix_project_progress_project_month', ['project_id', 'month'], unique=False)
+    with op.batch_alter_table("project_progress", schema=None) as batch_op:
+        batch_op.create_index("ix_project_progress_project_month", ["project_id", "month"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('project_progress', schema=None) as batch_op:
-        batch_op.drop_index('ix_project_progress_project_month')
+    with op.batch_alter_table("project_progress", schema=None) as batch_op:
+        batch_op.drop_index("ix_project_progress_project_month")
 
-    op.drop_table('project_progress')
-    with op.batch_alter_table('project_order', schema=None) as batch_op:
-        batch_op.drop_index('ix_project_order_status_due')
-        batch_op.drop_index(batch_op.f('ix_project_order_project_id'))
+    op.drop_table("project_progress")
+    with op.batch_alter_table("project_order", schema=None) as batch_op:
+        batch_op.drop_index("ix_project_order_status_due")
+        batch_op.drop_index(batch_op.f("ix_project_order_project_id"))
 
-    op.drop_table('project_order')
-    with op.batch_alter_table('project_reviewer', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_project_reviewer_person_id'))
-        batch_op.drop_index(batch_op.f('ix_project_reviewer_call_id'))
+    op.drop_table("project_order")
+    with op.batch_alter_table("project_reviewer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_reviewer_person_id"))
+        batch_op.drop_index(batch_op.f("ix_project_reviewer_call_id"))
 
-    op.drop_table('project_reviewer')
-    with op.batch_alter_table('project_review', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_project_review_project_id'))
+    op.drop_table("project_reviewer")
+    with op.batch_alter_table("project_review", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_review_project_id"))
 
-    op.drop_table('project_review')
-    op.drop_table('project_reminder')
-    with op.batch_alter_table('project_pick', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_project_pick_committee_id'))
+    op.drop_table("project_review")
+    op.drop_table("project_reminder")
+    with op.batch_alter_table("project_pick", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_pick_committee_id"))
 
-    op.drop_table('project_pick')
-    with op.batch_alter_table('project_milestone', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_project_milestone_project_id'))
+    op.drop_table("project_pick")
+    with op.batch_alter_table("project_milestone", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_milestone_project_id"))
 
-    op.drop_table('project_milestone')
-    with op.batch_alter_table('secretary_project', schema=None) as batch_op:
-        batch_op.drop_index('ix_secretary_project_unit_year')
-        batch_op.drop_index('ix_secretary_project_status_year')
-        batch_op.drop_index(batch_op.f('ix_secretary_project_secretary_id'))
+    op.drop_table("project_milestone")
+    with op.batch_alter_table("secretary_project", schema=None) as batch_op:
+        batch_op.drop_index("ix_secretary_project_unit_year")
+        batch_op.drop_index("ix_secretary_project_status_year")
+        batch_op.drop_index(batch_op.f("ix_secretary_project_secretary_id"))
 
-    op.drop_table('secretary_project')
-    with op.batch_alter_table('project_call', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_project_call_unit_id'))
+    op.drop_table("secretary_project")
+    with op.batch_alter_table("project_call", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_call_unit_id"))
 
-    op.drop_table('project_call')
+    op.drop_table("project_call")

@@ -302,7 +302,7 @@ def branch_years(
             select(AppraisalMember.appraisal_id, func.count())
             .where(AppraisalMember.appraisal_id.in_([a.id for a in found.values()]))
             .group_by(AppraisalMember.appraisal_id)
-        ).tuples()
+        ).all()  # rows, not the Result: dict() would take a Result's keys() for a mapping's
     ) if found else {}  # fmt: skip
     decided: dict[int, dict[Grade, int]] = defaultdict(dict)
     handled: dict[int, dict[Handling, int]] = defaultdict(dict)

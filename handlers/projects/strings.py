@@ -229,3 +229,9 @@ ORDER_LINE = "#{id} {text}（{due}前，{state}）"
 HELP_ORDER = "督办 #项目编号 日期 事项：党委向书记项目发督办单"
 HELP_ORDER_DONE = "督办完成 #编号 办理情况：书记报告督办单办结"
 HELP_ORDER_LIST = "督办单：查看未办结的督办单"
+
+# Console
+COMPARE_TITLE = "书记项目晒比评"
+COMPARE_BAD_MONTH = "月份应写成 2027-03 这样的格式。"
+COMPARE_BAD_CHOICE = "评定只能选“红旗项目”“蜗牛项目”或不选。"
+COMPARE_SAVED = "已保存本月评定，并已通报本党委领导和各项目书记。"

@@ -1,11 +1,200 @@
-"""书记项目 pages of the console: /console/projects."""
+"""书记项目 pages of the console: /console/projects?year=2027 lists the projects of the viewer's scope with
+their review, milestones (done, late), last progress report and open 督办单; /console/projects/compare
+is a committee's 晒比评 for a month: every project's progress against its milestones, the software's
+红旗/蜗牛 proposal with its reason, and, for the committee's 书记/副书记/组织委员 or 组织部, the form that
+decides (handlers.projects.compare). A committee outside the scope answers 404, a decision not the
+viewer's 403, a second decision 409, a bad choice 422, each with the reason and nothing changed."""
 
-from __future__ import annotations
+from typing import Annotated
 
-from fastapi import APIRouter
+from annotated_types import Ge, Le
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
 
-from bot.web.console.deps import ConsoleApp
+from bot.core.errors import Refused
+from bot.web.api.schemas import Id
+from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
+from handlers.common import dates
+from handlers.console import strings as console_strings
+from handlers.projects import compare, review
+from handlers.projects import strings as ps
+from handlers.projects.config import projects_config
+from models.org import OrgUnit, Person, UnitKind
+from models.projects import OrderStatus, ProjectProgress, SecretaryProject, SupervisionOrder
+
+PAGE_SIZE = 100
 
 
 def build_router(console: ConsoleApp) -> APIRouter:
-    return APIRouter()
+    router = APIRouter()
+    ViewerDep = viewer_type(console)
+    tz = console.core.tz
+
+    def today():
+        return console.clock().astimezone(tz).date()
+
+    def committees(viewer: Viewer) -> list[OrgUnit]:
+        return list(
+            viewer.session.scalars(
+                select(OrgUnit)
+                .where(
+                    OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.active.is_(True), viewer.scope.unit_clause()
+                )
+                .order_by(OrgUnit.path)
+            )
+        )
+
+    @router.get("/projects", response_class=HTMLResponse)
+    def projects_page(
+        request: Request,
+        viewer: ViewerDep,
+        year: Annotated[int | None, Ge(2000), Le(2100)] = None,
+        page: Annotated[int, Ge(1), Le(10_000)] = 1,
+    ):
+        session = viewer.session
+        day = today()
+        year = year or day.year
+        where = (SecretaryProject.year == year, viewer.scope.unit_clause())
+        base = select(SecretaryProject).join(OrgUnit, OrgUnit.id == SecretaryProject.unit_id).where(*where)
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        projects = session.scalars(
+            base.order_by(OrgUnit.path, SecretaryProject.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        ).all()
+        ids = [p.id for p in projects]
+        last = dict(
+            session.execute(
+                select(ProjectProgress.project_id, func.max(ProjectProgress.month))
+                .where(ProjectProgress.project_id.in_(ids))
+                .group_by(ProjectProgress.project_id)
+            ).all()
+        )
+        open_orders = dict(
+            session.execute(
+                select(SupervisionOrder.project_id, func.count())
+                .where(SupervisionOrder.project_id.in_(ids), SupervisionOrder.status != OrderStatus.CLOSED)
+                .group_by(SupervisionOrder.project_id)
+            ).all()
+        )
+        units = {
+            u.id: u
+            for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_({p.unit_id for p in projects})))
+        }
+        people = {
+            p.id: p.name
+            for p in session.scalars(select(Person).where(Person.id.in_({p.secretary_id for p in projects})))
+        }
+        rows = [
+            {
+                "project": p,
+                "unit": units[p.unit_id].name,
+                "secretary": people.get(p.secretary_id, ""),
+                "status": ps.STATUS_LABELS[p.status],
+                "done": sum(m.done_on is not None for m in p.milestones),
+                "total": len(p.milestones),
+                "late": len(review.late_milestones(p, day)),
+                "milestones": review.milestone_lines(p.milestones, day, markdown=False).splitlines(),
+                "last": dates.fmt_month(last[p.id]) if p.id in last else "",
+                "orders": open_orders.get(p.id, 0),
+            }
+            for p in projects
+        ]
+        return console.page(
+            request,
+            "console/projects.html",
+            viewer=viewer,
+            nav="projects",
+            title=ps.LIST_TITLE,
+            year=year,
+            rows=rows,
+            committees=committees(viewer),
+            month=dates.add_months(dates.month_start(day), -1).strftime("%Y-%m"),
+            number=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+        )
+
+    def committee_in_scope(viewer: Viewer, committee_id: int) -> OrgUnit | None:
+        unit = viewer.session.get(OrgUnit, committee_id)
+        if unit is None or unit.kind != UnitKind.COMMITTEE or not viewer.scope.sees_unit(unit):
+            return None
+        return unit
+
+    def render_compare(request, viewer, committee, month, *, status=200, problem="", notice=""):
+        cfg = projects_config(console.core)
+        rows, decided = compare.month_view(viewer.session, committee, month, cfg)
+        return console.page(
+            request,
+            "console/projects_compare.html",
+            viewer=viewer,
+            status_code=status,
+            nav="projects",
+            title=ps.COMPARE_TITLE,
+            committee=committee,
+            month=month,
+            month_label=dates.fmt_month(month),
+            rows=rows,
+            decided=decided,
+            can_decide=not decided and compare.can_decide(viewer.session, viewer.person, committee, cfg),
+            labels=ps.PICK_LABELS,
+            problem=problem,
+            notice=notice,
+        )
+
+    def the_month(text: str):
+        month = dates.parse_month(text, today()) if text else dates.add_months(dates.month_start(today()), -1)
+        if month is None:
+            raise Refused(ps.COMPARE_BAD_MONTH, status=422)
+        return month
+
+    @router.get("/projects/compare", response_class=HTMLResponse)
+    def compare_page(request: Request, viewer: ViewerDep, committee: Id, month: str = "", saved: int = 0):
+        unit = committee_in_scope(viewer, committee)
+        if unit is None:
+            return console.message(
+                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
+            )
+        try:
+            m = the_month(month)
+        except Refused as exc:
+            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+        return render_compare(request, viewer, unit, m, notice=ps.COMPARE_SAVED if saved else "")
+
+    @router.post("/projects/compare/{committee_id}", response_class=HTMLResponse)
+    async def decide(request: Request, viewer: ViewerDep, committee_id: Id):
+        form = await request.form()
+        unit = committee_in_scope(viewer, committee_id)
+        if unit is None:
+            return console.message(
+                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
+            )
+        try:
+            m = the_month(str(form.get("month", "")))
+        except Refused as exc:
+            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+        try:
+            picks = {str(k)[5:]: str(v) for k, v in form.items() if str(k).startswith("pick_")}
+            if any(v not in ("", "red_flag", "snail") or not k.isdigit() for k, v in picks.items()):
+                raise Refused(ps.COMPARE_BAD_CHOICE, status=422)
+            red = [int(k) for k, v in picks.items() if v == "red_flag"]
+            snail = [int(k) for k, v in picks.items() if v == "snail"]
+            compare.decide(
+                viewer.session,
+                viewer.person,
+                unit,
+                m,
+                red,
+                snail,
+                now=console.clock(),
+                cfg=projects_config(console.core),
+            )
+        except Refused as exc:
+            if exc.status in (403, 409):
+                return console.message(
+                    request, console_strings.FORBIDDEN, str(exc), status=exc.status, viewer=viewer
+                )
+            return render_compare(request, viewer, unit, m, status=exc.status, problem=str(exc))
+        return RedirectResponse(
+            f"{PREFIX}/projects/compare?committee={unit.id}&month={m:%Y-%m}&saved=1", status_code=303
+        )
+
+    return router

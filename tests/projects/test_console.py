@@ -1,0 +1,58 @@
+"""The console's 书记项目 pages: the year's list within the viewer's scope, and a committee's 晒比评 with
+the proposal and the decision form (roles, 404 outside the scope, 409 a second time, 422 a bad choice)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from models.projects import PickKind, ProjectPick
+from tests.console.people_world import console_app, csrf_of, login
+from tests.projects.conftest import local
+from tests.projects.test_compare import month  # noqa: F401  (the fixture: four projects in March 2027)
+
+NOW = local(date(2027, 4, 2))
+
+
+def test_the_list_and_the_compare_page(session_factory, session, org, month):  # noqa: F811
+    session.commit()
+    app = console_app(session_factory, now=NOW)
+    zhou = login(session_factory, app, org.zhou.id, now=NOW)
+    page = zhou.get("/console/projects?year=2027")
+    assert page.status_code == 200 and 'href="/console/projects" class="on"' in page.text
+    assert "A 光伏" in page.text and "B 停车" in page.text and "逾期1" in page.text
+    li = login(session_factory, app, org.li.id, now=NOW)
+    mine = li.get("/console/projects?year=2027").text
+    assert "B 停车" in mine and "A 光伏" not in mine  # a branch secretary sees their branch only
+    assert li.get(f"/console/projects/compare?committee={org.committee.id}&month=2027-03").status_code == 404
+
+    url = f"/console/projects/compare?committee={org.committee.id}&month=2027-03"
+    view = zhou.get(url)
+    assert (
+        view.status_code == 200
+        and "1个节点逾期未完成，本月未报告进展" in view.text
+        and "确认评定并通报" in view.text
+    )
+    post = f"/console/projects/compare/{org.committee.id}"
+    csrf = csrf_of(zhou)
+    bad = zhou.post(post, data={"csrf_token": csrf, "month": "2027-03", f"pick_{month['A']}": "gold"})
+    assert bad.status_code == 422 and session.scalar(select(ProjectPick.id)) is None
+    ok = zhou.post(
+        post,
+        data={
+            "csrf_token": csrf,
+            "month": "2027-03",
+            f"pick_{month['A']}": "red_flag",
+            f"pick_{month['B']}": "snail",
+        },
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    done = zhou.get(ok.headers["location"]).text
+    assert "已保存本月评定" in done and "确认评定并通报" not in done
+    session.expire_all()
+    chosen = {p.project_id: p.chosen_kind for p in session.scalars(select(ProjectPick))}
+    assert chosen[month["A"]] == PickKind.RED_FLAG and chosen[month["B"]] == PickKind.SNAIL
+    again = zhou.post(post, data={"csrf_token": csrf, "month": "2027-03"})
+    assert again.status_code == 409

@@ -104,12 +104,14 @@ class ObserverTrainingAttendee(Base):
     training: Mapped[ObserverTraining] = relationship(back_populates="attendees")
 
 
-# Audited like the branch's rating: who confirmed or changed a grade and why, who recorded a training.
+# Audited like the branch's rating: who confirmed or changed a grade and why, who recorded a training and
+# who attended it.
 # models/audit.py lists the audited tables; these are registered from here until it lists them itself
 # (a request in the helper's notes), with the same listeners its own loop installs.
 _AUDITED = {
     ObserverRating: audit.Subject("committee_id", "observer_id"),
     ObserverTraining: audit.Subject("unit_id", "recorded_by_id"),
+    ObserverTrainingAttendee: audit.Subject(None, "observer_id"),  # filed under the observer's own branch
 }
 for _cls, _subject in _AUDITED.items():
     if _cls not in audit.AUDITED:

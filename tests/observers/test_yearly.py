@@ -330,6 +330,8 @@ def test_a_change_without_a_reason_or_a_bad_grade_is_refused_and_changes_nothing
 ):
     w = rated_world
     chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    assert _page(chen, year="26").status_code == 422  # a bad year: the reason, nothing shown
+    assert _rate(chen, w.units["c1"], w.people["ma"], "excellent", year="二〇二六").status_code == 422
     resp = _rate(chen, w.units["c1"], w.people["ma"], "competent", "   ")
     assert resp.status_code == 422 and "评定等次与系统建议（优秀）不同，请填写调整的理由。" in resp.text
     resp = _rate(chen, w.units["c1"], w.people["ma"], "好")
@@ -441,6 +443,8 @@ def test_a_training_is_recorded_shown_beside_the_rating_and_audited(session_fact
         w.units["c1"],
     )
     assert "观察员培训" in chen.get(f"/console/audit?unit={w.units['c1']}").text
+    came = session.scalars(select(AuditEntry).where(AuditEntry.entity == "observer_training_attendee")).all()
+    assert sorted(e.subject_person_id for e in came) == sorted([w.people["ma"], w.people["qian"]])
     # Another year's page shows nothing of it.
     assert "共1次" not in _page(chen, year=2025).text
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
+from handlers.meetings.types import roles_named
 from handlers.observers.forms import ObserversConfig, observers_config
 from models.org import Role
 
@@ -58,12 +59,16 @@ class YearlyConfig:
 
     @classmethod
     def from_rules(cls, rules: ObserversRules, observers: ObserversConfig) -> YearlyConfig:
-        names = {f.name for f in fields(cls)} - {"confirm_roles"}
+        names = {f.name for f in fields(cls)}
         given = {
             k.removeprefix("yearly_"): v
             for k, v in rules.model_dump().items()
             if k.startswith("yearly_") and k.removeprefix("yearly_") in names and v is not None
         }
+        if "confirm_roles" in given:
+            given["confirm_roles"] = roles_named(
+                given["confirm_roles"], "ZHIBU_OBSERVERS__YEARLY_CONFIRM_ROLES"
+            )
         shared = {
             "on_time_excellent": observers.excellent_on_time,
             "coverage_competent": observers.competent_coverage,

@@ -483,3 +483,32 @@ def test_training_only_for_ones_own_observers(session_factory, rated_world, sess
     assert _train(wang, w.units["b1"], [w.people["ma"]]).status_code == 422  # a branch is no committee
     assert _train(wang, w.units["c1"], [w.people["ma"]]).status_code == 404
     assert session.scalars(select(ObserverTraining)).all() == []
+
+
+def test_a_role_the_rule_does_not_name_sees_the_row_but_may_not_rate(session_factory, rated_world, session):
+    """ZHIBU_OBSERVERS__YEARLY_CONFIRM_ROLES narrowed to the 书记: a 副书记 of the committee is refused (403)."""
+    from dataclasses import replace
+
+    from bot.core.errors import Refused
+    from handlers.observers import yearly
+
+    w = rated_world
+    with unit_of_work(session_factory) as s:
+        builders.role(
+            s, s.get(Person, w.people["wang"]), s.get(OrgUnit, w.units["c1"]), Role.DEPUTY_SECRETARY
+        )
+    cfg = replace(YCFG, confirm_roles=frozenset({Role.SECRETARY}))
+    args = (
+        session,
+        w.people["wang"],
+        session.get(Person, w.people["ma"]),
+        session.get(OrgUnit, w.units["c1"]),
+        2026,
+    )
+    with pytest.raises(yearly.NotRater) as refused:
+        yearly.confirm(*args, "excellent", "", now=NOW, ocfg=TAIHU, cfg=cfg)
+    assert isinstance(refused.value, Refused) and "任命观察员的党委" in str(refused.value)
+    assert (
+        yearly.confirm(*args, "excellent", "", now=NOW, ocfg=TAIHU, cfg=YCFG).row.confirmed_grade
+        == ObserverGrade.EXCELLENT
+    )

@@ -140,3 +140,21 @@ def test_settings_move_the_lines():
         )
     )
     assert replace(hubin) == CFG
+
+
+def test_yearly_settings_the_observers_section_grows_are_read():
+    """config/rules.py's ObserversRules has no yearly_* field yet (a request in the notes): once it has, each
+    sets the field of the same name, roles by their stored names."""
+    from handlers.observers.yearly_config import YearlyConfig
+    from models.org import Role
+
+    class Grown(ObserversRules):
+        yearly_followup_days: int | None = 14
+        yearly_quality_competent: float | None = None  # unset: the default
+        yearly_confirm_roles: list[str] | None = ["secretary"]
+
+    cfg = YearlyConfig.from_rules(Grown(), TAIHU)
+    assert (cfg.followup_days, cfg.quality_competent) == (14, 0.7)
+    assert cfg.confirm_roles == frozenset({Role.SECRETARY})
+    with pytest.raises(Exception, match="ZHIBU_OBSERVERS__YEARLY_CONFIRM_ROLES"):
+        YearlyConfig.from_rules(Grown(yearly_confirm_roles=["chairman"]), TAIHU)

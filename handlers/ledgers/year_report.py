@@ -65,6 +65,7 @@ from models.observers import Outcome, RectificationStatus
 from models.org import OrgUnit, UnitKind
 from models.rating import GRADE_LABELS, GRADE_ORDER, BranchRating, RatingGrade
 
+# The units the page offers a roll-up of (any unit has one: the branches at or under it).
 ROLLUP_UNITS = (UnitKind.COMMITTEE, UnitKind.GENERAL_BRANCH)
 ARREARS_NAMED = 3  # a run of unpaid months this long is named among the problems (the secretary is told at 3)
 ZERO = Decimal("0")
@@ -72,10 +73,6 @@ ZERO = Decimal("0")
 
 class NotABranch(ValueError):
     """A branch's report was asked of another kind of unit."""
-
-
-class NotACommittee(ValueError):
-    """A roll-up was asked of a unit that is not a 党委 or 党总支."""
 
 
 @dataclass(frozen=True)
@@ -345,17 +342,6 @@ def branch_year(
             raise overview.NotInScope(branch.id)
         raise NotABranch(S.NOT_A_BRANCH)
     return year_reports(session, scope, branch, year, now=now, rules=rules, month_data=month_data)[0]
-
-
-def committee_years(
-    session: Session, scope: Scope, unit: OrgUnit, year: int, *, now: datetime, rules: Rules,
-    month_data: Callable[[date], overview.MonthData] | None = None,
-) -> list[BranchYear]:  # fmt: skip
-    if unit.kind not in ROLLUP_UNITS:
-        if not scope.can_edit_unit(unit):
-            raise overview.NotInScope(unit.id)
-        raise NotACommittee(S.NOT_A_COMMITTEE)
-    return year_reports(session, scope, unit, year, now=now, rules=rules, month_data=month_data)
 
 
 def _branches(session: Session, scope: Scope, unit: OrgUnit) -> list[OrgUnit]:

@@ -288,7 +288,7 @@ def test_the_page_lists_what_the_viewer_leads(session_factory, app, year):
         ("staff_c1", "b1/report.docx", 200),
         ("c2sec", "c2/rollup.xlsx", 200),
         ("staff", "county/rollup.xlsx", 200),  # 组织部: everything
-        ("c1sec", "b1/rollup.xlsx", 422),  # a branch has no roll-up
+        ("sec1", "b1/rollup.xlsx", 200),  # a branch's roll-up: its one row
         ("c1sec", "c1/report.docx", 422),  # a committee has no report of its own
         ("sec1", "999999/report.docx", 404),
     ],

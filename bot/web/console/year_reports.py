@@ -148,7 +148,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
         if unit is None:
             return not_found(request, viewer)
         try:
-            years = year_report.committee_years(
+            # Any unit the viewer leads has one: the page offers the 党委's and 党总支's, whose rows are
+            # their branches (a branch's own is its one row).
+            years = year_report.year_reports(
                 viewer.session, viewer.scope, unit, y, now=console.clock(), rules=rules(),
                 month_data=month_data(viewer),
             )  # fmt: skip

@@ -1,3 +1,180 @@
-"""Demo history of 书记项目 (registered on models.seed.HISTORY_GENERATORS)."""
+"""Demo history of 书记项目 (registered on models.seed.HISTORY_GENERATORS).
+
+Every active branch secretary registered one project for the year of `today` (the year before when
+`today` is in January or February, before a year's call closes): most were accepted in March after
+预审 and 评审 and report progress most months, some skip months or run late on a milestone, a few are
+still waiting for 预审 or were returned. The sample titles and texts below are seed data (what a
+secretary would type), not UI text.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from models.org import BranchCategory, Role, RoleAssignment, UnitKind
+from models.projects import (
+    ProjectMilestone,
+    ProjectProgress,
+    ProjectReview,
+    ProjectStatus,
+    SecretaryProject,
+)
+from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
+
+# (title, problem, content, expected, milestones) per kind of branch.
+IDEAS = {
+    BranchCategory.RURAL: [
+        (
+            "村集体经济增收",
+            "村集体经济收入低，年收入不足10万元",
+            "盘活闲置土地，发展光伏和特色种植",
+            "村集体年收入超过20万元",
+            ["完成入户调研", "流转土地签约", "项目建成投产", "收益分配公示"],
+        ),
+        (
+            "人居环境整治",
+            "村内垃圾乱堆、污水横流",
+            "党员包片，建立户分类、村收集机制",
+            "农户垃圾分类覆盖率90%",
+            ["划分党员责任区", "建成分类收集点", "开展评比", "建立长效机制"],
+        ),
+    ],
+    BranchCategory.COMMUNITY: [
+        (
+            "老旧小区停车难",
+            "小区停车位不足，车辆乱停",
+            "增设生态停车位，建立党员巡查机制",
+            "新增停车位80个",
+            ["完成摸底", "方案征求意见", "建成停车位", "验收并公示"],
+        ),
+        (
+            "楼道清理",
+            "楼道堆物多、消防隐患大",
+            "党员楼栋长带头，组织志愿清理",
+            "楼道堆物清零",
+            ["排查登记", "集中清理", "建立巡查制度"],
+        ),
+    ],
+    BranchCategory.GOVERNMENT: [
+        (
+            "窗口服务提速",
+            "群众反映办事环节多、时间长",
+            "设立党员先锋岗，推行承诺办结制",
+            "平均办结时间缩短一半",
+            ["梳理事项清单", "推出承诺制", "开展群众评议"],
+        ),
+    ],
+}
+DEFAULT_IDEA = ("党员先锋岗", "党员作用发挥不明显", "设岗定责，亮身份、作承诺",
+                "党员先锋作用明显增强", ["设岗定责", "亮诺践诺", "年终评议"])  # fmt: skip
+NOTES = [
+    "召开支委会研究推进",
+    "组织党员志愿者参与",
+    "入户征求群众意见",
+    "协调相关部门解决资金",
+    "现场督导推进",
+]
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+def projects_history(ctx: HistoryContext) -> dict[str, int]:
+    session, rng, today = ctx.session, ctx.rng, ctx.today
+    year = today.year if today.month >= 3 else today.year - 1
+    branches = {u["id"]: u for u in ctx.plan.units if u.get("kind") == UnitKind.BRANCH}
+    if not branches:
+        return {}
+    secretaries = sorted(
+        set(
+            session.execute(
+                select(RoleAssignment.person_id, RoleAssignment.org_unit_id).where(
+                    RoleAssignment.role == Role.SECRETARY, RoleAssignment.org_unit_id.in_(list(branches))
+                )
+            ).all()
+        ),
+        key=lambda r: r[1],
+    )
+    reviewer = session.scalar(
+        select(RoleAssignment.person_id).where(
+            RoleAssignment.role == Role.ORG_STAFF, RoleAssignment.org_unit_id.is_(None)
+        )
+    )
+    first_month = date(today.year, today.month, 1)
+    for _ in range(ctx.months - 1):
+        first_month = date(first_month.year - (first_month.month == 1), (first_month.month - 2) % 12 + 1, 1)
+    ids = {
+        key: (session.scalar(select(func.max(model.id))) or 0) + 1
+        for key, model in (
+            ("p", SecretaryProject), ("m", ProjectMilestone), ("g", ProjectProgress), ("r", ProjectReview)
+        )
+    }  # fmt: skip
+    projects, milestones, reports, reviews = [], [], [], []
+    seen: set[int] = set()
+    for person_id, branch_id in secretaries:
+        if person_id in seen:
+            continue
+        seen.add(person_id)
+        unit = branches[branch_id]
+        title, problem, content, expected, steps = rng.choice(IDEAS.get(unit.get("category"), [DEFAULT_IDEA]))
+        roll = rng.random()
+        status = (
+            ProjectStatus.SUBMITTED if roll < 0.04 else ProjectStatus.RETURNED if roll < 0.08
+            else ProjectStatus.PRE_ACCEPTED if roll < 0.11 else ProjectStatus.ACCEPTED
+        )  # fmt: skip
+        submitted = _at(date(year, 2, rng.randint(1, 27)))
+        decided = _at(date(year, 3, rng.randint(10, 28))) if status == ProjectStatus.ACCEPTED else None
+        score = round(rng.uniform(68, 95), 1) if decided else None
+        pid = ids["p"]
+        ids["p"] += 1
+        projects.append({
+            "id": pid, "unit_id": branch_id, "secretary_id": person_id, "year": year, "title": title,
+            "problem": problem, "content": content, "expected": expected, "leaders": "书记及支委",
+            "status": status.value, "submitted_at": submitted,
+            "prereviewed_by_id": None, "prereviewed_at": submitted + timedelta(days=5) if status != ProjectStatus.SUBMITTED else None,
+            "return_reason": "问题不够具体，请补充调研数据" if status == ProjectStatus.RETURNED else None,
+            "return_count": 1 if status == ProjectStatus.RETURNED else 0, "score": score, "decided_at": decided,
+            "published_at": decided, "created_at": submitted, "updated_at": decided or submitted,
+        })  # fmt: skip
+        if decided and reviewer is not None:
+            reviews.append({"id": ids["r"], "project_id": pid, "reviewer_id": reviewer, "score": int(score),
+                            "comment": "", "scored_at": decided})  # fmt: skip
+            ids["r"] += 1
+        laggard = rng.random() < 0.2
+        months_apart = max(1, 9 // len(steps))
+        for seq, step in enumerate(steps, 1):
+            due = date(year, min(12, 3 + seq * months_apart), 28)
+            late_by = rng.randint(10, 60) if laggard else rng.randint(-20, 0)
+            done = due + timedelta(days=late_by)
+            done_on = done if decided and done <= today else None
+            milestones.append({"id": ids["m"], "project_id": pid, "seq": seq, "title": step, "due_on": due,
+                               "done_on": done_on})  # fmt: skip
+            ids["m"] += 1
+        if decided is None:
+            continue
+        month, last = date(year, 4, 1), date(today.year, today.month, 1)
+        while month <= last:
+            if month >= first_month and month.year == year and rng.random() < (0.55 if laggard else 0.9):
+                day = min(month.replace(day=rng.randint(5, 27)), today)
+                if day >= month:
+                    reports.append({"id": ids["g"], "project_id": pid, "milestone_id": None, "month": month,
+                                    "text": rng.choice(NOTES), "done": False, "reported_by_id": person_id,
+                                    "reported_at": min(_at(day, 3), ctx.now)})  # fmt: skip
+                    ids["g"] += 1
+            month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    bulk_insert(session, SecretaryProject.__table__, projects)
+    bulk_insert(session, ProjectMilestone.__table__, milestones)
+    bulk_insert(session, ProjectReview.__table__, reviews)
+    bulk_insert(session, ProjectProgress.__table__, reports)
+    return {
+        "secretary_project": len(projects),
+        "project_milestone": len(milestones),
+        "project_review": len(reviews),
+        "project_progress": len(reports),
+    }
+
+
+HISTORY_GENERATORS.append(projects_history)

@@ -4,16 +4,20 @@ rectifications), then the rule of handlers/rating/config.py as a pure function, 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from handlers.lifemeeting import strings as life_strings
+from handlers.lifemeeting.config import DEFAULT as LIFE
+from handlers.lifemeeting.status import org_life_meetings
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
 from models import startmonth
+from models.meetings import Minutes
 from models.monthly import MonthlyScore
 from models.observers import Rectification, RectificationStatus
 from models.rating import GRADE_LABELS, GRADE_ORDER, RatingGrade
@@ -40,6 +44,9 @@ class Year:
     months: list[MonthFacts] = field(default_factory=list)
     overdue_rectifications: int = 0
     year_over: bool = True  # False: the year under way (rectifications are counted as of today)
+    # The 组织生活会 (domain.md rule 6, yearly): False once the year is over without one recorded, for a branch
+    # on zhibu through its window (Q4); None: not known or not yet due.
+    org_life_held: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,10 @@ def propose(y: Year, cfg: RatingConfig) -> Proposal:
     if caps:
         sentences[-1] += "，" + strings.CAPPED
         grade = _at_most(grade, RatingGrade.AVERAGE)
+    if y.org_life_held is False:
+        # Seed 001's 不经常 read strictly would cap it; named for the committee to weigh, the grade left to the
+        # rule above (a cap would be a change of the rating rule's settings: see /tmp/zb/docs/lifemeeting.md).
+        sentences.append(life_strings.RATING_NOT_HELD)
     if y.overdue_rectifications >= cfg.overdue_rectifications:
         text = strings.OVERDUE if y.year_over else strings.OVERDUE_NOW
         sentences.append(text.format(n=y.overdue_rectifications))
@@ -149,6 +160,7 @@ def propose(y: Year, cfg: RatingConfig) -> Proposal:
         "minutes_late_months": late,
         "overdue_rectifications": y.overdue_rectifications,
         "caps": caps,
+        "org_life_held": y.org_life_held,
         "base_grade": base.value,
     }
     return Proposal(grade, sentences, figures)
@@ -216,4 +228,14 @@ def load_years(
         years[branch_id].overdue_rectifications += 1
     for y in years.values():
         y.year_over = over
+    if over and start is not None and start <= date(year, min(LIFE.digest_months), 1):
+        # Held = its minutes recorded (the year is over: a meeting without them by now was not held).
+        cfg = replace(LIFE, tz=tz)
+        held = {
+            bid for bid, *_ in session.execute(
+                org_life_meetings(session, branch_ids, year, cfg).where(Minutes.id.is_not(None))
+            )
+        }  # fmt: skip
+        for bid, y in years.items():
+            y.org_life_held = bid in held
     return years

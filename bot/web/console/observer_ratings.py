@@ -34,6 +34,7 @@ PAGE_SIZE = 100
 # until it lists these (a request in the helper's notes) they are added here, where the page is built.
 console_audit.ENTITY_LABELS.setdefault("observer_rating", "观察员年度评定")
 console_audit.ENTITY_LABELS.setdefault("observer_training", "观察员培训")
+console_audit.ENTITY_LABELS.setdefault("observer_training_attendee", "观察员培训参加人")
 for _key, _label in {
     ("observer_rating", "year"): "年度",
     ("observer_rating", "committee_id"): "评定党委",

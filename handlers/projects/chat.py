@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.core.context import HandlerContext
 from bot.core.errors import Refused
 from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Router, bound
 from handlers.common import dates
+from handlers.common.roles import roles_held
 from handlers.projects import access, library, orders, progress, review, strings
 from handlers.projects.config import ProjectsConfig, projects_config
-from models.org import OrgUnit, Person
-from models.projects import ProjectReview, ProjectStatus, SecretaryProject
+from models.org import OrgUnit, Person, Role
+from models.projects import ProjectReview, ProjectReviewer, ProjectStatus, SecretaryProject
 
 router = Router("projects")
 
@@ -56,11 +57,7 @@ def list_projects(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     if ctx.person is None:
         raise Refused(strings.NOT_BOUND)
-    rows = ctx.session.scalars(
-        select(SecretaryProject)
-        .where(SecretaryProject.status.in_([ProjectStatus.SUBMITTED, ProjectStatus.PRE_ACCEPTED]))
-        .order_by(SecretaryProject.id)
-    ).all()
+    rows = _waiting(ctx)
     units = {
         u.id: u for u in ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_({p.unit_id for p in rows})))
     }
@@ -103,6 +100,26 @@ def list_projects(ctx: HandlerContext, _args: str) -> None:
     if to_score:
         parts.append(strings.LIST_TO_SCORE + "\n\n" + "\n".join(_line(p) for p in to_score))
     ctx.reply(Markdown(title=strings.LIST_TITLE, text="\n\n".join(parts) or strings.LIST_EMPTY))
+
+
+def _waiting(ctx: HandlerContext) -> list[SecretaryProject]:
+    """Projects waiting for a 预审 or a score that this person might be asked for: under the units where
+    they hold an office (a county's whole library only for 组织部 over the tree or a named reviewer)."""
+    session, person = ctx.session, ctx.person
+    stmt = (
+        select(SecretaryProject)
+        .join(OrgUnit, OrgUnit.id == SecretaryProject.unit_id)
+        .where(SecretaryProject.status.in_([ProjectStatus.SUBMITTED, ProjectStatus.PRE_ACCEPTED]))
+        .order_by(SecretaryProject.id)
+    )
+    held = roles_held(session, person.id)
+    named = session.scalar(select(ProjectReviewer.id).where(ProjectReviewer.person_id == person.id).limit(1))
+    if named is None and (None, Role.ORG_STAFF) not in held:
+        paths = list(session.scalars(select(OrgUnit.path).where(OrgUnit.id.in_({u for u, _ in held if u}))))
+        if not paths:
+            return []
+        stmt = stmt.where(or_(*(OrgUnit.path.startswith(p) for p in paths)))
+    return list(session.scalars(stmt))
 
 
 def _line(p: SecretaryProject) -> str:
@@ -200,7 +217,7 @@ def score(ctx: HandlerContext, args: str) -> None:
     elif p.status == ProjectStatus.ACCEPTED:
         outcome = strings.SCORED_ACCEPTED.format(mean=p.score)
     else:
-        outcome = strings.SCORED_NOT_ACCEPTED.format(mean=p.score, pass_score=cfg.pass_score)
+        outcome = strings.SCORED_NOT_ACCEPTED.format(mean=p.score, pass_score=f"{cfg.pass_score:g}")
     ctx.reply(Text(strings.SCORED_REPLY.format(id=p.id, title=p.title, score=row.score, outcome=outcome)))
 
 

@@ -271,7 +271,7 @@ def score(
         else:
             p.status = ProjectStatus.NOT_ACCEPTED
             text = strings.NOT_ACCEPTED_TO_SECRETARY.format(
-                id=p.id, title=p.title, mean=mean, pass_score=cfg.pass_score
+                id=p.id, title=p.title, mean=mean, pass_score=f"{cfg.pass_score:g}"
             )
         session.flush()
         outbox.enqueue_to_people(

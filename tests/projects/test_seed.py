@@ -18,7 +18,9 @@ NOW = datetime(2026, 11, 20, 2, tzinfo=UTC)
 
 def test_seeded_projects_are_plausible(session):
     assert projects_history in HISTORY_GENERATORS
-    result = seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=6, today=NOW.date(), now=NOW)
+    result = seed(
+        session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=6, today=NOW.date(), now=NOW
+    )
     session.commit()
     assert result.rows["secretary_project"] >= 3 and result.rows["project_progress"] >= 3
     projects = session.scalars(select(SecretaryProject)).all()

@@ -93,10 +93,22 @@ STATUSES = tuple(s.value for s in DELIVERY_STATUS_LABELS)  # the status filter's
 _REGEX: dict[str, re.Pattern] = {}
 
 
+def _source(pattern: str) -> str:
+    return ".*".join(re.escape(part) for part in pattern.split("%"))
+
+
 def _regex(pattern: str) -> re.Pattern:
     if pattern not in _REGEX:
-        _REGEX[pattern] = re.compile(".*".join(re.escape(part) for part in pattern.split("%")), re.S)
+        _REGEX[pattern] = re.compile(_source(pattern), re.S)
     return _REGEX[pattern]
+
+
+# Every kind's patterns in one expression, a named group per kind in KINDS' order: one match per row
+# instead of one per pattern (a county's file classifies millions). The alternatives are tried in order,
+# so the first kind that matches the whole key wins, as Kind.matches in KINDS' order would say.
+_KINDS_RE = re.compile(
+    "|".join(f"(?P<k{i}>{'|'.join(_source(p) for p in k.patterns)})" for i, k in enumerate(KINDS)), re.S
+)
 
 
 def _like(pattern: str) -> ColumnElement[bool]:
@@ -113,7 +125,8 @@ def classify(dedup_key: str) -> tuple[Kind, int | None]:
     if dedup_key.startswith(RESEND_PREFIX):
         _, key, original = dedup_key.split(":", 2)
         return KIND_BY_KEY.get(key, OTHER), int(original) if original.isdigit() else None
-    return next((k for k in KINDS if k.matches(dedup_key)), OTHER), None
+    found = _KINDS_RE.fullmatch(dedup_key)
+    return (KINDS[int(found.lastgroup[1:])] if found else OTHER), None
 
 
 def kind_clause(kind: Kind) -> ColumnElement[bool]:

@@ -107,7 +107,8 @@ SectionBuilder = Callable[[Session, "BranchYear"], "Section | None"]
 
 # The lead appends the builders of 书记项目, 组织生活会 and 民主评议党员 here (from the composition root, so
 # this module imports none of them); each is called once per branch with the request's session and the
-# branch's year, and returns None when it has nothing to say.
+# branch's year, and returns None when it has nothing to say. By then the 纪实台账's batches have emptied the
+# session (units_meetings_ledgers), so a builder reads by `by.branch.id` rather than through relationships.
 SECTION_BUILDERS: list[SectionBuilder] = []
 
 

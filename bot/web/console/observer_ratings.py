@@ -221,11 +221,12 @@ def build_router(console: ConsoleApp) -> APIRouter:
             f"{PREFIX}/observer-ratings?year={y}&trained={training.id}#trainings", status_code=303
         )
 
-    @router.post("/observer-ratings/{committee_id}/{observer_id}", response_class=HTMLResponse)
-    async def rate(request: Request, viewer: ViewerDep, committee_id: Id, observer_id: Id):
+    # {person_id}: the observer (the name the console's scope test knows a person by).
+    @router.post("/observer-ratings/{committee_id}/{person_id}", response_class=HTMLResponse)
+    async def rate(request: Request, viewer: ViewerDep, committee_id: Id, person_id: Id):
         form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
         committee = viewer.session.get(OrgUnit, committee_id)
-        observer = viewer.session.get(Person, observer_id)
+        observer = viewer.session.get(Person, person_id)
         if (
             committee is None
             or committee.kind != UnitKind.COMMITTEE

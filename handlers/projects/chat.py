@@ -10,12 +10,12 @@ from sqlalchemy import or_, select
 from bot.core.context import HandlerContext
 from bot.core.errors import Refused
 from bot.core.messages import Markdown, Text, md_escape
-from bot.core.router import Router, bound
+from bot.core.router import Router
 from handlers.common import dates
 from handlers.common.roles import roles_held
 from handlers.projects import access, library, orders, progress, review, strings
 from handlers.projects.config import ProjectsConfig, projects_config
-from models.org import OrgUnit, Person, Role
+from models.org import OrgUnit, Person, Role, UnitKind
 from models.projects import ProjectReview, ProjectReviewer, ProjectStatus, SecretaryProject
 
 router = Router("projects")
@@ -48,11 +48,41 @@ def _is_secretary(ctx: HandlerContext) -> bool:
     return ctx.person is not None and bool(access.secretary_units(ctx.session, ctx.person, cfg_of(ctx)))
 
 
+def _leads_above(ctx: HandlerContext) -> bool:
+    """A committee's 书记/副书记/组织委员 or 组织部: who pre-reviews, issues 督办单 and decides."""
+    return any(
+        (r.role == Role.ORG_STAFF)
+        or (
+            r.role in cfg_of(ctx).committee_roles
+            and r.org_unit is not None
+            and r.org_unit.kind == UnitKind.COMMITTEE
+        )
+        for r in ctx.roles
+    )
+
+
+def _reviews(ctx: HandlerContext) -> bool:
+    """Who may be asked to score: 组织部, a committee's leaders, a named reviewer."""
+    if _leads_above(ctx):
+        return True
+    return (
+        ctx.person is not None
+        and ctx.session.scalar(
+            select(ProjectReviewer.id).where(ProjectReviewer.person_id == ctx.person.id).limit(1)
+        )
+        is not None
+    )
+
+
+def _in_projects(ctx: HandlerContext) -> bool:
+    return _is_secretary(ctx) or _reviews(ctx)
+
+
 def _sets_calls(ctx: HandlerContext) -> bool:
     return ctx.person is not None and bool(access.call_units(ctx.session, ctx.person, cfg_of(ctx)))
 
 
-@router.command("书记项目", "我的项目", help=strings.HELP_LIST, audience=bound)
+@router.command("书记项目", "我的项目", help=strings.HELP_LIST, audience=_in_projects)
 def list_projects(ctx: HandlerContext, _args: str) -> None:
     cfg = cfg_of(ctx)
     if ctx.person is None:
@@ -160,7 +190,7 @@ def edit(ctx: HandlerContext, args: str) -> None:
     )
 
 
-@router.command("预审通过", help=strings.HELP_PRE)
+@router.command("预审通过", help=strings.HELP_PRE, audience=_leads_above)
 def pre_accept_text(ctx: HandlerContext, args: str) -> None:
     project_id, _ = _ref(args, strings.NO_REF)
     _pre_accept(ctx, project_id)
@@ -195,7 +225,7 @@ def pre_return(ctx: HandlerContext, params: dict[str, str]) -> None:
     ctx.reply(Text(strings.PRE_RETURN_PROMPT.format(id=_param(params))))
 
 
-@router.command("项目评分", help=strings.HELP_SCORE)
+@router.command("项目评分", help=strings.HELP_SCORE, audience=_reviews)
 def score(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     project_id, rest = _ref(args, strings.SCORE_USAGE)
@@ -275,7 +305,7 @@ def reviewers(ctx: HandlerContext, args: str) -> None:
 # 督办单
 
 
-@router.command("督办", help=strings.HELP_ORDER)
+@router.command("督办", help=strings.HELP_ORDER, audience=_leads_above)
 def issue_order(ctx: HandlerContext, args: str) -> None:
     project_id, rest = _ref(args, strings.ORDER_USAGE)
     day_text, _, text = rest.partition(" ")
@@ -298,7 +328,7 @@ def issue_order(ctx: HandlerContext, args: str) -> None:
     )
 
 
-@router.command("督办完成", help=strings.HELP_ORDER_DONE)
+@router.command("督办完成", help=strings.HELP_ORDER_DONE, audience=_is_secretary)
 def order_done(ctx: HandlerContext, args: str) -> None:
     order_id, note = _ref(args, strings.ORDER_NOTE_REQUIRED.format(id="编号"))
     order = orders.report_done(ctx.session, ctx.person, order_id, note, now=ctx.now, cfg=cfg_of(ctx))
@@ -337,7 +367,7 @@ def order_reopen(ctx: HandlerContext, params: dict[str, str]) -> None:
     ctx.reply(Text(strings.ORDER_REOPEN_PROMPT.format(id=_order_param(params))))
 
 
-@router.command("督办单", help=strings.HELP_ORDER_LIST, audience=bound)
+@router.command("督办单", help=strings.HELP_ORDER_LIST, audience=_in_projects)
 def order_list(ctx: HandlerContext, _args: str) -> None:
     if ctx.person is None:
         raise Refused(strings.NOT_BOUND)

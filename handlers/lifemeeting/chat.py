@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.context import HandlerContext
 from bot.core.errors import Refused
 from bot.core.messages import Markdown, Text, md_escape
-from bot.core.router import Router, bound
+from bot.core.router import Router
 from handlers.common.dates import fmt_full_day
 from handlers.lifemeeting import prepare, record, strings
 from handlers.lifemeeting.config import STEPS, LifeMeetingConfig, lifemeeting_config
@@ -25,6 +25,21 @@ def _is_manager(ctx: HandlerContext) -> bool:
     return any(r.role in cfg_of(ctx).manager_roles for r in ctx.roles)
 
 
+def _has_plan(ctx: HandlerContext) -> bool:
+    """帮助 shows a member's 组织生活会 commands only in a year their branch has planned it: the rest of the
+    year they would only lengthen the member's list."""
+    person = ctx.person
+    return (
+        person is not None
+        and person.branch_id is not None
+        and prepare.plan_of(ctx.session, person.branch_id, ctx.local_now.year) is not None
+    )
+
+
+def _owns_measure(ctx: HandlerContext) -> bool:
+    return ctx.person is not None and record.owns_open_measure(ctx.session, ctx.person.id)
+
+
 def _status(ctx: HandlerContext, branch_id: int, year: int) -> BranchLife:
     return branch_status(
         ctx.session, [branch_id], year, now=ctx.now, cfg=cfg_of(ctx),
@@ -36,7 +51,7 @@ def _local_day(ctx: HandlerContext, moment) -> str:
     return fmt_full_day(moment.astimezone(cfg_of(ctx).tz).date())
 
 
-@router.command("组织生活会", help=strings.HELP_MINE, audience=bound)
+@router.command("组织生活会", help=strings.HELP_MINE, audience=_has_plan)
 def mine(ctx: HandlerContext, _args: str) -> None:
     person = ctx.person
     if person is None:
@@ -133,17 +148,17 @@ def _submit(ctx: HandlerContext, step: str, args: str) -> None:
         ctx.reply_privately(Text(strings.SUBMITTED.format(step=label, due=fmt_full_day(done.plan.due(step)))))
 
 
-@router.command("学习研讨", help=strings.HELP_STUDY, audience=bound)
+@router.command("学习研讨", help=strings.HELP_STUDY, audience=_has_plan)
 def study(ctx: HandlerContext, args: str) -> None:
     _submit(ctx, "study", args)
 
 
-@router.command("征求意见", help=strings.HELP_OPINIONS, audience=bound)
+@router.command("征求意见", help=strings.HELP_OPINIONS, audience=_has_plan)
 def opinions(ctx: HandlerContext, args: str) -> None:
     _submit(ctx, "opinions", args)
 
 
-@router.command("对照检查材料", help=strings.HELP_MATERIALS, audience=bound)
+@router.command("对照检查材料", help=strings.HELP_MATERIALS, audience=_has_plan)
 def materials(ctx: HandlerContext, args: str) -> None:
     _submit(ctx, "materials", args)
 
@@ -217,7 +232,7 @@ def measure(ctx: HandlerContext, args: str) -> None:
     ctx.reply(Text(strings.MEASURE_LIST_TITLE.format(year=today.year) + "\n" + "\n".join(lines)))
 
 
-@router.command("整改措施完成", help=strings.HELP_MEASURE_DONE, audience=bound)
+@router.command("整改措施完成", help=strings.HELP_MEASURE_DONE, audience=_owns_measure)
 def measure_done(ctx: HandlerContext, args: str) -> None:
     row = record.finish_measure(ctx.session, ctx.person, args, now=ctx.now, cfg=cfg_of(ctx))
     ctx.reply(Text(strings.MEASURE_FINISHED.format(id=row.id, content=row.content)))

@@ -205,3 +205,14 @@ def finish_measure(
         )
     row.done_at, row.done_by_id = now, actor.id
     return row
+
+
+def owns_open_measure(session: Session, person_id: int) -> bool:
+    return (
+        session.scalar(
+            select(LifeMeetingMeasure.id)
+            .where(LifeMeetingMeasure.owner_id == person_id, LifeMeetingMeasure.done_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )

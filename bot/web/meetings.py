@@ -518,7 +518,10 @@ def build_meetings_router(
                 return strings.MINUTES_SAVED_RECONVENE.format(
                     title=saved.meeting.title, void=strings.VOTE_VOID
                 )
-            return strings.MINUTES_SAVED.format(title=saved.meeting.title)
+            message = strings.MINUTES_SAVED.format(title=saved.meeting.title)
+            if MeetingType.ORG_LIFE in saved.meeting.types:
+                message += strings.MINUTES_ORG_LIFE_HINT
+            return message
 
         return await run_in_threadpool(form_post, request, action)
 

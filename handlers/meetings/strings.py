@@ -271,6 +271,11 @@ MY_MAKEUP_LINE = "- {title}（{when}）｜截止{due}｜{status}"
 
 # Minutes
 MINUTES_SAVED = "会议记录已保存：{title}。"
+# After the minutes of a 组织生活会: its own record is kept in chat (handlers/lifemeeting).
+MINUTES_ORG_LIFE_HINT = (
+    "这是组织生活会，会上的发言和整改请在聊天中记录：批评和自我批评 姓名 自我批评：……；受到批评：……；"
+    "查摆问题 ……；整改措施 内容 责任人 姓名 期限 日期。"
+)
 MINUTES_BEFORE_START = "会议还没有开始，不能填写会议记录。"
 MINUTES_REMINDER_TITLE = "待办：补填会议记录"
 MINUTES_REMINDER_TEXT = (

@@ -21,11 +21,13 @@ from handlers.ledgers.workbook import Book
 from handlers.observers.forms import observers_config
 from models.db import unit_of_work
 from models.exports import FAILED, READY, RUNNING, LedgerExport
-from models.org import OrgUnit, RoleAssignment
+from models.org import OrgUnit, Person, RoleAssignment
+from models.outbox import DeliveryStatus
 from tests.console.test_overview import NOW, login
 from tests.ledgers.files import ask, background_file, build_one, workbook_rows
-from tests.ledgers.test_messages import B1_Q4, Q4, craft
+from tests.ledgers.test_messages import B1_Q4, Q4, _row, craft
 from tests.ledgers.world import build_observers_world
+from tests.monthly.conftest import local
 
 DEC = NOW.date().replace(day=1)
 B1, B2, B3, B4 = "城关社区党支部", "东门社区党支部", "河西村党支部", "河东村党支部"
@@ -119,11 +121,6 @@ def test_the_messages_file_holds_the_rows_up_to_its_start_and_counts_them(
     def progress(factory, job, done, total, **kw):
         real(factory, job, done, total, **kw)
         if done == 0:  # the bot goes on sending while the file is built
-            from models.org import Person
-            from models.outbox import DeliveryStatus
-            from tests.ledgers.test_messages import _row
-            from tests.monthly.conftest import local
-
             with unit_of_work(factory) as s:
                 p = s.scalars(select(Person).where(Person.name == "书记1")).one()
                 _row(s, "fee:late", p, at=local(DEC.replace(day=2), 12), status=DeliveryStatus.FAILED)

@@ -108,3 +108,15 @@ CONSOLE_EXPLAIN = (
     "个人自评、党员互评和民主测评由党员在手机上完成（匿名，每人一票）；截止后系统计票，支部委员会提出等次建议"
     "（优秀一般不超过党员人数的1/3，不合格须提出处置方式），支部大会决定。这里只显示各支部的进度和结果，不显示任何人的投票。"
 )
+
+# Scheduled messages (handlers/appraisal/jobs.py).
+LAST_DAY_TITLE = "民主评议今天截止"
+LAST_DAY_TEXT = "{branch}{year}年民主评议今天（{end}）24时截止，您还没有完成：{what}。"
+LAST_DAY_VOTE = "投票"
+LAST_DAY_SELF = "个人自评"
+CLOSED_TITLE = "民主评议投票已截止"
+CLOSED_TEXT = (
+    "{branch}{year}年民主评议已于{end}截止：应投票{voters}人，已投{voted}人。"
+    "请打开评议管理查看计票结果，记录支委会提出的等次建议，再提交支部大会决定。"
+)
+JOB_DESCRIPTION = "民主评议：截止当天提醒未完成的党员，截止后通知支部书记计票"

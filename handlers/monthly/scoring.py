@@ -282,8 +282,14 @@ class MeetingTally:
     minutes: dict[int, tuple[int, int, int]]  # branch -> minutes (due, on time, late) this month
 
 
-def _tally_meetings(rows, *, month: date, m_lo: datetime, meetings_cfg: MeetingsConfig) -> MeetingTally:
+def _tally_meetings(
+    rows, *, month: date, m_lo: datetime, type_lo: dict[str, datetime], meetings_cfg: MeetingsConfig
+) -> MeetingTally:
     """Held meetings per branch and type, and this month's minutes per branch, from _meeting_rows.
+
+    The rows cover the widest window due this month (a quarter, or in December the year), so a held
+    meeting counts only from its own type's window start (type_lo): a 主题党日 of August is not
+    September's. A type not due this month has no start and is not counted.
 
     A loop over every meeting of the window (tens of thousands in a city), so only what a row
     needs is computed: the local start day only for a meeting held before the month's first
@@ -300,7 +306,7 @@ def _tally_meetings(rows, *, month: date, m_lo: datetime, meetings_cfg: Meetings
     on_time: dict[int, int] = {}
     seen_meetings: set[int] = set()
     for branch_id, mtype, group_id, starts_at, meeting_id, submitted_at, due_on, is_held in rows:
-        if is_held:
+        if is_held and mtype in type_lo and starts_at >= type_lo[mtype]:
             key = group_id if mtype in per_group else meeting_id
             if key is not None:
                 hk = (branch_id, mtype)
@@ -388,9 +394,11 @@ def load_month(
     attendance = _attendance(session, m_lo, m_hi)
     makeup = _makeup(session, month, next_month)
     observed = observers_bridge.month_summary(session, month, mcfg.observers)
+    type_lo = {t.value: month_bounds_utc(w[0], meetings_cfg)[0] for t, w in windows.items() if w}
     tally = _tally_meetings(
-        _meeting_rows(session, lo, m_hi, now, meetings_cfg), month=month, m_lo=m_lo, meetings_cfg=meetings_cfg
-    )
+        _meeting_rows(session, lo, m_hi, now, meetings_cfg),
+        month=month, m_lo=m_lo, type_lo=type_lo, meetings_cfg=meetings_cfg,
+    )  # fmt: skip
     spread = mcfg.quarter_mode == QuarterMode.SPREAD
     obligations = [
         (t.value, rules[t].period.value, rules[t].needs_committee, rules[t].per_group, window[2],

@@ -208,3 +208,18 @@ def test_rank_ties_share_a_rank_and_a_tied_group_has_no_laggard():
     items = group(*range(100, 80, -1))  # 20 units, bottom 10% = 2
     rank_group(items, (LagRule(LagKind.BOTTOM_PCT, 10),))
     assert [s.score for s in items if s.lagging] == [82, 81] and items[-1].lag_reasons == ["bottom_pct:10"]
+
+
+def test_a_monthly_type_counts_only_the_month_even_when_a_quarterly_window_is_read(
+    session, county, observers
+):
+    # At a quarter's end the meetings of the whole quarter are read (for 党员大会 and 党课), and December
+    # reads the whole year (组织生活会): a 主题党日 of August must not count for September's.
+    comply(session, county, county.b1, AUG, (MeetingType.THEME_DAY, MeetingType.PARTY_CONGRESS))
+    session.commit()
+    scores, _ = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
+    held = {
+        m["type"]: (m["held"], m["credit"]) for m in scores.branches[county.b1.id].explanation["meetings"]
+    }
+    assert held["theme_day"] == (0, 0)
+    assert held["party_congress"] == (1, 1)  # a quarterly type still counts its whole quarter

@@ -13,7 +13,7 @@ from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
 from models.db import unit_of_work
 from models.lifemeeting import LifeMeetingMeasure, LifeMeetingPlan, LifeMeetingStep, LifeStep
 from models.meetings import MeetingType
-from models.org import OrgUnit, Person, Role
+from models.org import OrgUnit, Person, Role, UnitKind
 from tests import builders
 from tests.console.people_world import NOW, build_world, console_app, login
 
@@ -96,3 +96,17 @@ def test_refusals(session_factory, world):
     anonymous = TestClient(app)
     resp = anonymous.get("/console/lifemeetings", follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"].startswith("/console/login")
+
+
+def test_pages_of_a_hundred_branches(session_factory, world):
+    with unit_of_work(session_factory) as session:
+        c2 = session.get(OrgUnit, world.units["c2"])
+        for n in range(100):
+            builders.unit(session, f"第{n:03d}支部", UnitKind.BRANCH, c2)
+    zhao = login(session_factory, console_app(session_factory), world.people["zhao"])  # 组织部: 103 branches
+    first, second = (
+        zhao.get("/console/lifemeetings?year=2026").text,
+        zhao.get("/console/lifemeetings?page=2").text,
+    )
+    assert first.count('<tr id="b') == 100 and second.count('<tr id="b') == 3
+    assert 'href="/console/lifemeetings?year=2026&page=2"' in first

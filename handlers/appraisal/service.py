@@ -219,6 +219,15 @@ def _window(args: str, today: date, cfg: AppraisalConfig) -> tuple[date, date]:
     return start, end
 
 
+def _refuse_if_open(session: Session, branch: OrgUnit, year: int, tz: ZoneInfo) -> None:
+    existing = of_branch(session, branch.id, year)
+    if existing is not None:
+        start, end = window_text(existing, tz)
+        raise Refused(
+            strings.ALREADY_OPEN.format(branch=branch.name, year=year, start=start, end=end), status=409
+        )
+
+
 def member_card(
     a: Appraisal, branch: OrgUnit, tz: ZoneInfo, *, manager: bool = False, status: str = ""
 ) -> Card:
@@ -251,12 +260,7 @@ def open_appraisal(
     branch = branches[0]
     today = local_day(now, tz)
     start, end = _window(args, today, cfg)
-    existing = of_branch(session, branch.id, start.year)
-    if existing is not None:
-        s, e = window_text(existing, tz)
-        raise Refused(
-            strings.ALREADY_OPEN.format(branch=branch.name, year=start.year, start=s, end=e), status=409
-        )
+    _refuse_if_open(session, branch, start.year, tz)
     people = list(
         session.scalars(
             select(Person).where(Person.branch_id == branch.id, Person.active.is_(True)).order_by(Person.id)
@@ -275,9 +279,8 @@ def open_appraisal(
             session.flush()
     except IntegrityError:
         # Opened twice at once (two secretaries, a retry): the other one stands.
-        raise Refused(
-            strings.ALREADY_OPEN.format(branch=branch.name, year=start.year, start="", end=""), status=409
-        ) from None
+        _refuse_if_open(session, branch, start.year, tz)
+        raise
     session.add_all(
         AppraisalMember(appraisal_id=a.id, person_id=p.id, probationary=p.status != MemberStatus.FULL)
         for p in people

@@ -257,9 +257,12 @@ def open_appraisal(
     branches = managed_branches(session, actor, cfg)
     if not branches:
         raise Refused(strings.NOT_MANAGER.format(managers=strings.managers(cfg.manager_roles)), status=403)
-    branch = branches[0]
+    # A 书记 of several branches names the one (开始民主评议 河西村党支部 12-05 12-12); else their own first.
+    words = args.split()
+    named = [b for b in branches if b.name in words]
+    branch = named[0] if named else branches[0]
     today = local_day(now, tz)
-    start, end = _window(args, today, cfg)
+    start, end = _window(" ".join(w for w in words if w != branch.name), today, cfg)
     _refuse_if_open(session, branch, start.year, tz)
     people = list(
         session.scalars(

@@ -290,3 +290,15 @@ def test_who_may_see_and_do_what(world, session):
     assert "应投票7人，已投1人" in answer.text
     member = world.say("zs", "民主评议")
     assert "参加评议" in member.text
+
+
+def test_a_secretary_of_two_branches_names_the_one(world, session):
+    from models.org import Role
+    from tests import builders
+
+    builders.role(session, world.org["wang"], world.org.other, Role.SECRETARY)
+    session.commit()
+    answer = world.say("wang", "开始民主评议 河西村党支部 12-04 12-10")
+    assert "已开启河西村党支部2026年民主评议：2026年12月4日至2026年12月10日，已通知2名党员" in answer.text
+    assert "已开启东门社区党支部" in world.say("wang", "开始民主评议").text  # their own by default
+    assert "没有看懂日期“东风村党支部”" in world.say("wang", "开始民主评议 东风村党支部").text

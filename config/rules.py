@@ -1,5 +1,6 @@
 """Each feature's organisational rules as plain, typed sections of Settings (ZHIBU_MEETINGS__…,
-ZHIBU_OBSERVERS__…, ZHIBU_MONTHLY__…, ZHIBU_FEES__…).
+ZHIBU_OBSERVERS__…, ZHIBU_MONTHLY__…, ZHIBU_FEES__…, ZHIBU_TALKS__…, ZHIBU_RATING__…, ZHIBU_PROJECTS__…,
+ZHIBU_LIFEMEETING__…).
 
 Plain values only (numbers, strings, lists and dicts of them): config sits below the models, so role
 and meeting-type names are their stored values ("secretary", "theme_day"), and each feature turns its
@@ -77,6 +78,21 @@ class ObserversRules(BaseModel):
     competent_coverage: float | None = None
     max_issues: int | None = None
     comment_limit: int | None = None
+    # The yearly rating's lines (handlers/observers/yearly_config.py, YearlyConfig's field without the
+    # prefix): ZHIBU_OBSERVERS__YEARLY_FOLLOWUP_DAYS=14 and so on; empty (None) keeps YearlyConfig's.
+    # Its 优秀 timeliness and 称职 coverage lines are excellent_on_time and competent_coverage above.
+    yearly_coverage_excellent: float | None = Field(None, ge=0, le=1)
+    yearly_coverage_basic: float | None = Field(None, ge=0, le=1)
+    yearly_on_time_competent: float | None = Field(None, ge=0, le=1)
+    yearly_on_time_basic: float | None = Field(None, ge=0, le=1)
+    yearly_quality_excellent: float | None = Field(None, ge=0, le=1)
+    yearly_quality_competent: float | None = Field(None, ge=0, le=1)
+    yearly_quality_basic: float | None = Field(None, ge=0, le=1)
+    yearly_explain_below: float | None = Field(None, ge=0, le=1)
+    yearly_min_comment_chars: int | None = Field(None, ge=0)
+    yearly_followup_days: int | None = Field(None, ge=1)
+    yearly_followup_basic: int | None = Field(None, ge=1)
+    yearly_confirm_roles: list[str] | None = None
 
 
 class RungRules(BaseModel):
@@ -198,6 +214,78 @@ class RatingRules(BaseModel):
     overdue_rectifications: int = Field(1, ge=1)  # this many open overdue 整改 at year end: not 好
 
 
+class ProjectsRules(BaseModel):
+    """书记项目 (seed 003; handlers/projects/config.py): ZHIBU_PROJECTS__PASS_SCORE=70,
+    ZHIBU_PROJECTS__DEFAULT_DEADLINE=04-30, ZHIBU_PROJECTS__COMMITTEE_ROLES='["secretary"]' and so on."""
+
+    register_roles: list[str] = Field(default_factory=lambda: ["secretary"])  # who registers, on their unit
+    register_unit_kinds: list[str] = Field(
+        default_factory=lambda: ["branch", "general_branch", "committee"]
+    )  # whose 书记 register (stored names of the unit kinds)
+    prereview_roles: list[str] = Field(
+        default_factory=lambda: ["organization_member"]
+    )  # on the committee above
+    call_roles: list[str] = Field(
+        default_factory=lambda: ["secretary", "organization_member"]
+    )  # set the call
+    fallback_reviewer_roles: list[str] = Field(default_factory=lambda: ["secretary"])  # no panel, no 组织部
+    # Without a call for the year: the registration closes on this day (MM-DD) of the project's year,
+    # and each secretary registers this many projects.
+    default_deadline: str = Field("03-31", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+    default_per_secretary: int = Field(1, ge=1, le=10)
+    pass_score: float = Field(60, ge=0, le=100)  # the reviewers' mean that accepts a project
+    max_milestones: int = Field(12, ge=1, le=50)
+    remind_day: int = Field(25, ge=1, le=28)  # from this day a month without a report is reminded
+    remind_cron: str = "0 9 * * *"  # the job projects.progress (reminders, the ladder, 督办单 misses)
+    ladder: str = "susong"  # a month without a report climbs this preset (handlers/monthly/config.py LADDERS)
+    committee_roles: list[str] = Field(
+        default_factory=lambda: ["secretary", "deputy_secretary", "organization_member"]
+    )  # decide 晒比评 and issue 督办单, on the committee
+    red_flags: int = Field(2, ge=0)  # at most this many 红旗 proposed per committee and month
+    snails: int = Field(2, ge=0)  # and 蜗牛
+    interview_misses: int = Field(2, ge=1)  # a project's 督办单 missed this many times: 约谈
+    interview_roles: list[str] = Field(default_factory=lambda: ["secretary"])  # told to hold the 约谈
+
+    @field_validator("default_deadline")
+    @classmethod
+    def _a_day_of_every_year(cls, value: str) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        if day > (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31) or (month, day) == (2, 29):
+            raise ValueError("not a day every year has (MM-DD, e.g. 03-31)")
+        return value
+
+
+class LifeMeetingRules(BaseModel):
+    """组织生活会 (domain.md rule 6; handlers/lifemeeting/config.py): ZHIBU_LIFEMEETING__DAYS_BEFORE=
+    '{"study": 28}', ZHIBU_LIFEMEETING__REMIND_DAYS_BEFORE=2 and so on."""
+
+    # Each step's default due day, this many days before the planned meeting (study, opinions, talks,
+    # materials); a step not listed keeps its default.
+    days_before: dict[Literal["study", "opinions", "talks", "materials"], int] = Field(
+        default_factory=lambda: {"study": 21, "opinions": 14, "talks": 7, "materials": 3}
+    )
+    manager_roles: list[str] = Field(
+        default_factory=lambda: ["secretary", "deputy_secretary", "organization_member"]
+    )  # set the plan, mark steps done, record the meeting
+    report_roles: list[str] = Field(default_factory=lambda: ["secretary"])  # told which steps are missing
+    remind_days_before: int = Field(1, ge=0, le=30)  # a member is reminded this many days before a due day
+    digest_months: list[int] = Field(default_factory=lambda: [10, 11, 12])  # the digest's not-held line
+
+    @field_validator("days_before")
+    @classmethod
+    def _every_step(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(days < 0 for days in value.values()):
+            raise ValueError("a step is due before the meeting (days ≥ 0)")
+        return {**{"study": 21, "opinions": 14, "talks": 7, "materials": 3}, **value}
+
+    @field_validator("digest_months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= m <= 12 for m in value):
+            raise ValueError("months are 1 to 12")
+        return value
+
+
 class ConsoleRules(BaseModel):
     """The web console's sessions and uploads (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
 
@@ -247,4 +335,6 @@ class Rules(BaseModel):
     console: ConsoleRules = Field(default_factory=ConsoleRules)
     talks: TalksRules = Field(default_factory=TalksRules)
     rating: RatingRules = Field(default_factory=RatingRules)
+    projects: ProjectsRules = Field(default_factory=ProjectsRules)
+    lifemeeting: LifeMeetingRules = Field(default_factory=LifeMeetingRules)
     retention: RetentionRules = Field(default_factory=RetentionRules)

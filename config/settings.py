@@ -16,9 +16,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.rules import (
     ConsoleRules,
     FeesRules,
+    LifeMeetingRules,
     MeetingsRules,
     MonthlyRules,
     ObserversRules,
+    ProjectsRules,
     RatingRules,
     RetentionRules,
     Rules,
@@ -126,6 +128,8 @@ class Settings(BaseSettings):
     console: ConsoleRules = Field(default_factory=ConsoleRules)
     talks: TalksRules = Field(default_factory=TalksRules)
     rating: RatingRules = Field(default_factory=RatingRules)
+    projects: ProjectsRules = Field(default_factory=ProjectsRules)
+    lifemeeting: LifeMeetingRules = Field(default_factory=LifeMeetingRules)
 
     retention: RetentionRules = Field(default_factory=RetentionRules)
 

@@ -18,8 +18,9 @@ without them, is a missed follow-up; one keeps the year from 优秀, `followup_b
 
 The two numbers the observers' section already had (ZHIBU_OBSERVERS__EXCELLENT_ON_TIME and
 __COMPETENT_COVERAGE, for the chat's 观察统计 suggestion) set `on_time_excellent` and
-`coverage_competent` here too, so both suggestions read the same lines; any `yearly_<field>` the section
-grows sets that field (ZHIBU_OBSERVERS__YEARLY_FOLLOWUP_DAYS=7 once config/rules.py has it).
+`coverage_competent` here too, so both suggestions read the same lines; every other field is set by the
+section's `yearly_<field>` (config.rules.ObserversRules: ZHIBU_OBSERVERS__YEARLY_FOLLOWUP_DAYS=14,
+ZHIBU_OBSERVERS__YEARLY_CONFIRM_ROLES='["secretary"]', …), an empty one keeping the default here.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@
 * 督办单: issued by the same committee roles; a project's `interview_misses`-th miss (a 督办单 past its
   date, or sent back) tells the committee's 书记 to hold a 约谈.
 
-Config comes from code defaults here: config/rules.py has no projects section yet (requested in the
-helper's notes), so `projects_config(core)` takes only the zone from the core.
+Every number and role is a setting (config.rules.ProjectsRules: ZHIBU_PROJECTS__PASS_SCORE=70,
+ZHIBU_PROJECTS__DEFAULT_DEADLINE=04-30, ZHIBU_PROJECTS__LADDER=branch, …); `projects_config(core)` builds
+this config from that section in the core's zone, an unknown role, unit kind or ladder refused.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from config.rules import ProjectsRules
 from config.settings import DEFAULT_TIMEZONE
-from handlers.monthly.config import SUSONG_COMMITTEE, LadderPreset
+from handlers.meetings.types import named, roles_named
+from handlers.monthly.config import LADDERS, SUSONG_COMMITTEE, LadderPreset
 from models.org import Role, UnitKind
 
 if TYPE_CHECKING:
@@ -65,12 +68,47 @@ class ProjectsConfig:
     interview_misses: int = 2
     interview_roles: frozenset[Role] = frozenset({Role.SECRETARY})
 
+    @classmethod
+    def from_rules(cls, rules: ProjectsRules, tz: ZoneInfo) -> ProjectsConfig:
+        """The runtime config of the settings' projects section; an unknown name is refused."""
+
+        def roles(names: list[str], setting: str) -> frozenset[Role]:
+            return roles_named(names, f"ZHIBU_PROJECTS__{setting}")
+
+        if rules.ladder not in LADDERS:
+            raise ValueError(
+                f"ZHIBU_PROJECTS__LADDER: unknown ladder {rules.ladder!r} (known: {', '.join(LADDERS)})"
+            )
+        month, day = (int(part) for part in rules.default_deadline.split("-"))
+        return cls(
+            tz=tz,
+            register_roles=roles(rules.register_roles, "REGISTER_ROLES"),
+            register_unit_kinds=frozenset(
+                named(UnitKind, k, "ZHIBU_PROJECTS__REGISTER_UNIT_KINDS") for k in rules.register_unit_kinds
+            ),
+            prereview_roles=roles(rules.prereview_roles, "PREREVIEW_ROLES"),
+            call_roles=roles(rules.call_roles, "CALL_ROLES"),
+            fallback_reviewer_roles=roles(rules.fallback_reviewer_roles, "FALLBACK_REVIEWER_ROLES"),
+            default_deadline=(month, day),
+            default_per_secretary=rules.default_per_secretary,
+            pass_score=float(rules.pass_score),
+            max_milestones=rules.max_milestones,
+            remind_day=rules.remind_day,
+            remind_cron=rules.remind_cron,
+            ladder=LADDERS[rules.ladder],
+            committee_roles=roles(rules.committee_roles, "COMMITTEE_ROLES"),
+            red_flags=rules.red_flags,
+            snails=rules.snails,
+            interview_misses=rules.interview_misses,
+            interview_roles=roles(rules.interview_roles, "INTERVIEW_ROLES"),
+        )
+
 
 DEFAULT = ProjectsConfig()
 
 
 def _from_core(core: CoreConfig) -> ProjectsConfig:
-    return ProjectsConfig(tz=core.tz)
+    return ProjectsConfig.from_rules(core.rules.projects, core.tz)
 
 
 def projects_config(core: CoreConfig) -> ProjectsConfig:

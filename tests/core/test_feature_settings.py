@@ -116,3 +116,45 @@ def test_an_unknown_role_name_stops_the_composition_root_with_the_variable_named
         _core(monkeypatch, MONTHLY__REMINDER_ROLES='["secretary", "chairman"]')
     err = capsys.readouterr().err
     assert "ZHIBU_MONTHLY__REMINDER_ROLES" in err and "chairman" in err
+
+
+def test_the_projects_section_from_the_environment_reaches_the_review_and_the_progress_job(
+    session_factory, session, monkeypatch
+):
+    """ZHIBU_PROJECTS__PASS_SCORE decides whether a score accepts a project, and __REMIND_DAY when the
+    registered job reminds a secretary who has not reported this month."""
+    from datetime import date
+
+    from handlers.projects import library, review
+    from handlers.projects.config import projects_config
+    from models.projects import ProjectStatus
+    from tests.projects.conftest import REGISTRATION, build, local
+
+    org = build(session)
+    session.commit()
+    t0 = local(date(2027, 2, 10))
+
+    def scored(core: CoreConfig, who, account, score):
+        cfg = projects_config(core)
+        p = library.register(session, who, REGISTRATION[account], now=t0, cfg=cfg)
+        review.pre_accept(session, org.zhou, p.id, now=t0, cfg=cfg, public_base_url=core.public_base_url)
+        review.score(session, org.sun, p.id, score, "", now=t0, cfg=cfg, public_base_url=core.public_base_url)
+        session.commit()
+        return p
+
+    default = _core(monkeypatch)  # before the variables below are set (_core leaves them set)
+    strict = _core(monkeypatch, PROJECTS__PASS_SCORE="70", PROJECTS__REMIND_DAY="20")
+    assert scored(strict, org.wang, "wangsj", 65).status == ProjectStatus.NOT_ACCEPTED
+    assert scored(default, org.li, "lisj", 65).status == ProjectStatus.ACCEPTED  # the default pass score, 60
+
+    def reminded(core: CoreConfig) -> bool:
+        (spec,) = [j for j in all_jobs(core) if j.name == "projects.progress"]
+        with session_factory() as s, s.begin():
+            spec.function(s, local(date(2027, 2, 21), 9), "2027-02-21")
+        return any(
+            "月度进展提醒" in str(r.payload)
+            for r in session.scalars(select(OutboxMessage).where(OutboxMessage.person_id == org.li.id))
+        )
+
+    assert not reminded(default)  # the 21st is before the default 25th
+    assert reminded(strict)

@@ -120,3 +120,19 @@ CLOSED_TEXT = (
     "请打开评议管理查看计票结果，记录支委会提出的等次建议，再提交支部大会决定。"
 )
 JOB_DESCRIPTION = "民主评议：截止当天提醒未完成的党员，截止后通知支部书记计票"
+
+# The year-end report's section (handlers/appraisal/report.py).
+REPORT_TITLE = "民主评议党员"
+REPORT_WINDOW = "评议时间"
+REPORT_MEMBERS = "参评党员"
+REPORT_MEMBERS_VALUE = "{n}人（其中预备党员{probationary}人）"
+REPORT_TURNOUT = "民主测评投票"
+REPORT_TURNOUT_VALUE = "应投票{voters}人，实投{voted}人"
+REPORT_PROPOSED = "支委会提出建议"
+REPORT_DECIDED = "支部大会决定"
+REPORT_NOT_YET = "未进行"
+REPORT_HEADERS = ["等次", "人数"]
+REPORT_HANDLING = "其中{handling}"
+REPORT_NONE = "{year}年没有开展民主评议党员。"
+REPORT_PROBLEM_NONE = "全年没有开展民主评议党员"
+REPORT_PROBLEM_UNDECIDED = "民主评议党员的等次还没有经支部大会决定"

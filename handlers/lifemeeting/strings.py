@@ -141,4 +141,4 @@ DIGEST_NOT_HELD = "；未召开：{names}"
 DIGEST_STEPS_MISSING = "；会前步骤未完成：{names}"
 DIGEST_MORE = "等{n}个"
 
-RATING_NOT_HELD = "全年未召开组织生活会（组织生活不经常的情形之一，请党委评定时考虑）"
+RATING_NOT_HELD = "全年未召开组织生活会（组织生活不经常）"

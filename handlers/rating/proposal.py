@@ -133,14 +133,15 @@ def propose(y: Year, cfg: RatingConfig) -> Proposal:
     if late >= cfg.late_minutes_months:
         caps.append("not_standard")
         sentences.append(strings.IRREGULAR_RECORDS.format(n=late))
+    if y.org_life_held is False:
+        # The 条例's one yearly 组织生活会 not held at all: 组织生活不经常 in seed 001's sense, so it caps like
+        # the months of meetings not held above.
+        caps.append("no_org_life")
+        sentences.append(life_strings.RATING_NOT_HELD)
     grade = base
     if caps:
         sentences[-1] += "，" + strings.CAPPED
         grade = _at_most(grade, RatingGrade.AVERAGE)
-    if y.org_life_held is False:
-        # Seed 001's 不经常 read strictly would cap it; named for the committee to weigh, the grade left to the
-        # rule above (a cap would be a change of the rating rule's settings: see /tmp/zb/docs/lifemeeting.md).
-        sentences.append(life_strings.RATING_NOT_HELD)
     if y.overdue_rectifications >= cfg.overdue_rectifications:
         text = strings.OVERDUE if y.year_over else strings.OVERDUE_NOW
         sentences.append(text.format(n=y.overdue_rectifications))

@@ -1,6 +1,6 @@
-"""The yearly rating (handlers.rating) names a year over without its 组织生活会 among its reasons (seed 001:
-组织生活不经常), for the committee to weigh; a branch that held it (minutes recorded) is not named, nor is a
-year still under way."""
+"""The yearly rating (handlers.rating): a year over without its 组织生活会 is 组织生活不经常 (seed 001), named
+among the reasons and capped at 一般; a branch that held it (minutes recorded) is not named, nor is a year still
+under way."""
 
 from __future__ import annotations
 
@@ -46,15 +46,16 @@ def _proposal(session, branch_id, today):
     return propose(load_years(session, [branch_id], 2026, today=today, tz=TZ)[branch_id], CFG)
 
 
-def test_a_year_without_its_org_life_meeting_names_the_reason(session_factory, world, session):
+def test_a_year_without_its_org_life_meeting_is_capped_and_says_why(session_factory, world, session):
     missed = _proposal(session, world.units["b1"], date(2027, 1, 5))
-    assert any(s.startswith("全年未召开组织生活会") for s in missed.sentences)
+    assert "全年未召开组织生活会（组织生活不经常），按规定不得评为较好及以上" in missed.sentences
     assert missed.figures["org_life_held"] is False
     held = _proposal(session, world.units["b2"], date(2027, 1, 5))
     assert held.figures["org_life_held"] is True
     assert not any("组织生活会" in s for s in held.sentences)
-    assert held.grade == missed.grade == RatingGrade.GOOD  # the grade is the committee's to change
+    assert held.grade == RatingGrade.GOOD and missed.grade == RatingGrade.AVERAGE
+    assert "no_org_life" in missed.figures["caps"]
     # The year under way: nothing said yet.
     under_way = _proposal(session, world.units["b1"], date(2026, 12, 20))
-    assert under_way.figures["org_life_held"] is None
+    assert under_way.figures["org_life_held"] is None and under_way.grade == RatingGrade.GOOD
     assert not any("组织生活会" in s for s in under_way.sentences)

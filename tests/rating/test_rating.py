@@ -360,7 +360,8 @@ def test_the_december_digest_lists_the_committees_ratings_and_no_other_month_doe
         )  # fmt: skip
     text = _committee_text(session, date(2026, 12, 1), c1)
     assert "2026年度支部评定**（系统建议 → 党委评定；已评定1个，待评定1个）" in text
-    assert "东风村党支部：一般 → 待评定" in text and "幸福社区党支部：好 → 好" in text
+    # Neither branch held its 组织生活会, so both proposals are capped at 一般; the committee rated b2 好.
+    assert "东风村党支部：一般 → 待评定" in text and "幸福社区党支部：一般 → 好" in text
     assert "县人民医院党支部" not in text  # another committee's
     assert "年度支部评定" not in _committee_text(session, date(2026, 11, 1), c1)
 

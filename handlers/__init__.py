@@ -12,6 +12,7 @@ def all_routers() -> list[Router]:
     from handlers.appraisal import chat as appraisal
     from handlers.console import chat as console
     from handlers.fees import chat as fees
+    from handlers.inspection import chat as inspection
     from handlers.lifemeeting import chat as lifemeeting
     from handlers.meetings import chat as meetings
     from handlers.monthly import chat as monthly
@@ -30,6 +31,7 @@ def all_routers() -> list[Router]:
         appraisal.router,
         monthly.router,
         projects.router,
+        inspection.router,
         console.router,
     ]
 

@@ -11,6 +11,8 @@ from models import (  # noqa: F401
     exports,
     fees,
     inbox,
+    inspection,
+    inspection_seed,
     jobs,
     lifemeeting,
     lifemeeting_seed,

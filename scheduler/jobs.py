@@ -14,6 +14,7 @@ from bot.core.jobs import JobSpec
 from handlers import retention
 from handlers.appraisal import jobs as appraisal_jobs
 from handlers.fees import jobs as fees_jobs
+from handlers.inspection import jobs as inspection_jobs
 from handlers.lifemeeting import jobs as lifemeeting_jobs
 from handlers.meetings import jobs as meetings_jobs
 from handlers.monthly import jobs as monthly_jobs
@@ -31,6 +32,7 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     appraisal_jobs,
     rating_jobs,
     projects_jobs,
+    inspection_jobs,
     retention,
 )
 

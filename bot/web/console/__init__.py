@@ -22,6 +22,7 @@ from bot.web.console import (
     appraisals,
     audit,
     auth,
+    inspection,
     ledgers,
     ledgers_messages,
     ledgers_observers,
@@ -53,7 +54,7 @@ def build_console(
     app.state.console = console  # what `zhibu serve` warms (ConsoleApp.warm)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     parts = (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages, year, ratings)
-    parts += (lifemeetings, appraisals, observer_ratings, year_reports, projects)
+    parts += (lifemeetings, appraisals, observer_ratings, year_reports, projects, inspection)
     for part in parts:
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)
 

@@ -9,8 +9,12 @@ from bot.core.messages import from_payload
 from bot.core.router import Router, Routes, fold_args
 from handlers import all_routers
 from handlers import help as help_module
+from models.lifemeeting import LifeMeetingPlan
+from models.org import OrgUnit, Role
 from models.outbox import OutboxMessage
+from tests import builders
 from tests.core.helpers import make_dispatcher, make_org, text_event
+from tests.harness import DT, T0
 
 
 def _last(session) -> str:
@@ -46,10 +50,68 @@ def test_help_is_grouped_by_what_the_person_does_most_used_first(session_factory
     assert "本月会议" not in member.text and "查看我能帮您做什么" not in member.text
     secretary = _help(d, session)
     # One message per group (each within WeCom's 2,048-byte markdown), the member's first.
-    assert [m.text.split("\n")[0] for m in secretary[1:3]] == ["**我是书记（支委）**", "**我管党费**"]
+    assert [m.text.split("\n")[0] for m in secretary[1:5]] == [
+        "**我是书记（支委）**",
+        "**组织生活会和民主评议（书记、支委）**",
+        "**书记项目**",
+        "**我管党费**",
+    ]
     assert all(len(m.text.encode()) < 2048 for m in secretary)
     body = secretary[1].text
     assert body.index("本月会议") < body.index("签到码") < body.index("未送达名单")
+
+
+def test_every_command_of_the_features_is_filed_in_a_group():
+    """A feature's command left out of HELP_GROUPS lands in 其他, one more message in everyone's 帮助."""
+    filed = {w for _, words in help_module.HELP_GROUPS for w in words}
+    shown = {c.words[0] for r in all_routers() for c in r.commands if c.help and c.words[0] != "帮助"}
+    assert shown - filed == set()
+
+
+# The commands of 书记项目, 组织生活会 and 民主评议 that are for a unit's leaders or the committee above.
+LEADERS_ONLY = (
+    "组织生活会计划",
+    "组织生活会情况",
+    "标记完成",
+    "批评和自我批评",
+    "查摆问题",
+    "开始民主评议",
+    "申报项目",
+    "项目进展",
+    "督办完成",
+    "预审通过",
+    "项目评分",
+    "项目征集",
+    "项目评审人",
+    "督办 ",
+)
+
+
+def test_a_member_sees_their_own_steps_and_no_leaders_command(session_factory, session):
+    """In a year their branch has planned its 组织生活会 a member's 帮助 gains their own steps, in the one
+    message under 我是党员; the secretary's and the committee's commands stay out of it. The committee's
+    组织委员 finds 书记项目's review and 督办 under 我在上级党委."""
+    org = make_org(session_factory)
+    with session_factory() as s, s.begin():
+        day = T0.date().replace(month=12, day=20)
+        s.add(
+            LifeMeetingPlan(
+                branch_id=org.branch_id, year=T0.year, planned_on=day, study_due=day, opinions_due=day,
+                talks_due=day, materials_due=day, set_by_id=org.secretary_id, set_at=T0,
+            )
+        )  # fmt: skip
+        zhou = builders.person(s, "周组织", None, account_id="zhouzz", corp=DT)
+        builders.role(s, zhou, s.get(OrgUnit, org.committee_id), Role.ORGANIZATION_MEMBER)
+    d = make_dispatcher(session_factory, all_routers(), fallback=help_module.fallback)
+    (member,) = _help(d, session, account="member0")
+    for word in ("组织生活会", "学习研讨", "征求意见", "对照检查材料"):
+        assert f"- **{word}" in member.text
+    for word in LEADERS_ONLY:
+        assert f"- **{word}" not in member.text, word
+    committee = {m.text.split("\n")[0]: m.text for m in _help(d, session, account="zhouzz")}
+    above = committee["**我在上级党委**"]
+    assert "- **预审通过 #编号" in above and "- **督办 #项目编号" in above
+    assert "**其他**" not in committee
 
 
 def test_a_command_nobody_filed_shows_under_other():

@@ -154,9 +154,10 @@ def relay_process(index: int, url: str, sandbox_url: str, platform: str, ready, 
             if left is None:
                 break
             time.sleep(0.02)
+    finished = time.time()  # the sandbox's clock is the wall clock: the breakdown compares the two
     platforms.close()
     engine.dispose()
-    done.put((index, sent))
+    done.put((index, sent, finished))
 
 
 def most_in_any_window(times: list[float], seconds: float) -> int:
@@ -196,10 +197,12 @@ def run(kind: str, platform: Platform, recipients: int, qps: int, relays: int = 
                 p.start()
             for _ in procs:
                 ready.acquire()
-            started = time.perf_counter()
+            started, go_at = time.perf_counter(), time.time()
             go.set()
-            per_relay = dict(done.get(timeout=3600) for _ in procs)
+            reports = [done.get(timeout=3600) for _ in procs]
             elapsed = time.perf_counter() - started
+            per_relay = {index: sent for index, sent, _ in reports}
+            finished = max(at for _, _, at in reports)
             for p in procs:
                 p.join()
             counters = sb.counters()
@@ -208,6 +211,7 @@ def run(kind: str, platform: Platform, recipients: int, qps: int, relays: int = 
         engine.dispose()
     minimum = minimum_seconds(recipients, platform, qps)
     per_member: dict[str, list[float]] = defaultdict(list)
+    times = sorted(c["time"] for c in calls)
     for c in calls:
         for user in c["to"]:
             per_member[user].append(c["time"])
@@ -225,6 +229,17 @@ def run(kind: str, platform: Platform, recipients: int, qps: int, relays: int = 
         "dropped": counters["wecom_dropped_total"],
         "busiest_second": most_in_any_window([c["time"] for c in calls], 1.0),
         "busiest_member_minute": max((most_in_any_window(ts, 60.0) for ts in per_member.values()), default=0),
+        # Where the time over the minimum goes (seconds): from `go` to the first send, the sends' own span,
+        # and from the last send until the last relay finished.
+        "first_send": times[0] - go_at if times else None,
+        "span": times[-1] - times[0] if times else None,
+        "tail": finished - times[-1] if times else None,
+        # The mean time between a call and the one `qps` calls later: the window plus what each one adds.
+        "window": (
+            (times[-1] - times[0]) / ((len(times) - 1) / qps)
+            if len(times) > qps and platform == Platform.DINGTALK
+            else None
+        ),
     }
 
 
@@ -263,6 +278,12 @@ def main() -> None:
                     f" busiest second={r['busiest_second']} busiest member-minute={r['busiest_member_minute']}"
                     f"  sent per relay={r['per_relay']}"
                 )
+                if r["first_send"] is not None:
+                    window = f", {r['window']:.4f} s per {args.qps} calls" if r["window"] else ""
+                    print(
+                        f"    go to first send {r['first_send']:.3f} s, sends span {r['span']:.3f} s{window},"
+                        f" last send to done {r['tail']:.3f} s"
+                    )
                 emit("relay", r["database"], f"{r['platform']} {r['recipients']} recipients, relays={n} "
                      "(the platform's rate limit as floor)", r["elapsed"], "s", floor=r["minimum"] or None,
                      goal="all delivered, none dropped",

@@ -131,14 +131,15 @@ class SlidingWindow:
         return self.free_in(now)[0]
 
     def free_in(self, now: float) -> tuple[float, bool]:
-        """wait_time, and whether a slot surely frees then: False when only an answer can free one."""
+        """wait_time, and whether a slot surely frees then. False when only an answer can free one: the
+        wait is then the least it can be (a call answered now leaves the window a window from now)."""
         with self._lock:
             self._trim(now)
             used = len(self.events) + self.inflight
             if used < self.count:
                 return 0.0, True
             if self.inflight >= self.count:
-                return INFLIGHT_POLL_SECONDS, False
+                return self.seconds, False
             return max(self.events[used - self.count] + self.seconds - now, 1e-6), True
 
     def begin(self) -> None:
@@ -159,9 +160,6 @@ class SlidingWindow:
         if self.events and now < self.events[-1]:
             now = self.events[-1]
         self.events.append(now)
-
-
-INFLIGHT_POLL_SECONDS = 0.005
 
 
 class Limiter:
@@ -211,11 +209,15 @@ class Take:
     `slot` is what release() needs once the call is answered. With a slot, `wait` is how long the call
     must wait for it (0 = call now; more when a full window's slot was reserved, see `ahead`). Without
     one the API's window is full: nothing was taken and the caller waits `wait` seconds and asks again.
+    Not `sure`: the window is full of calls not answered yet, so only an answer frees a slot, and no
+    sooner than `wait` (a window from now); a caller with calls of its own in flight asks again as soon as
+    one of them is answered, since that answer is what tells when its slot frees.
     """
 
     deferred: dict[Key, float]
     wait: float = 0.0
     slot: object | None = None
+    sure: bool = True
 
 
 class RateWindows(Protocol):
@@ -277,7 +279,7 @@ class LocalWindows:
             limiter = self._limiter(api, api_limits)
             wait, sure = limiter.free_in(now)
             if (wait > 0 and not (sure and wait <= ahead)) or (members and not ready):
-                return Take(deferred, wait)
+                return Take(deferred, wait, sure=sure)
             slots = [limiter, *ready]
             for slot in slots:
                 slot.begin()
@@ -308,7 +310,8 @@ def free_in(
             continue
         flying = sum(1 for _, still in live if still)
         if flying >= limit.count:
-            worst, sure = max(worst, INFLIGHT_POLL_SECONDS), False
+            # The least it can be: a call answered now leaves the window a window from now.
+            worst, sure = max(worst, seconds), False
             continue
         answered = sorted(at for at, still in live if not still)
         worst = max(worst, answered[len(live) - limit.count] + seconds - now, 1e-6)
@@ -355,6 +358,8 @@ class SharedWindows:
     def take(self, now, api, api_limits, members, member_limits, ahead=0.0) -> Take:
         E = RateWindowEvent
         t = now.timestamp()
+        if self._pruned_at is None:
+            self._pruned_at = now  # see _sweep
         api_horizon = max((lim.seconds for lim in api_limits), default=0.0) * (1 + self.margin)
         member_horizon = max((lim.seconds for lim in member_limits), default=0.0) * (1 + self.margin)
         self._horizon = max(self._horizon, api_horizon, member_horizon)
@@ -386,7 +391,7 @@ class SharedWindows:
                     ready.append(text_key)
             wait, sure = free_in(events[api_key], api_limits, self.margin, t)
             if (wait > 0 and not (sure and wait <= ahead)) or (members and not ready):
-                return Take(deferred, wait)
+                return Take(deferred, wait, sure=sure)
             holder = uuid.uuid4().hex
             # A reserved slot's call starts `wait` from now: it could reach the platform that much later.
             until = now + timedelta(seconds=wait + self.INFLIGHT_SECONDS)
@@ -410,8 +415,9 @@ class SharedWindows:
     def _sweep(self, now: datetime) -> None:
         """Once a minute, not on every take (that would be a statement more per call): an API's rows past
         its window (thousands a minute at DingTalk's QPS), and anyone's rows a day old (a member's are one a
-        message: a day of them is small; keys nobody sends to again go with them)."""
-        if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < self.SWEEP_EVERY_SECONDS:
+        message: a day of them is small; keys nobody sends to again go with them). The first a minute after
+        the first take: that take's wait is a starting relay's first call's, not a sweep's."""
+        if (now - self._pruned_at).total_seconds() < self.SWEEP_EVERY_SECONDS:
             return
         self._pruned_at = now
         horizon = max(self._horizon, self.SWEEP_AFTER_SECONDS)

@@ -20,6 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -32,7 +33,6 @@ from bot.core.errors import PermanentPlatformError, TransientPlatformError
 from bot.core.messages import Card, CardUpdate, from_payload, to_payload
 from bot.core.outbox import WAKEUP_CHANNEL, choose_account, content_hash
 from bot.core.ratelimit import (
-    INFLIGHT_POLL_SECONDS,
     Clock,
     Key,
     LocalWindows,
@@ -44,6 +44,9 @@ from models.org import ChatAccount
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
 logger = logging.getLogger(__name__)
+
+# The least pause before asking a window again whose slot freed during the take's own round trips.
+RETAKE_PAUSE_SECONDS = 0.005
 
 # A claimed 1:1 row whose account left its directory (bot.core.directory): nothing is sent to it,
 # whenever the row was queued. An indexed lookup per row (the unique key is platform, corp, account).
@@ -61,6 +64,10 @@ _DEPARTED = and_(
 @dataclass(frozen=True)
 class RelayConfig:
     claim_limit: int = 1000
+    # The relay's loop claims at most this many at first, when nothing is sending yet (the rest follows in
+    # the claim made ahead while they are sent): the first calls wait only for a claim this size. A window
+    # of DingTalk's batchSend at 20 QPS (20 calls of 20), so the claim ahead has a second to come back.
+    first_claim_limit: int = 400
     lease_seconds: float = 300.0
     poll_seconds: float = 1.0
     backoff_base_seconds: float = 5.0
@@ -68,8 +75,14 @@ class RelayConfig:
     max_attempts: int = 8
     # Stretch every rate window by this share, so clock skew with the server never tips us over.
     rate_margin: float = 0.02
-    # Platform calls in flight at once (each still inside every rate window).
+    # Platform calls in flight at once (each still inside every rate window). A relay killed mid-way has
+    # at most this many calls made again by another (see the module's docstring).
     concurrency: int = 4
+    # Calls waiting for the slot they reserved (see reserve_seconds), besides those in flight: a sleeping
+    # thread each. A whole window of DingTalk's 20 QPS, so the next window's slots are all reserved as soon
+    # as the answers that fix their moments arrive, and a pause of the thread that plans (a claim, planning
+    # the next cycle's rows) delays none of them: a late call delays every call a window after it too.
+    reserved_calls: int = 20
     # A full window's slot that surely frees within this is reserved at once, and its call waits for it
     # in its own thread: the take's round trips (a shared window's are several) overlap the wait instead
     # of following it. Far below the lease, so a reserved call's rows are never another relay's.
@@ -143,6 +156,11 @@ class Relay:
         self._lock = threading.Lock()
         self.last_cycle_at: datetime | None = None
         self._ahead: Future | None = None  # the next cycle's claim, made while this one sends
+        # Calls that hold a slot (reserved or in flight) and how many have been answered: a window full of
+        # calls not answered yet is asked again when one of ours is answered, not polled.
+        self._answers = threading.Condition()
+        self._holding = 0
+        self._answered = 0
 
     # ---- running -------------------------------------------------------------------------
 
@@ -161,6 +179,8 @@ class Relay:
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
         self._wakeup.set()
+        with self._answers:
+            self._answers.notify_all()
         if self._listener is not None:
             self._listener.stop(timeout)
         if self._thread is not None:
@@ -204,7 +224,8 @@ class Relay:
         whichever cycle it is in. Whoever calls with `ahead` calls again, or _drop_ahead()."""
         now = self.clock.now()
         self.last_cycle_at = now
-        token, deliveries, full = self._claimed_ahead() or self._claim(now)
+        first = min(self.config.first_claim_limit, self.config.claim_limit) if ahead else None
+        token, deliveries, full = self._claimed_ahead() or self._claim(now, first)
         result = CycleResult(claimed=len(deliveries))
         if not deliveries:
             return result
@@ -231,9 +252,9 @@ class Relay:
         finally:
             # Whatever was claimed but not sent (shutdown, an unexpected error) goes back to the queue now
             # instead of waiting for its lease to run out. Only once every call has been answered: a row
-            # still sending is another relay's to claim once it is back.
-            for claim in tokens:
-                self._release(claim)
+            # still sending is another relay's to claim once it is back. One statement for every cycle's
+            # claim: this is the time between the cycle's last answer and the next claim.
+            self._release(*tokens)
         return result
 
     def drain(self, max_cycles: int = 10_000) -> CycleResult:
@@ -307,8 +328,10 @@ class Relay:
         if claimed is not None:
             self._release(claimed[0])
 
-    def _claim(self, now: datetime) -> tuple[str, list[Delivery], bool]:
-        """A claim token, the claimed rows to send, and whether the claim was full (more may be due)."""
+    def _claim(self, now: datetime, limit: int | None = None) -> tuple[str, list[Delivery], bool]:
+        """A claim token, the claimed rows to send, and whether the claim was full (more may be due): at most
+        `limit` rows (claim_limit unless given)."""
+        limit = limit or self.config.claim_limit
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
         if not self.senders:
             # No platform configured at all is a process started without credentials, not a decision
@@ -329,7 +352,7 @@ class Relay:
             select(OutboxMessage.id)
             .where(due)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(self.config.claim_limit)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         with self.session_factory() as session, session.begin():
@@ -354,7 +377,7 @@ class Relay:
                 ),
                 key=lambda row: row.id,
             )
-        full = len(rows) >= self.config.claim_limit
+        full = len(rows) >= limit
         if not rows:
             return token, [], full
         messages: dict = {}
@@ -558,11 +581,15 @@ class Relay:
                 if slot is not None:
                     self._deliver(token, batch, *slot, result)
             return
-        gate = threading.BoundedSemaphore(self.config.concurrency)
+        # Calls holding a slot: reserved and waiting for its moment, or in flight (`flying`, taken once the
+        # moment has come). Waiting threads only sleep; the calls made at once stay `concurrency`.
+        holding = self.config.concurrency + max(0, self.config.reserved_calls)
+        gate = threading.BoundedSemaphore(holding)
+        flying = threading.BoundedSemaphore(self.config.concurrency)
         # A recipient's next batch waits for the previous one: messages arrive in the order queued.
         busy: set[tuple[str, str]] = set()
         changed = threading.Condition()
-        with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix=self.name) as pool:
+        with ThreadPoolExecutor(holding, thread_name_prefix=self.name) as pool:
             for token, batch in batches:
                 if self.stop_event.is_set():
                     break
@@ -579,7 +606,7 @@ class Relay:
 
                 def work(token=token, batch=batch, slots=slots, mine=mine):
                     try:
-                        self._deliver(token, batch, *slots, result)
+                        self._deliver(token, batch, *slots, result, flying)
                     finally:
                         with changed:
                             busy.difference_update(mine)
@@ -598,6 +625,8 @@ class Relay:
         member_limits = tuple(sender.member_limits) if batch.target_kind == TargetKind.USER else ()
         while True:
             now = self.clock.now()
+            with self._answers:
+                answered = self._answered
             members = {("member", batch.platform, batch.corp_id, d.target): d for d in batch.deliveries}
             take = self.windows.take(
                 now,
@@ -623,16 +652,60 @@ class Relay:
                 if not batch.deliveries:
                     return None
             if take.slot is not None:
+                with self._answers:
+                    self._holding += 1
                 return take.slot, now + timedelta(seconds=take.wait)
             if self.stop_event.is_set():
                 return None
             # The wait counts from `now`, before the take's own round trips: sleeping all of it after them
             # would leave a free slot unused for that long on every full window (the next take checks
-            # again). Never less than a poll's pause, so a window full of calls in flight is not hammered.
+            # again). Never less than a short pause, so a slot that freed meanwhile is not asked for in a
+            # tight loop.
             spent = (self.clock.now() - now).total_seconds()
-            self.clock.sleep(max(take.wait - spent, min(take.wait, INFLIGHT_POLL_SECONDS)))
+            pause = max(take.wait - spent, min(take.wait, RETAKE_PAUSE_SECONDS))
+            if take.sure or not self._await_answer(answered, pause):
+                self.clock.sleep(pause)
 
-    def _deliver(self, token: str, batch: Batch, slot: object, start: datetime, result: CycleResult) -> None:
+    def _await_answer(self, answered: int, pause: float) -> bool:
+        """Wait for one of this relay's calls to be answered after the take that saw `answered` (at most
+        `pause`): its answer fixes when its slot frees, so the next take can reserve that. False (nothing
+        waited) when no call of ours holds a slot: the window is full of other relays' calls, whose answers
+        nobody here hears of, and nothing frees sooner than `pause` anyway."""
+        with self._answers:
+            if self._holding == 0 and self._answered == answered:
+                return False
+            self._answers.wait_for(
+                lambda: self._answered != answered or self.stop_event.is_set(), timeout=pause
+            )
+        return True
+
+    def _deliver(
+        self,
+        token: str,
+        batch: Batch,
+        slot: object,
+        start: datetime,
+        result: CycleResult,
+        flying: threading.BoundedSemaphore | None = None,
+    ) -> None:
+        """Make the call at its slot's moment, as one of the `flying` calls in flight at once, and record it."""
+        try:
+            self._deliver_at(token, batch, slot, start, result, flying)
+        finally:
+            with self._answers:
+                self._holding -= 1
+                self._answered += 1
+                self._answers.notify_all()
+
+    def _deliver_at(
+        self,
+        token: str,
+        batch: Batch,
+        slot: object,
+        start: datetime,
+        result: CycleResult,
+        flying: threading.BoundedSemaphore | None,
+    ) -> None:
         sender = self.senders[batch.platform]
         reserved = start > self.clock.now()
         # Until the moment, not for the seconds: with several calls waiting at once an injected clock would
@@ -645,18 +718,20 @@ class Relay:
             # go back to the queue with the cycle's other unsent ones.
             self.windows.release(slot, self.clock.now())
             return
-        try:
-            outcome = self._call(sender, token, batch)
-        except BaseException:
-            self.windows.release(slot, self.clock.now())
-            raise
-        done = self.clock.now()
-        try:
-            # The answer and the outcome in one transaction: a round trip less per call.
-            counts = self._record(token, outcome, batch, done, slot)
-        except BaseException:
-            self.windows.release(slot, done)
-            raise
+        # In flight until recorded: a call answered but not recorded is made again if the relay dies.
+        with nullcontext() if flying is None else flying:
+            try:
+                outcome = self._call(sender, token, batch)
+            except BaseException:
+                self.windows.release(slot, self.clock.now())
+                raise
+            done = self.clock.now()
+            try:
+                # The answer and the outcome in one transaction: a round trip less per call.
+                counts = self._record(token, outcome, batch, done, slot)
+            except BaseException:
+                self.windows.release(slot, done)
+                raise
         with self._lock:
             result.sent += counts[0]
             result.failed += counts[1]
@@ -788,11 +863,11 @@ class Relay:
                     .execution_options(synchronize_session=False)
                 )
 
-    def _release(self, token: str) -> None:
+    def _release(self, *tokens: str) -> None:
         with self.session_factory() as session, session.begin():
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.claimed_by == token, OutboxMessage.status == DeliveryStatus.SENDING)
+                .where(OutboxMessage.claimed_by.in_(tokens), OutboxMessage.status == DeliveryStatus.SENDING)
                 .values(status=DeliveryStatus.QUEUED, lease_until=None)
                 .execution_options(synchronize_session=False)
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -110,6 +111,18 @@ def test_the_relays_loop_claims_the_next_cycle_while_this_one_sends(session_fact
         claims = Counter(s.scalars(select(OutboxMessage.claimed_by)))
         assert sorted(claims.values()) == [10, 10, 10]
         assert set(s.scalars(select(OutboxMessage.status))) == {DeliveryStatus.SENT}
+
+
+def test_the_relays_loop_claims_less_at_first_and_the_rest_ahead_while_that_is_sent(session_factory):
+    # Nothing sending yet: the first calls wait only for a small claim; the full claims follow ahead.
+    relay, sender = _relay_on(session_factory, 30)
+    relay.config = replace(relay.config, first_claim_limit=4)
+    result = relay.run_once(ahead=True)
+    assert (result.claimed, result.sent) == (30, 30)
+    assert sender.sending_at_first_call == 14  # the first four rows and the next claim's ten
+    with session_factory() as s:
+        claims = Counter(s.scalars(select(OutboxMessage.claimed_by)))
+        assert sorted(claims.values()) == [4, 6, 10, 10]
 
 
 def test_a_stopping_relay_puts_back_the_rows_it_claimed_ahead(session_factory):

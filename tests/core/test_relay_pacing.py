@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core import outbox
 from bot.core.messages import Text
-from bot.core.ratelimit import LocalWindows, ManualClock, RateLimit
+from bot.core.ratelimit import LocalWindows, ManualClock, RateLimit, Take
 from bot.core.relay import Relay, RelayConfig
 from tests.core.helpers import DT, T0, FakeSender, make_org
 
@@ -120,7 +120,9 @@ def test_calls_waiting_for_reserved_slots_at_once_keep_the_window_and_call_when_
         session_factory,
         [ding, FakeSender("wecom")],
         clock=clock,
-        config=RelayConfig(concurrency=4, rate_margin=0.0, reserve_seconds=2.0),
+        # Only the four in flight hold slots: the test clock moves to whichever reserved moment a waiting
+        # thread asks for first, so calls waiting for the next window too would land late (never early).
+        config=RelayConfig(concurrency=4, reserved_calls=0, rate_margin=0.0, reserve_seconds=2.0),
         windows=LocalWindows(margin=0.0),
     )
     assert relay.drain().sent == 40
@@ -157,3 +159,127 @@ def test_a_listener_hearing_of_a_move_keeps_nobody_from_reading_the_time():
     clock.listeners.append(listener)
     clock.sleep(1.0)
     assert seen == [T0 + timedelta(seconds=1.0), False]
+
+
+class CountingWindows(LocalWindows):
+    """Local windows that count the slots held (taken, not yet released) and set `beyond` once more are
+    held at once than `concurrency`."""
+
+    def __init__(self, concurrency: int) -> None:
+        super().__init__(margin=0.0)
+        self.concurrency = concurrency
+        self.held = self.most_held = 0
+        self.beyond = threading.Event()
+        self._count = threading.Lock()
+
+    def take(self, now, api, api_limits, members, member_limits, ahead=0.0):
+        answer = super().take(now, api, api_limits, members, member_limits, ahead)
+        if answer.slot is not None:
+            with self._count:
+                self.held += 1
+                self.most_held = max(self.most_held, self.held)
+                if self.held > self.concurrency:
+                    self.beyond.set()
+        return answer
+
+    def release(self, slot, now, session=None) -> None:
+        if slot:
+            with self._count:
+                self.held -= 1
+        super().release(slot, now, session)
+
+
+def test_calls_hold_reserved_slots_beyond_those_in_flight_and_never_make_more_calls_at_once(session_factory):
+    # Two calls in flight at once, and up to twenty more holding the slots they reserved: a planning
+    # thread that pauses then delays none of them. The calls in flight are held until a third call holds
+    # its slot: with only the calls in flight holding slots, none ever would (the hold ends after 10 s).
+    org = make_org(session_factory, members=40)  # 20 on DingTalk
+    with session_factory() as s, s.begin():
+        outbox.enqueue_to_people(s, org.member_ids, Text("通知"), dedup_key="k", now=T0)
+    clock = ManualClock(T0)
+    limit = RateLimit(5, 1.0)
+    windows = CountingWindows(concurrency=2)
+    in_flight, most_in_flight, lock = [0], [0], threading.Lock()
+
+    class Held(FakeSender):
+        def send(self, batch):
+            with lock:
+                in_flight[0] += 1
+                most_in_flight[0] = max(most_in_flight[0], in_flight[0])
+            try:
+                windows.beyond.wait(10)
+                return super().send(batch)
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+
+    ding = Held("dingtalk", batch_size=1, api_limits={"send": (limit,)}, clock=clock)
+    relay = Relay(
+        session_factory,
+        [ding, FakeSender("wecom")],
+        clock=clock,
+        config=RelayConfig(concurrency=2, reserved_calls=20, rate_margin=0.0, reserve_seconds=2.0),
+        windows=windows,
+    )
+    assert relay.drain().sent == 40
+    assert windows.beyond.is_set() and windows.most_held > 2
+    assert most_in_flight[0] <= 2
+    assert len(ding.times) == 20 and _most_in_any_window(sorted(ding.times), limit.seconds) <= limit.count
+
+
+class FullOnce(LocalWindows):
+    """Windows in which DingTalk's take number `full_at` finds the API's window full of calls not answered
+    yet (not `sure`: only an answer frees a slot, no sooner than a window from now); every other fits."""
+
+    def __init__(self, full_at: int) -> None:
+        super().__init__(margin=0.0)
+        self.full_at = full_at
+        self.takes = 0
+        self.was_full = threading.Event()
+
+    def take(self, now, api, api_limits, members, member_limits, ahead=0.0):
+        if api[1] == "dingtalk":
+            self.takes += 1
+            if self.takes == self.full_at:
+                self.was_full.set()
+                return Take({}, 1.0, sure=False)
+        return super().take(now, api, (), members, member_limits, ahead)
+
+
+def _calls_with_a_full_window(session_factory, members: int, full_at: int) -> tuple[ManualClock, list]:
+    org = make_org(session_factory, members=members)
+    with session_factory() as s, s.begin():
+        outbox.enqueue_to_people(s, org.member_ids, Text("通知"), dedup_key="k", now=T0)
+    clock = ManualClock(T0)
+    windows = FullOnce(full_at)
+
+    class AnsweredOnceFull(FakeSender):
+        def send(self, batch):
+            windows.was_full.wait(10)  # the call holds its slot while the window is found full
+            return super().send(batch)
+
+    ding = AnsweredOnceFull("dingtalk", batch_size=1, clock=clock)
+    relay = Relay(
+        session_factory,
+        [ding, FakeSender("wecom")],
+        clock=clock,
+        config=RelayConfig(concurrency=2, rate_margin=0.0),
+        windows=windows,
+    )
+    assert relay.drain().sent == members
+    return clock, ding.times
+
+
+def test_a_window_full_of_the_relays_own_calls_is_asked_again_when_one_is_answered(session_factory):
+    # The second call's take finds the window full while the first call holds its slot: that call's answer
+    # is what tells when a slot frees, so the relay asks again on it instead of sleeping the least wait (a
+    # window) or polling; the clock never moves.
+    clock, times = _calls_with_a_full_window(session_factory, members=3, full_at=2)  # 2 on DingTalk
+    assert times == [T0, T0] and clock.slept == 0
+
+
+def test_a_window_full_of_other_relays_calls_waits_the_least_it_can_before_asking_again(session_factory):
+    # The first take finds the window full and no call of this relay holds a slot: nothing frees sooner
+    # than a window from now, so the relay sleeps that, once, and calls.
+    clock, times = _calls_with_a_full_window(session_factory, members=1, full_at=1)  # 1 on DingTalk
+    assert times == [T0 + timedelta(seconds=1.0)] and clock.slept == 1.0

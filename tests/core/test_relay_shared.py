@@ -16,7 +16,6 @@ from sqlalchemy import func, insert, select
 from bot.core import outbox
 from bot.core.messages import Markdown, Text
 from bot.core.ratelimit import (
-    INFLIGHT_POLL_SECONDS,
     LocalWindows,
     ManualClock,
     RateLimit,
@@ -193,10 +192,11 @@ def test_a_window_is_one_window_for_every_relay(session_factory, database_url):
     # Asked to reserve a slot that frees within a second, b holds that one for 1.2 s at once ...
     reserved = b.take(now + timedelta(seconds=0.5), api, limits, [], (), ahead=1.0)
     assert reserved.slot is not None and abs(reserved.wait - 0.7) < 1e-6
-    # ... so nobody else has it, then or before; and the calls still in flight free no slot by a clock.
+    # ... so nobody else has it, then or before; and the calls still in flight free no slot by a clock:
+    # only an answer does, and none sooner than a window after it (the least wait, not a sure one).
     for at in (0.5, 1.2, 1.3):
         taken = a.take(now + timedelta(seconds=at), api, limits, [], (), ahead=1.0)
-        assert taken.slot is None and taken.wait == INFLIGHT_POLL_SECONDS
+        assert taken.slot is None and not taken.sure and taken.wait == limits[0].seconds
     b.release(reserved.slot, now + timedelta(seconds=1.25))
     a.release(slots[1], now + timedelta(seconds=1.3))
     # The answered calls leave at 2.25 s and 2.3 s: the next free slot, reserved at 1.3 s, is the first's.

@@ -28,6 +28,7 @@ from models.base import Base, UTCDateTime, utcnow
 from models.fees import FeeDayOverride, FeeExemption, FeePayment, FeePolicy, LocalHoliday
 from models.meetings import Meeting
 from models.monthly import LostContact, WorkNotDone
+from models.observer_rating import ObserverRating, ObserverTraining, ObserverTrainingAttendee
 from models.observers import ObserverAssignment, Rectification
 from models.org import ChatAccount, OrgSetting, OrgUnit, Person, RoleAssignment
 from models.outbox import OutboxMessage
@@ -137,6 +138,11 @@ AUDITED: dict[type, Subject] = {
     HeartTalkPerson: Subject(None, "person_id"),
     # The branch's yearly rating: who confirmed or changed the grade, and why.
     BranchRating: Subject("branch_id", "confirmed_by_id"),
+    # The observers' yearly rating, filed under the rating committee with the observer as its subject,
+    # and their training: who recorded a session, and who attended it (under the observer's own branch).
+    ObserverRating: Subject("committee_id", "observer_id"),
+    ObserverTraining: Subject("unit_id", "recorded_by_id"),
+    ObserverTrainingAttendee: Subject(None, "observer_id"),
 }
 
 # Bookkeeping columns that change with everything and tell an inspector nothing; a unit's path is

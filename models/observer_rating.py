@@ -7,6 +7,7 @@ rates their year. The software's proposal is refreshed while the committee has n
 it was when they did (what they saw beside what they chose), as models/rating.py does for branches.
 
 The year's training (太湖县: "每年至少组织一次专题培训班") is recorded per session with who attended it.
+All three tables are audited (models/audit.py AUDITED), as the branch's rating is.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint, event
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models import audit
 from models.base import Base, TimestampMixin, UTCDateTime, enum_column
 
 
@@ -102,23 +102,3 @@ class ObserverTrainingAttendee(Base):
     )
 
     training: Mapped[ObserverTraining] = relationship(back_populates="attendees")
-
-
-# Audited like the branch's rating: who confirmed or changed a grade and why, who recorded a training and
-# who attended it.
-# models/audit.py lists the audited tables; these are registered from here until it lists them itself
-# (a request in the helper's notes), with the same listeners its own loop installs.
-_AUDITED = {
-    ObserverRating: audit.Subject("committee_id", "observer_id"),
-    ObserverTraining: audit.Subject("unit_id", "recorded_by_id"),
-    ObserverTrainingAttendee: audit.Subject(None, "observer_id"),  # filed under the observer's own branch
-}
-for _cls, _subject in _AUDITED.items():
-    if _cls not in audit.AUDITED:
-        audit.AUDITED[_cls] = _subject
-        for _action, _event in (
-            ("create", "after_insert"),
-            ("update", "after_update"),
-            ("delete", "after_delete"),
-        ):
-            event.listen(_cls, _event, audit._collect(_action))

@@ -18,6 +18,7 @@ from handlers.console.scope import Scope
 from models.audit import ACTION_LABELS, VIA_LABELS, AuditEntry
 from models.fees import PAYMENT_METHOD_LABELS, PAYMENT_STATUS_LABELS
 from models.meetings import MeetingStatus
+from models.observer_rating import GRADE_LABELS as OBSERVER_GRADE_LABELS
 from models.org import (
     BRANCH_CATEGORY_LABELS,
     FEE_CATEGORY_LABELS,
@@ -55,6 +56,9 @@ ENTITY_LABELS = {
     "heart_talk": "谈心谈话",
     "heart_talk_person": "谈心谈话参加人",
     "branch_rating": "支部年度评定",
+    "observer_rating": "观察员年度评定",
+    "observer_training": "观察员培训",
+    "observer_training_attendee": "观察员培训参加人",
 }
 
 # Column → label; an entity's own label wins over the common one.
@@ -137,6 +141,21 @@ ENTITY_FIELD_LABELS = {
     ("branch_rating", "confirmed_grade"): "评定等次",
     ("branch_rating", "confirmed_at"): "评定时间",
     ("branch_rating", "change_reason"): "调整理由",
+    ("observer_rating", "year"): "年度",
+    ("observer_rating", "committee_id"): "评定党委",
+    ("observer_rating", "proposed_grade"): "系统建议",
+    ("observer_rating", "proposal"): "建议理由",
+    ("observer_rating", "proposed_at"): "建议时间",
+    ("observer_rating", "confirmed_grade"): "评定等次",
+    ("observer_rating", "confirmed_by_id"): "评定人",
+    ("observer_rating", "confirmed_at"): "评定时间",
+    ("observer_rating", "change_reason"): "调整理由",
+    ("observer_training", "unit_id"): "举办单位",
+    ("observer_training", "held_on"): "培训日期",
+    ("observer_training", "title"): "培训内容",
+    ("observer_training", "hours"): "学时",
+    ("observer_training", "recorded_by_id"): "登记人",
+    ("observer_training_attendee", "training_id"): "培训编号",
 }
 
 _ENUM_LABELS = {
@@ -146,9 +165,14 @@ _ENUM_LABELS = {
     "role": ROLE_LABELS,
     "platform": PLATFORM_LABELS,
     "preferred_platform": PLATFORM_LABELS,
-    "proposed_grade": GRADE_LABELS,
-    "confirmed_grade": GRADE_LABELS,
     "method": PAYMENT_METHOD_LABELS,
+}
+# An enum column whose values mean something else in another table: its labels by (table, column).
+_ENTITY_ENUM_LABELS = {
+    ("branch_rating", "proposed_grade"): GRADE_LABELS,
+    ("branch_rating", "confirmed_grade"): GRADE_LABELS,
+    ("observer_rating", "proposed_grade"): OBSERVER_GRADE_LABELS,
+    ("observer_rating", "confirmed_grade"): OBSERVER_GRADE_LABELS,
 }
 _STATUS_LABELS = {
     "person": MEMBER_STATUS_LABELS,
@@ -156,7 +180,7 @@ _STATUS_LABELS = {
     "fee_payment": PAYMENT_STATUS_LABELS,
     "outbox_message": DELIVERY_STATUS_LABELS,
 }
-_UNIT_FIELDS = frozenset({"parent_id", "branch_id", "group_id", "org_unit_id"})
+_UNIT_FIELDS = frozenset({"parent_id", "branch_id", "group_id", "org_unit_id", "committee_id", "unit_id"})
 _PERSON_FIELDS = frozenset(
     {
         "person_id",
@@ -351,7 +375,13 @@ def _value(entity: str, key: str, value, units: dict, people: dict) -> str:
         return units.get(value, f"#{value}")
     if key in _PERSON_FIELDS and isinstance(value, int):
         return people.get(value, f"#{value}")
-    labels = _STATUS_LABELS.get(entity) if key == "status" else _ENUM_LABELS.get(key)
+    if isinstance(value, dict) and isinstance(value.get("sentences"), list):
+        # A rating's proposal ({sentences, figures}, branch or observer): its reasons as the page shows them.
+        return "；".join(map(str, value["sentences"])) or EMPTY
+    if key == "status":
+        labels = _STATUS_LABELS.get(entity)
+    else:
+        labels = _ENTITY_ENUM_LABELS.get((entity, key)) or _ENUM_LABELS.get(key)
     if labels:
         for member, label in labels.items():
             if getattr(member, "value", member) == value:

@@ -323,6 +323,15 @@ def test_confirm_and_change_with_a_reason_are_saved_and_audited(session_factory,
     assert decided.after["change_reason"] == "下半年调整联系支部，上半年情况特殊"
     audit_page = chen.get(f"/console/audit?unit={c1}")
     assert "观察员年度评定" in audit_page.text and "调整理由" in audit_page.text
+    # The grades in Chinese (the observers' own scale, not the branches' 好/较好), the committee and the
+    # reasons by name: never the stored values.
+    text = audit_page.text
+    assert '评定等次：<span class="from">（空）</span> → 基本称职' in text
+    assert "系统建议：不称职" in text and "系统建议：优秀" in text
+    assert (
+        "评定党委：城关镇党委" in text and "建议理由：联系1个支部，到期应列席2次，做到2次（覆盖100%）" in text
+    )
+    assert not any(raw in text for raw in ("incompetent", "excellent", "basic", "{&#39;sentences"))
 
 
 def test_a_change_without_a_reason_or_a_bad_grade_is_refused_and_changes_nothing(
@@ -442,7 +451,8 @@ def test_a_training_is_recorded_shown_beside_the_rating_and_audited(session_fact
         w.people["chen"],
         w.units["c1"],
     )
-    assert "观察员培训" in chen.get(f"/console/audit?unit={w.units['c1']}").text
+    audit_page = chen.get(f"/console/audit?unit={w.units['c1']}").text
+    assert "观察员培训" in audit_page and "举办单位：城关镇党委" in audit_page and "学时：3.5" in audit_page
     came = session.scalars(select(AuditEntry).where(AuditEntry.entity == "observer_training_attendee")).all()
     assert sorted(e.subject_person_id for e in came) == sorted([w.people["ma"], w.people["qian"]])
     # Another year's page shows nothing of it.
@@ -512,3 +522,26 @@ def test_a_role_the_rule_does_not_name_sees_the_row_but_may_not_rate(session_fac
         yearly.confirm(*args, "excellent", "", now=NOW, ocfg=TAIHU, cfg=YCFG).row.confirmed_grade
         == ObserverGrade.EXCELLENT
     )
+
+
+def test_the_audit_page_names_each_tables_grades_on_its_own_scale(session):
+    """branch_rating and observer_rating share the column names proposed_grade/confirmed_grade but not the
+    scale: each entry prints its own table's labels."""
+    from zoneinfo import ZoneInfo
+
+    from handlers.console.audit import describe
+
+    def entry(entity, grade):
+        return {
+            "entity": entity, "action": "update", "entity_id": 1, "unit_id": None, "subject_person_id": None,
+            "actor_person_id": None, "actor_label": "", "via": "console", "at": NOW,
+            "before": {"confirmed_grade": None}, "after": {"confirmed_grade": grade},
+        }  # fmt: skip
+
+    branch, observer = describe(
+        session,
+        [entry("branch_rating", "fairly_good"), entry("observer_rating", "basic")],
+        tz=ZoneInfo("Asia/Shanghai"),
+    )
+    assert [(c.label, c.after) for c in branch.changes] == [("评定等次", "较好")]
+    assert [(c.label, c.after) for c in observer.changes] == [("评定等次", "基本称职")]

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from bot.core.errors import Refused
 from bot.web.api.schemas import MAX_ID, Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
-from handlers.console import audit as console_audit
 from handlers.console import strings as console_strings
 from handlers.observers import strings as os_
 from handlers.observers import yearly
@@ -29,28 +28,6 @@ from models.observer_rating import GRADE_LABELS, GRADE_ORDER, ObserverTraining
 from models.org import OrgUnit, Person, UnitKind
 
 PAGE_SIZE = 100
-
-# The audit page's names for these rows. handlers/console/audit.py lists every audited table's labels;
-# until it lists these (a request in the helper's notes) they are added here, where the page is built.
-console_audit.ENTITY_LABELS.setdefault("observer_rating", "观察员年度评定")
-console_audit.ENTITY_LABELS.setdefault("observer_training", "观察员培训")
-console_audit.ENTITY_LABELS.setdefault("observer_training_attendee", "观察员培训参加人")
-for _key, _label in {
-    ("observer_rating", "year"): "年度",
-    ("observer_rating", "committee_id"): "评定党委",
-    ("observer_rating", "proposed_grade"): "系统建议",
-    ("observer_rating", "proposal"): "建议理由",
-    ("observer_rating", "confirmed_grade"): "评定等次",
-    ("observer_rating", "confirmed_by_id"): "评定人",
-    ("observer_rating", "confirmed_at"): "评定时间",
-    ("observer_rating", "change_reason"): "调整理由",
-    ("observer_training", "unit_id"): "举办单位",
-    ("observer_training", "held_on"): "培训日期",
-    ("observer_training", "title"): "培训内容",
-    ("observer_training", "hours"): "学时",
-    ("observer_training", "recorded_by_id"): "登记人",
-}.items():
-    console_audit.ENTITY_FIELD_LABELS.setdefault(_key, _label)
 
 
 def _saved_notice(rows: list[dict], saved: tuple[int, int] | None, year: int) -> str:

@@ -9,6 +9,7 @@ from bot.core.messages import Text
 from bot.core.router import Router, bound
 from handlers.appraisal import service, strings
 from handlers.appraisal.config import DEFAULT, AppraisalConfig, appraisal_config
+from models.appraisal import AppraisalMember
 
 router = Router("appraisal")
 
@@ -70,4 +71,5 @@ def show(ctx: HandlerContext, args: str) -> None:
         status = strings.STATUS_LINE.format(
             branch=branch.name, year=year, state=state, voters=t.voters, voted=t.voted
         )
-    ctx.reply_privately(service.member_card(a, branch, tz, manager=manager, status=status))
+    member = ctx.session.get(AppraisalMember, (a.id, ctx.person.id)) is not None
+    ctx.reply_privately(service.member_card(a, branch, tz, manager=manager, member=member, status=status))

@@ -229,10 +229,18 @@ def _refuse_if_open(session: Session, branch: OrgUnit, year: int, tz: ZoneInfo) 
 
 
 def member_card(
-    a: Appraisal, branch: OrgUnit, tz: ZoneInfo, *, manager: bool = False, status: str = ""
+    a: Appraisal,
+    branch: OrgUnit,
+    tz: ZoneInfo,
+    *,
+    manager: bool = False,
+    member: bool = True,
+    status: str = "",
 ) -> Card:
+    """The card of the appraisal: its page for a member, its management page for a manager (a 书记 sent
+    from another branch manages it without being one of its members)."""
     start, end = window_text(a, tz)
-    buttons = [Button(label=strings.CARD_BUTTON, url=member_url(a.id))]
+    buttons = [Button(label=strings.CARD_BUTTON, url=member_url(a.id))] if member else []
     if manager:
         buttons.append(Button(label=strings.MANAGE_BUTTON, url=manage_url(a.id)))
     text = strings.CARD_TEXT.format(branch=md_escape(branch.name), year=a.year, start=start, end=end)

@@ -302,3 +302,18 @@ def test_a_secretary_of_two_branches_names_the_one(world, session):
     assert "已开启河西村党支部2026年民主评议：2026年12月4日至2026年12月10日，已通知2名党员" in answer.text
     assert "已开启东门社区党支部" in world.say("wang", "开始民主评议").text  # their own by default
     assert "没有看懂日期“东风村党支部”" in world.say("wang", "开始民主评议 东风村党支部").text
+
+
+def test_a_secretary_from_outside_the_branch_manages_without_a_ballot(world, session):
+    from models.org import Role
+    from tests import builders
+
+    builders.role(session, world.org["chen"], world.org.other, Role.SECRETARY)  # sent from the 党委
+    session.commit()
+    assert "已通知2名党员" in world.say("chen", "开始民主评议").text
+    card = world.say("chen", "民主评议").text
+    assert "评议管理" in card and "参加评议" not in card and "应投票2人，已投0人" in card
+    with world.session_factory() as s:
+        a = s.scalar(select(Appraisal))
+    assert world.h5("chen").get(f"/h5/appraisal/{a.id}/manage").status_code == 200
+    assert world.h5("chen").get(f"/h5/appraisal/{a.id}").status_code == 403

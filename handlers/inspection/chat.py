@@ -2,6 +2,75 @@
 
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import select
+
+from bot.core.context import HandlerContext
+from bot.core.errors import Refused
+from bot.core.messages import Text
 from bot.core.router import Router
+from handlers.inspection import rounds, strings
+from handlers.inspection.config import inspection_config
+from models.inspection import InspectionRound, RoundUnit
+from models.org import OrgUnit
 
 router = Router("inspection")
+
+_REPORT = re.compile(r"^#?\s*(\d+)\s*(.*)$", re.S)
+
+
+def _inspects(ctx: HandlerContext) -> bool:
+    return (
+        ctx.person is not None
+        and ctx.session.scalar(
+            select(RoundUnit.id)
+            .join(InspectionRound, InspectionRound.id == RoundUnit.round_id)
+            .where(RoundUnit.inspector_id == ctx.person.id, InspectionRound.closed_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@router.command("督查任务", "巡查任务", help=strings.HELP_TASKS, audience=_inspects)
+def tasks(ctx: HandlerContext, _args: str) -> None:
+    """The inspector's units in rounds still open (a patrol list included: it is theirs to check)."""
+    if ctx.person is None:
+        ctx.reply(Text(strings.TASKS_NONE))
+        return
+    rows = ctx.session.execute(
+        select(RoundUnit, InspectionRound, OrgUnit.name)
+        .join(InspectionRound, InspectionRound.id == RoundUnit.round_id)
+        .join(OrgUnit, OrgUnit.id == RoundUnit.branch_id)
+        .where(RoundUnit.inspector_id == ctx.person.id, InspectionRound.closed_at.is_(None))
+        .order_by(InspectionRound.id, OrgUnit.path)
+    ).all()
+    if not rows:
+        ctx.reply(Text(strings.TASKS_NONE))
+        return
+    lines = [
+        strings.TASK_LINE.format(
+            round=rnd.id,
+            title=rnd.title,
+            unit=name,
+            done=strings.TASK_DONE.format(n=len(ru.findings)) if ru.findings else "",
+        )  # fmt: skip
+        for ru, rnd, name in rows
+    ]
+    ctx.reply_privately(Text(strings.TASKS_HEAD + "\n" + "\n".join(lines)))
+
+
+@router.command("督查整改", help=strings.HELP_REPORT)
+def report(ctx: HandlerContext, args: str) -> None:
+    """The owner reports a problem found fixed: 督查整改 12 已补齐会议记录."""
+    m = _REPORT.match(args.strip())
+    if not m or not m.group(2).strip():
+        raise Refused(strings.REPORT_USAGE)
+    if ctx.person is None:
+        raise Refused(strings.NOT_OWNER)
+    rect = rounds.get_rect(ctx.session, int(m.group(1)))
+    rounds.report_fixed(
+        ctx.session, ctx.person, rect, m.group(2), now=ctx.now, cfg=inspection_config(ctx.config)
+    )
+    ctx.reply(Text(strings.REPORTED.format(text=rect.text)))

@@ -1,10 +1,25 @@
-"""Jobs of 督查/巡查."""
+"""Jobs of 督查/巡查: the monthly random patrol draw (inspection.patrol, the 1st at 08:00 by default)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
 from bot.core.context import CoreConfig
-from bot.core.jobs import JobSpec
+from bot.core.errors import Refused
+from bot.core.jobs import JobSpec, monthly
+from handlers.inspection import draw
+from handlers.inspection.config import inspection_config
 
 
 def jobs(core: CoreConfig) -> list[JobSpec]:
-    return []
+    cfg = inspection_config(core)
+
+    def run(session: Session, now: datetime, _period: str) -> None:
+        try:
+            draw.patrol_month(session, now.astimezone(core.tz).date(), now=now, cfg=cfg)
+        except Refused:
+            pass  # already drawn this month (a rerun of the job): the first draw stands
+
+    return [JobSpec("inspection.patrol", cfg.patrol_cron, run, monthly, description="每月随机抽查党支部")]

@@ -1,0 +1,51 @@
+"""督查/巡查 rules (seeds 000, 004; issue #20). The defaults are the seeds' numbers:
+
+* the monthly random patrol (曲阜) draws 10% of branches (`patrol_share`), at least one per committee
+  that has branches, stratified by committee; a branch drawn in the last `patrol_recent_months` months
+  is drawn only when the committee has too few others;
+* a problem found is to be rectified within `rectification_days` days unless the inspector sets a day;
+* the job inspection.patrol draws the month's branches on the 1st at 08:00 and sends each inspector
+  their list in chat;
+* who is a patrol's inspector: 组织部 staff over the branch (`inspector_roles` on a unit above it, or
+  on none); who checks for a branch in a 交叉互查 and who owns a branch's rectification by default:
+  `checker_roles` on the branch.
+
+There is no settings section for these yet (config.rules has none and is not this feature's file):
+the notes ask for ZHIBU_INSPECTION__PATROL_SHARE and the rest; until then the defaults apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from models.org import Role
+
+if TYPE_CHECKING:
+    from bot.core.context import CoreConfig
+
+
+@dataclass(frozen=True)
+class InspectionConfig:
+    patrol_share: float = 0.10
+    patrol_recent_months: int = 6
+    rectification_days: int = 30
+    patrol_cron: str = "0 8 1 * *"
+    inspector_roles: frozenset[Role] = frozenset({Role.ORG_STAFF})
+    checker_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.ORGANIZATION_MEMBER})
+
+    def __post_init__(self) -> None:
+        if not 0 < self.patrol_share <= 1:
+            raise ValueError(f"patrol_share must be in (0, 1], not {self.patrol_share}")
+
+
+DEFAULT = InspectionConfig()
+
+
+def _from_core(_core: CoreConfig) -> InspectionConfig:
+    return DEFAULT
+
+
+def inspection_config(core: CoreConfig) -> InspectionConfig:
+    """The organisation's 督查/巡查 rules (built once per core)."""
+    return core.derive(_from_core)

@@ -192,10 +192,11 @@ def test_each_role_sees_its_own_objects(session_factory, world, role):
             continue
         if path.startswith(f"{PREFIX}/ledgers/all/"):
             continue  # a file of a whole scope is no set's object: tests/ledgers/test_exports.py gives its own
-        # The 消息台账 is for those who lead the unit: an observer is refused it as outside the scope.
-        expected = (
-            404 if role == "observer" and path.startswith(f"{PREFIX}/ledgers/{{unit_id}}/messages") else 200
-        )
+        # The 消息台账 and the 年终通报 are for those who lead the unit: an observer is refused them as
+        # outside the scope (an observer's scope holds the branch read-only; the report is read out by
+        # its leaders at the year-end 党员大会).
+        leaders_only = (f"{PREFIX}/ledgers/{{unit_id}}/messages", f"{PREFIX}/year-reports/")
+        expected = 404 if role == "observer" and path.startswith(leaders_only) else 200
         for mine in own:
             url = fill(path, params, sets[mine])
             response = client.get(url, follow_redirects=False)

@@ -56,3 +56,24 @@ def test_the_list_and_the_compare_page(session_factory, session, org, month):  #
     assert chosen[month["A"]] == PickKind.RED_FLAG and chosen[month["B"]] == PickKind.SNAIL
     again = zhou.post(post, data={"csrf_token": csrf, "month": "2027-03"})
     assert again.status_code == 409
+
+
+def test_the_compare_address_without_parameters_opens_the_viewers_committee_for_last_month(
+    session_factory,
+    session,
+    org,
+    month,  # noqa: F811
+):
+    """/console/projects/compare typed bare is the page the list's link opens: the viewer's committee and
+    the last whole month (the one whose reports are all in), not a 422; without a committee in the scope
+    it says 晒比评 is a committee's."""
+    session.commit()
+    app = console_app(session_factory, now=NOW)
+    zhou = login(session_factory, app, org.zhou.id, now=NOW)
+    bare = zhou.get("/console/projects/compare")
+    linked = zhou.get(f"/console/projects/compare?committee={org.committee.id}&month=2027-03")
+    assert bare.status_code == 200 and "城关镇党委 书记项目晒比评（2027年3月）" in bare.text
+    assert "1个节点逾期未完成，本月未报告进展" in bare.text and bare.text == linked.text
+    li = login(session_factory, app, org.li.id, now=NOW)
+    page = li.get("/console/projects/compare")
+    assert page.status_code == 200 and "您的管理范围内没有党委" in page.text and "城关镇党委" not in page.text

@@ -24,6 +24,8 @@ from models.org import OrgUnit, Person, UnitKind
 from models.projects import OrderStatus, ProjectProgress, SecretaryProject, SupervisionOrder
 
 PAGE_SIZE = 100
+# Chinese belongs in handlers/projects/strings.py (another helper's file): requested there in the notes.
+NO_COMMITTEE = "晒比评由党委进行，您的管理范围内没有党委。各党组织的书记项目见“书记项目”列表。"
 
 
 def build_router(console: ConsoleApp) -> APIRouter:
@@ -147,7 +149,16 @@ def build_router(console: ConsoleApp) -> APIRouter:
         return month
 
     @router.get("/projects/compare", response_class=HTMLResponse)
-    def compare_page(request: Request, viewer: ViewerDep, committee: Id, month: str = "", saved: int = 0):
+    def compare_page(
+        request: Request, viewer: ViewerDep, committee: Id | None = None, month: str = "", saved: int = 0
+    ):
+        # Without a committee (the address typed or bookmarked bare): the viewer's own, the first of the
+        # scope in tree order, as the list page's links would open it, rather than a bare 422.
+        if committee is None:
+            mine = committees(viewer)
+            if not mine:
+                return console.message(request, ps.COMPARE_TITLE, NO_COMMITTEE, viewer=viewer)
+            committee = mine[0].id
         unit = committee_in_scope(viewer, committee)
         if unit is None:
             return console.message(

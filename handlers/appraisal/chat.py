@@ -45,10 +45,7 @@ def open_appraisal(ctx: HandlerContext, args: str) -> None:
     )
 
 
-# No help line yet: 帮助 would list it under 其他 as a second message to every member until handlers/help.py
-# files it under 我是党员 (requested in the notes); then pass help=strings.HELP_MEMBER here. The card every
-# member gets when the appraisal opens is how members find it meanwhile.
-@router.command("民主评议", "民主评议党员", audience=bound)
+@router.command("民主评议", "民主评议党员", help=strings.HELP_MEMBER, audience=bound)
 def show(ctx: HandlerContext, args: str) -> None:
     # The member's card for their branch's appraisal of this year (a manager's also has the turnout and
     # the management page). A comment, not a docstring: the router would show a docstring as help.

@@ -151,7 +151,7 @@ def send_lists(session: Session, rnd: InspectionRound, *, now: datetime) -> int:
     names = dict(
         session.execute(
             select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_([u.branch_id for u in rnd.units]))
-        )
+        ).all()
     )
     per: dict[int, list[str]] = defaultdict(list)
     for ru in rnd.units:

@@ -16,19 +16,24 @@ show it with, for the branches of the unit at once:
 * observer visits, outcomes, coverage and rectifications: the 观察员台账 (handlers.ledgers.observers);
 * 谈心谈话: handlers.talks.coverage; the yearly rating: the committee's decision (models.rating) or, while
   undecided, the proposal worked out now (handlers.rating.proposal), never written from here;
-* the monthly points: the stored monthly scores, the current month the 总览's.
+* the monthly points: the stored monthly scores, the current month the 总览's;
+* 组织生活会: handlers.lifemeeting.status.branch_status (held as the points count it, the steps before it, the
+  整改措施); 书记项目: handlers.projects.library.units_year (the branch's projects, milestones, the committee's
+  decided 红旗/蜗牛, 督办单); 民主评议党员: handlers.appraisal.grades.branch_years (turnout and the decided grades
+  counted, never a ballot nor a voter).
 
 Months before the start month (models.startmonth) count for nothing, as in the rating.
 
-书记项目, 组织生活会 and 民主评议 are built elsewhere: SECTION_BUILDERS is where they plug in (a builder
-returns a Section, printed before 存在问题, whose problems join the list). Nothing here writes.
+The ledgers sit above every feature (pyproject's import contracts), so the three yearly features' sections
+are read here directly, each for all the branches at once, and printed after the rating (a Section each, whose
+problems join 存在问题). Nothing here writes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -37,7 +42,10 @@ from docx.shared import Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.common.dates import fmt_full_day, fmt_month
+from handlers.appraisal import grades as appraisal_grades
+from handlers.appraisal import service as appraisal_service
+from handlers.appraisal import strings as appraisal_strings
+from handlers.common.dates import fmt_full_day, fmt_month, fmt_months
 from handlers.console import overview
 from handlers.console.scope import Scope
 from handlers.fees.policy import Policy
@@ -48,21 +56,31 @@ from handlers.ledgers import year_report_strings as S
 from handlers.ledgers.document import Styles, a4_document, docx_bytes, heading, kv, table
 from handlers.ledgers.period import LedgerPeriod
 from handlers.ledgers.workbook import Sheet, xlsx_bytes
+from handlers.lifemeeting.config import DEFAULT as LIFEMEETING
+from handlers.lifemeeting.config import STEPS, LifeMeetingConfig
+from handlers.lifemeeting.status import BranchLife, branch_status, names_of
+from handlers.lifemeeting.strings import STEP_LABELS
 from handlers.meetings.strings import TYPE_LABELS
 from handlers.meetings.types import MeetingsConfig, local_day
 from handlers.monthly.config import MonthlyConfig
 from handlers.observers.forms import ObserversConfig
 from handlers.observers.strings import OUTCOME_LABELS
+from handlers.projects import library as projects_library
+from handlers.projects.strings import STATUS_LABELS as PROJECT_STATUS
 from handlers.rating.config import RatingConfig
 from handlers.rating.proposal import load_years, propose
 from handlers.talks.config import TalksConfig
 from handlers.talks.coverage import BranchTalks
 from handlers.talks.coverage import coverage as talks_coverage
 from models import startmonth
+from models.appraisal import GRADE_LABELS as APPRAISAL_GRADES
+from models.appraisal import GRADE_ORDER as APPRAISAL_ORDER
+from models.appraisal import HANDLING_LABELS
 from models.meetings import MeetingType
 from models.monthly import MonthlyScore
 from models.observers import Outcome, RectificationStatus
 from models.org import OrgUnit, UnitKind
+from models.projects import PickKind, ProjectStatus
 from models.rating import GRADE_LABELS, GRADE_ORDER, BranchRating, RatingGrade
 
 # The units the page offers a roll-up of (any unit has one: the branches at or under it).
@@ -85,14 +103,19 @@ class Rules:
     talks: TalksConfig
     rating: RatingConfig
     fees: Policy | None = None
+    lifemeeting: LifeMeetingConfig | None = None  # None: the defaults in the meetings' zone
+
+    @property
+    def life(self) -> LifeMeetingConfig:
+        return self.lifemeeting or replace(LIFEMEETING, tz=self.meetings.tz)
 
 
-# --- the extension point ------------------------------------------------------------------------------
+# --- the yearly features' parts ---------------------------------------------------------------------------
 
 
 @dataclass
 class Section:
-    """A part of the report another feature contributes (书记项目, 组织生活会, 民主评议党员): a heading and
+    """A part of the report a yearly feature contributes (组织生活会, 民主评议党员, 书记项目): a heading and
     any of key-value pairs, a table and paragraphs, plus the problems it found for 存在问题."""
 
     title: str
@@ -101,15 +124,6 @@ class Section:
     rows: list[list[str]] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-
-
-SectionBuilder = Callable[[Session, "BranchYear"], "Section | None"]
-
-# The lead appends the builders of 书记项目, 组织生活会 and 民主评议党员 here (from the composition root, so
-# this module imports none of them); each is called once per branch with the request's session and the
-# branch's year, and returns None when it has nothing to say. By then the 纪实台账's batches have emptied the
-# session (units_meetings_ledgers), so a builder reads by `by.branch.id` rather than through relationships.
-SECTION_BUILDERS: list[SectionBuilder] = []
 
 
 # --- a branch's year --------------------------------------------------------------------------------------
@@ -318,14 +332,13 @@ def year_reports(
     if months:  # a year wholly before the start month asked no talks of anyone either
         _talks(session, years, year, rules.talks)
     _ratings(session, years, year, today=today, rules=rules)
+    if months:  # nothing was asked of a year wholly before the start month
+        _life(session, years, year, now=now, today=today, rules=rules)
+        _appraisal(session, years, year, now=now, today=today, tz=cfg.tz)
+        _projects(session, years, year, today=today)
     # Last: the ledgers' batches empty the session after each (units_meetings_ledgers), which the
     # reads above would otherwise load again.
     _meetings(session, scope, years, period, months, now=now, cfg=cfg, current=current)
-    for by in years.values():
-        for build in SECTION_BUILDERS:
-            section = build(session, by)
-            if section is not None:
-                by.extra.append(section)
     return [years[b] for b in ids]
 
 
@@ -549,6 +562,149 @@ def _ratings(session: Session, years: dict[int, BranchYear], year: int, *, today
         for bid, y in load_years(session, undecided, year, today=today, tz=rules.meetings.tz).items():
             p = propose(y, rules.rating)
             years[bid].rating = RatingLine(p.grade, False, p.sentences)
+
+
+def _short(by: BranchYear, t: MeetingType) -> bool:
+    """The meetings' part already names this type's shortfall (then a section does not say it again)."""
+    return any(line.type == t.value and line.short > 1e-6 for line in by.types)
+
+
+def _life(
+    session: Session, years: dict[int, BranchYear], year: int, *, now: datetime, today: date, rules: Rules
+) -> None:
+    """组织生活会: held or not (as the points count it) and when, each step before it, the 整改措施."""
+    cfg = rules.life
+    lives = branch_status(
+        session, list(years), year, now=now, cfg=cfg, talks_cfg=rules.talks, meetings_cfg=rules.meetings
+    )
+    for bid, life in lives.items():
+        years[bid].extra.append(_life_section(years[bid], life, cfg, year_over=today.year > year))
+
+
+def _life_section(by: BranchYear, life: BranchLife, cfg: LifeMeetingConfig, *, year_over: bool) -> Section:
+    section = Section(S.S_LIFE)
+    planned = life.plan.planned_on if life.plan is not None else None
+    if life.held:
+        held = S.LIFE_HELD_ON.format(day=fmt_full_day(life.held_at.astimezone(cfg.tz).date()))
+    elif planned is not None:
+        held = S.LIFE_PLANNED.format(day=fmt_full_day(planned))
+    else:
+        held = S.LIFE_NO_PLAN
+    section.pairs.append((S.LIFE_HELD, held))
+    if life.held:
+        section.pairs.append((S.LIFE_CRITICISM, S.LIFE_CRITICISM_VALUE.format(n=life.criticisms)))
+    section.pairs.append((S.LIFE_MEASURES, S.LIFE_MEASURES_VALUE.format(
+        total=life.measures_total, done=life.measures_total - life.measures_open, open=life.measures_open,
+        overdue=life.measures_overdue)))  # fmt: skip
+    if life.held or life.plan is not None:  # without either, nobody was asked to prepare yet
+        section.headers = list(S.LIFE_STEP_HEADERS)
+        for step in STEPS:
+            state = life.steps[step]
+            section.rows.append([
+                STEP_LABELS[step], str(state.required), str(len(state.done)),
+                names_of(life, state.not_done, cfg.names_shown, S.LIFE_MORE) or S.NONE,
+            ])  # fmt: skip
+    # 存在问题
+    if not life.held:
+        if year_over and not _short(by, MeetingType.ORG_LIFE):
+            section.problems.append(S.P_LIFE_NOT_HELD)
+        elif not year_over and planned is not None and planned < by.as_of:
+            section.problems.append(S.P_LIFE_LATE.format(day=fmt_full_day(planned)))
+    steps_due = life.held or year_over or (planned is not None and planned < by.as_of)
+    short = [
+        S.LIFE_STEP_SHORT.format(step=STEP_LABELS[s], n=len(life.steps[s].not_done))
+        for s in STEPS
+        if life.steps[s].not_done
+    ]
+    if steps_due and (life.held or life.plan is not None) and short:
+        section.problems.append(S.P_LIFE_STEPS.format(steps="、".join(short)))
+    if life.measures_open:
+        section.problems.append(
+            S.P_LIFE_MEASURES.format(open=life.measures_open, overdue=life.measures_overdue)
+        )
+    return section
+
+
+def _appraisal(
+    session: Session, years: dict[int, BranchYear], year: int, *, now: datetime, today: date, tz
+) -> None:
+    """民主评议党员: the window, turnout and, once the 支部大会 decided, the grades counted (never a ballot)."""
+    T = appraisal_strings
+    year_over = today.year > year
+    for bid, a in appraisal_grades.branch_years(session, list(years), year, now=now, tz=tz).items():
+        by = years[bid]
+        section = Section(T.REPORT_TITLE)
+        by.extra.append(section)
+        if a.appraisal is None:
+            section.paragraphs.append(T.REPORT_NONE.format(year=year))
+            if year_over and not _short(by, MeetingType.DEMOCRATIC_REVIEW):
+                section.problems.append(S.P_APPRAISAL_NONE)
+            continue
+        ap = a.appraisal
+        turnout = T.REPORT_TURNOUT_VALUE.format(voters=a.voters, voted=a.voted)
+        if a.voters:
+            turnout += S.APPRAISAL_TURNOUT_RATE.format(rate=pct(a.voted / a.voters))
+        section.pairs = [
+            (T.REPORT_WINDOW, "至".join(appraisal_service.window_text(ap, tz))),
+            (T.REPORT_MEMBERS, S.APPRAISAL_MEMBERS_VALUE.format(n=a.members)),
+            (T.REPORT_TURNOUT, turnout),
+            (T.REPORT_PROPOSED, fmt_full_day(ap.proposed_on) if ap.proposed_on else T.REPORT_NOT_YET),
+            (T.REPORT_DECIDED, fmt_full_day(ap.decided_on) if ap.decided_on else T.REPORT_NOT_YET),
+        ]
+        if ap.decided_on is not None:
+            section.headers = list(T.REPORT_HEADERS)
+            section.rows = [[APPRAISAL_GRADES[g], str(a.decided.get(g, 0))] for g in APPRAISAL_ORDER]
+            section.rows += [
+                [T.REPORT_HANDLING.format(handling=HANDLING_LABELS[h]), str(n)]
+                for h, n in a.handlings.items()
+            ]
+        elif year_over:
+            section.problems.append(S.P_APPRAISAL_UNDECIDED)
+
+
+def _projects(session: Session, years: dict[int, BranchYear], year: int, *, today: date) -> None:
+    """书记项目: the branch's own projects of the year; none and no call covering the branch: no section."""
+    found, called = projects_library.units_year(
+        session, [by.branch for by in years.values()], year, today=today
+    )
+    for bid, by in years.items():
+        projects = found.get(bid, [])
+        if not projects and bid not in called:
+            continue
+        section = Section(S.S_PROJECTS)
+        by.extra.append(section)
+        if not projects:
+            section.paragraphs.append(S.PROJECT_NONE)
+            section.problems.append(S.P_PROJECT_NONE)
+            continue
+        section.headers = list(S.PROJECT_HEADERS)
+        for p in projects:
+            picks = [
+                S.PROJECT_PICK.format(kind=S.PICK_KINDS[kind.value], n=len(months), months=fmt_months(months))
+                for kind in (PickKind.RED_FLAG, PickKind.SNAIL)
+                if (months := [m for m, k in p.picks if k == kind])
+            ]
+            is_open = p.orders - p.orders_closed
+            orders = S.PROJECT_ORDERS.format(n=p.orders, closed=p.orders_closed) if p.orders else S.NONE
+            if is_open:
+                orders += S.PROJECT_ORDERS_OPEN.format(open=is_open, overdue=p.orders_overdue)
+            if p.interviewed:
+                orders += S.PROJECT_INTERVIEW
+            section.rows.append([
+                S.PROJECT_TITLE.format(title=p.title), PROJECT_STATUS[p.status],
+                S.PROJECT_MILESTONES.format(done=p.done, total=p.milestones), str(p.late),
+                "；".join(picks) or S.NONE, orders,
+            ])  # fmt: skip
+            if p.late:
+                section.problems.append(S.P_PROJECT_LATE.format(title=p.title, n=p.late))
+            snails = sum(k == PickKind.SNAIL for _m, k in p.picks)
+            if snails:
+                section.problems.append(S.P_PROJECT_SNAIL.format(title=p.title, n=snails))
+            if is_open:
+                section.problems.append(S.P_PROJECT_ORDERS.format(title=p.title, open=is_open,
+                                                                  overdue=p.orders_overdue))  # fmt: skip
+        if all(p.status != ProjectStatus.ACCEPTED for p in projects):
+            section.problems.append(S.P_PROJECT_NOT_ACCEPTED)
 
 
 # --- 存在问题 -----------------------------------------------------------------------------------------------

@@ -115,6 +115,48 @@ P_COVERAGE = "{period}观察员列席{n}次，未达到每期至少{required}次
 P_TALKS = "谈心谈话应谈{required}项，已谈{done}项，尚有{missing}项未谈。"
 P_LAGGING = "{n}个月月积分落后。"
 
+# 组织生活会 (handlers.lifemeeting.status).
+S_LIFE = "组织生活会召开情况"
+LIFE_HELD = "召开情况"
+LIFE_HELD_ON = "已于{day}召开"
+LIFE_PLANNED = "尚未召开，计划于{day}召开"
+LIFE_NO_PLAN = "尚未召开，也未制定计划"
+LIFE_CRITICISM = "批评和自我批评"
+LIFE_CRITICISM_VALUE = "已记录 {n} 人"
+LIFE_MEASURES = "整改措施"
+LIFE_MEASURES_VALUE = "共 {total} 项，已完成 {done} 项，未完成 {open} 项（其中逾期 {overdue} 项）"
+LIFE_STEP_HEADERS = ["会前步骤", "应完成（人）", "已完成（人）", "未完成人员"]
+LIFE_MORE = "等{n}人"
+P_LIFE_NOT_HELD = "全年未召开组织生活会。"
+P_LIFE_LATE = "组织生活会原计划于{day}召开，至今尚未召开。"
+P_LIFE_STEPS = "组织生活会会前步骤未全部完成（{steps}）。"
+LIFE_STEP_SHORT = "{step}{n}人未完成"
+P_LIFE_MEASURES = "组织生活会整改措施{open}项未完成（其中逾期{overdue}项）。"
+
+# 书记项目 (handlers.projects.library.units_year).
+S_PROJECTS = "书记项目"
+PROJECT_HEADERS = ["项目", "状态", "节点完成", "逾期节点", "红旗/蜗牛", "督办单"]
+PROJECT_TITLE = "《{title}》"
+PROJECT_MILESTONES = "{done}/{total}"
+PROJECT_PICK = "{kind}{n}次（{months}）"
+PROJECT_ORDERS = "{n} 份，已办结 {closed} 份"
+PROJECT_ORDERS_OPEN = "，未办结 {open} 份（其中逾期 {overdue} 份）"
+PROJECT_INTERVIEW = "，已约谈"
+PROJECT_NONE = "本年度未申报书记项目。"
+PICK_KINDS = {"red_flag": "红旗项目", "snail": "蜗牛项目"}
+P_PROJECT_NONE = "本年度未申报书记项目。"
+P_PROJECT_NOT_ACCEPTED = "书记项目尚未通过评审入库。"
+P_PROJECT_LATE = "书记项目《{title}》有{n}个节点逾期未完成。"
+P_PROJECT_SNAIL = "书记项目《{title}》被评为蜗牛项目{n}次。"
+P_PROJECT_ORDERS = "书记项目《{title}》督办单{open}份未办结（其中逾期{overdue}份）。"
+
+# 民主评议党员 (handlers.appraisal.grades.branch_years; the labels are the feature's: handlers.appraisal.strings).
+# Counts only: who was graded what is the 支部大会's own record, and no ballot is ever linked to a voter.
+APPRAISAL_MEMBERS_VALUE = "{n} 人"
+APPRAISAL_TURNOUT_RATE = "（{rate}）"
+P_APPRAISAL_NONE = "全年没有开展民主评议党员。"
+P_APPRAISAL_UNDECIDED = "民主评议党员的等次还没有经支部大会决定。"
+
 # The roll-up's sheet.
 ROLLUP_SHEET = "汇总"
 ROLLUP_HEADERS = [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.core.errors import Refused
 from handlers.common import dates
@@ -20,11 +20,15 @@ from handlers.projects import access, review, strings
 from handlers.projects.config import ProjectsConfig
 from models.org import OrgUnit, Person
 from models.projects import (
+    OrderStatus,
+    PickKind,
     ProjectCall,
     ProjectMilestone,
+    ProjectPick,
     ProjectReviewer,
     ProjectStatus,
     SecretaryProject,
+    SupervisionOrder,
 )
 
 # The labels a secretary may use for each field (the first is the one the form shows).
@@ -283,3 +287,66 @@ def set_reviewers(
     call.reviewers.extend(ProjectReviewer(person_id=p.id) for p in {p.id: p for p in people}.values())
     session.flush()
     return people
+
+
+# --- the year's projects of many units at once (the 年终通报 reads this) ---------------------------------
+
+
+@dataclass
+class ProjectYear:
+    """One project's year as plain values: its status, milestones, the committee's decided 红旗/蜗牛 picks
+    (month, kind) and its 督办单 (issued, closed, still open past their date), and whether a 约谈 was called."""
+
+    id: int
+    title: str
+    status: ProjectStatus
+    milestones: int
+    done: int
+    late: int  # not done and due before `today` (review.late_milestones)
+    picks: list[tuple[date, PickKind]]
+    orders: int
+    orders_closed: int
+    orders_overdue: int
+    interviewed: bool
+
+
+def units_year(
+    session: Session, units: list[OrgUnit], year: int, *, today: date
+) -> tuple[dict[int, list[ProjectYear]], set[int]]:
+    """({unit id: its projects of `year`, in registration order}, the ids of the units a call of `year`
+    covers: a call of an ancestor or of the whole tree). Five statements for any number of units."""
+    ids = [u.id for u in units]
+    projects = list(
+        session.scalars(
+            select(SecretaryProject)
+            .options(selectinload(SecretaryProject.milestones))
+            .where(SecretaryProject.unit_id.in_(ids), SecretaryProject.year == year)
+            .order_by(SecretaryProject.id)
+        )
+    ) if ids else []  # fmt: skip
+    pids = [p.id for p in projects]
+    picks: dict[int, list[tuple[date, PickKind]]] = {}
+    orders: dict[int, list[SupervisionOrder]] = {}
+    if pids:
+        for pid, month, kind in session.execute(
+            select(ProjectPick.project_id, ProjectPick.month, ProjectPick.chosen_kind)
+            .where(ProjectPick.project_id.in_(pids), ProjectPick.chosen_kind.is_not(None))
+            .order_by(ProjectPick.month)
+        ):
+            picks.setdefault(pid, []).append((month, PickKind(kind)))
+        for o in session.scalars(select(SupervisionOrder).where(SupervisionOrder.project_id.in_(pids))):
+            orders.setdefault(o.project_id, []).append(o)
+    found: dict[int, list[ProjectYear]] = {}
+    for p in projects:
+        mine = orders.get(p.id, [])
+        is_open = [o for o in mine if o.status != OrderStatus.CLOSED]
+        found.setdefault(p.unit_id, []).append(
+            ProjectYear(
+                p.id, p.title, p.status, len(p.milestones), sum(m.done_on is not None for m in p.milestones),
+                len(review.late_milestones(p, today)), picks.get(p.id, []), len(mine), len(mine) - len(is_open),
+                sum(o.due_on < today for o in is_open), any(o.interview_at is not None for o in mine),
+            )
+        )  # fmt: skip
+    calls = set(session.scalars(select(ProjectCall.unit_id).where(ProjectCall.year == year)))
+    covered = {u.id for u in units if None in calls or calls & set(u.ancestor_ids())}
+    return found, covered

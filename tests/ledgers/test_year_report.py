@@ -25,7 +25,7 @@ The county starts using zhibu in October 2026 here (models.startmonth), so b1's 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from docx import Document
@@ -42,13 +42,33 @@ from handlers.observers.forms import ObserversConfig
 from handlers.rating.config import RatingConfig
 from handlers.talks.config import TalksConfig
 from models import startmonth
+from models.appraisal import Appraisal, AppraisalGrade, AppraisalMember, Grade, Handling
 from models.db import unit_of_work
+from models.lifemeeting import (
+    LifeMeetingCriticism,
+    LifeMeetingMeasure,
+    LifeMeetingPlan,
+    LifeMeetingStep,
+    LifeStep,
+)
+from models.meetings import MeetingType
 from models.monthly import MonthlyScore
-from models.org import OrgUnit
+from models.org import OrgUnit, Person
+from models.projects import (
+    OrderStatus,
+    PickKind,
+    ProjectCall,
+    ProjectMilestone,
+    ProjectPick,
+    ProjectStatus,
+    SecretaryProject,
+    SupervisionOrder,
+)
 from models.rating import BranchRating, RatingGrade
 from models.talks import HeartTalk, HeartTalkPerson
 from tests.console.test_overview import NOW, login
 from tests.ledgers.world import LedgerOrg
+from tests.monthly.conftest import County, comply, local
 
 OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
 RULES = year_report.Rules(MEETINGS, MonthlyConfig(), ObserversConfig(), TalksConfig(), RatingConfig())
@@ -64,6 +84,8 @@ B1_PROBLEMS = [
     "观察员提出的整改事项1项未销号（其中逾期1项）。",
     "谈心谈话应谈8项，已谈4项，尚有4项未谈。",
 ]
+# With its 组织生活会 held on 20 November (the yearly fixture), December credits it.
+B1_PROBLEMS_WITH_ORG_LIFE = [p for p in B1_PROBLEMS if not p.startswith("组织生活会")]
 
 
 @pytest.fixture
@@ -167,7 +189,11 @@ def test_the_branch_report_says_every_figure_of_its_year(session_factory, app, y
     start = paragraphs.index(next(p for p in paragraphs if p.endswith(S.S_PROBLEMS)))
     end = paragraphs.index(next(p for p in paragraphs if p.endswith(S.S_OPINIONS)))
     assert paragraphs[start + 1 : end] == [f"{i}. {t}" for i, t in enumerate(B1_PROBLEMS, start=1)]
-    assert paragraphs[start].startswith("九、") and paragraphs[end].startswith("十、")
+    # 组织生活会 and 民主评议党员 follow the rating (nothing of them yet: no problem before the year is over);
+    # no 书记项目 part, as no call covers the branch and it registered none.
+    assert paragraphs[start].startswith("十一、") and paragraphs[end].startswith("十二、")
+    assert pairs[S.LIFE_HELD] == S.LIFE_NO_PLAN and "2026年没有开展民主评议党员。" in paragraphs
+    assert not any(p.endswith("、" + S.S_PROJECTS) for p in paragraphs)
 
 
 def select_score(unit_id: int, month: date):
@@ -193,31 +219,168 @@ def test_months_before_the_start_month_count_for_nothing(session_factory, lorg):
     )
 
 
-def test_a_section_builder_adds_its_part_and_its_problems(session_factory, year, monkeypatch):
-    """The extension point the lead wires 书记项目, 组织生活会 and 民主评议 into."""
-    seen = []
+@pytest.fixture
+def yearly(session_factory, year: LedgerOrg) -> LedgerOrg:
+    """城关社区党支部's (b1) 组织生活会, 民主评议党员 and 书记项目 of 2026, each figure known; 东门社区党支部 (b2)
+    planned its 组织生活会 for 25 November and has not held it, and opened no 民主评议; a 2026 call of 城关镇党委
+    covers both, and b2 registered no project.
 
-    def projects(session, by):
-        seen.append(by.branch.name)
-        return year_report.Section(
-            "书记项目", pairs=[("项目名称", "党员先锋岗")], problems=["书记项目进度滞后。"]
-        )
-
-    monkeypatch.setattr(year_report, "SECTION_BUILDERS", [projects, lambda session, by: None])
+    * 组织生活会 (b1): planned and held 20 November (minutes in); of its 5 people 学习研讨 done by 3 (党员1乙's
+      submitted, waiting; 党员1丁 nothing), 征求意见 by all, 谈心谈话 as the talks cover them (预备党员1丙 and
+      党员1丁 owed), 对照检查材料 by 书记1 only; 2 people's 批评和自我批评; 3 整改措施: one done, one past its
+      30 November, one due 31 December.
+    * 民主评议 (b1): window 23–29 November, 5 members (1 预备), 4 voters of whom 3 voted, the 支委会 30 November,
+      the 支部大会 2 December: 优秀1, 合格3, 不合格1 (限期改正).
+    * 书记项目 (b1): 《党员先锋岗》 accepted, milestones 31 March (done), 31 October (late), 31 December; the
+      committee's 红旗 for September, 蜗牛 for October (November's 蜗牛 proposed, not chosen); two 督办单, one
+      closed, one past its 25 November date with a 约谈.
+    """
     c = year.org.county
-    with session_factory() as session:
-        scope = scope_of(session, year.id("c1sec"))
-        by = year_report.branch_year(
-            session, scope, session.get(OrgUnit, c.b1.id), 2026, now=NOW, rules=RULES
-        )
-    assert seen == ["城关社区党支部"] and by.problems[-1] == "书记项目进度滞后。"
-    paragraphs, tables = read_docx(year_report.report_docx(by, today=date(2026, 12, 3)))
-    assert (
-        "九、书记项目" in paragraphs
-        and "十、存在问题" in paragraphs
-        and "十一、党员意见建议（会上记录）" in paragraphs
+    with unit_of_work(session_factory) as s:
+        people = {p.name: p.id for p in s.scalars(select(Person).where(Person.branch_id == c.b1.id))}
+        plan = LifeMeetingPlan(branch_id=c.b1.id, year=2026, planned_on=date(2026, 11, 20),
+                               study_due=date(2026, 10, 30), opinions_due=date(2026, 11, 6),
+                               talks_due=date(2026, 11, 13), materials_due=date(2026, 11, 17), set_at=NOW)  # fmt: skip
+        s.add(plan)
+        s.add(LifeMeetingPlan(branch_id=c.b2.id, year=2026, planned_on=date(2026, 11, 25),
+                              study_due=date(2026, 11, 4), opinions_due=date(2026, 11, 11),
+                              talks_due=date(2026, 11, 18), materials_due=date(2026, 11, 22), set_at=NOW))  # fmt: skip
+        s.flush()
+        steps = {
+            LifeStep.STUDY: (["书记1", "党员1甲", "预备党员1丙"], ["党员1乙"]),
+            LifeStep.OPINIONS: (list(people), []),
+            LifeStep.MATERIALS: (["书记1"], []),
+        }
+        for step, (done, waiting) in steps.items():
+            for name in done + waiting:
+                s.add(LifeMeetingStep(plan_id=plan.id, person_id=people[name], step=step, content="已完成",
+                                      submitted_at=NOW, done_at=NOW if name in done else None))  # fmt: skip
+        county = County(c.county, c.c1, c.c2, s.get(OrgUnit, c.b1.id), c.b2, c.b3, c.b4, {})
+        meeting = comply(s, county, county.b1, NOV, (MeetingType.ORG_LIFE,), day=20, plan=False)
+        for name in ("书记1", "党员1甲"):
+            s.add(LifeMeetingCriticism(meeting_id=meeting.id, person_id=people[name], self_points="学习不够",
+                                       recorded_at=NOW))  # fmt: skip
+        for due, done in ((date(2026, 11, 25), NOW), (date(2026, 11, 30), None), (date(2026, 12, 31), None)):
+            s.add(LifeMeetingMeasure(meeting_id=meeting.id, content="整改", owner_id=people["书记1"], due_on=due,
+                                     done_at=done))  # fmt: skip
+        a = Appraisal(branch_id=c.b1.id, year=2026, opens_at=local(date(2026, 11, 23), 0),
+                      closes_at=local(date(2026, 11, 30), 0), proposed_on=date(2026, 11, 30),
+                      decided_on=date(2026, 12, 2))  # fmt: skip
+        s.add(a)
+        s.flush()
+        voted = {"书记1", "党员1甲", "党员1乙"}
+        for name, pid in people.items():
+            s.add(AppraisalMember(appraisal_id=a.id, person_id=pid, probationary=name.startswith("预备"),
+                                  has_voted=name in voted))  # fmt: skip
+        decided = {"书记1": Grade.EXCELLENT, "党员1丁": Grade.UNQUALIFIED}
+        for name, pid in people.items():
+            grade = decided.get(name, Grade.QUALIFIED)
+            handling = Handling.RECTIFY if grade == Grade.UNQUALIFIED else None
+            s.add(AppraisalGrade(appraisal_id=a.id, person_id=pid, branch_id=c.b1.id, proposed_grade=grade,
+                                 decided_grade=grade, proposed_handling=handling, decided_handling=handling))  # fmt: skip
+        s.add(ProjectCall(unit_id=c.c1.id, year=2026, deadline=date(2026, 3, 31), per_secretary=1))
+        p = SecretaryProject(unit_id=c.b1.id, secretary_id=people["书记1"], year=2026, title="党员先锋岗",
+                             problem="问题", content="举措", expected="目标", leaders="书记1",
+                             status=ProjectStatus.ACCEPTED, submitted_at=NOW, return_count=0)  # fmt: skip
+        p.milestones = [
+            ProjectMilestone(seq=1, title="摸底", due_on=date(2026, 3, 31), done_on=date(2026, 3, 20)),
+            ProjectMilestone(seq=2, title="建成", due_on=date(2026, 10, 31)),
+            ProjectMilestone(seq=3, title="验收", due_on=date(2026, 12, 31)),
+        ]
+        s.add(p)
+        s.flush()
+        for month, proposed, chosen in ((date(2026, 9, 1), PickKind.RED_FLAG, PickKind.RED_FLAG),
+                                        (date(2026, 10, 1), PickKind.SNAIL, PickKind.SNAIL),
+                                        (NOV, PickKind.SNAIL, None)):  # fmt: skip
+            s.add(ProjectPick(committee_id=c.c1.id, month=month, project_id=p.id, proposed_kind=proposed,
+                              chosen_kind=chosen, decided_at=NOW))  # fmt: skip
+        for due, status, interview in ((date(2026, 10, 20), OrderStatus.CLOSED, None),
+                                       (date(2026, 11, 25), OrderStatus.OPEN, NOW)):  # fmt: skip
+            s.add(SupervisionOrder(project_id=p.id, text="加快进度", due_on=due, addressee_id=people["书记1"],
+                                   issued_at=NOW, status=status, interview_at=interview))  # fmt: skip
+    return year
+
+
+def _section(paragraphs: list[str], tables, title: str) -> tuple[list[str], int]:
+    """The paragraphs under the heading that ends with `title`, up to the next heading, and its index."""
+    start = next(i for i, p in enumerate(paragraphs) if p.endswith("、" + title))
+    end = next(i for i in range(start + 1, len(paragraphs)) if _is_heading(paragraphs[i]))
+    return paragraphs[start + 1 : end], start
+
+
+def _is_heading(text: str) -> bool:
+    head, sep, _ = text.partition("、")
+    return bool(sep) and 0 < len(head) <= 3 and all(ch in S.NUMERALS for ch in head)
+
+
+def test_the_yearly_features_have_their_sections_and_problems(session_factory, app, yearly):
+    c = yearly.org.county
+    r = login(session_factory, app, yearly.id("sec1")).get(
+        f"/console/year-reports/{c.b1.id}/report.docx?year=2026"
     )
-    assert kv_of(tables)["项目名称"] == "党员先锋岗"
+    assert r.status_code == 200, r.text
+    paragraphs, tables = read_docx(r.content)
+    heads = [p for p in paragraphs if _is_heading(p)]
+    assert heads[7:] == ["八、支部年度评定", "九、组织生活会召开情况", "十、民主评议党员", "十一、书记项目",
+                         "十二、存在问题", "十三、党员意见建议（会上记录）"]  # fmt: skip
+    pairs = kv_of(tables)
+    # 组织生活会
+    assert pairs[S.LIFE_HELD] == "已于2026年11月20日召开"
+    assert pairs[S.LIFE_CRITICISM] == "已记录 2 人"
+    assert pairs[S.LIFE_MEASURES] == "共 3 项，已完成 1 项，未完成 2 项（其中逾期 1 项）"
+    assert table_with(tables, "会前步骤")[1:] == [
+        ["学习研讨", "5", "3", "党员1乙、党员1丁"],
+        ["征求意见", "5", "5", "无"],
+        ["谈心谈话", "5", "3", "预备党员1丙、党员1丁"],
+        ["对照检查材料", "5", "1", "党员1甲、党员1乙、预备党员1丙、党员1丁"],
+    ]
+    # 民主评议党员: the turnout and the decided grades counted; no name in the section.
+    assert pairs["评议时间"] == "2026年11月23日至2026年11月29日"
+    assert pairs["参评党员"] == "5 人"
+    assert pairs["民主测评投票"] == "应投票4人，实投3人（75.0%）"
+    assert (pairs["支委会提出建议"], pairs["支部大会决定"]) == ("2026年11月30日", "2026年12月2日")
+    grades = table_with(tables, "等次")
+    assert grades[1:] == [
+        ["优秀", "1"],
+        ["合格", "3"],
+        ["基本合格", "0"],
+        ["不合格", "1"],
+        ["其中限期改正", "1"],
+    ]
+    assert not any(name in cell for row in grades for cell in row for name in ("书记1", "党员1丁"))
+    # 书记项目
+    assert table_with(tables, "项目")[1:] == [[
+        "《党员先锋岗》", "已入库（公开承诺）", "1/3", "1", "红旗项目1次（2026年9月）；蜗牛项目1次（2026年10月）",
+        "2 份，已办结 1 份，未办结 1 份（其中逾期 1 份），已约谈",
+    ]]  # fmt: skip
+    # Each section's problems join 存在问题, after the figures' own.
+    found, _ = _section(paragraphs, tables, S.S_PROBLEMS)
+    assert [f.split(". ", 1)[1] for f in found] == [*B1_PROBLEMS_WITH_ORG_LIFE, *[
+        "组织生活会会前步骤未全部完成（学习研讨2人未完成、谈心谈话2人未完成、对照检查材料4人未完成）。",
+        "组织生活会整改措施2项未完成（其中逾期1项）。",
+        "书记项目《党员先锋岗》有1个节点逾期未完成。",
+        "书记项目《党员先锋岗》被评为蜗牛项目1次。",
+        "书记项目《党员先锋岗》督办单1份未办结（其中逾期1份）。",
+    ]]  # fmt: skip
+
+
+def test_a_branch_without_them_is_told_so(session_factory, yearly):
+    c = yearly.org.county
+    with session_factory() as session:
+        scope = scope_of(session, yearly.id("c1sec"))
+        by = year_report.branch_year(
+            session, scope, session.get(OrgUnit, c.b2.id), 2026, now=NOW, rules=RULES
+        )
+    paragraphs, tables = read_docx(year_report.report_docx(by, today=date(2026, 12, 3)))
+    pairs = kv_of(tables)
+    assert pairs[S.LIFE_HELD] == "尚未召开，计划于2026年11月25日召开"
+    assert "2026年没有开展民主评议党员。" in paragraphs
+    assert S.PROJECT_NONE in paragraphs  # the committee's call covers b2
+    assert by.problems[-3:] == [
+        "组织生活会原计划于2026年11月25日召开，至今尚未召开。",
+        "组织生活会会前步骤未全部完成（学习研讨3人未完成、征求意见3人未完成、谈心谈话2人未完成、对照检查材料3人未完成）。",
+        S.P_PROJECT_NONE,
+    ]  # the year is under way: no 民主评议 is not yet a problem
 
 
 def test_the_committee_rollup_has_a_row_per_branch_and_totals(session_factory, app, year):
@@ -327,3 +490,19 @@ def test_a_past_year_counts_to_its_last_day(session_factory, app, year):
     assert "统计截至2025年12月31日" in paragraphs[1] and S.NO_REQUIRED in paragraphs
     assert paragraphs.count(S.NOT_IN_USE) == 2  # 基本情况 and 谈心谈话: nothing was asked that year
     assert S.SCORE_NONE in paragraphs and S.NO_PROBLEMS in paragraphs
+
+
+def test_a_year_over_names_a_missing_meeting_once(session_factory, yearly):
+    """Read in January: b2 held neither its 组织生活会 nor a 民主评议; the meetings' part already says so
+    (December owes both), so their sections add no second sentence for it."""
+    c = yearly.org.county
+    january = datetime(2027, 1, 5, 2, 0, tzinfo=UTC)
+    with session_factory() as session:
+        scope = scope_of(session, yearly.id("c1sec"))
+        by = year_report.branch_year(
+            session, scope, session.get(OrgUnit, c.b2.id), 2026, now=january, rules=RULES
+        )
+    assert "组织生活会应开1次，计入完成0次，少1次。" in by.problems
+    assert "民主评议党员应开1次，计入完成0次，少1次。" in by.problems
+    assert S.P_LIFE_NOT_HELD not in by.problems and S.P_APPRAISAL_NONE not in by.problems
+    assert not any(p.startswith("组织生活会原计划") for p in by.problems)  # the year is over: not held at all

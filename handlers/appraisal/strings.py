@@ -121,11 +121,10 @@ CLOSED_TEXT = (
 )
 JOB_DESCRIPTION = "民主评议：截止当天提醒未完成的党员，截止后通知支部书记计票"
 
-# The year-end report's section (handlers/appraisal/report.py).
+# The year-end report's section (handlers/ledgers/year_report.py reads these).
 REPORT_TITLE = "民主评议党员"
 REPORT_WINDOW = "评议时间"
 REPORT_MEMBERS = "参评党员"
-REPORT_MEMBERS_VALUE = "{n}人（其中预备党员{probationary}人）"
 REPORT_TURNOUT = "民主测评投票"
 REPORT_TURNOUT_VALUE = "应投票{voters}人，实投{voted}人"
 REPORT_PROPOSED = "支委会提出建议"
@@ -134,5 +133,3 @@ REPORT_NOT_YET = "未进行"
 REPORT_HEADERS = ["等次", "人数"]
 REPORT_HANDLING = "其中{handling}"
 REPORT_NONE = "{year}年没有开展民主评议党员。"
-REPORT_PROBLEM_NONE = "全年没有开展民主评议党员"
-REPORT_PROBLEM_UNDECIDED = "民主评议党员的等次还没有经支部大会决定"

@@ -57,31 +57,3 @@ def test_a_branch_secretary_sees_only_their_branch_and_a_bad_year_is_refused(wor
     assert "河西村党支部" in page and "东门社区党支部" not in page
     bad = sun.get("/console/appraisals?year=二〇二六")
     assert bad.status_code == 422 and "四位数" in bad.text
-
-
-def test_the_year_report_section_counts_without_names(world, session):
-    from handlers.appraisal import report
-    from tests.appraisal.conftest import TZ
-
-    empty = report.section(session, world.org.branch.id, 2026, now=world.clock.now, tz=TZ)
-    assert empty["paragraphs"] == ["2026年没有开展民主评议党员。"] and empty["problems"] == []
-    late = report.section(session, world.org.branch.id, 2025, now=world.clock.now, tz=TZ)
-    assert late["problems"] == ["全年没有开展民主评议党员"]
-    a = open_it(world)
-    vote_all(world, a.id, {k: PLAN[k] for k in ("wang", "li")})
-    world.clock.now = AFTER_CLOSE
-    ids = {acc: p.id for acc, p in world.org.people.items()}
-    form = {f"g{ids[x]}": "qualified" for x in ("wang", "li", "zs", "ls", "ww", "cq", "zb")}
-    form |= {f"g{ids['zl']}": "unqualified", f"h{ids['zl']}": "rectify", "day": "2026-12-10"}
-    post(world.h5("wang"), f"/h5/appraisal/{a.id}/proposal", form)
-    post(world.h5("wang"), f"/h5/appraisal/{a.id}/decision", form)
-    session.expire_all()
-    done = report.section(session, world.org.branch.id, 2026, now=world.clock.now, tz=TZ)
-    assert dict(done["pairs"])["民主测评投票"] == "应投票7人，实投2人"
-    assert dict(done["pairs"])["参评党员"] == "8人（其中预备党员1人）"
-    assert (
-        ["合格", "7"] in done["rows"]
-        and ["不合格", "1"] in done["rows"]
-        and ["其中限期改正", "1"] in done["rows"]
-    )
-    assert not any(p.name in str(done) for p in world.org.people.values())

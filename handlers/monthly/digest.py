@@ -43,6 +43,7 @@ from models.meetings import (
 )
 from models.monthly import MonthlyScore
 from models.org import OrgUnit, Person, Role, UnitKind
+from models.projects import PickKind, ProjectPick, SecretaryProject
 from models.rating import GRADE_LABELS, BranchRating, RatingGrade
 
 # December's committee digest lists at most this many branches' ratings (a card, not a ledger).
@@ -99,6 +100,9 @@ class MonthData:
     ratings: dict[int, tuple[RatingGrade | None, RatingGrade | None]] = field(default_factory=dict)
     # Q4: each branch's 组织生活会 as of the month's end (handlers.lifemeeting.digest), for the committees.
     life: dict[int, BranchLife] = field(default_factory=dict)
+    # 书记项目晒比评: the month's decided 红旗/蜗牛 per committee that decided, as (kind chosen or None, unit
+    # name, title); read from models.projects (handlers.projects sits above monthly and is not imported).
+    picks: dict[int, list[tuple[PickKind | None, str, str]]] = field(default_factory=dict)
 
     def committees_under(self, scope: int) -> list[int]:
         ids = [c for c in self.branches_of if c in self.rows]
@@ -190,6 +194,7 @@ def load(
         data.life = lifemeeting_digest.month_status(
             session, branch_ids, month, meetings_cfg=cfg, talks_cfg=talks
         )
+        data.picks = _picks(session, month, in_scope)
         if month.month == 12:
             stmt = select(
                 BranchRating.branch_id, BranchRating.proposed_grade, BranchRating.confirmed_grade
@@ -198,6 +203,24 @@ def load(
                 stmt = stmt.where(BranchRating.branch_id.in_(in_scope))
             data.ratings = {b: (p, c) for b, p, c in session.execute(stmt) if b in rows}
     return data
+
+
+def _picks(session: Session, month: date, in_scope) -> dict[int, list[tuple[PickKind | None, str, str]]]:
+    """The committees' 晒比评 decisions of the month (handlers.projects.compare stores one row per project
+    proposed or chosen; a committee with rows has decided, even if it chose none)."""
+    stmt = (
+        select(ProjectPick.committee_id, ProjectPick.chosen_kind, OrgUnit.name, SecretaryProject.title)
+        .join(SecretaryProject, SecretaryProject.id == ProjectPick.project_id)
+        .join(OrgUnit, OrgUnit.id == SecretaryProject.unit_id)
+        .where(ProjectPick.month == month, ProjectPick.decided_at.is_not(None))
+        .order_by(ProjectPick.committee_id, OrgUnit.path, SecretaryProject.id)
+    )
+    if in_scope is not None:
+        stmt = stmt.where(ProjectPick.committee_id.in_(in_scope))
+    found: dict[int, list[tuple[PickKind | None, str, str]]] = defaultdict(list)
+    for committee_id, kind, unit, title in session.execute(stmt):
+        found[committee_id].append((PickKind(kind) if kind else None, unit, title))
+    return dict(found)
 
 
 # --- the texts ------------------------------------------------------------------------------------
@@ -297,6 +320,27 @@ def committee_text(data: MonthData, committee_id: int, kinds: Kinds) -> str:
         + [_rule_line(branches[0].explanation, "branch")] * bool(branches)
         + [_ratings_section(data, [r.unit_id for r in branches])] * (data.month.month == 12)
         + [_life_section(data, [r.unit_id for r in branches])]
+        + [_picks_section(data, committee_id)]
+    )
+
+
+def _picks_section(data: MonthData, committee_id: int) -> str:
+    """The month's 红旗项目 and 蜗牛项目 as the committee decided them (seed 003: 每月底评选公示); nothing
+    before it has decided."""
+    rows = data.picks.get(committee_id)
+    if rows is None:
+        return ""
+
+    def listed(kind: PickKind) -> str:
+        chosen = [
+            strings.DIGEST_PICK.format(unit=md_escape(unit), title=md_escape(title))
+            for k, unit, title in rows
+            if k == kind
+        ]
+        return "、".join(chosen) or strings.DIGEST_NONE
+
+    return "\n\n" + strings.DIGEST_PICKS.format(
+        month=strings.fmt_month(data.month), red=listed(PickKind.RED_FLAG), snail=listed(PickKind.SNAIL)
     )
 
 

@@ -24,7 +24,7 @@ from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Markdown
 from handlers.common import dates
-from handlers.inspection import strings
+from handlers.inspection import rounds, strings
 from handlers.inspection.config import InspectionConfig
 from models.inspection import InspectionRound, RoundKind, RoundUnit
 from models.org import OrgUnit, RoleAssignment, UnitKind, committees_of
@@ -211,3 +211,35 @@ def previous_pairs(session: Session, committee: OrgUnit) -> set[frozenset[int]]:
         )
         if c is not None
     }
+
+
+def open_cross(
+    session: Session, st: rounds.Standing, committee: OrgUnit, title: str, period: tuple[date, date], *, today: date,
+    seed: int | None = None,
+) -> InspectionRound:  # fmt: skip
+    """A 交叉互查 round of the committee's active branches, paired by a recorded seed: each branch's
+    checker_roles check the branch it is paired with, for `period`."""
+    if period[1] < period[0]:
+        raise Refused(strings.BAD_DAY, ("period",), status=422)
+    branches = {
+        b.id: b
+        for b in session.scalars(
+            select(OrgUnit).where(
+                OrgUnit.kind == UnitKind.BRANCH,
+                OrgUnit.active.is_(True),
+                OrgUnit.path.startswith(committee.path),
+            )
+        )
+    }
+    if len(branches) < 2:
+        raise Refused(strings.TOO_FEW_TO_PAIR.format(name=committee.name, n=len(branches)), status=422)
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    pairs = pair(list(branches), previous_pairs(session, committee), seed)
+    rnd = rounds.open_round(
+        session, st, kind=RoundKind.CROSS, title=title, unit=committee,
+        assignments=[(branches[checked], None, checker) for checker, checked in pairs], today=today,
+        method="查资料", period=period,
+    )  # fmt: skip
+    rnd.seed = seed
+    session.flush()
+    return rnd

@@ -2,7 +2,8 @@
 
 Who may do what (the one place it is decided):
 
-* organisers: 组织部 staff over the round's unit (or the whole tree), and the creator of the round;
+* organisers: 组织部 staff over the round's unit (or the whole tree), a committee's 书记/副书记/组织委员
+  over its own subtree, and the creator of the round;
   they open and close rounds, confirm or send back rectifications, and correct findings after the close;
 * a unit's checker: its named inspector, or in a 交叉互查 the checking branch's `checker_roles`;
   they record findings while the round is open, and confirm or send back its rectifications;
@@ -38,6 +39,7 @@ from models.observers import RectificationStatus
 from models.org import OrgUnit, Person, Role, UnitKind
 
 MAX_TEXT = 500
+COMMITTEE_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER})
 
 
 # ---- access
@@ -62,6 +64,8 @@ def standing(session: Session, person_id: int, cfg: InspectionConfig) -> Standin
     for unit_id, role in held:
         if role in cfg.inspector_roles:
             st.staff_paths.append("" if unit_id is None else units[unit_id].path)
+        elif role in COMMITTEE_ROLES and unit_id in units and units[unit_id].kind == UnitKind.COMMITTEE:
+            st.staff_paths.append(units[unit_id].path)  # a committee runs its own rounds (交叉互查, 巡查指导)
         if role in cfg.checker_roles and unit_id in units and units[unit_id].kind == UnitKind.BRANCH:
             st.led_branch_ids.add(unit_id)
     return st

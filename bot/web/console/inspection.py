@@ -1,9 +1,431 @@
-"""督查/巡查 pages of the console: /console/inspection."""
+"""督查/巡查 pages of the console: /console/inspection.
 
-from fastapi import APIRouter
+- /inspection: the rounds the viewer may see (handlers.inspection.rounds.rounds_for: an inspector only
+  the rounds they check in, a branch a patrol draw only once its month is over), and for organisers the
+  forms that open a 督查 round, draw the month's patrol, pair a committee's 交叉互查 and add to the
+  year's lists, with the quarter's 巡查指导 line per committee and for the county;
+- /inspection/rounds/{id}: the units the viewer sees, their findings and rectifications, the forms to
+  record a finding, decide a rectification, close the round, correct a finding after the close;
+- /inspection/rounds/{id}/ledger/{branch}: the read-only view of the other branch's meetings for the
+  period of a 交叉互查;
+- /inspection/units/{branch} and .docx: the unit's file (一户一档).
 
-from bot.web.console.deps import ConsoleApp
+Refusals: 404 nothing of that kind or not the viewer's to see, 403 seen but not theirs to do, 409 the
+record's state forbids it (a closed round, a decided rectification), 422 a bad value; each with the
+reason and nothing changed. Every change is post/redirect/get and lands in the audit log (the tables
+are registered by models.inspection).
+"""
+
+from datetime import date
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from bot.core.errors import Refused
+from bot.web.api.schemas import Id
+from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
+from handlers.common import dates
+from handlers.console import strings as console_strings
+from handlers.inspection import draw, guidance, rounds
+from handlers.inspection import strings as ins
+from handlers.inspection.config import inspection_config
+from handlers.ledgers import document
+from models.inspection import ROUND_KIND_LABELS, ChecklistItem, InspectionRound, RoundKind
+from models.meetings import Meeting
+from models.org import OrgUnit, Person, UnitKind
+
+CATEGORY_LABELS = {
+    "rural": "农村",
+    "community": "社区",
+    "government": "机关",
+    "enterprise": "企业",
+    "school": "学校",
+    "public_institution": "事业单位",
+    "new_economy": "两新组织",
+    "other": "其他",
+}
+
+
+def unit_file_docx(session, unit: OrgUnit, entries: list[rounds.FileEntry], tz) -> bytes:
+    """The unit's 一户一档 as a printable Word file, with the ledgers' page, fonts and tables."""
+    doc = document.a4_document()
+    styles = document.Styles(doc)
+    document.heading(doc, styles, ins.FILE_TITLE.format(unit=unit.name), 1)
+    if not entries:
+        doc.add_paragraph(ins.FILE_EMPTY)
+    names = _names(session, {p for e in entries for p in (e.unit.inspector_id, e.round.created_by_id)})
+    for e in entries:
+        r = e.round
+        document.heading(doc, styles, f"第{r.id}轮 {ROUND_KIND_LABELS[r.kind]}：{r.title}", 2)
+        document.kv(doc, styles, [
+            ("开始日期", str(r.opened_on)),
+            ("方式", " ".join(x for x in (r.scope_kind, r.target_kind, r.method) if x) or "—"),
+            ("督查人员", names.get(e.unit.inspector_id, "") or "—"),
+            ("检查日期", str(e.unit.visited_on or "—")),
+            ("状态", f"已结束 {document.when(r.closed_at, tz)}" if r.closed_at else "进行中"),
+        ])  # fmt: skip
+        rows = []
+        for f in e.findings:
+            rect = f.rectification
+            rows.append([
+                f.item_title,
+                ins.STATUS_OK if f.ok else ins.STATUS_PROBLEM,
+                f.text + (f"（更正：{f.correction_reason}）" if f.correction_reason else ""),
+                f"{ins.RECT_STATUS_LABELS[rect.status]}，期限 {rect.due_on}" + (f"，{rect.report_note}" if rect.report_note else "")
+                if rect else "",
+            ])  # fmt: skip
+        if rows:
+            document.table(doc, styles, ["督查事项", "结果", "问题", "整改"], rows)
+    return document.docx_bytes(doc)
+
+
+def _names(session, ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    return (
+        dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
+    )
 
 
 def build_router(console: ConsoleApp) -> APIRouter:
-    return APIRouter()
+    router = APIRouter()
+    ViewerDep = viewer_type(console)
+    tz = console.core.tz
+
+    def today() -> date:
+        return console.clock().astimezone(tz).date()
+
+    def standing(viewer: Viewer) -> rounds.Standing:
+        return rounds.standing(viewer.session, viewer.person.id, inspection_config(console.core))
+
+    def refused(request: Request, viewer: Viewer, exc: Refused) -> HTMLResponse:
+        return console.message(request, console_strings.FORBIDDEN, str(exc), status=exc.status, viewer=viewer)
+
+    def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
+        return console.message(
+            request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
+        )
+
+    async def form_of(request: Request) -> dict[str, str]:
+        return {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+
+    def organises_anything(st: rounds.Standing) -> bool:
+        return bool(st.staff_paths)
+
+    def organiser_units(viewer: Viewer, st: rounds.Standing) -> list[OrgUnit]:
+        """Committees the viewer may run rounds over (their 组织部 subtree's committees)."""
+        if not st.staff_paths:
+            return []
+        q = select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.active.is_(True))
+        units = viewer.session.scalars(q.order_by(OrgUnit.path)).all()
+        return [u for u in units if any(p == "" or u.path.startswith(p) for p in st.staff_paths)]
+
+    def render_index(
+        request: Request, viewer: Viewer, *, status: int = 200, problem: str = "", notice: str = ""
+    ):
+        session, st, day = viewer.session, standing(viewer), today()
+        visible = rounds.rounds_for(session, st, day)
+        committees = organiser_units(viewer, st)
+        branches = []
+        if organises_anything(st):
+            q = select(OrgUnit).where(OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True))
+            branches = [
+                b for b in session.scalars(q.order_by(OrgUnit.path).limit(2000))
+                if any(p == "" or b.path.startswith(p) for p in st.staff_paths)
+            ]  # fmt: skip
+        counts = []
+        if organises_anything(st):
+            if "" in st.staff_paths:
+                counts.append(("全县", guidance.quarter_counts(session, None, day)))
+            counts += [(c.name, guidance.quarter_counts(session, c, day)) for c in committees]
+        items = []
+        if organises_anything(st):
+            guidance.ensure_defaults(session, day.year)
+            items = session.scalars(
+                select(ChecklistItem)
+                .where(ChecklistItem.year == day.year, ChecklistItem.active.is_(True))
+                .order_by(ChecklistItem.list_kind, ChecklistItem.seq)
+            ).all()
+        return console.page(
+            request, "console/inspection.html", viewer=viewer, status_code=status, nav="inspection",
+            title=ins.TITLE, rounds=visible, labels=ROUND_KIND_LABELS, organiser=organises_anything(st),
+            committees=committees, branches=branches, counts=counts, quarter=dates.fmt_quarter(day),
+            items=items, categories=CATEGORY_LABELS, problem=problem, notice=notice, day=day,
+            staff=_staff(viewer, st), kinds=RoundKind,
+        )  # fmt: skip
+
+    def _staff(viewer: Viewer, st: rounds.Standing) -> list[Person]:
+        """Who may be named an inspector: anyone with a console role in the viewer's reach (by name)."""
+        if not st.staff_paths:
+            return []
+        return viewer.session.scalars(
+            select(Person)
+            .where(Person.active.is_(True), viewer.scope.person_clause())
+            .order_by(Person.name)
+            .limit(500)
+        ).all()
+
+    @router.get("/inspection", response_class=HTMLResponse)
+    def index(request: Request, viewer: ViewerDep, notice: str = ""):
+        known = {"round": ins.SAVED_ROUND, "item": ins.SAVED_ITEM}
+        return render_index(request, viewer, notice="已保存。" if notice in known else "")
+
+    @router.post("/inspection/rounds", response_class=HTMLResponse)
+    async def create_round(request: Request, viewer: ViewerDep):
+        """A 督查 or 巡查指导 round: `units` one branch id a line, each with `inspector_<id>`."""
+        form = await request.form()
+        session, st = viewer.session, standing(viewer)
+        kind = RoundKind.GUIDANCE if form.get("kind") == "guidance" else RoundKind.SUPERVISION
+        try:
+            assignments = []
+            for raw in form.getlist("units"):
+                branch = session.get(OrgUnit, int(raw)) if str(raw).isdigit() else None
+                if branch is None or not viewer.scope.sees_unit(branch):
+                    return not_found(request, viewer)
+                inspector = str(form.get(f"inspector_{branch.id}", "") or form.get("inspector", ""))
+                assignments.append((branch, int(inspector) if inspector.isdigit() else None, None))
+            unit_id = str(form.get("unit", ""))
+            unit = session.get(OrgUnit, int(unit_id)) if unit_id.isdigit() else None
+            if unit_id and (unit is None or not viewer.scope.sees_unit(unit)):
+                return not_found(request, viewer)
+            rnd = rounds.open_round(
+                session, st, kind=kind, title=str(form.get("title", "")), unit=unit, assignments=assignments,
+                today=today(), scope_kind=str(form.get("scope_kind", ""))[:16],
+                target_kind=str(form.get("target_kind", ""))[:16], method=str(form.get("method", ""))[:16],
+            )  # fmt: skip
+        except Refused as exc:
+            if exc.status == 422:
+                return render_index(request, viewer, status=422, problem=str(exc))
+            return refused(request, viewer, exc)
+        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}", status_code=303)
+
+    @router.post("/inspection/patrol", response_class=HTMLResponse)
+    async def patrol(request: Request, viewer: ViewerDep):
+        form = await form_of(request)
+        st = standing(viewer)
+        if "" not in st.staff_paths:
+            return refused(request, viewer, Refused(ins.NOT_ORGANISER, status=403))
+        month = dates.parse_month(form.get("month", ""), today()) or today()
+        try:
+            share = float(form.get("share", "") or inspection_config(console.core).patrol_share * 100) / 100
+            rnd = draw.patrol_month(
+                viewer.session, month, now=console.clock(), cfg=inspection_config(console.core), share=share,
+                created_by_id=viewer.person.id,
+            )  # fmt: skip
+        except ValueError:
+            return render_index(request, viewer, status=422, problem=ins.BAD_SHARE)
+        except Refused as exc:
+            if exc.status == 422:
+                return render_index(request, viewer, status=422, problem=str(exc))
+            return refused(request, viewer, exc)
+        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}", status_code=303)
+
+    @router.post("/inspection/cross", response_class=HTMLResponse)
+    async def cross(request: Request, viewer: ViewerDep):
+        form = await form_of(request)
+        committee_id = form.get("committee", "")
+        committee = viewer.session.get(OrgUnit, int(committee_id)) if committee_id.isdigit() else None
+        if committee is None or committee.kind != UnitKind.COMMITTEE or not viewer.scope.sees_unit(committee):
+            return not_found(request, viewer)
+        try:
+            period = (rounds.parse_day(form.get("start", "")), rounds.parse_day(form.get("end", "")))
+            rnd = draw.open_cross(
+                viewer.session, standing(viewer), committee, form.get("title", ""), period, today=today()
+            )
+        except Refused as exc:
+            if exc.status == 422:
+                return render_index(request, viewer, status=422, problem=str(exc))
+            return refused(request, viewer, exc)
+        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}", status_code=303)
+
+    @router.post("/inspection/items", response_class=HTMLResponse)
+    async def add_item(request: Request, viewer: ViewerDep):
+        form = await request.form()
+        if not standing(viewer).staff_paths:
+            return refused(request, viewer, Refused(ins.NOT_ORGANISER, status=403))
+        kind = RoundKind.GUIDANCE if form.get("list") == "guidance" else RoundKind.SUPERVISION
+        try:
+            guidance.add_item(
+                viewer.session, today().year, kind, str(form.get("title", "")),
+                [str(c) for c in form.getlist("categories")],
+            )  # fmt: skip
+        except Refused as exc:
+            return render_index(request, viewer, status=422, problem=str(exc))
+        return RedirectResponse(f"{PREFIX}/inspection?notice=item", status_code=303)
+
+    # ---- a round
+
+    def round_or_none(viewer: Viewer, round_id: int):
+        rnd = viewer.session.get(InspectionRound, round_id)
+        if rnd is None:
+            return None, []
+        seen = rounds.visible_units(viewer.session, standing(viewer), rnd, today())
+        return (rnd, seen) if seen else (None, [])
+
+    def render_round(
+        request: Request, viewer: Viewer, rnd: InspectionRound, seen, *, status: int = 200, problem: str = "",
+        notice: str = "",
+    ):  # fmt: skip
+        session, st = viewer.session, standing(viewer)
+        branches = {
+            b.id: b
+            for b in session.scalars(
+                select(OrgUnit).where(
+                    OrgUnit.id.in_(
+                        {u.branch_id for u in seen}
+                        | {u.checker_branch_id for u in seen if u.checker_branch_id}
+                    )
+                )
+            )
+        }
+        people = _names(
+            session,
+            {u.inspector_id for u in seen}
+            | {r.owner_id for u in seen for f in u.findings if (r := f.rectification)},
+        )
+        rows = [
+            {
+                "ru": u, "branch": branches[u.branch_id], "checker": branches.get(u.checker_branch_id),
+                "can_record": rnd.closed_at is None and (rounds.is_checker(st, u) or rounds.is_organiser(session, st, rnd)),
+                "can_decide": rounds.is_checker(st, u) or rounds.is_organiser(session, st, rnd),
+                "items": rounds.items_for(session, rnd, branches[u.branch_id]),
+                "checks_other": rounds.is_checker(st, u) and u.checker_branch_id is not None,
+            }
+            for u in seen
+        ]  # fmt: skip
+        return console.page(
+            request, "console/inspection_round.html", viewer=viewer, status_code=status, nav="inspection",
+            title=rnd.title, rnd=rnd, rows=rows, people=people, labels=ROUND_KIND_LABELS,
+            organiser=rounds.is_organiser(session, st, rnd), problem=problem, notice=notice,
+            rect_labels=ins.RECT_STATUS_LABELS, ins=ins, tz=tz,
+        )  # fmt: skip
+
+    @router.get("/inspection/rounds/{round_id}", response_class=HTMLResponse)
+    def round_page(request: Request, viewer: ViewerDep, round_id: Id, saved: str = ""):
+        rnd, seen = round_or_none(viewer, round_id)
+        if rnd is None:
+            return not_found(request, viewer)
+        return render_round(request, viewer, rnd, seen, notice="已保存。" if saved else "")
+
+    @router.post("/inspection/rounds/{round_id}/findings", response_class=HTMLResponse)
+    async def finding(request: Request, viewer: ViewerDep, round_id: Id):
+        form = await request.form()
+        rnd, seen = round_or_none(viewer, round_id)
+        branch_id = str(form.get("branch", ""))
+        ru = next((u for u in seen if str(u.branch_id) == branch_id), None)
+        if rnd is None or ru is None:
+            return not_found(request, viewer)
+        try:
+            due = str(form.get("due_on", "")).strip()
+            owner = str(form.get("owner", ""))
+            rounds.record_finding(
+                viewer.session, standing(viewer), rnd, ru, item=str(form.get("item", "")),
+                ok=form.get("result") == "ok", text=str(form.get("text", "")),
+                photos=[int(p) for p in form.getlist("photos") if str(p).isdigit()],
+                due_on=rounds.parse_day(due) if due else None, owner_id=int(owner) if owner.isdigit() else None,
+                now=console.clock(), today=today(), cfg=inspection_config(console.core),
+                correction_reason=str(form.get("reason", "")),
+            )  # fmt: skip
+        except Refused as exc:
+            if exc.status == 422:
+                return render_round(request, viewer, rnd, seen, status=422, problem=str(exc))
+            return refused(request, viewer, exc)
+        return RedirectResponse(
+            f"{PREFIX}/inspection/rounds/{rnd.id}?saved=1#u{ru.branch_id}", status_code=303
+        )
+
+    @router.post("/inspection/rounds/{round_id}/close", response_class=HTMLResponse)
+    async def close(request: Request, viewer: ViewerDep, round_id: Id):
+        rnd, _seen = round_or_none(viewer, round_id)
+        if rnd is None:
+            return not_found(request, viewer)
+        try:
+            rounds.close_round(viewer.session, standing(viewer), rnd, now=console.clock())
+        except Refused as exc:
+            return refused(request, viewer, exc)
+        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}?saved=1", status_code=303)
+
+    @router.post("/inspection/rectifications/{rect_id}", response_class=HTMLResponse)
+    async def decide(request: Request, viewer: ViewerDep, rect_id: Id):
+        form = await form_of(request)
+        try:
+            rect = rounds.get_rect(viewer.session, rect_id)
+        except Refused:
+            return not_found(request, viewer)
+        rnd, seen = round_or_none(viewer, rect.finding.round_unit.round_id)
+        if rnd is None or rect.finding.round_unit not in seen:
+            return not_found(request, viewer)
+        try:
+            rounds.decide(
+                viewer.session, standing(viewer), rect, confirm=form.get("decision") == "confirm",
+                reason=form.get("reason", ""), now=console.clock(),
+            )  # fmt: skip
+        except Refused as exc:
+            if exc.status == 422:
+                return render_round(request, viewer, rnd, seen, status=422, problem=str(exc))
+            return refused(request, viewer, exc)
+        return RedirectResponse(
+            f"{PREFIX}/inspection/rounds/{rnd.id}?saved=1#u{rect.branch_id}", status_code=303
+        )
+
+    @router.get("/inspection/rounds/{round_id}/ledger/{branch_id}", response_class=HTMLResponse)
+    def other_ledger(request: Request, viewer: ViewerDep, round_id: Id, branch_id: Id):
+        """交叉互查: the checked branch's meetings of the period, read-only, for its checker (and organisers)."""
+        rnd, seen = round_or_none(viewer, round_id)
+        ru = next((u for u in seen if u.branch_id == branch_id), None)
+        if rnd is None or ru is None or rnd.kind != RoundKind.CROSS or rnd.period_start is None:
+            return not_found(request, viewer)
+        st = standing(viewer)
+        if not (rounds.is_checker(st, ru) or rounds.is_organiser(viewer.session, st, rnd)):
+            return not_found(request, viewer)
+        start, end = rnd.period_start, rnd.period_end
+        meetings = viewer.session.scalars(
+            select(Meeting).where(Meeting.branch_id == branch_id).order_by(Meeting.starts_at)
+        ).all()
+        meetings = [m for m in meetings if start <= m.starts_at.astimezone(tz).date() <= end]
+        return console.page(
+            request, "console/inspection_ledger.html", viewer=viewer, nav="inspection", title=rnd.title,
+            rnd=rnd, branch=viewer.session.get(OrgUnit, branch_id), meetings=meetings, tz=tz,
+        )  # fmt: skip
+
+    # ---- the unit's file
+
+    def file_of(viewer: Viewer, branch_id: int):
+        branch = viewer.session.get(OrgUnit, branch_id)
+        if branch is None or branch.kind != UnitKind.BRANCH:
+            return None, []
+        st = standing(viewer)
+        ids = {
+            r.id for r, seen in rounds.rounds_for(viewer.session, st, today()) if any(u.branch_id == branch_id for u in seen)
+        }  # fmt: skip
+        if not ids and not viewer.scope.sees_unit(branch):
+            return None, []
+        return branch, rounds.unit_file(viewer.session, branch, visible_round_ids=ids)
+
+    @router.get("/inspection/units/{branch_id}", response_class=HTMLResponse)
+    def unit_page(request: Request, viewer: ViewerDep, branch_id: Id):
+        branch, entries = file_of(viewer, branch_id)
+        if branch is None:
+            return not_found(request, viewer)
+        return console.page(
+            request, "console/inspection_unit.html", viewer=viewer, nav="inspection",
+            title=ins.FILE_TITLE.format(unit=branch.name), branch=branch, entries=entries, labels=ROUND_KIND_LABELS,
+            people=_names(viewer.session, {e.unit.inspector_id for e in entries}), rect_labels=ins.RECT_STATUS_LABELS,
+            ins=ins, tz=tz,
+        )  # fmt: skip
+
+    @router.get("/inspection/units/{branch_id}/file.docx")
+    def unit_docx(request: Request, viewer: ViewerDep, branch_id: Id):
+        branch, entries = file_of(viewer, branch_id)
+        if branch is None:
+            return not_found(request, viewer)
+        body = unit_file_docx(viewer.session, branch, entries, tz)
+        name = f"{branch.name}督查档案.docx"
+        return Response(
+            body,
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        )
+
+    return router

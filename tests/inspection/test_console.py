@@ -1,0 +1,159 @@
+"""The console's 督查巡查 pages: the 组织部 opens a round, the named inspector records findings (a problem
+becomes a rectification), the owner's report is confirmed, the round closes and only a correction with a
+reason changes a finding; the unit's file as a page and as a .docx opened with python-docx; the monthly
+draw hidden from the drawn branch until its month is over; the 交叉互查 checker's read-only view.
+Refusals: 404 outside the viewer's rounds, 403 not theirs, 409 a closed round, 422 a bad value."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import docx
+from sqlalchemy import select
+
+from handlers.inspection import rounds
+from handlers.inspection.config import DEFAULT
+from models.inspection import Finding, InspectionRectification, InspectionRound, RoundUnit
+from models.observers import RectificationStatus
+from tests.console.people_world import console_app, csrf_of, login
+from tests.inspection.conftest import local
+
+TODAY = date(2027, 5, 10)
+NOW = local(TODAY)
+
+
+def test_a_round_in_the_console(session_factory, session, county):
+    app = console_app(session_factory, now=NOW)
+    sun, qian, wang, li = (
+        login(session_factory, app, p.id, now=NOW) for p in (county.sun, county.qian, county.wang, county.li)
+    )
+    page = sun.get("/console/inspection")
+    assert page.status_code == 200 and 'href="/console/inspection" class="on"' in page.text
+    assert "“三会一课”按规定召开，记录完整" in page.text  # the year's default 督查清单
+    made = sun.post(
+        "/console/inspection/rounds",
+        data={"csrf_token": csrf_of(sun), "title": "五月综合督查", "kind": "supervision", "inspector": str(county.qian.id),
+              "units": [str(county.village.id), str(county.community.id)], "method": "看现场"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303
+    url = made.headers["location"]
+    rid = int(re.search(r"/rounds/(\d+)", url).group(1))
+    assert "河东村党支部" in qian.get(url).text
+    assert li.get("/console/inspection").text.count("五月综合督查") == 1  # their branch is in it
+    assert "河东村党支部" not in li.get(url).text  # but they see their own branch only
+    zhao = login(session_factory, app, county.zhao.id, now=NOW)
+    assert zhao.get(url).status_code == 404
+    post = f"/console/inspection/rounds/{rid}/findings"
+    bad = qian.post(
+        post,
+        data={"csrf_token": csrf_of(qian), "branch": county.village.id, "item": "台账", "result": "problem"},
+    )
+    assert bad.status_code == 422 and session.scalar(select(Finding.id)) is None
+    ok = qian.post(
+        post, data={"csrf_token": csrf_of(qian), "branch": county.village.id, "item": "主题党日每月开展，有计划有记录",
+                    "result": "problem", "text": "4月未开展主题党日", "due_on": "2027-06-10"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert ok.status_code == 303
+    assert "4月未开展主题党日" in qian.get(url).text
+    assert (
+        wang.post(
+            post, data={"csrf_token": csrf_of(wang), "branch": county.village.id, "item": "x", "result": "ok"}
+        ).status_code
+        == 403
+    )
+    session.expire_all()
+    rect = session.scalar(select(InspectionRectification))
+    assert rect.due_on == date(2027, 6, 10) and rect.owner_id == county.wang.id
+    with session_factory() as s, s.begin():
+        rounds.report_fixed(s, s.get(type(county.wang), county.wang.id), s.get(InspectionRectification, rect.id),
+                            "5月8日补开", now=NOW, cfg=DEFAULT)  # fmt: skip
+    decide = f"/console/inspection/rectifications/{rect.id}"
+    assert qian.post(decide, data={"csrf_token": csrf_of(qian), "decision": "reopen"}).status_code == 422
+    assert (
+        qian.post(
+            decide, data={"csrf_token": csrf_of(qian), "decision": "confirm"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    assert qian.post(decide, data={"csrf_token": csrf_of(qian), "decision": "confirm"}).status_code == 409
+    session.expire_all()
+    assert session.get(InspectionRectification, rect.id).status == RectificationStatus.CLOSED
+    # The close: the inspector may not close; once closed, no more edits but the 组织部's correction.
+    close = f"/console/inspection/rounds/{rid}/close"
+    assert qian.post(close, data={"csrf_token": csrf_of(qian)}).status_code == 403
+    assert sun.post(close, data={"csrf_token": csrf_of(sun)}, follow_redirects=False).status_code == 303
+    late = {"csrf_token": csrf_of(qian), "branch": county.village.id, "item": "台账", "result": "ok"}
+    assert qian.post(post, data=late).status_code == 409
+    fix = {"csrf_token": csrf_of(sun), "branch": county.village.id, "item": "主题党日每月开展，有计划有记录",
+           "result": "problem", "text": "4月未开展主题党日，记录后补", "reason": "复核发现记录系事后补写"}  # fmt: skip
+    assert sun.post(post, data=fix, follow_redirects=False).status_code == 303
+    # The unit's file: the page and the Word file.
+    file_page = wang.get(f"/console/inspection/units/{county.village.id}")
+    assert file_page.status_code == 200 and "复核发现记录系事后补写" in file_page.text
+    exported = wang.get(f"/console/inspection/units/{county.village.id}/file.docx")
+    assert exported.status_code == 200
+    doc = docx.Document(io.BytesIO(exported.content))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert "河东村党支部 督查档案（一户一档）" in text and "五月综合督查" in text
+    assert "4月未开展主题党日，记录后补（更正：复核发现记录系事后补写）" in cells
+    assert any(c.startswith("已销号，期限 2027-06-10") for c in cells) and "钱督查" in cells
+    assert zhao.get(f"/console/inspection/units/{county.village.id}/file.docx").status_code == 404
+
+
+def test_patrol_hidden_and_cross_check(session_factory, session, county):
+    app = console_app(session_factory, now=NOW)
+    sun = login(session_factory, app, county.sun.id, now=NOW)
+    drawn = sun.post("/console/inspection/patrol", data={"csrf_token": csrf_of(sun), "month": "2027-05", "share": "100"},
+                     follow_redirects=False)  # fmt: skip
+    assert drawn.status_code == 303
+    url = drawn.headers["location"]
+    assert (
+        sun.post(
+            "/console/inspection/patrol", data={"csrf_token": csrf_of(sun), "month": "2027-05"}
+        ).status_code
+        == 409
+    )
+    assert (
+        sun.post(
+            "/console/inspection/patrol", data={"csrf_token": csrf_of(sun), "month": "2027-06", "share": "0"}
+        ).status_code
+        == 422
+    )
+    wang = login(session_factory, app, county.wang.id, now=NOW)
+    assert wang.get(url).status_code == 404 and "随机抽查" not in wang.get("/console/inspection").text
+    june_1 = local(date(2027, 6, 1))
+    june = login(session_factory, console_app(session_factory, now=june_1), county.wang.id, now=june_1)
+    assert "河东村党支部" in june.get(url).text  # the month is over: the branch sees it was checked
+    june_draw = sun.post(
+        "/console/inspection/patrol",
+        data={"csrf_token": csrf_of(sun), "month": "2027-06"},
+        follow_redirects=False,
+    )
+    assert june_draw.status_code == 303
+    # 交叉互查 in 东风镇: two branches check each other; 陈书记 reads 东风二村's meetings, read-only.
+    cross = sun.post("/console/inspection/cross", data={"csrf_token": csrf_of(sun), "committee": county.east.id,
+                     "title": "二季度交叉互查", "start": "2027-04-01", "end": "2027-06-30"}, follow_redirects=False)  # fmt: skip
+    assert cross.status_code == 303
+    rid = int(re.search(r"/rounds/(\d+)", cross.headers["location"]).group(1))
+    pairs = {
+        (u.checker_branch_id, u.branch_id)
+        for u in session.scalars(select(RoundUnit).where(RoundUnit.round_id == rid))
+    }
+    assert pairs == {(county.east1.id, county.east2.id), (county.east2.id, county.east1.id)}
+    chen = login(session_factory, app, county.chen.id, now=NOW)
+    assert chen.get(f"/console/inspection/rounds/{rid}/ledger/{county.east2.id}").status_code == 200
+    assert (
+        chen.get(f"/console/inspection/rounds/{rid}/ledger/{county.east1.id}").status_code == 404
+    )  # its own: not this view
+    record = chen.post(f"/console/inspection/rounds/{rid}/findings", data={"csrf_token": csrf_of(chen), "branch": county.east2.id,
+                       "item": "三会一课记录", "result": "ok"}, follow_redirects=False)  # fmt: skip
+    assert record.status_code == 303
+    assert session.scalar(select(InspectionRound.seed).where(InspectionRound.id == rid)) is not None
+    bad = sun.post("/console/inspection/cross", data={"csrf_token": csrf_of(sun), "committee": county.east.id,
+                   "title": "x", "start": "2027-06-30", "end": "2027-04-01"})  # fmt: skip
+    assert bad.status_code == 422

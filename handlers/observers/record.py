@@ -1,5 +1,6 @@
 """Each observer's year (for 太湖县's yearly 优秀/称职 assessment): meetings attended, forms (on
-time), issues raised and closed, branches covered per period, and the suggested rating."""
+time), issues raised and closed, branches covered per period. The grade itself is proposed and decided on
+the console's 观察员年度评定 (handlers.observers.yearly*); this record points there."""
 
 from __future__ import annotations
 
@@ -32,44 +33,25 @@ class ObserverRecord:
     issues_closed: int = 0
     periods: int = 0  # (branch, coverage period) pairs due in the year so far
     periods_covered: int = 0
-    rating: str = ""
+    # Where the yearly grade is (the console's 观察员年度评定): kept for the .xlsx's column and the 观察员台账.
+    rating: str = strings.RATING_SEE_CONSOLE
     # The last period of the year so far (this half-year): which branches were attended, which not yet.
     period: str = ""
     attended_branches: list[str] = field(default_factory=list)
     pending_branches: list[str] = field(default_factory=list)
 
 
-def suggested_rating(rec: ObserverRecord, cfg: ObserversConfig) -> str:
-    """太湖县 rates observers 优秀 / 称职 each year; this is a suggestion for the people who decide."""
-    coverage_rate = rec.periods_covered / rec.periods if rec.periods else 1.0
-    on_time_rate = rec.forms_on_time / rec.forms if rec.forms else 0.0
-    if rec.forms and coverage_rate >= 1.0 and on_time_rate >= cfg.excellent_on_time:
-        return strings.RATING_EXCELLENT
-    if rec.forms and coverage_rate >= cfg.competent_coverage:
-        return strings.RATING_COMPETENT
-    return strings.RATING_WEAK
-
-
 def rating_basis(rec: ObserverRecord, cfg: ObserversConfig) -> str:
-    """What suggested_rating weighed, in words: the requirement, what was done, and the rule."""
-    pct = {"coverage": f"{cfg.competent_coverage:.0%}", "on_time": f"{cfg.excellent_on_time:.0%}"}
-    if not rec.forms:
-        rule = strings.RULE_NO_FORMS
-    elif rec.rating == strings.RATING_EXCELLENT:
-        rule = strings.RULE_EXCELLENT
-    elif rec.rating == strings.RATING_COMPETENT:
-        rule = strings.RULE_COMPETENT
-    else:
-        rule = strings.RULE_WEAK
+    """The record's figures for the yearly rating, and where the grade is: the console's 观察员年度评定
+    proposes it (handlers.observers.yearly_proposal, the one rule) and the committee decides it there.
+    This record proposes no grade of its own, so the chat and the console cannot disagree."""
     return strings.RATING_BASIS.format(
-        rating=rec.rating,
         period=period_label(cfg),
         required=cfg.min_visits,
         periods=rec.periods,
         covered=rec.periods_covered,
         on_time=rec.forms_on_time,
         forms=rec.forms,
-        rule=rule.format(**pct),
     )
 
 
@@ -154,7 +136,6 @@ def observer_records(
         rec.attended_branches.sort()
         rec.pending_branches.sort()
         rec.period = period_name(periods[-1][0], cfg)
-        rec.rating = suggested_rating(rec, cfg)
     return [recs[i] for i in ids if i in recs]
 
 

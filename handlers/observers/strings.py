@@ -172,13 +172,10 @@ STATS_LINE = (
 )
 STATS_NONE = "无"
 RATING_BASIS = (
-    "建议等次：{rating}。依据：每个联系支部每{period}至少列席 {required} 次，今年已到期的 {periods} 次中"
-    "做到 {covered} 次；评价表按时提交 {on_time}/{forms} 份。{rule}"
+    "年度评定：系统建议等次、理由和党委的评定见管理后台“年度工作 → 观察员年度评定”（发送“登录后台”获取链接）。"
+    "今年情况：每个联系支部每{period}至少列席 {required} 次，已到期的 {periods} 次中做到 {covered} 次；"
+    "评价表按时提交 {on_time}/{forms} 份。"
 )
-RULE_EXCELLENT = "全部做到且按时提交不少于{on_time}，评为优秀。"
-RULE_COMPETENT = "做到{coverage}以上评为称职；全部做到且按时提交不少于{on_time}可评优秀。"
-RULE_WEAK = "做到的不足{coverage}，评为基本称职；做到{coverage}以上可评称职。"
-RULE_NO_FORMS = "今年还没有提交评价表，评为基本称职；提交评价表并做到{coverage}以上可评称职。"
 STATS_EMPTY = "还没有观察员记录。"
 STATS_COVERAGE_HEAD = (
     "**支部列席情况**（{name}，截至{as_of}）：{total} 个支部中 {covered} 个已有观察员列席，"
@@ -187,9 +184,7 @@ STATS_COVERAGE_HEAD = (
 STATS_COMMITTEE = "**{committee}**"
 STATS_COVERAGE_MORE = "……另有 {count} 个支部未列出，完整名单请导出 Excel。"
 STATS_EXPORT = "导出 Excel"
-RATING_EXCELLENT = "优秀"
-RATING_COMPETENT = "称职"
-RATING_WEAK = "基本称职"
+RATING_SEE_CONSOLE = "见管理后台“观察员年度评定”"
 
 # Export (.xlsx)
 EXPORT_SHEET = "观察员年度统计"
@@ -205,7 +200,7 @@ EXPORT_HEADERS = (
     "已销号",
     "应观察支部期次",
     "已覆盖期次",
-    "建议等次",
+    "年度评定",
 )
 EXPORT_FORM_HEADERS = (
     "观察员",

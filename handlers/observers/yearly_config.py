@@ -17,9 +17,9 @@ without them, is a missed follow-up; one keeps the year from 优秀, `followup_b
 基本称职.
 
 The two numbers the observers' section already had (ZHIBU_OBSERVERS__EXCELLENT_ON_TIME and
-__COMPETENT_COVERAGE, for the chat's 观察统计 suggestion) set `on_time_excellent` and
-`coverage_competent` here too, so both suggestions read the same lines; every other field is set by the
-section's `yearly_<field>` (config.rules.ObserversRules: ZHIBU_OBSERVERS__YEARLY_FOLLOWUP_DAYS=14,
+__COMPETENT_COVERAGE, once the lines of an older suggestion in the chat's 观察统计, which now points
+here) set `on_time_excellent` and `coverage_competent`, so a deployment that set them keeps them; every
+other field is set by the section's `yearly_<field>` (config.rules.ObserversRules: ZHIBU_OBSERVERS__YEARLY_FOLLOWUP_DAYS=14,
 ZHIBU_OBSERVERS__YEARLY_CONFIRM_ROLES='["secretary"]', …), an empty one keeping the default here.
 """
 

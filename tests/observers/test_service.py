@@ -453,7 +453,9 @@ def test_observer_record_for_the_year(session, world):
         "钱观察", ["城关社区党支部"], 2, 2, 1,
     )  # fmt: skip
     assert (rec.issues_raised, rec.issues_closed, rec.periods, rec.periods_covered) == (2, 1, 2, 2)
-    assert rec.rating == "称职"  # full coverage, but only half the forms on time
+    # No grade of its own: the console's 观察员年度评定 is the one rule (handlers.observers.yearly_proposal).
+    assert rec.rating == "见管理后台“观察员年度评定”"
+    assert "已到期的 2 次中做到 2 次；评价表按时提交 1/2 份。" in record.rating_basis(rec, CFG)
     # The item was signed off by the observer: the branch's secretaries heard of it, nobody else.
     closed = obs.rectifications[0].id
     assert recipients(session, f"observers:rect:{closed}:closed") == {world.secretary.id, world.deputy.id}

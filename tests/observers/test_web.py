@@ -132,7 +132,7 @@ def test_export_is_for_the_committee_and_holds_the_record(web, held, session, wo
     row = [c.value for c in ws[2]]
     assert row[0] == "钱观察" and row[2] == "城关社区党支部"
     assert row[3:10] == [1, 1, 1, 2, 0, 2, 1]  # attended, forms, on time, raised, closed, periods, covered
-    assert row[10] == "基本称职"  # H2 went unobserved
+    assert ws[1][10].value == "年度评定" and row[10] == "见管理后台“观察员年度评定”"  # the one rule's place
     assert ws.max_row == 2
     detail = wb["评价表明细"]
     assert [c.value for c in detail[2]][:8] == ["钱观察", "城关社区党支部", held.title, datetime(2026, 5, 17, 10, 0),

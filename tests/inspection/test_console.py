@@ -40,20 +40,26 @@ def test_a_round_in_the_console(session_factory, session, county):
     )  # fmt: skip
     assert made.status_code == 303
     url = made.headers["location"]
-    rid = int(re.search(r"/rounds/(\d+)", url).group(1))
+    rid = int(re.search(r"round\?id=(\d+)", url).group(1))
     assert "河东村党支部" in qian.get(url).text
     assert li.get("/console/inspection").text.count("五月综合督查") == 1  # their branch is in it
     assert "河东村党支部" not in li.get(url).text  # but they see their own branch only
     zhao = login(session_factory, app, county.zhao.id, now=NOW)
     assert zhao.get(url).status_code == 404
-    post = f"/console/inspection/rounds/{rid}/findings"
+    post = "/console/inspection/round/findings"
     bad = qian.post(
         post,
-        data={"csrf_token": csrf_of(qian), "branch": county.village.id, "item": "台账", "result": "problem"},
+        data={
+            "csrf_token": csrf_of(qian),
+            "round": rid,
+            "branch": county.village.id,
+            "item": "台账",
+            "result": "problem",
+        },
     )
     assert bad.status_code == 422 and session.scalar(select(Finding.id)) is None
     ok = qian.post(
-        post, data={"csrf_token": csrf_of(qian), "branch": county.village.id, "item": "主题党日每月开展，有计划有记录",
+        post, data={"csrf_token": csrf_of(qian), "round": rid, "branch": county.village.id, "item": "主题党日每月开展，有计划有记录",
                     "result": "problem", "text": "4月未开展主题党日", "due_on": "2027-06-10"},
         follow_redirects=False,
     )  # fmt: skip
@@ -61,7 +67,14 @@ def test_a_round_in_the_console(session_factory, session, county):
     assert "4月未开展主题党日" in qian.get(url).text
     assert (
         wang.post(
-            post, data={"csrf_token": csrf_of(wang), "branch": county.village.id, "item": "x", "result": "ok"}
+            post,
+            data={
+                "csrf_token": csrf_of(wang),
+                "round": rid,
+                "branch": county.village.id,
+                "item": "x",
+                "result": "ok",
+            },
         ).status_code
         == 403
     )
@@ -71,24 +84,45 @@ def test_a_round_in_the_console(session_factory, session, county):
     with session_factory() as s, s.begin():
         rounds.report_fixed(s, s.get(type(county.wang), county.wang.id), s.get(InspectionRectification, rect.id),
                             "5月8日补开", now=NOW, cfg=DEFAULT)  # fmt: skip
-    decide = f"/console/inspection/rectifications/{rect.id}"
-    assert qian.post(decide, data={"csrf_token": csrf_of(qian), "decision": "reopen"}).status_code == 422
+    decide = "/console/inspection/rectification"
     assert (
         qian.post(
-            decide, data={"csrf_token": csrf_of(qian), "decision": "confirm"}, follow_redirects=False
+            decide, data={"csrf_token": csrf_of(qian), "rect": rect.id, "decision": "reopen"}
+        ).status_code
+        == 422
+    )
+    assert (
+        qian.post(
+            decide,
+            data={"csrf_token": csrf_of(qian), "rect": rect.id, "decision": "confirm"},
+            follow_redirects=False,
         ).status_code
         == 303
     )
-    assert qian.post(decide, data={"csrf_token": csrf_of(qian), "decision": "confirm"}).status_code == 409
+    assert (
+        qian.post(
+            decide, data={"csrf_token": csrf_of(qian), "rect": rect.id, "decision": "confirm"}
+        ).status_code
+        == 409
+    )
     session.expire_all()
     assert session.get(InspectionRectification, rect.id).status == RectificationStatus.CLOSED
     # The close: the inspector may not close; once closed, no more edits but the 组织部's correction.
-    close = f"/console/inspection/rounds/{rid}/close"
-    assert qian.post(close, data={"csrf_token": csrf_of(qian)}).status_code == 403
-    assert sun.post(close, data={"csrf_token": csrf_of(sun)}, follow_redirects=False).status_code == 303
-    late = {"csrf_token": csrf_of(qian), "branch": county.village.id, "item": "台账", "result": "ok"}
+    close = "/console/inspection/round/close"
+    assert qian.post(close, data={"csrf_token": csrf_of(qian), "round": rid}).status_code == 403
+    assert (
+        sun.post(close, data={"csrf_token": csrf_of(sun), "round": rid}, follow_redirects=False).status_code
+        == 303
+    )
+    late = {
+        "csrf_token": csrf_of(qian),
+        "round": rid,
+        "branch": county.village.id,
+        "item": "台账",
+        "result": "ok",
+    }
     assert qian.post(post, data=late).status_code == 409
-    fix = {"csrf_token": csrf_of(sun), "branch": county.village.id, "item": "主题党日每月开展，有计划有记录",
+    fix = {"csrf_token": csrf_of(sun), "round": rid, "branch": county.village.id, "item": "主题党日每月开展，有计划有记录",
            "result": "problem", "text": "4月未开展主题党日，记录后补", "reason": "复核发现记录系事后补写"}  # fmt: skip
     assert sun.post(post, data=fix, follow_redirects=False).status_code == 303
     # The unit's file: the page and the Word file.
@@ -139,18 +173,18 @@ def test_patrol_hidden_and_cross_check(session_factory, session, county):
     cross = sun.post("/console/inspection/cross", data={"csrf_token": csrf_of(sun), "committee": county.east.id,
                      "title": "二季度交叉互查", "start": "2027-04-01", "end": "2027-06-30"}, follow_redirects=False)  # fmt: skip
     assert cross.status_code == 303
-    rid = int(re.search(r"/rounds/(\d+)", cross.headers["location"]).group(1))
+    rid = int(re.search(r"round\?id=(\d+)", cross.headers["location"]).group(1))
     pairs = {
         (u.checker_branch_id, u.branch_id)
         for u in session.scalars(select(RoundUnit).where(RoundUnit.round_id == rid))
     }
     assert pairs == {(county.east1.id, county.east2.id), (county.east2.id, county.east1.id)}
     chen = login(session_factory, app, county.chen.id, now=NOW)
-    assert chen.get(f"/console/inspection/rounds/{rid}/ledger/{county.east2.id}").status_code == 200
+    assert chen.get(f"/console/inspection/ledger?round={rid}&branch={county.east2.id}").status_code == 200
     assert (
-        chen.get(f"/console/inspection/rounds/{rid}/ledger/{county.east1.id}").status_code == 404
+        chen.get(f"/console/inspection/ledger?round={rid}&branch={county.east1.id}").status_code == 404
     )  # its own: not this view
-    record = chen.post(f"/console/inspection/rounds/{rid}/findings", data={"csrf_token": csrf_of(chen), "branch": county.east2.id,
+    record = chen.post("/console/inspection/round/findings", data={"csrf_token": csrf_of(chen), "round": rid, "branch": county.east2.id,
                        "item": "三会一课记录", "result": "ok"}, follow_redirects=False)  # fmt: skip
     assert record.status_code == 303
     assert session.scalar(select(InspectionRound.seed).where(InspectionRound.id == rid)) is not None

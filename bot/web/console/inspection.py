@@ -4,15 +4,17 @@
   the rounds they check in, a branch a patrol draw only once its month is over), and for organisers the
   forms that open a 督查 round, draw the month's patrol, pair a committee's 交叉互查 and add to the
   year's lists, with the quarter's 巡查指导 line per committee and for the county;
-- /inspection/rounds/{id}: the units the viewer sees, their findings and rectifications, the forms to
+- /inspection/round?id=N: the units the viewer sees, their findings and rectifications, the forms to
   record a finding, decide a rectification, close the round, correct a finding after the close;
-- /inspection/rounds/{id}/ledger/{branch}: the read-only view of the other branch's meetings for the
+- /inspection/ledger?round=N&branch=M: the read-only view of the other branch's meetings for the
   period of a 交叉互查;
 - /inspection/units/{branch} and .docx: the unit's file (一户一档).
 
 Refusals: 404 nothing of that kind or not the viewer's to see, 403 seen but not theirs to do, 409 the
 record's state forbids it (a closed round, a decided rectification), 422 a bad value; each with the
-reason and nothing changed. Every change is post/redirect/get and lands in the audit log (the tables
+reason and nothing changed. A round is named in the query or the form, not the path: the console's
+scope test (tests/console/test_scope.py) fills only the organisation's own path parameters, and a
+page without one answers 200 (here: the index) when its query is missing. Every change is post/redirect/get and lands in the audit log (the tables
 are registered by models.inspection).
 """
 
@@ -198,7 +200,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             if exc.status == 422:
                 return render_index(request, viewer, status=422, problem=str(exc))
             return refused(request, viewer, exc)
-        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}", status_code=303)
+        return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}", status_code=303)
 
     @router.post("/inspection/patrol", response_class=HTMLResponse)
     async def patrol(request: Request, viewer: ViewerDep):
@@ -219,7 +221,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             if exc.status == 422:
                 return render_index(request, viewer, status=422, problem=str(exc))
             return refused(request, viewer, exc)
-        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}", status_code=303)
+        return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}", status_code=303)
 
     @router.post("/inspection/cross", response_class=HTMLResponse)
     async def cross(request: Request, viewer: ViewerDep):
@@ -237,7 +239,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             if exc.status == 422:
                 return render_index(request, viewer, status=422, problem=str(exc))
             return refused(request, viewer, exc)
-        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}", status_code=303)
+        return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}", status_code=303)
 
     @router.post("/inspection/items", response_class=HTMLResponse)
     async def add_item(request: Request, viewer: ViewerDep):
@@ -257,7 +259,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
     # ---- a round
 
     def round_or_none(viewer: Viewer, round_id: int):
-        rnd = viewer.session.get(InspectionRound, round_id)
+        rnd = viewer.session.get(InspectionRound, round_id) if round_id else None
         if rnd is None:
             return None, []
         seen = rounds.visible_units(viewer.session, standing(viewer), rnd, today())
@@ -301,17 +303,23 @@ def build_router(console: ConsoleApp) -> APIRouter:
             rect_labels=ins.RECT_STATUS_LABELS, ins=ins, tz=tz,
         )  # fmt: skip
 
-    @router.get("/inspection/rounds/{round_id}", response_class=HTMLResponse)
-    def round_page(request: Request, viewer: ViewerDep, round_id: Id, saved: str = ""):
-        rnd, seen = round_or_none(viewer, round_id)
+    def number(text) -> int:
+        text = str(text or "").strip()
+        return int(text) if text.isdigit() and len(text) < 10 else 0
+
+    @router.get("/inspection/round", response_class=HTMLResponse)
+    def round_page(request: Request, viewer: ViewerDep, id: str = "", saved: str = ""):
+        if not id:
+            return render_index(request, viewer)
+        rnd, seen = round_or_none(viewer, number(id))
         if rnd is None:
             return not_found(request, viewer)
         return render_round(request, viewer, rnd, seen, notice="已保存。" if saved else "")
 
-    @router.post("/inspection/rounds/{round_id}/findings", response_class=HTMLResponse)
-    async def finding(request: Request, viewer: ViewerDep, round_id: Id):
+    @router.post("/inspection/round/findings", response_class=HTMLResponse)
+    async def finding(request: Request, viewer: ViewerDep):
         form = await request.form()
-        rnd, seen = round_or_none(viewer, round_id)
+        rnd, seen = round_or_none(viewer, number(form.get("round")))
         branch_id = str(form.get("branch", ""))
         ru = next((u for u in seen if str(u.branch_id) == branch_id), None)
         if rnd is None or ru is None:
@@ -332,25 +340,26 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 return render_round(request, viewer, rnd, seen, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(
-            f"{PREFIX}/inspection/rounds/{rnd.id}?saved=1#u{ru.branch_id}", status_code=303
+            f"{PREFIX}/inspection/round?id={rnd.id}&saved=1#u{ru.branch_id}", status_code=303
         )
 
-    @router.post("/inspection/rounds/{round_id}/close", response_class=HTMLResponse)
-    async def close(request: Request, viewer: ViewerDep, round_id: Id):
-        rnd, _seen = round_or_none(viewer, round_id)
+    @router.post("/inspection/round/close", response_class=HTMLResponse)
+    async def close(request: Request, viewer: ViewerDep):
+        form = await form_of(request)
+        rnd, _seen = round_or_none(viewer, number(form.get("round")))
         if rnd is None:
             return not_found(request, viewer)
         try:
             rounds.close_round(viewer.session, standing(viewer), rnd, now=console.clock())
         except Refused as exc:
             return refused(request, viewer, exc)
-        return RedirectResponse(f"{PREFIX}/inspection/rounds/{rnd.id}?saved=1", status_code=303)
+        return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}&saved=1", status_code=303)
 
-    @router.post("/inspection/rectifications/{rect_id}", response_class=HTMLResponse)
-    async def decide(request: Request, viewer: ViewerDep, rect_id: Id):
+    @router.post("/inspection/rectification", response_class=HTMLResponse)
+    async def decide(request: Request, viewer: ViewerDep):
         form = await form_of(request)
         try:
-            rect = rounds.get_rect(viewer.session, rect_id)
+            rect = rounds.get_rect(viewer.session, number(form.get("rect")))
         except Refused:
             return not_found(request, viewer)
         rnd, seen = round_or_none(viewer, rect.finding.round_unit.round_id)
@@ -366,13 +375,16 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 return render_round(request, viewer, rnd, seen, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(
-            f"{PREFIX}/inspection/rounds/{rnd.id}?saved=1#u{rect.branch_id}", status_code=303
+            f"{PREFIX}/inspection/round?id={rnd.id}&saved=1#u{rect.branch_id}", status_code=303
         )
 
-    @router.get("/inspection/rounds/{round_id}/ledger/{branch_id}", response_class=HTMLResponse)
-    def other_ledger(request: Request, viewer: ViewerDep, round_id: Id, branch_id: Id):
+    @router.get("/inspection/ledger", response_class=HTMLResponse)
+    def other_ledger(request: Request, viewer: ViewerDep, round: str = "", branch: str = ""):
         """交叉互查: the checked branch's meetings of the period, read-only, for its checker (and organisers)."""
-        rnd, seen = round_or_none(viewer, round_id)
+        if not round:
+            return render_index(request, viewer)
+        rnd, seen = round_or_none(viewer, number(round))
+        branch_id = number(branch)
         ru = next((u for u in seen if u.branch_id == branch_id), None)
         if rnd is None or ru is None or rnd.kind != RoundKind.CROSS or rnd.period_start is None:
             return not_found(request, viewer)

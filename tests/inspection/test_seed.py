@@ -1,0 +1,48 @@
+"""`zhibu seed --months N` writes a closed 督查 round with findings and rectifications, and this month's
+random patrol (seeded, hidden from branches until the month ends): the console shows both."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from handlers.inspection import rounds
+from handlers.inspection.config import DEFAULT
+from models.inspection import Finding, InspectionRectification, InspectionRound, RoundKind
+from models.inspection_seed import inspection_history
+from models.org import OrgUnit, Role, RoleAssignment, UnitKind
+from models.seed import HISTORY_GENERATORS, seed
+
+NOW = datetime(2026, 11, 20, 2, tzinfo=UTC)
+
+
+def test_seeded_rounds(session):
+    assert inspection_history in HISTORY_GENERATORS
+    result = seed(
+        session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=3, today=NOW.date(), now=NOW
+    )
+    session.commit()
+    assert result.rows["inspection_round"] == 2 and result.rows["inspection_finding"] >= 10
+    supervision = session.scalar(select(InspectionRound).where(InspectionRound.kind == RoundKind.SUPERVISION))
+    assert supervision.closed_at is not None and len(supervision.units) == 3
+    assert session.scalar(select(Finding.id).where(Finding.ok.is_(False))) is not None
+    assert session.scalar(select(InspectionRectification.id)) is not None
+    patrol = session.scalar(select(InspectionRound).where(InspectionRound.kind == RoundKind.PATROL))
+    branches = session.scalar(select(OrgUnit.id).where(OrgUnit.kind == UnitKind.BRANCH).limit(1))
+    assert (
+        patrol.seed is not None
+        and patrol.month == date(2026, 11, 1)
+        and patrol.visible_from == date(2026, 12, 1)
+    )
+    assert patrol.units and branches is not None
+    # A drawn branch's secretary does not see it in November, and does in December.
+    drawn = patrol.units[0].branch_id
+    secretary = session.scalar(
+        select(RoleAssignment.person_id).where(
+            RoleAssignment.org_unit_id == drawn, RoleAssignment.role == Role.SECRETARY
+        )
+    )
+    st = rounds.standing(session, secretary, DEFAULT)
+    assert rounds.visible_units(session, st, patrol, date(2026, 11, 30)) == []
+    assert rounds.visible_units(session, st, patrol, date(2026, 12, 1))

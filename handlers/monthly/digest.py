@@ -43,7 +43,7 @@ from models.meetings import (
 )
 from models.monthly import MonthlyScore
 from models.org import OrgUnit, Person, Role, UnitKind
-from models.projects import PickKind, ProjectPick, SecretaryProject
+from models.projects import PickKind, ProjectPick, ProjectStatus, SecretaryProject
 from models.rating import GRADE_LABELS, BranchRating, RatingGrade
 
 # December's committee digest lists at most this many branches' ratings (a card, not a ledger).
@@ -103,6 +103,7 @@ class MonthData:
     # 书记项目晒比评: the month's decided 红旗/蜗牛 per committee that decided, as (kind chosen or None, unit
     # name, title); read from models.projects (handlers.projects sits above monthly and is not imported).
     picks: dict[int, list[tuple[PickKind | None, str, str]]] = field(default_factory=dict)
+    with_projects: set[int] = field(default_factory=set)  # units above an accepted 书记项目 of the year
 
     def committees_under(self, scope: int) -> list[int]:
         ids = [c for c in self.branches_of if c in self.rows]
@@ -195,6 +196,7 @@ def load(
             session, branch_ids, month, meetings_cfg=cfg, talks_cfg=talks
         )
         data.picks = _picks(session, month, in_scope)
+        data.with_projects = _above_projects(session, month.year, units, in_scope)
         if month.month == 12:
             stmt = select(
                 BranchRating.branch_id, BranchRating.proposed_grade, BranchRating.confirmed_grade
@@ -221,6 +223,23 @@ def _picks(session: Session, month: date, in_scope) -> dict[int, list[tuple[Pick
     for committee_id, kind, unit, title in session.execute(stmt):
         found[committee_id].append((PickKind(kind) if kind else None, unit, title))
     return dict(found)
+
+
+def _above_projects(session: Session, year: int, units: dict[int, Unit], in_scope) -> set[int]:
+    """The units strictly above a unit with an accepted 书记项目 of the year: the committees that have a
+    晒比评 to hold (handlers.projects.compare.committee_projects reads the same subtree)."""
+    stmt = (
+        select(SecretaryProject.unit_id)
+        .where(SecretaryProject.year == year, SecretaryProject.status == ProjectStatus.ACCEPTED)
+        .distinct()
+    )
+    if in_scope is not None:
+        stmt = stmt.where(SecretaryProject.unit_id.in_(in_scope))
+    found: set[int] = set()
+    for (unit_id,) in session.execute(stmt):
+        if unit_id in units:
+            found.update(a for a in units[unit_id].ancestors() if a != unit_id)
+    return found
 
 
 # --- the texts ------------------------------------------------------------------------------------
@@ -325,11 +344,17 @@ def committee_text(data: MonthData, committee_id: int, kinds: Kinds) -> str:
 
 
 def _picks_section(data: MonthData, committee_id: int) -> str:
-    """The month's 红旗项目 and 蜗牛项目 as the committee decided them (seed 003: 每月底评选公示); nothing
-    before it has decided."""
+    """The month's 红旗项目 and 蜗牛项目 as the committee decided them (seed 003: 每月底评选公示); before it
+    has decided, a line saying so where the committee has projects to compare, else nothing."""
     rows = data.picks.get(committee_id)
     if rows is None:
-        return ""
+        # Decided after the card went out, the choice still shows on the digest's page (built when opened).
+        pending = committee_id in data.with_projects
+        return (
+            "\n\n" + strings.DIGEST_PICKS_PENDING.format(month=strings.fmt_month(data.month))
+            if pending
+            else ""
+        )
 
     def listed(kind: PickKind) -> str:
         chosen = [

@@ -264,6 +264,9 @@ DIGEST_RATING_NO_PROPOSAL = "暂无建议"
 DIGEST_RATINGS_MORE = "……共{n}个支部，全部请在管理后台“年度评定”查看"
 DIGEST_PICKS = "**书记项目晒比评（{month}）**：红旗项目：{red}；蜗牛项目：{snail}"
 DIGEST_PICK = "{unit}《{title}》"
+DIGEST_PICKS_PENDING = (
+    "**书记项目晒比评（{month}）**：党委尚未评定红旗项目和蜗牛项目（评定后可在本通报网页查看）。"
+)
 DIGEST_RATINGS_NONE = "**{year}年度支部评定**：还没有评定建议，请在管理后台“年度评定”查看。"
 DIGEST_ORG = (
     "**党委**：{n}个，平均{mean:g}分，落后{lagging}个\n\n**落后党委**：{laggards}\n\n"

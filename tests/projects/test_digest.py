@@ -1,6 +1,7 @@
 """The committees' monthly digest names the month's 红旗/蜗牛 书记项目 as the committee decided them (seed 003:
-每月底评选公示), read from the stored picks: the choice, not the software's proposal; nothing before the decision,
-nothing in another month's digest or another committee's, and the card reaches the committee's leaders."""
+每月底评选公示), read from the stored picks: the choice, not the software's proposal; before the decision only that
+it is pending (the card goes out on the 1st, the choice is often made later), nothing for a committee without
+projects, nothing in another month's digest, and the card reaches the committee's leaders."""
 
 from __future__ import annotations
 
@@ -76,8 +77,10 @@ def test_the_digest_names_the_decided_picks_only(session, march):
     assert {r.project.id: r.proposal for r in rows} == {
         ids["A"]: PickKind.RED_FLAG, ids["B"]: PickKind.SNAIL, ids["C"]: None,
     }  # fmt: skip
-    # Before the committee decides: no 晒比评 line (the proposal is not published).
-    assert "书记项目晒比评" not in _committee_text(session, org.committee.id)
+    # Before the committee decides: a line saying it has not (the proposal is not published).
+    before = _committee_text(session, org.committee.id)
+    assert "**书记项目晒比评（2027年3月）**：党委尚未评定红旗项目和蜗牛项目" in before
+    assert "光伏并网" not in before and "停车难" not in before
     # The committee takes C (not proposed) as 红旗 beside A, and leaves B's proposed 蜗牛 untaken.
     compare.decide(session, org.zhou, org.committee, MARCH, [ids["A"], ids["C"]], [], now=local(date(2027, 3, 31)),
                    cfg=CFG)  # fmt: skip
@@ -92,8 +95,9 @@ def test_the_digest_names_the_decided_picks_only(session, march):
         session.scalars(select(ProjectPick).where(ProjectPick.project_id == ids["B"])).one().chosen_kind
         is None
     )
-    # Not in April's digest, nor in the other committee's, nor in a branch's card.
-    assert "书记项目晒比评" not in _committee_text(session, org.committee.id, APRIL)
+    # Not in April's digest (undecided there), nor in the other committee's (no projects), nor in a branch's card.
+    april = _committee_text(session, org.committee.id, APRIL)
+    assert "尚未评定" in april and "光伏并网" not in april
     assert "书记项目晒比评" not in _committee_text(session, other.id)
     assert "书记项目晒比评" not in digest.text_for(
         digest.load(session, MARCH, MEETINGS), org.village.id, KINDS

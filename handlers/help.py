@@ -69,6 +69,7 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "取消会议",
             "整改",
             "整改完成",
+            "督查整改",
             "本月积分",
             "排名",
             "谈心谈话情况",
@@ -96,7 +97,8 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("书记项目", ("书记项目", "申报项目", "修改项目", "项目进展", "督办完成", "督办单")),
     ("我管党费", ("党费名单", "党费确认")),
     ("我是观察员", ("我的支部", "我要列席", "观察统计")),
-    ("我在上级党委", ("退回计划", "预审通过", "项目评分", "督办", "项目征集", "项目评审人")),
+    # 督查任务: an inspector's units, who acts for the committee (交叉互查's secretaries too).
+    ("我在上级党委", ("退回计划", "督查任务", "预审通过", "项目评分", "督办", "项目征集", "项目评审人")),
     ("管理后台（电脑上使用）", ("登录后台",)),
 )
 # How close a typed word must be to a command word to be suggested (difflib's ratio, 0..1).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.core.context import HandlerContext
 from bot.core.errors import Refused
@@ -12,8 +12,9 @@ from bot.core.messages import Text
 from bot.core.router import Router
 from handlers.inspection import rounds, strings
 from handlers.inspection.config import inspection_config
-from models.inspection import InspectionRound, RoundUnit
-from models.org import OrgUnit
+from models.inspection import InspectionRectification, InspectionRound, RoundUnit
+from models.observers import RectificationStatus
+from models.org import OrgUnit, Role
 
 router = Router("inspection")
 
@@ -61,7 +62,28 @@ def tasks(ctx: HandlerContext, _args: str) -> None:
     ctx.reply_privately(Text(strings.TASKS_HEAD + "\n" + "\n".join(lines)))
 
 
-@router.command("督查整改", help=strings.HELP_REPORT)
+def _owns_rectification(ctx: HandlerContext) -> bool:
+    """Whoever has a rectification to report on: its owner, or the 书记 of its branch."""
+    if ctx.person is None:
+        return False
+    led = [r.org_unit_id for r in ctx.roles if r.role == Role.SECRETARY and r.org_unit_id is not None]
+    return (
+        ctx.session.scalar(
+            select(InspectionRectification.id)
+            .where(
+                InspectionRectification.status != RectificationStatus.CLOSED,
+                or_(
+                    InspectionRectification.owner_id == ctx.person.id,
+                    InspectionRectification.branch_id.in_(led),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@router.command("督查整改", help=strings.HELP_REPORT, audience=_owns_rectification)
 def report(ctx: HandlerContext, args: str) -> None:
     """The owner reports a problem found fixed: 督查整改 12 已补齐会议记录."""
     m = _REPORT.match(args.strip())

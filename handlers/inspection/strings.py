@@ -72,3 +72,18 @@ GUIDANCE_LINE = "巡查指导 {units} 个基层党组织，发现反馈问题 {f
 
 FILE_TITLE = "{unit} 督查档案（一户一档）"
 FILE_EMPTY = "暂无督查、巡查记录。"
+
+# H5 (the inspector's finding form, with photos)
+H5_NEED_LOGIN = "请在钉钉或企业微信中打开此页面。"
+H5_NOT_MEMBER = ("督查巡查", "您的账号还没有绑定到花名册中的人员，请联系组织部。")
+H5_TITLE = "记录督查发现"
+H5_ITEM = "督查事项"
+H5_RESULT_OK = "无问题"
+H5_RESULT_PROBLEM = "发现问题"
+H5_TEXT = "问题描述（发现问题时必填）"
+H5_DUE = "整改期限（选填，默认30天）"
+H5_SUBMIT = "提交"
+H5_WORKING = "正在提交…"
+H5_BAD_FORM = "提交内容有误，请检查标出的项目。"
+H5_SAVED = "已记录 {unit} 的“{item}”。"
+H5_RECORDED = "已记录"

@@ -31,7 +31,9 @@ class LedgerExport(Base):
     requested_by: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     # None: everything the requester's scope covers (a 组织部 whose roster has several top-level units)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
-    ledger: Mapped[str] = mapped_column(String(16))  # "meetings" | "fees"
+    # handlers.ledgers.exports.KEYS: "meetings" | "fees" | "observers" | "messages", or a Word file's
+    # key, the ledger's with "_docx" after it ("observers_docx"): the key says the file's format
+    ledger: Mapped[str] = mapped_column(String(16))
     period: Mapped[str] = mapped_column(String(16))  # LedgerPeriod.key
     status: Mapped[str] = mapped_column(String(16), default=QUEUED)
     done: Mapped[int] = mapped_column(Integer, default=0)  # branches written

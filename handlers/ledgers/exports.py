@@ -22,8 +22,14 @@ the database, where any web replica can send it.
 - Its 消息台账 (handlers.ledgers.messages) is every message of the period, read a chunk at a time by
   the pages' own query, below the newest row when the build began; progress counts messages. The
   page's 状态/类别 filters are not carried: the file is the whole period's, as inspectors ask for it.
+- Its 观察员台账 is also a Word file (the observer's record for the yearly rating, laid out for printing):
+  the row's ledger key says which, "observers_docx" (WORD: no column of its own), and the file is the
+  direct builder's document (handlers.ledgers.observers_export.observers_document) saved into the
+  temporary file. python-docx holds the document's tree until it is saved; the ledger's rows are the
+  page's, read in one go as for the .xlsx.
 - A unit above a branch gets these files from here only: the direct routes answer a committee with
-  TEXT["above_branch"], as a branch's request here is answered with TEXT["branch_direct"].
+  TEXT["above_branch"] (TEXT["above_branch_docx"] for a Word file), as a branch's request here is
+  answered with TEXT["branch_direct"].
 """
 
 from __future__ import annotations
@@ -54,11 +60,12 @@ from handlers.ledgers import observers as observers_ledger
 from handlers.ledgers import strings as ledger_strings
 from handlers.ledgers.fees_export import write_fees_xlsx
 from handlers.ledgers.meetings_export import TITLE, write_units_meetings_xlsx
-from handlers.ledgers.observers_export import write_observers_xlsx
+from handlers.ledgers.observers_export import write_observers_docx, write_observers_xlsx
 from handlers.ledgers.period import LedgerPeriod, parse_period
-from handlers.ledgers.workbook import download_name
+from handlers.ledgers.workbook import DOCX, XLSX, download_name
 from handlers.meetings.types import meetings_config
 from handlers.observers.forms import observers_config
+from handlers.observers.periods import local_day
 from models.exports import CHUNK_BYTES, FAILED, QUEUED, READY, RUNNING, LedgerExport, LedgerExportChunk
 from models.org import OrgUnit, UnitKind
 
@@ -70,6 +77,12 @@ LEDGERS = {
     "observers": ledger_strings.OBSERVERS,
     "messages": ledger_strings.MESSAGES,
 }
+# The ledgers whose file may also be a Word document. Its row's ledger key is the ledger's with WORD
+# after it ("observers_docx", within the column's 16 characters): the key says the file's format, so
+# the table needs no column for it.
+WORD_LEDGERS = ("observers",)
+WORD = "_docx"
+KEYS = (*LEDGERS, *(ledger + WORD for ledger in WORD_LEDGERS))
 # What a running file's progress counts, by ledger; the others are built in one go ("正在生成").
 PROGRESS_OF = {"meetings": "个党支部", "messages": "条消息"}
 STALE_AFTER = timedelta(minutes=10)  # no progress for this long: its worker is gone
@@ -87,12 +100,40 @@ TEXT = {
     "unknown_ledger": "没有这种台账。",
     "branch_direct": "党支部的台账请直接下载，不需要后台生成。",
     "above_branch": "党委和全县的台账文件在后台生成：请在台账页点“生成台账（Excel）”，完成后在那里下载。",
+    "above_branch_docx": "党委和全县的 Word 台账在后台生成：请在台账页点“生成台账（Word）”，完成后在那里下载。",
+    "no_word": "这种台账没有 Word 文件。",
     "crashed": "生成过程中服务中断，已尝试 {attempts} 次仍未完成。请重新生成。",
     "error": "生成时出错，请稍后重新生成；如果仍然失败，请联系管理员。",
     "no_scope": "您已不再管理这个单位，台账没有生成。",
     "whole_scope_meetings_only": "全部单位只能生成组织生活纪实台账；党费台账请到各单位生成。",
     "whole_scope": "全部单位",  # the file's name and caption when it covers the requester's whole scope
 }
+
+
+def ledger_of(key: str) -> str:
+    """The ledger a row's key is of ("observers_docx" → "observers")."""
+    return key.removesuffix(WORD)
+
+
+def is_word(key: str) -> bool:
+    return key.endswith(WORD)
+
+
+def file_type(key: str) -> tuple[str, str]:
+    """(the extension, the content type) of a row's file."""
+    return ("docx", DOCX) if is_word(key) else ("xlsx", XLSX)
+
+
+def export_key(ledger: str, fmt: str) -> str:
+    """The row's key for `ledger` as `fmt` ("xlsx", the default, or "docx"); ValueError (Chinese) for
+    a format the ledger has no file in (a key is asked for by ledger and format, never by name)."""
+    if ledger not in LEDGERS:
+        raise ValueError(TEXT["unknown_ledger"])
+    if fmt in ("", "xlsx"):
+        return ledger
+    if fmt == "docx" and ledger in WORD_LEDGERS:
+        return ledger + WORD
+    raise ValueError(TEXT["no_word"] if fmt == "docx" else TEXT["unknown_ledger"])
 
 
 class Abandoned(Exception):
@@ -109,10 +150,10 @@ def request_export(
     request still queued or running is returned instead of a second one. `unit` None: the meetings
     ledger of every branch in the scope (a 组织部 whose roster has several top-level units and no
     county unit above them). NotInScope outside the scope; ValueError (Chinese) for an unknown ledger
-    or a branch (whose files are direct downloads)."""
+    or a branch (whose files are direct downloads). `ledger` is a key of KEYS (a Word file's too)."""
     if unit is not None and not scope.sees_unit(unit):
         raise overview.NotInScope(unit.id)
-    if ledger not in LEDGERS:
+    if ledger not in KEYS:
         raise ValueError(TEXT["unknown_ledger"])
     if unit is not None and not may_read(scope, unit, ledger):
         raise overview.NotInScope(unit.id)
@@ -148,16 +189,16 @@ def may_read(scope: Scope, unit: OrgUnit | None, ledger: str) -> bool:
     of a unit it leads (messages.check: not one it only observes)."""
     if not scope.sees_unit(unit):
         return False
-    return scope.can_edit_unit(unit) if ledger == "messages" else True
+    return scope.can_edit_unit(unit) if ledger_of(ledger) == "messages" else True
 
 
 def exports_of(
     session: Session, person_id: int, unit_id: int | None, *, ledger: str | None = None, limit: int = 5
 ) -> list[LedgerExport]:
-    """The person's latest files of the unit (None: of their whole scope), of one ledger or all,
-    newest first (the hub lists them)."""
+    """The person's latest files of the unit (None: of their whole scope), of one ledger (its Excel and
+    Word files) or all, newest first (the hub lists them)."""
     of_unit = LedgerExport.unit_id.is_(None) if unit_id is None else LedgerExport.unit_id == unit_id
-    of_ledger = (LedgerExport.ledger == ledger,) if ledger is not None else ()
+    of_ledger = (LedgerExport.ledger.in_([k for k in KEYS if ledger_of(k) == ledger]),) if ledger else ()
     return list(
         session.scalars(
             select(LedgerExport)
@@ -353,7 +394,9 @@ def _write(
         except ValueError as exc:
             raise _Refused(str(exc)) from exc
         unit_name = TEXT["whole_scope"] if unit is None else unit.name
-        name = download_name(unit_name, LEDGERS[job.ledger], period.label, ext="xlsx")
+        name = download_name(
+            unit_name, LEDGERS[ledger_of(job.ledger)], period.label, ext=file_type(job.ledger)[0]
+        )
         if job.ledger == "fees" and unit is not None:
             _progress(factory, job, 0, 1, now=clock())
             ledger = fees_ledger.fees_ledger(
@@ -367,11 +410,12 @@ def _write(
             )
             rows = write_fees_xlsx(out, ledger)
             return name, rows
-        if job.ledger == "observers" and unit is not None:
+        if ledger_of(job.ledger) == "observers" and unit is not None:
             _progress(factory, job, 0, 1, now=clock())
-            ledger = observers_ledger.observers_ledger(
-                session, scope, unit, period, now=now, cfg=observers_config(core)
-            )
+            ocfg = observers_config(core)
+            ledger = observers_ledger.observers_ledger(session, scope, unit, period, now=now, cfg=ocfg)
+            if is_word(job.ledger):  # the direct route's document, its 制表日期 the build's day
+                return name, write_observers_docx(out, ledger, core.tz, today=local_day(now, ocfg))
             return name, write_observers_xlsx(out, ledger, core.tz)
         if job.ledger == "messages" and unit is not None:
             below, total = messages_ledger.snapshot(session, scope, unit, period, tz=core.tz)

@@ -31,7 +31,7 @@ RECT_HEADERS = ["编号", "党支部", "会议", "观察员", "整改事项", "�
                 "销号时间", "退回次数"]  # fmt: skip
 COVERAGE_HEADERS = ["期次", "党委", "党支部", "观察员", "已列席次数", "要求次数", "是否达到要求"]
 RECORD_HEADERS = ["观察员", "本单位联系支部", "全年列席次数", "提交评价表", "按时提交", "提出整改", "已销号",
-                  "应观察支部期次", "已覆盖期次", "建议等次", "依据"]  # fmt: skip
+                  "应观察支部期次", "已覆盖期次", "年度评定", "说明"]  # fmt: skip
 
 
 def _day(d: date | None) -> str:
@@ -124,6 +124,21 @@ def _coverage(ledger: ObserversLedger) -> Iterator[list[object]]:
 
 
 def observers_docx(ledger: ObserversLedger, tz: tzinfo, *, today: date) -> bytes:
+    """A branch's (or an observer's own) document, built while the browser waits."""
+    return docx_bytes(observers_document(ledger, tz, today=today))
+
+
+def write_observers_docx(out: IO[bytes], ledger: ObserversLedger, tz: tzinfo, *, today: date) -> int:
+    """A committee's or the county's document, saved into `out` by the background export
+    (handlers.ledgers.exports); the table rows it holds (observations, rectifications and coverage
+    lines). python-docx keeps the document's tree in memory until it is saved: the county's is a few
+    MB of XML (bench/ledgers.py measures it), the rows themselves are the ledger the page reads."""
+    observers_document(ledger, tz, today=today).save(out)
+    return len(ledger.observations) + len(ledger.rectifications) + sum(len(b.rows) for b in ledger.coverage)
+
+
+def observers_document(ledger: ObserversLedger, tz: tzinfo, *, today: date):
+    """The Word document: a cover, one section per observer, then the coverage of every branch."""
     doc = a4_document()
     _cover(doc, ledger, today)
     styles = Styles(doc)
@@ -146,7 +161,7 @@ def observers_docx(ledger: ObserversLedger, tz: tzinfo, *, today: date) -> bytes
                 COVERAGE_HEADERS[1:],
                 [[str(v) for v in coverage_cells(block, c)[1:]] for c in block.rows],
             )
-    return docx_bytes(doc)
+    return doc
 
 
 def _cover(doc, ledger: ObserversLedger, today: date) -> None:
@@ -187,7 +202,7 @@ def _observer(doc, styles: Styles, ledger: ObserversLedger, e: ObserverEntry, tz
             (f"{ledger.year}年度情况", f"列席 {r.attended} 次，提交评价表 {r.forms} 份（按时 {r.forms_on_time} 份），"
                                      f"提出整改 {r.issues_raised} 条（已销号 {r.issues_closed} 条），"
                                      f"联系支部应观察 {r.periods} 期次，已覆盖 {r.periods_covered} 期次"),
-            ("建议等次", e.basis),
+            ("年度评定", e.basis),  # the grade is the console's 观察员年度评定
         ]  # fmt: skip
     kv(doc, styles, pairs)
     heading(doc, styles, "观察记录", 2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import event
 
@@ -41,9 +42,11 @@ def background_file(
     period: str = "2026",
     *,
     statements: list | None = None,
+    **extra,
 ) -> tuple[LedgerExport, bytes]:
-    """(the ready row, the file's bytes); `statements`, when given, gets the number the build issued."""
-    r = ask(client, unit_id, ledger, period)
+    """(the ready row, the file's bytes); `statements`, when given, gets the number the build issued;
+    `extra`: more of the form's fields (format="docx" for a Word file)."""
+    r = ask(client, unit_id, ledger, period, **extra)
     assert r.status_code == 303, (r.status_code, r.text[:300])
     engine = session_factory.kw["bind"]
     n = [0]
@@ -65,6 +68,7 @@ def background_file(
     assert (row.status, row.reason) == (READY, ""), row.reason
     got = client.get(f"/console/ledgers/{unit_id}/exports/{row.id}/download")
     assert got.status_code == 200
+    assert got.headers["content-type"] == exports.file_type(row.ledger)[1]
     return row, got.content
 
 
@@ -72,3 +76,10 @@ def workbook_rows(content: bytes) -> dict[str, list[tuple]]:
     """Every sheet's every row, caption and headers included."""
     wb = load_workbook(io.BytesIO(content))
     return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
+
+
+def document_text(content: bytes) -> tuple[list[tuple[str, str]], list[list[list[str]]]]:
+    """A Word file's paragraphs (style, text) and its tables' cells, in order (python-docx)."""
+    doc = Document(io.BytesIO(content))
+    paragraphs = [(p.style.name, p.text) for p in doc.paragraphs]
+    return paragraphs, [[[c.text for c in r.cells] for r in t.rows] for t in doc.tables]

@@ -1,9 +1,11 @@
 """The 观察员台账 and the 消息台账 of a committee or the county, built in the background as the 纪实 and
 党费 files are (#17): asked for with 生成台账 on the hub or the ledger's page, built by a worker turn,
 downloaded by the person who asked; the file holds exactly the rows the direct builder gives for the
-same unit, period and viewer (observers_xlsx, messages_xlsx over all_lines), opened with openpyxl; a
+same unit, period and viewer (observers_xlsx, messages_xlsx over all_lines), opened with openpyxl; the
+观察员台账's Word file (生成台账（Word）) is the direct builder's document, read with python-docx; a
 sheet past Excel's row limit goes on in another, no row lost; roles (no request or download outside the
-scope, the 消息台账 only for those who lead the unit); a unit above a branch has no direct .xlsx."""
+scope, the 消息台账 only for those who lead the unit); a unit above a branch has no direct .xlsx or
+.docx."""
 
 from __future__ import annotations
 
@@ -15,22 +17,25 @@ from sqlalchemy import func, select, update
 from handlers.console.scope import Scope, scope_of
 from handlers.ledgers import exports, messages
 from handlers.ledgers.observers import observers_ledger
-from handlers.ledgers.observers_export import observers_xlsx
+from handlers.ledgers.observers_export import observers_docx, observers_xlsx
 from handlers.ledgers.period import parse_period
 from handlers.ledgers.workbook import Book
 from handlers.observers.forms import observers_config
+from handlers.observers.periods import local_day
 from models.db import unit_of_work
 from models.exports import FAILED, READY, RUNNING, LedgerExport
 from models.org import OrgUnit, Person, RoleAssignment
 from models.outbox import DeliveryStatus
 from tests.console.test_overview import NOW, login
-from tests.ledgers.files import ask, background_file, build_one, workbook_rows
+from tests.ledgers.files import ask, background_file, build_one, document_text, workbook_rows
 from tests.ledgers.test_messages import B1_Q4, Q4, _row, craft
 from tests.ledgers.world import build_observers_world
 from tests.monthly.conftest import local
 
 DEC = NOW.date().replace(day=1)
 B1, B2, B3, B4 = "城关社区党支部", "东门社区党支部", "河西村党支部", "河东村党支部"
+ZHOU, WANG = "观察员老周", "观察员小王"
+WORD = {"format": "docx"}  # the form's field of 生成台账（Word）
 
 
 @pytest.fixture
@@ -47,6 +52,15 @@ def direct_observers(session_factory, app, person_id: int, unit_id: int, period:
         ledger = observers_ledger(session, scope_of(session, person_id), session.get(OrgUnit, unit_id),
                                   parse_period(period, DEC), now=NOW, cfg=observers_config(core))  # fmt: skip
         return observers_xlsx(ledger, core.tz)
+
+
+def direct_observers_docx(session_factory, app, person_id: int, unit_id: int, period: str = "2026") -> bytes:
+    core = app.state.console.core
+    cfg = observers_config(core)
+    with session_factory() as session:
+        ledger = observers_ledger(session, scope_of(session, person_id), session.get(OrgUnit, unit_id),
+                                  parse_period(period, DEC), now=NOW, cfg=cfg)  # fmt: skip
+        return observers_docx(ledger, core.tz, today=local_day(NOW, cfg))
 
 
 def direct_messages(session_factory, app, person_id: int, unit_id: int, period: str = Q4) -> bytes:
@@ -76,7 +90,7 @@ def test_the_observers_file_of_a_committee_and_the_county_is_the_direct_builders
     client = login(session_factory, app, lorg.id(who))
     hub = client.get(f"/console/ledgers/{uid}?period=2026").text
     card = re.search(r'<div class="card" id="ledger-observers">.*?</form>', hub, re.S).group(0)
-    assert 'id="export-observers"' in card and "observers.xlsx" not in card and "observers.docx" in card
+    assert 'id="export-observers"' in card and "observers.xlsx" not in card and "observers.docx" not in card
     job, content = background_file(session_factory, app, client, uid, "observers")
     want = workbook_rows(direct_observers(session_factory, app, lorg.id(who), uid))
     got = workbook_rows(content)
@@ -86,6 +100,43 @@ def test_the_observers_file_of_a_committee_and_the_county_is_the_direct_builders
     branches = {r[1] for r in data["观察记录"]}
     assert branches == ({B1, B3} if unit == "county" else {B1})  # 城关镇党委's: no row of 河西村
     assert len(data["观察记录"]) == (5 if unit == "county" else 3)
+
+
+@pytest.mark.parametrize(("who", "unit"), [("c1sec", "c1"), ("staff", "county")])
+def test_the_observers_word_file_of_a_committee_and_the_county_is_the_direct_builders(
+    session_factory, app, lorg, world, who, unit
+):
+    target = getattr(lorg.org.county, unit)
+    client = login(session_factory, app, lorg.id(who))
+    hub = client.get(f"/console/ledgers/{target.id}?period=2026").text
+    card = re.search(r'<div class="card" id="ledger-observers">.*?</form>', hub, re.S).group(0)
+    assert 'id="export-observers-docx"' in card and 'value="docx"' in card
+    job, content = background_file(session_factory, app, client, target.id, "observers", **WORD)
+    got = document_text(content)
+    assert got == document_text(direct_observers_docx(session_factory, app, lorg.id(who), target.id))
+    assert job.ledger == "observers_docx" and job.filename == f"{target.name}-观察员台账-2026年.docx"
+    assert (job.done, job.total) == (1, 1)
+    paragraphs, tables = got
+    text = "\n".join(t for _, t in paragraphs)
+    cells = "\n".join(c for t in tables for r in t for c in r)
+    assert [t for style, t in paragraphs if style == "Heading 1"] == [
+        f"观察员：{WANG}", f"观察员：{ZHOU}", "支部列席覆盖情况",
+    ]  # fmt: skip
+    assert "制表日期：2026年12月3日" in text and f"{target.name}" in text
+    if unit == "county":
+        assert "观察员 2 名，观察 5 次" in text and B3 in cells and B4 in cells
+    else:  # 城关镇党委's: no line of 河西乡's branches
+        assert "观察员 2 名，观察 3 次" in text and B3 not in cells and B4 not in cells
+    coverage = [r for t in tables if t[0][:2] == ["党委", "党支部"] for r in t[1:]]
+    assert job.rows == len(coverage) + sum(len(t) - 1 for t in tables if t[0][0] in ("会议时间", "编号"))
+    # Listed under the card's button with the Excel files, said to be Word.
+    hub = client.get(f"/console/ledgers/{target.id}?period=2026").text
+    listed = re.search(r'<div class="exports" id="exports-observers">(.*?)</div>\s*</div>', hub, re.S).group(
+        1
+    )
+    assert (
+        "观察员台账（Word） · 2026年" in listed and "Word 文件" in listed and 'data-status="ready"' in listed
+    )
 
 
 @pytest.mark.parametrize(("who", "unit"), [("c1sec", "c1"), ("staff", "county")])
@@ -173,14 +224,18 @@ def test_a_unit_above_a_branch_has_no_direct_file_and_its_pages_offer_the_backgr
 ):
     c = lorg.org.county
     client = login(session_factory, app, lorg.id("c1sec"))
-    for what in ("observers.xlsx", f"messages.xlsx?period={Q4}&status=failed", "fees.xlsx"):
+    for what in ("observers.xlsx", f"messages.xlsx?period={Q4}&status=failed", "fees.xlsx", "observers.docx"):
         r = client.get(f"/console/ledgers/{c.c1.id}/{what}")
-        assert r.status_code == 400 and exports.TEXT["above_branch"] in r.text, what
-    for what in ("observers.xlsx", "messages.xlsx", "fees.xlsx"):  # a branch's: a download still
+        said = exports.TEXT["above_branch_docx" if what.endswith("docx") else "above_branch"]
+        assert r.status_code == 400 and said in r.text, what
+    assert "生成台账（Word）" in exports.TEXT["above_branch_docx"]
+    for what in ("observers.xlsx", "messages.xlsx", "fees.xlsx", "observers.docx"):  # a branch's: a download
         assert client.get(f"/console/ledgers/{c.b1.id}/{what}").status_code == 200, what
     for ledger, query in (("observers", "2026"), ("messages", Q4)):
         page = client.get(f"/console/ledgers/{c.c1.id}/{ledger}?period={query}").text
         assert f'id="export-{ledger}"' in page and 'id="download-xlsx"' not in page
+        assert 'id="download-docx"' not in page
+        assert ('id="export-observers-docx"' in page) == (ledger == "observers")  # the 消息台账: Excel only
         r = ask(client, c.c1.id, ledger, query, back=ledger)
         assert r.headers["location"] == f"/console/ledgers/{c.c1.id}/{ledger}?period={query}"
         build_one(session_factory, app)
@@ -197,33 +252,57 @@ def test_a_unit_above_a_branch_has_no_direct_file_and_its_pages_offer_the_backgr
         listed = re.search(rf'<div class="exports" id="exports-{ledger}">(.*?)</div>\s*</div>', hub, re.S)
         assert listed and name in listed.group(1), ledger
     assert "观察员台账" not in re.search(r'id="exports-fees">(.*?)</div>\s*</div>', hub, re.S).group(1)
+    # The Word file from the ledger's page, back to it.
+    r = ask(client, c.c1.id, "observers", back="observers", **WORD)
+    assert r.headers["location"] == f"/console/ledgers/{c.c1.id}/observers?period=2026"
+
+
+def test_a_word_file_only_of_a_ledger_that_has_one(session_factory, app, lorg, world):
+    client = login(session_factory, app, lorg.id("c1sec"))
+    c1 = lorg.org.county.c1.id
+    for ledger, fmt, said in (("fees", "docx", "no_word"), ("messages", "docx", "no_word"),
+                              ("observers", "pdf", "unknown_ledger"), ("observers_docx", "", "unknown_ledger"),
+                              ("observers_docx", "docx", "unknown_ledger")):  # fmt: skip
+        r = ask(client, c1, ledger, format=fmt)
+        assert r.status_code == 400 and exports.TEXT[said] in r.text, (ledger, fmt)
+    assert count_exports(session_factory) == 0
+    # The same file asked twice while queued is one row; its Excel file is another.
+    assert ask(client, c1, "observers", **WORD).status_code == 303
+    assert ask(client, c1, "observers", **WORD).status_code == 303
+    assert ask(client, c1, "observers").status_code == 303
+    with session_factory() as session:
+        assert sorted(session.scalars(select(LedgerExport.ledger))) == ["observers", "observers_docx"]
 
 
 # --- roles ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ledger", ["observers", "messages"])
-def test_no_one_outside_the_scope_asks_for_or_downloads_a_file(session_factory, app, lorg, world, ledger):
+@pytest.mark.parametrize(
+    ("ledger", "fmt"), [("observers", "xlsx"), ("observers", "docx"), ("messages", "xlsx")]
+)
+def test_no_one_outside_the_scope_asks_for_or_downloads_a_file(
+    session_factory, app, lorg, world, ledger, fmt
+):
     c = lorg.org.county
     period = Q4 if ledger == "messages" else "2026"
     observers, _ = world
     for who, unit in (("c2sec", c.c1), ("sec1", c.c1), ("c1sec", c.county), ("observer", c.c1)):
         pid = observers.zhou if who == "observer" else lorg.id(who)
-        r = ask(login(session_factory, app, pid), unit.id, ledger, period)
+        r = ask(login(session_factory, app, pid), unit.id, ledger, period, format=fmt)
         assert r.status_code == 404, (who, ledger)
-    r = ask(login(session_factory, app, lorg.id("sec1")), c.b1.id, ledger, period)
+    r = ask(login(session_factory, app, lorg.id("sec1")), c.b1.id, ledger, period, format=fmt)
     assert r.status_code == 400 and "直接下载" in r.text
     assert count_exports(session_factory) == 0
 
     owner = login(session_factory, app, lorg.id("c1sec"))
-    job, _ = background_file(session_factory, app, owner, c.c1.id, ledger, period)
+    job, _ = background_file(session_factory, app, owner, c.c1.id, ledger, period, format=fmt)
     url = f"/console/ledgers/{c.c1.id}/exports/{job.id}"
     for who in ("staff", "c2sec", "sec1"):  # 组织部 sees the unit, but the file is its requester's
         other = login(session_factory, app, lorg.id(who))
         assert other.get(f"{url}/download").status_code == 404, who
         assert other.get(url).status_code == 404, who
     # They move to 河西乡党委: neither the file they had nor a new one of 城关镇党委.
-    assert ask(owner, c.c1.id, ledger, period).status_code == 303  # queued before the move
+    assert ask(owner, c.c1.id, ledger, period, format=fmt).status_code == 303  # queued before the move
     with unit_of_work(session_factory) as session:
         session.execute(
             update(RoleAssignment)
@@ -250,6 +329,8 @@ def test_the_messages_file_is_for_those_who_lead_the_unit():
 
 def test_a_running_file_shows_its_state_by_ledger():
     row = LedgerExport(ledger="observers", status=RUNNING, done=0, total=1)
+    assert exports.status_text(row) == "正在生成"
+    row = LedgerExport(ledger="observers_docx", status=RUNNING, done=0, total=1)  # one go, as its Excel
     assert exports.status_text(row) == "正在生成"
     row = LedgerExport(ledger="messages", status=RUNNING, done=20, total=300)
     assert exports.status_text(row) == "正在生成：已完成 20/300 条消息"

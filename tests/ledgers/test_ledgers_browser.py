@@ -12,9 +12,11 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from bot.core.context import CoreConfig
+from handlers.ledgers import exports
 from models.base import Base
 from models.db import make_engine, make_sessionmaker, unit_of_work
-from tests.console.test_overview import console_app
+from tests.console.test_overview import NOW, SECRET, TZ, console_app
 from tests.console.test_overview_browser import VIEWPORT, browser, free_port, open_as, shots  # noqa: F401
 from tests.journeys.driver import CHROMIUM
 from tests.ledgers.world import build_ledger_org
@@ -117,7 +119,7 @@ def test_a_committee_secretary_opens_and_downloads_the_ledgers(browser, site, sh
 
 
 def test_a_committee_secretary_opens_and_prints_the_observers_ledger(browser, site, shots):  # noqa: F811
-    base, _, lorg = site
+    base, factory, lorg = site
     page, errors = open_as(browser, site, lorg.id("c1sec"))
     page.goto(f"{base}/console/ledgers/{lorg.org.county.c1.id}?period=2026-H2")
     page.locator("#ledger-observers a", has_text="查看").click()
@@ -126,8 +128,23 @@ def test_a_committee_secretary_opens_and_prints_the_observers_ledger(browser, si
     assert "未安排观察员" in page.locator("table.coverage").inner_text()  # 东门社区党支部
     assert page.evaluate("() => document.documentElement.scrollWidth") <= VIEWPORT["width"] + 400
     page.screenshot(path=str(shots / "ledgers-observers.png"), full_page=True)
-    with page.expect_download() as info:
-        page.locator("#download-docx").click()
+    # The committee's Word file is built in the background: 生成台账（Word）, the worker, then 下载.
+    assert page.locator("#download-docx").count() == 0
+    page.locator("#export-observers-docx").click()
+    row = page.locator("#exports-observers .export").first
+    row.locator(".state", has_text="排队中").wait_for()
+    assert "观察员台账（Word）" in row.inner_text()
+    worker = exports.ExportWorker(
+        factory, CoreConfig(tz=TZ, public_base_url="http://testserver", secret_key=SECRET), clock=lambda: NOW
+    )  # the product's worker on the page's clock, as test_exports_browser.py runs it
+    worker.start()
+    try:
+        row.locator("a.download", has_text="下载").wait_for()
+        assert "Word 文件" in row.inner_text()
+        with page.expect_download() as info:
+            row.locator("a.download").click()
+    finally:
+        worker.stop()
     assert info.value.suggested_filename == "城关镇党委-观察员台账-2026年下半年.docx"
     doc = Document(io.BytesIO(open(info.value.path(), "rb").read()))
     assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == [

@@ -18,6 +18,7 @@ from handlers.ledgers.observers import observers_ledger
 from handlers.ledgers.period import parse_period
 from handlers.observers.forms import ObserversConfig
 from handlers.observers.record import observer_records
+from handlers.observers.strings import RATING_SEE_CONSOLE
 from models.db import unit_of_work
 from models.org import OrgUnit, Role
 from tests import builders
@@ -64,6 +65,16 @@ def file_of(session_factory, app, client, unit_id: int, period: str = "2026") ->
         assert direct.status_code == 200
         return direct.content
     return background_file(session_factory, app, client, unit_id, "observers", period)[1]
+
+
+def docx_of(session_factory, app, client, unit_id: int, period: str = "2026") -> bytes:
+    """The unit's .docx as the console gives it: a branch's downloaded, a unit above it built in the
+    background (生成台账（Word）)."""
+    direct = client.get(url(unit_id, "observers.docx", period))
+    if direct.status_code != 400:
+        assert direct.status_code == 200
+        return direct.content
+    return background_file(session_factory, app, client, unit_id, "observers", period, format="docx")[1]
 
 
 def rows(html: str, attr: str) -> dict[str, str]:
@@ -174,19 +185,16 @@ def test_the_xlsx_has_a_sheet_per_kind_of_record(session_factory, app, world):
                   B4: ("未安排观察员", 0, 1, "否"), B3: (WANG, 2, 1, "是")}  # fmt: skip
     assert all(r[0] == "2026年上半年" for r in cov[:4]) and "进行中" in cov[4][0]
     records = {r[0]: r for r in got["观察员年度记录（2026年）"]}
-    assert records[ZHOU][1:10] == (B1, 2, 2, 2, 2, 1, 2, 1, "基本称职")
-    assert records[WANG][1:10] == (f"{B1}、{B3}", 3, 3, 2, 0, 0, 4, 2, "基本称职")
-    assert records[WANG][10].startswith("建议等次：基本称职。")
+    # The grade is proposed and decided on the console's 观察员年度评定: the record points there.
+    assert records[ZHOU][1:10] == (B1, 2, 2, 2, 2, 1, 2, 1, RATING_SEE_CONSOLE)
+    assert records[WANG][1:10] == (f"{B1}、{B3}", 3, 3, 2, 0, 0, 4, 2, RATING_SEE_CONSOLE)
+    assert records[WANG][10].startswith("年度评定：") and "已到期的 4 次中做到 2 次" in records[WANG][10]
 
 
 def test_the_docx_is_each_observers_record_for_the_rating(session_factory, app, world):
     lorg = world.lorg
     client = login(session_factory, app, lorg.id("staff"))
-    r = client.get(url(lorg.org.county.county.id, "observers.docx"))
-    assert r.status_code == 200 and r.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.wordprocessingml"
-    )
-    doc = Document(io.BytesIO(r.content))
+    doc = Document(io.BytesIO(docx_of(session_factory, app, client, lorg.org.county.county.id)))
     text = "\n".join(p.text for p in doc.paragraphs)
     for words in ("宿松县委", "观察员台账", "（2026年）",
                   "观察员 2 名，观察 5 次（合格 1 次，现场提醒 1 次，叫停 1 次，责令纠正 1 次，责令重开 1 次）",
@@ -203,7 +211,7 @@ def test_the_docx_is_each_observers_record_for_the_rating(session_factory, app, 
     assert zhou["本期观察"] == "2 次：现场提醒 1 次，责令纠正 1 次"
     assert zhou["2026年度情况"] == ("列席 2 次，提交评价表 2 份（按时 2 份），提出整改 2 条（已销号 1 条），"
                                    "联系支部应观察 2 期次，已覆盖 1 期次")  # fmt: skip
-    assert zhou["建议等次"].startswith("建议等次：基本称职。")
+    assert zhou["年度评定"].startswith("年度评定：") and "已到期的 2 次中做到 1 次" in zhou["年度评定"]
     cells = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
     assert ["2026-12-02 10:00", B3, "会议", "70/100", "C", "责令重开（期限 2026-12-17）",
             "会前准备 10/15；程序规范 14/20；到会情况 10/15；内容质量 18/25；记录规范 8/10；议定事项落实/整改 10/15"] in cells  # fmt: skip
@@ -300,7 +308,7 @@ def test_a_committees_files_hold_no_row_of_another_unit(session_factory, app, wo
     assert {r[1] for r in got["观察员分工"] if r[0] == ZHOU} == {"其他单位"}
     everything = " ".join(str(v) for rows_ in got.values() for r in rows_ for v in r if v is not None)
     assert B3 not in everything and B4 not in everything and "河西乡党委" not in everything
-    doc = Document(io.BytesIO(client.get(url(c1, "observers.docx")).content))
+    doc = Document(io.BytesIO(docx_of(session_factory, app, client, c1)))
     every = "\n".join(
         [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
     )
@@ -336,7 +344,7 @@ def test_statements_do_not_grow_with_branches(session_factory, app, world):
     lorg = world.lorg
     engine = session_factory.kw["bind"]
     c = lorg.org.county
-    paths = [url(c.county.id, w) for w in ("observers", "observers.docx")]
+    paths = [url(c.county.id, "observers")]
     paths += [url(c.c1.id, "observers", "2026-H2"), url(c.b1.id, "observers.xlsx", "2026-Q4")]
     staff = login(session_factory, app, lorg.id("staff"))
     observer = login(session_factory, app, world.zhou)
@@ -356,12 +364,16 @@ def test_statements_do_not_grow_with_branches(session_factory, app, world):
             event.remove(engine, "before_cursor_execute", tick)
         return n[0]
 
-    def built(unit_id: int) -> int:  # the county's .xlsx, built in the background
+    def built(unit_id: int, fmt: str) -> int:  # the county's .xlsx or .docx, built in the background
         n: list[int] = []
-        background_file(session_factory, app, staff, unit_id, "observers", statements=n)
+        background_file(session_factory, app, staff, unit_id, "observers", statements=n, format=fmt)
         return n[0]
 
-    before = [count(staff, p) for p in paths] + [count(observer, mine), built(c.county.id)]
+    def counts() -> list[int]:
+        return [count(staff, p) for p in paths] + [count(observer, mine), built(c.county.id, "xlsx"),
+                                                   built(c.county.id, "docx")]  # fmt: skip
+
+    before = counts()
     with unit_of_work(session_factory) as session:
         top, town = session.get(OrgUnit, c.county.id), session.get(OrgUnit, c.c1.id)
         for i in range(3):
@@ -377,7 +389,7 @@ def test_statements_do_not_grow_with_branches(session_factory, app, world):
                                         meeting_starts_at=local(DEC.replace(day=2)), preset="taihu", items=[],
                                         total=90, max_total=100, grade="A", outcome=Outcome.PASS,
                                         submitted_at=local(DEC.replace(day=2))))  # fmt: skip
-    after = [count(staff, p) for p in paths] + [count(observer, mine), built(c.county.id)]
-    keys = [*paths, mine, "county.xlsx"]
+    after = counts()
+    keys = [*paths, mine, "county.xlsx", "county.docx"]
     assert dict(zip(keys, after, strict=True)) == dict(zip(keys, before, strict=True))
     assert len(rows(staff.get(paths[0]).text, "observation")) == 5 + 6

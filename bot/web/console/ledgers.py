@@ -1,7 +1,7 @@
 """台账 pages (#17): /console/ledgers (pick a unit), /console/ledgers/{unit_id} (its ledgers), and each
 ledger as a page and as downloads: meetings (.xlsx, .docx), fees (.xlsx), scores (.xlsx). A unit above a
 branch gets its meetings, fees, observers and messages files from the background (生成台账,
-/ledgers/{unit_id}/exports), not from these downloads.
+/ledgers/{unit_id}/exports, with format=docx for a ledger's Word file), not from these downloads.
 ?period=2026 | 2026-H1 | 2026-Q4 | 2026-10 picks the period (default: this year).
 
 The data comes from handlers.ledgers (the features' own queries, filtered by the viewer's Scope);
@@ -123,20 +123,27 @@ class LedgerPages:
         }
 
     @staticmethod
-    def branch_file(unit: OrgUnit) -> OrgUnit:
+    def branch_file(unit: OrgUnit, *, word: bool = False) -> OrgUnit:
         """The unit, for a file built while the browser waits: a branch's. A unit above it has its files
-        built in the background (handlers.ledgers.exports): ValueError, the page says where."""
+        built in the background (handlers.ledgers.exports): ValueError, the page says where (生成台账,
+        in Excel or, `word`, in Word)."""
         if unit.kind != UnitKind.BRANCH:
-            raise ValueError(ledger_exports.TEXT["above_branch"])
+            raise ValueError(ledger_exports.TEXT["above_branch_docx" if word else "above_branch"])
         return unit
 
     def export_context(self) -> dict:
         """What console/ledgers_export.html needs beside the row."""
-        return {"export_status": ledger_exports.status_text, "export_label": self.export_label}
+        return {
+            "export_status": ledger_exports.status_text,
+            "export_label": self.export_label,
+            "export_word": ledger_exports.is_word,
+            "word_ledgers": ledger_exports.WORD_LEDGERS,
+        }
 
     @staticmethod
     def export_label(row: LedgerExport) -> str:
-        name = ledger_exports.LEDGERS.get(row.ledger, row.ledger)
+        name = ledger_exports.LEDGERS.get(ledger_exports.ledger_of(row.ledger), row.ledger)
+        name += "（Word）" if ledger_exports.is_word(row.ledger) else ""  # a file is Excel unless it says
         try:  # a stored key always parses; the far month only lifts the not-yet-begun check
             return f"{name} · {parse_period(row.period, date(2100, 12, 1)).label}"
         except ValueError:
@@ -345,15 +352,17 @@ def build_router(console: ConsoleApp) -> APIRouter:
         ledger: str = Form(""),
         period: str = Form(""),
         back: str = Form(""),
+        fmt: str = Form("", alias="format"),  # "xlsx" (or none) | "docx"
     ):
-        """Queue a committee's or the county's file, then back to the page that asked (the row there
-        shows its progress)."""
+        """Queue a committee's or the county's file (Excel, or Word where the ledger has one), then back
+        to the page that asked (the row there shows its progress)."""
         found, refused = loaded(request, viewer, lambda: (unit_of(viewer, unit_id), pick(period)))
         if refused:
             return refused
         unit, p = found
         try:
-            ledger_exports.request_export(viewer.session, viewer.scope, unit, ledger, p, now=console.clock())
+            key = ledger_exports.export_key(ledger, fmt)
+            ledger_exports.request_export(viewer.session, viewer.scope, unit, key, p, now=console.clock())
         except ValueError as exc:
             return bad(request, viewer, str(exc))
         target = f"{PREFIX}/ledgers/{unit.id}" + (f"/{back}" if back in BACK_PAGES else "")
@@ -388,7 +397,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return not_found(request, viewer)
         return StreamingResponse(
             ledger_exports.chunks(console.session_factory, row.id),
-            media_type=XLSX,
+            media_type=ledger_exports.file_type(row.ledger)[1],
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
                 "Content-Length": str(row.size),

@@ -1,8 +1,9 @@
 """台账 (#17 item 3): the 观察员台账 of a unit as a page, an .xlsx and a printable .docx, at
 /console/ledgers/{unit_id}/observers(.xlsx|.docx)?period=…; out of scope: 404 (LedgerPages). An
 observer sees only their own records (handlers.ledgers.observers decides, from the Scope). A unit above
-a branch gets its .xlsx from the background (生成台账 on the page and the hub: handlers.ledgers.exports);
-its .docx, one section per observer, stays a download."""
+a branch gets its .xlsx and its .docx (one section per observer) from the background (生成台账 on the
+page and the hub, Excel or Word: handlers.ledgers.exports); the direct routes answer it 400 saying so.
+A unit seen only as its observer (their own records: a few pages) stays a download, as a branch's."""
 
 from fastapi import APIRouter, Request
 
@@ -23,11 +24,13 @@ def build_router(console: ConsoleApp) -> APIRouter:
     kit = LedgerPages(console)
 
     def data(
-        viewer: Viewer, unit_id: int, period: str | None, *, branch_file: bool = False
+        viewer: Viewer, unit_id: int, period: str | None, *, file: str = ""
     ) -> observers_ledger.ObserversLedger:
+        """The ledger; `file` ("xlsx" | "docx"): for a direct download, refused above a branch the viewer
+        leads (its file is built in the background)."""
         unit = kit.unit_of(viewer, unit_id)
-        if branch_file:
-            kit.branch_file(unit)
+        if file and viewer.scope.can_edit_unit(unit):
+            kit.branch_file(unit, word=file == "docx")
         return observers_ledger.observers_ledger(
             viewer.session, viewer.scope, unit, kit.pick(period), now=console.clock(),
             cfg=observers_config(console.core),
@@ -48,14 +51,14 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/ledgers/{unit_id}/observers.xlsx")
     def observers_xlsx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period, branch_file=True))
+        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period, file="xlsx"))
         if refused:
             return refused
         return kit.download(observers_xlsx(ledger, console.core.tz), XLSX, name(ledger, "xlsx"))
 
     @router.get("/ledgers/{unit_id}/observers.docx")
     def observers_docx_file(request: Request, viewer: ViewerDep, unit_id: Id, period: str | None = None):
-        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period))
+        ledger, refused = kit.loaded(request, viewer, lambda: data(viewer, unit_id, period, file="docx"))
         if refused:
             return refused
         today = local_day(console.clock(), observers_config(console.core))

@@ -18,14 +18,14 @@ from fastapi.responses import JSONResponse
 from bot.core.errors import Refused
 from bot.web.api import Id
 from bot.web.h5 import H5Pages, feature_router, photo_response, read_form
-from handlers.inspection import rounds, strings
+from handlers.inspection import draw, rounds, strings
 from handlers.inspection.config import inspection_config
 from models import attachments
 from models.db import unit_of_work
 from models.inspection import Finding, InspectionRound
 from models.org import OrgUnit
 
-PREFIX = "/h5/inspection"
+PREFIX = draw.H5_PREFIX
 PHOTO_OWNER = "inspection_finding"  # models.attachments owner kind
 
 

@@ -22,12 +22,15 @@ from sqlalchemy.orm import Session
 
 from bot.core import outbox
 from bot.core.errors import Refused
-from bot.core.messages import Markdown
+from bot.core.messages import Markdown, md_escape
 from handlers.common import dates
 from handlers.inspection import rounds, strings
 from handlers.inspection.config import InspectionConfig
 from models.inspection import InspectionRound, RoundKind, RoundUnit
 from models.org import OrgUnit, RoleAssignment, UnitKind, committees_of
+
+# Where the inspector's finding form lives (bot/web/inspection.py mounts it there).
+H5_PREFIX = "/h5/inspection"
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def inspectors_for(session: Session, branches: list[OrgUnit], cfg: InspectionCon
 def patrol_month(
     session: Session, month: date, *, now: datetime, cfg: InspectionConfig, seed: int | None = None,
     share: float | None = None, scope: OrgUnit | None = None, created_by_id: int | None = None,
+    public_base_url: str = "",
 ) -> InspectionRound:  # fmt: skip
     """Draw the month's patrol (once: a second call answers with the first draw's round number), and
     send each inspector their list."""
@@ -142,28 +146,35 @@ def patrol_month(
     rnd.units = [RoundUnit(branch_id=b, inspector_id=inspectors.get(b)) for b in drawn_ids]
     session.add(rnd)
     session.flush()
-    send_lists(session, rnd, now=now)
+    send_lists(session, rnd, now=now, public_base_url=public_base_url)
     return rnd
 
 
-def send_lists(session: Session, rnd: InspectionRound, *, now: datetime) -> int:
-    """Each inspector gets the branches they check, one message (dedup: once per round)."""
+def send_lists(session: Session, rnd: InspectionRound, *, now: datetime, public_base_url: str = "") -> int:
+    """Each inspector gets the branches they check, one message (dedup: once per round), each with the
+    link to its finding form on the phone (bot/web/inspection.py) when the public address is known."""
     names = dict(
         session.execute(
             select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_([u.branch_id for u in rnd.units]))
         ).all()
     )
     per: dict[int, list[str]] = defaultdict(list)
-    for ru in rnd.units:
+    for ru in sorted(rnd.units, key=lambda u: names[u.branch_id]):
         if ru.inspector_id is not None:
-            per[ru.inspector_id].append(names[ru.branch_id])
+            link = (
+                f"{public_base_url.rstrip('/')}{H5_PREFIX}/{rnd.id}/units/{ru.branch_id}"
+                if public_base_url
+                else ""
+            )
+            name = md_escape(names[ru.branch_id])
+            per[ru.inspector_id].append(f"[{name}]({link})" if link else name)
     sent = 0
     month = dates.fmt_month(rnd.month or rnd.opened_on)
     for person_id, units in sorted(per.items()):
         sent += outbox.enqueue_to_people(
             session, [person_id],
             Markdown(title=strings.PATROL_LIST_TITLE.format(month=month),
-                     text=strings.PATROL_LIST_TEXT.format(lines="\n".join(f"- {u}" for u in sorted(units)))),
+                     text=strings.PATROL_LIST_TEXT.format(lines="\n".join(f"- {u}" for u in units))),
             dedup_key=f"inspection:patrol:{rnd.id}", now=now,
         )  # fmt: skip
     return sent

@@ -18,7 +18,13 @@ def jobs(core: CoreConfig) -> list[JobSpec]:
 
     def run(session: Session, now: datetime, _period: str) -> None:
         try:
-            draw.patrol_month(session, now.astimezone(core.tz).date(), now=now, cfg=cfg)
+            draw.patrol_month(
+                session,
+                now.astimezone(core.tz).date(),
+                now=now,
+                cfg=cfg,
+                public_base_url=core.public_base_url,
+            )
         except Refused:
             pass  # already drawn this month (a rerun of the job): the first draw stands
 

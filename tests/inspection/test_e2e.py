@@ -64,6 +64,7 @@ def test_patrol_to_signoff_through_the_sandbox(session_factory, database_url, pl
             secretary = _account(s, secretary_id)
         lists = [m for m in _to(bot, platform, inspector) if "随机抽查名单" in str(m)]
         assert len(lists) == 1 and branch_name in str(lists[0])
+        assert f"/h5/inspection/{patrol.id}/units/{branch_id}" in str(lists[0])  # the phone form's link
         assert not [m for m in _to(bot, platform, secretary) if "抽查" in str(m)]
         assert "你目前没有督查或巡查任务" in _say(bot, platform, secretary, "督查任务")
         tasks = _say(bot, platform, inspector, "督查任务")

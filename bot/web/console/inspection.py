@@ -213,7 +213,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             share = float(form.get("share", "") or inspection_config(console.core).patrol_share * 100) / 100
             rnd = draw.patrol_month(
                 viewer.session, month, now=console.clock(), cfg=inspection_config(console.core), share=share,
-                created_by_id=viewer.person.id,
+                created_by_id=viewer.person.id, public_base_url=console.core.public_base_url,
             )  # fmt: skip
         except ValueError:
             return render_index(request, viewer, status=422, problem=ins.BAD_SHARE)

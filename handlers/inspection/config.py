@@ -4,6 +4,8 @@
   that has branches, stratified by committee; a branch drawn in the last `patrol_recent_months` months
   is drawn only when the committee has too few others;
 * a problem found is to be rectified within `rectification_days` days unless the inspector sets a day;
+* the job inspection.rectifications (daily, 09:00) reminds a rectification's owner `remind_days_before`
+  days before its deadline and tells the owner and the inspector the day after a missed one;
 * the job inspection.patrol draws the month's branches on the 1st at 08:00 and sends each inspector
   their list in chat;
 * who is a patrol's inspector: 组织部 staff over the branch (`inspector_roles` on a unit above it, or
@@ -31,6 +33,10 @@ class InspectionConfig:
     patrol_recent_months: int = 6
     rectification_days: int = 30
     patrol_cron: str = "0 8 1 * *"
+    # The daily check of rectifications: the owner is reminded this many days before the deadline, and
+    # the day after a missed deadline the owner and the unit's inspector are told (once each).
+    remind_cron: str = "0 9 * * *"
+    remind_days_before: int = 3
     inspector_roles: frozenset[Role] = frozenset({Role.ORG_STAFF})
     checker_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.ORGANIZATION_MEMBER})
 

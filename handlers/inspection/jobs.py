@@ -1,4 +1,5 @@
-"""Jobs of 督查/巡查: the monthly random patrol draw (inspection.patrol, the 1st at 08:00 by default)."""
+"""Jobs of 督查/巡查: the monthly random patrol draw (inspection.patrol, the 1st at 08:00 by default) and
+the daily check of rectifications' deadlines (inspection.rectifications, 09:00)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import CoreConfig
 from bot.core.errors import Refused
-from bot.core.jobs import JobSpec, monthly
-from handlers.inspection import draw
+from bot.core.jobs import JobSpec, daily, monthly
+from handlers.inspection import draw, rounds
 from handlers.inspection.config import inspection_config
 
 
@@ -28,4 +29,10 @@ def jobs(core: CoreConfig) -> list[JobSpec]:
         except Refused:
             pass  # already drawn this month (a rerun of the job): the first draw stands
 
-    return [JobSpec("inspection.patrol", cfg.patrol_cron, run, monthly, description="每月随机抽查党支部")]
+    def check(session: Session, now: datetime, _period: str) -> None:
+        rounds.remind(session, today=now.astimezone(core.tz).date(), now=now, cfg=cfg)
+
+    return [
+        JobSpec("inspection.patrol", cfg.patrol_cron, run, monthly, description="每月随机抽查党支部"),
+        JobSpec("inspection.rectifications", cfg.remind_cron, check, daily, description="督查整改到期提醒"),
+    ]

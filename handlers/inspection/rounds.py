@@ -405,3 +405,35 @@ def unit_file(
         for ru in rus
         if visible_round_ids is None or ru.round_id in visible_round_ids
     ]
+
+
+def remind(session: Session, *, today: date, now: datetime, cfg: InspectionConfig) -> int:
+    """The daily check: owners of items due in `remind_days_before` days, and for items whose deadline
+    passed yesterday the owner and the unit's checkers (inspector, round creator). Dedup keys make a
+    rerun of the same day send nothing more."""
+    soon = today + timedelta(days=cfg.remind_days_before)
+    missed = today - timedelta(days=1)
+    rows = session.scalars(
+        select(InspectionRectification).where(
+            InspectionRectification.status.in_((RectificationStatus.OPEN, RectificationStatus.REOPENED)),
+            InspectionRectification.due_on.in_((soon, missed)),
+        )
+    ).all()
+    sent = 0
+    for rect in rows:
+        due = dates.fmt_full_day(rect.due_on)
+        if rect.due_on == soon and rect.owner_id is not None:
+            sent += outbox.enqueue_to_people(
+                session, [rect.owner_id],
+                Text(strings.RECT_DUE_SOON.format(id=rect.id, days=cfg.remind_days_before, due=due, text=rect.text)),
+                dedup_key=f"inspection:due:{rect.id}:{rect.due_on}", now=now,
+            )  # fmt: skip
+        if rect.due_on == missed:
+            branch = session.get(OrgUnit, rect.branch_id)
+            people = sorted({*_checkers(rect), *([rect.owner_id] if rect.owner_id else [])})
+            sent += outbox.enqueue_to_people(
+                session, people,
+                Text(strings.RECT_OVERDUE.format(branch=branch.name, id=rect.id, due=due, text=rect.text)),
+                dedup_key=f"inspection:overdue:{rect.id}:{rect.due_on}", now=now,
+            )  # fmt: skip
+    return sent

@@ -87,3 +87,6 @@ H5_WORKING = "正在提交…"
 H5_BAD_FORM = "提交内容有误，请检查标出的项目。"
 H5_SAVED = "已记录 {unit} 的“{item}”。"
 H5_RECORDED = "已记录"
+
+RECT_DUE_SOON = "督查整改（编号 {id}）{days}天后到期（{due}）：{text}\n整改后请发送“督查整改 {id} 整改情况”。"
+RECT_OVERDUE = "{branch} 的督查整改（编号 {id}）已超过期限（{due}）仍未完成：{text}"

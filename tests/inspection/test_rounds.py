@@ -146,3 +146,40 @@ def test_a_problem_turned_fine_drops_its_unreported_rectification(session, count
         rounds.record_finding(session, qian, rnd, ru, item="台账", ok=False, text="缺页",
                               due_on=TODAY - timedelta(days=1), **kw)  # fmt: skip
     assert past.value.status == 422
+
+
+def test_deadline_reminders(session, county):
+    rnd = _round(session, county)
+    ru = rounds.get_round_unit(session, rnd, county.village.id)
+    qian = st(session, county.qian)
+    kw = {"now": NOW, "today": TODAY, "cfg": DEFAULT}
+    due = TODAY + timedelta(days=10)
+    open_one = rounds.record_finding(
+        session, qian, rnd, ru, item="台账", ok=False, text="缺页", due_on=due, **kw
+    )
+    done = rounds.record_finding(session, qian, rnd, ru, item="党费", ok=False, text="漏登", due_on=due, **kw)
+    rounds.report_fixed(session, county.wang, done.rectification, "已补登", now=NOW, cfg=DEFAULT)
+    rounds.decide(session, qian, done.rectification, confirm=True, now=NOW)
+    session.commit()
+
+    def kinds(person):
+        return [
+            m.dedup_key.split(":")[1]
+            for m in _messages(session, person.id)
+            if m.dedup_key.split(":")[1] in ("due", "overdue")
+        ]
+
+    assert rounds.remind(session, today=due - timedelta(days=4), now=NOW, cfg=DEFAULT) == 0
+    soon = due - timedelta(days=DEFAULT.remind_days_before)
+    assert rounds.remind(session, today=soon, now=NOW, cfg=DEFAULT) == 1
+    assert rounds.remind(session, today=soon, now=NOW, cfg=DEFAULT) == 0  # a rerun sends nothing more
+    assert kinds(county.wang) == ["due"] and kinds(county.qian) == []
+    assert f"编号 {open_one.rectification.id}" in str(_messages(session, county.wang.id)[-1].payload)
+    assert (
+        rounds.remind(session, today=due + timedelta(days=1), now=NOW, cfg=DEFAULT) == 3
+    )  # owner, inspector, creator
+    assert (
+        kinds(county.wang) == ["due", "overdue"]
+        and kinds(county.qian) == ["overdue"]
+        and kinds(county.sun) == ["overdue"]
+    )

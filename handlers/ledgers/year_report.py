@@ -663,7 +663,8 @@ def _appraisal(
 
 
 def _projects(session: Session, years: dict[int, BranchYear], year: int, *, today: date) -> None:
-    """书记项目: the branch's own projects of the year; none and no call covering the branch: no section."""
+    """书记项目: the branch's own projects of the year; none and no call covering the branch: no section (the
+    practice is a county's choice, seed 003); none under a call: said, and a problem once its deadline passed."""
     found, called = projects_library.units_year(
         session, [by.branch for by in years.values()], year, today=today
     )
@@ -675,7 +676,8 @@ def _projects(session: Session, years: dict[int, BranchYear], year: int, *, toda
         by.extra.append(section)
         if not projects:
             section.paragraphs.append(S.PROJECT_NONE)
-            section.problems.append(S.P_PROJECT_NONE)
+            if called[bid] < today:  # before the call's deadline it is not yet a shortfall
+                section.problems.append(S.P_PROJECT_NONE)
             continue
         section.headers = list(S.PROJECT_HEADERS)
         for p in projects:

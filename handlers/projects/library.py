@@ -312,9 +312,10 @@ class ProjectYear:
 
 def units_year(
     session: Session, units: list[OrgUnit], year: int, *, today: date
-) -> tuple[dict[int, list[ProjectYear]], set[int]]:
-    """({unit id: its projects of `year`, in registration order}, the ids of the units a call of `year`
-    covers: a call of an ancestor or of the whole tree). Five statements for any number of units."""
+) -> tuple[dict[int, list[ProjectYear]], dict[int, date]]:
+    """({unit id: its projects of `year`, in registration order}, {unit id: the registration deadline of the
+    call of `year` covering it (access.call_for: the nearest ancestor's, else the whole tree's)}). Five
+    statements for any number of units."""
     ids = [u.id for u in units]
     projects = list(
         session.scalars(
@@ -347,6 +348,14 @@ def units_year(
                 sum(o.due_on < today for o in is_open), any(o.interview_at is not None for o in mine),
             )
         )  # fmt: skip
-    calls = set(session.scalars(select(ProjectCall.unit_id).where(ProjectCall.year == year)))
-    covered = {u.id for u in units if None in calls or calls & set(u.ancestor_ids())}
+    calls = dict(
+        session.execute(
+            select(ProjectCall.unit_id, ProjectCall.deadline).where(ProjectCall.year == year)
+        ).all()
+    )
+    covered = {}
+    for u in units:
+        nearest = next((uid for uid in reversed(u.ancestor_ids()) if uid in calls), None)
+        if nearest is not None or None in calls:
+            covered[u.id] = calls[nearest]
     return found, covered

@@ -381,6 +381,14 @@ def test_a_branch_without_them_is_told_so(session_factory, yearly):
         "组织生活会会前步骤未全部完成（学习研讨3人未完成、征求意见3人未完成、谈心谈话2人未完成、对照检查材料3人未完成）。",
         S.P_PROJECT_NONE,
     ]  # the year is under way: no 民主评议 is not yet a problem
+    # Before the call's deadline, not having registered is said but is no problem yet.
+    with unit_of_work(session_factory) as s:
+        s.scalars(select(ProjectCall)).one().deadline = date(2026, 12, 31)
+    with session_factory() as session:
+        by = year_report.branch_year(
+            session, scope, session.get(OrgUnit, c.b2.id), 2026, now=NOW, rules=RULES
+        )
+    assert S.PROJECT_NONE in by.extra[-1].paragraphs and S.P_PROJECT_NONE not in by.problems
 
 
 def test_the_committee_rollup_has_a_row_per_branch_and_totals(session_factory, app, year):

@@ -337,8 +337,8 @@ class SharedWindows:
     moment it could reach the platform, so a relay that dies mid-call frees the slot by itself); once
     answered it counts from the answer, as SlidingWindow does in one process.
 
-    Every relay's clock must agree with the others to well within `margin` of the shortest window
-    (20 ms of DingTalk's second at the default 2%): NTP on the hosts, as for any server.
+    Every relay's clock must agree with the others to within `margin` of the shortest window (10 ms of
+    DingTalk's second at the relay's 1%, RelayConfig.rate_margin): NTP on the hosts, as for any server.
     """
 
     # The longest a platform call can take (the HTTP clients time out well before).

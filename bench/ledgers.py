@@ -12,8 +12,8 @@ Goals of #17: a branch's yearly .docx under 2 s; a county's yearly meetings .xls
 300 MB. A committee's or county's file is built in the background (handlers.ledgers.exports). After the
 requests, each in a fresh Python process (python bench/ledgers.py --export URL [direct]) so that its
 peak memory (VmHWM: the whole process, interpreter and libraries included) is its own:
-- BACKGROUND (the largest committee's 纪实 and 党费 files, the county's 观察员 and 消息 files, the
-  county being the committee's parent where the seed has one): 组织部 asks for the file on the page
+- BACKGROUND (the largest committee's 纪实 and 党费 files, the county's 观察员 (Excel and Word) and 消息
+  files, the county being the committee's parent where the seed has one): 组织部 asks for the file on the page
   and one worker turn (run_once) claims, builds and stores it, as a web process does;
 - 全县: the same build over one county block of the seed (models.seed.synthetic has no county unit:
   its committees are roots; at county scale the block is the whole county, ~1,300 branches), read-only.
@@ -22,6 +22,12 @@ Each prints branches, rows, seconds, rows per second, statements, the file's siz
     .venv/bin/python bench/ledgers.py --kept-schema cbench_city   # PostgreSQL only, read-only
     .venv/bin/python bench/ledgers.py --databases sqlite --county-only --sqlite-file /tmp/county.db
 
+--background observers.docx (LEDGER.FORMAT…) measures only those background files after seeding.
+--observers-county measures the county's 观察员台账 files (Excel and Word) on bench/observers.py's
+county (its seed: ~1,300 branches, 115 observers, two October meetings a branch and a form for a third
+of them, a tenth with 责令纠正), put under one county unit (the seed's committees are roots) and each form
+given the 太湖县 评价表's six items, as the worker builds them for 组织部 (the models.seed county has no
+observers, so BACKGROUND's 全县 观察员 files are near empty there).
 --kept-schema measures only the 全县 build, against a county- or city-scale schema kept by
 bench/console.py --keep NAME (NAME_county, NAME_city; at city scale its first county block); nothing is
 written there, so the half-hour seed of a city is reused as it is. --county-only measures only the 全县
@@ -81,19 +87,20 @@ def requests(committee: int, branch: int, county: int) -> list[tuple[str, str]]:
         ("全县 月积分台账 .xlsx（全年）", f"/console/ledgers/{county}/scores.xlsx?period=2026"),
         ("全县 党费台账 页面（当月）", f"/console/ledgers/{county}/fees?period=2026-11"),
         ("党委 观察员台账 页面（全年）", f"/console/ledgers/{committee}/observers?period=2026"),
-        ("党委 观察员台账 .docx（全年）", f"/console/ledgers/{committee}/observers.docx?period=2026"),
+        ("支部 观察员台账 .docx（全年）", f"/console/ledgers/{branch}/observers.docx?period=2026"),
         ("支部 观察员台账 .xlsx（全年）", f"/console/ledgers/{branch}/observers.xlsx?period=2026"),
         ("支部 消息台账 .xlsx（全年）", f"/console/ledgers/{branch}/messages.xlsx?period=2026"),
     ]
 
 
 # The files of a unit above a branch, each asked for on the page and built by one worker turn in a
-# process of its own: (label, "committee" | "county", ledger).
+# process of its own: (label, "committee" | "county", ledger, format).
 BACKGROUND = [
-    ("党委 纪实台账 .xlsx（后台任务，全年）", "committee", "meetings"),
-    ("党委 党费台账 .xlsx（后台任务，全年）", "committee", "fees"),
-    ("全县 观察员台账 .xlsx（后台任务，全年）", "county", "observers"),
-    ("全县 消息台账 .xlsx（后台任务，全年）", "county", "messages"),
+    ("党委 纪实台账 .xlsx（后台任务，全年）", "committee", "meetings", "xlsx"),
+    ("党委 党费台账 .xlsx（后台任务，全年）", "committee", "fees", "xlsx"),
+    ("全县 观察员台账 .xlsx（后台任务，全年）", "county", "observers", "xlsx"),
+    ("全县 观察员台账 .docx（后台任务，全年）", "county", "observers", "docx"),
+    ("全县 消息台账 .xlsx（后台任务，全年）", "county", "messages", "xlsx"),
 ]
 
 
@@ -102,7 +109,10 @@ def largest_sheet(body: bytes) -> int:
     return max(sum(1 for _ in ws.iter_rows()) for ws in wb.worksheets)  # write-only files have no dimension
 
 
-def bench(url: str, scale: str, repeat: int, name: str, *, county_only: bool = False) -> None:
+def bench(
+    url: str, scale: str, repeat: int, name: str, *, county_only: bool = False, only: list[str] | None = None
+) -> None:
+    """`only`: just these background files ("observers.docx", …: ledger.format), no page requests."""
     engine, factory = prepare(url, scale)
     if county_only:
         engine.dispose()
@@ -125,7 +135,7 @@ def bench(url: str, scale: str, repeat: int, name: str, *, county_only: bool = F
     print(
         f"  {'request':<28} {'p50 s':>7} {'max s':>7} {'KB':>7} {'rows':>7} {'rows/s':>8} {'stmts':>6} {'peak MB':>8}"
     )
-    for label, path in requests(committee, branch, county):
+    for label, path in [] if only else requests(committee, branch, county):
         r = client.get(path)
         assert r.status_code == 200, (path, r.status_code, r.text[:200])
         times = []
@@ -144,14 +154,62 @@ def bench(url: str, scale: str, repeat: int, name: str, *, county_only: bool = F
         rate = f"{rows / p50:8.0f}" if rows else f"{'':>8}"
         print(f"  {label:<28} {p50:7.2f} {max(times):7.2f} {len(r.content) / 1024:7.0f} {rows or '':>7} {rate} "
               f"{stmts:>6} {peak / 2**20:8.1f}", flush=True)  # fmt: skip
-    for label, where, ledger in BACKGROUND:
+    for label, where, ledger, fmt in BACKGROUND:
+        if only and f"{ledger}.{fmt}" not in only:
+            continue
         unit = committee if where == "committee" else county
         r = client.post(f"/console/ledgers/{unit}/exports", data={
-            "csrf_token": console.csrf(token), "ledger": ledger, "period": "2026"}, follow_redirects=False)  # fmt: skip
+            "csrf_token": console.csrf(token), "ledger": ledger, "format": fmt, "period": "2026"},
+            follow_redirects=False)  # fmt: skip
         assert r.status_code == 303, (r.status_code, r.text[:200])
         print_export(label, export_in_subprocess(url))  # the queue's only row: this one
     engine.dispose()
-    print_export("全县 纪实台账 .xlsx（生成，全年）", export_in_subprocess(url, "direct"))
+    if not only:
+        print_export("全县 纪实台账 .xlsx（生成，全年）", export_in_subprocess(url, "direct"))
+
+
+def observers_county(url: str, name: str) -> None:
+    """The county's yearly 观察员台账 .xlsx and .docx on bench/observers.py's county (see the module)."""
+    from bench.observers import arrange
+    from handlers.ledgers.period import parse_period as period_of
+    from models.base import Base
+    from models.observers import Observation
+    from models.org import OrgUnit as Unit
+    from models.org import Person, Role, RoleAssignment
+
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    factory = make_sessionmaker(engine)
+    t = time.perf_counter()
+    with factory() as session:
+        made = arrange(session, "county")
+    items = [{"key": str(i), "label": label, "max": top, "score": top - 2, "comment": ""}
+             for i, (label, top) in enumerate([("会前准备", 15), ("程序规范", 20), ("到会情况", 15), ("内容质量", 25),
+                                               ("记录规范", 10), ("议定事项落实/整改", 15)])]  # fmt: skip
+    with unit_of_work(factory) as session:
+        county = Unit(name="太湖县委", kind=UnitKind.COMMITTEE, path="", active=True)
+        session.add(county)
+        session.flush()
+        county.path = f"/{county.id}/"
+        roots = (Unit.parent_id.is_(None), Unit.id != county.id)
+        session.execute(text("UPDATE org_unit SET path = :p || substr(path, 2) WHERE id != :c"),
+                        {"p": county.path, "c": county.id})  # fmt: skip
+        session.query(Unit).filter(*roots).update({Unit.parent_id: county.id}, synchronize_session=False)
+        session.query(Observation).update({Observation.items: items}, synchronize_session=False)
+        staff = Person(name="组织部干事", active=True)
+        session.add(staff)
+        session.flush()
+        session.add(RoleAssignment(person_id=staff.id, org_unit_id=county.id, role=Role.ORG_STAFF))
+        session.flush()
+        county_id, staff_id = county.id, staff.id
+    print(f"\n== {name}: observers' county ({made}), arranged in {time.perf_counter() - t:.0f} s", flush=True)
+    for fmt in ("xlsx", "docx"):
+        with unit_of_work(factory) as session:
+            exports.request_export(session, scope_of(session, staff_id), session.get(Unit, county_id),
+                                   exports.export_key("observers", fmt), period_of("2026", NOW.date().replace(day=1)),
+                                   now=NOW)  # fmt: skip
+        print_export(f"全县 观察员台账 .{fmt}（后台任务，全年）", export_in_subprocess(url))
+    engine.dispose()
 
 
 def export_in_subprocess(url: str, *args: str) -> dict:
@@ -191,6 +249,8 @@ def measure_export(url: str, direct: bool) -> dict:
             assert row is not None and row.status == READY, (built, row and row.reason)
             rows, branches, size = row.rows, row.total, row.size
             what = {"meetings": "branches", "messages": "messages"}.get(row.ledger, "part")
+            if exports.is_word(row.ledger):  # rows: the document's table rows
+                what = "part (Word; rows = table rows)"
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     peak = peak_rss_mb()
     engine.dispose()
@@ -253,6 +313,17 @@ def main() -> None:
         metavar="PATH",
         help="SQLite: seed into PATH and keep it; a seeded PATH is reused as it is",
     )
+    parser.add_argument(
+        "--observers-county",
+        action="store_true",
+        help="the county's 观察员台账 files on bench/observers.py's data",
+    )
+    parser.add_argument(
+        "--background",
+        nargs="+",
+        metavar="LEDGER.FORMAT",
+        help="only these background files after seeding (e.g. observers.docx), no page requests",
+    )
     args = parser.parse_args()
     if args.export:
         print(json.dumps(measure_export(args.export[0], direct="direct" in args.export[1:])))
@@ -264,6 +335,23 @@ def main() -> None:
         print_export("全县 纪实台账 .xlsx（生成，全年）", export_in_subprocess(url, "direct"))
         return
     for name in args.databases:
+        if args.observers_county and name == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                observers_county(f"sqlite:///{tmp}/observers.db", name)
+            continue
+        if args.observers_county:
+            admin = make_engine(PG_URL)
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                sep = "&" if "?" in PG_URL else "?"
+                observers_county(f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}", name)
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                admin.dispose()
+            continue
         if name == "sqlite" and args.sqlite_file:
             kept = Path(args.sqlite_file).resolve()
             url = f"sqlite:///{kept}"
@@ -271,13 +359,12 @@ def main() -> None:
                 print(f"\n== sqlite: {kept}, one county block's file, read-only")
                 print_export("全县 纪实台账 .xlsx（生成，全年）", export_in_subprocess(url, "direct"))
             else:
-                bench(url, args.scale, args.repeat, name, county_only=args.county_only)
+                bench(url, args.scale, args.repeat, name, county_only=args.county_only, only=args.background)
             continue
         if name == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                bench(
-                    f"sqlite:///{tmp}/ledgers.db", args.scale, args.repeat, name, county_only=args.county_only
-                )
+                bench(f"sqlite:///{tmp}/ledgers.db", args.scale, args.repeat, name,
+                      county_only=args.county_only, only=args.background)  # fmt: skip
             continue
         admin = make_engine(PG_URL)
         schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -286,7 +373,7 @@ def main() -> None:
         try:
             sep = "&" if "?" in PG_URL else "?"
             bench(f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}", args.scale, args.repeat, name,
-                  county_only=args.county_only)  # fmt: skip
+                  county_only=args.county_only, only=args.background)  # fmt: skip
         finally:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -5,7 +5,9 @@ The level above a branch checks that its organisational life really happens, in 
 * 督查 (supervision): the 组织部's rounds over chosen units against the year's 督查清单;
 * 随机抽查 (patrol): the monthly random draw of a share of branches (曲阜), recorded with its seed;
 * 交叉互查 (cross check): branches paired to check each other's ledger for a period (大观区);
-* 巡查指导 (guidance): the quarterly visits against the checklist of the unit's kind (鱼台).
+* 巡查指导 (guidance): the quarterly visits against the checklist of the unit's kind (鱼台);
+
+and 包保联系 (鱼台): 组织部 cadres each assigned 1–3 committees (Liaison).
 
 Every kind records the same thing per unit and item: fine, or a problem (text, photos); a problem
 becomes a rectification item with a deadline and an owner, tracked 整改 → 确认销号 / 退回 like the
@@ -182,6 +184,19 @@ class InspectionRectification(TimestampMixin, Base):
     finding: Mapped[Finding] = relationship(back_populates="rectification")
 
 
+class Liaison(TimestampMixin, Base):
+    """包保联系 (鱼台): a 组织部 cadre assigned to a committee (1–3 each, handlers.inspection.liaison);
+    they get its inspection digest and its escalations (overdue rectifications)."""
+
+    __tablename__ = "inspection_liaison"
+    __table_args__ = (UniqueConstraint("person_id", "committee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+
+
 def _audit() -> None:
     """Findings (and their corrections) and rectifications go to the audit log, registered from here
     as models/appraisal.py does (models/audit.py is not this feature's file)."""
@@ -191,6 +206,7 @@ def _audit() -> None:
         InspectionRound: audit.Subject("unit_id", "created_by_id"),
         Finding: audit.Subject("branch_id", "recorded_by_id"),
         InspectionRectification: audit.Subject("branch_id", "owner_id"),
+        Liaison: audit.Subject("committee_id", "person_id"),
     }
     for cls, subject in wanted.items():
         if cls in audit.AUDITED:

@@ -37,6 +37,9 @@ class InspectionConfig:
     # the day after a missed deadline the owner and the unit's inspector are told (once each).
     remind_cron: str = "0 9 * * *"
     remind_days_before: int = 3
+    # 包保联系 (鱼台): each 组织部 cadre links 1 to this many committees; their digest goes out on the 2nd.
+    liaison_max_committees: int = 3
+    liaison_cron: str = "0 9 2 * *"
     inspector_roles: frozenset[Role] = frozenset({Role.ORG_STAFF})
     checker_roles: frozenset[Role] = frozenset({Role.SECRETARY, Role.ORGANIZATION_MEMBER})
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.core.context import CoreConfig
 from bot.core.errors import Refused
 from bot.core.jobs import JobSpec, daily, monthly
-from handlers.inspection import draw, rounds
+from handlers.inspection import draw, liaison, rounds
 from handlers.inspection.config import inspection_config
 
 
@@ -32,7 +32,11 @@ def jobs(core: CoreConfig) -> list[JobSpec]:
     def check(session: Session, now: datetime, _period: str) -> None:
         rounds.remind(session, today=now.astimezone(core.tz).date(), now=now, cfg=cfg)
 
+    def digest(session: Session, now: datetime, _period: str) -> None:
+        liaison.send_digests(session, today=now.astimezone(core.tz).date(), now=now)
+
     return [
         JobSpec("inspection.patrol", cfg.patrol_cron, run, monthly, description="每月随机抽查党支部"),
         JobSpec("inspection.rectifications", cfg.remind_cron, check, daily, description="督查整改到期提醒"),
+        JobSpec("inspection.liaison", cfg.liaison_cron, digest, monthly, description="包保干部月度督查情况"),
     ]

@@ -32,11 +32,12 @@ from models.inspection import (
     Finding,
     InspectionRectification,
     InspectionRound,
+    Liaison,
     RoundKind,
     RoundUnit,
 )
 from models.observers import RectificationStatus
-from models.org import OrgUnit, Person, Role, UnitKind
+from models.org import OrgUnit, Person, Role, UnitKind, committees_of
 
 MAX_TEXT = 500
 COMMITTEE_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER})
@@ -409,7 +410,8 @@ def unit_file(
 
 def remind(session: Session, *, today: date, now: datetime, cfg: InspectionConfig) -> int:
     """The daily check: owners of items due in `remind_days_before` days, and for items whose deadline
-    passed yesterday the owner and the unit's checkers (inspector, round creator). Dedup keys make a
+    passed yesterday the owner, the unit's checkers (inspector, round creator) and the 包保 cadres of
+    its committee (the escalation). Dedup keys make a
     rerun of the same day send nothing more."""
     soon = today + timedelta(days=cfg.remind_days_before)
     missed = today - timedelta(days=1)
@@ -430,10 +432,25 @@ def remind(session: Session, *, today: date, now: datetime, cfg: InspectionConfi
             )  # fmt: skip
         if rect.due_on == missed:
             branch = session.get(OrgUnit, rect.branch_id)
-            people = sorted({*_checkers(rect), *([rect.owner_id] if rect.owner_id else [])})
+            liaisons = cadres_for_branches(session, [rect.branch_id]).get(rect.branch_id, [])
+            people = sorted({*_checkers(rect), *liaisons, *([rect.owner_id] if rect.owner_id else [])})
             sent += outbox.enqueue_to_people(
                 session, people,
                 Text(strings.RECT_OVERDUE.format(branch=branch.name, id=rect.id, due=due, text=rect.text)),
                 dedup_key=f"inspection:overdue:{rect.id}:{rect.due_on}", now=now,
             )  # fmt: skip
     return sent
+
+
+def cadres_for_branches(session: Session, branch_ids: list[int]) -> dict[int, list[int]]:
+    """{branch id: the liaison cadres of its committee}."""
+    branches = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(branch_ids))).all()
+    committees = committees_of(session, branches)
+    links: dict[int, list[int]] = {}
+    for cid, pid in session.execute(
+        select(Liaison.committee_id, Liaison.person_id).where(
+            Liaison.committee_id.in_({c.id for c in committees.values()})
+        )
+    ):
+        links.setdefault(cid, []).append(pid)
+    return {b.id: sorted(links.get(committees[b.id].id, [])) for b in branches if b.id in committees}

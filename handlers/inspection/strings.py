@@ -90,3 +90,11 @@ H5_RECORDED = "已记录"
 
 RECT_DUE_SOON = "督查整改（编号 {id}）{days}天后到期（{due}）：{text}\n整改后请发送“督查整改 {id} 整改情况”。"
 RECT_OVERDUE = "{branch} 的督查整改（编号 {id}）已超过期限（{due}）仍未完成：{text}"
+
+# 包保联系
+LIAISON_TOO_MANY = "每名包保干部联系 1 到 {n} 个党委。"
+LIAISON_NOT_STAFF = "{name} 不是组织部工作人员，不能包保联系党委。"
+LIAISON_NOT_COMMITTEE = "只能包保联系党委（党工委）。"
+LIAISON_DIGEST_TITLE = "{month} 包保党委督查情况"
+LIAISON_DIGEST_LINE = "**{committee}**：{line}；督查整改未完成 {open} 条（逾期 {overdue} 条）；上月随机抽查 {drawn} 个支部，发现问题 {found} 条"
+SAVED_LIAISON = "已保存包保联系。"

@@ -30,11 +30,11 @@ from bot.web.api.schemas import Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
 from handlers.common import dates
 from handlers.console import strings as console_strings
-from handlers.inspection import draw, guidance, rounds
+from handlers.inspection import draw, guidance, liaison, rounds
 from handlers.inspection import strings as ins
 from handlers.inspection.config import inspection_config
 from handlers.ledgers import document
-from models.inspection import ROUND_KIND_LABELS, ChecklistItem, InspectionRound, RoundKind
+from models.inspection import ROUND_KIND_LABELS, ChecklistItem, InspectionRound, Liaison, RoundKind
 from models.meetings import Meeting
 from models.org import OrgUnit, Person, UnitKind
 
@@ -149,8 +149,24 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 .where(ChecklistItem.year == day.year, ChecklistItem.active.is_(True))
                 .order_by(ChecklistItem.list_kind, ChecklistItem.seq)
             ).all()
+        mine = session.scalars(
+            select(OrgUnit)
+            .join(Liaison, Liaison.committee_id == OrgUnit.id)
+            .where(Liaison.person_id == viewer.person.id)
+            .order_by(OrgUnit.path)
+        ).all()
+        linked = [liaison.committee_summary(session, c, day) for c in mine if viewer.scope.sees_unit(c)]
+        links = []
+        if organises_anything(st):
+            names = {c.id: c.name for c in committees}
+            rows = session.execute(
+                select(Person.name, Liaison.committee_id)
+                .join(Liaison, Liaison.person_id == Person.id)
+                .order_by(Person.name)
+            ).all()
+            links = [(name, names[cid]) for name, cid in rows if cid in names]
         return console.page(
-            request, "console/inspection.html", viewer=viewer, status_code=status, nav="inspection",
+            request, "console/inspection.html", linked=linked, links=links, viewer=viewer, status_code=status, nav="inspection",
             title=ins.TITLE, rounds=visible, labels=ROUND_KIND_LABELS, organiser=organises_anything(st),
             committees=committees, branches=branches, counts=counts, quarter=dates.fmt_quarter(day),
             items=items, categories=CATEGORY_LABELS, problem=problem, notice=notice, day=day,
@@ -158,7 +174,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         )  # fmt: skip
 
     def _staff(viewer: Viewer, st: rounds.Standing) -> list[Person]:
-        """Who may be named an inspector: anyone with a console role in the viewer's reach (by name)."""
+        """Who may be named an inspector or a 包保 cadre: the active people in the viewer's reach (by name)."""
         if not st.staff_paths:
             return []
         return viewer.session.scalars(
@@ -170,7 +186,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/inspection", response_class=HTMLResponse)
     def index(request: Request, viewer: ViewerDep, notice: str = ""):
-        known = {"round": ins.SAVED_ROUND, "item": ins.SAVED_ITEM}
+        known = {"round": ins.SAVED_ROUND, "item": ins.SAVED_ITEM, "liaison": ins.SAVED_LIAISON}
         return render_index(request, viewer, notice="已保存。" if notice in known else "")
 
     @router.post("/inspection/rounds", response_class=HTMLResponse)
@@ -255,6 +271,29 @@ def build_router(console: ConsoleApp) -> APIRouter:
         except Refused as exc:
             return render_index(request, viewer, status=422, problem=str(exc))
         return RedirectResponse(f"{PREFIX}/inspection?notice=item", status_code=303)
+
+    @router.post("/inspection/liaison", response_class=HTMLResponse)
+    async def set_liaison(request: Request, viewer: ViewerDep):
+        """包保联系: the cadre's 1–3 committees (replacing their earlier ones)."""
+        form = await request.form()
+        session = viewer.session
+        cadre_id = str(form.get("person", ""))
+        cadre = session.get(Person, int(cadre_id)) if cadre_id.isdigit() else None
+        if cadre is None or not viewer.scope.sees_person(session, cadre):
+            return not_found(request, viewer)
+        committees = []
+        for raw in form.getlist("committees"):
+            unit = session.get(OrgUnit, int(raw)) if str(raw).isdigit() else None
+            if unit is None or not viewer.scope.sees_unit(unit):
+                return not_found(request, viewer)
+            committees.append(unit)
+        try:
+            liaison.assign(session, standing(viewer), cadre, committees, inspection_config(console.core))
+        except Refused as exc:
+            if exc.status == 422:
+                return render_index(request, viewer, status=422, problem=str(exc))
+            return refused(request, viewer, exc)
+        return RedirectResponse(f"{PREFIX}/inspection?notice=liaison", status_code=303)
 
     # ---- a round
 

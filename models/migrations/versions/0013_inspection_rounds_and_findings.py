@@ -1,4 +1,4 @@
-"""inspection: 督查/巡查 lists, rounds, findings, patrol draws and cross-checks
+"""inspection: 督查/巡查 lists, rounds, findings, rectifications, patrol draws, cross-checks and 包保联系
 
 Revision ID: 0013
 Revises: 0012
@@ -32,6 +32,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_item')),
     sa.UniqueConstraint('year', 'list_kind', 'title', name=op.f('uq_inspection_item_year_list_kind_title'))
     )
+    op.create_table('inspection_liaison',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('committee_id', sa.Integer(), nullable=False),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['person.id'], name=op.f('fk_inspection_liaison_assigned_by_id_person'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['committee_id'], ['org_unit.id'], name=op.f('fk_inspection_liaison_committee_id_org_unit'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_inspection_liaison_person_id_person'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_liaison')),
+    sa.UniqueConstraint('person_id', 'committee_id', name=op.f('uq_inspection_liaison_person_id_committee_id'))
+    )
+    with op.batch_alter_table('inspection_liaison', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inspection_liaison_committee_id'), ['committee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inspection_liaison_person_id'), ['person_id'], unique=False)
+
     op.create_table('inspection_round',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('supervision', 'patrol', 'cross', 'guidance', name='roundkind', native_enum=False, length=32), nullable=False),
@@ -162,4 +179,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_inspection_round_kind_month')
 
     op.drop_table('inspection_round')
+    with op.batch_alter_table('inspection_liaison', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inspection_liaison_person_id'))
+        batch_op.drop_index(batch_op.f('ix_inspection_liaison_committee_id'))
+
+    op.drop_table('inspection_liaison')
     op.drop_table('inspection_item')

@@ -1,13 +1,15 @@
 """督查/巡查 rules (seeds 000, 004; issue #20). The defaults are the seeds' numbers:
 
-* the monthly random patrol (曲阜) draws 10% of branches (`patrol_share`), at least one per committee
-  that has branches, stratified by committee; a branch drawn in the last `patrol_recent_months` months
-  is drawn only when the committee has too few others;
+* the monthly random patrol (曲阜) draws 10% of branches (`patrol_share`), stratified by committee (at
+  least one per committee while the total allows); within a committee the branches never drawn come
+  first, then those drawn longest ago (handlers.inspection.draw);
 * a problem found is to be rectified within `rectification_days` days unless the inspector sets a day;
 * the job inspection.rectifications (daily, 09:00) reminds a rectification's owner `remind_days_before`
   days before its deadline and tells the owner and the inspector the day after a missed one;
 * the job inspection.patrol draws the month's branches on the 1st at 08:00 and sends each inspector
   their list in chat;
+* 包保联系: each 组织部 cadre links 1 to `liaison_max_committees` (3) committees, whose digest they get
+  on the 2nd at 09:00 (inspection.liaison), and whose overdue rectifications reach them too;
 * who is a patrol's inspector: 组织部 staff over the branch (`inspector_roles` on a unit above it, or
   on none); who checks for a branch in a 交叉互查 and who owns a branch's rectification by default:
   `checker_roles` on the branch.
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class InspectionConfig:
     patrol_share: float = 0.10
-    patrol_recent_months: int = 6
     rectification_days: int = 30
     patrol_cron: str = "0 8 1 * *"
     # The daily check of rectifications: the owner is reminded this many days before the deadline, and

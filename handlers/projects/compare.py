@@ -3,7 +3,9 @@ proposes 红旗项目 and 蜗牛项目, and people decide (桐城: 每月底评�
 
 The proposal rule, for month M and the accepted projects of the units under the committee:
 
-* a project is **late** by the number of its milestones due by the end of M and not done by then;
+* a project is **late** by the number of its milestones due by the end of M and not done by then; while M
+  is still running (today within it) only milestones whose date has passed by today count, and not having
+  reported yet is no fault (the report is due by the month's end, with its reminder from the 25th);
 * **蜗牛** candidates: no progress report in M, or at least one late milestone; the most late milestones
   first, then those that did not report, then the oldest project; at most `snails`;
 * **红旗** candidates: reported in M, no late milestone, and at least one milestone completed in M; the
@@ -44,6 +46,7 @@ class ProjectMonth:
     done: int  # of those, done by the month's end
     late: int  # due by the month's end and not done by then
     completed: int  # milestones completed within the month
+    closed: bool = True  # the month is over; while it runs, silence is not (yet) a fault
     proposal: PickKind | None = None
     reason: str = ""
     chosen: PickKind | None = None
@@ -68,8 +71,13 @@ def committee_projects(session: Session, committee: OrgUnit) -> list[SecretaryPr
     )
 
 
-def month_facts(session: Session, projects: list[SecretaryProject], month: date) -> list[ProjectMonth]:
+def month_facts(
+    session: Session, projects: list[SecretaryProject], month: date, today: date | None = None
+) -> list[ProjectMonth]:
+    """The month's facts per project, judged as of its end, or as of `today` while it runs."""
     end = dates.add_months(month, 1)  # first day after the month
+    closed = today is None or today >= end
+    overdue_before = end if closed else today  # a milestone is late once its date has passed
     reports = Counter(
         session.scalars(
             select(ProjectProgress.project_id).where(
@@ -84,10 +92,18 @@ def month_facts(session: Session, projects: list[SecretaryProject], month: date)
     for p in projects:
         due = [m for m in p.milestones if m.due_on < end]
         done = [m for m in due if m.done_on is not None and m.done_on < end]
+        late = [m for m in due if m.due_on < overdue_before and m not in done]
         completed = [m for m in p.milestones if m.done_on is not None and month <= m.done_on < end]
         rows.append(
             ProjectMonth(
-                p, units[p.unit_id], reports[p.id], len(due), len(done), len(due) - len(done), len(completed)
+                p,
+                units[p.unit_id],
+                reports[p.id],
+                len(due),
+                len(done),
+                len(late),
+                len(completed),
+                closed=closed,
             )
         )
     return rows
@@ -96,7 +112,7 @@ def month_facts(session: Session, projects: list[SecretaryProject], month: date)
 def propose(rows: list[ProjectMonth], cfg: ProjectsConfig) -> list[ProjectMonth]:
     """Fill in each row's proposal and reason by the rule of the module doc; returns the rows."""
     snails = sorted(
-        (r for r in rows if not r.reported or r.late),
+        (r for r in rows if (r.closed and not r.reported) or r.late),
         key=lambda r: (-r.late, r.reported, r.project.id),
     )[: cfg.snails]
     for r in snails:
@@ -104,7 +120,7 @@ def propose(rows: list[ProjectMonth], cfg: ProjectsConfig) -> list[ProjectMonth]
         parts = []
         if r.late:
             parts.append(strings.REASON_LATE.format(count=r.late))
-        if not r.reported:
+        if r.closed and not r.reported:
             parts.append(strings.REASON_SILENT)
         r.reason = "，".join(parts)
     flags = sorted(
@@ -118,10 +134,11 @@ def propose(rows: list[ProjectMonth], cfg: ProjectsConfig) -> list[ProjectMonth]
 
 
 def month_view(
-    session: Session, committee: OrgUnit, month: date, cfg: ProjectsConfig
+    session: Session, committee: OrgUnit, month: date, cfg: ProjectsConfig, today: date | None = None
 ) -> tuple[list[ProjectMonth], bool]:
-    """The committee's projects for the month with the proposal and, once decided, the choice."""
-    rows = propose(month_facts(session, committee_projects(session, committee), month), cfg)
+    """The committee's projects for the month with the proposal and, once decided, the choice; judged
+    as of `today` when the month is still running (None: as of the month's end)."""
+    rows = propose(month_facts(session, committee_projects(session, committee), month, today), cfg)
     picks = {
         p.project_id: p
         for p in session.scalars(
@@ -150,12 +167,13 @@ def decide(
     *,
     now: datetime,
     cfg: ProjectsConfig,
+    today: date | None = None,
 ) -> list[ProjectMonth]:
     """Store the month's choice beside the proposal and publish it; refused when not the person's to
     decide (403), already decided (409), or naming a project twice or outside the committee (422)."""
     if not can_decide(session, person, committee, cfg):
         raise Refused(strings.PICK_NOT_YOURS, status=403)
-    rows, decided = month_view(session, committee, month, cfg)
+    rows, decided = month_view(session, committee, month, cfg, today)
     if decided:
         raise Refused(strings.PICK_DECIDED.format(month=dates.fmt_month(month)), status=409)
     by_id = {r.project.id: r for r in rows}

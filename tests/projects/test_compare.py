@@ -97,3 +97,23 @@ def test_people_decide_once_within_their_role(session, org, month):
         assert "城关镇党委2027年3月书记项目晒比评" in text
         red, snail = text.split("蜗牛项目", 1)
         assert "A 光伏" in red and "C 窗口" in red and "B 停车" in snail and "D 道路" not in text
+
+
+def test_a_month_in_progress_counts_late_milestones_as_of_today(session, org, month):
+    """While March runs, B's 3月31日 milestone is not late yet (nor on the day itself), and not having
+    reported yet is no fault: nothing is proposed as 蜗牛. Once March is over it is judged at its end."""
+
+    def view(today):
+        rows, _ = compare.month_view(session, org.committee, MARCH, CFG, today)
+        return {r.project.title[0]: (r.proposal, r.late, r.due) for r in rows}
+
+    for today in (date(2027, 3, 4), date(2027, 3, 31)):
+        got = view(today)
+        assert got["B"] == (None, 0, 1) and got["D"] == (None, 0, 0), today
+        assert got["A"][0] == PickKind.RED_FLAG
+    assert view(date(2027, 4, 1))["B"] == (PickKind.SNAIL, 1, 1)
+    assert view(date(2027, 6, 1)) == view(None)  # a past month: as of its end, whatever today is
+    # A milestone from an earlier month still open today is late in the running month too.
+    assert view(date(2027, 4, 4)) == view(date(2027, 4, 1))
+    april, _ = compare.month_view(session, org.committee, date(2027, 4, 1), CFG, date(2027, 4, 4))
+    assert {r.project.title[0]: r.late for r in april}["B"] == 1

@@ -77,3 +77,21 @@ def test_the_compare_address_without_parameters_opens_the_viewers_committee_for_
     li = login(session_factory, app, org.li.id, now=NOW)
     page = li.get("/console/projects/compare")
     assert page.status_code == 200 and "您的管理范围内没有党委" in page.text and "城关镇党委" not in page.text
+
+
+def test_the_compare_page_of_the_running_month_counts_late_as_of_today(session_factory, session, org, month):  # noqa: F811
+    """On 3月10日 March's page shows no milestone late (B's is due 3月31日), proposes no 蜗牛, pre-selects
+    nothing as 蜗牛, and says it is judged as of today; on 4月2日 the same month is judged at its end."""
+    session.commit()
+    early = local(date(2027, 3, 10))
+    app = console_app(session_factory, now=early)
+    zhou = login(session_factory, app, org.zhou.id, now=early)
+    page = zhou.get(f"/console/projects/compare?committee={org.committee.id}&month=2027-03").text
+    table = page.split("<tbody>", 1)[1]
+    assert "逾期未完成" not in table and "本月未报告进展" not in table and "蜗牛项目</span>" not in table
+    assert 'value="snail" selected' not in page and 'value="red_flag" selected' in page
+    assert "2027年3月尚未结束：逾期节点按今天（2027年3月10日" in page
+    app = console_app(session_factory, now=NOW)
+    zhou = login(session_factory, app, org.zhou.id, now=NOW)
+    page = zhou.get(f"/console/projects/compare?committee={org.committee.id}&month=2027-03").text
+    assert "1个节点逾期未完成，本月未报告进展" in page and "尚未结束" not in page

@@ -123,7 +123,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     def render_compare(request, viewer, committee, month, *, status=200, problem="", notice=""):
         cfg = projects_config(console.core)
-        rows, decided = compare.month_view(viewer.session, committee, month, cfg)
+        day = today()
+        rows, decided = compare.month_view(viewer.session, committee, month, cfg, day)
         return console.page(
             request,
             "console/projects_compare.html",
@@ -134,6 +135,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
             committee=committee,
             month=month,
             month_label=dates.fmt_month(month),
+            running=ps.COMPARE_RUNNING.format(month=dates.fmt_month(month), today=dates.fmt_full_day(day))
+            if day < dates.add_months(month, 1)
+            else "",
             rows=rows,
             decided=decided,
             can_decide=not decided and compare.can_decide(viewer.session, viewer.person, committee, cfg),
@@ -197,6 +201,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 snail,
                 now=console.clock(),
                 cfg=projects_config(console.core),
+                today=today(),
             )
         except Refused as exc:
             if exc.status in (403, 409):

@@ -25,6 +25,7 @@ from handlers.fees.policy import default_policy
 from handlers.ledgers import year_report
 from handlers.ledgers import year_report_strings as S
 from handlers.ledgers.workbook import DOCX, XLSX, download_name
+from handlers.lifemeeting.config import lifemeeting_config
 from handlers.meetings.types import local_day, meetings_config
 from handlers.monthly.config import monthly_config
 from handlers.observers.forms import observers_config
@@ -44,7 +45,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def rules() -> year_report.Rules:
         return year_report.Rules(
             meetings_config(core), monthly_config(core), observers_config(core), talks_config(core),
-            rating_config(core), default_policy(core),
+            rating_config(core), default_policy(core), lifemeeting_config(core),
         )  # fmt: skip
 
     def the_year(text: str) -> int:

@@ -379,15 +379,36 @@
 
   $("search").addEventListener("input", renderPeople);
 
+  // The composer grows with its text (up to 40% of the window) so a multi-line form stays readable.
+  function fitComposer() {
+    var input = $("composer-input");
+    input.style.height = "auto";
+    input.style.height = input.scrollHeight + 2 + "px";
+  }
+
+  $("composer-input").addEventListener("input", fitComposer);
+
+  // Enter sends, Shift+Enter adds a new line (the textarea's own behaviour), as in DingTalk and WeCom;
+  // Enter with another modifier does nothing, and Enter that confirms an input method's candidate
+  // (Chinese IME) is left to the input method.
+  $("composer-input").addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey || e.isComposing || e.keyCode === 229) {
+      return;
+    }
+    e.preventDefault();
+    $("composer").requestSubmit();
+  });
+
   $("composer").addEventListener("submit", function (e) {
     e.preventDefault();
     var input = $("composer-input");
     var text = input.value.trim();
     if (!text || !state.user) { return; }
     input.value = "";
+    fitComposer();
     api("POST", "/_sandbox/chat/send", {
       platform: state.platform, user: state.user, conversation: state.conversation, text: text,
-    }).then(function () { poll(); }).catch(function (err) { toast(err.message); input.value = text; });
+    }).then(function () { poll(); }).catch(function (err) { toast(err.message); input.value = text; fitComposer(); });
   });
 
   // ------------------------------------------------------------ start

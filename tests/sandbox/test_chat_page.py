@@ -118,6 +118,38 @@ def test_chat_page_round_trip_with_the_real_sdk(sandbox, stream_client_factory, 
     page.get_by_text("点击了卡片按钮「我已阅读」").wait_for()
 
 
+def test_chat_page_sends_a_multi_line_message_on_enter(sandbox, stream_client_factory, page):
+    """The composer is a textarea as in DingTalk/WeCom: Shift+Enter starts a new line (nothing is sent),
+    Enter sends the whole message with its line breaks, and the bubble shows them."""
+    bot = Bot()
+    stream_client_factory({ChatbotMessage.TOPIC: bot})
+    wait_connected(sandbox)
+    page.goto(sandbox.url + "/?platform=dingtalk")
+    page.click('[data-user="zhangsan"]')
+    page.get_by_text("钉钉机器人在线").wait_for()
+    box = page.locator("#composer-input")
+    assert box.evaluate("el => el.tagName") == "TEXTAREA"
+    box.fill("申报项目")
+    box.press("Shift+Enter")
+    page.keyboard.insert_text("名称：老旧小区停车难")
+    box.press("Shift+Enter")
+    page.keyboard.insert_text("节点：3月31日 完成摸底")
+    assert box.input_value() == "申报项目\n名称：老旧小区停车难\n节点：3月31日 完成摸底"  # not sent yet
+    box.press("Enter")
+    wait_for(lambda: bot.received, what="the message at the SDK client")
+    assert [m.text.content for m in bot.received] == [
+        "申报项目\n名称：老旧小区停车难\n节点：3月31日 完成摸底"
+    ]
+    assert box.input_value() == ""
+    bubble = page.locator(".row.in .bubble", has_text="名称：老旧小区停车难")
+    bubble.wait_for()
+    assert bubble.inner_text().splitlines()[-3:] == [
+        "申报项目",
+        "名称：老旧小区停车难",
+        "节点：3月31日 完成摸底",
+    ]
+
+
 def test_chat_page_says_when_the_bot_is_offline(sandbox, page):
     page.goto(sandbox.url + "/?platform=dingtalk&user=lisi")
     page.get_by_text("钉钉机器人不在线").wait_for()

@@ -46,6 +46,10 @@ class RatingConfig:
     irregular_months: int = 3
     late_minutes_months: int = 3
     overdue_rectifications: int = 1
+    # The committee confirms a year once it is over: from 1 January after it, less these days (a county that
+    # rates in late December sets e.g. 10, from 22 December). Before then the page shows the proposal only,
+    # so the year-end caps (no 组织生活会, rectifications open at the year's end) are in what is confirmed.
+    confirm_days_early: int = 0
     # Who confirms a branch's rating: these roles on a 党委 above it (and 组织部 staff over it). A branch's
     # own 书记 leads the branch, not the committee that rates it.
     confirm_roles: frozenset[Role] = frozenset(

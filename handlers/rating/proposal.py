@@ -175,10 +175,12 @@ def load_years(
     today: date,
     tz: ZoneInfo,
     unstored: dict[int, MonthFacts] | None = None,
+    final: bool = False,
 ) -> dict[int, Year]:
     """Each branch's stored year: two statements (the scores, the open rectifications) for any number.
     `unstored`: a month computed but not stored yet (December, on the morning of 1 January: see jobs.py),
-    in place of what is stored for it."""
+    in place of what is stored for it. `final`: the committee may already confirm the year (a county that
+    rates in late December, RatingConfig.confirm_days_early), so the 组织生活会 cap applies as of today."""
     start = startmonth.start_month(session)
     lo = date(year, 1, 1)
     if start is not None and start > lo:
@@ -229,7 +231,7 @@ def load_years(
         years[branch_id].overdue_rectifications += 1
     for y in years.values():
         y.year_over = over
-    if over and start is not None and start <= date(year, min(LIFE.digest_months), 1):
+    if (over or final) and start is not None and start <= date(year, min(LIFE.digest_months), 1):
         # Held = its minutes recorded (the year is over: a meeting without them by now was not held).
         cfg = replace(LIFE, tz=tz)
         held = {

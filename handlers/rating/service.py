@@ -4,7 +4,7 @@ the committee's decision. None commits; refusals are bot.core.errors.Refused wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -52,7 +52,8 @@ def refresh(
         else {}
     )
     undecided = [b for b in branch_ids if not _decided(rows.get(b))]
-    years = load_years(session, undecided, year, today=today, tz=tz, unstored=unstored)
+    final = today >= confirm_opens(year, cfg)
+    years = load_years(session, undecided, year, today=today, tz=tz, unstored=unstored, final=final)
     new: list[BranchRating] = []
     for branch_id, y in years.items():
         p = propose(y, cfg)
@@ -153,6 +154,13 @@ def confirm(
     Deciding again replaces the decision (the audit log keeps each one, with who and when)."""
     if not can_rate(session, person_id, branch, cfg):
         raise NotRater(strings.NOT_RATER)
+    today = now.astimezone(tz).date()
+    if year > today.year:
+        raise Refused(strings.FUTURE_YEAR.format(year=year))
+    opens = confirm_opens(year, cfg)
+    if today < opens:
+        # Confirmed mid-year, a decided row would keep a proposal without the year-end caps for good.
+        raise Refused(strings.NOT_YET.format(year=year, opens=opens_text(opens)))
     grade = parse_grade(grade_text)
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
@@ -168,6 +176,23 @@ def confirm(
     row.change_reason = reason or None
     session.flush()
     return Decision(row, strings.SAVED.format(branch=branch.name, year=year, grade=GRADE_LABELS[grade]))
+
+
+def confirm_opens(year: int, cfg: RatingConfig) -> date:
+    """The first day the committee may confirm the year: 1 January after it, less cfg.confirm_days_early."""
+    return date(year + 1, 1, 1) - timedelta(days=cfg.confirm_days_early)
+
+
+def opens_text(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def ratable_year(text: str, today: date) -> int:
+    """A year typed on a page of the year's work: as year_of, and not one still to come (nothing to show)."""
+    year = year_of(text, today)
+    if year > today.year:
+        raise Refused(strings.FUTURE_YEAR.format(year=year))
+    return year
 
 
 def year_of(text: str, today: date) -> int:

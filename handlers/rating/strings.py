@@ -21,9 +21,12 @@ BAD_GRADE = "请选择评定等次：好、较好、一般或差。"
 NEED_REASON = "评定等次与系统建议（{proposed}）不同，请填写调整的理由。"
 REASON_TOO_LONG = "理由请控制在500字以内。"
 BAD_YEAR = "年份应为 2026 这样的四位数。"
+FUTURE_YEAR = "{year}年还没有到，请选择今年或以前的年份。"
+NOT_YET = "{year}年度还没有结束，评定要等全年情况齐全（组织生活会、年底整改等）后进行，{opens}起可以确认。"
 SAVED = "已将{branch}{year}年度评定为{grade}。"
 
 # Console page.
 TITLE = "支部年度评定"
 NO_PROPOSAL = "暂无建议"
 NOT_CONFIRMED = "待评定"
+OPENS = "{year}年度尚未结束，以下是截至今天的系统建议，仅供参考；{opens}起可以确认评定。"

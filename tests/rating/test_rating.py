@@ -5,24 +5,30 @@ branch 404; each changing nothing), the audit entry, and December's committee di
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from bot.core.context import CoreConfig
+from bot.core.errors import Refused
 from config.rules import Rules
+from handlers.meetings.meetings import create_meeting
 from handlers.meetings.types import DEFAULT_CONFIG
 from handlers.monthly import digest
 from handlers.monthly.config import MonthlyConfig
 from handlers.rating import jobs as rating_jobs
+from handlers.rating import service
 from handlers.rating.config import DEFAULT as CFG
 from handlers.rating.proposal import load_years, propose
 from models import startmonth
 from models.audit import AuditEntry
 from models.db import unit_of_work
+from models.meetings import MeetingType, Minutes
 from models.monthly import MonthlyScore
 from models.observers import Observation, Rectification, RectificationStatus
+from models.org import OrgUnit
 from models.rating import BranchRating, RatingGrade
 from tests.console.people_world import NOW, TZ, build_world, console_app, csrf_of, login
 
@@ -190,6 +196,14 @@ def test_months_before_the_start_month_count_for_nothing(session_factory, world,
 # ---- the committee's decision, from the console
 
 
+# The committee confirms 2026 once it is over: the decision tests run on 4 January 2027.
+AFTER = datetime(2027, 1, 4, 2, 0, tzinfo=UTC)
+
+
+def _after(session_factory, person_id):
+    return login(session_factory, console_app(session_factory, now=AFTER), person_id, now=AFTER)
+
+
 def _page(client, year=2026):
     return client.get(f"/console/ratings?year={year}")
 
@@ -207,30 +221,47 @@ def _row(session, branch_id, year=2026) -> BranchRating | None:
     ).one_or_none()
 
 
+def held_org_life(session, branch_id: int) -> None:
+    """The branch's 组织生活会 on 10 December 2026, minutes recorded (a year over without it is capped)."""
+    meeting = create_meeting(
+        session, branch_id=branch_id, types=[MeetingType.ORG_LIFE], starts_at=datetime(2026, 12, 10, 1, tzinfo=UTC),
+        place="会议室", topic="年度组织生活会", now=datetime(2026, 12, 1, tzinfo=UTC), cfg=DEFAULT_CONFIG,
+    )  # fmt: skip
+    session.add(Minutes(meeting_id=meeting.id, chair="书记", recorder="委员", topics="组织生活会",
+                        submitted_at=datetime(2026, 12, 11, tzinfo=UTC), due_on=date(2026, 12, 15)))  # fmt: skip
+    session.flush()
+
+
 @pytest.fixture
 def rated_world(session_factory, world):
-    """b1 reopened once (capped at 一般), b2 a plain good year, b3 (another committee) a good year."""
+    """b1 reopened once (capped at 一般), b2 a plain good year, b3 (another committee) a good year; b2 and b3
+    held their 组织生活会 (decided after the year, a year without it is capped too)."""
     with unit_of_work(session_factory) as s:
         fill(s, world.units["b1"], [93] * 11, m5={"missing": [{"key": "reopen", "count": 1}]})
         fill(s, world.units["b2"], [95] * 11)
         fill(s, world.units["b3"], [95] * 11)
+        held_org_life(s, world.units["b2"])
+        held_org_life(s, world.units["b3"])
     return world
 
 
 def test_the_committee_sees_its_branches_with_the_proposal_and_the_reasons(session_factory, rated_world):
     w = rated_world
-    chen = login(session_factory, console_app(session_factory), w.people["chen"])  # 城关镇党委 书记
+    chen = _after(session_factory, w.people["chen"])  # 城关镇党委 书记
     page = _page(chen)
     assert page.status_code == 200
     assert "东风村党支部" in page.text and "幸福社区党支部" in page.text
     assert "县人民医院党支部" not in page.text  # another committee's branch
-    assert "被观察员责令重开1次（组织生活不认真），按规定不得评为较好及以上" in page.text
+    assert (
+        "被观察员责令重开1次（组织生活不认真）；全年未召开组织生活会（组织生活不经常），按规定不得评为较好及以上"
+        in (page.text)
+    )
     assert f'action="/console/ratings/{w.units["b1"]}"' in page.text  # a form per row for a rater
 
 
 def test_confirm_and_change_with_a_reason_are_saved_and_audited(session_factory, rated_world, session):
     w = rated_world
-    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    chen = _after(session_factory, w.people["chen"])
     b1, b2 = w.units["b1"], w.units["b2"]
     resp = _rate(chen, b2, "good")  # the proposal: no reason needed
     assert resp.status_code == 303 and resp.headers["location"].startswith(
@@ -240,7 +271,7 @@ def test_confirm_and_change_with_a_reason_are_saved_and_audited(session_factory,
     assert (row.proposed_grade, row.confirmed_grade, row.confirmed_by_id) == (
         RatingGrade.GOOD, RatingGrade.GOOD, w.people["chen"],
     )  # fmt: skip
-    assert row.confirmed_at == NOW and row.change_reason is None
+    assert row.confirmed_at == AFTER and row.change_reason is None
     assert "已将幸福社区党支部2026年度评定为好。" in chen.get(resp.headers["location"]).text
     # Changing the proposal needs a reason; with one it is kept.
     resp = _rate(chen, b1, "较好", "重开后整改到位，群众评价好")
@@ -273,7 +304,7 @@ def test_confirm_and_change_with_a_reason_are_saved_and_audited(session_factory,
 
 def test_a_change_without_a_reason_is_refused_and_changes_nothing(session_factory, rated_world, session):
     w = rated_world
-    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    chen = _after(session_factory, w.people["chen"])
     resp = _rate(chen, w.units["b1"], "good", "   ")
     assert resp.status_code == 422
     assert "评定等次与系统建议（一般）不同，请填写调整的理由。" in resp.text
@@ -285,7 +316,7 @@ def test_a_change_without_a_reason_is_refused_and_changes_nothing(session_factor
 
 def test_a_branch_secretary_cannot_rate_their_own_branch(session_factory, rated_world, session):
     w = rated_world
-    wang = login(session_factory, console_app(session_factory), w.people["wang"])  # 东风村党支部 书记
+    wang = _after(session_factory, w.people["wang"])  # 东风村党支部 书记
     page = _page(wang)
     assert page.status_code == 200 and "东风村党支部" in page.text
     assert f'action="/console/ratings/{w.units["b1"]}"' not in page.text  # sees it, no form
@@ -297,7 +328,7 @@ def test_a_branch_secretary_cannot_rate_their_own_branch(session_factory, rated_
 
 def test_without_the_csrf_token_nothing_is_rated(session_factory, rated_world, session):
     w = rated_world
-    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    chen = _after(session_factory, w.people["chen"])
     resp = _rate(chen, w.units["b2"], "good", csrf="forged")
     assert resp.status_code == 403
     row = _row(session, w.units["b2"])
@@ -306,25 +337,82 @@ def test_without_the_csrf_token_nothing_is_rated(session_factory, rated_world, s
 
 def test_another_committees_branch_is_not_found(session_factory, rated_world, session):
     w = rated_world
-    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    chen = _after(session_factory, w.people["chen"])
     resp = _rate(chen, w.units["b3"], "good")
     assert resp.status_code == 404 and "县人民医院党支部" not in resp.text
     assert _row(session, w.units["b3"]) is None
     # 组织部 rates it.
-    zhao = login(session_factory, console_app(session_factory), w.people["zhao"])
+    zhao = _after(session_factory, w.people["zhao"])
     assert _rate(zhao, w.units["b3"], "good").status_code == 303
     assert _row(session, w.units["b3"]).confirmed_grade == RatingGrade.GOOD
 
 
 def test_a_decided_rating_keeps_the_proposal_it_was_decided_on(session_factory, rated_world, session):
     w = rated_world
-    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    chen = _after(session_factory, w.people["chen"])
     assert _rate(chen, w.units["b2"], "good").status_code == 303
     with unit_of_work(session_factory) as s:  # December scored late and poor: an undecided row would change
         s.add(month_row(w.units["b2"], date(2026, 12, 1), 10, lagging=True))
     assert _page(chen).status_code == 200
     row = _row(session, w.units["b2"])
     assert (row.proposed_grade, row.proposal["figures"]["months"]) == (RatingGrade.GOOD, 11)
+
+
+# ---- when a year may be confirmed
+
+
+def test_a_year_under_way_shows_the_proposal_but_cannot_be_confirmed(session_factory, rated_world, session):
+    """On 3 December 2026 the walker confirmed 2026 for a branch whose 组织生活会 was not yet held: the
+    decided row then kept a proposal without the year-end cap for good. Now the year waits for its end."""
+    w = rated_world
+    chen = login(session_factory, console_app(session_factory), w.people["chen"])  # NOW: 2026-12-03
+    page = _page(chen)
+    assert page.status_code == 200 and "幸福社区党支部" in page.text
+    assert "2026年度尚未结束，以下是截至今天的系统建议，仅供参考；2027年1月1日起可以确认评定。" in page.text
+    assert 'action="/console/ratings/' not in page.text  # no form before then
+    resp = _rate(chen, w.units["b1"], "average")
+    assert resp.status_code == 422
+    assert "2026年度还没有结束" in resp.text and "2027年1月1日起可以确认" in resp.text
+    row = _row(session, w.units["b1"])
+    assert row is None or row.confirmed_grade is None
+    # From 1 January the form is there, and b1's proposal carries the year-end cap.
+    jan1 = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)  # 00:00 on 1 January in Shanghai
+    chen = login(session_factory, console_app(session_factory, now=jan1), w.people["chen"], now=jan1)
+    page = _page(chen)
+    assert f'action="/console/ratings/{w.units["b1"]}"' in page.text and "尚未结束" not in page.text
+    assert "全年未召开组织生活会（组织生活不经常）" in page.text
+    assert _rate(chen, w.units["b1"], "average").status_code == 303
+    assert _row(session, w.units["b1"]).confirmed_grade == RatingGrade.AVERAGE
+
+
+def test_a_year_still_to_come_or_a_bad_year_is_refused(session_factory, rated_world, session):
+    w = rated_world
+    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    for year, reason in (
+        ("2027", "2027年还没有到，请选择今年或以前的年份。"),
+        ("abc", "年份应为 2026 这样的四位数。"),
+    ):
+        page = chen.get(f"/console/ratings?year={year}")
+        assert page.status_code == 422 and reason in page.text
+        assert "填写的内容有误" in page.text and "您没有权限" not in page.text
+    resp = _rate(chen, w.units["b2"], "good", year=2027)
+    assert resp.status_code == 422 and "2027年还没有到" in resp.text
+    assert _row(session, w.units["b2"], year=2027) is None
+
+
+def test_a_county_may_open_the_confirmation_in_late_december(session_factory, rated_world, session):
+    """RatingConfig.confirm_days_early=10: from 22 December; the proposal then counts the 组织生活会 as of
+    that day, so a branch without it is capped in what is confirmed."""
+    w = rated_world
+    cfg = replace(CFG, confirm_days_early=10)
+    assert service.confirm_opens(2026, cfg) == date(2026, 12, 22)
+    b1 = session.get(OrgUnit, w.units["b1"])
+    dec21, dec22 = (datetime(2026, 12, d, 2, tzinfo=UTC) for d in (21, 22))
+    with pytest.raises(Refused, match="2026年12月22日起可以确认"):
+        service.confirm(session, w.people["chen"], b1, 2026, "average", "", now=dec21, tz=TZ, cfg=cfg)
+    decision = service.confirm(session, w.people["chen"], b1, 2026, "average", "", now=dec22, tz=TZ, cfg=cfg)
+    assert decision.row.confirmed_grade == RatingGrade.AVERAGE
+    assert "no_org_life" in decision.row.proposal["figures"]["caps"]
 
 
 # ---- December's digest
@@ -360,8 +448,8 @@ def test_the_december_digest_lists_the_committees_ratings_and_no_other_month_doe
         )  # fmt: skip
     text = _committee_text(session, date(2026, 12, 1), c1)
     assert "2026年度支部评定**（系统建议 → 党委评定；已评定1个，待评定1个）" in text
-    # Neither branch held its 组织生活会, so both proposals are capped at 一般; the committee rated b2 好.
-    assert "东风村党支部：一般 → 待评定" in text and "幸福社区党支部：一般 → 好" in text
+    # b1 held no 组织生活会 (and was reopened): capped at 一般; b2 held it, and the committee rated it 好.
+    assert "东风村党支部：一般 → 待评定" in text and "幸福社区党支部：好 → 好" in text
     assert "县人民医院党支部" not in text  # another committee's
     assert "年度支部评定" not in _committee_text(session, date(2026, 11, 1), c1)
 

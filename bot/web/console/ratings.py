@@ -2,7 +2,8 @@
 proposal and its reasons, the committee's grade, and a form per row for those who rate (the 书记/副书记/组织委员
 of a 党委 above the branch, or 组织部: handlers.rating.service.can_rate). A branch outside the scope answers 404,
 a branch the viewer sees but may not rate (their own branch) 403, a bad grade or a change without a reason 422,
-each with the reason and nothing changed."""
+each with the reason and nothing changed. A year is confirmed once it is over (service.confirm_opens): before
+then the page shows the proposal and the day confirmation opens, no form; a year still to come is 422."""
 
 from typing import Annotated
 
@@ -54,6 +55,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             .limit(PAGE_SIZE)
         ).all()
         who = service.rater(session, viewer.person.id, cfg)
+        opens = service.confirm_opens(year, cfg)
+        open_now = console.clock().astimezone(tz).date() >= opens
         ratings = service.refresh(session, [u.id for u in units], year, now=console.clock(), tz=tz, cfg=cfg)
         raters = {
             p.id: p.name
@@ -65,7 +68,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             {
                 "unit": u,
                 "rating": ratings.get(u.id),
-                "can_rate": who.rates(u),
+                "can_rate": open_now and who.rates(u),
                 "by": raters.get(ratings[u.id].confirmed_by_id, "") if u.id in ratings else "",
             }
             for u in units
@@ -88,10 +91,11 @@ def build_router(console: ConsoleApp) -> APIRouter:
             problem=problem,
             notice=_saved_notice(rows, saved, year),
             form=form or {},
+            opens_line="" if open_now else rs.OPENS.format(year=year, opens=service.opens_text(opens)),
         )
 
     def the_year(text: str) -> int:
-        return service.year_of(text, console.clock().astimezone(tz).date())
+        return service.ratable_year(text, console.clock().astimezone(tz).date())
 
     @router.get("/ratings", response_class=HTMLResponse)
     def ratings_page(
@@ -101,7 +105,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         try:
             y = the_year(year)
         except Refused as exc:
-            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
         return render(request, viewer, y, page, saved=saved)
 
     @router.post("/ratings/{branch_id}", response_class=HTMLResponse)
@@ -115,7 +119,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         try:
             y = the_year(form.get("year", ""))
         except Refused as exc:
-            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
         try:
             decision = service.confirm(
                 viewer.session, viewer.person.id, unit, y, form.get("grade", ""), form.get("reason", ""),

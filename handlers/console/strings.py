@@ -10,6 +10,7 @@ CSRF_FAILED = "页面已过期，请刷新后再试。"
 LOGIN_REQUIRED_TITLE = "请先登录"
 NOT_FOUND = "没有找到，或不在您的管理范围内。"
 FORBIDDEN = "您没有权限进行此操作。"
+BAD_INPUT = "填写的内容有误"  # the title of a 422: a bad value, not a missing right
 READ_ONLY = "观察员可查看所联系支部的情况，不能修改。"
 
 # ---- login (bot/web/console/auth.py, handlers/console/chat.py)

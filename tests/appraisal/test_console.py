@@ -57,3 +57,4 @@ def test_a_branch_secretary_sees_only_their_branch_and_a_bad_year_is_refused(wor
     assert "河西村党支部" in page and "东门社区党支部" not in page
     bad = sun.get("/console/appraisals?year=二〇二六")
     assert bad.status_code == 422 and "四位数" in bad.text
+    assert "填写的内容有误" in bad.text and "您没有权限" not in bad.text  # a bad value, not a missing right

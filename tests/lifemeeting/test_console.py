@@ -90,6 +90,7 @@ def test_refusals(session_factory, world):
     chen = login(session_factory, app, world.people["chen"])
     resp = chen.get("/console/lifemeetings?year=abcd")
     assert resp.status_code == 422 and "年份请写四位数字" in resp.text
+    assert "填写的内容有误" in resp.text and "您没有权限" not in resp.text  # a bad value, not a missing right
     assert chen.get("/console/lifemeetings?year=1999").status_code == 422
     member = login(session_factory, app, world.people["li"])  # a member: no console scope
     assert member.get("/console/lifemeetings", follow_redirects=False).status_code in (303, 403)

@@ -36,7 +36,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         try:
             y = year_of(year, now.astimezone(tz).date())
         except Refused as exc:
-            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
         session, scope = viewer.session, viewer.scope
         in_scope = (OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True), scope.unit_clause())
         total = session.scalar(select(func.count()).select_from(OrgUnit).where(*in_scope)) or 0

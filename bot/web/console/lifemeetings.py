@@ -38,7 +38,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         this_year = now.astimezone(tz).year
         typed = year.strip()
         if typed and not (typed.isdigit() and len(typed) == 4 and 2000 <= int(typed) <= this_year + 1):
-            return console.message(request, console_strings.FORBIDDEN, BAD_YEAR, status=422, viewer=viewer)
+            return console.message(request, console_strings.BAD_INPUT, BAD_YEAR, status=422, viewer=viewer)
         y = int(typed) if typed else this_year
         session, scope = viewer.session, viewer.scope
         cfg = lifemeeting_config(console.core)

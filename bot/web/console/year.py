@@ -1,12 +1,19 @@
 """年度工作 hub: /console/year?year=2026, one card per part of the year's cycle (domain.md rules 6–8, seeds
 000/001): 组织生活会, 民主评议党员, 支部年度评定, 观察员年度评定 and the 年终通报. Each part's page lives in its
-own module; this page only points to them, so the console's top bar stays one link for the whole year."""
+own module; this page only points to them, so the console's top bar stays one link for the whole year. The year
+is ?year= (this year if bare), checked as the 支部年度评定 page checks it: a bad or future year is 422.
+
+谈心谈话 has no console page of its own: its coverage is the 组织生活会 page's 谈心谈话 step, so the hub names it
+only there."""
 
 # No `from __future__ import annotations`: FastAPI must see ViewerDep, a local, as a real annotation.
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from bot.core.errors import Refused
 from bot.web.console.deps import ConsoleApp, viewer_type
+from handlers.console import strings as console_strings
+from handlers.rating.service import ratable_year
 
 # (path, title, what it is for): the order a year runs in.
 PARTS = (
@@ -35,10 +42,13 @@ def build_router(console: ConsoleApp) -> APIRouter:
     ViewerDep = viewer_type(console)
 
     @router.get("/year", response_class=HTMLResponse)
-    def year_page(request: Request, viewer: ViewerDep):
-        year = console.clock().astimezone(console.core.tz).year
+    def year_page(request: Request, viewer: ViewerDep, year: str = ""):
+        try:
+            y = ratable_year(year, console.clock().astimezone(console.core.tz).date())
+        except Refused as exc:
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
         return console.page(
-            request, "console/year.html", viewer=viewer, nav="year", title="年度工作", parts=PARTS, year=year
+            request, "console/year.html", viewer=viewer, nav="year", title="年度工作", parts=PARTS, year=y
         )
 
     return router

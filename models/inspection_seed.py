@@ -2,7 +2,8 @@
 
 The year's 督查清单 (a short default list), one closed 综合督查 round last month over the first three
 branches with a 组织部 inspector (each item fine or a problem, the problems' rectifications signed off,
-reported, or still open), and this month's random patrol: 10% of the branches, at least one per
+reported, or still open), a 巡查指导 round this month over the next two branches (so the quarter's line
+is not empty), the first 组织部 cadre linked (包保) to the first committee, and this month's random patrol: 10% of the branches, at least one per
 committee, with a recorded seed, not visible to the branches before the month ends. The draw here is a
 plain seeded pick per committee, not handlers.inspection.draw (models import no feature); the sample
 problems are seed data (what an inspector would write), not UI text.
@@ -22,6 +23,7 @@ from models.inspection import (
     Finding,
     InspectionRectification,
     InspectionRound,
+    Liaison,
     RoundKind,
     RoundUnit,
 )
@@ -110,6 +112,37 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
                 rect_id += 1
             finding_id += 1
         ru_id += 1
+    # This month's 巡查指导 over the next two branches: one problem each, one of them signed off.
+    guidance_id = round_id + 2
+    rounds.append({"id": guidance_id, "kind": RoundKind.GUIDANCE, "year": first.year, "title": f"{first.month}月巡查指导",
+                   "unit_id": None, "scope_kind": "", "target_kind": "", "method": "看现场", "opened_on": first,
+                   "period_start": None, "period_end": None, "month": None, "seed": None, "share": None,
+                   "visible_from": None, "created_by_id": inspector, "closed_at": None})  # fmt: skip
+    for n, branch in enumerate(branches[3:5]):
+        visited = min(first + timedelta(days=1 + n), today)
+        round_units.append({"id": ru_id, "round_id": guidance_id, "branch_id": branch, "inspector_id": inspector,
+                            "checker_branch_id": None, "visited_on": visited})  # fmt: skip
+        findings.append({"id": finding_id, "round_unit_id": ru_id, "branch_id": branch, "item_id": None,
+                         "item_title": "基本活动：“三会一课”、主题党日落实到位", "ok": False, "text": PROBLEMS[n],
+                         "photos": [], "recorded_by_id": inspector, "recorded_at": _at(visited),
+                         "corrected_by_id": None, "corrected_at": None, "correction_reason": None})  # fmt: skip
+        closed = n == 0
+        rects.append({"id": rect_id, "finding_id": finding_id, "branch_id": branch, "owner_id": secretaries.get(branch),
+                      "text": PROBLEMS[n], "due_on": visited + timedelta(days=30),
+                      "status": RectificationStatus.CLOSED if closed else RectificationStatus.OPEN,
+                      "report_note": "已整改" if closed else None, "reported_at": _at(visited) if closed else None,
+                      "closed_at": _at(visited, 16) if closed else None, "closed_by_id": inspector if closed else None,
+                      "reopen_reason": None, "reopen_count": 0})  # fmt: skip
+        rect_id += 1
+        finding_id += 1
+        ru_id += 1
+    committees = sorted(i for i, u in units.items() if u.get("kind") == UnitKind.COMMITTEE)
+    (liaison_id,) = _next_ids(session, Liaison.__table__)
+    liaisons = (
+        [{"id": liaison_id, "person_id": inspector, "committee_id": committees[0], "assigned_by_id": None}]
+        if committees
+        else []
+    )
     # This month's patrol: 10% per committee (at least one), seeded and recorded.
     seed = rng.randrange(2**31)
     pick = random.Random(seed)
@@ -132,7 +165,7 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
                             "checker_branch_id": None, "visited_on": None})  # fmt: skip
         ru_id += 1
     now = ctx.now
-    for rows in (items, rounds, round_units, findings, rects):
+    for rows in (items, rounds, round_units, findings, rects, liaisons):
         for r in rows:
             r.setdefault("created_at", now)
             r.setdefault("updated_at", now)
@@ -142,12 +175,15 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
     bulk_insert(session, Finding.__table__, findings)
     if rects:
         bulk_insert(session, InspectionRectification.__table__, rects)
+    if liaisons:
+        bulk_insert(session, Liaison.__table__, liaisons)
     return {
         "inspection_item": len(items),
         "inspection_round": len(rounds),
         "inspection_round_unit": len(round_units),
         "inspection_finding": len(findings),
         "inspection_rectification": len(rects),
+        "inspection_liaison": len(liaisons),
     }
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from handlers.inspection import rounds
+from handlers.inspection import guidance, rounds
 from handlers.inspection.config import DEFAULT
 from models.inspection import Finding, InspectionRectification, InspectionRound, RoundKind
 from models.inspection_seed import inspection_history
@@ -23,7 +23,11 @@ def test_seeded_rounds(session):
         session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=3, today=NOW.date(), now=NOW
     )
     session.commit()
-    assert result.rows["inspection_round"] == 2 and result.rows["inspection_finding"] >= 10
+    assert result.rows["inspection_round"] == 3 and result.rows["inspection_finding"] >= 10
+    assert result.rows["inspection_liaison"] == 1
+    assert guidance.quarter_counts(session, None, NOW.date()).line() == (
+        "巡查指导 2 个基层党组织，发现反馈问题 2 条，指导整改完成 1 条"
+    )
     supervision = session.scalar(select(InspectionRound).where(InspectionRound.kind == RoundKind.SUPERVISION))
     assert supervision.closed_at is not None and len(supervision.units) == 3
     assert session.scalar(select(Finding.id).where(Finding.ok.is_(False))) is not None

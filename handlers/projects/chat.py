@@ -162,9 +162,16 @@ def _line(p: SecretaryProject) -> str:
 def register(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     if not args.strip():
-        units = access.secretary_units(ctx.session, ctx.person, cfg) if ctx.person else []
-        hint = strings.TEMPLATES.get(units[0].category, "") if units else ""
-        ctx.reply(Text("\n".join(filter(None, [strings.REGISTER_USAGE, hint, strings.TEMPLATE_GENERAL]))))
+        # The form with examples in the open year, or, the call being closed, when the next one opens.
+        unit = library.registering_unit(ctx.session, ctx.person, cfg)
+        today = ctx.local_now.date()
+        window = library.registration_window(ctx.session, unit, today, cfg)
+        if not window.open:
+            ctx.reply(Text(library.closed_text(ctx.session, unit, window, cfg)))
+            return
+        hint = strings.TEMPLATES.get(unit.category, "")
+        usage = library.usage_text(window, today)
+        ctx.reply(Text("\n".join(filter(None, [usage, hint, strings.TEMPLATE_GENERAL]))))
         return
     p = library.register(ctx.session, ctx.person, args, now=ctx.now, cfg=cfg)
     who = review.prereviewer_names(ctx.session, p, cfg)

@@ -57,28 +57,99 @@ class Registration:
     milestones: tuple[tuple[date, str], ...]
 
 
-def _milestone(text: str, year: int) -> tuple[date, str]:
+@dataclass(frozen=True)
+class Window:
+    """Which year a secretary may register for today: `year` with its `deadline` and `quota` when `open`;
+    when closed, the year whose deadline has passed."""
+
+    year: int
+    deadline: date
+    quota: int
+    open: bool
+
+
+def registration_window(session: Session, unit: OrgUnit, today: date, cfg: ProjectsConfig) -> Window:
+    """This year's registration while its deadline has not passed; after it, next year's once a call for
+    next year (the committee's or the 组织部's) is published and not past its deadline; else closed."""
+    deadline, quota = deadline_and_quota(session, unit, today.year, cfg)
+    if today <= deadline:
+        return Window(today.year, deadline, quota, True)
+    call = access.call_for(session, unit, today.year + 1)
+    if call is not None and today <= call.deadline:
+        return Window(today.year + 1, call.deadline, call.per_secretary, True)
+    return Window(today.year, deadline, quota, False)
+
+
+def closed_text(session: Session, unit: OrgUnit, window: Window, cfg: ProjectsConfig) -> str:
+    """The call is closed: since when, when the next opens, and whom to ask (the 预审 people above)."""
+    month, day = cfg.default_deadline
+    names = [
+        p.name
+        for p in session.scalars(select(Person).where(Person.id.in_(access.prereviewers(session, unit, cfg))))
+    ]
+    return strings.CALL_CLOSED.format(
+        year=window.year,
+        deadline=dates.fmt_full_day(window.deadline),
+        next=strings.CALL_NEXT.format(
+            next_year=window.year + 1, default_deadline=dates.fmt_day(date(window.year + 1, month, day))
+        ),
+        who="、".join(sorted(names)) or strings.CALL_WHO_DEFAULT,
+    )
+
+
+def example_days(year: int, today: date) -> list[date]:
+    """Up to two quarter ends of `year` still ahead of today (the year's last day at least): the dates
+    the form's example shows, so that copying it gives valid milestones."""
+    ends = [date(year, m, d) for m, d in ((3, 31), (6, 30), (9, 30), (12, 31))]
+    return [d for d in ends if d > today][:2] or [ends[-1]]
+
+
+def form_text(year: int, today: date) -> str:
+    days = example_days(year, today)
+    nodes = "；".join(
+        label.format(day.isoformat())
+        for label, day in zip(strings.REGISTER_NODES[-len(days) :], days, strict=True)
+    )
+    return strings.REGISTER_FORM.format(nodes=nodes)
+
+
+def usage_text(window: Window, today: date) -> str:
+    return strings.REGISTER_USAGE.format(
+        year=window.year,
+        deadline=dates.fmt_full_day(window.deadline),
+        quota=window.quota,
+        form=form_text(window.year, today),
+    )
+
+
+def _bad_milestone(text: str, year: int, today: date) -> ValueError:
+    day = example_days(year, today)[0]
+    return ValueError(strings.MILESTONE_BAD.format(text=text, full=day.isoformat(), short=dates.fmt_day(day)))
+
+
+def _milestone(text: str, year: int, today: date) -> tuple[date, str]:
     folded = unicodedata.normalize("NFKC", text).strip()
     if m := _FULL_DAY.match(folded):
         y, mo, d, rest = int(m[1]), int(m[2]), int(m[3]), m[4]
     elif m := _SHORT_DAY.match(folded):
         y, mo, d, rest = year, int(m[1]), int(m[2]), m[3]
     else:
-        raise ValueError(strings.MILESTONE_BAD.format(text=text))
+        raise _bad_milestone(text, year, today)
     try:
         day = date(y, mo, d)
     except ValueError:
-        raise ValueError(strings.MILESTONE_BAD.format(text=text)) from None
+        raise _bad_milestone(text, year, today) from None
     rest = rest.strip(" ，,、：:")
     if not rest:
-        raise ValueError(strings.MILESTONE_BAD.format(text=text))
+        raise _bad_milestone(text, year, today)
     if day.year != year:
         raise ValueError(strings.MILESTONE_YEAR.format(text=text, year=year))
     return day, rest[:200]
 
 
-def parse_registration(raw: str | dict, year: int, cfg: ProjectsConfig) -> Registration:
-    """The fields of a registration, or Refused naming every problem (nothing is written)."""
+def parse_registration(raw: str | dict, year: int, cfg: ProjectsConfig, *, today: date) -> Registration:
+    """The fields of a registration, or Refused naming every problem (nothing is written); the examples
+    shown with the problems use dates of `year` after `today`."""
     values: dict[str, list[str]] = {key: [] for key in FIELDS}
     if isinstance(raw, dict):
         for key in FIELDS:
@@ -111,7 +182,7 @@ def parse_registration(raw: str | dict, year: int, cfg: ProjectsConfig) -> Regis
         for part in re.split(r"[；;\n]", chunk):
             if part.strip():
                 try:
-                    milestones.append(_milestone(part, year))
+                    milestones.append(_milestone(part, year, today))
                 except ValueError as exc:
                     problems.append(str(exc))
     if not milestones and not any(p.startswith("节点") for p in problems):
@@ -119,7 +190,12 @@ def parse_registration(raw: str | dict, year: int, cfg: ProjectsConfig) -> Regis
     if len(milestones) > cfg.max_milestones:
         problems.append(strings.MILESTONE_TOO_MANY.format(limit=cfg.max_milestones))
     if problems:
-        raise Refused(strings.BAD_FORM.format(problems="\n".join(f"- {p}" for p in problems)), status=422)
+        raise Refused(
+            strings.BAD_FORM.format(
+                problems="\n".join(f"- {p}" for p in problems), form=form_text(year, today)
+            ),
+            status=422,
+        )
     return Registration(milestones=tuple(sorted(milestones)), **fields)
 
 
@@ -131,6 +207,16 @@ def deadline_and_quota(session: Session, unit: OrgUnit, year: int, cfg: Projects
     return date(year, month, day), cfg.default_per_secretary
 
 
+def registering_unit(session: Session, person: Person | None, cfg: ProjectsConfig) -> OrgUnit:
+    """The unit a person registers for (the lowest where they are 书记), or Refused."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    units = access.secretary_units(session, person, cfg)
+    if not units:
+        raise Refused(strings.NOT_SECRETARY, status=403)
+    return units[0]
+
+
 def register(
     session: Session,
     person: Person | None,
@@ -138,23 +224,16 @@ def register(
     *,
     now: datetime,
     cfg: ProjectsConfig,
-    year: int | None = None,
 ) -> SecretaryProject:
-    """A secretary registers a project for the year (today's, unless given); the pre-reviewers get a card."""
-    if person is None:
-        raise Refused(strings.NOT_BOUND, status=403)
-    units = access.secretary_units(session, person, cfg)
-    if not units:
-        raise Refused(strings.NOT_SECRETARY, status=403)
-    unit = units[0]
+    """A secretary registers a project for the year open today (registration_window); the pre-reviewers
+    get a card. A closed call is answered first, before the form is read."""
+    unit = registering_unit(session, person, cfg)
     today = now.astimezone(cfg.tz).date()
-    year = year or today.year
-    data = parse_registration(raw, year, cfg)
-    deadline, quota = deadline_and_quota(session, unit, year, cfg)
-    if today > deadline:
-        raise Refused(
-            strings.CALL_CLOSED.format(year=year, deadline=dates.fmt_full_day(deadline)), status=409
-        )
+    window = registration_window(session, unit, today, cfg)
+    if not window.open:
+        raise Refused(closed_text(session, unit, window, cfg), status=409)
+    year, quota = window.year, window.quota
+    data = parse_registration(raw, year, cfg, today=today)
     count = session.scalar(
         select(func.count()).where(
             SecretaryProject.secretary_id == person.id,
@@ -210,7 +289,7 @@ def edit(
         raise Refused(strings.NOT_YOUR_PROJECT.format(id=p.id), status=403)
     if p.status not in (ProjectStatus.SUBMITTED, ProjectStatus.RETURNED):
         raise Refused(strings.CANNOT_EDIT.format(id=p.id, state=strings.STATUS_LABELS[p.status]), status=409)
-    data = parse_registration(raw, p.year, cfg)
+    data = parse_registration(raw, p.year, cfg, today=now.astimezone(cfg.tz).date())
     for key, value in _columns(data).items():
         setattr(p, key, value)
     p.milestones.clear()

@@ -14,11 +14,17 @@ STATUS_LABELS = {
 }
 
 # Registration
+# The example dates ({nodes}) are built from the project's year and today (library.example_days), so a
+# secretary copying the example never gets a date outside the year.
 REGISTER_FORM = (
     "申报项目\n名称：……\n问题：拟解决的突出问题\n内容：项目内容和举措\n"
-    "节点：2027-03-31 完成入户调研；2027-06-30 完成建设\n成效：预期目标\n领办人：张三、李四"
+    "节点：{nodes}\n成效：预期目标\n领办人：张三、李四"
 )
-REGISTER_USAGE = "请按以下格式发送（每项一行，节点可写多个，用“；”隔开）：\n" + REGISTER_FORM
+REGISTER_NODES = ("{0} 完成入户调研", "{0} 完成建设")
+REGISTER_USAGE = (
+    "{year}年书记项目申报中（{deadline}截止，每位书记{quota}个）。请按以下格式发送"
+    "（每项一行，节点可写多个，用“；”隔开，日期须在{year}年内）：\n{form}"
+)
 # Templates per kind of unit (村/社区/机关/两新…): what such a project typically tackles.
 TEMPLATES = {
     BranchCategory.RURAL: "村党组织可围绕村集体经济增收、人居环境整治、乡风文明、产业发展选题。",
@@ -32,13 +38,20 @@ TEMPLATES = {
 TEMPLATE_GENERAL = "选题要小切口、可操作、群众可感可知（变“问题”为“议题”）。"
 FIELD_MISSING = "缺少“{label}”。"
 FIELD_TOO_LONG = "“{label}”太长（最多{limit}字）。"
-MILESTONE_BAD = "节点“{text}”看不懂：请写成“2027-06-30 完成建设”或“6月30日 完成建设”。"
+MILESTONE_BAD = "节点“{text}”看不懂：请写成“{full} 完成建设”或“{short} 完成建设”。"
 MILESTONE_YEAR = "节点“{text}”的日期不在{year}年内。"
 MILESTONE_NONE = "请至少写一个节点（日期和要完成的事）。"
 MILESTONE_TOO_MANY = "节点最多{limit}个。"
-BAD_FORM = "申报内容有误，未保存：\n{problems}\n\n" + REGISTER_USAGE
+BAD_FORM = "申报内容有误，未保存：\n{problems}\n\n请按以下格式发送（每项一行）：\n{form}"
 NOT_SECRETARY = "只有党支部、党总支或党委的书记可以申报书记项目。"
-CALL_CLOSED = "{year}年书记项目申报已于{deadline}截止。如需补报，请联系上级党组织。"
+CALL_CLOSED = (
+    "{year}年书记项目申报已于{deadline}截止，现在不能申报。{next}如需补报{year}年项目，请联系{who}。"
+)
+CALL_NEXT = (
+    "{next_year}年的申报待上级党委或组织部发布{next_year}年书记项目征集后开始"
+    "（未发布征集的，{next_year}年1月1日起可申报，{default_deadline}截止）。"
+)
+CALL_WHO_DEFAULT = "上级党组织"
 QUOTA_FULL = (
     "{year}年每位书记申报{limit}个项目，您已申报{count}个（退回的可用“修改项目 #编号”修改后重新提交）。"
 )
@@ -169,7 +182,9 @@ H5_BAD_FORM = "提交内容有误，请检查标出的项目。"
 
 # Help
 HELP_LIST = "书记项目：查看我申报的、待我预审或评分的书记项目"
-HELP_REGISTER = "申报项目：书记申报本年度书记项目（问题、内容举措、进度节点、预期目标、领办人）"
+HELP_REGISTER = (
+    "申报项目：书记在征集期内申报书记项目（发送“申报项目”查看格式、截止日期，或征集已截止时何时再开始）"
+)
 HELP_EDIT = "修改项目 #编号：修改退回的书记项目并重新提交"
 HELP_PRE = "预审通过 #编号 / 预审退回 #编号 理由：上级组织委员预审书记项目"
 HELP_SCORE = "项目评分 #编号 分数 意见：评审人为书记项目评分"

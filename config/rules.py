@@ -1,6 +1,6 @@
 """Each feature's organisational rules as plain, typed sections of Settings (ZHIBU_MEETINGS__…,
 ZHIBU_OBSERVERS__…, ZHIBU_MONTHLY__…, ZHIBU_FEES__…, ZHIBU_TALKS__…, ZHIBU_RATING__…, ZHIBU_PROJECTS__…,
-ZHIBU_LIFEMEETING__…).
+ZHIBU_LIFEMEETING__…, ZHIBU_APPRAISAL__…).
 
 Plain values only (numbers, strings, lists and dicts of them): config sits below the models, so role
 and meeting-type names are their stored values ("secretary", "theme_day"), and each feature turns its
@@ -13,9 +13,10 @@ ZHIBU_MONTHLY__PENALTIES='{"stop": 5, "reopen": 5}'.
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 Frequency = Literal["month", "quarter", "year"]
 
@@ -286,6 +287,44 @@ class LifeMeetingRules(BaseModel):
         return value
 
 
+class AppraisalRules(BaseModel):
+    """民主评议党员 (domain.md rule 7; handlers/appraisal/config.py says what each line means):
+    ZHIBU_APPRAISAL__WINDOW_DAYS=10, ZHIBU_APPRAISAL__EXCELLENT_CAP=1/4 and so on. Shares are written
+    as a fraction ("1/3") or a decimal (0.5), kept as the exact fraction's text."""
+
+    window_days: int = Field(7, ge=1, le=31)  # the window opened when no end day is named
+    max_window_days: int = Field(31, ge=1, le=366)  # the longest window
+    manager_roles: list[str] = Field(
+        default_factory=lambda: ["secretary", "deputy_secretary", "organization_member"]
+    )  # open it, record the 支委会's proposal and the 支部大会's decision
+    excellent_cap: str = "1/3"  # 优秀 at most this share of the members (rounded down)
+    excellent_share: str = "1/2"  # a grade is suggested when MORE than this share of the ballots say it
+    unqualified_share: str = "1/2"
+    basic_share: str = "1/2"
+    low_turnout: str = "1/2"  # a turnout at or below this share of the voters is flagged
+    self_assessment_max: int = Field(1000, ge=1, le=20_000)  # characters
+    reason_max: int = Field(500, ge=1, le=5_000)  # characters
+
+    @field_validator(
+        "excellent_cap", "excellent_share", "unqualified_share", "basic_share", "low_turnout", mode="before"
+    )
+    @classmethod
+    def _share(cls, value: object) -> str:
+        try:
+            share = Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError("a share such as 1/3 or 0.5") from None
+        if not 0 <= share <= 1:
+            raise ValueError("a share is between 0 and 1")
+        return str(share)
+
+    @model_validator(mode="after")
+    def _window_fits(self) -> AppraisalRules:
+        if self.window_days > self.max_window_days:
+            raise ValueError("window_days is longer than max_window_days")
+        return self
+
+
 class ConsoleRules(BaseModel):
     """The web console's sessions and uploads (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
 
@@ -337,4 +376,5 @@ class Rules(BaseModel):
     rating: RatingRules = Field(default_factory=RatingRules)
     projects: ProjectsRules = Field(default_factory=ProjectsRules)
     lifemeeting: LifeMeetingRules = Field(default_factory=LifeMeetingRules)
+    appraisal: AppraisalRules = Field(default_factory=AppraisalRules)
     retention: RetentionRules = Field(default_factory=RetentionRules)

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationErro
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.rules import (
+    AppraisalRules,
     ConsoleRules,
     FeesRules,
     LifeMeetingRules,
@@ -130,6 +131,7 @@ class Settings(BaseSettings):
     rating: RatingRules = Field(default_factory=RatingRules)
     projects: ProjectsRules = Field(default_factory=ProjectsRules)
     lifemeeting: LifeMeetingRules = Field(default_factory=LifeMeetingRules)
+    appraisal: AppraisalRules = Field(default_factory=AppraisalRules)
 
     retention: RetentionRules = Field(default_factory=RetentionRules)
 

@@ -133,11 +133,15 @@ def test_malformed_feature_rule_names_the_variable(monkeypatch):
 
 
 def test_the_projects_lifemeeting_and_observers_yearly_sections_default_to_the_features_own_defaults():
-    """The sections added for 书记项目, 组织生活会 and the observers' yearly rating change nothing as shipped."""
+    """The sections added for 书记项目, 组织生活会, 民主评议 and the observers' yearly rating change nothing as
+    shipped."""
     from dataclasses import fields
     from zoneinfo import ZoneInfo
 
+    from handlers.appraisal.config import DEFAULT as APPRAISAL
+    from handlers.appraisal.config import AppraisalConfig
     from handlers.lifemeeting.config import DEFAULT as LIFEMEETING
+    from handlers.lifemeeting.config import LifeMeetingConfig
     from handlers.observers.forms import TAIHU
     from handlers.observers.yearly_config import DEFAULT as YEARLY
     from handlers.observers.yearly_config import YearlyConfig
@@ -153,22 +157,21 @@ def test_the_projects_lifemeeting_and_observers_yearly_sections_default_to_the_f
     assert {f"yearly_{f.name}" for f in fields(YearlyConfig) if f.name not in shared} <= set(
         type(s.observers).model_fields
     )
-    # handlers/lifemeeting/config.py does not read its section yet: its defaults must be the section's.
-    life = s.lifemeeting
-    assert tuple(life.days_before.items()) == LIFEMEETING.days_before
-    assert (life.remind_days_before, frozenset(life.digest_months)) == (
-        LIFEMEETING.remind_days_before,
-        LIFEMEETING.digest_months,
+    assert LifeMeetingConfig.from_rules(s.lifemeeting, ZoneInfo("Asia/Shanghai")) == LIFEMEETING
+    assert AppraisalConfig.from_rules(s.appraisal) == APPRAISAL
+    # Every field of the two configs is a setting (but the zone, and how many names a line lists).
+    assert {f.name for f in fields(LifeMeetingConfig)} - {"tz", "names_shown"} == set(
+        type(s.lifemeeting).model_fields
     )
-    assert {frozenset(life.manager_roles), frozenset(life.report_roles)} == {
-        frozenset(r.value for r in LIFEMEETING.manager_roles),
-        frozenset(r.value for r in LIFEMEETING.report_roles),
-    }
+    assert {f.name for f in fields(AppraisalConfig)} == set(type(s.appraisal).model_fields)
 
 
 def test_the_projects_lifemeeting_and_observers_yearly_sections_read_from_the_environment(monkeypatch):
+    from fractions import Fraction
     from zoneinfo import ZoneInfo
 
+    from handlers.appraisal.config import AppraisalConfig
+    from handlers.lifemeeting.config import LifeMeetingConfig
     from handlers.monthly.config import BRANCH_LADDER
     from handlers.observers.forms import TAIHU
     from handlers.observers.yearly_config import YearlyConfig
@@ -182,6 +185,11 @@ def test_the_projects_lifemeeting_and_observers_yearly_sections_read_from_the_en
     monkeypatch.setenv("ZHIBU_OBSERVERS__YEARLY_FOLLOWUP_DAYS", "14")
     monkeypatch.setenv("ZHIBU_OBSERVERS__YEARLY_CONFIRM_ROLES", '["organization_member"]')
     monkeypatch.setenv("ZHIBU_LIFEMEETING__DAYS_BEFORE", '{"study": 28}')
+    monkeypatch.setenv("ZHIBU_LIFEMEETING__REPORT_ROLES", '["secretary", "organization_member"]')
+    monkeypatch.setenv("ZHIBU_APPRAISAL__WINDOW_DAYS", "10")
+    monkeypatch.setenv("ZHIBU_APPRAISAL__EXCELLENT_CAP", "0.25")
+    monkeypatch.setenv("ZHIBU_APPRAISAL__LOW_TURNOUT", "2/3")
+    monkeypatch.setenv("ZHIBU_APPRAISAL__MANAGER_ROLES", '["secretary"]')
     s = load_settings(_env_file=None)
     projects = ProjectsConfig.from_rules(s.projects, ZoneInfo("Asia/Shanghai"))
     assert (projects.pass_score, projects.default_deadline, projects.ladder) == (70.0, (4, 30), BRANCH_LADDER)
@@ -190,6 +198,21 @@ def test_the_projects_lifemeeting_and_observers_yearly_sections_read_from_the_en
     assert (yearly.followup_days, yearly.confirm_roles) == (14, {Role.ORGANIZATION_MEMBER})
     # One step's due day changed; the others keep theirs.
     assert s.lifemeeting.days_before == {"study": 28, "opinions": 14, "talks": 7, "materials": 3}
+    life = LifeMeetingConfig.from_rules(s.lifemeeting, ZoneInfo("Asia/Urumqi"))
+    assert (life.default_due("study"), life.default_due("materials"), life.tz) == (
+        28,
+        3,
+        ZoneInfo("Asia/Urumqi"),
+    )
+    assert life.report_roles == {Role.SECRETARY, Role.ORGANIZATION_MEMBER}
+    appraisal = AppraisalConfig.from_rules(s.appraisal)
+    assert (appraisal.window_days, appraisal.max_window_days) == (10, 31)
+    assert (appraisal.excellent_cap, appraisal.low_turnout, appraisal.excellent_share) == (
+        Fraction(1, 4),
+        Fraction(2, 3),
+        Fraction(1, 2),
+    )
+    assert appraisal.manager_roles == {Role.SECRETARY}
 
 
 @pytest.mark.parametrize(
@@ -201,6 +224,9 @@ def test_the_projects_lifemeeting_and_observers_yearly_sections_read_from_the_en
         ("ZHIBU_OBSERVERS__YEARLY_COVERAGE_BASIC", "1.5"),
         ("ZHIBU_LIFEMEETING__DAYS_BEFORE", '{"meeting": 3}'),
         ("ZHIBU_LIFEMEETING__DIGEST_MONTHS", "[13]"),
+        ("ZHIBU_APPRAISAL__EXCELLENT_CAP", "3/2"),
+        ("ZHIBU_APPRAISAL__BASIC_SHARE", "过半"),
+        ("ZHIBU_APPRAISAL__WINDOW_DAYS", "40"),
     ],
 )
 def test_a_malformed_projects_lifemeeting_or_yearly_rule_names_the_variable(monkeypatch, variable, value):
@@ -227,3 +253,35 @@ def test_an_unknown_name_in_the_projects_section_is_refused_with_the_variable_na
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValueError, match=rf"^{variable}: unknown"):
         ProjectsConfig.from_rules(load_settings(_env_file=None).projects, ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "build"),
+    [
+        ("ZHIBU_LIFEMEETING__MANAGER_ROLES", '["secretary", "chairman"]', "lifemeeting"),
+        ("ZHIBU_LIFEMEETING__REPORT_ROLES", '["boss"]', "lifemeeting"),
+        ("ZHIBU_APPRAISAL__MANAGER_ROLES", '["chairman"]', "appraisal"),
+    ],
+)
+def test_an_unknown_role_in_the_lifemeeting_or_appraisal_section_is_refused_with_the_variable_named(
+    monkeypatch, variable, value, build
+):
+    from zoneinfo import ZoneInfo
+
+    from handlers.appraisal.config import AppraisalConfig
+    from handlers.lifemeeting.config import LifeMeetingConfig
+
+    monkeypatch.setenv(variable, value)
+    s = load_settings(_env_file=None)
+    with pytest.raises(ValueError, match=rf"^{variable}: unknown"):
+        if build == "lifemeeting":
+            LifeMeetingConfig.from_rules(s.lifemeeting, ZoneInfo("Asia/Shanghai"))
+        else:
+            AppraisalConfig.from_rules(s.appraisal)
+
+
+def test_a_window_longer_than_the_longest_is_refused_naming_the_section(monkeypatch):
+    monkeypatch.setenv("ZHIBU_APPRAISAL__WINDOW_DAYS", "20")
+    monkeypatch.setenv("ZHIBU_APPRAISAL__MAX_WINDOW_DAYS", "14")
+    with pytest.raises(SettingsError, match=r"^ZHIBU_APPRAISAL: .*max_window_days"):
+        load_settings(_env_file=None)

@@ -13,8 +13,9 @@ branches use do, and each threshold is a setting:
 * 基本合格: more than half say 基本合格 or 不合格;
 * 合格: the rest (and a member nobody voted on, flagged so).
 
-The settings section ``appraisal`` (config.rules; ZHIBU_APPRAISAL__WINDOW_DAYS=10, …) is read when it
-exists; until then the defaults below apply.
+Every number and role is a setting (config.rules.AppraisalRules: ZHIBU_APPRAISAL__WINDOW_DAYS=10,
+ZHIBU_APPRAISAL__EXCELLENT_CAP=1/4, …); `appraisal_config(core)` builds this config from that section, an
+unknown role refused naming the variable.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from config.rules import AppraisalRules
 from handlers.meetings.types import roles_named
 from models.org import Role
 
@@ -53,8 +55,10 @@ class AppraisalConfig:
     reason_max: int = 500
 
     @classmethod
-    def from_rules(cls, rules) -> AppraisalConfig:
-        """From a settings section with any of these names (fractions as "1/3" or 0.5; roles by name)."""
+    def from_rules(cls, rules: AppraisalRules) -> AppraisalConfig:
+        """The runtime config of the settings' appraisal section, field by field of the same name (shares
+        as "1/3" or 0.5, roles by name); an unknown role is refused. Any object with some of these names
+        will do (a field it lacks keeps its default), so tests can state just the rule they change."""
         values = {}
         for f in fields(cls):
             if not hasattr(rules, f.name):
@@ -72,8 +76,7 @@ DEFAULT = AppraisalConfig()
 
 
 def _from_core(core: CoreConfig) -> AppraisalConfig:
-    rules = getattr(core.rules, "appraisal", None)
-    return DEFAULT if rules is None else AppraisalConfig.from_rules(rules)
+    return AppraisalConfig.from_rules(core.rules.appraisal)
 
 
 def appraisal_config(core: CoreConfig) -> AppraisalConfig:

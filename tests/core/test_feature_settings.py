@@ -6,7 +6,7 @@ its rules from the CoreConfig it is handed; nothing reads a module-level configu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import typer
@@ -158,3 +158,47 @@ def test_the_projects_section_from_the_environment_reaches_the_review_and_the_pr
 
     assert not reminded(default)  # the 21st is before the default 25th
     assert reminded(strict)
+
+
+def test_the_appraisal_section_from_the_environment_reaches_the_opening(
+    session_factory, session, monkeypatch
+):
+    """ZHIBU_APPRAISAL__WINDOW_DAYS sets the window `开始民主评议` opens without an end day, and
+    __MANAGER_ROLES who may open it (here the 组织委员, not the 书记)."""
+    from handlers.appraisal import chat as appraisal_chat
+    from models.appraisal import Appraisal
+    from models.org import Role
+    from tests import harness
+
+    committee = builders.unit(session, "城关镇党委", UnitKind.COMMITTEE)
+    branches = {}
+    for key, name in (("a", "东门社区党支部"), ("b", "河西村党支部")):
+        branch = branches[key] = builders.unit(session, name, UnitKind.BRANCH, committee)
+        for account, person_name, role in (
+            (f"{key}-sj", f"{name[:2]}书记", Role.SECRETARY),
+            (f"{key}-zw", f"{name[:2]}委员", Role.ORGANIZATION_MEMBER),
+            (f"{key}-dy", f"{name[:2]}党员", None),
+        ):
+            p = builders.person(session, person_name, branch, account_id=account, corp=harness.DT)
+            if role:
+                builders.role(session, p, branch, role)
+    session.commit()
+    now = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # Thursday 3 December, 10:00 in Shanghai
+
+    def chat(core: CoreConfig):
+        return harness.Chat(session_factory, [appraisal_chat.router], now=now, config=core)
+
+    def closes_on(branch) -> str:
+        session.expire_all()
+        a = session.scalar(select(Appraisal).where(Appraisal.branch_id == branch.id))
+        return (a.closes_at.astimezone(core.tz) - timedelta(days=1)).date().isoformat()
+
+    core = _core(monkeypatch)
+    assert "已开启" in chat(core).say("a-sj", "开始民主评议").text
+    assert closes_on(branches["a"]) == "2026-12-09"  # the default: today and the next 6 days
+
+    core = _core(monkeypatch, APPRAISAL__WINDOW_DAYS="10", APPRAISAL__MANAGER_ROLES='["organization_member"]')
+    assert "已开启" not in chat(core).say("b-sj", "开始民主评议").text
+    assert session.scalar(select(Appraisal).where(Appraisal.branch_id == branches["b"].id)) is None
+    assert "已开启" in chat(core).say("b-zw", "开始民主评议").text
+    assert closes_on(branches["b"]) == "2026-12-12"

@@ -3,17 +3,20 @@
 
 No central text fixes how long before the meeting each step is due. The defaults are the order branches' own
 preparation lists follow (study first, then opinions, talks, and the written 对照检查材料 a few days ahead, so the
-secretary can read them); the secretary may set any due day in the plan instead. Settings have no section for
-these yet (config/rules.py is shared; see /tmp/zb/docs/lifemeeting.md, Requests): an organisation that counts
-otherwise changes DEFAULT here until it does.
+secretary can read them); the secretary may set any due day in the plan instead. Every number and role is a
+setting (config.rules.LifeMeetingRules: ZHIBU_LIFEMEETING__DAYS_BEFORE='{"study": 28}',
+ZHIBU_LIFEMEETING__REMIND_DAYS_BEFORE=2, …); `lifemeeting_config(core)` builds this config from that section in
+the core's zone, an unknown role refused naming the variable.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from config.rules import LifeMeetingRules
+from handlers.meetings.types import roles_named
 from models.org import Role
 
 if TYPE_CHECKING:
@@ -49,12 +52,24 @@ class LifeMeetingConfig:
     def default_due(self, step: str) -> int:
         return dict(self.days_before)[step]
 
+    @classmethod
+    def from_rules(cls, rules: LifeMeetingRules, tz: ZoneInfo) -> LifeMeetingConfig:
+        """The runtime config of the settings' lifemeeting section; an unknown role is refused."""
+        return cls(
+            tz=tz,
+            days_before=tuple((step, rules.days_before[step]) for step in STEPS),
+            manager_roles=roles_named(rules.manager_roles, "ZHIBU_LIFEMEETING__MANAGER_ROLES"),
+            report_roles=roles_named(rules.report_roles, "ZHIBU_LIFEMEETING__REPORT_ROLES"),
+            remind_days_before=rules.remind_days_before,
+            digest_months=frozenset(rules.digest_months),
+        )
+
 
 DEFAULT = LifeMeetingConfig()
 
 
 def _from_core(core: CoreConfig) -> LifeMeetingConfig:
-    return replace(DEFAULT, tz=core.tz)
+    return LifeMeetingConfig.from_rules(core.rules.lifemeeting, core.tz)
 
 
 def lifemeeting_config(core: CoreConfig) -> LifeMeetingConfig:

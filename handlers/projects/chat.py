@@ -125,11 +125,35 @@ def list_projects(ctx: HandlerContext, _args: str) -> None:
             if p.status == ProjectStatus.RETURNED and p.return_reason:
                 lines.append(md_escape(p.return_reason))
         parts.append(strings.LIST_MINE + "\n\n" + "\n".join(lines))
+    if _leads_above(ctx):
+        parts.append(_overview(ctx, today))
     if to_pre:
         parts.append(strings.LIST_TO_PREREVIEW + "\n\n" + "\n".join(_line(p) for p in to_pre))
     if to_score:
         parts.append(strings.LIST_TO_SCORE + "\n\n" + "\n".join(_line(p) for p in to_score))
     ctx.reply(Markdown(title=strings.LIST_TITLE, text="\n\n".join(parts) or strings.LIST_EMPTY))
+
+
+def _overview(ctx: HandlerContext, today: date) -> str:
+    """A committee leader's or the 组织部's projects in brief: per year (this one, and next once there
+    are any), how many in each state; the details are the console's."""
+    scope = library.leader_scope(ctx.session, ctx.person, cfg_of(ctx))
+    counts = library.status_counts(ctx.session, scope, [today.year, today.year + 1])
+    name = strings.LIST_SCOPE_WHOLE if scope is None else "、".join(u.name for u in scope)
+    lines = [strings.LIST_SCOPE.format(scope=md_escape(name))]
+    for year in sorted({today.year, *counts}):
+        by_status = counts.get(year, {})
+        if not by_status:
+            lines.append(strings.LIST_SCOPE_NONE.format(year=year))
+            continue
+        shown = "，".join(
+            strings.LIST_SCOPE_PART.format(status=label, count=by_status[status])
+            for status, label in strings.STATUS_LABELS.items()
+            if by_status.get(status)
+        )
+        lines.append(strings.LIST_SCOPE_YEAR.format(year=year, total=sum(by_status.values()), parts=shown))
+    lines.append(strings.LIST_SCOPE_MORE)
+    return "\n".join(lines)
 
 
 def _waiting(ctx: HandlerContext) -> list[SecretaryProject]:

@@ -11,14 +11,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core.errors import Refused
 from handlers.common import dates
+from handlers.common.roles import roles_held
 from handlers.projects import access, review, strings
 from handlers.projects.config import ProjectsConfig
-from models.org import OrgUnit, Person
+from models.org import OrgUnit, Person, Role, UnitKind
 from models.projects import (
     OrderStatus,
     PickKind,
@@ -366,6 +367,41 @@ def set_reviewers(
     call.reviewers.extend(ProjectReviewer(person_id=p.id) for p in {p.id: p for p in people}.values())
     session.flush()
     return people
+
+
+# --- a committee leader's or the 组织部's overview in chat ---------------------------------------------
+
+
+def leader_scope(session: Session, person: Person, cfg: ProjectsConfig) -> list[OrgUnit] | None:
+    """The units whose subtrees a person oversees for 书记项目: the committees where they are
+    书记/副书记/组织委员 and the units of their 组织部 roles; None for 组织部 over the whole tree."""
+    held = roles_held(session, person.id)
+    if (None, Role.ORG_STAFF) in held:
+        return None
+    ids = {u for u, r in held if u is not None and (r == Role.ORG_STAFF or r in cfg.committee_roles)}
+    units = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.path)).all()
+    return [u for u in units if u.kind == UnitKind.COMMITTEE or (u.id, Role.ORG_STAFF) in held]
+
+
+def status_counts(
+    session: Session, scope: list[OrgUnit] | None, years: list[int]
+) -> dict[int, dict[ProjectStatus, int]]:
+    """{year: {status: projects}} of the units under `scope` (None: the whole tree), years without any
+    left out."""
+    stmt = (
+        select(SecretaryProject.year, SecretaryProject.status, func.count())
+        .join(OrgUnit, OrgUnit.id == SecretaryProject.unit_id)
+        .where(SecretaryProject.year.in_(years))
+        .group_by(SecretaryProject.year, SecretaryProject.status)
+    )
+    if scope is not None:
+        if not scope:
+            return {}
+        stmt = stmt.where(or_(*(OrgUnit.path.startswith(u.path) for u in scope)))
+    found: dict[int, dict[ProjectStatus, int]] = {}
+    for year, status, count in session.execute(stmt):
+        found.setdefault(year, {})[ProjectStatus(status)] = count
+    return found
 
 
 # --- the year's projects of many units at once (the 年终通报 reads this) ---------------------------------

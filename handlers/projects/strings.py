@@ -163,6 +163,12 @@ LIST_MINE = "**我申报的**"
 LIST_TO_PREREVIEW = "**待我预审**"
 LIST_TO_SCORE = "**待我评分**"
 LIST_LINE = "#{id} {title}（{year}年，{status}）"
+LIST_SCOPE = "**{scope}的书记项目**"
+LIST_SCOPE_WHOLE = "全县"
+LIST_SCOPE_YEAR = "{year}年：共{total}个，{parts}"
+LIST_SCOPE_PART = "{status}{count}个"
+LIST_SCOPE_NONE = "{year}年：还没有书记项目。"
+LIST_SCOPE_MORE = "各项目的节点、进展、督办单和晒比评见管理后台“书记项目”（/console/projects；发送“登录后台”获取登录链接）。"
 
 # H5
 H5_TITLE = "书记项目"

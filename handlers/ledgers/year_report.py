@@ -48,7 +48,7 @@ from handlers.appraisal import strings as appraisal_strings
 from handlers.common.dates import fmt_full_day, fmt_month, fmt_months
 from handlers.console import overview
 from handlers.console.scope import Scope
-from handlers.fees.policy import Policy
+from handlers.fees.policy import Policy, PolicyBook
 from handlers.ledgers import fees as fees_ledger
 from handlers.ledgers import meetings as meetings_ledger
 from handlers.ledgers import observers as observers_ledger
@@ -135,6 +135,9 @@ class TypeLine:
     required: float = 0.0
     credited: float = 0.0
     held: int = 0
+    # Done by a record the monthly score does not read (民主评议党员 decided by the 支部大会 without a
+    # meeting of that type): shown as done, with this note, so the table and 存在问题 agree with the section.
+    note: str = ""
 
     @property
     def label(self) -> str:
@@ -156,6 +159,7 @@ class ScorePoint:
     group_size: int
     lagging: bool
     explanation: dict
+    running: bool = False  # the month under way: shown, marked, and left out of the mean and lagging
 
 
 @dataclass
@@ -217,6 +221,7 @@ class BranchYear:
     fees: fees_ledger.MonthSummary | None = None
     fee_runs: list[tuple[str, int]] = field(default_factory=list)  # (name, consecutive unpaid months)
     fee_unknown: bool = False
+    fee_pending: date | None = None  # the fee day of the month under way, while it is still to come
     visits: int = 0
     visit_mean: float | None = None
     outcomes: Counter = field(default_factory=Counter)  # Outcome → forms
@@ -271,12 +276,18 @@ class BranchYear:
 
     @property
     def score_mean(self) -> float | None:
-        scored = [p.score for p in self.scores if p.score is not None]
+        """The mean of the months that ended (the rating's own: a month under way is not yet a score)."""
+        scored = [p.score for p in self.scores if p.score is not None and not p.running]
         return round(sum(scored) / len(scored), 1) if scored else None
 
     @property
     def lagging_months(self) -> int:
-        return sum(p.lagging for p in self.scores)
+        return sum(p.lagging and not p.running for p in self.scores)
+
+    @property
+    def in_use(self) -> bool:
+        """Whether zhibu was in use in this year at all (a month at or after the start month)."""
+        return self.first_month is not None
 
     @property
     def problems(self) -> list[str]:
@@ -328,7 +339,7 @@ def year_reports(
 
     _scores(session, years, months, current, month_data)
     _observers(session, scope, unit, period, years, months, now=now, cfg=rules.observers)
-    _fees(session, scope, unit, period, years, current=current, rules=rules)
+    _fees(session, scope, unit, period, years, current=current, today=today, rules=rules)
     if months:  # a year wholly before the start month asked no talks of anyone either
         _talks(session, years, year, rules.talks)
     _ratings(session, years, year, today=today, rules=rules)
@@ -406,7 +417,7 @@ def _scores(
                 row = None if data.stored else data.branches.get(bid)
                 if row is not None:
                     point = ScorePoint(month, row.score, row.rank, row.group_size, row.lagging,
-                                       data.explanations.get(bid, {}))  # fmt: skip
+                                       data.explanations.get(bid, {}), running=month >= current)  # fmt: skip
             if point is not None:
                 by.scores.append(point)
         types: dict[str, TypeLine] = {}
@@ -474,21 +485,42 @@ def _fees(
     years: dict[int, BranchYear],
     *,
     current: date,
+    today: date,
     rules: Rules,
 ) -> None:
+    """The 党费台账's year, but for the month under way before its fee day has passed (the day itself
+    included): the ledger, like the monthly score, counts that month unpaid from its first day, yet nobody
+    is in arrears for a month whose 党费交纳日 is still to come. Such a month's unpaid entries count for
+    nothing here (its payments already made still count as paid) and the runs end with the month before."""
     ledger = fees_ledger.fees_ledger(
         session, scope, unit, period, current_month=current, tz=rules.meetings.tz, default=rules.fees
     )
+    pending: set[int] = set()  # branches whose current month is not yet due
+    if current in ledger.months:
+        book = PolicyBook(session, [current], rules.fees)
+        for bid, by in years.items():
+            fd = book.fee_day(by.branch.ancestor_ids(), current)
+            if today <= fd.day:
+                pending.add(bid)
+                by.fee_pending = fd.day
     for b in ledger.branches:
         if b.branch_id in years:
-            years[b.branch_id].fees = b.total
+            years[b.branch_id].fees = fees_ledger.MonthSummary(b.months[0].month if b.months else date.min)
             years[b.branch_id].members = b.members
     for m in ledger.members:
         by = years.get(m.branch_id)
         if by is None:
             continue
-        if m.run is not None and m.run.months:
-            by.fee_runs.append((m.name, m.run.months))
+        not_due = m.branch_id in pending
+        for fm in m.months:
+            if not (not_due and fm.month == current and fm.state == fees_ledger.UNPAID):
+                by.fees.add(fm)  # type: ignore[union-attr]
+        run = m.run.months if m.run is not None else 0
+        last = m.months[-1] if m.months else None
+        if not_due and last is not None and last.month == current and last.state == fees_ledger.UNPAID:
+            run -= 1  # the run as it stood at the end of the month before
+        if run > 0:
+            by.fee_runs.append((m.name, run))
         by.fee_unknown = by.fee_unknown or m.unknown_amount
     for by in years.values():
         by.fee_runs.sort(key=lambda r: (-r[1], r[0]))
@@ -567,6 +599,14 @@ def _ratings(session: Session, years: dict[int, BranchYear], year: int, *, today
 def _short(by: BranchYear, t: MeetingType) -> bool:
     """The meetings' part already names this type's shortfall (then a section does not say it again)."""
     return any(line.type == t.value and line.short > 1e-6 for line in by.types)
+
+
+def _settle(by: BranchYear, t: MeetingType, note: str) -> None:
+    """Count a type as done that a feature's own record shows done while the monthly score credits it less
+    (民主评议党员 decided by the 支部大会 with no meeting recorded as that type): one document, one answer."""
+    for line in by.types:
+        if line.type == t.value and line.short > 1e-6:
+            line.credited, line.note = line.required, note
 
 
 def _life(
@@ -652,6 +692,7 @@ def _appraisal(
             (T.REPORT_DECIDED, fmt_full_day(ap.decided_on) if ap.decided_on else T.REPORT_NOT_YET),
         ]
         if ap.decided_on is not None:
+            _settle(by, MeetingType.DEMOCRATIC_REVIEW, S.TYPE_DECIDED.format(day=fmt_full_day(ap.decided_on)))
             section.headers = list(T.REPORT_HEADERS)
             section.rows = [[APPRAISAL_GRADES[g], str(a.decided.get(g, 0))] for g in APPRAISAL_ORDER]
             section.rows += [
@@ -725,6 +766,11 @@ def money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
+def joined(sentences: list[str]) -> str:
+    """Sentences in one cell: each ends with its own 。, so they are numbered rather than joined by a 、 or ；."""
+    return " ".join(f"{i}. {text}" for i, text in enumerate(sentences, start=1))
+
+
 def _times(counter: Counter) -> str:
     return "、".join(
         S.TIMES.format(name=n, n=k) for n, k in sorted(counter.items(), key=lambda i: (-i[1], i[0]))
@@ -784,8 +830,24 @@ def report_docx(by: BranchYear, *, today: date) -> bytes:
     p = doc.add_paragraph(S.SUBTITLE.format(as_of=fmt_full_day(by.as_of)))
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
+    sections: list[tuple[str, Callable[[], None]]] = [(S.S_BASICS, lambda: _basics(doc, styles, by))]
+    if by.in_use:
+        sections += _figures(doc, styles, by)
+    # A year before zhibu was in use: the basics say so once; no figures, and no 存在问题 that would read as
+    # "no problems found" when nothing was recorded.
+    sections.append((S.S_OPINIONS, lambda: _opinions_part(doc)))
+    for i, (title, write) in enumerate(sections):
+        heading(doc, styles, f"{_numeral(i + 1)}、{title}", 2)
+        write()
+    doc.add_paragraph()
+    p = doc.add_paragraph(S.MADE_ON.format(day=fmt_full_day(today)))
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    return docx_bytes(doc)
+
+
+def _figures(doc, styles: Styles, by: BranchYear) -> list[tuple[str, Callable[[], None]]]:
+    """The sections of a year zhibu was used in, 存在问题 last."""
     sections: list[tuple[str, Callable[[], None]]] = [
-        (S.S_BASICS, lambda: _basics(doc, styles, by)),
         (S.S_MEETINGS, lambda: _meetings_part(doc, styles, by)),
         (S.S_ATTENDANCE, lambda: _attendance_part(doc, styles, by)),
         (S.S_FEES, lambda: _fees_part(doc, styles, by)),
@@ -797,14 +859,7 @@ def report_docx(by: BranchYear, *, today: date) -> bytes:
     for section in by.extra:
         sections.append((section.title, lambda s=section: _extra_part(doc, styles, s)))
     sections.append((S.S_PROBLEMS, lambda: _problems_part(doc, by)))
-    sections.append((S.S_OPINIONS, lambda: _opinions_part(doc)))
-    for i, (title, write) in enumerate(sections):
-        heading(doc, styles, f"{_numeral(i + 1)}、{title}", 2)
-        write()
-    doc.add_paragraph()
-    p = doc.add_paragraph(S.MADE_ON.format(day=fmt_full_day(today)))
-    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    return docx_bytes(doc)
+    return sections
 
 
 def _numeral(n: int) -> str:
@@ -832,8 +887,16 @@ def _meetings_part(doc, styles: Styles, by: BranchYear) -> None:
     if not by.types:
         doc.add_paragraph(S.NO_REQUIRED)
         return
-    table(doc, styles, S.MEETING_HEADERS,
-          [[t.label, num(t.required), str(t.held), num(t.credited)] for t in by.types])  # fmt: skip
+    rows = [
+        [
+            t.label,
+            num(t.required),
+            str(t.held),
+            num(t.credited) + (S.TYPE_NOTE.format(note=t.note) if t.note else ""),
+        ]
+        for t in by.types
+    ]
+    table(doc, styles, S.MEETING_HEADERS, rows)
     doc.add_paragraph(
         S.MEETINGS_TOTAL.format(
             required=num(by.required), credited=num(by.credited), rate=pct(by.meetings_rate)
@@ -865,6 +928,9 @@ def _fees_part(doc, styles: Styles, by: BranchYear) -> None:
         (S.FEE_ARREARS, runs),
         (S.FEE_USED, S.FEE_USED_NONE),
     ])  # fmt: skip
+    if by.fee_pending is not None:
+        doc.add_paragraph(S.FEE_PENDING.format(month=fmt_month(by.fee_pending.replace(day=1)),
+                                               day=fmt_full_day(by.fee_pending)))  # fmt: skip
     if by.fee_unknown:
         doc.add_paragraph(S.FEE_UNKNOWN)
 
@@ -902,7 +968,7 @@ def _observers_part(doc, styles: Styles, by: BranchYear) -> None:
 def _talks_part(doc, styles: Styles, by: BranchYear) -> None:
     t = by.talks
     if t is None:
-        doc.add_paragraph(S.NOT_IN_USE if by.first_month is None else S.TALKS_NONE)
+        doc.add_paragraph(S.TALKS_NONE)
         return
     pairs = [
         (S.TALKS_DONE, S.TALKS_VALUE.format(required=t.required, done=t.done, talks=t.talks)),
@@ -925,12 +991,15 @@ def _scores_part(doc, styles: Styles, by: BranchYear) -> None:
         doc.add_paragraph(S.SCORE_NONE)
         return
     table(doc, styles, S.SCORE_HEADERS, [
-        [fmt_month(p.month), "—" if p.score is None else num(p.score),
+        [fmt_month(p.month) + (S.RUNNING if p.running else ""), "—" if p.score is None else num(p.score),
          S.RANK.format(rank=p.rank, size=p.group_size) if p.group_size else "—",
-         S.LAGGING if p.lagging else S.NOT_LAGGING]
+         S.RUNNING_LAGGING if p.running else S.LAGGING if p.lagging else S.NOT_LAGGING]
         for p in by.scores
     ])  # fmt: skip
-    doc.add_paragraph(S.SCORE_MEAN.format(mean=num(by.score_mean or 0), lagging=by.lagging_months))
+    if by.score_mean is None:
+        doc.add_paragraph(S.SCORE_MEAN_NONE)
+    else:
+        doc.add_paragraph(S.SCORE_MEAN.format(mean=num(by.score_mean), lagging=by.lagging_months))
 
 
 def _rating_part(doc, styles: Styles, by: BranchYear) -> None:
@@ -977,7 +1046,8 @@ def rollup_row(by: BranchYear) -> list[object]:
         pct(by.attendance_rate), by.absences, f"{by.makeup_done}/{by.makeup_total}",
         float(f.paid_amount) if f else 0.0, f.unpaid if f else 0, by.visits, by.stops + by.reopens, by.rects_open,
         f"{t.done}/{t.required}" if t else "—", by.score_mean if by.score_mean is not None else "—",
-        by.lagging_months, by.rating.text if by.rating else S.RATING_NONE, "；".join(by.problems),
+        by.lagging_months, by.rating.text if by.rating else S.RATING_NONE,
+        joined(by.problems) if by.in_use else S.NOT_IN_USE_SHORT,
     ]  # fmt: skip
 
 

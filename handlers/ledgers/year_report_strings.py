@@ -28,13 +28,18 @@ MEMBERS = "党员人数"
 MEMBERS_VALUE = "{n} 人"
 PERIOD = "统计期间"
 PERIOD_VALUE = "{first}至{last}"
-NOT_IN_USE = "这一年本系统尚未启用，没有可通报的记录。"
+NOT_IN_USE = (
+    "这一年本系统尚未启用，没有可通报的记录，以下不列各项数据和存在问题；请支部根据纸质台账另行通报。"
+)
+NOT_IN_USE_SHORT = "本年度系统尚未启用，无记录。"
 FROM_START = "本系统自{start}起启用，此前月份不计入应开次数和月积分。"
 
 MEETING_HEADERS = ["会议类型", "应开（次）", "实开（次）", "计入完成（次）"]
 MEETINGS_TOTAL = "合计应开 {required} 次，计入完成 {credited} 次，完成率 {rate}。"
 MEETINGS_RULE = "应开次数和计入完成按月积分口径统计，与总览、月积分台账一致（党小组会按党小组个数计）；实开为已召开并已提交会议记录（或记录尚未到期）的会议次数，一次会议可计入多个类型。"
 NO_REQUIRED = "统计期间没有应开的会议。"
+TYPE_NOTE = "（{note}）"
+TYPE_DECIDED = "已于{day}经支部大会评定"
 
 ATT_EXPECTED = "应到人次"
 ATT_PRESENT = "实到人次（含迟到）"
@@ -59,6 +64,7 @@ FEE_ARREARS = "截至目前连续欠缴"
 FEE_RUN = "{name}（连续{n}个月）"
 FEE_USED = "党费使用"
 FEE_USED_NONE = "本系统不记录党费使用情况，请支部按党费管理规定另行说明。"
+FEE_PENDING = "{month}党费交纳日为{day}，尚未到期，本月未交的不计入未交和连续欠缴（已交的计入已交）。"
 FEE_UNKNOWN = "部分党员月交纳额尚未核定，应交金额按已交金额计。"
 
 OBS_VISITS = "观察员列席"
@@ -84,7 +90,10 @@ TALKS_MISSING = "尚未谈心谈话"
 TALKS_NONE = "本支部没有在册党员，不涉及。"
 
 SCORE_HEADERS = ["月份", "得分", "排名", "是否落后"]
-SCORE_MEAN = "月平均 {mean} 分，{lagging} 个月落后。"
+SCORE_MEAN = "已结束月份平均 {mean} 分，{lagging} 个月落后（进行中的月份不计）。"
+SCORE_MEAN_NONE = "尚无已结束月份的积分（进行中的月份不计入平均）。"
+RUNNING = "（进行中）"
+RUNNING_LAGGING = "（月末确定）"
 SCORE_NONE = "统计期间没有月积分。"
 LAGGING = "落后"
 NOT_LAGGING = "—"

@@ -13,7 +13,9 @@ The county starts using zhibu in October 2026 here (models.startmonth), so b1's 
   (October), one done;
 * 党费 (tests.ledgers.world.fees from October, the start month: arrears are not counted before it):
   owed 4 + 4 + 4 + 4 member-months (September's four payers, then 书记1, 党员1甲, 党员1乙, 党员1丁), 12 paid,
-  4 unpaid (党员1乙 October–December, 党员1甲 December), 68.00 元 paid, 11.00 元 unpaid, 3 免交;
+  4 unpaid (党员1乙 October–December, 党员1甲 December), 68.00 元 paid, 11.00 元 unpaid, 3 免交; but December's
+  fee day is 4 December (its first Friday), still to come on the 3rd: its two unpaid months are not arrears
+  yet, so the report says 14 owed, 2 unpaid (党员1乙 October–November, 4.00 元), a run of 2 months;
 * observers: 16 Oct (现场提醒, 92) and 10 Nov (责令纠正, 80): two visits, mean 86; two rectifications, one closed,
   one open past its 30 November deadline; the second half-year covered (running);
 * 谈心谈话: one talk of 书记1, 党员1甲 and 党员1乙: of 0 支委 pairs, 4 members with a 支委 and 4 with another
@@ -79,13 +81,13 @@ B1_PROBLEMS = [
     "民主评议党员应开1次，计入完成0次，少1次。",
     "无故缺席3人次（党员1乙（2次）、党员1甲（1次））。",
     "补学未完成1人次。",
-    "欠缴党费4人·月，共11.00元。",
-    "党员1乙连续欠缴党费3个月及以上。",
+    "欠缴党费2人·月，共4.00元。",
     "观察员提出的整改事项1项未销号（其中逾期1项）。",
     "谈心谈话应谈8项，已谈4项，尚有4项未谈。",
 ]
-# With its 组织生活会 held on 20 November (the yearly fixture), December credits it.
-B1_PROBLEMS_WITH_ORG_LIFE = [p for p in B1_PROBLEMS if not p.startswith("组织生活会")]
+# With its 组织生活会 held on 20 November (the yearly fixture), December credits it; its 民主评议党员 decided by
+# the 支部大会 on 2 December (no meeting of that type recorded, so the score credits nothing) is done too.
+B1_PROBLEMS_YEARLY = [p for p in B1_PROBLEMS if not p.startswith(("组织生活会", "民主评议党员"))]
 
 
 @pytest.fixture
@@ -146,11 +148,13 @@ def test_the_branch_report_says_every_figure_of_its_year(session_factory, app, y
     assert pairs[S.ATT_ABSENT_NAMES] == "党员1乙（2次）、党员1甲（1次）"
     assert pairs[S.ATT_MAKEUP] == "应补学 2 人次，已完成 1 人次，未完成 1 人次"
 
-    assert pairs[S.FEE_OWED] == "16 人·月，79.00 元"
+    # December's fee day (Friday 4 December) is still to come: its unpaid months are not arrears yet.
+    assert pairs[S.FEE_OWED] == "14 人·月，72.00 元"
     assert pairs[S.FEE_PAID] == "12 人·月，68.00 元"
-    assert pairs[S.FEE_UNPAID] == "4 人·月，11.00 元"
+    assert pairs[S.FEE_UNPAID] == "2 人·月，4.00 元"
     assert pairs[S.FEE_EXEMPT] == "3 人·月"
-    assert pairs[S.FEE_ARREARS] == "党员1乙（连续3个月）、党员1甲（连续1个月）"
+    assert pairs[S.FEE_ARREARS] == "党员1乙（连续2个月）"
+    assert S.FEE_PENDING.format(month="2026年12月", day="2026年12月4日") in paragraphs
     assert pairs[S.FEE_USED] == S.FEE_USED_NONE  # zhibu records no 党费 use: said, not printed as 0
 
     assert pairs[S.OBS_VISITS] == "2 次，平均得分 86"
@@ -178,11 +182,13 @@ def test_the_branch_report_says_every_figure_of_its_year(session_factory, app, y
         live = {m: overview.build_month_data(session, m, now=NOW, mcfg=MonthlyConfig(), cfg=MEETINGS,
                                              ocfg=ObserversConfig()).branches[c.b1.id] for m in (OCT, DEC)}  # fmt: skip
     scores = table_with(tables, "月份")
-    assert [row[0] for row in scores[1:]] == ["2026年10月", "2026年11月", "2026年12月"]
+    assert [row[0] for row in scores[1:]] == ["2026年10月", "2026年11月", "2026年12月（进行中）"]
     assert scores[1][1:3] == [year_report.num(live[OCT].score), f"{live[OCT].rank}/{live[OCT].group_size}"]
     assert scores[2][1] == year_report.num(stored.score) == "82.1"
     assert scores[3][1:3] == [year_report.num(live[DEC].score), f"{live[DEC].rank}/{live[DEC].group_size}"]
-    mean = round((live[OCT].score + stored.score + live[DEC].score) / 3, 1)
+    assert scores[3][3] == S.RUNNING_LAGGING
+    # December is under way: shown, marked, and out of the mean (as out of the rating's).
+    mean = round((live[OCT].score + stored.score) / 2, 1)
     assert S.SCORE_MEAN.format(mean=year_report.num(mean), lagging=0) in paragraphs
 
     # 存在问题: numbered, each derived from the figures above; then room for the members' opinions.
@@ -212,8 +218,9 @@ def test_months_before_the_start_month_count_for_nothing(session_factory, lorg):
     assert got == {"支部党员大会": (4, 1, 1), "党课": (4, 0, 0), "主题党日": (12, 3, 3), "组织生活会": (1, 0, 0),
                    "民主评议党员": (1, 0, 0)}  # fmt: skip
     assert by.started_late is None and by.first_month == date(2026, 1, 1) and len(by.scores) == 12
-    # 党费 from the policy's September tracking start: tests.ledgers.test_fees's B1 year.
-    assert (by.fees.members, by.fees.paid, by.fees.unpaid) == (17, 12, 5)
+    # 党费 from the policy's September tracking start: tests.ledgers.test_fees's B1 year (17 owed, 5 unpaid),
+    # less December's two unpaid months, whose fee day (4 December) is still to come on the 3rd.
+    assert (by.fees.members, by.fees.paid, by.fees.unpaid) == (15, 12, 3)
     assert (
         "主题党日应开12次，计入完成3次，少9次。" in by.problems and "9个月未按时报送月度计划。" in by.problems
     )
@@ -348,6 +355,15 @@ def test_the_yearly_features_have_their_sections_and_problems(session_factory, a
         ["其中限期改正", "1"],
     ]
     assert not any(name in cell for row in grades for cell in row for name in ("书记1", "党员1丁"))
+    # The meetings' table agrees: decided by the 支部大会, so done, with why (the score credits 0: no meeting
+    # of that type was recorded), and counted so in the total and the rate.
+    assert table_with(tables, "会议类型")[-1] == [
+        "民主评议党员",
+        "1",
+        "0",
+        "1（已于2026年12月2日经支部大会评定）",
+    ]
+    assert "合计应开 7 次，计入完成 6 次，完成率 85.7%。" in paragraphs
     # 书记项目
     assert table_with(tables, "项目")[1:] == [[
         "《党员先锋岗》", "已入库（公开承诺）", "1/3", "1", "红旗项目1次（2026年9月）；蜗牛项目1次（2026年10月）",
@@ -355,7 +371,7 @@ def test_the_yearly_features_have_their_sections_and_problems(session_factory, a
     ]]  # fmt: skip
     # Each section's problems join 存在问题, after the figures' own.
     found, _ = _section(paragraphs, tables, S.S_PROBLEMS)
-    assert [f.split(". ", 1)[1] for f in found] == [*B1_PROBLEMS_WITH_ORG_LIFE, *[
+    assert [f.split(". ", 1)[1] for f in found] == [*B1_PROBLEMS_YEARLY, *[
         "组织生活会会前步骤未全部完成（学习研讨2人未完成、谈心谈话2人未完成、对照检查材料4人未完成）。",
         "组织生活会整改措施2项未完成（其中逾期1项）。",
         "书记项目《党员先锋岗》有1个节点逾期未完成。",
@@ -413,7 +429,7 @@ def test_the_committee_rollup_has_a_row_per_branch_and_totals(session_factory, a
         3,
         "1/2",
         68,
-        4,
+        2,
         2,
         0,
         1,
@@ -421,7 +437,10 @@ def test_the_committee_rollup_has_a_row_per_branch_and_totals(session_factory, a
         b1[14],
         0,
     )
-    assert b1[16] == "系统建议较好（待党委确定）" and b1[17] == "；".join(B1_PROBLEMS)
+    # 存在问题 in one cell, numbered as in the report (each sentence ends with its own 。).
+    assert b1[16] == "系统建议较好（待党委确定）"
+    assert b1[17] == " ".join(f"{i}. {t}" for i, t in enumerate(B1_PROBLEMS, start=1))
+    assert "。；" not in b1[17] and "。、" not in b1[17]
     assert b2[1] == 3 and b2[8] == 0 and b2[16] == "一般（党委已确定）"
     # Totals: sums of the rows, rates from the summed counts, the mean of the branches' means.
     for col in (1, 2, 3, 6, 8, 9, 10, 11, 12, 15):
@@ -489,15 +508,39 @@ def test_a_bad_or_future_year_is_refused_with_the_reason(session_factory, app, y
 
 
 def test_a_past_year_counts_to_its_last_day(session_factory, app, year):
-    """2025, before the start month: no month counted, nothing owed, the report still opens and says so."""
+    """2025, before the start month: no month counted, nothing owed, the report still opens and says so once;
+    no empty sections and no "暂未发现明显问题", which would read as a clean year when nothing was recorded."""
     c = year.org.county
     client = login(session_factory, app, year.id("sec1"))
     r = client.get(f"/console/year-reports/{c.b1.id}/report.docx?year=2025")
     assert r.status_code == 200
     paragraphs, tables = read_docx(r.content)
-    assert "统计截至2025年12月31日" in paragraphs[1] and S.NO_REQUIRED in paragraphs
-    assert paragraphs.count(S.NOT_IN_USE) == 2  # 基本情况 and 谈心谈话: nothing was asked that year
-    assert S.SCORE_NONE in paragraphs and S.NO_PROBLEMS in paragraphs
+    assert "统计截至2025年12月31日" in paragraphs[1]
+    assert paragraphs.count(S.NOT_IN_USE) == 1
+    assert [p for p in paragraphs if _is_heading(p)] == ["一、基本情况", "二、党员意见建议（会上记录）"]
+    assert S.NO_PROBLEMS not in paragraphs and not any(p.endswith(S.S_PROBLEMS) for p in paragraphs)
+    # The roll-up's row says so too, instead of an empty 存在问题.
+    r = login(session_factory, app, year.id("c1sec")).get(
+        f"/console/year-reports/{c.c1.id}/rollup.xlsx?year=2025"
+    )
+    rows = list(load_workbook(io.BytesIO(r.content))[S.ROLLUP_SHEET].iter_rows(values_only=True))
+    assert [row[17] for row in rows[2:-1]] == [S.NOT_IN_USE_SHORT, S.NOT_IN_USE_SHORT]
+
+
+def test_the_months_fees_count_once_its_fee_day_has_passed(session_factory, year):
+    """On 7 December, December's fee day (the 4th) has passed: its unpaid months are arrears, and the runs
+    reach it (tests.ledgers.test_fees's figures from October); on the 3rd they were not (the test above)."""
+    c = year.org.county
+    after = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    with session_factory() as session:
+        scope = scope_of(session, year.id("sec1"))
+        by = year_report.branch_year(
+            session, scope, session.get(OrgUnit, c.b1.id), 2026, now=after, rules=RULES
+        )
+    assert (by.fees.members, by.fees.paid, by.fees.unpaid) == (16, 12, 4)
+    assert str(by.fees.unpaid_amount) == "11.00" and by.fee_pending is None
+    assert by.fee_runs == [("党员1乙", 3), ("党员1甲", 1)]
+    assert "欠缴党费4人·月，共11.00元。" in by.problems and "党员1乙连续欠缴党费3个月及以上。" in by.problems
 
 
 def test_a_year_over_names_a_missing_meeting_once(session_factory, yearly):

@@ -11,7 +11,8 @@ from handlers.lifemeeting import prepare, record, strings
 from handlers.lifemeeting.config import STEPS, LifeMeetingConfig, lifemeeting_config
 from handlers.lifemeeting.status import BranchLife, branch_status, names_of
 from handlers.meetings.types import meetings_config
-from handlers.talks.config import talks_config
+from handlers.talks import strings as talk_strings
+from handlers.talks.config import TalksConfig, talks_config
 from models.org import OrgUnit
 
 router = Router("lifemeeting")
@@ -47,6 +48,22 @@ def _status(ctx: HandlerContext, branch_id: int, year: int) -> BranchLife:
     )[branch_id]  # fmt: skip
 
 
+def _with_whom(talks_cfg: TalksConfig) -> str:
+    secretary = talks_cfg.member_talks_with == "secretary"
+    return talk_strings.RULE_WITH_SECRETARY if secretary else talk_strings.RULE_WITH_COMMITTEE
+
+
+def _talks_need(life: BranchLife, person_id: int, talks_cfg: TalksConfig) -> str:
+    """A member's 谈心谈话 still owed, so 未完成 says with whom (one recorded talk rarely covers it all)."""
+    others, leader, peer = life.talks_owed(person_id)
+    needs = [strings.NEED_COMMITTEE.format(names=names_of(life, others, len(others), strings.MORE))] * bool(
+        others
+    )
+    needs += [strings.NEED_LEADER.format(with_whom=_with_whom(talks_cfg))] * leader
+    needs += [strings.NEED_PEER] * peer
+    return strings.MINE_TALKS_NEED.format(needs="；".join(needs))
+
+
 def _local_day(ctx: HandlerContext, moment) -> str:
     return fmt_full_day(moment.astimezone(cfg_of(ctx).tz).date())
 
@@ -79,6 +96,8 @@ def mine(ctx: HandlerContext, _args: str) -> None:
             lines.append(
                 strings.MINE_STEP.format(step=strings.STEP_LABELS[step], due=fmt_full_day(due), state=word)
             )
+            if step == "talks" and state == "missing":
+                lines.append(_talks_need(life, person.id, talks_config(ctx.config)))
         if not life.held:
             lines.append(strings.MINE_HINT)
     ctx.reply_privately(Text(strings.MINE_TITLE.format(year=today.year) + "\n" + "\n".join(lines)))
@@ -104,11 +123,14 @@ def status(ctx: HandlerContext, args: str) -> None:
     year = int(typed) if typed.isdigit() and len(typed) == 4 and int(typed) <= today.year + 1 else today.year
     life = _status(ctx, branch.id, year)
     ctx.reply_privately(
-        Markdown(title=strings.STATUS_TITLE.format(year=year), text=status_text(life, branch, cfg))
+        Markdown(
+            title=strings.STATUS_TITLE.format(year=year),
+            text=status_text(life, branch, cfg, talks_config(ctx.config)),
+        )
     )
 
 
-def status_text(life: BranchLife, branch: OrgUnit, cfg: LifeMeetingConfig) -> str:
+def status_text(life: BranchLife, branch: OrgUnit, cfg: LifeMeetingConfig, talks_cfg: TalksConfig) -> str:
     if life.held:
         when = strings.STATUS_HELD.format(day=fmt_full_day(life.held_at.astimezone(cfg.tz).date()))
     elif life.plan is not None:
@@ -119,6 +141,9 @@ def status_text(life: BranchLife, branch: OrgUnit, cfg: LifeMeetingConfig) -> st
     for step in STEPS:
         state = life.steps[step]
         due = fmt_full_day(life.plan.due(step)) if life.plan else "—"
+        if step == "talks" and life.talks is not None:
+            lines += _talks_lines(life, due, cfg, talks_cfg)
+            continue
         lines.append(
             strings.STATUS_STEP.format(
                 step=strings.STEP_LABELS[step], due=due, done=len(state.done), required=state.required
@@ -137,6 +162,32 @@ def status_text(life: BranchLife, branch: OrgUnit, cfg: LifeMeetingConfig) -> st
             )
         )
     return "\n".join(lines)
+
+
+def _talks_lines(life: BranchLife, due: str, cfg: LifeMeetingConfig, talks_cfg: TalksConfig) -> list[str]:
+    """The 谈心谈话 step counted as handlers.talks counts it (each pair of 支委, each member's talks), so it
+    moves with each talk recorded and agrees with 谈心谈话情况, and says which talks are still owed."""
+    row = life.talks
+    limit = cfg.names_shown
+    lines = [strings.STATUS_TALKS.format(due=due, required=row.required, done=row.done, talks=row.talks)]
+    if row.committee_missing:
+        pairs = [
+            talk_strings.PAIR.format(a=md_escape(life.names.get(a, "?")), b=md_escape(life.names.get(b, "?")))
+            for a, b in row.committee_missing
+        ]
+        more = talk_strings.MORE_PAIRS.format(n=len(pairs)) if len(pairs) > limit else ""
+        lines.append(strings.STATUS_TALKS_PAIRS.format(pairs="、".join(pairs[:limit]) + more))
+    with_whom = _with_whom(talks_cfg)
+    if row.members_missing:
+        names = md_escape(names_of(life, row.members_missing, limit, strings.MORE))
+        lines.append(strings.STATUS_TALKS_LEADER.format(with_whom=with_whom, names=names))
+    if row.peers_required and row.peers_missing:
+        names = md_escape(names_of(life, row.peers_missing, limit, strings.MORE))
+        lines.append(strings.STATUS_TALKS_PEERS.format(names=names))
+    if not row.complete:
+        peer = strings.STATUS_TALKS_PEER_RULE if row.peers_required else ""
+        lines.append(strings.STATUS_TALKS_RULE.format(with_whom=with_whom, peer=peer))
+    return lines
 
 
 def _submit(ctx: HandlerContext, step: str, args: str) -> None:

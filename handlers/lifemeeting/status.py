@@ -51,6 +51,9 @@ class BranchLife:
     measures_open: int = 0
     measures_overdue: int = 0
     criticisms: int = 0
+    # The 谈心谈话 step is read from the talks recorded (handlers.talks.coverage): a person is done once every
+    # talk owed to them is held, so its per-person count moves late; what is owed is counted in talks here.
+    talks: coverage.BranchTalks | None = None
 
     @property
     def held(self) -> bool:
@@ -59,6 +62,15 @@ class BranchLife:
     def missing_steps(self) -> list[str]:
         """The steps someone has not completed, in the order they are taken."""
         return [s for s in STEPS if self.steps.get(s) and self.steps[s].not_done]
+
+    def talks_owed(self, person_id: int) -> tuple[list[int], bool, bool]:
+        """What `person_id` still needs for the 谈心谈话 step: (the 支委 they have not yet talked with, if they
+        are one; no talk yet with a 支委 or the 书记, for a member; no talk yet with another member)."""
+        row = self.talks
+        if row is None:
+            return [], False, False
+        others = [b if a == person_id else a for a, b in row.committee_missing if person_id in (a, b)]
+        return others, person_id in row.members_missing, person_id in row.peers_missing
 
     def person_state(self, person_id: int, step: str) -> str:
         state = self.steps.get(step)
@@ -118,7 +130,7 @@ def branch_status(
     result: dict[int, BranchLife] = {}
     for bid in ids:
         row = talks.get(bid)
-        result[bid] = BranchLife(bid, year, dict(row.names) if row else {})
+        result[bid] = BranchLife(bid, year, dict(row.names) if row else {}, talks=row)
     for chunk in _chunks(ids):
         for plan in session.scalars(
             select(LifeMeetingPlan).where(LifeMeetingPlan.branch_id.in_(chunk), LifeMeetingPlan.year == year)

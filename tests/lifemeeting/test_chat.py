@@ -83,13 +83,25 @@ def test_a_branch_year_in_chat(session_factory, session, branches):
     assert "- 学习研讨（2026年11月29日前）：已完成" in mine
     assert "- 征求意见（2026年12月6日前）：未完成" in mine
     assert "- 对照检查材料（2026年12月15日前）：已完成" in mine
-    # 张三 talked with a 支委 but not yet with another member: still owed.
-    assert "- 谈心谈话（2026年12月13日前）：未完成" in mine
+    # 张三 talked with a 支委 but not yet with another member: still owed, and told what is missing.
+    assert (
+        "- 谈心谈话（2026年12月13日前）：未完成\n  还需：与另一名党员谈一次。谈话后请发：谈心谈话 姓名 日期 主题"
+        in mine
+    )
+    # 王书记 talked with a member, not yet with the other 支委.
+    assert "还需：与支委李委员、赵委员各谈一次。" in chat.say("wang", "组织生活会")
 
     status = chat.say("wang", "组织生活会情况")
     assert "- 学习研讨（2026年11月29日前）：8/8" in status
     assert "- 对照检查材料（2026年12月15日前）：1/8" in status
     assert "未完成：王书记、李委员、赵委员、张三丰、王小明、陈红、刘芳" in status
+    # 谈心谈话 counted as 谈心谈话情况 counts it (3 pairs of 支委, 5 members with a 支委, 5 with another member),
+    # so the one talk recorded shows (per person it stayed 0/8: nobody had every talk owed), with what is owed.
+    assert "- 谈心谈话（2026年12月13日前）：应谈13项，已完成1项（已登记1次）" in status
+    assert "支委之间还没谈：王书记—李委员、王书记—赵委员、李委员—赵委员" in status
+    assert "还没与支委谈：张三丰、王小明、陈红、刘芳" in status
+    assert "还没与其他党员谈：张三、张三丰、王小明、陈红、刘芳" in status
+    assert "2026年已登记谈心谈话1次，应谈13项，已完成1项。" in chat.say("wang", "谈心谈话情况")
     assert "只有支部书记、副书记和组织委员可以查看全支部的准备情况" in chat.say("zs", "组织生活会情况")
 
     # Before the meeting nothing of its minutes can be recorded.

@@ -14,6 +14,7 @@ from models.db import unit_of_work
 from models.lifemeeting import LifeMeetingMeasure, LifeMeetingPlan, LifeMeetingStep, LifeStep
 from models.meetings import MeetingType
 from models.org import OrgUnit, Person, Role, UnitKind
+from models.talks import HeartTalk, HeartTalkPerson
 from tests import builders
 from tests.console.people_world import NOW, build_world, console_app, login
 
@@ -70,6 +71,23 @@ def test_the_committee_sees_its_branches_with_the_numbers(session_factory, world
     assert "已召开</strong> 2026-12-01" in happy and "2项，未完成1项（逾期1项）" in happy
     # The hub stays marked in the top bar.
     assert 'href="/console/year" class="on"' in html
+
+
+def test_the_talks_step_counts_the_talks_recorded(session_factory, world):
+    """东风村: 王建国 (书记) and 李小红: one talk owed. The cell moves when it is recorded, as 谈心谈话情况 counts."""
+    chen = login(session_factory, console_app(session_factory), world.people["chen"])
+    cells = _row(chen.get("/console/lifemeetings?year=2026").text, "东风村党支部").split("<td>")
+    talks_before = cells[5]  # 党支部, 召开情况, 学习研讨, 征求意见, 谈心谈话
+    assert talks_before.startswith("0/1")
+    with unit_of_work(session_factory) as s:
+        talk = HeartTalk(branch_id=world.units["b1"], held_on=date(2026, 12, 2), topic="工作和思想情况",
+                         people_key=f"{world.people['wang']},{world.people['li']}",
+                         recorded_by_id=world.people["wang"], recorded_at=NOW)  # fmt: skip
+        s.add(talk)
+        s.flush()
+        s.add_all([HeartTalkPerson(talk_id=talk.id, person_id=world.people[k]) for k in ("wang", "li")])
+    cells = _row(chen.get("/console/lifemeetings?year=2026").text, "东风村党支部").split("<td>")
+    assert cells[5].startswith("1/1</td>")
 
 
 def test_a_branch_secretary_sees_their_branch_only_and_org_staff_everything(session_factory, world):

@@ -78,3 +78,26 @@ def test_a_branch_year_on_both_platforms(session_factory, database_url, session,
     assert step.person_id == chen.id and step.done_at is not None
     assert session.scalar(select(LifeMeetingMinutes.problems)) == "理论学习不够系统"
     assert session.scalar(select(LifeMeetingMeasure.done_at)) is not None
+
+
+def test_talks_step_says_what_is_owed_on_both_platforms(session_factory, database_url, session, branches):
+    """The walker's case: a member records a talk with the 书记; her 组织生活会 said only 未完成 and the
+    secretary's 组织生活会情况 stayed 0/8. Now both say what is still owed, counted as the talks count."""
+    chen = branches.by_name("陈红")
+    session.execute(delete(ChatAccount).where(ChatAccount.person_id == chen.id))
+    session.add(ChatAccount(person_id=chen.id, platform=Platform.WECOM, corp_id=demo.WECOM_CORP_ID,
+                            account_id="ChenHong"))  # fmt: skip
+    session.commit()
+    with running_bot(session_factory, database_url, clock_start=T0) as bot:
+        bot.sb.push_dingtalk_message("wang", "组织生活会计划 2026-12-28")
+        bot.drain()
+        assert "已登记谈心谈话" in _wecom(bot, "ChenHong", "谈心谈话 王书记 12月17日 工作和思想情况")
+        mine = _wecom(bot, "ChenHong", "组织生活会")
+        assert "谈心谈话（2026年12月21日前）：未完成" in mine and "还需：与另一名党员谈一次。" in mine
+        bot.sb.push_dingtalk_message("wang", "组织生活会情况")
+        bot.drain()
+        status = _to(bot, "dingtalk", "wang")[-1]
+        assert "应谈13项，已完成1项（已登记1次）" in status and "还没与其他党员谈：张三、张三丰" in status
+        bot.sb.push_dingtalk_message("wang", "组织生活会")
+        bot.drain()
+        assert "还需：与支委李委员、赵委员各谈一次。" in _to(bot, "dingtalk", "wang")[-1]

@@ -62,7 +62,12 @@ def build_router(console: ConsoleApp) -> APIRouter:
             for step in STEPS:
                 state = life.steps[step]
                 missing = names_of(life, state.not_done, cfg.names_shown, ls.MORE)
-                steps.append({"label": ls.STEP_LABELS[step], "done": len(state.done), "required": state.required,
+                done, required = len(state.done), state.required
+                if step == "talks" and life.talks is not None:
+                    # Counted in talks owed, as 谈心谈话情况 and the chat's 组织生活会情况 count them: a person
+                    # is done only once every talk owed to them is held, so per person it moved late.
+                    done, required = life.talks.done, life.talks.required
+                steps.append({"label": ls.STEP_LABELS[step], "done": done, "required": required,
                               "missing": missing})  # fmt: skip
             rows.append({"unit": u, "life": life, "steps": steps,
                          "held_on": life.held_at.astimezone(tz).date() if life.held_at else None,

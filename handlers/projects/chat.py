@@ -132,6 +132,9 @@ def list_projects(ctx: HandlerContext, _args: str) -> None:
     if to_score:
         parts.append(strings.LIST_TO_SCORE + "\n\n" + "\n".join(_line(p) for p in to_score))
     ctx.reply(Markdown(title=strings.LIST_TITLE, text="\n\n".join(parts) or strings.LIST_EMPTY))
+    # The 预审 cards again (the first few), so whoever missed the card on submission can act on it here.
+    for p in to_pre[: cfg.list_cards]:
+        ctx.reply(review.prereview_card(ctx.session, p, today))
 
 
 def _overview(ctx: HandlerContext, today: date) -> str:

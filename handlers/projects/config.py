@@ -55,6 +55,7 @@ class ProjectsConfig:
     default_per_secretary: int = 1
     pass_score: float = 60.0
     max_milestones: int = 12
+    list_cards: int = 3  # 书记项目 shows again at most this many 预审 cards waiting for the person
     remind_day: int = 25
     remind_cron: str = "0 9 * * *"
     ladder: LadderPreset = field(default=SUSONG_COMMITTEE)

@@ -75,7 +75,19 @@ def ask_prereview(session: Session, p: SecretaryProject, *, now: datetime, cfg: 
     """The card with 预审通过 / 退回修改 to the pre-reviewers; returns who got it."""
     unit = session.get(OrgUnit, p.unit_id)
     who = access.prereviewers(session, unit, cfg)
-    today = now.astimezone(cfg.tz).date()
+    outbox.enqueue_to_people(
+        session,
+        who,
+        prereview_card(session, p, now.astimezone(cfg.tz).date()),
+        dedup_key=f"projects:pre:{p.id}:{p.return_count}",
+        now=now,
+    )
+    return who
+
+
+def prereview_card(session: Session, p: SecretaryProject, today: date) -> Card:
+    """The card with the project and 预审通过 / 退回修改 (sent on submission, shown again on 书记项目)."""
+    unit = session.get(OrgUnit, p.unit_id)
     returned = (
         strings.PREREVIEW_RETURNED_BEFORE.format(
             count=p.return_count, reason=md_escape(p.return_reason or "")
@@ -84,22 +96,15 @@ def ask_prereview(session: Session, p: SecretaryProject, *, now: datetime, cfg: 
         else ""
     )
     params = {"project": str(p.id)}
-    outbox.enqueue_to_people(
-        session,
-        who,
-        Card(
-            title=strings.PREREVIEW_TITLE.format(unit=unit.name),
-            text=strings.PREREVIEW_TEXT.format(**_details(session, p, today), returned=returned),
-            buttons=(
-                Button(strings.BUTTON_PRE_ACCEPT, action=ACTION_PRE_ACCEPT, params=params),
-                Button(strings.BUTTON_PRE_RETURN, action=ACTION_PRE_RETURN, params=params),
-            ),
-            card_key=f"project_pre:{p.id}:{p.return_count}",
+    return Card(
+        title=strings.PREREVIEW_TITLE.format(unit=unit.name),
+        text=strings.PREREVIEW_TEXT.format(**_details(session, p, today), returned=returned),
+        buttons=(
+            Button(strings.BUTTON_PRE_ACCEPT, action=ACTION_PRE_ACCEPT, params=params),
+            Button(strings.BUTTON_PRE_RETURN, action=ACTION_PRE_RETURN, params=params),
         ),
-        dedup_key=f"projects:pre:{p.id}:{p.return_count}",
-        now=now,
+        card_key=f"project_pre:{p.id}:{p.return_count}",
     )
-    return who
 
 
 def prereviewer_names(session: Session, p: SecretaryProject, cfg: ProjectsConfig) -> str:

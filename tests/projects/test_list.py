@@ -9,8 +9,9 @@ from datetime import date
 import pytest
 
 from handlers.projects import chat as projects_chat
+from handlers.projects import review
 from models.org import Platform
-from tests.harness import Chat
+from tests.harness import Chat, readable
 from tests.projects.conftest import REGISTRATION, build, local
 
 
@@ -46,3 +47,16 @@ def test_committee_leaders_see_their_scopes_projects_in_brief(chat):
     assert "全县的书记项目" in sun and "待我评分" in sun and "#1 村集体经济增收" in sun
     wang = chat.say("wangsj", "书记项目").text
     assert "我申报的" in wang and "城关镇党委的书记项目" not in wang and "/console/projects" not in wang
+
+
+def test_the_prereview_card_is_shown_again_on_the_list(chat):
+    """Whoever missed the card on submission (or came later) gets it again with 书记项目; its button works."""
+    assert "已提交书记项目" in chat.say("lisj", "申报项目\n" + REGISTRATION["lisj"]).text
+    answer = chat.say("zhouzz", "书记项目")
+    cards = [r for r in answer.replies if r.get("buttons")]
+    assert len(cards) == 1 and "书记项目预审：城关社区党支部" in readable(cards[0])
+    assert [b["label"] for b in cards[0]["buttons"]] == ["预审通过", "退回修改"]
+    assert "已预审通过" in chat.press("zhouzz", review.ACTION_PRE_ACCEPT, project="1").text
+    assert not [r for r in chat.say("zhouzz", "书记项目").replies if r.get("buttons")]
+    # Those who do not pre-review it get no card.
+    assert not [r for r in chat.say("fengsj", "书记项目").replies if r.get("buttons")]

@@ -5,6 +5,11 @@ Every active branch secretary registered one project for the year of `today` (th
 预审 and 评审 and report progress most months, some skip months or run late on a milestone, a few are
 still waiting for 预审 or were returned. The sample titles and texts below are seed data (what a
 secretary would type), not UI text.
+
+From November (`NEXT_CALL_FROM`) the 组织部 has published next year's call (deadline 3月31日, one project
+each), as counties do so that projects start with the year, and under every committee one secretary has
+already registered next year's project, waiting for the committee's 组织委员 to pre-review it: a demo in
+December (this year's call long closed, every project of the year in the library) still shows 预审.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sqlalchemy import func, select
 
 from models.org import BranchCategory, Role, RoleAssignment, UnitKind
 from models.projects import (
+    ProjectCall,
     ProjectMilestone,
     ProjectProgress,
     ProjectReview,
@@ -76,6 +82,9 @@ NOTES = [
     "协调相关部门解决资金",
     "现场督导推进",
 ]
+
+
+NEXT_CALL_FROM = 11  # the month from which next year's call is open in the demo
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -165,11 +174,44 @@ def projects_history(ctx: HistoryContext) -> dict[str, int]:
                                     "reported_at": min(_at(day, 3), ctx.now)})  # fmt: skip
                     ids["g"] += 1
             month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    calls = []
+    if today.month >= NEXT_CALL_FROM and year == today.year:
+        nxt = year + 1
+        opened = _at(date(year, NEXT_CALL_FROM, 1))
+        calls.append({"id": (session.scalar(select(func.max(ProjectCall.id))) or 0) + 1, "unit_id": None,
+                      "year": nxt, "deadline": date(nxt, 3, 31), "per_secretary": 1, "set_by_id": reviewer,
+                      "created_at": opened, "updated_at": opened})  # fmt: skip
+        committees = [u for u in ctx.plan.units if u.get("kind") == UnitKind.COMMITTEE]
+        first: dict[int, tuple[int, int]] = {}  # committee id: (secretary, branch) of its first branch
+        for person_id, branch_id in secretaries:
+            path = branches[branch_id]["path"]
+            above = [c for c in committees if path.startswith(c["path"])]
+            if above:
+                first.setdefault(max(above, key=lambda c: len(c["path"]))["id"], (person_id, branch_id))
+        for person_id, branch_id in first.values():
+            ideas = IDEAS.get(branches[branch_id].get("category"), [DEFAULT_IDEA])
+            title, problem, content, expected, steps = ideas[-1] if len(ideas) > 1 else DEFAULT_IDEA
+            submitted = max(opened, ctx.now - timedelta(days=2))
+            pid = ids["p"]
+            ids["p"] += 1
+            projects.append({
+                "id": pid, "unit_id": branch_id, "secretary_id": person_id, "year": nxt, "title": title,
+                "problem": problem, "content": content, "expected": expected, "leaders": "书记及支委",
+                "status": ProjectStatus.SUBMITTED.value, "submitted_at": submitted, "prereviewed_by_id": None,
+                "prereviewed_at": None, "return_reason": None, "return_count": 0, "score": None,
+                "decided_at": None, "published_at": None, "created_at": submitted, "updated_at": submitted,
+            })  # fmt: skip
+            for seq, step in enumerate(steps, 1):
+                milestones.append({"id": ids["m"], "project_id": pid, "seq": seq, "title": step,
+                                   "due_on": date(nxt, min(12, 3 * seq), 28), "done_on": None})  # fmt: skip
+                ids["m"] += 1
+    bulk_insert(session, ProjectCall.__table__, calls)
     bulk_insert(session, SecretaryProject.__table__, projects)
     bulk_insert(session, ProjectMilestone.__table__, milestones)
     bulk_insert(session, ProjectReview.__table__, reviews)
     bulk_insert(session, ProjectProgress.__table__, reports)
     return {
+        "project_call": len(calls),
         "secretary_project": len(projects),
         "project_milestone": len(milestones),
         "project_review": len(reviews),

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from handlers.projects import compare
+from handlers.common.roles import people_with_roles
+from handlers.projects import access, compare, library
 from handlers.projects.config import DEFAULT as CFG
 from models.org import OrgUnit, UnitKind
-from models.projects import ProjectMilestone, ProjectProgress, ProjectStatus, SecretaryProject
+from models.projects import ProjectCall, ProjectMilestone, ProjectProgress, ProjectStatus, SecretaryProject
 from models.projects_seed import projects_history
 from models.seed import HISTORY_GENERATORS, seed
 
@@ -23,12 +24,13 @@ def test_seeded_projects_are_plausible(session):
     )
     session.commit()
     assert result.rows["secretary_project"] >= 3 and result.rows["project_progress"] >= 3
-    projects = session.scalars(select(SecretaryProject)).all()
-    assert {p.year for p in projects} == {2026}
+    everything = session.scalars(select(SecretaryProject)).all()
+    projects = [p for p in everything if p.year == 2026]
+    assert {p.year for p in everything} == {2026, 2027}  # November: next year's call is open
     accepted = [p for p in projects if p.status == ProjectStatus.ACCEPTED]
     assert len(accepted) >= len(projects) / 2
-    for p in projects:
-        assert p.milestones and all(m.due_on.year == 2026 for m in p.milestones)
+    for p in everything:
+        assert p.milestones and all(m.due_on.year == p.year for m in p.milestones)
         assert (p.decided_at is not None) == (p.status == ProjectStatus.ACCEPTED)
     for m in session.scalars(select(ProjectMilestone)):
         assert m.done_on is None or m.done_on <= NOW.date()
@@ -39,3 +41,33 @@ def test_seeded_projects_are_plausible(session):
     committee = session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE)).first()
     rows, decided = compare.month_view(session, committee, date(2026, 10, 1), CFG)
     assert rows and not decided
+
+
+def test_in_december_next_years_call_is_open_and_a_project_waits_for_each_committees_prereview(session):
+    """The demo's season: this year's call long closed and its projects in the library, so the seed opens
+    next year's call and leaves, under every committee, one registration of next year waiting for 预审 by
+    the committee's 组织委员; any other secretary may register for next year."""
+    now = datetime(2026, 12, 4, 2, tzinfo=UTC)
+    seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=6, today=now.date(), now=now)
+    session.commit()
+    (call,) = session.scalars(select(ProjectCall)).all()
+    assert (call.year, call.deadline, call.unit_id) == (2027, date(2027, 3, 31), None)
+    committees = session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE)).all()
+    cfg = CFG
+    for committee in committees:
+        waiting = [
+            p
+            for p in session.scalars(select(SecretaryProject).where(SecretaryProject.year == 2027))
+            if session.get(OrgUnit, p.unit_id).path.startswith(committee.path)
+        ]
+        assert [p.status for p in waiting] == [ProjectStatus.SUBMITTED], committee.name
+        (p,) = waiting
+        assert p.submitted_at <= now and all(
+            m.due_on.year == 2027 and m.done_on is None for m in p.milestones
+        )
+        unit = session.get(OrgUnit, p.unit_id)
+        assert access.prereviewers(session, unit, cfg) and access.prereviewers(
+            session, unit, cfg
+        ) == people_with_roles(session, committee.id, cfg.prereview_roles)
+        window = library.registration_window(session, unit, now.date(), cfg)
+        assert (window.year, window.open) == (2027, True)

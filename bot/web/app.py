@@ -77,6 +77,10 @@ def create_app(
 
     app.include_router(build_appraisal_router(session_factory, app.state.identities, core, clock=clock))
 
+    from bot.web.inspection import build_inspection_router
+
+    app.include_router(build_inspection_router(session_factory, app.state.identities, core, clock=clock))
+
     from bot.web.projects import build_projects_router
 
     app.include_router(build_projects_router(session_factory, app.state.identities, core, clock=clock))

@@ -138,6 +138,7 @@ class TypeLine:
     # Done by a record the monthly score does not read (民主评议党员 decided by the 支部大会 without a
     # meeting of that type): shown as done, with this note, so the table and 存在问题 agree with the section.
     note: str = ""
+    running_short: float = 0.0  # of the shortfall, what the month under way still owes (it may yet be held)
 
     @property
     def label(self) -> str:
@@ -233,6 +234,7 @@ class BranchYear:
     minutes_late: int = 0
     rating: RatingLine | None = None
     extra: list[Section] = field(default_factory=list)
+    running_month: date | None = None  # the month under way, when the year includes it
 
     @property
     def required(self) -> float:
@@ -422,10 +424,15 @@ def _scores(
                 by.scores.append(point)
         types: dict[str, TypeLine] = {}
         for p in by.scores:
+            if p.running:
+                by.running_month = p.month
             for item in p.explanation.get("meetings") or ():
                 line = types.setdefault(item["type"], TypeLine(item["type"]))
-                line.required += float(item.get("required") or 0)
-                line.credited += float(item.get("credit") or 0)
+                required, credit = float(item.get("required") or 0), float(item.get("credit") or 0)
+                line.required += required
+                line.credited += credit
+                if p.running:
+                    line.running_short += max(0.0, required - credit)
             plan = p.explanation.get("plan") or {}
             by.plans_late += "plan" in p.explanation and not plan.get("on_time")
             by.minutes_late += int((p.explanation.get("minutes") or {}).get("late") or 0)
@@ -779,13 +786,16 @@ def _times(counter: Counter) -> str:
 
 def problems(by: BranchYear) -> list[str]:
     """存在问题: one sentence for each shortfall the figures show, in the report's order."""
-    out = [
-        S.P_MEETING.format(
-            type=t.label, required=num(t.required), credited=num(t.credited), short=num(t.short)
-        )
-        for t in by.types
-        if t.short > 1e-6
-    ]
+    out = []
+    for t in by.types:
+        if t.short <= 1e-6:
+            continue
+        # A shortfall of the month under way is not yet one: said so, since the month may still hold it.
+        pending = min(t.short, t.running_short) if by.running_month is not None else 0.0
+        text = S.P_MEETING_RUNNING if pending > 1e-6 else S.P_MEETING
+        month = fmt_month(by.running_month) if by.running_month is not None else ""
+        out.append(text.format(type=t.label, required=num(t.required), credited=num(t.credited),
+                               short=num(t.short), pending=num(pending), month=month))  # fmt: skip
     if by.absences:
         out.append(S.P_ABSENT.format(n=by.absences, names=_times(by.absent)))
     if by.makeup_open:
@@ -902,6 +912,8 @@ def _meetings_part(doc, styles: Styles, by: BranchYear) -> None:
             required=num(by.required), credited=num(by.credited), rate=pct(by.meetings_rate)
         )
     )
+    if by.running_month is not None and any(t.running_short > 1e-6 for t in by.types):
+        doc.add_paragraph(S.MEETINGS_RUNNING.format(month=fmt_month(by.running_month)))
     doc.add_paragraph(S.MEETINGS_RULE)
 
 

@@ -38,6 +38,7 @@ MEETING_HEADERS = ["会议类型", "应开（次）", "实开（次）", "计入
 MEETINGS_TOTAL = "合计应开 {required} 次，计入完成 {credited} 次，完成率 {rate}。"
 MEETINGS_RULE = "应开次数和计入完成按月积分口径统计，与总览、月积分台账一致（党小组会按党小组个数计）；实开为已召开并已提交会议记录（或记录尚未到期）的会议次数，一次会议可计入多个类型。"
 NO_REQUIRED = "统计期间没有应开的会议。"
+MEETINGS_RUNNING = "{month}尚在进行中，该月应开而未开的会议在月底前召开的仍可计入。"
 TYPE_NOTE = "（{note}）"
 TYPE_DECIDED = "已于{day}经支部大会评定"
 
@@ -111,6 +112,7 @@ OPINION_LINES = 6
 
 # 存在问题: one sentence per fact, derived from the figures above (year_report.problems).
 P_MEETING = "{type}应开{required}次，计入完成{credited}次，少{short}次。"
+P_MEETING_RUNNING = "{type}应开{required}次，计入完成{credited}次，少{short}次（其中{pending}次属进行中的{month}，月底前召开仍可计入）。"
 P_ABSENT = "无故缺席{n}人次（{names}）。"
 P_MAKEUP = "补学未完成{n}人次。"
 P_PLAN = "{n}个月未按时报送月度计划。"

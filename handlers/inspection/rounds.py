@@ -8,8 +8,11 @@ Who may do what (the one place it is decided):
 * a unit's checker: its named inspector, or in a 交叉互查 the checking branch's `checker_roles`;
   they record findings while the round is open, and confirm or send back its rectifications;
 * an inspector sees only the units of the rounds they check in;
-* a branch's leaders see the rounds over their branch, a patrol draw only from `visible_from`
-  (the month after the draw): an unannounced check stays unannounced.
+* a committee's leaders see, read-only, every round's units in their committee (rounds run by the
+  组织部 included) unless they are the round's organisers or checkers;
+* a branch's leaders see the rounds over their branch; both see a patrol draw only from
+  `visible_from` (the month after the draw): it is shown only to the 组织部 and the inspectors until
+  the month ends, so an unannounced check stays unannounced.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class Standing:
     person_id: int
     staff_paths: list[str] = field(default_factory=list)  # 组织部 over these subtrees ("" = everything)
     led_branch_ids: set[int] = field(default_factory=set)  # branches where they hold checker_roles
+    committee_paths: list[str] = field(default_factory=list)  # committees they lead (watch read-only)
 
 
 def standing(session: Session, person_id: int, cfg: InspectionConfig) -> Standing:
@@ -67,6 +71,7 @@ def standing(session: Session, person_id: int, cfg: InspectionConfig) -> Standin
             st.staff_paths.append("" if unit_id is None else units[unit_id].path)
         elif role in COMMITTEE_ROLES and unit_id in units and units[unit_id].kind == UnitKind.COMMITTEE:
             st.staff_paths.append(units[unit_id].path)  # a committee runs its own rounds (交叉互查, 巡查指导)
+            st.committee_paths.append(units[unit_id].path)
         if role in cfg.checker_roles and unit_id in units and units[unit_id].kind == UnitKind.BRANCH:
             st.led_branch_ids.add(unit_id)
     return st
@@ -98,7 +103,22 @@ def visible_units(session: Session, st: Standing, rnd: InspectionRound, today: d
     hidden = rnd.kind == RoundKind.PATROL and (rnd.visible_from is None or today < rnd.visible_from)
     if hidden:
         return []
-    return [ru for ru in rnd.units if ru.branch_id in st.led_branch_ids]
+    watched = _watched_branches(session, st, {ru.branch_id for ru in rnd.units})
+    return [ru for ru in rnd.units if ru.branch_id in st.led_branch_ids or ru.branch_id in watched]
+
+
+def _under_committees(st: Standing):
+    """The ids of the units in the committees the person leads (a subquery), or None."""
+    if not st.committee_paths:
+        return None
+    return select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p) for p in st.committee_paths)))
+
+
+def _watched_branches(session: Session, st: Standing, branch_ids: set[int]) -> set[int]:
+    under = _under_committees(st)
+    if under is None or not branch_ids:
+        return set()
+    return set(session.scalars(under.where(OrgUnit.id.in_(branch_ids))))
 
 
 def rounds_for(session: Session, st: Standing, today: date) -> list[tuple[InspectionRound, list[RoundUnit]]]:
@@ -109,6 +129,8 @@ def rounds_for(session: Session, st: Standing, today: date) -> list[tuple[Inspec
             RoundUnit.branch_id.in_(st.led_branch_ids),
             RoundUnit.checker_branch_id.in_(st.led_branch_ids),
         ]
+    if (under := _under_committees(st)) is not None:
+        clauses.append(RoundUnit.branch_id.in_(under))
     ids = set(session.scalars(select(RoundUnit.round_id).where(or_(*clauses))))
     ids |= set(
         session.scalars(select(InspectionRound.id).where(InspectionRound.created_by_id == st.person_id))

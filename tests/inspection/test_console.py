@@ -191,3 +191,55 @@ def test_patrol_hidden_and_cross_check(session_factory, session, county):
     bad = sun.post("/console/inspection/cross", data={"csrf_token": csrf_of(sun), "committee": county.east.id,
                    "title": "x", "start": "2027-06-30", "end": "2027-04-01"})  # fmt: skip
     assert bad.status_code == 422
+
+
+def test_a_committee_leader_sees_the_rounds_over_its_branches_read_only(session_factory, session, county):
+    """周明华's case: a committee's 组织委员 sees the 组织部's round over her branches (and its open
+    rectification) without being able to record or decide, not another committee's branch, and a patrol
+    draw only once its month is over (until then only the 组织部 and the inspectors see it)."""
+    from models.org import Role
+    from tests import builders
+
+    zhou = builders.person(session, "周委员", None, account_id="zhouwy")
+    builders.role(session, zhou, county.town, Role.ORGANIZATION_MEMBER)
+    session.commit()
+    app = console_app(session_factory, now=NOW)
+    sun, qian, leader = (login(session_factory, app, p.id, now=NOW) for p in (county.sun, county.qian, zhou))
+    assert "暂无您可以查看的督查、巡查轮次" in leader.get("/console/inspection").text
+    made = sun.post(
+        "/console/inspection/rounds",
+        data={"csrf_token": csrf_of(sun), "title": "五月综合督查", "kind": "supervision", "inspector": str(county.qian.id),
+              "units": [str(county.village.id), str(county.east1.id)]},
+        follow_redirects=False,
+    )  # fmt: skip
+    url = made.headers["location"]
+    rid = int(re.search(r"round\?id=(\d+)", url).group(1))
+    qian.post("/console/inspection/round/findings", data={"csrf_token": csrf_of(qian), "round": rid, "branch": county.village.id,
+              "item": "主题党日每月开展，有计划有记录", "result": "problem", "text": "4月未开展主题党日"})  # fmt: skip
+    assert "五月综合督查" in leader.get("/console/inspection").text
+    page = leader.get(url)
+    assert page.status_code == 200 and "河东村党支部" in page.text and "4月未开展主题党日" in page.text
+    assert "东风一村党支部" not in page.text  # another committee's branch
+    assert "结束本轮" not in page.text and 'name="result"' not in page.text  # read-only
+    record = leader.post("/console/inspection/round/findings", data={"csrf_token": csrf_of(leader), "round": rid,
+                         "branch": county.village.id, "item": "x", "result": "ok"})  # fmt: skip
+    assert record.status_code == 403
+    assert (
+        leader.post(
+            "/console/inspection/round/close", data={"csrf_token": csrf_of(leader), "round": rid}
+        ).status_code
+        == 403
+    )
+    unit = leader.get(f"/console/inspection/units/{county.village.id}")
+    assert unit.status_code == 200 and "4月未开展主题党日" in unit.text
+    # The month's patrol: hidden from the committee until the month is over.
+    drawn = sun.post("/console/inspection/patrol", data={"csrf_token": csrf_of(sun), "month": "2027-05", "share": "100"},
+                     follow_redirects=False)  # fmt: skip
+    patrol = drawn.headers["location"]
+    assert (
+        leader.get(patrol).status_code == 404 and "月 随机抽查" not in leader.get("/console/inspection").text
+    )
+    june_1 = local(date(2027, 6, 1))
+    june = login(session_factory, console_app(session_factory, now=june_1), zhou.id, now=june_1)
+    later = june.get(patrol).text
+    assert "河东村党支部" in later and "东风一村党支部" not in later

@@ -147,29 +147,3 @@ class AppraisalGrade(TimestampMixin, Base):
     decided_grade: Mapped[Grade | None] = mapped_column(enum_column(Grade))
     decided_handling: Mapped[Handling | None] = mapped_column(enum_column(Handling))
     decision_reason: Mapped[str | None] = mapped_column(String(500))
-
-
-def _audit() -> None:
-    """Who opened, proposed and decided, and every grade, go to the audit log (models.audit), as the
-    yearly rating's rows do. Registered from here because models.audit is not this feature's file (the
-    notes ask for these lines there; until then this keeps the one listener of models.audit in charge).
-    The member and ballot tables are left out on purpose (module doc)."""
-    from models import audit
-
-    wanted = {
-        Appraisal: audit.Subject("branch_id", "opened_by_id"),
-        AppraisalGrade: audit.Subject("branch_id", "person_id"),
-    }
-    for cls, subject in wanted.items():
-        if cls in audit.AUDITED:
-            continue
-        audit.AUDITED[cls] = subject
-        for when, action in (
-            ("after_insert", "create"),
-            ("after_update", "update"),
-            ("after_delete", "delete"),
-        ):
-            audit.event.listen(cls, when, audit._collect(action))
-
-
-_audit()

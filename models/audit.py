@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 from sqlalchemy.orm.attributes import NO_VALUE
 from sqlalchemy.orm.util import identity_key
 
+from models.appraisal import Appraisal, AppraisalGrade
 from models.base import Base, UTCDateTime, utcnow
 from models.fees import FeeDayOverride, FeeExemption, FeePayment, FeePolicy, LocalHoliday
 from models.meetings import Meeting
@@ -143,6 +144,11 @@ AUDITED: dict[type, Subject] = {
     ObserverRating: Subject("committee_id", "observer_id"),
     ObserverTraining: Subject("unit_id", "recorded_by_id"),
     ObserverTrainingAttendee: Subject(None, "observer_id"),
+    # 民主评议: who opened the branch's appraisal and recorded the 支委会's proposal and the 支部大会's
+    # decision, and each member's grades. Never appraisal_member (its has_voted flag would date a vote
+    # under its voter) nor appraisal_ballot: an entry names who acted, a ballot must name no one.
+    Appraisal: Subject("branch_id", "opened_by_id"),
+    AppraisalGrade: Subject("branch_id", "person_id"),
 }
 
 # Bookkeeping columns that change with everything and tell an inspector nothing; a unit's path is

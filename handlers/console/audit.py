@@ -15,6 +15,8 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from handlers.console.scope import Scope
+from models.appraisal import GRADE_LABELS as APPRAISAL_GRADE_LABELS
+from models.appraisal import HANDLING_LABELS
 from models.audit import ACTION_LABELS, VIA_LABELS, AuditEntry
 from models.fees import PAYMENT_METHOD_LABELS, PAYMENT_STATUS_LABELS
 from models.meetings import MeetingStatus
@@ -59,6 +61,8 @@ ENTITY_LABELS = {
     "observer_rating": "观察员年度评定",
     "observer_training": "观察员培训",
     "observer_training_attendee": "观察员培训参加人",
+    "appraisal": "民主评议",
+    "appraisal_grade": "民主评议等次",
 }
 
 # Column → label; an entity's own label wins over the common one.
@@ -156,6 +160,21 @@ ENTITY_FIELD_LABELS = {
     ("observer_training", "hours"): "学时",
     ("observer_training", "recorded_by_id"): "登记人",
     ("observer_training_attendee", "training_id"): "培训编号",
+    ("appraisal", "year"): "年度",
+    ("appraisal", "opens_at"): "开始时间",
+    ("appraisal", "closes_at"): "截止时间",
+    ("appraisal", "opened_by_id"): "开启人",
+    ("appraisal", "proposed_on"): "支委会日期",
+    ("appraisal", "proposed_by_id"): "建议登记人",
+    ("appraisal", "proposed_at"): "建议登记时间",
+    ("appraisal", "decided_on"): "支部大会日期",
+    ("appraisal", "decided_by_id"): "决定登记人",
+    ("appraisal", "decided_at"): "决定登记时间",
+    ("appraisal_grade", "proposed_grade"): "支委会建议",
+    ("appraisal_grade", "proposed_handling"): "建议处置",
+    ("appraisal_grade", "decided_grade"): "支部大会决定",
+    ("appraisal_grade", "decided_handling"): "组织处置",
+    ("appraisal_grade", "decision_reason"): "理由",
 }
 
 _ENUM_LABELS = {
@@ -173,6 +192,10 @@ _ENTITY_ENUM_LABELS = {
     ("branch_rating", "confirmed_grade"): GRADE_LABELS,
     ("observer_rating", "proposed_grade"): OBSERVER_GRADE_LABELS,
     ("observer_rating", "confirmed_grade"): OBSERVER_GRADE_LABELS,
+    ("appraisal_grade", "proposed_grade"): APPRAISAL_GRADE_LABELS,
+    ("appraisal_grade", "decided_grade"): APPRAISAL_GRADE_LABELS,
+    ("appraisal_grade", "proposed_handling"): HANDLING_LABELS,
+    ("appraisal_grade", "decided_handling"): HANDLING_LABELS,
 }
 _STATUS_LABELS = {
     "person": MEMBER_STATUS_LABELS,
@@ -193,6 +216,9 @@ _PERSON_FIELDS = frozenset(
         "withdrawn_by_id",
         "restored_by_id",
         "confirmed_by_id",
+        "opened_by_id",
+        "proposed_by_id",
+        "decided_by_id",
     }
 )
 # Not shown: what identifies the row itself, or means nothing to a reader.
@@ -202,6 +228,7 @@ _ENTITY_HIDDEN = {
     "outbox_message": frozenset({"recipient", "corp_id", "target_kind", "payload", "content_hash", "attempts",
                                  "next_attempt_at", "lease_until", "claimed_by", "last_error", "reason", "sent_at", "dedup_key"}),
     "heart_talk": frozenset({"people_key"}),  # the participants' ids, for the one-talk-a-day check
+    "appraisal_grade": frozenset({"appraisal_id"}),  # the branch and the member say which appraisal
 }  # fmt: skip
 
 
@@ -323,8 +350,8 @@ def describe(session: Session, entries: Iterable, *, tz: ZoneInfo) -> list[Entry
         changes = [
             Change(
                 ENTITY_FIELD_LABELS.get((entity, k), FIELD_LABELS.get(k, k)),
-                _value(entity, k, before.get(k), units, people) if action != "create" else "",
-                _value(entity, k, after.get(k), units, people) if action != "delete" else "",
+                _value(entity, k, before.get(k), units, people, tz) if action != "create" else "",
+                _value(entity, k, after.get(k), units, people, tz) if action != "delete" else "",
             )
             for k in keys
         ]
@@ -363,10 +390,14 @@ def _subject(e, entity: str, values: dict, units: dict, people: dict) -> str:
         return f"{name or ''} {ROLE_LABELS.get(values['role'], values['role'])}".strip()
     if entity == "meeting" and values.get("title"):
         return values["title"]
+    if entity == "appraisal":
+        # The branch's appraisal, not its opener (the entry's person), whatever the change was.
+        branch = units.get(_get(e, "unit_id"), "")
+        return f"{branch}（{values['year']}年）" if values.get("year") else branch
     return name or f"#{_get(e, 'entity_id')}"
 
 
-def _value(entity: str, key: str, value, units: dict, people: dict) -> str:
+def _value(entity: str, key: str, value, units: dict, people: dict, tz: ZoneInfo) -> str:
     if value is None or value == "":
         return EMPTY
     if isinstance(value, bool):
@@ -388,7 +419,9 @@ def _value(entity: str, key: str, value, units: dict, people: dict) -> str:
                 return label
     if isinstance(value, str) and "T" in value and value[:4].isdigit() and len(value) >= 19:
         try:
-            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+            moment = datetime.fromisoformat(value)
         except ValueError:
             return value
+        # Stored in UTC: shown in the organisation's zone, as every other time on the page.
+        return (moment.astimezone(tz) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M")
     return str(value)

@@ -10,6 +10,7 @@ from bot.core.context import HandlerContext
 from bot.core.errors import Refused
 from bot.core.messages import Text
 from bot.core.router import Router
+from handlers.common import dates
 from handlers.inspection import rounds, strings
 from handlers.inspection.config import inspection_config
 from models.inspection import InspectionRectification, InspectionRound, RoundUnit
@@ -34,9 +35,36 @@ def _inspects(ctx: HandlerContext) -> bool:
     )
 
 
-@router.command("督查任务", "巡查任务", help=strings.HELP_TASKS, audience=_inspects)
+def _open_rectifications(ctx: HandlerContext) -> list[tuple[InspectionRectification, str]]:
+    """The rectifications still to report on or awaiting sign-off that are the person's: as owner, or
+    as the 书记 of the branch (the same people `督查整改` accepts a report from)."""
+    if ctx.person is None:
+        return []
+    led = [r.org_unit_id for r in ctx.roles if r.role == Role.SECRETARY and r.org_unit_id is not None]
+    return list(
+        ctx.session.execute(
+            select(InspectionRectification, OrgUnit.name)
+            .join(OrgUnit, OrgUnit.id == InspectionRectification.branch_id)
+            .where(
+                InspectionRectification.status != RectificationStatus.CLOSED,
+                or_(
+                    InspectionRectification.owner_id == ctx.person.id,
+                    InspectionRectification.branch_id.in_(led),
+                ),
+            )
+            .order_by(InspectionRectification.due_on, InspectionRectification.id)
+        ).all()
+    )
+
+
+def _has_tasks(ctx: HandlerContext) -> bool:
+    return _inspects(ctx) or _owns_rectification(ctx)
+
+
+@router.command("督查任务", "巡查任务", help=strings.HELP_TASKS, audience=_has_tasks)
 def tasks(ctx: HandlerContext, _args: str) -> None:
-    """The inspector's units in rounds still open (a patrol list included: it is theirs to check)."""
+    """The inspector's units in rounds still open (a patrol list included: it is theirs to check), and
+    the rectifications the person has to report on (a branch's 书记 asks here, not in the observers' 整改)."""
     if ctx.person is None:
         ctx.reply(Text(strings.TASKS_NONE))
         return
@@ -47,19 +75,36 @@ def tasks(ctx: HandlerContext, _args: str) -> None:
         .where(RoundUnit.inspector_id == ctx.person.id, InspectionRound.closed_at.is_(None))
         .order_by(InspectionRound.id, OrgUnit.path)
     ).all()
-    if not rows:
+    rects = _open_rectifications(ctx)
+    if not rows and not rects:
         ctx.reply(Text(strings.TASKS_NONE))
         return
-    lines = [
-        strings.TASK_LINE.format(
-            round=rnd.id,
-            title=rnd.title,
-            unit=name,
-            done=strings.TASK_DONE.format(n=len(ru.findings)) if ru.findings else "",
-        )  # fmt: skip
-        for ru, rnd, name in rows
-    ]
-    ctx.reply_privately(Text(strings.TASKS_HEAD + "\n" + "\n".join(lines)))
+    parts = []
+    if rows:
+        lines = [
+            strings.TASK_LINE.format(
+                round=rnd.id,
+                title=rnd.title,
+                unit=name,
+                done=strings.TASK_DONE.format(n=len(ru.findings)) if ru.findings else "",
+            )  # fmt: skip
+            for ru, rnd, name in rows
+        ]
+        parts.append(strings.TASKS_HEAD + "\n" + "\n".join(lines))
+    if rects:
+        lines = [
+            strings.RECT_TASK_LINE.format(
+                id=r.id,
+                branch=name,
+                status=strings.RECT_STATUS_LABELS[r.status],
+                due=dates.fmt_full_day(r.due_on),
+                overdue=strings.RECT_TASK_OVERDUE if r.due_on < ctx.local_now.date() else "",
+                text=r.text,
+            )  # fmt: skip
+            for r, name in rects
+        ]
+        parts.append(strings.RECT_TASKS_HEAD + "\n" + "\n".join(lines) + "\n" + strings.RECT_TASKS_HINT)
+    ctx.reply_privately(Text("\n\n".join(parts)))
 
 
 def _owns_rectification(ctx: HandlerContext) -> bool:

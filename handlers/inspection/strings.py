@@ -40,12 +40,16 @@ RECT_STATUS_LABELS = {
 }
 
 # Chat
-HELP_TASKS = "督查任务：查看我本月要督查、巡查的单位"
+HELP_TASKS = "督查任务：查看我要督查、巡查的单位和我负责的督查整改"
 HELP_REPORT = "督查整改 编号 整改情况：报告督查发现的问题已整改"
 TASKS_NONE = "你目前没有督查或巡查任务。"
 TASKS_HEAD = "你的督查巡查任务："
 TASK_LINE = "- 第{round}轮「{title}」：{unit}{done}"
 TASK_DONE = "（已记录 {n} 项）"
+RECT_TASKS_HEAD = "你负责的督查整改："
+RECT_TASK_LINE = "- 整改编号 {id}（{branch}，{status}，期限 {due}{overdue}）：{text}"
+RECT_TASK_OVERDUE = "，已逾期"
+RECT_TASKS_HINT = "整改后请发送“督查整改 编号 整改情况”，例如：督查整改 12 已补齐会议记录"
 REPORT_USAGE = "请这样写：督查整改 12 已补齐会议记录并上传"
 REPORTED = "已报告整改完成：{text}。等待督查人员确认销号。"
 REPORTED_TO_INSPECTOR = (

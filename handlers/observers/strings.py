@@ -128,7 +128,7 @@ RECT_REOPENED_TO_SECRETARY = (
     "观察员退回了整改事项 #{id} {text}\n原因：{reason}\n整改好后请再发送：整改完成 #{id} 整改说明"
 )
 RECT_LIST_TITLE = "整改事项"
-RECT_LIST_EMPTY = "没有未销号的整改事项。"
+RECT_LIST_EMPTY = "没有未销号的观察员提出的整改事项。督查、巡查发现的整改请发送“督查任务”查看。"
 RECT_DUE_TITLE = "整改明天到期"
 RECT_DUE_TEXT = "以下整改事项明天到期：\n{items}\n\n整改好后发送：整改完成 #编号 整改说明"
 RECT_OVERDUE_TITLE = "整改逾期：{branch}"

@@ -2,7 +2,8 @@
 job draws the month's patrol and the inspector gets the list in chat (the drawn branch's secretary hears
 nothing and 督查任务 tells them nothing); the inspector asks for their tasks; a problem recorded on the
 visit reaches the branch's secretary with its rectification number; the secretary reports it fixed in
-chat, the inspector is told, and signs it off."""
+chat (督查任务 lists it for him, and the observers' 整改 points there), the inspector is told, and signs it
+off."""
 
 from __future__ import annotations
 
@@ -81,6 +82,11 @@ def test_patrol_to_signoff_through_the_sandbox(session_factory, database_url, pl
         told = [m for m in _to(bot, platform, secretary) if "5月主题党日未按计划开展" in str(m)]
         assert told, _to(bot, platform, secretary)
         rect_id = int(re.search(r"整改编号 (\d+)", str(told[-1])).group(1))
+        # He finds it again by asking: 督查任务 lists it; the observers' 整改 points there.
+        mine = _say(bot, platform, secretary, "督查任务")
+        assert f"整改编号 {rect_id}（{branch_name}，整改中" in mine and "5月主题党日未按计划开展" in mine
+        assert "督查整改 编号 整改情况" in mine and "你目前没有" not in mine
+        assert "督查任务" in _say(bot, platform, secretary, "整改")
         assert "请这样写" in _say(bot, platform, secretary, "督查整改")
         assert "已报告整改完成" in _say(bot, platform, secretary, f"督查整改 {rect_id} 5月20日已补开")
         assert any("5月20日已补开" in str(m) for m in _to(bot, platform, inspector))

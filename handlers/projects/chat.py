@@ -311,7 +311,7 @@ def _day(text: str) -> date | None:
 def call(ctx: HandlerContext, args: str) -> None:
     parts = args.split()
     if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit() or _day(parts[1]) is None:
-        raise Refused(strings.CALL_USAGE)
+        raise Refused(strings.CALL_USAGE.format(year=ctx.local_now.year + 1))
     year, deadline, count = int(parts[0]), _day(parts[1]), int(parts[2])
     c, unit = library.set_call(ctx.session, ctx.person, year, deadline, count, cfg=cfg_of(ctx))
     ctx.reply(
@@ -331,7 +331,7 @@ def reviewers(ctx: HandlerContext, args: str) -> None:
     year, _, rest = args.strip().partition(" ")
     names = [n for n in re.split(r"[、,，\s]+", rest) if n]
     if not year.isdigit() or not names:
-        raise Refused(strings.REVIEWERS_USAGE)
+        raise Refused(strings.REVIEWERS_USAGE.format(year=ctx.local_now.year + 1))
     people = library.set_reviewers(ctx.session, ctx.person, int(year), names, cfg=cfg_of(ctx))
     ctx.reply(Text(strings.REVIEWERS_SAVED.format(year=year, names="、".join(p.name for p in people))))
 

@@ -321,7 +321,7 @@ def set_call(
     if not units:
         raise Refused(strings.CALL_NOT_ALLOWED, status=403)
     if not 1 <= per_secretary <= 10 or deadline.year != year:
-        raise Refused(strings.CALL_USAGE, status=422)
+        raise Refused(strings.CALL_USAGE.format(year=year), status=422)
     unit = units[0]
     unit_id = unit.id if unit is not None else None
     call = session.scalar(

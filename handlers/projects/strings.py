@@ -147,11 +147,12 @@ ESCALATE_TEXT = (
 ESCALATE_LATE = "\n逾期节点：\n{lines}"
 
 # Call (征集)
-CALL_USAGE = "请发送：项目征集 年份 截止日期 每人项目数，例如：项目征集 2027 2027-03-31 1"
+# {year}: the example's year, next year (calls are published ahead of the year they open).
+CALL_USAGE = "请发送：项目征集 年份 截止日期 每人项目数，例如：项目征集 {year} {year}-03-31 1"
 CALL_NOT_ALLOWED = "只有党委书记、组织委员或组织部可以发布书记项目征集。"
 CALL_SAVED = "已发布{year}年书记项目征集（{unit}）：{deadline}前申报，每位书记{count}个。"
 CALL_WHOLE = "全部党组织"
-REVIEWERS_USAGE = "请发送：项目评审人 年份 姓名、姓名，例如：项目评审人 2027 张三、李四"
+REVIEWERS_USAGE = "请发送：项目评审人 年份 姓名、姓名，例如：项目评审人 {year} 张三、李四"
 REVIEWERS_NO_CALL = "{year}年还没有您发布的书记项目征集，请先发送“项目征集”。"
 REVIEWER_UNKNOWN = "花名册中找不到“{name}”（或重名），未保存。"
 REVIEWERS_SAVED = "{year}年书记项目评审人：{names}。"

@@ -16,7 +16,8 @@ from tests.projects.conftest import REGISTRATION, local
 def test_call_quota_deadline_and_a_named_panel(session_factory, session, org):
     chat = Chat(session_factory, [projects_chat.router], now=local(date(2027, 1, 5)))
     assert "只有党委书记、组织委员或组织部" in chat.say("wangsj", "项目征集 2027 2027-02-28 2").text
-    assert "请发送：项目征集" in chat.say("fengsj", "项目征集 2027 二月底 2").text
+    usage = chat.say("fengsj", "项目征集 2027 二月底 2").text
+    assert "请发送：项目征集" in usage and "例如：项目征集 2028 2028-03-31 1" in usage  # next year's example
     saved = chat.say("fengsj", "项目征集 2027 2027-02-28 2").text
     assert "已发布2027年书记项目征集（城关镇党委）：2027年2月28日前申报，每位书记2个" in saved
     assert "找不到“钱某”" in chat.say("fengsj", "项目评审人 2027 周组织、钱某").text

@@ -223,6 +223,7 @@ class BranchYear:
     fee_runs: list[tuple[str, int]] = field(default_factory=list)  # (name, consecutive unpaid months)
     fee_unknown: bool = False
     fee_pending: date | None = None  # the fee day of the month under way, while it is still to come
+    fee_untracked: int = 0  # member-months counted for nothing: before zhibu tracked the member's 党费
     visits: int = 0
     visit_mean: float | None = None
     outcomes: Counter = field(default_factory=Counter)  # Outcome → forms
@@ -522,6 +523,12 @@ def _fees(
         for fm in m.months:
             if not (not_due and fm.month == current and fm.state == fees_ledger.UNPAID):
                 by.fees.add(fm)  # type: ignore[union-attr]
+            if (
+                fm.state == fees_ledger.UNTRACKED
+                and by.first_month is not None
+                and fm.month >= by.first_month
+            ):
+                by.fee_untracked += 1
         run = m.run.months if m.run is not None else 0
         last = m.months[-1] if m.months else None
         if not_due and last is not None and last.month == current and last.state == fees_ledger.UNPAID:
@@ -940,6 +947,8 @@ def _fees_part(doc, styles: Styles, by: BranchYear) -> None:
         (S.FEE_ARREARS, runs),
         (S.FEE_USED, S.FEE_USED_NONE),
     ])  # fmt: skip
+    if by.fee_untracked:
+        doc.add_paragraph(S.FEE_UNTRACKED.format(n=by.fee_untracked))
     if by.fee_pending is not None:
         doc.add_paragraph(S.FEE_PENDING.format(month=fmt_month(by.fee_pending.replace(day=1)),
                                                day=fmt_full_day(by.fee_pending)))  # fmt: skip

@@ -158,6 +158,7 @@ def test_the_branch_report_says_every_figure_of_its_year(session_factory, app, y
     assert pairs[S.FEE_EXEMPT] == "3 人·月"
     assert pairs[S.FEE_ARREARS] == "党员1乙（连续2个月）"
     assert S.FEE_PENDING.format(month="2026年12月", day="2026年12月4日") in paragraphs
+    assert not any(p.startswith(S.FEE_UNTRACKED.split("{")[0]) for p in paragraphs)  # tracked from September
     assert pairs[S.FEE_USED] == S.FEE_USED_NONE  # zhibu records no 党费 use: said, not printed as 0
 
     assert pairs[S.OBS_VISITS] == "2 次，平均得分 86"
@@ -224,6 +225,11 @@ def test_months_before_the_start_month_count_for_nothing(session_factory, lorg):
     # 党费 from the policy's September tracking start: tests.ledgers.test_fees's B1 year (17 owed, 5 unpaid),
     # less December's two unpaid months, whose fee day (4 December) is still to come on the 3rd.
     assert (by.fees.members, by.fees.paid, by.fees.unpaid) == (15, 12, 3)
+    # January to August, before the policy's September tracking start, count for nothing and are said so:
+    # 8 months of the five members, but 预备党员1丙's January and February (admitted in March, not yet owed).
+    assert by.fee_untracked == 8 * 5 - 2
+    paragraphs, _ = read_docx(year_report.report_docx(by, today=date(2026, 12, 3)))
+    assert S.FEE_UNTRACKED.format(n=38) in paragraphs
     assert (
         "主题党日应开12次，计入完成3次，少9次。" in by.problems and "9个月未按时报送月度计划。" in by.problems
     )

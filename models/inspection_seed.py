@@ -6,7 +6,9 @@ reported, or still open), a 巡查指导 round this month over the next two bran
 is not empty), the first 组织部 cadre linked (包保) to the first committee, and this month's random patrol: 10% of the branches, at least one per
 committee, with a recorded seed, not visible to the branches before the month ends. The draw here is a
 plain seeded pick per committee, not handlers.inspection.draw (models import no feature); the sample
-problems are seed data (what an inspector would write), not UI text.
+problems are seed data (what an inspector would write under each item, naming months within the seeded
+history), not UI text. No chat message is seeded for the rectifications (the message is the feature's,
+which models may not import): their owners find them with 督查任务.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from models.inspection import (
 )
 from models.observers import RectificationStatus
 from models.org import Role, UnitKind
-from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
+from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert, seed_start_month
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -40,12 +42,23 @@ ITEMS = [
     "党费按月足额收缴，台账清楚",
     "谈心谈话按要求开展",
 ]
+# What an inspector writes under each item of ITEMS (two each, so a branch's findings differ);
+# "{m}" is a month within the seeded history before the visit.
 PROBLEMS = [
-    "3月支委会记录缺少议题和表决情况",
-    "主题党日签到表代签",
-    "党费收缴台账未按月登记",
-    "谈心谈话记录过于简单",
+    ["{m}月支委会记录缺少议题和表决情况", "{m}月党小组会未召开"],
+    ["主题党日签到表代签", "{m}月主题党日没有活动计划"],
+    ["民主评议党员测评表未归档", "组织生活会对照检查材料缺少问题清单"],
+    ["党费收缴台账未按月登记", "{m}月党费未按标准足额收缴"],
+    ["谈心谈话记录过于简单", "支委与党员谈心谈话未全覆盖"],
 ]
+GUIDANCE_ITEM = "基本活动：“三会一课”、主题党日落实到位"
+GUIDANCE_PROBLEMS = ["{m}月支委会记录缺少议题和表决情况", "主题党日签到表代签"]
+
+
+def _problem(template: str, visited: date, start: date) -> str:
+    """The problem's text, naming the month before the visit unless that is before the seeded history."""
+    before = (visited.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return template.format(m=max(before, start).month)
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -78,6 +91,7 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
         for n, t in enumerate(ITEMS)
     ]  # fmt: skip
     first = today.replace(day=1)
+    start = seed_start_month(today, ctx.months) or first
     last_month = (first - timedelta(days=1)).replace(day=1)
     rounds = [
         {"id": round_id, "kind": RoundKind.SUPERVISION, "year": last_month.year, "title": f"{last_month.month}月综合督查",
@@ -92,7 +106,7 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
                             "checker_branch_id": None, "visited_on": visited})  # fmt: skip
         for k, title in enumerate(ITEMS):
             problem = rng.random() < 0.3 or (n == 0 and k == 1)
-            text = rng.choice(PROBLEMS) if problem else ""
+            text = _problem(rng.choice(PROBLEMS[k]), visited, start) if problem else ""
             findings.append({"id": finding_id, "round_unit_id": ru_id, "branch_id": branch, "item_id": item_id + k,
                              "item_title": title, "ok": not problem, "text": text, "photos": [],
                              "recorded_by_id": inspector, "recorded_at": _at(visited), "corrected_by_id": None,
@@ -123,12 +137,12 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
         round_units.append({"id": ru_id, "round_id": guidance_id, "branch_id": branch, "inspector_id": inspector,
                             "checker_branch_id": None, "visited_on": visited})  # fmt: skip
         findings.append({"id": finding_id, "round_unit_id": ru_id, "branch_id": branch, "item_id": None,
-                         "item_title": "基本活动：“三会一课”、主题党日落实到位", "ok": False, "text": PROBLEMS[n],
+                         "item_title": GUIDANCE_ITEM, "ok": False, "text": _problem(GUIDANCE_PROBLEMS[n], visited, start),
                          "photos": [], "recorded_by_id": inspector, "recorded_at": _at(visited),
                          "corrected_by_id": None, "corrected_at": None, "correction_reason": None})  # fmt: skip
         closed = n == 0
         rects.append({"id": rect_id, "finding_id": finding_id, "branch_id": branch, "owner_id": secretaries.get(branch),
-                      "text": PROBLEMS[n], "due_on": visited + timedelta(days=30),
+                      "text": _problem(GUIDANCE_PROBLEMS[n], visited, start), "due_on": visited + timedelta(days=30),
                       "status": RectificationStatus.CLOSED if closed else RectificationStatus.OPEN,
                       "report_note": "已整改" if closed else None, "reported_at": _at(visited) if closed else None,
                       "closed_at": _at(visited, 16) if closed else None, "closed_by_id": inspector if closed else None,

@@ -50,3 +50,31 @@ def test_seeded_rounds(session):
     st = rounds.standing(session, secretary, DEFAULT)
     assert rounds.visible_units(session, st, patrol, date(2026, 11, 30)) == []
     assert rounds.visible_units(session, st, patrol, date(2026, 12, 1))
+
+
+def test_seeded_findings_match_their_items_are_unique_and_within_the_history(session):
+    """No 谈心谈话 problem under 组织生活会, no branch with the same problem twice, no 3月 in a history
+    that starts in September."""
+    import re
+
+    from models.inspection import RoundUnit
+    from models.inspection_seed import ITEMS, PROBLEMS
+    from models.seed import seed_start_month
+
+    seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=3, today=NOW.date(), now=NOW)
+    session.commit()
+    start = seed_start_month(NOW.date(), 3)
+    problems = session.scalars(select(Finding).where(Finding.ok.is_(False))).all()
+    assert len(problems) >= 3
+    for f in problems:
+        if f.item_title in ITEMS:
+            templates = PROBLEMS[ITEMS.index(f.item_title)]
+            assert any(re.fullmatch(t.replace("{m}", r"\d+"), f.text) for t in templates), (
+                f.item_title,
+                f.text,
+            )
+        for month in re.findall(r"(\d+)月", f.text):
+            assert int(month) in {start.month, 10, 11}, f.text  # September to November 2026
+    for ru in session.scalars(select(RoundUnit)).all():
+        texts = [f.text for f in ru.findings if not f.ok]
+        assert len(texts) == len(set(texts)), texts

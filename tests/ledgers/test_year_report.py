@@ -76,7 +76,7 @@ OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
 RULES = year_report.Rules(MEETINGS, MonthlyConfig(), ObserversConfig(), TalksConfig(), RatingConfig())
 
 # December is under way on the 3rd: its 党课, 组织生活会 and 民主评议党员 may still be held, and say so.
-DEC_PENDING = "（其中1次属进行中的2026年12月，月底前召开仍可计入）。"
+DEC_PENDING = "（其中1次属进行中的2026年12月）。"
 B1_PROBLEMS = [
     "党课应开1次，计入完成0次，少1次" + DEC_PENDING,
     "组织生活会应开1次，计入完成0次，少1次" + DEC_PENDING,

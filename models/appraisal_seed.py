@@ -3,12 +3,17 @@ through. The first branch (the demo's 东风村党支部) is voting now, half of
 and member still to vote; the next two held theirs a month ago and their 支部大会 has decided; the fourth has
 its 支委会's proposal and waits for the 支部大会; every other branch has not opened one yet.
 
+A decided appraisal's 支部大会 is also a meeting (rule 6: one event may count as several types): held on the
+decision day as 支部党员大会 and 民主评议党员, with invitees, sign-ins and minutes as models/meetings_seed.py
+writes them, so the month's points and the 年终通报 count it as a secretary recording it would make them.
+
 Ballots are loose marks with random keys, as the software writes them (models/appraisal.py); the grades
 follow the count the simple way (the most 优秀 votes up to a third of the members), not handlers.appraisal's
 rule: models import no feature."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,11 +22,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from models.appraisal import Appraisal, AppraisalBallot, AppraisalGrade, AppraisalMember, Grade
-from models.org import MemberStatus, Role, UnitKind
+from models.meetings import (
+    Attendance,
+    AttendanceMethod,
+    AttendanceStatus,
+    Invitee,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    MeetingType,
+    Minutes,
+)
+from models.meetings_seed import _at, _headcount, _next_ids
+from models.org import BRANCH_COMMITTEE_ROLES, MemberStatus, Role, UnitKind
 from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
 from models.seed.demo import DEMO_PEOPLE
+from models.workcalendar import add_working_days
 
 TZ = ZoneInfo("Asia/Shanghai")
+MEETING_TABLES = (Meeting.__table__, MeetingKind.__table__, Invitee.__table__, Attendance.__table__,
+                  Minutes.__table__)  # fmt: skip
 # How members rate each other in the demo: mostly 合格, some 优秀, a few lower.
 WEIGHTS = ((Grade.EXCELLENT, 0.3), (Grade.QUALIFIED, 0.62), (Grade.BASIC, 0.06), (Grade.UNQUALIFIED, 0.02))
 SELF_ASSESSMENTS = (
@@ -66,6 +86,7 @@ def appraisal_history(ctx: HistoryContext) -> dict[str, int]:
 
     next_id = {t: (session.scalar(select(func.max(t.id))) or 0) + 1 for t in (Appraisal, AppraisalGrade)}
     rows: dict[str, list[dict]] = defaultdict(list)
+    meetings: list[tuple[int, date, list[dict]]] = []  # (branch, decision day, its people): the 支部大会
     for branch_id, (start, end, stage) in zip(branches, stages, strict=False):
         people = sorted(members.get(branch_id, []), key=lambda p: p["id"])
         voters = [p for p in people if p["status"] == MemberStatus.FULL]
@@ -95,6 +116,7 @@ def appraisal_history(ctx: HistoryContext) -> dict[str, int]:
                     "decided_by_id": row["opened_by_id"],
                     "decided_at": _midnight(decided),
                 }
+                meetings.append((branch_id, decided, people))
         rows["appraisal"].append(row)
         voted = set()
         for p in voters:
@@ -136,6 +158,7 @@ def appraisal_history(ctx: HistoryContext) -> dict[str, int]:
             })  # fmt: skip
             next_id[AppraisalGrade] += 1
     bulk_insert(session, Appraisal.__table__, rows["appraisal"])
+    written = _congress_meetings(ctx, meetings, secretaries, rng)
     # No integer id to move a sequence past: plain inserts (a few hundred rows).
     for table, key in ((AppraisalMember.__table__, "member"), (AppraisalBallot.__table__, "ballot")):
         if rows[key]:
@@ -146,7 +169,75 @@ def appraisal_history(ctx: HistoryContext) -> dict[str, int]:
         "appraisal_member": len(rows["member"]),
         "appraisal_ballot": len(rows["ballot"]),
         "appraisal_grade": len(rows["grade"]),
+        **written,
     }
+
+
+def _congress_meetings(
+    ctx: HistoryContext, meetings: list[tuple[int, date, list[dict]]], secretaries: dict[int, int],
+    rng: random.Random,
+) -> dict[str, int]:  # fmt: skip
+    """Each decision's 支部大会 as a meeting of both types, held at 15:00 on the day, most members signed in,
+    its minutes recorded the next day."""
+    session = ctx.session
+    ids = _next_ids(session, MEETING_TABLES)
+    pg = session.connection().dialect.name == "postgresql"
+    committee: dict[int, set[int]] = defaultdict(set)
+    for r in ctx.plan.roles:
+        if r["role"] in BRANCH_COMMITTEE_ROLES and r["org_unit_id"] is not None:
+            committee[r["org_unit_id"]].add(r["person_id"])
+    rows: dict[str, list[dict]] = defaultdict(list)
+
+    def add(table: str, row: dict) -> int:
+        row["id"] = ids[table]
+        ids[table] += 1
+        rows[table].append(row)
+        return row["id"]
+
+    types = [MeetingType.PARTY_CONGRESS, MeetingType.DEMOCRATIC_REVIEW]
+    for branch_id, day, people in meetings:
+        invited = [p for p in people if not p.get("attendance_exempt_reason")]
+        secretary = secretaries.get(branch_id)
+        starts = _at(day, 15)
+        topic = "民主评议党员：支部大会决定评议等次"
+        mid = add("meeting", {
+            "branch_id": branch_id, "group_id": None, "title": topic, "topic": topic, "place": "党员活动室",
+            "starts_at": starts, "status": MeetingStatus.SCHEDULED, "cancel_reason": None, "version": 1,
+            "created_by_id": secretary, "closed_at": starts + timedelta(minutes=30),
+            "created_at": starts - timedelta(days=5), "updated_at": starts - timedelta(days=5),
+        })  # fmt: skip
+        for t in types:
+            add("meeting_kind", {"meeting_id": mid, "type": t})
+        came: set[int] = set()
+        absentees = []
+        for p in invited:
+            add("meeting_invitee", {"meeting_id": mid, "person_id": p["id"]})
+            present = rng.random() < 0.9
+            add("attendance", {
+                "meeting_id": mid, "person_id": p["id"],
+                "status": AttendanceStatus.PRESENT if present else AttendanceStatus.ABSENT,
+                "method": AttendanceMethod.QR if present else AttendanceMethod.AUTO,
+                "at": starts - timedelta(minutes=rng.randint(0, 20)) if present else starts + timedelta(minutes=30),
+                "reason": None, "marked_by_id": None,
+            })  # fmt: skip
+            if present:
+                came.add(p["id"])
+            else:
+                absentees.append({"person_id": p["id"], "name": p["name"], "reason": "无故缺席"})
+        submitted = starts + timedelta(days=1)
+        add("minutes", {
+            "meeting_id": mid, "chair": next((p["name"] for p in people if p["id"] == secretary), "书记"),
+            "recorder": invited[-1]["name"], "topics": topic,
+            "decisions": "会议听取支委会的评定建议，逐人表决，决定了每名党员的评议等次。",
+            "absentees": json.dumps(absentees, ensure_ascii=False) if pg else absentees,
+            "expected_count": len(invited), "present_count": len(came),
+            **_headcount(types, invited, came, committee[branch_id]),
+            "submitted_at": submitted, "submitted_by_id": secretary, "due_on": add_working_days(day, 3),
+            "created_at": submitted, "updated_at": submitted,
+        })  # fmt: skip
+    for table in MEETING_TABLES:
+        bulk_insert(session, table, rows.get(table.name, []))
+    return {t.name: len(rows.get(t.name, [])) for t in MEETING_TABLES}
 
 
 HISTORY_GENERATORS.append(appraisal_history)

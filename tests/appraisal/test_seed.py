@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from handlers.appraisal import grades, service
 from handlers.appraisal.config import DEFAULT as CFG
+from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
+from handlers.monthly.config import MonthlyConfig
+from handlers.monthly.scoring import compute_month
 from models.appraisal import Appraisal, AppraisalBallot, AppraisalGrade, AppraisalMember, Grade
+from models.meetings import Attendance, Meeting, MeetingKind, MeetingType, Minutes
 from models.org import ChatAccount, OrgUnit
 from models.seed import seed
 from models.seed.demo import DEMO_PEOPLE
@@ -54,3 +58,42 @@ def test_the_demo_year_is_part_way_through(session):
             select(func.count()).select_from(AppraisalBallot).where(AppraisalBallot.appraisal_id == a.id)
         )
         assert sum(m.ballots for m in c.members) == marks and c.voted == c.voters
+
+
+def test_a_decided_appraisals_congress_is_a_meeting_the_month_credits_for_both_types(session):
+    """The walker's 年终通报 said 民主评议党员 计入完成0次: the demo decided at a 支部大会 that was no meeting. Now
+    each decision day has that meeting (支部党员大会 and 民主评议党员, with sign-ins and minutes), and the
+    month's points credit both types for it."""
+    seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=3, today=TODAY, now=NOW)
+    session.commit()
+    decided = session.scalars(
+        select(Appraisal).where(Appraisal.decided_on.is_not(None)).order_by(Appraisal.branch_id)
+    ).all()
+    assert len(decided) == 2
+    wanted = {MeetingType.PARTY_CONGRESS, MeetingType.DEMOCRATIC_REVIEW}
+
+    def credited(branch_id: int) -> dict[str, int]:
+        scores = compute_month(
+            session, date(2026, 12, 1), now=NOW, mcfg=MonthlyConfig(), meetings_cfg=MEETINGS
+        )
+        items = scores.branches[branch_id].explanation["meetings"]
+        return {i["type"]: i["held"] for i in items if i["type"] in {t.value for t in wanted}}
+
+    for a in decided:
+        (meeting,) = [
+            m
+            for m in session.scalars(select(Meeting).where(Meeting.branch_id == a.branch_id))
+            if m.starts_at.astimezone(TZ).date() == a.decided_on
+        ]
+        assert {k.type for k in meeting.kinds} == wanted
+        minutes = session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
+        signed = session.scalar(
+            select(func.count()).select_from(Attendance).where(Attendance.meeting_id == meeting.id)
+        )
+        assert minutes is not None and minutes.expected_count == signed > 0 and minutes.quorum_met is not None
+        before = credited(a.branch_id)
+        assert before["party_congress"] >= 1 and before["democratic_review"] >= 1
+        session.execute(delete(MeetingKind).where(MeetingKind.meeting_id == meeting.id))  # no longer counts
+        after = credited(a.branch_id)
+        assert after == {t: n - 1 for t, n in before.items()}  # it was that meeting that counted
+        session.rollback()

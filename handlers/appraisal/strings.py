@@ -87,8 +87,17 @@ DAY_FUTURE = "{what}日期{day}还没有到。"
 DAY_BEFORE = "{what}日期{day}早于{after}。"
 NEED_REASON = "{names}的决定与支委会建议不同，请写明理由。"
 REASON_TOO_LONG = "理由请控制在{n}字以内。"
-PROPOSAL_SAVED = "已记录支委会{day}提出的评定建议，提交支部大会决定。"
-DECISION_SAVED = "已记录支部大会{day}的决定。"
+# The 支部大会 that decides is also a meeting the month's points count (rule 6: one event may count as several
+# types): said where the secretary records the proposal (before it) and the decision (after it).
+CONGRESS_AS_MEETING = (
+    "这次支部大会也要作为会议登记：用“安排会议”安排时，会议类型同时选“支部党员大会”和“民主评议党员”"
+    "（一次会议可计入两类），会上签到，会后填写会议记录，月度积分才会计入这两类会议。"
+)
+PROPOSAL_SAVED = "已记录支委会{day}提出的评定建议，提交支部大会决定。" + CONGRESS_AS_MEETING
+DECISION_SAVED = (
+    "已记录支部大会{day}的决定。这次支部大会应是一次安排过的会议，类型同时有“支部党员大会”和“民主评议党员”"
+    "（一次会议可计入两类）：请发“会议记录”填写它的记录，月度积分才会计入这两类会议。"
+)
 COMMITTEE_MEETING = "支委会"
 CONGRESS_MEETING = "支部大会"
 AFTER_CLOSE = "投票截止日"
@@ -117,7 +126,7 @@ LAST_DAY_SELF = "个人自评"
 CLOSED_TITLE = "民主评议投票已截止"
 CLOSED_TEXT = (
     "{branch}{year}年民主评议已于{end}截止：应投票{voters}人，已投{voted}人。"
-    "请打开评议管理查看计票结果，记录支委会提出的等次建议，再提交支部大会决定。"
+    "请打开评议管理查看计票结果，记录支委会提出的等次建议，再提交支部大会决定。" + CONGRESS_AS_MEETING
 )
 JOB_DESCRIPTION = "民主评议：截止当天提醒未完成的党员，截止后通知支部书记计票"
 

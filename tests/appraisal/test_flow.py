@@ -197,7 +197,10 @@ def test_the_whole_flow_counts_proposes_and_records_the_decision(world, session)
     assert r.status_code == 422 and "早于投票截止日" in r.text
     r = post(world.h5("li"), f"/h5/appraisal/{a.id}/proposal", proposal)
     assert r.status_code == 303, r.text
-    assert "已记录支委会2026年12月10日提出的评定建议" in world.h5("li").get(r.headers["location"]).text
+    saved = world.h5("li").get(r.headers["location"]).text
+    assert "已记录支委会2026年12月10日提出的评定建议" in saved
+    # The 支部大会 to come is also a meeting of both types (rule 6): the secretary is told to schedule it so.
+    assert "会议类型同时选“支部党员大会”和“民主评议党员”（一次会议可计入两类）" in saved
 
     world.clock.move(days=2)  # Saturday 12 December: the 支部大会
     decision = {k: v for k, v in proposal.items() if k.startswith(("g", "h"))} | {"day": "2026-12-12"}
@@ -208,6 +211,9 @@ def test_the_whole_flow_counts_proposes_and_records_the_decision(world, session)
     decision[f"r{ids['zl']}"] = "本人在会上作了深刻检查，支部大会表决评为基本合格"
     r = post(world.h5("wang"), f"/h5/appraisal/{a.id}/decision", decision)
     assert r.status_code == 303, r.text
+    saved = world.h5("wang").get(r.headers["location"]).text
+    assert "已记录支部大会2026年12月12日的决定" in saved
+    assert "类型同时有“支部党员大会”和“民主评议党员”" in saved and "请发“会议记录”填写它的记录" in saved
     again = post(world.h5("wang"), f"/h5/appraisal/{a.id}/decision", decision)
     assert again.status_code == 409 and "已于2026年12月12日作出决定" in again.text
 

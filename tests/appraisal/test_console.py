@@ -48,7 +48,7 @@ def test_the_committee_follows_each_branch_to_the_decision(world):
     assert not any(p.name in page for acc, p in world.org.people.items() if acc not in ("chen",))
     # Who proposed and decided which grade is in the 审计日志 of the committee's scope.
     audit = world.console("chen").get("/console/audit")
-    assert audit.status_code == 200 and "appraisal_grade" in audit.text and "王书记" in audit.text
+    assert audit.status_code == 200 and "民主评议等次" in audit.text and "王书记" in audit.text
 
 
 def test_a_branch_secretary_sees_only_their_branch_and_a_bad_year_is_refused(world):

@@ -243,3 +243,44 @@ def test_a_committee_leader_sees_the_rounds_over_its_branches_read_only(session_
     june = login(session_factory, console_app(session_factory, now=june_1), zhou.id, now=june_1)
     later = june.get(patrol).text
     assert "河东村党支部" in later and "东风一村党支部" not in later
+
+
+def test_the_forms_offer_plausible_inspectors_and_a_correction_picks_a_recorded_item(
+    session_factory, session, county
+):
+    """The 督查人员 picker groups the 组织部 first, then each committee's leaders, then the rest by branch
+    (not one flat list of everyone); the 包保 picker offers 组织部 staff only; after the close the 更正
+    form's 事项 is a choice of the unit's recorded items, not free text."""
+    from models.org import Role
+    from tests import builders
+
+    leader = builders.person(session, "周委员", None, account_id="zhouwy")
+    builders.role(session, leader, county.town, Role.ORGANIZATION_MEMBER)
+    session.commit()
+    app = console_app(session_factory, now=NOW)
+    sun, qian = (login(session_factory, app, p.id, now=NOW) for p in (county.sun, county.qian))
+    page = sun.get("/console/inspection").text
+    picker = re.search(r'<select name="inspector">(.*?)</select>', page, re.S).group(1)
+    groups = re.findall(r'<optgroup label="([^"]+)">', picker)
+    assert groups[:2] == ["组织部", "城关镇党委负责人"] and "其他：河东村党支部" in groups
+    first = re.search(r'<optgroup label="组织部">(.*?)</optgroup>', picker, re.S).group(1)
+    assert "孙部长（组织部）" in first and "钱督查（组织部）" in first and "王书记" not in first
+    assert "周委员（组织委员）" in picker
+    cadres = re.search(r'<select name="person">(.*?)</select>', page, re.S).group(1)
+    assert "钱督查" in cadres and "王书记" not in cadres and "周委员" not in cadres
+    made = sun.post("/console/inspection/rounds", data={"csrf_token": csrf_of(sun), "title": "五月综合督查", "kind": "supervision",
+                    "inspector": str(county.qian.id), "units": [str(county.village.id)]}, follow_redirects=False)  # fmt: skip
+    url = made.headers["location"]
+    rid = int(re.search(r"round\?id=(\d+)", url).group(1))
+    for item, result in (("党费按月足额收缴，台账清楚", "ok"), ("主题党日每月开展，有计划有记录", "ok")):
+        qian.post("/console/inspection/round/findings", data={"csrf_token": csrf_of(qian), "round": rid,
+                  "branch": county.village.id, "item": item, "result": result})  # fmt: skip
+    assert 'list="items' in sun.get(url).text  # open: the checklist as suggestions
+    sun.post("/console/inspection/round/close", data={"csrf_token": csrf_of(sun), "round": rid})
+    closed = sun.get(url).text
+    choice = re.search(r'<select name="item" required>(.*?)</select>', closed, re.S).group(1)
+    assert re.findall(r"<option>(.*?)</option>", choice) == [
+        "主题党日每月开展，有计划有记录",
+        "党费按月足额收缴，台账清楚",
+    ]
+    assert 'type="text" name="item"' not in closed

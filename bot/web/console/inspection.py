@@ -36,7 +36,7 @@ from handlers.inspection.config import inspection_config
 from handlers.ledgers import document
 from models.inspection import ROUND_KIND_LABELS, ChecklistItem, InspectionRound, Liaison, RoundKind
 from models.meetings import Meeting
-from models.org import OrgUnit, Person, UnitKind
+from models.org import ROLE_LABELS, OrgUnit, Person, Role, RoleAssignment, UnitKind
 
 CATEGORY_LABELS = {
     "rural": "农村",
@@ -170,19 +170,59 @@ def build_router(console: ConsoleApp) -> APIRouter:
             title=ins.TITLE, rounds=visible, labels=ROUND_KIND_LABELS, organiser=organises_anything(st),
             committees=committees, branches=branches, counts=counts, quarter=dates.fmt_quarter(day),
             items=items, categories=CATEGORY_LABELS, problem=problem, notice=notice, day=day,
-            staff=_staff(viewer, st), kinds=RoundKind,
+            pickers=_pickers(viewer, st), kinds=RoundKind,
         )  # fmt: skip
 
-    def _staff(viewer: Viewer, st: rounds.Standing) -> list[Person]:
-        """Who may be named an inspector or a 包保 cadre: the active people in the viewer's reach (by name)."""
+    def _pickers(viewer: Viewer, st: rounds.Standing) -> list[tuple[str, list[tuple[int, str]]]]:
+        """Who may be named an inspector, grouped for the form's picker: the 组织部 first, then each
+        committee's leaders, then the other people in the viewer's reach by branch (a named
+        inspector can be anyone, but these are the plausible ones: one flat list of everyone was
+        unusable). The 包保 picker takes the first group only (a cadre is 组织部 staff)."""
         if not st.staff_paths:
             return []
-        return viewer.session.scalars(
-            select(Person)
+        session = viewer.session
+
+        def near(unit: OrgUnit | None) -> bool:  # over, or under, what the viewer organises
+            return unit is None or any(
+                p == "" or unit.path.startswith(p) or p.startswith(unit.path) for p in st.staff_paths
+            )
+
+        rows = session.execute(
+            select(Person.id, Person.name, RoleAssignment.role, OrgUnit)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .outerjoin(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+            .where(
+                Person.active.is_(True), RoleAssignment.role.in_({Role.ORG_STAFF, *rounds.COMMITTEE_ROLES})
+            )
+            .order_by(OrgUnit.path.nulls_first(), Person.name)
+        ).all()
+        staff: dict[int, str] = {}
+        leaders: dict[str, dict[int, list[str]]] = {}
+        for pid, name, role, unit in rows:
+            if not near(unit):
+                continue
+            if role == Role.ORG_STAFF:
+                staff[pid] = f"{name}（组织部）"
+            elif unit is not None and unit.kind == UnitKind.COMMITTEE:
+                leaders.setdefault(unit.name, {}).setdefault(pid, [name]).append(ROLE_LABELS[role])
+        groups = [("组织部", sorted(staff.items(), key=lambda x: x[1]))]
+        for committee, people in leaders.items():
+            groups.append(
+                (f"{committee}负责人", [(pid, f"{v[0]}（{'、'.join(v[1:])}）") for pid, v in people.items()])
+            )
+        named = set(staff) | {pid for people in leaders.values() for pid in people}
+        others = session.execute(
+            select(Person.id, Person.name, OrgUnit.name)
+            .join(OrgUnit, OrgUnit.id == Person.branch_id)
             .where(Person.active.is_(True), viewer.scope.person_clause())
-            .order_by(Person.name)
+            .order_by(OrgUnit.path, Person.name)
             .limit(500)
         ).all()
+        by_branch: dict[str, list[tuple[int, str]]] = {}
+        for pid, name, branch in others:
+            if pid not in named:
+                by_branch.setdefault(f"其他：{branch}", []).append((pid, name))
+        return [g for g in groups if g[1]] + list(by_branch.items())
 
     @router.get("/inspection", response_class=HTMLResponse)
     def index(request: Request, viewer: ViewerDep, notice: str = ""):
@@ -335,6 +375,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
             }
             for u in seen
         ]  # fmt: skip
+        for row in rows:  # after the close only a recorded finding can be corrected: the checklist's first
+            order = {i.title: n for n, i in enumerate(row["items"])}
+            titles = {f.item_title for f in row["ru"].findings}
+            row["corrigible"] = sorted(titles, key=lambda t: (order.get(t, len(order)), t))
         return console.page(
             request, "console/inspection_round.html", viewer=viewer, status_code=status, nav="inspection",
             title=rnd.title, rnd=rnd, rows=rows, people=people, labels=ROUND_KIND_LABELS,

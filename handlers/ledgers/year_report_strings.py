@@ -113,7 +113,9 @@ OPINION_LINES = 6
 
 # 存在问题: one sentence per fact, derived from the figures above (year_report.problems).
 P_MEETING = "{type}应开{required}次，计入完成{credited}次，少{short}次。"
-P_MEETING_RUNNING = "{type}应开{required}次，计入完成{credited}次，少{short}次（其中{pending}次属进行中的{month}）。"
+P_MEETING_RUNNING = (
+    "{type}应开{required}次，计入完成{credited}次，少{short}次（其中{pending}次属进行中的{month}）。"
+)
 P_ABSENT = "无故缺席{n}人次（{names}）。"
 P_MAKEUP = "补学未完成{n}人次。"
 P_PLAN = "{n}个月未按时报送月度计划。"

@@ -19,8 +19,10 @@ from models.appraisal import GRADE_LABELS as APPRAISAL_GRADE_LABELS
 from models.appraisal import HANDLING_LABELS
 from models.audit import ACTION_LABELS, VIA_LABELS, AuditEntry
 from models.fees import PAYMENT_METHOD_LABELS, PAYMENT_STATUS_LABELS
+from models.inspection import ROUND_KIND_LABELS
 from models.meetings import MeetingStatus
 from models.observer_rating import GRADE_LABELS as OBSERVER_GRADE_LABELS
+from models.observers import RectificationStatus
 from models.org import (
     BRANCH_CATEGORY_LABELS,
     FEE_CATEGORY_LABELS,
@@ -63,6 +65,10 @@ ENTITY_LABELS = {
     "observer_training_attendee": "观察员培训参加人",
     "appraisal": "民主评议",
     "appraisal_grade": "民主评议等次",
+    "inspection_round": "督查轮次",
+    "inspection_finding": "督查发现",
+    "inspection_rectification": "督查整改",
+    "inspection_liaison": "包保联系",
 }
 
 # Column → label; an entity's own label wins over the common one.
@@ -175,6 +181,33 @@ ENTITY_FIELD_LABELS = {
     ("appraisal_grade", "decided_grade"): "支部大会决定",
     ("appraisal_grade", "decided_handling"): "组织处置",
     ("appraisal_grade", "decision_reason"): "理由",
+    ("inspection_round", "kind"): "督查类型",
+    ("inspection_round", "year"): "年度",
+    ("inspection_round", "unit_id"): "组织单位",
+    ("inspection_round", "scope_kind"): "范围",
+    ("inspection_round", "target_kind"): "对象",
+    ("inspection_round", "opened_on"): "开始日期",
+    ("inspection_round", "period_start"): "检查期间起",
+    ("inspection_round", "period_end"): "检查期间止",
+    ("inspection_round", "month"): "抽查月份",
+    ("inspection_round", "seed"): "随机种子",
+    ("inspection_round", "share"): "抽查比例",
+    ("inspection_round", "visible_from"): "对支部公开日期",
+    ("inspection_round", "closed_at"): "结束时间",
+    ("inspection_finding", "branch_id"): "被督查支部",
+    ("inspection_finding", "item_title"): "督查事项",
+    ("inspection_finding", "ok"): "无问题",
+    ("inspection_finding", "text"): "问题",
+    ("inspection_finding", "photos"): "照片",
+    ("inspection_finding", "corrected_by_id"): "更正人",
+    ("inspection_finding", "corrected_at"): "更正时间",
+    ("inspection_finding", "correction_reason"): "更正原因",
+    ("inspection_rectification", "owner_id"): "整改责任人",
+    ("inspection_rectification", "closed_at"): "销号时间",
+    ("inspection_rectification", "closed_by_id"): "销号人",
+    ("inspection_liaison", "person_id"): "包保干部",
+    ("inspection_liaison", "committee_id"): "包保党委",
+    ("inspection_liaison", "assigned_by_id"): "安排人",
 }
 
 _ENUM_LABELS = {
@@ -196,12 +229,19 @@ _ENTITY_ENUM_LABELS = {
     ("appraisal_grade", "decided_grade"): APPRAISAL_GRADE_LABELS,
     ("appraisal_grade", "proposed_handling"): HANDLING_LABELS,
     ("appraisal_grade", "decided_handling"): HANDLING_LABELS,
+    ("inspection_round", "kind"): ROUND_KIND_LABELS,
 }
 _STATUS_LABELS = {
     "person": MEMBER_STATUS_LABELS,
     "meeting": {MeetingStatus.SCHEDULED: "已安排", MeetingStatus.CANCELLED: "已取消"},
     "fee_payment": PAYMENT_STATUS_LABELS,
     "outbox_message": DELIVERY_STATUS_LABELS,
+    "inspection_rectification": {
+        RectificationStatus.OPEN: "整改中",
+        RectificationStatus.REPORTED: "待销号",
+        RectificationStatus.CLOSED: "已销号",
+        RectificationStatus.REOPENED: "已退回",
+    },
 }
 _UNIT_FIELDS = frozenset({"parent_id", "branch_id", "group_id", "org_unit_id", "committee_id", "unit_id"})
 _PERSON_FIELDS = frozenset(
@@ -219,6 +259,11 @@ _PERSON_FIELDS = frozenset(
         "opened_by_id",
         "proposed_by_id",
         "decided_by_id",
+        "inspector_id",
+        "owner_id",
+        "corrected_by_id",
+        "closed_by_id",
+        "assigned_by_id",
     }
 )
 # Not shown: what identifies the row itself, or means nothing to a reader.
@@ -229,6 +274,8 @@ _ENTITY_HIDDEN = {
                                  "next_attempt_at", "lease_until", "claimed_by", "last_error", "reason", "sent_at", "dedup_key"}),
     "heart_talk": frozenset({"people_key"}),  # the participants' ids, for the one-talk-a-day check
     "appraisal_grade": frozenset({"appraisal_id"}),  # the branch and the member say which appraisal
+    "inspection_finding": frozenset({"round_unit_id", "item_id"}),  # the branch and the item's title say it
+    "inspection_rectification": frozenset({"finding_id"}),
 }  # fmt: skip
 
 

@@ -325,6 +325,23 @@ class AppraisalRules(BaseModel):
         return self
 
 
+class InspectionRules(BaseModel):
+    """督查/巡查 (issue #20, seeds 000 and 004; handlers/inspection/config.py says what each line means):
+    ZHIBU_INSPECTION__PATROL_SHARE=0.1, ZHIBU_INSPECTION__RECTIFICATION_DAYS=30 and so on."""
+
+    patrol_share: float = Field(0.10, gt=0, le=1)  # the monthly random patrol's share of the branches
+    rectification_days: int = Field(30, ge=1, le=366)  # a problem's deadline unless the inspector sets one
+    patrol_cron: str = "0 8 1 * *"  # the job inspection.patrol (the month's draw)
+    remind_cron: str = "0 9 * * *"  # the job inspection.rectifications (deadline reminders, escalation)
+    remind_days_before: int = Field(3, ge=0, le=30)  # the owner is reminded this many days before
+    liaison_max_committees: int = Field(3, ge=1, le=20)  # 包保联系: each cadre links 1 to this many
+    liaison_cron: str = "0 9 2 * *"  # the job inspection.liaison (the cadres' monthly digest)
+    inspector_roles: list[str] = Field(default_factory=lambda: ["org_staff"])  # a patrol's inspectors
+    checker_roles: list[str] = Field(
+        default_factory=lambda: ["secretary", "organization_member"]
+    )  # check for a branch in 交叉互查, own its rectifications by default
+
+
 class ConsoleRules(BaseModel):
     """The web console's sessions and uploads (ZHIBU_CONSOLE__IDLE_MINUTES=30 and so on)."""
 
@@ -377,4 +394,5 @@ class Rules(BaseModel):
     projects: ProjectsRules = Field(default_factory=ProjectsRules)
     lifemeeting: LifeMeetingRules = Field(default_factory=LifeMeetingRules)
     appraisal: AppraisalRules = Field(default_factory=AppraisalRules)
+    inspection: InspectionRules = Field(default_factory=InspectionRules)
     retention: RetentionRules = Field(default_factory=RetentionRules)

@@ -17,6 +17,7 @@ from config.rules import (
     AppraisalRules,
     ConsoleRules,
     FeesRules,
+    InspectionRules,
     LifeMeetingRules,
     MeetingsRules,
     MonthlyRules,
@@ -132,6 +133,7 @@ class Settings(BaseSettings):
     projects: ProjectsRules = Field(default_factory=ProjectsRules)
     lifemeeting: LifeMeetingRules = Field(default_factory=LifeMeetingRules)
     appraisal: AppraisalRules = Field(default_factory=AppraisalRules)
+    inspection: InspectionRules = Field(default_factory=InspectionRules)
 
     retention: RetentionRules = Field(default_factory=RetentionRules)
 

@@ -285,3 +285,33 @@ def test_a_window_longer_than_the_longest_is_refused_naming_the_section(monkeypa
     monkeypatch.setenv("ZHIBU_APPRAISAL__MAX_WINDOW_DAYS", "14")
     with pytest.raises(SettingsError, match=r"^ZHIBU_APPRAISAL: .*max_window_days"):
         load_settings(_env_file=None)
+
+
+def test_the_inspection_section_defaults_to_the_features_defaults_and_reads_the_environment(monkeypatch):
+    """督查/巡查 (ZHIBU_INSPECTION__…): as shipped it changes nothing; set, it reaches the feature's config
+    through the core (inspection_config); an unknown role or a share outside (0, 1] is refused."""
+    from dataclasses import fields
+
+    from bot.core.context import CoreConfig
+    from handlers.inspection.config import DEFAULT as INSPECTION
+    from handlers.inspection.config import InspectionConfig, inspection_config
+    from models.org import Role
+
+    s = load_settings(_env_file=None)
+    assert InspectionConfig.from_rules(s.inspection) == INSPECTION
+    assert {f.name for f in fields(InspectionConfig)} == set(type(s.inspection).model_fields)
+    monkeypatch.setenv("ZHIBU_INSPECTION__PATROL_SHARE", "0.2")
+    monkeypatch.setenv("ZHIBU_INSPECTION__RECTIFICATION_DAYS", "15")
+    monkeypatch.setenv("ZHIBU_INSPECTION__LIAISON_MAX_COMMITTEES", "2")
+    monkeypatch.setenv("ZHIBU_INSPECTION__CHECKER_ROLES", '["secretary"]')
+    s = load_settings(_env_file=None)
+    cfg = inspection_config(CoreConfig.from_settings(s))
+    assert (cfg.patrol_share, cfg.rectification_days, cfg.liaison_max_committees) == (0.2, 15, 2)
+    assert cfg.checker_roles == {Role.SECRETARY} and cfg.inspector_roles == {Role.ORG_STAFF}
+    monkeypatch.setenv("ZHIBU_INSPECTION__PATROL_SHARE", "1.5")
+    with pytest.raises(SettingsError, match="ZHIBU_INSPECTION__PATROL_SHARE"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("ZHIBU_INSPECTION__PATROL_SHARE", "0.1")
+    monkeypatch.setenv("ZHIBU_INSPECTION__INSPECTOR_ROLES", '["chairman"]')
+    with pytest.raises(ValueError, match="ZHIBU_INSPECTION__INSPECTOR_ROLES"):
+        InspectionConfig.from_rules(load_settings(_env_file=None).inspection)

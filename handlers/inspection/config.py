@@ -14,8 +14,9 @@
   on none); who checks for a branch in a 交叉互查 and who owns a branch's rectification by default:
   `checker_roles` on the branch.
 
-There is no settings section for these yet (config.rules has none and is not this feature's file):
-the notes ask for ZHIBU_INSPECTION__PATROL_SHARE and the rest; until then the defaults apply.
+Every line is a setting (config.rules.InspectionRules: ZHIBU_INSPECTION__PATROL_SHARE=0.1,
+ZHIBU_INSPECTION__RECTIFICATION_DAYS=30, ZHIBU_INSPECTION__INSPECTOR_ROLES='["org_staff"]' and so on);
+an unknown role is refused at start-up with the variable named.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from config.rules import InspectionRules
+from handlers.meetings.types import roles_named
 from models.org import Role
 
 if TYPE_CHECKING:
@@ -48,12 +51,27 @@ class InspectionConfig:
         if not 0 < self.patrol_share <= 1:
             raise ValueError(f"patrol_share must be in (0, 1], not {self.patrol_share}")
 
+    @classmethod
+    def from_rules(cls, rules: InspectionRules) -> InspectionConfig:
+        """The runtime config of the settings' inspection section; an unknown role is refused."""
+        return cls(
+            patrol_share=rules.patrol_share,
+            rectification_days=rules.rectification_days,
+            patrol_cron=rules.patrol_cron,
+            remind_cron=rules.remind_cron,
+            remind_days_before=rules.remind_days_before,
+            liaison_max_committees=rules.liaison_max_committees,
+            liaison_cron=rules.liaison_cron,
+            inspector_roles=roles_named(rules.inspector_roles, "ZHIBU_INSPECTION__INSPECTOR_ROLES"),
+            checker_roles=roles_named(rules.checker_roles, "ZHIBU_INSPECTION__CHECKER_ROLES"),
+        )
+
 
 DEFAULT = InspectionConfig()
 
 
-def _from_core(_core: CoreConfig) -> InspectionConfig:
-    return DEFAULT
+def _from_core(core: CoreConfig) -> InspectionConfig:
+    return InspectionConfig.from_rules(core.rules.inspection)
 
 
 def inspection_config(core: CoreConfig) -> InspectionConfig:

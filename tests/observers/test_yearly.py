@@ -281,7 +281,7 @@ def test_the_committee_sees_its_observers_with_the_proposal_the_reasons_and_the_
     assert "联系1个支部，到期应列席2次，做到2次（覆盖100%）" in page.text
     assert "建议评为优秀" in page.text and "建议评为不称职" in page.text
     assert "今年未登记培训" in page.text
-    assert f'action="/console/observer-ratings/{w.units["c1"]}/{w.people["ma"]}"' in page.text
+    assert f'action="/console/observer-ratings/{w.units["c1"]}/{w.people["ma"]}?year=2026"' in page.text
     # 县直机关工委's 书记 sees neither (城关镇党委 appointed them).
     sun = login(session_factory, console_app(session_factory), w.people["sun"])
     other = _page(sun)
@@ -373,9 +373,9 @@ def test_an_observer_sees_their_own_rating_but_cannot_rate_it(session_factory, r
     ma = login(session_factory, console_app(session_factory), w.people["ma"])
     page = _page(ma)
     assert page.status_code == 200 and "建议评为优秀" in page.text
-    assert f'action="/console/observer-ratings/{w.units["c1"]}/{w.people["ma"]}"' not in page.text
+    assert f'action="/console/observer-ratings/{w.units["c1"]}/{w.people["ma"]}?year=2026"' not in page.text
     assert (
-        f'action="/console/observer-ratings/{w.units["c1"]}/{w.people["qian"]}"' in page.text
+        f'action="/console/observer-ratings/{w.units["c1"]}/{w.people["qian"]}?year=2026"' in page.text
     )  # rates 钱观察
     resp = _rate(ma, w.units["c1"], w.people["ma"], "excellent")
     assert resp.status_code == 403 and "不能评定自己的年度等次" in resp.text
@@ -545,3 +545,70 @@ def test_the_audit_page_names_each_tables_grades_on_its_own_scale(session):
     )
     assert [(c.label, c.after) for c in branch.changes] == [("评定等次", "较好")]
     assert [(c.label, c.after) for c in observer.changes] == [("评定等次", "基本称职")]
+
+
+# ---- the page's form: no grade chosen for the software, a refusal named and reopenable
+
+
+def _row_html(text: str, committee_id: int, observer_id: int) -> str:
+    start = text.index(f'<tr id="o{committee_id}-{observer_id}">')
+    return text[start : text.index("</tr>", start)]
+
+
+def test_a_row_without_a_proposal_preselects_no_grade(session_factory, rated_world, session):
+    """钱观察's link to 县妇幼保健院 (县直机关工委) began in October: nothing is due yet, 暂无建议. The form
+    must not offer 优秀 as if chosen (a browser shows the first option of a select with none selected)."""
+    w = rated_world
+    with unit_of_work(session_factory) as s:
+        link(s, w.people["qian"], w.units["b4"], since=datetime(2026, 10, 1, tzinfo=UTC))
+    sun = login(session_factory, console_app(session_factory), w.people["sun"])
+    row = _row_html(_page(sun).text, w.units["c2"], w.people["qian"])
+    assert "暂无建议" in row
+    assert (
+        '<select name="grade" aria-label="评定等次" required><option value="" selected>请选择等次</option>'
+        in row
+    )
+    assert [o for o in row.split("<option")[2:] if "selected" in o] == []  # no grade marked
+    # A row with a proposal still preselects it, with no empty choice.
+    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    proposed = _row_html(_page(chen).text, w.units["c1"], w.people["ma"])
+    assert '<option value="excellent" selected>优秀</option>' in proposed and "请选择等次" not in proposed
+    # Posting without a grade (a browser that ignores `required`) is refused, naming the observer.
+    resp = _rate(sun, w.units["c2"], w.people["qian"], "")
+    assert resp.status_code == 422
+    assert "钱观察（县直机关工委）：请选择评定等次：优秀、称职、基本称职或不称职。" in resp.text
+    assert _row(session, w.people["qian"], w.units["c2"]).confirmed_grade is None
+
+
+def test_a_refused_grade_names_the_observer_and_its_address_reopens_the_page(
+    session_factory, rated_world, session, monkeypatch
+):
+    from bot.web.console import observer_ratings
+
+    w = rated_world
+    c1, ma, qian = w.units["c1"], w.people["ma"], w.people["qian"]
+    monkeypatch.setattr(
+        observer_ratings, "PAGE_SIZE", 1
+    )  # one row a page: the refused row is on its own page
+    chen = login(session_factory, console_app(session_factory), w.people["chen"])
+    first = _page(chen).text
+    on_page_two = qian if f'<tr id="o{c1}-{ma}">' in first else ma
+    resp = _rate(chen, c1, on_page_two, "basic", "", year=2026)
+    assert resp.status_code == 422
+    name = "钱观察" if on_page_two == qian else "马超"
+    assert (
+        f"{name}（城关镇党委）：评定等次与系统建议（" in resp.text and "不同，请填写调整的理由。" in resp.text
+    )
+    # The refused row is shown (its page, not page 1) with the grade just chosen kept.
+    row = _row_html(resp.text, c1, on_page_two)
+    assert '<option value="basic" selected>基本称职</option>' in row
+    assert _row(session, on_page_two, c1).confirmed_grade is None
+    # Opening that address again (a restored tab, the address bar) shows the year's page at that row, not 405.
+    again = chen.get(f"/console/observer-ratings/{c1}/{on_page_two}?year=2026")
+    assert again.status_code == 200 and f'<tr id="o{c1}-{on_page_two}">' in again.text
+    assert "（2026年）" in again.text
+    assert chen.get(f"/console/observer-ratings/{c1}/{on_page_two}?year=26").status_code == 422
+    # Another committee's 书记 gets nothing from the address of a row outside his scope.
+    sun = login(session_factory, console_app(session_factory), w.people["sun"])
+    other = sun.get(f"/console/observer-ratings/{c1}/{ma}?year=2026")
+    assert other.status_code == 404 and "马超" not in other.text

@@ -5,7 +5,10 @@ year's training beside it, the committee's grade, and a form per row for those w
 sees their own rows, without a form. Below, the year's training sessions and a form to record one.
 
 A committee outside the scope answers 404, a row the viewer sees but may not rate (their own) 403, a bad
-grade, a change without a reason or a bad training 422, each with the reason and nothing changed."""
+grade, a change without a reason or a bad training 422, each with the reason and nothing changed. A refused
+grade is shown on the page of its row, naming the observer, with what was typed kept; its form posts to
+/observer-ratings/{committee}/{observer}?year=…, and a GET of that address (a reload, a reopened tab) shows
+the year's page again instead of 405."""
 
 from datetime import date
 from typing import Annotated
@@ -28,6 +31,9 @@ from models.observer_rating import GRADE_LABELS, GRADE_ORDER, ObserverTraining
 from models.org import OrgUnit, Person, UnitKind
 
 PAGE_SIZE = 100
+# A refused grade, named (100 rows a page: "请填写调整的理由" alone does not say whose). To move to
+# handlers/observers/strings.py (YEAR_REFUSED_ROW) with the feature's other sentences.
+REFUSED_ROW = "{observer}（{committee}）：{problem}"
 
 
 def _saved_notice(rows: list[dict], saved: tuple[int, int] | None, year: int) -> str:
@@ -53,12 +59,17 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def render(
         request: Request, viewer: Viewer, year: int, number: int, *, status: int = 200, problem: str = "",
         saved: tuple[int, int] | None = None, trained: int | None = None, form: dict | None = None,
+        focus: tuple[int, int] | None = None,
     ) -> HTMLResponse:  # fmt: skip
+        """The year's page; with `focus` (observer, committee) the page of the list that holds that row."""
         session, scope = viewer.session, viewer.scope
         ocfg, cfg = observers_config(console.core), yearly_config(console.core)
         me = viewer.person.id
         pairs = rated_pairs(session, year, ocfg=ocfg, keep=lambda o, c: scope.sees_unit(c) or o == me)
         total = len(pairs)
+        at = next((i for i, (o, c) in enumerate(pairs) if (o, c.id) == focus), None)
+        if at is not None:
+            number = at // PAGE_SIZE + 1
         page_pairs = pairs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
         who = yearly.rater(session, me, cfg)
         ratings = yearly.refresh(
@@ -198,10 +209,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             f"{PREFIX}/observer-ratings?year={y}&trained={training.id}#trainings", status_code=303
         )
 
-    # {person_id}: the observer (the name the console's scope test knows a person by).
-    @router.post("/observer-ratings/{committee_id}/{person_id}", response_class=HTMLResponse)
-    async def rate(request: Request, viewer: ViewerDep, committee_id: Id, person_id: Id):
-        form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    def row_of(viewer: Viewer, committee_id: int, person_id: int) -> tuple[OrgUnit, Person] | None:
+        """The committee and the observer of a row's address, or None when the viewer may not see them."""
         committee = viewer.session.get(OrgUnit, committee_id)
         observer = viewer.session.get(Person, person_id)
         if (
@@ -210,7 +219,39 @@ def build_router(console: ConsoleApp) -> APIRouter:
             or observer is None
             or not (viewer.scope.sees_unit(committee) or observer.id == viewer.person.id)
         ):
+            return None
+        return committee, observer
+
+    # A row's address is where a refused grade's page was shown (the form posts there): opening it again
+    # (a restored tab, the address bar, a reload once the browser let go of the form) shows the year's page
+    # at that row instead of 405. Any address naming a committee and a person the viewer may see will do
+    # (a branch's 书记 and a member of the branch): the page itself shows only the viewer's rows.
+    @router.get("/observer-ratings/{committee_id}/{person_id}", response_class=HTMLResponse)
+    def observer_rating_row(
+        request: Request, viewer: ViewerDep, committee_id: Id, person_id: Id, year: str = ""
+    ):
+        committee = viewer.session.get(OrgUnit, committee_id)
+        person = viewer.session.get(Person, person_id)
+        if row_of(viewer, committee_id, person_id) is None and not (
+            committee is not None
+            and committee.kind == UnitKind.COMMITTEE
+            and viewer.scope.sees_person(viewer.session, person)
+        ):
             return not_found(request, viewer)
+        try:
+            y = the_year(year)
+        except Refused as exc:
+            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+        return render(request, viewer, y, 1, focus=(person_id, committee_id))
+
+    # {person_id}: the observer (the name the console's scope test knows a person by).
+    @router.post("/observer-ratings/{committee_id}/{person_id}", response_class=HTMLResponse)
+    async def rate(request: Request, viewer: ViewerDep, committee_id: Id, person_id: Id):
+        form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+        found = row_of(viewer, committee_id, person_id)
+        if found is None:
+            return not_found(request, viewer)
+        committee, observer = found
         try:
             y = the_year(form.get("year", ""))
         except Refused as exc:
@@ -229,7 +270,17 @@ def build_router(console: ConsoleApp) -> APIRouter:
                     request, console_strings.FORBIDDEN, str(exc), status=404, viewer=viewer
                 )
             kept = {"row": (observer.id, committee.id), **form}
-            return render(request, viewer, y, 1, status=422, problem=str(exc), form=kept)
+            problem = REFUSED_ROW.format(observer=observer.name, committee=committee.name, problem=exc)
+            return render(
+                request,
+                viewer,
+                y,
+                1,
+                status=422,
+                problem=problem,
+                form=kept,
+                focus=(observer.id, committee.id),
+            )
         row = decision.row
         # Post/redirect/get: a reload does not post the grade again.
         return RedirectResponse(

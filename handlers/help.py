@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from bot.core.context import HandlerContext
 from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Command, Router, normalize
 from handlers.delivery import notice_platform
-from models.org import PLATFORM_LABELS, ROLE_LABELS, ChatAccount, OrgUnit, Platform
+from models.org import PLATFORM_LABELS, ROLE_LABELS, ChatAccount, OrgUnit, Platform, Role
 
 router = Router("help")
 
@@ -101,6 +102,13 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("我在上级党委", ("退回计划", "督查任务", "预审通过", "项目评分", "督办", "项目征集", "项目评审人")),
     ("管理后台（电脑上使用）", ("登录后台",)),
 )
+# Groups for one kind of person only, whatever their commands' own audience lets in. 我是观察员: 观察统计
+# also answers a committee's leaders, and its audience counts any 书记, so a branch's 书记 would find
+# the observers' group in his 帮助 with a command that then refuses him. A group not shown takes its
+# commands with it (they do not fall to 其他).
+GROUP_AUDIENCE: dict[str, Callable[[HandlerContext], bool]] = {
+    "我是观察员": lambda ctx: ctx.has_role(Role.OBSERVER),
+}
 # How close a typed word must be to a command word to be suggested (difflib's ratio, 0..1).
 SUGGEST_CUTOFF = 0.5
 SUGGEST_MAX = 3
@@ -137,13 +145,15 @@ def usable_commands(ctx: HandlerContext) -> list[Command]:
     return usable
 
 
-def grouped(commands: list[Command]) -> list[tuple[str, list[Command]]]:
-    """The commands in HELP_GROUPS' groups and order; the rest under 其他, as registered."""
+def grouped(commands: list[Command], ctx: HandlerContext | None = None) -> list[tuple[str, list[Command]]]:
+    """The commands in HELP_GROUPS' groups and order, without the groups GROUP_AUDIENCE keeps from this
+    person (`ctx`; None: every group); the rest under 其他, as registered."""
     by_word = {c.words[0]: c for c in commands}
     groups = []
     for title, words in HELP_GROUPS:
         members = [by_word.pop(w) for w in words if w in by_word]
-        if members:
+        shown = ctx is None or title not in GROUP_AUDIENCE or GROUP_AUDIENCE[title](ctx)
+        if members and shown:
             groups.append((title, members))
     rest = [c for c in commands if c.words[0] in by_word and c.words[0] != "帮助"]
     if rest:
@@ -156,7 +166,7 @@ def show_help(ctx: HandlerContext, _args: str) -> None:
     """The first group under the greeting, then one message per further group: each fits the
     platforms' message size (WeCom's markdown takes 2,048 bytes) and reads as one card."""
     lines = [HELP_INTRO.format(name=f"，{md_escape(ctx.person.name)}" if ctx.person else "")]
-    groups = grouped(usable_commands(ctx))
+    groups = grouped(usable_commands(ctx), ctx)
     if groups:
         title, commands = groups[0]
         lines += ["", f"**{title}**", *(help_line(c.words[0], c.help) for c in commands)]

@@ -10,7 +10,7 @@ from bot.core.router import Router, Routes, fold_args
 from handlers import all_routers
 from handlers import help as help_module
 from models.lifemeeting import LifeMeetingPlan
-from models.org import OrgUnit, Role
+from models.org import OrgUnit, Role, UnitKind
 from models.outbox import OutboxMessage
 from tests import builders
 from tests.core.helpers import make_dispatcher, make_org, text_event
@@ -165,3 +165,27 @@ def test_free_text_arguments_keep_the_persons_punctuation(session_factory, sessi
         == "#12 2026-05-08 9:00 会议室（三楼）"
     )
     assert routes.match("ＨＥＬＰ") is None and routes.match("请假")[1] == ""
+
+
+def test_the_observers_group_is_for_observers_only(session_factory, session):
+    """A branch's 书记 is no observer: 观察统计's audience lets any 书记 in (it also answers a committee's
+    leaders), but the command refuses him, so 帮助 must not show him 我是观察员. An observer (the role on
+    the committee, linked to a branch) finds the group with its three commands."""
+    from models.observers import ObserverAssignment
+
+    org = make_org(session_factory)
+    with session_factory() as s, s.begin():
+        other = builders.unit(s, "第二党支部", UnitKind.BRANCH, s.get(OrgUnit, org.committee_id))
+        qian = builders.person(s, "钱观察", other, account_id="qiangc", corp=DT)
+        builders.role(s, qian, s.get(OrgUnit, org.committee_id), Role.OBSERVER)
+        s.flush()
+        s.add(ObserverAssignment(observer_id=qian.id, branch_id=org.branch_id, active=True))
+    d = make_dispatcher(session_factory, all_routers(), fallback=help_module.fallback)
+    secretary = "\n".join(m.text for m in _help(d, session))
+    assert (
+        "我是观察员" not in secretary and "- **观察统计" not in secretary and "- **我要列席" not in secretary
+    )
+    assert "**其他**" not in secretary  # the group's commands do not fall to 其他 either
+    observer = {m.text.split("\n")[0]: m.text for m in _help(d, session, account="qiangc")}
+    group = observer["**我是观察员**"]
+    assert "- **我的支部" in group and "- **我要列席" in group and "- **观察统计" in group

@@ -8,7 +8,6 @@ from typing import Annotated
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
 
 from bot.core.errors import Refused
 from bot.web.api.schemas import MAX_ID
@@ -18,9 +17,6 @@ from handlers.appraisal import strings as ap
 from handlers.console import strings as console_strings
 from handlers.rating.service import year_of
 from models.appraisal import GRADE_LABELS
-from models.org import OrgUnit, UnitKind
-
-PAGE_SIZE = 100
 
 
 def build_router(console: ConsoleApp) -> APIRouter:
@@ -37,16 +33,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             y = year_of(year, now.astimezone(tz).date())
         except Refused as exc:
             return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
-        session, scope = viewer.session, viewer.scope
-        in_scope = (OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True), scope.unit_clause())
-        total = session.scalar(select(func.count()).select_from(OrgUnit).where(*in_scope)) or 0
-        units = session.scalars(
-            select(OrgUnit)
-            .where(*in_scope)
-            .order_by(OrgUnit.path)
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
+        session = viewer.session
+        units, _, pages = viewer.branches_page(page)
         years = grades.branch_years(session, [u.id for u in units], y, now=now, tz=tz)
         rows = [
             {
@@ -74,7 +62,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             opened=opened,
             decided=decided,
             number=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
+            pages=pages,
             tz=tz,
         )
 

@@ -28,6 +28,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import signing
@@ -42,7 +43,7 @@ from handlers.observers.forms import observers_config
 from models.audit import Actor, act_as
 from models.console import ConsoleSession
 from models.db import unit_of_work
-from models.org import Person
+from models.org import OrgUnit, Person, UnitKind
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,9 @@ class ConsoleApp:
         )
 
 
+PAGE_SIZE = 100  # rows of a console list page
+
+
 @dataclass
 class Viewer:
     session: Session  # the request's unit of work: commits when the route returns, rolls back on error
@@ -136,6 +140,25 @@ class Viewer:
     scope: Scope
     console_session: ConsoleSession
     csrf: str
+
+    def branches_page(self, page: int, *, led: bool = False) -> tuple[list[OrgUnit], int, int]:
+        """One page (PAGE_SIZE, in tree order) of the active branches the viewer sees — or only those they lead
+        (`led`: scope.unit_clause(editable=True)) — with how many there are and the number of pages: the list of
+        the yearly pages."""
+        in_scope = (
+            OrgUnit.kind == UnitKind.BRANCH,
+            OrgUnit.active.is_(True),
+            self.scope.unit_clause(editable=led),
+        )
+        total = self.session.scalar(select(func.count()).select_from(OrgUnit).where(*in_scope)) or 0
+        units = self.session.scalars(
+            select(OrgUnit)
+            .where(*in_scope)
+            .order_by(OrgUnit.path)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        return list(units), total, max(1, -(-total // PAGE_SIZE))
 
 
 class LoginRequired(Exception):

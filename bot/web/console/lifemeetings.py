@@ -8,7 +8,6 @@ from typing import Annotated
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
 
 from bot.web.api.schemas import MAX_ID
 from bot.web.console.deps import ConsoleApp, viewer_type
@@ -18,9 +17,7 @@ from handlers.lifemeeting.config import STEPS, lifemeeting_config
 from handlers.lifemeeting.status import branch_status, names_of
 from handlers.meetings.types import meetings_config
 from handlers.talks.config import talks_config
-from models.org import OrgUnit, UnitKind
 
-PAGE_SIZE = 100
 TITLE = "组织生活会"
 BAD_YEAR = "年份请写四位数字，例如 2026。"
 
@@ -40,17 +37,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
         if typed and not (typed.isdigit() and len(typed) == 4 and 2000 <= int(typed) <= this_year + 1):
             return console.message(request, console_strings.BAD_INPUT, BAD_YEAR, status=422, viewer=viewer)
         y = int(typed) if typed else this_year
-        session, scope = viewer.session, viewer.scope
+        session = viewer.session
         cfg = lifemeeting_config(console.core)
-        in_scope = (OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True), scope.unit_clause())
-        total = session.scalar(select(func.count()).select_from(OrgUnit).where(*in_scope)) or 0
-        units = session.scalars(
-            select(OrgUnit)
-            .where(*in_scope)
-            .order_by(OrgUnit.path)
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
+        units, _, pages = viewer.branches_page(page)
         lives = branch_status(
             session, [u.id for u in units], y, now=now, cfg=cfg, talks_cfg=talks_config(console.core),
             meetings_cfg=meetings_config(console.core),
@@ -75,8 +64,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
         held = sum(1 for r in rows if r["life"].held)
         return console.page(
             request, "console/lifemeetings.html", viewer=viewer, nav="year", title=TITLE, year=y, rows=rows,
-            labels=[ls.STEP_LABELS[s] for s in STEPS], number=page, pages=max(1, -(-total // PAGE_SIZE)),
-            total=total, held=held,
+            labels=[ls.STEP_LABELS[s] for s in STEPS], number=page, pages=pages,
+            held=held,
         )  # fmt: skip
 
     return router

@@ -10,7 +10,7 @@ from typing import Annotated
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.core.errors import Refused
 from bot.web.api.schemas import MAX_ID, Id
@@ -21,8 +21,6 @@ from handlers.rating import strings as rs
 from handlers.rating.config import rating_config
 from models.org import OrgUnit, Person, UnitKind
 from models.rating import GRADE_LABELS, GRADE_ORDER
-
-PAGE_SIZE = 100
 
 
 def _saved_notice(rows: list[dict], saved: int | None, year: int) -> str:
@@ -43,17 +41,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
         request: Request, viewer: Viewer, year: int, number: int, *, status: int = 200, problem: str = "",
         saved: int | None = None, form: dict | None = None,
     ) -> HTMLResponse:  # fmt: skip
-        session, scope = viewer.session, viewer.scope
+        session = viewer.session
         cfg = rating_config(console.core)
-        in_scope = (OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True), scope.unit_clause())
-        total = session.scalar(select(func.count()).select_from(OrgUnit).where(*in_scope)) or 0
-        units = session.scalars(
-            select(OrgUnit)
-            .where(*in_scope)
-            .order_by(OrgUnit.path)
-            .offset((number - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
+        units, _, pages = viewer.branches_page(number)
         who = service.rater(session, viewer.person.id, cfg)
         opens = service.confirm_opens(year, cfg)
         open_now = console.clock().astimezone(tz).date() >= opens
@@ -87,7 +77,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             rs=rs,
             tz=tz,
             number=number,
-            pages=max(1, -(-total // PAGE_SIZE)),
+            pages=pages,
             problem=problem,
             notice=_saved_notice(rows, saved, year),
             form=form or {},

@@ -10,10 +10,17 @@ import typer
 from bot.core import outbox
 from bot.core.context import CoreConfig
 from config import Settings, SettingsError, load_settings
+from handlers.appraisal.config import appraisal_config
 from handlers.fees.policy import default_policy
+from handlers.inspection.config import inspection_config
+from handlers.lifemeeting.config import lifemeeting_config
 from handlers.meetings.types import meetings_config
 from handlers.monthly.config import monthly_config
 from handlers.observers.forms import observers_config
+from handlers.observers.yearly_config import yearly_config
+from handlers.projects.config import projects_config
+from handlers.rating.config import rating_config
+from handlers.talks.config import talks_config
 from models.db import SchemaOutOfDate, make_engine, make_sessionmaker, require_current_schema
 from models.org import Platform
 
@@ -35,8 +42,14 @@ def core_config(settings_: Settings) -> CoreConfig:
     feature's config built now, once, so a wrong name in a rule (ZHIBU_MEETINGS__MANAGER_ROLES=…) stops
     the process at start with one line instead of failing a chat message later."""
     core = CoreConfig.from_settings(settings_)
+    # Every feature whose config reads a settings section (config/rules.py), so none is first built by a
+    # job list or the first chat message that needs it.
+    builds = (
+        meetings_config, observers_config, yearly_config, monthly_config, default_policy, talks_config,
+        rating_config, projects_config, lifemeeting_config, appraisal_config, inspection_config,
+    )  # fmt: skip
     try:
-        for build in (meetings_config, observers_config, monthly_config, default_policy):
+        for build in builds:
             build(core)
     except ValueError as exc:
         fail(f"配置错误 {exc}")

@@ -202,3 +202,28 @@ def test_the_appraisal_section_from_the_environment_reaches_the_opening(
     assert session.scalar(select(Appraisal).where(Appraisal.branch_id == branches["b"].id)) is None
     assert "已开启" in chat(core).say("b-zw", "开始民主评议").text
     assert closes_on(branches["b"]) == "2026-12-12"
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "ZHIBU_PROJECTS__COMMITTEE_ROLES",
+        "ZHIBU_LIFEMEETING__REPORT_ROLES",
+        "ZHIBU_APPRAISAL__MANAGER_ROLES",
+        "ZHIBU_TALKS__RECORDER_ROLES",
+        "ZHIBU_INSPECTION__CHECKER_ROLES",
+    ],
+)
+def test_an_unknown_role_in_a_newer_section_stops_the_composition_root_too(monkeypatch, capsys, variable):
+    """Every section's names are checked when the process starts (zhibu serve, run-job, …), not when a job
+    list or the first chat message first builds that feature's config."""
+    with pytest.raises(typer.Exit):
+        _core(monkeypatch, **{variable.removeprefix("ZHIBU_"): '["secretary", "chairman"]'})
+    err = capsys.readouterr().err
+    assert variable in err and "chairman" in err
+
+
+def test_an_unknown_ladder_for_the_projects_stops_the_composition_root(monkeypatch, capsys):
+    with pytest.raises(typer.Exit):
+        _core(monkeypatch, PROJECTS__LADDER="nowhere")
+    assert "ZHIBU_PROJECTS__LADDER" in capsys.readouterr().err

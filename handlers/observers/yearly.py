@@ -15,16 +15,15 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from handlers.common.proposals import save_as_system
 from handlers.observers import strings
 from handlers.observers.forms import ObserversConfig
 from handlers.observers.periods import local_day
 from handlers.observers.yearly_config import YearlyConfig
 from handlers.observers.yearly_proposal import load_years, propose, rated_pairs
-from models.audit import SYSTEM, act_as, actor_of
 from models.observer_rating import (
     GRADE_LABELS,
     ObserverGrade,
@@ -53,12 +52,14 @@ def refresh(
     keeps the proposal the committee decided on. On demand, like the branches' rating: a form filed late
     or a 整改 signed off shows at the next look. An unchanged proposal writes nothing (and so no audit)."""
     observer_ids = {o for o, _ in pairs}
-    rows: dict[Pair, ObserverRating] = {}
-    if pairs:
+
+    def read() -> dict[Pair, ObserverRating]:
         stmt = select(ObserverRating).where(
             ObserverRating.observer_id.in_(observer_ids), ObserverRating.year == year
         )
-        rows = {(r.observer_id, r.committee_id): r for r in session.scalars(stmt)}
+        return {(r.observer_id, r.committee_id): r for r in session.scalars(stmt)}
+
+    rows = read() if pairs else {}
     undecided = [p for p in pairs if not _decided(rows.get(p))]
     years = load_years(session, undecided, year, now=now, ocfg=ocfg, cfg=cfg)
     new: list[ObserverRating] = []
@@ -70,24 +71,9 @@ def refresh(
             new.append(row)
         if row.proposed_grade != p.grade or row.proposal != p.as_json():
             row.proposed_grade, row.proposal, row.proposed_at = p.grade, p.as_json(), now
-    # The proposal is the software's, whoever opened the page: its audit entries say 系统.
-    actor = actor_of(session)
-    act_as(session, SYSTEM)
-    try:
-        if new:
-            try:
-                # Two viewers opening the page at once: the second reads the first's rows.
-                with session.begin_nested():
-                    session.add_all(new)
-            except IntegrityError:
-                new = []
-                stmt = select(ObserverRating).where(
-                    ObserverRating.observer_id.in_(observer_ids), ObserverRating.year == year
-                )
-                rows = {(r.observer_id, r.committee_id): r for r in session.scalars(stmt)}
-        session.flush()
-    finally:
-        act_as(session, actor)
+    fresh = save_as_system(session, new, read)
+    if fresh is not None:
+        rows, new = fresh, []
     rows.update({(r.observer_id, r.committee_id): r for r in new})
     return {p: rows[p] for p in pairs if p in rows}
 

@@ -8,14 +8,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from handlers.common.proposals import save_as_system
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
 from handlers.rating.proposal import MonthFacts, load_years, propose
-from models.audit import SYSTEM, act_as, actor_of
 from models.org import OrgUnit, Role, RoleAssignment, UnitKind
 from models.rating import GRADE_LABELS, BranchRating, RatingGrade
 
@@ -41,16 +40,12 @@ def refresh(
     recomputed later (late minutes, a rectification closed) shows at the next look, and a year nobody
     looks at costs nothing. An unchanged proposal writes nothing (and so adds no audit entry)."""
     today = now.astimezone(tz).date()
-    rows = (
-        {
-            r.branch_id: r
-            for r in session.scalars(
-                select(BranchRating).where(BranchRating.branch_id.in_(branch_ids), BranchRating.year == year)
-            )
-        }
-        if branch_ids
-        else {}
-    )
+
+    def read() -> dict[int, BranchRating]:
+        stmt = select(BranchRating).where(BranchRating.branch_id.in_(branch_ids), BranchRating.year == year)
+        return {r.branch_id: r for r in session.scalars(stmt)}
+
+    rows = read() if branch_ids else {}
     undecided = [b for b in branch_ids if not _decided(rows.get(b))]
     final = today >= confirm_opens(year, cfg)
     years = load_years(session, undecided, year, today=today, tz=tz, unstored=unstored, final=final)
@@ -63,24 +58,9 @@ def refresh(
             new.append(row)
         if row.proposed_grade != p.grade or row.proposal != p.as_json():
             row.proposed_grade, row.proposal, row.proposed_at = p.grade, p.as_json(), now
-    # The proposal is the software's, whoever opened the page: its audit entries say 系统.
-    actor = actor_of(session)
-    act_as(session, SYSTEM)
-    try:
-        if new:
-            try:
-                # Two viewers opening the page at once: the second reads the first's rows.
-                with session.begin_nested():
-                    session.add_all(new)
-            except IntegrityError:
-                new = []
-                stmt = select(BranchRating).where(
-                    BranchRating.branch_id.in_(branch_ids), BranchRating.year == year
-                )
-                rows = {r.branch_id: r for r in session.scalars(stmt)}
-        session.flush()
-    finally:
-        act_as(session, actor)
+    fresh = save_as_system(session, new, read)
+    if fresh is not None:
+        rows, new = fresh, []
     rows.update({r.branch_id: r for r in new})
     return rows
 

@@ -122,7 +122,10 @@ def test_secretary_journey(demo):
     demo.advance_to((local + timedelta(days=7 - local.weekday())).replace(hour=8, minute=30))
     demo.run_job("monthly.todo")
     todo = wang.wait_for("本周待办")
-    assert "待填记录" in todo.inner_text()
+    # The seeded history leaves 东风村 other meetings without minutes, so the button is the list's (one
+    # meeting alone would get a 填写会议记录 link instead): a reshuffled demo history fails here, by name.
+    waiting_line = re.search(r"(\d+)次会议待填记录", todo.inner_text())
+    assert waiting_line and int(waiting_line[1]) >= 2, todo.inner_text()
     wang.shot("secretary-todo", row=todo)
     waiting = wang.press("待填记录的会议", "本周待办")
     assert "待填写记录的会议" in waiting and "支部党员大会" not in waiting  # its minutes are in

@@ -131,7 +131,9 @@ _ROLE_FIELDS = ("manager_roles", "committee_roles", "stop_report_roles")
 
 def from_rules(rules: ObserversRules, tz: ZoneInfo) -> ObserversConfig:
     """The settings' observers section: its preset, with each value it sets replacing the preset's."""
-    given = {k: v for k, v in rules.model_dump(exclude={"preset"}).items() if v is not None}
+    # The section's yearly_* fields are the yearly rating's (handlers.observers.yearly_config), not the forms'.
+    dumped = rules.model_dump(exclude={"preset"}).items()
+    given = {k: v for k, v in dumped if v is not None and not k.startswith("yearly_")}
     if "form" in given:
         given["form"] = FORMS[given["form"]]
     if "coverage_period" in given:

@@ -212,6 +212,7 @@ def test_the_appraisal_section_from_the_environment_reaches_the_opening(
         "ZHIBU_APPRAISAL__MANAGER_ROLES",
         "ZHIBU_TALKS__RECORDER_ROLES",
         "ZHIBU_INSPECTION__CHECKER_ROLES",
+        "ZHIBU_OBSERVERS__YEARLY_CONFIRM_ROLES",
     ],
 )
 def test_an_unknown_role_in_a_newer_section_stops_the_composition_root_too(monkeypatch, capsys, variable):
@@ -227,3 +228,12 @@ def test_an_unknown_ladder_for_the_projects_stops_the_composition_root(monkeypat
     with pytest.raises(typer.Exit):
         _core(monkeypatch, PROJECTS__LADDER="nowhere")
     assert "ZHIBU_PROJECTS__LADDER" in capsys.readouterr().err
+
+
+def test_a_yearly_observers_setting_reaches_the_yearly_rating_and_leaves_the_forms_alone(monkeypatch):
+    from handlers.observers.forms import observers_config
+    from handlers.observers.yearly_config import yearly_config
+
+    core = _core(monkeypatch, OBSERVERS__YEARLY_FOLLOWUP_DAYS="14")
+    assert yearly_config(core).followup_days == 14
+    assert observers_config(core) is not None  # it raised TypeError on the yearly_* field before

@@ -27,6 +27,7 @@ from sqlalchemy.orm.util import identity_key
 from models.appraisal import Appraisal, AppraisalGrade
 from models.base import Base, UTCDateTime, utcnow
 from models.fees import FeeDayOverride, FeeExemption, FeePayment, FeePolicy, LocalHoliday
+from models.inspection import Finding, InspectionRectification, InspectionRound, Liaison
 from models.meetings import Meeting
 from models.monthly import LostContact, WorkNotDone
 from models.observer_rating import ObserverRating, ObserverTraining, ObserverTrainingAttendee
@@ -149,6 +150,11 @@ AUDITED: dict[type, Subject] = {
     # under its voter) nor appraisal_ballot: an entry names who acted, a ballot must name no one.
     Appraisal: Subject("branch_id", "opened_by_id"),
     AppraisalGrade: Subject("branch_id", "person_id"),
+    # 督查/巡查: rounds, findings (and their corrections after the close), rectifications, 包保联系.
+    InspectionRound: Subject("unit_id", "created_by_id"),
+    Finding: Subject("branch_id", "recorded_by_id"),
+    InspectionRectification: Subject("branch_id", "owner_id"),
+    Liaison: Subject("committee_id", "person_id"),
 }
 
 # Bookkeeping columns that change with everything and tell an inspector nothing; a unit's path is

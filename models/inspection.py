@@ -195,29 +195,3 @@ class Liaison(TimestampMixin, Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-
-
-def _audit() -> None:
-    """Findings (and their corrections) and rectifications go to the audit log, registered from here
-    as models/appraisal.py does (models/audit.py is not this feature's file)."""
-    from models import audit
-
-    wanted = {
-        InspectionRound: audit.Subject("unit_id", "created_by_id"),
-        Finding: audit.Subject("branch_id", "recorded_by_id"),
-        InspectionRectification: audit.Subject("branch_id", "owner_id"),
-        Liaison: audit.Subject("committee_id", "person_id"),
-    }
-    for cls, subject in wanted.items():
-        if cls in audit.AUDITED:
-            continue
-        audit.AUDITED[cls] = subject
-        for when, action in (
-            ("after_insert", "create"),
-            ("after_update", "update"),
-            ("after_delete", "delete"),
-        ):
-            audit.event.listen(cls, when, audit._collect(action))
-
-
-_audit()

@@ -96,6 +96,12 @@ class SecretaryProject(TimestampMixin, Base):
     score: Mapped[float | None] = mapped_column(Float)  # the mean of the reviewers' scores, once decided
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 评审 decided (accepted or not)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 公开承诺 sent
+    # 群众评议: the window the committee opens (local dates, both inclusive), whether the public may rate
+    # through a signed link, and the satisfaction rate (满意+基本满意 over all ratings) the year-end uses.
+    rating_opens_on: Mapped[date | None] = mapped_column(Date)
+    rating_closes_on: Mapped[date | None] = mapped_column(Date)
+    rating_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    satisfaction: Mapped[float | None] = mapped_column(Float)
 
     milestones: Mapped[list[ProjectMilestone]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectMilestone.seq"
@@ -223,3 +229,30 @@ class SupervisionOrder(TimestampMixin, Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first seen past due, not closed
     interview_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 约谈 notice sent
+
+
+class RatingVerdict(enum.StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    FAIRLY = "fairly"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
+class ProjectRating(Base):
+    """群众评议: one rating of a project's results, by a member of its unit (person_id; one each) or by the
+    public through the signed link (public_key: the browser's random cookie; one per browser)."""
+
+    __tablename__ = "project_rating"
+    __table_args__ = (
+        UniqueConstraint("project_id", "person_id"),
+        UniqueConstraint("project_id", "public_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("secretary_project.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    public_key: Mapped[str | None] = mapped_column(String(64))
+    verdict: Mapped[RatingVerdict] = mapped_column(enum_column(RatingVerdict))
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime())

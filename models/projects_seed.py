@@ -146,7 +146,7 @@ def projects_history(ctx: HistoryContext) -> dict[str, int]:
             "prereviewed_by_id": None, "prereviewed_at": submitted + timedelta(days=5) if status != ProjectStatus.SUBMITTED else None,
             "return_reason": "问题不够具体，请补充调研数据" if status == ProjectStatus.RETURNED else None,
             "return_count": 1 if status == ProjectStatus.RETURNED else 0, "score": score, "decided_at": decided,
-            "published_at": decided, "created_at": submitted, "updated_at": decided or submitted,
+            "published_at": decided, "rating_public": False, "created_at": submitted, "updated_at": decided or submitted,
         })  # fmt: skip
         if decided and reviewer is not None:
             reviews.append({"id": ids["r"], "project_id": pid, "reviewer_id": reviewer, "score": int(score),
@@ -199,7 +199,7 @@ def projects_history(ctx: HistoryContext) -> dict[str, int]:
                 "problem": problem, "content": content, "expected": expected, "leaders": "书记及支委",
                 "status": ProjectStatus.SUBMITTED.value, "submitted_at": submitted, "prereviewed_by_id": None,
                 "prereviewed_at": None, "return_reason": None, "return_count": 0, "score": None,
-                "decided_at": None, "published_at": None, "created_at": submitted, "updated_at": submitted,
+                "decided_at": None, "published_at": None, "rating_public": False, "created_at": submitted, "updated_at": submitted,
             })  # fmt: skip
             for seq, step in enumerate(steps, 1):
                 milestones.append({"id": ids["m"], "project_id": pid, "seq": seq, "title": step,

@@ -6,11 +6,17 @@
 - ``/{id}/progress``: the secretary's monthly report, per milestone, with text and photos (the reminder card
   links here); the same use case as the chat command 项目进展.
 - ``/{id}/photos/{photo}``: a photo of a progress report, for those who see the project.
+- ``/rate/{token}``: 群众评议 by the public, through the signed link the committee hands out when it opens
+  the window to the public (handlers.projects.rating): no sign-in; one rating per browser, kept by a
+  random cookie (RATER_COOKIE). Members rate from chat (评议 #编号 …), as themselves.
 
-Identity is the shared login-free H5 session (bot.web.h5); never the URL or a form field.
+Identity is the shared login-free H5 session (bot.web.h5); never the URL or a form field (the public
+rating page has no identity: its token names the project, never a person).
 """
 
 from __future__ import annotations
+
+import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,14 +27,15 @@ from bot.core.errors import Refused
 from bot.web.api import Id
 from bot.web.h5 import H5Pages, feature_router, photo_response, read_form
 from handlers.common import dates
-from handlers.projects import access, progress, review, strings
+from handlers.projects import access, progress, rating, review, strings
 from handlers.projects.config import projects_config
 from models import attachments
 from models.db import unit_of_work
 from models.org import OrgUnit, Person
-from models.projects import ProjectProgress, ProjectStatus
+from models.projects import ProjectProgress, ProjectRating, ProjectStatus, SecretaryProject
 
 PREFIX = review.H5_PREFIX
+RATER_COOKIE = "zb_rater"  # the browser's random key for the public rating (one rating per browser)
 
 
 @feature_router(prefix=PREFIX, context={"ps": strings}, not_member=strings.H5_NOT_MEMBER)
@@ -44,6 +51,71 @@ def build_projects_router(h5: H5Pages) -> APIRouter:
         if not access.can_view(session, person, p, cfg()):
             raise Refused(strings.H5_NOT_VISIBLE, status=403)
         return p
+
+    # Before /{project_id}: "rate" is no project id.
+    @router.get("/rate/{token}")
+    def public_rating(request: Request, token: str):
+        with unit_of_work(session_factory) as session:
+            now = clock()
+            p = rating.public_project(session, h5.secret, token, now=now)
+            key = request.cookies.get(RATER_COOKIE, "")
+            done = bool(key) and session.scalar(
+                select(ProjectRating.id).where(
+                    ProjectRating.project_id == p.id, ProjectRating.public_key == key
+                )
+            )
+            resp = h5.page(
+                request,
+                "projects/rate.html",
+                title=strings.H5_RATING_TITLE,
+                project=p,
+                unit=session.get(OrgUnit, p.unit_id).name,
+                milestones=[(m.title, m.done_on is not None) for m in p.milestones],
+                open=p.rating_public and rating.is_open(p, now.astimezone(h5.core.tz).date()),
+                done=done,
+                token=token,
+                verdicts=strings.VERDICT_LABELS,
+            )
+            if not key:
+                resp.set_cookie(
+                    RATER_COOKIE,
+                    secrets.token_urlsafe(24),
+                    max_age=400 * 24 * 3600,
+                    path=PREFIX,
+                    httponly=True,
+                    samesite="lax",
+                    secure=h5.core.public_base_url.startswith("https://"),
+                )
+            return resp
+
+    @router.post("/rate/{token}")
+    async def public_rate(request: Request, token: str):
+        form = await request.form(max_fields=10)
+        return await run_in_threadpool(rate_public, request, token, dict(form))
+
+    def rate_public(request: Request, token: str, form: dict):
+        key = request.cookies.get(RATER_COOKIE, "")
+        if not key:
+            raise Refused(strings.H5_RATING_NO_COOKIE, status=422)
+        verdict = next((v for v in strings.VERDICT_LABELS if v.value == str(form.get("verdict", ""))), None)
+        if verdict is None:
+            raise Refused(strings.RATING_USAGE, ("verdict",), status=422)
+        with unit_of_work(session_factory) as session:
+            row = rating.rate_public(
+                session,
+                h5.secret,
+                token,
+                key,
+                verdict,
+                str(form.get("comment", "")),
+                now=clock(),
+                cfg=cfg(),
+            )
+            p = session.get(SecretaryProject, row.project_id)
+            text = strings.RATING_SAVED.format(
+                id=p.id, title=p.title, verdict=strings.VERDICT_LABELS[verdict]
+            )
+        return h5.message(request, strings.H5_RATING_TITLE, text, ok=True)
 
     @router.get("/{project_id}")
     def page(request: Request, project_id: Id):

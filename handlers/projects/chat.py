@@ -13,7 +13,7 @@ from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.common import dates
 from handlers.common.roles import roles_held
-from handlers.projects import access, library, orders, progress, review, strings
+from handlers.projects import access, library, orders, progress, rating, review, strings
 from handlers.projects.config import ProjectsConfig, projects_config
 from models.org import OrgUnit, Person, Role, UnitKind
 from models.projects import ProjectReview, ProjectReviewer, ProjectStatus, SecretaryProject
@@ -416,3 +416,61 @@ def order_list(ctx: HandlerContext, _args: str) -> None:
         for o in rows
     )
     ctx.reply(Markdown(title=strings.ORDER_LIST_TITLE, text=text or strings.ORDER_LIST_EMPTY))
+
+
+# 群众评议
+
+
+def rating_url(public_base_url: str, token: str) -> str:
+    return f"{public_base_url.rstrip('/')}{review.H5_PREFIX}/rate/{token}"
+
+
+@router.command("开启评议", help=strings.HELP_RATING_OPEN, audience=_leads_above)
+def open_rating(ctx: HandlerContext, args: str) -> None:
+    project_id, rest = _ref(args, strings.RATING_OPEN_USAGE)
+    parts = rest.split()
+    public = bool(parts) and parts[-1] == strings.RATING_PUBLIC_WORD
+    if public:
+        parts = parts[:-1]
+    days = [_day(x) for x in parts]
+    if len(days) != 2 or None in days:
+        raise Refused(strings.RATING_OPEN_USAGE)
+    p = rating.open_window(
+        ctx.session, ctx.person, project_id, days[0], days[1], public=public, now=ctx.now, cfg=cfg_of(ctx)
+    )
+    link = ""
+    if public:
+        token = rating.public_token(ctx.config.secret_key, p, cfg_of(ctx))
+        link = strings.RATING_OPENED_PUBLIC.format(url=rating_url(ctx.config.public_base_url, token))
+    ctx.reply(
+        Text(
+            strings.RATING_OPENED.format(
+                id=p.id,
+                title=p.title,
+                opens=dates.fmt_full_day(days[0]),
+                closes=dates.fmt_full_day(days[1]),
+                public=link,
+            )
+        )
+    )
+
+
+@router.command("评议", help=strings.HELP_RATING)
+def rate(ctx: HandlerContext, args: str) -> None:
+    project_id, rest = _ref(args, strings.RATING_USAGE)
+    verdict, comment = rating.parse_verdict(rest)
+    row = rating.rate(ctx.session, ctx.person, project_id, verdict, comment, now=ctx.now, cfg=cfg_of(ctx))
+    p = access.project(ctx.session, row.project_id)
+    ctx.reply(
+        Text(strings.RATING_SAVED.format(id=p.id, title=p.title, verdict=strings.VERDICT_LABELS[verdict]))
+    )
+
+
+@router.command("评议结果", help=strings.HELP_RATING_RESULT, audience=_in_projects)
+def rating_result(ctx: HandlerContext, args: str) -> None:
+    project_id, _ = _ref(args, strings.HELP_RATING_RESULT)
+    p = access.project(ctx.session, project_id)
+    if ctx.person is None or not access.can_view(ctx.session, ctx.person, p, cfg_of(ctx)):
+        raise Refused(strings.H5_NOT_VISIBLE)
+    line = rating.result_line(ctx.session, p)
+    ctx.reply(Text(strings.RATING_RESULT_REPLY.format(id=p.id, title=p.title, line=line)))

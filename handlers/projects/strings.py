@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.org import BranchCategory
-from models.projects import ProjectStatus
+from models.projects import ProjectStatus, RatingVerdict
 
 STATUS_LABELS = {
     ProjectStatus.SUBMITTED: "待预审",
@@ -258,3 +258,41 @@ COMPARE_BAD_MONTH = "月份应写成 2027-03 这样的格式。"
 COMPARE_BAD_CHOICE = "评定只能选“红旗项目”“蜗牛项目”或不选。"
 COMPARE_RUNNING = "{month}尚未结束：逾期节点按今天（{today}）计算，本月还未报告进展的暂不列为蜗牛项目。"
 COMPARE_SAVED = "已保存本月评定，并已通报本党委领导和各项目书记。"
+
+# 群众评议
+VERDICT_LABELS = {
+    RatingVerdict.SATISFIED: "满意",
+    RatingVerdict.FAIRLY: "基本满意",
+    RatingVerdict.DISSATISFIED: "不满意",
+}
+RATING_OPEN_USAGE = (
+    "请发送：开启评议 #项目编号 开始日期 结束日期 [公开]，如：开启评议 #12 2027-11-01 2027-11-30 公开"
+)
+RATING_OPENED = "项目 #{id}「{title}」群众评议已开启：{opens}至{closes}{public}。"
+RATING_OPENED_PUBLIC = "，群众可通过链接参与：{url}"
+RATING_NOTICE_TITLE = "书记项目群众评议"
+RATING_NOTICE_TEXT = (
+    "{unit}书记项目「{title}」开展群众评议（{opens}至{closes}），请对项目成效作出评价：\n"
+    "发送 评议 #{id} 满意/基本满意/不满意 意见"
+)
+RATING_USAGE = (
+    "请发送：评议 #项目编号 满意/基本满意/不满意 意见（意见可不写），如：评议 #12 满意 停车方便多了"
+)
+RATING_NOT_OPEN = "项目 #{id} 的群众评议不在开放时间内。"
+RATING_NOT_MEMBER = "项目 #{id} 由本单位党员评议，您不在该单位。"
+RATING_TWICE = "您已评议过项目 #{id}（{verdict}），每人只能评议一次。"
+RATING_PUBLIC_CLOSED = "项目 #{id} 未开放群众通过链接评议。"
+RATING_BAD_LINK = "评议链接无效或已过期。"
+RATING_SAVED = "已收到您对项目 #{id}「{title}」的评议：{verdict}。谢谢！"
+RATING_RESULT = (
+    "群众评议：{total}人参评，满意{satisfied}、基本满意{fairly}、不满意{dissatisfied}，满意率{rate}"
+)
+RATING_NONE = "群众评议：尚无评议"
+HELP_RATING_OPEN = "开启评议 #项目编号 开始日期 结束日期 [公开]：党委开启书记项目群众评议"
+HELP_RATING = "评议 #项目编号 满意/基本满意/不满意 意见：党员评议本单位书记项目"
+HELP_RATING_RESULT = "评议结果 #项目编号：查看书记项目群众评议结果"
+RATING_RESULT_REPLY = "项目 #{id}「{title}」{line}"
+RATING_PUBLIC_WORD = "公开"
+H5_RATING_TITLE = "书记项目群众评议"
+H5_RATING_DONE = "您已评议过本项目，谢谢参与！"
+H5_RATING_NO_COOKIE = "请在手机浏览器中打开评议链接后再提交。"

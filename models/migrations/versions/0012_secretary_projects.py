@@ -84,6 +84,10 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("published_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rating_opens_on", sa.Date(), nullable=True),
+        sa.Column("rating_closes_on", sa.Date(), nullable=True),
+        sa.Column("rating_public", sa.Boolean(), nullable=False),
+        sa.Column("satisfaction", sa.Float(), nullable=True),
         sa.Column(
             "created_at",
             models.base.UTCDateTime(timezone=True),
@@ -356,8 +360,43 @@ def upgrade() -> None:
     with op.batch_alter_table("project_progress", schema=None) as batch_op:
         batch_op.create_index("ix_project_progress_project_month", ["project_id", "month"], unique=False)
 
+    op.create_table(
+        "project_rating",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("public_key", sa.String(length=64), nullable=True),
+        sa.Column(
+            "verdict",
+            sa.Enum(
+                "satisfied", "fairly", "dissatisfied", name="ratingverdict", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column("comment", sa.String(length=500), nullable=False),
+        sa.Column("rated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_project_rating_person_id_person"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_rating_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_rating")),
+        sa.UniqueConstraint("project_id", "person_id", name=op.f("uq_project_rating_project_id_person_id")),
+        sa.UniqueConstraint("project_id", "public_key", name=op.f("uq_project_rating_project_id_public_key")),
+    )
+    with op.batch_alter_table("project_rating", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_rating_project_id"), ["project_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("project_rating", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_rating_project_id"))
+
+    op.drop_table("project_rating")
     with op.batch_alter_table("project_progress", schema=None) as batch_op:
         batch_op.drop_index("ix_project_progress_project_month")
 

@@ -192,15 +192,20 @@ def rate_public(
     return _save(session, p, row, twice)
 
 
-def tally(session: Session, project_id: int) -> dict[RatingVerdict, int]:
-    counts = dict.fromkeys(RatingVerdict, 0)
-    for verdict, n in session.execute(
-        select(ProjectRating.verdict, func.count())
-        .where(ProjectRating.project_id == project_id)
-        .group_by(ProjectRating.verdict)
+def tallies(session: Session, project_ids: list[int]) -> dict[int, dict[RatingVerdict, int]]:
+    """Each project's count of each verdict, in one statement (the console's list)."""
+    found = {pid: dict.fromkeys(RatingVerdict, 0) for pid in project_ids}
+    for pid, verdict, n in session.execute(
+        select(ProjectRating.project_id, ProjectRating.verdict, func.count())
+        .where(ProjectRating.project_id.in_(project_ids))
+        .group_by(ProjectRating.project_id, ProjectRating.verdict)
     ):
-        counts[verdict] = n
-    return counts
+        found[pid][verdict] = n
+    return found
+
+
+def tally(session: Session, project_id: int) -> dict[RatingVerdict, int]:
+    return tallies(session, [project_id])[project_id]
 
 
 def refresh(session: Session, p: SecretaryProject) -> None:
@@ -213,8 +218,8 @@ def refresh(session: Session, p: SecretaryProject) -> None:
     session.flush()
 
 
-def result_line(session: Session, p: SecretaryProject) -> str:
-    counts = tally(session, p.id)
+def result_line(session: Session, p: SecretaryProject, counts: dict[RatingVerdict, int] | None = None) -> str:
+    counts = counts if counts is not None else tally(session, p.id)
     total = sum(counts.values())
     if not total:
         return strings.RATING_NONE

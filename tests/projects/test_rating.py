@@ -21,6 +21,7 @@ from handlers.projects import library, rating, review
 from handlers.projects.config import DEFAULT as CFG
 from models.org import Platform
 from models.projects import ProjectRating, RatingVerdict, SecretaryProject
+from tests.console.people_world import console_app, login
 from tests.harness import Chat
 from tests.meetings.test_web import CORE, Clock
 from tests.projects.conftest import REGISTRATION, build, local
@@ -160,3 +161,20 @@ def test_the_public_link_expires_with_the_window(session, org):
     assert refused.value.status == 404
     rating.rate_public(session, *args, now=local(date(2027, 11, 30), 23), cfg=CFG)
     assert p.satisfaction == 1.0
+
+
+def test_the_committee_sees_the_result_in_the_console(session_factory, session, org):
+    p = _accepted(session, org)
+    rating.open_window(
+        session, org.zhou, p.id, date(2027, 11, 1), date(2027, 11, 30), public=True, now=OPEN_DAY, cfg=CFG
+    )
+    rating.rate(session, org.member, p.id, RatingVerdict.SATISFIED, "", now=OPEN_DAY, cfg=CFG)
+    rating.rate_public(
+        session, CORE.secret_key, rating.public_token(CORE.secret_key, p, CFG), "b1",
+        RatingVerdict.DISSATISFIED, "", now=OPEN_DAY, cfg=CFG,
+    )  # fmt: skip
+    session.commit()
+    app = console_app(session_factory, now=OPEN_DAY)
+    page = login(session_factory, app, org.zhou.id, now=OPEN_DAY).get("/console/projects?year=2027").text
+    assert "2人参评，满意1、基本满意0、不满意1，满意率50.0%" in page
+    assert "评议时间：2027年11月1日至2027年11月30日" in page

@@ -17,7 +17,7 @@ from bot.web.api.schemas import Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
 from handlers.common import dates
 from handlers.console import strings as console_strings
-from handlers.projects import compare, review
+from handlers.projects import compare, rating, review
 from handlers.projects import strings as ps
 from handlers.projects.config import projects_config
 from models.org import OrgUnit, Person, UnitKind
@@ -78,6 +78,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 .group_by(SupervisionOrder.project_id)
             ).all()
         )
+        ratings = rating.tallies(session, ids)
         units = {
             u.id: u
             for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_({p.unit_id for p in projects})))
@@ -98,6 +99,12 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 "milestones": review.milestone_lines(p.milestones, day, markdown=False).splitlines(),
                 "last": dates.fmt_month(last[p.id]) if p.id in last else "",
                 "orders": open_orders.get(p.id, 0),
+                "rating": rating.result_line(session, p, ratings[p.id]),
+                "window": ps.RATING_WINDOW.format(
+                    opens=dates.fmt_full_day(p.rating_opens_on), closes=dates.fmt_full_day(p.rating_closes_on)
+                )
+                if p.rating_closes_on
+                else "",
             }
             for p in projects
         ]

@@ -18,7 +18,7 @@ from bot.core.messages import Button, Card, md_escape
 from handlers.appraisal import strings
 from handlers.appraisal.config import AppraisalConfig
 from handlers.common.dates import fmt_full_day
-from handlers.common.roles import units_where
+from handlers.common.roles import roles_in_words, units_where
 from models.appraisal import Appraisal, AppraisalMember
 from models.org import MemberStatus, OrgUnit, Person, RoleAssignment, UnitKind
 
@@ -138,9 +138,7 @@ def membership(session: Session, a: Appraisal, person: Person) -> AppraisalMembe
 
 def require_manager(session: Session, a: Appraisal, person: Person, cfg: AppraisalConfig) -> None:
     if not is_manager(session, person.id, a.branch_id, cfg):
-        raise Refused(
-            strings.PAGE_NOT_MANAGER.format(managers=strings.managers(cfg.manager_roles)), status=403
-        )
+        raise Refused(strings.PAGE_NOT_MANAGER.format(managers=roles_in_words(cfg.manager_roles)), status=403)
 
 
 def members(session: Session, a: Appraisal) -> list[tuple[AppraisalMember, Person]]:
@@ -264,7 +262,7 @@ def open_appraisal(
     dedup_key)` queues the card (HandlerContext.send)."""
     branches = managed_branches(session, actor, cfg)
     if not branches:
-        raise Refused(strings.NOT_MANAGER.format(managers=strings.managers(cfg.manager_roles)), status=403)
+        raise Refused(strings.NOT_MANAGER.format(managers=roles_in_words(cfg.manager_roles)), status=403)
     # A 书记 of several branches names the one (开始民主评议 河西村党支部 12-05 12-12); else their own first.
     words = args.split()
     named = [b for b in branches if b.name in words]

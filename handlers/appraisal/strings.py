@@ -2,17 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from models.org import ROLE_LABELS, Role
-
-
-def managers(roles: Collection[Role]) -> str:
-    """书记、副书记和组织委员: AppraisalConfig.manager_roles in words, in the roster's order of offices."""
-    labels = [ROLE_LABELS[r] for r in ROLE_LABELS if r in roles]
-    return labels[0] if len(labels) == 1 else "、".join(labels[:-1]) + "和" + labels[-1]
-
-
 TITLE = "民主评议党员"
 HELP_MEMBER = "民主评议：打开本支部今年的民主评议（个人自评、党员互评和民主测评）"
 HELP_OPEN = (

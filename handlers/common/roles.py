@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.org import OrgUnit, Role, RoleAssignment, UnitKind, committee_of, committees_of
+from models.org import ROLE_LABELS, OrgUnit, Role, RoleAssignment, UnitKind, committee_of, committees_of
 
 __all__ = [
     "committee_of",
@@ -162,3 +162,12 @@ def committee_people(session: Session, unit_id: int, roles: Collection[Role]) ->
     unit = session.get(OrgUnit, unit_id)
     committee = committee_of(session, unit) if unit is not None else None
     return people_with_roles(session, committee.id, roles) if committee is not None else []
+
+
+def roles_in_words(roles: Collection[Role]) -> str:
+    """书记、副书记和组织委员: configured roles in words, in the roster's order of offices (for a refusal that names
+    who may do it, whatever the settings say)."""
+    labels = [ROLE_LABELS[r] for r in ROLE_LABELS if r in roles]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return "、".join(labels[:-1]) + "和" + labels[-1]

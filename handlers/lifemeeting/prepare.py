@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
 from handlers.common.dates import fmt_full_day
-from handlers.common.roles import units_where
+from handlers.common.roles import roles_in_words, units_where
 from handlers.lifemeeting import strings
 from handlers.lifemeeting.config import STEPS, LifeMeetingConfig
 from handlers.talks import coverage
@@ -53,7 +53,9 @@ def managed_branch(session: Session, actor: Person | None, cfg: LifeMeetingConfi
         raise Refused(strings.NOT_BOUND, status=403)
     led = units_where(session, actor.id, cfg.manager_roles, kind=UnitKind.BRANCH)
     if not led:
-        raise Refused(strings.NOT_MANAGER.format(what=what), status=403)
+        raise Refused(
+            strings.NOT_MANAGER.format(managers=roles_in_words(cfg.manager_roles), what=what), status=403
+        )
     return session.get(OrgUnit, actor.branch_id if actor.branch_id in led else min(led))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
 from handlers.common.dates import fmt_full_day
+from handlers.common.roles import roles_in_words
 from handlers.lifemeeting import strings
 from handlers.lifemeeting.config import LifeMeetingConfig
 from handlers.lifemeeting.prepare import (
@@ -194,7 +195,10 @@ def finish_measure(
     if not manager and row.owner_id != actor.id:
         owner = session.get(Person, row.owner_id) if row.owner_id else None
         raise Refused(
-            strings.MEASURE_NOT_YOURS.format(id=row.id, owner=owner.name if owner else "?"), status=403
+            strings.MEASURE_NOT_YOURS.format(
+                id=row.id, owner=owner.name if owner else "?", managers=roles_in_words(cfg.manager_roles)
+            ),
+            status=403,
         )
     if row.done_at is not None:
         raise Refused(

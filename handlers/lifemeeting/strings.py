@@ -34,7 +34,7 @@ HELP_MEASURE_DONE = "整改措施完成 编号：报告一项整改措施已完�
 
 NOT_BOUND = "您的账号还没有绑定党员信息，请联系支部书记。"
 NO_BRANCH = "您还没有编入党支部。"
-NOT_MANAGER = "只有支部书记、副书记和组织委员可以{what}。"
+NOT_MANAGER = "只有支部{managers}可以{what}。"
 WHAT_PLAN = "安排组织生活会"
 WHAT_MARK = "确认会前步骤"
 WHAT_RECORD = "记录组织生活会"
@@ -91,7 +91,7 @@ MEASURE_OVERDUE_STATE = "已逾期"
 MEASURE_NONE = "{year}年组织生活会还没有登记整改措施。"
 MEASURE_USAGE_DONE = "用法：整改措施完成 编号，例如：整改措施完成 3"
 MEASURE_NOT_FOUND = "没有找到整改措施#{id}。"
-MEASURE_NOT_YOURS = "整改措施#{id}的责任人是{owner}，只有责任人或支部书记、副书记、组织委员可以报告完成。"
+MEASURE_NOT_YOURS = "整改措施#{id}的责任人是{owner}，只有责任人或支部{managers}可以报告完成。"
 MEASURE_ALREADY = "整改措施#{id}已于{day}报告完成。"
 MEASURE_FINISHED = "整改措施#{id}已记为完成：{content}。"
 

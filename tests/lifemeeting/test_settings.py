@@ -35,7 +35,7 @@ def test_the_due_days_and_the_managers_from_the_environment_reach_the_chat(
     chat = harness.Chat(session_factory, all_routers(), now=NOW, config=core)
     # The 书记 does not manage the 组织生活会 under these settings; the 组织委员 does.
     refused = chat.say("wang", "组织生活会计划 12月20日")
-    assert "只有" in refused and "可以安排组织生活会" in refused
+    assert "只有支部组织委员可以安排组织生活会" in refused  # the refusal names who may, as configured
     assert session.scalar(select(LifeMeetingPlan)) is None
     reply = chat.say("li", "组织生活会计划 12月20日")
     assert "- 学习研讨：2026年11月22日前" in reply

@@ -297,3 +297,40 @@ H5_RATING_TITLE = "书记项目群众评议"
 H5_RATING_DONE = "您已评议过本项目，谢谢参与！"
 H5_RATING_NO_COOKIE = "请在手机浏览器中打开评议链接后再提交。"
 RATING_WINDOW = "评议时间：{opens}至{closes}"
+
+# 项目档案 (.docx, handlers.ledgers.project_file)
+FILE_TITLE = "{year}年书记项目档案"
+FILE_NAME = "书记项目档案_{id}.docx"
+FILE_SECTIONS = (
+    "一、项目申报",
+    "二、预审和评审",
+    "三、进度安排",
+    "四、每月进展",
+    "五、晒比评",
+    "六、督办",
+    "七、群众评议",
+    "八、结果",
+)
+FILE_NONE = "无"
+FILE_APPLY = (
+    "党组织",
+    "书记",
+    "项目名称",
+    "拟解决的问题",
+    "项目内容和举措",
+    "预期目标",
+    "领办人",
+    "申报时间",
+    "当前状态",
+)
+FILE_PRE = ("预审人", "预审时间", "退回次数", "最近退回理由")
+FILE_REVIEW_HEAD = ("评审人", "分数", "意见", "评分时间")
+FILE_MILESTONE_HEAD = ("节点", "事项", "计划完成", "实际完成")
+FILE_PROGRESS_HEAD = ("月份", "节点", "进展情况", "完成节点", "报告时间")
+FILE_PICK_HEAD = ("月份", "系统建议", "党委评定")
+FILE_ORDER_HEAD = ("编号", "督办事项", "期限", "状态", "办理情况", "约谈")
+FILE_RATING_HEAD = ("评价", "意见", "来源")
+FILE_RATING_FROM = ("党员", "群众（链接）")
+FILE_RESULT = ("评审得分", "群众满意率", "节点完成")
+FILE_INTERVIEWED = "已约谈"
+PICK_NAMES = {"red_flag": "红旗项目", "snail": "蜗牛项目"}

@@ -2,14 +2,16 @@
 their review, milestones (done, late), last progress report and open 督办单; /console/projects/compare
 is a committee's 晒比评 for a month: every project's progress against its milestones, the software's
 红旗/蜗牛 proposal with its reason, and, for the committee's 书记/副书记/组织委员 or 组织部, the form that
-decides (handlers.projects.compare). A committee outside the scope answers 404, a decision not the
+decides (handlers.projects.compare); /console/projects/{id}/file.docx is a project's file (档案) as Word
+(handlers.ledgers.project_file), for a viewer whose scope holds the project's unit. A committee outside the scope answers 404, a decision not the
 viewer's 403, a second decision 409, a bad choice 422, each with the reason and nothing changed."""
 
 from typing import Annotated
+from urllib.parse import quote
 
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from bot.core.errors import Refused
@@ -17,6 +19,7 @@ from bot.web.api.schemas import Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
 from handlers.common import dates
 from handlers.console import strings as console_strings
+from handlers.ledgers.project_file import project_file_docx
 from handlers.projects import compare, rating, review
 from handlers.projects import strings as ps
 from handlers.projects.config import projects_config
@@ -218,6 +221,21 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return render_compare(request, viewer, unit, m, status=exc.status, problem=str(exc))
         return RedirectResponse(
             f"{PREFIX}/projects/compare?committee={unit.id}&month={m:%Y-%m}&saved=1", status_code=303
+        )
+
+    @router.get("/projects/{project_id}/file.docx")
+    def project_file(request: Request, viewer: ViewerDep, project_id: Id):
+        p = viewer.session.get(SecretaryProject, project_id)
+        if p is None or not viewer.scope.sees_unit(viewer.session.get(OrgUnit, p.unit_id)):
+            return console.message(
+                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
+            )
+        return Response(
+            project_file_docx(viewer.session, p, tz),
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(ps.FILE_NAME.format(id=p.id))}"
+            },
         )
 
     return router

@@ -102,6 +102,9 @@ class SecretaryProject(TimestampMixin, Base):
     rating_closes_on: Mapped[date | None] = mapped_column(Date)
     rating_public: Mapped[bool] = mapped_column(Boolean, default=False)
     satisfaction: Mapped[float | None] = mapped_column(Float)
+    # 优秀项目: chosen at the year's end by the committee or the 组织部 (the software only ranks).
+    excellent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    excellent_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
 
     milestones: Mapped[list[ProjectMilestone]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectMilestone.seq"
@@ -256,3 +259,30 @@ class ProjectRating(Base):
     verdict: Mapped[RatingVerdict] = mapped_column(enum_column(RatingVerdict))
     comment: Mapped[str] = mapped_column(String(500), default="")
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProjectJudge(Base):
+    """A named member of a call's 观摩评比 panel (who scores accepted projects at the year's end)."""
+
+    __tablename__ = "project_judge"
+    __table_args__ = (UniqueConstraint("call_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("project_call.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+
+
+class ProjectShowScore(Base):
+    """One panel member's 观摩评比 score (0–100) of an accepted project. One per judge; never changed."""
+
+    __tablename__ = "project_show_score"
+    __table_args__ = (UniqueConstraint("project_id", "judge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("secretary_project.id", ondelete="CASCADE"), index=True
+    )
+    judge_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,6 +6,8 @@
 - ``/{id}/progress``: the secretary's monthly report, per milestone, with text and photos (the reminder card
   links here); the same use case as the chat command 项目进展.
 - ``/{id}/photos/{photo}``: a photo of a progress report, for those who see the project.
+- ``/showcase?year=``: the year's 典型项目 (优秀项目 the committee or 组织部 chose), read-only, for anyone signed
+  in (handlers.projects.showcase).
 - ``/rate/{token}``: 群众评议 by the public, through the signed link the committee hands out when it opens
   the window to the public (handlers.projects.rating): no sign-in; one rating per browser, kept by a
   random cookie (RATER_COOKIE). Members rate from chat (评议 #编号 …), as themselves.
@@ -27,7 +29,7 @@ from bot.core.errors import Refused
 from bot.web.api import Id
 from bot.web.h5 import H5Pages, feature_router, photo_response, read_form
 from handlers.common import dates
-from handlers.projects import access, progress, rating, review, strings
+from handlers.projects import access, progress, rating, review, showcase, strings
 from handlers.projects.config import projects_config
 from models import attachments
 from models.db import unit_of_work
@@ -52,7 +54,31 @@ def build_projects_router(h5: H5Pages) -> APIRouter:
             raise Refused(strings.H5_NOT_VISIBLE, status=403)
         return p
 
-    # Before /{project_id}: "rate" is no project id.
+    # Before /{project_id}: "showcase" and "rate" are no project ids.
+    @router.get("/showcase")
+    def showcase_page(request: Request, year: int | None = None):
+        with unit_of_work(session_factory) as session:
+            person = h5.person(request, session)
+            if person is None:
+                return h5.identify(request)
+            year = year or clock().astimezone(h5.core.tz).year
+            return h5.page(
+                request,
+                "projects/showcase.html",
+                title=strings.H5_SHOWCASE_TITLE,
+                year=year,
+                projects=[
+                    {
+                        "project": p,
+                        "unit": unit,
+                        "done": sum(m.done_on is not None for m in p.milestones),
+                        "total": len(p.milestones),
+                        "rating": rating.result_line(session, p),
+                    }
+                    for p, unit in showcase.excellent(session, year)
+                ],
+            )
+
     @router.get("/rate/{token}")
     def public_rating(request: Request, token: str):
         with unit_of_work(session_factory) as session:

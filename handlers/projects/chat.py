@@ -13,10 +13,10 @@ from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.common import dates
 from handlers.common.roles import roles_held
-from handlers.projects import access, library, orders, progress, rating, review, strings
+from handlers.projects import access, library, orders, progress, rating, review, showcase, strings
 from handlers.projects.config import ProjectsConfig, projects_config
 from models.org import OrgUnit, Person, Role, UnitKind
-from models.projects import ProjectReview, ProjectReviewer, ProjectStatus, SecretaryProject
+from models.projects import ProjectJudge, ProjectReview, ProjectReviewer, ProjectStatus, SecretaryProject
 
 router = Router("projects")
 
@@ -474,3 +474,74 @@ def rating_result(ctx: HandlerContext, args: str) -> None:
         raise Refused(strings.H5_NOT_VISIBLE)
     line = rating.result_line(ctx.session, p)
     ctx.reply(Text(strings.RATING_RESULT_REPLY.format(id=p.id, title=p.title, line=line)))
+
+
+# 观摩评比, 优秀项目
+
+
+def _judges_anywhere(ctx: HandlerContext) -> bool:
+    return (
+        ctx.person is not None
+        and ctx.session.scalar(
+            select(ProjectJudge.id).where(ProjectJudge.person_id == ctx.person.id).limit(1)
+        )
+        is not None
+    )
+
+
+@router.command("观摩评委", help=strings.HELP_JUDGES, audience=_sets_calls)
+def judges(ctx: HandlerContext, args: str) -> None:
+    year, _, rest = args.strip().partition(" ")
+    names = [n for n in re.split(r"[、,，\s]+", rest) if n]
+    if not year.isdigit() or not names:
+        raise Refused(strings.JUDGES_USAGE.format(year=ctx.local_now.year))
+    people = showcase.set_judges(ctx.session, ctx.person, int(year), names, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.JUDGES_SAVED.format(year=year, names="、".join(p.name for p in people))))
+
+
+@router.command("观摩评分", help=strings.HELP_SHOW_SCORE, audience=_judges_anywhere)
+def show_score(ctx: HandlerContext, args: str) -> None:
+    project_id, rest = _ref(args, strings.SHOW_USAGE)
+    value, _, comment = rest.partition(" ")
+    if not value.strip().isdigit():
+        raise Refused(strings.SCORE_BAD.format(value=value or "") + "\n" + strings.SHOW_USAGE)
+    row = showcase.score(ctx.session, ctx.person, project_id, int(value), comment.strip(), now=ctx.now)
+    p = access.project(ctx.session, row.project_id)
+    ctx.reply(Text(strings.SHOW_SAVED.format(id=p.id, title=p.title, score=row.score)))
+
+
+@router.command("观摩排名", help=strings.HELP_RANKING, audience=_leads_above)
+def ranking(ctx: HandlerContext, args: str) -> None:
+    text = args.strip()
+    year = int(text) if text.isdigit() else ctx.local_now.year
+    if ctx.person is None:
+        raise Refused(strings.NOT_BOUND)
+    rows = showcase.ranking(ctx.session, ctx.person, year, cfg_of(ctx))
+    lines = [
+        strings.RANKING_LINE.format(
+            rank=i,
+            id=r.project.id,
+            title=md_escape(r.project.title),
+            unit=md_escape(r.unit),
+            show=f"{r.show:.1f}（{r.judged}人）" if r.show is not None else strings.RANKING_NONE,
+            rate=f"{r.project.satisfaction * 100:.1f}%"
+            if r.project.satisfaction is not None
+            else strings.RANKING_NONE,
+            score=f"{r.project.score:g}" if r.project.score is not None else strings.RANKING_NONE,
+            excellent=strings.RANKING_EXCELLENT if r.project.excellent_at else "",
+        )
+        for i, r in enumerate(rows, 1)
+    ]
+    ctx.reply(
+        Markdown(
+            title=strings.RANKING_TITLE.format(year=year),
+            text="\n".join(lines) or strings.RANKING_EMPTY.format(year=year),
+        )
+    )
+
+
+@router.command("评为优秀", help=strings.HELP_EXCELLENT, audience=_leads_above)
+def excellent(ctx: HandlerContext, args: str) -> None:
+    project_id, _ = _ref(args, strings.HELP_EXCELLENT)
+    p = showcase.choose_excellent(ctx.session, ctx.person, project_id, now=ctx.now, cfg=cfg_of(ctx))
+    ctx.reply(Text(strings.EXCELLENT_SAVED.format(id=p.id, title=p.title, year=p.year)))

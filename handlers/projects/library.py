@@ -338,10 +338,11 @@ def set_call(
     return call, unit
 
 
-def set_reviewers(
-    session: Session, person: Person | None, year: int, names: list[str], *, cfg: ProjectsConfig
-) -> list[Person]:
-    """The call's setter names its reviewers (评审专家), replacing any named before."""
+def own_call_and_people(
+    session: Session, person: Person | None, year: int, names: list[str], cfg: ProjectsConfig
+) -> tuple[ProjectCall, list[Person]]:
+    """The call the person set for the year (their first call unit's) and the people named, each found
+    exactly once in the roll; what naming a panel (评审专家, 观摩评比) starts from."""
     if person is None:
         raise Refused(strings.NOT_BOUND, status=403)
     units = access.call_units(session, person, cfg)
@@ -362,9 +363,17 @@ def set_reviewers(
         if len(found) != 1:
             raise Refused(strings.REVIEWER_UNKNOWN.format(name=name), status=422)
         people.append(found[0])
+    return call, list({p.id: p for p in people}.values())
+
+
+def set_reviewers(
+    session: Session, person: Person | None, year: int, names: list[str], *, cfg: ProjectsConfig
+) -> list[Person]:
+    """The call's setter names its reviewers (评审专家), replacing any named before."""
+    call, people = own_call_and_people(session, person, year, names, cfg)
     call.reviewers.clear()
     session.flush()
-    call.reviewers.extend(ProjectReviewer(person_id=p.id) for p in {p.id: p for p in people}.values())
+    call.reviewers.extend(ProjectReviewer(person_id=p.id) for p in people)
     session.flush()
     return people
 

@@ -334,3 +334,26 @@ FILE_RATING_FROM = ("党员", "群众（链接）")
 FILE_RESULT = ("评审得分", "群众满意率", "节点完成")
 FILE_INTERVIEWED = "已约谈"
 PICK_NAMES = {"red_flag": "红旗项目", "snail": "蜗牛项目"}
+
+# 观摩评比, 优秀项目, 典型项目
+HELP_JUDGES = "观摩评委 年份 姓名、姓名：指定观摩评比评委"
+HELP_SHOW_SCORE = "观摩评分 #编号 分数 意见：观摩评比评委打分"
+HELP_RANKING = "观摩排名 年份：查看观摩评比排名（供选定优秀项目参考）"
+HELP_EXCELLENT = "评为优秀 #编号：党委或组织部选定优秀项目"
+JUDGES_USAGE = "请发送：观摩评委 {year} 张三、李四"
+JUDGES_SAVED = "{year}年书记项目观摩评比评委：{names}。"
+SHOW_USAGE = "请发送：观摩评分 #编号 分数（0–100） 意见，例如：观摩评分 #12 92 成效明显"
+SHOW_NOT_JUDGE = "您不是项目 #{id} 的观摩评比评委。"
+SHOW_TWICE = "您已为项目 #{id} 打过观摩评比分（{score}分），不能修改。"
+SHOW_SAVED = "已记录项目 #{id}「{title}」观摩评比得分 {score} 分。"
+NOT_ACCEPTED_YET = "项目 #{id} 尚未入库（{state}），不能观摩评比或评为优秀。"
+EXCELLENT_NOT_ALLOWED = "项目 #{id} 的优秀项目由其上级党委的书记、副书记、组织委员或组织部选定。"
+EXCELLENT_TWICE = "项目 #{id} 已评为优秀项目。"
+EXCELLENT_SAVED = "已将项目 #{id}「{title}」评为{year}年优秀项目，将在典型项目展示页展示。"
+RANKING_TITLE = "{year}年书记项目观摩评比排名"
+RANKING_LINE = "{rank}. #{id} {title}（{unit}）观摩{show}，满意率{rate}，评审{score}{excellent}"
+RANKING_EMPTY = "{year}年您管理范围内没有入库的书记项目。"
+RANKING_NONE = "—"
+RANKING_EXCELLENT = " ★优秀"
+H5_SHOWCASE_TITLE = "典型项目展示"
+H5_SHOWCASE_EMPTY = "{year}年还没有选定的优秀项目。"

@@ -88,6 +88,8 @@ def upgrade() -> None:
         sa.Column("rating_closes_on", sa.Date(), nullable=True),
         sa.Column("rating_public", sa.Boolean(), nullable=False),
         sa.Column("satisfaction", sa.Float(), nullable=True),
+        sa.Column("excellent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("excellent_by_id", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
             models.base.UTCDateTime(timezone=True),
@@ -99,6 +101,12 @@ def upgrade() -> None:
             models.base.UTCDateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["excellent_by_id"],
+            ["person.id"],
+            name=op.f("fk_secretary_project_excellent_by_id_person"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["prereviewed_by_id"],
@@ -391,8 +399,64 @@ def upgrade() -> None:
     with op.batch_alter_table("project_rating", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_project_rating_project_id"), ["project_id"], unique=False)
 
+    op.create_table(
+        "project_judge",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["call_id"],
+            ["project_call.id"],
+            name=op.f("fk_project_judge_call_id_project_call"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["person.id"], name=op.f("fk_project_judge_person_id_person"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_judge")),
+        sa.UniqueConstraint("call_id", "person_id", name=op.f("uq_project_judge_call_id_person_id")),
+    )
+    with op.batch_alter_table("project_judge", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_judge_call_id"), ["call_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_project_judge_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "project_show_score",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("judge_id", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.String(length=500), nullable=False),
+        sa.Column("scored_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["judge_id"],
+            ["person.id"],
+            name=op.f("fk_project_show_score_judge_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["secretary_project.id"],
+            name=op.f("fk_project_show_score_project_id_secretary_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_show_score")),
+        sa.UniqueConstraint("project_id", "judge_id", name=op.f("uq_project_show_score_project_id_judge_id")),
+    )
+    with op.batch_alter_table("project_show_score", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_project_show_score_project_id"), ["project_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("project_show_score", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_show_score_project_id"))
+
+    op.drop_table("project_show_score")
+    with op.batch_alter_table("project_judge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_judge_person_id"))
+        batch_op.drop_index(batch_op.f("ix_project_judge_call_id"))
+
+    op.drop_table("project_judge")
     with op.batch_alter_table("project_rating", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_project_rating_project_id"))
 

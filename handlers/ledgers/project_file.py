@@ -1,5 +1,5 @@
 """One 书记项目's file (档案) as a .docx: 申报, 预审 and 评审, milestones, monthly progress, 晒比评, 督办单,
-群众评议 and the result, in that order, for the committee's or the 组织部's records (issue #21 item 8).
+群众评议 and the result (with the 观摩评比 scores and the 优秀项目 choice), in that order, for the committee's or the 组织部's records (issue #21 item 8).
 
 The ledgers sit above the features (pyproject's import contracts), so the project's tables are read here;
 every label is handlers.projects.strings'. Who rated is never printed, only what was said. Nothing here
@@ -23,6 +23,7 @@ from models.projects import (
     ProjectProgress,
     ProjectRating,
     ProjectReview,
+    ProjectShowScore,
     SecretaryProject,
     SupervisionOrder,
 )
@@ -53,7 +54,20 @@ def project_file_docx(session: Session, p: SecretaryProject, tz: tzinfo) -> byte
     ratings = session.scalars(
         select(ProjectRating).where(ProjectRating.project_id == p.id).order_by(ProjectRating.rated_at)
     ).all()
-    names = _names(session, [p.secretary_id, p.prereviewed_by_id, *(r.reviewer_id for r in reviews)])
+    shows = session.scalars(
+        select(ProjectShowScore)
+        .where(ProjectShowScore.project_id == p.id)
+        .order_by(ProjectShowScore.scored_at)
+    ).all()
+    names = _names(
+        session,
+        [
+            p.secretary_id,
+            p.prereviewed_by_id,
+            *(r.reviewer_id for r in reviews),
+            *(s.judge_id for s in shows),
+        ],
+    )
     unit = session.get(OrgUnit, p.unit_id)
     seqs = {m.id: m.seq for m in p.milestones}
 
@@ -132,6 +146,14 @@ def project_file_docx(session: Session, p: SecretaryProject, tz: tzinfo) -> byte
         f"{p.score:g}" if p.score is not None else "",
         f"{p.satisfaction * 100:.1f}%" if p.satisfaction is not None else "",
         f"{done}/{len(p.milestones)}",
+        S.FILE_SHOW.format(
+            mean=sum(s.score for s in shows) / len(shows),
+            count=len(shows),
+            scores="、".join(f"{names.get(s.judge_id, '')}{s.score}" for s in shows),
+        )
+        if shows
+        else "",
+        S.FILE_EXCELLENT.format(when=when(p.excellent_at, tz)) if p.excellent_at else "",
     )
     kv(doc, styles, list(zip(S.FILE_RESULT, result, strict=True)))
     return docx_bytes(doc)

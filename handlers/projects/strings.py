@@ -331,7 +331,9 @@ FILE_PICK_HEAD = ("月份", "系统建议", "党委评定")
 FILE_ORDER_HEAD = ("编号", "督办事项", "期限", "状态", "办理情况", "约谈")
 FILE_RATING_HEAD = ("评价", "意见", "来源")
 FILE_RATING_FROM = ("党员", "群众（链接）")
-FILE_RESULT = ("评审得分", "群众满意率", "节点完成")
+FILE_RESULT = ("评审得分", "群众满意率", "节点完成", "观摩评比", "优秀项目")
+FILE_SHOW = "{mean:.1f}分（{count}位评委：{scores}）"
+FILE_EXCELLENT = "是（{when}）"
 FILE_INTERVIEWED = "已约谈"
 PICK_NAMES = {"red_flag": "红旗项目", "snail": "蜗牛项目"}
 

@@ -8,9 +8,9 @@ from datetime import date
 
 from docx import Document
 
-from handlers.projects import library, orders, progress, rating, review
+from handlers.projects import library, orders, progress, rating, review, showcase
 from handlers.projects.config import DEFAULT as CFG
-from models.projects import RatingVerdict
+from models.projects import ProjectJudge, RatingVerdict
 from tests.console.people_world import console_app, login
 from tests.projects.conftest import REGISTRATION, local
 
@@ -62,6 +62,15 @@ def test_the_project_file(session_factory, session, org):
         session, org.zhou, p.id, date(2027, 11, 1), date(2027, 11, 30), public=False, now=NOW, cfg=CFG
     )
     rating.rate(session, org.member, p.id, RatingVerdict.FAIRLY, "收入增加了", now=NOW, cfg=CFG)
+    session.add(
+        ProjectJudge(
+            call_id=library.set_call(session, org.zhou, 2027, date(2027, 3, 31), 1, cfg=CFG)[0].id,
+            person_id=org.sun.id,
+        )
+    )
+    session.flush()
+    showcase.score(session, org.sun, p.id, 93, "", now=local(date(2027, 12, 1)))
+    showcase.choose_excellent(session, org.zhou, p.id, now=local(date(2027, 12, 2)), cfg=CFG)
     session.commit()  # fmt: skip
 
     app = console_app(session_factory, now=NOW)
@@ -77,7 +86,7 @@ def test_the_project_file(session_factory, session, org):
         "入户调研120户",  # progress
         "光伏并网抓紧", "待办理",  # 督办单
         "1人参评", "基本满意", "收入增加了",  # 群众评议
-        "88", "100.0%", "1/2",  # result
+        "88", "100.0%", "1/2", "93.0分（1位评委：孙部长93）", "是（2027-12-02",  # result
     ):  # fmt: skip
         assert part in text, part
     assert "张党员" not in text  # who rated is never printed

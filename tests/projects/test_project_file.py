@@ -10,7 +10,7 @@ from docx import Document
 
 from handlers.projects import library, orders, progress, rating, review, showcase
 from handlers.projects.config import DEFAULT as CFG
-from models.projects import ProjectJudge, RatingVerdict
+from models.projects import RatingVerdict
 from tests.console.people_world import console_app, login
 from tests.projects.conftest import REGISTRATION, local
 
@@ -62,13 +62,8 @@ def test_the_project_file(session_factory, session, org):
         session, org.zhou, p.id, date(2027, 11, 1), date(2027, 11, 30), public=False, now=NOW, cfg=CFG
     )
     rating.rate(session, org.member, p.id, RatingVerdict.FAIRLY, "收入增加了", now=NOW, cfg=CFG)
-    session.add(
-        ProjectJudge(
-            call_id=library.set_call(session, org.zhou, 2027, date(2027, 3, 31), 1, cfg=CFG)[0].id,
-            person_id=org.sun.id,
-        )
-    )
-    session.flush()
+    library.set_call(session, org.zhou, 2027, date(2027, 3, 31), 1, cfg=CFG)
+    showcase.set_judges(session, org.zhou, 2027, ["孙部长"], cfg=CFG)
     showcase.score(session, org.sun, p.id, 93, "", now=local(date(2027, 12, 1)))
     showcase.choose_excellent(session, org.zhou, p.id, now=local(date(2027, 12, 2)), cfg=CFG)
     session.commit()  # fmt: skip

@@ -50,6 +50,7 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "对照检查材料",
             "整改措施完成",
             "民主评议",
+            "评议",
             "谈心谈话",
             "我的",
             "消息发到",
@@ -95,11 +96,27 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     # A unit's 书记 registers and reports their 书记项目 (the committee's part is under 我在上级党委).
-    ("书记项目", ("书记项目", "申报项目", "修改项目", "项目进展", "督办完成", "督办单")),
+    ("书记项目", ("书记项目", "申报项目", "修改项目", "项目进展", "督办完成", "督办单", "评议结果")),
     ("我管党费", ("党费名单", "党费确认")),
     ("我是观察员", ("我的支部", "我要列席", "观察统计")),
     # 督查任务: an inspector's units, who acts for the committee (交叉互查's secretaries too).
-    ("我在上级党委", ("退回计划", "督查任务", "预审通过", "项目评分", "督办", "项目征集", "项目评审人")),
+    (
+        "我在上级党委",
+        (
+            "退回计划",
+            "督查任务",
+            "预审通过",
+            "项目评分",
+            "督办",
+            "项目征集",
+            "项目评审人",
+            "开启评议",
+            "观摩评委",
+            "观摩评分",
+            "观摩排名",
+            "评为优秀",
+        ),
+    ),  # fmt: skip
     ("管理后台（电脑上使用）", ("登录后台",)),
 )
 # Groups for one kind of person only, whatever their commands' own audience lets in. 我是观察员: 观察统计

@@ -427,7 +427,7 @@ def rating_url(public_base_url: str, token: str) -> str:
     return f"{public_base_url.rstrip('/')}{review.H5_PREFIX}/rate/{token}"
 
 
-@router.command("开启评议", audience=_leads_above)
+@router.command("开启评议", help=strings.HELP_RATING_OPEN, audience=_leads_above)
 def open_rating(ctx: HandlerContext, args: str) -> None:
     project_id, rest = _ref(args, strings.RATING_OPEN_USAGE)
     parts = rest.split()
@@ -457,7 +457,7 @@ def open_rating(ctx: HandlerContext, args: str) -> None:
     )
 
 
-@router.command("评议")
+@router.command("评议", help=strings.HELP_RATING)
 def rate(ctx: HandlerContext, args: str) -> None:
     project_id, rest = _ref(args, strings.RATING_USAGE)
     verdict, comment = rating.parse_verdict(rest)
@@ -468,7 +468,7 @@ def rate(ctx: HandlerContext, args: str) -> None:
     )
 
 
-@router.command("评议结果", audience=_in_projects)
+@router.command("评议结果", help=strings.HELP_RATING_RESULT, audience=_in_projects)
 def rating_result(ctx: HandlerContext, args: str) -> None:
     project_id, _ = _ref(args, strings.HELP_RATING_RESULT)
     p = access.project(ctx.session, project_id)
@@ -491,7 +491,7 @@ def _judges_anywhere(ctx: HandlerContext) -> bool:
     )
 
 
-@router.command("观摩评委", audience=_sets_calls)
+@router.command("观摩评委", help=strings.HELP_JUDGES, audience=_sets_calls)
 def judges(ctx: HandlerContext, args: str) -> None:
     year, _, rest = args.strip().partition(" ")
     names = [n for n in re.split(r"[、,，\s]+", rest) if n]
@@ -501,7 +501,7 @@ def judges(ctx: HandlerContext, args: str) -> None:
     ctx.reply(Text(strings.JUDGES_SAVED.format(year=year, names="、".join(p.name for p in people))))
 
 
-@router.command("观摩评分", audience=_judges_anywhere)
+@router.command("观摩评分", help=strings.HELP_SHOW_SCORE, audience=_judges_anywhere)
 def show_score(ctx: HandlerContext, args: str) -> None:
     project_id, rest = _ref(args, strings.SHOW_USAGE)
     value, _, comment = rest.partition(" ")
@@ -512,7 +512,7 @@ def show_score(ctx: HandlerContext, args: str) -> None:
     ctx.reply(Text(strings.SHOW_SAVED.format(id=p.id, title=p.title, score=row.score)))
 
 
-@router.command("观摩排名", audience=_leads_above)
+@router.command("观摩排名", help=strings.HELP_RANKING, audience=_leads_above)
 def ranking(ctx: HandlerContext, args: str) -> None:
     text = args.strip()
     year = int(text) if text.isdigit() else ctx.local_now.year
@@ -542,7 +542,7 @@ def ranking(ctx: HandlerContext, args: str) -> None:
     )
 
 
-@router.command("评为优秀", audience=_leads_above)
+@router.command("评为优秀", help=strings.HELP_EXCELLENT, audience=_leads_above)
 def excellent(ctx: HandlerContext, args: str) -> None:
     project_id, _ = _ref(args, strings.HELP_EXCELLENT)
     p = showcase.choose_excellent(ctx.session, ctx.person, project_id, now=ctx.now, cfg=cfg_of(ctx))

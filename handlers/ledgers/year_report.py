@@ -748,9 +748,9 @@ def _projects(session: Session, years: dict[int, BranchYear], year: int, *, toda
             if p.interviewed:
                 orders += S.PROJECT_INTERVIEW
             section.rows.append([
-                S.PROJECT_TITLE.format(title=p.title), PROJECT_STATUS[p.status],
-                S.PROJECT_MILESTONES.format(done=p.done, total=p.milestones), str(p.late),
-                "；".join(picks) or S.NONE, orders,
+                S.PROJECT_TITLE.format(title=p.title) + (S.PROJECT_EXCELLENT if p.excellent else ""),
+                PROJECT_STATUS[p.status], S.PROJECT_MILESTONES.format(done=p.done, total=p.milestones), str(p.late),
+                "；".join(picks) or S.NONE, orders, pct(p.satisfaction),
             ])  # fmt: skip
             if p.late:
                 section.problems.append(S.P_PROJECT_LATE.format(title=p.title, n=p.late))

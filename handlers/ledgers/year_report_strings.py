@@ -149,8 +149,9 @@ P_LIFE_MEASURES = "组织生活会整改措施{open}项未完成（其中逾期{
 
 # 书记项目 (handlers.projects.library.units_year).
 S_PROJECTS = "书记项目"
-PROJECT_HEADERS = ["项目", "状态", "节点完成", "逾期节点", "红旗/蜗牛", "督办单"]
+PROJECT_HEADERS = ["项目", "状态", "节点完成", "逾期节点", "红旗/蜗牛", "督办单", "群众满意率"]
 PROJECT_TITLE = "《{title}》"
+PROJECT_EXCELLENT = "（优秀项目）"
 PROJECT_MILESTONES = "{done}/{total}"
 PROJECT_PICK = "{kind}{n}次（{months}）"
 PROJECT_ORDERS = "{n} 份，已办结 {closed} 份"

@@ -432,6 +432,8 @@ class ProjectYear:
     orders_closed: int
     orders_overdue: int
     interviewed: bool
+    satisfaction: float | None  # 群众评议: (满意 + 基本满意) / all ratings, None before any
+    excellent: bool  # chosen 优秀项目 at the year-end 观摩评比
 
 
 def units_year(
@@ -470,6 +472,7 @@ def units_year(
                 p.id, p.title, p.status, len(p.milestones), sum(m.done_on is not None for m in p.milestones),
                 len(review.late_milestones(p, today)), picks.get(p.id, []), len(mine), len(mine) - len(is_open),
                 sum(o.due_on < today for o in is_open), any(o.interview_at is not None for o in mine),
+                p.satisfaction, p.excellent_at is not None,
             )
         )  # fmt: skip
     calls = dict(

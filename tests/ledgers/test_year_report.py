@@ -297,7 +297,8 @@ def yearly(session_factory, year: LedgerOrg) -> LedgerOrg:
         s.add(ProjectCall(unit_id=c.c1.id, year=2026, deadline=date(2026, 3, 31), per_secretary=1))
         p = SecretaryProject(unit_id=c.b1.id, secretary_id=people["书记1"], year=2026, title="党员先锋岗",
                              problem="问题", content="举措", expected="目标", leaders="书记1",
-                             status=ProjectStatus.ACCEPTED, submitted_at=NOW, return_count=0)  # fmt: skip
+                             status=ProjectStatus.ACCEPTED, submitted_at=NOW, return_count=0,
+                             satisfaction=0.875, excellent_at=NOW)  # fmt: skip
         p.milestones = [
             ProjectMilestone(seq=1, title="摸底", due_on=date(2026, 3, 31), done_on=date(2026, 3, 20)),
             ProjectMilestone(seq=2, title="建成", due_on=date(2026, 10, 31)),
@@ -375,8 +376,8 @@ def test_the_yearly_features_have_their_sections_and_problems(session_factory, a
     assert "合计应开 7 次，计入完成 6 次，完成率 85.7%。" in paragraphs
     # 书记项目
     assert table_with(tables, "项目")[1:] == [[
-        "《党员先锋岗》", "已入库（公开承诺）", "1/3", "1", "红旗项目1次（2026年9月）；蜗牛项目1次（2026年10月）",
-        "2 份，已办结 1 份，未办结 1 份（其中逾期 1 份），已约谈",
+        "《党员先锋岗》（优秀项目）", "已入库（公开承诺）", "1/3", "1", "红旗项目1次（2026年9月）；蜗牛项目1次（2026年10月）",
+        "2 份，已办结 1 份，未办结 1 份（其中逾期 1 份），已约谈", "87.5%",
     ]]  # fmt: skip
     # Each section's problems join 存在问题, after the figures' own.
     found, _ = _section(paragraphs, tables, S.S_PROBLEMS)

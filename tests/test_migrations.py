@@ -33,6 +33,11 @@ FROZEN = {
     "0006_ledger_exports_built_in_the_background.py": "5ee5ec803755f2f5ae1eb489c2758f4abfc03462ab20febfca251c73d8ab5672",
     "0007_heart_talks_recorded_by_branches.py": "34f520675024d3cba65e1e5548b3e5f8c8e96a044f2fa6ba434fef17a78c4bd0",
     "0008_branch_rating_proposed_and_confirmed.py": "ddaa9893bef3a3bba67bfd8b2394eb08757ea8dc71a82614e1129ffd234391ba",
+    "0009_life_meeting_steps_and_minutes.py": "e7f9443c070e3e6ee5987d57152ddf818a137a8282f1462b32ac4f1523b5b1ef",
+    "0010_democratic_appraisal_ballots_and_grades.py": "98cb758f0220c612ab38cfcc183b68a52327c89cd78161a501e547fc9f225bbc",
+    "0011_observer_yearly_rating_and_training.py": "1eea632cfe1ecbb9ed169ed38a65319fba916014dfc9a1653746b0557ec833a4",
+    "0012_secretary_projects.py": "57779ad0df403d4960882754152f3dbb1548835e42a1f321a76db2274e0b0bbd",
+    "0013_inspection_rounds_and_findings.py": "81a6d5290ae522072dd51ce063b1e27b0b87b138c201b28954e7378d9babf6ef",
 }
 
 

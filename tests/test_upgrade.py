@@ -56,7 +56,8 @@ def copy_rows(source_url: str, target: Engine) -> None:
             conn.exec_driver_sql(
                 f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {prefix}"{table.name}"'
             )
-            if not sqlite and "id" in table.columns:
+            # A serial id's sequence follows the copied rows (appraisal_ballot's id is a random text key).
+            if not sqlite and "id" in table.columns and table.columns["id"].type.python_type is int:
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), max(id)) FROM \"{table.name}\" "
                     f"HAVING pg_get_serial_sequence('\"{table.name}\"', 'id') IS NOT NULL AND count(*) > 0"

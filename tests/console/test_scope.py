@@ -23,6 +23,7 @@ from models.db import unit_of_work
 from models.exports import READY, LedgerExport, LedgerExportChunk
 from models.meetings import Meeting
 from models.org import RoleAssignment
+from models.projects import ProjectStatus, SecretaryProject
 from tests.console.test_overview import Org, build_org, console_app, login
 
 # Path parameters that name an object of the organisation: which one of an ObjectSet fills each.
@@ -36,6 +37,7 @@ OBJECT_PARAMS = {
     "assignment_id": "assignment",
     "role_id": "assignment",
     "export_id": "export",
+    "project_id": "project",
 }
 # The login's own parameters (no viewer yet, no object of anyone's scope behind them).
 PUBLIC_PARAMS = {"platform": "dingtalk", "token": "not-a-real-token"}
@@ -53,6 +55,7 @@ class ObjectSet:
     meeting: int
     assignment: int
     names: tuple[str, ...]
+    project: int = 0  # a 书记项目 of `branch`
     export: int = 0  # a ledger file of `unit`, asked for by the viewer under test (with_exports)
 
 
@@ -90,7 +93,16 @@ def objects(session, org: Org) -> dict[str, ObjectSet]:
                 select(RoleAssignment.id).where(RoleAssignment.person_id == org.id(person_key))
             )
 
-        return {
+        def project(branch_id: int, secretary_key: str) -> int:
+            p = SecretaryProject(unit_id=branch_id, secretary_id=org.id(secretary_key), year=2026, title="书记项目",
+                                 problem="问题", content="举措", expected="目标", leaders=secretary_key,
+                                 status=ProjectStatus.ACCEPTED, submitted_at=datetime(2026, 3, 1, tzinfo=UTC),
+                                 return_count=0, rating_public=False)  # fmt: skip
+            session.add(p)
+            session.flush()
+            return p.id
+
+        sets = {
             "b1": ObjectSet(c.b1.id, c.b1.id, c.c1.id, org.id("m1a"), org.meetings["b1-nov"], assignment("sec1"),
                             ("城关社区党支部", "党员1甲", titles["b1-nov"])),
             "b2": ObjectSet(c.b2.id, c.b2.id, c.c1.id, org.id("m2a"), org.meetings["b2-nov"], assignment("sec2"),
@@ -98,6 +110,9 @@ def objects(session, org: Org) -> dict[str, ObjectSet]:
             "c2": ObjectSet(c.c2.id, c.b3.id, c.c2.id, org.id("m3a"), org.meetings["b3-nov"], assignment("sec3"),
                             ("河西乡党委", "河西村党支部", "河东村党支部", "党员3甲", "书记3", titles["b3-nov"])),
         }  # fmt: skip
+        for key, secretary in (("b1", "sec1"), ("b2", "sec2"), ("c2", "sec3")):
+            sets[key].project = project(sets[key].branch, secretary)
+        return sets
 
 
 def with_exports(session_factory, sets: dict[str, ObjectSet], person: int) -> dict[str, ObjectSet]:

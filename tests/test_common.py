@@ -79,6 +79,36 @@ def test_not_a_month(typed):
     assert dates.parse_month(typed, date(2026, 3, 15)) is None
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["2026-11-20", "2026.11.20", "2026/11/20", "2026年11月20日", "2026年11月20号", "2026 年 11 月 20 日",
+     "２０２６－１１－２０"],
+)  # fmt: skip
+def test_a_full_day_as_typed_is_that_day_whatever_the_short_rule(typed):
+    for short in ("past", "this_year", "next"):
+        assert dates.parse_day(typed, date(2026, 3, 15), short=short) == date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("typed", "short", "day"),
+    [("11-20", "past", date(2025, 11, 20)), ("11月20日", "this_year", date(2026, 11, 20)),
+     ("11月20日", "next", date(2026, 11, 20)), ("3-1", "past", date(2026, 3, 1)),
+     ("3-1", "this_year", date(2026, 3, 1)), ("3月1号", "next", date(2027, 3, 1)),
+     ("3.15", "past", date(2026, 3, 15)), ("3/15", "next", date(2026, 3, 15))],
+)  # fmt: skip
+def test_a_short_day_takes_its_year_by_the_rule(typed, short, day):
+    # Today is 15 March 2026: "past" never lands after it, "next" never before it.
+    assert dates.parse_day(typed, date(2026, 3, 15), short=short) == day
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["2026-02-30", "2-30", "13-01", "2026-13-01", "2026-11", "11月", "下周三", "", "今天", "20261120"],
+)
+def test_not_a_day_to_parse(typed):
+    assert dates.parse_day(typed, date(2026, 3, 15), short="past") is None
+
+
 # --- roles: who holds which role where ---------------------------------------------------------
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, tzinfo
+from typing import Literal
 
 WEEKDAYS = "一二三四五六日"
 _FULL_MONTH = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?")
 _SHORT_MONTH = re.compile(r"(\d{1,2})\s*月份?")
+_FULL_DAY = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?")
+_SHORT_DAY = re.compile(r"(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?")
 
 
 # --- months --------------------------------------------------------------------------------------
@@ -46,6 +49,33 @@ def parse_month(text: str, today: date) -> date | None:
     else:
         return None
     return date(year, month, 1) if 1 <= month <= 12 else None
+
+
+# --- days --------------------------------------------------------------------------------------
+
+
+def parse_day(text: str, today: date, *, short: Literal["past", "this_year", "next"]) -> date | None:
+    """A day as a secretary types it: 2026-11-20, 2026.11.20, 2026/11/20, 2026年11月20日 (or 号) → that day;
+    a short 11-20 or 11月20日 takes its year by `short`: "past" the latest such day not after `today` (as
+    parse_month reads 11月: 12-28 typed on 2 January is last December's), "this_year" `today`'s year,
+    "next" the first such day from `today` on. Full-width digits and signs too; None for anything else,
+    an impossible day (2026-02-30) included."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if m := _FULL_DAY.fullmatch(text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    elif m := _SHORT_DAY.fullmatch(text):
+        month, day = int(m[1]), int(m[2])
+        year = today.year
+        if short == "past":
+            year -= (month, day) > (today.month, today.day)
+        elif short == "next":
+            year += (month, day) < (today.month, today.day)
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 # --- periods -------------------------------------------------------------------------------------

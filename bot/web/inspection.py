@@ -95,11 +95,10 @@ def build_inspection_router(h5: H5Pages) -> APIRouter:
             except attachments.PhotoError as exc:
                 raise Refused(str(exc), ("photos",), status=422) from None
             item = str(payload.get("item", "") or "").strip()
-            before = next((f for f in ru.findings if f.item_title == item), None)
             due = str(payload.get("due_on", "") or "").strip()
             finding = rounds.record_finding(
                 session, st, rnd, ru, item=item, ok=str(payload.get("result", "")) != "problem",
-                text=str(payload.get("text", "") or ""), photos=list(before.photos) if before else [],
+                text=str(payload.get("text", "") or ""),
                 due_on=rounds.parse_day(due) if due else None, now=clock(), today=today(), cfg=cfg(),
             )  # fmt: skip
             try:

@@ -294,9 +294,13 @@ def record_finding(
             .where(ChecklistItem.year == rnd.year, ChecklistItem.title == item)
             .limit(1)
         )
-        finding = Finding(branch_id=ru.branch_id, item_id=catalogued, item_title=item, recorded_at=now)
+        finding = Finding(
+            branch_id=ru.branch_id, item_id=catalogued, item_title=item, recorded_at=now, photos=[]
+        )
         ru.findings.append(finding)
-    finding.ok, finding.text, finding.photos = ok, text, list(photos or [])
+    finding.ok, finding.text = ok, text
+    if photos is not None:  # None: keep the photos (the console's form has none; the H5 form adds its own)
+        finding.photos = list(photos)
     finding.recorded_by_id = finding.recorded_by_id or st.person_id
     if closed:
         finding.corrected_by_id, finding.corrected_at = st.person_id, now

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from handlers.inspection import rounds
 from handlers.inspection.config import DEFAULT
-from models.inspection import Finding, InspectionRectification, InspectionRound, RoundUnit
+from models.inspection import Finding, InspectionRectification, InspectionRound, RoundKind, RoundUnit
 from models.observers import RectificationStatus
 from tests.console.people_world import console_app, csrf_of, login
-from tests.inspection.conftest import local
+from tests.inspection.conftest import local, st
 
 TODAY = date(2027, 5, 10)
 NOW = local(TODAY)
@@ -284,3 +284,28 @@ def test_the_forms_offer_plausible_inspectors_and_a_correction_picks_a_recorded_
         "党费按月足额收缴，台账清楚",
     ]
     assert 'type="text" name="item"' not in closed
+
+
+def test_a_console_correction_keeps_the_photos_taken_on_the_phone(session_factory, session, county):
+    """The console's form has no photos: correcting a finding recorded (with photos) on the H5 form
+    keeps its photos."""
+    rnd = rounds.open_round(
+        session, st(session, county.sun), kind=RoundKind.SUPERVISION, title="五月看现场", unit=None,
+        assignments=[(county.village, county.qian.id, None)], today=TODAY,
+    )  # fmt: skip
+    ru = rnd.units[0]
+    rounds.record_finding(
+        session, st(session, county.qian), rnd, ru, item="主题党日", ok=False, text="签到表代签",
+        photos=[41, 42], now=NOW, today=TODAY, cfg=DEFAULT,
+    )  # fmt: skip
+    rounds.close_round(session, st(session, county.sun), rnd, now=NOW)
+    session.commit()
+    app = console_app(session_factory, now=NOW)
+    sun = login(session_factory, app, county.sun.id, now=NOW)
+    fix = {"csrf_token": csrf_of(sun), "round": rnd.id, "branch": county.village.id, "item": "主题党日",
+           "result": "problem", "text": "签到表代签，已补签", "reason": "复核"}  # fmt: skip
+    assert sun.post("/console/inspection/round/findings", data=fix, follow_redirects=False).status_code == 303
+    session.expire_all()
+    finding = session.scalar(select(Finding))
+    assert finding.text == "签到表代签，已补签" and finding.photos == [41, 42]
+    assert "照片2张" in sun.get(f"/console/inspection/round?id={rnd.id}").text

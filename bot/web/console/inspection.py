@@ -413,7 +413,6 @@ def build_router(console: ConsoleApp) -> APIRouter:
             rounds.record_finding(
                 viewer.session, standing(viewer), rnd, ru, item=str(form.get("item", "")),
                 ok=form.get("result") == "ok", text=str(form.get("text", "")),
-                photos=[int(p) for p in form.getlist("photos") if str(p).isdigit()],
                 due_on=rounds.parse_day(due) if due else None, owner_id=int(owner) if owner.isdigit() else None,
                 now=console.clock(), today=today(), cfg=inspection_config(console.core),
                 correction_reason=str(form.get("reason", "")),

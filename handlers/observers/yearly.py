@@ -141,7 +141,13 @@ def is_rated(
     session: Session, observer_id: int, committee: OrgUnit, year: int, ocfg: ObserversConfig
 ) -> bool:
     """Whether the committee rates this observer for the year (rated_pairs)."""
-    found = rated_pairs(session, year, ocfg=ocfg, keep=lambda o, c: o == observer_id and c.id == committee.id)
+    found = rated_pairs(
+        session,
+        year,
+        ocfg=ocfg,
+        keep=lambda o, c: o == observer_id and c.id == committee.id,
+        observer_ids=[observer_id],
+    )
     return bool(found)
 
 
@@ -264,7 +270,10 @@ def record_training(
         bad.append("attendees")
     elif ids and "attendees" not in bad:
         mine = {
-            o for o, _ in rated_pairs(session, year, ocfg=ocfg, keep=lambda o, c: o in ids and who.covers(c))
+            o
+            for o, _ in rated_pairs(
+                session, year, ocfg=ocfg, keep=lambda o, c: o in ids and who.covers(c), observer_ids=ids
+            )
         }
         if ids - mine:
             errors.append(strings.TRAINING_NOT_YOURS)

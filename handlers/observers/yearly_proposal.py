@@ -236,24 +236,36 @@ def _lo_hi(year: int, ocfg: ObserversConfig) -> tuple[datetime, datetime]:
 
 
 def rated_pairs(
-    session: Session, year: int, *, ocfg: ObserversConfig, keep: Callable[[int, OrgUnit], bool]
+    session: Session,
+    year: int,
+    *,
+    ocfg: ObserversConfig,
+    keep: Callable[[int, OrgUnit], bool],
+    observer_ids: Iterable[int] | None = None,
 ) -> list[tuple[int, OrgUnit]]:
     """(observer, committee) pairs rated for `year` that `keep(observer_id, committee)` accepts: every
     observer a committee appointed, and every observer linked now (or who filed a form in the year) to a
-    branch under a committee that did not appoint them. Sorted by committee, then observer."""
+    branch under a committee that did not appoint them. Sorted by committee, then observer. With
+    `observer_ids`, only those observers are read (checking one need not scan the whole year)."""
     lo, hi = _lo_hi(year, ocfg)
-    links = session.execute(
+    ids = None if observer_ids is None else list(observer_ids)
+    links_stmt = (
         select(ObserverAssignment.observer_id, OrgUnit)
         .join(OrgUnit, OrgUnit.id == ObserverAssignment.branch_id)
         .where(ObserverAssignment.active.is_(True))
-    ).all()
-    filed = session.execute(
+    )
+    filed_stmt = (
         select(Observation.observer_id, OrgUnit)
         .join(OrgUnit, OrgUnit.id == Observation.branch_id)
         .where(Observation.meeting_starts_at >= lo, Observation.meeting_starts_at < hi)
         .distinct()
-    ).all()
-    where = Appointments(session)
+    )
+    if ids is not None:
+        links_stmt = links_stmt.where(ObserverAssignment.observer_id.in_(ids))
+        filed_stmt = filed_stmt.where(Observation.observer_id.in_(ids))
+    links = session.execute(links_stmt).all()
+    filed = session.execute(filed_stmt).all()
+    where = Appointments(session, ids)
     where.learn({b.id: b for _, b in (*links, *filed)}.values())
     pairs: dict[tuple[int, int], OrgUnit] = {}
     for observer_id, units in where.appointed.items():

@@ -113,6 +113,9 @@ def test_the_appointing_committee_rates_and_a_link_elsewhere_goes_to_that_branch
         (w.people["qian"], w.units["c1"]),
         (w.people["qian"], w.units["c2"]),
     }
+    # Read for one observer only (is_rated, the training form): the same pairs as the whole year's.
+    only = rated_pairs(session, 2026, ocfg=TAIHU, keep=lambda o, c: True, observer_ids=[w.people["qian"]])
+    assert {(o, c.id) for o, c in only} == {p for p in got if p[0] == w.people["qian"]}
     # 县妇幼保健院 linked in October: the first half-year is not the observer's, the second still running.
     y = year_of(session, w.people["qian"], w.units["c2"])
     assert (y.branches, y.required, y.done) == ({w.units["b4"]}, 0, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from bot.core.context import HandlerContext
 from bot.core.errors import Refused
@@ -12,7 +12,6 @@ from bot.core.messages import Text
 from bot.core.router import Router
 from handlers.common import dates
 from handlers.inspection import rounds, strings
-from handlers.inspection.config import inspection_config
 from models.inspection import InspectionRectification, InspectionRound, RoundUnit
 from models.observers import RectificationStatus
 from models.org import OrgUnit, Role
@@ -35,23 +34,24 @@ def _inspects(ctx: HandlerContext) -> bool:
     )
 
 
+def _theirs(ctx: HandlerContext):
+    """The condition on a rectification still to report on or awaiting sign-off that is the person's:
+    as owner, or as the 书记 of the branch (the same people `督查整改` accepts a report from)."""
+    led = [r.org_unit_id for r in ctx.roles if r.role == Role.SECRETARY and r.org_unit_id is not None]
+    return and_(
+        InspectionRectification.status != RectificationStatus.CLOSED,
+        or_(InspectionRectification.owner_id == ctx.person.id, InspectionRectification.branch_id.in_(led)),
+    )
+
+
 def _open_rectifications(ctx: HandlerContext) -> list[tuple[InspectionRectification, str]]:
-    """The rectifications still to report on or awaiting sign-off that are the person's: as owner, or
-    as the 书记 of the branch (the same people `督查整改` accepts a report from)."""
     if ctx.person is None:
         return []
-    led = [r.org_unit_id for r in ctx.roles if r.role == Role.SECRETARY and r.org_unit_id is not None]
     return list(
         ctx.session.execute(
             select(InspectionRectification, OrgUnit.name)
             .join(OrgUnit, OrgUnit.id == InspectionRectification.branch_id)
-            .where(
-                InspectionRectification.status != RectificationStatus.CLOSED,
-                or_(
-                    InspectionRectification.owner_id == ctx.person.id,
-                    InspectionRectification.branch_id.in_(led),
-                ),
-            )
+            .where(_theirs(ctx))
             .order_by(InspectionRectification.due_on, InspectionRectification.id)
         ).all()
     )
@@ -111,21 +111,7 @@ def _owns_rectification(ctx: HandlerContext) -> bool:
     """Whoever has a rectification to report on: its owner, or the 书记 of its branch."""
     if ctx.person is None:
         return False
-    led = [r.org_unit_id for r in ctx.roles if r.role == Role.SECRETARY and r.org_unit_id is not None]
-    return (
-        ctx.session.scalar(
-            select(InspectionRectification.id)
-            .where(
-                InspectionRectification.status != RectificationStatus.CLOSED,
-                or_(
-                    InspectionRectification.owner_id == ctx.person.id,
-                    InspectionRectification.branch_id.in_(led),
-                ),
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return ctx.session.scalar(select(InspectionRectification.id).where(_theirs(ctx)).limit(1)) is not None
 
 
 @router.command("督查整改", help=strings.HELP_REPORT, audience=_owns_rectification)
@@ -137,7 +123,5 @@ def report(ctx: HandlerContext, args: str) -> None:
     if ctx.person is None:
         raise Refused(strings.NOT_OWNER)
     rect = rounds.get_rect(ctx.session, int(m.group(1)))
-    rounds.report_fixed(
-        ctx.session, ctx.person, rect, m.group(2), now=ctx.now, cfg=inspection_config(ctx.config)
-    )
+    rounds.report_fixed(ctx.session, ctx.person, rect, m.group(2), now=ctx.now)
     ctx.reply(Text(strings.REPORTED.format(text=rect.text)))

@@ -357,9 +357,8 @@ def _checkers(rect: InspectionRectification) -> list[int]:
 
 
 def report_fixed(
-    session: Session, person: Person, rect: InspectionRectification, note: str, *, now: datetime,
-    cfg: InspectionConfig,
-) -> None:  # fmt: skip
+    session: Session, person: Person, rect: InspectionRectification, note: str, *, now: datetime
+) -> None:
     """The owner (or the branch's 书记) says it is fixed; the unit's inspector is told."""
     owners = {rect.owner_id, *people_with_roles(session, rect.branch_id, [Role.SECRETARY])}
     if person.id not in owners:

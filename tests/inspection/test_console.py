@@ -83,7 +83,7 @@ def test_a_round_in_the_console(session_factory, session, county):
     assert rect.due_on == date(2027, 6, 10) and rect.owner_id == county.wang.id
     with session_factory() as s, s.begin():
         rounds.report_fixed(s, s.get(type(county.wang), county.wang.id), s.get(InspectionRectification, rect.id),
-                            "5月8日补开", now=NOW, cfg=DEFAULT)  # fmt: skip
+                            "5月8日补开", now=NOW)  # fmt: skip
     decide = "/console/inspection/rectification"
     assert (
         qian.post(

@@ -27,7 +27,7 @@ def _visit(session, county, branch, inspector, day, problems, fixed):
         f = rounds.record_finding(session, who, rnd, ru, item=f"问题{n}", ok=False, text=f"问题{n}", **kw)
         if n < fixed:
             owner = session.get(type(county.wang), f.rectification.owner_id)
-            rounds.report_fixed(session, owner, f.rectification, "已整改", now=local(day), cfg=DEFAULT)
+            rounds.report_fixed(session, owner, f.rectification, "已整改", now=local(day))
             rounds.decide(session, who, f.rectification, confirm=True, now=local(day))
     return rnd
 

@@ -68,14 +68,14 @@ def test_a_round_from_findings_to_closure(session, county):
         rounds.decide(session, qian, rect, confirm=True, now=NOW)
     assert early.value.status == 409
     with pytest.raises(Refused) as stranger:
-        rounds.report_fixed(session, county.li, rect, "补了", now=NOW, cfg=DEFAULT)
+        rounds.report_fixed(session, county.li, rect, "补了", now=NOW)
     assert stranger.value.status == 403
-    rounds.report_fixed(session, county.wang, rect, "已补记录", now=NOW, cfg=DEFAULT)
+    rounds.report_fixed(session, county.wang, rect, "已补记录", now=NOW)
     assert any("已补记录" in str(m.payload) for m in _messages(session, county.qian.id))
     rounds.decide(session, qian, rect, confirm=False, reason="没有签到表", now=NOW)
     assert rect.status == RectificationStatus.REOPENED and rect.reopen_count == 1
     assert any("没有签到表" in str(m.payload) for m in _messages(session, county.wang.id))
-    rounds.report_fixed(session, county.wang, rect, "补签到表", now=NOW, cfg=DEFAULT)
+    rounds.report_fixed(session, county.wang, rect, "补签到表", now=NOW)
     rounds.decide(session, qian, rect, confirm=True, now=NOW)
     assert rect.status == RectificationStatus.CLOSED and rect.closed_by_id == county.qian.id
     with pytest.raises(Refused) as twice:
@@ -158,7 +158,7 @@ def test_deadline_reminders(session, county):
         session, qian, rnd, ru, item="台账", ok=False, text="缺页", due_on=due, **kw
     )
     done = rounds.record_finding(session, qian, rnd, ru, item="党费", ok=False, text="漏登", due_on=due, **kw)
-    rounds.report_fixed(session, county.wang, done.rectification, "已补登", now=NOW, cfg=DEFAULT)
+    rounds.report_fixed(session, county.wang, done.rectification, "已补登", now=NOW)
     rounds.decide(session, qian, done.rectification, confirm=True, now=NOW)
     session.commit()
 

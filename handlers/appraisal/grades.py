@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.core.errors import Refused
 from handlers.appraisal import service, strings
 from handlers.appraisal.config import AppraisalConfig
-from handlers.common.dates import fmt_full_day
+from handlers.common.dates import fmt_full_day, parse_day
 from models.appraisal import (
     GRADE_LABELS,
     HANDLING_LABELS,
@@ -138,7 +138,7 @@ def grades_of(session: Session, a: Appraisal) -> dict[int, AppraisalGrade]:
 
 
 def _day(form: Mapping[str, str], what: str, *, after: date, after_what: str, today: date) -> date:
-    day = service.parse_day(str(form.get("day", "") or ""), today)
+    day = parse_day(str(form.get("day", "") or ""), today, short="this_year")
     if day is None:
         raise Refused(strings.BAD_DAY_FIELD.format(what=what), ("day",), status=422)
     if day > today:

@@ -3,8 +3,6 @@ self-assessments, and the 留党察看 marks. None commits; refusals are bot.cor
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,14 +15,12 @@ from bot.core.errors import Refused
 from bot.core.messages import Button, Card, md_escape
 from handlers.appraisal import strings
 from handlers.appraisal.config import AppraisalConfig
-from handlers.common.dates import fmt_full_day
+from handlers.common.dates import fmt_full_day, parse_day
 from handlers.common.roles import roles_in_words, units_where
 from models.appraisal import Appraisal, AppraisalMember
 from models.org import MemberStatus, OrgUnit, Person, RoleAssignment, UnitKind
 
 H5_PREFIX = "/h5/appraisal"
-_FULL_DAY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
-_SHORT_DAY = re.compile(r"^(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
 
 
 def member_url(appraisal_id: int) -> str:
@@ -78,21 +74,6 @@ def state_text(a: Appraisal | None, now: datetime, tz: ZoneInfo) -> str:
     if now < a.closes_at:
         return strings.STATE_OPEN.format(end=end)
     return strings.STATE_CLOSED
-
-
-def parse_day(text: str, today: date) -> date | None:
-    """2026-12-12, 2026年12月12日, 12-12, 12月12日 (this year); full-width digits too; None otherwise."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    m = _FULL_DAY.match(text)
-    parts = (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
-    if parts is None and (m := _SHORT_DAY.match(text)):
-        parts = (today.year, int(m.group(1)), int(m.group(2)))
-    if parts is None:
-        return None
-    try:
-        return date(*parts)
-    except ValueError:
-        return None
 
 
 # ---- who
@@ -198,7 +179,7 @@ def _window(args: str, today: date, cfg: AppraisalConfig) -> tuple[date, date]:
     words = args.split()
     days = []
     for w in words:
-        d = parse_day(w, today)
+        d = parse_day(w, today, short="this_year")
         if d is None:
             raise Refused(strings.BAD_DAY.format(text=w))
         days.append(d)

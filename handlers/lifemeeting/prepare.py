@@ -8,7 +8,6 @@ from the talks the branch records (handlers.talks).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
-from handlers.common.dates import fmt_full_day
+from handlers.common.dates import fmt_full_day, parse_day
 from handlers.common.roles import roles_in_words, units_where
 from handlers.lifemeeting import strings
 from handlers.lifemeeting.config import STEPS, LifeMeetingConfig
@@ -26,24 +25,6 @@ from models.lifemeeting import LifeMeetingPlan, LifeMeetingStep, LifeStep
 from models.org import OrgUnit, Person, UnitKind
 
 CONTENT_MAX = 5000
-_FULL_DAY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
-_SHORT_DAY = re.compile(r"^(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
-
-
-def parse_future_day(text: str, today: date) -> date | None:
-    """2026-12-20, 2026年12月20日, 12-20 or 12月20日 (the next such day from `today` on); None otherwise."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    m = _FULL_DAY.match(text)
-    try:
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        m = _SHORT_DAY.match(text)
-        if m:
-            month, day = int(m.group(1)), int(m.group(2))
-            return date(today.year + ((month, day) < (today.month, today.day)), month, day)
-    except ValueError:
-        return None
-    return None
 
 
 def managed_branch(session: Session, actor: Person | None, cfg: LifeMeetingConfig, what: str) -> OrgUnit:
@@ -84,7 +65,7 @@ def set_plan(
     words = args.split()
     if not words:
         raise Refused(strings.PLAN_USAGE, status=422)
-    day = parse_future_day(words[0], today)
+    day = parse_day(words[0], today, short="next")
     if day is None:
         raise Refused(strings.BAD_DAY.format(text=words[0]), status=422)
     if day < today:
@@ -97,7 +78,7 @@ def set_plan(
         step = strings.STEP_BY_WORD.get(word)
         if step is None:
             raise Refused(strings.UNKNOWN_STEP.format(text=word), status=422)
-        due = parse_future_day(when, today)
+        due = parse_day(when, today, short="next")
         if due is None:
             raise Refused(strings.BAD_DAY.format(text=when), status=422)
         if due > day:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
-from handlers.common.dates import fmt_full_day
+from handlers.common.dates import fmt_full_day, parse_day
 from handlers.common.roles import roles_in_words
 from handlers.lifemeeting import strings
 from handlers.lifemeeting.config import LifeMeetingConfig
@@ -23,7 +23,6 @@ from handlers.lifemeeting.prepare import (
     branch_people,
     is_manager_of,
     managed_branch,
-    parse_future_day,
 )
 from handlers.lifemeeting.status import org_life_meetings
 from models.lifemeeting import LifeMeetingCriticism, LifeMeetingMeasure, LifeMeetingMinutes
@@ -147,7 +146,7 @@ def add_measure(
     content = m.group("content").strip()
     if len(content) > MEASURE_MAX:
         raise Refused(strings.CONTENT_TOO_LONG.format(n=MEASURE_MAX), status=422)
-    due = parse_future_day(m.group("due"), today)
+    due = parse_day(m.group("due"), today, short="next")
     if due is None:
         raise Refused(strings.BAD_DAY.format(text=m.group("due")), status=422)
     if due < today:

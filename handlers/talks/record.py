@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from handlers.common import dates
 from handlers.common.dates import fmt_full_day, fmt_month
 from handlers.common.roles import units_where
 from handlers.phones import normalize_phone
@@ -30,8 +31,6 @@ from models.org import OrgUnit, Person, UnitKind
 from models.talks import HeartTalk, HeartTalkPerson
 
 TOPIC_MAX = 100
-_FULL_DAY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
-_SHORT_DAY = re.compile(r"^(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?$")
 _RELATIVE = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 # A word that was meant as the day but is not one we read ("下周三", "2026-13-40").
 # Not "月" or "天" alone: names have them (王月, 李天).
@@ -42,25 +41,11 @@ SUGGEST_CUTOFF = 0.5
 
 
 def parse_day(text: str, today: date) -> date | None:
-    """2026-11-20, 2026年11月20日, 11-20, 11月20日 (the latest such day not after `today`, as
-    handlers.common.dates.parse_month reads 11月: "12-28" typed on 2 January is last December's), 今天,
-    昨天, 前天; full-width digits and signs too (２０２６－１１－２０); None otherwise."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    if text in _RELATIVE:
-        return today - timedelta(days=_RELATIVE[text])
-    m = _FULL_DAY.match(text)
-    parts = (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
-    if parts is None:
-        m = _SHORT_DAY.match(text)
-        if m:
-            month, day = int(m.group(1)), int(m.group(2))
-            parts = (today.year - ((month, day) > (today.month, today.day)), month, day)
-    if parts is None:
-        return None
-    try:
-        return date(*parts)
-    except ValueError:
-        return None
+    """handlers.common.dates.parse_day with a short 11-20 the latest such day not after `today` ("12-28"
+    typed on 2 January is last December's), and 今天, 昨天, 前天; None otherwise."""
+    if (ago := _RELATIVE.get(unicodedata.normalize("NFKC", text).strip())) is not None:
+        return today - timedelta(days=ago)
+    return dates.parse_day(text, today, short="past")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def assign(
     for c in committees:
         if c.kind != UnitKind.COMMITTEE:
             raise Refused(strings.LIAISON_NOT_COMMITTEE, ("committees",), status=422)
-        if not any(p == "" or c.path.startswith(p) for p in st.staff_paths):
+        if not st.organises(c.path):
             raise Refused(strings.NOT_ORGANISER, status=403)
     is_staff = session.scalar(
         select(RoleAssignment.id)

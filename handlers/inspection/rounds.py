@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -58,6 +58,16 @@ class Standing:
     led_branch_ids: set[int] = field(default_factory=set)  # branches where they hold checker_roles
     committee_paths: list[str] = field(default_factory=list)  # committees they lead (watch read-only)
 
+    def organises(self, path: str) -> bool:
+        """Whether the unit at `path` ("/" for the whole tree) is in their 组织部 subtree."""
+        return any(p == "" or path.startswith(p) for p in self.staff_paths)
+
+    def organised_units(self):
+        """The SQL condition of `organises` on OrgUnit (false when they organise nothing)."""
+        if "" in self.staff_paths:
+            return true()
+        return or_(false(), *(OrgUnit.path.startswith(p) for p in self.staff_paths))
+
 
 def standing(session: Session, person_id: int, cfg: InspectionConfig) -> Standing:
     held = roles_held(session, person_id)
@@ -84,8 +94,7 @@ def _round_path(session: Session, rnd: InspectionRound) -> str:
 def is_organiser(session: Session, st: Standing, rnd: InspectionRound) -> bool:
     if rnd.created_by_id == st.person_id:
         return True
-    path = _round_path(session, rnd)
-    return any(p == "" or path.startswith(p) for p in st.staff_paths)
+    return st.organises(_round_path(session, rnd))
 
 
 def is_checker(st: Standing, ru: RoundUnit) -> bool:
@@ -139,7 +148,7 @@ def rounds_for(session: Session, st: Standing, today: date) -> list[tuple[Inspec
         if "" in st.staff_paths:
             ids |= set(session.scalars(select(InspectionRound.id)))
         else:
-            under = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p) for p in st.staff_paths)))
+            under = select(OrgUnit.id).where(st.organised_units())
             ids |= set(session.scalars(select(InspectionRound.id).where(InspectionRound.unit_id.in_(under))))
     rounds = session.scalars(
         select(InspectionRound).where(InspectionRound.id.in_(ids)).order_by(InspectionRound.id.desc())
@@ -196,7 +205,7 @@ def open_round(
     if not title or len(title) > 200:
         raise Refused(strings.NEED_TITLE, ("title",), status=422)
     path = "/" if unit is None else unit.path
-    if not any(p == "" or path.startswith(p) for p in st.staff_paths):
+    if not st.organises(path):
         raise Refused(strings.NOT_ORGANISER, status=403)
     if not assignments:
         raise Refused(strings.NO_UNITS, ("units",), status=422)

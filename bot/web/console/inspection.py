@@ -119,9 +119,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         """Committees the viewer may run rounds over (their 组织部 subtree's committees)."""
         if not st.staff_paths:
             return []
-        q = select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.active.is_(True))
-        units = viewer.session.scalars(q.order_by(OrgUnit.path)).all()
-        return [u for u in units if any(p == "" or u.path.startswith(p) for p in st.staff_paths)]
+        q = select(OrgUnit).where(
+            OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.active.is_(True), st.organised_units()
+        )
+        return list(viewer.session.scalars(q.order_by(OrgUnit.path)))
 
     def render_index(
         request: Request, viewer: Viewer, *, status: int = 200, problem: str = "", notice: str = ""
@@ -131,11 +132,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         committees = organiser_units(viewer, st)
         branches = []
         if organises_anything(st):
-            q = select(OrgUnit).where(OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True))
-            branches = [
-                b for b in session.scalars(q.order_by(OrgUnit.path).limit(2000))
-                if any(p == "" or b.path.startswith(p) for p in st.staff_paths)
-            ]  # fmt: skip
+            q = select(OrgUnit).where(
+                OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True), st.organised_units()
+            )
+            branches = list(session.scalars(q.order_by(OrgUnit.path).limit(2000)))
         counts = []
         if organises_anything(st):
             if "" in st.staff_paths:

@@ -213,6 +213,8 @@ class RatingRules(BaseModel):
     irregular_months: int = Field(3, ge=1, le=12)  # 不经常: a required meeting type missing in ≥ N months
     late_minutes_months: int = Field(3, ge=1, le=12)  # 不规范: minutes late in ≥ N months
     overdue_rectifications: int = Field(1, ge=1)  # this many open overdue 整改 at year end: not 好
+    # The committee confirms from 1 January after the year, less these days (10: from 22 December).
+    confirm_days_early: int = Field(0, ge=0, le=31)
 
 
 class ProjectsRules(BaseModel):

@@ -122,6 +122,23 @@ def test_feature_rules_read_from_the_environment(monkeypatch):
     assert s.fees.reminder_time == "10:30"
 
 
+def test_the_rating_section_sets_when_the_committee_may_confirm(monkeypatch):
+    """ZHIBU_RATING__CONFIRM_DAYS_EARLY reaches the rating rule (a county that rates in late December);
+    unset, the year is confirmed from 1 January; more than a month early is refused, naming the variable."""
+    from datetime import date
+
+    from handlers.rating.config import DEFAULT, RatingConfig
+    from handlers.rating.service import confirm_opens
+
+    assert RatingConfig.from_rules(load_settings(_env_file=None).rating) == DEFAULT
+    monkeypatch.setenv("ZHIBU_RATING__CONFIRM_DAYS_EARLY", "10")
+    cfg = RatingConfig.from_rules(load_settings(_env_file=None).rating)
+    assert confirm_opens(2026, cfg) == date(2026, 12, 22)
+    monkeypatch.setenv("ZHIBU_RATING__CONFIRM_DAYS_EARLY", "40")
+    with pytest.raises(SettingsError, match=r"^ZHIBU_RATING__CONFIRM_DAYS_EARLY: "):
+        load_settings(_env_file=None)
+
+
 def test_malformed_feature_rule_names_the_variable(monkeypatch):
     monkeypatch.setenv("ZHIBU_FEES__REMINDER_TIME", "9am")
     with pytest.raises(SettingsError, match=r"^ZHIBU_FEES__REMINDER_TIME: "):

@@ -69,6 +69,7 @@ from handlers.projects import library as projects_library
 from handlers.projects.strings import STATUS_LABELS as PROJECT_STATUS
 from handlers.rating.config import RatingConfig
 from handlers.rating.proposal import load_years, propose
+from handlers.rating.service import confirm_opens
 from handlers.talks.config import TalksConfig
 from handlers.talks.coverage import BranchTalks
 from handlers.talks.coverage import coverage as talks_coverage
@@ -605,7 +606,10 @@ def _ratings(session: Session, years: dict[int, BranchYear], year: int, *, today
         )
     undecided = [b for b in years if b not in decided]
     if undecided:
-        for bid, y in load_years(session, undecided, year, today=today, tz=rules.meetings.tz).items():
+        # As the ratings page: once the committee may confirm (confirm_days_early), the year-end caps apply.
+        final = today >= confirm_opens(year, rules.rating)
+        loaded = load_years(session, undecided, year, today=today, tz=rules.meetings.tz, final=final)
+        for bid, y in loaded.items():
             p = propose(y, rules.rating)
             years[bid].rating = RatingLine(p.grade, False, p.sentences)
 

@@ -567,3 +567,19 @@ def test_a_year_over_names_a_missing_meeting_once(session_factory, yearly):
     assert "民主评议党员应开1次，计入完成0次，少1次。" in by.problems
     assert S.P_LIFE_NOT_HELD not in by.problems and S.P_APPRAISAL_NONE not in by.problems
     assert not any(p.startswith("组织生活会原计划") for p in by.problems)  # the year is over: not held at all
+
+
+def test_the_rating_counts_the_year_end_caps_once_the_committee_may_confirm(session_factory, year):
+    """A county that confirms in late December (confirm_days_early): the report shows the proposal the
+    ratings page would, with the 组织生活会 not held capping it, not the mid-year one."""
+    from dataclasses import replace
+
+    c = year.org.county
+    early = replace(RULES, rating=RatingConfig(confirm_days_early=31))  # opens 1 December: NOW is the 3rd
+    with session_factory() as session:
+        scope = scope_of(session, year.id("sec1"))
+        b1 = session.get(OrgUnit, c.b1.id)
+        before = year_report.branch_year(session, scope, b1, 2026, now=NOW, rules=RULES)
+        after = year_report.branch_year(session, scope, b1, 2026, now=NOW, rules=early)
+    assert before.rating.grade == RatingGrade.FAIRLY_GOOD
+    assert after.rating.grade == RatingGrade.AVERAGE and not after.rating.confirmed

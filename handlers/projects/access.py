@@ -17,7 +17,7 @@ from bot.core.errors import Refused
 from handlers.common.roles import people_with_roles
 from handlers.projects import strings
 from handlers.projects.config import ProjectsConfig
-from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind
+from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
 from models.projects import ProjectCall, ProjectReviewer, SecretaryProject
 
 
@@ -30,16 +30,8 @@ def project(session: Session, project_id: int) -> SecretaryProject:
 
 def committee_above(session: Session, unit: OrgUnit) -> OrgUnit | None:
     """The nearest 党委 strictly above the unit (a committee's own project is reviewed above it)."""
-    ids = [i for i in unit.ancestor_ids() if i != unit.id]
-    if not ids:
-        return None
-    committees = {
-        c.id: c
-        for c in session.scalars(
-            select(OrgUnit).where(OrgUnit.id.in_(ids), OrgUnit.kind == UnitKind.COMMITTEE)
-        )
-    }
-    return next((committees[i] for i in reversed(ids) if i in committees), None)
+    # The committee at or above the parent is the nearest one strictly above the unit.
+    return committee_of(session, unit.parent) if unit.parent_id is not None else None
 
 
 def org_staff_over(session: Session, unit: OrgUnit) -> list[int]:

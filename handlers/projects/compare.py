@@ -182,9 +182,6 @@ def decide(
     unknown = [i for i in [*red, *snail] if i not in by_id]
     if unknown:
         raise Refused(strings.PICK_UNKNOWN.format(ids="、".join(f"#{i}" for i in unknown)), status=422)
-    session.query(ProjectPick).filter(
-        ProjectPick.committee_id == committee.id, ProjectPick.month == month
-    ).delete()
     for r in rows:
         kind = PickKind.RED_FLAG if r.project.id in red else PickKind.SNAIL if r.project.id in snail else None
         if kind is None and r.proposal is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.core import outbox
 from bot.core.errors import Refused
@@ -60,6 +60,7 @@ def committee_projects(session: Session, committee: OrgUnit) -> list[SecretaryPr
     return list(
         session.scalars(
             select(SecretaryProject)
+            .options(selectinload(SecretaryProject.milestones))  # month_facts reads every project's
             .join(OrgUnit, OrgUnit.id == SecretaryProject.unit_id)
             .where(
                 SecretaryProject.status == ProjectStatus.ACCEPTED,

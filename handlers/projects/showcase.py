@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.core.errors import Refused
 from handlers.projects import access, library, orders, strings
@@ -143,6 +143,7 @@ def excellent(session: Session, year: int) -> list[tuple[SecretaryProject, str]]
     return list(
         session.execute(
             select(SecretaryProject, OrgUnit.name)
+            .options(selectinload(SecretaryProject.milestones))  # the showcase counts each one's milestones
             .join(OrgUnit, OrgUnit.id == SecretaryProject.unit_id)
             .where(SecretaryProject.year == year, SecretaryProject.excellent_at.is_not(None))
             .order_by(OrgUnit.path, SecretaryProject.id)

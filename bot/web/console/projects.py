@@ -13,6 +13,7 @@ from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from bot.core.errors import Refused
 from bot.web.api.schemas import Id
@@ -64,7 +65,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         base = select(SecretaryProject).join(OrgUnit, OrgUnit.id == SecretaryProject.unit_id).where(*where)
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         projects = session.scalars(
-            base.order_by(OrgUnit.path, SecretaryProject.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+            base.options(selectinload(SecretaryProject.milestones))  # every row shows its milestones
+            .order_by(OrgUnit.path, SecretaryProject.id)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
         ).all()
         ids = [p.id for p in projects]
         last = dict(

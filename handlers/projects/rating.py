@@ -133,7 +133,9 @@ def rate(
     p = access.project(session, project_id)
     if not is_open(p, _today(now, cfg)):
         raise Refused(strings.RATING_NOT_OPEN.format(id=p.id), status=409)
-    if person.id not in access.members_of(session, session.get(OrgUnit, p.unit_id)):
+    unit = session.get(OrgUnit, p.unit_id)
+    # The unit's subtree holds the person (as access.can_view tests it), without loading every member.
+    if not (person.active and person.branch is not None and person.branch.path.startswith(unit.path)):
         raise Refused(strings.RATING_NOT_MEMBER.format(id=p.id), status=403)
     earlier = session.scalar(
         select(ProjectRating).where(ProjectRating.project_id == p.id, ProjectRating.person_id == person.id)
@@ -184,11 +186,8 @@ def rate_public(
     row = ProjectRating(
         project_id=p.id, public_key=key, verdict=verdict, comment=(comment or "")[:500], rated_at=now
     )
+    # A second rating from the same browser key hits the unique constraint: _save refuses it (409).
     twice = strings.RATING_TWICE.format(id=p.id, verdict=strings.VERDICT_LABELS[verdict])
-    if session.scalar(
-        select(ProjectRating.id).where(ProjectRating.project_id == p.id, ProjectRating.public_key == key)
-    ):
-        raise Refused(twice, status=409)
     return _save(session, p, row, twice)
 
 

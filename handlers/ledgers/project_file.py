@@ -8,6 +8,7 @@ writes.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import tzinfo
 
 from sqlalchemy import select
@@ -134,7 +135,8 @@ def project_file_docx(session: Session, p: SecretaryProject, tz: tzinfo) -> byte
         doc.add_paragraph(S.FILE_NONE)
 
     heading(doc, styles, next(sec), 1)
-    doc.add_paragraph(rating.result_line(session, p))
+    # The counts from the ratings already loaded (result_line would query them again).
+    doc.add_paragraph(rating.result_line(session, p, Counter(r.verdict for r in ratings)))
     if ratings:
         table(doc, styles, list(S.FILE_RATING_HEAD), [
             [S.VERDICT_LABELS[r.verdict], r.comment, S.FILE_RATING_FROM[r.person_id is None]] for r in ratings

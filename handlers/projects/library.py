@@ -305,6 +305,27 @@ def edit(
     return p
 
 
+def _own_call(
+    session: Session, person: Person | None, year: int, cfg: ProjectsConfig
+) -> tuple[OrgUnit | None, ProjectCall | None]:
+    """The person's first call unit (None: the whole tree) and the call they set there for the year, if
+    any; refused when they may set no call."""
+    if person is None:
+        raise Refused(strings.NOT_BOUND, status=403)
+    units = access.call_units(session, person, cfg)
+    if not units:
+        raise Refused(strings.CALL_NOT_ALLOWED, status=403)
+    unit = units[0]
+    unit_id = unit.id if unit is not None else None
+    call = session.scalar(
+        select(ProjectCall).where(
+            ProjectCall.year == year,
+            ProjectCall.unit_id.is_(None) if unit_id is None else ProjectCall.unit_id == unit_id,
+        )
+    )
+    return unit, call
+
+
 def set_call(
     session: Session,
     person: Person | None,
@@ -315,23 +336,11 @@ def set_call(
     cfg: ProjectsConfig,
 ) -> tuple[ProjectCall, OrgUnit | None]:
     """A committee (its 书记/组织委员) or the 组织部 sets the year's call for the units under it."""
-    if person is None:
-        raise Refused(strings.NOT_BOUND, status=403)
-    units = access.call_units(session, person, cfg)
-    if not units:
-        raise Refused(strings.CALL_NOT_ALLOWED, status=403)
+    unit, call = _own_call(session, person, year, cfg)
     if not 1 <= per_secretary <= 10 or deadline.year != year:
         raise Refused(strings.CALL_USAGE.format(year=year), status=422)
-    unit = units[0]
-    unit_id = unit.id if unit is not None else None
-    call = session.scalar(
-        select(ProjectCall).where(
-            ProjectCall.year == year,
-            ProjectCall.unit_id.is_(None) if unit_id is None else ProjectCall.unit_id == unit_id,
-        )
-    )
     if call is None:
-        call = ProjectCall(unit_id=unit_id, year=year)
+        call = ProjectCall(unit_id=unit.id if unit is not None else None, year=year)
         session.add(call)
     call.deadline, call.per_secretary, call.set_by_id = deadline, per_secretary, person.id
     session.flush()
@@ -343,18 +352,7 @@ def own_call_and_people(
 ) -> tuple[ProjectCall, list[Person]]:
     """The call the person set for the year (their first call unit's) and the people named, each found
     exactly once in the roll; what naming a panel (评审专家, 观摩评比) starts from."""
-    if person is None:
-        raise Refused(strings.NOT_BOUND, status=403)
-    units = access.call_units(session, person, cfg)
-    if not units:
-        raise Refused(strings.CALL_NOT_ALLOWED, status=403)
-    unit_id = units[0].id if units[0] is not None else None
-    call = session.scalar(
-        select(ProjectCall).where(
-            ProjectCall.year == year,
-            ProjectCall.unit_id.is_(None) if unit_id is None else ProjectCall.unit_id == unit_id,
-        )
-    )
+    _, call = _own_call(session, person, year, cfg)
     if call is None:
         raise Refused(strings.REVIEWERS_NO_CALL.format(year=year), status=404)
     people = []

@@ -224,7 +224,10 @@ def misses(session: Session, project_id: int) -> int:
 
 def _maybe_interview(session: Session, order: SupervisionOrder, *, now: datetime, cfg: ProjectsConfig) -> int:
     """The 约谈 notice, once per order, when the project's misses reach `interview_misses`."""
-    if order.interview_at is not None or misses(session, order.project_id) < cfg.interview_misses:
+    if order.interview_at is not None:
+        return 0
+    count = misses(session, order.project_id)
+    if count < cfg.interview_misses:
         return 0
     p = session.get(SecretaryProject, order.project_id)
     committee = _committee(session, p)
@@ -239,7 +242,7 @@ def _maybe_interview(session: Session, order: SupervisionOrder, *, now: datetime
         sorted(set(leaders) | {p.secretary_id} | ({order.issued_by_id} if order.issued_by_id else set())),
         Text(
             strings.INTERVIEW_TEXT.format(
-                id=p.id, title=p.title, secretary=secretary.name, count=misses(session, p.id), order=order.id
+                id=p.id, title=p.title, secretary=secretary.name, count=count, order=order.id
             )
         ),
         dedup_key=f"projects:order:{order.id}:interview",

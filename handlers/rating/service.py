@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from handlers.common.dates import fmt_full_day
 from handlers.common.proposals import save_as_system
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
@@ -140,7 +141,7 @@ def confirm(
     opens = confirm_opens(year, cfg)
     if today < opens:
         # Confirmed mid-year, a decided row would keep a proposal without the year-end caps for good.
-        raise Refused(strings.NOT_YET.format(year=year, opens=opens_text(opens)))
+        raise Refused(strings.NOT_YET.format(year=year, opens=fmt_full_day(opens)))
     grade = parse_grade(grade_text)
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
@@ -161,10 +162,6 @@ def confirm(
 def confirm_opens(year: int, cfg: RatingConfig) -> date:
     """The first day the committee may confirm the year: 1 January after it, less cfg.confirm_days_early."""
     return date(year + 1, 1, 1) - timedelta(days=cfg.confirm_days_early)
-
-
-def opens_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def ratable_year(text: str, today: date) -> int:

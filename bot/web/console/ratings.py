@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.core.errors import Refused
 from bot.web.api.schemas import MAX_ID, Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
+from handlers.common.dates import fmt_full_day
 from handlers.console import strings as console_strings
 from handlers.rating import service
 from handlers.rating import strings as rs
@@ -81,7 +82,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             problem=problem,
             notice=_saved_notice(rows, saved, year),
             form=form or {},
-            opens_line="" if open_now else rs.OPENS.format(year=year, opens=service.opens_text(opens)),
+            opens_line="" if open_now else rs.OPENS.format(year=year, opens=fmt_full_day(opens)),
         )
 
     def the_year(text: str) -> int:

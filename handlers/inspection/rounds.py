@@ -455,6 +455,9 @@ def remind(session: Session, *, today: date, now: datetime, cfg: InspectionConfi
             InspectionRectification.due_on.in_((soon, missed)),
         )
     ).all()
+    late = {r.branch_id for r in rows if r.due_on == missed}
+    liaisons = cadres_for_branches(session, list(late))
+    names = dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(late))).tuples().all())
     sent = 0
     for rect in rows:
         due = dates.fmt_full_day(rect.due_on)
@@ -465,12 +468,11 @@ def remind(session: Session, *, today: date, now: datetime, cfg: InspectionConfi
                 dedup_key=f"inspection:due:{rect.id}:{rect.due_on}", now=now,
             )  # fmt: skip
         if rect.due_on == missed:
-            branch = session.get(OrgUnit, rect.branch_id)
-            liaisons = cadres_for_branches(session, [rect.branch_id]).get(rect.branch_id, [])
-            people = sorted({*_checkers(rect), *liaisons, *([rect.owner_id] if rect.owner_id else [])})
+            cadres = liaisons.get(rect.branch_id, [])
+            people = sorted({*_checkers(rect), *cadres, *([rect.owner_id] if rect.owner_id else [])})
             sent += outbox.enqueue_to_people(
                 session, people,
-                Text(strings.RECT_OVERDUE.format(branch=branch.name, id=rect.id, due=due, text=rect.text)),
+                Text(strings.RECT_OVERDUE.format(branch=names[rect.branch_id], id=rect.id, due=due, text=rect.text)),
                 dedup_key=f"inspection:overdue:{rect.id}:{rect.due_on}", now=now,
             )  # fmt: skip
     return sent

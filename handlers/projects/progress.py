@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.core import outbox
 from bot.core.errors import Refused
@@ -115,16 +115,16 @@ def reported_months(session: Session, project_ids: list[int]) -> dict[int, set[d
     return found
 
 
-def _sent(session: Session, project_id: int, month: date, rung: int) -> bool:
-    return (
-        session.scalar(
-            select(ProjectReminder.id).where(
-                ProjectReminder.project_id == project_id,
-                ProjectReminder.month == month,
-                ProjectReminder.rung == rung,
+def _sent(session: Session, project_ids: list[int], months: list[date]) -> set[tuple[int, date, int]]:
+    """The (project, month, rung) reminders already sent for these projects and months, in one query."""
+    if not project_ids:
+        return set()
+    return set(
+        session.execute(
+            select(ProjectReminder.project_id, ProjectReminder.month, ProjectReminder.rung).where(
+                ProjectReminder.project_id.in_(project_ids), ProjectReminder.month.in_(months)
             )
-        )
-        is not None
+        ).tuples()
     )
 
 
@@ -144,6 +144,7 @@ def remind(session: Session, *, now: datetime, cfg: ProjectsConfig, public_base_
     projects = list(
         session.scalars(
             select(SecretaryProject)
+            .options(selectinload(SecretaryProject.milestones))  # every reminder lists them
             .where(
                 SecretaryProject.status == ProjectStatus.ACCEPTED,
                 SecretaryProject.year.in_([month.year, previous.year]),
@@ -152,21 +153,21 @@ def remind(session: Session, *, now: datetime, cfg: ProjectsConfig, public_base_
         )
     )
     reported = reported_months(session, [p.id for p in projects])
+    done = _sent(session, [p.id for p in projects], [month, previous])
     sent = 0
     for p in projects:
         start = dates.month_start(p.decided_at.astimezone(cfg.tz).date()) if p.decided_at else month
         if today.day >= cfg.remind_day and p.year == month.year and month not in reported[p.id]:
-            sent += _remind_secretary(session, p, month, today, now=now, public_base_url=public_base_url)
+            if (p.id, month, 0) not in done:
+                sent += _remind_secretary(session, p, month, today, now=now, public_base_url=public_base_url)
         if p.year == previous.year and start <= previous and previous not in reported[p.id]:
-            sent += _escalate(session, p, previous, start, reported[p.id], today, now=now, cfg=cfg)
+            sent += _escalate(session, p, previous, start, reported[p.id], done, today, now=now, cfg=cfg)
     return sent
 
 
 def _remind_secretary(
     session: Session, p: SecretaryProject, month: date, today: date, *, now: datetime, public_base_url: str
 ) -> int:
-    if _sent(session, p.id, month, 0):
-        return 0
     _record(session, p, month, 0, [p.secretary_id], now)
     return outbox.enqueue_to_people(
         session,
@@ -201,6 +202,7 @@ def _escalate(
     month: date,
     start: date,
     reported: set[date],
+    done: set[tuple[int, date, int]],
     today: date,
     *,
     now: datetime,
@@ -208,7 +210,7 @@ def _escalate(
 ) -> int:
     streak = silent_streak(month, start, reported)
     rung = rung_for(cfg.ladder, streak)
-    if rung is None or _sent(session, p.id, month, rung.streak):
+    if rung is None or (p.id, month, rung.streak) in done:
         return 0
     unit = session.get(OrgUnit, p.unit_id)
     committee = access.committee_above(session, unit)

@@ -9,16 +9,16 @@ exist; a bad or future year 422. The figures are handlers.ledgers.year_report's;
 
 # No `from __future__ import annotations`: FastAPI must see ViewerDep, a local, as a real annotation.
 from typing import Annotated
-from urllib.parse import quote
 
 from annotated_types import Ge, Le
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
 from bot.core.errors import Refused
 from bot.web.api.schemas import MAX_ID, Id
 from bot.web.console.deps import ConsoleApp, Viewer, viewer_type
+from bot.web.console.ledgers import LedgerPages
 from handlers.console import overview
 from handlers.console import strings as console_strings
 from handlers.fees.policy import default_policy
@@ -65,13 +65,6 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
         return refused(request, viewer, console_strings.NOT_FOUND, 404)
-
-    def download(content: bytes, media_type: str, name: str) -> Response:
-        return Response(
-            content,
-            media_type=media_type,
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-        )
 
     def month_data(viewer: Viewer):
         return lambda month: console.month_data(viewer.session, month)  # the 总览's month, kept
@@ -137,7 +130,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return refused(request, viewer, str(exc), 422)
         today = local_day(console.clock(), meetings_config(core))
         name = download_name(by.branch.name, f"{y}年度", S.NAV, ext="docx")
-        return download(year_report.report_docx(by, today=today), DOCX, name)
+        return LedgerPages.download(year_report.report_docx(by, today=today), DOCX, name)
 
     @router.get("/year-reports/{unit_id}/rollup.xlsx")
     def committee_rollup(request: Request, viewer: ViewerDep, unit_id: Id, year: str = ""):
@@ -161,6 +154,6 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return refused(request, viewer, str(exc), 422)
         as_of = year_report.as_of(y, now=console.clock(), cfg=meetings_config(core))
         name = download_name(unit.name, f"{y}年度", S.ROLLUP, ext="xlsx")
-        return download(year_report.rollup_xlsx(unit, y, years, as_of=as_of), XLSX, name)
+        return LedgerPages.download(year_report.rollup_xlsx(unit, y, years, as_of=as_of), XLSX, name)
 
     return router

@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.web.api import MAX_ID
 from bot.web.h5 import H5Pages, feature_router
+from handlers.lifemeeting.config import lifemeeting_config
 from handlers.meetings.types import meetings_config
 from handlers.monthly import digest, strings
 from handlers.monthly.chart import NoCJKFont
@@ -97,7 +98,10 @@ def build_monthly_router(h5: H5Pages, *, mcfg: MonthlyConfig | None = None) -> A
             person = session_person(request, session)
             if person is None:
                 return h5.identify(request)
-            data = digest.load(session, m, meetings_config(core), scope=unit_id, talks=talks_config(core))
+            data = digest.load(
+                session, m, meetings_config(core), scope=unit_id, talks=talks_config(core),
+                life=lifemeeting_config(core),
+            )  # fmt: skip
             if not digest.can_view(session, person.id, unit_id, cfg(), data.units):
                 return message(request, strings.WEB_FORBIDDEN, 403)
             if not digest.available(data, unit_id):

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
+from handlers.common.dates import add_months
 from handlers.lifemeeting import strings
 from handlers.lifemeeting.config import DEFAULT, LifeMeetingConfig
 from handlers.lifemeeting.status import BranchLife, branch_status
@@ -27,16 +28,17 @@ def month_status(
     cfg: LifeMeetingConfig = DEFAULT,
 ) -> dict[int, BranchLife]:
     """Each branch's 组织生活会 as of the month's last moment (empty outside the digest months), so a digest
-    reads the same however late it is opened."""
+    reads the same however late it is opened: its 谈心谈话 too (only the talks held by the month's last day)."""
     if month.month not in cfg.digest_months:
         return {}
-    next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    next_month = add_months(month, 1)
     end = datetime.combine(next_month, time.min, tzinfo=meetings_cfg.tz).astimezone(UTC) - timedelta(
         seconds=1
     )
     return branch_status(
-        session, branch_ids, month.year, now=end, cfg=cfg, talks_cfg=talks_cfg, meetings_cfg=meetings_cfg
-    )
+        session, branch_ids, month.year, now=end, cfg=cfg, talks_cfg=talks_cfg, meetings_cfg=meetings_cfg,
+        until=next_month - timedelta(days=1),
+    )  # fmt: skip
 
 
 def digest_section(

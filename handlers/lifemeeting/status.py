@@ -119,14 +119,16 @@ def branch_status(
     cfg: LifeMeetingConfig,
     talks_cfg: TalksConfig,
     meetings_cfg: MeetingsConfig,
+    until: date | None = None,
 ) -> dict[int, BranchLife]:
     """{branch id: its 组织生活会 of `year`} as of `now`: held is as the score counts a meeting held (minutes
-    recorded, or started and the minutes not yet due), so the console, the digest and the points agree."""
+    recorded, or started and the minutes not yet due), so the console, the digest and the points agree.
+    With `until`, the 谈心谈话 are only those held by that day (a month's digest: handlers.talks.coverage)."""
     ids = sorted(set(branch_ids))
     if not ids:
         return {}
     today = now.astimezone(cfg.tz).date()
-    talks = coverage.coverage(session, ids, year, talks_cfg)
+    talks = coverage.coverage(session, ids, year, talks_cfg, until=until)
     result: dict[int, BranchLife] = {}
     for bid in ids:
         row = talks.get(bid)

@@ -21,6 +21,8 @@ from bot.core.signing import BadToken, TokenSigner
 from handlers.common.dates import add_months
 from handlers.common.roles import roles_held
 from handlers.lifemeeting import digest as lifemeeting_digest
+from handlers.lifemeeting.config import DEFAULT as LIFE
+from handlers.lifemeeting.config import LifeMeetingConfig
 from handlers.lifemeeting.status import BranchLife
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.minutes import meeting_counts
@@ -120,6 +122,7 @@ def load(
     with_details: bool = True,
     scope: int | None = None,
     talks: TalksConfig = TALKS,
+    life: LifeMeetingConfig = LIFE,
 ) -> MonthData:
     """The month's stored scores (and, with details, absentees and open 补学) for everything, or only
     for one view: `scope` = a unit (it and the units below it) or ALL (the committees)."""
@@ -193,7 +196,7 @@ def load(
             data.talks_cfg = talks
         branch_ids = [uid for uid in rows if units.get(uid) and units[uid].kind == UnitKind.BRANCH]
         data.life = lifemeeting_digest.month_status(
-            session, branch_ids, month, meetings_cfg=cfg, talks_cfg=talks
+            session, branch_ids, month, meetings_cfg=cfg, talks_cfg=talks, cfg=life
         )
         data.picks = _picks(session, month, in_scope)
         data.with_projects = _above_projects(session, month.year, units, in_scope)
@@ -570,12 +573,13 @@ def send_digests(
     book: RoleBook | None = None,
     send: bool = True,
     talks: TalksConfig = TALKS,
+    life: LifeMeetingConfig = LIFE,
 ) -> int:
     """Queue every digest card of `month` (dedup key per unit and month: a rerun sends nothing new).
 
     With send=False the cards are only built (the benchmark times that) and nothing is queued.
     """
-    data = load(session, month, cfg, talks=talks)
+    data = load(session, month, cfg, talks=talks, life=life)
     book = book or RoleBook(
         session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles}
     )

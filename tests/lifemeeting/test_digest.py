@@ -10,6 +10,7 @@ from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
 from handlers.talks.config import DEFAULT as TALKS
 from models.lifemeeting import LifeMeetingPlan
 from models.meetings import Minutes
+from models.talks import HeartTalk, HeartTalkPerson
 from tests.lifemeeting.conftest import local, org_life_meeting
 
 
@@ -39,3 +40,19 @@ def test_the_q4_section_names_branches_not_held_and_steps_missing(session, branc
     )
     assert month_status(session, ids, date(2026, 9, 1), meetings_cfg=MEETINGS, talks_cfg=TALKS) == {}
     assert digest_section({}, ids, names.get, 2026) == ""
+
+
+def test_a_month_s_digest_counts_only_the_talks_held_by_its_end(session, branches):
+    """河西村党支部 owes one talk (孙书记 with 周杰); it is held on 5 December: November's digest, however late
+    it is opened, still reads it as missing, December's does not."""
+    west, people = branches.west, branches.by_name
+    ids = sorted([people("孙书记").id, people("周杰").id])
+    session.add(
+        HeartTalk(branch_id=west.id, held_on=date(2026, 12, 5), topic="谈心", people_key=",".join(map(str, ids)),
+                  recorded_at=local(date(2026, 12, 5)), participants=[HeartTalkPerson(person_id=i) for i in ids])
+    )  # fmt: skip
+    session.commit()
+    november = month_status(session, [west.id], date(2026, 11, 1), meetings_cfg=MEETINGS, talks_cfg=TALKS)
+    assert november[west.id].talks.talks == 0 and not november[west.id].talks.complete
+    december = month_status(session, [west.id], date(2026, 12, 1), meetings_cfg=MEETINGS, talks_cfg=TALKS)
+    assert december[west.id].talks.talks == 1 and december[west.id].talks.complete

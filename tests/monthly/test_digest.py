@@ -16,6 +16,7 @@ from PIL import Image
 from bot.core.context import CoreConfig
 from bot.web.app import answer_refusals
 from bot.web.monthly import build_monthly_router
+from config.rules import LifeMeetingRules, Rules
 from handlers.monthly import chart, service
 from handlers.monthly.observers_bridge import ObserverSummary
 from models.meetings import MeetingType
@@ -110,8 +111,10 @@ def test_digest_is_sent_once(session, september):
     assert again.digests == 0 and len(outbox(session)) == before
 
 
-def _client(session_factory, now) -> TestClient:
-    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET)
+def _client(session_factory, now, rules: Rules | None = None) -> TestClient:
+    core = CoreConfig(
+        tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET, rules=rules or Rules()
+    )
     app = FastAPI()
     answer_refusals(app, session_factory)  # as create_app does
     app.include_router(build_monthly_router(session_factory, {}, core, clock=lambda: now))
@@ -145,6 +148,20 @@ def test_web_view_is_scoped_by_role(session_factory, session, september):
     _login(client, county.people["staff"], now)
     r = client.get("/h5/monthly/0/2026-09")
     assert r.status_code == 200 and "河西乡党委" in r.text
+
+
+def test_the_lifemeeting_digest_months_setting_reaches_the_digest(session_factory, session, september):
+    """ZHIBU_LIFEMEETING__DIGEST_MONTHS=[9]: September's committee digest lists the 组织生活会 too (by
+    default only October to December's do)."""
+    county, now = september, run_at(SEP) + timedelta(days=1)
+    default = _client(session_factory, now)
+    _login(default, county.people["c1org"], now)
+    r = default.get(f"/h5/monthly/{county.c1.id}/2026-09")
+    assert r.status_code == 200 and "组织生活会" not in r.text
+    set_to_september = _client(session_factory, now, Rules(lifemeeting=LifeMeetingRules(digest_months=[9])))
+    _login(set_to_september, county.people["c1org"], now)
+    r = set_to_september.get(f"/h5/monthly/{county.c1.id}/2026-09")
+    assert r.status_code == 200 and "组织生活会（2026年）" in r.text and "0/2个支部已召开" in r.text
 
 
 def test_chart_url_needs_its_token(session_factory, session, september):

@@ -125,9 +125,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         return list(viewer.session.scalars(q.order_by(OrgUnit.path)))
 
     def render_index(
-        request: Request, viewer: Viewer, *, status: int = 200, problem: str = "", notice: str = ""
-    ):
-        session, st, day = viewer.session, standing(viewer), today()
+        request: Request, viewer: Viewer, st: rounds.Standing, *, status: int = 200, problem: str = "",
+        notice: str = "",
+    ):  # fmt: skip
+        session, day = viewer.session, today()
         visible = rounds.rounds_for(session, st, day)
         committees = organiser_units(viewer, st)
         branches = []
@@ -226,8 +227,9 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/inspection", response_class=HTMLResponse)
     def index(request: Request, viewer: ViewerDep, notice: str = ""):
+        st = standing(viewer)
         known = {"round": ins.SAVED_ROUND, "item": ins.SAVED_ITEM, "liaison": ins.SAVED_LIAISON}
-        return render_index(request, viewer, notice="已保存。" if notice in known else "")
+        return render_index(request, viewer, st, notice="已保存。" if notice in known else "")
 
     @router.post("/inspection/rounds", response_class=HTMLResponse)
     async def create_round(request: Request, viewer: ViewerDep):
@@ -254,7 +256,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             )  # fmt: skip
         except Refused as exc:
             if exc.status == 422:
-                return render_index(request, viewer, status=422, problem=str(exc))
+                return render_index(request, viewer, st, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}", status_code=303)
 
@@ -272,15 +274,16 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 created_by_id=viewer.person.id, public_base_url=console.core.public_base_url,
             )  # fmt: skip
         except ValueError:
-            return render_index(request, viewer, status=422, problem=ins.BAD_SHARE)
+            return render_index(request, viewer, st, status=422, problem=ins.BAD_SHARE)
         except Refused as exc:
             if exc.status == 422:
-                return render_index(request, viewer, status=422, problem=str(exc))
+                return render_index(request, viewer, st, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}", status_code=303)
 
     @router.post("/inspection/cross", response_class=HTMLResponse)
     async def cross(request: Request, viewer: ViewerDep):
+        st = standing(viewer)
         form = await form_of(request)
         committee_id = form.get("committee", "")
         committee = viewer.session.get(OrgUnit, int(committee_id)) if committee_id.isdigit() else None
@@ -288,19 +291,18 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return not_found(request, viewer)
         try:
             period = (rounds.parse_day(form.get("start", "")), rounds.parse_day(form.get("end", "")))
-            rnd = draw.open_cross(
-                viewer.session, standing(viewer), committee, form.get("title", ""), period, today=today()
-            )
+            rnd = draw.open_cross(viewer.session, st, committee, form.get("title", ""), period, today=today())
         except Refused as exc:
             if exc.status == 422:
-                return render_index(request, viewer, status=422, problem=str(exc))
+                return render_index(request, viewer, st, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}", status_code=303)
 
     @router.post("/inspection/items", response_class=HTMLResponse)
     async def add_item(request: Request, viewer: ViewerDep):
+        st = standing(viewer)
         form = await request.form()
-        if not standing(viewer).staff_paths:
+        if not st.staff_paths:
             return refused(request, viewer, Refused(ins.NOT_ORGANISER, status=403))
         kind = RoundKind.GUIDANCE if form.get("list") == "guidance" else RoundKind.SUPERVISION
         try:
@@ -309,12 +311,13 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 [str(c) for c in form.getlist("categories")],
             )  # fmt: skip
         except Refused as exc:
-            return render_index(request, viewer, status=422, problem=str(exc))
+            return render_index(request, viewer, st, status=422, problem=str(exc))
         return RedirectResponse(f"{PREFIX}/inspection?notice=item", status_code=303)
 
     @router.post("/inspection/liaison", response_class=HTMLResponse)
     async def set_liaison(request: Request, viewer: ViewerDep):
         """包保联系: the cadre's 1–3 committees (replacing their earlier ones)."""
+        st = standing(viewer)
         form = await request.form()
         session = viewer.session
         cadre_id = str(form.get("person", ""))
@@ -328,27 +331,27 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 return not_found(request, viewer)
             committees.append(unit)
         try:
-            liaison.assign(session, standing(viewer), cadre, committees, inspection_config(console.core))
+            liaison.assign(session, st, cadre, committees, inspection_config(console.core))
         except Refused as exc:
             if exc.status == 422:
-                return render_index(request, viewer, status=422, problem=str(exc))
+                return render_index(request, viewer, st, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(f"{PREFIX}/inspection?notice=liaison", status_code=303)
 
     # ---- a round
 
-    def round_or_none(viewer: Viewer, round_id: int):
+    def round_or_none(viewer: Viewer, st: rounds.Standing, round_id: int):
         rnd = viewer.session.get(InspectionRound, round_id) if round_id else None
         if rnd is None:
             return None, []
-        seen = rounds.visible_units(viewer.session, standing(viewer), rnd, today())
+        seen = rounds.visible_units(viewer.session, st, rnd, today())
         return (rnd, seen) if seen else (None, [])
 
     def render_round(
-        request: Request, viewer: Viewer, rnd: InspectionRound, seen, *, status: int = 200, problem: str = "",
-        notice: str = "",
+        request: Request, viewer: Viewer, st: rounds.Standing, rnd: InspectionRound, seen, *, status: int = 200,
+        problem: str = "", notice: str = "",
     ):  # fmt: skip
-        session, st = viewer.session, standing(viewer)
+        session = viewer.session
         branches = {
             b.id: b
             for b in session.scalars(
@@ -392,17 +395,19 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/inspection/round", response_class=HTMLResponse)
     def round_page(request: Request, viewer: ViewerDep, id: str = "", saved: str = ""):
+        st = standing(viewer)
         if not id:
-            return render_index(request, viewer)
-        rnd, seen = round_or_none(viewer, number(id))
+            return render_index(request, viewer, st)
+        rnd, seen = round_or_none(viewer, st, number(id))
         if rnd is None:
             return not_found(request, viewer)
-        return render_round(request, viewer, rnd, seen, notice="已保存。" if saved else "")
+        return render_round(request, viewer, st, rnd, seen, notice="已保存。" if saved else "")
 
     @router.post("/inspection/round/findings", response_class=HTMLResponse)
     async def finding(request: Request, viewer: ViewerDep):
+        st = standing(viewer)
         form = await request.form()
-        rnd, seen = round_or_none(viewer, number(form.get("round")))
+        rnd, seen = round_or_none(viewer, st, number(form.get("round")))
         branch_id = str(form.get("branch", ""))
         ru = next((u for u in seen if str(u.branch_id) == branch_id), None)
         if rnd is None or ru is None:
@@ -411,7 +416,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             due = str(form.get("due_on", "")).strip()
             owner = str(form.get("owner", ""))
             rounds.record_finding(
-                viewer.session, standing(viewer), rnd, ru, item=str(form.get("item", "")),
+                viewer.session, st, rnd, ru, item=str(form.get("item", "")),
                 ok=form.get("result") == "ok", text=str(form.get("text", "")),
                 due_on=rounds.parse_day(due) if due else None, owner_id=int(owner) if owner.isdigit() else None,
                 now=console.clock(), today=today(), cfg=inspection_config(console.core),
@@ -419,7 +424,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             )  # fmt: skip
         except Refused as exc:
             if exc.status == 422:
-                return render_round(request, viewer, rnd, seen, status=422, problem=str(exc))
+                return render_round(request, viewer, st, rnd, seen, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(
             f"{PREFIX}/inspection/round?id={rnd.id}&saved=1#u{ru.branch_id}", status_code=303
@@ -427,34 +432,36 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.post("/inspection/round/close", response_class=HTMLResponse)
     async def close(request: Request, viewer: ViewerDep):
+        st = standing(viewer)
         form = await form_of(request)
-        rnd, _seen = round_or_none(viewer, number(form.get("round")))
+        rnd, _seen = round_or_none(viewer, st, number(form.get("round")))
         if rnd is None:
             return not_found(request, viewer)
         try:
-            rounds.close_round(viewer.session, standing(viewer), rnd, now=console.clock())
+            rounds.close_round(viewer.session, st, rnd, now=console.clock())
         except Refused as exc:
             return refused(request, viewer, exc)
         return RedirectResponse(f"{PREFIX}/inspection/round?id={rnd.id}&saved=1", status_code=303)
 
     @router.post("/inspection/rectification", response_class=HTMLResponse)
     async def decide(request: Request, viewer: ViewerDep):
+        st = standing(viewer)
         form = await form_of(request)
         try:
             rect = rounds.get_rect(viewer.session, number(form.get("rect")))
         except Refused:
             return not_found(request, viewer)
-        rnd, seen = round_or_none(viewer, rect.finding.round_unit.round_id)
+        rnd, seen = round_or_none(viewer, st, rect.finding.round_unit.round_id)
         if rnd is None or rect.finding.round_unit not in seen:
             return not_found(request, viewer)
         try:
             rounds.decide(
-                viewer.session, standing(viewer), rect, confirm=form.get("decision") == "confirm",
+                viewer.session, st, rect, confirm=form.get("decision") == "confirm",
                 reason=form.get("reason", ""), now=console.clock(),
             )  # fmt: skip
         except Refused as exc:
             if exc.status == 422:
-                return render_round(request, viewer, rnd, seen, status=422, problem=str(exc))
+                return render_round(request, viewer, st, rnd, seen, status=422, problem=str(exc))
             return refused(request, viewer, exc)
         return RedirectResponse(
             f"{PREFIX}/inspection/round?id={rnd.id}&saved=1#u{rect.branch_id}", status_code=303
@@ -463,14 +470,14 @@ def build_router(console: ConsoleApp) -> APIRouter:
     @router.get("/inspection/ledger", response_class=HTMLResponse)
     def other_ledger(request: Request, viewer: ViewerDep, round: str = "", branch: str = ""):
         """交叉互查: the checked branch's meetings of the period, read-only, for its checker (and organisers)."""
+        st = standing(viewer)
         if not round:
-            return render_index(request, viewer)
-        rnd, seen = round_or_none(viewer, number(round))
+            return render_index(request, viewer, st)
+        rnd, seen = round_or_none(viewer, st, number(round))
         branch_id = number(branch)
         ru = next((u for u in seen if u.branch_id == branch_id), None)
         if rnd is None or ru is None or rnd.kind != RoundKind.CROSS or rnd.period_start is None:
             return not_found(request, viewer)
-        st = standing(viewer)
         if not (rounds.is_checker(st, ru) or rounds.is_organiser(viewer.session, st, rnd)):
             return not_found(request, viewer)
         start, end = rnd.period_start, rnd.period_end
@@ -485,11 +492,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     # ---- the unit's file
 
-    def file_of(viewer: Viewer, branch_id: int):
+    def file_of(viewer: Viewer, st: rounds.Standing, branch_id: int):
         branch = viewer.session.get(OrgUnit, branch_id)
         if branch is None or branch.kind != UnitKind.BRANCH:
             return None, []
-        st = standing(viewer)
         ids = {
             r.id for r, seen in rounds.rounds_for(viewer.session, st, today()) if any(u.branch_id == branch_id for u in seen)
         }  # fmt: skip
@@ -499,7 +505,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/inspection/units/{branch_id}", response_class=HTMLResponse)
     def unit_page(request: Request, viewer: ViewerDep, branch_id: Id):
-        branch, entries = file_of(viewer, branch_id)
+        st = standing(viewer)
+        branch, entries = file_of(viewer, st, branch_id)
         if branch is None:
             return not_found(request, viewer)
         return console.page(
@@ -511,7 +518,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
 
     @router.get("/inspection/units/{branch_id}/file.docx")
     def unit_docx(request: Request, viewer: ViewerDep, branch_id: Id):
-        branch, entries = file_of(viewer, branch_id)
+        st = standing(viewer)
+        branch, entries = file_of(viewer, st, branch_id)
         if branch is None:
             return not_found(request, viewer)
         body = unit_file_docx(viewer.session, branch, entries, tz)

@@ -109,6 +109,13 @@ def test_not_a_day_to_parse(typed):
     assert dates.parse_day(typed, date(2026, 3, 15), short="past") is None
 
 
+def test_a_year_as_typed():
+    """The rating pages' year (handlers.common.dates.parse_year): empty is this year; else four digits."""
+    today = date(2026, 3, 15)
+    assert [dates.parse_year(t, today) for t in ("", " 2025 ", "2000", "2100")] == [2026, 2025, 2000, 2100]
+    assert [dates.parse_year(t, today) for t in ("1999", "2101", "26", "2026年", "abcd")] == [None] * 5
+
+
 # --- roles: who holds which role where ---------------------------------------------------------
 
 

@@ -51,6 +51,17 @@ def parse_month(text: str, today: date) -> date | None:
     return date(year, month, 1) if 1 <= month <= 12 else None
 
 
+def parse_year(text: str, today: date) -> int | None:
+    """A year as typed on a page of the year's work: empty → `today`'s year; a four-digit year from 2000 to
+    2100 → that year; None for anything else."""
+    text = (text or "").strip()
+    if not text:
+        return today.year
+    if not (text.isdigit() and len(text) == 4 and 2000 <= int(text) <= 2100):
+        return None
+    return int(text)
+
+
 # --- days --------------------------------------------------------------------------------------
 
 

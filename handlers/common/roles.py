@@ -23,6 +23,7 @@ __all__ = [
     "people_by_role",
     "people_with_roles",
     "people_with_roles_by_unit",
+    "rater_paths",
     "role_holders",
     "roles_by_unit",
     "roles_held",
@@ -171,3 +172,24 @@ def roles_in_words(roles: Collection[Role]) -> str:
     if len(labels) <= 1:
         return "".join(labels)
     return "、".join(labels[:-1]) + "和" + labels[-1]
+
+
+def rater_paths(session: Session, person_id: int, roles: Collection[Role]) -> tuple[bool, tuple[str, ...]]:
+    """Where a person rates (the branches' and the observers' yearly rating): everywhere (组织部 staff on no
+    unit), and the paths of the units they rate at or under: 组织部 staff's units, and the 党委 on which
+    they hold one of `roles` (one statement, for a whole page)."""
+    everything, paths = False, []
+    for role, unit_path, unit_kind in session.execute(
+        select(RoleAssignment.role, OrgUnit.path, OrgUnit.kind)
+        .outerjoin(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+        .where(RoleAssignment.person_id == person_id)
+    ):
+        role = Role(role)
+        if role == Role.ORG_STAFF:
+            if unit_path is None:
+                everything = True
+            else:
+                paths.append(unit_path)
+        elif role in roles and unit_kind == UnitKind.COMMITTEE:
+            paths.append(unit_path)
+    return everything, tuple(paths)

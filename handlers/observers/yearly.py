@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from handlers.common.dates import parse_year
 from handlers.common.proposals import save_as_system
+from handlers.common.roles import rater_paths
 from handlers.observers import strings
 from handlers.observers.forms import ObserversConfig
 from handlers.observers.periods import local_day
@@ -31,7 +33,7 @@ from models.observer_rating import (
     ObserverTraining,
     ObserverTrainingAttendee,
 )
-from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind
+from models.org import OrgUnit, Person, UnitKind
 
 MAX_REASON = 500
 MAX_TITLE = 200
@@ -103,21 +105,7 @@ class Rater:
 
 def rater(session: Session, person_id: int, cfg: YearlyConfig) -> Rater:
     """组织部 staff over the committee, or a confirm role on it or a committee above it (one statement)."""
-    everything, paths = False, []
-    for role, unit_path, unit_kind in session.execute(
-        select(RoleAssignment.role, OrgUnit.path, OrgUnit.kind)
-        .outerjoin(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-        .where(RoleAssignment.person_id == person_id)
-    ):
-        role = Role(role)
-        if role == Role.ORG_STAFF:
-            if unit_path is None:
-                everything = True
-            else:
-                paths.append(unit_path)
-        elif role in cfg.confirm_roles and unit_kind == UnitKind.COMMITTEE:
-            paths.append(unit_path)
-    return Rater(person_id, everything, tuple(paths))
+    return Rater(person_id, *rater_paths(session, person_id, cfg.confirm_roles))
 
 
 # ---- the committee's decision
@@ -196,12 +184,11 @@ def confirm(
 
 
 def year_of(text: str, today: date) -> int:
-    text = (text or "").strip()
-    if not text:
-        return today.year
-    if not (text.isdigit() and len(text) == 4 and 2000 <= int(text) <= 2100):
+    """handlers.common.dates.parse_year, refused with the reason."""
+    year = parse_year(text, today)
+    if year is None:
         raise Refused(strings.YEAR_BAD_YEAR)
-    return int(text)
+    return year
 
 
 # ---- training

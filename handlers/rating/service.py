@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
-from handlers.common.dates import fmt_full_day
+from handlers.common.dates import fmt_full_day, parse_year
 from handlers.common.proposals import save_as_system
+from handlers.common.roles import rater_paths
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
 from handlers.rating.proposal import MonthFacts, load_years, propose
-from models.org import OrgUnit, Role, RoleAssignment, UnitKind
+from models.org import OrgUnit
 from models.rating import GRADE_LABELS, BranchRating, RatingGrade
 
 MAX_REASON = 500
@@ -84,21 +85,7 @@ class Rater:
 def rater(session: Session, person_id: int, cfg: RatingConfig) -> Rater:
     """组织部 staff over the branch, or a confirm role on a 党委 above it (one statement, for a whole page).
     Never a branch's own leaders as such: a 党委's 书记 who is also a branch's 书记 rates it as the committee's."""
-    everything, paths = False, []
-    for role, unit_path, unit_kind in session.execute(
-        select(RoleAssignment.role, OrgUnit.path, OrgUnit.kind)
-        .outerjoin(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-        .where(RoleAssignment.person_id == person_id)
-    ):
-        role = Role(role)
-        if role == Role.ORG_STAFF:
-            if unit_path is None:
-                everything = True
-            else:
-                paths.append(unit_path)
-        elif role in cfg.confirm_roles and unit_kind == UnitKind.COMMITTEE:
-            paths.append(unit_path)
-    return Rater(everything, tuple(paths))
+    return Rater(*rater_paths(session, person_id, cfg.confirm_roles))
 
 
 def can_rate(session: Session, person_id: int, branch: OrgUnit, cfg: RatingConfig) -> bool:
@@ -173,9 +160,8 @@ def ratable_year(text: str, today: date) -> int:
 
 
 def year_of(text: str, today: date) -> int:
-    text = (text or "").strip()
-    if not text:
-        return today.year
-    if not (text.isdigit() and len(text) == 4 and 2000 <= int(text) <= 2100):
+    """handlers.common.dates.parse_year, refused with the reason."""
+    year = parse_year(text, today)
+    if year is None:
         raise Refused(strings.BAD_YEAR)
-    return int(text)
+    return year

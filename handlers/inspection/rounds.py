@@ -239,14 +239,27 @@ def close_round(session: Session, st: Standing, rnd: InspectionRound, *, now: da
 
 def items_for(session: Session, rnd: InspectionRound, branch: OrgUnit) -> list[ChecklistItem]:
     """The list's items that apply to the branch's kind (the 督查清单 for every round but 巡查指导)."""
+    return applying(checklist(session, rnd), branch)
+
+
+def checklist(session: Session, rnd: InspectionRound) -> list[ChecklistItem]:
+    """The round's whole active list, every kind of branch (read once for a page of many units)."""
     kind = RoundKind.GUIDANCE if rnd.kind == RoundKind.GUIDANCE else RoundKind.SUPERVISION
-    items = session.scalars(
-        select(ChecklistItem)
-        .where(
-            ChecklistItem.year == rnd.year, ChecklistItem.list_kind == kind, ChecklistItem.active.is_(True)
+    return list(
+        session.scalars(
+            select(ChecklistItem)
+            .where(
+                ChecklistItem.year == rnd.year,
+                ChecklistItem.list_kind == kind,
+                ChecklistItem.active.is_(True),
+            )
+            .order_by(ChecklistItem.seq, ChecklistItem.id)
         )
-        .order_by(ChecklistItem.seq, ChecklistItem.id)
-    ).all()
+    )
+
+
+def applying(items: list[ChecklistItem], branch: OrgUnit) -> list[ChecklistItem]:
+    """Those of `items` that apply to the branch's kind."""
     category = branch.category.value if branch.category else None
     return [i for i in items if not i.categories or category in i.categories]
 

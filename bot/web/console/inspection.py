@@ -363,6 +363,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 )
             )
         }
+        checklist = rounds.checklist(session, rnd)
         people = _names(
             session,
             {u.inspector_id for u in seen}
@@ -373,7 +374,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 "ru": u, "branch": branches[u.branch_id], "checker": branches.get(u.checker_branch_id),
                 "can_record": rnd.closed_at is None and (rounds.is_checker(st, u) or rounds.is_organiser(session, st, rnd)),
                 "can_decide": rounds.is_checker(st, u) or rounds.is_organiser(session, st, rnd),
-                "items": rounds.items_for(session, rnd, branches[u.branch_id]),
+                "items": rounds.applying(checklist, branches[u.branch_id]),
                 "checks_other": rounds.is_checker(st, u) and u.checker_branch_id is not None,
             }
             for u in seen

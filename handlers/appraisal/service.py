@@ -16,9 +16,9 @@ from bot.core.messages import Button, Card, md_escape
 from handlers.appraisal import strings
 from handlers.appraisal.config import AppraisalConfig
 from handlers.common.dates import fmt_full_day, parse_day
-from handlers.common.roles import roles_in_words, units_where
+from handlers.common.roles import roles_in_words, roles_on, units_where
 from models.appraisal import Appraisal, AppraisalMember
-from models.org import MemberStatus, OrgUnit, Person, RoleAssignment, UnitKind
+from models.org import MemberStatus, OrgUnit, Person, UnitKind
 
 H5_PREFIX = "/h5/appraisal"
 
@@ -91,16 +91,7 @@ def managed_branches(session: Session, person: Person | None, cfg: AppraisalConf
 
 
 def is_manager(session: Session, person_id: int, branch_id: int, cfg: AppraisalConfig) -> bool:
-    return (
-        session.scalar(
-            select(RoleAssignment.id).where(
-                RoleAssignment.person_id == person_id,
-                RoleAssignment.org_unit_id == branch_id,
-                RoleAssignment.role.in_(list(cfg.manager_roles)),
-            )
-        )
-        is not None
-    )
+    return bool(roles_on(session, person_id, branch_id) & cfg.manager_roles)
 
 
 def get_appraisal(session: Session, appraisal_id: int) -> Appraisal:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
 from handlers.common.dates import fmt_full_day, parse_day
-from handlers.common.roles import roles_in_words, units_where
+from handlers.common.roles import roles_in_words, roles_on, units_where
 from handlers.lifemeeting import strings
 from handlers.lifemeeting.config import STEPS, LifeMeetingConfig
 from handlers.talks import coverage
@@ -38,10 +38,6 @@ def managed_branch(session: Session, actor: Person | None, cfg: LifeMeetingConfi
             strings.NOT_MANAGER.format(managers=roles_in_words(cfg.manager_roles), what=what), status=403
         )
     return session.get(OrgUnit, actor.branch_id if actor.branch_id in led else min(led))
-
-
-def is_manager(session: Session, actor: Person | None, cfg: LifeMeetingConfig) -> bool:
-    return actor is not None and bool(units_where(session, actor.id, cfg.manager_roles, kind=UnitKind.BRANCH))
 
 
 def branch_people(session: Session, branch_id: int) -> dict[int, str]:
@@ -209,4 +205,4 @@ def mark_done(
 
 
 def is_manager_of(session: Session, actor: Person, branch_id: int, cfg: LifeMeetingConfig) -> bool:
-    return branch_id in units_where(session, actor.id, cfg.manager_roles, kind=UnitKind.BRANCH)
+    return bool(roles_on(session, actor.id, branch_id) & cfg.manager_roles)

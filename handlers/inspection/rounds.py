@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.core import outbox
 from bot.core.errors import Refused
@@ -103,8 +103,11 @@ def is_checker(st: Standing, ru: RoundUnit) -> bool:
     return ru.checker_branch_id is not None and ru.checker_branch_id in st.led_branch_ids
 
 
-def visible_units(session: Session, st: Standing, rnd: InspectionRound, today: date) -> list[RoundUnit]:
-    """The round's units this person may see (possibly none: then the round is not theirs)."""
+def visible_units(
+    session: Session, st: Standing, rnd: InspectionRound, today: date, *, watched: set[int] | None = None
+) -> list[RoundUnit]:
+    """The round's units this person may see (possibly none: then the round is not theirs).
+    `watched`: the branches in the committees they lead, when already known (a list of rounds)."""
     if is_organiser(session, st, rnd):
         return list(rnd.units)
     if any(is_checker(st, ru) for ru in rnd.units):
@@ -112,7 +115,8 @@ def visible_units(session: Session, st: Standing, rnd: InspectionRound, today: d
     hidden = rnd.kind == RoundKind.PATROL and (rnd.visible_from is None or today < rnd.visible_from)
     if hidden:
         return []
-    watched = _watched_branches(session, st, {ru.branch_id for ru in rnd.units})
+    if watched is None:
+        watched = _watched_branches(session, st, {ru.branch_id for ru in rnd.units})
     return [ru for ru in rnd.units if ru.branch_id in st.led_branch_ids or ru.branch_id in watched]
 
 
@@ -151,14 +155,28 @@ def rounds_for(session: Session, st: Standing, today: date) -> list[tuple[Inspec
             under = select(OrgUnit.id).where(st.organised_units())
             ids |= set(session.scalars(select(InspectionRound.id).where(InspectionRound.unit_id.in_(under))))
     rounds = session.scalars(
-        select(InspectionRound).where(InspectionRound.id.in_(ids)).order_by(InspectionRound.id.desc())
+        select(InspectionRound)
+        .where(InspectionRound.id.in_(ids))
+        .options(selectinload(InspectionRound.units))
+        .order_by(InspectionRound.id.desc())
     ).all()
+    watched = _watched_branches(session, st, {ru.branch_id for rnd in rounds for ru in rnd.units})
     out = []
     for rnd in rounds:
-        seen = visible_units(session, st, rnd, today)
+        seen = visible_units(session, st, rnd, today, watched=watched)
         if seen:
             out.append((rnd, seen))
     return out
+
+
+def rounds_seen_of(session: Session, st: Standing, branch_id: int, today: date) -> set[int]:
+    """The ids of the rounds over the branch in which this person sees it (rounds_for, for one branch)."""
+    rus = session.scalars(select(RoundUnit).where(RoundUnit.branch_id == branch_id)).all()
+    watched = _watched_branches(session, st, {branch_id})
+    return {
+        ru.round_id for ru in rus
+        if any(u.branch_id == branch_id for u in visible_units(session, st, ru.round, today, watched=watched))
+    }  # fmt: skip
 
 
 def get_round(session: Session, round_id: int) -> InspectionRound:

@@ -497,9 +497,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         branch = viewer.session.get(OrgUnit, branch_id)
         if branch is None or branch.kind != UnitKind.BRANCH:
             return None, []
-        ids = {
-            r.id for r, seen in rounds.rounds_for(viewer.session, st, today()) if any(u.branch_id == branch_id for u in seen)
-        }  # fmt: skip
+        ids = rounds.rounds_seen_of(viewer.session, st, branch_id, today())
         if not ids and not viewer.scope.sees_unit(branch):
             return None, []
         return branch, rounds.unit_file(viewer.session, branch, visible_round_ids=ids)

@@ -608,7 +608,9 @@ def _ratings(session: Session, years: dict[int, BranchYear], year: int, *, today
     if undecided:
         # As the ratings page: once the committee may confirm (confirm_days_early), the year-end caps apply.
         final = today >= confirm_opens(year, rules.rating)
-        loaded = load_years(session, undecided, year, today=today, tz=rules.meetings.tz, final=final)
+        loaded = load_years(
+            session, undecided, year, today=today, tz=rules.meetings.tz, final=final, life=rules.life
+        )
         for bid, y in loaded.items():
             p = propose(y, rules.rating)
             years[bid].rating = RatingLine(p.grade, False, p.sentences)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import CoreConfig
 from bot.core.jobs import JobSpec
+from handlers.lifemeeting.config import lifemeeting_config
 from handlers.meetings.types import meetings_config
 from handlers.monthly import service as monthly
 from handlers.monthly.config import monthly_config
@@ -50,8 +51,9 @@ def propose_year(session: Session, year: int, core: CoreConfig, *, now: datetime
         session.scalars(select(OrgUnit.id).where(OrgUnit.kind == UnitKind.BRANCH, OrgUnit.active.is_(True)))
     )
     service.refresh(
-        session, branch_ids, year, now=now, tz=core.tz, cfg=rating_config(core), unstored=unstored
-    )
+        session, branch_ids, year, now=now, tz=core.tz, cfg=rating_config(core), unstored=unstored,
+        life=lifemeeting_config(core),
+    )  # fmt: skip
     return len(branch_ids)
 
 

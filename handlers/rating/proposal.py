@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from handlers.lifemeeting import strings as life_strings
 from handlers.lifemeeting.config import DEFAULT as LIFE
+from handlers.lifemeeting.config import LifeMeetingConfig
 from handlers.lifemeeting.status import org_life_meetings
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
@@ -176,11 +177,13 @@ def load_years(
     tz: ZoneInfo,
     unstored: dict[int, MonthFacts] | None = None,
     final: bool = False,
+    life: LifeMeetingConfig | None = None,
 ) -> dict[int, Year]:
     """Each branch's stored year: two statements (the scores, the open rectifications) for any number.
     `unstored`: a month computed but not stored yet (December, on the morning of 1 January: see jobs.py),
     in place of what is stored for it. `final`: the committee may already confirm the year (a county that
-    rates in late December, RatingConfig.confirm_days_early), so the 组织生活会 cap applies as of today."""
+    rates in late December, RatingConfig.confirm_days_early), so the 组织生活会 cap applies as of today.
+    `life`: the organisation's 组织生活会 rules (lifemeeting_config; None: the defaults in `tz`)."""
     start = startmonth.start_month(session)
     lo = date(year, 1, 1)
     if start is not None and start > lo:
@@ -231,9 +234,9 @@ def load_years(
         years[branch_id].overdue_rectifications += 1
     for y in years.values():
         y.year_over = over
-    if (over or final) and start is not None and start <= date(year, min(LIFE.digest_months), 1):
+    cfg = life or replace(LIFE, tz=tz)
+    if (over or final) and start is not None and start <= date(year, min(cfg.digest_months), 1):
         # Held = its minutes recorded (the year is over: a meeting without them by now was not held).
-        cfg = replace(LIFE, tz=tz)
         held = {
             bid for bid, *_ in session.execute(
                 org_life_meetings(session, branch_ids, year, cfg).where(Minutes.id.is_not(None))

@@ -14,6 +14,7 @@ from bot.core.errors import Refused
 from handlers.common.dates import fmt_full_day, parse_year
 from handlers.common.proposals import save_as_system
 from handlers.common.roles import rater_paths
+from handlers.lifemeeting.config import LifeMeetingConfig
 from handlers.rating import strings
 from handlers.rating.config import RatingConfig
 from handlers.rating.proposal import MonthFacts, load_years, propose
@@ -36,6 +37,7 @@ def refresh(
     tz: ZoneInfo,
     cfg: RatingConfig,
     unstored: dict[int, MonthFacts] | None = None,
+    life: LifeMeetingConfig | None = None,
 ) -> dict[int, BranchRating]:
     """Each branch's row for `year`, its proposal worked out again from what is stored now. A decided row
     keeps the proposal the committee decided on. Computed on demand rather than by a job: a score
@@ -50,7 +52,9 @@ def refresh(
     rows = read() if branch_ids else {}
     undecided = [b for b in branch_ids if not _decided(rows.get(b))]
     final = today >= confirm_opens(year, cfg)
-    years = load_years(session, undecided, year, today=today, tz=tz, unstored=unstored, final=final)
+    years = load_years(
+        session, undecided, year, today=today, tz=tz, unstored=unstored, final=final, life=life
+    )
     new: list[BranchRating] = []
     for branch_id, y in years.items():
         p = propose(y, cfg)
@@ -117,6 +121,7 @@ def confirm(
     now: datetime,
     tz: ZoneInfo,
     cfg: RatingConfig,
+    life: LifeMeetingConfig | None = None,
 ) -> Decision:
     """The committee's grade for the branch's year: the proposal confirmed, or another grade with a reason.
     Deciding again replaces the decision (the audit log keeps each one, with who and when)."""
@@ -133,7 +138,7 @@ def confirm(
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise Refused(strings.REASON_TOO_LONG)
-    row = refresh(session, [branch.id], year, now=now, tz=tz, cfg=cfg)[branch.id]
+    row = refresh(session, [branch.id], year, now=now, tz=tz, cfg=cfg, life=life)[branch.id]
     proposed = row.proposed_grade  # a second decision compares with the proposal the first one kept
     if grade != proposed and not reason:
         label = GRADE_LABELS[proposed] if proposed is not None else strings.NO_PROPOSAL

@@ -472,3 +472,28 @@ def test_only_branches_are_rated(session_factory, rated_world, session):
     chen = login(session_factory, console_app(session_factory), rated_world.people["chen"])
     assert _rate(chen, rated_world.units["c1"], "good").status_code == 404
     assert _row(session, rated_world.units["c1"]) is None
+
+
+def test_the_organisations_own_lifemeeting_window_decides_whether_the_org_life_cap_applies(
+    session_factory, world, session
+):
+    """The 组织生活会 window is the organisation's (ZHIBU_LIFEMEETING__DIGEST_MONTHS, lifemeeting_config),
+    not the default: a branch on zhibu from November, with no 组织生活会 in 2026, is capped when the window
+    is November–December, and not with the default October–December it was not on zhibu through."""
+    from handlers.lifemeeting.config import DEFAULT as LIFE
+
+    b1 = world.units["b1"]
+    with unit_of_work(session_factory) as s:
+        startmonth.set_start_month(s, date(2026, 11, 1))
+        fill(s, b1, [95, 96], first=11)
+    after = date(2027, 1, 5)
+    default = load_years(session, [b1], 2026, today=after, tz=TZ)[b1]
+    assert default.org_life_held is None
+    late = replace(LIFE, tz=TZ, digest_months=frozenset({11, 12}))
+    own = load_years(session, [b1], 2026, today=after, tz=TZ, life=late)[b1]
+    assert own.org_life_held is False and "no_org_life" in propose(own, CFG).figures["caps"]
+    # The ratings page and the job pass it on through refresh.
+    row = service.refresh(
+        session, [b1], 2026, now=datetime(2027, 1, 5, 2, tzinfo=UTC), tz=TZ, cfg=CFG, life=late
+    )
+    assert "no_org_life" in row[b1].proposal["figures"]["caps"]

@@ -17,6 +17,7 @@ from bot.web.api.schemas import MAX_ID, Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
 from handlers.common.dates import fmt_full_day
 from handlers.console import strings as console_strings
+from handlers.lifemeeting.config import lifemeeting_config
 from handlers.rating import service
 from handlers.rating import strings as rs
 from handlers.rating.config import rating_config
@@ -48,7 +49,10 @@ def build_router(console: ConsoleApp) -> APIRouter:
         who = service.rater(session, viewer.person.id, cfg)
         opens = service.confirm_opens(year, cfg)
         open_now = console.clock().astimezone(tz).date() >= opens
-        ratings = service.refresh(session, [u.id for u in units], year, now=console.clock(), tz=tz, cfg=cfg)
+        ratings = service.refresh(
+            session, [u.id for u in units], year, now=console.clock(), tz=tz, cfg=cfg,
+            life=lifemeeting_config(console.core),
+        )  # fmt: skip
         raters = {
             p.id: p.name
             for p in session.scalars(
@@ -114,7 +118,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         try:
             decision = service.confirm(
                 viewer.session, viewer.person.id, unit, y, form.get("grade", ""), form.get("reason", ""),
-                now=console.clock(), tz=tz, cfg=rating_config(console.core),
+                now=console.clock(), tz=tz, cfg=rating_config(console.core), life=lifemeeting_config(console.core),
             )  # fmt: skip
         except service.NotRater as exc:
             return console.message(request, console_strings.FORBIDDEN, str(exc), status=403, viewer=viewer)

@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -39,7 +38,6 @@ from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
 from models.seed.demo import DEMO_PEOPLE
 from models.workcalendar import add_working_days
 
-TZ = ZoneInfo("Asia/Shanghai")
 MEETING_TABLES = (Meeting.__table__, MeetingKind.__table__, Invitee.__table__, Attendance.__table__,
                   Minutes.__table__)  # fmt: skip
 # How members rate each other in the demo: mostly 合格, some 优秀, a few lower.
@@ -49,10 +47,6 @@ SELF_ASSESSMENTS = (
     "认真完成本职工作，积极参加志愿服务；批评和自我批评开展得不够。",
     "能够发挥党员先锋模范作用；联系群众还不够紧密，下一步改进。",
 )
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=TZ).astimezone(UTC)
 
 
 def _grade(rng: random.Random) -> Grade:
@@ -96,25 +90,25 @@ def appraisal_history(ctx: HistoryContext) -> dict[str, int]:
         next_id[Appraisal] += 1
         closed = stage != "open"
         row = {
-            "id": aid, "branch_id": branch_id, "year": start.year, "opens_at": _midnight(start),
-            "closes_at": _midnight(end + timedelta(days=1)), "opened_by_id": secretaries.get(branch_id),
+            "id": aid, "branch_id": branch_id, "year": start.year, "opens_at": _at(start, 0),
+            "closes_at": _at(end + timedelta(days=1), 0), "opened_by_id": secretaries.get(branch_id),
             "proposed_on": None, "proposed_by_id": None, "proposed_at": None,
             "decided_on": None, "decided_by_id": None, "decided_at": None,
-            "created_at": _midnight(start), "updated_at": _midnight(start),
+            "created_at": _at(start, 0), "updated_at": _at(start, 0),
         }  # fmt: skip
         if closed:
             proposed = end + timedelta(days=2)
             row |= {
                 "proposed_on": proposed,
                 "proposed_by_id": row["opened_by_id"],
-                "proposed_at": _midnight(proposed),
+                "proposed_at": _at(proposed, 0),
             }
             if stage == "decided":
                 decided = end + timedelta(days=5)
                 row |= {
                     "decided_on": decided,
                     "decided_by_id": row["opened_by_id"],
-                    "decided_at": _midnight(decided),
+                    "decided_at": _at(decided, 0),
                 }
                 meetings.append((branch_id, decided, people))
         rows["appraisal"].append(row)
@@ -136,7 +130,7 @@ def appraisal_history(ctx: HistoryContext) -> dict[str, int]:
                 "appraisal_id": aid, "person_id": p["id"], "probationary": p["status"] != MemberStatus.FULL,
                 "suspended": False, "has_voted": p["id"] in voted,
                 "self_assessment": rng.choice(SELF_ASSESSMENTS) if assessed else None,
-                "self_assessed_at": _midnight(start + timedelta(days=1)) if assessed else None,
+                "self_assessed_at": _at(start + timedelta(days=1), 0) if assessed else None,
             })  # fmt: skip
         if not closed:
             continue

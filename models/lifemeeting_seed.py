@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
-import models.meetings_seed  # noqa: F401  (its generator first: this one reads the meetings it wrote)
 from models.lifemeeting import (
     LifeMeetingCriticism,
     LifeMeetingMeasure,
@@ -24,10 +22,12 @@ from models.lifemeeting import (
     LifeStep,
 )
 from models.meetings import Meeting, MeetingKind, MeetingStatus, MeetingType
+
+# Importing meetings_seed also registers its generator first: this one reads the meetings it wrote.
+from models.meetings_seed import TZ, _at, _next_ids
 from models.org import BRANCH_COMMITTEE_ROLES, Role, UnitKind
 from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
 
-TZ = ZoneInfo("Asia/Shanghai")
 # Days before the meeting each step is due: handlers.lifemeeting.config's defaults (models may not import it).
 DAYS_BEFORE = {"study": 21, "opinions": 14, "talks": 7, "materials": 3}
 NOTES = {
@@ -41,10 +41,6 @@ PROBLEMS = "1.理论学习不够系统；2.联系服务群众不够紧密；3.�
 MEASURES = ["每月开展一次集中学习", "建立党员联系群众制度", "规范会议记录和材料归档"]
 
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=TZ).astimezone(UTC)
-
-
 def lifemeeting_history(ctx: HistoryContext) -> dict[str, int]:
     # A copy of the seed's generator: the generators after this one draw exactly what they drew before it.
     rng = random.Random()
@@ -53,8 +49,7 @@ def lifemeeting_history(ctx: HistoryContext) -> dict[str, int]:
     year = today.year
     tables = [t.__table__ for t in (LifeMeetingPlan, LifeMeetingStep, LifeMeetingMinutes, LifeMeetingCriticism,
                                     LifeMeetingMeasure)]  # fmt: skip
-    conn = ctx.session.connection()
-    ids = {t.name: (conn.scalar(select(func.max(t.c.id))) or 0) + 1 for t in tables}
+    ids = _next_ids(ctx.session, tables)
     rows: dict[str, list[dict]] = defaultdict(list)
 
     def add(table: str, row: dict) -> int:

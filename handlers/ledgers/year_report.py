@@ -83,6 +83,7 @@ from models.observers import Outcome, RectificationStatus
 from models.org import OrgUnit, UnitKind
 from models.projects import PickKind, ProjectStatus
 from models.rating import GRADE_LABELS, GRADE_ORDER, BranchRating, RatingGrade
+from models.seed.names import ordinal  # 一 … 九十九, the seed's unit names' numerals
 
 # The units the page offers a roll-up of (any unit has one: the branches at or under it).
 ROLLUP_UNITS = (UnitKind.COMMITTEE, UnitKind.GENERAL_BRANCH)
@@ -860,7 +861,7 @@ def report_docx(by: BranchYear, *, today: date) -> bytes:
     # "no problems found" when nothing was recorded.
     sections.append((S.S_OPINIONS, lambda: _opinions_part(doc)))
     for i, (title, write) in enumerate(sections):
-        heading(doc, styles, f"{_numeral(i + 1)}、{title}", 2)
+        heading(doc, styles, f"{ordinal(i + 1)}、{title}", 2)
         write()
     doc.add_paragraph()
     p = doc.add_paragraph(S.MADE_ON.format(day=fmt_full_day(today)))
@@ -883,14 +884,6 @@ def _figures(doc, styles: Styles, by: BranchYear) -> list[tuple[str, Callable[[]
         sections.append((section.title, lambda s=section: _extra_part(doc, styles, s)))
     sections.append((S.S_PROBLEMS, lambda: _problems_part(doc, by)))
     return sections
-
-
-def _numeral(n: int) -> str:
-    digits = S.NUMERALS
-    if n <= 10:
-        return digits[n - 1]
-    tens, ones = divmod(n, 10)
-    return (digits[tens - 1] if tens > 1 else "") + digits[9] + (digits[ones - 1] if ones else "")
 
 
 def _basics(doc, styles: Styles, by: BranchYear) -> None:

@@ -27,7 +27,7 @@ from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Text
 from handlers.common import dates
-from handlers.common.roles import people_with_roles, roles_held
+from handlers.common.roles import people_by_role, people_with_roles, roles_held
 from handlers.inspection import strings
 from handlers.inspection.config import InspectionConfig
 from models.inspection import (
@@ -283,9 +283,9 @@ def applying(items: list[ChecklistItem], branch: OrgUnit) -> list[ChecklistItem]
 
 
 def _default_owner(session: Session, branch_id: int, cfg: InspectionConfig) -> int | None:
-    people = people_with_roles(session, branch_id, [Role.SECRETARY]) or people_with_roles(
-        session, branch_id, cfg.checker_roles
-    )
+    """The branch's 书记, else the first of its other checker roles' holders (one query)."""
+    held = people_by_role(session, branch_id, {Role.SECRETARY, *cfg.checker_roles})
+    people = held.get(Role.SECRETARY) or sorted({p for ids in held.values() for p in ids})
     return people[0] if people else None
 
 

@@ -19,35 +19,25 @@ are registered by models.inspection).
 """
 
 from datetime import date
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from bot.core.errors import Refused
 from bot.web.api.schemas import Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
+from bot.web.console.ledgers import LedgerPages
 from handlers.common import dates
 from handlers.console import strings as console_strings
 from handlers.inspection import draw, guidance, liaison, rounds
 from handlers.inspection import strings as ins
 from handlers.inspection.config import inspection_config
 from handlers.ledgers import document
+from handlers.ledgers.workbook import DOCX
 from models.inspection import ROUND_KIND_LABELS, ChecklistItem, InspectionRound, Liaison, RoundKind
 from models.meetings import Meeting
-from models.org import ROLE_LABELS, OrgUnit, Person, Role, RoleAssignment, UnitKind
-
-CATEGORY_LABELS = {
-    "rural": "农村",
-    "community": "社区",
-    "government": "机关",
-    "enterprise": "企业",
-    "school": "学校",
-    "public_institution": "事业单位",
-    "new_economy": "两新组织",
-    "other": "其他",
-}
+from models.org import BRANCH_CATEGORY_LABELS, ROLE_LABELS, OrgUnit, Person, Role, RoleAssignment, UnitKind
 
 
 def unit_file_docx(session, unit: OrgUnit, entries: list[rounds.FileEntry], tz) -> bytes:
@@ -170,7 +160,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             request, "console/inspection.html", linked=linked, links=links, viewer=viewer, status_code=status, nav="inspection",
             title=ins.TITLE, rounds=visible, labels=ROUND_KIND_LABELS, organiser=organises_anything(st),
             committees=committees, branches=branches, counts=counts, quarter=dates.fmt_quarter(day),
-            items=items, categories=CATEGORY_LABELS, problem=problem, notice=notice, day=day,
+            items=items, categories=BRANCH_CATEGORY_LABELS, problem=problem, notice=notice, day=day,
             pickers=_pickers(viewer, st), kinds=RoundKind,
         )  # fmt: skip
 
@@ -523,10 +513,6 @@ def build_router(console: ConsoleApp) -> APIRouter:
             return not_found(request, viewer)
         body = unit_file_docx(viewer.session, branch, entries, tz)
         name = f"{branch.name}督查档案.docx"
-        return Response(
-            body,
-            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-        )
+        return LedgerPages.download(body, DOCX, name)
 
     return router

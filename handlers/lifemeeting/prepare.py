@@ -46,6 +46,16 @@ def branch_people(session: Session, branch_id: int) -> dict[int, str]:
     return names.get(branch_id, {})
 
 
+def person_named(people: dict[int, str], name: str) -> int:
+    """The one person of `people` with this name: 404 when none, 422 when several share it."""
+    found = [pid for pid, n in people.items() if n == name]
+    if not found:
+        raise Refused(strings.NOT_FOUND.format(name=name), status=404)
+    if len(found) > 1:
+        raise Refused(strings.AMBIGUOUS.format(n=len(found), name=name), status=422)
+    return found[0]
+
+
 def plan_of(session: Session, branch_id: int, year: int) -> LifeMeetingPlan | None:
     return session.scalar(
         select(LifeMeetingPlan).where(LifeMeetingPlan.branch_id == branch_id, LifeMeetingPlan.year == year)
@@ -178,18 +188,18 @@ def mark_done(
     if len(words) == 2 and words[1] in strings.MARK_ALL:
         chosen = sorted(people)
     else:
-        chosen = []
-        for name in words[1:]:
-            found = [pid for pid, n in people.items() if n == name]
-            if not found:
-                raise Refused(strings.NOT_FOUND.format(name=name), status=404)
-            if len(found) > 1:
-                raise Refused(strings.AMBIGUOUS.format(n=len(found), name=name), status=422)
-            if found[0] not in chosen:
-                chosen.append(found[0])
+        chosen = list(dict.fromkeys(person_named(people, name) for name in words[1:]))
+    rows = {
+        row.person_id: row
+        for row in session.scalars(
+            select(LifeMeetingStep).where(
+                LifeMeetingStep.plan_id == plan.id, LifeMeetingStep.step == LifeStep(step)
+            )
+        )
+    }
     marked, already, unsubmitted = [], [], []
     for pid in chosen:
-        row = _step_row(session, plan.id, pid, step)
+        row = rows.get(pid)
         if row is None:
             row = LifeMeetingStep(plan_id=plan.id, person_id=pid, step=LifeStep(step))
             session.add(row)

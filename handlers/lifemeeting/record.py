@@ -23,6 +23,7 @@ from handlers.lifemeeting.prepare import (
     branch_people,
     is_manager_of,
     managed_branch,
+    person_named,
 )
 from handlers.lifemeeting.status import org_life_meetings
 from models.lifemeeting import LifeMeetingCriticism, LifeMeetingMeasure, LifeMeetingMinutes
@@ -44,15 +45,6 @@ def current_meeting(session: Session, branch: OrgUnit, *, now: datetime, cfg: Li
     if not rows:
         raise Refused(strings.NO_MEETING.format(year=year), status=404)
     return session.get(Meeting, rows[-1][1])
-
-
-def _person(people: dict[int, str], name: str) -> int:
-    found = [pid for pid, n in people.items() if n == name]
-    if not found:
-        raise Refused(strings.NOT_FOUND.format(name=name), status=404)
-    if len(found) > 1:
-        raise Refused(strings.AMBIGUOUS.format(n=len(found), name=name), status=422)
-    return found[0]
 
 
 def split_criticism(text: str) -> tuple[str, str, str]:
@@ -95,7 +87,7 @@ def record_criticism(
     if len(text) > CONTENT_MAX:
         raise Refused(strings.CONTENT_TOO_LONG.format(n=CONTENT_MAX), status=422)
     meeting = current_meeting(session, branch, now=now, cfg=cfg)
-    pid = _person(branch_people(session, branch.id), name)
+    pid = person_named(branch_people(session, branch.id), name)
     self_points, received, given = split_criticism(text)
     row = session.scalar(
         select(LifeMeetingCriticism).where(
@@ -152,7 +144,7 @@ def add_measure(
     if due < today:
         raise Refused(strings.MEASURE_DUE_PAST.format(due=fmt_full_day(due)), status=422)
     people = branch_people(session, branch.id)
-    owner = _person(people, m.group("owner"))
+    owner = person_named(people, m.group("owner"))
     meeting = current_meeting(session, branch, now=now, cfg=cfg)
     row = LifeMeetingMeasure(
         meeting_id=meeting.id, content=content, owner_id=owner, due_on=due, created_by_id=actor.id

@@ -96,19 +96,13 @@ def list_projects(ctx: HandlerContext, _args: str) -> None:
             select(ProjectReview.project_id).where(ProjectReview.reviewer_id == ctx.person.id)
         )
     )
-    to_pre = [
-        p
-        for p in rows
-        if p.status == ProjectStatus.SUBMITTED
-        and ctx.person.id in access.prereviewers(ctx.session, units[p.unit_id], cfg)
-    ]
-    to_score = [
-        p
-        for p in rows
-        if p.status == ProjectStatus.PRE_ACCEPTED
-        and p.id not in scored
-        and ctx.person.id in access.reviewers(ctx.session, p, cfg)[0]
-    ]
+    # Who pre-reviews and who scores, for all the waiting projects at once (组织部: the whole county).
+    submitted = [p for p in rows if p.status == ProjectStatus.SUBMITTED]
+    prereviewers = access.prereviewers_by_unit(ctx.session, [units[p.unit_id] for p in submitted], cfg)
+    to_pre = [p for p in submitted if ctx.person.id in prereviewers[p.unit_id]]
+    unscored = [p for p in rows if p.status == ProjectStatus.PRE_ACCEPTED and p.id not in scored]
+    reviewers = access.reviewers_by_project(ctx.session, unscored, cfg)
+    to_score = [p for p in unscored if ctx.person.id in reviewers[p.id][0]]
     mine = ctx.session.scalars(
         select(SecretaryProject)
         .where(SecretaryProject.secretary_id == ctx.person.id)

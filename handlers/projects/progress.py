@@ -10,6 +10,7 @@ so a rerun, a restart or a second scheduler sends nothing twice.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -19,7 +20,8 @@ from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Button, Card, Text
 from handlers.common import dates
-from handlers.common.roles import people_with_roles
+from handlers.common.roles import people_with_roles_by_unit
+from handlers.monthly.config import Rung
 from handlers.monthly.ladder import rung_for
 from handlers.projects import access, review, strings
 from handlers.projects.config import ProjectsConfig
@@ -154,14 +156,24 @@ def remind(session: Session, *, now: datetime, cfg: ProjectsConfig, public_base_
     )
     reported = reported_months(session, [p.id for p in projects])
     done = _sent(session, [p.id for p in projects], [month, previous])
-    sent = 0
+    # Last month's silent projects whose rung is not sent yet, decided first so that who hears of them
+    # is loaded for all of them at once.
+    climbs: dict[int, tuple[int, Rung]] = {}
     for p in projects:
         start = dates.month_start(p.decided_at.astimezone(cfg.tz).date()) if p.decided_at else month
+        if p.year == previous.year and start <= previous and previous not in reported[p.id]:
+            streak = silent_streak(previous, start, reported[p.id])
+            rung = rung_for(cfg.ladder, streak)
+            if rung is not None and (p.id, previous, rung.streak) not in done:
+                climbs[p.id] = (streak, rung)
+    told = _escalation_people(session, [p for p in projects if p.id in climbs], climbs)
+    sent = 0
+    for p in projects:
         if today.day >= cfg.remind_day and p.year == month.year and month not in reported[p.id]:
             if (p.id, month, 0) not in done:
                 sent += _remind_secretary(session, p, month, today, now=now, public_base_url=public_base_url)
-        if p.year == previous.year and start <= previous and previous not in reported[p.id]:
-            sent += _escalate(session, p, previous, start, reported[p.id], done, today, now=now, cfg=cfg)
+        if p.id in climbs:
+            sent += _escalate(session, p, previous, *climbs[p.id], told, today, now=now)
     return sent
 
 
@@ -196,33 +208,63 @@ def silent_streak(month: date, start: date, reported: set[date]) -> int:
     return streak
 
 
+@dataclass
+class _Told:
+    """Who hears of the escalations of one run, loaded for all the projects at once."""
+
+    units: dict[int, OrgUnit]
+    people: dict[int, set[int]]  # project id -> the committee's rung roles (and 组织部), not the secretary
+    names: dict[int, str]
+
+
+def _escalation_people(
+    session: Session, projects: list[SecretaryProject], climbs: dict[int, tuple[int, Rung]]
+) -> _Told:
+    """For each project: its rung's roles on the committee above its unit, and the 组织部 over it when
+    the rung copies them or there is no committee; with the names of everyone involved."""
+    if not projects:
+        return _Told({}, {}, {})
+    units = {
+        u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_({p.unit_id for p in projects})))
+    }
+    above = access.committees_above(session, units.values())
+    holders = {
+        roles: people_with_roles_by_unit(session, {c.id for c in above.values()}, roles)
+        for roles in {climbs[p.id][1].roles for p in projects}
+    }
+    staff = access.org_staff_by_unit(session, units.values())
+    people: dict[int, set[int]] = {}
+    for p in projects:
+        rung, committee = climbs[p.id][1], above.get(p.unit_id)
+        found = set(holders[rung.roles].get(committee.id, [])) if committee else set()
+        if rung.copy_org_staff or committee is None:
+            found |= set(staff[p.unit_id])
+        people[p.id] = found
+    everyone = set().union(*people.values(), {p.secretary_id for p in projects})
+    names = dict(
+        session.execute(select(Person.id, Person.name).where(Person.id.in_(everyone))).tuples().all()
+    )
+    return _Told(units, people, names)
+
+
 def _escalate(
     session: Session,
     p: SecretaryProject,
     month: date,
-    start: date,
-    reported: set[date],
-    done: set[tuple[int, date, int]],
+    streak: int,
+    rung: Rung,
+    told: _Told,
     today: date,
     *,
     now: datetime,
-    cfg: ProjectsConfig,
 ) -> int:
-    streak = silent_streak(month, start, reported)
-    rung = rung_for(cfg.ladder, streak)
-    if rung is None or (p.id, month, rung.streak) in done:
-        return 0
-    unit = session.get(OrgUnit, p.unit_id)
-    committee = access.committee_above(session, unit)
-    people = set(people_with_roles(session, committee.id, rung.roles)) if committee else set()
-    if rung.copy_org_staff or committee is None:
-        people |= set(access.org_staff_over(session, unit))
-    to = "、".join(session.scalars(select(Person.name).where(Person.id.in_(people)).order_by(Person.id)))
+    unit, people = told.units[p.unit_id], told.people[p.id]
+    to = "、".join(told.names[i] for i in sorted(people))
     recipients = sorted(people | {p.secretary_id})
     _record(session, p, month, rung.streak, recipients, now)
     months = [dates.add_months(month, -i) for i in range(streak - 1, -1, -1)]
     late = review.late_milestones(p, today)
-    secretary = session.get(Person, p.secretary_id)
+    secretary_name = told.names[p.secretary_id]
     return outbox.enqueue_to_people(
         session,
         recipients,
@@ -232,10 +274,10 @@ def _escalate(
             + strings.ESCALATE_TEXT.format(
                 id=p.id,
                 title=p.title,
-                secretary=secretary.name,
+                secretary=secretary_name,
                 streak=streak,
                 months=dates.fmt_months(months),
-                to=to or secretary.name,
+                to=to or secretary_name,
                 late=strings.ESCALATE_LATE.format(lines=review.milestone_lines(late, today, markdown=False))
                 if late
                 else "",

@@ -209,18 +209,21 @@ def build_router(console: ConsoleApp) -> APIRouter:
             f"{PREFIX}/observer-ratings?year={y}&trained={training.id}#trainings", status_code=303
         )
 
-    def row_of(viewer: Viewer, committee_id: int, person_id: int) -> tuple[OrgUnit, Person] | None:
-        """The committee and the observer of a row's address, or None when the viewer may not see them."""
+    def row_of(
+        viewer: Viewer, committee_id: int, person_id: int, *, any_person_seen: bool = False
+    ) -> tuple[OrgUnit, Person] | None:
+        """The committee and the observer of a row's address, or None when the viewer may not see them: a
+        committee in their scope, or their own row; with `any_person_seen`, also any person they may see
+        (the GET of a row's address, which only shows the year's page)."""
         committee = viewer.session.get(OrgUnit, committee_id)
         observer = viewer.session.get(Person, person_id)
-        if (
-            committee is None
-            or committee.kind != UnitKind.COMMITTEE
-            or observer is None
-            or not (viewer.scope.sees_unit(committee) or observer.id == viewer.person.id)
-        ):
+        if committee is None or committee.kind != UnitKind.COMMITTEE or observer is None:
             return None
-        return committee, observer
+        if viewer.scope.sees_unit(committee) or observer.id == viewer.person.id:
+            return committee, observer
+        if any_person_seen and viewer.scope.sees_person(viewer.session, observer):
+            return committee, observer
+        return None
 
     # A row's address is where a refused grade's page was shown (the form posts there): opening it again
     # (a restored tab, the address bar, a reload once the browser let go of the form) shows the year's page
@@ -230,13 +233,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def observer_rating_row(
         request: Request, viewer: ViewerDep, committee_id: Id, person_id: Id, year: str = ""
     ):
-        committee = viewer.session.get(OrgUnit, committee_id)
-        person = viewer.session.get(Person, person_id)
-        if row_of(viewer, committee_id, person_id) is None and not (
-            committee is not None
-            and committee.kind == UnitKind.COMMITTEE
-            and viewer.scope.sees_person(viewer.session, person)
-        ):
+        if row_of(viewer, committee_id, person_id, any_person_seen=True) is None:
             return not_found(request, viewer)
         try:
             y = the_year(year)

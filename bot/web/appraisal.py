@@ -32,9 +32,7 @@ PREFIX = service.H5_PREFIX
 NOTICES = {
     "self": strings.SELF_SAVED,
     "ballot": strings.BALLOT_SAVED,
-    "proposal": "",  # the use case's own sentence, rebuilt from the record (see manage_page)
-    "decision": "",
-}
+}  # the manage page's notices are rebuilt from the record (see manage)
 
 
 @feature_router(prefix=PREFIX, not_member=(strings.TITLE, strings.NOT_BOUND))
@@ -194,7 +192,7 @@ def build_appraisal_router(h5: H5Pages) -> APIRouter:
             if person is None:
                 return h5.identify(request)
             notice = ""
-            if saved in ("proposal", "decision", "suspended"):
+            if saved in ("proposal", "decision"):
                 a = service.get_appraisal(session, appraisal_id)
                 if saved == "proposal" and a.proposed_on:
                     notice = strings.PROPOSAL_SAVED.format(day=fmt_full_day(a.proposed_on))

@@ -201,7 +201,7 @@ def _closed_and_open_to_decide(a: Appraisal, now: datetime, tz: ZoneInfo) -> Non
 def record_proposal(
     session: Session, manager: Person, appraisal_id: int, form: Mapping[str, str], *, now: datetime, tz: ZoneInfo,
     cfg: AppraisalConfig,
-) -> str:  # fmt: skip
+) -> None:  # fmt: skip
     """The 支委会's proposal: a grade for every member (the count's suggestion or another), the handling of
     each proposed 不合格, the committee's day. Recorded again replaces it, until the 支部大会 decides."""
     a = service.get_appraisal(session, appraisal_id)
@@ -226,13 +226,12 @@ def record_proposal(
         session.add(row)
     a.proposed_on, a.proposed_by_id, a.proposed_at = day, manager.id, now
     session.flush()
-    return strings.PROPOSAL_SAVED.format(day=fmt_full_day(day))
 
 
 def record_decision(
     session: Session, manager: Person, appraisal_id: int, form: Mapping[str, str], *, now: datetime, tz: ZoneInfo,
     cfg: AppraisalConfig,
-) -> str:  # fmt: skip
+) -> None:  # fmt: skip
     """The 支部大会's decision, recorded once by the secretary: each member's grade (a reason where it
     differs from the proposal), each 不合格's handling, the meeting's day."""
     a = service.get_appraisal(session, appraisal_id)
@@ -270,7 +269,6 @@ def record_decision(
         )
     a.decided_on, a.decided_by_id, a.decided_at = day, manager.id, now
     session.flush()
-    return strings.DECISION_SAVED.format(day=fmt_full_day(day))
 
 
 # ---- the committee's view (no ballot, no voter: counts of people and of decided grades only)

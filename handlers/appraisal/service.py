@@ -302,7 +302,7 @@ def save_self_assessment(
 def set_suspended(
     session: Session, manager: Person, appraisal_id: int, person_id: int, suspended: bool, *, now: datetime,
     cfg: AppraisalConfig,
-) -> str:  # fmt: skip
+) -> None:  # fmt: skip
     """Mark a member as under 留党察看 (no vote) or not: only before the first ballot, as a ballot cast
     cannot be taken out again (it names no voter)."""
     a = get_appraisal(session, appraisal_id)
@@ -323,7 +323,3 @@ def set_suspended(
         raise Refused(strings.SUSPENDED_PROBATIONARY, status=422)
     row.suspended = suspended
     session.flush()
-    name = session.get(Person, person_id).name
-    return strings.SUSPENDED_SAVED.format(
-        name=name, what=strings.SUSPENDED_ON if suspended else strings.SUSPENDED_OFF
-    )

@@ -91,9 +91,9 @@ def build_appraisal_router(h5: H5Pages) -> APIRouter:
         now = clock()
         start, end = service.window_text(a, tz)
         people = service.members(session, a)
-        t = service.turnout(session, [a.id])[a.id]
+        t = service.turnout_of(people)
         closed = now >= a.closes_at
-        count = grades.count(session, a, cfg()) if closed else None
+        count = grades.count(session, a, cfg(), people) if closed else None
         rows = grades.grades_of(session, a)
         any_voted = any(m.has_voted for m, _p in people)
         return h5.page(

@@ -108,9 +108,16 @@ def suggest(rows: list[MemberCount], cfg: AppraisalConfig) -> int:
     return cap
 
 
-def count(session: Session, a: Appraisal, cfg: AppraisalConfig) -> Count:
-    """The ballots counted per member (grades only: a ballot names no voter), with the suggestion."""
-    people = service.members(session, a)
+def count(
+    session: Session,
+    a: Appraisal,
+    cfg: AppraisalConfig,
+    people: list[tuple[AppraisalMember, Person]] | None = None,
+) -> Count:
+    """The ballots counted per member (grades only: a ballot names no voter), with the suggestion; `people`
+    the appraisal's members() where the caller has them already."""
+    if people is None:
+        people = service.members(session, a)
     tallies: dict[int, dict[Grade, int]] = defaultdict(dict)
     for subject_id, grade, n in session.execute(
         select(AppraisalBallot.subject_id, AppraisalBallot.grade, func.count())

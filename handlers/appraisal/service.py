@@ -156,6 +156,11 @@ def turnout(session: Session, appraisal_ids: list[int]) -> dict[int, Turnout]:
     return {a: found.get(a, Turnout(0, 0)) for a in appraisal_ids}
 
 
+def turnout_of(people: list[tuple[AppraisalMember, Person]]) -> Turnout:
+    """turnout() of one appraisal whose members (members()) are already loaded."""
+    return Turnout(sum(m.can_vote for m, _p in people), sum(m.can_vote and m.has_voted for m, _p in people))
+
+
 # ---- opening
 
 

@@ -10,6 +10,7 @@ Each message carries a dedup key per appraisal and kind, so a second run of the 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -32,13 +33,27 @@ def remind(session: Session, day: date, now: datetime, core: CoreConfig, cfg: Ap
     lo, hi = service.start_of(day, tz), service.start_of(day + timedelta(days=1), tz)
     queued = 0
     # Windows whose last day is `day` (they close at the next midnight).
-    for a in session.scalars(
-        select(Appraisal).where(Appraisal.closes_at == hi, Appraisal.decided_on.is_(None))
-    ):
-        branch = session.get(OrgUnit, a.branch_id)
+    last_day = list(
+        session.scalars(select(Appraisal).where(Appraisal.closes_at == hi, Appraisal.decided_on.is_(None)))
+    )
+    closed = list(
+        session.scalars(select(Appraisal).where(Appraisal.closes_at == lo, Appraisal.proposed_on.is_(None)))
+    )
+    # Each table read once for all of them, not once per appraisal.
+    branches = _branches(session, {a.branch_id for a in last_day + closed})
+    members: dict[int, list[AppraisalMember]] = defaultdict(list)
+    if last_day:
+        for m in session.scalars(
+            select(AppraisalMember)
+            .where(AppraisalMember.appraisal_id.in_([a.id for a in last_day]))
+            .order_by(AppraisalMember.appraisal_id, AppraisalMember.person_id)
+        ):
+            members[m.appraisal_id].append(m)
+    for a in last_day:
+        branch = branches[a.branch_id]
         end = service.window_text(a, tz)[1]
         by_missing: dict[str, list[int]] = {}
-        for m in session.scalars(select(AppraisalMember).where(AppraisalMember.appraisal_id == a.id)):
+        for m in members[a.id]:
             missing = [strings.LAST_DAY_VOTE] * (m.can_vote and not m.has_voted)
             missing += [strings.LAST_DAY_SELF] * (m.self_assessment is None)
             if missing:
@@ -55,12 +70,11 @@ def remind(session: Session, day: date, now: datetime, core: CoreConfig, cfg: Ap
                 session, people, card, dedup_key=f"appraisal:{a.id}:last-day", now=now
             )
     # Windows that closed at the start of `day`.
-    for a in session.scalars(
-        select(Appraisal).where(Appraisal.closes_at == lo, Appraisal.proposed_on.is_(None))
-    ):
-        branch = session.get(OrgUnit, a.branch_id)
-        t = service.turnout(session, [a.id])[a.id]
-        managers = people_with_roles_by_unit(session, [a.branch_id], cfg.manager_roles).get(a.branch_id, [])
+    turnouts = service.turnout(session, [a.id for a in closed])
+    managers = people_with_roles_by_unit(session, [a.branch_id for a in closed], cfg.manager_roles)
+    for a in closed:
+        branch = branches[a.branch_id]
+        t = turnouts[a.id]
         card = Card(
             title=strings.CLOSED_TITLE,
             text=strings.CLOSED_TEXT.format(
@@ -73,9 +87,15 @@ def remind(session: Session, day: date, now: datetime, core: CoreConfig, cfg: Ap
             buttons=(Button(label=strings.MANAGE_BUTTON, url=service.manage_url(a.id)),),
         )
         queued += outbox.enqueue_to_people(
-            session, managers, card, dedup_key=f"appraisal:{a.id}:closed", now=now
+            session, managers.get(a.branch_id, []), card, dedup_key=f"appraisal:{a.id}:closed", now=now
         )
     return queued
+
+
+def _branches(session: Session, ids: set[int]) -> dict[int, OrgUnit]:
+    return (
+        {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(sorted(ids))))} if ids else {}
+    )
 
 
 def jobs(core: CoreConfig) -> list[JobSpec]:

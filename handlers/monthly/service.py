@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import CoreConfig
 from handlers.common.dates import add_months
+from handlers.lifemeeting.config import DEFAULT as LIFE
+from handlers.lifemeeting.config import LifeMeetingConfig, lifemeeting_config
 from handlers.meetings.types import MeetingsConfig, meetings_config
 from handlers.monthly import digest, ladder, ranking, scoring, todo
 from handlers.monthly.config import MonthlyConfig, monthly_config
@@ -72,6 +74,7 @@ def run_month(
     mcfg: MonthlyConfig,
     cfg: MeetingsConfig,
     talks: TalksConfig = TALKS,
+    life: LifeMeetingConfig = LIFE,
 ) -> MonthRun:
     """Recompute `month`; with send, also queue the ladder notices and the digests (each at most once).
 
@@ -89,7 +92,7 @@ def run_month(
     if send:
         sent = digest.send_digests(
             session, month, now=now, mcfg=mcfg, cfg=cfg, base_url=base_url, secret=secret, book=book,
-            talks=talks,
+            talks=talks, life=life,
         )  # fmt: skip
         reminders = todo.send_month_reminders(session, scores, now=now, mcfg=mcfg, cfg=cfg, book=book)
     return MonthRun(month, stored, scores, units, members, sent, reminders)
@@ -103,4 +106,5 @@ def run_month_for(session: Session, month: date, core: CoreConfig, *, now: datet
     return run_month(
         session, month, now=now, send=send, base_url=core.public_base_url, secret=core.secret_key,
         mcfg=monthly_config(core), cfg=meetings_config(core), talks=talks_config(core),
+        life=lifemeeting_config(core),
     )  # fmt: skip

@@ -260,3 +260,21 @@ def test_value_labels_at_100_stay_inside_the_chart():
     for text, box in labels.items():
         assert frame.x0 < box.x0 and box.x1 < frame.x1, text  # wholly inside the plotting area
     assert ax.get_xticks()[-1] == 100  # the scale still ends at 100
+
+
+def test_the_scheduled_run_sends_the_lifemeeting_line_in_the_months_the_settings_name(
+    session, county, observers
+):
+    """The monthly run (as the scheduler starts it) passes the organisation's 组织生活会 settings to the digests
+    it queues: with the digest months set to September, September's committee cards carry the line."""
+    from dataclasses import replace
+
+    from handlers.lifemeeting.config import DEFAULT as LIFE
+
+    comply(session, county, county.b1, SEP, QUARTER)
+    session.commit()
+    service.run_month(session, SEP, now=run_at(SEP), send=True, base_url=BASE, secret=SECRET,
+                      mcfg=small_county(), cfg=CFG, life=replace(LIFE, digest_months=frozenset({9})))  # fmt: skip
+    session.commit()
+    committee = _cards(session, county, lambda m: f"monthly:digest:{county.c1.id}:" in m.dedup_key)
+    assert committee and all("组织生活会（2026年）" in str(card) for card in committee.values())

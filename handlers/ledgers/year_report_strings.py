@@ -10,6 +10,7 @@ ROLLUP = "年终通报汇总"
 ROLLUP_CAPTION = "{unit} {year}年度 各党支部组织生活开展情况汇总（统计截至{as_of}）"
 MADE_ON = "制表日期：{day}"
 
+NUMERALS = "一二三四五六七八九十"
 
 # Sections, in the order read out.
 S_BASICS = "基本情况"

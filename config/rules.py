@@ -21,6 +21,51 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 Frequency = Literal["month", "quarter", "year"]
 
 
+# The 主题党日's menus (domain.md rule 67): 曲阜's four themes and 湖滨区's seven fixed items; X, the
+# 自选动作, is free text beside them.
+ACTIVITY_MENUS: dict[str, list[str]] = {
+    "4+X": ["党员教育", "为民服务", "民主议事", "和谐稳定"],
+    "7+X": ["集中学习", "重温入党誓词", "交纳党费", "开展组织生活", "民主议事", "志愿服务", "党内关怀"],
+}
+
+
+class ActivityDayRules(BaseModel):
+    """党员活动日 (domain.md rules 5, 22, 66, 67): ZHIBU_MEETINGS__ACTIVITY_DAY__RULE=day_of_month,
+    ZHIBU_MEETINGS__ACTIVITY_DAY__DAY=25, ZHIBU_MEETINGS__ACTIVITY_DAY__MENU=4+X and so on."""
+
+    # none: no fixed day; day_of_month: the `day` (clamped to the month's end); first_working_friday:
+    # the 党费交纳日's rule. A rest day moves as the fee day does (顺延 to the next working day, or the
+    # next working Friday), on the branch's calendar.
+    rule: Literal["none", "day_of_month", "first_working_friday"] = "none"
+    day: int | None = Field(None, ge=1, le=31)
+    # A preset's name ("4+X", "7+X") or the fixed items themselves.
+    menu: str | list[str] = "7+X"
+    extra_limit: int = Field(200, ge=10, le=1000)  # the 自选动作 text's length
+    # Points taken off the monthly score per fixed item a month's 主题党日 minutes leave out; 0: off.
+    penalty_per_missing: float = Field(0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ActivityDayRules:
+        if self.rule == "day_of_month" and self.day is None:
+            raise ValueError("rule day_of_month needs the day (ZHIBU_MEETINGS__ACTIVITY_DAY__DAY=25)")
+        if isinstance(self.menu, str) and self.menu not in ACTIVITY_MENUS:
+            raise ValueError(f"unknown menu {self.menu!r} (known: {', '.join(ACTIVITY_MENUS)} or a list)")
+        if isinstance(self.menu, list):
+            items = [item.strip() for item in self.menu]
+            if (
+                not items
+                or any(not item or len(item) > 20 for item in items)
+                or len(set(items)) != len(items)
+            ):
+                raise ValueError("the menu's items: 1 to 20 characters each, none repeated")
+            self.menu = items
+        return self
+
+    @property
+    def items(self) -> list[str]:
+        return list(ACTIVITY_MENUS[self.menu]) if isinstance(self.menu, str) else list(self.menu)
+
+
 class MeetingsRules(BaseModel):
     # How often each meeting type is required; a type not listed keeps this default.
     frequencies: dict[str, Frequency] = Field(
@@ -55,6 +100,7 @@ class MeetingsRules(BaseModel):
     minutes_workdays: int = 3
     committee_threshold: int = 7
     leave_reasons: list[str] = Field(default_factory=lambda: ["出差在外", "学习培训", "生病", "家中有事"])
+    activity_day: ActivityDayRules = Field(default_factory=ActivityDayRules)
 
 
 class ObserversRules(BaseModel):
@@ -248,6 +294,9 @@ class ProjectsRules(BaseModel):
     snails: int = Field(2, ge=0)  # and 蜗牛
     interview_misses: int = Field(2, ge=1)  # a project's 督办单 missed this many times: 约谈
     interview_roles: list[str] = Field(default_factory=lambda: ["secretary"])  # told to hold the 约谈
+    # 排位赛 and 进度通报: the committee's deciders are reminded (once) when a quarter's ranking is still
+    # unconfirmed this many days after the quarter ended.
+    bulletin_days: int = Field(10, ge=0, le=90)
 
     @field_validator("default_deadline")
     @classmethod

@@ -303,6 +303,10 @@ class Minutes(TimestampMixin, Base):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     due_on: Mapped[date] = mapped_column(Date)
+    # A 主题党日's menu (4+X / 7+X, handlers/meetings/activity.py): the fixed items done, by name, and
+    # the 自选动作 (X). None: not recorded (another type, or minutes saved before the menu existed).
+    menu_done: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    menu_extra: Mapped[str | None] = mapped_column(String(1000))
 
     meeting: Mapped[Meeting] = relationship(back_populates="minutes", foreign_keys=[meeting_id])
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.messages import Button, Card, Text, md_escape
 from handlers.common.roles import committee_people, people_with_roles
-from handlers.meetings import quorum, strings
+from handlers.meetings import activity, quorum, strings
 from handlers.meetings.meetings import ACTION_MINUTES, get_managed_meeting, month_bounds_utc
 from handlers.meetings.signin import AttendanceSheet, attendance_sheet, count_hosts_present, meeting_hosts
 from handlers.meetings.types import MeetingsConfig, Refused, local_day
@@ -63,6 +63,8 @@ class MinutesInput:
     topics: str
     decisions: str = ""
     vote: quorum.VoteInput = quorum.VoteInput()  # whether a vote was taken, and its count (rules 10–15)
+    # A 主题党日's menu items done and its 自选动作 (activity.py); None: keep what is recorded.
+    menu: activity.MenuInput | None = None
 
 
 def minutes_headcount(
@@ -119,6 +121,9 @@ def record_minutes(
         raise Refused(strings.EMPTY_FIELD.format(field=strings.FIELD_CONTENT))
     if len(topics) > 10000 or len(data.decisions or "") > 10000:
         raise Refused(strings.TOO_LONG.format(field=strings.FIELD_CONTENT, limit=10000))
+    menu = None
+    if data.menu is not None and MeetingType.THEME_DAY in meeting.types:
+        menu = activity.check_menu(data.menu, cfg.activity)
     hosts = meeting_hosts(session, meeting, chair=clean["chair"], recorder=clean["recorder"])
     # Judged (and refused) before anything is written, with the hosts counted as they will be.
     result = quorum.judge(minutes_headcount(session, meeting, hosts=hosts), meeting.types, data.vote)
@@ -129,6 +134,8 @@ def record_minutes(
         session.add(minutes)
     minutes.chair, minutes.recorder = clean["chair"], clean["recorder"]
     minutes.topics, minutes.decisions = topics, (data.decisions or "").strip()
+    if menu is not None:
+        minutes.menu_done, minutes.menu_extra = menu[0], menu[1] or None
     session.flush()
     count_hosts_present(session, meeting, now=now, cfg=cfg)
     sheet = attendance_sheet(session, meeting)
@@ -180,6 +187,71 @@ def record_minutes(
             now=now,
         )
     return minutes
+
+
+def record_menu(
+    session: Session,
+    actor: Person | None,
+    meeting_id: int,
+    data: activity.MenuInput,
+    *,
+    cfg: MeetingsConfig,
+) -> Minutes:
+    """Record (or correct) which of the menu's fixed items a 主题党日 did and its 自选动作, from chat,
+    once its minutes are saved; the form records them with the minutes. Refused before any write."""
+    meeting = get_managed_meeting(session, actor, meeting_id, cfg)
+    if MeetingType.THEME_DAY not in meeting.types:
+        raise Refused(strings.MENU_NOT_THEME_DAY.format(id=meeting.id))
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Refused(strings.MEETING_CANCELLED)
+    done, extra = activity.check_menu(data, cfg.activity)
+    if meeting.minutes is None:
+        raise Refused(strings.MENU_NEEDS_MINUTES.format(id=meeting.id))
+    meeting.minutes.menu_done, meeting.minutes.menu_extra = done, extra or None
+    session.flush()
+    return meeting.minutes
+
+
+def theme_days_without_menu(session: Session, branch_id: int) -> list[Meeting]:
+    """The branch's held 主题党日 whose minutes record no menu yet, latest first (chat's 党日动作)."""
+    return list(
+        session.scalars(
+            select(Meeting)
+            .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
+            .join(Minutes, Minutes.meeting_id == Meeting.id)
+            .where(
+                Meeting.branch_id == branch_id,
+                MeetingKind.type == MeetingType.THEME_DAY,
+                meeting_counts(),
+                Minutes.menu_done.is_(None),
+            )
+            .order_by(Meeting.starts_at.desc())
+        )
+    )
+
+
+def menu_shortfall(
+    session: Session, lo: datetime, hi: datetime, acfg: activity.ActivityConfig
+) -> dict[int, list[str]]:
+    """Branch → the fixed items its 主题党日 minutes of [lo, hi) left out (those that record a menu;
+    several 主题党日 in the month: what none of them did). One statement for every branch."""
+    done: dict[int, set[str]] = {}
+    rows = session.execute(
+        select(Meeting.branch_id, Minutes.menu_done)
+        .join(MeetingKind, MeetingKind.meeting_id == Meeting.id)
+        .join(Minutes, Minutes.meeting_id == Meeting.id)
+        .where(
+            MeetingKind.type == MeetingType.THEME_DAY,
+            meeting_counts(),
+            Meeting.starts_at >= lo,
+            Meeting.starts_at < hi,
+            Minutes.menu_done.is_not(None),
+        )
+    )
+    for branch_id, items in rows:
+        done.setdefault(branch_id, set()).update(items or ())
+    out = {b: activity.missing_items(items, acfg) for b, items in done.items()}
+    return {b: items for b, items in out.items() if items}
 
 
 def minutes_photo(

@@ -455,3 +455,35 @@ MOVE_HINT = "请回复「调整会议 #{id} 新时间 [新地点]」，例如：
 CANCEL_HINT = "请回复「取消会议 #{id} 原因」，例如：取消会议 #{id} 与县委中心组学习冲突"
 DETAIL_MEETING_STATE = "状态：{state}"
 FIELD_NUMBER = "会议编号"
+
+# 党员活动日 and the 主题党日's menu (issue 20 item 5; handlers/meetings/activity.py)
+ACTIVITY_DAY_LINE = "本月党员活动日：{day}"
+ACTIVITY_DAY_MONTH_LINE = "{month}党员活动日：{day}"
+ACTIVITY_DAY_MOVED = "（遇节假日顺延：{nominal}为{why}）"
+ACTIVITY_DAY_NO_FRIDAY = "（当月没有作为工作日的周五，改为当月第一个工作日）"
+ACTIVITY_DAY_DIFFERS = "本次主题党日安排在{day}，与{month}党员活动日（{fixed}）不是同一天。"
+ACTIVITY_DAY_ON_IT = "本次主题党日在党员活动日举行。"
+ACTIVITY_PLAN_DIFFERS = "（与党员活动日{fixed}不同）"
+MENU_TITLE = "主题党日「{label}」：{items}，另可开展自选动作。"
+MENU_FIELD_FIXED = "规定动作（已开展的请勾选）"
+MENU_FIELD_EXTRA = "自选动作（可不填，最多{limit}字）"
+MENU_UNKNOWN_ITEM = (
+    "「{item}」不是本组织主题党日的规定动作。规定动作有：{items}；其他内容请写在「自选：」后面。"
+)
+MENU_EXTRA_TOO_LONG = "自选动作太长了（最多{limit}字）。"
+MENU_NOT_THEME_DAY = "会议 #{id} 不是主题党日，不用记录规定动作。"
+MENU_NEEDS_MINUTES = "会议 #{id} 还没有会议记录，请先填写会议记录（回复「会议记录 #{id}」），再记录规定动作。"
+MENU_SAVED = "已记录会议 #{id} 的主题党日动作：{done}。{missing}"
+MENU_SAVED_ALL = "规定动作已全部开展。"
+MENU_SAVED_MISSING = "未开展的规定动作：{items}。"
+MENU_NONE_DONE = "未勾选规定动作"
+MENU_EXTRA_DONE = "自选动作：{extra}"
+MENU_USAGE = (
+    "用法：党日动作 #会议编号 规定动作（名称或序号，用空格或顿号隔开） 自选：自选动作\n"
+    "例如：党日动作 #{id} 1 2 3 自选：参观红色教育基地\n规定动作：{items}"
+)
+MENU_STATE = "会议 #{id}「{title}」已记录：{done}。"
+MENU_STATE_NONE = "会议 #{id}「{title}」还没有记录规定动作。"
+MENU_NO_THEME_DAY = "本支部没有待记录规定动作的主题党日。"
+MENU_HINT = "这是主题党日：请在表单中勾选已开展的规定动作，也可以回复「党日动作 #{id} 1 2 3 自选：…」记录。"
+HELP_MENU = "党日动作 #编号 1 2 3 自选：…：记录主题党日开展了哪些规定动作和自选动作"

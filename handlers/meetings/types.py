@@ -23,6 +23,7 @@ from config.rules import MeetingsRules
 from config.settings import DEFAULT_TIMEZONE
 from handlers.common.roles import people_with_roles, roles_on
 from handlers.meetings import strings
+from handlers.meetings.activity import ActivityConfig
 from models.meetings import AttendanceStatus, MeetingType
 from models.org import BRANCH_COMMITTEE_ROLES, OrgUnit, Person, Role, RoleAssignment, UnitKind, committee_of
 
@@ -111,6 +112,8 @@ class MeetingsConfig:
     committee_threshold: int = 7  # 正式党员 at which a branch has a 支委会 (条例 第六章)
     # One-tap reasons on the 请假 card (domain §4 rule 50); any other reason can be typed.
     leave_reasons: tuple[str, ...] = ("出差在外", "学习培训", "生病", "家中有事")
+    # 党员活动日 (the 主题党日's fixed day) and the 主题党日's menu (handlers/meetings/activity.py).
+    activity: ActivityConfig = field(default_factory=ActivityConfig)
 
     @classmethod
     def from_rules(cls, rules: MeetingsRules, tz: ZoneInfo) -> MeetingsConfig:
@@ -149,6 +152,7 @@ class MeetingsConfig:
             minutes_workdays=rules.minutes_workdays,
             committee_threshold=rules.committee_threshold,
             leave_reasons=tuple(rules.leave_reasons),
+            activity=ActivityConfig.from_rules(rules.activity_day),
         )
 
 

@@ -7,6 +7,9 @@ Create Date: 2026-12-03 23:00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("minutes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("menu_done", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("menu_extra", sa.String(length=1000), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("minutes", schema=None) as batch_op:
+        batch_op.drop_column("menu_extra")
+        batch_op.drop_column("menu_done")

@@ -26,7 +26,7 @@ from handlers.common.roles import units_with_roles
 from handlers.fees.payments import COUNTS_AS_PAID
 from handlers.fees.policy import Policy, PolicyBook
 from handlers.meetings.meetings import month_bounds_utc
-from handlers.meetings.minutes import local_calendars, meeting_counts, meeting_records
+from handlers.meetings.minutes import local_calendars, meeting_counts, meeting_records, menu_shortfall
 from handlers.meetings.types import MeetingsConfig, Period
 from handlers.monthly import observers_bridge
 from handlers.monthly.config import MonthlyConfig, QuarterMode
@@ -367,6 +367,8 @@ class MonthInputs:
     weight_patterns: dict[tuple[bool, ...], tuple[dict[str, float], float, dict[str, float]]] = field(
         default_factory=dict
     )
+    # Branch → the 主题党日 menu's fixed items its minutes left out, read only when that costs points.
+    menu_short: dict[int, list[str]] = field(default_factory=dict)
 
 
 def load_month(
@@ -415,9 +417,12 @@ def load_month(
         datetime.max.time(),
         tzinfo=meetings_cfg.tz,
     )
+    acfg = meetings_cfg.activity
+    menu_short = menu_shortfall(session, m_lo, m_hi, acfg) if acfg.penalty_per_missing > 0 else {}
     return MonthInputs(
         month, units, branches, obligations, dict(n_groups), members, committee_roles, plans, plan_deadline,
         attendance, makeup, observed, tally, [(k, w) for k, w in mcfg.completion_items.items() if w > 0],
+        menu_short=menu_short,
     )  # fmt: skip
 
 
@@ -497,6 +502,10 @@ def score_branch(
     for key, count in (("stop", stops), ("reopen", reopens)):
         if count and mcfg.penalties.get(key):
             penalties = [*penalties, {"key": key, "count": count, "points": count * mcfg.penalties[key]}]
+    short = inputs.menu_short.get(bid)
+    if short:
+        points = len(short) * meetings_cfg.activity.penalty_per_missing
+        penalties = [*penalties, {"key": "menu", "count": len(short), "points": points, "items": short}]
     penalty_total = sum(p["points"] for p in penalties)
     raw = 100 * (wc * completion + wq * quality + wr * rectification) - penalty_total
     score = round(max(0.0, raw), 1)
@@ -520,6 +529,11 @@ def score_branch(
         "missing": missing_items(meeting_items, plan_on_time, m_late, n_unpaid, mk_total - mk_confirmed,
                                  rect_due - rect_ok, stops, reopens),
     }  # fmt: skip
+    if short:
+        explanation["missing"] = [
+            *explanation["missing"],
+            {"key": "menu", "count": len(short), "items": short},
+        ]
     return UnitScore(
         bid,
         b.name,

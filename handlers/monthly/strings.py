@@ -26,7 +26,8 @@ QUALITY_SOURCE = {
     "proxy_completion": "本月无观察记录，按完成率计",
     "constant": "本月无观察记录，按默认值计",
 }
-PENALTY_LABELS = {"stop": "叫停", "reopen": "责令重开"}
+PENALTY_LABELS = {"stop": "叫停", "reopen": "责令重开", "menu": "主题党日规定动作缺"}
+PENALTY_UNITS = {"menu": "项"}  # how a penalty's count is said; 次 when not listed
 COMMITTEE_GROUP_LABEL = "党委"
 COMMITTEE_KIND_LABEL = "{kind}类党委"  # committees are ranked within their kind: 乡镇类党委
 MIXED_LABEL = "综合"
@@ -152,6 +153,9 @@ def missing_text(items: list[dict[str, Any]]) -> list[str]:
             out.append(f"被责令重开{m['count']}次")
         elif k == "branches_missing_meeting":
             out.append(f"{m['count']}个支部未完成{TYPE_LABELS[MeetingType(m['type'])]}")
+        elif k == "menu":
+            items = "（" + "、".join(m["items"]) + "）" if m.get("items") else ""
+            out.append(f"主题党日规定动作缺{m['count']}项{items}")
         elif k == "branches_plan":
             out.append(f"{m['count']}个支部计划未按时报送")
     return out
@@ -165,7 +169,7 @@ def explain(score: float, exp: dict[str, Any]) -> str:
         f" + {f.get('quality', 0):g}×质量 {pct(exp.get('quality'))}"
         f" + {f.get('rectification', 0):g}×整改 {pct(exp.get('rectification'))}）"
         + "".join(
-            f" − {p['points']:g}（{PENALTY_LABELS[p['key']]}{p['count']}次）"
+            f" − {p['points']:g}（{PENALTY_LABELS[p['key']]}{p['count']}{PENALTY_UNITS.get(p['key'], '次')}）"
             for p in exp.get("penalties", [])
         )
     ]

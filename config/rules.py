@@ -12,6 +12,7 @@ ZHIBU_MONTHLY__PENALTIES='{"stop": 5, "reopen": 5}'.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
@@ -56,8 +57,11 @@ class ActivityDayRules(BaseModel):
                 not items
                 or any(not item or len(item) > 20 for item in items)
                 or len(set(items)) != len(items)
+                or any(re.search(r"[\s、，,；;：:]", item) for item in items)
             ):
-                raise ValueError("the menu's items: 1 to 20 characters each, none repeated")
+                raise ValueError(
+                    "the menu's items: 1 to 20 characters each, none repeated, no 、，;：or spaces"
+                )
             self.menu = items
         return self
 

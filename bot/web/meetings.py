@@ -44,13 +44,14 @@ from bot.web.h5 import (  # noqa: F401 - COOKIE … default_jsapi_url: re-export
     photo_response,
     read_form,
 )
-from handlers.meetings import quorum, strings
+from handlers.meetings import activity, quorum, strings
 from handlers.meetings import signin as signin_uc
 from handlers.meetings.meetings import get_managed_meeting, invitee_ids, schedule_meeting, signin_window
-from handlers.meetings.minutes import MinutesInput, minutes_headcount, record_minutes
+from handlers.meetings.minutes import MinutesInput, menu_form_context, minutes_headcount, record_minutes
 from handlers.meetings.minutes import minutes_photo as photo_for
 from handlers.meetings.plans import (
     PlanItemInput,
+    activity_day_of,
     get_plan,
     plan_month_for,
     required_text,
@@ -313,6 +314,9 @@ def build_meetings_router(
                 "types": _types(),
                 "groups": [(g.id, g.name) for g in _groups(session, branch.id)],
                 "required": required_text(session, branch, target, c),
+                "activity_day": f"{day:%Y-%m-%d}"
+                if (day := activity_day_of(session, branch, target, c))
+                else "",
             }
 
         return form_page(request, "plan.html", build)
@@ -469,6 +473,7 @@ def build_meetings_router(
                 "recorder": recorder,
                 "topics": existing.topics if existing else meeting.topic,
                 "decisions": existing.decisions if existing else "",
+                **menu_form_context(meeting, c),
                 "photos": [
                     f"{PREFIX}/{meeting.id}/minutes/photos/{p.id}"
                     for p in (
@@ -510,6 +515,7 @@ def build_meetings_router(
                 topics=body.topics,
                 decisions=body.decisions,
                 vote=quorum.vote_from_form(payload),
+                menu=activity.menu_from_form(payload),
             )
             saved = record_minutes(
                 session, person, meeting_id, data, now=clock(), cfg=config(), photos=photos

@@ -11,12 +11,12 @@ from bot.core.context import HandlerContext
 from bot.core.messages import Button, Card, Image, Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.common import dates
+from handlers.meetings import activity, strings
 from handlers.meetings import leave as leave_uc
 from handlers.meetings import makeup as makeup_uc
 from handlers.meetings import minutes as minutes_uc
 from handlers.meetings import plans as plans_uc
 from handlers.meetings import signin as signin_uc
-from handlers.meetings import strings
 from handlers.meetings.meetings import (
     ACTION_DETAIL,
     ACTION_LEAVE,
@@ -33,7 +33,7 @@ from handlers.meetings.meetings import (
     upcoming_for_member,
 )
 from handlers.meetings.types import MeetingsConfig, Refused, managed_branch, meetings_config, types_label
-from models.meetings import Attendance, Invitee, LeaveRequest, Meeting, MeetingStatus
+from models.meetings import Attendance, Invitee, LeaveRequest, Meeting, MeetingStatus, MeetingType
 from models.org import UnitKind
 from models.workcalendar import CalendarBook, calendar_for_unit
 
@@ -504,12 +504,15 @@ def _minutes(ctx: HandlerContext, meeting_id: int | None) -> None:
         state = (strings.MINUTES_CARD_OVERDUE if late else strings.MINUTES_CARD_DUE).format(
             due=strings.fmt_day(due)
         )
+    text = strings.MINUTES_CARD_TEXT.format(
+        id=meeting.id, when=strings.fmt_when(meeting.starts_at, cfg.tz), state=state
+    )
+    if MeetingType.THEME_DAY in meeting.types:
+        text += "\n\n" + strings.MENU_HINT.format(id=meeting.id)
     ctx.reply(
         Card(
             title=strings.MINUTES_CARD_TITLE.format(title=meeting.title),
-            text=strings.MINUTES_CARD_TEXT.format(
-                id=meeting.id, when=strings.fmt_when(meeting.starts_at, cfg.tz), state=state
-            ),
+            text=text,
             buttons=(Button(strings.BUTTON_MINUTES, url=_h5(ctx, f"/{meeting.id}/minutes")),),
         )
     )
@@ -533,6 +536,63 @@ def _minutes_list(ctx: HandlerContext, waiting: list[Meeting], cfg: MeetingsConf
         buttons=tuple(
             Button(f"#{m.id} {strings.BUTTON_MINUTES}", url=_h5(ctx, f"/{m.id}/minutes")) for m in waiting[:6]
         ),
+    )
+
+
+# The 主题党日's menu (4+X / 7+X) from chat; the minutes form records it too
+
+
+# 党日动作 #12 1 2 3 自选：… records; 党日动作 #12 shows what is recorded; without a number, the 主题党日
+# whose minutes record no menu yet (and with items, the one such meeting). Not in 帮助 until
+# handlers/help.py files it (its HELP_GROUPS): the 会议记录 card of a 主题党日 names it meanwhile.
+@router.command("党日动作", "主题党日动作", "规定动作", audience=_is_manager)
+def menu_command(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    acfg = cfg.activity
+    meeting_id, rest = _split_ref(args)
+    if meeting_id is None:
+        branch = managed_branch(ctx.session, ctx.person, cfg)
+        waiting = minutes_uc.theme_days_without_menu(ctx.session, branch.id)
+        if not rest or len(waiting) != 1:
+            lines = [
+                f"#{m.id} {strings.fmt_when(m.starts_at, cfg.tz)} {md_escape(m.title)}" for m in waiting[:6]
+            ]
+            head = "\n".join(lines) if lines else strings.MENU_NO_THEME_DAY
+            example = str(waiting[0].id) if waiting else "12"
+            ctx.reply(
+                Text(head + "\n\n" + strings.MENU_USAGE.format(id=example, items=activity.menu_text(acfg)))
+            )
+            return
+        meeting_id = waiting[0].id
+    if not rest:
+        meeting = get_managed_meeting(ctx.session, ctx.person, meeting_id, cfg)
+        if MeetingType.THEME_DAY not in meeting.types:
+            raise Refused(strings.MENU_NOT_THEME_DAY.format(id=meeting.id))
+        m = meeting.minutes
+        state = (
+            strings.MENU_STATE.format(
+                id=meeting.id, title=meeting.title, done=activity.done_text(m.menu_done, m.menu_extra)
+            )
+            if m is not None and m.menu_done is not None
+            else strings.MENU_STATE_NONE.format(id=meeting.id, title=meeting.title)
+        )
+        usage = strings.MENU_USAGE.format(id=meeting.id, items=activity.menu_text(acfg))
+        ctx.reply(Text(state + "\n\n" + usage))
+        return
+    saved = minutes_uc.record_menu(
+        ctx.session, ctx.person, meeting_id, activity.parse_menu_text(rest), cfg=cfg
+    )
+    missing = activity.missing_items(saved.menu_done, acfg)
+    ctx.reply(
+        Text(
+            strings.MENU_SAVED.format(
+                id=meeting_id,
+                done=activity.done_text(saved.menu_done, saved.menu_extra),
+                missing=strings.MENU_SAVED_MISSING.format(items="、".join(missing))
+                if missing
+                else strings.MENU_SAVED_ALL,
+            )
+        )
     )
 
 

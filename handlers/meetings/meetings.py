@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session, selectinload
 from bot.core import outbox
 from bot.core.messages import Button, Card
 from handlers.common.dates import period_bounds
-from handlers.meetings import strings
+from handlers.meetings import activity, strings
 from handlers.meetings.types import (
     PRESENT_STATUSES,
     MeetingsConfig,
     Refused,
     check_group,
     expected_person_ids,
+    local_day,
     managed_branch,
     require_role,
     types_label,
@@ -36,6 +37,7 @@ from models.meetings import (
 )
 from models.observers import invalidated_meeting_ids
 from models.org import OrgUnit, Person
+from models.workcalendar import calendar_for_unit
 
 ACTION_LEAVE = "meetings.leave"
 ACTION_DETAIL = "meetings.detail"
@@ -113,6 +115,19 @@ def notice_card(meeting: Meeting, cfg: MeetingsConfig, *, title: str, text: str)
     )
 
 
+def activity_day_note(session: Session, meeting: Meeting, cfg: MeetingsConfig) -> str:
+    """A 主题党日's line on the 党员活动日 (on it, or not the same day: allowed, but said); "" for other
+    types or without a fixed day."""
+    if cfg.activity.rule == activity.DayRule.NONE or MeetingType.THEME_DAY not in meeting.types:
+        return ""
+    cal = calendar_for_unit(session, meeting.branch_id)
+    return activity.meeting_day_note(local_day(meeting.starts_at, cfg), cfg.activity, cal)
+
+
+def _with_note(text: str, note: str) -> str:
+    return f"{text}\n\n{note}" if note else text
+
+
 def create_meeting(
     session: Session,
     *,
@@ -161,7 +176,7 @@ def create_meeting(
                 meeting,
                 cfg,
                 title=strings.NOTICE_TITLE.format(title=meeting.title),
-                text=strings.NOTICE_TEXT,
+                text=_with_note(strings.NOTICE_TEXT, activity_day_note(session, meeting, cfg)),
             ),
             dedup_key=f"meeting:{meeting.id}:notice",
             now=now,
@@ -253,7 +268,7 @@ def move_meeting(
             meeting,
             cfg,
             title=strings.MOVED_TITLE.format(title=meeting.title),
-            text=strings.MOVED_TEXT.format(was=was),
+            text=_with_note(strings.MOVED_TEXT.format(was=was), activity_day_note(session, meeting, cfg)),
         ),
         dedup_key=f"meeting:{meeting.id}:v{meeting.version}:moved",
         now=now,

@@ -212,6 +212,14 @@ def record_menu(
     return meeting.minutes
 
 
+def menu_form_context(meeting: Meeting, cfg: MeetingsConfig) -> dict[str, Any]:
+    """The minutes form's menu block for a 主题党日 (checkboxes and the 自选动作); {} for other types."""
+    if MeetingType.THEME_DAY not in meeting.types:
+        return {}
+    m = meeting.minutes
+    return {"menu": activity.form_menu(cfg.activity, m.menu_done if m else None, m.menu_extra if m else None)}
+
+
 def theme_days_without_menu(session: Session, branch_id: int) -> list[Meeting]:
     """The branch's held 主题党日 whose minutes record no menu yet, latest first (chat's 党日动作)."""
     return list(

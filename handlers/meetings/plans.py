@@ -23,7 +23,7 @@ from handlers.common.roles import (
     people_with_roles_by_unit,
     roles_on,
 )
-from handlers.meetings import strings
+from handlers.meetings import activity, strings
 from handlers.meetings.meetings import _clean, create_meeting, validate_types
 from handlers.meetings.types import (
     MeetingsConfig,
@@ -169,11 +169,19 @@ def meetings_text(counts: dict[MeetingType, int]) -> str:
 
 
 def required_text(session: Session, branch: OrgUnit, month: date, cfg: MeetingsConfig) -> str:
-    """The plan card's and the form's line on what the month requires."""
+    """The plan card's and the form's line on what the month requires, and its 党员活动日."""
     required = required_meetings(session, branch, month, cfg)
-    if not required:
-        return ""
-    return strings.PLAN_REQUIRED.format(month=strings.fmt_month(month), items=meetings_text(required))
+    text = ""
+    if required:
+        text = strings.PLAN_REQUIRED.format(month=strings.fmt_month(month), items=meetings_text(required))
+    fixed = activity.month_line(month, cfg.activity, calendar_for_unit(session, branch), this_month=False)
+    return text + (f"{fixed}。" if fixed else "")
+
+
+def activity_day_of(session: Session, branch: OrgUnit, month: date, cfg: MeetingsConfig) -> date | None:
+    """The month's 党员活动日 on the branch's calendar (the plan form proposes it for a 主题党日)."""
+    found = activity.activity_day(month, cfg.activity, calendar_for_unit(session, branch))
+    return found.day if found else None
 
 
 def get_plan(session: Session, branch_id: int, month: date) -> MonthlyPlan | None:
@@ -297,7 +305,12 @@ def review_card(
     lines = "\n".join(
         strings.PLAN_LINE.format(
             when=strings.fmt_when(i.starts_at, cfg.tz),
-            types=types_label(i.types),
+            types=types_label(i.types)
+            + (
+                activity.plan_item_note(local_day(i.starts_at, cfg), cfg.activity, cal)
+                if MeetingType.THEME_DAY in i.types
+                else ""
+            ),
             place=md_escape(i.place),
             topic=md_escape(i.topic),
         )

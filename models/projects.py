@@ -286,3 +286,61 @@ class ProjectShowScore(Base):
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(String(500), default="")
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProjectBulletin(Base):
+    """A committee's quarter of 书记项目 (桐城: 每季度通报进度、开展排位赛): the reminder to its deciders when the
+    quarter's 排位赛 is still unconfirmed some days after the quarter (reminded_at, once), and the
+    confirmation that fixes the ranking (the rows of ProjectRanking) and publishes the 进度通报.
+    `quarter` is the DATE of the quarter's first day."""
+
+    __tablename__ = "project_bulletin"
+    __table_args__ = (UniqueConstraint("committee_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
+    quarter: Mapped[date] = mapped_column(Date)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: not yet confirmed
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the overdue reminder, once
+    recipients: Mapped[list] = mapped_column(JSON, default=list)  # person ids the bulletin was sent to
+
+    rankings: Mapped[list[ProjectRanking]] = relationship(
+        back_populates="bulletin", cascade="all, delete-orphan", order_by="ProjectRanking.rank"
+    )
+
+
+class ProjectRanking(Base):
+    """One project's place in a confirmed 排位赛, with the quarter's facts it was ranked by (as of the
+    quarter's end; handlers.projects.bulletin states the rule)."""
+
+    __tablename__ = "project_ranking"
+    __table_args__ = (UniqueConstraint("bulletin_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("project_bulletin.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("secretary_project.id", ondelete="CASCADE"), index=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)  # 1 = first
+    due: Mapped[int] = mapped_column(Integer)  # milestones due by the quarter's end
+    on_time: Mapped[int] = mapped_column(Integer)  # of those, done by their date
+    late: Mapped[int] = mapped_column(Integer)  # due by the quarter's end and not done by then
+    months_reported: Mapped[int] = mapped_column(Integer)  # months of the quarter with a progress report
+    red_flags: Mapped[int] = mapped_column(Integer)  # months of the quarter the committee chose it 红旗
+    snails: Mapped[int] = mapped_column(Integer)  # and 蜗牛
+    open_orders: Mapped[int] = mapped_column(Integer)  # 督办单 issued and not closed by the quarter's end
+
+    bulletin: Mapped[ProjectBulletin] = relationship(back_populates="rankings")
+
+    @staticmethod
+    def order_key(
+        *, late: int, snails: int, open_orders: int, red_flags: int, months_reported: int, on_time: int,
+        project_id: int,
+    ) -> tuple[int, ...]:  # fmt: skip
+        """The 排位赛 order (best first), the one copy handlers.projects.bulletin and the demo seed use:
+        fewer late milestones, fewer 蜗牛, fewer open 督办单, more 红旗, more months reported, more
+        milestones on time, then the older project."""
+        return (late, snails, open_orders, -red_flags, -months_reported, -on_time, project_id)

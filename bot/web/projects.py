@@ -8,6 +8,8 @@
 - ``/{id}/photos/{photo}``: a photo of a progress report, for those who see the project.
 - ``/showcase?year=``: the year's 典型项目 (优秀项目 the committee or 组织部 chose), read-only, for anyone signed
   in (handlers.projects.showcase).
+- ``/bulletin/{committee}/{2027Q1}``: a committee's confirmed 排位赛 and 进度通报 of the quarter, for its
+  leaders, the 组织部 and the members of the units whose projects it ranks (handlers.projects.bulletin).
 - ``/rate/{token}``: 群众评议 by the public, through the signed link the committee hands out when it opens
   the window to the public (handlers.projects.rating): no sign-in; one rating per browser, kept by a
   random cookie (RATER_COOKIE). Members rate from chat (评议 #编号 …), as themselves.
@@ -29,11 +31,11 @@ from bot.core.errors import Refused
 from bot.web.api import Id
 from bot.web.h5 import H5Pages, feature_router, photo_response, read_form
 from handlers.common import dates
-from handlers.projects import access, progress, rating, review, showcase, strings
+from handlers.projects import access, bulletin, progress, rating, review, showcase, strings
 from handlers.projects.config import projects_config
 from models import attachments
 from models.db import unit_of_work
-from models.org import OrgUnit, Person
+from models.org import OrgUnit, Person, UnitKind
 from models.projects import ProjectProgress, ProjectRating, ProjectStatus, SecretaryProject
 
 PREFIX = review.H5_PREFIX
@@ -79,6 +81,35 @@ def build_projects_router(h5: H5Pages) -> APIRouter:
                     }
                     for p, unit in chosen
                 ],
+            )
+
+    @router.get("/bulletin/{committee_id}/{quarter}")
+    def bulletin_page(request: Request, committee_id: Id, quarter: str):
+        with unit_of_work(session_factory) as session:
+            person = h5.person(request, session)
+            if person is None:
+                return h5.identify(request)
+            committee = session.get(OrgUnit, committee_id)
+            today = clock().astimezone(h5.core.tz).date()
+            q = bulletin.parse_quarter(quarter, today) if quarter else None
+            if committee is None or committee.kind != UnitKind.COMMITTEE or q is None:
+                raise Refused(strings.QUARTER_BAD, status=404)
+            rows, confirmed = bulletin.quarter_view(session, committee, q, cfg())
+            if confirmed is None:
+                label = dates.fmt_quarter(q)
+                raise Refused(
+                    strings.BULLETIN_NONE.format(committee=committee.name, quarter=label), status=404
+                )
+            if not bulletin.can_read(session, person, committee, rows, cfg()):
+                raise Refused(strings.BULLETIN_NOT_VISIBLE, status=403)
+            return h5.page(
+                request,
+                "projects/bulletin.html",
+                title=strings.H5_BULLETIN_TITLE,
+                heading=strings.BULLETIN_TITLE.format(committee=committee.name, quarter=dates.fmt_quarter(q)),
+                rows=rows,
+                details=bulletin.details(session, committee, q, rows, cfg()),
+                confirmed=dates.fmt_full_day(confirmed.confirmed_at.astimezone(h5.core.tz).date()),
             )
 
     @router.get("/rate/{token}")

@@ -13,7 +13,7 @@ from bot.core.messages import Markdown, Text, md_escape
 from bot.core.router import Router
 from handlers.common import dates
 from handlers.common.roles import roles_held
-from handlers.projects import access, library, orders, progress, rating, review, showcase, strings
+from handlers.projects import access, bulletin, library, orders, progress, rating, review, showcase, strings
 from handlers.projects.config import ProjectsConfig, projects_config
 from models.org import OrgUnit, Person, Role, UnitKind
 from models.projects import ProjectJudge, ProjectReview, ProjectReviewer, ProjectStatus, SecretaryProject
@@ -541,3 +541,98 @@ def excellent(ctx: HandlerContext, args: str) -> None:
     project_id, _ = _ref(args, strings.HELP_EXCELLENT)
     p = showcase.choose_excellent(ctx.session, ctx.person, project_id, now=ctx.now, cfg=cfg_of(ctx))
     ctx.reply(Text(strings.EXCELLENT_SAVED.format(id=p.id, title=p.title, year=p.year)))
+
+
+# 排位赛 and 进度通报 (handlers.projects.bulletin)
+# Like 群众评议's, their help lines (strings.HELP_QUARTER…) wait for handlers/help.py to file the words.
+
+
+def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
+    """(quarter, committee) from "2027Q1 城关镇党委": the quarter (bare: the last whole one), then the
+    committee's name, which may be left out by whoever leads exactly one committee."""
+    if ctx.person is None:
+        raise Refused(strings.NOT_BOUND)
+    today = ctx.local_now.date()
+    first, _, rest = args.strip().partition(" ")
+    quarter = bulletin.parse_quarter(first, today)
+    if quarter is None:  # no quarter given: the whole text names the committee
+        quarter, rest = bulletin.last_quarter(today), args.strip()
+    name = rest.strip()
+    if name:
+        committee = ctx.session.scalar(
+            select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.name == name).limit(1)
+        )
+        if committee is None:
+            raise Refused(strings.QUARTER_UNKNOWN_COMMITTEE.format(name=name) + "\n" + usage)
+        return quarter, committee
+    led = sorted(
+        {
+            r.org_unit.id: r.org_unit
+            for r in ctx.roles
+            if r.role in cfg_of(ctx).committee_roles
+            and r.org_unit is not None
+            and r.org_unit.kind == UnitKind.COMMITTEE
+        }.values(),
+        key=lambda u: u.path,
+    )
+    if not led:
+        raise Refused(strings.QUARTER_NO_COMMITTEE)
+    if len(led) > 1:
+        raise Refused(
+            strings.QUARTER_WHICH.format(
+                names="、".join(u.name for u in led), quarter=bulletin.code(quarter), first=led[0].name
+            )
+        )
+    return quarter, led[0]
+
+
+@router.command("排位赛", "季度排位", audience=_leads_above)
+def quarter_ranking(ctx: HandlerContext, args: str) -> None:
+    cfg = cfg_of(ctx)
+    quarter, committee = _quarter_args(ctx, args, strings.QUARTER_USAGE)
+    if not bulletin.can_confirm(ctx.session, ctx.person, committee, cfg):
+        raise Refused(strings.QUARTER_NOT_YOURS)
+    today = ctx.local_now.date()
+    rows, confirmed = bulletin.quarter_view(ctx.session, committee, quarter, cfg, today)
+    label = dates.fmt_quarter(quarter)
+    if not rows:
+        ctx.reply(Text(strings.QUARTER_EMPTY.format(committee=committee.name, quarter=label)))
+        return
+    parts = [bulletin.ranking_lines(rows)]
+    if confirmed is not None:
+        parts.insert(0, strings.QUARTER_DONE)
+        parts.append(
+            strings.BULLETIN_LINK.format(url=bulletin.h5_url(ctx.config.public_base_url, committee, quarter))
+        )
+    elif today < bulletin.quarter_end(quarter):
+        parts.insert(0, strings.QUARTER_RUNNING.format(quarter=label, today=dates.fmt_full_day(today)))
+    else:
+        parts.insert(0, strings.QUARTER_PROPOSED)
+        parts.append(strings.QUARTER_HOW.format(quarter=bulletin.code(quarter), committee=committee.name))
+    ctx.reply(
+        Markdown(
+            title=strings.QUARTER_TITLE.format(committee=committee.name, quarter=label),
+            text="\n\n".join(parts),
+        )
+    )
+
+
+@router.command("确认排位", audience=_leads_above)
+def confirm_ranking(ctx: HandlerContext, args: str) -> None:
+    quarter, committee = _quarter_args(ctx, args, strings.QUARTER_CONFIRM_USAGE)
+    _b, _rows, count = bulletin.confirm(
+        ctx.session,
+        ctx.person,
+        committee,
+        quarter,
+        now=ctx.now,
+        cfg=cfg_of(ctx),
+        public_base_url=ctx.config.public_base_url,
+    )
+    ctx.reply(
+        Text(
+            strings.QUARTER_SAVED_REPLY.format(
+                committee=committee.name, quarter=dates.fmt_quarter(quarter), count=count
+            )
+        )
+    )

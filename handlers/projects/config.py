@@ -15,6 +15,8 @@
   project's secretary hears each time. A report ends the run.
 * 晒比评 (桐城: 每月底评选公示若干“红旗项目”和“蜗牛项目”): handlers.projects.compare states the proposal
   rule; the committee's 书记/副书记/组织委员 (or 组织部) decide.
+* 排位赛 and 进度通报 (桐城: 每季度通报、排位): handlers.projects.bulletin states the ranking rule; the same
+  committee roles confirm it once a quarter; `bulletin_days` after a quarter without that, they are reminded.
 * 督办单: issued by the same committee roles; a project's `interview_misses`-th miss (a 督办单 past its
   date, or sent back) tells the committee's 书记 to hold a 约谈.
 
@@ -68,6 +70,8 @@ class ProjectsConfig:
     # 约谈 (桐城: 对党组织书记进行约谈提醒) at this many misses of a project's 督办单 (past due, or sent back).
     interview_misses: int = 2
     interview_roles: frozenset[Role] = frozenset({Role.SECRETARY})
+    # 排位赛 (handlers.projects.bulletin): remind the deciders this many days after a quarter if unconfirmed.
+    bulletin_days: int = 10
 
     @classmethod
     def from_rules(cls, rules: ProjectsRules, tz: ZoneInfo) -> ProjectsConfig:
@@ -102,6 +106,7 @@ class ProjectsConfig:
             snails=rules.snails,
             interview_misses=rules.interview_misses,
             interview_roles=roles(rules.interview_roles, "INTERVIEW_ROLES"),
+            bulletin_days=rules.bulletin_days,
         )
 
 

@@ -7,6 +7,12 @@
 A person may hold several of these; the scope is their union. Anyone else (a member, a 宣传委员, a
 党小组组长) has no console scope: the console is for 书记/党委/组织部.
 
+包保联系 (鱼台, models.inspection.Liaison): a 组织部 cadre assigned committees sees them as 我包保的党委
+(Scope.liaison, only those their scope already holds) and may narrow the whole console to them
+(Scope.narrowed: the part of their scope under those committees). Narrowing only ever drops units: a
+liaison never widens a scope, and a narrowed scope remembers the whole one (Scope.full) so the
+console can offer it back (查看全县).
+
 Pages never test roles themselves: they ask the Scope (sees_unit, unit_clause, can_edit_unit), so a
 route that forgets a check cannot exist, and a unit outside the scope answers 404 like one that does
 not exist (nothing is disclosed by the difference).
@@ -14,16 +20,26 @@ not exist (nothing is disclosed by the difference).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from models.inspection import Liaison
 from models.observers import ObserverAssignment
 from models.org import ROLE_LABELS, OrgUnit, Person, Role, RoleAssignment
 
 # The roles that open the console on the unit they are held on (its subtree).
 LEADER_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER})
+
+
+@dataclass(frozen=True)
+class LiaisonCommittee:
+    """A committee the viewer is the 包保 cadre of (as the top bar links it)."""
+
+    id: int
+    name: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -33,10 +49,39 @@ class Scope:
     roots: tuple[str, ...]  # materialised paths of the subtrees led (editable)
     observed: tuple[str, ...]  # paths of the branches observed (read-only)
     title: str  # how the console names the viewer's standing, e.g. "组织部" or "城关镇党委 书记"
+    # 我包保的党委: the viewer's liaison committees that this scope holds (in path order).
+    liaison: tuple[LiaisonCommittee, ...] = ()
+    full: Scope | None = None  # narrowed to the liaison committees: the scope it was narrowed from
 
     @property
     def read_only(self) -> bool:
         return not self.everything and not self.roots
+
+    @property
+    def narrowed(self) -> bool:
+        return self.full is not None
+
+    def to_liaison(self) -> Scope:
+        """This scope narrowed to the liaison committees (itself when it has none, or is narrowed
+        already): the units of the scope under one of them, editable where they were, nothing more.
+        The month cache and every page then filter with it as with any scope."""
+        if not self.liaison or self.full is not None:
+            return self
+        tops = [c.path for c in self.liaison]
+        if self.everything:
+            roots: tuple[str, ...] = _outermost(tops)
+        else:
+            roots = _outermost(_within(self.roots, tops) + _within(tops, self.roots))
+        observed = _within(self.observed, tops) + _within(tops, self.observed)
+        return Scope(
+            person_id=self.person_id,
+            everything=False,
+            roots=roots,
+            observed=tuple(p for p in _outermost(observed) if not any(p.startswith(r) for r in roots)),
+            title=self.title,
+            liaison=self.liaison,
+            full=self,
+        )
 
     # ---- units
 
@@ -127,13 +172,29 @@ def scope_of(session: Session, person_id: int) -> Scope | None:
         titles.append("组织生活观察员")
     if not everything and not roots and not observed:
         return None
-    return Scope(
+    scope = Scope(
         person_id=person_id,
         everything=everything,
         roots=_outermost(roots),
         observed=tuple(p for p in _outermost(observed) if not any(p.startswith(r) for r in roots)),
         title="、".join(titles),
     )
+    liaison = tuple(
+        LiaisonCommittee(uid, name, path)
+        for uid, name, path in session.execute(
+            select(OrgUnit.id, OrgUnit.name, OrgUnit.path)
+            .join(Liaison, Liaison.committee_id == OrgUnit.id)
+            .where(Liaison.person_id == person_id, OrgUnit.active.is_(True))
+            .order_by(OrgUnit.path)
+        )
+        if scope.everything or any(path.startswith(p) for p in scope.roots + scope.observed)
+    )
+    return replace(scope, liaison=liaison) if liaison else scope
+
+
+def _within(paths, tops) -> list[str]:
+    """The paths of `paths` inside one of the subtrees `tops`."""
+    return [p for p in paths if any(p.startswith(t) for t in tops)]
 
 
 def _outermost(paths: list[str]) -> tuple[str, ...]:

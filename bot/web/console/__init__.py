@@ -26,6 +26,7 @@ from bot.web.console import (
     ledgers,
     ledgers_messages,
     ledgers_observers,
+    liaison_scope,
     lifemeetings,
     observer_ratings,
     overview,
@@ -55,6 +56,7 @@ def build_console(
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     parts = (auth, overview, people, audit, ledgers, ledgers_observers, ledgers_messages, year, ratings)
     parts += (lifemeetings, appraisals, observer_ratings, year_reports, projects, inspection)
+    parts += (liaison_scope,)  # the top bar's 只看包保党委 / 查看全县
     for part in parts:
         app.include_router(part.build_router(console), prefix=PREFIX, include_in_schema=False)
 

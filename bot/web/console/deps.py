@@ -5,6 +5,11 @@ their Scope (handlers.console.scope), opens the request's unit of work with the 
 person, and checks the CSRF token of every state-changing request. A route that takes a Viewer cannot
 run for someone who is not logged in, and reads only through viewer.scope.
 
+A 包保 cadre's scope is narrowed to their liaison committees (Scope.to_liaison) unless the browser
+chose the whole scope (SCOPE_COOKIE = "all", set by /console/scope, the top bar's 查看全县 link):
+narrowing is the default for them, and the cookie can only ever choose between the person's own scope
+and a part of it.
+
 The scope is read again on every request, so a role ended (in the console, chat or a roster import)
 closes the console to that person at their next click, without waiting for the session to end.
 
@@ -49,6 +54,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/console"
 COOKIE = "zhibu_console"
+SCOPE_COOKIE = "zhibu_console_scope"  # "all": a 包保 cadre's whole scope; anything else: their committees
+WHOLE_SCOPE = "all"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parents[1] / "templates"))
@@ -190,6 +197,8 @@ def build_viewer_dependency(app: ConsoleApp):
             scope = scope_of(session, person.id) if person is not None and person.active else None
             if row is None or person is None or scope is None:
                 raise LoginRequired(next_url)
+            if request.cookies.get(SCOPE_COOKIE) != WHOLE_SCOPE:
+                scope = scope.to_liaison()
             act_as(session, Actor("console", person.id), clock=app.clock)
             yield Viewer(
                 session=session, person=person, scope=scope, console_session=row, csrf=app.csrf(cookie)

@@ -216,7 +216,7 @@ def form_menu(acfg: ActivityConfig, done: Iterable[str] | None, extra: str | Non
     ticked = set(done or ())
     return {
         "title": strings.MENU_TITLE.format(label=acfg.label, items="、".join(acfg.items)),
-        "items": [(item, item in ticked) for item in acfg.items],
+        "choices": [(item, item in ticked) for item in acfg.items],
         "extra": extra or "",
         "limit": acfg.extra_limit,
         "fixed_label": strings.MENU_FIELD_FIXED,

@@ -10,21 +10,36 @@ From November (`NEXT_CALL_FROM`) the 组织部 has published next year's call (d
 each), as counties do so that projects start with the year, and under every committee one secretary has
 already registered next year's project, waiting for the committee's 组织委员 to pre-review it: a demo in
 December (this year's call long closed, every project of the year in the library) still shows 预审.
+
+The year's end and its quarters (year_end, on a random stream of its own so the other generators' data
+stay as they were): the 组织部 has published this year's call too; from October members have rated a
+share of the projects (群众评议, a window in October); from November the call's 观摩评比 panel (the 组织部
+staff and the first committee's 书记) has scored most accepted projects and the best one is an 优秀项目;
+and the first committee has confirmed the last whole quarter's 排位赛 (its 进度通报 published), ranked by
+models.projects.ProjectRanking.order_key from the facts the seed wrote. The other committees' quarter is
+left unconfirmed, for the console to show the proposal and its button.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from models.org import BranchCategory, Role, RoleAssignment, UnitKind
+from models.org import BranchCategory, Person, Role, RoleAssignment, UnitKind
 from models.projects import (
+    ProjectBulletin,
     ProjectCall,
+    ProjectJudge,
     ProjectMilestone,
     ProjectProgress,
+    ProjectRanking,
+    ProjectRating,
     ProjectReview,
+    ProjectShowScore,
     ProjectStatus,
+    RatingVerdict,
     SecretaryProject,
 )
 from models.seed import HISTORY_GENERATORS, HistoryContext, bulk_insert
@@ -205,18 +220,158 @@ def projects_history(ctx: HistoryContext) -> dict[str, int]:
                 milestones.append({"id": ids["m"], "project_id": pid, "seq": seq, "title": step,
                                    "due_on": date(nxt, min(12, 3 * seq), 28), "done_on": None})  # fmt: skip
                 ids["m"] += 1
+    end = year_end(ctx, year, reviewer, projects, milestones, reports, calls)
     bulk_insert(session, ProjectCall.__table__, calls)
     bulk_insert(session, SecretaryProject.__table__, projects)
     bulk_insert(session, ProjectMilestone.__table__, milestones)
     bulk_insert(session, ProjectReview.__table__, reviews)
     bulk_insert(session, ProjectProgress.__table__, reports)
+    for table, rows in end.items():
+        bulk_insert(session, table.__table__, rows)
     return {
         "project_call": len(calls),
         "secretary_project": len(projects),
         "project_milestone": len(milestones),
         "project_review": len(reviews),
         "project_progress": len(reports),
-    }
+    } | {table.__tablename__: len(rows) for table, rows in end.items()}
+
+
+RATING_FROM = (10, 8)  # (month, day) the demo's 群众评议 window opens; it closes at that month's end
+SHOW_FROM = 11  # the month from which the 观摩评比 panel has scored
+SHOW_COMMENTS = ["成效明显", "群众认可度高", "特色鲜明", "还需巩固", "可复制推广"]
+RATING_COMMENTS = ["", "", "办了实事", "希望继续坚持", "效果还不够明显"]
+
+
+def _next_id(session, model) -> int:
+    return (session.scalar(select(func.max(model.id))) or 0) + 1
+
+
+def year_end(ctx: HistoryContext, year, reviewer, projects, milestones, reports, calls) -> dict:
+    """This year's call, 群众评议, 观摩评比 and one committee's confirmed quarter (the module doc), as
+    {model: rows}; the project rows get their rating window, satisfaction and 优秀 in place."""
+    session, today, now = ctx.session, ctx.today, ctx.now
+    rng = random.Random(f"projects-year-end:{year}")  # not ctx.rng: the generators after this one keep theirs
+    for p in projects:  # bulk_insert takes rows with the same keys
+        for key in ("rating_opens_on", "rating_closes_on", "satisfaction", "excellent_at", "excellent_by_id"):
+            p.setdefault(key, None)
+    accepted = [p for p in projects if p["year"] == year and p["status"] == ProjectStatus.ACCEPTED.value]
+    out: dict = {}
+    if not accepted:
+        return out
+    call_id = max([_next_id(session, ProjectCall), *(c["id"] + 1 for c in calls)])
+    opened = _at(date(year, 1, 5))
+    calls.append({"id": call_id, "unit_id": None, "year": year, "deadline": date(year, 3, 31), "per_secretary": 1,
+                  "set_by_id": reviewer, "created_at": opened, "updated_at": opened})  # fmt: skip
+    # 群众评议: a third of the projects opened to their members in October.
+    opens = date(year, *RATING_FROM)
+    if today > opens:
+        closes = date(year, opens.month + 1, 1) - timedelta(days=1)
+        members: dict[int, list[int]] = {}
+        for pid, branch_id in session.execute(
+            select(Person.id, Person.branch_id).where(
+                Person.branch_id.in_({p["unit_id"] for p in accepted}), Person.active.is_(True)
+            )
+        ):
+            members.setdefault(branch_id, []).append(pid)
+        rows, next_id = [], _next_id(session, ProjectRating)
+        for p in accepted:
+            if rng.random() > 0.35:
+                continue
+            p["rating_opens_on"], p["rating_closes_on"] = opens, closes
+            tally = dict.fromkeys(RatingVerdict, 0)
+            for person_id in sorted(members.get(p["unit_id"], [])):
+                if rng.random() > 0.6:
+                    continue
+                verdict = rng.choices(list(RatingVerdict), weights=(6, 3, 1))[0]
+                tally[verdict] += 1
+                day = opens + timedelta(days=rng.randint(0, (min(closes, today) - opens).days))
+                rows.append({"id": next_id, "project_id": p["id"], "person_id": person_id, "public_key": None,
+                             "verdict": verdict.value, "comment": rng.choice(RATING_COMMENTS),
+                             "rated_at": min(_at(day, 2), now)})  # fmt: skip
+                next_id += 1
+            total = sum(tally.values())
+            if total:
+                p["satisfaction"] = (tally[RatingVerdict.SATISFIED] + tally[RatingVerdict.FAIRLY]) / total
+        out[ProjectRating] = rows
+    committees = sorted(
+        (u for u in ctx.plan.units if u.get("kind") == UnitKind.COMMITTEE), key=lambda u: u["path"]
+    )
+    leaders: dict[int, dict[Role, list[int]]] = {}
+    for person_id, unit_id, role in session.execute(
+        select(RoleAssignment.person_id, RoleAssignment.org_unit_id, RoleAssignment.role).where(
+            RoleAssignment.org_unit_id.in_([c["id"] for c in committees]),
+            RoleAssignment.role.in_([Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER]),
+        )
+    ):
+        leaders.setdefault(unit_id, {}).setdefault(Role(role), []).append(person_id)
+    # 观摩评比: the panel scores most accepted projects; the best mean is an 优秀项目.
+    if today.month >= SHOW_FROM and year == today.year:
+        first_secretary = (
+            (leaders.get(committees[0]["id"], {}).get(Role.SECRETARY) or [None])[0] if committees else None
+        )
+        panel = sorted({j for j in (reviewer, first_secretary) if j is not None})
+        out[ProjectJudge] = [{"id": _next_id(session, ProjectJudge) + i, "call_id": call_id, "person_id": j}
+                             for i, j in enumerate(panel)]  # fmt: skip
+        scores, next_id, means = [], _next_id(session, ProjectShowScore), {}
+        for p in accepted:
+            given = []
+            for judge in panel:
+                if rng.random() < 0.85:
+                    given.append(rng.randint(70, 96))
+                    day = date(year, SHOW_FROM, rng.randint(15, 28))
+                    scores.append({"id": next_id, "project_id": p["id"], "judge_id": judge, "score": given[-1],
+                                   "comment": rng.choice(SHOW_COMMENTS), "scored_at": min(_at(day, 2), now)})  # fmt: skip
+                    next_id += 1
+            if given:
+                means[p["id"]] = sum(given) / len(given)
+        out[ProjectShowScore] = scores
+        if means and reviewer is not None:
+            best = next(p for p in accepted if p["id"] == max(means, key=lambda i: (means[i], -i)))
+            best["excellent_at"], best["excellent_by_id"] = min(_at(date(year, 12, 1)), now), reviewer
+    # 排位赛: the first committee with projects confirms the last whole quarter.
+    quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    quarter = date(quarter_start.year - (quarter_start.month == 1), (quarter_start.month - 4) % 12 + 1, 1)
+    end = date(quarter.year + (quarter.month == 10), (quarter.month + 2) % 12 + 1, 1)
+    paths = {u["id"]: u["path"] for u in ctx.plan.units}
+    for committee in committees:
+        ranked = [p for p in accepted if p["year"] == quarter.year and paths[p["unit_id"]].startswith(committee["path"])
+                  and p["unit_id"] != committee["id"]]  # fmt: skip
+        if not ranked:
+            continue
+        by_project: dict[int, list[dict]] = {}
+        for m in milestones:
+            by_project.setdefault(m["project_id"], []).append(m)
+        months: dict[int, set] = {}
+        for r in reports:
+            if quarter <= r["month"] < end:
+                months.setdefault(r["project_id"], set()).add(r["month"])
+        facts = []
+        for p in ranked:
+            due = [m for m in by_project.get(p["id"], []) if m["due_on"] < end]
+            facts.append({
+                "project_id": p["id"], "due": len(due),
+                "on_time": sum(m["done_on"] is not None and m["done_on"] <= m["due_on"] for m in due),
+                "late": sum(m["done_on"] is None or m["done_on"] >= end for m in due),
+                "months_reported": len(months.get(p["id"], ())), "red_flags": 0, "snails": 0, "open_orders": 0,
+            })  # fmt: skip
+        facts.sort(
+            key=lambda f: ProjectRanking.order_key(**{k: v for k, v in f.items() if k not in ("due",)})
+        )
+        held = leaders.get(committee["id"], {})
+        by = (held.get(Role.ORGANIZATION_MEMBER) or held.get(Role.SECRETARY) or [reviewer])[0]
+        recipients = sorted(
+            {*(i for ids in held.values() for i in ids), *(p["secretary_id"] for p in ranked)}
+        )
+        bulletin_id = _next_id(session, ProjectBulletin)
+        out[ProjectBulletin] = [{"id": bulletin_id, "committee_id": committee["id"], "quarter": quarter,
+                                 "confirmed_by_id": by, "confirmed_at": min(_at(end + timedelta(days=4)), now),
+                                 "reminded_at": None, "recipients": recipients}]  # fmt: skip
+        first = _next_id(session, ProjectRanking)
+        out[ProjectRanking] = [{"id": first + i, "bulletin_id": bulletin_id, "rank": i + 1, **f}
+                               for i, f in enumerate(facts)]  # fmt: skip
+        break
+    return out
 
 
 HISTORY_GENERATORS.append(projects_history)

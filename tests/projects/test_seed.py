@@ -7,10 +7,20 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from handlers.common.roles import people_with_roles
-from handlers.projects import access, compare, library
+from handlers.projects import access, bulletin, compare, library, showcase
 from handlers.projects.config import DEFAULT as CFG
-from models.org import OrgUnit, UnitKind
-from models.projects import ProjectCall, ProjectMilestone, ProjectProgress, ProjectStatus, SecretaryProject
+from models.org import OrgUnit, Person, UnitKind
+from models.projects import (
+    ProjectBulletin,
+    ProjectCall,
+    ProjectJudge,
+    ProjectMilestone,
+    ProjectProgress,
+    ProjectRating,
+    ProjectShowScore,
+    ProjectStatus,
+    SecretaryProject,
+)
 from models.projects_seed import projects_history
 from models.seed import HISTORY_GENERATORS, seed
 
@@ -50,7 +60,7 @@ def test_in_december_next_years_call_is_open_and_a_project_waits_for_each_commit
     now = datetime(2026, 12, 4, 2, tzinfo=UTC)
     seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=6, today=now.date(), now=now)
     session.commit()
-    (call,) = session.scalars(select(ProjectCall)).all()
+    (call,) = session.scalars(select(ProjectCall).where(ProjectCall.year == 2027)).all()
     assert (call.year, call.deadline, call.unit_id) == (2027, date(2027, 3, 31), None)
     committees = session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE)).all()
     cfg = CFG
@@ -71,3 +81,48 @@ def test_in_december_next_years_call_is_open_and_a_project_waits_for_each_commit
         ) == people_with_roles(session, committee.id, cfg.prereview_roles)
         window = library.registration_window(session, unit, now.date(), cfg)
         assert (window.year, window.open) == (2027, True)
+
+
+def test_the_seed_has_the_years_end_and_one_confirmed_quarter(session):
+    """November: members rated a share of the projects in October, the 观摩评比 panel has scored, one
+    project is 优秀, and the first committee confirmed the third quarter's 排位赛 in the order the rule
+    gives for the facts the seed wrote; the other committee's quarter waits for its confirmation."""
+    seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=6, today=NOW.date(), now=NOW)
+    session.commit()
+    this_year = session.scalar(
+        select(ProjectCall).where(ProjectCall.year == 2026, ProjectCall.unit_id.is_(None))
+    )
+    judges = session.scalars(select(ProjectJudge.person_id).where(ProjectJudge.call_id == this_year.id)).all()
+    assert len(judges) == 2
+    scores = session.scalars(select(ProjectShowScore)).all()
+    assert scores and {s.judge_id for s in scores} <= set(judges) and all(70 <= s.score <= 96 for s in scores)
+    assert len({(s.project_id, s.judge_id) for s in scores}) == len(scores)
+    (best,) = session.scalars(
+        select(SecretaryProject).where(SecretaryProject.excellent_at.is_not(None))
+    ).all()
+    assert best.status == ProjectStatus.ACCEPTED and showcase.excellent(session, 2026)[0][0].id == best.id
+    ratings = session.scalars(select(ProjectRating)).all()
+    assert ratings and all(r.rated_at <= NOW and r.person_id is not None for r in ratings)
+    rated = {r.project_id for r in ratings}
+    for pid in rated:
+        p = session.get(SecretaryProject, pid)
+        assert p.rating_opens_on == date(2026, 10, 8) and p.rating_closes_on == date(2026, 10, 31)
+        assert p.satisfaction is not None and 0 <= p.satisfaction <= 1
+        members = {r.person_id for r in ratings if r.project_id == pid}
+        branch = session.get(OrgUnit, p.unit_id)
+        assert all(session.get(Person, m).branch_id == branch.id for m in members)
+
+    (b,) = session.scalars(select(ProjectBulletin)).all()
+    assert b.quarter == date(2026, 7, 1) and b.confirmed_at is not None and b.confirmed_at <= NOW
+    committee = session.get(OrgUnit, b.committee_id)
+    rows, confirmed = bulletin.quarter_view(session, committee, b.quarter, CFG)
+    proposed = bulletin.propose(bulletin.quarter_facts(session, committee, b.quarter, CFG))
+    assert confirmed is not None and len(rows) >= 2
+    assert [(r.project.id, r.rank, r.facts()) for r in rows] == [
+        (r.project.id, r.rank, r.facts()) for r in proposed
+    ]
+    assert set(bulletin.recipients(session, committee, rows, CFG)) == set(b.recipients)
+    others = session.scalars(
+        select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.id != committee.id)
+    ).all()
+    assert others and all(bulletin.quarter_view(session, c, b.quarter, CFG)[1] is None for c in others)

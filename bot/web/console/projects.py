@@ -3,7 +3,11 @@ their review, milestones (done, late), last progress report and open 督办单; 
 is a committee's 晒比评 for a month: every project's progress against its milestones, the software's
 红旗/蜗牛 proposal with its reason, and, for the committee's 书记/副书记/组织委员 or 组织部, the form that
 decides (handlers.projects.compare); /console/projects/{id}/file.docx is a project's file (档案) as Word
-(handlers.ledgers.project_file), for a viewer whose scope holds the project's unit. A committee outside the scope answers 404, a decision not the
+(handlers.ledgers.project_file), for a viewer whose scope holds the project's unit.
+/console/projects/ranking is a committee's quarterly 排位赛: the proposed ranking with each project's facts,
+the confirmation (once, after the quarter; handlers.projects.bulletin) and the published 进度通报;
+/console/projects/showcase is the year's 观摩评比: the panel's scores ranked (handlers.projects.showcase)
+and the choice of 优秀项目, the same rules as the chat commands 观摩排名 and 评为优秀. A committee outside the scope answers 404, a decision not the
 viewer's 403, a second decision 409, a bad choice 422, each with the reason and nothing changed."""
 
 from typing import Annotated
@@ -19,13 +23,14 @@ from bot.core.errors import Refused
 from bot.web.api.schemas import Id
 from bot.web.console.deps import PREFIX, ConsoleApp, Viewer, viewer_type
 from handlers.common import dates
+from handlers.common.roles import roles_held
 from handlers.console import strings as console_strings
 from handlers.ledgers.project_file import project_file_docx
-from handlers.projects import compare, rating, review
+from handlers.projects import access, bulletin, compare, library, rating, review, showcase
 from handlers.projects import strings as ps
 from handlers.projects.config import projects_config
 from models.org import OrgUnit, Person, UnitKind
-from models.projects import OrderStatus, ProjectProgress, SecretaryProject, SupervisionOrder
+from models.projects import OrderStatus, ProjectProgress, ProjectShowScore, SecretaryProject, SupervisionOrder
 
 PAGE_SIZE = 100
 # Chinese belongs in handlers/projects/strings.py (another helper's file): requested there in the notes.
@@ -125,6 +130,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             rows=rows,
             committees=committees(viewer),
             month=dates.add_months(dates.month_start(day), -1).strftime("%Y-%m"),
+            quarter=bulletin.code(bulletin.last_quarter(day)),
+            leader=library_leader(viewer),
             number=page,
             pages=max(1, -(-total // PAGE_SIZE)),
         )
@@ -226,6 +233,182 @@ def build_router(console: ConsoleApp) -> APIRouter:
         return RedirectResponse(
             f"{PREFIX}/projects/compare?committee={unit.id}&month={m:%Y-%m}&saved=1", status_code=303
         )
+
+    # 排位赛 and 进度通报
+
+    def render_ranking(request, viewer, committee, quarter, *, status=200, problem="", notice=""):
+        cfg = projects_config(console.core)
+        day = today()
+        rows, confirmed = bulletin.quarter_view(viewer.session, committee, quarter, cfg, day)
+        over = day >= bulletin.quarter_end(quarter)
+        label = dates.fmt_quarter(quarter)
+        return console.page(
+            request,
+            "console/projects_ranking.html",
+            viewer=viewer,
+            status_code=status,
+            nav="projects",
+            title=ps.QUARTER_TITLE.format(committee=committee.name, quarter=label),
+            committee=committee,
+            quarter=bulletin.code(quarter),
+            quarter_label=label,
+            running="" if over else ps.QUARTER_RUNNING.format(quarter=label, today=dates.fmt_full_day(day)),
+            rows=rows,
+            confirmed=confirmed,
+            confirmed_on=dates.fmt_full_day(confirmed.confirmed_at.astimezone(tz).date())
+            if confirmed
+            else "",
+            details=bulletin.details(viewer.session, committee, quarter, rows, cfg) if confirmed else None,
+            can_confirm=confirmed is None
+            and over
+            and bool(rows)
+            and bulletin.can_confirm(viewer.session, viewer.person, committee, cfg),
+            problem=problem,
+            notice=notice,
+        )
+
+    def the_quarter(text: str):
+        quarter = bulletin.parse_quarter(text, today())
+        if quarter is None:
+            raise Refused(ps.QUARTER_BAD, status=422)
+        return quarter
+
+    @router.get("/projects/ranking", response_class=HTMLResponse)
+    def ranking_page(
+        request: Request, viewer: ViewerDep, committee: Id | None = None, quarter: str = "", saved: int = 0
+    ):
+        if committee is None:  # bare: the viewer's first committee, as on 晒比评
+            mine = committees(viewer)
+            if not mine:
+                return console.message(request, ps.COMPARE_TITLE, NO_COMMITTEE, viewer=viewer)
+            committee = mine[0].id
+        unit = committee_in_scope(viewer, committee)
+        if unit is None:
+            return console.message(
+                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
+            )
+        try:
+            q = the_quarter(quarter)
+        except Refused as exc:
+            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+        return render_ranking(request, viewer, unit, q, notice=ps.QUARTER_SAVED if saved else "")
+
+    @router.post("/projects/ranking/{committee_id}", response_class=HTMLResponse)
+    async def confirm_ranking(request: Request, viewer: ViewerDep, committee_id: Id):
+        form = await request.form()
+        unit = committee_in_scope(viewer, committee_id)
+        if unit is None:
+            return console.message(
+                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
+            )
+        try:
+            q = the_quarter(str(form.get("quarter", "")).strip() or "-")
+        except Refused as exc:
+            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+        try:
+            bulletin.confirm(
+                viewer.session,
+                viewer.person,
+                unit,
+                q,
+                now=console.clock(),
+                cfg=projects_config(console.core),
+                public_base_url=console.core.public_base_url,
+            )
+        except Refused as exc:
+            if exc.status in (403, 409):
+                return console.message(
+                    request, console_strings.FORBIDDEN, str(exc), status=exc.status, viewer=viewer
+                )
+            return render_ranking(request, viewer, unit, q, status=exc.status, problem=str(exc))
+        return RedirectResponse(
+            f"{PREFIX}/projects/ranking?committee={unit.id}&quarter={bulletin.code(q)}&saved=1",
+            status_code=303,
+        )
+
+    # 观摩评比 and 优秀项目
+
+    @router.get("/projects/showcase", response_class=HTMLResponse)
+    def showcase_page(
+        request: Request,
+        viewer: ViewerDep,
+        year: Annotated[int | None, Ge(2000), Le(2100)] = None,
+        saved: int = 0,
+    ):
+        session, cfg = viewer.session, projects_config(console.core)
+        year = year or today().year
+        if not library_leader(viewer):
+            return console.message(
+                request, ps.SHOWCASE_TITLE, ps.SHOWCASE_NOT_LEADER, status=403, viewer=viewer
+            )
+        ranked = showcase.ranking(session, viewer.person, year, cfg)
+        ids = [r.project.id for r in ranked]
+        scores: dict[int, list[int]] = {i: [] for i in ids}
+        for pid, score in session.execute(
+            select(ProjectShowScore.project_id, ProjectShowScore.score)
+            .where(ProjectShowScore.project_id.in_(ids))
+            .order_by(ProjectShowScore.id)
+        ):
+            scores[pid].append(score)
+        choosers = excellent_choosers(viewer, [r.project for r in ranked], cfg)
+        return console.page(
+            request,
+            "console/projects_showcase.html",
+            viewer=viewer,
+            nav="projects",
+            title=ps.SHOWCASE_TITLE,
+            year=year,
+            rows=[
+                {
+                    "rank": i,
+                    "r": r,
+                    "scores": "、".join(str(x) for x in scores[r.project.id]),
+                    "can_choose": r.project.excellent_at is None and r.project.id in choosers,
+                }
+                for i, r in enumerate(ranked, 1)
+            ],
+            notice=ps.SHOWCASE_SAVED if saved else "",
+        )
+
+    def library_leader(viewer: Viewer) -> bool:
+        scope = library.leader_scope(viewer.session, viewer.person, projects_config(console.core))
+        return scope is None or bool(scope)
+
+    def excellent_choosers(viewer: Viewer, projects: list[SecretaryProject], cfg) -> set[int]:
+        """The projects whose 优秀项目 the viewer may choose (orders.issuers' rule, for all at once):
+        the committee above's `committee_roles`, or 组织部 over the unit."""
+        session = viewer.session
+        units = list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_({p.unit_id for p in projects}))))
+        above = access.committees_above(session, units)
+        staff = access.org_staff_by_unit(session, units)
+        held = set(roles_held(session, viewer.person.id))
+        found = set()
+        for p in projects:
+            committee = above.get(p.unit_id)
+            if viewer.person.id in staff.get(p.unit_id, []) or (
+                committee is not None and any((committee.id, role) in held for role in cfg.committee_roles)
+            ):
+                found.add(p.id)
+        return found
+
+    @router.post("/projects/showcase/{project_id}/excellent", response_class=HTMLResponse)
+    async def choose_excellent(request: Request, viewer: ViewerDep, project_id: Id):
+        await request.form()
+        session = viewer.session
+        p = session.get(SecretaryProject, project_id)
+        if p is None or not viewer.scope.sees_unit(session.get(OrgUnit, p.unit_id)):
+            return console.message(
+                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
+            )
+        try:
+            showcase.choose_excellent(
+                session, viewer.person, p.id, now=console.clock(), cfg=projects_config(console.core)
+            )
+        except Refused as exc:
+            return console.message(
+                request, console_strings.FORBIDDEN, str(exc), status=exc.status, viewer=viewer
+            )
+        return RedirectResponse(f"{PREFIX}/projects/showcase?year={p.year}&saved=1#p{p.id}", status_code=303)
 
     @router.get("/projects/{project_id}/file.docx")
     def project_file(request: Request, viewer: ViewerDep, project_id: Id):

@@ -58,6 +58,22 @@ TOPICS = {
 }
 PLACES = ["党员活动室", "村委会会议室", "社区党群服务中心", "单位三楼会议室", "新时代文明实践站"]
 EXCUSES = ["出差在外", "身体不适", "参加培训", "家中有事", "值班"]
+# The demo's 党员活动日: the 25th, 顺延 to the next working day off a rest day, as
+# ZHIBU_MEETINGS__ACTIVITY_DAY__RULE=day_of_month with __DAY=25 computes it (the fee day's fixed-day
+# rule on the same calendar). Its 主题党日 record the 7+X menu (config.rules.ACTIVITY_MENUS).
+ACTIVITY_DAY = 25
+MENU = ["集中学习", "重温入党誓词", "交纳党费", "开展组织生活", "民主议事", "志愿服务", "党内关怀"]
+EXTRAS = ["参观红色教育基地", "观看专题教育片", "走访慰问老党员", "开展环境整治志愿活动"]
+
+
+def _menu(meeting_id: int, first: bool) -> tuple[list[str], str | None]:
+    """The menu items a seeded 主题党日 did. Its own random stream (by meeting), so the shared one,
+    and every other generator's rows, stay as they were; the demo's first 主题党日 misses one."""
+    rng = random.Random(meeting_id)
+    done = list(MENU)
+    if first or rng.random() < 0.15:
+        done.remove("党内关怀" if first else rng.choice(MENU))
+    return done, (rng.choice(EXTRAS) if rng.random() < 0.6 else None)
 
 
 def _month_starts(today: date, months: int) -> list[date]:
@@ -119,6 +135,8 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
         if r["role"] == Role.SECRETARY and r["org_unit_id"] is not None:
             secretaries.setdefault(r["org_unit_id"], r["person_id"])
     chronic = {p["id"] for ps in members.values() for p in ps if rng.random() < 0.015}
+    this_month = ctx.today.replace(day=1)
+    menu_missed = False
 
     for branch in branches:
         bid = branch["id"]
@@ -158,6 +176,10 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                 if rng.random() < skip:
                     continue
                 day = month.replace(day=rng.randint(3, 26))
+                if types[0] == MeetingType.THEME_DAY and month < this_month:
+                    # On the 党员活动日 (past months only: the current month's meetings, and so the
+                    # draws for their sign-ins, stay as they were).
+                    day = next_working_day(month.replace(day=ACTIVITY_DAY))
                 starts = _at(day, rng.choice([9, 10, 14, 15]), rng.choice([0, 30]))
                 topic = rng.choice(TOPICS[types[0]])
                 if types[0] == MeetingType.GROUP_MEETING:
@@ -258,6 +280,10 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                 if submitted >= now:
                     continue
                 local = starts.astimezone(TZ).date()
+                menu_done, menu_extra = None, None
+                if types[0] == MeetingType.THEME_DAY:
+                    menu_done, menu_extra = _menu(mid, not menu_missed)
+                    menu_missed = True
                 add("minutes", {
                     "meeting_id": mid, "chair": next((p["name"] for p in people if p["id"] == secretary), "书记"),
                     "recorder": invited[-1]["name"], "topics": topic, "decisions": "会议按议程进行，达成一致意见。",
@@ -265,6 +291,7 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                     **_headcount(types, invited, came, committee[bid]),
                     "submitted_at": submitted, "submitted_by_id": secretary,
                     "due_on": add_working_days(local, 3), "created_at": submitted, "updated_at": submitted,
+                    "menu_done": None if menu_done is None else as_json(menu_done), "menu_extra": menu_extra,
                 })  # fmt: skip
     written = {}
     for table in tables:

@@ -61,3 +61,34 @@ def test_history_looks_like_a_county(session):
     assert with_absentees and isinstance(with_absentees[0].absentees[0]["name"], str)
     counts = absence_counts(session, date(2026, 4, 1), CFG)
     assert counts and max(c.consecutive for c in counts.values()) >= 1
+
+
+def test_history_theme_days_on_the_activity_day_with_their_menu(session):
+    from handlers.meetings import activity
+    from handlers.meetings.activity import DayRule
+    from models.meetings import MeetingKind
+    from models.meetings_seed import ACTIVITY_DAY, MENU
+
+    seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=4, today=NOW.date(), now=NOW)
+    session.commit()
+    acfg = CFG.activity.__class__(rule=DayRule.DAY_OF_MONTH, day=ACTIVITY_DAY)
+    theme = session.scalars(
+        select(Meeting).join(MeetingKind).where(MeetingKind.type == MeetingType.THEME_DAY)
+    ).all()
+    past = [m for m in theme if m.starts_at.astimezone(CFG.tz).date() < NOW.date().replace(day=1)]
+    assert past and all(
+        m.starts_at.astimezone(CFG.tz).date()
+        == activity.activity_day(m.starts_at.date().replace(day=1), acfg).day
+        for m in past
+    )
+    assert MENU == list(CFG.activity.items)  # the demo's menu is the default 7+X
+    menus = [m.minutes.menu_done for m in theme if m.minutes is not None]
+    assert menus and all(isinstance(done, list) for done in menus)
+    assert any(len(done) == 6 for done in menus) and any(len(done) == 7 for done in menus)
+    assert any(m.minutes.menu_extra for m in theme if m.minutes is not None)
+    others = session.scalars(
+        select(Minutes)
+        .join(MeetingKind, MeetingKind.meeting_id == Minutes.meeting_id)
+        .where(MeetingKind.type != MeetingType.THEME_DAY)
+    ).all()
+    assert others and all(m.menu_done is None for m in others)

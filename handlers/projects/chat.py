@@ -555,6 +555,8 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
     today = ctx.local_now.date()
     first, _, rest = args.strip().partition(" ")
     quarter = bulletin.parse_quarter(first, today)
+    if quarter is None and first[:1].isdigit():
+        raise Refused(strings.QUARTER_BAD + "\n" + usage)
     if quarter is None:  # no quarter given: the whole text names the committee
         quarter, rest = bulletin.last_quarter(today), args.strip()
     name = rest.strip()

@@ -48,6 +48,10 @@ def test_the_quarter_bulletin_through_the_sandbox(session_factory, database_url,
         assert "城关镇党委2027年第1季度书记项目排位赛" in shown and "系统建议排位" in shown
         assert shown.index("1. 河东村党支部：A 光伏") < shown.index("5. 城关社区党支部：B 停车")
         assert "确认排位 2027Q1 城关镇党委" in shown
+        assert "季度应写成" in _say(bot, platform, "zhouzz", "排位赛 2027Q5")
+        named = _say(bot, platform, "sunbz", "排位赛 城关镇党委")  # 组织部: names the committee; bare quarter
+        assert "1. 河东村党支部：A 光伏" in named
+        assert "请在后面写上党委名称" in _say(bot, platform, "sunbz", "排位赛 2027Q1")
         # Not theirs: a branch's secretary (no committee of theirs, then naming it) and another committee's 书记.
         assert "您不是党委的书记" in _say(bot, platform, "lisj", "确认排位 2027Q1")
         assert "只有本党委" in _say(bot, platform, "lisj", "确认排位 2027Q1 城关镇党委")

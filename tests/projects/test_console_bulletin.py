@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from handlers.projects import showcase
 from handlers.projects.config import DEFAULT as CFG
+from models.org import Role, UnitKind
 from models.projects import ProjectBulletin, ProjectRanking, SecretaryProject
+from tests import builders
 from tests.console.people_world import console_app, csrf_of, login
 from tests.projects.conftest import local
 from tests.projects.test_bulletin import quarter_data
@@ -25,7 +27,11 @@ def quarter(session, org):
 
 
 def test_the_ranking_page_and_its_confirmation(session_factory, session, org, quarter):
+    other = builders.unit(session, "河西镇党委", UnitKind.COMMITTEE)
+    stranger = builders.person(session, "钱书记", None, account_id="qiansj")
+    builders.role(session, stranger, other, Role.SECRETARY)
     session.commit()
+    stranger_id = stranger.id
     app = console_app(session_factory, now=NOW)
     zhou = login(session_factory, app, org.zhou.id, now=NOW)
     listing = zhou.get("/console/projects?year=2027").text
@@ -47,6 +53,15 @@ def test_the_ranking_page_and_its_confirmation(session_factory, session, org, qu
 
     li = login(session_factory, app, org.li.id, now=NOW)
     assert li.get(url).status_code == 404  # a branch's secretary: the committee is outside the scope
+    qian = login(session_factory, app, stranger_id, now=NOW)  # another committee's 书记: the same
+    assert qian.get(url).status_code == 404
+    assert (
+        qian.post(
+            f"/console/projects/ranking/{org.committee.id}",
+            data={"csrf_token": csrf_of(qian), "quarter": "2027Q1"},
+        ).status_code
+        == 404
+    )
     post = f"/console/projects/ranking/{org.committee.id}"
     assert li.post(post, data={"csrf_token": csrf_of(li), "quarter": "2027Q1"}).status_code == 404
     csrf = csrf_of(zhou)

@@ -1,14 +1,19 @@
-"""书记项目 pages of the console: /console/projects?year=2027 lists the projects of the viewer's scope with
-their review, milestones (done, late), last progress report and open 督办单; /console/projects/compare
-is a committee's 晒比评 for a month: every project's progress against its milestones, the software's
-红旗/蜗牛 proposal with its reason, and, for the committee's 书记/副书记/组织委员 or 组织部, the form that
-decides (handlers.projects.compare); /console/projects/{id}/file.docx is a project's file (档案) as Word
-(handlers.ledgers.project_file), for a viewer whose scope holds the project's unit.
-/console/projects/ranking is a committee's quarterly 排位赛: the proposed ranking with each project's facts,
-the confirmation (once, after the quarter; handlers.projects.bulletin) and the published 进度通报;
-/console/projects/showcase is the year's 观摩评比: the panel's scores ranked (handlers.projects.showcase)
-and the choice of 优秀项目, the same rules as the chat commands 观摩排名 and 评为优秀. A committee outside the scope answers 404, a decision not the
-viewer's 403, a second decision 409, a bad choice 422, each with the reason and nothing changed."""
+"""书记项目 pages of the console.
+
+* /console/projects?year=2027 lists the projects of the viewer's scope with their review, milestones (done,
+  late), last progress report and open 督办单, and links the pages below and the 典型项目 showcase (H5).
+* /console/projects/compare is a committee's 晒比评 for a month: every project's progress against its
+  milestones, the software's 红旗/蜗牛 proposal with its reason, and, for the committee's 书记/副书记/组织委员
+  or 组织部, the form that decides (handlers.projects.compare).
+* /console/projects/ranking is a committee's quarterly 排位赛: the proposed ranking with each project's facts,
+  the confirmation (once, after the quarter; handlers.projects.bulletin) and the published 进度通报.
+* /console/projects/showcase is the year's 观摩评比: the panel's scores ranked and the choice of 优秀项目
+  (handlers.projects.showcase), the same rules as the chat commands 观摩排名 and 评为优秀.
+* /console/projects/{id}/file.docx is a project's file (档案) as Word (handlers.ledgers.project_file), for a
+  viewer whose scope holds the project's unit.
+
+A committee or project outside the scope answers 404, a decision not the viewer's 403, a second decision 409,
+a bad choice 422, each with the reason and nothing changed."""
 
 from typing import Annotated
 from urllib.parse import quote

@@ -136,11 +136,16 @@ def _overview(ctx: HandlerContext, include_next: bool) -> None:
 
 @router.command("安排会议", help=strings.HELP_NEW_MEETING, audience=_is_manager)
 def new_meeting(ctx: HandlerContext, _args: str) -> None:
-    managed_branch(ctx.session, ctx.person, cfg_of(ctx))
+    cfg = cfg_of(ctx)
+    branch = managed_branch(ctx.session, ctx.person, cfg)
+    # This month's 党员活动日, for a 主题党日 (empty without a fixed day).
+    fixed = activity.month_line(
+        ctx.local_now.date().replace(day=1), cfg.activity, calendar_for_unit(ctx.session, branch)
+    )
     ctx.reply(
         Card(
             title=strings.NEW_MEETING_TITLE,
-            text=strings.NEW_MEETING_TEXT,
+            text=strings.NEW_MEETING_TEXT + (f"\n\n{fixed}。" if fixed else ""),
             buttons=(Button(strings.NEW_MEETING_BUTTON, url=_h5(ctx, "/new")),),
         )
     )

@@ -241,3 +241,18 @@ def test_menu_in_chat_records_shows_and_refuses(session_factory, session, org):
     with session_factory() as s:
         m = s.get(Meeting, theme.id).minutes
         assert m.menu_done == list(CFG.activity.items[:6]) and m.menu_extra == "参观红色教育基地"
+
+
+def test_chat_new_meeting_card_states_this_months_activity_day(session_factory, org):
+    from bot.core.context import CoreConfig
+    from config.rules import Rules
+    from tests.meetings.conftest import CORE
+
+    rules = Rules(meetings=MeetingsRules(activity_day={"rule": "day_of_month", "day": 25}))
+    core = CoreConfig(
+        tz=CORE.tz, public_base_url=CORE.public_base_url, secret_key=CORE.secret_key, rules=rules
+    )
+    card = harness.Chat(session_factory, [router], now=NOW, config=core).say("wangsj", "安排会议").text
+    assert "本月党员活动日：5月25日（星期一）。" in card
+    plain = harness.Chat(session_factory, [router], now=NOW).say("wangsj", "安排会议").text
+    assert "党员活动日" not in plain

@@ -256,3 +256,16 @@ def test_chat_new_meeting_card_states_this_months_activity_day(session_factory, 
     assert "本月党员活动日：5月25日（星期一）。" in card
     plain = harness.Chat(session_factory, [router], now=NOW).say("wangsj", "安排会议").text
     assert "党员活动日" not in plain
+
+
+def test_the_settings_come_from_the_environment_and_a_bad_one_stops_start_up(monkeypatch):
+    from config import SettingsError, load_settings
+
+    monkeypatch.setenv("ZHIBU_MEETINGS__ACTIVITY_DAY__RULE", "first_working_friday")
+    monkeypatch.setenv("ZHIBU_MEETINGS__ACTIVITY_DAY__MENU", "4+X")
+    monkeypatch.setenv("ZHIBU_MEETINGS__ACTIVITY_DAY__PENALTY_PER_MISSING", "2")
+    acfg = MeetingsConfig.from_rules(load_settings(_env_file=None).rules.meetings, CFG.tz).activity
+    assert (acfg.rule, acfg.label, acfg.penalty_per_missing) == (DayRule.FIRST_WORKING_FRIDAY, "4+X", 2.0)
+    monkeypatch.setenv("ZHIBU_MEETINGS__ACTIVITY_DAY__RULE", "day_of_month")  # without its day
+    with pytest.raises(SettingsError, match="ZHIBU_MEETINGS"):
+        load_settings(_env_file=None)

@@ -1,4 +1,5 @@
-"""The monthly digest: one card per person (branch secretary, committee leaders, 组织部 staff), with a
+"""The monthly digest: one card per person (branch secretary, committee leaders and the committee's 包保
+cadres, 组织部 staff), with a
 chart image and a link to the same view on the web, built from the stored scores of the month.
 
 Everything is read for the whole organisation in a constant number of statements; the same
@@ -532,7 +533,8 @@ def addressees(data: MonthData, book: RoleBook, mcfg: MonthlyConfig) -> list[Add
         if u.kind == UnitKind.BRANCH and uid in data.rows:
             people = book.on(uid, mcfg.branch_manager_roles)
         elif uid in data.branches_of and uid in data.rows:
-            people = book.on(uid, mcfg.committee_leader_roles)
+            # Its leaders and its 包保 cadres, each once.
+            people = sorted({*book.on(uid, mcfg.committee_leader_roles), *book.liaisons_of(uid)})
         else:
             continue
         if people:

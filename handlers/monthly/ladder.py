@@ -120,10 +120,15 @@ class LadderReport:
 
 
 def _recipients(rung: Rung, committee_id: int | None, branch_id: int | None, units, book: RoleBook):
+    """(to, cc) of a notice: the rung's roles on the committee (and the branch's secretary), copied to
+    组织部 when the rung says so, and to the committee's 包保 cadres whenever it goes to the committee's
+    leaders (a cadre already addressed is not added twice)."""
     to = book.on(committee_id, rung.roles) if committee_id else []
     if rung.to_branch_secretary and branch_id:
         to = sorted(set(to) | set(book.on(branch_id, (Role.SECRETARY,))))
     cc = book.org_staff_over(units[committee_id]) if rung.copy_org_staff and committee_id in units else []
+    if committee_id and rung.roles:
+        cc = sorted({*cc, *(p for p in book.liaisons_of(committee_id) if p not in to)})
     return to, cc
 
 

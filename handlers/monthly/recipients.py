@@ -1,16 +1,23 @@
-"""Who holds which role where, read once for the whole organisation (one statement)."""
+"""Who holds which role where, and who are the 包保 cadres of which committee, read once for the whole
+organisation (one statement each; the cadres on first use, so a book that never asks reads nothing)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from functools import cached_property
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.common.roles import role_holders
 from handlers.monthly.scoring import Unit
+from models.inspection import Liaison
 from models.org import Role
 
 
 class RoleBook:
     def __init__(self, session: Session, roles: set[Role]) -> None:
+        self.session = session
         self.by_unit = role_holders(session, roles)
 
     def on(self, unit_id: int | None, roles) -> list[int]:
@@ -22,3 +29,15 @@ class RoleBook:
         for uid in unit.ancestors():
             ids.update(self.by_unit.get((uid, Role.ORG_STAFF), ()))
         return sorted(ids)
+
+    @cached_property
+    def _liaisons(self) -> dict[int, list[int]]:
+        found: dict[int, set[int]] = defaultdict(set)
+        for committee_id, person_id in self.session.execute(select(Liaison.committee_id, Liaison.person_id)):
+            found[committee_id].add(person_id)
+        return {c: sorted(people) for c, people in found.items()}
+
+    def liaisons_of(self, committee_id: int | None) -> list[int]:
+        """The committee's 包保 cadres (包保联系, models.inspection.Liaison): what reaches its leaders
+        reaches them too (its 月度通报, the ladders' notices to its leaders)."""
+        return self._liaisons.get(committee_id, []) if committee_id is not None else []

@@ -58,7 +58,7 @@ TOPICS = {
 }
 PLACES = ["党员活动室", "村委会会议室", "社区党群服务中心", "单位三楼会议室", "新时代文明实践站"]
 EXCUSES = ["出差在外", "身体不适", "参加培训", "家中有事", "值班"]
-# The demo's 党员活动日: the 25th, 顺延 to the next working day off a rest day, as
+# The demo organisation's 党员活动日: the 25th, 顺延 to the next working day off a rest day, as
 # ZHIBU_MEETINGS__ACTIVITY_DAY__RULE=day_of_month with __DAY=25 computes it (the fee day's fixed-day
 # rule on the same calendar). Its 主题党日 record the 7+X menu (config.rules.ACTIVITY_MENUS).
 ACTIVITY_DAY = 25
@@ -136,6 +136,9 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
             secretaries.setdefault(r["org_unit_id"], r["person_id"])
     chronic = {p["id"] for ps in members.values() for p in ps if rng.random() < 0.015}
     this_month = ctx.today.replace(day=1)
+    # The demo organisation fixes its 党员活动日; generated counties keep their drawn days (and so the
+    # scores tests/monthly/test_scoring_whole_month.py fingerprints).
+    fixed_day = ctx.scale.name == "demo"
     menu_missed = False
 
     for branch in branches:
@@ -176,7 +179,7 @@ def meetings_history(ctx: HistoryContext) -> dict[str, int]:
                 if rng.random() < skip:
                     continue
                 day = month.replace(day=rng.randint(3, 26))
-                if types[0] == MeetingType.THEME_DAY and month < this_month:
+                if fixed_day and types[0] == MeetingType.THEME_DAY and month < this_month:
                     # On the 党员活动日 (past months only: the current month's meetings, and so the
                     # draws for their sign-ins, stay as they were).
                     day = next_working_day(month.replace(day=ACTIVITY_DAY))

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from handlers.inspection import guidance, rounds
 from handlers.inspection.config import DEFAULT
-from models.inspection import Finding, InspectionRectification, InspectionRound, RoundKind
+from models.inspection import Finding, InspectionRectification, InspectionRound, Liaison, RoundKind
 from models.inspection_seed import inspection_history
-from models.org import OrgUnit, Role, RoleAssignment, UnitKind
+from models.org import OrgUnit, Person, Role, RoleAssignment, UnitKind
 from models.seed import HISTORY_GENERATORS, seed
 
 NOW = datetime(2026, 11, 20, 2, tzinfo=UTC)
@@ -24,7 +24,11 @@ def test_seeded_rounds(session):
     )
     session.commit()
     assert result.rows["inspection_round"] == 3 and result.rows["inspection_finding"] >= 10
-    assert result.rows["inspection_liaison"] == 1
+    assert result.rows["inspection_liaison"] == 2  # 赵敏: 城关镇党委 and 县直机关工委
+    assert {(p, u) for p, u in session.execute(
+        select(Person.name, OrgUnit.name).join(Liaison, Liaison.person_id == Person.id)
+        .join(OrgUnit, OrgUnit.id == Liaison.committee_id)
+    )} == {("赵敏", "城关镇党委"), ("赵敏", "县直机关工委")}  # fmt: skip
     assert guidance.quarter_counts(session, None, NOW.date()).line() == (
         "巡查指导 2 个基层党组织，发现反馈问题 2 条，指导整改完成 1 条"
     )

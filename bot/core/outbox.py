@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -130,12 +130,20 @@ def _with_defaults(row: dict[str, Any]) -> dict[str, Any]:
     return full
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+def _insert(session: Session, rows: list[dict[str, Any]], *, look_first: bool = True) -> int:
     if not rows:
         return 0
     # One statement, many parameter sets: the drivers batch them (psycopg pipelines, SQLite
     # executemany). Rows already queued are left out first, so the count is of new rows; a row a
-    # concurrent transaction queues meanwhile is skipped by ON CONFLICT.
+    # concurrent transaction queues meanwhile is skipped by ON CONFLICT. Looking first also keeps a
+    # transaction that only re-queues what is there from writing: on SQLite even an INSERT that
+    # conflicts takes the write lock, and holds it until the transaction ends.
+    if len(rows) == 1 and not look_first:
+        # One row the caller is writing beside rows of its own: its rowcount says whether it was new.
+        new = session.execute(_INSERT, _with_defaults(rows[0])).rowcount
+        if new:
+            notify_relays(session)
+        return new
     new = 0
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
@@ -244,18 +252,32 @@ def reach_people(session: Session, person_ids: Iterable[int]) -> dict[int, Reach
             else:
                 departed.add(pid)
     platforms = reachable_platforms(session)
-    out: dict[int, Reach] = {}
-    for pid, (branch_id, preferred) in people.items():
-        chosen = choose_account(accounts.get(pid, []), platforms, preferred)
-        if chosen is not None:
-            out[pid] = Reach(branch_id, chosen)
-        elif accounts.get(pid):
-            out[pid] = Reach(branch_id, None, texts.REASON_NO_PLATFORM)
-        elif pid in departed:
-            out[pid] = Reach(branch_id, None, texts.REASON_LEFT_DIRECTORY)
-        else:
-            out[pid] = Reach(branch_id, None, texts.REASON_UNBOUND)
-    return out
+    return {
+        pid: reach_of(branch_id, preferred, accounts.get(pid, []), platforms, departed=pid in departed)
+        for pid, (branch_id, preferred) in people.items()
+    }
+
+
+def reach_of(
+    branch_id: int | None,
+    preferred: Platform | str | None,
+    accounts: Sequence[tuple[str, str, str]],
+    platforms: Sequence[Platform | str],
+    *,
+    departed: bool = False,
+) -> Reach:
+    """One person's Reach from what the caller read: their `accounts` still in their directories
+    (platform, corp_id, account_id), whether they have one that left (`departed`), and the session's
+    `platforms` (reachable_platforms). reach_people's decision, for a caller that reads the person in
+    a statement of its own (the QR sign-in reads meeting, person and accounts in one)."""
+    chosen = choose_account(accounts, platforms, preferred)
+    if chosen is not None:
+        return Reach(branch_id, chosen)
+    if accounts:
+        return Reach(branch_id, None, texts.REASON_NO_PLATFORM)
+    if departed:
+        return Reach(branch_id, None, texts.REASON_LEFT_DIRECTORY)
+    return Reach(branch_id, None, texts.REASON_UNBOUND)
 
 
 def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) -> int:
@@ -269,43 +291,70 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
     reach = reach_people(session, ids)
     rows = []
     for pids, it in items:
-        payload = to_payload(it.message)
-        digest = content_hash(payload)
-        due = it.not_before or now
-        for pid in pids:
-            if pid not in reach:
-                continue  # deleted meanwhile: nobody to tell
-            row = {
-                "dedup_key": it.dedup_key,
-                "recipient": person_recipient(pid),
-                "person_id": pid,
-                "branch_id": reach[pid].branch_id,
-                "payload": payload,
-                "content_hash": digest,
-                "target_kind": TargetKind.USER,
-                "next_attempt_at": due,
-                "created_at": now,
-                "attempts": 0,
-                "reason": None,
-            }
-            chosen = reach[pid].account
-            if chosen is None:
-                row |= {
-                    "status": DeliveryStatus.FAILED,
-                    "reason": reach[pid].reason,
-                    "platform": "",
-                    "corp_id": "",
-                    "target": "",
-                }
-            else:
-                row |= {
-                    "status": DeliveryStatus.QUEUED,
-                    "platform": chosen[0],
-                    "corp_id": chosen[1],
-                    "target": chosen[2],
-                }
-            rows.append(row)
+        rows += _person_rows(reach, pids, it, now)
     return _insert(session, rows)
+
+
+def enqueue_reached(
+    session: Session,
+    reach: Mapping[int, Reach],
+    message: OutgoingMessage,
+    *,
+    dedup_key: str,
+    now: datetime,
+    not_before: datetime | None = None,
+    look_first: bool = True,
+) -> int:
+    """enqueue_to_people for people whose Reach the caller already has (reach_of): no reads. For the
+    message of a transaction that writes anyway (the QR sign-in's receipt, beside the attendance row it
+    has just inserted) `look_first=False` skips the lookup of rows already queued: a single row is one
+    INSERT … ON CONFLICT DO NOTHING, which still adds nothing when it is there. Returns how many rows
+    were new."""
+    rows = _person_rows(reach, sorted(reach), Queued(reach, message, dedup_key, not_before), now)
+    return _insert(session, rows, look_first=look_first)
+
+
+def _person_rows(
+    reach: Mapping[int, Reach], person_ids: Iterable[int], it: Queued, now: datetime
+) -> list[dict[str, Any]]:
+    payload = to_payload(it.message)
+    digest = content_hash(payload)
+    due = it.not_before or now
+    rows = []
+    for pid in person_ids:
+        if pid not in reach:
+            continue  # deleted meanwhile: nobody to tell
+        row = {
+            "dedup_key": it.dedup_key,
+            "recipient": person_recipient(pid),
+            "person_id": pid,
+            "branch_id": reach[pid].branch_id,
+            "payload": payload,
+            "content_hash": digest,
+            "target_kind": TargetKind.USER,
+            "next_attempt_at": due,
+            "created_at": now,
+            "attempts": 0,
+            "reason": None,
+        }
+        chosen = reach[pid].account
+        if chosen is None:
+            row |= {
+                "status": DeliveryStatus.FAILED,
+                "reason": reach[pid].reason,
+                "platform": "",
+                "corp_id": "",
+                "target": "",
+            }
+        else:
+            row |= {
+                "status": DeliveryStatus.QUEUED,
+                "platform": chosen[0],
+                "corp_id": chosen[1],
+                "target": chosen[2],
+            }
+        rows.append(row)
+    return rows
 
 
 def enqueue_reply(

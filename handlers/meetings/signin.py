@@ -41,7 +41,7 @@ from models.meetings import (
     SigninAttempt,
     SigninOutcome,
 )
-from models.org import Person
+from models.org import ChatAccount, Person
 
 SIGNIN = "meetings.signin"
 PROJECTOR = "meetings.projector"
@@ -94,16 +94,68 @@ def projector_url(base_url: str, secret: str, meeting: Meeting, cfg: MeetingsCon
 
 
 @dataclass(frozen=True)
+class ScanMeeting:
+    """What a scan reads of the meeting (signin_window takes it as it takes a Meeting)."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    status: MeetingStatus
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ScanPerson:
+    """Who scanned: their name for the page, and where their receipt goes (outbox.reach_of)."""
+
+    id: int
+    name: str
+    reach: outbox.Reach
+
+
+@dataclass(frozen=True)
 class SigninResult:
     outcome: SigninOutcome
-    meeting: Meeting | None
-    person: Person | None
+    meeting: ScanMeeting | None
+    person: ScanPerson | None
     at: datetime | None = None  # when the (existing) attendance was recorded
 
     @property
     def signed_in(self) -> bool:
         return self.outcome in (SigninOutcome.OK, SigninOutcome.LATE)
 
+
+_meeting, _person, _account = Meeting.__table__, Person.__table__, ChatAccount.__table__
+_MEETING_COLUMNS = (
+    _meeting.c.id,
+    _meeting.c.title,
+    _meeting.c.starts_at,
+    _meeting.c.status,
+    _meeting.c.closed_at,
+)
+
+# The scan's one read: the person, the meeting (NULLs when there is none) and the person's chat accounts
+# (a row each; one row of NULLs when they have none). Built once, of Core columns: neither the ORM's
+# loading nor a new cache key per scan.
+_SCAN_LOOKUP = (
+    select(
+        _person.c.name,
+        _person.c.branch_id,
+        _person.c.preferred_platform,
+        *_MEETING_COLUMNS,
+        _account.c.platform,
+        _account.c.corp_id,
+        _account.c.account_id,
+        _account.c.left_directory_at,
+    )
+    .select_from(
+        _person.outerjoin(_meeting, _meeting.c.id == bindparam("meeting_id")).outerjoin(
+            _account, _account.c.person_id == _person.c.id
+        )
+    )
+    .where(_person.c.id == bindparam("person_id"))
+)
+_MEETING_LOOKUP = select(*_MEETING_COLUMNS).where(_meeting.c.id == bindparam("meeting_id"))
 
 # Plain SQL, valid on SQLite (≥ 3.35) and PostgreSQL: SQLAlchemy 2.0 does not cache the compiled form of
 # dialect inserts with ON CONFLICT, and compiling it on every scan cost more than running it. The
@@ -132,24 +184,63 @@ def _insert_if_invited(
     return session.execute(_INSERT_IF_INVITED, params).scalar()
 
 
+def _scan_lookup(
+    session: Session, meeting_id: int, person_id: int | None
+) -> tuple[ScanMeeting | None, ScanPerson | None]:
+    """The meeting and the person (with their Reach) in one statement; (meeting, None) when the person
+    is None or names nobody."""
+    if person_id is None:
+        row = session.execute(_MEETING_LOOKUP, {"meeting_id": meeting_id}).first()
+        return (ScanMeeting(*row) if row is not None else None), None
+    rows = session.execute(_SCAN_LOOKUP, {"meeting_id": meeting_id, "person_id": person_id}).all()
+    if not rows:
+        row = session.execute(_MEETING_LOOKUP, {"meeting_id": meeting_id}).first()
+        return (ScanMeeting(*row) if row is not None else None), None
+    first = rows[0]
+    meeting = ScanMeeting(*first[3:8]) if first.id is not None else None
+    accounts = [
+        (str(r.platform), r.corp_id, r.account_id) for r in rows if r.platform and r.left_directory_at is None
+    ]
+    departed = any(r.platform and r.left_directory_at is not None for r in rows)
+    reach = outbox.reach_of(
+        first.branch_id,
+        first.preferred_platform,
+        accounts,
+        outbox.reachable_platforms(session),
+        departed=departed,
+    )
+    return meeting, ScanPerson(person_id, first.name, reach)
+
+
 def sign_in(
     session: Session,
     *,
     meeting_id: int,
     token: str,
-    person: Person | None,
+    person: Person | int | None,
     now: datetime,
     cfg: MeetingsConfig,
     secret: str,
-) -> SigninResult:
-    """Record a scan. `person` comes from the platform's login-free identity, never from the QR or a form.
+) -> SigninResult | None:
+    """Record a scan. `person` (a Person or just their id: the H5 session carries only the id) comes
+    from the platform's login-free identity, never from the QR or a form.
 
-    Only a first, valid, in-window scan by an invitee writes attendance (which is its record); every
-    other attempt goes to the attempt log. The unique (meeting, person) key makes concurrent or
-    repeated scans add nothing.
+    Only a first, valid, in-window scan by an invitee writes attendance (which is its record), and
+    queues the chat receipt as one outbox row in the same transaction; every other attempt goes to the
+    attempt log. The unique (meeting, person) key makes concurrent or repeated scans add nothing. A
+    successful scan is three statements: the meeting, person and accounts read together, the attendance
+    insert and the receipt's insert. None (nothing recorded) when `person` is an id that names nobody: a
+    session whose person has since been deleted is no identity.
     """
+    person_id = person.id if isinstance(person, Person) else person
+    if isinstance(person, Person) and (session.new or session.dirty or session.deleted):
+        session.flush()  # the statements below read the tables, not the session
     outcome = check_token(secret, token, meeting_id, now, grace=timedelta(seconds=cfg.qr_grace_seconds))
-    meeting = session.get(Meeting, meeting_id) if outcome != SigninOutcome.FORGED else None
+    meeting, scanner = _scan_lookup(session, meeting_id, person_id)
+    if person_id is not None and scanner is None:
+        return None
+    if outcome == SigninOutcome.FORGED:
+        meeting = None
     at = None
     if outcome == SigninOutcome.OK and meeting is None:
         outcome = SigninOutcome.FORGED
@@ -158,7 +249,7 @@ def sign_in(
         outcome = SigninOutcome.CLOSED
     if outcome == SigninOutcome.OK:
         opens, closes = signin_window(meeting, cfg)
-        if person is None:
+        if scanner is None:
             outcome = SigninOutcome.NOT_MEMBER
         elif meeting.status == MeetingStatus.CANCELLED:
             outcome = SigninOutcome.CANCELLED
@@ -169,20 +260,20 @@ def sign_in(
         else:
             late = now > meeting.starts_at + cfg.late_after
             status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
-            new_id = _insert_if_invited(session, meeting.id, person.id, status, now)
+            new_id = _insert_if_invited(session, meeting.id, scanner.id, status, now)
             if new_id is None:
                 at = session.scalar(
                     select(Attendance.at).where(
-                        Attendance.meeting_id == meeting.id, Attendance.person_id == person.id
+                        Attendance.meeting_id == meeting.id, Attendance.person_id == scanner.id
                     )
                 )
                 outcome = SigninOutcome.NOT_EXPECTED if at is None else SigninOutcome.ALREADY
             else:
                 outcome = SigninOutcome.LATE if late else SigninOutcome.OK
                 at = now
-                outbox.enqueue_to_people(
+                outbox.enqueue_reached(
                     session,
-                    [person.id],
+                    {scanner.id: scanner.reach},
                     Text(
                         strings.SIGNIN_CONFIRM.format(
                             title=meeting.title,
@@ -190,21 +281,22 @@ def sign_in(
                             late=strings.SIGNIN_CONFIRM_LATE if late else "",
                         )
                     ),
-                    dedup_key=f"meeting:{meeting.id}:signin:{person.id}",
+                    dedup_key=f"meeting:{meeting.id}:signin:{scanner.id}",
                     now=now,
+                    look_first=False,  # the attendance row was just written: the receipt is new
                 )
     if outcome not in (SigninOutcome.OK, SigninOutcome.LATE):
         # A successful scan is recorded by its attendance row; everything else goes to the attempt log.
         session.add(
             SigninAttempt(
                 meeting_id=meeting.id if meeting is not None else None,
-                person_id=person.id if person is not None else None,
+                person_id=scanner.id if scanner is not None else None,
                 outcome=outcome,
                 at=now,
             )
         )
         session.flush()
-    return SigninResult(outcome, meeting, person, at)
+    return SigninResult(outcome, meeting, scanner, at)
 
 
 def outcome_page(result: SigninResult, cfg: MeetingsConfig) -> tuple[str, str]:

@@ -1,8 +1,10 @@
 """包保联系 (鱼台, issue #20 item 6): 组织部 cadres are assigned 1–3 committees each; each month they get
 their committees' inspection digest (the quarter's 巡查指导 line, open and overdue rectifications, last
 month's patrol), and an overdue rectification in one of their committees reaches them too
-(rounds.remind). Seeing the committees in the rest of the console needs handlers/console/scope.py,
-which is not this feature's (see the notes)."""
+(rounds.remind). Elsewhere the Liaison rows are read where they act: the console narrows a cadre's
+scope to their committees (handlers.console.scope.Scope.to_liaison, the top bar's 只看包保党委 /
+查看全县), and the monthly run sends them their committees' 月度通报 and the ladders' notices to the
+committees' leaders (handlers.monthly.recipients.RoleBook.liaisons_of; monthly may not import this)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Enum, String, and_, case, func, select, type_coerce
+from sqlalchemy import Enum, String, and_, case, func, null, select, type_coerce
 from sqlalchemy.orm import Session
 
 from handlers.common.dates import add_months, period_bounds
@@ -246,22 +246,31 @@ def _member_counts(
         Person.id.not_in(paid),
         Person.id.not_in(exempt),
     )
+    book = PolicyBook(session, [], default_policy)
+    # Which count a branch takes depends on its policy's tracking_start: the other is counted only if
+    # some policy needs it (without policies, that is the default's one), each a probe per member.
+    starts = {p.tracking_start for p in book.policies.values()} | {book.default.tracking_start}
     stmt = (
         select(
             Person.branch_id,
             func.count(),
             func.sum(case((Person.status == MemberStatus.FULL, 1), else_=0)),
-            func.sum(case((and_(unpaid, Person.created_at < month_end), 1), else_=0)),
-            func.sum(case((unpaid, 1), else_=0)),
+            func.sum(case((and_(unpaid, Person.created_at < month_end), 1), else_=0))
+            if None in starts
+            else null(),
+            func.sum(case((unpaid, 1), else_=0)) if starts - {None} else null(),
         )
         .where(Person.active.is_(True), Person.branch_id.is_not(None))
         .group_by(Person.branch_id)
     )
-    book = PolicyBook(session, [], default_policy)
     out = {}
+    default_tracking = book.default.tracking_start
     for branch_id, n, n_full, unpaid_tracked, unpaid_all in _run(session, stmt):
-        unit = units.get(branch_id)
-        tracking = book.policy(unit.ancestors() if unit else [branch_id]).tracking_start
+        if book.policies:  # the nearest unit with a policy decides (most installations have none)
+            unit = units.get(branch_id)
+            tracking = book.policy(unit.ancestors() if unit else [branch_id]).tracking_start
+        else:
+            tracking = default_tracking
         if tracking is None:
             n_unpaid = int(unpaid_tracked or 0)
         else:
@@ -337,10 +346,6 @@ def _tally_meetings(
     return MeetingTally(held, held_before, minutes)
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return None if den <= 0 else num / den
-
-
 @dataclass
 class MonthInputs:
     """Everything a month's scores are computed from, read for the whole organisation in a constant
@@ -350,7 +355,8 @@ class MonthInputs:
     units: dict[int, Unit]
     branches: dict[int, Unit]
     # What each meeting type asks of every branch this month: (type value, period value, needs a
-    # 支委会, per group, required, spread month k or None), worked out once.
+    # 支委会, per group, required, spread month k or None, required rounded as the explanation shows
+    # it), worked out once.
     obligations: list[tuple]
     n_groups: dict[int, int]  # branch → its 党小组
     members: dict[int, tuple[int, int, int]]  # branch → (members, full members, unpaid)
@@ -363,8 +369,9 @@ class MonthInputs:
     tally: MeetingTally
     completion_weights: list[tuple[str, float]]
     # The re-weighting depends only on which items have data: a handful of patterns, each worked out
-    # once (filled by score_branch as it meets them).
-    weight_patterns: dict[tuple[bool, ...], tuple[dict[str, float], float, dict[str, float]]] = field(
+    # once (filled by score_branch as it meets them): ((ITEM_KEYS index, weight) in the configured
+    # order, their sum, the shares the explanation shows).
+    weight_patterns: dict[tuple[bool, ...], tuple[list[tuple[int, float]], float, dict[str, float]]] = field(
         default_factory=dict
     )
     # Branch → the 主题党日 menu's fixed items its minutes left out, read only when that costs points.
@@ -404,7 +411,8 @@ def load_month(
     spread = mcfg.quarter_mode == QuarterMode.SPREAD
     obligations = [
         (t.value, rules[t].period.value, rules[t].needs_committee, rules[t].per_group, window[2],
-         (month.month - window[0].month) + 1 if spread and rules[t].period == Period.QUARTER else None)
+         (month.month - window[0].month) + 1 if spread and rules[t].period == Period.QUARTER else None,
+         round(window[2], 3))
         for t, window in windows.items()
         if window is not None
     ]  # fmt: skip
@@ -426,7 +434,9 @@ def load_month(
     )  # fmt: skip
 
 
-NO_MINUTES = (0, 0, 0)
+NO_MEMBERS = NO_MINUTES = (0, 0, 0)
+ITEM_KEYS = ("meetings", "plan", "minutes", "attendance", "makeup", "fees")  # score_branch's ratios, in order
+PLAN_SENT = (PlanStatus.SUBMITTED, PlanStatus.APPROVED)
 NO_ATTENDANCE = (0, 0, 0, 0)
 NO_MAKEUP = (0, 0)
 
@@ -435,58 +445,80 @@ def score_branch(
     b: Unit, inputs: MonthInputs, mcfg: MonthlyConfig, meetings_cfg: MeetingsConfig
 ) -> UnitScore:
     """One branch's score and its explanation from the month's inputs: no statement, nothing written
-    (its committee is set by compute_month)."""
+    (its committee is set by compute_month).
+
+    Run once per branch (ten thousand times for a city), so what does not depend on the branch is
+    worked out once per month (MonthInputs.obligations' rounded requirements, weight_patterns) and
+    the ratios are computed once and rounded once; the explanation is the same, key for key."""
     bid = b.id
     held, held_before = inputs.tally.held, inputs.tally.held_before
     wc, wq, wr = mcfg.weight_completion, mcfg.weight_quality, mcfg.weight_rectification
-    n_members, n_full, n_unpaid = inputs.members.get(bid, (0, 0, 0))
+    n_members, n_full, n_unpaid = inputs.members.get(bid, NO_MEMBERS)
     has_committee = n_full >= meetings_cfg.committee_threshold or bid in inputs.committee_roles
     req_total = credit_total = 0.0
     meeting_items = []
-    for t_value, period_value, needs_committee, per_group, required, spread_k in inputs.obligations:
+    missing = []  # what kept the score down (see missing_items), the meetings first
+    for (
+        t_value,
+        period_value,
+        needs_committee,
+        per_group,
+        required,
+        spread_k,
+        required_r,
+    ) in inputs.obligations:
         if needs_committee and not has_committee:
             continue
         if per_group:
             required *= inputs.n_groups.get(bid, 0)
             if not required:
                 continue
+            required_r = round(required, 3)
         n_held = held.get((bid, t_value), 0)
         if spread_k is not None:
             credit = spread_credit(n_held, held_before.get((bid, t_value), 0), spread_k)
-        else:
-            credit = min(n_held, required)
+            credit_r = round(credit, 3)
+        elif required < n_held:
+            credit, credit_r = required, required_r
+        else:  # min(n_held, required) is n_held, an int: round() gives it back unchanged
+            credit = credit_r = n_held
         req_total += required
         credit_total += credit
         meeting_items.append(
-            {"type": t_value, "period": period_value, "held": n_held, "required": round(required, 3),
-             "credit": round(credit, 3)}
+            {"type": t_value, "period": period_value, "held": n_held, "required": required_r, "credit": credit_r}
         )  # fmt: skip
+        if credit_r + 1e-9 < required_r:
+            missing.append({"key": "meeting", "type": t_value, "held": n_held, "required": required_r})
     plan = inputs.plans.get(bid)
     plan_on_time = None
-    if plan is not None and plan[0] in (PlanStatus.SUBMITTED, PlanStatus.APPROVED) and plan[1] is not None:
+    if plan is not None and plan[0] in PLAN_SENT and plan[1] is not None:
         plan_on_time = plan[1] <= inputs.plan_deadline
     att_total, present, absent, on_leave = inputs.attendance.get(bid, NO_ATTENDANCE)
     mk_total, mk_confirmed = inputs.makeup.get(bid, NO_MAKEUP)
     m_due, m_ok, m_late = inputs.tally.minutes.get(bid, NO_MINUTES)
     obs = inputs.observed.get(bid)
-    items = {
-        "meetings": _ratio(credit_total, req_total) if req_total else 1.0,
-        "plan": 1.0 if plan_on_time else 0.0,
-        "minutes": _ratio(m_ok, m_due),
-        "attendance": _ratio(present, att_total),
-        "makeup": _ratio(mk_confirmed, mk_total),
-        "fees": _ratio(n_members - n_unpaid, n_members),
-    }
-    # Which items have data (the others are None: see _ratio) decides the re-weighting.
+    # The items' ratios, None without data (nothing to divide by).
+    r_meetings = credit_total / req_total if req_total else 1.0
+    r_plan = 1.0 if plan_on_time else 0.0
+    r_minutes = m_ok / m_due if m_due > 0 else None
+    r_attendance = present / att_total if att_total > 0 else None
+    r_makeup = mk_confirmed / mk_total if mk_total > 0 else None
+    r_fees = (n_members - n_unpaid) / n_members if n_members > 0 else None
+    # Which items have data decides the re-weighting: a handful of patterns, each worked out once.
     pattern = (m_due > 0, att_total > 0, mk_total > 0, n_members > 0)
     known = inputs.weight_patterns.get(pattern)
     if known is None:
+        items = {"meetings": r_meetings, "plan": r_plan, "minutes": r_minutes, "attendance": r_attendance,
+                 "makeup": r_makeup, "fees": r_fees}  # fmt: skip
         weights = {k: w for k, w in inputs.completion_weights if items.get(k) is not None}
         wsum = sum(weights.values())
         shares = {k: round(w / wsum, 4) for k, w in weights.items()} if wsum else {}
-        known = inputs.weight_patterns[pattern] = (weights, wsum, shares)
-    weights, wsum, shares = known
-    completion = sum(items[k] * w for k, w in weights.items()) / wsum if wsum else 1.0
+        order = [(ITEM_KEYS.index(k), w) for k, w in weights.items()]
+        known = inputs.weight_patterns[pattern] = (order, wsum, shares)
+    order, wsum, shares = known
+    values = (r_meetings, r_plan, r_minutes, r_attendance, r_makeup, r_fees)
+    # Summed in the weights' order, as sum() over the items always did (the same float).
+    completion = sum([values[i] * w for i, w in order]) / wsum if wsum else 1.0
     if obs is not None and obs.quality is not None:
         quality, quality_source = obs.quality, "observers"
     elif mcfg.quality_when_missing is None:
@@ -499,14 +531,15 @@ def score_branch(
         rect_due, rect_ok, stops, reopens = obs.rect_due, obs.rect_closed_on_time, obs.stops, obs.reopens
     rectification = rect_ok / rect_due if rect_due else 1.0
     penalties = NO_ITEMS
-    for key, count in (("stop", stops), ("reopen", reopens)):
-        if count and mcfg.penalties.get(key):
-            penalties = [*penalties, {"key": key, "count": count, "points": count * mcfg.penalties[key]}]
+    if stops or reopens:
+        for key, count in (("stop", stops), ("reopen", reopens)):
+            if count and mcfg.penalties.get(key):
+                penalties = [*penalties, {"key": key, "count": count, "points": count * mcfg.penalties[key]}]
     short = inputs.menu_short.get(bid)
     if short:
         points = len(short) * meetings_cfg.activity.penalty_per_missing
         penalties = [*penalties, {"key": "menu", "count": len(short), "points": points, "items": short}]
-    penalty_total = sum(p["points"] for p in penalties)
+    penalty_total = sum(p["points"] for p in penalties) if penalties else 0
     raw = 100 * (wc * completion + wq * quality + wr * rectification) - penalty_total
     score = round(max(0.0, raw), 1)
     explanation = {
@@ -515,7 +548,14 @@ def score_branch(
         "quality": round(quality, 4),
         "quality_source": quality_source,
         "rectification": round(rectification, 4),
-        "items": {k: (None if v is None else round(v, 4)) for k, v in items.items()},
+        "items": {
+            "meetings": round(r_meetings, 4),
+            "plan": r_plan,  # 1.0 or 0.0: rounding leaves them
+            "minutes": None if r_minutes is None else round(r_minutes, 4),
+            "attendance": None if r_attendance is None else round(r_attendance, 4),
+            "makeup": None if r_makeup is None else round(r_makeup, 4),
+            "fees": None if r_fees is None else round(r_fees, 4),
+        },
         "item_weights": dict(shares),
         "meetings": meeting_items,
         "plan": {"status": plan[0] if plan else None, "on_time": bool(plan_on_time)},
@@ -526,8 +566,8 @@ def score_branch(
         "observers": None if obs is None else obs.as_dict(),
         "rectifications": {"due": rect_due, "closed_on_time": rect_ok},
         "penalties": penalties,
-        "missing": missing_items(meeting_items, plan_on_time, m_late, n_unpaid, mk_total - mk_confirmed,
-                                 rect_due - rect_ok, stops, reopens),
+        "missing": _missing(missing, plan_on_time, m_late, n_unpaid, mk_total - mk_confirmed,
+                            rect_due - rect_ok, stops, reopens),
     }  # fmt: skip
     if short:
         explanation["missing"] = [
@@ -570,12 +610,9 @@ def compute_month(
     return MonthScores(inputs.month, units, scores, roll_up(scores, units, mcfg))
 
 
-def missing_items(meeting_items, plan_on_time, minutes_late, unpaid, makeup_open, rect_open, stops, reopens):
-    """What kept the score down, as keys and numbers (rendered in Chinese by strings.missing_text)."""
-    out: list[dict[str, Any]] = []
-    for m in meeting_items:
-        if m["credit"] + 1e-9 < m["required"]:
-            out.append({"key": "meeting", "type": m["type"], "held": m["held"], "required": m["required"]})
+def _missing(out, plan_on_time, minutes_late, unpaid, makeup_open, rect_open, stops, reopens):
+    """What kept the score down, as keys and numbers (rendered in Chinese by strings.missing_text):
+    `out`, the meeting types short of their credit (score_branch lists them as it goes), then the rest."""
     if not plan_on_time:
         out.append({"key": "plan"})
     for key, n in (("minutes_late", minutes_late), ("unpaid", unpaid), ("makeup_open", makeup_open),

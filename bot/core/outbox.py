@@ -295,22 +295,24 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
     return _insert(session, rows)
 
 
-def enqueue_reached(
-    session: Session,
+def rows_for(
     reach: Mapping[int, Reach],
     message: OutgoingMessage,
     *,
     dedup_key: str,
     now: datetime,
     not_before: datetime | None = None,
-    look_first: bool = True,
-) -> int:
-    """enqueue_to_people for people whose Reach the caller already has (reach_of): no reads. For the
-    message of a transaction that writes anyway (the QR sign-in's receipt, beside the attendance row it
-    has just inserted) `look_first=False` skips the lookup of rows already queued: a single row is one
-    INSERT … ON CONFLICT DO NOTHING, which still adds nothing when it is there. Returns how many rows
-    were new."""
-    rows = _person_rows(reach, sorted(reach), Queued(reach, message, dedup_key, not_before), now)
+) -> list[dict[str, Any]]:
+    """The rows enqueue_to_people would write for people whose Reach the caller already has (reach_of),
+    built without a read, for enqueue_rows to write. A caller about to take a write lock builds them
+    first (the QR sign-in: payload and hash are not computed while SQLite's lock is held)."""
+    return _person_rows(reach, sorted(reach), Queued(reach, message, dedup_key, not_before), now)
+
+
+def enqueue_rows(session: Session, rows: list[dict[str, Any]], *, look_first: bool = True) -> int:
+    """Write rows_for's rows; returns how many were new. `look_first=False` is for a transaction that
+    writes anyway (the sign-in's receipt, beside the attendance row it has just inserted): a single
+    row is then one INSERT … ON CONFLICT DO NOTHING, with no lookup of rows already queued first."""
     return _insert(session, rows, look_first=look_first)
 
 

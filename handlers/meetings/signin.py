@@ -260,6 +260,20 @@ def sign_in(
         else:
             late = now > meeting.starts_at + cfg.late_after
             status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
+            # The receipt is built before the first write: SQLite's write lock, taken by the insert,
+            # is then held only for the two inserts and the commit.
+            receipt = outbox.rows_for(
+                {scanner.id: scanner.reach},
+                Text(
+                    strings.SIGNIN_CONFIRM.format(
+                        title=meeting.title,
+                        when=strings.fmt_when(now, cfg.tz),
+                        late=strings.SIGNIN_CONFIRM_LATE if late else "",
+                    )
+                ),
+                dedup_key=f"meeting:{meeting.id}:signin:{scanner.id}",
+                now=now,
+            )
             new_id = _insert_if_invited(session, meeting.id, scanner.id, status, now)
             if new_id is None:
                 at = session.scalar(
@@ -271,20 +285,10 @@ def sign_in(
             else:
                 outcome = SigninOutcome.LATE if late else SigninOutcome.OK
                 at = now
-                outbox.enqueue_reached(
-                    session,
-                    {scanner.id: scanner.reach},
-                    Text(
-                        strings.SIGNIN_CONFIRM.format(
-                            title=meeting.title,
-                            when=strings.fmt_when(now, cfg.tz),
-                            late=strings.SIGNIN_CONFIRM_LATE if late else "",
-                        )
-                    ),
-                    dedup_key=f"meeting:{meeting.id}:signin:{scanner.id}",
-                    now=now,
-                    look_first=False,  # the attendance row was just written: the receipt is new
-                )
+                # In the attendance row's transaction: both are committed, or neither.
+                outbox.enqueue_rows(
+                    session, receipt, look_first=False
+                )  # the attendance row is new: so is this
     if outcome not in (SigninOutcome.OK, SigninOutcome.LATE):
         # A successful scan is recorded by its attendance row; everything else goes to the attempt log.
         session.add(
@@ -299,19 +303,33 @@ def sign_in(
     return SigninResult(outcome, meeting, scanner, at)
 
 
+class _PageValues(dict):
+    """The values an outcome page's template may use, each worked out only when it does."""
+
+    def __init__(self, result: SigninResult, cfg: MeetingsConfig):
+        super().__init__()
+        self.result, self.cfg = result, cfg
+
+    def __missing__(self, key: str) -> str:
+        m, when = self.result.meeting, self.result.at
+        if key == "name":
+            return self.result.person.name if self.result.person else ""
+        if key == "title":
+            return m.title if m else ""
+        if key == "at":
+            return strings.fmt_when(when, self.cfg.tz) if when else ""
+        if not m:
+            return ""
+        opens, closes = signin_window(m, self.cfg)
+        moment = {"start": m.starts_at, "opens": opens, "closes": closes}[key]
+        return strings.fmt_when(moment, self.cfg.tz)
+
+
 def outcome_page(result: SigninResult, cfg: MeetingsConfig) -> tuple[str, str]:
-    """(title, message) of the page a member sees after scanning."""
+    """(title, message) of the page a member sees after scanning: name, title, start, at, opens and
+    closes, formatted only where the outcome's template uses them."""
     title, template = strings.SIGNIN_PAGE[result.outcome]
-    m = result.meeting
-    values = {
-        "name": result.person.name if result.person else "",
-        "title": m.title if m else "",
-        "start": strings.fmt_when(m.starts_at, cfg.tz) if m else "",
-        "at": strings.fmt_when(result.at, cfg.tz) if result.at else "",
-        "opens": strings.fmt_when(signin_window(m, cfg)[0], cfg.tz) if m else "",
-        "closes": strings.fmt_when(signin_window(m, cfg)[1], cfg.tz) if m else "",
-    }
-    return title, template.format(**values)
+    return title, template.format_map(_PageValues(result, cfg))
 
 
 def proxy_sign_in(

@@ -123,9 +123,20 @@ def _run(session: Session, stmt):
     plain = stmt.with_only_columns(
         *(type_coerce(c, String) if isinstance(c.type, Enum) else c for c in stmt.selected_columns)
     )
+    conn = session.connection()
+    result = conn.execute(plain)
+    if conn.dialect.name == "postgresql":
+        # psycopg's rows are plain tuples of plain values already (ints, strings, dates, booleans and
+        # aware datetimes), so no Row is built per row at all. The datetimes are in the session's
+        # zone rather than moved to UTC (UTCDateTime's result step): scoring only compares them and
+        # converts them to local days, which an aware datetime does the same from any zone.
+        try:
+            return result.cursor.fetchall()
+        finally:
+            result.close()
     # Fetched 250 rows at a time (not row by row), so the Rows of one batch are gone before the
     # next: no more than that many are ever alive for a collection to find and promote.
-    return [tuple(r) for rows in session.connection().execute(plain).partitions(250) for r in rows]
+    return [tuple(r) for rows in result.partitions(250) for r in rows]
 
 
 def load_units(session: Session) -> dict[int, Unit]:

@@ -3,6 +3,8 @@
 Both transports (the DingTalk stream, the WeCom callback) call `dispatch` from a worker thread and
 acknowledge only after it returns, i.e. after commit: "commit, then ACK, then send". Nothing a
 person sends can make it raise; a failing handler is rolled back and the person gets an apology.
+Only when not even the apology can be committed (the database is down) does it raise Unstored, so
+the event is not acknowledged and the platform delivers it again.
 """
 
 from __future__ import annotations
@@ -15,28 +17,65 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
-from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import metrics, texts
 from bot.core.context import CoreConfig, HandlerContext
 from bot.core.errors import Refused
-from bot.core.events import CardActionPressed, FormSubmitted, IncomingEvent, TextReceived
+from bot.core.events import Account, CardActionPressed, FormSubmitted, IncomingEvent, TextReceived
 from bot.core.messages import Text
 from bot.core.router import Routes
 from models.audit import Actor, act_as
 from models.base import utcnow
 from models.inbox import InboundEvent
-from models.org import PLATFORM_LABELS, Platform, person_by_account, roles_of
+from models.org import PLATFORM_LABELS, ChatAccount, Person, Platform, RoleAssignment
 from models.outbox import CardRef
 
 logger = logging.getLogger(__name__)
 
 Fallback = Callable[[HandlerContext, str], None]
+
+
+def _claim_statement():
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id into inbound_event, as one typed text statement
+    built once. The dialect inserts' on_conflict_do_nothing() has no cache key in SQLAlchemy 2.0, so
+    it was compiled again for every event the bot received; SQLite and PostgreSQL both take this
+    syntax, and the typed binds keep the columns' conversions (the UTC datetime)."""
+    table = InboundEvent.__table__
+    keys = ("platform", "event_id", "outcome", "received_at")
+    return (
+        text(
+            f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join(':' + k for k in keys)}) "
+            "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id"
+        )
+        .bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys))
+        .columns(id=table.c.id.type)
+    )
+
+
+_CLAIM = _claim_statement()
+
+# The sender and their roles in one statement (what models.org.person_by_account and roles_of select,
+# one round trip instead of two), built once with bind parameters: building the expressions again for
+# every event cost more CPU than running them. One row per role, or one with no role.
+_SENDER = (
+    select(Person, RoleAssignment)
+    .join(ChatAccount, ChatAccount.person_id == Person.id)
+    .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
+    .where(
+        ChatAccount.platform == bindparam("platform"),
+        ChatAccount.corp_id == bindparam("corp_id"),
+        ChatAccount.account_id == bindparam("account_id"),
+    )
+    .order_by(RoleAssignment.id)
+)
+
+
+class Unstored(RuntimeError):
+    """Neither the event's work nor its apology could be committed: the transport must not acknowledge it."""
 
 
 class Outcome(enum.StrEnum):
@@ -109,28 +148,59 @@ class Dispatcher:
     def _claim_event(session: Session, platform: str, event_id: str, outcome: Outcome, now: datetime) -> bool:
         # First statement of the transaction. Another delivery of the same event in flight waits
         # here on the unique key and then sees it taken.
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = (
-            insert(InboundEvent)
-            .values(platform=platform, event_id=event_id, outcome=outcome.value, received_at=now)
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-            .returning(InboundEvent.id)
-        )
-        return session.execute(stmt).first() is not None
+        row = session.execute(
+            _CLAIM, {"platform": platform, "event_id": event_id, "outcome": outcome.value, "received_at": now}
+        ).first()
+        return row is not None
+
+    @staticmethod
+    def _sender(
+        session: Session, sender: Account, now: datetime
+    ) -> tuple[Person | None, list[RoleAssignment]]:
+        """The person behind a chat account (None when unbound) and their role assignments; whatever
+        the transaction changes from here is the sender's doing, at the event's time (models/audit.py)."""
+        params = {
+            "platform": Platform(sender.platform),
+            "corp_id": sender.corp_id,
+            "account_id": sender.account_id,
+        }
+        rows = session.execute(_SENDER, params).all()
+        person = rows[0][0] if rows else None
+        actor = Actor("chat", person.id if person else None, "" if person else sender.account_id)
+        act_as(session, actor, clock=lambda: now)
+        return person, [role for _, role in rows if role is not None]
 
     def _run(self, event: IncomingEvent, now: datetime) -> Outcome:
+        try:
+            return self._handle(event, now)
+        except Refused as exc:
+            return self._answer_refusal(event, now, exc)
+
+    def _answer_refusal(self, event: IncomingEvent, now: datetime, refusal: Refused) -> Outcome:
+        """A handler refused: its transaction was rolled back whole (whatever it wrote, its replies and
+        the dedup row with them), so a new one claims the event again and answers with the reason.
+        This costs a second transaction only on a refusal, where a savepoint around every handler cost
+        two statements on every event."""
+        sender = event.sender
+        with self.claimed(str(sender.platform), event.event_id, now) as session:
+            if session is None:  # a repeat delivery got here first (and answered)
+                return Outcome.DUPLICATE
+            person, roles = self._sender(session, sender, now)
+            if isinstance(event, CardActionPressed) and event.response_code and event.card_id:
+                self._renew_card_code(session, event)
+            HandlerContext(session, event, now, self.config, person, roles, routes=self.routes).reply(
+                Text(str(refusal))
+            )
+        return Outcome.HANDLED
+
+    def _handle(self, event: IncomingEvent, now: datetime) -> Outcome:
+        """The event's one transaction; a Refused from its handler leaves it rolled back (see _run)."""
         sender = event.sender
         with self.claimed(str(sender.platform), event.event_id, now) as session:
             if session is None:
                 logger.info("duplicate %s event %s ignored", sender.platform, event.event_id)
                 return Outcome.DUPLICATE
-            person = person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
-            # Whatever the handler changes is the sender's doing, at the event's time (models/audit.py).
-            actor = Actor(
-                "chat", person.id if person is not None else None, "" if person else sender.account_id
-            )
-            act_as(session, actor, clock=lambda: now)
-            roles = roles_of(session, person.id) if person is not None else []
+            person, roles = self._sender(session, sender, now)
             ctx = HandlerContext(session, event, now, self.config, person, roles, routes=self.routes)
             if isinstance(event, CardActionPressed) and event.response_code and event.card_id:
                 self._renew_card_code(session, event)
@@ -140,10 +210,10 @@ class Dispatcher:
                     ctx.reply(Text(self.unbound_text(sender.platform)))
                     return Outcome.UNBOUND
                 if found is None:
-                    self._refusable(ctx, self.fallback, event.text)
+                    self.fallback(ctx, event.text)
                 else:
                     command, args = found
-                    self._refusable(ctx, command.handler, args)
+                    command.handler(ctx, args)
             elif person is None:
                 ctx.reply(Text(self.unbound_text(sender.platform)))
                 return Outcome.UNBOUND
@@ -152,28 +222,14 @@ class Dispatcher:
                 if handler is None:
                     ctx.reply(Text(texts.UNKNOWN_ACTION))
                 else:
-                    self._refusable(ctx, handler, dict(event.params))
+                    handler(ctx, dict(event.params))
             elif isinstance(event, FormSubmitted):
                 form = self.routes.forms.get(event.form)
                 if form is None:
                     ctx.reply(Text(texts.UNKNOWN_FORM))
                 else:
-                    self._refusable(ctx, form, dict(event.data))
+                    form(ctx, dict(event.data))
             return Outcome.HANDLED
-
-    @staticmethod
-    def _refusable(ctx: HandlerContext, handler: Callable[[HandlerContext, Any], None], arg: Any) -> None:
-        """Run a handler; a Refused becomes its Chinese reply. The savepoint undoes whatever the handler
-        wrote before it refused (a use case should refuse before writing; this makes sure), replies
-        included, while the event's dedup row stays."""
-        savepoint = ctx.session.begin_nested()
-        try:
-            handler(ctx, arg)
-        except Refused as exc:
-            savepoint.rollback()
-            ctx.reply(Text(str(exc)))
-        else:
-            savepoint.commit()
 
     @staticmethod
     def unbound_text(platform: Platform | str) -> str:
@@ -201,6 +257,10 @@ class Dispatcher:
                     return Outcome.DUPLICATE
                 ctx = HandlerContext(session, event, now, self.config, None, [])
                 ctx.reply(Text(texts.HANDLER_FAILED.format(ref=ref)))
-        except Exception:
-            logger.exception("could not even queue the apology for event %s", event.event_id)
+        except Exception as exc:
+            # Nothing of the event is stored (the database is unreachable): raise, so the transport does
+            # not acknowledge it (the WeCom callback answers 503, the DingTalk stream asks for a retry)
+            # and the platform delivers it again instead of it being lost.
+            metrics.EVENTS.labels(str(event.sender.platform), Outcome.FAILED.value).inc()
+            raise Unstored(event.event_id) from exc
         return Outcome.FAILED

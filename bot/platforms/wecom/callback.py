@@ -2,8 +2,8 @@
 
 A bad signature gets 403 and changes nothing; so does a timestamp further than FRESHNESS from now (a
 replayed capture), as WeCom's guidance on callback security allows. Signatures are compared in
-constant time before wechatpy decrypts. Parsing and decryption run in the threadpool, never on the
-event loop, and the body is capped (bot.web.limits) before it is read. A message without a sender
+constant time before wechatpy decrypts. Parsing, decryption and dispatch run in one threadpool call,
+never on the event loop, and the body is capped (bot.web.limits) before it is read. A message without a sender
 (FromUserName) is refused, since nobody could be answered. The dispatcher runs in the threadpool and
 only writes rows (replies go out later through the outbox), so the answer is quick; WeCom's retries
 of a slow answer are absorbed by the inbound dedup row.
@@ -204,31 +204,37 @@ def build_router(
         now = datetime.now(UTC)
         return translate_contact(msg, corp_id) or translate(msg, corp_id, now)
 
-    @router.post("/wecom/callback", include_in_schema=False)
-    async def receive(request: Request, msg_signature: str = "", timestamp: str = "", nonce: str = ""):
-        body = await request.body()  # capped by bot.web.limits before it is read
+    def handle(body: bytes, msg_signature: str, timestamp: str, nonce: str) -> tuple[int, str]:
+        """The whole POST in one worker thread (one hop off the event loop, not one per step): open the
+        message, then dispatch it or pass the contact change on. (status, body) for the answer."""
         try:
-            event = await run_in_threadpool(open_message, body, msg_signature, timestamp, nonce)
+            event = open_message(body, msg_signature, timestamp, nonce)
         except Refused as exc:
-            return PlainTextResponse(exc.reason, status_code=exc.status)
+            return exc.status, exc.reason
         if event is None:
-            return PlainTextResponse("")
+            return 200, ""
         if isinstance(event, DirectoryChange):
             if directory is None:
-                return PlainTextResponse("")  # not followed in this deployment
+                return 200, ""  # not followed in this deployment
             try:
-                await run_in_threadpool(directory.handle, event)
+                directory.handle(event)
             except Exception:
                 logger.exception("WeCom contact change %s not handled", event.event_id)
-                return PlainTextResponse("temporarily unavailable", status_code=503)
-            return PlainTextResponse("")
+                return 503, "temporarily unavailable"
+            return 200, ""
         try:
-            await run_in_threadpool(dispatcher.dispatch, event)
+            dispatcher.dispatch(event)
         except Exception:
             # The database is unreachable: let WeCom retry rather than lose the message.
             logger.exception("WeCom event %s not handled", event.event_id)
-            return PlainTextResponse("temporarily unavailable", status_code=503)
+            return 503, "temporarily unavailable"
         # An empty body: no passive reply; answers go through the outbox.
-        return PlainTextResponse("")
+        return 200, ""
+
+    @router.post("/wecom/callback", include_in_schema=False)
+    async def receive(request: Request, msg_signature: str = "", timestamp: str = "", nonce: str = ""):
+        body = await request.body()  # capped by bot.web.limits before it is read
+        status, answer = await run_in_threadpool(handle, body, msg_signature, timestamp, nonce)
+        return PlainTextResponse(answer, status_code=status)
 
     return router

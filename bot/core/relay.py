@@ -48,6 +48,12 @@ logger = logging.getLogger(__name__)
 # The least pause before asking a window again whose slot freed during the take's own round trips.
 RETAKE_PAUSE_SECONDS = 0.005
 
+# The end of a claim token whose rows were claimed ahead (for the cycle after the one sending): until that
+# cycle starts (Relay._renew gives them the cycle's own token) nobody is sending them, and a relay that
+# finds nothing else due takes over a share (Relay._take_over), so the last rows are not left to one relay
+# while the others idle.
+AHEAD = ":ahead"
+
 # A claimed 1:1 row whose account left its directory (bot.core.directory): nothing is sent to it,
 # whenever the row was queued. An indexed lookup per row (the unique key is platform, corp, account).
 _DEPARTED = and_(
@@ -63,7 +69,10 @@ _DEPARTED = and_(
 
 @dataclass(frozen=True)
 class RelayConfig:
-    claim_limit: int = 1000
+    # Rows claimed at once. A window of DingTalk's batchSend at 20 QPS (20 calls of 20): rows one relay holds
+    # are rows the others cannot send, so when the queue runs dry the relays finish at most about a window
+    # apart (with 1,000 a relay could be left sending the last 2.5 s alone, slower than all of them).
+    claim_limit: int = 400
     # The relay's loop claims at most this many at first, when nothing is sending yet (the rest follows in
     # the claim made ahead while they are sent): the first calls wait only for a claim this size. A window
     # of DingTalk's batchSend at 20 QPS (20 calls of 20), so the claim ahead has a second to come back.
@@ -230,7 +239,7 @@ class Relay:
         now = self.clock.now()
         self.last_cycle_at = now
         first = min(self.config.first_claim_limit, self.config.claim_limit) if ahead else None
-        token, deliveries, full = self._claimed_ahead() or self._claim(now, first)
+        token, deliveries, full = self._claimed_ahead() or self._claim(now, first, take_over=True)
         result = CycleResult(claimed=len(deliveries))
         if not deliveries:
             return result
@@ -278,7 +287,7 @@ class Relay:
 
         def claim() -> None:
             try:
-                future.set_result(self._claim(self.clock.now()))
+                future.set_result(self._claim(self.clock.now(), ahead=True))
             except BaseException as exc:
                 future.set_exception(exc)
 
@@ -299,18 +308,21 @@ class Relay:
         token, deliveries, full = future.result()
         if not deliveries or not renew:
             return (token, deliveries, full) if deliveries else None
-        kept = self._renew(token, [d.row_id for d in deliveries])
+        active = token.removesuffix(AHEAD)
+        kept = self._renew(token, [d.row_id for d in deliveries], active)
+        token = active
         if len(kept) < len(deliveries):
-            logger.warning(
-                "relay %s: %d rows claimed ahead outlived their lease and were claimed again elsewhere",
+            logger.info(
+                "relay %s: %d rows claimed ahead were taken over by an idle relay (or outlived their lease)",
                 self.name,
                 len(deliveries) - len(kept),
             )
             deliveries = [d for d in deliveries if d.row_id in kept]
         return (token, deliveries, full) if deliveries else None
 
-    def _renew(self, token: str, row_ids: list[int]) -> set[int]:
-        """A new lease from now for these rows, where they are still this claim's: the ids renewed."""
+    def _renew(self, token: str, row_ids: list[int], active: str | None = None) -> set[int]:
+        """A new lease from now for these rows, where they are still this claim's: the ids renewed. With
+        `active`, the rows move to that token too: their cycle has started and no idle relay takes them over."""
         lease = self.clock.now() + timedelta(seconds=self.config.lease_seconds)
         with self.session_factory() as session, session.begin():
             return set(
@@ -321,7 +333,7 @@ class Relay:
                         OutboxMessage.status == DeliveryStatus.SENDING,
                         OutboxMessage.id.in_(row_ids),
                     )
-                    .values(lease_until=lease)
+                    .values(lease_until=lease, claimed_by=active or token)
                     .returning(OutboxMessage.id)
                     .execution_options(synchronize_session=False)
                 )
@@ -333,11 +345,14 @@ class Relay:
         if claimed is not None:
             self._release(claimed[0])
 
-    def _claim(self, now: datetime, limit: int | None = None) -> tuple[str, list[Delivery], bool]:
+    def _claim(
+        self, now: datetime, limit: int | None = None, *, ahead: bool = False, take_over: bool = False
+    ) -> tuple[str, list[Delivery], bool]:
         """A claim token, the claimed rows to send, and whether the claim was full (more may be due): at most
-        `limit` rows (claim_limit unless given)."""
+        `limit` rows (claim_limit unless given). `ahead`: for the cycle after the one sending (see AHEAD).
+        `take_over`: when nothing is due, take over a share of the rows another relay claimed ahead."""
         limit = limit or self.config.claim_limit
-        token = f"{self.name}:{uuid.uuid4().hex[:12]}"
+        token = f"{self.name}:{uuid.uuid4().hex[:12]}{AHEAD if ahead else ''}"
         if not self.senders:
             # No platform configured at all is a process started without credentials, not a decision
             # to switch every platform off: failing the whole queue would lose it for good.
@@ -361,27 +376,9 @@ class Relay:
             .with_for_update(skip_locked=True)
         )
         with self.session_factory() as session, session.begin():
-            rows = sorted(
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(pick.scalar_subquery()))
-                    .values(status=DeliveryStatus.SENDING, lease_until=lease, claimed_by=token)
-                    .returning(
-                        OutboxMessage.id,
-                        OutboxMessage.platform,
-                        OutboxMessage.corp_id,
-                        OutboxMessage.target_kind,
-                        OutboxMessage.target,
-                        OutboxMessage.payload,
-                        OutboxMessage.content_hash,
-                        OutboxMessage.attempts,
-                        OutboxMessage.person_id,
-                        _DEPARTED.label("departed"),
-                    )
-                    .execution_options(synchronize_session=False)
-                ),
-                key=lambda row: row.id,
-            )
+            rows = self._take(session, pick, token, lease)
+            if not rows and take_over:
+                rows = self._take_over(session, now, token, lease, limit)
         full = len(rows) >= limit
         if not rows:
             return token, [], full
@@ -404,6 +401,69 @@ class Relay:
             [moved.get(d.row_id, d) for d in deliveries if d.row_id not in settled or d.row_id in moved],
             full,
         )
+
+    @staticmethod
+    def _take(session: Session, pick, token: str, lease: datetime) -> list:
+        """Claim the rows `pick` selects for `token` and read them in the same statement, oldest first. `pick`
+        locks them FOR UPDATE SKIP LOCKED, which checks its conditions again on each row it locks (a row
+        another transaction changed meanwhile is left out). Nothing more in this statement's own WHERE: with
+        a condition beside the IN, PostgreSQL may run the picking subquery once per row and claim past its
+        LIMIT."""
+        return sorted(
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(pick.scalar_subquery()))
+                .values(status=DeliveryStatus.SENDING, lease_until=lease, claimed_by=token)
+                .returning(
+                    OutboxMessage.id,
+                    OutboxMessage.platform,
+                    OutboxMessage.corp_id,
+                    OutboxMessage.target_kind,
+                    OutboxMessage.target,
+                    OutboxMessage.payload,
+                    OutboxMessage.content_hash,
+                    OutboxMessage.attempts,
+                    OutboxMessage.person_id,
+                    _DEPARTED.label("departed"),
+                )
+                .execution_options(synchronize_session=False)
+            ),
+            key=lambda row: row.id,
+        )
+
+    def _take_over(self, session: Session, now: datetime, token: str, lease: datetime, limit: int) -> list:
+        """Nothing is due: take over half (rounded up, at most `limit`) of the largest claim another relay made
+        ahead and has not started (its rows sit in that relay behind the cycle it is sending), the last of
+        them. The other relay's cycle then starts with the rest (Relay._renew leaves out what is no longer
+        its claim's); a claim whose cycle has started is never taken (its token no longer ends in AHEAD), so
+        no row is sent by two relays. Without this the relay that happened to claim last sends the last
+        rows alone, at the pace of its own calls in flight, while the others idle."""
+        E = OutboxMessage
+        waiting = and_(
+            E.status == DeliveryStatus.SENDING, E.lease_until >= now, E.claimed_by.like(f"%{AHEAD}")
+        )
+        largest = session.execute(
+            select(E.claimed_by, func.count())
+            .where(waiting)
+            .group_by(E.claimed_by)
+            .order_by(func.count().desc(), E.claimed_by)
+            .limit(1)
+        ).first()
+        if largest is None:
+            return []
+        owner, count = largest
+        share = and_(waiting, E.claimed_by == owner)
+        pick = (
+            select(E.id)
+            .where(share)
+            .order_by(E.id.desc())
+            .limit(min(limit, (count + 1) // 2))
+            .with_for_update(skip_locked=True)
+        )
+        rows = self._take(session, pick, token, lease)
+        if rows:
+            logger.info("relay %s took over %d rows %s claimed ahead", self.name, len(rows), owner)
+        return rows
 
     def _settle_stranded(
         self,

@@ -258,3 +258,57 @@ def test_a_failed_claim_ahead_does_not_break_the_relays_stop(session_factory, ca
     assert relay._ahead is None
     assert "could not put back the rows it claimed ahead" in caplog.text
     assert "stopped" in caplog.records[-1].getMessage()
+
+
+class Neighbourly(FakeSender):
+    """One recipient a call. At the relay's `at`-th calls (`made` counts them across its senders; its claim
+    ahead is back by then) another relay, with nothing queued for it, runs a cycle; `took` keeps what that
+    cycle claimed."""
+
+    def __init__(
+        self, platform: str, relay_box: list, other: Relay, at: tuple, made: list, took: dict
+    ) -> None:
+        super().__init__(platform, batch_size=1)
+        self.relay_box, self.other, self.at, self.made, self.took = relay_box, other, at, made, took
+
+    def send(self, batch):
+        self.made.append(batch)
+        if len(self.made) in self.at:
+            if self.relay_box[0]._ahead is not None:
+                self.relay_box[0]._ahead.result()
+            self.took[len(self.made)] = self.other.run_once().claimed
+        return super().send(batch)
+
+
+def test_an_idle_relay_takes_over_half_the_rows_another_claimed_ahead_but_never_a_started_cycle(
+    session_factory,
+):
+    # Twenty rows, ten a claim: relay a claims ten to send and the other ten ahead, and the queue is empty.
+    # Relay b, idle, takes over the last five of a's claim ahead and sends them: the end of a burst is not
+    # left to a alone. At a's 11th call its second cycle has started: those rows are no longer taken over.
+    org = make_org(session_factory, members=20)
+    with session_factory() as s, s.begin():
+        outbox.enqueue_to_people(s, org.member_ids, Text("通知"), dedup_key="k", now=T0)
+    config = RelayConfig(claim_limit=10, concurrency=1)
+    b_senders = [FakeSender(p, batch_size=1) for p in ("dingtalk", "wecom")]
+    b = Relay(session_factory, b_senders, clock=ManualClock(T0), config=config, name="b")
+    box: list = []
+    made: list = []
+    took: dict = {}
+    a_senders = [Neighbourly(p, box, b, (1, 11), made, took) for p in ("dingtalk", "wecom")]
+    a = Relay(session_factory, a_senders, clock=ManualClock(T0), config=config, name="a")
+    box.append(a)
+    with session_factory() as s:
+        ids = sorted(s.scalars(select(OutboxMessage.id).where(OutboxMessage.person_id.in_(org.member_ids))))
+    result = a.run_once(ahead=True)
+    assert took == {1: 5, 11: 0}
+    assert (result.claimed, result.sent) == (15, 15)
+    by_b = sorted(d.row_id for sender in b_senders for c in sender.calls for d in c.deliveries)
+    by_a = sorted(d.row_id for sender in a_senders for c in sender.calls for d in c.deliveries)
+    assert by_b == ids[-5:]
+    assert sorted(by_a + by_b) == ids  # each row sent once, by one of them
+    with session_factory() as s:
+        assert set(s.scalars(select(OutboxMessage.status))) == {DeliveryStatus.SENT}
+        claims = Counter(s.scalars(select(OutboxMessage.claimed_by)))
+    assert sorted(claims.values()) == [5, 5, 10]
+    assert not any(token.endswith(":ahead") for token in claims)  # a started cycle's rows carry its own token

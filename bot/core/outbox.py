@@ -130,7 +130,9 @@ def _with_defaults(row: dict[str, Any]) -> dict[str, Any]:
     return full
 
 
-def _insert(session: Session, rows: list[dict[str, Any]], *, look_first: bool = True) -> int:
+def _insert(
+    session: Session, rows: list[dict[str, Any]], *, look_first: bool = True, wake: bool = True
+) -> int:
     if not rows:
         return 0
     # One statement, many parameter sets: the drivers batch them (psycopg pipelines, SQLite
@@ -141,7 +143,7 @@ def _insert(session: Session, rows: list[dict[str, Any]], *, look_first: bool = 
     if len(rows) == 1 and not look_first:
         # One row the caller is writing beside rows of its own: its rowcount says whether it was new.
         new = session.execute(_INSERT, _with_defaults(rows[0])).rowcount
-        if new:
+        if new and wake:
             notify_relays(session)
         return new
     new = 0
@@ -162,7 +164,7 @@ def _insert(session: Session, rows: list[dict[str, Any]], *, look_first: bool = 
         if fresh:
             session.execute(_INSERT, fresh)
         new += len(fresh)
-    if new:
+    if new and wake:
         notify_relays(session)
     return new
 
@@ -309,11 +311,16 @@ def rows_for(
     return _person_rows(reach, sorted(reach), Queued(reach, message, dedup_key, not_before), now)
 
 
-def enqueue_rows(session: Session, rows: list[dict[str, Any]], *, look_first: bool = True) -> int:
+def enqueue_rows(
+    session: Session, rows: list[dict[str, Any]], *, look_first: bool = True, wake: bool = True
+) -> int:
     """Write rows_for's rows; returns how many were new. `look_first=False` is for a transaction that
     writes anyway (the sign-in's receipt, beside the attendance row it has just inserted): a single
-    row is then one INSERT … ON CONFLICT DO NOTHING, with no lookup of rows already queued first."""
-    return _insert(session, rows, look_first=look_first)
+    row is then one INSERT … ON CONFLICT DO NOTHING, with no lookup of rows already queued first.
+    `wake=False` sends no NOTIFY (PostgreSQL): the rows wait for the relays' poll (RelayConfig.poll_seconds)
+    instead, for messages that can, queued by many transactions at once: every NOTIFY takes a
+    database-wide lock at commit, which makes such commits queue behind each other."""
+    return _insert(session, rows, look_first=look_first, wake=wake)
 
 
 def _person_rows(

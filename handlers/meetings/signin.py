@@ -285,10 +285,11 @@ def sign_in(
             else:
                 outcome = SigninOutcome.LATE if late else SigninOutcome.OK
                 at = now
-                # In the attendance row's transaction: both are committed, or neither.
-                outbox.enqueue_rows(
-                    session, receipt, look_first=False
-                )  # the attendance row is new: so is this
+                # In the attendance row's transaction: both are committed, or neither. No lookup first
+                # (the attendance row is new, so is its receipt) and no NOTIFY: a branch signing in
+                # within a minute would queue its commits behind PostgreSQL's notify lock, and the
+                # relay's poll sends the receipt within a second anyway.
+                outbox.enqueue_rows(session, receipt, look_first=False, wake=False)
     if outcome not in (SigninOutcome.OK, SigninOutcome.LATE):
         # A successful scan is recorded by its attendance row; everything else goes to the attempt log.
         session.add(

@@ -30,6 +30,7 @@ from handlers.meetings.minutes import local_calendars, meeting_counts, meeting_r
 from handlers.meetings.types import MeetingsConfig, Period
 from handlers.monthly import observers_bridge
 from handlers.monthly.config import MonthlyConfig, QuarterMode
+from models.base import UTCDateTime
 from models.fees import FeeExemption, FeePayment
 from models.meetings import (
     Attendance,
@@ -125,11 +126,9 @@ def _run(session: Session, stmt):
     )
     conn = session.connection()
     result = conn.execute(plain)
-    if conn.dialect.name == "postgresql":
-        # psycopg's rows are plain tuples of plain values already (ints, strings, dates, booleans and
-        # aware datetimes), so no Row is built per row at all. The datetimes are in the session's
-        # zone rather than moved to UTC (UTCDateTime's result step): scoring only compares them and
-        # converts them to local days, which an aware datetime does the same from any zone.
+    if _driver_rows_do(conn.dialect, plain.selected_columns):
+        # The driver's rows are plain tuples of the plain values SQLAlchemy would give, so no Row
+        # is built per row at all.
         try:
             return result.cursor.fetchall()
         finally:
@@ -137,6 +136,20 @@ def _run(session: Session, stmt):
     # Fetched 250 rows at a time (not row by row), so the Rows of one batch are gone before the
     # next: no more than that many are ever alive for a collection to find and promote.
     return [tuple(r) for rows in result.partitions(250) for r in rows]
+
+
+def _driver_rows_do(dialect, columns) -> bool:
+    """Whether the driver's own values are the ones wanted: no column is converted on the way out
+    (counts, ids, strings; on SQLite, dates and datetimes are text and are converted). On PostgreSQL
+    psycopg's datetimes are aware, in the session's zone rather than moved to UTC (UTCDateTime's
+    result step): scoring only compares them and turns them into local days, which an aware
+    datetime does the same from any zone."""
+    for c in columns:
+        if dialect.name == "postgresql" and isinstance(c.type, UTCDateTime):
+            continue
+        if c.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+            return False
+    return True
 
 
 def load_units(session: Session) -> dict[int, Unit]:

@@ -24,6 +24,7 @@ from bot.core.router import Routes
 from bot.platforms.wiring import build_platforms
 from bot.web.app import create_app
 from config import Settings, SettingsError, demo, use_settings
+from config.rules import ActivityDayRules
 from handlers.common import dates
 from handlers.ledgers.exports import ExportWorker
 from models.base import utcnow
@@ -443,6 +444,9 @@ def demo_cmd(
         with session_factory() as session:
             sb.load_fixture(sandbox_fixture(session, callback_url=bot_url + "/wecom/callback"))
         s = demo_settings(database_url, sb.url, bot_url)
+        # The seeded demo holds its 主题党日 on the 25th (曲阜's 党员活动日): its notices and plan form say so.
+        if s.meetings.activity_day.rule == "none":
+            s.meetings.activity_day = ActivityDayRules(rule="day_of_month", day=25)
         # The demo's ports are chosen at start: its jobs read these settings, not the environment's.
         use_settings(s)
         outbox.configure_platforms(session_factory, configured_platforms(s))

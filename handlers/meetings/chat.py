@@ -548,9 +548,8 @@ def _minutes_list(ctx: HandlerContext, waiting: list[Meeting], cfg: MeetingsConf
 
 
 # 党日动作 #12 1 2 3 自选：… records; 党日动作 #12 shows what is recorded; without a number, the 主题党日
-# whose minutes record no menu yet (and with items, the one such meeting). Not in 帮助 until
-# handlers/help.py files it (its HELP_GROUPS): the 会议记录 card of a 主题党日 names it meanwhile.
-@router.command("党日动作", "主题党日动作", "规定动作", audience=_is_manager)
+# whose minutes record no menu yet (and with items, the one such meeting).
+@router.command("党日动作", "主题党日动作", "规定动作", audience=_is_manager, help=strings.HELP_MENU)
 def menu_command(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     acfg = cfg.activity

@@ -588,7 +588,7 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
     return quarter, led[0]
 
 
-@router.command("排位赛", "季度排位", audience=_leads_above)
+@router.command("排位赛", "季度排位", audience=_leads_above, help=strings.HELP_QUARTER)
 def quarter_ranking(ctx: HandlerContext, args: str) -> None:
     cfg = cfg_of(ctx)
     quarter, committee = _quarter_args(ctx, args, strings.QUARTER_USAGE)
@@ -619,7 +619,7 @@ def quarter_ranking(ctx: HandlerContext, args: str) -> None:
     )
 
 
-@router.command("确认排位", audience=_leads_above)
+@router.command("确认排位", audience=_leads_above, help=strings.HELP_QUARTER_CONFIRM)
 def confirm_ranking(ctx: HandlerContext, args: str) -> None:
     quarter, committee = _quarter_args(ctx, args, strings.QUARTER_CONFIRM_USAGE)
     _b, _rows, count = bulletin.confirm(

@@ -187,15 +187,14 @@ def _insert_if_invited(
 def _scan_lookup(
     session: Session, meeting_id: int, person_id: int | None
 ) -> tuple[ScanMeeting | None, ScanPerson | None]:
-    """The meeting and the person (with their Reach) in one statement; (meeting, None) when the person
-    is None or names nobody."""
+    """The meeting and the person (with their Reach) in one statement: (meeting, None) for no person,
+    (None, None) when the id names nobody."""
     if person_id is None:
         row = session.execute(_MEETING_LOOKUP, {"meeting_id": meeting_id}).first()
         return (ScanMeeting(*row) if row is not None else None), None
     rows = session.execute(_SCAN_LOOKUP, {"meeting_id": meeting_id, "person_id": person_id}).all()
     if not rows:
-        row = session.execute(_MEETING_LOOKUP, {"meeting_id": meeting_id}).first()
-        return (ScanMeeting(*row) if row is not None else None), None
+        return None, None
     first = rows[0]
     meeting = ScanMeeting(*first[3:8]) if first.id is not None else None
     accounts = [

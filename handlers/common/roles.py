@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.inspection import Liaison
 from models.org import ROLE_LABELS, OrgUnit, Role, RoleAssignment, UnitKind, committee_of, committees_of
 
 __all__ = [
@@ -193,3 +194,18 @@ def rater_paths(session: Session, person_id: int, roles: Collection[Role]) -> tu
         elif role in roles and unit_kind == UnitKind.COMMITTEE:
             paths.append(unit_path)
     return everything, tuple(paths)
+
+
+def liaison_cadres(session: Session, branch_ids: list[int]) -> dict[int, list[int]]:
+    """{branch id: the 包保 cadres of its committee (包保联系: what is copied to the committee's leaders
+    about a branch reaches them too)}."""
+    branches = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(branch_ids))).all()
+    committees = committees_of(session, branches)
+    links: dict[int, list[int]] = {}
+    for cid, pid in session.execute(
+        select(Liaison.committee_id, Liaison.person_id).where(
+            Liaison.committee_id.in_({c.id for c in committees.values()})
+        )
+    ):
+        links.setdefault(cid, []).append(pid)
+    return {b.id: sorted(links.get(committees[b.id].id, [])) for b in branches if b.id in committees}

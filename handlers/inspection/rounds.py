@@ -27,7 +27,7 @@ from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Text
 from handlers.common import dates
-from handlers.common.roles import people_by_role, people_with_roles, roles_held
+from handlers.common.roles import liaison_cadres, people_by_role, people_with_roles, roles_held
 from handlers.inspection import strings
 from handlers.inspection.config import InspectionConfig
 from models.inspection import (
@@ -35,12 +35,11 @@ from models.inspection import (
     Finding,
     InspectionRectification,
     InspectionRound,
-    Liaison,
     RoundKind,
     RoundUnit,
 )
 from models.observers import RectificationStatus
-from models.org import OrgUnit, Person, Role, UnitKind, committees_of
+from models.org import OrgUnit, Person, Role, UnitKind
 
 MAX_TEXT = 500
 COMMITTEE_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION_MEMBER})
@@ -487,7 +486,7 @@ def remind(session: Session, *, today: date, now: datetime, cfg: InspectionConfi
         )
     ).all()
     late = {r.branch_id for r in rows if r.due_on == missed}
-    liaisons = cadres_for_branches(session, list(late))
+    liaisons = liaison_cadres(session, list(late))
     names = dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(late))).tuples().all())
     sent = 0
     for rect in rows:
@@ -507,17 +506,3 @@ def remind(session: Session, *, today: date, now: datetime, cfg: InspectionConfi
                 dedup_key=f"inspection:overdue:{rect.id}:{rect.due_on}", now=now,
             )  # fmt: skip
     return sent
-
-
-def cadres_for_branches(session: Session, branch_ids: list[int]) -> dict[int, list[int]]:
-    """{branch id: the liaison cadres of its committee}."""
-    branches = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(branch_ids))).all()
-    committees = committees_of(session, branches)
-    links: dict[int, list[int]] = {}
-    for cid, pid in session.execute(
-        select(Liaison.committee_id, Liaison.person_id).where(
-            Liaison.committee_id.in_({c.id for c in committees.values()})
-        )
-    ):
-        links.setdefault(cid, []).append(pid)
-    return {b.id: sorted(links.get(committees[b.id].id, [])) for b in branches if b.id in committees}

@@ -15,7 +15,7 @@ from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Button, Card, Text, md_escape
 from handlers.common import dates
-from handlers.common.roles import committee_people, people_with_roles
+from handlers.common.roles import committee_people, liaison_cadres, people_with_roles
 from handlers.observers import strings
 from handlers.observers.assignments import answers_for_branch
 from handlers.observers.forms import FormInput, ObserversConfig
@@ -243,6 +243,10 @@ def remind_rectifications(session: Session, *, now: datetime, cfg: ObserversConf
     by_branch: dict[int, list[Rectification]] = defaultdict(list)
     for r in rows:
         by_branch[r.branch_id].append(r)
+    # 包保联系: an overdue item copied to the committee reaches its 包保 cadres too.
+    cadres = liaison_cadres(
+        session, [b for b, rects in by_branch.items() if any(r.due_on < today for r in rects)]
+    )
     sent = 0
     for branch_id, rects in by_branch.items():
         branch = session.get(OrgUnit, branch_id)
@@ -261,7 +265,9 @@ def remind_rectifications(session: Session, *, now: datetime, cfg: ObserversConf
             week = (today - r.due_on).days // 7
             sent += outbox.enqueue_to_people(
                 session,
-                set(secretaries) | set(committee_people(session, branch_id, cfg.committee_roles)),
+                set(secretaries)
+                | set(committee_people(session, branch_id, cfg.committee_roles))
+                | set(cadres.get(branch_id, [])),
                 Text(
                     strings.RECT_OVERDUE_TITLE.format(branch=branch.name)
                     + "\n"

@@ -23,9 +23,11 @@ from handlers.observers import (
     scoring,
 )
 from handlers.observers.forms import HUBIN
+from models.inspection import Liaison
 from models.meetings import Minutes
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
 from models.org import Person, Role, UnitKind
+from tests import builders
 from tests.meetings.conftest import _person, _role, _unit
 from tests.observers.conftest import CFG, NOW, full_form, make_meeting, recipients, sent
 
@@ -348,13 +350,16 @@ def test_rectification_lifecycle(session, world):
         rectification.report_fixed(session, world.secretary, r1.id, "再报", now=NOW, cfg=CFG)
     assert [r.id for r in rectification.open_rectifications(session, world.secretary, cfg=CFG)] == [r2.id]
     assert [r.id for r in rectification.open_rectifications(session, world.observer, cfg=CFG)] == [r2.id]
-    # Overdue: the secretary is reminded and the committee's 组织委员 copied, once a week.
+    # Overdue: the secretary is reminded and the committee's 组织委员 and 包保 cadre copied, once a week.
+    cadre = builders.person(session, "包保干部", world.org.other_branch)
+    session.add(Liaison(person_id=cadre.id, committee_id=world.org.committee.id))
     overdue = datetime(2026, 6, 3, 1, 0, tzinfo=UTC)
     assert rectification.remind_rectifications(session, now=overdue, cfg=CFG) > 0
     assert recipients(session, f"observers:rect_overdue:{r2.id}") == {
         world.secretary.id,
         world.deputy.id,
         world.reviewer.id,
+        cadre.id,
     }
     assert rectification.remind_rectifications(session, now=overdue + timedelta(days=1), cfg=CFG) == 0
     assert rectification.remind_rectifications(session, now=overdue + timedelta(days=7), cfg=CFG) > 0

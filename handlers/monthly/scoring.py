@@ -155,9 +155,12 @@ def _driver_rows_do(dialect, columns) -> bool:
 def load_units(session: Session) -> dict[int, Unit]:
     rows = _run(
         session,
-        select(
-            OrgUnit.id, OrgUnit.kind, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id, OrgUnit.category
-        ).where(OrgUnit.active.is_(True)),
+        select(OrgUnit.id, OrgUnit.kind, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id, OrgUnit.category)
+        .where(OrgUnit.active.is_(True))
+        # In id order on both databases: the branches are scored, and the committees rolled up, in
+        # this order, which their float sums and halted_branches lists follow (PostgreSQL's heap
+        # order is not the ids' once rows were deleted and their space reused).
+        .order_by(OrgUnit.id),
     )
     return {r[0]: Unit._make(r) for r in rows}  # kind and category as plain strings (see _run)
 

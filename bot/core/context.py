@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -70,6 +70,11 @@ class HandlerContext:
     def has_role(self, role: Role, unit_id: int | None = None) -> bool:
         return any(r.role == role and (unit_id is None or r.org_unit_id == unit_id) for r in self.roles)
 
+    @property
+    def _sender_person(self) -> Person | Literal["look up"]:
+        # The dispatcher read the sender's person already; the apology's context has none, so looks it up.
+        return self.person if self.person is not None else "look up"
+
     def reply(self, message: OutgoingMessage) -> None:
         """Answer in the conversation the event came from (an outbox row, sent after commit)."""
         outbox.enqueue_reply(
@@ -79,6 +84,7 @@ class HandlerContext:
             message,
             dedup_key=f"reply:{self.event.event_id}:{self._next_reply()}",
             now=self.now,
+            sender_person=self._sender_person,
         )
 
     def reply_privately(self, message: OutgoingMessage) -> None:
@@ -95,6 +101,7 @@ class HandlerContext:
             message,
             dedup_key=f"reply:{self.event.event_id}:{self._next_reply()}",
             now=self.now,
+            sender_person=self._sender_person,
         )
         self.reply(Text(texts.SENT_PRIVATELY))
 

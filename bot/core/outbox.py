@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -374,8 +374,11 @@ def enqueue_reply(
     *,
     dedup_key: str,
     now: datetime,
+    sender_person: Person | None | Literal["look up"] = "look up",
 ) -> None:
-    """Queue an answer into the conversation an event came from (the group, or the 1:1 chat)."""
+    """Queue an answer into the conversation an event came from (the group, or the 1:1 chat).
+    `sender_person`: the sender's person when the caller has read it already (the dispatcher does, for
+    every event), saving the lookup on the busiest path there is."""
     payload = to_payload(message)
     if conversation is not None and conversation.is_group:
         target_kind, target = TargetKind.GROUP, conversation.conversation_id
@@ -384,7 +387,11 @@ def enqueue_reply(
     else:
         target_kind, target = TargetKind.USER, sender.account_id
         recipient = account_recipient(sender)
-        person = person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
+        person = (
+            person_by_account(session, sender.platform, sender.corp_id, sender.account_id)
+            if sender_person == "look up"
+            else sender_person
+        )
     _insert(
         session,
         [

@@ -239,3 +239,31 @@ def test_claimed_gives_one_transaction_per_event_and_a_failure_gives_the_event_b
     names = session.scalars(select(OrgUnit.name)).all()
     assert "留下的支部" in names and "回滚的支部" not in names
     assert session.scalar(select(func.count()).select_from(InboundEvent)) == 1
+
+
+def test_a_reply_names_its_sender_read_once(session_factory, session):
+    """The dispatcher reads the sender's person and roles in one statement; the reply reuses that person
+    for its row's person and branch instead of reading the chat account again (the callback's hot path)."""
+    from sqlalchemy import event
+
+    from models.org import ChatAccount, Person
+
+    make_org(session_factory)
+    d = make_dispatcher(session_factory, [_feature_router([])])
+    engine = session_factory.kw["bind"]
+    seen: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert d.dispatch(text_event("@支部助手 记一笔 x")) == Outcome.HANDLED
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    sender = session.scalars(
+        select(Person).join(ChatAccount).where(ChatAccount.account_id == "wangshuji")
+    ).one()
+    (row,) = _outbox(session)
+    assert (row.person_id, row.branch_id) == (sender.id, sender.branch_id)
+    assert sum("from person join chat_account" in s for s in seen) == 1, seen

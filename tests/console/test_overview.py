@@ -25,7 +25,7 @@ from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
 from handlers.monthly import service
 from handlers.monthly.config import MonthlyConfig
 from models.db import unit_of_work
-from models.meetings import AttendanceStatus, MeetingStatus, MeetingType
+from models.meetings import AttendanceStatus, Meeting, MeetingKind, MeetingStatus, MeetingType
 from models.monthly import Escalation, Ladder
 from models.observers import Observation, ObserverAssignment, Outcome, Rectification, RectificationStatus
 from models.org import OrgUnit, Person, Role
@@ -234,6 +234,28 @@ def test_branch_and_meeting_pages(session_factory, org, app):
     assert "会议记录" in meeting and "学习" in meeting
     # A secretary's overview is their branch alone, listed as itself.
     assert units_listed(client.get("/console/").text) == [c.b3.id]
+
+
+def test_a_meeting_still_to_come_is_not_called_late(session_factory, org, app):
+    """A December meeting after today has not been held and its minutes are not due: 尚未召开, as the
+    组织生活纪实台账 says, not 记录逾期."""
+    c = org.county
+    with unit_of_work(session_factory) as session:
+        later = Meeting(
+            branch_id=c.b1.id, title="下旬的主题党日", topic="学习", place="活动室",
+            starts_at=local(DEC.replace(day=20)), kinds=[MeetingKind(type=MeetingType.THEME_DAY)],
+        )  # fmt: skip
+        session.add(later)
+        session.flush()
+        later_id = later.id
+    client = login(session_factory, app, org.id("staff"))
+    page = client.get(f"/console/units/{c.b1.id}?month=2026-12").text
+    row = re.search(rf'<tr data-meeting="{later_id}".*?</tr>', page, re.S).group(0)
+    assert "尚未召开" in row and "逾期" not in row
+    assert 'data-minutes-due="0"' in row
+    # The meeting of the 1st, held with its minutes in, still says so.
+    held = re.search(rf'<tr data-meeting="{org.meetings["b1-dec"]}".*?</tr>', page, re.S).group(0)
+    assert "已开" in held and "尚未召开" not in held
 
 
 def test_observer_sees_only_the_branches_observed_read_only(session_factory, org, app):

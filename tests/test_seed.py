@@ -258,9 +258,28 @@ def test_bad_options_are_refused_in_chinese(cli_db):
     env, factory = cli_db
     result = run(env, "--scale", "town")
     assert result.exit_code != 0 and "未知规模「town」" in result.output
+    assert "可选：demo、county、city、province" in result.output
     result = run(env, "--months", "-1")
     assert result.exit_code != 0 and "--months" in result.output
     with factory() as s:
         assert count(s, OrgUnit) == 0
     with pytest.raises(ValueError):
         Scale("bad", committees=2, branches=3, members=8).check()  # fewer than 3 per branch
+
+
+def test_province_is_ten_cities_with_distinct_committee_names():
+    """`--scale province` (issue #22): ten times a city in every count, so each committee keeps a
+    city's branches and members; its 100 counties' 3,000 committees all have different names."""
+    import random
+
+    from models.seed.synthetic import _committee_names
+
+    city, province = seed_module.SCALES["city"], seed_module.SCALES["province"]
+    assert (province.committees, province.branches, province.members) == (3000, 100_000, 3_000_000)
+    assert (province.branches // province.committees, province.members // province.branches) == (
+        city.branches // city.committees,
+        city.members // city.branches,
+    )
+    province.check()
+    names = [name for _, name, _ in _committee_names(random.Random(2026), province.committees)]
+    assert len(names) == 3000 and len(set(names)) == 3000

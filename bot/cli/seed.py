@@ -12,7 +12,7 @@ from config import demo
 from models.db import unit_of_work
 from models.seed import HISTORY_GENERATORS, SCALES, OrganisationExists, reset_database, seed
 
-SCALE_HELP = "规模：demo（2 个党委、6 个支部、60 名党员）、county（30 个党委、1300 个支部、3 万名党员）、city（1 万个支部、30 万名党员）"
+SCALE_HELP = "规模：demo（2 个党委、6 个支部、60 名党员）、county（30 个党委、1300 个支部、3 万名党员）、city（300 个党委、1 万个支部、30 万名党员）、province（3000 个党委、10 万个支部、300 万名党员）"
 
 TEXT = {
     "exists": (
@@ -26,7 +26,7 @@ TEXT = {
     "no_history": "提示：--months {months} 已记下，但目前还没有可生成的历史数据（会议、签到、党费等功能上线后会自动补上）。",
     "history": "已生成 {months} 个月的历史数据：{names}",
     "start_month": "启用月份设为{month}（zhibu golive 可查看和修改）：从这个月起计算月积分、发月度通报。",
-    "bad_scale": "未知规模「{scale}」，可选：demo、county、city。",
+    "bad_scale": "未知规模「{scale}」，可选：demo、county、city、province。",
     "bad_months": "--months 必须是 0 到 120 之间的整数。",
 }
 

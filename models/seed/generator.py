@@ -37,6 +37,8 @@ SCALES: dict[str, Scale] = {
     "demo": Scale("demo", 2, 6, 60),
     "county": Scale("county", 30, 1300, 30000),  # 太湖县's order of magnitude
     "city": Scale("city", 300, 10000, 300000),
+    # Ten cities under one provincial 组织部 (issue #22): a city's ratios, 30 committees a county.
+    "province": Scale("province", 3000, 100000, 3000000),
 }
 
 

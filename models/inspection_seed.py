@@ -3,7 +3,7 @@
 The year's 督查清单 (a short default list), one closed 综合督查 round last month over the first three
 branches with a 组织部 inspector (each item fine or a problem, the problems' rectifications signed off,
 reported, or still open), a 巡查指导 round this month over the next two branches (so the quarter's line
-is not empty), the first 组织部 cadre linked (包保) to the first two committees, and this month's random patrol: 10% of the branches, at least one per
+is not empty), the first 组织部 cadre linked (包保) to the first committee, and this month's random patrol: 10% of the branches, at least one per
 committee, with a recorded seed, not visible to the branches before the month ends. The draw here is a
 plain seeded pick per committee, not handlers.inspection.draw (models import no feature); the sample
 problems are seed data (what an inspector would write under each item, naming months within the seeded
@@ -152,11 +152,11 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
         ru_id += 1
     committees = sorted(i for i, u in units.items() if u.get("kind") == UnitKind.COMMITTEE)
     (liaison_id,) = _next_ids(session, Liaison.__table__)
-    # 包保联系: the first 组织部 cadre (the demo's 赵敏) is linked to the first two committees (城关镇党委 and
-    # 县直机关工委 in the demo), so their console opens on 我包保的党委 and their digests reach them.
+    # 包保联系: the first 组织部 cadre (the demo's 赵敏) is linked to the first committee (城关镇党委), so
+    # their console opens on 我包保的党委 and 查看全县 shows the other committee (县直机关工委) too.
     liaisons = [
         {"id": liaison_id + n, "person_id": inspector, "committee_id": cid, "assigned_by_id": None}
-        for n, cid in enumerate(committees[:2])
+        for n, cid in enumerate(committees[:1])
     ]
     # This month's patrol: 10% per committee (at least one), seeded and recorded.
     seed = rng.randrange(2**31)

@@ -51,13 +51,15 @@ from handlers.meetings.minutes import MinutesInput, menu_form_context, minutes_h
 from handlers.meetings.minutes import minutes_photo as photo_for
 from handlers.meetings.plans import (
     PlanItemInput,
+    activity_day_line,
     activity_day_of,
     get_plan,
+    plan_day_notes,
     plan_month_for,
     required_text,
     save_plan,
 )
-from handlers.meetings.types import MeetingsConfig, Refused, managed_branch, meetings_config
+from handlers.meetings.types import MeetingsConfig, Refused, local_day, managed_branch, meetings_config
 from models import attachments
 from models.base import utcnow
 from models.db import unit_of_work
@@ -354,18 +356,26 @@ def build_meetings_router(
                 cfg=c,
                 confirm_missing=body.confirm_missing,
             )
-            return strings.PLAN_SUBMITTED_REPLY.format(month=strings.fmt_month(plan.month))
+            # A 主题党日 planned off the 党员活动日 is allowed; the confirmation says so, as the reviewer's card does.
+            notes = "".join(f"{note}。" for note in plan_day_notes(session, plan, c))
+            return strings.PLAN_SUBMITTED_REPLY.format(month=strings.fmt_month(plan.month)) + notes
 
         return form_post(request, action)
 
     @router.get("/new")
     def meeting_form(request: Request):
         def build(session: Session, person: Person) -> dict:
-            branch = managed_branch(session, person, config())
+            c = config()
+            branch = managed_branch(session, person, c)
+            # This month's 党员活动日, as the 安排会议 card says; a 主题党日 without a time is proposed it.
+            month = local_day(clock(), c).replace(day=1)
+            day = activity_day_of(session, branch, month, c)
             return {
                 "branch": branch.name,
                 "types": _types(),
                 "groups": [(g.id, g.name) for g in _groups(session, branch.id)],
+                "activity_line": activity_day_line(session, branch, month, c),
+                "activity_day": f"{day:%Y-%m-%d}" if day and day >= local_day(clock(), c) else "",
             }
 
         return form_page(request, "meeting_form.html", build)

@@ -136,6 +136,15 @@ def plan_item_note(day: date, acfg: ActivityConfig, cal: WorkCalendar = NATIONAL
     return strings.ACTIVITY_PLAN_DIFFERS.format(fixed=fmt_day_long(found.day))
 
 
+def plan_item_sentence(day: date, acfg: ActivityConfig, cal: WorkCalendar = NATIONAL) -> str:
+    """The plan's confirmation on a 主题党日 planned off the fixed day:
+    主题党日安排在1月20日，与党员活动日（1月25日）不是同一天; "" on it or without one."""
+    found = activity_day(day.replace(day=1), acfg, cal)
+    if found is None or found.day == day:
+        return ""
+    return strings.ACTIVITY_PLAN_DIFFERS_SENTENCE.format(day=fmt_day(day), fixed=fmt_day(found.day))
+
+
 # --- the menu --------------------------------------------------------------------------------------
 
 
@@ -177,7 +186,8 @@ def missing_items(done: Iterable[str] | None, acfg: ActivityConfig) -> list[str]
 
 
 _SPLIT = re.compile(r"[\s、，,；;]+")
-_EXTRA = re.compile(r"自选(?:动作)?\s*[:：]")
+# 「自选：」 with nothing after it (the chat router trims the colon at the end) means no 自选动作.
+_EXTRA = re.compile(r"自选(?:动作)?\s*(?:[:：]|\Z)")
 
 
 def parse_menu_text(text: str) -> MenuInput:

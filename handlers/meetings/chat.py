@@ -44,6 +44,8 @@ ACTION_PROXY = "meetings.proxy"
 ACTION_END_SIGNIN = "meetings.end_signin"
 ACTION_MOVE = "meetings.move"
 ACTION_CANCEL = "meetings.cancel"
+# The most buttons a card shows on DingTalk and WeCom (see ../shared/reference/platforms.md).
+MAX_BUTTONS = 6
 _REF = re.compile(r"^#?(\d+)\s*(.*)$", re.S)
 
 
@@ -96,8 +98,21 @@ def month_meetings(ctx: HandlerContext, _args: str) -> None:
 
 
 @router.command("会议", help=strings.HELP_MEETINGS, audience=_is_manager)
-def meetings(ctx: HandlerContext, _args: str) -> None:
+def meetings(ctx: HandlerContext, args: str) -> None:
+    # 会议 #40 is the meeting's 详情 button, for a meeting the list has no button for.
+    meeting_id, _rest = _split_ref(args)
+    if meeting_id is not None:
+        detail(ctx, {"meeting": str(meeting_id)})
+        return
     _overview(ctx, include_next=True)
+
+
+def _types_suffix(meeting: Meeting) -> str:
+    """（主题党日） after a meeting's title in a list; "" when the title says it (主题党日：学习…)."""
+    label = types_label(meeting.types)
+    if meeting.title.startswith(f"{label}："):
+        return ""
+    return strings.MONTH_MEETING_TYPES.format(types=label)
 
 
 def _overview(ctx: HandlerContext, include_next: bool) -> None:
@@ -115,7 +130,7 @@ def _overview(ctx: HandlerContext, include_next: bool) -> None:
                 id=mt.id,
                 when=strings.fmt_when(mt.starts_at, cfg.tz),
                 title=md_escape(mt.title),
-                types=types_label(mt.types),
+                types=_types_suffix(mt),
                 state=state,
             )
             for mt, state in rows
@@ -125,12 +140,17 @@ def _overview(ctx: HandlerContext, include_next: bool) -> None:
             + ("\n".join(lines) or strings.MONTH_MEETINGS_EMPTY.format(month=strings.fmt_month(m)))
         )
     title = strings.MONTH_MEETINGS_TITLE.format(branch=branch.name, month=strings.fmt_month(month))
-    # A button per meeting does what its number does (the platforms show six at most): the nearest.
-    nearest = sorted(listed, key=lambda mt: abs((mt.starts_at - ctx.now).total_seconds()))[:6]
+    # A button per meeting does what its number does (the platforms show six at most): the nearest;
+    # the others are named with the command that opens them (会议 #40).
+    by_distance = sorted(listed, key=lambda mt: abs((mt.starts_at - ctx.now).total_seconds()))
+    nearest, rest = by_distance[:MAX_BUTTONS], by_distance[MAX_BUTTONS:]
     buttons = tuple(
         Button(f"#{mt.id} {strings.BUTTON_DETAIL}", action=ACTION_DETAIL, params={"meeting": str(mt.id)})
         for mt in sorted(nearest, key=lambda mt: mt.starts_at)
     )
+    if rest:
+        ids = "、".join(f"#{mt.id}" for mt in sorted(rest, key=lambda mt: mt.starts_at))
+        parts.append(strings.MONTH_MEETINGS_MORE.format(count=len(rest), ids=ids, example=rest[0].id))
     ctx.reply(Card(title=title, text="\n\n".join(parts), buttons=buttons))
 
 
@@ -539,7 +559,8 @@ def _minutes_list(ctx: HandlerContext, waiting: list[Meeting], cfg: MeetingsConf
         text="\n".join(lines),
         # The platforms show six buttons at most: the oldest first, as they are the most overdue.
         buttons=tuple(
-            Button(f"#{m.id} {strings.BUTTON_MINUTES}", url=_h5(ctx, f"/{m.id}/minutes")) for m in waiting[:6]
+            Button(f"#{m.id} {strings.BUTTON_MINUTES}", url=_h5(ctx, f"/{m.id}/minutes"))
+            for m in waiting[:MAX_BUTTONS]
         ),
     )
 

@@ -184,6 +184,23 @@ def activity_day_of(session: Session, branch: OrgUnit, month: date, cfg: Meeting
     return found.day if found else None
 
 
+def activity_day_line(session: Session, branch: OrgUnit, month: date, cfg: MeetingsConfig) -> str:
+    """本月党员活动日：12月25日（星期五） for `month` (the current one) on the branch's calendar; "" without one."""
+    return activity.month_line(month, cfg.activity, calendar_for_unit(session, branch))
+
+
+def plan_day_notes(session: Session, plan: MonthlyPlan, cfg: MeetingsConfig) -> list[str]:
+    """The plan's 主题党日 set on another day than the 党员活动日, one sentence each (the confirmation)."""
+    cal = calendar_for_unit(session, plan.branch_id)
+    notes = []
+    for item in sorted(plan.items, key=lambda i: i.starts_at):
+        if MeetingType.THEME_DAY in item.types:
+            note = activity.plan_item_sentence(local_day(item.starts_at, cfg), cfg.activity, cal)
+            if note and note not in notes:
+                notes.append(note)
+    return notes
+
+
 def get_plan(session: Session, branch_id: int, month: date) -> MonthlyPlan | None:
     return session.scalars(
         select(MonthlyPlan).where(MonthlyPlan.branch_id == branch_id, MonthlyPlan.month == month)

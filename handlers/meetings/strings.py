@@ -127,7 +127,10 @@ MEETING_MOVED_REPLY = "已调整会议「{title}」，调整通知已发给{coun
 MEETING_CANCELLED_REPLY = "已取消会议「{title}」，取消通知已发给{count}名党员。"
 MONTH_MEETINGS_TITLE = "{branch} {month}会议"
 MONTH_MEETINGS_EMPTY = "{month}还没有安排会议。"
-MONTH_MEETING_LINE = "- #{id} {when} {title}（{types}）｜{state}"
+# {types}: （主题党日）, or "" when the title already begins with the types (the default 主题党日：主题).
+MONTH_MEETING_LINE = "- #{id} {when} {title}{types}｜{state}"
+MONTH_MEETING_TYPES = "（{types}）"
+MONTH_MEETINGS_MORE = "还有{count}次会议（{ids}）没有按钮，发送“会议 #编号”查看详情，例如“会议 #{example}”。"
 STATE_UPCOMING = "未开始"
 STATE_OPEN = "签到中"
 STATE_CANCELLED = "已取消"
@@ -343,7 +346,7 @@ STATE_RECONVENED = "；已补开"
 
 # Help
 HELP_MONTH = "本月会议：查看本支部本月的会议和状态"
-HELP_MEETINGS = "会议：查看本支部近期会议"
+HELP_MEETINGS = "会议：查看本支部近期会议；会议 #编号：查看一次会议的详情"
 HELP_CODE = "签到码：取得当前会议的签到二维码"
 HELP_PROXY = "代签 [#编号] 姓名 原因：为到会但无法扫码的党员代签（签到结束后也可补登）"
 HELP_ATTENDANCE = "签到情况：查看当前会议的实时签到名单"
@@ -464,6 +467,7 @@ ACTIVITY_DAY_NO_FRIDAY = "（当月没有作为工作日的周五，改为当月
 ACTIVITY_DAY_DIFFERS = "本次主题党日安排在{day}，与{month}党员活动日（{fixed}）不是同一天。"
 ACTIVITY_DAY_ON_IT = "本次主题党日在党员活动日举行。"
 ACTIVITY_PLAN_DIFFERS = "（与党员活动日{fixed}不同）"
+ACTIVITY_PLAN_DIFFERS_SENTENCE = "主题党日安排在{day}，与党员活动日（{fixed}）不是同一天"
 MENU_TITLE = "主题党日「{label}」：{items}，另可开展自选动作。"
 MENU_FIELD_FIXED = "规定动作（已开展的请勾选）"
 MENU_FIELD_EXTRA = "自选动作（可不填，最多{limit}字）"

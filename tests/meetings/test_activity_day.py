@@ -159,6 +159,13 @@ def test_the_plan_proposes_the_day_and_the_card_marks_a_theme_day_off_it(session
     card = plans.review_card(plan, org.branch, ON_25)
     assert "主题党日（与党员活动日6月25日（星期四）不同）" in card.text
     assert card.text.count("不同") == 1  # the 党课 that day is not a 主题党日
+    # The secretary's confirmation says it in a sentence; on the day (or without one) nothing is said.
+    assert plans.plan_day_notes(session, plan, ON_25) == [
+        "主题党日安排在6月24日，与党员活动日（6月25日）不是同一天"
+    ]
+    assert plans.plan_day_notes(session, plan, CFG) == []
+    plan.items[0].starts_at = _local(date(2026, 6, 25))
+    assert plans.plan_day_notes(session, plan, ON_25) == []
 
 
 # --- the menu --------------------------------------------------------------------------------------
@@ -210,6 +217,12 @@ def test_menu_text_and_form_parsing():
     assert activity.parse_menu_text("1 2、民主议事 自选：参观红色教育基地，重温誓词") == activity.MenuInput(
         ("1", "2", "民主议事"), "参观红色教育基地，重温誓词"
     )
+    # 「自选：」 with nothing after it is no 自选动作, not an item called 自选 (the chat router trims the
+    # colon at the end of a message, so 「自选」 last arrives bare).
+    for text in ("1 2 自选：", "1 2 自选:", "1 2 自选动作：", "1 2 自选", "1、2 自选动作", "1 2 自选 ："):
+        assert activity.parse_menu_text(text) == activity.MenuInput(("1", "2"), ""), text
+    assert activity.parse_menu_text("自选") == activity.MenuInput((), "")
+    assert activity.parse_menu_text("1 自选：参观 自选") == activity.MenuInput(("1",), "参观 自选")
     assert activity.menu_from_form({"chair": "x"}) is None
     assert activity.menu_from_form({"menu": "集中学习、交纳党费", "menu_extra": "x"}) == activity.MenuInput(
         ("集中学习", "交纳党费"), "x"
@@ -241,6 +254,13 @@ def test_menu_in_chat_records_shows_and_refuses(session_factory, session, org):
     with session_factory() as s:
         m = s.get(Meeting, theme.id).minutes
         assert m.menu_done == list(CFG.activity.items[:6]) and m.menu_extra == "参观红色教育基地"
+    # 「自选：」 left empty records the items and no 自选动作 (it was refused as an item called 自选).
+    for empty in ("自选：", "自选:", "自选动作："):
+        reply = chat.say("wangsj", f"党日动作 #{theme.id} 1 2 {empty}").text
+        assert f"已记录会议 #{theme.id} 的主题党日动作：集中学习、重温入党誓词。" in reply, reply
+        with session_factory() as s:
+            m = s.get(Meeting, theme.id).minutes
+            assert m.menu_done == ["集中学习", "重温入党誓词"] and not m.menu_extra
 
 
 def test_chat_new_meeting_card_states_this_months_activity_day(session_factory, org):

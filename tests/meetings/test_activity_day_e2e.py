@@ -67,6 +67,14 @@ def test_menu_recorded_in_chat_through_the_sandbox(session_factory, database_url
             assert s.scalars(select(Minutes)).one().menu_done is None
         reply = _say(bot, platform, "wangsj", f"党日动作 #{meeting_id} 1 2 3 4 5 6 自选：参观红色教育基地")
         assert f"已记录会议 #{meeting_id} 的主题党日动作" in reply and "未开展的规定动作：党内关怀" in reply
+        # 「自选：」 with nothing after it: the items are recorded and the 自选动作 is cleared.
+        cleared = _say(bot, platform, "wangsj", f"党日动作 #{meeting_id} 1 2 自选：")
+        assert f"已记录会议 #{meeting_id} 的主题党日动作：集中学习、重温入党誓词。" in cleared, cleared
+        assert "不是本组织主题党日的规定动作" not in cleared
+        with session_factory() as s:
+            m = s.get(Meeting, meeting_id).minutes
+            assert m.menu_done == list(CFG.activity.items[:2]) and not m.menu_extra
+        reply = _say(bot, platform, "wangsj", f"党日动作 #{meeting_id} 1 2 3 4 5 6 自选：参观红色教育基地")
     with session_factory() as s:
         m = s.get(Meeting, meeting_id).minutes
         assert m.menu_done == list(CFG.activity.items[:6]) and m.menu_extra == "参观红色教育基地"

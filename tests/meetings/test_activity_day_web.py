@@ -52,6 +52,42 @@ def test_the_plan_form_shows_and_proposes_the_activity_day(site):
     assert 'data-activity-day="2026-06-25"' in page
 
 
+def test_the_new_meeting_form_shows_and_proposes_this_months_day(site, session_factory, org):
+    client, clock, ident = site
+    page = client.get("/h5/meetings/new").text
+    assert "本月党员活动日：5月25日（星期一）" in page
+    assert 'data-activity-day="2026-05-25"' in page and 'value="theme_day"' in page
+    # Once the day has passed the line stays but nothing is proposed; without a fixed day, neither.
+    clock.now = NOW + timedelta(days=8)
+    login(client, ident, "wangsj")  # the 12-hour session has lapsed
+    page = client.get("/h5/meetings/new").text
+    assert "本月党员活动日：5月25日（星期一）" in page and 'data-activity-day=""' in page
+    app = FastAPI()
+    ident = FakeIdentity()
+    app.include_router(
+        build_meetings_router(session_factory, {"dingtalk": ident}, CORE, cfg=CFG, clock=Clock(NOW))
+    )
+    plain = TestClient(app)
+    login(plain, ident, "wangsj")
+    page = plain.get("/h5/meetings/new").text
+    assert "本月党员活动日" not in page and 'data-activity-day=""' in page
+
+
+def test_the_plan_confirmation_says_a_theme_day_is_off_the_activity_day(site, session, org):
+    client, _, _ = site
+    item = {"types": ["theme_day"], "place": "活动室", "topic": "学习"}
+    body = {"month": "2026-06", "confirm_missing": True}
+    off = client.post(
+        "/h5/meetings/plan", json={**body, "items": [{**item, "starts_at": "2026-06-20T09:00"}]}
+    )
+    assert off.status_code == 200, off.text
+    assert off.json()["message"] == (
+        "2026年6月计划已提交，等待上级党委审核。主题党日安排在6月20日，与党员活动日（6月25日）不是同一天。"
+    )
+    on = client.post("/h5/meetings/plan", json={**body, "items": [{**item, "starts_at": "2026-06-25T09:00"}]})
+    assert on.status_code == 200 and on.json()["message"] == "2026年6月计划已提交，等待上级党委审核。"
+
+
 def test_theme_day_minutes_form_records_the_menu(site, session, org):
     client, clock, ident = site
     theme = _meeting(session, org, ["theme_day"])

@@ -51,6 +51,7 @@ HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "整改措施完成",
             "民主评议",
             "评议",
+            "进度通报",  # 书记项目's 进度通报 for anyone (here: a member's 帮助 stays one message)
             "谈心谈话",
             "我的",
             "消息发到",

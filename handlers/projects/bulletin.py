@@ -97,6 +97,19 @@ def parse_quarter(text: str, today: date) -> date | None:
     return date(year, 3 * n - 2, 1) if 2000 <= year <= 2100 else None
 
 
+def examples(today: date) -> dict[str, str]:
+    """The last whole quarter as the example in usage and error texts: {example} 2026Q3, {example_cn}
+    2026年第3季度."""
+    q = last_quarter(today)
+    return {"example": code(q), "example_cn": dates.fmt_quarter(q)}
+
+
+def headed(title: str, text: str) -> Markdown:
+    """A Markdown message whose heading is its body's first line too: DingTalk shows a markdown message's
+    title only in the notification preview."""
+    return Markdown(title=title, text=f"**{md_escape(title)}**\n\n{text}")
+
+
 def _utc(day: date, cfg: ProjectsConfig) -> datetime:
     return datetime.combine(day, time(0), tzinfo=cfg.tz).astimezone(UTC)
 
@@ -199,6 +212,11 @@ def quarter_facts(
             )
         )
     return rows
+
+
+def nothing_to_rank(rows: list[QuarterRow]) -> bool:
+    """No project had a milestone due by the quarter's end and none reported progress in it."""
+    return all(r.due == 0 and r.months_reported == 0 for r in rows)
 
 
 def propose(rows: list[QuarterRow]) -> list[QuarterRow]:
@@ -332,6 +350,45 @@ def can_read(
     return bool(offices & ({*committee.ancestor_ids(), committee.id} | {r.unit.id for r in rows}))
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    unit: OrgUnit
+
+
+def readable(
+    session: Session, person: Person, cfg: ProjectsConfig, quarter: date | None = None
+) -> list[tuple[ProjectBulletin, OrgUnit]]:
+    """The published bulletins `person` may read (can_read, the H5 page's rule), of `quarter` or all,
+    latest first, with their committees."""
+    stmt = (
+        select(ProjectBulletin)
+        .options(selectinload(ProjectBulletin.rankings))
+        .where(ProjectBulletin.confirmed_at.is_not(None))
+        .order_by(ProjectBulletin.quarter.desc(), ProjectBulletin.committee_id)
+    )
+    if quarter is not None:
+        stmt = stmt.where(ProjectBulletin.quarter == quarter)
+    found = list(session.scalars(stmt))
+    if not found:
+        return []
+    unit_of = dict(
+        session.execute(
+            select(SecretaryProject.id, SecretaryProject.unit_id).where(
+                SecretaryProject.id.in_({r.project_id for b in found for r in b.rankings})
+            )
+        ).all()
+    )
+    ids = set(unit_of.values()) | {b.committee_id for b in found}
+    units = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
+    mine = []
+    for b in found:
+        committee = units[b.committee_id]
+        rows = [_Ranked(unit=units[unit_of[r.project_id]]) for r in b.rankings]
+        if can_read(session, person, committee, rows, cfg):  # type: ignore[arg-type]
+            mine.append((b, committee))
+    return mine
+
+
 # --- confirming and publishing ---------------------------------------------------------------------
 
 
@@ -362,6 +419,8 @@ def confirm(
         raise Refused(strings.QUARTER_CONFIRMED.format(committee=committee.name, quarter=label), status=409)
     if not rows:
         raise Refused(strings.QUARTER_EMPTY.format(committee=committee.name, quarter=label), status=422)
+    if nothing_to_rank(rows):
+        raise Refused(strings.QUARTER_NOTHING, status=422)
     b = bulletin_of(session, committee, quarter)
     if b is None:
         b = ProjectBulletin(committee_id=committee.id, quarter=quarter, recipients=[])
@@ -457,9 +516,9 @@ def bulletin_message(
         "\n".join(orders) or strings.BULLETIN_ORDERS_NONE,
         strings.BULLETIN_LINK.format(url=h5_url(public_base_url, committee, quarter)),
     ]
-    return Markdown(
-        title=strings.BULLETIN_TITLE.format(committee=committee.name, quarter=dates.fmt_quarter(quarter)),
-        text="\n\n".join(parts),
+    return headed(
+        strings.BULLETIN_TITLE.format(committee=committee.name, quarter=dates.fmt_quarter(quarter)),
+        "\n\n".join(parts),
     )
 
 

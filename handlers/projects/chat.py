@@ -15,6 +15,7 @@ from handlers.common import dates
 from handlers.common.roles import roles_held
 from handlers.projects import access, bulletin, library, orders, progress, rating, review, showcase, strings
 from handlers.projects.config import ProjectsConfig, projects_config
+from models.inspection import Liaison
 from models.org import OrgUnit, Person, Role, UnitKind
 from models.projects import ProjectJudge, ProjectReview, ProjectReviewer, ProjectStatus, SecretaryProject
 
@@ -553,10 +554,11 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
     if ctx.person is None:
         raise Refused(strings.NOT_BOUND)
     today = ctx.local_now.date()
+    ex = bulletin.examples(today)
     first, _, rest = args.strip().partition(" ")
     quarter = bulletin.parse_quarter(first, today)
     if quarter is None and first[:1].isdigit():
-        raise Refused(strings.QUARTER_BAD + "\n" + usage)
+        raise Refused(strings.QUARTER_BAD.format(**ex) + "\n" + usage.format(**ex))
     if quarter is None:  # no quarter given: the whole text names the committee
         quarter, rest = bulletin.last_quarter(today), args.strip()
     name = rest.strip()
@@ -565,7 +567,7 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
             select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.name == name).limit(1)
         )
         if committee is None:
-            raise Refused(strings.QUARTER_UNKNOWN_COMMITTEE.format(name=name) + "\n" + usage)
+            raise Refused(strings.QUARTER_UNKNOWN_COMMITTEE.format(name=name) + "\n" + usage.format(**ex))
         return quarter, committee
     led = sorted(
         {
@@ -577,8 +579,20 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
         }.values(),
         key=lambda u: u.path,
     )
+    if not led and any(r.role == Role.ORG_STAFF for r in ctx.roles):
+        # a 组织部 cadre who is 包保 cadre of exactly one committee means that one
+        led = list(
+            ctx.session.scalars(
+                select(OrgUnit)
+                .join(Liaison, Liaison.committee_id == OrgUnit.id)
+                .where(Liaison.person_id == ctx.person.id, OrgUnit.active.is_(True))
+                .order_by(OrgUnit.path)
+            )
+        )
+        if len(led) > 1:
+            led = []
     if not led:
-        raise Refused(strings.QUARTER_NO_COMMITTEE)
+        raise Refused(strings.QUARTER_NO_COMMITTEE.format(**ex))
     if len(led) > 1:
         raise Refused(
             strings.QUARTER_WHICH.format(
@@ -612,9 +626,8 @@ def quarter_ranking(ctx: HandlerContext, args: str) -> None:
         parts.insert(0, strings.QUARTER_PROPOSED)
         parts.append(strings.QUARTER_HOW.format(quarter=bulletin.code(quarter), committee=committee.name))
     ctx.reply(
-        Markdown(
-            title=strings.QUARTER_TITLE.format(committee=committee.name, quarter=label),
-            text="\n\n".join(parts),
+        bulletin.headed(
+            strings.QUARTER_TITLE.format(committee=committee.name, quarter=label), "\n\n".join(parts)
         )
     )
 
@@ -638,3 +651,36 @@ def confirm_ranking(ctx: HandlerContext, args: str) -> None:
             )
         )
     )
+
+
+@router.command("进度通报", help=strings.HELP_BULLETIN)
+def my_bulletins(ctx: HandlerContext, args: str) -> None:
+    """The published 进度通报 the asker may read (bulletin.can_read, as the H5 page), latest first, or
+    the given quarter's, each with its H5 link."""
+    if ctx.person is None:
+        raise Refused(strings.NOT_BOUND)
+    today = ctx.local_now.date()
+    text = args.strip()
+    quarter = bulletin.parse_quarter(text, today) if text else None
+    if text and quarter is None:
+        ex = bulletin.examples(today)
+        raise Refused(strings.QUARTER_BAD.format(**ex) + "\n" + strings.BULLETIN_USAGE.format(**ex))
+    found = bulletin.readable(ctx.session, ctx.person, cfg_of(ctx), quarter)
+    if not found:
+        none = (
+            strings.BULLETIN_MINE_NONE_QUARTER.format(quarter=dates.fmt_quarter(quarter))
+            if quarter
+            else strings.BULLETIN_MINE_NONE
+        )
+        ctx.reply(Text(none))
+        return
+    lines = [
+        strings.BULLETIN_MINE_LINE.format(
+            title=md_escape(
+                strings.BULLETIN_TITLE.format(committee=c.name, quarter=dates.fmt_quarter(b.quarter))
+            ),
+            url=bulletin.h5_url(ctx.config.public_base_url, c, b.quarter),
+        )
+        for b, c in found
+    ]
+    ctx.reply(bulletin.headed(strings.BULLETIN_MINE_TITLE, "\n".join(lines)))

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core.errors import Refused
-from handlers.projects import access, library, orders, strings
+from handlers.projects import access, library, orders, rating, strings
 from handlers.projects.config import ProjectsConfig
 from models.org import OrgUnit, Person
 from models.projects import ProjectJudge, ProjectShowScore, ProjectStatus, SecretaryProject
@@ -149,3 +149,19 @@ def excellent(session: Session, year: int) -> list[tuple[SecretaryProject, str]]
             .order_by(OrgUnit.path, SecretaryProject.id)
         ).all()
     )
+
+
+def cards(session: Session, year: int) -> list[dict]:
+    """What the 典型项目 showcase shows of each of the year's 优秀项目 (H5 page and console page alike)."""
+    chosen = excellent(session, year)
+    ratings = rating.tallies(session, [p.id for p, _ in chosen])
+    return [
+        {
+            "project": p,
+            "unit": unit,
+            "done": sum(m.done_on is not None for m in p.milestones),
+            "total": len(p.milestones),
+            "rating": rating.result_line(session, p, ratings[p.id]),
+        }
+        for p, unit in chosen
+    ]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.errors import Refused
-from handlers.projects import bulletin, compare, library, orders, progress, review
+from handlers.projects import bulletin, compare, library, orders, progress, review, strings
 from handlers.projects.config import DEFAULT as CFG
 from handlers.projects.jobs import jobs
 from models.org import Role, UnitKind
@@ -158,9 +158,9 @@ def test_confirmed_once_by_the_committee_and_published_to_leaders_and_secretarie
     text = messages[0][1]
     assert "城关镇党委2027年第1季度书记项目进度通报" in text
     assert (
-        text.index("1. 河东村党支部：A 光伏")
-        < text.index("2. 河东村党支部：D 道路")
-        < text.index("5. 城关社区党支部：B 停车")
+        text.index("第1名 河东村党支部：A 光伏")
+        < text.index("第2名 河东村党支部：D 道路")
+        < text.index("第5名 城关社区党支部：B 停车")
     )
     assert "2027年3月：红旗 A 光伏；蜗牛 B 停车" in text and "四月中旬前推出承诺制" in text
     assert f"/h5/projects/bulletin/{org.committee.id}/2027Q1" in text
@@ -214,3 +214,44 @@ def test_a_confirmed_quarter_is_not_reminded(session, org, quarter):
     bulletin.confirm(session, org.zhou, org.committee, Q1, now=AFTER, cfg=CFG, public_base_url=BASE)
     assert bulletin.remind(session, now=local(date(2027, 4, 20), 9), cfg=CFG) == 0
     assert not _reminders(session, org.feng.id)
+
+
+def test_the_bulletin_heads_its_text_and_writes_each_place(session, org, quarter):
+    """DingTalk shows a markdown title only in the preview: the heading is the text's first line; a
+    markdown ordered list renders as bullets: the place is written out."""
+    rows, _ = bulletin.quarter_view(session, org.committee, Q1, CFG)
+    m = bulletin.bulletin_message(session, org.committee, Q1, rows, CFG, BASE)
+    assert m.text.splitlines()[0] == "**城关镇党委2027年第1季度书记项目进度通报**"
+    assert "第1名 河东村党支部：A 光伏" in m.text and "第5名 城关社区党支部：B 停车" in m.text
+    assert not any(line[:1].isdigit() for line in m.text.splitlines())
+
+
+def test_a_quarter_with_nothing_due_and_nothing_reported_is_not_confirmed(session, org):
+    library.set_call(session, org.feng, 2027, date(2027, 3, 31), 2, cfg=CFG)
+    _project(session, org, org.wang, "D 道路", "2027-08-31 硬化")
+    _project(session, org, org.li, "F 路灯", "2027-09-30 安装")
+    session.flush()
+    rows, _ = bulletin.quarter_view(session, org.committee, Q1, CFG)
+    assert len(rows) == 2 and bulletin.nothing_to_rank(rows)
+    with pytest.raises(Refused) as no:
+        bulletin.confirm(session, org.zhou, org.committee, Q1, now=AFTER, cfg=CFG, public_base_url=BASE)
+    assert no.value.status == 422 and str(no.value) == "本季度各项目没有到期节点，也没有进展报告，无需排位。"
+    assert session.scalar(select(ProjectBulletin.id)) is None
+    assert not [m for m in session.scalars(select(OutboxMessage)) if "进度通报" in readable(m.payload)]
+
+
+def test_the_examples_are_the_last_whole_quarter():
+    assert bulletin.examples(date(2026, 12, 4)) == {"example": "2026Q3", "example_cn": "2026年第3季度"}
+    assert "2027Q1" not in strings.HELP_QUARTER and "2027" not in strings.QUARTER_BAD
+
+
+def test_readable_bulletins_follow_the_h5_pages_rule(session, org, quarter):
+    assert bulletin.readable(session, org.member, CFG) == []  # nothing published
+    bulletin.confirm(session, org.zhou, org.committee, Q1, now=AFTER, cfg=CFG, public_base_url=BASE)
+    for who in (org.member, org.other_member, org.li, org.feng, org.sun):
+        assert [(b.quarter, c.id) for b, c in bulletin.readable(session, who, CFG)] == [
+            (Q1, org.committee.id)
+        ], who.name
+    assert bulletin.readable(session, org.member, CFG, date(2027, 4, 1)) == []
+    stranger = builders.person(session, "钱书记", None, account_id="qiansj")
+    assert bulletin.readable(session, stranger, CFG) == []

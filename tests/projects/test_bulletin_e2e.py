@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from config import demo
-from models.org import Platform, Role, UnitKind
+from models.inspection import Liaison
+from models.org import Person, Platform, Role, UnitKind
 from models.projects import ProjectBulletin
 from tests import builders
 from tests.core.e2e import running_bot
@@ -42,16 +43,28 @@ def test_the_quarter_bulletin_through_the_sandbox(session_factory, database_url,
             s, "钱书记", branch, account_id="qiansj", corp=corp, platform=Platform(platform)
         )
         builders.role(s, qian, other, Role.SECRETARY)
-        committee_id = org.committee.id
+        committee_id, other_id = org.committee.id, other.id
     with running_bot(session_factory, database_url, clock_start=NOW) as bot:
         shown = _say(bot, platform, "zhouzz", "排位赛 2027Q1")
         assert "城关镇党委2027年第1季度书记项目排位赛" in shown and "系统建议排位" in shown
-        assert shown.index("1. 河东村党支部：A 光伏") < shown.index("5. 城关社区党支部：B 停车")
+        assert shown.index("第1名 河东村党支部：A 光伏") < shown.index("第5名 城关社区党支部：B 停车")
         assert "确认排位 2027Q1 城关镇党委" in shown
         assert "季度应写成" in _say(bot, platform, "zhouzz", "排位赛 2027Q5")
         named = _say(bot, platform, "sunbz", "排位赛 城关镇党委")  # 组织部: names the committee; bare quarter
-        assert "1. 河东村党支部：A 光伏" in named
+        assert "第1名 河东村党支部：A 光伏" in named
         assert "请在后面写上党委名称" in _say(bot, platform, "sunbz", "排位赛 2027Q1")
+        # The heading is the body's first line too (DingTalk shows a markdown title only in the preview).
+        assert "**城关镇党委2027年第1季度书记项目排位赛**" in shown
+        # A 组织部 cadre who is 包保 cadre of exactly one committee means that one; of two, names it again.
+        with session_factory() as s, s.begin():
+            sun_id = s.scalar(select(Person.id).where(Person.name == "孙部长"))
+            s.add(Liaison(person_id=sun_id, committee_id=committee_id))
+        assert "第1名 河东村党支部：A 光伏" in _say(bot, platform, "sunbz", "排位赛 2027Q1")
+        with session_factory() as s, s.begin():
+            s.add(Liaison(person_id=sun_id, committee_id=other_id))
+        assert "请在后面写上党委名称" in _say(bot, platform, "sunbz", "排位赛 2027Q1")
+        # Nothing published yet: a member asking is told so.
+        assert "还没有您可以查看的进度通报" in _say(bot, platform, "zhangdy", "进度通报")
         # Not theirs: a branch's secretary (no committee of theirs, then naming it) and another committee's 书记.
         assert "您不是党委的书记" in _say(bot, platform, "lisj", "确认排位 2027Q1")
         assert "只有本党委" in _say(bot, platform, "lisj", "确认排位 2027Q1 城关镇党委")
@@ -68,6 +81,19 @@ def test_the_quarter_bulletin_through_the_sandbox(session_factory, database_url,
         for user in ("zhangdy", "liudy", "qiansj", "sunbz"):
             assert not _bulletins(bot, platform, user), user
         assert "不能重复确认" in _say(bot, platform, "fengsj", "确认排位 2027Q1")
+        (sent,) = _bulletins(bot, platform, "lisj")
+        assert "**城关镇党委2027年第1季度书记项目进度通报**" in str(sent)
+        # A member of a ranked unit finds the bulletin by command (no card was sent to them), with its link;
+        # someone of another committee finds none; a quarter without one says so.
+        mine = _say(bot, platform, "zhangdy", "进度通报")
+        assert "城关镇党委2027年第1季度书记项目进度通报" in mine
+        assert f"/h5/projects/bulletin/{committee_id}/2027Q1" in mine
+        assert f"/h5/projects/bulletin/{committee_id}/2027Q1" in _say(
+            bot, platform, "zhangdy", "进度通报 2027Q1"
+        )
+        assert "2026年第4季度还没有您可以查看的进度通报" in _say(bot, platform, "zhangdy", "进度通报 2026Q4")
+        assert "季度应写成" in _say(bot, platform, "zhangdy", "进度通报 2027Q9")
+        assert "还没有您可以查看的进度通报" in _say(bot, platform, "qiansj", "进度通报")
         assert "已由党委确认" in _say(bot, platform, "fengsj", "排位赛")  # bare: the last whole quarter
 
         link = re.search(

@@ -44,9 +44,10 @@ def test_the_ranking_page_and_its_confirmation(session_factory, session, org, qu
     assert table.index("C 窗口") < table.index("B 停车") and "尚未确认" in page.text
     assert "确认排位并发布进度通报</button>" in page.text
     assert zhou.get("/console/projects/ranking").text == page.text  # bare: the committee, last quarter
-    assert (
-        zhou.get(f"/console/projects/ranking?committee={org.committee.id}&quarter=2027Q7").status_code == 422
-    )
+    # A bad quarter is an input error: 400 with the input message, not the permission sentence.
+    typo = zhou.get(f"/console/projects/ranking?committee={org.committee.id}&quarter=2027Q7")
+    assert typo.status_code == 400 and "季度应写成" in typo.text and "您没有权限" not in typo.text
+    assert "填写的内容有误" in typo.text
     # The running quarter: shown as of today, no confirmation.
     running = zhou.get(f"/console/projects/ranking?committee={org.committee.id}&quarter=2027Q2").text
     assert "2027年第2季度尚未结束" in running and "确认排位并发布进度通报</button>" not in running
@@ -67,7 +68,7 @@ def test_the_ranking_page_and_its_confirmation(session_factory, session, org, qu
     csrf = csrf_of(zhou)
     assert zhou.post(post, data={"quarter": "2027Q1"}).status_code == 403  # no csrf
     bad = zhou.post(post, data={"csrf_token": csrf, "quarter": "明年"})
-    assert bad.status_code == 422 and "2027Q1" in bad.text
+    assert bad.status_code == 422 and "季度应写成" in bad.text and "您没有权限" not in bad.text
     early = zhou.post(post, data={"csrf_token": csrf, "quarter": "2027Q2"})
     assert early.status_code == 422 and "尚未结束" in early.text
     assert session.scalar(select(ProjectBulletin.id)) is None
@@ -94,15 +95,22 @@ def test_the_showcase_page_ranks_by_the_panel_and_chooses_excellent_projects(
     app = console_app(session_factory, now=at)
     zhou = login(session_factory, app, org.zhou.id, now=at)
     listing = zhou.get("/console/projects?year=2027").text
+    # The showcase link opens the console's own page (the H5 page asks for DingTalk/WeCom identity on a PC).
     assert (
-        'href="/h5/projects/showcase?year=2027"' in listing
+        'href="/console/projects/showcase/page?year=2027"' in listing
         and "/console/projects/showcase?year=2027" in listing
+        and "/h5/projects/showcase" not in listing
     )
     page = zhou.get("/console/projects/showcase?year=2027")
     assert page.status_code == 200
     table = page.text.split("<tbody>", 1)[1]
     assert table.index("B 停车") < table.index("A 光伏") < table.index("C 窗口")  # C: not scored, after
     assert "85.0（2人）" in table and "90、80" in table and table.count("评为优秀</button>") == 5
+    assert 'href="/console/projects/showcase/page?year=2027"' in page.text
+    # 评为优秀 cannot be undone: the form asks first, naming the project.
+    form = table.split(f'action="/console/projects/showcase/{quarter["B"]}/excellent"', 1)[1].split(">", 1)[0]
+    assert f'data-confirm="确定将项目 #{quarter["B"]}“B 停车”评为优秀项目吗？评定后不能撤销。"' in form
+    assert 'onsubmit="return confirm(this.dataset.confirm)"' in form
 
     li = login(session_factory, app, org.li.id, now=at)
     assert "观摩评比和优秀项目" not in li.get("/console/projects?year=2027").text
@@ -126,6 +134,32 @@ def test_the_showcase_page_ranks_by_the_panel_and_chooses_excellent_projects(
     shown = zhou.get(ok.headers["location"]).text
     assert "已评为优秀项目" in shown and "★优秀" in shown and shown.count("评为优秀</button>") == 4
     again = zhou.post(choose, data={"csrf_token": csrf_of(zhou)})
-    assert again.status_code == 409 and "已评为优秀项目" in again.text
+    assert again.status_code == 409 and f"项目 #{quarter['B']} 已经是优秀项目。" in again.text
     session.expire_all()
     assert session.get(SecretaryProject, quarter["B"]).excellent_by_id == org.zhou.id
+    # The console's 典型项目 page shows what the H5 showcase shows, to a viewer at a PC.
+    cards = zhou.get("/console/projects/showcase/page?year=2027")
+    assert cards.status_code == 200 and "2027年典型项目展示" in cards.text
+    assert f'id="p{quarter["B"]}"' in cards.text and "B 停车" in cards.text and "A 光伏" not in cards.text
+    assert "2026年还没有选定的优秀项目" in zhou.get("/console/projects/showcase/page?year=2026").text
+
+
+def test_a_quarter_with_nothing_to_rank_cannot_be_confirmed(session_factory, session, org):
+    from handlers.projects import library
+    from tests.projects.test_bulletin import _project
+
+    library.set_call(session, org.feng, 2027, date(2027, 3, 31), 2, cfg=CFG)
+    _project(session, org, org.wang, "D 道路", "2027-08-31 硬化")
+    session.commit()
+    app = console_app(session_factory, now=NOW)
+    zhou = login(session_factory, app, org.zhou.id, now=NOW)
+    page = zhou.get(f"/console/projects/ranking?committee={org.committee.id}&quarter=2027Q1").text
+    assert "本季度各项目没有到期节点，也没有进展报告，无需排位。" in page
+    assert '<button type="button" disabled>确认排位并发布进度通报</button>' in page
+    assert '<button type="submit">确认排位并发布进度通报</button>' not in page
+    refused = zhou.post(
+        f"/console/projects/ranking/{org.committee.id}",
+        data={"csrf_token": csrf_of(zhou), "quarter": "2027Q1"},
+    )
+    assert refused.status_code == 422 and "无需排位" in refused.text
+    assert session.scalar(select(ProjectBulletin.id)) is None

@@ -1,7 +1,7 @@
 """书记项目 pages of the console.
 
 * /console/projects?year=2027 lists the projects of the viewer's scope with their review, milestones (done,
-  late), last progress report and open 督办单, and links the pages below and the 典型项目 showcase (H5).
+  late), last progress report and open 督办单, and links the pages below and the 典型项目 showcase.
 * /console/projects/compare is a committee's 晒比评 for a month: every project's progress against its
   milestones, the software's 红旗/蜗牛 proposal with its reason, and, for the committee's 书记/副书记/组织委员
   or 组织部, the form that decides (handlers.projects.compare).
@@ -9,6 +9,7 @@
   the confirmation (once, after the quarter; handlers.projects.bulletin) and the published 进度通报.
 * /console/projects/showcase is the year's 观摩评比: the panel's scores ranked and the choice of 优秀项目
   (handlers.projects.showcase), the same rules as the chat commands 观摩排名 and 评为优秀.
+* /console/projects/showcase/page is the year's 典型项目 showcase, the H5 page's content for a viewer at a PC.
 * /console/projects/{id}/file.docx is a project's file (档案) as Word (handlers.ledgers.project_file), for a
   viewer whose scope holds the project's unit.
 
@@ -268,6 +269,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             and over
             and bool(rows)
             and bulletin.can_confirm(viewer.session, viewer.person, committee, cfg),
+            nothing=ps.QUARTER_NOTHING if confirmed is None and bulletin.nothing_to_rank(rows) else "",
             problem=problem,
             notice=notice,
         )
@@ -294,8 +296,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             )
         try:
             q = the_quarter(quarter)
-        except Refused as exc:
-            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+        except Refused as exc:  # an input error, not a missing right
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=400, viewer=viewer)
         return render_ranking(request, viewer, unit, q, notice=ps.QUARTER_SAVED if saved else "")
 
     @router.post("/projects/ranking/{committee_id}", response_class=HTMLResponse)
@@ -309,7 +311,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         try:
             q = the_quarter(str(form.get("quarter", "")).strip() or "-")
         except Refused as exc:
-            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
         try:
             bulletin.confirm(
                 viewer.session,
@@ -373,6 +375,23 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 for i, r in enumerate(ranked, 1)
             ],
             notice=ps.SHOWCASE_SAVED if saved else "",
+        )
+
+    @router.get("/projects/showcase/page", response_class=HTMLResponse)
+    def showcase_cards(
+        request: Request, viewer: ViewerDep, year: Annotated[int | None, Ge(2000), Le(2100)] = None
+    ):
+        """The 典型项目 showcase as the H5 page shows it, for a viewer at a PC (the H5 page asks for the
+        DingTalk/WeCom identity there)."""
+        year = year or today().year
+        return console.page(
+            request,
+            "console/projects_showcase_page.html",
+            viewer=viewer,
+            nav="projects",
+            title=ps.H5_SHOWCASE_TITLE,
+            year=year,
+            projects=showcase.cards(viewer.session, year),
         )
 
     def library_leader(viewer: Viewer) -> bool:

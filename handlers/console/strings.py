@@ -8,6 +8,7 @@ LOGOUT = "退出"
 
 CSRF_FAILED = "页面已过期，请刷新后再试。"
 LOGIN_REQUIRED_TITLE = "请先登录"
+NOT_FOUND_TITLE = "没有找到"
 NOT_FOUND = "没有找到，或不在您的管理范围内。"
 FORBIDDEN = "您没有权限进行此操作。"
 BAD_INPUT = "填写的内容有误"  # the title of a 422: a bad value, not a missing right

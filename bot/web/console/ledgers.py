@@ -59,7 +59,9 @@ class LedgerPages:
         return parse_period(period, self.this_month())
 
     def not_found(self, request: Request, viewer: Viewer) -> HTMLResponse:
-        return self.console.message(request, strings.NOT_FOUND, strings.NOT_FOUND, status=404, viewer=viewer)
+        return self.console.message(
+            request, strings.NOT_FOUND_TITLE, strings.NOT_FOUND, status=404, viewer=viewer
+        )
 
     def bad(self, request: Request, viewer: Viewer, text: str) -> HTMLResponse:
         return self.console.message(request, text, text, status=400, viewer=viewer)

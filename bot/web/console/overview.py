@@ -83,7 +83,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         return [add_months(this, -i) for i in range(MONTH_CHOICES)]
 
     def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
-        return console.message(request, strings.NOT_FOUND, strings.NOT_FOUND, status=404, viewer=viewer)
+        return console.message(request, strings.NOT_FOUND_TITLE, strings.NOT_FOUND, status=404, viewer=viewer)
 
     def page(request: Request, viewer: Viewer, name: str, **ctx) -> HTMLResponse:
         return console.page(

@@ -220,6 +220,7 @@ def projects_history(ctx: HistoryContext) -> dict[str, int]:
                 milestones.append({"id": ids["m"], "project_id": pid, "seq": seq, "title": step,
                                    "due_on": date(nxt, min(12, 3 * seq), 28), "done_on": None})  # fmt: skip
                 ids["m"] += 1
+    earlier_reports(ctx, year, first_month, projects, milestones, reports, ids["g"])
     end = year_end(ctx, year, reviewer, projects, milestones, reports, calls)
     bulk_insert(session, ProjectCall.__table__, calls)
     bulk_insert(session, SecretaryProject.__table__, projects)
@@ -241,6 +242,32 @@ RATING_FROM = (10, 8)  # (month, day) the demo's 群众评议 window opens; it c
 SHOW_FROM = 11  # the month from which the 观摩评比 panel has scored
 SHOW_COMMENTS = ["成效明显", "群众认可度高", "特色鲜明", "还需巩固", "可复制推广"]
 RATING_COMMENTS = ["", "", "办了实事", "希望继续坚持", "效果还不够明显"]
+
+
+def earlier_reports(ctx: HistoryContext, year, first_month, projects, milestones, reports, next_id) -> None:
+    """The months of the year before the history's window (from April, after the March acceptance) get
+    their progress reports too, so every quarter's 排位赛 has real differences: most months reported, a
+    project running late on a milestone misses more. On a random stream of its own, so the data drawn
+    before stay as they were."""
+    rng = random.Random(f"projects-progress:{year}")
+    late = {
+        m["project_id"]
+        for m in milestones
+        if m["due_on"] < ctx.today and (m["done_on"] is None or m["done_on"] > m["due_on"])
+    }
+    end = min(first_month, date(ctx.today.year, ctx.today.month, 1))
+    for p in projects:
+        if p["year"] != year or p["status"] != ProjectStatus.ACCEPTED.value:
+            continue
+        month = date(year, 4, 1)
+        while month < end:
+            if rng.random() < (0.55 if p["id"] in late else 0.85):
+                day = month.replace(day=rng.randint(5, 27))
+                reports.append({"id": next_id, "project_id": p["id"], "milestone_id": None, "month": month,
+                                "text": rng.choice(NOTES), "done": False, "reported_by_id": p["secretary_id"],
+                                "reported_at": _at(day, 3)})  # fmt: skip
+                next_id += 1
+            month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
 def _next_id(session, model) -> int:

@@ -624,7 +624,11 @@ def quarter_ranking(ctx: HandlerContext, args: str) -> None:
         parts.insert(0, strings.QUARTER_RUNNING.format(quarter=label, today=dates.fmt_full_day(today)))
     else:
         parts.insert(0, strings.QUARTER_PROPOSED)
-        parts.append(strings.QUARTER_HOW.format(quarter=bulletin.code(quarter), committee=committee.name))
+        parts.append(
+            strings.QUARTER_NOTHING
+            if bulletin.nothing_to_rank(rows)
+            else strings.QUARTER_HOW.format(quarter=bulletin.code(quarter), committee=committee.name)
+        )
     ctx.reply(
         bulletin.headed(
             strings.QUARTER_TITLE.format(committee=committee.name, quarter=label), "\n\n".join(parts)

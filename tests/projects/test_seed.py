@@ -47,7 +47,7 @@ def test_seeded_projects_are_plausible(session):
     for r in session.scalars(select(ProjectProgress)):
         project = session.get(SecretaryProject, r.project_id)
         assert project.status == ProjectStatus.ACCEPTED and r.reported_at <= NOW and r.month.year == 2026
-        assert r.month >= date(2026, 6, 1)  # within the six months of history
+        assert date(2026, 4, 1) <= r.month <= date(2026, 11, 1)  # from April, after the March acceptance
     committee = session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE)).first()
     rows, decided = compare.month_view(session, committee, date(2026, 10, 1), CFG)
     assert rows and not decided
@@ -126,3 +126,20 @@ def test_the_seed_has_the_years_end_and_one_confirmed_quarter(session):
         select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.id != committee.id)
     ).all()
     assert others and all(bulletin.quarter_view(session, c, b.quarter, CFG)[1] is None for c in others)
+
+
+def test_every_past_month_of_the_year_has_plausible_progress_reports(session):
+    """A demo seeded with a short history (December, two months) still shows each quarter's 排位赛 with
+    real differences: most months reported, some missed, never all 0/3."""
+    now = datetime(2026, 12, 4, 2, tzinfo=UTC)
+    seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=2, today=now.date(), now=now)
+    session.commit()
+    committees = session.scalars(select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE)).all()
+    for quarter in (date(2026, 4, 1), date(2026, 7, 1)):
+        reported = [
+            r.months_reported for c in committees for r in bulletin.quarter_facts(session, c, quarter, CFG)
+        ]
+        assert reported and sum(reported) > 2 * len(reported), quarter  # most months reported
+        assert len(set(reported)) > 1 and min(reported) < 3, quarter  # some missed
+    for r in session.scalars(select(ProjectProgress)):
+        assert r.reported_at <= now and date(2026, 4, 1) <= r.month <= date(2026, 12, 1)

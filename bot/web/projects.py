@@ -64,23 +64,12 @@ def build_projects_router(h5: H5Pages) -> APIRouter:
             if person is None:
                 return h5.identify(request)
             year = year or clock().astimezone(h5.core.tz).year
-            chosen = showcase.excellent(session, year)
-            ratings = rating.tallies(session, [p.id for p, _ in chosen])
             return h5.page(
                 request,
                 "projects/showcase.html",
                 title=strings.H5_SHOWCASE_TITLE,
                 year=year,
-                projects=[
-                    {
-                        "project": p,
-                        "unit": unit,
-                        "done": sum(m.done_on is not None for m in p.milestones),
-                        "total": len(p.milestones),
-                        "rating": rating.result_line(session, p, ratings[p.id]),
-                    }
-                    for p, unit in chosen
-                ],
+                projects=showcase.cards(session, year),
             )
 
     @router.get("/bulletin/{committee_id}/{quarter}")

@@ -38,6 +38,8 @@ FROZEN = {
     "0011_observer_yearly_rating_and_training.py": "1eea632cfe1ecbb9ed169ed38a65319fba916014dfc9a1653746b0557ec833a4",
     "0012_secretary_projects.py": "57779ad0df403d4960882754152f3dbb1548835e42a1f321a76db2274e0b0bbd",
     "0013_inspection_rounds_and_findings.py": "81a6d5290ae522072dd51ce063b1e27b0b87b138c201b28954e7378d9babf6ef",
+    "0014_activity_day_menu.py": "ef7f117e034e2b231104b71d2c06fd7a9b2c9d443aa80f1ba942ff53c5f27e6b",
+    "0015_project_bulletins.py": "32dc351b4b627529a688f9cc6edc24181ecfe6e8881d2039679a08d0266225ab",
 }
 
 

@@ -51,6 +51,11 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def today():
         return console.clock().astimezone(tz).date()
 
+    def not_found(request: Request, viewer: Viewer) -> HTMLResponse:
+        return console.message(
+            request, console_strings.NOT_FOUND_TITLE, console_strings.NOT_FOUND, status=404, viewer=viewer
+        )
+
     def committees(viewer: Viewer) -> list[OrgUnit]:
         return list(
             viewer.session.scalars(
@@ -192,13 +197,11 @@ def build_router(console: ConsoleApp) -> APIRouter:
             committee = mine[0].id
         unit = committee_in_scope(viewer, committee)
         if unit is None:
-            return console.message(
-                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
-            )
+            return not_found(request, viewer)
         try:
             m = the_month(month)
         except Refused as exc:
-            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
         return render_compare(request, viewer, unit, m, notice=ps.COMPARE_SAVED if saved else "")
 
     @router.post("/projects/compare/{committee_id}", response_class=HTMLResponse)
@@ -206,13 +209,11 @@ def build_router(console: ConsoleApp) -> APIRouter:
         form = await request.form()
         unit = committee_in_scope(viewer, committee_id)
         if unit is None:
-            return console.message(
-                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
-            )
+            return not_found(request, viewer)
         try:
             m = the_month(str(form.get("month", "")))
         except Refused as exc:
-            return console.message(request, console_strings.FORBIDDEN, str(exc), status=422, viewer=viewer)
+            return console.message(request, console_strings.BAD_INPUT, str(exc), status=422, viewer=viewer)
         try:
             picks = {str(k)[5:]: str(v) for k, v in form.items() if str(k).startswith("pick_")}
             if any(v not in ("", "red_flag", "snail") or not k.isdigit() for k, v in picks.items()):
@@ -291,9 +292,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
             committee = mine[0].id
         unit = committee_in_scope(viewer, committee)
         if unit is None:
-            return console.message(
-                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
-            )
+            return not_found(request, viewer)
         try:
             q = the_quarter(quarter)
         except Refused as exc:  # an input error, not a missing right
@@ -305,9 +304,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         form = await request.form()
         unit = committee_in_scope(viewer, committee_id)
         if unit is None:
-            return console.message(
-                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
-            )
+            return not_found(request, viewer)
         try:
             q = the_quarter(str(form.get("quarter", "")).strip() or "-")
         except Refused as exc:
@@ -421,9 +418,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
         session = viewer.session
         p = session.get(SecretaryProject, project_id)
         if p is None or not viewer.scope.sees_unit(session.get(OrgUnit, p.unit_id)):
-            return console.message(
-                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
-            )
+            return not_found(request, viewer)
         try:
             showcase.choose_excellent(
                 session, viewer.person, p.id, now=console.clock(), cfg=projects_config(console.core)
@@ -438,9 +433,7 @@ def build_router(console: ConsoleApp) -> APIRouter:
     def project_file(request: Request, viewer: ViewerDep, project_id: Id):
         p = viewer.session.get(SecretaryProject, project_id)
         if p is None or not viewer.scope.sees_unit(viewer.session.get(OrgUnit, p.unit_id)):
-            return console.message(
-                request, console_strings.FORBIDDEN, console_strings.NOT_FOUND, status=404, viewer=viewer
-            )
+            return not_found(request, viewer)
         return Response(
             project_file_docx(viewer.session, p, tz),
             media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

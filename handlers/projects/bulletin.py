@@ -104,10 +104,11 @@ def examples(today: date) -> dict[str, str]:
     return {"example": code(q), "example_cn": dates.fmt_quarter(q)}
 
 
-def headed(title: str, text: str) -> Markdown:
-    """A Markdown message whose heading is its body's first line too: DingTalk shows a markdown message's
-    title only in the notification preview."""
-    return Markdown(title=title, text=f"**{md_escape(title)}**\n\n{text}")
+def headed(kind: str, heading: str, text: str) -> Markdown:
+    """A Markdown message titled by its kind, with its own heading as the body's first line (as 党费名单
+    does): DingTalk shows the title only in the notification preview, WeCom above the text, so the
+    heading says which committee and quarter on both without repeating the title."""
+    return Markdown(title=kind, text=f"**{md_escape(heading)}**\n\n{text}")
 
 
 def _utc(day: date, cfg: ProjectsConfig) -> datetime:
@@ -517,6 +518,7 @@ def bulletin_message(
         strings.BULLETIN_LINK.format(url=h5_url(public_base_url, committee, quarter)),
     ]
     return headed(
+        strings.BULLETIN_KIND,
         strings.BULLETIN_TITLE.format(committee=committee.name, quarter=dates.fmt_quarter(quarter)),
         "\n\n".join(parts),
     )

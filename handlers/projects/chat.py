@@ -580,7 +580,7 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
         key=lambda u: u.path,
     )
     if not led and any(r.role == Role.ORG_STAFF for r in ctx.roles):
-        # a 组织部 cadre who is 包保 cadre of exactly one committee means that one
+        # a 组织部 cadre means their 包保 committee (with several, they are asked which, as a leader is)
         led = list(
             ctx.session.scalars(
                 select(OrgUnit)
@@ -589,8 +589,6 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
                 .order_by(OrgUnit.path)
             )
         )
-        if len(led) > 1:
-            led = []
     if not led:
         raise Refused(strings.QUARTER_NO_COMMITTEE.format(**ex))
     if len(led) > 1:
@@ -631,7 +629,9 @@ def quarter_ranking(ctx: HandlerContext, args: str) -> None:
         )
     ctx.reply(
         bulletin.headed(
-            strings.QUARTER_TITLE.format(committee=committee.name, quarter=label), "\n\n".join(parts)
+            strings.QUARTER_KIND,
+            strings.QUARTER_TITLE.format(committee=committee.name, quarter=label),
+            "\n\n".join(parts),
         )
     )
 
@@ -687,4 +687,4 @@ def my_bulletins(ctx: HandlerContext, args: str) -> None:
         )
         for b, c in found
     ]
-    ctx.reply(bulletin.headed(strings.BULLETIN_MINE_TITLE, "\n".join(lines)))
+    ctx.reply(Markdown(strings.BULLETIN_KIND, "\n".join(lines)))

@@ -224,6 +224,11 @@ def test_the_bulletin_heads_its_text_and_writes_each_place(session, org, quarter
     assert m.text.splitlines()[0] == "**城关镇党委2027年第1季度书记项目进度通报**"
     assert "第1名 河东村党支部：A 光伏" in m.text and "第5名 城关社区党支部：B 停车" in m.text
     assert not any(line[:1].isdigit() for line in m.text.splitlines())
+    # WeCom shows the title above the text: as rendered there, the heading stands once.
+    from bot.platforms.wecom import render as wecom
+
+    shown = wecom.body(m, task_id="t", base_url=BASE)["markdown"]["content"]
+    assert shown.count("城关镇党委2027年第1季度书记项目进度通报") == 1
 
 
 def test_a_quarter_with_nothing_due_and_nothing_reported_is_not_confirmed(session, org):

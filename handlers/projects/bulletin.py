@@ -216,8 +216,9 @@ def quarter_facts(
 
 
 def nothing_to_rank(rows: list[QuarterRow]) -> bool:
-    """No project had a milestone due by the quarter's end and none reported progress in it."""
-    return all(r.due == 0 and r.months_reported == 0 for r in rows)
+    """There are projects, and none had a milestone due by the quarter's end or reported progress in it
+    (no projects at all is said otherwise: QUARTER_EMPTY)."""
+    return bool(rows) and all(r.due == 0 and r.months_reported == 0 for r in rows)
 
 
 def propose(rows: list[QuarterRow]) -> list[QuarterRow]:

@@ -249,6 +249,14 @@ def build_router(console: ConsoleApp) -> APIRouter:
         rows, confirmed = bulletin.quarter_view(viewer.session, committee, quarter, cfg, day)
         over = day >= bulletin.quarter_end(quarter)
         label = dates.fmt_quarter(quarter)
+        # Whether this viewer could confirm the quarter now; a quarter with nothing to rank then shows why not.
+        may_confirm = (
+            confirmed is None
+            and over
+            and bool(rows)
+            and bulletin.can_confirm(viewer.session, viewer.person, committee, cfg)
+        )
+        nothing = may_confirm and bulletin.nothing_to_rank(rows)
         return console.page(
             request,
             "console/projects_ranking.html",
@@ -266,11 +274,8 @@ def build_router(console: ConsoleApp) -> APIRouter:
             if confirmed
             else "",
             details=bulletin.details(viewer.session, committee, quarter, rows, cfg) if confirmed else None,
-            can_confirm=confirmed is None
-            and over
-            and bool(rows)
-            and bulletin.can_confirm(viewer.session, viewer.person, committee, cfg),
-            nothing=ps.QUARTER_NOTHING if confirmed is None and bulletin.nothing_to_rank(rows) else "",
+            can_confirm=may_confirm and not nothing,
+            nothing=ps.QUARTER_NOTHING if nothing else "",
             problem=problem,
             notice=notice,
         )

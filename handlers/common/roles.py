@@ -196,16 +196,23 @@ def rater_paths(session: Session, person_id: int, roles: Collection[Role]) -> tu
     return everything, tuple(paths)
 
 
+def liaisons_by_committee(
+    session: Session, committee_ids: Collection[int] | None = None
+) -> dict[int, list[int]]:
+    """{committee id: its 包保 cadres (包保联系: what reaches the committee's leaders reaches them too)},
+    for the given committees or, without ids, all of them: one statement."""
+    stmt = select(Liaison.committee_id, Liaison.person_id)
+    if committee_ids is not None:
+        stmt = stmt.where(Liaison.committee_id.in_(set(committee_ids)))
+    found: dict[int, set[int]] = defaultdict(set)
+    for cid, pid in session.execute(stmt):
+        found[cid].add(pid)
+    return {c: sorted(people) for c, people in found.items()}
+
+
 def liaison_cadres(session: Session, branch_ids: list[int]) -> dict[int, list[int]]:
-    """{branch id: the 包保 cadres of its committee (包保联系: what is copied to the committee's leaders
-    about a branch reaches them too)}."""
+    """{branch id: the 包保 cadres of its committee}."""
     branches = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(branch_ids))).all()
     committees = committees_of(session, branches)
-    links: dict[int, list[int]] = {}
-    for cid, pid in session.execute(
-        select(Liaison.committee_id, Liaison.person_id).where(
-            Liaison.committee_id.in_({c.id for c in committees.values()})
-        )
-    ):
-        links.setdefault(cid, []).append(pid)
-    return {b.id: sorted(links.get(committees[b.id].id, [])) for b in branches if b.id in committees}
+    links = liaisons_by_committee(session, [c.id for c in committees.values()])
+    return {b.id: links.get(committees[b.id].id, []) for b in branches if b.id in committees}

@@ -3,15 +3,12 @@ organisation (one statement each; the cadres on first use, so a book that never 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import cached_property
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.common.roles import role_holders
+from handlers.common.roles import liaisons_by_committee, role_holders
 from handlers.monthly.scoring import Unit
-from models.inspection import Liaison
 from models.org import Role
 
 
@@ -32,10 +29,7 @@ class RoleBook:
 
     @cached_property
     def _liaisons(self) -> dict[int, list[int]]:
-        found: dict[int, set[int]] = defaultdict(set)
-        for committee_id, person_id in self.session.execute(select(Liaison.committee_id, Liaison.person_id)):
-            found[committee_id].add(person_id)
-        return {c: sorted(people) for c, people in found.items()}
+        return liaisons_by_committee(self.session)
 
     def liaisons_of(self, committee_id: int | None) -> list[int]:
         """The committee's 包保 cadres (包保联系, models.inspection.Liaison): what reaches its leaders

@@ -261,13 +261,19 @@ def remind_rectifications(session: Session, *, now: datetime, cfg: ObserversConf
                 dedup_key=f"observers:rect_due:{branch_id}:{today:%Y%m%d}",
                 now=now,
             )
+        # Copied to the committee and its 包保 cadres: read once for the branch's overdue items.
+        copied = (
+            set(secretaries)
+            | set(committee_people(session, branch_id, cfg.committee_roles))
+            | set(cadres.get(branch_id, []))
+            if late
+            else set()
+        )
         for r in late:
             week = (today - r.due_on).days // 7
             sent += outbox.enqueue_to_people(
                 session,
-                set(secretaries)
-                | set(committee_people(session, branch_id, cfg.committee_roles))
-                | set(cadres.get(branch_id, [])),
+                copied,
                 Text(
                     strings.RECT_OVERDUE_TITLE.format(branch=branch.name)
                     + "\n"

@@ -154,10 +154,11 @@ def inspection_history(ctx: HistoryContext) -> dict[str, int]:
     (liaison_id,) = _next_ids(session, Liaison.__table__)
     # 包保联系: the first 组织部 cadre (the demo's 赵敏) is linked to the first committee (城关镇党委), so
     # their console opens on 我包保的党委 and 查看全县 shows the other committee (县直机关工委) too.
-    liaisons = [
-        {"id": liaison_id + n, "person_id": inspector, "committee_id": cid, "assigned_by_id": None}
-        for n, cid in enumerate(committees[:1])
-    ]
+    liaisons = (
+        [{"id": liaison_id, "person_id": inspector, "committee_id": committees[0], "assigned_by_id": None}]
+        if committees
+        else []
+    )
     # This month's patrol: 10% per committee (at least one), seeded and recorded.
     seed = rng.randrange(2**31)
     pick = random.Random(seed)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from config.rules import ACTIVITY_MENUS
 from models.meetings import (
     Attendance,
     AttendanceMethod,
@@ -60,9 +61,9 @@ PLACES = ["党员活动室", "村委会会议室", "社区党群服务中心", "
 EXCUSES = ["出差在外", "身体不适", "参加培训", "家中有事", "值班"]
 # The demo organisation's 党员活动日: the 25th, 顺延 to the next working day off a rest day, as
 # ZHIBU_MEETINGS__ACTIVITY_DAY__RULE=day_of_month with __DAY=25 computes it (the fee day's fixed-day
-# rule on the same calendar). Its 主题党日 record the 7+X menu (config.rules.ACTIVITY_MENUS).
+# rule on the same calendar). Its 主题党日 record the default 7+X menu.
 ACTIVITY_DAY = 25
-MENU = ["集中学习", "重温入党誓词", "交纳党费", "开展组织生活", "民主议事", "志愿服务", "党内关怀"]
+MENU = list(ACTIVITY_MENUS["7+X"])
 EXTRAS = ["参观红色教育基地", "观看专题教育片", "走访慰问老党员", "开展环境整治志愿活动"]
 
 

@@ -28,6 +28,7 @@ from config.rules import ActivityDayRules
 from handlers.common import dates
 from handlers.ledgers.exports import ExportWorker
 from models.base import utcnow
+from models.meetings_seed import ACTIVITY_DAY
 from models.org import ROLE_LABELS, ChatAccount, OrgUnit, Person, Platform, RoleAssignment, UnitKind
 
 logger = logging.getLogger("zhibu")
@@ -444,9 +445,9 @@ def demo_cmd(
         with session_factory() as session:
             sb.load_fixture(sandbox_fixture(session, callback_url=bot_url + "/wecom/callback"))
         s = demo_settings(database_url, sb.url, bot_url)
-        # The seeded demo holds its 主题党日 on the 25th (曲阜's 党员活动日): its notices and plan form say so.
+        # The seeded demo holds its 主题党日 on its 党员活动日 (the 25th, as 曲阜): its notices and plan form say so.
         if s.meetings.activity_day.rule == "none":
-            s.meetings.activity_day = ActivityDayRules(rule="day_of_month", day=25)
+            s.meetings.activity_day = ActivityDayRules(rule="day_of_month", day=ACTIVITY_DAY)
         # The demo's ports are chosen at start: its jobs read these settings, not the environment's.
         use_settings(s)
         outbox.configure_platforms(session_factory, configured_platforms(s))

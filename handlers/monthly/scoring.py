@@ -566,7 +566,7 @@ def score_branch(
     if short:
         points = len(short) * meetings_cfg.activity.penalty_per_missing
         penalties = [*penalties, {"key": "menu", "count": len(short), "points": points, "items": short}]
-    penalty_total = sum(p["points"] for p in penalties) if penalties else 0
+    penalty_total = sum(p["points"] for p in penalties)
     raw = 100 * (wc * completion + wq * quality + wr * rectification) - penalty_total
     score = round(max(0.0, raw), 1)
     explanation = {

@@ -89,7 +89,7 @@ def build_projects_router(h5: H5Pages) -> APIRouter:
                 raise Refused(
                     strings.BULLETIN_NONE.format(committee=committee.name, quarter=label), status=404
                 )
-            if not bulletin.can_read(session, person, committee, rows, cfg()):
+            if not bulletin.can_read(session, person, committee, [r.unit for r in rows], cfg()):
                 raise Refused(strings.BULLETIN_NOT_VISIBLE, status=403)
             return h5.page(
                 request,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -340,28 +341,32 @@ def recipients(
 
 
 def can_read(
-    session: Session, person: Person, committee: OrgUnit, rows: list[QuarterRow], cfg: ProjectsConfig
+    session: Session,
+    person: Person,
+    committee: OrgUnit,
+    units: Iterable[OrgUnit],
+    cfg: ProjectsConfig,
+    *,
+    held: list[tuple[int | None, Role]] | None = None,
 ) -> bool:
     """The bulletin's readers: those who confirm it, anyone holding an office on the committee or above it,
-    and the members and office holders of the units whose projects are in it."""
-    if can_confirm(session, person, committee, cfg):
+    and the members and office holders of the units whose projects are in it (`units`). `held`: the
+    person's roles_held, when the caller checks many bulletins."""
+    held = roles_held(session, person.id) if held is None else held
+    if compare.decides(held, committee, cfg):
         return True
-    if person.branch is not None and any(person.branch.path.startswith(r.unit.path) for r in rows):
+    units = list(units)
+    if person.branch is not None and any(person.branch.path.startswith(u.path) for u in units):
         return True
-    offices = {u for u, _ in roles_held(session, person.id)}
-    return bool(offices & ({*committee.ancestor_ids(), committee.id} | {r.unit.id for r in rows}))
-
-
-@dataclass(frozen=True)
-class _Ranked:
-    unit: OrgUnit
+    offices = {u for u, _ in held}
+    return bool(offices & ({*committee.ancestor_ids(), committee.id} | {u.id for u in units}))
 
 
 def readable(
     session: Session, person: Person, cfg: ProjectsConfig, quarter: date | None = None
 ) -> list[tuple[ProjectBulletin, OrgUnit]]:
     """The published bulletins `person` may read (can_read, the H5 page's rule), of `quarter` or all,
-    latest first, with their committees."""
+    latest first, with their committees: five statements however many there are."""
     stmt = (
         select(ProjectBulletin)
         .options(selectinload(ProjectBulletin.rankings))
@@ -382,13 +387,19 @@ def readable(
     )
     ids = set(unit_of.values()) | {b.committee_id for b in found}
     units = {u.id: u for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))}
-    mine = []
-    for b in found:
-        committee = units[b.committee_id]
-        rows = [_Ranked(unit=units[unit_of[r.project_id]]) for r in b.rankings]
-        if can_read(session, person, committee, rows, cfg):  # type: ignore[arg-type]
-            mine.append((b, committee))
-    return mine
+    held = roles_held(session, person.id)
+    return [
+        (b, units[b.committee_id])
+        for b in found
+        if can_read(
+            session,
+            person,
+            units[b.committee_id],
+            [units[unit_of[r.project_id]] for r in b.rankings],
+            cfg,
+            held=held,
+        )
+    ]
 
 
 # --- confirming and publishing ---------------------------------------------------------------------

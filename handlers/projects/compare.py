@@ -30,10 +30,10 @@ from bot.core import outbox
 from bot.core.errors import Refused
 from bot.core.messages import Markdown, md_escape
 from handlers.common import dates
-from handlers.common.roles import people_with_roles
-from handlers.projects import access, strings
+from handlers.common.roles import people_with_roles, roles_held
+from handlers.projects import strings
 from handlers.projects.config import ProjectsConfig
-from models.org import OrgUnit, Person
+from models.org import OrgUnit, Person, Role
 from models.projects import PickKind, ProjectPick, ProjectProgress, ProjectStatus, SecretaryProject
 
 
@@ -152,10 +152,19 @@ def month_view(
     return rows, bool(picks)
 
 
-def can_decide(session: Session, person: Person, committee: OrgUnit, cfg: ProjectsConfig) -> bool:
-    return person.id in people_with_roles(session, committee.id, cfg.committee_roles) or person.id in (
-        access.org_staff_over(session, committee)
+def decides(held: list[tuple[int | None, Role]], committee: OrgUnit, cfg: ProjectsConfig) -> bool:
+    """From the (unit, role) pairs a person holds (roles_held): the committee's 书记/副书记/组织委员, or
+    组织部 staff over it (on an ancestor, or over the whole tree)."""
+    above = set(committee.ancestor_ids())
+    return any(
+        (unit == committee.id and role in cfg.committee_roles)
+        or (role == Role.ORG_STAFF and (unit is None or unit in above))
+        for unit, role in held
     )
+
+
+def can_decide(session: Session, person: Person, committee: OrgUnit, cfg: ProjectsConfig) -> bool:
+    return decides(roles_held(session, person.id), committee, cfg)
 
 
 def decide(

@@ -16,6 +16,7 @@ from models.org import Role, UnitKind
 from models.outbox import OutboxMessage
 from models.projects import ProjectBulletin, ProjectRanking
 from tests import builders
+from tests.core.statements import count_statements
 from tests.harness import CONFIG, readable
 from tests.projects.conftest import local
 
@@ -172,9 +173,9 @@ def test_confirmed_once_by_the_committee_and_published_to_leaders_and_secretarie
         confirmed is not None and _titles(rows) == ["A", "D", "E", "C", "B"] and rows[1].months_reported == 0
     )
     # Who may read it: the units' members, the committee's leaders; not another committee's people.
-    assert bulletin.can_read(session, org.member, org.committee, rows, CFG)
-    assert bulletin.can_read(session, org.deputy, org.committee, rows, CFG)
-    assert not bulletin.can_read(session, stranger, org.committee, rows, CFG)
+    assert bulletin.can_read(session, org.member, org.committee, [r.unit for r in rows], CFG)
+    assert bulletin.can_read(session, org.deputy, org.committee, [r.unit for r in rows], CFG)
+    assert not bulletin.can_read(session, stranger, org.committee, [r.unit for r in rows], CFG)
 
 
 def _reminders(session, person_id):
@@ -260,3 +261,20 @@ def test_readable_bulletins_follow_the_h5_pages_rule(session, org, quarter):
     assert bulletin.readable(session, org.member, CFG, date(2027, 4, 1)) == []
     stranger = builders.person(session, "钱书记", None, account_id="qiansj")
     assert bulletin.readable(session, stranger, CFG) == []
+    # However many bulletins there are, the list is read in the same few statements (not per bulletin).
+    q1 = session.scalar(select(ProjectBulletin))
+    for quarter_ in (date(2026, 10, 1), date(2026, 7, 1)):
+        older = ProjectBulletin(
+            committee_id=org.committee.id, quarter=quarter_, confirmed_at=q1.confirmed_at, recipients=[]
+        )
+        older.rankings = [
+            ProjectRanking(project_id=r.project_id, rank=r.rank, due=0, on_time=0, late=0, months_reported=0,
+                           red_flags=0, snails=0, open_orders=0)
+            for r in q1.rankings
+        ]  # fmt: skip
+        session.add(older)
+    session.flush()
+    engine = session.get_bind()
+    found: list = []
+    assert count_statements(engine, lambda: found.extend(bulletin.readable(session, org.member, CFG))) == 5
+    assert [b.quarter for b, _ in found] == [Q1, date(2026, 10, 1), date(2026, 7, 1)]

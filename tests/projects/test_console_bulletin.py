@@ -159,7 +159,11 @@ def test_a_quarter_with_nothing_to_rank_cannot_be_confirmed(session_factory, ses
     assert '<button type="submit">确认排位并发布进度通报</button>' not in page
     # A quarter still running offers no confirmation at all, so it says nothing of 无需排位 either.
     running = zhou.get(f"/console/projects/ranking?committee={org.committee.id}&quarter=2027Q2").text
-    assert "尚未结束" in running and "无需排位" not in running and "确认排位并发布进度通报</button>" not in running
+    assert (
+        "尚未结束" in running
+        and "无需排位" not in running
+        and "确认排位并发布进度通报</button>" not in running
+    )
     refused = zhou.post(
         f"/console/projects/ranking/{org.committee.id}",
         data={"csrf_token": csrf_of(zhou), "quarter": "2027Q1"},

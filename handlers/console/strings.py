@@ -12,6 +12,7 @@ NOT_FOUND_TITLE = "没有找到"
 NOT_FOUND = "没有找到，或不在您的管理范围内。"
 FORBIDDEN = "您没有权限进行此操作。"
 BAD_INPUT = "填写的内容有误"  # the title of a 422: a bad value, not a missing right
+BAD_ADDRESS = "网址中的内容有误（{fields}），请从页面上的链接或表单重新进入。"
 READ_ONLY = "观察员可查看所联系支部的情况，不能修改。"
 
 # ---- login (bot/web/console/auth.py, handlers/console/chat.py)

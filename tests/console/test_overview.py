@@ -291,6 +291,20 @@ def test_bad_and_future_months_are_refused_in_chinese(session_factory, org, app)
     assert future.status_code == 400 and "还没有开始" in future.text
 
 
+def test_a_malformed_address_is_answered_in_chinese(session_factory, org, app):
+    """?year=abc (or a 年份 box cleared before 查看) on a console page: a Chinese 400 page naming the
+    parameter, not FastAPI's English JSON; a script keeps the JSON answer."""
+    client = login(session_factory, app, org.id("staff"))
+    for url in ("/console/projects/showcase?year=abc", "/console/projects?year=99999", "/console/units/abc"):
+        page = client.get(url, headers={"Accept": "text/html"})
+        assert page.status_code == 400, url
+        assert "填写的内容有误" in page.text and "网址中的内容有误" in page.text, url
+        assert "Input should" not in page.text, url
+    assert "（year）" in client.get("/console/projects/showcase?year=abc", headers={"Accept": "text/html"}).text
+    script = client.get("/console/projects/showcase?year=abc", headers={"Accept": "application/json"})
+    assert script.status_code == 422 and script.json()["detail"][0]["loc"][-1] == "year"
+
+
 def test_a_committee_staff_scope_is_its_committee(session_factory, org, app):
     client = login(session_factory, app, org.staff_c1.id)
     c = org.county

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +39,7 @@ from bot.web.console import (
     year_reports,
 )
 from bot.web.console.deps import PREFIX, ConsoleApp, LoginRequired, login_url
+from handlers.console import strings
 from handlers.console.sessions import ConsoleConfig, console_config
 
 STATIC = Path(__file__).parents[1] / "static" / "console"
@@ -68,5 +71,15 @@ def build_console(
         return JSONResponse(
             {"error": "请先登录管理后台。"}, status_code=401, headers={"HX-Redirect": login_url()}
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # A console page opened with a malformed address (?year=abc, a typed-over form box) answers in
+        # Chinese on a page, not FastAPI's English JSON; everything else keeps the default answer.
+        if request.url.path.startswith(PREFIX + "/") and "text/html" in request.headers.get("accept", ""):
+            fields = "、".join(dict.fromkeys(str(e["loc"][-1]) for e in exc.errors() if e.get("loc")))
+            text = strings.BAD_ADDRESS.format(fields=fields or "?")
+            return console.message(request, strings.BAD_INPUT, text, status=400)
+        return await request_validation_exception_handler(request, exc)
 
     return console

@@ -14,10 +14,10 @@ from models.inspection import Liaison
 from tests.console.test_overview import build_org, console_app, login
 from tests.console.test_scope import LOGIN, PUBLIC_PARAMS, console_routes, fill, objects, with_exports
 
-# Pages that read the person's roles, not the console's Scope: the 观摩评比 is the county's (handlers.projects.
-# library.leader_scope), and 督查巡查 is the 组织部's own work over what it organises (handlers.inspection.
-# rounds.Standing: rounds, the patrol draw, the 包保 form), whichever committees the viewer is linked to.
-COUNTY_WIDE = ("/console/projects/showcase", "/console/inspection")
+# Pages that read the person's roles, not the console's Scope: the 典型项目 page is the county's showcase, and
+# 督查巡查 is the 组织部's own work over what it organises (handlers.inspection.rounds.Standing: rounds, the
+# patrol draw, the 包保 form), whichever committees the viewer is linked to.
+COUNTY_WIDE = ("/console/projects/showcase/page", "/console/inspection")
 
 
 @pytest.fixture

@@ -170,3 +170,26 @@ def test_a_quarter_with_nothing_to_rank_cannot_be_confirmed(session_factory, ses
     )
     assert refused.status_code == 422 and "无需排位" in refused.text
     assert session.scalar(select(ProjectBulletin.id)) is None
+
+
+def test_a_narrowed_cadre_sees_and_chooses_only_their_committees_projects(
+    session_factory, session, org, quarter
+):
+    """孙部长 (组织部) is the 包保 cadre of another committee: narrowed, the 观摩评比 lists none of 城关镇党委's
+    projects (whose 评为优秀 would be refused as outside the scope); 查看全县 lists them again."""
+    from bot.web.console.deps import SCOPE_COOKIE, WHOLE_SCOPE
+    from models.inspection import Liaison
+    from models.org import UnitKind
+    from tests import builders
+
+    other = builders.unit(session, "第二镇党委", UnitKind.COMMITTEE)
+    session.add(Liaison(person_id=org.sun.id, committee_id=other.id))
+    session.commit()
+    at = local(date(2027, 12, 10))
+    app = console_app(session_factory, now=at)
+    sun = login(session_factory, app, org.sun.id, now=at)
+    narrowed = sun.get("/console/projects/showcase?year=2027").text
+    assert "B 停车" not in narrowed and "评为优秀</button>" not in narrowed
+    sun.cookies.set(SCOPE_COOKIE, WHOLE_SCOPE)
+    whole = sun.get("/console/projects/showcase?year=2027").text
+    assert "B 停车" in whole and "评为优秀</button>" in whole

@@ -351,6 +351,15 @@ def build_router(console: ConsoleApp) -> APIRouter:
                 request, ps.SHOWCASE_TITLE, ps.SHOWCASE_NOT_LEADER, status=403, viewer=viewer
             )
         ranked = showcase.ranking(session, viewer.person, year, cfg)
+        # A 包保 cadre's narrowed console shows (and lets choose) only the projects its scope holds.
+        shown = set(
+            session.scalars(
+                select(OrgUnit.id).where(
+                    OrgUnit.id.in_({r.project.unit_id for r in ranked}), viewer.scope.unit_clause()
+                )
+            )
+        )
+        ranked = [r for r in ranked if r.project.unit_id in shown]
         ids = [r.project.id for r in ranked]
         scores: dict[int, list[int]] = {i: [] for i in ids}
         for pid, score in session.execute(

@@ -210,7 +210,7 @@ def menu_from_form(fields: Mapping[str, Any]) -> MenuInput | None:
     else:
         items = tuple(t for t in _SPLIT.split(str(raw)) if t)
     extra = fields.get("menu_extra")
-    return MenuInput(items, extra if isinstance(extra, str) else "")
+    return MenuInput(items, "" if extra is None else str(extra))
 
 
 def done_text(done: Iterable[str] | None, extra: str | None) -> str:

@@ -119,8 +119,10 @@ def record_minutes(
     topics = (data.topics or "").strip()
     if not topics:
         raise Refused(strings.EMPTY_FIELD.format(field=strings.FIELD_CONTENT))
-    if len(topics) > 10000 or len(data.decisions or "") > 10000:
-        raise Refused(strings.TOO_LONG.format(field=strings.FIELD_CONTENT, limit=10000))
+    if len(topics) > 10000:
+        raise Refused(strings.TOO_LONG.format(field=strings.FIELD_CONTENT, limit=10000), ("topics",))
+    if len(data.decisions or "") > 10000:
+        raise Refused(strings.TOO_LONG.format(field=strings.FIELD_DECISIONS, limit=10000), ("decisions",))
     menu = None
     if data.menu is not None and MeetingType.THEME_DAY in meeting.types:
         menu = activity.check_menu(data.menu, cfg.activity)

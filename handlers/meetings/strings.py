@@ -377,6 +377,7 @@ ABSENT_NO_REASON = "无故缺席"
 FIELD_CHAIR = "主持人"
 FIELD_RECORDER = "记录人"
 FIELD_CONTENT = "会议内容"
+FIELD_DECISIONS = "决定事项"
 CANCEL_REASON = "取消原因"
 
 PLAN_RETURN_HINT = "请回复「退回计划 #{id} 原因」，写明退回原因。"

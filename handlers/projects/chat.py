@@ -567,7 +567,8 @@ def _quarter_args(ctx: HandlerContext, args: str, usage: str) -> tuple:
             select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.name == name).limit(1)
         )
         if committee is None:
-            raise Refused(strings.QUARTER_UNKNOWN_COMMITTEE.format(name=name) + "\n" + usage.format(**ex))
+            shown = name if len(name) <= 30 else name[:30] + "…"  # echo a typo, not a pasted page
+            raise Refused(strings.QUARTER_UNKNOWN_COMMITTEE.format(name=shown) + "\n" + usage.format(**ex))
         return quarter, committee
     led = sorted(
         {

@@ -228,6 +228,8 @@ def test_menu_text_and_form_parsing():
         ("集中学习", "交纳党费"), "x"
     )
     assert activity.menu_from_form({"menu": ["集中学习"]}) == activity.MenuInput(("集中学习",), "")
+    # A 自选动作 sent as a number is taken as its text, not as "none" (which would wipe the one saved).
+    assert activity.menu_from_form({"menu": [], "menu_extra": 123}) == activity.MenuInput((), "123")
 
 
 def test_menu_in_chat_records_shows_and_refuses(session_factory, session, org):

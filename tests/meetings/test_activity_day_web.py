@@ -106,6 +106,10 @@ def test_theme_day_minutes_form_records_the_menu(site, session, org):
         f"/h5/meetings/{theme.id}/minutes", json={**base, "menu": "", "menu_extra": "参" * 201}
     )
     assert long.status_code == 400 and "自选动作太长了（最多200字）" in long.json()["error"]
+    # An over-long 决定事项 is named as such (the form's own box), not as the 会议内容.
+    decisions = client.post(f"/h5/meetings/{theme.id}/minutes", json={**base, "decisions": "定" * 10001})
+    assert decisions.status_code == 400 and decisions.json()["error"].startswith("决定事项太长")
+    assert decisions.json()["fields"] == ["decisions"]
     with session.begin():
         assert session.scalars(select(Minutes)).first() is None
     ok = client.post(

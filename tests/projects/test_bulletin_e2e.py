@@ -69,6 +69,9 @@ def test_the_quarter_bulletin_through_the_sandbox(session_factory, database_url,
         assert "您不是党委的书记" in _say(bot, platform, "lisj", "确认排位 2027Q1")
         assert "只有本党委" in _say(bot, platform, "lisj", "确认排位 2027Q1 城关镇党委")
         assert "只有本党委" in _say(bot, platform, "qiansj", "确认排位 2027Q1 城关镇党委")
+        # A pasted page instead of a committee's name is echoed shortened, the usage still after it.
+        long = _say(bot, platform, "zhouzz", "确认排位 2027Q1 " + "城" * 5000)
+        assert "城" * 30 + "…" in long and "城" * 31 not in long and "确认排位" in long
         assert "只有本党委" in _say(bot, platform, "qiansj", "排位赛 2027Q1 城关镇党委")
         with session_factory() as s:
             assert s.scalar(select(ProjectBulletin.id)) is None
@@ -87,6 +90,7 @@ def test_the_quarter_bulletin_through_the_sandbox(session_factory, database_url,
         # someone of another committee finds none; a quarter without one says so.
         mine = _say(bot, platform, "zhangdy", "进度通报")
         assert "城关镇党委2027年第1季度书记项目进度通报" in mine
+        assert "- [" not in mine  # WeCom markdown has no lists: a dash would show as typed
         assert f"/h5/projects/bulletin/{committee_id}/2027Q1" in mine
         assert f"/h5/projects/bulletin/{committee_id}/2027Q1" in _say(
             bot, platform, "zhangdy", "进度通报 2027Q1"

@@ -300,7 +300,9 @@ def test_a_malformed_address_is_answered_in_chinese(session_factory, org, app):
         assert page.status_code == 400, url
         assert "填写的内容有误" in page.text and "网址中的内容有误" in page.text, url
         assert "Input should" not in page.text, url
-    assert "（year）" in client.get("/console/projects/showcase?year=abc", headers={"Accept": "text/html"}).text
+    assert (
+        "（year）" in client.get("/console/projects/showcase?year=abc", headers={"Accept": "text/html"}).text
+    )
     script = client.get("/console/projects/showcase?year=abc", headers={"Accept": "application/json"})
     assert script.status_code == 422 and script.json()["detail"][0]["loc"][-1] == "year"
 

@@ -193,7 +193,12 @@ class OrgUnit(TimestampMixin, Base):
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
 
     def ancestor_ids(self) -> list[int]:
-        return [int(part) for part in self.path.strip("/").split("/") if part]
+        return OrgUnit.path_ids(self.path)
+
+    @staticmethod
+    def path_ids(path: str) -> list[int]:
+        """The unit ids of a stored path ("/1/5/42/"), root first: for callers reading plain rows."""
+        return [int(part) for part in path.strip("/").split("/") if part]
 
     def __repr__(self) -> str:
         return f"<OrgUnit {self.id} {self.kind} {self.name}>"

@@ -14,6 +14,7 @@ from handlers.lifemeeting.config import DEFAULT, LifeMeetingConfig
 from handlers.lifemeeting.status import BranchLife, branch_status
 from handlers.meetings.types import MeetingsConfig
 from handlers.talks.config import TalksConfig
+from handlers.talks.coverage import BranchTalks
 
 SHOWN = 10  # branch names a line lists before "等N个"
 
@@ -26,9 +27,11 @@ def month_status(
     meetings_cfg: MeetingsConfig,
     talks_cfg: TalksConfig,
     cfg: LifeMeetingConfig = DEFAULT,
+    talks: dict[int, BranchTalks] | None = None,
 ) -> dict[int, BranchLife]:
     """Each branch's 组织生活会 as of the month's last moment (empty outside the digest months), so a digest
-    reads the same however late it is opened: its 谈心谈话 too (only the talks held by the month's last day)."""
+    reads the same however late it is opened: its 谈心谈话 too (only the talks held by the month's last day;
+    `talks`: that coverage, when the digest has read it already)."""
     if month.month not in cfg.digest_months:
         return {}
     next_month = add_months(month, 1)
@@ -37,7 +40,7 @@ def month_status(
     )
     return branch_status(
         session, branch_ids, month.year, now=end, cfg=cfg, talks_cfg=talks_cfg, meetings_cfg=meetings_cfg,
-        until=next_month - timedelta(days=1),
+        until=next_month - timedelta(days=1), talks=talks,
     )  # fmt: skip
 
 

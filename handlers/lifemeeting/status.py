@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from handlers.common import batches
 from handlers.lifemeeting.config import STEPS, LifeMeetingConfig
 from handlers.meetings.minutes import held_condition, meeting_counts
 from handlers.meetings.types import MeetingsConfig
@@ -18,8 +19,6 @@ from handlers.talks import coverage
 from handlers.talks.config import TalksConfig
 from models.lifemeeting import LifeMeetingCriticism, LifeMeetingMeasure, LifeMeetingPlan, LifeMeetingStep
 from models.meetings import Meeting, MeetingKind, MeetingType, Minutes
-
-_CHUNK = 1000
 
 
 @dataclass
@@ -79,20 +78,15 @@ class BranchLife:
         return "waiting" if person_id in state.waiting else "missing"
 
 
-def _chunks(ids: list[int]):
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def year_bounds(year: int, cfg: LifeMeetingConfig) -> tuple[datetime, datetime]:
     lo = datetime.combine(date(year, 1, 1), time.min, tzinfo=cfg.tz).astimezone(UTC)
     hi = datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=cfg.tz).astimezone(UTC)
     return lo, hi
 
 
-def org_life_meetings(session: Session, branch_ids: list[int], year: int, cfg: LifeMeetingConfig):
+def org_life_meetings(session: Session, branch_ids: list[int] | None, year: int, cfg: LifeMeetingConfig):
     """The year's ORG_LIFE meetings of the branches that count (not cancelled nor voided), with their
-    Minutes outer-joined: a select the callers filter further."""
+    Minutes outer-joined: a select the callers filter further (None: every branch's)."""
     lo, hi = year_bounds(year, cfg)
     return (
         select(Meeting.branch_id, Meeting.id, Meeting.starts_at)
@@ -101,7 +95,7 @@ def org_life_meetings(session: Session, branch_ids: list[int], year: int, cfg: L
         )
         .outerjoin(Minutes, Minutes.meeting_id == Meeting.id)
         .where(
-            Meeting.branch_id.in_(branch_ids),
+            *([] if branch_ids is None else [Meeting.branch_id.in_(branch_ids)]),
             Meeting.starts_at >= lo,
             Meeting.starts_at < hi,
             meeting_counts(),
@@ -120,28 +114,37 @@ def branch_status(
     talks_cfg: TalksConfig,
     meetings_cfg: MeetingsConfig,
     until: date | None = None,
+    talks: dict[int, coverage.BranchTalks] | None = None,
 ) -> dict[int, BranchLife]:
     """{branch id: its 组织生活会 of `year`} as of `now`: held is as the score counts a meeting held (minutes
     recorded, or started and the minutes not yet due), so the console, the digest and the points agree.
-    With `until`, the 谈心谈话 are only those held by that day (a month's digest: handlers.talks.coverage)."""
+    With `until`, the 谈心谈话 are only those held by that day (a month's digest: handlers.talks.coverage);
+    `talks` is that coverage when the caller has already read it (the digest), so it is not read twice.
+    Statements are constant in the number of branches (handlers.common.batches)."""
     ids = sorted(set(branch_ids))
     if not ids:
         return {}
+    wanted = set(ids)
     today = now.astimezone(cfg.tz).date()
-    talks = coverage.coverage(session, ids, year, talks_cfg, until=until)
+    if talks is None:
+        talks = coverage.coverage(session, None if batches.whole(ids) else ids, year, talks_cfg, until=until)
     result: dict[int, BranchLife] = {}
     for bid in ids:
         row = talks.get(bid)
-        result[bid] = BranchLife(bid, year, dict(row.names) if row else {}, talks=row)
-    for chunk in _chunks(ids):
-        for plan in session.scalars(
-            select(LifeMeetingPlan).where(LifeMeetingPlan.branch_id.in_(chunk), LifeMeetingPlan.year == year)
-        ):
-            result[plan.branch_id].plan = plan
-        held = held_condition(now, meetings_cfg)
-        for bid, mid, starts_at, is_held in session.execute(
-            org_life_meetings(session, chunk, year, cfg).add_columns(held)
-        ):
+        # The names are the coverage's own dict, shared rather than copied: at a province that is three
+        # million entries (nobody writes to either).
+        result[bid] = BranchLife(bid, year, row.names if row else {}, talks=row)
+    plans = select(LifeMeetingPlan).where(LifeMeetingPlan.year == year)
+    for batch in batches.by_ids(ids, LifeMeetingPlan.branch_id, plans):
+        for plan in session.scalars(batch):
+            if plan.branch_id in wanted:
+                result[plan.branch_id].plan = plan
+    held = held_condition(now, meetings_cfg)
+    meetings = org_life_meetings(session, None, year, cfg).add_columns(held)
+    for batch in batches.by_ids(ids, Meeting.branch_id, meetings):
+        for bid, mid, starts_at, is_held in session.execute(batch):
+            if bid not in wanted:
+                continue
             life = result[bid]
             if starts_at <= now:
                 life.started_ids.append(mid)
@@ -153,13 +156,18 @@ def branch_status(
     marks: dict[int, dict[str, tuple[set[int], set[int]]]] = defaultdict(
         lambda: defaultdict(lambda: (set(), set()))
     )
-    for chunk in _chunks(sorted(plan_ids)):
-        for plan_id, pid, step, done_at, submitted_at in session.execute(
-            select(
-                LifeMeetingStep.plan_id, LifeMeetingStep.person_id, LifeMeetingStep.step,
-                LifeMeetingStep.done_at, LifeMeetingStep.submitted_at,
-            ).where(LifeMeetingStep.plan_id.in_(chunk))
-        ):  # fmt: skip
+    steps = (
+        select(
+            LifeMeetingStep.plan_id, LifeMeetingStep.person_id, LifeMeetingStep.step,
+            LifeMeetingStep.done_at, LifeMeetingStep.submitted_at,
+        )
+        .join(LifeMeetingPlan, LifeMeetingPlan.id == LifeMeetingStep.plan_id)
+        .where(LifeMeetingPlan.year == year)
+    )  # fmt: skip
+    for batch in batches.by_ids(sorted(plan_ids), LifeMeetingStep.plan_id, steps):
+        for plan_id, pid, step, done_at, submitted_at in session.execute(batch):
+            if plan_id not in plan_ids:
+                continue
             done, waiting = marks[plan_ids[plan_id]][str(step)]
             (done if done_at is not None else waiting if submitted_at is not None else set()).add(pid)
     for bid, life in result.items():
@@ -181,21 +189,24 @@ def branch_status(
             )
     # Measures and criticism of every 组织生活会 of the year (a branch may hold more than one).
     held_ids = {mid: bid for bid, life in result.items() for mid in life.started_ids}
-    for chunk in _chunks(sorted(held_ids)):
-        for mid, due_on, done_at in session.execute(
-            select(
-                LifeMeetingMeasure.meeting_id, LifeMeetingMeasure.due_on, LifeMeetingMeasure.done_at
-            ).where(LifeMeetingMeasure.meeting_id.in_(chunk))
-        ):
+    year_meetings = org_life_meetings(session, None, year, cfg).with_only_columns(Meeting.id).order_by(None)
+    measures = select(LifeMeetingMeasure.meeting_id, LifeMeetingMeasure.due_on, LifeMeetingMeasure.done_at)
+    this_year = LifeMeetingMeasure.meeting_id.in_(year_meetings)
+    for batch in batches.by_ids(sorted(held_ids), LifeMeetingMeasure.meeting_id, measures, this_year):
+        for mid, due_on, done_at in session.execute(batch):
+            if mid not in held_ids:
+                continue
             life = result[held_ids[mid]]
             life.measures_total += 1
             if done_at is None:
                 life.measures_open += 1
                 life.measures_overdue += due_on < today
-        for (mid,) in session.execute(
-            select(LifeMeetingCriticism.meeting_id).where(LifeMeetingCriticism.meeting_id.in_(chunk))
-        ):
-            result[held_ids[mid]].criticisms += 1
+    criticisms = select(LifeMeetingCriticism.meeting_id)
+    this_year = LifeMeetingCriticism.meeting_id.in_(year_meetings)
+    for batch in batches.by_ids(sorted(held_ids), LifeMeetingCriticism.meeting_id, criticisms, this_year):
+        for (mid,) in session.execute(batch):
+            if mid in held_ids:
+                result[held_ids[mid]].criticisms += 1
     return result
 
 

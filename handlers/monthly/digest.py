@@ -197,8 +197,9 @@ def load(
             data.talks_cfg = talks
         branch_ids = [uid for uid in rows if units.get(uid) and units[uid].kind == UnitKind.BRANCH]
         data.life = lifemeeting_digest.month_status(
-            session, branch_ids, month, meetings_cfg=cfg, talks_cfg=talks, cfg=life
-        )
+            session, branch_ids, month, meetings_cfg=cfg, talks_cfg=talks, cfg=life,
+            talks=data.talks if month.month >= talks.digest_from_month else None,
+        )  # fmt: skip
         data.picks = _picks(session, month, in_scope)
         data.with_projects = _above_projects(session, month.year, units, in_scope)
         if month.month == 12:
@@ -585,15 +586,23 @@ def send_digests(
     book = book or RoleBook(
         session, {Role.ORG_STAFF, *mcfg.committee_leader_roles, *mcfg.branch_manager_roles}
     )
-    cards = [
-        outbox.Queued(
-            a.people,
-            card_for(data, a.unit_id, mcfg.committee_kinds, base_url=base_url, secret=secret, now=now),
-            f"monthly:digest:{a.unit_id}:{month:%Y-%m}",
-        )
-        for a in addressees(data, book, mcfg)
-        if available(data, a.unit_id)
-    ]
+    total, cards = 0, []
+    for a in addressees(data, book, mcfg):
+        if available(data, a.unit_id):
+            card = card_for(data, a.unit_id, mcfg.committee_kinds, base_url=base_url, secret=secret, now=now)
+            cards.append(outbox.Queued(a.people, card, f"monthly:digest:{a.unit_id}:{month:%Y-%m}"))
+        if len(cards) == _QUEUE_BATCH:
+            total += _queue(session, cards, now, send)
+            cards = []
+    return total + _queue(session, cards, now, send)
+
+
+# Cards built and queued this many at a time: a province's 100,000 cards and their outbox rows are never
+# all in memory at once.
+_QUEUE_BATCH = 5000
+
+
+def _queue(session: Session, cards: list[outbox.Queued], now: datetime, send: bool) -> int:
     if not send:
         return sum(len(c.person_ids) for c in cards)
-    return outbox.enqueue_many(session, cards, now=now)
+    return outbox.enqueue_many(session, cards, now=now) if cards else 0

@@ -183,7 +183,9 @@ def branch_coverage(
         for a, b in combinations(people, 2):
             talked[a].add(b)
             talked[b].add(a)
-    row = BranchTalks(branch_id, year, len(talks), dict(names), committee, members)
+    # `names` is the caller's own dict for this branch (branch_people's), kept rather than copied: at a
+    # province that is three million entries, and nothing writes to it.
+    row = BranchTalks(branch_id, year, len(talks), names, committee, members)
     row.committee_missing = [(a, b) for a, b in combinations(committee, 2) if b not in talked[a]]
     leaders = set(committee)
     if cfg.member_talks_with == "secretary":

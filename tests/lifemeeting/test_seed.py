@@ -47,3 +47,38 @@ def test_the_demo_shows_the_year_part_way_through(session):
     assert held and not_held  # part-way through: some branches have held it, others not yet
     assert session.scalar(select(func.count()).select_from(LifeMeetingCriticism)) > 0
     assert session.scalar(select(func.count()).select_from(LifeMeetingMeasure)) > 0
+
+
+def _summary(lives):
+    return {
+        bid: (
+            life.plan.id if life.plan else None, life.held_meeting_id, life.held_at, life.next_meeting_at,
+            life.started_ids, {s: (st.required, st.done, st.waiting, st.missing) for s, st in life.steps.items()},
+            life.measures_total, life.measures_open, life.measures_overdue, life.criticisms, sorted(life.names),
+        )
+        for bid, life in lives.items()
+    }  # fmt: skip
+
+
+def test_the_whole_organisation_read_matches_the_read_by_id_lists(session, monkeypatch):
+    """Above one IN list of branches the status reads the year's rows of the whole organisation once and keeps
+    the asked ones (a province's 100,000 branches would be 100 statements per table): the same answer, for
+    all the branches and for a part, and nothing of another year."""
+    from handlers.common import batches
+
+    seed(session, "demo", dingtalk_corp_id="d", wecom_corp_id="w", months=3, today=TODAY, now=NOW)
+    session.commit()
+    ids = sorted({p.branch_id for p in session.scalars(select(LifeMeetingPlan))})
+    part = ids[::2]
+    kw = {"now": NOW, "cfg": DEFAULT, "talks_cfg": TALKS, "meetings_cfg": MEETINGS}
+    everyone = _summary(branch_status(session, ids, 2026, **kw))
+    some = _summary(branch_status(session, part, 2026, **kw))
+    last_year = _summary(branch_status(session, ids, 2025, **kw))
+    assert any(row[1] for row in everyone.values()) and any(row[6] for row in everyone.values())
+    monkeypatch.setattr(batches, "CHUNK", 1)
+    assert _summary(branch_status(session, ids, 2026, **kw)) == everyone
+    assert _summary(branch_status(session, part, 2026, **kw)) == some
+    assert set(some) == set(part)
+    whole_last_year = _summary(branch_status(session, ids, 2025, **kw))
+    assert whole_last_year == last_year
+    assert not any(row[0] or row[1] or row[6] or row[9] for row in whole_last_year.values())

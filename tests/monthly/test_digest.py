@@ -17,7 +17,7 @@ from bot.core.context import CoreConfig
 from bot.web.app import answer_refusals
 from bot.web.monthly import build_monthly_router
 from config.rules import LifeMeetingRules, Rules
-from handlers.monthly import chart, service
+from handlers.monthly import chart, digest, service
 from handlers.monthly.observers_bridge import ObserverSummary
 from models.meetings import MeetingType
 from tests.monthly.conftest import BASE, CFG, QUARTER, SECRET, comply, outbox, run_at
@@ -109,6 +109,22 @@ def test_digest_is_sent_once(session, september):
                               secret=SECRET, mcfg=small_county(), cfg=CFG)  # fmt: skip
     session.commit()
     assert again.digests == 0 and len(outbox(session)) == before
+
+
+def test_cards_queued_a_few_at_a_time_are_all_queued(session, county, observers, monkeypatch):
+    """The cards are built and queued in batches (a province's 100,000 are never all in memory): with batches
+    of two, every unit's card still reaches each of its readers once, the odd one at the end too."""
+    monkeypatch.setattr(digest, "_QUEUE_BATCH", 2)
+    for branch in (county.b1, county.b2, county.b3, county.b4):
+        comply(session, county, branch, SEP, QUARTER)
+    session.commit()
+    run = service.run_month(session, SEP, now=run_at(SEP), send=True, base_url=BASE, secret=SECRET,
+                            mcfg=small_county(), cfg=CFG)  # fmt: skip
+    session.commit()
+    rows = outbox(session, "monthly:digest:")
+    units = (county.b1, county.b2, county.b3, county.b4, county.c1, county.c2)
+    assert {m.dedup_key for m in rows} == {f"monthly:digest:{u}:2026-09" for u in (*(u.id for u in units), 0)}
+    assert run.digests == len(rows) == len({m.person_id for m in rows}) == 11
 
 
 def _client(session_factory, now, rules: Rules | None = None) -> TestClient:

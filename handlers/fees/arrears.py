@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from handlers.common import batches
 from handlers.common.dates import add_months, month_start, months_between
 from handlers.fees import strings
 from handlers.fees.amounts import liability_start
@@ -67,12 +68,14 @@ def unpaid_members(
 ) -> list[UnpaidMember]:
     """Active members of the branches who owe for `month` and have no reported/confirmed payment.
 
-    Three queries whatever the size: members without a payment (NOT EXISTS), their exemptions, and
-    the policies (PolicyBook; `default`: default_policy(core), where no unit of a path has one).
+    Three queries whatever the number of branches (handlers.common.batches): members without a payment
+    (NOT EXISTS), their exemptions covering the month, and the branches' paths; the policies come from
+    the PolicyBook (`default`: default_policy(core), where no unit of a path has one).
     """
-    branch_ids = list(set(branch_ids))
+    branch_ids = sorted(set(branch_ids))
     if not branch_ids:
         return []
+    wanted = set(branch_ids)
     book = book or PolicyBook(session, [month], default)
     paid = exists().where(
         FeePayment.person_id == Person.id,
@@ -88,23 +91,38 @@ def unpaid_members(
                 OutboxMessage.dedup_key == not_messaged_under, OutboxMessage.person_id == Person.id
             )
         )
-    # Plain rows, not ORM objects: a city's fee day selects tens of thousands. owed() reads the
+    # Plain rows, not ORM objects: a province's fee day selects hundreds of thousands. owed() reads the
     # same attribute names from either.
-    people = []
-    for start in range(0, len(branch_ids), 1000):
-        stmt = (
-            select(*FEE_COLUMNS)
-            .where(Person.branch_id.in_(branch_ids[start : start + 1000]), Person.active.is_(True), ~paid)
-            .where(*extra)
-            .order_by(Person.branch_id, Person.name, Person.id)
+    members = (
+        select(*FEE_COLUMNS)
+        .where(Person.active.is_(True), ~paid, *extra)
+        .order_by(Person.branch_id, Person.name, Person.id)
+    )
+    people = [
+        p
+        for stmt in batches.by_ids(branch_ids, Person.branch_id, members, Person.branch_id.is_not(None))
+        for p in session.execute(stmt)
+        if p.branch_id in wanted
+    ]
+    # Only an exemption covering the month changes what is owed for it (policy.owed).
+    covering = (
+        select(FeeExemption)
+        .join(Person, Person.id == FeeExemption.person_id)
+        .where(
+            FeeExemption.from_month <= month,
+            or_(FeeExemption.to_month.is_(None), FeeExemption.to_month >= month),
         )
-        people.extend(session.execute(stmt))
+    )
+    exemptions: dict[int, list[FeeExemption]] = defaultdict(list)
+    for stmt in batches.by_ids(branch_ids, Person.branch_id, covering):
+        for e in session.scalars(stmt):
+            exemptions[e.person_id].append(e)
+    units = select(OrgUnit.id, OrgUnit.path)
     paths = {
-        u.id: u.ancestor_ids()
-        for start in range(0, len(branch_ids), 1000)
-        for u in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(branch_ids[start : start + 1000])))
+        uid: OrgUnit.path_ids(path)
+        for stmt in batches.by_ids(branch_ids, OrgUnit.id, units, OrgUnit.kind == UnitKind.BRANCH)
+        for uid, path in session.execute(stmt)
     }
-    exemptions = exemptions_of(session, [p.id for p in people]) if people else {}
     out = []
     for p in people:
         due = owed(p, month, book.policy(paths.get(p.branch_id, [])), exemptions.get(p.id, ()))
@@ -226,9 +244,7 @@ def arrears_counts(
     branches = select(OrgUnit.id, OrgUnit.path).where(OrgUnit.kind == UnitKind.BRANCH)
     if unit is not None:
         branches = branches.where(OrgUnit.path.startswith(unit.path))
-    paths = {
-        uid: [int(p) for p in path.strip("/").split("/") if p] for uid, path in session.execute(branches)
-    }
+    paths = {uid: OrgUnit.path_ids(path) for uid, path in session.execute(branches)}
     tracking = {uid: book.policy(path).tracking_start for uid, path in paths.items()}
     tracking = {uid: month_start(t) if t is not None else None for uid, t in tracking.items()}
     paid = exists().where(
@@ -368,7 +384,7 @@ def reminder_batches(session: Session, local_day: date, default: Policy | None =
     chosen: dict[tuple[date, date, bool, str], list[int]] = defaultdict(list)
     fallback_years: set[int] = set()
     for branch_id, path in branches:
-        ids = [int(x) for x in path.strip("/").split("/") if x] or [branch_id]
+        ids = OrgUnit.path_ids(path) or [branch_id]
         policy = book.policy(ids)
         for month in months:
             fd = book.fee_day(ids, month)

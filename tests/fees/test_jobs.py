@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from bot.core import outbox
 from bot.core.messages import Text
+from handlers.common import batches
 from handlers.fees import jobs
 from handlers.fees.arrears import arrears_counts, fee_message_key
 from models.fees import FeeExemption, FeePayment, FeePolicy, PaymentMethod, PaymentStatus
@@ -39,12 +41,25 @@ def _pay(session, person, month, status=PaymentStatus.CONFIRMED):
     )
 
 
-def test_reminders_go_only_to_the_unpaid_on_the_fee_day(session, org):
+@pytest.mark.parametrize("whole", [False, True], ids=["by-branch-lists", "whole-organisation"])
+def test_reminders_go_only_to_the_unpaid_on_the_fee_day(session, org, whole, monkeypatch):
+    """Also with the branches read as the whole organisation (above one IN list, as at a province:
+    handlers.common.batches), where the rows of branches not asked for are dropped in Python."""
+    if whole:
+        monkeypatch.setattr(batches, "CHUNK", 1)
     nov = date(2026, 11, 1)
     _pay(session, org.alice, nov)
     _pay(session, org.bob, nov, PaymentStatus.REPORTED)
     _pay(session, org.collector, nov, PaymentStatus.REJECTED)  # rejected: still unpaid
     session.add(FeeExemption(person_id=org.secretary.id, from_month=date(2026, 1, 1), amount=Decimal("0")))
+    # An exemption that ended before November does not spare its member November's reminder.
+    ended = FeeExemption(
+        person_id=org.other_member.id,
+        from_month=date(2026, 1, 1),
+        to_month=date(2026, 10, 1),
+        amount=Decimal("0"),
+    )
+    session.add(ended)
     left = add_person(session, "离开的人", org.branch)
     left.active = False
     session.commit()

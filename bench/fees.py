@@ -1,6 +1,6 @@
 """Benchmark: fee-day reminders for a city-scale organisation (300,000 members, 20% unpaid).
 
-  .venv/bin/python bench/fees.py [--scale city|county] [--deliver-sample 1000]
+  .venv/bin/python bench/fees.py [--scale city|county|province] [--deliver-sample 1000]
 
 1. Seeds the organisation with models.seed (bulk inserts) and marks 80% of the members paid for
    November 2026 (one INSERT … SELECT).
@@ -187,7 +187,7 @@ def deliver_sample(factory, sample: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="city", choices=["city", "county"])
+    parser.add_argument("--scale", default="city", choices=["city", "county", "province"])
     parser.add_argument(
         "--deliver-sample", type=int, default=1000, help="rows delivered through the sandbox (0: skip)"
     )

@@ -1,16 +1,20 @@
 """Benchmark 月积分 at city scale: every score, rank, ladder and digest of one month.
 
-    .venv/bin/python bench/monthly.py [--scale city|county] [--small demo|county]
+    .venv/bin/python bench/monthly.py [--scale city|county|province] [--small demo|county]
                                       [--databases sqlite postgresql] [--keep SCHEMA]
 
 For each database: seeds the organisation with one month of meetings history (models.seed with
-months=1: plans, meetings, sign-ins, leave, 补学, minutes), then for October 2026
+months=1: plans, meetings, sign-ins, leave, 补学, minutes; at province the organisation only, both
+sizes alike, with October as its start month: a month of history for 3 million members is hours of
+seeding on this machine, so the meeting-dependent numbers are zero there while the members, all unpaid,
+are a full load), then for October 2026
 1. times compute + rank + store of every score, the ladders (rows only, nothing queued) and the
    digest cards for every recipient (texts built, nothing queued; chart PNGs are drawn when the
    platform fetches them, so a sample is timed per chart);
 2. counts SQL statements with a before_cursor_execute listener — for the big scale and a small one,
    to show the count does not grow with the number of branches;
-3. measures peak Python memory (tracemalloc) in a second, identical recompute;
+3. measures the peak resident memory of a fresh process that runs the same month (what the monthly
+   job's process needs; the seeding's memory is not in it);
 4. runs one hand-written SQL aggregation of the same month's core numbers per branch (members,
    unpaid, held meetings, theme days, attendance, plan, 补学) as the floor, and reports the ratio of
    the medians of REPEATS warm runs of each (compute+rank and the floor, in turn);
@@ -28,12 +32,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -50,6 +55,7 @@ from handlers.meetings.types import MeetingsConfig  # noqa: E402
 from handlers.monthly import chart, digest, ladder, ranking, service  # noqa: E402
 from handlers.monthly.config import MonthlyConfig  # noqa: E402
 from handlers.monthly.recipients import RoleBook  # noqa: E402
+from models import startmonth  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
 from models.org import Role  # noqa: E402
@@ -187,8 +193,11 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
                 for table in ("meeting", "attendance"):
                     res.rows[table] = session.scalar(text(f"SELECT count(*) FROM {table}"))
             else:
-                res = seed(session, label, dingtalk_corp_id="dingbench", wecom_corp_id="wwbench", months=1,
-                           today=TODAY, now=NOW)  # fmt: skip
+                history = 0 if scale == "province" else 1
+                res = seed(session, label, dingtalk_corp_id="dingbench", wecom_corp_id="wwbench",
+                           months=history, today=TODAY, now=NOW)  # fmt: skip
+                if not history:  # without history the start month is November: score October all the same
+                    startmonth.set_start_month(session, MONTH)
         seeded = time.perf_counter() - t
         if name == "postgresql":
             # A fresh bulk load has no statistics yet (autovacuum analyses it in production, at a
@@ -212,7 +221,7 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
         # The goal's ratio: the median of REPEATS warm runs of each side, taken in turn, so that a
         # burst of load on this shared machine moves both and one outlier moves neither.
         compute_runs, floor_runs, paused_runs, compute_cpu, floor_cpu = [], [], [], [], []
-        for _ in range(REPEATS):
+        for _ in range(REPEATS if scale != "province" else 3):
             with factory() as session:
                 t, c = time.perf_counter(), time.process_time()
                 service.score_month(session, MONTH, now=NOW, mcfg=MCFG, cfg=CFG)
@@ -237,11 +246,7 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
                    paused_s=statistics.median(paused_runs), compute_cpu_s=statistics.median(compute_cpu),
                    floor_cpu_s=statistics.median(floor_cpu))  # fmt: skip
         if label == scale:
-            tracemalloc.start()
-            with unit_of_work(factory) as session:
-                month_run(session)
-            run["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
-            tracemalloc.stop()
+            run["peak_mb"] = _peak_in_fresh_process(engine.url.render_as_string(hide_password=False))
             with factory() as session:
                 data = digest.load(session, MONTH, CFG, with_details=False)
                 sample = list(data.branches_of)[:5] + list(data.rows)[:15]
@@ -267,10 +272,10 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
     ratio = big["compute_rank_s"] / big["floor_s"] if big["floor_s"] else float("inf")
     print(f"{scale}:   compute+rank runs {', '.join(f'{x:.2f}' for x in big['compute_runs'])} s; "
           f"floor runs {', '.join(f'{x:.2f}' for x in big['floor_runs'])} s (medians below)")  # fmt: skip
-    print(f"{scale}:   {big['committees']} committees, {big['lagging']} lagging units; peak Python memory "
+    print(f"{scale}:   {big['committees']} committees, {big['lagging']} lagging units; peak memory "
           f"{big['peak_mb']:.0f} MB; chart {big['chart_ms']:.0f} ms each (drawn on fetch)")  # fmt: skip
     print(f"goal:   compute+rank {big['compute_rank_s']:.2f} s vs floor {big['floor_s']:.2f} s = {ratio:.1f}× "
-          f"(goal ≤ 2×); whole month {big['total_s']:.1f} s (goal < 60 s); statements {little['statements']} "
+          f"(goal ≤ 2×); whole month {big['total_s']:.1f} s; statements {little['statements']} "
           f"({small}) vs {big['statements']} ({scale}) — "
           f"{'constant' if little['statements'] == big['statements'] else 'DIFFERENT'}")  # fmt: skip
     print(f"cpu:    compute+rank {big['compute_cpu_s']:.2f} s vs floor {big['floor_cpu_s']:.2f} s of this process's "
@@ -283,10 +288,38 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
           f"the collector costs {100 * (big['compute_rank_s'] / paused - 1):+.0f}%")  # fmt: skip
     emit("monthly", name, f"scores and ranks, {scale} (hand-written SQL floor)", big["compute_rank_s"], "s",
          floor=big["floor_s"], goal="≤ 2× floor", met=ratio <= 2)  # fmt: skip
-    emit("monthly", name, f"whole month rerun, {scale}", big["total_s"], "s", goal="< 10 s at city",
-         met=big["total_s"] < 10)  # fmt: skip
+    limit = {"province": 120, "city": 10}.get(scale)  # issue #22: a city's month < 10 s, a province's < 2 min
+    emit("monthly", name, f"whole month first run, {scale}", big["cold_total_s"], "s",
+         goal=f"< {limit} s at {scale}" if limit else "", met=None if limit is None else big["cold_total_s"] < limit)  # fmt: skip
+    emit("monthly", name, f"whole month rerun, {scale}", big["total_s"], "s",
+         goal=f"< {limit} s at {scale}" if limit else "", met=None if limit is None else big["total_s"] < limit)  # fmt: skip
+    emit("monthly", name, f"peak memory of a month's run, {scale}", big["peak_mb"], "MB",
+         goal="< 2,000 MB at province" if scale == "province" else "",
+         met=big["peak_mb"] < 2000 if scale == "province" else None)  # fmt: skip
     emit("monthly", name, f"statements per run, {small} → {scale}", big["statements"], "statements",
          goal=f"same as {small} ({little['statements']})", met=little["statements"] == big["statements"])  # fmt: skip
+
+
+def _month_in_child(url: str, out) -> None:
+    engine = make_engine(url)
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        month_run(session)
+    engine.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.put(peak / 1e6 if sys.platform == "darwin" else peak / 1e3)  # bytes on macOS, kB on Linux
+
+
+def _peak_in_fresh_process(url: str) -> float:
+    """Peak resident memory (MB) of a new interpreter that runs the month once: the monthly job's own
+    process, without this one's seed and earlier runs in its heap."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    child = ctx.Process(target=_month_in_child, args=(url, out))
+    child.start()
+    child.join()  # one float in the queue fits the pipe's buffer: the child does not wait on it
+    if child.exitcode != 0:
+        raise SystemExit(f"the month's run in a fresh process failed (exit {child.exitcode})")
+    return out.get(timeout=10)
 
 
 _schemas: list[str] = []
@@ -327,7 +360,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scale", default="city", choices=["county", "city"])
+    parser.add_argument("--scale", default="city", choices=["county", "city", "province"])
     parser.add_argument(
         "--small", choices=["demo", "county"], help="the smaller seed (default: county for a city, else demo)"
     )
@@ -342,7 +375,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     # Two runs of one seed would share its database and seed it twice.
-    args.small = args.small or ("county" if args.scale == "city" else "demo")
+    args.small = args.small or ("county" if args.scale in ("city", "province") else "demo")
     if args.small == args.scale:
         parser.error("--small must be smaller than --scale")
     chart.cjk_font_path()  # fail early and clearly without a CJK font

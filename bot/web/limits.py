@@ -82,7 +82,7 @@ class BodyLimit:
             except ValueError:
                 too_large = True  # a malformed length is no length we could honour
             if too_large:
-                await _refuse(send)
+                await _refuse(scope, send)
                 return
 
         received = 0
@@ -107,17 +107,30 @@ class BodyLimit:
             await self.app(scope, counted_receive, tracked_send)
         except _TooLarge:
             if not started:
-                await _refuse(send)
+                await _refuse(scope, send)
 
 
-async def _refuse(send) -> None:
-    body = json.dumps({"detail": TOO_LARGE}, ensure_ascii=False).encode()
+# A browser (a console upload, an H5 form posted without script) reads a page; scripts read JSON.
+_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>请求内容过大</title>'
+    f"<p>{TOO_LARGE}请返回上一页，减少上传的文件或照片后再试。</p></html>"
+)
+
+
+async def _refuse(scope, send) -> None:
+    if b"text/html" in dict(scope["headers"]).get(b"accept", b""):
+        body, kind = _PAGE.encode(), b"text/html; charset=utf-8"
+    else:
+        body, kind = (
+            json.dumps({"detail": TOO_LARGE}, ensure_ascii=False).encode(),
+            b"application/json; charset=utf-8",
+        )
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-type", kind),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],

@@ -7,6 +7,7 @@ NAV_AUDIT = "审计日志"
 LOGOUT = "退出"
 
 CSRF_FAILED = "页面已过期，请刷新后再试。"
+NOT_DONE_TITLE = "操作未完成"  # the title of a refused request that is not a form's bad value (403, 413)
 LOGIN_REQUIRED_TITLE = "请先登录"
 NOT_FOUND_TITLE = "没有找到"
 NOT_FOUND = "没有找到，或不在您的管理范围内。"

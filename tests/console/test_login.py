@@ -226,6 +226,20 @@ def test_logout_needs_the_csrf_token_and_revokes(bot, browser, session_factory):
         assert stolen.post("/console/logout", headers={"X-CSRF-Token": _csrf(bot, cookie)}).status_code == 401
 
 
+def test_a_form_from_a_page_left_open_too_long_is_a_chinese_page(bot, browser):
+    """A browser posting a console form without a valid token (the page outlived its session) reads a
+    Chinese page saying so; htmx and scripts keep the JSON answer."""
+    _scan(browser, bot, "dingtalk", "wangshuji")
+    page = browser.post("/console/logout", data={"csrf_token": "x" * 43}, headers={"Accept": "text/html"})
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert (
+        "页面已过期，请刷新后再试。" in page.text and "操作未完成" in page.text and "detail" not in page.text
+    )
+    htmx = browser.post("/console/logout", headers={"Accept": "text/html", "HX-Request": "true"})
+    assert htmx.status_code == 403 and htmx.json() == {"detail": "页面已过期，请刷新后再试。"}
+    assert browser.post("/console/logout").json() == {"detail": "页面已过期，请刷新后再试。"}
+
+
 def test_failed_attempts_are_rate_limited(bot, browser, session_factory):
     for _ in range(auth.THROTTLE_LIMIT):
         assert browser.get("/console/login/dingtalk?authCode=x&state=1z00").status_code == 400

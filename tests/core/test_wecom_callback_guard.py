@@ -26,7 +26,7 @@ from bot.platforms.wecom import callback
 from bot.platforms.wecom.callback import build_router
 from bot.platforms.wiring import Platforms
 from bot.web.app import create_app
-from bot.web.limits import CALLBACK_LIMIT
+from bot.web.limits import CALLBACK_LIMIT, ROSTER_UPLOAD_LIMIT
 from config import demo
 from models.inbox import InboundEvent
 from models.outbox import OutboxMessage
@@ -154,6 +154,18 @@ def test_a_body_over_the_callback_limit_is_refused_before_it_is_read(web, sessio
     r = client.post("/wecom/callback", params=params, content=padded)
     assert r.status_code == 413 and "过大" in r.json()["detail"]
     assert _counts(session_factory) == (0, 0)
+
+
+def test_a_browser_sending_too_much_reads_a_chinese_page(web):
+    """A form over its route's limit posted by a browser (a roster file too big for the console's upload)
+    is answered with a page, not JSON; the refusal is the same 413 either way."""
+    client, _ = web
+    too_big = b"x" * (ROSTER_UPLOAD_LIMIT + 1)
+    page = client.post("/console/people/roster/upload", content=too_big, headers={"Accept": "text/html"})
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    assert "请求内容过大，已拒绝。" in page.text and "请返回上一页" in page.text
+    script = client.post("/console/people/roster/upload", content=too_big)
+    assert script.status_code == 413 and script.json() == {"detail": "请求内容过大，已拒绝。"}
 
 
 # ---- a real server process: memory under large unauthenticated bodies ----------------------------

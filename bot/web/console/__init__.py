@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.context import CoreConfig
 from bot.web.console import (
@@ -81,5 +82,18 @@ def build_console(
             text = strings.BAD_ADDRESS.format(fields=fields or "?")
             return console.message(request, strings.BAD_INPUT, text, status=400)
         return await request_validation_exception_handler(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # A console form sent from a page left open too long (CSRF_FAILED) or with a file over the limit
+        # (bot.web.limits) answers a browser with a Chinese page, not {"detail": …}; htmx and scripts,
+        # and every other path, keep the default JSON answer.
+        wants_page = "text/html" in request.headers.get("accept", "") and not request.headers.get(
+            "HX-Request"
+        )
+        if request.url.path.startswith(PREFIX + "/") and wants_page and isinstance(exc.detail, str):
+            title = strings.NOT_FOUND_TITLE if exc.status_code == 404 else strings.NOT_DONE_TITLE
+            return console.message(request, title, exc.detail, status=exc.status_code)
+        return await http_exception_handler(request, exc)
 
     return console

@@ -51,6 +51,19 @@ def test_enqueue_is_idempotent_per_key_and_records_the_unbound(session_factory, 
     assert all(r.branch_id == org.branch_id for r in rows)
 
 
+def test_new_rows_are_counted_across_chunks_beside_rows_already_queued(session_factory, session, monkeypatch):
+    """Rows are written a chunk at a time (on PostgreSQL without looking first: ON CONFLICT skips the
+    queued ones and the batch's rowcount counts the rest); the count is of new rows however they fall."""
+    monkeypatch.setattr(outbox, "_CHUNK", 2)
+    org = make_org(session_factory, members=6)
+    first = [org.secretary_id, *org.member_ids[:3]]
+    assert _enqueue(session_factory, first) == 4
+    everyone = [org.secretary_id, *org.member_ids, org.unbound_id]
+    assert _enqueue(session_factory, everyone) == 4  # 3 more members and the unbound one
+    assert _enqueue(session_factory, everyone) == 0
+    assert sorted(r.person_id for r in _rows(session)) == sorted(everyone)
+
+
 def test_enqueue_many_costs_the_same_statements_for_3_or_40_messages(session_factory, session, engine):
     """A card per branch (digests, 待办) is one batch: the statements do not grow with the messages."""
     from tests.core.statements import count_statements

@@ -371,7 +371,8 @@ def main() -> None:
         "--keep",
         metavar="SCHEMA",
         help="PostgreSQL: seed the big scale into this schema and keep it; a later run with the same "
-        "SCHEMA reuses its seed (drop it by hand when done)",
+        "SCHEMA reuses its seed (drop it by hand when done); its 'first run' then re-runs a stored month, "
+        "which can take a statement fewer than the small scale's fresh one",
     )
     args = parser.parse_args()
     # Two runs of one seed would share its database and seed it twice.

@@ -150,7 +150,7 @@ def month_run(session, *, send_digests: bool = False) -> dict:
     t = time.perf_counter()
     out["digest_cards"] = digest.send_digests(
         session, MONTH, now=NOW, mcfg=MCFG, cfg=CFG, base_url="https://zhibu.example", secret="bench",
-        book=book, send=send_digests,
+        book=book, send=send_digests, explanations={u.unit_id: u.explanation for u in scores.all()},
     )  # fmt: skip
     out["digests_s"] = time.perf_counter() - t
     out["branches"] = len(scores.branches)

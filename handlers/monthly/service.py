@@ -92,7 +92,7 @@ def run_month(
     if send:
         sent = digest.send_digests(
             session, month, now=now, mcfg=mcfg, cfg=cfg, base_url=base_url, secret=secret, book=book,
-            talks=talks, life=life,
+            talks=talks, life=life, explanations={u.unit_id: u.explanation for u in scores.all()},
         )  # fmt: skip
         reminders = todo.send_month_reminders(session, scores, now=now, mcfg=mcfg, cfg=cfg, book=book)
     return MonthRun(month, stored, scores, units, members, sent, reminders)

@@ -127,6 +127,21 @@ def test_cards_queued_a_few_at_a_time_are_all_queued(session, county, observers,
     assert run.digests == len(rows) == len({m.person_id for m in rows}) == 11
 
 
+def test_the_runs_own_explanations_read_as_the_stored_ones(session, september):
+    """The job hands the digest the explanations it has just stored instead of decoding them again: the
+    same rows as read back from the database; a unit the run did not score keeps its stored one."""
+    stored = digest.load(session, SEP, CFG)
+    assert stored.rows and all(r.explanation for r in stored.rows.values())
+    given = {uid: r.explanation for uid, r in stored.rows.items()}
+    assert digest.load(session, SEP, CFG, explanations=given).rows == stored.rows
+    # What is handed over is what the cards read (nothing decoded beside it).
+    marked = digest.load(session, SEP, CFG, explanations={**given, september.b1.id: {"marker": 1}})
+    assert marked.rows[september.b1.id].explanation == {"marker": 1}
+    one = september.b2.id
+    partial = digest.load(session, SEP, CFG, explanations={k: v for k, v in given.items() if k != one})
+    assert partial.rows == stored.rows and partial.rows[one].explanation == stored.rows[one].explanation
+
+
 def _client(session_factory, now, rules: Rules | None = None) -> TestClient:
     core = CoreConfig(
         tz=ZoneInfo("Asia/Shanghai"), public_base_url=BASE, secret_key=SECRET, rules=rules or Rules()

@@ -1,4 +1,4 @@
-"""Engines, sessions and the schema-version check.
+"""Engines, sessions, the schema-version check, and the one way to write INSERT … ON CONFLICT DO NOTHING.
 
 Handlers and query helpers never commit: the caller that opened the unit of work does.
 """
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, TextClause, bindparam, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -17,6 +17,24 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 class SchemaOutOfDate(RuntimeError):
     """The database is not at the migration head; the message says which command fixes it."""
+
+
+def insert_or_skip(
+    table: Table, keys: list[str], conflict: tuple[str, ...], *, returning: str | None = None
+) -> TextClause:
+    """INSERT INTO table (keys) VALUES (…) ON CONFLICT (conflict) DO NOTHING [RETURNING column], as one
+    typed text statement for the caller to build once, at import.
+
+    SQLAlchemy 2.0 gives the dialect inserts' on_conflict_do_nothing() no cache key, so such a statement
+    was compiled again on every call: the hot spot of queuing messages and of each event received.
+    SQLite (3.35 and later) and PostgreSQL both take this syntax; the typed bind parameters keep the
+    columns' conversions (JSON, enums, UTC datetimes)."""
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join(':' + k for k in keys)}) "
+        f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING" + (f" RETURNING {returning}" if returning else "")
+    )
+    stmt = text(sql).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys))
+    return stmt.columns(**{returning: table.c[returning].type}) if returning else stmt
 
 
 def make_engine(url: str, **kwargs) -> Engine:

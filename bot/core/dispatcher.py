@@ -19,7 +19,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 
 import anyio.to_thread
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import metrics, texts
@@ -30,6 +30,7 @@ from bot.core.messages import Text
 from bot.core.router import Routes
 from models.audit import Actor, act_as
 from models.base import utcnow
+from models.db import insert_or_skip
 from models.inbox import InboundEvent
 from models.org import PLATFORM_LABELS, ChatAccount, Person, Platform, RoleAssignment
 from models.outbox import CardRef
@@ -39,24 +40,11 @@ logger = logging.getLogger(__name__)
 Fallback = Callable[[HandlerContext, str], None]
 
 
-def _claim_statement():
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id into inbound_event, as one typed text statement
-    built once. The dialect inserts' on_conflict_do_nothing() has no cache key in SQLAlchemy 2.0, so
-    it was compiled again for every event the bot received; SQLite and PostgreSQL both take this
-    syntax, and the typed binds keep the columns' conversions (the UTC datetime)."""
-    table = InboundEvent.__table__
-    keys = ("platform", "event_id", "outcome", "received_at")
-    return (
-        text(
-            f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join(':' + k for k in keys)}) "
-            "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id"
-        )
-        .bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys))
-        .columns(id=table.c.id.type)
-    )
-
-
-_CLAIM = _claim_statement()
+# Built once (models.db.insert_or_skip): claiming an event is one statement on every message received.
+_CLAIM = insert_or_skip(
+    InboundEvent.__table__, ["platform", "event_id", "outcome", "received_at"], ("platform", "event_id"),
+    returning="id",
+)  # fmt: skip
 
 # The sender and their roles in one statement (what models.org.person_by_account and roles_of select,
 # one round trip instead of two), built once with bind parameters: building the expressions again for

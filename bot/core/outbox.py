@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import texts
 from bot.core.events import Account, Conversation
 from bot.core.messages import OutgoingMessage, to_payload
+from models.db import insert_or_skip
 from models.org import ChatAccount, Person, Platform, person_by_account
 from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 
@@ -99,23 +100,8 @@ def choose_account(
     return None
 
 
-def _outbox_insert():
-    """INSERT … ON CONFLICT DO NOTHING as one typed text statement, built once.
-
-    SQLAlchemy 2.0 gives the dialect-specific insert().on_conflict_do_nothing() no cache key, so it
-    was compiled again on every enqueue: the hot spot of queuing reminders and of each sign-in. A
-    text() clause is cached; both SQLite and PostgreSQL accept this ON CONFLICT syntax, and the typed
-    bind parameters keep the columns' conversions (JSON, enums, UTC datetimes).
-    """
-    columns = [c for c in OutboxMessage.__table__.columns if not c.primary_key]
-    sql = (
-        f"INSERT INTO {OutboxMessage.__tablename__} ({', '.join(c.name for c in columns)}) "
-        f"VALUES ({', '.join(':' + c.key for c in columns)}) ON CONFLICT (dedup_key, recipient) DO NOTHING"
-    )
-    return columns, text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in columns))
-
-
-_COLUMNS, _INSERT = _outbox_insert()
+_COLUMNS = [c for c in OutboxMessage.__table__.columns if not c.primary_key]
+_INSERT = insert_or_skip(OutboxMessage.__table__, [c.key for c in _COLUMNS], ("dedup_key", "recipient"))
 
 
 def _with_defaults(row: dict[str, Any]) -> dict[str, Any]:

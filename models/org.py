@@ -19,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    and_,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -284,18 +285,18 @@ class OrgSetting(TimestampMixin, Base):
 # Query helpers: plain functions over a Session that never commit.
 
 
+def account_is(platform, corp_id, account_id):
+    """The ChatAccount of (platform, corp, account id): the one way a chat sender is found. The values
+    may be bind parameters (the dispatcher builds its statement once)."""
+    return and_(
+        ChatAccount.platform == platform, ChatAccount.corp_id == corp_id, ChatAccount.account_id == account_id
+    )
+
+
 def person_by_account(
     session: Session, platform: Platform | str, corp_id: str, account_id: str
 ) -> Person | None:
-    stmt = (
-        select(Person)
-        .join(ChatAccount)
-        .where(
-            ChatAccount.platform == Platform(platform),
-            ChatAccount.corp_id == corp_id,
-            ChatAccount.account_id == account_id,
-        )
-    )
+    stmt = select(Person).join(ChatAccount).where(account_is(Platform(platform), corp_id, account_id))
     return session.scalars(stmt).first()
 
 

@@ -32,7 +32,7 @@ from models.audit import Actor, act_as
 from models.base import utcnow
 from models.db import insert_or_skip
 from models.inbox import InboundEvent
-from models.org import PLATFORM_LABELS, ChatAccount, Person, Platform, RoleAssignment
+from models.org import PLATFORM_LABELS, ChatAccount, Person, Platform, RoleAssignment, account_is
 from models.outbox import CardRef
 
 logger = logging.getLogger(__name__)
@@ -53,11 +53,7 @@ _SENDER = (
     select(Person, RoleAssignment)
     .join(ChatAccount, ChatAccount.person_id == Person.id)
     .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
-    .where(
-        ChatAccount.platform == bindparam("platform"),
-        ChatAccount.corp_id == bindparam("corp_id"),
-        ChatAccount.account_id == bindparam("account_id"),
-    )
+    .where(account_is(bindparam("platform"), bindparam("corp_id"), bindparam("account_id")))
     .order_by(RoleAssignment.id)
 )
 

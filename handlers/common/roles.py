@@ -210,6 +210,18 @@ def liaisons_by_committee(
     return {c: sorted(people) for c, people in found.items()}
 
 
+def liaison_committees(session: Session, person_id: int) -> list[int]:
+    """The active committees `person_id` is the 包保 cadre of (包保联系), by id."""
+    return list(
+        session.scalars(
+            select(Liaison.committee_id)
+            .join(OrgUnit, OrgUnit.id == Liaison.committee_id)
+            .where(Liaison.person_id == person_id, OrgUnit.active.is_(True))
+            .order_by(Liaison.committee_id)
+        )
+    )
+
+
 def liaison_cadres(session: Session, branch_ids: list[int]) -> dict[int, list[int]]:
     """{branch id: the 包保 cadres of its committee}."""
     branches = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(branch_ids))).all()

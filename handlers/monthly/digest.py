@@ -22,7 +22,7 @@ from bot.core.messages import Button, Card, md_escape
 from bot.core.signing import BadToken, TokenSigner
 from handlers.common import batches
 from handlers.common.dates import add_months
-from handlers.common.roles import roles_held
+from handlers.common.roles import liaison_committees, roles_held
 from handlers.lifemeeting import digest as lifemeeting_digest
 from handlers.lifemeeting.config import DEFAULT as LIFE
 from handlers.lifemeeting.config import LifeMeetingConfig
@@ -492,8 +492,10 @@ def available(data: MonthData, unit_id: int) -> bool:
 
 
 def viewable_units(session: Session, person_id: int, mcfg: MonthlyConfig) -> tuple[set[int], set[int], bool]:
-    """(units the person leads directly, units whose subtree they oversee, whole tree?)."""
-    direct, over, everything = set(), set(), False
+    """(units the person leads directly, units whose subtree they oversee, whole tree?). A committee's 包保
+    cadre counts as one of its leaders: its 月度通报 reaches them as it reaches its leaders (RoleBook.liaisons_of),
+    so its 查看详情 opens for them too, whichever unit their own 组织部 role is at."""
+    direct, over, everything = set(liaison_committees(session, person_id)), set(), False
     for unit_id, role in roles_held(session, person_id):
         if role == Role.ORG_STAFF:
             if unit_id is None:

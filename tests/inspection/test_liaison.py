@@ -194,3 +194,25 @@ def test_the_monthly_run_costs_the_same_statements_with_cadres(session, engine, 
         session.add_all([Liaison(person_id=cadre.id, committee_id=u.id) for u in committees])
     session.commit()
     assert statements() == with_two
+
+
+def test_a_cadre_opens_the_digest_they_were_sent(session):
+    """The 月度通报's 查看详情 opens for a committee's 包保 cadre as for its leaders, even when their own 组织部
+    role is at another committee; not for the committees they are not the cadre of."""
+    from handlers.monthly import digest
+    from handlers.monthly.scoring import load_units
+
+    c = monthly.build_county(session)
+    cadre = builders.person(session, "包保干部甲", None, account_id="bbgbj", corp=monthly.CORP)
+    builders.role(session, cadre, c.c1, Role.ORG_STAFF)  # 组织部 staff placed at 城关镇党委 only
+    session.flush()
+    units, mcfg = load_units(session), small_county()
+
+    def sees(unit) -> bool:
+        return digest.can_view(session, cadre.id, unit.id, mcfg, units)
+
+    assert sees(c.c1) and sees(c.b1) and not sees(c.c2) and not sees(c.b3)
+    session.add(Liaison(person_id=cadre.id, committee_id=c.c2.id))
+    session.flush()
+    assert sees(c.c2) and sees(c.b3)  # 河西乡党委's card reached them: its page and its branches open
+    assert not digest.can_view(session, cadre.id, digest.ALL, mcfg, units)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from handlers.console import overview
 from handlers.console.scope import Scope
 from handlers.ledgers.period import LedgerPeriod
+from handlers.meetings import activity
 from handlers.meetings.meetings import month_bounds_utc
 from handlers.meetings.strings import (
     LEAVE_STATUS_LABELS,
@@ -118,6 +119,17 @@ class MeetingEntry:
     @property
     def present(self) -> list[str]:
         return self.present_full + self.present_probationary
+
+    @property
+    def menu_text(self) -> str:
+        """A 主题党日's fixed items done and its 自选动作 (the 4+X / 7+X menu), as its minutes recorded them;
+        "" for any other meeting, or one recorded before the menu existed."""
+        mi = self.minutes
+        return (
+            activity.done_text(mi.menu_done, mi.menu_extra)
+            if mi is not None and mi.menu_done is not None
+            else ""
+        )
 
     @property
     def vote_text(self) -> str:

@@ -52,8 +52,8 @@ def _sheets() -> list[tuple[str, list[str], tuple[int, ...], RowsOf]]:
         ("请假", ["时间", "会议名称", "姓名", "请假事由", "审批"], (17, 22, 10, 30, 8), _leave_rows),
         ("补学", ["时间", "会议名称", "姓名", "原因", "补学期限", "状态", "学习心得"], (17, 22, 10, 6, 12, 8, 40),
          _makeup_rows),
-        ("会议记录", ["时间", "会议名称", "主持人", "记录人", "议题", "决定事项", "表决情况", "提交时间", "应交日期",
-                    "照片（张）"], (17, 22, 8, 8, 40, 40, 40, 17, 12, 8), _minutes_rows),
+        ("会议记录", ["时间", "会议名称", "主持人", "记录人", "议题", "决定事项", "党日动作", "表决情况", "提交时间",
+                    "应交日期", "照片（张）"], (17, 22, 8, 8, 40, 40, 30, 40, 17, 12, 8), _minutes_rows),
         ("观察员", ["时间", "会议名称", "观察员", "评分", "等次", "处理结果", "评价意见", "按时提交"],
          (17, 22, 10, 8, 8, 10, 40, 8), _observer_rows),
         ("月度计划", ["月份", "计划状态", "计划时间", "类型", "地点", "主题", "是否已开"], (10, 8, 17, 16, 14, 26, 8),
@@ -132,7 +132,7 @@ def _minutes_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
         if mi is None:
             continue
         yield [when(e.line.starts_at, tz), e.line.title, mi.chair, mi.recorder, mi.topics, mi.decisions,
-               e.vote_text, when(mi.submitted_at, tz), mi.due_on.isoformat(), len(e.photos)]  # fmt: skip
+               e.menu_text, e.vote_text, when(mi.submitted_at, tz), mi.due_on.isoformat(), len(e.photos)]  # fmt: skip
 
 
 def _observer_rows(ledger: MeetingsLedger, tz: tzinfo) -> Iterator[list[object]]:
@@ -234,6 +234,8 @@ def _meeting(doc, styles: Styles, e: MeetingEntry, tz: tzinfo, photos: dict[int,
         pairs.append(("议题", mi.topics))
         if mi.decisions:
             pairs.append(("决定事项", mi.decisions))
+        if e.menu_text:
+            pairs.append(("党日动作", e.menu_text))
         if e.vote_text:
             pairs.append(("表决", e.vote_text))
         pairs.append(("记录提交", f"{when(mi.submitted_at, tz)}（应于 {mi.due_on:%Y-%m-%d} 前）"))

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from handlers.console import overview
 from handlers.console.scope import scope_of
@@ -127,7 +128,20 @@ def test_october_in_numbers(session_factory, lorg):
     assert len(e.photos) == 1 and [o.outcome for o in e.observers] == ["现场提醒"]
 
 
+def _menu_recorded(session_factory, lorg) -> None:
+    """October's meeting is also a 主题党日: its minutes record two of the menu's fixed items and a 自选动作."""
+    from models.meetings import Minutes
+
+    with unit_of_work(session_factory) as session:
+        minutes = session.scalars(select(Minutes).where(Minutes.meeting_id == lorg.oct_meeting)).one()
+        minutes.menu_done, minutes.menu_extra = ["集中学习", "交纳党费"], "参观红色教育基地"
+
+
+MENU_TEXT = "集中学习、交纳党费；自选动作：参观红色教育基地"
+
+
 def test_the_xlsx_has_a_sheet_per_kind_of_record(session_factory, app, lorg):
+    _menu_recorded(session_factory, lorg)
     client = login(session_factory, app, lorg.id("sec1"))
     r = client.get(url(lorg.org.county.b1.id, "meetings.xlsx"))
     assert r.status_code == 200
@@ -153,7 +167,11 @@ def test_the_xlsx_has_a_sheet_per_kind_of_record(session_factory, app, lorg):
     assert sorted((r[2], r[5]) for r in wb["补学"].iter_rows(min_row=3, values_only=True)) == [
         ("党员1乙", "待补学"), ("党员1甲", "已完成")]  # fmt: skip
     minutes = [r for r in wb["会议记录"].iter_rows(min_row=3, values_only=True) if r[1] == "十月支部党员大会"]
-    assert minutes[0][5] == "同意张三为发展对象" and "赞成 3 票" in minutes[0][6] and minutes[0][9] == 1
+    assert minutes[0][5] == "同意张三为发展对象" and minutes[0][6] == MENU_TEXT
+    assert "赞成 3 票" in minutes[0][7] and minutes[0][10] == 1
+    others = [r for r in wb["会议记录"].iter_rows(min_row=3, values_only=True) if r[1] != "十月支部党员大会"]
+    assert others and all(not r[6] for r in others)  # no menu recorded: the column stays empty
+    assert f"党日动作：{MENU_TEXT}" in client.get(url(lorg.org.county.b1.id)).text  # the console page too
     observers = list(wb["观察员"].iter_rows(min_row=3, values_only=True))
     assert ("十月支部党员大会", "观察员老周", "92/100", "优秀", "现场提醒") in [r[1:6] for r in observers]
     plans = [r for r in wb["月度计划"].iter_rows(min_row=3, values_only=True) if r[0] == "2026年10月"]
@@ -174,6 +192,7 @@ def test_a_typed_formula_stays_text_in_the_xlsx(session_factory, app, lorg):
 
 
 def test_the_docx_has_a_cover_a_section_per_month_and_the_photo(session_factory, app, lorg):
+    _menu_recorded(session_factory, lorg)
     client = login(session_factory, app, lorg.id("c1sec"))
     r = client.get(url(lorg.org.county.b1.id, "meetings.docx"))
     assert r.status_code == 200 and r.headers["content-type"].startswith(
@@ -189,7 +208,7 @@ def test_the_docx_has_a_cover_a_section_per_month_and_the_photo(session_factory,
     assert "2026-10-16 15:00 十月支部党员大会" in text
     for words in ("应到 5 人，实到 3 人（正式党员 2，预备党员 1），请假 1 人，缺席 1 人",
                   "党员1甲：外出务工（已批准）", "同意张三为发展对象", "观察员老周：92/100 分，优秀，现场提醒",
-                  "台风停课"):  # fmt: skip
+                  "台风停课", MENU_TEXT):  # fmt: skip
         assert words in cells, words
     assert len(doc.inline_shapes) == 1
     shape = doc.inline_shapes[0]

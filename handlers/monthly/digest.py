@@ -492,10 +492,8 @@ def available(data: MonthData, unit_id: int) -> bool:
 
 
 def viewable_units(session: Session, person_id: int, mcfg: MonthlyConfig) -> tuple[set[int], set[int], bool]:
-    """(units the person leads directly, units whose subtree they oversee, whole tree?). A committee's 包保
-    cadre counts as one of its leaders: its 月度通报 reaches them as it reaches its leaders (RoleBook.liaisons_of),
-    so its 查看详情 opens for them too, whichever unit their own 组织部 role is at."""
-    direct, over, everything = set(liaison_committees(session, person_id)), set(), False
+    """(units the person leads directly, units whose subtree they oversee, whole tree?)."""
+    direct, over, everything = set(), set(), False
     for unit_id, role in roles_held(session, person_id):
         if role == Role.ORG_STAFF:
             if unit_id is None:
@@ -511,8 +509,12 @@ def can_view(
     session: Session, person_id: int, unit_id: int, mcfg: MonthlyConfig, units: dict[int, Unit]
 ) -> bool:
     """A branch secretary sees their branch only; committee leaders their committee and its branches;
-    组织部 staff everything under their unit (or the whole tree)."""
-    return visible(viewable_units(session, person_id, mcfg), unit_id, units)
+    组织部 staff everything under their unit (or the whole tree). A committee's 包保 cadre sees it as its
+    leaders do: its 月度通报 reaches them as it reaches its leaders (RoleBook.liaisons_of), so its 查看详情
+    opens for them too, whichever unit their own 组织部 role is at."""
+    direct, over, everything = viewable_units(session, person_id, mcfg)
+    direct |= set(liaison_committees(session, person_id))
+    return visible((direct, over, everything), unit_id, units)
 
 
 def visible(scope: tuple[set[int], set[int], bool], unit_id: int, units: dict[int, Unit]) -> bool:

@@ -135,39 +135,32 @@ def _changed_items(old: dict, new: dict) -> tuple[str, ...]:
     return tuple(out)
 
 
+# Stored rows are compared a batch at a time (one statement, read as a stream): at a province the month's
+# 103,000 stored explanations, decoded all at once, were 0.76 GB beside the new ones.
+_STORED_BATCH = 2000
+
+
 def store(session: Session, scores: MonthScores, now: datetime) -> StoreResult:
     """Upsert every score of the month: one read, one bulk insert, one bulk update."""
-    existing = {
-        r.unit_id: r
-        for r in session.execute(
-            select(
-                MonthlyScore.id,
-                MonthlyScore.unit_id,
-                MonthlyScore.score,
-                MonthlyScore.rank,
-                MonthlyScore.lagging,
-                MonthlyScore.explanation,
-                MonthlyScore.revision,
-            ).where(MonthlyScore.month == scores.month)
-        )
-    }
-    new_rows, updates, changes = [], [], []
+    by_unit = {s.unit_id: s for s in scores.all()}
+    seen: set[int] = set()
+    updates: dict[int, dict] = {}
+    changes: dict[int, Change] = {}
     unchanged = 0
-    for s in scores.all():
-        values = {
-            "score": s.score,
-            "rank": s.rank,
-            "group_size": s.group_size,
-            "lagging": s.lagging,
-            "explanation": s.explanation,
-            "peer_group": s.peer_group,
-            "computed_at": now,
-        }
-        old = existing.get(s.unit_id)
-        if old is None:
-            new_rows.append({"unit_id": s.unit_id, "month": scores.month, "unit_kind": s.kind, "revision": 1,
-                             "created_at": now, "updated_at": now, **values})  # fmt: skip
-            continue
+    existing = select(
+        MonthlyScore.id,
+        MonthlyScore.unit_id,
+        MonthlyScore.score,
+        MonthlyScore.rank,
+        MonthlyScore.lagging,
+        MonthlyScore.explanation,
+        MonthlyScore.revision,
+    ).where(MonthlyScore.month == scores.month)
+    for old in session.execute(existing.execution_options(yield_per=_STORED_BATCH)):
+        s = by_unit.get(old.unit_id)
+        if s is None:
+            continue  # a unit no longer scored keeps its row
+        seen.add(s.unit_id)
         if (
             old.score == s.score
             and old.rank == s.rank
@@ -176,16 +169,39 @@ def store(session: Session, scores: MonthScores, now: datetime) -> StoreResult:
         ):
             unchanged += 1
             continue
-        updates.append({"id": old.id, "revision": old.revision + 1, "updated_at": now, **values})
-        changes.append(
-            Change(s.unit_id, s.name, old.score, s.score, old.rank, s.rank, old.lagging, s.lagging,
-                   _changed_items(old.explanation or {}, s.explanation))
+        updates[s.unit_id] = {
+            "id": old.id,
+            "revision": old.revision + 1,
+            "updated_at": now,
+            **_values(s, now),
+        }
+        changes[s.unit_id] = Change(
+            s.unit_id, s.name, old.score, s.score, old.rank, s.rank, old.lagging, s.lagging,
+            _changed_items(old.explanation or {}, s.explanation),
         )  # fmt: skip
+    new_rows = [
+        {"unit_id": s.unit_id, "month": scores.month, "unit_kind": s.kind, "revision": 1, "created_at": now,
+         "updated_at": now, **_values(s, now)}
+        for s in by_unit.values()
+        if s.unit_id not in seen
+    ]  # fmt: skip
     if new_rows:
         session.execute(insert(MonthlyScore), new_rows)
-    if updates:
-        session.execute(update(MonthlyScore), updates)
-    return StoreResult(len(new_rows), len(updates), unchanged, changes)
+    if updates:  # in the scores' order, as the changes are reported
+        session.execute(update(MonthlyScore), [updates[u] for u in by_unit if u in updates])
+    return StoreResult(len(new_rows), len(updates), unchanged, [changes[u] for u in by_unit if u in changes])
+
+
+def _values(s: UnitScore, now: datetime) -> dict:
+    return {
+        "score": s.score,
+        "rank": s.rank,
+        "group_size": s.group_size,
+        "lagging": s.lagging,
+        "explanation": s.explanation,
+        "peer_group": s.peer_group,
+        "computed_at": now,
+    }
 
 
 def stored(session: Session, month: date, unit_ids: list[int] | None = None) -> dict[int, MonthlyScore]:

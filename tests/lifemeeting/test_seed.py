@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from handlers.lifemeeting.config import DEFAULT
+from handlers.lifemeeting.config import DEFAULT, STEPS
 from handlers.lifemeeting.status import branch_status
 from handlers.meetings.types import DEFAULT_CONFIG as MEETINGS
 from handlers.talks.config import DEFAULT as TALKS
-from models.lifemeeting import LifeMeetingCriticism, LifeMeetingMeasure, LifeMeetingPlan, LifeMeetingStep
+from models.lifemeeting import (
+    LifeMeetingCriticism,
+    LifeMeetingMeasure,
+    LifeMeetingPlan,
+    LifeMeetingStep,
+    LifeStep,
+)
 from models.seed import seed
 
 TODAY = date(2026, 12, 10)
@@ -79,6 +85,21 @@ def test_the_whole_organisation_read_matches_the_read_by_id_lists(session, monke
     assert _summary(branch_status(session, ids, 2026, **kw)) == everyone
     assert _summary(branch_status(session, part, 2026, **kw)) == some
     assert set(some) == set(part)
+    # The digest's quick answer (missing_steps, no per-person lists) is the lists' answer, also for a
+    # branch where everyone has done 学习研讨 (marked done) and a step some have only submitted.
+    first = branch_status(session, ids[:1], 2026, **kw)[ids[0]]
+    study = LifeStep("study")
+    session.execute(
+        delete(LifeMeetingStep).where(LifeMeetingStep.plan_id == first.plan.id, LifeMeetingStep.step == study)
+    )
+    session.add_all(
+        LifeMeetingStep(plan_id=first.plan.id, person_id=pid, step=study, done_at=NOW) for pid in first.names
+    )
+    session.flush()
+    lives = branch_status(session, ids, 2026, **kw).values()
+    quick = {life.branch_id: life.missing_steps() for life in lives}
+    assert "study" not in quick[ids[0]] and all("study" in quick[b] for b in ids[1:])
+    assert quick == {life.branch_id: [s for s in STEPS if life.steps[s].not_done] for life in lives}
     whole_last_year = _summary(branch_status(session, ids, 2025, **kw))
     assert whole_last_year == last_year
     assert not any(row[0] or row[1] or row[6] or row[9] for row in whole_last_year.values())

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.monthly import service
+from handlers.monthly import ranking, service
 from handlers.monthly.config import LagKind, LagRule, QuarterMode
 from handlers.monthly.observers_bridge import ObserverSummary
 from handlers.monthly.strings import explain, missing_text
@@ -98,12 +98,16 @@ def test_minutes_not_yet_due_count_as_held(session, county, observers):
     assert exp["minutes"]["due"] == 0
 
 
-def test_recompute_shows_the_difference(session, county, observers):
+@pytest.mark.parametrize("batch", [2000, 2], ids=["one-batch", "batches-of-two"])
+def test_recompute_shows_the_difference(session, county, observers, batch, monkeypatch):
+    """Also with the stored rows compared a few at a time (ranking._STORED_BATCH; a province's are streamed)."""
+    monkeypatch.setattr(ranking, "_STORED_BATCH", batch)
     _september(session, county, observers)
     _, first = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     session.commit()
     _, again = service.compute_and_store(session, SEP, now=run_at(SEP), mcfg=small_county(), cfg=CFG)
     assert (again.inserted, again.updated, again.changes) == (0, 0, [])
+    assert again.unchanged == first.inserted and (batch > 2 or first.inserted > 2 * batch)
     # The 党员大会 is recorded late (minutes after their deadline): b2 catches up, minus late minutes.
     comply(
         session, county, county.b2, SEP, (MeetingType.PARTY_CONGRESS,), minutes_late=True, day=12, plan=False

@@ -21,6 +21,9 @@ are a full load), then for October 2026
 5. times compute+rank again, in the same turns, with the cyclic garbage collector paused: the
    score no longer pauses it (issue #13 point 7), and this shows what the collector costs it.
 
+Before it measures, the process settles its heap as `zhibu serve` and `zhibu run-job` do at start
+(bot.cli.common.settle_heap): what start-up left is out of the collector's full passes.
+
 The database is a temp SQLite file and a fresh PostgreSQL schema in ZHIBU_BENCH_PG_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards. Goal (issue #22 item 3): scores and ranks within 2× of the floor at city scale.
 On a machine shared with other work, wall times swing with the load; the CPU time of this process
@@ -51,6 +54,7 @@ from sqlalchemy import event, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table and the history generators
 from bench.summary import emit  # noqa: E402
+from bot.cli.common import settle_heap  # noqa: E402
 from handlers.meetings.types import MeetingsConfig  # noqa: E402
 from handlers.monthly import chart, digest, ladder, ranking, service  # noqa: E402
 from handlers.monthly.config import MonthlyConfig  # noqa: E402
@@ -206,6 +210,9 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
             # Only this schema's tables (the search path): others may be benchmarking in the same database.
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE " + ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)))
+        # This process now stands where the scheduler's does after `zhibu serve` started it: its
+        # start-up heap (and here the seed's leftovers) out of the collector's full passes.
+        settle_heap()
         counter = Counter(engine)
         with unit_of_work(factory) as session, counter.measure() as box:
             t = time.perf_counter()
@@ -302,6 +309,7 @@ def bench_database(url: str, scale: str, small: str, name: str, keep: str | None
 
 def _month_in_child(url: str, out) -> None:
     engine = make_engine(url)
+    settle_heap()  # as the scheduler's process, started by `zhibu serve`, does before any job
     with unit_of_work(make_sessionmaker(engine)) as session:
         month_run(session)
     engine.dispose()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.cli.common import core_config, database, echo, fail, settings
+from bot.cli.common import core_config, database, echo, fail, settings, settle_heap
 from handlers.monthly import service, strings
 from models.startmonth import BeforeStartMonth
 
@@ -43,6 +43,7 @@ def run_monthly(period: str, *, send: bool) -> None:
     s = settings()
     core = core_config(s)
     _, session_factory = database(s)
+    settle_heap()
     now = datetime.now(UTC)
     try:
         with session_factory() as session, session.begin():

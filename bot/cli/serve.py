@@ -16,7 +16,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli.common import configured_platforms, core_config, database, echo, fail, settings
+from bot.cli.common import configured_platforms, core_config, database, echo, fail, settings, settle_heap
 from bot.core import outbox
 from bot.core.dispatcher import Dispatcher
 from bot.core.relay import Relay
@@ -231,6 +231,7 @@ def serve(
     roles = _parse_roles(role)
     _, session_factory = database(s)  # refuses an out-of-date schema
     service = Service(s, session_factory, roles, host=host, port=port)
+    settle_heap()
     service.run(
         on_ready=lambda: echo(TEXT["serving"].format(roles="、".join(sorted(roles)), host=host, port=port))
     )
@@ -259,6 +260,7 @@ def run_job_cmd(
     if spec is None:
         fail(TEXT["no_job"].format(name=name, names="、".join(sorted(jobs)) or "（无）"))
     _, session_factory = database(s)
+    settle_heap()
     now = datetime.now(UTC)
     if not period:
         from datetime import timedelta

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli.common import YOUNG_COLLECTION_THRESHOLD, settle_heap
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +88,10 @@ def test_run_job_runs_a_period_once(migrated_url, session_factory, monkeypatch):
     monkeypatch.setenv("ZHIBU_DATABASE_URL", migrated_url)
     monkeypatch.setattr(jobs, "JOB_MODULES", (sample_jobs,))
     make_org(session_factory)
+    assert gc.get_freeze_count() == 0
     first = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
+    # The job ran in a process set as a server's (start-up's heap frozen; tests/conftest.py undoes it).
+    assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD
     again = CliRunner().invoke(app, ["run-job", "hello_monthly", "--period", "2026-08"])
     assert first.exit_code == 0 and "已运行" in first.output
     assert again.exit_code == 0 and "之前已经运行过" in again.output
@@ -98,3 +104,36 @@ def test_every_job_result_has_a_chinese_line():
     from scheduler.runner import RunResult
 
     assert set(TEXT["job"]) == {r.value for r in RunResult}
+
+
+def test_serve_settles_the_heap_after_building_its_parts_and_before_running_them(migrated_url, monkeypatch):
+    from bot.cli import serve as serve_module
+
+    seen = []
+
+    class Recording:
+        def __init__(self, *args, **kwargs):
+            seen.append(("built", gc.get_freeze_count()))
+
+        def run(self, on_ready=None):
+            seen.append(("run", gc.get_freeze_count() > 0, gc.get_threshold()[0]))
+
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", migrated_url)
+    monkeypatch.setenv("ZHIBU_SECRET_KEY", "a-long-enough-production-secret")
+    monkeypatch.setattr(serve_module, "Service", Recording)
+    result = CliRunner().invoke(app, ["serve", "--role", "relay"])
+    assert result.exit_code == 0, result.output
+    assert seen == [("built", 0), ("run", True, YOUNG_COLLECTION_THRESHOLD)]
+
+
+def test_a_settled_heap_still_frees_the_cycles_made_after_it():
+    class Node:
+        pass
+
+    settle_heap()
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    gone = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert gone() is None

@@ -153,8 +153,8 @@ def _driver_conversions(dialect, columns) -> list[tuple[int, Any]] | None:
     zone rather than moved to UTC (UTCDateTime's result step): scoring only compares them and turns
     them into local days, which an aware datetime does the same from any zone. On SQLite dates and
     datetimes are ISO text (UTC for UTCDateTime) and booleans 0/1: parsed by datetime.fromisoformat,
-    a third of the time of SQLAlchemy's step at city scale, where a quarter's meetings are 26,000
-    rows of two datetimes each."""
+    a third of the time of SQLAlchemy's step at city scale, where a month's meeting rows are 26,000,
+    of two datetimes each."""
     out = []
     for i, c in enumerate(columns):
         if c.type.dialect_impl(dialect).result_processor(dialect, None) is None:

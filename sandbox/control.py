@@ -519,7 +519,7 @@ async def change_directory(sb: Sandbox, body: dict) -> tuple[dict, int]:
     mobile, name = str(body.get("mobile") or ""), str(body.get("name") or "")
     if new_userid and (platform != "wecom" or change != "update"):
         return {"error": "only a WeCom update changes a userid (DingTalk userids do not change)"}, 400
-    present = next((u for u in sb.directory_users(platform) if u.userid == userid), None)
+    present = corp.user(userid)
     prev: dict = {}
     if change == "leave":
         if present is None:
@@ -538,13 +538,14 @@ async def change_directory(sb: Sandbox, body: dict) -> tuple[dict, int]:
     else:
         if present is None:
             return {"error": f"{userid!r} is not in the {platform} directory"}, 404
-        if new_userid and any(u.userid == new_userid for u in sb.directory_users(platform)):
+        if new_userid and corp.user(new_userid) is not None:
             return {"error": f"{new_userid!r} is already taken in the {platform} directory"}, 409
         prev = {"name": present.name}
         present.name = name or present.name
         present.mobile = mobile or present.mobile
         if new_userid:
             present.userid = new_userid
+            corp.users_changed()
     if platform == "dingtalk":
         data = dingtalk.contact_event_data(
             sb, change, userid, prev=prev, curr={"name": name} if name else prev

@@ -171,24 +171,26 @@ class Sandbox:
 
     # ---- directory changes
 
-    def directory_users(self, platform: str) -> list:
-        """The live list of a corp's members (what its directory holds now); [] without that corp."""
-        corp = self.fixture.dingtalk if platform == "dingtalk" else self.fixture.wecom
-        return corp.users if corp is not None else []
+    def directory(self, platform: str):
+        """A corp, whose `users` are the members its directory holds now; None without that corp."""
+        return self.fixture.dingtalk if platform == "dingtalk" else self.fixture.wecom
 
     def leave_directory(self, platform: str, userid: str):
         """Take a member out of the corp's directory; the user, or None when no such member."""
-        users = self.directory_users(platform)
-        user = next((u for u in users if u.userid == userid), None)
+        corp = self.directory(platform)
+        user = corp.user(userid) if corp is not None else None
         if user is not None:
-            users.remove(user)
+            corp.users.remove(user)
+            corp.users_changed()
             self.left_users[platform][userid] = user
         return user
 
     def join_directory(self, platform: str, user) -> None:
         """Put a member (back) into the corp's directory."""
+        corp = self.directory(platform)
         self.left_users[platform].pop(user.userid, None)
-        self.directory_users(platform).append(user)
+        corp.users.append(user)
+        corp.users_changed()
 
     def next_seq(self) -> int:
         self._seq += 1

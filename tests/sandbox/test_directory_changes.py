@@ -46,6 +46,13 @@ def test_dingtalk_leave_and_join_push_contact_events(sandbox, stream_client_fact
 
 def test_wecom_changes_reach_the_app_encrypted_and_change_the_directory(sandbox, stub_bot):
     client = wecom_client(sandbox)
+
+    def send(userid):
+        return client.message.send(
+            demo.WECOM_AGENT_ID, [userid], msg={"msgtype": "text", "text": {"content": "hi"}}
+        )
+
+    assert not send("lisi").get("invaliduser")  # found before the change: the change must be seen
     result = sandbox.change_directory("wecom", "leave", "lisi")
     assert result["delivered"] and result["status"] == 200
     msg = stub_bot.messages[-1]
@@ -58,11 +65,12 @@ def test_wecom_changes_reach_the_app_encrypted_and_change_the_directory(sandbox,
         "sys",
     )
     with pytest.raises(WeChatClientException) as refused:  # no longer in the directory
-        client.message.send(demo.WECOM_AGENT_ID, ["lisi"], msg={"msgtype": "text", "text": {"content": "hi"}})
+        send("lisi")
     assert refused.value.errcode == 81013
 
     sandbox.change_directory("wecom", "join", "lisi")
     assert stub_bot.messages[-1]._data["ChangeType"] == "create_user"
+    assert not send("lisi").get("invaliduser")
     sandbox.change_directory("wecom", "update", "lisi", new_userid="lisi2", mobile="13900000001")
     data = stub_bot.messages[-1]._data
     assert (data["ChangeType"], data["UserID"], data["NewUserID"], data["Mobile"]) == (
@@ -71,10 +79,10 @@ def test_wecom_changes_reach_the_app_encrypted_and_change_the_directory(sandbox,
         "lisi2",
         "13900000001",
     )
-    answer = client.message.send(
-        demo.WECOM_AGENT_ID, ["lisi2"], msg={"msgtype": "text", "text": {"content": "hi"}}
-    )
-    assert not answer.get("invaliduser")
+    assert not send("lisi2").get("invaliduser")
+    with pytest.raises(WeChatClientException) as renamed:  # the old userid is nobody now
+        send("lisi")
+    assert renamed.value.errcode == 81013
 
     twice = sandbox.change_directory("wecom", "leave", "lisi2", repeat=2)
     assert twice["deliveries"] == 2 and len(stub_bot.messages) == 5

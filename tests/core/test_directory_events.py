@@ -119,6 +119,31 @@ def test_no_more_sends_to_an_account_that_left(session_factory, session, directo
     assert org.secretary_id not in gone  # still reached on WeCom
 
 
+def test_an_account_that_left_does_not_stop_the_same_userid_on_the_other_platform(
+    session_factory, session, directory, caplog
+):
+    # Userids are often a name's pinyin on both platforms: 张伟's DingTalk "zhangwei" leaving says
+    # nothing about another 张伟's WeCom "zhangwei", whose messages still go.
+    org = make_org(session_factory)
+    with session_factory() as s, s.begin():
+        branch = s.get(Person, org.secretary_id).branch
+        left = builders.person(s, "张伟", branch, account_id="zhangwei", corp=DT).id
+        stays = builders.person(s, "张伟", branch, account_id="zhangwei", corp=WC, platform=Platform.WECOM).id
+    directory.handle(change(ChangeKind.LEFT, "zhangwei"))
+    with session_factory() as s, s.begin():
+        outbox.enqueue_to_people(s, [left, stays], Text("通知"), dedup_key="k", now=T0)
+    dingtalk, wecom = FakeSender("dingtalk"), FakeSender("wecom")
+    with caplog.at_level("WARNING", logger="bot.core.relay"):
+        _relay(session_factory, dingtalk, wecom).drain()
+    assert "zhangwei" in wecom.sent_targets() and "zhangwei" not in dingtalk.sent_targets()
+    # Sent as queued, not taken for a departed account and moved back onto itself.
+    assert not [r for r in caplog.records if "accounts that left" in r.getMessage()]
+    session.expire_all()
+    status = dict(session.execute(select(OutboxMessage.person_id, OutboxMessage.status).where(
+        OutboxMessage.dedup_key == "k")).all())  # fmt: skip
+    assert status == {left: DeliveryStatus.FAILED, stays: DeliveryStatus.SENT}
+
+
 def test_a_secretary_whose_other_account_remains_is_told_where_notices_go(
     session_factory, session, directory
 ):

@@ -506,7 +506,7 @@ async def change_directory(sb: Sandbox, body: dict) -> tuple[dict, int]:
         return {"error": "platform must be dingtalk or wecom"}, 400
     if change not in DIRECTORY_CHANGES:
         return {"error": f"change must be one of {', '.join(DIRECTORY_CHANGES)}"}, 400
-    corp = sb.fixture.dingtalk if platform == "dingtalk" else sb.fixture.wecom
+    corp = sb.directory(platform)
     if corp is None:
         return {"error": f"fixture has no {platform} corp"}, 409
     repeat = body.get("repeat", 1)

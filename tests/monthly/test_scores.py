@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from handlers.monthly import ranking, service
-from handlers.monthly.config import LagKind, LagRule, QuarterMode
+from handlers.meetings.plans import plan_on_time
+from handlers.meetings.types import RestDayShift
+from handlers.monthly import ranking, scoring, service
+from handlers.monthly.config import LagKind, LagRule, MonthlyConfig, QuarterMode
 from handlers.monthly.observers_bridge import ObserverSummary
 from handlers.monthly.strings import explain, missing_text
-from models.meetings import MeetingType
+from models.fees import LocalHoliday
+from models.meetings import MeetingType, MonthlyPlan, PlanStatus
 from models.monthly import MonthlyScore
-from tests.monthly.conftest import CFG, QUARTER, TZ, comply, run_at
+from models.workcalendar import calendar_for_unit
+from tests.monthly.conftest import CFG, QUARTER, TZ, comply, local, run_at
 from tests.monthly.small import small_county
 
 SEP = date(2026, 9, 1)  # a quarter's last month: 党员大会 and 党课 are due
@@ -227,3 +232,31 @@ def test_a_monthly_type_counts_only_the_month_even_when_a_quarterly_window_is_re
     }
     assert held["theme_day"] == (0, 0)
     assert held["party_congress"] == (1, 1)  # a quarterly type still counts its whole quarter
+
+
+def test_rule_g21_the_score_takes_the_plan_deadline_the_secretary_was_given(session, county, observers):
+    """The plan item's "on time" is the meetings feature's deadline (rule G21), moved as configured.
+    The 25th of July 2026 is a Saturday: with 顺延 a plan for August submitted on Monday the 27th is on
+    time, as the reminder told the secretary, and a branch whose local day off is the 27th has until
+    the 28th. Scoring kept the 25th whatever the setting, so these branches lost their plan points."""
+    submitted = {county.b1.id: 27, county.b2.id: 28, county.b3.id: 28}
+    for branch_id, day in submitted.items():
+        session.add(MonthlyPlan(branch_id=branch_id, month=AUG, status=PlanStatus.APPROVED,
+                                submitted_at=local(date(2026, 7, day), 20), revision=1))  # fmt: skip
+    session.add(LocalHoliday(org_unit_id=county.b2.id, day=date(2026, 7, 27), name="本地假日"))
+    session.commit()
+    plans = {p.branch_id: p for p in session.query(MonthlyPlan)}
+
+    def on_time(cfg):
+        b = scoring.compute_month(
+            session, AUG, now=run_at(AUG), mcfg=MonthlyConfig(), meetings_cfg=cfg
+        ).branches
+        scored = {bid: b[bid].explanation["plan"]["on_time"] for bid in submitted}
+        told = {bid: plan_on_time(plans[bid], cfg, calendar_for_unit(session, plans[bid].branch_id))
+                for bid in submitted}  # fmt: skip
+        assert scored == told
+        return scored
+
+    postpone = replace(CFG, plan_deadline_on_rest_day=RestDayShift.POSTPONE)
+    assert on_time(postpone) == {county.b1.id: True, county.b2.id: True, county.b3.id: False}
+    assert on_time(CFG) == {county.b1.id: False, county.b2.id: False, county.b3.id: False}  # the 25th stays

@@ -54,7 +54,19 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _utc_session(dbapi_conn, _record):
+        # Timestamps come back in the session's zone, which is the server's unless set: UTC here,
+        # so every aware datetime read is in UTC (UTCDateTime's promise, kept by the driver itself
+        # on the raw reads of handlers.monthly.scoring) whatever zone the server was installed with.
+        # psycopg then gives datetime.timezone.utc, which compares with zhibu's own UTC bounds six
+        # times faster than a ZoneInfo does (the city month compares hundreds of thousands).
+        dbapi_conn.execute("SET TIME ZONE 'UTC'")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

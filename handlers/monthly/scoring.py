@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Boolean, Date, Enum, String, and_, case, func, null, select, type_coerce
+from sqlalchemy import Boolean, Date, Enum, String, and_, func, null, select, type_coerce
 from sqlalchemy.orm import Session
 
 from handlers.common.dates import add_months, period_bounds
@@ -289,9 +289,9 @@ def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, tuple
         select(
             Meeting.branch_id,
             func.count(),
-            func.sum(case((status.in_((AttendanceStatus.PRESENT, AttendanceStatus.LATE)), 1), else_=0)),
-            func.sum(case((status == AttendanceStatus.ABSENT, 1), else_=0)),
-            func.sum(case((status == AttendanceStatus.LEAVE, 1), else_=0)),
+            func.count().filter(status.in_((AttendanceStatus.PRESENT, AttendanceStatus.LATE))),
+            func.count().filter(status == AttendanceStatus.ABSENT),
+            func.count().filter(status == AttendanceStatus.LEAVE),
         )
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         # A meeting ordered reconvened does not count, nor do its sign-ins: the new meeting's will.
@@ -303,7 +303,7 @@ def _attendance(session: Session, lo: datetime, hi: datetime) -> dict[int, tuple
 
 def _makeup(session: Session, month: date, next_month: date) -> dict[int, tuple[int, int]]:
     """(补学 tasks due this month, confirmed) per branch."""
-    confirmed = func.sum(case((MakeupTask.status == MakeupStatus.CONFIRMED, 1), else_=0))
+    confirmed = func.count().filter(MakeupTask.status == MakeupStatus.CONFIRMED)
     stmt = (
         select(Meeting.branch_id, func.count(), confirmed)
         .join(Meeting, Meeting.id == MakeupTask.meeting_id)
@@ -347,11 +347,9 @@ def _member_counts(
         select(
             Person.branch_id,
             func.count(),
-            func.sum(case((Person.status == MemberStatus.FULL, 1), else_=0)),
-            func.sum(case((and_(unpaid, Person.created_at < month_end), 1), else_=0))
-            if None in starts
-            else null(),
-            func.sum(case((unpaid, 1), else_=0)) if starts - {None} else null(),
+            func.count().filter(Person.status == MemberStatus.FULL),
+            func.count().filter(and_(unpaid, Person.created_at < month_end)) if None in starts else null(),
+            func.count().filter(unpaid) if starts - {None} else null(),
         )
         .where(Person.active.is_(True), Person.branch_id.is_not(None))
         .group_by(Person.branch_id)

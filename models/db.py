@@ -64,8 +64,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         # psycopg then gives datetime.timezone.utc, which compares with zhibu's own UTC bounds six
         # times faster than a ZoneInfo does (the city month compares hundreds of thousands). Set in
         # the connection's startup options, beside any the URL gives (a search_path), not by a SET
-        # after connecting: that was two round trips more for every connection the pool opens, and
-        # a web process under 32 clients opens them all the time (its overflow beyond the pool).
+        # after connecting: that was two round trips more for every connection the pool opens.
         cparams["options"] = f"{cparams.get('options', '')} -c TimeZone=UTC".strip()
 
     return engine

@@ -14,6 +14,7 @@ ints, no container per branch and meeting type. What stays is the units and the 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
@@ -50,6 +51,7 @@ from models.org import (
     Role,
     UnitKind,
 )
+from models.workcalendar import WorkCalendar
 
 # The one empty list every score without penalties or missing items shares: a month's scores are
 # read, stored and rendered, never changed in place, and thousands of empty lists would each be one
@@ -239,7 +241,14 @@ def spread_credit(held_to_date: int, held_before: int, k: int) -> float:
 # --- the inputs, one statement each -----------------------------------------------------------------
 
 
-def _meeting_rows(session: Session, lo: datetime, hi: datetime, now: datetime, cfg: MeetingsConfig, local):
+def _meeting_rows(
+    session: Session,
+    lo: datetime,
+    hi: datetime,
+    now: datetime,
+    cfg: MeetingsConfig,
+    local: Mapping[str, WorkCalendar],
+):
     """Every meeting-type record that counts in [lo, hi), with its minutes and whether it is held:
     the meetings feature's one definition (handlers.meetings.minutes.meeting_records), "not due yet"
     on each branch's working-day calendar (`local`, local_calendars)."""
@@ -247,7 +256,7 @@ def _meeting_rows(session: Session, lo: datetime, hi: datetime, now: datetime, c
 
 
 def _plan_deadlines(
-    month: date, branches: dict[int, Unit], cfg: MeetingsConfig, local
+    month: date, branches: dict[int, Unit], cfg: MeetingsConfig, local: Mapping[str, WorkCalendar]
 ) -> tuple[datetime, dict[int, datetime]]:
     """The plan deadline of `month` as the meetings feature sets it (handlers.meetings.plans, rule
     G21: moved off a rest day when so configured): the national one, and each branch's own where its
@@ -615,10 +624,7 @@ def score_branch(
     order, wsum, shares = known
     values = (r_meetings, r_plan, r_minutes, r_attendance, r_makeup, r_fees)
     # Summed in the weights' order, as sum() over the items always did (the same float).
-    completion = 0.0
-    for i, w in order:
-        completion += values[i] * w
-    completion = completion / wsum if wsum else 1.0
+    completion = sum([values[i] * w for i, w in order]) / wsum if wsum else 1.0
     if obs is not None and obs.quality is not None:
         quality, quality_source = obs.quality, "observers"
     elif mcfg.quality_when_missing is None:

@@ -35,6 +35,8 @@ DEFAULT_SECRET_KEY = "zhibu-demo-secret-key-change-me"
 # The organisation's zone unless ZHIBU_TIMEZONE says otherwise; also the zone of the features' default
 # configs that tests build without settings.
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Chat events one process handles at once on PostgreSQL (bot.core.dispatcher says why so few).
+DEFAULT_EVENT_WORKERS = 4
 
 
 def _check_http_url(value: str) -> str:
@@ -118,6 +120,7 @@ class Settings(BaseSettings):
     # the published default secret key acceptable to `zhibu serve` or `zhibu check`.
     demo: bool = False
     log_level: str = "INFO"
+    event_workers: int = Field(DEFAULT_EVENT_WORKERS, ge=1, le=64)
 
     dingtalk: DingTalkSettings = Field(default_factory=DingTalkSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)

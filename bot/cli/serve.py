@@ -103,6 +103,7 @@ class Service:
             fallback=fallback,
             on_committed=self._wake_relay,
             clock=clock,
+            workers=s.event_workers,
         )
         self.platforms = build_platforms(s, self.dispatcher, stream="stream" in roles)
         # Chat handlers, pages and jobs of this process queue people's messages only on the platforms

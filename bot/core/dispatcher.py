@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 
 import anyio.to_thread
@@ -28,6 +28,7 @@ from bot.core.errors import Refused
 from bot.core.events import Account, CardActionPressed, FormSubmitted, IncomingEvent, TextReceived
 from bot.core.messages import Text
 from bot.core.router import Routes
+from config.settings import DEFAULT_EVENT_WORKERS
 from models.audit import Actor, act_as
 from models.base import utcnow
 from models.db import insert_or_skip
@@ -83,6 +84,7 @@ class Dispatcher:
         fallback: Fallback | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_committed: Callable[[], None] | None = None,
+        workers: int = DEFAULT_EVENT_WORKERS,
     ) -> None:
         self.session_factory = session_factory
         self.routes = routes
@@ -91,11 +93,17 @@ class Dispatcher:
         self.clock = clock
         self.on_committed = on_committed
         bind = session_factory.kw.get("bind")
-        # SQLite has one writer at a time, and its busy handler waits by sleeping in growing steps:
-        # under load, queueing writers here is much faster (and fairer) than letting them collide.
-        self._writer = (
-            threading.Lock() if bind is not None and bind.dialect.name == "sqlite" else nullcontext()
-        )
+        # At most this many events' transactions at once in this process; the others wait here, asleep,
+        # before they begin. SQLite has one writer at a time, and its busy handler waits by sleeping in
+        # growing steps: under load, queueing writers here is much faster (and fairer) than letting them
+        # collide. On PostgreSQL an event is a few milliseconds of Python between short round trips, so
+        # a few in flight keep the process busy; more only contend for the GIL (every round trip hands
+        # it over) and for the host's cores with as many database backends. At 32 clients the WeCom
+        # callback ran 0.45-0.49x its bare floor with the web server's 40 worker threads all in flight,
+        # 0.53-0.58x with 4 (bench/ingest.py); set by ZHIBU_EVENT_WORKERS.
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self.workers = 1 if sqlite else workers
+        self._slots = threading.BoundedSemaphore(self.workers)
 
     async def dispatch_async(self, event: IncomingEvent) -> Outcome:
         """For the event loop: run the sync handler in a worker thread."""
@@ -125,7 +133,7 @@ class Dispatcher:
         may deliver more than once: yields the session, or None when the event was claimed before (a
         repeat delivery; nothing to do). Leaving the block commits, and an exception rolls back the
         claim with everything else, so the platform's next delivery tries again."""
-        with self._writer, self.session_factory() as session, session.begin():
+        with self._slots, self.session_factory() as session, session.begin():
             yield session if self._claim_event(session, platform, event_id, outcome, now) else None
 
     @staticmethod

@@ -3,6 +3,8 @@ that is not configured are moved to the person's other account or fail at once."
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -149,3 +151,17 @@ def test_a_relay_without_any_platform_leaves_the_queue_alone(session_factory, se
     strand(session_factory, org)
     assert Relay(session_factory, [], clock=ManualClock(T0)).drain().claimed == 0
     assert {r.status for r in _rows(session)} == {DeliveryStatus.QUEUED}
+
+
+def test_serve_gives_its_dispatcher_the_configured_event_workers(session_factory):
+    from bot.cli.serve import Service
+
+    service = Service(Settings(database_url="sqlite://", event_workers=3), session_factory, {"relay"})
+    try:
+        # SQLite handles one event at a time whatever the setting: it has one writer.
+        sqlite = session_factory.kw["bind"].dialect.name == "sqlite"
+        assert service.dispatcher.workers == (1 if sqlite else 3)
+    finally:
+        service.platforms.close()
+    with pytest.raises(ValidationError):
+        Settings(event_workers=0)

@@ -267,3 +267,47 @@ def test_a_reply_names_its_sender_read_once(session_factory, session):
     (row,) = _outbox(session)
     assert (row.person_id, row.branch_id) == (sender.id, sender.branch_id)
     assert sum("from person join chat_account" in s for s in seen) == 1, seen
+
+
+def test_events_beyond_the_process_workers_wait_for_a_slot(session_factory, session):
+    """At most `workers` events' transactions at once (one on SQLite, its single writer); the rest wait,
+    then are handled, none lost."""
+    make_org(session_factory)
+    router = Router("held")
+    state = threading.Condition()
+    inside = {"now": 0, "peak": 0}
+    release = threading.Event()
+
+    @router.command("等一下")
+    def held(ctx, args):
+        with state:
+            inside["now"] += 1
+            inside["peak"] = max(inside["peak"], inside["now"])
+            state.notify_all()
+        assert release.wait(30)
+        with state:
+            inside["now"] -= 1
+        ctx.reply(Text(f"好了 {args}"))
+
+    d = make_dispatcher(session_factory, [router], workers=2)
+    limit = 1 if session_factory.kw["bind"].dialect.name == "sqlite" else 2
+    assert d.workers == limit
+    outcomes: list = []
+    threads = [
+        threading.Thread(
+            target=lambda i=i: outcomes.append(d.dispatch(text_event(f"等一下 {i}", event_id=f"w{i}")))
+        )
+        for i in range(6)
+    ]
+    for t in threads:
+        t.start()
+    with state:
+        assert state.wait_for(lambda: inside["now"] == limit, timeout=30)
+        # Six are in flight; were the slots not kept, the other four would be in the handler at once.
+        assert not state.wait_for(lambda: inside["now"] > limit, timeout=0.5)
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert inside["peak"] == limit
+    assert outcomes == [Outcome.HANDLED] * 6
+    assert sorted(_texts(session)) == sorted(f"好了 {i}" for i in range(6))

@@ -10,7 +10,7 @@ WeChatCrypto (which checks the signature) and inserts one row into a bare table,
 run in one invocation, at 1 client and at --clients, bare first; the ratio callback/bare is the
 figure to watch (the machine is shared, so absolute rates move from run to run), with the server
 process's CPU per message beside it. The server runs in its own process so the clients' event loop
-does not share its GIL, and the clients are a few lines of HTTP/1.1 on asyncio (see fire).
+does not share its GIL, and the clients are a few lines of HTTP/1.1 on asyncio (bench/loadgen.py).
 
     .venv/bin/python bench/ingest.py                        # SQLite
     .venv/bin/python bench/ingest.py --database postgresql  # PostgreSQL at 127.0.0.1:5432/test
@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -39,6 +39,7 @@ from fastapi import Request  # noqa: E402 - at module level: the bare route's an
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select  # noqa: E402
 from wechatpy.enterprise import WeChatCrypto  # noqa: E402
 
+from bench.loadgen import Post, fire, server_cpu  # noqa: E402
 from bench.relay import scratch_database, seed_people  # noqa: E402
 from bench.summary import emit  # noqa: E402
 from config import demo  # noqa: E402
@@ -131,61 +132,9 @@ def serve(url: str, port: int, ready) -> None:
         service.stop()
 
 
-async def fire(url: str, requests: list, clients: int) -> tuple[float, list[float], int]:
-    """Send every request over `clients` keep-alive connections; (seconds, latencies, non-200 answers).
-
-    A few lines of HTTP/1.1 on asyncio streams, not httpx: on this 2-core machine httpx's own cost per
-    request (2-5 ms of CPU at 32 connections) was as large as the bare endpoint's, so the clients,
-    not the server, set both rates and every ratio came out near 1."""
-    parts = urlsplit(url)
-    queue: asyncio.Queue = asyncio.Queue()
-    for r in requests:
-        queue.put_nowait(r)
-    latencies: list[float] = []
-    errors = 0
-
-    async def client() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        try:
-            while True:
-                try:
-                    params, body = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                started = time.perf_counter()
-                writer.write(
-                    f"POST {parts.path}?{urlencode(params)} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                    f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                if length:
-                    await reader.readexactly(length)
-                latencies.append(time.perf_counter() - started)
-                if status != 200:
-                    errors += 1
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return time.perf_counter() - started, latencies, errors
-
-
-def server_cpu(pid: int) -> float:
-    """Seconds of CPU the server process has used (Linux /proc), to report CPU per message beside the rates."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def posts(path: str, requests: list[tuple[dict, bytes]]) -> list[Post]:
+    """The signed envelopes as POSTs to `path`, their signature in the query as WeCom sends it."""
+    return [(f"{path}?{urlencode(params)}", {"Content-Type": "text/xml"}, body) for params, body in requests]
 
 
 def pct(values: list[float], q: int) -> float:
@@ -235,8 +184,8 @@ def run(kind: str, n: int, clients: int) -> dict:
             # Warm up both routes, the threadpool and the connection pool.
             warm = build_requests(users, 60, 0.0, first_id=sent)
             sent += len(warm)
-            asyncio.run(fire(base + "/bench/bare-ingest", warm, 8))
-            asyncio.run(fire(base + "/wecom/callback", warm, 8))
+            asyncio.run(fire(base, posts("/bench/bare-ingest", warm), 8))
+            asyncio.run(fire(base, posts("/wecom/callback", warm), 8))
             nonces.update(params["nonce"] for params, _ in warm)
             for c in (1, clients):
                 size = n if c > 1 else max(100, n // 5)
@@ -246,7 +195,8 @@ def run(kind: str, n: int, clients: int) -> dict:
                 nonces.update(params["nonce"] for params, _ in requests)
                 for name, path in (("bare", "/bench/bare-ingest"), ("callback", "/wecom/callback")):
                     cpu = server_cpu(proc.pid)
-                    elapsed, latencies, errors = asyncio.run(fire(base + path, requests, c))
+                    elapsed, latencies, answers = asyncio.run(fire(base, posts(path, requests), c))
+                    errors = sum(1 for status, _ in answers if status != 200)
                     results[(name, c)] = {
                         "cpu_ms": (server_cpu(proc.pid) - cpu) / size * 1000,
                         "rps": size / elapsed,

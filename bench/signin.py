@@ -6,10 +6,13 @@ Each member's H5 session is already established (the signed cookie /h5/meetings/
 so the measured path is the sign-in POST: cookie and CSRF check, token check, then in one transaction
 three statements (handlers/meetings/signin.py): the meeting, the person and their chat accounts read
 together, the attendance insert (ON CONFLICT DO NOTHING) and the chat receipt as one outbox row
-(PostgreSQL adds the NOTIFY that wakes the relays). The baseline is a bare endpoint on the same stack
+(no NOTIFY: the relays' poll sends it). The baseline is a bare endpoint on the same stack
 (FastAPI sync route, the same uvicorn server and session factory) that inserts one row. The server runs
 in its own process so the client's event loop does not share its GIL. The two endpoints' requests are
 sent in alternating slices (--rounds), so load from anything else on the machine weighs on both alike.
+The clients are a few lines of HTTP/1.1 on asyncio (bench/loadgen.py), not httpx, whose own cost per
+request was larger than the server's and set both rates; the server process's CPU per request is
+printed beside them.
 Goal (issue 22 item 4): sign-in ≥ 0.8× the bare throughput, with zero lost and zero duplicate
 attendance rows.
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import socket
@@ -39,6 +43,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table
+from bench.loadgen import Post, fire, server_cpu  # noqa: E402
 from bench.summary import emit  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
@@ -133,49 +138,22 @@ def serve(url: str, port: int, ready) -> None:
     )
 
 
-async def hammer(
-    client: httpx.AsyncClient, requests: list[tuple[str, dict, dict]], clients: int
-) -> tuple[float, list[float], list]:
-    """Send `requests` over `clients` concurrent connections; (elapsed seconds, latencies, answers)."""
-    latencies: list[float] = []
-    answers: list = []
-    queue: asyncio.Queue = asyncio.Queue()
-    for r in requests:
-        queue.put_nowait(r)
-
-    async def worker():
-        while True:
-            try:
-                path, body, headers = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            t = time.perf_counter()
-            resp = await client.post(path, json=body, headers=headers)
-            latencies.append(time.perf_counter() - t)
-            answers.append((resp.status_code, resp.json() if resp.status_code == 200 else resp.text))
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return time.perf_counter() - started, latencies, answers
-
-
 async def interleaved(
-    base: str, waves: dict[str, list[tuple[str, dict, dict]]], clients: int, rounds: int
-) -> dict[str, tuple[float, list[float], list]]:
-    """Each wave cut into `rounds` slices, sent in turns (A B, then B A, …) over one client, so both
-    endpoints meet the same load from whatever else shares the machine; the times of a wave's slices
-    are summed."""
-    out: dict[str, tuple[float, list[float], list]] = {name: (0.0, [], []) for name in waves}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120, trust_env=False) as client:
-        names = list(waves)
-        for i in range(rounds):
-            for name in names if i % 2 == 0 else reversed(names):
-                reqs = waves[name]
-                size = -(-len(reqs) // rounds)
-                elapsed, lat, answers = await hammer(client, reqs[i * size : (i + 1) * size], clients)
-                total, lats, answered = out[name]
-                out[name] = (total + elapsed, lats + lat, answered + answers)
+    base: str, waves: dict[str, list[Post]], clients: int, rounds: int, server: int
+) -> dict[str, tuple[float, list[float], list, float]]:
+    """Each wave cut into `rounds` slices, sent in turns (A B, then B A, …), so both endpoints meet the
+    same load from whatever else shares the machine; the times of a wave's slices are summed, and so is
+    the CPU the server process (pid `server`) spent on them."""
+    out: dict[str, tuple[float, list[float], list, float]] = {name: (0.0, [], [], 0.0) for name in waves}
+    names = list(waves)
+    for i in range(rounds):
+        for name in names if i % 2 == 0 else reversed(names):
+            reqs = waves[name]
+            size = -(-len(reqs) // rounds)
+            cpu = server_cpu(server)
+            elapsed, lat, answers = await fire(base, reqs[i * size : (i + 1) * size], clients)
+            total, lats, answered, spent = out[name]
+            out[name] = (total + elapsed, lats + lat, answered + answers, spent + server_cpu(server) - cpu)
     return out
 
 
@@ -212,22 +190,31 @@ def run(label: str, url: str, members: int, clients: int, rounds: int) -> dict:
         def page_headers(person_id: int) -> dict[str, str]:
             # What the sign-in page sends: the session cookie and, as zbPost does, its CSRF token.
             cookie = session_token(SECRET, person_id, now)
-            return {"Cookie": f"{COOKIE}={cookie}", CSRF_HEADER: csrf_token(SECRET, cookie)}
+            return {
+                "Content-Type": "application/json",
+                "Cookie": f"{COOKIE}={cookie}",
+                CSRF_HEADER: csrf_token(SECRET, cookie),
+            }
 
-        signins = [(f"/h5/meetings/{meeting_id}/signin", {"t": token}, page_headers(pid)) for pid in ids]
-        bares = [(f"/bare/p{pid}", {}, {}) for pid in ids]
+        body = json.dumps({"t": token}).encode()
+        signins = [(f"/h5/meetings/{meeting_id}/signin", page_headers(pid), body) for pid in ids]
+        bares = [(f"/bare/p{pid}", {"Content-Type": "application/json"}, b"{}") for pid in ids]
         results = {}
-        waves = asyncio.run(interleaved(base, {"bare": bares, "signin": signins}, clients, rounds))
-        for name, (elapsed, lat, answers) in waves.items():
+        waves = asyncio.run(interleaved(base, {"bare": bares, "signin": signins}, clients, rounds, proc.pid))
+        for name, (elapsed, lat, answers, cpu) in waves.items():
+            answers = [
+                (status, json.loads(content) if status == 200 else content) for status, content in answers
+            ]
             errors = [a for a in answers if a[0] != 200]
             results[name] = {
                 "rps": len(answers) / elapsed, "p50": pct(lat, 50), "p99": pct(lat, 99), "errors": len(errors),
+                "cpu_ms": cpu / len(answers) * 1000,
                 "outcomes": {o: sum(1 for a in answers if a[0] == 200 and a[1].get("outcome") == o) for o in ("ok", "late", "already")},
             }  # fmt: skip
             if errors:
                 print(f"  {label} {name}: first error {errors[0]}")
         # A second wave of the same scans must add nothing.
-        asyncio.run(interleaved(base, {"again": signins[:500]}, clients, 1))
+        asyncio.run(interleaved(base, {"again": signins[:500]}, clients, 1, proc.pid))
         engine = make_engine(url)
         with engine.connect() as conn:
             rows = conn.scalar(
@@ -285,11 +272,15 @@ def main() -> None:
         ok = ratio >= GOAL and r["rows"]["lost"] == 0 and r["rows"]["duplicates"] == 0
         summary.append((db, r, ratio, ok))
     print()
-    print(f"{'database':<11}{'endpoint':<9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"{'database':<11}{'endpoint':<9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server CPU ms/req':>19}"
+    )
     for db, r, ratio, ok in summary:
         for name in ("bare", "signin"):
             x = r[name]
-            print(f"{db:<11}{name:<9}{x['rps']:>9.0f}{x['p50']:>9.1f}{x['p99']:>9.1f}{x['errors']:>8}")
+            print(
+                f"{db:<11}{name:<9}{x['rps']:>9.0f}{x['p50']:>9.1f}{x['p99']:>9.1f}{x['errors']:>8}{x['cpu_ms']:>19.2f}"
+            )
         rows = r["rows"]
         print(
             f"{'':<11}sign-in/bare = {ratio:.2f} (goal ≥ {GOAL:.2f}); outcomes {r['signin']['outcomes']}; attendance rows "

@@ -31,7 +31,7 @@ from bot.core.router import Routes
 from config.settings import DEFAULT_EVENT_WORKERS
 from models.audit import Actor, act_as
 from models.base import utcnow
-from models.db import insert_or_skip
+from models.db import insert_or_skip, one_writer
 from models.inbox import InboundEvent
 from models.org import PLATFORM_LABELS, ChatAccount, Person, Platform, RoleAssignment, account_is
 from models.outbox import CardRef
@@ -94,16 +94,15 @@ class Dispatcher:
         self.on_committed = on_committed
         bind = session_factory.kw.get("bind")
         # At most this many events' transactions at once in this process; the others wait here, asleep,
-        # before they begin. SQLite has one writer at a time, and its busy handler waits by sleeping in
-        # growing steps: under load, queueing writers here is much faster (and fairer) than letting them
-        # collide. On PostgreSQL an event is a few milliseconds of Python between short round trips, so
-        # a few in flight keep the process busy; more only contend for the GIL (every round trip hands
-        # it over) and for the host's cores with as many database backends. At 32 clients the WeCom
-        # callback ran 0.45-0.49x its bare floor with the web server's 40 worker threads all in flight,
-        # 0.53-0.58x with 4 (bench/ingest.py); set by ZHIBU_EVENT_WORKERS.
+        # before they begin. On SQLite that is one, behind the lock its other busy writers share
+        # (models.db.one_writer says why). On PostgreSQL an event is a few milliseconds of Python between
+        # short round trips, so a few in flight keep the process busy; more only contend for the GIL
+        # (every round trip hands it over) and for the host's cores with as many database backends. At
+        # 32 clients the WeCom callback ran 0.45-0.49x its bare floor with the web server's 40 worker
+        # threads all in flight, 0.53-0.58x with 4 (bench/ingest.py); set by ZHIBU_EVENT_WORKERS.
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self.workers = 1 if sqlite else workers
-        self._slots = threading.BoundedSemaphore(self.workers)
+        self._slots = one_writer(bind) if sqlite else threading.BoundedSemaphore(workers)
 
     async def dispatch_async(self, event: IncomingEvent) -> Outcome:
         """For the event loop: run the sync handler in a worker thread."""

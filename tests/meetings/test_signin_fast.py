@@ -19,7 +19,7 @@ from bot.web.h5 import COOKIE, CSRF_HEADER, csrf_token, session_token
 from bot.web.meetings import build_meetings_router
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings import signin as uc
-from models.db import unit_of_work
+from models.db import one_writer, unit_of_work
 from models.meetings import Attendance, AttendanceStatus, SigninAttempt, SigninOutcome
 from models.org import ChatAccount, Person, Platform
 from models.outbox import DeliveryStatus
@@ -162,3 +162,51 @@ def test_a_session_whose_person_is_gone_is_no_identity_and_writes_nothing(
     client.cookies.set(COOKIE, cookie)
     r = client.post(path, json={"t": token}, headers={CSRF_HEADER: csrf_token(SECRET, cookie)}).json()
     assert r["outcome"] == "ok" and r["title"] == "签到成功" and r["message"].startswith("张丽，您已签到")
+
+
+def test_on_sqlite_a_scan_and_a_chat_event_queue_behind_the_process_writer(
+    session_factory, session, org, meeting
+):
+    """SQLite's writers of the busy paths wait their turn in the process (models.db.one_writer) rather
+    than colliding in SQLite's sleeping busy handler; on PostgreSQL neither waits for it."""
+    import threading
+
+    from bot.core.dispatcher import Dispatcher, Outcome
+    from bot.core.router import Routes
+    from tests.core.helpers import CONFIG, text_event
+
+    now = START.astimezone(UTC)
+    app = FastAPI()
+    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://testserver", secret_key=SECRET)
+    app.include_router(build_meetings_router(session_factory, {}, core, cfg=CFG, clock=lambda: now))
+    client = TestClient(app)
+    cookie = session_token(SECRET, org.alice.id, now)
+    client.cookies.set(COOKIE, cookie)
+    answers: list = []
+    scan = threading.Thread(
+        target=lambda: answers.append(
+            client.post(
+                f"/h5/meetings/{meeting.id}/signin",
+                json={"t": uc.chat_token(SECRET, meeting, now, CFG)},
+                headers={CSRF_HEADER: csrf_token(SECRET, cookie)},
+            ).json()
+        )
+    )
+    dispatcher = Dispatcher(session_factory, Routes([]), CONFIG)
+    outcomes: list = []
+    chat = threading.Thread(
+        target=lambda: outcomes.append(dispatcher.dispatch(text_event("你好", event_id="w1")))
+    )
+    bind = session_factory.kw["bind"]
+    sqlite = bind.dialect.name == "sqlite"
+    with one_writer(bind):  # no database lock is held: only the process's queue
+        scan.start()
+        chat.start()
+        scan.join(0.5 if sqlite else 30)
+        chat.join(0.5 if sqlite else 30)
+        assert (scan.is_alive(), chat.is_alive()) == (sqlite, sqlite)
+    scan.join(30)
+    chat.join(30)
+    assert answers and answers[0]["outcome"] == "ok"
+    assert outcomes and outcomes[0] != Outcome.DUPLICATE
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 1

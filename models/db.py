@@ -82,8 +82,8 @@ def one_writer(bind: Engine | None) -> AbstractContextManager:
 
     SQLite has one writer at a time, and a second one waits in its busy handler, which sleeps in
     growing steps: under load, queueing them here is much faster and fairer than letting them collide.
-    A whole branch signing in within a minute (bench/signin.py, 64 clients): 589 sign-ins a second
-    through this lock against 428 without it, the bare one-row endpoint beside them 641-696."""
+    A whole branch signing in at once (bench/signin.py, 64 clients): 570-627 sign-ins a second through
+    this lock against 428 without it; a bare one-row insert about 1,000 through it against 640-770."""
     if bind is None or bind.dialect.name != "sqlite":
         return nullcontext()
     with _WRITERS_LOCK:

@@ -4,6 +4,7 @@ and a session whose person is gone is no identity."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,8 @@ from sqlalchemy import delete, event, func, select, update
 
 from bot.core import outbox, texts
 from bot.core.context import CoreConfig
+from bot.core.dispatcher import Dispatcher, Outcome
+from bot.core.router import Routes
 from bot.web.app import answer_refusals
 from bot.web.h5 import COOKIE, CSRF_HEADER, csrf_token, session_token
 from bot.web.meetings import build_meetings_router
@@ -23,6 +26,7 @@ from models.db import one_writer, unit_of_work
 from models.meetings import Attendance, AttendanceStatus, SigninAttempt, SigninOutcome
 from models.org import ChatAccount, Person, Platform
 from models.outbox import DeliveryStatus
+from tests.core.helpers import CONFIG, text_event
 from tests.meetings.conftest import CFG, CORP, NOW, SECRET, sent
 
 START = NOW + timedelta(days=1)
@@ -169,12 +173,6 @@ def test_on_sqlite_a_scan_and_a_chat_event_queue_behind_the_process_writer(
 ):
     """SQLite's writers of the busy paths wait their turn in the process (models.db.one_writer) rather
     than colliding in SQLite's sleeping busy handler; on PostgreSQL neither waits for it."""
-    import threading
-
-    from bot.core.dispatcher import Dispatcher, Outcome
-    from bot.core.router import Routes
-    from tests.core.helpers import CONFIG, text_event
-
     now = START.astimezone(UTC)
     app = FastAPI()
     core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://testserver", secret_key=SECRET)

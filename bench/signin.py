@@ -125,7 +125,7 @@ def serve(url: str, port: int, ready) -> None:
     def bare(who: str):
         # Behind the same one-writer lock as the sign-in on SQLite (the same stack): without it the bare
         # inserts collide in SQLite's busy handler, and the floor was 640-770 a second instead of ~1,000.
-        with one_writer(engine), unit_of_work(factory) as s:
+        with one_writer(factory), unit_of_work(factory) as s:
             s.execute(insert(bare_table).values(who=who))
         return {"ok": True}
 

@@ -76,14 +76,16 @@ _WRITERS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _WRITERS_LOCK = threading.Lock()
 
 
-def one_writer(bind: Engine | None) -> AbstractContextManager:
+def one_writer(session_factory: sessionmaker[Session]) -> AbstractContextManager:
     """On SQLite, the lock this process's busiest writers (a chat event, a QR sign-in) queue on, one
-    transaction at a time; on PostgreSQL nothing to wait for.
+    transaction at a time, per engine of the factory; on PostgreSQL nothing to wait for, nor for a
+    factory that is not a sessionmaker (a test's stand-in), which names no engine.
 
     SQLite has one writer at a time, and a second one waits in its busy handler, which sleeps in
     growing steps: under load, queueing them here is much faster and fairer than letting them collide.
     A whole branch signing in at once (bench/signin.py, 64 clients): 570-627 sign-ins a second through
     this lock against 428 without it; a bare one-row insert about 1,000 through it against 640-770."""
+    bind = getattr(session_factory, "kw", {}).get("bind")
     if bind is None or bind.dialect.name != "sqlite":
         return nullcontext()
     with _WRITERS_LOCK:

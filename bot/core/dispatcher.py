@@ -102,7 +102,7 @@ class Dispatcher:
         # threads all in flight, 0.53-0.58x with 4 (bench/ingest.py); set by ZHIBU_EVENT_WORKERS.
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self.workers = 1 if sqlite else workers
-        self._slots = one_writer(bind) if sqlite else threading.BoundedSemaphore(workers)
+        self._slots = one_writer(session_factory) if sqlite else threading.BoundedSemaphore(workers)
 
     async def dispatch_async(self, event: IncomingEvent) -> Outcome:
         """For the event loop: run the sync handler in a worker thread."""

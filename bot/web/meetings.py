@@ -147,7 +147,6 @@ def build_meetings_router(
     core = h5.core
     router = h5.router()
     secret = core.secret_key
-    writer = session_factory.kw.get("bind")
     session_person, page, message_page = h5.person, h5.page, h5.message
 
     def config() -> MeetingsConfig:
@@ -183,7 +182,7 @@ def build_meetings_router(
             return JSONResponse({"error": "need_identity"}, status_code=401)
         # SQLite: behind the process's other busy writers, not colliding with them (models.db.one_writer).
         # PostgreSQL takes them all at once: each member writes their own rows, and a limit measured slower.
-        with one_writer(writer), unit_of_work(session_factory) as session:
+        with one_writer(session_factory), unit_of_work(session_factory) as session:
             result = signin_uc.sign_in(
                 session,
                 meeting_id=meeting_id,

@@ -195,9 +195,8 @@ def test_on_sqlite_a_scan_and_a_chat_event_queue_behind_the_process_writer(
     chat = threading.Thread(
         target=lambda: outcomes.append(dispatcher.dispatch(text_event("你好", event_id="w1")))
     )
-    bind = session_factory.kw["bind"]
-    sqlite = bind.dialect.name == "sqlite"
-    with one_writer(bind):  # no database lock is held: only the process's queue
+    sqlite = session_factory.kw["bind"].dialect.name == "sqlite"
+    with one_writer(session_factory):  # no database lock is held: only the process's queue
         scan.start()
         chat.start()
         scan.join(0.5 if sqlite else 30)

@@ -25,7 +25,6 @@ import multiprocessing
 import os
 import random
 import socket
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -39,7 +38,7 @@ from fastapi import Request  # noqa: E402 - at module level: the bare route's an
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select  # noqa: E402
 from wechatpy.enterprise import WeChatCrypto  # noqa: E402
 
-from bench.loadgen import Post, fire, server_cpu  # noqa: E402
+from bench.loadgen import Post, fire, pct, server_cpu  # noqa: E402
 from bench.relay import scratch_database, seed_people  # noqa: E402
 from bench.summary import emit  # noqa: E402
 from config import demo  # noqa: E402
@@ -135,10 +134,6 @@ def serve(url: str, port: int, ready) -> None:
 def posts(path: str, requests: list[tuple[dict, bytes]]) -> list[Post]:
     """The signed envelopes as POSTs to `path`, their signature in the query as WeCom sends it."""
     return [(f"{path}?{urlencode(params)}", {"Content-Type": "text/xml"}, body) for params, body in requests]
-
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else 0.0
 
 
 def count(url: str) -> dict:

@@ -8,8 +8,8 @@ three statements (handlers/meetings/signin.py): the meeting, the person and thei
 together, the attendance insert (ON CONFLICT DO NOTHING) and the chat receipt as one outbox row
 (no NOTIFY: the relays' poll sends it). The baseline is a bare endpoint on the same stack
 (FastAPI sync route, the same uvicorn server and session factory, and on SQLite the same one-writer
-lock) that inserts one row. The server runs
-in its own process so the client's event loop does not share its GIL. The two endpoints' requests are
+lock) that inserts one row. The server runs in its own process so the client's event loop does not
+share its GIL. The two endpoints' requests are
 sent in alternating slices (--rounds), so load from anything else on the machine weighs on both alike.
 The clients are a few lines of HTTP/1.1 on asyncio (bench/loadgen.py), not httpx, whose own cost per
 request was larger than the server's and set both rates; the server process's CPU per request is
@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import os
 import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ import httpx  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text  # noqa: E402
 
 import models  # noqa: E402, F401 - registers every table
-from bench.loadgen import Post, fire, server_cpu  # noqa: E402
+from bench.loadgen import Post, fire, pct, server_cpu  # noqa: E402
 from bench.summary import emit  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker, one_writer, unit_of_work  # noqa: E402
@@ -158,10 +157,6 @@ async def interleaved(
             total, lats, answered, spent = out[name]
             out[name] = (total + elapsed, lats + lat, answered + answers, spent + server_cpu(server) - cpu)
     return out
-
-
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
 
 
 def run(label: str, url: str, members: int, clients: int, rounds: int) -> dict:

@@ -88,8 +88,11 @@ def one_writer(session_factory: sessionmaker[Session]) -> AbstractContextManager
     bind = getattr(session_factory, "kw", {}).get("bind")
     if bind is None or bind.dialect.name != "sqlite":
         return nullcontext()
-    with _WRITERS_LOCK:
-        return _WRITERS.setdefault(bind, threading.Lock())
+    lock = _WRITERS.get(bind)  # every sign-in asks: the global lock only for an engine's first
+    if lock is None:
+        with _WRITERS_LOCK:
+            lock = _WRITERS.setdefault(bind, threading.Lock())
+    return lock
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -4,9 +4,11 @@
 
 Each member's H5 session is already established (the signed cookie /h5/meetings/session would set),
 so the measured path is the sign-in POST: cookie and CSRF check, token check, then in one transaction
-three statements (handlers/meetings/signin.py): the meeting, the person and their chat accounts read
-together, the attendance insert (ON CONFLICT DO NOTHING) and the chat receipt as one outbox row
-(no NOTIFY: the relays' poll sends it). The baseline is a bare endpoint on the same stack
+two statements (handlers/meetings/signin.py): the meeting and the person read together, and the
+attendance insert (ON CONFLICT DO NOTHING), marked as due a chat receipt. The receipts are queued as
+the relays queue them (queue_signin_receipts, behind the same one-writer lock on SQLite), and that
+work is counted as the sign-in's: each slice of sign-ins ends with a request that queues every receipt
+it made due, inside the slice's time and server CPU. The baseline is a bare endpoint on the same stack
 (FastAPI sync route, the same uvicorn server and session factory, and on SQLite the same one-writer
 lock) that inserts one row. The server runs in its own process so the client's event loop does not
 share its GIL. The two endpoints' requests are
@@ -15,7 +17,7 @@ The clients are a few lines of HTTP/1.1 on asyncio (bench/loadgen.py), not httpx
 request was larger than the server's and set both rates; the server process's CPU per request is
 printed beside them.
 Goal (issue 22 item 4): sign-in ≥ 0.8× the bare throughput, with zero lost and zero duplicate
-attendance rows.
+attendance rows, and a receipt queued for each.
 
 SQLite is a temp file; PostgreSQL is a fresh schema in ZHIBU_BENCH_PG_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards.
@@ -109,6 +111,8 @@ def serve(url: str, port: int, ready) -> None:
 
     from bot.core.context import CoreConfig
     from bot.web.meetings import build_meetings_router
+    from handlers.meetings.signin import queue_signin_receipts
+    from handlers.meetings.types import meetings_config
 
     engine = (
         make_engine(url, pool_size=64, max_overflow=0) if url.startswith("postgresql") else make_engine(url)
@@ -119,6 +123,18 @@ def serve(url: str, port: int, ready) -> None:
         tz=ZoneInfo("Asia/Shanghai"), public_base_url=f"http://127.0.0.1:{port}", secret_key=SECRET
     )
     app.include_router(build_meetings_router(factory, {}, core))
+    meetings_cfg = meetings_config(core)
+
+    @app.post("/bench/receipts")
+    def receipts():
+        # What a relay's cycle does first (bot.core.relay.Relay._feed), until nothing is due.
+        queued = 0
+        while True:
+            with one_writer(factory), unit_of_work(factory) as s:
+                n = queue_signin_receipts(s, datetime.now(UTC), cfg=meetings_cfg)
+            if not n:
+                return {"queued": queued}
+            queued += n
 
     @app.post("/bare/{who}")
     def bare(who: str):
@@ -141,11 +157,17 @@ def serve(url: str, port: int, ready) -> None:
 
 
 async def interleaved(
-    base: str, waves: dict[str, list[Post]], clients: int, rounds: int, server: int
+    base: str,
+    waves: dict[str, list[Post]],
+    clients: int,
+    rounds: int,
+    server: int,
+    then: dict[str, Post] | None = None,
 ) -> dict[str, tuple[float, list[float], list, float]]:
     """Each wave cut into `rounds` slices, sent in turns (A B, then B A, …), so both endpoints meet the
     same load from whatever else shares the machine; the times of a wave's slices are summed, and so is
-    the CPU the server process (pid `server`) spent on them."""
+    the CPU the server process (pid `server`) spent on them. `then[name]`, a request sent after each of
+    that wave's slices, is counted in the slice (the sign-ins' receipts)."""
     out: dict[str, tuple[float, list[float], list, float]] = {name: (0.0, [], [], 0.0) for name in waves}
     names = list(waves)
     for i in range(rounds):
@@ -154,6 +176,8 @@ async def interleaved(
             size = -(-len(reqs) // rounds)
             cpu = server_cpu(server)
             elapsed, lat, answers = await fire(base, reqs[i * size : (i + 1) * size], clients)
+            if then and name in then:
+                elapsed += (await fire(base, [then[name]], 1))[0]
             total, lats, answered, spent = out[name]
             out[name] = (total + elapsed, lats + lat, answered + answers, spent + server_cpu(server) - cpu)
     return out
@@ -164,6 +188,7 @@ def run(label: str, url: str, members: int, clients: int, rounds: int) -> dict:
     from handlers.meetings.signin import make_token
     from handlers.meetings.types import DEFAULT_CONFIG
     from models.meetings import Attendance
+    from models.outbox import DeliveryStatus, OutboxMessage
 
     meeting_id, ids = arrange(url, members)
     sock = socket.socket()
@@ -198,7 +223,12 @@ def run(label: str, url: str, members: int, clients: int, rounds: int) -> dict:
         signins = [(f"/h5/meetings/{meeting_id}/signin", page_headers(pid), body) for pid in ids]
         bares = [(f"/bare/p{pid}", {"Content-Type": "application/json"}, b"{}") for pid in ids]
         results = {}
-        waves = asyncio.run(interleaved(base, {"bare": bares, "signin": signins}, clients, rounds, proc.pid))
+        feed = ("/bench/receipts", {"Content-Type": "application/json"}, b"{}")
+        waves = asyncio.run(
+            interleaved(
+                base, {"bare": bares, "signin": signins}, clients, rounds, proc.pid, then={"signin": feed}
+            )
+        )
         for name, (elapsed, lat, answers, cpu) in waves.items():
             answers = [
                 (status, json.loads(content) if status == 200 else content) for status, content in answers
@@ -212,7 +242,7 @@ def run(label: str, url: str, members: int, clients: int, rounds: int) -> dict:
             if errors:
                 print(f"  {label} {name}: first error {errors[0]}")
         # A second wave of the same scans must add nothing.
-        asyncio.run(interleaved(base, {"again": signins[:500]}, clients, 1, proc.pid))
+        asyncio.run(interleaved(base, {"again": signins[:500]}, clients, 1, proc.pid, then={"again": feed}))
         engine = make_engine(url)
         with engine.connect() as conn:
             rows = conn.scalar(
@@ -224,13 +254,28 @@ def run(label: str, url: str, members: int, clients: int, rounds: int) -> dict:
                 )
             )
             bare_rows = conn.scalar(select(func.count()).select_from(bare_table)) - 1  # minus the warm-up
+            receipts = conn.execute(
+                select(func.count(), func.count(func.distinct(OutboxMessage.person_id))).where(
+                    OutboxMessage.dedup_key.startswith(f"meeting:{meeting_id}:signin:"),
+                    OutboxMessage.status == DeliveryStatus.QUEUED,
+                )
+            ).one()
+            due = conn.scalar(select(func.count()).select_from(Attendance).where(Attendance.receipt_due))
         engine.dispose()
         results["rows"] = {"attendance": rows, "distinct": distinct, "lost": members - distinct,
-                           "duplicates": rows - distinct, "bare": bare_rows}  # fmt: skip
+                           "duplicates": rows - distinct, "bare": bare_rows, "receipts": receipts[0],
+                           "receipts_lost": members - receipts[1], "receipts_due": due}  # fmt: skip
         return results
     finally:
         proc.terminate()
         proc.join(10)
+
+
+def whole(rows: dict) -> bool:
+    """Every member signed in once, and has one receipt queued."""
+    return rows["lost"] == rows["duplicates"] == rows["receipts_lost"] == rows["receipts_due"] == 0 and (
+        rows["receipts"] == rows["attendance"]
+    )
 
 
 def main() -> None:
@@ -267,7 +312,7 @@ def main() -> None:
             if cleanup:
                 cleanup()
         ratio = r["signin"]["rps"] / r["bare"]["rps"]
-        ok = ratio >= GOAL and r["rows"]["lost"] == 0 and r["rows"]["duplicates"] == 0
+        ok = ratio >= GOAL and whole(r["rows"])
         summary.append((db, r, ratio, ok))
     print()
     print(
@@ -282,13 +327,14 @@ def main() -> None:
         rows = r["rows"]
         print(
             f"{'':<11}sign-in/bare = {ratio:.2f} (goal ≥ {GOAL:.2f}); outcomes {r['signin']['outcomes']}; attendance rows "
-            f"{rows['attendance']}, lost {rows['lost']}, duplicates {rows['duplicates']}; bare rows {rows['bare']} "
+            f"{rows['attendance']}, lost {rows['lost']}, duplicates {rows['duplicates']}; receipts {rows['receipts']}, "
+            f"lost {rows['receipts_lost']}, still due {rows['receipts_due']}; bare rows {rows['bare']} "
             f"→ {'PASS' if ok else 'FAIL'}"
         )
     for db, r, ratio, _ok in summary:
         emit("signin", db, "QR sign-in req/s (bare one-row endpoint as floor)", r["signin"]["rps"], "req/s",
              floor=r["bare"]["rps"], goal="≥ 0.8× bare, none lost or duplicated",
-             met=ratio >= GOAL and r["rows"]["lost"] == 0 and r["rows"]["duplicates"] == 0)  # fmt: skip
+             met=ratio >= GOAL and whole(r["rows"]))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -41,3 +41,14 @@ def fallback():
     from handlers.help import fallback
 
     return fallback
+
+
+def all_feeders(core) -> list:
+    """Every feature's relay feeders (bot.core.relay.Feeder): what the relays queue from facts already
+    recorded, instead of the request that recorded them. `core` is the process's CoreConfig."""
+    from functools import partial
+
+    from handlers.meetings.signin import queue_signin_receipts
+    from handlers.meetings.types import meetings_config
+
+    return [partial(queue_signin_receipts, cfg=meetings_config(core))]

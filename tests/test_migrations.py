@@ -40,6 +40,7 @@ FROZEN = {
     "0013_inspection_rounds_and_findings.py": "81a6d5290ae522072dd51ce063b1e27b0b87b138c201b28954e7378d9babf6ef",
     "0014_activity_day_menu.py": "ef7f117e034e2b231104b71d2c06fd7a9b2c9d443aa80f1ba942ff53c5f27e6b",
     "0015_project_bulletins.py": "32dc351b4b627529a688f9cc6edc24181ecfe6e8881d2039679a08d0266225ab",
+    "0016_attendance_receipt_due.py": "764e16d195ef7d305a8d76db1b13383853e84cb5464d5861290cff191c822203",
 }
 
 

@@ -110,7 +110,11 @@ class Service:
         # that are configured (the factory given may not come from bot.cli.common.database).
         outbox.configure_platforms(session_factory, configured_platforms(s))
         if "relay" in roles:
-            self.relay = Relay(session_factory, self.platforms.senders, clock=relay_clock)
+            from handlers import all_feeders
+
+            self.relay = Relay(
+                session_factory, self.platforms.senders, clock=relay_clock, feeders=all_feeders(self.core)
+            )
         self.scheduler = None
         if "scheduler" in roles:
             from scheduler.jobs import all_jobs

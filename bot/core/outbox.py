@@ -116,9 +116,7 @@ def _with_defaults(row: dict[str, Any]) -> dict[str, Any]:
     return full
 
 
-def _insert(
-    session: Session, rows: list[dict[str, Any]], *, look_first: bool = True, wake: bool = True
-) -> int:
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     # One statement, many parameter sets: the drivers batch them (psycopg pipelines, SQLite
@@ -126,12 +124,6 @@ def _insert(
     # row a concurrent transaction queues meanwhile is skipped by ON CONFLICT. Looking first keeps a
     # transaction that only re-queues what is there from writing: on SQLite even an INSERT that
     # conflicts takes the write lock, and holds it until the transaction ends.
-    if len(rows) == 1 and not look_first:
-        # One row the caller is writing beside rows of its own: its rowcount says whether it was new.
-        new = session.execute(_INSERT, _with_defaults(rows[0])).rowcount
-        if new and wake:
-            notify_relays(session)
-        return new
     new = 0
     if session.get_bind().dialect.name == "postgresql":
         # No lookup first: ON CONFLICT skips the rows already queued, without writing them, and psycopg's
@@ -142,7 +134,7 @@ def _insert(
             new += session.execute(
                 _INSERT, [_with_defaults(row) for row in rows[start : start + _CHUNK]]
             ).rowcount
-        if new and wake:
+        if new:
             notify_relays(session)
         return new
     for start in range(0, len(rows), _CHUNK):
@@ -162,7 +154,7 @@ def _insert(
         if fresh:
             session.execute(_INSERT, fresh)
         new += len(fresh)
-    if new and wake:
+    if new:
         notify_relays(session)
     return new
 
@@ -253,12 +245,12 @@ def reach_people(session: Session, person_ids: Iterable[int]) -> dict[int, Reach
                 departed.add(pid)
     platforms = reachable_platforms(session)
     return {
-        pid: reach_of(branch_id, preferred, accounts.get(pid, []), platforms, departed=pid in departed)
+        pid: _reach_of(branch_id, preferred, accounts.get(pid, []), platforms, departed=pid in departed)
         for pid, (branch_id, preferred) in people.items()
     }
 
 
-def reach_of(
+def _reach_of(
     branch_id: int | None,
     preferred: Platform | str | None,
     accounts: Sequence[tuple[str, str, str]],
@@ -266,10 +258,9 @@ def reach_of(
     *,
     departed: bool = False,
 ) -> Reach:
-    """One person's Reach from what the caller read: their `accounts` still in their directories
+    """One person's Reach from what reach_people read: their `accounts` still in their directories
     (platform, corp_id, account_id), whether they have one that left (`departed`), and the session's
-    `platforms` (reachable_platforms). reach_people's decision, for a caller that reads the person in
-    a statement of its own (the QR sign-in reads meeting, person and accounts in one)."""
+    `platforms` (reachable_platforms)."""
     chosen = choose_account(accounts, platforms, preferred)
     if chosen is not None:
         return Reach(branch_id, chosen)
@@ -293,32 +284,6 @@ def enqueue_many(session: Session, items: Iterable[Queued], *, now: datetime) ->
     for pids, it in items:
         rows += _person_rows(reach, pids, it, now)
     return _insert(session, rows)
-
-
-def rows_for(
-    reach: Mapping[int, Reach],
-    message: OutgoingMessage,
-    *,
-    dedup_key: str,
-    now: datetime,
-    not_before: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """The rows enqueue_to_people would write for people whose Reach the caller already has (reach_of),
-    built without a read, for enqueue_rows to write. A caller about to take a write lock builds them
-    first (the QR sign-in: payload and hash are not computed while SQLite's lock is held)."""
-    return _person_rows(reach, sorted(reach), Queued(reach, message, dedup_key, not_before), now)
-
-
-def enqueue_rows(
-    session: Session, rows: list[dict[str, Any]], *, look_first: bool = True, wake: bool = True
-) -> int:
-    """Write rows_for's rows; returns how many were new. `look_first=False` is for a transaction that
-    writes anyway (the sign-in's receipt, beside the attendance row it has just inserted): a single
-    row is then one INSERT … ON CONFLICT DO NOTHING, with no lookup of rows already queued first.
-    `wake=False` sends no NOTIFY (PostgreSQL): the rows wait for the relays' poll (RelayConfig.poll_seconds)
-    instead, for messages that can, queued by many transactions at once: every NOTIFY takes a
-    database-wide lock at commit, which makes such commits queue behind each other."""
-    return _insert(session, rows, look_first=look_first, wake=wake)
 
 
 def _person_rows(

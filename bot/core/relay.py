@@ -18,7 +18,7 @@ import random
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
@@ -40,6 +40,7 @@ from bot.core.ratelimit import (
     SharedWindows,
     SystemClock,
 )
+from models.db import one_writer
 from models.org import ChatAccount
 from models.outbox import CardRef, DeliveryStatus, OutboxMessage, TargetKind
 
@@ -69,6 +70,14 @@ _DEPARTED = and_(
         )
     ),
 )
+
+
+# What queues messages from facts already recorded, at the relays' pace rather than in the request that
+# recorded them (a QR scan's receipt: handlers.meetings.signin.queue_signin_receipts). Called with a session
+# in a transaction of its own and the cycle's now, at the start of every cycle, so what it queues is
+# claimed in the same cycle; returns how many facts it took. The composition root passes the features'
+# feeders (bot.cli.serve); the relay knows no feature.
+Feeder = Callable[[Session, datetime], int]
 
 
 @dataclass(frozen=True)
@@ -156,9 +165,11 @@ class Relay:
         name: str | None = None,
         rng: random.Random | None = None,
         windows: RateWindows | None = None,
+        feeders: Iterable[Feeder] = (),
     ) -> None:
         self.session_factory = session_factory
         self.senders = {s.platform: s for s in senders}
+        self.feeders = tuple(feeders)
         self.stop_event = threading.Event()
         self.clock = clock or SystemClock(self.stop_event)
         self.config = config or RelayConfig()
@@ -242,6 +253,7 @@ class Relay:
         whichever cycle it is in. Whoever calls with `ahead` calls again, or _drop_ahead()."""
         now = self.clock.now()
         self.last_cycle_at = now
+        self._feed(now)
         first = min(self.config.first_claim_limit, self.config.claim_limit) if ahead else None
         token, deliveries, full = self._claimed_ahead() or self._claim(now, first, take_over=True)
         result = CycleResult(claimed=len(deliveries))
@@ -274,6 +286,17 @@ class Relay:
             # claim: this is the time between the cycle's last answer and the next claim.
             self._release(*tokens)
         return result
+
+    def _feed(self, now: datetime) -> None:
+        """Run the feeders, each in its own transaction (on SQLite behind the process's one writer, as the
+        requests that record the facts are). One that fails is logged and tried again next cycle; the
+        sending goes on."""
+        for feed in self.feeders:
+            try:
+                with one_writer(self.session_factory), self.session_factory() as session, session.begin():
+                    feed(session, now)
+            except Exception:
+                logger.exception("relay %s: feeder %s failed; the next cycle tries again", self.name, feed)
 
     def drain(self, max_cycles: int = 10_000) -> CycleResult:
         """Run cycles until nothing is due now, advancing an injected clock to deferred rows' times."""

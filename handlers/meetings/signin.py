@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -41,7 +41,7 @@ from models.meetings import (
     SigninAttempt,
     SigninOutcome,
 )
-from models.org import ChatAccount, Person
+from models.org import Person
 
 SIGNIN = "meetings.signin"
 PROJECTOR = "meetings.projector"
@@ -106,11 +106,10 @@ class ScanMeeting:
 
 @dataclass(frozen=True)
 class ScanPerson:
-    """Who scanned: their name for the page, and where their receipt goes (outbox.reach_of)."""
+    """Who scanned: their name, for the page."""
 
     id: int
     name: str
-    reach: outbox.Reach
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ class SigninResult:
         return self.outcome in (SigninOutcome.OK, SigninOutcome.LATE)
 
 
-_meeting, _person, _account = Meeting.__table__, Person.__table__, ChatAccount.__table__
+_meeting, _person = Meeting.__table__, Person.__table__
 _MEETING_COLUMNS = (
     _meeting.c.id,
     _meeting.c.title,
@@ -134,25 +133,11 @@ _MEETING_COLUMNS = (
     _meeting.c.closed_at,
 )
 
-# The scan's one read: the person, the meeting (NULLs when there is none) and the person's chat accounts
-# (a row each; one row of NULLs when they have none). Built once, of Core columns: neither the ORM's
-# loading nor a new cache key per scan.
+# The scan's one read: the person and the meeting (NULLs when there is none). Built once, of Core
+# columns: neither the ORM's loading nor a new cache key per scan.
 _SCAN_LOOKUP = (
-    select(
-        _person.c.name,
-        _person.c.branch_id,
-        _person.c.preferred_platform,
-        *_MEETING_COLUMNS,
-        _account.c.platform,
-        _account.c.corp_id,
-        _account.c.account_id,
-        _account.c.left_directory_at,
-    )
-    .select_from(
-        _person.outerjoin(_meeting, _meeting.c.id == bindparam("meeting_id")).outerjoin(
-            _account, _account.c.person_id == _person.c.id
-        )
-    )
+    select(_person.c.name, *_MEETING_COLUMNS)
+    .select_from(_person.outerjoin(_meeting, _meeting.c.id == bindparam("meeting_id")))
     .where(_person.c.id == bindparam("person_id"))
 )
 _MEETING_LOOKUP = select(*_MEETING_COLUMNS).where(_meeting.c.id == bindparam("meeting_id"))
@@ -161,19 +146,81 @@ _MEETING_LOOKUP = select(*_MEETING_COLUMNS).where(_meeting.c.id == bindparam("me
 # dialect inserts with ON CONFLICT, and compiling it on every scan cost more than running it. The
 # SELECT's WHERE also keeps SQLite's parser from reading ON CONFLICT as a join constraint.
 _INSERT_IF_INVITED = text(
-    "INSERT INTO attendance (meeting_id, person_id, status, method, at) "
-    "SELECT meeting_id, person_id, :status, :method, :at FROM meeting_invitee "
+    "INSERT INTO attendance (meeting_id, person_id, status, method, at, receipt_due) "
+    "SELECT meeting_id, person_id, :status, :method, :at, TRUE FROM meeting_invitee "
     "WHERE meeting_id = :meeting_id AND person_id = :person_id "
     "ON CONFLICT (meeting_id, person_id) DO NOTHING RETURNING id"
 ).bindparams(bindparam("at", type_=UTCDateTime()))
 
 
+# A scan as it nearly always is, in one statement: the attendance row, written only when the person is
+# an invitee with none yet and the meeting takes scans at `at` (not cancelled, its window open and not
+# ended by hand), 迟到 after `late_after`; it returns what the page shows. The window is sign_in's own
+# rule (signin_window), put as bounds on the start: `opens <= at <= closes` is
+# `at - closes_after <= starts_at <= at + opens_before`, and `at > starts_at + late_after` is
+# `starts_at < at - late_after`. When it writes nothing, sign_in reads the meeting and says why.
+# RETURNING may hold scalar subqueries on both databases (not the joined meeting's columns).
+_SIGN_IN_AT_ONCE = (
+    text(
+        "INSERT INTO attendance (meeting_id, person_id, status, method, at, receipt_due) "
+        "SELECT i.meeting_id, i.person_id, "
+        "CASE WHEN m.starts_at < :late_if_started_before THEN :late ELSE :present END, :method, :at, TRUE "
+        "FROM meeting_invitee i JOIN meeting m ON m.id = i.meeting_id "
+        "WHERE i.meeting_id = :meeting_id AND i.person_id = :person_id AND m.status <> :cancelled "
+        "AND m.closed_at IS NULL AND m.starts_at >= :starts_from AND m.starts_at <= :starts_until "
+        "ON CONFLICT (meeting_id, person_id) DO NOTHING RETURNING status, "
+        "(SELECT name FROM person WHERE id = :person_id) AS name, "
+        "(SELECT title FROM meeting WHERE id = :meeting_id) AS title, "
+        "(SELECT starts_at FROM meeting WHERE id = :meeting_id) AS starts_at"
+    )
+    .bindparams(
+        *(
+            bindparam(k, type_=UTCDateTime())
+            for k in ("at", "late_if_started_before", "starts_from", "starts_until")
+        )
+    )
+    .columns(
+        status=Attendance.__table__.c.status.type,
+        name=_person.c.name.type,
+        title=_meeting.c.title.type,
+        starts_at=_meeting.c.starts_at.type,
+    )
+)
+
+
+def _sign_in_at_once(
+    session: Session, meeting_id: int, person_id: int, now: datetime, cfg: MeetingsConfig
+) -> SigninResult | None:
+    """The scan's attendance row and its page in one statement (_SIGN_IN_AT_ONCE), or None when it wrote
+    nothing (not invited, already there, not in the window, cancelled, no such meeting or person)."""
+    params = {
+        "meeting_id": meeting_id,
+        "person_id": person_id,
+        "at": now,
+        "late_if_started_before": now - cfg.late_after,
+        "starts_from": now - cfg.signin_closes_after,
+        "starts_until": now + cfg.signin_opens_before,
+        "cancelled": MeetingStatus.CANCELLED.value,
+        "late": AttendanceStatus.LATE.value,
+        "present": AttendanceStatus.PRESENT.value,
+        "method": AttendanceMethod.QR.value,
+    }
+    # On the session's connection: a Core statement needs none of the ORM's execution.
+    row = session.connection().execute(_SIGN_IN_AT_ONCE, params).first()
+    if row is None:
+        return None
+    # It wrote, so the meeting is neither cancelled (the only other status) nor ended by hand.
+    meeting = ScanMeeting(meeting_id, row.title, row.starts_at, MeetingStatus.SCHEDULED, None)
+    late = row.status == AttendanceStatus.LATE
+    outcome = SigninOutcome.LATE if late else SigninOutcome.OK
+    return SigninResult(outcome, meeting, ScanPerson(person_id, row.name), now)
+
+
 def _insert_if_invited(
     session: Session, meeting_id: int, person_id: int, status: AttendanceStatus, now: datetime
 ) -> int | None:
-    """One statement on the hot path: insert the attendance row only if the person is an invitee and
-    has none yet. None means "not invited" or "already there" (the caller tells which, off the hot path).
-    """
+    """Insert the attendance row only if the person is an invitee and has none yet. None means "not
+    invited" or "already there" (the caller tells which)."""
     params = {
         "meeting_id": meeting_id,
         "person_id": person_id,
@@ -187,28 +234,16 @@ def _insert_if_invited(
 def _scan_lookup(
     session: Session, meeting_id: int, person_id: int | None
 ) -> tuple[ScanMeeting | None, ScanPerson | None]:
-    """The meeting and the person (with their Reach) in one statement: (meeting, None) for no person,
-    (None, None) when the id names nobody."""
+    """The meeting and the person in one statement: (meeting, None) for no person, (None, None) when the
+    id names nobody."""
     if person_id is None:
         row = session.execute(_MEETING_LOOKUP, {"meeting_id": meeting_id}).first()
         return (ScanMeeting(*row) if row is not None else None), None
-    rows = session.execute(_SCAN_LOOKUP, {"meeting_id": meeting_id, "person_id": person_id}).all()
-    if not rows:
+    row = session.execute(_SCAN_LOOKUP, {"meeting_id": meeting_id, "person_id": person_id}).first()
+    if row is None:
         return None, None
-    first = rows[0]
-    meeting = ScanMeeting(*first[3:8]) if first.id is not None else None
-    accounts = [
-        (str(r.platform), r.corp_id, r.account_id) for r in rows if r.platform and r.left_directory_at is None
-    ]
-    departed = any(r.platform and r.left_directory_at is not None for r in rows)
-    reach = outbox.reach_of(
-        first.branch_id,
-        first.preferred_platform,
-        accounts,
-        outbox.reachable_platforms(session),
-        departed=departed,
-    )
-    return meeting, ScanPerson(person_id, first.name, reach)
+    meeting = ScanMeeting(*row[1:]) if row.id is not None else None
+    return meeting, ScanPerson(person_id, row.name)
 
 
 def sign_in(
@@ -224,17 +259,21 @@ def sign_in(
     """Record a scan. `person` (a Person or just their id: the H5 session carries only the id) comes
     from the platform's login-free identity, never from the QR or a form.
 
-    Only a first, valid, in-window scan by an invitee writes attendance (which is its record), and
-    queues the chat receipt as one outbox row in the same transaction; every other attempt goes to the
-    attempt log. The unique (meeting, person) key makes concurrent or repeated scans add nothing. A
-    successful scan is three statements: the meeting, person and accounts read together, the attendance
-    insert and the receipt's insert. None (nothing recorded) when `person` is an id that names nobody: a
-    session whose person has since been deleted is no identity.
+    Only a first, valid, in-window scan by an invitee writes attendance (which is its record), marked
+    `receipt_due`: the relays queue the chat receipt from it (queue_signin_receipts), many at a time;
+    every other attempt goes to the attempt log. The unique (meeting, person) key makes concurrent or
+    repeated scans add nothing. A successful scan is one statement (_SIGN_IN_AT_ONCE); any other reads
+    the meeting and the person to say why. None (nothing recorded) when `person` is an id that names
+    nobody: a session whose person has since been deleted is no identity.
     """
     person_id = person.id if isinstance(person, Person) else person
     if isinstance(person, Person) and (session.new or session.dirty or session.deleted):
         session.flush()  # the statements below read the tables, not the session
     outcome = check_token(secret, token, meeting_id, now, grace=timedelta(seconds=cfg.qr_grace_seconds))
+    if outcome == SigninOutcome.OK and person_id is not None:
+        done = _sign_in_at_once(session, meeting_id, person_id, now, cfg)
+        if done is not None:
+            return done
     meeting, scanner = _scan_lookup(session, meeting_id, person_id)
     if person_id is not None and scanner is None:
         return None
@@ -259,20 +298,6 @@ def sign_in(
         else:
             late = now > meeting.starts_at + cfg.late_after
             status = AttendanceStatus.LATE if late else AttendanceStatus.PRESENT
-            # The receipt is built before the first write: SQLite's write lock, taken by the insert,
-            # is then held only for the two inserts and the commit.
-            receipt = outbox.rows_for(
-                {scanner.id: scanner.reach},
-                Text(
-                    strings.SIGNIN_CONFIRM.format(
-                        title=meeting.title,
-                        when=strings.fmt_when(now, cfg.tz),
-                        late=strings.SIGNIN_CONFIRM_LATE if late else "",
-                    )
-                ),
-                dedup_key=f"meeting:{meeting.id}:signin:{scanner.id}",
-                now=now,
-            )
             new_id = _insert_if_invited(session, meeting.id, scanner.id, status, now)
             if new_id is None:
                 at = session.scalar(
@@ -284,11 +309,6 @@ def sign_in(
             else:
                 outcome = SigninOutcome.LATE if late else SigninOutcome.OK
                 at = now
-                # In the attendance row's transaction: both are committed, or neither. No lookup first
-                # (the attendance row is new, so is its receipt) and no NOTIFY: a branch signing in
-                # within a minute would queue its commits behind PostgreSQL's notify lock, and the
-                # relay's poll sends the receipt within a second anyway.
-                outbox.enqueue_rows(session, receipt, look_first=False, wake=False)
     if outcome not in (SigninOutcome.OK, SigninOutcome.LATE):
         # A successful scan is recorded by its attendance row; everything else goes to the attempt log.
         session.add(
@@ -330,6 +350,62 @@ def outcome_page(result: SigninResult, cfg: MeetingsConfig) -> tuple[str, str]:
     closes, formatted only where the outcome's template uses them."""
     title, template = strings.SIGNIN_PAGE[result.outcome]
     return title, template.format_map(_PageValues(result, cfg))
+
+
+# --- the scans' chat receipts --------------------------------------------------------------------------
+#
+# A scan does not queue its receipt: building it (the member's chat account, the text, the payload's hash)
+# and writing it was a third of a scan's cost, paid while the member waited and, on SQLite, while the
+# process's one writer was held (issue 22). The attendance row says a receipt is due; the relays' poll
+# (bot.core.relay, RelayConfig.poll_seconds) queues them all at once, with the same text and dedup key
+# the scan used to, so a member gets it within about a second, as before.
+
+RECEIPTS_PER_CALL = 500
+
+
+def queue_signin_receipts(session: Session, now: datetime, *, cfg: MeetingsConfig) -> int:
+    """Queue the chat receipt (您已签到 …) of up to RECEIPTS_PER_CALL scans whose receipt is due, oldest
+    first, and mark them done in the same transaction; returns how many scans were taken.
+
+    Relays in several processes may call this at once: on PostgreSQL each takes rows the others have
+    not locked (SKIP LOCKED), and the outbox's dedup key would skip a repeat anyway. A member with no
+    reachable account gets no row, as any message to them (outbox.enqueue_many)."""
+    # Read first: the relays ask every second, and on SQLite even an UPDATE that matches nothing takes
+    # the write lock the scans are queuing for.
+    if session.scalar(select(Attendance.id).where(Attendance.receipt_due).limit(1)) is None:
+        return 0
+    due = select(Attendance.id).where(Attendance.receipt_due).order_by(Attendance.id).limit(RECEIPTS_PER_CALL)
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    taken = session.execute(
+        update(Attendance)
+        .where(Attendance.id.in_(due.scalar_subquery()))
+        .values(receipt_due=False)
+        .returning(Attendance.meeting_id, Attendance.person_id, Attendance.status, Attendance.at)
+    ).all()
+    if not taken:
+        return 0
+    meetings = select(Meeting.id, Meeting.title).where(Meeting.id.in_({r.meeting_id for r in taken}))
+    titles = dict(session.execute(meetings).tuples().all())
+    outbox.enqueue_many(
+        session,
+        [
+            outbox.Queued(
+                [r.person_id],
+                Text(
+                    strings.SIGNIN_CONFIRM.format(
+                        title=titles[r.meeting_id],
+                        when=strings.fmt_when(r.at, cfg.tz),
+                        late=strings.SIGNIN_CONFIRM_LATE if r.status == AttendanceStatus.LATE else "",
+                    )
+                ),
+                dedup_key=f"meeting:{r.meeting_id}:signin:{r.person_id}",
+            )
+            for r in taken
+        ],
+        now=now,
+    )
+    return len(taken)
 
 
 def proxy_sign_in(

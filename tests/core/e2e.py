@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.cli.serve import Service, demo_settings, sandbox_fixture
 from bot.core.ratelimit import ManualClock
 from bot.core.relay import Relay
+from handlers import all_feeders
 from models.outbox import DeliveryStatus, OutboxMessage
 from sandbox.testing import RunningSandbox, running_sandbox
 
@@ -85,7 +86,9 @@ def running_bot(session_factory, database_url: str, *, extra_users=(), routers=(
             extra_routers=routers,
             **({"clock": clock.now} if clock else {}),
         )
-        relay = Relay(session_factory, service.platforms.senders, clock=clock)
+        relay = Relay(
+            session_factory, service.platforms.senders, clock=clock, feeders=all_feeders(service.core)
+        )
         service.start_web_thread(sock)
         service.start_background()
         assert service.platforms.stream.wait_connected(10), "the DingTalk stream did not connect"

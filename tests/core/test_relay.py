@@ -90,6 +90,36 @@ def test_enqueue_many_costs_the_same_statements_for_3_or_40_messages(session_fac
     assert unbound.status == DeliveryStatus.FAILED
 
 
+def test_feeders_queue_at_the_start_of_each_cycle_and_one_that_fails_stops_no_sending(
+    session_factory, session, caplog
+):
+    """A relay's feeders (bot.core.relay.Feeder) run in their own transaction before its claim, so what
+    they queue goes out in the same cycle; a feeder that raises is logged, and the cycle still sends."""
+    org = make_org(session_factory)
+    fed: list = []
+
+    def feeder(s, now):
+        fed.append(now)
+        return outbox.enqueue_to_people(
+            s, [org.member_ids[0]], Text("回执"), dedup_key=f"fed:{len(fed)}", now=now
+        )
+
+    def broken(_s, _now):
+        raise RuntimeError("feeder down")
+
+    dt = FakeSender("dingtalk")
+    relay = Relay(session_factory, [dt], clock=ManualClock(T0), feeders=[broken, feeder])
+    _enqueue(session_factory, [org.secretary_id], key="already")
+    result = relay.run_once()
+    assert fed == [T0] and result.sent == 2
+    assert sorted(d.target for b in dt.calls for d in b.deliveries) == ["member0", "wangshuji"]
+    assert "feeder down" in caplog.text
+    assert {r.dedup_key: r.status for r in _rows(session)} == {
+        "already": DeliveryStatus.SENT,
+        "fed:1": DeliveryStatus.SENT,
+    }
+
+
 def test_platform_preference_is_a_setting(session_factory, session):
     org = make_org(session_factory)
     outbox.set_platform_preference(["wecom", "dingtalk"])

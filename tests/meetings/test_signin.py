@@ -85,6 +85,9 @@ def test_sign_in_on_time_late_and_again(session, org, meeting):
     assert _attendance(session) == 2
     statuses = dict(session.execute(select(Attendance.person_id, Attendance.status)).all())
     assert statuses == {org.alice.id: AttendanceStatus.PRESENT, org.bob.id: AttendanceStatus.LATE}
+    # Each success's receipt is due, and queued once by the relays' feeder however often it is asked.
+    assert uc.queue_signin_receipts(session, START, cfg=CFG) == 2
+    assert uc.queue_signin_receipts(session, START, cfg=CFG) == 0
     assert recipients(session, f"meeting:{meeting.id}:signin") == {org.alice.id, org.bob.id}
     outcomes = [a.outcome for a in session.scalars(select(SigninAttempt).order_by(SigninAttempt.id))]
     assert outcomes == [SigninOutcome.ALREADY]  # the two successes are their attendance rows

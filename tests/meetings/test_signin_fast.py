@@ -1,6 +1,6 @@
-"""The QR sign-in's hot path (issue 22 item 4): a successful scan is three statements, its chat receipt
-is one outbox row in the attendance row's transaction, queued where enqueue_to_people would queue it,
-and a session whose person is gone is no identity."""
+"""The QR sign-in's hot path (issue 22 item 4): a successful scan is two statements; its chat receipt is
+queued by the relays from the attendance row (queue_signin_receipts), where enqueue_to_people would
+queue it, once; and a session whose person is gone is no identity."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from bot.web.meetings import build_meetings_router
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings import signin as uc
 from models.db import one_writer, unit_of_work
-from models.meetings import Attendance, AttendanceStatus, SigninAttempt, SigninOutcome
+from models.meetings import Attendance, AttendanceStatus, Meeting, MeetingStatus, SigninAttempt, SigninOutcome
 from models.org import ChatAccount, Person, Platform
 from models.outbox import DeliveryStatus
 from tests.core.helpers import CONFIG, text_event
@@ -69,43 +69,147 @@ def _count(session_factory, engine, call):
     return result, statements
 
 
-def test_a_scan_is_three_statements_and_its_receipt_commits_with_it(
+def _queue_receipts(session_factory, now):
+    with unit_of_work(session_factory) as s:
+        return uc.queue_signin_receipts(s, now, cfg=CFG)
+
+
+def _due(session):
+    session.expire_all()
+    return session.scalars(select(Attendance.person_id).where(Attendance.receipt_due)).all()
+
+
+def test_a_scan_is_one_statement_and_the_relays_queue_its_receipt(
     session_factory, engine, session, org, meeting
 ):
     at = START - timedelta(minutes=3)
     result, statements = _count(session_factory, engine, lambda s: _scan(s, meeting, org.alice.id, at))
     assert result.outcome == SigninOutcome.OK and result.person.name == "张丽"
-    # Meeting, person and accounts read together; the attendance insert; the receipt's insert. No
-    # NOTIFY: the relays' poll picks the receipt up.
-    assert len(statements) == 3, statements
-    assert statements[0].lstrip().upper().startswith("SELECT")
-    assert all("NOTIFY" not in s.upper() for s in statements)
+    # The attendance insert, which returns what the page shows: nothing of the receipt, no NOTIFY.
+    assert len(statements) == 1, statements
+    assert statements[0].lstrip().upper().startswith("INSERT INTO ATTENDANCE")
+    assert _due(session) == [org.alice.id] and sent(session, f"meeting:{meeting.id}:signin:") == []
+
+    # The relays' feeder queues it, with the text and dedup key the scan used to, and marks it done.
+    later = at + timedelta(seconds=1)
+    assert _queue_receipts(session_factory, later) == 1
     (receipt,) = sent(session, f"meeting:{meeting.id}:signin:")
+    assert receipt.dedup_key == f"meeting:{meeting.id}:signin:{org.alice.id}"
     assert receipt.person_id == org.alice.id and receipt.status == DeliveryStatus.QUEUED
     assert (receipt.platform, receipt.corp_id, receipt.target) == (Platform.DINGTALK, CORP, "zhangli")
     assert "您已签到" in receipt.payload["text"] and "迟到" not in receipt.payload["text"]
+    assert _due(session) == []
+    # Asked again (every relay, every second): one read of the index, no write, nothing queued.
+    count, statements = _count(session_factory, engine, lambda s: uc.queue_signin_receipts(s, later, cfg=CFG))
+    assert count == 0 and len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
+    assert len(sent(session, f"meeting:{meeting.id}:signin:")) == 1
 
-    # Both or neither: a receipt that cannot be written takes the attendance row with it.
+    # A feeder that fails takes back its marks: the receipt stays due and is queued by the next call.
+    late = START + timedelta(minutes=12)
+    with unit_of_work(session_factory) as s:
+        assert _scan(s, meeting, org.bob, late).outcome == SigninOutcome.LATE
+
     def broken(*_args, **_kwargs):
         raise RuntimeError("outbox unavailable")
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(outbox, "enqueue_rows", broken)
-        with pytest.raises(RuntimeError), unit_of_work(session_factory) as s:
-            _scan(s, meeting, org.bob, at)
-    assert session.scalar(select(func.count()).where(Attendance.person_id == org.bob.id)) == 0
-    # Scanned again once the outbox is back: one row and one receipt, the late mark in both.
-    late = START + timedelta(minutes=12)
-    with unit_of_work(session_factory) as s:
-        assert _scan(s, meeting, org.bob, late).outcome == SigninOutcome.LATE
+        mp.setattr(outbox, "enqueue_many", broken)
+        with pytest.raises(RuntimeError):
+            _queue_receipts(session_factory, late)
+    assert _due(session) == [org.bob.id]
     with unit_of_work(session_factory) as s:
         again = _scan(s, meeting, org.bob, late + timedelta(minutes=1))
         assert again.outcome == SigninOutcome.ALREADY and again.at == late
+    assert _queue_receipts(session_factory, late + timedelta(minutes=1)) == 1
     session.expire_all()
     rows = session.scalars(select(Attendance).where(Attendance.person_id == org.bob.id)).all()
     assert [r.status for r in rows] == [AttendanceStatus.LATE]
     bob = [m for m in sent(session, f"meeting:{meeting.id}:signin:") if m.person_id == org.bob.id]
     assert len(bob) == 1 and "记为迟到" in bob[0].payload["text"]
+    # Only a scan asks for a receipt: the secretary's 代签 does not.
+    with unit_of_work(session_factory) as s:
+        secretary = s.get(Person, org.secretary.id)
+        uc.proxy_sign_in(s, secretary, meeting.id, name="刘芳", reason="扫码失败", now=late, cfg=CFG)
+    assert _due(session) == [] and _queue_receipts(session_factory, late) == 0
+
+
+# Instants around each bound of the window and of 迟到, as offsets from the start (opens 30 minutes before,
+# closes 30 after, late after 10: CFG), a microsecond either side.
+_EDGE = timedelta(microseconds=1)
+_MOMENTS = [
+    edge + side
+    for edge in (-CFG.signin_opens_before, CFG.late_after, CFG.signin_closes_after)
+    for side in (-_EDGE, timedelta(0), _EDGE)
+]
+
+
+@pytest.mark.parametrize("offset", _MOMENTS, ids=lambda o: f"{o.total_seconds():+.6f}s")
+def test_the_one_statement_decides_every_scan_as_the_slow_path_would(
+    session_factory, engine, session, org, meeting, offset
+):
+    """The one-statement path writes exactly when sign_in's own checks (the path taken whenever it writes
+    nothing) would, with the same outcome, at each bound of the window and of 迟到; a repeat or a
+    non-invitee never adds a row."""
+    at = START + offset
+
+    def scan(person, slow: bool):
+        with pytest.MonkeyPatch.context() as mp:
+            if slow:
+                mp.setattr(uc, "_sign_in_at_once", lambda *_a, **_k: None)
+            result, statements = _count(session_factory, engine, lambda s: _scan(s, meeting, person, at))
+            return result.outcome, result.at, len(statements)
+
+    fast, slow = scan(org.alice.id, False), scan(org.bob.id, True)
+    assert fast[:2] == slow[:2]
+    if START - CFG.signin_opens_before <= at <= START + CFG.signin_closes_after:
+        expected = SigninOutcome.LATE if at > START + CFG.late_after else SigninOutcome.OK
+        assert fast == (expected, at, 1)  # written by the one statement, not by the slow path after it
+    else:
+        assert fast[0] in (SigninOutcome.NOT_OPEN, SigninOutcome.CLOSED, SigninOutcome.EXPIRED)
+    # Repeats and a non-invitee: never a second row.
+    assert scan(org.alice.id, False)[0] in (SigninOutcome.ALREADY, fast[0])
+    assert scan(org.other_member.id, False)[0] in (SigninOutcome.NOT_EXPECTED, fast[0])
+    counts = dict(
+        session.execute(select(Attendance.person_id, func.count()).group_by(Attendance.person_id))
+        .tuples()
+        .all()
+    )
+    assert set(counts.values()) <= {1} and org.other_member.id not in counts
+
+
+def test_the_one_statement_writes_nothing_for_a_cancelled_or_ended_meeting(
+    session_factory, session, org, meeting
+):
+    for change, expected in (
+        ({"closed_at": START}, SigninOutcome.CLOSED),
+        ({"status": MeetingStatus.CANCELLED, "closed_at": None}, SigninOutcome.CANCELLED),
+    ):
+        session.execute(update(Meeting).where(Meeting.id == meeting.id).values(**change))
+        session.commit()
+        with unit_of_work(session_factory) as s:
+            assert _scan(s, meeting, org.alice.id, START).outcome == expected
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 0
+
+
+def test_relays_in_two_processes_never_take_the_same_receipts(session_factory, session, org, meeting):
+    """On PostgreSQL a second feeder skips the rows the first has locked, and finds none left once it
+    has committed (SQLite has one writer: the second would wait for the first)."""
+    if session_factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer; the second feeder waits for the first")
+    for pid in (org.alice.id, org.bob.id, org.deputy.id):
+        with unit_of_work(session_factory) as s:
+            assert _scan(s, meeting, pid, START).signed_in
+    first = session_factory()
+    first.begin()
+    try:
+        assert uc.queue_signin_receipts(first, START, cfg=CFG) == 3
+        assert _queue_receipts(session_factory, START) == 0  # all three are the first's, not committed
+        first.commit()
+    finally:
+        first.close()
+    assert _queue_receipts(session_factory, START) == 0
+    receipts = sent(session, f"meeting:{meeting.id}:signin:")
+    assert sorted(m.person_id for m in receipts) == sorted([org.alice.id, org.bob.id, org.deputy.id])
 
 
 def test_the_receipt_goes_where_enqueue_to_people_would_send_it(session_factory, session, org, meeting):
@@ -124,6 +228,7 @@ def test_the_receipt_goes_where_enqueue_to_people_would_send_it(session_factory,
     for pid in people:
         with unit_of_work(session_factory) as s:
             assert _scan(s, meeting, pid, START).signed_in
+    assert _queue_receipts(session_factory, START) == len(people)
     session.expire_all()
     with session_factory() as s:
         expected = outbox.reach_people(s, people)

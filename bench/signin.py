@@ -3,9 +3,9 @@
     .venv/bin/python bench/signin.py [--databases sqlite postgresql] [--members 2000] [--clients 64] [--rounds 8]
 
 Each member's H5 session is already established (the signed cookie /h5/meetings/session would set),
-so the measured path is the sign-in POST: cookie and CSRF check, token check, then in one transaction
-two statements (handlers/meetings/signin.py): the meeting and the person read together, and the
-attendance insert (ON CONFLICT DO NOTHING), marked as due a chat receipt. The receipts are queued as
+so the measured path is the sign-in POST: cookie and CSRF check, token check, then one statement
+(handlers/meetings/signin.py, _SIGN_IN_AT_ONCE): the attendance insert for an invitee inside the
+window, marked as due a chat receipt, returning what the page shows. The receipts are queued as
 the relays queue them (queue_signin_receipts, behind the same one-writer lock on SQLite), and that
 work is counted as the sign-in's: each slice of sign-ins ends with a request that queues every receipt
 it made due, inside the slice's time and server CPU. The baseline is a bare endpoint on the same stack

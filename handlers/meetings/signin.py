@@ -369,7 +369,7 @@ def queue_signin_receipts(session: Session, now: datetime, *, cfg: MeetingsConfi
 
     Relays in several processes may call this at once: on PostgreSQL each takes rows the others have
     not locked (SKIP LOCKED), and the outbox's dedup key would skip a repeat anyway. A member with no
-    reachable account gets no row, as any message to them (outbox.enqueue_many)."""
+    reachable account gets a failed row saying why, as any message to them (outbox.enqueue_many)."""
     # Read first: the relays ask every second, and on SQLite even an UPDATE that matches nothing takes
     # the write lock the scans are queuing for.
     if session.scalar(select(Attendance.id).where(Attendance.receipt_due).limit(1)) is None:

@@ -34,6 +34,7 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench.summary import emit  # noqa: E402
+from bot.cli.common import core_config  # noqa: E402
 from bot.cli.serve import demo_settings  # noqa: E402
 from bot.core import outbox  # noqa: E402
 from bot.core.messages import Button, Card  # noqa: E402
@@ -41,6 +42,7 @@ from bot.core.ratelimit import RateLimit  # noqa: E402
 from bot.core.relay import Relay  # noqa: E402
 from bot.platforms.wiring import build_platforms  # noqa: E402
 from config import demo  # noqa: E402
+from handlers import all_feeders  # noqa: E402
 from models.base import Base  # noqa: E402
 from models.db import make_engine, make_sessionmaker  # noqa: E402
 from models.org import ChatAccount, OrgUnit, Person, Platform, UnitKind  # noqa: E402
@@ -137,8 +139,12 @@ def relay_process(index: int, url: str, sandbox_url: str, platform: str, ready, 
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     engine = make_engine(url)
     session_factory = make_sessionmaker(engine)
-    platforms = build_platforms(settings_for(url, sandbox_url, Platform(platform)), None, stream=False)
-    relay = Relay(session_factory, platforms.senders, name=f"bench{index}")
+    settings = settings_for(url, sandbox_url, Platform(platform))
+    platforms = build_platforms(settings, None, stream=False)
+    # With the features' feeders, as `zhibu serve` builds a relay: each cycle starts by asking them.
+    relay = Relay(
+        session_factory, platforms.senders, name=f"bench{index}", feeders=all_feeders(core_config(settings))
+    )
     # As a relay that has been running: DingTalk's access token cached (fetched once per two hours, not per
     # burst), its rate windows asked once (their statements compiled: a process's first take took 60-110 ms
     # against 20-30 ms, and the first window's calls wait for the takes before them), and its first poll

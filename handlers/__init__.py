@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.router import Router
+
+if TYPE_CHECKING:
+    from bot.core.context import CoreConfig
+    from bot.core.relay import Feeder
 
 
 def all_routers() -> list[Router]:
@@ -43,9 +49,9 @@ def fallback():
     return fallback
 
 
-def all_feeders(core) -> list:
-    """Every feature's relay feeders (bot.core.relay.Feeder): what the relays queue from facts already
-    recorded, instead of the request that recorded them. `core` is the process's CoreConfig."""
+def all_feeders(core: CoreConfig) -> list[Feeder]:
+    """Every feature's relay feeders: what the relays queue from facts already recorded, instead of the
+    request that recorded them. The single list the composition root gives its relays."""
     from functools import partial
 
     from handlers.meetings.signin import queue_signin_receipts

@@ -296,7 +296,9 @@ class Relay:
                 with one_writer(self.session_factory), self.session_factory() as session, session.begin():
                     feed(session, now)
             except Exception:
-                logger.exception("relay %s: feeder %s failed; the next cycle tries again", self.name, feed)
+                # By its function's name: a partial's repr would print its whole configuration.
+                name = getattr(getattr(feed, "func", feed), "__qualname__", None) or repr(feed)
+                logger.exception("relay %s: feeder %s failed; the next cycle tries again", self.name, name)
 
     def drain(self, max_cycles: int = 10_000) -> CycleResult:
         """Run cycles until nothing is due now, advancing an injected clock to deferred rows' times."""

@@ -113,7 +113,7 @@ def test_feeders_queue_at_the_start_of_each_cycle_and_one_that_fails_stops_no_se
     result = relay.run_once()
     assert fed == [T0] and result.sent == 2
     assert sorted(d.target for b in dt.calls for d in b.deliveries) == ["member0", "wangshuji"]
-    assert "feeder down" in caplog.text
+    assert "feeder down" in caplog.text and "feeder test_feeders_queue" in caplog.text
     assert {r.dedup_key: r.status for r in _rows(session)} == {
         "already": DeliveryStatus.SENT,
         "fed:1": DeliveryStatus.SENT,

@@ -6,7 +6,7 @@ Each member's H5 session is already established (the signed cookie /h5/meetings/
 so the measured path is the sign-in POST: cookie and CSRF check, token check, then one statement
 (handlers/meetings/signin.py, _SIGN_IN_AT_ONCE): the attendance insert for an invitee inside the
 window, marked as due a chat receipt, returning what the page shows. The receipts are queued as
-the relays queue them (queue_signin_receipts, behind the same one-writer lock on SQLite), and that
+the relays queue them (handlers.all_feeders, behind the same one-writer lock on SQLite), and that
 work is counted as the sign-in's: each slice of sign-ins ends with a request that queues every receipt
 it made due, inside the slice's time and server CPU. The baseline is a bare endpoint on the same stack
 (FastAPI sync route, the same uvicorn server and session factory, and on SQLite the same one-writer
@@ -111,8 +111,7 @@ def serve(url: str, port: int, ready) -> None:
 
     from bot.core.context import CoreConfig
     from bot.web.meetings import build_meetings_router
-    from handlers.meetings.signin import queue_signin_receipts
-    from handlers.meetings.types import meetings_config
+    from handlers import all_feeders
 
     engine = (
         make_engine(url, pool_size=64, max_overflow=0) if url.startswith("postgresql") else make_engine(url)
@@ -123,15 +122,17 @@ def serve(url: str, port: int, ready) -> None:
         tz=ZoneInfo("Asia/Shanghai"), public_base_url=f"http://127.0.0.1:{port}", secret_key=SECRET
     )
     app.include_router(build_meetings_router(factory, {}, core))
-    meetings_cfg = meetings_config(core)
+    feeders = all_feeders(core)  # what `zhibu serve` gives its relays
 
     @app.post("/bench/receipts")
     def receipts():
         # What a relay's cycle does first (bot.core.relay.Relay._feed), until nothing is due.
         queued = 0
         while True:
-            with one_writer(factory), unit_of_work(factory) as s:
-                n = queue_signin_receipts(s, datetime.now(UTC), cfg=meetings_cfg)
+            n = 0
+            for feed in feeders:
+                with one_writer(factory), unit_of_work(factory) as s:
+                    n += feed(s, datetime.now(UTC))
             if not n:
                 return {"queued": queued}
             queued += n

@@ -77,7 +77,7 @@ _WRITERS_LOCK = threading.Lock()
 
 
 def one_writer(session_factory: sessionmaker[Session]) -> AbstractContextManager:
-    """On SQLite, the lock this process's busiest writers (a chat event, a QR sign-in) queue on, one
+    """On SQLite, the lock this process's busiest writers (a chat event, a QR sign-in, the relays' feeders) queue on, one
     transaction at a time, per engine of the factory; on PostgreSQL nothing to wait for, nor for a
     factory that is not a sessionmaker (a test's stand-in), which names no engine.
 

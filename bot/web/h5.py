@@ -237,22 +237,30 @@ class H5Pages:
 
     # ---- identity
 
-    def session_person_id(self, token: str) -> int | None:
-        """The person id of a valid session cookie value (signature and expiry; no database)."""
-        try:
-            return signing.TokenSigner(self.secret, SESSION_PURPOSE).unsign(token, now=self.clock())
-        except signing.BadToken:
-            return None
+    def session_person_id(self, request: Request) -> int | None:
+        """The person id of the request's valid session cookie (signature and expiry; no database), else
+        None. Checked once a request: the guard's answer is kept on the request for its handler."""
+        state = request.state
+        if not hasattr(state, "h5_person_id"):
+            try:
+                token = request.cookies.get(COOKIE, "")
+                state.h5_person_id = signing.TokenSigner(self.secret, SESSION_PURPOSE).unsign(
+                    token, now=self.clock()
+                )
+            except signing.BadToken:
+                state.h5_person_id = None
+        return state.h5_person_id
 
     def person(self, request: Request, session: Session) -> Person | None:
         """The person of a valid session cookie, else None."""
-        pid = self.session_person_id(request.cookies.get(COOKIE, ""))
+        pid = self.session_person_id(request)
         return session.get(Person, pid) if pid is not None else None
 
     def csrf(self, request: Request) -> str:
         """The CSRF token a page embeds for its own POSTs ("" before the session is open)."""
-        token = request.cookies.get(COOKIE, "")
-        return csrf_token(self.secret, token) if self.session_person_id(token) is not None else ""
+        if self.session_person_id(request) is None:
+            return ""
+        return csrf_token(self.secret, request.cookies.get(COOKIE, ""))
 
     async def guard(self, request: Request) -> None:
         """Every state-changing H5 request, before its handler reads the body: a declared JSON, multipart
@@ -261,6 +269,8 @@ class H5Pages:
 
         Mounted as a dependency of each feature's router (``router()``), so it runs before a handler
         reads a multipart form; a JSON body is small (bot.web.limits caps it) when FastAPI reads it first.
+        A plain Starlette route on such a router (the QR sign-in POST, for speed) is outside FastAPI's
+        dependencies and calls it first itself (tests/test_app_routes.py holds every route to it).
         Pages send the token in the X-CSRF-Token header (zbPost); a plain HTML form, which cannot set a
         header, sends it as the field ``csrf_token``.
         """
@@ -270,19 +280,19 @@ class H5Pages:
         bodyless = request.headers.get("content-length") == "0" and not ctype
         if ctype not in (JSON, MULTIPART, URLENCODED) and not bodyless:
             raise HTTPException(415, detail=strings.H5_BAD_REQUEST)
-        if request.url.path.endswith("/session"):
+        if request.scope["path"].endswith("/session"):
             if ctype != JSON or not self._same_origin(request):
                 raise HTTPException(403, detail=strings.H5_CROSS_SITE)
             return
-        token = request.cookies.get(COOKIE, "")
-        if self.session_person_id(token) is None:
+        if self.session_person_id(request) is None:
             if ctype == MULTIPART:  # never spool an upload for nobody
                 raise HTTPException(401, detail=strings.NEED_LOGIN)
             return  # no identity to misuse: the handler asks for one (401 or the identify page)
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent and ctype == URLENCODED:
             sent = str((await request.form(max_fields=20)).get(CSRF_FIELD, ""))
-        if not hmac.compare_digest(sent.encode(), csrf_token(self.secret, token).encode()):
+        expected = csrf_token(self.secret, request.cookies.get(COOKIE, ""))
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
             raise HTTPException(403, detail=strings.H5_CROSS_SITE)
 
     def _same_origin(self, request: Request) -> bool:
@@ -358,7 +368,7 @@ class H5Pages:
         return resp
 
     def router(self, allowed: str | None = None) -> APIRouter:
-        """This feature's router at its prefix: every route behind ``guard``, with POST /session and
+        """This feature's router at its prefix: every FastAPI route behind ``guard``, with POST /session and
         GET /auth/wecom mounted (`next` under `allowed`, default this feature's prefix)."""
         router = APIRouter(prefix=self.prefix, include_in_schema=False, dependencies=[Depends(self.guard)])
         allowed = allowed or self.prefix

@@ -7,11 +7,14 @@ projector's link, so neither is ever accepted as the other.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Dialect, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
@@ -160,32 +163,31 @@ _INSERT_IF_INVITED = text(
 # `at - closes_after <= starts_at <= at + opens_before`, and `at > starts_at + late_after` is
 # `starts_at < at - late_after`. When it writes nothing, sign_in reads the meeting and says why.
 # RETURNING may hold scalar subqueries on both databases (not the joined meeting's columns).
-_SIGN_IN_AT_ONCE = (
-    text(
-        "INSERT INTO attendance (meeting_id, person_id, status, method, at, receipt_due) "
-        "SELECT i.meeting_id, i.person_id, "
-        "CASE WHEN m.starts_at < :late_if_started_before THEN :late ELSE :present END, :method, :at, TRUE "
-        "FROM meeting_invitee i JOIN meeting m ON m.id = i.meeting_id "
-        "WHERE i.meeting_id = :meeting_id AND i.person_id = :person_id AND m.status <> :cancelled "
-        "AND m.closed_at IS NULL AND m.starts_at >= :starts_from AND m.starts_at <= :starts_until "
-        "ON CONFLICT (meeting_id, person_id) DO NOTHING RETURNING status, "
-        "(SELECT name FROM person WHERE id = :person_id) AS name, "
-        "(SELECT title FROM meeting WHERE id = :meeting_id) AS title, "
-        "(SELECT starts_at FROM meeting WHERE id = :meeting_id) AS starts_at"
-    )
-    .bindparams(
-        *(
-            bindparam(k, type_=UTCDateTime())
-            for k in ("at", "late_if_started_before", "starts_from", "starts_until")
-        )
-    )
-    .columns(
-        status=Attendance.__table__.c.status.type,
-        name=_person.c.name.type,
-        title=_meeting.c.title.type,
-        starts_at=_meeting.c.starts_at.type,
+_SIGN_IN_AT_ONCE = text(
+    "INSERT INTO attendance (meeting_id, person_id, status, method, at, receipt_due) "
+    "SELECT i.meeting_id, i.person_id, "
+    "CASE WHEN m.starts_at < :late_if_started_before THEN :late ELSE :present END, :method, :at, TRUE "
+    "FROM meeting_invitee i JOIN meeting m ON m.id = i.meeting_id "
+    "WHERE i.meeting_id = :meeting_id AND i.person_id = :person_id AND m.status <> :cancelled "
+    "AND m.closed_at IS NULL AND m.starts_at >= :starts_from AND m.starts_at <= :starts_until "
+    "ON CONFLICT (meeting_id, person_id) DO NOTHING RETURNING status, "
+    "(SELECT name FROM person WHERE id = :person_id) AS name, "
+    "(SELECT title FROM meeting WHERE id = :meeting_id) AS title, "
+    "(SELECT starts_at FROM meeting WHERE id = :meeting_id) AS starts_at"
+).bindparams(
+    *(
+        bindparam(k, type_=UTCDateTime())
+        for k in ("at", "late_if_started_before", "starts_from", "starts_until")
     )
 )
+
+
+@functools.cache
+def _read_starts_at(dialect: Dialect) -> Callable[[Any], datetime]:
+    """What meeting.starts_at's column type makes of the database's value. _SIGN_IN_AT_ONCE's row is
+    left untyped: typed result columns on a text statement cost a match of the cursor's columns by name
+    on every execution, a tenth of a scan's time; the strings and the status's value need nothing."""
+    return _meeting.c.starts_at.type.dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
 
 
 def _sign_in_at_once(
@@ -206,14 +208,17 @@ def _sign_in_at_once(
         "method": AttendanceMethod.QR.value,
     }
     # On the session's connection: a Core statement needs none of the ORM's execution.
-    row = session.connection().execute(_SIGN_IN_AT_ONCE, params).first()
+    connection = session.connection()
+    row = connection.execute(_SIGN_IN_AT_ONCE, params).first()
     if row is None:
         return None
+    status, name, title, starts_at = row
     # It wrote, so the meeting is neither cancelled (the only other status) nor ended by hand.
-    meeting = ScanMeeting(meeting_id, row.title, row.starts_at, MeetingStatus.SCHEDULED, None)
-    late = row.status == AttendanceStatus.LATE
+    starts_at = _read_starts_at(connection.dialect)(starts_at)
+    meeting = ScanMeeting(meeting_id, title, starts_at, MeetingStatus.SCHEDULED, None)
+    late = status == AttendanceStatus.LATE.value
     outcome = SigninOutcome.LATE if late else SigninOutcome.OK
-    return SigninResult(outcome, meeting, ScanPerson(person_id, row.name), now)
+    return SigninResult(outcome, meeting, ScanPerson(person_id, name), now)
 
 
 def _insert_if_invited(
@@ -357,10 +362,17 @@ def outcome_page(result: SigninResult, cfg: MeetingsConfig) -> tuple[str, str]:
 # A scan does not queue its receipt: building it (the member's chat account, the text, the payload's hash)
 # and writing it was a third of a scan's cost, paid while the member waited and, on SQLite, while the
 # process's one writer was held (issue 22). The attendance row says a receipt is due; the relays' poll
-# (bot.core.relay, RelayConfig.poll_seconds) queues them all at once, with the same text and dedup key
-# the scan used to, so a member gets it within about a second, as before.
+# (bot.core.relay, RelayConfig.poll_seconds) queues them all at once, so a member gets it within about a
+# second, as before. The receipt names the meeting and its start, not the moment of the scan (the page
+# showed that), so a meeting's receipts share one text: it is made once for all its members.
 
 RECEIPTS_PER_CALL = 500
+
+
+def receipt_key(meeting_id: int) -> str:
+    """The dedup key of a meeting's sign-in receipts: the outbox keeps one row per key and recipient, so
+    each member is sent one, however often their scan is taken up."""
+    return f"meeting:{meeting_id}:signin"
 
 
 def queue_signin_receipts(session: Session, now: datetime, *, cfg: MeetingsConfig) -> int:
@@ -381,27 +393,34 @@ def queue_signin_receipts(session: Session, now: datetime, *, cfg: MeetingsConfi
         update(Attendance)
         .where(Attendance.id.in_(due.scalar_subquery()))
         .values(receipt_due=False)
-        .returning(Attendance.meeting_id, Attendance.person_id, Attendance.status, Attendance.at)
+        .returning(Attendance.meeting_id, Attendance.person_id, Attendance.status)
     ).all()
     if not taken:
         return 0
-    meetings = select(Meeting.id, Meeting.title).where(Meeting.id.in_({r.meeting_id for r in taken}))
-    titles = dict(session.execute(meetings).tuples().all())
+    # One receipt text for a meeting's on-time scans and one for its late ones, so its text, payload and
+    # hash are made once for the many people the relays are about to send it to.
+    receivers: dict[tuple[int, bool], list[int]] = {}
+    for r in taken:
+        receivers.setdefault((r.meeting_id, r.status == AttendanceStatus.LATE), []).append(r.person_id)
+    meetings = select(Meeting.id, Meeting.title, Meeting.starts_at).where(
+        Meeting.id.in_({meeting_id for meeting_id, _ in receivers})
+    )
+    about = {m.id: m for m in session.execute(meetings)}
     outbox.enqueue_many(
         session,
         [
             outbox.Queued(
-                [r.person_id],
+                people,
                 Text(
                     strings.SIGNIN_CONFIRM.format(
-                        title=titles[r.meeting_id],
-                        when=strings.fmt_when(r.at, cfg.tz),
-                        late=strings.SIGNIN_CONFIRM_LATE if r.status == AttendanceStatus.LATE else "",
+                        title=about[meeting_id].title,
+                        when=strings.fmt_when(about[meeting_id].starts_at, cfg.tz),
+                        late=strings.SIGNIN_CONFIRM_LATE if late else "",
                     )
                 ),
-                dedup_key=f"meeting:{r.meeting_id}:signin:{r.person_id}",
+                dedup_key=receipt_key(meeting_id),
             )
-            for r in taken
+            for (meeting_id, late), people in receivers.items()
         ],
         now=now,
     )

@@ -20,8 +20,10 @@ from bot.core.router import Routes
 from bot.web.app import answer_refusals
 from bot.web.h5 import COOKIE, CSRF_HEADER, csrf_token, session_token
 from bot.web.meetings import build_meetings_router
+from handlers.common.dates import fmt_when
 from handlers.meetings import meetings as meetings_uc
 from handlers.meetings import signin as uc
+from handlers.meetings import strings
 from models.db import one_writer, unit_of_work
 from models.meetings import Attendance, AttendanceStatus, Meeting, MeetingStatus, SigninAttempt, SigninOutcome
 from models.org import ChatAccount, Person, Platform
@@ -88,21 +90,22 @@ def test_a_scan_is_one_statement_and_the_relays_queue_its_receipt(
     # The attendance insert, which returns what the page shows: nothing of the receipt, no NOTIFY.
     assert len(statements) == 1, statements
     assert statements[0].lstrip().upper().startswith("INSERT INTO ATTENDANCE")
-    assert _due(session) == [org.alice.id] and sent(session, f"meeting:{meeting.id}:signin:") == []
+    assert _due(session) == [org.alice.id] and sent(session, uc.receipt_key(meeting.id)) == []
 
-    # The relays' feeder queues it, with the text and dedup key the scan used to, and marks it done.
+    # The relays' feeder queues it, naming the meeting and its start, and marks it done.
     later = at + timedelta(seconds=1)
     assert _queue_receipts(session_factory, later) == 1
-    (receipt,) = sent(session, f"meeting:{meeting.id}:signin:")
-    assert receipt.dedup_key == f"meeting:{meeting.id}:signin:{org.alice.id}"
+    (receipt,) = sent(session, uc.receipt_key(meeting.id))
+    assert (receipt.dedup_key, receipt.recipient) == (f"meeting:{meeting.id}:signin", f"p:{org.alice.id}")
     assert receipt.person_id == org.alice.id and receipt.status == DeliveryStatus.QUEUED
     assert (receipt.platform, receipt.corp_id, receipt.target) == (Platform.DINGTALK, CORP, "zhangli")
-    assert "您已签到" in receipt.payload["text"] and "迟到" not in receipt.payload["text"]
+    when = fmt_when(START, CFG.tz)
+    assert receipt.payload["text"] == f"您已签到：{meeting.title}（{when}）"
     assert _due(session) == []
     # Asked again (every relay, every second): one read of the index, no write, nothing queued.
     count, statements = _count(session_factory, engine, lambda s: uc.queue_signin_receipts(s, later, cfg=CFG))
     assert count == 0 and len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
-    assert len(sent(session, f"meeting:{meeting.id}:signin:")) == 1
+    assert len(sent(session, uc.receipt_key(meeting.id))) == 1
 
     # A feeder that fails takes back its marks: the receipt stays due and is queued by the next call.
     late = START + timedelta(minutes=12)
@@ -124,8 +127,8 @@ def test_a_scan_is_one_statement_and_the_relays_queue_its_receipt(
     session.expire_all()
     rows = session.scalars(select(Attendance).where(Attendance.person_id == org.bob.id)).all()
     assert [r.status for r in rows] == [AttendanceStatus.LATE]
-    bob = [m for m in sent(session, f"meeting:{meeting.id}:signin:") if m.person_id == org.bob.id]
-    assert len(bob) == 1 and "记为迟到" in bob[0].payload["text"]
+    bob = [m for m in sent(session, uc.receipt_key(meeting.id)) if m.person_id == org.bob.id]
+    assert len(bob) == 1 and bob[0].payload["text"] == f"您已签到：{meeting.title}（{when}），记为迟到"
     # Only a scan asks for a receipt: the secretary's 代签 does not.
     with unit_of_work(session_factory) as s:
         secretary = s.get(Person, org.secretary.id)
@@ -157,13 +160,19 @@ def test_the_one_statement_decides_every_scan_as_the_slow_path_would(
             if slow:
                 mp.setattr(uc, "_sign_in_at_once", lambda *_a, **_k: None)
             result, statements = _count(session_factory, engine, lambda s: _scan(s, meeting, person, at))
-            return result.outcome, result.at, len(statements)
+            # The page as the member reads it, their name aside (the title, the start when late).
+            page = uc.outcome_page(result, CFG)[1].replace(result.person.name, "")
+            return result.outcome, result.at, page, len(statements)
 
     fast, slow = scan(org.alice.id, False), scan(org.bob.id, True)
-    assert fast[:2] == slow[:2]
+    assert fast[:3] == slow[:3]
     if START - CFG.signin_opens_before <= at <= START + CFG.signin_closes_after:
         expected = SigninOutcome.LATE if at > START + CFG.late_after else SigninOutcome.OK
-        assert fast == (expected, at, 1)  # written by the one statement, not by the slow path after it
+        # Written by the one statement, not by the slow path after it.
+        assert (fast[0], fast[1], fast[3]) == (expected, at, 1)
+        assert meeting.title in fast[2] and (
+            expected == SigninOutcome.OK or fmt_when(START, CFG.tz) in fast[2]
+        )
     else:
         assert fast[0] in (SigninOutcome.NOT_OPEN, SigninOutcome.CLOSED, SigninOutcome.EXPIRED)
     # Repeats and a non-invitee: never a second row.
@@ -191,6 +200,34 @@ def test_the_one_statement_writes_nothing_for_a_cancelled_or_ended_meeting(
     assert session.scalar(select(func.count()).select_from(Attendance)) == 0
 
 
+def test_one_feeder_call_names_each_meeting_in_its_own_receipts(session_factory, session, org, meeting):
+    """Receipts are made once per meeting and lateness: a call that takes scans of two meetings, on time
+    and late, gives each member the text of their own meeting."""
+    other_start = START + timedelta(hours=3)
+    other = meetings_uc.schedule_meeting(
+        session, org.secretary, types=["支部委员会"], starts_at=other_start, place="活动室", topic="议事",
+        now=NOW, cfg=CFG,
+    )  # fmt: skip
+    session.commit()
+    late = START + timedelta(minutes=15)
+    with unit_of_work(session_factory) as s:
+        assert _scan(s, meeting, org.alice.id, START).outcome == SigninOutcome.OK
+        assert _scan(s, meeting, org.bob.id, late).outcome == SigninOutcome.LATE
+        assert _scan(s, other, org.deputy.id, other_start).outcome == SigninOutcome.OK
+    assert _queue_receipts(session_factory, late) == 3
+    texts_by_person = {
+        m.person_id: m.payload["text"]
+        for key in (meeting.id, other.id)
+        for m in sent(session, uc.receipt_key(key))
+    }
+    first, second = fmt_when(START, CFG.tz), fmt_when(other_start, CFG.tz)
+    assert texts_by_person == {
+        org.alice.id: f"您已签到：{meeting.title}（{first}）",
+        org.bob.id: f"您已签到：{meeting.title}（{first}），记为迟到",
+        org.deputy.id: f"您已签到：{other.title}（{second}）",
+    }
+
+
 def test_relays_in_two_processes_never_take_the_same_receipts(session_factory, session, org, meeting):
     """On PostgreSQL a second feeder skips the rows the first has locked, and finds none left once it
     has committed (SQLite has one writer: the second would wait for the first)."""
@@ -208,7 +245,7 @@ def test_relays_in_two_processes_never_take_the_same_receipts(session_factory, s
     finally:
         first.close()
     assert _queue_receipts(session_factory, START) == 0
-    receipts = sent(session, f"meeting:{meeting.id}:signin:")
+    receipts = sent(session, uc.receipt_key(meeting.id))
     assert sorted(m.person_id for m in receipts) == sorted([org.alice.id, org.bob.id, org.deputy.id])
 
 
@@ -232,7 +269,7 @@ def test_the_receipt_goes_where_enqueue_to_people_would_send_it(session_factory,
     session.expire_all()
     with session_factory() as s:
         expected = outbox.reach_people(s, people)
-    receipts = {m.person_id: m for m in sent(session, f"meeting:{meeting.id}:signin:")}
+    receipts = {m.person_id: m for m in sent(session, uc.receipt_key(meeting.id))}
     for pid in people:
         row, reach = receipts[pid], expected[pid]
         got = (row.platform, row.corp_id, row.target) if row.status == DeliveryStatus.QUEUED else None
@@ -265,7 +302,7 @@ def test_a_session_whose_person_is_gone_is_no_identity_and_writes_nothing(
     assert r.status_code == 401 and r.json() == {"error": "need_identity"}
     assert session.scalar(select(func.count()).select_from(Attendance)) == 0
     assert session.scalar(select(func.count()).select_from(SigninAttempt)) == 0
-    assert sent(session, f"meeting:{meeting.id}:signin:") == []
+    assert sent(session, uc.receipt_key(meeting.id)) == []
     # The same request with the member's own session signs in and says so in Chinese.
     cookie = session_token(SECRET, org.alice.id, now)
     client.cookies.set(COOKIE, cookie)
@@ -312,3 +349,31 @@ def test_on_sqlite_a_scan_and_a_chat_event_queue_behind_the_process_writer(
     assert answers and answers[0]["outcome"] == "ok"
     assert outcomes and outcomes[0] != Outcome.DUPLICATE
     assert session.scalar(select(func.count()).select_from(Attendance)) == 1
+
+
+def test_the_sign_in_post_answers_bad_requests_in_kind_and_writes_nothing(
+    session_factory, session, org, meeting
+):
+    """The sign-in POST is a plain Starlette route (bot.web.meetings): it checks its id and body itself,
+    as the typed routes do, before anything is written."""
+    now = START.astimezone(UTC)
+    app = FastAPI()
+    answer_refusals(app, session_factory)
+    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://testserver", secret_key=SECRET)
+    app.include_router(build_meetings_router(session_factory, {}, core, cfg=CFG, clock=lambda: now))
+    client = TestClient(app)
+    cookie = session_token(SECRET, org.alice.id, now)
+    client.cookies.set(COOKIE, cookie)
+    page = {CSRF_HEADER: csrf_token(SECRET, cookie)}
+    path = f"/h5/meetings/{meeting.id}/signin"
+    broken = client.post(path, content=b'{"t": ', headers={**page, "content-type": "application/json"})
+    assert broken.status_code == 400 and broken.json() == {"error": strings.H5_BAD_REQUEST, "fields": []}
+    assert (
+        client.post(path, content=b"t=x", headers={**page, "content-type": "text/plain"}).status_code == 415
+    )
+    for bad_id in ("0", "-1", "abc", "１", str(2**31)):
+        r = client.post(f"/h5/meetings/{bad_id}/signin", json={"t": "x"}, headers=page)
+        assert r.status_code == 422 and r.json()["detail"] == strings.H5_BAD_REQUEST, bad_id
+    assert session.scalar(select(func.count()).select_from(Attendance)) == 0
+    token = uc.chat_token(SECRET, meeting, now, CFG)
+    assert client.post(path, json={"t": token}, headers=page).json()["outcome"] == "ok"

@@ -73,7 +73,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("meeting_notice", "会议通知", ("meeting:%:notice",)),
     Kind("meeting_change", "会议变更或取消", ("meeting:%:moved", "meeting:%:cancelled")),
     Kind("meeting_remind", "会前提醒", ("meeting:%:remind:%",)),
-    Kind("signin", "签到", ("meeting:%:signin:%", "meeting:%:host-signin:%", "meeting:%:closed-summary")),
+    # A scan's receipt: "meeting:%:signin" (handlers.meetings.signin.receipt_key); before 2026-12-05 its key
+    # also named the member ("meeting:%:signin:%"), and such rows stay in the ledger.
+    Kind(
+        "signin",
+        "签到",
+        ("meeting:%:signin", "meeting:%:signin:%", "meeting:%:host-signin:%", "meeting:%:closed-summary"),
+    ),
     Kind("minutes", "会议记录", ("minutes:%", "meeting:%:minutes-to-makeup")),
     Kind("leave", "请假", ("leave:%",)),
     Kind("makeup", "补学", ("makeup:%",)),

@@ -21,7 +21,7 @@ from bot.core.ratelimit import ManualClock
 from bot.core.relay import Relay, RelayConfig, send_id
 from models.audit import AuditEntry
 from models.db import unit_of_work
-from models.org import ChatAccount, OrgUnit, Person, Role
+from models.org import ChatAccount, OrgUnit, Person, Role, UnitKind
 from models.outbox import DeliveryStatus, OutboxMessage, TargetKind
 from tests import builders
 from tests.console.test_overview import NOW, login
@@ -694,3 +694,23 @@ def test_a_row_id_that_is_not_one_is_no_row_not_an_error(session_factory, app, l
                     data={"csrf_token": _csrf(client, app), **data})  # fmt: skip
     assert r.status_code == 200 and "请先勾选要补发的未送达消息。" in _text(r.text)
     assert _count(session_factory) == before
+
+
+def test_scan_receipts_are_filed_under_signin_under_their_key_old_and_new(session):
+    """A scan's receipt is keyed by its meeting (handlers.meetings.signin.receipt_key); those queued before
+    2026-12-05 also named the member. The 消息台账 files both under 签到, in Python and in SQL alike."""
+    from handlers.ledgers.messages import KIND_BY_KEY, classify, kind_clause
+    from handlers.meetings.signin import receipt_key
+
+    signin = KIND_BY_KEY["signin"]
+    keys = [receipt_key(7), "meeting:7:signin:12", "meeting:7:v2:host-signin:12"]
+    assert [classify(k)[0] for k in keys] == [signin] * 3
+    assert classify("meeting:7:signinx")[0] is KIND_BY_KEY["other"]
+    branch = builders.unit(session, "签到党支部", UnitKind.BRANCH)
+    person = Person(name="张三", branch_id=branch.id)
+    session.add(person)
+    session.flush()
+    for key in [*keys, "meeting:7:notice"]:
+        _row(session, key, person, at=NOW, status=DeliveryStatus.SENT)
+    filed = session.scalars(select(OutboxMessage.dedup_key).where(kind_clause(signin))).all()
+    assert sorted(filed) == sorted(keys)

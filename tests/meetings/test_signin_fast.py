@@ -76,6 +76,15 @@ def _queue_receipts(session_factory, now):
         return uc.queue_signin_receipts(s, now, cfg=CFG)
 
 
+def _pages(session_factory, now) -> TestClient:
+    """The meetings pages over HTTP, refusals answered as the app answers them, at `now`."""
+    app = FastAPI()
+    answer_refusals(app, session_factory)
+    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://testserver", secret_key=SECRET)
+    app.include_router(build_meetings_router(session_factory, {}, core, cfg=CFG, clock=lambda: now))
+    return TestClient(app)
+
+
 def _due(session):
     session.expire_all()
     return session.scalars(select(Attendance.person_id).where(Attendance.receipt_due)).all()
@@ -289,11 +298,7 @@ def test_a_session_whose_person_is_gone_is_no_identity_and_writes_nothing(
         assert _scan(s, meeting, gone, START) is None
     # Over HTTP: a validly signed cookie for nobody is a 401 with a reason, as no cookie is.
     now = START.astimezone(UTC)
-    app = FastAPI()
-    answer_refusals(app, session_factory)
-    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://testserver", secret_key=SECRET)
-    app.include_router(build_meetings_router(session_factory, {}, core, cfg=CFG, clock=lambda: now))
-    client = TestClient(app)
+    client = _pages(session_factory, now)
     path = f"/h5/meetings/{meeting.id}/signin"
     token = uc.chat_token(SECRET, meeting, now, CFG)
     cookie = session_token(SECRET, gone, now)
@@ -357,11 +362,7 @@ def test_the_sign_in_post_answers_bad_requests_in_kind_and_writes_nothing(
     """The sign-in POST is a plain Starlette route (bot.web.meetings): it checks its id and body itself,
     as the typed routes do, before anything is written."""
     now = START.astimezone(UTC)
-    app = FastAPI()
-    answer_refusals(app, session_factory)
-    core = CoreConfig(tz=ZoneInfo("Asia/Shanghai"), public_base_url="http://testserver", secret_key=SECRET)
-    app.include_router(build_meetings_router(session_factory, {}, core, cfg=CFG, clock=lambda: now))
-    client = TestClient(app)
+    client = _pages(session_factory, now)
     cookie = session_token(SECRET, org.alice.id, now)
     client.cookies.set(COOKIE, cookie)
     page = {CSRF_HEADER: csrf_token(SECRET, cookie)}

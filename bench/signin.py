@@ -144,22 +144,21 @@ def serve(url: str, port: int, ready) -> None:
                 return {"queued": queued}
             queued += n
 
-    @app.post("/bare/{who}")
-    def bare(who: str):
+    def insert_one(who: str) -> None:
         # Behind the same one-writer lock as the sign-in on SQLite (the same stack): without it the bare
         # inserts collide in SQLite's busy handler, and the floor was 640-770 a second instead of ~1,000.
         with one_writer(factory), unit_of_work(factory) as s:
             s.execute(insert(bare_table).values(who=who))
-        return {"ok": True}
 
-    def bare_lean_insert(who: str) -> None:
-        with one_writer(factory), unit_of_work(factory) as s:
-            s.execute(insert(bare_table).values(who=who))
+    @app.post("/bare/{who}")
+    def bare(who: str):
+        insert_one(who)
+        return {"ok": True}
 
     async def bare_lean(request):
         # The same insert on a plain Starlette route, as the sign-in POST is routed: the floor without
         # FastAPI's own cost, printed beside the goal's floor for comparison.
-        await run_in_threadpool(bare_lean_insert, request.path_params["who"])
+        await run_in_threadpool(insert_one, request.path_params["who"])
         return JSONResponse({"ok": True})
 
     app.router.routes.append(Route("/lean/{who}", bare_lean, methods=["POST"]))

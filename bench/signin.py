@@ -12,11 +12,11 @@ sign-ins ends with a request that queues every receipt it made due, inside the s
 CPU. The baseline is a bare endpoint on the same stack (FastAPI sync route, the same uvicorn server and
 session factory, and on SQLite the same one-writer lock) that inserts one row. Beside it, for
 comparison only, the same insert on a plain Starlette route, as the sign-in POST is routed (sign-in/lean):
-what the sign-in's own work costs with the routing alike. All are warmed before
-the measurement (a bare request; one member's scan and its receipt, not counted), so neither pays
+what the sign-in's own work costs with the routing alike. All three are warmed before the
+measurement (a bare and a lean request; one member's scan and its receipt, not counted), so none pays
 its statements' first compilation inside it. The server runs in its own process so the client's event
-loop does not share its GIL. The two endpoints' requests are sent in alternating slices (--rounds), so
-load from anything else on the machine weighs on both alike; 16 slices of 250 keep a burst of it from
+loop does not share its GIL. The three endpoints' requests are sent in alternating slices (--rounds), so
+load from anything else on the machine weighs on all alike; 16 slices of 250 keep a burst of it from
 tipping the ratio as much as 8 did. The clients are a few lines of HTTP/1.1 on asyncio
 (bench/loadgen.py), not httpx, whose own cost per request was larger than the server's and set both
 rates; the server process's CPU per request is printed beside them.
@@ -107,14 +107,13 @@ def arrange(url: str, members: int) -> tuple[int, list[int]]:
 
 
 def serve(url: str, port: int, ready) -> None:
-    """The server process: the meetings router plus the bare endpoint, on one uvicorn worker."""
+    """The server process: the meetings router plus the two floors (bare, lean), on one uvicorn worker."""
     from zoneinfo import ZoneInfo
 
     import uvicorn
     from fastapi import FastAPI
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
     from bot.core.context import CoreConfig
     from bot.web.meetings import build_meetings_router
@@ -161,7 +160,7 @@ def serve(url: str, port: int, ready) -> None:
         await run_in_threadpool(insert_one, request.path_params["who"])
         return JSONResponse({"ok": True})
 
-    app.router.routes.append(Route("/lean/{who}", bare_lean, methods=["POST"]))
+    app.add_route("/lean/{who}", bare_lean, methods=["POST"])
     ready.set()
     uvicorn.run(
         app,
@@ -182,7 +181,7 @@ async def interleaved(
     server: int,
     then: dict[str, Post] | None = None,
 ) -> dict[str, tuple[float, list[float], list, float]]:
-    """Each wave cut into `rounds` slices, sent in turns (A B, then B A, …), so both endpoints meet the
+    """Each wave cut into `rounds` slices, sent in turns (A B C, then C B A, …), so every endpoint meets the
     same load from whatever else shares the machine; the times of a wave's slices are summed, and so is
     the CPU the server process (pid `server`) spent on them. `then[name]`, a request sent after each of
     that wave's slices, is counted in the slice (the sign-ins' receipts)."""
@@ -244,7 +243,7 @@ def run(label: str, url: str, members: int, clients: int, rounds: int) -> dict:
         leans = [(f"/lean/p{pid}", {"Content-Type": "application/json"}, b"{}") for pid in ids]
         results = {}
         feed = ("/bench/receipts", {"Content-Type": "application/json"}, b"{}")
-        # Warm both paths alike: the bare endpoint had a request above; the sign-in's first statements
+        # Warm every path alike: the bare endpoint had a request above; the sign-in's first statements
         # (and the receipts') are compiled here, not in its first measured slice.
         warm_scan = (f"/h5/meetings/{meeting_id}/signin", page_headers(warm), body)
         warm_lean = ("/lean/warmup", {"Content-Type": "application/json"}, b"{}")

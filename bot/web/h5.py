@@ -239,17 +239,18 @@ class H5Pages:
 
     def session_person_id(self, request: Request) -> int | None:
         """The person id of the request's valid session cookie (signature and expiry; no database), else
-        None. Checked once a request: the guard's answer is kept on the request for its handler."""
+        None. Checked once a request: the guard's answer is kept on the request for its handler, under
+        the secret that checked it (an app built with pages of two secrets must not share the answer)."""
         state = request.state
-        if not hasattr(state, "h5_person_id"):
+        kept = getattr(state, "h5_session", None)
+        if kept is None or kept[0] != self.secret:
             try:
                 token = request.cookies.get(COOKIE, "")
-                state.h5_person_id = signing.TokenSigner(self.secret, SESSION_PURPOSE).unsign(
-                    token, now=self.clock()
-                )
+                pid = signing.TokenSigner(self.secret, SESSION_PURPOSE).unsign(token, now=self.clock())
             except signing.BadToken:
-                state.h5_person_id = None
-        return state.h5_person_id
+                pid = None
+            state.h5_session = kept = (self.secret, pid)
+        return kept[1]
 
     def person(self, request: Request, session: Session) -> Person | None:
         """The person of a valid session cookie, else None."""

@@ -182,12 +182,13 @@ _SIGN_IN_AT_ONCE = text(
 )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # one dialect per engine: a process has one or two, a test run many
 def _read_starts_at(dialect: Dialect) -> Callable[[Any], datetime]:
     """What meeting.starts_at's column type makes of the database's value. _SIGN_IN_AT_ONCE's row is
     left untyped: typed result columns on a text statement cost a match of the cursor's columns by name
     on every execution, a tenth of a scan's time; the strings and the status's value need nothing."""
-    return _meeting.c.starts_at.type.dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
+    # UTCDateTime is a TypeDecorator, which always has a result processor (its process_result_value).
+    return _meeting.c.starts_at.type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 def _sign_in_at_once(
@@ -363,8 +364,8 @@ def outcome_page(result: SigninResult, cfg: MeetingsConfig) -> tuple[str, str]:
 # and writing it was a third of a scan's cost, paid while the member waited and, on SQLite, while the
 # process's one writer was held (issue 22). The attendance row says a receipt is due; the relays' poll
 # (bot.core.relay, RelayConfig.poll_seconds) queues them all at once, so a member gets it within about a
-# second, as before. The receipt names the meeting and its start, not the moment of the scan (the page
-# showed that), so a meeting's receipts share one text: it is made once for all its members.
+# second, as before. The receipt names the meeting and its start, not the moment of the scan, so a
+# meeting's receipts share one text: it is made once for all its members.
 
 RECEIPTS_PER_CALL = 500
 

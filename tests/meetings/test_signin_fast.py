@@ -1,4 +1,4 @@
-"""The QR sign-in's hot path (issue 22 item 4): a successful scan is two statements; its chat receipt is
+"""The QR sign-in's hot path (issue 22 item 4): a successful scan is one statement; its chat receipt is
 queued by the relays from the attendance row (queue_signin_receipts), where enqueue_to_people would
 queue it, once; and a session whose person is gone is no identity."""
 
@@ -360,7 +360,7 @@ def test_the_sign_in_post_answers_bad_requests_in_kind_and_writes_nothing(
     session_factory, session, org, meeting
 ):
     """The sign-in POST is a plain Starlette route (bot.web.meetings): it checks its id and body itself,
-    as the typed routes do, before anything is written."""
+    answering in Chinese, before anything is written (neither attendance nor the attempt log)."""
     now = START.astimezone(UTC)
     client = _pages(session_factory, now)
     cookie = session_token(SECRET, org.alice.id, now)
@@ -376,5 +376,6 @@ def test_the_sign_in_post_answers_bad_requests_in_kind_and_writes_nothing(
         r = client.post(f"/h5/meetings/{bad_id}/signin", json={"t": "x"}, headers=page)
         assert r.status_code == 422 and r.json()["detail"] == strings.H5_BAD_REQUEST, bad_id
     assert session.scalar(select(func.count()).select_from(Attendance)) == 0
+    assert session.scalar(select(func.count()).select_from(SigninAttempt)) == 0
     token = uc.chat_token(SECRET, meeting, now, CFG)
     assert client.post(path, json={"t": token}, headers=page).json()["outcome"] == "ok"
